@@ -1,0 +1,388 @@
+/**
+ * `npm run bench -- ingest [--readings=N] [--runs=R]`: the cloud's ingest path on the embedded default
+ * (issue 6). The rates are measured R times (default 3), each time SQLite alone, broker alone and end to
+ * end back to back; the medians are printed with every run's figure, the machine and the load average.
+ * Prints one JSON object per line (bench, metric, value, unit, + references measured in the same run):
+ *  - sqlite_insert_rate: CloudStore.ingestReadings alone (batches of 500 parsed beforehand, one at a
+ *    time, so one commit each; WAL, synchronous=FULL);
+ *  - broker_rate: aedes alone (no auth, no ingest): QoS 1 batches of 500 readings from simulated
+ *    gateways, counted at PUBACK;
+ *  - end_to_end_rate: simulated gateways → aedes (auth, ACL) → Ingestor → SQLite → domain engine
+ *    (windowed excursion evaluation); the clock stops when every batch is acknowledged AND the derived
+ *    state is flushed; with the ratio to each raw rate;
+ *  - lock_latency_p50 / p99: from a gateway publishing the deciding (critical) reading to the unit's lock
+ *    being visible in GET /api/v1/locks, under ~10,000 readings/s of background load.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Clock,
+  encodeGatewayPayload,
+  type Reading,
+  type ReadingsBatch,
+  systemClock,
+} from '@coldtrace/shared';
+import { Aedes } from 'aedes';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { UserStore } from '../cloud/src/auth/user-store.js';
+import { startCloud } from '../cloud/src/cloud.js';
+import { registerGateway } from '../cloud/src/gateways/register-gateway.js';
+import { CloudStore } from '../cloud/src/store/cloud-store.js';
+import { openDatabase } from '../cloud/src/store/db.js';
+
+const BENCH = 'ingest';
+const T0 = Date.UTC(2026, 0, 1);
+const BATCH = 500;
+const GATEWAYS = 8;
+const SENSORS_PER_GATEWAY = 4;
+const arg = (name: string, dflt: number) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split('=')[1]) : dflt;
+};
+const TOTAL = arg('readings', 400_000);
+const out = (metric: string, value: number, unit: string, extra: Record<string, unknown> = {}) =>
+  process.stdout.write(
+    `${JSON.stringify({ bench: BENCH, metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`,
+  );
+
+const payloads = new Map<string, { payload: string; n: number }>();
+/**
+ * Batch k of gateway g, encoded once: the simulated gateways are other machines in reality, so their
+ * encoding (and its contract validation) is kept out of the measured cloud's single thread.
+ */
+function batch(g: number, k: number): { payload: string; n: number } {
+  const key = `${g}/${k}`;
+  let b = payloads.get(key);
+  if (!b) {
+    b = encodeBatch(g, k);
+    payloads.set(key, b);
+  }
+  return b;
+}
+
+/** Batch k of gateway g: 500 in-range readings of its sensors, 10 s apart per sensor. */
+function encodeBatch(g: number, k: number): { payload: string; n: number } {
+  const records: Reading[] = [];
+  for (let i = 0; i < BATCH; i++) {
+    const seq = k * BATCH + i + 1;
+    const s = seq % SENSORS_PER_GATEWAY;
+    records.push({
+      seq,
+      sensorId: `gw${g}-s${s}`,
+      locationId: `loc-${g}-${s % 2}`,
+      ts: T0 + Math.floor(seq / SENSORS_PER_GATEWAY) * 10_000,
+      tempC: 4 + ((seq * 7) % 30) / 10,
+      quality: 'ok',
+    });
+  }
+  const gatewayId = `gw${g}`;
+  return {
+    payload: encodeGatewayPayload('readings', {
+      gatewayId,
+      firstSeq: k * BATCH + 1,
+      lastSeq: (k + 1) * BATCH,
+      sentAt: T0,
+      records,
+    }),
+    n: BATCH,
+  };
+}
+
+/** Each gateway publishes its share with `window` batches in flight; resolves when all are acknowledged. */
+async function drive(clients: MqttClient[], batches: number, window = 4): Promise<number> {
+  let done = 0;
+  await Promise.all(
+    clients.map(async (c, g) => {
+      let next = 0;
+      const worker = async () => {
+        while (next < batches) {
+          const k = next++;
+          const b = batch(g, k);
+          await c.publishAsync(`coldtrace/v1/gw/gw${g}/readings`, b.payload, { qos: 1 });
+          done += b.n;
+        }
+      };
+      await Promise.all(Array.from({ length: window }, worker));
+    }),
+  );
+  return done;
+}
+
+async function sqliteAlone(dir: string): Promise<number> {
+  const store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'raw.db')}`));
+  const batches = TOTAL / BATCH / GATEWAYS;
+  const parsed: Array<{ g: number; b: ReadingsBatch }> = [];
+  for (let k = 0; k < batches; k++) {
+    for (let g = 0; g < GATEWAYS; g++) parsed.push({ g, b: JSON.parse(batch(g, k).payload) });
+  }
+  // One batch at a time, each its own committed transaction (no group commit can help here).
+  const t = performance.now();
+  let n = 0;
+  for (const { g, b } of parsed) n += (await store.ingestReadings(`gw${g}`, b, T0)).inserted;
+  const rate = n / ((performance.now() - t) / 1000);
+  await store.close();
+  return rate;
+}
+
+async function brokerAlone(): Promise<number> {
+  const aedes = await Aedes.createBroker();
+  const server = net.createServer(aedes.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clients = await Promise.all(
+    Array.from({ length: GATEWAYS }, (_, g) =>
+      mqtt.connectAsync(url, { clientId: `gw${g}`, reconnectPeriod: 0 }),
+    ),
+  );
+  const t = performance.now();
+  const n = await drive(clients, TOTAL / BATCH / GATEWAYS);
+  const rate = n / ((performance.now() - t) / 1000);
+  await Promise.all(clients.map((c) => c.endAsync()));
+  await new Promise<void>((r) => aedes.close(() => server.close(() => r())));
+  return rate;
+}
+
+async function cloudWith(dir: string, name: string, clock: Clock = systemClock) {
+  const cloud = await startCloud(
+    {
+      database: `sqlite:${join(dir, `${name}.db`)}`,
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { embedded: { host: '127.0.0.1', port: 0 } },
+      evaluation: { debounceMs: 10 },
+      logLevel: 'silent',
+    },
+    { clock, log: pino({ level: 'silent' }) },
+  );
+  for (let g = 0; g < GATEWAYS; g++) {
+    for (const l of [0, 1]) {
+      await cloud.store.upsertLocation(
+        {
+          id: `loc-${g}-${l}`,
+          name: 'room',
+          kind: 'room',
+          min_c: 2,
+          max_c: 8,
+          alarm_delay_ms: 600_000,
+          critical_margin_c: 2,
+          max_gap_ms: 3_600_000,
+        },
+        T0,
+      );
+    }
+  }
+  const clients = await Promise.all(
+    Array.from({ length: GATEWAYS }, async (_, g) => {
+      const secret = await registerGateway(cloud.store, { id: `gw${g}`, now: T0 });
+      return mqtt.connectAsync(cloud.mqttUrl!, {
+        clientId: `gw${g}`,
+        username: `gw${g}`,
+        password: secret,
+        reconnectPeriod: 0,
+      });
+    }),
+  );
+  return { cloud, clients };
+}
+
+async function endToEnd(dir: string): Promise<{ rate: number; batchesPerCommit: number }> {
+  const { cloud, clients } = await cloudWith(dir, 'e2e');
+  const t = performance.now();
+  const n = await drive(clients, TOTAL / BATCH / GATEWAYS);
+  await cloud.evaluator.flush();
+  const rate = n / ((performance.now() - t) / 1000);
+  const g = cloud.store.fast?.groups;
+  const batchesPerCommit = g && g.count > 0 ? g.batches / g.count : 1;
+  const stored = (await cloud.store.counts()).readings;
+  if (stored !== n) throw new Error(`stored ${stored} of ${n} readings`);
+  await Promise.all(clients.map((c) => c.endAsync()));
+  await cloud.close();
+  return { rate, batchesPerCommit };
+}
+
+async function lockLatency(dir: string): Promise<number[]> {
+  const { cloud, clients } = await cloudWith(dir, 'latency');
+  const { token } = await new UserStore(cloud.store.db).createToken(
+    { name: 'bench', roles: ['viewer'], userId: null },
+    T0,
+  );
+  const probeSecret = await registerGateway(cloud.store, { id: 'probe', now: T0 });
+  const probe = await mqtt.connectAsync(cloud.mqttUrl!, {
+    clientId: 'probe',
+    username: 'probe',
+    password: probeSecret,
+    reconnectPeriod: 0,
+  });
+  // Background: ~10,000 readings/s (one 500-reading batch per gateway every 400 ms).
+  let stop = false;
+  const background = Promise.all(
+    clients.map(async (c, g) => {
+      for (let k = 0; !stop; k++) {
+        const started = performance.now();
+        await c.publishAsync(`coldtrace/v1/gw/gw${g}/readings`, batch(g, k).payload, { qos: 1 });
+        await new Promise((r) => setTimeout(r, Math.max(0, 400 - (performance.now() - started))));
+      }
+    }),
+  );
+  const samples: number[] = [];
+  let seq = 0;
+  for (let i = 0; i < 60; i++) {
+    const loc = `probe-${i}`;
+    const epc = (0x30340000 + i).toString(16).toUpperCase().padStart(8, '0') + '0000000000000000';
+    await cloud.store.upsertLocation(
+      {
+        id: loc,
+        name: loc,
+        kind: 'room',
+        min_c: 2,
+        max_c: 8,
+        alarm_delay_ms: 600_000,
+        critical_margin_c: 2,
+        max_gap_ms: 3_600_000,
+      },
+      T0,
+    );
+    const move = {
+      seq: i + 1,
+      epc,
+      portalId: 'door',
+      kind: 'pass' as const,
+      from: 'dock',
+      to: loc,
+      direction: 'in' as const,
+      ts: T0,
+      firstSeen: T0,
+      lastSeen: T0,
+      reads: 3,
+      peakRssi: -40,
+    };
+    await probe.publishAsync(
+      'coldtrace/v1/gw/probe/movements',
+      encodeGatewayPayload('movements', {
+        gatewayId: 'probe',
+        firstSeq: i + 1,
+        lastSeq: i + 1,
+        sentAt: T0,
+        records: [move],
+      }),
+      { qos: 1 },
+    );
+    await cloud.evaluator.flush();
+    const r = (tempC: number, ts: number): Reading => ({
+      seq: ++seq,
+      sensorId: `probe-s${i}`,
+      locationId: loc,
+      ts,
+      tempC,
+      quality: 'ok',
+    });
+    const ok = r(5, T0 + 60_000);
+    await probe.publishAsync(
+      'coldtrace/v1/gw/probe/readings',
+      encodeGatewayPayload('readings', {
+        gatewayId: 'probe',
+        firstSeq: ok.seq,
+        lastSeq: ok.seq,
+        sentAt: T0,
+        records: [ok],
+      }),
+      { qos: 1 },
+    );
+    const hot = r(15, T0 + 120_000); // past the critical margin: an excursion at once
+    const t = performance.now();
+    probe.publish(
+      'coldtrace/v1/gw/probe/readings',
+      encodeGatewayPayload('readings', {
+        gatewayId: 'probe',
+        firstSeq: hot.seq,
+        lastSeq: hot.seq,
+        sentAt: T0,
+        records: [hot],
+      }),
+      { qos: 1 },
+    );
+    for (;;) {
+      const res = await fetch(`${cloud.httpUrl}/api/v1/locks?epc=${epc}&state=active`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = (await res.json()) as unknown[];
+      if (Array.isArray(body) && body.length > 0) break;
+      if (performance.now() - t > 10_000) throw new Error('lock not visible within 10 s');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    samples.push(performance.now() - t);
+  }
+  stop = true;
+  await background;
+  await probe.endAsync();
+  await Promise.all(clients.map((c) => c.endAsync()));
+  await cloud.close();
+  return samples.sort((a, b) => a - b);
+}
+
+const RUNS = arg('runs', 3);
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v[Math.floor((v.length - 1) / 2)]!;
+};
+const machine = { cores: availableParallelism(), node: process.version, load_avg_1m: loadavg()[0] };
+const dir = mkdtempSync(join(tmpdir(), 'coldtrace-ingest-bench-'));
+try {
+  // Rates: RUNS rounds of (SQLite alone, broker alone, end to end), each round measured back to back so
+  // the ratios compare like with like on a machine shared with other work; medians are reported.
+  const rounds: Array<{ sqlite: number; broker: number; e2e: number; groups: number }> = [];
+  for (let r = 0; r < RUNS; r++) {
+    const sqlite = await sqliteAlone(join(dir, `r${r}`));
+    const broker = await brokerAlone();
+    const e2e = await endToEnd(join(dir, `r${r}`));
+    rounds.push({ sqlite, broker, e2e: e2e.rate, groups: e2e.batchesPerCommit });
+  }
+  const sqlite = median(rounds.map((x) => x.sqlite));
+  const broker = median(rounds.map((x) => x.broker));
+  const e2e = median(rounds.map((x) => x.e2e));
+  const runs = (k: 'sqlite' | 'broker' | 'e2e') => rounds.map((x) => Math.round(x[k]));
+  const common = { readings: TOTAL, batch: BATCH, gateways: GATEWAYS, runs: RUNS, ...machine };
+  out('sqlite_insert_rate', sqlite, 'readings/s', {
+    ...common,
+    what: 'CloudStore.ingestReadings, one batch per commit, WAL + synchronous=FULL',
+    all_runs: runs('sqlite'),
+  });
+  out('broker_rate', broker, 'readings/s', {
+    ...common,
+    what: 'aedes alone, QoS 1, counted at PUBACK',
+    all_runs: runs('broker'),
+  });
+  const slower = Math.min(sqlite, broker);
+  out('end_to_end_rate', e2e, 'readings/s', {
+    ...common,
+    what: 'gateways -> aedes (auth, ACL) -> ingest -> SQLite -> domain engine, until flushed',
+    all_runs: runs('e2e'),
+    goal: '>= 100000 and >= 0.5 x min(raw rates)',
+    goal_met: e2e >= 100_000 && e2e >= 0.5 * slower,
+    ratio_goal_met: e2e >= 0.5 * slower,
+    sqlite_insert_rate: Math.round(sqlite),
+    broker_rate: Math.round(broker),
+    ratio_to_sqlite: Math.round((e2e / sqlite) * 1000) / 1000,
+    ratio_to_broker: Math.round((e2e / broker) * 1000) / 1000,
+    batches_per_commit: Math.round(median(rounds.map((x) => x.groups)) * 100) / 100,
+  });
+  const lat = await lockLatency(dir);
+  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)]!;
+  out('lock_latency_p50', pct(50), 'ms', {
+    samples: lat.length,
+    background_readings_per_s: (GATEWAYS * BATCH) / 0.4,
+    ...machine,
+  });
+  out('lock_latency_p99', pct(99), 'ms', {
+    samples: lat.length,
+    background_readings_per_s: (GATEWAYS * BATCH) / 0.4,
+    goal_ms: 250,
+    goal_met: pct(99) <= 250,
+    max_ms: Math.round(lat[lat.length - 1]! * 100) / 100,
+    ...machine,
+  });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

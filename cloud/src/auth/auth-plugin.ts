@@ -1,0 +1,160 @@
+import { ColdtraceError } from '@coldtrace/shared';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthConfig } from './auth-config.js';
+import { type AuthService, csrfMatches } from './auth-service.js';
+import { ANY_ROLE, hasAnyRole, type Principal, WRITE_ROLES } from './roles.js';
+
+export const SESSION_COOKIE = 'coldtrace_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** Per-route settings the auth hook reads from `config` (`app.get(url, { config: { roles: [...] } }, …)`). */
+export interface AuthRouteConfig {
+  /** Roles of which the caller needs at least one. Default: any role for GET/HEAD, operator/qa/admin otherwise. */
+  roles?: readonly string[];
+  /** No authentication at all (login, first-run status, static assets). */
+  public?: boolean;
+  /** An HTML page: unauthenticated callers are redirected to /login instead of getting 401. */
+  page?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who made the request; set by the auth hook for every authenticated route, else null. */
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    roles?: readonly string[];
+    public?: boolean;
+    page?: boolean;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Paths that stay open without authentication (documented in docs/qa-pages.md). */
+function isOpenPath(path: string): boolean {
+  return (
+    path === '/healthz' ||
+    path === '/metrics' ||
+    path === '/openapi.json' ||
+    path === '/docs' ||
+    path.startsWith('/docs/') ||
+    path.startsWith('/static/') ||
+    path === '/favicon.ico'
+  );
+}
+
+/** Reads the bearer token or the session cookie; null when neither authenticates. */
+export async function authenticate(auth: AuthService, req: FastifyRequest): Promise<Principal | null> {
+  const header = req.headers.authorization;
+  if (header) {
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    return m ? auth.tokenPrincipal(m[1]!) : null;
+  }
+  const cookie = req.cookies?.[SESSION_COOKIE];
+  return cookie ? auth.sessionPrincipal(cookie) : null;
+}
+
+export function setSessionCookie(reply: FastifyReply, config: AuthConfig, sessionId: string): void {
+  reply.setCookie(SESSION_COOKIE, sessionId, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.cookieSecure,
+    maxAge: Math.floor(config.sessionTtlMs / 1000),
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply, config: AuthConfig): void {
+  reply.clearCookie(SESSION_COOKIE, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.cookieSecure,
+  });
+}
+
+/**
+ * Cookies, security headers, the login rate limiter and the authorization hook, on the root instance
+ * (not encapsulated, so every route registered on `app` is covered).
+ *
+ * - `/api/v1/**` needs a session cookie or a bearer token (401), and the route's roles (403);
+ * - a cookie-authenticated state-changing request must echo the session's CSRF token in `x-csrf-token`
+ *   (OWASP CSRF Prevention Cheat Sheet, synchronizer token pattern); bearer tokens are not ambient
+ *   credentials, so they need none;
+ * - pages (`config.page`) redirect to /login.
+ */
+export async function installAuth(
+  app: FastifyInstance,
+  auth: AuthService,
+  config: AuthConfig,
+): Promise<void> {
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    // CSP Level 3: scripts and styles only from our own origin; no inline script anywhere.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: config.cookieSecure ? { maxAge: 15_552_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) =>
+      new ColdtraceError('too_many_requests', `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+  });
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?', 1)[0]!;
+    const cfg = (req.routeOptions.config ?? {}) as AuthRouteConfig;
+    if (cfg.public || isOpenPath(path)) return;
+    const isPage = cfg.page === true;
+    if (!isPage && !path.startsWith('/api/')) return;
+
+    const principal = await authenticate(auth, req);
+    if (!principal) {
+      if (isPage) {
+        clearSessionCookie(reply, config);
+        return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
+      }
+      throw new ColdtraceError('unauthorized', 'authentication required: log in or send a bearer token');
+    }
+    req.principal = principal;
+    if (principal.kind === 'session' && !SAFE_METHODS.has(req.method)) {
+      const given = req.headers[CSRF_HEADER];
+      if (!csrfMatches(principal.csrfToken!, typeof given === 'string' ? given : undefined))
+        throw new ColdtraceError(
+          'forbidden',
+          `missing or invalid CSRF token (send the ${CSRF_HEADER} header)`,
+        );
+    }
+    const need = cfg.roles ?? (SAFE_METHODS.has(req.method) ? ANY_ROLE : WRITE_ROLES);
+    if (!hasAnyRole(principal.roles, need)) {
+      if (isPage) throw new ColdtraceError('forbidden', 'your roles do not allow this page');
+      throw new ColdtraceError('forbidden', `needs one of the roles: ${need.join(', ')}`);
+    }
+  });
+}
+
+/** The principal of an authenticated route (the hook guarantees it). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new ColdtraceError('unauthorized', 'authentication required');
+  return req.principal;
+}

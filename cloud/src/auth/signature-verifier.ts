@@ -1,0 +1,44 @@
+import { type Clock, ColdtraceError, systemClock } from '@coldtrace/shared';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { type AuthConfigInput, authConfigSchema } from './auth-config.js';
+import { AuthService } from './auth-service.js';
+
+/** What the domain engine's `SignatureVerifier` returns for a valid signature (cloud/src/domain/signature.ts). */
+export interface SignerIdentity {
+  userId: string;
+  username: string;
+  printedName: string;
+  roles: string[];
+}
+
+export type SignatureVerifierFn = (username: string, password: string) => Promise<SignerIdentity | null>;
+
+/**
+ * The e-signature check for dispositions (21 CFR 11.200(a)(1): both components, username and re-entered
+ * password, at each signing). argon2id verify; a wrong password counts toward the same per-username
+ * lockout as logins, and a locked username gets null. Role checks (qa/admin) stay with the caller.
+ */
+export function createSignatureVerifier(
+  store: { db: Kysely<Database> } | Kysely<Database>,
+  opts: { clock?: Clock; auth?: AuthConfigInput } = {},
+): SignatureVerifierFn {
+  const db = 'db' in store ? store.db : store;
+  const auth = new AuthService(db, authConfigSchema.parse(opts.auth ?? {}), opts.clock ?? systemClock);
+  return async (username, password) => {
+    let user: Awaited<ReturnType<AuthService['checkPassword']>>;
+    try {
+      user = await auth.checkPassword(username, password);
+    } catch (err) {
+      if (err instanceof ColdtraceError && err.code === 'too_many_requests') return null;
+      throw err;
+    }
+    if (!user) return null;
+    return {
+      userId: user.id,
+      username: user.username,
+      printedName: user.printedName,
+      roles: [...user.roles],
+    };
+  };
+}

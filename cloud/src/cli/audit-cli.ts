@@ -1,0 +1,36 @@
+import { parseArgs } from 'node:util';
+import type { Kysely } from 'kysely';
+import { verifyAuditTrail } from '../domain/audit-verify.js';
+import { CloudStore } from '../store/cloud-store.js';
+import { openDatabase } from '../store/db.js';
+import type { DomainDatabase } from '../store/schema.js';
+
+/**
+ * `coldtrace audit verify [--database URL] [--json]`: recomputes the audit trail's hash chain and
+ * reports the first broken entry (changed, missing or reordered). Exit 0 = intact, 1 = broken.
+ */
+export async function runAuditCli(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      database: { type: 'string', default: 'sqlite:.data/cloud.db' },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals[0] !== 'verify') throw new Error('usage: coldtrace audit verify [--database URL] [--json]');
+  const store = new CloudStore(await openDatabase(values.database));
+  try {
+    const r = await verifyAuditTrail(store.db as unknown as Kysely<DomainDatabase>);
+    if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else if (r.ok) process.stdout.write(`audit trail intact: ${r.entries} entries verified\n`);
+    else {
+      const b = r.firstBroken!;
+      process.stdout.write(`audit trail BROKEN at entry ${b.seq} (${b.problem}): ${b.detail}\n`);
+    }
+    return r.ok ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}

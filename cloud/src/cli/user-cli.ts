@@ -1,0 +1,130 @@
+import { parseArgs } from 'node:util';
+import { ColdtraceError, systemClock } from '@coldtrace/shared';
+import { type Role, roleSchema } from '../auth/roles.js';
+import { UserStore } from '../auth/user-store.js';
+import { openDatabase } from '../store/db.js';
+
+const USAGE = `usage:
+  coldtrace user add <username> --role R [--role R2] [--name "Printed Name"] [--database URL] [--password-stdin]
+  coldtrace user list [--database URL]
+  coldtrace user token <name> --role R [--database URL]     issue a bearer token for an integration (shown once)
+roles: viewer, operator, qa, admin. Without --password-stdin the password is asked twice on the terminal (no echo).`;
+
+export interface CliIo {
+  stdin: NodeJS.ReadStream | NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const defaultIo = (): CliIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+
+/** `coldtrace user …`: the first admin is made here, on the server (docs/qa-pages.md "First run"). */
+export async function runUserCli(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      role: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      database: { type: 'string', default: 'sqlite:.data/cloud.db' },
+      'password-stdin': { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [action, subject] = positionals;
+  const roles = parseRoles(values.role ?? []);
+  if (action === 'add' || action === 'token') {
+    if (!subject) throw new Error(USAGE);
+    if (!roles.length) throw new Error(`--role is required\n${USAGE}`);
+  } else if (action !== 'list') throw new Error(USAGE);
+
+  // Ask before opening the database, so a typo'd prompt never leaves a half-made user.
+  const password =
+    action === 'add'
+      ? values['password-stdin']
+        ? await readStdinPassword(io.stdin)
+        : await askPasswordTwice(io)
+      : undefined;
+
+  const opened = await openDatabase(values.database);
+  const users = new UserStore(opened.db);
+  try {
+    if (action === 'add') {
+      const u = await users.createUser(
+        { username: subject!, printedName: values.name, roles, password: password! },
+        systemClock.now(),
+      );
+      io.stdout.write(`user ${u.username} (${u.printedName}) created with roles ${u.roles.join(', ')}.\n`);
+      io.stdout.write('Log in at the cloud URL, /login (e.g. http://127.0.0.1:8080/login).\n');
+    } else if (action === 'token') {
+      const { token } = await users.createToken({ name: subject!, roles, userId: null }, systemClock.now());
+      io.stdout.write(
+        `token for ${subject} (roles ${roles.join(', ')}):\n${token}\n(shown once; send it as "Authorization: Bearer <token>")\n`,
+      );
+    } else {
+      for (const u of await users.listUsers())
+        io.stdout.write(
+          `${u.username}\t${u.roles.join(',')}\t${u.disabled ? 'disabled' : 'enabled'}\t${u.printedName}\n`,
+        );
+    }
+  } finally {
+    await opened.close();
+  }
+  return 0;
+}
+
+function parseRoles(list: string[]): Role[] {
+  const out: Role[] = [];
+  for (const r of list.flatMap((x) => x.split(','))) {
+    const p = roleSchema.safeParse(r.trim());
+    if (!p.success)
+      throw new ColdtraceError('invalid', `unknown role ${JSON.stringify(r)} (viewer, operator, qa, admin)`);
+    if (!out.includes(p.data)) out.push(p.data);
+  }
+  return out;
+}
+
+/** The first line of stdin (a trailing CR/LF is not part of the password). */
+async function readStdinPassword(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
+  if (!line) throw new ColdtraceError('invalid', 'no password on stdin');
+  return line;
+}
+
+async function askPasswordTwice(io: CliIo): Promise<string> {
+  const stdin = io.stdin as NodeJS.ReadStream;
+  if (!stdin.isTTY) throw new ColdtraceError('invalid', 'stdin is not a terminal: use --password-stdin');
+  const a = await askHidden(stdin, io.stderr, 'Password: ');
+  const b = await askHidden(stdin, io.stderr, 'Repeat password: ');
+  if (a !== b) throw new ColdtraceError('invalid', 'the passwords do not match');
+  return a;
+}
+
+/** Reads one line in raw mode without echoing it. */
+function askHidden(stdin: NodeJS.ReadStream, out: NodeJS.WritableStream, prompt: string): Promise<string> {
+  out.write(prompt);
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const done = (err?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      out.write('\n');
+      if (err) reject(err);
+      else resolve(buf);
+    };
+    const onData = (data: Buffer | string) => {
+      for (const ch of data.toString()) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003' || ch === '\u0004') return done(new Error('cancelled'));
+        if (ch === '\u007f' || ch === '\b') buf = buf.slice(0, -1);
+        else buf += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { formatZodError, idSchema } from '@coldtrace/shared';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { authConfigSchema } from './auth/auth-config.js';
+import { webhookEndpointFields } from './integrations/webhook-endpoint.js';
+import { influxConfigSchema } from './sinks/influx-config.js';
+
+/** A webhook endpoint seeded at startup (same model as `PUT /api/v1/webhooks/:id`, docs/domain.md). */
+export const webhookConfigSchema = webhookEndpointFields.extend({ id: idSchema }).strict();
+
+export const integrationsConfigSchema = z
+  .object({
+    webhooks: z
+      .array(webhookConfigSchema)
+      .default([])
+      .refine((ws) => new Set(ws.map((w) => w.id)).size === ws.length, 'webhook ids must be unique'),
+  })
+  .strict();
+
+export const cloudConfigSchema = z
+  .object({
+    /** `sqlite:<path>` (default) or `postgres://…`. */
+    database: z.string().min(1).default('sqlite:.data/cloud.db'),
+    http: z
+      .object({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(8080) })
+      .strict()
+      .default({ host: '0.0.0.0', port: 8080 }),
+    mqtt: z
+      .object({
+        /** The embedded aedes broker; `port: 0` picks a free port. Set `enabled: false` with an external broker. */
+        embedded: z
+          .object({
+            enabled: z.boolean().default(true),
+            host: z.string().default('0.0.0.0'),
+            port: z.number().int().min(0).max(65535).default(1883),
+          })
+          .strict()
+          .default({ enabled: true, host: '0.0.0.0', port: 1883 }),
+        /** Ingest from an external broker instead (or as well). */
+        external: z
+          .object({
+            url: z.string().url(),
+            username: z.string().optional(),
+            password: z.string().optional(),
+            clientId: z.string().default('coldtrace-ingestor'),
+            sharedGroup: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]+$/)
+              .optional(),
+          })
+          .strict()
+          .optional(),
+        /** Accounts for ERP/WMS subscribers on the embedded broker: username → secret. */
+        serviceAccounts: z.record(z.string(), z.string().min(16)).default({}),
+      })
+      .strict()
+      .default({ embedded: { enabled: true, host: '0.0.0.0', port: 1883 }, serviceAccounts: {} }),
+    evaluation: z
+      .object({ debounceMs: z.number().int().min(0).default(200) })
+      .strict()
+      .default({ debounceMs: 200 }),
+    /** InfluxDB time-series sink (optional): readings go there through a durable outbox. */
+    influx: influxConfigSchema.optional(),
+    /** Sessions, login rate limit and lockout, cookie flags (cloud/src/auth/auth-config.ts). */
+    auth: authConfigSchema.default(authConfigSchema.parse({})),
+    /** Integration endpoints seeded into the domain's webhook table at startup (docs/domain.md). */
+    integrations: integrationsConfigSchema.default({ webhooks: [] }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type CloudConfig = z.infer<typeof cloudConfigSchema>;
+export type CloudConfigInput = z.input<typeof cloudConfigSchema>;
+
+/** Reads and validates a cloud config file (YAML or JSON); the error names the file and each bad path. */
+export function loadCloudConfig(file: string): CloudConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: cannot read config: ${(err as Error).message}`);
+  }
+  const parsed = cloudConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new Error(`${file}: invalid config: ${formatZodError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { ColdtraceError } from '@coldtrace/shared';
+import type { DispositionsTable } from '../store/schema.js';
+import type { DomainEngine } from './domain-engine.js';
+import { type Decision, SIGNATURE_MEANINGS, SIGNING_ROLES, type SignatureVerifier } from './signature.js';
+
+export interface DispositionRequest {
+  excursionId: string;
+  /** Exactly one of lotId / epc. */
+  lotId?: string | undefined;
+  epc?: string | undefined;
+  decision: Decision;
+  reason: string;
+  /** Re-entered credentials (21 CFR 11.200(a)(1)): every signing is authenticated anew. */
+  username: string;
+  password: string;
+}
+
+/**
+ * DESIGN "Disposition": QA releases or rejects the units of a lot (or one unit) affected by an
+ * excursion, with an electronic signature. Locks of those units for that excursion become 'released'
+ * or 'rejected' and keep that state whatever later data does; the excursion is 'decided' once no
+ * active lock is left on it. Signature, lock changes, audit entries and the integration event are one
+ * transaction.
+ */
+export async function signDisposition(
+  engine: DomainEngine,
+  verify: SignatureVerifier,
+  req: DispositionRequest,
+): Promise<DispositionsTable> {
+  if ((req.lotId === undefined) === (req.epc === undefined)) {
+    throw new ColdtraceError('invalid', 'give exactly one of lotId or epc');
+  }
+  if (!req.reason.trim()) throw new ColdtraceError('invalid', 'a reason is required');
+  const signer = await verify(req.username, req.password);
+  if (!signer) throw new ColdtraceError('unauthorized', 'signature refused: username or password is wrong');
+  if (!signer.roles.some((r) => SIGNING_ROLES.includes(r))) {
+    throw new ColdtraceError(
+      'forbidden',
+      `user ${signer.username} may not sign dispositions (needs role qa or admin)`,
+    );
+  }
+  return engine.exclusive(() =>
+    engine.derive(async (trx, log, now) => {
+      const x = await trx
+        .selectFrom('excursions')
+        .selectAll()
+        .where('id', '=', req.excursionId)
+        .executeTakeFirst();
+      if (!x) throw new ColdtraceError('not_found', `excursion ${req.excursionId} not found`);
+      let epcs: string[];
+      if (req.lotId !== undefined) {
+        const lot = await trx.selectFrom('lots').select('id').where('id', '=', req.lotId).executeTakeFirst();
+        if (!lot) throw new ColdtraceError('not_found', `lot ${req.lotId} not found`);
+        epcs = (await trx.selectFrom('epcs').select('epc').where('lot_id', '=', req.lotId).execute()).map(
+          (r) => r.epc,
+        );
+      } else epcs = [req.epc!.toUpperCase()];
+      const rows = epcs.length
+        ? await trx
+            .selectFrom('locks')
+            .selectAll()
+            .where('excursion_id', '=', req.excursionId)
+            .where('state', '!=', 'lifted')
+            .where('epc', 'in', epcs)
+            .execute()
+        : [];
+      if (rows.length === 0) {
+        throw new ColdtraceError(
+          'conflict',
+          `${req.lotId !== undefined ? `lot ${req.lotId}` : `EPC ${req.epc}`} has no units affected by excursion ${req.excursionId}`,
+        );
+      }
+      const d: DispositionsTable = {
+        id: randomUUID(),
+        excursion_id: req.excursionId,
+        scope: req.lotId !== undefined ? 'lot' : 'epc',
+        lot_id: req.lotId ?? null,
+        epc: req.epc?.toUpperCase() ?? null,
+        decision: req.decision,
+        reason: req.reason,
+        signer_id: signer.userId,
+        signer_username: signer.username,
+        printed_name: signer.printedName,
+        meaning: SIGNATURE_MEANINGS[req.decision],
+        signed_at: now,
+        excursion_version: x.version,
+        units: rows.length,
+      };
+      await trx.insertInto('dispositions').values(d).execute();
+      const state = req.decision === 'release' ? 'released' : 'rejected';
+      const units = rows.map((r) => r.epc).sort();
+      for (let i = 0; i < units.length; i += 500) {
+        await trx
+          .updateTable('locks')
+          .set({
+            state,
+            disposition_id: d.id,
+            reason: `${state} by ${signer.printedName}: ${req.reason}`,
+            updated_at: now,
+          })
+          .where('excursion_id', '=', req.excursionId)
+          .where('epc', 'in', units.slice(i, i + 500))
+          .execute();
+      }
+      log.audit.push({
+        actor: signer.username,
+        action: `disposition.${req.decision}`,
+        entityType: 'excursion',
+        entityId: req.excursionId,
+        before: { locks: rows.map((r) => ({ epc: r.epc, state: r.state })) },
+        after: {
+          dispositionId: d.id,
+          lotId: d.lot_id,
+          epc: d.epc,
+          state,
+          signature: {
+            signerId: d.signer_id,
+            printedName: d.printed_name,
+            signedAt: now,
+            meaning: d.meaning,
+          },
+          excursionVersion: d.excursion_version,
+        },
+        reason: req.reason,
+      });
+      const active = await trx
+        .selectFrom('locks')
+        .select('epc')
+        .where('excursion_id', '=', req.excursionId)
+        .where('state', '=', 'active')
+        .limit(1)
+        .executeTakeFirst();
+      if (!active && x.review_state !== 'decided') {
+        await trx.updateTable('excursions').set({ review_state: 'decided' }).where('id', '=', x.id).execute();
+        log.audit.push({
+          actor: signer.username,
+          action: 'excursion.decided',
+          entityType: 'excursion',
+          entityId: x.id,
+          before: { reviewState: x.review_state },
+          after: { reviewState: 'decided', version: x.version },
+          reason: 'every affected unit has a QA decision',
+        });
+      }
+      const lots = new Map(
+        (await trx.selectFrom('epcs').select(['epc', 'lot_id']).where('epc', 'in', units).execute()).map(
+          (r) => [r.epc, r.lot_id],
+        ),
+      );
+      log.extraEvents.push({
+        type: 'disposition',
+        dispositionId: d.id,
+        excursionId: d.excursion_id,
+        decision: req.decision,
+        lotId: d.lot_id,
+        epc: d.epc,
+        units: units.map((epc) => ({ epc, lotId: lots.get(epc) ?? null })),
+        signedBy: d.printed_name,
+        meaning: d.meaning,
+        reason: d.reason,
+        at: now,
+      });
+      return d;
+    }),
+  );
+}

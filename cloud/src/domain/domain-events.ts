@@ -1,0 +1,27 @@
+/** Integration events (DESIGN "Integrations"): what ERP/WMS systems are told. */
+export type DomainEventName = 'lock' | 'unlock' | 'disposition';
+
+export interface LockEventPayload {
+  type: 'lock' | 'unlock';
+  excursionId: string;
+  locationId: string;
+  reason: string;
+  units: Array<{ epc: string; lotId: string | null }>;
+  at: number;
+}
+
+export interface DispositionEventPayload {
+  type: 'disposition';
+  dispositionId: string;
+  excursionId: string;
+  decision: 'release' | 'reject';
+  lotId: string | null;
+  epc: string | null;
+  units: Array<{ epc: string; lotId: string | null }>;
+  signedBy: string;
+  meaning: string;
+  reason: string;
+  at: number;
+}
+
+export type DomainEvent = LockEventPayload | DispositionEventPayload;

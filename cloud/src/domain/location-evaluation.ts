@@ -1,0 +1,226 @@
+import {
+  analyzeSeries,
+  type LocationExcursion,
+  mergeExcursions,
+  type Sample,
+  type SensorExcursion,
+  type TempLimits,
+} from '@coldtrace/shared';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { DomainDatabase, LocationsTable } from '../store/schema.js';
+
+export type StoredExcursion = Selectable<DomainDatabase['excursions']>;
+type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
+
+export interface TimeWindow {
+  fromTs: number;
+  toTs: number;
+}
+
+/** The whole history of a location (new master data, changed limits). */
+export const ALL_TIME: TimeWindow = { fromTs: Number.NEGATIVE_INFINITY, toTs: Number.POSITIVE_INFINITY };
+
+export function limitsOf(l: LocationsTable): TempLimits {
+  return {
+    minC: l.min_c,
+    maxC: l.max_c,
+    alarmDelayMs: l.alarm_delay_ms,
+    criticalMarginC: l.critical_margin_c,
+    maxGapMs: l.max_gap_ms,
+  };
+}
+
+export interface SensorScope {
+  sensorId: string;
+  /** The analysed span of this sensor: its stored monitoring gaps with from_ts in [loTs, hiTs) are replaced. */
+  loTs: number;
+  hiTs: number;
+}
+
+export interface WindowEvaluation {
+  /** Final window: every stored excursion touching it is replaced by `computed`. */
+  window: TimeWindow;
+  stored: StoredExcursion[];
+  computed: LocationExcursion[];
+  gaps: Array<{ sensor_id: string; from_ts: number; to_ts: number }>;
+  scopes: SensorScope[];
+  /**
+   * Per analysed sensor: the event time of its latest stored reading at this location when that is known
+   * and within the limits at every copy of that instant (its series ends in range), else null.
+   */
+  tails: Map<string, number | null>;
+}
+
+const endOf = (e: { end_ts: number | null; last_ts: number }) => e.end_ts ?? e.last_ts;
+const touches = (aFrom: number, aTo: number, bFrom: number, bTo: number) => aFrom <= bTo && bFrom <= aTo;
+const finite = (n: number) => Number.isFinite(n);
+
+/**
+ * DESIGN "Excursion", recomputed over the affected window only. The analysis of one sensor's series is
+ * reset by every known in-range reading (no run open, gap tracking restarts there), so analysing a sensor
+ * from its last in-range reading before the window to its first in-range reading after it gives exactly
+ * the runs and gaps a full analysis gives there. The window grows to cover every stored excursion and
+ * every recomputed (merged) excursion touching it, until a fixpoint: the excursions touching the final
+ * window are then exactly those of a full evaluation of all stored readings.
+ */
+export async function evaluateWindow(
+  db: Db,
+  location: LocationsTable,
+  initial: TimeWindow,
+): Promise<WindowEvaluation> {
+  const limits = limitsOf(location);
+  let lo = initial.fromTs;
+  let hi = initial.toTs;
+  const sensors = new Set<string>();
+  const cache = new Map<string, { lo: number; hi: number; samples: Sample[] }>();
+  for (let round = 0; ; round++) {
+    let q = db.selectFrom('excursions').selectAll().where('location_id', '=', location.id);
+    if (finite(hi)) q = q.where('start_ts', '<=', hi);
+    if (finite(lo)) q = q.where((eb) => eb.or([eb('end_ts', '>=', lo), eb('last_ts', '>=', lo)]));
+    const stored = (await q.orderBy('start_ts').execute()).filter((e) =>
+      touches(e.start_ts, endOf(e), lo, hi),
+    );
+    for (const e of stored) {
+      lo = Math.min(lo, e.start_ts);
+      hi = Math.max(hi, endOf(e));
+      for (const s of e.sensor_ids.split(',')) if (s) sensors.add(s);
+    }
+    let sq = db.selectFrom('readings').select('sensor_id').distinct().where('location_id', '=', location.id);
+    if (finite(lo)) sq = sq.where('ts', '>=', lo);
+    if (finite(hi)) sq = sq.where('ts', '<=', hi);
+    for (const r of await sq.execute()) sensors.add(r.sensor_id);
+
+    const items: SensorExcursion[] = [];
+    const gaps: WindowEvaluation['gaps'] = [];
+    const scopes: SensorScope[] = [];
+    const tails = new Map<string, number | null>();
+    for (const sensorId of [...sensors].sort()) {
+      const sLo = finite(lo) ? await inRangeNeighbour(db, location, sensorId, lo, 'before') : lo;
+      const sHi = finite(hi) ? await inRangeNeighbour(db, location, sensorId, hi, 'after') : hi;
+      let c = cache.get(sensorId);
+      if (!c || c.lo !== sLo || c.hi !== sHi) {
+        let rq = db
+          .selectFrom('readings')
+          .select(['ts', 'temp_c'])
+          .where('sensor_id', '=', sensorId)
+          .where('location_id', '=', location.id);
+        if (finite(sLo)) rq = rq.where('ts', '>=', sLo);
+        if (finite(sHi)) rq = rq.where('ts', '<=', sHi);
+        const rows = await rq.orderBy('ts').execute();
+        c = { lo: sLo, hi: sHi, samples: rows.map((r) => ({ ts: r.ts, tempC: r.temp_c })) };
+        cache.set(sensorId, c);
+      }
+      scopes.push({ sensorId, loTs: sLo, hiTs: sHi });
+      tails.set(sensorId, finite(sHi) ? null : tailOf(c.samples, location));
+      const analysis = analyzeSeries(c.samples, limits);
+      for (const run of analysis.excursions) items.push({ sensorId, run });
+      for (const g of analysis.gaps) gaps.push({ sensor_id: sensorId, from_ts: g.fromTs, to_ts: g.toTs });
+    }
+    const computed = mergeExcursions(items).filter((e) => touches(e.startTs, e.endTs ?? e.lastTs, lo, hi));
+    let nLo = lo;
+    let nHi = hi;
+    for (const e of computed) {
+      nLo = Math.min(nLo, e.startTs);
+      nHi = Math.max(nHi, e.endTs ?? e.lastTs);
+    }
+    if ((nLo === lo && nHi === hi) || round >= 50) {
+      return { window: { fromTs: lo, toTs: hi }, stored, computed, gaps, scopes, tails };
+    }
+    lo = nLo;
+    hi = nHi;
+  }
+}
+
+/** The last instant of a series (samples sorted by ts) when every sample there is known and in range. */
+function tailOf(samples: readonly Sample[], location: LocationsTable): number | null {
+  const last = samples.at(-1);
+  if (!last) return null;
+  for (let i = samples.length - 1; i >= 0 && samples[i]!.ts === last.ts; i--) {
+    const t = samples[i]!.tempC;
+    if (t === null || t < location.min_c || t > location.max_c) return null;
+  }
+  return last.ts;
+}
+
+/**
+ * The nearest known in-range reading of a sensor strictly before (after) `ts` whose instant holds no
+ * out-of-range or unknown duplicate (a duplicate would win normalisation, see `normalizeSamples`);
+ * ±Infinity when there is none.
+ */
+async function inRangeNeighbour(
+  db: Db,
+  location: LocationsTable,
+  sensorId: string,
+  ts: number,
+  side: 'before' | 'after',
+): Promise<number> {
+  let bound = ts;
+  for (let i = 0; i < 20; i++) {
+    const row = await db
+      .selectFrom('readings')
+      .select('ts')
+      .where('sensor_id', '=', sensorId)
+      .where('location_id', '=', location.id)
+      .where('ts', side === 'before' ? '<' : '>', bound)
+      .where('temp_c', '>=', location.min_c)
+      .where('temp_c', '<=', location.max_c)
+      .orderBy('ts', side === 'before' ? 'desc' : 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) break;
+    const same = await db
+      .selectFrom('readings')
+      .select('temp_c')
+      .where('sensor_id', '=', sensorId)
+      .where('location_id', '=', location.id)
+      .where('ts', '=', row.ts)
+      .execute();
+    if (same.every((r) => r.temp_c !== null && r.temp_c >= location.min_c && r.temp_c <= location.max_c)) {
+      return row.ts;
+    }
+    bound = row.ts;
+  }
+  return side === 'before' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+}
+
+export interface ExcursionMatch {
+  /** computed[i] keeps stored id keeperOf[i] (or gets a new id when null). */
+  keeperOf: Array<string | null>;
+  /** stored id → the keeper id it merged into. */
+  mergedInto: Map<string, string>;
+  /** stored ids that no recomputed excursion touches any more. */
+  withdrawn: string[];
+}
+
+/**
+ * Excursion identity across recomputation: each recomputed excursion (by start) keeps the id of the
+ * oldest stored excursion it touches that no earlier one kept; other stored excursions it touches merged
+ * into it; stored excursions touching none were withdrawn by late data.
+ */
+export function matchExcursions(
+  stored: readonly StoredExcursion[],
+  computed: readonly LocationExcursion[],
+): ExcursionMatch {
+  const oldestFirst = [...stored].sort(
+    (a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  const taken = new Set<string>();
+  const keeperOf = computed.map((c) => {
+    const k = oldestFirst.find(
+      (s) => !taken.has(s.id) && touches(s.start_ts, endOf(s), c.startTs, c.endTs ?? c.lastTs),
+    );
+    if (!k) return null;
+    taken.add(k.id);
+    return k.id;
+  });
+  const mergedInto = new Map<string, string>();
+  const withdrawn: string[] = [];
+  for (const s of stored) {
+    if (taken.has(s.id)) continue;
+    const i = computed.findIndex((c) => touches(s.start_ts, endOf(s), c.startTs, c.endTs ?? c.lastTs));
+    const into = i >= 0 ? keeperOf[i] : undefined;
+    if (into) mergedInto.set(s.id, into);
+    else withdrawn.push(s.id);
+  }
+  return { keeperOf, mergedInto, withdrawn };
+}

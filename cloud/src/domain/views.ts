@@ -1,0 +1,84 @@
+import type { FastifyRequest } from 'fastify';
+import type { Selectable } from 'kysely';
+import type { DomainDatabase } from '../store/schema.js';
+
+/** Who acts, for the audit trail: the authenticated principal, else 'api' (routes open before auth). */
+export function actorOf(req: FastifyRequest): string {
+  const p = (req as unknown as { principal?: { username?: string } | null }).principal;
+  return p?.username ?? 'api';
+}
+
+export function excursionView(e: Selectable<DomainDatabase['excursions']>) {
+  return {
+    id: e.id,
+    locationId: e.location_id,
+    startTs: e.start_ts,
+    endTs: e.end_ts,
+    lastTs: e.last_ts,
+    excursionAt: e.excursion_at,
+    durationMs: e.duration_ms,
+    outOfRangeMs: e.out_of_range_ms,
+    minC: e.min_c,
+    maxC: e.max_c,
+    peakC: e.peak_c,
+    critical: e.critical === 1,
+    degreeMinutes: e.degree_minutes,
+    mktC: e.mkt_c,
+    sensorIds: e.sensor_ids ? e.sensor_ids.split(',') : [],
+    state: e.state,
+    reviewState: e.review_state,
+    version: e.version,
+  };
+}
+
+export function lockView(l: Selectable<DomainDatabase['locks']> & { lot_id?: string | null }) {
+  return {
+    epc: l.epc,
+    excursionId: l.excursion_id,
+    locationId: l.location_id,
+    lotId: l.lot_id ?? null,
+    exposedFrom: l.exposed_from,
+    exposedTo: l.exposed_to,
+    state: l.state,
+    reason: l.reason,
+    dispositionId: l.disposition_id,
+    createdAt: l.created_at,
+    updatedAt: l.updated_at,
+  };
+}
+
+export function dispositionView(d: Selectable<DomainDatabase['dispositions']>) {
+  return {
+    id: d.id,
+    excursionId: d.excursion_id,
+    scope: d.scope,
+    lotId: d.lot_id,
+    epc: d.epc,
+    decision: d.decision,
+    reason: d.reason,
+    units: d.units,
+    excursionVersion: d.excursion_version,
+    signature: {
+      signerId: d.signer_id,
+      username: d.signer_username,
+      printedName: d.printed_name,
+      signedAt: d.signed_at,
+      meaning: d.meaning,
+    },
+  };
+}
+
+export function auditView(a: Selectable<DomainDatabase['audit_log']>) {
+  return {
+    seq: a.seq,
+    at: a.at,
+    actor: a.actor,
+    action: a.action,
+    entityType: a.entity_type,
+    entityId: a.entity_id,
+    before: a.before_json === null ? null : (JSON.parse(a.before_json) as unknown),
+    after: a.after_json === null ? null : (JSON.parse(a.after_json) as unknown),
+    reason: a.reason,
+    hash: a.hash,
+  };
+}

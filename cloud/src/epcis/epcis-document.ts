@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import { ColdtraceError } from '@coldtrace/shared';
+import { LOCK_DISPOSITION, LOCK_END_DISPOSITION, passSemantics } from './biz-step.js';
+import { groupCustody, groupingWindowMs, groupLocks, groupPasses } from './epcis-grouping.js';
+import { EpcisUris, epcUri } from './epcis-identifiers.js';
+import type { EpcisExportInput, EpcisLocation, EpcisReading } from './epcis-input.js';
+
+/** EPCIS 2.0 §8.6: the standard JSON-LD context of an EPCIS document. */
+export const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
+/** Namespace of coldtrace's user extension fields (`ct:lockId`, …), EPCIS 2.0 §7.6 / §8.2.7. */
+export const COLDTRACE_EPCIS_NS = 'urn:coldtrace:epcis:';
+
+export type EpcisEvent = Record<string, unknown> & {
+  type: 'ObjectEvent';
+  eventTime: string;
+  eventTimeZoneOffset: string;
+  eventID: string;
+};
+
+export interface EpcisDocument {
+  '@context': [string, Record<string, string>];
+  type: 'EPCISDocument';
+  schemaVersion: '2.0';
+  creationDate: string;
+  id?: string;
+  epcisBody: { eventList: EpcisEvent[] };
+}
+
+/** EPCIS 2.0 §7.3.6.1 / JSON schema: `±hh:mm`, hours 00-13 (or 14:00). */
+const TZ_OFFSET = /^([+]|[-])((0[0-9]|1[0-3]):([0-5][0-9])|14:00)$/;
+
+const iso = (ts: number, what: string): string => {
+  if (!Number.isFinite(ts))
+    throw new ColdtraceError('invalid', `${what}: time ${ts} is not epoch milliseconds`);
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) throw new ColdtraceError('invalid', `${what}: time ${ts} is out of range`);
+  return d.toISOString();
+};
+
+/** Deterministic `urn:uuid:` (RFC 9562 version 8 layout) from a stable event key, so re-exports keep ids. */
+export function eventIdOf(key: string): string {
+  const h = createHash('sha256').update(key).digest('hex');
+  const variant = ((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Sort key kinds: at equal times, passes precede sensor reports, which precede lock changes. */
+const ORDER = { pass: 0, sensor: 1, lock: 2, unlock: 3 } as const;
+
+/**
+ * Builds a GS1 EPCIS 2.0 JSON-LD document (EPCIS 2.0 §8) from coldtrace records. Pure and deterministic:
+ * the same input gives the same document, events sorted by time.
+ * Records are grouped first (`epcis-grouping.ts`, window `groupingWindowMs`, default 5 s):
+ * - Each door crossing (passes with the same portal, from, to, direction within the window of the first)
+ *   → one ObjectEvent OBSERVE with the union `epcList` and the first pass's time, CBV bizStep from the
+ *   location kinds (see `passSemantics`), readPoint = portal, bizLocation = destination.
+ * - Each group of custody intervals with readings (same location, start and end within the window) →
+ *   ObjectEvent OBSERVE, bizStep `sensor_reporting`, union `epcList`, with one `sensorElementList` entry
+ *   per sensor over the union interval: `sensorMetadata` {startTime, endTime, deviceID} and a
+ *   `sensorReport` {type `Temperature`, minValue, maxValue, meanValue, uom `CEL`} (EPCIS 2.0 §7.3.8,
+ *   as in the official SensorDataExample2).
+ * - Each lock (locks of one excursion, lot and end merged) → ObjectEvent bizStep `holding`, disposition
+ *   `non_sellable_other`, `persistentDisposition.set`; its end → `persistentDisposition.unset` (see
+ *   `LOCK_END_DISPOSITION`).
+ */
+export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
+  const tz = input.timeZoneOffset ?? '+00:00';
+  if (!TZ_OFFSET.test(tz)) {
+    throw new ColdtraceError(
+      'invalid',
+      `time zone offset ${JSON.stringify(tz)} must be ±hh:mm within ±14:00`,
+    );
+  }
+  const windowMs = groupingWindowMs(input.groupingWindowMs);
+  const uris = new EpcisUris(input.baseUri);
+  const locations = new Map<string, EpcisLocation>(input.locations.map((l) => [l.id, l]));
+  const locUri = (id: string) => uris.location(locations.get(id), id);
+  const events: Array<{ ts: number; order: number; event: EpcisEvent }> = [];
+  const base = (ts: number, key: string, what: string) => ({
+    type: 'ObjectEvent' as const,
+    eventTime: iso(ts, what),
+    eventTimeZoneOffset: tz,
+    eventID: eventIdOf(key),
+  });
+  const epcList = (hexes: Iterable<string>) => [...new Set([...hexes].map(epcUri))].sort();
+
+  // Passes: one event per door crossing (EPCIS 2.0 §7.4.2 ObjectEvent with the crossing's epcList)
+  for (const g of groupPasses(input.passes, windowMs)) {
+    const sem = passSemantics(locations.get(g.from)?.kind, locations.get(g.to)?.kind);
+    const list = epcList(g.epcs);
+    const key = JSON.stringify([g.portalId, g.from, g.to, g.direction, g.firstTs]);
+    events.push({
+      ts: g.firstTs,
+      order: ORDER.pass,
+      event: {
+        ...base(g.firstTs, `pass|${key}|${list.join(',')}`, `pass at ${g.portalId}`),
+        epcList: list,
+        action: 'OBSERVE',
+        bizStep: sem.bizStep,
+        ...(sem.disposition ? { disposition: sem.disposition } : {}),
+        readPoint: { id: uris.portal(g.portalId) },
+        bizLocation: { id: locUri(g.to) },
+        'ct:fromLocation': locUri(g.from),
+        ...(g.direction ? { 'ct:direction': g.direction } : {}),
+      },
+    });
+  }
+
+  // Sensor data per custody interval
+  const readingsByLocation = new Map<string, EpcisReading[]>();
+  for (const r of input.readings) {
+    if (r.tempC === null || !Number.isFinite(r.tempC)) continue;
+    const list = readingsByLocation.get(r.locationId) ?? [];
+    list.push(r);
+    readingsByLocation.set(r.locationId, list);
+  }
+  for (const list of readingsByLocation.values()) list.sort((a, b) => a.ts - b.ts);
+  for (const g of groupCustody(input.custody, input.asOf, windowMs)) {
+    const sorted = readingsByLocation.get(g.locationId) ?? [];
+    // An EPC whose own interval holds no known reading is left out (as it would be ungrouped), and the
+    // reported interval is the union of the remaining members' intervals; every reading of the group's
+    // span lies in one of them.
+    const members = g.members.filter((m) => hasReading(sorted, m.enteredAt, m.end));
+    if (members.length === 0) continue; // no temperature known: nothing to report (documented in docs/epcis.md)
+    const from = members.reduce((t, m) => Math.min(t, m.enteredAt), Number.POSITIVE_INFINITY);
+    const end = members.reduce((t, m) => Math.max(t, m.end), Number.NEGATIVE_INFINITY);
+    const leftAt = g.leftAt === null ? null : end;
+    const elements = sensorElements(sorted, from, end, uris);
+    const list = epcList(members.map((m) => m.epc));
+    const where = { id: locUri(g.locationId) };
+    const key = JSON.stringify([g.locationId, from, leftAt]);
+    events.push({
+      ts: end,
+      order: ORDER.sensor,
+      event: {
+        ...base(end, `custody|${key}|${end}|${list.join(',')}`, `custody at ${g.locationId}`),
+        epcList: list,
+        action: 'OBSERVE',
+        bizStep: 'sensor_reporting',
+        readPoint: where,
+        bizLocation: where,
+        sensorElementList: elements,
+        ...(leftAt === null ? { 'ct:custodyOngoing': true } : {}),
+      },
+    });
+  }
+
+  // Locks
+  for (const lock of groupLocks(input.locks, windowMs)) {
+    const list = epcList(lock.epcs);
+    const ext = {
+      'ct:lockId': lock.id,
+      ...(lock.excursionId ? { 'ct:excursionId': lock.excursionId } : {}),
+    };
+    const where = lock.locationId ? { bizLocation: { id: locUri(lock.locationId) } } : {};
+    events.push({
+      ts: lock.lockedAt,
+      order: ORDER.lock,
+      event: {
+        ...base(lock.lockedAt, `lock|${lock.id}`, `lock ${lock.id}`),
+        epcList: list,
+        action: 'OBSERVE',
+        bizStep: 'holding',
+        disposition: LOCK_DISPOSITION,
+        persistentDisposition: { set: [LOCK_DISPOSITION] },
+        ...where,
+        ...ext,
+        ...(lock.reason ? { 'ct:reason': lock.reason } : {}),
+      },
+    });
+    if (lock.end) {
+      const end = LOCK_END_DISPOSITION[lock.end.outcome];
+      if (!end) throw new ColdtraceError('invalid', `lock ${lock.id}: unknown outcome ${lock.end.outcome}`);
+      events.push({
+        ts: lock.end.at,
+        order: ORDER.unlock,
+        event: {
+          ...base(lock.end.at, `unlock|${lock.id}|${lock.end.outcome}`, `end of lock ${lock.id}`),
+          epcList: list,
+          action: 'OBSERVE',
+          bizStep: end.bizStep,
+          disposition: end.disposition,
+          persistentDisposition: {
+            unset: [LOCK_DISPOSITION],
+            ...(end.set.length ? { set: [...end.set] } : {}),
+          },
+          ...where,
+          ...ext,
+          'ct:outcome': lock.end.outcome,
+          ...(lock.end.reason ? { 'ct:reason': lock.end.reason } : {}),
+        },
+      });
+    }
+  }
+
+  events.sort((a, b) => a.ts - b.ts || a.order - b.order || (a.event.eventID < b.event.eventID ? -1 : 1));
+  return {
+    '@context': [EPCIS_CONTEXT, { ct: COLDTRACE_EPCIS_NS }],
+    type: 'EPCISDocument',
+    schemaVersion: '2.0',
+    creationDate: iso(input.creationDate, 'creationDate'),
+    ...(input.documentId ? { id: input.documentId } : {}),
+    epcisBody: { eventList: events.map((e) => e.event) },
+  };
+}
+
+/** Index of the first reading at or after `from` (`sorted` by ts). */
+function lowerBound(sorted: readonly EpcisReading[], from: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]!.ts < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Whether `sorted` (by ts, known values only) holds a reading in `[from, to)`. */
+function hasReading(sorted: readonly EpcisReading[], from: number, to: number): boolean {
+  const i = lowerBound(sorted, from);
+  return i < sorted.length && sorted[i]!.ts < to;
+}
+
+/** One sensorElement per sensor with readings in `[from, to)` (`sorted` by ts, known values only). */
+function sensorElements(sorted: readonly EpcisReading[], from: number, to: number, uris: EpcisUris) {
+  const lo = lowerBound(sorted, from);
+  const stats = new Map<string, { min: number; max: number; sum: number; n: number }>();
+  for (let i = lo; i < sorted.length && sorted[i]!.ts < to; i++) {
+    const r = sorted[i]!;
+    const t = r.tempC as number;
+    const s = stats.get(r.sensorId);
+    if (s) {
+      s.min = Math.min(s.min, t);
+      s.max = Math.max(s.max, t);
+      s.sum += t;
+      s.n += 1;
+    } else stats.set(r.sensorId, { min: t, max: t, sum: t, n: 1 });
+  }
+  return [...stats.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([sensorId, s]) => ({
+      sensorMetadata: {
+        startTime: iso(from, 'custody start'),
+        endTime: iso(to, 'custody end'),
+        deviceID: uris.sensor(sensorId),
+      },
+      sensorReport: [
+        {
+          type: 'Temperature',
+          minValue: s.min,
+          maxValue: s.max,
+          meanValue: round3(s.sum / s.n),
+          uom: 'CEL',
+        },
+      ],
+    }));
+}

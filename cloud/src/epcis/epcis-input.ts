@@ -1,0 +1,89 @@
+/**
+ * The explicit input of the EPCIS 2.0 export converter (`buildEpcisDocument`). The converter is pure: a
+ * route gathers these through an `EpcisSource` and hands them over; tests build them as fixtures.
+ * Times are epoch milliseconds UTC.
+ */
+
+/** Location kinds as in the location master data (`room`, `vehicle`, `store`, `dock`, `other`). */
+export type EpcisLocationKind = 'room' | 'vehicle' | 'store' | 'dock' | 'other';
+
+export interface EpcisLocation {
+  id: string;
+  kind: EpcisLocationKind | string;
+  /** GS1 Global Location Number (13 digits, valid check digit) when configured; else a private URI is used. */
+  gln?: string | null;
+  /** GLN extension (AI 254), 1-20 characters, when the location is a sub-location of the GLN. */
+  glnExtension?: string | null;
+}
+
+/** An RFID portal pass (a custody change), as the edge reported it. */
+export interface EpcisPass {
+  /** EPC as hex. */
+  epc: string;
+  portalId: string;
+  from: string;
+  to: string;
+  direction: 'in' | 'out' | null;
+  ts: number;
+}
+
+/** `[enteredAt, leftAt)` of one EPC at one location; `leftAt` null = still there. */
+export interface EpcisCustodyInterval {
+  epc: string;
+  locationId: string;
+  enteredAt: number;
+  leftAt: number | null;
+}
+
+export interface EpcisReading {
+  sensorId: string;
+  locationId: string;
+  ts: number;
+  /** null for a sensor-error reading (ignored in the statistics). */
+  tempC: number | null;
+}
+
+/** How a lock ended: QA release, QA reject, or lifted automatically (late data proved no exposure). */
+export type EpcisLockOutcome = 'released' | 'rejected' | 'auto_released';
+
+export interface EpcisLock {
+  id: string;
+  epcs: string[];
+  lockedAt: number;
+  /** Where the units were when locked (bizLocation), if known. */
+  locationId?: string | null;
+  excursionId?: string | null;
+  /** Lot of the locked units, if known: locks of different lots never share an event. */
+  lotId?: string | null;
+  reason?: string | null;
+  /** Absent or null while the lock is in force. */
+  end?: { at: number; outcome: EpcisLockOutcome; reason?: string | null } | null;
+}
+
+export interface EpcisExportInput {
+  /** Document creation time. */
+  creationDate: number;
+  /** End of ongoing custody intervals (usually "now", or the query's `to`). */
+  asOf: number;
+  /**
+   * Base of the private URIs for locations without GLN, portals and sensors, e.g.
+   * `https://cloud.example.com/api/v1` → `https://cloud.example.com/api/v1/locations/coldroom-1`.
+   */
+  baseUri: string;
+  /** ±hh:mm, EPCIS 2.0 §7.3.6.1 `eventTimeZoneOffset`; default `+00:00` (times are written in UTC). */
+  timeZoneOffset?: string;
+  /**
+   * Grouping window in ms (default `DEFAULT_EPCIS_GROUPING_WINDOW_MS` = 5 s): passes of one door crossing,
+   * custody intervals that began and ended together, and locks of one excursion set together share one
+   * event when they lie within this window of the group's first record (see `epcis-grouping.ts`);
+   * 0 groups only identical times.
+   */
+  groupingWindowMs?: number;
+  /** Optional document id (an absolute URI). */
+  documentId?: string;
+  locations: readonly EpcisLocation[];
+  passes: readonly EpcisPass[];
+  custody: readonly EpcisCustodyInterval[];
+  readings: readonly EpcisReading[];
+  locks: readonly EpcisLock[];
+}

@@ -1,0 +1,117 @@
+import { ColdtraceError } from '@coldtrace/shared';
+import type { CloudStore } from '../store/cloud-store.js';
+import type { EpcisCustodyInterval, EpcisExportInput, EpcisLock, EpcisPass } from './epcis-input.js';
+
+export interface EpcisQuery {
+  /** Lot id: only EPCs commissioned to it. */
+  lot?: string;
+  /** One EPC (hex). */
+  epc?: string;
+  /** Event-time window `[fromTs, toTs)`. */
+  fromTs?: number;
+  toTs?: number;
+}
+
+/** The records an EPCIS export is built from (everything but the document's own fields). */
+export type EpcisRecords = Pick<EpcisExportInput, 'locations' | 'passes' | 'custody' | 'readings' | 'locks'>;
+
+export interface EpcisSource {
+  records(q: EpcisQuery, now: number): Promise<EpcisRecords>;
+}
+
+/** What only the domain engine knows (issue 6): lots' EPCs, custody intervals, locks. */
+export interface EpcisDomainData {
+  /** EPCs (hex) commissioned to a lot; null when the lot does not exist. */
+  lotEpcs(lotId: string): Promise<string[] | null>;
+  /** Custody intervals of the given EPCs overlapping `[fromTs, toTs)`. */
+  custody?(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisCustodyInterval[]>;
+  /** Locks touching the given EPCs (all locks when null) in the window. */
+  locks(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisLock[]>;
+}
+
+const MAX_ROWS = 1_000_000;
+
+/**
+ * Custody intervals from portal passes alone, per EPC in event-time order: after a pass the EPC is at
+ * the pass's `to` until its next pass (DESIGN "Custody"). Used until the domain engine's custody is
+ * available; time before an EPC's first pass is unknown and yields no interval.
+ */
+export function custodyFromPasses(passes: readonly EpcisPass[]): EpcisCustodyInterval[] {
+  const byEpc = new Map<string, EpcisPass[]>();
+  for (const p of passes) {
+    const list = byEpc.get(p.epc) ?? [];
+    list.push(p);
+    byEpc.set(p.epc, list);
+  }
+  const out: EpcisCustodyInterval[] = [];
+  for (const [epc, list] of byEpc) {
+    list.sort((a, b) => a.ts - b.ts || (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+    list.forEach((p, i) => {
+      const next = list[i + 1];
+      out.push({ epc, locationId: p.to, enteredAt: p.ts, leftAt: next ? next.ts : null });
+    });
+  }
+  return out;
+}
+
+/** The EPCIS source over the cloud store (locations, movements, readings) plus optional domain data. */
+export class StoreEpcisSource implements EpcisSource {
+  constructor(
+    private readonly store: CloudStore,
+    private readonly domain?: EpcisDomainData,
+  ) {}
+
+  async records(q: EpcisQuery, now: number): Promise<EpcisRecords> {
+    const fromTs = q.fromTs ?? Number.NEGATIVE_INFINITY;
+    const toTs = q.toTs ?? Number.POSITIVE_INFINITY;
+    let epcs: Set<string> | null = null;
+    if (q.lot !== undefined) {
+      if (!this.domain) {
+        throw new ColdtraceError('not_found', `lot ${q.lot} not found: this cloud build records no lots yet`);
+      }
+      const list = await this.domain.lotEpcs(q.lot);
+      if (!list) throw new ColdtraceError('not_found', `lot ${q.lot} not found`);
+      epcs = new Set(list);
+    }
+    if (q.epc !== undefined) epcs = new Set([...(epcs ?? [q.epc])].filter((e) => e === q.epc));
+
+    const rows = await this.store.listMovements({ ...(q.epc ? { epc: q.epc } : {}), limit: MAX_ROWS });
+    const allPasses: EpcisPass[] = rows
+      .filter((m) => m.kind === 'pass' && m.from_location !== null && (!epcs || epcs.has(m.epc)))
+      .map((m) => ({
+        epc: m.epc,
+        portalId: m.portal_id,
+        from: m.from_location!,
+        to: m.to_location,
+        direction: m.direction === 'in' || m.direction === 'out' ? m.direction : null,
+        ts: m.ts,
+      }));
+    const passes = allPasses.filter((p) => p.ts >= fromTs && p.ts < toTs);
+    const end = Math.min(toTs, now);
+    const custody = (
+      this.domain?.custody
+        ? await this.domain.custody(epcs ? [...epcs] : null, fromTs, toTs)
+        : custodyFromPasses(allPasses)
+    ).filter((c) => c.enteredAt < toTs && (c.leftAt ?? end) > fromTs);
+
+    const readings: EpcisRecords['readings'][number][] = [];
+    const spans = new Map<string, { from: number; to: number }>();
+    for (const c of custody) {
+      const s = spans.get(c.locationId) ?? { from: c.enteredAt, to: c.leftAt ?? end };
+      s.from = Math.min(s.from, c.enteredAt);
+      s.to = Math.max(s.to, c.leftAt ?? end);
+      spans.set(c.locationId, s);
+    }
+    for (const [locationId, s] of spans) {
+      const rs = await this.store.listReadings({ locationId, fromTs: s.from, toTs: s.to, limit: MAX_ROWS });
+      for (const r of rs) readings.push({ sensorId: r.sensor_id, locationId, ts: r.ts, tempC: r.temp_c });
+    }
+    const locks = this.domain
+      ? (await this.domain.locks(epcs ? [...epcs] : null, fromTs, toTs)).filter(
+          (l) => l.lockedAt < toTs && (l.end?.at ?? Number.POSITIVE_INFINITY) >= fromTs,
+        )
+      : [];
+    const locations = (await this.store.listLocations()).map((l) => ({ id: l.id, kind: l.kind }));
+    return { locations, passes, custody, readings, locks };
+  }
+}

@@ -1,0 +1,151 @@
+import { type Clock, ColdtraceError, systemClock } from '@coldtrace/shared';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry as PromRegistry, type Registry } from 'prom-client';
+import { type AuthConfigInput, authConfigSchema } from '../auth/auth-config.js';
+import { installAuth } from '../auth/auth-plugin.js';
+import { AuthService } from '../auth/auth-service.js';
+import { createSignatureVerifier } from '../auth/signature-verifier.js';
+import { createDomainServices, type DomainServices } from '../domain/domain-services.js';
+import type { ExcursionEvaluator } from '../domain/excursion-evaluator.js';
+import { pageRoutes } from '../pages/pages.js';
+import type { CloudStore } from '../store/cloud-store.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { dispositionRoutes } from './routes/dispositions.js';
+import { epcisRoutes } from './routes/epcis.js';
+import { epcRoutes } from './routes/epcs.js';
+import { excursionRoutes } from './routes/excursions.js';
+import { gatewayRoutes } from './routes/gateways.js';
+import { healthRoutes } from './routes/health.js';
+import { locationRoutes } from './routes/locations.js';
+import { lockRoutes } from './routes/locks.js';
+import { lotRoutes } from './routes/lots.js';
+import { masterDataRoutes } from './routes/master-data.js';
+import { productRoutes } from './routes/products.js';
+import { reportRoutes } from './routes/reports.js';
+import { telemetryRoutes } from './routes/telemetry.js';
+import { userRoutes } from './routes/users.js';
+
+export interface AppOptions {
+  store: CloudStore;
+  evaluator: ExcursionEvaluator;
+  clock?: Clock;
+  logger?: Logger | boolean;
+  metrics?: Registry;
+  version?: string;
+  /** Extra readiness checks for /healthz (e.g. the broker). */
+  health?: () => Record<string, boolean>;
+  /** Sessions, lockout, login rate limit, cookie flags (issue 7). */
+  auth?: AuthConfigInput;
+  /** Domain engine services (issue 6); default: over `evaluator.engine` with the users' e-signatures. */
+  domain?: DomainServices;
+}
+
+export type App = FastifyInstance;
+
+/** HTTP status for each error code our services throw. */
+const STATUS_BY_CODE: Record<string, number> = {
+  not_found: 404,
+  invalid: 400,
+  conflict: 409,
+  unauthorized: 401,
+  forbidden: 403,
+  too_many_requests: 429,
+};
+
+/**
+ * Router errors (an over-long id, broken percent-encoding) answer in our error shape like every other
+ * bad request, instead of Fastify's own.
+ */
+const SERVER_OPTIONS = {
+  bodyLimit: 1024 * 1024,
+  routerOptions: { maxParamLength: 256 },
+  frameworkErrors: ((err, _req, reply) => {
+    (reply as unknown as { code(n: number): { send(b: unknown): void } })
+      .code(400)
+      .send({ error: 'invalid', message: err.message });
+  }) satisfies FastifyServerOptions['frameworkErrors'],
+};
+
+/** Builds the Fastify app without listening (tests use `app.inject()`). */
+export async function buildApp(opts: AppOptions): Promise<App> {
+  const app = (typeof opts.logger === 'object'
+    ? Fastify({ loggerInstance: opts.logger, ...SERVER_OPTIONS })
+    : Fastify({ logger: opts.logger ?? false, ...SERVER_OPTIONS })) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const metrics = opts.metrics ?? new PromRegistry();
+  if (!opts.metrics) collectDefaultMetrics({ register: metrics });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'coldtrace API', version: opts.version ?? '0.0.0' },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.setErrorHandler((err, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      return reply.code(400).send({
+        error: 'invalid',
+        message: err.validation.map((v) => `${v.instancePath || '(root)'}: ${v.message}`).join('; '),
+      });
+    }
+    if (err instanceof ColdtraceError) {
+      return reply
+        .code(STATUS_BY_CODE[err.code] ?? 400)
+        .send({ error: err.code, message: err.message, ...err.details });
+    }
+    const status = (err as { statusCode?: number }).statusCode;
+    const message = err instanceof Error ? err.message : String(err);
+    if (status && status < 500) return reply.code(status).send({ error: 'invalid', message });
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }),
+  );
+
+  const deps = { store: opts.store, evaluator: opts.evaluator, clock: opts.clock ?? systemClock };
+  // Authentication and authorization for /api/v1 and the pages (docs/qa-pages.md); before every route.
+  const authConfig = authConfigSchema.parse(opts.auth ?? {});
+  const auth = new AuthService(opts.store.db, authConfig, deps.clock);
+  await installAuth(app, auth, authConfig);
+  await app.register(authRoutes, { auth, config: authConfig, prefix: '/api/v1' });
+  await app.register(userRoutes, { auth, config: authConfig, prefix: '/api/v1' });
+  await app.register(pageRoutes, { auth });
+  await app.register(healthRoutes, { ...deps, metrics, health: opts.health });
+  await app.register(gatewayRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(locationRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(telemetryRoutes, { ...deps, prefix: '/api/v1' });
+  const domain =
+    opts.domain ??
+    createDomainServices(opts.evaluator.engine, createSignatureVerifier(opts.store, { clock: deps.clock }));
+  for (const routes of [
+    masterDataRoutes,
+    productRoutes,
+    lotRoutes,
+    epcRoutes,
+    excursionRoutes,
+    lockRoutes,
+    dispositionRoutes,
+    auditRoutes,
+  ]) {
+    await app.register(routes, { ...deps, domain, prefix: '/api/v1' });
+  }
+  await app.register(reportRoutes, { ...deps, domain, prefix: '/api/v1' });
+  await app.register(epcisRoutes, { ...deps, domain, prefix: '/api/v1' });
+  return app;
+}

@@ -1,0 +1,86 @@
+import { ColdtraceError, idSchema } from '@coldtrace/shared';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { DomainServices } from '../../domain/domain-services.js';
+import { assessLot } from '../../domain/lot-assessment.js';
+import { auditView, dispositionView, excursionView } from '../../domain/views.js';
+import type { RouteDeps } from './deps.js';
+
+/** Excursions (stable ids, review state), their affected lots and units, and monitoring gaps. */
+export const excursionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
+  root,
+  { store, domain },
+) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const ds = domain.domainStore;
+
+  app.get(
+    '/excursions',
+    {
+      schema: {
+        tags: ['excursions'],
+        querystring: z.object({
+          locationId: idSchema.optional(),
+          reviewState: z.enum(['pending', 'decided']).optional(),
+          state: z.enum(['ongoing', 'closed']).optional(),
+        }),
+      },
+    },
+    async (req) => (await ds.listExcursions(req.query)).map(excursionView),
+  );
+
+  app.get(
+    '/excursions/:id',
+    { schema: { tags: ['excursions'], params: z.object({ id: z.string().min(1).max(200) }) } },
+    async (req) => {
+      const x = await ds.getExcursion(req.params.id);
+      if (!x) throw new ColdtraceError('not_found', `excursion ${req.params.id} not found`);
+      const locks = await ds.listLocks({ excursionId: x.id });
+      const where = await ds.currentLocations(locks.map((l) => l.epc));
+      const lots = new Map<string | null, typeof locks>();
+      for (const l of locks) lots.set(l.lot_id ?? null, [...(lots.get(l.lot_id ?? null) ?? []), l]);
+      const affectedLots = await Promise.all(
+        [...lots.entries()].map(async ([lotId, rows]) => {
+          const exposed = rows.filter((r) => r.state !== 'lifted');
+          const whereNow: Record<string, number> = {};
+          for (const r of exposed) {
+            const loc = where.get(r.epc) ?? 'unknown';
+            whereNow[loc] = (whereNow[loc] ?? 0) + 1;
+          }
+          const assessment = lotId ? await assessLot(domain.engine.db, lotId) : undefined;
+          return {
+            lotId,
+            uncommissioned: lotId === null,
+            exposedUnits: exposed.length,
+            lockedUnits: exposed.filter((r) => r.state === 'active').length,
+            releasedUnits: exposed.filter((r) => r.state === 'released').length,
+            rejectedUnits: exposed.filter((r) => r.state === 'rejected').length,
+            totalUnits: assessment?.units.total ?? exposed.length,
+            whereNow,
+            epcs: exposed.map((r) => r.epc),
+            assessment: assessment ?? null,
+          };
+        }),
+      );
+      return {
+        ...excursionView(x),
+        affectedLots,
+        dispositions: (await ds.listDispositions({ excursionId: x.id })).map(dispositionView),
+        audit: (await ds.listAudit({ entityType: 'excursion', entityId: x.id })).map(auditView),
+      };
+    },
+  );
+
+  app.get(
+    '/monitoring-gaps',
+    { schema: { tags: ['excursions'], querystring: z.object({ locationId: idSchema.optional() }) } },
+    async (req) =>
+      (await store.listMonitoringGaps(req.query.locationId)).map((g) => ({
+        locationId: g.location_id,
+        sensorId: g.sensor_id,
+        fromTs: g.from_ts,
+        toTs: g.to_ts,
+      })),
+  );
+};

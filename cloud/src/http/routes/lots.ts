@@ -1,0 +1,110 @@
+import { ColdtraceError, idSchema } from '@coldtrace/shared';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { DomainServices } from '../../domain/domain-services.js';
+import { assessLot } from '../../domain/lot-assessment.js';
+import { actorOf, dispositionView, lockView } from '../../domain/views.js';
+import type { RouteDeps } from './deps.js';
+import { gtinSchema } from './products.js';
+
+const lotBody = z
+  .object({
+    gtin: gtinSchema,
+    lotNumber: z.string().min(1).max(20),
+    expiry: z.iso.date('expiry must be an ISO date YYYY-MM-DD'),
+  })
+  .strict();
+
+const epcHex = z.string().regex(/^[0-9A-Fa-f]{8,64}$/, 'EPC must be 8–64 hex digits');
+
+/** Lots, EPC commissioning, and the lot view (locked/total, stability assessment, where units are). */
+export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
+  root,
+  { domain, clock },
+) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const ds = domain.domainStore;
+  const db = domain.engine.db;
+
+  app.get('/lots', { schema: { tags: ['lots'] } }, async () => {
+    const lots = await ds.listLots();
+    return Promise.all(
+      lots.map(async (l) => {
+        const a = (await assessLot(db, l.id))!;
+        return { id: l.id, gtin: l.gtin, lotNumber: l.lot_number, expiry: l.expiry, units: a.units };
+      }),
+    );
+  });
+
+  app.get('/lots/:id', { schema: { tags: ['lots'], params: z.object({ id: idSchema }) } }, async (req) => {
+    const l = await ds.getLot(req.params.id);
+    if (!l) throw new ColdtraceError('not_found', `lot ${req.params.id} not found`);
+    const assessment = (await assessLot(db, l.id))!;
+    const dispositions = await ds.listDispositions({ lotId: l.id });
+    return {
+      id: l.id,
+      lotNumber: l.lot_number,
+      expiry: l.expiry,
+      ...assessment,
+      dispositions: dispositions.map(dispositionView),
+    };
+  });
+
+  app.put(
+    '/lots/:id',
+    {
+      config: { roles: ['operator', 'admin'] },
+      schema: { tags: ['lots'], params: z.object({ id: idSchema }), body: lotBody },
+    },
+    async (req) => {
+      const b = req.body;
+      const row = await ds.upsertLot(
+        { id: req.params.id, gtin: b.gtin, lot_number: b.lotNumber, expiry: b.expiry },
+        actorOf(req),
+        clock.now(),
+      );
+      return { id: row.id, gtin: row.gtin, lotNumber: row.lot_number, expiry: row.expiry };
+    },
+  );
+
+  app.post(
+    '/lots/:id/epcs',
+    {
+      config: { roles: ['operator', 'admin'] },
+      schema: {
+        tags: ['lots'],
+        description:
+          'Commissions EPCs (hex) to the lot; their custody so far is kept and their exposures re-derived.',
+        params: z.object({ id: idSchema }),
+        body: z.object({ epcs: z.array(epcHex).min(1).max(10_000) }).strict(),
+      },
+    },
+    async (req) => {
+      const r = await ds.commission(req.params.id, req.body.epcs, actorOf(req), clock.now());
+      return r;
+    },
+  );
+
+  app.get(
+    '/lots/:id/units',
+    { schema: { tags: ['lots'], params: z.object({ id: idSchema }) } },
+    async (req) => {
+      const l = await ds.getLot(req.params.id);
+      if (!l) throw new ColdtraceError('not_found', `lot ${req.params.id} not found`);
+      const epcs = (await ds.listEpcs({ lotId: l.id, limit: 100_000 })).map((e) => e.epc);
+      const where = await ds.currentLocations(epcs);
+      const locks = await ds.listLocks({ lotId: l.id });
+      return epcs.map((epc) => {
+        const mine = locks.filter((k) => k.epc === epc);
+        return {
+          epc,
+          location: where.get(epc) ?? null,
+          locked: mine.some((k) => k.state === 'active'),
+          rejected: mine.some((k) => k.state === 'rejected'),
+          locks: mine.map(lockView),
+        };
+      });
+    },
+  );
+};

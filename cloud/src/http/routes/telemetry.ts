@@ -1,0 +1,122 @@
+import { idSchema } from '@coldtrace/shared';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { RouteDeps } from './deps.js';
+
+const limit = z.coerce.number().int().min(1).max(100_000).default(1000);
+const ms = z.coerce.number().int().min(0);
+
+export const telemetryRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store }) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+
+  app.get(
+    '/readings',
+    {
+      schema: {
+        tags: ['telemetry'],
+        querystring: z.object({
+          gatewayId: idSchema.optional(),
+          locationId: idSchema.optional(),
+          sensorId: idSchema.optional(),
+          from: ms.optional(),
+          to: ms.optional(),
+          limit,
+        }),
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const rows = await store.listReadings({
+        gatewayId: q.gatewayId,
+        locationId: q.locationId,
+        sensorId: q.sensorId,
+        fromTs: q.from,
+        toTs: q.to,
+        limit: q.limit,
+      });
+      return rows.map((r) => ({
+        gatewayId: r.gateway_id,
+        seq: r.seq,
+        sensorId: r.sensor_id,
+        locationId: r.location_id,
+        ts: r.ts,
+        tempC: r.temp_c,
+        rh: r.rh,
+        quality: r.quality,
+      }));
+    },
+  );
+
+  app.get(
+    '/movements',
+    {
+      schema: {
+        tags: ['telemetry'],
+        querystring: z.object({ gatewayId: idSchema.optional(), epc: z.string().optional(), limit }),
+      },
+    },
+    async (req) => {
+      const rows = await store.listMovements({
+        gatewayId: req.query.gatewayId,
+        epc: req.query.epc?.toUpperCase(),
+        limit: req.query.limit,
+      });
+      return rows.map((m) => ({
+        gatewayId: m.gateway_id,
+        seq: m.seq,
+        epc: m.epc,
+        portalId: m.portal_id,
+        kind: m.kind,
+        from: m.from_location,
+        to: m.to_location,
+        direction: m.direction,
+        ts: m.ts,
+        firstSeen: m.first_seen,
+        lastSeen: m.last_seen,
+        reads: m.reads,
+        peakRssi: m.peak_rssi,
+      }));
+    },
+  );
+
+  app.get(
+    '/alarms',
+    { schema: { tags: ['telemetry'], querystring: z.object({ gatewayId: idSchema.optional(), limit }) } },
+    async (req) => {
+      const rows = await store.listAlarms({ gatewayId: req.query.gatewayId, limit: req.query.limit });
+      return rows.map((a) => ({
+        gatewayId: a.gateway_id,
+        seq: a.seq,
+        alarmId: a.alarm_id,
+        kind: a.kind,
+        state: a.state,
+        severity: a.severity,
+        ts: a.ts,
+        locationId: a.location_id,
+        sensorId: a.sensor_id,
+        value: a.value,
+        message: a.message,
+      }));
+    },
+  );
+
+  // /excursions and /monitoring-gaps moved to excursions.ts (domain engine).
+
+  app.get(
+    '/dead-letters',
+    { schema: { tags: ['telemetry'], querystring: z.object({ limit: limit.default(100) }) } },
+    async (req) =>
+      (await store.listDeadLetters(req.query.limit)).map((d) => ({
+        id: d.id,
+        receivedAt: d.received_at,
+        topic: d.topic,
+        gatewayId: d.gateway_id,
+        clientId: d.client_id,
+        code: d.code,
+        reason: d.reason,
+        payloadBytes: d.payload_bytes,
+        payload: d.payload,
+      })),
+  );
+};

@@ -1,0 +1,28 @@
+import { Counter, type Registry } from 'prom-client';
+
+/** Prometheus counters of the ingest pipeline. */
+export class IngestMetrics {
+  private readonly records: Counter<'stream' | 'result'>;
+  private readonly deadLetters: Counter<'code'>;
+  constructor(registry: Registry) {
+    this.records = new Counter({
+      name: 'coldtrace_ingest_records_total',
+      help: 'Records ingested, by stream and result (inserted or duplicate)',
+      labelNames: ['stream', 'result'],
+      registers: [registry],
+    });
+    this.deadLetters = new Counter({
+      name: 'coldtrace_dead_letters_total',
+      help: 'Messages rejected to the dead-letter table, by reason code',
+      labelNames: ['code'],
+      registers: [registry],
+    });
+  }
+  stored(stream: string, inserted: number, duplicates: number): void {
+    if (inserted) this.records.inc({ stream, result: 'inserted' }, inserted);
+    if (duplicates) this.records.inc({ stream, result: 'duplicate' }, duplicates);
+  }
+  deadLetter(code: string): void {
+    this.deadLetters.inc({ code });
+  }
+}

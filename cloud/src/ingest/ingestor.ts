@@ -1,0 +1,202 @@
+import {
+  type Clock,
+  decodeGatewayPayload,
+  errorMessage,
+  type GatewayPayload,
+  type GatewayTopicName,
+  MAX_PAYLOAD_BYTES,
+  parseTopic,
+} from '@coldtrace/shared';
+import { decodeReadingsPayloadFast } from '@coldtrace/shared/fast-readings-batch';
+import type { Logger } from 'pino';
+import { addToSpans, type SensorSpan } from '../domain/reading-tails.js';
+import type { CloudStore } from '../store/cloud-store.js';
+import type { IngestMetrics } from './ingest-metrics.js';
+
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  /** MQTT client id and username of the publisher, where the broker tells them. */
+  clientId?: string | undefined;
+}
+
+export type IngestOutcome =
+  | { kind: 'stored'; stream: GatewayTopicName; gatewayId: string; inserted: number; duplicates: number }
+  | { kind: 'dead_letter'; code: string; reason: string };
+
+/** Largest part of a rejected payload kept in the dead-letter table. */
+const DEAD_LETTER_PAYLOAD_CHARS = 64 * 1024;
+
+export interface IngestorOptions {
+  store: CloudStore;
+  clock: Clock;
+  log: Logger;
+  metrics?: IngestMetrics | undefined;
+  /**
+   * Called after readings were committed, with the locations they touched and, per location, the
+   * event-time window the batch covered (the domain engine recomputes only there).
+   */
+  onReadings?:
+    | ((
+        locationIds: ReadonlySet<string>,
+        windows: ReadonlyMap<
+          string,
+          {
+            fromTs: number;
+            toTs: number;
+            minC?: number;
+            maxC?: number;
+            sensors?: ReadonlyMap<string, SensorSpan>;
+          }
+        >,
+      ) => void)
+    | undefined;
+  /** Called after movements were committed, with the EPCs they touched. */
+  onMovements?: ((epcs: ReadonlySet<string>) => void) | undefined;
+}
+
+/**
+ * The ingest pipeline, the same for the embedded broker hook and the external-broker subscriber:
+ * topic → contract decode → known gateway → idempotent store. Bad input becomes a dead letter with a
+ * reason and resolves normally (the message is acknowledged); only a store failure rejects, so the
+ * broker does not acknowledge and the message is delivered again later.
+ */
+export class Ingestor {
+  private readonly knownGateways = new Set<string>();
+  constructor(private readonly opts: IngestorOptions) {}
+
+  async handle(msg: IncomingMessage): Promise<IngestOutcome> {
+    const { clock, metrics } = this.opts;
+    const parsed = parseTopic(msg.topic);
+    if (parsed?.kind !== 'gateway') {
+      return this.deadLetter(
+        msg,
+        null,
+        'unknown_topic',
+        `topic ${JSON.stringify(msg.topic)} is not a gateway topic of the v1 contract`,
+      );
+    }
+    const { gatewayId, name } = parsed;
+    if (!(await this.isKnownGateway(gatewayId))) {
+      return this.deadLetter(
+        msg,
+        gatewayId,
+        'unknown_gateway',
+        `gateway ${JSON.stringify(gatewayId)} is not registered`,
+      );
+    }
+    // Readings (the bulk of the traffic) through the hand-written check, which falls back to the zod
+    // contract for anything not plainly valid (same result, same dead-letter reason; issue 6).
+    const decoded =
+      name === 'readings'
+        ? decodeReadingsPayloadFast(gatewayId, msg.payload)
+        : decodeGatewayPayload(name, gatewayId, msg.payload);
+    if (!decoded.ok) return this.deadLetter(msg, gatewayId, decoded.code, decoded.reason);
+
+    const now = clock.now();
+    const result = await this.store(name, gatewayId, decoded.value, now);
+    metrics?.stored(name, result.inserted, result.duplicates);
+    return { kind: 'stored', stream: name, gatewayId, ...result };
+  }
+
+  private async store<T extends GatewayTopicName>(
+    name: T,
+    gatewayId: string,
+    value: GatewayPayload<T>,
+    now: number,
+  ): Promise<{ inserted: number; duplicates: number }> {
+    const { store } = this.opts;
+    switch (name) {
+      case 'readings': {
+        const batch = value as GatewayPayload<'readings'>;
+        const r = await store.ingestReadings(gatewayId, batch, now);
+        if (r.inserted > 0 && this.opts.onReadings) {
+          // Per location: the event-time window and the temperature span (a null reading counts as
+          // out of any range: it may open a gap), so the domain engine can rank lock-deciding batches.
+          // Per sensor, the readings' span and largest step, so the domain engine can skip a window that
+          // cannot change any derived state without reading it back (issue 6).
+          const windows = new Map<
+            string,
+            { fromTs: number; toTs: number; minC: number; maxC: number; sensors: Map<string, SensorSpan> }
+          >();
+          for (const x of batch.records) {
+            const t = x.tempC;
+            const lo = t ?? Number.NEGATIVE_INFINITY;
+            const hi = t ?? Number.POSITIVE_INFINITY;
+            const w = windows.get(x.locationId);
+            if (!w) {
+              const sensors = new Map<string, SensorSpan>();
+              addToSpans(sensors, x.sensorId, x.ts, t);
+              windows.set(x.locationId, { fromTs: x.ts, toTs: x.ts, minC: lo, maxC: hi, sensors });
+            } else {
+              addToSpans(w.sensors, x.sensorId, x.ts, t);
+              if (x.ts < w.fromTs) w.fromTs = x.ts;
+              if (x.ts > w.toTs) w.toTs = x.ts;
+              if (lo < w.minC) w.minC = lo;
+              if (hi > w.maxC) w.maxC = hi;
+            }
+          }
+          this.opts.onReadings(new Set(windows.keys()), windows);
+        }
+        return r;
+      }
+      case 'movements': {
+        const batch = value as GatewayPayload<'movements'>;
+        const r = await store.ingestMovements(gatewayId, batch, now);
+        if (r.inserted > 0) this.opts.onMovements?.(new Set(batch.records.map((x) => x.epc)));
+        return r;
+      }
+      case 'alarms':
+        return store.ingestAlarms(gatewayId, value as GatewayPayload<'alarms'>, now);
+      case 'status': {
+        const status = value as GatewayPayload<'status'>;
+        const updated = await store.setGatewayStatus(
+          gatewayId,
+          JSON.stringify(status),
+          status.ts,
+          status.state === 'online',
+        );
+        return { inserted: updated ? 1 : 0, duplicates: updated ? 0 : 1 };
+      }
+      default:
+        throw new Error(`unhandled stream ${String(name)}`);
+    }
+  }
+
+  /** Records a rejected message; never throws for bad input (a failing store still rejects). */
+  async deadLetter(
+    msg: IncomingMessage,
+    gatewayId: string | null,
+    code: string,
+    reason: string,
+  ): Promise<IngestOutcome> {
+    const text = msg.payload.subarray(0, Math.min(msg.payload.length, MAX_PAYLOAD_BYTES)).toString('utf8');
+    await this.opts.store.addDeadLetter({
+      received_at: this.opts.clock.now(),
+      topic: msg.topic.slice(0, 512),
+      gateway_id: gatewayId,
+      client_id: msg.clientId ?? null,
+      code,
+      reason: reason.slice(0, 2000),
+      payload: text.slice(0, DEAD_LETTER_PAYLOAD_CHARS),
+      payload_bytes: msg.payload.length,
+    });
+    this.opts.metrics?.deadLetter(code);
+    this.opts.log.warn(
+      { topic: msg.topic, code, reason: reason.slice(0, 300) },
+      'message rejected to dead letters',
+    );
+    return { kind: 'dead_letter', code, reason };
+  }
+
+  private async isKnownGateway(id: string): Promise<boolean> {
+    if (this.knownGateways.has(id)) return true;
+    try {
+      const g = await this.opts.store.getGateway(id);
+      if (g) this.knownGateways.add(id);
+      return Boolean(g);
+    } catch (err) {
+      throw new Error(`gateway lookup failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+}

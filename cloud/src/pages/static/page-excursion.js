@@ -1,0 +1,297 @@
+import { ApiError, api, hasRole, me } from './api.js';
+import { auditTable } from './audit-view.js';
+import { seriesBySensor, temperatureChart } from './chart.js';
+import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, waiting } from './ui.js';
+
+/** 21 CFR 11.50(a)(3): the meaning of each signature, shown next to the form and stored with it. */
+export const MEANINGS = {
+  release:
+    'Release: I have reviewed the temperature excursion and its data and approve the stock for use or distribution.',
+  reject:
+    'Reject: I have reviewed the temperature excursion and its data and reject the stock; it must not be used or distributed.',
+};
+
+const id = decodeURIComponent(location.pathname.split('/')[2] ?? '');
+
+runPage(async (user) => {
+  const ex = await api.optional(`/api/v1/excursions/${encodeURIComponent(id)}`);
+  if (!ex) {
+    mount(h('h1', {}, 'Excursion not found'), h('p', {}, id));
+    return;
+  }
+  const end = ex.endTs ?? ex.lastTs ?? Date.now();
+  const pad = Math.max((end - ex.startTs) * 0.5, 30 * 60_000);
+  const [loc, readings] = await Promise.all([
+    api.get(`/api/v1/locations/${encodeURIComponent(ex.locationId)}`),
+    api.get(
+      `/api/v1/readings?locationId=${encodeURIComponent(ex.locationId)}&from=${Math.max(0, Math.floor(ex.startTs - pad))}&to=${Math.ceil(end + pad)}&limit=100000`,
+    ),
+  ]);
+  const chart = temperatureChart({
+    series: seriesBySensor(readings),
+    minC: loc.minC,
+    maxC: loc.maxC,
+    shade: [{ from: ex.startTs, to: ex.endTs }],
+    title: `Temperature at ${loc.name} around excursion ${ex.id}`,
+  });
+  chart.id = 'excursion-chart';
+
+  const lotsBox = h(
+    'section',
+    { id: 'affected-lots' },
+    h('h2', {}, 'Affected lots'),
+    h('p', { class: 'muted' }, 'Loading…'),
+  );
+  const auditBox = h(
+    'section',
+    { id: 'audit-history' },
+    h('h2', {}, 'Audit history'),
+    h('p', { class: 'muted' }, 'Loading…'),
+  );
+
+  mount(
+    h('p', { class: 'crumbs' }, h('a', { href: '/excursions' }, 'Excursions'), ' / ', ex.id),
+    h(
+      'h1',
+      {},
+      `Excursion at ${loc.name}`,
+      ' ',
+      badge(ex.state, ex.state === 'closed' ? '' : 'warn'),
+      badge(`review: ${ex.reviewState ?? 'pending'}`, ex.reviewState === 'decided' ? 'ok' : 'warn'),
+      ex.critical ? badge('critical', 'bad') : null,
+    ),
+    h(
+      'dl',
+      { class: 'facts', id: 'excursion-stats' },
+      h('dt', {}, 'Start'),
+      h('dd', { 'data-k': 'start' }, fmtTime(ex.startTs)),
+      h('dt', {}, 'End'),
+      h('dd', { 'data-k': 'end' }, ex.endTs === null ? 'ongoing' : fmtTime(ex.endTs)),
+      h('dt', {}, 'Duration'),
+      h('dd', { 'data-k': 'duration' }, fmtDuration(ex.durationMs)),
+      h('dt', {}, 'Peak'),
+      h('dd', { 'data-k': 'peak' }, fmtNum(ex.peakC, 1, ' °C')),
+      h('dt', {}, 'Range'),
+      h('dd', {}, `${fmtNum(ex.minC, 1)} … ${fmtNum(ex.maxC, 1)} °C (limits ${loc.minC} … ${loc.maxC} °C)`),
+      h('dt', {}, 'Degree-minutes'),
+      h('dd', { 'data-k': 'degree-minutes' }, fmtNum(ex.degreeMinutes, 1, ' °C·min')),
+      h('dt', {}, 'MKT'),
+      h('dd', { 'data-k': 'mkt' }, fmtNum(ex.mktC, 2, ' °C')),
+      h('dt', {}, 'Sensors'),
+      h('dd', {}, (ex.sensorIds ?? []).join(', ') || '—'),
+    ),
+    h(
+      'p',
+      {},
+      h(
+        'a',
+        { href: `/api/v1/excursions/${encodeURIComponent(ex.id)}/report.pdf`, id: 'report-link' },
+        'PDF report',
+      ),
+    ),
+    h(
+      'figure',
+      { class: 'chart-box' },
+      chart,
+      h(
+        'figcaption',
+        { class: 'muted' },
+        `${readings.length} readings; shaded: the excursion; dashed: limits.`,
+      ),
+    ),
+    lotsBox,
+    auditBox,
+  );
+
+  await Promise.all([
+    renderLots(ex, user, lotsBox).catch((e) => lotsBox.append(errorBox(e))),
+    renderAudit(ex, auditBox).catch((e) => auditBox.append(errorBox(e))),
+  ]);
+});
+
+async function renderLots(ex, user, box) {
+  const lots = ex.affectedLots;
+  box.replaceChildren(h('h2', {}, 'Affected lots'));
+  if (!lots) {
+    box.append(waiting('the affected lots of an excursion (GET /api/v1/excursions/:id with affectedLots)'));
+    return;
+  }
+  if (!lots.length) {
+    box.append(h('p', { class: 'muted' }, 'No units were at this location during the excursion.'));
+    return;
+  }
+  for (const lot of lots) box.append(lotCard(ex, lot, user));
+}
+
+function whereText(whereNow) {
+  const entries = Object.entries(whereNow ?? {});
+  return entries.length ? entries.map(([loc, n]) => `${n} at ${loc}`).join(', ') : '—';
+}
+
+function lotCard(ex, lot, user) {
+  const a = lot.assessment;
+  const decisions = (ex.dispositions ?? []).filter((d) => d.lotId === lot.lotId);
+  const title = lot.uncommissioned ? 'Uncommissioned units' : `Lot ${lot.lotId}`;
+  return h(
+    'article',
+    { class: 'card lot', 'data-lot': lot.lotId ?? '' },
+    h(
+      'h3',
+      {},
+      lot.lotId ? h('a', { href: `/lots/${encodeURIComponent(lot.lotId)}` }, title) : title,
+      a?.gtin
+        ? h('span', { class: 'muted' }, ` GTIN ${a.gtin}${a.product ? ` · ${a.product.name}` : ''}`)
+        : null,
+      ' ',
+      h(
+        'span',
+        { class: 'lock-state' },
+        badge(`${lot.lockedUnits} locked`, lot.lockedUnits > 0 ? 'bad' : 'ok'),
+        lot.releasedUnits ? badge(`${lot.releasedUnits} released`, 'ok') : null,
+        lot.rejectedUnits ? badge(`${lot.rejectedUnits} rejected`, 'bad') : null,
+        h('span', { class: 'muted' }, ` of ${lot.exposedUnits} exposed, ${lot.totalUnits} in lot`),
+      ),
+    ),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, 'Exposed units are now'),
+      h('dd', { 'data-k': 'where' }, whereText(lot.whereNow)),
+      h('dt', {}, 'Product tolerance'),
+      h('dd', {}, a?.product ? `${a.product.minC} … ${a.product.maxC} °C` : '—'),
+      h('dt', {}, 'Time outside tolerance'),
+      h(
+        'dd',
+        { 'data-k': 'outside' },
+        a ? fmtDuration(a.timeOutsideMs) : '—',
+        a?.product ? ` of ${fmtDuration(a.product.stabilityBudgetMs)} stability budget (all excursions)` : '',
+      ),
+      h('dt', {}, 'Assessment'),
+      h(
+        'dd',
+        { 'data-k': 'assessment' },
+        a?.withinBudget === null || a?.withinBudget === undefined
+          ? '—'
+          : a.withinBudget
+            ? badge('within stability budget', 'ok')
+            : badge('stability budget exceeded', 'bad'),
+      ),
+      h('dt', {}, 'Lot MKT'),
+      h('dd', {}, fmtNum(a?.mktC, 2, ' °C')),
+      h('dt', {}, 'Decisions'),
+      h(
+        'dd',
+        { 'data-k': 'decision' },
+        decisions.length ? decisions.map(decisionText).join('; ') : 'none yet',
+      ),
+    ),
+    lot.epcs?.length
+      ? h(
+          'details',
+          {},
+          h('summary', {}, `${lot.epcs.length} exposed units`),
+          h('p', { class: 'mono small' }, lot.epcs.join(' ')),
+        )
+      : null,
+    lot.lotId && lot.lockedUnits > 0 ? dispositionForm(ex, lot, user) : null,
+  );
+}
+
+function decisionText(d) {
+  const s = d.signature ?? {};
+  return `${d.decision} by ${s.printedName ?? '?'} at ${fmtTime(s.signedAt)}${d.reason ? ` — ${d.reason}` : ''}`;
+}
+
+function dispositionForm(ex, lot, user) {
+  if (!hasRole(user, 'qa', 'admin'))
+    return h(
+      'p',
+      { class: 'notice sign-denied' },
+      'Signing a disposition needs the QA role; you can view only.',
+    );
+  const decision = h(
+    'select',
+    { name: 'decision', class: 'f-decision' },
+    h('option', { value: 'release' }, 'Release'),
+    h('option', { value: 'reject' }, 'Reject'),
+  );
+  const meaning = h('p', { class: 'meaning' }, MEANINGS.release);
+  decision.addEventListener('change', () => {
+    meaning.textContent = MEANINGS[decision.value];
+  });
+  const reason = h('textarea', {
+    name: 'reason',
+    class: 'f-reason',
+    rows: 2,
+    required: true,
+    maxlength: 2000,
+  });
+  const password = h('input', {
+    name: 'password',
+    class: 'f-password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const submit = h('button', { type: 'submit', class: 'f-sign' }, 'Sign');
+  const msg = h('p', { class: 'form-msg', role: 'status' });
+  const form = h(
+    'form',
+    { class: 'disposition' },
+    h('h4', {}, 'Disposition (electronic signature)'),
+    h('label', {}, 'Decision ', decision),
+    h('label', {}, 'Reason ', reason),
+    meaning,
+    h(
+      'p',
+      { class: 'muted' },
+      `Signing as ${user.printedName} (${user.username}). Re-enter your password to sign.`,
+    ),
+    h('label', {}, 'Password ', password),
+    submit,
+    msg,
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    msg.className = 'form-msg';
+    msg.textContent = 'Signing…';
+    try {
+      await submitDisposition({
+        excursionId: ex.id,
+        lotId: lot.lotId,
+        decision: decision.value,
+        reason: reason.value,
+        username: (await me()).username,
+        password: password.value,
+      });
+      msg.textContent = 'Signed.';
+      location.reload();
+    } catch (err) {
+      msg.className = 'form-msg error';
+      msg.textContent =
+        err instanceof ApiError && err.status === 401 ? 'Signature refused: wrong password.' : err.message;
+      password.value = '';
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+/** Records a decision: POST /api/v1/excursions/:id/dispositions (domain/dispositions.ts). */
+export function submitDisposition(d) {
+  return api.post(`/api/v1/excursions/${encodeURIComponent(d.excursionId)}/dispositions`, {
+    lotId: d.lotId,
+    decision: d.decision,
+    reason: d.reason,
+    username: d.username,
+    password: d.password,
+  });
+}
+
+async function renderAudit(ex, box) {
+  const entries =
+    ex.audit ?? (await api.get(`/api/v1/audit?entityType=excursion&entityId=${encodeURIComponent(ex.id)}`));
+  box.replaceChildren(h('h2', {}, 'Audit history'), auditTable(entries));
+}

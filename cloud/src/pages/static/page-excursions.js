@@ -1,0 +1,114 @@
+import { api } from './api.js';
+import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage } from './ui.js';
+
+const CLOSED = new Set(['closed', 'released', 'rejected', 'decided']);
+/** Needs QA: not decided yet (the domain engine's reviewState; before it exists, every excursion). */
+const needsReview = (e) => (e.reviewState ?? 'pending') !== 'decided';
+
+runPage(async () => {
+  const [excursions, locations] = await Promise.all([
+    api.get('/api/v1/excursions'),
+    api.get('/api/v1/locations'),
+  ]);
+  const q = new URLSearchParams(location.search);
+  const loc = h(
+    'select',
+    { id: 'f-location', name: 'location' },
+    h('option', { value: '' }, 'All locations'),
+    locations.map((l) =>
+      h('option', { value: l.id, selected: q.get('location') === l.id }, `${l.name} (${l.id})`),
+    ),
+  );
+  const states = [...new Set(excursions.map((e) => e.state))].sort();
+  const state = h(
+    'select',
+    { id: 'f-state', name: 'state' },
+    h('option', { value: '' }, 'Any state'),
+    h('option', { value: 'open', selected: q.get('state') === 'open' }, 'Needs review (not closed)'),
+    states.map((s) => h('option', { value: s, selected: q.get('state') === s }, s)),
+  );
+  const from = h('input', { id: 'f-from', type: 'date', name: 'from', value: q.get('from') ?? '' });
+  const to = h('input', { id: 'f-to', type: 'date', name: 'to', value: q.get('to') ?? '' });
+  const critical = h('input', {
+    id: 'f-critical',
+    type: 'checkbox',
+    name: 'critical',
+    checked: q.get('critical') === '1',
+  });
+  const body = h('tbody');
+  const count = h('p', { class: 'muted', id: 'result-count' });
+
+  const render = () => {
+    const fromMs = from.value ? Date.parse(`${from.value}T00:00:00Z`) : -Infinity;
+    const toMs = to.value ? Date.parse(`${to.value}T00:00:00Z`) + 86400_000 : Infinity;
+    const rows = excursions
+      .filter((e) => !loc.value || e.locationId === loc.value)
+      .filter((e) => !state.value || (state.value === 'open' ? needsReview(e) : e.state === state.value))
+      .filter((e) => e.startTs >= fromMs && e.startTs < toMs)
+      .filter((e) => !critical.checked || e.critical)
+      .sort((a, b) => b.startTs - a.startTs);
+    body.replaceChildren(
+      ...rows.map((e) =>
+        h(
+          'tr',
+          { 'data-id': e.id },
+          h('td', {}, h('a', { href: `/excursions/${encodeURIComponent(e.id)}` }, e.id)),
+          h('td', {}, e.locationId),
+          h('td', {}, fmtTime(e.startTs)),
+          h('td', {}, e.endTs === null ? 'ongoing' : fmtTime(e.endTs)),
+          h('td', {}, fmtDuration(e.durationMs)),
+          h('td', {}, fmtNum(e.peakC, 1, ' °C')),
+          h('td', {}, fmtNum(e.degreeMinutes, 1)),
+          h('td', {}, fmtNum(e.mktC, 2, ' °C')),
+          h(
+            'td',
+            {},
+            badge(e.state, CLOSED.has(e.state) ? '' : 'warn'),
+            e.reviewState ? badge(`review: ${e.reviewState}`, needsReview(e) ? 'warn' : 'ok') : null,
+            e.critical ? badge('critical', 'bad') : null,
+          ),
+        ),
+      ),
+    );
+    count.textContent = `${rows.length} of ${excursions.length} excursions`;
+    const params = new URLSearchParams();
+    if (loc.value) params.set('location', loc.value);
+    if (state.value) params.set('state', state.value);
+    if (from.value) params.set('from', from.value);
+    if (to.value) params.set('to', to.value);
+    if (critical.checked) params.set('critical', '1');
+    history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}`);
+  };
+  for (const c of [loc, state, from, to, critical]) c.addEventListener('change', render);
+
+  mount(
+    h('h1', {}, 'Excursions'),
+    h(
+      'form',
+      { class: 'filters', id: 'filters' },
+      h('label', {}, 'Location ', loc),
+      h('label', {}, 'State ', state),
+      h('label', {}, 'From ', from),
+      h('label', {}, 'To ', to),
+      h('label', {}, critical, ' critical only'),
+    ),
+    count,
+    h(
+      'table',
+      { id: 'excursions' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Excursion', 'Location', 'Start', 'End', 'Duration', 'Peak', '°C·min', 'MKT', 'State'].map((t) =>
+            h('th', {}, t),
+          ),
+        ),
+      ),
+      body,
+    ),
+  );
+  render();
+});

@@ -1,0 +1,83 @@
+import { api } from './api.js';
+import { backlogText } from './format-status.js';
+import { badge, fmtTime, h, mount, runPage, table } from './ui.js';
+
+runPage(async () => {
+  const gateways = await api.get('/api/v1/gateways');
+  mount(
+    h('h1', {}, 'Gateways'),
+    gateways.length
+      ? null
+      : h('p', { class: 'muted' }, 'No gateways registered (coldtrace gateway add <id>).'),
+    ...gateways.map((g) =>
+      h(
+        'section',
+        { class: 'card gateway', 'data-id': g.id },
+        h(
+          'h2',
+          {},
+          g.name ? `${g.name} (${g.id})` : g.id,
+          ' ',
+          badge(g.online ? 'online' : 'offline', g.online ? 'ok' : 'bad'),
+        ),
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, 'Last seen'),
+          h('dd', {}, fmtTime(g.statusAt)),
+          h('dt', {}, 'Version'),
+          h('dd', {}, g.status?.version ?? '—'),
+          h('dt', {}, 'Backlog'),
+          h('dd', { class: 'backlog' }, backlogText(g.status?.backlog)),
+          h('dt', {}, 'Oldest unsent'),
+          h('dd', {}, fmtTime(g.status?.backlog?.oldestTs ?? null)),
+          h('dt', {}, 'Received up to'),
+          h(
+            'dd',
+            {},
+            Object.entries(g.highWater)
+              .map(([s, n]) => `${s} #${n}`)
+              .join(', ') || '—',
+          ),
+          h('dt', {}, 'Data gaps'),
+          h(
+            'dd',
+            {},
+            g.dataGaps.length ? g.dataGaps.map((d) => `${d.stream} #${d.from}–${d.to}`).join(', ') : 'none',
+          ),
+        ),
+        h('h3', {}, 'Readers'),
+        table(
+          ['Reader', 'Portal', 'State', 'Since', 'Last error'],
+          (g.status?.readers ?? []).map((r) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, r.readerId),
+              h('td', {}, r.portalId ?? '—'),
+              h('td', {}, badge(r.state, r.state === 'connected' ? 'ok' : 'bad')),
+              h('td', {}, fmtTime(r.since)),
+              h('td', {}, r.lastError ?? ''),
+            ),
+          ),
+        ),
+        h('h3', {}, 'Sensors'),
+        table(
+          ['Sensor', 'Location', 'State', 'Last reading', 'Errors', 'Last error'],
+          (g.status?.sensors ?? []).map((s) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, s.sensorId),
+              h('td', {}, s.locationId ?? '—'),
+              h('td', {}, badge(s.state, s.state === 'ok' ? 'ok' : 'bad')),
+              h('td', {}, fmtTime(s.lastReadingTs)),
+              h('td', {}, String(s.consecutiveErrors ?? 0)),
+              h('td', {}, s.lastError ?? ''),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+});

@@ -1,0 +1,107 @@
+/**
+ * The explicit input of the PDF excursion report (`renderExcursionReport`). Pure data gathered by a
+ * `ReportSource`; times are epoch milliseconds UTC, temperatures °C.
+ */
+
+export interface ReportExcursion {
+  id: string;
+  locationId: string;
+  locationName: string;
+  startTs: number;
+  /** null while ongoing. */
+  endTs: number | null;
+  durationMs: number;
+  minC: number;
+  maxC: number;
+  peakC: number;
+  degreeMinutes: number;
+  mktC: number | null;
+  critical: boolean;
+  sensorIds: string[];
+  /** e.g. `ongoing`, `closed`, `review`, `decided` (as the domain engine names it). */
+  state: string;
+}
+
+export interface ReportLimits {
+  minC: number;
+  maxC: number;
+  criticalMarginC: number;
+  alarmDelayMs: number;
+}
+
+export interface ReportSeries {
+  sensorId: string;
+  /** In time order; `tempC` null = sensor error (a break in the line). */
+  points: ReadonlyArray<{ ts: number; tempC: number | null }>;
+}
+
+export interface ReportLot {
+  lotId: string;
+  lotNumber: string;
+  gtin: string;
+  productName: string;
+  unitsExposed: number;
+  unitsLocked: number;
+  unitsTotal: number;
+  /** Where the lot's units are now, e.g. [{ location: 'Store 3', units: 12 }]. */
+  whereNow: ReadonlyArray<{ location: string; units: number }>;
+  /** Time outside the product tolerance across all its excursions. */
+  timeOutsideMs: number;
+  /** The product's stability budget; null = none configured. */
+  stabilityBudgetMs: number | null;
+  mktC: number | null;
+  /** The product's tolerance, shown beside the budget. */
+  toleranceMinC?: number | null;
+  toleranceMaxC?: number | null;
+}
+
+/** 21 CFR 11.50: printed name, date and time, and meaning of the signature. */
+export interface ReportSignature {
+  printedName: string;
+  userId?: string;
+  /** e.g. `approval (release)`, `rejection`. */
+  meaning: string;
+  signedAt: number;
+}
+
+export interface ReportDecision {
+  id: string;
+  /** What the decision covers, e.g. `lot LOT-A` or `unit urn:epc:id:sgtin:…`. */
+  scope: string;
+  decision: 'release' | 'reject' | string;
+  reason: string;
+  signature: ReportSignature;
+}
+
+export interface ReportAuditEntry {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  detail?: string;
+}
+
+export interface ExcursionReportInput {
+  reportId: string;
+  generatedAt: number;
+  /** Software version printed in the header (`COLDTRACE_VERSION`). */
+  version: string;
+  /** Who requested the report, if known. */
+  generatedBy?: string | null;
+  excursion: ReportExcursion;
+  limits: ReportLimits;
+  /** The chart's time window; default: the excursion ± a margin of a quarter of its duration (≥ 30 min). */
+  window?: { fromTs: number; toTs: number };
+  series: readonly ReportSeries[];
+  lots: readonly ReportLot[];
+  decisions: readonly ReportDecision[];
+  audit: readonly ReportAuditEntry[];
+  /** Notes printed under the statistics (e.g. what data the report could not include yet). */
+  notes?: readonly string[];
+}
+
+/** Options for rendering. */
+export interface RenderOptions {
+  /** Fixed PDF CreationDate for byte-identical output (tests); default `generatedAt`. */
+  creationDate?: Date;
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import type { CloudStore } from '../store/cloud-store.js';
+import type {
+  ExcursionReportInput,
+  ReportAuditEntry,
+  ReportDecision,
+  ReportExcursion,
+  ReportLot,
+  ReportSeries,
+} from './report-input.js';
+
+/** Gathers the input of one excursion report; null when the excursion does not exist. */
+export interface ReportSource {
+  excursionReport(
+    excursionId: string,
+    ctx: { generatedAt: number; version: string; generatedBy?: string | null },
+  ): Promise<ExcursionReportInput | null>;
+}
+
+/**
+ * What only the domain engine knows (issue 6): affected lots, signed decisions, audit entries. The
+ * store-backed source works without it and says so in the report's notes.
+ */
+export interface ReportDomainData {
+  lots(excursion: ReportExcursion): Promise<ReportLot[]>;
+  decisions(excursion: ReportExcursion): Promise<ReportDecision[]>;
+  audit(excursion: ReportExcursion): Promise<ReportAuditEntry[]>;
+  /** Extra notes printed under the statistics (e.g. exposed units commissioned to no lot). */
+  notes?(excursion: ReportExcursion): Promise<string[]>;
+}
+
+/** Chart margin around the excursion: a quarter of its duration, at least 30 minutes. */
+const marginOf = (durationMs: number) => Math.max(30 * 60_000, durationMs / 4);
+
+/** A stable report id per excursion and generation time (the same request twice gives the same id). */
+export function reportIdOf(excursionId: string, generatedAt: number): string {
+  return `RPT-${createHash('sha256').update(`${excursionId}\n${generatedAt}`).digest('hex').slice(0, 12).toUpperCase()}`;
+}
+
+/** The report source over the cloud store (excursions, locations, readings) plus optional domain data. */
+export class StoreReportSource implements ReportSource {
+  constructor(
+    private readonly store: CloudStore,
+    private readonly domain?: ReportDomainData,
+  ) {}
+
+  async excursionReport(
+    excursionId: string,
+    ctx: { generatedAt: number; version: string; generatedBy?: string | null },
+  ): Promise<ExcursionReportInput | null> {
+    const row = await this.store.db
+      .selectFrom('excursions')
+      .selectAll()
+      .where('id', '=', excursionId)
+      .executeTakeFirst();
+    if (!row) return null;
+    const location = await this.store.getLocation(row.location_id);
+    const excursion: ReportExcursion = {
+      id: row.id,
+      locationId: row.location_id,
+      locationName: location?.name ?? row.location_id,
+      startTs: row.start_ts,
+      endTs: row.end_ts,
+      durationMs: row.duration_ms,
+      minC: row.min_c,
+      maxC: row.max_c,
+      peakC: row.peak_c,
+      degreeMinutes: row.degree_minutes,
+      mktC: row.mkt_c,
+      critical: row.critical === 1,
+      sensorIds: row.sensor_ids ? row.sensor_ids.split(',') : [],
+      state: row.state,
+    };
+    const end = row.end_ts ?? row.last_ts;
+    const margin = marginOf(end - row.start_ts);
+    const window = { fromTs: row.start_ts - margin, toTs: end + margin };
+    const readings = await this.store.listReadings({
+      locationId: row.location_id,
+      fromTs: window.fromTs,
+      toTs: window.toTs + 1,
+      limit: 200_000,
+    });
+    const bySensor = new Map<string, ReportSeries['points'][number][]>();
+    for (const r of readings) {
+      const list = bySensor.get(r.sensor_id) ?? [];
+      list.push({ ts: r.ts, tempC: r.temp_c });
+      bySensor.set(r.sensor_id, list);
+    }
+    const series = [...bySensor.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([sensorId, points]) => ({ sensorId, points }));
+    const notes = this.domain
+      ? ((await this.domain.notes?.(excursion)) ?? [])
+      : ['Affected lots, decisions and the audit excerpt are not available from this cloud build yet.'];
+    return {
+      reportId: reportIdOf(row.id, ctx.generatedAt),
+      generatedAt: ctx.generatedAt,
+      version: ctx.version,
+      generatedBy: ctx.generatedBy ?? null,
+      excursion,
+      limits: {
+        minC: location?.min_c ?? Math.min(row.min_c, 0),
+        maxC: location?.max_c ?? Math.max(row.max_c, 1),
+        criticalMarginC: location?.critical_margin_c ?? 0,
+        alarmDelayMs: location?.alarm_delay_ms ?? 0,
+      },
+      window,
+      series,
+      lots: (await this.domain?.lots(excursion)) ?? [],
+      decisions: (await this.domain?.decisions(excursion)) ?? [],
+      audit: (await this.domain?.audit(excursion)) ?? [],
+      notes,
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { type Dialect, migrateToLatest } from './migrations.js';
+import type { Database } from './schema.js';
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** The better-sqlite3 handle for the SQLite dialect (fast paths, backups); undefined on PostgreSQL. */
+  sqlite: SqliteDatabase.Database | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store named by `url` and migrates it: `sqlite:<path>` (or a bare path, or `:memory:`) or
+ * `postgres://…`. SQLite runs in WAL mode with synchronous=FULL: a committed ingest survives power loss.
+ */
+export async function openDatabase(url: string): Promise<OpenedDatabase> {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      // int8 (epoch ms, sequence numbers) and numeric back to JS numbers: all ours fit in 2^53.
+      types: {
+        getTypeParser: ((oid: number, format?: string) =>
+          oid === 20 || oid === 1700
+            ? (v: string) => Number(v)
+            : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    await migrateToLatest(db as Kysely<unknown>, 'postgres');
+    return { db, dialect: 'postgres', sqlite: undefined, close: () => db.destroy() };
+  }
+  const path = url.replace(/^sqlite:(\/\/)?/, '');
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SqliteDatabase(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrateToLatest(db as Kysely<unknown>, 'sqlite');
+  return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+}

@@ -1,0 +1,404 @@
+import { ColdtraceError, decodeEpc, gtinOf } from '@coldtrace/shared';
+import type { Kysely, Transaction } from 'kysely';
+import { type AuditInput, appendAudit } from '../domain/audit-chain.js';
+import type { CloudStore } from './cloud-store.js';
+import type {
+  DomainDatabase,
+  LotsTable,
+  PortalsTable,
+  ProductsTable,
+  SensorsTable,
+  WebhookEndpointsTable,
+} from './schema.js';
+
+export type ProductInput = Omit<ProductsTable, 'created_at' | 'updated_at'>;
+export type LotInput = Omit<LotsTable, 'created_at' | 'updated_at'>;
+export type PortalInput = Omit<PortalsTable, 'created_at' | 'updated_at'>;
+export type SensorInput = Omit<SensorsTable, 'created_at' | 'updated_at'>;
+export type WebhookInput = Omit<WebhookEndpointsTable, 'created_at'>;
+
+const EPC_HEX = /^[0-9A-F]{8,64}$/;
+
+/**
+ * Master data of the domain (products, lots, EPC commissioning, portals, sensors, webhook endpoints)
+ * over Kysely, the same for SQLite and PostgreSQL. Every change is a human action on the audit trail,
+ * appended in the same transaction.
+ */
+export class DomainStore {
+  readonly db: Kysely<DomainDatabase>;
+  constructor(readonly store: CloudStore) {
+    this.db = store.db as unknown as Kysely<DomainDatabase>;
+  }
+
+  /** Runs `fn` in a transaction and appends its audit entries there. */
+  async audited<T>(
+    now: number,
+    fn: (trx: Transaction<DomainDatabase>, audit: AuditInput[]) => Promise<T>,
+  ): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const audit: AuditInput[] = [];
+      const r = await fn(trx, audit);
+      await appendAudit(trx, audit, now);
+      return r;
+    });
+  }
+
+  // ---- products --------------------------------------------------------------------------------
+
+  async upsertProduct(p: ProductInput, actor: string, now: number): Promise<ProductsTable> {
+    if (!(p.min_c < p.max_c))
+      throw new ColdtraceError('invalid', 'product tolerance: minC must be below maxC');
+    return this.audited(now, async (trx, audit) => {
+      const before = await trx
+        .selectFrom('products')
+        .selectAll()
+        .where('gtin', '=', p.gtin)
+        .executeTakeFirst();
+      const row = { ...p, created_at: before?.created_at ?? now, updated_at: now };
+      await trx
+        .insertInto('products')
+        .values(row)
+        .onConflict((oc) =>
+          oc.column('gtin').doUpdateSet({
+            name: p.name,
+            min_c: p.min_c,
+            max_c: p.max_c,
+            stability_budget_ms: p.stability_budget_ms,
+            updated_at: now,
+          }),
+        )
+        .execute();
+      audit.push({
+        actor,
+        action: before ? 'product.updated' : 'product.created',
+        entityType: 'product',
+        entityId: p.gtin,
+        before,
+        after: row,
+        reason: 'master data',
+      });
+      return row;
+    });
+  }
+
+  getProduct(gtin: string) {
+    return this.db.selectFrom('products').selectAll().where('gtin', '=', gtin).executeTakeFirst();
+  }
+
+  listProducts() {
+    return this.db.selectFrom('products').selectAll().orderBy('gtin').execute();
+  }
+
+  // ---- lots ------------------------------------------------------------------------------------
+
+  async upsertLot(l: LotInput, actor: string, now: number): Promise<LotsTable> {
+    if (!(await this.getProduct(l.gtin))) {
+      throw new ColdtraceError('invalid', `lot ${l.id}: product GTIN ${l.gtin} is not registered`);
+    }
+    return this.audited(now, async (trx, audit) => {
+      const before = await trx.selectFrom('lots').selectAll().where('id', '=', l.id).executeTakeFirst();
+      const clash = await trx
+        .selectFrom('lots')
+        .select('id')
+        .where('gtin', '=', l.gtin)
+        .where('lot_number', '=', l.lot_number)
+        .where('id', '!=', l.id)
+        .executeTakeFirst();
+      if (clash) {
+        throw new ColdtraceError(
+          'conflict',
+          `lot number ${l.lot_number} of GTIN ${l.gtin} already exists as lot ${clash.id}`,
+        );
+      }
+      if (before && before.gtin !== l.gtin) {
+        const n = await trx
+          .selectFrom('epcs')
+          .select('epc')
+          .where('lot_id', '=', l.id)
+          .limit(1)
+          .executeTakeFirst();
+        if (n)
+          throw new ColdtraceError('conflict', `lot ${l.id} has commissioned EPCs; its GTIN cannot change`);
+      }
+      const row = { ...l, created_at: before?.created_at ?? now, updated_at: now };
+      await trx
+        .insertInto('lots')
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .column('id')
+            .doUpdateSet({ gtin: l.gtin, lot_number: l.lot_number, expiry: l.expiry, updated_at: now }),
+        )
+        .execute();
+      audit.push({
+        actor,
+        action: before ? 'lot.updated' : 'lot.created',
+        entityType: 'lot',
+        entityId: l.id,
+        before,
+        after: row,
+        reason: 'master data',
+      });
+      return row;
+    });
+  }
+
+  getLot(id: string) {
+    return this.db.selectFrom('lots').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  listLots() {
+    return this.db.selectFrom('lots').selectAll().orderBy('id').execute();
+  }
+
+  /**
+   * Commissions EPCs to a lot (DESIGN "Master data"). An SGTIN must carry the lot's GTIN; an EPC already
+   * commissioned to another lot is a conflict; re-commissioning to the same lot changes nothing.
+   */
+  async commission(
+    lotId: string,
+    epcs: readonly string[],
+    actor: string,
+    now: number,
+  ): Promise<{ added: number }> {
+    const lot = await this.getLot(lotId);
+    if (!lot) throw new ColdtraceError('not_found', `lot ${lotId} not found`);
+    const norm = [...new Set(epcs.map((e) => e.toUpperCase()))];
+    for (const e of norm) {
+      if (!EPC_HEX.test(e))
+        throw new ColdtraceError('invalid', `EPC ${JSON.stringify(e)} is not 8–64 hex digits`);
+      const gtin = gtinOf(e);
+      if (gtin !== null && gtin !== lot.gtin) {
+        throw new ColdtraceError(
+          'invalid',
+          `EPC ${e} encodes GTIN ${gtin}, but lot ${lotId} is GTIN ${lot.gtin}`,
+        );
+      }
+    }
+    return this.audited(now, async (trx, audit) => {
+      const existing = new Map<string, string>();
+      for (let i = 0; i < norm.length; i += 500) {
+        const rows = await trx
+          .selectFrom('epcs')
+          .select(['epc', 'lot_id'])
+          .where('epc', 'in', norm.slice(i, i + 500))
+          .execute();
+        for (const r of rows) existing.set(r.epc, r.lot_id);
+      }
+      const other = [...existing].find(([, l]) => l !== lotId);
+      if (other)
+        throw new ColdtraceError('conflict', `EPC ${other[0]} is already commissioned to lot ${other[1]}`);
+      const fresh = norm.filter((e) => !existing.has(e));
+      for (let i = 0; i < fresh.length; i += 500) {
+        await trx
+          .insertInto('epcs')
+          .values(fresh.slice(i, i + 500).map((epc) => ({ epc, lot_id: lotId, commissioned_at: now })))
+          .execute();
+      }
+      if (fresh.length) {
+        audit.push({
+          actor,
+          action: 'epcs.commissioned',
+          entityType: 'lot',
+          entityId: lotId,
+          after: { epcs: fresh },
+          reason: `${fresh.length} EPC(s) commissioned`,
+        });
+      }
+      return { added: fresh.length };
+    });
+  }
+
+  // ---- portals, sensors, webhooks --------------------------------------------------------------
+
+  async upsertPortal(p: PortalInput, actor: string, now: number) {
+    return this.upsertSimple('portals', p, actor, now);
+  }
+  listPortals() {
+    return this.db.selectFrom('portals').selectAll().orderBy('id').execute();
+  }
+
+  async upsertSensor(s: SensorInput, actor: string, now: number) {
+    if (!(await this.store.getLocation(s.location_id))) {
+      throw new ColdtraceError('invalid', `sensor ${s.id}: location ${s.location_id} is not registered`);
+    }
+    return this.upsertSimple('sensors', s, actor, now);
+  }
+  listSensors() {
+    return this.db.selectFrom('sensors').selectAll().orderBy('id').execute();
+  }
+
+  private async upsertSimple<T extends 'portals' | 'sensors'>(
+    table: T,
+    v: T extends 'portals' ? PortalInput : SensorInput,
+    actor: string,
+    now: number,
+  ) {
+    return this.audited(now, async (trx, audit) => {
+      type Row = { id: string; created_at: number; updated_at: number };
+      const db = trx as unknown as Kysely<{ t: Row }>;
+      const t = table as unknown as 't';
+      const before = await db.selectFrom(t).selectAll().where('id', '=', v.id).executeTakeFirst();
+      const row = { ...v, created_at: before?.created_at ?? now, updated_at: now };
+      await db.deleteFrom(t).where('id', '=', v.id).execute();
+      await db
+        .insertInto(t)
+        .values(row as Row)
+        .execute();
+      audit.push({
+        actor,
+        action: `${table.slice(0, -1)}.${before ? 'updated' : 'created'}`,
+        entityType: table.slice(0, -1),
+        entityId: v.id,
+        before,
+        after: row,
+        reason: 'master data',
+      });
+      return row;
+    });
+  }
+
+  async upsertWebhook(w: WebhookInput, actor: string, now: number) {
+    return this.audited(now, async (trx, audit) => {
+      const before = await trx
+        .selectFrom('webhook_endpoints')
+        .selectAll()
+        .where('id', '=', w.id)
+        .executeTakeFirst();
+      await trx.deleteFrom('webhook_endpoints').where('id', '=', w.id).execute();
+      const row = { ...w, created_at: before?.created_at ?? now };
+      await trx.insertInto('webhook_endpoints').values(row).execute();
+      const redact = (x: WebhookEndpointsTable | undefined) =>
+        x ? { ...x, secret: '(redacted)' } : undefined;
+      audit.push({
+        actor,
+        action: before ? 'webhook.updated' : 'webhook.created',
+        entityType: 'webhook',
+        entityId: w.id,
+        before: redact(before),
+        after: redact(row),
+        reason: 'integration configuration',
+      });
+      return row;
+    });
+  }
+  listWebhooks() {
+    return this.db.selectFrom('webhook_endpoints').selectAll().orderBy('id').execute();
+  }
+
+  // ---- EPCs ------------------------------------------------------------------------------------
+
+  /** Everything known about one EPC: decoding, commissioning (or not), custody, locks. */
+  async epcView(epcIn: string) {
+    const epc = epcIn.toUpperCase();
+    const [row, custody, locks, moves] = await Promise.all([
+      this.db.selectFrom('epcs').selectAll().where('epc', '=', epc).executeTakeFirst(),
+      this.db.selectFrom('custody').selectAll().where('epc', '=', epc).orderBy('entered_at').execute(),
+      this.db.selectFrom('locks').selectAll().where('epc', '=', epc).orderBy('created_at').execute(),
+      this.db.selectFrom('movements').select('seq').where('epc', '=', epc).limit(1).execute(),
+    ]);
+    if (!row && custody.length === 0 && moves.length === 0) return undefined;
+    const decoded = decodeEpc(epc);
+    const current = custody.find((c) => c.left_at === null);
+    return {
+      epc,
+      decoded,
+      commissioned: Boolean(row),
+      lotId: row?.lot_id ?? null,
+      location: current?.location_id ?? null,
+      locked: locks.some((l) => l.state === 'active'),
+      rejected: locks.some((l) => l.state === 'rejected'),
+      custody,
+      locks,
+    };
+  }
+
+  /** EPCs seen in movements or commissioned; `uncommissioned` = seen but not commissioned to any lot. */
+  async listEpcs(q: { uncommissioned?: boolean; lotId?: string; limit?: number } = {}) {
+    const limit = q.limit ?? 1000;
+    if (q.uncommissioned) {
+      return this.db
+        .selectFrom('custody')
+        .leftJoin('epcs', 'epcs.epc', 'custody.epc')
+        .select('custody.epc as epc')
+        .distinct()
+        .where('epcs.epc', 'is', null)
+        .orderBy('custody.epc')
+        .limit(limit)
+        .execute()
+        .then((rows) => rows.map((r) => ({ epc: r.epc, lotId: null as string | null })));
+    }
+    let s = this.db.selectFrom('epcs').select(['epc', 'lot_id']);
+    if (q.lotId) s = s.where('lot_id', '=', q.lotId);
+    return (await s.orderBy('epc').limit(limit).execute()).map((r) => ({
+      epc: r.epc,
+      lotId: r.lot_id as string | null,
+    }));
+  }
+
+  /** Current location of each of the given EPCs (open custody interval). */
+  async currentLocations(epcs: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < epcs.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('custody')
+        .select(['epc', 'location_id'])
+        .where('epc', 'in', epcs.slice(i, i + 500))
+        .where('left_at', 'is', null)
+        .execute();
+      for (const r of rows) out.set(r.epc, r.location_id);
+    }
+    return out;
+  }
+
+  // ---- locks -----------------------------------------------------------------------------------
+
+  listLocks(q: { state?: string; excursionId?: string; epc?: string; lotId?: string; limit?: number } = {}) {
+    let s = this.db
+      .selectFrom('locks')
+      .leftJoin('epcs', 'epcs.epc', 'locks.epc')
+      .selectAll('locks')
+      .select('epcs.lot_id as lot_id');
+    if (q.state) s = s.where('locks.state', '=', q.state);
+    if (q.excursionId) s = s.where('locks.excursion_id', '=', q.excursionId);
+    if (q.epc) s = s.where('locks.epc', '=', q.epc.toUpperCase());
+    if (q.lotId) s = s.where('epcs.lot_id', '=', q.lotId);
+    return s
+      .orderBy('locks.created_at')
+      .orderBy('locks.epc')
+      .limit(q.limit ?? 10_000)
+      .execute();
+  }
+
+  listDispositions(q: { excursionId?: string; lotId?: string } = {}) {
+    let s = this.db.selectFrom('dispositions').selectAll();
+    if (q.excursionId) s = s.where('excursion_id', '=', q.excursionId);
+    if (q.lotId) s = s.where('lot_id', '=', q.lotId);
+    return s.orderBy('signed_at').execute();
+  }
+
+  getExcursion(id: string) {
+    return this.db.selectFrom('excursions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  listExcursions(q: { locationId?: string; reviewState?: string; state?: string } = {}) {
+    let s = this.db.selectFrom('excursions').selectAll();
+    if (q.locationId) s = s.where('location_id', '=', q.locationId);
+    if (q.reviewState) s = s.where('review_state', '=', q.reviewState);
+    if (q.state) s = s.where('state', '=', q.state);
+    return s.orderBy('start_ts').execute();
+  }
+
+  // ---- audit -----------------------------------------------------------------------------------
+
+  listAudit(q: { entityType?: string; entityId?: string; afterSeq?: number; limit?: number } = {}) {
+    let s = this.db.selectFrom('audit_log').selectAll();
+    if (q.entityType) s = s.where('entity_type', '=', q.entityType);
+    if (q.entityId) s = s.where('entity_id', '=', q.entityId);
+    if (q.afterSeq !== undefined) s = s.where('seq', '>', q.afterSeq);
+    return s
+      .orderBy('seq')
+      .limit(q.limit ?? 1000)
+      .execute();
+  }
+}

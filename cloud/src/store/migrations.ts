@@ -1,0 +1,44 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { migration0001 } from './migrations/0001-core.js';
+import { migration0002 } from './migrations/0002-domain.js';
+import { migration0003 } from './migrations/0003-sinks.js';
+import { migration0004 } from './migrations/0004-users.js';
+import { migration0005 } from './migrations/0005-ingest-fast.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * Schema migrations (one file each under migrations/), one list for SQLite and PostgreSQL, applied in
+ * name order. Append new migrations; never edit a shipped one. `bigint` holds epoch milliseconds and
+ * sequence numbers (SQLite stores any integer in INTEGER).
+ */
+const migrations = (dialect: Dialect): Record<string, Migration> => ({
+  '0001-core': migration0001(dialect),
+  '0002-domain': migration0002(dialect),
+  '0003-sinks': migration0003(dialect),
+  '0004-users': migration0004,
+  '0005-ingest-fast': migration0005(dialect),
+});
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+/** Brings the schema up to date; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) {
+    throw new Error(
+      `migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message ?? error}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,371 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Tables of the cloud store, shared by SQLite and PostgreSQL. Times are epoch milliseconds (bigint in
+ * PostgreSQL, parsed back to number); booleans are 0/1 integers so both dialects read the same.
+ */
+export interface GatewaysTable {
+  id: string;
+  name: string | null;
+  /** scrypt$N$r$p$salt$hash of the MQTT secret; null = not allowed to connect. */
+  secret_hash: string | null;
+  created_at: number;
+  status_json: string | null;
+  status_at: number | null;
+  online: number;
+}
+
+export interface ReadingsTable {
+  gateway_id: string;
+  seq: number;
+  sensor_id: string;
+  location_id: string;
+  ts: number;
+  temp_c: number | null;
+  rh: number | null;
+  quality: string;
+  received_at: number;
+}
+
+export interface MovementsTable {
+  gateway_id: string;
+  seq: number;
+  epc: string;
+  portal_id: string;
+  kind: string;
+  from_location: string | null;
+  to_location: string;
+  direction: string | null;
+  ts: number;
+  first_seen: number;
+  last_seen: number;
+  reads: number;
+  peak_rssi: number;
+  received_at: number;
+}
+
+export interface AlarmsTable {
+  gateway_id: string;
+  seq: number;
+  alarm_id: string;
+  kind: string;
+  state: string;
+  severity: string;
+  ts: number;
+  location_id: string | null;
+  sensor_id: string | null;
+  value: number | null;
+  message: string;
+  received_at: number;
+}
+
+/** Sequence ranges accepted per gateway and stream, merged; holes between them are data gaps. */
+export interface StreamRangesTable {
+  gateway_id: string;
+  stream: string;
+  from_seq: number;
+  to_seq: number;
+}
+
+/** Sequence ranges the gateway declared thinned (deliberately omitted to stay within its disk bound). */
+export interface ThinnedRangesTable {
+  gateway_id: string;
+  stream: string;
+  from_seq: number;
+  to_seq: number;
+  received_at: number;
+}
+
+export interface DeadLettersTable {
+  id: Generated<number>;
+  received_at: number;
+  topic: string;
+  gateway_id: string | null;
+  client_id: string | null;
+  code: string;
+  reason: string;
+  payload: string;
+  payload_bytes: number;
+}
+
+export interface LocationsTable {
+  id: string;
+  name: string;
+  kind: string;
+  min_c: number;
+  max_c: number;
+  alarm_delay_ms: number;
+  critical_margin_c: number;
+  max_gap_ms: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ExcursionsTable {
+  id: string;
+  location_id: string;
+  start_ts: number;
+  end_ts: number | null;
+  last_ts: number;
+  excursion_at: number | null;
+  duration_ms: number;
+  min_c: number;
+  max_c: number;
+  peak_c: number;
+  critical: number;
+  degree_minutes: number;
+  mkt_c: number | null;
+  sensor_ids: string;
+  state: string;
+  updated_at: number;
+}
+
+export interface MonitoringGapsTable {
+  location_id: string;
+  sensor_id: string;
+  from_ts: number;
+  to_ts: number;
+}
+
+/** Users of the HTTP API and pages (issue 7). `roles` is a comma-separated subset of viewer,operator,qa,admin. */
+export interface UsersTable {
+  id: string;
+  username: string;
+  printed_name: string;
+  roles: string;
+  /** argon2id PHC string. */
+  password_hash: string;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Page sessions: only the SHA-256 of the cookie value is stored. */
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+/** Bearer tokens for integrations: only the SHA-256 of the token is stored. */
+export interface ApiTokensTable {
+  id: string;
+  token_hash: string;
+  name: string;
+  /** The user who created it (audit), or null for tokens issued by the CLI. */
+  user_id: string | null;
+  roles: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked: number;
+}
+
+/** Consecutive failed logins per username (also unknown ones), for lockout and backoff. */
+export interface LoginFailuresTable {
+  username: string;
+  failures: number;
+  last_failure_at: number;
+  locked_until: number;
+}
+
+/* ---- domain engine (issue 6, migration 0002-domain) ---------------------------------------------- */
+
+/** Columns 0002-domain adds to `excursions` (defaults keep older inserts valid); read via `DomainDatabase`. */
+export interface ExcursionDomainColumns {
+  created_at: number;
+  /** 'pending' (needs QA review) | 'decided' (no active lock left after dispositions). */
+  review_state: string;
+  /** Incremented whenever recomputation changes the excursion's content. */
+  version: number;
+  out_of_range_ms: number;
+}
+
+export interface ProductsTable {
+  gtin: string;
+  name: string;
+  min_c: number;
+  max_c: number;
+  stability_budget_ms: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LotsTable {
+  id: string;
+  gtin: string;
+  lot_number: string;
+  /** ISO date YYYY-MM-DD. */
+  expiry: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EpcsTable {
+  epc: string;
+  lot_id: string;
+  commissioned_at: number;
+}
+
+export interface PortalsTable {
+  id: string;
+  name: string;
+  gateway_id: string | null;
+  from_location: string | null;
+  to_location: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SensorsTable {
+  id: string;
+  name: string;
+  location_id: string;
+  gateway_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Custody intervals [entered_at, left_at) per EPC, derived from movements in event time. */
+export interface CustodyTable {
+  epc: string;
+  entered_at: number;
+  left_at: number | null;
+  location_id: string;
+  gateway_id: string;
+  seq: number;
+}
+
+/** One row per (EPC, excursion) exposure: 'active' | 'lifted' | 'released' | 'rejected'. */
+export interface LocksTable {
+  epc: string;
+  excursion_id: string;
+  location_id: string;
+  exposed_from: number;
+  exposed_to: number | null;
+  state: string;
+  reason: string;
+  disposition_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DispositionsTable {
+  id: string;
+  excursion_id: string;
+  scope: string;
+  lot_id: string | null;
+  epc: string | null;
+  decision: string;
+  reason: string;
+  signer_id: string;
+  signer_username: string;
+  printed_name: string;
+  meaning: string;
+  signed_at: number;
+  excursion_version: number;
+  units: number;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  before_json: string | null;
+  after_json: string | null;
+  reason: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+/** Row locks that serialise derived-state recomputation across ingestor processes (PostgreSQL). */
+export interface DeriveLocksTable {
+  key: string;
+  n: number;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  secret: string;
+  /** Comma-separated event names, or '*'. */
+  events: string;
+  enabled: number;
+  created_at: number;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  /** 'webhook:<endpoint id>' or 'mqtt'. */
+  target: string;
+  event: string;
+  payload: string;
+  created_at: number;
+  attempts: number;
+  next_at: number;
+  delivered_at: number | null;
+  last_error: string | null;
+}
+
+/** Time-series sinks (migration 0003-sinks): a sink enabled here gets every new reading enqueued. */
+export interface SinkStateTable {
+  name: string;
+  enabled: number;
+  updated_at: number;
+}
+
+/** Readings waiting to be sent to a sink, enqueued by a trigger in the ingest transaction. */
+export interface SinkOutboxTable {
+  id: Generated<number>;
+  sink: string;
+  gateway_id: string;
+  seq: number;
+}
+
+export interface Database {
+  gateways: GatewaysTable;
+  readings: ReadingsTable;
+  movements: MovementsTable;
+  alarms: AlarmsTable;
+  stream_ranges: StreamRangesTable;
+  thinned_ranges: ThinnedRangesTable;
+  dead_letters: DeadLettersTable;
+  locations: LocationsTable;
+  excursions: ExcursionsTable;
+  monitoring_gaps: MonitoringGapsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  login_failures: LoginFailuresTable;
+  products: ProductsTable;
+  lots: LotsTable;
+  epcs: EpcsTable;
+  portals: PortalsTable;
+  sensors: SensorsTable;
+  custody: CustodyTable;
+  locks: LocksTable;
+  dispositions: DispositionsTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+  derive_locks: DeriveLocksTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  outbox: OutboxTable;
+  sink_state: SinkStateTable;
+  sink_outbox: SinkOutboxTable;
+}
+
+/** `Database` with the domain columns of `excursions` (0002-domain). */
+export type DomainDatabase = Omit<Database, 'excursions'> & {
+  excursions: ExcursionsTable & ExcursionDomainColumns;
+};

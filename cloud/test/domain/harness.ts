@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Clock, encodeGatewayPayload, type Movement, type Reading } from '@coldtrace/shared';
+import pino from 'pino';
+import { DomainEngine } from '../../src/domain/domain-engine.js';
+import { Ingestor } from '../../src/ingest/ingestor.js';
+import { CloudStore } from '../../src/store/cloud-store.js';
+import { openDatabase } from '../../src/store/db.js';
+import { DomainStore } from '../../src/store/domain-store.js';
+
+export const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
+export const MIN = 60_000;
+const silent = pino({ level: 'silent' });
+
+/** A manual clock: `now` is set by the test; timers never fire by themselves (tests call flush). */
+export function manualClock(start = T0): Clock & { set(t: number): void } {
+  let t = start;
+  return {
+    now: () => t,
+    set: (v: number) => {
+      t = v;
+    },
+    setTimeout: () => ({}) as ReturnType<Clock['setTimeout']>,
+    clearTimeout: () => {},
+    setInterval: () => ({}) as ReturnType<Clock['setInterval']>,
+    clearInterval: () => {},
+  };
+}
+
+export interface Harness {
+  store: CloudStore;
+  engine: DomainEngine;
+  domain: DomainStore;
+  clock: ReturnType<typeof manualClock>;
+  ingestors: Ingestor[];
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** A real SQLite store in a temp dir, one domain engine, `ingestors` Ingestors sharing it. */
+export async function openHarness(
+  opts: { ingestors?: number; url?: string; skipInRange?: boolean } = {},
+): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'coldtrace-domain-'));
+  const store = new CloudStore(await openDatabase(opts.url ?? `sqlite:${join(dir, 'cloud.db')}`));
+  const clock = manualClock();
+  const engine = new DomainEngine({
+    store,
+    clock,
+    log: silent,
+    debounceMs: 1_000_000,
+    skipInRange: opts.skipInRange,
+  });
+  const ingestors = Array.from(
+    { length: opts.ingestors ?? 1 },
+    () =>
+      new Ingestor({
+        store,
+        clock,
+        log: silent,
+        onReadings: (_ids, windows) => engine.markReadings(windows),
+        onMovements: (epcs) => engine.markEpcs(epcs),
+      }),
+  );
+  return {
+    store,
+    engine,
+    domain: new DomainStore(store),
+    clock,
+    ingestors,
+    dir,
+    async close() {
+      await engine.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function location(
+  h: Harness,
+  id: string,
+  limits: Partial<{
+    min_c: number;
+    max_c: number;
+    alarm_delay_ms: number;
+    critical_margin_c: number;
+    max_gap_ms: number;
+  }> = {},
+) {
+  await h.store.upsertLocation(
+    {
+      id,
+      name: id,
+      kind: 'room',
+      min_c: 2,
+      max_c: 8,
+      alarm_delay_ms: 10 * MIN,
+      critical_margin_c: 5,
+      max_gap_ms: 30 * MIN,
+      ...limits,
+    },
+    T0,
+  );
+}
+
+export type Ev =
+  | { kind: 'reading'; gatewayId: string; r: Reading }
+  | { kind: 'movement'; gatewayId: string; m: Movement };
+
+export function reading(
+  gatewayId: string,
+  seq: number,
+  sensorId: string,
+  locationId: string,
+  ts: number,
+  tempC: number,
+): Ev {
+  return { kind: 'reading', gatewayId, r: { seq, sensorId, locationId, ts, tempC, quality: 'ok' } };
+}
+
+export function pass(
+  gatewayId: string,
+  seq: number,
+  epc: string,
+  from: string | null,
+  to: string,
+  ts: number,
+): Ev {
+  return {
+    kind: 'movement',
+    gatewayId,
+    m: {
+      seq,
+      epc,
+      portalId: `door-${to}`,
+      kind: 'pass',
+      from,
+      to,
+      direction: 'in',
+      ts,
+      firstSeen: ts - 500,
+      lastSeen: ts + 500,
+      reads: 5,
+      peakRssi: -50,
+    },
+  };
+}
+
+/** Publishes one event as a one-record batch through an Ingestor (the real decode + store path). */
+export async function send(ingestor: Ingestor, e: Ev): Promise<void> {
+  const record = e.kind === 'reading' ? e.r : e.m;
+  const name = e.kind === 'reading' ? 'readings' : 'movements';
+  const payload = encodeGatewayPayload(name, {
+    gatewayId: e.gatewayId,
+    firstSeq: record.seq,
+    lastSeq: record.seq,
+    sentAt: T0,
+    records: [record],
+  } as never);
+  const out = await ingestor.handle({
+    topic: `coldtrace/v1/gw/${e.gatewayId}/${name}`,
+    payload: Buffer.from(payload),
+  });
+  if (out.kind !== 'stored') throw new Error(`event rejected: ${out.reason}`);
+}
+
+export async function sendAll(
+  h: Harness,
+  events: readonly Ev[],
+  ingestorOf: (i: number) => number = () => 0,
+) {
+  for (let i = 0; i < events.length; i++) await send(h.ingestors[ingestorOf(i)]!, events[i]!);
+}
+
+/** The derived state, without identities and bookkeeping: what confluence compares. */
+export async function snapshot(h: Harness) {
+  const db = h.engine.db;
+  const custody = await db
+    .selectFrom('custody')
+    .select(['epc', 'location_id', 'entered_at', 'left_at'])
+    .orderBy('epc')
+    .orderBy('entered_at')
+    .execute();
+  const excursions = await db
+    .selectFrom('excursions')
+    .select([
+      'id',
+      'location_id',
+      'start_ts',
+      'end_ts',
+      'last_ts',
+      'excursion_at',
+      'duration_ms',
+      'min_c',
+      'max_c',
+      'peak_c',
+      'critical',
+      'degree_minutes',
+      'mkt_c',
+      'sensor_ids',
+      'state',
+      'out_of_range_ms',
+    ])
+    .orderBy('location_id')
+    .orderBy('start_ts')
+    .execute();
+  const key = new Map(excursions.map((e) => [e.id, `${e.location_id}@${e.start_ts}`]));
+  const locks = (await db.selectFrom('locks').selectAll().execute())
+    .filter((l) => l.state !== 'lifted')
+    .map((l) => ({
+      epc: l.epc,
+      excursion: key.get(l.excursion_id) ?? `missing:${l.excursion_id}`,
+      state: l.state,
+      from: l.exposed_from,
+      to: l.exposed_to,
+    }))
+    .sort((a, b) => (a.epc + a.excursion < b.epc + b.excursion ? -1 : 1));
+  const gaps = await db
+    .selectFrom('monitoring_gaps')
+    .selectAll()
+    .orderBy('location_id')
+    .orderBy('sensor_id')
+    .orderBy('from_ts')
+    .execute();
+  return { custody, excursions: excursions.map(({ id: _id, ...rest }) => rest), locks, gaps };
+}

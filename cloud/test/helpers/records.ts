@@ -1,0 +1,47 @@
+import type { Movement, Reading } from '@coldtrace/shared';
+
+export const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
+
+export function readings(
+  n: number,
+  opts: Partial<Reading> & { firstSeq?: number; stepMs?: number } = {},
+): Reading[] {
+  const { firstSeq = 1, stepMs = 60_000, ...rest } = opts;
+  return Array.from({ length: n }, (_, i) => ({
+    seq: firstSeq + i,
+    sensorId: 's1',
+    locationId: 'room-1',
+    ts: T0 + (firstSeq + i) * stepMs,
+    tempC: 5,
+    quality: 'ok' as const,
+    ...rest,
+  }));
+}
+
+export function readingsBatch(gatewayId: string, records: Reading[]) {
+  return {
+    gatewayId,
+    firstSeq: records[0]!.seq,
+    lastSeq: records[records.length - 1]!.seq,
+    sentAt: T0,
+    records,
+  };
+}
+
+export function movement(seq: number, epc: string, over: Partial<Movement> = {}): Movement {
+  return {
+    seq,
+    epc,
+    portalId: 'dock-1',
+    kind: 'pass',
+    from: 'room-1',
+    to: 'truck-1',
+    direction: 'out',
+    ts: T0 + seq * 1000,
+    firstSeen: T0 + seq * 1000 - 500,
+    lastSeen: T0 + seq * 1000 + 500,
+    reads: 7,
+    peakRssi: -48,
+    ...over,
+  };
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '@coldtrace/shared';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { type Cloud, startCloud } from '../../src/cloud.js';
+import type { CloudConfigInput } from '../../src/config.js';
+import { registerGateway } from '../../src/gateways/register-gateway.js';
+
+export interface TestCloud extends Cloud {
+  dir: string;
+  /** Registers a gateway and returns its secret. */
+  addGateway(id: string): Promise<string>;
+  connect(id: string, secret: string, opts?: IClientOptions): Promise<MqttClient>;
+  stop(): Promise<void>;
+}
+
+/** A real cloud on ephemeral ports with a SQLite file in a temp dir. */
+export async function startTestCloud(
+  overrides: CloudConfigInput = {},
+  deps: { clock?: Clock } = {},
+): Promise<TestCloud> {
+  const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cloud-'));
+  const cloud = await startCloud(
+    {
+      database: `sqlite:${join(dir, 'cloud.db')}`,
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { embedded: { host: '127.0.0.1', port: 0 } },
+      evaluation: { debounceMs: 20 },
+      ...overrides,
+    },
+    { log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), ...deps },
+  );
+  return Object.assign(cloud, {
+    dir,
+    addGateway: (id: string) => registerGateway(cloud.store, { id, now: Date.now() }),
+    connect: (id: string, secret: string, opts: IClientOptions = {}) =>
+      mqtt.connectAsync(cloud.mqttUrl!, {
+        clientId: id,
+        username: id,
+        password: secret,
+        reconnectPeriod: 0,
+        ...opts,
+      }),
+    async stop() {
+      await cloud.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}

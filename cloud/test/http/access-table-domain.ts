@@ -1,0 +1,361 @@
+import { ADMIN, ANY, badIds, longId, OPS, PRODUCT, type RouteSpec, SIGN } from './access-rules.js';
+
+/** Access rules and inputs of the domain routes: master data, lots, EPCs, excursions, audit, exports. */
+export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
+  // ---- portals, sensors, webhooks -----------------------------------------------------------------------
+  'GET /api/v1/portals': { access: ANY },
+  'PUT /api/v1/portals/:id': {
+    access: OPS,
+    valid: (f) => ({ url: `/api/v1/portals/p-${f.uniq()}`, payload: { name: 'Dock door' } }),
+    invalid: () => [
+      ...badIds((id) => `/api/v1/portals/${id}`, 'id', { name: 'Dock door' }),
+      { what: 'missing name', url: '/api/v1/portals/p-x', payload: {}, field: 'name' },
+      {
+        what: 'from of the wrong type',
+        url: '/api/v1/portals/p-x',
+        payload: { name: 'D', from: 5 },
+        field: 'from',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/portals/p-x',
+        payload: { name: 'D', gateway: 'g' },
+        field: 'gateway',
+      },
+    ],
+  },
+  'GET /api/v1/sensors': { access: ANY },
+  'PUT /api/v1/sensors/:id': {
+    access: OPS,
+    valid: (f) => ({
+      url: `/api/v1/sensors/s-${f.uniq()}`,
+      payload: { name: 'Probe', locationId: f.locationId },
+    }),
+    invalid: (f) => [
+      ...badIds((id) => `/api/v1/sensors/${id}`, 'id', { name: 'Probe', locationId: f.locationId }),
+      {
+        what: 'missing locationId',
+        url: '/api/v1/sensors/s-x',
+        payload: { name: 'Probe' },
+        field: 'locationId',
+      },
+      {
+        what: 'malformed locationId',
+        url: '/api/v1/sensors/s-x',
+        payload: { name: 'Probe', locationId: 'bad id' },
+        field: 'locationId',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/sensors/s-x',
+        payload: { name: 'Probe', locationId: f.locationId, unit: 'C' },
+        field: 'unit',
+      },
+    ],
+    unknown: () => [
+      {
+        what: 'unregistered location',
+        url: '/api/v1/sensors/s-y',
+        payload: { name: 'Probe', locationId: 'no-such-room' },
+        status: 400,
+      },
+    ],
+  },
+  'GET /api/v1/webhooks': { access: ADMIN },
+  'PUT /api/v1/webhooks/:id': {
+    access: ADMIN,
+    valid: (f) => ({
+      url: `/api/v1/webhooks/wh-${f.uniq()}`,
+      payload: { url: 'https://example.invalid/hook', secret: '0123456789abcdef', enabled: false },
+    }),
+    invalid: () => {
+      const ok = { url: 'https://example.invalid/hook', secret: '0123456789abcdef' };
+      return [
+        ...badIds((id) => `/api/v1/webhooks/${id}`, 'id', ok),
+        { what: 'ftp url', url: '/api/v1/webhooks/wh-x', payload: { ...ok, url: 'ftp://x/y' }, field: 'url' },
+        {
+          what: 'short secret',
+          url: '/api/v1/webhooks/wh-x',
+          payload: { ...ok, secret: 'short' },
+          field: 'secret',
+        },
+        {
+          what: 'unknown event',
+          url: '/api/v1/webhooks/wh-x',
+          payload: { ...ok, events: ['bogus'] },
+          field: 'events',
+        },
+        {
+          what: 'unknown key',
+          url: '/api/v1/webhooks/wh-x',
+          payload: { ...ok, retries: 3 },
+          field: 'retries',
+        },
+      ];
+    },
+  },
+
+  // ---- products and lots -----------------------------------------------------------------------------------
+  'GET /api/v1/products': { access: ANY },
+  'GET /api/v1/products/:gtin': {
+    access: ANY,
+    invalid: () => [
+      { what: 'GTIN of 3 digits', url: '/api/v1/products/123', field: 'gtin' },
+      { what: 'GTIN with an encoded slash', url: '/api/v1/products/0000000%2F000000', field: 'gtin' },
+    ],
+    unknown: () => [{ what: 'unknown product', url: '/api/v1/products/09999999999999', status: 404 }],
+  },
+  'PUT /api/v1/products/:gtin': {
+    access: OPS,
+    valid: (f) => ({
+      url: `/api/v1/products/${String(1_000_000_000_000 + f.n()).padStart(14, '0')}`,
+      payload: PRODUCT,
+    }),
+    invalid: () => [
+      { what: 'GTIN of 3 digits', url: '/api/v1/products/123', payload: PRODUCT, field: 'gtin' },
+      {
+        what: 'negative stabilityBudgetMs',
+        url: '/api/v1/products/09999999999998',
+        payload: { ...PRODUCT, stabilityBudgetMs: -1 },
+        field: 'stabilityBudgetMs',
+      },
+      {
+        what: 'minC of the wrong type',
+        url: '/api/v1/products/09999999999998',
+        payload: { ...PRODUCT, minC: 'cold' },
+        field: 'minC',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/products/09999999999998',
+        payload: { ...PRODUCT, lot: 'A' },
+        field: 'lot',
+      },
+    ],
+  },
+  'GET /api/v1/lots': { access: ANY },
+  'GET /api/v1/lots/:id': {
+    access: ANY,
+    invalid: () => badIds((id) => `/api/v1/lots/${id}`),
+    unknown: () => [{ what: 'unknown lot', url: '/api/v1/lots/no-such-lot', status: 404 }],
+  },
+  'PUT /api/v1/lots/:id': {
+    access: OPS,
+    valid: (f) => {
+      const u = f.uniq();
+      return {
+        url: `/api/v1/lots/lot-${u}`,
+        payload: { gtin: f.gtin, lotNumber: `L${u}`.slice(0, 20), expiry: '2027-01-31' },
+      };
+    },
+    invalid: (f) => {
+      const ok = { gtin: f.gtin, lotNumber: 'LX1', expiry: '2027-01-31' };
+      return [
+        ...badIds((id) => `/api/v1/lots/${id}`, 'id', ok),
+        {
+          what: 'expiry not ISO',
+          url: '/api/v1/lots/lot-x',
+          payload: { ...ok, expiry: '31/01/2027' },
+          field: 'expiry',
+        },
+        {
+          what: 'GTIN of 2 digits',
+          url: '/api/v1/lots/lot-x',
+          payload: { ...ok, gtin: '12' },
+          field: 'gtin',
+        },
+        {
+          what: 'missing lotNumber',
+          url: '/api/v1/lots/lot-x',
+          payload: { gtin: f.gtin, expiry: '2027-01-31' },
+          field: 'lotNumber',
+        },
+        { what: 'unknown key', url: '/api/v1/lots/lot-x', payload: { ...ok, qty: 5 }, field: 'qty' },
+      ];
+    },
+    unknown: () => [
+      {
+        what: 'unregistered GTIN',
+        url: '/api/v1/lots/lot-y',
+        payload: { gtin: '09999999999997', lotNumber: 'LY', expiry: '2027-01-31' },
+        status: 400,
+      },
+    ],
+  },
+  'POST /api/v1/lots/:id/epcs': {
+    access: OPS,
+    valid: (f) => ({
+      url: `/api/v1/lots/${f.lotId}/epcs`,
+      payload: { epcs: [`AB${f.n().toString(16).toUpperCase().padStart(8, '0')}`] },
+    }),
+    invalid: (f) => [
+      ...badIds((id) => `/api/v1/lots/${id}/epcs`, 'id', { epcs: ['DEADBEEF'] }),
+      { what: 'no EPCs', url: `/api/v1/lots/${f.lotId}/epcs`, payload: { epcs: [] }, field: 'epcs' },
+      { what: 'EPC not hex', url: `/api/v1/lots/${f.lotId}/epcs`, payload: { epcs: ['xyz'] }, field: 'epcs' },
+      {
+        what: 'unknown key',
+        url: `/api/v1/lots/${f.lotId}/epcs`,
+        payload: { epcs: ['DEADBEEF'], force: true },
+        field: 'force',
+      },
+    ],
+    unknown: () => [
+      {
+        what: 'unknown lot',
+        url: '/api/v1/lots/no-such-lot/epcs',
+        payload: { epcs: ['DEADBEEF'] },
+        status: 404,
+      },
+    ],
+  },
+  'GET /api/v1/lots/:id/units': {
+    access: ANY,
+    invalid: () => badIds((id) => `/api/v1/lots/${id}/units`),
+    unknown: () => [{ what: 'unknown lot', url: '/api/v1/lots/no-such-lot/units', status: 404 }],
+  },
+  'GET /api/v1/epcs': {
+    access: ANY,
+    invalid: () => [
+      {
+        what: 'uncommissioned not a boolean',
+        url: '/api/v1/epcs?uncommissioned=maybe',
+        field: 'uncommissioned',
+      },
+      { what: 'limit 0', url: '/api/v1/epcs?limit=0', field: 'limit' },
+    ],
+  },
+  'GET /api/v1/epcs/:epc': {
+    access: ANY,
+    invalid: () => [
+      { what: 'EPC not hex', url: '/api/v1/epcs/XYZ', field: 'epc' },
+      { what: 'EPC with a space', url: '/api/v1/epcs/DEAD%20BEEF', field: 'epc' },
+    ],
+    unknown: () => [{ what: 'never seen EPC', url: '/api/v1/epcs/DEADBEEF0001', status: 404 }],
+  },
+
+  // ---- excursions, locks, dispositions, audit, reports, EPCIS ---------------------------------------------
+  'GET /api/v1/excursions': {
+    access: ANY,
+    invalid: () => [
+      { what: 'malformed locationId', url: '/api/v1/excursions?locationId=bad%20id', field: 'locationId' },
+      { what: 'unknown reviewState', url: '/api/v1/excursions?reviewState=maybe', field: 'reviewState' },
+      { what: 'unknown state', url: '/api/v1/excursions?state=hot', field: 'state' },
+    ],
+  },
+  'GET /api/v1/excursions/:id': {
+    access: ANY,
+    invalid: () => [
+      {
+        what: 'id over 200 characters',
+        url: `/api/v1/excursions/${longId}`,
+        field: 'id',
+      },
+      { what: 'broken percent-encoding', url: '/api/v1/excursions/%zz', field: /%zz/ },
+    ],
+    unknown: () => [
+      {
+        what: 'unknown excursion',
+        url: '/api/v1/excursions/no-such-room@2020-01-01T00:00:00.000Z',
+        status: 404,
+      },
+      // Excursion ids are free text (location@ISO-start), so a space or slash is merely unknown.
+      { what: 'id with a space', url: '/api/v1/excursions/bad%20id', status: 404 },
+      { what: 'id with an encoded slash', url: '/api/v1/excursions/a%2Fb', status: 404 },
+    ],
+  },
+  'GET /api/v1/monitoring-gaps': {
+    access: ANY,
+    invalid: () => [
+      { what: 'malformed locationId', url: '/api/v1/monitoring-gaps?locationId=a%2Fb', field: 'locationId' },
+    ],
+  },
+  'GET /api/v1/locks': {
+    access: ANY,
+    invalid: () => [
+      { what: 'unknown state', url: '/api/v1/locks?state=frozen', field: 'state' },
+      { what: 'limit 0', url: '/api/v1/locks?limit=0', field: 'limit' },
+    ],
+  },
+  'POST /api/v1/excursions/:id/dispositions': {
+    access: SIGN,
+    // Well-formed, correctly signed, for an excursion that does not exist: past the auth layer, then 404.
+    valid: (f) => ({
+      url: '/api/v1/excursions/no-such-room@2020-01-01T00:00:00.000Z/dispositions',
+      payload: { lotId: f.lotId, decision: 'release', reason: 'checked', ...f.signer },
+    }),
+    invalid: (f) => {
+      const url = '/api/v1/excursions/no-such-room@2020-01-01T00:00:00.000Z/dispositions';
+      const ok = { lotId: f.lotId, decision: 'release', reason: 'checked', ...f.signer };
+      return [
+        {
+          what: 'id over 200 characters',
+          url: `/api/v1/excursions/${longId}/dispositions`,
+          payload: ok,
+          field: 'id',
+        },
+        {
+          what: 'both lotId and epc',
+          url,
+          payload: { ...ok, epc: 'DEADBEEF' },
+          field: /exactly one of lotId or epc/,
+        },
+        { what: 'unknown decision', url, payload: { ...ok, decision: 'maybe' }, field: 'decision' },
+        { what: 'missing reason', url, payload: { ...ok, reason: undefined }, field: 'reason' },
+        { what: 'unknown key', url, payload: { ...ok, meaning: 'approval' }, field: 'meaning' },
+      ];
+    },
+    unknown: (f) => [
+      {
+        what: 'unknown excursion',
+        url: '/api/v1/excursions/no-such-room@2020-01-01T00:00:00.000Z/dispositions',
+        payload: { lotId: f.lotId, decision: 'reject', reason: 'checked', ...f.signer },
+        status: 404,
+      },
+    ],
+  },
+  'GET /api/v1/dispositions': {
+    access: ANY,
+    invalid: () => [
+      { what: 'lotId given twice', url: '/api/v1/dispositions?lotId=a&lotId=b', field: 'lotId' },
+    ],
+  },
+  'GET /api/v1/audit': {
+    access: ANY,
+    invalid: () => [
+      { what: 'negative afterSeq', url: '/api/v1/audit?afterSeq=-1', field: 'afterSeq' },
+      { what: 'limit not a number', url: '/api/v1/audit?limit=abc', field: 'limit' },
+      { what: 'limit 0', url: '/api/v1/audit?limit=0', field: 'limit' },
+    ],
+  },
+  'GET /api/v1/audit/verify': { access: SIGN },
+  'GET /api/v1/excursions/:id/report.pdf': {
+    access: ANY,
+    invalid: () => [
+      {
+        what: 'id over 200 characters',
+        url: `/api/v1/excursions/${longId}/report.pdf`,
+        field: 'id',
+      },
+    ],
+    unknown: () => [
+      {
+        what: 'unknown excursion',
+        url: '/api/v1/excursions/no-such-room@2020-01-01T00:00:00.000Z/report.pdf',
+        status: 404,
+      },
+    ],
+  },
+  'GET /api/v1/epcis/events': {
+    access: ANY,
+    invalid: () => [
+      { what: 'EPC not hex', url: '/api/v1/epcis/events?epc=xyz', field: 'epc' },
+      { what: 'from not a time', url: '/api/v1/epcis/events?from=yesterday', field: 'from' },
+      { what: 'tz not ±hh:mm', url: '/api/v1/epcis/events?tz=CET', field: 'tz' },
+      {
+        what: 'to before from',
+        url: '/api/v1/epcis/events?from=2000&to=1000',
+        field: /to must be after from/,
+      },
+    ],
+  },
+};

@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import { ADMIN, ANY, badIds, badUuid, LOCATION, OPS, type RouteSpec } from './access-rules.js';
+import { DOMAIN_ROUTES } from './access-table-domain.js';
+
+/**
+ * The access rule of every route the cloud serves, and the inputs the endpoint suite sends to it (types
+ * and rule names in access-rules.ts). The suite FAILS when the running app has a route this table does not
+ * name: adding an endpoint means deciding here (or in access-table-domain.ts) who may call it.
+ */
+export const ACCESS_TABLE: Record<string, RouteSpec> = {
+  // ---- open: health, metrics, API docs (Swagger UI and its assets), static files, login page ----------
+  'GET /healthz': { access: 'open' },
+  'GET /metrics': { access: 'open' },
+  'GET /openapi.json': { access: 'open' },
+  'GET /docs': { access: 'open' },
+  'GET /docs/': { access: 'open' },
+  'GET /docs/*': { access: 'open', valid: () => ({ url: '/docs/static/swagger-ui.css' }) },
+  'GET /docs/json': { access: 'open' },
+  'GET /docs/yaml': { access: 'open' },
+  'GET /docs/static/index.html': { access: 'open' },
+  'GET /docs/static/swagger-initializer.js': { access: 'open' },
+  'GET /static/:file': { access: 'open' },
+  'GET /login': { access: 'open' },
+
+  // ---- QA pages: any logged-in user; the API behind them enforces the roles ------------------------------
+  'GET /': { access: 'page' },
+  'GET /excursions': { access: 'page' },
+  'GET /excursions/:id': { access: 'page' },
+  'GET /lots': { access: 'page' },
+  'GET /lots/:id': { access: 'page' },
+  'GET /gateways': { access: 'page' },
+  'GET /audit': { access: 'page' },
+
+  // ---- auth: login and first-run status are open; tokens admin only --------------------------------------
+  'POST /api/v1/auth/login': {
+    access: 'open',
+    valid: (f) => ({ url: '/api/v1/auth/login', payload: f.loginUser }),
+    invalid: () => [
+      {
+        what: 'missing password',
+        url: '/api/v1/auth/login',
+        payload: { username: 'someone' },
+        field: 'password',
+      },
+      {
+        what: 'username of the wrong type',
+        url: '/api/v1/auth/login',
+        payload: { username: 7, password: 'x' },
+        field: 'username',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/auth/login',
+        payload: { username: 'nobody-here', password: 'x', remember: true },
+        field: 'remember',
+      },
+    ],
+  },
+  'GET /api/v1/auth/status': { access: 'open' },
+  'POST /api/v1/auth/logout': { access: ANY, noBody: true },
+  'GET /api/v1/auth/me': { access: ANY },
+  'PUT /api/v1/auth/password': {
+    access: ANY,
+    sessionOnly: true,
+    // The suite fills in the session user's own passwords.
+    invalid: () => [
+      {
+        what: 'missing newPassword',
+        url: '/api/v1/auth/password',
+        payload: { currentPassword: 'x' },
+        field: 'newPassword',
+      },
+      {
+        what: 'currentPassword of the wrong type',
+        url: '/api/v1/auth/password',
+        payload: { currentPassword: 5, newPassword: 'long-enough-1' },
+        field: 'currentPassword',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/auth/password',
+        payload: { currentPassword: 'x', newPassword: 'long-enough-1', confirm: 'long-enough-1' },
+        field: 'confirm',
+      },
+    ],
+  },
+  'GET /api/v1/auth/tokens': { access: ADMIN },
+  'POST /api/v1/auth/tokens': {
+    access: ADMIN,
+    // Only roles the caller holds may be granted (the callers here hold admin).
+    valid: (f) => ({ url: '/api/v1/auth/tokens', payload: { name: `t-${f.uniq()}`, roles: ['admin'] } }),
+    invalid: () => [
+      { what: 'missing roles', url: '/api/v1/auth/tokens', payload: { name: 'ci' }, field: 'roles' },
+      {
+        what: 'unknown role',
+        url: '/api/v1/auth/tokens',
+        payload: { name: 'ci', roles: ['root'] },
+        field: 'roles',
+      },
+      {
+        what: 'name of the wrong type',
+        url: '/api/v1/auth/tokens',
+        payload: { name: 5, roles: ['viewer'] },
+        field: 'name',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/auth/tokens',
+        payload: { name: 'ci', roles: ['viewer'], expiresInDays: 30 },
+        field: 'expiresInDays',
+      },
+    ],
+  },
+  'DELETE /api/v1/auth/tokens/:id': {
+    access: ADMIN,
+    noBody: true,
+    valid: () => ({ url: `/api/v1/auth/tokens/${randomUUID()}` }),
+    invalid: () => badUuid((id) => `/api/v1/auth/tokens/${id}`),
+    unknown: () => [{ what: 'unknown token', url: `/api/v1/auth/tokens/${randomUUID()}`, status: 404 }],
+  },
+
+  // ---- users: admin only ------------------------------------------------------------------------------------
+  'GET /api/v1/users': { access: ADMIN },
+  'POST /api/v1/users': {
+    access: ADMIN,
+    valid: (f) => ({
+      url: '/api/v1/users',
+      payload: { username: `u-${f.uniq()}`, roles: ['viewer'], password: 'long-enough-password-1' },
+    }),
+    invalid: () => [
+      {
+        what: 'missing password',
+        url: '/api/v1/users',
+        payload: { username: 'newbie', roles: ['viewer'] },
+        field: 'password',
+      },
+      {
+        what: 'roles as a string',
+        url: '/api/v1/users',
+        payload: { username: 'newbie', roles: 'admin', password: 'long-enough-password-1' },
+        field: 'roles',
+      },
+      {
+        what: 'username too short',
+        url: '/api/v1/users',
+        payload: { username: 'a', roles: ['viewer'], password: 'long-enough-password-1' },
+        field: 'username',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/users',
+        payload: {
+          username: 'newbie2',
+          roles: ['viewer'],
+          password: 'long-enough-password-1',
+          role: 'admin',
+        },
+        field: 'role',
+      },
+    ],
+  },
+  'GET /api/v1/users/:id': {
+    access: ADMIN,
+    valid: (f) => ({ url: `/api/v1/users/${f.userId}` }),
+    invalid: () => badUuid((id) => `/api/v1/users/${id}`),
+    unknown: () => [{ what: 'unknown user', url: `/api/v1/users/${randomUUID()}`, status: 404 }],
+  },
+  'PATCH /api/v1/users/:id': {
+    access: ADMIN,
+    valid: (f) => ({ url: `/api/v1/users/${f.userId}`, payload: { printedName: `Name ${f.uniq()}` } }),
+    invalid: (f) => [
+      ...badUuid((id) => `/api/v1/users/${id}`, { printedName: 'X' }),
+      { what: 'empty body', url: `/api/v1/users/${f.userId}`, payload: {}, field: 'nothing to change' },
+      {
+        what: 'disabled of the wrong type',
+        url: `/api/v1/users/${f.userId}`,
+        payload: { disabled: 'yes' },
+        field: 'disabled',
+      },
+      {
+        what: 'unknown key',
+        url: `/api/v1/users/${f.userId}`,
+        payload: { rolez: ['admin'] },
+        field: 'rolez',
+      },
+    ],
+    unknown: () => [
+      {
+        what: 'unknown user',
+        url: `/api/v1/users/${randomUUID()}`,
+        payload: { printedName: 'X' },
+        status: 404,
+      },
+    ],
+  },
+
+  // ---- gateways -----------------------------------------------------------------------------------------------
+  'GET /api/v1/gateways': { access: ANY },
+  'GET /api/v1/gateways/:id': {
+    access: ANY,
+    invalid: () => badIds((id) => `/api/v1/gateways/${id}`),
+    unknown: () => [{ what: 'unknown gateway', url: '/api/v1/gateways/no-such-gw', status: 404 }],
+  },
+  'GET /api/v1/data-gaps': { access: ANY },
+  'POST /api/v1/gateways/:id/credentials': {
+    access: ADMIN,
+    valid: (f) => ({ url: `/api/v1/gateways/gw-${f.uniq()}/credentials`, payload: { name: 'Dock gateway' } }),
+    invalid: () => [
+      ...badIds((id) => `/api/v1/gateways/${id}/credentials`),
+      {
+        what: 'name of the wrong type',
+        url: '/api/v1/gateways/gw-x/credentials',
+        payload: { name: 5 },
+        field: 'name',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/gateways/gw-x/credentials',
+        payload: { secret: 'mine' },
+        field: 'secret',
+      },
+    ],
+  },
+
+  // ---- locations (master data) ----------------------------------------------------------------------------
+  'GET /api/v1/locations': { access: ANY },
+  'GET /api/v1/locations/:id': {
+    access: ANY,
+    invalid: () => badIds((id) => `/api/v1/locations/${id}`),
+    unknown: () => [{ what: 'unknown location', url: '/api/v1/locations/no-such-room', status: 404 }],
+  },
+  'PUT /api/v1/locations/:id': {
+    access: OPS,
+    valid: (f) => ({ url: `/api/v1/locations/loc-${f.uniq()}`, payload: LOCATION }),
+    invalid: () => [
+      ...badIds((id) => `/api/v1/locations/${id}`, 'id', LOCATION),
+      {
+        what: 'missing maxGapMs',
+        url: '/api/v1/locations/room-x',
+        payload: { ...LOCATION, maxGapMs: undefined },
+        field: 'maxGapMs',
+      },
+      {
+        what: 'minC of the wrong type',
+        url: '/api/v1/locations/room-x',
+        payload: { ...LOCATION, minC: 'cold' },
+        field: 'minC',
+      },
+      {
+        what: 'kind not in the list',
+        url: '/api/v1/locations/room-x',
+        payload: { ...LOCATION, kind: 'cave' },
+        field: 'kind',
+      },
+      {
+        what: 'minC above maxC',
+        url: '/api/v1/locations/room-x',
+        payload: { ...LOCATION, minC: 9 },
+        field: 'maxC',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/locations/room-x',
+        payload: { ...LOCATION, maxc: 8 },
+        field: 'maxc',
+      },
+    ],
+  },
+
+  // ---- telemetry ----------------------------------------------------------------------------------------------
+  'GET /api/v1/readings': {
+    access: ANY,
+    invalid: () => [
+      { what: 'negative from', url: '/api/v1/readings?from=-1', field: 'from' },
+      { what: 'limit not a number', url: '/api/v1/readings?limit=abc', field: 'limit' },
+      { what: 'malformed gatewayId', url: '/api/v1/readings?gatewayId=bad%20id', field: 'gatewayId' },
+    ],
+  },
+  'GET /api/v1/movements': {
+    access: ANY,
+    invalid: () => [{ what: 'limit 0', url: '/api/v1/movements?limit=0', field: 'limit' }],
+  },
+  'GET /api/v1/alarms': {
+    access: ANY,
+    invalid: () => [
+      { what: 'malformed gatewayId', url: '/api/v1/alarms?gatewayId=a%2Fb', field: 'gatewayId' },
+    ],
+  },
+  'GET /api/v1/dead-letters': {
+    access: ANY,
+    invalid: () => [{ what: 'limit 0', url: '/api/v1/dead-letters?limit=0', field: 'limit' }],
+  },
+
+  ...DOMAIN_ROUTES,
+};

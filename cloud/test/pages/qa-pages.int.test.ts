@@ -1,0 +1,467 @@
+import { gatewayTopic, gtinOf, sgtin96Hex } from '@coldtrace/shared';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createUser, type TestUser } from '../helpers/auth.js';
+import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
+import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import {
+  type BrowserSession,
+  browserMissing,
+  launchBrowser,
+  logIn,
+  screenshot,
+  watchErrors,
+} from './browser.js';
+
+const MIN = 60_000;
+/** Three units of each of two lots of one product. */
+const EPCS = {
+  'LOT-A': [1, 2, 3].map((n) =>
+    sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial: 1000 + n }),
+  ),
+  'LOT-B': [4, 5, 6].map((n) =>
+    sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial: 1000 + n }),
+  ),
+};
+const GTIN = gtinOf(EPCS['LOT-A'][0]!)!;
+const missing = browserMissing();
+if (missing) console.warn(missing);
+
+interface ApiReading {
+  sensorId: string;
+  ts: number;
+  tempC: number;
+}
+
+describe.skipIf(missing !== null)('QA pages in a real browser', () => {
+  let cloud: TestCloud;
+  let b: BrowserSession;
+  let qa: TestUser;
+  let viewer: TestUser;
+  let excursionId: string;
+  let apiReadings: ApiReading[];
+
+  beforeAll(async () => {
+    cloud = await startTestCloud();
+    qa = await createUser(cloud.store, { roles: ['qa'], username: 'quinn', printedName: 'Quinn QA' });
+    viewer = await createUser(cloud.store, {
+      roles: ['viewer'],
+      username: 'vera',
+      printedName: 'Vera Viewer',
+    });
+    const op = await bearer(cloud, ['operator']);
+    // Master data over the API, as an integration would.
+    const put = await fetch(`${cloud.httpUrl}/api/v1/locations/reefer-7`, {
+      method: 'PUT',
+      headers: { ...op, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Reefer 7',
+        kind: 'vehicle',
+        minC: 2,
+        maxC: 8,
+        alarmDelayMs: 10 * MIN,
+        criticalMarginC: 5,
+        maxGapMs: 5 * MIN,
+      }),
+    });
+    expect(put.status).toBe(200);
+    const send = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`${cloud.httpUrl}/api/v1${path}`, {
+        method,
+        headers: { ...op, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
+    };
+    await send('PUT', `/products/${GTIN}`, {
+      name: 'Insulin pens',
+      minC: 2,
+      maxC: 8,
+      stabilityBudgetMs: 60 * MIN,
+    });
+    for (const [lot, epcs] of Object.entries(EPCS)) {
+      await send('PUT', `/lots/${lot}`, {
+        gtin: GTIN,
+        lotNumber: lot.replace('LOT-', 'L2026'),
+        expiry: '2027-12-31',
+      });
+      await send('POST', `/lots/${lot}/epcs`, { epcs });
+    }
+    // Telemetry over MQTT, as a gateway would: two sensors, 5 °C, then 11–12 °C for 20 min, then 5 °C.
+    const secret = await cloud.addGateway('truck-7');
+    const c = await cloud.connect('truck-7', secret);
+    await c.publishAsync(
+      gatewayTopic('truck-7', 'status'),
+      JSON.stringify({
+        gatewayId: 'truck-7',
+        state: 'online',
+        ts: T0 + 40 * MIN,
+        backlog: { records: 12, bytes: 4096, oldestTs: T0 + 39 * MIN },
+        sensors: [
+          { sensorId: 'reefer-7a', locationId: 'reefer-7', state: 'ok', lastReadingTs: T0 + 40 * MIN },
+        ],
+        readers: [{ readerId: 'door-7', state: 'connected' }],
+      }),
+      { qos: 1, retain: true },
+    );
+    const temps = (offset: number) =>
+      Array.from({ length: 40 }, (_, i) =>
+        i >= 8 && i < 28 ? 11 + offset + (i % 3) * 0.5 : 4.5 + offset + (i % 4) * 0.25,
+      );
+    const a = readings(40, { sensorId: 'reefer-7a', locationId: 'reefer-7', stepMs: MIN }).map((r, i) => ({
+      ...r,
+      tempC: temps(0)[i]!,
+    }));
+    const bRecs = readings(40, {
+      sensorId: 'reefer-7b',
+      locationId: 'reefer-7',
+      stepMs: MIN,
+      firstSeq: 41,
+    }).map((r, i) => ({
+      ...r,
+      ts: T0 + (i + 1) * MIN + 30_000,
+      tempC: temps(0.3)[i]!,
+    }));
+    // The six units pass the truck door into the reefer before it fails.
+    const moves = [...EPCS['LOT-A'], ...EPCS['LOT-B']].map((epc, i) =>
+      movement(i + 1, epc, { portalId: 'door-7', from: 'dock-1', to: 'reefer-7', direction: 'in' }),
+    );
+    await c.publishAsync(
+      gatewayTopic('truck-7', 'movements'),
+      JSON.stringify({
+        gatewayId: 'truck-7',
+        firstSeq: 1,
+        lastSeq: moves.length,
+        sentAt: T0,
+        records: moves,
+      }),
+      { qos: 1 },
+    );
+    await c.publishAsync(gatewayTopic('truck-7', 'readings'), JSON.stringify(readingsBatch('truck-7', a)), {
+      qos: 1,
+    });
+    await c.publishAsync(
+      gatewayTopic('truck-7', 'readings'),
+      JSON.stringify(readingsBatch('truck-7', bRecs)),
+      { qos: 1 },
+    );
+    await c.endAsync();
+    const list = await eventually(async () => {
+      const res = await fetch(`${cloud.httpUrl}/api/v1/excursions?locationId=reefer-7`, { headers: op });
+      const body = (await res.json()) as Array<{ id: string }>;
+      return body.length ? body : null;
+    }, 'the excursion');
+    excursionId = list[0]!.id;
+    await eventually(async () => {
+      const res = await fetch(
+        `${cloud.httpUrl}/api/v1/locks?excursionId=${encodeURIComponent(excursionId)}`,
+        { headers: op },
+      );
+      return ((await res.json()) as unknown[]).length === 6;
+    }, 'six locked units');
+    apiReadings = (await (
+      await fetch(`${cloud.httpUrl}/api/v1/readings?locationId=reefer-7&limit=1000`, { headers: op })
+    ).json()) as ApiReading[];
+    expect(apiReadings).toHaveLength(80);
+    b = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await b?.close();
+    await cloud?.stop();
+  });
+
+  it('refuses a wrong password on the login page and stays there', async () => {
+    const page = await b.context.newPage();
+    await page.goto(`${cloud.httpUrl}/excursions`);
+    expect(new URL(page.url()).pathname).toBe('/login'); // redirected: no session yet
+    await page.fill('#username', 'quinn');
+    await page.fill('#password', 'not my password');
+    await page.click('#login-submit');
+    await page.waitForSelector('#login-error:not([hidden])');
+    expect(await page.textContent('#login-error')).toBe('invalid username or password');
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect((await b.context.cookies()).find((c) => c.name === 'coldtrace_session')).toBeUndefined();
+    await screenshot(page, 'login-refused');
+    await page.close();
+  });
+
+  it('logs in, shows the dashboard with the open excursion and the online gateway', async () => {
+    const page = await b.context.newPage();
+    const errors = watchErrors(page);
+    await logIn(page, cloud.httpUrl, 'quinn', qa.password);
+    expect(new URL(page.url()).pathname).toBe('/');
+    await page.waitForSelector('#open-excursions');
+    expect(await page.textContent('#whoami')).toBe('Quinn QA (qa)');
+    expect(await page.textContent('#tile-open-excursions .tile-value')).toBe('1');
+    expect(await page.textContent('#tile-gateways .tile-value')).toBe('1 / 1');
+    expect(await page.textContent('#tile-locked-lots .tile-value')).toBe('2');
+    expect(await page.textContent('#locked-lots tbody')).toContain('3 / 3');
+    expect(await page.textContent('#open-excursions tbody')).toContain(excursionId);
+    expect(await page.textContent('#gateways tbody')).toContain('12 records');
+    const cookie = (await b.context.cookies()).find((c) => c.name === 'coldtrace_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    // The session cookie is not readable from scripts.
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie),
+    ).not.toContain('coldtrace_session');
+    await screenshot(page, 'dashboard');
+    expect(errors.filter((e) => /Refused|Uncaught|TypeError|ReferenceError/.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('filters the excursion list', async () => {
+    const page = await b.context.newPage();
+    await page.goto(`${cloud.httpUrl}/excursions`);
+    await page.waitForSelector(`#excursions tr[data-id="${excursionId}"]`);
+    await page.check('#f-critical');
+    await page.locator('#result-count', { hasText: /^0 of/ }).waitFor();
+    await page.uncheck('#f-critical');
+    await page.selectOption('#f-location', 'reefer-7');
+    await page.locator('#result-count', { hasText: /^1 of 1 excursions$/ }).waitFor();
+    expect(new URL(page.url()).search).toBe('?location=reefer-7');
+    await screenshot(page, 'excursion-list');
+    await page.click(`#excursions tr[data-id="${excursionId}"] a`);
+    await page.waitForSelector('#excursion-chart');
+    expect(decodeURIComponent(new URL(page.url()).pathname)).toBe(`/excursions/${excursionId}`);
+    await page.close();
+  });
+
+  it('draws the excursion chart from the API readings, with the limits and the excursion shaded', async () => {
+    const page = await b.context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${cloud.httpUrl}/excursions/${encodeURIComponent(excursionId)}`);
+    await page.waitForSelector('#excursion-chart polyline.series');
+    const chart = await readChart(page);
+    expect(chart.series.map((s) => s.sensor)).toEqual(['reefer-7a', 'reefer-7b']);
+    // Map every drawn vertex back to (time, °C) and compare with the API's readings.
+    for (const s of chart.series) {
+      const expected = apiReadings.filter((r) => r.sensorId === s.sensor).sort((x, y) => x.ts - y.ts);
+      expect(s.points).toHaveLength(expected.length);
+      const msPerPx = (chart.x1 - chart.x0) / chart.plot.w;
+      const cPerPx = (chart.y1 - chart.y0) / chart.plot.h;
+      s.points.forEach(([x, y], i) => {
+        const ts = chart.x0 + (x - chart.plot.x) * msPerPx;
+        const c = chart.y1 - (y - chart.plot.y) * cPerPx;
+        expect(Math.abs(ts - expected[i]!.ts)).toBeLessThanOrEqual(msPerPx);
+        expect(Math.abs(c - expected[i]!.tempC)).toBeLessThanOrEqual(cPerPx);
+      });
+    }
+    // Limit lines at 2 and 8 °C, and the shaded band spans the excursion.
+    expect(chart.limits).toEqual([2, 8]);
+    const res = await fetch(`${cloud.httpUrl}/api/v1/excursions/${encodeURIComponent(excursionId)}`, {
+      headers: await bearer(cloud, ['viewer']),
+    });
+    const ex = (await res.json()) as {
+      startTs: number;
+      endTs: number;
+      durationMs: number;
+      peakC: number;
+      mktC: number;
+      degreeMinutes: number;
+    };
+    expect(chart.shade).toEqual({ from: ex.startTs, to: ex.endTs });
+    expect(chart.shadeBox.x).toBeCloseTo(
+      chart.plot.x + ((ex.startTs - chart.x0) / (chart.x1 - chart.x0)) * chart.plot.w,
+      0,
+    );
+    // The statistics shown are the API's.
+    expect(await page.textContent('[data-k="peak"]')).toBe(`${ex.peakC.toFixed(1)} °C`);
+    expect(await page.textContent('[data-k="duration"]')).toBe(
+      `${Math.floor(ex.durationMs / MIN)} min${ex.durationMs % MIN ? ` ${(ex.durationMs % MIN) / 1000} s` : ''}`,
+    );
+    expect(await page.textContent('[data-k="mkt"]')).toBe(`${ex.mktC.toFixed(2)} °C`);
+    expect(await page.textContent('[data-k="degree-minutes"]')).toBe(`${ex.degreeMinutes.toFixed(1)} °C·min`);
+    await screenshot(page, 'excursion-detail');
+    expect(errors.filter((e) => /Refused|Uncaught|TypeError|ReferenceError/.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('shows gateways with state, last seen, backlog, readers and sensors', async () => {
+    const page = await b.context.newPage();
+    await page.goto(`${cloud.httpUrl}/gateways`);
+    await page.waitForSelector('section.gateway[data-id="truck-7"]');
+    const text = await page.textContent('section.gateway[data-id="truck-7"]');
+    expect(text).toContain('online');
+    expect(text).toContain('12 records, 4 KiB');
+    expect(text).toContain('door-7');
+    expect(text).toContain('reefer-7a');
+    expect(text).toContain(new Date(T0 + 40 * MIN).toISOString().slice(0, 16).replace('T', ' '));
+    await screenshot(page, 'gateways');
+    await page.close();
+  });
+
+  it('a viewer sees no signing form and the API refuses a viewer’s disposition', async () => {
+    const ctx = await b.browser.newContext();
+    const page = await ctx.newPage();
+    try {
+      await logIn(page, cloud.httpUrl, 'vera', viewer.password);
+      await page.goto(`${cloud.httpUrl}/excursions/${encodeURIComponent(excursionId)}`);
+      await page.waitForSelector('#excursion-chart');
+      await page.waitForSelector('#affected-lots h2');
+      await page.waitForSelector('article.lot[data-lot="LOT-A"]');
+      expect(await page.locator('form.disposition').count()).toBe(0);
+      expect(await page.locator('.sign-denied').count()).toBe(2);
+      // Straight to the API from the viewer's own session, with a valid CSRF token: 403.
+      const status = await page.evaluate(async (id) => {
+        const me = (await (await fetch('/api/v1/auth/me')).json()) as { csrfToken: string };
+        const res = await fetch(`/api/v1/excursions/${encodeURIComponent(id)}/dispositions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
+          body: JSON.stringify({
+            excursionId: id,
+            lotId: 'any',
+            decision: 'release',
+            reason: 'x',
+            username: 'vera',
+            password: 'x',
+          }),
+        });
+        return res.status;
+      }, excursionId);
+      expect(status).toBe(403);
+      await screenshot(page, 'excursion-detail-viewer');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('QA releases one lot and rejects another with e-signatures; locks and audit follow', async () => {
+    const page = await b.context.newPage();
+    const errors = watchErrors(page);
+    page.setDefaultTimeout(8000);
+    const url = `${cloud.httpUrl}/excursions/${encodeURIComponent(excursionId)}`;
+    await page.goto(url);
+    const lotA = page.locator('article.lot[data-lot="LOT-A"]');
+    const lotB = page.locator('article.lot[data-lot="LOT-B"]');
+    await lotA.waitFor();
+    expect(await lotA.locator('.lock-state').textContent()).toContain('3 locked');
+    expect(await lotA.locator('[data-k="where"]').textContent()).toBe('3 at reefer-7');
+    expect(await lotA.locator('[data-k="assessment"]').textContent()).toBe('within stability budget');
+    await screenshot(page, 'disposition-before');
+
+    // A wrong password is no signature.
+    await lotA.locator('.f-reason').fill('Within stability budget');
+    await lotA.locator('.f-password').fill('not my password');
+    await lotA.locator('.f-sign').click();
+    await lotA.locator('.form-msg', { hasText: 'refused' }).waitFor();
+    expect(await lotA.locator('.lock-state').textContent()).toContain('3 locked');
+
+    // Release lot A.
+    await lotA.locator('.f-decision').selectOption('release');
+    expect(await lotA.locator('.meaning').textContent()).toMatch(/^Release: I have reviewed/);
+    await lotA.locator('.f-password').fill(qa.password);
+    await Promise.all([page.waitForEvent('load'), lotA.locator('.f-sign').click()]);
+    await lotA.waitFor();
+    expect(await lotA.locator('.lock-state').textContent()).toContain('0 locked');
+    expect(await lotA.locator('.lock-state').textContent()).toContain('3 released');
+    expect(await lotA.locator('[data-k="decision"]').textContent()).toMatch(
+      /^release by Quinn QA at .* — Within stability budget$/,
+    );
+    expect(await lotA.locator('form.disposition').count()).toBe(0);
+
+    // Reject lot B.
+    await lotB.locator('.f-decision').selectOption('reject');
+    expect(await lotB.locator('.meaning').textContent()).toMatch(/^Reject: /);
+    await lotB.locator('.f-reason').fill('Reefer failure; customer complaint risk');
+    await lotB.locator('.f-password').fill(qa.password);
+    await Promise.all([page.waitForEvent('load'), lotB.locator('.f-sign').click()]);
+    await lotB.waitFor();
+    expect(await lotB.locator('.lock-state').textContent()).toContain('3 rejected');
+    expect(await lotB.locator('[data-k="decision"]').textContent()).toMatch(/^reject by Quinn QA/);
+    expect(await page.textContent('h1')).toContain('review: decided');
+    const audit = await page.textContent('#audit-history');
+    expect(audit).toContain('disposition.release');
+    expect(audit).toContain('disposition.reject');
+    await screenshot(page, 'disposition-after');
+
+    // The API agrees: every lock of the excursion is released or rejected by the signed decisions.
+    const locks = (await (
+      await fetch(`${cloud.httpUrl}/api/v1/locks?excursionId=${encodeURIComponent(excursionId)}`, {
+        headers: await bearer(cloud, ['viewer']),
+      })
+    ).json()) as Array<{ epc: string; state: string }>;
+    const stateOf = (epc: string) => locks.find((l) => l.epc === epc)?.state;
+    expect(EPCS['LOT-A'].map(stateOf)).toEqual(['released', 'released', 'released']);
+    expect(EPCS['LOT-B'].map(stateOf)).toEqual(['rejected', 'rejected', 'rejected']);
+
+    // The lot page shows the decision and no locked unit.
+    await page.goto(`${cloud.httpUrl}/lots/LOT-A`);
+    await page.waitForSelector('#units');
+    expect(await page.textContent('#lot-lock-state')).toContain('0 / 3 units locked');
+    expect(await page.textContent('#lot-decisions')).toContain('Quinn QA (quinn)');
+    expect(await page.textContent('#custody')).toContain('reefer-7');
+    expect(await page.locator('figure.chart-box polyline.series').count()).toBe(2);
+    await screenshot(page, 'lot');
+
+    // The audit page lists the signatures and the chain verifies.
+    await page.goto(`${cloud.httpUrl}/audit`);
+    await page.waitForSelector('table.audit');
+    const actions = await page.locator('table.audit .audit-action').allTextContents();
+    expect(actions).toEqual(expect.arrayContaining(['disposition.release', 'disposition.reject']));
+    await page.click('#verify');
+    await page.locator('#verify-result', { hasText: 'chain intact' }).waitFor();
+    await screenshot(page, 'audit');
+    expect(errors.filter((e) => /Refused|Uncaught|TypeError|ReferenceError/.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('logging out ends the session', async () => {
+    const page = await b.context.newPage();
+    await page.goto(`${cloud.httpUrl}/`);
+    await page.waitForSelector('#logout');
+    await Promise.all([page.waitForURL((u) => u.pathname === '/login'), page.click('#logout')]);
+    await page.goto(`${cloud.httpUrl}/audit`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.close();
+  });
+});
+
+interface ChartData {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  plot: { x: number; y: number; w: number; h: number };
+  series: Array<{ sensor: string; points: Array<[number, number]> }>;
+  limits: number[];
+  shade: { from: number; to: number | null };
+  shadeBox: { x: number; width: number };
+}
+
+/** Reads what the SVG really drew: polyline vertices, limit lines, the shaded band, the axis domains. */
+async function readChart(page: Page): Promise<ChartData> {
+  const svg = page.locator('#excursion-chart');
+  const num = async (l: ReturnType<Page['locator']>, a: string) => Number(await l.getAttribute(a));
+  const [px, py, pw, ph] = (await svg.getAttribute('data-plot'))!.split(',').map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const shade = svg.locator('rect.excursion-shade').first();
+  const series = [];
+  for (const p of await svg.locator('polyline.series').all()) {
+    series.push({
+      sensor: (await p.getAttribute('data-sensor'))!,
+      points: (await p.getAttribute('points'))!
+        .trim()
+        .split(/\s+/)
+        .map((xy) => xy.split(',').map(Number) as [number, number]),
+    });
+  }
+  const limits = [];
+  for (const l of await svg.locator('line.limit').all()) limits.push(await num(l, 'data-c'));
+  const to = await shade.getAttribute('data-to');
+  return {
+    x0: await num(svg, 'data-x0'),
+    x1: await num(svg, 'data-x1'),
+    y0: await num(svg, 'data-y0'),
+    y1: await num(svg, 'data-y1'),
+    plot: { x: px, y: py, w: pw, h: ph },
+    series,
+    limits: limits.sort((a, b) => a - b),
+    shade: { from: await num(shade, 'data-from'), to: to ? Number(to) : null },
+    shadeBox: { x: await num(shade, 'x'), width: await num(shade, 'width') },
+  };
+}

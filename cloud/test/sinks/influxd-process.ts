@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A free TCP port on 127.0.0.1 (bound and released; the caller binds it right after). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export interface InfluxdProcess {
+  url: string;
+  dir: string;
+  /** Starts (or restarts) influxd on the same ports and data dirs; resolves when /ping answers. */
+  start(): Promise<void>;
+  /** SIGKILL (an outage, not a clean shutdown) and wait for the exit. */
+  kill(): Promise<void>;
+  /** Kill and remove the temp dirs. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A real InfluxDB 1.x (`influxd` from Debian's `influxdb` package) on ephemeral ports with its own temp
+ * dirs; the system one, if any, is untouched.
+ */
+export async function startInfluxd(): Promise<InfluxdProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'coldtrace-influxd-'));
+  for (const d of ['meta', 'data', 'wal']) mkdirSync(join(dir, d));
+  const httpPort = await freePort();
+  const rpcPort = await freePort();
+  const conf = join(dir, 'influxdb.conf');
+  writeFileSync(
+    conf,
+    [
+      'reporting-disabled = true',
+      `bind-address = "127.0.0.1:${rpcPort}"`,
+      '[meta]',
+      `  dir = "${join(dir, 'meta')}"`,
+      '[data]',
+      `  dir = "${join(dir, 'data')}"`,
+      `  wal-dir = "${join(dir, 'wal')}"`,
+      '  query-log-enabled = false',
+      '[monitor]',
+      '  store-enabled = false',
+      '[http]',
+      `  bind-address = "127.0.0.1:${httpPort}"`,
+      '  log-enabled = false',
+      '[logging]',
+      '  level = "warn"',
+      '',
+    ].join('\n'),
+  );
+  const url = `http://127.0.0.1:${httpPort}`;
+  let child: ChildProcess | undefined;
+  let stderr = '';
+
+  const kill = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await exited;
+  };
+
+  const start = async () => {
+    await kill();
+    stderr = '';
+    const c = spawn('influxd', ['run', '-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = c;
+    c.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const spawnError = new Promise<never>((_, reject) => c.once('error', reject));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`influxd exited with ${c.exitCode}: ${stderr}`);
+      const ok = await Promise.race([
+        fetch(`${url}/ping`).then(
+          (r) => r.status === 204,
+          () => false,
+        ),
+        spawnError,
+      ]);
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`influxd did not answer /ping within 30 s: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  await start();
+  return {
+    url,
+    dir,
+    start,
+    kill,
+    async destroy() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Reading, ReadingsBatch } from '@coldtrace/shared';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CloudStore } from '../../src/store/cloud-store.js';
+import { unionSpans } from '../../src/store/coverage.js';
+import { openDatabase } from '../../src/store/db.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function batchOf(gatewayId: string, from: number, to: number): ReadingsBatch {
+  const records: Reading[] = [];
+  for (let seq = from; seq <= to; seq++) {
+    records.push({
+      seq,
+      sensorId: 's1',
+      locationId: 'room-1',
+      ts: T0 + seq * 1000,
+      tempC: 5,
+      quality: 'ok',
+    });
+  }
+  return { gatewayId, firstSeq: from, lastSeq: to, sentAt: T0, records };
+}
+
+describe('SQLite ingest fast path (group commit)', () => {
+  let dir: string;
+  let store: CloudStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'coldtrace-fast-'));
+    store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'cloud.db')}`));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is the path CloudStore takes on SQLite', () => {
+    expect(store.fast).toBeDefined();
+  });
+
+  it('commits concurrently submitted batches in one group, each resolving with its own counts', async () => {
+    const before = { ...store.fast!.groups };
+    const results = await Promise.all([
+      store.ingestReadings('gw1', batchOf('gw1', 1, 10), T0),
+      store.ingestReadings('gw2', batchOf('gw2', 1, 5), T0),
+      store.ingestReadings('gw1', batchOf('gw1', 6, 12), T0), // overlaps the first: 2 new
+    ]);
+    expect(results).toEqual([
+      { inserted: 10, duplicates: 0 },
+      { inserted: 5, duplicates: 0 },
+      { inserted: 2, duplicates: 5 },
+    ]);
+    expect(store.fast!.groups.count - before.count).toBe(1);
+    expect(store.fast!.groups.batches - before.batches).toBe(3);
+    expect((await store.counts()).readings).toBe(17);
+    const cov = await store.coverage();
+    expect(cov.map((c) => [c.gatewayId, c.highWater, c.holes])).toEqual([
+      ['gw1', 12, []],
+      ['gw2', 5, []],
+    ]);
+  });
+
+  it('a bad batch in a group rejects alone; the others are committed', async () => {
+    const bad = batchOf('gw1', 20, 22);
+    (bad.records[1] as { sensorId: unknown }).sensorId = null; // NOT NULL violation
+    const [a, b, c] = await Promise.allSettled([
+      store.ingestReadings('gw1', batchOf('gw1', 1, 3), T0),
+      store.ingestReadings('gw1', bad, T0),
+      store.ingestReadings('gw2', batchOf('gw2', 1, 2), T0),
+    ]);
+    expect(a).toEqual({ status: 'fulfilled', value: { inserted: 3, duplicates: 0 } });
+    expect(b.status).toBe('rejected');
+    expect(c).toEqual({ status: 'fulfilled', value: { inserted: 2, duplicates: 0 } });
+    expect((await store.listReadings({ gatewayId: 'gw1' })).map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect((await store.coverage('gw1'))[0]).toMatchObject({ highWater: 3, holes: [] });
+  });
+
+  it('waits for a Kysely transaction in progress instead of joining it', async () => {
+    let inserted: Promise<unknown> | undefined;
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('gateways')
+          .values({ id: 'gw9', name: null, secret_hash: null, created_at: T0, online: 0 })
+          .execute();
+        inserted = store.ingestReadings('gw9', batchOf('gw9', 1, 4), T0);
+        await new Promise((r) => setTimeout(r, 20));
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await inserted).toEqual({ inserted: 4, duplicates: 0 });
+    expect(await store.getGateway('gw9')).toBeUndefined();
+    expect((await store.counts()).readings).toBe(4);
+  });
+
+  it('coverage matches the union of the ingested ranges, whatever the arrival order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 8 })).map(([from, len]) => ({
+            from,
+            to: from + len,
+          })),
+          { minLength: 1, maxLength: 12 },
+        ),
+        fc.boolean(),
+        async (spans, concurrent) => {
+          const gw = `p${Math.floor(Math.random() * 1e9)}`;
+          const ingest = (s: { from: number; to: number }) =>
+            store.ingestReadings(gw, batchOf(gw, s.from, s.to), T0);
+          if (concurrent) await Promise.all(spans.map(ingest));
+          else for (const s of spans) await ingest(s);
+          const union = unionSpans(spans);
+          const cov = (await store.coverage(gw))[0]!;
+          expect(cov.highWater).toBe(Math.max(...spans.map((s) => s.to)));
+          const holes: Array<{ from: number; to: number }> = [];
+          let next = 1;
+          for (const u of union) {
+            if (u.from > next) holes.push({ from: next, to: u.from - 1 });
+            next = u.to + 1;
+          }
+          expect(cov.holes).toEqual(holes);
+          // Stored ranges are disjoint and not touching: the merge keeps one row per run.
+          const rows = await store.db
+            .selectFrom('stream_ranges')
+            .select(['from_seq', 'to_seq'])
+            .where('gateway_id', '=', gw)
+            .orderBy('from_seq')
+            .execute();
+          expect(rows.map((r) => ({ from: r.from_seq, to: r.to_seq }))).toEqual(union);
+          const n = new Set(
+            spans.flatMap((s) => Array.from({ length: s.to - s.from + 1 }, (_, i) => s.from + i)),
+          );
+          expect((await store.listReadings({ gatewayId: gw })).length).toBe(n.size);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});

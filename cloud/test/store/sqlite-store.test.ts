@@ -1,0 +1,18 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudStore } from '../../src/store/cloud-store.js';
+import { openDatabase } from '../../src/store/db.js';
+import { runStoreContract } from './store-contract.js';
+
+runStoreContract('SQLite (temp file)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coldtrace-store-'));
+  const store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'cloud.db')}`));
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});

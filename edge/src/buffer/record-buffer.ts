@@ -1,0 +1,77 @@
+import type { Alarm, Backlog, Movement, Reading, SeqRange, Stream } from '@coldtrace/shared';
+
+/** The three record streams a gateway buffers and publishes (= shared `Stream`). */
+export type StreamName = Stream;
+export type RecordOf<S extends StreamName> = S extends 'readings'
+  ? Reading
+  : S extends 'movements'
+    ? Movement
+    : Alarm;
+export type NewRecordOf<S extends StreamName> = Omit<RecordOf<S>, 'seq'>;
+
+export interface AppendOptions<S extends StreamName = StreamName> {
+  /**
+   * Records for which this returns true are never thinned (out-of-range / alarm-relevant readings).
+   * Readings whose `quality` is not `ok`, movements and alarms are never thinned anyway.
+   */
+  keep?: (record: NewRecordOf<S>) => boolean;
+}
+
+export interface PeekOptions {
+  /** Start after this sequence number (the last one already in flight); default: the oldest unacked. */
+  afterSeq?: number;
+  /** Most records in the span (thinned ranges are bounded by the same number). */
+  limit: number;
+  /** Most stored payload bytes in the span; at least one record is always returned. */
+  maxBytes?: number;
+}
+
+/**
+ * The oldest contiguous span after `afterSeq`: `records` ∪ `thinned` cover `firstSeq..lastSeq` exactly
+ * once (the batch rule of shared/src/batch.ts), in sequence order.
+ */
+export interface PeekResult<S extends StreamName> {
+  records: RecordOf<S>[];
+  thinned: SeqRange[];
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/**
+ * Events a buffer emits so the gateway controller raises `buffer_high` / `buffer_full` alarms.
+ * `high` fires when the buffer reaches `highRatio` of maxBytes, `normal` when it drops below
+ * `lowRatio` again (hysteresis), `full` when an append was refused, `thinned` after thinning.
+ */
+export type BufferEvent =
+  | { type: 'high'; bytes: number; maxBytes: number; ratio: number }
+  | { type: 'normal'; bytes: number; maxBytes: number; ratio: number }
+  | {
+      type: 'full';
+      stream: StreamName;
+      refusedRecords: number;
+      refusedTotal: number;
+      bytes: number;
+      maxBytes: number;
+    }
+  | { type: 'thinned'; count: number; ranges: number; bytes: number; maxBytes: number };
+
+/**
+ * A durable, ordered, per-stream store-and-forward queue (DESIGN "Buffer"). Records are persisted
+ * before `append` returns and deleted only by `ack` (after the broker's PUBACK).
+ */
+export interface RecordBuffer {
+  /**
+   * Persists `records` in one transaction and assigns their sequence numbers (per stream, +1, never
+   * reused). Throws `ColdtraceError('invalid_record')` for a record that violates the wire contract
+   * (nothing is stored) and `ColdtraceError('buffer_full')` when even thinning cannot make room (the
+   * records are counted as refused and a `full` event is emitted).
+   */
+  append<S extends StreamName>(stream: S, records: NewRecordOf<S>[], opts?: AppendOptions<S>): RecordOf<S>[];
+  peek<S extends StreamName>(stream: S, opts: PeekOptions): PeekResult<S> | null;
+  /** Deletes the records ≤ upToSeq of `stream` and the thinned ranges below it. */
+  ack(stream: StreamName, upToSeq: number): void;
+  /** Last sequence number assigned in `stream` (0 before the first record). */
+  lastSeq(stream: StreamName): number;
+  stats(): Backlog;
+  close(): void;
+}

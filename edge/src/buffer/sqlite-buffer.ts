@@ -1,0 +1,415 @@
+import {
+  alarmSchema,
+  ColdtraceError,
+  formatZodError,
+  movementSchema,
+  readingSchema,
+  type SeqRange,
+  STREAMS,
+} from '@coldtrace/shared';
+import { encodeReadingFast } from './fast-reading.js';
+import {
+  INSERT_ROWS,
+  openDatabase,
+  ROW_OVERHEAD_BYTES,
+  SEQ_SPAN,
+  type SqliteBufferOptions,
+  STREAM_ID,
+  type StateRow,
+  sqliteBufferOptionsSchema,
+} from './sqlite-schema.js';
+
+export { ROW_OVERHEAD_BYTES, type SqliteBufferOptions, sqliteBufferOptionsSchema } from './sqlite-schema.js';
+
+const SCHEMAS = { readings: readingSchema, movements: movementSchema, alarms: alarmSchema } as const;
+
+import type {
+  AppendOptions,
+  BufferEvent,
+  NewRecordOf,
+  PeekOptions,
+  PeekResult,
+  RecordBuffer,
+  RecordOf,
+  StreamName,
+} from './record-buffer.js';
+
+/**
+ * Opens (or creates) the gateway's durable buffer on SQLite in WAL mode (DESIGN "Buffer"). Every
+ * append is one transaction that stores the records, advances the stream's sequence counter and the
+ * size counters together, so a crash leaves either all or nothing of it.
+ */
+export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
+  const { onEvent, ...config } = options;
+  const parsed = sqliteBufferOptionsSchema.safeParse(config);
+  if (!parsed.success) {
+    throw new ColdtraceError('invalid_config', `buffer options: ${formatZodError(parsed.error)}`);
+  }
+  const o = parsed.data;
+  const reserve = o.alarmReserveBytes ?? Math.min(64 * 1024, Math.floor(o.maxBytes * 0.05));
+
+  const { db, q } = openDatabase(o);
+
+  /** Row id of (stream, seq); a stream's rows are the ids in (base, base + SEQ_SPAN]. */
+  const base = (sid: number) => sid * SEQ_SPAN;
+
+  const state = db
+    .prepare('SELECT bytes, records, refused, thinned, thin_cursor FROM state WHERE id = 1')
+    .get() as StateRow;
+  const lastSeqs: Record<StreamName, number> = { readings: 0, movements: 0, alarms: 0 };
+  for (const row of db.prepare('SELECT stream, last_seq FROM seqs').all() as {
+    stream: number;
+    last_seq: number;
+  }[]) {
+    const name = STREAMS.find((s) => STREAM_ID[s] === row.stream);
+    if (name) lastSeqs[name] = row.last_seq;
+  }
+  let closed = false;
+  let high = false;
+  const pending: BufferEvent[] = [];
+
+  const emit = () => {
+    while (pending.length) {
+      const ev = pending.shift()!;
+      if (onEvent) {
+        try {
+          onEvent(ev);
+        } catch {
+          // A listener's failure must not undo a committed append; the listener logs its own errors.
+        }
+      }
+    }
+  };
+  const checkFill = () => {
+    const ratio = state.bytes / o.maxBytes;
+    if (!high && ratio >= o.highRatio) {
+      high = true;
+      pending.push({ type: 'high', bytes: state.bytes, maxBytes: o.maxBytes, ratio });
+    } else if (high && ratio < o.lowRatio) {
+      high = false;
+      pending.push({ type: 'normal', bytes: state.bytes, maxBytes: o.maxBytes, ratio });
+    }
+  };
+  const assertOpen = () => {
+    if (closed) throw new ColdtraceError('buffer_closed', 'the buffer is closed');
+  };
+
+  const insertTx = db.transaction(
+    (sid: number, stream: StreamName, first: number, payloads: string[], keep: number[], bytes: number) => {
+      const b = base(sid) + first;
+      let i = 0;
+      const args: Array<number | string> = new Array(INSERT_ROWS * 2);
+      for (; i + INSERT_ROWS <= payloads.length; i += INSERT_ROWS) {
+        for (let k = 0; k < INSERT_ROWS; k++) {
+          args[2 * k] = b + i + k;
+          args[2 * k + 1] = payloads[i + k]!;
+        }
+        q.insertMany.run(args);
+      }
+      for (; i < payloads.length; i++) q.insert.run(b + i, payloads[i]);
+      for (const i of keep) q.insertKept.run(b + i);
+      const last = first + payloads.length - 1;
+      q.setSeq.run(last, sid);
+      const next = { ...state, bytes: state.bytes + bytes, records: state.records + payloads.length };
+      q.setState.run(next);
+      // Only after the statements succeeded; a rollback leaves the in-memory copies untouched.
+      Object.assign(state, next);
+      lastSeqs[stream] = last;
+    },
+  );
+
+  const persistState = db.transaction((next: StateRow) => {
+    q.setState.run(next);
+    Object.assign(state, next);
+  });
+
+  /** Adds thinned range [from, to], merged with adjacent ranges (each seq in at most one range). */
+  const addRange = (sid: number, from: number, to: number) => {
+    const prevFrom = q.rangeEndingAt.get(sid, from - 1) as number | undefined;
+    if (prevFrom !== undefined) {
+      q.deleteRange.run(sid, prevFrom);
+      from = prevFrom;
+    }
+    const nextTo = q.rangeStartingAt.get(sid, to + 1) as number | undefined;
+    if (nextTo !== undefined) {
+      q.deleteRange.run(sid, to + 1);
+      to = nextTo;
+    }
+    q.insertRange.run(sid, from, to);
+  };
+
+  /**
+   * One thinning step over the next chunk of oldest unexamined readings: per sensor and window of
+   * thinWindowMs, the lowest and the highest reading survive, as do `keep` and error readings.
+   * Returns what it freed, or null when no reading is left to examine.
+   */
+  const thinStep = db.transaction((): { freed: number; count: number; ranges: number } | null => {
+    const sid = STREAM_ID.readings;
+    const b = base(sid);
+    const rows = q.span.all(b + state.thin_cursor, b + SEQ_SPAN, o.thinChunkRecords) as {
+      id: number;
+      payload: string;
+    }[];
+    if (rows.length === 0) return null;
+    const kept = new Set(q.keptIn.all(rows[0]!.id, rows[rows.length - 1]!.id) as number[]);
+    type Extreme = { seq: number; t: number };
+    const windows = new Map<string, { min: Extreme; max: Extreme }>();
+    const parsed: Array<{ seq: number } | null> = [];
+    for (const row of rows) {
+      if (kept.has(row.id)) {
+        parsed.push(null);
+        continue;
+      }
+      const r = JSON.parse(row.payload) as { seq: number; sensorId: string; ts: number; tempC: number };
+      const key = `${r.sensorId}\u0000${Math.floor(r.ts / o.thinWindowMs)}`;
+      const w = windows.get(key);
+      if (!w) windows.set(key, { min: { seq: r.seq, t: r.tempC }, max: { seq: r.seq, t: r.tempC } });
+      else {
+        if (r.tempC < w.min.t) w.min = { seq: r.seq, t: r.tempC };
+        if (r.tempC > w.max.t) w.max = { seq: r.seq, t: r.tempC };
+      }
+      parsed.push({ seq: r.seq });
+    }
+    const survivors = new Set<number>();
+    for (const w of windows.values()) {
+      survivors.add(w.min.seq);
+      survivors.add(w.max.seq);
+    }
+    let freed = 0;
+    let count = 0;
+    let ranges = 0;
+    let runFrom = -1;
+    let runTo = -1;
+    const flush = () => {
+      if (runFrom >= 0) {
+        addRange(sid, runFrom, runTo);
+        ranges++;
+      }
+      runFrom = -1;
+    };
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const p = parsed[i];
+      if (!p || survivors.has(p.seq)) {
+        flush();
+        continue;
+      }
+      q.deleteOne.run(row.id);
+      freed += Buffer.byteLength(row.payload) + ROW_OVERHEAD_BYTES;
+      count++;
+      if (runFrom >= 0 && p.seq === runTo + 1) runTo = p.seq;
+      else {
+        flush();
+        runFrom = p.seq;
+        runTo = p.seq;
+      }
+    }
+    flush();
+    const next: StateRow = {
+      ...state,
+      bytes: state.bytes - freed,
+      records: state.records - count,
+      thinned: state.thinned + count,
+      thin_cursor: rows[rows.length - 1]!.id - b,
+    };
+    q.setState.run(next);
+    Object.assign(state, next);
+    return { freed, count, ranges };
+  });
+
+  /** Thins the oldest readings until `deficit` bytes are free or nothing thinnable is left. */
+  const thin = (deficit: number) => {
+    let freed = 0;
+    let count = 0;
+    let ranges = 0;
+    while (freed < deficit) {
+      const step = thinStep();
+      if (!step) break;
+      freed += step.freed;
+      count += step.count;
+      ranges += step.ranges;
+    }
+    if (count > 0) pending.push({ type: 'thinned', count, ranges, bytes: state.bytes, maxBytes: o.maxBytes });
+  };
+
+  const buffer: RecordBuffer = {
+    append<S extends StreamName>(
+      stream: S,
+      records: NewRecordOf<S>[],
+      opts?: AppendOptions<S>,
+    ): RecordOf<S>[] {
+      assertOpen();
+      const sid = STREAM_ID[stream];
+      if (sid === undefined)
+        throw new ColdtraceError('invalid_stream', `unknown stream ${JSON.stringify(stream)}`);
+      if (records.length === 0) return [];
+      const schema = SCHEMAS[stream];
+      const first = lastSeqs[stream] + 1;
+      const payloads: string[] = new Array(records.length);
+      const out: RecordOf<S>[] = new Array(records.length);
+      const keep: number[] = [];
+      let bytes = 0;
+      for (let i = 0; i < records.length; i++) {
+        const input = records[i]!;
+        const seq = first + i;
+        const rec = { ...input, seq } as RecordOf<S>;
+        // The wire contract is checked here, so a bad record never blocks the stream at publish time.
+        let payload = stream === 'readings' ? encodeReadingFast(rec as Record<string, unknown>, seq) : null;
+        if (payload === null) {
+          const check = schema.safeParse(rec);
+          if (!check.success) {
+            throw new ColdtraceError(
+              'invalid_record',
+              `${stream} record ${i} violates the contract: ${formatZodError(check.error)}`,
+              { stream, index: i },
+            );
+          }
+          payload = JSON.stringify(rec);
+          bytes += Buffer.byteLength(payload) + ROW_OVERHEAD_BYTES;
+        } else bytes += payload.length + ROW_OVERHEAD_BYTES; // ASCII by construction
+        if (stream === 'readings' && ((rec as Reading).quality !== 'ok' || opts?.keep?.(input))) keep.push(i);
+        payloads[i] = payload;
+        out[i] = rec;
+      }
+      const limit = stream === 'alarms' ? o.maxBytes : o.maxBytes - reserve;
+      if (state.bytes + bytes > limit) thin(state.bytes + bytes - limit);
+      if (state.bytes + bytes > limit) {
+        persistState({ ...state, refused: state.refused + records.length });
+        pending.push({
+          type: 'full',
+          stream,
+          refusedRecords: records.length,
+          refusedTotal: state.refused,
+          bytes: state.bytes,
+          maxBytes: o.maxBytes,
+        });
+        checkFill();
+        emit();
+        throw new ColdtraceError(
+          'buffer_full',
+          `buffer full: ${records.length} ${stream} record(s) of ${bytes} bytes refused ` +
+            `(${state.bytes} of ${o.maxBytes} bytes used, nothing left to thin)`,
+          { stream, refused: records.length, bytes: state.bytes, maxBytes: o.maxBytes },
+        );
+      }
+      insertTx(sid, stream, first, payloads, keep, bytes);
+      checkFill();
+      emit();
+      return out;
+    },
+
+    peek<S extends StreamName>(stream: S, opts: PeekOptions): PeekResult<S> | null {
+      assertOpen();
+      const sid = STREAM_ID[stream];
+      const after = opts.afterSeq ?? 0;
+      const limit = Math.max(1, Math.floor(opts.limit));
+      const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+      const b = base(sid);
+      const recs = (q.span.all(b + after, b + SEQ_SPAN, limit) as { id: number; payload: string }[]).map(
+        (r) => ({
+          seq: r.id - b,
+          payload: r.payload,
+        }),
+      );
+      const ranges = q.peekRanges.all(sid, after, limit) as { from_seq: number; to_seq: number }[];
+      const records: RecordOf<S>[] = [];
+      const thinned: SeqRange[] = [];
+      let i = 0;
+      let j = 0;
+      let first = -1;
+      let next = -1;
+      let bytes = 0;
+      for (;;) {
+        const r = recs[i];
+        const t = ranges[j];
+        if (!r && !t) break;
+        const tFrom = t ? Math.max(t.from_seq, after + 1) : Number.POSITIVE_INFINITY;
+        const isRecord = r !== undefined && r.seq < tFrom;
+        const start = isRecord ? r.seq : tFrom;
+        if (first < 0) first = start;
+        else if (start !== next) break; // not contiguous: the rest comes in a later peek
+        if (isRecord) {
+          if (records.length >= limit) break;
+          const size = r.payload.length + ROW_OVERHEAD_BYTES;
+          if (records.length > 0 && bytes + size > maxBytes) break;
+          bytes += size;
+          records.push(JSON.parse(r.payload) as RecordOf<S>);
+          next = r.seq + 1;
+          i++;
+        } else {
+          if (thinned.length >= limit) break;
+          thinned.push({ from: tFrom, to: t!.to_seq });
+          next = t!.to_seq + 1;
+          j++;
+        }
+      }
+      if (first < 0) return null;
+      return { records, thinned, firstSeq: first, lastSeq: next - 1 };
+    },
+
+    ack(stream: StreamName, upToSeq: number): void {
+      assertOpen();
+      const sid = STREAM_ID[stream];
+      if (!Number.isSafeInteger(upToSeq) || upToSeq < 0 || upToSeq > lastSeqs[stream]) {
+        throw new ColdtraceError(
+          'invalid_ack',
+          `cannot ack ${stream} up to ${upToSeq}: last assigned sequence is ${lastSeqs[stream]}`,
+        );
+      }
+      ackTx(sid, upToSeq);
+      checkFill();
+      emit();
+    },
+
+    lastSeq(stream: StreamName): number {
+      return lastSeqs[stream];
+    },
+
+    stats() {
+      assertOpen();
+      let oldestTs: number | null = null;
+      for (const s of STREAMS) {
+        const b = base(STREAM_ID[s]);
+        const head = q.head.get(b, b + SEQ_SPAN) as string | undefined;
+        if (head === undefined) continue;
+        const ts = (JSON.parse(head) as { ts: number }).ts;
+        if (oldestTs === null || ts < oldestTs) oldestTs = ts;
+      }
+      return {
+        records: state.records,
+        bytes: state.bytes,
+        oldestTs,
+        maxBytes: o.maxBytes,
+        refused: state.refused,
+        thinned: state.thinned,
+        lastSeq: { ...lastSeqs },
+      };
+    },
+
+    close(): void {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+
+  const ackTx = db.transaction((sid: number, upTo: number) => {
+    const lo = base(sid);
+    const { n, b } = q.sumUpTo.get(lo, lo + upTo) as { n: number; b: number };
+    q.deleteUpTo.run(lo, lo + upTo);
+    q.deleteKeptUpTo.run(lo, lo + upTo);
+    q.deleteRangesUpTo.run(sid, upTo);
+    q.trimRange.run(upTo + 1, sid, upTo, upTo);
+    if (n > 0) {
+      const next = { ...state, bytes: state.bytes - b - n * ROW_OVERHEAD_BYTES, records: state.records - n };
+      q.setState.run(next);
+      Object.assign(state, next);
+    }
+  });
+
+  checkFill();
+  emit();
+  return buffer;
+}
+
+type Reading = RecordOf<'readings'>;

@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { idSchema, tempLimitsSchema } from '@coldtrace/shared';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { modbusBusConfigSchema } from './modbus/modbus-config.js';
+import { portalConfigSchema } from './portal/portal-config.js';
+
+/** One gateway's configuration (YAML or JSON), read once at start and validated here. */
+export const gatewayConfigSchema = z
+  .object({
+    gatewayId: idSchema,
+    /** Where the buffer database lives; created if missing. */
+    dataDir: z.string().min(1).default('.data/gateway'),
+    mqtt: z
+      .object({
+        url: z.string().url(),
+        /** The secret the cloud issued (`coldtrace gateway add`); or give `passwordFile`. */
+        password: z.string().min(1).optional(),
+        passwordFile: z.string().min(1).optional(),
+        clientId: z.string().min(1).optional(),
+        connectTimeoutMs: z.number().int().min(100).default(10_000),
+        reconnectMs: z.number().int().min(50).default(2_000),
+      })
+      .strict()
+      .refine((m) => !(m.password && m.passwordFile), { message: 'give password or passwordFile, not both' }),
+    buffer: z
+      .object({
+        maxBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .default(512 * 1024 * 1024),
+        synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+        thinWindowMs: z
+          .number()
+          .int()
+          .positive()
+          .default(15 * 60_000),
+      })
+      .strict()
+      .default({ maxBytes: 512 * 1024 * 1024, synchronous: 'FULL', thinWindowMs: 15 * 60_000 }),
+    batch: z
+      .object({
+        maxRecords: z.number().int().min(1).max(5000).default(500),
+        maxAgeMs: z.number().int().min(0).default(1000),
+        /** Batches per stream published and not yet acknowledged (PUBACK). */
+        inflightWindow: z.number().int().min(1).max(64).default(4),
+      })
+      .strict()
+      .default({ maxRecords: 500, maxAgeMs: 1000, inflightWindow: 4 }),
+    /** Locations this gateway watches: their limits drive local alarms and urgent publishing. */
+    locations: z
+      .array(z.object({ id: idSchema, name: z.string().optional(), limits: tempLimitsSchema }).strict())
+      .default([]),
+    portals: z.array(portalConfigSchema).default([]),
+    modbus: z.array(modbusBusConfigSchema).default([]),
+    /** Health and Prometheus metrics endpoint; omit to disable, port 0 for any free port. */
+    http: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
+      .strict()
+      .optional(),
+    statusIntervalMs: z.number().int().min(1000).default(30_000),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const locations = new Set(c.locations.map((l) => l.id));
+    if (locations.size !== c.locations.length) {
+      ctx.addIssue({ code: 'custom', path: ['locations'], message: 'a location id is listed twice' });
+    }
+    const sensorIds = c.modbus.flatMap((b) => b.sensors.map((s) => s.id));
+    if (new Set(sensorIds).size !== sensorIds.length) {
+      ctx.addIssue({ code: 'custom', path: ['modbus'], message: 'a sensor id is used on two buses' });
+    }
+    const portalIds = c.portals.map((p) => p.id);
+    if (new Set(portalIds).size !== portalIds.length) {
+      ctx.addIssue({ code: 'custom', path: ['portals'], message: 'a portal id is listed twice' });
+    }
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+}
+
+/** Validates a parsed config; the error names the source, each bad path and what is wrong with it. */
+export function parseGatewayConfig(raw: unknown, source = 'config'): GatewayConfig {
+  const parsed = gatewayConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  ${source}: ${i.path.join('.') || '(root)'}: ${i.message}`,
+    );
+    throw new ConfigError(`invalid gateway config\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Reads a YAML or JSON config file. */
+export function loadGatewayConfig(file: string): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid YAML/JSON: ${(err as Error).message}`);
+  }
+  return parseGatewayConfig(raw, file);
+}
+
+/** The MQTT secret from the config or its file (trimmed). */
+export function mqttPassword(config: GatewayConfig): string | undefined {
+  if (config.mqtt.password) return config.mqtt.password;
+  if (config.mqtt.passwordFile) {
+    try {
+      return readFileSync(config.mqtt.passwordFile, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(
+        `mqtt.passwordFile: cannot read ${config.mqtt.passwordFile}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return undefined;
+}

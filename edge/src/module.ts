@@ -1,0 +1,43 @@
+import type { Alarm, Clock, Movement, ReaderHealth, Reading, SensorHealth } from '@coldtrace/shared';
+import type { Logger } from 'pino';
+
+/** A record before the buffer gives it its sequence number. */
+export type NewReading = Omit<Reading, 'seq'>;
+export type NewMovement = Omit<Movement, 'seq'>;
+export type NewAlarm = Omit<Alarm, 'seq'>;
+
+/**
+ * Where modules put what they observe. Each call persists the records in the gateway's durable
+ * buffer (one transaction) before it returns; the publisher sends them from there.
+ */
+export interface RecordSink {
+  readings(records: NewReading[]): void;
+  movements(records: NewMovement[]): void;
+  alarms(records: NewAlarm[]): void;
+}
+
+/** Device health shown in the gateway's retained `status`. */
+export interface HealthRegistry {
+  reader(health: ReaderHealth): void;
+  sensor(health: SensorHealth): void;
+}
+
+export interface GatewayContext {
+  gatewayId: string;
+  clock: Clock;
+  log: Logger;
+  records: RecordSink;
+  health: HealthRegistry;
+  /** Subscribe to readings after they were persisted (local alarms listen here). */
+  onReadings(listener: (readings: readonly Reading[]) => void): () => void;
+}
+
+/**
+ * A gateway feature (a reader driver, a sensor bus, local alarms…). Started and stopped by the
+ * controller; a module that throws is logged and isolated, never fatal to the gateway.
+ */
+export interface GatewayModule {
+  readonly name: string;
+  start(ctx: GatewayContext): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,75 @@
+import { idSchema } from '@coldtrace/shared';
+import { z } from 'zod';
+
+const antennasSchema = z.array(z.number().int().min(1).max(65535)).min(1);
+
+/** One RFID portal: an LLRP reader and the door it watches (DESIGN "Portal logic"). */
+export const portalConfigSchema = z
+  .object({
+    id: idSchema,
+    reader: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535).default(5084),
+        connectTimeoutMs: z.number().int().min(100).default(10_000),
+        /** Keepalive period asked of the reader; 0 disables keepalive supervision. */
+        keepaliveMs: z.number().int().min(0).default(10_000),
+        /** Reconnect after this many missed keepalive periods. */
+        keepaliveMissFactor: z.number().min(1).default(3),
+        responseTimeoutMs: z.number().int().min(100).default(5_000),
+        reconnect: z
+          .object({
+            initialMs: z.number().int().min(10).default(1_000),
+            maxMs: z.number().int().min(10).default(60_000),
+          })
+          .strict()
+          .default({ initialMs: 1_000, maxMs: 60_000 }),
+        rospecId: z.number().int().min(1).max(0xffffffff).default(1),
+        reportEveryTags: z.number().int().min(0).max(65535).default(1),
+        maxMessageBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(16 * 1024 * 1024),
+      })
+      .strict(),
+    outside: z.object({ locationId: idSchema, antennas: antennasSchema }).strict(),
+    inside: z.object({ locationId: idSchema, antennas: antennasSchema }).strict(),
+    /** Reads weaker than this are stray reads from stock near the door and are ignored. */
+    minRssiDbm: z.number().int().min(-128).max(127).default(-65),
+    /** Qualifying reads needed before a tag counts as seen at all. */
+    minReads: z.number().int().min(1).default(3),
+    /** Qualifying reads a side needs to count for direction. */
+    minSideReads: z.number().int().min(1).default(2),
+    /** A tag has left the field after no qualifying reads for this long. */
+    dwellMs: z.number().int().min(1).default(2_000),
+    /** A tag still read after this long is reported (as presence or pass) and tracked afresh. */
+    maxTrackMs: z.number().int().min(1).default(120_000),
+    /** Side centroids closer than this give a presence, not a pass (ambiguous direction). */
+    minSideGapMs: z.number().int().min(0).default(50),
+    /** …and closer than this fraction of the time the tag was seen (a tag lingering is not crossing). */
+    minSideGapRatio: z.number().min(0).max(1).default(0.15),
+    /** How often finished tags are swept out. */
+    sweepMs: z.number().int().min(10).default(250),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const overlap = c.outside.antennas.filter((a) => c.inside.antennas.includes(a));
+    if (overlap.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['inside', 'antennas'],
+        message: `antennas on both sides: ${overlap}`,
+      });
+    }
+    if (c.reader.reconnect.maxMs < c.reader.reconnect.initialMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reader', 'reconnect', 'maxMs'],
+        message: 'maxMs must be ≥ initialMs',
+      });
+    }
+  });
+
+export type PortalConfig = z.infer<typeof portalConfigSchema>;
+export type PortalConfigInput = z.input<typeof portalConfigSchema>;

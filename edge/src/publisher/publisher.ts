@@ -1,0 +1,406 @@
+import { EventEmitter } from 'node:events';
+import {
+  type Clock,
+  type ClockTimer,
+  ColdtraceError,
+  encodeGatewayPayload,
+  errorMessage,
+  formatZodError,
+  type GatewayPayload,
+  type GatewayStatus,
+  gatewayTopic,
+  gatewayTopics,
+  idSchema,
+  MAX_BATCH_RECORDS,
+  MAX_PAYLOAD_BYTES,
+  STREAMS,
+} from '@coldtrace/shared';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { PeekResult, RecordBuffer, StreamName } from '../buffer/record-buffer.js';
+
+export const publisherConfigSchema = z
+  .object({
+    gatewayId: idSchema,
+    mqtt: z
+      .object({
+        /** mqtt://host:port, mqtts://… (TLS), ws(s)://… */
+        url: z.string().min(1),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        /** Default: the gateway id (a persistent session is bound to it). */
+        clientId: z.string().min(1).max(128).optional(),
+        connectTimeoutMs: z.number().int().positive().default(10_000),
+        reconnectMs: z.number().int().positive().default(2_000),
+        keepaliveS: z.number().int().min(0).default(30),
+        /** TLS: PEM CA bundle, client certificate and key (strings or Buffers). */
+        ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        cert: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        key: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .strict(),
+    batch: z
+      .object({
+        /** A batch is sent once this many records wait (and never carries more). */
+        maxRecords: z.number().int().min(1).max(MAX_BATCH_RECORDS).default(500),
+        /** …or once the oldest waiting record has waited this long. */
+        maxAgeMs: z.number().int().min(0).default(1_000),
+      })
+      .strict(),
+    /** Batches per stream published and not yet PUBACKed. */
+    inflightWindow: z.number().int().min(1).max(256).default(4),
+    version: z.string().max(64),
+    /** How long stop() waits for the offline status and in-flight PUBACKs. */
+    stopTimeoutMs: z.number().int().positive().default(5_000),
+  })
+  .strict();
+
+export type PublisherConfig = z.input<typeof publisherConfigSchema>;
+export type PublisherOptions = PublisherConfig & {
+  buffer: RecordBuffer;
+  clock: Clock;
+  log: Logger;
+  /** Called on every connection change (also emitted as `connected` / `disconnected`). */
+  onConnectionChange?: (connected: boolean) => void;
+};
+
+export interface PublisherEvents {
+  connected: [];
+  disconnected: [];
+  /** The broker PUBACKed every batch of `stream` up to `upToSeq`; the buffer dropped them. */
+  acked: [{ stream: StreamName; upToSeq: number }];
+  /** A batch went out (also after a reconnect, again). */
+  sent: [{ stream: StreamName; firstSeq: number; lastSeq: number; records: number; bytes: number }];
+}
+
+export interface Publisher extends EventEmitter<PublisherEvents> {
+  start(): void;
+  /** Publishes the retained offline status (reason `shutdown`), waits for in-flight PUBACKs, disconnects. */
+  stop(): Promise<void>;
+  /** Tells the publisher records were appended to `stream`; `urgent` skips the batching delay. */
+  notify(stream: StreamName, opts?: { urgent?: boolean }): void;
+  /** Retained, QoS 1. Kept and re-published (as online) on every reconnect. */
+  publishStatus(status: GatewayStatus): void;
+  readonly connected: boolean;
+  /** Batches in flight per stream (for metrics and tests). */
+  inflight(): Record<StreamName, number>;
+}
+
+interface InFlight {
+  gen: number;
+  lastSeq: number;
+  done: boolean;
+}
+interface StreamState {
+  inflight: InFlight[];
+  /** Last seq handed to the broker on this connection; undefined = start at the oldest unacked. */
+  sentUpTo: number | undefined;
+  /** Records up to this seq go out even in a batch that is not full (urgent, aged, or replay). */
+  forceUpTo: number;
+  timer: ClockTimer | undefined;
+}
+
+/** Room left in MAX_PAYLOAD_BYTES for the batch envelope and JSON growth over the stored records. */
+const PAGE_BYTES = Math.floor(MAX_PAYLOAD_BYTES * 0.9);
+
+/**
+ * The gateway's MQTT publisher (DESIGN "Publisher", issue 5): sends each stream from the durable
+ * buffer in order, in batches, with a window of in-flight QoS 1 publishes, and acks the buffer only
+ * on PUBACK (MQTT 3.1.1 §4.3.2). MQTT.js's own offline queue is never used: nothing is published
+ * while disconnected, and after a reconnect the oldest unacked record is sent again (the cloud
+ * deduplicates on gateway, stream, seq).
+ */
+export function createPublisher(options: PublisherOptions): Publisher {
+  const { buffer, clock, log, onConnectionChange, ...config } = options;
+  const parsed = publisherConfigSchema.safeParse(config);
+  if (!parsed.success)
+    throw new ColdtraceError('invalid_config', `publisher: ${formatZodError(parsed.error)}`);
+  const cfg = parsed.data;
+  const gatewayId = cfg.gatewayId;
+  const streams = Object.fromEntries(
+    STREAMS.map((s) => [
+      s,
+      { inflight: [], sentUpTo: undefined, forceUpTo: 0, timer: undefined } as StreamState,
+    ]),
+  ) as Record<StreamName, StreamState>;
+  const emitter = new EventEmitter<PublisherEvents>();
+  let client: MqttClient | undefined;
+  let connected = false;
+  let stopping = false;
+  let gen = 0;
+  let lastStatus: GatewayStatus | undefined;
+
+  const setConnected = (value: boolean) => {
+    if (connected === value) return;
+    connected = value;
+    try {
+      onConnectionChange?.(value);
+    } catch (err) {
+      log.error({ err }, 'connection listener failed');
+    }
+    emitter.emit(value ? 'connected' : 'disconnected');
+  };
+
+  const offlineStatus = (reason: 'last_will' | 'shutdown'): string =>
+    encodeGatewayPayload('status', {
+      gatewayId,
+      state: 'offline',
+      ts: clock.now(),
+      reason,
+      version: cfg.version,
+    });
+
+  const armTimer = (stream: StreamName) => {
+    const st = streams[stream];
+    if (st.timer !== undefined || stopping) return;
+    st.timer = clock.setTimeout(() => {
+      st.timer = undefined;
+      st.forceUpTo = Math.max(st.forceUpTo, buffer.lastSeq(stream));
+      pump(stream);
+    }, cfg.batch.maxAgeMs);
+  };
+
+  /** Peeks the next page and encodes it, halving the page until it fits MAX_PAYLOAD_BYTES. */
+  const nextBatch = (stream: StreamName, afterSeq: number | undefined) => {
+    let limit = cfg.batch.maxRecords;
+    for (;;) {
+      const page = buffer.peek(stream, { afterSeq, limit, maxBytes: PAGE_BYTES });
+      if (!page) return null;
+      const payload = encode(stream, page);
+      const bytes = Buffer.byteLength(payload);
+      if (bytes <= MAX_PAYLOAD_BYTES || page.records.length + page.thinned.length <= 1)
+        return { page, payload, bytes };
+      limit = Math.max(1, Math.floor(page.records.length / 2));
+    }
+  };
+
+  const encode = (stream: StreamName, page: PeekResult<StreamName>): string => {
+    const batch = {
+      gatewayId,
+      firstSeq: page.firstSeq,
+      lastSeq: page.lastSeq,
+      sentAt: clock.now(),
+      records: page.records,
+      ...(page.thinned.length ? { thinned: page.thinned } : {}),
+    } as GatewayPayload<typeof stream>;
+    return encodeGatewayPayload(stream, batch);
+  };
+
+  /** Sends what may go now on `stream`: full batches, and partial ones up to forceUpTo. */
+  const pump = (stream: StreamName) => {
+    const st = streams[stream];
+    const c = client;
+    if (!c || !connected || stopping) return;
+    while (st.inflight.length < cfg.inflightWindow) {
+      const last = buffer.lastSeq(stream);
+      const forced = st.forceUpTo > (st.sentUpTo ?? 0);
+      // Cheap check first: fewer than maxRecords waiting and nothing forced → wait for the age timer.
+      if (!forced && st.sentUpTo !== undefined) {
+        if (last <= st.sentUpTo) return;
+        if (last - st.sentUpTo < cfg.batch.maxRecords) return armTimer(stream);
+      }
+      let next: ReturnType<typeof nextBatch>;
+      try {
+        next = nextBatch(stream, st.sentUpTo);
+      } catch (err) {
+        // Records were validated on append, so this is a bug or a damaged buffer: say so loudly,
+        // keep the records, and let the age timer retry.
+        log.error({ err, stream, afterSeq: st.sentUpTo }, 'cannot build batch from the buffer');
+        return armTimer(stream);
+      }
+      if (!next) return;
+      const { page, payload, bytes } = next;
+      const full = page.records.length >= cfg.batch.maxRecords || page.lastSeq < last;
+      if (!full && page.firstSeq > st.forceUpTo) return armTimer(stream);
+      const entry: InFlight = { gen, lastSeq: page.lastSeq, done: false };
+      st.inflight.push(entry);
+      st.sentUpTo = page.lastSeq;
+      const t = gatewayTopics[stream];
+      c.publish(gatewayTopic(gatewayId, stream), payload, { qos: t.qos, retain: t.retain }, (err) =>
+        onPuback(stream, entry, err),
+      );
+      emitter.emit('sent', {
+        stream,
+        firstSeq: page.firstSeq,
+        lastSeq: page.lastSeq,
+        records: page.records.length,
+        bytes,
+      });
+    }
+  };
+
+  const onPuback = (stream: StreamName, entry: InFlight, err: Error | undefined) => {
+    if (entry.gen !== gen) return; // from a connection that is gone: replayed from the buffer anyway
+    if (err) {
+      log.warn({ err: errorMessage(err), stream, lastSeq: entry.lastSeq }, 'publish failed; will resend');
+      return;
+    }
+    entry.done = true;
+    const st = streams[stream];
+    let upTo: number | undefined;
+    while (st.inflight[0]?.done) upTo = st.inflight.shift()!.lastSeq;
+    if (upTo !== undefined) {
+      try {
+        buffer.ack(stream, upTo);
+        emitter.emit('acked', { stream, upToSeq: upTo });
+      } catch (e) {
+        log.error({ err: e, stream, upTo }, 'buffer ack failed; the records will be sent again');
+      }
+    }
+    pump(stream);
+  };
+
+  const sendStatus = (status: GatewayStatus, cb?: (err?: Error) => void) => {
+    const payload = encodeGatewayPayload('status', status);
+    const t = gatewayTopics.status;
+    client?.publish(gatewayTopic(gatewayId, 'status'), payload, { qos: t.qos, retain: t.retain }, (err) =>
+      cb?.(err),
+    );
+  };
+
+  const onConnect = () => {
+    gen++;
+    for (const s of STREAMS) {
+      const st = streams[s];
+      st.inflight = [];
+      st.sentUpTo = undefined;
+      // Replay: the whole backlog goes out, oldest first, including a partial last batch.
+      st.forceUpTo = buffer.lastSeq(s);
+    }
+    setConnected(true);
+    log.info({ gatewayId, backlog: buffer.stats() }, 'connected to broker');
+    if (lastStatus) sendStatus({ ...lastStatus, state: 'online', ts: clock.now() });
+    for (const s of ['alarms', 'movements', 'readings'] as const) pump(s);
+  };
+
+  const onClose = () => {
+    gen++; // PUBACK callbacks of this connection no longer count
+    const c = client;
+    if (c) {
+      // Drop MQTT.js's copies of unacked publishes: the buffer is the only queue (re-sent on connect).
+      for (const id of Object.keys(c.outgoing)) c.removeOutgoingMessage(Number(id));
+    }
+    if (!connected) return;
+    for (const s of STREAMS) streams[s].inflight = [];
+    setConnected(false);
+    log.warn({ gatewayId }, 'disconnected from broker');
+  };
+
+  const publisher = Object.assign(emitter, {
+    start() {
+      if (client) return;
+      stopping = false;
+      const m = cfg.mqtt;
+      const opts: IClientOptions = {
+        clientId: m.clientId ?? gatewayId,
+        clean: false, // persistent session (MQTT 3.1.1 §3.1.2.4)
+        protocolVersion: 4,
+        connectTimeout: m.connectTimeoutMs,
+        reconnectPeriod: m.reconnectMs,
+        keepalive: m.keepaliveS,
+        queueQoSZero: false,
+        resubscribe: false,
+        // MQTT 3.1.1 §3.1.2.5: the broker publishes this if the gateway vanishes.
+        will: {
+          topic: gatewayTopic(gatewayId, 'status'),
+          payload: Buffer.from(offlineStatus('last_will')),
+          qos: gatewayTopics.status.qos,
+          retain: gatewayTopics.status.retain,
+        },
+        rejectUnauthorized: m.rejectUnauthorized,
+        ...(m.username !== undefined ? { username: m.username } : {}),
+        ...(m.password !== undefined ? { password: m.password } : {}),
+        ...(m.ca !== undefined ? { ca: m.ca } : {}),
+        ...(m.cert !== undefined ? { cert: m.cert } : {}),
+        ...(m.key !== undefined ? { key: m.key } : {}),
+      };
+      const c = mqtt.connect(m.url, opts);
+      client = c;
+      c.on('connect', onConnect);
+      c.on('close', onClose);
+      c.on('reconnect', () => {
+        // Fresh time on the Last Will of the next session.
+        if (c.options.will) c.options.will.payload = Buffer.from(offlineStatus('last_will'));
+      });
+      c.on('error', (err) => log.warn({ err: errorMessage(err), gatewayId }, 'mqtt error'));
+    },
+
+    async stop() {
+      const c = client;
+      if (!c) return;
+      stopping = true;
+      for (const s of STREAMS) {
+        clock.clearTimeout(streams[s].timer);
+        streams[s].timer = undefined;
+      }
+      if (connected) {
+        await withTimeout(
+          new Promise<void>((resolve) => {
+            try {
+              c.publish(
+                gatewayTopic(gatewayId, 'status'),
+                offlineStatus('shutdown'),
+                { qos: gatewayTopics.status.qos, retain: gatewayTopics.status.retain },
+                () => resolve(),
+              );
+            } catch {
+              resolve();
+            }
+          }),
+          cfg.stopTimeoutMs,
+        );
+      }
+      // end(false) waits for in-flight PUBACKs (which still ack the buffer), end(true) gives up.
+      const ended = await withTimeout(
+        new Promise<boolean>((resolve) => c.end(false, {}, () => resolve(true))),
+        cfg.stopTimeoutMs,
+      );
+      if (!ended) await new Promise<void>((resolve) => c.end(true, {}, () => resolve()));
+      gen++;
+      setConnected(false);
+      client = undefined;
+    },
+
+    notify(stream: StreamName, opts?: { urgent?: boolean }) {
+      const st = streams[stream];
+      if (!st) throw new ColdtraceError('invalid_stream', `unknown stream ${JSON.stringify(stream)}`);
+      if (opts?.urgent) st.forceUpTo = Math.max(st.forceUpTo, buffer.lastSeq(stream));
+      if (!connected) return; // everything goes out, oldest first, on connect
+      pump(stream);
+    },
+
+    publishStatus(status: GatewayStatus) {
+      encodeGatewayPayload('status', status); // throws on a contract violation, whether online or not
+      lastStatus = status;
+      if (connected) sendStatus(status);
+    },
+
+    inflight() {
+      return Object.fromEntries(STREAMS.map((s) => [s, streams[s].inflight.length])) as Record<
+        StreamName,
+        number
+      >;
+    },
+  });
+  Object.defineProperty(publisher, 'connected', { get: () => connected, enumerable: true });
+  return publisher as unknown as Publisher;
+}
+
+/** Network waits in stop() use the real clock: a scaled scenario clock must not shorten them. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(undefined);
+      },
+    );
+  });
+}

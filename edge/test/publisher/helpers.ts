@@ -1,0 +1,131 @@
+import net, { type AddressInfo, type Socket } from 'node:net';
+import {
+  type Clock,
+  type ClockTimer,
+  decodeGatewayPayload,
+  type GatewayTopicName,
+  parseTopic,
+} from '@coldtrace/shared';
+import { Aedes, type AuthorizePublishHandler } from 'aedes';
+import mqtt, { type MqttClient } from 'mqtt';
+
+export interface TestBroker {
+  port: number;
+  broker: Aedes;
+  sockets: Set<Socket>;
+  close(): Promise<void>;
+}
+
+/** A real in-process aedes broker on an ephemeral (or given) loopback port. */
+export async function startBroker(opts: { port?: number; authorizePublish?: AuthorizePublishHandler } = {}) {
+  const broker = await Aedes.createBroker(
+    opts.authorizePublish ? { authorizePublish: opts.authorizePublish } : {},
+  );
+  const server = net.createServer(broker.handle);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+  };
+  return { port, broker, sockets, close } satisfies TestBroker;
+}
+
+export interface Received {
+  topic: string;
+  name: GatewayTopicName;
+  retain: boolean;
+  // biome-ignore lint/suspicious/noExplicitAny: decoded per topic by the shared contract
+  value: any;
+}
+
+/** A subscriber that decodes every message under the gateway topics with the shared contract. */
+export async function startSubscriber(port: number) {
+  const client: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    clientId: `sub-${Math.random().toString(16).slice(2)}`,
+    reconnectPeriod: 0,
+  });
+  const received: Received[] = [];
+  const invalid: string[] = [];
+  client.on('message', (topic, payload, packet) => {
+    const t = parseTopic(topic);
+    if (t?.kind !== 'gateway') return void invalid.push(`not a gateway topic: ${topic}`);
+    const d = decodeGatewayPayload(t.name, t.gatewayId, payload);
+    if (!d.ok) return void invalid.push(`${topic}: ${d.reason}`);
+    received.push({ topic, name: t.name, retain: packet.retain, value: d.value });
+  });
+  await client.subscribeAsync('coldtrace/v1/gw/+/+', { qos: 1 });
+  return {
+    client,
+    received,
+    invalid,
+    of: (name: GatewayTopicName) => received.filter((r) => r.name === name),
+    close: () => client.endAsync(true),
+  };
+}
+
+/** Resolves once `cond()` holds (checked every 10 ms); rejects with `what` after `ms`. */
+export async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A clock whose timers only fire when the test advances it. */
+export function manualClock(startMs: number) {
+  let now = startMs;
+  let nextId = 1;
+  const timers = new Map<number, { at: number; fn: () => void; every?: number }>();
+  const clock: Clock & { advance(ms: number): void; pending(): number } = {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      const id = nextId++;
+      timers.set(id, { at: now + ms, fn });
+      return id as unknown as ClockTimer;
+    },
+    clearTimeout: (t) => void timers.delete(t as unknown as number),
+    setInterval: (fn, ms) => {
+      const id = nextId++;
+      timers.set(id, { at: now + ms, fn, every: ms });
+      return id as unknown as ClockTimer;
+    },
+    clearInterval: (t) => void timers.delete(t as unknown as number),
+    advance(ms: number) {
+      now += ms;
+      for (const [id, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) {
+        if (t.at > now) continue;
+        if (t.every) t.at += t.every;
+        else timers.delete(id);
+        t.fn();
+      }
+    },
+    pending: () => timers.size,
+  };
+  return clock;
+}
+
+/** Distinct seqs in first-arrival order over all batches of a stream. */
+export function firstArrivals(batches: Received[]): number[] {
+  const seen = new Set<number>();
+  const out: number[] = [];
+  for (const b of batches) {
+    for (const r of b.value.records as { seq: number }[]) {
+      if (!seen.has(r.seq)) {
+        seen.add(r.seq);
+        out.push(r.seq);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { runDemo } from './demo.js';
+
+/** `coldtrace demo [--duration S] [--json] [--keep] [--data-dir D]`. */
+export async function runDemoCli(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  let durationS: number | undefined;
+  if (values.duration !== undefined) {
+    durationS = Number(values.duration);
+    if (!Number.isFinite(durationS) || durationS <= 0)
+      throw new Error(`--duration must be a positive number of seconds, got ${values.duration}`);
+  }
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  if (!values.json && durationS === undefined)
+    process.stdout.write('Running until Ctrl-C (or pass --duration S).\n');
+  try {
+    const summary = await runDemo({
+      durationS,
+      keep: values.keep || values['data-dir'] !== undefined,
+      dataDir: values['data-dir'],
+      out: values.json ? undefined : process.stdout,
+      signal: abort.signal,
+    });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    } else {
+      process.stdout.write(
+        [
+          '',
+          'What happened:',
+          `  ${summary.readings} temperature readings and ${summary.movements} RFID movements reached the cloud store`,
+          `  ${summary.excursions} excursion(s)${summary.excursionDetails.map((e) => `: ${e.locationId} peak ${e.peakC.toFixed(1)} °C${e.critical ? ' (critical)' : ''}`).join(',')}`,
+          `  ${summary.lockedUnits} unit(s) locked pending QA review`,
+          `  ${summary.alarms} edge alarm record(s), ${summary.deadLetters} dead letter(s)`,
+          `  the QA pages and API were at ${summary.url} (OpenAPI at ${summary.url}/docs)`,
+          summary.qaLogin ? `  QA login: ${summary.qaLogin.username} / ${summary.qaLogin.password}` : '',
+          summary.dataDir ? `  data kept in ${summary.dataDir}` : '  (data removed; pass --keep to keep it)',
+          '',
+        ].join('\n'),
+      );
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { ColdtraceError } from '@coldtrace/shared';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { startLlrpSimulator } from './simulator.js';
+
+const epc = z.string().regex(/^(?:[0-9A-Fa-f]{4}){2,31}$/, 'EPC must be hex of whole 16-bit words');
+
+/** A timeline of what happens in front of the simulated portal. */
+export const llrpScenarioSchema = z
+  .object({
+    seed: z.number().int().default(1),
+    keepaliveMs: z.number().int().min(0).optional(),
+    reportEveryTags: z.number().int().min(0).max(65535).optional(),
+    outsideAntennas: z.array(z.number().int().min(1)).min(1).default([1, 2]),
+    insideAntennas: z.array(z.number().int().min(1)).min(1).default([3, 4]),
+    /** Keep serving after the timeline ends (until SIGINT). */
+    hold: z.boolean().default(true),
+    timeline: z.array(
+      z.discriminatedUnion('action', [
+        z
+          .object({
+            atMs: z.number().int().min(0),
+            action: z.literal('pass'),
+            direction: z.enum(['in', 'out']),
+            epcs: z.array(epc).min(1),
+            durationMs: z.number().int().min(100).default(1500),
+          })
+          .strict(),
+        z
+          .object({
+            atMs: z.number().int().min(0),
+            action: z.literal('present'),
+            side: z.enum(['outside', 'inside']),
+            epcs: z.array(epc).min(1),
+            durationMs: z.number().int().min(100).default(3000),
+          })
+          .strict(),
+        z
+          .object({
+            atMs: z.number().int().min(0),
+            action: z.literal('stray'),
+            epcs: z.array(epc).min(1),
+            durationMs: z.number().int().min(100).default(3000),
+          })
+          .strict(),
+        z.object({ atMs: z.number().int().min(0), action: z.literal('drop') }).strict(),
+        z
+          .object({ atMs: z.number().int().min(0), action: z.literal('stall'), ms: z.number().int().min(1) })
+          .strict(),
+        z
+          .object({
+            atMs: z.number().int().min(0),
+            action: z.literal('garbage'),
+            bytes: z.number().int().min(1),
+          })
+          .strict(),
+      ]),
+    ),
+  })
+  .strict();
+export type LlrpScenario = z.infer<typeof llrpScenarioSchema>;
+
+/** Parses a YAML/JSON scenario file; errors name the path of each problem. */
+export function loadLlrpScenario(text: string, source = 'scenario'): LlrpScenario {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ColdtraceError('SCENARIO_INVALID', `${source}: not YAML/JSON: ${(err as Error).message}`);
+  }
+  const r = llrpScenarioSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ColdtraceError('SCENARIO_INVALID', `${source} is invalid:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}
+
+function arg(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/** `coldtrace sim llrp --port N --scenario F [--host H]`: serves a simulated reader and plays F. */
+export async function runLlrpSimCli(argv: string[]): Promise<void> {
+  const portArg = arg(argv, '--port') ?? '5084';
+  const port = Number(portArg);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ColdtraceError('CLI_USAGE', `--port must be 0..65535, got ${portArg}`);
+  }
+  const file = arg(argv, '--scenario');
+  const scenario = file
+    ? loadLlrpScenario(readFileSync(file, 'utf8'), file)
+    : llrpScenarioSchema.parse({ timeline: [] });
+  const sim = await startLlrpSimulator({
+    port,
+    host: arg(argv, '--host') ?? '0.0.0.0',
+    seed: scenario.seed,
+    outsideAntennas: scenario.outsideAntennas,
+    insideAntennas: scenario.insideAntennas,
+    ...(scenario.keepaliveMs === undefined ? {} : { keepaliveMs: scenario.keepaliveMs }),
+    ...(scenario.reportEveryTags === undefined ? {} : { reportEveryTags: scenario.reportEveryTags }),
+  });
+  console.log(JSON.stringify({ msg: 'llrp simulator listening', port: sim.port }));
+  await sim.waitActive(24 * 3600 * 1000).catch(() => {});
+  const start = Date.now();
+  const running: Promise<void>[] = [];
+  for (const step of [...scenario.timeline].sort((a, b) => a.atMs - b.atMs)) {
+    const wait = start + step.atMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    console.log(
+      JSON.stringify({ msg: 'scenario step', ...step, epcs: 'epcs' in step ? step.epcs.length : undefined }),
+    );
+    switch (step.action) {
+      case 'pass':
+        running.push(
+          sim.pass(
+            step.epcs.map((e) => ({ epc: e.toUpperCase(), direction: step.direction })),
+            step,
+          ),
+        );
+        break;
+      case 'present':
+        running.push(
+          sim.present(
+            step.epcs.map((e) => ({ epc: e.toUpperCase(), side: step.side })),
+            step,
+          ),
+        );
+        break;
+      case 'stray':
+        running.push(
+          sim.stray(
+            step.epcs.map((e) => e.toUpperCase()),
+            step,
+          ),
+        );
+        break;
+      case 'drop':
+        sim.inject.drop();
+        break;
+      case 'stall':
+        sim.inject.stall(step.ms);
+        break;
+      case 'garbage':
+        sim.inject.garbage(step.bytes);
+        break;
+    }
+  }
+  await Promise.all(running);
+  console.log(JSON.stringify({ msg: 'scenario done', stats: { ...sim.stats, sentIds: undefined } }));
+  if (scenario.hold) await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await sim.close();
+}

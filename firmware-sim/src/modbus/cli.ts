@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ColdtraceError } from '@coldtrace/shared';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { simProfileSchema } from './profiles.js';
+import { simRegisterMapSchema } from './register-encoding.js';
+import { startModbusSimulator } from './simulator.js';
+
+/** The file given to `coldtrace sim modbus --profile F` (YAML or JSON). */
+export const modbusSimFileSchema = z
+  .object({
+    seed: z.number().int().default(1),
+    baudRate: z.number().int().positive().default(9600),
+    sensors: z
+      .array(
+        z
+          .object({
+            address: z.number().int().min(1).max(247),
+            profile: simProfileSchema,
+            map: simRegisterMapSchema.optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+export type ModbusSimFile = z.infer<typeof modbusSimFileSchema>;
+
+export function loadModbusSimFile(path: string): ModbusSimFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ColdtraceError('SIM_PROFILE_READ', `cannot read profile file ${path}: ${String(err)}`);
+  }
+  let data: unknown;
+  try {
+    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ColdtraceError(
+      'SIM_PROFILE_PARSE',
+      `profile file ${path} is not valid YAML/JSON: ${String(err)}`,
+    );
+  }
+  const r = modbusSimFileSchema.safeParse(data);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new ColdtraceError('SIM_PROFILE_INVALID', `profile file ${path} is invalid:\n${issues}`);
+  }
+  return r.data;
+}
+
+/**
+ * `coldtrace sim modbus --profile F [--dir D]`: starts the simulated sensors, prints the device path to
+ * give the gateway, and runs until SIGINT/SIGTERM (or `opts.signal`).
+ */
+export async function runModbusSimCli(
+  argv: string[],
+  opts: { signal?: AbortSignal; out?: (line: string) => void } = {},
+): Promise<void> {
+  const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const { values } = parseArgs({
+    args: argv,
+    options: { profile: { type: 'string' }, dir: { type: 'string' }, seed: { type: 'string' } },
+    strict: true,
+  });
+  if (!values.profile)
+    throw new ColdtraceError('SIM_USAGE', 'usage: coldtrace sim modbus --profile FILE [--dir DIR]');
+  const file = loadModbusSimFile(values.profile);
+  const sim = await startModbusSimulator({
+    sensors: file.sensors,
+    seed: values.seed !== undefined ? Number(values.seed) : file.seed,
+    baudRate: file.baudRate,
+    ...(values.dir ? { dir: values.dir } : {}),
+  });
+  out(sim.devicePath);
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    if (opts.signal?.aborted) return done();
+    opts.signal?.addEventListener('abort', done, { once: true });
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await sim.close();
+}

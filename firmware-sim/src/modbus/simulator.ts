@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Clock, ColdtraceError, systemClock } from '@coldtrace/shared';
+import { SerialPort } from 'serialport';
+import { seededRandom } from '../rng.js';
+import { type ParsedSimProfile, type SimProfile, sampleProfile, simProfileSchema } from './profiles.js';
+import {
+  type SimRegisterMap,
+  type SimRegisterMapInput,
+  simRegisterMapSchema,
+  XY_MD02_SIM_MAP,
+} from './register-encoding.js';
+import { RtuFramer } from './rtu-framer.js';
+import { answerRequest } from './rtu-responder.js';
+import { type SocatPair, startSocatPair } from './socat-pair.js';
+
+export interface SimSensorOptions {
+  /** Modbus unit address, 1..247 (Modbus over serial line V1.02 §2.2). */
+  address: number;
+  profile: SimProfile;
+  /** Register layout; the XY-MD02 one when absent. */
+  map?: SimRegisterMapInput;
+}
+
+export interface ModbusSimulatorOptions {
+  sensors: SimSensorOptions[];
+  /** Scenario clock: profiles are functions of `clock.now() - start`. */
+  clock?: Clock;
+  seed?: number;
+  /** Directory for the device symlinks; a fresh temp directory when absent. */
+  dir?: string;
+  baudRate?: number;
+}
+
+export interface ModbusSimStats {
+  requests: number;
+  answered: number;
+  exceptions: number;
+  /** Frames dropped for a bad CRC or a bad length. */
+  badFrames: number;
+  /** Requests left unanswered on purpose (`no_answer`) or for an address nobody has. */
+  silent: number;
+}
+
+export interface ModbusSimulator {
+  /** Give this path to the gateway (a symlink to its end of the pty pair). */
+  readonly devicePath: string;
+  readonly stats: ModbusSimStats;
+  setProfile(address: number, profile: SimProfile): void;
+  /** Remove the device path, as when a USB adapter is pulled (kills socat). */
+  vanish(): Promise<void>;
+  /** Make the same device path again. */
+  reappear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface SimSensor {
+  address: number;
+  profile: ParsedSimProfile;
+  map: SimRegisterMap;
+  rand: () => number;
+}
+
+/** A bus of simulated Modbus RTU temperature sensors on a socat pseudo-terminal pair. */
+export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promise<ModbusSimulator> {
+  const clock = opts.clock ?? systemClock;
+  const seed = opts.seed ?? 1;
+  const sensors = new Map<number, SimSensor>();
+  for (const s of opts.sensors) {
+    if (!Number.isInteger(s.address) || s.address < 1 || s.address > 247) {
+      throw new ColdtraceError('SIM_BAD_ADDRESS', `sensor address must be 1..247, got ${s.address}`);
+    }
+    if (sensors.has(s.address))
+      throw new ColdtraceError('SIM_DUP_ADDRESS', `address ${s.address} used twice`);
+    sensors.set(s.address, {
+      address: s.address,
+      profile: simProfileSchema.parse(s.profile),
+      map: s.map ? simRegisterMapSchema.parse(s.map) : XY_MD02_SIM_MAP,
+      rand: seededRandom(seed * 1000 + s.address),
+    });
+  }
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'coldtrace-modbus-'));
+  const devicePath = join(dir, 'ttyGW');
+  const simPath = join(dir, 'ttySIM');
+  const startedAt = clock.now();
+  const stats: ModbusSimStats = { requests: 0, answered: 0, exceptions: 0, badFrames: 0, silent: 0 };
+
+  let pair: SocatPair | undefined;
+  let port: SerialPort | undefined;
+  let framer: RtuFramer | undefined;
+
+  const onFrame = (frame: Buffer) => {
+    stats.requests++;
+    const sensor = sensors.get(frame[0]!);
+    if (!sensor) {
+      stats.silent++;
+      return;
+    }
+    const sample = sampleProfile(sensor.profile, clock.now() - startedAt, sensor.rand);
+    const answer = answerRequest(frame, sensor.map, sample);
+    if (answer.kind === 'silent') {
+      stats.silent++;
+      return;
+    }
+    stats.answered++;
+    if (answer.exception !== undefined) stats.exceptions++;
+    port?.write(answer.frame);
+  };
+
+  const up = async () => {
+    pair = await startSocatPair(devicePath, simPath);
+    const p = new SerialPort({ path: simPath, baudRate: opts.baudRate ?? 9600, autoOpen: false });
+    await new Promise<void>((resolve, reject) => p.open((err) => (err ? reject(err) : resolve())));
+    const f = new RtuFramer(onFrame, () => {
+      stats.badFrames++;
+    });
+    p.on('data', (d: Buffer) => f.push(d));
+    p.on('error', () => {
+      // the pty went away under us (vanish/close); nothing to answer
+    });
+    port = p;
+    framer = f;
+  };
+  const down = async () => {
+    framer?.stop();
+    const p = port;
+    port = undefined;
+    if (p?.isOpen) await new Promise<void>((resolve) => p.close(() => resolve()));
+    await pair?.stop();
+    pair = undefined;
+  };
+
+  await up();
+  return {
+    devicePath,
+    stats,
+    setProfile(address, profile) {
+      const s = sensors.get(address);
+      if (!s) throw new ColdtraceError('SIM_UNKNOWN_ADDRESS', `no simulated sensor at address ${address}`);
+      s.profile = simProfileSchema.parse(profile);
+    },
+    vanish: down,
+    async reappear() {
+      if (!pair) await up();
+    },
+    async close() {
+      await down();
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

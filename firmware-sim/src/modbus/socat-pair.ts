@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ColdtraceError } from '@coldtrace/shared';
+
+/**
+ * A pseudo-terminal pair made by socat (Debian package `socat`), reachable through two symlinks so that
+ * the gateway's device path stays the same when the pair is torn down and made again.
+ * Wire-level waits here use real time: they are about processes, not scenario time.
+ */
+export interface SocatPair {
+  readonly gatewayPath: string;
+  readonly simPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startSocatPair(
+  gatewayPath: string,
+  simPath: string,
+  readyTimeoutMs = 5000,
+): Promise<SocatPair> {
+  for (const p of [gatewayPath, simPath]) removeStaleLink(p);
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      'socat',
+      ['-d', '-d', `pty,raw,echo=0,link=${gatewayPath}`, `pty,raw,echo=0,link=${simPath}`],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+  } catch (err) {
+    throw new ColdtraceError('SOCAT_SPAWN', `cannot start socat (apt-get install -y socat): ${String(err)}`);
+  }
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
+    if (stderr.length < 4000) stderr += d;
+  });
+  let exited = false;
+  let spawnError: Error | undefined;
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    });
+    child.once('error', (err) => {
+      spawnError = err;
+      exited = true;
+      resolve();
+    });
+  });
+  const deadline = Date.now() + readyTimeoutMs;
+  while (!(existsSync(gatewayPath) && existsSync(simPath))) {
+    if (exited || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      const why = spawnError ? `${spawnError.message} (apt-get install -y socat)` : stderr.trim();
+      throw new ColdtraceError('SOCAT_START', `socat pty pair did not come up: ${why || 'timeout'}`);
+    }
+    await sleep(10);
+  }
+  return {
+    gatewayPath,
+    simPath,
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM');
+        await Promise.race([exit, sleep(2000)]);
+        if (!exited) {
+          child.kill('SIGKILL');
+          await exit;
+        }
+      }
+      for (const p of [gatewayPath, simPath]) removeStaleLink(p);
+    },
+  };
+}
+
+function removeStaleLink(path: string): void {
+  try {
+    if (lstatSync(path).isSymbolicLink()) unlinkSync(path);
+  } catch {
+    // absent: nothing to remove
+  }
+}

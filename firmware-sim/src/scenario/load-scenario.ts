@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs';
+import { ColdtraceError } from '@coldtrace/shared';
+import { isNode, LineCounter, parseDocument } from 'yaml';
+import { type Scenario, scenarioSchema } from './scenario-schema.js';
+import { resolveUnits } from './units.js';
+
+export interface LoadedScenario {
+  scenario: Scenario;
+  /** The file it came from (or `<inline>`). */
+  source: string;
+  /** The 1-based line of a path in the file (the nearest existing parent's line if the path is absent). */
+  lineOf(path: ReadonlyArray<string | number>): number;
+}
+
+/** Parses and validates a scenario (YAML or JSON text); every problem is listed with its line. */
+export function parseScenario(text: string, source = '<inline>'): LoadedScenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, keepSourceTokens: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const lines = doc.errors.map((e) => {
+      const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
+      return `  ${source}:${line}: ${e.message.split('\n')[0]}`;
+    });
+    throw new ColdtraceError('invalid_scenario', `not valid YAML/JSON\n${lines.join('\n')}`);
+  }
+  const lineOf = (path: ReadonlyArray<string | number>): number => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return 1;
+  };
+  const parsed = scenarioSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
+      return `  ${source}:${lineOf(path)}: ${path.join('.') || '(root)'}: ${i.message}`;
+    });
+    throw new ColdtraceError('invalid_scenario', `invalid scenario\n${lines.join('\n')}`);
+  }
+  const scenario = parsed.data;
+  const problems = crossCheck(scenario).map(
+    (p) => `  ${source}:${lineOf(p.path)}: ${p.path.join('.')}: ${p.message}`,
+  );
+  if (problems.length > 0)
+    throw new ColdtraceError('invalid_scenario', `invalid scenario\n${problems.join('\n')}`);
+  return { scenario, source, lineOf };
+}
+
+/** Reads a scenario file. */
+export function loadScenario(file: string): LoadedScenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ColdtraceError('invalid_scenario', `${file}: cannot read: ${(err as Error).message}`);
+  }
+  return parseScenario(text, file);
+}
+
+interface Problem {
+  path: Array<string | number>;
+  message: string;
+}
+
+/** References between sections: every id used must be defined, once. */
+function crossCheck(s: Scenario): Problem[] {
+  const out: Problem[] = [];
+  const locations = new Set(s.locations.map((l) => l.id));
+  const gateways = new Set(s.gateways.map((g) => g.id));
+  const portals = new Map<string, string>();
+  const sensors = new Set<string>();
+  const dup = (kind: string, ids: string[], path: string) => {
+    const seen = new Set<string>();
+    ids.forEach((id, i) => {
+      if (seen.has(id)) out.push({ path: [path, i, 'id'], message: `${kind} ${id} is defined twice` });
+      seen.add(id);
+    });
+  };
+  dup(
+    'location',
+    s.locations.map((l) => l.id),
+    'locations',
+  );
+  dup(
+    'gateway',
+    s.gateways.map((g) => g.id),
+    'gateways',
+  );
+  dup(
+    'lot',
+    s.lots.map((l) => l.id),
+    'lots',
+  );
+  const gtins = new Set(s.products.map((p) => p.gtin));
+  s.lots.forEach((l, i) => {
+    if (s.products.length > 0 && !gtins.has(l.gtin))
+      out.push({ path: ['lots', i, 'gtin'], message: `no product with GTIN ${l.gtin}` });
+  });
+  const loc = (id: string, path: Array<string | number>) => {
+    if (!locations.has(id)) out.push({ path, message: `unknown location ${id}` });
+  };
+  s.gateways.forEach((g, gi) => {
+    g.locations?.forEach((l, li) => {
+      loc(l, ['gateways', gi, 'locations', li]);
+    });
+    g.portals.forEach((p, pi) => {
+      if (portals.has(p.id))
+        out.push({ path: ['gateways', gi, 'portals', pi, 'id'], message: `portal ${p.id} is defined twice` });
+      portals.set(p.id, g.id);
+      loc(p.inside, ['gateways', gi, 'portals', pi, 'inside']);
+      loc(p.outside, ['gateways', gi, 'portals', pi, 'outside']);
+    });
+    const addresses = new Set<number>();
+    g.sensors.forEach((x, si) => {
+      if (sensors.has(x.id))
+        out.push({ path: ['gateways', gi, 'sensors', si, 'id'], message: `sensor ${x.id} is defined twice` });
+      sensors.add(x.id);
+      loc(x.location, ['gateways', gi, 'sensors', si, 'location']);
+      const a = x.address ?? si + 1;
+      if (addresses.has(a))
+        out.push({
+          path: ['gateways', gi, 'sensors', si, 'address'],
+          message: `address ${a} used twice on ${g.id}'s bus`,
+        });
+      addresses.add(a);
+    });
+  });
+  const units = (sel: string | string[], path: Array<string | number>) => {
+    try {
+      resolveUnits(s, sel);
+    } catch (err) {
+      out.push({ path, message: (err as Error).message });
+    }
+  };
+  s.timeline.forEach((e, i) => {
+    const p = (k: string) => ['timeline', i, k];
+    if ('move' in e) {
+      if (!portals.has(e.move.portal))
+        out.push({ path: [...p('move'), 'portal'], message: `unknown portal ${e.move.portal}` });
+      units(e.move.units, [...p('move'), 'units']);
+    } else if ('temperature' in e) loc(e.temperature.location, [...p('temperature'), 'location']);
+    else if ('sensorFault' in e) {
+      if (!sensors.has(e.sensorFault.sensor))
+        out.push({
+          path: [...p('sensorFault'), 'sensor'],
+          message: `unknown sensor ${e.sensorFault.sensor}`,
+        });
+    } else if ('uplinkLoss' in e) {
+      if (!gateways.has(e.uplinkLoss.gateway))
+        out.push({
+          path: [...p('uplinkLoss'), 'gateway'],
+          message: `unknown gateway ${e.uplinkLoss.gateway}`,
+        });
+    } else if ('powerLoss' in e) {
+      if (!gateways.has(e.powerLoss.gateway))
+        out.push({ path: [...p('powerLoss'), 'gateway'], message: `unknown gateway ${e.powerLoss.gateway}` });
+    } else if ('readerDisconnect' in e) {
+      if (!portals.has(e.readerDisconnect.portal))
+        out.push({
+          path: [...p('readerDisconnect'), 'portal'],
+          message: `unknown portal ${e.readerDisconnect.portal}`,
+        });
+    }
+    if (e.at > s.duration)
+      out.push({ path: ['timeline', i, 'at'], message: 'after the end of the scenario (duration)' });
+  });
+  s.expect.forEach((x, i) => {
+    const [kind, body] = Object.entries(x)[0] as [string, Record<string, unknown>];
+    const path = ['expect', i, kind];
+    if (typeof body.location === 'string') loc(body.location, [...path, 'location']);
+    if (body.units !== undefined) units(body.units as string | string[], [...path, 'units']);
+    if (typeof body.sensor === 'string' && !sensors.has(body.sensor))
+      out.push({ path: [...path, 'sensor'], message: `unknown sensor ${body.sensor}` });
+    if (typeof body.lot === 'string' && !s.lots.some((l) => l.id === body.lot))
+      out.push({ path: [...path, 'lot'], message: `unknown lot ${body.lot}` });
+    if (typeof body.gateway === 'string' && !gateways.has(body.gateway))
+      out.push({ path: [...path, 'gateway'], message: `unknown gateway ${body.gateway}` });
+  });
+  return out;
+}

@@ -1,0 +1,83 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ColdtraceError, errorMessage } from '@coldtrace/shared';
+import { checkExpectations, formatDiff } from './expectations.js';
+import { loadScenario } from './load-scenario.js';
+import { validationReportHtml } from './report-html.js';
+import { runScenario } from './runner.js';
+
+const USAGE =
+  'usage: coldtrace sim scenario <file.yaml> [--check] [--report out.html] [--json] [--scale N] [--keep] [--data-dir D]';
+
+/**
+ * `coldtrace sim scenario F [--check] [--report out.html]`: runs a scenario through the real cloud,
+ * gateways and simulators. Exit 0 = ran (and, with --check, every expectation met); 1 = an expectation
+ * failed (the diff names its line); 2 = the scenario file is invalid or the run could not happen.
+ */
+export async function runScenarioCli(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      check: { type: 'boolean', default: false },
+      report: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      scale: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  let scale: number | undefined;
+  if (values.scale !== undefined) {
+    scale = Number(values.scale);
+    if (!(scale >= 1)) {
+      process.stderr.write(`--scale must be a number ≥ 1, got ${values.scale}\n`);
+      return 2;
+    }
+  }
+  try {
+    const loaded = loadScenario(file);
+    const abort = new AbortController();
+    const onSignal = () => abort.abort();
+    process.once('SIGINT', onSignal);
+    const quiet = values.json || values.quiet;
+    const run = await runScenario(loaded, {
+      scale,
+      keep: values.keep,
+      dataDir: values['data-dir'],
+      signal: abort.signal,
+      say: quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
+    }).finally(() => process.off('SIGINT', onSignal));
+    const check = checkExpectations(loaded, run.observed);
+    if (values.report) {
+      writeFileSync(values.report, validationReportHtml(loaded, run, check));
+      if (!quiet) process.stdout.write(`validation report written to ${values.report}\n`);
+    }
+    if (values.json) {
+      process.stdout.write(
+        `${JSON.stringify({ name: run.name, pass: check.pass, wallMs: run.wallMs, simulatedMs: run.simulatedMs, results: check.results, observed: run.observed })}\n`,
+      );
+    } else {
+      process.stdout.write(
+        `simulated ${(run.simulatedMs / 3_600_000).toFixed(1)} h in ${(run.wallMs / 1000).toFixed(1)} s real; ${run.observed.counts.readings} readings, ${run.observed.counts.movements} movements, ${run.observed.excursions.length} excursion(s)\n`,
+      );
+      for (const e of run.eventErrors) process.stdout.write(`event not carried out: ${e}\n`);
+      if (values.check) process.stdout.write(formatDiff(file, check));
+    }
+    return values.check && !check.pass ? 1 : 0;
+  } catch (err) {
+    if (err instanceof ColdtraceError && err.code === 'invalid_scenario') {
+      process.stderr.write(`${file}: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`scenario ${file} failed: ${errorMessage(err)}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,44 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ModbusRTU from 'modbus-serial';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModbusSimFile, runModbusSimCli } from '../../src/modbus/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('coldtrace sim modbus', () => {
+  it('prints a device path that answers as the profile file says, and removes it on exit', async () => {
+    const file = join(dir, 'p.yaml');
+    writeFileSync(
+      file,
+      'sensors:\n  - address: 5\n    profile: { kind: steady, tempC: -3.5, rh: 60 }\n  - address: 6\n    profile: { kind: no-answer }\n',
+    );
+    const lines: string[] = [];
+    const ac = new AbortController();
+    const run = runModbusSimCli(['--profile', file], { signal: ac.signal, out: (l) => lines.push(l) });
+    while (lines.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const path = lines[0]!;
+    const c = new ModbusRTU();
+    await c.connectRTUBuffered(path, { baudRate: 9600 });
+    c.setTimeout(200);
+    c.setID(5);
+    const r = await c.readInputRegisters(1, 2);
+    expect(r.buffer.readInt16BE(0)).toBe(-35);
+    expect(r.data[1]).toBe(600);
+    c.setID(6);
+    await expect(c.readInputRegisters(1, 2)).rejects.toMatchObject({ errno: 'ETIMEDOUT' });
+    await new Promise<void>((res) => c.close(() => res()));
+    ac.abort();
+    await run;
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('explains what is wrong with a bad profile file', () => {
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ sensors: [{ address: 300, profile: { kind: 'steady' } }] }));
+    expect(() => loadModbusSimFile(file)).toThrow(/sensors\.0\.address[\s\S]*sensors\.0\.profile\.tempC/);
+    expect(() => loadModbusSimFile(join(dir, 'missing.yaml'))).toThrow(/cannot read profile file/);
+  });
+});

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { epochMsSchema, idSchema } from './ids.js';
+import { readingQualitySchema } from './records.js';
+
+export const STREAMS = ['readings', 'movements', 'alarms'] as const;
+export const streamSchema = z.enum(STREAMS);
+export type Stream = z.infer<typeof streamSchema>;
+
+export const backlogSchema = z
+  .object({
+    records: z.number().int().min(0),
+    bytes: z.number().int().min(0),
+    /** Event time of the oldest unacknowledged record, null when empty. */
+    oldestTs: epochMsSchema.nullable(),
+    maxBytes: z.number().int().min(0).optional(),
+    /** Records refused because the buffer was full (never silently dropped). */
+    refused: z.number().int().min(0).optional(),
+    /** Readings thinned to stay within maxBytes. */
+    thinned: z.number().int().min(0).optional(),
+    /** Last sequence number assigned per stream. */
+    lastSeq: z.partialRecord(streamSchema, z.number().int().min(0)).optional(),
+  })
+  .strict();
+
+export const readerHealthSchema = z
+  .object({
+    readerId: idSchema,
+    portalId: idSchema.optional(),
+    state: z.enum(['connecting', 'connected', 'disconnected', 'error']),
+    since: epochMsSchema.optional(),
+    lastError: z.string().max(500).optional(),
+  })
+  .strict();
+
+export const sensorHealthSchema = z
+  .object({
+    sensorId: idSchema,
+    locationId: idSchema.optional(),
+    state: z.enum(['ok', 'degraded', 'failed', 'unknown']),
+    quality: readingQualitySchema.optional(),
+    lastReadingTs: epochMsSchema.optional(),
+    consecutiveErrors: z.number().int().min(0).optional(),
+    lastError: z.string().max(500).optional(),
+  })
+  .strict();
+
+export const statusSchema = z
+  .object({
+    gatewayId: idSchema,
+    state: z.enum(['online', 'offline']),
+    ts: epochMsSchema,
+    /** Set on the Last Will: the broker published it because the gateway vanished. */
+    reason: z.enum(['started', 'periodic', 'shutdown', 'last_will']).optional(),
+    version: z.string().max(64).optional(),
+    startedAt: epochMsSchema.optional(),
+    backlog: backlogSchema.optional(),
+    readers: z.array(readerHealthSchema).max(256).optional(),
+    sensors: z.array(sensorHealthSchema).max(1024).optional(),
+    /** alarmIds currently raised at the edge. */
+    activeAlarms: z.array(z.string().max(128)).max(1024).optional(),
+  })
+  .strict();
+export type GatewayStatus = z.infer<typeof statusSchema>;
+export type Backlog = z.infer<typeof backlogSchema>;
+export type ReaderHealth = z.infer<typeof readerHealthSchema>;
+export type SensorHealth = z.infer<typeof sensorHealthSchema>;
