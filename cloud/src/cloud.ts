@@ -72,7 +72,10 @@ export async function startCloud(
   const config = cloudConfigSchema.parse(input);
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? pino({ level: config.logLevel, name: 'cloud' });
-  const opened = await openDatabase(config.database);
+  const opened = await openDatabase(config.database, {
+    onConnectionError: (err) =>
+      log.warn({ err, code: 'STORE_CONNECTION_LOST' }, 'a database connection failed; the pool reconnects'),
+  });
   const store = new CloudStore(opened);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

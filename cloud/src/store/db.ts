@@ -18,7 +18,16 @@ export interface OpenedDatabase {
  * Opens the store named by `url` and migrates it: `sqlite:<path>` (or a bare path, or `:memory:`) or
  * `postgres://…`. SQLite runs in WAL mode with synchronous=FULL: a committed ingest survives power loss.
  */
-export async function openDatabase(url: string): Promise<OpenedDatabase> {
+export interface OpenDatabaseOptions {
+  /**
+   * Called when an idle PostgreSQL connection fails (server restart, admin termination, network loss).
+   * The pool drops that connection and opens a new one on the next query; without a listener node-postgres
+   * would throw the error out of an event emitter and kill the process. Default: a warning on stderr.
+   */
+  onConnectionError?: (err: Error) => void;
+}
+
+export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({
       connectionString: url,
@@ -31,6 +40,10 @@ export async function openDatabase(url: string): Promise<OpenedDatabase> {
             : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
       },
     });
+    const onConnectionError =
+      opts.onConnectionError ??
+      ((err: Error) => process.emitWarning(`PostgreSQL idle connection failed: ${err.message}`, 'CT_PG_CONN'));
+    pool.on('error', (err) => onConnectionError(err));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrateToLatest(db as Kysely<unknown>, 'postgres');
     return { db, dialect: 'postgres', sqlite: undefined, close: () => db.destroy() };
