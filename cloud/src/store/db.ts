@@ -42,7 +42,8 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     });
     const onConnectionError =
       opts.onConnectionError ??
-      ((err: Error) => process.emitWarning(`PostgreSQL idle connection failed: ${err.message}`, 'CT_PG_CONN'));
+      ((err: Error) =>
+        process.emitWarning(`PostgreSQL idle connection failed: ${err.message}`, 'CT_PG_CONN'));
     pool.on('error', (err) => onConnectionError(err));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrateToLatest(db as Kysely<unknown>, 'postgres');
