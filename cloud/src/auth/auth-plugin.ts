@@ -47,6 +47,16 @@ function isOpenPath(path: string): boolean {
   );
 }
 
+/** The path part of a request URL, percent-decoded where it decodes (as the router sees it). */
+function decodedPath(url: string): string {
+  const path = url.split('?', 1)[0]!;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Reads the bearer token or the session cookie; null when neither authenticates. */
 export async function authenticate(auth: AuthService, req: FastifyRequest): Promise<Principal | null> {
   const header = req.headers.authorization;
@@ -122,11 +132,16 @@ export async function installAuth(
   app.decorateRequest('principal', null);
 
   app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?', 1)[0]!;
+    // Decide on the route the router matched (its pattern, after percent-decoding), never on the raw
+    // URL: `/%61pi/v1/lots` reaches the same handler as `/api/v1/lots`. Every matched route needs
+    // authentication unless it is declared public or is one of the open paths (deny by default).
+    const route = req.routeOptions.url;
     const cfg = (req.routeOptions.config ?? {}) as AuthRouteConfig;
-    if (cfg.public || isOpenPath(path)) return;
+    if (route === undefined) {
+      // No route: a 404 follows. Under /api/ it is a 401 first, so the API cannot be mapped anonymously.
+      if (!decodedPath(req.url).startsWith('/api/')) return;
+    } else if (cfg.public || isOpenPath(route)) return;
     const isPage = cfg.page === true;
-    if (!isPage && !path.startsWith('/api/')) return;
 
     const principal = await authenticate(auth, req);
     if (!principal) {

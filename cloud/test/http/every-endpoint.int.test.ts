@@ -162,6 +162,32 @@ describe('unauthenticated', () => {
     expect(checked.length).toBeGreaterThan(30);
   });
 
+  it('a percent-encoded spelling of a protected route is refused like the plain one (no auth bypass)', async () => {
+    /** Percent-encodes the character at `i` of the path (the router decodes it back). */
+    const encodeAt = (url: string, i: number) =>
+      `${url.slice(0, i)}%${url.charCodeAt(i).toString(16).toUpperCase().padStart(2, '0')}${url.slice(i + 1)}`;
+    const checked: string[] = [];
+    for (const r of routes) {
+      const access = ACCESS_TABLE[routeKey(r.method, r.path)]?.access;
+      if (!access || access === 'open') continue;
+      const url = sampleUrl(r.path);
+      // The first letter of the first segment ("/%61pi/…", "/%6Cots/…") and one in the last segment.
+      const at = [1, url.lastIndexOf('/') + 1].filter((i) => i < url.length);
+      for (const variant of new Set(at.map((i) => encodeAt(url, i)))) {
+        const res = await send(r.method, { url: variant });
+        const what = `${r.method} ${variant} without credentials`;
+        if (access === 'page') {
+          expect(res.statusCode, what).toBe(303);
+          expect(String(res.headers.location), what).toMatch(/^\/login\?next=/);
+        } else {
+          expect(res.statusCode, `${what}: ${res.body.slice(0, 200)}`).toBe(401);
+        }
+      }
+      checked.push(routeKey(r.method, r.path));
+    }
+    expect(checked.length).toBeGreaterThan(30);
+  });
+
   it('an unknown /api/v1 route is 401 without credentials (the API cannot be mapped) and 404 with them', async () => {
     const anon = await send('GET', { url: '/api/v1/no-such-thing' });
     expect(anon.statusCode).toBe(401);
