@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEpc, escapeEpcUriComponent, gtinOf, isDecodedEpc, sgtin96Hex } from '../src/epc.js';
 import { ColdtraceError } from '../src/errors.js';
+import { vectorsDir } from './vectors-dir.js';
 
 // The vectors live in the steering folder beside the repository (`../shared/vectors/`), read-only.
-const VECTORS = fileURLToPath(new URL('../../../shared/vectors/epc-tds.json', import.meta.url));
+const VECTORS = join(vectorsDir(), 'epc-tds.json');
 interface Vector {
   scheme: string;
   hex: string;

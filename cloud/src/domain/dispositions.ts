@@ -14,6 +14,11 @@ export interface DispositionRequest {
   /** Re-entered credentials (21 CFR 11.200(a)(1)): every signing is authenticated anew. */
   username: string;
   password: string;
+  /**
+   * The user authenticated for this request (session or the user's own token); null for a token not
+   * tied to a user. A signature is accepted only from its owner (21 CFR 11.100(a), 11.200(a)(2)).
+   */
+  signedInUserId: string | null;
 }
 
 /**
@@ -32,8 +37,17 @@ export async function signDisposition(
     throw new ColdtraceError('invalid', 'give exactly one of lotId or epc');
   }
   if (!req.reason.trim()) throw new ColdtraceError('invalid', 'a reason is required');
+  if (req.signedInUserId === null) {
+    throw new ColdtraceError('forbidden', 'an e-signature needs a user: sign in your own session');
+  }
   const signer = await verify(req.username, req.password);
   if (!signer) throw new ColdtraceError('unauthorized', 'signature refused: username or password is wrong');
+  if (signer.userId !== req.signedInUserId) {
+    throw new ColdtraceError(
+      'forbidden',
+      'signature refused: an e-signature may be used only by its owner (sign as the signed-in user)',
+    );
+  }
   if (!signer.roles.some((r) => SIGNING_ROLES.includes(r))) {
     throw new ColdtraceError(
       'forbidden',
@@ -56,19 +70,30 @@ export async function signDisposition(
           (r) => r.epc,
         );
       } else epcs = [req.epc!.toUpperCase()];
-      const rows = epcs.length
+      const what = req.lotId !== undefined ? `lot ${req.lotId}` : `EPC ${req.epc}`;
+      const affected = epcs.length
         ? await trx
             .selectFrom('locks')
-            .selectAll()
-            .where('excursion_id', '=', req.excursionId)
-            .where('state', '!=', 'lifted')
-            .where('epc', 'in', epcs)
+            .leftJoin('dispositions', 'dispositions.id', 'locks.disposition_id')
+            .selectAll('locks')
+            .select('dispositions.excursion_version as decided_version')
+            .where('locks.excursion_id', '=', req.excursionId)
+            .where('locks.state', '!=', 'lifted')
+            .where('locks.epc', 'in', epcs)
             .execute()
         : [];
+      if (affected.length === 0) {
+        throw new ColdtraceError('conflict', `${what} has no units affected by excursion ${req.excursionId}`);
+      }
+      // A signed decision stands: only units still locked, or decided on an earlier version of the
+      // excursion that later data has since changed (it returned to review), can be decided now.
+      const rows = affected.filter(
+        (r) => r.state === 'active' || (r.decided_version ?? x.version) < x.version,
+      );
       if (rows.length === 0) {
         throw new ColdtraceError(
           'conflict',
-          `${req.lotId !== undefined ? `lot ${req.lotId}` : `EPC ${req.epc}`} has no units affected by excursion ${req.excursionId}`,
+          `${what} is already decided for version ${x.version} of excursion ${req.excursionId}; a signed decision is not overwritten`,
         );
       }
       const d: DispositionsTable = {
@@ -100,6 +125,7 @@ export async function signDisposition(
             updated_at: now,
           })
           .where('excursion_id', '=', req.excursionId)
+          .where('state', '!=', 'lifted')
           .where('epc', 'in', units.slice(i, i + 500))
           .execute();
       }

@@ -125,6 +125,7 @@ export function runDomainStoreContract(
           reason: 'unknown unit',
           username: 'qa',
           password: 'x',
+          signedInUserId: 'u1',
         },
       );
       expect(d.units).toBe(1);

@@ -125,6 +125,7 @@ describe('scenarios (DESIGN "Affected stock and locks", "Disposition")', () => {
         reason: 'ok',
         username: 'qa.anna',
         password: 'nope',
+        signedInUserId: 'u-qa',
       }),
     ).rejects.toMatchObject({ code: 'unauthorized' });
     await expect(
@@ -135,6 +136,30 @@ describe('scenarios (DESIGN "Affected stock and locks", "Disposition")', () => {
         reason: 'ok',
         username: 'viewer.victor',
         password: 'pw-viewer',
+        signedInUserId: 'u-v',
+      }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+    // Anna's valid credentials, but Victor is the one signed in: a signature is used only by its owner.
+    await expect(
+      signDisposition(h.engine, verifier, {
+        excursionId: x!.id,
+        lotId: 'LOT-1',
+        decision: 'release',
+        reason: 'ok',
+        username: 'qa.anna',
+        password: 'correct horse',
+        signedInUserId: 'u-v',
+      }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(
+      signDisposition(h.engine, verifier, {
+        excursionId: x!.id,
+        lotId: 'LOT-1',
+        decision: 'release',
+        reason: 'ok',
+        username: 'qa.anna',
+        password: 'correct horse',
+        signedInUserId: null,
       }),
     ).rejects.toMatchObject({ code: 'forbidden' });
     const d = await signDisposition(h.engine, verifier, {
@@ -144,7 +169,19 @@ describe('scenarios (DESIGN "Affected stock and locks", "Disposition")', () => {
       reason: 'within stability budget',
       username: 'qa.anna',
       password: 'correct horse',
+      signedInUserId: 'u-qa',
     });
+    // The signed decision is not overwritten while the excursion is unchanged.
+    const again = {
+      excursionId: x!.id,
+      lotId: 'LOT-1',
+      decision: 'reject' as const,
+      reason: 'changed my mind',
+      username: 'qa.anna',
+      password: 'correct horse',
+      signedInUserId: 'u-qa',
+    };
+    await expect(signDisposition(h.engine, verifier, again)).rejects.toMatchObject({ code: 'conflict' });
     expect(d).toMatchObject({
       printed_name: 'Anna Quality',
       decision: 'release',
@@ -170,6 +207,12 @@ describe('scenarios (DESIGN "Affected stock and locks", "Disposition")', () => {
     const [lock] = await locksOf(U1);
     expect(lock).toMatchObject({ state: 'released', disposition_id: d.id }); // the signed decision stands
     expect(await h.domain.listDispositions({ excursionId: x!.id })).toHaveLength(1);
+    // The excursion changed since the release: QA may decide again on the new version, as a new record.
+    const d2 = await signDisposition(h.engine, verifier, again);
+    expect(d2).toMatchObject({ decision: 'reject', excursion_version: after.version, units: 1 });
+    expect((await locksOf(U1))[0]).toMatchObject({ state: 'rejected', disposition_id: d2.id });
+    expect(await h.domain.listDispositions({ excursionId: x!.id })).toHaveLength(2);
+    await expect(signDisposition(h.engine, verifier, again)).rejects.toMatchObject({ code: 'conflict' });
     const actions = (await h.domain.listAudit({ entityType: 'excursion', entityId: x!.id })).map(
       (a) => a.action,
     );

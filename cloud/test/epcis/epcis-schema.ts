@@ -1,12 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { vectorsDir } from '../../../shared/test/vectors-dir.js';
 
-/** The repository root (…/main); the shared vectors live beside it in `../shared/vectors`. */
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const EPCIS_VECTORS = resolve(repoRoot, '..', 'shared', 'vectors', 'epcis');
+/** The GS1 EPCIS 2.0 schema and examples among the shared vectors (beside the repository). */
+export const EPCIS_VECTORS = vectorsDir('epcis');
 export const EPCIS_EXAMPLES = join(EPCIS_VECTORS, 'examples');
 
 let validate: ValidateFunction | undefined;

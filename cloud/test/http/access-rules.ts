@@ -27,7 +27,10 @@ export interface Fixture {
   /** A user that can log in (for POST /auth/login). */
   loginUser: { username: string; password: string };
   /** A QA user whose credentials sign dispositions. */
+  /** The session user's own credentials (an e-signature is accepted only from its owner). */
   signer: { username: string; password: string };
+  /** Valid credentials of another QA user. */
+  otherSigner: { username: string; password: string };
   /** An existing user (target of PATCH /users/:id). */
   userId: string;
   locationId: string;

@@ -278,6 +278,8 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
   },
   'POST /api/v1/excursions/:id/dispositions': {
     access: SIGN,
+    // Signed in the signer's own session (tokens and other users are refused: see the suite).
+    sessionOnly: true,
     // Well-formed, correctly signed, for an excursion that does not exist: past the auth layer, then 404.
     valid: (f) => ({
       url: '/api/v1/excursions/no-such-room@2020-01-01T00:00:00.000Z/dispositions',

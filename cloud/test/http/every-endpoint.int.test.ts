@@ -72,7 +72,7 @@ beforeAll(async () => {
   session = await login(cloud, everyone.username, everyone.password);
   const viewer = await createUser(cloud.store, { roles: ['viewer'] });
   viewerSession = await login(cloud, viewer.username, viewer.password);
-  const signer: TestUser = await createUser(cloud.store, { roles: ['qa'] });
+  const otherQa: TestUser = await createUser(cloud.store, { roles: ['qa'] });
   const target = await createUser(cloud.store, { roles: ['viewer'] });
   const loginUser = await createUser(cloud.store, { roles: ['viewer'] });
 
@@ -92,7 +92,9 @@ beforeAll(async () => {
   let n = 0;
   fixture = {
     loginUser: { username: loginUser.username, password: loginUser.password },
-    signer: { username: signer.username, password: signer.password },
+    // An e-signature is accepted only from the signed-in user: the session user signs.
+    signer: { username: everyone.username, password: everyone.password },
+    otherSigner: { username: otherQa.username, password: otherQa.password },
     userId: target.user.id,
     locationId: 'fixture-room',
     gtin: '00000000000017',
@@ -275,6 +277,22 @@ describe('allowed callers get past the auth layer', () => {
     expect(res.statusCode, what).toBeLessThan(500);
   });
 
+  it('POST dispositions: only the signed-in user signs, never an integration token or someone else', async () => {
+    const url = '/api/v1/excursions/no-such-room@2020-01-01T00:00:00.000Z/dispositions';
+    const body = { lotId: fixture.lotId, decision: 'release', reason: 'checked' };
+    // Signing as oneself in one's own session: past the auth layer and the signature, then 404.
+    const own = await send('POST', { url, payload: { ...body, ...fixture.signer } }, session.headers);
+    expect(own.statusCode, own.body).toBe(404);
+    // Someone else's (valid) credentials in this session: refused before the password is checked.
+    const other = await send('POST', { url, payload: { ...body, ...fixture.otherSigner } }, session.headers);
+    expect(other.statusCode, other.body).toBe(403);
+    expect(errorBody(other, 'other signer').message).toMatch(/only by its owner/);
+    // A qa token that belongs to no user cannot sign at all.
+    const token = await send('POST', { url, payload: { ...body, ...fixture.otherSigner } }, tokens.qa);
+    expect(token.statusCode, token.body).toBe(403);
+    expect(errorBody(token, 'token signer').message).toMatch(/needs a user/);
+  });
+
   it('PUT /api/v1/auth/password: a logged-in user may change their own password', async () => {
     const u = await createUser(cloud.store, { roles: ['viewer'] });
     const s = await login(cloud, u.username, u.password);
@@ -365,7 +383,7 @@ describe('unknown ids and references → 404 / 400, never a 500', () => {
   const cases = specs.flatMap((s) => (s.spec.unknown ? [{ ...s, build: s.spec.unknown }] : []));
   it.each(cases)('$key', async (s) => {
     for (const c of s.build(fixture)) {
-      const res = await send(s.method, c, tokens.all);
+      const res = await send(s.method, c, s.spec.sessionOnly ? session.headers : tokens.all);
       const what = `${s.method} ${c.url} (${c.what})`;
       expect(res.statusCode, `${what}: ${res.body}`).toBe(c.status);
       expect(errorBody(res, what).error).toBe(c.status === 404 ? 'not_found' : 'invalid');

@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../src/integrations/webhook-signature.js';
-import { bearer, createUser } from '../helpers/auth.js';
+import { bearer, createUser, login } from '../helpers/auth.js';
 import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
@@ -54,7 +54,12 @@ describe('integrations: signed webhooks from the outbox and MQTT events (DESIGN 
     server?.close();
   });
 
-  const api = async (method: string, url: string, payload?: unknown, headers = auth) => {
+  const api = async (
+    method: string,
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = auth,
+  ) => {
     const res = await cloud.app.inject({ method: method as 'GET', url, payload: payload as object, headers });
     return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
   };
@@ -188,8 +193,9 @@ describe('integrations: signed webhooks from the outbox and MQTT events (DESIGN 
     const excursion = (await api('GET', '/api/v1/excursions')).body[0];
     const qa = await createUser(cloud.store, { roles: ['qa'], printedName: 'Anna Quality' });
     const viewer = await createUser(cloud.store, { roles: ['viewer'] });
-    const qaAuth = await bearer(cloud, ['qa']);
-    const sign = (username: string, password: string) =>
+    const qaSession = (await login(cloud, qa.username, qa.password)).headers;
+    const viewerSession = (await login(cloud, viewer.username, viewer.password)).headers;
+    const sign = (username: string, password: string, session: Record<string, string> = qaSession) =>
       api(
         'POST',
         `/api/v1/excursions/${encodeURIComponent(excursion.id)}/dispositions`,
@@ -200,10 +206,14 @@ describe('integrations: signed webhooks from the outbox and MQTT events (DESIGN 
           username,
           password,
         },
-        qaAuth,
+        session,
       );
     expect((await sign(qa.username, 'wrong-password')).status).toBe(401);
+    expect((await sign(viewer.username, viewer.password, viewerSession)).status).toBe(403);
+    // Valid credentials of another user in this session: a signature is used only by its owner.
     expect((await sign(viewer.username, viewer.password)).status).toBe(403);
+    // An integration token may read but never sign.
+    expect((await sign(qa.username, qa.password, await bearer(cloud, ['qa']))).status).toBe(403);
     const signed = await sign(qa.username, qa.password);
     expect(signed.status).toBe(201);
     expect(signed.body.signature).toMatchObject({ printedName: 'Anna Quality', username: qa.username });

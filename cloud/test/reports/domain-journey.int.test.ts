@@ -2,7 +2,7 @@ import { encodeGatewayPayload, gtinOf, sgtin96Hex } from '@coldtrace/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_BOX } from '../../src/reports/excursion-report-pdf.js';
 import { epcisErrors } from '../epcis/epcis-schema.js';
-import { bearer, createUser, type TestUser } from '../helpers/auth.js';
+import { bearer, createUser, login, type TestUser } from '../helpers/auth.js';
 import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { hasPoppler, inkRatio, pdfToText, renderPageGray } from './pdf-tools.js';
 
@@ -41,11 +41,21 @@ let excursionId: string;
 /** The journey starts 4 hours ago, so record times (locks, signatures) come after the events. */
 const T = Date.now() - 4 * 60 * MIN;
 
-const api = async (method: string, url: string, payload?: unknown, headers = admin) => {
+const api = async (
+  method: string,
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = admin,
+) => {
   const res = await cloud.app.inject({ method: method as 'GET', url, payload: payload as object, headers });
   return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) };
 };
-const ok = async (method: string, url: string, payload?: unknown, headers = admin) => {
+const ok = async (
+  method: string,
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = admin,
+) => {
   const r = await api(method, url, payload, headers);
   if (r.status >= 300) throw new Error(`${method} ${url} → ${r.status} ${r.body}`);
   return r;
@@ -152,13 +162,13 @@ beforeAll(async () => {
 
   qa = await createUser(cloud.store, { roles: ['qa'], printedName: 'Anna Quality' });
   qa2 = await createUser(cloud.store, { roles: ['qa'], printedName: 'Bruno Prüfer' });
-  const qaAuth = await bearer(cloud, ['qa']);
-  const sign = (user: TestUser, lotId: string, decision: string, reason: string) =>
+  // Each QA user signs in their own session (an e-signature is accepted only from its owner).
+  const sign = async (user: TestUser, lotId: string, decision: string, reason: string) =>
     ok(
       'POST',
       `/api/v1/excursions/${encodeURIComponent(excursionId)}/dispositions`,
       { lotId, decision, reason, username: user.username, password: user.password },
-      qaAuth,
+      (await login(cloud, user.username, user.password)).headers,
     );
   await sign(qa, 'LOT-A', 'release', 'Within the stability budget; MKT acceptable');
   await sign(qa2, 'LOT-B', 'reject', 'Stability budget exceeded');

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { vectorsDir } from '../../../shared/test/vectors-dir.js';
 import { decodeBody, encodeMessage, findParam, findParams, type LlrpParam } from '../../src/llrp/codec.js';
 import { MessageType, ParamType } from '../../src/llrp/constants.js';
 import { decodeRoAccessReport } from '../../src/llrp/tag-report.js';
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/vectors/llrp-edgex');
+const dir = vectorsDir('llrp-edgex');
 
 const TYPES: Record<string, number> = {
   CloseConnectionResponse: MessageType.CLOSE_CONNECTION_RESPONSE,

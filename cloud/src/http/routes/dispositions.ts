@@ -1,6 +1,9 @@
+import { ColdtraceError } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { principalOf } from '../../auth/auth-plugin.js';
+import { normalizeUsername } from '../../auth/user-store.js';
 import { signDisposition } from '../../domain/dispositions.js';
 import type { DomainServices } from '../../domain/domain-services.js';
 import { SIGNATURE_MEANINGS } from '../../domain/signature.js';
@@ -43,9 +46,18 @@ export const dispositionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainS
       },
     },
     async (req, reply) => {
+      const who = principalOf(req);
+      // Refuse someone else's name before checking the password: the endpoint is no password oracle.
+      if (who.kind === 'session' && normalizeUsername(req.body.username) !== who.username) {
+        throw new ColdtraceError(
+          'forbidden',
+          'signature refused: an e-signature may be used only by its owner (sign as the signed-in user)',
+        );
+      }
       const d = await signDisposition(domain.engine, domain.verifySignature, {
         excursionId: req.params.id,
         ...req.body,
+        signedInUserId: who.userId,
       });
       domain.dispatcher?.kick();
       return reply.code(201).send(dispositionView(d));
