@@ -79,12 +79,13 @@ export async function startCloud(
   const store = new CloudStore(opened);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const ingestMetrics = new IngestMetrics(registry);
   const evaluator = new ExcursionEvaluator({ store, clock, log, debounceMs: config.evaluation.debounceMs });
   const ingestor = new Ingestor({
     store,
     clock,
     log,
-    metrics: new IngestMetrics(registry),
+    metrics: ingestMetrics,
     onReadings: (locations, windows) => evaluator.markDirty(locations, windows),
     onMovements: (epcs) => evaluator.engine.markEpcs(epcs),
   });
@@ -100,6 +101,7 @@ export async function startCloud(
         ingestor,
         log: log.child({ component: 'broker' }),
         serviceAccounts: config.mqtt.serviceAccounts,
+        onAuthFailure: (reason) => ingestMetrics.authFailure(reason),
       });
       closers.push(() => broker!.close());
     }

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { errorMessage, gatewayRoot, ID_PATTERN, TOPIC_ROOT } from '@coldtrace/shared';
 import { Aedes, type AuthenticateError } from 'aedes';
@@ -18,6 +19,16 @@ export interface EmbeddedBrokerOptions {
    * They may subscribe to `coldtrace/v1/#` but publish nothing.
    */
   serviceAccounts?: Record<string, string>;
+  /** Called for every refused MQTT login (counted as `coldtrace_mqtt_auth_failures_total`). */
+  onAuthFailure?: (reason: AuthFailureReason) => void;
+}
+
+export type AuthFailureReason = 'bad_credentials' | 'client_id' | 'unavailable';
+
+/** Constant-time comparison of two secrets (their SHA-256, so lengths never leak either). */
+function sameSecret(a: string, b: string): boolean {
+  const h = (x: string) => createHash('sha256').update(x, 'utf8').digest();
+  return timingSafeEqual(h(a), h(b));
 }
 
 export interface EmbeddedBroker {
@@ -45,6 +56,18 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const aedes = await Aedes.createBroker({ id: 'coldtrace-embedded' });
   /** client id → authenticated identity */
   const identities = new WeakMap<object, { kind: 'gateway' | 'service'; name: string }>();
+  /**
+   * Payloads the ingestor dead-lettered: acknowledged (the gateway must not resend them forever) but
+   * never forwarded to subscribers. aedes wraps the packet for delivery and keeps the payload buffer.
+   */
+  const rejectedPayloads = new WeakSet<Buffer>();
+  const authFailed = (reason: AuthFailureReason) => {
+    try {
+      opts.onAuthFailure?.(reason);
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'auth failure listener failed');
+    }
+  };
 
   aedes.authenticate = (client, username, password, done) => {
     const name = username ?? '';
@@ -52,7 +75,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     (async () => {
       const service = opts.serviceAccounts?.[name];
       if (service !== undefined) {
-        if (service === secret) return { kind: 'service' as const, name };
+        if (sameSecret(service, secret)) return { kind: 'service' as const, name };
         return null;
       }
       if (!ID_PATTERN.test(name)) return null;
@@ -66,10 +89,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       (who) => {
         if (who === 'client_id') {
           log.warn({ clientId: client.id, username: name }, 'MQTT client id does not match the gateway id');
+          authFailed('client_id');
           return done(authError('client id must be the gateway id', NOT_AUTHORIZED), false);
         }
         if (!who) {
           log.warn({ clientId: client.id, username: name }, 'MQTT authentication failed');
+          authFailed('bad_credentials');
           return done(authError('bad username or password', BAD_CREDENTIALS), false);
         }
         identities.set(client, who);
@@ -77,6 +102,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       },
       (err) => {
         log.error({ err: errorMessage(err) }, 'MQTT authentication error');
+        authFailed('unavailable');
         done(authError('authentication unavailable', 3), false);
       },
     );
@@ -104,8 +130,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         );
       return;
     }
-    ingestor.handle({ topic: packet.topic, payload: Buffer.from(packet.payload), clientId: client.id }).then(
-      () => callback(null),
+    const payload = packet.payload as Buffer;
+    ingestor.handle({ topic: packet.topic, payload: Buffer.from(payload), clientId: client.id }).then(
+      (outcome) => {
+        if (outcome.kind === 'dead_letter' && typeof payload === 'object') rejectedPayloads.add(payload);
+        callback(null);
+      },
       (err) => {
         // Store failure: do not acknowledge; the gateway keeps the records and sends them again.
         log.error({ err: errorMessage(err), topic: packet.topic }, 'ingest failed; message not acknowledged');
@@ -113,6 +143,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       },
     );
   };
+
+  aedes.authorizeForward = (_client, packet) =>
+    rejectedPayloads.has(packet.payload as Buffer) ? null : packet;
 
   aedes.authorizeSubscribe = (client, sub, callback) => {
     const who = identities.get(client);

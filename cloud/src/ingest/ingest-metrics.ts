@@ -4,6 +4,7 @@ import { Counter, type Registry } from 'prom-client';
 export class IngestMetrics {
   private readonly records: Counter<'stream' | 'result'>;
   private readonly deadLetters: Counter<'code'>;
+  private readonly authFailures: Counter<'reason'>;
   constructor(registry: Registry) {
     this.records = new Counter({
       name: 'coldtrace_ingest_records_total',
@@ -17,6 +18,15 @@ export class IngestMetrics {
       labelNames: ['code'],
       registers: [registry],
     });
+    this.authFailures = new Counter({
+      name: 'coldtrace_mqtt_auth_failures_total',
+      help: 'Refused MQTT logins at the embedded broker (unknown gateway, wrong secret, client id), by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+  }
+  authFailure(reason: string): void {
+    this.authFailures.inc({ reason });
   }
   stored(stream: string, inserted: number, duplicates: number): void {
     if (inserted) this.records.inc({ stream, result: 'inserted' }, inserted);

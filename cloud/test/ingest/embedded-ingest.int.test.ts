@@ -12,7 +12,9 @@ let secretB: string;
 let a: MqttClient;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
+  cloud = await startTestCloud({
+    mqtt: { embedded: { host: '127.0.0.1', port: 0 }, serviceAccounts: { erp: 'erp-secret-1234567890' } },
+  });
   secretA = await cloud.addGateway('gw-a');
   secretB = await cloud.addGateway('gw-b');
   a = await cloud.connect('gw-a', secretA);
@@ -158,6 +160,37 @@ describe('embedded broker ingest', () => {
     await expect(
       mqtt.connectAsync(url, { ...opts, clientId: 'gw-a', username: 'gw-b', password: secretB }),
     ).rejects.toThrow(/Not authorized/i);
+    await expect(
+      mqtt.connectAsync(url, {
+        ...opts,
+        clientId: 'erp-1',
+        username: 'erp',
+        password: 'erp-secret-123456789',
+      }),
+    ).rejects.toThrow(/Bad username or password|Connection refused/i);
+    // Counted, so monitoring sees an unknown or misconfigured gateway knocking.
+    const metrics = (await cloud.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/coldtrace_mqtt_auth_failures_total\{reason="bad_credentials"\} 3/);
+    expect(metrics).toMatch(/coldtrace_mqtt_auth_failures_total\{reason="client_id"\} 1/);
+  });
+
+  it('forwards accepted gateway messages to a service account, never dead-lettered ones', async () => {
+    const erp = await mqtt.connectAsync(cloud.mqttUrl!, {
+      clientId: 'erp-1',
+      username: 'erp',
+      password: 'erp-secret-1234567890',
+      reconnectPeriod: 0,
+    });
+    const seen: string[] = [];
+    erp.on('message', (_topic, payload) => seen.push(payload.toString('utf8')));
+    await erp.subscribeAsync('coldtrace/v1/gw/+/readings', { qos: 1 });
+    const bad = '{"gatewayId": "gw-a", ';
+    const good = JSON.stringify(readingsBatch('gw-a', readings(1, { firstSeq: 900 })));
+    await a.publishAsync(gatewayTopic('gw-a', 'readings'), bad, { qos: 1 });
+    await a.publishAsync(gatewayTopic('gw-a', 'readings'), good, { qos: 1 });
+    await eventually(() => seen.includes(good), 'the accepted batch at the service account');
+    expect(seen).not.toContain(bad);
+    await erp.endAsync();
   });
 
   it('lets a gateway subscribe only to its own command topics', async () => {
@@ -224,7 +257,7 @@ describe('embedded broker ingest', () => {
     expect(health.statusCode).toBe(200);
     expect(health.json()).toEqual({ status: 'ok', checks: { broker: true, store: true } });
     const metrics = await cloud.app.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toMatch(/coldtrace_dead_letters_total\{code="malformed_json"\} 1/);
+    expect(metrics.body).toMatch(/coldtrace_dead_letters_total\{code="malformed_json"\} 2/);
     await eventually(
       async () =>
         (
