@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ColdtraceError } from '@coldtrace/shared';
@@ -82,4 +82,15 @@ function removeStaleLink(path: string): void {
   } catch {
     // absent: nothing to remove
   }
+}
+
+/**
+ * Why pseudo-terminal pairs cannot be made here (socat is not installed), or null when they can.
+ * Tests that need a real serial line skip with this reason printed.
+ */
+export function socatMissing(): string | null {
+  const r = spawnSync('socat', ['-V'], { stdio: 'ignore' });
+  return r.error || r.status !== 0
+    ? 'socat is not installed (apt-get install -y socat): Modbus buses need pseudo-terminal pairs'
+    : null;
 }

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,6 +7,7 @@ import { scenarioClock } from '@coldtrace/shared';
 import { describe, expect, it } from 'vitest';
 import { epcisErrors } from '../../../cloud/test/epcis/epcis-schema.js';
 import { bearer } from '../../../cloud/test/helpers/auth.js';
+import { socatMissing as socatMissingReason } from '../../src/modbus/socat-pair.js';
 import { loadScenario } from '../../src/scenario/load-scenario.js';
 import { runScenario } from '../../src/scenario/runner.js';
 import {
@@ -32,14 +32,7 @@ import {
  */
 const DEMO = join(dirname(fileURLToPath(import.meta.url)), '../../scenarios/demo-journey.yaml');
 
-const socatMissing = (() => {
-  try {
-    execFileSync('socat', ['-V'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'socat is not installed (apt-get install -y socat): the Modbus buses need pseudo-terminal pairs';
-  }
-})();
+const socatMissing = socatMissingReason();
 if (socatMissing) console.warn(`SKIPPED demo EPCIS export: ${socatMissing}`);
 
 const MIN = 60_000;

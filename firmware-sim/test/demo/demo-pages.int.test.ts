@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +15,7 @@ import {
   screenshot,
   watchErrors,
 } from '../../../cloud/test/pages/browser.js';
+import { socatMissing as socatMissingReason } from '../../src/modbus/socat-pair.js';
 import { loadScenario } from '../../src/scenario/load-scenario.js';
 import { runScenario } from '../../src/scenario/runner.js';
 import { lotUnits } from './demo-epcis-helpers.js';
@@ -33,14 +33,7 @@ import { type ApiReading, chartScale, type ExcursionView, readChart } from './de
  */
 const DEMO = join(dirname(fileURLToPath(import.meta.url)), '../../scenarios/demo-journey.yaml');
 
-const socatMissing = (() => {
-  try {
-    execFileSync('socat', ['-V'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'socat is not installed (apt-get install -y socat): the Modbus buses need pseudo-terminal pairs';
-  }
-})();
+const socatMissing = socatMissingReason();
 const skipReason = browserMissing() ?? socatMissing;
 if (skipReason) console.warn(`SKIPPED demo pages in a real browser: ${skipReason}`);
 

@@ -1,19 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { socatMissing as socatMissingReason } from '../../src/modbus/socat-pair.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../../bin/coldtrace.mjs');
 
-const socatMissing = (() => {
-  try {
-    execFileSync('socat', ['-V'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'socat is not installed (apt-get install -y socat)';
-  }
-})();
+const socatMissing = socatMissingReason();
 if (socatMissing) console.warn(`SKIPPED demo run: ${socatMissing}`);
 
 /** Holds a port (if free) so the demo must pick another one. */
