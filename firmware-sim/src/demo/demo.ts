@@ -53,6 +53,8 @@ export interface DemoSummary {
   qaLogin: { url: string; username: string; password: string } | null;
   dataDir: string | null;
   durationS: number;
+  /** How much of the scenario was played: a short `--duration` stops the journey before its end. */
+  journey: { simulatedH: number; totalH: number; completed: boolean };
 }
 
 /** Creates the demo's QA user in the cloud's database (the cloud runs in a child process). */
@@ -108,6 +110,18 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     },
   });
   const o = run.observed;
+  const hours = (ms: number) => Math.round(ms / 360_000) / 10;
+  const journey = {
+    simulatedH: hours(run.simulatedMs),
+    totalH: hours(loaded.scenario.duration),
+    completed: run.simulatedMs >= loaded.scenario.duration,
+  };
+  if (!journey.completed) {
+    say(
+      `note: stopped after ${journey.simulatedH} h of the ${journey.totalH} h journey (--duration too short ` +
+        'for the whole scenario): the counts cover only what was played',
+    );
+  }
   return {
     readings: o.counts.readings,
     movements: o.counts.movements,
@@ -129,5 +143,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     qaLogin: await qaLogin,
     dataDir: run.dataDir,
     durationS: Math.round((Date.now() - started) / 100) / 10,
+    journey,
   };
 }

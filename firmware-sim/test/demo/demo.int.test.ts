@@ -35,7 +35,7 @@ describe.skipIf(socatMissing !== null)('npm run demo -- --duration S --json', ()
       (resolve) => {
         execFile(
           process.execPath,
-          [BIN, 'demo', '--duration', '40', '--json'],
+          [BIN, 'demo', '--duration', '60', '--json'],
           { timeout: 110_000 },
           (err, out, errOut) =>
             resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: out, stderr: errOut }),
@@ -48,6 +48,8 @@ describe.skipIf(socatMissing !== null)('npm run demo -- --duration S --json', ()
     const summary = JSON.parse(lines[0]!) as Record<string, unknown> & {
       excursionDetails: Array<{ locationId: string; critical: boolean }>;
     };
+    // The acceptance command: the whole journey fits in 60 s and is played to its end.
+    expect(summary.journey).toMatchObject({ completed: true });
     expect(summary.readings).toBeGreaterThan(0);
     expect(summary.movements).toBeGreaterThan(0);
     expect(summary.excursions).toBeGreaterThanOrEqual(1);
