@@ -1,37 +1,29 @@
 import net from 'node:net';
 import { type Clock, type ClockTimer, ColdtraceError, errorMessage, systemClock } from '@coldtrace/shared';
-import type { Logger } from 'pino';
+import { reconnectDelayMs } from './backoff.js';
 import { decodeBody, encodeMessage, type LlrpMessage } from './codec.js';
-import { LLRP_HEADER_BYTES, MessageType, RESPONSE_OF, StatusCode } from './constants.js';
+import type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
+import {
+  ConnectionAttemptStatus,
+  LLRP_HEADER_BYTES,
+  MessageType,
+  RESPONSE_OF,
+  StatusCode,
+} from './constants.js';
 import { LlrpFramer } from './framer.js';
-import { buildROSpec, buildSetReaderConfig, message, readerEventsOf, statusOf } from './messages.js';
+import {
+  buildROSpec,
+  buildSetReaderConfig,
+  formatStatus,
+  message,
+  type ReaderEvents,
+  readerEventsOf,
+  statusOf,
+} from './messages.js';
 import { messageName } from './schema.js';
 import { decodeTagReports, type TagRead } from './tag-report.js';
 
-export type ReaderState = 'connecting' | 'connected' | 'disconnected' | 'error';
-
-export interface ReaderConnectorOptions {
-  host: string;
-  port: number;
-  connectTimeoutMs: number;
-  /** Keepalive period asked of the reader (KeepaliveSpec); 0 disables keepalives and their watchdog. */
-  keepaliveMs: number;
-  /** The connection is considered dead after this many keepalive periods without any message. */
-  keepaliveMissFactor?: number;
-  responseTimeoutMs: number;
-  reconnect: { initialMs: number; maxMs: number };
-  rospecId: number;
-  /** Antennas in the AISpec; [] = all. */
-  antennas: number[];
-  reportEveryTags: number;
-  maxMessageBytes?: number;
-  clock?: Clock;
-  log?: Logger;
-  onTags(reads: TagRead[]): void;
-  onState?(state: ReaderState, error?: string): void;
-  /** A message that could not be decoded or a protocol error; never thrown. */
-  onProtocolError?(err: ColdtraceError): void;
-}
+export type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
 
 interface Pending {
   expect: number;
@@ -39,6 +31,10 @@ interface Pending {
   reject(e: Error): void;
   timer: ClockTimer;
 }
+
+const ATTEMPT_STATUS_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(ConnectionAttemptStatus).map(([k, v]) => [v, k]),
+);
 
 /**
  * LLRP reader client (LLRP 1.0.1 §17, §16.1): connect, wait for ConnectionAttemptEvent, read capabilities,
@@ -51,26 +47,36 @@ export class LlrpReaderConnector {
   private nextId = 1;
   private pending = new Map<number, Pending>();
   private stopped = true;
-  private backoffMs: number;
+  private failures = 0;
   private reconnectTimer: ClockTimer | undefined;
+  private connectTimer: ClockTimer | undefined;
   private watchdog: ClockTimer | undefined;
-  private attemptWaiter: ((status: number) => void) | null = null;
+  private attemptWaiter: { resolve(status: number): void; reject(err: Error): void } | null = null;
+  private setupsInFlight = 0;
   private readonly clock: Clock;
   private _state: ReaderState = 'disconnected';
   private session = 0;
-  /** Reads delivered, messages received, reconnects: for status and tests. */
-  readonly stats = { messages: 0, tags: 0, reconnects: 0, keepalives: 0, errors: 0 };
+  /** Reads delivered, messages received, reconnects, malformed tag reports skipped: status and tests. */
+  readonly stats = { messages: 0, tags: 0, reconnects: 0, keepalives: 0, errors: 0, badTagReports: 0 };
   /** Capabilities response of the last session. */
   capabilities: LlrpMessage | null = null;
 
   constructor(private readonly o: ReaderConnectorOptions) {
     this.clock = o.clock ?? systemClock;
-    this.backoffMs = o.reconnect.initialMs;
     this.framer = this.newFramer();
   }
 
   get state(): ReaderState {
     return this._state;
+  }
+
+  /** What is waiting on the reader: requests awaiting a response, connection setups in progress. */
+  pendingState(): { requests: number; setups: number; awaitingAttemptEvent: boolean } {
+    return {
+      requests: this.pending.size,
+      setups: this.setupsInFlight,
+      awaitingAttemptEvent: this.attemptWaiter !== null,
+    };
   }
 
   start(): void {
@@ -96,7 +102,11 @@ export class LlrpReaderConnector {
     this.setState('disconnected');
   }
 
-  /** Sends a request and resolves with the response that echoes its message ID (LLRP 1.0.1 §16.1). */
+  /**
+   * Sends a request and resolves with the response that echoes its message ID (LLRP 1.0.1 §16.1). A
+   * reader that does not answer in `responseTimeoutMs` is treated as broken: the request fails with
+   * LLRP_TIMEOUT and the connection is closed and re-established.
+   */
   transact(msg: LlrpMessage): Promise<LlrpMessage> {
     const sock = this.socket;
     if (!sock || sock.destroyed)
@@ -105,10 +115,17 @@ export class LlrpReaderConnector {
     const expect = RESPONSE_OF[msg.type];
     if (expect === undefined)
       return Promise.reject(new ColdtraceError('LLRP_NO_RESPONSE', `${msg.type} has no response`));
+    const session = this.session;
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.pending.delete(id);
-        reject(new ColdtraceError('LLRP_TIMEOUT', `${messageName(msg.type)} id ${id}: no response in time`));
+        const err = new ColdtraceError(
+          'LLRP_TIMEOUT',
+          `${messageName(msg.type)} id ${id}: no response in ${this.o.responseTimeoutMs} ms`,
+          { messageType: msg.type, messageId: id },
+        );
+        reject(err);
+        this.fail(session, err);
       }, this.o.responseTimeoutMs);
       this.pending.set(id, { expect, resolve, reject, timer });
       sock.write(encodeMessage({ ...msg, id }));
@@ -130,10 +147,15 @@ export class LlrpReaderConnector {
   private setState(state: ReaderState, error?: string): void {
     if (this._state === state && error === undefined) return;
     this._state = state;
+    this.call(() => this.o.onState?.(state, error), 'onState');
+  }
+
+  /** Runs a listener; its exceptions are logged, never ours to propagate. */
+  private call(fn: () => void, what: string): void {
     try {
-      this.o.onState?.(state, error);
+      fn();
     } catch (err) {
-      this.o.log?.error({ err: errorMessage(err) }, 'llrp onState listener threw');
+      this.o.log?.error({ err: errorMessage(err) }, `llrp ${what} listener threw`);
     }
   }
 
@@ -144,11 +166,7 @@ export class LlrpReaderConnector {
         ? err
         : new ColdtraceError('LLRP_ERROR', errorMessage(err), undefined, { cause: err });
     this.o.log?.warn({ code: e.code, err: e.message }, 'llrp protocol error');
-    try {
-      this.o.onProtocolError?.(e);
-    } catch {
-      // listener errors are not ours to propagate
-    }
+    this.call(() => this.o.onProtocolError?.(e), 'onProtocolError');
   }
 
   private connect(): void {
@@ -159,7 +177,7 @@ export class LlrpReaderConnector {
     const sock = net.connect({ host: this.o.host, port: this.o.port });
     sock.setNoDelay(true);
     this.socket = sock;
-    const connectTimer = this.clock.setTimeout(() => {
+    this.connectTimer = this.clock.setTimeout(() => {
       this.fail(
         session,
         new ColdtraceError('LLRP_CONNECT_TIMEOUT', `no connection within ${this.o.connectTimeoutMs} ms`),
@@ -180,50 +198,57 @@ export class LlrpReaderConnector {
       this.fail(session, new ColdtraceError('LLRP_CLOSED', 'connection closed by reader')),
     );
     sock.on('connect', () => {
-      this.setup(session, connectTimer).catch((err) => this.fail(session, err));
+      this.setup(session).catch((err) => this.fail(session, err));
     });
   }
 
-  private async setup(session: number, connectTimer: ClockTimer): Promise<void> {
-    // LLRP 1.0.1 §17.1.3: the reader reports ConnectionAttemptEvent before anything else.
-    const status = await new Promise<number>((resolve) => {
-      this.attemptWaiter = resolve;
-    });
-    this.clock.clearTimeout(connectTimer);
-    if (session !== this.session) return;
-    if (status !== 0)
-      throw new ColdtraceError('LLRP_CONNECTION_REFUSED', `ConnectionAttemptEvent status ${status}`);
-    const caps = await this.transact(message(MessageType.GET_READER_CAPABILITIES, 0, { RequestedData: 0 }));
-    this.check(caps);
-    this.capabilities = caps;
-    this.check(await this.transact(buildSetReaderConfig(0, this.o.keepaliveMs)));
-    // Delete all ROSpecs (ID 0), LLRP 1.0.1 §16.1.8; then install ours.
-    this.check(await this.transact(message(MessageType.DELETE_ROSPEC, 0, { ROSpecID: 0 })));
-    const spec = buildROSpec({
-      rospecId: this.o.rospecId,
-      antennas: this.o.antennas,
-      reportEveryTags: this.o.reportEveryTags,
-    });
-    this.check(await this.transact(message(MessageType.ADD_ROSPEC, 0, {}, [spec])));
-    this.check(await this.transact(message(MessageType.ENABLE_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
-    this.check(await this.transact(message(MessageType.START_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
-    if (session !== this.session) return;
-    this.backoffMs = this.o.reconnect.initialMs;
-    this.armWatchdog();
-    this.setState('connected');
-    this.o.log?.info({ host: this.o.host, port: this.o.port }, 'llrp reader connected');
+  private async setup(session: number): Promise<void> {
+    this.setupsInFlight += 1;
+    try {
+      // LLRP 1.0.1 §17.1.3: the reader reports ConnectionAttemptEvent before anything else. The wait
+      // is rejected by teardown if the connection dies first, so no attempt leaves a promise behind.
+      const status = await new Promise<number>((resolve, reject) => {
+        this.attemptWaiter = { resolve, reject };
+      });
+      this.clock.clearTimeout(this.connectTimer);
+      if (session !== this.session) return;
+      if (status !== ConnectionAttemptStatus.Success) {
+        // LLRP 1.0.1 §16.2.7.6.9: e.g. another client holds the reader. Send nothing; retry later.
+        throw new ColdtraceError(
+          'LLRP_CONNECTION_REFUSED',
+          `reader refused the connection: ConnectionAttemptEvent status ${status} (${ATTEMPT_STATUS_NAMES[status] ?? 'unknown'})`,
+          { status },
+        );
+      }
+      const caps = await this.transact(message(MessageType.GET_READER_CAPABILITIES, 0, { RequestedData: 0 }));
+      this.check(caps);
+      this.capabilities = caps;
+      this.check(await this.transact(buildSetReaderConfig(0, this.o.keepaliveMs)));
+      // Delete all ROSpecs (ID 0), LLRP 1.0.1 §16.1.8; then install ours.
+      this.check(await this.transact(message(MessageType.DELETE_ROSPEC, 0, { ROSpecID: 0 })));
+      const spec = buildROSpec({
+        rospecId: this.o.rospecId,
+        antennas: this.o.antennas,
+        reportEveryTags: this.o.reportEveryTags,
+      });
+      this.check(await this.transact(message(MessageType.ADD_ROSPEC, 0, {}, [spec])));
+      this.check(await this.transact(message(MessageType.ENABLE_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
+      this.check(await this.transact(message(MessageType.START_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
+      if (session !== this.session) return;
+      this.failures = 0;
+      this.armWatchdog();
+      this.setState('connected');
+      this.o.log?.info({ host: this.o.host, port: this.o.port }, 'llrp reader connected');
+    } finally {
+      this.setupsInFlight -= 1;
+    }
   }
 
+  /** LLRP 1.0.1 §16.2.8.1: a non-success LLRPStatus fails with its whole FieldError/ParameterError detail. */
   private check(resp: LlrpMessage): void {
     const s = statusOf(resp);
     if (s.code !== StatusCode.M_Success) {
-      throw new ColdtraceError(
-        'LLRP_STATUS',
-        `${messageName(resp.type)}: status ${s.code} ${s.description}`,
-        {
-          status: s,
-        },
-      );
+      throw new ColdtraceError('LLRP_STATUS', `${messageName(resp.type)}: ${formatStatus(s)}`, { status: s });
     }
   }
 
@@ -240,12 +265,10 @@ export class LlrpReaderConnector {
   private onFrame(frame: Buffer, type: number, id: number): void {
     this.stats.messages += 1;
     if (this._state === 'connected') this.armWatchdog();
+    if (this.o.onMessage) this.call(() => this.o.onMessage?.(type, id), 'onMessage');
     try {
       if (type === MessageType.RO_ACCESS_REPORT) {
-        const reads: TagRead[] = [];
-        decodeTagReports(frame, LLRP_HEADER_BYTES, frame.byteLength, reads);
-        this.stats.tags += reads.length;
-        if (reads.length > 0) this.o.onTags(reads);
+        this.onReport(frame);
         return;
       }
       if (type === MessageType.KEEPALIVE) {
@@ -255,43 +278,69 @@ export class LlrpReaderConnector {
         return;
       }
       const msg = decodeBody(type, id, frame.subarray(LLRP_HEADER_BYTES));
+      for (const e of msg.errors ?? []) this.protocolError(e);
       if (type === MessageType.READER_EVENT_NOTIFICATION) {
-        const ev = readerEventsOf(msg);
-        if (ev.connectionAttempt !== undefined && this.attemptWaiter) {
-          const w = this.attemptWaiter;
-          this.attemptWaiter = null;
-          w(ev.connectionAttempt);
-        }
-        if (ev.connectionClose) this.o.log?.info('llrp reader announced ConnectionCloseEvent');
-        if (ev.exception) this.o.log?.warn({ exception: ev.exception }, 'llrp reader exception event');
+        this.onEvents(readerEventsOf(msg));
         return;
       }
       const p = this.pending.get(id);
       if (p && (type === p.expect || type === MessageType.ERROR_MESSAGE)) {
         this.pending.delete(id);
         this.clock.clearTimeout(p.timer);
-        if (type === MessageType.ERROR_MESSAGE) {
-          const s = statusOf(msg);
-          p.reject(
-            new ColdtraceError('LLRP_ERROR_MESSAGE', `reader ERROR_MESSAGE ${s.code}: ${s.description}`),
-          );
-        } else p.resolve(msg);
+        if (type === MessageType.ERROR_MESSAGE) p.reject(this.errorMessageError(msg));
+        else p.resolve(msg);
         return;
       }
-      if (type === MessageType.ERROR_MESSAGE) {
-        const s = statusOf(msg);
-        this.protocolError(
-          new ColdtraceError('LLRP_ERROR_MESSAGE', `reader ERROR_MESSAGE ${s.code}: ${s.description}`),
-        );
-        return;
-      }
-      this.o.log?.debug({ type, id }, 'llrp unsolicited message ignored');
+      if (type === MessageType.ERROR_MESSAGE) this.protocolError(this.errorMessageError(msg));
+      else this.o.log?.debug({ type, id }, 'llrp unsolicited message ignored');
     } catch (err) {
       // A well-framed message with a bad body: report it and go on with the next one (stream is in sync).
       this.protocolError(err);
-    } finally {
-      void frame;
     }
+  }
+
+  /**
+   * RO_ACCESS_REPORT (LLRP 1.0.1 §16.1.23): a malformed TagReportData inside an intact TLV framing is
+   * skipped and reported; the well-formed reads of the same message are delivered.
+   */
+  private onReport(frame: Buffer): void {
+    const reads: TagRead[] = [];
+    const bad: ColdtraceError[] = [];
+    decodeTagReports(frame, LLRP_HEADER_BYTES, frame.byteLength, reads, bad);
+    for (const e of bad) {
+      this.stats.badTagReports += 1;
+      this.protocolError(e);
+    }
+    this.stats.tags += reads.length;
+    if (reads.length > 0) this.o.onTags(reads);
+  }
+
+  /** LLRP 1.0.1 §16.2.7.6: the events enabled by `CONNECTOR_EVENTS`, plus connection events. */
+  private onEvents(ev: ReaderEvents): void {
+    if (ev.connectionAttempt !== undefined && this.attemptWaiter) {
+      const w = this.attemptWaiter;
+      this.attemptWaiter = null;
+      w.resolve(ev.connectionAttempt);
+    }
+    const log = this.o.log;
+    if (ev.connectionClose) log?.info('llrp reader announced ConnectionCloseEvent');
+    if (ev.exception !== undefined) log?.warn({ exception: ev.exception }, 'llrp reader exception event');
+    if (ev.antenna) log?.warn({ antenna: ev.antenna }, 'llrp antenna event');
+    if (ev.rospec) log?.debug({ rospec: ev.rospec }, 'llrp ROSpec event');
+    if (ev.bufferWarningPercent !== undefined || ev.bufferOverflow) {
+      log?.warn(
+        { percent: ev.bufferWarningPercent, overflow: ev.bufferOverflow },
+        'llrp report buffer event',
+      );
+    }
+    this.call(() => this.o.onReaderEvent?.(ev), 'onReaderEvent');
+  }
+
+  private errorMessageError(msg: LlrpMessage): ColdtraceError {
+    const s = statusOf(msg);
+    return new ColdtraceError('LLRP_ERROR_MESSAGE', `reader ERROR_MESSAGE id ${msg.id}: ${formatStatus(s)}`, {
+      status: s,
+    });
   }
 
   private fail(session: number, err: unknown): void {
@@ -301,16 +350,20 @@ export class LlrpReaderConnector {
     this.teardown(reason);
     if (this.stopped) return;
     this.setState('error', reason.slice(0, 500));
-    this.o.log?.warn({ err: reason, retryInMs: this.backoffMs }, 'llrp reader connection failed');
+    this.failures += 1;
+    const delayMs = reconnectDelayMs(this.failures, this.o.reconnect);
+    this.o.log?.warn({ err: reason, retryInMs: delayMs }, 'llrp reader connection failed');
     this.stats.reconnects += 1;
-    const wait = this.backoffMs;
-    this.backoffMs = Math.min(this.o.reconnect.maxMs, this.backoffMs * 2);
-    this.reconnectTimer = this.clock.setTimeout(() => this.connect(), wait);
+    this.call(() => this.o.onRetry?.({ attempt: this.failures, delayMs, error: reason }), 'onRetry');
+    this.reconnectTimer = this.clock.setTimeout(() => this.connect(), delayMs);
   }
 
   private teardown(reason: string): void {
     this.clock.clearTimeout(this.watchdog);
+    this.clock.clearTimeout(this.connectTimer);
+    const waiter = this.attemptWaiter;
     this.attemptWaiter = null;
+    waiter?.reject(new ColdtraceError('LLRP_CLOSED', `no ConnectionAttemptEvent: ${reason}`));
     for (const [id, p] of this.pending) {
       this.clock.clearTimeout(p.timer);
       p.reject(new ColdtraceError('LLRP_CLOSED', `request ${id} aborted: ${reason}`));

@@ -95,6 +95,12 @@ export const ParamType = {
   PerAntennaAirProtocol: 140,
   GPIOCapabilities: 141,
   LLRPCapabilities: 142,
+  RegulatoryCapabilities: 143,
+  UHFBandCapabilities: 144,
+  TransmitPowerLevelTableEntry: 145,
+  FrequencyInformation: 146,
+  FrequencyHopTable: 147,
+  FixedFrequencyTable: 148,
   ROSpec: 177,
   ROBoundarySpec: 178,
   ROSpecStartTrigger: 179,
@@ -138,13 +144,22 @@ export const ParamType = {
   LLRPStatus: 287,
   FieldError: 288,
   ParameterError: 289,
+  C1G2LLRPCapabilities: 327,
+  UHFC1G2RFModeTable: 328,
+  UHFC1G2RFModeTableEntry: 329,
   C1G2InventoryCommand: 330,
   C1G2RFControl: 335,
+  C1G2SingulationControl: 336,
+  C1G2TagInventoryStateAwareSingulationAction: 337,
   C1G2EPCMemorySelector: 348,
   Custom: 1023,
 } as const;
 
-/** LLRP 1.0.1 §16.2.8.1 LLRPStatus StatusCode values. */
+/**
+ * LLRP 1.0.1 §16.2.8.1 StatusCode values. M_* and R_* are message-level codes for LLRPStatus.StatusCode;
+ * P_* are ErrorCodes of a ParameterError and A_* ErrorCodes of a FieldError (the detail that an
+ * M_ParameterError / M_FieldError / M_MissingParameter … status carries).
+ */
 export const StatusCode = {
   M_Success: 0,
   M_ParameterError: 100,
@@ -163,6 +178,12 @@ export const StatusCode = {
   P_FieldError: 201,
   P_UnexpectedParameter: 202,
   P_MissingParameter: 203,
+  P_DuplicateParameter: 204,
+  P_OverflowParameter: 205,
+  P_OverflowField: 206,
+  P_UnknownParameter: 207,
+  P_UnknownField: 208,
+  P_UnsupportedParameter: 209,
   A_Invalid: 300,
   A_OutOfRange: 301,
   R_DeviceError: 401,
@@ -175,4 +196,24 @@ export const ConnectionAttemptStatus = {
   FailedClientInitiatedExists: 2,
   FailedOther: 3,
   AnotherConnectionAttempted: 4,
+} as const;
+
+/** LLRP 1.0.1 §16.2.7.5 EventNotificationState EventType values (the reader event table). */
+export const NotificationEventType = {
+  UponHoppingToNextChannel: 0,
+  GPIEvent: 1,
+  ROSpecEvent: 2,
+  ReportBufferFillWarning: 3,
+  ReaderExceptionEvent: 4,
+  RFSurveyEvent: 5,
+  AISpecEvent: 6,
+  AISpecEventWithDetails: 7,
+  AntennaEvent: 8,
+} as const;
+
+/** LLRP 1.0.1 §16.2.7.1 ROReportSpec ROReportTrigger values. */
+export const ROReportTrigger = {
+  None: 0,
+  UponNTagsOrEndOfAISpec: 1,
+  UponNTagsOrEndOfROSpec: 2,
 } as const;

@@ -1,7 +1,26 @@
 import { ColdtraceError } from '@coldtrace/shared';
 import { findParam, type LlrpMessage, type LlrpParam, param, tvParam } from './codec.js';
-import { LLRP_HEADER_BYTES, MessageType, ParamType, StatusCode } from './constants.js';
+import {
+  LLRP_HEADER_BYTES,
+  MessageType,
+  NotificationEventType,
+  ParamType,
+  ROReportTrigger,
+} from './constants.js';
 import type { TagRead } from './tag-report.js';
+
+export {
+  fieldErrorParam,
+  formatStatus,
+  isSuccess,
+  type LlrpFieldError,
+  type LlrpParameterError,
+  type LlrpStatus,
+  parameterErrorParam,
+  statusName,
+  statusOf,
+  statusParam,
+} from './status.js';
 
 /** Builds a message value. */
 export function message(
@@ -11,44 +30,6 @@ export function message(
   params: LlrpParam[] = [],
 ) {
   return { type, id, fields, params } satisfies LlrpMessage;
-}
-
-export interface LlrpStatus {
-  code: number;
-  description: string;
-  fieldError?: { fieldNum: number; errorCode: number };
-  parameterError?: { parameterType: number; errorCode: number };
-}
-
-/** LLRP 1.0.1 §16.2.8.1: the LLRPStatus parameter. */
-export function statusParam(code: number, description = '', extra?: LlrpParam[]): LlrpParam {
-  return param(ParamType.LLRPStatus, { StatusCode: code, ErrorDescription: description }, extra ?? []);
-}
-
-/** Reads the LLRPStatus of a response or ERROR_MESSAGE; missing status is a malformed response. */
-export function statusOf(msg: LlrpMessage): LlrpStatus {
-  const p = findParam(msg.params, ParamType.LLRPStatus);
-  if (p === undefined)
-    throw new ColdtraceError('LLRP_MALFORMED', `message type ${msg.type} has no LLRPStatus`);
-  const out: LlrpStatus = {
-    code: Number(p.fields['StatusCode']),
-    description: String(p.fields['ErrorDescription']),
-  };
-  const fe = findParam(p.params, ParamType.FieldError);
-  if (fe)
-    out.fieldError = { fieldNum: Number(fe.fields['FieldNum']), errorCode: Number(fe.fields['ErrorCode']) };
-  const pe = findParam(p.params, ParamType.ParameterError);
-  if (pe) {
-    out.parameterError = {
-      parameterType: Number(pe.fields['ParameterType']),
-      errorCode: Number(pe.fields['ErrorCode']),
-    };
-  }
-  return out;
-}
-
-export function isSuccess(msg: LlrpMessage): boolean {
-  return statusOf(msg).code === StatusCode.M_Success;
 }
 
 /** The events inside a READER_EVENT_NOTIFICATION (LLRP 1.0.1 §16.2.7.6). */
@@ -135,30 +116,53 @@ export function buildROSpec(o: ROSpecOptions): LlrpParam {
       param(ParamType.AISpecStopTrigger, { AISpecStopTriggerType: 0, DurationTrigger: 0 }),
       param(ParamType.InventoryParameterSpec, { InventoryParameterSpecID: 1, ProtocolID: 1 }),
     ]),
-    param(ParamType.ROReportSpec, { ROReportTrigger: 2, N: o.reportEveryTags }, [
-      param(ParamType.TagReportContentSelector, {
-        EnableROSpecID: true,
-        EnableSpecIndex: false,
-        EnableInventoryParameterSpecID: false,
-        EnableAntennaID: true,
-        EnableChannelIndex: false,
-        EnablePeakRSSI: true,
-        EnableFirstSeenTimestamp: true,
-        EnableLastSeenTimestamp: true,
-        EnableTagSeenCount: true,
-        EnableAccessSpecID: false,
-      }),
-    ]),
+    param(
+      ParamType.ROReportSpec,
+      { ROReportTrigger: ROReportTrigger.UponNTagsOrEndOfROSpec, N: o.reportEveryTags },
+      [
+        param(ParamType.TagReportContentSelector, {
+          EnableROSpecID: true,
+          EnableSpecIndex: false,
+          EnableInventoryParameterSpecID: false,
+          EnableAntennaID: true,
+          EnableChannelIndex: false,
+          EnablePeakRSSI: true,
+          EnableFirstSeenTimestamp: true,
+          EnableLastSeenTimestamp: true,
+          EnableTagSeenCount: true,
+          EnableAccessSpecID: false,
+        }),
+      ],
+    ),
   ]);
 }
 
 /**
+ * The reader events the connector acts on, per the LLRP 1.0.1 §16.2.7.5 event type table: ROSpec
+ * start/end/preemption (2), report buffer fill warning and overflow (3), reader exceptions (4) and antenna
+ * connect/disconnect (8). Hopping (0), GPI (1), RFSurvey (5) and AISpec events (6, 7) carry nothing a
+ * portal uses and are switched off explicitly rather than left at the vendor's factory default.
+ */
+export const CONNECTOR_EVENTS: Readonly<Record<number, boolean>> = {
+  [NotificationEventType.UponHoppingToNextChannel]: false,
+  [NotificationEventType.GPIEvent]: false,
+  [NotificationEventType.ROSpecEvent]: true,
+  [NotificationEventType.ReportBufferFillWarning]: true,
+  [NotificationEventType.ReaderExceptionEvent]: true,
+  [NotificationEventType.RFSurveyEvent]: false,
+  [NotificationEventType.AISpecEvent]: false,
+  [NotificationEventType.AISpecEventWithDetails]: false,
+  [NotificationEventType.AntennaEvent]: true,
+};
+
+/**
  * LLRP 1.0.1 §16.1.3 SET_READER_CONFIG: factory reset, periodic keepalives (§16.2.6.9), the reader events
- * the connector needs (§16.2.7.5), and no holding of events across reconnects (§16.2.6.13).
+ * the connector needs (§16.2.7.5, `CONNECTOR_EVENTS`), and no holding of events across reconnects
+ * (§16.2.6.13).
  */
 export function buildSetReaderConfig(id: number, keepaliveMs: number): LlrpMessage {
-  const events = [1, 2, 3, 5, 6, 7].map((t) =>
-    param(ParamType.EventNotificationState, { EventType: t, NotificationState: true }),
+  const events = Object.entries(CONNECTOR_EVENTS).map(([t, on]) =>
+    param(ParamType.EventNotificationState, { EventType: Number(t), NotificationState: on }),
   );
   return message(MessageType.SET_READER_CONFIG, id, { ResetToFactoryDefault: true }, [
     param(ParamType.ReaderEventNotificationSpec, {}, events),

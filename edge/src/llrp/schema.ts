@@ -16,6 +16,8 @@ export type FieldKind =
   | 'u8v'
   /** u16 count then u16 values (u16v) */
   | 'u16v'
+  /** u16 count then u32 values (u32v) */
+  | 'u32v'
   /** u16 bit count then ceil(bits/8) bytes (u1v), decoded as { bits, data } */
   | 'u1v'
   /** 96 bits, fixed */
@@ -23,12 +25,29 @@ export type FieldKind =
   /** all remaining bytes (Custom data) */
   | 'bytes';
 
-/** A field, or a group of 1-bit flags packed from the most significant bit of `size` bits. */
-export type FieldSpec = { name: string; kind: FieldKind } | { flags: readonly string[]; size: 8 | 16 };
+/**
+ * One sub-byte field inside a packed group: `bits` wide, taken from the most significant bit first
+ * (LLRP 1.0.1 §16.1: bit fields are MSB first; unnamed trailing bits are reserved and encoded as 0).
+ * A 1-bit flag decodes as a boolean, anything else (and 1-bit enumerations) as a number.
+ */
+export interface PackedField {
+  name: string;
+  bits: number;
+  bool: boolean;
+}
+
+/** A field, or a group of packed sub-byte fields filling `size` bits. */
+export type FieldSpec = { name: string; kind: FieldKind } | { packed: readonly PackedField[]; size: 8 | 16 };
 
 const f = (name: string, kind: FieldKind): FieldSpec => ({ name, kind });
-const flags8 = (...names: string[]): FieldSpec => ({ flags: names, size: 8 });
-const flags16 = (...names: string[]): FieldSpec => ({ flags: names, size: 16 });
+const flag = (name: string): PackedField => ({ name, bits: 1, bool: true });
+const flags8 = (...names: string[]): FieldSpec => ({ packed: names.map(flag), size: 8 });
+const flags16 = (...names: string[]): FieldSpec => ({ packed: names.map(flag), size: 16 });
+/** Packed numeric and boolean sub-byte fields in one byte: `[name, bits]` numeric, `name` a flag. */
+const bits8 = (...fields: (string | readonly [string, number])[]): FieldSpec => ({
+  packed: fields.map((x) => (typeof x === 'string' ? flag(x) : { name: x[0], bits: x[1], bool: false })),
+  size: 8,
+});
 
 export interface ParamSpec {
   name: string;
@@ -122,6 +141,22 @@ export const TLV_PARAMS: Readonly<Record<number, ParamSpec>> = {
       f('MaxNumOpSpecsPerAccessSpec', 'u32'),
     ],
   },
+  // LLRP 1.0.1 §16.2.3 reader capabilities: RegulatoryCapabilities and its UHF band tables.
+  143: {
+    name: 'RegulatoryCapabilities',
+    fields: [f('CountryCode', 'u16'), f('CommunicationsStandard', 'u16')],
+  },
+  144: { name: 'UHFBandCapabilities', fields: [] },
+  145: {
+    name: 'TransmitPowerLevelTableEntry',
+    fields: [f('Index', 'u16'), f('TransmitPowerValue', 's16')],
+  },
+  146: { name: 'FrequencyInformation', fields: [flags8('Hopping')] },
+  147: {
+    name: 'FrequencyHopTable',
+    fields: [f('HopTableID', 'u8'), f('Reserved', 'u8'), f('Frequency', 'u32v')],
+  },
+  148: { name: 'FixedFrequencyTable', fields: [f('Frequency', 'u32v')] },
   149: {
     name: 'PerAntennaReceiveSensitivityRange',
     fields: [
@@ -214,8 +249,47 @@ export const TLV_PARAMS: Readonly<Record<number, ParamSpec>> = {
   287: { name: 'LLRPStatus', fields: [f('StatusCode', 'u16'), f('ErrorDescription', 'utf8')] },
   288: { name: 'FieldError', fields: [f('FieldNum', 'u16'), f('ErrorCode', 'u16')] },
   289: { name: 'ParameterError', fields: [f('ParameterType', 'u16'), f('ErrorCode', 'u16')] },
+  // LLRP 1.0.1 §16.3.1 (C1G2 capabilities): C1G2LLRPCapabilities. The four flags after BlockWrite are
+  // reserved in 1.0.1 and defined by LLRP 1.1; a 1.0.1 reader sends them as 0.
+  327: {
+    name: 'C1G2LLRPCapabilities',
+    fields: [
+      flags8(
+        'CanSupportBlockErase',
+        'CanSupportBlockWrite',
+        'CanSupportBlockPermalock',
+        'CanSupportTagRecommissioning',
+        'CanSupportUMIMethod2',
+        'CanSupportXPC',
+      ),
+      f('MaxNumSelectFiltersPerQuery', 'u16'),
+    ],
+  },
+  // LLRP 1.0.1 §16.3.1 (C1G2 capabilities): UHFC1G2RFModeTable and its entries.
+  328: { name: 'UHFC1G2RFModeTable', fields: [] },
+  329: {
+    name: 'UHFC1G2RFModeTableEntry',
+    fields: [
+      f('ModeIdentifier', 'u32'),
+      bits8(['DR', 1], 'EPCHAGTandCConformance'),
+      f('Mod', 'u8'),
+      f('FLM', 'u8'),
+      f('M', 'u8'),
+      f('BDR', 'u32'),
+      f('PIE', 'u32'),
+      f('MinTari', 'u32'),
+      f('MaxTari', 'u32'),
+      f('StepTari', 'u32'),
+    ],
+  },
+  // LLRP 1.0.1 §16.3.1 (C1G2 configuration): C1G2InventoryCommand and its sub-parameters.
   330: { name: 'C1G2InventoryCommand', fields: [flags8('TagInventoryStateAware')] },
   335: { name: 'C1G2RFControl', fields: [f('ModeIndex', 'u16'), f('Tari', 'u16')] },
+  336: {
+    name: 'C1G2SingulationControl',
+    fields: [bits8(['Session', 2]), f('TagPopulation', 'u16'), f('TagTransitTime', 'u32')],
+  },
+  337: { name: 'C1G2TagInventoryStateAwareSingulationAction', fields: [bits8(['I', 1], ['S', 1])] },
   348: { name: 'C1G2EPCMemorySelector', fields: [flags8('EnableCRC', 'EnablePCBits', 'EnableXPCBits')] },
   1023: {
     name: 'Custom',

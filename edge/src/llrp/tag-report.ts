@@ -31,19 +31,49 @@ function malformed(message: string, offset: number): ColdtraceError {
 }
 
 /**
- * Fast path: decodes the TagReportData parameters of an RO_ACCESS_REPORT body straight from the buffer
- * and appends them to `out`. Other parameters (RFSurveyReportData, Custom…) are skipped by length.
- * Unknown TLVs inside a TagReportData (OpSpec results, Custom) are skipped; an unknown TV is malformed.
+ * Fast path: decodes the TagReportData parameters (LLRP 1.0.1 §16.2.7.3) of an RO_ACCESS_REPORT body
+ * straight from the buffer and appends them to `out`. Other parameters (RFSurveyReportData, Custom…) are
+ * skipped by length. Unknown TLVs inside a TagReportData (OpSpec results, Custom) are skipped; an unknown
+ * TV is malformed.
+ *
+ * A broken message-level TLV framing throws `LLRP_MALFORMED` (nothing after it can be trusted). A
+ * TagReportData whose own length is intact but whose content is malformed spoils only itself: with an
+ * `errors` sink it is skipped and reported there as `LLRP_MALFORMED_TAG_REPORT`, and the well-formed
+ * reports around it are kept; without a sink it throws.
  */
-export function decodeTagReports(buf: Buffer, start: number, end: number, out: TagRead[]): void {
+export function decodeTagReports(
+  buf: Buffer,
+  start: number,
+  end: number,
+  out: TagRead[],
+  errors?: ColdtraceError[],
+): void {
   let p = start;
+  let index = 0;
   while (p < end) {
     if (buf[p]! & 0x80) throw malformed('TV parameter at message level', p);
     if (p + 4 > end) throw malformed('truncated parameter header', p);
     const type = buf.readUInt16BE(p) & 0x3ff;
     const len = buf.readUInt16BE(p + 2);
     if (len < 4 || p + len > end) throw malformed(`parameter ${type} has bad length ${len}`, p);
-    if (type === ParamType.TagReportData) out.push(decodeTagReportData(buf, p + 4, p + len));
+    if (type === ParamType.TagReportData) {
+      if (errors === undefined) out.push(decodeTagReportData(buf, p + 4, p + len));
+      else {
+        try {
+          out.push(decodeTagReportData(buf, p + 4, p + len));
+        } catch (err) {
+          const e = err as ColdtraceError;
+          errors.push(
+            new ColdtraceError('LLRP_MALFORMED_TAG_REPORT', `TagReportData #${index} skipped: ${e.message}`, {
+              ...e.details,
+              index,
+              reportOffset: p,
+            }),
+          );
+        }
+      }
+      index += 1;
+    }
     p += len;
   }
 }
@@ -114,12 +144,19 @@ function decodeTagReportData(buf: Buffer, start: number, end: number): TagRead {
   return { epc, antennaId, peakRssi, firstSeenUs, lastSeenUs, seenCount, rospecId, channelIndex };
 }
 
-/** Decodes a whole framed RO_ACCESS_REPORT message into tag reads. */
-export function decodeRoAccessReport(frame: Buffer, out: TagRead[] = []): TagRead[] {
+/**
+ * Decodes a whole framed RO_ACCESS_REPORT message into tag reads (see `decodeTagReports` for what
+ * `errors` does).
+ */
+export function decodeRoAccessReport(
+  frame: Buffer,
+  out: TagRead[] = [],
+  errors?: ColdtraceError[],
+): TagRead[] {
   const type = frame.readUInt16BE(0) & 0x3ff;
   if (type !== MessageType.RO_ACCESS_REPORT) {
     throw new ColdtraceError('LLRP_UNEXPECTED', `expected RO_ACCESS_REPORT, got message type ${type}`);
   }
-  decodeTagReports(frame, LLRP_HEADER_BYTES, frame.byteLength, out);
+  decodeTagReports(frame, LLRP_HEADER_BYTES, frame.byteLength, out, errors);
   return out;
 }

@@ -77,7 +77,89 @@ const anyMessage: fc.Arbitrary<LlrpMessage> = fc.oneof(
     ),
 );
 
+const u16 = fc.integer({ min: 0, max: 0xffff });
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+/** Capabilities and configuration with packed sub-byte fields and u32 lists (LLRP 1.0.1 §16.2.3, §16.3.1). */
+const capsAndConfig: fc.Arbitrary<LlrpMessage> = fc
+  .record({
+    id,
+    country: u16,
+    hops: fc.array(u32, { maxLength: 60 }),
+    hopTable: fc.integer({ min: 0, max: 255 }),
+    modes: fc.array(
+      fc.record({
+        ModeIdentifier: u32,
+        DR: fc.integer({ min: 0, max: 1 }),
+        EPCHAGTandCConformance: fc.boolean(),
+        Mod: fc.integer({ min: 0, max: 3 }),
+        BDR: u32,
+        MinTari: u32,
+      }),
+      { maxLength: 5 },
+    ),
+    session: fc.integer({ min: 0, max: 3 }),
+    population: u16,
+    transit: u32,
+    blockWrite: fc.boolean(),
+  })
+  .map((r) =>
+    message(MessageType.GET_READER_CAPABILITIES_RESPONSE, r.id, {}, [
+      statusParam(0),
+      param(ParamType.RegulatoryCapabilities, { CountryCode: r.country, CommunicationsStandard: 1 }, [
+        param(ParamType.UHFBandCapabilities, {}, [
+          param(ParamType.TransmitPowerLevelTableEntry, { Index: 1, TransmitPowerValue: -100 }),
+          param(ParamType.FrequencyInformation, { Hopping: true }, [
+            param(ParamType.FrequencyHopTable, { HopTableID: r.hopTable, Reserved: 0, Frequency: r.hops }),
+          ]),
+          param(
+            ParamType.UHFC1G2RFModeTable,
+            {},
+            r.modes.map((m) =>
+              param(ParamType.UHFC1G2RFModeTableEntry, {
+                ...m,
+                FLM: 0,
+                M: 2,
+                PIE: 1500,
+                MaxTari: m.MinTari,
+                StepTari: 0,
+              }),
+            ),
+          ),
+        ]),
+      ]),
+      param(ParamType.C1G2LLRPCapabilities, {
+        CanSupportBlockErase: false,
+        CanSupportBlockWrite: r.blockWrite,
+        CanSupportBlockPermalock: false,
+        CanSupportTagRecommissioning: false,
+        CanSupportUMIMethod2: false,
+        CanSupportXPC: false,
+        MaxNumSelectFiltersPerQuery: 2,
+      }),
+      param(ParamType.AntennaConfiguration, { AntennaID: 1 }, [
+        param(ParamType.C1G2InventoryCommand, { TagInventoryStateAware: false }, [
+          param(ParamType.C1G2SingulationControl, {
+            Session: r.session,
+            TagPopulation: r.population,
+            TagTransitTime: r.transit,
+          }),
+        ]),
+      ]),
+    ]),
+  );
+
 describe('LLRP codec properties', () => {
+  it('capability and configuration parameters decode to the values they were built from', () => {
+    fc.assert(
+      fc.property(capsAndConfig, (m) => {
+        const back = decodeMessage(encodeMessage(m));
+        expect(back.params).toEqual(m.params);
+        expect(encodeMessage(back).equals(encodeMessage(m))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('encode → decode → encode is the identity on random messages', () => {
     fc.assert(
       fc.property(anyMessage, (m) => {

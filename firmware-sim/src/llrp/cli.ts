@@ -14,7 +14,7 @@ export const llrpScenarioSchema = z
     reportEveryTags: z.number().int().min(0).max(65535).optional(),
     outsideAntennas: z.array(z.number().int().min(1)).min(1).default([1, 2]),
     insideAntennas: z.array(z.number().int().min(1)).min(1).default([3, 4]),
-    /** Keep serving after the timeline ends (until SIGINT). */
+    /** Keep serving after the timeline ends (until SIGINT or SIGTERM). */
     hold: z.boolean().default(true),
     timeline: z.array(
       z.discriminatedUnion('action', [
@@ -82,8 +82,58 @@ function arg(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-/** `coldtrace sim llrp --port N --scenario F [--host H]`: serves a simulated reader and plays F. */
-export async function runLlrpSimCli(argv: string[]): Promise<void> {
+export interface LlrpSimCliOptions {
+  /** Stops the simulator like SIGINT/SIGTERM do (tests). */
+  signal?: AbortSignal;
+  /** Where the JSON status lines go (default stdout). */
+  out?: (line: string) => void;
+}
+
+/** Resolves on SIGINT, SIGTERM or `signal`; `dispose` removes the handlers. */
+function stopRequest(signal?: AbortSignal) {
+  let stopped = false;
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  const done = () => {
+    stopped = true;
+    resolve();
+  };
+  process.once('SIGINT', done);
+  process.once('SIGTERM', done);
+  signal?.addEventListener('abort', done, { once: true });
+  if (signal?.aborted) done();
+  return {
+    promise,
+    get stopped() {
+      return stopped;
+    },
+    /** Waits `ms`, or less if a stop comes first. */
+    sleep(ms: number): Promise<void> {
+      return new Promise<void>((r) => {
+        const t = setTimeout(r, ms);
+        void promise.then(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    },
+    dispose() {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      signal?.removeEventListener('abort', done);
+    },
+  };
+}
+
+/**
+ * `coldtrace sim llrp --port N --scenario F [--host H]`: serves a simulated reader and plays F once a
+ * client has started a ROSpec. The first line printed is `{"msg":"llrp simulator listening","port":P}`
+ * with the bound port (so `--port 0` is usable). SIGINT or SIGTERM stops it cleanly at any point.
+ */
+export async function runLlrpSimCli(argv: string[], opts: LlrpSimCliOptions = {}): Promise<void> {
+  const out = opts.out ?? ((line: string) => console.log(line));
   const portArg = arg(argv, '--port') ?? '5084';
   const port = Number(portArg);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -93,63 +143,78 @@ export async function runLlrpSimCli(argv: string[]): Promise<void> {
   const scenario = file
     ? loadLlrpScenario(readFileSync(file, 'utf8'), file)
     : llrpScenarioSchema.parse({ timeline: [] });
+  const host = arg(argv, '--host') ?? '0.0.0.0';
   const sim = await startLlrpSimulator({
     port,
-    host: arg(argv, '--host') ?? '0.0.0.0',
+    host,
     seed: scenario.seed,
     outsideAntennas: scenario.outsideAntennas,
     insideAntennas: scenario.insideAntennas,
     ...(scenario.keepaliveMs === undefined ? {} : { keepaliveMs: scenario.keepaliveMs }),
     ...(scenario.reportEveryTags === undefined ? {} : { reportEveryTags: scenario.reportEveryTags }),
   });
-  console.log(JSON.stringify({ msg: 'llrp simulator listening', port: sim.port }));
-  await sim.waitActive(24 * 3600 * 1000).catch(() => {});
-  const start = Date.now();
-  const running: Promise<void>[] = [];
-  for (const step of [...scenario.timeline].sort((a, b) => a.atMs - b.atMs)) {
-    const wait = start + step.atMs - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    console.log(
-      JSON.stringify({ msg: 'scenario step', ...step, epcs: 'epcs' in step ? step.epcs.length : undefined }),
-    );
-    switch (step.action) {
-      case 'pass':
-        running.push(
-          sim.pass(
-            step.epcs.map((e) => ({ epc: e.toUpperCase(), direction: step.direction })),
-            step,
-          ),
-        );
-        break;
-      case 'present':
-        running.push(
-          sim.present(
-            step.epcs.map((e) => ({ epc: e.toUpperCase(), side: step.side })),
-            step,
-          ),
-        );
-        break;
-      case 'stray':
-        running.push(
-          sim.stray(
-            step.epcs.map((e) => e.toUpperCase()),
-            step,
-          ),
-        );
-        break;
-      case 'drop':
-        sim.inject.drop();
-        break;
-      case 'stall':
-        sim.inject.stall(step.ms);
-        break;
-      case 'garbage':
-        sim.inject.garbage(step.bytes);
-        break;
+  const stop = stopRequest(opts.signal);
+  out(JSON.stringify({ msg: 'llrp simulator listening', host, port: sim.port }));
+  try {
+    await Promise.race([sim.waitActive(24 * 3600 * 1000).catch(() => {}), stop.promise]);
+    const start = Date.now();
+    const running: Promise<void>[] = [];
+    for (const step of [...scenario.timeline].sort((a, b) => a.atMs - b.atMs)) {
+      if (stop.stopped) break;
+      const wait = start + step.atMs - Date.now();
+      if (wait > 0) await stop.sleep(wait);
+      if (stop.stopped) break;
+      out(
+        JSON.stringify({
+          msg: 'scenario step',
+          ...step,
+          epcs: 'epcs' in step ? step.epcs.length : undefined,
+        }),
+      );
+      switch (step.action) {
+        case 'pass':
+          running.push(
+            sim.pass(
+              step.epcs.map((e) => ({ epc: e.toUpperCase(), direction: step.direction })),
+              step,
+            ),
+          );
+          break;
+        case 'present':
+          running.push(
+            sim.present(
+              step.epcs.map((e) => ({ epc: e.toUpperCase(), side: step.side })),
+              step,
+            ),
+          );
+          break;
+        case 'stray':
+          running.push(
+            sim.stray(
+              step.epcs.map((e) => e.toUpperCase()),
+              step,
+            ),
+          );
+          break;
+        case 'drop':
+          sim.inject.drop();
+          break;
+        case 'stall':
+          sim.inject.stall(step.ms);
+          break;
+        case 'garbage':
+          sim.inject.garbage(step.bytes);
+          break;
+      }
     }
+    await Promise.race([Promise.all(running), stop.promise]);
+    if (!stop.stopped) {
+      out(JSON.stringify({ msg: 'scenario done', stats: { ...sim.stats, sentIds: undefined } }));
+      if (scenario.hold) await stop.promise;
+    }
+  } finally {
+    stop.dispose();
+    await sim.close();
+    out(JSON.stringify({ msg: 'llrp simulator stopped', stats: { ...sim.stats, sentIds: undefined } }));
   }
-  await Promise.all(running);
-  console.log(JSON.stringify({ msg: 'scenario done', stats: { ...sim.stats, sentIds: undefined } }));
-  if (scenario.hold) await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-  await sim.close();
 }

@@ -1,61 +1,234 @@
-import net from 'node:net';
-import { decodeBody, encodeMessage } from '@coldtrace/edge/llrp/codec';
-import { MessageType, StatusCode } from '@coldtrace/edge/llrp/constants';
-import { LlrpFramer } from '@coldtrace/edge/llrp/framer';
-import { buildROSpec, message, statusOf } from '@coldtrace/edge/llrp/messages';
+import { encodeMessage, findParam, type LlrpMessage } from '@coldtrace/edge/llrp/codec';
+import { MessageType, ParamType, StatusCode } from '@coldtrace/edge/llrp/constants';
+import { buildROSpec, buildSetReaderConfig, message, statusOf } from '@coldtrace/edge/llrp/messages';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLlrpScenario } from '../../src/llrp/cli.js';
+import { sgtin96 } from '../../src/llrp/population.js';
 import { startLlrpSimulator } from '../../src/llrp/simulator.js';
+import { rawClient, until } from './raw-client.js';
 
-const closers: (() => Promise<void> | void)[] = [];
+const closers: (() => unknown)[] = [];
 afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-/** A raw LLRP client: sends requests, collects responses by message ID. */
-async function rawClient(port: number) {
-  const sock = net.connect(port, '127.0.0.1');
-  closers.push(() => void sock.destroy());
-  const got: ReturnType<typeof decodeBody>[] = [];
-  const f = new LlrpFramer((frame, type, id) => got.push(decodeBody(type, id, frame.subarray(10))));
-  sock.on('data', (c) => f.push(c));
-  await new Promise((r) => sock.once('connect', r));
-  const req = async (m: Parameters<typeof encodeMessage>[0]) => {
-    sock.write(encodeMessage(m));
-    const end = Date.now() + 3000;
-    while (Date.now() < end) {
-      const r = got.find((g) => g.id === m.id && g.type !== MessageType.KEEPALIVE);
-      if (r) return r;
-      await new Promise((res) => setTimeout(res, 10));
-    }
-    throw new Error(`no response to ${m.id}`);
-  };
-  return { sock, got, req };
-}
+const S = StatusCode;
+const rospec = (id: number, n = 1) => buildROSpec({ rospecId: id, antennas: [0], reportEveryTags: n });
+const withTrigger = (spec: ReturnType<typeof rospec>, trigger: number) => ({
+  ...spec,
+  params: spec.params.map((p) =>
+    p.type === ParamType.ROReportSpec ? { ...p, fields: { ...p.fields, ROReportTrigger: trigger } } : p,
+  ),
+});
 
 describe('LLRP reader simulator', () => {
   it('announces the connection, sends keepalives and enforces the ROSpec state machine', async () => {
     const sim = await startLlrpSimulator({ keepaliveMs: 100 });
     closers.push(() => sim.close());
-    const c = await rawClient(sim.port);
-    await new Promise((r) => setTimeout(r, 350));
+    const c = await rawClient(sim.port, closers);
+    await until(() => c.got.filter((g) => g.type === MessageType.KEEPALIVE).length >= 2, 'two keepalives');
     expect(c.got[0]?.type).toBe(MessageType.READER_EVENT_NOTIFICATION);
-    expect(c.got.filter((g) => g.type === MessageType.KEEPALIVE).length).toBeGreaterThanOrEqual(2);
-    const code = async (m: Parameters<typeof encodeMessage>[0]) => statusOf(await c.req(m)).code;
-    expect(await code(message(MessageType.START_ROSPEC, 10, { ROSpecID: 5 }))).toBe(StatusCode.A_Invalid);
-    expect(await code(message(MessageType.ADD_ROSPEC, 11, {}, []))).toBe(StatusCode.M_MissingParameter);
-    const spec = buildROSpec({ rospecId: 5, antennas: [0], reportEveryTags: 1 });
-    expect(await code(message(MessageType.ADD_ROSPEC, 12, {}, [spec]))).toBe(0);
-    expect(await code(message(MessageType.ADD_ROSPEC, 13, {}, [spec]))).toBe(StatusCode.A_Invalid);
-    expect(await code(message(MessageType.START_ROSPEC, 14, { ROSpecID: 5 }))).toBe(StatusCode.A_Invalid); // disabled
-    expect(await code(message(MessageType.ENABLE_ROSPEC, 15, { ROSpecID: 5 }))).toBe(0);
-    expect(await code(message(MessageType.START_ROSPEC, 16, { ROSpecID: 5 }))).toBe(0);
-    expect(await code(message(MessageType.STOP_ROSPEC, 17, { ROSpecID: 5 }))).toBe(0);
-    expect(await code(message(MessageType.STOP_ROSPEC, 18, { ROSpecID: 5 }))).toBe(StatusCode.A_Invalid);
-    expect(await code(message(MessageType.DELETE_ROSPEC, 19, { ROSpecID: 0 }))).toBe(0);
-    const err = await c.req({ ...message(160, 20), raw: new Uint8Array(0) });
+    const status = async (m: LlrpMessage) => statusOf(await c.req(m));
+    // LLRP 1.0.1 §16.2.8.1: an unknown ROSpecID is a bad message field: M_FieldError + FieldError(0, A_Invalid).
+    const badRoSpecId = { code: S.M_FieldError, fieldError: { fieldNum: 0, errorCode: S.A_Invalid } };
+    expect(await status(message(MessageType.START_ROSPEC, 10, { ROSpecID: 5 }))).toMatchObject({
+      ...badRoSpecId,
+      description: 'no ROSpec 5',
+    });
+    expect(await status(message(MessageType.ADD_ROSPEC, 11, {}, []))).toMatchObject({
+      code: S.M_MissingParameter,
+      parameterError: { parameterType: ParamType.ROSpec, errorCode: S.P_MissingParameter },
+    });
+    expect((await status(message(MessageType.ADD_ROSPEC, 12, {}, [rospec(5)]))).code).toBe(S.M_Success);
+    expect(await status(message(MessageType.ADD_ROSPEC, 13, {}, [rospec(5)]))).toMatchObject({
+      code: S.M_ParameterError,
+      description: 'ROSpec 5 already exists',
+      parameterError: {
+        parameterType: ParamType.ROSpec,
+        errorCode: S.P_FieldError,
+        fieldError: { fieldNum: 0, errorCode: S.A_Invalid },
+      },
+    });
+    expect(await status(message(MessageType.START_ROSPEC, 14, { ROSpecID: 5 }))).toMatchObject(badRoSpecId); // disabled
+    expect((await status(message(MessageType.ENABLE_ROSPEC, 15, { ROSpecID: 5 }))).code).toBe(S.M_Success);
+    expect((await status(message(MessageType.START_ROSPEC, 16, { ROSpecID: 5 }))).code).toBe(S.M_Success);
+    expect((await status(message(MessageType.STOP_ROSPEC, 17, { ROSpecID: 5 }))).code).toBe(S.M_Success);
+    expect(await status(message(MessageType.STOP_ROSPEC, 18, { ROSpecID: 5 }))).toMatchObject(badRoSpecId);
+    expect((await status(message(MessageType.DELETE_ROSPEC, 19, { ROSpecID: 0 }))).code).toBe(S.M_Success);
+    expect(await status(message(MessageType.DELETE_ROSPEC, 20, { ROSpecID: 9 }))).toMatchObject(badRoSpecId);
+    const err = await c.req({ ...message(160, 21), raw: new Uint8Array(0) });
     expect(err.type).toBe(MessageType.ERROR_MESSAGE);
-    expect(statusOf(err).code).toBe(StatusCode.M_UnsupportedMessage);
+    expect(statusOf(err).code).toBe(S.M_UnsupportedMessage);
+  });
+
+  it('puts every error detail in a FieldError/ParameterError, never an A_* or P_* code at the top', async () => {
+    const sim = await startLlrpSimulator({});
+    closers.push(() => sim.close());
+    const c = await rawClient(sim.port, closers);
+    const status = async (m: LlrpMessage) => statusOf(await c.req(m));
+    const bad = { ...rospec(3), fields: { ROSpecID: 3, Priority: 0, CurrentState: 2 } };
+    expect(await status(message(MessageType.ADD_ROSPEC, 1, {}, [bad]))).toMatchObject({
+      code: S.M_ParameterError,
+      parameterError: { parameterType: 177, errorCode: S.P_FieldError, fieldError: { fieldNum: 2 } },
+    });
+    expect(await status(message(MessageType.ADD_ROSPEC, 2, {}, [rospec(0)]))).toMatchObject({
+      code: S.M_ParameterError,
+      parameterError: { parameterType: 177, errorCode: S.P_FieldError, fieldError: { fieldNum: 0 } },
+    });
+    const noAISpec = { ...rospec(4), params: rospec(4).params.filter((p) => p.type !== ParamType.AISpec) };
+    expect(await status(message(MessageType.ADD_ROSPEC, 3, {}, [noAISpec]))).toMatchObject({
+      code: S.M_ParameterError,
+      parameterError: {
+        parameterType: ParamType.ROSpec,
+        errorCode: S.P_ParameterError,
+        parameterError: { parameterType: ParamType.AISpec, errorCode: S.P_MissingParameter },
+      },
+    });
+    expect(await status(message(MessageType.ADD_ROSPEC, 4, {}, [withTrigger(rospec(6), 3)]))).toMatchObject({
+      code: S.M_ParameterError,
+      parameterError: {
+        parameterType: ParamType.ROSpec,
+        parameterError: { parameterType: ParamType.ROReportSpec, fieldError: { fieldNum: 0 } },
+      },
+    });
+    const ka = buildSetReaderConfig(5, 100);
+    ka.params = ka.params.map((p) =>
+      p.type === ParamType.KeepaliveSpec ? { ...p, fields: { ...p.fields, KeepaliveTriggerType: 2 } } : p,
+    );
+    expect(await status(ka)).toMatchObject({
+      code: S.M_ParameterError,
+      parameterError: {
+        parameterType: ParamType.KeepaliveSpec,
+        errorCode: S.P_FieldError,
+        fieldError: { fieldNum: 0, errorCode: S.A_Invalid },
+      },
+    });
+    // A body that does not decode: a START_ROSPEC with 2 of the 4 bytes of ROSpecID.
+    c.sock.write(encodeMessage({ ...message(MessageType.START_ROSPEC, 6), raw: new Uint8Array([0, 1]) }));
+    expect(statusOf(await c.response(6, MessageType.START_ROSPEC_RESPONSE))).toMatchObject({
+      code: S.M_FieldError,
+      fieldError: { fieldNum: 0, errorCode: S.A_Invalid },
+    });
+    const statuses = c.got
+      .filter((g) => findParam(g.params, ParamType.LLRPStatus))
+      .map((g) => statusOf(g).code);
+    expect(statuses.length).toBe(6);
+    for (const code of statuses) expect(code < 200 || code >= 400, `top-level status ${code}`).toBe(true);
+  });
+
+  it("keeps the client's KeepaliveSpec, not its own default, until a factory reset", async () => {
+    const sim = await startLlrpSimulator({ keepaliveMs: 60_000 });
+    closers.push(() => sim.close());
+    const c = await rawClient(sim.port, closers);
+    const keepaliveSpec = async (id: number) => {
+      const r = await c.req(message(MessageType.GET_READER_CONFIG, id, { RequestedData: 0 }));
+      return findParam(r.params, ParamType.KeepaliveSpec)!.fields['PeriodicTriggerValue'];
+    };
+    expect(await keepaliveSpec(1)).toBe(60_000);
+    const set = buildSetReaderConfig(2, 50);
+    set.fields = { ResetToFactoryDefault: false };
+    expect(statusOf(await c.req(set)).code).toBe(S.M_Success);
+    expect(await keepaliveSpec(3)).toBe(50);
+    await until(() => sim.stats.keepalivesSent >= 3, 'keepalives at the period the client asked for');
+    const ka = c.got.find((g) => g.type === MessageType.KEEPALIVE)!;
+    c.send(message(MessageType.KEEPALIVE_ACK, ka.id));
+    await until(() => sim.stats.keepaliveAcks === 1, 'the KEEPALIVE_ACK counted');
+    const reset = message(MessageType.SET_READER_CONFIG, 4, { ResetToFactoryDefault: true });
+    expect(statusOf(await c.req(reset)).code).toBe(S.M_Success);
+    expect(await keepaliveSpec(5)).toBe(60_000);
+  });
+
+  /** A raw client session with one ROSpec at a time, driving scripted passes (not in real time). */
+  async function reportSession(opts: { reportPeriodMs?: number }) {
+    const sim = await startLlrpSimulator({ realtime: false, seed: 4, ...opts });
+    closers.push(() => sim.close());
+    const c = await rawClient(sim.port, closers);
+    const epcs = Array.from({ length: 6 }, (_, i) => ({
+      epc: sgtin96(614141, 812345, i),
+      direction: 'in' as const,
+    }));
+    let id = 100;
+    return {
+      sim,
+      c,
+      async run(spec: ReturnType<typeof rospec>) {
+        const rid = Number(spec.fields['ROSpecID']);
+        for (const m of [
+          message(MessageType.DELETE_ROSPEC, id++, { ROSpecID: 0 }),
+          message(MessageType.ADD_ROSPEC, id++, {}, [spec]),
+          message(MessageType.ENABLE_ROSPEC, id++, { ROSpecID: rid }),
+          message(MessageType.START_ROSPEC, id++, { ROSpecID: rid }),
+        ])
+          expect(statusOf(await c.req(m)).code).toBe(S.M_Success);
+        c.reports.length = 0;
+        await sim.pass(epcs, { durationMs: 600 });
+      },
+      stop: (rid: number) => c.req(message(MessageType.STOP_ROSPEC, id++, { ROSpecID: rid })),
+      /** A round trip after `ms`: whatever the reader sent before has arrived. */
+      async settle(ms = 0) {
+        if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+        await c.req(message(MessageType.GET_READER_CONFIG, id++, { RequestedData: 0 }));
+      },
+      getReport: () => c.send(message(MessageType.GET_REPORT, id++)),
+    };
+  }
+
+  it('N = 0 reports only when the ROSpec ends, even with the partial-batch period running', async () => {
+    const s = await reportSession({ reportPeriodMs: 100 });
+    await s.run(rospec(1, 0));
+    await s.settle(250); // more than two report periods
+    expect(s.c.reports).toEqual([]);
+    const stopResp = await s.stop(1);
+    // LLRP 1.0.1 §16.2.7.1: N = 0 is no limit; Upon_N_Tags_Or_End_Of_ROSpec reports it all at the end.
+    expect(s.c.reports.length).toBe(1);
+    expect(s.c.reports[0]!.length).toBeGreaterThan(10);
+    const firstReport = s.c.got.findIndex((g) => g.type === MessageType.RO_ACCESS_REPORT);
+    expect(firstReport).toBeLessThan(s.c.got.indexOf(stopResp));
+  });
+
+  it('ROReportTrigger None reports nothing by itself, not even at the end; GET_REPORT delivers', async () => {
+    const s = await reportSession({ reportPeriodMs: 100 });
+    await s.run(withTrigger(rospec(3, 4), 0));
+    await s.settle(250);
+    await s.stop(3);
+    await s.settle();
+    expect(s.c.reports).toEqual([]);
+    s.getReport();
+    await until(() => s.c.reports.length > 0, 'reports after GET_REPORT');
+    expect(s.c.reports.flat().length).toBeGreaterThan(10);
+    expect(s.c.reports.every((r) => r.length <= 4)).toBe(true);
+  });
+
+  it('N = 4 sends a report per 4 tags and the remainder at the end of the ROSpec', async () => {
+    const s = await reportSession({ reportPeriodMs: 0 });
+    await s.run(rospec(2, 4));
+    await s.settle();
+    const during = s.c.reports.length;
+    expect(during).toBeGreaterThan(2);
+    expect(s.c.reports.every((r) => r.length === 4)).toBe(true);
+    await s.stop(2);
+    const total = s.c.reports.flat().length;
+    expect(s.c.reports.length).toBe(during + (total % 4 === 0 ? 0 : 1));
+    expect(s.c.reports.at(-1)!.length).toBe(total % 4 || 4);
+    expect(total).toBe(s.sim.stats.tagsReported);
+  });
+
+  it('writes output held during a stall only to the connection it was meant for', async () => {
+    const sim = await startLlrpSimulator({});
+    closers.push(() => sim.close());
+    const a = await rawClient(sim.port, closers);
+    await until(() => a.got.length === 1, 'the first connection event');
+    sim.inject.stall(400);
+    a.send(message(MessageType.GET_READER_CONFIG, 77, { RequestedData: 0 }));
+    await until(() => sim.stats.sentIds.includes(77), 'the response held by the stall');
+    a.sock.destroy();
+    const b = await rawClient(sim.port, closers);
+    await until(() => b.got.length >= 1, 'the second connection event after the stall', 3000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a.got.map((g) => g.id)).not.toContain(77);
+    expect(b.got.map((g) => [g.type, g.id])).toEqual([
+      [MessageType.READER_EVENT_NOTIFICATION, expect.any(Number)],
+    ]);
   });
 
   it('validates scenario files with clear errors', () => {

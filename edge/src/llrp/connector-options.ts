@@ -1,0 +1,37 @@
+import type { Clock, ColdtraceError } from '@coldtrace/shared';
+import type { Logger } from 'pino';
+import type { ReaderEvents } from './messages.js';
+import type { TagRead } from './tag-report.js';
+
+/** Options and states of the LLRP reader connector (`connector.ts`). */
+export type ReaderState = 'connecting' | 'connected' | 'disconnected' | 'error';
+
+export interface ReaderConnectorOptions {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+  /** Keepalive period asked of the reader (KeepaliveSpec); 0 disables keepalives and their watchdog. */
+  keepaliveMs: number;
+  /** The connection is considered dead after this many keepalive periods without any message. */
+  keepaliveMissFactor?: number;
+  /** A request unanswered for this long fails with LLRP_TIMEOUT and the connection is recycled. */
+  responseTimeoutMs: number;
+  reconnect: { initialMs: number; maxMs: number };
+  rospecId: number;
+  /** Antennas in the AISpec; [] = all. */
+  antennas: number[];
+  reportEveryTags: number;
+  maxMessageBytes?: number;
+  clock?: Clock;
+  log?: Logger;
+  onTags(reads: TagRead[]): void;
+  onState?(state: ReaderState, error?: string): void;
+  /** A message that could not be decoded or a protocol error; never thrown. */
+  onProtocolError?(err: ColdtraceError): void;
+  /** Events the reader reported (ROSpec, antenna, buffer, exception, connection). */
+  onReaderEvent?(ev: ReaderEvents): void;
+  /** Every message received, in order (diagnostics; capture tests compare it with the wire). */
+  onMessage?(type: number, id: number): void;
+  /** A reconnect was scheduled: consecutive failure count, the backoff delay and why. */
+  onRetry?(info: { attempt: number; delayMs: number; error: string }): void;
+}

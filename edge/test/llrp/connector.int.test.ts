@@ -1,0 +1,291 @@
+import { sgtin96 } from '@coldtrace/firmware-sim/llrp/population';
+import { startLlrpSimulator } from '@coldtrace/firmware-sim/llrp/simulator';
+import type { ColdtraceError } from '@coldtrace/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { reconnectDelayMs } from '../../src/llrp/backoff.js';
+import { encodeMessage, findParam, findParams, type LlrpMessage, param } from '../../src/llrp/codec.js';
+import { LlrpReaderConnector, type ReaderConnectorOptions } from '../../src/llrp/connector.js';
+import {
+  ConnectionAttemptStatus,
+  MessageType,
+  NotificationEventType,
+  ParamType,
+} from '../../src/llrp/constants.js';
+import {
+  encodeRoAccessReport,
+  message,
+  type ReaderEvents,
+  readerEventNotification,
+} from '../../src/llrp/messages.js';
+import type { TagRead } from '../../src/llrp/tag-report.js';
+import { type ScriptedConnection, startScriptedReader, until, writeInPieces } from './scripted-reader.js';
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
+
+const read = (i: number, antennaId = 1): TagRead => ({
+  epc: sgtin96(614141, 812345, i),
+  antennaId,
+  peakRssi: -50,
+  firstSeenUs: 1_700_000_000_000_000 + i,
+  lastSeenUs: 1_700_000_000_000_000 + i,
+  seenCount: 1,
+  rospecId: 7,
+  channelIndex: null,
+});
+
+/** A connector with test hooks; every callback is recorded. */
+function connector(port: number, o: Partial<ReaderConnectorOptions> = {}) {
+  const rec = {
+    reads: [] as TagRead[],
+    states: [] as string[],
+    errors: [] as ColdtraceError[],
+    events: [] as ReaderEvents[],
+    retries: [] as { attempt: number; delayMs: number; error: string }[],
+  };
+  const c = new LlrpReaderConnector({
+    host: '127.0.0.1',
+    port,
+    connectTimeoutMs: 2000,
+    keepaliveMs: 0,
+    responseTimeoutMs: 2000,
+    reconnect: { initialMs: 20, maxMs: 200 },
+    rospecId: 7,
+    antennas: [1, 2],
+    reportEveryTags: 1,
+    onTags: (r) => rec.reads.push(...r),
+    onState: (s) => rec.states.push(s),
+    onProtocolError: (e) => rec.errors.push(e),
+    onReaderEvent: (e) => rec.events.push(e),
+    onRetry: (r) => rec.retries.push(r),
+    ...o,
+  });
+  closers.push(() => c.stop());
+  c.start();
+  return { c, rec };
+}
+
+describe('reader connector over real TCP', () => {
+  for (const [name, cuts] of [
+    ['one TCP chunk', []],
+    ['split chunks (inside headers and bodies)', [3, 10, 14, 25, 40, 60, 71]],
+  ] as const) {
+    it(`takes a response that follows a KEEPALIVE and an RO_ACCESS_REPORT in ${name}`, async () => {
+      const reader = await startScriptedReader((conn) => {
+        conn.greet();
+        conn.onRequest = (req) => {
+          if (req.type !== MessageType.START_ROSPEC) return conn.answer(req);
+          // The llrpjs failure mode: several messages in one chunk, the response last.
+          const bytes = Buffer.concat([
+            encodeMessage(message(MessageType.KEEPALIVE, 5000)),
+            encodeRoAccessReport(5001, [read(1), read(2, 2), read(3)]),
+            conn.responseTo(req),
+          ]);
+          void writeInPieces(conn.sock, bytes, [...cuts]);
+        };
+      });
+      closers.push(() => reader.close());
+      const { c, rec } = connector(reader.port);
+      await until(() => c.state === 'connected', 'connected');
+      expect(rec.reads.map((r) => [r.epc, r.antennaId])).toEqual([
+        [read(1).epc, 1],
+        [read(2).epc, 2],
+        [read(3).epc, 1],
+      ]);
+      const conn = reader.connections[0]!;
+      await until(() => conn.received.some((m) => m.type === MessageType.KEEPALIVE_ACK), 'KEEPALIVE_ACK');
+      expect(conn.received.find((m) => m.type === MessageType.KEEPALIVE_ACK)!.id).toBe(5000);
+      expect(rec.errors).toEqual([]);
+    });
+  }
+
+  it('matches responses to concurrent requests by message ID when they arrive out of order', async () => {
+    let held: LlrpMessage[] = [];
+    const reader = await startScriptedReader((conn) => {
+      conn.greet();
+      conn.onRequest = (req) => {
+        if (req.type === MessageType.GET_READER_CONFIG) held.push(req);
+        else conn.answer(req);
+      };
+    });
+    closers.push(() => reader.close());
+    const { c } = connector(reader.port);
+    await until(() => c.state === 'connected', 'connected');
+    const asks = [1, 2, 3].map(() =>
+      c.transact(message(MessageType.GET_READER_CONFIG, 0, { RequestedData: 0 })),
+    );
+    await until(() => held.length === 3, 'three requests at the reader');
+    const conn = reader.connections[0]!;
+    // Answer in reverse order, each response naming its request's ID in a KeepaliveSpec.
+    const answers = [...held]
+      .reverse()
+      .map((req) =>
+        conn.responseTo(req, 0, [
+          param(ParamType.KeepaliveSpec, { KeepaliveTriggerType: 1, PeriodicTriggerValue: req.id }),
+        ]),
+      );
+    conn.write(Buffer.concat(answers));
+    const got = await Promise.all(asks);
+    got.forEach((resp, i) => {
+      expect(resp.id).toBe(held[i]!.id);
+      expect(findParam(resp.params, ParamType.KeepaliveSpec)!.fields['PeriodicTriggerValue']).toBe(
+        held[i]!.id,
+      );
+    });
+    expect(c.pendingState().requests).toBe(0);
+    held = [];
+  });
+
+  it('fails an unanswered request with LLRP_TIMEOUT and recycles the connection', async () => {
+    const reader = await startScriptedReader((conn) => {
+      conn.greet();
+      conn.onRequest = (req) => {
+        if (req.type !== MessageType.GET_READER_CONFIG) conn.answer(req); // never answers this one
+      };
+    });
+    closers.push(() => reader.close());
+    const { c, rec } = connector(reader.port, { responseTimeoutMs: 300 });
+    await until(() => c.state === 'connected', 'connected');
+    await expect(
+      c.transact(message(MessageType.GET_READER_CONFIG, 0, { RequestedData: 0 })),
+    ).rejects.toMatchObject({
+      code: 'LLRP_TIMEOUT',
+    });
+    await until(() => reader.connections[0]!.closed, 'the first connection closed by the connector');
+    await until(() => reader.connections.length === 2 && c.state === 'connected', 'reconnected');
+    expect(rec.retries[0]!.error).toMatch(/GET_READER_CONFIG id \d+: no response in 300 ms/);
+    expect(c.pendingState()).toEqual({ requests: 0, setups: 0, awaitingAttemptEvent: false });
+  });
+
+  it('backs off exponentially over failed attempts, and leaves nothing pending behind them', async () => {
+    let accept = false;
+    const reader = await startScriptedReader((conn) => {
+      if (accept) conn.greet();
+      else conn.sock.destroy(); // accepted at TCP level, gone before any ConnectionAttemptEvent
+    });
+    closers.push(() => reader.close());
+    const backoff = { initialMs: 5, maxMs: 40 };
+    const { c, rec } = connector(reader.port, { reconnect: backoff });
+    await until(() => rec.retries.length >= 8, 'eight failed attempts');
+    const delays = rec.retries.slice(0, 8).map((r) => r.delayMs);
+    expect(delays).toEqual([5, 10, 20, 40, 40, 40, 40, 40]);
+    expect(delays).toEqual(delays.map((_, i) => reconnectDelayMs(i + 1, backoff)));
+    expect(rec.retries.map((r) => r.attempt).slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // One TCP connection per attempt, and none of them left a setup or a request waiting.
+    expect(reader.connections.length).toBeGreaterThanOrEqual(8);
+    expect(c.pendingState().setups).toBeLessThanOrEqual(1);
+    expect(c.pendingState().requests).toBe(0);
+    accept = true;
+    await until(() => c.state === 'connected', 'connected once the reader accepts');
+    expect(c.pendingState()).toEqual({ requests: 0, setups: 0, awaitingAttemptEvent: false });
+    // A success resets the schedule.
+    const before = rec.retries.length;
+    accept = false;
+    reader.connections.at(-1)!.sock.destroy();
+    await until(() => rec.retries.length > before, 'the next failure');
+    expect(rec.retries[before]).toMatchObject({ attempt: 1, delayMs: 5 });
+  });
+
+  it('sends nothing on a refused connection (ConnectionAttemptEvent status ≠ 0) and retries later', async () => {
+    const reader = await startScriptedReader((conn) => {
+      conn.greet(conn.index < 2 ? ConnectionAttemptStatus.FailedClientInitiatedExists : 0);
+    });
+    closers.push(() => reader.close());
+    const { c, rec } = connector(reader.port);
+    await until(() => c.state === 'connected', 'connected on the third attempt');
+    const [first, second, third] = reader.connections;
+    expect(first!.received).toEqual([]);
+    expect(second!.received).toEqual([]);
+    expect(first!.closed && second!.closed).toBe(true);
+    expect(rec.retries.slice(0, 2).map((r) => r.error)).toEqual([
+      expect.stringContaining('ConnectionAttemptEvent status 2 (FailedClientInitiatedExists)'),
+      expect.stringContaining('ConnectionAttemptEvent status 2'),
+    ]);
+    expect(third!.received.map((m) => m.type)).toEqual([
+      MessageType.GET_READER_CAPABILITIES,
+      MessageType.SET_READER_CONFIG,
+      MessageType.DELETE_ROSPEC,
+      MessageType.ADD_ROSPEC,
+      MessageType.ENABLE_ROSPEC,
+      MessageType.START_ROSPEC,
+    ]);
+  });
+
+  it('enables exactly the reader events it handles, and passes them on', async () => {
+    let conn: ScriptedConnection | undefined;
+    const reader = await startScriptedReader((c) => {
+      conn = c;
+      c.greet();
+    });
+    closers.push(() => reader.close());
+    const { c, rec } = connector(reader.port);
+    await until(() => c.state === 'connected', 'connected');
+    const set = conn!.received.find((m) => m.type === MessageType.SET_READER_CONFIG)!;
+    const spec = findParam(set.params, ParamType.ReaderEventNotificationSpec)!;
+    const states = Object.fromEntries(
+      findParams(spec.params, ParamType.EventNotificationState).map((p) => [
+        p.fields['EventType'],
+        p.fields['NotificationState'],
+      ]),
+    );
+    const E = NotificationEventType;
+    // LLRP 1.0.1 §16.2.7.5 event types: all nine stated; on exactly the ones the connector acts on.
+    expect(states).toEqual({
+      [E.UponHoppingToNextChannel]: false,
+      [E.GPIEvent]: false,
+      [E.ROSpecEvent]: true,
+      [E.ReportBufferFillWarning]: true,
+      [E.ReaderExceptionEvent]: true,
+      [E.RFSurveyEvent]: false,
+      [E.AISpecEvent]: false,
+      [E.AISpecEventWithDetails]: false,
+      [E.AntennaEvent]: true,
+    });
+    const now = Date.now() * 1000;
+    conn!.write(
+      readerEventNotification(1, now, param(ParamType.AntennaEvent, { EventType: 0, AntennaID: 2 })),
+    );
+    conn!.write(
+      readerEventNotification(2, now, param(ParamType.ReaderExceptionEvent, { Message: 'PA hot' })),
+    );
+    await until(() => rec.events.length >= 3, 'antenna and exception events');
+    expect(rec.events.slice(1)).toMatchObject([
+      { antenna: { eventType: 0, antennaId: 2 } },
+      { exception: 'PA hot' },
+    ]);
+  });
+
+  it('keeps the good tag reports of a report with a malformed one, and counts the bad one', async () => {
+    let conn: ScriptedConnection | undefined;
+    const reader = await startScriptedReader((c) => {
+      conn = c;
+      c.greet();
+    });
+    closers.push(() => reader.close());
+    const { c, rec } = connector(reader.port);
+    await until(() => c.state === 'connected', 'connected');
+    const good = encodeRoAccessReport(6000, [read(1), read(2), read(3)]);
+    // Make the second TagReportData carry an unknown TV parameter (type 127): malformed, framing intact.
+    const second = 10 + (good.readUInt16BE(12) as number);
+    good[second + 4] = 0x80 | 127;
+    conn!.write(good);
+    await until(() => rec.reads.length === 2, 'the two good reads');
+    expect(rec.reads.map((r) => r.epc)).toEqual([read(1).epc, read(3).epc]);
+    expect(c.stats.badTagReports).toBe(1);
+    expect(rec.errors.map((e) => e.code)).toEqual(['LLRP_MALFORMED_TAG_REPORT']);
+    expect(c.state).toBe('connected');
+  });
+
+  it('puts the reader’s FieldError / ParameterError detail in its error message', async () => {
+    const sim = await startLlrpSimulator({});
+    closers.push(() => sim.close());
+    const { rec } = connector(sim.port, { rospecId: 0 }); // ROSpecID 0 is reserved: the reader refuses it
+    await until(() => rec.retries.length >= 1, 'the ADD_ROSPEC failure');
+    expect(rec.retries[0]!.error).toBe(
+      'ADD_ROSPEC_RESPONSE: M_ParameterError (100) "ROSpecID 0 is reserved" ' +
+        '[ParameterError ROSpec (177) P_FieldError (201) > FieldError field 0 A_Invalid (300)]',
+    );
+  });
+});

@@ -1,0 +1,55 @@
+import type { Clock } from '@coldtrace/shared';
+
+/** Options and handle of the LLRP reader simulator (`simulator.ts`). */
+export interface LlrpSimulatorOptions {
+  /** 0 (default) = ephemeral. */
+  port?: number;
+  host?: string;
+  /**
+   * Keepalive period before any client configures one; a client's KeepaliveSpec (SET_READER_CONFIG)
+   * replaces it, as on a real reader, and a factory reset restores it. 0 (default) = none.
+   */
+  keepaliveMs?: number;
+  /** ROReportSpec N of a ROSpec that brings no ROReportSpec (trigger Upon_N_Tags_Or_End_Of_ROSpec). */
+  reportEveryTags?: number;
+  /**
+   * Simulator extension: with a count trigger (N > 0), fewer than N held reads are reported after this
+   * period (default 100 ms; 0 = never, strictly LLRP 1.0.1). N = 0 and trigger None are never affected.
+   */
+  reportPeriodMs?: number;
+  clock?: Clock;
+  seed?: number;
+  outsideAntennas?: number[];
+  insideAntennas?: number[];
+  /** false: scripted reads are sent at once (timestamps still spread over the script). */
+  realtime?: boolean;
+  readCycleMs?: number;
+  rssiSigmaDb?: number;
+}
+
+export interface ScriptOptions {
+  durationMs?: number;
+}
+
+export interface LlrpSimulator {
+  readonly port: number;
+  close(): Promise<void>;
+  pass(tags: { epc: string; direction: 'in' | 'out' }[], opts?: ScriptOptions): Promise<void>;
+  present(tags: { epc: string; side: 'outside' | 'inside' }[], opts?: ScriptOptions): Promise<void>;
+  stray(epcs: string[], opts?: ScriptOptions): Promise<void>;
+  /** Resolves once a client has started a ROSpec. */
+  waitActive(timeoutMs?: number): Promise<void>;
+  inject: { drop(): void; stall(ms: number): void; garbage(bytes: number | Uint8Array): void };
+  stats: {
+    connections: number;
+    reportsSent: number;
+    tagsReported: number;
+    /** Scripted reads not reported because no ROSpec was active. */
+    readsDropped: number;
+    keepalivesSent: number;
+    keepaliveAcks: number;
+    errorsSent: number;
+    /** Message IDs the simulator sent, in order (for capture tests). */
+    sentIds: number[];
+  };
+}

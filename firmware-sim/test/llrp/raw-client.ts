@@ -1,0 +1,50 @@
+import net from 'node:net';
+import { decodeBody, encodeMessage, type LlrpMessage } from '@coldtrace/edge/llrp/codec';
+import { MessageType, RESPONSE_OF } from '@coldtrace/edge/llrp/constants';
+import { LlrpFramer } from '@coldtrace/edge/llrp/framer';
+import { decodeRoAccessReport, type TagRead } from '@coldtrace/edge/llrp/tag-report';
+
+/** Polls `cond` until true or the deadline (a wait for an event, not a speed assertion). */
+export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * A raw LLRP client over real TCP: sends requests, keeps every message received in order (reports
+ * decoded by the fast path into `reads`), and answers nothing by itself.
+ */
+export async function rawClient(port: number, closers: (() => unknown)[]) {
+  const sock = net.connect(port, '127.0.0.1');
+  closers.push(() => sock.destroy());
+  const got: LlrpMessage[] = [];
+  const reports: TagRead[][] = [];
+  const f = new LlrpFramer((frame, type, id) => {
+    got.push(decodeBody(type, id, frame.subarray(10)));
+    if (type === MessageType.RO_ACCESS_REPORT) reports.push(decodeRoAccessReport(Buffer.from(frame)));
+  });
+  sock.on('data', (c) => f.push(c));
+  sock.on('error', () => {});
+  await new Promise((r) => sock.once('connect', r));
+  const response = async (id: number, type?: number) => {
+    await until(
+      () =>
+        got.some(
+          (g) => g.id === id && (type === undefined ? g.type !== MessageType.KEEPALIVE : g.type === type),
+        ),
+      `a response to message ${id}`,
+      3000,
+    );
+    return got.find(
+      (g) => g.id === id && (type === undefined ? g.type !== MessageType.KEEPALIVE : g.type === type),
+    )!;
+  };
+  const req = async (m: LlrpMessage) => {
+    sock.write(encodeMessage(m));
+    return response(m.id, RESPONSE_OF[m.type]);
+  };
+  return { sock, got, reports, req, response, send: (m: LlrpMessage) => sock.write(encodeMessage(m)) };
+}
