@@ -36,9 +36,20 @@ export const gatewayConfigSchema = z
           .int()
           .positive()
           .default(15 * 60_000),
+        /** While the buffer refuses records, its buffer_full alarm is re-raised with the count this often. */
+        fullAlarmUpdateMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(10 * 60_000),
       })
       .strict()
-      .default({ maxBytes: 512 * 1024 * 1024, synchronous: 'FULL', thinWindowMs: 15 * 60_000 }),
+      .default({
+        maxBytes: 512 * 1024 * 1024,
+        synchronous: 'FULL',
+        thinWindowMs: 15 * 60_000,
+        fullAlarmUpdateMs: 10 * 60_000,
+      }),
     batch: z
       .object({
         maxRecords: z.number().int().min(1).max(5000).default(500),

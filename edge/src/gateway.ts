@@ -3,34 +3,31 @@ import { join } from 'node:path';
 import {
   type Clock,
   COLDTRACE_VERSION,
-  classify,
   errorMessage,
   type GatewayStatus,
   type ReaderHealth,
-  type Reading,
   type SensorHealth,
   systemClock,
   type TempLimits,
 } from '@coldtrace/shared';
 import pino, { type Logger } from 'pino';
+import { createBufferAlarms } from './alarms/buffer-alarms.js';
 import { createLocalAlarmsModule, type LocalAlarmsModule } from './alarms/local-alarms-module.js';
-import type { BufferEvent, RecordBuffer, StreamName } from './buffer/record-buffer.js';
+import type { RecordBuffer } from './buffer/record-buffer.js';
 import { openSqliteBuffer } from './buffer/sqlite-buffer.js';
 import { type GatewayConfig, mqttPassword } from './config.js';
 import { createModbusBusModule } from './modbus/modbus-bus-module.js';
-import type {
-  GatewayContext,
-  GatewayModule,
-  NewAlarm,
-  NewMovement,
-  NewReading,
-  RecordSink,
-} from './module.js';
+import type { GatewayContext, GatewayModule } from './module.js';
 import { GatewayMetrics } from './ops/gateway-metrics.js';
 import { type HealthServer, startHealthServer } from './ops/health-server.js';
 import { SystemdNotifier } from './ops/systemd-notify.js';
 import { createPortalModule } from './portal/portal-module.js';
 import { createPublisher, type Publisher } from './publisher/publisher.js';
+import { createRecordSink } from './record-sink.js';
+
+/** `buffer_high` is raised at this fill of maxBytes and cleared below the low ratio (hysteresis). */
+const BUFFER_HIGH_RATIO = 0.8;
+const BUFFER_LOW_RATIO = 0.7;
 
 export interface Gateway {
   config: GatewayConfig;
@@ -66,124 +63,51 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const limits = new Map<string, TempLimits>(config.locations.map((l) => [l.id, l.limits]));
   const readers = new Map<string, ReaderHealth>();
   const sensors = new Map<string, SensorHealth>();
-  const readingListeners = new Set<(r: readonly Reading[]) => void>();
-  const bufferAlarms: NewAlarm[] = [];
+  let statusDirty = false;
 
-  let publisher: Publisher | undefined;
-  const onBufferEvent = (e: BufferEvent) => {
-    const ts = clock.now();
-    const base = { ts, value: 'ratio' in e ? e.ratio : e.bytes / e.maxBytes };
-    if (e.type === 'high' || e.type === 'normal') {
-      bufferAlarms.push({
-        ...base,
-        alarmId: 'buffer_high',
-        kind: 'buffer_high',
-        state: e.type === 'high' ? 'raised' : 'cleared',
-        severity: 'warning',
-        message: `buffer at ${Math.round((e.bytes / e.maxBytes) * 100)}% of ${e.maxBytes} bytes`,
-      });
-    } else if (e.type === 'full') {
-      log.error({ refused: e.refusedRecords, stream: e.stream }, 'BUFFER FULL: records refused');
-      bufferAlarms.push({
-        ...base,
-        alarmId: 'buffer_full',
-        kind: 'buffer_full',
-        state: 'raised',
-        severity: 'critical',
-        message: `buffer full: ${e.refusedTotal} ${e.stream} records refused so far`,
-      });
-    } else if (e.type === 'thinned') {
-      log.warn({ count: e.count }, 'buffer thinned in-range readings to stay within maxBytes');
-    }
-  };
+  // The buffer alarms see the buffer's events from its opening on, so they reach it by reference.
+  let opened: RecordBuffer | undefined;
+  const bufferAlarms = createBufferAlarms({
+    clock,
+    log,
+    fullUpdateMs: config.buffer.fullAlarmUpdateMs,
+    lowRatio: BUFFER_LOW_RATIO,
+    stored: (id) => opened?.alarmState(id),
+    fill: () => (opened ? opened.stats().bytes / config.buffer.maxBytes : 0),
+  });
   const buffer = openSqliteBuffer({
     path: join(config.dataDir, 'buffer.db'),
     maxBytes: config.buffer.maxBytes,
     synchronous: config.buffer.synchronous,
     thinWindowMs: config.buffer.thinWindowMs,
-    onEvent: onBufferEvent,
+    highRatio: BUFFER_HIGH_RATIO,
+    lowRatio: BUFFER_LOW_RATIO,
+    onEvent(e) {
+      bufferAlarms.onEvent(e);
+      // `normal` comes from an ack (the uplink drained the buffer), after which no module may store
+      // anything for a while: store its alarm now. Events of an append are stored by that append.
+      if (opened && (e.type === 'normal' || e.type === 'high')) queueMicrotask(records.flushBufferAlarms);
+    },
   });
 
-  /** Readings outside their location's range (or sensor errors) must never be thinned and go out at once. */
-  const urgent = (r: NewReading) => {
-    if (r.quality !== 'ok' || r.tempC === null) return true;
-    const l = limits.get(r.locationId);
-    return l ? classify(r.tempC, l) !== 'in' : false;
-  };
-
+  let publisher: Publisher | undefined;
   let metrics: GatewayMetrics | undefined;
-  let lastAppendError: string | undefined;
-  const append = <S extends StreamName>(
-    stream: S,
-    records: Parameters<RecordBuffer['append']>[1],
-    isUrgent: boolean,
-  ) => {
-    let stored: ReturnType<RecordBuffer['append']>;
-    try {
-      stored = buffer.append(
-        stream,
-        records as never,
-        stream === 'readings' ? { keep: urgent as never } : undefined,
-      );
-      lastAppendError = undefined;
-    } catch (err) {
-      lastAppendError = errorMessage(err);
-      if ((err as { code?: string }).code === 'buffer_full') metrics?.refused.inc({ stream }, records.length);
-      throw err;
-    }
-    metrics?.records.inc({ stream }, stored.length);
-    publisher?.notify(stream, { urgent: isUrgent });
-    return stored;
-  };
-  const flushBufferAlarms = () => {
-    if (!bufferAlarms.length) return;
-    const alarms = bufferAlarms.splice(0);
-    try {
-      append('alarms', alarms, true);
-    } catch (err) {
-      log.error({ err: errorMessage(err) }, 'cannot store buffer alarm');
-    }
-  };
-
-  /**
-   * Persists records for the modules. Never throws into a module: a refusal (buffer full) is already
-   * counted, alarmed (`buffer_full`) and logged by `append`; an invalid record is a module bug, logged
-   * with the error. Either way the module keeps running.
-   */
-  const store = <S extends StreamName>(
-    stream: S,
-    records: Parameters<RecordBuffer['append']>[1],
-    isUrgent: boolean,
-  ) => {
-    try {
-      return append(stream, records, isUrgent);
-    } catch (err) {
-      log.error({ stream, records: records.length, err: errorMessage(err) }, 'records not stored');
-      return undefined;
-    } finally {
-      flushBufferAlarms();
-    }
-  };
-  const sink: RecordSink = {
-    readings(records: NewReading[]) {
-      if (!records.length) return;
-      const stored = store('readings', records, records.some(urgent)) as Reading[] | undefined;
-      if (!stored) return;
-      for (const l of readingListeners) {
-        try {
-          l(stored);
-        } catch (err) {
-          log.error({ err: errorMessage(err) }, 'reading listener failed');
-        }
-      }
+  const records = createRecordSink({
+    buffer,
+    limits,
+    bufferAlarms,
+    log,
+    stored(stream, count, urgent) {
+      metrics?.records.inc({ stream }, count);
+      publisher?.notify(stream, { urgent });
     },
-    movements(records: NewMovement[]) {
-      if (records.length) store('movements', records, false);
+    refused: (stream, count) => metrics?.refused.inc({ stream }, count),
+    alarmsChanged() {
+      statusDirty = true;
     },
-    alarms(records: NewAlarm[]) {
-      if (records.length) store('alarms', records, true);
-    },
-  };
+  });
+  opened = buffer;
+  records.flushBufferAlarms(); // what the buffer said while opening (still high, drained meanwhile)
 
   let localAlarms: LocalAlarmsModule | undefined;
   const status = (): GatewayStatus => ({
@@ -196,29 +120,28 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     backlog: buffer.stats(),
     readers: [...readers.values()],
     sensors: [...sensors.values()],
-    activeAlarms: localAlarms?.activeAlarms() ?? [],
+    activeAlarms: [...(localAlarms?.activeAlarms() ?? []), ...bufferAlarms.active()].sort(),
   });
 
-  let statusDirty = false;
   const ctxFor = (name: string): GatewayContext => ({
     gatewayId: config.gatewayId,
     clock,
     log: log.child({ module: name }),
-    records: sink,
+    records: records.sink,
     health: {
       reader(h) {
         readers.set(h.readerId, h);
         statusDirty = true;
       },
       sensor(h) {
+        // Kept fresh on every report (lastReadingTs, consecutiveErrors go out with the periodic
+        // status); published at once only when the state or quality changed.
+        const prev = sensors.get(h.sensorId);
         sensors.set(h.sensorId, h);
-        statusDirty = true;
+        if (prev?.state !== h.state || prev?.quality !== h.quality) statusDirty = true;
       },
     },
-    onReadings(listener) {
-      readingListeners.add(listener);
-      return () => readingListeners.delete(listener);
-    },
+    onReadings: records.onReadings,
   });
 
   publisher = createPublisher({
@@ -247,7 +170,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     now: () => clock.now(),
   });
   /** Healthy while the buffer accepts records: an uplink outage is normal operation (store and forward). */
-  const healthy = () => lastAppendError === undefined;
+  const healthy = () => records.lastAppendError() === undefined;
 
   const modules: GatewayModule[] = [];
   if (config.locations.length) {

@@ -16,7 +16,11 @@ export interface RecordSink {
   alarms(records: NewAlarm[]): void;
 }
 
-/** Device health shown in the gateway's retained `status`. */
+/**
+ * Device health shown in the gateway's retained `status`. Report as often as it is observed (a sensor
+ * after every poll): the status carries the latest report, and is republished at once only when the
+ * device's state (or a sensor's quality) changed.
+ */
 export interface HealthRegistry {
   reader(health: ReaderHealth): void;
   sensor(health: SensorHealth): void;

@@ -5,6 +5,9 @@ import { alarmSchema, movementSchema, readingSchema } from './records.js';
 /** Most records one batch may carry; the edge splits larger backlogs. */
 export const MAX_BATCH_RECORDS = 5000;
 
+/** The id of one edge buffer's sequence space: 16 lower-case hex digits (64 random bits). */
+export const bufferEpochSchema = z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lower-case hex digits');
+
 /** A range of sequence numbers the edge deliberately left out (thinned to stay within its disk bound). */
 export const seqRangeSchema = z
   .object({ from: seqSchema, to: seqSchema })
@@ -23,6 +26,12 @@ function batchOf<T extends z.ZodType<{ seq: number }>>(record: T) {
       firstSeq: seqSchema,
       lastSeq: seqSchema,
       sentAt: epochMsSchema,
+      /**
+       * The edge buffer's epoch (random, made with its database): sequence numbers are unique per
+       * gateway, stream and epoch. A new epoch means the sequence restarted (buffer lost or replaced).
+       * Optional: gateways before this field send none.
+       */
+      epoch: bufferEpochSchema.optional(),
       records: z.array(record).max(MAX_BATCH_RECORDS),
       thinned: z.array(seqRangeSchema).max(MAX_BATCH_RECORDS).optional(),
     })

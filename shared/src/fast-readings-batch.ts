@@ -8,7 +8,8 @@ const EPOCH_MIN = 946_684_800_000;
 const EPOCH_MAX = 7_258_118_400_000;
 const QUALITIES = new Set<string>(READING_QUALITIES);
 const READING_KEYS = new Set(['seq', 'sensorId', 'locationId', 'ts', 'tempC', 'rh', 'quality']);
-const BATCH_KEYS = new Set(['gatewayId', 'firstSeq', 'lastSeq', 'sentAt', 'records', 'thinned']);
+const BATCH_KEYS = new Set(['gatewayId', 'firstSeq', 'lastSeq', 'sentAt', 'epoch', 'records', 'thinned']);
+const EPOCH_PATTERN = /^[0-9a-f]{16}$/; // bufferEpochSchema (shared/src/batch.ts)
 
 const isSeq = (v: unknown): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= Number.MAX_SAFE_INTEGER;
@@ -50,8 +51,11 @@ function isReading(r: unknown): boolean {
 export function isReadingsBatchFast(b: unknown): b is ReadingsBatch {
   if (!isPlain(b)) return false;
   for (const k in b) if (!BATCH_KEYS.has(k)) return false;
-  const { gatewayId, firstSeq, lastSeq, sentAt, records, thinned } = b;
+  const { gatewayId, firstSeq, lastSeq, sentAt, epoch, records, thinned } = b;
   if (!isId(gatewayId) || !isSeq(firstSeq) || !isSeq(lastSeq) || !isEpoch(sentAt)) return false;
+  if (epoch !== undefined) {
+    if (typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) return false;
+  } else if ('epoch' in b) return false;
   if (!Array.isArray(records) || records.length > MAX_BATCH_RECORDS) return false;
   for (let i = 0; i < records.length; i++) if (!isReading(records[i])) return false;
   if (thinned !== undefined) {

@@ -151,6 +151,26 @@ describe('decodeGatewayPayload', () => {
     expect(!root.ok && root.reason).toMatch(/^\(root\): /);
   });
 
+  it('accepts a batch with or without the buffer epoch, and only a well-formed one', () => {
+    for (const name of ['readings', 'alarms'] as const) {
+      const records = name === 'readings' ? [reading(1)] : [];
+      const plain =
+        name === 'readings' ? batch(records) : batch([], { lastSeq: 1, thinned: [{ from: 1, to: 1 }] });
+      expect(decodeGatewayPayload(name, 'gw-1', JSON.stringify(plain)).ok).toBe(true);
+      const withEpoch = decodeGatewayPayload(
+        name,
+        'gw-1',
+        JSON.stringify({ ...plain, epoch: '0f1e2d3c4b5a6978' }),
+      );
+      expect(withEpoch.ok && withEpoch.value.epoch).toBe('0f1e2d3c4b5a6978');
+      for (const bad of ['0F1E2D3C4B5A6978', '0f1e2d3c', 42, null]) {
+        expect(decodeGatewayPayload(name, 'gw-1', JSON.stringify({ ...plain, epoch: bad }))).toMatchObject({
+          code: 'schema_violation',
+        });
+      }
+    }
+  });
+
   it('refuses a payload naming another gateway', () => {
     const r = decodeGatewayPayload('readings', 'gw-2', JSON.stringify(batch([reading(1)])));
     expect(r).toMatchObject({ ok: false, code: 'gateway_mismatch' });

@@ -39,8 +39,9 @@ const validBatch = fc
     n: fc.integer({ min: 0, max: 30 }),
     thinAt: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
     thinLen: fc.integer({ min: 1, max: 5 }),
+    epoch: fc.option(fc.constantFrom('0123456789abcdef', 'ffffffffffffffff'), { nil: undefined }),
   })
-  .chain(({ firstSeq, n, thinAt, thinLen }) => {
+  .chain(({ firstSeq, n, thinAt, thinLen, epoch }) => {
     const thin = thinAt !== undefined && thinAt <= n ? { at: thinAt, len: thinLen } : undefined;
     if (n === 0 && !thin) n = 1;
     const seqs: number[] = [];
@@ -54,6 +55,7 @@ const validBatch = fc
     return fc.tuple(...seqs.map(validReading)).map((records) => {
       const b: Record<string, unknown> = { gatewayId: GW, firstSeq, lastSeq, sentAt: T0, records };
       if (thinned) b.thinned = thinned;
+      if (epoch) b.epoch = epoch;
       return b;
     });
   });
@@ -82,13 +84,16 @@ const anyValue = fc.oneof(
     ' x',
     'x'.repeat(65),
     '__proto__',
+    'a1b2c3d4e5f60718',
+    'A1B2C3D4E5F60718',
+    'a1b2c3d4e5f6071',
   ),
   fc.constant([]),
   fc.constant({}),
   fc.constant([{ from: 1, to: 1 }]),
 );
 
-const BATCH_KEYS = ['gatewayId', 'firstSeq', 'lastSeq', 'sentAt', 'records', 'thinned', 'extra'];
+const BATCH_KEYS = ['gatewayId', 'firstSeq', 'lastSeq', 'sentAt', 'epoch', 'records', 'thinned', 'extra'];
 const READING_KEYS = ['seq', 'sensorId', 'locationId', 'ts', 'tempC', 'rh', 'quality', 'extra'];
 
 const EDGES: Array<[string, unknown[]]> = [

@@ -62,7 +62,8 @@ export type BufferEvent =
 export interface RecordBuffer {
   /**
    * Persists `records` in one transaction and assigns their sequence numbers (per stream, +1, never
-   * reused). Throws `ColdtraceError('invalid_record')` for a record that violates the wire contract
+   * reused within the epoch). Alarms may use the reserve kept for them; the buffer's own alarms
+   * (buffer_high, buffer_full) only half of it. Throws `ColdtraceError('invalid_record')` for a record that violates the wire contract
    * (nothing is stored) and `ColdtraceError('buffer_full')` when even thinning cannot make room (the
    * records are counted as refused and a `full` event is emitted).
    */
@@ -72,6 +73,13 @@ export interface RecordBuffer {
   ack(stream: StreamName, upToSeq: number): void;
   /** Last sequence number assigned in `stream` (0 before the first record). */
   lastSeq(stream: StreamName): number;
+  /**
+   * Random id made once with the buffer's storage: sequence numbers are unique within an epoch only.
+   * A lost or replaced buffer starts a new epoch at sequence 1 (sent with every batch).
+   */
+  readonly epoch: string;
+  /** The state of the last alarm with this id ever appended (kept after its ack), if any. */
+  alarmState(alarmId: string): { state: 'raised' | 'cleared'; ts: number } | undefined;
   stats(): Backlog;
   close(): void;
 }

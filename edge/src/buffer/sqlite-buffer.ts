@@ -18,6 +18,7 @@ import {
   type StateRow,
   sqliteBufferOptionsSchema,
 } from './sqlite-schema.js';
+import { createThinning } from './sqlite-thinning.js';
 
 export { ROW_OVERHEAD_BYTES, type SqliteBufferOptions, sqliteBufferOptionsSchema } from './sqlite-schema.js';
 
@@ -64,6 +65,7 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
     const name = STREAMS.find((s) => STREAM_ID[s] === row.stream);
     if (name) lastSeqs[name] = row.last_seq;
   }
+  const epoch = q.getMeta.get('epoch') as string;
   let closed = false;
   let high = false;
   const pending: BufferEvent[] = [];
@@ -95,7 +97,15 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
   };
 
   const insertTx = db.transaction(
-    (sid: number, stream: StreamName, first: number, payloads: string[], keep: number[], bytes: number) => {
+    (
+      sid: number,
+      stream: StreamName,
+      first: number,
+      payloads: string[],
+      keep: number[],
+      bytes: number,
+      alarms: readonly Alarm[] | undefined,
+    ) => {
       const b = base(sid) + first;
       let i = 0;
       const args: Array<number | string> = new Array(INSERT_ROWS * 2);
@@ -108,6 +118,8 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
       }
       for (; i < payloads.length; i++) q.insert.run(b + i, payloads[i]);
       for (const i of keep) q.insertKept.run(b + i);
+      // The last state per alarmId outlives the alarm's ack (so a restart does not raise it again).
+      if (alarms) for (const a of alarms) q.setAlarmState.run(a.alarmId, a.state, a.ts);
       const last = first + payloads.length - 1;
       q.setSeq.run(last, sid);
       const next = { ...state, bytes: state.bytes + bytes, records: state.records + payloads.length };
@@ -123,112 +135,10 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
     Object.assign(state, next);
   });
 
-  /** Adds thinned range [from, to], merged with adjacent ranges (each seq in at most one range). */
-  const addRange = (sid: number, from: number, to: number) => {
-    const prevFrom = q.rangeEndingAt.get(sid, from - 1) as number | undefined;
-    if (prevFrom !== undefined) {
-      q.deleteRange.run(sid, prevFrom);
-      from = prevFrom;
-    }
-    const nextTo = q.rangeStartingAt.get(sid, to + 1) as number | undefined;
-    if (nextTo !== undefined) {
-      q.deleteRange.run(sid, to + 1);
-      to = nextTo;
-    }
-    q.insertRange.run(sid, from, to);
-  };
-
-  /**
-   * One thinning step over the next chunk of oldest unexamined readings: per sensor and window of
-   * thinWindowMs, the lowest and the highest reading survive, as do `keep` and error readings.
-   * Returns what it freed, or null when no reading is left to examine.
-   */
-  const thinStep = db.transaction((): { freed: number; count: number; ranges: number } | null => {
-    const sid = STREAM_ID.readings;
-    const b = base(sid);
-    const rows = q.span.all(b + state.thin_cursor, b + SEQ_SPAN, o.thinChunkRecords) as {
-      id: number;
-      payload: string;
-    }[];
-    if (rows.length === 0) return null;
-    const kept = new Set(q.keptIn.all(rows[0]!.id, rows[rows.length - 1]!.id) as number[]);
-    type Extreme = { seq: number; t: number };
-    const windows = new Map<string, { min: Extreme; max: Extreme }>();
-    const parsed: Array<{ seq: number } | null> = [];
-    for (const row of rows) {
-      if (kept.has(row.id)) {
-        parsed.push(null);
-        continue;
-      }
-      const r = JSON.parse(row.payload) as { seq: number; sensorId: string; ts: number; tempC: number };
-      const key = `${r.sensorId}\u0000${Math.floor(r.ts / o.thinWindowMs)}`;
-      const w = windows.get(key);
-      if (!w) windows.set(key, { min: { seq: r.seq, t: r.tempC }, max: { seq: r.seq, t: r.tempC } });
-      else {
-        if (r.tempC < w.min.t) w.min = { seq: r.seq, t: r.tempC };
-        if (r.tempC > w.max.t) w.max = { seq: r.seq, t: r.tempC };
-      }
-      parsed.push({ seq: r.seq });
-    }
-    const survivors = new Set<number>();
-    for (const w of windows.values()) {
-      survivors.add(w.min.seq);
-      survivors.add(w.max.seq);
-    }
-    let freed = 0;
-    let count = 0;
-    let ranges = 0;
-    let runFrom = -1;
-    let runTo = -1;
-    const flush = () => {
-      if (runFrom >= 0) {
-        addRange(sid, runFrom, runTo);
-        ranges++;
-      }
-      runFrom = -1;
-    };
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const p = parsed[i];
-      if (!p || survivors.has(p.seq)) {
-        flush();
-        continue;
-      }
-      q.deleteOne.run(row.id);
-      freed += Buffer.byteLength(row.payload) + ROW_OVERHEAD_BYTES;
-      count++;
-      if (runFrom >= 0 && p.seq === runTo + 1) runTo = p.seq;
-      else {
-        flush();
-        runFrom = p.seq;
-        runTo = p.seq;
-      }
-    }
-    flush();
-    const next: StateRow = {
-      ...state,
-      bytes: state.bytes - freed,
-      records: state.records - count,
-      thinned: state.thinned + count,
-      thin_cursor: rows[rows.length - 1]!.id - b,
-    };
-    q.setState.run(next);
-    Object.assign(state, next);
-    return { freed, count, ranges };
-  });
-
+  const thinOldest = createThinning(db, q, o, state);
   /** Thins the oldest readings until `deficit` bytes are free or nothing thinnable is left. */
   const thin = (deficit: number) => {
-    let freed = 0;
-    let count = 0;
-    let ranges = 0;
-    while (freed < deficit) {
-      const step = thinStep();
-      if (!step) break;
-      freed += step.freed;
-      count += step.count;
-      ranges += step.ranges;
-    }
+    const { count, ranges } = thinOldest(deficit);
     if (count > 0) pending.push({ type: 'thinned', count, ranges, bytes: state.bytes, maxBytes: o.maxBytes });
   };
 
@@ -271,7 +181,12 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
         payloads[i] = payload;
         out[i] = rec;
       }
-      const limit = stream === 'alarms' ? o.maxBytes : o.maxBytes - reserve;
+      const limit =
+        stream !== 'alarms'
+          ? o.maxBytes - reserve
+          : (out as Alarm[]).some((a) => BUFFER_ALARM_KINDS.has(a.kind))
+            ? o.maxBytes - Math.floor(reserve / 2)
+            : o.maxBytes;
       if (state.bytes + bytes > limit) thin(state.bytes + bytes - limit);
       if (state.bytes + bytes > limit) {
         persistState({ ...state, refused: state.refused + records.length });
@@ -292,7 +207,7 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
           { stream, refused: records.length, bytes: state.bytes, maxBytes: o.maxBytes },
         );
       }
-      insertTx(sid, stream, first, payloads, keep, bytes);
+      insertTx(sid, stream, first, payloads, keep, bytes, stream === 'alarms' ? (out as Alarm[]) : undefined);
       checkFill();
       emit();
       return out;
@@ -365,6 +280,13 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
       return lastSeqs[stream];
     },
 
+    epoch,
+
+    alarmState(alarmId: string) {
+      assertOpen();
+      return q.getAlarmState.get(alarmId) as { state: 'raised' | 'cleared'; ts: number } | undefined;
+    },
+
     stats() {
       assertOpen();
       let oldestTs: number | null = null;
@@ -413,3 +335,6 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
 }
 
 type Reading = RecordOf<'readings'>;
+type Alarm = RecordOf<'alarms'>;
+/** The buffer's own alarms: they may use only half of the alarm reserve. */
+const BUFFER_ALARM_KINDS = new Set<string>(['buffer_high', 'buffer_full']);

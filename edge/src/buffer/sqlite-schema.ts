@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ColdtraceError } from '@coldtrace/shared';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -37,7 +38,11 @@ export const sqliteBufferOptionsSchema = z
     highRatio: z.number().gt(0).lte(1).default(0.8),
     /** …and `normal` once the fill drops below this ratio again (hysteresis). */
     lowRatio: z.number().gt(0).lte(1).default(0.7),
-    /** Headroom kept free for alarms: readings and movements are refused above maxBytes − this. */
+    /**
+     * Headroom kept free for alarms: readings and movements are refused above maxBytes − this, the
+     * buffer's own alarms (buffer_high, buffer_full) above maxBytes − half of it, so the other half
+     * always stays for temperature and sensor alarms.
+     */
     alarmReserveBytes: z.number().int().min(0).optional(),
   })
   .strict()
@@ -52,7 +57,8 @@ export type SqliteBufferOptions = z.input<typeof sqliteBufferOptionsSchema> & {
 };
 
 export const STREAM_ID: Record<StreamName, number> = { readings: 1, movements: 2, alarms: 3 };
-export const SCHEMA_VERSION = 1;
+/** 2: `meta` (the buffer's epoch) and `alarm_state` (last stored state per alarmId). */
+export const SCHEMA_VERSION = 2;
 /** 2^44 sequence numbers per stream (500 years at 1,000 records/s); ids stay below 2^53. */
 export const SEQ_SPAN = 2 ** 44;
 
@@ -111,10 +117,18 @@ export function openDatabase(o: z.output<typeof sqliteBufferOptionsSchema>) {
     CREATE TABLE IF NOT EXISTS state (
       id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL, records INTEGER NOT NULL,
       refused INTEGER NOT NULL, thinned INTEGER NOT NULL, thin_cursor INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS alarm_state (
+      alarm_id TEXT PRIMARY KEY, state TEXT NOT NULL, ts INTEGER NOT NULL) WITHOUT ROWID;
     INSERT OR IGNORE INTO state VALUES (1, 0, 0, 0, 0, 0);
     INSERT OR IGNORE INTO seqs VALUES (1, 0), (2, 0), (3, 0);
     PRAGMA user_version = ${SCHEMA_VERSION};
   `);
+  // The buffer's epoch: a random id made once with the database. Sequence numbers are unique only
+  // within an epoch; a lost or replaced buffer.db starts a new one (docs/durability.md "Epoch").
+  db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)").run(
+    randomBytes(8).toString('hex'),
+  );
 
   const q = {
     insert: db.prepare('INSERT INTO records (id, payload) VALUES (?, ?)'),
@@ -147,6 +161,11 @@ export function openDatabase(o: z.output<typeof sqliteBufferOptionsSchema>) {
     rangeStartingAt: db.prepare('SELECT to_seq FROM thinned WHERE stream = ? AND from_seq = ?').pluck(),
     deleteRange: db.prepare('DELETE FROM thinned WHERE stream = ? AND from_seq = ?'),
     insertRange: db.prepare('INSERT INTO thinned (stream, from_seq, to_seq) VALUES (?, ?, ?)'),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+    setAlarmState: db.prepare(
+      'INSERT INTO alarm_state (alarm_id, state, ts) VALUES (?, ?, ?) ON CONFLICT (alarm_id) DO UPDATE SET state = excluded.state, ts = excluded.ts',
+    ),
+    getAlarmState: db.prepare('SELECT state, ts FROM alarm_state WHERE alarm_id = ?'),
   };
   return { db, q };
 }

@@ -30,7 +30,7 @@ export interface ModbusBusStats {
 
 export interface ModbusBusModule extends GatewayModule {
   readonly stats: ModbusBusStats;
-  /** Current health of every sensor on the bus (the same objects given to `ctx.health.sensor`). */
+  /** Current health of every sensor on the bus (the last objects given to `ctx.health.sensor`). */
   sensorHealth(): SensorHealth[];
 }
 
@@ -42,11 +42,14 @@ interface SensorState {
   timer: ClockTimer | undefined;
   queued: boolean;
   consecutiveErrors: number;
+  /** The current humidity fault of an answering sensor, if any. */
+  rhFault: string | undefined;
   health: SensorHealth;
 }
 
 type Outcome =
-  | { quality: 'ok'; tempC: number; rh: number | null }
+  /** `rh` absent: the map has no humidity; null with `rhError`: a humidity fault (docs/modbus.md). */
+  | { quality: 'ok'; tempC: number; rh?: number | null; rhError?: string }
   | { quality: ReadingQuality; error: string };
 
 /**
@@ -72,6 +75,7 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
       timer: undefined,
       queued: false,
       consecutiveErrors: 0,
+      rhFault: undefined,
       health: { sensorId: cfg.id, locationId: cfg.locationId, state: 'unknown' },
     };
   });
@@ -170,10 +174,15 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
         error: `temperature ${tempC} °C outside ${s.range.minC}..${s.range.maxC}`,
       };
     }
-    let rh: number | null = null;
-    if (s.map.humidity) {
-      const h = decodeValue(s.map.humidity, words);
-      if (h.kind === 'value' && h.value >= 0 && h.value <= 100) rh = round3(h.value);
+    if (!s.map.humidity) return { quality: 'ok', tempC };
+    // A humidity fault does not void the temperature: the reading stays `ok` with rh null, and the
+    // sensor's state says what is wrong (docs/modbus.md "Humidity faults").
+    const h = decodeValue(s.map.humidity, words);
+    if (h.kind === 'sentinel')
+      return { quality: 'ok', tempC, rh: null, rhError: `humidity: sentinel value ${h.raw}` };
+    const rh = round3(h.value);
+    if (!(rh >= 0 && rh <= 100)) {
+      return { quality: 'ok', tempC, rh: null, rhError: `humidity ${rh} %RH outside 0..100` };
     }
     return { quality: 'ok', tempC, rh };
   };
@@ -211,7 +220,14 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
     const ts = c.clock.now();
     const reading: NewReading =
       o.quality === 'ok' && 'tempC' in o
-        ? { sensorId: s.cfg.id, locationId: s.cfg.locationId, ts, tempC: o.tempC, rh: o.rh, quality: 'ok' }
+        ? {
+            sensorId: s.cfg.id,
+            locationId: s.cfg.locationId,
+            ts,
+            tempC: o.tempC,
+            ...(o.rh !== undefined ? { rh: o.rh } : {}),
+            quality: 'ok',
+          }
         : { sensorId: s.cfg.id, locationId: s.cfg.locationId, ts, tempC: null, quality: o.quality };
     if (reading.quality === 'ok') {
       stats.readingsOk++;
@@ -228,9 +244,15 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
         'record sink refused a reading',
       );
     }
+    const lastError = 'error' in o ? o.error : 'rhError' in o ? o.rhError : undefined;
     const state: SensorHealth['state'] =
-      reading.quality === 'ok' ? 'ok' : s.consecutiveErrors >= config.failAfter ? 'failed' : 'degraded';
-    const prev = s.health;
+      reading.quality !== 'ok'
+        ? s.consecutiveErrors >= config.failAfter
+          ? 'failed'
+          : 'degraded'
+        : lastError !== undefined
+          ? 'degraded' // the temperature is good, the humidity is not
+          : 'ok';
     s.health = {
       sensorId: s.cfg.id,
       locationId: s.cfg.locationId,
@@ -238,14 +260,20 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
       quality: reading.quality,
       lastReadingTs: ts,
       consecutiveErrors: s.consecutiveErrors,
-      ...('error' in o ? { lastError: o.error } : {}),
+      ...(lastError !== undefined ? { lastError } : {}),
     };
-    if (prev.state !== state || prev.quality !== reading.quality) {
-      try {
-        c.health.sensor(s.health);
-      } catch (err) {
-        c.log.error({ bus: config.id, sensorId: s.cfg.id, err: errorMessage(err) }, 'health registry failed');
-      }
+    const rhFault = 'rhError' in o ? o.rhError : undefined;
+    if (reading.quality === 'ok' && (rhFault === undefined) !== (s.rhFault === undefined)) {
+      if (rhFault) c.log.warn({ bus: config.id, sensorId: s.cfg.id, err: rhFault }, 'humidity fault');
+      else c.log.info({ bus: config.id, sensorId: s.cfg.id }, 'humidity good again');
+      s.rhFault = rhFault;
+    }
+    // Every poll: the gateway keeps lastReadingTs and consecutiveErrors of its status fresh, and
+    // republishes the status at once only when state or quality changed.
+    try {
+      c.health.sensor(s.health);
+    } catch (err) {
+      c.log.error({ bus: config.id, sensorId: s.cfg.id, err: errorMessage(err) }, 'health registry failed');
     }
   };
 

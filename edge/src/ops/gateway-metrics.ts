@@ -80,7 +80,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'coldtrace_gateway_sensor_ok',
-      help: '1 while the sensor answers with good readings',
+      help: '1 while the sensor answers with good readings (state ok: temperature and, if mapped, humidity)',
       labelNames: ['sensor'],
       registers,
       collect() {

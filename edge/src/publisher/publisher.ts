@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import {
-  type Clock,
   type ClockTimer,
   ColdtraceError,
   encodeGatewayPayload,
@@ -10,83 +9,25 @@ import {
   type GatewayStatus,
   gatewayTopic,
   gatewayTopics,
-  idSchema,
-  MAX_BATCH_RECORDS,
   MAX_PAYLOAD_BYTES,
   STREAMS,
 } from '@coldtrace/shared';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { Logger } from 'pino';
-import { z } from 'zod';
-import type { PeekResult, RecordBuffer, StreamName } from '../buffer/record-buffer.js';
+import type { PeekResult, StreamName } from '../buffer/record-buffer.js';
+import {
+  type Publisher,
+  type PublisherEvents,
+  type PublisherOptions,
+  publisherConfigSchema,
+} from './publisher-config.js';
 
-export const publisherConfigSchema = z
-  .object({
-    gatewayId: idSchema,
-    mqtt: z
-      .object({
-        /** mqtt://host:port, mqtts://… (TLS), ws(s)://… */
-        url: z.string().min(1),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        /** Default: the gateway id (a persistent session is bound to it). */
-        clientId: z.string().min(1).max(128).optional(),
-        connectTimeoutMs: z.number().int().positive().default(10_000),
-        reconnectMs: z.number().int().positive().default(2_000),
-        keepaliveS: z.number().int().min(0).default(30),
-        /** TLS: PEM CA bundle, client certificate and key (strings or Buffers). */
-        ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),
-        cert: z.union([z.string(), z.instanceof(Buffer)]).optional(),
-        key: z.union([z.string(), z.instanceof(Buffer)]).optional(),
-        rejectUnauthorized: z.boolean().default(true),
-      })
-      .strict(),
-    batch: z
-      .object({
-        /** A batch is sent once this many records wait (and never carries more). */
-        maxRecords: z.number().int().min(1).max(MAX_BATCH_RECORDS).default(500),
-        /** …or once the oldest waiting record has waited this long. */
-        maxAgeMs: z.number().int().min(0).default(1_000),
-      })
-      .strict(),
-    /** Batches per stream published and not yet PUBACKed. */
-    inflightWindow: z.number().int().min(1).max(256).default(4),
-    version: z.string().max(64),
-    /** How long stop() waits for the offline status and in-flight PUBACKs. */
-    stopTimeoutMs: z.number().int().positive().default(5_000),
-  })
-  .strict();
-
-export type PublisherConfig = z.input<typeof publisherConfigSchema>;
-export type PublisherOptions = PublisherConfig & {
-  buffer: RecordBuffer;
-  clock: Clock;
-  log: Logger;
-  /** Called on every connection change (also emitted as `connected` / `disconnected`). */
-  onConnectionChange?: (connected: boolean) => void;
-};
-
-export interface PublisherEvents {
-  connected: [];
-  disconnected: [];
-  /** The broker PUBACKed every batch of `stream` up to `upToSeq`; the buffer dropped them. */
-  acked: [{ stream: StreamName; upToSeq: number }];
-  /** A batch went out (also after a reconnect, again). */
-  sent: [{ stream: StreamName; firstSeq: number; lastSeq: number; records: number; bytes: number }];
-}
-
-export interface Publisher extends EventEmitter<PublisherEvents> {
-  start(): void;
-  /** Publishes the retained offline status (reason `shutdown`), waits for in-flight PUBACKs, disconnects. */
-  stop(): Promise<void>;
-  /** Tells the publisher records were appended to `stream`; `urgent` skips the batching delay. */
-  notify(stream: StreamName, opts?: { urgent?: boolean }): void;
-  /** Retained, QoS 1. Kept and re-published (as online) on every reconnect. */
-  publishStatus(status: GatewayStatus): void;
-  readonly connected: boolean;
-  /** Batches in flight per stream (for metrics and tests). */
-  inflight(): Record<StreamName, number>;
-}
+export {
+  type Publisher,
+  type PublisherConfig,
+  type PublisherEvents,
+  type PublisherOptions,
+  publisherConfigSchema,
+} from './publisher-config.js';
 
 interface InFlight {
   gen: number;
@@ -130,6 +71,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   let connected = false;
   let stopping = false;
   let gen = 0;
+  /** The connection generation already being dropped (one drop per connection). */
+  let dropping = -1;
   let lastStatus: GatewayStatus | undefined;
 
   const setConnected = (value: boolean) => {
@@ -182,6 +125,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       firstSeq: page.firstSeq,
       lastSeq: page.lastSeq,
       sentAt: clock.now(),
+      epoch: buffer.epoch,
       records: page.records,
       ...(page.thinned.length ? { thinned: page.thinned } : {}),
     } as GatewayPayload<typeof stream>;
@@ -234,7 +178,13 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const onPuback = (stream: StreamName, entry: InFlight, err: Error | undefined) => {
     if (entry.gen !== gen) return; // from a connection that is gone: replayed from the buffer anyway
     if (err) {
-      log.warn({ err: errorMessage(err), stream, lastSeq: entry.lastSeq }, 'publish failed; will resend');
+      // The batch stays at the head of the window and would hold the stream until the next reconnect,
+      // so reconnect now: the window is reset and the stream replayed from its oldest unacked record.
+      log.warn(
+        { err: errorMessage(err), stream, lastSeq: entry.lastSeq },
+        'publish failed on a live connection; reconnecting to send it again',
+      );
+      if (!stopping && connected) dropConnection();
       return;
     }
     entry.done = true;
@@ -250,6 +200,17 @@ export function createPublisher(options: PublisherOptions): Publisher {
       }
     }
     pump(stream);
+  };
+
+  /**
+   * Ends the connection as a network fault would: onClose resets every window, MQTT.js reconnects after
+   * reconnectMs (the backoff of a batch the broker keeps refusing), and onConnect replays in order.
+   */
+  const dropConnection = () => {
+    const c = client;
+    if (!c || dropping === gen) return;
+    dropping = gen;
+    c.stream?.destroy();
   };
 
   const sendStatus = (status: GatewayStatus, cb?: (err?: Error) => void) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteBuffer } from '../../src/buffer/sqlite-buffer.js';
 import { runBufferContract } from './buffer-contract.js';
-import { movement, readings } from './fixtures.js';
+import { alarm, movement, readings } from './fixtures.js';
 
 runBufferContract('sqlite', (dir, opts) =>
   openSqliteBuffer({ path: join(dir, 'buffer.db'), maxBytes: opts?.maxBytes ?? 64 * 1024 * 1024, ...opts }),
@@ -70,5 +70,76 @@ describe('sqlite buffer specifics', () => {
       expect.objectContaining({ code: 'buffer_open_failed' }),
     );
     expect(() => b.stats()).toThrow(expect.objectContaining({ code: 'buffer_closed' }));
+  });
+
+  it('has an epoch: made with the database, kept across reopen, new for a new file', () => {
+    const path = join(dir, 'e.db');
+    const b = openSqliteBuffer({ path, maxBytes: 1 << 20 });
+    expect(b.epoch).toMatch(/^[0-9a-f]{16}$/);
+    const epoch = b.epoch;
+    b.append('readings', readings(3));
+    b.close();
+    const again = openSqliteBuffer({ path, maxBytes: 1 << 20 });
+    expect(again.epoch).toBe(epoch);
+    again.close();
+    // buffer.db lost or replaced: a fresh file restarts the sequence, in a new epoch.
+    rmSync(path);
+    const fresh = openSqliteBuffer({ path, maxBytes: 1 << 20 });
+    expect(fresh.append('readings', readings(1))[0]!.seq).toBe(1);
+    expect(fresh.epoch).not.toBe(epoch);
+    fresh.close();
+  });
+
+  it('remembers the last state per alarmId after the alarm was acked and across reopen', () => {
+    const path = join(dir, 'a.db');
+    const b = openSqliteBuffer({ path, maxBytes: 1 << 20 });
+    expect(b.alarmState('buffer_high')).toBeUndefined();
+    const high = {
+      ...alarm(0),
+      alarmId: 'buffer_high',
+      kind: 'buffer_high' as const,
+      severity: 'warning' as const,
+    };
+    b.append('alarms', [high]);
+    expect(b.alarmState('buffer_high')).toMatchObject({ state: 'raised', ts: high.ts });
+    b.append('alarms', [{ ...high, state: 'cleared', ts: high.ts + 1 }, alarm(1)]);
+    b.ack('alarms', 2);
+    b.close();
+    const again = openSqliteBuffer({ path, maxBytes: 1 << 20 });
+    expect(again.stats().records).toBe(1);
+    expect(again.alarmState('buffer_high')).toEqual({ state: 'cleared', ts: high.ts + 1 });
+    expect(again.alarmState(alarm(1).alarmId)).toMatchObject({ state: 'raised' });
+    again.close();
+  });
+
+  it("keeps half of the alarm reserve from the buffer's own alarms, for every other alarm", () => {
+    const maxBytes = 100_000;
+    const b = openSqliteBuffer({ path: join(dir, 'r.db'), maxBytes, alarmReserveBytes: 8_000 });
+    let n = 0;
+    try {
+      for (;;) b.append('movements', [movement(n++)]);
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'buffer_full' });
+    }
+    expect(b.stats().bytes).toBeGreaterThan(maxBytes - 8_000 - 400);
+    // buffer_full alarms (as a buggy caller might append them) fill only the lower half of the reserve…
+    const full = { ...alarm(0), alarmId: 'buffer_full', kind: 'buffer_full' as const };
+    let own = 0;
+    try {
+      for (;;) {
+        b.append('alarms', [{ ...full, ts: full.ts + own }]);
+        own++;
+      }
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'buffer_full' });
+    }
+    expect(own).toBeGreaterThan(0);
+    expect(b.stats().bytes).toBeLessThanOrEqual(maxBytes - 4_000);
+    // …so temperature alarms still find room.
+    const before = b.stats().records;
+    for (let i = 0; i < 10; i++) b.append('alarms', [alarm(i)]);
+    expect(b.stats().records).toBe(before + 10);
+    expect(b.stats().bytes).toBeLessThanOrEqual(maxBytes);
+    b.close();
   });
 });

@@ -31,12 +31,10 @@ beforeAll(async () => {
   rig = await startRig({
     gatewayId: GW,
     pollMs: 30,
-    // MQTT 5 shared subscription, as the scaled deployment runs N ingestors. (Without `sharedGroup` the
-    // subscriber speaks MQTT 3.1.1, where MQTT.js ignores `customHandleAcks`: see the report.)
-    // A plain persistent subscription: Mosquitto 2.0 keeps it across a restart. It does NOT keep shared
-    // subscriptions ($share/…): with `sharedGroup`, what gateways publish between the restart and the
-    // ingestors' resubscribe is acknowledged and dropped (this test showed seqs 403..629 lost). See
-    // docs/operations.md "Shared subscriptions".
+    // A plain persistent subscription (the subscriber always speaks MQTT 5): Mosquitto 2.0 keeps it
+    // across a restart. It does NOT keep shared subscriptions ($share/…): with `sharedGroup`, what
+    // gateways publish between the restart and the ingestors' resubscribe is acknowledged and dropped
+    // (this test showed seqs 403..629 lost). See docs/operations.md "Shared subscriptions".
     externalBroker: { host: '127.0.0.1', port: broker.port, ...INGESTOR },
     onSecret: async (id, secret) => {
       broker.addUser(id, secret);

@@ -136,6 +136,58 @@ describe('modbus bus module over a real socat pty', () => {
     await waitFor(() => readings.some((r) => r.quality === 'ok' && r.tempC === -1), 10_000, 'late device');
   });
 
+  it('reports a humidity fault (out of 0..100, sentinel) in the sensor state, keeping the temperature', async () => {
+    // The devices send humidity the gateway's XY-MD02 map cannot take: address 1 in 0.01 %RH (so the
+    // gateway reads ten times the value: 50 % → 500 %RH), address 2 the uint16 "no value" 0xFFFF.
+    const hundredths = {
+      functionCode: 4 as const,
+      temperature: { register: 1, type: 'int16' as const, scale: 0.1 },
+      humidity: { register: 2, type: 'uint16' as const, scale: 0.01 },
+    };
+    const toFfff = { ...hundredths, humidity: { register: 2, type: 'uint16' as const, scale: 100 / 0xffff } };
+    sim = await startModbusSimulator({
+      sensors: [
+        { address: 1, map: hundredths, profile: { kind: 'steady', tempC: 4.2, rh: 50 } },
+        { address: 2, map: toFfff, profile: { kind: 'steady', tempC: -18.5, rh: 100 } },
+      ],
+    });
+    const { ctx, readings, health } = collectingContext();
+    mod = createModbusBusModule(
+      bus(sim.devicePath, [
+        { id: 'h1', address: 1, locationId: 'r', pollMs: 60 },
+        { id: 'h2', address: 2, locationId: 'r', pollMs: 60 },
+      ]),
+    );
+    await mod.start(ctx);
+    await waitFor(() => readings.filter((r) => r.sensorId === 'h2').length >= 2, 10_000, 'readings');
+    const h1 = readings.find((r) => r.sensorId === 'h1')!;
+    const h2 = readings.find((r) => r.sensorId === 'h2')!;
+    // The temperature is good and stays on record: the reading is `ok`, its humidity null.
+    expect(h1).toMatchObject({ quality: 'ok', tempC: 4.2, rh: null });
+    expect(h2).toMatchObject({ quality: 'ok', tempC: -18.5, rh: null });
+    for (const r of [h1, h2]) expect(readingSchema.safeParse(r).success).toBe(true);
+    // The sensor's state says what is wrong.
+    const [s1, s2] = mod.sensorHealth();
+    expect(s1).toMatchObject({ state: 'degraded', quality: 'ok', consecutiveErrors: 0 });
+    expect(s1!.lastError).toMatch(/^humidity 500 %RH outside 0\.\.100/);
+    expect(s2).toMatchObject({
+      state: 'degraded',
+      quality: 'ok',
+      lastError: 'humidity: sentinel value 65535',
+    });
+    // Humidity back in range: ok again, with the value.
+    sim.setProfile(1, { kind: 'steady', tempC: 4.3, rh: 9 });
+    await waitFor(() => readings.at(-1)?.sensorId === 'h1' && readings.at(-1)?.rh === 90, 10_000, 'rh back');
+    expect(health.filter((h) => h.sensorId === 'h1').at(-1)).toEqual({
+      sensorId: 'h1',
+      locationId: 'r',
+      state: 'ok',
+      quality: 'ok',
+      lastReadingTs: readings.at(-1)!.ts,
+      consecutiveErrors: 0,
+    });
+  });
+
   it('reads a float32 word-swapped map from holding registers', async () => {
     const map = {
       functionCode: 3 as const,

@@ -82,6 +82,11 @@ describe('publisher against a real aedes broker', () => {
     expect(firstArrivals(r)).toEqual(Array.from({ length: 750 }, (_, i) => i + 1));
     for (const batch of r) expect(batch.value.records.length).toBeLessThanOrEqual(100);
     expect(r.every((x) => x.retain === false && x.value.gatewayId === 'gw-1')).toBe(true);
+    // Every batch names the buffer's epoch: its sequence numbers are unique within it.
+    expect(buffer.epoch).toMatch(/^[0-9a-f]{16}$/);
+    expect(sub.received.filter((x) => x.name !== 'status').every((x) => x.value.epoch === buffer.epoch)).toBe(
+      true,
+    );
     expect(firstArrivals(sub.of('movements'))).toEqual([1, 2]);
     expect(firstArrivals(sub.of('alarms'))).toEqual([1]);
     expect(buffer.stats().lastSeq).toEqual({ readings: 750, movements: 2, alarms: 1 });
@@ -148,6 +153,37 @@ describe('publisher against a real aedes broker', () => {
     await until(() => firstArrivals(sub.of('readings')).length === 500, 'all at the subscriber');
     expect(sub.invalid).toEqual([]);
     expect(firstArrivals(sub.of('readings'))).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+  });
+
+  it('sends a batch the broker refused again, in order, without holding the stream', async () => {
+    let refused: string | undefined;
+    // aedes answers a refused publish by closing the connection (MQTT 3.1.1 has no negative PUBACK).
+    const b = await broker({
+      authorizePublish: (_client, packet, cb) => {
+        const body = JSON.parse(packet.payload.toString()) as { firstSeq?: number; lastSeq?: number };
+        if (!refused && packet.topic.endsWith('/readings') && body.firstSeq === 101) {
+          refused = `${body.firstSeq}..${body.lastSeq}`;
+          return cb(new Error('refused once'));
+        }
+        cb(null);
+      },
+    });
+    const sub = await subscriber(b.port);
+    const pub = publisher(b.port, { batch: { maxRecords: 100, maxAgeMs: 10 }, inflightWindow: 2 });
+    const sent: string[] = [];
+    pub.on('sent', (x) => {
+      if (x.stream === 'readings') sent.push(`${x.firstSeq}..${x.lastSeq}`);
+    });
+    pub.start();
+    await until(() => pub.connected, 'connected');
+    buffer.append('readings', readings(500));
+    pub.notify('readings');
+    await until(() => buffer.stats().records === 0, 'everything acknowledged');
+    await until(() => firstArrivals(sub.of('readings')).length === 500, 'all at the subscriber');
+    expect(refused).toBe('101..200');
+    expect(sent.filter((x) => x === '101..200').length).toBe(2);
+    expect(firstArrivals(sub.of('readings'))).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    expect(sub.invalid).toEqual([]);
   });
 
   it('replays the backlog oldest first after a reconnect while new records keep arriving', async () => {

@@ -1,0 +1,74 @@
+import type { EventEmitter } from 'node:events';
+import type { Clock, GatewayStatus } from '@coldtrace/shared';
+import { idSchema, MAX_BATCH_RECORDS } from '@coldtrace/shared';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { RecordBuffer, StreamName } from '../buffer/record-buffer.js';
+
+export const publisherConfigSchema = z
+  .object({
+    gatewayId: idSchema,
+    mqtt: z
+      .object({
+        /** mqtt://host:port, mqtts://… (TLS), ws(s)://… */
+        url: z.string().min(1),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        /** Default: the gateway id (a persistent session is bound to it). */
+        clientId: z.string().min(1).max(128).optional(),
+        connectTimeoutMs: z.number().int().positive().default(10_000),
+        reconnectMs: z.number().int().positive().default(2_000),
+        keepaliveS: z.number().int().min(0).default(30),
+        /** TLS: PEM CA bundle, client certificate and key (strings or Buffers). */
+        ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        cert: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        key: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .strict(),
+    batch: z
+      .object({
+        /** A batch is sent once this many records wait (and never carries more). */
+        maxRecords: z.number().int().min(1).max(MAX_BATCH_RECORDS).default(500),
+        /** …or once the oldest waiting record has waited this long. */
+        maxAgeMs: z.number().int().min(0).default(1_000),
+      })
+      .strict(),
+    /** Batches per stream published and not yet PUBACKed. */
+    inflightWindow: z.number().int().min(1).max(256).default(4),
+    version: z.string().max(64),
+    /** How long stop() waits for the offline status and in-flight PUBACKs. */
+    stopTimeoutMs: z.number().int().positive().default(5_000),
+  })
+  .strict();
+
+export type PublisherConfig = z.input<typeof publisherConfigSchema>;
+export type PublisherOptions = PublisherConfig & {
+  buffer: RecordBuffer;
+  clock: Clock;
+  log: Logger;
+  /** Called on every connection change (also emitted as `connected` / `disconnected`). */
+  onConnectionChange?: (connected: boolean) => void;
+};
+
+export interface PublisherEvents {
+  connected: [];
+  disconnected: [];
+  /** The broker PUBACKed every batch of `stream` up to `upToSeq`; the buffer dropped them. */
+  acked: [{ stream: StreamName; upToSeq: number }];
+  /** A batch went out (also after a reconnect, again). */
+  sent: [{ stream: StreamName; firstSeq: number; lastSeq: number; records: number; bytes: number }];
+}
+
+export interface Publisher extends EventEmitter<PublisherEvents> {
+  start(): void;
+  /** Publishes the retained offline status (reason `shutdown`), waits for in-flight PUBACKs, disconnects. */
+  stop(): Promise<void>;
+  /** Tells the publisher records were appended to `stream`; `urgent` skips the batching delay. */
+  notify(stream: StreamName, opts?: { urgent?: boolean }): void;
+  /** Retained, QoS 1. Kept and re-published (as online) on every reconnect. */
+  publishStatus(status: GatewayStatus): void;
+  readonly connected: boolean;
+  /** Batches in flight per stream (for metrics and tests). */
+  inflight(): Record<StreamName, number>;
+}
