@@ -121,7 +121,10 @@ export class DomainEpcisData implements EpcisDomainData {
           locationId: first.location_id,
           excursionId: first.excursion_id,
           lotId: first.lot_id,
-          reason: `exposed to temperature excursion ${first.excursion_id} at ${first.location_id}`,
+          reason:
+            first.cause === 'cumulative'
+              ? `cumulative temperature rule reached (${first.excursion_id}) at ${first.location_id}`
+              : `exposed to temperature excursion ${first.excursion_id} at ${first.location_id}`,
           end,
         };
         if (lock.lockedAt < toTs && (lock.end?.at ?? Number.POSITIVE_INFINITY) >= fromTs) out.push(lock);

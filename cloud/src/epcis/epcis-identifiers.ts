@@ -17,6 +17,13 @@ export function epcUri(hex: string): string {
   return `urn:epc:raw:${clean.length * 4}.x${clean}`;
 }
 
+/**
+ * Base of the private identifiers (locations without a GLN, portals, sensors) when the cloud config sets no
+ * `epcis.baseUri`: stable whatever host, port or proxy the cloud is reached through. `.invalid` (RFC 2606)
+ * never resolves; set `epcis.baseUri` to the cloud's public API base to make the identifiers resolvable.
+ */
+export const DEFAULT_EPCIS_BASE_URI = 'https://coldtrace.invalid/api/v1';
+
 /** GS1 General Specifications §7.9.1: mod-10 check digit over the first 12 digits of a GLN. */
 export function isValidGln(gln: string): boolean {
   if (!/^\d{13}$/.test(gln)) return false;

@@ -2,6 +2,7 @@ import { type Clock, errorMessage, eventTopic } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DomainDatabase } from '../store/schema.js';
+import type { PublishMqtt } from './mqtt-event-publisher.js';
 import { MQTT_TARGET } from './outbox.js';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 
@@ -9,8 +10,12 @@ export interface OutboxDispatcherOptions {
   db: Kysely<DomainDatabase>;
   clock: Clock;
   log: Logger;
-  /** Publishes an event on MQTT (embedded aedes or the external client); absent = MQTT rows wait. */
-  publishMqtt?: ((topic: string, payload: string) => Promise<void>) | undefined;
+  /**
+   * Publishes an event on MQTT (embedded aedes and/or the external broker's client), resolving only on
+   * the broker's acknowledgement. Absent (no broker configured): MQTT rows are left pending, never marked
+   * delivered, for a cloud process that has a broker (or this one after a restart with one).
+   */
+  publishMqtt?: PublishMqtt | undefined;
   pollMs?: number;
   batchSize?: number;
   baseBackoffMs?: number;
@@ -27,11 +32,36 @@ export class OutboxDispatcher {
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private running: Promise<number> | undefined;
   private closed = false;
+  /** Pending MQTT rows last reported while no publisher is configured (logged again when it grows). */
+  private reportedPendingMqtt = 0;
 
   constructor(private readonly opts: OutboxDispatcherOptions) {}
 
   start(): void {
     this.schedule(0);
+  }
+
+  /** MQTT events waiting for delivery (all of them, due or backing off). */
+  async pendingMqtt(): Promise<number> {
+    const r = await this.opts.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('delivered_at', 'is', null)
+      .where('target', '=', MQTT_TARGET)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  /** Without a publisher, MQTT rows stay pending: say so (once, and again whenever more are waiting). */
+  private async reportUndeliverableMqtt(): Promise<void> {
+    const n = await this.pendingMqtt();
+    if (n > this.reportedPendingMqtt) {
+      this.opts.log.warn(
+        { pending: n, code: 'MQTT_EVENTS_PENDING' },
+        'MQTT events are kept pending in the outbox: this cloud has no MQTT broker to publish them on (mqtt.embedded disabled and no mqtt.external); a cloud process with a broker delivers them',
+      );
+    }
+    this.reportedPendingMqtt = n;
   }
 
   /** New events were committed: deliver soon. */
@@ -67,11 +97,16 @@ export class OutboxDispatcher {
   private async pass(): Promise<number> {
     const { db, clock } = this.opts;
     const now = clock.now();
-    const due = await db
+    const mqtt = this.opts.publishMqtt !== undefined;
+    if (!mqtt) await this.reportUndeliverableMqtt();
+    let query = db
       .selectFrom('outbox')
       .selectAll()
       .where('delivered_at', 'is', null)
-      .where('next_at', '<=', now)
+      .where('next_at', '<=', now);
+    // No publisher: MQTT rows are not ours to deliver, and must not fill the batch ahead of webhooks.
+    if (!mqtt) query = query.where('target', '!=', MQTT_TARGET);
+    const due = await query
       .orderBy('id')
       .limit(this.opts.batchSize ?? 100)
       .execute();
@@ -110,8 +145,8 @@ export class OutboxDispatcher {
 
   private async deliver(row: { id: number; target: string; event: string; payload: string }): Promise<void> {
     if (row.target === MQTT_TARGET) {
-      // Without a broker to publish on (external-broker deployments), MQTT events are marked done.
-      if (!this.opts.publishMqtt) return;
+      // Delivered means acknowledged by the broker: never without a publisher (the pass skips such rows).
+      if (!this.opts.publishMqtt) throw new Error('no MQTT broker configured to publish events on');
       await this.opts.publishMqtt(eventTopic(row.event), row.payload);
       return;
     }

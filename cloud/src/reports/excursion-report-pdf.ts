@@ -9,8 +9,12 @@ type Doc = InstanceType<typeof PDFDocument>;
 /** A4 portrait in PDF points (ISO 216: 210 × 297 mm). */
 const PAGE = { width: 595.28, height: 841.89, margin: 50 };
 const CONTENT_WIDTH = PAGE.width - 2 * PAGE.margin;
-/** Where the chart sits on page 1 (PDF points from the top-left), exported for rendering checks. */
-export const CHART_BOX: ChartBox = { x: PAGE.margin + 30, y: 330, width: CONTENT_WIDTH - 30, height: 210 };
+/**
+ * Where the chart's plot sits on page 1 (PDF points from the top-left), exported for rendering checks.
+ * Below the statistics with room to spare (they end near y = 310); only report notes long enough to run
+ * past it push the chart down.
+ */
+export const CHART_BOX: ChartBox = { x: PAGE.margin + 30, y: 372, width: CONTENT_WIDTH - 30, height: 210 };
 export const PAGE_SIZE_PT = { width: PAGE.width, height: PAGE.height };
 
 interface Column {

@@ -23,11 +23,17 @@ export interface ChartSpec {
 
 /** Line colours per sensor, distinguishable in print and in grey. */
 export const SERIES_COLOURS = ['#1f4e9a', '#2a8c3c', '#8a2be2', '#b8860b', '#008b8b', '#444444'];
+/** Dashed limit lines (and their labels): max red, min blue. */
+export const LIMIT_COLOURS = { max: '#d62728', min: '#1f77b4' } as const;
 
 /**
  * Draws the temperature chart with pdfkit vector paths (PDF 32000-1 §8.5): frame and grid, the
  * location's limits as dashed lines, the excursion shaded, one polyline per sensor (broken at sensor
  * errors and at gaps), axis labels in UTC and a legend below the plot. Returns the y below the legend.
+ *
+ * Scale: time runs linearly from `fromTs` (left edge of `box`) to `toTs` (right edge); °C runs from
+ * `floor(lo − pad)` (bottom) to `ceil(hi + pad)` (top), where lo/hi are the lowest/highest of the limits
+ * and the readings inside the window and pad = max(1, 10 % of hi − lo).
  */
 export function drawTemperatureChart(doc: Doc, spec: ChartSpec): number {
   const { box, limits } = spec;
@@ -94,26 +100,30 @@ export function drawTemperatureChart(doc: Doc, spec: ChartSpec): number {
   // limits
   doc.lineWidth(1).dash(4, { space: 3 });
   doc
-    .strokeColor('#d62728')
+    .strokeColor(LIMIT_COLOURS.max)
     .moveTo(box.x, py(limits.maxC))
     .lineTo(box.x + box.width, py(limits.maxC))
     .stroke();
   doc
-    .strokeColor('#1f77b4')
+    .strokeColor(LIMIT_COLOURS.min)
     .moveTo(box.x, py(limits.minC))
     .lineTo(box.x + box.width, py(limits.minC))
     .stroke();
   doc.undash();
-  doc.fillColor('#d62728').text(`max ${limits.maxC} °C`, box.x + box.width - 62, py(limits.maxC) - 9, {
-    width: 60,
-    align: 'right',
-    lineBreak: false,
-  });
-  doc.fillColor('#1f77b4').text(`min ${limits.minC} °C`, box.x + box.width - 62, py(limits.minC) + 2, {
-    width: 60,
-    align: 'right',
-    lineBreak: false,
-  });
+  doc
+    .fillColor(LIMIT_COLOURS.max)
+    .text(`max ${limits.maxC} °C`, box.x + box.width - 62, py(limits.maxC) - 9, {
+      width: 60,
+      align: 'right',
+      lineBreak: false,
+    });
+  doc
+    .fillColor(LIMIT_COLOURS.min)
+    .text(`min ${limits.minC} °C`, box.x + box.width - 62, py(limits.minC) + 2, {
+      width: 60,
+      align: 'right',
+      lineBreak: false,
+    });
 
   // series
   doc.lineWidth(1.2);

@@ -1,114 +1,20 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gatewayTopic, type ReadingsBatch } from '@coldtrace/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudConfigInput } from '../../src/config.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
 import { readings, readingsBatch } from '../helpers/records.js';
 import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
-import { freePort } from '../sinks/influxd-process.js';
 import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
 
 // Needs `mosquitto` and `mosquitto_passwd` (Debian package mosquitto) and PostgreSQL on 127.0.0.1:5432
 // (deploy/dev-services.sh). Runs its own mosquitto on an ephemeral port; the system one stays untouched.
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DEPLOY = join(here, '../../../deploy/mosquitto');
 const INGESTOR = { username: 'coldtrace-ingestor', password: 'ingestor-secret-0123456789' };
 const GATEWAYS: Record<string, string> = { 'gw-a': 'secret-a-0123456789', 'gw-b': 'secret-b-0123456789' };
-
-/** Our own Mosquitto on the production config from deploy/mosquitto/, with paths and listener rewritten. */
-class Mosquitto {
-  private child: ChildProcess | undefined;
-  private log = '';
-  readonly url: string;
-  private constructor(
-    readonly dir: string,
-    readonly port: number,
-    private readonly conf: string,
-  ) {
-    this.url = `mqtt://127.0.0.1:${port}`;
-  }
-
-  static async create(): Promise<Mosquitto> {
-    const dir = mkdtempSync(join(tmpdir(), 'coldtrace-mosquitto-'));
-    mkdirSync(join(dir, 'data'));
-    const port = await freePort();
-    const passwd = join(dir, 'passwd');
-    execFileSync('mosquitto_passwd', ['-c', '-b', passwd, INGESTOR.username, INGESTOR.password]);
-    for (const [id, secret] of Object.entries(GATEWAYS))
-      execFileSync('mosquitto_passwd', ['-b', passwd, id, secret]);
-    writeFileSync(join(dir, 'acl'), readFileSync(join(DEPLOY, 'acl')));
-    const rewrite: Record<string, string> = {
-      password_file: passwd,
-      acl_file: join(dir, 'acl'),
-      persistence_location: `${join(dir, 'data')}/`,
-      listener: `${port} 127.0.0.1`,
-      log_dest: 'stderr', // unbuffered, for the assertions on Mosquitto's log
-    };
-    const conf = readFileSync(join(DEPLOY, 'mosquitto.conf'), 'utf8')
-      .split('\n')
-      .map((line) => {
-        const key = /^(\w+)\s/.exec(line)?.[1];
-        return key && key in rewrite ? `${key} ${rewrite[key]}` : line;
-      })
-      .join('\n')
-      // Started as root, Mosquitto would drop to user `mosquitto`, who cannot read our 0700 temp dir.
-      .concat(process.getuid?.() === 0 ? '\nuser root\n' : '\n');
-    expect(conf).toContain(`listener ${port} 127.0.0.1`);
-    const file = join(dir, 'mosquitto.conf');
-    writeFileSync(file, conf);
-    const m = new Mosquitto(dir, port, file);
-    await m.start();
-    return m;
-  }
-
-  async start(): Promise<void> {
-    this.log = '';
-    const c = spawn('mosquitto', ['-c', this.conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = c;
-    const keep = (d: Buffer) => {
-      this.log = (this.log + d.toString()).slice(-8000);
-    };
-    c.stdout?.on('data', keep);
-    c.stderr?.on('data', keep);
-    await eventually(
-      async () => {
-        if (c.exitCode !== null) throw new Error(`mosquitto exited ${c.exitCode}: ${this.log}`);
-        return new Promise<boolean>((resolve) => {
-          const s = tcpConnect(this.port, '127.0.0.1');
-          s.once('connect', () => resolve(s.destroy() !== undefined));
-          s.once('error', () => resolve(false));
-        });
-      },
-      'mosquitto listening',
-      15_000,
-    );
-  }
-
-  /** `kill` (SIGTERM): Mosquitto writes its persistence file and exits. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const c = this.child;
-    this.child = undefined;
-    if (!c || c.exitCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    await exited;
-  }
-
-  logText(): string {
-    return this.log;
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 const connectGateway = (url: string, id: string, opts: mqtt.IClientOptions = {}) =>
   mqtt.connectAsync(url, {
@@ -151,7 +57,7 @@ describe('ingest through an external Mosquitto', { timeout: 40_000 }, () => {
   const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
   beforeAll(async () => {
-    broker = await Mosquitto.create();
+    broker = await Mosquitto.create({ [INGESTOR.username]: INGESTOR.password, ...GATEWAYS });
     dbDir = mkdtempSync(join(tmpdir(), 'coldtrace-mosq-db-'));
     cloud = await startIngestor();
     a = await connectGateway(broker.url, 'gw-a');

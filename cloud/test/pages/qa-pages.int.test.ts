@@ -24,6 +24,10 @@ const EPCS = {
   ),
 };
 const GTIN = gtinOf(EPCS['LOT-A'][0]!)!;
+/** A big lot (more units than one page of the lot page's trace table): 600 units, all in store-9. */
+const BIG_LOT = Array.from({ length: 600 }, (_, i) =>
+  sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial: 5000 + i }),
+);
 const missing = browserMissing();
 if (missing) console.warn(missing);
 
@@ -79,7 +83,16 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
       maxC: 8,
       stabilityBudgetMs: 60 * MIN,
     });
-    for (const [lot, epcs] of Object.entries(EPCS)) {
+    await send('PUT', '/locations/store-9', {
+      name: 'Store 9',
+      kind: 'store',
+      minC: 2,
+      maxC: 8,
+      alarmDelayMs: 10 * MIN,
+      criticalMarginC: 5,
+      maxGapMs: 5 * MIN,
+    });
+    for (const [lot, epcs] of Object.entries({ ...EPCS, 'LOT-C': BIG_LOT })) {
       await send('PUT', `/lots/${lot}`, {
         gtin: GTIN,
         lotNumber: lot.replace('LOT-', 'L2026'),
@@ -137,6 +150,23 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
       }),
       { qos: 1 },
     );
+    // The big lot's units arrive at store-9 (no sensor there: no readings, no locks).
+    for (let i = 0; i < BIG_LOT.length; i += 300) {
+      const records = BIG_LOT.slice(i, i + 300).map((epc, j) =>
+        movement(moves.length + i + j + 1, epc, { portalId: 'door-9', from: 'dock-1', to: 'store-9' }),
+      );
+      await c.publishAsync(
+        gatewayTopic('truck-7', 'movements'),
+        JSON.stringify({
+          gatewayId: 'truck-7',
+          firstSeq: records[0]!.seq,
+          lastSeq: records.at(-1)!.seq,
+          sentAt: T0,
+          records,
+        }),
+        { qos: 1 },
+      );
+    }
     await c.publishAsync(gatewayTopic('truck-7', 'readings'), JSON.stringify(readingsBatch('truck-7', a)), {
       qos: 1,
     });
@@ -247,8 +277,16 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
         expect(Math.abs(c - expected[i]!.tempC)).toBeLessThanOrEqual(cPerPx);
       });
     }
-    // Limit lines at 2 and 8 °C, and the shaded band spans the excursion.
-    expect(chart.limits).toEqual([2, 8]);
+    // Limit lines at 2 and 8 °C, drawn where those temperatures map to across the whole plot.
+    expect(chart.limits.map((l) => l.c)).toEqual([2, 8]);
+    for (const l of chart.limits) {
+      const y = chart.plot.y + (1 - (l.c - chart.y0) / (chart.y1 - chart.y0)) * chart.plot.h;
+      expect(Math.abs(l.drawnY - y), `limit ${l.c} °C drawn at y=${l.drawnY}, expected ${y}`).toBeLessThan(1);
+      // Across the plot (the layout box includes the stroke's half width at the ends).
+      expect(Math.abs(l.drawnX0 - chart.plot.x)).toBeLessThan(1.5);
+      expect(Math.abs(l.drawnX1 - (chart.plot.x + chart.plot.w))).toBeLessThan(1.5);
+    }
+    // The shaded band spans the excursion.
     const res = await fetch(`${cloud.httpUrl}/api/v1/excursions/${encodeURIComponent(excursionId)}`, {
       headers: await bearer(cloud, ['viewer']),
     });
@@ -385,13 +423,35 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     expect(EPCS['LOT-A'].map(stateOf)).toEqual(['released', 'released', 'released']);
     expect(EPCS['LOT-B'].map(stateOf)).toEqual(['rejected', 'rejected', 'rejected']);
 
-    // The lot page shows the decision and no locked unit.
+    // The lot page shows the decision and no locked unit, built from the lot endpoints (temperature,
+    // trace), not from per-unit and per-location requests assembled in the browser.
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
     await page.goto(`${cloud.httpUrl}/lots/LOT-A`);
     await page.waitForSelector('#units');
     expect(await page.textContent('#lot-lock-state')).toContain('0 / 3 units locked');
     expect(await page.textContent('#lot-decisions')).toContain('Quinn QA (quinn)');
     expect(await page.textContent('#custody')).toContain('reefer-7');
     expect(await page.locator('figure.chart-box polyline.series').count()).toBe(2);
+    expect(requested).toContain('/api/v1/lots/LOT-A/temperature');
+    expect(requested).toContain('/api/v1/lots/LOT-A/trace');
+    expect(requested.filter((p) => p.startsWith('/api/v1/epcs/') || p === '/api/v1/readings')).toEqual([]);
+    const viewerAuth = await bearer(cloud, ['viewer']);
+    const temperature = (await (
+      await fetch(`${cloud.httpUrl}/api/v1/lots/LOT-A/temperature?limit=20000`, { headers: viewerAuth })
+    ).json()) as { readings: ApiReading[] };
+    const drawn = await page
+      .locator('figure.chart-box polyline.series')
+      .evaluateAll((ls) => ls.map((l) => Number(l.getAttribute('data-count'))));
+    expect(drawn.reduce((a, b) => a + b, 0)).toBe(temperature.readings.length);
+    expect(temperature.readings.length).toBe(80);
+    expect(await page.textContent('#units-count')).toBe('3 of 3 units shown.');
+    expect(await page.locator('#units-more').isHidden()).toBe(true);
+    for (const epc of EPCS['LOT-A']) {
+      const row = page.locator(`#units tr[data-epc="${epc}"]`);
+      expect(await row.getAttribute('data-state')).toBe('released');
+      expect(await row.locator('.custody-path').textContent()).toMatch(/^reefer-7 .* – now$/);
+    }
     await screenshot(page, 'lot');
 
     // The audit page lists the signatures and the chain verifies.
@@ -402,6 +462,67 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     await page.click('#verify');
     await page.locator('#verify-result', { hasText: 'chain intact' }).waitFor();
     await screenshot(page, 'audit');
+    expect(errors.filter((e) => /Refused|Uncaught|TypeError|ReferenceError/.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('the lot page lists every unit of a 600-unit lot, paging through the trace, and its whole timeline', async () => {
+    const page = await b.context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${cloud.httpUrl}/lots/LOT-C`);
+    await page.waitForSelector('#units');
+    // The custody timeline covers every unit (the server merges all of them), not the first 200.
+    const timeline = await page.locator('#custody tbody tr').allTextContents();
+    expect(timeline).toHaveLength(1);
+    expect(timeline[0]).toMatch(/^store-9.*still there600$/);
+    expect(await page.textContent('#units-count')).toBe('500 of 600 units shown.');
+    expect(await page.locator('#units tbody tr').count()).toBe(500);
+    await page.click('#units-more');
+    await page.locator('#units-count', { hasText: '600 of 600 units shown.' }).waitFor();
+    expect(await page.locator('#units-more').isHidden()).toBe(true);
+    const shown = await page
+      .locator('#units tbody tr')
+      .evaluateAll((rs) => rs.map((r) => r.getAttribute('data-epc')));
+    expect(shown).toEqual([...BIG_LOT].sort());
+    expect(await page.locator('#units tbody tr[data-state="free"]').count()).toBe(600);
+    expect(errors.filter((e) => /Refused|Uncaught|TypeError|ReferenceError/.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('the audit page shows the newest entries first and pages back to the oldest; the chain still verifies', async () => {
+    const all = (await (
+      await fetch(`${cloud.httpUrl}/api/v1/audit?limit=10000`, { headers: await bearer(cloud, ['viewer']) })
+    ).json()) as Array<{ seq: number }>;
+    const newestFirst = all.map((e) => e.seq).reverse();
+    expect(newestFirst.length).toBeGreaterThan(20);
+    // About six pages, the last one partial.
+    const size = Math.ceil(newestFirst.length / 6) + 1;
+    const page = await b.context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${cloud.httpUrl}/audit?limit=${size}`);
+    await page.waitForSelector('table.audit tbody tr[data-seq]');
+    const seqs = () =>
+      page
+        .locator('table.audit tbody tr[data-seq]')
+        .evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-seq'))));
+    expect(await seqs()).toEqual(newestFirst.slice(0, size));
+    expect(await page.textContent('#audit-count')).toBe(`${size} entries shown, newest first.`);
+    let pages = 1;
+    while (await page.locator('#audit-more').isVisible()) {
+      const after = Math.min((await seqs()).length + size, newestFirst.length);
+      pages++;
+      await page.click('#audit-more');
+      await page.locator('#audit-count', { hasText: new RegExp(`^${after} entries shown`) }).waitFor();
+    }
+    expect(await seqs()).toEqual(newestFirst);
+    expect(pages).toBe(Math.floor(newestFirst.length / size) + 1);
+    expect(await page.textContent('#audit-count')).toBe(
+      `${newestFirst.length} entries shown, newest first (all).`,
+    );
+    await page.click('#verify');
+    await page
+      .locator('#verify-result', { hasText: `chain intact all ${newestFirst.length} entries verified` })
+      .waitFor();
     expect(errors.filter((e) => /Refused|Uncaught|TypeError|ReferenceError/.test(e))).toEqual([]);
     await page.close();
   });
@@ -424,7 +545,8 @@ interface ChartData {
   y1: number;
   plot: { x: number; y: number; w: number; h: number };
   series: Array<{ sensor: string; points: Array<[number, number]> }>;
-  limits: number[];
+  /** Each limit line: its `data-c` and where it was really drawn (SVG user units, from its layout box). */
+  limits: Array<{ c: number; drawnY: number; drawnX0: number; drawnX1: number }>;
   shade: { from: number; to: number | null };
   shadeBox: { x: number; width: number };
 }
@@ -450,8 +572,20 @@ async function readChart(page: Page): Promise<ChartData> {
         .map((xy) => xy.split(',').map(Number) as [number, number]),
     });
   }
+  // Layout boxes in CSS pixels, mapped back to the SVG's user units through the viewBox.
+  const svgBox = (await svg.boundingBox())!;
+  const viewBoxWidth = Number((await svg.getAttribute('viewBox'))!.split(/\s+/)[2]);
+  const scale = svgBox.width / viewBoxWidth;
   const limits = [];
-  for (const l of await svg.locator('line.limit').all()) limits.push(await num(l, 'data-c'));
+  for (const l of await svg.locator('line.limit').all()) {
+    const box = (await l.boundingBox())!;
+    limits.push({
+      c: await num(l, 'data-c'),
+      drawnY: (box.y + box.height / 2 - svgBox.y) / scale,
+      drawnX0: (box.x - svgBox.x) / scale,
+      drawnX1: (box.x + box.width - svgBox.x) / scale,
+    });
+  }
   const to = await shade.getAttribute('data-to');
   return {
     x0: await num(svg, 'data-x0'),
@@ -460,7 +594,7 @@ async function readChart(page: Page): Promise<ChartData> {
     y1: await num(svg, 'data-y1'),
     plot: { x: px, y: py, w: pw, h: ph },
     series,
-    limits: limits.sort((a, b) => a - b),
+    limits: limits.sort((a, b) => a.c - b.c),
     shade: { from: await num(shade, 'data-from'), to: to ? Number(to) : null },
     shadeBox: { x: await num(shade, 'x'), width: await num(shade, 'width') },
   };

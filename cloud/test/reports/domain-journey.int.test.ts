@@ -1,10 +1,11 @@
 import { encodeGatewayPayload, gtinOf, sgtin96Hex } from '@coldtrace/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_BOX } from '../../src/reports/excursion-report-pdf.js';
+import { LIMIT_COLOURS, SERIES_COLOURS } from '../../src/reports/temperature-chart.js';
 import { epcisErrors } from '../epcis/epcis-schema.js';
 import { bearer, createUser, login, type TestUser } from '../helpers/auth.js';
 import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
-import { hasPoppler, inkRatio, pdfToText, renderPageGray } from './pdf-tools.js';
+import { colourMatch, hasPoppler, hexRgb, pdfToText, renderPageRgb } from './pdf-tools.js';
 
 /**
  * A small demo journey through the real cloud (API + embedded broker + domain engine): cases of two lots
@@ -324,8 +325,22 @@ describe('PDF excursion report, wired to the domain engine', () => {
       'excursion.decided',
     ])
       expect(flat).toContain(action);
-    // The chart: the chart area on page 1 holds ink (lines, limits, shaded excursion).
-    const dpi = 50;
-    expect(inkRatio(renderPageGray(pdf, 1, dpi), dpi, CHART_BOX)).toBeGreaterThan(0.1);
+    // The chart: inside the plot on page 1, the first sensor's line (its colour, fully covered pixels)
+    // and both limit lines; shading alone would not give these colours (excursion-report-pdf.test.ts
+    // checks the line's position reading by reading).
+    const k = 2;
+    const img = renderPageRgb(pdf, 1, 72 * k);
+    const inPlot = (hex: string, minAlpha: number, maxError: number) => {
+      let n = 0;
+      for (let y = Math.ceil(CHART_BOX.y * k) + 2; y < (CHART_BOX.y + CHART_BOX.height) * k - 2; y++)
+        for (let x = Math.ceil(CHART_BOX.x * k) + 2; x < (CHART_BOX.x + CHART_BOX.width) * k - 2; x++) {
+          const m = colourMatch(img, x, y, hexRgb(hex));
+          if (m.alpha > minAlpha && m.error < maxError) n++;
+        }
+      return n;
+    };
+    expect(inPlot(SERIES_COLOURS[0]!, 0.85, 12)).toBeGreaterThan(300);
+    expect(inPlot(LIMIT_COLOURS.max, 0.85, 12)).toBeGreaterThan(300);
+    expect(inPlot(LIMIT_COLOURS.min, 0.85, 12)).toBeGreaterThan(300);
   });
 });

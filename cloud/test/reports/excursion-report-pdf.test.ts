@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CHART_BOX, renderExcursionReport } from '../../src/reports/excursion-report-pdf.js';
 import { fmtDuration, pdfText } from '../../src/reports/pdf-text.js';
-import { hasPoppler, inkRatio, pdfToText, renderPageGray } from './pdf-tools.js';
+import { LIMIT_COLOURS, SERIES_COLOURS } from '../../src/reports/temperature-chart.js';
+import { colourMatch, hasPoppler, hexRgb, pdfToText, renderPageRgb } from './pdf-tools.js';
 import { reportInput, T0 } from './report-fixture.js';
 
 const FIXED = new Date(Date.UTC(2025, 0, 1));
@@ -65,24 +66,99 @@ describe('renderExcursionReport', () => {
   );
 
   it.runIf(poppler)(
-    'draws the chart: the chart area of page 1 holds lines, limits and the shaded excursion',
+    'draws each series through its readings, and the limit lines at their temperatures',
     async () => {
-      const dpi = 50;
-      const pdf = await renderExcursionReport(reportInput(), { creationDate: FIXED });
-      const page = renderPageGray(pdf, 1, dpi);
-      const chartInk = inkRatio(page, dpi, CHART_BOX);
-      // shading alone covers ~25 % of the plot; an empty frame would be well under 5 %
-      expect(chartInk).toBeGreaterThan(0.15);
-      // the same region without series and with no excursion to shade is much lighter
-      const bare = await renderExcursionReport(
-        reportInput({
-          series: [],
-          excursion: { ...reportInput().excursion, startTs: T0 - 1e9, endTs: T0 - 1e9 + 1 },
-          window: { fromTs: T0, toTs: T0 + 3_600_000 },
-        }),
-        { creationDate: FIXED },
+      const dpi = 144; // 2 px per PDF point
+      const k = dpi / 72;
+      const window = { fromTs: T0, toTs: T0 + 120 * 60_000 };
+      const input = reportInput({ window });
+      const img = renderPageRgb(await renderExcursionReport(input, { creationDate: FIXED }), 1, dpi);
+      const box = CHART_BOX;
+
+      // The scale the chart documents (temperature-chart.ts): time linear over the window; °C from
+      // floor(lo − pad) to ceil(hi + pad), lo/hi over the limits and the readings, pad = max(1, 10 %).
+      const temps = input.series.flatMap((s) =>
+        s.points.filter((p) => p.tempC !== null && p.ts >= window.fromTs && p.ts <= window.toTs),
       );
-      expect(inkRatio(renderPageGray(bare, 1, dpi), dpi, CHART_BOX)).toBeLessThan(chartInk / 2);
+      let lo = Math.min(input.limits.minC, ...temps.map((p) => p.tempC!));
+      let hi = Math.max(input.limits.maxC, ...temps.map((p) => p.tempC!));
+      const pad = Math.max(1, (hi - lo) * 0.1);
+      lo = Math.floor(lo - pad);
+      hi = Math.ceil(hi + pad);
+      const px = (ts: number) =>
+        (box.x + ((ts - window.fromTs) / (window.toTs - window.fromTs)) * box.width) * k;
+      const py = (c: number) => (box.y + box.height - ((c - lo) / (hi - lo)) * box.height) * k;
+
+      // The frame is where CHART_BOX says (so the mapping above addresses the plot).
+      const black: [number, number, number] = [0, 0, 0];
+      const frameLeft = Array.from({ length: 50 }, (_, i) => box.y * k + 10 + i * 6).filter(
+        (y) => colourMatch(img, box.x * k, y, black).alpha > 0.5,
+      );
+      expect(frameLeft.length).toBeGreaterThan(45);
+
+      /** A pixel of the series' colour (fully covered by its stroke) within 2 px of (x, y). */
+      const strokeNear = (x: number, y: number, colour: [number, number, number]) => {
+        for (let dy = -2; dy <= 2; dy++)
+          for (let dx = -2; dx <= 2; dx++) {
+            const m = colourMatch(img, x + dx, y + dy, colour);
+            if (m.alpha > 0.85 && m.error < 12) return true;
+          }
+        return false;
+      };
+      input.series.forEach((series, i) => {
+        const colour = hexRgb(SERIES_COLOURS[i]!);
+        // Every third reading, in and out of the excursion, and the peaks of the sine wave.
+        const checked = series.points.filter((p, j) => p.tempC !== null && j % 3 === 0);
+        expect(checked.length).toBeGreaterThan(15);
+        const missing = checked.filter((p) => !strokeNear(px(p.ts), py(p.tempC!), colour));
+        expect(missing, `${series.sensorId}: readings without the series line at their position`).toEqual([]);
+        // and not merely anywhere: 1.5 °C below each high reading there is no line of this colour.
+        const high = checked.filter((p) => p.tempC! > 11);
+        expect(high.length).toBeGreaterThan(3);
+        expect(high.filter((p) => strokeNear(px(p.ts), py(p.tempC! - 1.5), colour))).toEqual([]);
+      });
+
+      // Limit lines: the row with the most dashes of the limit's colour (left 60 % of the plot, away
+      // from the labels) is the row the limit maps to.
+      const dashRow = (colour: [number, number, number], near: number) => {
+        let best = { y: -1, n: 0 };
+        for (let y = Math.round(near) - 8; y <= Math.round(near) + 8; y++) {
+          let n = 0;
+          for (let x = Math.ceil(box.x * k) + 2; x < (box.x + box.width * 0.6) * k; x++) {
+            const m = colourMatch(img, x, y, colour);
+            if (m.alpha > 0.45 && m.error < 40) n++;
+          }
+          if (n > best.n) best = { y, n };
+        }
+        return best;
+      };
+      const width = box.width * 0.6 * k;
+      for (const [limit, c] of [
+        ['max', input.limits.maxC],
+        ['min', input.limits.minC],
+      ] as const) {
+        const row = dashRow(hexRgb(LIMIT_COLOURS[limit]), py(c));
+        expect(
+          Math.abs(row.y - py(c)),
+          `${limit} limit line at row ${row.y}, expected ${py(c)}`,
+        ).toBeLessThanOrEqual(1.5);
+        expect(row.n / width, `${limit} limit line coverage`).toBeGreaterThan(0.4); // dashes 4 on, 3 off
+      }
+
+      // Control: the same chart without series has no pixel of a series colour in the plot.
+      const bare = renderPageRgb(
+        await renderExcursionReport(reportInput({ window, series: [] }), { creationDate: FIXED }),
+        1,
+        dpi,
+      );
+      let stray = 0;
+      for (let y = Math.ceil(box.y * k); y < (box.y + box.height) * k; y += 2)
+        for (let x = Math.ceil(box.x * k); x < (box.x + box.width) * k; x += 2)
+          for (const hex of SERIES_COLOURS.slice(0, 2)) {
+            const m = colourMatch(bare, x, y, hexRgb(hex));
+            if (m.alpha > 0.85 && m.error < 12) stray++;
+          }
+      expect(stray).toBe(0);
     },
   );
 

@@ -32,33 +32,15 @@ export function pdfToText(pdf: Buffer): string {
   );
 }
 
-export interface Gray {
+/** A rendered page: `pixels` row by row, 3 bytes (R, G, B) per pixel. */
+export interface Rgb {
   width: number;
   height: number;
   pixels: Uint8Array;
 }
 
-/** Renders one page as 8-bit grey (`pdftoppm -gray` writes binary PGM, Netpbm P5). */
-export function renderPageGray(pdf: Buffer, page: number, dpi: number): Gray {
-  return withFile(pdf, (dir, file) => {
-    execFileSync('pdftoppm', [
-      '-gray',
-      '-r',
-      String(dpi),
-      '-f',
-      String(page),
-      '-l',
-      String(page),
-      '-singlefile',
-      file,
-      join(dir, 'p'),
-    ]);
-    return parsePgm(readFileSync(join(dir, 'p.pgm')));
-  });
-}
-
-/** Netpbm PGM P5: "P5" width height maxval, each separated by whitespace (comments start with #). */
-export function parsePgm(buf: Buffer): Gray {
+/** Binary Netpbm PPM (P6): "P6" width height maxval, whitespace-separated (comments start with #). */
+function parsePpm(buf: Buffer): Rgb {
   let pos = 0;
   const token = (): string => {
     for (;;) {
@@ -70,34 +52,50 @@ export function parsePgm(buf: Buffer): Gray {
     while (!/\s/.test(String.fromCharCode(buf[pos]!))) pos++;
     return buf.subarray(start, pos).toString('ascii');
   };
-  if (token() !== 'P5') throw new Error('not a binary PGM');
+  if (token() !== 'P6') throw new Error('not a binary PPM');
   const width = Number(token());
   const height = Number(token());
   const max = Number(token());
-  if (max > 255) throw new Error('16-bit PGM not supported');
+  if (max > 255) throw new Error('16-bit Netpbm not supported');
   pos++; // one whitespace byte after maxval
-  return { width, height, pixels: buf.subarray(pos, pos + width * height) };
+  return { width, height, pixels: buf.subarray(pos, pos + width * height * 3) };
 }
 
-/** Fraction of pixels darker than `threshold` inside a rectangle given in PDF points. */
-export function inkRatio(
-  img: Gray,
-  dpi: number,
-  box: { x: number; y: number; width: number; height: number },
-  threshold = 240,
-): number {
-  const s = dpi / 72;
-  const x0 = Math.floor(box.x * s);
-  const y0 = Math.floor(box.y * s);
-  const x1 = Math.min(img.width, Math.ceil((box.x + box.width) * s));
-  const y1 = Math.min(img.height, Math.ceil((box.y + box.height) * s));
-  let ink = 0;
-  let total = 0;
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
-      total++;
-      if (img.pixels[y * img.width + x]! < threshold) ink++;
-    }
-  }
-  return total ? ink / total : 0;
+/** Renders one page in colour (`pdftoppm` writes binary PPM, Netpbm P6), anti-aliased as a viewer would. */
+export function renderPageRgb(pdf: Buffer, page: number, dpi: number): Rgb {
+  return withFile(pdf, (dir, file) => {
+    execFileSync('pdftoppm', [
+      '-r',
+      String(dpi),
+      '-f',
+      String(page),
+      '-l',
+      String(page),
+      '-singlefile',
+      file,
+      join(dir, 'p'),
+    ]);
+    return parsePpm(readFileSync(join(dir, 'p.ppm')));
+  });
+}
+
+/** `#rrggbb` → [r, g, b]. */
+export function hexRgb(hex: string): [number, number, number] {
+  const n = Number.parseInt(hex.replace(/^#/, ''), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/**
+ * How much of `colour` the pixel at (x, y) shows when painted over white: the opacity `alpha` (0…1) that
+ * best explains it (least squares over the channels) and the worst channel error of that explanation.
+ * A pixel fully inside a stroke of that colour gives alpha ≈ 1, error ≈ 0; an anti-aliased edge a lower
+ * alpha; a pixel of another colour a large error.
+ */
+export function colourMatch(img: Rgb, x: number, y: number, colour: [number, number, number]) {
+  const i = (Math.round(y) * img.width + Math.round(x)) * 3;
+  const p = [img.pixels[i]!, img.pixels[i + 1]!, img.pixels[i + 2]!];
+  const d = colour.map((c) => 255 - c);
+  const alpha = p.reduce((s, v, k) => s + (255 - v) * d[k]!, 0) / d.reduce((s, v) => s + v * v, 0) || 0;
+  const error = Math.max(...p.map((v, k) => Math.abs(255 - alpha * d[k]! - v)));
+  return { alpha, error };
 }

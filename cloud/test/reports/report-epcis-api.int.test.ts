@@ -1,5 +1,7 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cloudConfigSchema } from '../../src/config.js';
+import { DEFAULT_EPCIS_BASE_URI } from '../../src/epcis/epcis-identifiers.js';
 import { epcisErrors } from '../epcis/epcis-schema.js';
 import { bearer } from '../helpers/auth.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
@@ -108,9 +110,8 @@ describe('GET /api/v1/epcis/events', () => {
       'urn:epc:id:sgtin:0614141.812345.1',
       'urn:epc:id:sgtin:0614141.812345.2',
     ]);
-    expect((shipping.readPoint as { id: string }).id).toMatch(
-      /^http:\/\/localhost(:\d+)?\/api\/v1\/portals\/dock-1$/,
-    );
+    // Private identifiers under the configured base (default: docs/epcis.md), never the request's Host.
+    expect((shipping.readPoint as { id: string }).id).toBe(`${DEFAULT_EPCIS_BASE_URI}/portals/dock-1`);
     expect(events.some((e) => e.bizStep === 'receiving')).toBe(true);
     const sensor = events.find(
       (e) => e.bizStep === 'sensor_reporting' && (e.bizLocation as { id: string }).id.endsWith('/truck-1'),
@@ -143,5 +144,76 @@ describe('GET /api/v1/epcis/events', () => {
     const lot = await cloud.app.inject({ headers: viewer, url: '/api/v1/epcis/events?lot=LOT-1' });
     expect(lot.statusCode).toBe(404);
     expect(lot.json().message).toMatch(/LOT-1/);
+  });
+});
+
+/** Every readPoint, bizLocation and sensor deviceID of an EPCIS document. */
+function identifiers(doc: { epcisBody: { eventList: Array<Record<string, unknown>> } }): string[] {
+  const ids = new Set<string>();
+  for (const e of doc.epcisBody.eventList) {
+    for (const k of ['readPoint', 'bizLocation'] as const) {
+      const v = e[k] as { id?: string } | undefined;
+      if (v?.id) ids.add(v.id);
+    }
+    for (const el of (e.sensorElementList as Array<{ sensorMetadata?: { deviceID?: string } }>) ?? [])
+      if (el.sensorMetadata?.deviceID) ids.add(el.sensorMetadata.deviceID);
+  }
+  return [...ids].sort();
+}
+
+describe('EPCIS identifiers do not depend on how the cloud is reached', () => {
+  it('gives the same location, portal and sensor URIs whatever the Host header says', async () => {
+    const get = async (headers: Record<string, string>) => {
+      const res = await cloud.app.inject({ headers: { ...viewer, ...headers }, url: '/api/v1/epcis/events' });
+      expect(res.statusCode).toBe(200);
+      return identifiers(res.json());
+    };
+    const plain = await get({});
+    expect(plain).toEqual(
+      expect.arrayContaining([
+        `${DEFAULT_EPCIS_BASE_URI}/portals/dock-1`,
+        `${DEFAULT_EPCIS_BASE_URI}/locations/truck-1`,
+        `${DEFAULT_EPCIS_BASE_URI}/sensors/reefer-1`,
+      ]),
+    );
+    expect(plain.every((id) => id.startsWith(`${DEFAULT_EPCIS_BASE_URI}/`))).toBe(true);
+    for (const host of ['10.0.0.7:8080', 'cloud.example.com', 'evil.example'])
+      expect(await get({ host, 'x-forwarded-host': host, 'x-forwarded-proto': 'https' })).toEqual(plain);
+  });
+
+  it('uses the configured epcis.baseUri (trailing slash trimmed) and refuses a non-http(s) one', async () => {
+    expect(cloudConfigSchema.parse({}).epcis.baseUri).toBe(DEFAULT_EPCIS_BASE_URI);
+    expect(cloudConfigSchema.safeParse({ epcis: { baseUri: 'ftp://cold.example.com' } }).success).toBe(false);
+    expect(cloudConfigSchema.safeParse({ epcis: { baseUri: '/api/v1' } }).success).toBe(false);
+    const other = await startTestCloud({ epcis: { baseUri: 'https://cold.example.com/api/v1/' } });
+    try {
+      const now = Date.now();
+      const limits = { min_c: 2, max_c: 8, alarm_delay_ms: MIN, critical_margin_c: 5, max_gap_ms: MIN };
+      await other.store.upsertLocation({ id: 'room-1', name: 'Room', kind: 'room', ...limits }, now);
+      await other.store.upsertGateway({ id: 'gw', now });
+      await other.store.ingestMovements(
+        'gw',
+        {
+          gatewayId: 'gw',
+          firstSeq: 1,
+          lastSeq: 1,
+          sentAt: T0,
+          records: [movement(1, EPC1, { to: 'room-1' })],
+        },
+        now,
+      );
+      await other.evaluator.engine.reconcileEpcs([EPC1]);
+      const res = await other.app.inject({
+        headers: { ...(await bearer(other, ['viewer'])), host: 'somewhere.else:1234' },
+        url: '/api/v1/epcis/events',
+      });
+      expect(res.statusCode).toBe(200);
+      const ids = identifiers(res.json());
+      expect(ids).toContain('https://cold.example.com/api/v1/portals/dock-1');
+      expect(ids).toContain('https://cold.example.com/api/v1/locations/room-1');
+      expect(ids.every((id) => id.startsWith('https://cold.example.com/api/v1/'))).toBe(true);
+    } finally {
+      await other.stop();
+    }
   });
 });

@@ -17,15 +17,28 @@ export const auditRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainService
     {
       schema: {
         tags: ['audit'],
+        description:
+          'Audit entries by sequence number: oldest first (`order=asc`, page with `afterSeq`) or newest first (`order=desc`, page with `beforeSeq`).',
         querystring: z.object({
           entityType: z.string().optional(),
           entityId: z.string().optional(),
-          afterSeq: z.coerce.number().int().min(0).optional(),
+          afterSeq: z.coerce.number().int().min(0).optional().describe('only entries with a larger seq'),
+          beforeSeq: z.coerce.number().int().min(1).optional().describe('only entries with a smaller seq'),
+          order: z.enum(['asc', 'desc']).default('asc'),
           limit: z.coerce.number().int().min(1).max(10_000).default(1000),
         }),
       },
     },
-    async (req) => (await domain.domainStore.listAudit(req.query)).map(auditView),
+    async (req) => {
+      const q = req.query;
+      let s = domain.engine.db.selectFrom('audit_log').selectAll();
+      if (q.entityType) s = s.where('entity_type', '=', q.entityType);
+      if (q.entityId) s = s.where('entity_id', '=', q.entityId);
+      if (q.afterSeq !== undefined) s = s.where('seq', '>', q.afterSeq);
+      if (q.beforeSeq !== undefined) s = s.where('seq', '<', q.beforeSeq);
+      const rows = await s.orderBy('seq', q.order).limit(q.limit).execute();
+      return rows.map(auditView);
+    },
   );
   app.get(
     '/audit/verify',

@@ -1,6 +1,14 @@
 import { api, hasRole } from './api.js';
-import { auditTable } from './audit-view.js';
+import { auditRow, auditTable } from './audit-view.js';
 import { badge, errorBox, h, mount, runPage } from './ui.js';
+
+/** Entries per page; `?limit=` in the URL (1…1000) overrides it. */
+const DEFAULT_PAGE = 200;
+
+function pageSize() {
+  const n = Number(new URLSearchParams(location.search).get('limit'));
+  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : DEFAULT_PAGE;
+}
 
 runPage(async (user) => {
   const result = h('div', { id: 'verify-result' });
@@ -26,7 +34,37 @@ runPage(async (user) => {
       verify.disabled = false;
     }
   });
-  const entries = await api.get('/api/v1/audit?limit=1000');
+
+  // Newest first, one page at a time: the next page is the entries before the oldest one shown.
+  const limit = pageSize();
+  const fetchPage = (beforeSeq) =>
+    api.get(`/api/v1/audit?order=desc&limit=${limit}${beforeSeq ? `&beforeSeq=${beforeSeq}` : ''}`);
+  const first = await fetchPage();
+  let shown = first.length;
+  let oldest = first.at(-1)?.seq;
+  const count = h('p', { class: 'muted', id: 'audit-count' });
+  const more = h('button', { type: 'button', id: 'audit-more' }, 'Load older entries');
+  const tbl = auditTable(first, { id: 'audit' });
+  const showCount = (done) => {
+    count.textContent = `${shown} ${shown === 1 ? 'entry' : 'entries'} shown, newest first${done ? ' (all)' : ''}.`;
+    more.hidden = done;
+  };
+  showCount(first.length < limit);
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      const page = await fetchPage(oldest);
+      tbl.tBodies[0].append(...page.map(auditRow));
+      shown += page.length;
+      oldest = page.at(-1)?.seq ?? oldest;
+      showCount(page.length < limit);
+    } catch (err) {
+      count.after(errorBox(err));
+    } finally {
+      more.disabled = false;
+    }
+  });
+
   mount(
     h('h1', {}, 'Audit trail'),
     h(
@@ -37,7 +75,8 @@ runPage(async (user) => {
     hasRole(user, 'qa', 'admin')
       ? h('div', { class: 'row' }, verify, result)
       : h('p', { class: 'muted' }, 'Chain verification is for the QA and admin roles.'),
-    h('p', { class: 'muted' }, `${entries.length} entries, newest last.`),
-    auditTable(entries),
+    count,
+    tbl,
+    h('p', {}, more),
   );
 });

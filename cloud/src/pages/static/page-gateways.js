@@ -43,7 +43,24 @@ runPage(async () => {
           h(
             'dd',
             {},
-            g.dataGaps.length ? g.dataGaps.map((d) => `${d.stream} #${d.from}–${d.to}`).join(', ') : 'none',
+            g.dataGaps.length
+              ? g.dataGaps
+                  .map((d) => `${d.stream}${d.epoch ? ` (epoch ${d.epoch})` : ''} #${d.from}–${d.to}`)
+                  .join(', ')
+              : 'none',
+          ),
+          h('dt', {}, 'Sequence resets'),
+          h(
+            'dd',
+            { class: 'sequence-resets' },
+            g.sequenceResets.length
+              ? g.sequenceResets
+                  .map(
+                    (r) =>
+                      `${r.stream} at ${fmtTime(r.at)}: epoch ${r.fromEpoch} → ${r.toEpoch} (old high water #${r.previousHighWater})`,
+                  )
+                  .join('; ')
+              : 'none',
           ),
         ),
         h('h3', {}, 'Readers'),

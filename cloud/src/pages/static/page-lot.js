@@ -1,11 +1,13 @@
 import { api } from './api.js';
 import { seriesBySensor, temperatureChart } from './chart.js';
-import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
+import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
 
 const id = decodeURIComponent(location.pathname.split('/')[2] ?? '');
 const enc = encodeURIComponent(id);
-/** Custody is read per unit (GET /api/v1/epcs/:epc); a lot's timeline shows at most this many units. */
-const MAX_UNITS_FOR_CUSTODY = 200;
+/** Readings drawn in the chart at most (the server pages them; beyond this the chart says so). */
+const MAX_CHART_READINGS = 100_000;
+/** Units per page of the trace table (GET /api/v1/lots/:id/trace). */
+const TRACE_PAGE = 500;
 
 runPage(async () => {
   const lot = await api.optional(`/api/v1/lots/${enc}`);
@@ -13,22 +15,19 @@ runPage(async () => {
     mount(h('h1', {}, `Lot ${id}`), h('p', { class: 'error' }, 'No such lot.'));
     return;
   }
-  const units = await api.get(`/api/v1/lots/${enc}/units`);
-  const views = await Promise.all(
-    units
-      .slice(0, MAX_UNITS_FOR_CUSTODY)
-      .map((u) => api.optional(`/api/v1/epcs/${encodeURIComponent(u.epc)}`)),
-  );
-  const segments = custodySegments(views.filter(Boolean));
-  const readings = (
-    await Promise.all(
-      segments.map((s) =>
-        api.get(
-          `/api/v1/readings?locationId=${encodeURIComponent(s.locationId)}&from=${s.from}&to=${(s.to ?? Date.now()) + 1}&limit=20000`,
-        ),
-      ),
-    )
-  ).flat();
+  // Temperature across custody: the server merges the custody intervals of every unit and pages the
+  // readings taken there (GET /api/v1/lots/:id/temperature).
+  let temperature = await api.get(`/api/v1/lots/${enc}/temperature?limit=20000`);
+  const segments = temperature.intervals;
+  const readings = [...temperature.readings];
+  while (temperature.nextAfter && readings.length < MAX_CHART_READINGS) {
+    temperature = await api.get(
+      `/api/v1/lots/${enc}/temperature?limit=20000&after=${encodeURIComponent(temperature.nextAfter)}`,
+    );
+    readings.push(...temperature.readings);
+  }
+  const chartTruncated = temperature.nextAfter !== null;
+  const trace = await api.get(`/api/v1/lots/${enc}/trace?limit=${TRACE_PAGE}`);
   const exs = lot.excursions ?? [];
   const details = await Promise.all(
     exs.map((e) => api.optional(`/api/v1/excursions/${encodeURIComponent(e.excursionId)}`)),
@@ -81,9 +80,6 @@ runPage(async () => {
       ),
     ),
     h('h2', {}, 'Custody timeline'),
-    units.length > MAX_UNITS_FOR_CUSTODY
-      ? h('p', { class: 'muted' }, `Built from the first ${MAX_UNITS_FOR_CUSTODY} of ${units.length} units.`)
-      : null,
     table(
       ['Location', 'First unit entered', 'Last unit left', 'Units'],
       segments.map((s) =>
@@ -93,7 +89,7 @@ runPage(async () => {
           h('td', {}, s.locationId),
           h('td', {}, fmtTime(s.from)),
           h('td', {}, s.to === null ? 'still there' : fmtTime(s.to)),
-          h('td', {}, String(s.epcs.size)),
+          h('td', {}, String(s.units)),
         ),
       ),
       { id: 'custody' },
@@ -114,6 +110,7 @@ runPage(async () => {
             'figcaption',
             { class: 'muted' },
             'Readings of the locations while the lot’s units were there; dashed: product tolerance.',
+            chartTruncated ? ` Showing the first ${readings.length} readings.` : '',
           ),
         )
       : h('p', { class: 'muted' }, 'No readings where this lot has been.'),
@@ -152,38 +149,64 @@ runPage(async () => {
       { id: 'lot-decisions' },
     ),
     h('h2', {}, 'Trace / recall: every unit'),
-    table(
-      ['EPC', 'Now at', 'State'],
-      units.map((u) =>
-        h(
-          'tr',
-          { 'data-epc': u.epc },
-          h('td', { class: 'mono' }, u.epc),
-          h('td', {}, u.location ?? 'never seen'),
-          h(
-            'td',
-            {},
-            u.locked ? badge('locked', 'bad') : u.rejected ? badge('rejected', 'bad') : badge('free', 'ok'),
-          ),
-        ),
-      ),
-      { id: 'units' },
-    ),
+    traceView(trace),
   );
 });
 
-/** Merges the units' custody intervals into one row per stay at a location (units moving together). */
-function custodySegments(views) {
-  const intervals = views
-    .flatMap((v) => v.custody.map((c) => ({ ...c, epc: v.epc })))
-    .sort((a, b) => a.enteredAt - b.enteredAt);
-  const segs = [];
-  for (const c of intervals) {
-    const open = segs.find((s) => s.locationId === c.locationId && (s.to === null || c.enteredAt <= s.to));
-    if (open) {
-      open.epcs.add(c.epc);
-      open.to = open.to === null || c.leftAt === null ? null : Math.max(open.to, c.leftAt);
-    } else segs.push({ locationId: c.locationId, from: c.enteredAt, to: c.leftAt, epcs: new Set([c.epc]) });
-  }
-  return segs.sort((a, b) => a.from - b.from);
+/** A unit's custody path: "room-1 08:00Z–09:10Z → truck-1 09:10Z–now". */
+function custodyPath(custody) {
+  if (!custody.length) return 'never seen';
+  return custody
+    .map((c) => `${c.locationId} ${fmtTime(c.enteredAt)} – ${c.leftAt === null ? 'now' : fmtTime(c.leftAt)}`)
+    .join(' → ');
+}
+
+const STATE_BADGE = {
+  locked: ['locked', 'bad'],
+  rejected: ['rejected', 'bad'],
+  released: ['released', 'ok'],
+  free: ['free', 'ok'],
+};
+
+function unitRow(u) {
+  const [label, kind] = STATE_BADGE[u.lockState] ?? [u.lockState, ''];
+  return h(
+    'tr',
+    { 'data-epc': u.epc, 'data-state': u.lockState },
+    h('td', { class: 'mono' }, u.epc),
+    h('td', {}, u.location ?? 'never seen'),
+    h('td', {}, badge(label, kind)),
+    h('td', { class: 'small custody-path' }, custodyPath(u.custody)),
+  );
+}
+
+/** Every unit of the lot, a page at a time from the server ("Load more units"). */
+function traceView(first) {
+  const tbl = table(['EPC', 'Now at', 'State', 'Custody path'], first.units.map(unitRow), { id: 'units' });
+  const count = h('p', { class: 'muted', id: 'units-count' });
+  const more = h('button', { type: 'button', id: 'units-more' }, 'Load more units');
+  let shown = first.units.length;
+  let next = first.nextAfter;
+  const update = () => {
+    count.textContent = `${shown} of ${first.total} units shown.`;
+    more.hidden = next === null;
+  };
+  update();
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      const page = await api.get(
+        `/api/v1/lots/${enc}/trace?limit=${TRACE_PAGE}&after=${encodeURIComponent(next)}`,
+      );
+      tbl.tBodies[0].append(...page.units.map(unitRow));
+      shown += page.units.length;
+      next = page.nextAfter;
+      update();
+    } catch (err) {
+      count.after(errorBox(err));
+    } finally {
+      more.disabled = false;
+    }
+  });
+  return h('div', {}, count, tbl, h('p', {}, more));
 }

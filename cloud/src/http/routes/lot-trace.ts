@@ -1,0 +1,204 @@
+import { ColdtraceError, idSchema } from '@coldtrace/shared';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { DomainServices } from '../../domain/domain-services.js';
+import { lockView } from '../../domain/views.js';
+import type { RouteDeps } from './deps.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  lotStays,
+  lotTracePage,
+  readingsDuringStays,
+  unitLockState,
+} from './lot-custody-queries.js';
+
+const ms = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const epcHex = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{8,64}$/, 'must be an EPC in hex')
+  .transform((s) => s.toUpperCase());
+
+const stayView = z.object({
+  locationId: z.string(),
+  from: z.number().describe('when the first of these units entered (epoch ms)'),
+  to: z.number().nullable().describe('when the last of them left; null while one is still there'),
+  units: z.number().int().describe('distinct units of the lot in this stay'),
+});
+
+const temperatureResponse = z.object({
+  lotId: z.string(),
+  intervals: z
+    .array(stayView)
+    .describe('custody timeline: the units’ custody intervals merged per location where they overlap'),
+  readings: z.array(
+    z.object({
+      gatewayId: z.string(),
+      seq: z.number(),
+      sensorId: z.string(),
+      locationId: z.string(),
+      ts: z.number(),
+      tempC: z.number().nullable(),
+      rh: z.number().nullable(),
+      quality: z.string(),
+    }),
+  ),
+  nextAfter: z.string().nullable().describe('pass as `after` for the next page; null on the last page'),
+});
+
+const lockSchema = z.object({
+  epc: z.string(),
+  excursionId: z.string(),
+  locationId: z.string(),
+  lotId: z.string().nullable(),
+  exposedFrom: z.number(),
+  exposedTo: z.number().nullable(),
+  state: z.string(),
+  reason: z.string(),
+  dispositionId: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+
+const traceResponse = z.object({
+  lotId: z.string(),
+  total: z.number().int().describe('commissioned units of the lot'),
+  units: z.array(
+    z.object({
+      epc: z.string(),
+      location: z
+        .string()
+        .nullable()
+        .describe('where the unit is now (open custody interval); null if unseen'),
+      lockState: z.enum(['locked', 'rejected', 'released', 'free']),
+      locked: z.boolean(),
+      custody: z.array(
+        z.object({
+          locationId: z.string(),
+          enteredAt: z.number(),
+          leftAt: z.number().nullable(),
+          gatewayId: z.string(),
+          seq: z.number(),
+        }),
+      ),
+      locks: z.array(lockSchema),
+    }),
+  ),
+  nextAfter: z.string().nullable().describe('pass as `after` for the next page; null on the last page'),
+});
+
+/**
+ * `GET /lots/:id/temperature` and `GET /lots/:id/trace` (DESIGN "HTTP API": lots + temperature, trace):
+ * the lot's custody timeline with the readings taken where its units were, and every unit's custody path
+ * and lock state for a recall. Both are paged with an opaque `after` cursor.
+ */
+export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
+  root,
+  { domain },
+) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const db = domain.engine.db;
+  const lotOr404 = async (id: string) => {
+    const l = await domain.domainStore.getLot(id);
+    if (!l) throw new ColdtraceError('not_found', `lot ${id} not found`);
+    return l;
+  };
+
+  app.get(
+    '/lots/:id/temperature',
+    {
+      schema: {
+        tags: ['lots'],
+        description:
+          'Temperature across custody: the lot’s custody intervals merged per location (`intervals`) and the readings taken at those locations while its units were there (`[from, to)`, optionally clipped to `from`/`to`), in time order, `limit` per page; follow `nextAfter`.',
+        params: z.object({ id: idSchema }),
+        querystring: z
+          .object({
+            from: ms.optional().describe('epoch ms, inclusive'),
+            to: ms.optional().describe('epoch ms, exclusive'),
+            after: z.string().min(1).max(200).optional().describe('cursor: `nextAfter` of the previous page'),
+            limit: z.coerce.number().int().min(1).max(20_000).default(5000),
+          })
+          .refine((q) => q.from === undefined || q.to === undefined || q.to > q.from, {
+            message: 'to must be after from',
+            path: ['to'],
+          }),
+        response: { 200: temperatureResponse },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const after = q.after === undefined ? undefined : decodeCursor(q.after);
+      const lot = await lotOr404(req.params.id);
+      const intervals = await lotStays(db, lot.id);
+      const { rows, more } = await readingsDuringStays(db, intervals, {
+        fromTs: q.from,
+        toTs: q.to,
+        after,
+        limit: q.limit,
+      });
+      const last = rows[rows.length - 1];
+      return {
+        lotId: lot.id,
+        intervals,
+        readings: rows.map((r) => ({
+          gatewayId: r.gateway_id,
+          seq: r.seq,
+          sensorId: r.sensor_id,
+          locationId: r.location_id,
+          ts: r.ts,
+          tempC: r.temp_c,
+          rh: r.rh,
+          quality: r.quality,
+        })),
+        nextAfter:
+          more && last ? encodeCursor({ ts: last.ts, gatewayId: last.gateway_id, seq: last.seq }) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/lots/:id/trace',
+    {
+      schema: {
+        tags: ['lots'],
+        description:
+          'Trace / recall: every commissioned unit of the lot (EPC order, `limit` per page; follow `nextAfter`) with its full custody path (locations and intervals), where it is now and its lock state.',
+        params: z.object({ id: idSchema }),
+        querystring: z.object({
+          after: epcHex.optional().describe('cursor: `nextAfter` of the previous page (an EPC)'),
+          limit: z.coerce.number().int().min(1).max(5000).default(500),
+        }),
+        response: { 200: traceResponse },
+      },
+    },
+    async (req) => {
+      const lot = await lotOr404(req.params.id);
+      const page = await lotTracePage(db, lot.id, { after: req.query.after, limit: req.query.limit });
+      const units = page.units.map((u) => {
+        const lockState = unitLockState(u.locks);
+        return {
+          epc: u.epc,
+          location: u.custody.find((c) => c.left_at === null)?.location_id ?? null,
+          lockState,
+          locked: lockState === 'locked',
+          custody: u.custody.map((c) => ({
+            locationId: c.location_id,
+            enteredAt: c.entered_at,
+            leftAt: c.left_at,
+            gatewayId: c.gateway_id,
+            seq: c.seq,
+          })),
+          locks: u.locks.map((l) => lockView({ ...l, lot_id: lot.id })),
+        };
+      });
+      return {
+        lotId: lot.id,
+        total: page.total,
+        units,
+        nextAfter: page.more ? (units[units.length - 1]?.epc ?? null) : null,
+      };
+    },
+  );
+};

@@ -1,0 +1,3 @@
+import { lotTraceSuite } from './lot-trace-suite.js';
+
+lotTraceSuite('SQLite', async () => ({}));
