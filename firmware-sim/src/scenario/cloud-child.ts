@@ -5,10 +5,9 @@
  * would move reading timestamps by whole ticks). Driven over IPC by `cloud-host.ts`.
  */
 import { join } from 'node:path';
+import { UserStore } from '@coldtrace/cloud/auth/user-store';
 import { type Cloud, startCloud } from '@coldtrace/cloud/cloud';
-import { registerGateway } from '@coldtrace/cloud/gateways/register-gateway';
-import { errorMessage, type ScenarioClockParams, scenarioClock } from '@coldtrace/shared';
-import type { Kysely } from 'kysely';
+import { ColdtraceError, errorMessage, type ScenarioClockParams, scenarioClock } from '@coldtrace/shared';
 import pino, { type Logger } from 'pino';
 import { observe } from './observe.js';
 import type { Scenario } from './scenario-schema.js';
@@ -35,6 +34,7 @@ export type CloudRequest =
 let cloud: Cloud | undefined;
 let input: CloudStartInput | undefined;
 let log: Logger | undefined;
+let api: ApiCall | undefined;
 const params: ScenarioClockParams = {
   startMs: 0,
   realAnchorMs: Number.POSITIVE_INFINITY,
@@ -63,14 +63,13 @@ async function handle(req: CloudRequest): Promise<unknown> {
         },
         { clock: scenarioClock(params), log },
       );
-      await seedMasterData(cloud, s, input.startMs, log);
-      const secrets: Record<string, string> = {};
-      for (const g of s.gateways)
-        secrets[g.id] = await registerGateway(cloud.store, {
-          id: g.id,
-          name: g.name ?? g.id,
-          now: input.startMs,
-        });
+      // The runner's own integration token (admin), used for master data and to read conclusions.
+      const { token } = await new UserStore(cloud.store.db).createToken(
+        { name: 'scenario-runner', roles: ['admin'], userId: null },
+        input.startMs,
+      );
+      api = apiClient(cloud.httpUrl, token);
+      const secrets = await seedMasterData(api, s);
       return { httpUrl: cloud.httpUrl, mqttUrl: cloud.mqttUrl, secrets };
     }
     case 'begin':
@@ -95,7 +94,8 @@ async function handle(req: CloudRequest): Promise<unknown> {
       c.evaluator.engine.markEpcs(epcs);
       c.evaluator.markDirty(input!.scenario.locations.map((l) => l.id));
       await c.evaluator.flush();
-      return observe(c, input!.scenario, input!.startMs);
+      await c.cumulative.flush();
+      return observe(c, input!.scenario, input!.startMs, api!);
     }
     case 'close':
       await cloud?.close();
@@ -110,59 +110,111 @@ function need(): Cloud {
   return cloud;
 }
 
-/** Locations, products, lots and EPC commissioning into the cloud store. */
-async function seedMasterData(c: Cloud, s: Scenario, now: number, l: Logger): Promise<void> {
-  for (const loc of s.locations) {
-    await c.store.upsertLocation(
-      {
-        id: loc.id,
+/** The cloud's HTTP API as the runner's admin token sees it; a non-2xx answer throws with the route and body. */
+export type ApiCall = (method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown) => Promise<unknown>;
+
+function apiClient(baseUrl: string, token: string): ApiCall {
+  return async (method, path, body) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok)
+      throw new ColdtraceError(
+        'SCENARIO_API_FAILED',
+        `${method} ${path} answered HTTP ${res.status}: ${text.slice(0, 500)}`,
+      );
+    return text ? (JSON.parse(text) as unknown) : null;
+  };
+}
+
+/**
+ * Master data through the cloud's own API, as an operator would enter it: locations, products (with
+ * their cumulative rules), lots, EPC commissioning, portals, sensors, and gateway credentials. Any
+ * refusal stops the run with the route and the cloud's answer (a scenario must not run on master data
+ * the cloud did not accept).
+ */
+async function seedMasterData(api: ApiCall, s: Scenario): Promise<Record<string, string>> {
+  const step = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new ColdtraceError(
+        'SCENARIO_SEED_FAILED',
+        `master data not accepted (${what}): ${errorMessage(err)}`,
+      );
+    }
+  };
+  for (const loc of s.locations)
+    await step(`location ${loc.id}`, () =>
+      api('PUT', `/api/v1/locations/${encodeURIComponent(loc.id)}`, {
         name: loc.name ?? loc.id,
         kind: loc.kind,
-        min_c: loc.limits.minC,
-        max_c: loc.limits.maxC,
-        alarm_delay_ms: loc.limits.alarmDelay,
-        critical_margin_c: loc.limits.criticalMarginC,
-        max_gap_ms: loc.limits.maxGap,
-      },
-      now,
+        minC: loc.limits.minC,
+        maxC: loc.limits.maxC,
+        alarmDelayMs: loc.limits.alarmDelay,
+        criticalMarginC: loc.limits.criticalMarginC,
+        maxGapMs: loc.limits.maxGap,
+      }),
     );
+  for (const p of s.products)
+    await step(`product ${p.gtin}`, () =>
+      api('PUT', `/api/v1/products/${p.gtin}`, {
+        name: p.name,
+        minC: p.minC,
+        maxC: p.maxC,
+        stabilityBudgetMs: p.stabilityBudget,
+        cumulativeRules: p.cumulativeRules.map((r) =>
+          'aboveC' in r
+            ? { kind: 'above', thresholdC: r.aboveC, limitMs: r.max }
+            : { kind: 'below', thresholdC: r.belowC, limitMs: r.max },
+        ),
+      }),
+    );
+  for (const lot of s.lots) {
+    await step(`lot ${lot.id}`, () =>
+      api('PUT', `/api/v1/lots/${encodeURIComponent(lot.id)}`, {
+        gtin: lot.gtin,
+        lotNumber: lot.lotNumber,
+        expiry: lot.expiry,
+      }),
+    );
+    const epcs = lotEpcs(lot);
+    for (let i = 0; i < epcs.length; i += 5000)
+      await step(`EPCs of lot ${lot.id}`, () =>
+        api('POST', `/api/v1/lots/${encodeURIComponent(lot.id)}/epcs`, { epcs: epcs.slice(i, i + 5000) }),
+      );
   }
-  // Products, lots and commissioning go through the schema's tables (the domain store has no methods
-  // for them yet); a missing table is logged, not fatal.
-  const db = c.store.db as unknown as Kysely<Record<string, Record<string, unknown>>>;
-  try {
-    for (const p of s.products) {
-      await db
-        .insertInto('products')
-        .values({
-          gtin: p.gtin,
-          name: p.name,
-          min_c: p.minC,
-          max_c: p.maxC,
-          stability_budget_ms: p.stabilityBudget,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-    }
-    for (const lot of s.lots) {
-      await db
-        .insertInto('lots')
-        .values({
-          id: lot.id,
-          gtin: lot.gtin,
-          lot_number: lot.lotNumber,
-          expiry: lot.expiry,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      for (const epc of lotEpcs(lot))
-        await db.insertInto('epcs').values({ epc, lot_id: lot.id, commissioned_at: now }).execute();
-    }
-  } catch (err) {
-    l.warn({ err: errorMessage(err) }, 'master data (products, lots, EPCs) not stored');
+  const secrets: Record<string, string> = {};
+  for (const g of s.gateways) {
+    const r = (await step(`gateway ${g.id}`, () =>
+      api('POST', `/api/v1/gateways/${encodeURIComponent(g.id)}/credentials`, { name: g.name ?? g.id }),
+    )) as { password: string };
+    secrets[g.id] = r.password;
+    for (const p of g.portals)
+      await step(`portal ${p.id}`, () =>
+        api('PUT', `/api/v1/portals/${encodeURIComponent(p.id)}`, {
+          name: p.name ?? p.id,
+          gatewayId: g.id,
+          from: p.outside,
+          to: p.inside,
+        }),
+      );
+    for (const x of g.sensors)
+      await step(`sensor ${x.id}`, () =>
+        api('PUT', `/api/v1/sensors/${encodeURIComponent(x.id)}`, {
+          name: x.id,
+          locationId: x.location,
+          gatewayId: g.id,
+        }),
+      );
   }
+  return secrets;
 }
 
 process.on('message', (req: CloudRequest) => {

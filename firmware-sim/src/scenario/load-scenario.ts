@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { ColdtraceError } from '@coldtrace/shared';
+import { ColdtraceError, gtinOf } from '@coldtrace/shared';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { type Scenario, scenarioSchema } from './scenario-schema.js';
-import { resolveUnits } from './units.js';
+import { resolveUnits, unitEpc } from './units.js';
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -93,9 +93,17 @@ function crossCheck(s: Scenario): Problem[] {
     'lots',
   );
   const gtins = new Set(s.products.map((p) => p.gtin));
+  // The cloud refuses a lot of an unregistered product: every lot needs its product.
   s.lots.forEach((l, i) => {
-    if (s.products.length > 0 && !gtins.has(l.gtin))
-      out.push({ path: ['lots', i, 'gtin'], message: `no product with GTIN ${l.gtin}` });
+    if (!gtins.has(l.gtin))
+      out.push({ path: ['lots', i, 'gtin'], message: `no product with GTIN ${l.gtin} (add it to products)` });
+    // The cloud refuses to commission an SGTIN whose GTIN is not the lot's.
+    const encoded = gtinOf(unitEpc(l, l.serials.from));
+    if (encoded !== null && encoded !== l.gtin)
+      out.push({
+        path: ['lots', i, 'gtin'],
+        message: `company prefix ${l.companyPrefix} and item reference ${l.itemRef} make GTIN ${encoded}, not ${l.gtin}`,
+      });
   });
   const loc = (id: string, path: Array<string | number>) => {
     if (!locations.has(id)) out.push({ path, message: `unknown location ${id}` });
@@ -110,6 +118,11 @@ function crossCheck(s: Scenario): Problem[] {
       portals.set(p.id, g.id);
       loc(p.inside, ['gateways', gi, 'portals', pi, 'inside']);
       loc(p.outside, ['gateways', gi, 'portals', pi, 'outside']);
+      if (p.inside === p.outside)
+        out.push({
+          path: ['gateways', gi, 'portals', pi, 'outside'],
+          message: `portal ${p.id} has ${p.inside} on both sides: a pass through it changes no custody`,
+        });
     });
     const addresses = new Set<number>();
     g.sensors.forEach((x, si) => {
@@ -155,6 +168,12 @@ function crossCheck(s: Scenario): Problem[] {
     } else if ('powerLoss' in e) {
       if (!gateways.has(e.powerLoss.gateway))
         out.push({ path: [...p('powerLoss'), 'gateway'], message: `unknown gateway ${e.powerLoss.gateway}` });
+    } else if ('roguePublish' in e) {
+      if (!gateways.has(e.roguePublish.gateway))
+        out.push({
+          path: [...p('roguePublish'), 'gateway'],
+          message: `unknown gateway ${e.roguePublish.gateway}`,
+        });
     } else if ('readerDisconnect' in e) {
       if (!portals.has(e.readerDisconnect.portal))
         out.push({
@@ -176,6 +195,23 @@ function crossCheck(s: Scenario): Problem[] {
       out.push({ path: [...path, 'lot'], message: `unknown lot ${body.lot}` });
     if (typeof body.gateway === 'string' && !gateways.has(body.gateway))
       out.push({ path: [...path, 'gateway'], message: `unknown gateway ${body.gateway}` });
+    if (typeof body.portal === 'string' && !portals.has(body.portal))
+      out.push({ path: [...path, 'portal'], message: `unknown portal ${body.portal}` });
+    if ('cumulativeRule' in x) {
+      const c = x.cumulativeRule;
+      const lot = s.lots.find((l) => l.id === c.lot);
+      const rules = s.products.find((pr) => pr.gtin === lot?.gtin)?.cumulativeRules ?? [];
+      const has = rules.some((r) =>
+        c.aboveC !== undefined
+          ? 'aboveC' in r && r.aboveC === c.aboveC
+          : 'belowC' in r && r.belowC === c.belowC,
+      );
+      if (lot && !has)
+        out.push({
+          path,
+          message: `the product of lot ${c.lot} has no cumulative rule ${c.aboveC !== undefined ? `above ${c.aboveC}` : `below ${c.belowC}`} °C`,
+        });
+    }
   });
   return out;
 }

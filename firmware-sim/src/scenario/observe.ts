@@ -1,7 +1,21 @@
 import type { Cloud } from '@coldtrace/cloud/cloud';
 import type { Kysely } from 'kysely';
+import type { ApiCall } from './cloud-child.js';
 import type { Scenario } from './scenario-schema.js';
-import { lotEpcs } from './units.js';
+
+/** A lot as the cloud's lot API (`GET /api/v1/lots/:id`) concludes. */
+export interface ObservedLot {
+  units: { total: number; locked: number; released: number; rejected: number };
+  cumulative: Array<{
+    rule: { kind: 'above' | 'below'; thresholdC: number; limitMs: number };
+    key: string;
+    exposedMs: number;
+    limitMs: number;
+    exceeded: boolean;
+    unitsExceeded: number;
+    lockedUnits: number;
+  }>;
+}
 
 /** What the system concluded, with times relative to the scenario start (ms). */
 export interface Observed {
@@ -17,13 +31,22 @@ export interface Observed {
   }>;
   monitoringGaps: Array<{ locationId: string; sensorId: string; fromMs: number; toMs: number }>;
   deadLetters: number;
+  /** Every dead letter: who published it and why it was refused. */
+  deadLetterList: Array<{ gatewayId: string | null; topic: string; code: string; reason: string }>;
   sequenceHoles: Array<{ gatewayId: string; stream: string; holes: number }>;
   /** Null when the cloud has no lock table (domain engine absent). */
-  locks: Array<{ epc: string; excursionId: string; state: string }> | null;
+  locks: Array<{ epc: string; excursionId: string; state: string; cause: string }> | null;
   /** Null when the cloud has no custody table. */
   custody: Array<{ epc: string; locationId: string; enteredMs: number; leftMs: number | null }> | null;
-  /** Per lot and threshold: the most time one of its units spent above the threshold (ms), from cloud readings and custody. */
-  cumulativeAbove: Record<string, Record<string, number>>;
+  /** Each scenario lot as the cloud's lot API shows it (null when the API does not know the lot). */
+  lots: Record<string, ObservedLot | null>;
+  /** Readings stored per gateway and sensor, movements per gateway and portal. */
+  received: {
+    readings: Array<{ gatewayId: string; sensorId: string; n: number }>;
+    movements: Array<{ gatewayId: string; portalId: string; n: number }>;
+    /** For each `readings` expectation (by its index in `expect`): what the cloud stored that it selects. */
+    queries: Record<number, { n: number; maxC: number | null }>;
+  };
   counts: { readings: number; movements: number; alarms: number; deadLetters: number; excursions: number };
 }
 
@@ -37,8 +60,12 @@ async function optionalRows<T>(q: () => Promise<T[]>): Promise<T[] | null> {
   }
 }
 
-/** Reads the cloud's conclusions from its store, keeping what happened by the scenario's end. */
-export async function observe(cloud: Cloud, s: Scenario, startMs: number): Promise<Observed> {
+/**
+ * Reads the cloud's conclusions, keeping what happened by the scenario's end: from its store
+ * (excursions, gaps, locks, custody, what was received) and from its API (each lot's assessment,
+ * including its cumulative rules).
+ */
+export async function observe(cloud: Cloud, s: Scenario, startMs: number, api: ApiCall): Promise<Observed> {
   const end = startMs + s.duration;
   const rel = (ts: number) => ts - startMs;
   const excursions = (await cloud.store.listExcursions())
@@ -68,6 +95,7 @@ export async function observe(cloud: Cloud, s: Scenario, startMs: number): Promi
       epc: String(r.epc),
       excursionId: String(r.excursion_id),
       state: String(r.state),
+      cause: String(r.cause ?? 'excursion'),
     })),
   );
   const custody = await optionalRows(async () =>
@@ -78,84 +106,66 @@ export async function observe(cloud: Cloud, s: Scenario, startMs: number): Promi
       leftMs: r.left_at === null ? null : rel(Number(r.left_at)),
     })),
   );
-  const cumulativeAbove = await cumulative(cloud, s, custody, startMs);
+  const lots: Observed['lots'] = {};
+  for (const lot of s.lots) {
+    try {
+      const body = (await api('GET', `/api/v1/lots/${encodeURIComponent(lot.id)}`)) as ObservedLot;
+      lots[lot.id] = { units: body.units, cumulative: body.cumulative ?? [] };
+    } catch {
+      lots[lot.id] = null;
+    }
+  }
+  const readings = (
+    await db
+      .selectFrom('readings')
+      .select(['gateway_id', 'sensor_id'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .groupBy(['gateway_id', 'sensor_id'])
+      .orderBy('gateway_id')
+      .orderBy('sensor_id')
+      .execute()
+  ).map((r) => ({ gatewayId: String(r.gateway_id), sensorId: String(r.sensor_id), n: Number(r.n) }));
+  const movements = (
+    await db
+      .selectFrom('movements')
+      .select(['gateway_id', 'portal_id'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .groupBy(['gateway_id', 'portal_id'])
+      .orderBy('gateway_id')
+      .orderBy('portal_id')
+      .execute()
+  ).map((r) => ({ gatewayId: String(r.gateway_id), portalId: String(r.portal_id), n: Number(r.n) }));
+  const queries: Observed['received']['queries'] = {};
+  for (const [i, x] of s.expect.entries()) {
+    if (!('readings' in x)) continue;
+    const c = x.readings;
+    let q = db.selectFrom('readings');
+    if (c.sensor) q = q.where('sensor_id', '=', c.sensor);
+    if (c.gateway) q = q.where('gateway_id', '=', c.gateway);
+    if (c.from !== undefined) q = q.where('ts', '>=', startMs + c.from);
+    if (c.to !== undefined) q = q.where('ts', '<', startMs + c.to);
+    const r = await q
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('temp_c').as('max_c')])
+      .executeTakeFirst();
+    queries[i] = {
+      n: Number(r?.n ?? 0),
+      maxC: r?.max_c === null || r?.max_c === undefined ? null : Number(r.max_c),
+    };
+  }
+  const deadLetterList = (await cloud.store.listDeadLetters(10_000))
+    .map((d) => ({ gatewayId: d.gateway_id, topic: d.topic, code: d.code, reason: d.reason }))
+    .reverse();
   return {
     startMs,
     excursions,
     monitoringGaps,
     deadLetters: counts.deadLetters,
+    deadLetterList,
     sequenceHoles: coverage.map((c) => ({ gatewayId: c.gatewayId, stream: c.stream, holes: c.holes.length })),
     locks,
     custody,
-    cumulativeAbove,
+    lots,
+    received: { readings, movements, queries },
     counts,
   };
-}
-
-/**
- * WHO PQS-style cumulative exposure, for the lots and thresholds the expectations ask about: each
- * reading stands for the time until its sensor's next reading (capped at the location's max gap); a
- * location is above while any of its sensors is; a unit accrues that time while in custody there.
- */
-async function cumulative(
-  cloud: Cloud,
-  s: Scenario,
-  custody: Observed['custody'],
-  startMs: number,
-): Promise<Observed['cumulativeAbove']> {
-  const out: Observed['cumulativeAbove'] = {};
-  const asks = s.expect.flatMap((x) => ('cumulativeAbove' in x ? [x.cumulativeAbove] : []));
-  if (asks.length === 0 || !custody) return out;
-  const end = s.duration;
-  const above = new Map<string, Array<[number, number]>>();
-  const intervalsAbove = async (locationId: string, aboveC: number) => {
-    const key = `${locationId}@${aboveC}`;
-    const cached = above.get(key);
-    if (cached) return cached;
-    const maxGap = s.locations.find((l) => l.id === locationId)?.limits.maxGap ?? 0;
-    const series = await cloud.store.locationSeries(locationId);
-    const bySensor = new Map<string, Array<{ ts: number; t: number | null }>>();
-    for (const r of series) {
-      const list = bySensor.get(r.sensor_id) ?? [];
-      list.push({ ts: r.ts - startMs, t: r.temp_c });
-      bySensor.set(r.sensor_id, list);
-    }
-    const spans: Array<[number, number]> = [];
-    for (const list of bySensor.values()) {
-      list.forEach((r, i) => {
-        const next = list[i + 1]?.ts ?? r.ts;
-        if (r.t !== null && r.t > aboveC) spans.push([r.ts, Math.min(next, r.ts + maxGap)]);
-      });
-    }
-    const merged = mergeSpans(spans);
-    above.set(key, merged);
-    return merged;
-  };
-  for (const a of asks) {
-    const lot = s.lots.find((l) => l.id === a.lot);
-    if (!lot) continue;
-    let worst = 0;
-    for (const epc of lotEpcs(lot)) {
-      let total = 0;
-      for (const c of custody.filter((x) => x.epc === epc)) {
-        const spans = await intervalsAbove(c.locationId, a.aboveC);
-        const to = Math.min(c.leftMs ?? end, end);
-        for (const [f, t] of spans) total += Math.max(0, Math.min(t, to) - Math.max(f, c.enteredMs));
-      }
-      worst = Math.max(worst, total);
-    }
-    out[a.lot] = { ...(out[a.lot] ?? {}), [String(a.aboveC)]: worst };
-  }
-  return out;
-}
-
-function mergeSpans(spans: Array<[number, number]>): Array<[number, number]> {
-  const sorted = [...spans].sort((a, b) => a[0] - b[0]);
-  const out: Array<[number, number]> = [];
-  for (const sp of sorted) {
-    const last = out[out.length - 1];
-    if (last && sp[0] <= last[1]) last[1] = Math.max(last[1], sp[1]);
-    else out.push([sp[0], sp[1]]);
-  }
-  return out;
 }

@@ -67,7 +67,7 @@ ${timeline}
 <table><tr><th>Location</th><th>Start</th><th>End</th><th>Peak °C</th><th>Critical</th></tr>
 ${excursions || '<tr><td colspan="5">none</td></tr>'}
 </table>
-${run.eventErrors.length ? `<h2>Events not carried out</h2><ul>${run.eventErrors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
+${check.problems.length ? `<h2>Run problems (each fails the check)</h2><ul class="problems">${check.problems.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;
 }

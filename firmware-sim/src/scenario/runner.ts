@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { errorMessage } from '@coldtrace/shared';
+import { ColdtraceError, errorMessage } from '@coldtrace/shared';
 import pino, { type Logger } from 'pino';
 import { formatDuration } from './duration.js';
 import type { LoadedScenario } from './load-scenario.js';
 import type { Observed } from './observe.js';
+import { roguePublish } from './rogue-publish.js';
 import type { ScenarioEvent } from './scenario-schema.js';
 import { buildWorld, type ScenarioWorld } from './scenario-world.js';
+import { drain, skipped } from './settle.js';
 import { resolveUnits } from './units.js';
 
 export interface RunOptions {
@@ -31,6 +33,8 @@ export interface RunOptions {
   progress?: boolean;
   /** Called once the cloud is up (e.g. to print its URL). */
   onReady?: (info: { httpUrl: string; mqttUrl: string; dataDir: string }) => void;
+  /** Real time the gateways may take to drain their buffers after the timeline (default 20 s). */
+  drainTimeoutMs?: number | undefined;
 }
 
 export interface ScenarioRun {
@@ -48,13 +52,27 @@ export interface ScenarioRun {
   gateways: Array<{ id: string; online: boolean; backlog: number | null }>;
   /** Events the runner could not carry out (with why). */
   eventErrors: string[];
+  /** Gateways whose buffers did not reach the cloud in time (with why); empty when all drained. */
+  drainErrors: string[];
+  /**
+   * Everything that makes the run itself unreliable as evidence, as readable lines: events not carried
+   * out and gateways not drained. `--check` fails on any of them.
+   */
+  problems: string[];
+  /**
+   * Clock ticks in which an in-process gateway polled a sensor not once (its event loop was starved for
+   * longer than a tick less a poll interval): no reading carries that tick's stamp. The one source of
+   * run-to-run differences left (docs/scenarios.md "Determinism").
+   */
+  skippedTicks: Array<{ sensorId: string; atMs: number }>;
 }
 
 /** Real ms before the scenario starts, for set-up to settle and child gateways to boot. */
 const LEAD_MS = 300;
 const CHILD_LEAD_MS = 6000;
-/** Records a child gateway may still hold when it counts as drained (see `drain`). */
-const CHILD_DRAINED_RECORDS = 100;
+/** Real time a move waits for a gateway to be reading its portal (a reconnect, a restarted gateway). */
+const MOVE_READER_WAIT_REAL_MS = 5000;
+const DEFAULT_DRAIN_TIMEOUT_MS = 20_000;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -102,6 +120,15 @@ function actions(e: ScenarioEvent): Array<{ atMs: number; what: string; kind: st
   if ('readerDisconnect' in e)
     return [
       { atMs: e.at, kind: 'reader-drop', what: `${e.readerDisconnect.portal}: reader connection dropped`, e },
+    ];
+  if ('roguePublish' in e)
+    return [
+      {
+        atMs: e.at,
+        kind: 'rogue',
+        what: `${e.roguePublish.gateway}: rogue publish (${e.roguePublish.payload}, ${e.roguePublish.count}×)`,
+        e,
+      },
     ];
   if ('temperature' in e)
     return [
@@ -230,6 +257,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     clearInterval(lagTimer);
     clearInterval(progressTimer);
     const simulatedMs = Math.min(s.duration, w.clock.now() - w.startMs);
+    const skippedTicks = skipped(w, s.clock.tick, simulatedMs);
+    if (skippedTicks.length)
+      log.warn({ skippedTicks: skippedTicks.slice(0, 50) }, 'ticks without any poll of a sensor');
 
     // Settle: uplinks and power back, buffers drained into the cloud, gateways stopped.
     say('settling: uplinks back, buffers drained, derived state computed');
@@ -240,7 +270,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       for (const m of g.inProcess?.modules ?? [])
         if (m.name !== 'local-alarms') await m.stop().catch(() => {});
     }
-    const gatewaysView = await drain(w, log);
+    const drained = await drain(w, log, opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
     for (const g of w.gateways.values()) {
       await g.inProcess?.stop();
       await g.child?.stop();
@@ -256,8 +286,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       httpUrl: w.cloud.httpUrl,
       mqttUrl: w.cloud.mqttUrl,
       dataDir: opts.keep || opts.dataDir ? dataDir : null,
-      gateways: gatewaysView,
+      gateways: drained.view,
       eventErrors,
+      drainErrors: drained.errors,
+      skippedTicks,
+      problems: [...eventErrors.map((e) => `event not carried out: ${e}`), ...drained.errors],
     };
   } finally {
     clearTimeout(limitTimer);
@@ -276,12 +309,28 @@ async function perform(
   const e = a.e;
   if ('move' in e) {
     const epcs = resolveUnits(s, e.move.units);
-    await w.atReaderTime(e.move.portal, w.startMs + a.atMs, (reader) =>
-      reader.pass(
+    const reader = w.readers.get(e.move.portal)!;
+    // Nobody could see a move through a portal no gateway is reading (powered off, not reconnected).
+    try {
+      await reader.waitActive(MOVE_READER_WAIT_REAL_MS * w.clockParams.scale);
+    } catch {
+      throw new ColdtraceError(
+        'SCENARIO_EVENT_FAILED',
+        `no gateway was reading portal ${e.move.portal} (no ROSpec active within ${MOVE_READER_WAIT_REAL_MS / 1000} s real time)`,
+      );
+    }
+    const dropped = reader.stats.readsDropped;
+    await w.atReaderTime(e.move.portal, w.startMs + a.atMs, (r) =>
+      r.pass(
         epcs.map((epc) => ({ epc, direction: e.move.direction })),
         { durationMs: e.move.duration },
       ),
     );
+    if (reader.stats.readsDropped > dropped)
+      throw new ColdtraceError(
+        'SCENARIO_EVENT_FAILED',
+        `${reader.stats.readsDropped - dropped} tag read(s) through portal ${e.move.portal} were lost: its reader's ROSpec stopped during the move`,
+      );
   } else if ('uplinkLoss' in e) {
     const g = w.gateways.get(e.uplinkLoss.gateway)!;
     if (a.kind === 'uplink-cut') g.proxy.cut();
@@ -292,48 +341,15 @@ async function perform(
     else g.child?.start();
   } else if ('readerDisconnect' in e) {
     w.readers.get(e.readerDisconnect.portal)!.inject.drop();
-  }
-}
-
-/** Waits (real time, bounded) until every gateway's backlog reached the cloud. */
-async function drain(w: ScenarioWorld, log: Logger): Promise<ScenarioRun['gateways']> {
-  const deadline = Date.now() + 20_000;
-  const backlogOf = async (
-    g: ScenarioWorld['gateways'] extends Map<string, infer G> ? G : never,
-  ): Promise<number | null> => {
-    if (g.inProcess) return g.inProcess.buffer.stats().records;
-    // A child gateway: its retained status says what it still holds; give a restarted one time to say it.
-    const row = await w.cloud.gatewayStatus(g.id);
-    if (!row?.status_json) return null;
-    try {
-      return (JSON.parse(row.status_json) as { backlog?: { records?: number } }).backlog?.records ?? null;
-    } catch {
-      return null;
-    }
-  };
-  const hasChild = [...w.gateways.values()].some((g) => g.child);
-  if (hasChild) await sleep(2500);
-  for (;;) {
-    const view = await Promise.all(
-      [...w.gateways.values()].map(async (g) => ({
-        id: g.id,
-        online: g.inProcess ? g.inProcess.publisher.connected : g.child?.running === true,
-        backlog: await backlogOf(g),
-      })),
-    );
-    // A child gateway keeps polling until it is stopped, so its backlog is rarely exactly 0: a small
-    // one is only what was read after the scenario's end (the buffer replays oldest first).
-    const gws = [...w.gateways.values()];
-    const drained = view.every(
-      (v, i) =>
-        v.backlog === 0 ||
-        (gws[i]!.child !== undefined && v.backlog !== null && v.backlog <= CHILD_DRAINED_RECORDS) ||
-        (v.backlog === null && !v.online),
-    );
-    if (drained || Date.now() > deadline) {
-      if (!drained) log.warn({ view }, 'gateways did not drain in time');
-      return view;
-    }
-    await sleep(100);
+  } else if ('roguePublish' in e) {
+    await roguePublish({
+      mqttUrl: w.cloud.mqttUrl,
+      gatewayId: e.roguePublish.gateway,
+      secret: w.cloud.secrets[e.roguePublish.gateway]!,
+      otherGatewayId: s.gateways.find((g) => g.id !== e.roguePublish.gateway)?.id,
+      payload: e.roguePublish.payload,
+      count: e.roguePublish.count,
+      at: w.clock.now(),
+    });
   }
 }

@@ -2,6 +2,10 @@ import { idSchema } from '@coldtrace/shared';
 import { z } from 'zod';
 import { SIM_FAULTS } from '../modbus/profiles.js';
 import { durationSchema } from './duration.js';
+import { expectationSchema, unitsSchema } from './expectation-schema.js';
+
+export type { Expectation } from './expectation-schema.js';
+export { unitsSchema };
 
 /**
  * The scenario file (YAML or JSON): master data, the devices, a timeline of events and the expected
@@ -80,6 +84,12 @@ const locationSchema = z
   })
   .strict();
 
+const cumulativeRuleSchema = z.union([
+  z.object({ aboveC: z.number(), max: durationSchema }).strict(),
+  z.object({ belowC: z.number(), max: durationSchema }).strict(),
+]);
+export type ScenarioCumulativeRule = z.infer<typeof cumulativeRuleSchema>;
+
 const productSchema = z
   .object({
     gtin: z.string().regex(/^\d{14}$/, 'a GTIN-14'),
@@ -88,8 +98,11 @@ const productSchema = z
     maxC: z.number(),
     /** Time the product may spend outside its own range over its life (the stability budget). */
     stabilityBudget: durationSchema,
-    /** WHO PQS-style cumulative rule: at most `max` in total above `aboveC`. */
-    cumulativeRule: z.object({ aboveC: z.number(), max: durationSchema }).strict().optional(),
+    /**
+     * WHO PQS-style cumulative rules, stored with the product in the cloud: a unit that spends `max` in
+     * total above `aboveC` (or below `belowC`) across its custody is locked pending QA.
+     */
+    cumulativeRules: z.array(cumulativeRuleSchema).default([]),
   })
   .strict();
 
@@ -134,10 +147,13 @@ const gatewaySchema = z
   })
   .strict();
 
-/** A selection of tagged units: `LOT`, `LOT#1001` or `LOT#1001-1012`; or a list of those. */
-export const unitsSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
-
 const at = durationSchema;
+export const ROGUE_PAYLOADS = [
+  'malformed-json',
+  'schema-violation',
+  'foreign-gateway',
+  'other-topic',
+] as const;
 const eventSchema = z.union([
   z
     .object({
@@ -186,75 +202,27 @@ const eventSchema = z.union([
   z
     .object({ at, note: z.string().optional(), readerDisconnect: z.object({ portal: idSchema }).strict() })
     .strict(),
-]);
-export type ScenarioEvent = z.infer<typeof eventSchema>;
-
-const tolerance = durationSchema.optional();
-const expectationSchema = z.union([
   z
     .object({
-      excursion: z
+      at,
+      note: z.string().optional(),
+      /**
+       * Something other than the gateway publishes readings with its credentials, straight to the
+       * broker: a misconfigured or rogue device. `malformed-json` and `schema-violation` send a broken
+       * payload, `foreign-gateway` a valid batch naming another gateway, `other-topic` a batch under
+       * another gateway's topic root (refused by the broker's ACL). Each message must end as a dead letter.
+       */
+      roguePublish: z
         .object({
-          location: idSchema,
-          start: durationSchema,
-          end: z.union([durationSchema, z.literal('ongoing')]).optional(),
-          tolerance,
-          critical: z.boolean().optional(),
+          gateway: idSchema,
+          payload: z.enum(ROGUE_PAYLOADS),
+          count: z.number().int().min(1).max(100).default(1),
         })
         .strict(),
-    })
-    .strict(),
-  z
-    .object({
-      excursionCount: z.object({ location: idSchema.optional(), count: z.number().int().min(0) }).strict(),
-    })
-    .strict(),
-  z.object({ locked: z.object({ units: unitsSchema }).strict() }).strict(),
-  z.object({ unlocked: z.object({ units: unitsSchema }).strict() }).strict(),
-  z
-    .object({ custody: z.object({ units: unitsSchema, at: durationSchema, location: idSchema }).strict() })
-    .strict(),
-  z
-    .object({
-      monitoringGap: z
-        .object({
-          location: idSchema,
-          sensor: idSchema.optional(),
-          from: durationSchema,
-          to: durationSchema,
-          tolerance,
-        })
-        .strict(),
-    })
-    .strict(),
-  z
-    .object({
-      monitoringGapCount: z
-        .object({ location: idSchema.optional(), count: z.number().int().min(0) })
-        .strict(),
-    })
-    .strict(),
-  z.object({ deadLetters: z.object({ count: z.number().int().min(0) }).strict() }).strict(),
-  z
-    .object({
-      sequenceHoles: z.object({ gateway: idSchema.optional(), count: z.number().int().min(0) }).strict(),
-    })
-    .strict(),
-  z
-    .object({
-      cumulativeAbove: z
-        .object({
-          lot: idSchema,
-          aboveC: z.number(),
-          atLeast: durationSchema.optional(),
-          below: durationSchema.optional(),
-        })
-        .strict()
-        .refine((c) => c.atLeast !== undefined || c.below !== undefined, 'give atLeast or below'),
     })
     .strict(),
 ]);
-export type Expectation = z.infer<typeof expectationSchema>;
+export type ScenarioEvent = z.infer<typeof eventSchema>;
 
 export const scenarioSchema = z
   .object({

@@ -200,6 +200,7 @@ export async function buildWorld(
         const b = await startTimelineBus({
           sensors: timelines.get(g.id) ?? [],
           clock,
+          clockParams,
           startMs,
           baudRate: BAUD,
         });

@@ -56,8 +56,8 @@ describe.skipIf(socatMissing !== null)('scenario library: every scenario passes 
       wall.push(
         `${file}: ${(run.simulatedMs / 3_600_000).toFixed(1)} h simulated in ${(run.wallMs / 1000).toFixed(1)} s`,
       );
-      const check = checkExpectations(loaded, run.observed);
-      expect(run.eventErrors).toEqual([]);
+      const check = checkExpectations(loaded, run.observed, run.problems);
+      expect(run.problems, 'events carried out and gateways drained').toEqual([]);
       expect(check.pass, formatDiff(file, check)).toBe(true);
       expect(run.simulatedMs).toBe(loaded.scenario.duration);
     });
@@ -70,25 +70,25 @@ describe.skipIf(socatMissing !== null)('scenario library: every scenario passes 
     console.log(`a simulated day took ${(day!.run.wallMs / 1000).toFixed(1)} s of real time`);
   });
 
-  it('gives the same excursions, locks and custody when run again (determinism)', {
-    timeout: 120_000,
+  it('gives exactly the same excursions (start and end), locks and custody when run again (determinism)', {
+    timeout: 180_000,
   }, async () => {
-    const first = runs.get('ongoing-excursion-move-in.yaml');
+    // The late-excursion scenario: an excursion with a start and an end, found from buffered data after
+    // an uplink outage, with custody from RFID passes and the locks that follow.
+    const first = runs.get('uplink-outage-late-excursion.yaml');
     expect(first, 'the first run happened').toBeDefined();
     const again = await runScenario(first!.loaded);
     const a = first!.run.observed;
     const b = again.observed;
-    // Custody and locks come from RF read times (seeded) and are compared exactly.
-    expect(b.custody).toEqual(a.custody);
-    expect(b.locks).toEqual(a.locks);
+    // A tick without any poll (a starved event loop) is the one thing that can differ: named on failure.
+    const why = `ticks without a poll: first run ${JSON.stringify(first!.run.skippedTicks)}, second run ${JSON.stringify(again.skippedTicks)}`;
+    const excursions = (o: typeof a) =>
+      o.excursions.map((e) => ({ ...e, id: undefined, peakC: Math.round(e.peakC * 10) / 10 }));
+    expect(excursions(b), why).toEqual(excursions(a));
+    expect(a.excursions.length).toBeGreaterThan(0);
+    expect(a.excursions.every((e) => e.endMs !== null)).toBe(true);
+    expect(b.custody, why).toEqual(a.custody);
+    expect(b.locks, why).toEqual(a.locks);
     expect(b.locks?.length).toBeGreaterThan(0);
-    // Excursions: same location, criticality and end state; times within one clock tick (see docs/scenarios.md).
-    const tick = first!.loaded.scenario.clock.tick;
-    expect(b.excursions.map((e) => [e.locationId, e.critical, e.endMs === null])).toEqual(
-      a.excursions.map((e) => [e.locationId, e.critical, e.endMs === null]),
-    );
-    b.excursions.forEach((e, i) => {
-      expect(Math.abs(e.startMs - a.excursions[i]!.startMs)).toBeLessThanOrEqual(tick);
-    });
   });
 });

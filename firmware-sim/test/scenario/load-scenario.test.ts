@@ -19,6 +19,7 @@ locations:
     temperature: { kind: steady, tempC: 5 }
 lots:
   - { id: LOT-A, gtin: '00614141123452', lotNumber: A1, expiry: 2027-01-31, companyPrefix: '0614141', itemRef: '012345', serials: { from: 1001, count: 4 } }
+products: [{ gtin: '00614141123452', name: P, minC: 2, maxC: 8, stabilityBudget: 1h, cumulativeRules: [{ aboveC: 8, max: 10h }] }]
 gateways:
   - id: gw-1
     portals: [{ id: door-1, inside: room-1, outside: truck-1 }]
@@ -35,9 +36,11 @@ function observed(over: Partial<Observed> = {}): Observed {
     monitoringGaps: [],
     deadLetters: 0,
     sequenceHoles: [],
+    deadLetterList: [],
     locks: [],
     custody: [],
-    cumulativeAbove: {},
+    lots: {},
+    received: { readings: [], movements: [], queries: {} },
     counts: { readings: 0, movements: 0, alarms: 0, deadLetters: 0, excursions: 0 },
     ...over,
   };
@@ -75,14 +78,48 @@ describe('scenario files', () => {
 
   it('names the line of an unknown reference', () => {
     const msg = invalid(BASE.replace('portal: door-1, direction', 'portal: door-9, direction'));
-    expect(msg).toMatch(/x\.yaml:18: timeline\.0\.move\.portal: unknown portal door-9/);
+    expect(msg).toMatch(/x\.yaml:19: timeline\.0\.move\.portal: unknown portal door-9/);
     expect(invalid(`${BASE}expect:\n  - locked: { units: LOT-Z }\n`)).toMatch(
-      /x\.yaml:20: .*unknown units "LOT-Z"/,
+      /x\.yaml:21: .*unknown units "LOT-Z"/,
     );
   });
 
   it('reports YAML syntax errors with their line', () => {
     expect(invalid('name: a\nduration: [1h\n')).toMatch(/x\.yaml:\d+:/);
+  });
+
+  it('rejects a lot without its product, a portal with one location on both sides, and an unknown rule', () => {
+    expect(
+      invalid(BASE.replace("gtin: '00614141123452', name: P", "gtin: '00614141999996', name: P")),
+    ).toMatch(/lots\.0\.gtin: no product with GTIN 00614141123452/);
+    expect(invalid(BASE.replace("itemRef: '012345'", "itemRef: '012346'"))).toMatch(
+      /lots\.0\.gtin: company prefix 0614141 and item reference 012346 make GTIN 00614141123469, not 00614141123452/,
+    );
+    expect(
+      invalid(BASE.replace('inside: room-1, outside: truck-1', 'inside: room-1, outside: room-1')),
+    ).toMatch(/x\.yaml:\d+: gateways\.0\.portals\.0\.outside: portal door-1 has room-1 on both sides/);
+    expect(
+      invalid(`${BASE}expect:\n  - cumulativeRule: { lot: LOT-A, belowC: 0, exceeded: false }\n`),
+    ).toMatch(/no cumulative rule below 0 °C/);
+    expect(invalid(`${BASE}expect:\n  - readings: { sensor: s-9, atLeast: 1 }\n`)).toMatch(
+      /unknown sensor s-9/,
+    );
+    expect(
+      invalid(
+        BASE.replace(
+          '  - at: 1h\n',
+          '  - at: 2h\n    roguePublish: { gateway: gw-9, payload: malformed-json }\n  - at: 1h\n',
+        ),
+      ),
+    ).toMatch(/roguePublish\.gateway: unknown gateway gw-9/);
+    expect(
+      invalid(
+        BASE.replace(
+          '  - at: 1h\n',
+          '  - at: 2h\n    roguePublish: { gateway: gw-1, payload: garbage }\n  - at: 1h\n',
+        ),
+      ),
+    ).toMatch(/x\.yaml:18: timeline\.0/);
   });
 
   it('rejects an event after the end and a sensor address used twice', () => {
@@ -201,7 +238,7 @@ describe('expectations', () => {
         sensorIds: ['s-1'],
       },
     ],
-    locks: epcs.map((epc) => ({ epc, excursionId: 'x', state: 'active' })),
+    locks: epcs.map((epc) => ({ epc, excursionId: 'x', state: 'active', cause: 'excursion' })),
     custody: epcs.map((epc) => ({ epc, locationId: 'room-1', enteredMs: 3_600_000, leftMs: null })),
   });
 
@@ -217,9 +254,9 @@ describe('expectations', () => {
     expect(r.pass).toBe(false);
     const diff = formatDiff('s.yaml', r);
     expect(diff).toContain(
-      's.yaml:21: expectation 2 FAILED\n  - expected: LOT-A (4 units) locked\n  + observed: 3 of 4 locked',
+      's.yaml:22: expectation 2 FAILED\n  - expected: LOT-A (4 units) locked\n  + observed: 3 of 4 locked',
     );
-    expect(diff).toContain('s.yaml:23: expectation 4 FAILED');
+    expect(diff).toContain('s.yaml:24: expectation 4 FAILED');
     expect(diff).toContain('2 of 4 expectation(s) failed');
   });
 
@@ -236,5 +273,115 @@ describe('expectations', () => {
   it('say so when the cloud cannot answer an expectation kind yet', () => {
     const r = checkExpectations(loaded, observed({ ...good, locks: null }));
     expect(r.results[1]).toMatchObject({ pass: false, unavailable: true });
+  });
+});
+
+describe('expectations on what the cloud received and concluded', () => {
+  const text = `${BASE}expect:
+  - readings: { sensor: s-1, atLeast: 100 }
+  - movements: { portal: door-1, atLeast: 4, atMost: 4 }
+  - deadLetters: { count: 1, code: malformed_json }
+  - deadLetters: { count: 2 }
+  - locked: { units: LOT-A, cause: cumulative }
+  - cumulativeRule: { lot: LOT-A, aboveC: 8, exceeded: true, exposedAtLeast: 10h, exposedBelow: 11h }
+`;
+  const loaded = parseScenario(text, 'r.yaml');
+  const epcs = resolveUnits(loaded.scenario, 'LOT-A');
+  const rule = { kind: 'above' as const, thresholdC: 8, limitMs: 36_000_000 };
+  const good = observed({
+    deadLetters: 2,
+    deadLetterList: [
+      { gatewayId: 'gw-1', topic: 't', code: 'malformed_json', reason: 'payload is not JSON' },
+      { gatewayId: 'gw-1', topic: 't', code: 'gateway_mismatch', reason: 'names gw-2' },
+    ],
+    received: {
+      readings: [{ gatewayId: 'gw-1', sensorId: 's-1', n: 120 }],
+      movements: [{ gatewayId: 'gw-1', portalId: 'door-1', n: 4 }],
+      queries: { 0: { n: 120, maxC: 9.5 } },
+    },
+    locks: epcs.map((epc) => ({
+      epc,
+      excursionId: 'cumulative:LOT-A:above:8:36000000',
+      state: 'active',
+      cause: 'cumulative',
+    })),
+    lots: {
+      'LOT-A': {
+        units: { total: 4, locked: 4, released: 0, rejected: 0 },
+        cumulative: [
+          {
+            rule,
+            key: 'k',
+            exposedMs: 38_400_000,
+            limitMs: 36_000_000,
+            exceeded: true,
+            unitsExceeded: 4,
+            lockedUnits: 4,
+          },
+        ],
+      },
+    },
+  });
+
+  it('pass when the cloud received and concluded that', () => {
+    const r = checkExpectations(loaded, good);
+    expect(r.results.map((x) => [x.pass, x.observed])).toEqual([
+      [true, '120 reading(s), highest 9.5 °C'],
+      [true, '4'],
+      [
+        true,
+        expect.stringMatching(
+          /^1 \(all: 1 malformed_json, 1 gateway_mismatch; e\.g\. malformed_json: payload is not JSON\)$/,
+        ),
+      ],
+      [true, expect.stringMatching(/^2/)],
+      [true, '4 of 4 locked by cumulative (active lock causes: cumulative)'],
+      [
+        true,
+        expect.stringMatching(
+          /^exceeded \(limit 10h\): worst unit 10h40m above 8 °C, 4 unit\(s\) over the limit, 4 locked by it$/,
+        ),
+      ],
+    ]);
+    expect(r.pass).toBe(true);
+  });
+
+  it('fail when nothing arrived, the cause differs, or the rule was not exceeded', () => {
+    const none = observed({ lots: { 'LOT-A': { units: good.lots['LOT-A']!.units, cumulative: [] } } });
+    const r = checkExpectations(loaded, none);
+    expect(r.results.map((x) => x.pass)).toEqual([false, false, false, false, false, false]);
+    expect(r.results[5]!.observed).toBe('the cloud has no such rule for lot LOT-A (rules: none)');
+    const byExcursion = observed({ ...good, locks: good.locks!.map((l) => ({ ...l, cause: 'excursion' })) });
+    expect(checkExpectations(loaded, byExcursion).results[4]).toMatchObject({
+      pass: false,
+      observed: '0 of 4 locked by cumulative (active lock causes: excursion)',
+    });
+    const notExceeded = observed({
+      ...good,
+      lots: {
+        'LOT-A': {
+          units: good.lots['LOT-A']!.units,
+          cumulative: [{ ...good.lots['LOT-A']!.cumulative[0]!, exposedMs: 30_000_000, exceeded: false }],
+        },
+      },
+    });
+    expect(checkExpectations(loaded, notExceeded).results[5]!.pass).toBe(false);
+    expect(
+      checkExpectations(loaded, observed({ ...good, lots: { 'LOT-A': null } })).results[5],
+    ).toMatchObject({
+      pass: false,
+      unavailable: true,
+    });
+  });
+
+  it('a run problem fails the check even when every expectation holds, and the diff says why', () => {
+    const r = checkExpectations(loaded, good, [
+      'event not carried out: move LOT-A in through door-1 at +1h: no gateway was reading portal door-1',
+    ]);
+    expect(r.pass).toBe(false);
+    expect(formatDiff('r.yaml', r)).toBe(
+      'r.yaml: RUN FAILED: event not carried out: move LOT-A in through door-1 at +1h: no gateway was reading portal door-1\n' +
+        'r.yaml: all 6 expectation(s) met\nthe run had 1 problem(s): its conclusions are not evidence\n',
+    );
   });
 });
