@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createSignatureVerifier } from './auth/signature-verifier.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-broker.js';
 import { type CloudConfig, type CloudConfigInput, cloudConfigSchema } from './config.js';
+import { CumulativeEvaluator } from './domain/cumulative-evaluator.js';
 import { createDomainServices } from './domain/domain-services.js';
 import { ExcursionEvaluator } from './domain/excursion-evaluator.js';
 import type { SignatureVerifier } from './domain/signature.js';
@@ -11,6 +12,11 @@ import { type App, buildApp } from './http/build-app.js';
 import { IngestMetrics } from './ingest/ingest-metrics.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { startMqttSubscriber } from './ingest/mqtt-subscriber.js';
+import {
+  type PublishMqtt,
+  publishToAll,
+  startMqttEventPublisher,
+} from './integrations/mqtt-event-publisher.js';
 import { OutboxDispatcher } from './integrations/outbox-dispatcher.js';
 import { INFLUX_SINK, InfluxSink } from './sinks/influx-sink.js';
 import { SinkOutbox } from './sinks/sink-outbox.js';
@@ -23,6 +29,8 @@ export interface Cloud {
   store: CloudStore;
   ingestor: Ingestor;
   evaluator: ExcursionEvaluator;
+  /** Products' cumulative rules (docs/domain.md "Cumulative rules"): locks units that reached one. */
+  cumulative: CumulativeEvaluator;
   app: App;
   broker: EmbeddedBroker | undefined;
   /** The InfluxDB sink, when `influx` is configured. */
@@ -64,6 +72,9 @@ export async function seedConfiguredWebhooks(
   return changed;
 }
 
+/** Age after which an evaluation mark counts as left behind by a dead process (periodic sweep). */
+const MARK_SWEEP_AGE_MS = 120_000;
+
 /** Starts the cloud: store (migrated), ingest, excursion evaluation, broker(s) and the HTTP API. */
 export async function startCloud(
   input: CloudConfigInput,
@@ -81,18 +92,35 @@ export async function startCloud(
   collectDefaultMetrics({ register: registry });
   const ingestMetrics = new IngestMetrics(registry);
   const evaluator = new ExcursionEvaluator({ store, clock, log, debounceMs: config.evaluation.debounceMs });
+  const cumulative = new CumulativeEvaluator({
+    engine: evaluator.engine,
+    clock,
+    log,
+    debounceMs: config.evaluation.debounceMs,
+  });
   const ingestor = new Ingestor({
     store,
     clock,
     log,
     metrics: ingestMetrics,
-    onReadings: (locations, windows) => evaluator.markDirty(locations, windows),
-    onMovements: (epcs) => evaluator.engine.markEpcs(epcs),
+    onReadings: (locations, windows) => {
+      evaluator.markDirty(locations, windows);
+      cumulative.markReadings(windows);
+    },
+    onMovements: (epcs) => {
+      evaluator.engine.markEpcs(epcs);
+      cumulative.markEpcs(epcs);
+    },
   });
 
   const closers: Array<() => Promise<void>> = [];
   let broker: EmbeddedBroker | undefined;
   try {
+    // Evaluation marks left by a process that died between an acknowledged commit and its evaluation
+    // (docs/domain.md "Evaluation marks"): marked dirty before ingest starts, recomputed while serving.
+    await evaluator.engine.recoverMarks();
+    // The cumulative rules' pending work is not durable: recompute every ruled unit once at start.
+    await cumulative.markAllRuled();
     if (config.mqtt.embedded.enabled) {
       broker = await startEmbeddedBroker({
         host: config.mqtt.embedded.host,
@@ -128,21 +156,37 @@ export async function startCloud(
       // Not configured: stop enqueueing and drop its queue, so a disabled sink holds no disk.
       await new SinkOutbox(store.db, INFLUX_SINK).setEnabled(false, clock.now());
     }
-    // Integration events (lock/unlock/disposition): webhooks and MQTT from the durable outbox.
+    // Integration events (lock/unlock/disposition): webhooks and MQTT from the durable outbox, on every
+    // configured broker (embedded aedes and/or the external one); with none, MQTT rows stay pending.
     const embedded = broker;
+    const publishers: PublishMqtt[] = [];
+    if (embedded)
+      publishers.push(
+        (topic, payload) =>
+          new Promise<void>((resolve, reject) =>
+            embedded.aedes.publish(
+              { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
+              (err) => (err ? reject(err) : resolve()),
+            ),
+          ),
+      );
+    if (config.mqtt.external) {
+      const ext = config.mqtt.external;
+      const events = startMqttEventPublisher({
+        url: ext.url,
+        username: ext.username,
+        password: ext.password,
+        clientId: `${ext.clientId}-events`,
+        log: log.child({ component: 'mqtt-events' }),
+      });
+      closers.push(() => events.close());
+      publishers.push(events.publish);
+    }
     const dispatcher = new OutboxDispatcher({
       db: evaluator.engine.db,
       clock,
       log: log.child({ component: 'outbox' }),
-      publishMqtt: embedded
-        ? (topic, payload) =>
-            new Promise<void>((resolve, reject) =>
-              embedded.aedes.publish(
-                { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
-                (err) => (err ? reject(err) : resolve()),
-              ),
-            )
-        : undefined,
+      publishMqtt: publishToAll(publishers),
     });
     evaluator.engine.opts.onEvents = () => dispatcher.kick();
     dispatcher.start();
@@ -151,6 +195,7 @@ export async function startCloud(
       evaluator.engine,
       deps.signatureVerifier ?? createSignatureVerifier(store, { clock }),
       dispatcher,
+      cumulative,
     );
     await seedConfiguredWebhooks(domain.domainStore, config.integrations.webhooks, clock.now());
     const app = await buildApp({
@@ -163,9 +208,21 @@ export async function startCloud(
       version: COLDTRACE_VERSION,
       health: () => ({ broker: broker ? !broker.aedes.closed : true }),
       auth: config.auth,
+      epcisBaseUri: config.epcis.baseUri,
     });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     closers.push(() => app.close());
+    // Marks another ingestor process (PostgreSQL) left when it died are picked up within a few minutes.
+    const sweep = clock.setInterval(() => {
+      evaluator.engine
+        .recoverMarks({ createdBefore: clock.now() - MARK_SWEEP_AGE_MS })
+        .catch((err) => log.warn({ err }, 'evaluation mark sweep failed'));
+    }, MARK_SWEEP_AGE_MS);
+    closers.push(async () => clock.clearInterval(sweep));
+    const cumulativeSweep = clock.setInterval(() => {
+      cumulative.markAllRuled().catch((err) => log.warn({ err }, 'cumulative rule sweep failed'));
+    }, config.evaluation.cumulativeSweepMs);
+    closers.push(async () => clock.clearInterval(cumulativeSweep));
     const port = new URL(address).port;
     const httpUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
     log.info({ httpUrl, mqttUrl: broker?.url }, 'coldtrace cloud started');
@@ -174,6 +231,7 @@ export async function startCloud(
       store,
       ingestor,
       evaluator,
+      cumulative,
       app,
       broker,
       influx,
@@ -183,8 +241,10 @@ export async function startCloud(
       async close() {
         for (const close of closers.reverse())
           await close().catch((err) => log.warn({ err }, 'close failed'));
+        await cumulative.close();
         await evaluator.close();
         await evaluator.flush().catch(() => {});
+        await cumulative.flush().catch(() => {});
         await store.close();
       },
     };

@@ -3,6 +3,7 @@ import { formatZodError, idSchema } from '@coldtrace/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { authConfigSchema } from './auth/auth-config.js';
+import { DEFAULT_EPCIS_BASE_URI } from './epcis/epcis-identifiers.js';
 import { webhookEndpointFields } from './integrations/webhook-endpoint.js';
 import { influxConfigSchema } from './sinks/influx-config.js';
 
@@ -15,6 +16,19 @@ export const integrationsConfigSchema = z
       .array(webhookConfigSchema)
       .default([])
       .refine((ws) => new Set(ws.map((w) => w.id)).size === ws.length, 'webhook ids must be unique'),
+  })
+  .strict();
+
+/**
+ * EPCIS export (docs/epcis.md "Identifiers"): `baseUri` prefixes the private identifiers of locations
+ * without a GLN, portals and sensors (`<baseUri>/locations/<id>`), the same however the cloud is reached.
+ */
+export const epcisConfigSchema = z
+  .object({
+    baseUri: z
+      .url({ protocol: /^https?$/, error: 'epcis.baseUri must be an absolute http(s) URI' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .default(DEFAULT_EPCIS_BASE_URI),
   })
   .strict();
 
@@ -37,12 +51,13 @@ export const cloudConfigSchema = z
           })
           .strict()
           .default({ enabled: true, host: '0.0.0.0', port: 1883 }),
-        /** Ingest from an external broker instead (or as well). */
+        /** Ingest from an external broker instead (or as well), and publish integration events on it. */
         external: z
           .object({
             url: z.string().url(),
             username: z.string().optional(),
             password: z.string().optional(),
+            /** The subscriber's id; integration events go out as `<clientId>-events` (unique per process). */
             clientId: z.string().default('coldtrace-ingestor'),
             sharedGroup: z
               .string()
@@ -57,13 +72,22 @@ export const cloudConfigSchema = z
       .strict()
       .default({ embedded: { enabled: true, host: '0.0.0.0', port: 1883 }, serviceAccounts: {} }),
     evaluation: z
-      .object({ debounceMs: z.number().int().min(0).default(200) })
+      .object({
+        debounceMs: z.number().int().min(0).default(200),
+        /**
+         * How often every unit of products with cumulative rules is re-evaluated in full (besides at
+         * start): bounds how long a lock can wait after another ingestor process died (docs/domain.md).
+         */
+        cumulativeSweepMs: z.number().int().min(10_000).default(600_000),
+      })
       .strict()
-      .default({ debounceMs: 200 }),
+      .default({ debounceMs: 200, cumulativeSweepMs: 600_000 }),
     /** InfluxDB time-series sink (optional): readings go there through a durable outbox. */
     influx: influxConfigSchema.optional(),
     /** Sessions, login rate limit and lockout, cookie flags (cloud/src/auth/auth-config.ts). */
     auth: authConfigSchema.default(authConfigSchema.parse({})),
+    /** EPCIS export identifiers (docs/epcis.md). */
+    epcis: epcisConfigSchema.default({ baseUri: DEFAULT_EPCIS_BASE_URI }),
     /** Integration endpoints seeded into the domain's webhook table at startup (docs/domain.md). */
     integrations: integrationsConfigSchema.default({ webhooks: [] }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -23,6 +23,6 @@ export async function createDemoUser(
   const users = new UserStore(store.db);
   if (await users.findByUsername(u.username)) return null;
   const password = `demo-${randomBytes(9).toString('base64url')}`;
-  await users.createUser({ ...u, password }, now);
+  await users.createUser({ ...u, password }, now, { actor: 'demo', reason: 'demo user for a demo run' });
   return { ...u, password };
 }

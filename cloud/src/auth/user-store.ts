@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ColdtraceError } from '@coldtrace/shared';
-import type { Kysely } from 'kysely';
-import type { ApiTokensTable, Database, UsersTable } from '../store/schema.js';
+import type { Kysely, Transaction } from 'kysely';
+import { type AuditInput, appendAudit } from '../domain/audit-chain.js';
+import type { ApiTokensTable, Database, DomainDatabase, UsersTable } from '../store/schema.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { decodeRoles, encodeRoles, type Role } from './roles.js';
 
@@ -41,15 +42,46 @@ export function userOf(r: UserRow): User {
   };
 }
 
-/** Users, sessions, API tokens and login failures over the cloud database (migration 0004-users). */
+/** What the audit trail records of a user: never the password or its hash. */
+function auditedUser(r: UserRow) {
+  return { username: r.username, printedName: r.printed_name, roles: r.roles, disabled: r.disabled === 1 };
+}
+
+/**
+ * Who manages users, for the audit trail (DESIGN "Audit trail": every human action): the acting user's
+ * name (routes), `cli:<os user>` (the `coldtrace user` CLI), `demo`, or `system` for programs.
+ */
+export interface UserActor {
+  actor?: string | undefined;
+  reason?: string | undefined;
+}
+
+/**
+ * Users, sessions, API tokens and login failures over the cloud database (migration 0004-users). Every
+ * change to a user or token is appended to the hash-chained audit trail in the same transaction.
+ */
 export class UserStore {
   constructor(readonly db: Kysely<Database>) {}
+
+  /** Runs `fn` in a transaction and appends its audit entries there. */
+  private audited<T>(
+    now: number,
+    fn: (trx: Transaction<Database>, audit: AuditInput[]) => Promise<T>,
+  ): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const audit: AuditInput[] = [];
+      const r = await fn(trx, audit);
+      await appendAudit(trx as unknown as Transaction<DomainDatabase>, audit, now);
+      return r;
+    });
+  }
 
   // ---- users ---------------------------------------------------------------------------------
 
   async createUser(
     u: { username: string; printedName?: string; roles: readonly Role[]; password: string },
     now: number,
+    by: UserActor = {},
   ): Promise<User> {
     const username = normalizeUsername(u.username);
     if (!USERNAME_PATTERN.test(username))
@@ -72,7 +104,17 @@ export class UserStore {
       updated_at: now,
     };
     try {
-      await this.db.insertInto('users').values(row).execute();
+      await this.audited(now, async (trx, audit) => {
+        await trx.insertInto('users').values(row).execute();
+        audit.push({
+          actor: by.actor ?? 'system',
+          action: 'user.created',
+          entityType: 'user',
+          entityId: row.id,
+          after: auditedUser(row),
+          reason: by.reason ?? 'user created',
+        });
+      });
     } catch (err) {
       // a concurrent insert of the same username loses on the unique index
       if (await this.findByUsername(username))
@@ -106,10 +148,15 @@ export class UserStore {
     return Number(r.n);
   }
 
+  /**
+   * Changes a user, audited per kind of change (`user.renamed`, `user.roles_changed`, `user.disabled`,
+   * `user.enabled`, `user.password_changed`; the password never recorded) in the same transaction.
+   */
   async updateUser(
     id: string,
     patch: { printedName?: string; roles?: readonly Role[]; disabled?: boolean; password?: string },
     now: number,
+    by: UserActor = {},
   ): Promise<User> {
     const row = await this.getUser(id);
     if (!row) throw new ColdtraceError('not_found', `user ${id} not found`);
@@ -121,10 +168,50 @@ export class UserStore {
     if (patch.roles) set.roles = encodeRoles(patch.roles);
     if (patch.disabled !== undefined) set.disabled = patch.disabled ? 1 : 0;
     if (patch.password !== undefined) set.password_hash = await hashPassword(patch.password);
-    await this.db.updateTable('users').set(set).where('id', '=', id).execute();
-    // A changed password, lost role or disabled account ends every open session of the user.
-    if (patch.password !== undefined || patch.roles || patch.disabled) await this.deleteUserSessions(id);
-    return userOf((await this.getUser(id))!);
+    const actor = by.actor ?? 'system';
+    return this.audited(now, async (trx, audit) => {
+      const before = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!before) throw new ColdtraceError('not_found', `user ${id} not found`);
+      await trx.updateTable('users').set(set).where('id', '=', id).execute();
+      // A changed password, lost role or disabled account ends every open session of the user.
+      if (patch.password !== undefined || patch.roles || patch.disabled)
+        await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+      const after = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const entry = (action: string, what: string, b: unknown, a: unknown) =>
+        audit.push({
+          actor,
+          action,
+          entityType: 'user',
+          entityId: id,
+          before: b,
+          after: a,
+          reason: by.reason ?? `${what} of ${after.username} by ${actor}`,
+        });
+      if (before.printed_name !== after.printed_name)
+        entry(
+          'user.renamed',
+          'printed name changed',
+          { printedName: before.printed_name },
+          { printedName: after.printed_name },
+        );
+      if (before.roles !== after.roles)
+        entry('user.roles_changed', 'roles changed', { roles: before.roles }, { roles: after.roles });
+      if (before.disabled !== after.disabled)
+        entry(
+          after.disabled ? 'user.disabled' : 'user.enabled',
+          after.disabled ? 'account disabled' : 'account enabled',
+          { disabled: before.disabled === 1 },
+          { disabled: after.disabled === 1 },
+        );
+      if (patch.password !== undefined)
+        entry(
+          'user.password_changed',
+          'password changed (not recorded); sessions ended',
+          undefined,
+          undefined,
+        );
+      return userOf(after);
+    });
   }
 
   // ---- sessions ------------------------------------------------------------------------------
@@ -179,6 +266,7 @@ export class UserStore {
   async createToken(
     t: { name: string; roles: readonly Role[]; userId: string | null },
     now: number,
+    by: UserActor = {},
   ): Promise<{ row: ApiTokenRow; token: string }> {
     if (t.roles.length === 0) throw new ColdtraceError('invalid', 'a token needs at least one role');
     const token = `ct_${randomBytes(32).toString('base64url')}`;
@@ -192,7 +280,17 @@ export class UserStore {
       last_used_at: null,
       revoked: 0,
     };
-    await this.db.insertInto('api_tokens').values(row).execute();
+    await this.audited(now, async (trx, audit) => {
+      await trx.insertInto('api_tokens').values(row).execute();
+      audit.push({
+        actor: by.actor ?? 'system',
+        action: 'token.created',
+        entityType: 'api_token',
+        entityId: row.id,
+        after: { name: row.name, roles: row.roles, userId: row.user_id },
+        reason: by.reason ?? `bearer token ${row.name} issued (token not recorded)`,
+      });
+    });
     return { row, token };
   }
 
@@ -213,14 +311,27 @@ export class UserStore {
     await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
   }
 
-  async revokeToken(id: string): Promise<boolean> {
-    const r = await this.db
-      .updateTable('api_tokens')
-      .set({ revoked: 1 })
-      .where('id', '=', id)
-      .where('revoked', '=', 0)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+  async revokeToken(id: string, now = Date.now(), by: UserActor = {}): Promise<boolean> {
+    return this.audited(now, async (trx, audit) => {
+      const r = await trx
+        .updateTable('api_tokens')
+        .set({ revoked: 1 })
+        .where('id', '=', id)
+        .where('revoked', '=', 0)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      const t = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      audit.push({
+        actor: by.actor ?? 'system',
+        action: 'token.revoked',
+        entityType: 'api_token',
+        entityId: id,
+        before: { name: t.name, revoked: false },
+        after: { name: t.name, revoked: true },
+        reason: by.reason ?? `bearer token ${t.name} revoked`,
+      });
+      return true;
+    });
   }
 
   // ---- login failures ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import { idSchema, systemClock } from '@coldtrace/shared';
 import { registerGateway } from '../gateways/register-gateway.js';
 import { CloudStore } from '../store/cloud-store.js';
 import { openDatabase } from '../store/db.js';
+import { cliActor } from './cli-actor.js';
 
 /** `coldtrace gateway add <id>`: registers a gateway and prints its MQTT secret once. */
 export async function runGatewayCli(argv: string[]): Promise<number> {
@@ -19,7 +20,12 @@ export async function runGatewayCli(argv: string[]): Promise<number> {
   if (!parsed.success) throw new Error(`gateway id ${JSON.stringify(id)} ${parsed.error.issues[0]?.message}`);
   const store = new CloudStore(await openDatabase(values.database));
   try {
-    const secret = await registerGateway(store, { id, name: values.name ?? null, now: systemClock.now() });
+    const secret = await registerGateway(store, {
+      id,
+      name: values.name ?? null,
+      now: systemClock.now(),
+      actor: cliActor(),
+    });
     process.stdout.write(
       `gateway ${id} registered.\nMQTT username: ${id}\nMQTT password: ${secret}\n(shown once; put it in the gateway config as mqtt.password or mqtt.passwordFile)\n`,
     );

@@ -3,6 +3,7 @@ import { ColdtraceError, systemClock } from '@coldtrace/shared';
 import { type Role, roleSchema } from '../auth/roles.js';
 import { UserStore } from '../auth/user-store.js';
 import { openDatabase } from '../store/db.js';
+import { cliActor } from './cli-actor.js';
 
 const USAGE = `usage:
   coldtrace user add <username> --role R [--role R2] [--name "Printed Name"] [--database URL] [--password-stdin]
@@ -53,11 +54,15 @@ export async function runUserCli(argv: string[], io: CliIo = defaultIo()): Promi
       const u = await users.createUser(
         { username: subject!, printedName: values.name, roles, password: password! },
         systemClock.now(),
+        { actor: cliActor(), reason: 'user created with coldtrace user add' },
       );
       io.stdout.write(`user ${u.username} (${u.printedName}) created with roles ${u.roles.join(', ')}.\n`);
       io.stdout.write('Log in at the cloud URL, /login (e.g. http://127.0.0.1:8080/login).\n');
     } else if (action === 'token') {
-      const { token } = await users.createToken({ name: subject!, roles, userId: null }, systemClock.now());
+      const { token } = await users.createToken({ name: subject!, roles, userId: null }, systemClock.now(), {
+        actor: cliActor(),
+        reason: `bearer token ${subject} issued with coldtrace user token (token not recorded)`,
+      });
       io.stdout.write(
         `token for ${subject} (roles ${roles.join(', ')}):\n${token}\n(shown once; send it as "Authorization: Bearer <token>")\n`,
       );

@@ -129,7 +129,28 @@ export async function appendAudit(
   // A no-op update that locks the head row until commit (PostgreSQL); then read it.
   await trx.updateTable('audit_head').set({ seq: sql`seq` }).where('id', '=', 1).execute();
   const head = await trx.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
-  let seq = Number(head.seq);
+  const rows = linkAuditEntries({ seq: Number(head.seq), hash: head.hash }, entries, at);
+  for (let i = 0; i < rows.length; i += 200)
+    await trx
+      .insertInto('audit_log')
+      .values(rows.slice(i, i + 200))
+      .execute();
+  const last = rows[rows.length - 1]!;
+  await trx.updateTable('audit_head').set({ seq: last.seq, hash: last.hash }).where('id', '=', 1).execute();
+  return rows.length;
+}
+
+/**
+ * The rows that append `entries` after `head`: consecutive seqs, each linked to the previous hash. Shared
+ * by `appendAudit` and the SQLite ingest fast path (`sqlite-stream-epochs.ts`), which writes in its own
+ * synchronous transaction.
+ */
+export function linkAuditEntries(
+  head: { seq: number; hash: string },
+  entries: readonly AuditInput[],
+  at: number,
+): AuditLogTable[] {
+  let seq = head.seq;
   let prev = head.hash;
   const rows: AuditLogTable[] = [];
   for (const e of entries) {
@@ -150,11 +171,5 @@ export async function appendAudit(
     rows.push({ ...row, hash });
     prev = hash;
   }
-  for (let i = 0; i < rows.length; i += 200)
-    await trx
-      .insertInto('audit_log')
-      .values(rows.slice(i, i + 200))
-      .execute();
-  await trx.updateTable('audit_head').set({ seq, hash: prev }).where('id', '=', 1).execute();
-  return rows.length;
+  return rows;
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ColdtraceError } from '@coldtrace/shared';
-import type { DispositionsTable } from '../store/schema.js';
+import type { Transaction } from 'kysely';
+import type { DispositionsTable, DomainDatabase } from '../store/schema.js';
+import { CUMULATIVE_CAUSE, isCumulativeLockKey } from './cumulative-rules.js';
 import type { DomainEngine } from './domain-engine.js';
 import { type Decision, SIGNATURE_MEANINGS, SIGNING_ROLES, type SignatureVerifier } from './signature.js';
 
@@ -56,12 +58,7 @@ export async function signDisposition(
   }
   return engine.exclusive(() =>
     engine.derive(async (trx, log, now) => {
-      const x = await trx
-        .selectFrom('excursions')
-        .selectAll()
-        .where('id', '=', req.excursionId)
-        .executeTakeFirst();
-      if (!x) throw new ColdtraceError('not_found', `excursion ${req.excursionId} not found`);
+      const x = await dispositionSubject(trx, req.excursionId);
       let epcs: string[];
       if (req.lotId !== undefined) {
         const lot = await trx.selectFrom('lots').select('id').where('id', '=', req.lotId).executeTakeFirst();
@@ -132,7 +129,7 @@ export async function signDisposition(
       log.audit.push({
         actor: signer.username,
         action: `disposition.${req.decision}`,
-        entityType: 'excursion',
+        entityType: x.kind === 'excursion' ? 'excursion' : 'cumulative-rule',
         entityId: req.excursionId,
         before: { locks: rows.map((r) => ({ epc: r.epc, state: r.state })) },
         after: {
@@ -157,7 +154,7 @@ export async function signDisposition(
         .where('state', '=', 'active')
         .limit(1)
         .executeTakeFirst();
-      if (!active && x.review_state !== 'decided') {
+      if (!active && x.kind === 'excursion' && x.review_state !== 'decided') {
         await trx.updateTable('excursions').set({ review_state: 'decided' }).where('id', '=', x.id).execute();
         log.audit.push({
           actor: signer.username,
@@ -190,4 +187,32 @@ export async function signDisposition(
       return d;
     }),
   );
+}
+
+/**
+ * What a disposition decides on: an excursion, or a cumulative rule reached by a lot's units (its lock key
+ * `cumulative:<lot>:<rule>`, docs/domain.md "Cumulative rules"). A cumulative finding has one version: a
+ * signed decision on it stands (more exposure later does not reopen it).
+ */
+async function dispositionSubject(
+  trx: Transaction<DomainDatabase>,
+  id: string,
+): Promise<{ id: string; version: number; review_state: string; kind: 'excursion' | 'cumulative' }> {
+  const x = await trx
+    .selectFrom('excursions')
+    .select(['id', 'version', 'review_state'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (x) return { ...x, kind: 'excursion' };
+  if (isCumulativeLockKey(id)) {
+    const lock = await trx
+      .selectFrom('locks')
+      .select('epc')
+      .where('excursion_id', '=', id)
+      .where('cause', '=', CUMULATIVE_CAUSE)
+      .limit(1)
+      .executeTakeFirst();
+    if (lock) return { id, version: 1, review_state: 'pending', kind: 'cumulative' };
+  }
+  throw new ColdtraceError('not_found', `excursion ${id} not found`);
 }

@@ -4,18 +4,14 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { enqueueEvents } from '../integrations/outbox.js';
 import type { CloudStore } from '../store/cloud-store.js';
+import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../store/evaluation-marks.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { appendAudit } from './audit-chain.js';
-import { buildCustody, type CustodyInterval, overlap } from './custody.js';
-import {
-  changeAction,
-  contentOfRow,
-  excursionContent,
-  excursionId,
-  sameContent,
-} from './excursion-content.js';
-import { applyExposures, ChangeLog, type Exposure } from './exposure.js';
-import { ALL_TIME, evaluateWindow, matchExcursions, type TimeWindow } from './location-evaluation.js';
+import { rebuildCustody } from './custody-reconcile.js';
+import { excursionContent, excursionId } from './excursion-content.js';
+import { reconcileLocationIn } from './excursion-reconcile.js';
+import { ChangeLog } from './exposure.js';
+import { ALL_TIME, type TimeWindow } from './location-evaluation.js';
 import { mergeSpans, ReadingTails, type SensorSpan } from './reading-tails.js';
 
 export { excursionContent, excursionId };
@@ -46,6 +42,8 @@ export interface ReadingWindow extends TimeWindow {
   maxC?: number | undefined;
   /** Per sensor, its readings in the window as ingest saw them (lets an in-range window be skipped). */
   sensors?: ReadonlyMap<string, SensorSpan> | undefined;
+  /** Ids of the evaluation marks committed with these readings (deleted when the window is skipped). */
+  marks?: readonly number[] | undefined;
 }
 
 /** Locations evaluated in one derive transaction by a background flush (one commit, one fsync). */
@@ -57,6 +55,10 @@ const LOCATIONS_PER_TRANSACTION = 4;
  * recomputed over the affected window (per location for readings, per EPC for movements), serialised
  * inside this process, and each recomputation is one transaction that also appends its audit entries and
  * integration events. On PostgreSQL a row lock serialises recomputation across ingestor processes.
+ *
+ * What is dirty is also durable: ingest commits an evaluation mark with the events (0006), which the
+ * derive transaction covering it deletes; `recoverMarks` reconciles what a dead process left behind. The
+ * in-memory sets below only schedule and rank the work.
  */
 export class DomainEngine {
   readonly db: Kysely<DomainDatabase>;
@@ -81,6 +83,9 @@ export class DomainEngine {
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private urgentTimer: ReturnType<Clock['setTimeout']> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Marks of windows skipped (proved to change nothing), to delete; and that deletion in progress. */
+  private readonly skippedMarks: number[] = [];
+  private clearing: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(readonly opts: DomainEngineOptions) {
@@ -109,8 +114,9 @@ export class DomainEngine {
               fromTs: Math.min(cur.fromTs, w.fromTs),
               toTs: Math.max(cur.toTs, w.toTs),
               sensors: mergeSpans(cur.sensors, w.sensors),
+              marks: [...(cur.marks ?? []), ...(w.marks ?? [])],
             }
-          : { fromTs: w.fromTs, toTs: w.toTs, sensors: w.sensors },
+          : { fromTs: w.fromTs, toTs: w.toTs, sensors: w.sensors, marks: w.marks },
       );
       if (this.mayDecide(id, w)) {
         this.urgentLocations.add(id);
@@ -177,7 +183,7 @@ export class DomainEngine {
         // Bounded per round so movements (EPCs) marked meanwhile are not starved by continuous ingest.
         let budget = this.dirtyLocations.size;
         while (budget > 0 && this.dirtyLocations.size > 0) {
-          const picked: Array<[string, TimeWindow]> = [];
+          const picked: Array<[string, ReadingWindow]> = [];
           const take = (id: string) => {
             const w = this.dirtyLocations.get(id);
             this.urgentLocations.delete(id);
@@ -185,6 +191,7 @@ export class DomainEngine {
             this.dirtyLocations.delete(id);
             if (this.skipInRange && this.tails.trySkip(id, w)) {
               this.skipped.windows++;
+              if (w.marks) this.skippedMarks.push(...w.marks);
               return;
             }
             picked.push([id, w]);
@@ -212,6 +219,7 @@ export class DomainEngine {
           }
         }
       }
+      this.clearSkipped();
       if (this.dirtyEpcs.size || this.dirtyLocations.size) this.schedule(this.urgentLocations.size > 0);
     });
   }
@@ -249,91 +257,18 @@ export class DomainEngine {
 
   // ---- custody ---------------------------------------------------------------------------------
 
+  /** Rebuilds the custody of these EPCs, claiming (and clearing) their evaluation marks, 200 per commit. */
   private async reconcileEpcsNow(epcs: readonly string[]): Promise<void> {
     const sorted = [...new Set(epcs)].sort();
     for (let i = 0; i < sorted.length; i += 200) {
       const chunk = sorted.slice(i, i + 200);
       await this.derive(async (trx, log, now) => {
-        for (const epc of chunk) await this.rebuildCustody(trx, epc, log, now);
+        // Claimed before the movements are read: every movement committed with a claimed mark is seen.
+        const claimed = await claimMarks(marksDb(trx), 'epc', chunk);
+        for (const epc of chunk) await rebuildCustody(trx, epc, log, now);
+        await deleteMarks(marksDb(trx), claimed.ids);
       });
     }
-  }
-
-  private async rebuildCustody(trx: Trx, epc: string, log: ChangeLog, now: number): Promise<void> {
-    const moves = await trx
-      .selectFrom('movements')
-      .select(['gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'ts'])
-      .where('epc', '=', epc)
-      .execute();
-    const next = buildCustody(epc, moves);
-    const stored = await trx
-      .selectFrom('custody')
-      .selectAll()
-      .where('epc', '=', epc)
-      .orderBy('entered_at')
-      .execute();
-    const key = (c: CustodyInterval) =>
-      `${c.location_id}|${c.entered_at}|${c.left_at}|${c.gateway_id}|${c.seq}`;
-    const changed = stored.length !== next.length || stored.some((s, i) => key(s) !== key(next[i]!));
-    if (changed) {
-      await trx.deleteFrom('custody').where('epc', '=', epc).execute();
-      if (next.length) await trx.insertInto('custody').values(next).execute();
-      const brief = (c: CustodyInterval) => ({ location: c.location_id, from: c.entered_at, to: c.left_at });
-      const appended =
-        stored.length > 0 &&
-        stored.every((s, i) => i === stored.length - 1 || key(s) === key(next[i]!)) &&
-        next.length > stored.length;
-      log.audit.push({
-        actor: 'system',
-        action: 'custody.changed',
-        entityType: 'epc',
-        entityId: epc,
-        before: stored.map(brief),
-        after: next.map(brief),
-        reason:
-          stored.length === 0
-            ? 'first movement of this EPC'
-            : appended
-              ? 'movement received'
-              : 'late or out-of-order movement: custody rebuilt in event time',
-      });
-    }
-    await this.exposuresOfEpc(trx, epc, next, log, now);
-  }
-
-  private async exposuresOfEpc(
-    trx: Trx,
-    epc: string,
-    custody: readonly CustodyInterval[],
-    log: ChangeLog,
-    now: number,
-  ): Promise<void> {
-    const locations = [...new Set(custody.map((c) => c.location_id))];
-    const desired = new Map<string, Exposure>();
-    if (locations.length) {
-      const excursions = await trx
-        .selectFrom('excursions')
-        .select(['id', 'location_id', 'start_ts', 'end_ts'])
-        .where('location_id', 'in', locations)
-        .execute();
-      for (const x of excursions) {
-        for (const c of custody) {
-          if (c.location_id !== x.location_id) continue;
-          const o = overlap(c, x.start_ts, x.end_ts);
-          if (!o) continue;
-          const cur = desired.get(x.id);
-          desired.set(x.id, {
-            epc,
-            excursion_id: x.id,
-            location_id: x.location_id,
-            from: cur ? Math.min(cur.from, o.from) : o.from,
-            to: cur ? (cur.to === null || o.to === null ? null : Math.max(cur.to, o.to)) : o.to,
-          });
-        }
-      }
-    }
-    const gained = await applyExposures(trx, { epc }, [...desired.values()], log, now);
-    await this.reopenReview(trx, gained, log, 'units newly exposed');
   }
 
   // ---- excursions -------------------------------------------------------------------------------
@@ -357,7 +292,7 @@ export class DomainEngine {
     this.staged = [];
   }
 
-  /** DESIGN "Excursion": re-evaluates one location over a window inside the caller's derive transaction. */
+  /** One location inside the caller's derive transaction (`excursion-reconcile.ts`); stages its tails. */
   private async reconcileLocationIn(
     trx: Trx,
     log: ChangeLog,
@@ -365,228 +300,46 @@ export class DomainEngine {
     locationId: string,
     window: TimeWindow,
   ): Promise<number> {
-    {
-      const location = await trx
-        .selectFrom('locations')
-        .selectAll()
-        .where('id', '=', locationId)
-        .executeTakeFirst();
-      if (!location) return 0; // readings of a location without master data are kept, evaluated once it exists
-      this.knownLimits.set(locationId, { minC: location.min_c, maxC: location.max_c });
-      const ev = await evaluateWindow(trx, location, window);
-      this.staged.push({
-        id: locationId,
-        limits: { minC: location.min_c, maxC: location.max_c, maxGapMs: location.max_gap_ms },
-        tails: ev.tails,
-      });
-      const match = matchExcursions(ev.stored, ev.computed);
-      const storedById = new Map(ev.stored.map((s) => [s.id, s]));
-      const touched = new Set<string>();
-
-      // Stored excursions merged into another, or withdrawn, go first (their ids may be reused below).
-      for (const [from, into] of match.mergedInto) {
-        const s = storedById.get(from)!;
-        await this.moveLocks(trx, from, into);
-        await trx.deleteFrom('excursions').where('id', '=', from).execute();
-        log.audit.push({
-          actor: 'system',
-          action: 'excursion.merged',
-          entityType: 'excursion',
-          entityId: from,
-          before: contentOfRow(s),
-          after: { mergedInto: into },
-          reason: `late data joined excursion ${from} to ${into}`,
-        });
-        touched.add(into);
-      }
-      for (const id of match.withdrawn) {
-        const s = storedById.get(id)!;
-        await trx.deleteFrom('excursions').where('id', '=', id).execute();
-        log.audit.push({
-          actor: 'system',
-          action: 'excursion.withdrawn',
-          entityType: 'excursion',
-          entityId: id,
-          before: contentOfRow(s),
-          reason: 'recomputation over late data no longer finds this excursion',
-        });
-        await applyExposures(trx, { excursionId: id }, [], log, now);
-      }
-
-      for (let i = 0; i < ev.computed.length; i++) {
-        const c = ev.computed[i]!;
-        const content = excursionContent(c);
-        const keeper = match.keeperOf[i];
-        if (keeper) {
-          const before = storedById.get(keeper)!;
-          const old = contentOfRow(before);
-          if (!sameContent(old, content) || touched.has(keeper)) {
-            const reopen = before.review_state === 'decided';
-            await trx
-              .updateTable('excursions')
-              .set({
-                ...content,
-                updated_at: now,
-                version: before.version + 1,
-                review_state: 'pending',
-              })
-              .where('id', '=', keeper)
-              .execute();
-            if (!sameContent(old, content)) {
-              log.audit.push({
-                actor: 'system',
-                action: changeAction(old, content),
-                entityType: 'excursion',
-                entityId: keeper,
-                before: old,
-                after: content,
-                reason: 'readings received',
-              });
-            }
-            if (reopen) {
-              log.audit.push({
-                actor: 'system',
-                action: 'excursion.review_reopened',
-                entityType: 'excursion',
-                entityId: keeper,
-                before: { reviewState: 'decided', version: before.version },
-                after: { reviewState: 'pending', version: before.version + 1 },
-                reason:
-                  'later data changed the excursion after a QA decision; signed decisions stay in force',
-              });
-            }
-            touched.add(keeper);
-          }
-        } else {
-          let id = excursionId(locationId, c.startTs);
-          const clash = await trx
-            .selectFrom('excursions')
-            .select('id')
-            .where('id', '=', id)
-            .executeTakeFirst();
-          if (clash) id = `${id}#${now}`;
-          await trx
-            .insertInto('excursions')
-            .values({
-              id,
-              location_id: locationId,
-              ...content,
-              updated_at: now,
-              created_at: now,
-              version: 1,
-              review_state: 'pending',
-            })
-            .execute();
-          log.audit.push({
-            actor: 'system',
-            action: 'excursion.opened',
-            entityType: 'excursion',
-            entityId: id,
-            after: content,
-            reason: 'readings received',
-          });
-          touched.add(id);
-        }
-      }
-
-      // Monitoring gaps of the analysed sensor spans.
-      for (const s of ev.scopes) {
-        let d = trx
-          .deleteFrom('monitoring_gaps')
-          .where('location_id', '=', locationId)
-          .where('sensor_id', '=', s.sensorId);
-        if (Number.isFinite(s.loTs)) d = d.where('from_ts', '>=', s.loTs);
-        if (Number.isFinite(s.hiTs)) d = d.where('from_ts', '<', s.hiTs);
-        await d.execute();
-      }
-      for (let i = 0; i < ev.gaps.length; i += 200) {
-        await trx
-          .insertInto('monitoring_gaps')
-          .values(ev.gaps.slice(i, i + 200).map((g) => ({ ...g, location_id: locationId })))
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-      }
-
-      for (const id of touched) await this.exposuresOfExcursion(trx, id, log, now);
-      return ev.computed.length;
+    const out = await reconcileLocationIn(trx, log, now, locationId, window);
+    if (out.limits && out.tails) {
+      this.knownLimits.set(locationId, { minC: out.limits.minC, maxC: out.limits.maxC });
+      this.staged.push({ id: locationId, limits: out.limits, tails: out.tails });
     }
+    return out.count;
   }
 
-  /** Locks of a merged excursion follow it into the one it merged into (signed states kept). */
-  private async moveLocks(trx: Trx, from: string, into: string): Promise<void> {
-    const rows = await trx.selectFrom('locks').selectAll().where('excursion_id', '=', from).execute();
-    for (const r of rows) {
-      const there = await trx
-        .selectFrom('locks')
-        .selectAll()
-        .where('excursion_id', '=', into)
-        .where('epc', '=', r.epc)
-        .executeTakeFirst();
-      if (!there) {
-        await trx
-          .updateTable('locks')
-          .set({ excursion_id: into })
-          .where('excursion_id', '=', from)
-          .where('epc', '=', r.epc)
-          .execute();
-      } else {
-        if (there.disposition_id === null && r.disposition_id !== null) {
-          await trx
-            .updateTable('locks')
-            .set({ state: r.state, disposition_id: r.disposition_id })
-            .where('excursion_id', '=', into)
-            .where('epc', '=', r.epc)
-            .execute();
-        }
-        await trx.deleteFrom('locks').where('excursion_id', '=', from).where('epc', '=', r.epc).execute();
-      }
+  // ---- evaluation marks -------------------------------------------------------------------------
+
+  /**
+   * Marks dirty whatever evaluation marks remain in the store (0006): events committed (and acknowledged)
+   * whose evaluation a process did not finish, e.g. because it died. Called at start before serving and
+   * then periodically for marks older than `createdBefore` (left by another ingestor process that died);
+   * evaluating a window twice is harmless (derived state is a function of the stored events).
+   */
+  async recoverMarks(opts: { createdBefore?: number } = {}): Promise<{ locations: number; epcs: number }> {
+    const pending = await pendingMarks(marksDb(this.db), opts.createdBefore);
+    if (pending.locations.size) this.markReadings(pending.locations);
+    if (pending.epcs.size) this.markEpcs(pending.epcs);
+    if (pending.rows > 0) {
+      this.opts.log.info(
+        { locations: pending.locations.size, epcs: pending.epcs.size, marks: pending.rows },
+        'evaluation marks found: recomputing',
+      );
     }
+    return { locations: pending.locations.size, epcs: pending.epcs.size };
   }
 
-  private async exposuresOfExcursion(trx: Trx, id: string, log: ChangeLog, now: number): Promise<void> {
-    const x = await trx.selectFrom('excursions').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!x) return;
-    let q = trx.selectFrom('custody').selectAll().where('location_id', '=', x.location_id);
-    if (x.end_ts !== null) q = q.where('entered_at', '<', x.end_ts);
-    q = q.where((eb) => eb.or([eb('left_at', 'is', null), eb('left_at', '>', x.start_ts)]));
-    const desired = new Map<string, Exposure>();
-    for (const c of await q.execute()) {
-      const o = overlap(c, x.start_ts, x.end_ts);
-      if (!o) continue;
-      const cur = desired.get(c.epc);
-      desired.set(c.epc, {
-        epc: c.epc,
-        excursion_id: id,
-        location_id: x.location_id,
-        from: cur ? Math.min(cur.from, o.from) : o.from,
-        to: cur ? (cur.to === null || o.to === null ? null : Math.max(cur.to, o.to)) : o.to,
-      });
-    }
-    const gained = await applyExposures(trx, { excursionId: id }, [...desired.values()], log, now);
-    await this.reopenReview(trx, gained, log, 'units newly exposed');
-  }
-
-  /** Excursions that gained active locks go back to review (DESIGN "Disposition"). */
-  private async reopenReview(trx: Trx, ids: ReadonlySet<string>, log: ChangeLog, reason: string) {
-    for (const id of ids) {
-      const r = await trx
-        .updateTable('excursions')
-        .set({ review_state: 'pending' })
-        .where('id', '=', id)
-        .where('review_state', '=', 'decided')
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) > 0) {
-        log.audit.push({
-          actor: 'system',
-          action: 'excursion.review_reopened',
-          entityType: 'excursion',
-          entityId: id,
-          before: { reviewState: 'decided' },
-          after: { reviewState: 'pending' },
-          reason,
-        });
-      }
-    }
+  /** Deletes the marks of skipped windows (SQLite: in the next ingest group commit), not awaited by flush. */
+  private clearSkipped(): void {
+    if (this.skippedMarks.length === 0) return;
+    const ids = this.skippedMarks.splice(0);
+    const store = this.opts.store;
+    this.clearing = this.clearing
+      .then(() => (store.fast ? store.fast.clearMarks(ids) : deleteMarks(marksDb(this.db), ids)))
+      .catch((err) =>
+        // Harmless: a mark left behind is re-evaluated at the next start (same result).
+        this.opts.log.warn({ err: errorMessage(err) }, 'clearing evaluation marks of skipped windows failed'),
+      );
   }
 
   async close(): Promise<void> {
@@ -596,5 +349,6 @@ export class DomainEngine {
     this.timer = undefined;
     this.urgentTimer = undefined;
     await this.chain;
+    await this.clearing;
   }
 }

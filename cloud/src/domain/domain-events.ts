@@ -8,6 +8,13 @@ export interface LockEventPayload {
   reason: string;
   units: Array<{ epc: string; lotId: string | null }>;
   at: number;
+  /**
+   * Absent (or 'excursion'): `excursionId` names an excursion. 'cumulative': a product's cumulative rule
+   * was reached (or no longer is); `excursionId` is then the lock key `cumulative:<lot>:<rule>` and `rule`
+   * says which rule.
+   */
+  cause?: 'excursion' | 'cumulative';
+  rule?: { kind: 'above' | 'below'; thresholdC: number; limitMs: number };
 }
 
 export interface DispositionEventPayload {

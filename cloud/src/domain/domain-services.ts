@@ -1,5 +1,6 @@
 import type { OutboxDispatcher } from '../integrations/outbox-dispatcher.js';
 import { DomainStore } from '../store/domain-store.js';
+import type { CumulativeEvaluator } from './cumulative-evaluator.js';
 import type { DomainEngine } from './domain-engine.js';
 import { noSigners, type SignatureVerifier } from './signature.js';
 
@@ -9,12 +10,15 @@ export interface DomainServices {
   domainStore: DomainStore;
   verifySignature: SignatureVerifier;
   dispatcher?: OutboxDispatcher | undefined;
+  /** Cumulative-rule evaluation (told when a product's rules change). */
+  cumulative?: CumulativeEvaluator | undefined;
 }
 
 export function createDomainServices(
   engine: DomainEngine,
   verifySignature: SignatureVerifier = noSigners,
   dispatcher?: OutboxDispatcher,
+  cumulative?: CumulativeEvaluator,
 ): DomainServices {
-  return { engine, domainStore: new DomainStore(engine.opts.store), verifySignature, dispatcher };
+  return { engine, domainStore: new DomainStore(engine.opts.store), verifySignature, dispatcher, cumulative };
 }

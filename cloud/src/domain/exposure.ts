@@ -64,8 +64,10 @@ const iso = (ts: number | null) => (ts === null ? 'ongoing' : new Date(ts).toISO
  * DESIGN "Affected stock and locks": brings the lock rows of one scope (all rows of one excursion, or all
  * rows of one EPC) in line with the exposures computed for it. A new exposure locks the unit (or
  * reinstates a lifted lock); a lock whose exposure vanished is lifted only when it is an automatic lock no
- * QA decision touched; released or rejected rows stay as signed. Returns the excursions that gained an
- * active lock.
+ * QA decision touched; released or rejected rows stay as signed; a changed exposure window is recorded.
+ * Every change is audited. `cause` names what made the recomputation necessary when it was not new data
+ * (e.g. a limit change by a user): the audit reasons (and a lifted lock's reason) then name it. Returns
+ * the excursions that gained an active lock.
  */
 export async function applyExposures(
   trx: Transaction<DomainDatabase>,
@@ -73,8 +75,11 @@ export async function applyExposures(
   desired: readonly Exposure[],
   log: ChangeLog,
   now: number,
+  cause?: string | undefined,
 ): Promise<Set<string>> {
-  let q = trx.selectFrom('locks').selectAll();
+  const because = (text: string) => (cause ? `${cause}: ${text}` : text);
+  // Only excursion locks: a unit's cumulative-rule locks (cause 'cumulative') are kept by cumulative-locks.ts.
+  let q = trx.selectFrom('locks').selectAll().where('cause', '=', 'excursion');
   q =
     'excursionId' in scope ? q.where('excursion_id', '=', scope.excursionId) : q.where('epc', '=', scope.epc);
   const existing = new Map((await q.execute()).map((r) => [`${r.epc}\u0000${r.excursion_id}`, r]));
@@ -104,7 +109,7 @@ export async function applyExposures(
         entityType: 'lock',
         entityId: key.replace('\u0000', '|'),
         after: { epc: d.epc, excursionId: d.excursion_id, state: 'active', from: d.from, to: d.to },
-        reason,
+        reason: because(reason),
       });
       log.lockEvent('lock', d.excursion_id, d.location_id, d.epc, reason, now);
       gained.add(d.excursion_id);
@@ -125,7 +130,7 @@ export async function applyExposures(
         entityId: key.replace('\u0000', '|'),
         before: { state: 'lifted' },
         after: { state: 'active', from: d.from, to: d.to },
-        reason,
+        reason: because(reason),
       });
       log.lockEvent('lock', d.excursion_id, d.location_id, d.epc, reason, now);
       gained.add(d.excursion_id);
@@ -136,6 +141,15 @@ export async function applyExposures(
         .where('epc', '=', d.epc)
         .where('excursion_id', '=', d.excursion_id)
         .execute();
+      log.audit.push({
+        actor: 'system',
+        action: 'lock.window_changed',
+        entityType: 'lock',
+        entityId: key.replace('\u0000', '|'),
+        before: { state: row.state, from: row.exposed_from, to: row.exposed_to },
+        after: { state: row.state, from: d.from, to: d.to },
+        reason: because(`exposure window recomputed: ${reason}`),
+      });
     }
   }
   for (let i = 0; i < inserts.length; i += 200)
@@ -145,7 +159,9 @@ export async function applyExposures(
       .execute();
   for (const row of existing.values()) {
     if (row.state !== 'active' || row.disposition_id !== null) continue;
-    const reason = `late data shows ${row.epc} was not at ${row.location_id} during excursion ${row.excursion_id}`;
+    const reason = cause
+      ? `${cause}: ${row.epc} is no longer exposed to excursion ${row.excursion_id} at ${row.location_id}`
+      : `late data shows ${row.epc} was not at ${row.location_id} during excursion ${row.excursion_id}`;
     await trx
       .updateTable('locks')
       .set({ state: 'lifted', reason, updated_at: now })

@@ -1,28 +1,70 @@
-import { addMktTerms, type MktTerms, mktFromTerms, mktTerms, timeOutside } from '@coldtrace/shared';
+import {
+  addMktTerms,
+  clipIntervals,
+  type Interval,
+  type MktTerms,
+  mktFromTerms,
+  normalizeSamples,
+  termsOfSorted,
+  totalLength,
+  unionIntervals,
+} from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import type { DomainDatabase } from '../store/schema.js';
+import { cumulativeExposures, ruledUnits } from './cumulative-exposure.js';
+import { type CumulativeRule, parseStoredRules } from './cumulative-rules.js';
+import { locationExposure, seriesOver } from './location-series.js';
+
+export interface LotCumulative {
+  rule: CumulativeRule;
+  /** The lock key of this lot and rule (what a disposition names as `excursionId`). */
+  key: string;
+  /** The most time one unit of the lot spent beyond the rule's threshold across its custody (ms). */
+  exposedMs: number;
+  limitMs: number;
+  /** Some unit reached the limit. */
+  exceeded: boolean;
+  unitsExceeded: number;
+  /** Earliest instant a unit reached the limit (null when none did). */
+  reachedAt: number | null;
+  /** Units with an active lock under this rule. */
+  lockedUnits: number;
+}
 
 export interface LotAssessment {
   lotId: string;
   gtin: string;
-  product: { name: string; minC: number; maxC: number; stabilityBudgetMs: number } | null;
+  product: {
+    name: string;
+    minC: number;
+    maxC: number;
+    stabilityBudgetMs: number;
+    cumulativeRules: CumulativeRule[];
+  } | null;
   units: { total: number; locked: number; released: number; rejected: number };
-  /** Time outside the product's tolerance across all excursions the lot's units were exposed to. */
+  /**
+   * Time outside the product's tolerance across all excursions its units were exposed to: the most any one
+   * unit spent (a unit's stability budget is its own; units exposed at different times do not add up).
+   */
   timeOutsideMs: number;
   budgetRemainingMs: number | null;
   withinBudget: boolean | null;
-  /** MKT over the readings of the lot's exposure windows (all excursions). */
+  /** MKT over the readings of the lot's exposure windows (all excursions), each weighted by its time inside them. */
   mktC: number | null;
+  /** Per excursion: units exposed and the most time one of them spent outside the product's tolerance. */
   excursions: Array<{ excursionId: string; locationId: string; exposedUnits: number; timeOutsideMs: number }>;
+  /** Per cumulative rule of the product (docs/domain.md "Cumulative rules"). */
+  cumulative: LotCumulative[];
   /** Where the lot's units are now: location → units (null = never seen). */
   whereNow: Record<string, number>;
 }
 
 /**
- * DESIGN "Affected stock and locks": per lot, the time spent outside the product's own tolerance during
- * each excursion it was exposed to (from the union of its units' exposure windows, the location's
- * sensors measuring the same air: the longest per sensor counts), summed over excursions and compared
- * with the product's stability budget, and the MKT over those windows. A pure function of stored state.
+ * DESIGN "Affected stock and locks": per lot, the time spent outside the product's own tolerance during the
+ * excursions it was exposed to and the MKT over those windows, and its cumulative rules. A pure function
+ * of stored state. Each unit counts over its own exposure window (the reading holding when it entered
+ * counts from that moment); the location's sensors measure the same air, so the location is outside while
+ * any sensor says so.
  */
 export async function assessLot(
   db: Kysely<DomainDatabase>,
@@ -31,6 +73,7 @@ export async function assessLot(
   const lot = await db.selectFrom('lots').selectAll().where('id', '=', lotId).executeTakeFirst();
   if (!lot) return undefined;
   const product = await db.selectFrom('products').selectAll().where('gtin', '=', lot.gtin).executeTakeFirst();
+  const rules = product ? parseStoredRules(product.gtin, product.cumulative_rules) : [];
   const epcs = (await db.selectFrom('epcs').select('epc').where('lot_id', '=', lotId).execute()).map(
     (r) => r.epc,
   );
@@ -40,6 +83,8 @@ export async function assessLot(
         .selectAll()
         .where('state', '!=', 'lifted')
         .where('epc', 'in', epcs)
+        .orderBy('excursion_id')
+        .orderBy('epc')
         .execute()
     : [];
   const unitState = new Map<string, Set<string>>();
@@ -50,39 +95,60 @@ export async function assessLot(
   }
   const count = (st: string) => [...unitState.values()].filter((s) => s.has(st)).length;
   const byExcursion = new Map<string, typeof locks>();
-  for (const l of locks) byExcursion.set(l.excursion_id, [...(byExcursion.get(l.excursion_id) ?? []), l]);
+  for (const l of locks)
+    if (l.cause === 'excursion')
+      byExcursion.set(l.excursion_id, [...(byExcursion.get(l.excursion_id) ?? []), l]);
 
-  let timeOutsideMs = 0;
+  const perUnit = new Map<string, number>();
   const terms: MktTerms[] = [];
   const excursions: LotAssessment['excursions'] = [];
-  for (const [excursionId, rows] of [...byExcursion.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const x = await db.selectFrom('excursions').selectAll().where('id', '=', excursionId).executeTakeFirst();
-    const end = x ? (x.end_ts ?? x.last_ts) : null;
-    const from = Math.min(...rows.map((r) => r.exposed_from));
-    const to = Math.max(...rows.map((r) => r.exposed_to ?? end ?? r.exposed_from));
+  for (const [excursionId, rows] of byExcursion) {
     const loc = rows[0]!.location_id;
-    let outside = 0;
-    if (to > from) {
-      const readings = await db
-        .selectFrom('readings')
-        .select(['sensor_id', 'ts', 'temp_c'])
-        .where('location_id', '=', loc)
-        .where('ts', '>=', from)
-        .where('ts', '<', to)
-        .orderBy('sensor_id')
-        .orderBy('ts')
-        .execute();
-      const bySensor = new Map<string, Array<{ ts: number; tempC: number | null }>>();
-      for (const r of readings)
-        bySensor.set(r.sensor_id, [...(bySensor.get(r.sensor_id) ?? []), { ts: r.ts, tempC: r.temp_c }]);
-      for (const samples of bySensor.values()) {
-        if (product) outside = Math.max(outside, timeOutside(samples, product.min_c, product.max_c, to));
-        terms.push(mktTerms(samples, to));
-      }
+    const from = Math.min(...rows.map((r) => r.exposed_from));
+    const to = rows.some((r) => r.exposed_to === null) ? null : Math.max(...rows.map((r) => r.exposed_to!));
+    const series = await seriesOver(db, loc, from, to);
+    const outside = product
+      ? locationExposure(series, { kind: 'outside', minC: product.min_c, maxC: product.max_c })
+      : [];
+    let worst = 0;
+    for (const r of rows) {
+      const ms = totalLength(clipIntervals(outside, r.exposed_from, r.exposed_to));
+      worst = Math.max(worst, ms);
+      perUnit.set(r.epc, (perUnit.get(r.epc) ?? 0) + ms);
     }
-    timeOutsideMs += outside;
-    excursions.push({ excursionId, locationId: loc, exposedUnits: rows.length, timeOutsideMs: outside });
+    const windows = unionIntervals(
+      rows.map((r) => [{ from: r.exposed_from, to: r.exposed_to ?? Number.POSITIVE_INFINITY }]),
+    );
+    for (const samples of series.values()) terms.push(windowTerms(samples, windows));
+    excursions.push({ excursionId, locationId: loc, exposedUnits: rows.length, timeOutsideMs: worst });
   }
+  const timeOutsideMs = Math.max(0, ...perUnit.values());
+
+  const cumulative: LotCumulative[] = [];
+  if (rules.length) {
+    const computed = await cumulativeExposures(db, await ruledUnits(db, epcs));
+    for (const rule of rules) {
+      const mine = computed.filter(
+        (c) =>
+          c.rule.kind === rule.kind &&
+          c.rule.thresholdC === rule.thresholdC &&
+          c.rule.limitMs === rule.limitMs,
+      );
+      const key = mine[0]?.key ?? '';
+      const reached = mine.flatMap((c) => (c.exposure.reachedAt === null ? [] : [c.exposure.reachedAt]));
+      cumulative.push({
+        rule,
+        key,
+        exposedMs: Math.max(0, ...mine.map((c) => c.exposure.exposedMs)),
+        limitMs: rule.limitMs,
+        exceeded: reached.length > 0,
+        unitsExceeded: reached.length,
+        reachedAt: reached.length ? Math.min(...reached) : null,
+        lockedUnits: locks.filter((l) => l.excursion_id === key && l.state === 'active').length,
+      });
+    }
+  }
+
   const now = await db
     .selectFrom('custody')
     .select(['epc', 'location_id'])
@@ -100,6 +166,7 @@ export async function assessLot(
           minC: product.min_c,
           maxC: product.max_c,
           stabilityBudgetMs: product.stability_budget_ms,
+          cumulativeRules: rules,
         }
       : null,
     units: {
@@ -113,6 +180,17 @@ export async function assessLot(
     withinBudget: product ? timeOutsideMs <= product.stability_budget_ms : null,
     mktC: terms.length ? mktFromTerms(addMktTerms(...terms)) : null,
     excursions,
+    cumulative,
     whereNow,
   };
+}
+
+/** MKT terms of one sensor's series, each known reading weighted by the part of its hold inside `windows`. */
+function windowTerms(samples: readonly { ts: number; tempC: number | null }[], windows: readonly Interval[]) {
+  const sorted = normalizeSamples(samples);
+  const weights = sorted.map((s, i) => {
+    const next = sorted[i + 1]?.ts;
+    return next === undefined ? 0 : totalLength(clipIntervals(windows, s.ts, next));
+  });
+  return termsOfSorted(sorted, weights);
 }

@@ -35,6 +35,8 @@ export function lockView(l: Selectable<DomainDatabase['locks']> & { lot_id?: str
   return {
     epc: l.epc,
     excursionId: l.excursion_id,
+    /** 'excursion', or 'cumulative' (a product's cumulative rule; excursionId is then the rule's lock key). */
+    cause: l.cause,
     locationId: l.location_id,
     lotId: l.lot_id ?? null,
     exposedFrom: l.exposed_from,

@@ -48,6 +48,8 @@ export interface AppOptions {
   auth?: AuthConfigInput;
   /** Domain engine services (issue 6); default: over `evaluator.engine` with the users' e-signatures. */
   domain?: DomainServices;
+  /** Base of the EPCIS export's private identifiers (config `epcis.baseUri`; docs/epcis.md). */
+  epcisBaseUri?: string;
 }
 
 export type App = FastifyInstance;
@@ -146,6 +148,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     await app.register(routes, { ...deps, domain, prefix: '/api/v1' });
   }
   await app.register(reportRoutes, { ...deps, domain, prefix: '/api/v1' });
-  await app.register(epcisRoutes, { ...deps, domain, prefix: '/api/v1' });
+  await app.register(epcisRoutes, { ...deps, domain, baseUri: opts.epcisBaseUri, prefix: '/api/v1' });
   return app;
 }

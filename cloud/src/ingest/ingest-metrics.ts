@@ -5,6 +5,7 @@ export class IngestMetrics {
   private readonly records: Counter<'stream' | 'result'>;
   private readonly deadLetters: Counter<'code'>;
   private readonly authFailures: Counter<'reason'>;
+  private readonly sequenceResets: Counter<'stream'>;
   constructor(registry: Registry) {
     this.records = new Counter({
       name: 'coldtrace_ingest_records_total',
@@ -24,6 +25,12 @@ export class IngestMetrics {
       labelNames: ['reason'],
       registers: [registry],
     });
+    this.sequenceResets = new Counter({
+      name: 'coldtrace_sequence_resets_total',
+      help: 'Gateway streams that restarted their sequence under a new buffer epoch (buffer.db lost or replaced), by stream',
+      labelNames: ['stream'],
+      registers: [registry],
+    });
   }
   authFailure(reason: string): void {
     this.authFailures.inc({ reason });
@@ -31,6 +38,9 @@ export class IngestMetrics {
   stored(stream: string, inserted: number, duplicates: number): void {
     if (inserted) this.records.inc({ stream, result: 'inserted' }, inserted);
     if (duplicates) this.records.inc({ stream, result: 'duplicate' }, duplicates);
+  }
+  sequenceReset(stream: string): void {
+    this.sequenceResets.inc({ stream });
   }
   deadLetter(code: string): void {
     this.deadLetters.inc({ code });

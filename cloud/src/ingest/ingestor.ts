@@ -1,5 +1,6 @@
 import {
   type Clock,
+  ColdtraceError,
   decodeGatewayPayload,
   errorMessage,
   type GatewayPayload,
@@ -10,7 +11,8 @@ import {
 import { decodeReadingsPayloadFast } from '@coldtrace/shared/fast-readings-batch';
 import type { Logger } from 'pino';
 import { addToSpans, type SensorSpan } from '../domain/reading-tails.js';
-import type { CloudStore } from '../store/cloud-store.js';
+import type { CloudStore, IngestResult, SequenceReset } from '../store/cloud-store.js';
+import { MAX_EPOCH_SEQ } from '../store/stream-epochs.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 
 export interface IncomingMessage {
@@ -47,6 +49,8 @@ export interface IngestorOptions {
             minC?: number;
             maxC?: number;
             sensors?: ReadonlyMap<string, SensorSpan>;
+            /** The evaluation mark committed with these readings (0006). */
+            marks?: readonly number[];
           }
         >,
       ) => void)
@@ -93,10 +97,55 @@ export class Ingestor {
         : decodeGatewayPayload(name, gatewayId, msg.payload);
     if (!decoded.ok) return this.deadLetter(msg, gatewayId, decoded.code, decoded.reason);
 
+    // Each buffer epoch owns 2^40 stored seqs (store/stream-epochs.ts); a seq beyond cannot be placed.
+    const lastSeq = (decoded.value as { lastSeq?: number }).lastSeq;
+    if (lastSeq !== undefined && lastSeq > MAX_EPOCH_SEQ) {
+      return this.deadLetter(
+        msg,
+        gatewayId,
+        'seq_out_of_range',
+        `lastSeq ${lastSeq} is above ${MAX_EPOCH_SEQ}, the largest sequence number of a buffer epoch the cloud stores`,
+      );
+    }
     const now = clock.now();
-    const result = await this.store(name, gatewayId, decoded.value, now);
-    metrics?.stored(name, result.inserted, result.duplicates);
-    return { kind: 'stored', stream: name, gatewayId, ...result };
+    let result: IngestResult;
+    try {
+      result = await this.store(name, gatewayId, decoded.value, now);
+    } catch (err) {
+      if (err instanceof ColdtraceError && err.code === 'epochs_exhausted') {
+        return this.deadLetter(msg, gatewayId, err.code, err.message);
+      }
+      throw err;
+    }
+    const { inserted, duplicates } = result;
+    metrics?.stored(name, inserted, duplicates);
+    if (result.sequenceReset) this.sequenceReset(result.sequenceReset);
+    if (result.epochAdopted) {
+      this.opts.log.info(
+        { gatewayId, stream: name, epoch: result.epochAdopted },
+        'adopted the first buffer epoch of this gateway stream',
+      );
+    }
+    return { kind: 'stored', stream: name, gatewayId, inserted, duplicates };
+  }
+
+  /**
+   * A gateway stream restarted under a new buffer epoch (its buffer.db was lost or replaced): stored in its
+   * own sequence space and audited by the store; made loud here (metric, warning).
+   */
+  private sequenceReset(r: SequenceReset): void {
+    this.opts.metrics?.sequenceReset(r.stream);
+    this.opts.log.warn(
+      {
+        gatewayId: r.gatewayId,
+        stream: r.stream,
+        fromEpoch: r.fromEpoch,
+        toEpoch: r.toEpoch,
+        epochIndex: r.epochIndex,
+        previousHighWater: r.previousHighWater,
+      },
+      'gateway sequence reset: its buffer was lost or replaced; unacknowledged records of the old buffer may be lost',
+    );
   }
 
   private async store<T extends GatewayTopicName>(
@@ -104,7 +153,7 @@ export class Ingestor {
     gatewayId: string,
     value: GatewayPayload<T>,
     now: number,
-  ): Promise<{ inserted: number; duplicates: number }> {
+  ): Promise<IngestResult> {
     const { store } = this.opts;
     switch (name) {
       case 'readings': {
@@ -117,7 +166,14 @@ export class Ingestor {
           // cannot change any derived state without reading it back (issue 6).
           const windows = new Map<
             string,
-            { fromTs: number; toTs: number; minC: number; maxC: number; sensors: Map<string, SensorSpan> }
+            {
+              fromTs: number;
+              toTs: number;
+              minC: number;
+              maxC: number;
+              sensors: Map<string, SensorSpan>;
+              marks?: readonly number[];
+            }
           >();
           for (const x of batch.records) {
             const t = x.tempC;
@@ -135,6 +191,12 @@ export class Ingestor {
               if (lo < w.minC) w.minC = lo;
               if (hi > w.maxC) w.maxC = hi;
             }
+          }
+          // The store committed an evaluation mark per location with the readings (durable: a crash
+          // before the evaluation below loses nothing); its id lets a skipped window clear it.
+          for (const [loc, id] of r.marks ?? []) {
+            const w = windows.get(loc);
+            if (w) w.marks = [id];
           }
           this.opts.onReadings(new Set(windows.keys()), windows);
         }

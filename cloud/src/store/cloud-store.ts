@@ -8,24 +8,33 @@ import type {
   Stream,
 } from '@coldtrace/shared';
 import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
-import { holesIn, type SeqSpan, unionSpans } from './coverage.js';
+import type { SeqSpan } from './coverage.js';
 import type { OpenedDatabase } from './db.js';
+import { epochCoverage, type StreamCoverage } from './epoch-coverage.js';
+import { insertEpcMarks, insertLocationMarks, marksDb, readingWindows } from './evaluation-marks.js';
+import { type GatewayUpsert, upsertGateway } from './gateway-master.js';
+import { type LocationChange, type LocationInput, upsertLocation } from './location-master.js';
+import type { ActorInput } from './master-actor.js';
 import type { Database, DeadLettersTable, ExcursionsTable, LocationsTable } from './schema.js';
 import { SqliteFastIngest } from './sqlite-fast-ingest.js';
+import { mergeStreamRange, mergeThinnedRange } from './stream-coverage.js';
+import { offsetCoverage, placeBatchEpoch, type SequenceReset } from './stream-epochs.js';
 
 export interface IngestResult {
   inserted: number;
   duplicates: number;
+  /**
+   * Readings only, when any was new: location id → id of the evaluation mark committed with them
+   * (migration 0006), so the domain engine can clear a mark whose window it proved changes nothing.
+   */
+  marks?: ReadonlyMap<string, number>;
+  /** The batch started a new buffer epoch after another: a sequence reset (audited with the batch, 0008). */
+  sequenceReset?: SequenceReset;
+  /** The batch's epoch became the stream's first known epoch (offset 0). */
+  epochAdopted?: string;
 }
 
-export interface StreamCoverage {
-  gatewayId: string;
-  stream: Stream;
-  highWater: number;
-  holes: SeqSpan[];
-  thinned: number;
-}
-
+export type { ActorInput, GatewayUpsert, LocationChange, LocationInput, SequenceReset, StreamCoverage };
 export type NewDeadLetter = Omit<DeadLettersTable, 'id'>;
 export type DeadLetterRow = Omit<DeadLettersTable, 'id'> & { id: number };
 export type LocationRow = LocationsTable;
@@ -62,29 +71,12 @@ export class CloudStore {
 
   // ---- gateways ------------------------------------------------------------------------------
 
-  async upsertGateway(g: {
-    id: string;
-    name?: string | null;
-    secretHash?: string | null;
-    now: number;
-  }): Promise<void> {
-    const update = {
-      ...(g.name !== undefined ? { name: g.name } : {}),
-      ...(g.secretHash !== undefined ? { secret_hash: g.secretHash } : {}),
-    };
-    await this.db
-      .insertInto('gateways')
-      .values({
-        id: g.id,
-        name: g.name ?? null,
-        secret_hash: g.secretHash ?? null,
-        created_at: g.now,
-        online: 0,
-      })
-      .onConflict((oc) =>
-        Object.keys(update).length ? oc.column('id').doUpdateSet(update) : oc.column('id').doNothing(),
-      )
-      .execute();
+  /**
+   * Registers or updates a gateway. With an `actor` (a human action: `coldtrace gateway add`, the
+   * credentials route) the change and its audit entry are one transaction (`gateway-master.ts`).
+   */
+  upsertGateway(g: GatewayUpsert): Promise<void> {
+    return upsertGateway(this.db, g);
   }
 
   getGateway(id: string) {
@@ -110,69 +102,104 @@ export class CloudStore {
 
   ingestReadings(gatewayId: string, batch: ReadingsBatch, receivedAt: number): Promise<IngestResult> {
     if (this.fast) return this.fast.ingestReadings(gatewayId, batch, receivedAt);
-    const rows = batch.records.map((r: Reading) => ({
-      gateway_id: gatewayId,
-      seq: r.seq,
-      sensor_id: r.sensorId,
-      location_id: r.locationId,
-      ts: r.ts,
-      temp_c: r.tempC,
-      rh: r.rh ?? null,
-      quality: r.quality,
-      received_at: receivedAt,
-    }));
-    return this.ingest('readings', gatewayId, batch, receivedAt, (trx) => insertRows(trx, 'readings', rows));
+    const rows = (off: number) =>
+      batch.records.map((r: Reading) => ({
+        gateway_id: gatewayId,
+        seq: r.seq + off,
+        sensor_id: r.sensorId,
+        location_id: r.locationId,
+        ts: r.ts,
+        temp_c: r.tempC,
+        rh: r.rh ?? null,
+        quality: r.quality,
+        received_at: receivedAt,
+      }));
+    return this.ingest(
+      'readings',
+      gatewayId,
+      batch,
+      receivedAt,
+      (trx, off) => insertRows(trx, 'readings', rows(off)),
+      (trx) => insertLocationMarks(marksDb(trx), readingWindows(batch.records), receivedAt),
+    );
   }
 
   ingestMovements(gatewayId: string, batch: MovementsBatch, receivedAt: number): Promise<IngestResult> {
     if (this.fast) return this.fast.ingestMovements(gatewayId, batch, receivedAt);
-    const rows = batch.records.map((m: Movement) => ({
-      gateway_id: gatewayId,
-      seq: m.seq,
-      epc: m.epc,
-      portal_id: m.portalId,
-      kind: m.kind,
-      from_location: m.from,
-      to_location: m.to,
-      direction: m.direction,
-      ts: m.ts,
-      first_seen: m.firstSeen,
-      last_seen: m.lastSeen,
-      reads: m.reads,
-      peak_rssi: m.peakRssi,
-      received_at: receivedAt,
-    }));
-    return this.ingest('movements', gatewayId, batch, receivedAt, (trx) =>
-      insertRows(trx, 'movements', rows),
+    const rows = (off: number) =>
+      batch.records.map((m: Movement) => ({
+        gateway_id: gatewayId,
+        seq: m.seq + off,
+        epc: m.epc,
+        portal_id: m.portalId,
+        kind: m.kind,
+        from_location: m.from,
+        to_location: m.to,
+        direction: m.direction,
+        ts: m.ts,
+        first_seen: m.firstSeen,
+        last_seen: m.lastSeen,
+        reads: m.reads,
+        peak_rssi: m.peakRssi,
+        received_at: receivedAt,
+      }));
+    return this.ingest(
+      'movements',
+      gatewayId,
+      batch,
+      receivedAt,
+      (trx, off) => insertRows(trx, 'movements', rows(off)),
+      async (trx) => {
+        await insertEpcMarks(
+          marksDb(trx),
+          batch.records.map((m) => m.epc),
+          receivedAt,
+        );
+        return undefined;
+      },
     );
   }
 
   ingestAlarms(gatewayId: string, batch: AlarmsBatch, receivedAt: number): Promise<IngestResult> {
     if (this.fast) return this.fast.ingestAlarms(gatewayId, batch, receivedAt);
-    const rows = batch.records.map((a: Alarm) => ({
-      gateway_id: gatewayId,
-      seq: a.seq,
-      alarm_id: a.alarmId,
-      kind: a.kind,
-      state: a.state,
-      severity: a.severity,
-      ts: a.ts,
-      location_id: a.locationId ?? null,
-      sensor_id: a.sensorId ?? null,
-      value: a.value ?? null,
-      message: a.message,
-      received_at: receivedAt,
-    }));
-    return this.ingest('alarms', gatewayId, batch, receivedAt, (trx) => insertRows(trx, 'alarms', rows));
+    const rows = (off: number) =>
+      batch.records.map((a: Alarm) => ({
+        gateway_id: gatewayId,
+        seq: a.seq + off,
+        alarm_id: a.alarmId,
+        kind: a.kind,
+        state: a.state,
+        severity: a.severity,
+        ts: a.ts,
+        location_id: a.locationId ?? null,
+        sensor_id: a.sensorId ?? null,
+        value: a.value ?? null,
+        message: a.message,
+        received_at: receivedAt,
+      }));
+    return this.ingest('alarms', gatewayId, batch, receivedAt, (trx, off) =>
+      insertRows(trx, 'alarms', rows(off)),
+    );
   }
 
-  /** One transaction: the records, the thinned ranges the batch declares, and the merged coverage. */
+  /**
+   * One transaction: the batch's epoch placement (0008: its seqs move into the epoch's sequence space; a
+   * reset is audited), the records, the thinned ranges the batch declares, the merged coverage and, when
+   * any record was new, the evaluation marks of what the domain engine must recompute (0006).
+   */
   private ingest(
     stream: Stream,
     gatewayId: string,
-    batch: { firstSeq: number; lastSeq: number; records: unknown[]; thinned?: SeqSpan[] | undefined },
+    batch: {
+      firstSeq: number;
+      lastSeq: number;
+      epoch?: string | undefined;
+      records: unknown[];
+      thinned?: SeqSpan[] | undefined;
+    },
     receivedAt: number,
-    insert: (trx: Transaction<Database>) => Promise<number>,
+    insert: (trx: Transaction<Database>, seqOffset: number) => Promise<number>,
+    mark?: (trx: Transaction<Database>) => Promise<ReadonlyMap<string, number> | undefined>,
   ): Promise<IngestResult> {
     return this.db.transaction().execute(async (trx) => {
       // PostgreSQL runs ingest transactions of one stream concurrently (N ingestors, a pool): without
@@ -181,96 +208,28 @@ export class CloudStore {
       if (this.opened.dialect === 'postgres') {
         await sql`select pg_advisory_xact_lock(hashtext(${`${gatewayId}/${stream}`}))`.execute(trx);
       }
-      const inserted = await insert(trx);
-      for (const t of batch.thinned ?? []) {
-        await trx
-          .insertInto('thinned_ranges')
-          .values({ gateway_id: gatewayId, stream, from_seq: t.from, to_seq: t.to, received_at: receivedAt })
-          .onConflict((oc) => oc.columns(['gateway_id', 'stream', 'from_seq']).doNothing())
-          .execute();
-      }
-      await this.mergeRange(trx, gatewayId, stream, { from: batch.firstSeq, to: batch.lastSeq });
-      return { inserted, duplicates: batch.records.length - inserted };
+      const place = await placeBatchEpoch(trx, gatewayId, stream, batch.epoch, receivedAt);
+      const inserted = await insert(trx, place.offset);
+      const cov = offsetCoverage(batch, place.offset);
+      for (const t of cov.thinned) await mergeThinnedRange(trx, gatewayId, stream, t, receivedAt);
+      await mergeStreamRange(trx, gatewayId, stream, { from: cov.firstSeq, to: cov.lastSeq });
+      const marks = inserted > 0 && mark ? await mark(trx) : undefined;
+      return {
+        inserted,
+        duplicates: batch.records.length - inserted,
+        ...(marks ? { marks } : {}),
+        ...(place.reset ? { sequenceReset: place.reset } : {}),
+        ...(place.adopted ? { epochAdopted: place.adopted } : {}),
+      };
     });
   }
 
   /**
-   * Joins [from, to] with the stored ranges it overlaps or touches. Concurrent ingestors may leave
-   * overlapping rows behind (no lock is taken); readers take the union, so that is harmless.
+   * High-water mark, holes (data gaps until replay fills them) and thinned count per gateway stream and
+   * buffer epoch (newest first), with the sequence reset that began an epoch (`epoch-coverage.ts`).
    */
-  private async mergeRange(trx: Transaction<Database>, gatewayId: string, stream: Stream, span: SeqSpan) {
-    const near = await trx
-      .selectFrom('stream_ranges')
-      .select(['from_seq', 'to_seq'])
-      .where('gateway_id', '=', gatewayId)
-      .where('stream', '=', stream)
-      .where('from_seq', '<=', span.to + 1)
-      .where('to_seq', '>=', span.from - 1)
-      .execute();
-    const merged = unionSpans([span, ...near.map((r) => ({ from: r.from_seq, to: r.to_seq }))])[0]!;
-    if (near.length === 1 && near[0]!.from_seq === merged.from && near[0]!.to_seq === merged.to) return;
-    if (near.length === 1) {
-      // The common case: the batch continues (or overlaps) one stored range: one UPDATE.
-      await trx
-        .updateTable('stream_ranges')
-        .set({ from_seq: merged.from, to_seq: merged.to })
-        .where('gateway_id', '=', gatewayId)
-        .where('stream', '=', stream)
-        .where('from_seq', '=', near[0]!.from_seq)
-        .execute();
-      return;
-    }
-    if (near.length > 0) {
-      await trx
-        .deleteFrom('stream_ranges')
-        .where('gateway_id', '=', gatewayId)
-        .where('stream', '=', stream)
-        .where(
-          'from_seq',
-          'in',
-          near.map((r) => r.from_seq),
-        )
-        .execute();
-    }
-    await trx
-      .insertInto('stream_ranges')
-      .values({ gateway_id: gatewayId, stream, from_seq: merged.from, to_seq: merged.to })
-      .onConflict((oc) => oc.columns(['gateway_id', 'stream', 'from_seq']).doUpdateSet({ to_seq: merged.to }))
-      .execute();
-  }
-
-  /** High-water mark, holes (data gaps until replay fills them) and thinned count per gateway stream. */
-  async coverage(gatewayId?: string): Promise<StreamCoverage[]> {
-    let q = this.db.selectFrom('stream_ranges').selectAll();
-    if (gatewayId) q = q.where('gateway_id', '=', gatewayId);
-    const rows = await q.execute();
-    let tq = this.db
-      .selectFrom('thinned_ranges')
-      .select(['gateway_id', 'stream', sql<number>`sum(to_seq - from_seq + 1)`.as('n')])
-      .groupBy(['gateway_id', 'stream']);
-    if (gatewayId) tq = tq.where('gateway_id', '=', gatewayId);
-    const thinned = new Map(
-      (await tq.execute()).map((r) => [`${r.gateway_id}\u0000${r.stream}`, Number(r.n)]),
-    );
-    const groups = new Map<string, SeqSpan[]>();
-    for (const r of rows) {
-      const key = `${r.gateway_id}\u0000${r.stream}`;
-      const list = groups.get(key) ?? [];
-      list.push({ from: r.from_seq, to: r.to_seq });
-      groups.set(key, list);
-    }
-    return [...groups.entries()]
-      .map(([key, spans]) => {
-        const [gw, stream] = key.split('\u0000') as [string, Stream];
-        return {
-          gatewayId: gw,
-          stream,
-          highWater: Math.max(...spans.map((s) => s.to)),
-          holes: holesIn(spans),
-          thinned: thinned.get(key) ?? 0,
-        };
-      })
-      .sort((a, b) => a.gatewayId.localeCompare(b.gatewayId) || a.stream.localeCompare(b.stream));
+  coverage(gatewayId?: string): Promise<StreamCoverage[]> {
+    return epochCoverage(this.db, gatewayId);
   }
 
   // ---- dead letters --------------------------------------------------------------------------
@@ -354,23 +313,12 @@ export class CloudStore {
 
   // ---- master data: locations ----------------------------------------------------------------
 
-  async upsertLocation(l: Omit<LocationRow, 'created_at' | 'updated_at'>, now: number): Promise<void> {
-    await this.db
-      .insertInto('locations')
-      .values({ ...l, created_at: now, updated_at: now })
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({
-          name: l.name,
-          kind: l.kind,
-          min_c: l.min_c,
-          max_c: l.max_c,
-          alarm_delay_ms: l.alarm_delay_ms,
-          critical_margin_c: l.critical_margin_c,
-          max_gap_ms: l.max_gap_ms,
-          updated_at: now,
-        }),
-      )
-      .execute();
+  /**
+   * Creates or updates a location, audited in the same transaction; a new location or changed limits
+   * also commit an evaluation mark of its whole history naming the change (`location-master.ts`).
+   */
+  upsertLocation(l: LocationInput, now: number, by: ActorInput = {}): Promise<LocationChange | undefined> {
+    return upsertLocation(this.db, l, now, by);
   }
 
   getLocation(id: string) {

@@ -1,6 +1,7 @@
-import { ColdtraceError, decodeEpc, gtinOf } from '@coldtrace/shared';
-import type { Kysely, Transaction } from 'kysely';
+import { ColdtraceError, decodeEpc, errorMessage, gtinOf } from '@coldtrace/shared';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { type AuditInput, appendAudit } from '../domain/audit-chain.js';
+import { parseStoredRules } from '../domain/cumulative-rules.js';
 import type { CloudStore } from './cloud-store.js';
 import type {
   DomainDatabase,
@@ -11,7 +12,13 @@ import type {
   WebhookEndpointsTable,
 } from './schema.js';
 
-export type ProductInput = Omit<ProductsTable, 'created_at' | 'updated_at'>;
+/** `cumulative_rules` (canonical JSON, see cumulative-rules.ts): absent keeps the stored rules ('[]' when new). */
+export type ProductInput = Omit<
+  Selectable<ProductsTable>,
+  'created_at' | 'updated_at' | 'cumulative_rules'
+> & {
+  cumulative_rules?: string | undefined;
+};
 export type LotInput = Omit<LotsTable, 'created_at' | 'updated_at'>;
 export type PortalInput = Omit<PortalsTable, 'created_at' | 'updated_at'>;
 export type SensorInput = Omit<SensorsTable, 'created_at' | 'updated_at'>;
@@ -45,16 +52,28 @@ export class DomainStore {
 
   // ---- products --------------------------------------------------------------------------------
 
-  async upsertProduct(p: ProductInput, actor: string, now: number): Promise<ProductsTable> {
+  async upsertProduct(p: ProductInput, actor: string, now: number): Promise<Selectable<ProductsTable>> {
     if (!(p.min_c < p.max_c))
       throw new ColdtraceError('invalid', 'product tolerance: minC must be below maxC');
+    if (p.cumulative_rules !== undefined) {
+      try {
+        parseStoredRules(p.gtin, p.cumulative_rules);
+      } catch (err) {
+        throw new ColdtraceError('invalid', errorMessage(err));
+      }
+    }
     return this.audited(now, async (trx, audit) => {
       const before = await trx
         .selectFrom('products')
         .selectAll()
         .where('gtin', '=', p.gtin)
         .executeTakeFirst();
-      const row = { ...p, created_at: before?.created_at ?? now, updated_at: now };
+      const row = {
+        ...p,
+        cumulative_rules: p.cumulative_rules ?? before?.cumulative_rules ?? '[]',
+        created_at: before?.created_at ?? now,
+        updated_at: now,
+      };
       await trx
         .insertInto('products')
         .values(row)
@@ -64,6 +83,7 @@ export class DomainStore {
             min_c: p.min_c,
             max_c: p.max_c,
             stability_budget_ms: p.stability_budget_ms,
+            cumulative_rules: row.cumulative_rules,
             updated_at: now,
           }),
         )

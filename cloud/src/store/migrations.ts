@@ -4,6 +4,9 @@ import { migration0002 } from './migrations/0002-domain.js';
 import { migration0003 } from './migrations/0003-sinks.js';
 import { migration0004 } from './migrations/0004-users.js';
 import { migration0005 } from './migrations/0005-ingest-fast.js';
+import { migration0006 } from './migrations/0006-evaluation-marks.js';
+import { migration0007 } from './migrations/0007-cumulative-rule.js';
+import { migration0008 } from './migrations/0008-stream-epochs.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -18,6 +21,9 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0003-sinks': migration0003(dialect),
   '0004-users': migration0004,
   '0005-ingest-fast': migration0005(dialect),
+  '0006-evaluation-marks': migration0006(dialect),
+  '0007-cumulative-rule': migration0007,
+  '0008-stream-epochs': migration0008,
 });
 
 class StaticProvider implements MigrationProvider {

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /**
  * Tables of the cloud store, shared by SQLite and PostgreSQL. Times are epoch milliseconds (bigint in
@@ -189,6 +189,8 @@ export interface ProductsTable {
   min_c: number;
   max_c: number;
   stability_budget_ms: number;
+  /** WHO PQS-style cumulative rules, JSON `[{kind, thresholdC, limitMs}]` (0007-cumulative-rule; '[]' = none). */
+  cumulative_rules: ColumnType<string, string | undefined, string>;
   created_at: number;
   updated_at: number;
 }
@@ -248,6 +250,8 @@ export interface LocksTable {
   state: string;
   reason: string;
   disposition_id: string | null;
+  /** 'excursion' (excursion_id names an excursion) | 'cumulative' (excursion_id = `cumulative:<lot>:<rule>`; 0007). */
+  cause: ColumnType<string, string | undefined, string>;
   created_at: number;
   updated_at: number;
 }
@@ -333,6 +337,40 @@ export interface SinkOutboxTable {
   seq: number;
 }
 
+/**
+ * What the domain engine still has to recompute (migration 0006-evaluation-marks), written with the events
+ * that make it necessary and deleted by the derive transaction that covers it.
+ */
+export interface EvaluationMarksTable {
+  id: Generated<number>;
+  /** 'location' (readings or limits; subject = location id) | 'epc' (movements; subject = EPC). */
+  kind: string;
+  subject: string;
+  /** Event-time window of a location mark; null = unbounded (whole history). Null for EPC marks. */
+  from_ts: number | null;
+  to_ts: number | null;
+  /** Why, when not new events: e.g. a limit change by a user (named in derived audit entries). */
+  cause: string | null;
+  created_at: number;
+}
+
+/**
+ * Edge buffer epochs seen per gateway stream (migration 0008-stream-epochs): epoch k's records are stored
+ * with `seq_offset` = k × 2^40 added to their wire seq. A row with k > 0 records a sequence reset.
+ */
+export interface StreamEpochsTable {
+  gateway_id: string;
+  stream: string;
+  epoch_index: number;
+  epoch: string;
+  seq_offset: number;
+  first_seen_at: number;
+  /** The epoch this one replaced (k > 0), null for the first. */
+  prev_epoch: string | null;
+  /** The replaced epoch's high water (wire seq) when the reset was seen, null for the first. */
+  prev_high_water: number | null;
+}
+
 export interface Database {
   gateways: GatewaysTable;
   readings: ReadingsTable;
@@ -363,6 +401,8 @@ export interface Database {
   outbox: OutboxTable;
   sink_state: SinkStateTable;
   sink_outbox: SinkOutboxTable;
+  evaluation_marks: EvaluationMarksTable;
+  stream_epochs: StreamEpochsTable;
 }
 
 /** `Database` with the domain columns of `excursions` (0002-domain). */

@@ -12,17 +12,27 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { SeqSpan } from './coverage.js';
 import type { Database } from './schema.js';
+import { SqliteStreamEpochs } from './sqlite-stream-epochs.js';
+import type { EpochPlacement, SequenceReset } from './stream-epochs.js';
 
 export interface FastIngestResult {
   inserted: number;
   duplicates: number;
+  /** Readings: location id → evaluation mark id (see `CloudStore.ingestReadings`). */
+  marks?: ReadonlyMap<string, number>;
+  /** The batch started a new buffer epoch after another: a sequence reset (audited with the batch). */
+  sequenceReset?: SequenceReset;
+  /** The batch's epoch became the stream's first known epoch (offset 0). */
+  epochAdopted?: string;
 }
 
 type Statement = SqliteDatabase.Statement<unknown[], unknown>;
 
 interface Job {
-  work: () => FastIngestResult;
-  resolve: (r: FastIngestResult) => void;
+  work: () => unknown;
+  /** False for housekeeping (clearing evaluation marks): not counted as a batch in `groups`. */
+  batch: boolean;
+  resolve: (r: unknown) => void;
   reject: (err: unknown) => void;
 }
 
@@ -37,13 +47,19 @@ const MAX_GROUP = 256;
  * rejects alone). A batch's promise resolves
  * only after the COMMIT that contains its records (synchronous=FULL), so the broker's PUBACK still
  * follows durability. The group runs while holding Kysely's connection (its mutex), so it never lands
- * inside a Kysely transaction that is awaiting on the same handle.
+ * inside a Kysely transaction that is awaiting on the same handle. A batch with new records also writes
+ * its evaluation marks (0006: one per location and batch, or per EPC) in the same transaction.
+ * Each batch's seqs are first moved into its buffer epoch's stored sequence space (0008, `sqlite-stream-epochs.ts`).
  */
 export class SqliteFastIngest {
   private readonly insertReading: Statement;
   private readonly insertMovement: Statement;
   private readonly insertAlarm: Statement;
+  private readonly nearThinned: Statement;
+  private readonly deleteThinned: Statement;
   private readonly insertThinned: Statement;
+  private readonly insertMark: Statement;
+  private readonly deleteMark: Statement;
   private readonly nearRanges: Statement;
   private readonly updateRange: Statement;
   private readonly deleteRange: Statement;
@@ -51,6 +67,8 @@ export class SqliteFastIngest {
   /** Sink outbox (0003-sinks), filled here on SQLite since 0005-ingest-fast dropped the per-row trigger. */
   private readonly enabledSinks: Statement | undefined;
   private readonly insertOutbox: Statement | undefined;
+  /** Buffer epochs (0008): each batch's seqs are moved into its epoch's stored sequence space. */
+  private readonly epochs: SqliteStreamEpochs;
   private queue: Job[] = [];
   private scheduled = false;
   /** Batches committed per group, for tests and the benchmark. */
@@ -74,10 +92,23 @@ export class SqliteFastIngest {
          sensor_id, value, message, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (gateway_id, seq) DO NOTHING`,
     );
+    this.nearThinned = sqlite.prepare(
+      `SELECT from_seq, to_seq, received_at FROM thinned_ranges
+       WHERE gateway_id = ? AND stream = ? AND from_seq <= ? AND to_seq >= ?`,
+    );
+    this.deleteThinned = sqlite.prepare(
+      'DELETE FROM thinned_ranges WHERE gateway_id = ? AND stream = ? AND from_seq = ?',
+    );
     this.insertThinned = sqlite.prepare(
       `INSERT INTO thinned_ranges (gateway_id, stream, from_seq, to_seq, received_at)
-       VALUES (?, ?, ?, ?, ?) ON CONFLICT (gateway_id, stream, from_seq) DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT (gateway_id, stream, from_seq) DO UPDATE SET to_seq = excluded.to_seq`,
     );
+    // Evaluation marks (0006): one per location and batch (readings), per EPC (movements).
+    this.insertMark = sqlite.prepare(
+      `INSERT INTO evaluation_marks (kind, subject, from_ts, to_ts, cause, created_at)
+       VALUES (?, ?, ?, ?, NULL, ?)`,
+    );
+    this.deleteMark = sqlite.prepare('DELETE FROM evaluation_marks WHERE id = ?');
     this.nearRanges = sqlite.prepare(
       `SELECT from_seq, to_seq FROM stream_ranges
        WHERE gateway_id = ? AND stream = ? AND from_seq <= ? AND to_seq >= ?`,
@@ -91,6 +122,7 @@ export class SqliteFastIngest {
     this.insertRange = sqlite.prepare(
       'INSERT INTO stream_ranges (gateway_id, stream, from_seq, to_seq) VALUES (?, ?, ?, ?)',
     );
+    this.epochs = new SqliteStreamEpochs(sqlite);
     // While the 0003 trigger exists (a schema before 0005), it enqueues; never both.
     const trigger = sqlite
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'readings_sink_outbox'")
@@ -110,13 +142,21 @@ export class SqliteFastIngest {
     return this.submit(() => {
       let inserted = 0;
       const st = this.insertReading;
+      const place = this.epochs.place(gatewayId, 'readings', batch.epoch, receivedAt);
+      const off = place.offset;
       // Read inside the transaction (the group's), so a sink enabled or disabled by another transaction
       // applies to whole batches, as the 0003 trigger did per row.
       const sinks = (this.enabledSinks?.all() ?? []) as string[];
+      // Per location, the event-time window of the batch: its evaluation mark, if anything was new.
+      const windows = new Map<string, { fromTs: number; toTs: number }>();
       for (const r of batch.records as Reading[]) {
+        const w = windows.get(r.locationId);
+        if (!w) windows.set(r.locationId, { fromTs: r.ts, toTs: r.ts });
+        else if (r.ts < w.fromTs) w.fromTs = r.ts;
+        else if (r.ts > w.toTs) w.toTs = r.ts;
         const changes = st.run(
           gatewayId,
-          r.seq,
+          r.seq + off,
           r.sensorId,
           r.locationId,
           r.ts,
@@ -127,19 +167,29 @@ export class SqliteFastIngest {
         ).changes;
         inserted += changes;
         // Only newly inserted readings are enqueued (a duplicate skipped by ON CONFLICT is not).
-        if (changes > 0) for (const sink of sinks) this.insertOutbox!.run(sink, gatewayId, r.seq);
+        if (changes > 0) for (const sink of sinks) this.insertOutbox!.run(sink, gatewayId, r.seq + off);
       }
-      return this.finish('readings', gatewayId, batch, receivedAt, inserted);
+      const result = this.finish('readings', gatewayId, batch, receivedAt, inserted, place);
+      if (inserted === 0) return result;
+      const marks = new Map<string, number>();
+      for (const [loc, w] of windows) {
+        marks.set(
+          loc,
+          Number(this.insertMark.run('location', loc, w.fromTs, w.toTs, receivedAt).lastInsertRowid),
+        );
+      }
+      return { ...result, marks };
     });
   }
 
   ingestMovements(gatewayId: string, batch: MovementsBatch, receivedAt: number): Promise<FastIngestResult> {
     return this.submit(() => {
       let inserted = 0;
+      const place = this.epochs.place(gatewayId, 'movements', batch.epoch, receivedAt);
       for (const m of batch.records as Movement[]) {
         inserted += this.insertMovement.run(
           gatewayId,
-          m.seq,
+          m.seq + place.offset,
           m.epc,
           m.portalId,
           m.kind,
@@ -154,17 +204,22 @@ export class SqliteFastIngest {
           receivedAt,
         ).changes;
       }
-      return this.finish('movements', gatewayId, batch, receivedAt, inserted);
+      if (inserted > 0) {
+        for (const epc of new Set((batch.records as Movement[]).map((m) => m.epc)))
+          this.insertMark.run('epc', epc, null, null, receivedAt);
+      }
+      return this.finish('movements', gatewayId, batch, receivedAt, inserted, place);
     });
   }
 
   ingestAlarms(gatewayId: string, batch: AlarmsBatch, receivedAt: number): Promise<FastIngestResult> {
     return this.submit(() => {
       let inserted = 0;
+      const place = this.epochs.place(gatewayId, 'alarms', batch.epoch, receivedAt);
       for (const a of batch.records as Alarm[]) {
         inserted += this.insertAlarm.run(
           gatewayId,
-          a.seq,
+          a.seq + place.offset,
           a.alarmId,
           a.kind,
           a.state,
@@ -177,21 +232,30 @@ export class SqliteFastIngest {
           receivedAt,
         ).changes;
       }
-      return this.finish('alarms', gatewayId, batch, receivedAt, inserted);
+      return this.finish('alarms', gatewayId, batch, receivedAt, inserted, place);
     });
   }
 
-  /** The thinned ranges the batch declares and its coverage, in the batch's savepoint. */
+  /**
+   * The thinned ranges the batch declares and its coverage (both moved into the batch's epoch space), in
+   * the batch's transaction.
+   */
   private finish(
     stream: Stream,
     gatewayId: string,
     batch: { firstSeq: number; lastSeq: number; records: unknown[]; thinned?: SeqSpan[] | undefined },
     receivedAt: number,
     inserted: number,
+    place: EpochPlacement,
   ): FastIngestResult {
-    for (const t of batch.thinned ?? []) this.insertThinned.run(gatewayId, stream, t.from, t.to, receivedAt);
-    this.mergeRange(gatewayId, stream, batch.firstSeq, batch.lastSeq);
-    return { inserted, duplicates: batch.records.length - inserted };
+    const off = place.offset;
+    for (const t of batch.thinned ?? [])
+      this.mergeThinned(gatewayId, stream, t.from + off, t.to + off, receivedAt);
+    this.mergeRange(gatewayId, stream, batch.firstSeq + off, batch.lastSeq + off);
+    const result: FastIngestResult = { inserted, duplicates: batch.records.length - inserted };
+    if (place.reset) result.sequenceReset = place.reset;
+    if (place.adopted) result.epochAdopted = place.adopted;
+    return result;
   }
 
   /**
@@ -221,10 +285,43 @@ export class SqliteFastIngest {
     }
   }
 
+  /**
+   * A thinned range joined with the stored ones it overlaps or touches (each seq in at most one row; see
+   * `mergeThinnedRange` in stream-coverage.ts, the Kysely copy).
+   */
+  private mergeThinned(gatewayId: string, stream: Stream, from: number, to: number, receivedAt: number) {
+    const near = this.nearThinned.all(gatewayId, stream, to + 1, from - 1) as Array<{
+      from_seq: number;
+      to_seq: number;
+      received_at: number;
+    }>;
+    let lo = from;
+    let hi = to;
+    let first = receivedAt;
+    for (const r of near) {
+      if (r.from_seq < lo) lo = r.from_seq;
+      if (r.to_seq > hi) hi = r.to_seq;
+      if (r.received_at < first) first = r.received_at;
+    }
+    if (near.length === 1 && near[0]!.from_seq === lo && near[0]!.to_seq === hi) return;
+    for (const r of near) this.deleteThinned.run(gatewayId, stream, r.from_seq);
+    this.insertThinned.run(gatewayId, stream, lo, hi, first);
+  }
+
+  /**
+   * Deletes evaluation marks the domain engine proved need no recomputation (windows it skipped), in the
+   * next group commit: no commit of its own while ingest runs.
+   */
+  clearMarks(ids: readonly number[]): Promise<void> {
+    return this.submit(() => {
+      for (const id of ids) this.deleteMark.run(id);
+    }, false).then(() => undefined);
+  }
+
   /** Queues one batch's work for the next group commit; resolves after that commit. */
-  private submit(work: () => FastIngestResult): Promise<FastIngestResult> {
-    return new Promise<FastIngestResult>((resolve, reject) => {
-      this.queue.push({ work, resolve, reject });
+  private submit<T>(work: () => T, batch = true): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, batch, resolve: resolve as (r: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // Not a timer: lets the batches already parsed in this turn of the event loop join the group.
@@ -261,7 +358,7 @@ export class SqliteFastIngest {
       for (const j of jobs) j.reject(err);
       return;
     }
-    let values: FastIngestResult[];
+    let values: unknown[];
     try {
       // Happy path: the whole group in one transaction, no SAVEPOINT per batch (with the sink trigger on
       // readings, savepoints cost a statement sub-journal per statement: measured 4x slower).
@@ -276,7 +373,7 @@ export class SqliteFastIngest {
       for (const j of jobs) {
         try {
           const v = this.sqlite.transaction(j.work)();
-          this.count(1);
+          this.count(j.batch ? 1 : 0);
           j.resolve(v);
         } catch (err) {
           j.reject(err);
@@ -284,11 +381,12 @@ export class SqliteFastIngest {
       }
       return;
     }
-    this.count(jobs.length);
+    this.count(jobs.filter((j) => j.batch).length);
     for (let i = 0; i < jobs.length; i++) jobs[i]!.resolve(values[i]!);
   }
 
   private count(batches: number): void {
+    if (batches === 0) return;
     this.groups.count++;
     this.groups.batches += batches;
     if (batches > this.groups.largest) this.groups.largest = batches;

@@ -28,7 +28,7 @@ describe('coldtrace audit verify', () => {
       return true;
     });
     expect(await runAuditCli(['verify', '--database', url])).toBe(0);
-    expect(out.join('')).toMatch(/intact: 4 entries/);
+    expect(out.join('')).toMatch(/intact: 5 entries/); // the location and the four products
     await sql`UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`.execute(h.engine.db);
     expect(await runAuditCli(['verify', '--database', url])).toBe(1);
     expect(out.join('')).toMatch(/BROKEN at entry 2 \(changed\)/);

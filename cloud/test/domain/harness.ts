@@ -78,8 +78,71 @@ export async function openHarness(
   };
 }
 
+/** One cloud process of a cluster: its own connection (store), domain engine and ingestor. */
+export interface Node {
+  store: CloudStore;
+  engine: DomainEngine;
+  ingestor: Ingestor;
+}
+
+export interface Cluster {
+  nodes: Node[];
+  clock: ReturnType<typeof manualClock>;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `n` independent nodes on one database, as `n` ingestor processes would be: each its own connection
+ * (a SQLite file in a temp dir by default, or `url`), domain engine and ingestor; the engines share
+ * nothing in memory. With several writers the in-range skip is off (see ReadingTails).
+ */
+export async function openCluster(opts: { nodes: number; url?: string }): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cluster-'));
+  const url = opts.url ?? `sqlite:${join(dir, 'cloud.db')}`;
+  const clock = manualClock();
+  const nodes: Node[] = [];
+  try {
+    for (let i = 0; i < opts.nodes; i++) {
+      const store = new CloudStore(await openDatabase(url));
+      // Durability is not what a cluster test checks (the crash tests do): no fsync per commit, so a
+      // property can afford many runs.
+      store.opened.sqlite?.pragma('synchronous = OFF');
+      const engine = new DomainEngine({
+        store,
+        clock,
+        log: silent,
+        debounceMs: 1_000_000,
+        skipInRange: opts.nodes === 1,
+      });
+      const ingestor = new Ingestor({
+        store,
+        clock,
+        log: silent,
+        onReadings: (_ids, windows) => engine.markReadings(windows),
+        onMovements: (epcs) => engine.markEpcs(epcs),
+      });
+      nodes.push({ store, engine, ingestor });
+    }
+  } catch (err) {
+    for (const n of nodes) await n.store.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    nodes,
+    clock,
+    dir,
+    async close() {
+      for (const n of nodes) await n.engine.close();
+      for (const n of nodes) await n.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function location(
-  h: Harness,
+  h: { store: CloudStore },
   id: string,
   limits: Partial<{
     min_c: number;
@@ -148,6 +211,13 @@ export function pass(
   };
 }
 
+/** A presence observation: the unit seen on one side of a portal (no custody change). */
+export function presence(gatewayId: string, seq: number, epc: string, at: string, ts: number): Ev {
+  const e = pass(gatewayId, seq, epc, null, at, ts);
+  if (e.kind === 'movement') e.m = { ...e.m, kind: 'presence', from: null, direction: null };
+  return e;
+}
+
 /** Publishes one event as a one-record batch through an Ingestor (the real decode + store path). */
 export async function send(ingestor: Ingestor, e: Ev): Promise<void> {
   const record = e.kind === 'reading' ? e.r : e.m;
@@ -175,7 +245,7 @@ export async function sendAll(
 }
 
 /** The derived state, without identities and bookkeeping: what confluence compares. */
-export async function snapshot(h: Harness) {
+export async function snapshot(h: { engine: DomainEngine }) {
   const db = h.engine.db;
   const custody = await db
     .selectFrom('custody')

@@ -95,6 +95,10 @@ async function derive(
     expect(snap.excursions.map((e) => [e.start_ts, e.end_ts, e.last_ts, e.max_c])).toEqual(
       full.excursions.map((e) => [e.startTs, e.endTs, e.lastTs, e.maxC]),
     );
+    // Every evaluation mark is gone: evaluated windows' in their derive transaction, skipped windows'
+    // in an ingest group commit (awaited by close).
+    await h.engine.close();
+    expect(await h.store.db.selectFrom('evaluation_marks').selectAll().execute()).toEqual([]);
     return { snap, skipped: h.engine.skipped.windows };
   } finally {
     await h.close();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '@coldtrace/shared';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { type Cloud, startCloud } from '../../src/cloud.js';
 import type { CloudConfigInput } from '../../src/config.js';
 import { registerGateway } from '../../src/gateways/register-gateway.js';
@@ -19,7 +19,7 @@ export interface TestCloud extends Cloud {
 /** A real cloud on ephemeral ports with a SQLite file in a temp dir. */
 export async function startTestCloud(
   overrides: CloudConfigInput = {},
-  deps: { clock?: Clock } = {},
+  deps: { clock?: Clock; log?: Logger } = {},
 ): Promise<TestCloud> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cloud-'));
   const cloud = await startCloud(

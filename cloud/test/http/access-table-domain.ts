@@ -213,6 +213,34 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
     invalid: () => badIds((id) => `/api/v1/lots/${id}/units`),
     unknown: () => [{ what: 'unknown lot', url: '/api/v1/lots/no-such-lot/units', status: 404 }],
   },
+  'GET /api/v1/lots/:id/temperature': {
+    access: ANY,
+    valid: (f) => ({ url: `/api/v1/lots/${f.lotId}/temperature` }),
+    invalid: (f) => [
+      ...badIds((id) => `/api/v1/lots/${id}/temperature`),
+      { what: 'limit 0', url: `/api/v1/lots/${f.lotId}/temperature?limit=0`, field: 'limit' },
+      { what: 'limit too large', url: `/api/v1/lots/${f.lotId}/temperature?limit=20001`, field: 'limit' },
+      { what: 'from not a number', url: `/api/v1/lots/${f.lotId}/temperature?from=today`, field: 'from' },
+      { what: 'to before from', url: `/api/v1/lots/${f.lotId}/temperature?from=10&to=5`, field: 'to' },
+      {
+        what: 'forged cursor',
+        url: `/api/v1/lots/${f.lotId}/temperature?after=not-a-cursor`,
+        field: 'after',
+      },
+    ],
+    unknown: () => [{ what: 'unknown lot', url: '/api/v1/lots/no-such-lot/temperature', status: 404 }],
+  },
+  'GET /api/v1/lots/:id/trace': {
+    access: ANY,
+    valid: (f) => ({ url: `/api/v1/lots/${f.lotId}/trace` }),
+    invalid: (f) => [
+      ...badIds((id) => `/api/v1/lots/${id}/trace`),
+      { what: 'limit 0', url: `/api/v1/lots/${f.lotId}/trace?limit=0`, field: 'limit' },
+      { what: 'limit too large', url: `/api/v1/lots/${f.lotId}/trace?limit=5001`, field: 'limit' },
+      { what: 'cursor not an EPC', url: `/api/v1/lots/${f.lotId}/trace?after=xyz`, field: 'after' },
+    ],
+    unknown: () => [{ what: 'unknown lot', url: '/api/v1/lots/no-such-lot/trace', status: 404 }],
+  },
   'GET /api/v1/epcs': {
     access: ANY,
     invalid: () => [
@@ -327,6 +355,8 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       { what: 'negative afterSeq', url: '/api/v1/audit?afterSeq=-1', field: 'afterSeq' },
       { what: 'limit not a number', url: '/api/v1/audit?limit=abc', field: 'limit' },
       { what: 'limit 0', url: '/api/v1/audit?limit=0', field: 'limit' },
+      { what: 'beforeSeq 0', url: '/api/v1/audit?beforeSeq=0', field: 'beforeSeq' },
+      { what: 'unknown order', url: '/api/v1/audit?order=sideways', field: 'order' },
     ],
   },
   'GET /api/v1/audit/verify': { access: SIGN },

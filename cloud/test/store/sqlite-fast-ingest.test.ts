@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import type { Reading, ReadingsBatch } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CloudStore } from '../../src/store/cloud-store.js';
+import { CloudStore, type IngestResult } from '../../src/store/cloud-store.js';
 import { unionSpans } from '../../src/store/coverage.js';
 import { openDatabase } from '../../src/store/db.js';
 
 const T0 = Date.UTC(2026, 0, 1);
+const counts = (r: IngestResult) => ({ inserted: r.inserted, duplicates: r.duplicates });
 
 function batchOf(gatewayId: string, from: number, to: number): ReadingsBatch {
   const records: Reading[] = [];
@@ -48,11 +49,15 @@ describe('SQLite ingest fast path (group commit)', () => {
       store.ingestReadings('gw2', batchOf('gw2', 1, 5), T0),
       store.ingestReadings('gw1', batchOf('gw1', 6, 12), T0), // overlaps the first: 2 new
     ]);
-    expect(results).toEqual([
+    expect(results.map(counts)).toEqual([
       { inserted: 10, duplicates: 0 },
       { inserted: 5, duplicates: 0 },
       { inserted: 2, duplicates: 5 },
     ]);
+    // Each batch with new readings committed its own evaluation mark (0006), one per location.
+    const ids = results.map((r) => r.marks?.get('room-1'));
+    expect(new Set(ids).size).toBe(3);
+    expect(ids.every((id) => typeof id === 'number')).toBe(true);
     expect(store.fast!.groups.count - before.count).toBe(1);
     expect(store.fast!.groups.batches - before.batches).toBe(3);
     expect((await store.counts()).readings).toBe(17);
@@ -71,11 +76,37 @@ describe('SQLite ingest fast path (group commit)', () => {
       store.ingestReadings('gw1', bad, T0),
       store.ingestReadings('gw2', batchOf('gw2', 1, 2), T0),
     ]);
-    expect(a).toEqual({ status: 'fulfilled', value: { inserted: 3, duplicates: 0 } });
+    expect(a.status === 'fulfilled' && counts(a.value)).toEqual({ inserted: 3, duplicates: 0 });
     expect(b.status).toBe('rejected');
-    expect(c).toEqual({ status: 'fulfilled', value: { inserted: 2, duplicates: 0 } });
+    expect(c.status === 'fulfilled' && counts(c.value)).toEqual({ inserted: 2, duplicates: 0 });
+    // The bad batch's mark was rolled back with it: only the two committed batches left one.
+    expect(await store.db.selectFrom('evaluation_marks').select('subject').execute()).toHaveLength(2);
     expect((await store.listReadings({ gatewayId: 'gw1' })).map((r) => r.seq)).toEqual([1, 2, 3]);
     expect((await store.coverage('gw1'))[0]).toMatchObject({ highWater: 3, holes: [] });
+  });
+
+  it('a group rolled back by a bad batch redoes a sequence reset once: one epoch row, one audit entry', async () => {
+    const A = 'a000000000000001';
+    const B = 'b000000000000002';
+    await store.ingestReadings('gw1', { ...batchOf('gw1', 1, 5), epoch: A }, T0);
+    const bad = { ...batchOf('gw2', 1, 3), epoch: B };
+    (bad.records[1] as { sensorId: unknown }).sensorId = null; // NOT NULL violation
+    const [reset, failed] = await Promise.allSettled([
+      store.ingestReadings('gw1', { ...batchOf('gw1', 1, 2), epoch: B }, T0 + 1),
+      store.ingestReadings('gw2', bad, T0 + 1),
+    ]);
+    expect(failed.status).toBe('rejected');
+    expect(reset.status === 'fulfilled' && reset.value.sequenceReset).toMatchObject({
+      fromEpoch: A,
+      toEpoch: B,
+    });
+    // gw2's adopted epoch was rolled back with its batch; gw1's reset is there once.
+    const epochs = await store.db.selectFrom('stream_epochs').select(['gateway_id', 'epoch']).execute();
+    expect(epochs.map((e) => `${e.gateway_id}/${e.epoch}`).sort()).toEqual([`gw1/${A}`, `gw1/${B}`]);
+    const audit = await store.db.selectFrom('audit_log').select(['action', 'entity_id']).execute();
+    expect(audit).toEqual([{ action: 'gateway.sequence_reset', entity_id: 'gw1' }]);
+    const seqs = (await store.listReadings({ gatewayId: 'gw1' })).map((r) => r.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 2 ** 40 + 1, 2 ** 40 + 2]);
   });
 
   it('waits for a Kysely transaction in progress instead of joining it', async () => {
@@ -91,7 +122,7 @@ describe('SQLite ingest fast path (group commit)', () => {
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
-    expect(await inserted).toEqual({ inserted: 4, duplicates: 0 });
+    expect(counts((await inserted) as IngestResult)).toEqual({ inserted: 4, duplicates: 0 });
     expect(await store.getGateway('gw9')).toBeUndefined();
     expect((await store.counts()).readings).toBe(4);
   });

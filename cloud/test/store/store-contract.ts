@@ -1,9 +1,11 @@
 import type { Alarm, AlarmsBatch, MovementsBatch, ReadingsBatch } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudStore, ExcursionRow } from '../../src/store/cloud-store.js';
+import type { CloudStore, ExcursionRow, IngestResult } from '../../src/store/cloud-store.js';
 import { holesIn } from '../../src/store/coverage.js';
+import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../../src/store/evaluation-marks.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
+import { epochContract } from './store-contract-epochs.js';
 
 export interface OpenedStore {
   store: CloudStore;
@@ -68,6 +70,8 @@ function excursion(
     ...over,
   };
 }
+
+const counts = (r: IngestResult) => ({ inserted: r.inserted, duplicates: r.duplicates });
 
 /**
  * The one contract every `CloudStore` backend must meet (DESIGN "One interface, one contract suite"):
@@ -137,10 +141,16 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       it('stores readings once per (gateway, seq), counting duplicates', async () => {
         const id = await newGateway();
         const batch = readingsBatch(id, readings(10)) as ReadingsBatch;
-        expect(await store.ingestReadings(id, batch, T0 + 1)).toEqual({ inserted: 10, duplicates: 0 });
+        expect(counts(await store.ingestReadings(id, batch, T0 + 1))).toEqual({
+          inserted: 10,
+          duplicates: 0,
+        });
         expect(await store.ingestReadings(id, batch, T0 + 2)).toEqual({ inserted: 0, duplicates: 10 });
         const overlap = readingsBatch(id, readings(10, { firstSeq: 6 })) as ReadingsBatch;
-        expect(await store.ingestReadings(id, overlap, T0 + 3)).toEqual({ inserted: 5, duplicates: 5 });
+        expect(counts(await store.ingestReadings(id, overlap, T0 + 3))).toEqual({
+          inserted: 5,
+          duplicates: 5,
+        });
         const rows = await store.listReadings({ gatewayId: id });
         expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
         // The first copy wins: received_at of seq 1 is the first ingest's.
@@ -150,11 +160,97 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         // The same seq from another gateway is another record.
         const other = await newGateway();
         expect(
-          await store.ingestReadings(other, readingsBatch(other, readings(3)) as ReadingsBatch, T0),
+          counts(await store.ingestReadings(other, readingsBatch(other, readings(3)) as ReadingsBatch, T0)),
         ).toEqual({
           inserted: 3,
           duplicates: 0,
         });
+      });
+
+      it('commits an evaluation mark per location (batch window) and per EPC with new events, none for duplicates', async () => {
+        const id = await newGateway();
+        const a = `mark-a-${id}`;
+        const b = `mark-b-${id}`;
+        const recs = [
+          ...readings(2, { locationId: a }),
+          ...readings(1, { firstSeq: 3, locationId: b }),
+          ...readings(1, { firstSeq: 4, locationId: a }),
+        ];
+        const batch = readingsBatch(id, recs) as ReadingsBatch;
+        const r = await store.ingestReadings(id, batch, T0);
+        const marksOf = (subjects: string[]) =>
+          store.db
+            .selectFrom('evaluation_marks')
+            .select(['id', 'kind', 'subject', 'from_ts', 'to_ts', 'cause'])
+            .where('subject', 'in', subjects)
+            .orderBy('subject')
+            .execute();
+        const rows = await marksOf([a, b]);
+        expect(rows.map(({ id: _id, ...m }) => m)).toEqual([
+          { kind: 'location', subject: a, from_ts: recs[0]!.ts, to_ts: recs[3]!.ts, cause: null },
+          { kind: 'location', subject: b, from_ts: recs[2]!.ts, to_ts: recs[2]!.ts, cause: null },
+        ]);
+        expect([...(r.marks ?? [])]).toEqual(rows.map((m) => [m.subject, m.id]));
+        // A redelivered batch changes nothing and marks nothing.
+        expect((await store.ingestReadings(id, batch, T0)).marks).toBeUndefined();
+        expect(await marksOf([a, b])).toHaveLength(2);
+
+        const e1 = `EE${gw}01`;
+        const e2 = `EE${gw}02`;
+        const mb = batchOf(id, [movement(1, e1), movement(2, e2), movement(3, e1)]);
+        await store.ingestMovements(id, mb as MovementsBatch, T0);
+        await store.ingestMovements(id, mb as MovementsBatch, T0);
+        expect((await marksOf([e1, e2])).map((m) => [m.kind, m.subject, m.from_ts, m.to_ts])).toEqual([
+          ['epc', e1, null, null],
+          ['epc', e2, null, null],
+        ]);
+      });
+
+      it('evaluation marks: pending per subject (windows joined, unbounded kept), claimed and deleted by id', async () => {
+        const id = await newGateway();
+        const loc = `pend-${id}`;
+        const at = (m: number) => T0 + m * 60_000;
+        await store.ingestReadings(
+          id,
+          readingsBatch(id, readings(2, { locationId: loc })) as ReadingsBatch,
+          T0,
+        );
+        await store.ingestReadings(
+          id,
+          readingsBatch(id, readings(2, { firstSeq: 9, locationId: loc })) as ReadingsBatch,
+          T0 + 5,
+        );
+        const db = marksDb(store.db);
+        let pending = await pendingMarks(db);
+        expect(pending.locations.get(loc)).toEqual({ fromTs: at(1), toTs: at(10) });
+        expect((await pendingMarks(db, T0 + 5)).locations.get(loc)).toEqual({ fromTs: at(1), toTs: at(2) });
+        // A changed location's whole history (no bounds) wins over the windows.
+        await store.upsertLocation(
+          {
+            id: loc,
+            name: loc,
+            kind: 'room',
+            min_c: 2,
+            max_c: 8,
+            alarm_delay_ms: 0,
+            critical_margin_c: 5,
+            max_gap_ms: 60_000,
+          },
+          T0,
+        );
+        pending = await pendingMarks(db);
+        expect(pending.locations.get(loc)).toEqual({
+          fromTs: Number.NEGATIVE_INFINITY,
+          toTs: Number.POSITIVE_INFINITY,
+        });
+        const claimed = await claimMarks(db, 'location', [loc]);
+        expect(claimed.ids).toHaveLength(3);
+        expect(claimed.window).toEqual({ fromTs: Number.NEGATIVE_INFINITY, toTs: Number.POSITIVE_INFINITY });
+        expect(claimed).toMatchObject({ events: true, causes: [] });
+        await deleteMarks(db, claimed.ids.slice(0, 2));
+        expect((await claimMarks(db, 'location', [loc])).ids).toEqual(claimed.ids.slice(2));
+        await deleteMarks(db, claimed.ids);
+        expect((await pendingMarks(db)).locations.has(loc)).toBe(false);
       });
 
       it('keeps sensor-error readings with null temperature and humidity values', async () => {
@@ -252,6 +348,42 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect(await store.counts()).toMatchObject({ readings: expect.any(Number) });
       });
 
+      it('grows a stored thinned range when a replayed batch carries it merged with later thinning', async () => {
+        // The gateway merges a new thinned range with an adjacent earlier one: a replay may carry [3, 12]
+        // where [3, 7] is stored. Seqs 8..12 must count as thinned (they are not stored, and no hole shows).
+        const id = await newGateway();
+        await store.ingestReadings(id, batchOf(id, readings(2), [{ from: 3, to: 7 }]) as ReadingsBatch, T0);
+        await store.ingestReadings(
+          id,
+          batchOf(id, readings(1, { firstSeq: 13 }), [{ from: 3, to: 12 }]) as ReadingsBatch,
+          T0 + 1,
+        );
+        expect(await store.coverage(id)).toEqual([
+          { gatewayId: id, stream: 'readings', highWater: 13, holes: [], thinned: 10 },
+        ]);
+        // Overlapping from another start: each seq counted once; a separate range keeps its own row.
+        await store.ingestReadings(
+          id,
+          batchOf(id, readings(1, { firstSeq: 16 }), [{ from: 10, to: 15 }]) as ReadingsBatch,
+          T0 + 2,
+        );
+        await store.ingestReadings(id, batchOf(id, [], [{ from: 17, to: 20 }]) as ReadingsBatch, T0 + 3);
+        expect(await store.coverage(id)).toEqual([
+          { gatewayId: id, stream: 'readings', highWater: 20, holes: [], thinned: 10 + 3 + 4 },
+        ]);
+        const rows = await store.db
+          .selectFrom('thinned_ranges')
+          .select(['from_seq', 'to_seq', 'received_at'])
+          .where('gateway_id', '=', id)
+          .orderBy('from_seq')
+          .execute();
+        // One row per maximal thinned span; received_at stays the first report's.
+        expect(rows).toEqual([
+          { from_seq: 3, to_seq: 15, received_at: T0 },
+          { from_seq: 17, to_seq: 20, received_at: T0 + 3 },
+        ]);
+      });
+
       it('lists every gateway when none is named, sorted by gateway and stream', async () => {
         const a = await newGateway('cov-a');
         const b = await newGateway('cov-b');
@@ -305,6 +437,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         );
       });
     });
+
+    epochContract(() => store, newGateway);
 
     describe('dead letters', () => {
       it('adds and lists newest first with a limit', async () => {

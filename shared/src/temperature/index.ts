@@ -1,3 +1,4 @@
+export * from './cumulative.js';
 export * from './exposure.js';
 export * from './limits.js';
 export * from './merge.js';

@@ -138,7 +138,10 @@ export const authRoutes: FastifyPluginAsync<AuthRouteDeps> = async (root, { auth
         throw new ColdtraceError('forbidden', 'only a logged-in user can change a password');
       const ok = await auth.checkPassword(p.username, req.body.currentPassword);
       if (!ok) throw new ColdtraceError('unauthorized', 'current password is wrong');
-      await auth.users.updateUser(p.userId, { password: req.body.newPassword }, auth.clock.now());
+      await auth.users.updateUser(p.userId, { password: req.body.newPassword }, auth.clock.now(), {
+        actor: p.username,
+        reason: `password changed by ${p.username} (own account)`,
+      });
       clearSessionCookie(reply, config);
       return reply.code(204).send(null);
     },
@@ -180,6 +183,7 @@ export const authRoutes: FastifyPluginAsync<AuthRouteDeps> = async (root, { auth
       const { row, token } = await auth.users.createToken(
         { name: req.body.name, roles: req.body.roles, userId: p.userId },
         auth.clock.now(),
+        { actor: p.username },
       );
       return reply.code(201).send({
         id: row.id,
@@ -201,7 +205,9 @@ export const authRoutes: FastifyPluginAsync<AuthRouteDeps> = async (root, { auth
       schema: { tags: ['auth'], params: z.object({ id: z.string().uuid() }), response: { 204: z.null() } },
     },
     async (req, reply) => {
-      if (!(await auth.users.revokeToken(req.params.id)))
+      if (
+        !(await auth.users.revokeToken(req.params.id, auth.clock.now(), { actor: principalOf(req).username }))
+      )
         throw new ColdtraceError('not_found', `token ${req.params.id} not found`);
       return reply.code(204).send(null);
     },

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { DomainServices } from '../../domain/domain-services.js';
 import { DomainEpcisData } from '../../epcis/domain-epcis-data.js';
 import { buildEpcisDocument } from '../../epcis/epcis-document.js';
+import { DEFAULT_EPCIS_BASE_URI } from '../../epcis/epcis-identifiers.js';
 import { type EpcisSource, StoreEpcisSource } from '../../epcis/epcis-source.js';
 import type { RouteDeps } from './deps.js';
 
@@ -38,8 +39,13 @@ const query = z.object({
 
 /** `GET /epcis/events`: GS1 EPCIS 2.0 JSON-LD export by lot, EPC and/or time range (issue 7 §4). */
 export const epcisRoutes: FastifyPluginAsync<
-  RouteDeps & { epcisSource?: EpcisSource; domain?: DomainServices }
-> = async (root, { store, clock, epcisSource, domain }) => {
+  RouteDeps & {
+    epcisSource?: EpcisSource;
+    domain?: DomainServices;
+    /** Prefix of the private identifiers (config `epcis.baseUri`); never the request's Host. */
+    baseUri?: string | undefined;
+  }
+> = async (root, { store, clock, epcisSource, domain, baseUri = DEFAULT_EPCIS_BASE_URI }) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   // With the domain engine: lots, custody intervals and locks (issue 7 §4).
   const source =
@@ -75,7 +81,7 @@ export const epcisRoutes: FastifyPluginAsync<
         ...records,
         creationDate: now,
         asOf: Math.min(now, q.to ?? now),
-        baseUri: `${req.protocol}://${req.host}/api/v1`,
+        baseUri,
         ...(q.tz ? { timeZoneOffset: q.tz } : {}),
       });
       return reply.type('application/ld+json').send(JSON.stringify(doc));

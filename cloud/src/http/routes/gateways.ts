@@ -4,14 +4,34 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteDeps } from './deps.js';
 
+const epochField = z
+  .string()
+  .optional()
+  .describe('the gateway buffer epoch these sequence numbers belong to (absent for gateways that send none)');
+
+/** A gateway stream that restarted at sequence 1 under a new buffer epoch (docs/durability.md "Epoch"). */
+const sequenceResetView = z
+  .object({
+    at: z.number().describe('when the cloud received the first batch of the new epoch (epoch ms)'),
+    fromEpoch: z.string(),
+    toEpoch: z.string(),
+    previousHighWater: z
+      .number()
+      .describe(
+        'high water of the replaced epoch at the reset: records above it the gateway had not had acknowledged are lost with its buffer',
+      ),
+  })
+  .describe('sequence reset: the gateway buffer was lost or replaced');
+
 const gatewayView = z.object({
   id: z.string(),
   name: z.string().nullable(),
   online: z.boolean(),
   statusAt: z.number().nullable(),
   status: statusSchema.nullable(),
-  dataGaps: z.array(z.object({ stream: z.string(), from: z.number(), to: z.number() })),
-  highWater: z.record(z.string(), z.number()),
+  dataGaps: z.array(z.object({ stream: z.string(), from: z.number(), to: z.number(), epoch: epochField })),
+  highWater: z.record(z.string(), z.number()).describe('per stream, in the current buffer epoch'),
+  sequenceResets: z.array(sequenceResetView.extend({ stream: z.string() })),
 });
 
 export const gatewayRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store }) => {
@@ -26,8 +46,14 @@ export const gatewayRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store
       online: g.online === 1,
       statusAt: g.status_at,
       status: parsed?.success ? parsed.data : null,
-      dataGaps: coverage.flatMap((c) => c.holes.map((h) => ({ stream: c.stream, ...h }))),
-      highWater: Object.fromEntries(coverage.map((c) => [c.stream, c.highWater])),
+      dataGaps: coverage.flatMap((c) =>
+        c.holes.map((h) => ({ stream: c.stream, ...h, ...(c.epoch ? { epoch: c.epoch } : {}) })),
+      ),
+      // Coverage lists the current epoch of each stream first.
+      highWater: Object.fromEntries(coverage.toReversed().map((c) => [c.stream, c.highWater])),
+      sequenceResets: coverage
+        .flatMap((c) => (c.sequenceReset ? [{ stream: c.stream, ...c.sequenceReset }] : []))
+        .sort((a, b) => a.at - b.at || a.stream.localeCompare(b.stream)),
     };
   };
 
@@ -53,7 +79,9 @@ export const gatewayRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store
       schema: {
         tags: ['gateways'],
         description:
-          'Sequence holes per gateway stream: records sent but not (yet) received. They close when replay fills them.',
+          'Sequence holes per gateway stream and buffer epoch (current epoch first): records sent but not (yet) ' +
+          'received. They close when replay fills them. Each epoch counts from 1; an epoch that replaced another ' +
+          'carries its `sequenceReset` marker (the gateway buffer was lost or replaced).',
         response: {
           200: z.array(
             z.object({
@@ -62,6 +90,12 @@ export const gatewayRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store
               highWater: z.number(),
               thinned: z.number(),
               holes: z.array(z.object({ from: z.number(), to: z.number() })),
+              epoch: epochField,
+              epochIndex: z
+                .number()
+                .optional()
+                .describe('k-th epoch seen for this stream, from 0; stored record seq = k × 2^40 + seq'),
+              sequenceReset: sequenceResetView.optional(),
             }),
           ),
         },

@@ -2,6 +2,7 @@ import { ColdtraceError, idSchema, tempLimitsFields, withLimitsRule } from '@col
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../../domain/views.js';
 import type { LocationRow } from '../../store/cloud-store.js';
 import type { RouteDeps } from './deps.js';
 
@@ -79,8 +80,10 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps> = async (root, { stor
           max_gap_ms: b.maxGapMs,
         },
         clock.now(),
+        { actor: actorOf(req) },
       );
-      // New limits change which readings are out of range: re-evaluate the location's history.
+      // New limits change which readings are out of range: re-evaluate the location's history (the
+      // evaluation mark committed with the change names it in the derived audit entries).
       await evaluator.evaluate(req.params.id);
       return locationViewOf((await store.getLocation(req.params.id))!);
     },

@@ -6,6 +6,7 @@ import type { DomainServices } from '../../domain/domain-services.js';
 import { assessLot } from '../../domain/lot-assessment.js';
 import { actorOf, dispositionView, lockView } from '../../domain/views.js';
 import type { RouteDeps } from './deps.js';
+import { lotTraceRoutes } from './lot-trace.js';
 import { gtinSchema } from './products.js';
 
 const lotBody = z
@@ -19,11 +20,16 @@ const lotBody = z
 const epcHex = z.string().regex(/^[0-9A-Fa-f]{8,64}$/, 'EPC must be 8–64 hex digits');
 
 /** Lots, EPC commissioning, and the lot view (locked/total, stability assessment, where units are). */
-export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
-  root,
-  { domain, clock },
-) => {
+export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (root, opts) => {
+  const { domain, clock } = opts;
   const app = root.withTypeProvider<ZodTypeProvider>();
+  // Temperature across custody and trace/recall (lot-trace.ts), under this plugin's prefix.
+  await root.register(lotTraceRoutes, {
+    store: opts.store,
+    evaluator: opts.evaluator,
+    clock,
+    domain,
+  });
   const ds = domain.domainStore;
   const db = domain.engine.db;
 
@@ -82,6 +88,8 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
     },
     async (req) => {
       const r = await ds.commission(req.params.id, req.body.epcs, actorOf(req), clock.now());
+      // Their custody so far now counts against the lot's product's cumulative rules.
+      domain.cumulative?.markEpcs(req.body.epcs);
       return r;
     },
   );

@@ -2,7 +2,6 @@ import { idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appendAudit } from '../../domain/audit-chain.js';
 import type { DomainServices } from '../../domain/domain-services.js';
 import { actorOf } from '../../domain/views.js';
 import { registerGateway } from '../../gateways/register-gateway.js';
@@ -110,23 +109,13 @@ export const masterDataRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSe
       },
     },
     async (req, reply) => {
-      const now = clock.now();
-      const secret = await registerGateway(store, { id: req.params.id, name: req.body?.name ?? null, now });
-      await domain.engine.db.transaction().execute((trx) =>
-        appendAudit(
-          trx,
-          [
-            {
-              actor: actorOf(req),
-              action: 'gateway.credentials_issued',
-              entityType: 'gateway',
-              entityId: req.params.id,
-              reason: 'gateway credentials issued (secret not recorded)',
-            },
-          ],
-          now,
-        ),
-      );
+      // Registration and its audit entry (actor, before/after, secret not recorded): one transaction.
+      const secret = await registerGateway(store, {
+        id: req.params.id,
+        name: req.body?.name ?? null,
+        now: clock.now(),
+        actor: actorOf(req),
+      });
       return reply.code(201).send({ gatewayId: req.params.id, username: req.params.id, password: secret });
     },
   );

@@ -2,6 +2,7 @@ import { ColdtraceError } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { cumulativeRulesSchema, parseStoredRules, serializeRules } from '../../domain/cumulative-rules.js';
 import type { DomainServices } from '../../domain/domain-services.js';
 import { actorOf } from '../../domain/views.js';
 import type { RouteDeps } from './deps.js';
@@ -14,6 +15,12 @@ const productBody = z
     maxC: z.number().finite(),
     /** Total time the product may spend outside its tolerance over its life. */
     stabilityBudgetMs: z.number().int().min(0),
+    /**
+     * WHO PQS-style cumulative rules, e.g. `[{ kind: 'above', thresholdC: 8, limitMs: 36000000 }]`: a unit
+     * that spends `limitMs` in total above (below) `thresholdC` across its custody is locked pending QA.
+     * PUT replaces the product: absent = no rules.
+     */
+    cumulativeRules: cumulativeRulesSchema.default([]),
   })
   .strict()
   .refine((p) => p.minC < p.maxC, { message: 'minC must be below maxC', path: ['maxC'] });
@@ -24,12 +31,14 @@ const view = (p: {
   min_c: number;
   max_c: number;
   stability_budget_ms: number;
+  cumulative_rules: string;
 }) => ({
   gtin: p.gtin,
   name: p.name,
   minC: p.min_c,
   maxC: p.max_c,
   stabilityBudgetMs: p.stability_budget_ms,
+  cumulativeRules: parseStoredRules(p.gtin, p.cumulative_rules),
 });
 
 /** Products (GTIN, own tolerance, stability budget): DESIGN "Master data". */
@@ -66,10 +75,13 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
           min_c: b.minC,
           max_c: b.maxC,
           stability_budget_ms: b.stabilityBudgetMs,
+          cumulative_rules: serializeRules(b.cumulativeRules),
         },
         actorOf(req),
         clock.now(),
       );
+      // The units of its lots are re-evaluated against the (possibly changed) rules.
+      domain.cumulative?.markProduct(row.gtin);
       return view(row);
     },
   );

@@ -53,7 +53,7 @@ export const userRoutes: FastifyPluginAsync<AuthRouteDeps> = async (root, { auth
       },
     },
     async (req, reply) => {
-      const u = await users.createUser(req.body, auth.clock.now());
+      const u = await users.createUser(req.body, auth.clock.now(), { actor: principalOf(req).username });
       req.log.info({ user: u.username, by: principalOf(req).username }, 'user created');
       return reply.code(201).send(u);
     },
@@ -96,7 +96,9 @@ export const userRoutes: FastifyPluginAsync<AuthRouteDeps> = async (root, { auth
     },
     async (req) => {
       await keepAnAdmin(req.params.id, req.body.roles, req.body.disabled);
-      const u = await users.updateUser(req.params.id, req.body, auth.clock.now());
+      const u = await users.updateUser(req.params.id, req.body, auth.clock.now(), {
+        actor: principalOf(req).username,
+      });
       req.log.info(
         { user: u.username, by: principalOf(req).username, fields: Object.keys(req.body) },
         'user changed',

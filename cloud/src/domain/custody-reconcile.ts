@@ -1,0 +1,89 @@
+import type { Transaction } from 'kysely';
+import type { DomainDatabase } from '../store/schema.js';
+import { buildCustody, type CustodyInterval, overlap } from './custody.js';
+import { reopenReview } from './excursion-reconcile.js';
+import { applyExposures, type ChangeLog, type Exposure } from './exposure.js';
+
+type Trx = Transaction<DomainDatabase>;
+
+/**
+ * DESIGN "Custody": rebuilds one EPC's custody intervals from all its movements (audited when they
+ * change), then its exposures to the excursions of the locations it was at, inside the caller's derive
+ * transaction.
+ */
+export async function rebuildCustody(trx: Trx, epc: string, log: ChangeLog, now: number): Promise<void> {
+  const moves = await trx
+    .selectFrom('movements')
+    .select(['gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'ts'])
+    .where('epc', '=', epc)
+    .execute();
+  const next = buildCustody(epc, moves);
+  const stored = await trx
+    .selectFrom('custody')
+    .selectAll()
+    .where('epc', '=', epc)
+    .orderBy('entered_at')
+    .execute();
+  const key = (c: CustodyInterval) =>
+    `${c.location_id}|${c.entered_at}|${c.left_at}|${c.gateway_id}|${c.seq}`;
+  const changed = stored.length !== next.length || stored.some((s, i) => key(s) !== key(next[i]!));
+  if (changed) {
+    await trx.deleteFrom('custody').where('epc', '=', epc).execute();
+    if (next.length) await trx.insertInto('custody').values(next).execute();
+    const brief = (c: CustodyInterval) => ({ location: c.location_id, from: c.entered_at, to: c.left_at });
+    const appended =
+      stored.length > 0 &&
+      stored.every((s, i) => i === stored.length - 1 || key(s) === key(next[i]!)) &&
+      next.length > stored.length;
+    log.audit.push({
+      actor: 'system',
+      action: 'custody.changed',
+      entityType: 'epc',
+      entityId: epc,
+      before: stored.map(brief),
+      after: next.map(brief),
+      reason:
+        stored.length === 0
+          ? 'first movement of this EPC'
+          : appended
+            ? 'movement received'
+            : 'late or out-of-order movement: custody rebuilt in event time',
+    });
+  }
+  await exposuresOfEpc(trx, epc, next, log, now);
+}
+
+async function exposuresOfEpc(
+  trx: Trx,
+  epc: string,
+  custody: readonly CustodyInterval[],
+  log: ChangeLog,
+  now: number,
+): Promise<void> {
+  const locations = [...new Set(custody.map((c) => c.location_id))];
+  const desired = new Map<string, Exposure>();
+  if (locations.length) {
+    const excursions = await trx
+      .selectFrom('excursions')
+      .select(['id', 'location_id', 'start_ts', 'end_ts'])
+      .where('location_id', 'in', locations)
+      .execute();
+    for (const x of excursions) {
+      for (const c of custody) {
+        if (c.location_id !== x.location_id) continue;
+        const o = overlap(c, x.start_ts, x.end_ts);
+        if (!o) continue;
+        const cur = desired.get(x.id);
+        desired.set(x.id, {
+          epc,
+          excursion_id: x.id,
+          location_id: x.location_id,
+          from: cur ? Math.min(cur.from, o.from) : o.from,
+          to: cur ? (cur.to === null || o.to === null ? null : Math.max(cur.to, o.to)) : o.to,
+        });
+      }
+    }
+  }
+  const gained = await applyExposures(trx, { epc }, [...desired.values()], log, now);
+  await reopenReview(trx, gained, log, 'units newly exposed');
+}

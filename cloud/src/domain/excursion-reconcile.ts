@@ -1,0 +1,371 @@
+import type { Transaction } from 'kysely';
+import { claimMarks, deleteMarks, marksDb } from '../store/evaluation-marks.js';
+import type { DomainDatabase } from '../store/schema.js';
+import { overlap } from './custody.js';
+import {
+  changeAction,
+  contentOfRow,
+  excursionContent,
+  excursionId,
+  sameContent,
+} from './excursion-content.js';
+import { applyExposures, type ChangeLog, type Exposure } from './exposure.js';
+import { evaluateWindow, matchExcursions, type SensorScope, type TimeWindow } from './location-evaluation.js';
+import type { TailLimits } from './reading-tails.js';
+
+type Trx = Transaction<DomainDatabase>;
+
+export interface LocationOutcome {
+  /** Excursions of the final window. */
+  count: number;
+  /** What the evaluation found, for the in-range skip (absent when the location has no master data). */
+  limits?: TailLimits & { minC: number; maxC: number };
+  tails?: Map<string, number | null>;
+}
+
+/**
+ * DESIGN "Excursion": re-evaluates one location over a window inside the caller's derive transaction.
+ * First claims the location's evaluation marks (0006): the window grows to cover them, their causes
+ * (e.g. a limit change by a user) name the derived changes, and they are deleted in this transaction,
+ * so they disappear exactly when a derivation covering them commits.
+ */
+export async function reconcileLocationIn(
+  trx: Trx,
+  log: ChangeLog,
+  now: number,
+  locationId: string,
+  window: TimeWindow,
+): Promise<LocationOutcome> {
+  const claimed = await claimMarks(marksDb(trx), 'location', [locationId]);
+  const w: TimeWindow = {
+    fromTs: Math.min(window.fromTs, claimed.window.fromTs),
+    toTs: Math.max(window.toTs, claimed.window.toTs),
+  };
+  await deleteMarks(marksDb(trx), claimed.ids);
+  const location = await trx
+    .selectFrom('locations')
+    .selectAll()
+    .where('id', '=', locationId)
+    .executeTakeFirst();
+  // Readings of a location without master data are kept, evaluated once it exists (its creation marks it).
+  if (!location) return { count: 0 };
+  const cause = claimed.causes.length
+    ? `${claimed.causes.join('; ')}${claimed.events ? '; with readings received' : ''}`
+    : undefined;
+  const ev = await evaluateWindow(trx, location, w);
+  const match = matchExcursions(ev.stored, ev.computed);
+  const storedById = new Map(ev.stored.map((s) => [s.id, s]));
+  const touched = new Set<string>();
+
+  // Stored excursions merged into another, or withdrawn, go first (their ids may be reused below).
+  for (const [from, into] of match.mergedInto) {
+    const s = storedById.get(from)!;
+    const why = cause
+      ? `${cause}: excursion ${from} joined to ${into}`
+      : `late data joined excursion ${from} to ${into}`;
+    await moveLocks(trx, from, into, log, why);
+    await trx.deleteFrom('excursions').where('id', '=', from).execute();
+    log.audit.push({
+      actor: 'system',
+      action: 'excursion.merged',
+      entityType: 'excursion',
+      entityId: from,
+      before: contentOfRow(s),
+      after: { mergedInto: into },
+      reason: why,
+    });
+    touched.add(into);
+  }
+  for (const id of match.withdrawn) {
+    const s = storedById.get(id)!;
+    await trx.deleteFrom('excursions').where('id', '=', id).execute();
+    log.audit.push({
+      actor: 'system',
+      action: 'excursion.withdrawn',
+      entityType: 'excursion',
+      entityId: id,
+      before: contentOfRow(s),
+      reason: cause
+        ? `${cause}: recomputation no longer finds this excursion`
+        : 'recomputation over late data no longer finds this excursion',
+    });
+    await applyExposures(
+      trx,
+      { excursionId: id },
+      [],
+      log,
+      now,
+      cause ?? `late data withdrew excursion ${id}`,
+    );
+  }
+
+  for (let i = 0; i < ev.computed.length; i++) {
+    const c = ev.computed[i]!;
+    const content = excursionContent(c);
+    const keeper = match.keeperOf[i];
+    if (keeper) {
+      const before = storedById.get(keeper)!;
+      const old = contentOfRow(before);
+      if (!sameContent(old, content) || touched.has(keeper)) {
+        const reopen = before.review_state === 'decided';
+        await trx
+          .updateTable('excursions')
+          .set({ ...content, updated_at: now, version: before.version + 1, review_state: 'pending' })
+          .where('id', '=', keeper)
+          .execute();
+        if (!sameContent(old, content)) {
+          log.audit.push({
+            actor: 'system',
+            action: changeAction(old, content),
+            entityType: 'excursion',
+            entityId: keeper,
+            before: old,
+            after: content,
+            reason: cause ?? 'readings received',
+          });
+        }
+        if (reopen) {
+          log.audit.push({
+            actor: 'system',
+            action: 'excursion.review_reopened',
+            entityType: 'excursion',
+            entityId: keeper,
+            before: { reviewState: 'decided', version: before.version },
+            after: { reviewState: 'pending', version: before.version + 1 },
+            reason: `${cause ?? 'later data'} changed the excursion after a QA decision; signed decisions stay in force`,
+          });
+        }
+        touched.add(keeper);
+      }
+    } else {
+      let id = excursionId(locationId, c.startTs);
+      const clash = await trx.selectFrom('excursions').select('id').where('id', '=', id).executeTakeFirst();
+      if (clash) id = `${id}#${now}`;
+      await trx
+        .insertInto('excursions')
+        .values({
+          id,
+          location_id: locationId,
+          ...content,
+          updated_at: now,
+          created_at: now,
+          version: 1,
+          review_state: 'pending',
+        })
+        .execute();
+      log.audit.push({
+        actor: 'system',
+        action: 'excursion.opened',
+        entityType: 'excursion',
+        entityId: id,
+        after: content,
+        reason: cause ?? 'readings received',
+      });
+      touched.add(id);
+    }
+  }
+
+  await replaceGaps(trx, locationId, ev.scopes, ev.gaps, log, cause ?? 'readings received');
+  for (const id of touched) await exposuresOfExcursion(trx, id, log, now, cause);
+  return {
+    count: ev.computed.length,
+    limits: { minC: location.min_c, maxC: location.max_c, maxGapMs: location.max_gap_ms },
+    tails: ev.tails,
+  };
+}
+
+/**
+ * Monitoring gaps of the analysed sensor spans: the stored ones there are replaced by the recomputed
+ * ones, each difference audited (`monitoring_gap.recorded|changed|withdrawn`); an unchanged span is left
+ * as it is (no write).
+ */
+async function replaceGaps(
+  trx: Trx,
+  locationId: string,
+  scopes: readonly SensorScope[],
+  gaps: ReadonlyArray<{ sensor_id: string; from_ts: number; to_ts: number }>,
+  log: ChangeLog,
+  reason: string,
+): Promise<void> {
+  const inScope = (s: SensorScope, g: { sensor_id: string; from_ts: number }) =>
+    g.sensor_id === s.sensorId && g.from_ts >= s.loTs && g.from_ts < s.hiTs;
+  const placed = new Set<(typeof gaps)[number]>();
+  const inserts: Array<{ location_id: string; sensor_id: string; from_ts: number; to_ts: number }> = [];
+  for (const s of scopes) {
+    let q = trx
+      .selectFrom('monitoring_gaps')
+      .select(['from_ts', 'to_ts'])
+      .where('location_id', '=', locationId)
+      .where('sensor_id', '=', s.sensorId);
+    if (Number.isFinite(s.loTs)) q = q.where('from_ts', '>=', s.loTs);
+    if (Number.isFinite(s.hiTs)) q = q.where('from_ts', '<', s.hiTs);
+    const before = new Map((await q.execute()).map((g) => [g.from_ts, g.to_ts]));
+    const after = new Map<number, number>();
+    for (const g of gaps) {
+      if (!inScope(s, g)) continue;
+      placed.add(g);
+      if (!after.has(g.from_ts)) after.set(g.from_ts, g.to_ts);
+    }
+    const same = before.size === after.size && [...after].every(([from, to]) => before.get(from) === to);
+    if (same) continue;
+    let d = trx
+      .deleteFrom('monitoring_gaps')
+      .where('location_id', '=', locationId)
+      .where('sensor_id', '=', s.sensorId);
+    if (Number.isFinite(s.loTs)) d = d.where('from_ts', '>=', s.loTs);
+    if (Number.isFinite(s.hiTs)) d = d.where('from_ts', '<', s.hiTs);
+    await d.execute();
+    const entity = (from: number) => `${locationId}|${s.sensorId}|${new Date(from).toISOString()}`;
+    for (const [from, to] of after) {
+      inserts.push({ location_id: locationId, sensor_id: s.sensorId, from_ts: from, to_ts: to });
+      const was = before.get(from);
+      if (was === to) continue;
+      log.audit.push({
+        actor: 'system',
+        action: was === undefined ? 'monitoring_gap.recorded' : 'monitoring_gap.changed',
+        entityType: 'monitoring_gap',
+        entityId: entity(from),
+        before: was === undefined ? undefined : { from, to: was },
+        after: { from, to },
+        reason,
+      });
+    }
+    for (const [from, to] of before) {
+      if (after.has(from)) continue;
+      log.audit.push({
+        actor: 'system',
+        action: 'monitoring_gap.withdrawn',
+        entityType: 'monitoring_gap',
+        entityId: entity(from),
+        before: { from, to },
+        reason,
+      });
+    }
+  }
+  // A gap outside every analysed span cannot occur (each starts at an analysed reading); kept if it did.
+  for (const g of gaps) {
+    if (!placed.has(g)) inserts.push({ location_id: locationId, ...g });
+  }
+  for (let i = 0; i < inserts.length; i += 200) {
+    await trx
+      .insertInto('monitoring_gaps')
+      .values(inserts.slice(i, i + 200))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+/** Locks of a merged excursion follow it into the one it merged into (signed states kept), audited. */
+async function moveLocks(
+  trx: Trx,
+  from: string,
+  into: string,
+  log: ChangeLog,
+  reason: string,
+): Promise<void> {
+  const rows = await trx.selectFrom('locks').selectAll().where('excursion_id', '=', from).execute();
+  for (const r of rows) {
+    const there = await trx
+      .selectFrom('locks')
+      .selectAll()
+      .where('excursion_id', '=', into)
+      .where('epc', '=', r.epc)
+      .executeTakeFirst();
+    const brief = (x: typeof r) => ({
+      excursionId: x.excursion_id,
+      state: x.state,
+      dispositionId: x.disposition_id,
+      from: x.exposed_from,
+      to: x.exposed_to,
+    });
+    if (!there) {
+      await trx
+        .updateTable('locks')
+        .set({ excursion_id: into })
+        .where('excursion_id', '=', from)
+        .where('epc', '=', r.epc)
+        .execute();
+      log.audit.push({
+        actor: 'system',
+        action: 'lock.moved',
+        entityType: 'lock',
+        entityId: `${r.epc}|${from}`,
+        before: brief(r),
+        after: { ...brief(r), excursionId: into },
+        reason,
+      });
+      continue;
+    }
+    const takeSigned = there.disposition_id === null && r.disposition_id !== null;
+    if (takeSigned) {
+      await trx
+        .updateTable('locks')
+        .set({ state: r.state, disposition_id: r.disposition_id })
+        .where('excursion_id', '=', into)
+        .where('epc', '=', r.epc)
+        .execute();
+    }
+    await trx.deleteFrom('locks').where('excursion_id', '=', from).where('epc', '=', r.epc).execute();
+    log.audit.push({
+      actor: 'system',
+      action: 'lock.merged',
+      entityType: 'lock',
+      entityId: `${r.epc}|${from}`,
+      before: { merged: brief(r), into: brief(there) },
+      after: takeSigned ? { ...brief(there), state: r.state, dispositionId: r.disposition_id } : brief(there),
+      reason,
+    });
+  }
+}
+
+async function exposuresOfExcursion(
+  trx: Trx,
+  id: string,
+  log: ChangeLog,
+  now: number,
+  cause: string | undefined,
+): Promise<void> {
+  const x = await trx.selectFrom('excursions').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!x) return;
+  let q = trx.selectFrom('custody').selectAll().where('location_id', '=', x.location_id);
+  if (x.end_ts !== null) q = q.where('entered_at', '<', x.end_ts);
+  q = q.where((eb) => eb.or([eb('left_at', 'is', null), eb('left_at', '>', x.start_ts)]));
+  const desired = new Map<string, Exposure>();
+  for (const c of await q.execute()) {
+    const o = overlap(c, x.start_ts, x.end_ts);
+    if (!o) continue;
+    const cur = desired.get(c.epc);
+    desired.set(c.epc, {
+      epc: c.epc,
+      excursion_id: id,
+      location_id: x.location_id,
+      from: cur ? Math.min(cur.from, o.from) : o.from,
+      to: cur ? (cur.to === null || o.to === null ? null : Math.max(cur.to, o.to)) : o.to,
+    });
+  }
+  const gained = await applyExposures(trx, { excursionId: id }, [...desired.values()], log, now, cause);
+  await reopenReview(trx, gained, log, cause ? `${cause}: units newly exposed` : 'units newly exposed');
+}
+
+/** Excursions that gained active locks go back to review (DESIGN "Disposition"). */
+export async function reopenReview(trx: Trx, ids: ReadonlySet<string>, log: ChangeLog, reason: string) {
+  for (const id of ids) {
+    const r = await trx
+      .updateTable('excursions')
+      .set({ review_state: 'pending' })
+      .where('id', '=', id)
+      .where('review_state', '=', 'decided')
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) {
+      log.audit.push({
+        actor: 'system',
+        action: 'excursion.review_reopened',
+        entityType: 'excursion',
+        entityId: id,
+        before: { reviewState: 'decided' },
+        after: { reviewState: 'pending' },
+        reason,
+      });
+    }
+  }
+}

@@ -1,0 +1,198 @@
+import { type Kysely, sql } from 'kysely';
+import type { EvaluationMarksTable } from './schema.js';
+
+/**
+ * Durable evaluation marks (migration 0006, docs/domain.md "Evaluation marks"): what the domain engine
+ * still has to recompute. Written in the transaction that commits the events (or the limit change) that
+ * make the recomputation necessary; claimed and deleted by the derive transaction that covers them. So
+ * derived state stays a function of the accepted events even when the process dies between an
+ * acknowledged commit and its evaluation: whatever marks remain are reconciled at the next start.
+ */
+export type MarksDb = Kysely<{ evaluation_marks: EvaluationMarksTable }>;
+
+/** Any Kysely handle (or transaction) over a schema that has `evaluation_marks`. */
+export const marksDb = (db: unknown): MarksDb => db as MarksDb;
+
+export type MarkKind = 'location' | 'epc';
+
+export interface MarkWindow {
+  fromTs: number;
+  toTs: number;
+}
+
+/** Rows per INSERT/DELETE statement (SQLite bound-parameter limit). */
+const CHUNK = 200;
+
+/** Per location, the event-time window of a batch's readings: one mark each. */
+export function readingWindows(
+  records: ReadonlyArray<{ locationId: string; ts: number }>,
+): Map<string, MarkWindow> {
+  const out = new Map<string, MarkWindow>();
+  for (const r of records) {
+    const w = out.get(r.locationId);
+    if (!w) out.set(r.locationId, { fromTs: r.ts, toTs: r.ts });
+    else {
+      if (r.ts < w.fromTs) w.fromTs = r.ts;
+      if (r.ts > w.toTs) w.toTs = r.ts;
+    }
+  }
+  return out;
+}
+
+/** Inserts one location mark per window; returns location id → mark id. */
+export async function insertLocationMarks(
+  db: MarksDb,
+  windows: ReadonlyMap<string, MarkWindow>,
+  now: number,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const rows = [...windows].map(([subject, w]) => ({
+    kind: 'location',
+    subject,
+    from_ts: finiteOrNull(w.fromTs),
+    to_ts: finiteOrNull(w.toTs),
+    cause: null,
+    created_at: now,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const ids = await db
+      .insertInto('evaluation_marks')
+      .values(rows.slice(i, i + CHUNK))
+      .returning(['id', 'subject'])
+      .execute();
+    for (const r of ids) out.set(r.subject, Number(r.id));
+  }
+  return out;
+}
+
+/** Inserts one mark per EPC (their custody is rebuilt, then their exposures). */
+export async function insertEpcMarks(db: MarksDb, epcs: Iterable<string>, now: number): Promise<void> {
+  const rows = [...new Set(epcs)].map((subject) => ({
+    kind: 'epc',
+    subject,
+    from_ts: null,
+    to_ts: null,
+    cause: null,
+    created_at: now,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await db
+      .insertInto('evaluation_marks')
+      .values(rows.slice(i, i + CHUNK))
+      .execute();
+  }
+}
+
+/** Marks a location's whole history (new master data, changed limits), with the change as cause. */
+export async function insertHistoryMark(
+  db: MarksDb,
+  locationId: string,
+  cause: string | null,
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto('evaluation_marks')
+    .values({ kind: 'location', subject: locationId, from_ts: null, to_ts: null, cause, created_at: now })
+    .execute();
+}
+
+export interface ClaimedMarks {
+  ids: number[];
+  /** Union of the claimed windows (±Infinity where unbounded; from > to when nothing was claimed). */
+  window: MarkWindow;
+  /** Causes other than new events, in claim order, without repeats. */
+  causes: string[];
+  /** True when a claimed mark stands for new events (no cause). */
+  events: boolean;
+}
+
+/**
+ * The marks of these subjects as committed now. Called inside a derive transaction before anything is
+ * read: every event whose mark is claimed was committed with it, so the reads that follow see it; the
+ * claimed ids (not "all marks of the subject") are deleted at the end, so a mark committed meanwhile by
+ * another ingestor process stays for its own recomputation.
+ */
+export async function claimMarks(
+  db: MarksDb,
+  kind: MarkKind,
+  subjects: readonly string[],
+): Promise<ClaimedMarks> {
+  const out: ClaimedMarks = {
+    ids: [],
+    window: { fromTs: Number.POSITIVE_INFINITY, toTs: Number.NEGATIVE_INFINITY },
+    causes: [],
+    events: false,
+  };
+  for (let i = 0; i < subjects.length; i += CHUNK) {
+    const rows = await db
+      .selectFrom('evaluation_marks')
+      .select(['id', 'from_ts', 'to_ts', 'cause'])
+      .where('kind', '=', kind)
+      .where('subject', 'in', subjects.slice(i, i + CHUNK))
+      .orderBy('id')
+      .execute();
+    for (const r of rows) {
+      out.ids.push(Number(r.id));
+      const from = r.from_ts ?? Number.NEGATIVE_INFINITY;
+      const to = r.to_ts ?? Number.POSITIVE_INFINITY;
+      if (from < out.window.fromTs) out.window.fromTs = from;
+      if (to > out.window.toTs) out.window.toTs = to;
+      if (r.cause === null) out.events = true;
+      else if (!out.causes.includes(r.cause)) out.causes.push(r.cause);
+    }
+  }
+  return out;
+}
+
+export async function deleteMarks(db: MarksDb, ids: readonly number[]): Promise<void> {
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += CHUNK) {
+    await db
+      .deleteFrom('evaluation_marks')
+      .where('id', 'in', unique.slice(i, i + CHUNK))
+      .execute();
+  }
+}
+
+export interface PendingMarks {
+  /** Per location, the union of its marks' windows (±Infinity = unbounded). */
+  locations: Map<string, MarkWindow>;
+  epcs: Set<string>;
+  rows: number;
+}
+
+/**
+ * Every mark not yet cleared (optionally only those created before a time), aggregated per subject in
+ * the database (a long backlog is many rows): what a start reconciles.
+ */
+export async function pendingMarks(db: MarksDb, createdBefore?: number): Promise<PendingMarks> {
+  let q = db
+    .selectFrom('evaluation_marks')
+    .select((eb) => [
+      'kind',
+      'subject',
+      eb.fn.min('from_ts').as('lo'),
+      eb.fn.max('to_ts').as('hi'),
+      sql<number>`sum(case when from_ts is null then 1 else 0 end)`.as('open_lo'),
+      sql<number>`sum(case when to_ts is null then 1 else 0 end)`.as('open_hi'),
+      eb.fn.countAll<number>().as('n'),
+    ])
+    .groupBy(['kind', 'subject']);
+  if (createdBefore !== undefined) q = q.where('created_at', '<', createdBefore);
+  const out: PendingMarks = { locations: new Map(), epcs: new Set(), rows: 0 };
+  for (const r of await q.execute()) {
+    out.rows += Number(r.n);
+    if (r.kind === 'epc') out.epcs.add(r.subject);
+    else {
+      out.locations.set(r.subject, {
+        fromTs: Number(r.open_lo) > 0 || r.lo === null ? Number.NEGATIVE_INFINITY : Number(r.lo),
+        toTs: Number(r.open_hi) > 0 || r.hi === null ? Number.POSITIVE_INFINITY : Number(r.hi),
+      });
+    }
+  }
+  return out;
+}
+
+function finiteOrNull(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}
