@@ -20,6 +20,12 @@ export interface ContractOpenOptions {
 }
 /** Opens (or reopens) the backend's buffer stored in `dir`. */
 export type OpenBuffer = (dir: string, opts?: ContractOpenOptions) => RecordBuffer;
+/**
+ * What a power loss or SIGKILL right now would leave on disk: copies the backend's files from `dir` into
+ * `into` while the buffer stays open (no close, no checkpoint, no flush). Between two calls every
+ * operation has returned, so the image holds exactly what the backend made durable.
+ */
+export type CrashImage = (dir: string, into: string) => void;
 
 const BIG = 256 * 1024 * 1024;
 const batchSchemas = {
@@ -62,7 +68,7 @@ export function drain(buf: RecordBuffer, stream: Stream, limit = 1000) {
  * The contract every RecordBuffer backend must pass (issue 5). `open(dir)` must return a buffer
  * persisted in `dir`; calling it again on the same dir after `close()` must reopen the same data.
  */
-export function runBufferContract(name: string, open: OpenBuffer): void {
+export function runBufferContract(name: string, open: OpenBuffer, crashImage?: CrashImage): void {
   describe(`RecordBuffer contract: ${name}`, () => {
     let dir: string;
     let buf: RecordBuffer | undefined;
@@ -370,10 +376,11 @@ export function runBufferContract(name: string, open: OpenBuffer): void {
       let run = 0;
       fc.assert(
         fc.property(fc.array(cmdArb, { maxLength: 40 }), (cmds) => {
+          run += 1;
           buf?.close();
           buf = undefined;
           rmSync(dir, { recursive: true, force: true });
-          dir = mkdtempSync(join(tmpdir(), `coldtrace-prop-${run++}-`));
+          dir = mkdtempSync(join(tmpdir(), `coldtrace-prop-${run}-`));
           let b = reopen({ maxBytes: BIG });
           const model: Record<StreamName, unknown[]> = { readings: [], movements: [], alarms: [] };
           const acked: Record<StreamName, number> = { readings: 0, movements: 0, alarms: 0 };
@@ -414,7 +421,18 @@ export function runBufferContract(name: string, open: OpenBuffer): void {
                 model[c.stream] = model[c.stream].filter((r) => (r as { seq: number }).seq > upTo);
               }
             } else {
-              // Crash: the process vanishes; in-flight state (memory) is lost, the file is reopened.
+              // Crash: the process vanishes; in-flight state (memory) is lost. With a crash image the
+              // files are taken as they are on disk while the old buffer is still open (never closed,
+              // nothing checkpointed), and the image is opened; else a close and reopen.
+              if (crashImage) {
+                const image = mkdtempSync(join(tmpdir(), `coldtrace-crash-${run}-`));
+                crashImage(dir, image);
+                const old = dir;
+                dir = image;
+                buf = undefined;
+                b.close();
+                rmSync(old, { recursive: true, force: true });
+              }
               b = reopen({ maxBytes: BIG });
               inflight = { readings: [], movements: [], alarms: [] };
             }

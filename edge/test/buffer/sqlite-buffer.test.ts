@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,8 +6,15 @@ import { openSqliteBuffer } from '../../src/buffer/sqlite-buffer.js';
 import { runBufferContract } from './buffer-contract.js';
 import { alarm, movement, readings } from './fixtures.js';
 
-runBufferContract('sqlite', (dir, opts) =>
-  openSqliteBuffer({ path: join(dir, 'buffer.db'), maxBytes: opts?.maxBytes ?? 64 * 1024 * 1024, ...opts }),
+runBufferContract(
+  'sqlite',
+  (dir, opts) =>
+    openSqliteBuffer({ path: join(dir, 'buffer.db'), maxBytes: opts?.maxBytes ?? 64 * 1024 * 1024, ...opts }),
+  // The database and its write-ahead log as they are on disk (WAL index in memory: exclusive locking).
+  (dir, into) => {
+    for (const f of ['buffer.db', 'buffer.db-wal', 'buffer.db-shm'])
+      if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(into, f));
+  },
 );
 
 describe('sqlite buffer specifics', () => {
