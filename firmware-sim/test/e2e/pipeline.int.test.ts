@@ -158,9 +158,17 @@ describe.skipIf(skipReason !== null)('end to end on the embedded default', () =>
         q: r.quality,
       });
     }
-    // Nothing arrived that the gateway did not send, and no hole is open.
+    // Nothing arrived that the gateway did not send (the other direction, values included), and no hole
+    // is open.
     const last = gateway.buffer.lastSeq('readings');
     expect(stored.every((s) => s.seq >= 1 && s.seq <= last)).toBe(true);
+    const persistedBySeq = new Map(persisted.map((r) => [r.seq, r]));
+    for (const s of stored) {
+      const r = persistedBySeq.get(s.seq);
+      expect(r, `stored seq ${s.seq} was persisted at the gateway`).toBeDefined();
+      expect([s.sensor_id, s.ts, s.temp_c]).toEqual([r!.sensorId, r!.ts, r!.tempC]);
+    }
+    expect(new Set(stored.map((s) => s.seq)).size).toBe(stored.length);
     const cov = (await cloud.store.coverage('gw-e2e')).find((c) => c.stream === 'readings');
     expect(cov?.holes).toEqual([]);
     // Negative temperatures survive the whole path (signed int16 × 0.1 °C).
