@@ -18,12 +18,31 @@ export interface TagRead {
   channelIndex: number | null;
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+/** Upper-case hex digit pairs as character codes: byte b → HEX_CODES[2b], HEX_CODES[2b + 1]. */
+const HEX_CODES = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  const h = i.toString(16).toUpperCase().padStart(2, '0');
+  HEX_CODES[2 * i] = h.charCodeAt(0);
+  HEX_CODES[2 * i + 1] = h.charCodeAt(1);
+}
+/** Scratch space for hex digits (an EPC is at most 496 bits by EPCData's 16-bit length, usually 96). */
+let hexScratch = Buffer.allocUnsafe(128);
 
+/**
+ * Upper-case hex of buf[start, end) as one flat string: digits are written into a scratch buffer and
+ * read back once (string concatenation built a rope per EPC, and the garbage collector paid for it).
+ */
 function hex(buf: Buffer, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += HEX[buf[i]!];
-  return s;
+  const n = 2 * (end - start);
+  if (hexScratch.byteLength < n) hexScratch = Buffer.allocUnsafe(n);
+  const out = hexScratch;
+  let o = 0;
+  for (let i = start; i < end; i++) {
+    const v = buf[i]! << 1;
+    out[o++] = HEX_CODES[v]!;
+    out[o++] = HEX_CODES[v + 1]!;
+  }
+  return out.toString('latin1', 0, n);
 }
 
 function malformed(message: string, offset: number): ColdtraceError {
