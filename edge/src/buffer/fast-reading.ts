@@ -4,6 +4,18 @@ const EPOCH_MIN = 946_684_800_000; // shared/src/ids.ts epochMsSchema bounds
 const EPOCH_MAX = 7_258_118_400_000;
 const QUALITIES = new Set<string>(READING_QUALITIES);
 const KEYS = new Set(['sensorId', 'locationId', 'ts', 'tempC', 'rh', 'quality', 'seq']);
+/** Ids already found to match ID_PATTERN (a gateway has a handful of sensors and locations). */
+const validIds = new Set<string>();
+const MAX_CACHED_IDS = 4096;
+
+function isId(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  if (validIds.has(v)) return true;
+  if (!ID_PATTERN.test(v)) return false;
+  if (validIds.size >= MAX_CACHED_IDS) validIds.clear();
+  validIds.add(v);
+  return true;
+}
 
 /**
  * Hot path of the buffer's append: checks a reading against exactly the rules of `readingSchema`
@@ -15,8 +27,7 @@ const KEYS = new Set(['sensorId', 'locationId', 'ts', 'tempC', 'rh', 'quality', 
 export function encodeReadingFast(r: Record<string, unknown>, seq: number): string | null {
   for (const k in r) if (!KEYS.has(k)) return null;
   const { sensorId, locationId, ts, tempC, rh, quality } = r;
-  if (typeof sensorId !== 'string' || !ID_PATTERN.test(sensorId)) return null;
-  if (typeof locationId !== 'string' || !ID_PATTERN.test(locationId)) return null;
+  if (!isId(sensorId) || !isId(locationId)) return null;
   if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < EPOCH_MIN || ts > EPOCH_MAX) return null;
   if (typeof quality !== 'string' || !QUALITIES.has(quality)) return null;
   let t: string;
