@@ -93,6 +93,22 @@ modbus:
     ).toThrow(/modbus: a sensor id is used on two buses/);
   });
 
+  it('refuses a reader report trigger of 0 tags (LLRP "no limit": a portal would never report)', () => {
+    const portal = {
+      id: 'dock-1',
+      reader: { host: '192.0.2.10', reportEveryTags: 0 },
+      inside: { locationId: 'room', antennas: [1] },
+      outside: { locationId: 'dock', antennas: [2] },
+    };
+    expect(() =>
+      parseGatewayConfig({ gatewayId: 'g', mqtt: { url: 'mqtt://h:1' }, portals: [portal] }),
+    ).toThrow(/portals\.0\.reader\.reportEveryTags/);
+    portal.reader.reportEveryTags = 1;
+    expect(
+      parseGatewayConfig({ gatewayId: 'g', mqtt: { url: 'mqtt://h:1' }, portals: [portal] }).portals,
+    ).toHaveLength(1);
+  });
+
   it('says clearly when the file is missing or not YAML', () => {
     expect(() => loadGatewayConfig(join(dir, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read/);
     expect(() => loadGatewayConfig(file('broken.yaml', 'gatewayId: [unclosed'))).toThrow(

@@ -25,7 +25,9 @@ export const portalConfigSchema = z
           .strict()
           .default({ initialMs: 1_000, maxMs: 60_000 }),
         rospecId: z.number().int().min(1).max(0xffffffff).default(1),
-        reportEveryTags: z.number().int().min(0).max(65535).default(1),
+        // ROReportTrigger N (LLRP 1.0.1 §16.2.7.1): 0 would mean "no limit", i.e. a report only at the end
+        // of a ROSpec that a portal never ends, so no tag would ever be reported.
+        reportEveryTags: z.number().int().min(1).max(65535).default(1),
         maxMessageBytes: z
           .number()
           .int()
