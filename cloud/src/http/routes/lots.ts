@@ -81,7 +81,9 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
       schema: {
         tags: ['lots'],
         description:
-          'Commissions EPCs (hex) to the lot; their custody so far is kept and their exposures re-derived.',
+          'Commissions EPCs (hex) to the lot. Their custody so far is kept; excursion locks already applied to ' +
+          "them (units are locked whether commissioned or not) and now count for the lot; the product's " +
+          'cumulative rules are re-evaluated over their custody.',
         params: z.object({ id: idSchema }),
         body: z.object({ epcs: z.array(epcHex).min(1).max(10_000) }).strict(),
       },
