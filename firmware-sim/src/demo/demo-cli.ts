@@ -42,7 +42,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
           'What happened:',
           `  ${summary.readings} temperature readings and ${summary.movements} RFID movements reached the cloud store`,
           `  ${summary.excursions} excursion(s)${summary.excursionDetails.map((e) => `: ${e.locationId} peak ${e.peakC.toFixed(1)} °C${e.critical ? ' (critical)' : ''}`).join(',')}`,
-          `  ${summary.lockedUnits} unit(s) locked pending QA review`,
+          `  ${summary.lockedUnits} unit(s) locked pending QA review${summary.lots.length ? ` (${summary.lots.map((l) => `${l.id}: ${l.locked ?? '?'} of ${l.units ?? '?'}`).join(', ')})` : ''}`,
           `  ${summary.alarms} edge alarm record(s), ${summary.deadLetters} dead letter(s)`,
           `  the QA pages and API were at ${summary.url} (OpenAPI at ${summary.url}/docs)`,
           summary.qaLogin ? `  QA login: ${summary.qaLogin.username} / ${summary.qaLogin.password}` : '',

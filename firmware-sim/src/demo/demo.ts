@@ -38,6 +38,8 @@ export interface DemoSummary {
   alarms: number;
   /** Units (EPCs) under an active lock at the end. */
   lockedUnits: number;
+  /** Each lot of the scenario as the cloud's lot API shows it at the end (null: the cloud does not know it). */
+  lots: Array<{ id: string; units: number; locked: number } | { id: string; units: null; locked: null }>;
   gateways: Array<{ id: string; online: boolean; backlog: number | null }>;
   excursionDetails: Array<{
     id: string;
@@ -129,6 +131,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     deadLetters: o.counts.deadLetters,
     alarms: o.counts.alarms,
     lockedUnits: new Set((o.locks ?? []).filter((l) => l.state === 'active').map((l) => l.epc)).size,
+    lots: loaded.scenario.lots.map((l) => {
+      const u = o.lots[l.id]?.units;
+      return u ? { id: l.id, units: u.total, locked: u.locked } : { id: l.id, units: null, locked: null };
+    }),
     gateways: run.gateways,
     excursionDetails: o.excursions.map((e) => ({
       id: e.id,

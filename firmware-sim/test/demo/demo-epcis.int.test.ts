@@ -25,7 +25,8 @@ import {
  * (ajv with ajv-formats)." One run of the demo journey (as `npm run demo` plays it: the real cloud in
  * its own process, real gateways, LLRP simulators over TCP, Modbus buses on socat pseudo-terminals),
  * its cloud database kept; then a cloud started on that database answers
- * `GET /api/v1/epcis/events?lot=<id>` for every lot of the scenario over real HTTP with a bearer token.
+ * `GET /api/v1/epcis/events?lot=<id>` for every lot of the scenario (LOT-A and LOT-B, of two products,
+ * travelling together) over real HTTP with a bearer token.
  * Each document is checked against the official `EPCIS-JSON-Schema.json` and against the journey:
  * passes with their CBV bizSteps, the truck custody interval's sensor data (max = the cloud's
  * excursion peak), and the locks as `persistentDisposition.set` (EPCIS 2.0 §7.4.2).
@@ -79,7 +80,10 @@ describe.skipIf(socatMissing !== null)('demo journey → EPCIS 2.0 export (issue
       );
       const headers = { ...(await bearer(cloud, ['viewer'])), accept: 'application/ld+json' };
 
-      expect(s.lots.length).toBeGreaterThan(0);
+      // The demo's mixed pallet: two lots of two products, in the truck together; each lot's document
+      // tells the same journey with its own units only.
+      expect(s.lots.map((l) => l.id)).toEqual(['LOT-A', 'LOT-B']);
+      expect(new Set(s.lots.map((l) => l.gtin)).size, 'two products').toBe(2);
       for (const lot of s.lots) {
         const res = await fetch(`${cloud.httpUrl}/api/v1/epcis/events?lot=${encodeURIComponent(lot.id)}`, {
           headers,

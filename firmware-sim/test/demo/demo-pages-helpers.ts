@@ -8,15 +8,44 @@ export interface ExcursionView {
   endTs: number | null;
   peakC: number;
   critical: boolean;
+  reviewState: string;
   affectedLots: Array<{
     lotId: string | null;
     lockedUnits: number;
     releasedUnits: number;
+    rejectedUnits: number;
     exposedUnits: number;
     totalUnits: number;
     epcs: string[];
+    assessment: {
+      timeOutsideMs: number;
+      withinBudget: boolean | null;
+      product: { stabilityBudgetMs: number } | null;
+    } | null;
   }>;
-  audit: Array<{ seq: number; action: string }>;
+  dispositions: Array<{
+    lotId: string | null;
+    decision: string;
+    units: number;
+    signature: { username: string; printedName: string };
+  }>;
+  audit: Array<{ seq: number; action: string; actor: string }>;
+}
+
+/** Lock rows of an excursion (`GET /api/v1/locks?excursionId=`) counted per lot and state. */
+export function lockStates(
+  locks: ReadonlyArray<{ epc: string; state: string }>,
+  lots: ReadonlyArray<{ id: string; epcs: ReadonlySet<string> }>,
+): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const l of locks) {
+    const epc = l.epc.toUpperCase();
+    const lot = lots.find((x) => x.epcs.has(epc))?.id ?? '(no lot)';
+    const states = out[lot] ?? {};
+    states[l.state] = (states[l.state] ?? 0) + 1;
+    out[lot] = states;
+  }
+  return out;
 }
 
 export interface ApiReading {

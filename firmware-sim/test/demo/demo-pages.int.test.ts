@@ -19,17 +19,29 @@ import { socatMissing as socatMissingReason } from '../../src/modbus/socat-pair.
 import { loadScenario } from '../../src/scenario/load-scenario.js';
 import { runScenario } from '../../src/scenario/runner.js';
 import { lotUnits } from './demo-epcis-helpers.js';
-import { type ApiReading, chartScale, type ExcursionView, readChart } from './demo-pages-helpers.js';
+import {
+  type ApiReading,
+  chartScale,
+  type ExcursionView,
+  lockStates,
+  readChart,
+} from './demo-pages-helpers.js';
 
 /**
- * GitHub issue 7 acceptance: "log in; open the demo's excursion; the chart is really drawn with data".
+ * GitHub issue 7 acceptance: "log in; open the demo's excursion; the chart is really drawn with data (check
+ * the rendered series); release one lot and reject another with e-signatures; see the locks change and the
+ * audit entries appear; a viewer cannot sign; a wrong password is refused; screenshots saved".
  * One run of the demo journey (real cloud, real gateways, LLRP simulators over TCP, Modbus buses on socat
  * pseudo-terminals), its cloud database kept; a cloud started on that database with its clock standing at
  * the scenario's end; a QA user made as `npm run demo` makes one. Then Debian's chromium: the login page,
  * the dashboard, a click on the truck excursion, and the SVG the page drew is read back and compared with
  * the API: every vertex is a reading of the location, the limit lines are the location's 2 / 8 °C, the
- * shaded band is the excursion. Last, QA signs a release of LOT-A (21 CFR 11.50, 11.200(a)) on the page:
- * the lock state and the excursion's audit history change there and in the API.
+ * shaded band is the excursion. Then the signing (21 CFR 11.50, 11.200(a)) on the demo's two lots: a wrong
+ * password is refused on the page and changes nothing; a viewer, in a browser context of their own, sees no
+ * signing form and the API refuses their attempt; QA releases LOT-A (within its stability budget) and
+ * rejects LOT-B (over it) on the page: the lock states per lot and the excursion's audit history
+ * (disposition.release, disposition.reject, excursion.decided) change there and in the API. Screenshots go
+ * to test-output/screenshots/demo-*.png.
  */
 const DEMO = join(dirname(fileURLToPath(import.meta.url)), '../../scenarios/demo-journey.yaml');
 
@@ -38,18 +50,26 @@ const skipReason = browserMissing() ?? socatMissing;
 if (skipReason) console.warn(`SKIPPED demo pages in a real browser: ${skipReason}`);
 
 const MIN = 60_000;
+
+interface DemoLot {
+  id: string;
+  /** EPC hex, upper case. */
+  epcs: ReadonlySet<string>;
+}
 const BAD_CONSOLE = /Refused|Uncaught|TypeError|ReferenceError/;
 
 describe.skipIf(skipReason !== null)('demo journey in a real browser (issue 7 acceptance)', () => {
-  it('logs in, opens the demo excursion, the chart is drawn from its readings, QA releases the lot', {
+  it('logs in, opens the demo excursion, the chart is drawn from its readings, QA releases one lot and rejects the other', {
     timeout: 240_000,
   }, async () => {
     const loaded = loadScenario(DEMO);
     const s = loaded.scenario;
     const startMs = Date.parse(s.start);
     const endMs = startMs + s.duration;
-    const lot = s.lots[0]!;
-    const unitCount = lotUnits(lot).size;
+    // The demo's mixed pallet: LOT-A (insulin, 48 h stability budget) and LOT-B (vaccine, 2 h).
+    const lots: DemoLot[] = s.lots.map((l) => ({ id: l.id, epcs: new Set(lotUnits(l).keys()) }));
+    expect(lots.map((l) => l.id)).toEqual(['LOT-A', 'LOT-B']);
+    const [lotA, lotB] = lots as [DemoLot, DemoLot];
     const dataDir = mkdtempSync(join(tmpdir(), 'coldtrace-demo-pages-'));
     let cloud: Cloud | undefined;
     let b: BrowserSession | undefined;
@@ -88,28 +108,63 @@ describe.skipIf(skipReason !== null)('demo journey in a real browser (issue 7 ac
         endMs,
       );
       expect(qa, 'a fresh QA user on the demo database').not.toBeNull();
-      const viewer = await bearer(cloud, ['viewer']);
+      // A viewer made the same way: may read everything, may not sign.
+      const viewer = await createDemoUser(
+        cloud.store,
+        { username: 'viewer-demo', printedName: 'Vera Viewer', roles: ['viewer'] },
+        endMs,
+      );
+      expect(viewer, 'a fresh viewer on the demo database').not.toBeNull();
+      const token = await bearer(cloud, ['viewer']);
       const api = async <T>(path: string): Promise<T> => {
-        const res = await fetch(`${base}${path}`, { headers: viewer });
+        const res = await fetch(`${base}${path}`, { headers: token });
         const text = await res.text();
         expect(res.status, `GET ${path}: ${text}`).toBe(200);
         return JSON.parse(text) as T;
       };
       const exPath = `/api/v1/excursions/${encodeURIComponent(excursionId)}`;
+      const locksByLot = async () =>
+        lockStates(
+          await api<Array<{ epc: string; state: string }>>(
+            `/api/v1/locks?excursionId=${encodeURIComponent(excursionId)}`,
+          ),
+          lots,
+        );
+      const allLocked = Object.fromEntries(lots.map((l) => [l.id, { active: l.epcs.size }]));
       const ex = await api<ExcursionView>(exPath);
       expect(ex.endTs, 'the excursion ended (the compressor was restarted)').not.toBeNull();
       const exEnd = ex.endTs!;
       // The scenario's own expectation: 3 h 35 min … 6 h 28 min, ±4 min (demo-journey.yaml `expect`).
       expect(Math.abs(ex.startTs - (startMs + 215 * MIN))).toBeLessThanOrEqual(4 * MIN);
       expect(Math.abs(exEnd - (startMs + 388 * MIN))).toBeLessThanOrEqual(4 * MIN);
-      const apiLot = ex.affectedLots.find((l) => l.lotId === lot.id);
-      expect(apiLot, `${lot.id} is affected`).toBeDefined();
-      expect(apiLot!.lockedUnits, `every case of ${lot.id} is locked`).toBe(unitCount);
+      // Both lots were in the truck: every case of each is locked, none decided; nothing uncommissioned.
+      expect(ex.affectedLots.map((l) => l.lotId).sort()).toEqual(lots.map((l) => l.id));
+      for (const l of lots) {
+        const apiLot = ex.affectedLots.find((x) => x.lotId === l.id)!;
+        expect(apiLot, l.id).toMatchObject({
+          exposedUnits: l.epcs.size,
+          lockedUnits: l.epcs.size,
+          releasedUnits: 0,
+          rejectedUnits: 0,
+          totalUnits: l.epcs.size,
+        });
+        expect([...apiLot.epcs].map((e) => e.toUpperCase()).sort(), l.id).toEqual([...l.epcs].sort());
+      }
+      expect(ex.reviewState).not.toBe('decided');
+      expect(ex.dispositions).toEqual([]);
+      expect(await locksByLot()).toEqual(allLocked);
+      // The stability budgets tell the story: ~2 h 53 min outside 2–8 °C, within 48 h, over 2 h.
+      const assessed = (id: string) => ex.affectedLots.find((x) => x.lotId === id)!.assessment!;
+      expect(assessed(lotA.id).timeOutsideMs).toBeGreaterThan(2.5 * 60 * MIN);
+      expect(assessed(lotA.id).withinBudget).toBe(true);
+      expect(assessed(lotB.id).product!.stabilityBudgetMs).toBe(2 * 60 * MIN);
+      expect(assessed(lotB.id).withinBudget).toBe(false);
 
       b = await launchBrowser();
       const page = await b.context.newPage();
       page.setDefaultTimeout(20_000);
       const errors = watchErrors(page);
+      const auditActions = () => page.locator('#audit-history .audit-action').allTextContents();
 
       // Log in through the login page; the dashboard lists the excursion as needing review.
       await logIn(page, base, 'qa-demo', qa!.password);
@@ -117,7 +172,10 @@ describe.skipIf(skipReason !== null)('demo journey in a real browser (issue 7 ac
       const link = page.locator(`#open-excursions a[href="/excursions/${encodeURIComponent(excursionId)}"]`);
       await link.waitFor();
       expect(await page.textContent('#whoami')).toBe('Quinn QA (qa)');
-      expect(await page.textContent('#locked-lots tbody')).toContain(`${unitCount} / ${unitCount}`);
+      for (const l of lots)
+        expect(await page.textContent(`#locked-lots tr[data-lot="${l.id}"]`), l.id).toContain(
+          `${l.epcs.size} / ${l.epcs.size}`,
+        );
       await screenshot(page, 'demo-dashboard');
 
       // Open the excursion from the dashboard; note which readings the page asked for.
@@ -170,51 +228,188 @@ describe.skipIf(skipReason !== null)('demo journey in a real browser (issue 7 ac
       expect(Math.abs(chart.shadeBox.width - (sc.xOf(exEnd) - sc.xOf(ex.startTs)))).toBeLessThanOrEqual(0.02);
       expect(await page.textContent('[data-k="peak"]')).toBe(`${ex.peakC.toFixed(1)} °C`);
 
-      // The affected lots: the demo's lot with every case locked, a signing form for QA.
-      const card = page.locator(`article.lot[data-lot="${lot.id}"]`);
-      await card.waitFor();
+      // The affected lots: both lots of the mixed pallet, every case locked, a signing form for QA on each.
+      // The insulin (48 h budget) is within its stability budget, the vaccine (2 h) is over it.
       expect(await page.locator('article.lot').count()).toBe(ex.affectedLots.length);
-      expect(await card.locator('.lock-state').textContent()).toContain(`${unitCount} locked`);
-      expect(await card.locator('.lock-state').textContent()).toContain(`of ${unitCount} exposed`);
+      const card = (l: DemoLot) => page.locator(`article.lot[data-lot="${l.id}"]`);
+      for (const l of lots) {
+        await card(l).waitFor();
+        const state = await card(l).locator('.lock-state').textContent();
+        expect(state, l.id).toContain(`${l.epcs.size} locked`);
+        expect(state, l.id).toContain(`of ${l.epcs.size} exposed`);
+        expect(state, l.id).not.toMatch(/released|rejected/);
+        expect(await card(l).locator('form.disposition').count(), l.id).toBe(1);
+      }
+      expect(await card(lotA).locator('[data-k="assessment"]').textContent()).toBe('within stability budget');
+      expect(await card(lotB).locator('[data-k="assessment"]').textContent()).toBe(
+        'stability budget exceeded',
+      );
+      expect(await card(lotB).locator('[data-k="outside"]').textContent()).toContain(
+        'of 2 h stability budget',
+      );
+      expect(await page.textContent('h1')).not.toContain('review: decided');
       await page.locator('#audit-history table.audit').waitFor();
       const seqsBefore = (await page.locator('#audit-history tr[data-seq]').all()).length;
       expect(seqsBefore, 'the page shows the excursion’s audit history').toBe(ex.audit.length);
-      expect(await page.locator('#audit-history .audit-action').allTextContents()).not.toContain(
-        'disposition.release',
-      );
+      expect(await auditActions()).not.toContain('disposition.release');
       await screenshot(page, 'demo-excursion');
 
-      // QA signs a release with the password (21 CFR 11.200(a)(1)); the page reloads with the new state.
-      await card.locator('.f-decision').selectOption('release');
-      expect(await card.locator('.meaning').textContent()).toMatch(/^Release: I have reviewed/);
-      await card.locator('.f-reason').fill('Demo: reviewed the reefer data, within stability budget');
-      await card.locator('.f-password').fill(qa!.password);
-      await Promise.all([page.waitForEvent('load'), card.locator('.f-sign').click()]);
-      await card.locator('.lock-state', { hasText: `${unitCount} released` }).waitFor();
-      expect(await card.locator('.lock-state').textContent()).toContain('0 locked');
-      expect(await card.locator('[data-k="decision"]').textContent()).toMatch(
-        /^release by Quinn QA at .* — Demo: reviewed the reefer data/,
-      );
-      expect(await card.locator('form.disposition').count()).toBe(0);
-      // Its only lot decided, the excursion's review is complete.
-      expect(await page.textContent('h1')).toContain('review: decided');
-      await page.locator('#audit-history .audit-action', { hasText: 'disposition.release' }).waitFor();
-      expect((await page.locator('#audit-history tr[data-seq]').all()).length).toBeGreaterThan(seqsBefore);
-      await screenshot(page, 'demo-released');
+      // A wrong password is no signature (21 CFR 11.200(a)(1)): a visible refusal, and nothing changes.
+      await card(lotB).locator('.f-decision').selectOption('reject');
+      await card(lotB).locator('.f-reason').fill('Demo: over the vaccine’s stability budget');
+      await card(lotB).locator('.f-password').fill(`${qa!.password}-wrong`);
+      await card(lotB).locator('.f-sign').click();
+      const refusal = card(lotB).locator('.form-msg.error');
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toBe('Signature refused: wrong password.');
+      expect(await refusal.isVisible()).toBe(true);
+      expect(await card(lotB).locator('.f-password').inputValue(), 'the password field is cleared').toBe('');
+      expect(await card(lotB).locator('.lock-state').textContent()).toContain(`${lotB.epcs.size} locked`);
+      await screenshot(page, 'demo-wrong-password');
+      const afterWrong = await api<ExcursionView>(exPath);
+      expect(afterWrong.dispositions, 'no disposition from a wrong password').toEqual([]);
+      expect(
+        afterWrong.audit.map((a) => a.seq),
+        'no audit entry of the excursion',
+      ).toEqual(ex.audit.map((a) => a.seq));
+      expect(await locksByLot()).toEqual(allLocked);
 
-      // The API agrees: the lot's locks are released and the audit trail has the signed decision.
+      // A viewer, in a browser context of their own: no signing form, and the API refuses their attempt
+      // even with their own correct password and a valid CSRF token (the route needs qa or admin).
+      const viewerCtx = await b.browser.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        const vpage = await viewerCtx.newPage();
+        vpage.setDefaultTimeout(20_000);
+        const verrors = watchErrors(vpage);
+        await logIn(vpage, base, 'viewer-demo', viewer!.password);
+        await vpage.goto(`${base}/excursions/${encodeURIComponent(excursionId)}`);
+        await vpage.waitForSelector('#excursion-chart polyline.series');
+        for (const l of lots) await vpage.locator(`article.lot[data-lot="${l.id}"] .sign-denied`).waitFor();
+        expect(await vpage.textContent('#whoami')).toBe('Vera Viewer (viewer)');
+        expect(await vpage.locator('form.disposition').count(), 'no signing form for a viewer').toBe(0);
+        expect(await vpage.locator('.sign-denied').count()).toBe(lots.length);
+        expect(await vpage.locator('.sign-denied').first().textContent()).toBe(
+          'Signing a disposition needs the QA role; you can view only.',
+        );
+        const attempt = await vpage.evaluate(
+          async ({ id, lotId, password }) => {
+            const me = (await (await fetch('/api/v1/auth/me')).json()) as { csrfToken: string };
+            const res = await fetch(`/api/v1/excursions/${encodeURIComponent(id)}/dispositions`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
+              body: JSON.stringify({
+                lotId,
+                decision: 'release',
+                reason: 'viewer tries to sign',
+                username: 'viewer-demo',
+                password,
+              }),
+            });
+            return { status: res.status, body: (await res.json()) as { error?: string } };
+          },
+          { id: excursionId, lotId: lotA.id, password: viewer!.password },
+        );
+        expect(attempt.status, JSON.stringify(attempt.body)).toBe(403);
+        expect(attempt.body.error).toBe('forbidden');
+        await screenshot(vpage, 'demo-excursion-viewer');
+        expect(verrors.filter((e) => BAD_CONSOLE.test(e))).toEqual([]);
+      } finally {
+        await viewerCtx.close();
+      }
+      expect(await locksByLot(), 'the viewer changed nothing').toEqual(allLocked);
+      expect((await api<ExcursionView>(exPath)).dispositions).toEqual([]);
+
+      // QA releases LOT-A with the password (21 CFR 11.200(a)(1)); the page reloads with the new state.
+      await card(lotA).locator('.f-decision').selectOption('release');
+      expect(await card(lotA).locator('.meaning').textContent()).toMatch(/^Release: I have reviewed/);
+      await card(lotA).locator('.f-reason').fill('Demo: reviewed the reefer data, within stability budget');
+      await card(lotA).locator('.f-password').fill(qa!.password);
+      await Promise.all([page.waitForEvent('load'), card(lotA).locator('.f-sign').click()]);
+      await card(lotA)
+        .locator('.lock-state', { hasText: `${lotA.epcs.size} released` })
+        .waitFor();
+      expect(await card(lotA).locator('.lock-state').textContent()).toContain('0 locked');
+      expect(await card(lotA).locator('[data-k="decision"]').textContent()).toMatch(
+        /^release by Quinn QA at .* — Demo: reviewed the reefer data, within stability budget$/,
+      );
+      expect(await card(lotA).locator('form.disposition').count()).toBe(0);
+      // LOT-B is still locked and awaiting its decision: the review is not complete yet.
+      expect(await card(lotB).locator('.lock-state').textContent()).toContain(`${lotB.epcs.size} locked`);
+      expect(await card(lotB).locator('form.disposition').count()).toBe(1);
+      expect(await page.textContent('h1')).not.toContain('review: decided');
+      await page.locator('#audit-history .audit-action', { hasText: 'disposition.release' }).waitFor();
+      expect(await auditActions()).not.toContain('excursion.decided');
+      await screenshot(page, 'demo-released');
+      expect(await locksByLot()).toEqual({
+        [lotA.id]: { released: lotA.epcs.size },
+        [lotB.id]: { active: lotB.epcs.size },
+      });
+
+      // QA rejects LOT-B, over its stability budget; with no unit left locked the excursion is decided.
+      await card(lotB).locator('.f-decision').selectOption('reject');
+      expect(await card(lotB).locator('.meaning').textContent()).toMatch(/^Reject: I have reviewed/);
+      await card(lotB).locator('.f-reason').fill('Demo: over the vaccine’s 2 h stability budget');
+      await card(lotB).locator('.f-password').fill(qa!.password);
+      await Promise.all([page.waitForEvent('load'), card(lotB).locator('.f-sign').click()]);
+      await card(lotB)
+        .locator('.lock-state', { hasText: `${lotB.epcs.size} rejected` })
+        .waitFor();
+      expect(await card(lotB).locator('.lock-state').textContent()).toContain('0 locked');
+      expect(await card(lotB).locator('.lock-state').textContent()).not.toContain('released');
+      expect(await card(lotB).locator('[data-k="decision"]').textContent()).toMatch(
+        /^reject by Quinn QA at .* — Demo: over the vaccine’s 2 h stability budget$/,
+      );
+      expect(await card(lotA).locator('.lock-state').textContent()).toContain(`${lotA.epcs.size} released`);
+      expect(await page.locator('form.disposition').count()).toBe(0);
+      expect(await page.textContent('h1')).toContain('review: decided');
+      await page.locator('#audit-history .audit-action', { hasText: 'excursion.decided' }).waitFor();
+      const shown = await auditActions();
+      expect(shown.slice(seqsBefore), 'the new audit rows on the page').toEqual([
+        'disposition.release',
+        'disposition.reject',
+        'excursion.decided',
+      ]);
+      await screenshot(page, 'demo-decided');
+
+      // The API agrees: per lot, the locks are released / rejected, and the audit trail has the signatures.
       const after = await api<ExcursionView>(exPath);
-      const lotAfter = after.affectedLots.find((l) => l.lotId === lot.id)!;
-      expect(lotAfter).toMatchObject({ lockedUnits: 0, releasedUnits: unitCount });
+      expect(after.reviewState).toBe('decided');
+      const counts = (id: string) => {
+        const l = after.affectedLots.find((x) => x.lotId === id)!;
+        return { locked: l.lockedUnits, released: l.releasedUnits, rejected: l.rejectedUnits };
+      };
+      expect(counts(lotA.id)).toEqual({ locked: 0, released: lotA.epcs.size, rejected: 0 });
+      expect(counts(lotB.id)).toEqual({ locked: 0, released: 0, rejected: lotB.epcs.size });
+      expect(
+        after.dispositions.map((d) => ({
+          lotId: d.lotId,
+          decision: d.decision,
+          units: d.units,
+          by: d.signature.username,
+        })),
+      ).toEqual([
+        { lotId: lotA.id, decision: 'release', units: lotA.epcs.size, by: 'qa-demo' },
+        { lotId: lotB.id, decision: 'reject', units: lotB.epcs.size, by: 'qa-demo' },
+      ]);
       const maxBefore = Math.max(0, ...ex.audit.map((a) => a.seq));
       expect(
-        after.audit.filter((a) => a.seq > maxBefore).map((a) => a.action),
+        after.audit.filter((a) => a.seq > maxBefore).map((a) => [a.action, a.actor]),
         'new audit entries',
-      ).toContain('disposition.release');
-      const locks = await api<Array<{ state: string }>>(
-        `/api/v1/locks?excursionId=${encodeURIComponent(excursionId)}`,
-      );
-      expect(locks.filter((l) => l.state === 'released')).toHaveLength(unitCount);
+      ).toEqual([
+        ['disposition.release', 'qa-demo'],
+        ['disposition.reject', 'qa-demo'],
+        ['excursion.decided', 'qa-demo'],
+      ]);
+      expect(await locksByLot()).toEqual({
+        [lotA.id]: { released: lotA.epcs.size },
+        [lotB.id]: { rejected: lotB.epcs.size },
+      });
+
+      // Back on the dashboard no lot of the demo is locked any more.
+      await page.goto(`${base}/`);
+      await page.locator('#open-excursions').waitFor();
+      for (const l of lots) expect(await page.locator(`#locked-lots tr[data-lot="${l.id}"]`).count()).toBe(0);
+      await screenshot(page, 'demo-dashboard-decided');
       expect(errors.filter((e) => BAD_CONSOLE.test(e))).toEqual([]);
       await page.close();
       passed = true;

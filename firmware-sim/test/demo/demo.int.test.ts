@@ -3,7 +3,9 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SCENARIO } from '../../src/demo/demo.js';
 import { socatMissing as socatMissingReason } from '../../src/modbus/socat-pair.js';
+import { loadScenario } from '../../src/scenario/load-scenario.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../../bin/coldtrace.mjs');
 
@@ -47,6 +49,7 @@ describe.skipIf(socatMissing !== null)('npm run demo -- --duration S --json', ()
     expect(lines).toHaveLength(1);
     const summary = JSON.parse(lines[0]!) as Record<string, unknown> & {
       excursionDetails: Array<{ locationId: string; critical: boolean }>;
+      lots: Array<{ id: string; units: number | null; locked: number | null }>;
     };
     // The acceptance command: the whole journey fits in 60 s and is played to its end.
     expect(summary.journey).toMatchObject({ completed: true });
@@ -55,6 +58,13 @@ describe.skipIf(socatMissing !== null)('npm run demo -- --duration S --json', ()
     expect(summary.excursions).toBeGreaterThanOrEqual(1);
     expect(summary.deadLetters).toBe(0);
     expect(summary.excursionDetails[0]).toMatchObject({ locationId: 'truck-7', critical: true });
+    // Every case of every lot of the journey (a mixed pallet of two lots) was in the truck: all locked.
+    const lots = loadScenario(DEMO_SCENARIO).scenario.lots;
+    expect(lots.map((l) => l.id)).toEqual(['LOT-A', 'LOT-B']);
+    expect(summary.lots).toEqual(
+      lots.map((l) => ({ id: l.id, units: l.serials.count, locked: l.serials.count })),
+    );
+    expect(summary.lockedUnits).toBe(lots.reduce((n, l) => n + l.serials.count, 0));
     expect(summary.url).not.toMatch(/:8080$/);
     expect(summary.mqttUrl).not.toMatch(/:1883$/);
   });
