@@ -4,6 +4,7 @@ import type { UnitRuleExposure } from './cumulative-exposure.js';
 import { CUMULATIVE_CAUSE, type CumulativeRule, describeMs, describeRule } from './cumulative-rules.js';
 import type { LockEventPayload } from './domain-events.js';
 import type { ChangeLog } from './exposure.js';
+import { liftLock } from './lift-lock.js';
 
 const iso = (ts: number) => new Date(ts).toISOString();
 
@@ -159,21 +160,18 @@ export async function applyCumulativeLocks(
     const reason = x
       ? `late data shows ${row.epc} spent ${describeMs(x.exposure.exposedMs)} ${x.rule.kind} ${x.rule.thresholdC} °C: cumulative rule ${describeRule(x.rule)} not reached`
       : `cumulative rule ${row.excursion_id} no longer applies to ${row.epc} (product rule or lot changed)`;
-    await trx
-      .updateTable('locks')
-      .set({ state: 'lifted', reason, updated_at: now })
-      .where('epc', '=', row.epc)
-      .where('excursion_id', '=', row.excursion_id)
-      .execute();
-    log.audit.push({
-      actor: 'system',
-      action: 'lock.lifted',
-      entityType: 'lock',
-      entityId: id,
-      before: { state: 'active', cause: CUMULATIVE_CAUSE, reachedAt: row.exposed_from },
-      after: { state: 'lifted', exposedMs: x?.exposure.exposedMs ?? null },
-      reason,
-    });
+    await liftLock(
+      trx,
+      log,
+      row,
+      {
+        entityId: id,
+        before: { state: 'active', cause: CUMULATIVE_CAUSE, reachedAt: row.exposed_from },
+        after: { state: 'lifted', exposedMs: x?.exposure.exposedMs ?? null },
+        reason,
+      },
+      now,
+    );
     const rule = x?.rule ?? ruleOfKey(row.excursion_id);
     event(
       'unlock',

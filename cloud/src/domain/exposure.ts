@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { DomainDatabase } from '../store/schema.js';
 import type { AuditInput } from './audit-chain.js';
 import type { DomainEvent, LockEventPayload } from './domain-events.js';
+import { liftLock } from './lift-lock.js';
 
 /** One unit's exposure to one excursion: the overlap of its custody with the excursion. */
 export interface Exposure {
@@ -162,21 +163,18 @@ export async function applyExposures(
     const reason = cause
       ? `${cause}: ${row.epc} is no longer exposed to excursion ${row.excursion_id} at ${row.location_id}`
       : `late data shows ${row.epc} was not at ${row.location_id} during excursion ${row.excursion_id}`;
-    await trx
-      .updateTable('locks')
-      .set({ state: 'lifted', reason, updated_at: now })
-      .where('epc', '=', row.epc)
-      .where('excursion_id', '=', row.excursion_id)
-      .execute();
-    log.audit.push({
-      actor: 'system',
-      action: 'lock.lifted',
-      entityType: 'lock',
-      entityId: `${row.epc}|${row.excursion_id}`,
-      before: { state: 'active', from: row.exposed_from, to: row.exposed_to },
-      after: { state: 'lifted' },
-      reason,
-    });
+    await liftLock(
+      trx,
+      log,
+      row,
+      {
+        entityId: `${row.epc}|${row.excursion_id}`,
+        before: { state: 'active', from: row.exposed_from, to: row.exposed_to },
+        after: { state: 'lifted' },
+        reason,
+      },
+      now,
+    );
     log.lockEvent('unlock', row.excursion_id, row.location_id, row.epc, reason, now);
   }
   return gained;

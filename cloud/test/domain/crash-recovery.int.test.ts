@@ -1,4 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -39,15 +39,44 @@ async function cloudOn(dbFile: string): Promise<Cloud> {
   );
 }
 
+/**
+ * Runs crash-child.ts on `dbFile`: it commits `events` through a real Ingestor (acknowledged, marks
+ * written), never evaluates, and is SIGKILLed. Returns what it reported before dying.
+ */
+async function commitThenDie(dbFile: string, events: Ev[]): Promise<Record<string, unknown>> {
+  const proc = fork(CHILD, [dbFile], {
+    execArgv: ['--import', TSX],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const replies: Array<Record<string, unknown>> = [];
+  proc.on('message', (m) => replies.push(m as Record<string, unknown>));
+  const exited = new Promise((r) => proc.once('exit', r));
+  const next = async () => {
+    const deadline = Date.now() + 20_000;
+    while (replies.length === 0) {
+      if (proc.exitCode !== null) throw new Error(`crash child exited early (${proc.exitCode})`);
+      if (Date.now() > deadline) throw new Error('no answer from the crash child');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return replies.shift()!;
+  };
+  try {
+    expect(await next()).toEqual({ ready: true });
+    proc.send(events);
+    return await next();
+  } finally {
+    proc.kill('SIGKILL');
+    await exited;
+  }
+}
+
 const locksOf = (cloud: Cloud) =>
   cloud.evaluator.engine.db.selectFrom('locks').selectAll().orderBy('epc').execute();
 
 describe('derived state after a crash between ingest commit and evaluation (evaluation marks, 0006)', () => {
   let dir: string;
   let cloud: Cloud | undefined;
-  let child: ChildProcess | undefined;
   afterEach(async () => {
-    child?.kill('SIGKILL');
     await cloud?.close();
     cloud = undefined;
     rmSync(dir, { recursive: true, force: true });
@@ -74,27 +103,11 @@ describe('derived state after a crash between ingest commit and evaluation (eval
     await setup.close();
 
     // The ingest process commits the events (each batch acknowledged) and dies before evaluating.
-    child = fork(CHILD, [dbFile], {
-      execArgv: ['--import', TSX],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const replies: Array<Record<string, unknown>> = [];
-    const next = () =>
-      new Promise<Record<string, unknown>>((resolve, reject) => {
-        const have = replies.shift();
-        if (have) return resolve(have);
-        child!.once('message', () => resolve(replies.shift()!));
-        child!.once('exit', (code) => reject(new Error(`crash child exited early (${code})`)));
-      });
-    child.on('message', (m) => replies.push(m as Record<string, unknown>));
-    expect(await next()).toEqual({ ready: true });
-    child.send([pass('gw-a', 1, U1, 'dock', 'room-a', T0 - MIN), ...roomReadings(2)]);
-    const committed = await next();
+    const committed = await commitThenDie(dbFile, [
+      pass('gw-a', 1, U1, 'dock', 'room-a', T0 - MIN),
+      ...roomReadings(2),
+    ]);
     expect(committed).toMatchObject({ committed: 22 });
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    child = undefined;
 
     // A new cloud on the same database, nothing re-sent: the marks left behind are recomputed.
     cloud = await cloudOn(dbFile);
@@ -186,30 +199,12 @@ describe('derived state after a crash between ingest commit and evaluation (eval
     await h.store.close();
 
     // The ingest process commits 100 min at 10 °C with U1 in the room, and dies before any evaluation.
-    child = fork(CHILD, [dbFile], {
-      execArgv: ['--import', TSX],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const replies: Array<Record<string, unknown>> = [];
-    child.on('message', (m) => replies.push(m as Record<string, unknown>));
-    const next = async () => {
-      const deadline = Date.now() + 20_000;
-      while (replies.length === 0) {
-        if (Date.now() > deadline) throw new Error('no answer from the crash child');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return replies.shift()!;
-    };
-    expect(await next()).toEqual({ ready: true });
     const hot = Array.from({ length: 11 }, (_, k) =>
       reading('gw-a', 2 + k, 's-1', 'room-a', T0 + k * 10 * MIN, 10),
     );
-    child.send([pass('gw-a', 1, U1, 'dock', 'room-a', T0 - MIN), ...hot]);
-    expect(await next()).toMatchObject({ committed: 12 });
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    child = undefined;
+    expect(
+      await commitThenDie(dbFile, [pass('gw-a', 1, U1, 'dock', 'room-a', T0 - MIN), ...hot]),
+    ).toMatchObject({ committed: 12 });
 
     cloud = await cloudOn(dbFile);
     const c = cloud;
