@@ -125,17 +125,20 @@ const mutatedBatch = fc
   .map(([b, muts]) => {
     const batch = structuredClone(b) as Record<string, unknown> & { records: Record<string, unknown>[] };
     for (const m of muts) {
+      // fc.constant values are one shared object: each use gets its own copy (no cycles, no leaks
+      // between runs through a mutated constant).
+      const value = structuredClone(m.value);
       const recs = batch.records;
       if (m.level === 'batch') {
         const k = BATCH_KEYS[m.key % BATCH_KEYS.length]!;
         if (m.drop) delete batch[k];
-        else batch[k] = m.value;
+        else batch[k] = value;
       } else if (m.level === 'record' && Array.isArray(recs) && recs.length > 0) {
         const r = recs[m.index % recs.length];
         const k = READING_KEYS[m.key]!;
         if (r && typeof r === 'object') {
           if (m.drop) delete r[k];
-          else r[k] = m.value;
+          else r[k] = value;
         }
       } else if (m.level === 'edge' && Array.isArray(recs) && recs.length > 0) {
         // A value just inside or just outside one bound of one field.
@@ -147,7 +150,7 @@ const mutatedBatch = fc
         const j = (i + 1) % recs.length;
         [recs[i], recs[j]] = [recs[j]!, recs[i]!];
       } else if (m.level === 'thinned') {
-        batch.thinned = m.drop ? [] : [{ from: batch.firstSeq, to: m.value }];
+        batch.thinned = m.drop ? [] : [{ from: batch.firstSeq, to: value }];
       }
     }
     return batch;
