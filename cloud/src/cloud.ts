@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createSignatureVerifier } from './auth/signature-verifier.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-broker.js';
+import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
 import { type CloudConfig, type CloudConfigInput, cloudConfigSchema } from './config.js';
 import { CumulativeEvaluator } from './domain/cumulative-evaluator.js';
 import { createDomainServices } from './domain/domain-services.js';
@@ -130,6 +131,8 @@ export async function startCloud(
         log: log.child({ component: 'broker' }),
         serviceAccounts: config.mqtt.serviceAccounts,
         onAuthFailure: (reason) => ingestMetrics.authFailure(reason),
+        frameLimits: { ...DEFAULT_FRAME_LIMITS, maxPacketBytes: config.mqtt.embedded.maxPacketBytes },
+        onFrameViolation: (code) => ingestMetrics.frameViolation(code),
       });
       closers.push(() => broker!.close());
     }
@@ -184,6 +187,7 @@ export async function startCloud(
     }
     const dispatcher = new OutboxDispatcher({
       db: evaluator.engine.db,
+      dialect: store.opened.dialect,
       clock,
       log: log.child({ component: 'outbox' }),
       publishMqtt: publishToAll(publishers),

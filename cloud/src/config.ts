@@ -3,6 +3,7 @@ import { formatZodError, idSchema } from '@coldtrace/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { authConfigSchema } from './auth/auth-config.js';
+import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
 import { DEFAULT_EPCIS_BASE_URI } from './epcis/epcis-identifiers.js';
 import { webhookEndpointFields } from './integrations/webhook-endpoint.js';
 import { influxConfigSchema } from './sinks/influx-config.js';
@@ -48,9 +49,25 @@ export const cloudConfigSchema = z
             enabled: z.boolean().default(true),
             host: z.string().default('0.0.0.0'),
             port: z.number().int().min(0).max(65535).default(1883),
+            /**
+             * Largest MQTT packet after the CONNECT (whole packet, MQTT 5.0 §3.1.2.11.4 counting); a larger
+             * one closes the connection before its body is read. Default: the contract's 4 MiB payload
+             * limit + 64 KiB, so a payload just over 4 MiB is still read and dead-lettered with a reason.
+             */
+            maxPacketBytes: z
+              .number()
+              .int()
+              .min(64 * 1024)
+              .max(268_435_460)
+              .default(DEFAULT_FRAME_LIMITS.maxPacketBytes),
           })
           .strict()
-          .default({ enabled: true, host: '0.0.0.0', port: 1883 }),
+          .default({
+            enabled: true,
+            host: '0.0.0.0',
+            port: 1883,
+            maxPacketBytes: DEFAULT_FRAME_LIMITS.maxPacketBytes,
+          }),
         /** Ingest from an external broker instead (or as well), and publish integration events on it. */
         external: z
           .object({
@@ -70,7 +87,15 @@ export const cloudConfigSchema = z
         serviceAccounts: z.record(z.string(), z.string().min(16)).default({}),
       })
       .strict()
-      .default({ embedded: { enabled: true, host: '0.0.0.0', port: 1883 }, serviceAccounts: {} }),
+      .default({
+        embedded: {
+          enabled: true,
+          host: '0.0.0.0',
+          port: 1883,
+          maxPacketBytes: DEFAULT_FRAME_LIMITS.maxPacketBytes,
+        },
+        serviceAccounts: {},
+      }),
     evaluation: z
       .object({
         debounceMs: z.number().int().min(0).default(200),

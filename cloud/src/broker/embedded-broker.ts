@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { verifySecret } from '../auth/secrets.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { CloudStore } from '../store/cloud-store.js';
+import { FrameGuardedSocket } from './frame-guarded-socket.js';
+import { DEFAULT_FRAME_LIMITS, type FrameLimits } from './mqtt-frame-scanner.js';
 
 export interface EmbeddedBrokerOptions {
   host?: string;
@@ -21,6 +23,10 @@ export interface EmbeddedBrokerOptions {
   serviceAccounts?: Record<string, string>;
   /** Called for every refused MQTT login (counted as `coldtrace_mqtt_auth_failures_total`). */
   onAuthFailure?: (reason: AuthFailureReason) => void;
+  /** Packet size limits (defaults: `DEFAULT_FRAME_LIMITS`). */
+  frameLimits?: FrameLimits | undefined;
+  /** Called for every connection closed for an oversized or malformed packet header. */
+  onFrameViolation?: (code: 'packet_too_large' | 'malformed_length') => void;
 }
 
 export type AuthFailureReason = 'bad_credentials' | 'client_id' | 'unavailable';
@@ -164,7 +170,25 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'),
   );
 
-  const server: Server = createServer(aedes.handle);
+  const limits = opts.frameLimits ?? DEFAULT_FRAME_LIMITS;
+  const server: Server = createServer((socket) => {
+    const guarded = new FrameGuardedSocket(socket, limits, (v) => {
+      // aedes sets `conn.client` once it has read the CONNECT.
+      const clientId = (guarded as { client?: { id?: string } }).client?.id;
+      log.warn(
+        { ...v, clientId, remote: socket.remoteAddress },
+        v.code === 'packet_too_large'
+          ? 'MQTT packet over the size limit: connection closed before reading it'
+          : 'MQTT packet with a malformed Remaining Length: connection closed',
+      );
+      try {
+        opts.onFrameViolation?.(v.code);
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, 'frame violation listener failed');
+      }
+    });
+    aedes.handle(guarded);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '0.0.0.0', () => {

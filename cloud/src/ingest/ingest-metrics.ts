@@ -6,6 +6,7 @@ export class IngestMetrics {
   private readonly deadLetters: Counter<'code'>;
   private readonly authFailures: Counter<'reason'>;
   private readonly sequenceResets: Counter<'stream'>;
+  private readonly frameViolations: Counter<'code'>;
   constructor(registry: Registry) {
     this.records = new Counter({
       name: 'coldtrace_ingest_records_total',
@@ -31,6 +32,15 @@ export class IngestMetrics {
       labelNames: ['stream'],
       registers: [registry],
     });
+    this.frameViolations = new Counter({
+      name: 'coldtrace_mqtt_frame_violations_total',
+      help: 'Embedded-broker connections closed for a packet over the size limit or a malformed length, by code',
+      labelNames: ['code'],
+      registers: [registry],
+    });
+  }
+  frameViolation(code: string): void {
+    this.frameViolations.inc({ code });
   }
   authFailure(reason: string): void {
     this.authFailures.inc({ reason });
