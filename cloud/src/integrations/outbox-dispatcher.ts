@@ -1,13 +1,20 @@
 import { type Clock, errorMessage, eventTopic } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Dialect } from '../store/migrations.js';
 import type { DomainDatabase } from '../store/schema.js';
 import type { PublishMqtt } from './mqtt-event-publisher.js';
 import { MQTT_TARGET } from './outbox.js';
+import { type OutboxLane, withOutboxLane } from './outbox-lane-lock.js';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 
 export interface OutboxDispatcherOptions {
   db: Kysely<DomainDatabase>;
+  /**
+   * The store's dialect (`OpenedDatabase.dialect`). On PostgreSQL several cloud processes may share the
+   * outbox, so each lane's pass runs under an advisory lock (`outbox-lane-lock.ts`); SQLite needs none.
+   */
+  dialect: Dialect;
   clock: Clock;
   log: Logger;
   /**
@@ -26,7 +33,8 @@ export interface OutboxDispatcherOptions {
 /**
  * Delivers the durable outbox: webhooks (HTTP POST, HMAC-signed, `x-coldtrace-delivery` = outbox id for
  * de-duplication) and MQTT events on `coldtrace/v1/events/{name}`. At least once, in outbox order per
- * target (a failing target holds back its later events), retried with exponential backoff.
+ * target (a failing target holds back its later events), retried with exponential backoff. Across cloud
+ * processes sharing a PostgreSQL store, one process at a time delivers each lane (webhooks, MQTT).
  */
 export class OutboxDispatcher {
   private timer: ReturnType<Clock['setTimeout']> | undefined;
@@ -95,18 +103,48 @@ export class OutboxDispatcher {
   }
 
   private async pass(): Promise<number> {
-    const { db, clock } = this.opts;
-    const now = clock.now();
+    const { db, dialect } = this.opts;
     const mqtt = this.opts.publishMqtt !== undefined;
     if (!mqtt) await this.reportUndeliverableMqtt();
-    let query = db
+    // Separate lanes with separate locks: a process without a publisher (MQTT rows are not its to deliver)
+    // only ever competes for the webhook lane, so it cannot keep a process with a broker from delivering
+    // MQTT, and a slow webhook receiver does not hold back MQTT events. A lane another process holds is
+    // skipped: that process is delivering it, and this one looks again on its next poll.
+    let delivered = 0;
+    if (mqtt)
+      delivered += (await withOutboxLane(db, dialect, 'mqtt', (conn) => this.deliverLane(conn, 'mqtt'))) ?? 0;
+    delivered +=
+      (await withOutboxLane(db, dialect, 'webhooks', (conn) => this.deliverLane(conn, 'webhooks'))) ?? 0;
+    return delivered;
+  }
+
+  /**
+   * Delivers the lane's due rows on `db` (the connection holding the lane's lock on PostgreSQL). Each row
+   * is marked as soon as it is sent, so whoever takes the lane next sees it delivered.
+   */
+  private async deliverLane(db: Kysely<DomainDatabase>, lane: OutboxLane): Promise<number> {
+    const { clock } = this.opts;
+    const now = clock.now();
+    const due = await db
       .selectFrom('outbox')
       .selectAll()
       .where('delivered_at', 'is', null)
-      .where('next_at', '<=', now);
-    // No publisher: MQTT rows are not ours to deliver, and must not fill the batch ahead of webhooks.
-    if (!mqtt) query = query.where('target', '!=', MQTT_TARGET);
-    const due = await query
+      .where('next_at', '<=', now)
+      .where('target', lane === 'mqtt' ? '=' : '!=', MQTT_TARGET)
+      // A target whose oldest pending row is backing off holds back its later rows until that row is
+      // retried: `blocked` keeps the order within a pass, this keeps it across passes.
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('outbox as earlier')
+              .select('earlier.id')
+              .whereRef('earlier.target', '=', 'outbox.target')
+              .whereRef('earlier.id', '<', 'outbox.id')
+              .where('earlier.delivered_at', 'is', null)
+              .where('earlier.next_at', '>', now),
+          ),
+        ),
+      )
       .orderBy('id')
       .limit(this.opts.batchSize ?? 100)
       .execute();
@@ -115,7 +153,7 @@ export class OutboxDispatcher {
     for (const row of due) {
       if (blocked.has(row.target)) continue;
       try {
-        await this.deliver(row);
+        await this.deliver(db, row);
         await db
           .updateTable('outbox')
           .set({ delivered_at: clock.now(), attempts: row.attempts + 1, last_error: null })
@@ -143,15 +181,18 @@ export class OutboxDispatcher {
     return delivered;
   }
 
-  private async deliver(row: { id: number; target: string; event: string; payload: string }): Promise<void> {
+  private async deliver(
+    db: Kysely<DomainDatabase>,
+    row: { id: number; target: string; event: string; payload: string },
+  ): Promise<void> {
     if (row.target === MQTT_TARGET) {
-      // Delivered means acknowledged by the broker: never without a publisher (the pass skips such rows).
+      // Delivered means acknowledged by the broker: never without a publisher (the pass skips the lane).
       if (!this.opts.publishMqtt) throw new Error('no MQTT broker configured to publish events on');
       await this.opts.publishMqtt(eventTopic(row.event), row.payload);
       return;
     }
     const endpointId = row.target.replace(/^webhook:/, '');
-    const ep = await this.opts.db
+    const ep = await db
       .selectFrom('webhook_endpoints')
       .selectAll()
       .where('id', '=', endpointId)

@@ -20,9 +20,10 @@ export interface OpenedDatabase {
  */
 export interface OpenDatabaseOptions {
   /**
-   * Called when an idle PostgreSQL connection fails (server restart, admin termination, network loss).
-   * The pool drops that connection and opens a new one on the next query; without a listener node-postgres
-   * would throw the error out of an event emitter and kill the process. Default: a warning on stderr.
+   * Called when a PostgreSQL connection fails (server restart, admin termination, network loss), idle or
+   * checked out. The pool drops that connection and opens a new one on the next query; without a listener
+   * node-postgres would throw the error out of an event emitter and kill the process. Default: a warning
+   * on stderr.
    */
   onConnectionError?: (err: Error) => void;
 }
@@ -45,6 +46,25 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       ((err: Error) =>
         process.emitWarning(`PostgreSQL idle connection failed: ${err.message}`, 'CT_PG_CONN'));
     pool.on('error', (err) => onConnectionError(err));
+    // The pool listens only on idle connections. One checked out (a transaction between statements, the
+    // outbox lane lock held during a webhook POST) would throw its failure out of the event emitter too:
+    // report it once, as the pool does for idle ones; its pending and later queries fail, and the pool
+    // drops it on release.
+    const checkedOut = new WeakMap<pg.PoolClient, (err: Error) => void>();
+    pool.on('acquire', (client) => {
+      let reported = false;
+      const listener = (err: Error) => {
+        if (!reported) onConnectionError(err);
+        reported = true;
+      };
+      checkedOut.set(client, listener);
+      client.on('error', listener);
+    });
+    pool.on('release', (_err, client) => {
+      const listener = checkedOut.get(client);
+      if (listener) client.removeListener('error', listener);
+      checkedOut.delete(client);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrateToLatest(db as Kysely<unknown>, 'postgres');
     return { db, dialect: 'postgres', sqlite: undefined, close: () => db.destroy() };

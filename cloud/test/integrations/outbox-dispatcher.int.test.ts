@@ -81,7 +81,7 @@ describe('outbox dispatcher: MQTT rows are delivered only on a broker acknowledg
 
   it('without a publisher: keeps every MQTT row pending, says why, and still delivers the webhooks', async () => {
     const { log, lines } = capturingLog();
-    const d = new OutboxDispatcher({ db, clock, log });
+    const d = new OutboxDispatcher({ db, dialect: 'sqlite', clock, log });
     while ((await d.runOnce()) > 0);
     await d.close();
     expect(await pending('webhook:erp')).toBe(0);
@@ -91,12 +91,13 @@ describe('outbox dispatcher: MQTT rows are delivered only on a broker acknowledg
     expect(mqttRows.every((r) => r.attempts === 0 && r.delivered_at === null)).toBe(true);
     const warning = lines.find((l) => /MQTT events are kept pending/.test(l.msg));
     expect(warning).toMatchObject({ pending: 150 });
-    expect(await new OutboxDispatcher({ db, clock, log }).pendingMqtt()).toBe(150);
+    expect(await new OutboxDispatcher({ db, dialect: 'sqlite', clock, log }).pendingMqtt()).toBe(150);
   });
 
   it('a failing publisher leaves the row pending with the error; a working one delivers all, in order', async () => {
     const failing = new OutboxDispatcher({
       db,
+      dialect: 'sqlite',
       clock,
       log: capturingLog().log,
       publishMqtt: async () => {
@@ -118,6 +119,7 @@ describe('outbox dispatcher: MQTT rows are delivered only on a broker acknowledg
     const published: Array<{ topic: string; units: unknown }> = [];
     const ok = new OutboxDispatcher({
       db,
+      dialect: 'sqlite',
       clock,
       log: capturingLog().log,
       publishMqtt: async (topic, payload) => {

@@ -1,0 +1,59 @@
+import { type Kysely, sql } from 'kysely';
+import type { Dialect } from '../store/migrations.js';
+
+/**
+ * What one dispatcher lane delivers: the webhook targets, or the MQTT target. Every target belongs to
+ * exactly one lane, so one holder per lane is enough for exactly one sender per target.
+ */
+export type OutboxLane = 'webhooks' | 'mqtt';
+
+// Two-int4 advisory keys: PostgreSQL keeps that key space apart from single-bigint keys, which the ingest
+// transactions use (`pg_advisory_xact_lock(hashtext(gateway/stream))`), so no hash can collide with these.
+const LOCK_SPACE = 0x0c7d_0b0c; // fixed and arbitrary: "coldtrace outbox"
+const LANE_KEY: Record<OutboxLane, number> = { webhooks: 1, mqtt: 2 };
+
+/**
+ * Runs `fn` as the only holder of `lane` among all processes sharing the database and returns its result,
+ * or returns `undefined` at once when another process holds the lane (it is delivering those rows).
+ *
+ * PostgreSQL: a session-level advisory lock (`pg_try_advisory_lock`) on one pooled connection, and `fn`
+ * runs on that same connection. Session-level rather than transaction-level because each delivered row
+ * must be marked (committed) before the next is sent: a pass in one transaction would redeliver everything
+ * it sent after a crash. Running `fn` on the lock's own connection means that if the session is lost
+ * (PostgreSQL then releases the lock and another process may take over), this pass cannot mark anything
+ * more and stops at its next query. A process that dies loses its sessions, so the lock never outlives it.
+ *
+ * SQLite: one process per database file, nothing to exclude; `fn` runs on `db` itself. (Kysely's SQLite
+ * driver has a single connection, so reserving it for the pass would stall every other query.)
+ */
+export async function withOutboxLane<DB, T>(
+  db: Kysely<DB>,
+  dialect: Dialect,
+  lane: OutboxLane,
+  fn: (db: Kysely<DB>) => Promise<T>,
+): Promise<T | undefined> {
+  if (dialect !== 'postgres') return fn(db);
+  return db.connection().execute(async (conn) => {
+    const key = LANE_KEY[lane];
+    const { rows } = await sql<{ locked: boolean }>`
+      select pg_try_advisory_lock(${LOCK_SPACE}::int4, ${key}::int4) as locked`.execute(conn);
+    if (rows[0]?.locked !== true) return undefined;
+    let result: T;
+    try {
+      result = await fn(conn);
+    } catch (err) {
+      // The pass's error is the one to report. An unlock failing too means the session is gone, and
+      // PostgreSQL released the lock with it; node-postgres then drops the connection from the pool.
+      await unlock(conn, key).catch(() => undefined);
+      throw err;
+    }
+    // Unlocked before the connection goes back to the pool: a session lock would otherwise stay with that
+    // pooled connection and keep every other process out of the lane.
+    await unlock(conn, key);
+    return result;
+  });
+}
+
+async function unlock<DB>(conn: Kysely<DB>, key: number): Promise<void> {
+  await sql`select pg_advisory_unlock(${LOCK_SPACE}::int4, ${key}::int4)`.execute(conn);
+}

@@ -1,0 +1,94 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Clock, systemClock } from '@coldtrace/shared';
+import type { Kysely } from 'kysely';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LockEventPayload } from '../../src/domain/domain-events.js';
+import { enqueueEvents } from '../../src/integrations/outbox.js';
+import { OutboxDispatcher } from '../../src/integrations/outbox-dispatcher.js';
+import { openDatabase } from '../../src/store/db.js';
+import type { DomainDatabase } from '../../src/store/schema.js';
+
+const lockEvent = (i: number): LockEventPayload => ({
+  type: 'lock',
+  excursionId: `room@${i}`,
+  locationId: 'room',
+  reason: 'excursion',
+  units: [{ epc: `EPC${i}`, lotId: 'L1' }],
+  at: i,
+});
+
+// "A failing target holds back its later events": not only for the rest of the pass that failed, but until
+// the failed row is retried, even when the receiver is back before its backoff ends.
+describe('outbox dispatcher: a row backing off holds back its target across passes', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('sends nothing later for that target until the failed row went first; other targets go on', async () => {
+    const opened = await openDatabase(':memory:');
+    cleanups.push(() => opened.close());
+    const db = opened.db as unknown as Kysely<DomainDatabase>;
+    let refuseNextErp = true;
+    const got: Array<{ target: string; id: number }> = [];
+    const server = createServer((req, res) => {
+      const target = `webhook:${req.url?.slice(1)}`;
+      req.resume();
+      req.on('end', () => {
+        if (target === 'webhook:erp' && refuseNextErp) {
+          refuseNextErp = false;
+          return void res.writeHead(503).end();
+        }
+        got.push({ target, id: Number(req.headers['x-coldtrace-delivery']) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const id of ['erp', 'wms'])
+      await db
+        .insertInto('webhook_endpoints')
+        .values({
+          id,
+          url: `${base}/${id}`,
+          secret: 'whsec-0123456789abcdef',
+          events: '*',
+          enabled: 1,
+          created_at: 0,
+        })
+        .execute();
+    let now = 1_000_000;
+    const clock: Clock = { ...systemClock, now: () => now };
+    await db.transaction().execute((trx) =>
+      enqueueEvents(
+        trx,
+        [0, 1, 2].map((i) => lockEvent(i)),
+        now,
+      ),
+    );
+    const ids = async (target: string) =>
+      (await db.selectFrom('outbox').select('id').where('target', '=', target).orderBy('id').execute()).map(
+        (r) => r.id,
+      );
+    const d = new OutboxDispatcher({
+      db,
+      dialect: 'sqlite',
+      clock,
+      log: pino({ level: 'silent' }),
+      baseBackoffMs: 1000,
+    });
+    cleanups.push(() => d.close());
+
+    expect(await d.runOnce()).toBe(3); // erp's first row refused (backoff 1 s); wms delivered
+    expect(await d.runOnce()).toBe(0); // erp is up again, but its first row is not due yet
+    expect(got.filter((g) => g.target === 'webhook:erp')).toEqual([]);
+    now += 1000;
+    expect(await d.runOnce()).toBe(3);
+    for (const target of ['webhook:erp', 'webhook:wms']) {
+      expect(got.filter((g) => g.target === target).map((g) => g.id)).toEqual(await ids(target));
+    }
+  });
+});
