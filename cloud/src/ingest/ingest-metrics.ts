@@ -7,6 +7,7 @@ export class IngestMetrics {
   private readonly authFailures: Counter<'reason'>;
   private readonly sequenceResets: Counter<'stream'>;
   private readonly frameViolations: Counter<'code'>;
+  private readonly reusedRecords: Counter<'stream'>;
   constructor(registry: Registry) {
     this.records = new Counter({
       name: 'coldtrace_ingest_records_total',
@@ -32,12 +33,21 @@ export class IngestMetrics {
       labelNames: ['stream'],
       registers: [registry],
     });
+    this.reusedRecords = new Counter({
+      name: 'coldtrace_sequence_reused_records_total',
+      help: 'Records that arrived under a sequence number already stored for a different record (gateway buffer rolled back), stored in a fork of their epoch, by stream',
+      labelNames: ['stream'],
+      registers: [registry],
+    });
     this.frameViolations = new Counter({
       name: 'coldtrace_mqtt_frame_violations_total',
       help: 'Embedded-broker connections closed for a packet over the size limit or a malformed length, by code',
       labelNames: ['code'],
       registers: [registry],
     });
+  }
+  sequenceReused(stream: string, records: number): void {
+    this.reusedRecords.inc({ stream }, records);
   }
   frameViolation(code: string): void {
     this.frameViolations.inc({ code });

@@ -11,7 +11,7 @@ import {
 import { decodeReadingsPayloadFast } from '@coldtrace/shared/fast-readings-batch';
 import type { Logger } from 'pino';
 import { addToSpans, type SensorSpan } from '../domain/reading-tails.js';
-import type { CloudStore, IngestResult, SequenceReset } from '../store/cloud-store.js';
+import type { CloudStore, IngestResult, SequenceReset, SequenceReuse } from '../store/cloud-store.js';
 import { MAX_EPOCH_SEQ } from '../store/stream-epochs.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 
@@ -120,6 +120,7 @@ export class Ingestor {
     const { inserted, duplicates } = result;
     metrics?.stored(name, inserted, duplicates);
     if (result.sequenceReset) this.sequenceReset(result.sequenceReset);
+    if (result.reused) this.sequenceReused(gatewayId, name, result.reused, result.sequenceReuses ?? []);
     if (result.epochAdopted) {
       this.opts.log.info(
         { gatewayId, stream: name, epoch: result.epochAdopted },
@@ -145,6 +146,24 @@ export class Ingestor {
         previousHighWater: r.previousHighWater,
       },
       'gateway sequence reset: its buffer was lost or replaced; unacknowledged records of the old buffer may be lost',
+    );
+  }
+
+  /**
+   * Records arrived under numbers the cloud had stored for other records (the gateway's buffer.db was
+   * rolled back): kept in a fork of their epoch by the store, which audits each fork; made loud here.
+   */
+  private sequenceReused(gatewayId: string, stream: string, reused: number, forks: SequenceReuse[]): void {
+    this.opts.metrics?.sequenceReused(stream, reused);
+    this.opts.log.error(
+      {
+        gatewayId,
+        stream,
+        reused,
+        forks: forks.map((f) => ({ epoch: f.epoch, fork: f.fork, firstSeq: f.firstSeq })),
+        code: 'SEQUENCE_REUSED',
+      },
+      'gateway reused sequence numbers for different records (buffer.db restored from a backup or rolled back): stored in a fork of the epoch, none discarded',
     );
   }
 

@@ -15,10 +15,12 @@ import { insertEpcMarks, insertLocationMarks, marksDb, readingWindows } from './
 import { type GatewayUpsert, upsertGateway } from './gateway-master.js';
 import { type LocationChange, type LocationInput, upsertLocation } from './location-master.js';
 import type { ActorInput } from './master-actor.js';
+import { alarmRow, movementRow, readingRow } from './record-rows.js';
 import type { Database, DeadLettersTable, ExcursionsTable, LocationsTable } from './schema.js';
+import { placeReusedRows, type SequenceReuse } from './sequence-reuse.js';
 import { SqliteFastIngest } from './sqlite-fast-ingest.js';
 import { mergeStreamRange, mergeThinnedRange } from './stream-coverage.js';
-import { offsetCoverage, placeBatchEpoch, type SequenceReset } from './stream-epochs.js';
+import { type EpochPlacement, offsetCoverage, placeBatchEpoch, type SequenceReset } from './stream-epochs.js';
 
 export interface IngestResult {
   inserted: number;
@@ -32,9 +34,21 @@ export interface IngestResult {
   sequenceReset?: SequenceReset;
   /** The batch's epoch became the stream's first known epoch (offset 0). */
   epochAdopted?: string;
+  /** Records stored in a fork of their epoch: their number was taken by another record (sequence-reuse.ts). */
+  reused?: number;
+  /** Forks this batch opened, each audited as `gateway.sequence_reuse`. */
+  sequenceReuses?: SequenceReuse[];
 }
 
-export type { ActorInput, GatewayUpsert, LocationChange, LocationInput, SequenceReset, StreamCoverage };
+export type {
+  ActorInput,
+  GatewayUpsert,
+  LocationChange,
+  LocationInput,
+  SequenceReset,
+  SequenceReuse,
+  StreamCoverage,
+};
 export type NewDeadLetter = Omit<DeadLettersTable, 'id'>;
 export type DeadLetterRow = Omit<DeadLettersTable, 'id'> & { id: number };
 export type LocationRow = LocationsTable;
@@ -106,12 +120,7 @@ export class CloudStore {
       batch.records.map((r: Reading) => ({
         gateway_id: gatewayId,
         seq: r.seq + off,
-        sensor_id: r.sensorId,
-        location_id: r.locationId,
-        ts: r.ts,
-        temp_c: r.tempC,
-        rh: r.rh ?? null,
-        quality: r.quality,
+        ...readingRow(r),
         received_at: receivedAt,
       }));
     return this.ingest(
@@ -119,7 +128,7 @@ export class CloudStore {
       gatewayId,
       batch,
       receivedAt,
-      (trx, off) => insertRows(trx, 'readings', rows(off)),
+      (trx, place) => insertRows(trx, 'readings', gatewayId, rows(place.offset), place, receivedAt),
       (trx) => insertLocationMarks(marksDb(trx), readingWindows(batch.records), receivedAt),
     );
   }
@@ -130,17 +139,7 @@ export class CloudStore {
       batch.records.map((m: Movement) => ({
         gateway_id: gatewayId,
         seq: m.seq + off,
-        epc: m.epc,
-        portal_id: m.portalId,
-        kind: m.kind,
-        from_location: m.from,
-        to_location: m.to,
-        direction: m.direction,
-        ts: m.ts,
-        first_seen: m.firstSeen,
-        last_seen: m.lastSeen,
-        reads: m.reads,
-        peak_rssi: m.peakRssi,
+        ...movementRow(m),
         received_at: receivedAt,
       }));
     return this.ingest(
@@ -148,7 +147,7 @@ export class CloudStore {
       gatewayId,
       batch,
       receivedAt,
-      (trx, off) => insertRows(trx, 'movements', rows(off)),
+      (trx, place) => insertRows(trx, 'movements', gatewayId, rows(place.offset), place, receivedAt),
       async (trx) => {
         await insertEpcMarks(
           marksDb(trx),
@@ -166,19 +165,11 @@ export class CloudStore {
       batch.records.map((a: Alarm) => ({
         gateway_id: gatewayId,
         seq: a.seq + off,
-        alarm_id: a.alarmId,
-        kind: a.kind,
-        state: a.state,
-        severity: a.severity,
-        ts: a.ts,
-        location_id: a.locationId ?? null,
-        sensor_id: a.sensorId ?? null,
-        value: a.value ?? null,
-        message: a.message,
+        ...alarmRow(a),
         received_at: receivedAt,
       }));
-    return this.ingest('alarms', gatewayId, batch, receivedAt, (trx, off) =>
-      insertRows(trx, 'alarms', rows(off)),
+    return this.ingest('alarms', gatewayId, batch, receivedAt, (trx, place) =>
+      insertRows(trx, 'alarms', gatewayId, rows(place.offset), place, receivedAt),
     );
   }
 
@@ -198,7 +189,7 @@ export class CloudStore {
       thinned?: SeqSpan[] | undefined;
     },
     receivedAt: number,
-    insert: (trx: Transaction<Database>, seqOffset: number) => Promise<number>,
+    insert: (trx: Transaction<Database>, place: EpochPlacement) => Promise<InsertedRows>,
     mark?: (trx: Transaction<Database>) => Promise<ReadonlyMap<string, number> | undefined>,
   ): Promise<IngestResult> {
     return this.db.transaction().execute(async (trx) => {
@@ -209,7 +200,7 @@ export class CloudStore {
         await sql`select pg_advisory_xact_lock(hashtext(${`${gatewayId}/${stream}`}))`.execute(trx);
       }
       const place = await placeBatchEpoch(trx, gatewayId, stream, batch.epoch, receivedAt);
-      const inserted = await insert(trx, place.offset);
+      const { inserted, reused, reuses } = await insert(trx, place);
       const cov = offsetCoverage(batch, place.offset);
       for (const t of cov.thinned) await mergeThinnedRange(trx, gatewayId, stream, t, receivedAt);
       await mergeStreamRange(trx, gatewayId, stream, { from: cov.firstSeq, to: cov.lastSeq });
@@ -220,6 +211,8 @@ export class CloudStore {
         ...(marks ? { marks } : {}),
         ...(place.reset ? { sequenceReset: place.reset } : {}),
         ...(place.adopted ? { epochAdopted: place.adopted } : {}),
+        ...(reused > 0 ? { reused } : {}),
+        ...(reuses.length > 0 ? { sequenceReuses: reuses } : {}),
       };
     });
   }
@@ -374,20 +367,42 @@ export class CloudStore {
   }
 }
 
-/** Inserts stream rows in chunks, skipping (gateway, seq) already stored; returns how many were new. */
+interface InsertedRows {
+  inserted: number;
+  /** Of them, stored in a fork of the epoch (their number was taken by a different record). */
+  reused: number;
+  reuses: SequenceReuse[];
+}
+
+/**
+ * Inserts stream rows in chunks; a row whose (gateway, seq) is taken is a duplicate when the stored record
+ * is the same, else a reused number, stored in a fork of the batch's epoch (sequence-reuse.ts).
+ */
 async function insertRows<T extends Stream>(
   trx: Transaction<Database>,
   table: T,
-  rows: ReadonlyArray<Insertable<Database[T]>>,
-): Promise<number> {
+  gatewayId: string,
+  rows: ReadonlyArray<Insertable<Database[T]> & { seq: number }>,
+  place: EpochPlacement,
+  receivedAt: number,
+): Promise<InsertedRows> {
   let inserted = 0;
+  const taken: Array<Insertable<Database[T]> & { seq: number }> = [];
   for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK);
     const res = await trx
       .insertInto(table)
-      .values(rows.slice(i, i + CHUNK) as never)
+      .values(chunk as never)
       .onConflict((oc) => oc.columns(['gateway_id', 'seq'] as never).doNothing())
-      .executeTakeFirst();
-    inserted += Number(res.numInsertedOrUpdatedRows ?? 0);
+      .returning('seq' as never)
+      .execute();
+    inserted += res.length;
+    if (res.length < chunk.length) {
+      const got = new Set(res.map((r) => Number((r as { seq: unknown }).seq)));
+      for (const row of chunk) if (!got.has(row.seq)) taken.push(row);
+    }
   }
-  return inserted;
+  if (taken.length === 0) return { inserted, reused: 0, reuses: [] };
+  const r = await placeReusedRows(trx, table, gatewayId, place.epoch, taken, place.offset, receivedAt);
+  return { inserted: inserted + r.inserted, reused: r.inserted, reuses: r.reuses };
 }

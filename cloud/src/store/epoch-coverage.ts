@@ -2,6 +2,7 @@ import type { Stream } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import { holesIn, type SeqSpan } from './coverage.js';
 import type { Database } from './schema.js';
+import { isFork } from './sequence-reuse.js';
 import { thinnedCount } from './stream-coverage.js';
 import { EPOCH_SEQ_SPAN } from './stream-epochs.js';
 
@@ -18,6 +19,11 @@ export interface StreamCoverage {
   epochIndex?: number;
   /** When this epoch replaced another (k > 0): a sequence reset (docs/durability.md "Epoch"). */
   sequenceReset?: { at: number; fromEpoch: string; toEpoch: string; previousHighWater: number };
+  /**
+   * Forks of this epoch: records the gateway sent under numbers already stored for other records (its
+   * buffer.db was rolled back), kept in spaces of their own (docs/durability.md "Sequence reuse").
+   */
+  sequenceReuses?: Array<{ fork: string; epochIndex: number; at: number; records: number }>;
 }
 
 interface Group {
@@ -65,7 +71,7 @@ export async function epochCoverage(db: Kysely<Database>, gatewayId?: string): P
       ?.thinned.push({ from_seq: Number(t.from_seq) - offset, to_seq: Number(t.to_seq) - offset });
   }
   const epochByKey = new Map(epochs.map((e) => [key(e.gateway_id, e.stream, Number(e.epoch_index)), e]));
-  return [...groups.entries()]
+  const list = [...groups.entries()]
     .map(([k, g]): StreamCoverage => {
       const e = epochByKey.get(k);
       const c: StreamCoverage = {
@@ -75,7 +81,7 @@ export async function epochCoverage(db: Kysely<Database>, gatewayId?: string): P
         holes: holesIn(g.spans),
         thinned: thinnedCount(g.thinned),
       };
-      if (e) {
+      if (e && !isFork(e.epoch)) {
         c.epoch = e.epoch;
         c.epochIndex = Number(e.epoch_index);
         if (e.prev_epoch !== null) {
@@ -95,4 +101,26 @@ export async function epochCoverage(db: Kysely<Database>, gatewayId?: string): P
         a.stream.localeCompare(b.stream) ||
         (b.epochIndex ?? 0) - (a.epochIndex ?? 0),
     );
+  for (const f of epochs.filter((e) => isFork(e.epoch))) {
+    const into = list.find(
+      (c) => c.gatewayId === f.gateway_id && c.stream === f.stream && (c.epoch ?? '') === f.prev_epoch,
+    );
+    if (!into) continue;
+    const offset = Number(f.seq_offset);
+    const n = await db
+      .selectFrom(f.stream as Stream)
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('gateway_id', '=', f.gateway_id)
+      .where('seq', '>=', offset)
+      .where('seq', '<', offset + EPOCH_SEQ_SPAN)
+      .executeTakeFirst();
+    into.sequenceReuses ??= [];
+    into.sequenceReuses.push({
+      fork: f.epoch,
+      epochIndex: Number(f.epoch_index),
+      at: Number(f.first_seen_at),
+      records: Number(n?.n ?? 0),
+    });
+  }
+  return list;
 }

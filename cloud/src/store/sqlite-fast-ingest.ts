@@ -11,7 +11,10 @@ import { ColdtraceError } from '@coldtrace/shared';
 import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { SeqSpan } from './coverage.js';
+import { alarmRow, movementRow, readingRow } from './record-rows.js';
 import type { Database } from './schema.js';
+import type { SequenceReuse } from './sequence-reuse.js';
+import { type ReuseOutcome, SqliteSequenceReuse } from './sqlite-sequence-reuse.js';
 import { SqliteStreamEpochs } from './sqlite-stream-epochs.js';
 import type { EpochPlacement, SequenceReset } from './stream-epochs.js';
 
@@ -24,6 +27,10 @@ export interface FastIngestResult {
   sequenceReset?: SequenceReset;
   /** The batch's epoch became the stream's first known epoch (offset 0). */
   epochAdopted?: string;
+  /** Records stored in a fork of their epoch because their number was taken by another record. */
+  reused?: number;
+  /** Forks this batch opened (each audited as `gateway.sequence_reuse`). */
+  sequenceReuses?: SequenceReuse[];
 }
 
 type Statement = SqliteDatabase.Statement<unknown[], unknown>;
@@ -69,6 +76,8 @@ export class SqliteFastIngest {
   private readonly insertOutbox: Statement | undefined;
   /** Buffer epochs (0008): each batch's seqs are moved into its epoch's stored sequence space. */
   private readonly epochs: SqliteStreamEpochs;
+  /** Records whose (gateway, seq) is taken: duplicate or reused number (sequence-reuse.ts). */
+  private readonly reuse: SqliteSequenceReuse;
   private queue: Job[] = [];
   private scheduled = false;
   /** Batches committed per group, for tests and the benchmark. */
@@ -123,6 +132,7 @@ export class SqliteFastIngest {
       'INSERT INTO stream_ranges (gateway_id, stream, from_seq, to_seq) VALUES (?, ?, ?, ?)',
     );
     this.epochs = new SqliteStreamEpochs(sqlite);
+    this.reuse = new SqliteSequenceReuse(sqlite);
     // While the 0003 trigger exists (a schema before 0005), it enqueues; never both.
     const trigger = sqlite
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'readings_sink_outbox'")
@@ -140,10 +150,8 @@ export class SqliteFastIngest {
 
   ingestReadings(gatewayId: string, batch: ReadingsBatch, receivedAt: number): Promise<FastIngestResult> {
     return this.submit(() => {
-      let inserted = 0;
-      const st = this.insertReading;
       const place = this.epochs.place(gatewayId, 'readings', batch.epoch, receivedAt);
-      const off = place.offset;
+      const taken = new Taken();
       // Read inside the transaction (the group's), so a sink enabled or disabled by another transaction
       // applies to whole batches, as the 0003 trigger did per row.
       const sinks = (this.enabledSinks?.all() ?? []) as string[];
@@ -154,22 +162,24 @@ export class SqliteFastIngest {
         if (!w) windows.set(r.locationId, { fromTs: r.ts, toTs: r.ts });
         else if (r.ts < w.fromTs) w.fromTs = r.ts;
         else if (r.ts > w.toTs) w.toTs = r.ts;
-        const changes = st.run(
-          gatewayId,
-          r.seq + off,
-          r.sensorId,
-          r.locationId,
-          r.ts,
-          r.tempC,
-          r.rh ?? null,
-          r.quality,
-          receivedAt,
-        ).changes;
-        inserted += changes;
-        // Only newly inserted readings are enqueued (a duplicate skipped by ON CONFLICT is not).
-        if (changes > 0) for (const sink of sinks) this.insertOutbox!.run(sink, gatewayId, r.seq + off);
       }
-      const result = this.finish('readings', gatewayId, batch, receivedAt, inserted, place);
+      const inserted = this.insertEach(
+        'readings',
+        gatewayId,
+        place,
+        batch.records as Reading[],
+        (seq, r) => this.runReading(gatewayId, seq, r, receivedAt),
+        readingRow,
+        receivedAt,
+        taken,
+        // Only newly inserted readings are enqueued (a duplicate skipped by ON CONFLICT is not).
+        sinks.length > 0
+          ? (seq) => {
+              for (const sink of sinks) this.insertOutbox!.run(sink, gatewayId, seq);
+            }
+          : undefined,
+      );
+      const result = taken.into(this.finish('readings', gatewayId, batch, receivedAt, inserted, place));
       if (inserted === 0) return result;
       const marks = new Map<string, number>();
       for (const [loc, w] of windows) {
@@ -182,58 +192,133 @@ export class SqliteFastIngest {
     });
   }
 
+  private runReading(gatewayId: string, seq: number, r: Reading, receivedAt: number): number {
+    return this.insertReading.run(
+      gatewayId,
+      seq,
+      r.sensorId,
+      r.locationId,
+      r.ts,
+      r.tempC,
+      r.rh ?? null,
+      r.quality,
+      receivedAt,
+    ).changes;
+  }
+
   ingestMovements(gatewayId: string, batch: MovementsBatch, receivedAt: number): Promise<FastIngestResult> {
     return this.submit(() => {
-      let inserted = 0;
       const place = this.epochs.place(gatewayId, 'movements', batch.epoch, receivedAt);
-      for (const m of batch.records as Movement[]) {
-        inserted += this.insertMovement.run(
-          gatewayId,
-          m.seq + place.offset,
-          m.epc,
-          m.portalId,
-          m.kind,
-          m.from,
-          m.to,
-          m.direction,
-          m.ts,
-          m.firstSeen,
-          m.lastSeen,
-          m.reads,
-          m.peakRssi,
-          receivedAt,
-        ).changes;
-      }
+      const taken = new Taken();
+      const inserted = this.insertEach(
+        'movements',
+        gatewayId,
+        place,
+        batch.records as Movement[],
+        (seq, m) => this.runMovement(gatewayId, seq, m, receivedAt),
+        movementRow,
+        receivedAt,
+        taken,
+      );
       if (inserted > 0) {
         for (const epc of new Set((batch.records as Movement[]).map((m) => m.epc)))
           this.insertMark.run('epc', epc, null, null, receivedAt);
       }
-      return this.finish('movements', gatewayId, batch, receivedAt, inserted, place);
+      return taken.into(this.finish('movements', gatewayId, batch, receivedAt, inserted, place));
     });
+  }
+
+  private runMovement(gatewayId: string, seq: number, m: Movement, receivedAt: number): number {
+    return this.insertMovement.run(
+      gatewayId,
+      seq,
+      m.epc,
+      m.portalId,
+      m.kind,
+      m.from,
+      m.to,
+      m.direction,
+      m.ts,
+      m.firstSeen,
+      m.lastSeen,
+      m.reads,
+      m.peakRssi,
+      receivedAt,
+    ).changes;
   }
 
   ingestAlarms(gatewayId: string, batch: AlarmsBatch, receivedAt: number): Promise<FastIngestResult> {
     return this.submit(() => {
-      let inserted = 0;
       const place = this.epochs.place(gatewayId, 'alarms', batch.epoch, receivedAt);
-      for (const a of batch.records as Alarm[]) {
-        inserted += this.insertAlarm.run(
-          gatewayId,
-          a.seq + place.offset,
-          a.alarmId,
-          a.kind,
-          a.state,
-          a.severity,
-          a.ts,
-          a.locationId ?? null,
-          a.sensorId ?? null,
-          a.value ?? null,
-          a.message,
-          receivedAt,
-        ).changes;
-      }
-      return this.finish('alarms', gatewayId, batch, receivedAt, inserted, place);
+      const taken = new Taken();
+      const inserted = this.insertEach(
+        'alarms',
+        gatewayId,
+        place,
+        batch.records as Alarm[],
+        (seq, a) => this.runAlarm(gatewayId, seq, a, receivedAt),
+        alarmRow,
+        receivedAt,
+        taken,
+      );
+      return taken.into(this.finish('alarms', gatewayId, batch, receivedAt, inserted, place));
     });
+  }
+
+  private runAlarm(gatewayId: string, seq: number, a: Alarm, receivedAt: number): number {
+    return this.insertAlarm.run(
+      gatewayId,
+      seq,
+      a.alarmId,
+      a.kind,
+      a.state,
+      a.severity,
+      a.ts,
+      a.locationId ?? null,
+      a.sensorId ?? null,
+      a.value ?? null,
+      a.message,
+      receivedAt,
+    ).changes;
+  }
+
+  /**
+   * Inserts each record under its seq in the batch's epoch space; a record whose number is taken is a
+   * duplicate (same content) or a reused number, stored in a fork (sqlite-sequence-reuse.ts). Returns how
+   * many were stored; `onInserted` gets each stored seq.
+   */
+  private insertEach<T extends { seq: number }>(
+    stream: Stream,
+    gatewayId: string,
+    place: EpochPlacement,
+    records: readonly T[],
+    run: (seq: number, r: T) => number,
+    row: (r: T) => Record<string, unknown>,
+    receivedAt: number,
+    taken: Taken,
+    onInserted?: (seq: number) => void,
+  ): number {
+    let inserted = 0;
+    for (const r of records) {
+      let seq = r.seq + place.offset;
+      if (run(seq, r) === 0) {
+        const o = this.reuse.resolve(
+          stream,
+          gatewayId,
+          place.epoch,
+          seq,
+          place.offset,
+          row(r),
+          (at) => run(at, r),
+          receivedAt,
+        );
+        if (!taken.add(o)) continue;
+        seq = (o as { seq: number }).seq;
+      }
+      inserted++;
+      onInserted?.(seq);
+    }
+    return inserted;
   }
 
   /**
@@ -390,5 +475,23 @@ export class SqliteFastIngest {
     this.groups.count++;
     this.groups.batches += batches;
     if (batches > this.groups.largest) this.groups.largest = batches;
+  }
+}
+
+/** A batch's records stored in forks of their epoch, and the forks it opened. */
+class Taken {
+  reused = 0;
+  readonly reuses: SequenceReuse[] = [];
+  /** Counts an outcome; true when the record was stored (in a fork). */
+  add(o: ReuseOutcome): boolean {
+    if (o.kind === 'duplicate') return false;
+    this.reused++;
+    if (o.reuse) this.reuses.push(o.reuse);
+    return true;
+  }
+  into(r: FastIngestResult): FastIngestResult {
+    if (this.reused > 0) r.reused = this.reused;
+    if (this.reuses.length > 0) r.sequenceReuses = this.reuses;
+    return r;
   }
 }

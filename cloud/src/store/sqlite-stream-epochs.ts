@@ -1,10 +1,11 @@
 import type { Stream } from '@coldtrace/shared';
 import type SqliteDatabase from 'better-sqlite3';
-import { GENESIS_HASH, linkAuditEntries } from '../domain/audit-chain.js';
+import { SqliteAuditAppend } from './sqlite-audit-append.js';
 import {
   EPOCH_SEQ_SPAN,
   type EpochPlacement,
   epochsExhausted,
+  FORK_MARK,
   MAX_EPOCH_INDEX,
   resetAuditEntry,
   type SequenceReset,
@@ -29,10 +30,8 @@ export class SqliteStreamEpochs {
   private readonly current: Statement;
   private readonly highWater: Statement;
   private readonly insertEpoch: Statement;
-  private readonly initHead: Statement;
-  private readonly readHead: Statement;
-  private readonly insertAudit: Statement;
-  private readonly updateHead: Statement;
+  private readonly maxIndex: Statement;
+  private readonly audit: SqliteAuditAppend;
 
   constructor(sqlite: SqliteDatabase.Database) {
     this.byEpoch = sqlite.prepare(
@@ -40,6 +39,7 @@ export class SqliteStreamEpochs {
     );
     this.current = sqlite.prepare(
       `SELECT epoch, epoch_index, seq_offset FROM stream_epochs WHERE gateway_id = ? AND stream = ?
+         AND instr(epoch, '${FORK_MARK}') = 0
        ORDER BY epoch_index DESC LIMIT 1`,
     );
     this.highWater = sqlite
@@ -52,31 +52,27 @@ export class SqliteStreamEpochs {
       `INSERT INTO stream_epochs (gateway_id, stream, epoch_index, epoch, seq_offset, first_seen_at,
          prev_epoch, prev_high_water) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.initHead = sqlite.prepare(
-      'INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, ?) ON CONFLICT (id) DO NOTHING',
-    );
-    this.readHead = sqlite.prepare('SELECT seq, hash FROM audit_head WHERE id = 1');
-    this.insertAudit = sqlite.prepare(
-      `INSERT INTO audit_log (seq, at, actor, action, entity_type, entity_id, before_json, after_json,
-         reason, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.updateHead = sqlite.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1');
+    this.maxIndex = sqlite
+      .prepare('SELECT MAX(epoch_index) FROM stream_epochs WHERE gateway_id = ? AND stream = ?')
+      .pluck();
+    this.audit = new SqliteAuditAppend(sqlite);
   }
 
   /** Where this batch's records go (see `placeBatchEpoch`); call inside the batch's transaction. */
   place(gatewayId: string, stream: Stream, epoch: string | undefined, receivedAt: number): EpochPlacement {
     if (epoch !== undefined) {
       const known = this.byEpoch.get(gatewayId, stream, epoch) as EpochRow | undefined;
-      if (known) return { offset: known.seq_offset };
+      if (known) return { offset: known.seq_offset, epoch };
     }
+    // The current epoch is the newest one the gateway named; forks (sequence-reuse.ts) take indexes too.
     const current = this.current.get(gatewayId, stream) as EpochRow | undefined;
-    if (epoch === undefined) return { offset: current ? current.seq_offset : 0 };
-    const index = current ? current.epoch_index + 1 : 0;
+    if (epoch === undefined) return { offset: current ? current.seq_offset : 0, epoch: current?.epoch ?? '' };
+    const index = current ? (this.maxIndex.get(gatewayId, stream) as number) + 1 : 0;
     if (index > MAX_EPOCH_INDEX) throw epochsExhausted(gatewayId, stream);
     const offset = index * EPOCH_SEQ_SPAN;
     if (!current) {
       this.insertEpoch.run(gatewayId, stream, index, epoch, offset, receivedAt, null, null);
-      return { offset, adopted: epoch };
+      return { offset, epoch, adopted: epoch };
     }
     const hw = this.highWater.get(
       gatewayId,
@@ -104,29 +100,7 @@ export class SqliteStreamEpochs {
       epochIndex: index,
       previousHighWater,
     };
-    this.audit(reset);
-    return { offset, reset };
-  }
-
-  /** `appendAudit` for one entry, synchronously in the running transaction (SQLite serialises writers). */
-  private audit(reset: SequenceReset): void {
-    this.initHead.run(GENESIS_HASH);
-    const head = this.readHead.get() as { seq: number; hash: string };
-    for (const r of linkAuditEntries(head, [resetAuditEntry(reset)], reset.at)) {
-      this.insertAudit.run(
-        r.seq,
-        r.at,
-        r.actor,
-        r.action,
-        r.entity_type,
-        r.entity_id,
-        r.before_json,
-        r.after_json,
-        r.reason,
-        r.prev_hash,
-        r.hash,
-      );
-      this.updateHead.run(r.seq, r.hash);
-    }
+    this.audit.append([resetAuditEntry(reset)], reset.at);
+    return { offset, epoch, reset };
   }
 }

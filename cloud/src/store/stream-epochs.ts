@@ -16,6 +16,8 @@ export const EPOCH_SEQ_SPAN = 2 ** 40;
 export const MAX_EPOCH_SEQ = EPOCH_SEQ_SPAN - 1;
 /** Largest epoch index: MAX_EPOCH_INDEX × 2^40 + MAX_EPOCH_SEQ = 2^53 − 1. */
 export const MAX_EPOCH_INDEX = 2 ** 13 - 1;
+/** Separates an epoch from its fork number: `<epoch>~<n>` holds records that reused its numbers (sequence-reuse.ts). */
+export const FORK_MARK = '~';
 
 /** A gateway stream that started again under a new buffer epoch while another epoch was current. */
 export interface SequenceReset {
@@ -34,6 +36,8 @@ export interface SequenceReset {
 /** Where a batch's records go: the offset added to its seqs, and what its epoch changed, if anything. */
 export interface EpochPlacement {
   offset: number;
+  /** The epoch whose space it is (`''`: a stream that never named one); forks of it take reused numbers. */
+  epoch: string;
   /** The stream's first epoch, adopted with offset 0 by this batch (quiet: an upgraded gateway continues). */
   adopted?: string;
   /** This batch started a new epoch after another one: a sequence reset, audited in the same transaction. */
@@ -108,15 +112,22 @@ export async function placeBatchEpoch(
     .where('stream', '=', stream);
   if (epoch !== undefined) {
     const known = await rows.select('seq_offset').where('epoch', '=', epoch).executeTakeFirst();
-    if (known) return { offset: Number(known.seq_offset) };
+    if (known) return { offset: Number(known.seq_offset), epoch };
   }
+  // The current epoch is the newest one the gateway named; forks (sequence-reuse.ts) take indexes too.
   const current = await rows
     .select(['epoch', 'epoch_index', 'seq_offset'])
+    .where('epoch', 'not like', `%${FORK_MARK}%`)
     .orderBy('epoch_index', 'desc')
     .limit(1)
     .executeTakeFirst();
-  if (epoch === undefined) return { offset: current ? Number(current.seq_offset) : 0 };
-  const index = current ? Number(current.epoch_index) + 1 : 0;
+  if (epoch === undefined)
+    return { offset: current ? Number(current.seq_offset) : 0, epoch: current?.epoch ?? '' };
+  let index = 0;
+  if (current) {
+    const max = await rows.select((eb) => eb.fn.max('epoch_index').as('m')).executeTakeFirstOrThrow();
+    index = Number(max.m) + 1;
+  }
   if (index > MAX_EPOCH_INDEX) throw epochsExhausted(gatewayId, stream);
   const prevOffset = current ? Number(current.seq_offset) : 0;
   let previousHighWater = 0;
@@ -151,8 +162,8 @@ export async function placeBatchEpoch(
     .select(['epoch_index', 'seq_offset'])
     .where('epoch', '=', epoch)
     .executeTakeFirstOrThrow();
-  if (Number(stored.epoch_index) !== index) return { offset: Number(stored.seq_offset) };
-  if (!current) return { offset, adopted: epoch };
+  if (Number(stored.epoch_index) !== index) return { offset: Number(stored.seq_offset), epoch };
+  if (!current) return { offset, epoch, adopted: epoch };
   const reset: SequenceReset = {
     gatewayId,
     stream,
@@ -163,5 +174,5 @@ export async function placeBatchEpoch(
     previousHighWater,
   };
   await appendAudit(trx as unknown as Transaction<DomainDatabase>, [resetAuditEntry(reset)], receivedAt);
-  return { offset, reset };
+  return { offset, epoch, reset };
 }

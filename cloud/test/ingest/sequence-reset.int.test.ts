@@ -204,4 +204,30 @@ describe('sequence reset through the embedded broker', () => {
     expect((await cloud.store.counts()).readings).toBe(stored);
     expect(await cloud.store.listMovements({ gatewayId: GW })).toEqual([]);
   });
+
+  it('keeps records sent under reused numbers (buffer.db restored from a backup) and shows them', async () => {
+    const before = (await cloud.store.counts()).readings;
+    await publish(B, 1, 10, 7); // numbers 1..10 of epoch B again, with other readings
+    await publish(B, 1, 10, 7); // and that replay once more: duplicates
+    expect((await cloud.store.counts()).readings).toBe(before + 10);
+    expect(await metric(/coldtrace_sequence_reused_records_total\{stream="readings"\} (\d+)/)).toBe('10');
+    const errors = logLines.filter((l) => l.level === 50 && l.code === 'SEQUENCE_REUSED');
+    expect(errors).toEqual([
+      expect.objectContaining({
+        gatewayId: GW,
+        stream: 'readings',
+        reused: 10,
+        forks: [{ epoch: B, fork: `${B}~1`, firstSeq: 1 }],
+      }),
+    ]);
+    const view = await api(`/api/v1/gateways/${GW}`);
+    expect(view.sequenceReuses).toEqual([
+      { stream: 'readings', epoch: B, fork: `${B}~1`, epochIndex: 2, at: expect.any(Number), records: 10 },
+    ]);
+    // The epoch's own coverage is unchanged: the reused numbers were covered already.
+    expect(view.dataGaps).toEqual([{ stream: 'readings', from: M + 1, to: M + 20, epoch: B }]);
+    const audit = (await api(`/api/v1/audit?entityType=gateway&entityId=${GW}`)) as Array<{ action: string }>;
+    expect(audit.filter((e) => e.action === 'gateway.sequence_reuse')).toHaveLength(1);
+    expect((await api('/api/v1/audit/verify', 'qa')) as { ok: boolean }).toMatchObject({ ok: true });
+  });
 });

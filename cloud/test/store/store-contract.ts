@@ -6,6 +6,7 @@ import { holesIn } from '../../src/store/coverage.js';
 import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../../src/store/evaluation-marks.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
 import { epochContract } from './store-contract-epochs.js';
+import { reuseContract } from './store-contract-reuse.js';
 
 export interface OpenedStore {
   store: CloudStore;
@@ -439,6 +440,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     });
 
     epochContract(() => store, newGateway);
+    reuseContract(() => store, newGateway);
 
     describe('dead letters', () => {
       it('adds and lists newest first with a limit', async () => {

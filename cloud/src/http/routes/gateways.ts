@@ -23,6 +23,18 @@ const sequenceResetView = z
   })
   .describe('sequence reset: the gateway buffer was lost or replaced');
 
+/** Records sent under numbers already stored for other records, kept in a fork of the epoch. */
+const sequenceReuseView = z
+  .object({
+    fork: z.string().describe('the fork: <epoch>~<n>'),
+    epochIndex: z.number().describe('stored record seq = epochIndex × 2^40 + wire seq'),
+    at: z.number().describe('when the cloud received the first reused record (epoch ms)'),
+    records: z.number().describe('records stored in this fork'),
+  })
+  .describe(
+    'sequence reuse: the gateway buffer was rolled back (restored from a backup); no record was discarded',
+  );
+
 const gatewayView = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -32,6 +44,7 @@ const gatewayView = z.object({
   dataGaps: z.array(z.object({ stream: z.string(), from: z.number(), to: z.number(), epoch: epochField })),
   highWater: z.record(z.string(), z.number()).describe('per stream, in the current buffer epoch'),
   sequenceResets: z.array(sequenceResetView.extend({ stream: z.string() })),
+  sequenceReuses: z.array(sequenceReuseView.extend({ stream: z.string(), epoch: epochField })),
 });
 
 export const gatewayRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store }) => {
@@ -53,6 +66,15 @@ export const gatewayRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store
       highWater: Object.fromEntries(coverage.toReversed().map((c) => [c.stream, c.highWater])),
       sequenceResets: coverage
         .flatMap((c) => (c.sequenceReset ? [{ stream: c.stream, ...c.sequenceReset }] : []))
+        .sort((a, b) => a.at - b.at || a.stream.localeCompare(b.stream)),
+      sequenceReuses: coverage
+        .flatMap((c) =>
+          (c.sequenceReuses ?? []).map((r) => ({
+            stream: c.stream,
+            ...(c.epoch ? { epoch: c.epoch } : {}),
+            ...r,
+          })),
+        )
         .sort((a, b) => a.at - b.at || a.stream.localeCompare(b.stream)),
     };
   };
@@ -81,7 +103,8 @@ export const gatewayRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store
         description:
           'Sequence holes per gateway stream and buffer epoch (current epoch first): records sent but not (yet) ' +
           'received. They close when replay fills them. Each epoch counts from 1; an epoch that replaced another ' +
-          'carries its `sequenceReset` marker (the gateway buffer was lost or replaced).',
+          'carries its `sequenceReset` marker (the gateway buffer was lost or replaced); an epoch whose numbers ' +
+          'were reused for other records lists the forks that keep them (`sequenceReuses`).',
         response: {
           200: z.array(
             z.object({
@@ -96,6 +119,7 @@ export const gatewayRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store
                 .optional()
                 .describe('k-th epoch seen for this stream, from 0; stored record seq = k × 2^40 + seq'),
               sequenceReset: sequenceResetView.optional(),
+              sequenceReuses: z.array(sequenceReuseView).optional(),
             }),
           ),
         },

@@ -62,6 +62,19 @@ runPage(async () => {
                   .join('; ')
               : 'none',
           ),
+          h('dt', {}, 'Reused sequence numbers'),
+          h(
+            'dd',
+            { class: 'sequence-reuses' },
+            g.sequenceReuses.length
+              ? g.sequenceReuses
+                  .map(
+                    (r) =>
+                      `${r.stream} at ${fmtTime(r.at)}: ${r.records} records kept in fork ${r.fork} (buffer.db rolled back)`,
+                  )
+                  .join('; ')
+              : 'none',
+          ),
         ),
         h('h3', {}, 'Readers'),
         table(
