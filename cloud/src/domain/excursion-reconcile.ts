@@ -138,9 +138,10 @@ export async function reconcileLocationIn(
         touched.add(keeper);
       }
     } else {
-      let id = excursionId(locationId, c.startTs);
-      const clash = await trx.selectFrom('excursions').select('id').where('id', '=', id).executeTakeFirst();
-      if (clash) id = `${id}#${now}`;
+      // The natural id (location@start) may be held by a stored excursion whose start has moved since;
+      // then `#<now>`, and a counter after it: another derive (this process or another ingestor sharing
+      // PostgreSQL) may have used the same `now` for the same start (a duplicate key aborted the derive).
+      const id = await freeExcursionId(trx, excursionId(locationId, c.startTs), now);
       await trx
         .insertInto('excursions')
         .values({
@@ -368,4 +369,13 @@ export async function reopenReview(trx: Trx, ids: ReadonlySet<string>, log: Chan
       });
     }
   }
+}
+
+/** `natural` if free, else `natural#<now>`, then `natural#<now>.2`, … (the first free one). */
+export async function freeExcursionId(trx: Trx, natural: string, now: number): Promise<string> {
+  const taken = async (id: string) =>
+    (await trx.selectFrom('excursions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  let id = natural;
+  for (let n = 1; await taken(id); n++) id = `${natural}#${now}${n > 1 ? `.${n}` : ''}`;
+  return id;
 }
