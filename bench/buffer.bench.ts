@@ -7,8 +7,9 @@
  *    accounting included), synchronous=FULL;
  *  - peak_rss_backlog: peak RSS of a gateway process holding a 1,000,000-reading backlog: it opens
  *    the buffer (built by another process, as hours of outage would), reads its status and pages
- *    through the whole backlog as the publisher does (child process, so earlier phases do not count);
- *    peak_rss_build reports the process that appended the backlog at full speed, for reference;
+ *    through the whole backlog as the publisher does (`peekJson`, 5000 records as stored JSON text per
+ *    page; child process, so earlier phases do not count); peak_rss_build reports the process that
+ *    appended the backlog at full speed, for reference;
  *  - replay_backlog: time until a subscriber on an in-process aedes broker has counted every record
  *    of a 1,000,000-reading backlog replayed by the publisher after it connects;
  *  - replay_1m_into_cloud: the same backlog replayed into the real cloud (`startCloud`: embedded aedes,
@@ -16,7 +17,12 @@
  *    its own child, so its peak RSS is the gateway's alone), timed from connect until the buffer is
  *    empty (every batch PUBACKed, and the embedded broker PUBACKs only after the store committed);
  *    the store's row count is checked afterwards. gateway_peak_rss_replay_into_cloud reports that
- *    child's peak RSS while holding and replaying the backlog.
+ *    child's peak RSS while holding and replaying the backlog (goal ≤ 150 MB, a truck gateway).
+ *  Both replays publish 5000 records per batch with 4 in flight (REPLAY_BATCH, REPLAY_WINDOW), not the
+ *  product default of 500 per batch, and print these settings. Each child runs this file under tsx
+ *  (~60 MB of its RSS) with the bench's own flags (`--import tsx --expose-gc`; nothing calls gc), no
+ *  heap flag, as `coldtrace edge` runs. What the gateway's memory goes to, and what changed it on
+ *  2026-11-26: docs/durability.md "Round 3".
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +46,14 @@ const arg = (name: string, def: number) => {
 const BACKLOG = arg('backlog', 1_000_000);
 const APPEND_N = arg('append', 300_000);
 const out = (o: Record<string, unknown>) => console.log(JSON.stringify({ bench: BENCH, ...o }));
+/**
+ * The replays' publisher settings: 5000 records per batch (the contract's maximum), 4 batches in flight.
+ * Not the product default (500 per batch): with 500 the replay into the cloud is bound by round trips
+ * (~25 s here, docs/durability.md "Round 3").
+ */
+const REPLAY_BATCH = { maxRecords: 5000, maxAgeMs: 1000 };
+const REPLAY_WINDOW = 4;
+const replaySettings = `${REPLAY_BATCH.maxRecords} records per batch, ${REPLAY_WINDOW} in flight`;
 
 const reading = (i: number) => ({
   sensorId: `s${i % 20}`,
@@ -115,7 +129,7 @@ function childRss(path: string) {
   let after: number | undefined;
   let pages = 0;
   for (;;) {
-    const p = buf.peek('readings', { afterSeq: after, limit: 5000 });
+    const p = buf.peekJson('readings', { afterSeq: after, limit: 5000 });
     if (!p) break;
     after = p.lastSeq;
     pages++;
@@ -157,8 +171,8 @@ async function childReplay(path: string) {
     gatewayId: 'gw-bench',
     buffer,
     mqtt: { url: `mqtt://127.0.0.1:${port}` },
-    batch: { maxRecords: 5000, maxAgeMs: 1000 },
-    inflightWindow: 4,
+    batch: REPLAY_BATCH,
+    inflightWindow: REPLAY_WINDOW,
     clock: systemClock,
     log: pino({ level: 'warn' }),
     version: 'bench',
@@ -184,8 +198,8 @@ async function childCloudReplay(path: string, url: string, password: string) {
     gatewayId: 'gw-bench',
     buffer,
     mqtt: { url, username: 'gw-bench', password },
-    batch: { maxRecords: 5000, maxAgeMs: 1000 },
-    inflightWindow: 4,
+    batch: REPLAY_BATCH,
+    inflightWindow: REPLAY_WINDOW,
     clock: systemClock,
     log: pino({ level: 'warn' }),
     version: 'bench',
@@ -338,6 +352,7 @@ async function main() {
     goal: 20,
     left: replay.left,
     broker: 'aedes in-process',
+    publisher: replaySettings,
   });
   const intoCloud = await replayIntoCloud(cloudPath);
   rmSync(dir, { recursive: true, force: true });
@@ -360,6 +375,7 @@ async function main() {
     backlog: BACKLOG,
     goal: 150,
     note: 'gateway child (buffer + publisher) holding and replaying the backlog into the cloud',
+    publisher: replaySettings,
   });
 }
 

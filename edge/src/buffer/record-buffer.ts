@@ -38,6 +38,17 @@ export interface PeekResult<S extends StreamName> {
 }
 
 /**
+ * The span of `PeekResult` with each record as its stored wire JSON text (seq included, checked
+ * against the contract by `append`), for a publisher that sends the text without parsing it.
+ */
+export interface PeekJsonResult {
+  records: string[];
+  thinned: SeqRange[];
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/**
  * Events a buffer emits so the gateway controller raises `buffer_high` / `buffer_full` alarms.
  * `high` fires when the buffer reaches `highRatio` of maxBytes, `normal` when it drops below
  * `lowRatio` again (hysteresis), `full` when an append was refused, `thinned` after thinning.
@@ -69,6 +80,8 @@ export interface RecordBuffer {
    */
   append<S extends StreamName>(stream: S, records: NewRecordOf<S>[], opts?: AppendOptions<S>): RecordOf<S>[];
   peek<S extends StreamName>(stream: S, opts: PeekOptions): PeekResult<S> | null;
+  /** The same span as `peek`, records as their stored JSON text (no objects are built). */
+  peekJson(stream: StreamName, opts: PeekOptions): PeekJsonResult | null;
   /** Deletes the records ≤ upToSeq of `stream` and the thinned ranges below it. */
   ack(stream: StreamName, upToSeq: number): void;
   /** Last sequence number assigned in `stream` (0 before the first record). */

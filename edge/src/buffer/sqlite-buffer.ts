@@ -28,6 +28,7 @@ import type {
   AppendOptions,
   BufferEvent,
   NewRecordOf,
+  PeekJsonResult,
   PeekOptions,
   PeekResult,
   RecordBuffer,
@@ -142,6 +143,56 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
     if (count > 0) pending.push({ type: 'thinned', count, ranges, bytes: state.bytes, maxBytes: o.maxBytes });
   };
 
+  /**
+   * The span `peek` and `peekJson` return, records as stored (their wire JSON, validated by `append`).
+   * Rows come as [id, payload] arrays and are not parsed: the publisher sends the text as it is.
+   */
+  const scan = (stream: StreamName, opts: PeekOptions): PeekJsonResult | null => {
+    assertOpen();
+    const sid = STREAM_ID[stream];
+    const after = opts.afterSeq ?? 0;
+    const limit = Math.max(1, Math.floor(opts.limit));
+    const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+    const b = base(sid);
+    const rows = q.spanRows.all(b + after, b + SEQ_SPAN, limit) as [number, string][];
+    const ranges = q.peekRanges.all(sid, after, limit) as { from_seq: number; to_seq: number }[];
+    const records: string[] = [];
+    const thinned: SeqRange[] = [];
+    let i = 0;
+    let j = 0;
+    let first = -1;
+    let next = -1;
+    let bytes = 0;
+    for (;;) {
+      const r = rows[i];
+      const t = ranges[j];
+      if (!r && !t) break;
+      const tFrom = t ? Math.max(t.from_seq, after + 1) : Number.POSITIVE_INFINITY;
+      const seq = r ? r[0] - b : Number.POSITIVE_INFINITY;
+      const isRecord = seq < tFrom;
+      const start = isRecord ? seq : tFrom;
+      if (first < 0) first = start;
+      else if (start !== next) break; // not contiguous: the rest comes in a later peek
+      if (isRecord) {
+        if (records.length >= limit) break;
+        const payload = r![1];
+        const size = payload.length + ROW_OVERHEAD_BYTES;
+        if (records.length > 0 && bytes + size > maxBytes) break;
+        bytes += size;
+        records.push(payload);
+        next = seq + 1;
+        i++;
+      } else {
+        if (thinned.length >= limit) break;
+        thinned.push({ from: tFrom, to: t!.to_seq });
+        next = t!.to_seq + 1;
+        j++;
+      }
+    }
+    if (first < 0) return null;
+    return { records, thinned, firstSeq: first, lastSeq: next - 1 };
+  };
+
   const buffer: RecordBuffer = {
     append<S extends StreamName>(
       stream: S,
@@ -219,52 +270,14 @@ export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
     },
 
     peek<S extends StreamName>(stream: S, opts: PeekOptions): PeekResult<S> | null {
-      assertOpen();
-      const sid = STREAM_ID[stream];
-      const after = opts.afterSeq ?? 0;
-      const limit = Math.max(1, Math.floor(opts.limit));
-      const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY;
-      const b = base(sid);
-      const recs = (q.span.all(b + after, b + SEQ_SPAN, limit) as { id: number; payload: string }[]).map(
-        (r) => ({
-          seq: r.id - b,
-          payload: r.payload,
-        }),
-      );
-      const ranges = q.peekRanges.all(sid, after, limit) as { from_seq: number; to_seq: number }[];
-      const records: RecordOf<S>[] = [];
-      const thinned: SeqRange[] = [];
-      let i = 0;
-      let j = 0;
-      let first = -1;
-      let next = -1;
-      let bytes = 0;
-      for (;;) {
-        const r = recs[i];
-        const t = ranges[j];
-        if (!r && !t) break;
-        const tFrom = t ? Math.max(t.from_seq, after + 1) : Number.POSITIVE_INFINITY;
-        const isRecord = r !== undefined && r.seq < tFrom;
-        const start = isRecord ? r.seq : tFrom;
-        if (first < 0) first = start;
-        else if (start !== next) break; // not contiguous: the rest comes in a later peek
-        if (isRecord) {
-          if (records.length >= limit) break;
-          const size = r.payload.length + ROW_OVERHEAD_BYTES;
-          if (records.length > 0 && bytes + size > maxBytes) break;
-          bytes += size;
-          records.push(JSON.parse(r.payload) as RecordOf<S>);
-          next = r.seq + 1;
-          i++;
-        } else {
-          if (thinned.length >= limit) break;
-          thinned.push({ from: tFrom, to: t!.to_seq });
-          next = t!.to_seq + 1;
-          j++;
-        }
-      }
-      if (first < 0) return null;
-      return { records, thinned, firstSeq: first, lastSeq: next - 1 };
+      const span = scan(stream, opts);
+      if (!span) return null;
+      const records = span.records.map((r) => JSON.parse(r) as RecordOf<S>);
+      return { records, thinned: span.thinned, firstSeq: span.firstSeq, lastSeq: span.lastSeq };
+    },
+
+    peekJson(stream: StreamName, opts: PeekOptions): PeekJsonResult | null {
+      return scan(stream, opts);
     },
 
     ack(stream: StreamName, upToSeq: number): void {

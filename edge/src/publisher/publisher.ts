@@ -5,7 +5,6 @@ import {
   encodeGatewayPayload,
   errorMessage,
   formatZodError,
-  type GatewayPayload,
   type GatewayStatus,
   gatewayTopic,
   gatewayTopics,
@@ -13,7 +12,9 @@ import {
   STREAMS,
 } from '@coldtrace/shared';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { PeekResult, StreamName } from '../buffer/record-buffer.js';
+import type { StreamName } from '../buffer/record-buffer.js';
+import { encodeBatchJson } from './batch-json.js';
+import { createIdOnlyStore } from './id-only-store.js';
 import {
   type Publisher,
   type PublisherEvents,
@@ -51,7 +52,8 @@ const PAGE_BYTES = Math.floor(MAX_PAYLOAD_BYTES * 0.9);
  * buffer in order, in batches, with a window of in-flight QoS 1 publishes, and acks the buffer only
  * on PUBACK (MQTT 3.1.1 §4.3.2). MQTT.js's own offline queue is never used: nothing is published
  * while disconnected, and after a reconnect the oldest unacked record is sent again (the cloud
- * deduplicates on gateway, stream, seq).
+ * deduplicates on gateway, stream, seq). MQTT.js keeps only the message ids of unacked publishes
+ * (`createIdOnlyStore`), so no batch payload lives past its write to the socket.
  */
 export function createPublisher(options: PublisherOptions): Publisher {
   const { buffer, clock, log, onConnectionChange, ...config } = options;
@@ -105,31 +107,21 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }, cfg.batch.maxAgeMs);
   };
 
-  /** Peeks the next page and encodes it, halving the page until it fits MAX_PAYLOAD_BYTES. */
+  /**
+   * Peeks the next page as stored JSON text and encodes it without parsing it, halving the page until it
+   * fits MAX_PAYLOAD_BYTES.
+   */
   const nextBatch = (stream: StreamName, afterSeq: number | undefined) => {
     let limit = cfg.batch.maxRecords;
     for (;;) {
-      const page = buffer.peek(stream, { afterSeq, limit, maxBytes: PAGE_BYTES });
+      const page = buffer.peekJson(stream, { afterSeq, limit, maxBytes: PAGE_BYTES });
       if (!page) return null;
-      const payload = encode(stream, page);
+      const payload = encodeBatchJson(gatewayId, buffer.epoch, clock.now(), page);
       const bytes = Buffer.byteLength(payload);
       if (bytes <= MAX_PAYLOAD_BYTES || page.records.length + page.thinned.length <= 1)
         return { page, payload, bytes };
       limit = Math.max(1, Math.floor(page.records.length / 2));
     }
-  };
-
-  const encode = (stream: StreamName, page: PeekResult<StreamName>): string => {
-    const batch = {
-      gatewayId,
-      firstSeq: page.firstSeq,
-      lastSeq: page.lastSeq,
-      sentAt: clock.now(),
-      epoch: buffer.epoch,
-      records: page.records,
-      ...(page.thinned.length ? { thinned: page.thinned } : {}),
-    } as GatewayPayload<typeof stream>;
-    return encodeGatewayPayload(stream, batch);
   };
 
   /** Sends what may go now on `stream`: full batches, and partial ones up to forceUpTo. */
@@ -240,7 +232,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     gen++; // PUBACK callbacks of this connection no longer count
     const c = client;
     if (c) {
-      // Drop MQTT.js's copies of unacked publishes: the buffer is the only queue (re-sent on connect).
+      // Drop MQTT.js's entries of unacked publishes: the buffer is the only queue (re-sent on connect).
       for (const id of Object.keys(c.outgoing)) c.removeOutgoingMessage(Number(id));
     }
     if (!connected) return;
@@ -263,6 +255,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
         keepalive: m.keepaliveS,
         queueQoSZero: false,
         resubscribe: false,
+        // Message ids only, never payloads: the buffer is the only queue (docs/durability.md "Round 3").
+        outgoingStore: createIdOnlyStore(),
         // MQTT 3.1.1 §3.1.2.5: the broker publishes this if the gateway vanishes.
         will: {
           topic: gatewayTopic(gatewayId, 'status'),

@@ -10,7 +10,7 @@ import {
 } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BufferEvent, RecordBuffer, StreamName } from '../../src/buffer/record-buffer.js';
+import type { BufferEvent, PeekOptions, RecordBuffer, StreamName } from '../../src/buffer/record-buffer.js';
 import { alarm, movement, reading, readings, T0 } from './fixtures.js';
 
 export interface ContractOpenOptions {
@@ -34,6 +34,15 @@ const batchSchemas = {
   alarms: alarmsBatchSchema,
 };
 
+/** `peekJson` gives the span `peek` gives, each record as the JSON text that parses to it. */
+export function expectSameSpan(buf: RecordBuffer, stream: Stream, opts: PeekOptions) {
+  const page = buf.peek(stream, opts);
+  const json = buf.peekJson(stream, opts);
+  if (!page) return expect(json).toBeNull();
+  expect(json).not.toBeNull();
+  expect({ ...json!, records: json!.records.map((t) => JSON.parse(t) as unknown) }).toEqual(page);
+}
+
 /** Reads a whole stream through peek pages, checking each page is a valid wire batch. */
 export function drain(buf: RecordBuffer, stream: Stream, limit = 1000) {
   const seqs: number[] = [];
@@ -41,6 +50,7 @@ export function drain(buf: RecordBuffer, stream: Stream, limit = 1000) {
   const records: unknown[] = [];
   let after: number | undefined;
   for (;;) {
+    expectSameSpan(buf, stream, { afterSeq: after, limit });
     const page = buf.peek(stream, { afterSeq: after, limit });
     if (!page) break;
     const batch = {
@@ -121,6 +131,8 @@ export function runBufferContract(name: string, open: OpenBuffer, crashImage?: C
       expect(small.lastSeq).toBe(small.records.length);
       const one = b.peek('readings', { limit: 100, maxBytes: 1 })!;
       expect(one.records.length).toBe(1);
+      expectSameSpan(b, 'readings', { limit: 100, maxBytes: 1000 });
+      expectSameSpan(b, 'readings', { afterSeq: 30, limit: 100, maxBytes: 1 });
       expect(drain(b, 'readings', 37).seqs).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
       expect(b.peek('alarms', { limit: 10 })).toBeNull();
     });
@@ -404,6 +416,7 @@ export function runBufferContract(name: string, open: OpenBuffer, crashImage?: C
             } else if (c.t === 'publish') {
               const fl = inflight[c.stream];
               const after = fl.length ? fl[fl.length - 1]![1] : undefined;
+              expectSameSpan(b, c.stream, { afterSeq: after, limit: c.limit });
               const page = b.peek(c.stream, { afterSeq: after, limit: c.limit });
               const expected = model[c.stream].filter((r) => (r as { seq: number }).seq > (after ?? 0));
               if (!page) expect(expected).toEqual([]);

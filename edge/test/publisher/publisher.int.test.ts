@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { systemClock } from '@coldtrace/shared';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -153,6 +155,42 @@ describe('publisher against a real aedes broker', () => {
     await until(() => firstArrivals(sub.of('readings')).length === 500, 'all at the subscriber');
     expect(sub.invalid).toEqual([]);
     expect(firstArrivals(sub.of('readings'))).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+  });
+
+  it('keeps no payload of a batch whose PUBACK is outstanding: the buffer is its only copy', async () => {
+    // A full GC on demand (the test process runs without --expose-gc).
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let held = 0;
+    const b = await broker({
+      authorizePublish: (_client, packet, cb) => {
+        if (packet.topic.endsWith('/readings')) held++;
+        else cb(null);
+      },
+    });
+    const pub = publisher(b.port, {
+      batch: { maxRecords: 5000, maxAgeMs: 10 },
+      inflightWindow: 4,
+      stopTimeoutMs: 200,
+    });
+    pub.start();
+    await until(() => pub.connected, 'connected');
+    let bytes = 0;
+    pub.on('sent', (x) => {
+      bytes += x.bytes;
+    });
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    buffer.append('readings', readings(20_000));
+    pub.notify('readings');
+    await until(() => held === 4, 'four batches in flight');
+    expect(pub.inflight().readings).toBe(4);
+    gc();
+    const during = process.memoryUsage().heapUsed;
+    // 4 payloads of ~0.5 MB are unacknowledged; MQTT.js's default store would keep all of them.
+    expect(bytes).toBeGreaterThan(2_000_000);
+    expect(during - before).toBeLessThan(bytes / 4);
+    expect(buffer.stats().records).toBe(20_000);
   });
 
   it('sends a batch the broker refused again, in order, without holding the stream', async () => {
