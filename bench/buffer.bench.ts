@@ -18,8 +18,8 @@
  *    empty (every batch PUBACKed, and the embedded broker PUBACKs only after the store committed);
  *    the store's row count is checked afterwards. gateway_peak_rss_replay_into_cloud reports that
  *    child's peak RSS while holding and replaying the backlog (goal ≤ 150 MB, a truck gateway).
- *  Both replays publish 5000 records per batch with 4 in flight (REPLAY_BATCH, REPLAY_WINDOW), not the
- *  product default of 500 per batch, and print these settings. Each child runs this file under tsx
+ *  Both replays publish with the gateway's default batching (DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW in
+ *  edge/src/publisher/publisher-config.ts: 5000 records per batch, 4 in flight) and print these settings. Each child runs this file under tsx
  *  (~60 MB of its RSS) with the bench's own flags (`--import tsx --expose-gc`; nothing calls gc), no
  *  heap flag, as `coldtrace edge` runs. What the gateway's memory goes to, and what changed it on
  *  2026-11-26: docs/durability.md "Round 3".
@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteBuffer } from '@coldtrace/edge/buffer/sqlite-buffer';
 import { createPublisher } from '@coldtrace/edge/publisher/publisher';
+import { DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW } from '@coldtrace/edge/publisher/publisher-config';
 import { systemClock } from '@coldtrace/shared';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
@@ -46,13 +47,9 @@ const arg = (name: string, def: number) => {
 const BACKLOG = arg('backlog', 1_000_000);
 const APPEND_N = arg('append', 300_000);
 const out = (o: Record<string, unknown>) => console.log(JSON.stringify({ bench: BENCH, ...o }));
-/**
- * The replays' publisher settings: 5000 records per batch (the contract's maximum), 4 batches in flight.
- * Not the product default (500 per batch): with 500 the replay into the cloud is bound by round trips
- * (~25 s here, docs/durability.md "Round 3").
- */
-const REPLAY_BATCH = { maxRecords: 5000, maxAgeMs: 1000 };
-const REPLAY_WINDOW = 4;
+/** The replays' publisher settings: the gateway's defaults, as a gateway without batch settings runs. */
+const REPLAY_BATCH = DEFAULT_BATCH;
+const REPLAY_WINDOW = DEFAULT_INFLIGHT_WINDOW;
 const replaySettings = `${REPLAY_BATCH.maxRecords} records per batch, ${REPLAY_WINDOW} in flight`;
 
 const reading = (i: number) => ({

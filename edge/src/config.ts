@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { idSchema, tempLimitsSchema } from '@coldtrace/shared';
+import { idSchema, MAX_BATCH_RECORDS, tempLimitsSchema } from '@coldtrace/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { modbusBusConfigSchema } from './modbus/modbus-config.js';
 import { portalConfigSchema } from './portal/portal-config.js';
+import { DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW } from './publisher/publisher-config.js';
 
 /** One gateway's configuration (YAML or JSON), read once at start and validated here. */
 export const gatewayConfigSchema = z
@@ -52,13 +53,14 @@ export const gatewayConfigSchema = z
       }),
     batch: z
       .object({
-        maxRecords: z.number().int().min(1).max(5000).default(500),
-        maxAgeMs: z.number().int().min(0).default(1000),
+        /** Records per batch at most (defaults: `DEFAULT_BATCH`, publisher-config.ts, and why). */
+        maxRecords: z.number().int().min(1).max(MAX_BATCH_RECORDS).default(DEFAULT_BATCH.maxRecords),
+        maxAgeMs: z.number().int().min(0).default(DEFAULT_BATCH.maxAgeMs),
         /** Batches per stream published and not yet acknowledged (PUBACK). */
-        inflightWindow: z.number().int().min(1).max(64).default(4),
+        inflightWindow: z.number().int().min(1).max(64).default(DEFAULT_INFLIGHT_WINDOW),
       })
       .strict()
-      .default({ maxRecords: 500, maxAgeMs: 1000, inflightWindow: 4 }),
+      .default({ ...DEFAULT_BATCH, inflightWindow: DEFAULT_INFLIGHT_WINDOW }),
     /** Locations this gateway watches: their limits drive local alarms and urgent publishing. */
     locations: z
       .array(z.object({ id: idSchema, name: z.string().optional(), limits: tempLimitsSchema }).strict())

@@ -26,7 +26,7 @@ describe('gateway config', () => {
     expect(c).toMatchObject({
       gatewayId: 'wh-1',
       buffer: { maxBytes: 512 * 1024 * 1024, synchronous: 'FULL' },
-      batch: { maxRecords: 500, maxAgeMs: 1000, inflightWindow: 4 },
+      batch: { maxRecords: 5000, maxAgeMs: 1000, inflightWindow: 4 },
       portals: [],
       modbus: [],
       statusIntervalMs: 30_000,

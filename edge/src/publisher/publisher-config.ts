@@ -5,6 +5,16 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { RecordBuffer, StreamName } from '../buffer/record-buffer.js';
 
+/**
+ * Batching defaults, the same for the publisher and the gateway config. 5000 records per batch (the
+ * contract's MAX_BATCH_RECORDS): live batches stay small (sent after maxAgeMs), and a backlog replays in
+ * few round trips: 1,000,000 readings into the cloud in ~6 s at 4 in flight, gateway peak ~143 MB; with
+ * 500 per batch ~25 s, bound by PUBACK round trips (docs/durability.md "Round 3").
+ */
+export const DEFAULT_BATCH = { maxRecords: MAX_BATCH_RECORDS, maxAgeMs: 1_000 } as const;
+/** Batches per stream published and not yet acknowledged, by default. */
+export const DEFAULT_INFLIGHT_WINDOW = 4;
+
 export const publisherConfigSchema = z
   .object({
     gatewayId: idSchema,
@@ -29,13 +39,13 @@ export const publisherConfigSchema = z
     batch: z
       .object({
         /** A batch is sent once this many records wait (and never carries more). */
-        maxRecords: z.number().int().min(1).max(MAX_BATCH_RECORDS).default(500),
+        maxRecords: z.number().int().min(1).max(MAX_BATCH_RECORDS).default(DEFAULT_BATCH.maxRecords),
         /** …or once the oldest waiting record has waited this long. */
-        maxAgeMs: z.number().int().min(0).default(1_000),
+        maxAgeMs: z.number().int().min(0).default(DEFAULT_BATCH.maxAgeMs),
       })
       .strict(),
     /** Batches per stream published and not yet PUBACKed. */
-    inflightWindow: z.number().int().min(1).max(256).default(4),
+    inflightWindow: z.number().int().min(1).max(256).default(DEFAULT_INFLIGHT_WINDOW),
     version: z.string().max(64),
     /** How long stop() waits for the offline status and in-flight PUBACKs. */
     stopTimeoutMs: z.number().int().positive().default(5_000),
