@@ -4,20 +4,11 @@ import { type Clock, systemClock } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LockEventPayload } from '../../src/domain/domain-events.js';
 import { enqueueEvents } from '../../src/integrations/outbox.js';
 import { OutboxDispatcher } from '../../src/integrations/outbox-dispatcher.js';
 import { openDatabase } from '../../src/store/db.js';
 import type { DomainDatabase } from '../../src/store/schema.js';
-
-const lockEvent = (i: number): LockEventPayload => ({
-  type: 'lock',
-  excursionId: `room@${i}`,
-  locationId: 'room',
-  reason: 'excursion',
-  units: [{ epc: `EPC${i}`, lotId: 'L1' }],
-  at: i,
-});
+import { lockEvent } from './lock-event.js';
 
 // "A failing target holds back its later events": not only for the rest of the pass that failed, but until
 // the failed row is retried, even when the receiver is back before its backoff ends.

@@ -12,21 +12,13 @@ import { OutboxDispatcher } from '../../src/integrations/outbox-dispatcher.js';
 import { openDatabase } from '../../src/store/db.js';
 import type { DomainDatabase } from '../../src/store/schema.js';
 import { freshPostgresUrl, PG_ADMIN_URL } from '../store/pg-fresh.js';
+import { lockEvent } from './lock-event.js';
 
 // Several cloud processes on one PostgreSQL store each run an OutboxDispatcher over the same outbox
 // (docs/domain.md "Integrations"). Each "process" here is its own Kysely instance and pg pool on a fresh
 // database; the webhook receiver is a real HTTP server.
 
 const TARGETS = ['webhook:erp', 'webhook:wms'] as const;
-
-const lockEvent = (i: number): LockEventPayload => ({
-  type: 'lock',
-  excursionId: `room@${i}`,
-  locationId: 'room',
-  reason: 'excursion',
-  units: [{ epc: `EPC${i}`, lotId: 'L1' }],
-  at: i,
-});
 
 interface Delivery {
   target: string;

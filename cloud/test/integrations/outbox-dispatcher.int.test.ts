@@ -4,21 +4,12 @@ import { type Clock, eventTopic, systemClock } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LockEventPayload } from '../../src/domain/domain-events.js';
 import { enqueueEvents } from '../../src/integrations/outbox.js';
 import { OutboxDispatcher } from '../../src/integrations/outbox-dispatcher.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import type { DomainDatabase } from '../../src/store/schema.js';
-
-const lockEvent = (i: number): LockEventPayload => ({
-  type: 'lock',
-  excursionId: `room@${i}`,
-  locationId: 'room',
-  reason: 'excursion',
-  units: [{ epc: `EPC${i}`, lotId: 'L1' }],
-  at: i,
-});
+import { lockEvent } from './lock-event.js';
 
 /** A pino logger whose warnings the test can read. */
 function capturingLog() {
