@@ -26,9 +26,6 @@ export type IngestOutcome =
   | { kind: 'stored'; stream: GatewayTopicName; gatewayId: string; inserted: number; duplicates: number }
   | { kind: 'dead_letter'; code: string; reason: string };
 
-/** Largest part of a rejected payload kept in the dead-letter table. */
-const DEAD_LETTER_PAYLOAD_CHARS = 64 * 1024;
-
 export interface IngestorOptions {
   store: CloudStore;
   clock: Clock;
@@ -244,7 +241,11 @@ export class Ingestor {
     }
   }
 
-  /** Records a rejected message; never throws for bad input (a failing store still rejects). */
+  /**
+   * Records a rejected message; never throws for bad input (a failing store still rejects). The payload is
+   * kept whole up to the contract's MAX_PAYLOAD_BYTES (a rejected batch of 5000 records is ~650 KB: its
+   * gateway deleted it after the PUBACK, so this row is the only copy); of a larger one, the first 4 MiB.
+   */
   async deadLetter(
     msg: IncomingMessage,
     gatewayId: string | null,
@@ -259,7 +260,7 @@ export class Ingestor {
       client_id: msg.clientId ?? null,
       code,
       reason: reason.slice(0, 2000),
-      payload: text.slice(0, DEAD_LETTER_PAYLOAD_CHARS),
+      payload: text,
       payload_bytes: msg.payload.length,
     });
     this.opts.metrics?.deadLetter(code);

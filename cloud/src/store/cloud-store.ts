@@ -51,6 +51,8 @@ export type {
 };
 export type NewDeadLetter = Omit<DeadLettersTable, 'id'>;
 export type DeadLetterRow = Omit<DeadLettersTable, 'id'> & { id: number };
+/** A dead letter with its payload cut short, and the stored payload's length in characters. */
+export type DeadLetterPreview = DeadLetterRow & { payload_chars: number };
 export type LocationRow = LocationsTable;
 export type ExcursionRow = ExcursionsTable;
 
@@ -231,13 +233,27 @@ export class CloudStore {
     await this.db.insertInto('dead_letters').values(d).execute();
   }
 
-  listDeadLetters(limit = 100): Promise<DeadLetterRow[]> {
-    return this.db
+  /**
+   * The newest dead letters, each payload cut to its first `previewChars` characters (a whole payload may
+   * be 4 MiB: `getDeadLetter` has it); `payload_chars` is the stored length.
+   */
+  async listDeadLetters(limit = 100, previewChars = 64 * 1024): Promise<DeadLetterPreview[]> {
+    const rows = await this.db
       .selectFrom('dead_letters')
-      .selectAll()
+      .select(['id', 'received_at', 'topic', 'gateway_id', 'client_id', 'code', 'reason', 'payload_bytes'])
+      .select(sql<string>`substr(payload, 1, ${previewChars})`.as('payload'))
+      .select(sql<number | string>`length(payload)`.as('payload_chars'))
       .orderBy('id', 'desc')
       .limit(limit)
-      .execute() as Promise<DeadLetterRow[]>;
+      .execute();
+    return rows.map((r) => ({ ...r, payload_chars: Number(r.payload_chars) }));
+  }
+
+  /** One dead letter with its whole stored payload. */
+  getDeadLetter(id: number): Promise<DeadLetterRow | undefined> {
+    return this.db.selectFrom('dead_letters').selectAll().where('id', '=', id).executeTakeFirst() as Promise<
+      DeadLetterRow | undefined
+    >;
   }
 
   // ---- queries -------------------------------------------------------------------------------

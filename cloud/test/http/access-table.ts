@@ -290,6 +290,15 @@ export const ACCESS_TABLE: Record<string, RouteSpec> = {
     access: ANY,
     invalid: () => [{ what: 'limit 0', url: '/api/v1/dead-letters?limit=0', field: 'limit' }],
   },
+  'GET /api/v1/dead-letters/:id': {
+    access: ANY,
+    valid: () => ({ url: '/api/v1/dead-letters/1' }),
+    invalid: () => [
+      { what: 'id not a number', url: '/api/v1/dead-letters/abc', field: 'id' },
+      { what: 'id 0', url: '/api/v1/dead-letters/0', field: 'id' },
+    ],
+    unknown: () => [{ what: 'unknown dead letter', url: '/api/v1/dead-letters/999999999', status: 404 }],
+  },
 
   ...DOMAIN_ROUTES,
 };

@@ -131,6 +131,30 @@ describe('embedded broker ingest', () => {
     ).toHaveLength(1);
   });
 
+  it('keeps a rejected 5000-record batch whole: previewed in the list, the whole payload by id', async () => {
+    // One impossible value makes the whole batch a dead letter; its gateway deleted it after the PUBACK.
+    const records = readings(5000, { firstSeq: 20_000 }).map((r, i) =>
+      i === 4321 ? { ...r, tempC: 1e9 } : r,
+    );
+    const payload = JSON.stringify(readingsBatch('gw-a', records));
+    expect(payload.length).toBeGreaterThan(4 * 64 * 1024);
+    await a.publishAsync(gatewayTopic('gw-a', 'readings'), payload, { qos: 1 });
+    const headers = await bearer(cloud, ['viewer']);
+    const list = (
+      await cloud.app.inject({ method: 'GET', url: '/api/v1/dead-letters?limit=1', headers })
+    ).json();
+    expect(list[0]).toMatchObject({
+      code: 'schema_violation',
+      payloadBytes: payload.length,
+      payloadTruncated: true,
+    });
+    expect(list[0].payload).toBe(payload.slice(0, 64 * 1024));
+    const one = await cloud.app.inject({ method: 'GET', url: `/api/v1/dead-letters/${list[0].id}`, headers });
+    expect(one.statusCode).toBe(200);
+    expect(one.json().payload).toBe(payload);
+    expect(one.json().reason).toMatch(/records\.4321\.tempC/);
+  });
+
   it('refuses a gateway publishing under another gateway root: dead letter and disconnect (MQTT-3.3.5-2)', async () => {
     const intruder = await cloud.connect('gw-a', secretA, { clientId: 'gw-a/intruder' });
     const closed = new Promise<void>((resolve) => intruder.once('close', () => resolve()));

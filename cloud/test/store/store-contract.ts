@@ -469,6 +469,24 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           received_at: T0,
         });
       });
+
+      it('lists a preview of each payload (in characters) and gives the whole one by id', async () => {
+        const payload = `{"note":"${'°C über 8 '.repeat(20_000)}"}`;
+        await store.addDeadLetter({
+          received_at: T0,
+          topic: 'coldtrace/v1/gw/x/readings',
+          gateway_id: 'x',
+          client_id: null,
+          code: 'schema_violation',
+          reason: 'bad',
+          payload,
+          payload_bytes: Buffer.byteLength(payload),
+        });
+        const [d] = await store.listDeadLetters(1, 1000);
+        expect(d).toMatchObject({ payload: payload.slice(0, 1000), payload_chars: payload.length });
+        expect((await store.getDeadLetter(d!.id))?.payload).toBe(payload);
+        expect(await store.getDeadLetter(d!.id + 1_000_000)).toBeUndefined();
+      });
     });
 
     describe('queries', () => {

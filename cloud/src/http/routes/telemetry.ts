@@ -1,11 +1,14 @@
-import { idSchema } from '@coldtrace/shared';
+import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { DeadLetterRow } from '../../store/cloud-store.js';
 import type { RouteDeps } from './deps.js';
 
 const limit = z.coerce.number().int().min(1).max(100_000).default(1000);
 const ms = z.coerce.number().int().min(0);
+/** Characters of each payload `GET /dead-letters` returns (the whole one: `GET /dead-letters/{id}`). */
+const DEAD_LETTER_PREVIEW_CHARS = 64 * 1024;
 
 export const telemetryRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store }) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -103,20 +106,51 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps> = async (root, { sto
 
   // /excursions and /monitoring-gaps moved to excursions.ts (domain engine).
 
+  const deadLetterView = (d: DeadLetterRow) => ({
+    id: d.id,
+    receivedAt: d.received_at,
+    topic: d.topic,
+    gatewayId: d.gateway_id,
+    clientId: d.client_id,
+    code: d.code,
+    reason: d.reason,
+    payloadBytes: d.payload_bytes,
+    payload: d.payload,
+  });
+
   app.get(
     '/dead-letters',
-    { schema: { tags: ['telemetry'], querystring: z.object({ limit: limit.default(100) }) } },
+    {
+      schema: {
+        tags: ['telemetry'],
+        description:
+          'The newest rejected messages with the reason. Each payload is cut to its first 64 KiB characters ' +
+          '(`payloadTruncated`); `GET /dead-letters/{id}` returns it whole.',
+        querystring: z.object({ limit: limit.default(100) }),
+      },
+    },
     async (req) =>
-      (await store.listDeadLetters(req.query.limit)).map((d) => ({
-        id: d.id,
-        receivedAt: d.received_at,
-        topic: d.topic,
-        gatewayId: d.gateway_id,
-        clientId: d.client_id,
-        code: d.code,
-        reason: d.reason,
-        payloadBytes: d.payload_bytes,
-        payload: d.payload,
+      (await store.listDeadLetters(req.query.limit, DEAD_LETTER_PREVIEW_CHARS)).map((d) => ({
+        ...deadLetterView(d),
+        payloadTruncated: d.payload_chars > DEAD_LETTER_PREVIEW_CHARS,
       })),
+  );
+
+  app.get(
+    '/dead-letters/:id',
+    {
+      schema: {
+        tags: ['telemetry'],
+        description:
+          'One rejected message with its whole payload as received (up to the 4 MiB payload limit; of a larger ' +
+          'payload, the first 4 MiB: compare with payloadBytes).',
+        params: z.object({ id: z.coerce.number().int().positive() }),
+      },
+    },
+    async (req) => {
+      const d = await store.getDeadLetter(req.params.id);
+      if (!d) throw new ColdtraceError('not_found', `dead letter ${req.params.id} not found`);
+      return deadLetterView(d);
+    },
   );
 };
