@@ -152,7 +152,7 @@ export async function observe(cloud: Cloud, s: Scenario, startMs: number, api: A
       maxC: r?.max_c === null || r?.max_c === undefined ? null : Number(r.max_c),
     };
   }
-  const deadLetterList = (await cloud.store.listDeadLetters(10_000))
+  const deadLetterList = (await cloud.store.listDeadLetters(10_000, 0))
     .map((d) => ({ gatewayId: d.gateway_id, topic: d.topic, code: d.code, reason: d.reason }))
     .reverse();
   return {
