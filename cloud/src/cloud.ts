@@ -213,6 +213,7 @@ export async function startCloud(
       health: () => ({ broker: broker ? !broker.aedes.closed : true }),
       auth: config.auth,
       epcisBaseUri: config.epcis.baseUri,
+      ingestor,
     });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     closers.push(() => app.close());

@@ -16,6 +16,7 @@ import { AuthService } from '../auth/auth-service.js';
 import { createSignatureVerifier } from '../auth/signature-verifier.js';
 import { createDomainServices, type DomainServices } from '../domain/domain-services.js';
 import type { ExcursionEvaluator } from '../domain/excursion-evaluator.js';
+import type { Ingestor } from '../ingest/ingestor.js';
 import { pageRoutes } from '../pages/pages.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { auditRoutes } from './routes/audit.js';
@@ -50,6 +51,8 @@ export interface AppOptions {
   domain?: DomainServices;
   /** Base of the EPCIS export's private identifiers (config `epcis.baseUri`; docs/epcis.md). */
   epcisBaseUri?: string;
+  /** The ingest pipeline, for replaying dead letters (`POST /dead-letters/{id}/replay`); absent: 503. */
+  ingestor?: Ingestor;
 }
 
 export type App = FastifyInstance;
@@ -62,6 +65,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   unauthorized: 401,
   forbidden: 403,
   too_many_requests: 429,
+  unavailable: 503,
 };
 
 /**
@@ -131,7 +135,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(healthRoutes, { ...deps, metrics, health: opts.health });
   await app.register(gatewayRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(locationRoutes, { ...deps, prefix: '/api/v1' });
-  await app.register(telemetryRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(telemetryRoutes, { ...deps, ingestor: opts.ingestor, prefix: '/api/v1' });
   const domain =
     opts.domain ??
     createDomainServices(opts.evaluator.engine, createSignatureVerifier(opts.store, { clock: deps.clock }));

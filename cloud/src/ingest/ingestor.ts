@@ -66,12 +66,27 @@ export class Ingestor {
   private readonly knownGateways = new Set<string>();
   constructor(private readonly opts: IngestorOptions) {}
 
-  async handle(msg: IncomingMessage): Promise<IngestOutcome> {
+  /** Ingests one message; bad input becomes a dead letter (recorded, counted, logged). */
+  handle(msg: IncomingMessage): Promise<IngestOutcome> {
+    return this.run(msg, (gatewayId, code, reason) => this.deadLetter(msg, gatewayId, code, reason));
+  }
+
+  /**
+   * Ingests a dead letter's message again (its cause fixed: e.g. the gateway registered since). Nothing
+   * is recorded when it is still rejected: the outcome says why, and the dead letter stays as it was.
+   */
+  replay(msg: IncomingMessage): Promise<IngestOutcome> {
+    return this.run(msg, async (_gatewayId, code, reason) => ({ kind: 'dead_letter', code, reason }));
+  }
+
+  private async run(
+    msg: IncomingMessage,
+    reject: (gatewayId: string | null, code: string, reason: string) => Promise<IngestOutcome>,
+  ): Promise<IngestOutcome> {
     const { clock, metrics } = this.opts;
     const parsed = parseTopic(msg.topic);
     if (parsed?.kind !== 'gateway') {
-      return this.deadLetter(
-        msg,
+      return reject(
         null,
         'unknown_topic',
         `topic ${JSON.stringify(msg.topic)} is not a gateway topic of the v1 contract`,
@@ -79,12 +94,7 @@ export class Ingestor {
     }
     const { gatewayId, name } = parsed;
     if (!(await this.isKnownGateway(gatewayId))) {
-      return this.deadLetter(
-        msg,
-        gatewayId,
-        'unknown_gateway',
-        `gateway ${JSON.stringify(gatewayId)} is not registered`,
-      );
+      return reject(gatewayId, 'unknown_gateway', `gateway ${JSON.stringify(gatewayId)} is not registered`);
     }
     // Readings (the bulk of the traffic) through the hand-written check, which falls back to the zod
     // contract for anything not plainly valid (same result, same dead-letter reason; issue 6).
@@ -92,13 +102,12 @@ export class Ingestor {
       name === 'readings'
         ? decodeReadingsPayloadFast(gatewayId, msg.payload)
         : decodeGatewayPayload(name, gatewayId, msg.payload);
-    if (!decoded.ok) return this.deadLetter(msg, gatewayId, decoded.code, decoded.reason);
+    if (!decoded.ok) return reject(gatewayId, decoded.code, decoded.reason);
 
     // Each buffer epoch owns 2^40 stored seqs (store/stream-epochs.ts); a seq beyond cannot be placed.
     const lastSeq = (decoded.value as { lastSeq?: number }).lastSeq;
     if (lastSeq !== undefined && lastSeq > MAX_EPOCH_SEQ) {
-      return this.deadLetter(
-        msg,
+      return reject(
         gatewayId,
         'seq_out_of_range',
         `lastSeq ${lastSeq} is above ${MAX_EPOCH_SEQ}, the largest sequence number of a buffer epoch the cloud stores`,
@@ -110,7 +119,7 @@ export class Ingestor {
       result = await this.store(name, gatewayId, decoded.value, now);
     } catch (err) {
       if (err instanceof ColdtraceError && err.code === 'epochs_exhausted') {
-        return this.deadLetter(msg, gatewayId, err.code, err.message);
+        return reject(gatewayId, err.code, err.message);
       }
       throw err;
     }

@@ -7,7 +7,7 @@ import type {
   ReadingsBatch,
   Stream,
 } from '@coldtrace/shared';
-import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { SeqSpan } from './coverage.js';
 import type { OpenedDatabase } from './db.js';
 import { epochCoverage, type StreamCoverage } from './epoch-coverage.js';
@@ -49,8 +49,8 @@ export type {
   SequenceReuse,
   StreamCoverage,
 };
-export type NewDeadLetter = Omit<DeadLettersTable, 'id'>;
-export type DeadLetterRow = Omit<DeadLettersTable, 'id'> & { id: number };
+export type NewDeadLetter = Omit<Insertable<DeadLettersTable>, 'id' | 'replayed_at' | 'replayed_by' | 'replay_result'>;
+export type DeadLetterRow = Selectable<DeadLettersTable>;
 /** A dead letter with its payload cut short, and the stored payload's length in characters. */
 export type DeadLetterPreview = DeadLetterRow & { payload_chars: number };
 export type LocationRow = LocationsTable;
@@ -240,20 +240,35 @@ export class CloudStore {
   async listDeadLetters(limit = 100, previewChars = 64 * 1024): Promise<DeadLetterPreview[]> {
     const rows = await this.db
       .selectFrom('dead_letters')
-      .select(['id', 'received_at', 'topic', 'gateway_id', 'client_id', 'code', 'reason', 'payload_bytes'])
+      .select([
+        'id',
+        'received_at',
+        'topic',
+        'gateway_id',
+        'client_id',
+        'code',
+        'reason',
+        'payload_bytes',
+        'replayed_at',
+        'replayed_by',
+        'replay_result',
+      ])
       .select(sql<string>`substr(payload, 1, ${previewChars})`.as('payload'))
       .select(sql<number | string>`length(payload)`.as('payload_chars'))
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ ...r, payload_chars: Number(r.payload_chars) }));
+    return rows.map((r) => ({
+      ...r,
+      replayed_at: r.replayed_at === null ? null : Number(r.replayed_at),
+      payload_chars: Number(r.payload_chars),
+    }));
   }
 
   /** One dead letter with its whole stored payload. */
-  getDeadLetter(id: number): Promise<DeadLetterRow | undefined> {
-    return this.db.selectFrom('dead_letters').selectAll().where('id', '=', id).executeTakeFirst() as Promise<
-      DeadLetterRow | undefined
-    >;
+  async getDeadLetter(id: number): Promise<DeadLetterRow | undefined> {
+    const r = await this.db.selectFrom('dead_letters').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && { ...r, replayed_at: r.replayed_at === null ? null : Number(r.replayed_at) };
   }
 
   // ---- queries -------------------------------------------------------------------------------

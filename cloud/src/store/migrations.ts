@@ -7,6 +7,7 @@ import { migration0005 } from './migrations/0005-ingest-fast.js';
 import { migration0006 } from './migrations/0006-evaluation-marks.js';
 import { migration0007 } from './migrations/0007-cumulative-rule.js';
 import { migration0008 } from './migrations/0008-stream-epochs.js';
+import { migration0009 } from './migrations/0009-dead-letter-replay.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -24,6 +25,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0006-evaluation-marks': migration0006(dialect),
   '0007-cumulative-rule': migration0007,
   '0008-stream-epochs': migration0008,
+  '0009-dead-letter-replay': migration0009,
 });
 
 class StaticProvider implements MigrationProvider {

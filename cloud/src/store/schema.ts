@@ -86,6 +86,11 @@ export interface DeadLettersTable {
   reason: string;
   payload: string;
   payload_bytes: number;
+  /** Set once the message was replayed through the ingest pipeline and stored (0009). */
+  replayed_at: ColumnType<number | null, number | null | undefined, number | null>;
+  replayed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON `{stream, inserted, duplicates}` of the replay. */
+  replay_result: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface LocationsTable {

@@ -299,6 +299,15 @@ export const ACCESS_TABLE: Record<string, RouteSpec> = {
     ],
     unknown: () => [{ what: 'unknown dead letter', url: '/api/v1/dead-letters/999999999', status: 404 }],
   },
+  'POST /api/v1/dead-letters/:id/replay': {
+    access: OPS,
+    noBody: true,
+    valid: () => ({ url: '/api/v1/dead-letters/999999999/replay' }),
+    invalid: () => [{ what: 'id not a number', url: '/api/v1/dead-letters/abc/replay', field: 'id' }],
+    unknown: () => [
+      { what: 'unknown dead letter', url: '/api/v1/dead-letters/999999999/replay', status: 404 },
+    ],
+  },
 
   ...DOMAIN_ROUTES,
 };

@@ -2,6 +2,9 @@ import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../../domain/views.js';
+import { replayDeadLetter } from '../../ingest/dead-letter-replay.js';
+import type { Ingestor } from '../../ingest/ingestor.js';
 import type { DeadLetterRow } from '../../store/cloud-store.js';
 import type { RouteDeps } from './deps.js';
 
@@ -10,7 +13,10 @@ const ms = z.coerce.number().int().min(0);
 /** Characters of each payload `GET /dead-letters` returns (the whole one: `GET /dead-letters/{id}`). */
 const DEAD_LETTER_PREVIEW_CHARS = 64 * 1024;
 
-export const telemetryRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store }) => {
+export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingestor | undefined }> = async (
+  root,
+  { store, clock, ingestor },
+) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
   app.get(
@@ -116,6 +122,9 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps> = async (root, { sto
     reason: d.reason,
     payloadBytes: d.payload_bytes,
     payload: d.payload,
+    replayedAt: d.replayed_at,
+    replayedBy: d.replayed_by,
+    replayResult: d.replay_result === null ? null : (JSON.parse(d.replay_result) as unknown),
   });
 
   app.get(
@@ -151,6 +160,30 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps> = async (root, { sto
       const d = await store.getDeadLetter(req.params.id);
       if (!d) throw new ColdtraceError('not_found', `dead letter ${req.params.id} not found`);
       return deadLetterView(d);
+    },
+  );
+
+  app.post(
+    '/dead-letters/:id/replay',
+    {
+      config: { roles: ['operator', 'admin'] },
+      schema: {
+        tags: ['telemetry'],
+        description:
+          'Ingests a dead letter again once its cause is fixed (e.g. the gateway was registered after it published ' +
+          'through an external broker): stored like any message (idempotent), the dead letter marked replayed and ' +
+          'the replay audited. 409 with the reason when it is still rejected, was replayed already, was refused by ' +
+          'the topic ACL, or its payload was not kept whole.',
+        params: z.object({ id: z.coerce.number().int().positive() }),
+        response: {
+          200: z.object({ stream: z.string(), inserted: z.number(), duplicates: z.number() }),
+        },
+      },
+    },
+    async (req) => {
+      if (!ingestor)
+        throw new ColdtraceError('unavailable', 'this process has no ingest pipeline to replay into');
+      return replayDeadLetter({ store, ingestor, clock }, req.params.id, actorOf(req));
     },
   );
 };
