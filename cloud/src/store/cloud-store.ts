@@ -49,7 +49,10 @@ export type {
   SequenceReuse,
   StreamCoverage,
 };
-export type NewDeadLetter = Omit<Insertable<DeadLettersTable>, 'id' | 'replayed_at' | 'replayed_by' | 'replay_result'>;
+export type NewDeadLetter = Omit<
+  Insertable<DeadLettersTable>,
+  'id' | 'replayed_at' | 'replayed_by' | 'replay_result'
+>;
 export type DeadLetterRow = Selectable<DeadLettersTable>;
 /** A dead letter with its payload cut short, and the stored payload's length in characters. */
 export type DeadLetterPreview = DeadLetterRow & { payload_chars: number };
