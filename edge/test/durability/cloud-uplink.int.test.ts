@@ -34,7 +34,7 @@ describe('cloud + broker SIGKILL, uplink cut', () => {
     //    acknowledged to the gateway; readings accumulate at the gateway while it is down.
     const unacked1 = await storeWithoutAck(rig);
     await rig.cloud.kill();
-    rig.proxy.releaseDownstream();
+    rig.proxy.dropDownstream();
     await waitUntil(
       async () => (await connected()) === 0,
       'the gateway to notice the broker is gone',
@@ -55,7 +55,7 @@ describe('cloud + broker SIGKILL, uplink cut', () => {
     await passAndWait(rig, moved, 10);
     const unacked2 = await storeWithoutAck(rig);
     rig.proxy.cut();
-    rig.proxy.releaseDownstream();
+    rig.proxy.dropDownstream();
     await waitUntil(async () => (await connected()) === 0, 'the gateway to see the uplink down', 10_000);
     const cutAt = storedReadings(rig);
     moved.push(...(await rig.pass(10)));

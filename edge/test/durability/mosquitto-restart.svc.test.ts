@@ -65,7 +65,7 @@ describe.skipIf(!available)('Mosquitto restart and cloud SIGKILL (external broke
     //    but their PUBACKs held from the gateway: the gateway must send them again.
     const unacked1 = await storeWithoutAck(rig);
     await broker.stop();
-    rig.proxy.releaseDownstream();
+    rig.proxy.dropDownstream();
     await sleep(1000);
     await broker.start();
     const resumed1 = storedReadings(rig);

@@ -21,6 +21,13 @@ export interface FaultProxy {
   holdDownstream(): void;
   /** Delivers what was held and lets target → client bytes flow again. */
   releaseDownstream(): void;
+  /**
+   * The target died with what was held still unsent: the held bytes are discarded (never delivered)
+   * and target → client bytes flow again. Use it after killing or stopping the target: the proxy may
+   * not have seen the target's side close yet, and `releaseDownstream` would then deliver the dead
+   * broker's PUBACKs, so the client would never redeliver what the test meant to leave unacknowledged.
+   */
+  dropDownstream(): void;
   close(): Promise<void>;
 }
 
@@ -106,6 +113,10 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       for (const p of pairs) {
         for (const chunk of p.held.splice(0)) p.a.write(chunk);
       }
+    },
+    dropDownstream() {
+      hold = false;
+      for (const p of pairs) p.held = [];
     },
     async close() {
       cut = true;
