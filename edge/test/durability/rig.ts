@@ -29,6 +29,8 @@ export const COLD_ROOM = { minC: 2, maxC: 8, alarmDelayMs: 1000, criticalMarginC
 export interface RigOptions {
   gatewayId: string;
   pollMs?: number;
+  /** Poll interval of the probe on bus-2 (default `pollMs`). */
+  probePollMs?: number;
   buffer?: { maxBytes: number; thinWindowMs: number };
   /** Ingest from this broker instead of the embedded aedes (the gateway's proxy points at it too). */
   externalBroker?: { host: string; port: number; username: string; password: string; sharedGroup?: string };
@@ -139,7 +141,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
         retryDelayMs: 2,
         reopenMinMs: 100,
         reopenMaxMs: 500,
-        sensors: [{ id: 'probe-1', address: 1, locationId: 'cold-room', pollMs }],
+        sensors: [{ id: 'probe-1', address: 1, locationId: 'cold-room', pollMs: o.probePollMs ?? pollMs }],
       },
     ],
     portals: [
