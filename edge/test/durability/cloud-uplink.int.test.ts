@@ -64,6 +64,12 @@ describe('cloud + broker SIGKILL, uplink cut', () => {
     expect(storedReadings(rig)).toBe(cutAt); // nothing gets through a cut uplink
     rig.proxy.restore();
     await passAndWait(rig, moved, 0);
+    // Movements are replayed before readings after a reconnect: wait for the readings' redelivery.
+    await waitUntil(
+      async () => (await duplicates()) - dup1 >= unacked2,
+      'the unacknowledged readings to come again (as duplicates) after the cut',
+      30_000,
+    );
     const dup2 = await duplicates();
 
     const seqs = await rig.drain();

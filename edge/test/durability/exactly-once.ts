@@ -64,6 +64,41 @@ export function cloudEpcs(cloudDbPath: string, gatewayId: string): Set<string> {
   }
 }
 
+/**
+ * Whether the cloud store (read-only, while the cloud runs) holds every sequence 1..lastSeq of each
+ * stream, stored or inside a thinned range: what a test waits for before stopping an ingestor that
+ * is still consuming its broker queue.
+ */
+export function cloudCovers(
+  cloudDbPath: string,
+  gatewayId: string,
+  lastSeq: Record<Stream, number>,
+): boolean {
+  const db = new Database(cloudDbPath, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  try {
+    return STREAMS.every((stream) => {
+      const last = lastSeq[stream];
+      const have = new Set(
+        (
+          db
+            .prepare(`SELECT seq FROM ${stream} WHERE gateway_id = ? AND seq BETWEEN 1 AND ?`)
+            .all(gatewayId, last) as { seq: number }[]
+        ).map((r) => r.seq),
+      );
+      const ranges = db
+        .prepare(
+          'SELECT from_seq AS "from", to_seq AS "to" FROM thinned_ranges WHERE gateway_id = ? AND stream = ?',
+        )
+        .all(gatewayId, stream) as { from: number; to: number }[];
+      for (const r of ranges) for (let s = Math.max(1, r.from); s <= Math.min(last, r.to); s++) have.add(s);
+      return have.size === last;
+    });
+  } finally {
+    db.close();
+  }
+}
+
 export interface StreamReport {
   stream: Stream;
   lastSeq: number;
