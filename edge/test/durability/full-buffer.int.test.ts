@@ -23,6 +23,9 @@ beforeAll(async () => {
     // Every probe reading of the outage is kept (out of range); at 100 ms they fill a sixth of the
     // buffer over the outage, so the outage can last many thinning windows without a refusal.
     probePollMs: 100,
+    // The test counts the probe's answers against the readings stored: an answer given after the gateway
+    // gave up waiting (a stalled machine) would count without a reading, so the gateway waits long.
+    probeTimeoutMs: 2000,
     buffer: { maxBytes: MAX_BYTES, thinWindowMs: THIN_WINDOW_MS },
   });
 }, 60_000);

@@ -31,6 +31,8 @@ export interface RigOptions {
   pollMs?: number;
   /** Poll interval of the probe on bus-2 (default `pollMs`). */
   probePollMs?: number;
+  /** Response timeout of bus-2 (default 200 ms, like bus-1). */
+  probeTimeoutMs?: number;
   buffer?: { maxBytes: number; thinWindowMs: number };
   /** Ingest from this broker instead of the embedded aedes (the gateway's proxy points at it too). */
   externalBroker?: { host: string; port: number; username: string; password: string; sharedGroup?: string };
@@ -137,7 +139,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
         id: 'bus-2',
         path: probe.devicePath,
         baudRate: 115_200,
-        timeoutMs: 200,
+        timeoutMs: o.probeTimeoutMs ?? 200,
         retryDelayMs: 2,
         reopenMinMs: 100,
         reopenMaxMs: 500,
@@ -175,6 +177,13 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     async pass(n) {
       const epcs = Array.from({ length: n }, () =>
         sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial: serial++ }),
+      );
+      // The gateway must be reading the portal. Asked of the gateway itself: just after a kill the
+      // simulator may not have seen the dead gateway's connection close yet and still call it active.
+      await waitUntil(
+        async () => (await gw.metric('coldtrace_gateway_reader_connected')) === 1,
+        'the gateway to read the portal',
+        30_000,
       );
       await reader.waitActive(20_000);
       await reader.pass(
