@@ -71,7 +71,7 @@ describe('buffer alarms', () => {
     expect(bufferedAlarms(g).at(-1)!.message).toMatch(/3003 records refused since 2026-01-01T00:00:00/);
 
     // Uplink back: the backlog drains; the next accepted append ends the episode.
-    const broker = await startBroker({ port });
+    const broker = await startBroker({ port, holdUntilSubscribed: true });
     const sub = await startSubscriber(port);
     try {
       await until(() => g.buffer.stats().records === 0, 'backlog drained');

@@ -16,11 +16,24 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-/** A real in-process aedes broker on an ephemeral (or given) loopback port. */
-export async function startBroker(opts: { port?: number; authorizePublish?: AuthorizePublishHandler } = {}) {
-  const broker = await Aedes.createBroker(
-    opts.authorizePublish ? { authorizePublish: opts.authorizePublish } : {},
-  );
+/**
+ * A real in-process aedes broker on an ephemeral (or given) loopback port. With `holdUntilSubscribed`
+ * it refuses every client but a test subscriber (client id `sub-…`, see `startSubscriber`) until that
+ * subscriber has subscribed: a gateway already reconnecting to the port cannot publish into a broker
+ * with nobody listening yet (aedes acknowledges and drops such messages, so the test would miss them).
+ */
+export async function startBroker(
+  opts: { port?: number; authorizePublish?: AuthorizePublishHandler; holdUntilSubscribed?: boolean } = {},
+) {
+  let subscribed = !opts.holdUntilSubscribed;
+  const broker = await Aedes.createBroker({
+    ...(opts.authorizePublish ? { authorizePublish: opts.authorizePublish } : {}),
+    authenticate: (client, _username, _password, done) =>
+      done(null, subscribed || client.id.startsWith('sub-')),
+  });
+  broker.on('subscribe', (_subs, client) => {
+    if (client?.id.startsWith('sub-')) subscribed = true;
+  });
   const server = net.createServer(broker.handle);
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {

@@ -149,7 +149,7 @@ describe('publisher against a real aedes broker', () => {
     expect(buffer.stats().records).toBe(400);
     buffer.append('readings', readings(100, 400)); // arriving while offline
     pub.notify('readings');
-    const b2 = await broker({ port });
+    const b2 = await broker({ port, holdUntilSubscribed: true });
     const sub = await subscriber(b2.port);
     await until(() => buffer.stats().records === 0, 'buffer drained on the new broker');
     await until(() => firstArrivals(sub.of('readings')).length === 500, 'all at the subscriber');
@@ -242,7 +242,7 @@ describe('publisher against a real aedes broker', () => {
       pub.notify('readings');
     }
     expect(buffer.stats().records).toBe(5000);
-    const b2 = await broker({ port });
+    const b2 = await broker({ port, holdUntilSubscribed: true });
     const sub = await subscriber(b2.port);
     // New records keep arriving during the replay.
     let n = 5000;
