@@ -107,8 +107,9 @@ describe('coldtrace sim scenario', () => {
     'fails --check when an event could not be carried out, though every expectation holds, and writes a PDF report saying so',
     { timeout: 150_000 },
     async () => {
-      // The gateway (a child process) loses power at 10 min for 3 h; the lot is moved through its
-      // portal at 20 min, when no gateway reads it: the move cannot be carried out.
+      // The gateway (a child process) loses power at 30 min for 3 h (1.5 s of real time after the start, so a
+      // slow boot within the runner's lead still stores readings first); the lot is moved through its
+      // portal at 40 min, when no gateway reads it: the move cannot be carried out.
       const file = join(dir, 'event.yaml');
       const report = join(dir, 'event.pdf');
       writeFileSync(
@@ -135,9 +136,9 @@ gateways:
     portals: [{ id: door-9, inside: room-9, outside: dock-9 }]
     sensors: [{ id: s-9, location: room-9 }]
 timeline:
-  - at: 10m
+  - at: 30m
     powerLoss: { gateway: gw-9, restartAfter: 3h }
-  - at: 20m
+  - at: 40m
     move: { units: LOT-9, portal: door-9, direction: in }
 expect:
   - readings: { sensor: s-9, atLeast: 1 }
@@ -147,7 +148,7 @@ expect:
       expect(r.stderr).toBe('');
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(
-        `${file}: RUN FAILED: event not carried out: move LOT-9 in through door-9 at +20m: no gateway was reading portal door-9`,
+        `${file}: RUN FAILED: event not carried out: move LOT-9 in through door-9 at +40m: no gateway was reading portal door-9`,
       );
       expect(r.stdout).toContain(`${file}: all 1 expectation(s) met`);
       expect(r.stdout).toContain('the run had 1 problem(s): its conclusions are not evidence');
