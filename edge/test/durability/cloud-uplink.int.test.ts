@@ -57,7 +57,19 @@ describe('cloud + broker SIGKILL, uplink cut', () => {
     rig.proxy.cut();
     rig.proxy.dropDownstream();
     await waitUntil(async () => (await connected()) === 0, 'the gateway to see the uplink down', 10_000);
-    const cutAt = storedReadings(rig);
+    // What reached the broker before the cut may still be in ingest: the count settles first.
+    let cutAt = storedReadings(rig);
+    await waitUntil(
+      () => {
+        const now = storedReadings(rig);
+        const settled = now === cutAt;
+        cutAt = now;
+        return settled;
+      },
+      'the cloud to finish what reached it before the cut',
+      10_000,
+      500,
+    );
     moved.push(...(await rig.pass(10)));
     await sleep(3000);
     const backlog = (await rig.gw.health()).gateway.backlog?.records ?? 0;
