@@ -131,7 +131,7 @@ describe('long outage with a small buffer', () => {
 
       // Thinning as specified: per sensor and thinWindowMs window the min and max survive, so every
       // in-range sensor still has readings in every whole window of the outage in which the gateway
-      // polled. It cannot poll while its event loop stands still (an fsync of seconds on a loaded CI
+      // polled. It cannot poll while its event loop stands still (a slow fsync or CPU starvation on a loaded CI
       // machine), and no thinning is to blame for that; probe-1's readings are all kept (out of range),
       // so they show when the gateway was polling: a window is checked when they cover it with no gap
       // over MAX_POLL_GAP_MS (the cold bus polls each of its three sensors well within that).
