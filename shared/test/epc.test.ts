@@ -6,7 +6,7 @@ import { decodeEpc, escapeEpcUriComponent, gtinOf, isDecodedEpc, sgtin96Hex } fr
 import { ColdtraceError } from '../src/errors.js';
 import { vectorsDir } from './vectors-dir.js';
 
-// The vectors live in the steering folder beside the repository (`../shared/vectors/`), read-only.
+// The GS1 EPC TDS values copied into test-vectors/ (see its README).
 const VECTORS = join(vectorsDir(), 'epc-tds.json');
 interface Vector {
   scheme: string;
@@ -21,7 +21,7 @@ interface Vector {
 }
 const vectors = (JSON.parse(readFileSync(VECTORS, 'utf8')) as { vectors: Vector[] }).vectors;
 
-describe('decodeEpc against shared/vectors/epc-tds.json', () => {
+describe('decodeEpc against test-vectors/epc-tds.json', () => {
   it('has vectors', () => {
     expect(vectors.length).toBeGreaterThanOrEqual(7);
   });

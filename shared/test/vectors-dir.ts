@@ -3,22 +3,19 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file is `<root>/shared/test/vectors-dir.ts`). */
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `<root>/test-vectors`: the independent vectors, copied into the repository with their provenance. */
+export const TEST_VECTORS = join(repoRoot, 'test-vectors');
 
 /**
- * The independent test vectors (real-reader LLRP captures, GS1 EPC TDS values, the GS1 EPCIS 2.0 schema
- * and examples). They are not part of this repository: they live read-only beside it, in
- * `../shared/vectors/`; `COLDTRACE_VECTORS_DIR` points elsewhere. A missing folder is an error that says
- * where it looked, never a skipped test.
+ * A folder of the independent test vectors (real-reader LLRP captures, GS1 EPC TDS values, the GS1
+ * EPCIS 2.0 schema and examples; see `test-vectors/README.md`). A missing folder is an error, never a
+ * skipped test.
  */
 export function vectorsDir(...sub: string[]): string {
-  const base = process.env.COLDTRACE_VECTORS_DIR ?? resolve(repoRoot, '..', 'shared', 'vectors');
-  const dir = join(base, ...sub);
-  if (!existsSync(dir)) {
-    throw new Error(
-      `test vectors not found at ${dir}: clone the repository beside the shared/ folder that holds ` +
-        'vectors/ (../shared/vectors), or set COLDTRACE_VECTORS_DIR',
-    );
-  }
+  const dir = join(TEST_VECTORS, ...sub);
+  if (!existsSync(dir))
+    throw new Error(`test vectors not found at ${dir}: test-vectors/ is part of the repository`);
   return dir;
 }

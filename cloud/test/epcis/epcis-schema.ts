@@ -4,7 +4,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { vectorsDir } from '../../../shared/test/vectors-dir.js';
 
-/** The GS1 EPCIS 2.0 schema and examples among the shared vectors (beside the repository). */
+/** The GS1 EPCIS 2.0 schema and examples in test-vectors/epcis. */
 export const EPCIS_VECTORS = vectorsDir('epcis');
 export const EPCIS_EXAMPLES = join(EPCIS_VECTORS, 'examples');
 

@@ -1,5 +1,5 @@
 /**
- * Compares a decoded LLRP message with its EdgeX JSON twin (shared/vectors/llrp-edgex), generically:
+ * Compares a decoded LLRP message with its EdgeX JSON twin (test-vectors/llrp-edgex), generically:
  * every key of the twin is mapped to a decoded field or sub-parameter and compared, and every decoded
  * field and parameter must be accounted for by the twin. A twin key without a mapping is a failure, so no
  * value of any twin can go unchecked.
