@@ -1,13 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
-// One project per workspace; `services` holds the suites that need PostgreSQL, Mosquitto and InfluxDB
-// (`npm run test:services`). Integration tests are `*.int.test.ts`, service tests `*.svc.test.ts`.
-const workspace = (name: string) => ({
+// Three tiers, chosen by a test file's suffix:
+// - `*.test.ts` (unit and integration: real TCP, aedes, SQLite, pseudo-terminals, child processes):
+//   one project per workspace plus `repository` (checks of the repository itself); `npm test`.
+// - `*.e2e.test.ts` (whole journeys: scenario library, demo, durability kill tests, browser tests):
+//   project `e2e`, one file at a time so journeys do not compete for the CPU; `npm run test:e2e`.
+// - `*.svc.test.ts` (PostgreSQL, Mosquitto, InfluxDB): project `services`; `npm run test:services`.
+const TIERED = ['**/*.e2e.test.ts', '**/*.svc.test.ts', '**/node_modules/**'];
+
+const workspace = (name: string, root = `./${name}`) => ({
   test: {
     name,
-    root: `./${name}`,
+    root,
     include: ['test/**/*.test.ts'],
-    exclude: ['test/**/*.svc.test.ts'],
+    exclude: TIERED,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
@@ -20,10 +26,24 @@ export default defineConfig({
       workspace('edge'),
       workspace('cloud'),
       workspace('firmware-sim'),
+      workspace('scenario'),
+      workspace('journeys'),
+      workspace('repository', '.'),
+      {
+        test: {
+          name: 'e2e',
+          include: ['*/test/**/*.e2e.test.ts'],
+          exclude: ['**/node_modules/**'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
       {
         test: {
           name: 'services',
           include: ['*/test/**/*.svc.test.ts'],
+          exclude: ['**/node_modules/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -30,9 +30,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSqliteBuffer } from '@coldtrace/edge/buffer/sqlite-buffer';
-import { createPublisher } from '@coldtrace/edge/publisher/publisher';
-import { DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW } from '@coldtrace/edge/publisher/publisher-config';
+import { createPublisher, DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW, openSqliteBuffer } from '@coldtrace/edge';
 import { systemClock } from '@coldtrace/shared';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
@@ -220,8 +218,8 @@ async function childCloudReplay(path: string, url: string, password: string) {
 
 /** replay_1m_into_cloud: the cloud in this process, the gateway in a child. */
 async function replayIntoCloud(path: string): Promise<Record<string, number>> {
-  const { startCloud } = await import('@coldtrace/cloud/cloud');
-  const { registerGateway } = await import('@coldtrace/cloud/gateways/register-gateway');
+  const { startCloud } = await import('@coldtrace/cloud');
+  const { registerGateway } = await import('@coldtrace/cloud');
   const dir = tmp();
   const cloud = await startCloud(
     {

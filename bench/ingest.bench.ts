@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudStore, openDatabase, registerGateway, startCloud, UserStore } from '@coldtrace/cloud';
 import {
   type Clock,
   encodeGatewayPayload,
@@ -29,11 +30,6 @@ import {
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
-import { UserStore } from '../cloud/src/auth/user-store.js';
-import { startCloud } from '../cloud/src/cloud.js';
-import { registerGateway } from '../cloud/src/gateways/register-gateway.js';
-import { CloudStore } from '../cloud/src/store/cloud-store.js';
-import { openDatabase } from '../cloud/src/store/db.js';
 
 const BENCH = 'ingest';
 const T0 = Date.UTC(2026, 0, 1);

@@ -3,12 +3,10 @@
  * - decode rate of RO_ACCESS_REPORT tag reports (framer + fast TagReportData decoder);
  * - whole portal pipeline from bytes to passes (framer → decoder → portal logic → movements).
  */
-import { LlrpFramer } from '@coldtrace/edge/llrp/framer';
-import { encodeRoAccessReport } from '@coldtrace/edge/llrp/messages';
-import { decodeTagReports, type TagRead } from '@coldtrace/edge/llrp/tag-report';
-import { portalConfigSchema } from '@coldtrace/edge/portal/portal-config';
-import { PortalLogic } from '@coldtrace/edge/portal/portal-logic';
-import { crossingPath, prng, sgtin96, simulateReads } from '@coldtrace/firmware-sim/llrp/population';
+
+import { PortalLogic, portalConfigSchema } from '@coldtrace/edge';
+import { crossingPath, prng, sgtin96, simulateReads } from '@coldtrace/firmware-sim';
+import { decodeTagReports, encodeRoAccessReport, LlrpFramer, type TagRead } from '@coldtrace/shared/llrp';
 
 const print = (o: Record<string, unknown>) => console.log(JSON.stringify({ bench: 'llrp', ...o }));
 const T0 = 1_700_000_000_000;

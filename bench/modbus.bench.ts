@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createModbusBusModule } from '@coldtrace/edge/modbus/modbus-bus-module';
-import type { GatewayContext } from '@coldtrace/edge/module';
+import type { GatewayContext } from '@coldtrace/edge';
+import { createModbusBusModule } from '@coldtrace/edge';
 import type { Reading } from '@coldtrace/shared';
 import { systemClock } from '@coldtrace/shared';
 import { pino } from 'pino';
@@ -37,7 +37,7 @@ const child = spawn(
     'tsx',
     '--input-type=module',
     '-e',
-    "import { runModbusSimCli } from '@coldtrace/firmware-sim/modbus/cli'; await runModbusSimCli(process.argv.slice(1));",
+    "import { runSimCli } from '@coldtrace/firmware-sim/cli'; await runSimCli(['modbus', ...process.argv.slice(1)]);",
     '--',
     '--profile',
     profile,

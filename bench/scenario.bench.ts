@@ -10,16 +10,14 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkExpectations } from '@coldtrace/firmware-sim/scenario/expectations';
-import { loadScenario } from '@coldtrace/firmware-sim/scenario/load-scenario';
-import { runScenario } from '@coldtrace/firmware-sim/scenario/runner';
+import { checkExpectations, loadScenario, runScenario } from '@coldtrace/scenario';
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),
   options: { scale: { type: 'string' } },
   allowPositionals: true,
 });
-const file = positionals[0] ?? join(import.meta.dirname, '../firmware-sim/scenarios/cumulative-who-pqs.yaml');
+const file = positionals[0] ?? join(import.meta.dirname, '../scenario/scenarios/cumulative-who-pqs.yaml');
 const print = (o: Record<string, unknown>) => console.log(JSON.stringify({ bench: 'scenario', ...o }));
 
 const loaded = loadScenario(file);

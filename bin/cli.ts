@@ -22,13 +22,16 @@ commands:
 type Command = (argv: string[]) => Promise<number | undefined | undefined>;
 
 const commands: Record<string, Command> = {
-  demo: async (argv) => (await import('../firmware-sim/src/demo/demo-cli.js')).runDemoCli(argv),
-  cloud: async (argv) => (await import('../cloud/src/cli/cloud-cli.js')).runCloudCli(argv),
-  gateway: async (argv) => (await import('../cloud/src/cli/gateway-cli.js')).runGatewayCli(argv),
-  edge: async (argv) => (await import('../edge/src/cli.js')).runEdgeCli(argv),
-  sim: async (argv) => (await import('../firmware-sim/src/cli.js')).runSimCli(argv),
-  audit: async (argv) => (await import('../cloud/src/cli/audit-cli.js')).runAuditCli(argv),
-  user: async (argv) => (await import('../cloud/src/cli/user-cli.js')).runUserCli(argv),
+  demo: async (argv) => (await import('@coldtrace/scenario/cli')).runDemoCli(argv),
+  cloud: async (argv) => (await import('@coldtrace/cloud/cli')).runCloudCli(argv),
+  gateway: async (argv) => (await import('@coldtrace/cloud/cli')).runGatewayCli(argv),
+  edge: async (argv) => (await import('@coldtrace/edge/cli')).runEdgeCli(argv),
+  sim: async (argv) =>
+    argv[0] === 'scenario'
+      ? (await import('@coldtrace/scenario/cli')).runScenarioCli(argv.slice(1))
+      : (await import('@coldtrace/firmware-sim/cli')).runSimCli(argv),
+  audit: async (argv) => (await import('@coldtrace/cloud/cli')).runAuditCli(argv),
+  user: async (argv) => (await import('@coldtrace/cloud/cli')).runUserCli(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import { type ModbusSimulator, startModbusSimulator } from '@coldtrace/firmware-sim/modbus/simulator';
+import { type ModbusSimulator, startModbusSimulator } from '@coldtrace/firmware-sim';
 import type { GatewayStatus } from '@coldtrace/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayRig, LIMITS, probeModule } from './gateway-harness.js';

@@ -1,4 +1,4 @@
-/** `coldtrace sim llrp|modbus|scenario`. */
+/** `coldtrace sim llrp|modbus` (`sim scenario` belongs to the scenario workspace). */
 export async function runSimCli(argv: string[]): Promise<number> {
   const [kind, ...rest] = argv;
   switch (kind) {
@@ -8,8 +8,6 @@ export async function runSimCli(argv: string[]): Promise<number> {
     case 'modbus':
       await (await import('./modbus/cli.js')).runModbusSimCli(rest);
       return 0;
-    case 'scenario':
-      return (await import('./scenario/scenario-cli.js')).runScenarioCli(rest);
     default:
       throw new Error('usage: coldtrace sim llrp|modbus|scenario …');
   }

@@ -3,6 +3,7 @@ export * from './clock.js';
 export * from './contract.js';
 export * from './epc.js';
 export * from './errors.js';
+export * from './fast-readings-batch.js';
 export * from './ids.js';
 export * from './records.js';
 export * from './status.js';

@@ -2,13 +2,13 @@ import {
   type Clock,
   ColdtraceError,
   decodeGatewayPayload,
+  decodeReadingsPayloadFast,
   errorMessage,
   type GatewayPayload,
   type GatewayTopicName,
   MAX_PAYLOAD_BYTES,
   parseTopic,
 } from '@coldtrace/shared';
-import { decodeReadingsPayloadFast } from '@coldtrace/shared/fast-readings-batch';
 import type { Logger } from 'pino';
 import { addToSpans, type SensorSpan } from '../domain/reading-tails.js';
 import type { CloudStore, IngestResult, SequenceReset, SequenceReuse } from '../store/cloud-store.js';

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { vectorsDir } from '@coldtrace/shared/testing';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { vectorsDir } from '../../../shared/test/vectors-dir.js';
 
 /** The GS1 EPCIS 2.0 schema and examples in test-vectors/epcis. */
 export const EPCIS_VECTORS = vectorsDir('epcis');

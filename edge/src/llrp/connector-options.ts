@@ -1,7 +1,6 @@
 import type { Clock, ColdtraceError } from '@coldtrace/shared';
+import type { ReaderEvents, TagRead } from '@coldtrace/shared/llrp';
 import type { Logger } from 'pino';
-import type { ReaderEvents } from './messages.js';
-import type { TagRead } from './tag-report.js';
 
 /** Options and states of the LLRP reader connector (`connector.ts`). */
 export type ReaderState = 'connecting' | 'connected' | 'disconnected' | 'error';

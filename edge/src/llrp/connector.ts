@@ -1,27 +1,28 @@
 import net from 'node:net';
 import { type Clock, type ClockTimer, ColdtraceError, errorMessage, systemClock } from '@coldtrace/shared';
-import { reconnectDelayMs } from './backoff.js';
-import { decodeBody, encodeMessage, type LlrpMessage } from './codec.js';
-import type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
-import {
-  ConnectionAttemptStatus,
-  LLRP_HEADER_BYTES,
-  MessageType,
-  RESPONSE_OF,
-  StatusCode,
-} from './constants.js';
-import { LlrpFramer } from './framer.js';
 import {
   buildROSpec,
   buildSetReaderConfig,
+  ConnectionAttemptStatus,
+  decodeBody,
+  decodeTagReports,
+  encodeMessage,
   formatStatus,
+  LLRP_HEADER_BYTES,
+  LlrpFramer,
+  type LlrpMessage,
+  MessageType,
   message,
+  messageName,
+  RESPONSE_OF,
   type ReaderEvents,
   readerEventsOf,
+  StatusCode,
   statusOf,
-} from './messages.js';
-import { messageName } from './schema.js';
-import { decodeTagReports, type TagRead } from './tag-report.js';
+  type TagRead,
+} from '@coldtrace/shared/llrp';
+import { reconnectDelayMs } from './backoff.js';
+import type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
 
 export type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
 

@@ -1,4 +1,4 @@
-import type { TagRead } from '../llrp/tag-report.js';
+import type { TagRead } from '@coldtrace/shared/llrp';
 import type { NewMovement } from '../module.js';
 import type { PortalConfig } from './portal-config.js';
 

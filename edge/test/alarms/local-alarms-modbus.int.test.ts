@@ -1,4 +1,4 @@
-import { startModbusSimulator } from '@coldtrace/firmware-sim/modbus/simulator';
+import { startModbusSimulator } from '@coldtrace/firmware-sim';
 import { scaledClock } from '@coldtrace/shared';
 import { describe, expect, it } from 'vitest';
 import { createLocalAlarmsModule } from '../../src/alarms/local-alarms-module.js';

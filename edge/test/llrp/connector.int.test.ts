@@ -1,23 +1,24 @@
-import { sgtin96 } from '@coldtrace/firmware-sim/llrp/population';
-import { startLlrpSimulator } from '@coldtrace/firmware-sim/llrp/simulator';
+import { sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
 import type { ColdtraceError } from '@coldtrace/shared';
-import { afterEach, describe, expect, it } from 'vitest';
-import { reconnectDelayMs } from '../../src/llrp/backoff.js';
-import { encodeMessage, findParam, findParams, type LlrpMessage, param } from '../../src/llrp/codec.js';
-import { LlrpReaderConnector, type ReaderConnectorOptions } from '../../src/llrp/connector.js';
+import type { TagRead } from '@coldtrace/shared/llrp';
 import {
   ConnectionAttemptStatus,
+  encodeMessage,
+  encodeRoAccessReport,
+  findParam,
+  findParams,
+  type LlrpMessage,
   MessageType,
+  message,
   NotificationEventType,
   ParamType,
-} from '../../src/llrp/constants.js';
-import {
-  encodeRoAccessReport,
-  message,
+  param,
   type ReaderEvents,
   readerEventNotification,
-} from '../../src/llrp/messages.js';
-import type { TagRead } from '../../src/llrp/tag-report.js';
+} from '@coldtrace/shared/llrp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { reconnectDelayMs } from '../../src/llrp/backoff.js';
+import { LlrpReaderConnector, type ReaderConnectorOptions } from '../../src/llrp/connector.js';
 import { type ScriptedConnection, startScriptedReader, until, writeInPieces } from './scripted-reader.js';
 
 const closers: (() => unknown)[] = [];

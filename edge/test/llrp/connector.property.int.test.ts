@@ -1,10 +1,8 @@
 import net from 'node:net';
+import { encodeMessage, ParamType, param, readerEventNotification } from '@coldtrace/shared/llrp';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeMessage, param } from '../../src/llrp/codec.js';
 import { LlrpReaderConnector } from '../../src/llrp/connector.js';
-import { ParamType } from '../../src/llrp/constants.js';
-import { readerEventNotification } from '../../src/llrp/messages.js';
 
 /** A TCP peer that greets like a reader, then sends whatever bytes the property gives it. */
 async function garbageReader(payload: () => Buffer[]) {

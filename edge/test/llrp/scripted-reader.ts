@@ -3,10 +3,20 @@
  * sends and lets the test decide what to answer, byte for byte, when and in which TCP chunks.
  */
 import net from 'node:net';
-import { decodeBody, encodeMessage, type LlrpMessage, type LlrpParam, param } from '../../src/llrp/codec.js';
-import { MessageType, ParamType, RESPONSE_OF } from '../../src/llrp/constants.js';
-import { LlrpFramer } from '../../src/llrp/framer.js';
-import { message, readerEventNotification, statusParam } from '../../src/llrp/messages.js';
+import {
+  decodeBody,
+  encodeMessage,
+  LlrpFramer,
+  type LlrpMessage,
+  type LlrpParam,
+  MessageType,
+  message,
+  ParamType,
+  param,
+  RESPONSE_OF,
+  readerEventNotification,
+  statusParam,
+} from '@coldtrace/shared/llrp';
 
 export interface ScriptedConnection {
   readonly index: number;

@@ -2,12 +2,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sgtin96 } from '@coldtrace/firmware-sim/llrp/population';
-import { startLlrpSimulator } from '@coldtrace/firmware-sim/llrp/simulator';
+import { sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
+import type { TagRead } from '@coldtrace/shared/llrp';
+import { RESPONSE_OF } from '@coldtrace/shared/llrp';
 import { describe, expect, it } from 'vitest';
 import { LlrpReaderConnector } from '../../src/llrp/connector.js';
-import { RESPONSE_OF } from '../../src/llrp/constants.js';
-import type { TagRead } from '../../src/llrp/tag-report.js';
 
 /** Why capture is impossible here, or null when tshark can capture on the loopback interface. */
 function captureUnavailable(): string | null {

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { type ModbusSimulator, startModbusSimulator } from '@coldtrace/firmware-sim/modbus/simulator';
+import { type ModbusSimulator, startModbusSimulator } from '@coldtrace/firmware-sim';
 import { readingSchema } from '@coldtrace/shared';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createModbusBusModule, type ModbusBusModule } from '../../src/modbus/modbus-bus-module.js';

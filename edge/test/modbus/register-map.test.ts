@@ -1,4 +1,4 @@
-import { rawToWords, toRaw } from '@coldtrace/firmware-sim/modbus/register-encoding';
+import { rawToWords, toRaw } from '@coldtrace/firmware-sim';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { qualityOfError } from '../../src/modbus/error-quality.js';

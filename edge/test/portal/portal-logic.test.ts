@@ -1,13 +1,6 @@
-import {
-  crossingPath,
-  presentPath,
-  prng,
-  sgtin96,
-  simulateReads,
-  strayPath,
-} from '@coldtrace/firmware-sim/llrp/population';
+import { crossingPath, presentPath, prng, sgtin96, simulateReads, strayPath } from '@coldtrace/firmware-sim';
+import type { TagRead } from '@coldtrace/shared/llrp';
 import { describe, expect, it } from 'vitest';
-import type { TagRead } from '../../src/llrp/tag-report.js';
 import { portalConfigSchema } from '../../src/portal/portal-config.js';
 import { PortalLogic } from '../../src/portal/portal-logic.js';
 

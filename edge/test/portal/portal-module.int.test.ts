@@ -1,8 +1,7 @@
-import { sgtin96 } from '@coldtrace/firmware-sim/llrp/population';
-import { startLlrpSimulator } from '@coldtrace/firmware-sim/llrp/simulator';
+import { sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
 import { movementSchema } from '@coldtrace/shared';
+import { stallMonitor } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stallMonitor } from '../../../shared/test/stall-monitor.js';
 import { portalConfigSchema } from '../../src/portal/portal-config.js';
 import { createPortalModule } from '../../src/portal/portal-module.js';
 import { collectingContext, until } from './helpers.js';

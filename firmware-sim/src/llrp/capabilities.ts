@@ -1,5 +1,4 @@
-import { type LlrpParam, param } from '@coldtrace/edge/llrp/codec';
-import { ParamType } from '@coldtrace/edge/llrp/constants';
+import { type LlrpParam, ParamType, param } from '@coldtrace/shared/llrp';
 import type { DoorGeometry } from './population.js';
 
 /** LLRP 1.0.1 §16.2.3: what this simulated reader (one antenna port per configured antenna) can do. */

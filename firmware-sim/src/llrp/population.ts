@@ -1,4 +1,4 @@
-import type { TagRead } from '@coldtrace/edge/llrp/tag-report';
+import type { TagRead } from '@coldtrace/shared/llrp';
 import { seededRandom } from '../rng.js';
 
 /** Deterministic PRNG (mulberry32) so that a seed reproduces a scenario exactly. */

@@ -1,13 +1,19 @@
-import { findParam, type LlrpMessage, type LlrpParam, param } from '@coldtrace/edge/llrp/codec';
+import { errorMessage } from '@coldtrace/shared';
 import {
+  fieldErrorParam,
+  findParam,
+  type LlrpMessage,
+  type LlrpParam,
   MessageType,
+  message,
   ParamType,
+  param,
+  parameterErrorParam,
   RESPONSE_OF,
   ROReportTrigger,
   StatusCode,
-} from '@coldtrace/edge/llrp/constants';
-import { fieldErrorParam, message, parameterErrorParam, statusParam } from '@coldtrace/edge/llrp/messages';
-import { errorMessage } from '@coldtrace/shared';
+  statusParam,
+} from '@coldtrace/shared/llrp';
 import { capabilities } from './capabilities.js';
 import type { DoorGeometry } from './population.js';
 import type { ReportPolicy } from './report-buffer.js';

@@ -1,5 +1,5 @@
-import { ROReportTrigger } from '@coldtrace/edge/llrp/constants';
-import type { TagRead } from '@coldtrace/edge/llrp/tag-report';
+import type { TagRead } from '@coldtrace/shared/llrp';
+import { ROReportTrigger } from '@coldtrace/shared/llrp';
 
 /** The ROReportSpec of a ROSpec (LLRP 1.0.1 §16.2.7.1): when to send the TagReportData it holds. */
 export interface ReportPolicy {

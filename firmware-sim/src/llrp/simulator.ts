@@ -1,23 +1,24 @@
 import net from 'node:net';
-import { decodeBody, encodeMessage, type LlrpMessage, param } from '@coldtrace/edge/llrp/codec';
+import { type ClockTimer, ColdtraceError, errorMessage, systemClock } from '@coldtrace/shared';
+import type { TagRead } from '@coldtrace/shared/llrp';
 import {
   ConnectionAttemptStatus,
+  decodeBody,
+  encodeMessage,
+  encodeRoAccessReport,
   LLRP_HEADER_BYTES,
+  LlrpFramer,
+  type LlrpMessage,
   MessageType,
+  message,
   ParamType,
+  param,
   RESPONSE_OF,
   ROReportTrigger,
-  StatusCode,
-} from '@coldtrace/edge/llrp/constants';
-import { LlrpFramer } from '@coldtrace/edge/llrp/framer';
-import {
-  encodeRoAccessReport,
-  message,
   readerEventNotification,
+  StatusCode,
   statusParam,
-} from '@coldtrace/edge/llrp/messages';
-import type { TagRead } from '@coldtrace/edge/llrp/tag-report';
-import { type ClockTimer, ColdtraceError, errorMessage, systemClock } from '@coldtrace/shared';
+} from '@coldtrace/shared/llrp';
 import {
   crossingPath,
   type DoorGeometry,

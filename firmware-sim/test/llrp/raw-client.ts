@@ -1,8 +1,14 @@
 import net from 'node:net';
-import { decodeBody, encodeMessage, type LlrpMessage } from '@coldtrace/edge/llrp/codec';
-import { MessageType, RESPONSE_OF } from '@coldtrace/edge/llrp/constants';
-import { LlrpFramer } from '@coldtrace/edge/llrp/framer';
-import { decodeRoAccessReport, type TagRead } from '@coldtrace/edge/llrp/tag-report';
+import {
+  decodeBody,
+  decodeRoAccessReport,
+  encodeMessage,
+  LlrpFramer,
+  type LlrpMessage,
+  MessageType,
+  RESPONSE_OF,
+  type TagRead,
+} from '@coldtrace/shared/llrp';
 
 /** Polls `cond` until true or the deadline (a wait for an event, not a speed assertion). */
 export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {

@@ -1,6 +1,15 @@
-import { encodeMessage, findParam, type LlrpMessage } from '@coldtrace/edge/llrp/codec';
-import { MessageType, ParamType, StatusCode } from '@coldtrace/edge/llrp/constants';
-import { buildROSpec, buildSetReaderConfig, message, statusOf } from '@coldtrace/edge/llrp/messages';
+import {
+  buildROSpec,
+  buildSetReaderConfig,
+  encodeMessage,
+  findParam,
+  type LlrpMessage,
+  MessageType,
+  message,
+  ParamType,
+  StatusCode,
+  statusOf,
+} from '@coldtrace/shared/llrp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLlrpScenario } from '../../src/llrp/cli.js';
 import { sgtin96 } from '../../src/llrp/population.js';

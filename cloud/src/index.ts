@@ -1,0 +1,10 @@
+// The cloud's public entry point: what other workspaces (scenario, journeys, bench) may use.
+export { createDemoUser } from './auth/demo-users.js';
+export { UserStore } from './auth/user-store.js';
+export { type Cloud, startCloud } from './cloud.js';
+export { type CloudConfigInput, cloudConfigSchema, loadCloudConfig } from './config.js';
+export { registerGateway } from './gateways/register-gateway.js';
+export { pdfText } from './reports/pdf-text.js';
+export { CloudStore } from './store/cloud-store.js';
+export { openDatabase } from './store/db.js';
+export { EPOCH_SEQ_SPAN } from './store/stream-epochs.js';

@@ -1,0 +1,18 @@
+// The gateway's public entry point: what other workspaces (scenario, journeys, bench) may use.
+export { openSqliteBuffer } from './buffer/sqlite-buffer.js';
+export {
+  type GatewayConfig,
+  type GatewayConfigInput,
+  gatewayConfigSchema,
+  loadGatewayConfig,
+  parseGatewayConfig,
+} from './config.js';
+export { type Gateway, type GatewayDeps, startGateway } from './gateway.js';
+export { LlrpReaderConnector } from './llrp/connector.js';
+export type { ReaderConnectorOptions, ReaderState } from './llrp/connector-options.js';
+export { createModbusBusModule } from './modbus/modbus-bus-module.js';
+export type { GatewayContext, GatewayModule, RecordSink } from './module.js';
+export { portalConfigSchema } from './portal/portal-config.js';
+export { PortalLogic } from './portal/portal-logic.js';
+export { createPublisher } from './publisher/publisher.js';
+export { DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW } from './publisher/publisher-config.js';

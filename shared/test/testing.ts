@@ -1,0 +1,4 @@
+// Test helpers other workspaces' tests use (`@coldtrace/shared/testing`).
+export { stallMonitor } from './stall-monitor.js';
+export { until } from './until.js';
+export { repoRoot, TEST_VECTORS, vectorsDir } from './vectors-dir.js';
