@@ -86,7 +86,7 @@ export async function startCloud(
   const log = deps.log ?? pino({ level: config.logLevel, name: 'cloud' });
   const opened = await openDatabase(config.database, {
     onConnectionError: (err) =>
-      log.warn({ err, code: 'STORE_CONNECTION_LOST' }, 'a database connection failed; the pool reconnects'),
+      log.warn({ err, code: 'store_connection_lost' }, 'a database connection failed; the pool reconnects'),
   });
   const store = new CloudStore(opened);
   const registry = new Registry();

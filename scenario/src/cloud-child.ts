@@ -125,7 +125,7 @@ function apiClient(baseUrl: string, token: string): ApiCall {
     const text = await res.text();
     if (!res.ok)
       throw new ColdtraceError(
-        'SCENARIO_API_FAILED',
+        'scenario_api_failed',
         `${method} ${path} answered HTTP ${res.status}: ${text.slice(0, 500)}`,
       );
     return text ? (JSON.parse(text) as unknown) : null;
@@ -144,7 +144,7 @@ async function seedMasterData(api: ApiCall, s: Scenario): Promise<Record<string,
       return await fn();
     } catch (err) {
       throw new ColdtraceError(
-        'SCENARIO_SEED_FAILED',
+        'scenario_seed_failed',
         `master data not accepted (${what}): ${errorMessage(err)}`,
       );
     }

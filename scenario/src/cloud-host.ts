@@ -50,7 +50,7 @@ export async function startCloudHost(input: CloudStartInput): Promise<CloudHost>
     child.once('exit', (code) => {
       exited = true;
       for (const w of waiting.values())
-        w.reject(new ColdtraceError('SCENARIO_CLOUD_EXITED', `the scenario cloud exited (code ${code})`));
+        w.reject(new ColdtraceError('scenario_cloud_exited', `the scenario cloud exited (code ${code})`));
       waiting.clear();
       resolve();
     });
@@ -60,12 +60,12 @@ export async function startCloudHost(input: CloudStartInput): Promise<CloudHost>
     if (!w) return;
     waiting.delete(m.id);
     if (m.ok) w.resolve(m.value);
-    else w.reject(new ColdtraceError('SCENARIO_CLOUD_FAILED', m.error ?? 'cloud request failed'));
+    else w.reject(new ColdtraceError('scenario_cloud_failed', m.error ?? 'cloud request failed'));
   });
   const request = <T extends CloudRequest['type']>(body: Body<T>): Promise<unknown> =>
     new Promise((resolve, reject) => {
       if (exited)
-        return reject(new ColdtraceError('SCENARIO_CLOUD_EXITED', 'the scenario cloud is not running'));
+        return reject(new ColdtraceError('scenario_cloud_exited', 'the scenario cloud is not running'));
       const id = nextId++;
       waiting.set(id, { resolve, reject });
       child.send({ ...body, id });

@@ -33,7 +33,7 @@ export function gatewayProcess(opts: {
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const startOne = () => {
-    if (child) throw new ColdtraceError('SCENARIO_GATEWAY_RUNNING', `gateway ${opts.id} is already running`);
+    if (child) throw new ColdtraceError('scenario_gateway_running', `gateway ${opts.id} is already running`);
     const out = openSync(join(opts.dir, `${opts.id}.out.log`), 'a');
     const c = spawn(process.execPath, [BIN, 'edge', '--config', configFile], {
       env: { ...process.env, ...opts.env },

@@ -37,7 +37,7 @@ export async function roguePublish(o: {
       })
       .catch((err: unknown) => {
         throw new ColdtraceError(
-          'SCENARIO_ROGUE_CONNECT',
+          'scenario_rogue_connect',
           `the broker refused ${o.gatewayId}'s credentials: ${errorMessage(err)}`,
         );
       });
@@ -56,7 +56,7 @@ export async function roguePublish(o: {
       p,
       new Promise<never>((_, reject) =>
         setTimeout(
-          () => reject(new ColdtraceError('SCENARIO_ROGUE_TIMEOUT', `${what}: no answer within ${ms} ms`)),
+          () => reject(new ColdtraceError('scenario_rogue_timeout', `${what}: no answer within ${ms} ms`)),
           ms,
         ).unref(),
       ),

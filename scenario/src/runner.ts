@@ -315,7 +315,7 @@ async function perform(
       await reader.waitActive(MOVE_READER_WAIT_REAL_MS * w.clockParams.scale);
     } catch {
       throw new ColdtraceError(
-        'SCENARIO_EVENT_FAILED',
+        'scenario_event_failed',
         `no gateway was reading portal ${e.move.portal} (no ROSpec active within ${MOVE_READER_WAIT_REAL_MS / 1000} s real time)`,
       );
     }
@@ -328,7 +328,7 @@ async function perform(
     );
     if (reader.stats.readsDropped > dropped)
       throw new ColdtraceError(
-        'SCENARIO_EVENT_FAILED',
+        'scenario_event_failed',
         `${reader.stats.readsDropped - dropped} tag read(s) through portal ${e.move.portal} were lost: its reader's ROSpec stopped during the move`,
       );
   } else if ('uplinkLoss' in e) {

@@ -1,8 +1,13 @@
-/** An error with a stable machine-readable code; caught only at boundaries (per message, per module, HTTP). */
+import type { ErrorCode } from './error-codes.js';
+
+/**
+ * An error with a stable machine-readable code from the registry (`error-codes.ts`); caught only at
+ * boundaries (per message, per module, HTTP).
+ */
 export class ColdtraceError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
-  constructor(code: string, message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ColdtraceError';
     this.code = code;

@@ -1,4 +1,4 @@
-import { type Clock, ColdtraceError, systemClock } from '@coldtrace/shared';
+import { type Clock, ColdtraceError, httpStatusOf, systemClock } from '@coldtrace/shared';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -57,17 +57,6 @@ export interface AppOptions {
 
 export type App = FastifyInstance;
 
-/** HTTP status for each error code our services throw. */
-const STATUS_BY_CODE: Record<string, number> = {
-  not_found: 404,
-  invalid: 400,
-  conflict: 409,
-  unauthorized: 401,
-  forbidden: 403,
-  too_many_requests: 429,
-  unavailable: 503,
-};
-
 /**
  * Router errors (an over-long id, broken percent-encoding) answer in our error shape like every other
  * bad request, instead of Fastify's own.
@@ -110,9 +99,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       });
     }
     if (err instanceof ColdtraceError) {
-      return reply
-        .code(STATUS_BY_CODE[err.code] ?? 400)
-        .send({ error: err.code, message: err.message, ...err.details });
+      // The registry (shared/src/error-codes.ts) gives each code its status; a code no request should
+      // cause is a server fault (500) and is logged as one.
+      const status = httpStatusOf(err.code);
+      if (status >= 500) req.log.error({ err }, 'request failed');
+      return reply.code(status).send({ error: err.code, message: err.message, ...err.details });
     }
     const status = (err as { statusCode?: number }).statusCode;
     const message = err instanceof Error ? err.message : String(err);

@@ -167,7 +167,7 @@ export class Ingestor {
         stream,
         reused,
         forks: forks.map((f) => ({ epoch: f.epoch, fork: f.fork, firstSeq: f.firstSeq })),
-        code: 'SEQUENCE_REUSED',
+        code: 'sequence_reused',
       },
       'gateway reused sequence numbers for different records (buffer.db restored from a backup or rolled back): stored in a fork of the epoch, none discarded',
     );

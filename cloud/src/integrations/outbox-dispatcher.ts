@@ -65,7 +65,7 @@ export class OutboxDispatcher {
     const n = await this.pendingMqtt();
     if (n > this.reportedPendingMqtt) {
       this.opts.log.warn(
-        { pending: n, code: 'MQTT_EVENTS_PENDING' },
+        { pending: n, code: 'mqtt_events_pending' },
         'MQTT events are kept pending in the outbox: this cloud has no MQTT broker to publish them on (mqtt.embedded disabled and no mqtt.external); a cloud process with a broker delivers them',
       );
     }

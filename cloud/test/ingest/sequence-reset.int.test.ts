@@ -211,7 +211,7 @@ describe('sequence reset through the embedded broker', () => {
     await publish(B, 1, 10, 7); // and that replay once more: duplicates
     expect((await cloud.store.counts()).readings).toBe(before + 10);
     expect(await metric(/coldtrace_sequence_reused_records_total\{stream="readings"\} (\d+)/)).toBe('10');
-    const errors = logLines.filter((l) => l.level === 50 && l.code === 'SEQUENCE_REUSED');
+    const errors = logLines.filter((l) => l.level === 50 && l.code === 'sequence_reused');
     expect(errors).toEqual([
       expect.objectContaining({
         gatewayId: GW,

@@ -41,7 +41,7 @@ export function createLocalAlarmsModule(input: LocalAlarmsConfigInput): LocalAla
   const parsed = localAlarmsConfigSchema.safeParse(input);
   if (!parsed.success)
     throw new ColdtraceError(
-      'ALARMS_CONFIG',
+      'invalid_config',
       `invalid local alarms config:\n${z.prettifyError(parsed.error)}`,
     );
   const config = parsed.data;

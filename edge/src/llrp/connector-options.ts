@@ -13,7 +13,7 @@ export interface ReaderConnectorOptions {
   keepaliveMs: number;
   /** The connection is considered dead after this many keepalive periods without any message. */
   keepaliveMissFactor?: number;
-  /** A request unanswered for this long fails with LLRP_TIMEOUT and the connection is recycled. */
+  /** A request unanswered for this long fails with llrp_timeout and the connection is recycled. */
   responseTimeoutMs: number;
   reconnect: { initialMs: number; maxMs: number };
   rospecId: number;

@@ -106,22 +106,22 @@ export class LlrpReaderConnector {
   /**
    * Sends a request and resolves with the response that echoes its message ID (LLRP 1.0.1 §16.1). A
    * reader that does not answer in `responseTimeoutMs` is treated as broken: the request fails with
-   * LLRP_TIMEOUT and the connection is closed and re-established.
+   * llrp_timeout and the connection is closed and re-established.
    */
   transact(msg: LlrpMessage): Promise<LlrpMessage> {
     const sock = this.socket;
     if (!sock || sock.destroyed)
-      return Promise.reject(new ColdtraceError('LLRP_NOT_CONNECTED', 'not connected'));
+      return Promise.reject(new ColdtraceError('llrp_not_connected', 'not connected'));
     const id = this.allocId();
     const expect = RESPONSE_OF[msg.type];
     if (expect === undefined)
-      return Promise.reject(new ColdtraceError('LLRP_NO_RESPONSE', `${msg.type} has no response`));
+      return Promise.reject(new ColdtraceError('llrp_no_response', `${msg.type} has no response`));
     const session = this.session;
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.pending.delete(id);
         const err = new ColdtraceError(
-          'LLRP_TIMEOUT',
+          'llrp_timeout',
           `${messageName(msg.type)} id ${id}: no response in ${this.o.responseTimeoutMs} ms`,
           { messageType: msg.type, messageId: id },
         );
@@ -165,7 +165,7 @@ export class LlrpReaderConnector {
     const e =
       err instanceof ColdtraceError
         ? err
-        : new ColdtraceError('LLRP_ERROR', errorMessage(err), undefined, { cause: err });
+        : new ColdtraceError('llrp_error', errorMessage(err), undefined, { cause: err });
     this.o.log?.warn({ code: e.code, err: e.message }, 'llrp protocol error');
     this.call(() => this.o.onProtocolError?.(e), 'onProtocolError');
   }
@@ -181,7 +181,7 @@ export class LlrpReaderConnector {
     this.connectTimer = this.clock.setTimeout(() => {
       this.fail(
         session,
-        new ColdtraceError('LLRP_CONNECT_TIMEOUT', `no connection within ${this.o.connectTimeoutMs} ms`),
+        new ColdtraceError('llrp_connect_timeout', `no connection within ${this.o.connectTimeoutMs} ms`),
       );
     }, this.o.connectTimeoutMs);
     sock.on('data', (chunk: Buffer) => {
@@ -196,7 +196,7 @@ export class LlrpReaderConnector {
     });
     sock.on('error', (err) => this.fail(session, err));
     sock.on('close', () =>
-      this.fail(session, new ColdtraceError('LLRP_CLOSED', 'connection closed by reader')),
+      this.fail(session, new ColdtraceError('llrp_closed', 'connection closed by reader')),
     );
     sock.on('connect', () => {
       this.setup(session).catch((err) => this.fail(session, err));
@@ -216,7 +216,7 @@ export class LlrpReaderConnector {
       if (status !== ConnectionAttemptStatus.Success) {
         // LLRP 1.0.1 §16.2.7.6.9: e.g. another client holds the reader. Send nothing; retry later.
         throw new ColdtraceError(
-          'LLRP_CONNECTION_REFUSED',
+          'llrp_connection_refused',
           `reader refused the connection: ConnectionAttemptEvent status ${status} (${ATTEMPT_STATUS_NAMES[status] ?? 'unknown'})`,
           { status },
         );
@@ -249,7 +249,7 @@ export class LlrpReaderConnector {
   private check(resp: LlrpMessage): void {
     const s = statusOf(resp);
     if (s.code !== StatusCode.M_Success) {
-      throw new ColdtraceError('LLRP_STATUS', `${messageName(resp.type)}: ${formatStatus(s)}`, { status: s });
+      throw new ColdtraceError('llrp_status', `${messageName(resp.type)}: ${formatStatus(s)}`, { status: s });
     }
   }
 
@@ -259,7 +259,7 @@ export class LlrpReaderConnector {
     const session = this.session;
     const ms = this.o.keepaliveMs * (this.o.keepaliveMissFactor ?? 3);
     this.watchdog = this.clock.setTimeout(() => {
-      this.fail(session, new ColdtraceError('LLRP_KEEPALIVE_TIMEOUT', `no message from reader for ${ms} ms`));
+      this.fail(session, new ColdtraceError('llrp_keepalive_timeout', `no message from reader for ${ms} ms`));
     }, ms);
   }
 
@@ -339,7 +339,7 @@ export class LlrpReaderConnector {
 
   private errorMessageError(msg: LlrpMessage): ColdtraceError {
     const s = statusOf(msg);
-    return new ColdtraceError('LLRP_ERROR_MESSAGE', `reader ERROR_MESSAGE id ${msg.id}: ${formatStatus(s)}`, {
+    return new ColdtraceError('llrp_error_message', `reader ERROR_MESSAGE id ${msg.id}: ${formatStatus(s)}`, {
       status: s,
     });
   }
@@ -364,10 +364,10 @@ export class LlrpReaderConnector {
     this.clock.clearTimeout(this.connectTimer);
     const waiter = this.attemptWaiter;
     this.attemptWaiter = null;
-    waiter?.reject(new ColdtraceError('LLRP_CLOSED', `no ConnectionAttemptEvent: ${reason}`));
+    waiter?.reject(new ColdtraceError('llrp_closed', `no ConnectionAttemptEvent: ${reason}`));
     for (const [id, p] of this.pending) {
       this.clock.clearTimeout(p.timer);
-      p.reject(new ColdtraceError('LLRP_CLOSED', `request ${id} aborted: ${reason}`));
+      p.reject(new ColdtraceError('llrp_closed', `request ${id} aborted: ${reason}`));
     }
     this.pending.clear();
     const sock = this.socket;

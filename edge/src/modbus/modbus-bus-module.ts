@@ -61,7 +61,10 @@ type Outcome =
 export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusModule {
   const parsed = modbusBusConfigSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ColdtraceError('MODBUS_CONFIG', `invalid modbus bus config:\n${z.prettifyError(parsed.error)}`);
+    throw new ColdtraceError(
+      'invalid_config',
+      `invalid modbus bus config:\n${z.prettifyError(parsed.error)}`,
+    );
   }
   const config: ModbusBusConfig = parsed.data;
   const stats: ModbusBusStats = { polls: 0, requests: 0, readingsOk: 0, readingsError: 0, reopenAttempts: 0 };

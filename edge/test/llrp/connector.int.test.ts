@@ -139,7 +139,7 @@ describe('reader connector over real TCP', () => {
     held = [];
   });
 
-  it('fails an unanswered request with LLRP_TIMEOUT and recycles the connection', async () => {
+  it('fails an unanswered request with llrp_timeout and recycles the connection', async () => {
     const reader = await startScriptedReader((conn) => {
       conn.greet();
       conn.onRequest = (req) => {
@@ -152,7 +152,7 @@ describe('reader connector over real TCP', () => {
     await expect(
       c.transact(message(MessageType.GET_READER_CONFIG, 0, { RequestedData: 0 })),
     ).rejects.toMatchObject({
-      code: 'LLRP_TIMEOUT',
+      code: 'llrp_timeout',
     });
     await until(() => reader.connections[0]!.closed, 'the first connection closed by the connector');
     await until(() => reader.connections.length === 2 && c.state === 'connected', 'reconnected');
@@ -275,7 +275,7 @@ describe('reader connector over real TCP', () => {
     await until(() => rec.reads.length === 2, 'the two good reads');
     expect(rec.reads.map((r) => r.epc)).toEqual([read(1).epc, read(3).epc]);
     expect(c.stats.badTagReports).toBe(1);
-    expect(rec.errors.map((e) => e.code)).toEqual(['LLRP_MALFORMED_TAG_REPORT']);
+    expect(rec.errors.map((e) => e.code)).toEqual(['llrp_malformed_tag_report']);
     expect(c.state).toBe('connected');
   });
 

@@ -67,12 +67,12 @@ export function loadLlrpScenario(text: string, source = 'scenario'): LlrpScenari
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new ColdtraceError('SCENARIO_INVALID', `${source}: not YAML/JSON: ${(err as Error).message}`);
+    throw new ColdtraceError('invalid_scenario', `${source}: not YAML/JSON: ${(err as Error).message}`);
   }
   const r = llrpScenarioSchema.safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ColdtraceError('SCENARIO_INVALID', `${source} is invalid:\n${lines.join('\n')}`);
+    throw new ColdtraceError('invalid_scenario', `${source} is invalid:\n${lines.join('\n')}`);
   }
   return r.data;
 }
@@ -137,7 +137,7 @@ export async function runLlrpSimCli(argv: string[], opts: LlrpSimCliOptions = {}
   const portArg = arg(argv, '--port') ?? '5084';
   const port = Number(portArg);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ColdtraceError('CLI_USAGE', `--port must be 0..65535, got ${portArg}`);
+    throw new ColdtraceError('cli_usage', `--port must be 0..65535, got ${portArg}`);
   }
   const file = arg(argv, '--scenario');
   const scenario = file

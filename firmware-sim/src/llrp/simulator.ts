@@ -297,7 +297,7 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
       clock.clearInterval(keepaliveTimer);
       for (const w of activeWaiters) {
         clock.clearTimeout(w.timer);
-        w.reject(new ColdtraceError('SIM_CLOSED', 'simulator closed before a ROSpec started'));
+        w.reject(new ColdtraceError('sim_closed', 'simulator closed before a ROSpec started'));
       }
       activeWaiters = [];
       client?.destroy();
@@ -330,7 +330,7 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
           reject,
           timer: clock.setTimeout(() => {
             activeWaiters = activeWaiters.filter((x) => x !== w);
-            reject(new ColdtraceError('SIM_TIMEOUT', 'no ROSpec started'));
+            reject(new ColdtraceError('sim_timeout', 'no ROSpec started'));
           }, timeoutMs),
         };
         activeWaiters.push(w);

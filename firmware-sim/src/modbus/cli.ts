@@ -32,21 +32,21 @@ export function loadModbusSimFile(path: string): ModbusSimFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ColdtraceError('SIM_PROFILE_READ', `cannot read profile file ${path}: ${String(err)}`);
+    throw new ColdtraceError('sim_profile_read', `cannot read profile file ${path}: ${String(err)}`);
   }
   let data: unknown;
   try {
     data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new ColdtraceError(
-      'SIM_PROFILE_PARSE',
+      'sim_profile_parse',
       `profile file ${path} is not valid YAML/JSON: ${String(err)}`,
     );
   }
   const r = modbusSimFileSchema.safeParse(data);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-    throw new ColdtraceError('SIM_PROFILE_INVALID', `profile file ${path} is invalid:\n${issues}`);
+    throw new ColdtraceError('sim_profile_invalid', `profile file ${path} is invalid:\n${issues}`);
   }
   return r.data;
 }
@@ -66,7 +66,7 @@ export async function runModbusSimCli(
     strict: true,
   });
   if (!values.profile)
-    throw new ColdtraceError('SIM_USAGE', 'usage: coldtrace sim modbus --profile FILE [--dir DIR]');
+    throw new ColdtraceError('cli_usage', 'usage: coldtrace sim modbus --profile FILE [--dir DIR]');
   const file = loadModbusSimFile(values.profile);
   const sim = await startModbusSimulator({
     sensors: file.sensors,

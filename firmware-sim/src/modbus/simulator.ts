@@ -69,10 +69,10 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
   const sensors = new Map<number, SimSensor>();
   for (const s of opts.sensors) {
     if (!Number.isInteger(s.address) || s.address < 1 || s.address > 247) {
-      throw new ColdtraceError('SIM_BAD_ADDRESS', `sensor address must be 1..247, got ${s.address}`);
+      throw new ColdtraceError('sim_bad_address', `sensor address must be 1..247, got ${s.address}`);
     }
     if (sensors.has(s.address))
-      throw new ColdtraceError('SIM_DUP_ADDRESS', `address ${s.address} used twice`);
+      throw new ColdtraceError('sim_dup_address', `address ${s.address} used twice`);
     sensors.set(s.address, {
       address: s.address,
       profile: simProfileSchema.parse(s.profile),
@@ -138,7 +138,7 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
     stats,
     setProfile(address, profile) {
       const s = sensors.get(address);
-      if (!s) throw new ColdtraceError('SIM_UNKNOWN_ADDRESS', `no simulated sensor at address ${address}`);
+      if (!s) throw new ColdtraceError('sim_unknown_address', `no simulated sensor at address ${address}`);
       s.profile = simProfileSchema.parse(profile);
     },
     vanish: down,

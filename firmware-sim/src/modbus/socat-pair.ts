@@ -30,7 +30,7 @@ export async function startSocatPair(
       },
     );
   } catch (err) {
-    throw new ColdtraceError('SOCAT_SPAWN', `cannot start socat (apt-get install -y socat): ${String(err)}`);
+    throw new ColdtraceError('socat_spawn', `cannot start socat (apt-get install -y socat): ${String(err)}`);
   }
   let stderr = '';
   child.stderr?.setEncoding('utf8');
@@ -55,7 +55,7 @@ export async function startSocatPair(
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
       const why = spawnError ? `${spawnError.message} (apt-get install -y socat)` : stderr.trim();
-      throw new ColdtraceError('SOCAT_START', `socat pty pair did not come up: ${why || 'timeout'}`);
+      throw new ColdtraceError('socat_start', `socat pty pair did not come up: ${why || 'timeout'}`);
     }
     await sleep(10);
   }

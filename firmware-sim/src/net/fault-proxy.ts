@@ -44,7 +44,7 @@ interface Pair {
  */
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
-    throw new ColdtraceError('SIM_BAD_PORT', `proxy target port must be 1..65535, got ${target.port}`);
+    throw new ColdtraceError('sim_bad_port', `proxy target port must be 1..65535, got ${target.port}`);
   }
   const pairs = new Set<Pair>();
   let cut = false;

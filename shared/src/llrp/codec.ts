@@ -44,11 +44,11 @@ export interface LlrpMessage {
 }
 
 /**
- * Decodes the parameters in `buf[start, end)`. Throws `LLRP_MALFORMED` on a length that doesn't fit.
+ * Decodes the parameters in `buf[start, end)`. Throws `llrp_malformed` on a length that doesn't fit.
  *
  * A Custom parameter (vendor extension) whose body is too short for VendorIdentifier and
  * ParameterSubtype while its TLV length is intact is not fatal: it is kept verbatim in `raw` (so the
- * message re-encodes byte for byte) and reported as an `LLRP_MALFORMED_PARAM` error in `errors`. Without
+ * message re-encodes byte for byte) and reported as an `llrp_malformed_param` error in `errors`. Without
  * an `errors` sink it throws like any other malformed parameter.
  */
 export function decodeParams(
@@ -92,7 +92,7 @@ export function decodeParams(
     } else if (type === ParamType.Custom && len < CUSTOM_MIN_LENGTH && errors !== undefined) {
       errors.push(
         new ColdtraceError(
-          'LLRP_MALFORMED_PARAM',
+          'llrp_malformed_param',
           `Custom parameter of ${len} bytes is shorter than ${CUSTOM_MIN_LENGTH}; skipped`,
           { offset: p, type, length: len },
         ),
@@ -119,7 +119,7 @@ export function decodeParams(
 
 /**
  * Decodes a message body (the bytes after the 10-byte header). Errors confined to one skippable
- * parameter (see `decodeParams`) are returned in `errors`; anything else throws `LLRP_MALFORMED`.
+ * parameter (see `decodeParams`) are returned in `errors`; anything else throws `llrp_malformed`.
  */
 export function decodeBody(type: number, id: number, body: Uint8Array, version = LLRP_VERSION): LlrpMessage {
   const buf = asBuffer(body);

@@ -14,7 +14,7 @@ export type LlrpValue =
 export type LlrpFields = Record<string, LlrpValue>;
 
 export function malformed(message: string, details?: Record<string, unknown>): ColdtraceError {
-  return new ColdtraceError('LLRP_MALFORMED', message, details);
+  return new ColdtraceError('llrp_malformed', message, details);
 }
 
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -26,7 +26,7 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 /**
  * Decodes the fixed fields of a message or parameter (LLRP 1.0.1 §16.1 field types) from
  * `buf[start, end)` into `out`; returns the offset after the last field. A field running past `end`
- * throws `LLRP_MALFORMED` naming the field and its index (the FieldNum of a FieldError, §16.2.8.1).
+ * throws `llrp_malformed` naming the field and its index (the FieldNum of a FieldError, §16.2.8.1).
  */
 export function decodeFields(
   buf: Buffer,
@@ -195,7 +195,7 @@ export class Writer {
 }
 
 export function encodeError(message: string): ColdtraceError {
-  return new ColdtraceError('LLRP_ENCODE', message);
+  return new ColdtraceError('llrp_encode', message);
 }
 
 function num(fields: LlrpFields, name: string): number {

@@ -11,7 +11,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /**
  * Splits a TCP byte stream into whole LLRP messages (LLRP 1.0.1 §16.1: the header's Length covers
  * header and body). Handles messages split across chunks and several messages per chunk. A header that
- * cannot be valid (wrong version, length < 10 or beyond the limit) throws `LLRP_FRAMING`: LLRP has no
+ * cannot be valid (wrong version, length < 10 or beyond the limit) throws `llrp_framing`: LLRP has no
  * sync marker, so the owner must close the connection (LLRP 1.0.1 §17.1) and the framer is reset.
  */
 export class LlrpFramer {
@@ -51,7 +51,7 @@ export class LlrpFramer {
       if (version !== LLRP_VERSION || length < LLRP_HEADER_BYTES || length > this.max) {
         this.pending = null;
         throw new ColdtraceError(
-          'LLRP_FRAMING',
+          'llrp_framing',
           `invalid LLRP header (version ${version}, length ${length}); stream out of sync`,
           { version, length, type: w & 0x3ff },
         );

@@ -48,7 +48,7 @@ export function readerEventsOf(msg: LlrpMessage): ReaderEvents {
   const data = findParam(msg.params, ParamType.ReaderEventNotificationData);
   if (data === undefined) {
     throw new ColdtraceError(
-      'LLRP_MALFORMED',
+      'llrp_malformed',
       'READER_EVENT_NOTIFICATION without ReaderEventNotificationData',
     );
   }
@@ -264,7 +264,7 @@ export function encodeRoAccessReport(id: number, reads: readonly TagRead[]): Buf
     buf[p] = 0x80 | ParamType.TagSeenCount;
     buf.writeUInt16BE(t.seenCount, p + 1);
     p += 3;
-    if (p - start !== len) throw new ColdtraceError('LLRP_ENCODE', 'TagReportData size mismatch');
+    if (p - start !== len) throw new ColdtraceError('llrp_encode', 'TagReportData size mismatch');
   }
   return buf;
 }

@@ -68,7 +68,7 @@ function parameterErrorOf(p: LlrpParam | undefined): LlrpParameterError | undefi
 export function statusOf(msg: LlrpMessage): LlrpStatus {
   const p = findParam(msg.params, ParamType.LLRPStatus);
   if (p === undefined || p.raw !== undefined)
-    throw new ColdtraceError('LLRP_MALFORMED', `message type ${msg.type} has no LLRPStatus`);
+    throw new ColdtraceError('llrp_malformed', `message type ${msg.type} has no LLRPStatus`);
   const out: LlrpStatus = {
     code: Number(p.fields['StatusCode']),
     description: String(p.fields['ErrorDescription']),

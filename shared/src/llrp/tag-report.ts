@@ -46,7 +46,7 @@ function hex(buf: Buffer, start: number, end: number): string {
 }
 
 function malformed(message: string, offset: number): ColdtraceError {
-  return new ColdtraceError('LLRP_MALFORMED', `RO_ACCESS_REPORT: ${message}`, { offset });
+  return new ColdtraceError('llrp_malformed', `RO_ACCESS_REPORT: ${message}`, { offset });
 }
 
 /**
@@ -55,9 +55,9 @@ function malformed(message: string, offset: number): ColdtraceError {
  * skipped by length. Unknown TLVs inside a TagReportData (OpSpec results, Custom) are skipped; an unknown
  * TV is malformed.
  *
- * A broken message-level TLV framing throws `LLRP_MALFORMED` (nothing after it can be trusted). A
+ * A broken message-level TLV framing throws `llrp_malformed` (nothing after it can be trusted). A
  * TagReportData whose own length is intact but whose content is malformed spoils only itself: with an
- * `errors` sink it is skipped and reported there as `LLRP_MALFORMED_TAG_REPORT`, and the well-formed
+ * `errors` sink it is skipped and reported there as `llrp_malformed_tag_report`, and the well-formed
  * reports around it are kept; without a sink it throws.
  */
 export function decodeTagReports(
@@ -83,7 +83,7 @@ export function decodeTagReports(
         } catch (err) {
           const e = err as ColdtraceError;
           errors.push(
-            new ColdtraceError('LLRP_MALFORMED_TAG_REPORT', `TagReportData #${index} skipped: ${e.message}`, {
+            new ColdtraceError('llrp_malformed_tag_report', `TagReportData #${index} skipped: ${e.message}`, {
               ...e.details,
               index,
               reportOffset: p,
@@ -174,7 +174,7 @@ export function decodeRoAccessReport(
 ): TagRead[] {
   const type = frame.readUInt16BE(0) & 0x3ff;
   if (type !== MessageType.RO_ACCESS_REPORT) {
-    throw new ColdtraceError('LLRP_UNEXPECTED', `expected RO_ACCESS_REPORT, got message type ${type}`);
+    throw new ColdtraceError('llrp_unexpected', `expected RO_ACCESS_REPORT, got message type ${type}`);
   }
   decodeTagReports(frame, LLRP_HEADER_BYTES, frame.byteLength, out, errors);
   return out;

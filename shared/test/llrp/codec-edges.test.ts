@@ -49,9 +49,9 @@ describe('LLRP codec edges (LLRP 1.0.1 §16.2.1: a bad parameter inside intact f
     ]);
     const errors: ColdtraceError[] = [];
     expect(decodeRoAccessReport(frame, [], errors)).toEqual([read(1), read(2)]);
-    expect(errors.map((e) => [e.code, e.details?.['index']])).toEqual([['LLRP_MALFORMED_TAG_REPORT', 1]]);
+    expect(errors.map((e) => [e.code, e.details?.['index']])).toEqual([['llrp_malformed_tag_report', 1]]);
     // Without a sink the strict decoder still refuses the message.
-    expect(() => decodeRoAccessReport(frame)).toThrow(expect.objectContaining({ code: 'LLRP_MALFORMED' }));
+    expect(() => decodeRoAccessReport(frame)).toThrow(expect.objectContaining({ code: 'llrp_malformed' }));
   });
 
   it('drops the whole report when the TLV framing itself is broken', () => {
@@ -60,7 +60,7 @@ describe('LLRP codec edges (LLRP 1.0.1 §16.2.1: a bad parameter inside intact f
     const frame = report([tagReportBytes(read(1)), broken]);
     const out: TagRead[] = [];
     expect(() => decodeTagReports(frame, 10, frame.byteLength, out, [])).toThrow(
-      expect.objectContaining({ code: 'LLRP_MALFORMED' }),
+      expect.objectContaining({ code: 'llrp_malformed' }),
     );
   });
 
@@ -76,7 +76,7 @@ describe('LLRP codec edges (LLRP 1.0.1 §16.2.1: a bad parameter inside intact f
           const reads = decodeRoAccessReport(frame, [], errors);
           expect(reads).toEqual(items.filter((x) => !(x instanceof Uint8Array)));
           expect(errors.length).toBe(items.filter((x) => x instanceof Uint8Array).length);
-          for (const e of errors) expect(e.code).toBe('LLRP_MALFORMED_TAG_REPORT');
+          for (const e of errors) expect(e.code).toBe('llrp_malformed_tag_report');
         },
       ),
     );
@@ -94,7 +94,7 @@ describe('LLRP codec edges (LLRP 1.0.1 §16.2.1: a bad parameter inside intact f
     const msg = decodeBody(MessageType.RO_ACCESS_REPORT, 3, body);
     expect(msg.params.filter((p) => p.type === ParamType.TagReportData).length).toBe(2);
     expect(msg.errors?.map((e) => [e.code, e.details?.['type'], e.details?.['length']])).toEqual([
-      ['LLRP_MALFORMED_PARAM', ParamType.Custom, 9],
+      ['llrp_malformed_param', ParamType.Custom, 9],
     ]);
     // Kept verbatim: the message re-encodes to the same bytes.
     const h = Buffer.from(good.subarray(0, 10));
@@ -105,20 +105,20 @@ describe('LLRP codec edges (LLRP 1.0.1 §16.2.1: a bad parameter inside intact f
     const ai = spec.params.find((x) => x.type === ParamType.AISpec)!;
     ai.params.push({ type: ParamType.Custom, fields: {}, params: [], raw: Buffer.alloc(5) });
     const add = decodeMessage(encodeMessage(message(MessageType.ADD_ROSPEC, 4, {}, [spec])));
-    expect(add.errors?.map((e) => e.code)).toEqual(['LLRP_MALFORMED_PARAM']);
+    expect(add.errors?.map((e) => e.code)).toEqual(['llrp_malformed_param']);
     expect(add.params[0]!.params.map((x) => x.type)).toEqual(spec.params.map((x) => x.type));
     // A Custom parameter of at least 12 bytes decodes normally.
     const ok = decodeParams(tlv(ParamType.Custom, Buffer.from([0, 0, 0x65, 0x1a, 0, 0, 0, 7, 0xab])));
     expect(ok[0]).toMatchObject({ fields: { VendorIdentifier: 25882, ParameterSubtype: 7 } });
     // Strict callers (no error sink) still get the typed error.
-    expect(() => decodeParams(shortCustom)).toThrow(expect.objectContaining({ code: 'LLRP_MALFORMED' }));
+    expect(() => decodeParams(shortCustom)).toThrow(expect.objectContaining({ code: 'llrp_malformed' }));
     expect(() => decodeParams(shortCustom, 0, shortCustom.byteLength, [])).not.toThrow();
   });
 
   it('a truncated TLV is still fatal for the message (framing is broken)', () => {
     const body = Buffer.concat([tlv(ParamType.Custom, Buffer.alloc(2)).subarray(0, 5)]);
     expect(() => decodeBody(MessageType.RO_ACCESS_REPORT, 1, body)).toThrow(
-      expect.objectContaining({ code: 'LLRP_MALFORMED' }),
+      expect.objectContaining({ code: 'llrp_malformed' }),
     );
   });
 });

@@ -222,14 +222,14 @@ describe('LLRP codec properties', () => {
           try {
             decode();
           } catch (err) {
-            expect((err as { code?: string }).code).toMatch(/^LLRP_/);
+            expect((err as { code?: string }).code).toMatch(/^llrp_/);
           }
         }
         const framer = new LlrpFramer(() => {});
         try {
           framer.push(junk);
         } catch (err) {
-          expect((err as { code?: string }).code).toBe('LLRP_FRAMING');
+          expect((err as { code?: string }).code).toBe('llrp_framing');
         }
       }),
       { numRuns: 2000 },
