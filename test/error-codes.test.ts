@@ -18,7 +18,7 @@ function sources(dir: string): string[] {
 }
 
 /** Codes a source text uses: `ColdtraceError('code', …)` (any layout) and API bodies `{ error: 'code', message }`. */
-export function usedCodes(text: string): string[] {
+function usedCodes(text: string): string[] {
   const thrown = [...text.matchAll(/\bColdtraceError\(\s*'([^']+)'/g)].map((m) => m[1]!);
   const answered = [...text.matchAll(/\berror:\s*'([^']+)',\s*message\b/g)].map((m) => m[1]!);
   return [...thrown, ...answered];
