@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- buffer` (or `npx tsx bench/buffer.bench.ts [--backlog=N]`): the durable buffer
- * and publisher of issue 5. Prints one JSON object per line: bench, metric, value, unit (+ reference).
+ * and publisher. Prints one JSON object per line: bench, metric, value, unit (+ reference).
  *  - sqlite_insert_rate: plain better-sqlite3 inserts, WAL, synchronous=FULL, 500 rows per
  *    transaction (the reference, measured in the same run, interleaved with the next metric);
  *  - durable_append_rate: RecordBuffer.append of readings, 500 per call (validation, JSON, seqs,

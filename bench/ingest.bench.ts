@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- ingest [--readings=N] [--runs=R]`: the cloud's ingest path on the embedded default
- * (issue 6). The rates are measured R times (default 3), each time SQLite alone, broker alone and end to
+ * `npm run bench -- ingest [--readings=N] [--runs=R]`: the cloud's ingest path on the embedded default.
+ * The rates are measured R times (default 3), each time SQLite alone, broker alone and end to
  * end back to back; the medians are printed with every run's figure, the machine and the load average.
  * Prints one JSON object per line (bench, metric, value, unit, + references measured in the same run):
  *  - sqlite_insert_rate: CloudStore.ingestReadings alone (batches of 500 parsed beforehand, one at a

@@ -1,5 +1,5 @@
 /**
- * Scenario runner speed (issue 8: "a scenario covering a simulated day finishes in under two minutes"):
+ * Scenario runner speed (goal: a simulated day in under two minutes):
  * runs the day-long library scenario `cumulative-who-pqs.yaml` through the real cloud (its own process),
  * gateway, LLRP and Modbus simulators, exactly as `coldtrace sim scenario F --check` does, and prints the
  * real time it took (set-up, the day, draining and reading the conclusions) and the time-scale achieved

@@ -19,7 +19,7 @@ export interface DecodedEpcOk {
   partition?: number;
   companyPrefix?: string;
 }
-/** An EPC that is not a decodable TDS scheme; tracked anyway and shown as uncommissioned (DESIGN "Master data"). */
+/** An EPC that is not a decodable TDS scheme; tracked anyway and shown as uncommissioned (docs/architecture.md "Master data"). */
 export interface DecodedEpcUnknown {
   hex: string;
   scheme: 'unknown';

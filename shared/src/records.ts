@@ -3,7 +3,7 @@ import { epochMsSchema, idSchema, seqSchema } from './ids.js';
 
 /**
  * Quality of a temperature reading. `ok` carries a value; every other kind is a sensor error
- * reported as a reading so that the record of monitoring stays complete (DESIGN "Sensors").
+ * reported as a reading so that the record of monitoring stays complete (docs/architecture.md "Sensors").
  */
 export const READING_QUALITIES = [
   'ok',

@@ -167,7 +167,7 @@ const payload = fc.oneof(
   },
 );
 
-describe('fast readings-batch validator (issue 6)', () => {
+describe('fast readings-batch validator', () => {
   it('accepts only what readingsBatchSchema accepts, and then equals its parse result', () => {
     fc.assert(
       fc.property(payload, (text) => {

@@ -5,7 +5,7 @@ import { normalizeSamples, type Sample } from './sample.js';
  * Which temperatures count as exposure: strictly above a threshold (WHO PQS-style heat rule, e.g.
  * "at most 10 h above +8 °C"), strictly below one (freeze rule), or strictly outside a range (a
  * product's tolerance, for its stability budget). Thresholds are exclusive, as limits are inclusive in
- * DESIGN "Excursion": a reading exactly at +8 °C is not above +8 °C.
+ * docs/architecture.md "Excursion": a reading exactly at +8 °C is not above +8 °C.
  */
 export type ExposureCondition =
   | { kind: 'above'; thresholdC: number }
@@ -33,7 +33,7 @@ function limitsOf(c: ExposureCondition): [number, number] {
 }
 
 /**
- * The intervals during which one sensor's series says the condition holds. The rule is DESIGN
+ * The intervals during which one sensor's series says the condition holds. The rule is docs/architecture.md
  * "Excursion" applied to the condition instead of the location's limits, so it needs no max data gap:
  * - each known reading sets the state (exposed or not) and it holds until the next reading;
  * - an unknown reading (`tempC: null`) or a silence, however long, changes nothing: inside an exposure it

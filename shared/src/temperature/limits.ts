@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * A location's temperature profile (DESIGN "Master data" / "Semantics → Excursion"): the range, how
+ * A location's temperature profile (docs/architecture.md "Master data", "Excursion"): the range, how
  * long a reading may stay out before the run is an excursion, the margin past which one reading is
  * enough, and the longest silence between readings that still counts as monitored.
  */
@@ -30,7 +30,7 @@ export type TempLimits = z.infer<typeof tempLimitsSchema>;
 /** Where a known reading lies against the range. */
 export type Band = 'in' | 'high' | 'low';
 
-/** DESIGN "Excursion": a reading is in range iff `minC ≤ tempC ≤ maxC` (both limits inclusive). */
+/** docs/architecture.md "Excursion": a reading is in range iff `minC ≤ tempC ≤ maxC` (both limits inclusive). */
 export function classify(tempC: number, l: Pick<TempLimits, 'minC' | 'maxC'>): Band {
   if (tempC > l.maxC) return 'high';
   if (tempC < l.minC) return 'low';
@@ -45,7 +45,7 @@ export function excessC(tempC: number, l: Pick<TempLimits, 'minC' | 'maxC'>): nu
 }
 
 /**
- * DESIGN "Excursion": a reading that passes the critical margin makes its run an excursion at once.
+ * docs/architecture.md "Excursion": a reading that passes the critical margin makes its run an excursion at once.
  * Strict: a reading exactly at `maxC + criticalMarginC` (or `minC − criticalMarginC`) is not critical.
  */
 export function isCritical(tempC: number, l: Pick<TempLimits, 'minC' | 'maxC' | 'criticalMarginC'>): boolean {

@@ -9,7 +9,7 @@ export interface SensorExcursion {
   weights?: MktTerms;
 }
 
-/** Excursions of several sensors of one location merged where they overlap (DESIGN "Excursion"). */
+/** Excursions of several sensors of one location merged where they overlap (docs/architecture.md "Excursion"). */
 export interface LocationExcursion {
   startTs: number;
   /** null while any merged run is ongoing. */

@@ -8,7 +8,7 @@ export interface Sample {
 
 /**
  * Sorts by `ts` and keeps one sample per timestamp, so every result depends only on the set of
- * samples (DESIGN "Confluence"). For equal `ts` the kept sample is, in order of preference: the known
+ * samples (docs/architecture.md "Confluence"). For equal `ts` the kept sample is, in order of preference: the known
  * value furthest outside `[minC, maxC]` (so a duplicate can never hide an excursion; on equal excess the
  * higher value), then an unknown value (it keeps a run open or marks a monitoring gap: the cautious
  * reading), then the highest known in-range value. Without limits (`minC`/`maxC` omitted, as for MKT)

@@ -2,7 +2,7 @@ import { excessC, isCritical, type TempLimits } from './limits.js';
 import { type MktTerms, mktFromTerms, termsOfSorted } from './mkt.js';
 import { holdWeights, normalizeSamples, type Sample } from './sample.js';
 
-/** One out-of-range run of one sensor (DESIGN "Semantics → Excursion"). */
+/** One out-of-range run of one sensor (docs/architecture.md "Excursion"). */
 export interface Run {
   /** ts of the first out-of-range reading. */
   startTs: number;
@@ -55,7 +55,7 @@ export interface SeriesAnalysis {
 }
 
 /**
- * Runs, excursions and monitoring gaps of one sensor's series (DESIGN "Semantics → Excursion"):
+ * Runs, excursions and monitoring gaps of one sensor's series (docs/architecture.md "Excursion"):
  * - Input may be unsorted and hold duplicate timestamps: it is sorted by ts and one sample is kept per
  *   ts (the known value furthest outside the range, see `normalizeSamples`), so the result depends
  *   only on the set of samples.

@@ -13,7 +13,7 @@ import { MIN, m, series } from './fixtures.js';
 const ABOVE_8: ExposureCondition = { kind: 'above', thresholdC: 8 };
 const iv = (from: number, to: number) => ({ from: m(from), to: m(to) });
 
-describe('exposureIntervals (DESIGN "Excursion" applied to a threshold)', () => {
+describe('exposureIntervals (the excursion rule applied to a threshold)', () => {
   it('each known reading holds until the next one; the last one holds no time', () => {
     // 9 °C from 10 to 25 (15 min); 9 °C from 30 until 5 °C at 50 (20 min, through the unknown at 40);
     // 9 °C at 60 is the last reading: nothing after it is known yet. 8 °C is not above 8 °C.
