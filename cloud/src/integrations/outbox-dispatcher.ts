@@ -1,4 +1,4 @@
-import { type Clock, errorMessage, eventTopic } from '@coldtrace/shared';
+import { backoffDelayMs, type Clock, errorMessage, eventTopic } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Dialect } from '../store/migrations.js';
@@ -25,6 +25,7 @@ export interface OutboxDispatcherOptions {
   publishMqtt?: PublishMqtt | undefined;
   pollMs?: number;
   batchSize?: number;
+  /** Retry delay of a failed row: `backoffDelayMs` from this (default 1 s), doubling up to the max (5 min). */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   requestTimeoutMs?: number;
@@ -163,10 +164,11 @@ export class OutboxDispatcher {
       } catch (err) {
         blocked.add(row.target);
         const attempts = row.attempts + 1;
-        const backoff = Math.min(
-          this.opts.maxBackoffMs ?? 300_000,
-          (this.opts.baseBackoffMs ?? 1000) * 2 ** (attempts - 1),
-        );
+        // A row's failures are its stored attempts, so the delay survives a restart.
+        const backoff = backoffDelayMs(attempts, {
+          initialMs: this.opts.baseBackoffMs ?? 1000,
+          maxMs: this.opts.maxBackoffMs ?? 300_000,
+        });
         await db
           .updateTable('outbox')
           .set({ attempts, next_at: clock.now() + backoff, last_error: errorMessage(err).slice(0, 500) })

@@ -1,4 +1,4 @@
-import { type Clock, type ClockTimer, ColdtraceError, errorMessage } from '@coldtrace/shared';
+import { Backoff, type Clock, type ClockTimer, ColdtraceError, errorMessage } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -47,7 +47,8 @@ export class InfluxSink {
   private timer: ClockTimer | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
-  private failures = 0;
+  /** Consecutive failed writes; the delay before the next attempt (retryMinMs doubling to retryMaxMs). */
+  private readonly backoff: Backoff;
   private databaseReady = false;
   private readonly metrics: {
     written: Counter;
@@ -57,6 +58,11 @@ export class InfluxSink {
 
   constructor(private readonly opts: InfluxSinkOptions) {
     this.config = influxConfigSchema.parse(opts.config);
+    // The config allows retryMinMs above retryMaxMs: then every retry waits retryMaxMs.
+    this.backoff = new Backoff({
+      initialMs: Math.min(this.config.retryMinMs, this.config.retryMaxMs),
+      maxMs: this.config.retryMaxMs,
+    });
     this.client = new InfluxClient(this.config);
     this.outbox = new SinkOutbox(opts.db, INFLUX_SINK);
     const registers = opts.registry ? [opts.registry] : [];
@@ -137,18 +143,19 @@ export class InfluxSink {
     let next: number;
     try {
       const n = await this.sendOnce();
-      if (this.failures > 0) this.opts.log.info({ after: this.failures }, 'InfluxDB writes recovered');
-      this.failures = 0;
+      const failures = this.backoff.failures;
+      if (failures > 0) this.opts.log.info({ after: failures }, 'InfluxDB writes recovered');
+      this.backoff.succeed();
       next = n >= this.config.batchSize ? 0 : this.config.pollMs;
     } catch (err) {
-      this.failures += 1;
+      next = this.backoff.fail();
+      const failures = this.backoff.failures;
       const code = err instanceof ColdtraceError ? err.code : 'error';
       if (code === 'influx_rejected') this.databaseReady = false; // e.g. the database was dropped
       this.metrics.failures.inc({ code });
-      next = Math.min(this.config.retryMaxMs, this.config.retryMinMs * 2 ** Math.min(this.failures - 1, 30));
-      const log = this.failures === 1 || this.failures % 10 === 0 ? 'warn' : 'debug';
+      const log = failures === 1 || failures % 10 === 0 ? 'warn' : 'debug';
       this.opts.log[log](
-        { err: errorMessage(err), code, failures: this.failures, retryMs: next },
+        { err: errorMessage(err), code, failures, retryMs: next },
         'InfluxDB write failed; will retry',
       );
     }
