@@ -8,6 +8,12 @@ export interface FaultProxy {
   readonly isCut: boolean;
   /** Connections accepted since start (each reconnect of the client counts). */
   readonly connections: number;
+  /** Connections refused because the uplink was cut (each reconnect attempt of the client counts). */
+  readonly refused: number;
+  /** Client connections open now (each forwarded to the target). */
+  readonly open: number;
+  /** Target → client bytes held now (`holdDownstream`), not delivered yet. */
+  readonly heldBytes: number;
   /** The uplink is lost: open connections are destroyed and new ones refused at once. */
   cut(): void;
   /** The uplink is back. */
@@ -50,9 +56,11 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   let cut = false;
   let hold = false;
   let connections = 0;
+  let refused = 0;
 
   const server = net.createServer((a) => {
     if (cut) {
+      refused++;
       a.destroy();
       return;
     }
@@ -97,6 +105,17 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     get connections() {
       return connections;
+    },
+    get refused() {
+      return refused;
+    },
+    get open() {
+      return pairs.size;
+    },
+    get heldBytes() {
+      let n = 0;
+      for (const p of pairs) for (const chunk of p.held) n += chunk.length;
+      return n;
     },
     cut() {
       cut = true;
