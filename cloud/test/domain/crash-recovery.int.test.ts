@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sgtin96Hex } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Cloud, startCloud } from '../../src/cloud.js';
@@ -12,7 +13,6 @@ import { serializeRules } from '../../src/domain/cumulative-rules.js';
 import { evaluateLocation } from '../../src/domain/excursion-evaluator.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
-import { eventually } from '../helpers/test-cloud.js';
 import { type Ev, location, MIN, openHarness, pass, reading, sendAll, T0 } from './harness.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -52,13 +52,12 @@ async function commitThenDie(dbFile: string, events: Ev[]): Promise<Record<strin
   proc.on('message', (m) => replies.push(m as Record<string, unknown>));
   const exited = new Promise((r) => proc.once('exit', r));
   const next = async () => {
-    const deadline = Date.now() + 20_000;
-    while (replies.length === 0) {
-      if (proc.exitCode !== null) throw new Error(`crash child exited early (${proc.exitCode})`);
-      if (Date.now() > deadline) throw new Error('no answer from the crash child');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return replies.shift()!;
+    const r = await until(
+      () => replies.shift() ?? (proc.exitCode !== null ? { exitedEarly: proc.exitCode } : undefined),
+      'an answer from the crash child',
+    );
+    if ('exitedEarly' in r) throw new Error(`crash child exited early (${r.exitedEarly})`);
+    return r;
   };
   try {
     expect(await next()).toEqual({ ready: true });
@@ -112,7 +111,7 @@ describe('derived state after a crash between ingest commit and evaluation (eval
     // A new cloud on the same database, nothing re-sent: the marks left behind are recomputed.
     cloud = await cloudOn(dbFile);
     const c = cloud;
-    const locks = await eventually(async () => {
+    const locks = await until(async () => {
       const l = await locksOf(c);
       return l.length ? l : undefined;
     }, 'the unit to be locked after restart');
@@ -151,7 +150,7 @@ describe('derived state after a crash between ingest commit and evaluation (eval
 
     cloud = await cloudOn(dbFile);
     const c = cloud;
-    await eventually(async () => (await c.store.listExcursions()).length === 0, 'the excursion withdrawn');
+    await until(async () => (await c.store.listExcursions()).length === 0, 'the excursion withdrawn');
     expect((await locksOf(c)).map((l) => [l.epc, l.state])).toEqual([[U2, 'lifted']]);
     const audit = await c.evaluator.engine.db
       .selectFrom('audit_log')
@@ -208,7 +207,7 @@ describe('derived state after a crash between ingest commit and evaluation (eval
 
     cloud = await cloudOn(dbFile);
     const c = cloud;
-    const locks = await eventually(async () => {
+    const locks = await until(async () => {
       const l = (await locksOf(c)).filter((x) => x.cause === 'cumulative');
       return l.length ? l : undefined;
     }, 'the cumulative-rule lock after restart');

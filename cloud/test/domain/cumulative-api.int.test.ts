@@ -1,7 +1,8 @@
 import { encodeGatewayPayload, sgtin96Hex } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../helpers/auth.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const T0 = Date.UTC(2026, 4, 4, 0, 0, 0);
 const MIN = 60_000;
@@ -118,7 +119,7 @@ describe('products carry cumulative rules; the lot assessment and locks show the
       { qos: 1 },
     );
     await gw.endAsync();
-    const locks = await eventually(async () => {
+    const locks = await until(async () => {
       const r = await api('GET', '/api/v1/locks?state=active');
       return r.body.length === 2 ? r.body : null;
     }, 'the cumulative locks');

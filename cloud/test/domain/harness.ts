@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Clock, encodeGatewayPayload, type Movement, type Reading } from '@coldtrace/shared';
+import {
+  encodeGatewayPayload,
+  type ManualClock,
+  type Movement,
+  manualClock,
+  type Reading,
+} from '@coldtrace/shared';
 import pino from 'pino';
 import { DomainEngine } from '../../src/domain/domain-engine.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
@@ -13,26 +19,15 @@ export const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
 export const MIN = 60_000;
 const silent = pino({ level: 'silent' });
 
-/** A manual clock: `now` is set by the test; timers never fire by themselves (tests call flush). */
-export function manualClock(start = T0): Clock & { set(t: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    set: (v: number) => {
-      t = v;
-    },
-    setTimeout: () => ({}) as ReturnType<Clock['setTimeout']>,
-    clearTimeout: () => {},
-    setInterval: () => ({}) as ReturnType<Clock['setInterval']>,
-    clearInterval: () => {},
-  };
-}
-
 export interface Harness {
   store: CloudStore;
   engine: DomainEngine;
   domain: DomainStore;
-  clock: ReturnType<typeof manualClock>;
+  /**
+   * Starts at T0 and moves only when a test moves it, so the engines' debounce timers fire only then:
+   * tests evaluate with `engine.flush()`.
+   */
+  clock: ManualClock;
   ingestors: Ingestor[];
   dir: string;
   close(): Promise<void>;
@@ -44,7 +39,7 @@ export async function openHarness(
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-domain-'));
   const store = new CloudStore(await openDatabase(opts.url ?? `sqlite:${join(dir, 'cloud.db')}`));
-  const clock = manualClock();
+  const clock = manualClock(T0);
   const engine = new DomainEngine({
     store,
     clock,
@@ -87,7 +82,7 @@ export interface Node {
 
 export interface Cluster {
   nodes: Node[];
-  clock: ReturnType<typeof manualClock>;
+  clock: ManualClock;
   dir: string;
   close(): Promise<void>;
 }
@@ -100,7 +95,7 @@ export interface Cluster {
 export async function openCluster(opts: { nodes: number; url?: string }): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cluster-'));
   const url = opts.url ?? `sqlite:${join(dir, 'cloud.db')}`;
-  const clock = manualClock();
+  const clock = manualClock(T0);
   const nodes: Node[] = [];
   try {
     for (let i = 0; i < opts.nodes; i++) {

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Clock, encodeGatewayPayload, type Reading } from '@coldtrace/shared';
+import { encodeGatewayPayload, type ManualClock, manualClock, type Reading } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DomainEngine } from '../../src/domain/domain-engine.js';
@@ -10,42 +11,14 @@ import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { MIN, T0 } from './harness.js';
 
-/**
- * A clock whose debounce timers never fire and whose zero-delay timers fire at once (real macrotask):
- * only the engine's high-priority path can evaluate anything without an explicit flush.
- */
-function urgentOnlyClock() {
-  const zeroDelay: number[] = [];
-  const clock: Clock = {
-    now: () => T0 + 10 * 24 * 60 * MIN,
-    setTimeout: ((fn: () => void, ms: number) => {
-      if (ms > 0) return {} as ReturnType<Clock['setTimeout']>;
-      zeroDelay.push(ms);
-      return setTimeout(fn, 0);
-    }) as Clock['setTimeout'],
-    clearTimeout: ((t: ReturnType<typeof setTimeout> | undefined) => {
-      if (t && typeof t === 'object' && 'ref' in t) clearTimeout(t);
-    }) as Clock['clearTimeout'],
-    setInterval: () => ({}) as ReturnType<Clock['setInterval']>,
-    clearInterval: () => {},
-  };
-  return { clock, zeroDelay };
-}
+const DEBOUNCE_MS = 60_000;
 
-async function eventually(fn: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-describe('domain engine: lock-deciding readings skip the debounce (issue 6)', () => {
+describe('domain engine: lock-deciding readings skip the debounce', () => {
   let dir: string;
   let store: CloudStore;
   let engine: DomainEngine;
   let ingestor: Ingestor;
-  let zeroDelay: number[];
+  let clock: ManualClock;
   let seq = 0;
   const send = async (readings: Array<Omit<Reading, 'seq' | 'sensorId' | 'quality'>>) => {
     const records = readings.map((r) => ({ ...r, seq: ++seq, sensorId: 's1', quality: 'ok' as const }));
@@ -64,13 +37,14 @@ describe('domain engine: lock-deciding readings skip the debounce (issue 6)', ()
     seq = 0;
     dir = mkdtempSync(join(tmpdir(), 'coldtrace-urgent-'));
     store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'cloud.db')}`));
-    const c = urgentOnlyClock();
-    zeroDelay = c.zeroDelay;
+    // Time moves only when the test moves it: what the engine evaluates without the test's flush and
+    // before the debounce is what its zero-delay (urgent) timer does.
+    clock = manualClock(T0 + 10 * 24 * 60 * MIN);
     const log = pino({ level: 'silent' });
-    engine = new DomainEngine({ store, clock: c.clock, log, debounceMs: 60_000 });
+    engine = new DomainEngine({ store, clock, log, debounceMs: DEBOUNCE_MS });
     ingestor = new Ingestor({
       store,
-      clock: c.clock,
+      clock,
       log,
       onReadings: (_ids, windows) => engine.markReadings(windows),
     });
@@ -95,21 +69,34 @@ describe('domain engine: lock-deciding readings skip the debounce (issue 6)', ()
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Evaluation marks not yet cleared: readings committed but not evaluated. */
+  const pendingMarks = async () =>
+    (await store.db.selectFrom('evaluation_marks').select('id').execute()).length;
+
   it('evaluates a critical reading at once, while in-range readings wait for the debounce', async () => {
-    // First readings of a location whose limits the engine has not seen yet: evaluated at once.
+    const debounceDue = clock.now() + DEBOUNCE_MS;
+    // First readings of a location whose limits the engine has not seen yet: due at once.
     await send([{ locationId: 'room-1', ts: T0, tempC: 5 }]);
-    expect(zeroDelay.length).toBe(1);
-    await engine.flush();
-    // Limits known now: in-range readings are background work (debounced, no zero-delay timer).
+    expect(clock.nextDueAt()).toBe(clock.now());
+    await clock.advanceAsync(0);
+    await until(async () => (await pendingMarks()) === 0, 'the first readings evaluated');
+
+    // Limits known now: in-range readings are background work, evaluated at the debounce only.
     await send([{ locationId: 'room-1', ts: T0 + MIN, tempC: 5 }]);
-    expect(zeroDelay.length).toBe(1);
-    // 15 °C is past max + critical margin: an excursion at once, without any flush by the test.
+    expect(clock.nextDueAt()).toBe(debounceDue);
+    await clock.advanceAsync(0);
+    expect(await pendingMarks()).toBe(1);
+
+    // 15 °C is past max + critical margin: due at once, an excursion without any flush by the test and
+    // with the clock still short of the debounce.
     await send([{ locationId: 'room-1', ts: T0 + 2 * MIN, tempC: 15 }]);
-    expect(zeroDelay.length).toBe(2);
-    await eventually(
+    expect(clock.nextDueAt()).toBe(clock.now());
+    await clock.advanceAsync(0);
+    await until(
       async () => (await store.listExcursions({ locationId: 'room-1' })).length === 1,
-      'excursion',
+      'the excursion',
     );
+    expect(clock.nextDueAt()).toBe(debounceDue); // the debounce has not fired
     const [x] = await store.listExcursions({ locationId: 'room-1' });
     expect(x).toMatchObject({ start_ts: T0 + 2 * MIN, critical: 1 });
   });

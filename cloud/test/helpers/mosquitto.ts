@@ -4,9 +4,9 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from '@coldtrace/shared/testing';
 import { expect } from 'vitest';
 import { freePort } from '../sinks/influxd-process.js';
-import { eventually } from './test-cloud.js';
 
 // Needs `mosquitto` and `mosquitto_passwd` (Debian package mosquitto). Runs its own mosquitto on an
 // ephemeral port; the system one stays untouched.
@@ -70,18 +70,19 @@ export class Mosquitto {
     };
     c.stdout?.on('data', keep);
     c.stderr?.on('data', keep);
-    await eventually(
+    const up = await until(
       async () => {
-        if (c.exitCode !== null) throw new Error(`mosquitto exited ${c.exitCode}: ${this.log}`);
-        return new Promise<boolean>((resolve) => {
+        if (c.exitCode !== null) return 'exited';
+        return new Promise<string | false>((resolve) => {
           const s = tcpConnect(this.port, '127.0.0.1');
-          s.once('connect', () => resolve(s.destroy() !== undefined));
+          s.once('connect', () => resolve(s.destroy() && 'listening'));
           s.once('error', () => resolve(false));
         });
       },
       'mosquitto listening',
-      15_000,
+      { timeoutMs: 15_000 },
     );
+    if (up === 'exited') throw new Error(`mosquitto exited ${c.exitCode}: ${this.log}`);
   }
 
   /** `kill` (SIGTERM): Mosquitto writes its persistence file and exits. */

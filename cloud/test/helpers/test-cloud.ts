@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import { type Cloud, startCloud } from '../../src/cloud.js';
@@ -50,22 +51,19 @@ export async function startTestCloud(
   });
 }
 
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function eventually<T>(
-  fn: () => Promise<T> | T,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+/**
+ * Waits until the evaluation marks of `locationId` are cleared (flushing the engine meanwhile): every
+ * reading committed there so far has been evaluated. What a test proves before asserting an absence.
+ */
+export async function evaluated(cloud: Cloud, locationId: string): Promise<void> {
+  await until(async () => {
+    await cloud.evaluator.flush();
+    const left = await cloud.store.db
+      .selectFrom('evaluation_marks')
+      .select('id')
+      .where('kind', '=', 'location')
+      .where('subject', '=', locationId)
+      .execute();
+    return left.length === 0;
+  }, `the readings at ${locationId} evaluated`);
 }

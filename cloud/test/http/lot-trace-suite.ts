@@ -1,9 +1,10 @@
 import { gatewayTopic, sgtin96Hex } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudConfigInput } from '../../src/config.js';
 import { bearer } from '../helpers/auth.js';
 import { movement, readingsBatch, T0 } from '../helpers/records.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const MIN = 60_000;
 const GTIN = '80614141123458';
@@ -142,7 +143,7 @@ export function lotTraceSuite(name: string, store: () => Promise<Pick<CloudConfi
         );
       }
       await gw.endAsync();
-      await eventually(async () => {
+      await until(async () => {
         const res = await cloud.app.inject({ url: '/api/v1/locks?state=active', headers: viewer });
         return res.json().length === 2;
       }, 'E1 and E2 locked');

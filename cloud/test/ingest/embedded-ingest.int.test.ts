@@ -1,10 +1,11 @@
 import { gatewayTopic, MAX_PAYLOAD_BYTES } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import type { MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../helpers/auth.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 let cloud: TestCloud;
 let secretA: string;
@@ -212,7 +213,7 @@ describe('embedded broker ingest', () => {
     const good = JSON.stringify(readingsBatch('gw-a', readings(1, { firstSeq: 900 })));
     await a.publishAsync(gatewayTopic('gw-a', 'readings'), bad, { qos: 1 });
     await a.publishAsync(gatewayTopic('gw-a', 'readings'), good, { qos: 1 });
-    await eventually(() => seen.includes(good), 'the accepted batch at the service account');
+    await until(() => seen.includes(good), 'the accepted batch at the service account');
     expect(seen).not.toContain(bad);
     await erp.endAsync();
   });
@@ -282,7 +283,7 @@ describe('embedded broker ingest', () => {
     expect(health.json()).toEqual({ status: 'ok', checks: { broker: true, store: true } });
     const metrics = await cloud.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/coldtrace_dead_letters_total\{code="malformed_json"\} 2/);
-    await eventually(
+    await until(
       async () =>
         (
           await cloud.app.inject({

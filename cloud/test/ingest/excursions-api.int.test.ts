@@ -1,8 +1,9 @@
 import { gatewayTopic } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../helpers/auth.js';
 import { readings, readingsBatch, T0 } from '../helpers/records.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { evaluated, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 let cloud: TestCloud;
 let auth: { authorization: string };
@@ -65,7 +66,7 @@ describe('excursion evaluation of stored readings', () => {
       JSON.stringify(readingsBatch('truck-gw', recs)),
       { qos: 1 },
     );
-    const list = await eventually(async () => {
+    const list = await until(async () => {
       const res = await cloud.app.inject({
         headers: auth,
         method: 'GET',
@@ -99,7 +100,7 @@ describe('excursion evaluation of stored readings', () => {
   it('a run shorter than the delay is not an excursion', async () => {
     const secret = await cloud.addGateway('truck-gw2');
     const c = await cloud.connect('truck-gw2', secret);
-    await cloud.app.inject({
+    const put = await cloud.app.inject({
       headers: auth,
       method: 'PUT',
       url: '/api/v1/locations/truck-2',
@@ -113,6 +114,7 @@ describe('excursion evaluation of stored readings', () => {
         maxGapMs: 5 * MIN,
       },
     });
+    expect(put.statusCode).toBe(200);
     const temps = [5, 9, 9, 9, 5];
     const recs = readings(temps.length, { sensorId: 'reefer-2', locationId: 'truck-2', stepMs: MIN }).map(
       (r, i) => ({ ...r, tempC: temps[i]! }),
@@ -122,9 +124,9 @@ describe('excursion evaluation of stored readings', () => {
       JSON.stringify(readingsBatch('truck-gw2', recs)),
       { qos: 1 },
     );
-    await cloud.evaluator.flush();
-    await new Promise((r) => setTimeout(r, 100));
-    await cloud.evaluator.flush();
+    // Stored (the PUBACK follows the commit) and evaluated: only then does "no excursion" mean anything.
+    expect((await cloud.store.listReadings({ gatewayId: 'truck-gw2' })).map((r) => r.temp_c)).toEqual(temps);
+    await evaluated(cloud, 'truck-2');
     const res = await cloud.app.inject({
       headers: auth,
       method: 'GET',

@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayTopic, type ReadingsBatch } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudConfigInput } from '../../src/config.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { readings, readingsBatch } from '../helpers/records.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
 
 // Needs `mosquitto` and `mosquitto_passwd` (Debian package mosquitto) and PostgreSQL on 127.0.0.1:5432
@@ -73,8 +74,14 @@ describe('ingest through an external Mosquitto', { timeout: 40_000 }, () => {
     const batches = [batch('gw-a', 10), batch('gw-a', 10), batch('gw-a', 5)];
     for (const b of batches) await publish(a, 'gw-a', b);
     await publish(a, 'gw-a', batches[1]!); // a redelivery after a lost PUBACK
-    await eventually(async () => (await stored('gw-a')).length === 25, '25 readings');
-    await new Promise((r) => setTimeout(r, 200));
+    // The redelivery was handled (its 10 records counted as duplicates) before "stored once" is checked.
+    await until(
+      async () =>
+        /^coldtrace_ingest_records_total\{stream="readings",result="duplicate"\} 10$/m.test(
+          (await cloud!.app.inject({ method: 'GET', url: '/metrics' })).body,
+        ),
+      'the redelivered batch counted as duplicates',
+    );
     expect(await stored('gw-a')).toEqual(upTo(25));
     const [cov] = await cloud!.store.coverage('gw-a');
     expect(cov).toMatchObject({ highWater: 25, holes: [] });
@@ -87,11 +94,11 @@ describe('ingest through an external Mosquitto', { timeout: 40_000 }, () => {
     // Mosquitto 2.0 acknowledges the forbidden publish, drops it, and closes the connection of an MQTT 3.1.1
     // client; the gateway's publisher reconnects. A message after it: once that is stored, the forged one
     // had its chance to be delivered.
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
+    await closed;
     await a.endAsync(true);
     a = await connectGateway(broker.url, 'gw-a');
     await publish(a, 'gw-a', batch('gw-a', 1));
-    await eventually(async () => (await stored('gw-a')).length === 26, 'the following batch');
+    await until(async () => (await stored('gw-a')).length === 26, 'the following batch');
     expect(await stored('gw-b')).toEqual([]);
     expect((await cloud!.store.listDeadLetters()).filter((d) => d.gateway_id === 'gw-b')).toEqual([]);
   });
@@ -100,7 +107,7 @@ describe('ingest through an external Mosquitto', { timeout: 40_000 }, () => {
     const before = (await cloud!.store.counts()).deadLetters;
     const other = readingsBatch('gw-b', readings(2, { firstSeq: 1 }));
     await a.publishAsync(gatewayTopic('gw-a', 'readings'), JSON.stringify(other), { qos: 1 });
-    const dl = await eventually(
+    const dl = await until(
       async () => (await cloud!.store.listDeadLetters()).find((d) => d.code === 'gateway_mismatch'),
       'a gateway_mismatch dead letter',
     );
@@ -115,7 +122,7 @@ describe('ingest through an external Mosquitto', { timeout: 40_000 }, () => {
     // Acknowledged by Mosquitto and queued for the ingestor's session (clean=false, QoS 1).
     for (let i = 0; i < 20; i++) await publish(a, 'gw-a', batch('gw-a', 5));
     cloud = await startIngestor();
-    await eventually(async () => (await stored('gw-a')).length === 126, '126 readings', 20_000);
+    await until(async () => (await stored('gw-a')).length === 126, '126 readings', { timeoutMs: 20_000 });
     expect(await stored('gw-a')).toEqual(upTo(126));
   });
 
@@ -129,7 +136,7 @@ describe('ingest through an external Mosquitto', { timeout: 40_000 }, () => {
     await broker.start();
     a = await connectGateway(broker.url, 'gw-a');
     cloud = await startIngestor();
-    await eventually(async () => (await stored('gw-a')).length === 226, '226 readings', 20_000);
+    await until(async () => (await stored('gw-a')).length === 226, '226 readings', { timeoutMs: 20_000 });
     expect(await stored('gw-a')).toEqual(upTo(226));
   });
 
@@ -171,10 +178,10 @@ describe('ingest through an external Mosquitto', { timeout: 40_000 }, () => {
         await b.endAsync();
       }
       const store = ingestors[0]!.store;
-      await eventually(
+      await until(
         async () => (await store.listReadings({ gatewayId: 'gw-b' })).length === 200,
         '200 readings in PostgreSQL',
-        20_000,
+        { timeoutMs: 20_000 },
       );
       const handled = async (c: TestCloud) => {
         const text = (await c.app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -182,7 +189,7 @@ describe('ingest through an external Mosquitto', { timeout: 40_000 }, () => {
           ...text.matchAll(/^coldtrace_ingest_records_total\{[^}]*stream="readings"[^}]*\} (\d+)/gm),
         ].reduce((n, m) => n + Number(m[1]), 0);
       };
-      await eventually(
+      await until(
         async () => (await handled(ingestors[0]!)) + (await handled(ingestors[1]!)) === 250,
         'all 50 messages handled',
       );

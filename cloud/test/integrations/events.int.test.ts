@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encodeGatewayPayload, eventTopic, sgtin96Hex } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../src/integrations/webhook-signature.js';
 import { bearer, createUser, login } from '../helpers/auth.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
 const MIN = 60_000;
@@ -158,7 +159,7 @@ describe('integrations: signed webhooks from the outbox and MQTT events (DESIGN 
     );
     await gw.endAsync();
 
-    const locks = await eventually(async () => {
+    const locks = await until(async () => {
       const r = await api('GET', `/api/v1/locks?state=active`);
       return r.body.length ? r.body : null;
     }, 'the lock');
@@ -167,27 +168,38 @@ describe('integrations: signed webhooks from the outbox and MQTT events (DESIGN 
     expect(lot.units).toMatchObject({ total: 1, locked: 1 });
     expect(lot.timeOutsideMs).toBe(25 * MIN);
 
-    // The webhook failed once (503) and was retried from the outbox; its HMAC verifies.
-    await eventually(
-      async () => {
-        await cloud.evaluator.engine.db
-          .updateTable('outbox')
-          .set({ next_at: 0 })
-          .where('delivered_at', 'is', null)
-          .execute();
-        await new Promise((r) => setTimeout(r, 50));
-        return deliveries.some((d) => d.headers['x-coldtrace-event'] === 'lock');
-      },
-      'the lock webhook',
-      15_000,
-    );
+    // The webhook failed once (503): the outbox keeps the row with the error and retries it (made due
+    // now instead of after its backoff; the dispatcher's next poll sends it). Its HMAC verifies.
+    const lockHook = () =>
+      cloud.evaluator.engine.db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('target', '=', 'webhook:erp')
+        .where('event', '=', 'lock')
+        .executeTakeFirst();
+    const refused = await until(async () => {
+      const row = await lockHook();
+      return row && row.attempts > 0 ? row : undefined;
+    }, 'the refused lock webhook');
+    expect(refused).toMatchObject({
+      delivered_at: null,
+      attempts: 1,
+      last_error: expect.stringMatching(/503/),
+    });
+    expect(deliveries).toEqual([]);
+    await cloud.evaluator.engine.db
+      .updateTable('outbox')
+      .set({ next_at: 0 })
+      .where('id', '=', refused.id)
+      .execute();
+    await until(async () => (await lockHook())?.delivered_at, 'the lock webhook delivered on retry');
     const hook = deliveries.find((d) => d.headers['x-coldtrace-event'] === 'lock')!;
     expect(verifyWebhook(SECRET, hook.headers[SIGNATURE_HEADER] as string, hook.body, Date.now())).toBe(true);
     expect(verifyWebhook(SECRET, hook.headers[SIGNATURE_HEADER] as string, `${hook.body} `, Date.now())).toBe(
       false,
     );
     expect(JSON.parse(hook.body)).toMatchObject({ type: 'lock', units: [{ epc: EPC, lotId: 'LOT-9' }] });
-    await eventually(() => mqttEvents.find((e) => e.topic === eventTopic('lock')), 'the MQTT lock event');
+    await until(() => mqttEvents.find((e) => e.topic === eventTopic('lock')), 'the MQTT lock event');
 
     // E-signed release over HTTP: wrong password refused, viewer refused, QA accepted.
     const excursion = (await api('GET', '/api/v1/excursions')).body[0];
@@ -226,11 +238,11 @@ describe('integrations: signed webhooks from the outbox and MQTT events (DESIGN 
       releasedUnits: 1,
       whereNow: { 'truck-1': 1 },
     });
-    await eventually(
+    await until(
       () => deliveries.some((d) => d.headers['x-coldtrace-event'] === 'disposition'),
       'the disposition webhook',
     );
-    await eventually(
+    await until(
       () => mqttEvents.find((e) => e.topic === eventTopic('disposition')),
       'the MQTT disposition event',
     );

@@ -1,9 +1,10 @@
 import { encodeGatewayPayload, eventTopic, gatewayTopic, sgtin96Hex } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser, login, type Session } from '../helpers/auth.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 // Needs `mosquitto` and `mosquitto_passwd` (Debian package mosquitto). DESIGN "Integrations": lock, unlock
 // and disposition events on MQTT `coldtrace/v1/events/...`, here through an external broker (the scaled
@@ -162,15 +163,15 @@ describe('MQTT integration events through an external Mosquitto', { timeout: 90_
     await gw.publishAsync(gatewayTopic(GW.id, 'readings'), batch('readings', readings), { qos: 1 });
     await gw.endAsync();
 
-    const lock = await eventually(
+    const lock = await until(
       () => received.find((r) => r.topic === eventTopic('lock')),
       'the lock event at the ERP subscriber',
-      20_000,
+      { timeoutMs: 20_000 },
     );
     expect(lock.event.units.map((u) => u.epc).sort()).toEqual([EPC_A, EPC_B].sort());
     expect(lock.event.units.map((u) => u.lotId).sort()).toEqual(['LOT-A', 'LOT-B']);
     excursionId = (await api('GET', '/api/v1/excursions')).body[0].id;
-    const rows = await eventually(async () => {
+    const rows = await until(async () => {
       const r = await mqttRows();
       return r.length > 0 && r.every((x) => x.delivered_at !== null) ? r : null;
     }, 'the MQTT outbox rows delivered');
@@ -181,7 +182,7 @@ describe('MQTT integration events through an external Mosquitto', { timeout: 90_
     // The ERP goes away (its session stays); lot A is released: Mosquitto acknowledges and queues it.
     await erp.endAsync();
     expect((await release('LOT-A')).status).toBe(201);
-    await eventually(async () => {
+    await until(async () => {
       const r = await mqttRows();
       return r.some((x) => x.event === 'disposition') && r.every((x) => x.delivered_at !== null);
     }, 'lot A’s events acknowledged by the broker');
@@ -190,7 +191,7 @@ describe('MQTT integration events through an external Mosquitto', { timeout: 90_
     await broker.stop('SIGTERM');
     expect(broker.logText()).toMatch(/Saving in-memory database/);
     expect((await release('LOT-B')).status).toBe(201);
-    const pending = await eventually(async () => {
+    const pending = await until(async () => {
       const r = (await mqttRows()).filter((x) => x.delivered_at === null);
       return r.length > 0 && r.every((x) => x.attempts > 0 && x.last_error) ? r : null;
     }, 'lot B’s events pending with a delivery error');
@@ -199,12 +200,12 @@ describe('MQTT integration events through an external Mosquitto', { timeout: 90_
 
     await broker.start();
     erp.reconnect();
-    await eventually(
+    await until(
       () => dispositionsFor('LOT-A').length > 0 && dispositionsFor('LOT-B').length > 0,
       'both lots’ disposition events at the ERP subscriber',
-      30_000,
+      { timeoutMs: 30_000 },
     );
-    await eventually(
+    await until(
       async () => (await mqttRows()).every((x) => x.delivered_at !== null),
       'every MQTT outbox row delivered',
     );

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Clock, systemClock } from '@coldtrace/shared';
+import { manualClock } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,13 +51,12 @@ describe('outbox dispatcher: a row backing off holds back its target across pass
           created_at: 0,
         })
         .execute();
-    let now = 1_000_000;
-    const clock: Clock = { ...systemClock, now: () => now };
+    const clock = manualClock(1_000_000);
     await db.transaction().execute((trx) =>
       enqueueEvents(
         trx,
         [0, 1, 2].map((i) => lockEvent(i)),
-        now,
+        clock.now(),
       ),
     );
     const ids = async (target: string) =>
@@ -74,9 +73,13 @@ describe('outbox dispatcher: a row backing off holds back its target across pass
     cleanups.push(() => d.close());
 
     expect(await d.runOnce()).toBe(3); // erp's first row refused (backoff 1 s); wms delivered
-    expect(await d.runOnce()).toBe(0); // erp is up again, but its first row is not due yet
+    const [firstErp] = await ids('webhook:erp');
+    const refused = await db.selectFrom('outbox').selectAll().where('id', '=', firstErp!).executeTakeFirst();
+    expect(refused).toMatchObject({ delivered_at: null, attempts: 1, next_at: clock.now() + 1000 });
+    expect(refuseNextErp).toBe(false); // erp is up again, but its first row is not due yet
+    expect(await d.runOnce()).toBe(0);
     expect(got.filter((g) => g.target === 'webhook:erp')).toEqual([]);
-    now += 1000;
+    clock.advance(1000);
     expect(await d.runOnce()).toBe(3);
     for (const target of ['webhook:erp', 'webhook:wms']) {
       expect(got.filter((g) => g.target === target).map((g) => g.id)).toEqual(await ids(target));

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
@@ -33,7 +34,6 @@ async function startReceiver() {
   const accepted: Delivery[] = [];
   const arrived: Delivery[] = [];
   let down = false;
-  let delayMs = 0;
   let hold: { arrived: (id: number) => void; released: Promise<void> } | undefined;
   const server: Server = createServer((req, res) => {
     const d = { target: `webhook:${req.url?.slice(1)}`, id: Number(req.headers['x-coldtrace-delivery']) };
@@ -46,7 +46,7 @@ async function startReceiver() {
       if (held) {
         held.arrived(d.id);
         await held.released;
-      } else if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      }
       accepted.push(d);
       res.writeHead(204).end();
     });
@@ -59,9 +59,6 @@ async function startReceiver() {
     arrived,
     setDown: (v: boolean) => {
       down = v;
-    },
-    setDelay: (ms: number) => {
-      delayMs = ms;
     },
     /** Holds the next request unanswered until `release()`; `first` resolves with its delivery id. */
     holdNext() {
@@ -165,13 +162,17 @@ describe('outbox dispatchers of two cloud processes on one PostgreSQL store', ()
     const s = await setup();
     const N = 150;
     await s.enqueue(N); // 450 rows: more per lane than one batch (100)
-    s.receiver.setDelay(1); // keeps the two processes' passes overlapping
+    // A pass is many round trips (an HTTP POST and a PostgreSQL update per row) while the other process
+    // looks again every 5 ms: the two processes' passes overlap.
     const published: number[] = [];
     const da = s.dispatcher(s.a, recordingPublisher(published));
     const db = s.dispatcher(s.b, recordingPublisher(published));
     da.start();
     db.start();
-    await expect.poll(() => s.pending(), { timeout: 60_000, interval: 50 }).toBe(0);
+    await until(async () => (await s.pending()) === 0, 'every row delivered', {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
     await Promise.all([da.close(), db.close()]);
 
     for (const target of TARGETS) {
@@ -263,12 +264,16 @@ describe('outbox dispatchers of two cloud processes on one PostgreSQL store', ()
     } finally {
       await admin.end();
     }
-    await expect.poll(() => s.connectionErrors.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await until(() => s.connectionErrors.length > 0, 'A’s lost session reported');
 
     // B takes the lane over, including the row A had in flight, once the terminated backend has let go
     // of its advisory lock (the FATAL reaches A's client before the server has necessarily cleaned up).
     let sentByB = 0;
-    await expect.poll(async () => (sentByB += await db.runOnce()), { timeout: 10_000 }).toBe(20);
+    await until(async () => {
+      sentByB += await db.runOnce();
+      return sentByB >= 20;
+    }, 'B delivering the lane’s 20 rows');
+    expect(sentByB).toBe(20);
     held.release();
     await expect(passA).rejects.toThrow(); // A cannot mark it: its session is gone
     expect(s.receiver.accepted.filter((d) => d.id === first)).toHaveLength(2);

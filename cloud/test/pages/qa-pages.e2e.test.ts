@@ -1,9 +1,10 @@
 import { gatewayTopic, gtinOf, sgtin96Hex } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser, type TestUser } from '../helpers/auth.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import {
   type BrowserSession,
   browserMissing,
@@ -177,13 +178,13 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
       { qos: 1 },
     );
     await c.endAsync();
-    const list = await eventually(async () => {
+    const list = await until(async () => {
       const res = await fetch(`${cloud.httpUrl}/api/v1/excursions?locationId=reefer-7`, { headers: op });
       const body = (await res.json()) as Array<{ id: string }>;
       return body.length ? body : null;
     }, 'the excursion');
     excursionId = list[0]!.id;
-    await eventually(async () => {
+    await until(async () => {
       const res = await fetch(
         `${cloud.httpUrl}/api/v1/locks?excursionId=${encodeURIComponent(excursionId)}`,
         { headers: op },

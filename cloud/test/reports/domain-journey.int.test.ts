@@ -1,10 +1,11 @@
 import { encodeGatewayPayload, gtinOf, sgtin96Hex } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_BOX } from '../../src/reports/excursion-report-pdf.js';
 import { LIMIT_COLOURS, SERIES_COLOURS } from '../../src/reports/temperature-chart.js';
 import { epcisErrors } from '../epcis/epcis-schema.js';
 import { bearer, createUser, login, type TestUser } from '../helpers/auth.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { colourMatch, hasPoppler, hexRgb, pdfToText, renderPageRgb } from './pdf-tools.js';
 
 /**
@@ -152,7 +153,7 @@ beforeAll(async () => {
   );
   await gw.endAsync();
 
-  const locks = await eventually(async () => {
+  const locks = await until(async () => {
     const r = (await api('GET', '/api/v1/locks?state=active')).json() as unknown[];
     return r.length === 4 ? r : null;
   }, 'four active locks');

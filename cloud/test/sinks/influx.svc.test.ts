@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadingsBatch } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxClient } from '../../src/sinks/influx-client.js';
@@ -11,7 +12,7 @@ import { SinkOutbox } from '../../src/sinks/sink-outbox.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { readings, readingsBatch } from '../helpers/records.js';
-import { eventually, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { freshPostgresUrl } from '../store/pg-fresh.js';
 import { type InfluxdProcess, startInfluxd } from './influxd-process.js';
 
@@ -56,10 +57,7 @@ describe('InfluxDB sink against a real influxd', () => {
     ];
     await publish(readingsBatch(gatewayId, recs) as ReadingsBatch);
     await publish(readingsBatch(gatewayId, recs) as ReadingsBatch); // a duplicate delivery: stored once
-    await eventually(
-      async () => (await seqsInInflux(client, gatewayId)).length === 4,
-      '4 points in InfluxDB',
-    );
+    await until(async () => (await seqsInInflux(client, gatewayId)).length === 4, '4 points in InfluxDB');
     const series = await client.query(
       `SELECT time, temp_c, rh, seq, gateway, sensor, location, quality FROM temperature WHERE gateway = '${gatewayId}' ORDER BY time`,
     );
@@ -69,7 +67,7 @@ describe('InfluxDB sink against a real influxd', () => {
       [recs[2]!.ts, 5, 41.5, 3, gatewayId, 's1', 'room-1', 'ok'],
       [recs[3]!.ts, null, null, 4, gatewayId, 's1', 'room-1', 'timeout'],
     ]);
-    await eventually(async () => (await cloud.influx!.outbox.backlog()) === 0, 'an empty outbox');
+    await until(async () => (await cloud.influx!.outbox.backlog()) === 0, 'an empty outbox');
   });
 
   it('stores tag values with spaces, commas and equals signs as written (escaping)', async () => {
@@ -97,18 +95,20 @@ describe('InfluxDB sink against a real influxd', () => {
     await influxd.kill();
     // Published while InfluxDB is down: committed to the store, queued in the outbox.
     for (let i = 0; i < 10; i++) await publish(next(40));
-    await eventually(async () => (await cloud.influx!.outbox.backlog()) > 0, 'a backlog in the outbox');
+    await until(async () => (await cloud.influx!.outbox.backlog()) > 0, 'a backlog in the outbox');
     const metrics = await cloud.app.inject({ method: 'GET', url: '/metrics' });
-    await eventually(async () => {
+    await until(async () => {
       const m = await (await cloud.app.inject({ method: 'GET', url: '/metrics' })).body;
       return /coldtrace_influx_write_failures_total\{code="influx_unavailable"\} [1-9]/.test(m);
     }, 'failed writes counted');
     expect(metrics.statusCode).toBe(200);
     await influxd.start();
     for (let i = 0; i < 3; i++) await publish(next(40));
-    await eventually(async () => (await cloud.influx!.outbox.backlog()) === 0, 'the outbox drained', 30_000);
+    await until(async () => (await cloud.influx!.outbox.backlog()) === 0, 'the outbox drained', {
+      timeoutMs: 30_000,
+    });
     const total = seq;
-    const got = await eventually(async () => {
+    const got = await until(async () => {
       const s = await seqsInInflux(client, gatewayId);
       return s.length === total ? s : null;
     }, `${total} points`);

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@coldtrace/shared/testing';
 
 /** A free TCP port on 127.0.0.1 (bound and released; the caller binds it right after). */
 export async function freePort(): Promise<number> {
@@ -76,21 +77,24 @@ export async function startInfluxd(): Promise<InfluxdProcess> {
     c.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
-    const spawnError = new Promise<never>((_, reject) => c.once('error', reject));
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (c.exitCode !== null) throw new Error(`influxd exited with ${c.exitCode}: ${stderr}`);
-      const ok = await Promise.race([
-        fetch(`${url}/ping`).then(
-          (r) => r.status === 204,
-          () => false,
-        ),
-        spawnError,
-      ]);
-      if (ok) return;
-      if (Date.now() > deadline) throw new Error(`influxd did not answer /ping within 30 s: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let spawnError: Error | undefined;
+    c.once('error', (err) => {
+      spawnError = err;
+    });
+    const up = await until(
+      async () => {
+        if (spawnError || c.exitCode !== null) return 'exited';
+        return (
+          (await fetch(`${url}/ping`).then(
+            (r) => r.status === 204,
+            () => false,
+          )) && 'answering'
+        );
+      },
+      'influxd answering /ping',
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    if (up === 'exited') throw spawnError ?? new Error(`influxd exited with ${c.exitCode}: ${stderr}`);
   };
 
   await start();

@@ -1,3 +1,4 @@
+import { until } from '@coldtrace/shared/testing';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,7 @@ describe('PostgreSQL store: a checked-out connection terminated by the server', 
       await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
       await admin.end();
       // Nothing runs on `conn` while the server ends the session.
-      await expect.poll(() => errors.length).toBe(1);
+      await until(() => errors.length > 0, 'the terminated session reported');
       return sql`select 1`.execute(conn).then(
         () => 'succeeded',
         (err: Error) => err.message,

@@ -111,6 +111,7 @@ describe('SQLite ingest fast path (group commit)', () => {
 
   it('waits for a Kysely transaction in progress instead of joining it', async () => {
     let inserted: Promise<unknown> | undefined;
+    let settled = false;
     await expect(
       store.db.transaction().execute(async (trx) => {
         await trx
@@ -118,7 +119,14 @@ describe('SQLite ingest fast path (group commit)', () => {
           .values({ id: 'gw9', name: null, secret_hash: null, created_at: T0, online: 0 })
           .execute();
         inserted = store.ingestReadings('gw9', batchOf('gw9', 1, 4), T0);
-        await new Promise((r) => setTimeout(r, 20));
+        const settle = () => {
+          settled = true;
+        };
+        inserted.then(settle, settle);
+        // The group commit is scheduled with setImmediate: one macrotask turn later it has asked for the
+        // connection, which this transaction holds. Joining it would have settled the batch by now.
+        await new Promise((r) => setImmediate(r));
+        expect(settled).toBe(false);
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
