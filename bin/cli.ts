@@ -1,56 +1,107 @@
-/** `coldtrace <command>`: dispatches to the workspace that owns each command. */
-const USAGE = `usage: coldtrace <command> [options]
+import { AUDIT_COMMANDS, CLOUD_COMMAND, GATEWAY_COMMANDS, USER_COMMANDS } from '@coldtrace/cloud/cli';
+import { EDGE_COMMAND } from '@coldtrace/edge/cli';
+import { LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND } from '@coldtrace/firmware-sim/cli';
+import { DEMO_COMMAND, SCENARIO_COMMAND } from '@coldtrace/scenario/cli';
+import {
+  type CliCommand,
+  type CliGroup,
+  CliHelpRequest,
+  CliUsageError,
+  commandSynopsis,
+  pickCommand,
+  usageTable,
+} from '@coldtrace/shared/cli';
 
-commands:
-  demo [--duration S] [--json] [--keep]   play the demo journey: cloud, three gateways, simulators, a QA login
-  cloud [--config F] [--database URL] [--http-port N] [--mqtt-port N]
-                                          run the cloud (embedded MQTT broker, ingest, API)
-  gateway add <id> [--name N] [--database URL]
-                                          register a gateway and print its MQTT secret (once)
-  edge --config F                         run a gateway
-  sim llrp --port N [--scenario F]        LLRP reader simulator on TCP
-  sim modbus --profile F                  Modbus RTU sensor simulator on a pseudo-terminal
-  sim scenario F [--check] [--report F]   play a scenario file
-  audit verify [--database URL]           verify the audit trail's hash chain
-  user add <username> --role R [--role R2] [--name "Printed Name"] [--password-stdin] [--database URL]
-                                          create a user (asks for the password; roles: viewer operator qa admin)
-  user list [--database URL]              list users and their roles
-  user token <name> --role R [--database URL]
-                                          issue a bearer token for an integration (printed once)
-`;
+/**
+ * `coldtrace <command>`: dispatches to the workspace that owns each command. Each command declares its
+ * options once (the workspace's `cli` entry); the same declaration gives its parser and its `--help`.
+ * Exit codes: 0 done (or help shown), 1 the command failed, 2 the command line is wrong.
+ */
 
-type Command = (argv: string[]) => Promise<number | undefined | undefined>;
-
-const commands: Record<string, Command> = {
-  demo: async (argv) => (await import('@coldtrace/scenario/cli')).runDemoCli(argv),
-  cloud: async (argv) => (await import('@coldtrace/cloud/cli')).runCloudCli(argv),
-  gateway: async (argv) => (await import('@coldtrace/cloud/cli')).runGatewayCli(argv),
-  edge: async (argv) => (await import('@coldtrace/edge/cli')).runEdgeCli(argv),
-  sim: async (argv) =>
-    argv[0] === 'scenario'
-      ? (await import('@coldtrace/scenario/cli')).runScenarioCli(argv.slice(1))
-      : (await import('@coldtrace/firmware-sim/cli')).runSimCli(argv),
-  audit: async (argv) => (await import('@coldtrace/cloud/cli')).runAuditCli(argv),
-  user: async (argv) => (await import('@coldtrace/cloud/cli')).runUserCli(argv),
+export const SIM_COMMANDS: CliGroup = {
+  name: 'sim',
+  summary: 'simulators: an LLRP reader, Modbus sensors, whole scenarios',
+  commands: [LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND, SCENARIO_COMMAND],
 };
 
-export async function main(argv: string[]): Promise<number> {
+export interface CliEntry {
+  spec: CliCommand | CliGroup;
+  /** Runs with the words after the command's first word; loads the workspace's modules only then. */
+  run(argv: string[]): Promise<number | undefined>;
+}
+
+/** Every command, in the order the help lists them. */
+export const COMMANDS: readonly CliEntry[] = [
+  { spec: DEMO_COMMAND, run: async (argv) => (await import('@coldtrace/scenario/cli')).runDemoCli(argv) },
+  { spec: CLOUD_COMMAND, run: async (argv) => (await import('@coldtrace/cloud/cli')).runCloudCli(argv) },
+  { spec: GATEWAY_COMMANDS, run: async (argv) => (await import('@coldtrace/cloud/cli')).runGatewayCli(argv) },
+  { spec: EDGE_COMMAND, run: async (argv) => (await import('@coldtrace/edge/cli')).runEdgeCli(argv) },
+  {
+    spec: SIM_COMMANDS,
+    run: async (argv) =>
+      pickCommand(SIM_COMMANDS, argv).command === SCENARIO_COMMAND
+        ? (await import('@coldtrace/scenario/cli')).runScenarioCli(argv.slice(1))
+        : (await import('@coldtrace/firmware-sim/cli')).runSimCli(argv),
+  },
+  { spec: AUDIT_COMMANDS, run: async (argv) => (await import('@coldtrace/cloud/cli')).runAuditCli(argv) },
+  { spec: USER_COMMANDS, run: async (argv) => (await import('@coldtrace/cloud/cli')).runUserCli(argv) },
+];
+
+/** The commands that run (a group's subcommands in its place). */
+export function leafCommands(entries: readonly CliEntry[] = COMMANDS): CliCommand[] {
+  return entries.flatMap(({ spec }) => ('commands' in spec ? [...spec.commands] : [spec]));
+}
+
+export const USAGE = `usage: coldtrace <command> [options]
+
+${usageTable(leafCommands().map((c) => [commandSynopsis(c), c.summary]))}
+
+\`coldtrace <command> --help\` shows a command's options.
+`;
+
+/** `sim llrp` for `sim llrp --port 0`: the words naming the command that ran. */
+function commandWords(argv: readonly string[]): string {
+  const [name, sub] = argv;
+  const leaf = leafCommands().find((c) => c.name === `${name} ${sub}`);
+  return leaf ? leaf.name : String(name);
+}
+
+export interface MainIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+export async function main(argv: readonly string[], io: MainIo = process): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(USAGE);
-    return name ? 0 : 2;
-  }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`coldtrace: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
-    return 2;
-  }
   try {
-    return (await command(rest)) ?? 0;
+    if (name === '--help' || name === '-h' || name === 'help') {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    const entry = COMMANDS.find((e) => e.spec.name === name);
+    if (!entry)
+      throw new CliUsageError(
+        '',
+        name === undefined
+          ? 'missing command'
+          : name.startsWith('-')
+            ? `unknown option ${name} (the command comes first)`
+            : `unknown command ${JSON.stringify(name)}`,
+        USAGE,
+      );
+    return (await entry.run(rest)) ?? 0;
   } catch (err) {
-    const e = err as Error & { code?: string };
-    process.stderr.write(`coldtrace ${name}: ${e.message}\n`);
-    if (process.env.COLDTRACE_DEBUG) process.stderr.write(`${e.stack}\n`);
+    if (err instanceof CliHelpRequest) {
+      io.stdout.write(err.usage);
+      return 0;
+    }
+    if (err instanceof CliUsageError) {
+      io.stderr.write(`coldtrace${err.command ? ` ${err.command}` : ''}: ${err.problem}\n\n${err.usage}`);
+      return 2;
+    }
+    const e = err as Error;
+    io.stderr.write(`coldtrace ${commandWords(argv)}: ${e.message}\n`);
+    if (process.env.COLDTRACE_DEBUG) io.stderr.write(`${e.stack}\n`);
     return 1;
   }
 }

@@ -1,6 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ColdtraceError, errorMessage } from '@coldtrace/shared';
 import { checkExpectations, formatDiff } from './expectations.js';
 import { loadScenario } from './load-scenario.js';
@@ -8,88 +6,54 @@ import { validationReportHtml } from './report-html.js';
 import { validationReportPdf } from './report-pdf.js';
 import { runScenario } from './runner.js';
 
-const USAGE =
-  'usage: coldtrace sim scenario <file.yaml> [--check] [--report out.html|out.pdf] [--json] [--scale N] [--drain-timeout S] [--keep] [--data-dir D]';
+/** `coldtrace sim scenario`'s command line, parsed and judged in `./cli.ts`. */
+export interface ScenarioCliOptions {
+  file: string;
+  check: boolean;
+  /** Where to write the validation report, and whether as PDF (else HTML). */
+  report: { path: string; pdf: boolean } | undefined;
+  json: boolean;
+  quiet: boolean;
+  scale: number | undefined;
+  drainTimeoutMs: number | undefined;
+  keep: boolean;
+  dataDir: string | undefined;
+}
 
 /**
  * `coldtrace sim scenario F [--check] [--report out.html|out.pdf]`: runs a scenario through the real
  * cloud, gateways and simulators. Exit 0 = ran (and, with --check, every expectation met and the run had
  * no problem); 1 = an expectation failed (the diff names its line), or an event could not be carried out,
- * or a gateway did not drain in time; 2 = bad arguments, an invalid scenario file, or the run could not
- * happen.
+ * or a gateway did not drain in time; 2 = an invalid scenario file, or the run could not happen (bad
+ * arguments never get here: they are usage errors of `./cli.ts`).
  */
-export async function runScenarioCli(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      check: { type: 'boolean', default: false },
-      report: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      scale: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-      'drain-timeout': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  const file = positionals[0];
-  if (!file || positionals.length > 1) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  let scale: number | undefined;
-  if (values.scale !== undefined) {
-    scale = Number(values.scale);
-    if (!(scale >= 1)) {
-      process.stderr.write(`--scale must be a number ≥ 1, got ${values.scale}\n`);
-      return 2;
-    }
-  }
-  let drainTimeoutMs: number | undefined;
-  if (values['drain-timeout'] !== undefined) {
-    const secs = Number(values['drain-timeout']);
-    if (!(secs >= 0) || !Number.isFinite(secs)) {
-      process.stderr.write(
-        `--drain-timeout must be a number of seconds ≥ 0, got ${values['drain-timeout']}\n`,
-      );
-      return 2;
-    }
-    drainTimeoutMs = secs * 1000;
-  }
-  const reportKind = values.report === undefined ? undefined : extname(values.report).toLowerCase();
-  if (reportKind !== undefined && reportKind !== '.html' && reportKind !== '.htm' && reportKind !== '.pdf') {
-    process.stderr.write(
-      `--report ${values.report}: the validation report is written as HTML (.html) or PDF (.pdf); give a path ending in one of those\n`,
-    );
-    return 2;
-  }
+export async function runScenarioCli(o: ScenarioCliOptions): Promise<number> {
+  const { file } = o;
   try {
     const loaded = loadScenario(file);
     const abort = new AbortController();
     const onSignal = () => abort.abort();
     process.once('SIGINT', onSignal);
-    const quiet = values.json || values.quiet;
+    const quiet = o.json || o.quiet;
     const run = await runScenario(loaded, {
-      scale,
-      keep: values.keep,
-      dataDir: values['data-dir'],
-      drainTimeoutMs,
+      scale: o.scale,
+      keep: o.keep,
+      dataDir: o.dataDir,
+      drainTimeoutMs: o.drainTimeoutMs,
       signal: abort.signal,
       say: quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
     }).finally(() => process.off('SIGINT', onSignal));
     const check = checkExpectations(loaded, run.observed, run.problems);
-    if (values.report) {
+    if (o.report) {
       writeFileSync(
-        values.report,
-        reportKind === '.pdf'
+        o.report.path,
+        o.report.pdf
           ? await validationReportPdf(loaded, run, check)
           : validationReportHtml(loaded, run, check),
       );
-      if (!quiet) process.stdout.write(`validation report written to ${values.report}\n`);
+      if (!quiet) process.stdout.write(`validation report written to ${o.report.path}\n`);
     }
-    if (values.json) {
+    if (o.json) {
       process.stdout.write(
         `${JSON.stringify({ name: run.name, pass: check.pass, wallMs: run.wallMs, simulatedMs: run.simulatedMs, problems: run.problems, skippedTicks: run.skippedTicks, results: check.results, observed: run.observed })}\n`,
       );
@@ -104,10 +68,10 @@ export async function runScenarioCli(argv: string[]): Promise<number> {
             .map((x) => `${x.sensorId} +${(x.atMs / 60_000).toFixed(0)}m`)
             .join(', ')}${run.skippedTicks.length > 5 ? ', …' : ''}\n`,
         );
-      if (values.check) process.stdout.write(formatDiff(file, check));
+      if (o.check) process.stdout.write(formatDiff(file, check));
       else for (const p of run.problems) process.stdout.write(`${p}\n`);
     }
-    return values.check && !check.pass ? 1 : 0;
+    return o.check && !check.pass ? 1 : 0;
   } catch (err) {
     if (err instanceof ColdtraceError && err.code === 'invalid_scenario') {
       process.stderr.write(`${file}: ${err.message}\n`);

@@ -1,25 +1,17 @@
-import { parseArgs } from 'node:util';
+import { parseCommand, pickCommand } from '@coldtrace/shared/cli';
 import type { Kysely } from 'kysely';
 import { verifyAuditTrail } from '../domain/audit-verify.js';
 import { CloudStore } from '../store/cloud-store.js';
 import { openDatabase } from '../store/db.js';
 import type { DomainDatabase } from '../store/schema.js';
+import { AUDIT_COMMANDS, AUDIT_VERIFY_COMMAND } from './commands.js';
 
 /**
  * `coldtrace audit verify [--database URL] [--json]`: recomputes the audit trail's hash chain and
  * reports the first broken entry (changed, missing or reordered). Exit 0 = intact, 1 = broken.
  */
 export async function runAuditCli(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      database: { type: 'string', default: 'sqlite:.data/cloud.db' },
-      json: { type: 'boolean', default: false },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (positionals[0] !== 'verify') throw new Error('usage: coldtrace audit verify [--database URL] [--json]');
+  const { values } = parseCommand(AUDIT_VERIFY_COMMAND, pickCommand(AUDIT_COMMANDS, argv).argv);
   const store = new CloudStore(await openDatabase(values.database));
   try {
     const r = await verifyAuditTrail(store.db as unknown as Kysely<DomainDatabase>);

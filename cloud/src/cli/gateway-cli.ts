@@ -1,23 +1,17 @@
-import { parseArgs } from 'node:util';
 import { idSchema, systemClock } from '@coldtrace/shared';
+import { parseCommand, pickCommand } from '@coldtrace/shared/cli';
 import { registerGateway } from '../gateways/register-gateway.js';
 import { CloudStore } from '../store/cloud-store.js';
 import { openDatabase } from '../store/db.js';
 import { cliActor } from './cli-actor.js';
+import { GATEWAY_ADD_COMMAND, GATEWAY_COMMANDS } from './commands.js';
 
 /** `coldtrace gateway add <id>`: registers a gateway and prints its MQTT secret once. */
 export async function runGatewayCli(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { name: { type: 'string' }, database: { type: 'string', default: 'sqlite:.data/cloud.db' } },
-    allowPositionals: true,
-    strict: true,
-  });
-  const [action, id] = positionals;
-  if (action !== 'add' || !id)
-    throw new Error('usage: coldtrace gateway add <id> [--name N] [--database URL]');
+  const { values, args, fail } = parseCommand(GATEWAY_ADD_COMMAND, pickCommand(GATEWAY_COMMANDS, argv).argv);
+  const { id } = args;
   const parsed = idSchema.safeParse(id);
-  if (!parsed.success) throw new Error(`gateway id ${JSON.stringify(id)} ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success) fail(`gateway id ${JSON.stringify(id)} ${parsed.error.issues[0]?.message}`);
   const store = new CloudStore(await openDatabase(values.database));
   try {
     const secret = await registerGateway(store, {

@@ -1,4 +1,16 @@
-// The cloud's commands (`coldtrace cloud|gateway|audit|user`), each loaded when it runs.
+// The cloud's commands (`coldtrace cloud|gateway|audit|user`): their declarations, and each command's
+// module loaded only when it runs.
+export {
+  AUDIT_COMMANDS,
+  AUDIT_VERIFY_COMMAND,
+  CLOUD_COMMAND,
+  GATEWAY_ADD_COMMAND,
+  GATEWAY_COMMANDS,
+  USER_ADD_COMMAND,
+  USER_COMMANDS,
+  USER_LIST_COMMAND,
+  USER_TOKEN_COMMAND,
+} from './commands.js';
 export const runCloudCli = async (argv: string[]) => (await import('./cloud-cli.js')).runCloudCli(argv);
 export const runGatewayCli = async (argv: string[]) => (await import('./gateway-cli.js')).runGatewayCli(argv);
 export const runAuditCli = async (argv: string[]) => (await import('./audit-cli.js')).runAuditCli(argv);

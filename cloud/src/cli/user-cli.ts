@@ -1,15 +1,10 @@
-import { parseArgs } from 'node:util';
 import { ColdtraceError, systemClock } from '@coldtrace/shared';
+import { parseCommand, pickCommand } from '@coldtrace/shared/cli';
 import { type Role, roleSchema } from '../auth/roles.js';
 import { UserStore } from '../auth/user-store.js';
 import { openDatabase } from '../store/db.js';
 import { cliActor } from './cli-actor.js';
-
-const USAGE = `usage:
-  coldtrace user add <username> --role R [--role R2] [--name "Printed Name"] [--database URL] [--password-stdin]
-  coldtrace user list [--database URL]
-  coldtrace user token <name> --role R [--database URL]     issue a bearer token for an integration (shown once)
-roles: viewer, operator, qa, admin. Without --password-stdin the password is asked twice on the terminal (no echo).`;
+import { USER_ADD_COMMAND, USER_COMMANDS, USER_LIST_COMMAND, USER_TOKEN_COMMAND } from './commands.js';
 
 export interface CliIo {
   stdin: NodeJS.ReadStream | NodeJS.ReadableStream;
@@ -19,63 +14,62 @@ export interface CliIo {
 
 const defaultIo = (): CliIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
 
-/** `coldtrace user …`: the first admin is made here, on the server (docs/qa-pages.md "First run"). */
+/** `coldtrace user add|list|token …`: the first admin is made here, on the server (docs/qa-pages.md "First run"). */
 export async function runUserCli(argv: string[], io: CliIo = defaultIo()): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      role: { type: 'string', multiple: true },
-      name: { type: 'string' },
-      database: { type: 'string', default: 'sqlite:.data/cloud.db' },
-      'password-stdin': { type: 'boolean', default: false },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  const [action, subject] = positionals;
-  const roles = parseRoles(values.role ?? []);
-  if (action === 'add' || action === 'token') {
-    if (!subject) throw new Error(USAGE);
-    if (!roles.length) throw new Error(`--role is required\n${USAGE}`);
-  } else if (action !== 'list') throw new Error(USAGE);
+  const picked = pickCommand(USER_COMMANDS, argv);
+  if (picked.command === USER_ADD_COMMAND) await addUser(picked.argv, io);
+  else if (picked.command === USER_TOKEN_COMMAND) await issueToken(picked.argv, io);
+  else await listUsers(picked.argv, io);
+  return 0;
+}
 
+async function addUser(argv: string[], io: CliIo): Promise<void> {
+  const { values, args } = parseCommand(USER_ADD_COMMAND, argv);
+  const roles = parseRoles(values.role);
   // Ask before opening the database, so a typo'd prompt never leaves a half-made user.
-  const password =
-    action === 'add'
-      ? values['password-stdin']
-        ? await readStdinPassword(io.stdin)
-        : await askPasswordTwice(io)
-      : undefined;
+  const password = values['password-stdin'] ? await readStdinPassword(io.stdin) : await askPasswordTwice(io);
+  await withUsers(values.database, async (users) => {
+    const u = await users.createUser(
+      { username: args.username, printedName: values.name, roles, password },
+      systemClock.now(),
+      { actor: cliActor(), reason: 'user created with coldtrace user add' },
+    );
+    io.stdout.write(`user ${u.username} (${u.printedName}) created with roles ${u.roles.join(', ')}.\n`);
+    io.stdout.write('Log in at the cloud URL, /login (e.g. http://127.0.0.1:8080/login).\n');
+  });
+}
 
-  const opened = await openDatabase(values.database);
-  const users = new UserStore(opened.db);
-  try {
-    if (action === 'add') {
-      const u = await users.createUser(
-        { username: subject!, printedName: values.name, roles, password: password! },
-        systemClock.now(),
-        { actor: cliActor(), reason: 'user created with coldtrace user add' },
-      );
-      io.stdout.write(`user ${u.username} (${u.printedName}) created with roles ${u.roles.join(', ')}.\n`);
-      io.stdout.write('Log in at the cloud URL, /login (e.g. http://127.0.0.1:8080/login).\n');
-    } else if (action === 'token') {
-      const { token } = await users.createToken({ name: subject!, roles, userId: null }, systemClock.now(), {
-        actor: cliActor(),
-        reason: `bearer token ${subject} issued with coldtrace user token (token not recorded)`,
-      });
+async function issueToken(argv: string[], io: CliIo): Promise<void> {
+  const { values, args } = parseCommand(USER_TOKEN_COMMAND, argv);
+  const roles = parseRoles(values.role);
+  await withUsers(values.database, async (users) => {
+    const { token } = await users.createToken({ name: args.name, roles, userId: null }, systemClock.now(), {
+      actor: cliActor(),
+      reason: `bearer token ${args.name} issued with coldtrace user token (token not recorded)`,
+    });
+    io.stdout.write(
+      `token for ${args.name} (roles ${roles.join(', ')}):\n${token}\n(shown once; send it as "Authorization: Bearer <token>")\n`,
+    );
+  });
+}
+
+async function listUsers(argv: string[], io: CliIo): Promise<void> {
+  const { values } = parseCommand(USER_LIST_COMMAND, argv);
+  await withUsers(values.database, async (users) => {
+    for (const u of await users.listUsers())
       io.stdout.write(
-        `token for ${subject} (roles ${roles.join(', ')}):\n${token}\n(shown once; send it as "Authorization: Bearer <token>")\n`,
+        `${u.username}\t${u.roles.join(',')}\t${u.disabled ? 'disabled' : 'enabled'}\t${u.printedName}\n`,
       );
-    } else {
-      for (const u of await users.listUsers())
-        io.stdout.write(
-          `${u.username}\t${u.roles.join(',')}\t${u.disabled ? 'disabled' : 'enabled'}\t${u.printedName}\n`,
-        );
-    }
+  });
+}
+
+async function withUsers(database: string, use: (users: UserStore) => Promise<void>): Promise<void> {
+  const opened = await openDatabase(database);
+  try {
+    await use(new UserStore(opened.db));
   } finally {
     await opened.close();
   }
-  return 0;
 }
 
 function parseRoles(list: string[]): Role[] {

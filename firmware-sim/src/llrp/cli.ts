@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ColdtraceError } from '@coldtrace/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { SimCliOptions } from '../cli.js';
 import { startLlrpSimulator } from './simulator.js';
 
 const epc = z.string().regex(/^(?:[0-9A-Fa-f]{4}){2,31}$/, 'EPC must be hex of whole 16-bit words');
@@ -77,18 +78,6 @@ export function loadLlrpScenario(text: string, source = 'scenario'): LlrpScenari
   return r.data;
 }
 
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-export interface LlrpSimCliOptions {
-  /** Stops the simulator like SIGINT/SIGTERM do (tests). */
-  signal?: AbortSignal;
-  /** Where the JSON status lines go (default stdout). */
-  out?: (line: string) => void;
-}
-
 /** Resolves on SIGINT, SIGTERM or `signal`; `dispose` removes the handlers. */
 function stopRequest(signal?: AbortSignal) {
   let stopped = false;
@@ -128,22 +117,20 @@ function stopRequest(signal?: AbortSignal) {
 }
 
 /**
- * `coldtrace sim llrp --port N --scenario F [--host H]`: serves a simulated reader and plays F once a
- * client has started a ROSpec. The first line printed is `{"msg":"llrp simulator listening","port":P}`
- * with the bound port (so `--port 0` is usable). SIGINT or SIGTERM stops it cleanly at any point.
+ * `coldtrace sim llrp [--port N] [--host H] [--scenario F]` (parsed in `../cli.ts`): serves a simulated
+ * reader and plays F once a client has started a ROSpec. The first line printed is
+ * `{"msg":"llrp simulator listening","host":H,"port":P}` with the bound port (so `--port 0` is usable).
+ * SIGINT or SIGTERM stops it cleanly at any point.
  */
-export async function runLlrpSimCli(argv: string[], opts: LlrpSimCliOptions = {}): Promise<void> {
+export async function runLlrpSim(
+  args: { port: number; host: string; scenarioFile?: string | undefined },
+  opts: SimCliOptions = {},
+): Promise<void> {
   const out = opts.out ?? ((line: string) => console.log(line));
-  const portArg = arg(argv, '--port') ?? '5084';
-  const port = Number(portArg);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ColdtraceError('cli_usage', `--port must be 0..65535, got ${portArg}`);
-  }
-  const file = arg(argv, '--scenario');
+  const { port, host, scenarioFile: file } = args;
   const scenario = file
     ? loadLlrpScenario(readFileSync(file, 'utf8'), file)
     : llrpScenarioSchema.parse({ timeline: [] });
-  const host = arg(argv, '--host') ?? '0.0.0.0';
   const sim = await startLlrpSimulator({
     port,
     host,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ColdtraceError } from '@coldtrace/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { SimCliOptions } from '../cli.js';
 import { simProfileSchema } from './profiles.js';
 import { simRegisterMapSchema } from './register-encoding.js';
 import { startModbusSimulator } from './simulator.js';
@@ -52,27 +52,20 @@ export function loadModbusSimFile(path: string): ModbusSimFile {
 }
 
 /**
- * `coldtrace sim modbus --profile F [--dir D]`: starts the simulated sensors, prints the device path to
- * give the gateway, and runs until SIGINT/SIGTERM (or `opts.signal`).
+ * `coldtrace sim modbus --profile F [--dir D] [--seed N]` (parsed in `../cli.ts`): starts the simulated
+ * sensors, prints the device path to give the gateway, and runs until SIGINT/SIGTERM (or `opts.signal`).
  */
-export async function runModbusSimCli(
-  argv: string[],
-  opts: { signal?: AbortSignal; out?: (line: string) => void } = {},
+export async function runModbusSim(
+  args: { profile: string; dir?: string | undefined; seed?: number | undefined },
+  opts: SimCliOptions = {},
 ): Promise<void> {
   const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const { values } = parseArgs({
-    args: argv,
-    options: { profile: { type: 'string' }, dir: { type: 'string' }, seed: { type: 'string' } },
-    strict: true,
-  });
-  if (!values.profile)
-    throw new ColdtraceError('cli_usage', 'usage: coldtrace sim modbus --profile FILE [--dir DIR]');
-  const file = loadModbusSimFile(values.profile);
+  const file = loadModbusSimFile(args.profile);
   const sim = await startModbusSimulator({
     sensors: file.sensors,
-    seed: values.seed !== undefined ? Number(values.seed) : file.seed,
+    seed: args.seed ?? file.seed,
     baudRate: file.baudRate,
-    ...(values.dir ? { dir: values.dir } : {}),
+    ...(args.dir ? { dir: args.dir } : {}),
   });
   out(sim.devicePath);
   await new Promise<void>((resolve) => {

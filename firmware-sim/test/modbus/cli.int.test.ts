@@ -1,9 +1,11 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@coldtrace/shared/testing';
 import ModbusRTU from 'modbus-serial';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModbusSimFile, runModbusSimCli } from '../../src/modbus/cli.js';
+import { runSimCli } from '../../src/cli.js';
+import { loadModbusSimFile } from '../../src/modbus/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,9 +19,8 @@ describe('coldtrace sim modbus', () => {
     );
     const lines: string[] = [];
     const ac = new AbortController();
-    const run = runModbusSimCli(['--profile', file], { signal: ac.signal, out: (l) => lines.push(l) });
-    while (lines.length === 0) await new Promise((r) => setTimeout(r, 10));
-    const path = lines[0]!;
+    const run = runSimCli(['modbus', '--profile', file], { signal: ac.signal, out: (l) => lines.push(l) });
+    const path = await until(() => lines[0], 'the device path line');
     const c = new ModbusRTU();
     await c.connectRTUBuffered(path, { baudRate: 9600 });
     c.setTimeout(200);
@@ -31,7 +32,7 @@ describe('coldtrace sim modbus', () => {
     await expect(c.readInputRegisters(1, 2)).rejects.toMatchObject({ errno: 'ETIMEDOUT' });
     await new Promise<void>((res) => c.close(() => res()));
     ac.abort();
-    await run;
+    expect(await run).toBe(0);
     expect(existsSync(path)).toBe(false);
   });
 

@@ -1,39 +1,31 @@
-import { parseArgs } from 'node:util';
 import { runDemo } from './demo.js';
 
+/** `coldtrace demo`'s command line, parsed and judged in `../cli.ts`. */
+export interface DemoCliOptions {
+  /** Undefined: until SIGINT/SIGTERM. */
+  durationS: number | undefined;
+  json: boolean;
+  keep: boolean;
+  dataDir: string | undefined;
+}
+
 /** `coldtrace demo [--duration S] [--json] [--keep] [--data-dir D]`. */
-export async function runDemoCli(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      duration: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
-    strict: true,
-  });
-  let durationS: number | undefined;
-  if (values.duration !== undefined) {
-    durationS = Number(values.duration);
-    if (!Number.isFinite(durationS) || durationS <= 0)
-      throw new Error(`--duration must be a positive number of seconds, got ${values.duration}`);
-  }
+export async function runDemoCli({ durationS, json, keep, dataDir }: DemoCliOptions): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  if (!values.json && durationS === undefined)
+  if (!json && durationS === undefined)
     process.stdout.write('Running until Ctrl-C (or pass --duration S).\n');
   try {
     const summary = await runDemo({
       durationS,
-      keep: values.keep || values['data-dir'] !== undefined,
-      dataDir: values['data-dir'],
-      out: values.json ? undefined : process.stdout,
+      keep: keep || dataDir !== undefined,
+      dataDir,
+      out: json ? undefined : process.stdout,
       signal: abort.signal,
     });
-    if (values.json) {
+    if (json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {
       process.stdout.write(

@@ -1,0 +1,111 @@
+import { type CliGroup, defineCommand } from '@coldtrace/shared/cli';
+
+// The cloud's commands as the parser and the help see them (declared once, here).
+
+const database = {
+  type: 'string',
+  value: 'URL',
+  default: 'sqlite:.data/cloud.db',
+  description: 'the cloud database: sqlite:FILE or postgres://…',
+} as const;
+
+const role = {
+  type: 'string',
+  value: 'R',
+  multiple: true,
+  required: true,
+  description: 'a role: viewer, operator, qa or admin (repeat or comma-separate for several)',
+} as const;
+
+export const CLOUD_COMMAND = defineCommand({
+  name: 'cloud',
+  summary: 'run the cloud (embedded MQTT broker, ingest, API, QA pages) until SIGINT/SIGTERM',
+  options: {
+    config: {
+      type: 'string',
+      value: 'FILE',
+      description: 'cloud config (YAML/JSON); the flags below override it',
+    },
+    database: {
+      type: 'string',
+      value: 'URL',
+      description:
+        "the database: sqlite:FILE or postgres://… (default: the config's, else sqlite:.data/cloud.db)",
+    },
+    'http-port': {
+      type: 'string',
+      value: 'N',
+      description: "port of the API and QA pages (default: the config's, else 8080)",
+    },
+    'mqtt-port': {
+      type: 'string',
+      value: 'N',
+      description: "port of the embedded MQTT broker (default: the config's, else 1883)",
+    },
+  },
+});
+
+export const GATEWAY_ADD_COMMAND = defineCommand({
+  name: 'gateway add',
+  summary: 'register a gateway and print its MQTT secret (shown once)',
+  args: [{ name: 'id', description: 'the gateway id, also its MQTT username' }],
+  options: {
+    name: { type: 'string', value: 'TEXT', description: 'a human-readable name' },
+    database,
+  },
+});
+
+export const AUDIT_VERIFY_COMMAND = defineCommand({
+  name: 'audit verify',
+  summary: "verify the audit trail's hash chain (exit 0 intact, 1 broken at the entry named)",
+  options: {
+    database,
+    json: { type: 'boolean', description: 'print the result as one JSON line' },
+  },
+});
+
+export const USER_ADD_COMMAND = defineCommand({
+  name: 'user add',
+  summary: 'create a user; the password is asked twice on the terminal (no echo)',
+  args: [{ name: 'username', description: 'the login name' }],
+  options: {
+    role,
+    name: { type: 'string', value: 'TEXT', description: 'the printed name shown with e-signatures' },
+    database,
+    'password-stdin': {
+      type: 'boolean',
+      description: 'read the password from the first line of stdin instead of the terminal',
+    },
+  },
+});
+
+export const USER_LIST_COMMAND = defineCommand({
+  name: 'user list',
+  summary: 'list users and their roles',
+  options: { database },
+});
+
+export const USER_TOKEN_COMMAND = defineCommand({
+  name: 'user token',
+  summary: 'issue a bearer token for an integration (printed once)',
+  args: [{ name: 'name', description: 'what the token is for (e.g. erp)' }],
+  options: { role, database },
+});
+
+export const GATEWAY_COMMANDS: CliGroup = {
+  name: 'gateway',
+  summary: 'gateways known to the cloud',
+  commands: [GATEWAY_ADD_COMMAND],
+};
+
+export const AUDIT_COMMANDS: CliGroup = {
+  name: 'audit',
+  summary: 'the audit trail',
+  commands: [AUDIT_VERIFY_COMMAND],
+};
+
+export const USER_COMMANDS: CliGroup = {
+  name: 'user',
+  summary: 'users of the QA pages and tokens of integrations (run on the server)',
+  commands: [USER_ADD_COMMAND, USER_LIST_COMMAND, USER_TOKEN_COMMAND],
+};
