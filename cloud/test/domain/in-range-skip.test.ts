@@ -26,15 +26,57 @@ async function sendBatch(ingestor: Ingestor, records: Reading[]): Promise<void> 
   if (out.kind !== 'stored') throw new Error(`rejected: ${out.reason}`);
 }
 
+interface Step {
+  kind: 'in' | 'out' | 'null' | 'silence';
+  t: number;
+  out: number;
+  sensors: number;
+}
+
+interface World {
+  steps: Step[];
+  cuts: number[];
+  order: number[];
+  shuffle: boolean;
+  flushEvery: number;
+}
+
 /**
  * Two sensors reading every 5 min (limits 2..8 °C, max gap 30 min): mostly in range, with out-of-range
  * stretches, unknown readings and silences longer than the max gap; cut into batches of consecutive seqs.
  */
+function worldBatches({ steps, cuts, order, shuffle, flushEvery }: World) {
+  const records: Reading[] = [];
+  let ts = T0;
+  let seq = 0;
+  for (const s of steps) {
+    ts += s.kind === 'silence' ? 45 * MIN : 5 * MIN;
+    const ids = s.sensors === 2 ? ['s-1', 's-2'] : [`s-${s.sensors + 1}`];
+    for (const [k, sensorId] of ids.entries()) {
+      const base = { seq: ++seq, sensorId, locationId: LOC, ts: ts + k * 1000 };
+      if (s.kind === 'null') records.push({ ...base, tempC: null, quality: 'timeout' });
+      else records.push({ ...base, tempC: s.kind === 'out' ? s.out : s.t, quality: 'ok' });
+    }
+  }
+  const batches: Reading[][] = [];
+  for (let i = 0, c = 0; i < records.length; c++) {
+    const n = cuts[c % cuts.length]!;
+    batches.push(records.slice(i, i + n));
+    i += n;
+  }
+  if (shuffle) {
+    const keyed = batches.map((b, i) => ({ b, k: order[i % order.length]! + i / 1e6 }));
+    keyed.sort((a, b) => a.k - b.k);
+    return { batches: keyed.map((x) => x.b), flushEvery };
+  }
+  return { batches, flushEvery };
+}
+
 const world = fc
   .record({
     steps: fc.array(
       fc.record({
-        kind: fc.constantFrom('in', 'in', 'in', 'in', 'in', 'in', 'out', 'null', 'silence'),
+        kind: fc.constantFrom<Step['kind']>('in', 'in', 'in', 'in', 'in', 'in', 'out', 'null', 'silence'),
         t: fc.integer({ min: 2, max: 8 }),
         out: fc.constantFrom(-4, 0, 9, 15),
         sensors: fc.constantFrom(0, 1, 2),
@@ -46,32 +88,24 @@ const world = fc
     shuffle: fc.boolean(),
     flushEvery: fc.integer({ min: 1, max: 4 }),
   })
-  .map(({ steps, cuts, order, shuffle, flushEvery }) => {
-    const records: Reading[] = [];
-    let ts = T0;
-    let seq = 0;
-    for (const s of steps) {
-      ts += s.kind === 'silence' ? 45 * MIN : 5 * MIN;
-      const ids = s.sensors === 2 ? ['s-1', 's-2'] : [`s-${s.sensors + 1}`];
-      for (const [k, sensorId] of ids.entries()) {
-        const base = { seq: ++seq, sensorId, locationId: LOC, ts: ts + k * 1000 };
-        if (s.kind === 'null') records.push({ ...base, tempC: null, quality: 'timeout' });
-        else records.push({ ...base, tempC: s.kind === 'out' ? s.out : s.t, quality: 'ok' });
-      }
-    }
-    const batches: Reading[][] = [];
-    for (let i = 0, c = 0; i < records.length; c++) {
-      const n = cuts[c % cuts.length]!;
-      batches.push(records.slice(i, i + n));
-      i += n;
-    }
-    if (shuffle) {
-      const keyed = batches.map((b, i) => ({ b, k: order[i % order.length]! + i / 1e6 }));
-      keyed.sort((a, b) => a.k - b.k);
-      return { batches: keyed.map((x) => x.b), flushEvery };
-    }
-    return { batches, flushEvery };
-  });
+  .map(worldBatches);
+
+/**
+ * A world that surely skips next to an excursion, in order and evaluated after every batch of two:
+ * 20 min in range (the second batch skipped), 25 min at 15 °C (an excursion after the 10 min delay),
+ * back in range (the batch after the one that ends the run skipped again).
+ */
+const SKIPS_NEXT_TO_AN_EXCURSION = worldBatches({
+  steps: [
+    ...Array.from({ length: 4 }, () => ({ kind: 'in' as const, t: 5, out: 15, sensors: 0 })),
+    ...Array.from({ length: 5 }, () => ({ kind: 'out' as const, t: 5, out: 15, sensors: 0 })),
+    ...Array.from({ length: 5 }, () => ({ kind: 'in' as const, t: 5, out: 15, sensors: 0 })),
+  ],
+  cuts: [2],
+  order: [0],
+  shuffle: false,
+  flushEvery: 1,
+});
 
 async function derive(
   batches: Reading[][],
@@ -118,9 +152,9 @@ describe('in-range windows skipped without reading back (issue 6)', () => {
         skipped += fast.skipped;
         if (fast.snap.excursions.length > 0 && fast.skipped > 0) withExcursions++;
       }),
-      { numRuns: 25, endOnFailure: true },
+      { numRuns: 25, endOnFailure: true, examples: [[SKIPS_NEXT_TO_AN_EXCURSION]] },
     );
-    // The generator must reach the interesting cases: skips, and skips next to excursions.
+    // The interesting cases were reached (surely: by the example): skips, and skips next to excursions.
     expect(skipped).toBeGreaterThan(0);
     expect(withExcursions).toBeGreaterThan(0);
   }, 240_000);
