@@ -10,17 +10,24 @@ import {
   startFaultProxy,
   startModbusSimulator,
 } from '@coldtrace/firmware-sim';
-import type { Reading } from '@coldtrace/shared';
+import { manualClock, type Reading } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * Issue 4 acceptance: with the uplink down, a compressor failure raises the local alarm after the
- * configured delay; after reconnect the alarm and the readings reach the cloud with their original
- * timestamps. Real pty sensor, real gateway, real TCP proxy cut between gateway and broker, real cloud.
+ * With the uplink down, a compressor failure raises the local alarm after the configured delay; after
+ * reconnect the alarm and the readings reach the cloud with their original timestamps. Real pty sensor,
+ * real gateway, real TCP proxy cut between gateway and broker, real cloud.
+ * The reefer's time is scenario time: the sensor simulator and the gateway share a manual clock that the
+ * test moves one poll at a time, waiting for each poll's reading, so the failure, the alarm delay and the
+ * readings' times do not depend on how fast this machine runs. The broker connection (MQTT.js) and the
+ * cloud stay on the wall clock.
  */
 const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const LIMITS = { minC: 2, maxC: 8, alarmDelayMs: 2_000, criticalMarginC: 40, maxGapMs: 5_000 };
+const POLL_MS = 200;
+const clock = manualClock(Date.now());
 let dir: string;
 let cloud: Cloud;
 let proxy: FaultProxy;
@@ -35,12 +42,11 @@ const tap: GatewayModule = {
   async stop() {},
 };
 
-async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** One poll of scenario time: the gateway polls the sensor, and the test waits for that reading. */
+async function poll(): Promise<void> {
+  const n = persisted.length;
+  await clock.advanceAsync(POLL_MS);
+  await until(() => persisted.length > n, 'the reading of this poll', { intervalMs: 1 });
 }
 
 beforeAll(async () => {
@@ -72,6 +78,7 @@ beforeAll(async () => {
       },
     ],
     seed: 2,
+    clock,
   });
   gateway = await startGateway(
     parseGatewayConfig({
@@ -84,11 +91,15 @@ beforeAll(async () => {
         {
           id: 'reefer-bus',
           path: bus.devicePath,
-          sensors: [{ id: 'reefer-1', address: 1, locationId: 'truck-1', pollMs: 200 }],
+          // One request per poll, no retry on the manual clock; a wall-clock answer timeout (modbus-serial's)
+          // long enough never to fire on a loaded machine.
+          retries: 0,
+          timeoutMs: 10_000,
+          sensors: [{ id: 'reefer-1', address: 1, locationId: 'truck-1', pollMs: POLL_MS }],
         },
       ],
     }),
-    { log, modules: [tap] },
+    { clock, log, modules: [tap] },
   );
 });
 
@@ -102,39 +113,45 @@ afterAll(async () => {
 
 describe('local alarm while the uplink is down', () => {
   it('is raised at the edge after the delay, then reaches the cloud with its original time', async () => {
-    await waitUntil(
+    await until(
       () => gateway.publisher.connected && persisted.length > 0,
-      'the gateway online with readings',
+      'the gateway online with a reading',
     );
     proxy.cut();
-    await waitUntil(() => !gateway.publisher.connected, 'the uplink to drop');
+    await until(() => !gateway.publisher.connected, 'the uplink to drop');
+    // From here on every reading can reach the cloud only after the restore.
+    const cutSeq = gateway.buffer.lastSeq('readings');
 
     // The edge decides on its own: the alarm is raised while nothing can reach the cloud.
-    await waitUntil(
-      () => gateway.status().activeAlarms?.includes('temperature_high:truck-1') ?? false,
-      'the local alarm',
-    );
+    const alarmActive = () => gateway.status().activeAlarms?.includes('temperature_high:truck-1') ?? false;
+    for (let i = 0; i < 100 && !alarmActive(); i++) await poll();
+    expect(alarmActive()).toBe(true);
     expect(gateway.publisher.connected).toBe(false);
-    expect(await cloud.store.listAlarms({ gatewayId: 'truck-gw' })).toEqual([]);
-
     const buffered = gateway.buffer.peek('alarms', { limit: 10 });
     const alarm = buffered?.records.find(
       (a) => a.alarmId === 'temperature_high:truck-1' && a.state === 'raised',
     );
     expect(alarm).toBeDefined();
-    // Event time: the first out-of-range reading plus the alarm delay (DESIGN "Excursion").
+    // Event time: the first out-of-range reading plus the alarm delay (docs/architecture.md "Local alarms").
     const firstOut = persisted.find((r) => r.tempC !== null && r.tempC > LIMITS.maxC)!;
+    expect(firstOut.seq).toBeGreaterThan(cutSeq);
     expect(alarm!.ts).toBe(firstOut.ts + LIMITS.alarmDelayMs);
     expect(alarm!.severity).toBe('warning');
+    // The alarm and the outage's readings are in the gateway's buffer, and none of them in the cloud.
+    const during = persisted.filter((r) => r.seq > cutSeq);
+    expect(during.length).toBeGreaterThan(LIMITS.alarmDelayMs / POLL_MS);
+    expect(gateway.buffer.stats().records).toBeGreaterThanOrEqual(during.length + 1);
+    expect(await cloud.store.listAlarms({ gatewayId: 'truck-gw' })).toEqual([]);
+    const storedBefore = await cloud.store.listReadings({ gatewayId: 'truck-gw', limit: 100_000 });
+    expect(storedBefore.filter((r) => r.seq > cutSeq)).toEqual([]);
 
-    const cutAt = Date.now();
-    await new Promise((r) => setTimeout(r, 500));
+    const restoredAt = Date.now();
     proxy.restore();
-    await waitUntil(
+    await until(
       async () => (await cloud.store.listAlarms({ gatewayId: 'truck-gw' })).length > 0,
       'the alarm in the cloud',
     );
-    await waitUntil(() => gateway.buffer.stats().records === 0, 'the backlog to drain');
+    await until(() => gateway.buffer.stats().records === 0, 'the backlog to drain');
 
     const [stored] = await cloud.store.listAlarms({ gatewayId: 'truck-gw' });
     expect(stored).toMatchObject({
@@ -143,16 +160,18 @@ describe('local alarm while the uplink is down', () => {
       ts: alarm!.ts,
       location_id: 'truck-1',
     });
-    expect(stored!.received_at).toBeGreaterThanOrEqual(cutAt);
+    expect(stored!.received_at).toBeGreaterThanOrEqual(restoredAt);
 
-    // Every reading taken during the outage arrived with the time it was taken, not the time it was sent.
-    const sent = persisted.filter((r) => r.seq <= gateway.buffer.lastSeq('readings'));
+    // Every reading taken during the outage arrived after the restore with the time it was taken, not the
+    // time it was sent: scenario time, one poll apart.
     const rows = new Map(
       (await cloud.store.listReadings({ gatewayId: 'truck-gw', limit: 100_000 })).map((r) => [r.seq, r]),
     );
-    const during = sent.filter((r) => r.ts >= firstOut.ts);
-    expect(during.length).toBeGreaterThan(5);
-    for (const r of during) expect(rows.get(r.seq)).toMatchObject({ ts: r.ts, temp_c: r.tempC });
-    expect(during.some((r) => rows.get(r.seq)!.received_at - r.ts > 400)).toBe(true);
+    for (const r of during) {
+      expect(rows.get(r.seq)).toMatchObject({ ts: r.ts, temp_c: r.tempC });
+      expect(rows.get(r.seq)!.received_at).toBeGreaterThanOrEqual(restoredAt);
+    }
+    const times = during.map((r) => r.ts);
+    expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual(times.slice(1).map(() => POLL_MS));
   });
 });
