@@ -1,5 +1,12 @@
 import net from 'node:net';
-import { type Clock, type ClockTimer, ColdtraceError, errorMessage, systemClock } from '@coldtrace/shared';
+import {
+  Backoff,
+  type Clock,
+  type ClockTimer,
+  ColdtraceError,
+  errorMessage,
+  systemClock,
+} from '@coldtrace/shared';
 import {
   buildROSpec,
   buildSetReaderConfig,
@@ -21,7 +28,6 @@ import {
   statusOf,
   type TagRead,
 } from '@coldtrace/shared/llrp';
-import { reconnectDelayMs } from './backoff.js';
 import type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
 
 export type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
@@ -48,7 +54,7 @@ export class LlrpReaderConnector {
   private nextId = 1;
   private pending = new Map<number, Pending>();
   private stopped = true;
-  private failures = 0;
+  private readonly backoff: Backoff;
   private reconnectTimer: ClockTimer | undefined;
   private connectTimer: ClockTimer | undefined;
   private watchdog: ClockTimer | undefined;
@@ -64,6 +70,7 @@ export class LlrpReaderConnector {
 
   constructor(private readonly o: ReaderConnectorOptions) {
     this.clock = o.clock ?? systemClock;
+    this.backoff = new Backoff(o.reconnect);
     this.framer = this.newFramer();
   }
 
@@ -236,7 +243,7 @@ export class LlrpReaderConnector {
       this.check(await this.transact(message(MessageType.ENABLE_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
       this.check(await this.transact(message(MessageType.START_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
       if (session !== this.session) return;
-      this.failures = 0;
+      this.backoff.succeed();
       this.armWatchdog();
       this.setState('connected');
       this.o.log?.info({ host: this.o.host, port: this.o.port }, 'llrp reader connected');
@@ -351,11 +358,10 @@ export class LlrpReaderConnector {
     this.teardown(reason);
     if (this.stopped) return;
     this.setState('error', reason.slice(0, 500));
-    this.failures += 1;
-    const delayMs = reconnectDelayMs(this.failures, this.o.reconnect);
+    const delayMs = this.backoff.fail();
     this.o.log?.warn({ err: reason, retryInMs: delayMs }, 'llrp reader connection failed');
     this.stats.reconnects += 1;
-    this.call(() => this.o.onRetry?.({ attempt: this.failures, delayMs, error: reason }), 'onRetry');
+    this.call(() => this.o.onRetry?.({ attempt: this.backoff.failures, delayMs, error: reason }), 'onRetry');
     this.reconnectTimer = this.clock.setTimeout(() => this.connect(), delayMs);
   }
 

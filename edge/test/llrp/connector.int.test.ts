@@ -1,5 +1,5 @@
 import { sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
-import type { ColdtraceError } from '@coldtrace/shared';
+import { backoffDelayMs, type ColdtraceError, manualClock } from '@coldtrace/shared';
 import type { TagRead } from '@coldtrace/shared/llrp';
 import {
   ConnectionAttemptStatus,
@@ -16,11 +16,12 @@ import {
   type ReaderEvents,
   readerEventNotification,
 } from '@coldtrace/shared/llrp';
+import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { reconnectDelayMs } from '../../src/llrp/backoff.js';
 import { LlrpReaderConnector, type ReaderConnectorOptions } from '../../src/llrp/connector.js';
-import { type ScriptedConnection, startScriptedReader, until, writeInPieces } from './scripted-reader.js';
+import { type ScriptedConnection, startScriptedReader, writeInPieces } from './scripted-reader.js';
 
+const T0 = 1_767_225_600_000;
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
   while (closers.length) await closers.pop()!();
@@ -147,46 +148,56 @@ describe('reader connector over real TCP', () => {
       };
     });
     closers.push(() => reader.close());
-    const { c, rec } = connector(reader.port, { responseTimeoutMs: 300 });
+    const clock = manualClock(T0);
+    const { c, rec } = connector(reader.port, { responseTimeoutMs: 300, clock });
     await until(() => c.state === 'connected', 'connected');
-    await expect(
-      c.transact(message(MessageType.GET_READER_CONFIG, 0, { RequestedData: 0 })),
-    ).rejects.toMatchObject({
-      code: 'llrp_timeout',
-    });
-    await until(() => reader.connections[0]!.closed, 'the first connection closed by the connector');
-    await until(() => reader.connections.length === 2 && c.state === 'connected', 'reconnected');
+    const conn = reader.connections[0]!;
+    const asked = c
+      .transact(message(MessageType.GET_READER_CONFIG, 0, { RequestedData: 0 }))
+      .catch((err: unknown) => err);
+    await until(() => conn.received.some((m) => m.type === MessageType.GET_READER_CONFIG), 'the request');
+    clock.advance(299);
+    expect(c.pendingState().requests).toBe(1); // still waiting one ms before the timeout
+    clock.advance(1);
+    expect(await asked).toMatchObject({ code: 'llrp_timeout' });
+    await until(() => conn.closed, 'the first connection closed by the connector');
     expect(rec.retries[0]!.error).toMatch(/GET_READER_CONFIG id \d+: no response in 300 ms/);
+    clock.advance(rec.retries[0]!.delayMs);
+    await until(() => reader.connections.length === 2 && c.state === 'connected', 'reconnected');
     expect(c.pendingState()).toEqual({ requests: 0, setups: 0, awaitingAttemptEvent: false });
   });
 
-  it('backs off exponentially over failed attempts, and leaves nothing pending behind them', async () => {
+  it('backs off on the shared policy over failed attempts, leaving nothing pending between them', async () => {
     let accept = false;
     const reader = await startScriptedReader((conn) => {
       if (accept) conn.greet();
       else conn.sock.destroy(); // accepted at TCP level, gone before any ConnectionAttemptEvent
     });
     closers.push(() => reader.close());
+    const clock = manualClock(T0);
     const backoff = { initialMs: 5, maxMs: 40 };
-    const { c, rec } = connector(reader.port, { reconnect: backoff });
-    await until(() => rec.retries.length >= 8, 'eight failed attempts');
-    const delays = rec.retries.slice(0, 8).map((r) => r.delayMs);
-    expect(delays).toEqual([5, 10, 20, 40, 40, 40, 40, 40]);
-    expect(delays).toEqual(delays.map((_, i) => reconnectDelayMs(i + 1, backoff)));
-    expect(rec.retries.map((r) => r.attempt).slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    // One TCP connection per attempt, and none of them left a setup or a request waiting.
-    expect(reader.connections.length).toBeGreaterThanOrEqual(8);
-    expect(c.pendingState().setups).toBeLessThanOrEqual(1);
-    expect(c.pendingState().requests).toBe(0);
-    accept = true;
+    const { c, rec } = connector(reader.port, { reconnect: backoff, clock });
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      await until(() => rec.retries.length === attempt, `failed attempt ${attempt}`);
+      const { delayMs } = rec.retries[attempt - 1]!;
+      expect(rec.retries[attempt - 1]).toMatchObject({ attempt, delayMs: backoffDelayMs(attempt, backoff) });
+      // Between attempts nothing waits on the reader: no setup, no request, no attempt event.
+      expect(c.pendingState()).toEqual({ requests: 0, setups: 0, awaitingAttemptEvent: false });
+      expect(reader.connections).toHaveLength(attempt);
+      if (attempt === 8) accept = true;
+      clock.advance(delayMs - 1);
+      expect(c.state).toBe('error'); // not a millisecond early
+      clock.advance(1);
+      expect(c.state).toBe('connecting');
+    }
+    expect(rec.retries.map((r) => r.delayMs)).toEqual([5, 10, 20, 40, 40, 40, 40, 40]);
     await until(() => c.state === 'connected', 'connected once the reader accepts');
     expect(c.pendingState()).toEqual({ requests: 0, setups: 0, awaitingAttemptEvent: false });
     // A success resets the schedule.
-    const before = rec.retries.length;
     accept = false;
     reader.connections.at(-1)!.sock.destroy();
-    await until(() => rec.retries.length > before, 'the next failure');
-    expect(rec.retries[before]).toMatchObject({ attempt: 1, delayMs: 5 });
+    await until(() => rec.retries.length === 9, 'the next failure');
+    expect(rec.retries[8]).toMatchObject({ attempt: 1, delayMs: 5 });
   });
 
   it('sends nothing on a refused connection (ConnectionAttemptEvent status ≠ 0) and retries later', async () => {

@@ -109,14 +109,7 @@ export async function writeInPieces(sock: net.Socket, bytes: Buffer, cuts: numbe
     if (c <= p) continue;
     sock.write(bytes.subarray(p, c));
     p = c;
+    // Not a wait for a result: the peer must put the pieces in separate TCP segments, read apart.
     await new Promise((r) => setTimeout(r, 15));
-  }
-}
-
-export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }
