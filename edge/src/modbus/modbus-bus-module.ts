@@ -1,24 +1,25 @@
-import {
-  type ClockTimer,
-  ColdtraceError,
-  errorMessage,
-  type ReadingQuality,
-  type SensorHealth,
-} from '@coldtrace/shared';
+import { Backoff, type ClockTimer, ColdtraceError, errorMessage, type SensorHealth } from '@coldtrace/shared';
 import ModbusRTU from 'modbus-serial';
 import { z } from 'zod';
 import type { GatewayContext, GatewayModule, NewReading } from '../module.js';
-import { describeError, qualityOfError } from './error-quality.js';
+import { outcomeOfError } from './error-quality.js';
 import {
   type ModbusBusConfig,
   type ModbusBusConfigInput,
   type ModbusSensorConfig,
   modbusBusConfigSchema,
-  type RegisterMap,
   resolveMap,
   resolveRange,
 } from './modbus-config.js';
-import { decodeValue, readPlan, round3 } from './register-map.js';
+import {
+  assessRegisters,
+  attemptsFor,
+  isRetryable,
+  type Outcome,
+  type SensorFacts,
+  sensorState,
+} from './reading-quality.js';
+import { readPlan } from './register-map.js';
 
 export interface ModbusBusStats {
   polls: number;
@@ -34,10 +35,8 @@ export interface ModbusBusModule extends GatewayModule {
   sensorHealth(): SensorHealth[];
 }
 
-interface SensorState {
+interface SensorState extends SensorFacts {
   cfg: ModbusSensorConfig;
-  map: RegisterMap;
-  range: { minC: number; maxC: number };
   plan: Array<{ start: number; count: number }>;
   timer: ClockTimer | undefined;
   queued: boolean;
@@ -47,16 +46,12 @@ interface SensorState {
   health: SensorHealth;
 }
 
-type Outcome =
-  /** `rh` absent: the map has no humidity; null with `rhError`: a humidity fault (docs/modbus.md). */
-  | { quality: 'ok'; tempC: number; rh?: number | null; rhError?: string }
-  | { quality: ReadingQuality; error: string };
-
 /**
  * One RS-485 bus: opens the serial device with modbus-serial's RTU client, polls each sensor on its own
  * interval, one request at a time (Modbus over serial line V1.02 §2.1: a single master, one transaction
  * at a time), and turns every answer or fault into a reading. A device that vanishes is reopened with
- * backoff while `disconnected` readings keep the monitoring gap on record.
+ * the shared backoff (`reopenMinMs` doubling to `reopenMaxMs`) while `disconnected` readings keep the
+ * monitoring gap on record.
  */
 export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusModule {
   const parsed = modbusBusConfigSchema.safeParse(input);
@@ -74,6 +69,7 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
       cfg,
       map,
       range: resolveRange(cfg),
+      calibrationOffsetC: cfg.calibrationOffsetC,
       plan: readPlan(map),
       timer: undefined,
       queued: false,
@@ -88,7 +84,7 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
   let client: ModbusRTU | undefined;
   let opening = false;
   let reopenTimer: ClockTimer | undefined;
-  let reopenDelayMs = config.reopenMinMs;
+  const reopenBackoff = new Backoff({ initialMs: config.reopenMinMs, maxMs: config.reopenMaxMs });
   const queue: SensorState[] = [];
   let pumping: Promise<void> | undefined;
 
@@ -98,12 +94,10 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
 
   const scheduleReopen = () => {
     if (stopped || reopenTimer !== undefined || opening) return;
-    const delay = reopenDelayMs;
-    reopenDelayMs = Math.min(config.reopenMaxMs, reopenDelayMs * 2);
     reopenTimer = ctx!.clock.setTimeout(() => {
       reopenTimer = undefined;
       void openPort();
-    }, delay);
+    }, reopenBackoff.fail());
   };
 
   const portLost = (c: ModbusRTU, why: string) => {
@@ -138,7 +132,7 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
         return;
       }
       client = c;
-      reopenDelayMs = config.reopenMinMs;
+      reopenBackoff.succeed();
       c.on('close', () => portLost(c, 'port closed'));
       log().info({ bus: config.id, path: config.path }, 'modbus device open');
     } catch (err) {
@@ -168,32 +162,12 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
         words.set(span.start + i, w);
       });
     }
-    const t = decodeValue(s.map.temperature, words);
-    if (t.kind === 'sentinel') return { quality: 'sentinel', error: `sentinel value ${t.raw}` };
-    const tempC = round3(t.value + s.cfg.calibrationOffsetC);
-    if (!(tempC >= s.range.minC && tempC <= s.range.maxC)) {
-      return {
-        quality: 'out_of_physical_range',
-        error: `temperature ${tempC} °C outside ${s.range.minC}..${s.range.maxC}`,
-      };
-    }
-    if (!s.map.humidity) return { quality: 'ok', tempC };
-    // A humidity fault does not void the temperature: the reading stays `ok` with rh null, and the
-    // sensor's state says what is wrong (docs/modbus.md "Humidity faults").
-    const h = decodeValue(s.map.humidity, words);
-    if (h.kind === 'sentinel')
-      return { quality: 'ok', tempC, rh: null, rhError: `humidity: sentinel value ${h.raw}` };
-    const rh = round3(h.value);
-    if (!(rh >= 0 && rh <= 100)) {
-      return { quality: 'ok', tempC, rh: null, rhError: `humidity ${rh} %RH outside 0..100` };
-    }
-    return { quality: 'ok', tempC, rh };
+    return assessRegisters(s, words);
   };
 
   const poll = async (s: SensorState): Promise<void> => {
     stats.polls++;
-    // Retries only while the sensor was answering, so a dead sensor costs one timeout per interval.
-    const attempts = s.consecutiveErrors === 0 ? 1 + config.retries : 1;
+    const attempts = attemptsFor(s.consecutiveErrors, config.retries);
     let outcome: Outcome = { quality: 'disconnected', error: `device ${config.path} not open` };
     for (let i = 0; i < attempts; i++) {
       const c = client;
@@ -205,13 +179,12 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
         outcome = await readOnce(c, s);
         break;
       } catch (err) {
-        const q = qualityOfError(err);
-        outcome = { quality: c.isOpen ? q : 'disconnected', error: describeError(err) };
+        outcome = outcomeOfError(err, c.isOpen);
         if (outcome.quality === 'disconnected') {
-          portLost(c, describeError(err));
+          portLost(c, outcome.error);
           break;
         }
-        if (q !== 'timeout' && q !== 'crc_error') break;
+        if (!isRetryable(outcome.quality)) break;
         if (i + 1 < attempts) await delay(config.retryDelayMs);
       }
     }
@@ -247,15 +220,9 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
         'record sink refused a reading',
       );
     }
-    const lastError = 'error' in o ? o.error : 'rhError' in o ? o.rhError : undefined;
-    const state: SensorHealth['state'] =
-      reading.quality !== 'ok'
-        ? s.consecutiveErrors >= config.failAfter
-          ? 'failed'
-          : 'degraded'
-        : lastError !== undefined
-          ? 'degraded' // the temperature is good, the humidity is not
-          : 'ok';
+    const rhFault = 'rhError' in o ? o.rhError : undefined;
+    const lastError = 'error' in o ? o.error : rhFault;
+    const state = sensorState(reading.quality, s.consecutiveErrors, config.failAfter, rhFault !== undefined);
     s.health = {
       sensorId: s.cfg.id,
       locationId: s.cfg.locationId,
@@ -265,7 +232,6 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
       consecutiveErrors: s.consecutiveErrors,
       ...(lastError !== undefined ? { lastError } : {}),
     };
-    const rhFault = 'rhError' in o ? o.rhError : undefined;
     if (reading.quality === 'ok' && (rhFault === undefined) !== (s.rhFault === undefined)) {
       if (rhFault) c.log.warn({ bus: config.id, sensorId: s.cfg.id, err: rhFault }, 'humidity fault');
       else c.log.info({ bus: config.id, sensorId: s.cfg.id }, 'humidity good again');

@@ -1,16 +1,19 @@
 import { startModbusSimulator } from '@coldtrace/firmware-sim';
-import { scaledClock } from '@coldtrace/shared';
+import { manualClock } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { createLocalAlarmsModule } from '../../src/alarms/local-alarms-module.js';
 import { createModbusBusModule } from '../../src/modbus/modbus-bus-module.js';
-import { collectingContext, waitFor } from '../modbus/harness.js';
+import { collectingContext } from '../modbus/harness.js';
 
 const MIN = 60_000;
 
 describe('local alarm from a compressor failure over a real pty, no network', () => {
   it('raises temperature_high after the configured delay on scenario time', async () => {
-    // 1 real ms = 0.6 scenario s: the 5-minute delay passes in about half a real second.
-    const clock = scaledClock(Date.UTC(2026, 5, 1, 8), 600);
+    // Scenario time is a manual clock moved one poll interval at a time once the previous poll's reading
+    // is in: every reading is taken at an exact scenario time, however slow the machine.
+    const T = Date.UTC(2026, 5, 1, 8);
+    const clock = manualClock(T);
     const sim = await startModbusSimulator({
       clock,
       seed: 7,
@@ -47,7 +50,10 @@ describe('local alarm from a compressor failure over a real pty, no network', ()
     try {
       await alarms.start(h.ctx);
       await bus.start(h.ctx);
-      await waitFor(() => h.alarms.length > 0, 20_000, 'alarm');
+      for (let polls = 1; h.alarms.length === 0; polls++) {
+        await until(() => h.readings.length === polls, `reading ${polls}`);
+        if (h.alarms.length === 0) clock.advance(20_000);
+      }
       const raised = h.alarms[0]!;
       const firstOut = h.readings.find((r) => r.tempC !== null && r.tempC > 8)!;
       expect(raised).toMatchObject({
@@ -57,9 +63,10 @@ describe('local alarm from a compressor failure over a real pty, no network', ()
       });
       // event time: the run (from its first out-of-range reading) became an excursion after alarmDelayMs
       expect(raised.ts).toBe(firstOut.ts + 5 * MIN);
-      // and it was raised by a reading taken at or after that moment, not before
-      const trigger = h.readings.find((r) => r.ts >= raised.ts)!;
-      expect(trigger.tempC).toBeGreaterThan(8);
+      // one reading per poll interval, and the alarm came with the reading taken at that moment, not before
+      expect(h.readings.map((r) => r.ts)).toEqual(h.readings.map((_, i) => T + i * 20_000));
+      expect(h.readings.at(-1)!.ts).toBe(raised.ts);
+      expect(h.readings.at(-1)!.tempC).toBeGreaterThan(8);
       expect(alarms.activeAlarms()).toEqual(['temperature_high:truck-7']);
     } finally {
       await bus.stop();

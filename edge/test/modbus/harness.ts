@@ -38,12 +38,3 @@ export function collectingContext(clock: Clock = systemClock) {
   };
   return { ctx, readings, alarms, health };
 }
-
-/** Polls `cond` in real time until true or `timeoutMs` passes. */
-export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -1,7 +1,6 @@
 import { rawToWords, toRaw } from '@coldtrace/firmware-sim';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { qualityOfError } from '../../src/modbus/error-quality.js';
 import { modbusBusConfigSchema, valueSpecSchema } from '../../src/modbus/modbus-config.js';
 import { decodeValue, readPlan } from '../../src/modbus/register-map.js';
 
@@ -98,20 +97,5 @@ describe('modbus config', () => {
         sensors: [{ id: 'a', address: 248, locationId: 'l' }],
       }).success,
     ).toBe(false);
-  });
-});
-
-describe('error → quality', () => {
-  it('uses modbus-serial errno/modbusCode, and the CRC message it has no code for', () => {
-    expect(
-      qualityOfError({ name: 'TransactionTimedOutError', errno: 'ETIMEDOUT', message: 'Timed out' }),
-    ).toBe('timeout');
-    expect(qualityOfError(Object.assign(new Error('Modbus exception 2'), { modbusCode: 2 }))).toBe(
-      'modbus_exception',
-    );
-    expect(qualityOfError({ name: 'PortNotOpenError', errno: 'ECONNREFUSED' })).toBe('disconnected');
-    expect(qualityOfError(new Error('CRC error'))).toBe('crc_error');
-    expect(qualityOfError(new Error('Data length error'))).toBe('error');
-    expect(qualityOfError('weird')).toBe('error');
   });
 });
