@@ -4,11 +4,23 @@ import type { GatewayContext, GatewayModule, NewMovement } from '../module.js';
 import type { PortalConfig } from './portal-config.js';
 import { PortalLogic } from './portal-logic.js';
 
+export interface PortalStats {
+  /** Tag reads the reader reported and the portal logic took in. */
+  tagReads: number;
+  /** Movements handed to the record sink. */
+  movements: number;
+}
+
+export interface PortalModule extends GatewayModule {
+  readonly stats: PortalStats;
+}
+
 /**
  * A dock-door portal: runs the LLRP reader connector, feeds its tag reports through the portal logic
  * and hands finished movements to the gateway buffer. Never throws out of its callbacks.
  */
-export function createPortalModule(config: PortalConfig): GatewayModule {
+export function createPortalModule(config: PortalConfig): PortalModule {
+  const stats: PortalStats = { tagReads: 0, movements: 0 };
   let connector: LlrpReaderConnector | null = null;
   let logic: PortalLogic | null = null;
   let sweepTimer: ClockTimer | undefined;
@@ -17,6 +29,7 @@ export function createPortalModule(config: PortalConfig): GatewayModule {
 
   const emit = (movements: NewMovement[]) => {
     if (movements.length === 0 || context === null) return;
+    stats.movements += movements.length;
     try {
       context.records.movements(movements);
     } catch (err) {
@@ -44,6 +57,7 @@ export function createPortalModule(config: PortalConfig): GatewayModule {
 
   return {
     name: `portal:${config.id}`,
+    stats,
     async start(ctx: GatewayContext): Promise<void> {
       context = ctx;
       const log = ctx.log.child({ portal: config.id });
@@ -65,6 +79,7 @@ export function createPortalModule(config: PortalConfig): GatewayModule {
         clock: ctx.clock,
         log,
         onTags: (reads) => {
+          stats.tagReads += reads.length;
           try {
             emit(l.ingest(reads));
           } catch (err) {

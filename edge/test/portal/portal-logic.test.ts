@@ -1,4 +1,5 @@
 import { crossingPath, presentPath, prng, sgtin96, simulateReads, strayPath } from '@coldtrace/firmware-sim';
+import { manualClock } from '@coldtrace/shared';
 import type { TagRead } from '@coldtrace/shared/llrp';
 import { describe, expect, it } from 'vitest';
 import { portalConfigSchema } from '../../src/portal/portal-config.js';
@@ -15,15 +16,15 @@ const cfg = portalConfigSchema.parse({
 
 /** Feeds reads in report-sized slices, with the clock following the reads, then lets the dwell elapse. */
 function run(reads: TagRead[]) {
-  let now = T0;
-  const logic = new PortalLogic(cfg, () => now);
+  const clock = manualClock(T0);
+  const logic = new PortalLogic(cfg, clock.now);
   const out = [];
   for (let i = 0; i < reads.length; i += 50) {
     const slice = reads.slice(i, i + 50);
-    now = Math.max(now, Math.floor(slice.at(-1)!.lastSeenUs! / 1000));
+    clock.set(Math.max(clock.now(), Math.floor(slice.at(-1)!.lastSeenUs! / 1000)));
     out.push(...logic.ingest(slice), ...logic.sweep());
   }
-  now += cfg.dwellMs + 1;
+  clock.advance(cfg.dwellMs);
   out.push(...logic.sweep());
   expect(logic.tracking).toBe(0);
   return out;
@@ -95,8 +96,8 @@ describe('portal logic', () => {
   });
 
   it('ignores reads from antennas on neither side and counts TagSeenCount', () => {
-    let now = T0;
-    const logic = new PortalLogic(cfg, () => now);
+    const clock = manualClock(T0);
+    const logic = new PortalLogic(cfg, clock.now);
     const read = (antennaId: number, t: number, seenCount = 1): TagRead => ({
       epc: 'AABBCCDDEEFF001122334455',
       antennaId,
@@ -110,7 +111,7 @@ describe('portal logic', () => {
     logic.ingest([read(9, T0), read(9, T0 + 10), read(9, T0 + 20)]);
     expect(logic.tracking).toBe(0);
     logic.ingest([read(1, T0, 5)]);
-    now = T0 + cfg.dwellMs + 1;
+    clock.advance(cfg.dwellMs);
     expect(logic.sweep()).toMatchObject([{ kind: 'presence', reads: 5, to: 'yard' }]);
   });
 });
