@@ -1,14 +1,9 @@
-import {
-  classify,
-  errorMessage,
-  type Reading,
-  type ReadingQuality,
-  type TempLimits,
-} from '@coldtrace/shared';
+import { errorMessage, type Reading, type ReadingQuality, type TempLimits } from '@coldtrace/shared';
 import type { Logger } from 'pino';
 import type { BufferAlarms } from './alarms/buffer-alarms.js';
 import type { RecordBuffer, StreamName } from './buffer/record-buffer.js';
 import type { NewReading, RecordSink } from './module.js';
+import { isUrgent, keepFromThinning } from './reading-urgency.js';
 
 export interface RecordSinkOptions {
   buffer: RecordBuffer;
@@ -36,11 +31,9 @@ export interface GatewayRecordSink {
 
 /**
  * Where the gateway's modules put their records (module.ts `RecordSink`): each call is one durable
- * append, then the publisher is told, urgently for what must not wait for a batch (DESIGN
- * "Publisher"): an out-of-range reading, and a change of a sensor's reading quality (its first error,
- * another fault, its recovery; a dead sensor's repeated errors go with the normal batches). Never
- * throws into a module: a refusal is counted and alarmed (`buffer_full`), an invalid record is a
- * module bug, logged with the error.
+ * append, then the publisher is told, urgently for what must not wait for a batch (`isUrgent`,
+ * reading-urgency.ts). Never throws into a module: a refusal is counted and alarmed (`buffer_full`), an
+ * invalid record is a module bug, logged with the error.
  */
 export function createRecordSink(o: RecordSinkOptions): GatewayRecordSink {
   const { buffer, limits, bufferAlarms, log } = o;
@@ -48,18 +41,11 @@ export function createRecordSink(o: RecordSinkOptions): GatewayRecordSink {
   const lastQuality = new Map<string, ReadingQuality>();
   let lastAppendError: string | undefined;
 
-  const outOfRange = (r: NewReading) => {
-    if (r.tempC === null) return true;
-    const l = limits.get(r.locationId);
-    return l ? classify(r.tempC, l) !== 'in' : false;
-  };
-  /** Never thinned: out of range or without a temperature (the buffer keeps error readings anyway). */
-  const keep = (r: NewReading) => r.quality !== 'ok' || outOfRange(r);
+  const keep = (r: NewReading) => keepFromThinning(r, limits.get(r.locationId));
   const urgent = (r: NewReading) => {
     const prev = lastQuality.get(r.sensorId);
     lastQuality.set(r.sensorId, r.quality);
-    if (r.quality !== 'ok') return prev !== r.quality;
-    return (prev !== undefined && prev !== 'ok') || outOfRange(r);
+    return isUrgent(prev, r, limits.get(r.locationId));
   };
 
   const append = (stream: StreamName, records: Parameters<RecordBuffer['append']>[1], isUrgent: boolean) => {
@@ -114,9 +100,9 @@ export function createRecordSink(o: RecordSinkOptions): GatewayRecordSink {
   const sink: RecordSink = {
     readings(records) {
       if (!records.length) return;
-      let isUrgent = false;
-      for (const r of records) if (urgent(r)) isUrgent = true; // every record updates its sensor's state
-      const stored = store('readings', records, isUrgent) as Reading[] | undefined;
+      let anyUrgent = false;
+      for (const r of records) if (urgent(r)) anyUrgent = true; // every record updates its sensor's state
+      const stored = store('readings', records, anyUrgent) as Reading[] | undefined;
       if (!stored) return;
       for (const l of listeners) {
         try {
