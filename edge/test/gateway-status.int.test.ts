@@ -1,8 +1,9 @@
 import { type ModbusSimulator, startModbusSimulator } from '@coldtrace/firmware-sim';
 import type { GatewayStatus } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayRig, LIMITS, probeModule } from './gateway-harness.js';
-import { startBroker, startSubscriber, type TestBroker, until } from './publisher/helpers.js';
+import { startBroker, startSubscriber, type TestBroker } from './publisher/helpers.js';
 
 /**
  * The retained `status` as the broker holds it (not `gateway.status()` in memory): a real gateway and
@@ -92,7 +93,7 @@ describe('retained gateway status', () => {
     });
     const periodic = () => statuses().filter((s) => s.reason === 'periodic');
     const sensor = (s: GatewayStatus, id: string) => s.sensors?.find((x) => x.sensorId === id);
-    await until(() => periodic().length >= 3, 'three periodic statuses', 20_000);
+    await until(() => periodic().length >= 3, 'three periodic statuses', { timeoutMs: 20_000 });
     const [a, b, c] = periodic().slice(-3) as [GatewayStatus, GatewayStatus, GatewayStatus];
     // Each periodic status shows the latest poll, not the one that last changed the state.
     expect(sensor(b, 'good')!.lastReadingTs!).toBeGreaterThan(sensor(a, 'good')!.lastReadingTs!);

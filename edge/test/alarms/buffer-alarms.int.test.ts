@@ -1,10 +1,12 @@
 import { join } from 'node:path';
+import { manualClock } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import type { NewAlarm } from '../../src/module.js';
 import { movement } from '../buffer/fixtures.js';
 import { bufferedAlarms, freePort, gatewayRig, LIMITS, probeModule } from '../gateway-harness.js';
-import { manualClock, startBroker, startSubscriber, until } from '../publisher/helpers.js';
+import { startBroker, startSubscriber } from '../publisher/helpers.js';
 
 /**
  * buffer_high and buffer_full at the gateway (docs/durability.md "Nearing and reaching the bound"): a

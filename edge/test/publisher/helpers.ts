@@ -1,11 +1,5 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
-import {
-  type Clock,
-  type ClockTimer,
-  decodeGatewayPayload,
-  type GatewayTopicName,
-  parseTopic,
-} from '@coldtrace/shared';
+import { decodeGatewayPayload, type GatewayTopicName, parseTopic } from '@coldtrace/shared';
 import { Aedes, type AuthorizePublishHandler } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 
@@ -84,48 +78,6 @@ export async function startSubscriber(port: number) {
     of: (name: GatewayTopicName) => received.filter((r) => r.name === name),
     close: () => client.endAsync(true),
   };
-}
-
-/** Resolves once `cond()` holds (checked every 10 ms); rejects with `what` after `ms`. */
-export async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** A clock whose timers only fire when the test advances it. */
-export function manualClock(startMs: number) {
-  let now = startMs;
-  let nextId = 1;
-  const timers = new Map<number, { at: number; fn: () => void; every?: number }>();
-  const clock: Clock & { advance(ms: number): void; pending(): number } = {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      const id = nextId++;
-      timers.set(id, { at: now + ms, fn });
-      return id as unknown as ClockTimer;
-    },
-    clearTimeout: (t) => void timers.delete(t as unknown as number),
-    setInterval: (fn, ms) => {
-      const id = nextId++;
-      timers.set(id, { at: now + ms, fn, every: ms });
-      return id as unknown as ClockTimer;
-    },
-    clearInterval: (t) => void timers.delete(t as unknown as number),
-    advance(ms: number) {
-      now += ms;
-      for (const [id, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) {
-        if (t.at > now) continue;
-        if (t.every) t.at += t.every;
-        else timers.delete(id);
-        t.fn();
-      }
-    },
-    pending: () => timers.size,
-  };
-  return clock;
 }
 
 /** Distinct seqs in first-arrival order over all batches of a stream. */

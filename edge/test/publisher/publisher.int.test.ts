@@ -3,21 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { systemClock } from '@coldtrace/shared';
+import { manualClock, systemClock } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordBuffer } from '../../src/buffer/record-buffer.js';
 import { openSqliteBuffer } from '../../src/buffer/sqlite-buffer.js';
 import { createPublisher, type Publisher, type PublisherOptions } from '../../src/publisher/publisher.js';
 import { alarm, movement, reading, readings, T0 } from '../buffer/fixtures.js';
-import {
-  firstArrivals,
-  manualClock,
-  startBroker,
-  startSubscriber,
-  type TestBroker,
-  until,
-} from './helpers.js';
+import { firstArrivals, startBroker, startSubscriber, type TestBroker } from './helpers.js';
 
 const log = pino({ level: 'silent' });
 
