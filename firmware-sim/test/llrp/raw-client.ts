@@ -9,15 +9,7 @@ import {
   RESPONSE_OF,
   type TagRead,
 } from '@coldtrace/shared/llrp';
-
-/** Polls `cond` until true or the deadline (a wait for an event, not a speed assertion). */
-export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from '@coldtrace/shared/testing';
 
 /**
  * A raw LLRP client over real TCP: sends requests, keeps every message received in order (reports
@@ -42,7 +34,6 @@ export async function rawClient(port: number, closers: (() => unknown)[]) {
           (g) => g.id === id && (type === undefined ? g.type !== MessageType.KEEPALIVE : g.type === type),
         ),
       `a response to message ${id}`,
-      3000,
     );
     return got.find(
       (g) => g.id === id && (type === undefined ? g.type !== MessageType.KEEPALIVE : g.type === type),

@@ -1,3 +1,4 @@
+import { manualClock } from '@coldtrace/shared';
 import {
   buildROSpec,
   buildSetReaderConfig,
@@ -10,17 +11,19 @@ import {
   StatusCode,
   statusOf,
 } from '@coldtrace/shared/llrp';
+import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLlrpScenario } from '../../src/llrp/cli.js';
 import { sgtin96 } from '../../src/llrp/population.js';
 import { startLlrpSimulator } from '../../src/llrp/simulator.js';
-import { rawClient, until } from './raw-client.js';
+import { rawClient } from './raw-client.js';
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
+const T0 = 1_767_225_600_000;
 const S = StatusCode;
 const rospec = (id: number, n = 1) => buildROSpec({ rospecId: id, antennas: [0], reportEveryTags: n });
 const withTrigger = (spec: ReturnType<typeof rospec>, trigger: number) => ({
@@ -32,11 +35,14 @@ const withTrigger = (spec: ReturnType<typeof rospec>, trigger: number) => ({
 
 describe('LLRP reader simulator', () => {
   it('announces the connection, sends keepalives and enforces the ROSpec state machine', async () => {
-    const sim = await startLlrpSimulator({ keepaliveMs: 100 });
+    const clock = manualClock(T0);
+    const sim = await startLlrpSimulator({ keepaliveMs: 100, clock });
     closers.push(() => sim.close());
     const c = await rawClient(sim.port, closers);
-    await until(() => c.got.filter((g) => g.type === MessageType.KEEPALIVE).length >= 2, 'two keepalives');
+    await until(() => c.got.length === 1, 'the connection event');
     expect(c.got[0]?.type).toBe(MessageType.READER_EVENT_NOTIFICATION);
+    clock.advance(200);
+    await until(() => c.got.filter((g) => g.type === MessageType.KEEPALIVE).length === 2, 'two keepalives');
     const status = async (m: LlrpMessage) => statusOf(await c.req(m));
     // LLRP 1.0.1 §16.2.8.1: an unknown ROSpecID is a bad message field: M_FieldError + FieldError(0, A_Invalid).
     const badRoSpecId = { code: S.M_FieldError, fieldError: { fieldNum: 0, errorCode: S.A_Invalid } };
@@ -126,7 +132,8 @@ describe('LLRP reader simulator', () => {
   });
 
   it("keeps the client's KeepaliveSpec, not its own default, until a factory reset", async () => {
-    const sim = await startLlrpSimulator({ keepaliveMs: 60_000 });
+    const clock = manualClock(T0);
+    const sim = await startLlrpSimulator({ keepaliveMs: 60_000, clock });
     closers.push(() => sim.close());
     const c = await rawClient(sim.port, closers);
     const keepaliveSpec = async (id: number) => {
@@ -138,7 +145,9 @@ describe('LLRP reader simulator', () => {
     set.fields = { ResetToFactoryDefault: false };
     expect(statusOf(await c.req(set)).code).toBe(S.M_Success);
     expect(await keepaliveSpec(3)).toBe(50);
-    await until(() => sim.stats.keepalivesSent >= 3, 'keepalives at the period the client asked for');
+    clock.advance(150);
+    expect(sim.stats.keepalivesSent).toBe(3); // at the period the client asked for
+    await until(() => c.got.some((g) => g.type === MessageType.KEEPALIVE), 'a keepalive');
     const ka = c.got.find((g) => g.type === MessageType.KEEPALIVE)!;
     c.send(message(MessageType.KEEPALIVE_ACK, ka.id));
     await until(() => sim.stats.keepaliveAcks === 1, 'the KEEPALIVE_ACK counted');
@@ -149,7 +158,8 @@ describe('LLRP reader simulator', () => {
 
   /** A raw client session with one ROSpec at a time, driving scripted passes (not in real time). */
   async function reportSession(opts: { reportPeriodMs?: number }) {
-    const sim = await startLlrpSimulator({ realtime: false, seed: 4, ...opts });
+    const clock = manualClock(T0);
+    const sim = await startLlrpSimulator({ realtime: false, seed: 4, clock, ...opts });
     closers.push(() => sim.close());
     const c = await rawClient(sim.port, closers);
     const epcs = Array.from({ length: 6 }, (_, i) => ({
@@ -173,9 +183,9 @@ describe('LLRP reader simulator', () => {
         await sim.pass(epcs, { durationMs: 600 });
       },
       stop: (rid: number) => c.req(message(MessageType.STOP_ROSPEC, id++, { ROSpecID: rid })),
-      /** A round trip after `ms`: whatever the reader sent before has arrived. */
+      /** Moves the reader's clock by `ms`, then a round trip: whatever the reader sent before has arrived. */
       async settle(ms = 0) {
-        if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+        clock.advance(ms);
         await c.req(message(MessageType.GET_READER_CONFIG, id++, { RequestedData: 0 }));
       },
       getReport: () => c.send(message(MessageType.GET_REPORT, id++)),
@@ -223,7 +233,8 @@ describe('LLRP reader simulator', () => {
   });
 
   it('writes output held during a stall only to the connection it was meant for', async () => {
-    const sim = await startLlrpSimulator({});
+    const clock = manualClock(T0);
+    const sim = await startLlrpSimulator({ clock });
     closers.push(() => sim.close());
     const a = await rawClient(sim.port, closers);
     await until(() => a.got.length === 1, 'the first connection event');
@@ -232,11 +243,15 @@ describe('LLRP reader simulator', () => {
     await until(() => sim.stats.sentIds.includes(77), 'the response held by the stall');
     a.sock.destroy();
     const b = await rawClient(sim.port, closers);
-    await until(() => b.got.length >= 1, 'the second connection event after the stall', 3000);
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => sim.stats.connections === 2, 'the second connection accepted during the stall');
+    clock.advance(400); // the stall ends: held output goes to the connections it was made for
+    await until(() => b.got.length === 1, 'the second connection event after the stall');
+    // A round trip: whatever the reader sent b before its answer has arrived.
+    const answer = await b.req(message(MessageType.GET_READER_CONFIG, 78, { RequestedData: 0 }));
     expect(a.got.map((g) => g.id)).not.toContain(77);
     expect(b.got.map((g) => [g.type, g.id])).toEqual([
       [MessageType.READER_EVENT_NOTIFICATION, expect.any(Number)],
+      [answer.type, 78],
     ]);
   });
 
