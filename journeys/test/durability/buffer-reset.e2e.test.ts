@@ -1,11 +1,11 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudStore, EPOCH_SEQ_SPAN, openDatabase } from '@coldtrace/cloud';
+import { until } from '@coldtrace/shared/testing';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BufferSeqs } from './exactly-once.js';
-import { storedReadings } from './faults.js';
-import { waitUntil } from './processes.js';
+import { POLL, storedReadings } from './faults.js';
 import { type Rig, startRig } from './rig.js';
 
 /**
@@ -36,7 +36,7 @@ const epochOf = (bufferPath: string) => {
 
 describe('gateway buffer.db lost between two runs', () => {
   it('stores both runs completely, each in its own sequence space, with the reset audited', async () => {
-    await waitUntil(() => storedReadings(rig) >= 150, 'readings of the first run in the cloud', 30_000);
+    await until(() => storedReadings(rig) >= 150, 'readings of the first run in the cloud', POLL);
     // The drain runs the gateway with a module-less config written to the same file: keep the full one.
     const configFile = join(rig.dir, `${GW}.config.json`);
     const fullConfig = readFileSync(configFile, 'utf8');
@@ -46,10 +46,10 @@ describe('gateway buffer.db lost between two runs', () => {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${rig.gw.bufferPath}${suffix}`, { force: true });
     writeFileSync(configFile, fullConfig);
     rig.gw.start();
-    await waitUntil(
+    await until(
       () => storedReadings(rig) >= first.lastSeq.readings + 150,
       'readings of the second run in the cloud',
-      30_000,
+      POLL,
     );
     const second = await rig.drain();
     const epochB = epochOf(rig.gw.bufferPath);

@@ -1,10 +1,10 @@
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EPOCH_SEQ_SPAN } from '@coldtrace/cloud';
+import { until } from '@coldtrace/shared/testing';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storedReadings } from './faults.js';
-import { waitUntil } from './processes.js';
+import { POLL, storedReadings } from './faults.js';
 import { type Rig, startRig } from './rig.js';
 
 /**
@@ -33,13 +33,13 @@ describe('gateway buffer.db restored from a backup', () => {
       writeFileSync(configFile, fullConfig);
       rig.gw.start();
     };
-    await waitUntil(() => storedReadings(rig) >= 60, 'readings of the first run', 30_000);
+    await until(() => storedReadings(rig) >= 60, 'readings of the first run', POLL);
     const backupAt = await rig.drain();
     // The operator's backup, taken while the gateway was stopped.
     const buf = rig.gw.bufferPath;
     for (const s of FILES) if (existsSync(`${buf}${s}`)) copyFileSync(`${buf}${s}`, `${buf}.bak${s}`);
     restart();
-    await waitUntil(() => storedReadings(rig) >= backupAt.lastSeq.readings + 120, 'the second run', 30_000);
+    await until(() => storedReadings(rig) >= backupAt.lastSeq.readings + 120, 'the second run', POLL);
     const beforeRestore = await rig.drain();
     // The restore: the buffer goes back to the backup (its epoch and its sequence counter).
     for (const s of FILES) {
@@ -48,10 +48,10 @@ describe('gateway buffer.db restored from a backup', () => {
     }
     restart();
     const reusedExpected = beforeRestore.lastSeq.readings - backupAt.lastSeq.readings;
-    await waitUntil(
+    await until(
       () => storedReadings(rig) >= beforeRestore.lastSeq.readings + reusedExpected + 40,
       'the third run, past the numbers it reused',
-      40_000,
+      POLL,
     );
     const after = await rig.drain();
     const reusedMetric = await rig.cloud.metric('coldtrace_sequence_reused_records_total', {

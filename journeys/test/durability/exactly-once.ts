@@ -1,8 +1,8 @@
 /**
- * The checks of issue 5's acceptance, read from the databases the processes left behind: the
- * gateway's buffer (its last assigned sequence per stream, gateway stopped: the buffer holds an
- * exclusive lock while it runs) and the cloud store (sequence numbers stored, thinned ranges,
- * coverage).
+ * "Every record reaches the cloud exactly once" (docs/durability.md "Fault tests"), read from the
+ * databases the processes left behind: the gateway's buffer (its last assigned sequence per stream,
+ * gateway stopped: the buffer holds an exclusive lock while it runs) and the cloud store (sequence
+ * numbers stored, thinned ranges, coverage).
  */
 import { CloudStore, openDatabase } from '@coldtrace/cloud';
 import type { Stream } from '@coldtrace/shared';
@@ -44,6 +44,23 @@ export function cloudCounts(cloudDbPath: string, gatewayId: string): Record<Stre
     const n = (t: Stream) =>
       (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE gateway_id = ?`).get(gatewayId) as { n: number }).n;
     return { readings: n('readings'), movements: n('movements'), alarms: n('alarms') };
+  } finally {
+    db.close();
+  }
+}
+
+/** The highest stored sequence per stream of one gateway in the cloud store (0 when none; read-only). */
+export function cloudMaxSeqs(cloudDbPath: string, gatewayId: string): Record<Stream, number> {
+  const db = new Database(cloudDbPath, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  try {
+    const max = (t: Stream) =>
+      (
+        db.prepare(`SELECT coalesce(max(seq), 0) AS m FROM ${t} WHERE gateway_id = ?`).get(gatewayId) as {
+          m: number;
+        }
+      ).m;
+    return { readings: max('readings'), movements: max('movements'), alarms: max('alarms') };
   } finally {
     db.close();
   }

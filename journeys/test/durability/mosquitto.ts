@@ -8,7 +8,8 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitUntil } from './processes.js';
+import { until } from '@coldtrace/shared/testing';
+import { freePort } from './processes.js';
 
 const ACL = resolve(dirname(fileURLToPath(import.meta.url)), '../../../deploy/mosquitto/acl');
 
@@ -86,7 +87,7 @@ export async function mosquitto(dir: string): Promise<Mosquitto> {
           res();
         }),
       );
-      await waitUntil(
+      await until(
         () =>
           new Promise<boolean>((res) => {
             const s = net.connect(port, '127.0.0.1');
@@ -97,7 +98,7 @@ export async function mosquitto(dir: string): Promise<Mosquitto> {
             s.once('error', () => res(false));
           }),
         `mosquitto on port ${port} (log: ${log})`,
-        10_000,
+        { timeoutMs: 30_000, intervalMs: 20 },
       );
     },
     stop: () => signal('SIGTERM'),

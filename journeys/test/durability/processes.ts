@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GatewayConfigInput } from '@coldtrace/edge';
 import { type GatewayProcess, gatewayProcess } from '@coldtrace/scenario';
+import type { Stream } from '@coldtrace/shared';
 import { stringify as toYaml } from 'yaml';
 
 export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/coldtrace.mjs');
@@ -36,28 +37,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
-
-export async function waitUntil(
-  cond: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 30_000,
-  everyMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let ok = false;
-    try {
-      ok = await cond();
-    } catch {
-      ok = false; // a process being restarted: try again
-    }
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** `coldtrace gateway add ID --database URL`; returns the secret it printed. */
 export function addGateway(database: string, id: string): string {
@@ -109,6 +88,7 @@ export function cloudProcess(opts: {
     const c = child;
     if (!c) return;
     c.kill(sig);
+    // Kill safety timer: a cloud that ignores SIGTERM must not outlive the test.
     const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
     await exited;
     clearTimeout(t);
@@ -163,7 +143,16 @@ export interface GatewayHandle extends GatewayProcess {
   /** The gateway's `/healthz` body (its status: backlog, lastSeq, …). */
   health(): Promise<{
     status: string;
-    gateway: { backlog?: { records: number; lastSeq: Record<string, number> } };
+    gateway: {
+      backlog?: {
+        records: number;
+        bytes: number;
+        thinned?: number;
+        refused?: number;
+        lastSeq?: Partial<Record<Stream, number>>;
+      };
+      sensors?: Array<{ sensorId: string; lastReadingTs?: number }>;
+    };
   }>;
   /** A gateway metric sample (0 when absent). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;

@@ -17,6 +17,7 @@ import {
   startModbusSimulator,
 } from '@coldtrace/firmware-sim';
 import { sgtin96Hex } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import { type BufferSeqs, readBufferSeqs } from './exactly-once.js';
 import {
   addGateway,
@@ -26,7 +27,6 @@ import {
   type GatewayHandle,
   gateway,
   killAll,
-  waitUntil,
 } from './processes.js';
 
 export const COLD_ROOM = { minC: 2, maxC: 8, alarmDelayMs: 1000, criticalMarginC: 3, maxGapMs: 60_000 };
@@ -185,10 +185,10 @@ export async function startRig(o: RigOptions): Promise<Rig> {
       );
       // The gateway must be reading the portal. Asked of the gateway itself: just after a kill the
       // simulator may not have seen the dead gateway's connection close yet and still call it active.
-      await waitUntil(
+      await until(
         async () => (await gw.metric('coldtrace_gateway_reader_connected')) === 1,
         'the gateway to read the portal',
-        30_000,
+        { timeoutMs: 60_000, intervalMs: 50 },
       );
       await reader.waitActive(20_000);
       await reader.pass(
@@ -202,13 +202,12 @@ export async function startRig(o: RigOptions): Promise<Rig> {
       const drainer = gateway(base, dir);
       drainer.start();
       try {
-        await waitUntil(
+        await until(
           async () =>
             (await drainer.metric('coldtrace_gateway_uplink_connected')) === 1 &&
             (await drainer.health()).gateway.backlog?.records === 0,
           'the gateway buffer to drain into the cloud',
-          timeoutMs,
-          200,
+          { timeoutMs, intervalMs: 50 },
         );
       } finally {
         await drainer.stop();
