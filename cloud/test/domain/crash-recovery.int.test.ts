@@ -13,6 +13,7 @@ import { serializeRules } from '../../src/domain/cumulative-rules.js';
 import { evaluateLocation } from '../../src/domain/excursion-evaluator.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
+import { evaluated } from '../helpers/test-cloud.js';
 import { type Ev, location, MIN, openHarness, pass, reading, sendAll, T0 } from './harness.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -212,6 +213,7 @@ describe('derived state after a crash between ingest commit and evaluation (eval
       return l.length ? l : undefined;
     }, 'the cumulative-rule lock after restart');
     expect(locks.map((l) => [l.epc, l.state])).toEqual([[U1, 'active']]);
+    await evaluated(c, 'room-a'); // the readings left behind were evaluated: 10 °C is no excursion here
     expect(await c.store.listExcursions()).toEqual([]);
   }, 60_000);
 });

@@ -2,7 +2,7 @@ import { encodeGatewayPayload, sgtin96Hex } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../helpers/auth.js';
-import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { evaluated, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const T0 = Date.UTC(2026, 4, 4, 0, 0, 0);
 const MIN = 60_000;
@@ -131,6 +131,7 @@ describe('products carry cumulative rules; the lot assessment and locks show the
       exposedFrom: T0 + 30 * MIN,
       state: 'active',
     });
+    await evaluated(cloud, 'fridge'); // the readings were evaluated: 10 °C is no excursion in the fridge
     const lot = (await api('GET', '/api/v1/lots/LOT-F')).body;
     expect(lot.units).toMatchObject({ total: 2, locked: 2 });
     expect(lot.excursions).toEqual([]);

@@ -9,7 +9,18 @@ import { signDisposition } from '../../src/domain/dispositions.js';
 import { assessLot } from '../../src/domain/lot-assessment.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
-import { type Ev, type Harness, location, MIN, openHarness, pass, reading, sendAll, T0 } from './harness.js';
+import {
+  type Ev,
+  evaluateAll,
+  type Harness,
+  location,
+  MIN,
+  openHarness,
+  pass,
+  reading,
+  sendAll,
+  T0,
+} from './harness.js';
 
 const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
 const GTIN = '80614141123458';
@@ -26,8 +37,11 @@ const verifier: SignatureVerifier = async (username, password) =>
 
 interface CumHarness extends Harness {
   cumulative: CumulativeEvaluator;
-  /** Custody, excursions and cumulative locks brought up to date. */
-  settle(): Promise<void>;
+  /**
+   * Custody, excursions and cumulative locks brought up to date (no evaluation mark left); returns how
+   * many units the cumulative rules were evaluated for.
+   */
+  settle(): Promise<number>;
 }
 
 /** The domain harness with its ingestors also telling a cumulative evaluator, as cloud.ts wires them. */
@@ -77,8 +91,10 @@ async function open(ingestors = 1, rules: CumulativeRule[] = [RULE]): Promise<Cu
   return Object.assign(h, {
     cumulative,
     async settle() {
-      await h.engine.flush();
+      const before = cumulative.stats.units;
+      await evaluateAll(h);
       await cumulative.flush();
+      return cumulative.stats.units - before;
     },
   });
 }
@@ -133,7 +149,7 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
       pass('gw-fridge', s(), U1, 'truck-1', 'fridge', T0),
       ...series('gw-fridge', 'fridge-a', 'fridge', 0, 120, [0, 50]),
     ]);
-    await h.settle();
+    expect(await h.settle()).toBeGreaterThan(0);
     let a = (await assessLot(h.engine.db, 'LOT-1'))!;
     expect(a.cumulative).toEqual([
       expect.objectContaining({
@@ -190,7 +206,7 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
       ),
       reading('gw-fridge', s(), 'fridge-a', 'fridge', T0 + 85 * MIN, 5),
     ]);
-    await h.settle();
+    expect(await h.settle()).toBeGreaterThan(0);
     expect(await cumulativeLocks()).toEqual([]);
     expect((await assessLot(h.engine.db, 'LOT-1'))!.cumulative[0]!.exposedMs).toBe(60 * MIN - 5 * MIN);
     await sendAll(h, [reading('gw-fridge', s(), 'fridge-a', 'fridge', T0 + 20 * MIN, 10)]);

@@ -1,7 +1,17 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
-import { type Harness, location, MIN, openHarness, pass, reading, sendAll, T0 } from './harness.js';
+import {
+  evaluateAll,
+  type Harness,
+  location,
+  MIN,
+  openHarness,
+  pass,
+  reading,
+  sendAll,
+  T0,
+} from './harness.js';
 
 const U1 = sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial: 1 });
 const U2 = sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial: 2 });
@@ -55,7 +65,7 @@ describe('derived changes on the audit trail', () => {
       },
     ]);
     await sendAll(h, [r('s-1', 25, 5)]); // late: no silence longer than 30 min any more
-    await h.engine.flush();
+    await evaluateAll(h);
     expect(await h.store.listMonitoringGaps('room-a')).toEqual([]);
     expect((await entries(['monitoring_gap.withdrawn'])).map((e) => [e.entity, e.before])).toEqual([
       [gapId, { from: T0 + 2 * MIN, to: T0 + 50 * MIN }],

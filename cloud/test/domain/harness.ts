@@ -8,6 +8,7 @@ import {
   manualClock,
   type Reading,
 } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import pino from 'pino';
 import { DomainEngine } from '../../src/domain/domain-engine.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
@@ -237,6 +238,20 @@ export async function sendAll(
   ingestorOf: (i: number) => number = () => 0,
 ) {
   for (let i = 0; i < events.length; i++) await send(h.ingestors[ingestorOf(i)]!, events[i]!);
+}
+
+/**
+ * Evaluates everything committed (also what master data marked, as a start does) and waits until no
+ * evaluation mark is left (those of windows the engine skipped are deleted just after its flush): every
+ * event sent so far has been evaluated. What a test proves before asserting an absence ("no lock").
+ */
+export async function evaluateAll(h: { engine: DomainEngine; store: CloudStore }): Promise<void> {
+  await h.engine.recoverMarks();
+  await h.engine.flush();
+  await until(
+    async () => (await h.store.db.selectFrom('evaluation_marks').select('id').execute()).length === 0,
+    'every evaluation mark cleared',
+  );
 }
 
 /** The derived state, without identities and bookkeeping: what confluence compares. */

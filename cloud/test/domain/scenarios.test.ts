@@ -4,7 +4,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
 import { signDisposition } from '../../src/domain/dispositions.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
-import { type Ev, type Harness, location, MIN, openHarness, pass, reading, sendAll, T0 } from './harness.js';
+import {
+  type Ev,
+  evaluateAll,
+  type Harness,
+  location,
+  MIN,
+  openHarness,
+  pass,
+  reading,
+  sendAll,
+  T0,
+} from './harness.js';
 
 const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
 const GTIN = '80614141123458';
@@ -62,7 +73,8 @@ describe('scenarios (DESIGN "Affected stock and locks", "Disposition")', () => {
       pass('gw-store', gwSeq(), U1, 'truck-1', 'store-1', T0 + 185 * MIN),
       pass('gw-store', gwSeq(), U2, 'truck-1', 'store-1', T0 + 185 * MIN),
     ]);
-    await h.engine.flush();
+    await evaluateAll(h);
+    expect((await h.domain.epcView(U1))!.location).toBe('store-1'); // the movements were evaluated
     expect(await activeLocks()).toEqual([]);
     // Three hours later the truck replays its buffer: the reefer was at 12 °C for 40 minutes.
     await sendAll(h, truckReadings(60, 100));
@@ -116,6 +128,7 @@ describe('scenarios (DESIGN "Affected stock and locks", "Disposition")', () => {
     ]);
     await h.engine.flush();
     const [x] = await h.domain.listExcursions();
+    expect(await activeLocks()).toEqual([U1]);
     // Wrong password and a non-QA signer are refused.
     await expect(
       signDisposition(h.engine, verifier, {

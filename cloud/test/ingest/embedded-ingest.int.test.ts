@@ -214,6 +214,8 @@ describe('embedded broker ingest', () => {
     await a.publishAsync(gatewayTopic('gw-a', 'readings'), bad, { qos: 1 });
     await a.publishAsync(gatewayTopic('gw-a', 'readings'), good, { qos: 1 });
     await until(() => seen.includes(good), 'the accepted batch at the service account');
+    // The bad one was handled first (dead-lettered; the PUBACK follows), and never forwarded.
+    expect((await deadLetters())[0]).toMatchObject({ code: 'malformed_json', payload_bytes: bad.length });
     expect(seen).not.toContain(bad);
     await erp.endAsync();
   });

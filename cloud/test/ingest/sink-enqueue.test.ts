@@ -35,7 +35,7 @@ describe('sink outbox filled by the SQLite ingest path (issue 6)', () => {
     const outbox = new SinkOutbox(store.db, INFLUX_SINK);
     const b = (gw: string, n: number, firstSeq: number) =>
       readingsBatch(gw, readings(n, { firstSeq })) as ReadingsBatch;
-    await store.ingestReadings('g1', b('g1', 3, 1), 1);
+    expect((await store.ingestReadings('g1', b('g1', 3, 1), 1)).inserted).toBe(3);
     expect(await outbox.backlog()).toBe(0);
     await outbox.setEnabled(true, 2);
     // Submitted together: one group commit; the repeat of g1 1..3 is a duplicate and enqueues nothing.
@@ -52,7 +52,7 @@ describe('sink outbox filled by the SQLite ingest path (issue 6)', () => {
       ['g2', 2, true],
     ]);
     await outbox.setEnabled(false, 4);
-    await store.ingestReadings('g1', b('g1', 1, 6), 5);
+    expect((await store.ingestReadings('g1', b('g1', 1, 6), 5)).inserted).toBe(1);
     expect(await outbox.backlog()).toBe(0);
   });
 });

@@ -147,7 +147,9 @@ describe.each([
 
   it('enqueues only newly inserted readings of enabled sinks, backfills once, and drops the queue when disabled', async () => {
     const outbox = new SinkOutbox(store.db, INFLUX_SINK);
-    await store.ingestReadings('g1', readingsBatch('g1', readings(3)) as ReadingsBatch, 1);
+    expect(
+      (await store.ingestReadings('g1', readingsBatch('g1', readings(3)) as ReadingsBatch, 1)).inserted,
+    ).toBe(3);
     expect(await outbox.backlog()).toBe(0); // no sink enabled yet
     await outbox.setEnabled(true, 2, { backfill: true });
     expect((await outbox.take(10)).map((r) => r.seq)).toEqual([1, 2, 3]);
@@ -172,7 +174,12 @@ describe.each([
     expect(await outbox.backlog()).toBe(3);
     await outbox.setEnabled(false, 6);
     expect(await outbox.backlog()).toBe(0);
-    await store.ingestReadings('g1', readingsBatch('g1', readings(1, { firstSeq: 20 })) as ReadingsBatch, 7);
+    const after = await store.ingestReadings(
+      'g1',
+      readingsBatch('g1', readings(1, { firstSeq: 20 })) as ReadingsBatch,
+      7,
+    );
+    expect(after.inserted).toBe(1);
     expect(await outbox.backlog()).toBe(0);
   });
 });
