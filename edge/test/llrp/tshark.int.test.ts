@@ -1,10 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
 import type { TagRead } from '@coldtrace/shared/llrp';
 import { RESPONSE_OF } from '@coldtrace/shared/llrp';
+import { until } from '@coldtrace/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { LlrpReaderConnector } from '../../src/llrp/connector.js';
 
@@ -27,24 +29,78 @@ function captureUnavailable(): string | null {
 const reason = captureUnavailable();
 if (reason) console.warn(`[skip] LLRP tshark capture test: ${reason}`);
 
-async function startCapture(port: number, file: string): Promise<ChildProcess> {
-  const p = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+interface Capture {
+  /** tshark's one-line summary of every packet captured so far. */
+  summaries(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Captures `port` on the loopback interface into `file`. dumpcap announces the interface before packets
+ * flow, so it is ready only once it has captured a probe: a TCP exchange with a probe server on a port of
+ * its own, repeated until tshark has printed one of its packets.
+ */
+async function startCapture(port: number, file: string): Promise<Capture> {
+  const probe = net.createServer((s) => {
+    s.on('error', () => {});
+    s.end();
   });
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`tshark did not start: ${err}`)), 15_000);
-    p.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('Capturing on')) {
-        clearTimeout(t);
-        // dumpcap announces the interface slightly before packets flow; give it a moment.
-        setTimeout(resolve, 1500);
-      }
-    });
-    p.on('exit', (code) => reject(new Error(`tshark exited ${code}: ${err}`)));
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const probePort = (probe.address() as AddressInfo).port;
+  const p = spawn(
+    'tshark',
+    [
+      '-i',
+      'lo',
+      '-f',
+      `tcp port ${port} or tcp port ${probePort}`,
+      '-w',
+      file,
+      '-P',
+      '-l',
+      '-d',
+      `tcp.port==${port},llrp`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  let exited: string | undefined;
+  p.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
   });
-  return p;
+  p.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exit = new Promise<void>((r) =>
+    p.on('exit', (code) => {
+      exited = `tshark exited ${code}: ${err}`;
+      r();
+    }),
+  );
+  try {
+    await until(
+      () => {
+        if (exited) throw new Error(exited);
+        if (out.includes(`${probePort}`)) return true;
+        const c = net.connect(probePort, '127.0.0.1');
+        c.on('error', () => {});
+        c.resume();
+        return false;
+      },
+      'tshark capturing a probe',
+      { intervalMs: 50 },
+    );
+  } finally {
+    await new Promise<void>((r) => probe.close(() => r()));
+  }
+  return {
+    summaries: () => out,
+    async stop() {
+      p.kill('SIGINT');
+      await exit;
+    },
+  };
 }
 
 /** One LLRP message as Wireshark dissected it. */
@@ -128,12 +184,14 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
         epcs.map((epc, i) => ({ epc, direction: i % 2 ? 'out' : 'in' })),
         { durationMs: 800 },
       );
-      await new Promise((r) => setTimeout(r, 700)); // a keepalive or two
+      await until(
+        () => decoded.length === sim.stats.tagsReported && sim.stats.keepaliveAcks >= 2,
+        'every tag report and two keepalives answered',
+      );
       await c.stop();
-      await new Promise((r) => setTimeout(r, 300));
+      await until(() => cap.summaries().includes('Close Connection Response'), 'the close captured');
     } finally {
-      cap.kill('SIGINT');
-      await new Promise((r) => cap.on('exit', r));
+      await cap.stop();
       await sim.close();
     }
     const malformed = execFileSync(
@@ -144,7 +202,7 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
         '-d',
         `tcp.port==${sim.port},llrp`,
         '-Y',
-        '_ws.malformed || _ws.expert.severity >= 8388608',
+        `tcp.port == ${sim.port} && (_ws.malformed || _ws.expert.severity >= 8388608)`,
         '-T',
         'fields',
         '-e',
