@@ -1,5 +1,5 @@
 import { type ModbusSimulator, startModbusSimulator } from '@coldtrace/firmware-sim';
-import type { GatewayStatus } from '@coldtrace/shared';
+import { type GatewayStatus, manualClock } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayRig, LIMITS, probeModule } from './gateway-harness.js';
@@ -8,7 +8,9 @@ import { startBroker, startSubscriber, type TestBroker } from './publisher/helpe
 /**
  * The retained `status` as the broker holds it (not `gateway.status()` in memory): a real gateway and
  * publisher on a real aedes broker, read back by subscribers, late ones getting the retained message.
+ * The gateway runs on a manual clock, so its periodic and dirty-check timers fire when the test says.
  */
+const T0 = Date.UTC(2026, 0, 1);
 const rig = gatewayRig();
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -26,8 +28,9 @@ async function brokerWithSubscriber() {
 }
 
 describe('retained gateway status', () => {
-  it('shows a raised or cleared alarm within seconds, not at the next statusIntervalMs', async () => {
+  it('shows a raised or cleared alarm at the next health tick (1 s), not at the next statusIntervalMs', async () => {
     const { broker, statuses } = await brokerWithSubscriber();
+    const clock = manualClock(T0);
     const probe = probeModule();
     const g = await rig.start(
       {
@@ -35,15 +38,15 @@ describe('retained gateway status', () => {
         statusIntervalMs: 600_000,
         locations: [{ id: 'room-1', limits: LIMITS }],
       },
-      { modules: [probe] },
+      { clock, modules: [probe] },
     );
     await until(() => statuses().some((s) => s.reason === 'started'), 'the started status');
-    const t0 = Date.now();
     // Out of range with no alarm delay: the local alarm is raised with this reading.
     probe
       .ctx()
-      .records.readings([{ sensorId: 's1', locationId: 'room-1', ts: t0, tempC: 9.5, quality: 'ok' }]);
+      .records.readings([{ sensorId: 's1', locationId: 'room-1', ts: T0, tempC: 9.5, quality: 'ok' }]);
     expect(g.status().activeAlarms).toEqual(['temperature_high:room-1']);
+    clock.advance(1000);
     await until(
       () => statuses().some((s) => s.activeAlarms?.includes('temperature_high:room-1')),
       'the alarm in the published status',
@@ -59,14 +62,20 @@ describe('retained gateway status', () => {
 
     probe
       .ctx()
-      .records.readings([{ sensorId: 's1', locationId: 'room-1', ts: t0 + 1000, tempC: 5, quality: 'ok' }]);
+      .records.readings([{ sensorId: 's1', locationId: 'room-1', ts: T0 + 1000, tempC: 5, quality: 'ok' }]);
+    clock.advance(1000);
     await until(
       () => statuses().at(-1)?.activeAlarms?.length === 0,
       'the cleared alarm in the published status',
     );
+    expect(statuses().map((s) => [s.reason, s.ts])).toEqual([
+      ['started', T0],
+      ['periodic', T0 + 1000],
+      ['periodic', T0 + 2000],
+    ]);
   });
 
-  it('keeps sensors[].lastReadingTs and consecutiveErrors fresh in the periodic status', async () => {
+  it('keeps sensors[].lastReadingTs and consecutiveErrors fresh in the periodic status, one a second', async () => {
     const { broker, statuses } = await brokerWithSubscriber();
     const sim: ModbusSimulator = await startModbusSimulator({
       sensors: [
@@ -75,34 +84,53 @@ describe('retained gateway status', () => {
       ],
     });
     closers.push(() => sim.close());
-    await rig.start({
-      mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, reconnectMs: 100 },
-      statusIntervalMs: 1000,
-      modbus: [
-        {
-          id: 'bus-1',
-          path: sim.devicePath,
-          timeoutMs: 100,
-          retries: 0,
-          sensors: [
-            { id: 'good', address: 1, locationId: 'room-1', pollMs: 100 },
-            { id: 'dead', address: 2, locationId: 'room-1', pollMs: 100 },
-          ],
-        },
-      ],
-    });
+    const clock = manualClock(T0);
+    const POLL_MS = 500;
+    const g = await rig.start(
+      {
+        mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, reconnectMs: 100 },
+        statusIntervalMs: 1000,
+        modbus: [
+          {
+            id: 'bus-1',
+            path: sim.devicePath,
+            timeoutMs: 100,
+            retries: 0,
+            retryDelayMs: 0,
+            sensors: [
+              { id: 'good', address: 1, locationId: 'room-1', pollMs: POLL_MS },
+              { id: 'dead', address: 2, locationId: 'room-1', pollMs: POLL_MS },
+            ],
+          },
+        ],
+      },
+      { clock },
+    );
+    await until(() => statuses().some((s) => s.reason === 'started'), 'the started status');
+    const polledNow = () =>
+      g.status().sensors?.length === 2 && g.status().sensors!.every((x) => x.lastReadingTs === clock.now());
+    // Poll by poll: time moves on once both sensors have been polled at this instant.
+    for (let t = 0; t <= 3000; t += POLL_MS) {
+      if (t > 0) clock.advance(POLL_MS);
+      await until(polledNow, `both sensors polled at ${t} ms`);
+    }
     const periodic = () => statuses().filter((s) => s.reason === 'periodic');
+    await until(() => periodic().length === 3, 'three periodic statuses');
     const sensor = (s: GatewayStatus, id: string) => s.sensors?.find((x) => x.sensorId === id);
-    await until(() => periodic().length >= 3, 'three periodic statuses', { timeoutMs: 20_000 });
-    const [a, b, c] = periodic().slice(-3) as [GatewayStatus, GatewayStatus, GatewayStatus];
-    // Each periodic status shows the latest poll, not the one that last changed the state.
-    expect(sensor(b, 'good')!.lastReadingTs!).toBeGreaterThan(sensor(a, 'good')!.lastReadingTs!);
-    expect(sensor(c, 'good')!.lastReadingTs!).toBeGreaterThan(sensor(b, 'good')!.lastReadingTs!);
+    const [a, b, c] = periodic() as [GatewayStatus, GatewayStatus, GatewayStatus];
+    // Each periodic status shows the latest poll, not the one that last changed the state. At a whole
+    // second the status timer fires before that instant's poll has answered: it shows the one before.
+    expect([a, b, c].map((s) => sensor(s, 'good')!.lastReadingTs)).toEqual([T0 + 500, T0 + 1500, T0 + 2500]);
+    expect([a, b, c].map((s) => sensor(s, 'dead')!.consecutiveErrors)).toEqual([2, 4, 6]);
     expect(sensor(c, 'good')).toMatchObject({ state: 'ok', quality: 'ok', consecutiveErrors: 0 });
-    expect(sensor(b, 'dead')!.consecutiveErrors!).toBeGreaterThan(sensor(a, 'dead')!.consecutiveErrors!);
     expect(sensor(c, 'dead')).toMatchObject({ state: 'failed', quality: 'timeout' });
-    expect(sensor(c, 'dead')!.lastReadingTs!).toBeGreaterThan(sensor(b, 'dead')!.lastReadingTs!);
-    // …and no status per poll: about one a second (periodic, plus the dirty check on a state change).
-    expect(statuses().length).toBeLessThan(20);
+    // No status per poll: 14 polls, and the statuses published meanwhile (all before the third
+    // periodic one, so all received by now) are the started one and one a second.
+    expect(statuses().map((s) => [s.reason, s.ts])).toEqual([
+      ['started', T0],
+      ['periodic', T0 + 1000],
+      ['periodic', T0 + 2000],
+      ['periodic', T0 + 3000],
+    ]);
   });
 });
