@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** The four roles of DESIGN.md "HTTP API and QA pages". A user holds one or more; they are not ranked. */
+/**
+ * The four roles of docs/architecture.md "HTTP API and QA pages". A user holds one or more; they are not
+ * ranked.
+ */
 export const ROLES = ['viewer', 'operator', 'qa', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES);

@@ -48,8 +48,8 @@ function auditedUser(r: UserRow) {
 }
 
 /**
- * Who manages users, for the audit trail (DESIGN "Audit trail": every human action): the acting user's
- * name (routes), `cli:<os user>` (the `coldtrace user` CLI), `demo`, or `system` for programs.
+ * Who manages users, for the audit trail (docs/architecture.md "Audit trail": every human action): the acting
+ * user's name (routes), `cli:<os user>` (the `coldtrace user` CLI), `demo`, or `system` for programs.
  */
 export interface UserActor {
   actor?: string | undefined;

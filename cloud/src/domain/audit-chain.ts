@@ -26,7 +26,7 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** SHA-256 over the previous hash and the entry's canonical content (DESIGN "Audit trail"). */
+/** SHA-256 over the previous hash and the entry's canonical content (docs/architecture.md "Audit trail"). */
 export function auditHash(row: Omit<AuditLogTable, 'hash'>): string {
   const content = canonicalJson({
     seq: row.seq,

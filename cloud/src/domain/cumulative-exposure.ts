@@ -48,11 +48,10 @@ export async function ruledUnits(db: Db, epcs: readonly string[]): Promise<Ruled
 }
 
 /**
- * DESIGN "Semantics" extended by docs/domain.md "Cumulative rules": for each unit and each rule of its
- * product, the time it spent above (below) the rule's threshold across its whole custody, through every
- * location it was at (not only during excursions), and whether and when it reached the rule's limit. A
- * function of the stored readings, custody and master data, so late data gives the same result as data in
- * order. Each location's series is read once for the span its units were there.
+ * docs/architecture.md "Cumulative rules": for each unit and each rule of its product, the time it spent
+ * above (below) the rule's threshold across its whole custody, through every location it was at (not only
+ * during excursions), and whether and when it reached the rule's limit. A function of the stored readings,
+ * custody and master data, so late data gives the same result as data in order. Each location's series is read once for the span its units were there.
  */
 export async function cumulativeExposures(db: Db, units: readonly RuledUnit[]): Promise<UnitRuleExposure[]> {
   const withRules = units.filter((u) => u.rules.length > 0);

@@ -7,8 +7,8 @@ import { applyExposures, type ChangeLog, type Exposure } from './exposure.js';
 type Trx = Transaction<DomainDatabase>;
 
 /**
- * DESIGN "Custody": rebuilds one EPC's custody intervals from all its movements (audited when they
- * change), then its exposures to the excursions of the locations it was at, inside the caller's derive
+ * docs/architecture.md "Custody": rebuilds one EPC's custody intervals from all its movements (audited when
+ * they change), then its exposures to the excursions of the locations it was at, inside the caller's derive
  * transaction.
  */
 export async function rebuildCustody(trx: Trx, epc: string, log: ChangeLog, now: number): Promise<void> {

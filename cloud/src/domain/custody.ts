@@ -30,8 +30,8 @@ export function compareMovements(a: CustodyMovement, b: CustodyMovement): number
 }
 
 /**
- * DESIGN "Custody": an EPC's custody intervals `[enteredAt, leftAt)` from its movements ordered by event
- * time; a pure function of the set of movements, so a late or out-of-order movement is handled by
+ * docs/architecture.md "Custody": an EPC's custody intervals `[enteredAt, leftAt)` from its movements ordered
+ * by event time; a pure function of the set of movements, so a late or out-of-order movement is handled by
  * rebuilding. Only passes change custody (a presence observation is not a custody change); a pass to the
  * location the unit is already at changes nothing; passes at the same instant keep the last in the order
  * above (zero-length intervals are dropped). A pass whose `from` differs from the current location still

@@ -24,7 +24,7 @@ export interface DispositionRequest {
 }
 
 /**
- * DESIGN "Disposition": QA releases or rejects the units of a lot (or one unit) affected by an
+ * docs/architecture.md "Disposition": QA releases or rejects the units of a lot (or one unit) affected by an
  * excursion, with an electronic signature. Locks of those units for that excursion become 'released'
  * or 'rejected' and keep that state whatever later data does; the excursion is 'decided' once no
  * active lock is left on it. Signature, lock changes, audit entries and the integration event are one

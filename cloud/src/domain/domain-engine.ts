@@ -50,7 +50,7 @@ export interface ReadingWindow extends TimeWindow {
 const LOCATIONS_PER_TRANSACTION = 4;
 
 /**
- * The domain engine (DESIGN "Cloud → Semantics"): custody from movements, excursions from readings,
+ * The domain engine (docs/architecture.md "Semantics"): custody from movements, excursions from readings,
  * exposures and automatic locks, all derived state a function of the accepted events. Changes are
  * recomputed over the affected window (per location for readings, per EPC for movements), serialised
  * inside this process, and each recomputation is one transaction that also appends its audit entries and
@@ -63,7 +63,7 @@ const LOCATIONS_PER_TRANSACTION = 4;
 export class DomainEngine {
   readonly db: Kysely<DomainDatabase>;
   private readonly dirtyLocations = new Map<string, ReadingWindow>();
-  /** Where each sensor's series ends in range (issue 6: in-range windows skip the store read-back). */
+  /** Where each sensor's series ends in range (in-range windows skip the store read-back). */
   private readonly tails = new ReadingTails();
   /** SQLite only: this process is then the store's single writer of readings (see ReadingTails). */
   private readonly skipInRange: boolean;
@@ -97,7 +97,7 @@ export class DomainEngine {
    * Readings were committed at these locations over these event-time windows. Windows of one location
    * coalesce until its next evaluation. A window whose readings leave the location's limits (or of a
    * location not evaluated yet) may decide an excursion and so a lock: it is evaluated without the
-   * debounce delay and before the others (issue 6: lock latency under background load).
+   * debounce delay and before the others (lock latency under background load).
    */
   markReadings(windows: ReadonlyMap<string, ReadingWindow> | Iterable<string>): void {
     const entries: Array<[string, ReadingWindow]> =

@@ -1,4 +1,4 @@
-/** Integration events (DESIGN "Integrations"): what ERP/WMS systems are told. */
+/** Integration events (docs/architecture.md "Integrations"): what ERP/WMS systems are told. */
 export type DomainEventName = 'lock' | 'unlock' | 'disposition';
 
 export interface LockEventPayload {

@@ -24,9 +24,9 @@ export interface LocationOutcome {
 }
 
 /**
- * DESIGN "Excursion": re-evaluates one location over a window inside the caller's derive transaction.
- * First claims the location's evaluation marks (0006): the window grows to cover them, their causes
- * (e.g. a limit change by a user) name the derived changes, and they are deleted in this transaction,
+ * docs/architecture.md "Excursion": re-evaluates one location over a window inside the caller's derive
+ * transaction. First claims the location's evaluation marks (0006): the window grows to cover them, their
+ * causes (e.g. a limit change by a user) name the derived changes, and they are deleted in this transaction,
  * so they disappear exactly when a derivation covering them commits.
  */
 export async function reconcileLocationIn(
@@ -348,7 +348,7 @@ async function exposuresOfExcursion(
   await reopenReview(trx, gained, log, cause ? `${cause}: units newly exposed` : 'units newly exposed');
 }
 
-/** Excursions that gained active locks go back to review (DESIGN "Disposition"). */
+/** Excursions that gained active locks go back to review (docs/architecture.md "Disposition"). */
 export async function reopenReview(trx: Trx, ids: ReadonlySet<string>, log: ChangeLog, reason: string) {
   for (const id of ids) {
     const r = await trx

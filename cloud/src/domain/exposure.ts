@@ -62,12 +62,12 @@ export class ChangeLog {
 const iso = (ts: number | null) => (ts === null ? 'ongoing' : new Date(ts).toISOString());
 
 /**
- * DESIGN "Affected stock and locks": brings the lock rows of one scope (all rows of one excursion, or all
- * rows of one EPC) in line with the exposures computed for it. A new exposure locks the unit (or
- * reinstates a lifted lock); a lock whose exposure vanished is lifted only when it is an automatic lock no
- * QA decision touched; released or rejected rows stay as signed; a changed exposure window is recorded.
- * Every change is audited. `cause` names what made the recomputation necessary when it was not new data
- * (e.g. a limit change by a user): the audit reasons (and a lifted lock's reason) then name it. Returns
+ * docs/architecture.md "Affected stock and locks": brings the lock rows of one scope (all rows of one
+ * excursion, or all rows of one EPC) in line with the exposures computed for it. A new exposure locks the
+ * unit (or reinstates a lifted lock); a lock whose exposure vanished is lifted only when it is an automatic
+ * lock no QA decision touched; released or rejected rows stay as signed; a changed exposure window is
+ * recorded. Every change is audited. `cause` names what made the recomputation necessary when it was not new
+ * data (e.g. a limit change by a user): the audit reasons (and a lifted lock's reason) then name it. Returns
  * the excursions that gained an active lock.
  */
 export async function applyExposures(

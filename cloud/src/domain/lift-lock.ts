@@ -3,9 +3,9 @@ import type { DomainDatabase } from '../store/schema.js';
 import type { ChangeLog } from './exposure.js';
 
 /**
- * Lifts one automatic lock (DESIGN "Affected stock and locks": only while no QA decision touched it; the
- * callers check that) and records it on the audit trail in the same derive transaction. The integration
- * event is the caller's, as excursion and cumulative-rule locks describe their cause differently.
+ * Lifts one automatic lock (docs/architecture.md "Affected stock and locks": only while no QA decision
+ * touched it; the callers check that) and records it on the audit trail in the same derive transaction. The
+ * integration event is the caller's, as excursion and cumulative-rule locks describe their cause differently.
  */
 export async function liftLock(
   trx: Transaction<DomainDatabase>,

@@ -56,12 +56,12 @@ const touches = (aFrom: number, aTo: number, bFrom: number, bTo: number) => aFro
 const finite = (n: number) => Number.isFinite(n);
 
 /**
- * DESIGN "Excursion", recomputed over the affected window only. The analysis of one sensor's series is
- * reset by every known in-range reading (no run open, gap tracking restarts there), so analysing a sensor
- * from its last in-range reading before the window to its first in-range reading after it gives exactly
- * the runs and gaps a full analysis gives there. The window grows to cover every stored excursion and
- * every recomputed (merged) excursion touching it, until a fixpoint: the excursions touching the final
- * window are then exactly those of a full evaluation of all stored readings.
+ * docs/architecture.md "Excursion", recomputed over the affected window only. The analysis of one sensor's
+ * series is reset by every known in-range reading (no run open, gap tracking restarts there), so analysing a
+ * sensor from its last in-range reading before the window to its first in-range reading after it gives
+ * exactly the runs and gaps a full analysis gives there. The window grows to cover every stored excursion and
+ * every recomputed (merged) excursion touching it, until a fixpoint: the excursions touching the final window
+ * are then exactly those of a full evaluation of all stored readings.
  */
 export async function evaluateWindow(
   db: Db,

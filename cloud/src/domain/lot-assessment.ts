@@ -60,11 +60,11 @@ export interface LotAssessment {
 }
 
 /**
- * DESIGN "Affected stock and locks": per lot, the time spent outside the product's own tolerance during the
- * excursions it was exposed to and the MKT over those windows, and its cumulative rules. A pure function
- * of stored state. Each unit counts over its own exposure window (the reading holding when it entered
- * counts from that moment); the location's sensors measure the same air, so the location is outside while
- * any sensor says so.
+ * docs/architecture.md "Affected stock and locks": per lot, the time spent outside the product's own
+ * tolerance during the excursions it was exposed to and the MKT over those windows, and its cumulative rules.
+ * A pure function of stored state. Each unit counts over its own exposure window (the reading holding when it
+ * entered counts from that moment); the location's sensors measure the same air, so the location is outside
+ * while any sensor says so.
  */
 export async function assessLot(
   db: Kysely<DomainDatabase>,

@@ -1,7 +1,7 @@
 import type { TimeWindow } from './location-evaluation.js';
 
 /**
- * One sensor's readings in a dirty window, as ingest saw them in memory (issue 6): enough to tell, without
+ * One sensor's readings in a dirty window, as ingest saw them in memory: enough to tell, without
  * reading the store back, that they cannot change any excursion or monitoring gap.
  */
 export interface SensorSpan {
@@ -76,12 +76,12 @@ export interface TailLimits {
  * known and within the location's limits (so its series ends in range, no run or gap open), as the last
  * evaluation from the store found it, moved forward by windows skipped since.
  *
- * DESIGN "Excursion" (shared/src/temperature/series.ts): after a known in-range reading, more known
- * in-range readings, later in event time and never more than `maxGapMs` apart (nor from that reading),
- * start no run and make no monitoring gap; other sensors' runs do not depend on them. So such a window
- * leaves every excursion, gap, exposure and lock as they are, and need not be evaluated from the store.
- * Only valid while this process is the store's only writer of readings (SQLite, the embedded default):
- * with several ingestor processes (PostgreSQL) another process may have stored readings in between.
+ * docs/architecture.md "Excursion" (shared/src/temperature/series.ts): after a known in-range reading, more
+ * known in-range readings, later in event time and never more than `maxGapMs` apart (nor from that reading),
+ * start no run and make no monitoring gap; other sensors' runs do not depend on them. So such a window leaves
+ * every excursion, gap, exposure and lock as they are, and need not be evaluated from the store. Only valid
+ * while this process is the store's only writer of readings (SQLite, the embedded default): with several
+ * ingestor processes (PostgreSQL) another process may have stored readings in between.
  */
 export class ReadingTails {
   private readonly byLocation = new Map<string, { limits: TailLimits; tails: Map<string, number> }>();

@@ -1,7 +1,7 @@
 /**
  * CBV 2.0 business step and disposition of a portal pass, from the kinds of the two locations it joins
- * (DESIGN "Who uses it": dock doors and truck doors). Bare words are CBV 2.0 §7.1 (BizStep) and §7.2
- * (Disposition) terms; the EPCIS JSON schema accepts them as such.
+ * (portals are dock doors and truck doors). Bare words are CBV 2.0 §7.1 (BizStep) and §7.2 (Disposition)
+ * terms; the EPCIS JSON schema accepts them as such.
  *
  * | from → to                      | bizStep            | disposition  |
  * |--------------------------------|--------------------|--------------|

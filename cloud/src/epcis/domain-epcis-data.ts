@@ -10,7 +10,7 @@ type LockRow = Selectable<DomainDatabase['locks']> & { lot_id: string | null };
 const CHUNK = 500;
 const MAX_EPCS = 1_000_000;
 
-/** Lock row state → how its lock ended (DESIGN "Affected stock and locks", "Disposition"). */
+/** Lock row state → how its lock ended (docs/architecture.md "Affected stock and locks", "Disposition"). */
 const OUTCOME: Record<string, EpcisLockOutcome | undefined> = {
   released: 'released',
   rejected: 'rejected',
@@ -19,7 +19,8 @@ const OUTCOME: Record<string, EpcisLockOutcome | undefined> = {
 
 /**
  * `EpcisDomainData` over the domain engine's tables (`DomainStore`): a lot's commissioned EPCs, the
- * custody intervals derived from passes (DESIGN "Custody"), and the locks as EPCIS lock records.
+ * custody intervals derived from passes (docs/architecture.md "Custody"), and the locks as EPCIS lock
+ * records.
  *
  * Locks: the engine keeps one row per (EPC, excursion). Rows of one excursion, one lot, locked at the
  * same time and ended the same way (same state and disposition) form one `EpcisLock`, i.e. one

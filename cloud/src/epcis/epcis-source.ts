@@ -19,7 +19,7 @@ export interface EpcisSource {
   records(q: EpcisQuery, now: number): Promise<EpcisRecords>;
 }
 
-/** What only the domain engine knows (issue 6): lots' EPCs, custody intervals, locks. */
+/** What only the domain engine knows: lots' EPCs, custody intervals, locks. */
 export interface EpcisDomainData {
   /** EPCs (hex) commissioned to a lot; null when the lot does not exist. */
   lotEpcs(lotId: string): Promise<string[] | null>;
@@ -33,8 +33,8 @@ const MAX_ROWS = 1_000_000;
 
 /**
  * Custody intervals from portal passes alone, per EPC in event-time order: after a pass the EPC is at
- * the pass's `to` until its next pass (DESIGN "Custody"). Used until the domain engine's custody is
- * available; time before an EPC's first pass is unknown and yields no interval.
+ * the pass's `to` until its next pass (docs/architecture.md "Custody"). Used until the domain engine's
+ * custody is available; time before an EPC's first pass is unknown and yields no interval.
  */
 export function custodyFromPasses(passes: readonly EpcisPass[]): EpcisCustodyInterval[] {
   const byEpc = new Map<string, EpcisPass[]>();

@@ -45,9 +45,12 @@ export interface AppOptions {
   version?: string;
   /** Extra readiness checks for /healthz (e.g. the broker). */
   health?: () => Record<string, boolean>;
-  /** Sessions, lockout, login rate limit, cookie flags (issue 7). */
+  /** Sessions, lockout, login rate limit, cookie flags (21 CFR 11.10(d), 11.300(d)). */
   auth?: AuthConfigInput;
-  /** Domain engine services (issue 6); default: over `evaluator.engine` with the users' e-signatures. */
+  /**
+   * Domain engine services (docs/architecture.md "Semantics"); default: over `evaluator.engine` with the
+   * users' e-signatures.
+   */
   domain?: DomainServices;
   /** Base of the EPCIS export's private identifiers (config `epcis.baseUri`; docs/epcis.md). */
   epcisBaseUri?: string;

@@ -97,7 +97,7 @@ export class Ingestor {
       return reject(gatewayId, 'unknown_gateway', `gateway ${JSON.stringify(gatewayId)} is not registered`);
     }
     // Readings (the bulk of the traffic) through the hand-written check, which falls back to the zod
-    // contract for anything not plainly valid (same result, same dead-letter reason; issue 6).
+    // contract for anything not plainly valid (same result, same dead-letter reason).
     const decoded =
       name === 'readings'
         ? decodeReadingsPayloadFast(gatewayId, msg.payload)
@@ -188,7 +188,7 @@ export class Ingestor {
           // Per location: the event-time window and the temperature span (a null reading counts as
           // out of any range: it may open a gap), so the domain engine can rank lock-deciding batches.
           // Per sensor, the readings' span and largest step, so the domain engine can skip a window that
-          // cannot change any derived state without reading it back (issue 6).
+          // cannot change any derived state without reading it back.
           const windows = new Map<
             string,
             {

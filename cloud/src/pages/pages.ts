@@ -19,7 +19,7 @@ interface PageDef {
   script: string;
 }
 
-/** The QA pages (DESIGN.md "HTTP API and QA pages"): HTML shells whose ES modules call /api/v1. */
+/** The QA pages (docs/architecture.md "HTTP API and QA pages"): HTML shells whose ES modules call /api/v1. */
 const PAGES: PageDef[] = [
   { url: '/', title: 'Dashboard', script: 'page-dashboard.js' },
   { url: '/excursions', title: 'Excursions', script: 'page-excursions.js' },

@@ -14,8 +14,8 @@ const unitLabel = (epc: string) => {
 };
 
 /**
- * `ReportDomainData` over the domain engine (`DomainStore` + `assessLot`), DESIGN "Affected stock and
- * locks" and "Disposition":
+ * `ReportDomainData` over the domain engine (`DomainStore` + `assessLot`), docs/architecture.md "Affected
+ * stock and locks" and "Disposition":
  * - lots: per lot with units exposed to this excursion (lock rows not lifted): exposed / still locked by
  *   this excursion / commissioned total, where those units are now (location names), and the lot's
  *   assessment (time outside the product's tolerance over all its excursions vs the stability budget,

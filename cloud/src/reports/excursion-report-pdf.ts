@@ -24,7 +24,7 @@ interface Column {
 }
 
 /**
- * Renders the auditor's excursion report (issue 7 §3; 21 CFR 11.50 signature manifestations) as a PDF:
+ * Renders the auditor's excursion report (21 CFR 11.50 signature manifestations) as a PDF:
  * header (report id, generation time, software version), excursion statistics, temperature chart
  * (limits, shaded excursion, one line per sensor), affected lots, decisions with their e-signatures,
  * an audit excerpt, and "page i of n" on every page. Pure: the same input and `creationDate` give the

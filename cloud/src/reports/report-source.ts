@@ -18,7 +18,7 @@ export interface ReportSource {
 }
 
 /**
- * What only the domain engine knows (issue 6): affected lots, signed decisions, audit entries. The
+ * What only the domain engine knows: affected lots, signed decisions, audit entries. The
  * store-backed source works without it and says so in the report's notes.
  */
 export interface ReportDomainData {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The optional `influx:` section of the cloud config (DESIGN "Storage and sinks"). */
+/** The optional `influx:` section of the cloud config (docs/architecture.md "Storage and sinks"). */
 export const influxConfigSchema = z
   .object({
     /** InfluxDB 1.x HTTP API base URL (2.x/3.x: their v1-compatibility endpoint). */

@@ -77,7 +77,10 @@ const CHUNK = 500;
  */
 export class CloudStore {
   readonly db: Kysely<Database>;
-  /** SQLite only: prepared statements + group commit for ingest (issue 6); Kysely serves PostgreSQL. */
+  /**
+   * SQLite only: prepared statements + group commit for ingest (throughput, docs/performance.md); Kysely
+   * serves PostgreSQL.
+   */
   readonly fast: SqliteFastIngest | undefined;
   constructor(readonly opened: OpenedDatabase) {
     this.db = opened.db;

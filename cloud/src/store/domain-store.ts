@@ -172,8 +172,8 @@ export class DomainStore {
   }
 
   /**
-   * Commissions EPCs to a lot (DESIGN "Master data"). An SGTIN must carry the lot's GTIN; an EPC already
-   * commissioned to another lot is a conflict; re-commissioning to the same lot changes nothing.
+   * Commissions EPCs to a lot (docs/architecture.md "Master data"). An SGTIN must carry the lot's GTIN; an
+   * EPC already commissioned to another lot is a conflict; re-commissioning to the same lot changes nothing.
    */
   async commission(
     lotId: string,

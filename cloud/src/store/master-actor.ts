@@ -1,6 +1,6 @@
 /**
- * Who makes a master-data change, for the audit trail (DESIGN "Audit trail": every human action with
- * actor, time, before/after and reason). `system` when a program (setup script, simulator) does it.
+ * Who makes a master-data change, for the audit trail (docs/architecture.md "Audit trail": every human action
+ * with actor, time, before/after and reason). `system` when a program (setup script, simulator) does it.
  */
 export interface ActorInput {
   actor?: string | undefined;

@@ -132,7 +132,10 @@ export interface MonitoringGapsTable {
   to_ts: number;
 }
 
-/** Users of the HTTP API and pages (issue 7). `roles` is a comma-separated subset of viewer,operator,qa,admin. */
+/**
+ * Users of the HTTP API and pages (docs/architecture.md "HTTP API and QA pages"). `roles` is a
+ * comma-separated subset of viewer,operator,qa,admin.
+ */
 export interface UsersTable {
   id: string;
   username: string;
@@ -176,7 +179,7 @@ export interface LoginFailuresTable {
   locked_until: number;
 }
 
-/* ---- domain engine (issue 6, migration 0002-domain) ---------------------------------------------- */
+/* ---- domain engine (migration 0002-domain) ------------------------------------------------------- */
 
 /** Columns 0002-domain adds to `excursions` (defaults keep older inserts valid); read via `DomainDatabase`. */
 export interface ExcursionDomainColumns {

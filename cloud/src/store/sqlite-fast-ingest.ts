@@ -47,16 +47,16 @@ interface Job {
 const MAX_GROUP = 256;
 
 /**
- * The SQLite ingest fast path (issue 6): better-sqlite3 prepared statements, `ON CONFLICT (gateway_id, seq) DO
- * NOTHING` for idempotence (SQLite upsert clause: unlike `INSERT OR IGNORE` it does not also swallow
- * NOT NULL violations; `changes` counts only rows really inserted), and group commit: batches submitted while a commit is pending or running join one
- * transaction (if one batch fails, the group is rolled back and retried batch by batch, so a bad batch
- * rejects alone). A batch's promise resolves
- * only after the COMMIT that contains its records (synchronous=FULL), so the broker's PUBACK still
- * follows durability. The group runs while holding Kysely's connection (its mutex), so it never lands
- * inside a Kysely transaction that is awaiting on the same handle. A batch with new records also writes
- * its evaluation marks (0006: one per location and batch, or per EPC) in the same transaction.
- * Each batch's seqs are first moved into its buffer epoch's stored sequence space (0008, `sqlite-stream-epochs.ts`).
+ * The SQLite ingest fast path (docs/architecture.md "Storage and sinks"): better-sqlite3 prepared statements,
+ * `ON CONFLICT (gateway_id, seq) DO NOTHING` for idempotence (SQLite upsert clause: unlike `INSERT OR IGNORE`
+ * it does not also swallow NOT NULL violations; `changes` counts only rows really inserted), and group
+ * commit: batches submitted while a commit is pending or running join one transaction (if one batch fails,
+ * the group is rolled back and retried batch by batch, so a bad batch rejects alone). A batch's promise
+ * resolves only after the COMMIT that contains its records (synchronous=FULL), so the broker's PUBACK still
+ * follows durability. The group runs while holding Kysely's connection (its mutex), so it never lands inside
+ * a Kysely transaction that is awaiting on the same handle. A batch with new records also writes its
+ * evaluation marks (0006: one per location and batch, or per EPC) in the same transaction. Each batch's seqs
+ * are first moved into its buffer epoch's stored sequence space (0008, `sqlite-stream-epochs.ts`).
  */
 export class SqliteFastIngest {
   private readonly insertReading: Statement;

@@ -203,7 +203,7 @@ export function runConfluence(
     database?: () => Promise<{ url: string; drop(): Promise<void> }>;
   },
 ): void {
-  describe(`confluence (DESIGN "Confluence"): ${name}`, () => {
+  describe(`confluence (docs/architecture.md "Confluence"): ${name}`, () => {
     it('every arrival order, duplication and split across two independent engines gives the same derived state', async () => {
       let withLocks = 0;
       let withGaps = 0;

@@ -415,7 +415,7 @@ async function derive(events: readonly Ev[], opts: { split?: readonly number[]; 
   }
 }
 
-describe('cumulative rules are confluent (DESIGN "Confluence")', () => {
+describe('cumulative rules are confluent (docs/architecture.md "Confluence")', () => {
   it('every arrival order, duplication, split across two ingestors and interleaved recomputation gives the same locks', async () => {
     let locked = 0;
     let notLocked = 0;

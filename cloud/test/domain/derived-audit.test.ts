@@ -48,7 +48,7 @@ afterEach(async () => {
   await h.close();
 });
 
-/** DESIGN "Audit trail": every derived state change, not only excursions and lock states. */
+/** docs/architecture.md "Audit trail": every derived state change, not only excursions and lock states. */
 describe('derived changes on the audit trail', () => {
   it('monitoring gaps: recorded, and withdrawn when late data fills them', async () => {
     await sendAll(h, [r('s-1', 0, 5), r('s-1', 2, 5), r('s-1', 50, 5)]);

@@ -139,7 +139,7 @@ async function derive(
   }
 }
 
-describe('in-range windows skipped without reading back (issue 6)', () => {
+describe('in-range windows skipped without reading back', () => {
   it('give exactly the derived state of evaluating every window from the store', async () => {
     let skipped = 0;
     let withExcursions = 0;

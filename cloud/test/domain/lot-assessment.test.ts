@@ -34,7 +34,7 @@ function truck(step: number, hotUntil: number, end: number): Ev[] {
   return out;
 }
 
-describe('lot assessment (DESIGN "Affected stock and locks")', () => {
+describe('lot assessment (docs/architecture.md "Affected stock and locks")', () => {
   it('counts each unit over its own exposure window, not the span from the earliest to the latest exposure', async () => {
     // One excursion on the truck 0–120 min. U1 is aboard 10–30, U2 80–100: each spent 20 min outside
     // 2–8 °C. The span 10–100 (90 min) is no unit's exposure, nor is the union (40 min) one unit's.

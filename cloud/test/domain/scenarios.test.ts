@@ -64,7 +64,7 @@ afterEach(() => h.close());
 const locksOf = (e: string) => h.domain.listLocks({ epc: e });
 const activeLocks = async () => (await h.domain.listLocks({ state: 'active' })).map((l) => l.epc).sort();
 
-describe('scenarios (DESIGN "Affected stock and locks", "Disposition")', () => {
+describe('scenarios (docs/architecture.md "Affected stock and locks", "Disposition")', () => {
   it('an excursion revealed three hours late locks the units that were on the truck, though they are now in a store', async () => {
     // Units load onto the truck at +10 min and arrive at the store at +185 min; the truck's uplink was down.
     await sendAll(h, [
@@ -279,7 +279,7 @@ describe('scenarios (DESIGN "Affected stock and locks", "Disposition")', () => {
   });
 });
 
-describe('audit trail verification (DESIGN "Audit trail")', () => {
+describe('audit trail verification (docs/architecture.md "Audit trail")', () => {
   async function seeded() {
     await sendAll(h, [pass('gw-room', gwSeq(), U1, 'room-a', 'truck-1', T0), ...truckReadings(60, 100)]);
     await h.engine.flush();

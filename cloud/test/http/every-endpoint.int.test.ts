@@ -8,9 +8,10 @@ import { ACCESS_TABLE } from './access-table.js';
 import { type DiscoveredRoute, discoverRoutes, routeKey, sampleUrl } from './route-discovery.js';
 
 /**
- * Issue 7 acceptance: "API tests for every endpoint, including unauthenticated, forbidden and
- * invalid-input cases". The routes come from the running app (/openapi.json + printRoutes); their access
- * rules from ACCESS_TABLE (access-table.ts + access-table-domain.ts), which must name every one of them.
+ * Every endpoint is tested unauthenticated, forbidden and with invalid input, so no route is left open
+ * by mistake (21 CFR 11.10(d): access limited to authorized individuals). The routes come from the running
+ * app (/openapi.json + printRoutes); their access rules from ACCESS_TABLE (access-table.ts +
+ * access-table-domain.ts), which must name every one of them.
  */
 
 let cloud: TestCloud;

@@ -22,8 +22,8 @@ const room = {
 };
 
 /**
- * DESIGN "Audit trail": every human action is on the hash-chained trail with actor, time, before/after
- * and reason, and derived changes caused by a human action (a limit change) name it.
+ * docs/architecture.md "Audit trail": every human action is on the hash-chained trail with actor, time,
+ * before/after and reason, and derived changes caused by a human action (a limit change) name it.
  */
 describe('human actions on the audit trail', () => {
   let cloud: TestCloud;

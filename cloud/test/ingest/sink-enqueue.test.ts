@@ -10,7 +10,7 @@ import { openDatabase } from '../../src/store/db.js';
 import { readings, readingsBatch } from '../helpers/records.js';
 
 // Migration 0005-ingest-fast dropped the per-row sink trigger on SQLite; the ingest fast path enqueues.
-describe('sink outbox filled by the SQLite ingest path (issue 6)', () => {
+describe('sink outbox filled by the SQLite ingest path', () => {
   let dir: string;
   let store: CloudStore;
   beforeEach(async () => {

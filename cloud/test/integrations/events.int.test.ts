@@ -20,7 +20,7 @@ interface Delivery {
   body: string;
 }
 
-describe('integrations: signed webhooks from the outbox and MQTT events (DESIGN "Integrations")', () => {
+describe('integrations: signed webhooks from the outbox and MQTT events (docs/architecture.md "Integrations")', () => {
   let cloud: TestCloud;
   let server: Server;
   let hookUrl: string;

@@ -6,9 +6,9 @@ import { bearer, createUser, login, type Session } from '../helpers/auth.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
-// Needs `mosquitto` and `mosquitto_passwd` (Debian package mosquitto). DESIGN "Integrations": lock, unlock
-// and disposition events on MQTT `coldtrace/v1/events/...`, here through an external broker (the scaled
-// deployment, embedded aedes off), delivered from the durable outbox only on the broker's PUBACK.
+// Needs `mosquitto` and `mosquitto_passwd` (Debian package mosquitto). docs/architecture.md "Integrations":
+// lock, unlock and disposition events on MQTT `coldtrace/v1/events/...`, here through an external broker (the
+// scaled deployment, embedded aedes off), delivered from the durable outbox only on the broker's PUBACK.
 
 const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
 const MIN = 60_000;

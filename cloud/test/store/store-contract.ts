@@ -75,7 +75,7 @@ function excursion(
 const counts = (r: IngestResult) => ({ inserted: r.inserted, duplicates: r.duplicates });
 
 /**
- * The one contract every `CloudStore` backend must meet (DESIGN "One interface, one contract suite"):
+ * The one contract every `CloudStore` backend must meet (docs/architecture.md "Tests"):
  * run by `sqlite-store.test.ts` and `postgres-store.svc.test.ts` against a freshly migrated store.
  */
 export function runStoreContract(name: string, open: () => Promise<OpenedStore>): void {

@@ -6,7 +6,7 @@ import type { DomainServices } from '../../domain/domain-services.js';
 import { auditView } from '../../domain/views.js';
 import type { RouteDeps } from './deps.js';
 
-/** The hash-chained audit trail and its verification (DESIGN "Audit trail"). */
+/** The hash-chained audit trail and its verification (docs/architecture.md "Audit trail"). */
 export const auditRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
   { domain },

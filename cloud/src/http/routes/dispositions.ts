@@ -28,7 +28,7 @@ const body = z
     message: 'give exactly one of lotId or epc',
   });
 
-/** Dispositions with electronic signature (DESIGN "Disposition"). */
+/** Dispositions with electronic signature (docs/architecture.md "Disposition"). */
 export const dispositionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
   { domain },

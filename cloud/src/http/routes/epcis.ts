@@ -37,7 +37,7 @@ const query = z.object({
     .describe('eventTimeZoneOffset to declare (times stay in UTC); default +00:00'),
 });
 
-/** `GET /epcis/events`: GS1 EPCIS 2.0 JSON-LD export by lot, EPC and/or time range (issue 7 §4). */
+/** `GET /epcis/events`: GS1 EPCIS 2.0 JSON-LD export by lot, EPC and/or time range (docs/epcis.md). */
 export const epcisRoutes: FastifyPluginAsync<
   RouteDeps & {
     epcisSource?: EpcisSource;
@@ -47,7 +47,7 @@ export const epcisRoutes: FastifyPluginAsync<
   }
 > = async (root, { store, clock, epcisSource, domain, baseUri = DEFAULT_EPCIS_BASE_URI }) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  // With the domain engine: lots, custody intervals and locks (issue 7 §4).
+  // With the domain engine: lots, custody intervals and locks (docs/epcis.md "Sources").
   const source =
     epcisSource ?? new StoreEpcisSource(store, domain ? new DomainEpcisData(domain.domainStore) : undefined);
   app.get(

@@ -89,9 +89,9 @@ const traceResponse = z.object({
 });
 
 /**
- * `GET /lots/:id/temperature` and `GET /lots/:id/trace` (DESIGN "HTTP API": lots + temperature, trace):
- * the lot's custody timeline with the readings taken where its units were, and every unit's custody path
- * and lock state for a recall. Both are paged with an opaque `after` cursor.
+ * `GET /lots/:id/temperature` and `GET /lots/:id/trace` (docs/architecture.md "HTTP API and QA pages": lots +
+ * temperature, trace): the lot's custody timeline with the readings taken where its units were, and every
+ * unit's custody path and lock state for a recall. Both are paged with an opaque `after` cursor.
  */
 export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,

@@ -25,7 +25,10 @@ const sensorBody = z
   .strict();
 const webhookBody = webhookEndpointFields.extend({ enabled: z.boolean().default(true) }).strict();
 
-/** Portals, sensors, gateway credentials and webhook endpoints (DESIGN "Master data", "Integrations"). */
+/**
+ * Portals, sensors, gateway credentials and webhook endpoints (docs/architecture.md "Master data",
+ * "Integrations").
+ */
 export const masterDataRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
   { store, domain, clock },

@@ -41,7 +41,7 @@ const view = (p: {
   cumulativeRules: parseStoredRules(p.gtin, p.cumulative_rules),
 });
 
-/** Products (GTIN, own tolerance, stability budget): DESIGN "Master data". */
+/** Products (GTIN, own tolerance, stability budget): docs/architecture.md "Master data". */
 export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
   { domain, clock },

@@ -11,12 +11,12 @@ import type { RouteDeps } from './deps.js';
 /** Roles allowed to read reports (read by the auth hook from the route config). */
 const ROLES = ['viewer', 'operator', 'qa', 'admin'];
 
-/** `GET /excursions/:id/report.pdf`: the auditor's PDF report of one excursion (issue 7 §3). */
+/** `GET /excursions/:id/report.pdf`: the auditor's PDF report of one excursion (docs/epcis.md). */
 export const reportRoutes: FastifyPluginAsync<
   RouteDeps & { reportSource?: ReportSource; domain?: DomainServices }
 > = async (root, { store, clock, reportSource, domain }) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  // With the domain engine: affected lots, signed decisions and the audit excerpt (issue 7 §3).
+  // With the domain engine: affected lots, signed decisions (21 CFR 11.50) and the audit excerpt.
   const source =
     reportSource ??
     new StoreReportSource(store, domain ? new DomainReportData(domain.domainStore) : undefined);

@@ -3,7 +3,8 @@ import type { Dialect } from '../migrations.js';
 
 /** Migration 0002-domain. Shipped migrations are never edited; add a new one instead. */
 export const migration0002 = (dialect: Dialect): Migration => ({
-  // Domain engine (issue 6): master data, custody, locks, dispositions, audit chain, integrations outbox.
+  // Domain engine (docs/architecture.md "Semantics"): master data, custody, locks, dispositions, audit chain,
+  // integrations outbox.
   async up(db: Kysely<unknown>) {
     for (const [col, type, dflt] of [
       ['created_at', 'bigint', 0],

@@ -3,8 +3,8 @@ import type { Dialect } from '../migrations.js';
 
 /** Migration 0003-sinks. Shipped migrations are never edited; add a new one instead. */
 export const migration0003 = (dialect: Dialect): Migration => ({
-  // Durable outbox of the time-series sinks (DESIGN "Storage and sinks"). A trigger enqueues every
-  // newly inserted reading for each enabled sink in the ingest transaction itself, so nothing is lost
+  // Durable outbox of the time-series sinks (docs/architecture.md "Storage and sinks"). A trigger enqueues
+  // every newly inserted reading for each enabled sink in the ingest transaction itself, so nothing is lost
   // between commit and send; duplicates skipped by ON CONFLICT DO NOTHING enqueue nothing.
   async up(db: Kysely<unknown>) {
     await db.schema
