@@ -121,12 +121,18 @@ describe('local alarms', () => {
     const h = collectingContext();
     const mod = createLocalAlarmsModule({ locations: [], sensorFaultAfter: 1 });
     await mod.start(h.ctx);
-    h.ctx.records.readings([{ sensorId: 'x', locationId: 'elsewhere', ts: T0, tempC: 80, quality: 'ok' }]);
-    expect(h.alarms).toHaveLength(0);
     h.ctx.records.readings([
-      { sensorId: 'x', locationId: 'elsewhere', ts: T0 + 1, tempC: null, quality: 'timeout' },
+      { sensorId: 'x', locationId: 'elsewhere', ts: T0, tempC: null, quality: 'timeout' },
     ]);
-    expect(h.alarms.map((a) => a.kind)).toEqual(['sensor_fault']);
+    expect(h.alarms.map((a) => [a.kind, a.state])).toEqual([['sensor_fault', 'raised']]);
+    // 80 °C where no limits are set: it ends the fault (so it was evaluated) and raises nothing else.
+    h.ctx.records.readings([
+      { sensorId: 'x', locationId: 'elsewhere', ts: T0 + 1, tempC: 80, quality: 'ok' },
+    ]);
+    expect(h.alarms.map((a) => [a.kind, a.state])).toEqual([
+      ['sensor_fault', 'raised'],
+      ['sensor_fault', 'cleared'],
+    ]);
   });
 
   it('rejects a bad config with a clear error', () => {
