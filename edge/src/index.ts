@@ -13,7 +13,7 @@ export type { ReaderConnectorOptions, ReaderState } from './llrp/connector-optio
 export { createModbusBusModule } from './modbus/modbus-bus-module.js';
 export type { GatewayContext, GatewayModule, RecordSink } from './module.js';
 export { portalConfigSchema } from './portal/portal-config.js';
-export { createPortalModule } from './portal/portal-module.js';
 export { PortalLogic } from './portal/portal-logic.js';
+export { createPortalModule } from './portal/portal-module.js';
 export { createPublisher } from './publisher/publisher.js';
 export { DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW } from './publisher/publisher-config.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 export const localAlarmsConfigSchema = z
   .object({
-    /** Locations whose limits the edge evaluates itself (DESIGN "Local alarms"). */
+    /** Locations whose limits the edge evaluates itself (docs/architecture.md "Local alarms"). */
     locations: z.array(z.object({ id: idSchema, limits: tempLimitsSchema }).strict()).max(1024),
     /** Consecutive sensor-error readings that raise `sensor_fault` for that sensor. */
     sensorFaultAfter: z.number().int().min(1).max(10_000).default(3),

@@ -30,12 +30,12 @@ interface Raised {
 }
 
 /**
- * Local alarms at the edge (DESIGN "Local alarms"): evaluated on event time with the shared excursion
- * math, so they behave the same while the uplink is down. Per location and direction one alarm
- * (`temperature_high:<locationId>`) is raised when any of its sensors' ongoing out-of-range runs becomes
- * an excursion (DESIGN "Semantics → Excursion"), escalated to critical when a reading passes the
- * critical margin, and cleared once no sensor of the location is out that way any more (the first
- * in-range reading of the last one). `sensor_fault:<sensorId>` follows consecutive error readings.
+ * Local alarms at the edge (docs/architecture.md "Local alarms"): evaluated on event time with the
+ * shared excursion math, so they behave the same while the uplink is down. Per location and direction
+ * one alarm (`temperature_high:<locationId>`) is raised when any of its sensors' ongoing out-of-range
+ * runs becomes an excursion (docs/architecture.md "Excursion"), escalated to critical when a reading
+ * passes the critical margin, and cleared once no sensor of the location is out that way any more (the
+ * first in-range reading of the last one). `sensor_fault:<sensorId>` follows consecutive error readings.
  */
 export function createLocalAlarmsModule(input: LocalAlarmsConfigInput): LocalAlarmsModule {
   const parsed = localAlarmsConfigSchema.safeParse(input);

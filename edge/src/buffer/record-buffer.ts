@@ -67,8 +67,8 @@ export type BufferEvent =
   | { type: 'thinned'; count: number; ranges: number; bytes: number; maxBytes: number };
 
 /**
- * A durable, ordered, per-stream store-and-forward queue (DESIGN "Buffer"). Records are persisted
- * before `append` returns and deleted only by `ack` (after the broker's PUBACK).
+ * A durable, ordered, per-stream store-and-forward queue (docs/architecture.md "Buffer"). Records are
+ * persisted before `append` returns and deleted only by `ack` (after the broker's PUBACK).
  */
 export interface RecordBuffer {
   /**

@@ -37,9 +37,9 @@ import type {
 } from './record-buffer.js';
 
 /**
- * Opens (or creates) the gateway's durable buffer on SQLite in WAL mode (DESIGN "Buffer"). Every
- * append is one transaction that stores the records, advances the stream's sequence counter and the
- * size counters together, so a crash leaves either all or nothing of it.
+ * Opens (or creates) the gateway's durable buffer on SQLite in WAL mode (docs/architecture.md "Buffer").
+ * Every append is one transaction that stores the records, advances the stream's sequence counter and
+ * the size counters together, so a crash leaves either all or nothing of it.
  */
 export function openSqliteBuffer(options: SqliteBufferOptions): RecordBuffer {
   const { onEvent, ...config } = options;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 const antennasSchema = z.array(z.number().int().min(1).max(65535)).min(1);
 
-/** One RFID portal: an LLRP reader and the door it watches (DESIGN "Portal logic"). */
+/** One RFID portal: an LLRP reader and the door it watches (docs/architecture.md "Portal logic"). */
 export const portalConfigSchema = z
   .object({
     id: idSchema,

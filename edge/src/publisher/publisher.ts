@@ -48,7 +48,7 @@ interface StreamState {
 const PAGE_BYTES = Math.floor(MAX_PAYLOAD_BYTES * 0.9);
 
 /**
- * The gateway's MQTT publisher (DESIGN "Publisher", issue 5): sends each stream from the durable
+ * The gateway's MQTT publisher (docs/architecture.md "Publisher"): sends each stream from the durable
  * buffer in order, in batches, with a window of in-flight QoS 1 publishes, and acks the buffer only
  * on PUBACK (MQTT 3.1.1 §4.3.2). MQTT.js's own offline queue is never used: nothing is published
  * while disconnected, and after a reconnect the oldest unacked record is sent again (the cloud

@@ -75,8 +75,9 @@ export function drain(buf: RecordBuffer, stream: Stream, limit = 1000) {
 }
 
 /**
- * The contract every RecordBuffer backend must pass (issue 5). `open(dir)` must return a buffer
- * persisted in `dir`; calling it again on the same dir after `close()` must reopen the same data.
+ * The contract every RecordBuffer backend must pass (docs/architecture.md "Tests": one contract suite
+ * per backend interface). `open(dir)` must return a buffer persisted in `dir`; calling it again on the
+ * same dir after `close()` must reopen the same data.
  */
 export function runBufferContract(name: string, open: OpenBuffer, crashImage?: CrashImage): void {
   describe(`RecordBuffer contract: ${name}`, () => {
