@@ -1,4 +1,3 @@
 // Test helpers other workspaces' tests use (`@coldtrace/shared/testing`).
-export { stallMonitor } from './stall-monitor.js';
 export { until } from './until.js';
 export { repoRoot, TEST_VECTORS, vectorsDir } from './vectors-dir.js';
