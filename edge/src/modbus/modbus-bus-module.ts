@@ -2,6 +2,7 @@ import { Backoff, type ClockTimer, ColdtraceError, errorMessage, type SensorHeal
 import ModbusRTU from 'modbus-serial';
 import { z } from 'zod';
 import type { GatewayContext, GatewayModule, NewReading } from '../module.js';
+import { onClockDeadline } from './clock-deadline.js';
 import { outcomeOfError } from './error-quality.js';
 import {
   type ModbusBusConfig,
@@ -150,14 +151,16 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
 
   const readOnce = async (c: ModbusRTU, s: SensorState): Promise<Outcome> => {
     c.setID(s.cfg.address);
-    c.setTimeout(config.timeoutMs);
+    const onClock = config.timeoutClock === 'gateway';
+    c.setTimeout(onClock ? 0 : config.timeoutMs);
     const words = new Map<number, number>();
     for (const span of s.plan) {
       stats.requests++;
-      const res =
+      const request =
         s.map.functionCode === 4
-          ? await c.readInputRegisters(span.start, span.count)
-          : await c.readHoldingRegisters(span.start, span.count);
+          ? c.readInputRegisters(span.start, span.count)
+          : c.readHoldingRegisters(span.start, span.count);
+      const res = await (onClock ? onClockDeadline(request, ctx!.clock, config.timeoutMs) : request);
       res.data.forEach((w, i) => {
         words.set(span.start + i, w);
       });

@@ -73,6 +73,12 @@ export const modbusBusConfigSchema = z
     dataBits: z.literal(8).default(8),
     /** Response timeout of one request. */
     timeoutMs: z.number().int().min(10).max(10_000).default(500),
+    /**
+     * What times `timeoutMs`: `real`, modbus-serial's own timer; `gateway`, the gateway's clock (the
+     * same in production; on a scenario's discrete-event clock, a silent device times out at a scenario
+     * instant instead of after real time).
+     */
+    timeoutClock: z.enum(['real', 'gateway']).default('real'),
     /** Extra attempts after a timeout or CRC error, only while the sensor was answering (no flooding). */
     retries: z.number().int().min(0).max(5).default(1),
     /** Bus silence before a retry and between any two requests. */
