@@ -191,6 +191,7 @@ export async function startCloud(
       clock,
       log: log.child({ component: 'outbox' }),
       publishMqtt: publishToAll(publishers),
+      pollMs: config.integrations.outboxPollMs,
     });
     evaluator.engine.opts.onEvents = () => dispatcher.kick();
     dispatcher.start();

@@ -17,6 +17,8 @@ export const integrationsConfigSchema = z
       .array(webhookConfigSchema)
       .default([])
       .refine((ws) => new Set(ws.map((w) => w.id)).size === ws.length, 'webhook ids must be unique'),
+    /** How often the outbox is looked at for deliveries due (retries; default 1 s); new events go out at once. */
+    outboxPollMs: z.number().int().min(100).optional(),
   })
   .strict();
 
