@@ -1,6 +1,6 @@
 import type { Cloud } from '@coldtrace/cloud';
 import type { Kysely } from 'kysely';
-import type { ApiCall } from './cloud-child.js';
+import type { ApiCall } from './cloud/seed-master-data.js';
 import type { Scenario } from './scenario-schema.js';
 
 /** A lot as the cloud's lot API (`GET /api/v1/lots/:id`) concludes. */

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { type Gateway, type GatewayConfigInput, parseGatewayConfig, startGateway } from '@coldtrace/edge';
 import {
   type FaultProxy,
@@ -9,23 +8,35 @@ import {
 import {
   type Clock,
   errorMessage,
+  type ManualClock,
+  manualClock,
   type ScenarioClockParams,
   scenarioClock,
   scenarioClockEnv,
 } from '@coldtrace/shared';
 import type { Logger } from 'pino';
-import { type CloudHost, startCloudHost } from './cloud-host.js';
+import { type CloudActivity, watchCloudActivity } from './cloud/cloud-activity.js';
+import { type CloudHost, startCloudHost, startInProcessCloud } from './cloud/cloud-host.js';
+import { BAUD, gatewayConfig, INSIDE_ANTENNA, OUTSIDE_ANTENNA } from './gateway-config.js';
 import { type GatewayProcess, gatewayProcess } from './gateway-process.js';
 import type { Scenario, ScenarioGateway } from './scenario-schema.js';
 import { sensorTimelines } from './temperature-timeline.js';
 import { startTimelineBus, type TimelineBus } from './timeline-bus.js';
+import { type SocketTracker, trackSockets } from './virtual/socket-tracker.js';
 
-/** Antennas of every simulated portal: 1 faces the outside location, 2 the inside one. */
-const OUTSIDE_ANTENNA = 1;
-const INSIDE_ANTENNA = 2;
-/** Real time the simulated serial line and the reader links get (wall-clock timeouts). */
-const REAL_TIMEOUT_MS = 2000;
-const BAUD = 115_200;
+/**
+ * The reader simulator's partial-report period (scenario ms): a pass's last reads reach the gateway
+ * within it, well inside the portal's 2 s dwell; one tick a second keeps the discrete-event clock's
+ * instants few (the gateways' own 1 s status check falls on the same instants).
+ */
+const REPORT_PERIOD_MS = 1000;
+
+/**
+ * `scaled`: scenario time follows the wall clock at the scenario's time-scale (a person watches; child
+ * gateway processes share it). `virtual`: a discrete-event clock (`manualClock`) that the runner moves
+ * from event to event whenever the in-process world is at rest (docs/scenarios.md "The two clocks").
+ */
+export type ClockMode = 'virtual' | 'scaled';
 
 export interface WorldGateway {
   id: string;
@@ -34,132 +45,75 @@ export interface WorldGateway {
   bus: TimelineBus | undefined;
   inProcess: Gateway | undefined;
   child: GatewayProcess | undefined;
+  /** Stopped by the runner (settling): no longer expected to keep its uplink. */
+  stopped: boolean;
 }
 
 /** Everything a scenario runs on: cloud, per-gateway uplink proxies, simulators and gateways. */
 export interface ScenarioWorld {
+  mode: ClockMode;
   clock: Clock;
   clockParams: ScenarioClockParams;
   startMs: number;
   cloud: CloudHost;
   gateways: Map<string, WorldGateway>;
   readers: Map<string, LlrpSimulator>;
+  /** Every port the world listens on (broker, HTTP, uplink proxies, readers). */
+  ports: Set<number>;
+  /** Discrete-event clock only: the clock the runner moves, and what it watches to know the world is at rest. */
+  watch: { clock: ManualClock; sockets: SocketTracker; cloud: CloudActivity } | undefined;
   /**
    * Runs `fn` (which must read the reader's clock synchronously, as `pass()` does when it stamps its
    * reads) with that reader's clock pinned at scenario time `atMs`: a move fired late by a busy machine
    * still carries its scenario time.
    */
   atReaderTime<T>(portalId: string, atMs: number, fn: (sim: LlrpSimulator) => T): T;
-  /** Sets the real anchor (scenario start) and starts child-process gateways on it. */
+  /** Scaled clock: sets the real anchor (scenario start) and starts child-process gateways on it. */
   begin(leadMs: number): Promise<number>;
   close(): Promise<void>;
 }
 
-/** The gateway config the scenario gives a gateway (the same for in-process and child gateways). */
-function gatewayConfig(
-  s: Scenario,
-  g: ScenarioGateway,
-  o: {
-    dataDir: string;
-    mqttUrl: string;
-    password: string;
-    busPath: string | undefined;
-    readerPorts: Map<string, number>;
-    scale: number;
-  },
-): GatewayConfigInput {
-  const watched = g.locations ?? [
-    ...new Set([...g.sensors.map((x) => x.location), ...g.portals.flatMap((p) => [p.inside, p.outside])]),
-  ];
-  // Clock-driven timeouts are in scenario ms: give them REAL_TIMEOUT_MS of real time.
-  const realMs = Math.round(REAL_TIMEOUT_MS * o.scale);
-  return {
-    gatewayId: g.id,
-    dataDir: join(o.dataDir, g.id),
-    // Wall-clock MQTT timers (mqtt.js): short, so a returning uplink is used at once.
-    mqtt: { url: o.mqttUrl, password: o.password, reconnectMs: 100, connectTimeoutMs: 2000 },
-    buffer: { maxBytes: 256 * 1024 * 1024, synchronous: 'NORMAL', thinWindowMs: 15 * 60_000 },
-    // Batches by real time (~0.2 s): per-reading batches would cost the in-process cloud a transaction each.
-    batch: { maxRecords: 500, maxAgeMs: Math.round(200 * o.scale), inflightWindow: 8 },
-    statusIntervalMs: 3_600_000,
-    logLevel: 'warn',
-    locations: watched.map((id) => {
-      const l = s.locations.find((x) => x.id === id)!;
-      return {
-        id,
-        name: l.name,
-        limits: {
-          minC: l.limits.minC,
-          maxC: l.limits.maxC,
-          alarmDelayMs: l.limits.alarmDelay,
-          criticalMarginC: l.limits.criticalMarginC,
-          maxGapMs: l.limits.maxGap,
-        },
-      };
-    }),
-    modbus: o.busPath
-      ? [
-          {
-            id: `${g.id}-bus`,
-            path: o.busPath,
-            baudRate: BAUD,
-            timeoutMs: 300,
-            retries: 1,
-            retryDelayMs: 0,
-            sensors: g.sensors.map((x, i) => ({
-              id: x.id,
-              address: x.address ?? i + 1,
-              locationId: x.location,
-              pollMs: g.poll,
-            })),
-          },
-        ]
-      : [],
-    portals: g.portals.map((p) => ({
-      id: p.id,
-      reader: {
-        host: '127.0.0.1',
-        port: o.readerPorts.get(p.id)!,
-        // Keepalive supervision compares scenario time, which jumps by whole ticks: off.
-        keepaliveMs: 0,
-        connectTimeoutMs: realMs,
-        responseTimeoutMs: realMs,
-        reconnect: { initialMs: 100, maxMs: Math.round(200 * o.scale) },
-        // LLRP 1.0.1 §16.2.7.3 ROReportSpec N: batch tag reports (one message per read is costly here).
-        reportEveryTags: 50,
-      },
-      inside: { locationId: p.inside, antennas: [INSIDE_ANTENNA] },
-      outside: { locationId: p.outside, antennas: [OUTSIDE_ANTENNA] },
-      sweepMs: 5_000,
-    })),
-  };
+/** Gateways of the scenario that run as child processes (asked for, or implied by a power loss). */
+export function childGatewayIds(s: Scenario): string[] {
+  const killed = new Set(s.timeline.flatMap((e) => ('powerLoss' in e ? [e.powerLoss.gateway] : [])));
+  return s.gateways.filter((g) => g.process === 'child' || killed.has(g.id)).map((g) => g.id);
 }
 
 /**
- * Builds the world: the cloud on the scenario clock (embedded aedes + SQLite), master data, one uplink
- * proxy per gateway, an LLRP simulator per portal, a Modbus bus per gateway (pty pair), the gateways.
- * The clock stands at the scenario start until `begin`.
+ * Builds the world: the cloud on the scenario clock (embedded aedes + SQLite; in its own process on the
+ * scaled clock, in this one on the discrete-event clock), master data, one uplink proxy per gateway, an
+ * LLRP simulator per portal, a Modbus bus per gateway (pty pair), the gateways. The clock stands at the
+ * scenario start until `begin` (scaled) or until the runner moves it (virtual).
  */
 export async function buildWorld(
   s: Scenario,
-  o: { dataDir: string; log: Logger; scale: number; httpPort: number; mqttPort: number },
+  o: { mode: ClockMode; dataDir: string; log: Logger; scale: number; httpPort: number; mqttPort: number },
 ): Promise<ScenarioWorld> {
   const startMs = Date.parse(s.start);
   const tickMs = s.clock.tick;
+  const virtual = o.mode === 'virtual';
   const clockParams: ScenarioClockParams = {
     startMs,
     realAnchorMs: Number.POSITIVE_INFINITY,
     scale: o.scale,
     tickMs,
   };
-  const clock = scenarioClock(clockParams);
+  const manual = virtual ? manualClock(startMs) : undefined;
+  const clock: Clock = manual ?? scenarioClock(clockParams);
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const c of closers.splice(0).reverse())
       await c().catch((err) => o.log.warn({ err: errorMessage(err) }, 'close failed'));
   };
+  // Seen from the first connection on: every socket of the world is tracked.
+  const sockets = virtual ? trackSockets({ noDelay: true }) : undefined;
+  if (sockets) closers.push(async () => sockets.close());
+  const ports = new Set<number>();
+  const childIds = new Set(childGatewayIds(s));
+  if (virtual && childIds.size > 0)
+    throw new Error(`the discrete-event clock needs every gateway in this process: ${[...childIds]}`);
   try {
-    const cloud = await startCloudHost({
+    const input = {
       scenario: s,
       dataDir: o.dataDir,
       httpPort: o.httpPort,
@@ -167,21 +121,24 @@ export async function buildWorld(
       scale: o.scale,
       startMs,
       tickMs,
-    });
+    };
+    const cloud = manual ? await startInProcessCloud(input, manual) : await startCloudHost(input);
     closers.push(() => cloud.close());
+    const cloudActivity = cloud.inProcess ? watchCloudActivity(cloud.inProcess) : undefined;
+    ports.add(Number(new URL(cloud.mqttUrl).port));
+    ports.add(Number(new URL(cloud.httpUrl).port));
 
     const timelines = sensorTimelines(s, tickMs);
     const gateways = new Map<string, WorldGateway>();
     const readers = new Map<string, LlrpSimulator>();
     const pins = new Map<string, { pinnedAt: number | undefined }>();
-    const childGateways = new Set(s.timeline.flatMap((e) => ('powerLoss' in e ? [e.powerLoss.gateway] : [])));
     const pending: Array<{ w: WorldGateway; config: GatewayConfigInput }> = [];
     let seedN = 0;
     for (const g of s.gateways) {
-      const password = cloud.secrets[g.id]!;
       const brokerUrl = new URL(cloud.mqttUrl);
       const proxy = await startFaultProxy({ host: brokerUrl.hostname, port: Number(brokerUrl.port) });
       closers.push(() => proxy.close());
+      ports.add(proxy.port);
       const readerPorts = new Map<string, number>();
       for (const p of g.portals) {
         const pin = { pinnedAt: undefined as number | undefined };
@@ -193,17 +150,19 @@ export async function buildWorld(
           seed: s.seed * 100 + ++seedN,
           outsideAntennas: [OUTSIDE_ANTENNA],
           insideAntennas: [INSIDE_ANTENNA],
+          reportPeriodMs: REPORT_PERIOD_MS,
         });
         closers.push(() => sim.close());
         readers.set(p.id, sim);
         readerPorts.set(p.id, sim.port);
+        ports.add(sim.port);
       }
       let bus: TimelineBus | undefined;
       if (g.sensors.length > 0) {
         const b = await startTimelineBus({
           sensors: timelines.get(g.id) ?? [],
           clock,
-          clockParams,
+          clockParams: virtual ? undefined : clockParams,
           startMs,
           baudRate: BAUD,
         });
@@ -211,16 +170,25 @@ export async function buildWorld(
         bus = b;
       }
       const config = gatewayConfig(s, g, {
+        mode: o.mode,
         dataDir: o.dataDir,
         mqttUrl: proxy.url,
-        password,
+        password: cloud.secrets[g.id]!,
         busPath: bus?.devicePath,
         readerPorts,
         scale: o.scale,
       });
-      const w: WorldGateway = { id: g.id, spec: g, proxy, bus, inProcess: undefined, child: undefined };
+      const w: WorldGateway = {
+        id: g.id,
+        spec: g,
+        proxy,
+        bus,
+        inProcess: undefined,
+        child: undefined,
+        stopped: false,
+      };
       gateways.set(g.id, w);
-      if (g.process === 'child' || childGateways.has(g.id)) pending.push({ w, config });
+      if (childIds.has(g.id)) pending.push({ w, config });
       else {
         const gw = await startGateway(parseGatewayConfig(config, `scenario gateway ${g.id}`), {
           clock,
@@ -231,12 +199,16 @@ export async function buildWorld(
       }
     }
     return {
+      mode: o.mode,
       clock,
       clockParams,
       startMs,
       cloud,
       gateways,
       readers,
+      ports,
+      watch:
+        manual && sockets && cloudActivity ? { clock: manual, sockets, cloud: cloudActivity } : undefined,
       atReaderTime(portalId, atMs, fn) {
         const pin = pins.get(portalId)!;
         pin.pinnedAt = Math.min(atMs, clock.now());

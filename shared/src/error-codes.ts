@@ -89,6 +89,9 @@ export const ERROR_CODES = {
   scenario_gateway_running: { meaning: 'A scenario gateway process was started twice.' },
   scenario_rogue_connect: { meaning: 'The broker refused the rogue publisher of a scenario.' },
   scenario_rogue_timeout: { meaning: 'The broker did not answer the rogue publisher of a scenario.' },
+  scenario_not_quiescent: {
+    meaning: 'Something in a scenario world stayed in flight, so its discrete-event clock could not move.',
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,9 +2,13 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ColdtraceError } from '@coldtrace/shared';
-import type { CloudRequest, CloudStartInput } from './cloud-child.js';
-import type { Observed } from './observe.js';
+import type { Cloud } from '@coldtrace/cloud';
+import { type Clock, ColdtraceError } from '@coldtrace/shared';
+import type { Observed } from '../observe.js';
+import type { CloudRequest } from './cloud-child.js';
+import { type CloudCounts, type CloudStartInput, startScenarioCloud } from './scenario-cloud.js';
+
+export type { CloudCounts, CloudStartInput } from './scenario-cloud.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'cloud-child.ts');
 /** tsx's loader by absolute URL, so the child starts from any working directory. */
@@ -12,24 +16,15 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 type Body<T extends CloudRequest['type']> = Omit<Extract<CloudRequest, { type: T }>, 'id'>;
 
-export interface CloudCounts {
-  counts: Observed['counts'];
-  excursions: Array<{
-    id: string;
-    location_id: string;
-    start_ts: number;
-    end_ts: number | null;
-    peak_c: number;
-    critical: number;
-  }>;
-}
-
-/** The scenario's cloud, run in its own process (see `cloud-child.ts`). */
+/** The scenario's cloud as the runner drives it, in its own process or in this one. */
 export interface CloudHost {
   readonly httpUrl: string;
   readonly mqttUrl: string;
   /** MQTT secret of each scenario gateway, issued by the cloud. */
   readonly secrets: Record<string, string>;
+  /** The cloud itself when it runs in this process (the discrete-event clock watches its work). */
+  readonly inProcess: Cloud | undefined;
+  /** Sets the scaled clock's real anchor (a no-op in this process: the clock is shared). */
   begin(realAnchorMs: number): Promise<void>;
   counts(): Promise<CloudCounts>;
   gatewayStatus(id: string): Promise<{ status_json: string | null; online: number } | null>;
@@ -38,6 +33,23 @@ export interface CloudHost {
   close(): Promise<void>;
 }
 
+/** The cloud in this process on `clock` (the discrete-event clock shares it with everything else). */
+export async function startInProcessCloud(input: CloudStartInput, clock: Clock): Promise<CloudHost> {
+  const c = await startScenarioCloud(input, clock);
+  return {
+    httpUrl: c.httpUrl,
+    mqttUrl: c.mqttUrl,
+    secrets: c.secrets,
+    inProcess: c.cloud,
+    begin: async () => {},
+    counts: () => c.counts(),
+    gatewayStatus: (id) => c.gatewayStatus(id),
+    observe: () => c.observe(),
+    close: () => c.close(),
+  };
+}
+
+/** The cloud in a child process (see `cloud-child.ts`), on the scaled clock anchored by `begin`. */
 export async function startCloudHost(input: CloudStartInput): Promise<CloudHost> {
   const child: ChildProcess = fork(CHILD, [], {
     execArgv: ['--import', TSX],
@@ -79,6 +91,7 @@ export async function startCloudHost(input: CloudStartInput): Promise<CloudHost>
   }
   return {
     ...started,
+    inProcess: undefined,
     begin: async (realAnchorMs) => {
       await request<'begin'>({ type: 'begin', realAnchorMs });
     },

@@ -1,0 +1,63 @@
+/**
+ * The scenario's cloud in its own process (`fork` with tsx), for the scaled real-time clock: the
+ * embedded broker, ingest, domain engine and SQLite store run here so that their synchronous database
+ * work never stalls the gateways' polling and the simulators' answers in the runner process (a stall
+ * there would move reading timestamps by whole ticks). Driven over IPC by `cloud-host.ts`.
+ */
+import { errorMessage, type ScenarioClockParams, scenarioClock } from '@coldtrace/shared';
+import { type CloudStartInput, type ScenarioCloud, startScenarioCloud } from './scenario-cloud.js';
+
+export type CloudRequest =
+  | { id: number; type: 'start'; input: CloudStartInput }
+  | { id: number; type: 'begin'; realAnchorMs: number }
+  | { id: number; type: 'counts' }
+  | { id: number; type: 'gateway-status'; gatewayId: string }
+  | { id: number; type: 'observe' }
+  | { id: number; type: 'close' };
+
+let cloud: ScenarioCloud | undefined;
+const params: ScenarioClockParams = {
+  startMs: 0,
+  realAnchorMs: Number.POSITIVE_INFINITY,
+  scale: 1,
+  tickMs: 0,
+};
+
+function need(): ScenarioCloud {
+  if (!cloud) throw new Error('cloud not started');
+  return cloud;
+}
+
+async function handle(req: CloudRequest): Promise<unknown> {
+  switch (req.type) {
+    case 'start': {
+      const { input } = req;
+      Object.assign(params, { startMs: input.startMs, scale: input.scale, tickMs: input.tickMs });
+      cloud = await startScenarioCloud(input, scenarioClock(params));
+      return { httpUrl: cloud.httpUrl, mqttUrl: cloud.mqttUrl, secrets: cloud.secrets };
+    }
+    case 'begin':
+      params.realAnchorMs = req.realAnchorMs;
+      return null;
+    case 'counts':
+      return need().counts();
+    case 'gateway-status':
+      return need().gatewayStatus(req.gatewayId);
+    case 'observe':
+      return need().observe();
+    case 'close':
+      await cloud?.close();
+      cloud = undefined;
+      return null;
+  }
+}
+
+process.on('message', (req: CloudRequest) => {
+  handle(req).then(
+    (value) => process.send?.({ id: req.id, ok: true, value }),
+    (err) => process.send?.({ id: req.id, ok: false, error: errorMessage(err) }),
+  );
+});
+process.on('disconnect', () => {
+  void (cloud?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+});
