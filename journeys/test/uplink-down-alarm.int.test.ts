@@ -91,10 +91,10 @@ beforeAll(async () => {
         {
           id: 'reefer-bus',
           path: bus.devicePath,
-          // One request per poll, no retry on the manual clock; a wall-clock answer timeout (modbus-serial's)
-          // long enough never to fire on a loaded machine.
+          // The answer timeout runs on the manual clock too, which moves only once the answer arrived:
+          // a slow machine cannot turn a reading into a timeout. One request per poll, no retry.
+          timeoutClock: 'gateway',
           retries: 0,
-          timeoutMs: 10_000,
           sensors: [{ id: 'reefer-1', address: 1, locationId: 'truck-1', pollMs: POLL_MS }],
         },
       ],
