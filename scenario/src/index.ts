@@ -5,4 +5,4 @@ export { type CheckResult, checkExpectations, formatDiff } from './expectations.
 export { type GatewayProcess, gatewayProcess } from './gateway-process.js';
 export { type LoadedScenario, loadScenario, parseScenario } from './load-scenario.js';
 export type { Observed } from './observe.js';
-export { type RunOptions, runScenario, type ScenarioRun } from './runner.js';
+export { type ClockMode, type RunOptions, runScenario, type ScenarioRun } from './runner.js';

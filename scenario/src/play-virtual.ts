@@ -74,6 +74,8 @@ export async function playVirtual(w: ScenarioWorld, loaded: LoadedScenario, c: P
     world,
     endMs: settleStart + SETTLE_LIMIT_MS,
     signal: drainAbort,
+    // A long drain keeps the world busy; its bound is the drain timeout (then a drain error), not this.
+    stuckAfterRealMs: c.drainTimeoutMs + 60_000,
     until: () => {
       if (unfinished > 0) return false;
       if (backlog() === 0) return true;

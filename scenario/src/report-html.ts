@@ -2,7 +2,7 @@ import { COLDTRACE_VERSION } from '@coldtrace/shared';
 import { formatDuration } from './duration.js';
 import type { CheckResult } from './expectations.js';
 import type { LoadedScenario } from './load-scenario.js';
-import type { ScenarioRun } from './runner.js';
+import { runClock, type ScenarioRun } from './runner.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -51,7 +51,7 @@ tr.pass td:last-child{color:#060;font-weight:bold}tr.fail td:last-child{color:#b
 <tr><th>Description</th><td>${esc(s.description ?? '')}</td></tr>
 <tr><th>Software</th><td>coldtrace ${esc(COLDTRACE_VERSION)} (Node ${esc(process.version)})</td></tr>
 <tr><th>Run at</th><td>${esc(now.toISOString())}</td></tr>
-<tr><th>Scenario time</th><td>${esc(s.start)} + ${formatDuration(s.duration)} (seed ${s.seed}); clock ×${run.scale}, tick ${formatDuration(s.clock.tick)}</td></tr>
+<tr><th>Scenario time</th><td>${esc(s.start)} + ${formatDuration(s.duration)} (seed ${s.seed}); ${esc(runClock(run))}, tick ${formatDuration(s.clock.tick)}</td></tr>
 <tr><th>Real time taken</th><td>${(run.wallMs / 1000).toFixed(1)} s</td></tr>
 <tr><th>Cloud store</th><td>${c.readings} readings, ${c.movements} movements, ${c.alarms} alarms, ${c.excursions} excursions, ${c.deadLetters} dead letters</td></tr>
 </table>

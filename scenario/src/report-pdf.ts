@@ -4,7 +4,7 @@ import PDFDocument from 'pdfkit';
 import { formatDuration } from './duration.js';
 import type { CheckResult } from './expectations.js';
 import type { LoadedScenario } from './load-scenario.js';
-import type { ScenarioRun } from './runner.js';
+import { runClock, type ScenarioRun } from './runner.js';
 
 type Doc = InstanceType<typeof PDFDocument>;
 
@@ -66,7 +66,7 @@ export function validationReportPdf(
       ['Run at', now.toISOString()],
       [
         'Scenario time',
-        `${s.start} + ${formatDuration(s.duration)} (seed ${s.seed}); clock x${run.scale}, tick ${formatDuration(s.clock.tick)}`,
+        `${s.start} + ${formatDuration(s.duration)} (seed ${s.seed}); ${runClock(run).replace('×', 'x')}, tick ${formatDuration(s.clock.tick)}`,
       ],
       ['Real time taken', `${(run.wallMs / 1000).toFixed(1)} s`],
       [

@@ -8,9 +8,9 @@ export type RoguePayload = 'malformed-json' | 'schema-violation' | 'foreign-gate
 
 /**
  * A device that is not the gateway publishes readings with the gateway's MQTT credentials, straight to
- * the broker (DESIGN "Wire contract": the broker lets a gateway publish only under its own topic root; the
- * cloud rejects a payload whose gateway id differs from the topic's; anything that fails validation goes
- * to the dead-letter table with the reason). Resolves once every message was acknowledged (QoS 1), or,
+ * the broker (docs/architecture.md "Wire contract": the broker lets a gateway publish only under its own
+ * topic root; the cloud rejects a payload whose gateway id differs from the topic's; anything that fails
+ * validation goes to the dead-letter table with the reason). Resolves once every message was acknowledged (QoS 1), or,
  * for `other-topic`, once the broker closed the connection (MQTT 3.1.1 has no negative acknowledgement).
  */
 export async function roguePublish(o: {

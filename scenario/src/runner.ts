@@ -81,6 +81,11 @@ export interface ScenarioRun {
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 20_000;
 
+/** The clock a run was played on, for reports: `discrete-event clock` or `scaled clock ×1200`. */
+export function runClock(run: Pick<ScenarioRun, 'clock' | 'scale'>): string {
+  return run.clock === 'virtual' ? 'discrete-event clock' : `scaled clock ×${run.scale}`;
+}
+
 /**
  * Runs a scenario: builds the world on the scenario clock, plays the timeline (stock moves through the
  * LLRP simulators, uplink cuts on the proxies, SIGKILL/restart of child gateways, reader drops, rogue

@@ -1,6 +1,7 @@
 /**
- * Time source injected wherever code needs "now" or timers. Production code uses `systemClock`;
- * the scenario runner injects a scaled clock so hours of scenario run in seconds.
+ * Time source injected wherever code needs "now" or timers. Production code uses `systemClock`; the
+ * scenario runner injects a scaled clock (hours of scenario in seconds of wall time) or, on its
+ * discrete-event clock, the manual clock (`manual-clock.ts`) that it moves from event to event.
  */
 export interface Clock {
   /** Epoch milliseconds UTC. */

@@ -26,15 +26,17 @@ export interface QuiesceOptions {
   /** Real ms one wait may take before the world counts as stuck (a bug, not a slow machine). */
   stuckAfterRealMs?: number;
   realNow?: () => number;
+  /** Stops waiting (the caller then sees it aborted). */
+  signal?: AbortSignal | undefined;
 }
 
 const DEFAULT_IDLE_TURNS = 3;
 const DEFAULT_STUCK_AFTER_REAL_MS = 60_000;
 
 /**
- * Waits until the world is at rest: `busy()` answered undefined for `idleTurns` consecutive turns. Throws
- * `scenario_not_quiescent`, naming what stayed busy, if that takes longer than `stuckAfterRealMs` of real
- * time. Returns how many turns it took.
+ * Waits until the world is at rest: `busy()` answered undefined for `idleTurns` consecutive turns, or
+ * `signal` aborted. Throws `scenario_not_quiescent`, naming what stayed busy, if that takes longer than
+ * `stuckAfterRealMs` of real time. Returns how many turns it took.
  */
 export async function quiesce(world: QuiescentWorld, o: QuiesceOptions = {}): Promise<number> {
   const idleTurns = o.idleTurns ?? DEFAULT_IDLE_TURNS;
@@ -44,6 +46,7 @@ export async function quiesce(world: QuiescentWorld, o: QuiesceOptions = {}): Pr
   let idle = 0;
   let turns = 0;
   while (idle < idleTurns) {
+    if (o.signal?.aborted) return turns;
     await world.turn();
     turns++;
     const why = world.busy();
@@ -77,7 +80,6 @@ export interface DiscreteEventOptions extends QuiesceOptions {
   endMs: number;
   /** Checked whenever the world is at rest: true stops the loop there (the clock stays where it is). */
   until?: () => boolean;
-  signal?: AbortSignal | undefined;
 }
 
 export interface DiscreteEventResult {

@@ -159,6 +159,28 @@ describe('the discrete-event loop', () => {
     expect(clock.now()).toBe(T0 + 300);
   });
 
+  it('stops waiting when aborted, without moving time', async () => {
+    const clock = manualClock(T0);
+    const { world, send } = fakeWorld(clock);
+    const fired: number[] = [];
+    clock.setTimeout(() => fired.push(clock.now()), 10);
+    send('a request nobody answers', Number.POSITIVE_INFINITY, () => {});
+    const abort = new AbortController();
+    // Aborted (e.g. Ctrl-C) while the loop waits for the world to come to rest.
+    let checks = 0;
+    const watched = {
+      turn: world.turn,
+      busy: () => {
+        if (++checks === 5) abort.abort();
+        return world.busy();
+      },
+    };
+    const r = await runDiscreteEvents({ clock, world: watched, endMs: T0 + 100, signal: abort.signal });
+    expect(r.stopped).toBe('aborted');
+    expect(fired).toEqual([]);
+    expect(clock.now()).toBe(T0);
+  });
+
   it('fails loudly, naming what stays in flight, when the world never comes to rest', async () => {
     const clock = manualClock(T0);
     const { world, send } = fakeWorld(clock);
