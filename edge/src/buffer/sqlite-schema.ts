@@ -44,6 +44,11 @@ export const sqliteBufferOptionsSchema = z
      * always stays for temperature and sensor alarms.
      */
     alarmReserveBytes: z.number().int().min(0).optional(),
+    /**
+     * How long opening waits for a file another process holds (a gateway restarted while its old
+     * process is still exiting) before it fails with `buffer_open_failed`.
+     */
+    lockWaitMs: z.number().int().min(0).default(5000),
   })
   .strict()
   .refine((o) => o.lowRatio <= o.highRatio, {
@@ -74,7 +79,7 @@ export interface StateRow {
 export function openDatabase(o: z.output<typeof sqliteBufferOptionsSchema>) {
   let db: Database.Database;
   try {
-    db = new Database(o.path);
+    db = new Database(o.path, { timeout: o.lockWaitMs });
   } catch (err) {
     throw new ColdtraceError(
       'buffer_open_failed',
@@ -84,11 +89,25 @@ export function openDatabase(o: z.output<typeof sqliteBufferOptionsSchema>) {
       },
     );
   }
+  try {
+    return prepare(db, o);
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY')
+      throw new ColdtraceError(
+        'buffer_open_failed',
+        `buffer ${o.path} is in use by another process (one gateway per buffer file)`,
+        { path: o.path },
+      );
+    throw err;
+  }
+}
+
+function prepare(db: Database.Database, o: z.output<typeof sqliteBufferOptionsSchema>) {
   // One writer: a second gateway process on the same file fails loudly instead of interleaving.
   db.pragma('locking_mode = EXCLUSIVE');
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') {
-    db.close();
     throw new ColdtraceError('buffer_open_failed', `buffer ${o.path} cannot use WAL (journal_mode=${mode})`);
   }
   // SQLite "PRAGMA synchronous": FULL syncs the WAL on every commit; NORMAL only at checkpoints.
@@ -102,7 +121,6 @@ export function openDatabase(o: z.output<typeof sqliteBufferOptionsSchema>) {
 
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
-    db.close();
     throw new ColdtraceError(
       'buffer_open_failed',
       `buffer ${o.path} has schema ${version}, newer than ${SCHEMA_VERSION}`,

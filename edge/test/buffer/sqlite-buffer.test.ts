@@ -61,14 +61,10 @@ describe('sqlite buffer specifics', () => {
     const path = join(dir, 'x.db');
     const b = openSqliteBuffer({ path, maxBytes: 1 << 20 });
     b.append('readings', readings(1));
-    expect(() => {
-      const other = openSqliteBuffer({ path, maxBytes: 1 << 20 });
-      try {
-        other.append('readings', readings(1));
-      } finally {
-        other.close();
-      }
-    }).toThrow();
+    expect(() => openSqliteBuffer({ path, maxBytes: 1 << 20, lockWaitMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'buffer_open_failed', message: expect.stringContaining('in use') }),
+    );
+    expect(b.stats().records).toBe(1);
     b.close();
     expect(() => openSqliteBuffer({ path, maxBytes: 10 })).toThrow(
       expect.objectContaining({ code: 'invalid_config' }),
