@@ -20,13 +20,16 @@ import type { SensorTimeline } from './temperature-timeline.js';
  */
 export const TICK_GUARD_REAL_MS = 12;
 
+/** Real ms of silence after which the bus takes a partial frame for noise, on the discrete-event clock. */
+const VIRTUAL_SILENCE_REAL_MS = 1000;
+
 /** What the bus has seen and done, for the discrete-event clock's rest check. */
 export interface BusActivity {
   /** Bytes received from the gateway that are not yet part of a whole request frame (or noise). */
   readonly pendingBytes: number;
-  /** Whole request frames received. */
+  /** Whole request frames received, and runs of bytes dropped as noise (a request that never made it). */
   readonly frames: number;
-  /** The last frame got no answer (its sensor is silent, or nobody has its address). */
+  /** The last frame got no answer (its sensor is silent, nobody has its address, or it was noise). */
   readonly lastSilent: boolean;
   /** Answers held to the next tick (scaled clock) or still being written to the pseudo-terminal. */
   readonly answersPending: number;
@@ -114,7 +117,15 @@ export async function startTimelineBus(opts: {
     },
     (noise) => {
       activity.pendingBytes = Math.max(0, activity.pendingBytes - noise.length);
+      // What the gateway sent was not a request the bus can answer: for it, a silent device.
+      activity.frames++;
+      activity.lastSilent = true;
     },
+    // The framer ends a frame of unknown length after this much real silence (Modbus over serial line
+    // V1.02 §2.5.1.1, 3.5 characters). The gateway's requests are framed by their length; on the
+    // discrete-event clock a long silence keeps a request split by a slow relay from being taken for
+    // noise, which would make the outcome depend on the machine.
+    opts.clockParams ? undefined : VIRTUAL_SILENCE_REAL_MS,
   );
   port.on('data', (d: Buffer) => {
     activity.pendingBytes += d.length;
