@@ -67,13 +67,11 @@ export async function playVirtual(w: ScenarioWorld, loaded: LoadedScenario, c: P
       if (m.name !== 'local-alarms') track(m.stop().catch(() => {}));
   }
   const backlog = () => gws.reduce((n, g) => n + (g.inProcess?.buffer.stats().records ?? 0), 0);
-  const drainAbort = AbortSignal.any([c.signal, AbortSignal.timeout(c.drainTimeoutMs)]);
-  const settleStart = clock.now();
   const settle = await runDiscreteEvents({
     clock,
     world,
-    endMs: settleStart + SETTLE_LIMIT_MS,
-    signal: drainAbort,
+    endMs: clock.now() + SETTLE_LIMIT_MS,
+    signal: AbortSignal.timeout(c.drainTimeoutMs),
     // A long drain keeps the world busy; its bound is the drain timeout (then a drain error), not this.
     stuckAfterRealMs: c.drainTimeoutMs + 60_000,
     until: () => {
@@ -103,14 +101,25 @@ export async function playVirtual(w: ScenarioWorld, loaded: LoadedScenario, c: P
               }): ${v.backlog} record(s) still buffered${v.online ? '' : ', not connected to the broker'}`,
           );
   if (errors.length) c.log.warn({ view }, 'gateways did not drain in time');
+  // Stopped while the clock still runs: a poll still waiting for a silent sensor ends at its timeout.
+  let running = 0;
   for (const g of gws) {
     g.stopped = true;
-    await g.inProcess?.stop();
+    if (!g.inProcess) continue;
+    running++;
+    const done = () => running--;
+    g.inProcess.stop().then(done, done);
   }
+  const stopped = await runDiscreteEvents({
+    clock,
+    world,
+    endMs: clock.now() + SETTLE_LIMIT_MS,
+    until: () => running === 0,
+  });
   return {
     simulatedMs,
     drained: { view, errors },
     skippedTicks: [],
-    steps: played.steps + settle.steps,
+    steps: played.steps + settle.steps + stopped.steps,
   };
 }

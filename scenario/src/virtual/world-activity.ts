@@ -24,7 +24,7 @@ function pollCounters(m: GatewayModule): PollCounters | undefined {
  * rest when the gateway times its Modbus requests on its own clock (`timeoutClock: gateway`): its timeout
  * is then a timer of the discrete-event clock, due like any other.
  */
-function busBusy(g: WorldGateway): string | undefined {
+export function busBusy(g: WorldGateway): string | undefined {
   const bus = g.bus?.activity;
   if (!bus) return undefined;
   const timeoutOnClock = g.inProcess?.config.modbus.every((b) => b.timeoutClock === 'gateway') === true;
@@ -43,7 +43,7 @@ function busBusy(g: WorldGateway): string | undefined {
 }
 
 /** Why a gateway's uplink is not at rest: a connection to (re-)establish, or batches awaiting PUBACK. */
-function uplinkBusy(g: WorldGateway): string | undefined {
+export function uplinkBusy(g: WorldGateway): string | undefined {
   const gw = g.inProcess;
   if (!gw || g.stopped) return undefined;
   if (g.proxy.isCut) return undefined;
