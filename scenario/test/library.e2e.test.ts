@@ -33,7 +33,7 @@ const say = (file: string, run: ScenarioRun) =>
   })`;
 
 describe.skipIf(socatMissing !== null)('scenario library: every scenario passes --check', () => {
-  it('has the scenarios the issue asks for', () => {
+  it('has the scenarios docs/scenarios.md lists', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'demo-journey.yaml',

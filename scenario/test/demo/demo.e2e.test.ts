@@ -51,7 +51,7 @@ describe.skipIf(socatMissing !== null)('npm run demo -- --duration S --json', ()
       excursionDetails: Array<{ locationId: string; critical: boolean }>;
       lots: Array<{ id: string; units: number | null; locked: number | null }>;
     };
-    // The acceptance command: the whole journey fits in 60 s and is played to its end.
+    // What a user runs (README): the whole journey fits in 60 s of real time and is played to its end.
     expect(summary.journey).toMatchObject({ completed: true });
     expect(summary.readings).toBeGreaterThan(0);
     expect(summary.movements).toBeGreaterThan(0);
