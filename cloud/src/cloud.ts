@@ -1,6 +1,7 @@
 import { type Clock, COLDTRACE_VERSION, systemClock } from '@coldtrace/shared';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Activity } from './activity.js';
 import { createSignatureVerifier } from './auth/signature-verifier.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-broker.js';
 import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
@@ -41,6 +42,8 @@ export interface Cloud {
   /** The embedded broker's URL for gateways, if embedded. */
   mqttUrl: string | undefined;
   log: Logger;
+  /** Ingest and recomputation in progress (docs/scenarios.md "The two clocks" uses it to see rest). */
+  activity: Activity;
   close(): Promise<void>;
 }
 
@@ -92,18 +95,27 @@ export async function startCloud(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const ingestMetrics = new IngestMetrics(registry);
-  const evaluator = new ExcursionEvaluator({ store, clock, log, debounceMs: config.evaluation.debounceMs });
+  const activity = new Activity();
+  const evaluator = new ExcursionEvaluator({
+    store,
+    clock,
+    log,
+    debounceMs: config.evaluation.debounceMs,
+    activity,
+  });
   const cumulative = new CumulativeEvaluator({
     engine: evaluator.engine,
     clock,
     log,
     debounceMs: config.evaluation.debounceMs,
+    activity,
   });
   const ingestor = new Ingestor({
     store,
     clock,
     log,
     metrics: ingestMetrics,
+    activity,
     onReadings: (locations, windows) => {
       evaluator.markDirty(locations, windows);
       cumulative.markReadings(windows);
@@ -244,6 +256,7 @@ export async function startCloud(
       httpUrl,
       mqttUrl: broker?.url,
       log,
+      activity,
       async close() {
         for (const close of closers.reverse())
           await close().catch((err) => log.warn({ err }, 'close failed'));

@@ -1,4 +1,6 @@
 // The cloud's public entry point: what other workspaces (scenario, journeys, bench) may use.
+
+export { Activity } from './activity.js';
 export { createDemoUser } from './auth/demo-users.js';
 export { UserStore } from './auth/user-store.js';
 export { type Cloud, startCloud } from './cloud.js';

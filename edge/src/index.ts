@@ -10,7 +10,12 @@ export {
 export { type Gateway, type GatewayDeps, startGateway } from './gateway.js';
 export { LlrpReaderConnector } from './llrp/connector.js';
 export type { ReaderConnectorOptions, ReaderState } from './llrp/connector-options.js';
-export { createModbusBusModule } from './modbus/modbus-bus-module.js';
+export {
+  createModbusBusModule,
+  isModbusBusModule,
+  type ModbusBusModule,
+  type ModbusBusStats,
+} from './modbus/modbus-bus-module.js';
 export type { GatewayContext, GatewayModule, RecordSink } from './module.js';
 export { portalConfigSchema } from './portal/portal-config.js';
 export { PortalLogic } from './portal/portal-logic.js';

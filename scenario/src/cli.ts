@@ -30,10 +30,16 @@ export const SCENARIO_COMMAND = defineCommand({
     report: { type: 'string', value: 'FILE', description: 'write the validation report (.html or .pdf)' },
     json: { type: 'boolean', description: 'print the result as one JSON line (and no progress)' },
     quiet: { type: 'boolean', description: 'no progress lines' },
+    clock: {
+      type: 'string',
+      value: 'C',
+      description:
+        'scaled (default; N times the wall clock) or virtual (event to event, as fast as it computes)',
+    },
     scale: {
       type: 'string',
       value: 'N',
-      description: "simulated seconds per real second (default: the file's)",
+      description: "simulated seconds per real second on the scaled clock (default: the file's)",
     },
     'drain-timeout': {
       type: 'string',
@@ -66,6 +72,9 @@ export async function runDemoCli(argv: string[]): Promise<number> {
 
 export async function runScenarioCli(argv: string[]): Promise<number> {
   const { values, args, fail } = parseCommand(SCENARIO_COMMAND, argv);
+  if (values.clock !== undefined && values.clock !== 'scaled' && values.clock !== 'virtual')
+    fail(`--clock must be scaled or virtual, got ${values.clock}`);
+  const clock = values.clock === 'virtual' ? 'virtual' : 'scaled';
   const scale = values.scale === undefined ? undefined : Number(values.scale);
   if (scale !== undefined && !(scale >= 1)) fail(`--scale must be a number ≥ 1, got ${values.scale}`);
   const drainS = values['drain-timeout'] === undefined ? undefined : Number(values['drain-timeout']);
@@ -82,6 +91,7 @@ export async function runScenarioCli(argv: string[]): Promise<number> {
     report: values.report === undefined ? undefined : { path: values.report, pdf: kind === '.pdf' },
     json: values.json,
     quiet: values.quiet,
+    clock,
     scale,
     drainTimeoutMs: drainS === undefined ? undefined : drainS * 1000,
     keep: values.keep,

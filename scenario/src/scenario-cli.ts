@@ -14,6 +14,7 @@ export interface ScenarioCliOptions {
   report: { path: string; pdf: boolean } | undefined;
   json: boolean;
   quiet: boolean;
+  clock: 'scaled' | 'virtual';
   scale: number | undefined;
   drainTimeoutMs: number | undefined;
   keep: boolean;
@@ -36,6 +37,7 @@ export async function runScenarioCli(o: ScenarioCliOptions): Promise<number> {
     process.once('SIGINT', onSignal);
     const quiet = o.json || o.quiet;
     const run = await runScenario(loaded, {
+      clock: o.clock,
       scale: o.scale,
       keep: o.keep,
       dataDir: o.dataDir,

@@ -1,3 +1,4 @@
+import type { Activity } from '@coldtrace/cloud';
 import { type Gateway, type GatewayConfigInput, parseGatewayConfig, startGateway } from '@coldtrace/edge';
 import {
   type FaultProxy,
@@ -15,7 +16,6 @@ import {
   scenarioClockEnv,
 } from '@coldtrace/shared';
 import type { Logger } from 'pino';
-import { type CloudActivity, watchCloudActivity } from './cloud/cloud-activity.js';
 import { type CloudHost, startCloudHost, startInProcessCloud } from './cloud/cloud-host.js';
 import { BAUD, gatewayConfig, INSIDE_ANTENNA, OUTSIDE_ANTENNA } from './gateway-config.js';
 import { type GatewayProcess, gatewayProcess } from './gateway-process.js';
@@ -61,7 +61,7 @@ export interface ScenarioWorld {
   /** Every port the world listens on (broker, HTTP, uplink proxies, readers). */
   ports: Set<number>;
   /** Discrete-event clock only: the clock the runner moves, and what it watches to know the world is at rest. */
-  watch: { clock: ManualClock; sockets: SocketTracker; cloud: CloudActivity } | undefined;
+  watch: { clock: ManualClock; sockets: SocketTracker; cloud: Activity } | undefined;
   /**
    * Runs `fn` (which must read the reader's clock synchronously, as `pass()` does when it stamps its
    * reads) with that reader's clock pinned at scenario time `atMs`: a move fired late by a busy machine
@@ -124,7 +124,7 @@ export async function buildWorld(
     };
     const cloud = manual ? await startInProcessCloud(input, manual) : await startCloudHost(input);
     closers.push(() => cloud.close());
-    const cloudActivity = cloud.inProcess ? watchCloudActivity(cloud.inProcess) : undefined;
+    const cloudActivity = cloud.inProcess?.activity;
     ports.add(Number(new URL(cloud.mqttUrl).port));
     ports.add(Number(new URL(cloud.httpUrl).port));
 

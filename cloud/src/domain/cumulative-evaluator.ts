@@ -1,6 +1,7 @@
 import { type Clock, errorMessage } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import type { Activity } from '../activity.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { cumulativeExposures, ruledUnits } from './cumulative-exposure.js';
 import { applyCumulativeLocks } from './cumulative-locks.js';
@@ -43,8 +44,19 @@ export class CumulativeEvaluator {
   readonly stats = { flushes: 0, units: 0 };
 
   constructor(
-    readonly opts: { engine: DomainEngine; clock: Clock; log: Logger; debounceMs?: number | undefined },
+    readonly opts: {
+      engine: DomainEngine;
+      clock: Clock;
+      log: Logger;
+      debounceMs?: number | undefined;
+      /** Where the evaluation reports its work in progress (the cloud's `activity`). */
+      activity?: Activity | undefined;
+    },
   ) {}
+
+  private tracked<T>(kind: string, work: Promise<T>): Promise<T> {
+    return this.opts.activity ? this.opts.activity.track(kind, work) : work;
+  }
 
   private get db(): Kysely<DomainDatabase> {
     return this.opts.engine.db;
@@ -90,7 +102,11 @@ export class CumulativeEvaluator {
    * marks pending loses nothing) and every `cumulativeSweepMs` (another process on a shared PostgreSQL
    * store that died is covered too). Returns the number of products marked.
    */
-  async markAllRuled(): Promise<number> {
+  markAllRuled(): Promise<number> {
+    return this.tracked('cumulative rule sweep', this.markAllRuledNow());
+  }
+
+  private async markAllRuledNow(): Promise<number> {
     const rows = await this.db
       .selectFrom('products')
       .select('gtin')
@@ -121,7 +137,11 @@ export class CumulativeEvaluator {
    * before the call. Custody is brought up to date first (the engine's flush), so a movement marked on
    * both is seen by the evaluation.
    */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.tracked('cumulative rules', this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
     const snap = this.dirty;
     this.dirty = empty();
     if (snap.epcs.size === 0 && snap.products.size === 0 && snap.locations.size === 0) return;

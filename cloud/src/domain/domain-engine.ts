@@ -2,6 +2,7 @@ import { type Clock, errorMessage } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import type { Activity } from '../activity.js';
 import { enqueueEvents } from '../integrations/outbox.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../store/evaluation-marks.js';
@@ -29,6 +30,8 @@ export interface DomainEngineOptions {
   skipInRange?: boolean | undefined;
   /** Called after a transaction that enqueued integration events committed. */
   onEvents?: (() => void) | undefined;
+  /** Where recomputation reports its work in progress (the cloud's `activity`). */
+  activity?: Activity | undefined;
 }
 
 type Trx = Transaction<DomainDatabase>;
@@ -166,6 +169,11 @@ export class DomainEngine {
 
   /** Recomputes everything marked dirty; resolves when the derived state reflects every committed event. */
   flush(): Promise<void> {
+    const work = this.flushNow();
+    return this.opts.activity ? this.opts.activity.track('evaluation', work) : work;
+  }
+
+  private flushNow(): Promise<void> {
     return this.exclusive(async () => {
       for (let round = 0; round < 100 && (this.dirtyEpcs.size || this.dirtyLocations.size); round++) {
         const epcs = [...this.dirtyEpcs];
@@ -316,7 +324,14 @@ export class DomainEngine {
    * then periodically for marks older than `createdBefore` (left by another ingestor process that died);
    * evaluating a window twice is harmless (derived state is a function of the stored events).
    */
-  async recoverMarks(opts: { createdBefore?: number } = {}): Promise<{ locations: number; epcs: number }> {
+  recoverMarks(opts: { createdBefore?: number } = {}): Promise<{ locations: number; epcs: number }> {
+    const work = this.recoverMarksNow(opts);
+    return this.opts.activity ? this.opts.activity.track('evaluation mark sweep', work) : work;
+  }
+
+  private async recoverMarksNow(opts: {
+    createdBefore?: number;
+  }): Promise<{ locations: number; epcs: number }> {
     const pending = await pendingMarks(marksDb(this.db), opts.createdBefore);
     if (pending.locations.size) this.markReadings(pending.locations);
     if (pending.epcs.size) this.markEpcs(pending.epcs);

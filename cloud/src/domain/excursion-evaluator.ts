@@ -7,6 +7,7 @@ import {
   type SensorExcursion,
 } from '@coldtrace/shared';
 import type { Logger } from 'pino';
+import type { Activity } from '../activity.js';
 import type { CloudStore, LocationRow } from '../store/cloud-store.js';
 import { DomainEngine, excursionId, type ReadingWindow } from './domain-engine.js';
 import { ALL_TIME, limitsOf } from './location-evaluation.js';
@@ -52,10 +53,17 @@ export class ExcursionEvaluator {
     log: Logger;
     debounceMs?: number;
     engine?: DomainEngine;
+    activity?: Activity;
   }) {
     this.engine =
       opts.engine ??
-      new DomainEngine({ store: opts.store, clock: opts.clock, log: opts.log, debounceMs: opts.debounceMs });
+      new DomainEngine({
+        store: opts.store,
+        clock: opts.clock,
+        log: opts.log,
+        debounceMs: opts.debounceMs,
+        activity: opts.activity,
+      });
   }
 
   markDirty(locationIds: Iterable<string>, windows?: ReadonlyMap<string, ReadingWindow>): void {

@@ -10,6 +10,7 @@ import {
   parseTopic,
 } from '@coldtrace/shared';
 import type { Logger } from 'pino';
+import type { Activity } from '../activity.js';
 import { addToSpans, type SensorSpan } from '../domain/reading-tails.js';
 import type { CloudStore, IngestResult, SequenceReset, SequenceReuse } from '../store/cloud-store.js';
 import { MAX_EPOCH_SEQ } from '../store/stream-epochs.js';
@@ -54,6 +55,8 @@ export interface IngestorOptions {
     | undefined;
   /** Called after movements were committed, with the EPCs they touched. */
   onMovements?: ((epcs: ReadonlySet<string>) => void) | undefined;
+  /** Where ingest reports its work in progress (the cloud's `activity`). */
+  activity?: Activity | undefined;
 }
 
 /**
@@ -68,7 +71,14 @@ export class Ingestor {
 
   /** Ingests one message; bad input becomes a dead letter (recorded, counted, logged). */
   handle(msg: IncomingMessage): Promise<IngestOutcome> {
-    return this.run(msg, (gatewayId, code, reason) => this.deadLetter(msg, gatewayId, code, reason));
+    return this.tracked(
+      'ingest',
+      this.run(msg, (gatewayId, code, reason) => this.deadLetter(msg, gatewayId, code, reason)),
+    );
+  }
+
+  private tracked<T>(kind: string, work: Promise<T>): Promise<T> {
+    return this.opts.activity ? this.opts.activity.track(kind, work) : work;
   }
 
   /**
@@ -255,7 +265,16 @@ export class Ingestor {
    * kept whole up to the contract's MAX_PAYLOAD_BYTES (a rejected batch of 5000 records is ~650 KB: its
    * gateway deleted it after the PUBACK, so this row is the only copy); of a larger one, the first 4 MiB.
    */
-  async deadLetter(
+  deadLetter(
+    msg: IncomingMessage,
+    gatewayId: string | null,
+    code: string,
+    reason: string,
+  ): Promise<IngestOutcome> {
+    return this.tracked('dead letter', this.recordDeadLetter(msg, gatewayId, code, reason));
+  }
+
+  private async recordDeadLetter(
     msg: IncomingMessage,
     gatewayId: string | null,
     code: string,

@@ -22,6 +22,10 @@ import {
 } from './reading-quality.js';
 import { readPlan } from './register-map.js';
 
+/**
+ * Counters of one bus. A poll is in progress from `polls` counting it until one of `readingsOk` or
+ * `readingsError` counts its reading; `requests` counts Modbus requests written (retries included).
+ */
 export interface ModbusBusStats {
   polls: number;
   requests: number;
@@ -34,6 +38,11 @@ export interface ModbusBusModule extends GatewayModule {
   readonly stats: ModbusBusStats;
   /** Current health of every sensor on the bus (the last objects given to `ctx.health.sensor`). */
   sensorHealth(): SensorHealth[];
+}
+
+/** Whether a gateway module is a Modbus bus (its name is `modbus:<bus id>`). */
+export function isModbusBusModule(m: GatewayModule): m is ModbusBusModule {
+  return m.name.startsWith('modbus:') && 'stats' in m && 'sensorHealth' in m;
 }
 
 interface SensorState extends SensorFacts {

@@ -1,22 +1,9 @@
-import type { GatewayModule } from '@coldtrace/edge';
+import { isModbusBusModule } from '@coldtrace/edge';
 import type { ScenarioWorld, WorldGateway } from '../scenario-world.js';
 import type { QuiescentWorld } from './discrete-events.js';
 
 /** Real ms the world may stay busy before a turn waits for I/O (poll phase) instead of spinning. */
 const SPIN_REAL_MS = 0.5;
-
-/** The Modbus module's counters the rest check reads (`ModbusBusModule.stats` in edge). */
-interface PollCounters {
-  polls: number;
-  requests: number;
-  readingsOk: number;
-  readingsError: number;
-}
-
-function pollCounters(m: GatewayModule): PollCounters | undefined {
-  if (!m.name.startsWith('modbus:') || !('stats' in m)) return undefined;
-  return m.stats as PollCounters;
-}
 
 /**
  * Why a gateway's sensor bus is not at rest: bytes of a request or an answer between the gateway and the
@@ -31,8 +18,8 @@ export function busBusy(g: WorldGateway): string | undefined {
   if (bus.pendingBytes > 0) return `${g.id}: ${bus.pendingBytes} byte(s) of a Modbus request being framed`;
   if (bus.answersPending > 0) return `${g.id}: a Modbus answer is being written`;
   for (const m of g.inProcess?.modules ?? []) {
-    const c = pollCounters(m);
-    if (!c) continue;
+    if (!isModbusBusModule(m)) continue;
+    const c = m.stats;
     const inPoll = c.polls - c.readingsOk - c.readingsError;
     if (inPoll <= 0) continue;
     if (c.requests > bus.frames) return `${g.id}: a Modbus request is on its way to the bus`;
@@ -75,7 +62,9 @@ export function watchWorld(w: ScenarioWorld): WorldActivity {
       const why = busBusy(g) ?? uplinkBusy(g);
       if (why) return why;
     }
-    return cloud?.busy() ?? sockets?.busy(w.ports);
+    const working = cloud?.busy();
+    if (working) return `the cloud is working: ${working}`;
+    return sockets?.busy(w.ports);
   };
   return {
     busy() {

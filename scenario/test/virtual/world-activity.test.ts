@@ -41,7 +41,7 @@ function gateway(f: Facts): WorldGateway {
     },
     inProcess: {
       config: { modbus: [{ timeoutClock: f.timeoutClock ?? 'gateway' }] },
-      modules: [{ name: 'modbus:gw-bus', stats }, { name: 'portal:door' }],
+      modules: [{ name: 'modbus:gw-bus', stats, sensorHealth: () => [] }, { name: 'portal:door' }],
       publisher: {
         connected: f.connected ?? true,
         inflight: () => ({ readings: f.inflight ?? 0, movements: 0, alarms: 0 }),
