@@ -1,4 +1,4 @@
-import { type Clock, ColdtraceError, systemClock } from '@coldtrace/shared';
+import { ColdtraceError, manualClock } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authConfigSchema } from '../../src/auth/auth-config.js';
@@ -9,8 +9,8 @@ import { createSignatureVerifier } from '../../src/auth/signature-verifier.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 
-let now = Date.UTC(2026, 10, 22, 9, 0, 0);
-const clock: Clock = { ...systemClock, now: () => now };
+// The service's wall clock, moved by the tests (lockout windows, session limits).
+const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0));
 let store: CloudStore;
 let auth: AuthService;
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
   auth = new AuthService(store.db, authConfigSchema.parse({}), clock);
   await auth.users.createUser(
     { username: 'Alice', printedName: 'Alice QA', roles: ['qa'], password: 'correct horse battery' },
-    now,
+    clock.now(),
   );
 });
 afterAll(async () => store?.close());
@@ -36,19 +36,25 @@ describe('passwords', () => {
 
   it('refuses weak passwords and bad usernames with clear errors', async () => {
     await expect(
-      auth.users.createUser({ username: 'bob', roles: ['viewer'], password: 'short' }, now),
+      auth.users.createUser({ username: 'bob', roles: ['viewer'], password: 'short' }, clock.now()),
     ).rejects.toThrow(/at least 10 characters/);
     await expect(
-      auth.users.createUser({ username: 'bobbobbobbob', roles: ['viewer'], password: 'BobBobBobBob' }, now),
+      auth.users.createUser(
+        { username: 'bobbobbobbob', roles: ['viewer'], password: 'BobBobBobBob' },
+        clock.now(),
+      ),
     ).rejects.toThrow(/must not equal the username/);
     await expect(
-      auth.users.createUser({ username: 'x y', roles: ['viewer'], password: 'long enough pw' }, now),
+      auth.users.createUser({ username: 'x y', roles: ['viewer'], password: 'long enough pw' }, clock.now()),
     ).rejects.toThrow(/username/);
     await expect(
-      auth.users.createUser({ username: 'ALICE', roles: ['viewer'], password: 'long enough pw' }, now),
+      auth.users.createUser(
+        { username: 'ALICE', roles: ['viewer'], password: 'long enough pw' },
+        clock.now(),
+      ),
     ).rejects.toMatchObject({ code: 'conflict' });
     await expect(
-      auth.users.createUser({ username: 'carol', roles: [], password: 'long enough pw' }, now),
+      auth.users.createUser({ username: 'carol', roles: [], password: 'long enough pw' }, clock.now()),
     ).rejects.toThrow(/role/);
   });
 });
@@ -74,11 +80,11 @@ describe('login lockout and backoff', () => {
     await expect(auth.checkPassword('alice', 'correct horse battery')).rejects.toMatchObject({
       code: 'too_many_requests',
     });
-    now += 31_000;
+    clock.advance(31_000);
     expect(await auth.checkPassword('alice', 'wrong-5')).toBeNull(); // 6th: locked 60 s
-    now += 31_000;
+    clock.advance(31_000);
     await expect(auth.checkPassword('alice', 'correct horse battery')).rejects.toBeInstanceOf(ColdtraceError);
-    now += 30_000;
+    clock.advance(30_000);
     expect((await auth.checkPassword('alice', 'correct horse battery'))?.username).toBe('alice');
     expect(await auth.users.getFailures('alice')).toBeUndefined();
   });
@@ -88,7 +94,7 @@ describe('login lockout and backoff', () => {
     await expect(auth.checkPassword('nobody', 'whatever-pass')).rejects.toMatchObject({
       code: 'too_many_requests',
     });
-    now += 60_000;
+    clock.advance(60_000);
   });
 
   it('login gives the same message for a wrong password and an unknown user', async () => {
@@ -103,15 +109,15 @@ describe('sessions', () => {
   it('expire after the idle time and the absolute lifetime', async () => {
     const s = await auth.login('alice', 'correct horse battery');
     expect((await auth.sessionPrincipal(s.sessionId))?.csrfToken).toBe(s.csrfToken);
-    now += 29 * 60_000;
+    clock.advance(29 * 60_000);
     expect(await auth.sessionPrincipal(s.sessionId)).not.toBeNull(); // touches it
-    now += 29 * 60_000;
+    clock.advance(29 * 60_000);
     expect(await auth.sessionPrincipal(s.sessionId)).not.toBeNull();
-    now += 31 * 60_000;
+    clock.advance(31 * 60_000);
     expect(await auth.sessionPrincipal(s.sessionId)).toBeNull(); // idle > 30 min
     const t = await auth.login('alice', 'correct horse battery');
     for (let i = 0; i < 25; i++) {
-      now += 29 * 60_000;
+      clock.advance(29 * 60_000);
       if (!(await auth.sessionPrincipal(t.sessionId))) break;
     }
     expect(await auth.sessionPrincipal(t.sessionId)).toBeNull(); // 12 h lifetime
@@ -137,16 +143,16 @@ describe('signature verifier (21 CFR 11.200)', () => {
     expect((await auth.users.getFailures('alice'))?.failures).toBe(1);
     for (let i = 0; i < 5; i++) await verify('alice', 'wrong password');
     expect(await verify('alice', 'correct horse battery')).toBeNull(); // locked: cannot sign
-    now += 20 * 60_000;
+    clock.advance(20 * 60_000);
     expect(await verify('alice', 'correct horse battery')).not.toBeNull();
   });
 
   it('a disabled user cannot sign', async () => {
     const u = await auth.users.createUser(
       { username: 'eve', roles: ['qa'], password: 'eve password 1' },
-      now,
+      clock.now(),
     );
-    await auth.users.updateUser(u.id, { disabled: true }, now);
+    await auth.users.updateUser(u.id, { disabled: true }, clock.now());
     expect(await createSignatureVerifier(store.db, { clock })('eve', 'eve password 1')).toBeNull();
   });
 });
@@ -157,12 +163,12 @@ describe('createDemoUser', () => {
     const first = await createDemoUser(
       store,
       { username: 'demo-qa', printedName: 'Demo QA', roles: ['qa'] },
-      now,
+      clock.now(),
     );
     expect(first?.password).toMatch(/^demo-[\w-]{12}$/);
     expect((await auth.checkPassword('demo-qa', first!.password))?.roles).toEqual(['qa']);
     expect(
-      await createDemoUser(store, { username: 'demo-qa', printedName: 'x', roles: ['viewer'] }, now),
+      await createDemoUser(store, { username: 'demo-qa', printedName: 'x', roles: ['viewer'] }, clock.now()),
     ).toBeNull();
   });
 });
