@@ -1,7 +1,16 @@
-import { AUDIT_COMMANDS, CLOUD_COMMAND, GATEWAY_COMMANDS, USER_COMMANDS } from '@coldtrace/cloud/cli';
-import { EDGE_COMMAND } from '@coldtrace/edge/cli';
-import { LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND } from '@coldtrace/firmware-sim/cli';
-import { DEMO_COMMAND, SCENARIO_COMMAND } from '@coldtrace/scenario/cli';
+import {
+  AUDIT_COMMANDS,
+  CLOUD_COMMAND,
+  GATEWAY_COMMANDS,
+  runAuditCli,
+  runCloudCli,
+  runGatewayCli,
+  runUserCli,
+  USER_COMMANDS,
+} from '@coldtrace/cloud/cli';
+import { EDGE_COMMAND, runEdgeCli } from '@coldtrace/edge/cli';
+import { LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND, runSimCli } from '@coldtrace/firmware-sim/cli';
+import { DEMO_COMMAND, runDemoCli, runScenarioCli, SCENARIO_COMMAND } from '@coldtrace/scenario/cli';
 import {
   type CliCommand,
   type CliGroup,
@@ -30,21 +39,21 @@ export interface CliEntry {
   run(argv: string[]): Promise<number | undefined>;
 }
 
-/** Every command, in the order the help lists them. */
+/** Every command, in the order the help lists them (each `cli` entry loads its modules only to run). */
 export const COMMANDS: readonly CliEntry[] = [
-  { spec: DEMO_COMMAND, run: async (argv) => (await import('@coldtrace/scenario/cli')).runDemoCli(argv) },
-  { spec: CLOUD_COMMAND, run: async (argv) => (await import('@coldtrace/cloud/cli')).runCloudCli(argv) },
-  { spec: GATEWAY_COMMANDS, run: async (argv) => (await import('@coldtrace/cloud/cli')).runGatewayCli(argv) },
-  { spec: EDGE_COMMAND, run: async (argv) => (await import('@coldtrace/edge/cli')).runEdgeCli(argv) },
+  { spec: DEMO_COMMAND, run: runDemoCli },
+  { spec: CLOUD_COMMAND, run: runCloudCli },
+  { spec: GATEWAY_COMMANDS, run: runGatewayCli },
+  { spec: EDGE_COMMAND, run: runEdgeCli },
   {
     spec: SIM_COMMANDS,
-    run: async (argv) =>
+    run: (argv) =>
       pickCommand(SIM_COMMANDS, argv).command === SCENARIO_COMMAND
-        ? (await import('@coldtrace/scenario/cli')).runScenarioCli(argv.slice(1))
-        : (await import('@coldtrace/firmware-sim/cli')).runSimCli(argv),
+        ? runScenarioCli(argv.slice(1))
+        : runSimCli(argv),
   },
-  { spec: AUDIT_COMMANDS, run: async (argv) => (await import('@coldtrace/cloud/cli')).runAuditCli(argv) },
-  { spec: USER_COMMANDS, run: async (argv) => (await import('@coldtrace/cloud/cli')).runUserCli(argv) },
+  { spec: AUDIT_COMMANDS, run: runAuditCli },
+  { spec: USER_COMMANDS, run: runUserCli },
 ];
 
 /** The commands that run (a group's subcommands in its place). */
