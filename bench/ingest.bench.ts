@@ -224,7 +224,7 @@ async function endToEnd(dir: string): Promise<{ rate: number; batchesPerCommit: 
   const n = await drive(clients, TOTAL / BATCH / GATEWAYS);
   await cloud.evaluator.flush();
   const rate = n / ((performance.now() - t) / 1000);
-  const g = cloud.store.fast?.groups;
+  const g = cloud.store.ingestBackend.groups;
   const batchesPerCommit = g && g.count > 0 ? g.batches / g.count : 1;
   const stored = (await cloud.store.counts()).readings;
   if (stored !== n) throw new Error(`stored ${stored} of ${n} readings`);

@@ -350,7 +350,7 @@ export class DomainEngine {
     const ids = this.skippedMarks.splice(0);
     const store = this.opts.store;
     this.clearing = this.clearing
-      .then(() => (store.fast ? store.fast.clearMarks(ids) : deleteMarks(marksDb(this.db), ids)))
+      .then(() => store.ingestBackend.clearMarks(ids))
       .catch((err) =>
         // Harmless: a mark left behind is re-evaluated at the next start (same result).
         this.opts.log.warn({ err: errorMessage(err) }, 'clearing evaluation marks of skipped windows failed'),

@@ -11,9 +11,9 @@ import {
 } from '@coldtrace/shared';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
+import { MAX_EPOCH_SEQ } from '../domain/ingest/epochs.js';
 import { addToSpans, type SensorSpan } from '../domain/reading-tails.js';
 import type { CloudStore, IngestResult, SequenceReset, SequenceReuse } from '../store/cloud-store.js';
-import { MAX_EPOCH_SEQ } from '../store/stream-epochs.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 
 export interface IncomingMessage {

@@ -1,48 +1,22 @@
-import type {
-  Alarm,
-  AlarmsBatch,
-  Movement,
-  MovementsBatch,
-  Reading,
-  ReadingsBatch,
-  Stream,
-} from '@coldtrace/shared';
-import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { SeqSpan } from './coverage.js';
+import type { AlarmsBatch, MovementsBatch, ReadingsBatch } from '@coldtrace/shared';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import type { SequenceReset } from '../domain/ingest/epochs.js';
+import type { IngestResult } from '../domain/ingest/ingest-plan.js';
+import type { SequenceReuse } from '../domain/ingest/sequence-reuse.js';
 import type { OpenedDatabase } from './db.js';
 import { epochCoverage, type StreamCoverage } from './epoch-coverage.js';
-import { insertEpcMarks, insertLocationMarks, marksDb, readingWindows } from './evaluation-marks.js';
 import { type GatewayUpsert, upsertGateway } from './gateway-master.js';
+import type { IngestBackend } from './ingest/ingest-backend.js';
+import { KyselyIngestBackend } from './ingest/kysely-ingest-backend.js';
+import { SqliteIngestBackend } from './ingest/sqlite-ingest-backend.js';
 import { type LocationChange, type LocationInput, upsertLocation } from './location-master.js';
 import type { ActorInput } from './master-actor.js';
-import { alarmRow, movementRow, readingRow } from './record-rows.js';
 import type { Database, DeadLettersTable, ExcursionsTable, LocationsTable } from './schema.js';
-import { placeReusedRows, type SequenceReuse } from './sequence-reuse.js';
-import { SqliteFastIngest } from './sqlite-fast-ingest.js';
-import { mergeStreamRange, mergeThinnedRange } from './stream-coverage.js';
-import { type EpochPlacement, offsetCoverage, placeBatchEpoch, type SequenceReset } from './stream-epochs.js';
-
-export interface IngestResult {
-  inserted: number;
-  duplicates: number;
-  /**
-   * Readings only, when any was new: location id → id of the evaluation mark committed with them
-   * (migration 0006), so the domain engine can clear a mark whose window it proved changes nothing.
-   */
-  marks?: ReadonlyMap<string, number>;
-  /** The batch started a new buffer epoch after another: a sequence reset (audited with the batch, 0008). */
-  sequenceReset?: SequenceReset;
-  /** The batch's epoch became the stream's first known epoch (offset 0). */
-  epochAdopted?: string;
-  /** Records stored in a fork of their epoch: their number was taken by another record (sequence-reuse.ts). */
-  reused?: number;
-  /** Forks this batch opened, each audited as `gateway.sequence_reuse`. */
-  sequenceReuses?: SequenceReuse[];
-}
 
 export type {
   ActorInput,
   GatewayUpsert,
+  IngestResult,
   LocationChange,
   LocationInput,
   SequenceReset,
@@ -78,13 +52,19 @@ const CHUNK = 500;
 export class CloudStore {
   readonly db: Kysely<Database>;
   /**
-   * SQLite only: prepared statements + group commit for ingest (throughput, docs/performance.md); Kysely
-   * serves PostgreSQL.
+   * Where batches are committed: on SQLite by default the synchronous backend (prepared statements, group
+   * commit: throughput, docs/performance.md), else the Kysely backend. Both execute `ingestPlan`.
    */
-  readonly fast: SqliteFastIngest | undefined;
-  constructor(readonly opened: OpenedDatabase) {
+  readonly ingestBackend: IngestBackend;
+  constructor(
+    readonly opened: OpenedDatabase,
+    opts: { ingest?: 'sqlite' | 'kysely' } = {},
+  ) {
     this.db = opened.db;
-    this.fast = opened.sqlite ? new SqliteFastIngest(opened.sqlite, opened.db) : undefined;
+    this.ingestBackend =
+      opened.sqlite && opts.ingest !== 'kysely'
+        ? new SqliteIngestBackend(opened.sqlite, opened.db)
+        : new KyselyIngestBackend(opened.db, opened.dialect);
   }
 
   close(): Promise<void> {
@@ -123,106 +103,15 @@ export class CloudStore {
   // ---- ingest --------------------------------------------------------------------------------
 
   ingestReadings(gatewayId: string, batch: ReadingsBatch, receivedAt: number): Promise<IngestResult> {
-    if (this.fast) return this.fast.ingestReadings(gatewayId, batch, receivedAt);
-    const rows = (off: number) =>
-      batch.records.map((r: Reading) => ({
-        gateway_id: gatewayId,
-        seq: r.seq + off,
-        ...readingRow(r),
-        received_at: receivedAt,
-      }));
-    return this.ingest(
-      'readings',
-      gatewayId,
-      batch,
-      receivedAt,
-      (trx, place) => insertRows(trx, 'readings', gatewayId, rows(place.offset), place, receivedAt),
-      (trx) => insertLocationMarks(marksDb(trx), readingWindows(batch.records), receivedAt),
-    );
+    return this.ingestBackend.ingest('readings', gatewayId, batch, receivedAt);
   }
 
   ingestMovements(gatewayId: string, batch: MovementsBatch, receivedAt: number): Promise<IngestResult> {
-    if (this.fast) return this.fast.ingestMovements(gatewayId, batch, receivedAt);
-    const rows = (off: number) =>
-      batch.records.map((m: Movement) => ({
-        gateway_id: gatewayId,
-        seq: m.seq + off,
-        ...movementRow(m),
-        received_at: receivedAt,
-      }));
-    return this.ingest(
-      'movements',
-      gatewayId,
-      batch,
-      receivedAt,
-      (trx, place) => insertRows(trx, 'movements', gatewayId, rows(place.offset), place, receivedAt),
-      async (trx) => {
-        await insertEpcMarks(
-          marksDb(trx),
-          batch.records.map((m) => m.epc),
-          receivedAt,
-        );
-        return undefined;
-      },
-    );
+    return this.ingestBackend.ingest('movements', gatewayId, batch, receivedAt);
   }
 
   ingestAlarms(gatewayId: string, batch: AlarmsBatch, receivedAt: number): Promise<IngestResult> {
-    if (this.fast) return this.fast.ingestAlarms(gatewayId, batch, receivedAt);
-    const rows = (off: number) =>
-      batch.records.map((a: Alarm) => ({
-        gateway_id: gatewayId,
-        seq: a.seq + off,
-        ...alarmRow(a),
-        received_at: receivedAt,
-      }));
-    return this.ingest('alarms', gatewayId, batch, receivedAt, (trx, place) =>
-      insertRows(trx, 'alarms', gatewayId, rows(place.offset), place, receivedAt),
-    );
-  }
-
-  /**
-   * One transaction: the batch's epoch placement (0008: its seqs move into the epoch's sequence space; a
-   * reset is audited), the records, the thinned ranges the batch declares, the merged coverage and, when
-   * any record was new, the evaluation marks of what the domain engine must recompute (0006).
-   */
-  private ingest(
-    stream: Stream,
-    gatewayId: string,
-    batch: {
-      firstSeq: number;
-      lastSeq: number;
-      epoch?: string | undefined;
-      records: unknown[];
-      thinned?: SeqSpan[] | undefined;
-    },
-    receivedAt: number,
-    insert: (trx: Transaction<Database>, place: EpochPlacement) => Promise<InsertedRows>,
-    mark?: (trx: Transaction<Database>) => Promise<ReadonlyMap<string, number> | undefined>,
-  ): Promise<IngestResult> {
-    return this.db.transaction().execute(async (trx) => {
-      // PostgreSQL runs ingest transactions of one stream concurrently (N ingestors, a pool): without
-      // this lock two merges of touching ranges can overwrite each other's coverage row (a false hole).
-      // SQLite serialises transactions anyway.
-      if (this.opened.dialect === 'postgres') {
-        await sql`select pg_advisory_xact_lock(hashtext(${`${gatewayId}/${stream}`}))`.execute(trx);
-      }
-      const place = await placeBatchEpoch(trx, gatewayId, stream, batch.epoch, receivedAt);
-      const { inserted, reused, reuses } = await insert(trx, place);
-      const cov = offsetCoverage(batch, place.offset);
-      for (const t of cov.thinned) await mergeThinnedRange(trx, gatewayId, stream, t, receivedAt);
-      await mergeStreamRange(trx, gatewayId, stream, { from: cov.firstSeq, to: cov.lastSeq });
-      const marks = inserted > 0 && mark ? await mark(trx) : undefined;
-      return {
-        inserted,
-        duplicates: batch.records.length - inserted,
-        ...(marks ? { marks } : {}),
-        ...(place.reset ? { sequenceReset: place.reset } : {}),
-        ...(place.adopted ? { epochAdopted: place.adopted } : {}),
-        ...(reused > 0 ? { reused } : {}),
-        ...(reuses.length > 0 ? { sequenceReuses: reuses } : {}),
-      };
-    });
+    return this.ingestBackend.ingest('alarms', gatewayId, batch, receivedAt);
   }
 
   /**
@@ -402,44 +291,4 @@ export class CloudStore {
     if (locationId) s = s.where('location_id', '=', locationId);
     return s.orderBy('from_ts').execute();
   }
-}
-
-interface InsertedRows {
-  inserted: number;
-  /** Of them, stored in a fork of the epoch (their number was taken by a different record). */
-  reused: number;
-  reuses: SequenceReuse[];
-}
-
-/**
- * Inserts stream rows in chunks; a row whose (gateway, seq) is taken is a duplicate when the stored record
- * is the same, else a reused number, stored in a fork of the batch's epoch (sequence-reuse.ts).
- */
-async function insertRows<T extends Stream>(
-  trx: Transaction<Database>,
-  table: T,
-  gatewayId: string,
-  rows: ReadonlyArray<Insertable<Database[T]> & { seq: number }>,
-  place: EpochPlacement,
-  receivedAt: number,
-): Promise<InsertedRows> {
-  let inserted = 0;
-  const taken: Array<Insertable<Database[T]> & { seq: number }> = [];
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK);
-    const res = await trx
-      .insertInto(table)
-      .values(chunk as never)
-      .onConflict((oc) => oc.columns(['gateway_id', 'seq'] as never).doNothing())
-      .returning('seq' as never)
-      .execute();
-    inserted += res.length;
-    if (res.length < chunk.length) {
-      const got = new Set(res.map((r) => Number((r as { seq: unknown }).seq)));
-      for (const row of chunk) if (!got.has(row.seq)) taken.push(row);
-    }
-  }
-  if (taken.length === 0) return { inserted, reused: 0, reuses: [] };
-  const r = await placeReusedRows(trx, table, gatewayId, place.epoch, taken, place.offset, receivedAt);
-  return { inserted: inserted + r.inserted, reused: r.inserted, reuses: r.reuses };
 }

@@ -1,10 +1,9 @@
 import type { Stream } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
-import { holesIn, type SeqSpan } from './coverage.js';
+import { EPOCH_SEQ_SPAN } from '../domain/ingest/epochs.js';
+import { holesIn, type SeqSpan, thinnedCount } from '../domain/ingest/seq-spans.js';
+import { isFork } from '../domain/ingest/sequence-reuse.js';
 import type { Database } from './schema.js';
-import { isFork } from './sequence-reuse.js';
-import { thinnedCount } from './stream-coverage.js';
-import { EPOCH_SEQ_SPAN } from './stream-epochs.js';
 
 /** Coverage of one gateway stream in one buffer epoch, in the wire's sequence numbers. */
 export interface StreamCoverage {

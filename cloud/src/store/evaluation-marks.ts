@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type { MarkWindow } from '../domain/ingest/ingest-plan.js';
 import type { EvaluationMarksTable } from './schema.js';
 
 /**
@@ -15,73 +16,10 @@ export const marksDb = (db: unknown): MarksDb => db as MarksDb;
 
 export type MarkKind = 'location' | 'epc';
 
-export interface MarkWindow {
-  fromTs: number;
-  toTs: number;
-}
+export type { MarkWindow };
 
 /** Rows per INSERT/DELETE statement (SQLite bound-parameter limit). */
 const CHUNK = 200;
-
-/** Per location, the event-time window of a batch's readings: one mark each. */
-export function readingWindows(
-  records: ReadonlyArray<{ locationId: string; ts: number }>,
-): Map<string, MarkWindow> {
-  const out = new Map<string, MarkWindow>();
-  for (const r of records) {
-    const w = out.get(r.locationId);
-    if (!w) out.set(r.locationId, { fromTs: r.ts, toTs: r.ts });
-    else {
-      if (r.ts < w.fromTs) w.fromTs = r.ts;
-      if (r.ts > w.toTs) w.toTs = r.ts;
-    }
-  }
-  return out;
-}
-
-/** Inserts one location mark per window; returns location id → mark id. */
-export async function insertLocationMarks(
-  db: MarksDb,
-  windows: ReadonlyMap<string, MarkWindow>,
-  now: number,
-): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const rows = [...windows].map(([subject, w]) => ({
-    kind: 'location',
-    subject,
-    from_ts: finiteOrNull(w.fromTs),
-    to_ts: finiteOrNull(w.toTs),
-    cause: null,
-    created_at: now,
-  }));
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const ids = await db
-      .insertInto('evaluation_marks')
-      .values(rows.slice(i, i + CHUNK))
-      .returning(['id', 'subject'])
-      .execute();
-    for (const r of ids) out.set(r.subject, Number(r.id));
-  }
-  return out;
-}
-
-/** Inserts one mark per EPC (their custody is rebuilt, then their exposures). */
-export async function insertEpcMarks(db: MarksDb, epcs: Iterable<string>, now: number): Promise<void> {
-  const rows = [...new Set(epcs)].map((subject) => ({
-    kind: 'epc',
-    subject,
-    from_ts: null,
-    to_ts: null,
-    cause: null,
-    created_at: now,
-  }));
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    await db
-      .insertInto('evaluation_marks')
-      .values(rows.slice(i, i + CHUNK))
-      .execute();
-  }
-}
 
 /** Marks a location's whole history (new master data, changed limits), with the change as cause. */
 export async function insertHistoryMark(
@@ -191,8 +129,4 @@ export async function pendingMarks(db: MarksDb, createdBefore?: number): Promise
     }
   }
   return out;
-}
-
-function finiteOrNull(n: number): number | null {
-  return Number.isFinite(n) ? n : null;
 }

@@ -8,6 +8,7 @@ import { migration0006 } from './migrations/0006-evaluation-marks.js';
 import { migration0007 } from './migrations/0007-cumulative-rule.js';
 import { migration0008 } from './migrations/0008-stream-epochs.js';
 import { migration0009 } from './migrations/0009-dead-letter-replay.js';
+import { migration0011 } from './migrations/0011-sink-outbox-by-ingest.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -26,6 +27,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0007-cumulative-rule': migration0007,
   '0008-stream-epochs': migration0008,
   '0009-dead-letter-replay': migration0009,
+  '0011-sink-outbox-by-ingest': migration0011(dialect),
 });
 
 class StaticProvider implements MigrationProvider {

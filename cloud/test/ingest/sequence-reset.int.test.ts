@@ -2,7 +2,7 @@ import { gatewayTopic, type Reading } from '@coldtrace/shared';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EPOCH_SEQ_SPAN, MAX_EPOCH_INDEX } from '../../src/store/stream-epochs.js';
+import { EPOCH_SEQ_SPAN, MAX_EPOCH_INDEX } from '../../src/domain/ingest/epochs.js';
 import { bearer } from '../helpers/auth.js';
 import { readings, T0 } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';

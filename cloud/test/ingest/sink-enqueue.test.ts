@@ -9,13 +9,13 @@ import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { readings, readingsBatch } from '../helpers/records.js';
 
-// Migration 0005-ingest-fast dropped the per-row sink trigger on SQLite; the ingest fast path enqueues.
-describe('sink outbox filled by the SQLite ingest path', () => {
+// Migration 0005 dropped the per-row sink trigger on SQLite; the ingest plan enqueues, on both backends.
+describe.each(['sqlite', 'kysely'] as const)('sink outbox filled by the %s ingest backend', (ingest) => {
   let dir: string;
   let store: CloudStore;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'coldtrace-sink-enqueue-'));
-    store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'c.db')}`));
+    store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'c.db')}`), { ingest });
     await store.upsertGateway({ id: 'g1', now: 0 });
     await store.upsertGateway({ id: 'g2', now: 0 });
   });
@@ -38,7 +38,7 @@ describe('sink outbox filled by the SQLite ingest path', () => {
     expect((await store.ingestReadings('g1', b('g1', 3, 1), 1)).inserted).toBe(3);
     expect(await outbox.backlog()).toBe(0);
     await outbox.setEnabled(true, 2);
-    // Submitted together: one group commit; the repeat of g1 1..3 is a duplicate and enqueues nothing.
+    // Submitted together (SQLite backend: one group commit); the repeat of g1 1..3 enqueues nothing.
     const results = await Promise.all([
       store.ingestReadings('g1', b('g1', 3, 1), 3),
       store.ingestReadings('g1', b('g1', 2, 4), 3),

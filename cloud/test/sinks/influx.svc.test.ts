@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadingsBatch } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
+import { sql } from 'kysely';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxClient } from '../../src/sinks/influx-client.js';
@@ -122,7 +123,7 @@ describe('InfluxDB sink against a real influxd', () => {
 describe.each([
   ['SQLite', 'sqlite'],
   ['PostgreSQL', 'postgres'],
-] as const)('sink outbox trigger on %s', (_name, kind) => {
+] as const)('sink outbox filled by ingest on %s', (_name, kind) => {
   let store: CloudStore;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
@@ -146,6 +147,13 @@ describe.each([
   afterAll(() => cleanup?.());
 
   it('enqueues only newly inserted readings of enabled sinks, backfills once, and drops the queue when disabled', async () => {
+    if (kind === 'postgres') {
+      // Migration 0011 dropped 0003's trigger: the ingest plan enqueues, as on SQLite (never both).
+      const t = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_trigger where tgname = 'readings_sink_outbox'`.execute(store.db);
+      expect(t.rows[0]!.n).toBe(0);
+    }
     const outbox = new SinkOutbox(store.db, INFLUX_SINK);
     expect(
       (await store.ingestReadings('g1', readingsBatch('g1', readings(3)) as ReadingsBatch, 1)).inserted,

@@ -2,9 +2,9 @@ import type { Alarm, AlarmsBatch, ReadingsBatch } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
+import { EPOCH_SEQ_SPAN } from '../../src/domain/ingest/epochs.js';
 import type { CloudStore } from '../../src/store/cloud-store.js';
 import type { DomainDatabase } from '../../src/store/schema.js';
-import { EPOCH_SEQ_SPAN } from '../../src/store/stream-epochs.js';
 import { readings, readingsBatch, T0 } from '../helpers/records.js';
 
 const A = 'a000000000000001';

@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
+import { EPOCH_SEQ_SPAN } from '../../src/domain/ingest/epochs.js';
 import type { CloudStore } from '../../src/store/cloud-store.js';
 import type { DomainDatabase } from '../../src/store/schema.js';
-import { EPOCH_SEQ_SPAN } from '../../src/store/stream-epochs.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
 
 const E = 'e000000000000001';

@@ -1,8 +1,8 @@
 import type { Alarm, AlarmsBatch, MovementsBatch, ReadingsBatch } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holesIn } from '../../src/domain/ingest/seq-spans.js';
 import type { CloudStore, ExcursionRow, IngestResult } from '../../src/store/cloud-store.js';
-import { holesIn } from '../../src/store/coverage.js';
 import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../../src/store/evaluation-marks.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
 import { epochContract } from './store-contract-epochs.js';

@@ -1,4 +1,5 @@
-import type { Alarm, Movement, Reading } from '@coldtrace/shared';
+import type { Alarm, Movement, Reading, Stream } from '@coldtrace/shared';
+import type { StreamRecord } from './ingest-store.js';
 
 /**
  * A record's content as its table's columns (without gateway, seq and arrival): what the stores insert and
@@ -38,3 +39,10 @@ export const alarmRow = (a: Alarm) => ({
   value: a.value ?? null,
   message: a.message,
 });
+
+/** A record of any stream as its table's content columns. */
+export function contentRow(stream: Stream, r: StreamRecord): Record<string, unknown> {
+  if (stream === 'readings') return readingRow(r as Reading);
+  if (stream === 'movements') return movementRow(r as Movement);
+  return alarmRow(r as Alarm);
+}

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { Reading, ReadingsBatch } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { unionSpans } from '../../src/domain/ingest/seq-spans.js';
 import { CloudStore, type IngestResult } from '../../src/store/cloud-store.js';
-import { unionSpans } from '../../src/store/coverage.js';
 import { openDatabase } from '../../src/store/db.js';
+import { SqliteIngestBackend } from '../../src/store/ingest/sqlite-ingest-backend.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const counts = (r: IngestResult) => ({ inserted: r.inserted, duplicates: r.duplicates });
@@ -26,7 +27,7 @@ function batchOf(gatewayId: string, from: number, to: number): ReadingsBatch {
   return { gatewayId, firstSeq: from, lastSeq: to, sentAt: T0, records };
 }
 
-describe('SQLite ingest fast path (group commit)', () => {
+describe('SQLite ingest backend (group commit)', () => {
   let dir: string;
   let store: CloudStore;
   beforeEach(async () => {
@@ -39,11 +40,11 @@ describe('SQLite ingest fast path (group commit)', () => {
   });
 
   it('is the path CloudStore takes on SQLite', () => {
-    expect(store.fast).toBeDefined();
+    expect(store.ingestBackend).toBeInstanceOf(SqliteIngestBackend);
   });
 
   it('commits concurrently submitted batches in one group, each resolving with its own counts', async () => {
-    const before = { ...store.fast!.groups };
+    const before = { ...store.ingestBackend.groups! };
     const results = await Promise.all([
       store.ingestReadings('gw1', batchOf('gw1', 1, 10), T0),
       store.ingestReadings('gw2', batchOf('gw2', 1, 5), T0),
@@ -58,8 +59,8 @@ describe('SQLite ingest fast path (group commit)', () => {
     const ids = results.map((r) => r.marks?.get('room-1'));
     expect(new Set(ids).size).toBe(3);
     expect(ids.every((id) => typeof id === 'number')).toBe(true);
-    expect(store.fast!.groups.count - before.count).toBe(1);
-    expect(store.fast!.groups.batches - before.batches).toBe(3);
+    expect(store.ingestBackend.groups!.count - before.count).toBe(1);
+    expect(store.ingestBackend.groups!.batches - before.batches).toBe(3);
     expect((await store.counts()).readings).toBe(17);
     const cov = await store.coverage();
     expect(cov.map((c) => [c.gatewayId, c.highWater, c.holes])).toEqual([

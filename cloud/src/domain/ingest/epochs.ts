@@ -1,8 +1,7 @@
 import { ColdtraceError, type Stream } from '@coldtrace/shared';
-import type { Transaction } from 'kysely';
-import { type AuditInput, appendAudit } from '../domain/audit-chain.js';
-import type { SeqSpan } from './coverage.js';
-import type { Database, DomainDatabase } from './schema.js';
+import type { AuditInput } from '../audit-chain.js';
+import { call, type Plan } from './ingest-store.js';
+import type { SeqSpan } from './seq-spans.js';
 
 /**
  * Edge buffer epochs (docs/durability.md "Epoch"). Sequence numbers are unique per (gateway, stream,
@@ -82,7 +81,7 @@ export function epochsExhausted(gatewayId: string, stream: Stream): ColdtraceErr
 
 /** A batch's coverage moved into its epoch's stored sequence space. */
 export function offsetCoverage<
-  B extends { firstSeq: number; lastSeq: number; thinned?: SeqSpan[] | undefined },
+  B extends { firstSeq: number; lastSeq: number; thinned?: readonly SeqSpan[] | undefined },
 >(batch: B, offset: number): { firstSeq: number; lastSeq: number; thinned: SeqSpan[] } {
   return {
     firstSeq: batch.firstSeq + offset,
@@ -92,78 +91,46 @@ export function offsetCoverage<
 }
 
 /**
- * Kysely path (PostgreSQL): places a batch in its epoch's sequence space, inside the ingest transaction
- * and after its per-(gateway, stream) advisory lock, so concurrent ingestors agree on every epoch's index.
- * A batch without `epoch` (gateways before the field) belongs to the current epoch (offset 0 if none).
- * An unknown epoch is inserted-or-read: index 0 if the stream has none yet (adopted, offset 0, even over
- * legacy data: an upgraded gateway keeps its sequence), else the next index, which is a sequence reset and
- * gets its audit entry here. The SQLite fast path has the same logic synchronously (`sqlite-stream-epochs.ts`).
+ * Places a batch in its epoch's sequence space, inside the ingest transaction. A batch without `epoch`
+ * (gateways before the field) belongs to the current epoch (offset 0 if none). An unknown epoch gets
+ * index 0 if the stream has none yet (adopted, offset 0, even over legacy data: an upgraded gateway keeps
+ * its sequence), else the next index, which is a sequence reset, audited in the same transaction.
  */
-export async function placeBatchEpoch(
-  trx: Transaction<Database>,
+export function* placeEpoch(
   gatewayId: string,
   stream: Stream,
   epoch: string | undefined,
   receivedAt: number,
-): Promise<EpochPlacement> {
-  const rows = trx
-    .selectFrom('stream_epochs')
-    .where('gateway_id', '=', gatewayId)
-    .where('stream', '=', stream);
+): Plan<EpochPlacement> {
   if (epoch !== undefined) {
-    const known = await rows.select('seq_offset').where('epoch', '=', epoch).executeTakeFirst();
-    if (known) return { offset: Number(known.seq_offset), epoch };
+    const known = yield* call('epochNamed', gatewayId, stream, epoch);
+    if (known) return { offset: known.seq_offset, epoch };
   }
   // The current epoch is the newest one the gateway named; forks (sequence-reuse.ts) take indexes too.
-  const current = await rows
-    .select(['epoch', 'epoch_index', 'seq_offset'])
-    .where('epoch', 'not like', `%${FORK_MARK}%`)
-    .orderBy('epoch_index', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (epoch === undefined)
-    return { offset: current ? Number(current.seq_offset) : 0, epoch: current?.epoch ?? '' };
-  let index = 0;
-  if (current) {
-    const max = await rows.select((eb) => eb.fn.max('epoch_index').as('m')).executeTakeFirstOrThrow();
-    index = Number(max.m) + 1;
-  }
+  const current = yield* call('currentEpoch', gatewayId, stream);
+  if (epoch === undefined) return { offset: current?.seq_offset ?? 0, epoch: current?.epoch ?? '' };
+  const index = current ? (yield* call('maxEpochIndex', gatewayId, stream))! + 1 : 0;
   if (index > MAX_EPOCH_INDEX) throw epochsExhausted(gatewayId, stream);
-  const prevOffset = current ? Number(current.seq_offset) : 0;
-  let previousHighWater = 0;
-  if (current) {
-    const hw = await trx
-      .selectFrom('stream_ranges')
-      .select((eb) => eb.fn.max('to_seq').as('hw'))
-      .where('gateway_id', '=', gatewayId)
-      .where('stream', '=', stream)
-      .where('from_seq', '>=', prevOffset)
-      .where('from_seq', '<', prevOffset + EPOCH_SEQ_SPAN)
-      .executeTakeFirst();
-    previousHighWater = hw?.hw == null ? 0 : Number(hw.hw) - prevOffset;
-  }
   const offset = index * EPOCH_SEQ_SPAN;
-  await trx
-    .insertInto('stream_epochs')
-    .values({
-      gateway_id: gatewayId,
-      stream,
-      epoch_index: index,
-      epoch,
-      seq_offset: offset,
+  const row = { gateway_id: gatewayId, stream, epoch_index: index, epoch, seq_offset: offset };
+  if (!current) {
+    yield* call('insertEpoch', {
+      ...row,
       first_seen_at: receivedAt,
-      prev_epoch: current?.epoch ?? null,
-      prev_high_water: current ? previousHighWater : null,
-    })
-    .onConflict((oc) => oc.columns(['gateway_id', 'stream', 'epoch']).doNothing())
-    .execute();
-  // Insert-or-read: an ingestor that placed this epoch first (no advisory lock on SQLite's Kysely path) wins.
-  const stored = await rows
-    .select(['epoch_index', 'seq_offset'])
-    .where('epoch', '=', epoch)
-    .executeTakeFirstOrThrow();
-  if (Number(stored.epoch_index) !== index) return { offset: Number(stored.seq_offset), epoch };
-  if (!current) return { offset, epoch, adopted: epoch };
+      prev_epoch: null,
+      prev_high_water: null,
+    });
+    return { offset, epoch, adopted: epoch };
+  }
+  const off = current.seq_offset;
+  const hw = yield* call('highWater', gatewayId, stream, off, off + EPOCH_SEQ_SPAN);
+  const previousHighWater = hw === null ? 0 : hw - off;
+  yield* call('insertEpoch', {
+    ...row,
+    first_seen_at: receivedAt,
+    prev_epoch: current.epoch,
+    prev_high_water: previousHighWater,
+  });
   const reset: SequenceReset = {
     gatewayId,
     stream,
@@ -173,6 +140,6 @@ export async function placeBatchEpoch(
     epochIndex: index,
     previousHighWater,
   };
-  await appendAudit(trx as unknown as Transaction<DomainDatabase>, [resetAuditEntry(reset)], receivedAt);
+  yield* call('appendAudit', [resetAuditEntry(reset)], receivedAt);
   return { offset, epoch, reset };
 }

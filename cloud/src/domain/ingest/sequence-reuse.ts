@@ -1,8 +1,8 @@
 import type { Stream } from '@coldtrace/shared';
-import type { Transaction } from 'kysely';
-import { type AuditInput, appendAudit } from '../domain/audit-chain.js';
-import type { Database, DomainDatabase } from './schema.js';
-import { EPOCH_SEQ_SPAN, epochsExhausted, FORK_MARK, MAX_EPOCH_INDEX } from './stream-epochs.js';
+import type { AuditInput } from '../audit-chain.js';
+import { EPOCH_SEQ_SPAN, epochsExhausted, FORK_MARK, MAX_EPOCH_INDEX } from './epochs.js';
+import { call, type Plan, type StreamRecord } from './ingest-store.js';
+import { contentRow } from './record-rows.js';
 
 /**
  * Sequence reuse (docs/durability.md "Epoch"): a gateway whose `buffer.db` was restored from a backup (or
@@ -72,127 +72,78 @@ export function sameRecord(stored: Record<string, unknown>, row: Record<string, 
   return true;
 }
 
-type Row = Record<string, unknown> & { seq: number };
+/** What became of the records whose stored seq was taken in their epoch's space. */
+export interface TakenOutcome {
+  /** Stored seqs of the records stored in a fork (a duplicate is not stored). */
+  storedSeqs: number[];
+  /** Forks opened, each audited as `gateway.sequence_reuse`. */
+  reuses: SequenceReuse[];
+}
 
 /**
- * Kysely path: places rows whose (gateway, seq + baseOffset) was taken by a different record (see above).
- * `rows` carry their base-space seq; returns how many were inserted and the forks opened.
+ * Records whose key (gateway, wire seq + `baseOffset`) was taken in epoch `base`'s space (see above): each
+ * is a duplicate when the stored record is the same, else goes to the first fork of the epoch that holds
+ * it already (duplicate) or has its number free, else to a new fork.
  */
-export async function placeReusedRows(
-  trx: Transaction<Database>,
-  table: Stream,
+export function* placeTaken(
+  stream: Stream,
   gatewayId: string,
   base: string,
-  rows: readonly Row[],
   baseOffset: number,
+  records: readonly StreamRecord[],
   receivedAt: number,
-): Promise<{ inserted: number; reuses: SequenceReuse[] }> {
-  const forks = await trx
-    .selectFrom('stream_epochs')
-    .select(['epoch', 'seq_offset'])
-    .where('gateway_id', '=', gatewayId)
-    .where('stream', '=', table)
-    .where('epoch', 'like', `${base}${FORK_MARK}%`)
-    .orderBy('epoch_index')
-    .execute();
-  const offsets = forks.map((f) => Number(f.seq_offset));
-  // The records stored under the taken numbers: the same content is a replay (a plain duplicate).
-  const storedBase = new Map<number, Record<string, unknown>>();
-  for (let i = 0; i < rows.length; i += 500) {
-    const found = await trx
-      .selectFrom(table)
-      .selectAll()
-      .where('gateway_id', '=', gatewayId)
-      .where(
-        'seq',
-        'in',
-        rows.slice(i, i + 500).map((r) => r.seq),
-      )
-      .execute();
-    for (const f of found) storedBase.set(Number(f.seq), f as Record<string, unknown>);
-  }
-  const reuses: SequenceReuse[] = [];
-  let inserted = 0;
-  for (const row of rows) {
-    const base0 = storedBase.get(row.seq);
-    if (base0 && sameRecord(base0, row)) continue;
-    const wireSeq = row.seq - baseOffset;
+): Plan<TakenOutcome> {
+  const out: TakenOutcome = { storedSeqs: [], reuses: [] };
+  let offsets: number[] | undefined;
+  for (const record of records) {
+    const row = contentRow(stream, record);
+    const wireSeq = record.seq;
+    const stored = yield* call('storedRecord', stream, gatewayId, wireSeq + baseOffset);
+    if (stored && sameRecord(stored, row)) continue;
+    offsets ??= yield* call('forkOffsets', gatewayId, stream, base);
     let placed = false;
     for (const off of offsets) {
-      const res = await trx
-        .insertInto(table)
-        .values({ ...row, seq: wireSeq + off } as never)
-        .onConflict((oc) => oc.columns(['gateway_id', 'seq'] as never).doNothing())
-        .executeTakeFirst();
-      if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) {
-        inserted++;
+      if (yield* call('insertRecordAt', stream, gatewayId, record, wireSeq + off, receivedAt)) {
+        out.storedSeqs.push(wireSeq + off);
         placed = true;
         break;
       }
-      const stored = await trx
-        .selectFrom(table)
-        .selectAll()
-        .where('gateway_id', '=', gatewayId)
-        .where('seq', '=', wireSeq + off)
-        .executeTakeFirstOrThrow();
-      if (sameRecord(stored as Record<string, unknown>, row)) {
+      const there = yield* call('storedRecord', stream, gatewayId, wireSeq + off);
+      if (there && sameRecord(there, row)) {
         placed = true;
         break;
       }
     }
     if (placed) continue;
-    const reuse = await openFork(trx, table, gatewayId, base, offsets.length + 1, wireSeq, receivedAt);
-    offsets.push(reuse.epochIndex * EPOCH_SEQ_SPAN);
-    reuses.push(reuse);
-    await trx
-      .insertInto(table)
-      .values({ ...row, seq: wireSeq + offsets.at(-1)! } as never)
-      .execute();
-    inserted++;
-  }
-  return { inserted, reuses };
-}
-
-async function openFork(
-  trx: Transaction<Database>,
-  stream: Stream,
-  gatewayId: string,
-  base: string,
-  n: number,
-  wireSeq: number,
-  receivedAt: number,
-): Promise<SequenceReuse> {
-  const max = await trx
-    .selectFrom('stream_epochs')
-    .select((eb) => eb.fn.max('epoch_index').as('m'))
-    .where('gateway_id', '=', gatewayId)
-    .where('stream', '=', stream)
-    .executeTakeFirst();
-  const epochIndex = max?.m == null ? 1 : Number(max.m) + 1;
-  if (epochIndex > MAX_EPOCH_INDEX) throw epochsExhausted(gatewayId, stream);
-  const fork = forkName(base, n);
-  await trx
-    .insertInto('stream_epochs')
-    .values({
+    const max = yield* call('maxEpochIndex', gatewayId, stream);
+    const epochIndex = max === null ? 1 : max + 1;
+    if (epochIndex > MAX_EPOCH_INDEX) throw epochsExhausted(gatewayId, stream);
+    const fork = forkName(base, offsets.length + 1);
+    const offset = epochIndex * EPOCH_SEQ_SPAN;
+    yield* call('insertEpoch', {
       gateway_id: gatewayId,
       stream,
       epoch_index: epochIndex,
       epoch: fork,
-      seq_offset: epochIndex * EPOCH_SEQ_SPAN,
+      seq_offset: offset,
       first_seen_at: receivedAt,
       prev_epoch: base,
       prev_high_water: null,
-    })
-    .execute();
-  const reuse: SequenceReuse = {
-    gatewayId,
-    stream,
-    at: receivedAt,
-    epoch: base,
-    fork,
-    epochIndex,
-    firstSeq: wireSeq,
-  };
-  await appendAudit(trx as unknown as Transaction<DomainDatabase>, [reuseAuditEntry(reuse)], receivedAt);
-  return reuse;
+    });
+    const reuse: SequenceReuse = {
+      gatewayId,
+      stream,
+      at: receivedAt,
+      epoch: base,
+      fork,
+      epochIndex,
+      firstSeq: wireSeq,
+    };
+    yield* call('appendAudit', [reuseAuditEntry(reuse)], receivedAt);
+    yield* call('insertRecordAt', stream, gatewayId, record, wireSeq + offset, receivedAt);
+    offsets.push(offset);
+    out.storedSeqs.push(wireSeq + offset);
+    out.reuses.push(reuse);
+  }
+  return out;
 }

@@ -1,0 +1,131 @@
+import type { Movement, Reading, Stream } from '@coldtrace/shared';
+import { type EpochPlacement, offsetCoverage, placeEpoch, type SequenceReset } from './epochs.js';
+import { call, type NewMark, type Plan, type RangeTable, type StreamRecord } from './ingest-store.js';
+import { mergeSpan, type SeqSpan } from './seq-spans.js';
+import { placeTaken, type SequenceReuse } from './sequence-reuse.js';
+
+/** A batch as ingest stores it (the wire contract's readings, movements and alarms batches). */
+export interface IngestBatch {
+  firstSeq: number;
+  lastSeq: number;
+  epoch?: string | undefined;
+  records: readonly StreamRecord[];
+  thinned?: readonly SeqSpan[] | undefined;
+}
+
+export interface IngestResult {
+  inserted: number;
+  duplicates: number;
+  /**
+   * Readings only, when any was new: location id → id of the evaluation mark committed with them, so the
+   * domain engine can clear a mark whose window it proved changes nothing.
+   */
+  marks?: ReadonlyMap<string, number>;
+  /** The batch started a new buffer epoch after another: a sequence reset (audited with the batch). */
+  sequenceReset?: SequenceReset;
+  /** The batch's epoch became the stream's first known epoch (offset 0). */
+  epochAdopted?: string;
+  /** Records stored in a fork of their epoch: their number was taken by another record (sequence-reuse.ts). */
+  reused?: number;
+  /** Forks this batch opened, each audited as `gateway.sequence_reuse`. */
+  sequenceReuses?: SequenceReuse[];
+}
+
+export interface MarkWindow {
+  fromTs: number;
+  toTs: number;
+}
+
+/** Per location, the event-time window of a batch's readings: one evaluation mark each. */
+export function readingWindows(
+  records: ReadonlyArray<{ locationId: string; ts: number }>,
+): Map<string, MarkWindow> {
+  const out = new Map<string, MarkWindow>();
+  for (const r of records) {
+    const w = out.get(r.locationId);
+    if (!w) out.set(r.locationId, { fromTs: r.ts, toTs: r.ts });
+    else {
+      if (r.ts < w.fromTs) w.fromTs = r.ts;
+      if (r.ts > w.toTs) w.toTs = r.ts;
+    }
+  }
+  return out;
+}
+
+/**
+ * docs/architecture.md "Broker and ingest": one batch, in one transaction. Its epoch placement (its seqs
+ * move into the epoch's stored sequence space; a reset is audited), the records (a taken number is a
+ * duplicate or a reused number stored in a fork), each new reading enqueued for every enabled sink, the
+ * thinned ranges and the coverage it declares merged into the stored ones, and, when any record was new,
+ * the evaluation marks of what the domain engine must recompute (per location and batch for readings, per
+ * EPC for movements).
+ */
+export function* ingestPlan(
+  stream: Stream,
+  gatewayId: string,
+  batch: IngestBatch,
+  receivedAt: number,
+): Plan<IngestResult> {
+  const place: EpochPlacement = yield* placeEpoch(gatewayId, stream, batch.epoch, receivedAt);
+  // Read inside the transaction, so a sink enabled or disabled meanwhile applies to whole batches.
+  const sinks = stream === 'readings' ? yield* call('enabledSinks') : [];
+  const records = batch.records;
+  const taken = yield* call('insertRecords', stream, gatewayId, records, place.offset, receivedAt);
+  let forked = { storedSeqs: [] as number[], reuses: [] as SequenceReuse[] };
+  if (taken.length > 0) {
+    const again = taken.map((i) => records[i]!);
+    forked = yield* placeTaken(stream, gatewayId, place.epoch, place.offset, again, receivedAt);
+  }
+  const inserted = records.length - taken.length + forked.storedSeqs.length;
+  if (sinks.length > 0 && inserted > 0) {
+    // Only records really stored are enqueued (a duplicate is not), in stored-seq order per batch.
+    const skip = new Set(taken);
+    const seqs: number[] = [];
+    records.forEach((r, i) => {
+      if (!skip.has(i)) seqs.push(r.seq + place.offset);
+    });
+    seqs.push(...forked.storedSeqs);
+    yield* call('enqueueSinks', sinks, gatewayId, seqs);
+  }
+  const cov = offsetCoverage(batch, place.offset);
+  for (const t of cov.thinned) yield* mergeInto('thinned_ranges', gatewayId, stream, t, receivedAt);
+  yield* mergeInto('stream_ranges', gatewayId, stream, { from: cov.firstSeq, to: cov.lastSeq });
+  const result: IngestResult = { inserted, duplicates: records.length - inserted };
+  if (inserted > 0 && stream !== 'alarms') {
+    const marks = marksOf(stream, records, receivedAt);
+    const ids = yield* call('insertMarks', marks);
+    if (stream === 'readings') result.marks = new Map(marks.map((m, i) => [m.subject, ids[i]!]));
+  }
+  if (place.reset) result.sequenceReset = place.reset;
+  if (place.adopted) result.epochAdopted = place.adopted;
+  if (forked.storedSeqs.length > 0) result.reused = forked.storedSeqs.length;
+  if (forked.reuses.length > 0) result.sequenceReuses = forked.reuses;
+  return result;
+}
+
+function marksOf(stream: Stream, records: readonly StreamRecord[], now: number): NewMark[] {
+  if (stream === 'readings') {
+    return [...readingWindows(records as Reading[])].map(([subject, w]) => ({
+      kind: 'location',
+      subject,
+      from_ts: w.fromTs,
+      to_ts: w.toTs,
+      created_at: now,
+    }));
+  }
+  const epcs = new Set((records as readonly Movement[]).map((m) => m.epc));
+  return [...epcs].map((subject) => ({ kind: 'epc', subject, from_ts: null, to_ts: null, created_at: now }));
+}
+
+/** A span joined with the stored rows of `table` it overlaps or touches (see `mergeSpan`). */
+function* mergeInto(
+  table: RangeTable,
+  gatewayId: string,
+  stream: Stream,
+  span: SeqSpan,
+  receivedAt?: number,
+): Plan<void> {
+  const near = yield* call('rangesNear', table, gatewayId, stream, span.from, span.to);
+  const change = mergeSpan(near, span, receivedAt);
+  if (change) yield* call('applySpanChange', table, gatewayId, stream, change);
+}

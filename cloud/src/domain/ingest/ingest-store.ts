@@ -1,0 +1,119 @@
+import type { Alarm, Movement, Reading, Stream } from '@coldtrace/shared';
+import type { AuditInput } from '../audit-chain.js';
+import type { SpanChange, SpanRow } from './seq-spans.js';
+
+export type StreamRecord = Reading | Movement | Alarm;
+
+/** A buffer epoch (or fork) of a gateway stream as stored (`stream_epochs`). */
+export interface EpochRow {
+  epoch: string;
+  epoch_index: number;
+  seq_offset: number;
+}
+
+export interface NewEpochRow extends EpochRow {
+  gateway_id: string;
+  stream: Stream;
+  first_seen_at: number;
+  prev_epoch: string | null;
+  prev_high_water: number | null;
+}
+
+/** An evaluation mark (docs/architecture.md "Evaluation marks"): what the domain engine must recompute. */
+export interface NewMark {
+  kind: 'location' | 'epc';
+  subject: string;
+  from_ts: number | null;
+  to_ts: number | null;
+  created_at: number;
+}
+
+export type RangeTable = 'stream_ranges' | 'thinned_ranges';
+
+/**
+ * What ingest asks of storage, and nothing more (docs/architecture.md "Broker and ingest"): the primitive
+ * reads and writes of one ingest transaction. Every decision (epoch placement, forks for reused numbers,
+ * span merges, marks, sink enqueue) is made by `ingestPlan` over these answers, so the synchronous SQLite
+ * adapter and the Kysely adapter (PostgreSQL, and SQLite in the contract suite) execute the same
+ * decisions. Written as synchronous signatures; `AsyncIngestStore` is the same port returning promises.
+ */
+export interface IngestStore {
+  epochNamed(gatewayId: string, stream: Stream, epoch: string): EpochRow | undefined;
+  /** The newest epoch the gateway named (forks excluded). */
+  currentEpoch(gatewayId: string, stream: Stream): EpochRow | undefined;
+  /** Largest epoch index of the stream, forks included; null when it has none. */
+  maxEpochIndex(gatewayId: string, stream: Stream): number | null;
+  /** Stored-seq offsets of the forks of epoch `base`, oldest first. */
+  forkOffsets(gatewayId: string, stream: Stream, base: string): number[];
+  /** Largest `to_seq` of the accepted ranges starting in [fromSeq, toSeq); null when none. */
+  highWater(gatewayId: string, stream: Stream, fromSeq: number, toSeq: number): number | null;
+  insertEpoch(row: NewEpochRow): void;
+  appendAudit(entries: AuditInput[], at: number): void;
+  /**
+   * Inserts each record under stored seq `record.seq + offset` unless that key is taken; returns the
+   * indexes of the records whose key was taken (none inserted for them).
+   */
+  insertRecords(
+    stream: Stream,
+    gatewayId: string,
+    records: readonly StreamRecord[],
+    offset: number,
+    receivedAt: number,
+  ): number[];
+  /** Inserts one record under `storedSeq`; false when that key is taken. */
+  insertRecordAt(
+    stream: Stream,
+    gatewayId: string,
+    record: StreamRecord,
+    storedSeq: number,
+    receivedAt: number,
+  ): boolean;
+  /** The stored row under a key, as its table's columns. */
+  storedRecord(stream: Stream, gatewayId: string, storedSeq: number): Record<string, unknown> | undefined;
+  /** Rows of `table` overlapping or touching [from, to]. */
+  rangesNear(table: RangeTable, gatewayId: string, stream: Stream, from: number, to: number): SpanRow[];
+  applySpanChange(table: RangeTable, gatewayId: string, stream: Stream, change: SpanChange): void;
+  /** Sinks that take readings now (`sink_state.enabled`), read in the ingest transaction. */
+  enabledSinks(): string[];
+  enqueueSinks(sinks: readonly string[], gatewayId: string, storedSeqs: readonly number[]): void;
+  /** Inserts the marks; returns their ids in order. */
+  insertMarks(marks: readonly NewMark[]): number[];
+}
+
+export type AsyncIngestStore = {
+  [K in keyof IngestStore]: (...args: Parameters<IngestStore[K]>) => Promise<ReturnType<IngestStore[K]>>;
+};
+
+type Op = keyof IngestStore;
+export type IngestCall = { [K in Op]: { op: K; args: Parameters<IngestStore[K]> } }[Op];
+
+/**
+ * An ingest decision procedure: a generator that yields the storage calls it needs and receives their
+ * answers (the "sans-I/O" style), so one procedure runs on a synchronous and an asynchronous store.
+ */
+export type Plan<T> = Generator<IngestCall, T, unknown>;
+
+/** One storage call inside a plan: `const row = yield* call('epochNamed', gw, stream, epoch)`. */
+export function* call<K extends Op>(
+  op: K,
+  ...args: Parameters<IngestStore[K]>
+): Generator<IngestCall, ReturnType<IngestStore[K]>, unknown> {
+  return (yield { op, args } as IngestCall) as ReturnType<IngestStore[K]>;
+}
+
+const invoke = (store: object, c: IngestCall): unknown =>
+  (store as Record<Op, (...a: unknown[]) => unknown>)[c.op].apply(store, c.args);
+
+/** Runs a plan against the synchronous store (inside the caller's transaction). */
+export function runSync<T>(plan: Plan<T>, store: IngestStore): T {
+  let step = plan.next();
+  while (!step.done) step = plan.next(invoke(store, step.value));
+  return step.value;
+}
+
+/** Runs a plan against the asynchronous store (inside the caller's transaction). */
+export async function runAsync<T>(plan: Plan<T>, store: AsyncIngestStore): Promise<T> {
+  let step = plan.next();
+  while (!step.done) step = plan.next(await invoke(store, step.value));
+  return step.value;
+}

@@ -1,0 +1,239 @@
+import type { Stream } from '@coldtrace/shared';
+import type { Transaction } from 'kysely';
+import { type AuditInput, appendAudit } from '../../domain/audit-chain.js';
+import { FORK_MARK } from '../../domain/ingest/epochs.js';
+import type {
+  AsyncIngestStore,
+  EpochRow,
+  NewEpochRow,
+  NewMark,
+  RangeTable,
+  StreamRecord,
+} from '../../domain/ingest/ingest-store.js';
+import { contentRow } from '../../domain/ingest/record-rows.js';
+import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
+import type { Database, DomainDatabase } from '../schema.js';
+
+type Trx = Transaction<Database>;
+
+/** Rows per INSERT statement: keeps SQLite under its bound-parameter limit. */
+const CHUNK = 500;
+
+/**
+ * `IngestStore` over a Kysely transaction: the same answers as `SqliteIngestStore`, asynchronously, on
+ * PostgreSQL (and on SQLite, where the contract suite runs it beside the synchronous adapter).
+ */
+export class KyselyIngestStore implements AsyncIngestStore {
+  constructor(private readonly trx: Trx) {}
+
+  private epochs(gatewayId: string, stream: Stream) {
+    return this.trx
+      .selectFrom('stream_epochs')
+      .where('gateway_id', '=', gatewayId)
+      .where('stream', '=', stream);
+  }
+
+  async epochNamed(gatewayId: string, stream: Stream, epoch: string): Promise<EpochRow | undefined> {
+    const r = await this.epochs(gatewayId, stream)
+      .select(['epoch', 'epoch_index', 'seq_offset'])
+      .where('epoch', '=', epoch)
+      .executeTakeFirst();
+    return r && epochRow(r);
+  }
+
+  async currentEpoch(gatewayId: string, stream: Stream): Promise<EpochRow | undefined> {
+    const r = await this.epochs(gatewayId, stream)
+      .select(['epoch', 'epoch_index', 'seq_offset'])
+      .where('epoch', 'not like', `%${FORK_MARK}%`)
+      .orderBy('epoch_index', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r && epochRow(r);
+  }
+
+  async maxEpochIndex(gatewayId: string, stream: Stream): Promise<number | null> {
+    const r = await this.epochs(gatewayId, stream)
+      .select((eb) => eb.fn.max('epoch_index').as('m'))
+      .executeTakeFirst();
+    return r?.m == null ? null : Number(r.m);
+  }
+
+  async forkOffsets(gatewayId: string, stream: Stream, base: string): Promise<number[]> {
+    const rows = await this.epochs(gatewayId, stream)
+      .select('seq_offset')
+      .where('epoch', 'like', `${base}${FORK_MARK}%`)
+      .orderBy('epoch_index')
+      .execute();
+    return rows.map((r) => Number(r.seq_offset));
+  }
+
+  async highWater(gatewayId: string, stream: Stream, fromSeq: number, toSeq: number): Promise<number | null> {
+    const r = await this.trx
+      .selectFrom('stream_ranges')
+      .select((eb) => eb.fn.max('to_seq').as('hw'))
+      .where('gateway_id', '=', gatewayId)
+      .where('stream', '=', stream)
+      .where('from_seq', '>=', fromSeq)
+      .where('from_seq', '<', toSeq)
+      .executeTakeFirst();
+    return r?.hw == null ? null : Number(r.hw);
+  }
+
+  async insertEpoch(row: NewEpochRow): Promise<void> {
+    await this.trx.insertInto('stream_epochs').values(row).execute();
+  }
+
+  async appendAudit(entries: AuditInput[], at: number): Promise<void> {
+    await appendAudit(this.trx as unknown as Transaction<DomainDatabase>, entries, at);
+  }
+
+  async insertRecords(
+    stream: Stream,
+    gatewayId: string,
+    records: readonly StreamRecord[],
+    offset: number,
+    receivedAt: number,
+  ): Promise<number[]> {
+    const taken: number[] = [];
+    for (let i = 0; i < records.length; i += CHUNK) {
+      const chunk = records.slice(i, i + CHUNK);
+      const got = await this.trx
+        .insertInto(stream)
+        .values(chunk.map((r) => rowOf(stream, gatewayId, r, r.seq + offset, receivedAt)) as never)
+        .onConflict((oc) => oc.columns(['gateway_id', 'seq'] as never).doNothing())
+        .returning('seq' as never)
+        .execute();
+      if (got.length === chunk.length) continue;
+      const stored = new Set(got.map((r) => Number((r as { seq: unknown }).seq)));
+      chunk.forEach((r, j) => {
+        if (!stored.has(r.seq + offset)) taken.push(i + j);
+      });
+    }
+    return taken;
+  }
+
+  async insertRecordAt(
+    stream: Stream,
+    gatewayId: string,
+    record: StreamRecord,
+    storedSeq: number,
+    receivedAt: number,
+  ): Promise<boolean> {
+    const r = await this.trx
+      .insertInto(stream)
+      .values(rowOf(stream, gatewayId, record, storedSeq, receivedAt) as never)
+      .onConflict((oc) => oc.columns(['gateway_id', 'seq'] as never).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async storedRecord(
+    stream: Stream,
+    gatewayId: string,
+    storedSeq: number,
+  ): Promise<Record<string, unknown> | undefined> {
+    return (await this.trx
+      .selectFrom(stream)
+      .selectAll()
+      .where('gateway_id', '=', gatewayId)
+      .where('seq', '=', storedSeq)
+      .executeTakeFirst()) as Record<string, unknown> | undefined;
+  }
+
+  async rangesNear(
+    table: RangeTable,
+    gatewayId: string,
+    stream: Stream,
+    from: number,
+    to: number,
+  ): Promise<SpanRow[]> {
+    const rows = await this.trx
+      .selectFrom(table)
+      .selectAll()
+      .where('gateway_id', '=', gatewayId)
+      .where('stream', '=', stream)
+      .where('from_seq', '<=', to + 1)
+      .where('to_seq', '>=', from - 1)
+      .execute();
+    return rows.map((r) => {
+      const row: SpanRow = { from_seq: Number(r.from_seq), to_seq: Number(r.to_seq) };
+      if ('received_at' in r) row.received_at = Number(r.received_at);
+      return row;
+    });
+  }
+
+  async applySpanChange(table: RangeTable, gatewayId: string, stream: Stream, c: SpanChange): Promise<void> {
+    const key = { gateway_id: gatewayId, stream };
+    if (c.remove.length > 0) {
+      await this.trx
+        .deleteFrom(table)
+        .where('gateway_id', '=', gatewayId)
+        .where('stream', '=', stream)
+        .where('from_seq', 'in', c.remove)
+        .execute();
+    }
+    const row =
+      table === 'thinned_ranges' ? { ...c.row } : { from_seq: c.row.from_seq, to_seq: c.row.to_seq };
+    if (c.keep === undefined) {
+      await this.trx
+        .insertInto(table)
+        .values({ ...key, ...row } as never)
+        .execute();
+      return;
+    }
+    await this.trx
+      .updateTable(table)
+      .set(row as never)
+      .where('gateway_id', '=', gatewayId)
+      .where('stream', '=', stream)
+      .where('from_seq', '=', c.keep)
+      .execute();
+  }
+
+  async enabledSinks(): Promise<string[]> {
+    const rows = await this.trx
+      .selectFrom('sink_state')
+      .select('name')
+      .where('enabled', '=', 1)
+      .orderBy('name')
+      .execute();
+    return rows.map((r) => r.name);
+  }
+
+  async enqueueSinks(
+    sinks: readonly string[],
+    gatewayId: string,
+    storedSeqs: readonly number[],
+  ): Promise<void> {
+    const rows = storedSeqs.flatMap((seq) => sinks.map((sink) => ({ sink, gateway_id: gatewayId, seq })));
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await this.trx
+        .insertInto('sink_outbox')
+        .values(rows.slice(i, i + CHUNK))
+        .execute();
+    }
+  }
+
+  async insertMarks(marks: readonly NewMark[]): Promise<number[]> {
+    // A batch's marks have distinct subjects (one per location, or per EPC): ids are matched by subject,
+    // as PostgreSQL does not promise RETURNING rows in VALUES order.
+    const ids = new Map<string, number>();
+    for (let i = 0; i < marks.length; i += CHUNK) {
+      const got = await this.trx
+        .insertInto('evaluation_marks')
+        .values(marks.slice(i, i + CHUNK).map((m) => ({ ...m, cause: null })))
+        .returning(['id', 'subject'])
+        .execute();
+      for (const r of got) ids.set(r.subject, Number(r.id));
+    }
+    return marks.map((m) => ids.get(m.subject)!);
+  }
+}
+
+function epochRow(r: { epoch: string; epoch_index: unknown; seq_offset: unknown }): EpochRow {
+  return { epoch: r.epoch, epoch_index: Number(r.epoch_index), seq_offset: Number(r.seq_offset) };
+}
+
+function rowOf(stream: Stream, gatewayId: string, r: StreamRecord, seq: number, receivedAt: number) {
+  return { gateway_id: gatewayId, seq, ...contentRow(stream, r), received_at: receivedAt };
+}
