@@ -82,10 +82,18 @@ const MARK_SWEEP_AGE_MS = 120_000;
 /** Starts the cloud: store (migrated), ingest, excursion evaluation, broker(s) and the HTTP API. */
 export async function startCloud(
   input: CloudConfigInput,
-  deps: { clock?: Clock; log?: Logger; signatureVerifier?: SignatureVerifier } = {},
+  deps: {
+    /** The data clock: ingest, evaluation, derived changes, sinks and outbox (a scenario may run it fast). */
+    clock?: Clock;
+    /** Sessions, lockouts, e-signatures, people's actions, report times (docs/architecture.md "Time"). */
+    wallClock?: Clock;
+    log?: Logger;
+    signatureVerifier?: SignatureVerifier;
+  } = {},
 ): Promise<Cloud> {
   const config = cloudConfigSchema.parse(input);
   const clock = deps.clock ?? systemClock;
+  const wallClock = deps.wallClock ?? systemClock;
   const log = deps.log ?? pino({ level: config.logLevel, name: 'cloud' });
   const opened = await openDatabase(config.database, {
     onConnectionError: (err) =>
@@ -210,7 +218,7 @@ export async function startCloud(
     closers.push(() => dispatcher.close());
     const domain = createDomainServices(
       evaluator.engine,
-      deps.signatureVerifier ?? createSignatureVerifier(store, { clock }),
+      deps.signatureVerifier ?? createSignatureVerifier(store, { clock: wallClock }),
       dispatcher,
       cumulative,
     );
@@ -220,6 +228,7 @@ export async function startCloud(
       store,
       evaluator,
       clock,
+      wallClock,
       logger: log.child({ component: 'http' }),
       metrics: registry,
       version: COLDTRACE_VERSION,

@@ -16,6 +16,10 @@ export const BAD_LOGIN = 'invalid username or password';
  */
 export class AuthService {
   readonly users: UserStore;
+  /**
+   * `clock` is the wall clock: idle and absolute session limits, lockouts, and the times of user and
+   * token changes are real time whatever the data clock does (docs/architecture.md "Time").
+   */
   constructor(
     db: Kysely<Database>,
     readonly config: AuthConfig,

@@ -18,6 +18,7 @@ export type SignatureVerifierFn = (username: string, password: string) => Promis
  * The e-signature check for dispositions (21 CFR 11.200(a)(1): both components, username and re-entered
  * password, at each signing). argon2id verify; a wrong password counts toward the same per-username
  * lockout as logins, and a locked username gets null. Role checks (qa/admin) stay with the caller.
+ * `opts.clock` is the wall clock (the lockout's time; docs/architecture.md "Time").
  */
 export function createSignatureVerifier(
   store: { db: Kysely<Database> } | Kysely<Database>,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ColdtraceError } from '@coldtrace/shared';
+import { type Clock, ColdtraceError, systemClock } from '@coldtrace/shared';
 import type { Transaction } from 'kysely';
 import type { DispositionsTable, DomainDatabase } from '../store/schema.js';
 import { CUMULATIVE_CAUSE, isCumulativeLockKey } from './cumulative-rules.js';
@@ -28,12 +28,14 @@ export interface DispositionRequest {
  * excursion, with an electronic signature. Locks of those units for that excursion become 'released'
  * or 'rejected' and keep that state whatever later data does; the excursion is 'decided' once no
  * active lock is left on it. Signature, lock changes, audit entries and the integration event are one
- * transaction.
+ * transaction, stamped with the wall clock's time of signing (21 CFR 11.50(a)(2): the date and time of
+ * the signing), never the data clock's (docs/architecture.md "Time").
  */
 export async function signDisposition(
   engine: DomainEngine,
   verify: SignatureVerifier,
   req: DispositionRequest,
+  wallClock: Clock = systemClock,
 ): Promise<DispositionsTable> {
   if ((req.lotId === undefined) === (req.epc === undefined)) {
     throw new ColdtraceError('invalid', 'give exactly one of lotId or epc');
@@ -185,7 +187,7 @@ export async function signDisposition(
         at: now,
       });
       return d;
-    }),
+    }, wallClock.now()),
   );
 }
 

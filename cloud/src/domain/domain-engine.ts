@@ -241,9 +241,16 @@ export class DomainEngine {
     return this.exclusive(() => this.reconcileEpcsNow(epcs));
   }
 
-  /** One transaction for derived state: serialised across processes on PostgreSQL, audit + outbox appended. */
-  async derive<T>(fn: (trx: Trx, log: ChangeLog, now: number) => Promise<T>): Promise<T> {
-    const now = this.opts.clock.now();
+  /**
+   * One transaction for derived state: serialised across processes on PostgreSQL, audit + outbox appended.
+   * `at` is the time of the change, given to `fn` as `now` and stamped on its audit entries: by default
+   * the data clock's now; a person's action (a signed disposition) passes its wall-clock time
+   * (docs/architecture.md "Time"). The outbox rows are scheduled on the engine's clock, the one its
+   * dispatcher polls with.
+   */
+  async derive<T>(fn: (trx: Trx, log: ChangeLog, now: number) => Promise<T>, at?: number): Promise<T> {
+    const clockNow = this.opts.clock.now();
+    const now = at ?? clockNow;
     let events = 0;
     const result = await this.db.transaction().execute(async (trx) => {
       if (this.opts.store.opened.dialect === 'postgres') {
@@ -256,7 +263,7 @@ export class DomainEngine {
       const log = new ChangeLog();
       const r = await fn(trx, log, now);
       await appendAudit(trx, log.audit, now);
-      events = await enqueueEvents(trx, await log.events(trx), now);
+      events = await enqueueEvents(trx, await log.events(trx), clockNow);
       return r;
     });
     if (events > 0) this.opts.onEvents?.();

@@ -39,7 +39,13 @@ import { userRoutes } from './routes/users.js';
 export interface AppOptions {
   store: CloudStore;
   evaluator: ExcursionEvaluator;
+  /** The data clock (default the system clock). */
   clock?: Clock;
+  /**
+   * The wall clock of sessions, lockouts, e-signatures, people's actions and report times (default the
+   * system clock; docs/architecture.md "Time").
+   */
+  wallClock?: Clock;
   logger?: Logger | boolean;
   metrics?: Registry;
   version?: string;
@@ -118,10 +124,15 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }),
   );
 
-  const deps = { store: opts.store, evaluator: opts.evaluator, clock: opts.clock ?? systemClock };
+  const deps = {
+    store: opts.store,
+    evaluator: opts.evaluator,
+    clock: opts.clock ?? systemClock,
+    wallClock: opts.wallClock ?? systemClock,
+  };
   // Authentication and authorization for /api/v1 and the pages (docs/qa-pages.md); before every route.
   const authConfig = authConfigSchema.parse(opts.auth ?? {});
-  const auth = new AuthService(opts.store.db, authConfig, deps.clock);
+  const auth = new AuthService(opts.store.db, authConfig, deps.wallClock);
   await installAuth(app, auth, authConfig);
   await app.register(authRoutes, { auth, config: authConfig, prefix: '/api/v1' });
   await app.register(userRoutes, { auth, config: authConfig, prefix: '/api/v1' });
@@ -132,7 +143,10 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(telemetryRoutes, { ...deps, ingestor: opts.ingestor, prefix: '/api/v1' });
   const domain =
     opts.domain ??
-    createDomainServices(opts.evaluator.engine, createSignatureVerifier(opts.store, { clock: deps.clock }));
+    createDomainServices(
+      opts.evaluator.engine,
+      createSignatureVerifier(opts.store, { clock: deps.wallClock }),
+    );
   for (const routes of [
     masterDataRoutes,
     productRoutes,

@@ -1,4 +1,4 @@
-import { sgtin96Hex } from '@coldtrace/shared';
+import { manualClock, sgtin96Hex } from '@coldtrace/shared';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
@@ -175,15 +175,22 @@ describe('scenarios (docs/architecture.md "Affected stock and locks", "Dispositi
         signedInUserId: null,
       }),
     ).rejects.toMatchObject({ code: 'forbidden' });
-    const d = await signDisposition(h.engine, verifier, {
-      excursionId: x!.id,
-      lotId: 'LOT-1',
-      decision: 'release',
-      reason: 'within stability budget',
-      username: 'qa.anna',
-      password: 'correct horse',
-      signedInUserId: 'u-qa',
-    });
+    // The signing is stamped by the wall clock, a day after the data's time here.
+    const wall = manualClock(T0 + 24 * 60 * MIN);
+    const d = await signDisposition(
+      h.engine,
+      verifier,
+      {
+        excursionId: x!.id,
+        lotId: 'LOT-1',
+        decision: 'release',
+        reason: 'within stability budget',
+        username: 'qa.anna',
+        password: 'correct horse',
+        signedInUserId: 'u-qa',
+      },
+      wall,
+    );
     // The signed decision is not overwritten while the excursion is unchanged.
     const again = {
       excursionId: x!.id,
@@ -199,7 +206,7 @@ describe('scenarios (docs/architecture.md "Affected stock and locks", "Dispositi
       printed_name: 'Anna Quality',
       decision: 'release',
       units: 1,
-      signed_at: h.clock.now(),
+      signed_at: wall.now(),
     });
     expect(d.meaning).toMatch(/^Release:/);
     expect((await h.domain.getExcursion(x!.id))!.review_state).toBe('decided');

@@ -20,7 +20,7 @@ export interface TestCloud extends Cloud {
 /** A real cloud on ephemeral ports with a SQLite file in a temp dir. */
 export async function startTestCloud(
   overrides: CloudConfigInput = {},
-  deps: { clock?: Clock; log?: Logger } = {},
+  deps: { clock?: Clock; wallClock?: Clock; log?: Logger } = {},
 ): Promise<TestCloud> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cloud-'));
   const cloud = await startCloud(

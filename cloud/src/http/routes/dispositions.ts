@@ -31,7 +31,7 @@ const body = z
 /** Dispositions with electronic signature (docs/architecture.md "Disposition"). */
 export const dispositionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
-  { domain },
+  { domain, wallClock },
 ) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   app.post(
@@ -54,11 +54,16 @@ export const dispositionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainS
           'signature refused: an e-signature may be used only by its owner (sign as the signed-in user)',
         );
       }
-      const d = await signDisposition(domain.engine, domain.verifySignature, {
-        excursionId: req.params.id,
-        ...req.body,
-        signedInUserId: who.userId,
-      });
+      const d = await signDisposition(
+        domain.engine,
+        domain.verifySignature,
+        {
+          excursionId: req.params.id,
+          ...req.body,
+          signedInUserId: who.userId,
+        },
+        wallClock,
+      );
       domain.dispatcher?.kick();
       return reply.code(201).send(dispositionView(d));
     },

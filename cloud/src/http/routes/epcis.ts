@@ -45,7 +45,7 @@ export const epcisRoutes: FastifyPluginAsync<
     /** Prefix of the private identifiers (config `epcis.baseUri`); never the request's Host. */
     baseUri?: string | undefined;
   }
-> = async (root, { store, clock, epcisSource, domain, baseUri = DEFAULT_EPCIS_BASE_URI }) => {
+> = async (root, { store, clock, wallClock, epcisSource, domain, baseUri = DEFAULT_EPCIS_BASE_URI }) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   // With the domain engine: lots, custody intervals and locks (docs/epcis.md "Sources").
   const source =
@@ -79,7 +79,8 @@ export const epcisRoutes: FastifyPluginAsync<
       );
       const doc = buildEpcisDocument({
         ...records,
-        creationDate: now,
+        // The document's own time is when it was made (wall clock); the data stand as of the data clock.
+        creationDate: wallClock.now(),
         asOf: Math.min(now, q.to ?? now),
         baseUri,
         ...(q.tz ? { timeZoneOffset: q.tz } : {}),

@@ -39,7 +39,10 @@ export function locationViewOf(l: LocationRow): z.infer<typeof locationView> {
   };
 }
 
-export const locationRoutes: FastifyPluginAsync<RouteDeps> = async (root, { store, evaluator, clock }) => {
+export const locationRoutes: FastifyPluginAsync<RouteDeps> = async (
+  root,
+  { store, evaluator, wallClock },
+) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/locations',
@@ -79,7 +82,7 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps> = async (root, { stor
           critical_margin_c: b.criticalMarginC,
           max_gap_ms: b.maxGapMs,
         },
-        clock.now(),
+        wallClock.now(),
         { actor: actorOf(req) },
       );
       // New limits change which readings are out of range: re-evaluate the location's history (the

@@ -21,13 +21,14 @@ const epcHex = z.string().regex(/^[0-9A-Fa-f]{8,64}$/, 'EPC must be 8–64 hex d
 
 /** Lots, EPC commissioning, and the lot view (locked/total, stability assessment, where units are). */
 export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (root, opts) => {
-  const { domain, clock } = opts;
+  const { domain, clock, wallClock } = opts;
   const app = root.withTypeProvider<ZodTypeProvider>();
   // Temperature across custody and trace/recall (lot-trace.ts), under this plugin's prefix.
   await root.register(lotTraceRoutes, {
     store: opts.store,
     evaluator: opts.evaluator,
     clock,
+    wallClock,
     domain,
   });
   const ds = domain.domainStore;
@@ -68,7 +69,7 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
       const row = await ds.upsertLot(
         { id: req.params.id, gtin: b.gtin, lot_number: b.lotNumber, expiry: b.expiry },
         actorOf(req),
-        clock.now(),
+        wallClock.now(),
       );
       return { id: row.id, gtin: row.gtin, lotNumber: row.lot_number, expiry: row.expiry };
     },
@@ -89,7 +90,7 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
       },
     },
     async (req) => {
-      const r = await ds.commission(req.params.id, req.body.epcs, actorOf(req), clock.now());
+      const r = await ds.commission(req.params.id, req.body.epcs, actorOf(req), wallClock.now());
       // Their custody so far now counts against the lot's product's cumulative rules.
       domain.cumulative?.markEpcs(req.body.epcs);
       return r;

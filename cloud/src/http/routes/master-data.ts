@@ -31,7 +31,7 @@ const webhookBody = webhookEndpointFields.extend({ enabled: z.boolean().default(
  */
 export const masterDataRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
-  { store, domain, clock },
+  { store, domain, wallClock },
 ) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const ds = domain.domainStore;
@@ -62,7 +62,7 @@ export const masterDataRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSe
             to_location: req.body.to,
           },
           actorOf(req),
-          clock.now(),
+          wallClock.now(),
         ),
       ),
   );
@@ -91,7 +91,7 @@ export const masterDataRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSe
             gateway_id: req.body.gatewayId,
           },
           actorOf(req),
-          clock.now(),
+          wallClock.now(),
         ),
       ),
   );
@@ -116,7 +116,7 @@ export const masterDataRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSe
       const secret = await registerGateway(store, {
         id: req.params.id,
         name: req.body?.name ?? null,
-        now: clock.now(),
+        now: wallClock.now(),
         actor: actorOf(req),
       });
       return reply.code(201).send({ gatewayId: req.params.id, username: req.params.id, password: secret });
@@ -149,7 +149,7 @@ export const masterDataRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSe
             enabled: req.body.enabled ? 1 : 0,
           },
           actorOf(req),
-          clock.now(),
+          wallClock.now(),
         ),
       ),
   );

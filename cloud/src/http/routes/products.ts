@@ -44,7 +44,7 @@ const view = (p: {
 /** Products (GTIN, own tolerance, stability budget): docs/architecture.md "Master data". */
 export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
-  { domain, clock },
+  { domain, wallClock },
 ) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const ds = domain.domainStore;
@@ -78,7 +78,7 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
           cumulative_rules: serializeRules(b.cumulativeRules),
         },
         actorOf(req),
-        clock.now(),
+        wallClock.now(),
       );
       // The units of its lots are re-evaluated against the (possibly changed) rules.
       domain.cumulative?.markProduct(row.gtin);

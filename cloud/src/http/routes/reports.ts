@@ -14,7 +14,7 @@ const ROLES = ['viewer', 'operator', 'qa', 'admin'];
 /** `GET /excursions/:id/report.pdf`: the auditor's PDF report of one excursion (docs/epcis.md). */
 export const reportRoutes: FastifyPluginAsync<
   RouteDeps & { reportSource?: ReportSource; domain?: DomainServices }
-> = async (root, { store, clock, reportSource, domain }) => {
+> = async (root, { store, wallClock, reportSource, domain }) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   // With the domain engine: affected lots, signed decisions (21 CFR 11.50) and the audit excerpt.
   const source =
@@ -35,7 +35,8 @@ export const reportRoutes: FastifyPluginAsync<
     async (req, reply) => {
       const who = (req as { principal?: { printedName?: string; username?: string } | null }).principal;
       const input = await source.excursionReport(req.params.id, {
-        generatedAt: clock.now(),
+        // When it was generated, by the wall clock: not the data's time (docs/architecture.md "Time").
+        generatedAt: wallClock.now(),
         version: COLDTRACE_VERSION,
         generatedBy: who?.printedName ?? who?.username ?? null,
       });
