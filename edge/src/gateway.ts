@@ -135,10 +135,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       },
       sensor(h) {
         // Kept fresh on every report (lastReadingTs, consecutiveErrors go out with the periodic
-        // status); published at once only when the state or quality changed.
+        // status); published at once only when the state, quality or poll overrun changed.
         const prev = sensors.get(h.sensorId);
         sensors.set(h.sensorId, h);
-        if (prev?.state !== h.state || prev?.quality !== h.quality) statusDirty = true;
+        if (prev?.state !== h.state || prev?.quality !== h.quality || prev?.pollOverrun !== h.pollOverrun)
+          statusDirty = true;
       },
     },
     onReadings: records.onReadings,
@@ -162,11 +163,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     version: COLDTRACE_VERSION,
   });
 
+  const modbusBuses = config.modbus.map((bus) => createModbusBusModule(bus));
   metrics = new GatewayMetrics({
     backlog: () => buffer.stats(),
     connected: () => publisher?.connected ?? false,
     readers: () => [...readers.values()],
     sensors: () => [...sensors.values()],
+    modbus: () => modbusBuses.map((b) => b.report()),
     now: () => clock.now(),
   });
   /** Healthy while the buffer accepts records: an uplink outage is normal operation (store and forward). */
@@ -179,7 +182,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     });
     modules.push(localAlarms);
   }
-  for (const bus of config.modbus) modules.push(createModbusBusModule(bus));
+  modules.push(...modbusBuses);
   for (const portal of config.portals) modules.push(createPortalModule(portal));
   modules.push(...(deps.modules ?? []));
 

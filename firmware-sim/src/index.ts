@@ -12,6 +12,7 @@ export {
   type TagPath,
 } from './llrp/population.js';
 export { type LlrpSimulator, type LlrpSimulatorOptions, startLlrpSimulator } from './llrp/simulator.js';
+export { crcOk, withCrc } from './modbus/crc16.js';
 export { SIM_FAULTS, type SimFault, type SimSample } from './modbus/profiles.js';
 export { rawToWords, toRaw, XY_MD02_SIM_MAP } from './modbus/register-encoding.js';
 export { RtuFramer } from './modbus/rtu-framer.js';

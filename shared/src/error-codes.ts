@@ -69,6 +69,9 @@ export const ERROR_CODES = {
   sim_dup_address: { meaning: 'Two simulated Modbus sensors on one address.' },
   sim_unknown_address: { meaning: 'No simulated Modbus sensor at that address.' },
   sim_bad_port: { meaning: 'A simulator or proxy port outside 1..65535.' },
+  sim_bad_delay: {
+    meaning: 'A simulated Modbus device delay (turnaround, reply delay) outside 0..60000 ms.',
+  },
   sim_profile_read: { meaning: 'A simulator profile file cannot be read.' },
   sim_profile_parse: { meaning: 'A simulator profile file is not YAML or JSON.' },
   sim_profile_invalid: { meaning: 'A simulator profile file fails validation.' },

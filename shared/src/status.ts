@@ -41,6 +41,8 @@ export const sensorHealthSchema = z
     lastReadingTs: epochMsSchema.optional(),
     consecutiveErrors: z.number().int().min(0).optional(),
     lastError: z.string().max(500).optional(),
+    /** Present (true) while the sensor's poll period cannot be kept: its bus needs longer to go round. */
+    pollOverrun: z.literal(true).optional(),
   })
   .strict();
 

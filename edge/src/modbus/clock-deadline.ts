@@ -1,20 +1,23 @@
 import type { Clock } from '@coldtrace/shared';
 
 /**
- * A Modbus request timed on the gateway's clock: rejects as modbus-serial's own timeout does (`errno`
- * ETIMEDOUT, so it reads as quality `timeout`) when `ms` pass on `clock` before the answer. Used with
- * `timeoutClock: gateway`, where a discrete-event clock (a scenario's) must decide when a silent device
- * times out; modbus-serial's real-time timer is then off.
+ * A Modbus request timed on `clock`: rejects as modbus-serial's own timeout does (`errno` ETIMEDOUT, so
+ * it reads as quality `timeout`) when `ms` pass before the answer, after calling `onExpire` (the port
+ * then treats an answer that still comes as late). The bus module times every request this way, with
+ * modbus-serial's timer off: on the system clock (`timeoutClock: real`) or on the gateway's
+ * (`timeoutClock: gateway`, where a discrete-event clock must decide when a silent device times out).
  */
-export function onClockDeadline<T>(request: Promise<T>, clock: Clock, ms: number): Promise<T> {
+export function onClockDeadline<T>(
+  request: Promise<T>,
+  clock: Clock,
+  ms: number,
+  onExpire?: () => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(
-      () =>
-        reject(
-          Object.assign(new Error('Timed out'), { name: 'TransactionTimedOutError', errno: 'ETIMEDOUT' }),
-        ),
-      ms,
-    );
+    const timer = clock.setTimeout(() => {
+      onExpire?.();
+      reject(Object.assign(new Error('Timed out'), { name: 'TransactionTimedOutError', errno: 'ETIMEDOUT' }));
+    }, ms);
     request.then(
       (v) => {
         clock.clearTimeout(timer);

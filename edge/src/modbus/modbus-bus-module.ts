@@ -1,9 +1,18 @@
-import { Backoff, type ClockTimer, ColdtraceError, errorMessage, type SensorHealth } from '@coldtrace/shared';
-import ModbusRTU from 'modbus-serial';
+import {
+  type Clock,
+  type ClockTimer,
+  ColdtraceError,
+  errorMessage,
+  type SensorHealth,
+  systemClock,
+} from '@coldtrace/shared';
 import { z } from 'zod';
-import type { GatewayContext, GatewayModule, NewReading } from '../module.js';
+import type { GatewayContext, GatewayModule } from '../module.js';
+import { type BusDevice, createBusDevice, type OpenDevice } from './bus-device.js';
+import { type ModbusBusReport, type SensorCounters, zeroCounters } from './bus-report.js';
 import { onClockDeadline } from './clock-deadline.js';
 import { outcomeOfError } from './error-quality.js';
+import type { Discarded } from './matched-rtu-port.js';
 import {
   type ModbusBusConfig,
   type ModbusBusConfigInput,
@@ -12,15 +21,19 @@ import {
   resolveMap,
   resolveRange,
 } from './modbus-config.js';
+import { afterPoll, type OverrunState } from './poll-overrun.js';
 import {
   assessRegisters,
   attemptsFor,
   isRetryable,
   type Outcome,
   type SensorFacts,
-  sensorState,
 } from './reading-quality.js';
 import { readPlan } from './register-map.js';
+import { reportOutcome } from './sensor-outcome.js';
+
+/** A sensor's late replies are logged at most this often (the counter has them all). */
+const LATE_LOG_EVERY_MS = 10 * 60_000;
 
 /**
  * Counters of one bus. A poll is in progress from `polls` counting it until one of `readingsOk` or
@@ -31,13 +44,15 @@ export interface ModbusBusStats {
   requests: number;
   readingsOk: number;
   readingsError: number;
-  reopenAttempts: number;
+  readonly reopenAttempts: number;
 }
 
 export interface ModbusBusModule extends GatewayModule {
   readonly stats: ModbusBusStats;
   /** Current health of every sensor on the bus (the last objects given to `ctx.health.sensor`). */
   sensorHealth(): SensorHealth[];
+  /** Counters and state for `/metrics`. */
+  report(): ModbusBusReport;
 }
 
 /** Whether a gateway module is a Modbus bus (its name is `modbus:<bus id>`). */
@@ -45,23 +60,36 @@ export function isModbusBusModule(m: GatewayModule): m is ModbusBusModule {
   return m.name.startsWith('modbus:') && 'stats' in m && 'sensorHealth' in m;
 }
 
-interface SensorState extends SensorFacts {
+export interface SensorState extends SensorFacts {
   cfg: ModbusSensorConfig;
   plan: Array<{ start: number; count: number }>;
   timer: ClockTimer | undefined;
-  queued: boolean;
+  /** Due and waiting for its turn on the bus (at most one poll waits per sensor). */
+  waiting: boolean;
   consecutiveErrors: number;
   /** The current humidity fault of an answering sensor, if any. */
   rhFault: string | undefined;
   health: SensorHealth;
+  counters: SensorCounters;
+  /** Periods lost since the sensor's last poll started. */
+  missedSinceLast: number;
+  period: OverrunState;
+  /** Until then (timeout clock) its address is not asked: the answer to a timed-out request may still come. */
+  quietUntil: number;
+  /** Bus time of its last poll (timeout clock). */
+  lastPollMs: number;
+  lateLoggedAt: number | undefined;
+  lateSinceLog: number;
 }
 
 /**
- * One RS-485 bus: opens the serial device with modbus-serial's RTU client, polls each sensor on its own
- * interval, one request at a time (Modbus over serial line V1.02 §2.1: a single master, one transaction
- * at a time), and turns every answer or fault into a reading. A device that vanishes is reopened with
- * the shared backoff (`reopenMinMs` doubling to `reopenMaxMs`) while `disconnected` readings keep the
- * monitoring gap on record.
+ * One RS-485 bus: polls each sensor on its own period, one request at a time (Modbus over Serial Line
+ * V1.02 §2.1: a single master, one transaction at a time), and turns every answer or fault into a
+ * reading. Answers are matched to their request by the device's port (`matched-rtu-port.ts`); a
+ * timed-out sensor's address rests for `lateReplyWindowMs` so that its late answer cannot be taken for
+ * a new request's. Due sensors take turns in the order they fell due (a slow or dead sensor delays the
+ * others by its timeouts but never takes two turns while another waits); a sensor still waiting when
+ * its next period falls due loses that period, which is counted and flagged (docs/modbus.md).
  */
 export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusModule {
   const parsed = modbusBusConfigSchema.safeParse(input);
@@ -72,7 +100,7 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
     );
   }
   const config: ModbusBusConfig = parsed.data;
-  const stats: ModbusBusStats = { polls: 0, requests: 0, readingsOk: 0, readingsError: 0, reopenAttempts: 0 };
+  const lateWindowMs = config.lateReplyWindowMs ?? config.timeoutMs;
   const sensors: SensorState[] = config.sensors.map((cfg) => {
     const map = resolveMap(cfg);
     return {
@@ -82,94 +110,89 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
       calibrationOffsetC: cfg.calibrationOffsetC,
       plan: readPlan(map),
       timer: undefined,
-      queued: false,
+      waiting: false,
       consecutiveErrors: 0,
       rhFault: undefined,
       health: { sensorId: cfg.id, locationId: cfg.locationId, state: 'unknown' },
+      counters: zeroCounters(),
+      missedSinceLast: 0,
+      period: { overrun: false, onTimeStreak: 0 },
+      quietUntil: Number.NEGATIVE_INFINITY,
+      lastPollMs: 0,
+      lateLoggedAt: undefined,
+      lateSinceLog: 0,
     };
   });
+  const byAddress = new Map(sensors.map((s) => [s.cfg.address, s]));
+  const discards = { unmatchedFrames: 0, noiseBytes: 0 };
 
   let ctx: GatewayContext | undefined;
+  /** What times responses and late-reply windows: the system clock, or the gateway's (`timeoutClock`). */
+  let timeClock: Clock = systemClock;
+  let device: BusDevice | undefined;
   let stopped = true;
-  let client: ModbusRTU | undefined;
-  let opening = false;
-  let reopenTimer: ClockTimer | undefined;
-  const reopenBackoff = new Backoff({ initialMs: config.reopenMinMs, maxMs: config.reopenMaxMs });
   const queue: SensorState[] = [];
   let pumping: Promise<void> | undefined;
+  /** Ends the pump's wait for a quiet address early (a sensor fell due, or stop). */
+  let wake: (() => void) | undefined;
 
-  const log = () => ctx!.log;
-
-  const isOpen = () => client?.isOpen === true;
-
-  const scheduleReopen = () => {
-    if (stopped || reopenTimer !== undefined || opening) return;
-    reopenTimer = ctx!.clock.setTimeout(() => {
-      reopenTimer = undefined;
-      void openPort();
-    }, reopenBackoff.fail());
+  const stats: ModbusBusStats = {
+    polls: 0,
+    requests: 0,
+    readingsOk: 0,
+    readingsError: 0,
+    get reopenAttempts() {
+      return device?.reopenAttempts ?? 0;
+    },
   };
 
-  const portLost = (c: ModbusRTU, why: string) => {
-    if (client !== c) return;
-    client = undefined;
-    log().warn({ bus: config.id, path: config.path, why }, 'modbus device lost; reopening with backoff');
-    try {
-      c.close(() => {});
-    } catch {
-      // already closed
-    }
-    scheduleReopen();
-  };
-
-  const openPort = async (): Promise<void> => {
-    if (stopped || opening || isOpen()) return;
-    opening = true;
-    stats.reopenAttempts++;
-    const c = new ModbusRTU();
-    // modbus-serial re-emits serial errors; an EventEmitter 'error' without a listener would throw.
-    c.on('error', (err: unknown) => portLost(c, errorMessage(err)));
-    try {
-      await c.connectRTUBuffered(config.path, {
-        baudRate: config.baudRate,
-        parity: config.parity,
-        stopBits: config.stopBits,
-        dataBits: config.dataBits,
-      });
-      opening = false;
-      if (stopped) {
-        c.close(() => {});
-        return;
-      }
-      client = c;
-      reopenBackoff.succeed();
-      c.on('close', () => portLost(c, 'port closed'));
-      log().info({ bus: config.id, path: config.path }, 'modbus device open');
-    } catch (err) {
-      opening = false;
-      log().warn({ bus: config.id, path: config.path, err: errorMessage(err) }, 'cannot open modbus device');
-      scheduleReopen();
-    }
-  };
-
-  const delay = (ms: number) =>
+  const sleep = (clock: Clock, ms: number) =>
     new Promise<void>((resolve) => {
-      if (ms <= 0 || !ctx) resolve();
-      else ctx.clock.setTimeout(resolve, ms);
+      if (ms <= 0) resolve();
+      else clock.setTimeout(resolve, ms);
     });
 
-  const readOnce = async (c: ModbusRTU, s: SensorState): Promise<Outcome> => {
-    c.setID(s.cfg.address);
-    const onClock = config.timeoutClock === 'gateway';
-    c.setTimeout(onClock ? 0 : config.timeoutMs);
+  const onDiscard = (d: Discarded) => {
+    if (d.kind === 'noise') {
+      discards.noiseBytes += d.bytes;
+      return;
+    }
+    const s = d.kind === 'late' ? byAddress.get(d.address) : undefined;
+    if (d.kind !== 'late' || !s) {
+      discards.unmatchedFrames++;
+      return;
+    }
+    s.counters.lateReplies++;
+    s.lateSinceLog++;
+    const now = ctx!.clock.now();
+    if (s.lateLoggedAt !== undefined && now - s.lateLoggedAt < LATE_LOG_EVERY_MS) return;
+    ctx!.log.warn(
+      {
+        bus: config.id,
+        sensorId: s.cfg.id,
+        answeredAfterMs: d.afterMs,
+        timeoutMs: config.timeoutMs,
+        lateReplies: s.lateSinceLog,
+      },
+      'late modbus reply discarded: the sensor answers after timeoutMs; raise timeoutMs above its answer time',
+    );
+    s.lateLoggedAt = now;
+    s.lateSinceLog = 0;
+  };
+
+  const readOnce = async (d: OpenDevice, s: SensorState): Promise<Outcome> => {
+    d.client.setID(s.cfg.address);
+    // modbus-serial's own timer is off: the deadline below ends the request and tells the port.
+    d.client.setTimeout(0);
     const words = new Map<number, number>();
     for (const span of s.plan) {
       stats.requests++;
+      s.counters.requests++;
       const request =
         s.map.functionCode === 4
-          ? c.readInputRegisters(span.start, span.count)
-          : c.readHoldingRegisters(span.start, span.count);
-      const res = await (onClock ? onClockDeadline(request, ctx!.clock, config.timeoutMs) : request);
+          ? d.client.readInputRegisters(span.start, span.count)
+          : d.client.readHoldingRegisters(span.start, span.count);
+      const res = await onClockDeadline(request, timeClock, config.timeoutMs, () => d.port.abandon());
       res.data.forEach((w, i) => {
         words.set(span.start + i, w);
       });
@@ -177,92 +200,91 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
     return assessRegisters(s, words);
   };
 
+  /** Counts a failed request by kind; a timeout starts the address's late-reply window. */
+  const countFailure = (s: SensorState, quality: Outcome['quality']) => {
+    if (quality === 'timeout') {
+      s.counters.timeouts++;
+      s.quietUntil = timeClock.now() + lateWindowMs;
+    } else if (quality === 'crc_error') s.counters.crcErrors++;
+    else if (quality === 'modbus_exception') s.counters.exceptions++;
+  };
+
+  const notePeriod = (s: SensorState) => {
+    const was = s.period.overrun;
+    s.period = afterPoll(s.period, s.missedSinceLast);
+    const fields = { bus: config.id, sensorId: s.cfg.id, pollMs: s.cfg.pollMs, busCycleMs: cycleMs() };
+    if (!was && s.period.overrun) {
+      ctx!.log.warn(
+        { ...fields, missedPolls: s.missedSinceLast },
+        'modbus poll period cannot be kept: the bus needs longer to poll every sensor once',
+      );
+    } else if (was && !s.period.overrun) ctx!.log.info(fields, 'modbus poll period kept again');
+    s.missedSinceLast = 0;
+  };
+
   const poll = async (s: SensorState): Promise<void> => {
     stats.polls++;
+    s.counters.polls++;
+    notePeriod(s);
+    const started = timeClock.now();
     const attempts = attemptsFor(s.consecutiveErrors, config.retries);
     let outcome: Outcome = { quality: 'disconnected', error: `device ${config.path} not open` };
     for (let i = 0; i < attempts; i++) {
-      const c = client;
-      if (!c?.isOpen) {
+      if (i > 0) {
+        await sleep(ctx!.clock, config.retryDelayMs);
+        await sleep(timeClock, s.quietUntil - timeClock.now());
+        s.counters.retries++;
+      }
+      const d = device?.current();
+      if (!d) {
         outcome = { quality: 'disconnected', error: `device ${config.path} not open` };
         break;
       }
       try {
-        outcome = await readOnce(c, s);
+        outcome = await readOnce(d, s);
         break;
       } catch (err) {
-        outcome = outcomeOfError(err, c.isOpen);
+        outcome = outcomeOfError(err, d.client.isOpen);
+        countFailure(s, outcome.quality);
         if (outcome.quality === 'disconnected') {
-          portLost(c, outcome.error);
+          device?.lost(d, outcome.error);
           break;
         }
         if (!isRetryable(outcome.quality)) break;
-        if (i + 1 < attempts) await delay(config.retryDelayMs);
       }
     }
-    report(s, outcome);
+    s.lastPollMs = timeClock.now() - started;
+    reportOutcome(ctx!, config, stats, s, outcome);
   };
 
-  const report = (s: SensorState, o: Outcome) => {
-    const c = ctx!;
-    const ts = c.clock.now();
-    const reading: NewReading =
-      o.quality === 'ok' && 'tempC' in o
-        ? {
-            sensorId: s.cfg.id,
-            locationId: s.cfg.locationId,
-            ts,
-            tempC: o.tempC,
-            ...(o.rh !== undefined ? { rh: o.rh } : {}),
-            quality: 'ok',
-          }
-        : { sensorId: s.cfg.id, locationId: s.cfg.locationId, ts, tempC: null, quality: o.quality };
-    if (reading.quality === 'ok') {
-      stats.readingsOk++;
-      s.consecutiveErrors = 0;
-    } else {
-      stats.readingsError++;
-      s.consecutiveErrors++;
-    }
-    try {
-      c.records.readings([reading]);
-    } catch (err) {
-      c.log.error(
-        { bus: config.id, sensorId: s.cfg.id, err: errorMessage(err) },
-        'record sink refused a reading',
-      );
-    }
-    const rhFault = 'rhError' in o ? o.rhError : undefined;
-    const lastError = 'error' in o ? o.error : rhFault;
-    const state = sensorState(reading.quality, s.consecutiveErrors, config.failAfter, rhFault !== undefined);
-    s.health = {
-      sensorId: s.cfg.id,
-      locationId: s.cfg.locationId,
-      state,
-      quality: reading.quality,
-      lastReadingTs: ts,
-      consecutiveErrors: s.consecutiveErrors,
-      ...(lastError !== undefined ? { lastError } : {}),
-    };
-    if (reading.quality === 'ok' && (rhFault === undefined) !== (s.rhFault === undefined)) {
-      if (rhFault) c.log.warn({ bus: config.id, sensorId: s.cfg.id, err: rhFault }, 'humidity fault');
-      else c.log.info({ bus: config.id, sensorId: s.cfg.id }, 'humidity good again');
-      s.rhFault = rhFault;
-    }
-    // Every poll: the gateway keeps lastReadingTs and consecutiveErrors of its status fresh, and
-    // republishes the status at once only when state or quality changed.
-    try {
-      c.health.sensor(s.health);
-    } catch (err) {
-      c.log.error({ bus: config.id, sensorId: s.cfg.id, err: errorMessage(err) }, 'health registry failed');
-    }
-  };
+  const cycleMs = () => sensors.reduce((sum, s) => sum + s.lastPollMs, 0);
+
+  /** Waits (timeout clock) until the earliest quiet address may be asked, or until woken. */
+  const waitForQuiet = () =>
+    new Promise<void>((resolve) => {
+      const now = timeClock.now();
+      const ms = Math.min(...queue.map((s) => s.quietUntil - now));
+      const timer = timeClock.setTimeout(done, Math.max(0, ms));
+      function done() {
+        timeClock.clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
 
   const pump = () => {
     if (pumping || stopped) return;
     pumping = (async () => {
       while (!stopped && queue.length > 0) {
-        const s = queue.shift()!;
+        // First come, first served, skipping an address in its late-reply window (asked once it ends).
+        const i = queue.findIndex((q) => timeClock.now() >= q.quietUntil);
+        if (i < 0) {
+          await waitForQuiet();
+          continue;
+        }
+        const s = queue.splice(i, 1)[0]!;
+        s.waiting = false;
         try {
           await poll(s);
         } catch (err) {
@@ -270,11 +292,9 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
             { bus: config.id, sensorId: s.cfg.id, err: errorMessage(err) },
             'modbus poll failed',
           );
-        } finally {
-          s.queued = false;
         }
-        // Modbus over serial line V1.02 §2.5.1.1: leave the bus silent between transactions.
-        if (queue.length > 0) await delay(config.retryDelayMs);
+        // Modbus over Serial Line V1.02 §2.5.1.1: leave the bus silent between transactions.
+        if (queue.length > 0) await sleep(ctx!.clock, config.retryDelayMs);
       }
     })().finally(() => {
       pumping = undefined;
@@ -283,9 +303,16 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
   };
 
   const due = (s: SensorState) => {
-    if (stopped || s.queued) return; // still waiting its turn: never pile up requests
-    s.queued = true;
+    if (stopped) return;
+    if (s.waiting) {
+      // Still waiting for its turn: this period is lost (never two polls of one sensor queued).
+      s.missedSinceLast++;
+      s.counters.missedPolls++;
+      return;
+    }
+    s.waiting = true;
     queue.push(s);
+    wake?.();
     pump();
   };
 
@@ -293,11 +320,21 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
     name: `modbus:${config.id}`,
     stats,
     sensorHealth: () => sensors.map((s) => s.health),
+    report: () => ({
+      busId: config.id,
+      deviceOpen: device?.current() !== undefined,
+      reopenAttempts: stats.reopenAttempts,
+      cycleMs: cycleMs(),
+      ...discards,
+      sensors: sensors.map((s) => ({ sensorId: s.cfg.id, ...s.counters, pollOverrun: s.period.overrun })),
+    }),
     async start(c: GatewayContext) {
       ctx = c;
+      timeClock = config.timeoutClock === 'gateway' ? c.clock : systemClock;
       stopped = false;
       for (const s of sensors) c.health.sensor(s.health);
-      await openPort();
+      device = createBusDevice({ config, clock: c.clock, timeClock, log: c.log, onDiscard });
+      await device.start();
       for (const s of sensors) {
         s.timer = c.clock.setInterval(() => due(s), s.cfg.pollMs);
         due(s);
@@ -306,13 +343,10 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
     async stop() {
       stopped = true;
       for (const s of sensors) ctx?.clock.clearInterval(s.timer);
-      ctx?.clock.clearTimeout(reopenTimer);
-      reopenTimer = undefined;
       queue.length = 0;
+      wake?.();
       await pumping;
-      const c = client;
-      client = undefined;
-      if (c?.isOpen) await new Promise<void>((resolve) => c.close(() => resolve()));
+      await device?.stop();
     },
   };
 }

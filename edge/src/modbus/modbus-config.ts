@@ -79,13 +79,25 @@ export const modbusBusConfigSchema = z
      * instant instead of after real time).
      */
     timeoutClock: z.enum(['real', 'gateway']).default('real'),
+    /**
+     * After a request to a sensor timed out, how long its address is not asked again (default: `timeoutMs`).
+     * RTU frames carry no transaction id (Modbus over Serial Line V1.02 §2.5.1): an answer that comes
+     * after the timeout can only be told from the answer to a new request while none is pending, so a
+     * late answer inside this window is discarded and counted, never taken for the retry's.
+     */
+    lateReplyWindowMs: z.number().int().min(0).max(60_000).optional(),
     /** Extra attempts after a timeout or CRC error, only while the sensor was answering (no flooding). */
     retries: z.number().int().min(0).max(5).default(1),
     /** Bus silence before a retry and between any two requests. */
     retryDelayMs: z.number().int().min(0).max(5000).default(20),
-    /** Reopen backoff of a vanished or unopenable device: doubles from min to max. */
+    /**
+     * Reopen backoff of a vanished or unopenable device: doubles from min to max, so a device that
+     * returns is open again within `reopenMaxMs`.
+     */
     reopenMinMs: z.number().int().min(10).default(1000),
-    reopenMaxMs: z.number().int().min(10).default(30_000),
+    reopenMaxMs: z.number().int().min(10).default(5000),
+    /** Also reopen at once when the device path appears again (inotify on its directory, where possible). */
+    watchPath: z.boolean().default(true),
     /** Consecutive error readings after which a sensor's state goes from `degraded` to `failed`. */
     failAfter: z.number().int().min(1).max(1000).default(3),
     sensors: z.array(modbusSensorConfigSchema).min(1).max(247),

@@ -1,5 +1,26 @@
 import type { Backlog, ReaderHealth, SensorHealth } from '@coldtrace/shared';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { ModbusBusReport, SensorCounters } from '../modbus/bus-report.js';
+
+/** Per-sensor Modbus counters: metric name suffix, help, and the counter it reads. */
+const MODBUS_SENSOR_COUNTERS: Array<[string, string, keyof SensorCounters]> = [
+  ['polls_total', 'Polls started (one reading each)', 'polls'],
+  [
+    'missed_polls_total',
+    'Poll periods lost because the sensor was still waiting for its turn',
+    'missedPolls',
+  ],
+  ['requests_total', 'Modbus requests written, retries included', 'requests'],
+  ['retries_total', 'Requests made again in the same poll after a timeout or CRC error', 'retries'],
+  ['timeouts_total', 'Requests that got no answer within timeoutMs', 'timeouts'],
+  [
+    'late_replies_total',
+    'Answers that came after their request timed out (discarded, never used)',
+    'lateReplies',
+  ],
+  ['crc_errors_total', 'Answers with a bad CRC', 'crcErrors'],
+  ['exceptions_total', 'Exception responses (Modbus Application Protocol V1.1b3 §7)', 'exceptions'],
+];
 
 /** The gateway's Prometheus metrics; gauges are read from the live state at scrape time. */
 export class GatewayMetrics {
@@ -13,6 +34,7 @@ export class GatewayMetrics {
     connected: () => boolean;
     readers: () => ReaderHealth[];
     sensors: () => SensorHealth[];
+    modbus: () => ModbusBusReport[];
     now: () => number;
   }) {
     const registers = [this.registry];
@@ -88,5 +110,79 @@ export class GatewayMetrics {
         for (const s of state.sensors()) this.set({ sensor: s.sensorId }, s.state === 'ok' ? 1 : 0);
       },
     });
+    this.modbusMetrics(registers, state.modbus);
+  }
+
+  /** Modbus buses (docs/modbus.md "Metrics"): counters and gauges read from each bus's report. */
+  private modbusMetrics(registers: Registry[], buses: () => ModbusBusReport[]) {
+    for (const [suffix, help, key] of MODBUS_SENSOR_COUNTERS) {
+      new Counter({
+        name: `coldtrace_gateway_modbus_${suffix}`,
+        help,
+        labelNames: ['bus', 'sensor'],
+        registers,
+        collect() {
+          this.reset();
+          for (const b of buses())
+            for (const s of b.sensors) this.inc({ bus: b.busId, sensor: s.sensorId }, s[key]);
+        },
+      });
+    }
+    new Gauge({
+      name: 'coldtrace_gateway_modbus_poll_overrun',
+      help: "1 while the sensor's poll period cannot be kept (the bus needs longer to go round)",
+      labelNames: ['bus', 'sensor'],
+      registers,
+      collect() {
+        this.reset();
+        for (const b of buses())
+          for (const s of b.sensors) this.set({ bus: b.busId, sensor: s.sensorId }, s.pollOverrun ? 1 : 0);
+      },
+    });
+    const busGauge = (name: string, help: string, value: (b: ModbusBusReport) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['bus'],
+        registers,
+        collect() {
+          this.reset();
+          for (const b of buses()) this.set({ bus: b.busId }, value(b));
+        },
+      });
+    const busCounter = (name: string, help: string, value: (b: ModbusBusReport) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['bus'],
+        registers,
+        collect() {
+          this.reset();
+          for (const b of buses()) this.inc({ bus: b.busId }, value(b));
+        },
+      });
+    busGauge(
+      'coldtrace_gateway_modbus_bus_cycle_seconds',
+      "Bus time one poll of every sensor takes at the current answer times (sum of each sensor's last poll)",
+      (b) => b.cycleMs / 1000,
+    );
+    busGauge('coldtrace_gateway_modbus_device_open', '1 while the serial device is open', (b) =>
+      b.deviceOpen ? 1 : 0,
+    );
+    busCounter(
+      'coldtrace_gateway_modbus_reopen_attempts_total',
+      'Attempts to open the serial device',
+      (b) => b.reopenAttempts,
+    );
+    busCounter(
+      'coldtrace_gateway_modbus_unmatched_frames_total',
+      "Whole frames received that answered none of the gateway's requests (late replies not included)",
+      (b) => b.unmatchedFrames,
+    );
+    busCounter(
+      'coldtrace_gateway_modbus_noise_bytes_total',
+      'Received bytes that formed no frame',
+      (b) => b.noiseBytes,
+    );
   }
 }

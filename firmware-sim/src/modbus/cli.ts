@@ -12,6 +12,9 @@ export const modbusSimFileSchema = z
   .object({
     seed: z.number().int().default(1),
     baudRate: z.number().int().positive().default(9600),
+    /** Answer after the exchange's time on a real line at `baudRate` (simulator.ts `wireTime`). */
+    wireTime: z.boolean().default(true),
+    turnaroundMs: z.number().min(0).max(60_000).default(2),
     sensors: z
       .array(
         z
@@ -19,6 +22,8 @@ export const modbusSimFileSchema = z
             address: z.number().int().min(1).max(247),
             profile: simProfileSchema,
             map: simRegisterMapSchema.optional(),
+            /** A slow device: answers this much later than the wire time. */
+            replyDelayMs: z.number().min(0).max(60_000).optional(),
           })
           .strict(),
       )
@@ -65,6 +70,8 @@ export async function runModbusSim(
     sensors: file.sensors,
     seed: args.seed ?? file.seed,
     baudRate: file.baudRate,
+    wireTime: file.wireTime,
+    turnaroundMs: file.turnaroundMs,
     ...(args.dir ? { dir: args.dir } : {}),
   });
   out(sim.devicePath);

@@ -14,6 +14,7 @@ import {
 import { RtuFramer } from './rtu-framer.js';
 import { answerRequest } from './rtu-responder.js';
 import { type SocatPair, startSocatPair } from './socat-pair.js';
+import { exchangeMs } from './wire-time.js';
 
 export interface SimSensorOptions {
   /** Modbus unit address, 1..247 (Modbus over serial line V1.02 §2.2). */
@@ -21,6 +22,11 @@ export interface SimSensorOptions {
   profile: SimProfile;
   /** Register layout; the XY-MD02 one when absent. */
   map?: SimRegisterMapInput;
+  /**
+   * Extra time the device takes before it answers, on top of the wire time: a slow device, whose
+   * answers come late when this exceeds the master's response timeout.
+   */
+  replyDelayMs?: number;
 }
 
 export interface ModbusSimulatorOptions {
@@ -30,7 +36,16 @@ export interface ModbusSimulatorOptions {
   seed?: number;
   /** Directory for the device symlinks; a fresh temp directory when absent. */
   dir?: string;
+  /** Line speed (default 9600): with `wireTime`, what an exchange takes. */
   baudRate?: number;
+  /**
+   * Answer after the time the exchange takes on a real line at `baudRate` (request and answer on the
+   * wire, the end-of-frame silence and `turnaroundMs`; `wire-time.ts`) instead of at once. Default true.
+   * Real time: it models the wire, not the scenario.
+   */
+  wireTime?: boolean;
+  /** The device's processing time between a request and its answer; default 2 ms. */
+  turnaroundMs?: number;
 }
 
 export interface ModbusSimStats {
@@ -48,6 +63,8 @@ export interface ModbusSimulator {
   readonly devicePath: string;
   readonly stats: ModbusSimStats;
   setProfile(address: number, profile: SimProfile): void;
+  /** How much later than the wire time the device at `address` answers from now on. */
+  setReplyDelay(address: number, ms: number): void;
   /** Remove the device path, as when a USB adapter is pulled (kills socat). */
   vanish(): Promise<void>;
   /** Make the same device path again. */
@@ -60,6 +77,7 @@ interface SimSensor {
   profile: ParsedSimProfile;
   map: SimRegisterMap;
   rand: () => number;
+  replyDelayMs: number;
 }
 
 /** A bus of simulated Modbus RTU temperature sensors on a socat pseudo-terminal pair. */
@@ -78,8 +96,14 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
       profile: simProfileSchema.parse(s.profile),
       map: s.map ? simRegisterMapSchema.parse(s.map) : XY_MD02_SIM_MAP,
       rand: seededRandom(seed * 1000 + s.address),
+      replyDelayMs: checkedDelay(s.replyDelayMs ?? 0),
     });
   }
+  const baudRate = opts.baudRate ?? 9600;
+  const wireTime = opts.wireTime ?? true;
+  const turnaroundMs = checkedDelay(opts.turnaroundMs ?? 2);
+  /** Answers written later (wire time, slow devices), cancelled when the line goes down. */
+  const pending = new Set<ReturnType<typeof setTimeout>>();
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'coldtrace-modbus-'));
   const devicePath = join(dir, 'ttyGW');
@@ -106,12 +130,23 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
     }
     stats.answered++;
     if (answer.exception !== undefined) stats.exceptions++;
-    port?.write(answer.frame);
+    const delay =
+      (wireTime ? exchangeMs(baudRate, frame.length, answer.frame.length, turnaroundMs) : 0) +
+      sensor.replyDelayMs;
+    if (delay <= 0) {
+      port?.write(answer.frame);
+      return;
+    }
+    const t = setTimeout(() => {
+      pending.delete(t);
+      port?.write(answer.frame);
+    }, delay);
+    pending.add(t);
   };
 
   const up = async () => {
     pair = await startSocatPair(devicePath, simPath);
-    const p = new SerialPort({ path: simPath, baudRate: opts.baudRate ?? 9600, autoOpen: false });
+    const p = new SerialPort({ path: simPath, baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => p.open((err) => (err ? reject(err) : resolve())));
     const f = new RtuFramer(onFrame, () => {
       stats.badFrames++;
@@ -124,6 +159,8 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
     framer = f;
   };
   const down = async () => {
+    for (const t of pending) clearTimeout(t);
+    pending.clear();
     framer?.stop();
     const p = port;
     port = undefined;
@@ -141,6 +178,11 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
       if (!s) throw new ColdtraceError('sim_unknown_address', `no simulated sensor at address ${address}`);
       s.profile = simProfileSchema.parse(profile);
     },
+    setReplyDelay(address, ms) {
+      const s = sensors.get(address);
+      if (!s) throw new ColdtraceError('sim_unknown_address', `no simulated sensor at address ${address}`);
+      s.replyDelayMs = checkedDelay(ms);
+    },
     vanish: down,
     async reappear() {
       if (!pair) await up();
@@ -150,4 +192,10 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function checkedDelay(ms: number): number {
+  if (!(ms >= 0 && ms <= 60_000))
+    throw new ColdtraceError('sim_bad_delay', `a delay must be 0..60000 ms, got ${ms}`);
+  return ms;
 }
