@@ -17,8 +17,6 @@ export interface PlayContext {
   signal: AbortSignal;
   /** Events not carried out, with why (filled as the timeline plays). */
   eventErrors: string[];
-  /** After the timeline: keep everything running for this much real time (Infinity: until `signal`). */
-  holdRealMs: number | undefined;
   /** Real time the gateways may take to drain their buffers after the timeline. */
   drainTimeoutMs: number;
   /** Say the cloud's counts every few real seconds (scaled clock only: someone is watching). */
@@ -124,7 +122,6 @@ export async function playScaled(w: ScenarioWorld, loaded: LoadedScenario, c: Pl
     inFlight.push(p);
   }
   await sleep(realAt(s.duration) - Date.now(), c.signal);
-  await holdReal(c.holdRealMs, c.signal);
   await Promise.all(inFlight);
   clearInterval(lagTimer);
   stopProgress();

@@ -1,7 +1,7 @@
 import { errorMessage, STREAMS } from '@coldtrace/shared';
 import { formatDuration } from './duration.js';
 import type { LoadedScenario } from './load-scenario.js';
-import { holdReal, type PlayContext, type Played } from './play-scaled.js';
+import type { PlayContext, Played } from './play-scaled.js';
 import type { ScenarioWorld } from './scenario-world.js';
 import { perform, planActions } from './timeline-actions.js';
 import { quiesce, runDiscreteEvents, type TimedAction } from './virtual/discrete-events.js';
@@ -55,7 +55,6 @@ export async function playVirtual(w: ScenarioWorld, loaded: LoadedScenario, c: P
     signal: c.signal,
   });
   const simulatedMs = Math.min(s.duration, clock.now() - w.startMs);
-  await holdReal(c.holdRealMs, c.signal);
 
   // Settle: uplinks back, polling and RFID stopped (a poll waiting for a silent sensor ends at its
   // timeout, on this clock), everything buffered sent at once and acknowledged.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { LoadedScenario } from './load-scenario.js';
 import type { Observed } from './observe.js';
-import { type PlayContext, playScaled } from './play-scaled.js';
+import { holdReal, type PlayContext, playScaled } from './play-scaled.js';
 import { playVirtual } from './play-virtual.js';
 import { buildWorld, type ClockMode, childGatewayIds, type ScenarioWorld } from './scenario-world.js';
 
@@ -31,7 +31,10 @@ export interface RunOptions {
   say?: (line: string) => void;
   /** Stops the timeline (and any hold) early. */
   signal?: AbortSignal | undefined;
-  /** After the timeline: keep everything running for this much real time, or until `signal` when Infinity. */
+  /**
+   * After the journey (timeline played, site settled and shut down, the data clock stopped at the
+   * journey's end): keep the cloud serving for this much real time, or until `signal` when Infinity.
+   */
   holdRealMs?: number;
   /** Real time the whole run may take before it is cut short (the demo's --duration). */
   realLimitMs?: number;
@@ -39,6 +42,11 @@ export interface RunOptions {
   progress?: boolean;
   /** Called once the cloud is up (e.g. to print its URL). */
   onReady?: (info: { httpUrl: string; mqttUrl: string; dataDir: string }) => void;
+  /**
+   * With `holdRealMs`: called (and awaited) once the journey is over and its derived state computed,
+   * before the hold; `dataClockStoppedAt` is where the data clock stands from then on.
+   */
+  onJourneyDone?: (info: { httpUrl: string; dataClockStoppedAt: number }) => void | Promise<void>;
   /** Real time the gateways may take to drain their buffers after the timeline (default 20 s). */
   drainTimeoutMs?: number | undefined;
 }
@@ -58,6 +66,8 @@ export interface ScenarioRun {
   clockNote: string | undefined;
   /** Discrete-event clock: the instants time was moved to (timers and actions); undefined when scaled. */
   steps: number | undefined;
+  /** Where the data clock was stopped after the journey (held runs only), else null. */
+  dataClockStoppedAt: number | null;
   httpUrl: string;
   mqttUrl: string;
   dataDir: string | null;
@@ -89,8 +99,8 @@ export function runClock(run: Pick<ScenarioRun, 'clock' | 'scale'>): string {
 /**
  * Runs a scenario: builds the world on the scenario clock, plays the timeline (stock moves through the
  * LLRP simulators, uplink cuts on the proxies, SIGKILL/restart of child gateways, reader drops, rogue
- * publishes), settles (uplinks back, buffers drained, gateways stopped, derived state flushed) and reads
- * back the cloud's conclusions.
+ * publishes), settles (uplinks back, buffers drained, gateways stopped, derived state flushed), holds
+ * the cloud up if asked (the demo) and reads back the cloud's conclusions.
  */
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): Promise<ScenarioRun> {
   const s = loaded.scenario;
@@ -137,11 +147,20 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       log,
       signal: abort.signal,
       eventErrors: [],
-      holdRealMs: opts.holdRealMs,
       drainTimeoutMs: opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
       progress: opts.progress === true,
     };
     const played = mode === 'virtual' ? await playVirtual(w, loaded, ctx) : await playScaled(w, loaded, ctx);
+    let dataClockStoppedAt: number | null = null;
+    if (opts.holdRealMs && !abort.signal.aborted) {
+      // The journey is over: the site stops feeding the cloud and the time of the data stands at its
+      // end; the cloud keeps serving (its sessions and signatures run on the wall clock).
+      await w.stopSite();
+      dataClockStoppedAt = await w.stopClock();
+      await w.cloud.observe();
+      await opts.onJourneyDone?.({ httpUrl: w.cloud.httpUrl, dataClockStoppedAt });
+      await holdReal(opts.holdRealMs, abort.signal);
+    }
     const observed = await w.cloud.observe();
     return {
       name: s.name,
@@ -153,6 +172,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       clock: mode,
       clockNote,
       steps: played.steps,
+      dataClockStoppedAt,
       httpUrl: w.cloud.httpUrl,
       mqttUrl: w.cloud.mqttUrl,
       dataDir: opts.keep || opts.dataDir ? dataDir : null,

@@ -20,6 +20,7 @@ import { type CloudHost, startCloudHost, startInProcessCloud } from './cloud/clo
 import { BAUD, gatewayConfig, INSIDE_ANTENNA, OUTSIDE_ANTENNA } from './gateway-config.js';
 import { type GatewayProcess, gatewayProcess } from './gateway-process.js';
 import type { Scenario, ScenarioGateway } from './scenario-schema.js';
+import { stoppableClock } from './stoppable-clock.js';
 import { sensorTimelines } from './temperature-timeline.js';
 import { startTimelineBus, type TimelineBus } from './timeline-bus.js';
 import { type SocketTracker, trackSockets } from './virtual/socket-tracker.js';
@@ -70,6 +71,16 @@ export interface ScenarioWorld {
   atReaderTime<T>(portalId: string, atMs: number, fn: (sim: LlrpSimulator) => T): T;
   /** Scaled clock: sets the real anchor (scenario start) and starts child-process gateways on it. */
   begin(leadMs: number): Promise<number>;
+  /**
+   * Shuts the site down (simulators, buses, uplink proxies, gateways: everything but the cloud), for a
+   * world kept up after its journey: nothing feeds the cloud any more.
+   */
+  stopSite(): Promise<void>;
+  /**
+   * Stops the data clock, the cloud's and this process's, at the cloud's now, and returns that time:
+   * after the journey the time of the data stands at its end (docs/architecture.md "Time").
+   */
+  stopClock(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -99,7 +110,8 @@ export async function buildWorld(
     tickMs,
   };
   const manual = virtual ? manualClock(startMs) : undefined;
-  const clock: Clock = manual ?? scenarioClock(clockParams);
+  const scaled = manual ? undefined : stoppableClock(scenarioClock(clockParams));
+  const clock: Clock = manual ?? scaled!;
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const c of closers.splice(0).reverse())
@@ -124,6 +136,8 @@ export async function buildWorld(
     };
     const cloud = manual ? await startInProcessCloud(input, manual) : await startCloudHost(input);
     closers.push(() => cloud.close());
+    /** Closers from here on are the site's (see `stopSite`). */
+    const siteFrom = closers.length;
     const cloudActivity = cloud.inProcess?.activity;
     ports.add(Number(new URL(cloud.mqttUrl).port));
     ports.add(Number(new URL(cloud.httpUrl).port));
@@ -233,6 +247,15 @@ export async function buildWorld(
           closers.push(() => child.stop());
         }
         return clockParams.realAnchorMs;
+      },
+      async stopSite() {
+        for (const c of closers.splice(siteFrom).reverse())
+          await c().catch((err) => o.log.warn({ err: errorMessage(err) }, 'close failed'));
+      },
+      async stopClock() {
+        const at = await cloud.stopClock();
+        scaled?.stop(at);
+        return at;
       },
       close,
     };

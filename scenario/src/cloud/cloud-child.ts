@@ -5,11 +5,13 @@
  * there would move reading timestamps by whole ticks). Driven over IPC by `cloud-host.ts`.
  */
 import { errorMessage, type ScenarioClockParams, scenarioClock } from '@coldtrace/shared';
+import { type StoppableClock, stoppableClock } from '../stoppable-clock.js';
 import { type CloudStartInput, type ScenarioCloud, startScenarioCloud } from './scenario-cloud.js';
 
 export type CloudRequest =
   | { id: number; type: 'start'; input: CloudStartInput }
   | { id: number; type: 'begin'; realAnchorMs: number }
+  | { id: number; type: 'stop-clock' }
   | { id: number; type: 'counts' }
   | { id: number; type: 'gateway-status'; gatewayId: string }
   | { id: number; type: 'observe' }
@@ -22,6 +24,8 @@ const params: ScenarioClockParams = {
   scale: 1,
   tickMs: 0,
 };
+/** The cloud's data clock: the scenario clock on the shared anchor, stopped after the journey. */
+let clock: StoppableClock | undefined;
 
 function need(): ScenarioCloud {
   if (!cloud) throw new Error('cloud not started');
@@ -33,12 +37,16 @@ async function handle(req: CloudRequest): Promise<unknown> {
     case 'start': {
       const { input } = req;
       Object.assign(params, { startMs: input.startMs, scale: input.scale, tickMs: input.tickMs });
-      cloud = await startScenarioCloud(input, scenarioClock(params));
+      clock = stoppableClock(scenarioClock(params));
+      cloud = await startScenarioCloud(input, clock);
       return { httpUrl: cloud.httpUrl, mqttUrl: cloud.mqttUrl, secrets: cloud.secrets };
     }
     case 'begin':
       params.realAnchorMs = req.realAnchorMs;
       return null;
+    case 'stop-clock':
+      if (!clock) throw new Error('cloud not started');
+      return clock.stop();
     case 'counts':
       return need().counts();
     case 'gateway-status':

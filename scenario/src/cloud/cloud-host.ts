@@ -26,6 +26,11 @@ export interface CloudHost {
   readonly inProcess: Cloud | undefined;
   /** Sets the scaled clock's real anchor (a no-op in this process: the clock is shared). */
   begin(realAnchorMs: number): Promise<void>;
+  /**
+   * Stops the cloud's data clock where it stands and returns that time (in this process the runner's
+   * discrete-event clock, which stands whenever the runner does not move it).
+   */
+  stopClock(): Promise<number>;
   counts(): Promise<CloudCounts>;
   gatewayStatus(id: string): Promise<{ status_json: string | null; online: number } | null>;
   /** Computes the derived state of everything received and reads the conclusions. */
@@ -42,6 +47,7 @@ export async function startInProcessCloud(input: CloudStartInput, clock: Clock):
     secrets: c.secrets,
     inProcess: c.cloud,
     begin: async () => {},
+    stopClock: async () => clock.now(),
     counts: () => c.counts(),
     gatewayStatus: (id) => c.gatewayStatus(id),
     observe: () => c.observe(),
@@ -95,6 +101,7 @@ export async function startCloudHost(input: CloudStartInput): Promise<CloudHost>
     begin: async (realAnchorMs) => {
       await request<'begin'>({ type: 'begin', realAnchorMs });
     },
+    stopClock: async () => (await request<'stop-clock'>({ type: 'stop-clock' })) as number,
     counts: async () => (await request<'counts'>({ type: 'counts' })) as CloudCounts,
     gatewayStatus: async (gatewayId) =>
       (await request<'gateway-status'>({ type: 'gateway-status', gatewayId })) as never,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type Cloud, startCloud, UserStore } from '@coldtrace/cloud';
-import type { Clock } from '@coldtrace/shared';
+import { type Clock, systemClock } from '@coldtrace/shared';
 import pino from 'pino';
 import { type Observed, observe } from '../observe.js';
 import type { Scenario } from '../scenario-schema.js';
@@ -45,7 +45,9 @@ export interface ScenarioCloud {
 
 /**
  * The scenario's cloud on the scenario clock: embedded aedes + SQLite in the data directory, the
- * runner's own admin token, and the scenario's master data entered through the cloud's API.
+ * runner's own admin token, and the scenario's master data entered through the cloud's API. `clock` is
+ * the data clock only: sessions, e-signatures, people's actions and report times stay on the system
+ * clock, whatever the scenario's scale (docs/architecture.md "Time").
  */
 export async function startScenarioCloud(input: CloudStartInput, clock: Clock): Promise<ScenarioCloud> {
   const s = input.scenario;
@@ -64,12 +66,12 @@ export async function startScenarioCloud(input: CloudStartInput, clock: Clock): 
       integrations: { webhooks: [], outboxPollMs: 3_600_000 },
       logLevel: 'warn',
     },
-    { clock, log },
+    { clock, wallClock: systemClock, log },
   );
   try {
     const { token } = await new UserStore(cloud.store.db).createToken(
       { name: 'scenario-runner', roles: ['admin'], userId: null },
-      input.startMs,
+      Date.now(),
     );
     const api = apiClient(cloud.httpUrl, token);
     const secrets = await seedMasterData(api, s);

@@ -53,8 +53,11 @@ export interface DemoSummary {
   qaLogin: { url: string; username: string; password: string } | null;
   dataDir: string | null;
   durationS: number;
-  /** How much of the scenario was played: a short `--duration` stops the journey before its end. */
-  journey: { simulatedH: number; totalH: number; completed: boolean };
+  /**
+   * How much of the scenario was played (a short `--duration` stops the journey before its end), and
+   * where the data clock was stopped after it (epoch ms; null when the journey did not end).
+   */
+  journey: { simulatedH: number; totalH: number; completed: boolean; dataClockStoppedAt: number | null };
 }
 
 /** Creates the demo's QA user in the cloud's database (the cloud runs in a child process). */
@@ -72,11 +75,20 @@ async function createQaUser(dataDir: string, httpUrl: string): Promise<DemoSumma
   }
 }
 
+/** The line that tells a person the journey is over and how to sign in to the QA pages. */
+export function journeyDoneLine(httpUrl: string, login: DemoSummary['qaLogin']): string {
+  return login
+    ? `journey done: open ${login.url} and sign in as ${login.username} (password ${login.password})`
+    : `journey done: open ${httpUrl}/login and sign in as a QA user of this data directory`;
+}
+
 /**
  * `npm run demo`: plays the demo journey scenario (cold room → truck with a failing reefer and three
  * hours without uplink → store) through the scenario runner: the cloud (embedded aedes + SQLite), three
  * gateways, the LLRP reader simulators over TCP and the Modbus sensor buses on pseudo-terminals, all on
- * the scenario clock. Then keeps running until `durationS` or `signal`.
+ * the scenario clock. When the journey is over the site is shut down and the data clock stops at the
+ * journey's end (the cloud's sessions and e-signatures were never on it); the cloud keeps serving the
+ * QA pages until `durationS` or `signal`.
  */
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const started = Date.now();
@@ -95,6 +107,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     progress: opts.out !== undefined,
     holdRealMs: Number.POSITIVE_INFINITY,
     realLimitMs: opts.durationS !== undefined ? opts.durationS * 1000 : undefined,
+    onJourneyDone: async ({ httpUrl, dataClockStoppedAt }) => {
+      say(
+        `the data clock stands at ${new Date(dataClockStoppedAt).toISOString()}, the journey's end (the site is ` +
+          'shut down); sessions, e-signatures and report times follow the wall clock',
+      );
+      say(journeyDoneLine(httpUrl, await qaLogin));
+    },
     onReady: ({ httpUrl, mqttUrl, dataDir }) => {
       say(`coldtrace demo: cloud API ${httpUrl}  (MQTT ${mqttUrl}; data in ${dataDir})`);
       qaLogin = createQaUser(dataDir, httpUrl).then(
@@ -115,6 +134,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     simulatedH: hours(run.simulatedMs),
     totalH: hours(loaded.scenario.duration),
     completed: run.simulatedMs >= loaded.scenario.duration,
+    dataClockStoppedAt: run.dataClockStoppedAt,
   };
   if (!journey.completed) {
     say(
