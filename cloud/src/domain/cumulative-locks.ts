@@ -4,7 +4,7 @@ import type { UnitRuleExposure } from './cumulative-exposure.js';
 import { CUMULATIVE_CAUSE, type CumulativeRule, describeMs, describeRule } from './cumulative-rules.js';
 import type { LockEventPayload } from './domain-events.js';
 import type { ChangeLog } from './exposure.js';
-import { liftLock } from './lift-lock.js';
+import { holdLock, liftLock } from './lift-lock.js';
 
 const iso = (ts: number) => new Date(ts).toISOString();
 
@@ -17,10 +17,12 @@ function reachedReason(x: UnitRuleExposure): string {
  * Brings the cumulative-rule locks (`cause = 'cumulative'`) of the given units in line with their
  * computed exposures (`computed` holds every rule of every one of these units): a unit whose exposure
  * reached a rule's limit is locked pending QA under the key `cumulative:<lot>:<rule>` (or a lifted lock is
- * reinstated); a lock whose rule is no longer reached (late data, a changed rule, the unit no longer in
- * that lot) is lifted only if it is active and no QA decision touched it, as for excursions; released and
- * rejected locks stay as signed. Every change is audited and sent as a lock/unlock event with
- * `cause: 'cumulative'`, in the caller's derive transaction.
+ * reinstated); a lock whose rule late data shows not reached is lifted only if it is active, not held and
+ * no QA decision touched it, as for excursions; released and rejected locks stay as signed. A lock whose
+ * rule no longer applies (the product's rules changed: the key names the lot and the rule) follows a
+ * master-data change, which never lifts a lock: it is held pending QA (docs/architecture.md "Affected stock
+ * and locks"). Every change is audited and sent as a lock/unlock event with `cause: 'cumulative'`, in the
+ * caller's derive transaction.
  */
 export async function applyCumulativeLocks(
   trx: Transaction<DomainDatabase>,
@@ -156,10 +158,13 @@ export async function applyCumulativeLocks(
   for (const [id, row] of existing) {
     const x = byKey.get(id);
     if (x?.exposure.exceeded) continue;
-    if (row.state !== 'active' || row.disposition_id !== null) continue;
-    const reason = x
-      ? `late data shows ${row.epc} spent ${describeMs(x.exposure.exposedMs)} ${x.rule.kind} ${x.rule.thresholdC} °C: cumulative rule ${describeRule(x.rule)} not reached`
-      : `cumulative rule ${row.excursion_id} no longer applies to ${row.epc} (product rule or lot changed)`;
+    if (row.state !== 'active' || row.disposition_id !== null || row.hold_reason !== null) continue;
+    if (!x) {
+      const why = `cumulative rule ${row.excursion_id} no longer applies to ${row.epc} (the product's rules changed)`;
+      await holdLock(trx, log, row, id, why, now);
+      continue;
+    }
+    const reason = `late data shows ${row.epc} spent ${describeMs(x.exposure.exposedMs)} ${x.rule.kind} ${x.rule.thresholdC} °C: cumulative rule ${describeRule(x.rule)} not reached`;
     await liftLock(
       trx,
       log,
@@ -167,15 +172,14 @@ export async function applyCumulativeLocks(
       {
         entityId: id,
         before: { state: 'active', cause: CUMULATIVE_CAUSE, reachedAt: row.exposed_from },
-        after: { state: 'lifted', exposedMs: x?.exposure.exposedMs ?? null },
+        after: { state: 'lifted', exposedMs: x.exposure.exposedMs },
         reason,
       },
       now,
     );
-    const rule = x?.rule ?? ruleOfKey(row.excursion_id);
     event(
       'unlock',
-      { key: row.excursion_id, rule, lotId: x?.lotId ?? lotOfKey(row.excursion_id) },
+      { key: row.excursion_id, rule: x.rule, lotId: x.lotId },
       row.location_id,
       row.epc,
       reason,
@@ -184,19 +188,4 @@ export async function applyCumulativeLocks(
   log.extraEvents.push(
     ...[...events.values()].sort((a, b) => (a.type + a.excursionId < b.type + b.excursionId ? -1 : 1)),
   );
-}
-
-/** The rule named by a lock key `cumulative:<lot>:<kind>:<thresholdC>:<limitMs>` (the lot id may hold ':'). */
-export function ruleOfKey(key: string): CumulativeRule {
-  const parts = key.split(':');
-  const [kind, thresholdC, limitMs] = parts.slice(-3);
-  return {
-    kind: kind === 'below' ? 'below' : 'above',
-    thresholdC: Number(thresholdC),
-    limitMs: Number(limitMs),
-  };
-}
-
-export function lotOfKey(key: string): string {
-  return key.split(':').slice(1, -3).join(':');
 }

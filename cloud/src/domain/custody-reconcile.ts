@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { DomainDatabase } from '../store/schema.js';
 import { buildCustody, type CustodyInterval, overlap } from './custody.js';
-import { reopenReview } from './excursion-reconcile.js';
+import { reopenReview, WITHDRAWN } from './excursion-reconcile.js';
 import { applyExposures, type ChangeLog, type Exposure } from './exposure.js';
 
 type Trx = Transaction<DomainDatabase>;
@@ -67,6 +67,8 @@ async function exposuresOfEpc(
       .selectFrom('excursions')
       .select(['id', 'location_id', 'start_ts', 'end_ts'])
       .where('location_id', 'in', locations)
+      // A withdrawn excursion (kept for its held locks) exposes nobody new.
+      .where('state', '!=', WITHDRAWN)
       .execute();
     for (const x of excursions) {
       for (const c of custody) {

@@ -9,11 +9,23 @@ import {
   excursionId,
   sameContent,
 } from './excursion-content.js';
-import { applyExposures, type ChangeLog, type Exposure } from './exposure.js';
-import { evaluateWindow, matchExcursions, type SensorScope, type TimeWindow } from './location-evaluation.js';
+import { applyExposures, type ChangeLog, type Exposure, type RecomputeCause } from './exposure.js';
+import {
+  evaluateWindow,
+  matchExcursions,
+  type SensorScope,
+  type StoredExcursion,
+  type TimeWindow,
+} from './location-evaluation.js';
 import type { TailLimits } from './reading-tails.js';
 
 type Trx = Transaction<DomainDatabase>;
+
+/**
+ * The state of an excursion a recomputation no longer finds but that is kept because units it locked are
+ * still locked (held pending QA) or signed: it stays reviewable, and only a signed disposition releases them.
+ */
+export const WITHDRAWN = 'withdrawn';
 
 export interface LocationOutcome {
   /** Excursions of the final window. */
@@ -26,8 +38,10 @@ export interface LocationOutcome {
 /**
  * docs/architecture.md "Excursion": re-evaluates one location over a window inside the caller's derive
  * transaction. First claims the location's evaluation marks (0006): the window grows to cover them, their
- * causes (e.g. a limit change by a user) name the derived changes, and they are deleted in this transaction,
- * so they disappear exactly when a derivation covering them commits.
+ * causes (a limit change by a user) name the derived changes, and they are deleted in this transaction,
+ * so they disappear exactly when a derivation covering them commits. A claimed cause is a master-data
+ * change, which never lifts a lock (docs/architecture.md "Affected stock and locks"): a lock it would lift
+ * is held, and an excursion it withdraws while units stay locked or signed is kept as `withdrawn`.
  */
 export async function reconcileLocationIn(
   trx: Trx,
@@ -49,8 +63,12 @@ export async function reconcileLocationIn(
     .executeTakeFirst();
   // Readings of a location without master data are kept, evaluated once it exists (its creation marks it).
   if (!location) return { count: 0 };
-  const cause = claimed.causes.length
-    ? `${claimed.causes.join('; ')}${claimed.events ? '; with readings received' : ''}`
+  // Every mark cause is a limit change (`location-master.ts`); new readings have none.
+  const cause: RecomputeCause | undefined = claimed.causes.length
+    ? {
+        text: `${claimed.causes.join('; ')}${claimed.events ? '; with readings received' : ''}`,
+        masterData: true,
+      }
     : undefined;
   const ev = await evaluateWindow(trx, location, w);
   const match = matchExcursions(ev.stored, ev.computed);
@@ -61,7 +79,7 @@ export async function reconcileLocationIn(
   for (const [from, into] of match.mergedInto) {
     const s = storedById.get(from)!;
     const why = cause
-      ? `${cause}: excursion ${from} joined to ${into}`
+      ? `${cause.text}: excursion ${from} joined to ${into}`
       : `late data joined excursion ${from} to ${into}`;
     await moveLocks(trx, from, into, log, why);
     await trx.deleteFrom('excursions').where('id', '=', from).execute();
@@ -78,25 +96,8 @@ export async function reconcileLocationIn(
   }
   for (const id of match.withdrawn) {
     const s = storedById.get(id)!;
-    await trx.deleteFrom('excursions').where('id', '=', id).execute();
-    log.audit.push({
-      actor: 'system',
-      action: 'excursion.withdrawn',
-      entityType: 'excursion',
-      entityId: id,
-      before: contentOfRow(s),
-      reason: cause
-        ? `${cause}: recomputation no longer finds this excursion`
-        : 'recomputation over late data no longer finds this excursion',
-    });
-    await applyExposures(
-      trx,
-      { excursionId: id },
-      [],
-      log,
-      now,
-      cause ?? `late data withdrew excursion ${id}`,
-    );
+    if (s.state === WITHDRAWN) continue; // kept for review by an earlier withdrawal: nothing more to do
+    await withdraw(trx, s, log, now, cause);
   }
 
   for (let i = 0; i < ev.computed.length; i++) {
@@ -108,6 +109,8 @@ export async function reconcileLocationIn(
       const old = contentOfRow(before);
       if (!sameContent(old, content) || touched.has(keeper)) {
         const reopen = before.review_state === 'decided';
+        // A withdrawn excursion found again (e.g. limits narrowed back) is reinstated, its locks with it.
+        const action = before.state === WITHDRAWN ? 'excursion.reinstated' : changeAction(old, content);
         await trx
           .updateTable('excursions')
           .set({ ...content, updated_at: now, version: before.version + 1, review_state: 'pending' })
@@ -116,12 +119,12 @@ export async function reconcileLocationIn(
         if (!sameContent(old, content)) {
           log.audit.push({
             actor: 'system',
-            action: changeAction(old, content),
+            action,
             entityType: 'excursion',
             entityId: keeper,
             before: old,
             after: content,
-            reason: cause ?? 'readings received',
+            reason: cause?.text ?? 'readings received',
           });
         }
         if (reopen) {
@@ -132,7 +135,7 @@ export async function reconcileLocationIn(
             entityId: keeper,
             before: { reviewState: 'decided', version: before.version },
             after: { reviewState: 'pending', version: before.version + 1 },
-            reason: `${cause ?? 'later data'} changed the excursion after a QA decision; signed decisions stay in force`,
+            reason: `${cause?.text ?? 'later data'} changed the excursion after a QA decision; signed decisions stay in force`,
           });
         }
         touched.add(keeper);
@@ -160,19 +163,88 @@ export async function reconcileLocationIn(
         entityType: 'excursion',
         entityId: id,
         after: content,
-        reason: cause ?? 'readings received',
+        reason: cause?.text ?? 'readings received',
       });
       touched.add(id);
     }
   }
 
-  await replaceGaps(trx, locationId, ev.scopes, ev.gaps, log, cause ?? 'readings received');
+  await replaceGaps(trx, locationId, ev.scopes, ev.gaps, log, cause?.text ?? 'readings received');
   for (const id of touched) await exposuresOfExcursion(trx, id, log, now, cause);
   return {
     count: ev.computed.length,
     limits: { minC: location.min_c, maxC: location.max_c, maxGapMs: location.max_gap_ms },
     tails: ev.tails,
   };
+}
+
+/**
+ * A stored excursion the recomputation no longer finds. Deleted (`excursion.withdrawn`) with its automatic
+ * locks lifted, unless units it locked must stay reviewable: after a master-data change, any lock not
+ * lifted (active ones are held, signed ones stay); after late data, locks held by an earlier master-data
+ * change. Then the row is kept with state `withdrawn` (a content change: version + 1; `pending` while a
+ * lock is active) so QA can still sign a disposition on it (`dispositions.ts`).
+ */
+async function withdraw(
+  trx: Trx,
+  s: StoredExcursion,
+  log: ChangeLog,
+  now: number,
+  cause: RecomputeCause | undefined,
+): Promise<void> {
+  const why = cause
+    ? `${cause.text}: recomputation no longer finds this excursion`
+    : 'recomputation over late data no longer finds this excursion';
+  const locks = await trx
+    .selectFrom('locks')
+    .select(['state', 'hold_reason'])
+    .where('excursion_id', '=', s.id)
+    .where('state', '!=', 'lifted')
+    .execute();
+  const kept = cause?.masterData
+    ? locks
+    : locks.filter((l) => l.state === 'active' && l.hold_reason !== null);
+  if (kept.length === 0) {
+    await trx.deleteFrom('excursions').where('id', '=', s.id).execute();
+    log.audit.push({
+      actor: 'system',
+      action: 'excursion.withdrawn',
+      entityType: 'excursion',
+      entityId: s.id,
+      before: contentOfRow(s),
+      reason: why,
+    });
+  } else {
+    const active = kept.filter((l) => l.state === 'active').length;
+    const signed = kept.length - active;
+    const review = active > 0 ? 'pending' : s.review_state;
+    const what = [
+      active ? `${active} unit(s) it locked stay locked pending QA review` : '',
+      signed ? `${signed} signed decision(s) stand` : '',
+    ].filter(Boolean);
+    await trx
+      .updateTable('excursions')
+      .set({ state: WITHDRAWN, review_state: review, version: s.version + 1, updated_at: now })
+      .where('id', '=', s.id)
+      .execute();
+    log.audit.push({
+      actor: 'system',
+      action: 'excursion.withdrawn',
+      entityType: 'excursion',
+      entityId: s.id,
+      before: { ...contentOfRow(s), reviewState: s.review_state, version: s.version },
+      after: { state: WITHDRAWN, reviewState: review, version: s.version + 1 },
+      reason: `${why}; kept for review: ${what.join(', ')}; only a signed disposition releases a locked unit`,
+    });
+  }
+  await applyExposures(
+    trx,
+    { excursionId: s.id },
+    [],
+    log,
+    now,
+    cause ?? { text: `late data withdrew excursion ${s.id}`, masterData: false },
+  );
 }
 
 /**
@@ -256,6 +328,9 @@ async function replaceGaps(
   }
 }
 
+const strength = (l: { state: string; disposition_id: string | null; hold_reason: string | null }) =>
+  l.disposition_id !== null ? 3 : l.state !== 'active' ? 0 : l.hold_reason !== null ? 2 : 1;
+
 /** Locks of a merged excursion follow it into the one it merged into (signed states kept), audited. */
 async function moveLocks(
   trx: Trx,
@@ -297,11 +372,13 @@ async function moveLocks(
       });
       continue;
     }
-    const takeSigned = there.disposition_id === null && r.disposition_id !== null;
-    if (takeSigned) {
+    // The stronger of the two rows wins: signed, then held, then active, then lifted (a merge never
+    // releases a unit).
+    const take = strength(r) > strength(there);
+    if (take) {
       await trx
         .updateTable('locks')
-        .set({ state: r.state, disposition_id: r.disposition_id })
+        .set({ state: r.state, disposition_id: r.disposition_id, hold_reason: r.hold_reason })
         .where('excursion_id', '=', into)
         .where('epc', '=', r.epc)
         .execute();
@@ -313,7 +390,7 @@ async function moveLocks(
       entityType: 'lock',
       entityId: `${r.epc}|${from}`,
       before: { merged: brief(r), into: brief(there) },
-      after: takeSigned ? { ...brief(there), state: r.state, dispositionId: r.disposition_id } : brief(there),
+      after: take ? { ...brief(there), state: r.state, dispositionId: r.disposition_id } : brief(there),
       reason,
     });
   }
@@ -324,7 +401,7 @@ async function exposuresOfExcursion(
   id: string,
   log: ChangeLog,
   now: number,
-  cause: string | undefined,
+  cause: RecomputeCause | undefined,
 ): Promise<void> {
   const x = await trx.selectFrom('excursions').selectAll().where('id', '=', id).executeTakeFirst();
   if (!x) return;
@@ -345,7 +422,7 @@ async function exposuresOfExcursion(
     });
   }
   const gained = await applyExposures(trx, { excursionId: id }, [...desired.values()], log, now, cause);
-  await reopenReview(trx, gained, log, cause ? `${cause}: units newly exposed` : 'units newly exposed');
+  await reopenReview(trx, gained, log, cause ? `${cause.text}: units newly exposed` : 'units newly exposed');
 }
 
 /** Excursions that gained active locks go back to review (docs/architecture.md "Disposition"). */

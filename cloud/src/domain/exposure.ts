@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { DomainDatabase } from '../store/schema.js';
 import type { AuditInput } from './audit-chain.js';
 import type { DomainEvent, LockEventPayload } from './domain-events.js';
-import { liftLock } from './lift-lock.js';
+import { holdLock, liftLock } from './lift-lock.js';
 
 /** One unit's exposure to one excursion: the overlap of its custody with the excursion. */
 export interface Exposure {
@@ -62,13 +62,23 @@ export class ChangeLog {
 const iso = (ts: number | null) => (ts === null ? 'ongoing' : new Date(ts).toISOString());
 
 /**
+ * Why a recomputation runs when it is not (only) new data, named in the audit reasons. `masterData`: a
+ * master-data change (a location's limits) caused it, so a lock it would lift is held for QA instead.
+ */
+export interface RecomputeCause {
+  text: string;
+  masterData: boolean;
+}
+
+/**
  * docs/architecture.md "Affected stock and locks": brings the lock rows of one scope (all rows of one
  * excursion, or all rows of one EPC) in line with the exposures computed for it. A new exposure locks the
- * unit (or reinstates a lifted lock); a lock whose exposure vanished is lifted only when it is an automatic
- * lock no QA decision touched; released or rejected rows stay as signed; a changed exposure window is
- * recorded. Every change is audited. `cause` names what made the recomputation necessary when it was not new
- * data (e.g. a limit change by a user): the audit reasons (and a lifted lock's reason) then name it. Returns
- * the excursions that gained an active lock.
+ * unit (or reinstates a lifted lock); released or rejected rows stay as signed; a changed exposure window is
+ * recorded. A lock whose exposure vanished is lifted only when it is an automatic lock no QA decision
+ * touched and not held; when a master-data change caused the recomputation it is held instead
+ * (`holdLock`): no specification change releases stock. Every change is audited; `cause` (when it was not
+ * new data) is named in the audit reasons and a lifted lock's reason. Returns the excursions that gained an
+ * active lock.
  */
 export async function applyExposures(
   trx: Transaction<DomainDatabase>,
@@ -76,9 +86,9 @@ export async function applyExposures(
   desired: readonly Exposure[],
   log: ChangeLog,
   now: number,
-  cause?: string | undefined,
+  cause?: RecomputeCause | undefined,
 ): Promise<Set<string>> {
-  const because = (text: string) => (cause ? `${cause}: ${text}` : text);
+  const because = (text: string) => (cause ? `${cause.text}: ${text}` : text);
   // Only excursion locks: a unit's cumulative-rule locks (cause 'cumulative') are kept by cumulative-locks.ts.
   let q = trx.selectFrom('locks').selectAll().where('cause', '=', 'excursion');
   q =
@@ -159,16 +169,22 @@ export async function applyExposures(
       .values(inserts.slice(i, i + 200))
       .execute();
   for (const row of existing.values()) {
-    if (row.state !== 'active' || row.disposition_id !== null) continue;
+    if (row.state !== 'active' || row.disposition_id !== null || row.hold_reason !== null) continue;
+    const entityId = `${row.epc}|${row.excursion_id}`;
+    const gone = `${row.epc} is no longer exposed to excursion ${row.excursion_id} at ${row.location_id}`;
+    if (cause?.masterData) {
+      await holdLock(trx, log, row, entityId, `${cause.text}: ${gone}`, now);
+      continue;
+    }
     const reason = cause
-      ? `${cause}: ${row.epc} is no longer exposed to excursion ${row.excursion_id} at ${row.location_id}`
+      ? `${cause.text}: ${gone}`
       : `late data shows ${row.epc} was not at ${row.location_id} during excursion ${row.excursion_id}`;
     await liftLock(
       trx,
       log,
       row,
       {
-        entityId: `${row.epc}|${row.excursion_id}`,
+        entityId,
         before: { state: 'active', from: row.exposed_from, to: row.exposed_to },
         after: { state: 'lifted' },
         reason,

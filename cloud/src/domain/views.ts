@@ -25,6 +25,7 @@ export function excursionView(e: Selectable<DomainDatabase['excursions']>) {
     degreeMinutes: e.degree_minutes,
     mktC: e.mkt_c,
     sensorIds: e.sensor_ids ? e.sensor_ids.split(',') : [],
+    /** 'ongoing' | 'closed' | 'withdrawn' (no longer found, kept while units it locked await review). */
     state: e.state,
     reviewState: e.review_state,
     version: e.version,
@@ -43,6 +44,11 @@ export function lockView(l: Selectable<DomainDatabase['locks']> & { lot_id?: str
     exposedTo: l.exposed_to,
     state: l.state,
     reason: l.reason,
+    /**
+     * Set when a master-data change would have removed this lock: it stays locked pending QA review, and
+     * only a signed disposition releases it (docs/architecture.md "Affected stock and locks").
+     */
+    holdReason: l.hold_reason,
     dispositionId: l.disposition_id,
     createdAt: l.created_at,
     updatedAt: l.updated_at,

@@ -9,6 +9,7 @@ import { migration0007 } from './migrations/0007-cumulative-rule.js';
 import { migration0008 } from './migrations/0008-stream-epochs.js';
 import { migration0009 } from './migrations/0009-dead-letter-replay.js';
 import { migration0011 } from './migrations/0011-sink-outbox-by-ingest.js';
+import { migration0012 } from './migrations/0012-lock-hold.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -28,6 +29,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0008-stream-epochs': migration0008,
   '0009-dead-letter-replay': migration0009,
   '0011-sink-outbox-by-ingest': migration0011(dialect),
+  '0012-lock-hold': migration0012,
 });
 
 class StaticProvider implements MigrationProvider {

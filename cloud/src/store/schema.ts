@@ -260,6 +260,11 @@ export interface LocksTable {
   disposition_id: string | null;
   /** 'excursion' (excursion_id names an excursion) | 'cumulative' (excursion_id = `cumulative:<lot>:<rule>`; 0007). */
   cause: ColumnType<string, string | undefined, string>;
+  /**
+   * Why the lock is held pending QA (0012): a master-data change would have removed it. Null = not held.
+   * A held lock is never lifted by a recomputation; only a signed disposition decides it.
+   */
+  hold_reason: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   updated_at: number;
 }

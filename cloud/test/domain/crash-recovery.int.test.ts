@@ -131,7 +131,7 @@ describe('derived state after a crash between ingest commit and evaluation (eval
     expect(await c.store.db.selectFrom('evaluation_marks').selectAll().execute()).toEqual([]);
   }, 60_000);
 
-  it('a limit change committed but not evaluated: the next start withdraws the excursion, naming the change', async () => {
+  it('a limit change committed but not evaluated: the next start withdraws the excursion, naming the change, and holds its lock', async () => {
     const h = await openHarness();
     dir = h.dir;
     const dbFile = join(h.dir, 'cloud.db');
@@ -143,7 +143,7 @@ describe('derived state after a crash between ingest commit and evaluation (eval
     expect((await h.engine.db.selectFrom('locks').select('state').execute()).map((l) => l.state)).toEqual([
       'active',
     ]);
-    // QA raises the upper limit to 15 °C (what the route does), and the process dies before evaluating.
+    // The upper limit is raised to 15 °C (as the e-signed route does), and the process dies before evaluating.
     const loc = (await h.store.getLocation('room-a'))!;
     await h.store.upsertLocation({ ...loc, max_c: 15 }, T0 + 60 * MIN, { actor: 'alice' });
     await h.engine.close();
@@ -151,18 +151,24 @@ describe('derived state after a crash between ingest commit and evaluation (eval
 
     cloud = await cloudOn(dbFile);
     const c = cloud;
-    await until(async () => (await c.store.listExcursions()).length === 0, 'the excursion withdrawn');
-    expect((await locksOf(c)).map((l) => [l.epc, l.state])).toEqual([[U2, 'lifted']]);
+    // No master-data change lifts a lock: the excursion is kept as withdrawn, the unit stays locked (held).
+    await until(
+      async () => (await c.store.listExcursions()).every((x) => x.state === 'withdrawn'),
+      'the excursion withdrawn',
+    );
+    expect((await locksOf(c)).map((l) => [l.epc, l.state, l.hold_reason !== null])).toEqual([
+      [U2, 'active', true],
+    ]);
     const audit = await c.evaluator.engine.db
       .selectFrom('audit_log')
       .select(['actor', 'action', 'reason'])
-      .where('action', 'in', ['location.updated', 'excursion.withdrawn', 'lock.lifted'])
+      .where('action', 'in', ['location.updated', 'excursion.withdrawn', 'lock.held', 'lock.lifted'])
       .orderBy('seq')
       .execute();
     expect(audit.map((a) => [a.actor, a.action])).toEqual([
       ['alice', 'location.updated'],
       ['system', 'excursion.withdrawn'],
-      ['system', 'lock.lifted'],
+      ['system', 'lock.held'],
     ]);
     for (const a of audit.slice(1)) {
       expect(a.reason).toContain('limits of location room-a changed by alice');

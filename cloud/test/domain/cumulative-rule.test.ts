@@ -289,36 +289,74 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
     expect(audit.map((x) => x.action)).toEqual(['disposition.release']);
   });
 
-  it('a product rule change re-evaluates its lots: a raised limit lifts undecided locks, a lowered one locks', async () => {
+  it('a product rule change re-evaluates its lots: a raised limit holds undecided locks for QA (never lifts), a lowered one locks', async () => {
     h = await open();
     await sendAll(h, [
       pass('gw-fridge', s(), U3, 'room-a', 'fridge', T0),
       ...series('gw-fridge', 'fridge-a', 'fridge', 0, 120, [0, 70]),
+      ...series('gw-room', 'room-a-1', 'room-a', 0, 120, [0, 0]),
     ]);
     await h.settle();
-    expect((await cumulativeLocks()).map((l) => [l.key, l.state])).toEqual([
-      ['cumulative:LOT-2:above:8:3600000', 'active'],
-    ]);
+    const OLD = 'cumulative:LOT-2:above:8:3600000';
+    const NEW = 'cumulative:LOT-2:above:8:1800000';
+    const locks = async () =>
+      (await h.engine.db.selectFrom('locks').selectAll().orderBy('excursion_id').execute()).map((l) => [
+        l.excursion_id,
+        l.state,
+        l.hold_reason !== null,
+      ]);
+    expect(await locks()).toEqual([[OLD, 'active', false]]);
     const product = { gtin: GTIN, name: 'OPV', min_c: 2, max_c: 8, stability_budget_ms: 600 * MIN };
-    await h.domain.upsertProduct(
-      { ...product, cumulative_rules: serializeRules([{ ...RULE, limitMs: 120 * MIN }]) },
-      'admin',
-      T0,
+    const rules = async (limitMs: number) => {
+      await h.domain.upsertProduct(
+        { ...product, cumulative_rules: serializeRules([{ ...RULE, limitMs }]) },
+        'admin',
+        T0,
+      );
+      h.cumulative.markProduct(GTIN);
+      await h.settle();
+    };
+    // 70 min is under a 120 min limit, yet a specification change releases nothing: the lock is held.
+    await rules(120 * MIN);
+    expect(await locks()).toEqual([[OLD, 'active', true]]);
+    const audit = await h.domain.listAudit({ entityType: 'lock' });
+    expect(audit.map((a) => a.action)).toEqual(['lock.created', 'lock.held']);
+    expect(audit[1]!.reason).toMatch(
+      /product's rules changed.*would have removed the lock.*signed disposition/,
     );
-    h.cumulative.markProduct(GTIN);
+    expect(
+      await h.engine.db.selectFrom('outbox').select('id').where('event', '=', 'unlock').execute(),
+    ).toEqual([]);
+    expect((await assessLot(h.engine.db, 'LOT-2'))!.units).toMatchObject({ locked: 1 });
+    // Back to 60 min, then late data shows U3 left the fridge at +40 (40 min above +8 °C, under the limit):
+    // an automatic lock would be lifted (see above), a held one stays.
+    await rules(60 * MIN);
+    await sendAll(h, [pass('gw-room', s(), U3, 'fridge', 'room-a', T0 + 40 * MIN)]);
     await h.settle();
-    expect((await cumulativeLocks()).map((l) => l.state)).toEqual(['lifted']);
-    await h.domain.upsertProduct(
-      { ...product, cumulative_rules: serializeRules([{ ...RULE, limitMs: 30 * MIN }]) },
-      'admin',
-      T0,
-    );
-    h.cumulative.markProduct(GTIN);
-    await h.settle();
-    expect((await cumulativeLocks()).map((l) => [l.key, l.state, l.from])).toEqual([
-      ['cumulative:LOT-2:above:8:1800000', 'active', T0 + 30 * MIN],
-      ['cumulative:LOT-2:above:8:3600000', 'lifted', T0 + 60 * MIN],
+    expect(await locks()).toEqual([[OLD, 'active', true]]);
+    // A lowered limit locks.
+    await rules(30 * MIN);
+    expect(await locks()).toEqual([
+      [NEW, 'active', false],
+      [OLD, 'active', true],
     ]);
+    expect((await cumulativeLocks()).find((l) => l.key === NEW)?.from).toBe(T0 + 30 * MIN);
+    // Only a signed disposition on the held lock's key releases it.
+    const d = await signDisposition(h.engine, verifier, {
+      excursionId: OLD,
+      lotId: 'LOT-2',
+      decision: 'release',
+      reason: 'the 60 min rule was entered by mistake; stability data cover 120 min',
+      username: 'qa.anna',
+      password: 'correct horse',
+      signedInUserId: 'u-qa',
+    });
+    expect(d).toMatchObject({ excursion_id: OLD, units: 1 });
+    expect(await locks()).toEqual([
+      [NEW, 'active', false],
+      [OLD, 'released', true],
+    ]);
+    expect((await verifyAuditTrail(h.engine.db)).ok).toBe(true);
   });
 });
 

@@ -23,7 +23,7 @@ export const excursionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSer
         querystring: z.object({
           locationId: idSchema.optional(),
           reviewState: z.enum(['pending', 'decided']).optional(),
-          state: z.enum(['ongoing', 'closed']).optional(),
+          state: z.enum(['ongoing', 'closed', 'withdrawn']).optional(),
         }),
       },
     },

@@ -60,13 +60,25 @@ runPage(async (user) => {
       badge(`review: ${ex.reviewState ?? 'pending'}`, ex.reviewState === 'decided' ? 'ok' : 'warn'),
       ex.critical ? badge('critical', 'bad') : null,
     ),
+    ex.state === 'withdrawn'
+      ? h(
+          'p',
+          { class: 'notice', id: 'withdrawn-notice' },
+          'Withdrawn: a recomputation (e.g. after a limit change, see the audit history) no longer finds this ' +
+            'excursion. Units it locked stay locked pending review: only a signed disposition releases them.',
+        )
+      : null,
     h(
       'dl',
       { class: 'facts', id: 'excursion-stats' },
       h('dt', {}, 'Start'),
       h('dd', { 'data-k': 'start' }, fmtTime(ex.startTs)),
       h('dt', {}, 'End'),
-      h('dd', { 'data-k': 'end' }, ex.endTs === null ? 'ongoing' : fmtTime(ex.endTs)),
+      h(
+        'dd',
+        { 'data-k': 'end' },
+        ex.endTs !== null ? fmtTime(ex.endTs) : ex.state === 'withdrawn' ? '—' : 'ongoing',
+      ),
       h('dt', {}, 'Duration'),
       h('dd', { 'data-k': 'duration' }, fmtDuration(ex.durationMs)),
       h('dt', {}, 'Peak'),

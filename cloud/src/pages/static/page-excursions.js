@@ -55,7 +55,7 @@ runPage(async () => {
           h('td', {}, h('a', { href: `/excursions/${encodeURIComponent(e.id)}` }, e.id)),
           h('td', {}, e.locationId),
           h('td', {}, fmtTime(e.startTs)),
-          h('td', {}, e.endTs === null ? 'ongoing' : fmtTime(e.endTs)),
+          h('td', {}, e.endTs !== null ? fmtTime(e.endTs) : e.state === 'withdrawn' ? '—' : 'ongoing'),
           h('td', {}, fmtDuration(e.durationMs)),
           h('td', {}, fmtNum(e.peakC, 1, ' °C')),
           h('td', {}, fmtNum(e.degreeMinutes, 1)),
