@@ -1,6 +1,7 @@
 import { type Clock, COLDTRACE_VERSION, systemClock } from '@coldtrace/shared';
+import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { Activity } from './activity.js';
 import { createSignatureVerifier } from './auth/signature-verifier.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-broker.js';
@@ -20,11 +21,15 @@ import {
   startMqttEventPublisher,
 } from './integrations/mqtt-event-publisher.js';
 import { OutboxDispatcher } from './integrations/outbox-dispatcher.js';
+import { type CloudModule, type StartedModules, startModules } from './modules/cloud-module.js';
+import { evaluationModule } from './modules/evaluation-module.js';
+import { moduleOf } from './modules/module-of.js';
 import { INFLUX_SINK, InfluxSink } from './sinks/influx-sink.js';
 import { SinkOutbox } from './sinks/sink-outbox.js';
 import { CloudStore } from './store/cloud-store.js';
 import { openDatabase } from './store/db.js';
 import type { DomainStore } from './store/domain-store.js';
+import type { DomainDatabase } from './store/schema.js';
 
 export interface Cloud {
   config: CloudConfig;
@@ -44,6 +49,9 @@ export interface Cloud {
   log: Logger;
   /** Ingest and recomputation in progress (docs/scenarios.md "The two clocks" uses it to see rest). */
   activity: Activity;
+  /** The modules running, in start order (docs/architecture.md "Cloud"). */
+  modules: readonly string[];
+  /** Stops the modules in reverse order, then closes the store. */
   close(): Promise<void>;
 }
 
@@ -76,10 +84,7 @@ export async function seedConfiguredWebhooks(
   return changed;
 }
 
-/** Age after which an evaluation mark counts as left behind by a dead process (periodic sweep). */
-const MARK_SWEEP_AGE_MS = 120_000;
-
-/** Starts the cloud: store (migrated), ingest, excursion evaluation, broker(s) and the HTTP API. */
+/** Starts the cloud: store (migrated), then its modules in order: evaluation, broker(s), sinks, outbox, HTTP API. */
 export async function startCloud(
   input: CloudConfigInput,
   deps: {
@@ -100,16 +105,79 @@ export async function startCloud(
       log.warn({ err, code: 'store_connection_lost' }, 'a database connection failed; the pool reconnects'),
   });
   const store = new CloudStore(opened);
+  try {
+    return await assemble(store, config, {
+      clock,
+      wallClock,
+      log,
+      signatureVerifier: deps.signatureVerifier,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** The cloud's parts, wired through their constructors, and the modules that start and stop them. */
+async function assemble(
+  store: CloudStore,
+  config: CloudConfig,
+  deps: { clock: Clock; wallClock: Clock; log: Logger; signatureVerifier: SignatureVerifier | undefined },
+): Promise<Cloud> {
+  const { clock, wallClock, log } = deps;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const moduleFailures = new Counter({
+    name: 'coldtrace_cloud_module_failures_total',
+    help: 'Cloud modules that failed to start (optional ones: the cloud runs on without them) or to stop',
+    labelNames: ['module', 'phase'],
+    registers: [registry],
+  });
   const ingestMetrics = new IngestMetrics(registry);
   const activity = new Activity();
+
+  // Integration events (lock/unlock/disposition) go out from the durable outbox: webhooks, and MQTT on
+  // every configured broker (embedded aedes and/or the external one); with none, MQTT rows stay pending.
+  let broker: EmbeddedBroker | undefined;
+  const mqttTargets: PublishMqtt[] = [];
+  if (config.mqtt.embedded.enabled) {
+    mqttTargets.push((topic, payload) => {
+      const b = broker;
+      if (!b) return Promise.reject(new Error('embedded broker not running'));
+      return new Promise<void>((resolve, reject) =>
+        b.aedes.publish(
+          { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+    });
+  }
+  const ext = config.mqtt.external;
+  const externalEvents = ext
+    ? startMqttEventPublisher({
+        url: ext.url,
+        username: ext.username,
+        password: ext.password,
+        clientId: `${ext.clientId}-events`,
+        log: log.child({ component: 'mqtt-events' }),
+      })
+    : undefined;
+  if (externalEvents) mqttTargets.push(externalEvents.publish);
+  const dispatcher = new OutboxDispatcher({
+    db: store.db as unknown as Kysely<DomainDatabase>,
+    dialect: store.opened.dialect,
+    clock,
+    log: log.child({ component: 'outbox' }),
+    publishMqtt: publishToAll(mqttTargets),
+    pollMs: config.integrations.outboxPollMs,
+  });
   const evaluator = new ExcursionEvaluator({
     store,
     clock,
     log,
     debounceMs: config.evaluation.debounceMs,
     activity,
+    onEvents: () => dispatcher.kick(),
   });
   const cumulative = new CumulativeEvaluator({
     engine: evaluator.engine,
@@ -133,152 +201,159 @@ export async function startCloud(
       cumulative.markEpcs(epcs);
     },
   });
-
-  const closers: Array<() => Promise<void>> = [];
-  let broker: EmbeddedBroker | undefined;
-  try {
-    // Evaluation marks left by a process that died between an acknowledged commit and its evaluation
-    // (docs/domain.md "Evaluation marks"): marked dirty before ingest starts, recomputed while serving.
-    await evaluator.engine.recoverMarks();
-    // The cumulative rules' pending work is not durable: recompute every ruled unit once at start.
-    await cumulative.markAllRuled();
-    if (config.mqtt.embedded.enabled) {
-      broker = await startEmbeddedBroker({
-        host: config.mqtt.embedded.host,
-        port: config.mqtt.embedded.port,
-        store,
-        ingestor,
-        log: log.child({ component: 'broker' }),
-        serviceAccounts: config.mqtt.serviceAccounts,
-        onAuthFailure: (reason) => ingestMetrics.authFailure(reason),
-        frameLimits: { ...DEFAULT_FRAME_LIMITS, maxPacketBytes: config.mqtt.embedded.maxPacketBytes },
-        onFrameViolation: (code) => ingestMetrics.frameViolation(code),
-      });
-      closers.push(() => broker!.close());
-    }
-    if (config.mqtt.external) {
-      const sub = await startMqttSubscriber({
-        ...config.mqtt.external,
-        ingestor,
-        log: log.child({ component: 'subscriber' }),
-      });
-      closers.push(() => sub.close());
-    }
-    let influx: InfluxSink | undefined;
-    if (config.influx) {
-      influx = new InfluxSink({
+  const domain = createDomainServices(
+    evaluator.engine,
+    deps.signatureVerifier ?? createSignatureVerifier(store, { clock: wallClock }),
+    dispatcher,
+    cumulative,
+  );
+  const influx = config.influx
+    ? new InfluxSink({
         db: store.db,
         config: config.influx,
         clock,
         log: log.child({ component: 'influx' }),
         registry,
-      });
-      await influx.start();
-      closers.push(() => influx!.close());
-    } else {
-      // Not configured: stop enqueueing and drop its queue, so a disabled sink holds no disk.
-      await new SinkOutbox(store.db, INFLUX_SINK).setEnabled(false, clock.now());
-    }
-    // Integration events (lock/unlock/disposition): webhooks and MQTT from the durable outbox, on every
-    // configured broker (embedded aedes and/or the external one); with none, MQTT rows stay pending.
-    const embedded = broker;
-    const publishers: PublishMqtt[] = [];
-    if (embedded)
-      publishers.push(
-        (topic, payload) =>
-          new Promise<void>((resolve, reject) =>
-            embedded.aedes.publish(
-              { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
-              (err) => (err ? reject(err) : resolve()),
-            ),
-          ),
-      );
-    if (config.mqtt.external) {
-      const ext = config.mqtt.external;
-      const events = startMqttEventPublisher({
-        url: ext.url,
-        username: ext.username,
-        password: ext.password,
-        clientId: `${ext.clientId}-events`,
-        log: log.child({ component: 'mqtt-events' }),
-      });
-      closers.push(() => events.close());
-      publishers.push(events.publish);
-    }
-    const dispatcher = new OutboxDispatcher({
-      db: evaluator.engine.db,
-      dialect: store.opened.dialect,
-      clock,
-      log: log.child({ component: 'outbox' }),
-      publishMqtt: publishToAll(publishers),
-      pollMs: config.integrations.outboxPollMs,
-    });
-    evaluator.engine.opts.onEvents = () => dispatcher.kick();
-    dispatcher.start();
-    closers.push(() => dispatcher.close());
-    const domain = createDomainServices(
-      evaluator.engine,
-      deps.signatureVerifier ?? createSignatureVerifier(store, { clock: wallClock }),
-      dispatcher,
-      cumulative,
-    );
-    await seedConfiguredWebhooks(domain.domainStore, config.integrations.webhooks, clock.now());
-    const app = await buildApp({
-      domain,
-      store,
-      evaluator,
-      clock,
-      wallClock,
-      logger: log.child({ component: 'http' }),
-      metrics: registry,
-      version: COLDTRACE_VERSION,
-      health: () => ({ broker: broker ? !broker.aedes.closed : true }),
-      auth: config.auth,
-      epcisBaseUri: config.epcis.baseUri,
-      ingestor,
-    });
-    const address = await app.listen({ host: config.http.host, port: config.http.port });
-    closers.push(() => app.close());
-    // Marks another ingestor process (PostgreSQL) left when it died are picked up within a few minutes.
-    const sweep = clock.setInterval(() => {
-      evaluator.engine
-        .recoverMarks({ createdBefore: clock.now() - MARK_SWEEP_AGE_MS })
-        .catch((err) => log.warn({ err }, 'evaluation mark sweep failed'));
-    }, MARK_SWEEP_AGE_MS);
-    closers.push(async () => clock.clearInterval(sweep));
-    const cumulativeSweep = clock.setInterval(() => {
-      cumulative.markAllRuled().catch((err) => log.warn({ err }, 'cumulative rule sweep failed'));
-    }, config.evaluation.cumulativeSweepMs);
-    closers.push(async () => clock.clearInterval(cumulativeSweep));
-    const port = new URL(address).port;
-    const httpUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
-    log.info({ httpUrl, mqttUrl: broker?.url }, 'coldtrace cloud started');
-    return {
-      config,
-      store,
-      ingestor,
+      })
+    : undefined;
+  const app = await buildApp({
+    domain,
+    store,
+    evaluator,
+    clock,
+    wallClock,
+    logger: log.child({ component: 'http' }),
+    metrics: registry,
+    version: COLDTRACE_VERSION,
+    health: () => ({ broker: broker ? !broker.aedes.closed : true }),
+    auth: config.auth,
+    epcisBaseUri: config.epcis.baseUri,
+    ingestor,
+  });
+  let httpUrl = '';
+
+  const modules: CloudModule[] = [
+    evaluationModule({
       evaluator,
       cumulative,
-      app,
-      broker,
-      influx,
-      httpUrl,
-      mqttUrl: broker?.url,
+      clock,
       log,
-      activity,
-      async close() {
-        for (const close of closers.reverse())
-          await close().catch((err) => log.warn({ err }, 'close failed'));
-        await cumulative.close();
-        await evaluator.close();
-        await evaluator.flush().catch(() => {});
-        await cumulative.flush().catch(() => {});
-        await store.close();
+      cumulativeSweepMs: config.evaluation.cumulativeSweepMs,
+    }),
+  ];
+  if (config.mqtt.embedded.enabled) {
+    const e = config.mqtt.embedded;
+    modules.push(
+      moduleOf(
+        'embedded broker',
+        true,
+        async () => {
+          broker = await startEmbeddedBroker({
+            host: e.host,
+            port: e.port,
+            store,
+            ingestor,
+            log: log.child({ component: 'broker' }),
+            serviceAccounts: config.mqtt.serviceAccounts,
+            onAuthFailure: (reason) => ingestMetrics.authFailure(reason),
+            frameLimits: { ...DEFAULT_FRAME_LIMITS, maxPacketBytes: e.maxPacketBytes },
+            onFrameViolation: (code) => ingestMetrics.frameViolation(code),
+          });
+        },
+        () => broker?.close(),
+      ),
+    );
+  }
+  if (ext) {
+    let sub: Awaited<ReturnType<typeof startMqttSubscriber>> | undefined;
+    modules.push(
+      moduleOf(
+        'external broker ingest',
+        true,
+        async () => {
+          sub = await startMqttSubscriber({ ...ext, ingestor, log: log.child({ component: 'subscriber' }) });
+        },
+        () => sub?.close(),
+      ),
+    );
+  }
+  if (externalEvents)
+    modules.push(
+      moduleOf(
+        'external broker events',
+        false,
+        () => {},
+        () => externalEvents.close(),
+      ),
+    );
+  modules.push(
+    influx
+      ? moduleOf(
+          'influx sink',
+          false,
+          () => influx.start(),
+          () => influx.close(),
+        )
+      : // Not configured: stop enqueueing and drop its queue, so a disabled sink holds no disk.
+        moduleOf(
+          'influx sink (disabled)',
+          false,
+          () => new SinkOutbox(store.db, INFLUX_SINK).setEnabled(false, clock.now()),
+          () => {},
+        ),
+    moduleOf(
+      'outbox dispatcher',
+      true,
+      () => dispatcher.start(),
+      () => dispatcher.close(),
+    ),
+    moduleOf(
+      'webhooks from config',
+      true,
+      async () => {
+        await seedConfiguredWebhooks(domain.domainStore, config.integrations.webhooks, clock.now());
       },
-    };
+      () => {},
+    ),
+    moduleOf(
+      'http',
+      true,
+      async () => {
+        const address = await app.listen({ host: config.http.host, port: config.http.port });
+        const port = new URL(address).port;
+        httpUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+      },
+      () => app.close(),
+    ),
+  );
+  let running: StartedModules;
+  try {
+    running = await startModules(modules, {
+      log,
+      onFailure: (module, phase) => moduleFailures.inc({ module, phase }),
+    });
   } catch (err) {
-    for (const close of closers.reverse()) await close().catch(() => {});
-    await store.close();
+    await app.close().catch(() => {});
     throw err;
   }
+  log.info({ httpUrl, mqttUrl: broker?.url, modules: running.names }, 'coldtrace cloud started');
+  return {
+    config,
+    store,
+    ingestor,
+    evaluator,
+    cumulative,
+    app,
+    broker,
+    influx,
+    httpUrl,
+    mqttUrl: broker?.url,
+    log,
+    activity,
+    modules: running.names,
+    async close() {
+      await running.stop();
+      await store.close();
+    },
+  };
 }

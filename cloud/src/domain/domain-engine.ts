@@ -91,7 +91,10 @@ export class DomainEngine {
   private clearing: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(readonly opts: DomainEngineOptions) {
+  readonly store: CloudStore;
+
+  constructor(private readonly opts: DomainEngineOptions) {
+    this.store = opts.store;
     this.db = opts.store.db as unknown as Kysely<DomainDatabase>;
     this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
   }

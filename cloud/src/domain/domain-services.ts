@@ -20,5 +20,5 @@ export function createDomainServices(
   dispatcher?: OutboxDispatcher,
   cumulative?: CumulativeEvaluator,
 ): DomainServices {
-  return { engine, domainStore: new DomainStore(engine.opts.store), verifySignature, dispatcher, cumulative };
+  return { engine, domainStore: new DomainStore(engine.store), verifySignature, dispatcher, cumulative };
 }

@@ -54,6 +54,8 @@ export class ExcursionEvaluator {
     debounceMs?: number;
     engine?: DomainEngine;
     activity?: Activity;
+    /** Called after a recomputation that enqueued integration events committed (the outbox dispatcher). */
+    onEvents?: () => void;
   }) {
     this.engine =
       opts.engine ??
@@ -63,6 +65,7 @@ export class ExcursionEvaluator {
         log: opts.log,
         debounceMs: opts.debounceMs,
         activity: opts.activity,
+        onEvents: opts.onEvents,
       });
   }
 
