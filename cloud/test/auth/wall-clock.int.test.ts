@@ -1,10 +1,16 @@
-import { encodeGatewayPayload, type ManualClock, manualClock, sgtin96Hex } from '@coldtrace/shared';
+import {
+  encodeGatewayPayload,
+  gatewayTopic,
+  type ManualClock,
+  manualClock,
+  sgtin96Hex,
+} from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fmtTime } from '../../src/reports/pdf-text.js';
 import { bearer, createUser, login, type TestUser } from '../helpers/auth.js';
-import { movement, readings } from '../helpers/records.js';
+import { movement, readings, readingsBatch } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { hasPoppler, pdfToText } from '../reports/pdf-tools.js';
 
@@ -229,6 +235,25 @@ describe('signatures, people’s actions and reports carry wall-clock times; der
     expect(r.status).toBe(200);
     const [entry] = (await inject('GET', '/api/v1/audit?entityType=location&entityId=store-1', admin)).json();
     expect(entry).toMatchObject({ action: 'location.created', at: wall.now() });
+  });
+
+  it('a dead letter replayed by a person is marked and audited at the wall-clock time; its receipt keeps data time', async () => {
+    const batch = readingsBatch('gw-late', readings(3));
+    const msg = { topic: gatewayTopic('gw-late', 'readings'), payload: Buffer.from(JSON.stringify(batch)) };
+    expect(await cloud.ingestor.handle(msg)).toMatchObject({ kind: 'dead_letter', code: 'unknown_gateway' });
+    const [dl] = await cloud.store.listDeadLetters(1, 0);
+    expect(dl!.received_at).toBe(data.now());
+    await cloud.addGateway('gw-late');
+    wall.advance(3_000);
+    const res = await inject('POST', `/api/v1/dead-letters/${dl!.id}/replay`, admin);
+    expect(res.status, res.body).toBe(200);
+    expect((await inject('GET', `/api/v1/dead-letters/${dl!.id}`, admin)).json()).toMatchObject({
+      replayedAt: wall.now(),
+    });
+    const [entry] = (
+      await inject('GET', `/api/v1/audit?entityType=dead_letter&entityId=${dl!.id}`, admin)
+    ).json();
+    expect(entry).toMatchObject({ action: 'dead_letter.replayed', at: wall.now() });
   });
 
   it.skipIf(!hasPoppler())('the PDF report says it was generated at the wall-clock time', async () => {

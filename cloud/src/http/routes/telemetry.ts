@@ -15,7 +15,7 @@ const DEAD_LETTER_PREVIEW_CHARS = 64 * 1024;
 
 export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingestor | undefined }> = async (
   root,
-  { store, clock, ingestor },
+  { store, wallClock, ingestor },
 ) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
@@ -183,7 +183,8 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
     async (req) => {
       if (!ingestor)
         throw new ColdtraceError('unavailable', 'this process has no ingest pipeline to replay into');
-      return replayDeadLetter({ store, ingestor, clock }, req.params.id, actorOf(req));
+      // A person's action: marked and audited at the wall-clock time (the ingestor stamps the records).
+      return replayDeadLetter({ store, ingestor, clock: wallClock }, req.params.id, actorOf(req));
     },
   );
 };
