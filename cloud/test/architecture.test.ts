@@ -22,7 +22,6 @@ const IMPURE_DOMAIN_DEBT: readonly string[] = [
   'domain/domain-engine.ts',
   'domain/excursion-reconcile.ts',
   'domain/exposure.ts',
-  'domain/lift-lock.ts',
   'domain/location-evaluation.ts',
   'domain/location-series.ts',
   'domain/lot-assessment.ts',

@@ -1,10 +1,10 @@
 import type { Transaction } from 'kysely';
+import { applyLockPlan, storedLocks } from '../store/lock-writes.js';
 import type { DomainDatabase } from '../store/schema.js';
 import type { UnitRuleExposure } from './cumulative-exposure.js';
-import { CUMULATIVE_CAUSE, type CumulativeRule, describeMs, describeRule } from './cumulative-rules.js';
-import type { LockEventPayload } from './domain-events.js';
+import { CUMULATIVE_CAUSE, describeMs, describeRule } from './cumulative-rules.js';
 import type { ChangeLog } from './exposure.js';
-import { holdLock, liftLock } from './lift-lock.js';
+import { type DesiredLock, type LockWording, reconcileLocks } from './locks/reconcile-locks.js';
 
 const iso = (ts: number) => new Date(ts).toISOString();
 
@@ -31,161 +31,79 @@ export async function applyCumulativeLocks(
   log: ChangeLog,
   now: number,
 ): Promise<void> {
-  const existing = new Map<string, Awaited<ReturnType<typeof selectRows>>[number]>();
-  const selectRows = (chunk: string[]) =>
-    trx
-      .selectFrom('locks')
-      .selectAll()
-      .where('cause', '=', CUMULATIVE_CAUSE)
-      .where('epc', 'in', chunk)
-      .execute();
-  const sorted = [...new Set(epcs)].sort();
-  for (let i = 0; i < sorted.length; i += 500)
-    for (const r of await selectRows(sorted.slice(i, i + 500))) existing.set(`${r.epc}|${r.excursion_id}`, r);
-  const byKey = new Map(computed.map((x) => [`${x.epc}|${x.key}`, x]));
-  const events = new Map<string, LockEventPayload>();
-  const event = (
-    type: 'lock' | 'unlock',
-    x: { key: string; rule: CumulativeRule; lotId: string | null },
-    location: string,
-    epc: string,
-    reason: string,
-  ) => {
-    const k = `${type}|${x.key}`;
-    let e = events.get(k);
-    if (!e) {
-      e = {
-        type,
-        excursionId: x.key,
-        locationId: location,
-        reason,
-        units: [],
-        at: now,
-        cause: 'cumulative',
-        rule: { kind: x.rule.kind, thresholdC: x.rule.thresholdC, limitMs: x.rule.limitMs },
-      };
-      events.set(k, e);
-    }
-    e.units.push({ epc, lotId: x.lotId });
-  };
-
-  for (const x of computed) {
-    if (!x.exposure.exceeded) continue;
-    const id = `${x.epc}|${x.key}`;
-    const row = existing.get(id);
-    const reason = reachedReason(x);
-    const from = x.exposure.reachedAt!;
-    const location = x.exposure.reachedLocationId!;
-    const facts = {
+  const existing = await storedLocks(trx, CUMULATIVE_CAUSE, { epcs });
+  const desired: ReachedLock[] = computed
+    .filter((x) => x.exposure.exceeded)
+    .map((x) => ({
       epc: x.epc,
-      lockKey: x.key,
-      cause: CUMULATIVE_CAUSE,
-      exposedMs: x.exposure.exposedMs,
-      limitMs: x.rule.limitMs,
-      reachedAt: from,
-      location,
-    };
-    if (!row) {
-      await trx
-        .insertInto('locks')
-        .values({
-          epc: x.epc,
-          excursion_id: x.key,
-          location_id: location,
-          exposed_from: from,
-          exposed_to: null,
-          state: 'active',
-          reason,
-          disposition_id: null,
-          cause: CUMULATIVE_CAUSE,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      log.audit.push({
-        actor: 'system',
-        action: 'lock.created',
-        entityType: 'lock',
-        entityId: id,
-        after: { ...facts, state: 'active' },
-        reason,
-      });
-      event('lock', x, location, x.epc, `cumulative rule ${describeRule(x.rule)} reached`);
-      continue;
-    }
-    if (row.state === 'lifted') {
-      await trx
-        .updateTable('locks')
-        .set({ state: 'active', reason, exposed_from: from, location_id: location, updated_at: now })
-        .where('epc', '=', x.epc)
-        .where('excursion_id', '=', x.key)
-        .execute();
-      log.audit.push({
-        actor: 'system',
-        action: 'lock.reinstated',
-        entityType: 'lock',
-        entityId: id,
-        before: { state: 'lifted' },
-        after: { ...facts, state: 'active' },
-        reason,
-      });
-      event('lock', x, location, x.epc, `cumulative rule ${describeRule(x.rule)} reached`);
-    } else if (row.exposed_from !== from || row.location_id !== location) {
-      // Late data moved the instant the limit was reached: recorded; a signed decision stands.
-      await trx
-        .updateTable('locks')
-        .set({
-          exposed_from: from,
-          location_id: location,
-          updated_at: now,
-          ...(row.state === 'active' ? { reason } : {}),
-        })
-        .where('epc', '=', x.epc)
-        .where('excursion_id', '=', x.key)
-        .execute();
-      log.audit.push({
-        actor: 'system',
-        action: 'lock.window_changed',
-        entityType: 'lock',
-        entityId: id,
-        before: { state: row.state, reachedAt: row.exposed_from, location: row.location_id },
-        after: { state: row.state, reachedAt: from, location },
-        reason: `late data: ${reason}`,
-      });
-    }
-  }
+      key: x.key,
+      locationId: x.exposure.reachedLocationId!,
+      from: x.exposure.reachedAt!,
+      to: null,
+      lotId: x.lotId,
+      x,
+    }));
+  const plan = reconcileLocks(existing, desired, cumulativeWording(computed));
+  await applyLockPlan(trx, CUMULATIVE_CAUSE, plan, log, now);
+}
 
-  for (const [id, row] of existing) {
-    const x = byKey.get(id);
-    if (x?.exposure.exceeded) continue;
-    if (row.state !== 'active' || row.disposition_id !== null || row.hold_reason !== null) continue;
-    if (!x) {
-      const why = `cumulative rule ${row.excursion_id} no longer applies to ${row.epc} (the product's rules changed)`;
-      await holdLock(trx, log, row, id, why, now);
-      continue;
-    }
-    const reason = `late data shows ${row.epc} spent ${describeMs(x.exposure.exposedMs)} ${x.rule.kind} ${x.rule.thresholdC} °C: cumulative rule ${describeRule(x.rule)} not reached`;
-    await liftLock(
-      trx,
-      log,
-      row,
-      {
-        entityId: id,
+/** A lock a reached cumulative rule wants, with the computed exposure its texts quote. */
+interface ReachedLock extends DesiredLock {
+  x: UnitRuleExposure;
+}
+
+function cumulativeWording(computed: readonly UnitRuleExposure[]): LockWording<ReachedLock> {
+  const byLock = new Map(computed.map((x) => [`${x.epc}|${x.key}`, x]));
+  const rules = new Map(computed.map((x) => [x.key, x.rule]));
+  const facts = (d: ReachedLock) => ({
+    epc: d.epc,
+    lockKey: d.key,
+    cause: CUMULATIVE_CAUSE,
+    exposedMs: d.x.exposure.exposedMs,
+    limitMs: d.x.rule.limitMs,
+    reachedAt: d.from,
+    location: d.locationId,
+  });
+  return {
+    reason: (d) => reachedReason(d.x),
+    audited: (text) => text,
+    created: (d) => ({ ...facts(d), state: 'active' }),
+    reinstated: (d) => ({ ...facts(d), state: 'active' }),
+    // Late data moved the instant the limit was reached: recorded; a signed decision stands.
+    windowChange: (row, d) =>
+      row.exposed_from === d.from && row.location_id === d.locationId
+        ? null
+        : {
+            set: {
+              exposed_from: d.from,
+              location_id: d.locationId,
+              ...(row.state === 'active' ? { reason: reachedReason(d.x) } : {}),
+            },
+            before: { state: row.state, reachedAt: row.exposed_from, location: row.location_id },
+            after: { state: row.state, reachedAt: d.from, location: d.locationId },
+            reason: `late data: ${reachedReason(d.x)}`,
+          },
+    removal: (row) => {
+      const x = byLock.get(`${row.epc}|${row.key}`);
+      if (!x) {
+        return {
+          kind: 'hold',
+          why: `cumulative rule ${row.key} no longer applies to ${row.epc} (the product's rules changed)`,
+        };
+      }
+      return {
+        kind: 'lift',
+        reason: `late data shows ${row.epc} spent ${describeMs(x.exposure.exposedMs)} ${x.rule.kind} ${x.rule.thresholdC} °C: cumulative rule ${describeRule(x.rule)} not reached`,
         before: { state: 'active', cause: CUMULATIVE_CAUSE, reachedAt: row.exposed_from },
         after: { state: 'lifted', exposedMs: x.exposure.exposedMs },
-        reason,
-      },
-      now,
-    );
-    event(
-      'unlock',
-      { key: row.excursion_id, rule: x.rule, lotId: x.lotId },
-      row.location_id,
-      row.epc,
-      reason,
-    );
-  }
-  log.extraEvents.push(
-    ...[...events.values()].sort((a, b) => (a.type + a.excursionId < b.type + b.excursionId ? -1 : 1)),
-  );
+      };
+    },
+    eventReason: (d) => `cumulative rule ${describeRule(d.x.rule)} reached`,
+    eventExtra: (key) => {
+      const r = rules.get(key);
+      return r
+        ? { cause: 'cumulative', rule: { kind: r.kind, thresholdC: r.thresholdC, limitMs: r.limitMs } }
+        : { cause: 'cumulative' };
+    },
+  };
 }

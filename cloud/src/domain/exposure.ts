@@ -1,8 +1,9 @@
 import type { Transaction } from 'kysely';
+import { applyLockPlan, storedLocks } from '../store/lock-writes.js';
 import type { DomainDatabase } from '../store/schema.js';
 import type { AuditInput } from './audit-chain.js';
 import type { DomainEvent, LockEventPayload } from './domain-events.js';
-import { holdLock, liftLock } from './lift-lock.js';
+import { type DesiredLock, type LockWording, reconcileLocks } from './locks/reconcile-locks.js';
 
 /** One unit's exposure to one excursion: the overlap of its custody with the excursion. */
 export interface Exposure {
@@ -22,6 +23,10 @@ export class ChangeLog {
   /** Events other than lock/unlock (dispositions), enqueued as given. */
   readonly extraEvents: DomainEvent[] = [];
 
+  /**
+   * One unit locked or unlocked; units of one key and type go out as one event (with the first one's
+   * location and reason). `extra` carries a rule's own fields; a unit's lot, when not given, is looked up.
+   */
   lockEvent(
     type: 'lock' | 'unlock',
     excursionId: string,
@@ -29,15 +34,17 @@ export class ChangeLog {
     epc: string,
     reason: string,
     at: number,
+    extra: Partial<LockEventPayload> = {},
+    lotId?: string | null,
   ) {
     const key = `${type}\u0000${excursionId}`;
     let e = this.lockEvents.get(key);
     if (!e) {
-      e = { type, excursionId, locationId, reason, units: [], at };
+      e = { type, excursionId, locationId, reason, units: [], at, ...extra };
       this.lockEvents.set(key, e);
     }
-    e.units.push({ epc, lotId: null });
-    this.epcs.add(epc);
+    e.units.push({ epc, lotId: lotId ?? null });
+    if (lotId === undefined || lotId === null) this.epcs.add(epc);
   }
 
   /** The lock events with each unit's lot filled in. */
@@ -54,7 +61,7 @@ export class ChangeLog {
         .execute();
       for (const r of rows) lots.set(r.epc, r.lot_id);
     }
-    for (const e of all) for (const u of e.units) u.lotId = lots.get(u.epc) ?? null;
+    for (const e of all) for (const u of e.units) u.lotId ??= lots.get(u.epc) ?? null;
     return [...all, ...this.extraEvents];
   }
 }
@@ -88,110 +95,57 @@ export async function applyExposures(
   now: number,
   cause?: RecomputeCause | undefined,
 ): Promise<Set<string>> {
+  const existing = await storedLocks(
+    trx,
+    'excursion',
+    'excursionId' in scope ? { key: scope.excursionId } : { epcs: [scope.epc] },
+  );
+  const plan = reconcileLocks(
+    existing,
+    desired.map((d) => ({
+      epc: d.epc,
+      key: d.excursion_id,
+      locationId: d.location_id,
+      from: d.from,
+      to: d.to,
+    })),
+    excursionWording(cause),
+  );
+  await applyLockPlan(trx, 'excursion', plan, log, now);
+  return plan.gained;
+}
+
+/** How excursion locks are worded: the exposure window, and the recomputation's cause when it was not new data. */
+function excursionWording(cause: RecomputeCause | undefined): LockWording<DesiredLock> {
   const because = (text: string) => (cause ? `${cause.text}: ${text}` : text);
-  // Only excursion locks: a unit's cumulative-rule locks (cause 'cumulative') are kept by cumulative-locks.ts.
-  let q = trx.selectFrom('locks').selectAll().where('cause', '=', 'excursion');
-  q =
-    'excursionId' in scope ? q.where('excursion_id', '=', scope.excursionId) : q.where('epc', '=', scope.epc);
-  const existing = new Map((await q.execute()).map((r) => [`${r.epc}\u0000${r.excursion_id}`, r]));
-  const gained = new Set<string>();
-  const inserts = [];
-  for (const d of desired) {
-    const key = `${d.epc}\u0000${d.excursion_id}`;
-    const row = existing.get(key);
-    existing.delete(key);
-    const reason = `exposed at ${d.location_id} during excursion ${d.excursion_id} (${iso(d.from)} – ${iso(d.to)})`;
-    if (!row) {
-      inserts.push({
-        epc: d.epc,
-        excursion_id: d.excursion_id,
-        location_id: d.location_id,
-        exposed_from: d.from,
-        exposed_to: d.to,
-        state: 'active',
-        reason,
-        disposition_id: null,
-        created_at: now,
-        updated_at: now,
-      });
-      log.audit.push({
-        actor: 'system',
-        action: 'lock.created',
-        entityType: 'lock',
-        entityId: key.replace('\u0000', '|'),
-        after: { epc: d.epc, excursionId: d.excursion_id, state: 'active', from: d.from, to: d.to },
-        reason: because(reason),
-      });
-      log.lockEvent('lock', d.excursion_id, d.location_id, d.epc, reason, now);
-      gained.add(d.excursion_id);
-      continue;
-    }
-    const windowChanged = row.exposed_from !== d.from || row.exposed_to !== d.to;
-    if (row.state === 'lifted') {
-      await trx
-        .updateTable('locks')
-        .set({ state: 'active', reason, exposed_from: d.from, exposed_to: d.to, updated_at: now })
-        .where('epc', '=', d.epc)
-        .where('excursion_id', '=', d.excursion_id)
-        .execute();
-      log.audit.push({
-        actor: 'system',
-        action: 'lock.reinstated',
-        entityType: 'lock',
-        entityId: key.replace('\u0000', '|'),
-        before: { state: 'lifted' },
-        after: { state: 'active', from: d.from, to: d.to },
-        reason: because(reason),
-      });
-      log.lockEvent('lock', d.excursion_id, d.location_id, d.epc, reason, now);
-      gained.add(d.excursion_id);
-    } else if (windowChanged) {
-      await trx
-        .updateTable('locks')
-        .set({ exposed_from: d.from, exposed_to: d.to, updated_at: now })
-        .where('epc', '=', d.epc)
-        .where('excursion_id', '=', d.excursion_id)
-        .execute();
-      log.audit.push({
-        actor: 'system',
-        action: 'lock.window_changed',
-        entityType: 'lock',
-        entityId: key.replace('\u0000', '|'),
-        before: { state: row.state, from: row.exposed_from, to: row.exposed_to },
-        after: { state: row.state, from: d.from, to: d.to },
-        reason: because(`exposure window recomputed: ${reason}`),
-      });
-    }
-  }
-  for (let i = 0; i < inserts.length; i += 200)
-    await trx
-      .insertInto('locks')
-      .values(inserts.slice(i, i + 200))
-      .execute();
-  for (const row of existing.values()) {
-    if (row.state !== 'active' || row.disposition_id !== null || row.hold_reason !== null) continue;
-    const entityId = `${row.epc}|${row.excursion_id}`;
-    const gone = `${row.epc} is no longer exposed to excursion ${row.excursion_id} at ${row.location_id}`;
-    if (cause?.masterData) {
-      await holdLock(trx, log, row, entityId, `${cause.text}: ${gone}`, now);
-      continue;
-    }
-    const reason = cause
-      ? `${cause.text}: ${gone}`
-      : `late data shows ${row.epc} was not at ${row.location_id} during excursion ${row.excursion_id}`;
-    await liftLock(
-      trx,
-      log,
-      row,
-      {
-        entityId,
+  const reason = (d: DesiredLock) =>
+    `exposed at ${d.locationId} during excursion ${d.key} (${iso(d.from)} – ${iso(d.to)})`;
+  return {
+    reason,
+    audited: because,
+    created: (d) => ({ epc: d.epc, excursionId: d.key, state: 'active', from: d.from, to: d.to }),
+    reinstated: (d) => ({ state: 'active', from: d.from, to: d.to }),
+    windowChange: (row, d) =>
+      row.exposed_from === d.from && row.exposed_to === d.to
+        ? null
+        : {
+            set: { exposed_from: d.from, exposed_to: d.to },
+            before: { state: row.state, from: row.exposed_from, to: row.exposed_to },
+            after: { state: row.state, from: d.from, to: d.to },
+            reason: because(`exposure window recomputed: ${reason(d)}`),
+          },
+    removal: (row) => {
+      const gone = `${row.epc} is no longer exposed to excursion ${row.key} at ${row.location_id}`;
+      if (cause?.masterData) return { kind: 'hold', why: `${cause.text}: ${gone}` };
+      return {
+        kind: 'lift',
+        reason: cause
+          ? `${cause.text}: ${gone}`
+          : `late data shows ${row.epc} was not at ${row.location_id} during excursion ${row.key}`,
         before: { state: 'active', from: row.exposed_from, to: row.exposed_to },
         after: { state: 'lifted' },
-        reason,
-      },
-      now,
-    );
-    log.lockEvent('unlock', row.excursion_id, row.location_id, row.epc, reason, now);
-  }
-  return gained;
+      };
+    },
+    eventExtra: () => ({}),
+  };
 }
