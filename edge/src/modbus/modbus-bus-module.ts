@@ -21,7 +21,7 @@ import {
   resolveMap,
   resolveRange,
 } from './modbus-config.js';
-import { afterPoll, type OverrunState } from './poll-overrun.js';
+import { afterPoll, nextTurn, type OverrunState } from './poll-schedule.js';
 import {
   assessRegisters,
   attemptsFor,
@@ -78,6 +78,8 @@ export interface SensorState extends SensorFacts {
   quietUntil: number;
   /** Bus time of its last poll (timeout clock). */
   lastPollMs: number;
+  /** When it last had the bus, in turns (0: never). */
+  lastTurn: number;
   lateLoggedAt: number | undefined;
   lateSinceLog: number;
 }
@@ -87,9 +89,10 @@ export interface SensorState extends SensorFacts {
  * V1.02 §2.1: a single master, one transaction at a time), and turns every answer or fault into a
  * reading. Answers are matched to their request by the device's port (`matched-rtu-port.ts`); a
  * timed-out sensor's address rests for `lateReplyWindowMs` so that its late answer cannot be taken for
- * a new request's. Due sensors take turns in the order they fell due (a slow or dead sensor delays the
- * others by its timeouts but never takes two turns while another waits); a sensor still waiting when
- * its next period falls due loses that period, which is counted and flagged (docs/modbus.md).
+ * a new request's. Of the sensors due, the one that had the bus least recently goes next
+ * (`nextTurn`): a slow or dead sensor delays the others by its timeouts, but no sensor takes two turns
+ * while another waits. A sensor still waiting when its next period falls due loses that period, which
+ * is counted and flagged (docs/modbus.md "Poll periods").
  */
 export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusModule {
   const parsed = modbusBusConfigSchema.safeParse(input);
@@ -119,6 +122,7 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
       period: { overrun: false, onTimeStreak: 0 },
       quietUntil: Number.NEGATIVE_INFINITY,
       lastPollMs: 0,
+      lastTurn: 0,
       lateLoggedAt: undefined,
       lateSinceLog: 0,
     };
@@ -133,6 +137,8 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
   let stopped = true;
   const queue: SensorState[] = [];
   let pumping: Promise<void> | undefined;
+  /** Polls started on this bus: the clock of `lastTurn`. */
+  let turns = 0;
   /** Ends the pump's wait for a quiet address early (a sensor fell due, or stop). */
   let wake: (() => void) | undefined;
 
@@ -277,14 +283,14 @@ export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusMod
     if (pumping || stopped) return;
     pumping = (async () => {
       while (!stopped && queue.length > 0) {
-        // First come, first served, skipping an address in its late-reply window (asked once it ends).
-        const i = queue.findIndex((q) => timeClock.now() >= q.quietUntil);
-        if (i < 0) {
+        const i = nextTurn(queue, timeClock.now());
+        if (i === undefined) {
           await waitForQuiet();
           continue;
         }
         const s = queue.splice(i, 1)[0]!;
         s.waiting = false;
+        s.lastTurn = ++turns;
         try {
           await poll(s);
         } catch (err) {

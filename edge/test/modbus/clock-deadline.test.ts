@@ -33,4 +33,18 @@ describe('onClockDeadline: a Modbus request timed on the gateway clock', () => {
     expect(failed).toMatchObject({ message: 'Timed out', errno: 'ETIMEDOUT' });
     expect(qualityOfError(failed)).toBe('timeout');
   });
+
+  it('tells the port before the caller hears of the timeout, and not when the answer came in time', async () => {
+    const clock = manualClock(0);
+    const events: string[] = [];
+    onClockDeadline(new Promise<never>(() => {}), clock, 100, () => events.push('expired')).catch(() =>
+      events.push('rejected'),
+    );
+    clock.advance(100);
+    await Promise.resolve();
+    expect(events).toEqual(['expired', 'rejected']);
+    await onClockDeadline(Promise.resolve(1), clock, 100, () => events.push('wrong'));
+    clock.advance(1000);
+    expect(events).toEqual(['expired', 'rejected']);
+  });
 });

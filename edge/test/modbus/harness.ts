@@ -2,8 +2,9 @@ import { type Alarm, type Clock, type Reading, type SensorHealth, systemClock } 
 import { pino } from 'pino';
 import type { GatewayContext, NewAlarm, NewReading } from '../../src/module.js';
 
-/** A GatewayContext whose sink records what modules emit (the sink is not under test here). */
+/** A GatewayContext whose sink records what modules emit (the sink is not under test here), and its logs. */
 export function collectingContext(clock: Clock = systemClock) {
+  const logs: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
   const readings: Reading[] = [];
   const alarms: Alarm[] = [];
   const health: SensorHealth[] = [];
@@ -13,7 +14,7 @@ export function collectingContext(clock: Clock = systemClock) {
   const ctx: GatewayContext = {
     gatewayId: 'gw-test',
     clock,
-    log: pino({ level: 'silent' }),
+    log: pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) }),
     records: {
       readings(rs: NewReading[]) {
         const stored = rs.map((r) => ({ ...r, seq: ++seq }));
@@ -36,5 +37,5 @@ export function collectingContext(clock: Clock = systemClock) {
       return () => listeners.delete(l);
     },
   };
-  return { ctx, readings, alarms, health };
+  return { ctx, readings, alarms, health, logs };
 }

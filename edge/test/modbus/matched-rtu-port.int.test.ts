@@ -37,7 +37,8 @@ async function rig() {
   const client = new ModbusRTU(port);
   await new Promise<void>((res, rej) => client.open((e: unknown) => (e ? rej(e) : res())));
   client.setTimeout(0);
-  const send = (bytes: Buffer) => new Promise<void>((res) => slave.write(bytes, () => slave.drain(() => res())));
+  const send = (bytes: Buffer) =>
+    new Promise<void>((res) => slave.write(bytes, () => slave.drain(() => res())));
   /** Reads 2 input registers from 1 of `unit`, timed out after `ms` as the bus module does. */
   const read = (unit: number, ms = 2000) => {
     client.setID(unit);
