@@ -4,23 +4,16 @@ import type { Transaction } from 'kysely';
 import type { DispositionsTable, DomainDatabase } from '../store/schema.js';
 import { CUMULATIVE_CAUSE, isCumulativeLockKey } from './cumulative-rules.js';
 import type { DomainEngine } from './domain-engine.js';
-import { type Decision, SIGNATURE_MEANINGS, SIGNING_ROLES, type SignatureVerifier } from './signature.js';
+import { authenticateSigner, type SignatureInput } from './e-signature.js';
+import { type Decision, SIGNATURE_MEANINGS, type SignatureVerifier } from './signature.js';
 
-export interface DispositionRequest {
+export interface DispositionRequest extends SignatureInput {
   excursionId: string;
   /** Exactly one of lotId / epc. */
   lotId?: string | undefined;
   epc?: string | undefined;
   decision: Decision;
   reason: string;
-  /** Re-entered credentials (21 CFR 11.200(a)(1)): every signing is authenticated anew. */
-  username: string;
-  password: string;
-  /**
-   * The user authenticated for this request (session or the user's own token); null for a token not
-   * tied to a user. A signature is accepted only from its owner (21 CFR 11.100(a), 11.200(a)(2)).
-   */
-  signedInUserId: string | null;
 }
 
 /**
@@ -41,23 +34,7 @@ export async function signDisposition(
     throw new ColdtraceError('invalid', 'give exactly one of lotId or epc');
   }
   if (!req.reason.trim()) throw new ColdtraceError('invalid', 'a reason is required');
-  if (req.signedInUserId === null) {
-    throw new ColdtraceError('forbidden', 'an e-signature needs a user: sign in your own session');
-  }
-  const signer = await verify(req.username, req.password);
-  if (!signer) throw new ColdtraceError('unauthorized', 'signature refused: username or password is wrong');
-  if (signer.userId !== req.signedInUserId) {
-    throw new ColdtraceError(
-      'forbidden',
-      'signature refused: an e-signature may be used only by its owner (sign as the signed-in user)',
-    );
-  }
-  if (!signer.roles.some((r) => SIGNING_ROLES.includes(r))) {
-    throw new ColdtraceError(
-      'forbidden',
-      `user ${signer.username} may not sign dispositions (needs role qa or admin)`,
-    );
-  }
+  const signer = await authenticateSigner(verify, req, 'sign dispositions');
   return engine.exclusive(() =>
     engine.derive(async (trx, log, now) => {
       const x = await dispositionSubject(trx, req.excursionId);

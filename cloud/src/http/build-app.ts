@@ -139,7 +139,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(pageRoutes, { auth });
   await app.register(healthRoutes, { ...deps, metrics, health: opts.health });
   await app.register(gatewayRoutes, { ...deps, prefix: '/api/v1' });
-  await app.register(locationRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(telemetryRoutes, { ...deps, ingestor: opts.ingestor, prefix: '/api/v1' });
   const domain =
     opts.domain ??
@@ -148,6 +147,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       createSignatureVerifier(opts.store, { clock: deps.wallClock }),
     );
   for (const routes of [
+    locationRoutes,
     masterDataRoutes,
     productRoutes,
     lotRoutes,

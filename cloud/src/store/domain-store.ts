@@ -1,8 +1,14 @@
-import { ColdtraceError, decodeEpc, errorMessage, gtinOf } from '@coldtrace/shared';
+import { ColdtraceError, decodeEpc, gtinOf } from '@coldtrace/shared';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { type AuditInput, appendAudit } from '../domain/audit-chain.js';
-import { parseStoredRules } from '../domain/cumulative-rules.js';
+import type { SignedChange } from '../domain/e-signature.js';
 import type { CloudStore } from './cloud-store.js';
+import {
+  changeProductSpecification,
+  type ProductInput,
+  type ProductSpecification,
+  upsertProduct,
+} from './product-master.js';
 import type {
   DomainDatabase,
   LotsTable,
@@ -12,13 +18,6 @@ import type {
   WebhookEndpointsTable,
 } from './schema.js';
 
-/** `cumulative_rules` (canonical JSON, see cumulative-rules.ts): absent keeps the stored rules ('[]' when new). */
-export type ProductInput = Omit<
-  Selectable<ProductsTable>,
-  'created_at' | 'updated_at' | 'cumulative_rules'
-> & {
-  cumulative_rules?: string | undefined;
-};
 export type LotInput = Omit<LotsTable, 'created_at' | 'updated_at'>;
 export type PortalInput = Omit<PortalsTable, 'created_at' | 'updated_at'>;
 export type SensorInput = Omit<SensorsTable, 'created_at' | 'updated_at'>;
@@ -52,53 +51,19 @@ export class DomainStore {
 
   // ---- products --------------------------------------------------------------------------------
 
-  async upsertProduct(p: ProductInput, actor: string, now: number): Promise<Selectable<ProductsTable>> {
-    if (!(p.min_c < p.max_c))
-      throw new ColdtraceError('invalid', 'product tolerance: minC must be below maxC');
-    if (p.cumulative_rules !== undefined) {
-      try {
-        parseStoredRules(p.gtin, p.cumulative_rules);
-      } catch (err) {
-        throw new ColdtraceError('invalid', errorMessage(err));
-      }
-    }
-    return this.audited(now, async (trx, audit) => {
-      const before = await trx
-        .selectFrom('products')
-        .selectAll()
-        .where('gtin', '=', p.gtin)
-        .executeTakeFirst();
-      const row = {
-        ...p,
-        cumulative_rules: p.cumulative_rules ?? before?.cumulative_rules ?? '[]',
-        created_at: before?.created_at ?? now,
-        updated_at: now,
-      };
-      await trx
-        .insertInto('products')
-        .values(row)
-        .onConflict((oc) =>
-          oc.column('gtin').doUpdateSet({
-            name: p.name,
-            min_c: p.min_c,
-            max_c: p.max_c,
-            stability_budget_ms: p.stability_budget_ms,
-            cumulative_rules: row.cumulative_rules,
-            updated_at: now,
-          }),
-        )
-        .execute();
-      audit.push({
-        actor,
-        action: before ? 'product.updated' : 'product.created',
-        entityType: 'product',
-        entityId: p.gtin,
-        before,
-        after: row,
-        reason: 'master data',
-      });
-      return row;
-    });
+  /** See product-master.ts; `keepSpecification` refuses a change of an existing product's specification. */
+  upsertProduct(
+    p: ProductInput,
+    actor: string,
+    now: number,
+    opts: { keepSpecification?: boolean } = {},
+  ): Promise<Selectable<ProductsTable>> {
+    return upsertProduct(this.db, p, now, { actor, ...opts });
+  }
+
+  /** An e-signed change of an existing product's tolerance, stability budget and rules (product-master.ts). */
+  changeProductSpecification(gtin: string, spec: ProductSpecification, now: number, signed: SignedChange) {
+    return changeProductSpecification(this.db, gtin, spec, now, signed);
   }
 
   getProduct(gtin: string) {

@@ -1,7 +1,7 @@
 import { encodeGatewayPayload, sgtin96Hex } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer } from '../helpers/auth.js';
+import { bearer, createUser, login } from '../helpers/auth.js';
 import { evaluated, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const T0 = Date.UTC(2026, 4, 4, 0, 0, 0);
@@ -47,14 +47,34 @@ describe('products carry cumulative rules; the lot assessment and locks show the
     const put = await api('PUT', `/api/v1/products/${GTIN}`, { ...product, cumulativeRules: [RULE] });
     expect(put).toMatchObject({ status: 200, body: { gtin: GTIN, cumulativeRules: [RULE] } });
     expect((await api('GET', `/api/v1/products/${GTIN}`)).body.cumulativeRules).toEqual([RULE]);
-    // PUT replaces the product: without the field, no rules.
-    await api('PUT', `/api/v1/products/${GTIN}`, product);
+    // The rules of an existing product are its specification: the plain PUT may not change them (403,
+    // nothing stored); the e-signed one replaces them (without the field, no rules).
+    const noRules = await api('PUT', `/api/v1/products/${GTIN}`, product);
+    expect(noRules).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    expect((await api('GET', `/api/v1/products/${GTIN}`)).body.cumulativeRules).toEqual([RULE]);
+    const qa = await createUser(cloud.store, { roles: ['qa'] });
+    const session = await login(cloud, qa.username, qa.password);
+    const { name: _, ...spec } = product;
+    const signed = { reason: 'stability study', username: qa.username, password: qa.password };
+    const limits = (body: object) =>
+      cloud.app.inject({
+        method: 'PUT',
+        url: `/api/v1/products/${GTIN}/limits`,
+        payload: { ...spec, ...signed, ...body },
+        headers: session.headers,
+      });
+    expect((await limits({})).statusCode).toBe(200);
     expect((await api('GET', `/api/v1/products/${GTIN}`)).body.cumulativeRules).toEqual([]);
-    await api('PUT', `/api/v1/products/${GTIN}`, { ...product, cumulativeRules: [RULE] });
+    expect((await limits({ cumulativeRules: [RULE] })).statusCode).toBe(200);
     const audit = (await api('GET', `/api/v1/audit?entityType=product&entityId=${GTIN}`)).body as Array<{
       action: string;
+      actor: string;
     }>;
-    expect(audit.map((a) => a.action)).toEqual(['product.created', 'product.updated', 'product.updated']);
+    expect(audit.map((a) => [a.action, a.actor])).toEqual([
+      ['product.created', 'token:test-admin'],
+      ['product.updated', qa.username],
+      ['product.updated', qa.username],
+    ]);
   });
 
   it('readings through the broker push a lot over its rule: the assessment says so and its units are locked', async () => {

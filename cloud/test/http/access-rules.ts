@@ -13,7 +13,7 @@ export type Access = 'open' | 'page' | readonly Role[];
 export const ANY: readonly Role[] = ['viewer', 'operator', 'qa', 'admin'];
 /** Master data and operations: operator or admin (qa signs, it does not edit master data). */
 export const OPS: readonly Role[] = ['operator', 'admin'];
-/** Signing and audit verification (qa+): 21 CFR 11.50. */
+/** Signing (dispositions, limit and specification changes) and audit verification (qa+): 21 CFR 11.50. */
 export const SIGN: readonly Role[] = ['qa', 'admin'];
 export const ADMIN: readonly Role[] = ['admin'];
 
@@ -78,16 +78,18 @@ export interface RouteSpec {
   unknown?: (f: Fixture) => UnknownCase[];
 }
 
-export const LOCATION = {
-  name: 'Cold room',
-  kind: 'room',
+/** A location's limits (alone: an e-signed limit change). */
+export const LIMITS = {
   minC: 2,
   maxC: 8,
   alarmDelayMs: 600_000,
   criticalMarginC: 5,
   maxGapMs: 300_000,
 };
-export const PRODUCT = { name: 'Vaccine', minC: 2, maxC: 8, stabilityBudgetMs: 3_600_000 };
+export const LOCATION = { name: 'Cold room', kind: 'room', ...LIMITS };
+/** A product's specification (alone: an e-signed specification change). */
+export const SPECIFICATION = { minC: 2, maxC: 8, stabilityBudgetMs: 3_600_000 };
+export const PRODUCT = { name: 'Vaccine', ...SPECIFICATION };
 
 /** A malformed path id: a space, and an encoded slash (decoded into the parameter by Fastify). */
 export const badIds = (url: (id: string) => string, field = 'id', payload?: unknown): InvalidCase[] => [

@@ -1,4 +1,14 @@
-import { ADMIN, ANY, badIds, longId, OPS, PRODUCT, type RouteSpec, SIGN } from './access-rules.js';
+import {
+  ADMIN,
+  ANY,
+  badIds,
+  longId,
+  OPS,
+  PRODUCT,
+  type RouteSpec,
+  SIGN,
+  SPECIFICATION,
+} from './access-rules.js';
 
 /** Access rules and inputs of the domain routes: master data, lots, EPCs, excursions, audit, exports. */
 export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
@@ -130,6 +140,39 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
         url: '/api/v1/products/09999999999998',
         payload: { ...PRODUCT, lot: 'A' },
         field: 'lot',
+      },
+    ],
+  },
+  'PUT /api/v1/products/:gtin/limits': {
+    access: SIGN,
+    // E-signed by the session user (tokens and other users are refused: limit-changes.int.test.ts).
+    sessionOnly: true,
+    valid: (f) => ({
+      url: `/api/v1/products/${f.gtin}/limits`,
+      payload: { ...SPECIFICATION, reason: 'stability study', ...f.signer },
+    }),
+    invalid: (f) => {
+      const url = `/api/v1/products/${f.gtin}/limits`;
+      const ok = { ...SPECIFICATION, reason: 'stability study', ...f.signer };
+      return [
+        { what: 'GTIN of 3 digits', url: '/api/v1/products/123/limits', payload: ok, field: 'gtin' },
+        { what: 'missing reason', url, payload: { ...ok, reason: undefined }, field: 'reason' },
+        { what: 'missing username', url, payload: { ...ok, username: undefined }, field: 'username' },
+        {
+          what: 'negative stabilityBudgetMs',
+          url,
+          payload: { ...ok, stabilityBudgetMs: -1 },
+          field: 'stabilityBudgetMs',
+        },
+        { what: 'a name (not a specification)', url, payload: { ...ok, name: 'X' }, field: 'name' },
+      ];
+    },
+    unknown: (f) => [
+      {
+        what: 'unknown product',
+        url: '/api/v1/products/09999999999999/limits',
+        payload: { ...SPECIFICATION, reason: 'stability study', ...f.signer },
+        status: 404,
       },
     ],
   },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ADMIN, ANY, badIds, badUuid, LOCATION, OPS, type RouteSpec } from './access-rules.js';
+import { ADMIN, ANY, badIds, badUuid, LIMITS, LOCATION, OPS, type RouteSpec, SIGN } from './access-rules.js';
 import { DOMAIN_ROUTES } from './access-table-domain.js';
 
 /**
@@ -263,6 +263,37 @@ export const ACCESS_TABLE: Record<string, RouteSpec> = {
         url: '/api/v1/locations/room-x',
         payload: { ...LOCATION, maxc: 8 },
         field: 'maxc',
+      },
+    ],
+  },
+
+  'PUT /api/v1/locations/:id/limits': {
+    access: SIGN,
+    // E-signed by the session user (tokens and other users are refused: limit-changes.int.test.ts).
+    sessionOnly: true,
+    // Well-formed and correctly signed: past the auth layer (the change itself is tested elsewhere).
+    valid: (f) => ({
+      url: `/api/v1/locations/${f.locationId}/limits`,
+      payload: { ...LIMITS, reason: 'mapping study', ...f.signer },
+    }),
+    invalid: (f) => {
+      const url = `/api/v1/locations/${f.locationId}/limits`;
+      const ok = { ...LIMITS, reason: 'mapping study', ...f.signer };
+      return [
+        ...badIds((id) => `/api/v1/locations/${id}/limits`, 'id', ok),
+        { what: 'missing reason', url, payload: { ...ok, reason: undefined }, field: 'reason' },
+        { what: 'blank reason', url, payload: { ...ok, reason: '   ' }, field: 'reason' },
+        { what: 'missing password', url, payload: { ...ok, password: undefined }, field: 'password' },
+        { what: 'minC above maxC', url, payload: { ...ok, minC: 9 }, field: 'maxC' },
+        { what: 'a name (not a limit)', url, payload: { ...ok, name: 'Room' }, field: 'name' },
+      ];
+    },
+    unknown: (f) => [
+      {
+        what: 'unknown location',
+        url: '/api/v1/locations/no-such-room/limits',
+        payload: { ...LIMITS, reason: 'mapping study', ...f.signer },
+        status: 404,
       },
     ],
   },

@@ -29,6 +29,7 @@ describe('human actions on the audit trail', () => {
   let cloud: TestCloud;
   let admin: Session;
   let adminName: string;
+  let adminPassword: string;
   const audit = async (entityType: string, entityId?: string) => {
     let q = cloud.evaluator.engine.db
       .selectFrom('audit_log')
@@ -52,6 +53,7 @@ describe('human actions on the audit trail', () => {
     cloud = await startTestCloud({ mqtt: { embedded: { enabled: false } } });
     const a = await createUser(cloud.store, { roles: ['admin', 'qa', 'operator'] });
     adminName = a.username;
+    adminPassword = a.password;
     admin = await login(cloud, a.username, a.password);
   });
   afterAll(async () => {
@@ -113,27 +115,33 @@ describe('human actions on the audit trail', () => {
     await cloud.evaluator.flush();
     expect(await cloud.store.listExcursions({ locationId: 'room-a' })).toHaveLength(1);
 
-    // QA widens the limits: the excursion is withdrawn and the automatic lock lifted, because of that change.
-    await api('PUT', '/api/v1/locations/room-a', { ...room, maxC: 15 });
+    // QA widens the limits, e-signed: the excursion is withdrawn because of that change, and the lock is
+    // held for review (a master-data change never lifts one).
+    const { name: _, kind: __, ...limits } = room;
+    const signed = { reason: 'mapping study', username: adminName, password: adminPassword };
+    await api('PUT', '/api/v1/locations/room-a/limits', { ...limits, maxC: 15, ...signed });
     const changed = (await audit('location', 'room-a'))[1]!;
-    expect(changed).toMatchObject({ actor: adminName, action: 'location.updated' });
+    expect(changed).toMatchObject({ actor: adminName, action: 'location.updated', reason: 'mapping study' });
     expect(changed.before).toMatchObject({ max_c: 8 });
-    expect(changed.after).toMatchObject({ max_c: 15 });
-    expect(await cloud.store.listExcursions({ locationId: 'room-a' })).toEqual([]);
+    expect(changed.after).toMatchObject({ max_c: 15, signature: { username: adminName } });
+    expect(await cloud.store.listExcursions({ locationId: 'room-a' })).toMatchObject([
+      { state: 'withdrawn' },
+    ]);
     const derived = [...(await audit('excursion')), ...(await audit('lock'))].filter((a) =>
-      ['excursion.withdrawn', 'lock.lifted'].includes(a.action),
+      ['excursion.withdrawn', 'lock.held', 'lock.lifted'].includes(a.action),
     );
-    expect(derived.map((a) => a.action).sort()).toEqual(['excursion.withdrawn', 'lock.lifted']);
+    expect(derived.map((a) => a.action).sort()).toEqual(['excursion.withdrawn', 'lock.held']);
     for (const a of derived) {
       expect(a.actor).toBe('system');
       expect(a.reason).toContain(`limits of location room-a changed by ${adminName}`);
       expect(a.reason).not.toMatch(/late data/);
     }
     const lock = await cloud.evaluator.engine.db.selectFrom('locks').selectAll().executeTakeFirstOrThrow();
-    expect(lock).toMatchObject({ state: 'lifted' });
-    expect(lock.reason).toContain(`changed by ${adminName}`);
-    // An unchanged upsert is no change: nothing is audited.
+    expect(lock).toMatchObject({ state: 'active' });
+    expect(lock.hold_reason).toContain(`changed by ${adminName}`);
+    // An unchanged upsert is no change: nothing is audited (signed or not).
     const n = (await audit('location', 'room-a')).length;
+    await api('PUT', '/api/v1/locations/room-a/limits', { ...limits, maxC: 15, ...signed });
     await api('PUT', '/api/v1/locations/room-a', { ...room, maxC: 15 });
     expect(await audit('location', 'room-a')).toHaveLength(n);
   });

@@ -1,14 +1,12 @@
-import { ColdtraceError } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { principalOf } from '../../auth/auth-plugin.js';
-import { normalizeUsername } from '../../auth/user-store.js';
 import { signDisposition } from '../../domain/dispositions.js';
 import type { DomainServices } from '../../domain/domain-services.js';
 import { SIGNATURE_MEANINGS } from '../../domain/signature.js';
 import { dispositionView } from '../../domain/views.js';
 import type { RouteDeps } from './deps.js';
+import { signingUserOf } from './signed-change.js';
 
 const body = z
   .object({
@@ -46,21 +44,13 @@ export const dispositionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainS
       },
     },
     async (req, reply) => {
-      const who = principalOf(req);
-      // Refuse someone else's name before checking the password: the endpoint is no password oracle.
-      if (who.kind === 'session' && normalizeUsername(req.body.username) !== who.username) {
-        throw new ColdtraceError(
-          'forbidden',
-          'signature refused: an e-signature may be used only by its owner (sign as the signed-in user)',
-        );
-      }
       const d = await signDisposition(
         domain.engine,
         domain.verifySignature,
         {
           excursionId: req.params.id,
           ...req.body,
-          signedInUserId: who.userId,
+          signedInUserId: signingUserOf(req, req.body.username),
         },
         wallClock,
       );

@@ -1,10 +1,19 @@
-import { ColdtraceError, idSchema, tempLimitsFields, withLimitsRule } from '@coldtrace/shared';
+import {
+  ColdtraceError,
+  idSchema,
+  type TempLimits,
+  tempLimitsFields,
+  withLimitsRule,
+} from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { DomainServices } from '../../domain/domain-services.js';
 import { actorOf } from '../../domain/views.js';
 import type { LocationRow } from '../../store/cloud-store.js';
+import { changeLocationLimits, upsertLocation } from '../../store/location-master.js';
 import type { RouteDeps } from './deps.js';
+import { signedChangeFields, signedChangeOf } from './signed-change.js';
 
 export const locationBodySchema = withLimitsRule(
   tempLimitsFields
@@ -14,6 +23,17 @@ export const locationBodySchema = withLimitsRule(
     })
     .strict(),
 );
+
+/** A change of an existing location's limits: the limits, a reason and the e-signature. */
+const limitsBodySchema = withLimitsRule(tempLimitsFields.extend(signedChangeFields).strict());
+
+const limitColumns = (b: TempLimits) => ({
+  min_c: b.minC,
+  max_c: b.maxC,
+  alarm_delay_ms: b.alarmDelayMs,
+  critical_margin_c: b.criticalMarginC,
+  max_gap_ms: b.maxGapMs,
+});
 
 const locationView = z.object({
   id: z.string(),
@@ -39,11 +59,18 @@ export function locationViewOf(l: LocationRow): z.infer<typeof locationView> {
   };
 }
 
-export const locationRoutes: FastifyPluginAsync<RouteDeps> = async (
+/**
+ * Locations and their limits (docs/architecture.md "Master data"). Operators create locations and rename
+ * them; their limits are a specification: changing them needs role qa or admin, a reason and an
+ * e-signature (EU GMP Annex 11 §10 change control, 21 CFR 11.200), and the re-evaluation of the history it
+ * causes never lifts a lock (docs/architecture.md "Affected stock and locks").
+ */
+export const locationRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
-  { store, evaluator, wallClock },
+  { store, evaluator, wallClock, domain },
 ) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
+  const viewOf = async (id: string) => locationViewOf((await store.getLocation(id))!);
   app.get(
     '/locations',
     { schema: { tags: ['locations'], response: { 200: z.array(locationView) } } },
@@ -64,6 +91,9 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps> = async (
       config: { roles: ['operator', 'admin'] }, // docs/qa-pages.md "Roles": master data is operator/admin
       schema: {
         tags: ['locations'],
+        description:
+          'Creates a location, or changes its name and kind. The limits of an existing location change only ' +
+          'with PUT /locations/:id/limits (e-signed): a different limit here is refused (403), nothing changed.',
         params: z.object({ id: idSchema }),
         body: locationBodySchema,
         response: { 200: locationView },
@@ -71,24 +101,40 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps> = async (
     },
     async (req) => {
       const b = req.body;
-      await store.upsertLocation(
-        {
-          id: req.params.id,
-          name: b.name,
-          kind: b.kind,
-          min_c: b.minC,
-          max_c: b.maxC,
-          alarm_delay_ms: b.alarmDelayMs,
-          critical_margin_c: b.criticalMarginC,
-          max_gap_ms: b.maxGapMs,
-        },
+      await upsertLocation(
+        store.db,
+        { id: req.params.id, name: b.name, kind: b.kind, ...limitColumns(b) },
         wallClock.now(),
-        { actor: actorOf(req) },
+        { actor: actorOf(req), keepLimits: true },
       );
-      // New limits change which readings are out of range: re-evaluate the location's history (the
-      // evaluation mark committed with the change names it in the derived audit entries).
+      // A new location: readings stored before its master data existed are evaluated (the evaluation
+      // mark committed with it); this can lock units, never lift a lock (there was nothing to lift).
       await evaluator.evaluate(req.params.id);
-      return locationViewOf((await store.getLocation(req.params.id))!);
+      return viewOf(req.params.id);
+    },
+  );
+  app.put(
+    '/locations/:id/limits',
+    {
+      config: { roles: ['qa', 'admin'] },
+      schema: {
+        tags: ['locations'],
+        description:
+          "Changes an existing location's limits, e-signed (username and password of the signed-in user " +
+          're-entered) with a reason. The history is re-evaluated under the new limits; a lock this would ' +
+          'remove stays locked pending review (only a signed disposition releases it).',
+        params: z.object({ id: idSchema }),
+        body: limitsBodySchema,
+        response: { 200: locationView },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const signed = await signedChangeOf(req, b, domain.verifySignature, wallClock);
+      await changeLocationLimits(store.db, req.params.id, limitColumns(b), signed.signedAt, signed);
+      // The evaluation mark committed with the change names it in the derived audit entries.
+      await evaluator.evaluate(req.params.id);
+      return viewOf(req.params.id);
     },
   );
 };

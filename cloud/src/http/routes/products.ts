@@ -1,4 +1,4 @@
-import { ColdtraceError } from '@coldtrace/shared';
+import { ColdtraceError, withLimitsRule } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -6,24 +6,35 @@ import { cumulativeRulesSchema, parseStoredRules, serializeRules } from '../../d
 import type { DomainServices } from '../../domain/domain-services.js';
 import { actorOf } from '../../domain/views.js';
 import type { RouteDeps } from './deps.js';
+import { signedChangeFields, signedChangeOf } from './signed-change.js';
 
 export const gtinSchema = z.string().regex(/^\d{14}$/, 'GTIN must be 14 digits (GTIN-14)');
-const productBody = z
-  .object({
-    name: z.string().min(1).max(200),
-    minC: z.number().finite(),
-    maxC: z.number().finite(),
-    /** Total time the product may spend outside its tolerance over its life. */
-    stabilityBudgetMs: z.number().int().min(0),
-    /**
-     * WHO PQS-style cumulative rules, e.g. `[{ kind: 'above', thresholdC: 8, limitMs: 36000000 }]`: a unit
-     * that spends `limitMs` in total above (below) `thresholdC` across its custody is locked pending QA.
-     * PUT replaces the product: absent = no rules.
-     */
-    cumulativeRules: cumulativeRulesSchema.default([]),
-  })
-  .strict()
-  .refine((p) => p.minC < p.maxC, { message: 'minC must be below maxC', path: ['maxC'] });
+const specificationFields = {
+  minC: z.number().finite(),
+  maxC: z.number().finite(),
+  /** Total time the product may spend outside its tolerance over its life. */
+  stabilityBudgetMs: z.number().int().min(0),
+  /**
+   * WHO PQS-style cumulative rules, e.g. `[{ kind: 'above', thresholdC: 8, limitMs: 36000000 }]`: a unit
+   * that spends `limitMs` in total above (below) `thresholdC` across its custody is locked pending QA.
+   * PUT replaces the product: absent = no rules.
+   */
+  cumulativeRules: cumulativeRulesSchema.default([]),
+};
+const productBody = withLimitsRule(
+  z.object({ name: z.string().min(1).max(200), ...specificationFields }).strict(),
+);
+/** A change of an existing product's specification: tolerance, budget and rules, a reason and the e-signature. */
+const specificationBody = withLimitsRule(
+  z.object({ ...specificationFields, ...signedChangeFields }).strict(),
+);
+
+const specificationOf = (b: z.infer<z.ZodObject<typeof specificationFields>>) => ({
+  min_c: b.minC,
+  max_c: b.maxC,
+  stability_budget_ms: b.stabilityBudgetMs,
+  cumulative_rules: serializeRules(b.cumulativeRules),
+});
 
 const view = (p: {
   gtin: string;
@@ -41,7 +52,12 @@ const view = (p: {
   cumulativeRules: parseStoredRules(p.gtin, p.cumulative_rules),
 });
 
-/** Products (GTIN, own tolerance, stability budget): docs/architecture.md "Master data". */
+/**
+ * Products (GTIN, own tolerance, stability budget, cumulative rules): docs/architecture.md "Master data".
+ * Operators create products and rename them; the specification of an existing product changes only
+ * e-signed by qa or admin with a reason (EU GMP Annex 11 §10), and the re-evaluation of its units' rules
+ * never lifts a lock.
+ */
 export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
   { domain, wallClock },
@@ -64,23 +80,53 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
     '/products/:gtin',
     {
       config: { roles: ['operator', 'admin'] },
-      schema: { tags: ['master data'], params: z.object({ gtin: gtinSchema }), body: productBody },
+      schema: {
+        tags: ['master data'],
+        description:
+          'Creates a product, or changes its name. The specification of an existing product (tolerance, ' +
+          'stability budget, cumulative rules) changes only with PUT /products/:gtin/limits (e-signed): a ' +
+          'different one here is refused (403), nothing changed.',
+        params: z.object({ gtin: gtinSchema }),
+        body: productBody,
+      },
     },
     async (req) => {
       const b = req.body;
       const row = await ds.upsertProduct(
-        {
-          gtin: req.params.gtin,
-          name: b.name,
-          min_c: b.minC,
-          max_c: b.maxC,
-          stability_budget_ms: b.stabilityBudgetMs,
-          cumulative_rules: serializeRules(b.cumulativeRules),
-        },
+        { gtin: req.params.gtin, name: b.name, ...specificationOf(b) },
         actorOf(req),
         wallClock.now(),
+        { keepSpecification: true },
       );
-      // The units of its lots are re-evaluated against the (possibly changed) rules.
+      // Units already commissioned to its lots are evaluated against the rules of a new product.
+      domain.cumulative?.markProduct(row.gtin);
+      return view(row);
+    },
+  );
+  app.put(
+    '/products/:gtin/limits',
+    {
+      config: { roles: ['qa', 'admin'] },
+      schema: {
+        tags: ['master data'],
+        description:
+          "Changes an existing product's tolerance, stability budget and cumulative rules (replaced: absent " +
+          '= no rules), e-signed (username and password of the signed-in user re-entered) with a reason. Its ' +
+          "units' rules are re-evaluated; a lock this would remove stays locked pending review.",
+        params: z.object({ gtin: gtinSchema }),
+        body: specificationBody,
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const signed = await signedChangeOf(req, b, domain.verifySignature, wallClock);
+      const row = await ds.changeProductSpecification(
+        req.params.gtin,
+        specificationOf(b),
+        signed.signedAt,
+        signed,
+      );
+      // The units of its lots are re-evaluated against the changed rules.
       domain.cumulative?.markProduct(row.gtin);
       return view(row);
     },

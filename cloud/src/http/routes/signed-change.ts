@@ -1,0 +1,56 @@
+import { type Clock, ColdtraceError } from '@coldtrace/shared';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { principalOf } from '../../auth/auth-plugin.js';
+import { normalizeUsername } from '../../auth/user-store.js';
+import {
+  authenticateSigner,
+  type SignedChange,
+  SPECIFICATION_CHANGE_MEANING,
+} from '../../domain/e-signature.js';
+import type { SignatureVerifier } from '../../domain/signature.js';
+
+/**
+ * The body fields of an e-signed specification change: why (EU GMP Annex 11 §10 change control), and the
+ * signature, username and password re-entered for this signing (21 CFR 11.200(a)(1)).
+ */
+export const signedChangeFields = {
+  reason: z.string().trim().min(1, 'a reason is required').max(2000),
+  username: z.string().min(1).max(200),
+  password: z.string().min(1).max(1000),
+};
+
+/**
+ * The signed-in user a signature must belong to (21 CFR 11.200(a)(2)): a session signing with another
+ * user's name is refused before the password is checked, so the endpoint is no password oracle. Null for
+ * a token that belongs to no user (`authenticateSigner` refuses it).
+ */
+export function signingUserOf(req: FastifyRequest, username: string): string | null {
+  const who = principalOf(req);
+  if (who.kind === 'session' && normalizeUsername(username) !== who.username) {
+    throw new ColdtraceError(
+      'forbidden',
+      'signature refused: an e-signature may be used only by its owner (sign as the signed-in user)',
+    );
+  }
+  return who.userId;
+}
+
+/**
+ * Authenticates the e-signature of a specification change request and returns the signed change
+ * (meaning: `SPECIFICATION_CHANGE_MEANING`, time: the wall clock after verification, 21 CFR 11.50(a)(2)).
+ * Nothing is changed when it throws.
+ */
+export async function signedChangeOf(
+  req: FastifyRequest,
+  body: { reason: string; username: string; password: string },
+  verify: SignatureVerifier,
+  wallClock: Clock,
+): Promise<SignedChange> {
+  const signer = await authenticateSigner(
+    verify,
+    { username: body.username, password: body.password, signedInUserId: signingUserOf(req, body.username) },
+    'approve specification changes',
+  );
+  return { signer, reason: body.reason, meaning: SPECIFICATION_CHANGE_MEANING, signedAt: wallClock.now() };
+}
