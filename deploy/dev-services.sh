@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (where missing) and starts what `npm run test:services` and the simulators need on a Debian
 # machine: PostgreSQL (trust auth on 127.0.0.1, a `test` database), Mosquitto, InfluxDB 1.x, socat,
-# tshark, chromium, poppler-utils (PDF checks). Idempotent: a service already listening is left alone. Needs root (or sudo).
+# tshark, chromium, poppler-utils (PDF checks), mbpoll and pymodbus (independent Modbus master and slave
+# for the Modbus tests). Idempotent: a service already listening is left alone. Needs root (or sudo).
 set -euo pipefail
 
 log() { printf '[dev-services] %s\n' "$*"; }
@@ -34,11 +35,15 @@ declare -A NEED=(
   [chromium]=chromium
   [pdftotext]=poppler-utils
   [pdftoppm]=poppler-utils
+  [mbpoll]=mbpoll
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then missing+=("${NEED[$cmd]}"); fi
 done
+# pymodbus is a Python module, not a command; Debian installs it for /usr/bin/python3.
+has_pymodbus() { /usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1; }
+if ! has_pymodbus; then missing+=(python3-pymodbus); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   log "installing: ${missing[*]}"
@@ -102,10 +107,14 @@ else
   wait_port 8086 InfluxDB 30 || log "continuing: the service tests start their own influxd"
 fi
 
-for cmd in socat tshark chromium influxd mosquitto mosquitto_passwd; do
+for cmd in socat tshark chromium influxd mosquitto mosquitto_passwd mbpoll; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || {
     log "missing after install: $cmd"
     exit 1
   }
 done
+has_pymodbus || {
+  log "missing after install: the pymodbus module of /usr/bin/python3"
+  exit 1
+}
 log "done"

@@ -5,6 +5,7 @@ import { sampleProfile, simProfileSchema } from '../../src/modbus/profiles.js';
 import { rawToWords, XY_MD02_SIM_MAP } from '../../src/modbus/register-encoding.js';
 import { RtuFramer } from '../../src/modbus/rtu-framer.js';
 import { answerRequest } from '../../src/modbus/rtu-responder.js';
+import { charTimeMs, exchangeMs, t35Ms } from '../../src/modbus/wire-time.js';
 import { seededRandom } from '../../src/rng.js';
 
 const req = (addr: number, fc: number, start: number, qty: number) =>
@@ -135,5 +136,19 @@ describe('profiles', () => {
       expect(x).toEqual(sampleProfile(p, i, b));
       expect(x.kind === 'value' && Math.abs(x.tempC - 5)).toBeLessThanOrEqual(0.3);
     }
+  });
+});
+
+describe('wire time (Modbus over Serial Line V1.02 §2.5.1)', () => {
+  it('11 bits a character; the end-of-frame silence is 3.5 characters, 1.75 ms above 19,200 baud', () => {
+    expect(charTimeMs(9600)).toBeCloseTo(1.1458, 4);
+    expect(t35Ms(9600)).toBeCloseTo(4.0104, 4);
+    expect(t35Ms(19_200)).toBeCloseTo(2.0052, 4);
+    expect(t35Ms(38_400)).toBe(1.75);
+  });
+  it('an XY-MD02 read (8-byte request, 9-byte answer) at 9,600 baud takes about 24 ms plus the turnaround', () => {
+    expect(exchangeMs(9600, 8, 9, 0)).toBeCloseTo(17 * (11_000 / 9600) + 3.5 * (11_000 / 9600), 6);
+    expect(exchangeMs(9600, 8, 9, 2)).toBeCloseTo(25.49, 2);
+    expect(exchangeMs(115_200, 8, 9, 0)).toBeCloseTo(17 * (11_000 / 115_200) + 1.75, 6);
   });
 });
