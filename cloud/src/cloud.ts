@@ -10,6 +10,7 @@ import { type CloudConfig, type CloudConfigInput, cloudConfigSchema } from './co
 import { CumulativeEvaluator } from './domain/cumulative-evaluator.js';
 import { createDomainServices } from './domain/domain-services.js';
 import { ExcursionEvaluator } from './domain/excursion-evaluator.js';
+import { RateOfChangeRule } from './domain/rules/rate-of-change-rule.js';
 import type { SignatureVerifier } from './domain/signature.js';
 import { type App, buildApp } from './http/build-app.js';
 import { IngestMetrics } from './ingest/ingest-metrics.js';
@@ -178,6 +179,8 @@ async function assemble(
     debounceMs: config.evaluation.debounceMs,
     activity,
     onEvents: () => dispatcher.kick(),
+    rules:
+      config.evaluation.rateOfChange.length > 0 ? [new RateOfChangeRule(config.evaluation.rateOfChange)] : [],
   });
   const cumulative = new CumulativeEvaluator({
     engine: evaluator.engine,

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { authConfigSchema } from './auth/auth-config.js';
 import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
+import { rateOfChangeConfigSchema } from './domain/rules/rate-of-change-rule.js';
 import { DEFAULT_EPCIS_BASE_URI } from './epcis/epcis-identifiers.js';
 import { webhookEndpointFields } from './integrations/webhook-endpoint.js';
 import { influxConfigSchema } from './sinks/influx-config.js';
@@ -106,9 +107,14 @@ export const cloudConfigSchema = z
          * start): bounds how long a lock can wait after another ingestor process died (docs/domain.md).
          */
         cumulativeSweepMs: z.number().int().min(10_000).default(600_000),
+        /**
+         * Rate-of-change profiles (docs/architecture.md "Lock rules"): locations whose temperature rising too
+         * fast raises an alarm and, with `lock`, locks the units there.
+         */
+        rateOfChange: rateOfChangeConfigSchema.default([]),
       })
       .strict()
-      .default({ debounceMs: 200, cumulativeSweepMs: 600_000 }),
+      .default({ debounceMs: 200, cumulativeSweepMs: 600_000, rateOfChange: [] }),
     /** InfluxDB time-series sink (optional): readings go there through a durable outbox. */
     influx: influxConfigSchema.optional(),
     /** Sessions, login rate limit and lockout, cookie flags (cloud/src/auth/auth-config.ts). */

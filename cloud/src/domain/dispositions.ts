@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, ColdtraceError, systemClock } from '@coldtrace/shared';
 import type { Transaction } from 'kysely';
 import type { DispositionsTable, DomainDatabase } from '../store/schema.js';
-import { CUMULATIVE_CAUSE, isCumulativeLockKey } from './cumulative-rules.js';
 import type { DomainEngine } from './domain-engine.js';
 import { authenticateSigner, type SignatureInput } from './e-signature.js';
+import type { LockCause } from './locks/reconcile-locks.js';
 import { type Decision, SIGNATURE_MEANINGS, type SignatureVerifier } from './signature.js';
 
 export interface DispositionRequest extends SignatureInput {
@@ -108,7 +108,8 @@ export async function signDisposition(
       log.audit.push({
         actor: signer.username,
         action: `disposition.${req.decision}`,
-        entityType: x.kind === 'excursion' ? 'excursion' : 'cumulative-rule',
+        entityType:
+          x.kind === 'excursion' ? 'excursion' : x.kind === 'cumulative' ? 'cumulative-rule' : 'rule-alarm',
         entityId: req.excursionId,
         before: { locks: rows.map((r) => ({ epc: r.epc, state: r.state })) },
         after: {
@@ -176,22 +177,21 @@ export async function signDisposition(
 async function dispositionSubject(
   trx: Transaction<DomainDatabase>,
   id: string,
-): Promise<{ id: string; version: number; review_state: string; kind: 'excursion' | 'cumulative' }> {
+): Promise<{ id: string; version: number; review_state: string; kind: LockCause }> {
   const x = await trx
     .selectFrom('excursions')
     .select(['id', 'version', 'review_state'])
     .where('id', '=', id)
     .executeTakeFirst();
   if (x) return { ...x, kind: 'excursion' };
-  if (isCumulativeLockKey(id)) {
-    const lock = await trx
-      .selectFrom('locks')
-      .select('epc')
-      .where('excursion_id', '=', id)
-      .where('cause', '=', CUMULATIVE_CAUSE)
-      .limit(1)
-      .executeTakeFirst();
-    if (lock) return { id, version: 1, review_state: 'pending', kind: 'cumulative' };
-  }
+  // A lock rule's key (a cumulative rule of a lot, a rate alarm): decided per key, as an excursion is.
+  const lock = await trx
+    .selectFrom('locks')
+    .select('cause')
+    .where('excursion_id', '=', id)
+    .where('cause', '!=', 'excursion')
+    .limit(1)
+    .executeTakeFirst();
+  if (lock) return { id, version: 1, review_state: 'pending', kind: lock.cause as LockCause };
   throw new ColdtraceError('not_found', `excursion ${id} not found`);
 }

@@ -6,6 +6,7 @@ import type { Activity } from '../activity.js';
 import { enqueueEvents } from '../integrations/outbox.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../store/evaluation-marks.js';
+import { ruleRepo } from '../store/rule-repo.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { appendAudit } from './audit-chain.js';
 import { rebuildCustody } from './custody-reconcile.js';
@@ -13,6 +14,7 @@ import { excursionContent, excursionId } from './excursion-content.js';
 import { reconcileLocationIn } from './excursion-reconcile.js';
 import { ChangeLog } from './exposure.js';
 import { ALL_TIME, type TimeWindow } from './location-evaluation.js';
+import type { LockRule } from './locks/lock-rule.js';
 import { mergeSpans, ReadingTails, type SensorSpan } from './reading-tails.js';
 
 export { excursionContent, excursionId };
@@ -30,6 +32,11 @@ export interface DomainEngineOptions {
   skipInRange?: boolean | undefined;
   /** Called after a transaction that enqueued integration events committed. */
   onEvents?: (() => void) | undefined;
+  /**
+   * Lock rules beyond excursions (docs/architecture.md "Lock rules"), told of every location recomputed for
+   * readings and every unit whose custody was rebuilt, in the same derive transaction.
+   */
+  rules?: readonly LockRule[] | undefined;
   /** Where recomputation reports its work in progress (the cloud's `activity`). */
   activity?: Activity | undefined;
 }
@@ -92,9 +99,11 @@ export class DomainEngine {
   private closed = false;
 
   readonly store: CloudStore;
+  private readonly rules: readonly LockRule[];
 
   constructor(private readonly opts: DomainEngineOptions) {
     this.store = opts.store;
+    this.rules = opts.rules ?? [];
     this.db = opts.store.db as unknown as Kysely<DomainDatabase>;
     this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
   }
@@ -130,6 +139,21 @@ export class DomainEngine {
       }
     }
     this.schedule(urgent);
+  }
+
+  /** Whether a lock rule reads this location's in-range readings (its windows are then never skipped). */
+  private watched(locationId: string): boolean {
+    return this.rules.some((r) => r.watches(locationId));
+  }
+
+  /**
+   * Marks the whole history of every location a lock rule watches: at start, as a rule's configuration may
+   * have changed while the cloud was down. Returns how many.
+   */
+  markRuleLocations(): number {
+    const ids = [...new Set(this.rules.flatMap((r) => r.locations()))];
+    if (ids.length > 0) this.markReadings(ids);
+    return ids.length;
   }
 
   private mayDecide(id: string, w: ReadingWindow): boolean {
@@ -200,7 +224,7 @@ export class DomainEngine {
             this.urgentLocations.delete(id);
             if (!w) return;
             this.dirtyLocations.delete(id);
-            if (this.skipInRange && this.tails.trySkip(id, w)) {
+            if (this.skipInRange && !this.watched(id) && this.tails.trySkip(id, w)) {
               this.skipped.windows++;
               if (w.marks) this.skippedMarks.push(...w.marks);
               return;
@@ -284,6 +308,8 @@ export class DomainEngine {
         // Claimed before the movements are read: every movement committed with a claimed mark is seen.
         const claimed = await claimMarks(marksDb(trx), 'epc', chunk);
         for (const epc of chunk) await rebuildCustody(trx, epc, log, now);
+        for (const rule of this.rules)
+          await rule.apply(ruleRepo(trx, log, now), { kind: 'custody', epcs: chunk });
         await deleteMarks(marksDb(trx), claimed.ids);
       });
     }
@@ -319,6 +345,8 @@ export class DomainEngine {
     window: TimeWindow,
   ): Promise<number> {
     const out = await reconcileLocationIn(trx, log, now, locationId, window);
+    for (const rule of this.rules)
+      await rule.apply(ruleRepo(trx, log, now), { kind: 'readings', locationId, cause: out.cause });
     if (out.limits && out.tails) {
       this.knownLimits.set(locationId, { minC: out.limits.minC, maxC: out.limits.maxC });
       this.staged.push({ id: locationId, limits: out.limits, tails: out.tails });

@@ -11,9 +11,10 @@ export interface LockEventPayload {
   /**
    * Absent (or 'excursion'): `excursionId` names an excursion. 'cumulative': a product's cumulative rule
    * was reached (or no longer is); `excursionId` is then the lock key `cumulative:<lot>:<rule>` and `rule`
-   * says which rule.
+   * says which rule. 'rate_of_change': a location's temperature rose too fast; `excursionId` names the
+   * rule alarm (`<location>@<start>`).
    */
-  cause?: 'excursion' | 'cumulative';
+  cause?: 'excursion' | 'cumulative' | 'rate_of_change';
   rule?: { kind: 'above' | 'below'; thresholdC: number; limitMs: number };
 }
 

@@ -11,6 +11,7 @@ import type { Activity } from '../activity.js';
 import type { CloudStore, LocationRow } from '../store/cloud-store.js';
 import { DomainEngine, excursionId, type ReadingWindow } from './domain-engine.js';
 import { ALL_TIME, limitsOf } from './location-evaluation.js';
+import type { LockRule } from './locks/lock-rule.js';
 
 export { excursionId, limitsOf };
 
@@ -56,6 +57,8 @@ export class ExcursionEvaluator {
     activity?: Activity;
     /** Called after a recomputation that enqueued integration events committed (the outbox dispatcher). */
     onEvents?: () => void;
+    /** Lock rules beyond excursions (the rate-of-change rule). */
+    rules?: readonly LockRule[];
   }) {
     this.engine =
       opts.engine ??
@@ -66,6 +69,7 @@ export class ExcursionEvaluator {
         debounceMs: opts.debounceMs,
         activity: opts.activity,
         onEvents: opts.onEvents,
+        rules: opts.rules,
       });
   }
 

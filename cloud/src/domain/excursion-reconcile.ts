@@ -33,6 +33,8 @@ export interface LocationOutcome {
   /** What the evaluation found, for the in-range skip (absent when the location has no master data). */
   limits?: TailLimits & { minC: number; maxC: number };
   tails?: Map<string, number | null>;
+  /** What caused the recomputation when it was not (only) new data (the lock rules word their changes with it). */
+  cause?: RecomputeCause | undefined;
 }
 
 /**
@@ -175,6 +177,7 @@ export async function reconcileLocationIn(
     count: ev.computed.length,
     limits: { minC: location.min_c, maxC: location.max_c, maxGapMs: location.max_gap_ms },
     tails: ev.tails,
+    cause,
   };
 }
 

@@ -3,6 +3,7 @@ import { applyLockPlan, storedLocks } from '../store/lock-writes.js';
 import type { DomainDatabase } from '../store/schema.js';
 import type { AuditInput } from './audit-chain.js';
 import type { DomainEvent, LockEventPayload } from './domain-events.js';
+import type { RecomputeCause } from './locks/lock-rule.js';
 import { type DesiredLock, type LockWording, reconcileLocks } from './locks/reconcile-locks.js';
 
 /** One unit's exposure to one excursion: the overlap of its custody with the excursion. */
@@ -68,14 +69,7 @@ export class ChangeLog {
 
 const iso = (ts: number | null) => (ts === null ? 'ongoing' : new Date(ts).toISOString());
 
-/**
- * Why a recomputation runs when it is not (only) new data, named in the audit reasons. `masterData`: a
- * master-data change (a location's limits) caused it, so a lock it would lift is held for QA instead.
- */
-export interface RecomputeCause {
-  text: string;
-  masterData: boolean;
-}
+export type { RecomputeCause };
 
 /**
  * docs/architecture.md "Affected stock and locks": brings the lock rows of one scope (all rows of one

@@ -18,7 +18,8 @@ export interface EvaluationModuleOptions {
 /**
  * Evaluation (docs/architecture.md "Evaluation marks"): at start, the marks a process that died left
  * behind are marked dirty before ingest starts (recomputed while serving), and every unit under a
- * cumulative rule is recomputed once (that rule's pending work is not durable); then periodic sweeps pick
+ * cumulative rule is recomputed once (that rule's pending work is not durable), as is every location a lock
+ * rule watches (its configuration may have changed); then periodic sweeps pick
  * up marks another ingestor process (PostgreSQL) left when it died, and the cumulative rules again. Stop
  * finishes the work already marked.
  */
@@ -29,6 +30,7 @@ export function evaluationModule(o: EvaluationModuleOptions): CloudModule {
     required: true,
     async start() {
       await o.evaluator.engine.recoverMarks();
+      o.evaluator.engine.markRuleLocations();
       await o.cumulative.markAllRuled();
       timers.push(
         o.clock.setInterval(() => {

@@ -12,17 +12,19 @@ const CHUNK = 200;
 export async function storedLocks(
   trx: Trx,
   cause: LockCause,
-  scope: { key: string } | { epcs: readonly string[] },
+  scope: { key: string } | { locationId: string } | { epcs: readonly string[] },
 ): Promise<StoredLock[]> {
   const q = trx.selectFrom('locks').selectAll().where('cause', '=', cause);
   const rows =
     'key' in scope
       ? await q.where('excursion_id', '=', scope.key).execute()
-      : (
-          await Promise.all(
-            chunks([...new Set(scope.epcs)].sort()).map((c) => q.where('epc', 'in', c).execute()),
-          )
-        ).flat();
+      : 'locationId' in scope
+        ? await q.where('location_id', '=', scope.locationId).execute()
+        : (
+            await Promise.all(
+              chunks([...new Set(scope.epcs)].sort()).map((c) => q.where('epc', 'in', c).execute()),
+            )
+          ).flat();
   return rows.map((r) => ({ ...r, key: r.excursion_id }));
 }
 

@@ -10,6 +10,7 @@ import { migration0008 } from './migrations/0008-stream-epochs.js';
 import { migration0009 } from './migrations/0009-dead-letter-replay.js';
 import { migration0011 } from './migrations/0011-sink-outbox-by-ingest.js';
 import { migration0012 } from './migrations/0012-lock-hold.js';
+import { migration0013 } from './migrations/0013-rule-alarms.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -30,6 +31,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0009-dead-letter-replay': migration0009,
   '0011-sink-outbox-by-ingest': migration0011(dialect),
   '0012-lock-hold': migration0012,
+  '0013-rule-alarms': migration0013,
 });
 
 class StaticProvider implements MigrationProvider {

@@ -258,7 +258,10 @@ export interface LocksTable {
   state: string;
   reason: string;
   disposition_id: string | null;
-  /** 'excursion' (excursion_id names an excursion) | 'cumulative' (excursion_id = `cumulative:<lot>:<rule>`; 0007). */
+  /**
+   * 'excursion' (excursion_id names an excursion) | 'cumulative' (excursion_id = `cumulative:<lot>:<rule>`; 0007)
+   * | 'rate_of_change' (excursion_id names a rule alarm, 0013).
+   */
   cause: ColumnType<string, string | undefined, string>;
   /**
    * Why the lock is held pending QA (0012): a master-data change would have removed it. Null = not held.
@@ -307,6 +310,18 @@ export interface AuditHeadTable {
 }
 
 /** Row locks that serialise derived-state recomputation across ingestor processes (PostgreSQL). */
+/** An alarm a lock rule derived from the readings (0013), e.g. a fast temperature rise. */
+export interface RuleAlarmsTable {
+  id: string;
+  rule: string;
+  location_id: string;
+  from_ts: number;
+  to_ts: number;
+  detail_json: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DeriveLocksTable {
   key: string;
   n: number;
@@ -416,6 +431,7 @@ export interface Database {
   sink_outbox: SinkOutboxTable;
   evaluation_marks: EvaluationMarksTable;
   stream_epochs: StreamEpochsTable;
+  rule_alarms: RuleAlarmsTable;
 }
 
 /** `Database` with the domain columns of `excursions` (0002-domain). */

@@ -3,6 +3,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateLocation } from '../../src/domain/excursion-evaluator.js';
 import {
+  type RateOfChangeProfile,
+  RateOfChangeRule,
+  riseAlarms,
+} from '../../src/domain/rules/rate-of-change-rule.js';
+import {
   type Cluster,
   type Ev,
   location,
@@ -109,6 +114,17 @@ const LOCKS_AND_A_GAP = worldEvents({
   moves: [],
 });
 
+/**
+ * Rate-of-change profiles (a plug-in lock rule): room-a locks on a rise of more than 3 °C within 10 min,
+ * truck-1 only raises alarms; the random worlds rise that fast often. room-b has none, so the reference's
+ * in-range skip still runs there.
+ */
+const RATE_PROFILES: RateOfChangeProfile[] = [
+  { locations: ['room-a'], maxRiseCPerMin: 0.3, windowMs: 10 * MIN, lock: true },
+  { locations: ['truck-1'], maxRiseCPerMin: 0.3, windowMs: 10 * MIN, lock: false },
+];
+const rules = () => [new RateOfChangeRule(RATE_PROFILES)];
+
 /** Which node ingests each event, and which nodes flush after it (0 none, 1 first, 2 second, 3 both). */
 export interface Plan {
   node: readonly number[];
@@ -131,6 +147,16 @@ async function check(c: Cluster) {
     expect(mine.map((e) => [e.start_ts, e.end_ts, e.last_ts, e.max_c, e.degree_minutes, e.mkt_c])).toEqual(
       full.excursions.map((e) => [e.startTs, e.endTs, e.lastTs, e.maxC, e.degreeMinutes, e.mktC]),
     );
+    // The rate-of-change alarms equal the rule's evaluation of every stored reading.
+    const profile = RATE_PROFILES.find((p) => p.locations.includes(id));
+    const series = (await store.locationSeries(id)).map((r) => ({
+      sensorId: r.sensor_id,
+      ts: r.ts,
+      tempC: r.temp_c,
+    }));
+    expect(
+      snap.ruleAlarms.filter((a) => a.location_id === id).map((a) => [a.id, a.from_ts, a.to_ts]),
+    ).toEqual(profile ? riseAlarms(id, series, profile).map((a) => [a.id, a.fromTs, a.toTs]) : []);
   }
   expect(await store.db.selectFrom('evaluation_marks').selectAll().execute()).toEqual([]);
   return snap;
@@ -138,7 +164,7 @@ async function check(c: Cluster) {
 
 /** One node on a SQLite file (in-range skip on), the events in order: the reference. */
 export async function reference(events: readonly Ev[]) {
-  const c = await openCluster({ nodes: 1 });
+  const c = await openCluster({ nodes: 1, rules });
   try {
     await seed(c);
     for (const e of events) await send(c.nodes[0]!.ingestor, e);
@@ -160,7 +186,7 @@ export async function twoNodes(
   plan: Plan,
   opts: { url?: string; concurrent: boolean },
 ) {
-  const c = await openCluster({ nodes: 2, ...(opts.url ? { url: opts.url } : {}) });
+  const c = await openCluster({ nodes: 2, rules, ...(opts.url ? { url: opts.url } : {}) });
   try {
     await seed(c);
     const step = async (i: number) => {
@@ -207,6 +233,7 @@ export function runConfluence(
     it('every arrival order, duplication and split across two independent engines gives the same derived state', async () => {
       let withLocks = 0;
       let withGaps = 0;
+      let withRateLocks = 0;
       await fc.assert(
         fc.asyncProperty(
           scenario.chain((events) =>
@@ -244,6 +271,7 @@ export function runConfluence(
             }
             if (expected.locks.length > 0) withLocks++;
             if (expected.gaps.length > 0) withGaps++;
+            if (expected.locks.some((l) => l.excursion.startsWith('rate:'))) withRateLocks++;
           },
         ),
         {
@@ -267,6 +295,8 @@ export function runConfluence(
       // The interesting cases were reached (surely: by the example), or the property proves little.
       expect(withLocks).toBeGreaterThan(0);
       expect(withGaps).toBeGreaterThan(0);
+      // The plug-in rule was exercised: some runs locked units for a fast rise.
+      expect(withRateLocks).toBeGreaterThan(0);
     }, 300_000);
   });
 }

@@ -11,6 +11,7 @@ import {
 import { until } from '@coldtrace/shared/testing';
 import pino from 'pino';
 import { DomainEngine } from '../../src/domain/domain-engine.js';
+import type { LockRule } from '../../src/domain/locks/lock-rule.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
@@ -93,7 +94,11 @@ export interface Cluster {
  * (a SQLite file in a temp dir by default, or `url`), domain engine and ingestor; the engines share
  * nothing in memory. With several writers the in-range skip is off (see ReadingTails).
  */
-export async function openCluster(opts: { nodes: number; url?: string }): Promise<Cluster> {
+export async function openCluster(opts: {
+  nodes: number;
+  url?: string;
+  rules?: () => readonly LockRule[];
+}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cluster-'));
   const url = opts.url ?? `sqlite:${join(dir, 'cloud.db')}`;
   const clock = manualClock(T0);
@@ -110,6 +115,7 @@ export async function openCluster(opts: { nodes: number; url?: string }): Promis
         log: silent,
         debounceMs: 1_000_000,
         skipInRange: opts.nodes === 1,
+        rules: opts.rules?.() ?? [],
       });
       const ingestor = new Ingestor({
         store,
@@ -291,7 +297,10 @@ export async function snapshot(h: { engine: DomainEngine }) {
     .filter((l) => l.state !== 'lifted')
     .map((l) => ({
       epc: l.epc,
-      excursion: key.get(l.excursion_id) ?? `missing:${l.excursion_id}`,
+      excursion:
+        l.cause === 'rate_of_change'
+          ? `rate:${l.excursion_id}`
+          : (key.get(l.excursion_id) ?? `missing:${l.excursion_id}`),
       state: l.state,
       from: l.exposed_from,
       to: l.exposed_to,
@@ -304,5 +313,8 @@ export async function snapshot(h: { engine: DomainEngine }) {
     .orderBy('sensor_id')
     .orderBy('from_ts')
     .execute();
-  return { custody, excursions: excursions.map(({ id: _id, ...rest }) => rest), locks, gaps };
+  const ruleAlarms = (await db.selectFrom('rule_alarms').selectAll().orderBy('id').execute()).map(
+    ({ created_at: _c, updated_at: _u, ...rest }) => rest,
+  );
+  return { custody, excursions: excursions.map(({ id: _id, ...rest }) => rest), locks, gaps, ruleAlarms };
 }

@@ -1,0 +1,64 @@
+import type { AuditInput } from '../audit-chain.js';
+import type { LockCause, LockPlan, StoredLock } from './reconcile-locks.js';
+
+/** Why a recomputation runs when it is not (only) new data; `masterData`: a specification change caused it. */
+export interface RecomputeCause {
+  text: string;
+  masterData: boolean;
+}
+
+/** What changed, as the domain engine tells its lock rules (inside the derive transaction that covers it). */
+export type RuleChange =
+  | { kind: 'readings'; locationId: string; cause: RecomputeCause | undefined }
+  | { kind: 'custody'; epcs: readonly string[] };
+
+/** An alarm a rule derived from the readings (`rule_alarms`); `id` is the key its locks name. */
+export interface RuleAlarm {
+  id: string;
+  rule: LockCause;
+  locationId: string;
+  fromTs: number;
+  toTs: number;
+  detail: Record<string, unknown>;
+}
+
+/** A unit's stay at a location (custody), `leftAt` null while it is still there. */
+export interface Stay {
+  epc: string;
+  locationId: string;
+  enteredAt: number;
+  leftAt: number | null;
+}
+
+/**
+ * What a lock rule may read and write, in the derive transaction of the change (the store implements it):
+ * plain data in, plain data out, so a rule is a pure function of what it reads.
+ */
+export interface RuleRepo {
+  /** A location's readings as (sensor, ts, °C) in time order; null °C is a sensor error. */
+  readings(locationId: string): Promise<Array<{ sensorId: string; ts: number; tempC: number | null }>>;
+  alarms(rule: LockCause, scope: { locationId: string } | { ids: readonly string[] }): Promise<RuleAlarm[]>;
+  /** Inserts, updates and deletes alarms (by id). */
+  writeAlarms(change: { put: readonly RuleAlarm[]; remove: readonly string[] }): Promise<void>;
+  /** Stays at a location overlapping [from, to]. */
+  staysAt(locationId: string, from: number, to: number): Promise<Stay[]>;
+  staysOf(epcs: readonly string[]): Promise<Stay[]>;
+  locks(cause: LockCause, scope: { locationId: string } | { epcs: readonly string[] }): Promise<StoredLock[]>;
+  applyLockPlan(cause: LockCause, plan: LockPlan): Promise<void>;
+  audit(entries: readonly AuditInput[]): void;
+}
+
+/**
+ * A rule that locks stock (docs/architecture.md "Lock rules"): told by the domain engine what changed, it
+ * recomputes what that change can touch, through the repo, and brings its locks in line with
+ * `reconcileLocks`, the one reconciliation every rule shares. The excursion and cumulative rules predate
+ * this interface and are driven by the engine and their evaluator directly.
+ */
+export interface LockRule {
+  readonly cause: LockCause;
+  /** Whether the rule reads this location's in-range readings (the engine then never skips them unread). */
+  watches(locationId: string): boolean;
+  /** Locations whose whole history the rule evaluates at start (its configuration may have changed). */
+  locations(): readonly string[];
+  apply(repo: RuleRepo, change: RuleChange): Promise<void>;
+}
