@@ -56,7 +56,6 @@ const LOCK_KEY_PREFIX = 'cumulative:';
 export const cumulativeLockKey = (lotId: string, r: CumulativeRule): string =>
   `${LOCK_KEY_PREFIX}${lotId}:${ruleKey(r)}`;
 
-
 export function conditionOf(r: CumulativeRule): ExposureCondition {
   return { kind: r.kind, thresholdC: r.thresholdC };
 }
