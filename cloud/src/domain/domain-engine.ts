@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
-import { enqueueEvents } from '../integrations/outbox.js';
+import { enqueueEvents } from '../store/outbox.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../store/evaluation-marks.js';
 import { ruleRepo } from '../store/rule-repo.js';

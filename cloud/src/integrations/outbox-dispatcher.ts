@@ -2,9 +2,9 @@ import { backoffDelayMs, type Clock, errorMessage, eventTopic } from '@coldtrace
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Dialect } from '../store/migrations.js';
+import { MQTT_TARGET } from '../store/outbox.js';
 import type { DomainDatabase } from '../store/schema.js';
 import type { PublishMqtt } from './mqtt-event-publisher.js';
-import { MQTT_TARGET } from './outbox.js';
 import { type OutboxLane, withOutboxLane } from './outbox-lane-lock.js';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConfiguredWebhooks } from '../../src/cloud.js';
 import { cloudConfigSchema } from '../../src/config.js';
-import { enqueueEvents } from '../../src/integrations/outbox.js';
 import { DomainStore } from '../../src/store/domain-store.js';
+import { enqueueEvents } from '../../src/store/outbox.js';
 import { bearer } from '../helpers/auth.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 

@@ -4,9 +4,9 @@ import { manualClock } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { enqueueEvents } from '../../src/integrations/outbox.js';
 import { OutboxDispatcher } from '../../src/integrations/outbox-dispatcher.js';
 import { openDatabase } from '../../src/store/db.js';
+import { enqueueEvents } from '../../src/store/outbox.js';
 import type { DomainDatabase } from '../../src/store/schema.js';
 import { lockEvent } from './lock-event.js';
 

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { DomainEvent } from '../domain/domain-events.js';
-import type { DomainDatabase } from '../store/schema.js';
+import type { DomainDatabase } from './schema.js';
 
 /** Outbox target of the MQTT event publisher. */
 export const MQTT_TARGET = 'mqtt';
