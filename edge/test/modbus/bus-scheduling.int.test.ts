@@ -1,17 +1,6 @@
-import { type ModbusSimulator, startModbusSimulator } from '@coldtrace/firmware-sim';
 import { until } from '@coldtrace/shared/testing';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createModbusBusModule, type ModbusBusModule } from '../../src/modbus/modbus-bus-module.js';
-import { collectingContext } from './harness.js';
-
-let sim: ModbusSimulator | undefined;
-let mod: ModbusBusModule | undefined;
-afterEach(async () => {
-  await mod?.stop();
-  await sim?.close();
-  mod = undefined;
-  sim = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import { busForTest, collectingContext, simForTest } from './harness.js';
 
 const sensor = (id: string, address: number, pollMs: number) => ({ id, address, locationId: 'room', pollMs });
 
@@ -21,7 +10,7 @@ const sensor = (id: string, address: number, pollMs: number) => ({ id, address, 
  */
 describe('modbus bus: late answers, fair turns, poll overrun', () => {
   it('discards and counts every answer that comes after its timeout, and the sensor reads as timing out', async () => {
-    sim = await startModbusSimulator({
+    const sim = await simForTest({
       sensors: [
         { address: 1, profile: { kind: 'steady', tempC: 4 } },
         // Answers about 100 ms after its wire time: always after the gateway's 60 ms timeout.
@@ -30,18 +19,20 @@ describe('modbus bus: late answers, fair turns, poll overrun', () => {
       ],
     });
     const { ctx, readings, logs } = collectingContext();
-    mod = createModbusBusModule({
-      id: 'bus1',
-      path: sim.devicePath,
-      timeoutMs: 60,
-      retries: 1,
-      retryDelayMs: 5,
-      // Long enough for the late answer (≈125 ms after its request) to come before the address is asked again.
-      lateReplyWindowMs: 200,
-      sensors: [sensor('s1', 1, 150), sensor('s2', 2, 150), sensor('s3', 3, 150)],
-    });
-    await mod.start(ctx);
-    const of = (id: string) => mod!.report().sensors.find((s) => s.sensorId === id)!;
+    const mod = await busForTest(
+      {
+        id: 'bus1',
+        path: sim.devicePath,
+        timeoutMs: 60,
+        retries: 1,
+        retryDelayMs: 5,
+        // Long enough for the late answer (≈125 ms after its request) to come before the address is asked again.
+        lateReplyWindowMs: 200,
+        sensors: [sensor('s1', 1, 150), sensor('s2', 2, 150), sensor('s3', 3, 150)],
+      },
+      ctx,
+    );
+    const of = (id: string) => mod.report().sensors.find((s) => s.sensorId === id)!;
     await until(() => of('s2').lateReplies >= 4, 'late answers of s2');
     // Nothing it sent late was taken: every poll of s2 is a timeout, with the retry of the first poll.
     const s2 = readings.filter((r) => r.sensorId === 's2');
@@ -70,7 +61,7 @@ describe('modbus bus: late answers, fair turns, poll overrun', () => {
   });
 
   it('gives every sensor its turn when the bus cannot keep the period, flags the overrun, and clears it', async () => {
-    sim = await startModbusSimulator({
+    const sim = await simForTest({
       sensors: [
         { address: 1, profile: { kind: 'steady', tempC: 1 } },
         { address: 2, profile: { kind: 'no-answer' } },
@@ -80,15 +71,17 @@ describe('modbus bus: late answers, fair turns, poll overrun', () => {
     });
     const { ctx, readings, health, logs } = collectingContext();
     // Two dead sensors cost 100 ms each: a round takes ≈ 270 ms, longer than the 200 ms period.
-    mod = createModbusBusModule({
-      id: 'bus1',
-      path: sim.devicePath,
-      timeoutMs: 100,
-      retries: 0,
-      retryDelayMs: 5,
-      sensors: [sensor('s1', 1, 200), sensor('s2', 2, 200), sensor('s3', 3, 200), sensor('s4', 4, 200)],
-    });
-    await mod.start(ctx);
+    const mod = await busForTest(
+      {
+        id: 'bus1',
+        path: sim.devicePath,
+        timeoutMs: 100,
+        retries: 0,
+        retryDelayMs: 5,
+        sensors: [sensor('s1', 1, 200), sensor('s2', 2, 200), sensor('s3', 3, 200), sensor('s4', 4, 200)],
+      },
+      ctx,
+    );
     const count = (id: string) => readings.filter((r) => r.sensorId === id).length;
     const ids = ['s1', 's2', 's3', 's4'];
     await until(() => ids.every((id) => count(id) >= 10), 'ten readings of every sensor');
@@ -107,7 +100,7 @@ describe('modbus bus: late answers, fair turns, poll overrun', () => {
     // The dead sensors come back: a round takes ≈ 110 ms again, the period is kept, the flag goes.
     sim.setProfile(2, { kind: 'steady', tempC: 2 });
     sim.setProfile(3, { kind: 'steady', tempC: 3 });
-    await until(() => mod!.report().sensors.every((s) => !s.pollOverrun), 'the overrun to end');
+    await until(() => mod.report().sensors.every((s) => !s.pollOverrun), 'the overrun to end');
     expect(logs.filter((l) => l.msg === 'modbus poll period kept again').length).toBe(4);
     const n = health.length;
     await until(() => health.length >= n + 4, 'another round of health reports');

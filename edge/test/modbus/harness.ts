@@ -1,5 +1,9 @@
+import { type ModbusSimulatorOptions, startModbusSimulator } from '@coldtrace/firmware-sim';
 import { type Alarm, type Clock, type Reading, type SensorHealth, systemClock } from '@coldtrace/shared';
 import { pino } from 'pino';
+import { onTestFinished } from 'vitest';
+import { createModbusBusModule } from '../../src/modbus/modbus-bus-module.js';
+import type { ModbusBusConfigInput } from '../../src/modbus/modbus-config.js';
 import type { GatewayContext, NewAlarm, NewReading } from '../../src/module.js';
 
 /** A GatewayContext whose sink records what modules emit (the sink is not under test here), and its logs. */
@@ -38,4 +42,19 @@ export function collectingContext(clock: Clock = systemClock) {
     },
   };
   return { ctx, readings, alarms, health, logs };
+}
+
+/** A Modbus simulator for the current test, closed when the test finishes. */
+export async function simForTest(opts: ModbusSimulatorOptions) {
+  const sim = await startModbusSimulator(opts);
+  onTestFinished(() => sim.close());
+  return sim;
+}
+
+/** A bus module started for the current test, stopped when the test finishes. */
+export async function busForTest(input: ModbusBusConfigInput, ctx: GatewayContext) {
+  const mod = createModbusBusModule(input);
+  onTestFinished(() => mod.stop());
+  await mod.start(ctx);
+  return mod;
 }
