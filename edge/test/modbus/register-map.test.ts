@@ -79,6 +79,13 @@ describe('modbus config', () => {
       sensors: [{ id: 's', address: 1, locationId: 'l' }],
     });
     expect(c).toMatchObject({ baudRate: 9600, parity: 'none', stopBits: 1, dataBits: 8 });
+    // A returning device is read again within 5 s, at once where its path can be watched; the late-reply
+    // window defaults to the timeout (absent here, resolved by the bus module).
+    expect(c).toMatchObject({ timeoutMs: 500, reopenMinMs: 1000, reopenMaxMs: 5000, watchPath: true });
+    expect(c.lateReplyWindowMs).toBeUndefined();
+    const window = (lateReplyWindowMs: number) =>
+      modbusBusConfigSchema.safeParse({ id: 'b', path: '/x', lateReplyWindowMs, sensors: c.sensors }).success;
+    expect([window(0), window(60_000), window(-1), window(60_001)]).toEqual([true, true, false, false]);
     expect(c.sensors[0]).toMatchObject({ profile: 'xy-md02', calibrationOffsetC: 0 });
     const bad = modbusBusConfigSchema.safeParse({
       id: 'b',
