@@ -215,6 +215,9 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
     expect(x).toMatchObject({ state: 'withdrawn', reviewState: 'pending' });
     expect(x.affectedLots).toMatchObject([{ lotId: 'LOT-1', lockedUnits: 2 }]);
     expect(x.audit.map((a: { action: string }) => a.action)).toContain('excursion.withdrawn');
+    expect((await get('/api/v1/excursions?state=withdrawn')).map((e: { id: string }) => e.id)).toEqual([
+      excursionId,
+    ]);
     expect((await get('/api/v1/lots/LOT-1')).units).toMatchObject({ total: 2, locked: 2 });
     const locks = await get(`/api/v1/locks?excursionId=${encodeURIComponent(excursionId)}`);
     expect(locks).toHaveLength(2);
