@@ -12,8 +12,6 @@ const src = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
 /** Files of domain/ that still import a storage or HTTP library (to be moved behind the store port). */
 const IMPURE_DOMAIN_DEBT: readonly string[] = [
-  'domain/audit-chain.ts',
-  'domain/audit-verify.ts',
   'domain/cumulative-evaluator.ts',
   'domain/cumulative-exposure.ts',
   'domain/cumulative-locks.ts',

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ColdtraceError } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
-import { type AuditInput, appendAudit } from '../domain/audit-chain.js';
+import type { AuditInput } from '../domain/audit-chain.js';
+import { appendAudit } from '../store/audit-append.js';
 import type { ApiTokensTable, Database, DomainDatabase, UsersTable } from '../store/schema.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { decodeRoles, encodeRoles, type Role } from './roles.js';

@@ -1,6 +1,6 @@
 import { parseCommand, pickCommand } from '@coldtrace/shared/cli';
 import type { Kysely } from 'kysely';
-import { verifyAuditTrail } from '../domain/audit-verify.js';
+import { verifyAuditTrail } from '../store/audit-trail.js';
 import { CloudStore } from '../store/cloud-store.js';
 import { openDatabase } from '../store/db.js';
 import type { DomainDatabase } from '../store/schema.js';

@@ -1,11 +1,24 @@
 import { createHash } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
-import type { AuditLogTable, DomainDatabase } from '../store/schema.js';
+
+/** One entry of the audit trail as stored (`audit_log`). */
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  before_json: string | null;
+  after_json: string | null;
+  reason: string;
+  prev_hash: string;
+  hash: string;
+}
 
 /** Hash that precedes the first entry of the chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** What a caller appends; `seq`, `prev_hash` and `hash` are assigned by `appendAudit`. */
+/** What a caller appends; `seq`, `prev_hash` and `hash` are assigned when it is linked (`linkAuditEntries`). */
 export interface AuditInput {
   actor: string;
   action: string;
@@ -111,39 +124,9 @@ function broken(
 }
 
 /**
- * Appends entries to the chain inside the caller's transaction. The head row is updated first, which
- * takes its row lock on PostgreSQL, so concurrent appenders in several processes queue behind each
- * other and the chain stays linear; SQLite serialises write transactions anyway.
- */
-export async function appendAudit(
-  trx: Transaction<DomainDatabase>,
-  entries: readonly AuditInput[],
-  at: number,
-): Promise<number> {
-  if (entries.length === 0) return 0;
-  await trx
-    .insertInto('audit_head')
-    .values({ id: 1, seq: 0, hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
-  // A no-op update that locks the head row until commit (PostgreSQL); then read it.
-  await trx.updateTable('audit_head').set({ seq: sql`seq` }).where('id', '=', 1).execute();
-  const head = await trx.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
-  const rows = linkAuditEntries({ seq: Number(head.seq), hash: head.hash }, entries, at);
-  for (let i = 0; i < rows.length; i += 200)
-    await trx
-      .insertInto('audit_log')
-      .values(rows.slice(i, i + 200))
-      .execute();
-  const last = rows[rows.length - 1]!;
-  await trx.updateTable('audit_head').set({ seq: last.seq, hash: last.hash }).where('id', '=', 1).execute();
-  return rows.length;
-}
-
-/**
- * The rows that append `entries` after `head`: consecutive seqs, each linked to the previous hash. Shared
- * by `appendAudit` and the SQLite ingest fast path (`sqlite-stream-epochs.ts`), which writes in its own
- * synchronous transaction.
+ * The rows that append `entries` after `head`: consecutive seqs, each linked to the previous hash. Used by
+ * the stores' appenders (`store/audit-append.ts`; the SQLite ingest store writes in its own synchronous
+ * transaction).
  */
 export function linkAuditEntries(
   head: { seq: number; hash: string },

@@ -8,7 +8,7 @@ import type { CloudStore } from '../store/cloud-store.js';
 import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../store/evaluation-marks.js';
 import { ruleRepo } from '../store/rule-repo.js';
 import type { DomainDatabase } from '../store/schema.js';
-import { appendAudit } from './audit-chain.js';
+import { appendAudit } from '../store/audit-append.js';
 import { rebuildCustody } from './custody-reconcile.js';
 import { excursionContent, excursionId } from './excursion-content.js';
 import { reconcileLocationIn } from './excursion-reconcile.js';

@@ -1,6 +1,6 @@
 import { type Clock, ColdtraceError } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
-import { appendAudit } from '../domain/audit-chain.js';
+import { appendAudit } from '../store/audit-append.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import type { DomainDatabase } from '../store/schema.js';
 import type { Ingestor } from './ingestor.js';

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { appendAudit } from '../domain/audit-chain.js';
+import { appendAudit } from './audit-append.js';
 import type { ActorInput } from './master-actor.js';
 import type { Database, DomainDatabase, GatewaysTable } from './schema.js';
 

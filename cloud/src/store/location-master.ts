@@ -1,6 +1,6 @@
 import { ColdtraceError } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
-import { appendAudit } from '../domain/audit-chain.js';
+import { appendAudit } from './audit-append.js';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
 import { insertHistoryMark, marksDb } from './evaluation-marks.js';
 import type { ActorInput } from './master-actor.js';

@@ -1,6 +1,6 @@
 import { ColdtraceError, errorMessage } from '@coldtrace/shared';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { appendAudit } from '../domain/audit-chain.js';
+import { appendAudit } from './audit-append.js';
 import { parseStoredRules } from '../domain/cumulative-rules.js';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
 import type { DomainDatabase, ProductsTable } from './schema.js';

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { AuditLogTable } from '../domain/audit-chain.js';
 
 /**
  * Tables of the cloud store, shared by SQLite and PostgreSQL. Times are epoch milliseconds (bigint in
@@ -289,19 +290,7 @@ export interface DispositionsTable {
   units: number;
 }
 
-export interface AuditLogTable {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  entity_type: string;
-  entity_id: string;
-  before_json: string | null;
-  after_json: string | null;
-  reason: string;
-  prev_hash: string;
-  hash: string;
-}
+export type { AuditLogTable };
 
 export interface AuditHeadTable {
   id: number;

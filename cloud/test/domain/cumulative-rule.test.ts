@@ -2,7 +2,7 @@ import { sgtin96Hex } from '@coldtrace/shared';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { CumulativeEvaluator } from '../../src/domain/cumulative-evaluator.js';
 import { type CumulativeRule, serializeRules } from '../../src/domain/cumulative-rules.js';
 import { signDisposition } from '../../src/domain/dispositions.js';

@@ -1,6 +1,6 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { signDisposition } from '../../src/domain/dispositions.js';
 import { assessLot } from '../../src/domain/lot-assessment.js';
 import { type Harness, location, MIN, openHarness, pass, reading, sendAll, snapshot, T0 } from './harness.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../../src/cli/cli-actor.js';
 import { runGatewayCli } from '../../src/cli/gateway-cli.js';
 import { runUserCli } from '../../src/cli/user-cli.js';
-import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { createUser, login, type Session } from '../helpers/auth.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 

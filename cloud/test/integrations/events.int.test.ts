@@ -4,7 +4,7 @@ import { encodeGatewayPayload, eventTopic, sgtin96Hex } from '@coldtrace/shared'
 import { until } from '@coldtrace/shared/testing';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/domain/audit-verify.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../src/integrations/webhook-signature.js';
 import { bearer, createUser, login } from '../helpers/auth.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { verifyAuditTrail } from '../../domain/audit-verify.js';
+import { verifyAuditTrail } from '../../store/audit-trail.js';
 import type { DomainServices } from '../../domain/domain-services.js';
 import { auditView } from '../../domain/views.js';
 import type { RouteDeps } from './deps.js';

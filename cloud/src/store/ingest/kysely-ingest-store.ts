@@ -1,6 +1,7 @@
 import type { Stream } from '@coldtrace/shared';
 import type { Transaction } from 'kysely';
-import { type AuditInput, appendAudit } from '../../domain/audit-chain.js';
+import type { AuditInput } from '../../domain/audit-chain.js';
+import { appendAudit } from '../audit-append.js';
 import { FORK_MARK } from '../../domain/ingest/epochs.js';
 import type {
   AsyncIngestStore,

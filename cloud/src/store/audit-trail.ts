@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { AuditLogTable, DomainDatabase } from '../store/schema.js';
-import { type AuditVerifyResult, GENESIS_HASH, verifyAuditChain } from './audit-chain.js';
+import { type AuditVerifyResult, GENESIS_HASH, verifyAuditChain } from '../domain/audit-chain.js';
+import type { AuditLogTable, DomainDatabase } from './schema.js';
 
 /** Reads the whole trail in seq order (pages of 5,000) and verifies it against the head row. */
 export async function verifyAuditTrail(db: Kysely<DomainDatabase>): Promise<AuditVerifyResult> {

@@ -1,0 +1,33 @@
+import { sql, type Transaction } from 'kysely';
+import { type AuditInput, GENESIS_HASH, linkAuditEntries } from '../domain/audit-chain.js';
+import type { DomainDatabase } from './schema.js';
+
+/**
+ * Appends entries to the chain inside the caller's transaction. The head row is updated first, which
+ * takes its row lock on PostgreSQL, so concurrent appenders in several processes queue behind each
+ * other and the chain stays linear; SQLite serialises write transactions anyway.
+ */
+export async function appendAudit(
+  trx: Transaction<DomainDatabase>,
+  entries: readonly AuditInput[],
+  at: number,
+): Promise<number> {
+  if (entries.length === 0) return 0;
+  await trx
+    .insertInto('audit_head')
+    .values({ id: 1, seq: 0, hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  // A no-op update that locks the head row until commit (PostgreSQL); then read it.
+  await trx.updateTable('audit_head').set({ seq: sql`seq` }).where('id', '=', 1).execute();
+  const head = await trx.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+  const rows = linkAuditEntries({ seq: Number(head.seq), hash: head.hash }, entries, at);
+  for (let i = 0; i < rows.length; i += 200)
+    await trx
+      .insertInto('audit_log')
+      .values(rows.slice(i, i + 200))
+      .execute();
+  const last = rows[rows.length - 1]!;
+  await trx.updateTable('audit_head').set({ seq: last.seq, hash: last.hash }).where('id', '=', 1).execute();
+  return rows.length;
+}
