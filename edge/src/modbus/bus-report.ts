@@ -31,7 +31,7 @@ export function zeroCounters(): SensorCounters {
 
 export interface SensorReport extends SensorCounters {
   sensorId: string;
-  /** The sensor's poll period cannot be kept at the moment (docs/modbus.md "Poll periods"). */
+  /** The sensor's poll period cannot be kept at the moment (docs/modbus.md "Poll periods and fair turns"). */
   pollOverrun: boolean;
 }
 

@@ -92,7 +92,7 @@ export interface SensorState extends SensorFacts {
  * a new request's. Of the sensors due, the one that had the bus least recently goes next
  * (`nextTurn`): a slow or dead sensor delays the others by its timeouts, but no sensor takes two turns
  * while another waits. A sensor still waiting when its next period falls due loses that period, which
- * is counted and flagged (docs/modbus.md "Poll periods").
+ * is counted and flagged (docs/modbus.md "Poll periods and fair turns").
  */
 export function createModbusBusModule(input: ModbusBusConfigInput): ModbusBusModule {
   const parsed = modbusBusConfigSchema.safeParse(input);
