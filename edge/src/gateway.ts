@@ -110,6 +110,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   records.flushBufferAlarms(); // what the buffer said while opening (still high, drained meanwhile)
 
   let localAlarms: LocalAlarmsModule | undefined;
+  const portals = config.portals.map((p) => createPortalModule(p));
   const status = (): GatewayStatus => ({
     gatewayId: config.gatewayId,
     state: 'online',
@@ -120,7 +121,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     backlog: buffer.stats(),
     readers: [...readers.values()],
     sensors: [...sensors.values()],
-    activeAlarms: [...(localAlarms?.activeAlarms() ?? []), ...bufferAlarms.active()].sort(),
+    activeAlarms: [
+      ...(localAlarms?.activeAlarms() ?? []),
+      ...bufferAlarms.active(),
+      ...portals.flatMap((p) => p.activeAlarms()),
+    ].sort(),
   });
 
   const ctxFor = (name: string): GatewayContext => ({
@@ -170,6 +175,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     readers: () => [...readers.values()],
     sensors: () => [...sensors.values()],
     modbus: () => modbusBuses.map((b) => b.report()),
+    portals: () => portals.map((p) => p.report()),
     now: () => clock.now(),
   });
   /** Healthy while the buffer accepts records: an uplink outage is normal operation (store and forward). */
@@ -183,7 +189,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     modules.push(localAlarms);
   }
   modules.push(...modbusBuses);
-  for (const portal of config.portals) modules.push(createPortalModule(portal));
+  modules.push(...portals);
   modules.push(...(deps.modules ?? []));
 
   const started: GatewayModule[] = [];

@@ -94,6 +94,10 @@ export function gatewayConfig(
         reconnect: { initialMs: 100, maxMs: Math.round(200 * o.scale) },
         // LLRP 1.0.1 §16.2.7.3 ROReportSpec N: batch tag reports (one message per read is costly here).
         reportEveryTags: 50,
+        // The simulator stamps reads on the scenario clock, which gateway receipt times follow only to
+        // within its tick and real delays × scale: keep its times, and check skew and steps at the scale
+        // of the real timeouts only.
+        clock: { policy: 'reader', maxSkewMs: realMs, stepMs: realMs },
       },
       inside: { locationId: p.inside, antennas: [INSIDE_ANTENNA] },
       outside: { locationId: p.outside, antennas: [OUTSIDE_ANTENNA] },

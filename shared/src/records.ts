@@ -97,6 +97,8 @@ export const ALARM_KINDS = [
   'reader_offline',
   'buffer_high',
   'buffer_full',
+  /** A reader's clock disagrees with the gateway's beyond its limit, or stepped back (docs/llrp.md). */
+  'reader_clock_skew',
 ] as const;
 export const alarmKindSchema = z.enum(ALARM_KINDS);
 export type AlarmKind = z.infer<typeof alarmKindSchema>;

@@ -1,6 +1,7 @@
 import type { Backlog, ReaderHealth, SensorHealth } from '@coldtrace/shared';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ModbusBusReport, SensorCounters } from '../modbus/bus-report.js';
+import type { PortalReport } from '../portal/portal-report.js';
 
 /** Per-sensor Modbus counters: metric name suffix, help, and the counter it reads. */
 const MODBUS_SENSOR_COUNTERS: Array<[string, string, keyof SensorCounters]> = [
@@ -35,6 +36,7 @@ export class GatewayMetrics {
     readers: () => ReaderHealth[];
     sensors: () => SensorHealth[];
     modbus: () => ModbusBusReport[];
+    portals: () => PortalReport[];
     now: () => number;
   }) {
     const registers = [this.registry];
@@ -111,6 +113,32 @@ export class GatewayMetrics {
       },
     });
     this.modbusMetrics(registers, state.modbus);
+    this.llrpMetrics(registers, state.portals);
+  }
+
+  /** LLRP portals (docs/llrp.md "Metrics"): read from each portal's report, labelled by reader. */
+  private llrpMetrics(registers: Registry[], portals: () => PortalReport[]) {
+    new Gauge({
+      name: 'coldtrace_gateway_reader_clock_skew_seconds',
+      help: "Reader clock minus gateway clock, estimated from the reader's timestamps (none before the first)",
+      labelNames: ['reader'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of portals())
+          if (p.clock.skewMs !== undefined) this.set({ reader: p.readerId }, p.clock.skewMs / 1000);
+      },
+    });
+    new Counter({
+      name: 'coldtrace_gateway_reader_clock_steps_total',
+      help: "Times the reader's clock went back by more than the portal's step limit",
+      labelNames: ['reader'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of portals()) this.inc({ reader: p.readerId }, p.clock.steps);
+      },
+    });
   }
 
   /** Modbus buses (docs/modbus.md "Metrics"): counters and gauges read from each bus's report. */

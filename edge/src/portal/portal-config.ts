@@ -1,7 +1,23 @@
 import { idSchema } from '@coldtrace/shared';
 import { z } from 'zod';
+import { READER_CLOCK_POLICIES } from '../llrp/reader-clock.js';
 
 const antennasSchema = z.array(z.number().int().min(1).max(65535)).min(1);
+
+/** The reader's clock against the gateway's (docs/llrp.md "Reader clock"; `llrp/reader-clock.ts`). */
+const readerClockSchema = z
+  .object({
+    /** reader: trust its times; offset: correct them by the skew while beyond maxSkewMs; gateway: receive time. */
+    policy: z.enum(READER_CLOCK_POLICIES).default('offset'),
+    /** Skew beyond this raises `reader_clock_skew` (cleared within half of it). */
+    maxSkewMs: z.number().int().min(1).default(2_000),
+    /** The reader's time going back by more than this is a clock step; default: the portal's dwellMs. */
+    stepMs: z.number().int().min(1).optional(),
+    /** How long a skew sample counts for the estimate (the largest sample of this window is kept). */
+    windowMs: z.number().int().min(1_000).default(60_000),
+  })
+  .strict()
+  .default({ policy: 'offset', maxSkewMs: 2_000, windowMs: 60_000 });
 
 /** One RFID portal: an LLRP reader and the door it watches (docs/architecture.md "Portal logic"). */
 export const portalConfigSchema = z
@@ -33,6 +49,7 @@ export const portalConfigSchema = z
           .int()
           .min(1024)
           .default(16 * 1024 * 1024),
+        clock: readerClockSchema,
       })
       .strict(),
     outside: z.object({ locationId: idSchema, antennas: antennasSchema }).strict(),

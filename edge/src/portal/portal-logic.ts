@@ -85,7 +85,10 @@ export class PortalLogic {
     return out;
   }
 
-  /** Finishes every tracked tag now (gateway stopping). */
+  /**
+   * Finishes every tracked tag now, as it stands, and forgets the event time: the gateway is stopping,
+   * or the reader's times went back (its clock stepped) and later reads belong to a new time base.
+   */
   flush(): NewMovement[] {
     const out: NewMovement[] = [];
     for (const t of this.tracks.values()) {
@@ -93,6 +96,8 @@ export class PortalLogic {
       if (m) out.push(m);
     }
     this.tracks.clear();
+    this.eventNow = 0;
+    this.clockAtEvent = 0;
     return out;
   }
 

@@ -18,6 +18,8 @@ export interface LlrpSimulatorOptions {
    */
   reportPeriodMs?: number;
   clock?: Clock;
+  /** The reader's clock minus `clock` (ms), e.g. a reader that lost its time; default 0. */
+  clockOffsetMs?: number;
   seed?: number;
   outsideAntennas?: number[];
   insideAntennas?: number[];
@@ -37,6 +39,12 @@ export interface LlrpSimulator {
   pass(tags: { epc: string; direction: 'in' | 'out' }[], opts?: ScriptOptions): Promise<void>;
   present(tags: { epc: string; side: 'outside' | 'inside' }[], opts?: ScriptOptions): Promise<void>;
   stray(epcs: string[], opts?: ScriptOptions): Promise<void>;
+  /**
+   * The reader's own clock, which stamps tag reads and events (UTCTimestamp): `clock` plus `offsetMs`.
+   * `set` puts it at an epoch time, `step` moves it (negative: back), as a reader losing or correcting
+   * its time does.
+   */
+  readerClock: { readonly offsetMs: number; set(epochMs: number): void; step(deltaMs: number): void };
   /** Resolves once a client has started a ROSpec. */
   waitActive(timeoutMs?: number): Promise<void>;
   inject: { drop(): void; stall(ms: number): void; garbage(bytes: number | Uint8Array): void };

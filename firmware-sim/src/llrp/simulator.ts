@@ -68,6 +68,9 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     errorsSent: 0,
     sentIds: [],
   };
+  /** The reader's own clock: the injected clock plus an offset that tests set or step (`readerClock`). */
+  let clockOffsetMs = opts.clockOffsetMs ?? 0;
+  const readerNowUs = () => (clock.now() + clockOffsetMs) * 1000;
   const rospecs = new Map<number, RoSpec>();
   let client: net.Socket | null = null;
   let nextId = 1000;
@@ -134,10 +137,17 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
       return;
     }
     const ants = spec.antennas;
+    // Reads are scripted on the injected clock; the reader stamps them with its own.
+    const shiftUs = clockOffsetMs * 1000;
     const mine: TagRead[] = [];
     for (const r of reads) {
       if (ants.includes(0) || (r.antennaId !== null && ants.includes(r.antennaId))) {
-        mine.push({ ...r, rospecId: spec.id });
+        mine.push({
+          ...r,
+          rospecId: spec.id,
+          firstSeenUs: r.firstSeenUs === null ? null : r.firstSeenUs + shiftUs,
+          lastSeenUs: r.lastSeenUs === null ? null : r.lastSeenUs + shiftUs,
+        });
       }
     }
     heldPolicy = spec.policy;
@@ -192,10 +202,7 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     sock.setNoDelay(true);
     if (client && !client.destroyed) {
       // The newer connection wins; the old one learns it is closed (ConnectionCloseEvent).
-      send(
-        client,
-        readerEventNotification(allocId(), clock.now() * 1000, param(ParamType.ConnectionCloseEvent)),
-      );
+      send(client, readerEventNotification(allocId(), readerNowUs(), param(ParamType.ConnectionCloseEvent)));
       client.destroy();
     }
     client = sock;
@@ -245,7 +252,7 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
       sock,
       readerEventNotification(
         allocId(),
-        clock.now() * 1000,
+        readerNowUs(),
         param(ParamType.ConnectionAttemptEvent, { Status: ConnectionAttemptStatus.Success }),
       ),
     );
@@ -291,6 +298,17 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
   return {
     port,
     stats,
+    readerClock: {
+      get offsetMs() {
+        return clockOffsetMs;
+      },
+      set(epochMs) {
+        clockOffsetMs = epochMs - clock.now();
+      },
+      step(deltaMs) {
+        clockOffsetMs += deltaMs;
+      },
+    },
     async close() {
       closed = true;
       clock.clearInterval(periodTimer);

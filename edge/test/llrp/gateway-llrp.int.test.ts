@@ -1,0 +1,85 @@
+import { type LlrpSimulator, sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
+import { until } from '@coldtrace/shared/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bufferedAlarms, freePort, gatewayRig } from '../gateway-harness.js';
+
+const HOUR = 3_600_000;
+const rig = gatewayRig();
+let sim: LlrpSimulator | undefined;
+afterEach(async () => {
+  await rig.close();
+  await sim?.close();
+  sim = undefined;
+});
+
+/** `GET /metrics`: the samples named `name{reader="…"}`, by name. */
+async function readerMetrics(port: number, reader: string): Promise<Map<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  expect(res.status).toBe(200);
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^(coldtrace_gateway_\w+)\{reader="([^"]+)"\} (\S+)$/.exec(line);
+    if (m && m[2] === reader) out.set(m[1]!, Number(m[3]));
+  }
+  return out;
+}
+
+/**
+ * A real gateway with a portal on the LLRP simulator, on the wall clock (no broker: the uplink plays no
+ * part): what an operator sees of the reader in `/metrics`, the status and the buffered alarms.
+ */
+describe('LLRP portal in the gateway /metrics, status and alarms', () => {
+  it('exports the reader clock skew and steps, and raises reader_clock_skew through the buffer', async () => {
+    sim = await startLlrpSimulator({ seed: 2, clockOffsetMs: HOUR }); // the reader an hour ahead
+    const g = await rig.start({
+      mqtt: { url: `mqtt://127.0.0.1:${await freePort()}`, reconnectMs: 60_000 },
+      http: { host: '127.0.0.1', port: 0 },
+      portals: [
+        {
+          id: 'dock-1',
+          reader: { host: '127.0.0.1', port: sim.port },
+          outside: { locationId: 'yard', antennas: [1, 2] },
+          inside: { locationId: 'coldroom-1', antennas: [3, 4] },
+        },
+      ],
+    });
+    await sim.waitActive();
+    const port = g.httpPort!;
+    const skew = (m: Map<string, number>) => m.get('coldtrace_gateway_reader_clock_skew_seconds');
+    let m = await until(async () => {
+      const s = await readerMetrics(port, 'dock-1-reader');
+      return skew(s) !== undefined ? s : undefined;
+    }, 'the skew in /metrics');
+    // Reader − gateway, less the few ms the connection event took to arrive.
+    expect(skew(m)).toBeGreaterThan(3599);
+    expect(skew(m)).toBeLessThanOrEqual(3600);
+    expect(m.get('coldtrace_gateway_reader_clock_steps_total')).toBe(0);
+    expect(g.status().activeAlarms).toEqual(['reader_clock_skew:dock-1']);
+
+    // The reader's clock goes back two hours (an hour behind now); its next reads show it.
+    sim.readerClock.step(-2 * HOUR);
+    await sim.pass([{ epc: sgtin96(614141, 812345, 1), direction: 'in' }], { durationMs: 300 });
+    m = await until(async () => {
+      const s = await readerMetrics(port, 'dock-1-reader');
+      return s.get('coldtrace_gateway_reader_clock_steps_total') === 1 ? s : undefined;
+    }, 'the step in /metrics');
+    expect(skew(m)).toBeLessThan(-3599);
+    expect(skew(m)).toBeGreaterThan(-3601);
+    expect(
+      bufferedAlarms(g).map((a) => [a.alarmId, a.kind, a.state, a.message.replace(/ [\d.]+ s/, ' N s')]),
+    ).toEqual([
+      [
+        'reader_clock_skew:dock-1',
+        'reader_clock_skew',
+        'raised',
+        "reader of portal dock-1: clock N s ahead of the gateway's; its times are corrected by the measured skew (policy 'offset')",
+      ],
+      [
+        'reader_clock_skew:dock-1',
+        'reader_clock_skew',
+        'raised',
+        "reader of portal dock-1: clock stepped back by N s; its times are corrected by the measured skew (policy 'offset')",
+      ],
+    ]);
+  });
+});
