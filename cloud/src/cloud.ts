@@ -8,11 +8,11 @@ import { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-brok
 import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
 import { type CloudConfig, type CloudConfigInput, cloudConfigSchema } from './config.js';
 import { CumulativeEvaluator } from './domain/cumulative-evaluator.js';
-import { createDomainServices } from './domain/domain-services.js';
 import { ExcursionEvaluator } from './domain/excursion-evaluator.js';
 import { RateOfChangeRule } from './domain/rules/rate-of-change-rule.js';
 import type { SignatureVerifier } from './domain/signature.js';
 import { type App, buildApp } from './http/build-app.js';
+import { createDomainServices } from './http/domain-services.js';
 import { IngestMetrics } from './ingest/ingest-metrics.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { startMqttSubscriber } from './ingest/mqtt-subscriber.js';

@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { verifyAuditTrail } from '../../store/audit-trail.js';
-import type { DomainServices } from '../../domain/domain-services.js';
-import { auditView } from '../../domain/views.js';
+import type { DomainServices } from '../domain-services.js';
+import { auditView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 /** The hash-chained audit trail and its verification (docs/architecture.md "Audit trail"). */

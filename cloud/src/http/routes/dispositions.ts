@@ -2,9 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { signDisposition } from '../../domain/dispositions.js';
-import type { DomainServices } from '../../domain/domain-services.js';
 import { SIGNATURE_MEANINGS } from '../../domain/signature.js';
-import { dispositionView } from '../../domain/views.js';
+import type { DomainServices } from '../domain-services.js';
+import { dispositionView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 import { signingUserOf } from './signed-change.js';
 

@@ -2,11 +2,11 @@ import { ColdtraceError } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DomainServices } from '../../domain/domain-services.js';
 import { DomainEpcisData } from '../../epcis/domain-epcis-data.js';
 import { buildEpcisDocument } from '../../epcis/epcis-document.js';
 import { DEFAULT_EPCIS_BASE_URI } from '../../epcis/epcis-identifiers.js';
 import { type EpcisSource, StoreEpcisSource } from '../../epcis/epcis-source.js';
+import type { DomainServices } from '../domain-services.js';
 import type { RouteDeps } from './deps.js';
 
 const ROLES = ['viewer', 'operator', 'qa', 'admin'];

@@ -2,8 +2,8 @@ import { ColdtraceError } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DomainServices } from '../../domain/domain-services.js';
-import { lockView } from '../../domain/views.js';
+import type { DomainServices } from '../domain-services.js';
+import { lockView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 /** EPCs: commissioned or not (an unknown EPC is tracked anyway), custody and locks. */

@@ -2,9 +2,9 @@ import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DomainServices } from '../../domain/domain-services.js';
 import { assessLot } from '../../domain/lot-assessment.js';
-import { auditView, dispositionView, excursionView } from '../../domain/views.js';
+import type { DomainServices } from '../domain-services.js';
+import { auditView, dispositionView, excursionView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 /** Excursions (stable ids, review state), their affected lots and units, and monitoring gaps. */

@@ -8,10 +8,10 @@ import {
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DomainServices } from '../../domain/domain-services.js';
-import { actorOf } from '../../domain/views.js';
 import type { LocationRow } from '../../store/cloud-store.js';
 import { changeLocationLimits, upsertLocation } from '../../store/location-master.js';
+import type { DomainServices } from '../domain-services.js';
+import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
 import { signedChangeFields, signedChangeOf } from './signed-change.js';
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DomainServices } from '../../domain/domain-services.js';
-import { lockView } from '../../domain/views.js';
+import type { DomainServices } from '../domain-services.js';
+import { lockView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 /** Locks: one row per (EPC, excursion); a unit is locked while any of its rows is 'active'. */

@@ -2,10 +2,10 @@ import { idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DomainServices } from '../../domain/domain-services.js';
-import { actorOf } from '../../domain/views.js';
 import { registerGateway } from '../../gateways/register-gateway.js';
 import { webhookEndpointFields } from '../../integrations/webhook-endpoint.js';
+import type { DomainServices } from '../domain-services.js';
+import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 const portalBody = z

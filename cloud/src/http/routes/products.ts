@@ -3,8 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { cumulativeRulesSchema, parseStoredRules, serializeRules } from '../../domain/cumulative-rules.js';
-import type { DomainServices } from '../../domain/domain-services.js';
-import { actorOf } from '../../domain/views.js';
+import type { DomainServices } from '../domain-services.js';
+import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
 import { signedChangeFields, signedChangeOf } from './signed-change.js';
 

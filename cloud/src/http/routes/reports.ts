@@ -2,10 +2,10 @@ import { COLDTRACE_VERSION, ColdtraceError } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DomainServices } from '../../domain/domain-services.js';
 import { DomainReportData } from '../../reports/domain-report-data.js';
 import { renderExcursionReport } from '../../reports/excursion-report-pdf.js';
 import { type ReportSource, StoreReportSource } from '../../reports/report-source.js';
+import type { DomainServices } from '../domain-services.js';
 import type { RouteDeps } from './deps.js';
 
 /** Roles allowed to read reports (read by the auth hook from the route config). */

@@ -2,10 +2,10 @@ import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorOf } from '../../domain/views.js';
 import { replayDeadLetter } from '../../ingest/dead-letter-replay.js';
 import type { Ingestor } from '../../ingest/ingestor.js';
 import type { DeadLetterRow } from '../../store/cloud-store.js';
+import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 const limit = z.coerce.number().int().min(1).max(100_000).default(1000);

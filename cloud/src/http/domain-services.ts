@@ -1,8 +1,8 @@
+import type { CumulativeEvaluator } from '../domain/cumulative-evaluator.js';
+import type { DomainEngine } from '../domain/domain-engine.js';
+import { noSigners, type SignatureVerifier } from '../domain/signature.js';
 import type { OutboxDispatcher } from '../integrations/outbox-dispatcher.js';
 import { DomainStore } from '../store/domain-store.js';
-import type { CumulativeEvaluator } from './cumulative-evaluator.js';
-import type { DomainEngine } from './domain-engine.js';
-import { noSigners, type SignatureVerifier } from './signature.js';
 
 /** What the domain routes need: the engine, the master-data store and the e-signature verifier. */
 export interface DomainServices {
