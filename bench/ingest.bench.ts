@@ -183,6 +183,8 @@ async function cloudWith(dir: string, name: string, clock: Clock = systemClock) 
       http: { host: '127.0.0.1', port: 0 },
       mqtt: { embedded: { host: '127.0.0.1', port: 0 } },
       evaluation: { debounceMs: 10 },
+      // The batches carry fixed 2026-01-01 times on the system clock: no ingest horizon.
+      ingest: { maxEventAgeMs: Number.MAX_SAFE_INTEGER },
       logLevel: 'silent',
     },
     { clock, log: pino({ level: 'silent' }) },

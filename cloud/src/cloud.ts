@@ -13,6 +13,7 @@ import { RateOfChangeRule } from './domain/rules/rate-of-change-rule.js';
 import type { SignatureVerifier } from './domain/signature.js';
 import { type App, buildApp } from './http/build-app.js';
 import { createDomainServices } from './http/domain-services.js';
+import { IngestHealth, ingestHealthSource } from './ingest/ingest-health.js';
 import { IngestMetrics } from './ingest/ingest-metrics.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { startMqttSubscriber } from './ingest/mqtt-subscriber.js';
@@ -189,12 +190,15 @@ async function assemble(
     debounceMs: config.evaluation.debounceMs,
     activity,
   });
+  const ingestHealth = new IngestHealth({ clock: wallClock, maxLagMs: config.ingest.maxLagMs });
   const ingestor = new Ingestor({
     store,
     clock,
     log,
     metrics: ingestMetrics,
     activity,
+    eventTimes: config.ingest,
+    health: ingestHealth,
     onReadings: (locations, windows) => {
       evaluator.markDirty(locations, windows);
       cumulative.markReadings(windows);
@@ -219,6 +223,7 @@ async function assemble(
         registry,
       })
     : undefined;
+  let sub: Awaited<ReturnType<typeof startMqttSubscriber>> | undefined;
   const app = await buildApp({
     domain,
     store,
@@ -228,7 +233,10 @@ async function assemble(
     logger: log.child({ component: 'http' }),
     metrics: registry,
     version: COLDTRACE_VERSION,
-    health: () => ({ broker: broker ? !broker.aedes.closed : true }),
+    health: ingestHealthSource(ingestHealth, {
+      embedded: config.mqtt.embedded.enabled ? () => broker : undefined,
+      external: ext ? () => sub : undefined,
+    }),
     auth: config.auth,
     epcisBaseUri: config.epcis.baseUri,
     ingestor,
@@ -261,6 +269,11 @@ async function assemble(
             onAuthFailure: (reason) => ingestMetrics.authFailure(reason),
             frameLimits: { ...DEFAULT_FRAME_LIMITS, maxPacketBytes: e.maxPacketBytes },
             onFrameViolation: (code) => ingestMetrics.frameViolation(code),
+            clock: wallClock,
+            connectTimeoutMs: e.connectTimeoutMs,
+            connectionRate: e.connectionRate,
+            onConnectionRefused: (reason) => ingestMetrics.connectionRefused(reason),
+            onRetainRefused: (stream) => ingestMetrics.retainRefused(stream),
           });
         },
         () => broker?.close(),
@@ -268,7 +281,6 @@ async function assemble(
     );
   }
   if (ext) {
-    let sub: Awaited<ReturnType<typeof startMqttSubscriber>> | undefined;
     modules.push(
       moduleOf(
         'external broker ingest',

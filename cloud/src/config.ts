@@ -3,9 +3,13 @@ import { formatZodError, idSchema } from '@coldtrace/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { authConfigSchema } from './auth/auth-config.js';
+import { clientIdPrefixProblem, defaultClientIdPrefix, overlappingPrefixes } from './broker/client-ids.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './broker/connection-admission.js';
+import { DEFAULT_CONNECTION_RATE } from './broker/connection-rate-limiter.js';
 import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
 import { rateOfChangeConfigSchema } from './domain/rules/rate-of-change-rule.js';
 import { DEFAULT_EPCIS_BASE_URI } from './epcis/epcis-identifiers.js';
+import { DEFAULT_EVENT_TIME_LIMITS } from './ingest/event-times.js';
 import { webhookEndpointFields } from './integrations/webhook-endpoint.js';
 import { influxConfigSchema } from './sinks/influx-config.js';
 
@@ -36,6 +40,94 @@ export const epcisConfigSchema = z
   })
   .strict();
 
+/**
+ * The embedded aedes broker; `port: 0` picks a free port. Set `enabled: false` with an external broker.
+ * Connection limits: docs/operations.md "Embedded broker (aedes): limits".
+ */
+export const embeddedBrokerConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(1883),
+    /**
+     * Largest MQTT packet after the CONNECT (whole packet, MQTT 5.0 §3.1.2.11.4 counting); a larger
+     * one closes the connection before its body is read. Default: the contract's 4 MiB payload
+     * limit + 64 KiB, so a payload just over 4 MiB is still read and dead-lettered with a reason.
+     */
+    maxPacketBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(268_435_460)
+      .default(DEFAULT_FRAME_LIMITS.maxPacketBytes),
+    /** A connection whose CONNECT has not arrived within this is closed (default 10 s). */
+    connectTimeoutMs: z.number().int().min(100).max(60_000).default(DEFAULT_CONNECT_TIMEOUT_MS),
+    /** New connections per source address: `burst` at once, then `perSecond` (default 100, 10/s). */
+    connectionRate: z
+      .object({
+        burst: z.number().int().min(1),
+        perSecond: z.number().positive(),
+      })
+      .strict()
+      .default(DEFAULT_CONNECTION_RATE),
+  })
+  .strict();
+
+/**
+ * A service account on the embedded broker: its secret, or its secret and the prefix its client ids
+ * start with (default `<username>@`; broker/client-ids.ts says why it must be one no gateway id can start).
+ */
+const serviceAccountSchema = z.union([
+  z.string().min(16),
+  z.object({ secret: z.string().min(16), clientIdPrefix: z.string().min(1).max(128).optional() }).strict(),
+]);
+
+export const serviceAccountsSchema = z
+  .record(z.string(), serviceAccountSchema)
+  .transform((accounts) =>
+    Object.fromEntries(
+      Object.entries(accounts).map(([username, a]) => {
+        const secret = typeof a === 'string' ? a : a.secret;
+        const clientIdPrefix =
+          (typeof a === 'string' ? undefined : a.clientIdPrefix) ?? defaultClientIdPrefix(username);
+        return [username, { secret, clientIdPrefix }];
+      }),
+    ),
+  )
+  .superRefine((accounts, ctx) => {
+    for (const [username, a] of Object.entries(accounts)) {
+      const problem = clientIdPrefixProblem(a.clientIdPrefix);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [username, 'clientIdPrefix'] });
+    }
+    const overlap = overlappingPrefixes(Object.entries(accounts).map(([u, a]) => [u, a.clientIdPrefix]));
+    if (overlap) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `the client id prefix of ${overlap[0]} starts that of ${overlap[1]}: ${overlap[0]} could take over ${overlap[1]}'s sessions`,
+        path: [overlap[1], 'clientIdPrefix'],
+      });
+    }
+  });
+
+/** Ingest checks and readiness (docs/architecture.md "Broker and ingest", docs/operations.md). */
+export const ingestConfigSchema = z
+  .object({
+    /** Event times later than receipt + this are dead letters `future_timestamp` (default 5 min). */
+    maxFutureSkewMs: z.number().int().min(0).default(DEFAULT_EVENT_TIME_LIMITS.maxFutureSkewMs),
+    /**
+     * Event times earlier than receipt − this are dead letters `stale_timestamp` (default 90 days; at least
+     * a day: a backlog replayed after an outage must never be refused).
+     */
+    maxEventAgeMs: z
+      .number()
+      .int()
+      .min(24 * 3600 * 1000)
+      .default(DEFAULT_EVENT_TIME_LIMITS.maxEventAgeMs),
+    /** A message in ingest for longer than this makes `/readyz` not ready (default 30 s). */
+    maxLagMs: z.number().int().min(1000).default(30_000),
+  })
+  .strict();
+
 export const cloudConfigSchema = z
   .object({
     /** `sqlite:<path>` (default) or `postgres://…`. */
@@ -46,31 +138,7 @@ export const cloudConfigSchema = z
       .default({ host: '0.0.0.0', port: 8080 }),
     mqtt: z
       .object({
-        /** The embedded aedes broker; `port: 0` picks a free port. Set `enabled: false` with an external broker. */
-        embedded: z
-          .object({
-            enabled: z.boolean().default(true),
-            host: z.string().default('0.0.0.0'),
-            port: z.number().int().min(0).max(65535).default(1883),
-            /**
-             * Largest MQTT packet after the CONNECT (whole packet, MQTT 5.0 §3.1.2.11.4 counting); a larger
-             * one closes the connection before its body is read. Default: the contract's 4 MiB payload
-             * limit + 64 KiB, so a payload just over 4 MiB is still read and dead-lettered with a reason.
-             */
-            maxPacketBytes: z
-              .number()
-              .int()
-              .min(64 * 1024)
-              .max(268_435_460)
-              .default(DEFAULT_FRAME_LIMITS.maxPacketBytes),
-          })
-          .strict()
-          .default({
-            enabled: true,
-            host: '0.0.0.0',
-            port: 1883,
-            maxPacketBytes: DEFAULT_FRAME_LIMITS.maxPacketBytes,
-          }),
+        embedded: embeddedBrokerConfigSchema.default(() => embeddedBrokerConfigSchema.parse({})),
         /** Ingest from an external broker instead (or as well), and publish integration events on it. */
         external: z
           .object({
@@ -86,19 +154,15 @@ export const cloudConfigSchema = z
           })
           .strict()
           .optional(),
-        /** Accounts for ERP/WMS subscribers on the embedded broker: username → secret. */
-        serviceAccounts: z.record(z.string(), z.string().min(16)).default({}),
+        /**
+         * Accounts for ERP/WMS subscribers on the embedded broker: username → secret, or
+         * `{ secret, clientIdPrefix }`.
+         */
+        serviceAccounts: serviceAccountsSchema.default({}),
       })
       .strict()
-      .default({
-        embedded: {
-          enabled: true,
-          host: '0.0.0.0',
-          port: 1883,
-          maxPacketBytes: DEFAULT_FRAME_LIMITS.maxPacketBytes,
-        },
-        serviceAccounts: {},
-      }),
+      .default(() => ({ embedded: embeddedBrokerConfigSchema.parse({}), serviceAccounts: {} })),
+    ingest: ingestConfigSchema.default(() => ingestConfigSchema.parse({})),
     evaluation: z
       .object({
         debounceMs: z.number().int().min(0).default(200),

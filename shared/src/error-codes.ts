@@ -41,6 +41,14 @@ export const ERROR_CODES = {
   buffer_open_failed: { meaning: 'The durable buffer file cannot be opened or cannot use WAL.' },
   epochs_exhausted: { meaning: 'A gateway stream started more buffer epochs than the cloud can number.' },
 
+  // ---- cloud ingest: dead-letter codes of the cloud's own checks ----
+  future_timestamp: {
+    meaning: 'A record has an event time later than its receive time plus the allowed clock skew.',
+  },
+  stale_timestamp: {
+    meaning: 'A record has an event time earlier than the ingest horizon (default 90 days before receipt).',
+  },
+
   // ---- sinks ----
   influx_unavailable: { meaning: 'InfluxDB is unreachable or overloaded; the write is retried.' },
   influx_rejected: { meaning: 'InfluxDB refused a write as invalid; retrying will not help.' },

@@ -38,6 +38,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 function isOpenPath(path: string): boolean {
   return (
     path === '/healthz' ||
+    path === '/readyz' ||
     path === '/metrics' ||
     path === '/openapi.json' ||
     path === '/docs' ||

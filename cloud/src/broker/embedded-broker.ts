@@ -1,13 +1,38 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AddressInfo, createServer, type Server } from 'node:net';
-import { errorMessage, gatewayRoot, ID_PATTERN, TOPIC_ROOT } from '@coldtrace/shared';
+import {
+  type Clock,
+  errorMessage,
+  gatewayRoot,
+  gatewayTopics,
+  ID_PATTERN,
+  parseTopic,
+  systemClock,
+  TOPIC_ROOT,
+} from '@coldtrace/shared';
 import { Aedes, type AuthenticateError } from 'aedes';
 import type { Logger } from 'pino';
 import { verifySecret } from '../auth/secrets.js';
+import type { HealthCheck } from '../ingest/ingest-health.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { CloudStore } from '../store/cloud-store.js';
-import { FrameGuardedSocket } from './frame-guarded-socket.js';
+import { callListener } from './call-listener.js';
+import { gatewayMayUse, serviceAccountMayUse } from './client-ids.js';
+import {
+  type ConnectionRefusal,
+  connectionAdmission,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+} from './connection-admission.js';
+import { type ConnectionRate, DEFAULT_CONNECTION_RATE } from './connection-rate-limiter.js';
+import type { FrameGuardedSocket } from './frame-guarded-socket.js';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from './mqtt-frame-scanner.js';
+
+/** An ERP/WMS integration or tool: subscribes under `coldtrace/v1/#`, publishes nothing. */
+export interface ServiceAccount {
+  secret: string;
+  /** Its client ids start with this (client-ids.ts: no gateway client id can). */
+  clientIdPrefix: string;
+}
 
 export interface EmbeddedBrokerOptions {
   host?: string;
@@ -16,17 +41,24 @@ export interface EmbeddedBrokerOptions {
   store: CloudStore;
   ingestor: Ingestor;
   log: Logger;
-  /**
-   * Service accounts allowed to subscribe (ERP/WMS integrations, tools): username → secret.
-   * They may subscribe to `coldtrace/v1/#` but publish nothing.
-   */
-  serviceAccounts?: Record<string, string>;
+  /** Service accounts by username. */
+  serviceAccounts?: Record<string, ServiceAccount>;
+  /** The wall clock, for connection rates and the CONNECT timeout (default the system clock). */
+  clock?: Clock;
   /** Called for every refused MQTT login (counted as `coldtrace_mqtt_auth_failures_total`). */
   onAuthFailure?: (reason: AuthFailureReason) => void;
   /** Packet size limits (defaults: `DEFAULT_FRAME_LIMITS`). */
   frameLimits?: FrameLimits | undefined;
   /** Called for every connection closed for an oversized or malformed packet header. */
   onFrameViolation?: (code: 'packet_too_large' | 'malformed_length') => void;
+  /** New connections per source address (default `DEFAULT_CONNECTION_RATE`). */
+  connectionRate?: ConnectionRate | undefined;
+  /** A connection whose CONNECT has not arrived whole within this is closed (default 10 s). */
+  connectTimeoutMs?: number | undefined;
+  /** Called for every connection closed before its CONNECT (rate limit, CONNECT timeout). */
+  onConnectionRefused?: (reason: ConnectionRefusal) => void;
+  /** Called for every gateway message whose retain flag was cleared (the contract does not retain its topic). */
+  onRetainRefused?: (stream: string) => void;
 }
 
 export type AuthFailureReason = 'bad_credentials' | 'client_id' | 'unavailable';
@@ -41,11 +73,20 @@ export interface EmbeddedBroker {
   aedes: Aedes;
   port: number;
   url: string;
+  /** Running and listening (`/readyz`). */
+  health(): HealthCheck;
   close(): Promise<void>;
 }
 
-const BAD_CREDENTIALS = 4; // MQTT 3.1.1 §3.2.2.3 CONNACK return code 4
-const NOT_AUTHORIZED = 5;
+// MQTT 3.1.1 §3.2.2.3 CONNACK return codes
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
+const BAD_CREDENTIALS = 4;
+
+/** The peer address of an aedes client (its connection is the frame-guarded socket). */
+function remoteOf(client: { conn?: unknown }): string | undefined {
+  return (client.conn as Partial<FrameGuardedSocket> | undefined)?.socket?.remoteAddress;
+}
 
 function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -53,12 +94,14 @@ function authError(message: string, returnCode: number): AuthenticateError {
 
 /**
  * The single-node broker: aedes on TCP with gateway authentication (username = gateway id,
- * password = the secret the cloud issued) and a topic ACL (a gateway publishes only under its own
- * root). Gateway messages are ingested inside `authorizePublish`, before aedes sends the PUBACK
- * (MQTT 3.1.1 §4.3.2): a gateway deletes a record from its buffer only once the cloud has committed it.
+ * password = the secret the cloud issued), client ids bound to their account (client-ids.ts) and a topic
+ * ACL (a gateway publishes only under its own root). Gateway messages are ingested inside
+ * `authorizePublish`, before aedes sends the PUBACK (MQTT 3.1.1 §4.3.2): a gateway deletes a record from
+ * its buffer only once the cloud has committed it. New connections pass `connectionAdmission` first.
  */
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { store, ingestor, log } = opts;
+  const accounts = opts.serviceAccounts ?? {};
   const aedes = await Aedes.createBroker({ id: 'coldtrace-embedded' });
   /** client id → authenticated identity */
   const identities = new WeakMap<object, { kind: 'gateway' | 'service'; name: string }>();
@@ -67,40 +110,43 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
    * never forwarded to subscribers. aedes wraps the packet for delivery and keeps the payload buffer.
    */
   const rejectedPayloads = new WeakSet<Buffer>();
-  const authFailed = (reason: AuthFailureReason) => {
-    try {
-      opts.onAuthFailure?.(reason);
-    } catch (err) {
-      log.error({ err: errorMessage(err) }, 'auth failure listener failed');
-    }
-  };
+  const notify = <A>(listener: ((a: A) => void) | undefined, a: A) => callListener(log, listener, a);
 
   aedes.authenticate = (client, username, password, done) => {
     const name = username ?? '';
     const secret = password?.toString('utf8') ?? '';
     (async () => {
-      const service = opts.serviceAccounts?.[name];
+      const service = Object.hasOwn(accounts, name) ? accounts[name] : undefined;
       if (service !== undefined) {
-        if (sameSecret(service, secret)) return { kind: 'service' as const, name };
-        return null;
+        if (!sameSecret(service.secret, secret)) return null;
+        if (!serviceAccountMayUse(service.clientIdPrefix, client.id)) return 'client_id' as const;
+        return { kind: 'service' as const, name };
       }
       if (!ID_PATTERN.test(name)) return null;
       const gw = await store.getGateway(name);
       if (!gw?.secret_hash) return null;
       if (!(await verifySecret(secret, gw.secret_hash))) return null;
-      // A gateway may use only its own id (or id/suffix) as client id, so it cannot take over another's session.
-      if (client.id !== name && !client.id.startsWith(`${name}/`)) return 'client_id' as const;
+      if (!gatewayMayUse(name, client.id)) return 'client_id' as const;
       return { kind: 'gateway' as const, name };
     })().then(
       (who) => {
         if (who === 'client_id') {
-          log.warn({ clientId: client.id, username: name }, 'MQTT client id does not match the gateway id');
-          authFailed('client_id');
-          return done(authError('client id must be the gateway id', NOT_AUTHORIZED), false);
+          const rule = Object.hasOwn(accounts, name)
+            ? `a client id starting with ${JSON.stringify(accounts[name]!.clientIdPrefix)}`
+            : `the gateway id ${JSON.stringify(name)} (or ${JSON.stringify(`${name}/…`)})`;
+          log.warn(
+            { clientId: client.id, username: name, remote: remoteOf(client) },
+            `MQTT client id refused: this account must use ${rule}`,
+          );
+          notify(opts.onAuthFailure, 'client_id');
+          return done(authError('client id not valid for this account', IDENTIFIER_REJECTED), false);
         }
         if (!who) {
-          log.warn({ clientId: client.id, username: name }, 'MQTT authentication failed');
-          authFailed('bad_credentials');
+          log.warn(
+            { clientId: client.id, username: name, remote: remoteOf(client) },
+            'MQTT authentication failed',
+          );
+          notify(opts.onAuthFailure, 'bad_credentials');
           return done(authError('bad username or password', BAD_CREDENTIALS), false);
         }
         identities.set(client, who);
@@ -108,8 +154,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       },
       (err) => {
         log.error({ err: errorMessage(err) }, 'MQTT authentication error');
-        authFailed('unavailable');
-        done(authError('authentication unavailable', 3), false);
+        notify(opts.onAuthFailure, 'unavailable');
+        done(authError('authentication unavailable', SERVER_UNAVAILABLE), false);
       },
     );
   };
@@ -136,10 +182,27 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         );
       return;
     }
+    const parsed = parseTopic(packet.topic);
+    const stream = parsed?.kind === 'gateway' ? parsed.name : undefined;
+    if (packet.retain && !(stream && gatewayTopics[stream].retain)) {
+      // MQTT 3.1.1 has no negative acknowledgement (MQTT 5 would disconnect with 0x9A, Retain not
+      // supported): the records are stored and acknowledged as any others, only not retained, so nothing
+      // is lost and no new subscriber is replayed an old batch.
+      packet.retain = false;
+      log.warn(
+        { clientId: client.id, topic: packet.topic },
+        'retain refused: the contract does not retain this topic; the message is stored, not retained',
+      );
+      notify(opts.onRetainRefused, stream ?? 'other');
+    }
     const payload = packet.payload as Buffer;
     ingestor.handle({ topic: packet.topic, payload: Buffer.from(payload), clientId: client.id }).then(
       (outcome) => {
-        if (outcome.kind === 'dead_letter' && typeof payload === 'object') rejectedPayloads.add(payload);
+        if (outcome.kind === 'dead_letter') {
+          if (typeof payload === 'object') rejectedPayloads.add(payload);
+          // Nor is a rejected message retained: the last good retained status stays.
+          packet.retain = false;
+        }
         callback(null);
       },
       (err) => {
@@ -170,24 +233,18 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'),
   );
 
-  const limits = opts.frameLimits ?? DEFAULT_FRAME_LIMITS;
+  const admit = connectionAdmission({
+    frameLimits: opts.frameLimits ?? DEFAULT_FRAME_LIMITS,
+    rate: opts.connectionRate ?? DEFAULT_CONNECTION_RATE,
+    connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    clock: opts.clock ?? systemClock,
+    log,
+    onFrameViolation: opts.onFrameViolation,
+    onConnectionRefused: opts.onConnectionRefused,
+  });
   const server: Server = createServer((socket) => {
-    const guarded = new FrameGuardedSocket(socket, limits, (v) => {
-      // aedes sets `conn.client` once it has read the CONNECT.
-      const clientId = (guarded as { client?: { id?: string } }).client?.id;
-      log.warn(
-        { ...v, clientId, remote: socket.remoteAddress },
-        v.code === 'packet_too_large'
-          ? 'MQTT packet over the size limit: connection closed before reading it'
-          : 'MQTT packet with a malformed Remaining Length: connection closed',
-      );
-      try {
-        opts.onFrameViolation?.(v.code);
-      } catch (err) {
-        log.error({ err: errorMessage(err) }, 'frame violation listener failed');
-      }
-    });
-    aedes.handle(guarded);
+    const admitted = admit(socket);
+    if (admitted) aedes.handle(admitted);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -203,6 +260,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     aedes,
     port,
     url: `mqtt://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`,
+    health: () =>
+      aedes.closed
+        ? { ok: false, detail: 'the embedded broker has stopped' }
+        : server.listening
+          ? { ok: true }
+          : { ok: false, detail: `the embedded broker no longer listens on port ${port}` },
     close: () =>
       new Promise<void>((resolve) => {
         aedes.close(() => server.close(() => resolve()));

@@ -6,7 +6,8 @@ import { type FrameLimits, type FrameViolation, MqttFrameScanner } from './mqtt-
  * A socket as aedes sees it, with the MQTT frame limits enforced on what it reads: every chunk passes
  * through an `MqttFrameScanner` before aedes gets it, and the connection is destroyed (and `onViolation`
  * called once) as soon as a fixed header announces a packet over the limit, so its body is never
- * buffered. Writes go straight to the socket; back-pressure is kept both ways.
+ * buffered; it also tells when the CONNECT has arrived (the broker's CONNECT timeout). Writes go straight
+ * to the socket; back-pressure is kept both ways.
  */
 export class FrameGuardedSocket extends Duplex {
   private readonly scanner: MqttFrameScanner;
@@ -15,9 +16,12 @@ export class FrameGuardedSocket extends Duplex {
     readonly socket: Socket,
     limits: FrameLimits,
     onViolation: (v: FrameViolation, guarded: FrameGuardedSocket) => void,
+    /** Called once the first packet (the CONNECT) has arrived whole. */
+    onFirstPacket?: () => void,
   ) {
     super({ allowHalfOpen: false });
     this.scanner = new MqttFrameScanner(limits);
+    let firstPacket = onFirstPacket;
     socket.on('data', (chunk: Buffer) => {
       const violation = this.scanner.feed(chunk);
       if (violation) {
@@ -25,6 +29,10 @@ export class FrameGuardedSocket extends Duplex {
         onViolation(violation, this);
         this.destroy();
         return;
+      }
+      if (firstPacket && this.scanner.firstPacketComplete) {
+        firstPacket();
+        firstPacket = undefined;
       }
       if (!this.push(chunk)) socket.pause();
     });

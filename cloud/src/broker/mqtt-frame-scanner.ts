@@ -46,6 +46,11 @@ export class MqttFrameScanner {
 
   constructor(private readonly limits: FrameLimits) {}
 
+  /** The first packet (the CONNECT, MQTT 3.1.1 §3.1) has passed whole. */
+  get firstPacketComplete(): boolean {
+    return this.packets > 1 || (this.packets === 1 && this.bodyLeft === 0);
+  }
+
   /**
    * Feeds the next chunk of the stream; returns the first violation (and the same one for every later
    * chunk), or undefined while every announced packet is within its limit.

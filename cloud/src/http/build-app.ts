@@ -15,6 +15,7 @@ import { installAuth } from '../auth/auth-plugin.js';
 import { AuthService } from '../auth/auth-service.js';
 import { createSignatureVerifier } from '../auth/signature-verifier.js';
 import type { ExcursionEvaluator } from '../domain/excursion-evaluator.js';
+import type { HealthSource } from '../ingest/ingest-health.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import { pageRoutes } from '../pages/pages.js';
 import type { CloudStore } from '../store/cloud-store.js';
@@ -49,8 +50,8 @@ export interface AppOptions {
   logger?: Logger | boolean;
   metrics?: Registry;
   version?: string;
-  /** Extra readiness checks for /healthz (e.g. the broker). */
-  health?: () => Record<string, boolean>;
+  /** Liveness and readiness checks of the cloud's parts for /healthz and /readyz (broker, ingest). */
+  health?: HealthSource;
   /** Sessions, lockout, login rate limit, cookie flags (21 CFR 11.10(d), 11.300(d)). */
   auth?: AuthConfigInput;
   /**

@@ -8,6 +8,9 @@ export class IngestMetrics {
   private readonly sequenceResets: Counter<'stream'>;
   private readonly frameViolations: Counter<'code'>;
   private readonly reusedRecords: Counter<'stream'>;
+  private readonly retainRefusals: Counter<'stream'>;
+  private readonly refusedConnections: Counter<'reason'>;
+  private readonly commitFailures: Counter;
   constructor(registry: Registry) {
     this.records = new Counter({
       name: 'coldtrace_ingest_records_total',
@@ -45,6 +48,32 @@ export class IngestMetrics {
       labelNames: ['code'],
       registers: [registry],
     });
+    this.retainRefusals = new Counter({
+      name: 'coldtrace_mqtt_retain_refused_total',
+      help: 'Gateway messages published with retain on a topic the contract does not retain: stored, not retained, by stream',
+      labelNames: ['stream'],
+      registers: [registry],
+    });
+    this.refusedConnections = new Counter({
+      name: 'coldtrace_mqtt_connections_refused_total',
+      help: 'Embedded-broker connections closed before a CONNECT was read: over the per-source connection rate (rate_limited) or no CONNECT in time (connect_timeout)',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.commitFailures = new Counter({
+      name: 'coldtrace_ingest_commit_failures_total',
+      help: 'Messages the store failed to take (not acknowledged: the gateway sends them again)',
+      registers: [registry],
+    });
+  }
+  retainRefused(stream: string): void {
+    this.retainRefusals.inc({ stream });
+  }
+  connectionRefused(reason: string): void {
+    this.refusedConnections.inc({ reason });
+  }
+  commitFailed(): void {
+    this.commitFailures.inc();
   }
   sequenceReused(stream: string, records: number): void {
     this.reusedRecords.inc({ stream }, records);

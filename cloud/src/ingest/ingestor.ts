@@ -14,6 +14,8 @@ import type { Activity } from '../activity.js';
 import { MAX_EPOCH_SEQ } from '../domain/ingest/epochs.js';
 import { addToSpans, type SensorSpan } from '../domain/reading-tails.js';
 import type { CloudStore, IngestResult, SequenceReset, SequenceReuse } from '../store/cloud-store.js';
+import { type EventTimeLimits, eventTimeViolation } from './event-times.js';
+import type { IngestHealth } from './ingest-health.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 
 export interface IncomingMessage {
@@ -57,6 +59,13 @@ export interface IngestorOptions {
   onMovements?: ((epcs: ReadonlySet<string>) => void) | undefined;
   /** Where ingest reports its work in progress (the cloud's `activity`). */
   activity?: Activity | undefined;
+  /**
+   * How far event times may lie from the receive time (the cloud passes its config's `ingest`, default
+   * `DEFAULT_EVENT_TIME_LIMITS`); absent, event times are not checked.
+   */
+  eventTimes?: EventTimeLimits | undefined;
+  /** Where ingest reports commits, failed commits and messages in progress (`/readyz`). */
+  health?: IngestHealth | undefined;
 }
 
 /**
@@ -69,12 +78,28 @@ export class Ingestor {
   private readonly knownGateways = new Set<string>();
   constructor(private readonly opts: IngestorOptions) {}
 
-  /** Ingests one message; bad input becomes a dead letter (recorded, counted, logged). */
+  /**
+   * Ingests one message; bad input becomes a dead letter (recorded, counted, logged). A store failure
+   * rejects (the message is not acknowledged) and is counted and reported to `health`.
+   */
   handle(msg: IncomingMessage): Promise<IngestOutcome> {
-    return this.tracked(
-      'ingest',
-      this.run(msg, (gatewayId, code, reason) => this.deadLetter(msg, gatewayId, code, reason)),
+    const { health, metrics } = this.opts;
+    const left = health?.begin();
+    const work = this.run(msg, (gatewayId, code, reason) =>
+      this.deadLetter(msg, gatewayId, code, reason),
+    ).then(
+      (outcome) => {
+        health?.committed();
+        return outcome;
+      },
+      (err: unknown) => {
+        metrics?.commitFailed();
+        health?.commitFailed(err);
+        throw err;
+      },
     );
+    if (left) work.then(left, left);
+    return this.tracked('ingest', work);
   }
 
   private tracked<T>(kind: string, work: Promise<T>): Promise<T> {
@@ -82,8 +107,9 @@ export class Ingestor {
   }
 
   /**
-   * Ingests a dead letter's message again (its cause fixed: e.g. the gateway registered since). Nothing
-   * is recorded when it is still rejected: the outcome says why, and the dead letter stays as it was.
+   * Ingests a dead letter's message again (its cause fixed: e.g. the gateway registered since), with every
+   * check of `handle` against the time of the replay (event times included). Nothing is recorded when it
+   * is still rejected: the outcome says why, and the dead letter stays as it was.
    */
   replay(msg: IncomingMessage): Promise<IngestOutcome> {
     return this.run(msg, async (_gatewayId, code, reason) => ({ kind: 'dead_letter', code, reason }));
@@ -123,7 +149,12 @@ export class Ingestor {
         `lastSeq ${lastSeq} is above ${MAX_EPOCH_SEQ}, the largest sequence number of a buffer epoch the cloud stores`,
       );
     }
+    // The receive time on the data clock; a replay checks against the time of the replay.
     const now = clock.now();
+    if (this.opts.eventTimes) {
+      const v = eventTimeViolation(name, decoded.value, now, this.opts.eventTimes);
+      if (v) return reject(gatewayId, v.code, v.reason);
+    }
     let result: IngestResult;
     try {
       result = await this.store(name, gatewayId, decoded.value, now);

@@ -1,6 +1,7 @@
 import { errorMessage, gatewayFilter } from '@coldtrace/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { HealthCheck } from './ingest-health.js';
 import type { Ingestor } from './ingestor.js';
 
 export interface MqttSubscriberOptions {
@@ -21,7 +22,7 @@ export interface MqttSubscriberOptions {
  */
 export async function startMqttSubscriber(
   opts: MqttSubscriberOptions,
-): Promise<{ client: MqttClient; close(): Promise<void> }> {
+): Promise<{ client: MqttClient; health(): HealthCheck; close(): Promise<void> }> {
   const { ingestor, log } = opts;
   const client = mqtt.connect(opts.url, {
     clientId: opts.clientId,
@@ -71,5 +72,14 @@ export async function startMqttSubscriber(
       'shared subscription: the broker must keep shared subscriptions across its restarts (EMQX, HiveMQ do; Mosquitto 2.0 does not, and then loses what gateways publish before the ingestors resubscribe). See docs/operations.md',
     );
   }
-  return { client, close: () => client.endAsync() };
+  const url = new URL(opts.url);
+  return {
+    client,
+    // Without a connection nothing is ingested (the broker keeps the messages for the session).
+    health: () =>
+      client.connected
+        ? { ok: true }
+        : { ok: false, detail: `not connected to the external broker ${url.host}; reconnecting` },
+    close: () => client.endAsync(),
+  };
 }

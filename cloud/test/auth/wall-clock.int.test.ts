@@ -123,6 +123,7 @@ describe('signatures, people’s actions and reports carry wall-clock times; der
       await ok('POST', `/api/v1/lots/${lot}/epcs`, { epcs: [epc] });
     }
     erp = await mqtt.connectAsync(cloud.mqttUrl!, {
+      clientId: 'erp@events',
       username: 'erp',
       password: 'erp-secret-0123456789',
       reconnectPeriod: 0,

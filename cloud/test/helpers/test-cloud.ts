@@ -29,6 +29,9 @@ export async function startTestCloud(
       http: { host: '127.0.0.1', port: 0 },
       mqtt: { embedded: { host: '127.0.0.1', port: 0 } },
       evaluation: { debounceMs: 20 },
+      // Fixture records carry fixed dates while the data clock is the system clock: event times are not
+      // checked unless a test sets `ingest` (event-times.int.test.ts checks them on a manual clock).
+      ingest: { maxFutureSkewMs: Number.MAX_SAFE_INTEGER, maxEventAgeMs: Number.MAX_SAFE_INTEGER },
       ...overrides,
     },
     { log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), ...deps },

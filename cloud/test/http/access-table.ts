@@ -10,6 +10,7 @@ import { DOMAIN_ROUTES } from './access-table-domain.js';
 export const ACCESS_TABLE: Record<string, RouteSpec> = {
   // ---- open: health, metrics, API docs (Swagger UI and its assets), static files, login page ----------
   'GET /healthz': { access: 'open' },
+  'GET /readyz': { access: 'open' },
   'GET /metrics': { access: 'open' },
   'GET /openapi.json': { access: 'open' },
   'GET /docs': { access: 'open' },

@@ -184,11 +184,11 @@ describe('embedded broker ingest', () => {
     ).rejects.toThrow();
     await expect(
       mqtt.connectAsync(url, { ...opts, clientId: 'gw-a', username: 'gw-b', password: secretB }),
-    ).rejects.toThrow(/Not authorized/i);
+    ).rejects.toThrow(/Identifier rejected/i);
     await expect(
       mqtt.connectAsync(url, {
         ...opts,
-        clientId: 'erp-1',
+        clientId: 'erp@1',
         username: 'erp',
         password: 'erp-secret-123456789',
       }),
@@ -201,7 +201,7 @@ describe('embedded broker ingest', () => {
 
   it('forwards accepted gateway messages to a service account, never dead-lettered ones', async () => {
     const erp = await mqtt.connectAsync(cloud.mqttUrl!, {
-      clientId: 'erp-1',
+      clientId: 'erp@1',
       username: 'erp',
       password: 'erp-secret-1234567890',
       reconnectPeriod: 0,
@@ -282,7 +282,10 @@ describe('embedded broker ingest', () => {
   it('reports counts and health over HTTP', async () => {
     const health = await cloud.app.inject({ method: 'GET', url: '/healthz' });
     expect(health.statusCode).toBe(200);
-    expect(health.json()).toEqual({ status: 'ok', checks: { broker: true, store: true } });
+    expect(health.json()).toEqual({
+      status: 'ok',
+      checks: { broker: { ok: true }, commits: { ok: true }, ingest: { ok: true }, store: { ok: true } },
+    });
     const metrics = await cloud.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/coldtrace_dead_letters_total\{code="malformed_json"\} 2/);
     await until(

@@ -4,8 +4,8 @@ import { encodeGatewayPayload, eventTopic, sgtin96Hex } from '@coldtrace/shared'
 import { until } from '@coldtrace/shared/testing';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../src/integrations/webhook-signature.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { bearer, createUser, login } from '../helpers/auth.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
@@ -103,6 +103,7 @@ describe('integrations: signed webhooks from the outbox and MQTT events (docs/ar
     expect((await api('POST', '/api/v1/lots/LOT-9/epcs', { epcs: [EPC] })).status).toBe(200);
 
     const erp = await mqtt.connectAsync(cloud.mqttUrl!, {
+      clientId: 'erp@events',
       username: 'erp',
       password: 'erp-secret-0123456789',
       reconnectPeriod: 0,

@@ -1,20 +1,40 @@
+import { errorMessage } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { HealthChecks, HealthSource } from '../../ingest/ingest-health.js';
 import type { RouteDeps } from './deps.js';
 
+/**
+ * `/healthz` is liveness: 503 (`failed`) only when a restart would help; a failing dependency (the store, an
+ * external broker, ingest falling behind) mends without one, so it answers 200 and says `degraded`, with
+ * every check in the body. `/readyz` is readiness for load balancers and orchestrators: 503 (`not_ready`)
+ * while any check fails. Both also read the store.
+ */
 export const healthRoutes: FastifyPluginAsync<
-  RouteDeps & { metrics: Registry; health?: (() => Record<string, boolean>) | undefined }
+  RouteDeps & { metrics: Registry; health?: HealthSource | undefined }
 > = async (app, { store, metrics, health }) => {
-  app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
-    const checks: Record<string, boolean> = { ...(health?.() ?? {}) };
+  const readyChecks = async (): Promise<HealthChecks> => {
+    const checks: HealthChecks = { ...(health?.ready() ?? {}) };
     try {
       await store.db.selectFrom('gateways').select('id').limit(1).execute();
-      checks.store = true;
-    } catch {
-      checks.store = false;
+      checks.store = { ok: true };
+    } catch (err) {
+      checks.store = { ok: false, detail: `the store does not answer: ${errorMessage(err)}` };
     }
-    const ok = Object.values(checks).every(Boolean);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks });
+    return checks;
+  };
+  const allOk = (checks: HealthChecks) => Object.values(checks).every((c) => c.ok);
+
+  app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
+    const live = health?.live() ?? {};
+    const checks = { ...(await readyChecks()), ...live };
+    const status = !allOk(live) ? 'failed' : allOk(checks) ? 'ok' : 'degraded';
+    return reply.code(status === 'failed' ? 503 : 200).send({ status, checks });
+  });
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const checks = await readyChecks();
+    const ready = allOk(checks);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', metrics.contentType);
