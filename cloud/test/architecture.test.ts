@@ -13,7 +13,6 @@ const src = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 /** Files of domain/ that still import a storage or HTTP library (to be moved behind the store port). */
 const IMPURE_DOMAIN_DEBT: readonly string[] = [
   'domain/cumulative-evaluator.ts',
-  'domain/cumulative-exposure.ts',
   'domain/cumulative-locks.ts',
   'domain/custody-reconcile.ts',
   'domain/dispositions.ts',
@@ -21,8 +20,6 @@ const IMPURE_DOMAIN_DEBT: readonly string[] = [
   'domain/excursion-reconcile.ts',
   'domain/exposure.ts',
   'domain/location-evaluation.ts',
-  'domain/location-series.ts',
-  'domain/lot-assessment.ts',
 ];
 
 /** Folder edges that close a cycle today (the direction to remove is the one listed). */

@@ -1,10 +1,7 @@
 import { type CumulativeExposure, cumulativeExposure, type Interval, type Sample } from '@coldtrace/shared';
-import type { Kysely, Transaction } from 'kysely';
-import type { DomainDatabase } from '../store/schema.js';
 import { type CumulativeRule, conditionOf, cumulativeLockKey, parseStoredRules } from './cumulative-rules.js';
-import { locationExposure, seriesOver } from './location-series.js';
-
-type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
+import type { CustodyStay, ExposureReads } from './exposure-reads.js';
+import { locationExposure } from './location-series.js';
 
 /** A unit (EPC) commissioned to a lot, with the cumulative rules of the lot's product. */
 export interface RuledUnit {
@@ -25,26 +22,11 @@ export interface UnitRuleExposure {
 }
 
 /** Lot, product and the product's cumulative rules of each given EPC commissioned to a lot. */
-export async function ruledUnits(db: Db, epcs: readonly string[]): Promise<RuledUnit[]> {
-  const out: RuledUnit[] = [];
-  const sorted = [...new Set(epcs)].sort();
-  for (let i = 0; i < sorted.length; i += 500) {
-    const rows = await db
-      .selectFrom('epcs')
-      .innerJoin('lots', 'lots.id', 'epcs.lot_id')
-      .leftJoin('products', 'products.gtin', 'lots.gtin')
-      .select([
-        'epcs.epc as epc',
-        'lots.id as lot_id',
-        'lots.gtin as gtin',
-        'products.cumulative_rules as rules',
-      ])
-      .where('epcs.epc', 'in', sorted.slice(i, i + 500))
-      .execute();
-    for (const r of rows)
-      out.push({ epc: r.epc, lotId: r.lot_id, gtin: r.gtin, rules: parseStoredRules(r.gtin, r.rules) });
-  }
-  return out.sort((a, b) => (a.epc < b.epc ? -1 : a.epc > b.epc ? 1 : 0));
+export async function ruledUnits(reads: ExposureReads, epcs: readonly string[]): Promise<RuledUnit[]> {
+  const units = await reads.commissioned([...new Set(epcs)].sort());
+  return units
+    .map((r) => ({ epc: r.epc, lotId: r.lotId, gtin: r.gtin, rules: parseStoredRules(r.gtin, r.rulesJson) }))
+    .sort((a, b) => (a.epc < b.epc ? -1 : a.epc > b.epc ? 1 : 0));
 }
 
 /**
@@ -53,24 +35,15 @@ export async function ruledUnits(db: Db, epcs: readonly string[]): Promise<Ruled
  * during excursions), and whether and when it reached the rule's limit. A function of the stored readings,
  * custody and master data, so late data gives the same result as data in order. Each location's series is read once for the span its units were there.
  */
-export async function cumulativeExposures(db: Db, units: readonly RuledUnit[]): Promise<UnitRuleExposure[]> {
+export async function cumulativeExposures(
+  reads: ExposureReads,
+  units: readonly RuledUnit[],
+): Promise<UnitRuleExposure[]> {
   const withRules = units.filter((u) => u.rules.length > 0);
   if (withRules.length === 0) return [];
-  const custody = new Map<
-    string,
-    Array<{ location_id: string; entered_at: number; left_at: number | null }>
-  >();
-  const epcs = withRules.map((u) => u.epc);
-  for (let i = 0; i < epcs.length; i += 500) {
-    const rows = await db
-      .selectFrom('custody')
-      .select(['epc', 'location_id', 'entered_at', 'left_at'])
-      .where('epc', 'in', epcs.slice(i, i + 500))
-      .orderBy('epc')
-      .orderBy('entered_at')
-      .execute();
-    for (const r of rows) custody.set(r.epc, [...(custody.get(r.epc) ?? []), r]);
-  }
+  const custody = new Map<string, CustodyStay[]>();
+  for (const r of await reads.stays(withRules.map((u) => u.epc)))
+    custody.set(r.epc, [...(custody.get(r.epc) ?? []), r]);
   // Per location: the span its ruled units were there, and the conditions asked of it.
   const spans = new Map<string, { from: number; to: number | null }>();
   for (const u of withRules) {
@@ -85,7 +58,7 @@ export async function cumulativeExposures(db: Db, units: readonly RuledUnit[]): 
   }
   const series = new Map<string, Map<string, Sample[]>>();
   for (const [loc, s] of [...spans].sort(([a], [b]) => (a < b ? -1 : 1)))
-    series.set(loc, await seriesOver(db, loc, s.from, s.to));
+    series.set(loc, await reads.seriesOver(loc, s.from, s.to));
   const exposure = new Map<string, Interval[]>();
   const exposureAt = (loc: string, r: CumulativeRule) => {
     const k = `${loc}\u0000${r.kind}:${r.thresholdC}`;

@@ -9,11 +9,10 @@ import {
   totalLength,
   unionIntervals,
 } from '@coldtrace/shared';
-import type { Kysely } from 'kysely';
-import type { DomainDatabase } from '../store/schema.js';
 import { cumulativeExposures, ruledUnits } from './cumulative-exposure.js';
 import { type CumulativeRule, parseStoredRules } from './cumulative-rules.js';
-import { locationExposure, seriesOver } from './location-series.js';
+import type { LotReads, UnitLock } from './exposure-reads.js';
+import { locationExposure } from './location-series.js';
 
 export interface LotCumulative {
   rule: CumulativeRule;
@@ -66,27 +65,13 @@ export interface LotAssessment {
  * entered counts from that moment); the location's sensors measure the same air, so the location is outside
  * while any sensor says so.
  */
-export async function assessLot(
-  db: Kysely<DomainDatabase>,
-  lotId: string,
-): Promise<LotAssessment | undefined> {
-  const lot = await db.selectFrom('lots').selectAll().where('id', '=', lotId).executeTakeFirst();
-  if (!lot) return undefined;
-  const product = await db.selectFrom('products').selectAll().where('gtin', '=', lot.gtin).executeTakeFirst();
+export async function assessLot(reads: LotReads, lotId: string): Promise<LotAssessment | undefined> {
+  const gtin = await reads.lotGtin(lotId);
+  if (gtin === undefined) return undefined;
+  const product = await reads.product(gtin);
   const rules = product ? parseStoredRules(product.gtin, product.cumulative_rules) : [];
-  const epcs = (await db.selectFrom('epcs').select('epc').where('lot_id', '=', lotId).execute()).map(
-    (r) => r.epc,
-  );
-  const locks = epcs.length
-    ? await db
-        .selectFrom('locks')
-        .selectAll()
-        .where('state', '!=', 'lifted')
-        .where('epc', 'in', epcs)
-        .orderBy('excursion_id')
-        .orderBy('epc')
-        .execute()
-    : [];
+  const epcs = await reads.unitsOfLot(lotId);
+  const locks = epcs.length ? await reads.locks(epcs) : [];
   const unitState = new Map<string, Set<string>>();
   for (const l of locks) {
     const s = unitState.get(l.epc) ?? new Set();
@@ -94,7 +79,7 @@ export async function assessLot(
     unitState.set(l.epc, s);
   }
   const count = (st: string) => [...unitState.values()].filter((s) => s.has(st)).length;
-  const byExcursion = new Map<string, typeof locks>();
+  const byExcursion = new Map<string, UnitLock[]>();
   for (const l of locks)
     if (l.cause === 'excursion')
       byExcursion.set(l.excursion_id, [...(byExcursion.get(l.excursion_id) ?? []), l]);
@@ -106,7 +91,7 @@ export async function assessLot(
     const loc = rows[0]!.location_id;
     const from = Math.min(...rows.map((r) => r.exposed_from));
     const to = rows.some((r) => r.exposed_to === null) ? null : Math.max(...rows.map((r) => r.exposed_to!));
-    const series = await seriesOver(db, loc, from, to);
+    const series = await reads.seriesOver(loc, from, to);
     const outside = product
       ? locationExposure(series, { kind: 'outside', minC: product.min_c, maxC: product.max_c })
       : [];
@@ -126,7 +111,7 @@ export async function assessLot(
 
   const cumulative: LotCumulative[] = [];
   if (rules.length) {
-    const computed = await cumulativeExposures(db, await ruledUnits(db, epcs));
+    const computed = await cumulativeExposures(reads, await ruledUnits(reads, epcs));
     for (const rule of rules) {
       const mine = computed.filter(
         (c) =>
@@ -149,17 +134,12 @@ export async function assessLot(
     }
   }
 
-  const now = await db
-    .selectFrom('custody')
-    .select(['epc', 'location_id'])
-    .where('left_at', 'is', null)
-    .where('epc', 'in', epcs.length ? epcs : [''])
-    .execute();
+  const now = epcs.length ? await reads.whereNow(epcs) : [];
   const whereNow: Record<string, number> = {};
   for (const r of now) whereNow[r.location_id] = (whereNow[r.location_id] ?? 0) + 1;
   return {
     lotId,
-    gtin: lot.gtin,
+    gtin,
     product: product
       ? {
           name: product.name,

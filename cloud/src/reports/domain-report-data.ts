@@ -1,6 +1,7 @@
 import { decodeEpc, isDecodedEpc } from '@coldtrace/shared';
 import { assessLot } from '../domain/lot-assessment.js';
 import type { DomainStore } from '../store/domain-store.js';
+import { lotReads } from '../store/lot-reads.js';
 import type { ReportAuditEntry, ReportDecision, ReportExcursion, ReportLot } from './report-input.js';
 import type { ReportDomainData } from './report-source.js';
 
@@ -38,7 +39,7 @@ export class DomainReportData implements ReportDomainData {
     const names = new Map((await this.ds.store.listLocations()).map((l) => [l.id, l.name]));
     const out: ReportLot[] = [];
     for (const [lotId, rows] of [...byLot.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const [lot, a] = await Promise.all([this.ds.getLot(lotId), assessLot(this.ds.db, lotId)]);
+      const [lot, a] = await Promise.all([this.ds.getLot(lotId), assessLot(lotReads(this.ds.db), lotId)]);
       if (!lot || !a) continue; // a lot cannot be deleted; defensive only
       const whereNow = new Map<string, number>();
       for (const r of rows) {

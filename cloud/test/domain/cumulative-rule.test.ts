@@ -2,13 +2,14 @@ import { sgtin96Hex } from '@coldtrace/shared';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { CumulativeEvaluator } from '../../src/domain/cumulative-evaluator.js';
 import { type CumulativeRule, serializeRules } from '../../src/domain/cumulative-rules.js';
 import { signDisposition } from '../../src/domain/dispositions.js';
 import { assessLot } from '../../src/domain/lot-assessment.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
+import { lotReads } from '../../src/store/lot-reads.js';
 import {
   type Ev,
   evaluateAll,
@@ -150,7 +151,7 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
       ...series('gw-fridge', 'fridge-a', 'fridge', 0, 120, [0, 50]),
     ]);
     expect(await h.settle()).toBeGreaterThan(0);
-    let a = (await assessLot(h.engine.db, 'LOT-1'))!;
+    let a = (await assessLot(lotReads(h.engine.db), 'LOT-1'))!;
     expect(a.cumulative).toEqual([
       expect.objectContaining({
         rule: RULE,
@@ -169,7 +170,7 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
     expect(await cumulativeLocks()).toEqual([
       { epc: U1, key: KEY, state: 'active', from: T0 + 30 * MIN, location: 'fridge' },
     ]);
-    a = (await assessLot(h.engine.db, 'LOT-1'))!;
+    a = (await assessLot(lotReads(h.engine.db), 'LOT-1'))!;
     expect(a.cumulative[0]).toMatchObject({
       exposedMs: 80 * MIN,
       exceeded: true,
@@ -208,7 +209,9 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
     ]);
     expect(await h.settle()).toBeGreaterThan(0);
     expect(await cumulativeLocks()).toEqual([]);
-    expect((await assessLot(h.engine.db, 'LOT-1'))!.cumulative[0]!.exposedMs).toBe(60 * MIN - 5 * MIN);
+    expect((await assessLot(lotReads(h.engine.db), 'LOT-1'))!.cumulative[0]!.exposedMs).toBe(
+      60 * MIN - 5 * MIN,
+    );
     await sendAll(h, [reading('gw-fridge', s(), 'fridge-a', 'fridge', T0 + 20 * MIN, 10)]);
     await h.settle();
     expect(await cumulativeLocks()).toEqual([
@@ -280,7 +283,10 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
     });
     expect(d).toMatchObject({ excursion_id: KEY, units: 2, decision: 'release' });
     expect((await cumulativeLocks()).map((l) => l.state)).toEqual(['released', 'released']);
-    expect((await assessLot(h.engine.db, 'LOT-1'))!.units).toMatchObject({ locked: 0, released: 2 });
+    expect((await assessLot(lotReads(h.engine.db), 'LOT-1'))!.units).toMatchObject({
+      locked: 0,
+      released: 2,
+    });
     // More exposure later (and a recomputation) does not undo the signed decision.
     await sendAll(h, series('gw-fridge', 'fridge-a', 'fridge', 130, 200, [130, 200]));
     await h.settle();
@@ -327,7 +333,7 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
     expect(
       await h.engine.db.selectFrom('outbox').select('id').where('event', '=', 'unlock').execute(),
     ).toEqual([]);
-    expect((await assessLot(h.engine.db, 'LOT-2'))!.units).toMatchObject({ locked: 1 });
+    expect((await assessLot(lotReads(h.engine.db), 'LOT-2'))!.units).toMatchObject({ locked: 1 });
     // Back to 60 min, then late data shows U3 left the fridge at +40 (40 min above +8 °C, under the limit):
     // an automatic lock would be lifted (see above), a held one stays.
     await rules(60 * MIN);
@@ -438,8 +444,8 @@ async function derive(events: readonly Ev[], opts: { split?: readonly number[]; 
         .map((l) => `${l.epc}|${l.excursion_id}|${l.state}|${l.exposed_from}|${l.location_id}`)
         .sort(),
       lots: [
-        (await assessLot(c.engine.db, 'LOT-1'))!.cumulative,
-        (await assessLot(c.engine.db, 'LOT-2'))!.cumulative,
+        (await assessLot(lotReads(c.engine.db), 'LOT-1'))!.cumulative,
+        (await assessLot(lotReads(c.engine.db), 'LOT-2'))!.cumulative,
       ],
     });
     const got = await state();

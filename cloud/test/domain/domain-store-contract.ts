@@ -1,8 +1,9 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { signDisposition } from '../../src/domain/dispositions.js';
 import { assessLot } from '../../src/domain/lot-assessment.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
+import { lotReads } from '../../src/store/lot-reads.js';
 import { type Harness, location, MIN, openHarness, pass, reading, sendAll, snapshot, T0 } from './harness.js';
 
 const GTIN = '80614141123458';
@@ -107,7 +108,7 @@ export function runDomainStoreContract(
       await h.engine.reconcileLocation('truck-1');
       await h.engine.reconcileEpcs([epc(1), epc(9)]);
       expect(await snapshot(h)).toEqual(first);
-      const a = (await assessLot(h.engine.db, 'L1'))!;
+      const a = (await assessLot(lotReads(h.engine.db), 'L1'))!;
       expect(a).toMatchObject({
         units: { total: 1, locked: 1 },
         timeOutsideMs: 25 * MIN,

@@ -1,6 +1,7 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assessLot } from '../../src/domain/lot-assessment.js';
+import { lotReads } from '../../src/store/lot-reads.js';
 import { type Ev, type Harness, location, MIN, openHarness, pass, reading, sendAll, T0 } from './harness.js';
 
 const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
@@ -46,7 +47,7 @@ describe('lot assessment (docs/architecture.md "Affected stock and locks")', () 
       ...truck(5, 120, 150),
     ]);
     await h.engine.flush();
-    const a = (await assessLot(h.engine.db, 'LOT-1'))!;
+    const a = (await assessLot(lotReads(h.engine.db), 'LOT-1'))!;
     expect(a.units).toMatchObject({ total: 2, locked: 2 });
     expect(a.excursions).toEqual([
       expect.objectContaining({ locationId: 'truck-1', exposedUnits: 2, timeOutsideMs: 20 * MIN }),
@@ -60,7 +61,7 @@ describe('lot assessment (docs/architecture.md "Affected stock and locks")', () 
     // (the 12 °C reading of 20 holds at 25; the first reading after boarding is at 30).
     await sendAll(h, [...truck(10, 60, 90), pass('gw-room', s(), U1, 'room-a', 'truck-1', T0 + 25 * MIN)]);
     await h.engine.flush();
-    const a = (await assessLot(h.engine.db, 'LOT-1'))!;
+    const a = (await assessLot(lotReads(h.engine.db), 'LOT-1'))!;
     expect(a.units.locked).toBe(1);
     expect(a.timeOutsideMs).toBe(35 * MIN);
     expect(a.budgetRemainingMs).toBe(-5 * MIN);
@@ -81,7 +82,7 @@ describe('lot assessment (docs/architecture.md "Affected stock and locks")', () 
       ...ev,
     ]);
     await h.engine.flush();
-    const a = (await assessLot(h.engine.db, 'LOT-1'))!;
+    const a = (await assessLot(lotReads(h.engine.db), 'LOT-1'))!;
     expect(a.excursions.map((x) => [x.exposedUnits, x.timeOutsideMs])).toEqual([
       [1, 20 * MIN],
       [2, 30 * MIN],

@@ -1,9 +1,10 @@
 import { manualClock, sgtin96Hex } from '@coldtrace/shared';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { signDisposition } from '../../src/domain/dispositions.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
+import { lotReads } from '../../src/store/lot-reads.js';
 import {
   type Ev,
   evaluateAll,
@@ -278,7 +279,7 @@ describe('scenarios (docs/architecture.md "Affected stock and locks", "Dispositi
     const { assessLot } = await import('../../src/domain/lot-assessment.js');
     await sendAll(h, [pass('gw-room', gwSeq(), U1, 'room-a', 'truck-1', T0), ...truckReadings(60, 100)]);
     await h.engine.flush();
-    const a = (await assessLot(h.engine.db, 'LOT-1'))!;
+    const a = (await assessLot(lotReads(h.engine.db), 'LOT-1'))!;
     expect(a.units).toEqual({ total: 3, locked: 1, released: 0, rejected: 0 });
     expect(a.timeOutsideMs).toBe(40 * MIN);
     expect(a.withinBudget).toBe(true);

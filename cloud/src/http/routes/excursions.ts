@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assessLot } from '../../domain/lot-assessment.js';
+import { lotReads } from '../../store/lot-reads.js';
 import type { DomainServices } from '../domain-services.js';
 import { auditView, dispositionView, excursionView } from '../views.js';
 import type { RouteDeps } from './deps.js';
@@ -48,7 +49,7 @@ export const excursionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSer
             const loc = where.get(r.epc) ?? 'unknown';
             whereNow[loc] = (whereNow[loc] ?? 0) + 1;
           }
-          const assessment = lotId ? await assessLot(domain.engine.db, lotId) : undefined;
+          const assessment = lotId ? await assessLot(lotReads(domain.engine.db), lotId) : undefined;
           return {
             lotId,
             uncommissioned: lotId === null,

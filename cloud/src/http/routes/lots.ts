@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assessLot } from '../../domain/lot-assessment.js';
+import { lotReads } from '../../store/lot-reads.js';
 import type { DomainServices } from '../domain-services.js';
 import { actorOf, dispositionView, lockView } from '../views.js';
 import type { RouteDeps } from './deps.js';
@@ -38,7 +39,7 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
     const lots = await ds.listLots();
     return Promise.all(
       lots.map(async (l) => {
-        const a = (await assessLot(db, l.id))!;
+        const a = (await assessLot(lotReads(db), l.id))!;
         return { id: l.id, gtin: l.gtin, lotNumber: l.lot_number, expiry: l.expiry, units: a.units };
       }),
     );
@@ -47,7 +48,7 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
   app.get('/lots/:id', { schema: { tags: ['lots'], params: z.object({ id: idSchema }) } }, async (req) => {
     const l = await ds.getLot(req.params.id);
     if (!l) throw new ColdtraceError('not_found', `lot ${req.params.id} not found`);
-    const assessment = (await assessLot(db, l.id))!;
+    const assessment = (await assessLot(lotReads(db), l.id))!;
     const dispositions = await ds.listDispositions({ lotId: l.id });
     return {
       id: l.id,

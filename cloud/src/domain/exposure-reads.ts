@@ -1,0 +1,65 @@
+import type { Sample } from '@coldtrace/shared';
+
+/** A unit commissioned to a lot, with its product and the product's stored cumulative rules (JSON). */
+export interface CommissionedUnit {
+  epc: string;
+  lotId: string;
+  gtin: string;
+  rulesJson: string | null;
+}
+
+/** A unit's stay at a location (custody); `left_at` null while it is still there. */
+export interface CustodyStay {
+  epc: string;
+  location_id: string;
+  entered_at: number;
+  left_at: number | null;
+}
+
+/**
+ * What exposure computations read (docs/architecture.md "Cloud": the domain's ports), as plain data; the
+ * store implements it over a database or a transaction (`store/lot-reads.ts`).
+ */
+export interface ExposureReads {
+  /** The units among `epcs` commissioned to a lot. */
+  commissioned(epcs: readonly string[]): Promise<CommissionedUnit[]>;
+  /** The stays of these units, by unit and time. */
+  stays(epcs: readonly string[]): Promise<CustodyStay[]>;
+  /**
+   * Per sensor, the readings of a location that decide what its air did over `[from, to)` (`to` null =
+   * open-ended): from the sensor's last known reading before `from` to its first reading at or after `to`.
+   * Sensors with no reading at or after `from` are left out.
+   */
+  seriesOver(locationId: string, from: number, to: number | null): Promise<Map<string, Sample[]>>;
+}
+
+export interface StoredProduct {
+  gtin: string;
+  name: string;
+  min_c: number;
+  max_c: number;
+  stability_budget_ms: number;
+  cumulative_rules: string | null;
+}
+
+/** A lock as a lot's assessment reads it (lifted ones excluded). */
+export interface UnitLock {
+  epc: string;
+  excursion_id: string;
+  cause: string;
+  state: string;
+  location_id: string;
+  exposed_from: number;
+  exposed_to: number | null;
+}
+
+/** What a lot's assessment reads beyond exposures. */
+export interface LotReads extends ExposureReads {
+  lotGtin(lotId: string): Promise<string | undefined>;
+  product(gtin: string): Promise<StoredProduct | undefined>;
+  unitsOfLot(lotId: string): Promise<string[]>;
+  /** Locks of these units that are not lifted, by key and unit. */
+  locks(epcs: readonly string[]): Promise<UnitLock[]>;
+  /** Where these units are now (their open stays). */
+  whereNow(epcs: readonly string[]): Promise<Array<{ epc: string; location_id: string }>>;
+}

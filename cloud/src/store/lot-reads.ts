@@ -1,0 +1,159 @@
+import type { Sample } from '@coldtrace/shared';
+import type { Kysely, Transaction } from 'kysely';
+import type { LotReads } from '../domain/exposure-reads.js';
+import type { DomainDatabase } from './schema.js';
+
+type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
+
+/** Rows per IN list (SQLite bound-parameter limit). */
+const CHUNK = 500;
+
+async function inChunks<T>(list: readonly string[], read: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const sorted = [...new Set(list)].sort();
+  const out: T[] = [];
+  for (let i = 0; i < sorted.length; i += CHUNK) out.push(...(await read(sorted.slice(i, i + CHUNK))));
+  return out;
+}
+
+/** `LotReads` (the domain's exposure and lot-assessment port) over a database or a transaction. */
+export function lotReads(db: Db): LotReads {
+  return {
+    async commissioned(epcs) {
+      const rows = await inChunks(epcs, (c) =>
+        db
+          .selectFrom('epcs')
+          .innerJoin('lots', 'lots.id', 'epcs.lot_id')
+          .leftJoin('products', 'products.gtin', 'lots.gtin')
+          .select([
+            'epcs.epc as epc',
+            'lots.id as lot_id',
+            'lots.gtin as gtin',
+            'products.cumulative_rules as rules',
+          ])
+          .where('epcs.epc', 'in', c)
+          .execute(),
+      );
+      return rows.map((r) => ({ epc: r.epc, lotId: r.lot_id, gtin: r.gtin, rulesJson: r.rules ?? null }));
+    },
+    async stays(epcs) {
+      const rows = await inChunks(epcs, (c) =>
+        db
+          .selectFrom('custody')
+          .select(['epc', 'location_id', 'entered_at', 'left_at'])
+          .where('epc', 'in', c)
+          .orderBy('epc')
+          .orderBy('entered_at')
+          .execute(),
+      );
+      return rows.sort((a, b) => (a.epc < b.epc ? -1 : a.epc > b.epc ? 1 : a.entered_at - b.entered_at));
+    },
+    seriesOver: (locationId, from, to) => seriesOver(db, locationId, from, to),
+    async lotGtin(lotId) {
+      return (await db.selectFrom('lots').select('gtin').where('id', '=', lotId).executeTakeFirst())?.gtin;
+    },
+    product(gtin) {
+      return db
+        .selectFrom('products')
+        .select(['gtin', 'name', 'min_c', 'max_c', 'stability_budget_ms', 'cumulative_rules'])
+        .where('gtin', '=', gtin)
+        .executeTakeFirst();
+    },
+    async unitsOfLot(lotId) {
+      return (await db.selectFrom('epcs').select('epc').where('lot_id', '=', lotId).execute()).map(
+        (r) => r.epc,
+      );
+    },
+    async locks(epcs) {
+      const rows = await inChunks(epcs, (c) =>
+        db
+          .selectFrom('locks')
+          .select(['epc', 'excursion_id', 'cause', 'state', 'location_id', 'exposed_from', 'exposed_to'])
+          .where('state', '!=', 'lifted')
+          .where('epc', 'in', c)
+          .execute(),
+      );
+      return rows.sort((a, b) =>
+        a.excursion_id < b.excursion_id
+          ? -1
+          : a.excursion_id > b.excursion_id
+            ? 1
+            : a.epc < b.epc
+              ? -1
+              : a.epc > b.epc
+                ? 1
+                : 0,
+      );
+    },
+    whereNow(epcs) {
+      return inChunks(epcs, (c) =>
+        db
+          .selectFrom('custody')
+          .select(['epc', 'location_id'])
+          .where('left_at', 'is', null)
+          .where('epc', 'in', c)
+          .execute(),
+      );
+    },
+  };
+}
+
+/**
+ * Per sensor, the readings of a location that decide what its air did over `[from, to)` (`to` null =
+ * open-ended): from the sensor's last *known* reading before `from` (the one holding when a unit entered;
+ * an unknown reading sets no state of its own) to its first reading at or after `to` (so the last reading
+ * inside the span holds until then). Sensors with no reading at or after `from` say nothing about the
+ * span (their last reading holds no time) and are left out.
+ */
+async function seriesOver(
+  db: Db,
+  locationId: string,
+  from: number,
+  to: number | null,
+): Promise<Map<string, Sample[]>> {
+  let sq = db.selectFrom('readings').select('sensor_id').distinct().where('location_id', '=', locationId);
+  if (Number.isFinite(from)) sq = sq.where('ts', '>=', from);
+  const sensors = (await sq.execute()).map((r) => r.sensor_id).sort();
+  const out = new Map<string, Sample[]>();
+  for (const sensorId of sensors) {
+    let lo = from;
+    if (Number.isFinite(from)) {
+      const before = await db
+        .selectFrom('readings')
+        .select('ts')
+        .where('sensor_id', '=', sensorId)
+        .where('location_id', '=', locationId)
+        .where('ts', '<', from)
+        .where('temp_c', 'is not', null)
+        .orderBy('ts', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (before) lo = before.ts;
+    }
+    let hi: number | null = null;
+    if (to !== null && Number.isFinite(to)) {
+      const after = await db
+        .selectFrom('readings')
+        .select('ts')
+        .where('sensor_id', '=', sensorId)
+        .where('location_id', '=', locationId)
+        .where('ts', '>=', to)
+        .orderBy('ts')
+        .limit(1)
+        .executeTakeFirst();
+      hi = after?.ts ?? null;
+    }
+    let rq = db
+      .selectFrom('readings')
+      .select(['ts', 'temp_c'])
+      .where('sensor_id', '=', sensorId)
+      .where('location_id', '=', locationId);
+    if (Number.isFinite(lo)) rq = rq.where('ts', '>=', lo);
+    if (hi !== null) rq = rq.where('ts', '<=', hi);
+    const rows = await rq.orderBy('ts').execute();
+    out.set(
+      sensorId,
+      rows.map((r) => ({ ts: r.ts, tempC: r.temp_c })),
+    );
+  }
+  return out;
+}
