@@ -1,4 +1,4 @@
-import type { Movement, Reading } from '@coldtrace/shared';
+import type { Alarm, Movement, Reading } from '@coldtrace/shared';
 
 export const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
 
@@ -42,6 +42,21 @@ export function movement(seq: number, epc: string, over: Partial<Movement> = {})
     lastSeen: T0 + seq * 1000 + 500,
     reads: 7,
     peakRssi: -48,
+    ...over,
+  };
+}
+
+export function alarm(seq: number, over: Partial<Alarm> = {}): Alarm {
+  return {
+    seq,
+    alarmId: 'temperature_high:room-1',
+    kind: 'temperature_high',
+    state: 'raised',
+    severity: 'warning',
+    ts: T0,
+    locationId: 'room-1',
+    value: 9.5,
+    message: 'room-1 above 8 °C for 15 min',
     ...over,
   };
 }

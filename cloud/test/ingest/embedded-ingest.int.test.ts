@@ -4,7 +4,7 @@ import type { MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../helpers/auth.js';
-import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
+import { alarm, movement, readings, readingsBatch, T0 } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 let cloud: TestCloud;
@@ -52,20 +52,10 @@ describe('embedded broker ingest', () => {
       JSON.stringify({ gatewayId: 'gw-a', firstSeq: 1, lastSeq: 2, sentAt: T0, records }),
       { qos: 1 },
     );
-    const alarm = {
-      seq: 1,
-      alarmId: 'temperature_high:room-1',
-      kind: 'temperature_high',
-      state: 'raised',
-      severity: 'warning',
-      ts: T0,
-      locationId: 'room-1',
-      value: 9.5,
-      message: 'room-1 above 8 °C for 15 min',
-    };
+    const raised = alarm(1);
     await a.publishAsync(
       gatewayTopic('gw-a', 'alarms'),
-      JSON.stringify({ gatewayId: 'gw-a', firstSeq: 1, lastSeq: 1, sentAt: T0, records: [alarm] }),
+      JSON.stringify({ gatewayId: 'gw-a', firstSeq: 1, lastSeq: 1, sentAt: T0, records: [raised] }),
       { qos: 1 },
     );
     expect((await cloud.store.listMovements({ gatewayId: 'gw-a' })).map((m) => m.epc)).toEqual([
