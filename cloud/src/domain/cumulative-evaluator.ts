@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
 import { lotReads } from '../store/lot-reads.js';
+import { ruleRepo } from '../store/rule-repo.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { cumulativeExposures, ruledUnits } from './cumulative-exposure.js';
 import { applyCumulativeLocks } from './cumulative-locks.js';
@@ -200,7 +201,7 @@ export class CumulativeEvaluator {
       const units = await ruledUnits(reads, list);
       const computed = await cumulativeExposures(reads, units);
       this.stats.units += list.length;
-      await applyCumulativeLocks(trx, list, computed, log, now);
+      await applyCumulativeLocks(ruleRepo(trx, log, now), list, computed);
     });
   }
 

@@ -1,9 +1,6 @@
-import type { Transaction } from 'kysely';
-import { applyLockPlan, storedLocks } from '../store/lock-writes.js';
-import type { DomainDatabase } from '../store/schema.js';
 import type { UnitRuleExposure } from './cumulative-exposure.js';
 import { CUMULATIVE_CAUSE, describeMs, describeRule } from './cumulative-rules.js';
-import type { ChangeLog } from './exposure.js';
+import type { LockRepo } from './locks/lock-rule.js';
 import { type DesiredLock, type LockWording, reconcileLocks } from './locks/reconcile-locks.js';
 
 const iso = (ts: number) => new Date(ts).toISOString();
@@ -25,13 +22,11 @@ function reachedReason(x: UnitRuleExposure): string {
  * caller's derive transaction.
  */
 export async function applyCumulativeLocks(
-  trx: Transaction<DomainDatabase>,
+  repo: LockRepo,
   epcs: readonly string[],
   computed: readonly UnitRuleExposure[],
-  log: ChangeLog,
-  now: number,
 ): Promise<void> {
-  const existing = await storedLocks(trx, CUMULATIVE_CAUSE, { epcs });
+  const existing = await repo.locks(CUMULATIVE_CAUSE, { epcs });
   const desired: ReachedLock[] = computed
     .filter((x) => x.exposure.exceeded)
     .map((x) => ({
@@ -44,7 +39,7 @@ export async function applyCumulativeLocks(
       x,
     }));
   const plan = reconcileLocks(existing, desired, cumulativeWording(computed));
-  await applyLockPlan(trx, CUMULATIVE_CAUSE, plan, log, now);
+  await repo.applyLockPlan(CUMULATIVE_CAUSE, plan);
 }
 
 /** A lock a reached cumulative rule wants, with the computed exposure its texts quote. */

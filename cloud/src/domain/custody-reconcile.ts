@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { ruleRepo } from '../store/rule-repo.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { buildCustody, type CustodyInterval, overlap } from './custody.js';
 import { reopenReview, WITHDRAWN } from './excursion-reconcile.js';
@@ -86,6 +87,6 @@ async function exposuresOfEpc(
       }
     }
   }
-  const gained = await applyExposures(trx, { epc }, [...desired.values()], log, now);
+  const gained = await applyExposures(ruleRepo(trx, log, now), { epc }, [...desired.values()]);
   await reopenReview(trx, gained, log, 'units newly exposed');
 }

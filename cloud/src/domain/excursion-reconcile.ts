@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { claimMarks, deleteMarks, marksDb } from '../store/evaluation-marks.js';
+import { ruleRepo } from '../store/rule-repo.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { overlap } from './custody.js';
 import {
@@ -241,11 +242,9 @@ async function withdraw(
     });
   }
   await applyExposures(
-    trx,
+    ruleRepo(trx, log, now),
     { excursionId: s.id },
     [],
-    log,
-    now,
     cause ?? { text: `late data withdrew excursion ${s.id}`, masterData: false },
   );
 }
@@ -424,7 +423,12 @@ async function exposuresOfExcursion(
       to: cur ? (cur.to === null || o.to === null ? null : Math.max(cur.to, o.to)) : o.to,
     });
   }
-  const gained = await applyExposures(trx, { excursionId: id }, [...desired.values()], log, now, cause);
+  const gained = await applyExposures(
+    ruleRepo(trx, log, now),
+    { excursionId: id },
+    [...desired.values()],
+    cause,
+  );
   await reopenReview(trx, gained, log, cause ? `${cause.text}: units newly exposed` : 'units newly exposed');
 }
 

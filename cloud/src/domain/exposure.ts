@@ -1,9 +1,6 @@
-import type { Transaction } from 'kysely';
-import { applyLockPlan, storedLocks } from '../store/lock-writes.js';
-import type { DomainDatabase } from '../store/schema.js';
 import type { AuditInput } from './audit-chain.js';
 import type { DomainEvent, LockEventPayload } from './domain-events.js';
-import type { RecomputeCause } from './locks/lock-rule.js';
+import type { LockRepo, RecomputeCause } from './locks/lock-rule.js';
 import { type DesiredLock, type LockWording, reconcileLocks } from './locks/reconcile-locks.js';
 
 /** One unit's exposure to one excursion: the overlap of its custody with the excursion. */
@@ -48,20 +45,13 @@ export class ChangeLog {
     if (lotId === undefined || lotId === null) this.epcs.add(epc);
   }
 
-  /** The lock events with each unit's lot filled in. */
-  async events(trx: Transaction<DomainDatabase>): Promise<DomainEvent[]> {
+  /** The lock events with each unit's lot filled in (`lotsOf`: the lot of each commissioned unit). */
+  async events(
+    lotsOf: (epcs: readonly string[]) => Promise<ReadonlyMap<string, string>>,
+  ): Promise<DomainEvent[]> {
     const all = [...this.lockEvents.values()];
     if (all.length === 0) return this.extraEvents;
-    const lots = new Map<string, string>();
-    const epcs = [...this.epcs];
-    for (let i = 0; i < epcs.length; i += 500) {
-      const rows = await trx
-        .selectFrom('epcs')
-        .select(['epc', 'lot_id'])
-        .where('epc', 'in', epcs.slice(i, i + 500))
-        .execute();
-      for (const r of rows) lots.set(r.epc, r.lot_id);
-    }
+    const lots = await lotsOf([...this.epcs]);
     for (const e of all) for (const u of e.units) u.lotId ??= lots.get(u.epc) ?? null;
     return [...all, ...this.extraEvents];
   }
@@ -82,15 +72,12 @@ export type { RecomputeCause };
  * active lock.
  */
 export async function applyExposures(
-  trx: Transaction<DomainDatabase>,
+  repo: LockRepo,
   scope: { excursionId: string } | { epc: string },
   desired: readonly Exposure[],
-  log: ChangeLog,
-  now: number,
   cause?: RecomputeCause | undefined,
 ): Promise<Set<string>> {
-  const existing = await storedLocks(
-    trx,
+  const existing = await repo.locks(
     'excursion',
     'excursionId' in scope ? { key: scope.excursionId } : { epcs: [scope.epc] },
   );
@@ -105,7 +92,7 @@ export async function applyExposures(
     })),
     excursionWording(cause),
   );
-  await applyLockPlan(trx, 'excursion', plan, log, now);
+  await repo.applyLockPlan('excursion', plan);
   return plan.gained;
 }
 

@@ -75,3 +75,15 @@ function chunks<T>(list: readonly T[]): T[][] {
   for (let i = 0; i < list.length; i += CHUNK) out.push(list.slice(i, i + CHUNK));
   return out;
 }
+
+/** The lot of each of these units that is commissioned to one (for lock events). */
+export function lotsOfUnits(trx: Trx): (epcs: readonly string[]) => Promise<ReadonlyMap<string, string>> {
+  return async (epcs) => {
+    const lots = new Map<string, string>();
+    for (const c of chunks([...epcs])) {
+      for (const r of await trx.selectFrom('epcs').select(['epc', 'lot_id']).where('epc', 'in', c).execute())
+        lots.set(r.epc, r.lot_id);
+    }
+    return lots;
+  };
+}

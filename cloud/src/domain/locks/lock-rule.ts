@@ -43,10 +43,16 @@ export interface RuleRepo {
   /** Stays at a location overlapping [from, to]. */
   staysAt(locationId: string, from: number, to: number): Promise<Stay[]>;
   staysOf(epcs: readonly string[]): Promise<Stay[]>;
-  locks(cause: LockCause, scope: { locationId: string } | { epcs: readonly string[] }): Promise<StoredLock[]>;
+  locks(
+    cause: LockCause,
+    scope: { key: string } | { locationId: string } | { epcs: readonly string[] },
+  ): Promise<StoredLock[]>;
   applyLockPlan(cause: LockCause, plan: LockPlan): Promise<void>;
   audit(entries: readonly AuditInput[]): void;
 }
+
+/** What a lock reconciliation reads and writes: a rule's stored locks in a scope, and the plan's writes. */
+export type LockRepo = Pick<RuleRepo, 'locks' | 'applyLockPlan'>;
 
 /**
  * A rule that locks stock (docs/architecture.md "Lock rules"): told by the domain engine what changed, it
