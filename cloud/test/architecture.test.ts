@@ -17,7 +17,6 @@ const IMPURE_DOMAIN_DEBT: readonly string[] = [
   'domain/dispositions.ts',
   'domain/domain-engine.ts',
   'domain/excursion-reconcile.ts',
-  'domain/location-evaluation.ts',
 ];
 
 /** Folder edges that close a cycle today (the direction to remove is the one listed). */

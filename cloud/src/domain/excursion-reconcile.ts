@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { claimMarks, deleteMarks, marksDb } from '../store/evaluation-marks.js';
 import { ruleRepo } from '../store/rule-repo.js';
 import type { DomainDatabase } from '../store/schema.js';
+import { windowReads } from '../store/window-reads.js';
 import { overlap } from './custody.js';
 import {
   changeAction,
@@ -73,7 +74,7 @@ export async function reconcileLocationIn(
         masterData: true,
       }
     : undefined;
-  const ev = await evaluateWindow(trx, location, w);
+  const ev = await evaluateWindow(windowReads(trx), location, w);
   const match = matchExcursions(ev.stored, ev.computed);
   const storedById = new Map(ev.stored.map((s) => [s.id, s]));
   const touched = new Set<string>();

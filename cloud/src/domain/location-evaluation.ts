@@ -6,11 +6,33 @@ import {
   type SensorExcursion,
   type TempLimits,
 } from '@coldtrace/shared';
-import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DomainDatabase, LocationsTable } from '../store/schema.js';
 
-export type StoredExcursion = Selectable<DomainDatabase['excursions']>;
-type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
+export type StoredExcursion = DomainDatabase['excursions'];
+
+/**
+ * What a window's evaluation reads (the store implements it over the derive transaction,
+ * `store/window-reads.ts`): plain rows of one location.
+ */
+export interface WindowReads {
+  /** Stored excursions with start ≤ `hi` (when finite) and end or last reading ≥ `lo` (when finite), by start. */
+  excursionsNear(locationId: string, lo: number, hi: number): Promise<StoredExcursion[]>;
+  /** Sensors with a reading in [lo, hi] (bounds that are not finite are open). */
+  sensorsIn(locationId: string, lo: number, hi: number): Promise<string[]>;
+  /** A sensor's readings in [lo, hi] (open where not finite), by time. */
+  samples(locationId: string, sensorId: string, lo: number, hi: number): Promise<Sample[]>;
+  /** The instant of the sensor's nearest reading strictly before (after) `ts` within [minC, maxC], if any. */
+  nearestInRange(
+    locationId: string,
+    sensorId: string,
+    ts: number,
+    side: 'before' | 'after',
+    minC: number,
+    maxC: number,
+  ): Promise<number | undefined>;
+  /** Every value the sensor reported at this instant (duplicates from several gateways or epochs). */
+  valuesAt(locationId: string, sensorId: string, ts: number): Promise<Array<number | null>>;
+}
 
 export interface TimeWindow {
   fromTs: number;
@@ -64,7 +86,7 @@ const finite = (n: number) => Number.isFinite(n);
  * are then exactly those of a full evaluation of all stored readings.
  */
 export async function evaluateWindow(
-  db: Db,
+  reads: WindowReads,
   location: LocationsTable,
   initial: TimeWindow,
 ): Promise<WindowEvaluation> {
@@ -74,10 +96,7 @@ export async function evaluateWindow(
   const sensors = new Set<string>();
   const cache = new Map<string, { lo: number; hi: number; samples: Sample[] }>();
   for (let round = 0; ; round++) {
-    let q = db.selectFrom('excursions').selectAll().where('location_id', '=', location.id);
-    if (finite(hi)) q = q.where('start_ts', '<=', hi);
-    if (finite(lo)) q = q.where((eb) => eb.or([eb('end_ts', '>=', lo), eb('last_ts', '>=', lo)]));
-    const stored = (await q.orderBy('start_ts').execute()).filter((e) =>
+    const stored = (await reads.excursionsNear(location.id, lo, hi)).filter((e) =>
       touches(e.start_ts, endOf(e), lo, hi),
     );
     for (const e of stored) {
@@ -85,29 +104,18 @@ export async function evaluateWindow(
       hi = Math.max(hi, endOf(e));
       for (const s of e.sensor_ids.split(',')) if (s) sensors.add(s);
     }
-    let sq = db.selectFrom('readings').select('sensor_id').distinct().where('location_id', '=', location.id);
-    if (finite(lo)) sq = sq.where('ts', '>=', lo);
-    if (finite(hi)) sq = sq.where('ts', '<=', hi);
-    for (const r of await sq.execute()) sensors.add(r.sensor_id);
+    for (const id of await reads.sensorsIn(location.id, lo, hi)) sensors.add(id);
 
     const items: SensorExcursion[] = [];
     const gaps: WindowEvaluation['gaps'] = [];
     const scopes: SensorScope[] = [];
     const tails = new Map<string, number | null>();
     for (const sensorId of [...sensors].sort()) {
-      const sLo = finite(lo) ? await inRangeNeighbour(db, location, sensorId, lo, 'before') : lo;
-      const sHi = finite(hi) ? await inRangeNeighbour(db, location, sensorId, hi, 'after') : hi;
+      const sLo = finite(lo) ? await inRangeNeighbour(reads, location, sensorId, lo, 'before') : lo;
+      const sHi = finite(hi) ? await inRangeNeighbour(reads, location, sensorId, hi, 'after') : hi;
       let c = cache.get(sensorId);
       if (!c || c.lo !== sLo || c.hi !== sHi) {
-        let rq = db
-          .selectFrom('readings')
-          .select(['ts', 'temp_c'])
-          .where('sensor_id', '=', sensorId)
-          .where('location_id', '=', location.id);
-        if (finite(sLo)) rq = rq.where('ts', '>=', sLo);
-        if (finite(sHi)) rq = rq.where('ts', '<=', sHi);
-        const rows = await rq.orderBy('ts').execute();
-        c = { lo: sLo, hi: sHi, samples: rows.map((r) => ({ ts: r.ts, tempC: r.temp_c })) };
+        c = { lo: sLo, hi: sHi, samples: await reads.samples(location.id, sensorId, sLo, sHi) };
         cache.set(sensorId, c);
       }
       scopes.push({ sensorId, loTs: sLo, hiTs: sHi });
@@ -148,7 +156,7 @@ function tailOf(samples: readonly Sample[], location: LocationsTable): number | 
  * ±Infinity when there is none.
  */
 async function inRangeNeighbour(
-  db: Db,
+  reads: WindowReads,
   location: LocationsTable,
   sensorId: string,
   ts: number,
@@ -156,29 +164,11 @@ async function inRangeNeighbour(
 ): Promise<number> {
   let bound = ts;
   for (let i = 0; i < 20; i++) {
-    const row = await db
-      .selectFrom('readings')
-      .select('ts')
-      .where('sensor_id', '=', sensorId)
-      .where('location_id', '=', location.id)
-      .where('ts', side === 'before' ? '<' : '>', bound)
-      .where('temp_c', '>=', location.min_c)
-      .where('temp_c', '<=', location.max_c)
-      .orderBy('ts', side === 'before' ? 'desc' : 'asc')
-      .limit(1)
-      .executeTakeFirst();
-    if (!row) break;
-    const same = await db
-      .selectFrom('readings')
-      .select('temp_c')
-      .where('sensor_id', '=', sensorId)
-      .where('location_id', '=', location.id)
-      .where('ts', '=', row.ts)
-      .execute();
-    if (same.every((r) => r.temp_c !== null && r.temp_c >= location.min_c && r.temp_c <= location.max_c)) {
-      return row.ts;
-    }
-    bound = row.ts;
+    const at = await reads.nearestInRange(location.id, sensorId, bound, side, location.min_c, location.max_c);
+    if (at === undefined) break;
+    const same = await reads.valuesAt(location.id, sensorId, at);
+    if (same.every((t) => t !== null && t >= location.min_c && t <= location.max_c)) return at;
+    bound = at;
   }
   return side === 'before' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
 }
