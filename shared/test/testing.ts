@@ -1,3 +1,12 @@
 // Test helpers other workspaces' tests use (`@coldtrace/shared/testing`).
+
+export {
+  type Capture,
+  type DissectedMessage,
+  dissectCapture,
+  malformedFrames,
+  startCapture,
+  tsharkUnavailable,
+} from './llrp/tshark-capture.js';
 export { until } from './until.js';
 export { repoRoot, TEST_VECTORS, vectorsDir } from './vectors-dir.js';

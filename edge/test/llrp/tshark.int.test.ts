@@ -1,158 +1,44 @@
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
 import type { TagRead } from '@coldtrace/shared/llrp';
 import { RESPONSE_OF } from '@coldtrace/shared/llrp';
-import { until } from '@coldtrace/shared/testing';
+import {
+  type DissectedMessage,
+  dissectCapture,
+  malformedFrames,
+  startCapture,
+  tsharkUnavailable,
+  until,
+} from '@coldtrace/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { LlrpReaderConnector } from '../../src/llrp/connector.js';
 
-/** Why capture is impossible here, or null when tshark can capture on the loopback interface. */
-function captureUnavailable(): string | null {
-  try {
-    execFileSync('tshark', ['-v'], { stdio: 'ignore' });
-  } catch {
-    return 'tshark is not installed (Debian package `tshark`)';
-  }
-  try {
-    const ifaces = execFileSync('tshark', ['-D'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    if (!/\blo\b/.test(ifaces)) return 'tshark cannot see the loopback interface (no capture permission?)';
-  } catch (err) {
-    return `tshark cannot list interfaces: ${(err as Error).message}`;
-  }
-  return null;
-}
-
-const reason = captureUnavailable();
+const reason = tsharkUnavailable();
 if (reason) console.warn(`[skip] LLRP tshark capture test: ${reason}`);
 
-interface Capture {
-  /** tshark's one-line summary of every packet captured so far. */
-  summaries(): string;
-  stop(): Promise<void>;
-}
-
-/**
- * Captures `port` on the loopback interface into `file`. dumpcap announces the interface before packets
- * flow, so it is ready only once it has captured a probe: a TCP exchange with a probe server on a port of
- * its own, repeated until tshark has printed one of its packets.
- */
-async function startCapture(port: number, file: string): Promise<Capture> {
-  const probe = net.createServer((s) => {
-    s.on('error', () => {});
-    s.end();
-  });
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const probePort = (probe.address() as AddressInfo).port;
-  const p = spawn(
-    'tshark',
-    [
-      '-i',
-      'lo',
-      '-f',
-      `tcp port ${port} or tcp port ${probePort}`,
-      '-w',
-      file,
-      '-P',
-      '-l',
-      '-d',
-      `tcp.port==${port},llrp`,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  let exited: string | undefined;
-  p.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  p.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const exit = new Promise<void>((r) =>
-    p.on('exit', (code) => {
-      exited = `tshark exited ${code}: ${err}`;
-      r();
-    }),
-  );
-  try {
-    await until(
-      () => {
-        if (exited) throw new Error(exited);
-        if (out.includes(`${probePort}`)) return true;
-        const c = net.connect(probePort, '127.0.0.1');
-        c.on('error', () => {});
-        c.resume();
-        return false;
-      },
-      'tshark capturing a probe',
-      { intervalMs: 50 },
-    );
-  } finally {
-    await new Promise<void>((r) => probe.close(() => r()));
-  }
-  return {
-    summaries: () => out,
-    async stop() {
-      p.kill('SIGINT');
-      await exit;
-    },
-  };
-}
-
-/** One LLRP message as Wireshark dissected it. */
-interface Dissected {
-  srcPort: number;
-  type: number;
-  id: number;
-  /** Per TagReportData, in order: EPC (hex, upper case), AntennaID, PeakRSSI (signed), FirstSeen µs. */
-  reports: { epc: string; antennaId: number | null; peakRssi: number | null; firstSeenUs: number | null }[];
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: tshark's JSON tree is untyped
-type Tree = any;
-const asArray = (x: Tree): Tree[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
-
-/** `tshark -T json` (duplicate keys merged into arrays) → the LLRP messages of each frame, in order. */
-function dissect(file: string, port: number): Dissected[] {
-  const json = execFileSync(
-    'tshark',
-    ['-r', file, '-d', `tcp.port==${port},llrp`, '-T', 'json', '--no-duplicate-keys', '-J', 'tcp llrp'],
-    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
-  );
-  const out: Dissected[] = [];
-  for (const frame of JSON.parse(json) as Tree[]) {
-    const layers = frame._source.layers;
-    for (const m of asArray(layers.llrp)) {
-      const reports = asArray(m['llrp.param'])
-        .filter((p: Tree) => p['llrp.tlv_type'] === '240')
-        .map((trd: Tree) => {
-          const sub = asArray(trd['llrp.param']);
-          const tv = (t: string, key: string) => sub.find((x: Tree) => x['llrp.tv_type'] === t)?.[key];
-          const epc = tv('13', 'llrp.param.epc') as string | undefined;
-          const ant = tv('1', 'llrp.antenna_id');
-          const rssi = tv('6', 'llrp.param.peak_rssi');
-          const first = tv('2', 'llrp.param.microseconds');
-          return {
-            epc: epc ? epc.replaceAll(':', '').toUpperCase() : '',
-            antennaId: ant === undefined ? null : Number(ant),
-            // The dissector shows the signed PeakRSSI byte as unsigned.
-            peakRssi: rssi === undefined ? null : (Number(rssi) << 24) >> 24,
-            firstSeenUs: first === undefined ? null : Number(first),
-          };
-        });
-      out.push({
-        srcPort: Number(layers.tcp['tcp.srcport']),
-        type: Number(m['llrp.type']),
-        id: Number(m['llrp.id']),
-        reports,
-      });
-    }
-  }
-  return out;
+/** Per TagReportData of a message, in order: EPC (hex, upper case), AntennaID, PeakRSSI (signed), FirstSeen µs. */
+function tagReports(m: DissectedMessage) {
+  const asArray = (x: unknown): Record<string, unknown>[] =>
+    x === undefined ? [] : Array.isArray(x) ? x : [x as Record<string, unknown>];
+  return asArray(m.tree['llrp.param'])
+    .filter((p) => p['llrp.tlv_type'] === '240')
+    .map((trd) => {
+      const sub = asArray(trd['llrp.param']);
+      const tv = (t: string, key: string) => sub.find((x) => x['llrp.tv_type'] === t)?.[key];
+      const epc = tv('13', 'llrp.param.epc') as string | undefined;
+      const ant = tv('1', 'llrp.antenna_id');
+      const rssi = tv('6', 'llrp.param.peak_rssi');
+      const first = tv('2', 'llrp.param.microseconds');
+      return {
+        epc: epc ? epc.replaceAll(':', '').toUpperCase() : '',
+        antennaId: ant === undefined ? null : Number(ant),
+        // The dissector shows the signed PeakRSSI byte as unsigned.
+        peakRssi: rssi === undefined ? null : (Number(rssi) << 24) >> 24,
+        firstSeenUs: first === undefined ? null : Number(first),
+      };
+    });
 }
 
 describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark)', () => {
@@ -194,26 +80,11 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
       await cap.stop();
       await sim.close();
     }
-    const malformed = execFileSync(
-      'tshark',
-      [
-        '-r',
-        file,
-        '-d',
-        `tcp.port==${sim.port},llrp`,
-        '-Y',
-        `tcp.port == ${sim.port} && (_ws.malformed || _ws.expert.severity >= 8388608)`,
-        '-T',
-        'fields',
-        '-e',
-        'frame.number',
-      ],
-      { encoding: 'utf8' },
-    );
-    const wire = dissect(file, sim.port);
+    const malformed = malformedFrames(file, sim.port);
+    const wire = dissectCapture(file, sim.port);
     if (!process.env['LLRP_KEEP_CAPTURE']) rmSync(dir, { recursive: true, force: true });
     else console.log(file);
-    expect(malformed.trim()).toBe(''); // zero malformed packets, no expert errors
+    expect(malformed).toBe(''); // zero malformed packets, no expert errors
 
     const fromSim = wire.filter((m) => m.srcPort === sim.port);
     const fromGw = wire.filter((m) => m.srcPort !== sim.port);
@@ -223,7 +94,7 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
     // … which are the IDs the simulator says it sent.
     expect(fromSim.map((m) => m.id)).toEqual(sim.stats.sentIds);
     // Every TagReportData, in order, on every frame: EPC, antenna, RSSI and first-seen time match.
-    const wireReports = fromSim.flatMap((m) => m.reports);
+    const wireReports = fromSim.flatMap(tagReports);
     expect(wireReports.length).toBe(sim.stats.tagsReported);
     expect(wireReports).toEqual(
       decoded.map((d) => ({

@@ -6,6 +6,7 @@ import {
   type LlrpParam,
   MessageType,
   message,
+  NotificationEventType,
   ParamType,
   param,
   parameterErrorParam,
@@ -31,6 +32,11 @@ export interface RoSpec {
 /** What the request handler may read and do; implemented by the simulator for one connection. */
 export interface ReaderContext {
   readonly rospecs: Map<number, RoSpec>;
+  /**
+   * Reader events the client switched on (LLRP 1.0.1 §16.2.7.5 EventType → NotificationState). Factory
+   * default here: all off, so the reader reports only what it was asked for.
+   */
+  readonly events: Map<number, boolean>;
   /** Current KeepaliveSpec period (0 = none); SET_READER_CONFIG changes it. */
   keepaliveMs: number;
   /** The period before any client configured one (and after a factory reset). */
@@ -41,8 +47,12 @@ export interface ReaderContext {
   /** Sends a message to the connection the request came on. */
   reply(msg: LlrpMessage): void;
   armKeepalive(): void;
-  /** The ROSpec stops running (STOP, DISABLE, DELETE, preemption, close): its end-of-spec reports go out. */
-  endRun(r: RoSpec): void;
+  /**
+   * The ROSpec stops running (STOP, DISABLE, DELETE, preemption by `preemptedBy`, close): its end-of-spec
+   * reports go out, then its ROSpecEvent if enabled.
+   */
+  endRun(r: RoSpec, preemptedBy?: number): void;
+  /** The ROSpec started (after the START_ROSPEC_RESPONSE): its ROSpecEvent if enabled. */
   started(r: RoSpec): void;
   /** GET_REPORT: everything held goes out. */
   getReport(): void;
@@ -93,7 +103,18 @@ export function handleRequest(ctx: ReaderContext, req: LlrpMessage) {
       return respond(StatusCode.M_Success, '', capabilities(ctx.geo));
     case MessageType.GET_READER_CONFIG:
       return respond(StatusCode.M_Success, '', [
-        param(ParamType.Identification, { IDType: 0, ReaderID: Buffer.from('c01d7ace05', 'hex') }),
+        // LLRP 1.0.1 §16.2.6.2: IDType 0 is a MAC address as EUI-64 (8 bytes).
+        param(ParamType.Identification, { IDType: 0, ReaderID: Buffer.from('c01d7afffece0501', 'hex') }),
+        param(
+          ParamType.ReaderEventNotificationSpec,
+          {},
+          Object.values(NotificationEventType).map((t) =>
+            param(ParamType.EventNotificationState, {
+              EventType: t,
+              NotificationState: ctx.events.get(t) === true,
+            }),
+          ),
+        ),
         param(ParamType.KeepaliveSpec, {
           KeepaliveTriggerType: ctx.keepaliveMs > 0 ? 1 : 0,
           PeriodicTriggerValue: ctx.keepaliveMs,
@@ -116,6 +137,13 @@ export function handleRequest(ctx: ReaderContext, req: LlrpMessage) {
         for (const r of ctx.rospecs.values()) if (r.state === 'active') ctx.endRun(r);
         ctx.rospecs.clear();
         ctx.keepaliveMs = ctx.defaultKeepaliveMs;
+        ctx.events.clear();
+      }
+      // LLRP 1.0.1 §16.2.7.5.1: each EventNotificationState switches one event type on or off.
+      const spec = findParam(req.params, ParamType.ReaderEventNotificationSpec);
+      for (const e of spec?.params ?? []) {
+        if (e.type === ParamType.EventNotificationState)
+          ctx.events.set(Number(e.fields['EventType']), e.fields['NotificationState'] === true);
       }
       // LLRP 1.0.1 §16.2.6.9: the client's KeepaliveSpec is the reader's configuration from now on.
       if (ka) ctx.keepaliveMs = kaType === 1 ? Number(ka.fields['PeriodicTriggerValue']) : 0;
@@ -151,7 +179,7 @@ export function handleRequest(ctx: ReaderContext, req: LlrpMessage) {
       if (r.state !== 'inactive') return badField(ROSPECID_FIELD, `ROSpec ${id} is ${r.state}, not enabled`);
       for (const o of ctx.rospecs.values()) {
         if (o.state === 'active') {
-          ctx.endRun(o);
+          ctx.endRun(o, r.id);
           o.state = 'inactive';
         }
       }

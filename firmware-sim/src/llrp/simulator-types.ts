@@ -57,6 +57,8 @@ export interface LlrpSimulator {
     keepalivesSent: number;
     keepaliveAcks: number;
     errorsSent: number;
+    /** Connections refused because a client was connected (ConnectionAttemptEvent status 2). */
+    refusedConnections: number;
     /** Message IDs the simulator sent, in order (for capture tests). */
     sentIds: number[];
   };

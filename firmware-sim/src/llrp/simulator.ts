@@ -7,27 +7,22 @@ import {
   encodeMessage,
   encodeRoAccessReport,
   LLRP_HEADER_BYTES,
+  LLRP_VERSION,
   LlrpFramer,
   type LlrpMessage,
   MessageType,
   message,
+  NotificationEventType,
   ParamType,
   param,
   RESPONSE_OF,
   ROReportTrigger,
+  ROSpecEventType,
   readerEventNotification,
   StatusCode,
   statusParam,
 } from '@coldtrace/shared/llrp';
-import {
-  crossingPath,
-  type DoorGeometry,
-  presentPath,
-  prng,
-  simulateReads,
-  strayPath,
-  type TagPath,
-} from './population.js';
+import { type DoorGeometry, prng } from './population.js';
 import {
   handleRequest,
   type ReaderContext,
@@ -35,6 +30,7 @@ import {
   undecodableRequestStatus,
 } from './reader-requests.js';
 import { ReportBuffer, type ReportPolicy } from './report-buffer.js';
+import { scriptPlayer } from './script-player.js';
 import type { LlrpSimulator, LlrpSimulatorOptions } from './simulator-types.js';
 
 export type { LlrpSimulator, LlrpSimulatorOptions, ScriptOptions } from './simulator-types.js';
@@ -66,12 +62,15 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     keepalivesSent: 0,
     keepaliveAcks: 0,
     errorsSent: 0,
+    refusedConnections: 0,
     sentIds: [],
   };
   /** The reader's own clock: the injected clock plus an offset that tests set or step (`readerClock`). */
   let clockOffsetMs = opts.clockOffsetMs ?? 0;
   const readerNowUs = () => (clock.now() + clockOffsetMs) * 1000;
   const rospecs = new Map<number, RoSpec>();
+  /** Reader event types the client switched on (factory default: none). */
+  const events = new Map<number, boolean>();
   let client: net.Socket | null = null;
   let nextId = 1000;
   let keepaliveMs = defaultKeepaliveMs;
@@ -158,6 +157,17 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     if (spec && periodMs > 0) reports.partial(spec.policy);
   };
 
+  /** LLRP 1.0.1 §16.2.7.6.3 ROSpecEvent, only when the client enabled it (§16.2.7.5.1). */
+  const rospecEvent = (sock: net.Socket, r: RoSpec, eventType: number, preemptedBy = 0) => {
+    if (events.get(NotificationEventType.ROSpecEvent) !== true) return;
+    const p = param(ParamType.ROSpecEvent, {
+      EventType: eventType,
+      ROSpecID: r.id,
+      PreemptingROSpecID: preemptedBy,
+    });
+    send(sock, readerEventNotification(allocId(), readerNowUs(), p));
+  };
+
   /** The session's view of the reader for one connection (see `ReaderContext`). */
   const contextFor = (sock: net.Socket): ReaderContext => ({
     rospecs,
@@ -172,10 +182,15 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     geo,
     reply: (msg) => send(sock, msg),
     armKeepalive,
-    endRun: (r) => {
-      if (r.state === 'active') reports.end(r.policy);
+    events,
+    endRun: (r, preemptedBy) => {
+      if (r.state !== 'active') return;
+      reports.end(r.policy);
+      const E = ROSpecEventType;
+      rospecEvent(sock, r, preemptedBy === undefined ? E.EndOfROSpec : E.PreemptionOfROSpec, preemptedBy);
     },
-    started: () => {
+    started: (r) => {
+      rospecEvent(sock, r, ROSpecEventType.StartOfROSpec);
       for (const w of activeWaiters) {
         clock.clearTimeout(w.timer);
         w.resolve();
@@ -197,66 +212,101 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     reports.clear();
   };
 
-  const onConnection = (sock: net.Socket) => {
+  /** LLRP 1.0.1 §16.2.7.6.10: the first message on every connection says whether it was accepted. */
+  const attemptEvent = (status: number) =>
+    readerEventNotification(
+      allocId(),
+      readerNowUs(),
+      param(ParamType.ConnectionAttemptEvent, { Status: status }),
+    );
+
+  /** A client whose end of the stream has been read (it closed) or whose socket is gone is no client. */
+  const clientConnected = () => client !== null && !client.destroyed && !client.readableEnded;
+
+  const release = (sock: net.Socket) => {
+    if (client !== sock) return;
+    client = null;
+    clock.clearInterval(keepaliveTimer);
+    deactivate();
+  };
+
+  /**
+   * One client at a time, as a reader (LLRP 1.0.1 §16.2.7.6.10, §18.1): a second connection is told
+   * "Failed (a Client initiated connection already exists)" and closed; the first keeps its session.
+   */
+  const refuse = (sock: net.Socket) => {
+    stats.refusedConnections += 1;
+    const msg = attemptEvent(ConnectionAttemptStatus.FailedClientInitiatedExists);
+    stats.sentIds.push(msg.id);
+    sock.end(encodeMessage(msg));
+  };
+
+  const accept = (sock: net.Socket) => {
     stats.connections += 1;
-    sock.setNoDelay(true);
-    if (client && !client.destroyed) {
-      // The newer connection wins; the old one learns it is closed (ConnectionCloseEvent).
-      send(client, readerEventNotification(allocId(), readerNowUs(), param(ParamType.ConnectionCloseEvent)));
-      client.destroy();
-    }
     client = sock;
     deactivate();
-    const framer = new LlrpFramer((frame, type, id) => {
-      let req: LlrpMessage;
-      try {
-        req = decodeBody(type, id, frame.subarray(LLRP_HEADER_BYTES));
-      } catch (err) {
-        stats.errorsSent += 1;
-        const status = undecodableRequestStatus(err);
-        const rtype = RESPONSE_OF[type];
-        send(sock, message(rtype ?? MessageType.ERROR_MESSAGE, id, {}, [status]));
-        return;
-      }
-      handleRequest(contextFor(sock), req);
-    });
+    // LLRP 1.0.1 §16.1.38: SET_READER_CONFIG values hold for the connection; a new one starts from defaults.
+    events.clear();
+    const framer = new LlrpFramer(
+      (frame, type, id, version) => {
+        if (version !== LLRP_VERSION) {
+          // LLRP 1.0.1 §16.1.35: ERROR_MESSAGE in the received version with its message ID and
+          // M_UnsupportedVersion, no sub-parameters; the connection carries on.
+          stats.errorsSent += 1;
+          const status = statusParam(
+            StatusCode.M_UnsupportedVersion,
+            `LLRP version ${version} is not supported; this reader speaks version ${LLRP_VERSION}`,
+          );
+          send(sock, { ...message(MessageType.ERROR_MESSAGE, id, {}, [status]), version });
+          return;
+        }
+        let req: LlrpMessage;
+        try {
+          req = decodeBody(type, id, frame.subarray(LLRP_HEADER_BYTES));
+        } catch (err) {
+          stats.errorsSent += 1;
+          const status = undecodableRequestStatus(err);
+          const rtype = RESPONSE_OF[type];
+          send(sock, message(rtype ?? MessageType.ERROR_MESSAGE, id, {}, [status]));
+          return;
+        }
+        handleRequest(contextFor(sock), req);
+      },
+      { anyVersion: true },
+    );
     sock.on('data', (chunk: Buffer) => {
       if (sock !== client) return;
       try {
         framer.push(chunk);
       } catch (err) {
-        const v = err instanceof ColdtraceError ? Number(err.details?.['version']) : 1;
+        // No message boundary can be trusted any more (LLRP has no sync marker): say so and close.
         stats.errorsSent += 1;
         send(
           sock,
           message(MessageType.ERROR_MESSAGE, 0, {}, [
-            statusParam(
-              v !== 1 ? StatusCode.M_UnsupportedVersion : StatusCode.M_ParameterError,
-              errorMessage(err).slice(0, 200),
-            ),
+            statusParam(StatusCode.M_ParameterError, errorMessage(err).slice(0, 200)),
           ]),
         );
         sock.end();
       }
     });
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      if (client === sock) {
-        client = null;
-        clock.clearInterval(keepaliveTimer);
-        deactivate();
-      }
-    });
-    // LLRP 1.0.1 §17.1.3: announce the outcome of the connection attempt first.
-    send(
-      sock,
-      readerEventNotification(
-        allocId(),
-        readerNowUs(),
-        param(ParamType.ConnectionAttemptEvent, { Status: ConnectionAttemptStatus.Success }),
-      ),
-    );
+    sock.on('end', () => release(sock));
+    sock.on('close', () => release(sock));
+    send(sock, attemptEvent(ConnectionAttemptStatus.Success));
     armKeepalive();
+  };
+
+  const onConnection = (sock: net.Socket) => {
+    sock.setNoDelay(true);
+    sock.on('error', () => {});
+    // A client that has just closed may have its end of stream read in this same turn of the event
+    // loop: decide after it, so a reconnect is not refused in favour of the connection it replaces.
+    setImmediate(() => {
+      if (closed) sock.destroy();
+      else if (sock.destroyed) return;
+      else if (clientConnected()) refuse(sock);
+      else accept(sock);
+    });
   };
 
   const server = net.createServer(onConnection);
@@ -268,32 +318,15 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
   const port = typeof address === 'object' && address ? address.port : 0;
   const periodTimer = periodMs > 0 ? clock.setInterval(partialFlush, periodMs) : undefined;
 
-  const play = async (paths: TagPath[], durationMs: number): Promise<void> => {
-    const start = clock.now();
-    const reads = simulateReads(paths, durationMs, start, geo, rand);
-    if (!realtime) {
-      enqueue(reads);
-      partialFlush();
-      return;
-    }
-    let i = 0;
-    await new Promise<void>((resolve) => {
-      const tick = () => {
-        if (closed) return resolve(); // a closed reader reads nothing more
-        const now = clock.now();
-        const batch: TagRead[] = [];
-        while (i < reads.length && reads[i]!.firstSeenUs! / 1000 <= now) batch.push(reads[i++]!);
-        if (batch.length > 0) enqueue(batch);
-        if (i >= reads.length && now - start >= durationMs) {
-          partialFlush();
-          resolve();
-          return;
-        }
-        clock.setTimeout(tick, 20);
-      };
-      tick();
-    });
-  };
+  const scripts = scriptPlayer({
+    clock,
+    geo,
+    rand,
+    realtime,
+    closed: () => closed,
+    enqueue,
+    partialFlush,
+  });
 
   return {
     port,
@@ -321,25 +354,7 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
       client?.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-    pass(tags, o) {
-      const d = o?.durationMs ?? 1500;
-      return play(
-        tags.map((t) => crossingPath(t.epc, t.direction, d, rand)),
-        d,
-      );
-    },
-    present(tags, o) {
-      return play(
-        tags.map((t) => presentPath(t.epc, t.side, rand)),
-        o?.durationMs ?? 3000,
-      );
-    },
-    stray(epcs, o) {
-      return play(
-        epcs.map((e) => strayPath(e, rand)),
-        o?.durationMs ?? 3000,
-      );
-    },
+    ...scripts,
     waitActive(timeoutMs = 10_000) {
       if (active() && client) return Promise.resolve();
       return new Promise((resolve, reject) => {

@@ -20,9 +20,17 @@ export async function rawClient(port: number, closers: (() => unknown)[]) {
   closers.push(() => sock.destroy());
   const got: LlrpMessage[] = [];
   const reports: TagRead[][] = [];
-  const f = new LlrpFramer((frame, type, id) => {
-    got.push(decodeBody(type, id, frame.subarray(10)));
-    if (type === MessageType.RO_ACCESS_REPORT) reports.push(decodeRoAccessReport(Buffer.from(frame)));
+  // Any version: a reader answers an unsupported version in that version (LLRP 1.0.1 §16.1.35).
+  const f = new LlrpFramer(
+    (frame, type, id, version) => {
+      got.push(decodeBody(type, id, frame.subarray(10), version));
+      if (type === MessageType.RO_ACCESS_REPORT) reports.push(decodeRoAccessReport(Buffer.from(frame)));
+    },
+    { anyVersion: true },
+  );
+  let ended = false;
+  sock.on('close', () => {
+    ended = true;
   });
   sock.on('data', (c) => f.push(c));
   sock.on('error', () => {});
@@ -43,5 +51,14 @@ export async function rawClient(port: number, closers: (() => unknown)[]) {
     sock.write(encodeMessage(m));
     return response(m.id, RESPONSE_OF[m.type]);
   };
-  return { sock, got, reports, req, response, send: (m: LlrpMessage) => sock.write(encodeMessage(m)) };
+  return {
+    sock,
+    got,
+    reports,
+    req,
+    response,
+    send: (m: LlrpMessage) => sock.write(encodeMessage(m)),
+    /** The reader closed the connection. */
+    closed: () => ended,
+  };
 }

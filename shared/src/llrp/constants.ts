@@ -211,6 +211,13 @@ export const NotificationEventType = {
   AntennaEvent: 8,
 } as const;
 
+/** LLRP 1.0.1 §16.2.7.6.3 ROSpecEvent EventType values. */
+export const ROSpecEventType = {
+  StartOfROSpec: 0,
+  EndOfROSpec: 1,
+  PreemptionOfROSpec: 2,
+} as const;
+
 /** LLRP 1.0.1 §16.2.7.1 ROReportSpec ROReportTrigger values. */
 export const ROReportTrigger = {
   None: 0,

@@ -4,6 +4,12 @@ import { LLRP_HEADER_BYTES, LLRP_VERSION } from './constants.js';
 export interface FramerOptions {
   /** Largest message accepted; a bigger length field means the stream is corrupt. */
   maxMessageBytes?: number;
+  /**
+   * Deliver messages of any version 1-7 (the owner answers an unsupported one, LLRP 1.0.1 §16.1.35:
+   * a reader replies ERROR_MESSAGE M_UnsupportedVersion and carries on). By default only version 1 is
+   * a message; any other is taken for a stream out of sync.
+   */
+  anyVersion?: boolean;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -17,12 +23,14 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export class LlrpFramer {
   private pending: Buffer | null = null;
   private readonly max: number;
+  private readonly anyVersion: boolean;
 
   constructor(
-    private readonly onFrame: (frame: Buffer, type: number, id: number) => void,
+    private readonly onFrame: (frame: Buffer, type: number, id: number, version: number) => void,
     opts: FramerOptions = {},
   ) {
     this.max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.anyVersion = opts.anyVersion ?? false;
   }
 
   /** Bytes held waiting for the rest of a message. */
@@ -48,7 +56,8 @@ export class LlrpFramer {
       const w = buf.readUInt16BE(off);
       const version = (w >> 10) & 0x7;
       const length = buf.readUInt32BE(off + 2);
-      if (version !== LLRP_VERSION || length < LLRP_HEADER_BYTES || length > this.max) {
+      const versionOk = this.anyVersion ? version !== 0 : version === LLRP_VERSION;
+      if (!versionOk || length < LLRP_HEADER_BYTES || length > this.max) {
         this.pending = null;
         throw new ColdtraceError(
           'llrp_framing',
@@ -59,7 +68,7 @@ export class LlrpFramer {
       if (n - off < length) break;
       const frame = buf.subarray(off, off + length);
       off += length;
-      this.onFrame(frame, w & 0x3ff, buf.readUInt32BE(off - length + 6));
+      this.onFrame(frame, w & 0x3ff, buf.readUInt32BE(off - length + 6), version);
     }
     if (off < n) this.pending = Buffer.from(buf.subarray(off));
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ColdtraceError } from '../../src/errors.js';
 import { decodeBody, decodeMessage, decodeParams, encodeMessage } from '../../src/llrp/codec.js';
 import { MessageType, ParamType } from '../../src/llrp/constants.js';
+import { LlrpFramer } from '../../src/llrp/framer.js';
 import { buildROSpec, encodeRoAccessReport, message, tagReportDataParam } from '../../src/llrp/messages.js';
 import { decodeRoAccessReport, decodeTagReports, type TagRead } from '../../src/llrp/tag-report.js';
 
@@ -120,5 +121,33 @@ describe('LLRP codec edges (LLRP 1.0.1 §16.2.1: a bad parameter inside intact f
     expect(() => decodeBody(MessageType.RO_ACCESS_REPORT, 1, body)).toThrow(
       expect.objectContaining({ code: 'llrp_malformed' }),
     );
+  });
+});
+
+describe('LLRP framer versions (LLRP 1.0.1 §16.1.35: an unsupported version is answered, not fatal)', () => {
+  const v2 = encodeMessage({
+    ...message(MessageType.GET_READER_CONFIG, 77),
+    version: 2,
+    raw: new Uint8Array(7),
+  });
+
+  it('takes a version other than 1 for a stream out of sync, unless told to deliver it', () => {
+    expect(v2.readUInt16BE(0) >> 10).toBe(2);
+    expect(() => new LlrpFramer(() => {}).push(v2)).toThrow(
+      expect.objectContaining({ code: 'llrp_framing', details: expect.objectContaining({ version: 2 }) }),
+    );
+    const got: [number, number, number, number][] = [];
+    const f = new LlrpFramer((frame, type, id, version) => got.push([frame.byteLength, type, id, version]), {
+      anyVersion: true,
+    });
+    f.push(Buffer.concat([v2, encodeMessage(message(MessageType.KEEPALIVE_ACK, 78))]));
+    expect(got).toEqual([
+      [17, MessageType.GET_READER_CONFIG, 77, 2],
+      [10, MessageType.KEEPALIVE_ACK, 78, 1],
+    ]);
+    // Version 0 is no version at all: still out of sync.
+    const v0 = Buffer.from(v2);
+    v0.writeUInt16BE(v0.readUInt16BE(0) & 0x3ff, 0);
+    expect(() => f.push(v0)).toThrow(expect.objectContaining({ code: 'llrp_framing' }));
   });
 });
