@@ -13,10 +13,8 @@ const src = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 /** Files of domain/ that still import a storage or HTTP library (to be moved behind the store port). */
 const IMPURE_DOMAIN_DEBT: readonly string[] = [
   'domain/cumulative-evaluator.ts',
-  'domain/custody-reconcile.ts',
   'domain/dispositions.ts',
   'domain/domain-engine.ts',
-  'domain/excursion-reconcile.ts',
 ];
 
 /** Folder edges that close a cycle today (the direction to remove is the one listed). */

@@ -1,36 +1,21 @@
-import type { Transaction } from 'kysely';
-import { ruleRepo } from '../store/rule-repo.js';
-import type { DomainDatabase } from '../store/schema.js';
 import { buildCustody, type CustodyInterval, overlap } from './custody.js';
-import { reopenReview, WITHDRAWN } from './excursion-reconcile.js';
+import type { DeriveRepo } from './derive-repo.js';
+import { reopenReview } from './excursion-reconcile.js';
 import { applyExposures, type ChangeLog, type Exposure } from './exposure.js';
-
-type Trx = Transaction<DomainDatabase>;
 
 /**
  * docs/architecture.md "Custody": rebuilds one EPC's custody intervals from all its movements (audited when
  * they change), then its exposures to the excursions of the locations it was at, inside the caller's derive
  * transaction.
  */
-export async function rebuildCustody(trx: Trx, epc: string, log: ChangeLog, now: number): Promise<void> {
-  const moves = await trx
-    .selectFrom('movements')
-    .select(['gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'ts'])
-    .where('epc', '=', epc)
-    .execute();
-  const next = buildCustody(epc, moves);
-  const stored = await trx
-    .selectFrom('custody')
-    .selectAll()
-    .where('epc', '=', epc)
-    .orderBy('entered_at')
-    .execute();
+export async function rebuildCustody(repo: DeriveRepo, epc: string, log: ChangeLog): Promise<void> {
+  const next = buildCustody(epc, await repo.movementsOf(epc));
+  const stored = await repo.custodyOf(epc);
   const key = (c: CustodyInterval) =>
     `${c.location_id}|${c.entered_at}|${c.left_at}|${c.gateway_id}|${c.seq}`;
   const changed = stored.length !== next.length || stored.some((s, i) => key(s) !== key(next[i]!));
   if (changed) {
-    await trx.deleteFrom('custody').where('epc', '=', epc).execute();
-    if (next.length) await trx.insertInto('custody').values(next).execute();
+    await repo.replaceCustody(epc, next);
     const brief = (c: CustodyInterval) => ({ location: c.location_id, from: c.entered_at, to: c.left_at });
     const appended =
       stored.length > 0 &&
@@ -51,26 +36,20 @@ export async function rebuildCustody(trx: Trx, epc: string, log: ChangeLog, now:
             : 'late or out-of-order movement: custody rebuilt in event time',
     });
   }
-  await exposuresOfEpc(trx, epc, next, log, now);
+  await exposuresOfEpc(repo, epc, next, log);
 }
 
 async function exposuresOfEpc(
-  trx: Trx,
+  repo: DeriveRepo,
   epc: string,
   custody: readonly CustodyInterval[],
   log: ChangeLog,
-  now: number,
 ): Promise<void> {
   const locations = [...new Set(custody.map((c) => c.location_id))];
   const desired = new Map<string, Exposure>();
   if (locations.length) {
-    const excursions = await trx
-      .selectFrom('excursions')
-      .select(['id', 'location_id', 'start_ts', 'end_ts'])
-      .where('location_id', 'in', locations)
-      // A withdrawn excursion (kept for its held locks) exposes nobody new.
-      .where('state', '!=', WITHDRAWN)
-      .execute();
+    // A withdrawn excursion (kept for its held locks) exposes nobody new.
+    const excursions = await repo.exposingExcursions(locations);
     for (const x of excursions) {
       for (const c of custody) {
         if (c.location_id !== x.location_id) continue;
@@ -87,6 +66,6 @@ async function exposuresOfEpc(
       }
     }
   }
-  const gained = await applyExposures(ruleRepo(trx, log, now), { epc }, [...desired.values()]);
-  await reopenReview(trx, gained, log, 'units newly exposed');
+  const gained = await applyExposures(repo, { epc }, [...desired.values()]);
+  await reopenReview(repo, gained, log, 'units newly exposed');
 }

@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
 import { appendAudit } from '../store/audit-append.js';
 import type { CloudStore } from '../store/cloud-store.js';
+import { deriveRepo } from '../store/derive-repo.js';
 import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../store/evaluation-marks.js';
 import { lotsOfUnits } from '../store/lock-writes.js';
 import { enqueueEvents } from '../store/outbox.js';
-import { ruleRepo } from '../store/rule-repo.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { rebuildCustody } from './custody-reconcile.js';
 import { excursionContent, excursionId } from './excursion-content.js';
@@ -308,9 +308,9 @@ export class DomainEngine {
       await this.derive(async (trx, log, now) => {
         // Claimed before the movements are read: every movement committed with a claimed mark is seen.
         const claimed = await claimMarks(marksDb(trx), 'epc', chunk);
-        for (const epc of chunk) await rebuildCustody(trx, epc, log, now);
-        for (const rule of this.rules)
-          await rule.apply(ruleRepo(trx, log, now), { kind: 'custody', epcs: chunk });
+        const repo = deriveRepo(trx, log, now);
+        for (const epc of chunk) await rebuildCustody(repo, epc, log);
+        for (const rule of this.rules) await rule.apply(repo, { kind: 'custody', epcs: chunk });
         await deleteMarks(marksDb(trx), claimed.ids);
       });
     }
@@ -345,9 +345,9 @@ export class DomainEngine {
     locationId: string,
     window: TimeWindow,
   ): Promise<number> {
-    const out = await reconcileLocationIn(trx, log, now, locationId, window);
-    for (const rule of this.rules)
-      await rule.apply(ruleRepo(trx, log, now), { kind: 'readings', locationId, cause: out.cause });
+    const repo = deriveRepo(trx, log, now);
+    const out = await reconcileLocationIn(repo, log, now, locationId, window);
+    for (const rule of this.rules) await rule.apply(repo, { kind: 'readings', locationId, cause: out.cause });
     if (out.limits && out.tails) {
       this.knownLimits.set(locationId, { minC: out.limits.minC, maxC: out.limits.maxC });
       this.staged.push({ id: locationId, limits: out.limits, tails: out.tails });

@@ -1,9 +1,5 @@
-import type { Transaction } from 'kysely';
-import { claimMarks, deleteMarks, marksDb } from '../store/evaluation-marks.js';
-import { ruleRepo } from '../store/rule-repo.js';
-import type { DomainDatabase } from '../store/schema.js';
-import { windowReads } from '../store/window-reads.js';
 import { overlap } from './custody.js';
+import type { DeriveRepo, LockRow } from './derive-repo.js';
 import {
   changeAction,
   contentOfRow,
@@ -20,8 +16,6 @@ import {
   type TimeWindow,
 } from './location-evaluation.js';
 import type { TailLimits } from './reading-tails.js';
-
-type Trx = Transaction<DomainDatabase>;
 
 /**
  * The state of an excursion a recomputation no longer finds but that is kept because units it locked are
@@ -48,23 +42,19 @@ export interface LocationOutcome {
  * is held, and an excursion it withdraws while units stay locked or signed is kept as `withdrawn`.
  */
 export async function reconcileLocationIn(
-  trx: Trx,
+  repo: DeriveRepo,
   log: ChangeLog,
   now: number,
   locationId: string,
   window: TimeWindow,
 ): Promise<LocationOutcome> {
-  const claimed = await claimMarks(marksDb(trx), 'location', [locationId]);
+  const claimed = await repo.claimMarks('location', [locationId]);
   const w: TimeWindow = {
     fromTs: Math.min(window.fromTs, claimed.window.fromTs),
     toTs: Math.max(window.toTs, claimed.window.toTs),
   };
-  await deleteMarks(marksDb(trx), claimed.ids);
-  const location = await trx
-    .selectFrom('locations')
-    .selectAll()
-    .where('id', '=', locationId)
-    .executeTakeFirst();
+  await repo.deleteMarks(claimed.ids);
+  const location = await repo.location(locationId);
   // Readings of a location without master data are kept, evaluated once it exists (its creation marks it).
   if (!location) return { count: 0 };
   // Every mark cause is a limit change (`location-master.ts`); new readings have none.
@@ -74,7 +64,7 @@ export async function reconcileLocationIn(
         masterData: true,
       }
     : undefined;
-  const ev = await evaluateWindow(windowReads(trx), location, w);
+  const ev = await evaluateWindow(repo, location, w);
   const match = matchExcursions(ev.stored, ev.computed);
   const storedById = new Map(ev.stored.map((s) => [s.id, s]));
   const touched = new Set<string>();
@@ -85,8 +75,8 @@ export async function reconcileLocationIn(
     const why = cause
       ? `${cause.text}: excursion ${from} joined to ${into}`
       : `late data joined excursion ${from} to ${into}`;
-    await moveLocks(trx, from, into, log, why);
-    await trx.deleteFrom('excursions').where('id', '=', from).execute();
+    await moveLocks(repo, from, into, log, why);
+    await repo.deleteExcursion(from);
     log.audit.push({
       actor: 'system',
       action: 'excursion.merged',
@@ -101,7 +91,7 @@ export async function reconcileLocationIn(
   for (const id of match.withdrawn) {
     const s = storedById.get(id)!;
     if (s.state === WITHDRAWN) continue; // kept for review by an earlier withdrawal: nothing more to do
-    await withdraw(trx, s, log, now, cause);
+    await withdraw(repo, s, log, now, cause);
   }
 
   for (let i = 0; i < ev.computed.length; i++) {
@@ -115,11 +105,12 @@ export async function reconcileLocationIn(
         const reopen = before.review_state === 'decided';
         // A withdrawn excursion found again (e.g. limits narrowed back) is reinstated, its locks with it.
         const action = before.state === WITHDRAWN ? 'excursion.reinstated' : changeAction(old, content);
-        await trx
-          .updateTable('excursions')
-          .set({ ...content, updated_at: now, version: before.version + 1, review_state: 'pending' })
-          .where('id', '=', keeper)
-          .execute();
+        await repo.updateExcursion(keeper, {
+          ...content,
+          updated_at: now,
+          version: before.version + 1,
+          review_state: 'pending',
+        });
         if (!sameContent(old, content)) {
           log.audit.push({
             actor: 'system',
@@ -148,19 +139,16 @@ export async function reconcileLocationIn(
       // The natural id (location@start) may be held by a stored excursion whose start has moved since;
       // then `#<now>`, and a counter after it: another derive (this process or another ingestor sharing
       // PostgreSQL) may have used the same `now` for the same start (a duplicate key aborted the derive).
-      const id = await freeExcursionId(trx, excursionId(locationId, c.startTs), now);
-      await trx
-        .insertInto('excursions')
-        .values({
-          id,
-          location_id: locationId,
-          ...content,
-          updated_at: now,
-          created_at: now,
-          version: 1,
-          review_state: 'pending',
-        })
-        .execute();
+      const id = await freeExcursionId(repo, excursionId(locationId, c.startTs), now);
+      await repo.insertExcursion({
+        id,
+        location_id: locationId,
+        ...content,
+        updated_at: now,
+        created_at: now,
+        version: 1,
+        review_state: 'pending',
+      });
       log.audit.push({
         actor: 'system',
         action: 'excursion.opened',
@@ -173,8 +161,8 @@ export async function reconcileLocationIn(
     }
   }
 
-  await replaceGaps(trx, locationId, ev.scopes, ev.gaps, log, cause?.text ?? 'readings received');
-  for (const id of touched) await exposuresOfExcursion(trx, id, log, now, cause);
+  await replaceGaps(repo, locationId, ev.scopes, ev.gaps, log, cause?.text ?? 'readings received');
+  for (const id of touched) await exposuresOfExcursion(repo, id, log, cause);
   return {
     count: ev.computed.length,
     limits: { minC: location.min_c, maxC: location.max_c, maxGapMs: location.max_gap_ms },
@@ -191,7 +179,7 @@ export async function reconcileLocationIn(
  * lock is active) so QA can still sign a disposition on it (`dispositions.ts`).
  */
 async function withdraw(
-  trx: Trx,
+  repo: DeriveRepo,
   s: StoredExcursion,
   log: ChangeLog,
   now: number,
@@ -200,17 +188,12 @@ async function withdraw(
   const why = cause
     ? `${cause.text}: recomputation no longer finds this excursion`
     : 'recomputation over late data no longer finds this excursion';
-  const locks = await trx
-    .selectFrom('locks')
-    .select(['state', 'hold_reason'])
-    .where('excursion_id', '=', s.id)
-    .where('state', '!=', 'lifted')
-    .execute();
+  const locks = (await repo.locksOfKey(s.id)).filter((l) => l.state !== 'lifted');
   const kept = cause?.masterData
     ? locks
     : locks.filter((l) => l.state === 'active' && l.hold_reason !== null);
   if (kept.length === 0) {
-    await trx.deleteFrom('excursions').where('id', '=', s.id).execute();
+    await repo.deleteExcursion(s.id);
     log.audit.push({
       actor: 'system',
       action: 'excursion.withdrawn',
@@ -227,11 +210,12 @@ async function withdraw(
       active ? `${active} unit(s) it locked stay locked pending QA review` : '',
       signed ? `${signed} signed decision(s) stand` : '',
     ].filter(Boolean);
-    await trx
-      .updateTable('excursions')
-      .set({ state: WITHDRAWN, review_state: review, version: s.version + 1, updated_at: now })
-      .where('id', '=', s.id)
-      .execute();
+    await repo.updateExcursion(s.id, {
+      state: WITHDRAWN,
+      review_state: review,
+      version: s.version + 1,
+      updated_at: now,
+    });
     log.audit.push({
       actor: 'system',
       action: 'excursion.withdrawn',
@@ -243,7 +227,7 @@ async function withdraw(
     });
   }
   await applyExposures(
-    ruleRepo(trx, log, now),
+    repo,
     { excursionId: s.id },
     [],
     cause ?? { text: `late data withdrew excursion ${s.id}`, masterData: false },
@@ -256,7 +240,7 @@ async function withdraw(
  * as it is (no write).
  */
 async function replaceGaps(
-  trx: Trx,
+  repo: DeriveRepo,
   locationId: string,
   scopes: readonly SensorScope[],
   gaps: ReadonlyArray<{ sensor_id: string; from_ts: number; to_ts: number }>,
@@ -268,14 +252,8 @@ async function replaceGaps(
   const placed = new Set<(typeof gaps)[number]>();
   const inserts: Array<{ location_id: string; sensor_id: string; from_ts: number; to_ts: number }> = [];
   for (const s of scopes) {
-    let q = trx
-      .selectFrom('monitoring_gaps')
-      .select(['from_ts', 'to_ts'])
-      .where('location_id', '=', locationId)
-      .where('sensor_id', '=', s.sensorId);
-    if (Number.isFinite(s.loTs)) q = q.where('from_ts', '>=', s.loTs);
-    if (Number.isFinite(s.hiTs)) q = q.where('from_ts', '<', s.hiTs);
-    const before = new Map((await q.execute()).map((g) => [g.from_ts, g.to_ts]));
+    const stored = await repo.gaps(locationId, s.sensorId, s.loTs, s.hiTs);
+    const before = new Map(stored.map((g) => [g.from_ts, g.to_ts]));
     const after = new Map<number, number>();
     for (const g of gaps) {
       if (!inScope(s, g)) continue;
@@ -284,13 +262,7 @@ async function replaceGaps(
     }
     const same = before.size === after.size && [...after].every(([from, to]) => before.get(from) === to);
     if (same) continue;
-    let d = trx
-      .deleteFrom('monitoring_gaps')
-      .where('location_id', '=', locationId)
-      .where('sensor_id', '=', s.sensorId);
-    if (Number.isFinite(s.loTs)) d = d.where('from_ts', '>=', s.loTs);
-    if (Number.isFinite(s.hiTs)) d = d.where('from_ts', '<', s.hiTs);
-    await d.execute();
+    await repo.deleteGaps(locationId, s.sensorId, s.loTs, s.hiTs);
     const entity = (from: number) => `${locationId}|${s.sensorId}|${new Date(from).toISOString()}`;
     for (const [from, to] of after) {
       inserts.push({ location_id: locationId, sensor_id: s.sensorId, from_ts: from, to_ts: to });
@@ -322,13 +294,7 @@ async function replaceGaps(
   for (const g of gaps) {
     if (!placed.has(g)) inserts.push({ location_id: locationId, ...g });
   }
-  for (let i = 0; i < inserts.length; i += 200) {
-    await trx
-      .insertInto('monitoring_gaps')
-      .values(inserts.slice(i, i + 200))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
+  await repo.insertGaps(inserts);
 }
 
 const strength = (l: { state: string; disposition_id: string | null; hold_reason: string | null }) =>
@@ -336,21 +302,16 @@ const strength = (l: { state: string; disposition_id: string | null; hold_reason
 
 /** Locks of a merged excursion follow it into the one it merged into (signed states kept), audited. */
 async function moveLocks(
-  trx: Trx,
+  repo: DeriveRepo,
   from: string,
   into: string,
   log: ChangeLog,
   reason: string,
 ): Promise<void> {
-  const rows = await trx.selectFrom('locks').selectAll().where('excursion_id', '=', from).execute();
+  const rows = await repo.locksOfKey(from);
   for (const r of rows) {
-    const there = await trx
-      .selectFrom('locks')
-      .selectAll()
-      .where('excursion_id', '=', into)
-      .where('epc', '=', r.epc)
-      .executeTakeFirst();
-    const brief = (x: typeof r) => ({
+    const there = await repo.lockAt(into, r.epc);
+    const brief = (x: LockRow) => ({
       excursionId: x.excursion_id,
       state: x.state,
       dispositionId: x.disposition_id,
@@ -358,12 +319,7 @@ async function moveLocks(
       to: x.exposed_to,
     });
     if (!there) {
-      await trx
-        .updateTable('locks')
-        .set({ excursion_id: into })
-        .where('excursion_id', '=', from)
-        .where('epc', '=', r.epc)
-        .execute();
+      await repo.updateLockRow(from, r.epc, { excursion_id: into });
       log.audit.push({
         actor: 'system',
         action: 'lock.moved',
@@ -379,14 +335,13 @@ async function moveLocks(
     // releases a unit).
     const take = strength(r) > strength(there);
     if (take) {
-      await trx
-        .updateTable('locks')
-        .set({ state: r.state, disposition_id: r.disposition_id, hold_reason: r.hold_reason })
-        .where('excursion_id', '=', into)
-        .where('epc', '=', r.epc)
-        .execute();
+      await repo.updateLockRow(into, r.epc, {
+        state: r.state,
+        disposition_id: r.disposition_id,
+        hold_reason: r.hold_reason,
+      });
     }
-    await trx.deleteFrom('locks').where('excursion_id', '=', from).where('epc', '=', r.epc).execute();
+    await repo.deleteLockRow(from, r.epc);
     log.audit.push({
       actor: 'system',
       action: 'lock.merged',
@@ -400,19 +355,15 @@ async function moveLocks(
 }
 
 async function exposuresOfExcursion(
-  trx: Trx,
+  repo: DeriveRepo,
   id: string,
   log: ChangeLog,
-  now: number,
   cause: RecomputeCause | undefined,
 ): Promise<void> {
-  const x = await trx.selectFrom('excursions').selectAll().where('id', '=', id).executeTakeFirst();
+  const x = await repo.excursion(id);
   if (!x) return;
-  let q = trx.selectFrom('custody').selectAll().where('location_id', '=', x.location_id);
-  if (x.end_ts !== null) q = q.where('entered_at', '<', x.end_ts);
-  q = q.where((eb) => eb.or([eb('left_at', 'is', null), eb('left_at', '>', x.start_ts)]));
   const desired = new Map<string, Exposure>();
-  for (const c of await q.execute()) {
+  for (const c of await repo.custodyOverlapping(x.location_id, x.start_ts, x.end_ts)) {
     const o = overlap(c, x.start_ts, x.end_ts);
     if (!o) continue;
     const cur = desired.get(c.epc);
@@ -424,25 +375,19 @@ async function exposuresOfExcursion(
       to: cur ? (cur.to === null || o.to === null ? null : Math.max(cur.to, o.to)) : o.to,
     });
   }
-  const gained = await applyExposures(
-    ruleRepo(trx, log, now),
-    { excursionId: id },
-    [...desired.values()],
-    cause,
-  );
-  await reopenReview(trx, gained, log, cause ? `${cause.text}: units newly exposed` : 'units newly exposed');
+  const gained = await applyExposures(repo, { excursionId: id }, [...desired.values()], cause);
+  await reopenReview(repo, gained, log, cause ? `${cause.text}: units newly exposed` : 'units newly exposed');
 }
 
 /** Excursions that gained active locks go back to review (docs/architecture.md "Disposition"). */
-export async function reopenReview(trx: Trx, ids: ReadonlySet<string>, log: ChangeLog, reason: string) {
+export async function reopenReview(
+  repo: DeriveRepo,
+  ids: ReadonlySet<string>,
+  log: ChangeLog,
+  reason: string,
+): Promise<void> {
   for (const id of ids) {
-    const r = await trx
-      .updateTable('excursions')
-      .set({ review_state: 'pending' })
-      .where('id', '=', id)
-      .where('review_state', '=', 'decided')
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) > 0) {
+    if (await repo.reopenDecided(id)) {
       log.audit.push({
         actor: 'system',
         action: 'excursion.review_reopened',
@@ -457,10 +402,8 @@ export async function reopenReview(trx: Trx, ids: ReadonlySet<string>, log: Chan
 }
 
 /** `natural` if free, else `natural#<now>`, then `natural#<now>.2`, … (the first free one). */
-export async function freeExcursionId(trx: Trx, natural: string, now: number): Promise<string> {
-  const taken = async (id: string) =>
-    (await trx.selectFrom('excursions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+export async function freeExcursionId(repo: DeriveRepo, natural: string, now: number): Promise<string> {
   let id = natural;
-  for (let n = 1; await taken(id); n++) id = `${natural}#${now}${n > 1 ? `.${n}` : ''}`;
+  for (let n = 1; await repo.excursionIdTaken(id); n++) id = `${natural}#${now}${n > 1 ? `.${n}` : ''}`;
   return id;
 }

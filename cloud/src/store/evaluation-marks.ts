@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type { ClaimedMarks } from '../domain/derive-repo.js';
 import type { MarkWindow } from '../domain/ingest/ingest-plan.js';
 import type { EvaluationMarksTable } from './schema.js';
 
@@ -34,15 +35,7 @@ export async function insertHistoryMark(
     .execute();
 }
 
-export interface ClaimedMarks {
-  ids: number[];
-  /** Union of the claimed windows (±Infinity where unbounded; from > to when nothing was claimed). */
-  window: MarkWindow;
-  /** Causes other than new events, in claim order, without repeats. */
-  causes: string[];
-  /** True when a claimed mark stands for new events (no cause). */
-  events: boolean;
-}
+export type { ClaimedMarks };
 
 /**
  * The marks of these subjects as committed now. Called inside a derive transaction before anything is

@@ -1,6 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeExcursionId } from '../../src/domain/excursion-reconcile.js';
+import { ChangeLog } from '../../src/domain/exposure.js';
+import { deriveRepo } from '../../src/store/derive-repo.js';
 import type { DomainDatabase } from '../../src/store/schema.js';
 import { type Harness, openHarness, T0 } from './harness.js';
 
@@ -40,7 +42,11 @@ describe('freeExcursionId', () => {
     const db = h.store.db as unknown as Kysely<DomainDatabase>;
     const natural = `room-1@${new Date(T0).toISOString()}`;
     const pick = () =>
-      db.transaction().execute((trx: Transaction<DomainDatabase>) => freeExcursionId(trx, natural, 42));
+      db
+        .transaction()
+        .execute((trx: Transaction<DomainDatabase>) =>
+          freeExcursionId(deriveRepo(trx, new ChangeLog(), 42), natural, 42),
+        );
     expect(await pick()).toBe(natural);
     await db.insertInto('excursions').values(row(natural)).execute();
     expect(await pick()).toBe(`${natural}#42`);

@@ -1,0 +1,68 @@
+import type { LocationsTable, LocksTable } from '../store/schema.js';
+import type { CustodyInterval, CustodyMovement } from './custody.js';
+import type { StoredExcursion, WindowReads } from './location-evaluation.js';
+import type { RuleRepo } from './locks/lock-rule.js';
+
+/** The evaluation marks a derive transaction claimed (docs/architecture.md "Evaluation marks"). */
+export interface ClaimedMarks {
+  ids: number[];
+  /** Union of the claimed windows (±Infinity where unbounded; from > to when nothing was claimed). */
+  window: { fromTs: number; toTs: number };
+  /** Causes other than new events, in claim order, without repeats. */
+  causes: string[];
+  /** True when a claimed mark stands for new events (no cause). */
+  events: boolean;
+}
+
+export type LockRow = Omit<LocksTable, 'cause' | 'hold_reason'> & {
+  cause: string;
+  hold_reason: string | null;
+};
+
+/**
+ * Everything a derivation (custody, excursions and their locks) reads and writes inside its transaction,
+ * as plain data (docs/architecture.md "Cloud"): the domain's recomputations are written against this
+ * port, the store implements it (`store/derive-repo.ts`).
+ */
+export interface DeriveRepo extends RuleRepo, WindowReads {
+  claimMarks(kind: 'location' | 'epc', subjects: readonly string[]): Promise<ClaimedMarks>;
+  deleteMarks(ids: readonly number[]): Promise<void>;
+  location(id: string): Promise<LocationsTable | undefined>;
+
+  excursion(id: string): Promise<StoredExcursion | undefined>;
+  excursionIdTaken(id: string): Promise<boolean>;
+  insertExcursion(row: StoredExcursion): Promise<void>;
+  updateExcursion(id: string, set: Partial<StoredExcursion>): Promise<void>;
+  deleteExcursion(id: string): Promise<void>;
+  /** Sets a decided excursion back to pending review; false when it was not decided. */
+  reopenDecided(id: string): Promise<boolean>;
+  /** Excursions at these locations that can expose units (withdrawn ones excluded). */
+  exposingExcursions(
+    locationIds: readonly string[],
+  ): Promise<Array<{ id: string; location_id: string; start_ts: number; end_ts: number | null }>>;
+
+  /** Monitoring gaps of a sensor starting in [loTs, hiTs) (open where not finite). */
+  gaps(
+    locationId: string,
+    sensorId: string,
+    loTs: number,
+    hiTs: number,
+  ): Promise<Array<{ from_ts: number; to_ts: number }>>;
+  deleteGaps(locationId: string, sensorId: string, loTs: number, hiTs: number): Promise<void>;
+  insertGaps(
+    rows: ReadonlyArray<{ location_id: string; sensor_id: string; from_ts: number; to_ts: number }>,
+  ): Promise<void>;
+
+  /** Every lock row of a key (an excursion id), all states. */
+  locksOfKey(key: string): Promise<LockRow[]>;
+  lockAt(key: string, epc: string): Promise<LockRow | undefined>;
+  updateLockRow(key: string, epc: string, set: Partial<LockRow>): Promise<void>;
+  deleteLockRow(key: string, epc: string): Promise<void>;
+
+  movementsOf(epc: string): Promise<CustodyMovement[]>;
+  /** A unit's stored custody, by entry time. */
+  custodyOf(epc: string): Promise<CustodyInterval[]>;
+  replaceCustody(epc: string, next: readonly CustodyInterval[]): Promise<void>;
+  /** Custody at a location overlapping [from, to) (`to` null: open-ended). */
+  custodyOverlapping(locationId: string, from: number, to: number | null): Promise<CustodyInterval[]>;
+}

@@ -1,0 +1,128 @@
+import type { Transaction } from 'kysely';
+import type { DeriveRepo } from '../domain/derive-repo.js';
+import type { ChangeLog } from '../domain/exposure.js';
+import { claimMarks, deleteMarks, marksDb } from './evaluation-marks.js';
+import { ruleRepo } from './rule-repo.js';
+import type { DomainDatabase } from './schema.js';
+import { windowReads } from './window-reads.js';
+
+type Trx = Transaction<DomainDatabase>;
+
+/** Rows per INSERT statement (SQLite bound-parameter limit). */
+const CHUNK = 200;
+const finite = (n: number) => Number.isFinite(n);
+
+/** `DeriveRepo` inside one derive transaction. */
+export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
+  const gapRows = (locationId: string, sensorId: string, loTs: number, hiTs: number) => {
+    let q = trx
+      .selectFrom('monitoring_gaps')
+      .where('location_id', '=', locationId)
+      .where('sensor_id', '=', sensorId);
+    if (finite(loTs)) q = q.where('from_ts', '>=', loTs);
+    if (finite(hiTs)) q = q.where('from_ts', '<', hiTs);
+    return q;
+  };
+  const lockRow = (key: string, epc: string) =>
+    trx.selectFrom('locks').selectAll().where('excursion_id', '=', key).where('epc', '=', epc);
+  return {
+    ...ruleRepo(trx, log, now),
+    ...windowReads(trx),
+    claimMarks: (kind, subjects) => claimMarks(marksDb(trx), kind, subjects),
+    deleteMarks: (ids) => deleteMarks(marksDb(trx), ids),
+    location: (id) => trx.selectFrom('locations').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    excursion: (id) => trx.selectFrom('excursions').selectAll().where('id', '=', id).executeTakeFirst(),
+    async excursionIdTaken(id) {
+      return (
+        (await trx.selectFrom('excursions').select('id').where('id', '=', id).executeTakeFirst()) !==
+        undefined
+      );
+    },
+    async insertExcursion(row) {
+      await trx.insertInto('excursions').values(row).execute();
+    },
+    async updateExcursion(id, set) {
+      await trx.updateTable('excursions').set(set).where('id', '=', id).execute();
+    },
+    async deleteExcursion(id) {
+      await trx.deleteFrom('excursions').where('id', '=', id).execute();
+    },
+    async reopenDecided(id) {
+      const r = await trx
+        .updateTable('excursions')
+        .set({ review_state: 'pending' })
+        .where('id', '=', id)
+        .where('review_state', '=', 'decided')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async exposingExcursions(locationIds) {
+      if (locationIds.length === 0) return [];
+      return trx
+        .selectFrom('excursions')
+        .select(['id', 'location_id', 'start_ts', 'end_ts'])
+        .where('location_id', 'in', [...locationIds])
+        .where('state', '!=', 'withdrawn')
+        .execute();
+    },
+
+    gaps: (locationId, sensorId, loTs, hiTs) =>
+      gapRows(locationId, sensorId, loTs, hiTs).select(['from_ts', 'to_ts']).execute(),
+    async deleteGaps(locationId, sensorId, loTs, hiTs) {
+      let d = trx
+        .deleteFrom('monitoring_gaps')
+        .where('location_id', '=', locationId)
+        .where('sensor_id', '=', sensorId);
+      if (finite(loTs)) d = d.where('from_ts', '>=', loTs);
+      if (finite(hiTs)) d = d.where('from_ts', '<', hiTs);
+      await d.execute();
+    },
+    async insertGaps(rows) {
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        await trx
+          .insertInto('monitoring_gaps')
+          .values(rows.slice(i, i + CHUNK))
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+    },
+
+    locksOfKey: (key) => trx.selectFrom('locks').selectAll().where('excursion_id', '=', key).execute(),
+    lockAt: (key, epc) => lockRow(key, epc).executeTakeFirst(),
+    async updateLockRow(key, epc, set) {
+      await trx
+        .updateTable('locks')
+        .set(set)
+        .where('excursion_id', '=', key)
+        .where('epc', '=', epc)
+        .execute();
+    },
+    async deleteLockRow(key, epc) {
+      await trx.deleteFrom('locks').where('excursion_id', '=', key).where('epc', '=', epc).execute();
+    },
+
+    movementsOf: (epc) =>
+      trx
+        .selectFrom('movements')
+        .select(['gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'ts'])
+        .where('epc', '=', epc)
+        .execute(),
+    custodyOf: (epc) =>
+      trx.selectFrom('custody').selectAll().where('epc', '=', epc).orderBy('entered_at').execute(),
+    async replaceCustody(epc, next) {
+      await trx.deleteFrom('custody').where('epc', '=', epc).execute();
+      if (next.length)
+        await trx
+          .insertInto('custody')
+          .values([...next])
+          .execute();
+    },
+    async custodyOverlapping(locationId, from, to) {
+      let q = trx.selectFrom('custody').selectAll().where('location_id', '=', locationId);
+      if (to !== null) q = q.where('entered_at', '<', to);
+      q = q.where((eb) => eb.or([eb('left_at', 'is', null), eb('left_at', '>', from)]));
+      return q.execute();
+    },
+  };
+}
