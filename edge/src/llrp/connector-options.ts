@@ -15,7 +15,17 @@ export interface ReaderConnectorOptions {
   keepaliveMissFactor?: number;
   /** A request unanswered for this long fails with llrp_timeout and the connection is recycled. */
   responseTimeoutMs: number;
-  reconnect: { initialMs: number; maxMs: number };
+  reconnect: {
+    initialMs: number;
+    maxMs: number;
+    /**
+     * A connection that stays up this long resets the backoff (default 30 s; 0: as soon as the setup
+     * succeeds). A reader that fails soon after each setup is retried ever more slowly.
+     */
+    healthyMs?: number;
+  };
+  /** Send SET_READER_CONFIG with ResetToFactoryDefault (default true); false keeps the reader's own tuning. */
+  factoryReset?: boolean;
   rospecId: number;
   /** Antennas in the AISpec; [] = all. */
   antennas: number[];

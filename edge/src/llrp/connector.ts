@@ -39,12 +39,15 @@ interface Pending {
   timer: ClockTimer;
 }
 
+/** `reconnect.healthyMs` by default: a connection up this long resets the backoff. */
+export const DEFAULT_HEALTHY_MS = 30_000;
+
 const ATTEMPT_STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(ConnectionAttemptStatus).map(([k, v]) => [v, k]),
 );
 
 /**
- * LLRP reader client (LLRP 1.0.1 §17, §16.1): connect, wait for ConnectionAttemptEvent, read capabilities,
+ * LLRP reader client (LLRP 1.0.1 §18, §16.1): connect, wait for ConnectionAttemptEvent, read capabilities,
  * reset configuration, DELETE/ADD/ENABLE/START the ROSpec, answer keepalives, reconnect with backoff.
  * Nothing escapes as an exception: failures become state changes and `onProtocolError` calls.
  */
@@ -58,13 +61,22 @@ export class LlrpReaderConnector {
   private reconnectTimer: ClockTimer | undefined;
   private connectTimer: ClockTimer | undefined;
   private watchdog: ClockTimer | undefined;
+  private healthyTimer: ClockTimer | undefined;
   private attemptWaiter: { resolve(status: number): void; reject(err: Error): void } | null = null;
   private setupsInFlight = 0;
   private readonly clock: Clock;
   private _state: ReaderState = 'disconnected';
   private session = 0;
-  /** Reads delivered, messages received, reconnects, malformed tag reports skipped: status and tests. */
-  readonly stats = { messages: 0, tags: 0, reconnects: 0, keepalives: 0, errors: 0, badTagReports: 0 };
+  /** Messages and RO_ACCESS_REPORTs received, reads delivered, reconnects, malformed tag reports skipped. */
+  readonly stats = {
+    messages: 0,
+    reports: 0,
+    tags: 0,
+    reconnects: 0,
+    keepalives: 0,
+    errors: 0,
+    badTagReports: 0,
+  };
   /** Capabilities response of the last session. */
   capabilities: LlrpMessage | null = null;
 
@@ -93,17 +105,32 @@ export class LlrpReaderConnector {
     this.connect();
   }
 
-  /** Closes cleanly: CLOSE_CONNECTION, wait for its response (bounded), then end the socket. */
+  /**
+   * Closes cleanly: STOP_ROSPEC and DELETE_ROSPEC of our ROSpec (LLRP 1.0.1 §16.1.9, §16.1.5), so the
+   * reader stops transmitting and keeps nothing of ours running, then CLOSE_CONNECTION (§16.1.40); each
+   * waits for its response at most `responseTimeoutMs`, and a refusal does not stop the next.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.clock.clearTimeout(this.reconnectTimer);
     this.clock.clearTimeout(this.watchdog);
-    const sock = this.socket;
-    if (sock && this._state === 'connected') {
-      try {
-        await this.transact(message(MessageType.CLOSE_CONNECTION, 0));
-      } catch (err) {
-        this.o.log?.debug({ err: errorMessage(err) }, 'llrp close_connection not acknowledged');
+    this.clock.clearTimeout(this.healthyTimer);
+    if (this.socket && this._state === 'connected') {
+      const id = { ROSpecID: this.o.rospecId };
+      for (const m of [
+        message(MessageType.STOP_ROSPEC, 0, id),
+        message(MessageType.DELETE_ROSPEC, 0, id),
+        message(MessageType.CLOSE_CONNECTION, 0),
+      ]) {
+        if (!this.socket) break;
+        try {
+          this.check(await this.transact(m));
+        } catch (err) {
+          this.o.log?.debug(
+            { err: errorMessage(err) },
+            `llrp ${messageName(m.type)} on stop not acknowledged`,
+          );
+        }
       }
     }
     this.teardown('stopped');
@@ -196,7 +223,7 @@ export class LlrpReaderConnector {
       try {
         this.framer.push(chunk);
       } catch (err) {
-        // LLRP 1.0.1 §17.1: a stream out of sync cannot be trusted; close and reconnect.
+        // LLRP 1.0.1 §18.1: a stream out of sync cannot be trusted; close and reconnect.
         this.protocolError(err);
         this.fail(session, err);
       }
@@ -213,7 +240,7 @@ export class LlrpReaderConnector {
   private async setup(session: number): Promise<void> {
     this.setupsInFlight += 1;
     try {
-      // LLRP 1.0.1 §17.1.3: the reader reports ConnectionAttemptEvent before anything else. The wait
+      // LLRP 1.0.1 §18.1, §16.2.7.6.10: the reader reports ConnectionAttemptEvent before anything else. The wait
       // is rejected by teardown if the connection dies first, so no attempt leaves a promise behind.
       const status = await new Promise<number>((resolve, reject) => {
         this.attemptWaiter = { resolve, reject };
@@ -221,7 +248,7 @@ export class LlrpReaderConnector {
       this.clock.clearTimeout(this.connectTimer);
       if (session !== this.session) return;
       if (status !== ConnectionAttemptStatus.Success) {
-        // LLRP 1.0.1 §16.2.7.6.9: e.g. another client holds the reader. Send nothing; retry later.
+        // LLRP 1.0.1 §16.2.7.6.10: e.g. another client holds the reader. Send nothing; retry later.
         throw new ColdtraceError(
           'llrp_connection_refused',
           `reader refused the connection: ConnectionAttemptEvent status ${status} (${ATTEMPT_STATUS_NAMES[status] ?? 'unknown'})`,
@@ -231,8 +258,9 @@ export class LlrpReaderConnector {
       const caps = await this.transact(message(MessageType.GET_READER_CAPABILITIES, 0, { RequestedData: 0 }));
       this.check(caps);
       this.capabilities = caps;
-      this.check(await this.transact(buildSetReaderConfig(0, this.o.keepaliveMs)));
-      // Delete all ROSpecs (ID 0), LLRP 1.0.1 §16.1.8; then install ours.
+      const factoryReset = this.o.factoryReset ?? true;
+      this.check(await this.transact(buildSetReaderConfig(0, this.o.keepaliveMs, { factoryReset })));
+      // Delete all ROSpecs (ID 0), LLRP 1.0.1 §16.1.5; then install ours.
       this.check(await this.transact(message(MessageType.DELETE_ROSPEC, 0, { ROSpecID: 0 })));
       const spec = buildROSpec({
         rospecId: this.o.rospecId,
@@ -243,7 +271,7 @@ export class LlrpReaderConnector {
       this.check(await this.transact(message(MessageType.ENABLE_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
       this.check(await this.transact(message(MessageType.START_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
       if (session !== this.session) return;
-      this.backoff.succeed();
+      this.armHealthy(session);
       this.armWatchdog();
       this.setState('connected');
       this.o.log?.info({ host: this.o.host, port: this.o.port }, 'llrp reader connected');
@@ -258,6 +286,19 @@ export class LlrpReaderConnector {
     if (s.code !== StatusCode.M_Success) {
       throw new ColdtraceError('llrp_status', `${messageName(resp.type)}: ${formatStatus(s)}`, { status: s });
     }
+  }
+
+  /** The backoff starts over only once the connection has stayed up `reconnect.healthyMs`. */
+  private armHealthy(session: number): void {
+    this.clock.clearTimeout(this.healthyTimer);
+    const ms = this.o.reconnect.healthyMs ?? DEFAULT_HEALTHY_MS;
+    if (ms <= 0) {
+      this.backoff.succeed();
+      return;
+    }
+    this.healthyTimer = this.clock.setTimeout(() => {
+      if (session === this.session) this.backoff.succeed();
+    }, ms);
   }
 
   private armWatchdog(): void {
@@ -280,7 +321,7 @@ export class LlrpReaderConnector {
         return;
       }
       if (type === MessageType.KEEPALIVE) {
-        // LLRP 1.0.1 §16.1.25: answer with KEEPALIVE_ACK carrying the same message ID.
+        // LLRP 1.0.1 §16.1.31-32: answer with KEEPALIVE_ACK carrying the same message ID.
         this.stats.keepalives += 1;
         this.socket?.write(encodeMessage(message(MessageType.KEEPALIVE_ACK, id)));
         return;
@@ -308,12 +349,13 @@ export class LlrpReaderConnector {
   }
 
   /**
-   * RO_ACCESS_REPORT (LLRP 1.0.1 §16.1.23): a malformed TagReportData inside an intact TLV framing is
+   * RO_ACCESS_REPORT (LLRP 1.0.1 §16.1.30): a malformed TagReportData inside an intact TLV framing is
    * skipped and reported; the well-formed reads of the same message are delivered.
    */
   private onReport(frame: Buffer): void {
     const reads: TagRead[] = [];
     const bad: ColdtraceError[] = [];
+    this.stats.reports += 1;
     decodeTagReports(frame, LLRP_HEADER_BYTES, frame.byteLength, reads, bad);
     for (const e of bad) {
       this.stats.badTagReports += 1;
@@ -367,6 +409,7 @@ export class LlrpReaderConnector {
 
   private teardown(reason: string): void {
     this.clock.clearTimeout(this.watchdog);
+    this.clock.clearTimeout(this.healthyTimer);
     this.clock.clearTimeout(this.connectTimer);
     const waiter = this.attemptWaiter;
     this.attemptWaiter = null;

@@ -23,6 +23,24 @@ const MODBUS_SENSOR_COUNTERS: Array<[string, string, keyof SensorCounters]> = [
   ['exceptions_total', 'Exception responses (Modbus Application Protocol V1.1b3 §7)', 'exceptions'],
 ];
 
+/** Per-reader LLRP connector counters: metric name suffix, help, and the counter it reads. */
+const LLRP_CONNECTOR_COUNTERS: Array<[string, string, keyof PortalReport['connector']]> = [
+  ['reports_total', 'RO_ACCESS_REPORT messages received', 'reports'],
+  ['tags_total', 'Tag reads (TagReportData) delivered to the portal logic', 'tags'],
+  [
+    'bad_tag_reports_total',
+    'Malformed TagReportData skipped (the rest of their report kept)',
+    'badTagReports',
+  ],
+  ['reconnects_total', 'Connection failures, each followed by a reconnect after the backoff', 'reconnects'],
+  [
+    'protocol_errors_total',
+    'Messages that could not be decoded, ERROR_MESSAGEs and other protocol errors',
+    'protocolErrors',
+  ],
+  ['keepalives_total', 'KEEPALIVEs received (each answered with KEEPALIVE_ACK)', 'keepalives'],
+];
+
 /** The gateway's Prometheus metrics; gauges are read from the live state at scrape time. */
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -118,6 +136,18 @@ export class GatewayMetrics {
 
   /** LLRP portals (docs/llrp.md "Metrics"): read from each portal's report, labelled by reader. */
   private llrpMetrics(registers: Registry[], portals: () => PortalReport[]) {
+    for (const [suffix, help, key] of LLRP_CONNECTOR_COUNTERS) {
+      new Counter({
+        name: `coldtrace_gateway_llrp_${suffix}`,
+        help,
+        labelNames: ['reader'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of portals()) this.inc({ reader: p.readerId }, p.connector[key]);
+        },
+      });
+    }
     new Gauge({
       name: 'coldtrace_gateway_reader_clock_skew_seconds',
       help: "Reader clock minus gateway clock, estimated from the reader's timestamps (none before the first)",

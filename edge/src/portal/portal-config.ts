@@ -1,5 +1,6 @@
 import { idSchema } from '@coldtrace/shared';
 import { z } from 'zod';
+import { DEFAULT_HEALTHY_MS } from '../llrp/connector.js';
 import { READER_CLOCK_POLICIES } from '../llrp/reader-clock.js';
 
 const antennasSchema = z.array(z.number().int().min(1).max(65535)).min(1);
@@ -37,9 +38,13 @@ export const portalConfigSchema = z
           .object({
             initialMs: z.number().int().min(10).default(1_000),
             maxMs: z.number().int().min(10).default(60_000),
+            /** A connection up this long resets the backoff; 0: at once after a successful setup. */
+            healthyMs: z.number().int().min(0).default(DEFAULT_HEALTHY_MS),
           })
           .strict()
-          .default({ initialMs: 1_000, maxMs: 60_000 }),
+          .default({ initialMs: 1_000, maxMs: 60_000, healthyMs: DEFAULT_HEALTHY_MS }),
+        /** SET_READER_CONFIG ResetToFactoryDefault at each connect; false keeps the tuning done on the reader. */
+        factoryReset: z.boolean().default(true),
         rospecId: z.number().int().min(1).max(0xffffffff).default(1),
         // ROReportTrigger N (LLRP 1.0.1 §16.2.7.1): 0 would mean "no limit", i.e. a report only at the end
         // of a ROSpec that a portal never ends, so no tag would ever be reported.

@@ -29,6 +29,8 @@ export interface PortalModule extends GatewayModule {
 export function createPortalModule(config: PortalConfig): PortalModule {
   const stats: PortalStats = { tagReads: 0, movements: 0 };
   let connector: LlrpReaderConnector | null = null;
+  /** The counters of the latest connector (kept after stop: /metrics counters do not go back). */
+  let connectorStats: LlrpReaderConnector['stats'] | undefined;
   let logic: PortalLogic | null = null;
   let sweepTimer: ClockTimer | undefined;
   let context: GatewayContext | null = null;
@@ -139,11 +141,22 @@ export function createPortalModule(config: PortalConfig): PortalModule {
   return {
     name: `portal:${config.id}`,
     stats,
-    report: () => ({
-      portalId: config.id,
-      readerId,
-      clock: { policy: readerClock.policy, skewMs: readerClock.skewMs, steps: readerClock.steps },
-    }),
+    report: () => {
+      const c = connectorStats;
+      return {
+        portalId: config.id,
+        readerId,
+        connector: {
+          reports: c?.reports ?? 0,
+          tags: c?.tags ?? 0,
+          badTagReports: c?.badTagReports ?? 0,
+          reconnects: c?.reconnects ?? 0,
+          protocolErrors: c?.errors ?? 0,
+          keepalives: c?.keepalives ?? 0,
+        },
+        clock: { policy: readerClock.policy, skewMs: readerClock.skewMs, steps: readerClock.steps },
+      };
+    },
     activeAlarms: () => (readerClock.alarmRaised ? [clockAlarmId] : []),
     async start(ctx: GatewayContext): Promise<void> {
       context = ctx;
@@ -159,6 +172,7 @@ export function createPortalModule(config: PortalConfig): PortalModule {
         keepaliveMissFactor: r.keepaliveMissFactor,
         responseTimeoutMs: r.responseTimeoutMs,
         reconnect: r.reconnect,
+        factoryReset: r.factoryReset,
         rospecId: r.rospecId,
         antennas: [...config.outside.antennas, ...config.inside.antennas],
         reportEveryTags: r.reportEveryTags,
@@ -179,6 +193,7 @@ export function createPortalModule(config: PortalConfig): PortalModule {
         },
         onState: health,
       });
+      connectorStats = connector.stats;
       sweepTimer = ctx.clock.setInterval(() => {
         try {
           emit(l.sweep());

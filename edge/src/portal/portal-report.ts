@@ -4,6 +4,15 @@ import type { ReaderClockPolicy } from '../llrp/reader-clock.js';
 export interface PortalReport {
   portalId: string;
   readerId: string;
+  /** The reader connector's counters since the portal started. */
+  connector: {
+    reports: number;
+    tags: number;
+    badTagReports: number;
+    reconnects: number;
+    protocolErrors: number;
+    keepalives: number;
+  };
   clock: {
     policy: ReaderClockPolicy;
     /** Reader − gateway (ms) as estimated now; undefined before the reader gave a time. */

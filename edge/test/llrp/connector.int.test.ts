@@ -15,6 +15,7 @@ import {
   param,
   type ReaderEvents,
   readerEventNotification,
+  StatusCode,
 } from '@coldtrace/shared/llrp';
 import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -193,11 +194,79 @@ describe('reader connector over real TCP', () => {
     expect(rec.retries.map((r) => r.delayMs)).toEqual([5, 10, 20, 40, 40, 40, 40, 40]);
     await until(() => c.state === 'connected', 'connected once the reader accepts');
     expect(c.pendingState()).toEqual({ requests: 0, setups: 0, awaitingAttemptEvent: false });
-    // A success resets the schedule.
-    accept = false;
-    reader.connections.at(-1)!.sock.destroy();
-    await until(() => rec.retries.length === 9, 'the next failure');
-    expect(rec.retries[8]).toMatchObject({ attempt: 1, delayMs: 5 });
+  });
+
+  it('starts the backoff over only after a connection stayed up reconnect.healthyMs', async () => {
+    const reader = await startScriptedReader();
+    closers.push(() => reader.close());
+    const clock = manualClock(T0);
+    const reconnect = { initialMs: 5, maxMs: 40, healthyMs: 30_000 };
+    const { c, rec } = connector(reader.port, { reconnect, clock });
+    const session = async (n: number, upMs: number) => {
+      await until(() => reader.connections.length === n && c.state === 'connected', `connection ${n} up`);
+      clock.advance(upMs);
+      reader.connections.at(-1)!.sock.destroy(); // the reader drops it
+      await until(() => rec.retries.length === n, `failure ${n}`);
+      clock.advance(rec.retries.at(-1)!.delayMs);
+    };
+    // A reader that fails soon after each setup is retried ever more slowly…
+    await session(1, 29_999);
+    await session(2, 29_999);
+    await session(3, 29_999);
+    expect(rec.retries.map((r) => [r.attempt, r.delayMs])).toEqual([
+      [1, 5],
+      [2, 10],
+      [3, 20],
+    ]);
+    // …and a connection that stayed up 30 s starts the schedule over.
+    await session(4, 30_000);
+    expect(rec.retries[3]).toMatchObject({ attempt: 1, delayMs: 5 });
+  });
+
+  it('factoryReset: false configures the reader without RestoreFactorySettings', async () => {
+    const reader = await startScriptedReader();
+    closers.push(() => reader.close());
+    const setConfig = async (factoryReset: boolean | undefined) => {
+      const { c } = connector(reader.port, factoryReset === undefined ? {} : { factoryReset });
+      await until(() => c.state === 'connected', 'connected');
+      const set = reader.connections.at(-1)!.received.find((m) => m.type === MessageType.SET_READER_CONFIG)!;
+      await c.stop();
+      return set;
+    };
+    expect((await setConfig(undefined)).fields['ResetToFactoryDefault']).toBe(true);
+    const kept = await setConfig(false);
+    expect(kept.fields['ResetToFactoryDefault']).toBe(false);
+    // Everything else the connector needs is still configured.
+    expect(kept.params.map((p) => p.type)).toEqual([
+      ParamType.ReaderEventNotificationSpec,
+      ParamType.KeepaliveSpec,
+      ParamType.EventsAndReports,
+    ]);
+  });
+
+  it('stops cleanly: STOP_ROSPEC and DELETE_ROSPEC of its ROSpec, then CLOSE_CONNECTION', async () => {
+    const reader = await startScriptedReader((conn) => {
+      conn.greet();
+      conn.onRequest = (req) => {
+        // A reader that refuses the STOP (as if the ROSpec had already ended) still gets the rest.
+        if (req.type === MessageType.STOP_ROSPEC)
+          conn.write(conn.responseTo(req, StatusCode.M_FieldError, []));
+        else conn.answer(req);
+      };
+    });
+    closers.push(() => reader.close());
+    const { c, rec } = connector(reader.port);
+    await until(() => c.state === 'connected', 'connected');
+    const conn = reader.connections[0]!;
+    const setup = conn.received.length;
+    await c.stop();
+    expect(conn.received.slice(setup).map((m) => [m.type, m.fields['ROSpecID']])).toEqual([
+      [MessageType.STOP_ROSPEC, 7],
+      [MessageType.DELETE_ROSPEC, 7],
+      [MessageType.CLOSE_CONNECTION, undefined],
+    ]);
+    expect(rec.states.at(-1)).toBe('disconnected');
+    expect(rec.retries).toEqual([]); // a stop is no failure
   });
 
   it('sends nothing on a refused connection (ConnectionAttemptEvent status ≠ 0) and retries later', async () => {

@@ -1,9 +1,20 @@
 import { type LlrpSimulator, sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
+import { encodeRoAccessReport, type TagRead } from '@coldtrace/shared/llrp';
 import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bufferedAlarms, freePort, gatewayRig } from '../gateway-harness.js';
 
 const HOUR = 3_600_000;
+const read = (i: number): TagRead => ({
+  epc: sgtin96(614141, 812345, 900 + i),
+  antennaId: 1,
+  peakRssi: -50,
+  firstSeenUs: Date.now() * 1000,
+  lastSeenUs: Date.now() * 1000,
+  seenCount: 1,
+  rospecId: 1,
+  channelIndex: null,
+});
 const rig = gatewayRig();
 let sim: LlrpSimulator | undefined;
 afterEach(async () => {
@@ -24,6 +35,22 @@ async function readerMetrics(port: number, reader: string): Promise<Map<string, 
   return out;
 }
 
+/** A gateway with one portal `dock-1` on the simulator, metrics on an ephemeral port. */
+async function gatewayOn(s: LlrpSimulator, reader: Record<string, unknown> = {}) {
+  return rig.start({
+    mqtt: { url: `mqtt://127.0.0.1:${await freePort()}`, reconnectMs: 60_000 },
+    http: { host: '127.0.0.1', port: 0 },
+    portals: [
+      {
+        id: 'dock-1',
+        reader: { host: '127.0.0.1', port: s.port, ...reader },
+        outside: { locationId: 'yard', antennas: [1, 2] },
+        inside: { locationId: 'coldroom-1', antennas: [3, 4] },
+      },
+    ],
+  });
+}
+
 /**
  * A real gateway with a portal on the LLRP simulator, on the wall clock (no broker: the uplink plays no
  * part): what an operator sees of the reader in `/metrics`, the status and the buffered alarms.
@@ -31,18 +58,7 @@ async function readerMetrics(port: number, reader: string): Promise<Map<string, 
 describe('LLRP portal in the gateway /metrics, status and alarms', () => {
   it('exports the reader clock skew and steps, and raises reader_clock_skew through the buffer', async () => {
     sim = await startLlrpSimulator({ seed: 2, clockOffsetMs: HOUR }); // the reader an hour ahead
-    const g = await rig.start({
-      mqtt: { url: `mqtt://127.0.0.1:${await freePort()}`, reconnectMs: 60_000 },
-      http: { host: '127.0.0.1', port: 0 },
-      portals: [
-        {
-          id: 'dock-1',
-          reader: { host: '127.0.0.1', port: sim.port },
-          outside: { locationId: 'yard', antennas: [1, 2] },
-          inside: { locationId: 'coldroom-1', antennas: [3, 4] },
-        },
-      ],
-    });
+    const g = await gatewayOn(sim);
     await sim.waitActive();
     const port = g.httpPort!;
     const skew = (m: Map<string, number>) => m.get('coldtrace_gateway_reader_clock_skew_seconds');
@@ -81,5 +97,39 @@ describe('LLRP portal in the gateway /metrics, status and alarms', () => {
         "reader of portal dock-1: clock stepped back by N s; its times are corrected by the measured skew (policy 'offset')",
       ],
     ]);
+  });
+
+  it('exports the connector counters: reports, tags, bad tag reports, reconnects, keepalives', async () => {
+    sim = await startLlrpSimulator({ seed: 4, reportEveryTags: 2 });
+    const g = await gatewayOn(sim, { keepaliveMs: 100, reconnect: { initialMs: 20, maxMs: 100 } });
+    await sim.waitActive();
+    const port = g.httpPort!;
+    const m = (name: string) => `coldtrace_gateway_llrp_${name}`;
+    await sim.pass(
+      [1, 2, 3].map((i) => ({ epc: sgtin96(614141, 812345, 100 + i), direction: 'in' as const })),
+      { durationMs: 400 },
+    );
+    // A report whose second TagReportData is malformed (an unknown TV type) inside intact framing.
+    const bad = encodeRoAccessReport(77, [read(1), read(2), read(3)]);
+    bad[10 + bad.readUInt16BE(12) + 4] = 0x80 | 127;
+    sim.inject.garbage(bad);
+    let s = await until(async () => {
+      const x = await readerMetrics(port, 'dock-1-reader');
+      return x.get(m('bad_tag_reports_total')) === 1 && (x.get(m('keepalives_total')) ?? 0) >= 1
+        ? x
+        : undefined;
+    }, 'the bad tag report and a keepalive counted');
+    // Every report and read the reader sent (the good two of the bad report too) is counted.
+    expect(s.get(m('reports_total'))).toBe(sim.stats.reportsSent + 1);
+    expect(s.get(m('tags_total'))).toBe(sim.stats.tagsReported + 2);
+    expect(s.get(m('reconnects_total'))).toBe(0);
+    expect(s.get(m('protocol_errors_total'))).toBe(1);
+
+    sim.inject.drop();
+    s = await until(async () => {
+      const x = await readerMetrics(port, 'dock-1-reader');
+      return x.get(m('reconnects_total')) === 1 ? x : undefined;
+    }, 'the reconnect counted');
+    await until(() => sim!.stats.connections === 2, 'reconnected');
   });
 });

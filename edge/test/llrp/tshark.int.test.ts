@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
 import type { TagRead } from '@coldtrace/shared/llrp';
-import { RESPONSE_OF } from '@coldtrace/shared/llrp';
+import { MessageType, RESPONSE_OF, ROSpecEventType } from '@coldtrace/shared/llrp';
 import {
   type DissectedMessage,
   dissectCapture,
@@ -56,6 +56,7 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
       keepaliveMs: 300,
       responseTimeoutMs: 2000,
       reconnect: { initialMs: 100, maxMs: 1000 },
+      factoryReset: false,
       rospecId: 7,
       antennas: [1, 2, 3, 4],
       reportEveryTags: 2,
@@ -117,6 +118,27 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
     const keepaliveIds = fromSim.filter((m) => m.type === 62).map((m) => m.id);
     expect(keepaliveIds.length).toBeGreaterThan(0);
     expect(fromGw.filter((m) => m.type === 72).map((m) => m.id)).toEqual(keepaliveIds);
-    expect(fromGw.map((m) => m.type)).toContain(14); // CLOSE_CONNECTION on stop
+    // The reader was configured without RestoreFactorySettings (factoryReset: false).
+    const set = fromGw.filter((m) => m.type === MessageType.SET_READER_CONFIG);
+    expect(set.map((m) => m.values('llrp.rest_fact'))).toEqual([['0']]);
+    // A clean stop: STOP_ROSPEC and DELETE_ROSPEC of ROSpec 7, then CLOSE_CONNECTION, each answered with
+    // success; the reader announced the ROSpec's start and its end.
+    const stop = fromGw.slice(-3);
+    expect(stop.map((m) => [m.type, m.values('llrp.rospec')])).toEqual([
+      [MessageType.STOP_ROSPEC, ['7']],
+      [MessageType.DELETE_ROSPEC, ['7']],
+      [MessageType.CLOSE_CONNECTION, []],
+    ]);
+    for (const req of stop) {
+      const resp = fromSim.find((m) => m.id === req.id && m.type === RESPONSE_OF[req.type])!;
+      expect(resp.values('llrp.param.status_code'), `response to ${req.type}`).toEqual(['0']);
+    }
+    const rospecEvents = fromSim.flatMap((m) =>
+      m.values('llrp.param.roevent_type').map((t) => [t, m.values('llrp.param.rospec_id')[0]]),
+    );
+    expect(rospecEvents).toEqual([
+      [String(ROSpecEventType.StartOfROSpec), '7'],
+      [String(ROSpecEventType.EndOfROSpec), '7'],
+    ]);
   });
 });

@@ -10,7 +10,9 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const reconnect = { initialMs: 50, maxMs: 400 };
+// healthyMs 0: each successful setup starts the backoff over (the default waits for 30 s of connection;
+// edge/test/llrp/connector.int.test.ts covers that).
+const reconnect = { initialMs: 50, maxMs: 400, healthyMs: 0 };
 const config: PortalConfigInput = {
   id: 'dock-1',
   reader: { host: '127.0.0.1', keepaliveMs: 500, reconnect },

@@ -156,15 +156,20 @@ export const CONNECTOR_EVENTS: Readonly<Record<number, boolean>> = {
 };
 
 /**
- * LLRP 1.0.1 §16.1.3 SET_READER_CONFIG: factory reset, periodic keepalives (§16.2.6.9), the reader events
- * the connector needs (§16.2.7.5, `CONNECTOR_EVENTS`), and no holding of events across reconnects
- * (§16.2.6.13).
+ * LLRP 1.0.1 §16.1.38 SET_READER_CONFIG: factory reset unless `factoryReset` is false (the reader then
+ * keeps the radio tuning done on it), periodic keepalives (§16.2.6.4), the reader events the connector
+ * needs (§16.2.7.5, `CONNECTOR_EVENTS`), and no holding of events across reconnects (§16.2.6.10).
  */
-export function buildSetReaderConfig(id: number, keepaliveMs: number): LlrpMessage {
+export function buildSetReaderConfig(
+  id: number,
+  keepaliveMs: number,
+  o: { factoryReset?: boolean } = {},
+): LlrpMessage {
   const events = Object.entries(CONNECTOR_EVENTS).map(([t, on]) =>
     param(ParamType.EventNotificationState, { EventType: Number(t), NotificationState: on }),
   );
-  return message(MessageType.SET_READER_CONFIG, id, { ResetToFactoryDefault: true }, [
+  const fields = { ResetToFactoryDefault: o.factoryReset ?? true };
+  return message(MessageType.SET_READER_CONFIG, id, fields, [
     param(ParamType.ReaderEventNotificationSpec, {}, events),
     param(ParamType.KeepaliveSpec, {
       KeepaliveTriggerType: keepaliveMs > 0 ? 1 : 0,
