@@ -4,21 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // docs/architecture.md "Cloud": the folders of cloud/src depend on each other in one direction
-// (composition → http, ingest, broker, … → domain ← store), and domain/ is pure: rules over plain data,
-// with no storage or HTTP library. What does not hold yet is listed below as debt: the test fails on any
-// new violation, and on a listed one that is gone (so the lists only shrink).
+// (composition → http, ingest, broker, engine, … → domain ← store), and domain/ is pure: rules over plain
+// data and the ports they read and write through, with no storage or HTTP library and no other folder.
 
 const src = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
-
-/** Files of domain/ that still import a storage or HTTP library (to be moved behind the store port). */
-const IMPURE_DOMAIN_DEBT: readonly string[] = [
-  'domain/cumulative-evaluator.ts',
-  'domain/dispositions.ts',
-  'domain/domain-engine.ts',
-];
-
-/** Folder edges that close a cycle today (the direction to remove is the one listed). */
-const CYCLE_DEBT: readonly string[] = ['domain -> store'];
 
 const FORBIDDEN_IN_DOMAIN = ['kysely', 'better-sqlite3', 'pg', 'fastify'];
 
@@ -108,28 +97,25 @@ describe('cloud/src architecture', () => {
     expect(g.get('store')?.has('domain')).toBe(true);
   });
 
-  it('has no storage or HTTP library in domain/ beyond the listed debt', () => {
+  it('has no storage or HTTP library in domain/', () => {
     const impure = imports
       .filter((i) => i.folder === 'domain' && i.specs.some((s) => FORBIDDEN_IN_DOMAIN.includes(s)))
-      .map((i) => i.file)
-      .sort();
-    expect(impure).toEqual([...IMPURE_DOMAIN_DEBT].sort());
+      .map((i) => i.file);
+    expect(impure).toEqual([]);
   });
 
-  it('has no import cycle between folders beyond the listed debt', () => {
-    const g = folderGraph();
-    const inCycles = cycleEdges(g);
-    // Without the listed edges, no cycle is left.
-    const pruned = new Map([...g].map(([a, m]) => [a, new Map(m)]));
-    for (const e of CYCLE_DEBT) {
-      const [a, b] = e.split(' -> ') as [string, string];
-      expect(pruned.get(a)?.has(b), `listed debt ${e} no longer exists: remove it from the list`).toBe(true);
-      pruned.get(a)!.delete(b);
-    }
-    expect(cycleEdges(pruned), `cycles: ${inCycles.join(', ')}`).toEqual([]);
+  it('keeps domain/ on its own: it imports no other folder of cloud/src', () => {
+    const out = imports
+      .filter((i) => i.folder === 'domain')
+      .flatMap((i) => i.targets.filter((t) => t !== 'domain').map((t) => `${i.file} -> ${t}`));
+    expect(out).toEqual([]);
   });
 
-  it('detects a cycle and an impure domain file (the checks can fail)', () => {
+  it('has no import cycle between folders', () => {
+    expect(cycleEdges(folderGraph())).toEqual([]);
+  });
+
+  it('detects a cycle (the check can fail)', () => {
     const g = new Map([
       ['domain', new Map([['store', 'domain/x.ts']])],
       ['store', new Map([['domain', 'store/y.ts']])],

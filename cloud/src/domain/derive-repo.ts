@@ -1,7 +1,7 @@
-import type { LocationsTable, LocksTable } from '../store/schema.js';
 import type { CustodyInterval, CustodyMovement } from './custody.js';
 import type { StoredExcursion, WindowReads } from './location-evaluation.js';
 import type { RuleRepo } from './locks/lock-rule.js';
+import type { LocationsTable, LockRow } from './rows.js';
 
 /** The evaluation marks a derive transaction claimed (docs/architecture.md "Evaluation marks"). */
 export interface ClaimedMarks {
@@ -14,10 +14,7 @@ export interface ClaimedMarks {
   events: boolean;
 }
 
-export type LockRow = Omit<LocksTable, 'cause' | 'hold_reason'> & {
-  cause: string;
-  hold_reason: string | null;
-};
+export type { LockRow };
 
 /**
  * Everything a derivation (custody, excursions and their locks) reads and writes inside its transaction,

@@ -6,9 +6,9 @@ import {
   type SensorExcursion,
   type TempLimits,
 } from '@coldtrace/shared';
-import type { DomainDatabase, LocationsTable } from '../store/schema.js';
+import type { LocationsTable, StoredExcursion } from './rows.js';
 
-export type StoredExcursion = DomainDatabase['excursions'];
+export type { StoredExcursion };
 
 /**
  * What a window's evaluation reads (the store implements it over the derive transaction,

@@ -14,7 +14,7 @@ import { type AuthConfigInput, authConfigSchema } from '../auth/auth-config.js';
 import { installAuth } from '../auth/auth-plugin.js';
 import { AuthService } from '../auth/auth-service.js';
 import { createSignatureVerifier } from '../auth/signature-verifier.js';
-import type { ExcursionEvaluator } from '../domain/excursion-evaluator.js';
+import type { ExcursionEvaluator } from '../engine/excursion-evaluator.js';
 import type { HealthSource } from '../ingest/ingest-health.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import { pageRoutes } from '../pages/pages.js';

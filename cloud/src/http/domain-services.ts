@@ -1,6 +1,6 @@
-import type { CumulativeEvaluator } from '../domain/cumulative-evaluator.js';
-import type { DomainEngine } from '../domain/domain-engine.js';
 import { noSigners, type SignatureVerifier } from '../domain/signature.js';
+import type { CumulativeEvaluator } from '../engine/cumulative-evaluator.js';
+import type { DomainEngine } from '../engine/domain-engine.js';
 import type { OutboxDispatcher } from '../integrations/outbox-dispatcher.js';
 import { DomainStore } from '../store/domain-store.js';
 

@@ -1,7 +1,7 @@
 import type { Clock } from '@coldtrace/shared';
 import type { Logger } from 'pino';
-import type { CumulativeEvaluator } from '../domain/cumulative-evaluator.js';
-import type { ExcursionEvaluator } from '../domain/excursion-evaluator.js';
+import type { CumulativeEvaluator } from '../engine/cumulative-evaluator.js';
+import type { ExcursionEvaluator } from '../engine/excursion-evaluator.js';
 import type { CloudModule } from './cloud-module.js';
 
 /** Age after which an evaluation mark counts as left behind by a dead process (periodic sweep). */

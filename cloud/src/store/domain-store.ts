@@ -1,8 +1,8 @@
 import { ColdtraceError, decodeEpc, gtinOf } from '@coldtrace/shared';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { AuditInput } from '../domain/audit-chain.js';
-import { appendAudit } from './audit-append.js';
 import type { SignedChange } from '../domain/e-signature.js';
+import { appendAudit } from './audit-append.js';
 import type { CloudStore } from './cloud-store.js';
 import {
   changeProductSpecification,

@@ -1,7 +1,7 @@
 import { ColdtraceError } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
-import { appendAudit } from './audit-append.js';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
+import { appendAudit } from './audit-append.js';
 import { insertHistoryMark, marksDb } from './evaluation-marks.js';
 import type { ActorInput } from './master-actor.js';
 import type { Database, DomainDatabase, LocationsTable } from './schema.js';

@@ -1,8 +1,8 @@
 import { ColdtraceError, errorMessage } from '@coldtrace/shared';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { appendAudit } from './audit-append.js';
 import { parseStoredRules } from '../domain/cumulative-rules.js';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
+import { appendAudit } from './audit-append.js';
 import type { DomainDatabase, ProductsTable } from './schema.js';
 
 /** `cumulative_rules` (canonical JSON, see cumulative-rules.ts): absent keeps the stored rules ('[]' when new). */

@@ -1,5 +1,11 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
+import type {
+  DispositionsTable,
+  ExcursionDomainColumns,
+  ExcursionsTable,
+  LocationsTable,
+} from '../domain/rows.js';
 
 /**
  * Tables of the cloud store, shared by SQLite and PostgreSQL. Times are epoch milliseconds (bigint in
@@ -94,38 +100,6 @@ export interface DeadLettersTable {
   replay_result: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-export interface LocationsTable {
-  id: string;
-  name: string;
-  kind: string;
-  min_c: number;
-  max_c: number;
-  alarm_delay_ms: number;
-  critical_margin_c: number;
-  max_gap_ms: number;
-  created_at: number;
-  updated_at: number;
-}
-
-export interface ExcursionsTable {
-  id: string;
-  location_id: string;
-  start_ts: number;
-  end_ts: number | null;
-  last_ts: number;
-  excursion_at: number | null;
-  duration_ms: number;
-  min_c: number;
-  max_c: number;
-  peak_c: number;
-  critical: number;
-  degree_minutes: number;
-  mkt_c: number | null;
-  sensor_ids: string;
-  state: string;
-  updated_at: number;
-}
-
 export interface MonitoringGapsTable {
   location_id: string;
   sensor_id: string;
@@ -181,16 +155,6 @@ export interface LoginFailuresTable {
 }
 
 /* ---- domain engine (migration 0002-domain) ------------------------------------------------------- */
-
-/** Columns 0002-domain adds to `excursions` (defaults keep older inserts valid); read via `DomainDatabase`. */
-export interface ExcursionDomainColumns {
-  created_at: number;
-  /** 'pending' (needs QA review) | 'decided' (no active lock left after dispositions). */
-  review_state: string;
-  /** Incremented whenever recomputation changes the excursion's content. */
-  version: number;
-  out_of_range_ms: number;
-}
 
 export interface ProductsTable {
   gtin: string;
@@ -273,24 +237,7 @@ export interface LocksTable {
   updated_at: number;
 }
 
-export interface DispositionsTable {
-  id: string;
-  excursion_id: string;
-  scope: string;
-  lot_id: string | null;
-  epc: string | null;
-  decision: string;
-  reason: string;
-  signer_id: string;
-  signer_username: string;
-  printed_name: string;
-  meaning: string;
-  signed_at: number;
-  excursion_version: number;
-  units: number;
-}
-
-export type { AuditLogTable };
+export type { AuditLogTable, DispositionsTable, ExcursionDomainColumns, ExcursionsTable, LocationsTable };
 
 export interface AuditHeadTable {
   id: number;

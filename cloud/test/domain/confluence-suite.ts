@@ -1,12 +1,12 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluateLocation } from '../../src/domain/excursion-evaluator.js';
 import {
   type RateOfChangeProfile,
   RateOfChangeRule,
   riseAlarms,
 } from '../../src/domain/rules/rate-of-change-rule.js';
+import { evaluateLocation } from '../../src/engine/excursion-evaluator.js';
 import {
   type Cluster,
   type Ev,

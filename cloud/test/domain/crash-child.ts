@@ -7,7 +7,7 @@
  */
 import { manualClock } from '@coldtrace/shared';
 import pino from 'pino';
-import { DomainEngine } from '../../src/domain/domain-engine.js';
+import { DomainEngine } from '../../src/engine/domain-engine.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Cloud, startCloud } from '../../src/cloud.js';
 import { serializeRules } from '../../src/domain/cumulative-rules.js';
-import { evaluateLocation } from '../../src/domain/excursion-evaluator.js';
+import { evaluateLocation } from '../../src/engine/excursion-evaluator.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { evaluated } from '../helpers/test-cloud.js';

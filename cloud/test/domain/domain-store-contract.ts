@@ -1,7 +1,7 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { signDisposition } from '../../src/domain/dispositions.js';
 import { assessLot } from '../../src/domain/lot-assessment.js';
+import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import { type Harness, location, MIN, openHarness, pass, reading, sendAll, snapshot, T0 } from './harness.js';

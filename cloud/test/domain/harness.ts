@@ -10,8 +10,8 @@ import {
 } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import pino from 'pino';
-import { DomainEngine } from '../../src/domain/domain-engine.js';
 import type { LockRule } from '../../src/domain/locks/lock-rule.js';
+import { DomainEngine } from '../../src/engine/domain-engine.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';

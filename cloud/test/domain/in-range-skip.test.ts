@@ -1,7 +1,7 @@
 import { encodeGatewayPayload, type Reading, sgtin96Hex } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluateLocation } from '../../src/domain/excursion-evaluator.js';
+import { evaluateLocation } from '../../src/engine/excursion-evaluator.js';
 import type { Ingestor } from '../../src/ingest/ingestor.js';
 import { type Harness, location, MIN, openHarness, pass, send, snapshot, T0 } from './harness.js';
 

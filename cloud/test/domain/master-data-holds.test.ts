@@ -1,8 +1,8 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/store/audit-trail.js';
-import { signDisposition } from '../../src/domain/dispositions.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
+import { signDisposition } from '../../src/engine/sign-disposition.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import {
   type Ev,
   evaluateAll,

@@ -1,8 +1,8 @@
 import { manualClock, sgtin96Hex } from '@coldtrace/shared';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { signDisposition } from '../../src/domain/dispositions.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
+import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import {

@@ -5,7 +5,7 @@ import { encodeGatewayPayload, type ManualClock, manualClock, type Reading } fro
 import { until } from '@coldtrace/shared/testing';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DomainEngine } from '../../src/domain/domain-engine.js';
+import { DomainEngine } from '../../src/engine/domain-engine.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';

@@ -2,8 +2,8 @@ import type { AlarmsBatch, MovementsBatch, Reading, ReadingsBatch } from '@coldt
 import fc from 'fast-check';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { EPOCH_SEQ_SPAN } from '../../src/domain/ingest/epochs.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import type { CloudStore } from '../../src/store/cloud-store.js';
 import type { DomainDatabase } from '../../src/store/schema.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';

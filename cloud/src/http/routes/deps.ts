@@ -1,5 +1,5 @@
 import type { Clock } from '@coldtrace/shared';
-import type { ExcursionEvaluator } from '../../domain/excursion-evaluator.js';
+import type { ExcursionEvaluator } from '../../engine/excursion-evaluator.js';
 import type { CloudStore } from '../../store/cloud-store.js';
 
 export interface RouteDeps {

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { signDisposition } from '../../domain/dispositions.js';
 import { SIGNATURE_MEANINGS } from '../../domain/signature.js';
+import { signDisposition } from '../../engine/sign-disposition.js';
 import type { DomainServices } from '../domain-services.js';
 import { dispositionView } from '../views.js';
 import type { RouteDeps } from './deps.js';

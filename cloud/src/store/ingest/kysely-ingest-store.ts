@@ -1,7 +1,6 @@
 import type { Stream } from '@coldtrace/shared';
 import type { Transaction } from 'kysely';
 import type { AuditInput } from '../../domain/audit-chain.js';
-import { appendAudit } from '../audit-append.js';
 import { FORK_MARK } from '../../domain/ingest/epochs.js';
 import type {
   AsyncIngestStore,
@@ -13,6 +12,7 @@ import type {
 } from '../../domain/ingest/ingest-store.js';
 import { contentRow } from '../../domain/ingest/record-rows.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
+import { appendAudit } from '../audit-append.js';
 import type { Database, DomainDatabase } from '../schema.js';
 
 type Trx = Transaction<Database>;

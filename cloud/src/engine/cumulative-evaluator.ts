@@ -2,12 +2,12 @@ import { type Clock, errorMessage } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
+import { cumulativeExposures, ruledUnits } from '../domain/cumulative-exposure.js';
+import { applyCumulativeLocks } from '../domain/cumulative-locks.js';
+import { CUMULATIVE_CAUSE } from '../domain/cumulative-rules.js';
 import { lotReads } from '../store/lot-reads.js';
 import { ruleRepo } from '../store/rule-repo.js';
 import type { DomainDatabase } from '../store/schema.js';
-import { cumulativeExposures, ruledUnits } from './cumulative-exposure.js';
-import { applyCumulativeLocks } from './cumulative-locks.js';
-import { CUMULATIVE_CAUSE } from './cumulative-rules.js';
 import type { DomainEngine } from './domain-engine.js';
 
 type Trx = Transaction<DomainDatabase>;

@@ -3,6 +3,13 @@ import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
+import { rebuildCustody } from '../domain/custody-reconcile.js';
+import { excursionContent, excursionId } from '../domain/excursion-content.js';
+import { reconcileLocationIn } from '../domain/excursion-reconcile.js';
+import { ChangeLog } from '../domain/exposure.js';
+import { ALL_TIME, type TimeWindow } from '../domain/location-evaluation.js';
+import type { LockRule } from '../domain/locks/lock-rule.js';
+import { mergeSpans, ReadingTails, type SensorSpan } from '../domain/reading-tails.js';
 import { appendAudit } from '../store/audit-append.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { deriveRepo } from '../store/derive-repo.js';
@@ -10,13 +17,6 @@ import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../store/evaluat
 import { lotsOfUnits } from '../store/lock-writes.js';
 import { enqueueEvents } from '../store/outbox.js';
 import type { DomainDatabase } from '../store/schema.js';
-import { rebuildCustody } from './custody-reconcile.js';
-import { excursionContent, excursionId } from './excursion-content.js';
-import { reconcileLocationIn } from './excursion-reconcile.js';
-import { ChangeLog } from './exposure.js';
-import { ALL_TIME, type TimeWindow } from './location-evaluation.js';
-import type { LockRule } from './locks/lock-rule.js';
-import { mergeSpans, ReadingTails, type SensorSpan } from './reading-tails.js';
 
 export { excursionContent, excursionId };
 

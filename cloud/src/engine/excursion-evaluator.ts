@@ -1,44 +1,13 @@
-import {
-  analyzeSeries,
-  type Clock,
-  type LocationExcursion,
-  mergeExcursions,
-  type Sample,
-  type SensorExcursion,
-} from '@coldtrace/shared';
+import type { Clock } from '@coldtrace/shared';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
-import type { CloudStore, LocationRow } from '../store/cloud-store.js';
+import { evaluateLocation } from '../domain/evaluate-location.js';
+import { ALL_TIME, limitsOf } from '../domain/location-evaluation.js';
+import type { LockRule } from '../domain/locks/lock-rule.js';
+import type { CloudStore } from '../store/cloud-store.js';
 import { DomainEngine, excursionId, type ReadingWindow } from './domain-engine.js';
-import { ALL_TIME, limitsOf } from './location-evaluation.js';
-import type { LockRule } from './locks/lock-rule.js';
 
-export { excursionId, limitsOf };
-
-/**
- * Full evaluation of one location's series (per-sensor runs merged into location excursions, plus
- * gaps): the reference the windowed recomputation of `DomainEngine` must equal.
- */
-export function evaluateLocation(
-  location: LocationRow,
-  series: ReadonlyArray<{ sensor_id: string; ts: number; temp_c: number | null }>,
-): { excursions: LocationExcursion[]; gaps: Array<{ sensor_id: string; from_ts: number; to_ts: number }> } {
-  const bySensor = new Map<string, Sample[]>();
-  for (const r of series) {
-    const list = bySensor.get(r.sensor_id) ?? [];
-    list.push({ ts: r.ts, tempC: r.temp_c });
-    bySensor.set(r.sensor_id, list);
-  }
-  const limits = limitsOf(location);
-  const items: SensorExcursion[] = [];
-  const gaps: Array<{ sensor_id: string; from_ts: number; to_ts: number }> = [];
-  for (const [sensorId, samples] of bySensor) {
-    const analysis = analyzeSeries(samples, limits);
-    for (const run of analysis.excursions) items.push({ sensorId, run });
-    for (const g of analysis.gaps) gaps.push({ sensor_id: sensorId, from_ts: g.fromTs, to_ts: g.toTs });
-  }
-  return { excursions: mergeExcursions(items), gaps };
-}
+export { evaluateLocation, excursionId, limitsOf };
 
 /**
  * The excursion side of the domain engine, under the name the HTTP routes and `cloud.ts` know:

@@ -1,0 +1,92 @@
+import type { Transaction } from 'kysely';
+import type { DispositionRepo } from '../domain/dispositions.js';
+import type { LockCause } from '../domain/locks/reconcile-locks.js';
+import { lotsOfUnits } from './lock-writes.js';
+import type { DomainDatabase } from './schema.js';
+
+/** Rows per IN list (SQLite bound-parameter limit). */
+const CHUNK = 500;
+
+/** `DispositionRepo` inside the signing's derive transaction. */
+export function dispositionRepo(trx: Transaction<DomainDatabase>): DispositionRepo {
+  return {
+    async subject(id) {
+      const x = await trx
+        .selectFrom('excursions')
+        .select(['id', 'version', 'review_state'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (x) return { ...x, kind: 'excursion' };
+      // A lock rule's key (a cumulative rule of a lot, a rate alarm): decided per key, as an excursion is.
+      const lock = await trx
+        .selectFrom('locks')
+        .select('cause')
+        .where('excursion_id', '=', id)
+        .where('cause', '!=', 'excursion')
+        .limit(1)
+        .executeTakeFirst();
+      return lock ? { id, version: 1, review_state: 'pending', kind: lock.cause as LockCause } : undefined;
+    },
+    async lotExists(lotId) {
+      return (
+        (await trx.selectFrom('lots').select('id').where('id', '=', lotId).executeTakeFirst()) !== undefined
+      );
+    },
+    async unitsOfLot(lotId) {
+      return (await trx.selectFrom('epcs').select('epc').where('lot_id', '=', lotId).execute()).map(
+        (r) => r.epc,
+      );
+    },
+    async decidableLocks(key, epcs) {
+      const out = [];
+      for (let i = 0; i < epcs.length; i += CHUNK) {
+        const rows = await trx
+          .selectFrom('locks')
+          .leftJoin('dispositions', 'dispositions.id', 'locks.disposition_id')
+          .select([
+            'locks.epc as epc',
+            'locks.state as state',
+            'dispositions.excursion_version as decided_version',
+          ])
+          .where('locks.excursion_id', '=', key)
+          .where('locks.state', '!=', 'lifted')
+          .where('locks.epc', 'in', epcs.slice(i, i + CHUNK))
+          .execute();
+        out.push(...rows.map((r) => ({ ...r, decided_version: r.decided_version ?? null })));
+      }
+      return out;
+    },
+    async insertDisposition(d) {
+      await trx.insertInto('dispositions').values(d).execute();
+    },
+    async decideLocks(key, epcs, set) {
+      for (let i = 0; i < epcs.length; i += CHUNK) {
+        await trx
+          .updateTable('locks')
+          .set(set)
+          .where('excursion_id', '=', key)
+          .where('state', '!=', 'lifted')
+          .where('epc', 'in', epcs.slice(i, i + CHUNK))
+          .execute();
+      }
+    },
+    async anyActiveLock(key) {
+      const r = await trx
+        .selectFrom('locks')
+        .select('epc')
+        .where('excursion_id', '=', key)
+        .where('state', '=', 'active')
+        .limit(1)
+        .executeTakeFirst();
+      return r !== undefined;
+    },
+    async markDecided(excursionId) {
+      await trx
+        .updateTable('excursions')
+        .set({ review_state: 'decided' })
+        .where('id', '=', excursionId)
+        .execute();
+    },
+    lotsOf: lotsOfUnits(trx),
+  };
+}
