@@ -1,5 +1,4 @@
 import { type Clock, COLDTRACE_VERSION, systemClock } from '@coldtrace/shared';
-import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { Activity } from './activity.js';
@@ -31,7 +30,6 @@ import { SinkOutbox } from './sinks/sink-outbox.js';
 import { CloudStore } from './store/cloud-store.js';
 import { openDatabase } from './store/db.js';
 import type { DomainStore } from './store/domain-store.js';
-import type { DomainDatabase } from './store/schema.js';
 
 export interface Cloud {
   config: CloudConfig;
@@ -166,7 +164,7 @@ async function assemble(
     : undefined;
   if (externalEvents) mqttTargets.push(externalEvents.publish);
   const dispatcher = new OutboxDispatcher({
-    db: store.db as unknown as Kysely<DomainDatabase>,
+    db: store.db,
     dialect: store.opened.dialect,
     clock,
     log: log.child({ component: 'outbox' }),

@@ -3,7 +3,7 @@ import { ColdtraceError } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditInput } from '../domain/audit-chain.js';
 import { appendAudit } from '../store/audit-append.js';
-import type { ApiTokensTable, Database, DomainDatabase, UsersTable } from '../store/schema.js';
+import type { ApiTokensTable, Database, UsersTable } from '../store/schema.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { decodeRoles, encodeRoles, type Role } from './roles.js';
 
@@ -72,7 +72,7 @@ export class UserStore {
     return this.db.transaction().execute(async (trx) => {
       const audit: AuditInput[] = [];
       const r = await fn(trx, audit);
-      await appendAudit(trx as unknown as Transaction<DomainDatabase>, audit, now);
+      await appendAudit(trx, audit, now);
       return r;
     });
   }

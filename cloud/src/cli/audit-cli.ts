@@ -1,9 +1,7 @@
 import { parseCommand, pickCommand } from '@coldtrace/shared/cli';
-import type { Kysely } from 'kysely';
 import { verifyAuditTrail } from '../store/audit-trail.js';
 import { CloudStore } from '../store/cloud-store.js';
 import { openDatabase } from '../store/db.js';
-import type { DomainDatabase } from '../store/schema.js';
 import { AUDIT_COMMANDS, AUDIT_VERIFY_COMMAND } from './commands.js';
 
 /**
@@ -14,7 +12,7 @@ export async function runAuditCli(argv: string[]): Promise<number> {
   const { values } = parseCommand(AUDIT_VERIFY_COMMAND, pickCommand(AUDIT_COMMANDS, argv).argv);
   const store = new CloudStore(await openDatabase(values.database));
   try {
-    const r = await verifyAuditTrail(store.db as unknown as Kysely<DomainDatabase>);
+    const r = await verifyAuditTrail(store.db);
     if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else if (r.ok) process.stdout.write(`audit trail intact: ${r.entries} entries verified\n`);
     else {

@@ -1,8 +1,6 @@
 import { type Clock, ColdtraceError } from '@coldtrace/shared';
-import type { Kysely, Transaction } from 'kysely';
 import { appendAudit } from '../store/audit-append.js';
 import type { CloudStore } from '../store/cloud-store.js';
-import type { DomainDatabase } from '../store/schema.js';
 import type { Ingestor } from './ingestor.js';
 
 export interface ReplayResult {
@@ -61,32 +59,30 @@ export async function replayDeadLetter(
     duplicates: outcome.duplicates,
   };
   const now = clock.now();
-  await (store.db as unknown as Kysely<DomainDatabase>)
-    .transaction()
-    .execute(async (trx: Transaction<DomainDatabase>) => {
-      const marked = await trx
-        .updateTable('dead_letters')
-        .set({ replayed_at: now, replayed_by: actor, replay_result: JSON.stringify(result) })
-        .where('id', '=', id)
-        .where('replayed_at', 'is', null)
-        .executeTakeFirst();
-      // Replayed concurrently by another caller: its mark and audit entry stand (the records are stored once).
-      if (Number(marked.numUpdatedRows) === 0) return;
-      await appendAudit(
-        trx,
-        [
-          {
-            actor,
-            action: 'dead_letter.replayed',
-            entityType: 'dead_letter',
-            entityId: String(id),
-            before: { code: d.code, reason: d.reason, receivedAt: d.received_at, gatewayId: d.gateway_id },
-            after: result,
-            reason: `replayed by ${actor} after its cause (${d.code}) was fixed`,
-          },
-        ],
-        now,
-      );
-    });
+  await store.db.transaction().execute(async (trx) => {
+    const marked = await trx
+      .updateTable('dead_letters')
+      .set({ replayed_at: now, replayed_by: actor, replay_result: JSON.stringify(result) })
+      .where('id', '=', id)
+      .where('replayed_at', 'is', null)
+      .executeTakeFirst();
+    // Replayed concurrently by another caller: its mark and audit entry stand (the records are stored once).
+    if (Number(marked.numUpdatedRows) === 0) return;
+    await appendAudit(
+      trx,
+      [
+        {
+          actor,
+          action: 'dead_letter.replayed',
+          entityType: 'dead_letter',
+          entityId: String(id),
+          before: { code: d.code, reason: d.reason, receivedAt: d.received_at, gatewayId: d.gateway_id },
+          after: result,
+          reason: `replayed by ${actor} after its cause (${d.code}) was fixed`,
+        },
+      ],
+      now,
+    );
+  });
   return result;
 }

@@ -11,7 +11,7 @@ import {
   upsertProduct,
 } from './product-master.js';
 import type {
-  DomainDatabase,
+  Database,
   LotsTable,
   PortalsTable,
   ProductsTable,
@@ -32,15 +32,15 @@ const EPC_HEX = /^[0-9A-F]{8,64}$/;
  * appended in the same transaction.
  */
 export class DomainStore {
-  readonly db: Kysely<DomainDatabase>;
+  readonly db: Kysely<Database>;
   constructor(readonly store: CloudStore) {
-    this.db = store.db as unknown as Kysely<DomainDatabase>;
+    this.db = store.db;
   }
 
   /** Runs `fn` in a transaction and appends its audit entries there. */
   async audited<T>(
     now: number,
-    fn: (trx: Transaction<DomainDatabase>, audit: AuditInput[]) => Promise<T>,
+    fn: (trx: Transaction<Database>, audit: AuditInput[]) => Promise<T>,
   ): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
       const audit: AuditInput[] = [];

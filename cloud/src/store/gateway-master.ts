@@ -1,7 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { appendAudit } from './audit-append.js';
 import type { ActorInput } from './master-actor.js';
-import type { Database, DomainDatabase, GatewaysTable } from './schema.js';
+import type { Database, GatewaysTable } from './schema.js';
 
 export type GatewayUpsert = {
   id: string;
@@ -50,7 +50,7 @@ export async function upsertGateway(db: Kysely<Database>, g: GatewayUpsert): Pro
     const brief = (r: GatewaysTable) => ({ name: r.name, hasSecret: r.secret_hash !== null });
     const keyed = g.secretHash !== undefined;
     await appendAudit(
-      trx as unknown as Transaction<DomainDatabase>,
+      trx,
       [
         {
           actor,

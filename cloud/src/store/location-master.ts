@@ -4,7 +4,7 @@ import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
 import { appendAudit } from './audit-append.js';
 import { insertHistoryMark, marksDb } from './evaluation-marks.js';
 import type { ActorInput } from './master-actor.js';
-import type { Database, DomainDatabase, LocationsTable } from './schema.js';
+import type { Database, LocationsTable } from './schema.js';
 
 export type LocationInput = Omit<LocationsTable, 'created_at' | 'updated_at'>;
 export type LocationLimits = Pick<
@@ -120,7 +120,7 @@ async function writeLocation(
   const action = before ? 'location.updated' : 'location.created';
   const after = { ...l, created_at: before?.created_at ?? now, updated_at: now };
   await appendAudit(
-    trx as unknown as Transaction<DomainDatabase>,
+    trx,
     [
       {
         actor,

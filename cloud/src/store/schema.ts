@@ -335,6 +335,9 @@ export interface StreamEpochsTable {
   prev_high_water: number | null;
 }
 
+/** Columns a migration added with a default: read as `T`, optional on insert. */
+type DefaultedOnInsert<T> = { [K in keyof T]: ColumnType<T[K], T[K] | undefined, T[K]> };
+
 export interface Database {
   gateways: GatewaysTable;
   readings: ReadingsTable;
@@ -344,7 +347,7 @@ export interface Database {
   thinned_ranges: ThinnedRangesTable;
   dead_letters: DeadLettersTable;
   locations: LocationsTable;
-  excursions: ExcursionsTable;
+  excursions: ExcursionsTable & DefaultedOnInsert<ExcursionDomainColumns>;
   monitoring_gaps: MonitoringGapsTable;
   users: UsersTable;
   sessions: SessionsTable;
@@ -370,7 +373,5 @@ export interface Database {
   rule_alarms: RuleAlarmsTable;
 }
 
-/** `Database` with the domain columns of `excursions` (0002-domain). */
-export type DomainDatabase = Omit<Database, 'excursions'> & {
-  excursions: ExcursionsTable & ExcursionDomainColumns;
-};
+/** The same schema: the domain engine's files name it so. */
+export type DomainDatabase = Database;

@@ -13,7 +13,7 @@ import type {
 import { contentRow } from '../../domain/ingest/record-rows.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
 import { appendAudit } from '../audit-append.js';
-import type { Database, DomainDatabase } from '../schema.js';
+import type { Database } from '../schema.js';
 
 type Trx = Transaction<Database>;
 
@@ -85,7 +85,7 @@ export class KyselyIngestStore implements AsyncIngestStore {
   }
 
   async appendAudit(entries: AuditInput[], at: number): Promise<void> {
-    await appendAudit(this.trx as unknown as Transaction<DomainDatabase>, entries, at);
+    await appendAudit(this.trx, entries, at);
   }
 
   async insertRecords(
