@@ -1,11 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // docs/architecture.md "Cloud": the folders of cloud/src depend on each other in one direction
 // (composition → http, ingest, broker, engine, … → domain ← store), and domain/ is pure: rules over plain
-// data and the ports they read and write through, with no storage or HTTP library and no other folder.
+// data and the ports they read and write through, with no storage or HTTP library and no other folder; and
+// http/ holds no queries: they live in store/ (store/queries/), so http/ imports no kysely.
 
 const src = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
@@ -29,6 +31,16 @@ const folderOf = (file: string) => {
   const rel = relative(src, file).split('/');
   return rel.length === 1 ? rel[0]!.replace(/\.ts$/, '') : rel[0]!;
 };
+
+/** Files of `folder` that import `kysely` (or a path of it): queries belong in store/ (store/queries/). */
+function kyselyImporters(
+  list: ReadonlyArray<{ file: string; folder: string; specs: string[] }>,
+  folder: string,
+) {
+  return list
+    .filter((i) => i.folder === folder && i.specs.some((s) => s === 'kysely' || s.startsWith('kysely/')))
+    .map((i) => i.file);
+}
 
 const files = sources(src);
 const imports = files.map((f) => ({
@@ -109,6 +121,27 @@ describe('cloud/src architecture', () => {
       .filter((i) => i.folder === 'domain')
       .flatMap((i) => i.targets.filter((t) => t !== 'domain').map((t) => `${i.file} -> ${t}`));
     expect(out).toEqual([]);
+  });
+
+  it('keeps queries out of http/: no file there imports kysely', () => {
+    expect(imports.filter((i) => i.folder === 'http').length).toBeGreaterThan(10);
+    expect(kyselyImporters(imports, 'store').length).toBeGreaterThan(0); // the check sees real imports
+    expect(kyselyImporters(imports, 'http')).toEqual([]);
+  });
+
+  it('detects a kysely import in http/ (the check can fail)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arch-'));
+    const route = join(dir, 'route.ts');
+    writeFileSync(route, "import type { Selectable } from 'kysely';\nimport { z } from 'zod';\n");
+    const helper = join(dir, 'helper.ts');
+    writeFileSync(helper, "import { jsonArrayFrom } from 'kysely/helpers/postgres';\n");
+    const list = [
+      { file: 'http/routes/x.ts', folder: 'http', specs: specifiers(route) },
+      { file: 'http/y.ts', folder: 'http', specs: specifiers(helper) },
+      { file: 'store/z.ts', folder: 'store', specs: specifiers(route) },
+    ];
+    rmSync(dir, { recursive: true });
+    expect(kyselyImporters(list, 'http')).toEqual(['http/routes/x.ts', 'http/y.ts']);
   });
 
   it('has no import cycle between folders', () => {

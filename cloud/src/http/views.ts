@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Selectable } from 'kysely';
-import type { DomainDatabase } from '../store/schema.js';
+import type { Row } from '../store/schema.js';
 
 /** Who acts, for the audit trail: the authenticated principal, else 'api' (routes open before auth). */
 export function actorOf(req: FastifyRequest): string {
@@ -8,7 +7,7 @@ export function actorOf(req: FastifyRequest): string {
   return p?.username ?? 'api';
 }
 
-export function excursionView(e: Selectable<DomainDatabase['excursions']>) {
+export function excursionView(e: Row<'excursions'>) {
   return {
     id: e.id,
     locationId: e.location_id,
@@ -32,7 +31,7 @@ export function excursionView(e: Selectable<DomainDatabase['excursions']>) {
   };
 }
 
-export function lockView(l: Selectable<DomainDatabase['locks']> & { lot_id?: string | null }) {
+export function lockView(l: Row<'locks'> & { lot_id?: string | null }) {
   return {
     epc: l.epc,
     excursionId: l.excursion_id,
@@ -55,7 +54,7 @@ export function lockView(l: Selectable<DomainDatabase['locks']> & { lot_id?: str
   };
 }
 
-export function dispositionView(d: Selectable<DomainDatabase['dispositions']>) {
+export function dispositionView(d: Row<'dispositions'>) {
   return {
     id: d.id,
     excursionId: d.excursion_id,
@@ -76,7 +75,7 @@ export function dispositionView(d: Selectable<DomainDatabase['dispositions']>) {
   };
 }
 
-export function auditView(a: Selectable<DomainDatabase['audit_log']>) {
+export function auditView(a: Row<'audit_log'>) {
   return {
     seq: a.seq,
     at: a.at,

@@ -377,13 +377,24 @@ export class DomainStore {
 
   // ---- audit -----------------------------------------------------------------------------------
 
-  listAudit(q: { entityType?: string; entityId?: string; afterSeq?: number; limit?: number } = {}) {
+  /** Audit entries by sequence number: oldest first (page with `afterSeq`) or newest first (`beforeSeq`). */
+  listAudit(
+    q: {
+      entityType?: string | undefined;
+      entityId?: string | undefined;
+      afterSeq?: number | undefined;
+      beforeSeq?: number | undefined;
+      order?: 'asc' | 'desc';
+      limit?: number;
+    } = {},
+  ) {
     let s = this.db.selectFrom('audit_log').selectAll();
     if (q.entityType) s = s.where('entity_type', '=', q.entityType);
     if (q.entityId) s = s.where('entity_id', '=', q.entityId);
     if (q.afterSeq !== undefined) s = s.where('seq', '>', q.afterSeq);
+    if (q.beforeSeq !== undefined) s = s.where('seq', '<', q.beforeSeq);
     return s
-      .orderBy('seq')
+      .orderBy('seq', q.order ?? 'asc')
       .limit(q.limit ?? 1000)
       .execute();
   }

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
 import type {
   DispositionsTable,
@@ -375,3 +375,6 @@ export interface Database {
 
 /** The same schema: the domain engine's files name it so. */
 export type DomainDatabase = Database;
+
+/** A row of `table` as read (what queries hand to routes and views). */
+export type Row<T extends keyof Database> = Selectable<Database[T]>;

@@ -29,16 +29,7 @@ export const auditRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainService
         }),
       },
     },
-    async (req) => {
-      const q = req.query;
-      let s = domain.engine.db.selectFrom('audit_log').selectAll();
-      if (q.entityType) s = s.where('entity_type', '=', q.entityType);
-      if (q.entityId) s = s.where('entity_id', '=', q.entityId);
-      if (q.afterSeq !== undefined) s = s.where('seq', '>', q.afterSeq);
-      if (q.beforeSeq !== undefined) s = s.where('seq', '<', q.beforeSeq);
-      const rows = await s.orderBy('seq', q.order).limit(q.limit).execute();
-      return rows.map(auditView);
-    },
+    async (req) => (await domain.domainStore.listAudit(req.query)).map(auditView),
   );
   app.get(
     '/audit/verify',

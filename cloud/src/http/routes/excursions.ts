@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assessLot } from '../../domain/lot-assessment.js';
 import { lotReads } from '../../store/lot-reads.js';
+import { listExcursions } from '../../store/queries/list-excursions.js';
 import type { DomainServices } from '../domain-services.js';
 import { auditView, dispositionView, excursionView } from '../views.js';
 import type { RouteDeps } from './deps.js';
@@ -28,7 +29,7 @@ export const excursionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSer
         }),
       },
     },
-    async (req) => (await ds.listExcursions(req.query)).map(excursionView),
+    async (req) => (await listExcursions(domain.engine.db, req.query)).map(excursionView),
   );
 
   app.get(

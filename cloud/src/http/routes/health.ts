@@ -2,6 +2,7 @@ import { errorMessage } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { HealthChecks, HealthSource } from '../../ingest/ingest-health.js';
+import { probeStore } from '../../store/queries/store-probe.js';
 import type { RouteDeps } from './deps.js';
 
 /**
@@ -16,7 +17,7 @@ export const healthRoutes: FastifyPluginAsync<
   const readyChecks = async (): Promise<HealthChecks> => {
     const checks: HealthChecks = { ...(health?.ready() ?? {}) };
     try {
-      await store.db.selectFrom('gateways').select('id').limit(1).execute();
+      await probeStore(store.db);
       checks.store = { ok: true };
     } catch (err) {
       checks.store = { ok: false, detail: `the store does not answer: ${errorMessage(err)}` };

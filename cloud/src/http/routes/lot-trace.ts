@@ -2,17 +2,14 @@ import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { unitLockState } from '../../domain/unit-lock-state.js';
+import { lotStays } from '../../store/queries/lot-stays.js';
+import { lotTracePage } from '../../store/queries/lot-trace-page.js';
+import { readingsDuringStays } from '../../store/queries/readings-during-stays.js';
 import type { DomainServices } from '../domain-services.js';
+import { decodeCursor, encodeCursor } from '../reading-cursor.js';
 import { lockView } from '../views.js';
 import type { RouteDeps } from './deps.js';
-import {
-  decodeCursor,
-  encodeCursor,
-  lotStays,
-  lotTracePage,
-  readingsDuringStays,
-  unitLockState,
-} from './lot-custody-queries.js';
 
 const ms = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const epcHex = z
