@@ -70,6 +70,9 @@ export const ERROR_CODES = {
   llrp_status: { meaning: 'The reader answered with an LLRPStatus other than success.' },
   llrp_error_message: { meaning: 'The reader sent an ERROR_MESSAGE.' },
   llrp_error: { meaning: 'A socket error on the reader connection.' },
+  llrp_radio_config: {
+    meaning: "A portal's radio settings ask for what the reader's capabilities do not offer.",
+  },
 
   // ---- simulators ----
   cli_usage: { meaning: 'A command was called with missing or invalid arguments.' },

@@ -4,8 +4,10 @@ export {
   type Capture,
   type DissectedMessage,
   dissectCapture,
+  fieldValues,
   malformedFrames,
   startCapture,
+  tlvParams,
   tsharkUnavailable,
 } from './llrp/tshark-capture.js';
 export { until } from './until.js';

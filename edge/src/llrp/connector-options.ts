@@ -1,6 +1,7 @@
 import type { Clock, ColdtraceError } from '@coldtrace/shared';
 import type { ReaderEvents, TagRead } from '@coldtrace/shared/llrp';
 import type { Logger } from 'pino';
+import type { RadioSettings } from './radio-plan.js';
 
 /** Options and states of the LLRP reader connector (`connector.ts`). */
 export type ReaderState = 'connecting' | 'connected' | 'disconnected' | 'error';
@@ -30,6 +31,11 @@ export interface ReaderConnectorOptions {
   /** Antennas in the AISpec; [] = all. */
   antennas: number[];
   reportEveryTags: number;
+  /**
+   * Radio settings sent in the ROSpec, checked against the reader's capabilities at each connect (a
+   * setting the reader cannot do fails the setup with llrp_radio_config); absent: the reader's own.
+   */
+  radio?: RadioSettings;
   maxMessageBytes?: number;
   clock?: Clock;
   log?: Logger;

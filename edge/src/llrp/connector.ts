@@ -23,12 +23,14 @@ import {
   messageName,
   RESPONSE_OF,
   type ReaderEvents,
+  readerCapabilitiesOf,
   readerEventsOf,
   StatusCode,
   statusOf,
   type TagRead,
 } from '@coldtrace/shared/llrp';
 import type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
+import { planRadio } from './radio-plan.js';
 
 export type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
 
@@ -258,6 +260,9 @@ export class LlrpReaderConnector {
       const caps = await this.transact(message(MessageType.GET_READER_CAPABILITIES, 0, { RequestedData: 0 }));
       this.check(caps);
       this.capabilities = caps;
+      // LLRP 1.0.1 §16.2.6.6: the antennas' radio settings as indexes into this reader's tables, checked
+      // before anything is configured (a setting it cannot do is a config error; the reader is left as is).
+      const radio = this.o.radio && planRadio(this.o.radio, this.o.antennas, readerCapabilitiesOf(caps));
       const factoryReset = this.o.factoryReset ?? true;
       this.check(await this.transact(buildSetReaderConfig(0, this.o.keepaliveMs, { factoryReset })));
       // Delete all ROSpecs (ID 0), LLRP 1.0.1 §16.1.5; then install ours.
@@ -266,6 +271,7 @@ export class LlrpReaderConnector {
         rospecId: this.o.rospecId,
         antennas: this.o.antennas,
         reportEveryTags: this.o.reportEveryTags,
+        ...(radio ? { antennaConfigs: radio } : {}),
       });
       this.check(await this.transact(message(MessageType.ADD_ROSPEC, 0, {}, [spec])));
       this.check(await this.transact(message(MessageType.ENABLE_ROSPEC, 0, { ROSpecID: this.o.rospecId })));

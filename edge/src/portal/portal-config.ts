@@ -5,6 +5,34 @@ import { READER_CLOCK_POLICIES } from '../llrp/reader-clock.js';
 
 const antennasSchema = z.array(z.number().int().min(1).max(65535)).min(1);
 
+/** One antenna's radio settings (docs/llrp.md "Radio settings"; `llrp/radio-plan.ts`). */
+const antennaRadioFields = {
+  txPowerDbm: z.number().min(-20).max(40).optional(),
+  rxSensitivityDb: z.number().int().min(-128).max(127).optional(),
+  rfMode: z.number().int().min(0).max(0xffff).optional(),
+  session: z.number().int().min(0).max(3).optional(),
+  tagPopulation: z.number().int().min(1).max(65535).optional(),
+  tagTransitTimeMs: z.number().int().min(0).optional(),
+};
+/** LLRP 1.0.1 §16.3.1.2.1.3: population and transit time are fields of C1G2SingulationControl, with Session. */
+const singulation = [
+  (a: { session?: number; tagPopulation?: number; tagTransitTimeMs?: number }) =>
+    a.session !== undefined || (a.tagPopulation === undefined && a.tagTransitTimeMs === undefined),
+  { message: 'tagPopulation and tagTransitTimeMs go with a session (C1G2SingulationControl)' },
+] as const;
+const antennaRadioSchema = z
+  .object(antennaRadioFields)
+  .strict()
+  .refine(...singulation);
+/** For all the portal's antennas, and per antenna ID what differs. */
+const radioSchema = z
+  .object({
+    ...antennaRadioFields,
+    antennas: z.record(z.string().regex(/^[1-9]\d*$/), antennaRadioSchema).optional(),
+  })
+  .strict()
+  .refine(...singulation);
+
 /** The reader's clock against the gateway's (docs/llrp.md "Reader clock"; `llrp/reader-clock.ts`). */
 const readerClockSchema = z
   .object({
@@ -55,6 +83,8 @@ export const portalConfigSchema = z
           .min(1024)
           .default(16 * 1024 * 1024),
         clock: readerClockSchema,
+        /** Radio settings for all antennas and per antenna; absent: the reader's own. */
+        radio: radioSchema.optional(),
       })
       .strict(),
     outside: z.object({ locationId: idSchema, antennas: antennasSchema }).strict(),
@@ -85,6 +115,16 @@ export const portalConfigSchema = z
         path: ['inside', 'antennas'],
         message: `antennas on both sides: ${overlap}`,
       });
+    }
+    const portalAntennas = [...c.outside.antennas, ...c.inside.antennas];
+    for (const id of Object.keys(c.reader.radio?.antennas ?? {})) {
+      if (!portalAntennas.includes(Number(id))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reader', 'radio', 'antennas', id],
+          message: `antenna ${id} is on neither side of the portal`,
+        });
+      }
     }
     if (c.reader.reconnect.maxMs < c.reader.reconnect.initialMs) {
       ctx.addIssue({

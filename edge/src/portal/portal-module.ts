@@ -173,6 +173,7 @@ export function createPortalModule(config: PortalConfig): PortalModule {
         responseTimeoutMs: r.responseTimeoutMs,
         reconnect: r.reconnect,
         factoryReset: r.factoryReset,
+        ...(r.radio ? { radio: r.radio } : {}),
         rospecId: r.rospecId,
         antennas: [...config.outside.antennas, ...config.inside.antennas],
         reportEveryTags: r.reportEveryTags,

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
 import { backoffDelayMs, type ColdtraceError, manualClock } from '@coldtrace/shared';
 import type { TagRead } from '@coldtrace/shared/llrp';
 import {
   ConnectionAttemptStatus,
+  decodeBody,
   encodeMessage,
   encodeRoAccessReport,
   findParam,
@@ -17,7 +20,7 @@ import {
   readerEventNotification,
   StatusCode,
 } from '@coldtrace/shared/llrp';
-import { until } from '@coldtrace/shared/testing';
+import { until, vectorsDir } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LlrpReaderConnector, type ReaderConnectorOptions } from '../../src/llrp/connector.js';
 import { type ScriptedConnection, startScriptedReader, writeInPieces } from './scripted-reader.js';
@@ -242,6 +245,37 @@ describe('reader connector over real TCP', () => {
       ParamType.KeepaliveSpec,
       ParamType.EventsAndReports,
     ]);
+  });
+
+  it('checks its radio settings against the reader before configuring anything', async () => {
+    // The reader answers with a real reader's capabilities (EdgeX capture: 10-30 dBm, antennas 1-4).
+    const body = readFileSync(join(vectorsDir('llrp-edgex'), 'GetReaderCapabilitiesResponse-000.bytes'));
+    const caps = decodeBody(MessageType.GET_READER_CAPABILITIES_RESPONSE, 1, body).params.filter(
+      (p) => p.type !== ParamType.LLRPStatus,
+    );
+    const reader = await startScriptedReader((conn) => {
+      conn.greet();
+      conn.onRequest = (req) =>
+        req.type === MessageType.GET_READER_CAPABILITIES
+          ? conn.write(conn.responseTo(req, 0, caps))
+          : conn.answer(req);
+    });
+    closers.push(() => reader.close());
+    const { c, rec } = connector(reader.port, { antennas: [1, 2], radio: { txPowerDbm: 33 } });
+    await until(() => rec.retries.length >= 1, 'the setup refused');
+    expect(rec.retries[0]!.error).toBe(
+      "radio settings the reader cannot do: antenna 1: txPowerDbm 33 is above the reader's maximum 30.00 dBm; " +
+        "antenna 2: txPowerDbm 33 is above the reader's maximum 30.00 dBm",
+    );
+    expect(rec.states).toContain('error');
+    expect(c.state).not.toBe('connected');
+    // Nothing was configured: the reader keeps its settings (no factory reset, no ROSpec).
+    expect(reader.connections[0]!.received.map((m) => m.type)).toEqual([MessageType.GET_READER_CAPABILITIES]);
+    // Settings it can do go into the ROSpec (20 dBm: power level 41).
+    const ok = connector(reader.port, { antennas: [1, 2], radio: { txPowerDbm: 20 } });
+    await until(() => ok.c.state === 'connected', 'connected with settings the reader has');
+    const add = reader.connections.at(-1)!.received.find((m) => m.type === MessageType.ADD_ROSPEC)!;
+    expect(JSON.stringify(add)).toContain('"TransmitPower":41');
   });
 
   it('stops cleanly: STOP_ROSPEC and DELETE_ROSPEC of its ROSpec, then CLOSE_CONNECTION', async () => {

@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
 import type { TagRead } from '@coldtrace/shared/llrp';
-import { MessageType, RESPONSE_OF, ROSpecEventType } from '@coldtrace/shared/llrp';
+import { MessageType, ParamType, RESPONSE_OF, ROSpecEventType } from '@coldtrace/shared/llrp';
 import {
   type DissectedMessage,
   dissectCapture,
+  fieldValues,
   malformedFrames,
   startCapture,
+  tlvParams,
   tsharkUnavailable,
   until,
 } from '@coldtrace/shared/testing';
@@ -57,6 +59,13 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
       responseTimeoutMs: 2000,
       reconnect: { initialMs: 100, maxMs: 1000 },
       factoryReset: false,
+      radio: {
+        txPowerDbm: 20,
+        rfMode: 2,
+        session: 1,
+        tagPopulation: 50,
+        antennas: { '3': { txPowerDbm: 15 }, '4': { rxSensitivityDb: 10 } },
+      },
       rospecId: 7,
       antennas: [1, 2, 3, 4],
       reportEveryTags: 2,
@@ -118,6 +127,22 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
     const keepaliveIds = fromSim.filter((m) => m.type === 62).map((m) => m.id);
     expect(keepaliveIds.length).toBeGreaterThan(0);
     expect(fromGw.filter((m) => m.type === 72).map((m) => m.id)).toEqual(keepaliveIds);
+    // The radio settings, per antenna in the ROSpec (LLRP 1.0.1 §16.2.6.6), as Wireshark reads them.
+    const add = fromGw.find((m) => m.type === MessageType.ADD_ROSPEC)!;
+    const field = (node: unknown, name: string) => fieldValues(node, name).join(',');
+    const fields = ['llrp.antenna_id', 'llrp.param.transmit_power', 'llrp.param.receiver_sense'].concat([
+      'llrp.param.mode_idx',
+      'llrp.param.session',
+      'llrp.param.tag_population',
+    ]);
+    expect(
+      tlvParams(add.tree, ParamType.AntennaConfiguration).map((ac) => fields.map((f) => field(ac, f))),
+    ).toEqual([
+      ['1', '41', '', '2', '1', '50'], // 20.00 dBm is power level 41 of the simulator's table
+      ['2', '41', '', '2', '1', '50'],
+      ['3', '21', '', '2', '1', '50'], // 15.00 dBm
+      ['4', '41', '2', '2', '1', '50'], // 10 dB is receive sensitivity index 2
+    ]);
     // The reader was configured without RestoreFactorySettings (factoryReset: false).
     const set = fromGw.filter((m) => m.type === MessageType.SET_READER_CONFIG);
     expect(set.map((m) => m.values('llrp.rest_fact'))).toEqual([['0']]);

@@ -22,7 +22,15 @@ export interface DoorGeometry {
   rssiSigmaDb?: number;
   /** Milliseconds between inventory rounds per antenna. */
   readCycleMs?: number;
+  /**
+   * Conducted transmit power per antenna (dBm) the running ROSpec set; others at `MAX_TX_DBM`. Less
+   * power lowers a tag's backscatter at the reader dB for dB, so distant tags drop out first.
+   */
+  txPowerDbm?: ReadonlyMap<number, number>;
 }
+
+/** The power the path loss model below is calibrated at (the simulated reader's maximum). */
+export const MAX_TX_DBM = 30;
 
 const ANTENNA_X = 0.6;
 const ANTENNA_Y = 0.5;
@@ -48,9 +56,10 @@ export function simulateReads(
 ): TagRead[] {
   const cycle = geo.readCycleMs ?? 40;
   const sigma = geo.rssiSigmaDb ?? 2;
+  const below = (id: number) => MAX_TX_DBM - (geo.txPowerDbm?.get(id) ?? MAX_TX_DBM);
   const antennas = [
-    ...geo.outsideAntennas.map((id, i) => ({ id, x: -ANTENNA_X, gain: -i * 1.5 })),
-    ...geo.insideAntennas.map((id, i) => ({ id, x: ANTENNA_X, gain: -i * 1.5 })),
+    ...geo.outsideAntennas.map((id, i) => ({ id, x: -ANTENNA_X, gain: -i * 1.5 - below(id) })),
+    ...geo.insideAntennas.map((id, i) => ({ id, x: ANTENNA_X, gain: -i * 1.5 - below(id) })),
   ];
   const reads: TagRead[] = [];
   for (let t = 0; t < durationMs; t += cycle) {

@@ -15,6 +15,7 @@ import {
   StatusCode,
   statusParam,
 } from '@coldtrace/shared/llrp';
+import { applyAntennaConfigs, type RadioApplied } from './antenna-config.js';
 import { capabilities } from './capabilities.js';
 import type { DoorGeometry } from './population.js';
 import type { ReportPolicy } from './report-buffer.js';
@@ -27,6 +28,8 @@ export interface RoSpec {
   antennas: number[];
   policy: ReportPolicy;
   spec: LlrpParam;
+  /** Conducted transmit power per antenna its AntennaConfigurations set (dBm); others at full power. */
+  txPowerDbm: RadioApplied;
 }
 
 /** What the request handler may read and do; implemented by the simulator for one connection. */
@@ -237,7 +240,10 @@ export function handleRequest(ctx: ReaderContext, req: LlrpMessage) {
 
 type Respond = (code: number, description?: string, params?: LlrpParam[]) => void;
 
-/** ADD_ROSPEC (LLRP 1.0.1 §16.1): the ROSpec must be new, Disabled, with an AISpec. */
+/**
+ * ADD_ROSPEC (LLRP 1.0.1 §16.1.3): the ROSpec must be new, Disabled, with an AISpec, and radio settings
+ * this reader has (`antenna-config.ts`).
+ */
 function addROSpec(
   ctx: ReaderContext,
   req: LlrpMessage,
@@ -293,6 +299,8 @@ function addROSpec(
       ),
     );
   }
+  const radio = applyAntennaConfigs(spec, [...ctx.geo.outsideAntennas, ...ctx.geo.insideAntennas]);
+  if (!(radio instanceof Map)) return badParam(radio.description, radio.error);
   const antennas = ai.fields['AntennaIDs'] as number[];
   ctx.rospecs.set(rid, {
     id: rid,
@@ -300,6 +308,7 @@ function addROSpec(
     antennas: antennas.length > 0 ? antennas : [0],
     policy: { trigger, n: rr ? Number(rr.fields['N']) : ctx.defaultN },
     spec,
+    txPowerDbm: radio,
   });
   respond(StatusCode.M_Success);
 }

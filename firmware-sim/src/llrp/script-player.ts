@@ -12,7 +12,8 @@ import type { LlrpSimulator } from './simulator-types.js';
 
 export interface ScriptPlayerOptions {
   clock: Clock;
-  geo: DoorGeometry;
+  /** The door as the reader reads it when a script starts (the running ROSpec's transmit power). */
+  geo(): DoorGeometry;
   rand: () => number;
   /** false: a script's reads go to the reader at once (their timestamps still spread over it). */
   realtime: boolean;
@@ -29,10 +30,10 @@ export interface ScriptPlayerOptions {
  * rounds are simulated over its duration and fed to the reader as the clock reaches them, in 20 ms ticks.
  */
 export function scriptPlayer(o: ScriptPlayerOptions): Pick<LlrpSimulator, 'pass' | 'present' | 'stray'> {
-  const { clock, geo, rand } = o;
+  const { clock, rand } = o;
   const play = async (paths: TagPath[], durationMs: number): Promise<void> => {
     const start = clock.now();
-    const reads = simulateReads(paths, durationMs, start, geo, rand);
+    const reads = simulateReads(paths, durationMs, start, o.geo(), rand);
     if (!o.realtime) {
       o.enqueue(reads);
       o.partialFlush();

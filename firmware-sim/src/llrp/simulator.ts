@@ -320,7 +320,7 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
 
   const scripts = scriptPlayer({
     clock,
-    geo,
+    geo: () => ({ ...geo, txPowerDbm: active()?.txPowerDbm ?? new Map() }),
     rand,
     realtime,
     closed: () => closed,

@@ -1,5 +1,6 @@
 import { manualClock } from '@coldtrace/shared';
 import {
+  type AntennaRadioConfig,
   buildROSpec,
   buildSetReaderConfig,
   encodeMessage,
@@ -8,6 +9,7 @@ import {
   MessageType,
   message,
   ParamType,
+  readerCapabilitiesOf,
   StatusCode,
   statusOf,
 } from '@coldtrace/shared/llrp';
@@ -255,6 +257,96 @@ describe('LLRP reader simulator', () => {
       [MessageType.READER_EVENT_NOTIFICATION, expect.any(Number)],
       [answer.type, 78],
     ]);
+  });
+
+  it('refuses radio settings it does not have, down to the field (LLRP 1.0.1 §16.2.8.1)', async () => {
+    const sim = await startLlrpSimulator({});
+    closers.push(() => sim.close());
+    const c = await rawClient(sim.port, closers);
+    const caps = readerCapabilitiesOf(
+      await c.req(message(MessageType.GET_READER_CAPABILITIES, 1, { RequestedData: 0 })),
+    );
+    expect(caps.transmitPower.at(-1)).toEqual({ index: 81, dBm: 30 });
+    const add = async (id: number, a: AntennaRadioConfig) => {
+      const spec = buildROSpec({ rospecId: id, antennas: [0], reportEveryTags: 1, antennaConfigs: [a] });
+      return statusOf(await c.req(message(MessageType.ADD_ROSPEC, id, {}, [spec])));
+    };
+    /** The ParameterError chain ROSpec > AISpec > InventoryParameterSpec > AntennaConfiguration > … > field. */
+    const chain = (...types: number[]) => {
+      const P = ParamType;
+      let e: Record<string, unknown> | undefined;
+      for (const t of [
+        P.ROSpec,
+        P.AISpec,
+        P.InventoryParameterSpec,
+        P.AntennaConfiguration,
+        ...types,
+      ].reverse())
+        e = e
+          ? { parameterType: t, parameterError: e }
+          : { parameterType: t, fieldError: { errorCode: S.A_OutOfRange } };
+      return e;
+    };
+    const tx = { hopTableId: 1, channelIndex: 1 };
+    expect(await add(2, { antennaId: 1, transmitter: { ...tx, powerIndex: 82 } })).toMatchObject({
+      code: S.M_ParameterError,
+      description: 'antenna 1: no TransmitPower level 82',
+      parameterError: chain(ParamType.RFTransmitter),
+    });
+    expect(await add(3, { antennaId: 9 })).toMatchObject({
+      description: 'no antenna 9',
+      parameterError: chain(),
+    });
+    expect(await add(4, { antennaId: 2, rfMode: 7 })).toMatchObject({
+      description: 'antenna 2: no C1G2 RF mode 7',
+      parameterError: chain(ParamType.C1G2InventoryCommand, ParamType.C1G2RFControl),
+    });
+    expect(await add(5, { antennaId: 2, receiverSensitivityIndex: 43 })).toMatchObject({
+      parameterError: chain(ParamType.RFReceiver),
+    });
+    expect((await add(6, { antennaId: 2, transmitter: { ...tx, powerIndex: 81 }, rfMode: 2 })).code).toBe(
+      S.M_Success,
+    );
+  });
+
+  it('reads at the transmit power the ROSpec sets: less power, distant tags drop out first', async () => {
+    const strayAndPass = async (powerIndex: number | undefined) => {
+      const clock = manualClock(T0);
+      const sim = await startLlrpSimulator({ realtime: false, seed: 9, clock });
+      closers.push(() => sim.close());
+      const c = await rawClient(sim.port, closers);
+      const antennaConfigs =
+        powerIndex === undefined
+          ? []
+          : [1, 2, 3, 4].map((antennaId) => ({
+              antennaId,
+              transmitter: { hopTableId: 1, channelIndex: 1, powerIndex },
+            }));
+      const spec = buildROSpec({ rospecId: 1, antennas: [0], reportEveryTags: 1, antennaConfigs });
+      for (const m of [
+        message(MessageType.ADD_ROSPEC, 1, {}, [spec]),
+        message(MessageType.ENABLE_ROSPEC, 2, { ROSpecID: 1 }),
+        message(MessageType.START_ROSPEC, 3, { ROSpecID: 1 }),
+      ])
+        expect(statusOf(await c.req(m)).code).toBe(S.M_Success);
+      // Stock 4-6 m from the door, and one case carried through it.
+      const stock = Array.from({ length: 20 }, (_, i) => sgtin96(614141, 812345, 500 + i));
+      const carried = sgtin96(614141, 812345, 1);
+      await sim.stray(stock, { durationMs: 3000 });
+      await sim.pass([{ epc: carried, direction: 'in' }]);
+      await c.req(message(MessageType.STOP_ROSPEC, 4, { ROSpecID: 1 }));
+      const epcs = c.reports.flat().map((r) => r.epc);
+      return {
+        stock: new Set(epcs.filter((e) => e !== carried)).size,
+        carried: epcs.filter((e) => e === carried).length,
+      };
+    };
+    const full = await strayAndPass(undefined); // the reader's own setting: full power, 30 dBm
+    const low = await strayAndPass(21); // 15.00 dBm
+    expect(full.stock).toBeGreaterThan(5); // at full power much of the stock is read…
+    expect(low.stock).toBe(0); // …at 15 dBm none of it,
+    expect(full.carried).toBeGreaterThan(10);
+    expect(low.carried).toBeGreaterThan(3); // while the case through the door still is.
   });
 
   it('validates scenario files with clear errors', () => {

@@ -101,6 +101,7 @@ export const ParamType = {
   FrequencyInformation: 146,
   FrequencyHopTable: 147,
   FixedFrequencyTable: 148,
+  PerAntennaReceiveSensitivityRange: 149,
   ROSpec: 177,
   ROBoundarySpec: 178,
   ROSpecStartTrigger: 179,

@@ -94,17 +94,66 @@ export function readerEventNotification(id: number, utcUs: number, event: LlrpPa
   ]);
 }
 
+/**
+ * One antenna's radio settings as indexes into the reader's tables (LLRP 1.0.1 §16.2.6.6
+ * AntennaConfiguration); what is left out stays at the reader's own setting.
+ */
+export interface AntennaRadioConfig {
+  antennaId: number;
+  /** RFReceiver (§16.2.6.7): index into the ReceiveSensitivityTable. */
+  receiverSensitivityIndex?: number;
+  /** RFTransmitter (§16.2.6.8): hop table (hopping regions), one-based fixed channel, TransmitPower index. */
+  transmitter?: { hopTableId: number; channelIndex: number; powerIndex: number };
+  /** C1G2RFControl (§16.3.1.2.1.2) ModeIndex: the mode's ModeIdentifier; Tari 0 lets the reader choose. */
+  rfMode?: number;
+  /** C1G2SingulationControl (§16.3.1.2.1.3): Gen2 session, expected tag population, transit time (ms). */
+  singulation?: { session: number; tagPopulation: number; tagTransitTimeMs: number };
+}
+
 export interface ROSpecOptions {
   rospecId: number;
   /** Antennas to inventory; [0] = all (LLRP 1.0.1 §16.2.4.2). */
   antennas: number[];
   /** ROReportTrigger N: report every N tags (0 = only at the end of the ROSpec / on GET_REPORT). */
   reportEveryTags: number;
+  /** Radio settings per antenna, in the InventoryParameterSpec (§16.2.4.2.2). */
+  antennaConfigs?: readonly AntennaRadioConfig[];
+}
+
+/** LLRP 1.0.1 §16.2.6.6 AntennaConfiguration with the C1G2 inventory settings (§16.3.1.2.1) it carries. */
+export function antennaConfigurationParam(a: AntennaRadioConfig): LlrpParam {
+  const params: LlrpParam[] = [];
+  if (a.receiverSensitivityIndex !== undefined)
+    params.push(param(ParamType.RFReceiver, { ReceiverSensitivity: a.receiverSensitivityIndex }));
+  if (a.transmitter !== undefined) {
+    params.push(
+      param(ParamType.RFTransmitter, {
+        HopTableID: a.transmitter.hopTableId,
+        ChannelIndex: a.transmitter.channelIndex,
+        TransmitPower: a.transmitter.powerIndex,
+      }),
+    );
+  }
+  const c1g2: LlrpParam[] = [];
+  if (a.rfMode !== undefined) c1g2.push(param(ParamType.C1G2RFControl, { ModeIndex: a.rfMode, Tari: 0 }));
+  if (a.singulation !== undefined) {
+    c1g2.push(
+      param(ParamType.C1G2SingulationControl, {
+        Session: a.singulation.session,
+        TagPopulation: a.singulation.tagPopulation,
+        TagTransitTime: a.singulation.tagTransitTimeMs,
+      }),
+    );
+  }
+  if (c1g2.length > 0)
+    params.push(param(ParamType.C1G2InventoryCommand, { TagInventoryStateAware: false }, c1g2));
+  return param(ParamType.AntennaConfiguration, { AntennaID: a.antennaId }, params);
 }
 
 /**
  * LLRP 1.0.1 §16.2.4.1 ROSpec: null start trigger (started by START_ROSPEC), null stop trigger, one AISpec
- * running until stopped, Gen2 inventory, report upon N tags with antenna, RSSI, first/last seen, count.
+ * running until stopped, Gen2 inventory (with the antennas' radio settings, if any), report upon N tags
+ * with antenna, RSSI, first/last seen, count.
  */
 export function buildROSpec(o: ROSpecOptions): LlrpParam {
   return param(ParamType.ROSpec, { ROSpecID: o.rospecId, Priority: 0, CurrentState: 0 }, [
@@ -114,7 +163,11 @@ export function buildROSpec(o: ROSpecOptions): LlrpParam {
     ]),
     param(ParamType.AISpec, { AntennaIDs: o.antennas.length > 0 ? o.antennas : [0] }, [
       param(ParamType.AISpecStopTrigger, { AISpecStopTriggerType: 0, DurationTrigger: 0 }),
-      param(ParamType.InventoryParameterSpec, { InventoryParameterSpecID: 1, ProtocolID: 1 }),
+      param(
+        ParamType.InventoryParameterSpec,
+        { InventoryParameterSpecID: 1, ProtocolID: 1 },
+        (o.antennaConfigs ?? []).map(antennaConfigurationParam),
+      ),
     ]),
     param(
       ParamType.ROReportSpec,

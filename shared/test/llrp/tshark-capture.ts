@@ -114,13 +114,27 @@ export interface DissectedMessage {
   values(field: string): string[];
 }
 
-function collect(node: Tree, field: string, out: string[]): void {
-  if (node === null || typeof node !== 'object') return;
+/** Every value of the dissector field `field` anywhere under `node`, in order. */
+export function fieldValues(node: Tree, field: string, out: string[] = []): string[] {
+  if (node === null || typeof node !== 'object') return out;
   for (const [k, v] of Object.entries(node)) {
     if (k === field)
       for (const x of asArray(v)) out.push(typeof x === 'object' ? JSON.stringify(x) : String(x));
-    for (const x of asArray(v)) collect(x, field, out);
+    for (const x of asArray(v)) fieldValues(x, field, out);
   }
+  return out;
+}
+
+/** Every TLV parameter of type `type` anywhere under `node` (its dissector subtree), in order. */
+export function tlvParams(node: Tree, type: number, out: Tree[] = []): Tree[] {
+  if (node === null || typeof node !== 'object') return out;
+  for (const [k, v] of Object.entries(node)) {
+    for (const x of asArray(v)) {
+      if (k === 'llrp.param' && x?.['llrp.tlv_type'] === String(type)) out.push(x);
+      tlvParams(x, type, out);
+    }
+  }
+  return out;
 }
 
 /** The LLRP messages of a capture file, in order, with `port` decoded as LLRP. */
@@ -141,11 +155,7 @@ export function dissectCapture(file: string, port: number): DissectedMessage[] {
         type: Number(m['llrp.type']),
         id: Number(m['llrp.id']),
         tree: m,
-        values(field) {
-          const found: string[] = [];
-          collect(m, field, found);
-          return found;
-        },
+        values: (field) => fieldValues(m, field),
       });
     }
   }
