@@ -10,3 +10,4 @@ export { registerGateway } from './gateways/register-gateway.js';
 export { pdfText } from './reports/pdf-text.js';
 export { CloudStore } from './store/cloud-store.js';
 export { openDatabase } from './store/db.js';
+export { listExcursions } from './store/queries/list-excursions.js';

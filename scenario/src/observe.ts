@@ -1,4 +1,4 @@
-import type { Cloud } from '@coldtrace/cloud';
+import { type Cloud, listExcursions } from '@coldtrace/cloud';
 import type { Kysely } from 'kysely';
 import type { ApiCall } from './cloud/seed-master-data.js';
 import type { Scenario } from './scenario-schema.js';
@@ -68,7 +68,7 @@ async function optionalRows<T>(q: () => Promise<T[]>): Promise<T[] | null> {
 export async function observe(cloud: Cloud, s: Scenario, startMs: number, api: ApiCall): Promise<Observed> {
   const end = startMs + s.duration;
   const rel = (ts: number) => ts - startMs;
-  const excursions = (await cloud.store.listExcursions())
+  const excursions = (await listExcursions(cloud.store.db))
     .filter((e) => e.start_ts <= end)
     .map((e) => ({
       id: e.id,

@@ -280,12 +280,6 @@ export class CloudStore {
     });
   }
 
-  listExcursions(q: { locationId?: string } = {}) {
-    let s = this.db.selectFrom('excursions').selectAll();
-    if (q.locationId) s = s.where('location_id', '=', q.locationId);
-    return s.orderBy('start_ts').execute();
-  }
-
   listMonitoringGaps(locationId?: string) {
     let s = this.db.selectFrom('monitoring_gaps').selectAll();
     if (locationId) s = s.where('location_id', '=', locationId);

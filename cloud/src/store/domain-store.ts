@@ -367,14 +367,6 @@ export class DomainStore {
     return this.db.selectFrom('excursions').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  listExcursions(q: { locationId?: string; reviewState?: string; state?: string } = {}) {
-    let s = this.db.selectFrom('excursions').selectAll();
-    if (q.locationId) s = s.where('location_id', '=', q.locationId);
-    if (q.reviewState) s = s.where('review_state', '=', q.reviewState);
-    if (q.state) s = s.where('state', '=', q.state);
-    return s.orderBy('start_ts').execute();
-  }
-
   // ---- audit -----------------------------------------------------------------------------------
 
   /** Audit entries by sequence number: oldest first (page with `afterSeq`) or newest first (`beforeSeq`). */

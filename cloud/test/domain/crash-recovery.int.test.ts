@@ -13,6 +13,7 @@ import { serializeRules } from '../../src/domain/cumulative-rules.js';
 import { evaluateLocation } from '../../src/engine/excursion-evaluator.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
+import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import { evaluated } from '../helpers/test-cloud.js';
 import { type Ev, location, MIN, openHarness, pass, reading, sendAll, T0 } from './harness.js';
 
@@ -117,7 +118,7 @@ describe('derived state after a crash between ingest commit and evaluation (eval
       return l.length ? l : undefined;
     }, 'the unit to be locked after restart');
     expect(locks.map((l) => [l.epc, l.state])).toEqual([[U1, 'active']]);
-    const excursions = await c.store.listExcursions({ locationId: 'room-a' });
+    const excursions = await listExcursions(c.store.db, { locationId: 'room-a' });
     const full = evaluateLocation(
       (await c.store.getLocation('room-a'))!,
       await c.store.locationSeries('room-a'),
@@ -139,7 +140,7 @@ describe('derived state after a crash between ingest commit and evaluation (eval
     await h.store.upsertGateway({ id: 'gw-a', now: T0 });
     await sendAll(h, [pass('gw-a', 1, U2, 'dock', 'room-a', T0 - MIN), ...roomReadings(2)]);
     await h.engine.flush();
-    expect((await h.store.listExcursions()).length).toBe(1);
+    expect((await listExcursions(h.store.db)).length).toBe(1);
     expect((await h.engine.db.selectFrom('locks').select('state').execute()).map((l) => l.state)).toEqual([
       'active',
     ]);
@@ -153,7 +154,7 @@ describe('derived state after a crash between ingest commit and evaluation (eval
     const c = cloud;
     // No master-data change lifts a lock: the excursion is kept as withdrawn, the unit stays locked (held).
     await until(
-      async () => (await c.store.listExcursions()).every((x) => x.state === 'withdrawn'),
+      async () => (await listExcursions(c.store.db)).every((x) => x.state === 'withdrawn'),
       'the excursion withdrawn',
     );
     expect((await locksOf(c)).map((l) => [l.epc, l.state, l.hold_reason !== null])).toEqual([
@@ -220,6 +221,6 @@ describe('derived state after a crash between ingest commit and evaluation (eval
     }, 'the cumulative-rule lock after restart');
     expect(locks.map((l) => [l.epc, l.state])).toEqual([[U1, 'active']]);
     await evaluated(c, 'room-a'); // the readings left behind were evaluated: 10 °C is no excursion here
-    expect(await c.store.listExcursions()).toEqual([]);
+    expect(await listExcursions(c.store.db)).toEqual([]);
   }, 60_000);
 });

@@ -10,6 +10,7 @@ import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
+import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import {
   type Ev,
   evaluateAll,
@@ -162,7 +163,7 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
       }),
     ]);
     expect(await cumulativeLocks()).toEqual([]);
-    expect(await h.domain.listExcursions()).toEqual([]); // the rooms' own limits (2–12 °C) held
+    expect(await listExcursions(h.domain.db)).toEqual([]); // the rooms' own limits (2–12 °C) held
 
     // The truck's readings arrive late: 9 °C from -30 to 0 adds 30 min. 30 + 30 in the fridge = 60 at +30.
     await sendAll(h, series('gw-truck', 'reefer-1', 'truck-1', -30, 0, [-30, 0], 9));

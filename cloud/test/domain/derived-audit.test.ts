@@ -1,6 +1,7 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
+import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import {
   evaluateAll,
   type Harness,
@@ -100,12 +101,12 @@ describe('derived changes on the audit trail', () => {
     for (let m = 0; m <= 62; m += 2) events.push(r('s-1', m, m <= 20 || (m >= 40 && m <= 60) ? 12 : 5));
     await sendAll(h, events);
     await h.engine.flush();
-    const [first, second] = await h.domain.listExcursions({ locationId: 'room-a' });
+    const [first, second] = await listExcursions(h.domain.db, { locationId: 'room-a' });
     expect(second).toBeDefined();
     // Late: a second sensor out of range from 16 to 46 min bridges them: one excursion.
     for (let m = 14; m <= 48; m += 2) await sendAll(h, [r('s-2', m, m >= 16 && m <= 46 ? 11 : 5)]);
     await h.engine.flush();
-    const after = await h.domain.listExcursions({ locationId: 'room-a' });
+    const after = await listExcursions(h.domain.db, { locationId: 'room-a' });
     expect(after.map((x) => x.id)).toEqual([first!.id]);
     const why = `late data joined excursion ${second!.id} to ${first!.id}`;
     const moved = await entries(['lock.moved', 'lock.merged', 'excursion.merged']);

@@ -4,6 +4,7 @@ import { assessLot } from '../../src/domain/lot-assessment.js';
 import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
+import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import { type Harness, location, MIN, openHarness, pass, reading, sendAll, snapshot, T0 } from './harness.js';
 
 const GTIN = '80614141123458';
@@ -115,7 +116,7 @@ export function runDomainStoreContract(
         withinBudget: false,
       });
 
-      const [x] = await h.domain.listExcursions();
+      const [x] = await listExcursions(h.domain.db);
       const d = await signDisposition(
         h.engine,
         async () => ({ userId: 'u1', username: 'qa', printedName: 'Q. A.', roles: ['qa'] }),

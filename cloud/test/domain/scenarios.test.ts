@@ -5,6 +5,7 @@ import type { SignatureVerifier } from '../../src/domain/signature.js';
 import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
+import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import {
   type Ev,
   evaluateAll,
@@ -80,7 +81,7 @@ describe('scenarios (docs/architecture.md "Affected stock and locks", "Dispositi
     // Three hours later the truck replays its buffer: the reefer was at 12 °C for 40 minutes.
     await sendAll(h, truckReadings(60, 100));
     await h.engine.flush();
-    const [x] = await h.domain.listExcursions({ locationId: 'truck-1' });
+    const [x] = await listExcursions(h.domain.db, { locationId: 'truck-1' });
     expect(x).toMatchObject({ start_ts: T0 + 60 * MIN, end_ts: T0 + 100 * MIN, max_c: 12 });
     expect(await activeLocks()).toEqual([U1, U2].sort());
     expect((await h.domain.epcView(U1))!.location).toBe('store-1');
@@ -115,7 +116,7 @@ describe('scenarios (docs/architecture.md "Affected stock and locks", "Dispositi
   it('units entering a room during an ongoing excursion are locked', async () => {
     await sendAll(h, truckReadings(60, 1000, 120)); // still out of range at the last reading: ongoing
     await h.engine.flush();
-    const [x] = await h.domain.listExcursions({ locationId: 'truck-1' });
+    const [x] = await listExcursions(h.domain.db, { locationId: 'truck-1' });
     expect(x!.end_ts).toBeNull();
     await sendAll(h, [pass('gw-room', gwSeq(), U3, 'room-a', 'truck-1', T0 + 150 * MIN)]);
     await h.engine.flush();
@@ -128,7 +129,7 @@ describe('scenarios (docs/architecture.md "Affected stock and locks", "Dispositi
       ...truckReadings(60, 80, 90),
     ]);
     await h.engine.flush();
-    const [x] = await h.domain.listExcursions();
+    const [x] = await listExcursions(h.domain.db);
     expect(await activeLocks()).toEqual([U1]);
     // Wrong password and a non-QA signer are refused.
     await expect(
@@ -251,7 +252,7 @@ describe('scenarios (docs/architecture.md "Affected stock and locks", "Dispositi
   it('late data merging two excursions keeps the oldest id and records the merge', async () => {
     await sendAll(h, truckReadings(20, 40, 120));
     await h.engine.flush();
-    const first = (await h.domain.listExcursions())[0]!;
+    const first = (await listExcursions(h.domain.db))[0]!;
     h.clock.set(T0 + 1000);
     await sendAll(h, [
       reading('gw-truck', gwSeq(), 'reefer-9', 'truck-1', T0 + 50 * MIN, 13),
@@ -259,7 +260,7 @@ describe('scenarios (docs/architecture.md "Affected stock and locks", "Dispositi
       reading('gw-truck', gwSeq(), 'reefer-9', 'truck-1', T0 + 70 * MIN, 5),
     ]);
     await h.engine.flush();
-    expect((await h.domain.listExcursions()).map((e) => e.id)).toEqual([first.id, expect.any(String)]);
+    expect((await listExcursions(h.domain.db)).map((e) => e.id)).toEqual([first.id, expect.any(String)]);
     // A third sensor bridges them: one excursion, the oldest id.
     await sendAll(h, [
       reading('gw-truck', gwSeq(), 'reefer-8', 'truck-1', T0 + 35 * MIN, 12),
@@ -267,7 +268,7 @@ describe('scenarios (docs/architecture.md "Affected stock and locks", "Dispositi
       reading('gw-truck', gwSeq(), 'reefer-8', 'truck-1', T0 + 60 * MIN, 6),
     ]);
     await h.engine.flush();
-    const all = await h.domain.listExcursions();
+    const all = await listExcursions(h.domain.db);
     expect(all.map((e) => e.id)).toEqual([first.id]);
     expect(all[0]!.end_ts).toBe(T0 + 70 * MIN);
     expect(

@@ -9,6 +9,7 @@ import { DomainEngine } from '../../src/engine/domain-engine.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
+import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import { MIN, T0 } from './harness.js';
 
 const DEBOUNCE_MS = 60_000;
@@ -93,11 +94,11 @@ describe('domain engine: lock-deciding readings skip the debounce', () => {
     expect(clock.nextDueAt()).toBe(clock.now());
     await clock.advanceAsync(0);
     await until(
-      async () => (await store.listExcursions({ locationId: 'room-1' })).length === 1,
+      async () => (await listExcursions(store.db, { locationId: 'room-1' })).length === 1,
       'the excursion',
     );
     expect(clock.nextDueAt()).toBe(debounceDue); // the debounce has not fired
-    const [x] = await store.listExcursions({ locationId: 'room-1' });
+    const [x] = await listExcursions(store.db, { locationId: 'room-1' });
     expect(x).toMatchObject({ start_ts: T0 + 2 * MIN, critical: 1 });
   });
 });

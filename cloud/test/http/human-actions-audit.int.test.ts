@@ -5,6 +5,7 @@ import { cliActor } from '../../src/cli/cli-actor.js';
 import { runGatewayCli } from '../../src/cli/gateway-cli.js';
 import { runUserCli } from '../../src/cli/user-cli.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
+import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import { createUser, login, type Session } from '../helpers/auth.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
@@ -113,7 +114,7 @@ describe('human actions on the audit trail', () => {
       })),
     );
     await cloud.evaluator.flush();
-    expect(await cloud.store.listExcursions({ locationId: 'room-a' })).toHaveLength(1);
+    expect(await listExcursions(cloud.store.db, { locationId: 'room-a' })).toHaveLength(1);
 
     // QA widens the limits, e-signed: the excursion is withdrawn because of that change, and the lock is
     // held for review (a master-data change never lifts one).
@@ -124,7 +125,7 @@ describe('human actions on the audit trail', () => {
     expect(changed).toMatchObject({ actor: adminName, action: 'location.updated', reason: 'mapping study' });
     expect(changed.before).toMatchObject({ max_c: 8 });
     expect(changed.after).toMatchObject({ max_c: 15, signature: { username: adminName } });
-    expect(await cloud.store.listExcursions({ locationId: 'room-a' })).toMatchObject([
+    expect(await listExcursions(cloud.store.db, { locationId: 'room-a' })).toMatchObject([
       { state: 'withdrawn' },
     ]);
     const derived = [...(await audit('excursion')), ...(await audit('lock'))].filter((a) =>

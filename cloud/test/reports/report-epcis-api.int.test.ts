@@ -2,6 +2,7 @@ import { sgtin96Hex } from '@coldtrace/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloudConfigSchema } from '../../src/config.js';
 import { DEFAULT_EPCIS_BASE_URI } from '../../src/epcis/epcis-identifiers.js';
+import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import { epcisErrors } from '../epcis/epcis-schema.js';
 import { bearer } from '../helpers/auth.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
@@ -63,7 +64,7 @@ afterAll(async () => cloud?.stop());
 
 describe('GET /api/v1/excursions/:id/report.pdf', () => {
   it('serves the PDF report of a stored excursion', async () => {
-    const [exc] = await cloud.store.listExcursions({ locationId: 'truck-1' });
+    const [exc] = await listExcursions(cloud.store.db, { locationId: 'truck-1' });
     expect(exc).toBeDefined();
     const res = await cloud.app.inject({
       headers: viewer,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holesIn } from '../../src/domain/ingest/seq-spans.js';
 import type { CloudStore, ExcursionRow, IngestResult } from '../../src/store/cloud-store.js';
 import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../../src/store/evaluation-marks.js';
+import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
 import { epochContract } from './store-contract-epochs.js';
 import { reuseContract } from './store-contract-reuse.js';
@@ -628,30 +629,30 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
             { sensor_id: 's1', from_ts: T0 + 10, to_ts: T0 + 20 },
           ],
         );
-        expect(await store.listExcursions({ locationId: 'ex-1' })).toMatchObject([e2, e1]);
+        expect(await listExcursions(store.db, { locationId: 'ex-1' })).toMatchObject([e2, e1]);
         expect((await store.listMonitoringGaps('ex-1')).map((g) => g.from_ts)).toEqual([T0 + 10, T0 + 50]);
 
         const e3 = excursion('ex-1@c', 'ex-1', T0 + 7, { critical: 1, peak_c: 30 });
         await store.replaceLocationDerived('ex-1', [e3], []);
-        expect(await store.listExcursions({ locationId: 'ex-1' })).toMatchObject([e3]);
+        expect(await listExcursions(store.db, { locationId: 'ex-1' })).toMatchObject([e3]);
         expect(await store.listMonitoringGaps('ex-1')).toEqual([]);
-        expect(await store.listExcursions({ locationId: 'ex-2' })).toMatchObject([other]);
+        expect(await listExcursions(store.db, { locationId: 'ex-2' })).toMatchObject([other]);
         expect(await store.listMonitoringGaps('ex-2')).toMatchObject([
           { location_id: 'ex-2', sensor_id: 's9', from_ts: T0, to_ts: T0 + 5 },
         ]);
-        const all = await store.listExcursions();
+        const all = await listExcursions(store.db);
         expect(all.map((e) => e.start_ts)).toEqual([...all.map((e) => e.start_ts)].sort((x, y) => x - y));
         expect((await store.listMonitoringGaps()).length).toBeGreaterThanOrEqual(1);
 
         await store.replaceLocationDerived('ex-1', [], []);
-        expect(await store.listExcursions({ locationId: 'ex-1' })).toEqual([]);
+        expect(await listExcursions(store.db, { locationId: 'ex-1' })).toEqual([]);
       });
 
       it('rolls back a failed replacement, keeping what was there', async () => {
         const e = excursion('ex-3@a', 'ex-3', T0);
         await store.replaceLocationDerived('ex-3', [e], []);
         await expect(store.replaceLocationDerived('ex-3', [e, { ...e }], [])).rejects.toThrow();
-        expect(await store.listExcursions({ locationId: 'ex-3' })).toMatchObject([e]);
+        expect(await listExcursions(store.db, { locationId: 'ex-3' })).toMatchObject([e]);
       });
     });
   });

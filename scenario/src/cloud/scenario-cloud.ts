@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Cloud, startCloud, UserStore } from '@coldtrace/cloud';
+import { type Cloud, listExcursions, startCloud, UserStore } from '@coldtrace/cloud';
 import { type Clock, systemClock } from '@coldtrace/shared';
 import pino from 'pino';
 import { type Observed, observe } from '../observe.js';
@@ -82,7 +82,7 @@ export async function startScenarioCloud(input: CloudStartInput, clock: Clock): 
       secrets,
       counts: async () => ({
         counts: await cloud.store.counts(),
-        excursions: await cloud.store.listExcursions(),
+        excursions: await listExcursions(cloud.store.db),
       }),
       gatewayStatus: async (gatewayId) =>
         (await cloud.store.db
