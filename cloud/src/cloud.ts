@@ -6,9 +6,9 @@ import { createSignatureVerifier } from './auth/signature-verifier.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-broker.js';
 import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
 import { type CloudConfig, type CloudConfigInput, cloudConfigSchema } from './config.js';
+import { CumulativeRule } from './domain/rules/cumulative-rule.js';
 import { RateOfChangeRule } from './domain/rules/rate-of-change-rule.js';
 import type { SignatureVerifier } from './domain/signature.js';
-import { CumulativeEvaluator } from './engine/cumulative-evaluator.js';
 import { ExcursionEvaluator } from './engine/excursion-evaluator.js';
 import { type App, buildApp } from './http/build-app.js';
 import { createDomainServices } from './http/domain-services.js';
@@ -36,8 +36,6 @@ export interface Cloud {
   store: CloudStore;
   ingestor: Ingestor;
   evaluator: ExcursionEvaluator;
-  /** Products' cumulative rules (docs/domain.md "Cumulative rules"): locks units that reached one. */
-  cumulative: CumulativeEvaluator;
   app: App;
   broker: EmbeddedBroker | undefined;
   /** The InfluxDB sink, when `influx` is configured. */
@@ -178,15 +176,13 @@ async function assemble(
     debounceMs: config.evaluation.debounceMs,
     activity,
     onEvents: () => dispatcher.kick(),
-    rules:
-      config.evaluation.rateOfChange.length > 0 ? [new RateOfChangeRule(config.evaluation.rateOfChange)] : [],
-  });
-  const cumulative = new CumulativeEvaluator({
-    engine: evaluator.engine,
-    clock,
-    log,
-    debounceMs: config.evaluation.debounceMs,
-    activity,
+    // The lock rules beside excursions (docs/architecture.md "Lock rules").
+    rules: [
+      new CumulativeRule(),
+      ...(config.evaluation.rateOfChange.length > 0
+        ? [new RateOfChangeRule(config.evaluation.rateOfChange)]
+        : []),
+    ],
   });
   const ingestHealth = new IngestHealth({ clock: wallClock, maxLagMs: config.ingest.maxLagMs });
   const ingestor = new Ingestor({
@@ -197,20 +193,13 @@ async function assemble(
     activity,
     eventTimes: config.ingest,
     health: ingestHealth,
-    onReadings: (locations, windows) => {
-      evaluator.markDirty(locations, windows);
-      cumulative.markReadings(windows);
-    },
-    onMovements: (epcs) => {
-      evaluator.engine.markEpcs(epcs);
-      cumulative.markEpcs(epcs);
-    },
+    onReadings: (locations, windows) => evaluator.markDirty(locations, windows),
+    onMovements: (epcs) => evaluator.engine.markEpcs(epcs),
   });
   const domain = createDomainServices(
     evaluator.engine,
     deps.signatureVerifier ?? createSignatureVerifier(store, { clock: wallClock }),
     dispatcher,
-    cumulative,
   );
   const influx = config.influx
     ? new InfluxSink({
@@ -244,10 +233,8 @@ async function assemble(
   const modules: CloudModule[] = [
     evaluationModule({
       evaluator,
-      cumulative,
       clock,
       log,
-      cumulativeSweepMs: config.evaluation.cumulativeSweepMs,
     }),
   ];
   if (config.mqtt.embedded.enabled) {
@@ -355,7 +342,6 @@ async function assemble(
     store,
     ingestor,
     evaluator,
-    cumulative,
     app,
     broker,
     influx,

@@ -167,18 +167,13 @@ export const cloudConfigSchema = z
       .object({
         debounceMs: z.number().int().min(0).default(200),
         /**
-         * How often every unit of products with cumulative rules is re-evaluated in full (besides at
-         * start): bounds how long a lock can wait after another ingestor process died (docs/domain.md).
-         */
-        cumulativeSweepMs: z.number().int().min(10_000).default(600_000),
-        /**
          * Rate-of-change profiles (docs/architecture.md "Lock rules"): locations whose temperature rising too
          * fast raises an alarm and, with `lock`, locks the units there.
          */
         rateOfChange: rateOfChangeConfigSchema.default([]),
       })
       .strict()
-      .default({ debounceMs: 200, cumulativeSweepMs: 600_000, rateOfChange: [] }),
+      .default({ debounceMs: 200, rateOfChange: [] }),
     /** InfluxDB time-series sink (optional): readings go there through a durable outbox. */
     influx: influxConfigSchema.optional(),
     /** Sessions, login rate limit and lockout, cookie flags (cloud/src/auth/auth-config.ts). */

@@ -22,7 +22,7 @@ export type { LockRow };
  * port, the store implements it (`store/derive-repo.ts`).
  */
 export interface DeriveRepo extends RuleRepo, WindowReads {
-  claimMarks(kind: 'location' | 'epc', subjects: readonly string[]): Promise<ClaimedMarks>;
+  claimMarks(kind: 'location' | 'epc' | 'product', subjects: readonly string[]): Promise<ClaimedMarks>;
   deleteMarks(ids: readonly number[]): Promise<void>;
   location(id: string): Promise<LocationsTable | undefined>;
 

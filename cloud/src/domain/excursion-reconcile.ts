@@ -31,6 +31,8 @@ export interface LocationOutcome {
   tails?: Map<string, number | null>;
   /** What caused the recomputation when it was not (only) new data (the lock rules word their changes with it). */
   cause?: RecomputeCause | undefined;
+  /** The window recomputed, grown to the claimed marks' (the lock rules recompute what it can change). */
+  window: TimeWindow;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function reconcileLocationIn(
   await repo.deleteMarks(claimed.ids);
   const location = await repo.location(locationId);
   // Readings of a location without master data are kept, evaluated once it exists (its creation marks it).
-  if (!location) return { count: 0 };
+  if (!location) return { count: 0, window: w };
   // Every mark cause is a limit change (`location-master.ts`); new readings have none.
   const cause: RecomputeCause | undefined = claimed.causes.length
     ? {
@@ -168,6 +170,7 @@ export async function reconcileLocationIn(
     limits: { minC: location.min_c, maxC: location.max_c, maxGapMs: location.max_gap_ms },
     tails: ev.tails,
     cause,
+    window: w,
   };
 }
 

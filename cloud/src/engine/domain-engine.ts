@@ -91,6 +91,8 @@ export class DomainEngine {
   /** Limits of the locations seen so far (min_c, max_c), only to rank dirty locations. */
   private readonly knownLimits = new Map<string, { minC: number; maxC: number }>();
   private readonly dirtyEpcs = new Set<string>();
+  /** Products whose rules changed: their units are re-evaluated by the lock rules. */
+  private readonly dirtyProducts = new Set<string>();
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private urgentTimer: ReturnType<Clock['setTimeout']> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
@@ -164,6 +166,15 @@ export class DomainEngine {
   }
 
   /** Movements of these EPCs were committed. */
+  /**
+   * A product's specification changed (its change committed a durable mark): every unit of its lots is
+   * re-evaluated by the lock rules (cumulative rules).
+   */
+  markProduct(gtin: string): void {
+    this.dirtyProducts.add(gtin);
+    this.schedule();
+  }
+
   markEpcs(epcs: Iterable<string>): void {
     for (const e of epcs) this.dirtyEpcs.add(e);
     this.schedule();
@@ -203,7 +214,21 @@ export class DomainEngine {
 
   private flushNow(): Promise<void> {
     return this.exclusive(async () => {
-      for (let round = 0; round < 100 && (this.dirtyEpcs.size || this.dirtyLocations.size); round++) {
+      for (
+        let round = 0;
+        round < 100 && (this.dirtyEpcs.size || this.dirtyLocations.size || this.dirtyProducts.size);
+        round++
+      ) {
+        const products = [...this.dirtyProducts];
+        this.dirtyProducts.clear();
+        if (products.length) {
+          try {
+            await this.reconcileProductsNow(products);
+          } catch (err) {
+            for (const p of products) this.dirtyProducts.add(p);
+            throw err;
+          }
+        }
         const epcs = [...this.dirtyEpcs];
         this.dirtyEpcs.clear();
         if (epcs.length) {
@@ -256,7 +281,8 @@ export class DomainEngine {
         }
       }
       this.clearSkipped();
-      if (this.dirtyEpcs.size || this.dirtyLocations.size) this.schedule(this.urgentLocations.size > 0);
+      if (this.dirtyEpcs.size || this.dirtyLocations.size || this.dirtyProducts.size)
+        this.schedule(this.urgentLocations.size > 0);
     });
   }
 
@@ -316,6 +342,21 @@ export class DomainEngine {
     }
   }
 
+  /** Tells the lock rules of products whose rules changed, claiming (and clearing) their marks, one commit each. */
+  private async reconcileProductsNow(gtins: readonly string[]): Promise<void> {
+    for (const gtin of [...new Set(gtins)].sort()) {
+      await this.derive(async (trx, log, now) => {
+        const repo = deriveRepo(trx, log, now);
+        const claimed = await repo.claimMarks('product', [gtin]);
+        const cause = claimed.causes.length
+          ? { text: claimed.causes.join('; '), masterData: true }
+          : undefined;
+        for (const rule of this.rules) await rule.apply(repo, { kind: 'product', gtin, cause });
+        await repo.deleteMarks(claimed.ids);
+      });
+    }
+  }
+
   // ---- excursions -------------------------------------------------------------------------------
 
   private async reconcileLocationNow(locationId: string, window: TimeWindow): Promise<number> {
@@ -347,7 +388,8 @@ export class DomainEngine {
   ): Promise<number> {
     const repo = deriveRepo(trx, log, now);
     const out = await reconcileLocationIn(repo, log, now, locationId, window);
-    for (const rule of this.rules) await rule.apply(repo, { kind: 'readings', locationId, cause: out.cause });
+    for (const rule of this.rules)
+      await rule.apply(repo, { kind: 'readings', locationId, window: out.window, cause: out.cause });
     if (out.limits && out.tails) {
       this.knownLimits.set(locationId, { minC: out.limits.minC, maxC: out.limits.maxC });
       this.staged.push({ id: locationId, limits: out.limits, tails: out.tails });
@@ -374,9 +416,15 @@ export class DomainEngine {
     const pending = await pendingMarks(marksDb(this.db), opts.createdBefore);
     if (pending.locations.size) this.markReadings(pending.locations);
     if (pending.epcs.size) this.markEpcs(pending.epcs);
+    for (const gtin of pending.products) this.markProduct(gtin);
     if (pending.rows > 0) {
       this.opts.log.info(
-        { locations: pending.locations.size, epcs: pending.epcs.size, marks: pending.rows },
+        {
+          locations: pending.locations.size,
+          epcs: pending.epcs.size,
+          products: pending.products.size,
+          marks: pending.rows,
+        },
         'evaluation marks found: recomputing',
       );
     }

@@ -1,5 +1,4 @@
 import { noSigners, type SignatureVerifier } from '../domain/signature.js';
-import type { CumulativeEvaluator } from '../engine/cumulative-evaluator.js';
 import type { DomainEngine } from '../engine/domain-engine.js';
 import type { OutboxDispatcher } from '../integrations/outbox-dispatcher.js';
 import { DomainStore } from '../store/domain-store.js';
@@ -10,15 +9,12 @@ export interface DomainServices {
   domainStore: DomainStore;
   verifySignature: SignatureVerifier;
   dispatcher?: OutboxDispatcher | undefined;
-  /** Cumulative-rule evaluation (told when a product's rules change). */
-  cumulative?: CumulativeEvaluator | undefined;
 }
 
 export function createDomainServices(
   engine: DomainEngine,
   verifySignature: SignatureVerifier = noSigners,
   dispatcher?: OutboxDispatcher,
-  cumulative?: CumulativeEvaluator,
 ): DomainServices {
-  return { engine, domainStore: new DomainStore(engine.store), verifySignature, dispatcher, cumulative };
+  return { engine, domainStore: new DomainStore(engine.store), verifySignature, dispatcher };
 }

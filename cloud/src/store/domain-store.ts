@@ -4,6 +4,7 @@ import type { AuditInput } from '../domain/audit-chain.js';
 import type { SignedChange } from '../domain/e-signature.js';
 import { appendAudit } from './audit-append.js';
 import type { CloudStore } from './cloud-store.js';
+import { insertMarks, marksDb } from './evaluation-marks.js';
 import {
   changeProductSpecification,
   type ProductInput,
@@ -181,6 +182,9 @@ export class DomainStore {
           .values(fresh.slice(i, i + 500).map((epc) => ({ epc, lot_id: lotId, commissioned_at: now })))
           .execute();
       }
+      // Their cumulative rules (if their product has any) apply from now: the units are re-evaluated by the
+      // engine, durably (docs/architecture.md "Evaluation marks").
+      await insertMarks(marksDb(trx), 'epc', fresh, null, now);
       if (fresh.length) {
         audit.push({
           actor,

@@ -15,7 +15,7 @@ export type MarksDb = Kysely<{ evaluation_marks: EvaluationMarksTable }>;
 /** Any Kysely handle (or transaction) over a schema that has `evaluation_marks`. */
 export const marksDb = (db: unknown): MarksDb => db as MarksDb;
 
-export type MarkKind = 'location' | 'epc';
+export type MarkKind = 'location' | 'epc' | 'product';
 
 export type { MarkWindow };
 
@@ -89,6 +89,8 @@ export interface PendingMarks {
   /** Per location, the union of its marks' windows (±Infinity = unbounded). */
   locations: Map<string, MarkWindow>;
   epcs: Set<string>;
+  /** Products whose rules changed (their units' cumulative rules are re-evaluated). */
+  products: Set<string>;
   rows: number;
 }
 
@@ -110,10 +112,11 @@ export async function pendingMarks(db: MarksDb, createdBefore?: number): Promise
     ])
     .groupBy(['kind', 'subject']);
   if (createdBefore !== undefined) q = q.where('created_at', '<', createdBefore);
-  const out: PendingMarks = { locations: new Map(), epcs: new Set(), rows: 0 };
+  const out: PendingMarks = { locations: new Map(), epcs: new Set(), products: new Set(), rows: 0 };
   for (const r of await q.execute()) {
     out.rows += Number(r.n);
     if (r.kind === 'epc') out.epcs.add(r.subject);
+    else if (r.kind === 'product') out.products.add(r.subject);
     else {
       out.locations.set(r.subject, {
         fromTs: Number(r.open_lo) > 0 || r.lo === null ? Number.NEGATIVE_INFINITY : Number(r.lo),
@@ -122,4 +125,28 @@ export async function pendingMarks(db: MarksDb, createdBefore?: number): Promise
     }
   }
   return out;
+}
+
+/** Marks these subjects (EPCs commissioned to a lot, a product whose rules changed) for recomputation. */
+export async function insertMarks(
+  db: MarksDb,
+  kind: MarkKind,
+  subjects: readonly string[],
+  cause: string | null,
+  now: number,
+): Promise<void> {
+  const rows = [...new Set(subjects)].map((subject) => ({
+    kind,
+    subject,
+    from_ts: null,
+    to_ts: null,
+    cause,
+    created_at: now,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await db
+      .insertInto('evaluation_marks')
+      .values(rows.slice(i, i + CHUNK))
+      .execute();
+  }
 }

@@ -3,6 +3,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { parseStoredRules } from '../domain/cumulative-rules.js';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
 import { appendAudit } from './audit-append.js';
+import { insertMarks, marksDb } from './evaluation-marks.js';
 import type { DomainDatabase, ProductsTable } from './schema.js';
 
 /** `cumulative_rules` (canonical JSON, see cumulative-rules.ts): absent keeps the stored rules ('[]' when new). */
@@ -105,6 +106,14 @@ async function writeProduct(
       }),
     )
     .execute();
+  // New rules (or none any more) change which units are locked: the engine re-evaluates the product's units,
+  // durably; a change by a person is a master-data change, which never lifts a lock.
+  if (before?.cumulative_rules !== p.cumulative_rules) {
+    const cause = before
+      ? `cumulative rules of product ${p.gtin} changed by ${actor} at ${new Date(now).toISOString()}`
+      : null;
+    await insertMarks(marksDb(trx), 'product', [p.gtin], cause, now);
+  }
   await appendAudit(
     trx,
     [

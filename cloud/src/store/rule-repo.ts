@@ -4,6 +4,7 @@ import type { ChangeLog } from '../domain/exposure.js';
 import type { RuleAlarm, RuleRepo, Stay } from '../domain/locks/lock-rule.js';
 import type { LockCause, LockPlan, StoredLock } from '../domain/locks/reconcile-locks.js';
 import { applyLockPlan, storedLocks } from './lock-writes.js';
+import { lotReads } from './lot-reads.js';
 import type { DomainDatabase } from './schema.js';
 
 type Trx = Transaction<DomainDatabase>;
@@ -24,6 +25,82 @@ export function ruleRepo(trx: Trx, log: ChangeLog, now: number): RuleRepo {
     leftAt: r.left_at === null ? null : Number(r.left_at),
   });
   return {
+    exposure: lotReads(trx),
+    async ruledUnitsAt(locationId, window) {
+      const finite = Number.isFinite;
+      const spans: Array<{ lo: number; hi: number }> = [];
+      if (!finite(window.fromTs) || !finite(window.toTs)) {
+        spans.push({ lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY });
+      } else {
+        // A reading changes its sensor's state from its last known reading before it to its next after it.
+        const sensors = await trx
+          .selectFrom('readings')
+          .select('sensor_id')
+          .distinct()
+          .where('location_id', '=', locationId)
+          .where('ts', '>=', window.fromTs)
+          .where('ts', '<=', window.toTs)
+          .execute();
+        for (const { sensor_id } of sensors) {
+          const known = (op: '<' | '>', ts: number) =>
+            trx
+              .selectFrom('readings')
+              .select('ts')
+              .where('sensor_id', '=', sensor_id)
+              .where('location_id', '=', locationId)
+              .where('ts', op, ts)
+              .where('temp_c', 'is not', null)
+              .orderBy('ts', op === '<' ? 'desc' : 'asc')
+              .limit(1)
+              .executeTakeFirst();
+          spans.push({
+            lo: (await known('<', window.fromTs))?.ts ?? Number.NEGATIVE_INFINITY,
+            hi: (await known('>', window.toTs))?.ts ?? Number.POSITIVE_INFINITY,
+          });
+        }
+      }
+      const out = new Set<string>();
+      for (const { lo, hi } of spans) {
+        let q = trx
+          .selectFrom('custody')
+          .innerJoin('epcs', 'epcs.epc', 'custody.epc')
+          .innerJoin('lots', 'lots.id', 'epcs.lot_id')
+          .innerJoin('products', 'products.gtin', 'lots.gtin')
+          .select('custody.epc as epc')
+          .where('custody.location_id', '=', locationId)
+          .where('products.cumulative_rules', '!=', '[]');
+        if (finite(hi)) q = q.where('custody.entered_at', '<', hi);
+        if (finite(lo))
+          q = q.where((eb) => eb.or([eb('custody.left_at', 'is', null), eb('custody.left_at', '>', lo)]));
+        for (const r of await q.execute()) out.add(r.epc);
+      }
+      return [...out];
+    },
+    async unitsOfProduct(gtin) {
+      const rows = await trx
+        .selectFrom('epcs')
+        .innerJoin('lots', 'lots.id', 'epcs.lot_id')
+        .select('epcs.epc as epc')
+        .where('lots.gtin', '=', gtin)
+        .execute();
+      return rows.map((r) => r.epc);
+    },
+    async cumulativeInUse() {
+      const rules = await trx
+        .selectFrom('products')
+        .select('gtin')
+        .where('cumulative_rules', '!=', '[]')
+        .limit(1)
+        .executeTakeFirst();
+      if (rules) return true;
+      const locks = await trx
+        .selectFrom('locks')
+        .select('epc')
+        .where('cause', '=', 'cumulative')
+        .limit(1)
+        .executeTakeFirst();
+      return locks !== undefined;
+    },
     async readings(locationId) {
       const rows = await trx
         .selectFrom('readings')

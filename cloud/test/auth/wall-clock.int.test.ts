@@ -50,7 +50,7 @@ beforeAll(async () => {
     {
       mqtt: { embedded: { host: '127.0.0.1', port: 0 }, serviceAccounts: { erp: 'erp-secret-0123456789' } },
       integrations: { outboxPollMs: 4 * HOUR },
-      evaluation: { debounceMs: 20, cumulativeSweepMs: 4 * HOUR },
+      evaluation: { debounceMs: 20 },
     },
     { clock: data, wallClock: wall },
   );

@@ -4,8 +4,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CumulativeRule, serializeRules } from '../../src/domain/cumulative-rules.js';
 import { assessLot } from '../../src/domain/lot-assessment.js';
+import { CumulativeRule as CumulativeRuleLock } from '../../src/domain/rules/cumulative-rule.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
-import { CumulativeEvaluator } from '../../src/engine/cumulative-evaluator.js';
 import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
@@ -38,7 +38,8 @@ const verifier: SignatureVerifier = async (username, password) =>
     : null;
 
 interface CumHarness extends Harness {
-  cumulative: CumulativeEvaluator;
+  /** The cumulative rule, a lock rule of the harness's domain engine. */
+  rule: CumulativeRuleLock;
   /**
    * Custody, excursions and cumulative locks brought up to date (no evaluation mark left); returns how
    * many units the cumulative rules were evaluated for.
@@ -46,31 +47,10 @@ interface CumHarness extends Harness {
   settle(): Promise<number>;
 }
 
-/** The domain harness with its ingestors also telling a cumulative evaluator, as cloud.ts wires them. */
+/** The domain harness with the cumulative rule as a lock rule of its engine, as cloud.ts wires it. */
 async function open(ingestors = 1, rules: CumulativeRule[] = [RULE]): Promise<CumHarness> {
-  const h = await openHarness({ ingestors });
-  const cumulative = new CumulativeEvaluator({ engine: h.engine, clock: h.clock, log: silent });
-  h.ingestors.splice(
-    0,
-    h.ingestors.length,
-    ...Array.from(
-      { length: ingestors },
-      () =>
-        new Ingestor({
-          store: h.store,
-          clock: h.clock,
-          log: silent,
-          onReadings: (_ids, w) => {
-            h.engine.markReadings(w);
-            cumulative.markReadings(w);
-          },
-          onMovements: (epcs) => {
-            h.engine.markEpcs(epcs);
-            cumulative.markEpcs(epcs);
-          },
-        }),
-    ),
-  );
+  const rule = new CumulativeRuleLock();
+  const h = await openHarness({ ingestors, rules: [rule] });
   // Limits 2–12 °C: the rooms never have an excursion at 9–10 °C, only the product's rule sees it.
   for (const id of ['room-a', 'fridge', 'truck-1']) await location(h, id, { max_c: 12 });
   for (const gw of ['gw-room', 'gw-fridge', 'gw-truck']) await h.store.upsertGateway({ id: gw, now: T0 });
@@ -91,12 +71,13 @@ async function open(ingestors = 1, rules: CumulativeRule[] = [RULE]): Promise<Cu
   await h.domain.commission('LOT-1', [U1, U2], 'admin', T0);
   await h.domain.commission('LOT-2', [U3, U4], 'admin', T0);
   return Object.assign(h, {
-    cumulative,
+    rule,
     async settle() {
-      const before = cumulative.stats.units;
+      const before = rule.stats.units;
+      // Product changes and commissioning committed durable marks: the engine takes them up as a start would.
+      await h.engine.recoverMarks();
       await evaluateAll(h);
-      await cumulative.flush();
-      return cumulative.stats.units - before;
+      return rule.stats.units - before;
     },
   });
 }
@@ -320,7 +301,7 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
         'admin',
         T0,
       );
-      h.cumulative.markProduct(GTIN);
+      h.engine.markProduct(GTIN);
       await h.settle();
     };
     // 70 min is under a 120 min limit, yet a specification change releases nothing: the lock is held.
@@ -451,7 +432,7 @@ async function derive(events: readonly Ev[], opts: { split?: readonly number[]; 
     });
     const got = await state();
     // Nothing the marks missed: re-evaluating every unit from scratch changes nothing.
-    c.cumulative.markProduct(GTIN);
+    c.engine.markProduct(GTIN);
     await c.settle();
     expect(await state()).toEqual(got);
     return got;

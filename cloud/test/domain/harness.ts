@@ -37,7 +37,7 @@ export interface Harness {
 
 /** A real SQLite store in a temp dir, one domain engine, `ingestors` Ingestors sharing it. */
 export async function openHarness(
-  opts: { ingestors?: number; url?: string; skipInRange?: boolean } = {},
+  opts: { ingestors?: number; url?: string; skipInRange?: boolean; rules?: readonly LockRule[] } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-domain-'));
   const store = new CloudStore(await openDatabase(opts.url ?? `sqlite:${join(dir, 'cloud.db')}`));
@@ -48,6 +48,7 @@ export async function openHarness(
     log: silent,
     debounceMs: 1_000_000,
     skipInRange: opts.skipInRange,
+    rules: opts.rules,
   });
   const ingestors = Array.from(
     { length: opts.ingestors ?? 1 },

@@ -85,7 +85,6 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
     });
   const settle = async () => {
     await cloud.evaluator.flush();
-    await cloud.cumulative.flush();
   };
 
   beforeAll(async () => {

@@ -96,7 +96,6 @@ export async function startScenarioCloud(input: CloudStartInput, clock: Clock): 
         cloud.evaluator.engine.markEpcs(epcs);
         cloud.evaluator.markDirty(s.locations.map((l) => l.id));
         await cloud.evaluator.flush();
-        await cloud.cumulative.flush();
         return observe(cloud, s, input.startMs, api);
       },
       async close() {

@@ -1,4 +1,5 @@
 import type { AuditInput } from '../audit-chain.js';
+import type { ExposureReads } from '../exposure-reads.js';
 import type { LockCause, LockPlan, StoredLock } from './reconcile-locks.js';
 
 /** Why a recomputation runs when it is not (only) new data; `masterData`: a specification change caused it. */
@@ -9,8 +10,16 @@ export interface RecomputeCause {
 
 /** What changed, as the domain engine tells its lock rules (inside the derive transaction that covers it). */
 export type RuleChange =
-  | { kind: 'readings'; locationId: string; cause: RecomputeCause | undefined }
-  | { kind: 'custody'; epcs: readonly string[] };
+  | {
+      kind: 'readings';
+      locationId: string;
+      /** The event-time window recomputed (±Infinity: the whole history). */
+      window: { fromTs: number; toTs: number };
+      cause: RecomputeCause | undefined;
+    }
+  | { kind: 'custody'; epcs: readonly string[] }
+  /** A product's specification changed (or it was created): its lots' units are re-evaluated. */
+  | { kind: 'product'; gtin: string; cause: RecomputeCause | undefined };
 
 /** An alarm a rule derived from the readings (`rule_alarms`); `id` is the key its locks name. */
 export interface RuleAlarm {
@@ -43,6 +52,17 @@ export interface RuleRepo {
   /** Stays at a location overlapping [from, to]. */
   staysAt(locationId: string, from: number, to: number): Promise<Stay[]>;
   staysOf(epcs: readonly string[]): Promise<Stay[]>;
+  /** Exposure reads (units and their rules, stays, a location's series) for rules over whole custody. */
+  exposure: ExposureReads;
+  /**
+   * Units of products with cumulative rules at a location during the span new readings there can change:
+   * for each sensor with a reading in the window, from its last known reading before it to its first after.
+   */
+  ruledUnitsAt(locationId: string, window: { fromTs: number; toTs: number }): Promise<string[]>;
+  /** Units commissioned to lots of this product. */
+  unitsOfProduct(gtin: string): Promise<string[]>;
+  /** Whether any product has cumulative rules or any cumulative lock exists. */
+  cumulativeInUse(): Promise<boolean>;
   locks(
     cause: LockCause,
     scope: { key: string } | { locationId: string } | { epcs: readonly string[] },
@@ -57,8 +77,8 @@ export type LockRepo = Pick<RuleRepo, 'locks' | 'applyLockPlan'>;
 /**
  * A rule that locks stock (docs/architecture.md "Lock rules"): told by the domain engine what changed, it
  * recomputes what that change can touch, through the repo, and brings its locks in line with
- * `reconcileLocks`, the one reconciliation every rule shares. The excursion and cumulative rules predate
- * this interface and are driven by the engine and their evaluator directly.
+ * `reconcileLocks`, the one reconciliation every rule shares. Excursions (with their custody) are the
+ * engine's own derivation; cumulative rules and rate-of-change alarms are plug-ins.
  */
 export interface LockRule {
   readonly cause: LockCause;

@@ -188,7 +188,7 @@ export class RateOfChangeRule implements LockRule {
 
   async apply(repo: RuleRepo, change: RuleChange): Promise<void> {
     if (change.kind === 'readings') await this.readingsAt(repo, change.locationId, change.cause);
-    else await this.custodyOf(repo, change.epcs);
+    else if (change.kind === 'custody') await this.custodyOf(repo, change.epcs);
   }
 
   private async readingsAt(

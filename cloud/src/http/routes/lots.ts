@@ -93,7 +93,7 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
     async (req) => {
       const r = await ds.commission(req.params.id, req.body.epcs, actorOf(req), wallClock.now());
       // Their custody so far now counts against the lot's product's cumulative rules.
-      domain.cumulative?.markEpcs(req.body.epcs);
+      domain.engine.markEpcs(req.body.epcs.map((e) => e.toUpperCase()));
       return r;
     },
   );

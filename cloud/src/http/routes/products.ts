@@ -99,7 +99,7 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
         { keepSpecification: true },
       );
       // Units already commissioned to its lots are evaluated against the rules of a new product.
-      domain.cumulative?.markProduct(row.gtin);
+      domain.engine.markProduct(row.gtin);
       return view(row);
     },
   );
@@ -127,7 +127,7 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
         signed,
       );
       // The units of its lots are re-evaluated against the changed rules.
-      domain.cumulative?.markProduct(row.gtin);
+      domain.engine.markProduct(row.gtin);
       return view(row);
     },
   );
