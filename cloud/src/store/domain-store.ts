@@ -1,7 +1,11 @@
-import { ColdtraceError, decodeEpc, gtinOf } from '@coldtrace/shared';
+import { ColdtraceError } from '@coldtrace/shared';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { AuditInput } from '../domain/audit-chain.js';
+import { commissioningChange, epcsToCommission } from '../domain/commissioning.js';
 import type { SignedChange } from '../domain/e-signature.js';
+import { epcSummary } from '../domain/epc-summary.js';
+import { lotChange } from '../domain/lot-change.js';
+import { masterDataAudit, webhookAudit } from '../domain/master-data-audit.js';
 import { appendAudit } from './audit-append.js';
 import type { CloudStore } from './cloud-store.js';
 import { insertMarks, marksDb } from './evaluation-marks.js';
@@ -24,8 +28,6 @@ export type LotInput = Omit<LotsTable, 'created_at' | 'updated_at'>;
 export type PortalInput = Omit<PortalsTable, 'created_at' | 'updated_at'>;
 export type SensorInput = Omit<SensorsTable, 'created_at' | 'updated_at'>;
 export type WebhookInput = Omit<WebhookEndpointsTable, 'created_at'>;
-
-const EPC_HEX = /^[0-9A-F]{8,64}$/;
 
 /**
  * Master data of the domain (products, lots, EPC commissioning, portals, sensors, webhook endpoints)
@@ -78,11 +80,14 @@ export class DomainStore {
 
   // ---- lots ------------------------------------------------------------------------------------
 
+  /** Creates or changes a lot as `lotChange` (domain/lot-change.ts) decides. */
   async upsertLot(l: LotInput, actor: string, now: number): Promise<LotsTable> {
-    if (!(await this.getProduct(l.gtin))) {
-      throw new ColdtraceError('invalid', `lot ${l.id}: product GTIN ${l.gtin} is not registered`);
-    }
     return this.audited(now, async (trx, audit) => {
+      const product = await trx
+        .selectFrom('products')
+        .select('gtin')
+        .where('gtin', '=', l.gtin)
+        .executeTakeFirst();
       const before = await trx.selectFrom('lots').selectAll().where('id', '=', l.id).executeTakeFirst();
       const clash = await trx
         .selectFrom('lots')
@@ -91,23 +96,18 @@ export class DomainStore {
         .where('lot_number', '=', l.lot_number)
         .where('id', '!=', l.id)
         .executeTakeFirst();
-      if (clash) {
-        throw new ColdtraceError(
-          'conflict',
-          `lot number ${l.lot_number} of GTIN ${l.gtin} already exists as lot ${clash.id}`,
-        );
-      }
-      if (before && before.gtin !== l.gtin) {
-        const n = await trx
-          .selectFrom('epcs')
-          .select('epc')
-          .where('lot_id', '=', l.id)
-          .limit(1)
-          .executeTakeFirst();
-        if (n)
-          throw new ColdtraceError('conflict', `lot ${l.id} has commissioned EPCs; its GTIN cannot change`);
-      }
-      const row = { ...l, created_at: before?.created_at ?? now, updated_at: now };
+      const unit = await trx
+        .selectFrom('epcs')
+        .select('epc')
+        .where('lot_id', '=', l.id)
+        .limit(1)
+        .executeTakeFirst();
+      const { row, audit: entry } = lotChange(
+        l,
+        { productRegistered: Boolean(product), before, clashId: clash?.id, hasUnits: Boolean(unit) },
+        actor,
+        now,
+      );
       await trx
         .insertInto('lots')
         .values(row)
@@ -117,15 +117,7 @@ export class DomainStore {
             .doUpdateSet({ gtin: l.gtin, lot_number: l.lot_number, expiry: l.expiry, updated_at: now }),
         )
         .execute();
-      audit.push({
-        actor,
-        action: before ? 'lot.updated' : 'lot.created',
-        entityType: 'lot',
-        entityId: l.id,
-        before,
-        after: row,
-        reason: 'master data',
-      });
+      audit.push(entry);
       return row;
     });
   }
@@ -138,10 +130,7 @@ export class DomainStore {
     return this.db.selectFrom('lots').selectAll().orderBy('id').execute();
   }
 
-  /**
-   * Commissions EPCs to a lot (docs/architecture.md "Master data"). An SGTIN must carry the lot's GTIN; an
-   * EPC already commissioned to another lot is a conflict; re-commissioning to the same lot changes nothing.
-   */
+  /** Commissions EPCs to a lot as `epcsToCommission` and `commissioningChange` decide (commissioning.ts). */
   async commission(
     lotId: string,
     epcs: readonly string[],
@@ -150,18 +139,7 @@ export class DomainStore {
   ): Promise<{ added: number }> {
     const lot = await this.getLot(lotId);
     if (!lot) throw new ColdtraceError('not_found', `lot ${lotId} not found`);
-    const norm = [...new Set(epcs.map((e) => e.toUpperCase()))];
-    for (const e of norm) {
-      if (!EPC_HEX.test(e))
-        throw new ColdtraceError('invalid', `EPC ${JSON.stringify(e)} is not 8–64 hex digits`);
-      const gtin = gtinOf(e);
-      if (gtin !== null && gtin !== lot.gtin) {
-        throw new ColdtraceError(
-          'invalid',
-          `EPC ${e} encodes GTIN ${gtin}, but lot ${lotId} is GTIN ${lot.gtin}`,
-        );
-      }
-    }
+    const norm = epcsToCommission(lot, epcs);
     return this.audited(now, async (trx, audit) => {
       const existing = new Map<string, string>();
       for (let i = 0; i < norm.length; i += 500) {
@@ -172,10 +150,7 @@ export class DomainStore {
           .execute();
         for (const r of rows) existing.set(r.epc, r.lot_id);
       }
-      const other = [...existing].find(([, l]) => l !== lotId);
-      if (other)
-        throw new ColdtraceError('conflict', `EPC ${other[0]} is already commissioned to lot ${other[1]}`);
-      const fresh = norm.filter((e) => !existing.has(e));
+      const { fresh, audit: entries } = commissioningChange(lotId, norm, existing, actor);
       for (let i = 0; i < fresh.length; i += 500) {
         await trx
           .insertInto('epcs')
@@ -185,16 +160,7 @@ export class DomainStore {
       // Their cumulative rules (if their product has any) apply from now: the units are re-evaluated by the
       // engine, durably (docs/architecture.md "Evaluation marks").
       await insertMarks(marksDb(trx), 'epc', fresh, null, now);
-      if (fresh.length) {
-        audit.push({
-          actor,
-          action: 'epcs.commissioned',
-          entityType: 'lot',
-          entityId: lotId,
-          after: { epcs: fresh },
-          reason: `${fresh.length} EPC(s) commissioned`,
-        });
-      }
+      audit.push(...entries);
       return { added: fresh.length };
     });
   }
@@ -235,15 +201,7 @@ export class DomainStore {
         .insertInto(t)
         .values(row as Row)
         .execute();
-      audit.push({
-        actor,
-        action: `${table.slice(0, -1)}.${before ? 'updated' : 'created'}`,
-        entityType: table.slice(0, -1),
-        entityId: v.id,
-        before,
-        after: row,
-        reason: 'master data',
-      });
+      audit.push(masterDataAudit(table.slice(0, -1), v.id, before, row, actor));
       return row;
     });
   }
@@ -258,17 +216,7 @@ export class DomainStore {
       await trx.deleteFrom('webhook_endpoints').where('id', '=', w.id).execute();
       const row = { ...w, created_at: before?.created_at ?? now };
       await trx.insertInto('webhook_endpoints').values(row).execute();
-      const redact = (x: WebhookEndpointsTable | undefined) =>
-        x ? { ...x, secret: '(redacted)' } : undefined;
-      audit.push({
-        actor,
-        action: before ? 'webhook.updated' : 'webhook.created',
-        entityType: 'webhook',
-        entityId: w.id,
-        before: redact(before),
-        after: redact(row),
-        reason: 'integration configuration',
-      });
+      audit.push(webhookAudit(before, row, actor));
       return row;
     });
   }
@@ -278,29 +226,16 @@ export class DomainStore {
 
   // ---- EPCs ------------------------------------------------------------------------------------
 
-  /** Everything known about one EPC: decoding, commissioning (or not), custody, locks. */
+  /** Everything known about one EPC (`epcSummary`, domain/epc-summary.ts). */
   async epcView(epcIn: string) {
     const epc = epcIn.toUpperCase();
-    const [row, custody, locks, moves] = await Promise.all([
+    const [commissioning, custody, locks, moves] = await Promise.all([
       this.db.selectFrom('epcs').selectAll().where('epc', '=', epc).executeTakeFirst(),
       this.db.selectFrom('custody').selectAll().where('epc', '=', epc).orderBy('entered_at').execute(),
       this.db.selectFrom('locks').selectAll().where('epc', '=', epc).orderBy('created_at').execute(),
       this.db.selectFrom('movements').select('seq').where('epc', '=', epc).limit(1).execute(),
     ]);
-    if (!row && custody.length === 0 && moves.length === 0) return undefined;
-    const decoded = decodeEpc(epc);
-    const current = custody.find((c) => c.left_at === null);
-    return {
-      epc,
-      decoded,
-      commissioned: Boolean(row),
-      lotId: row?.lot_id ?? null,
-      location: current?.location_id ?? null,
-      locked: locks.some((l) => l.state === 'active'),
-      rejected: locks.some((l) => l.state === 'rejected'),
-      custody,
-      locks,
-    };
+    return epcSummary(epc, { commissioning, custody, locks, moved: moves.length > 0 });
   }
 
   /** EPCs seen in movements or commissioned; `uncommissioned` = seen but not commissioned to any lot. */
