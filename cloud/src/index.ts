@@ -6,6 +6,7 @@ export { UserStore } from './auth/user-store.js';
 export { type Cloud, startCloud } from './cloud.js';
 export { type CloudConfigInput, cloudConfigSchema, loadCloudConfig } from './config.js';
 export { EPOCH_SEQ_SPAN } from './domain/ingest/epochs.js';
+export { lockSubject } from './domain/locks/lock-subject.js';
 export { registerGateway } from './gateways/register-gateway.js';
 export { pdfText } from './reports/pdf-text.js';
 export { CloudStore } from './store/cloud-store.js';

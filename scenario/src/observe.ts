@@ -1,4 +1,4 @@
-import { type Cloud, listExcursions } from '@coldtrace/cloud';
+import { type Cloud, listExcursions, lockSubject } from '@coldtrace/cloud';
 import type { Kysely } from 'kysely';
 import type { ApiCall } from './cloud/seed-master-data.js';
 import type { Scenario } from './scenario-schema.js';
@@ -91,9 +91,9 @@ export async function observe(cloud: Cloud, s: Scenario, startMs: number, api: A
   const coverage = await cloud.store.coverage();
   const db = cloud.store.db as unknown as AnyDb;
   const locks = await optionalRows(async () =>
-    (await db.selectFrom('locks').selectAll().orderBy('epc').orderBy('excursion_id').execute()).map((r) => ({
+    (await db.selectFrom('locks').selectAll().orderBy('epc').orderBy('rule_key').execute()).map((r) => ({
       epc: String(r.epc),
-      excursionId: String(r.excursion_id),
+      excursionId: lockSubject(String(r.cause ?? 'excursion'), String(r.rule_key)),
       state: String(r.state),
       cause: String(r.cause ?? 'excursion'),
     })),

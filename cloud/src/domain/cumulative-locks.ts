@@ -1,6 +1,7 @@
 import type { UnitRuleExposure } from './cumulative-exposure.js';
 import { CUMULATIVE_CAUSE, describeMs, describeRule } from './cumulative-rules.js';
 import type { LockRepo } from './locks/lock-rule.js';
+import { lockSubject } from './locks/lock-subject.js';
 import { type DesiredLock, type LockWording, reconcileLocks } from './locks/reconcile-locks.js';
 
 const iso = (ts: number) => new Date(ts).toISOString();
@@ -52,7 +53,7 @@ function cumulativeWording(computed: readonly UnitRuleExposure[]): LockWording<R
   const rules = new Map(computed.map((x) => [x.key, x.rule]));
   const facts = (d: ReachedLock) => ({
     epc: d.epc,
-    lockKey: d.key,
+    lockKey: lockSubject(CUMULATIVE_CAUSE, d.key),
     cause: CUMULATIVE_CAUSE,
     exposedMs: d.x.exposure.exposedMs,
     limitMs: d.x.rule.limitMs,
@@ -60,6 +61,7 @@ function cumulativeWording(computed: readonly UnitRuleExposure[]): LockWording<R
     location: d.locationId,
   });
   return {
+    cause: CUMULATIVE_CAUSE,
     reason: (d) => reachedReason(d.x),
     audited: (text) => text,
     created: (d) => ({ ...facts(d), state: 'active' }),
@@ -83,7 +85,7 @@ function cumulativeWording(computed: readonly UnitRuleExposure[]): LockWording<R
       if (!x) {
         return {
           kind: 'hold',
-          why: `cumulative rule ${row.key} no longer applies to ${row.epc} (the product's rules changed)`,
+          why: `cumulative rule ${lockSubject(CUMULATIVE_CAUSE, row.key)} no longer applies to ${row.epc} (the product's rules changed)`,
         };
       }
       return {

@@ -46,15 +46,14 @@ export const cumulativeRulesSchema = z
 /** `above:8:36000000`: identifies a rule within a product (a changed limit is another rule). */
 export const ruleKey = (r: CumulativeRule): string => `${r.kind}:${r.thresholdC}:${r.limitMs}`;
 
-export const CUMULATIVE_CAUSE = 'cumulative';
-const LOCK_KEY_PREFIX = 'cumulative:';
+export const CUMULATIVE_CAUSE = 'cumulative' as const;
 
 /**
- * What a cumulative lock stores in `locks.excursion_id` (and a disposition names): one key per lot and
- * rule, so a QA decision per lot covers its locked units exactly as for an excursion.
+ * A cumulative lock's key (`locks.rule_key`, cause `cumulative`): one per lot and rule, so a QA decision
+ * per lot covers its locked units exactly as for an excursion. Dispositions and events name it
+ * `cumulative:<lot>:<rule>` (`lockSubject`).
  */
-export const cumulativeLockKey = (lotId: string, r: CumulativeRule): string =>
-  `${LOCK_KEY_PREFIX}${lotId}:${ruleKey(r)}`;
+export const cumulativeLockKey = (lotId: string, r: CumulativeRule): string => `${lotId}:${ruleKey(r)}`;
 
 export function conditionOf(r: CumulativeRule): ExposureCondition {
   return { kind: r.kind, thresholdC: r.thresholdC };

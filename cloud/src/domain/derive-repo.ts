@@ -50,7 +50,7 @@ export interface DeriveRepo extends RuleRepo, WindowReads {
     rows: ReadonlyArray<{ location_id: string; sensor_id: string; from_ts: number; to_ts: number }>,
   ): Promise<void>;
 
-  /** Every lock row of a key (an excursion id), all states. */
+  /** Every lock row of an excursion, all states. */
   locksOfKey(key: string): Promise<LockRow[]>;
   lockAt(key: string, epc: string): Promise<LockRow | undefined>;
   updateLockRow(key: string, epc: string, set: Partial<LockRow>): Promise<void>;

@@ -21,6 +21,8 @@ export interface DispositionSubject {
   version: number;
   review_state: string;
   kind: LockCause;
+  /** Its locks' key under `kind` (`locks.rule_key`). */
+  key: string;
 }
 
 /** What signing a disposition reads and writes in its transaction (the store implements it). */
@@ -31,17 +33,17 @@ export interface DispositionRepo {
   unitsOfLot(lotId: string): Promise<string[]>;
   /** Locks of these units under the key that are not lifted, with the excursion version a decision on them was signed for. */
   decidableLocks(
-    key: string,
+    subject: DispositionSubject,
     epcs: readonly string[],
   ): Promise<Array<{ epc: string; state: string; decided_version: number | null }>>;
   insertDisposition(d: DispositionsTable): Promise<void>;
   /** Sets the locks of these units under the key (not lifted) to the decided state. */
   decideLocks(
-    key: string,
+    subject: DispositionSubject,
     epcs: readonly string[],
     set: { state: string; disposition_id: string; reason: string; updated_at: number },
   ): Promise<void>;
-  anyActiveLock(key: string): Promise<boolean>;
+  anyActiveLock(subject: DispositionSubject): Promise<boolean>;
   markDecided(excursionId: string): Promise<void>;
   lotsOf(epcs: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }
@@ -78,7 +80,7 @@ export async function decideDisposition(
     epcs = await repo.unitsOfLot(req.lotId);
   } else epcs = [req.epc!.toUpperCase()];
   const what = req.lotId !== undefined ? `lot ${req.lotId}` : `EPC ${req.epc}`;
-  const affected = epcs.length ? await repo.decidableLocks(req.excursionId, epcs) : [];
+  const affected = epcs.length ? await repo.decidableLocks(x, epcs) : [];
   if (affected.length === 0) {
     throw new ColdtraceError('conflict', `${what} has no units affected by excursion ${req.excursionId}`);
   }
@@ -110,7 +112,7 @@ export async function decideDisposition(
   await repo.insertDisposition(d);
   const state = req.decision === 'release' ? 'released' : 'rejected';
   const units = rows.map((r) => r.epc).sort();
-  await repo.decideLocks(req.excursionId, units, {
+  await repo.decideLocks(x, units, {
     state,
     disposition_id: d.id,
     reason: `${state} by ${signer.printedName}: ${req.reason}`,
@@ -138,7 +140,7 @@ export async function decideDisposition(
     },
     reason: req.reason,
   });
-  const active = await repo.anyActiveLock(req.excursionId);
+  const active = await repo.anyActiveLock(x);
   if (!active && x.kind === 'excursion' && x.review_state !== 'decided') {
     await repo.markDecided(x.id);
     log.audit.push({

@@ -45,7 +45,8 @@ export interface StoredProduct {
 /** A lock as a lot's assessment reads it (lifted ones excluded). */
 export interface UnitLock {
   epc: string;
-  excursion_id: string;
+  /** The public id of what it is for (`lockSubject`): an excursion's id, `cumulative:<lot>:<rule>`, … */
+  subject: string;
   cause: string;
   state: string;
   location_id: string;
@@ -58,7 +59,7 @@ export interface LotReads extends ExposureReads {
   lotGtin(lotId: string): Promise<string | undefined>;
   product(gtin: string): Promise<StoredProduct | undefined>;
   unitsOfLot(lotId: string): Promise<string[]>;
-  /** Locks of these units that are not lifted, by key and unit. */
+  /** Locks of these units that are not lifted, by subject and unit. */
   locks(epcs: readonly string[]): Promise<UnitLock[]>;
   /** Where these units are now (their open stays). */
   whereNow(epcs: readonly string[]): Promise<Array<{ epc: string; location_id: string }>>;

@@ -102,6 +102,7 @@ function excursionWording(cause: RecomputeCause | undefined): LockWording<Desire
   const reason = (d: DesiredLock) =>
     `exposed at ${d.locationId} during excursion ${d.key} (${iso(d.from)} – ${iso(d.to)})`;
   return {
+    cause: 'excursion',
     reason,
     audited: because,
     created: (d) => ({ epc: d.epc, excursionId: d.key, state: 'active', from: d.from, to: d.to }),

@@ -10,9 +10,10 @@ import {
   unionIntervals,
 } from '@coldtrace/shared';
 import { cumulativeExposures, ruledUnits } from './cumulative-exposure.js';
-import { type CumulativeRule, parseStoredRules } from './cumulative-rules.js';
+import { CUMULATIVE_CAUSE, type CumulativeRule, parseStoredRules } from './cumulative-rules.js';
 import type { LotReads, UnitLock } from './exposure-reads.js';
 import { locationExposure } from './location-series.js';
+import { lockSubject } from './locks/lock-subject.js';
 
 export interface LotCumulative {
   rule: CumulativeRule;
@@ -81,8 +82,7 @@ export async function assessLot(reads: LotReads, lotId: string): Promise<LotAsse
   const count = (st: string) => [...unitState.values()].filter((s) => s.has(st)).length;
   const byExcursion = new Map<string, UnitLock[]>();
   for (const l of locks)
-    if (l.cause === 'excursion')
-      byExcursion.set(l.excursion_id, [...(byExcursion.get(l.excursion_id) ?? []), l]);
+    if (l.cause === 'excursion') byExcursion.set(l.subject, [...(byExcursion.get(l.subject) ?? []), l]);
 
   const perUnit = new Map<string, number>();
   const terms: MktTerms[] = [];
@@ -119,7 +119,7 @@ export async function assessLot(reads: LotReads, lotId: string): Promise<LotAsse
           c.rule.thresholdC === rule.thresholdC &&
           c.rule.limitMs === rule.limitMs,
       );
-      const key = mine[0]?.key ?? '';
+      const key = mine[0] ? lockSubject(CUMULATIVE_CAUSE, mine[0].key) : '';
       const reached = mine.flatMap((c) => (c.exposure.reachedAt === null ? [] : [c.exposure.reachedAt]));
       cumulative.push({
         rule,
@@ -129,7 +129,7 @@ export async function assessLot(reads: LotReads, lotId: string): Promise<LotAsse
         exceeded: reached.length > 0,
         unitsExceeded: reached.length,
         reachedAt: reached.length ? Math.min(...reached) : null,
-        lockedUnits: locks.filter((l) => l.excursion_id === key && l.state === 'active').length,
+        lockedUnits: locks.filter((l) => l.subject === key && l.state === 'active').length,
       });
     }
   }

@@ -65,10 +65,15 @@ export interface DispositionsTable {
 /** A stored excursion with its domain columns. */
 export type StoredExcursion = ExcursionsTable & ExcursionDomainColumns;
 
-/** A stored lock (`locks`); `excursion_id` is the key of what locked it within its `cause`. */
+/**
+ * A stored lock (`locks`): `cause` is the rule that locked the unit, `rule_key` what within it (an
+ * excursion's id, a cumulative rule's `<lot>:<rule>`, a rate alarm's id); `excursion_id` is set for
+ * excursion locks only.
+ */
 export interface LockRow {
   epc: string;
-  excursion_id: string;
+  rule_key: string;
+  excursion_id: string | null;
   location_id: string;
   exposed_from: number;
   exposed_to: number | null;

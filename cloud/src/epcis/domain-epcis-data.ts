@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { DomainStore } from '../store/domain-store.js';
 import type { DomainDatabase } from '../store/schema.js';
 import type { EpcisCustodyInterval, EpcisLock, EpcisLockOutcome } from './epcis-input.js';
@@ -103,7 +104,7 @@ export class DomainEpcisData implements EpcisDomainData {
     };
     const groups = new Map<string, { ends: Map<string, LockRow[]> }>();
     for (const r of rows) {
-      const key = `${r.excursion_id}|${r.lot_id ?? '-'}|${r.created_at}`;
+      const key = `${lockSubject(r.cause, r.rule_key)}|${r.lot_id ?? '-'}|${r.created_at}`;
       const g = groups.get(key) ?? { ends: new Map<string, LockRow[]>() };
       const endKey = `${r.state}|${r.disposition_id ?? ''}`;
       g.ends.set(endKey, [...(g.ends.get(endKey) ?? []), r]);
@@ -120,12 +121,14 @@ export class DomainEpcisData implements EpcisDomainData {
           epcs: members.map((m) => m.epc).sort(),
           lockedAt: first.created_at,
           locationId: first.location_id,
-          excursionId: first.excursion_id,
+          excursionId: lockSubject(first.cause, first.rule_key),
           lotId: first.lot_id,
           reason:
             first.cause === 'cumulative'
-              ? `cumulative temperature rule reached (${first.excursion_id}) at ${first.location_id}`
-              : `exposed to temperature excursion ${first.excursion_id} at ${first.location_id}`,
+              ? `cumulative temperature rule reached (${lockSubject(first.cause, first.rule_key)}) at ${first.location_id}`
+              : first.cause === 'rate_of_change'
+                ? `temperature rose too fast (${lockSubject(first.cause, first.rule_key)}) at ${first.location_id}`
+                : `exposed to temperature excursion ${first.rule_key} at ${first.location_id}`,
           end,
         };
         if (lock.lockedAt < toTs && (lock.end?.at ?? Number.POSITIVE_INFINITY) >= fromTs) out.push(lock);

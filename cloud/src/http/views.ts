@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { Row } from '../store/schema.js';
 
 /** Who acts, for the audit trail: the authenticated principal, else 'api' (routes open before auth). */
@@ -34,8 +35,9 @@ export function excursionView(e: Row<'excursions'>) {
 export function lockView(l: Row<'locks'> & { lot_id?: string | null }) {
   return {
     epc: l.epc,
-    excursionId: l.excursion_id,
-    /** 'excursion', or 'cumulative' (a product's cumulative rule; excursionId is then the rule's lock key). */
+    /** What it is for (`lockSubject`): an excursion's id, `cumulative:<lot>:<rule>` or `rate:<alarm>`. */
+    excursionId: lockSubject(l.cause, l.rule_key),
+    /** 'excursion', 'cumulative' (a product's cumulative rule) or 'rate_of_change' (a rate alarm). */
     cause: l.cause,
     locationId: l.location_id,
     lotId: l.lot_id ?? null,

@@ -23,8 +23,10 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
     if (finite(hiTs)) q = q.where('from_ts', '<', hiTs);
     return q;
   };
+  // Lock rows by excursion (the merges of excursions move them): cause 'excursion', key = its id.
+  const excursionLocks = () => trx.selectFrom('locks').selectAll().where('cause', '=', 'excursion');
   const lockRow = (key: string, epc: string) =>
-    trx.selectFrom('locks').selectAll().where('excursion_id', '=', key).where('epc', '=', epc);
+    excursionLocks().where('rule_key', '=', key).where('epc', '=', epc);
   return {
     ...ruleRepo(trx, log, now),
     ...windowReads(trx),
@@ -88,18 +90,26 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
       }
     },
 
-    locksOfKey: (key) => trx.selectFrom('locks').selectAll().where('excursion_id', '=', key).execute(),
+    locksOfKey: (key) => excursionLocks().where('rule_key', '=', key).execute(),
     lockAt: (key, epc) => lockRow(key, epc).executeTakeFirst(),
     async updateLockRow(key, epc, set) {
+      // Moving a lock to another excursion moves its key with it.
+      const moved = set.excursion_id ? { ...set, rule_key: set.excursion_id } : set;
       await trx
         .updateTable('locks')
-        .set(set)
-        .where('excursion_id', '=', key)
+        .set(moved)
+        .where('cause', '=', 'excursion')
+        .where('rule_key', '=', key)
         .where('epc', '=', epc)
         .execute();
     },
     async deleteLockRow(key, epc) {
-      await trx.deleteFrom('locks').where('excursion_id', '=', key).where('epc', '=', epc).execute();
+      await trx
+        .deleteFrom('locks')
+        .where('cause', '=', 'excursion')
+        .where('rule_key', '=', key)
+        .where('epc', '=', epc)
+        .execute();
     },
 
     movementsOf: (epc) =>

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { DispositionRepo } from '../domain/dispositions.js';
-import type { LockCause } from '../domain/locks/reconcile-locks.js';
+import { subjectKey } from '../domain/locks/lock-subject.js';
 import { lotsOfUnits } from './lock-writes.js';
 import type { DomainDatabase } from './schema.js';
 
@@ -16,16 +16,20 @@ export function dispositionRepo(trx: Transaction<DomainDatabase>): DispositionRe
         .select(['id', 'version', 'review_state'])
         .where('id', '=', id)
         .executeTakeFirst();
-      if (x) return { ...x, kind: 'excursion' };
+      if (x) return { ...x, kind: 'excursion', key: x.id };
       // A lock rule's key (a cumulative rule of a lot, a rate alarm): decided per key, as an excursion is.
+      const named = subjectKey(id);
+      if (!named) return undefined;
       const lock = await trx
         .selectFrom('locks')
-        .select('cause')
-        .where('excursion_id', '=', id)
-        .where('cause', '!=', 'excursion')
+        .select('epc')
+        .where('cause', '=', named.cause)
+        .where('rule_key', '=', named.key)
         .limit(1)
         .executeTakeFirst();
-      return lock ? { id, version: 1, review_state: 'pending', kind: lock.cause as LockCause } : undefined;
+      return lock
+        ? { id, version: 1, review_state: 'pending', kind: named.cause, key: named.key }
+        : undefined;
     },
     async lotExists(lotId) {
       return (
@@ -37,7 +41,7 @@ export function dispositionRepo(trx: Transaction<DomainDatabase>): DispositionRe
         (r) => r.epc,
       );
     },
-    async decidableLocks(key, epcs) {
+    async decidableLocks(x, epcs) {
       const out = [];
       for (let i = 0; i < epcs.length; i += CHUNK) {
         const rows = await trx
@@ -48,7 +52,8 @@ export function dispositionRepo(trx: Transaction<DomainDatabase>): DispositionRe
             'locks.state as state',
             'dispositions.excursion_version as decided_version',
           ])
-          .where('locks.excursion_id', '=', key)
+          .where('locks.cause', '=', x.kind)
+          .where('locks.rule_key', '=', x.key)
           .where('locks.state', '!=', 'lifted')
           .where('locks.epc', 'in', epcs.slice(i, i + CHUNK))
           .execute();
@@ -59,22 +64,24 @@ export function dispositionRepo(trx: Transaction<DomainDatabase>): DispositionRe
     async insertDisposition(d) {
       await trx.insertInto('dispositions').values(d).execute();
     },
-    async decideLocks(key, epcs, set) {
+    async decideLocks(x, epcs, set) {
       for (let i = 0; i < epcs.length; i += CHUNK) {
         await trx
           .updateTable('locks')
           .set(set)
-          .where('excursion_id', '=', key)
+          .where('cause', '=', x.kind)
+          .where('rule_key', '=', x.key)
           .where('state', '!=', 'lifted')
           .where('epc', 'in', epcs.slice(i, i + CHUNK))
           .execute();
       }
     },
-    async anyActiveLock(key) {
+    async anyActiveLock(x) {
       const r = await trx
         .selectFrom('locks')
         .select('epc')
-        .where('excursion_id', '=', key)
+        .where('cause', '=', x.kind)
+        .where('rule_key', '=', x.key)
         .where('state', '=', 'active')
         .limit(1)
         .executeTakeFirst();

@@ -4,6 +4,7 @@ import type { AuditInput } from '../domain/audit-chain.js';
 import { commissioningChange, epcsToCommission } from '../domain/commissioning.js';
 import type { SignedChange } from '../domain/e-signature.js';
 import { epcSummary } from '../domain/epc-summary.js';
+import { subjectKey } from '../domain/locks/lock-subject.js';
 import { lotChange } from '../domain/lot-change.js';
 import { masterDataAudit, webhookAudit } from '../domain/master-data-audit.js';
 import { appendAudit } from './audit-append.js';
@@ -191,16 +192,11 @@ export class DomainStore {
     now: number,
   ) {
     return this.audited(now, async (trx, audit) => {
-      type Row = { id: string; created_at: number; updated_at: number };
-      const db = trx as unknown as Kysely<{ t: Row }>;
-      const t = table as unknown as 't';
-      const before = await db.selectFrom(t).selectAll().where('id', '=', v.id).executeTakeFirst();
+      const t: 'portals' | 'sensors' = table;
+      const before = await trx.selectFrom(t).selectAll().where('id', '=', v.id).executeTakeFirst();
       const row = { ...v, created_at: before?.created_at ?? now, updated_at: now };
-      await db.deleteFrom(t).where('id', '=', v.id).execute();
-      await db
-        .insertInto(t)
-        .values(row as Row)
-        .execute();
+      await trx.deleteFrom(t).where('id', '=', v.id).execute();
+      await trx.insertInto(t).values(row).execute();
       audit.push(masterDataAudit(table.slice(0, -1), v.id, before, row, actor));
       return row;
     });
@@ -285,7 +281,10 @@ export class DomainStore {
       .selectAll('locks')
       .select('epcs.lot_id as lot_id');
     if (q.state) s = s.where('locks.state', '=', q.state);
-    if (q.excursionId) s = s.where('locks.excursion_id', '=', q.excursionId);
+    if (q.excursionId) {
+      const named = subjectKey(q.excursionId) ?? { cause: 'excursion', key: q.excursionId };
+      s = s.where('locks.cause', '=', named.cause).where('locks.rule_key', '=', named.key);
+    }
     if (q.epc) s = s.where('locks.epc', '=', q.epc.toUpperCase());
     if (q.lotId) s = s.where('epcs.lot_id', '=', q.lotId);
     return s

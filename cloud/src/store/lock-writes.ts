@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { ChangeLog } from '../domain/exposure.js';
+import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { LockCause, LockPlan, StoredLock } from '../domain/locks/reconcile-locks.js';
 import type { DomainDatabase } from './schema.js';
 
@@ -17,7 +18,7 @@ export async function storedLocks(
   const q = trx.selectFrom('locks').selectAll().where('cause', '=', cause);
   const rows =
     'key' in scope
-      ? await q.where('excursion_id', '=', scope.key).execute()
+      ? await q.where('rule_key', '=', scope.key).execute()
       : 'locationId' in scope
         ? await q.where('location_id', '=', scope.locationId).execute()
         : (
@@ -25,7 +26,7 @@ export async function storedLocks(
               chunks([...new Set(scope.epcs)].sort()).map((c) => q.where('epc', 'in', c).execute()),
             )
           ).flat();
-  return rows.map((r) => ({ ...r, key: r.excursion_id }));
+  return rows.map((r) => ({ ...r, key: r.rule_key }));
 }
 
 /**
@@ -44,7 +45,8 @@ export async function applyLockPlan(
     if (w.kind === 'insert') {
       inserts.push({
         epc: w.epc,
-        excursion_id: w.key,
+        rule_key: w.key,
+        excursion_id: cause === 'excursion' ? w.key : null,
         location_id: w.locationId,
         exposed_from: w.from,
         exposed_to: w.to,
@@ -61,13 +63,14 @@ export async function applyLockPlan(
       .updateTable('locks')
       .set({ ...w.set, updated_at: now })
       .where('epc', '=', w.epc)
-      .where('excursion_id', '=', w.key)
+      .where('cause', '=', cause)
+      .where('rule_key', '=', w.key)
       .execute();
   }
   for (const c of chunks(inserts)) await trx.insertInto('locks').values(c).execute();
   log.audit.push(...plan.audit);
   for (const e of plan.events)
-    log.lockEvent(e.type, e.key, e.locationId, e.epc, e.reason, now, e.extra, e.lotId);
+    log.lockEvent(e.type, lockSubject(cause, e.key), e.locationId, e.epc, e.reason, now, e.extra, e.lotId);
 }
 
 function chunks<T>(list: readonly T[]): T[][] {

@@ -1,6 +1,7 @@
 import type { Sample } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { LotReads } from '../domain/exposure-reads.js';
+import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { DomainDatabase } from './schema.js';
 
 type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
@@ -67,22 +68,15 @@ export function lotReads(db: Db): LotReads {
       const rows = await inChunks(epcs, (c) =>
         db
           .selectFrom('locks')
-          .select(['epc', 'excursion_id', 'cause', 'state', 'location_id', 'exposed_from', 'exposed_to'])
+          .select(['epc', 'rule_key', 'cause', 'state', 'location_id', 'exposed_from', 'exposed_to'])
           .where('state', '!=', 'lifted')
           .where('epc', 'in', c)
           .execute(),
       );
-      return rows.sort((a, b) =>
-        a.excursion_id < b.excursion_id
-          ? -1
-          : a.excursion_id > b.excursion_id
-            ? 1
-            : a.epc < b.epc
-              ? -1
-              : a.epc > b.epc
-                ? 1
-                : 0,
-      );
+      const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      return rows
+        .map(({ rule_key, ...r }) => ({ ...r, subject: lockSubject(r.cause, rule_key) }))
+        .sort((a, b) => cmp(a.subject, b.subject) || cmp(a.epc, b.epc));
     },
     whereNow(epcs) {
       return inChunks(epcs, (c) =>

@@ -11,6 +11,7 @@ import { migration0009 } from './migrations/0009-dead-letter-replay.js';
 import { migration0011 } from './migrations/0011-sink-outbox-by-ingest.js';
 import { migration0012 } from './migrations/0012-lock-hold.js';
 import { migration0013 } from './migrations/0013-rule-alarms.js';
+import { migration0014 } from './migrations/0014-lock-rule-key.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -32,6 +33,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0011-sink-outbox-by-ingest': migration0011(dialect),
   '0012-lock-hold': migration0012,
   '0013-rule-alarms': migration0013,
+  '0014-lock-rule-key': migration0014,
 });
 
 class StaticProvider implements MigrationProvider {
@@ -55,4 +57,10 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
     );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Brings the schema to the named migration (tests of a migration over data of the schema before it). */
+export async function migrateTo(db: Kysely<unknown>, dialect: Dialect, target: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider: new StaticProvider(dialect) }).migrateTo(target);
+  if (error) throw error;
 }

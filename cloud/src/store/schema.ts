@@ -216,18 +216,18 @@ export interface CustodyTable {
 /** One row per (EPC, excursion) exposure: 'active' | 'lifted' | 'released' | 'rejected'. */
 export interface LocksTable {
   epc: string;
-  excursion_id: string;
+  /** 'excursion' | 'cumulative' | 'rate_of_change' (0007, 0013): the rule that locked the unit. */
+  cause: string;
+  /** What within that rule (0014): an excursion's id, a cumulative rule's `<lot>:<rule>`, a rate alarm's id. */
+  rule_key: string;
+  /** The excursion, for excursion locks only (null for the other rules). */
+  excursion_id: string | null;
   location_id: string;
   exposed_from: number;
   exposed_to: number | null;
   state: string;
   reason: string;
   disposition_id: string | null;
-  /**
-   * 'excursion' (excursion_id names an excursion) | 'cumulative' (excursion_id = `cumulative:<lot>:<rule>`; 0007)
-   * | 'rate_of_change' (excursion_id names a rule alarm, 0013).
-   */
-  cause: ColumnType<string, string | undefined, string>;
   /**
    * Why the lock is held pending QA (0012): a master-data change would have removed it. Null = not held.
    * A held lock is never lifted by a recomputation; only a signed disposition decides it.

@@ -271,7 +271,7 @@ export function runConfluence(
             }
             if (expected.locks.length > 0) withLocks++;
             if (expected.gaps.length > 0) withGaps++;
-            if (expected.locks.some((l) => l.excursion.startsWith('rate:'))) withRateLocks++;
+            if (expected.locks.some((l) => l.excursion.startsWith('rate_of_change:'))) withRateLocks++;
           },
         ),
         {

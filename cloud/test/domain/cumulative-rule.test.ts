@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CumulativeRule, serializeRules } from '../../src/domain/cumulative-rules.js';
+import { lockSubject } from '../../src/domain/locks/lock-subject.js';
 import { assessLot } from '../../src/domain/lot-assessment.js';
 import { CumulativeRule as CumulativeRuleLock } from '../../src/domain/rules/cumulative-rule.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
@@ -113,11 +114,11 @@ const cumulativeLocks = async () =>
       .selectAll()
       .where('cause', '=', 'cumulative')
       .orderBy('epc')
-      .orderBy('excursion_id')
+      .orderBy('rule_key')
       .execute()
   ).map((l) => ({
     epc: l.epc,
-    key: l.excursion_id,
+    key: lockSubject(l.cause, l.rule_key),
     state: l.state,
     from: l.exposed_from,
     location: l.location_id,
@@ -288,8 +289,8 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
     const OLD = 'cumulative:LOT-2:above:8:3600000';
     const NEW = 'cumulative:LOT-2:above:8:1800000';
     const locks = async () =>
-      (await h.engine.db.selectFrom('locks').selectAll().orderBy('excursion_id').execute()).map((l) => [
-        l.excursion_id,
+      (await h.engine.db.selectFrom('locks').selectAll().orderBy('rule_key').execute()).map((l) => [
+        lockSubject(l.cause, l.rule_key),
         l.state,
         l.hold_reason !== null,
       ]);
@@ -423,7 +424,9 @@ async function derive(events: readonly Ev[], opts: { split?: readonly number[]; 
     const state = async () => ({
       locks: (await c.engine.db.selectFrom('locks').selectAll().where('cause', '=', 'cumulative').execute())
         .filter((l) => l.state !== 'lifted')
-        .map((l) => `${l.epc}|${l.excursion_id}|${l.state}|${l.exposed_from}|${l.location_id}`)
+        .map(
+          (l) => `${l.epc}|${lockSubject(l.cause, l.rule_key)}|${l.state}|${l.exposed_from}|${l.location_id}`,
+        )
         .sort(),
       lots: [
         (await assessLot(lotReads(c.engine.db), 'LOT-1'))!.cumulative,

@@ -299,9 +299,9 @@ export async function snapshot(h: { engine: DomainEngine }) {
     .map((l) => ({
       epc: l.epc,
       excursion:
-        l.cause === 'rate_of_change'
-          ? `rate:${l.excursion_id}`
-          : (key.get(l.excursion_id) ?? `missing:${l.excursion_id}`),
+        l.cause === 'excursion'
+          ? (key.get(l.rule_key) ?? `missing:${l.rule_key}`)
+          : `${l.cause}:${l.rule_key}`,
       state: l.state,
       from: l.exposed_from,
       to: l.exposed_to,

@@ -31,6 +31,8 @@ beforeAll(async () => {
   await ds.commission('L2', [E[3]!], 't', 1);
   const lock = (epc: string, state: string, dispositionId: string | null, updatedAt: number) => ({
     epc,
+    cause: 'excursion',
+    rule_key: 'X',
     excursion_id: 'X',
     location_id: 'truck-1',
     exposed_from: 50,

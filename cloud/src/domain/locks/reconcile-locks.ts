@@ -1,5 +1,6 @@
 import type { AuditInput } from '../audit-chain.js';
 import type { LockEventPayload } from '../domain-events.js';
+import { lockSubject } from './lock-subject.js';
 
 /** What locks a unit: an excursion it was exposed to, or a rule of its product or location. */
 export type LockCause = 'excursion' | 'cumulative' | 'rate_of_change';
@@ -79,6 +80,8 @@ export type Removal =
  * rule's own desired lock, carrying the facts its texts quote.
  */
 export interface LockWording<D extends DesiredLock> {
+  /** The rule whose locks these are (audit entries name a lock by unit and `lockSubject`). */
+  readonly cause: LockCause;
   /** The lock's reason: stored on the row and sent with its lock event. */
   reason(d: D): string;
   /** The audit reason of a change, given the lock's reason (a rule may prefix what caused the recomputation). */
@@ -120,7 +123,7 @@ export function reconcileLocks<D extends DesiredLock>(
   wording: LockWording<D>,
 ): LockPlan {
   const plan: LockPlan = { writes: [], audit: [], events: [], gained: new Set() };
-  const id = (epc: string, key: string) => `${epc}|${key}`;
+  const id = (epc: string, key: string) => `${epc}|${lockSubject(wording.cause, key)}`;
   const stored = new Map(existing.map((r) => [id(r.epc, r.key), r]));
   const event = (
     type: 'lock' | 'unlock',

@@ -128,7 +128,7 @@ export function riseAlarms(
     } else joined.push({ from: s.from, to: s.to, riseC: s.riseC, sensors: new Set([s.sensorId]) });
   }
   return joined.map((j) => ({
-    id: `rate:${locationId}@${iso(j.from)}`,
+    id: `${locationId}@${iso(j.from)}`,
     rule: RATE_OF_CHANGE,
     locationId,
     fromTs: j.from,
@@ -258,6 +258,7 @@ export class RateOfChangeRule implements LockRule {
       return `at ${d.locationId} while its temperature rose ${a.detail.peakRiseC} °C within ${Number(a.detail.windowMs) / 60_000} min (${iso(a.fromTs)} – ${iso(a.toTs)})`;
     };
     return {
+      cause: RATE_OF_CHANGE,
       reason,
       audited: (text) => (cause ? `${cause.text}: ${text}` : text),
       created: (d) => ({

@@ -10,6 +10,7 @@ import {
 
 /** A rule's wording that holds instead of lifting when `hold` is set (a master-data change). */
 const wording = (hold: boolean): LockWording<DesiredLock> => ({
+  cause: 'excursion',
   reason: (d) => `locked for ${d.key}`,
   audited: (t) => t,
   created: (d) => ({ from: d.from }),

@@ -137,14 +137,17 @@ describe('rate of change: a lock rule of the domain engine', () => {
     const c = await setup([PROFILE]);
     const alarms = await c.nodes[0]!.store.db.selectFrom('rule_alarms').selectAll().execute();
     expect(alarms.map((a) => [a.id, a.from_ts, a.to_ts])).toEqual([
-      [`rate:room-a@${new Date(T0 + 8 * MIN).toISOString()}`, T0 + 8 * MIN, T0 + 12 * MIN],
+      [`room-a@${new Date(T0 + 8 * MIN).toISOString()}`, T0 + 8 * MIN, T0 + 12 * MIN],
     ]);
     // No excursion: every reading is within 2..8 °C.
     expect(await c.nodes[0]!.store.db.selectFrom('excursions').selectAll().execute()).toEqual([]);
     const locks = await locksOf(c);
-    expect(locks.map((l) => [l.epc, l.excursion_id, l.state, l.exposed_from, l.exposed_to])).toEqual([
-      [U1, alarms[0]!.id, 'active', T0 + 8 * MIN, T0 + 12 * MIN],
-      [U2, alarms[0]!.id, 'active', T0 + 8 * MIN, T0 + 12 * MIN],
+    // The lock names its rule and the alarm in their own columns; no excursion is involved.
+    expect(
+      locks.map((l) => [l.epc, l.cause, l.rule_key, l.excursion_id, l.state, l.exposed_from, l.exposed_to]),
+    ).toEqual([
+      [U1, 'rate_of_change', alarms[0]!.id, null, 'active', T0 + 8 * MIN, T0 + 12 * MIN],
+      [U2, 'rate_of_change', alarms[0]!.id, null, 'active', T0 + 8 * MIN, T0 + 12 * MIN],
     ]);
     expect((await auditActions(c)).map((a) => a.action)).toEqual([
       'rule_alarm.raised',
@@ -154,7 +157,12 @@ describe('rate of change: a lock rule of the domain engine', () => {
     const events = await c.nodes[0]!.store.db.selectFrom('outbox').select('payload').execute();
     const lockEvents = events.map((e) => JSON.parse(e.payload)).filter((p) => p.cause === 'rate_of_change');
     expect(lockEvents).toHaveLength(1);
-    expect(lockEvents[0]).toMatchObject({ type: 'lock', excursionId: alarms[0]!.id, locationId: 'room-a' });
+    // Events and dispositions name it by its public id.
+    expect(lockEvents[0]).toMatchObject({
+      type: 'lock',
+      excursionId: `rate:${alarms[0]!.id}`,
+      locationId: 'room-a',
+    });
     expect(lockEvents[0].units.map((u: { epc: string }) => u.epc).sort()).toEqual([U1, U2]);
   });
 
