@@ -1,6 +1,5 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import fc from 'fast-check';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CumulativeRule, serializeRules } from '../../src/domain/cumulative-rules.js';
 import { lockSubject } from '../../src/domain/locks/lock-subject.js';
@@ -8,7 +7,6 @@ import { assessLot } from '../../src/domain/lot-assessment.js';
 import { CumulativeRule as CumulativeRuleLock } from '../../src/domain/rules/cumulative-rule.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
 import { signDisposition } from '../../src/engine/sign-disposition.js';
-import { Ingestor } from '../../src/ingest/ingestor.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
@@ -31,7 +29,6 @@ const [U1, U2, U3, U4] = [1, 2, 3, 4].map(epc) as [string, string, string, strin
 /** At most 60 min in total above +8 °C. */
 const RULE = { kind: 'above' as const, thresholdC: 8, limitMs: 60 * MIN };
 const KEY = 'cumulative:LOT-1:above:8:3600000';
-const silent = pino({ level: 'silent' });
 
 const verifier: SignatureVerifier = async (username, password) =>
   username === 'qa.anna' && password === 'correct horse'
