@@ -107,7 +107,7 @@ export class DomainEngine {
   constructor(private readonly opts: DomainEngineOptions) {
     this.store = opts.store;
     this.rules = opts.rules ?? [];
-    this.db = opts.store.db as unknown as Kysely<DomainDatabase>;
+    this.db = opts.store.db;
     this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
   }
 
