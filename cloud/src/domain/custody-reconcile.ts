@@ -9,6 +9,7 @@ import { applyExposures, type ChangeLog, type Exposure } from './exposure.js';
  * transaction.
  */
 export async function rebuildCustody(repo: DeriveRepo, epc: string, log: ChangeLog): Promise<void> {
+  // (its exposures to excursions are the excursion rule's: `excursionExposuresOfEpc`)
   const next = buildCustody(epc, await repo.movementsOf(epc));
   const stored = await repo.custodyOf(epc);
   const key = (c: CustodyInterval) =>
@@ -36,15 +37,11 @@ export async function rebuildCustody(repo: DeriveRepo, epc: string, log: ChangeL
             : 'late or out-of-order movement: custody rebuilt in event time',
     });
   }
-  await exposuresOfEpc(repo, epc, next, log);
 }
 
-async function exposuresOfEpc(
-  repo: DeriveRepo,
-  epc: string,
-  custody: readonly CustodyInterval[],
-  log: ChangeLog,
-): Promise<void> {
+/** docs/architecture.md "Affected stock and locks": a unit's exposures to the excursions of the locations it was at. */
+export async function excursionExposuresOfEpc(repo: DeriveRepo, epc: string, log: ChangeLog): Promise<void> {
+  const custody = await repo.custodyOf(epc);
   const locations = [...new Set(custody.map((c) => c.location_id))];
   const desired = new Map<string, Exposure>();
   if (locations.length) {

@@ -1,6 +1,7 @@
 import type { CustodyInterval, CustodyMovement } from './custody.js';
+import type { ChangeLog } from './exposure.js';
 import type { StoredExcursion, WindowReads } from './location-evaluation.js';
-import type { RuleRepo } from './locks/lock-rule.js';
+import type { RecomputeCause, RuleRepo } from './locks/lock-rule.js';
 import type { LocationsTable, LockRow } from './rows.js';
 
 /** The evaluation marks a derive transaction claimed (docs/architecture.md "Evaluation marks"). */
@@ -17,11 +18,36 @@ export interface ClaimedMarks {
 export type { LockRow };
 
 /**
+ * What claimed marks change of a recomputation: the window grows to cover theirs, and their causes (a
+ * master-data change by a person; new events have none) name what the derived changes follow.
+ */
+export function claimedChange(
+  window: { fromTs: number; toTs: number },
+  claimed: ClaimedMarks,
+): { window: { fromTs: number; toTs: number }; cause: RecomputeCause | undefined } {
+  return {
+    window: {
+      fromTs: Math.min(window.fromTs, claimed.window.fromTs),
+      toTs: Math.max(window.toTs, claimed.window.toTs),
+    },
+    cause: claimed.causes.length
+      ? {
+          text: `${claimed.causes.join('; ')}${claimed.events ? '; with readings received' : ''}`,
+          masterData: true,
+        }
+      : undefined,
+  };
+}
+
+/**
  * Everything a derivation (custody, excursions and their locks) reads and writes inside its transaction,
  * as plain data (docs/architecture.md "Cloud"): the domain's recomputations are written against this
  * port, the store implements it (`store/derive-repo.ts`).
  */
 export interface DeriveRepo extends RuleRepo, WindowReads {
+  /** The derive transaction's audit entries and integration events, and its time. */
+  readonly log: ChangeLog;
+  readonly now: number;
   claimMarks(kind: 'location' | 'epc' | 'product', subjects: readonly string[]): Promise<ClaimedMarks>;
   deleteMarks(ids: readonly number[]): Promise<void>;
   location(id: string): Promise<LocationsTable | undefined>;

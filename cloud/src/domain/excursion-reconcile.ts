@@ -29,43 +29,26 @@ export interface LocationOutcome {
   /** What the evaluation found, for the in-range skip (absent when the location has no master data). */
   limits?: TailLimits & { minC: number; maxC: number };
   tails?: Map<string, number | null>;
-  /** What caused the recomputation when it was not (only) new data (the lock rules word their changes with it). */
-  cause?: RecomputeCause | undefined;
-  /** The window recomputed, grown to the claimed marks' (the lock rules recompute what it can change). */
-  window: TimeWindow;
 }
 
 /**
  * docs/architecture.md "Excursion": re-evaluates one location over a window inside the caller's derive
- * transaction. First claims the location's evaluation marks (0006): the window grows to cover them, their
- * causes (a limit change by a user) name the derived changes, and they are deleted in this transaction,
- * so they disappear exactly when a derivation covering them commits. A claimed cause is a master-data
- * change, which never lifts a lock (docs/architecture.md "Affected stock and locks"): a lock it would lift
- * is held, and an excursion it withdraws while units stay locked or signed is kept as `withdrawn`.
+ * transaction (the engine claimed the evaluation marks that grew the window and name the `cause`). A cause
+ * is a master-data change, which never lifts a lock (docs/architecture.md "Affected stock and locks"): a
+ * lock it would lift is held, and an excursion it withdraws while units stay locked or signed is kept as
+ * `withdrawn`.
  */
 export async function reconcileLocationIn(
   repo: DeriveRepo,
   log: ChangeLog,
   now: number,
   locationId: string,
-  window: TimeWindow,
+  w: TimeWindow,
+  cause: RecomputeCause | undefined,
 ): Promise<LocationOutcome> {
-  const claimed = await repo.claimMarks('location', [locationId]);
-  const w: TimeWindow = {
-    fromTs: Math.min(window.fromTs, claimed.window.fromTs),
-    toTs: Math.max(window.toTs, claimed.window.toTs),
-  };
-  await repo.deleteMarks(claimed.ids);
   const location = await repo.location(locationId);
   // Readings of a location without master data are kept, evaluated once it exists (its creation marks it).
-  if (!location) return { count: 0, window: w };
-  // Every mark cause is a limit change (`location-master.ts`); new readings have none.
-  const cause: RecomputeCause | undefined = claimed.causes.length
-    ? {
-        text: `${claimed.causes.join('; ')}${claimed.events ? '; with readings received' : ''}`,
-        masterData: true,
-      }
-    : undefined;
+  if (!location) return { count: 0 };
   const ev = await evaluateWindow(repo, location, w);
   const match = matchExcursions(ev.stored, ev.computed);
   const storedById = new Map(ev.stored.map((s) => [s.id, s]));
@@ -169,8 +152,6 @@ export async function reconcileLocationIn(
     count: ev.computed.length,
     limits: { minC: location.min_c, maxC: location.max_c, maxGapMs: location.max_gap_ms },
     tails: ev.tails,
-    cause,
-    window: w,
   };
 }
 

@@ -4,12 +4,14 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
 import { rebuildCustody } from '../domain/custody-reconcile.js';
+import { claimedChange } from '../domain/derive-repo.js';
 import { excursionContent, excursionId } from '../domain/excursion-content.js';
-import { reconcileLocationIn } from '../domain/excursion-reconcile.js';
+import type { LocationOutcome } from '../domain/excursion-reconcile.js';
 import { ChangeLog } from '../domain/exposure.js';
 import { ALL_TIME, type TimeWindow } from '../domain/location-evaluation.js';
 import type { LockRule } from '../domain/locks/lock-rule.js';
 import { mergeSpans, ReadingTails, type SensorSpan } from '../domain/reading-tails.js';
+import { ExcursionRule } from '../domain/rules/excursion-rule.js';
 import { appendAudit } from '../store/audit-append.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { deriveRepo } from '../store/derive-repo.js';
@@ -103,10 +105,13 @@ export class DomainEngine {
 
   readonly store: CloudStore;
   private readonly rules: readonly LockRule[];
+  /** Excursions the last location's evaluation found (reported by the excursion rule). */
+  private found = 0;
 
   constructor(private readonly opts: DomainEngineOptions) {
     this.store = opts.store;
-    this.rules = opts.rules ?? [];
+    // Excursions first: the other rules read the custody and excursions it leaves.
+    this.rules = [new ExcursionRule((id, out) => this.excursionsFound(id, out)), ...(opts.rules ?? [])];
     this.db = opts.store.db;
     this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
   }
@@ -336,6 +341,7 @@ export class DomainEngine {
         const claimed = await claimMarks(marksDb(trx), 'epc', chunk);
         const repo = deriveRepo(trx, log, now);
         for (const epc of chunk) await rebuildCustody(repo, epc, log);
+        // Then every rule (excursions first) recomputes what those units' custody decides.
         for (const rule of this.rules) await rule.apply(repo, { kind: 'custody', epcs: chunk });
         await deleteMarks(marksDb(trx), claimed.ids);
       });
@@ -378,7 +384,12 @@ export class DomainEngine {
     this.staged = [];
   }
 
-  /** One location inside the caller's derive transaction (`excursion-reconcile.ts`); stages its tails. */
+  /**
+   * One location inside the caller's derive transaction: claims its evaluation marks first (0006: the window
+   * grows to cover them, their causes name the derived changes, and they are deleted in this transaction,
+   * so they disappear exactly when a derivation covering them commits), then tells every lock rule,
+   * excursions first. Returns the location's excursions in the final window.
+   */
   private async reconcileLocationIn(
     trx: Trx,
     log: ChangeLog,
@@ -387,14 +398,21 @@ export class DomainEngine {
     window: TimeWindow,
   ): Promise<number> {
     const repo = deriveRepo(trx, log, now);
-    const out = await reconcileLocationIn(repo, log, now, locationId, window);
-    for (const rule of this.rules)
-      await rule.apply(repo, { kind: 'readings', locationId, window: out.window, cause: out.cause });
+    const claimed = await repo.claimMarks('location', [locationId]);
+    const change = claimedChange(window, claimed);
+    await repo.deleteMarks(claimed.ids);
+    this.found = 0;
+    for (const rule of this.rules) await rule.apply(repo, { kind: 'readings', locationId, ...change });
+    return this.found;
+  }
+
+  /** What the excursion rule found at a location: its count, and the tails for the in-range shortcut. */
+  private excursionsFound(locationId: string, out: LocationOutcome): void {
+    this.found = out.count;
     if (out.limits && out.tails) {
       this.knownLimits.set(locationId, { minC: out.limits.minC, maxC: out.limits.maxC });
       this.staged.push({ id: locationId, limits: out.limits, tails: out.tails });
     }
-    return out.count;
   }
 
   // ---- evaluation marks -------------------------------------------------------------------------

@@ -28,6 +28,8 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
   const lockRow = (key: string, epc: string) =>
     excursionLocks().where('rule_key', '=', key).where('epc', '=', epc);
   return {
+    log,
+    now,
     ...ruleRepo(trx, log, now),
     ...windowReads(trx),
     claimMarks: (kind, subjects) => claimMarks(marksDb(trx), kind, subjects),

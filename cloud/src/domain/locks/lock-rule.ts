@@ -1,4 +1,5 @@
 import type { AuditInput } from '../audit-chain.js';
+import type { DeriveRepo } from '../derive-repo.js';
 import type { ExposureReads } from '../exposure-reads.js';
 import type { LockCause, LockPlan, StoredLock } from './reconcile-locks.js';
 
@@ -86,5 +87,5 @@ export interface LockRule {
   watches(locationId: string): boolean;
   /** Locations whose whole history the rule evaluates at start (its configuration may have changed). */
   locations(): readonly string[];
-  apply(repo: RuleRepo, change: RuleChange): Promise<void>;
+  apply(repo: DeriveRepo, change: RuleChange): Promise<void>;
 }
