@@ -1,9 +1,9 @@
+import { sameOriginPath } from './safe-next.js';
 import { h, mount } from './ui.js';
 
-/** Only same-site paths: an attacker cannot make the login page send you elsewhere. */
+/** Only paths of this origin: an attacker cannot make the login page send you elsewhere. */
 function nextUrl() {
-  const next = new URLSearchParams(location.search).get('next') ?? '/';
-  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+  return sameOriginPath(new URLSearchParams(location.search).get('next'), location.origin);
 }
 
 async function main() {
