@@ -30,6 +30,7 @@ import { gatewayRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
 import { locationRoutes } from './routes/locations.js';
 import { lockRoutes } from './routes/locks.js';
+import { ruleAlarmRoutes } from './routes/rule-alarms.js';
 import { lotRoutes } from './routes/lots.js';
 import { masterDataRoutes } from './routes/master-data.js';
 import { productRoutes } from './routes/products.js';
@@ -155,6 +156,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     epcRoutes,
     excursionRoutes,
     lockRoutes,
+    ruleAlarmRoutes,
     dispositionRoutes,
     auditRoutes,
   ]) {

@@ -347,6 +347,13 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       { what: 'limit 0', url: '/api/v1/locks?limit=0', field: 'limit' },
     ],
   },
+  'GET /api/v1/rule-alarms': {
+    access: ANY,
+    invalid: () => [
+      { what: 'unknown rule', url: '/api/v1/rule-alarms?rule=frost', field: 'rule' },
+      { what: 'limit 0', url: '/api/v1/rule-alarms?limit=0', field: 'limit' },
+    ],
+  },
   'POST /api/v1/excursions/:id/dispositions': {
     access: SIGN,
     // Signed in the signer's own session (tokens and other users are refused: see the suite).
