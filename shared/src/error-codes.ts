@@ -83,6 +83,8 @@ export const ERROR_CODES = {
   sim_bad_delay: {
     meaning: 'A simulated Modbus device delay (turnaround, reply delay) outside 0..60000 ms.',
   },
+  sim_bad_baud: { meaning: 'A simulated Modbus line or device speed that is not a positive integer.' },
+  sim_bad_offset: { meaning: 'A simulated Modbus sensor calibration offset outside -10..10.' },
   sim_profile_read: { meaning: 'A simulator profile file cannot be read.' },
   sim_profile_parse: { meaning: 'A simulator profile file is not YAML or JSON.' },
   sim_profile_invalid: { meaning: 'A simulator profile file fails validation.' },

@@ -24,6 +24,11 @@ export const modbusSimFileSchema = z
             map: simRegisterMapSchema.optional(),
             /** A slow device: answers this much later than the wire time. */
             replyDelayMs: z.number().min(0).max(60_000).optional(),
+            /** The device's line speed (default the bus's `baudRate`). */
+            baudRate: z.number().int().positive().optional(),
+            /** XY-MD02 calibration offsets (setup registers 0x0103, 0x0104). */
+            tempOffsetC: z.number().min(-10).max(10).optional(),
+            rhOffset: z.number().min(-10).max(10).optional(),
           })
           .strict(),
       )

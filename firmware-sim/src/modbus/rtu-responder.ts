@@ -7,6 +7,7 @@ import {
   type SimValueSpec,
   toRaw,
 } from './register-encoding.js';
+import { type SensorSetup, setupWords, writeSetup } from './setup-registers.js';
 
 /** Modbus Application Protocol V1.1b3 §7: exception codes used here. */
 export const EXC_ILLEGAL_FUNCTION = 0x01;
@@ -16,13 +17,28 @@ export const EXC_ILLEGAL_DATA_VALUE = 0x03;
 /** Temperature sent for the `out_of_range` fault: beyond any sensor's physical range. */
 export const OUT_OF_RANGE_C = 850;
 
-export type Answer = { kind: 'reply'; frame: Buffer; exception?: number } | { kind: 'silent' };
+export type Answer =
+  | {
+      kind: 'reply';
+      frame: Buffer;
+      exception?: number;
+      /** The stored setup after an accepted FC 0x06 write. */
+      stored?: SensorSetup;
+    }
+  | { kind: 'silent' };
 
 /**
- * The answer of one slave to one CRC-checked request frame, given its current sample.
- * Modbus Application Protocol V1.1b3 §6.3 (0x03) and §6.4 (0x04).
+ * The answer of one slave to one CRC-checked request frame, given its current sample and, for a device
+ * with setup registers (`setup-registers.ts`), its stored `setup`: read with FC 0x03, written with
+ * FC 0x06; its temperature and humidity corrections are added to the sample.
+ * Modbus Application Protocol V1.1b3 §6.3 (0x03), §6.4 (0x04), §6.6 (0x06).
  */
-export function answerRequest(frame: Buffer, map: SimRegisterMap, sample: SimSample): Answer {
+export function answerRequest(
+  frame: Buffer,
+  map: SimRegisterMap,
+  sample: SimSample,
+  setup?: SensorSetup,
+): Answer {
   const addr = frame[0]!;
   const fc = frame[1]!;
   if (sample.kind === 'fault' && sample.fault === 'no_answer') return { kind: 'silent' };
@@ -32,11 +48,19 @@ export function answerRequest(frame: Buffer, map: SimRegisterMap, sample: SimSam
     exception: code,
   });
   if (sample.kind === 'fault' && sample.fault === 'exception') return exception(sample.exceptionCode);
+  if (fc === 6 && setup) {
+    const written = writeSetup(setup, frame.readUInt16BE(2), frame.readUInt16BE(4));
+    if ('exception' in written) return exception(written.exception);
+    // §6.6: the normal response is an echo of the request.
+    return { kind: 'reply', frame: Buffer.from(frame), stored: written.setup };
+  }
   if (fc !== 3 && fc !== 4) return exception(EXC_ILLEGAL_FUNCTION);
   const start = frame.readUInt16BE(2);
   const qty = frame.readUInt16BE(4);
   if (qty < 1 || qty > 125) return exception(EXC_ILLEGAL_DATA_VALUE);
-  const table = fc === map.functionCode ? registerTable(map, sample) : new Map<number, number>();
+  const corrected = setup ? correctedSample(sample, setup) : sample;
+  const table = fc === map.functionCode ? registerTable(map, corrected) : new Map<number, number>();
+  if (fc === 3 && setup) for (const [r, w] of setupWords(setup)) table.set(r, w);
   const words: number[] = [];
   for (let r = start; r < start + qty; r++) {
     const w = table.get(r);
@@ -56,6 +80,11 @@ export function answerRequest(frame: Buffer, map: SimRegisterMap, sample: SimSam
     out[out.length - 2]! ^= 0x5a;
   }
   return { kind: 'reply', frame: out };
+}
+
+/** The measurement with the device's temperature and humidity corrections added. */
+function correctedSample(sample: SimSample, s: SensorSetup): SimSample {
+  return { ...sample, tempC: sample.tempC + s.tempOffsetC, rh: sample.rh + s.rhOffset };
 }
 
 function registerTable(map: SimRegisterMap, sample: SimSample): Map<number, number> {

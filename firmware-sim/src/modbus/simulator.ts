@@ -13,6 +13,7 @@ import {
 } from './register-encoding.js';
 import { RtuFramer } from './rtu-framer.js';
 import { answerRequest } from './rtu-responder.js';
+import type { SensorSetup } from './setup-registers.js';
 import { type SocatPair, startSocatPair } from './socat-pair.js';
 import { exchangeMs } from './wire-time.js';
 
@@ -27,6 +28,15 @@ export interface SimSensorOptions {
    * answers come late when this exceeds the master's response timeout.
    */
   replyDelayMs?: number;
+  /**
+   * The device's line speed; the bus's `baudRate` when absent. Register 0x0102 reads 0xFFFF for a
+   * speed the XY-MD02 has no code for (`XY_MD02_BAUD_RATES`).
+   */
+  baudRate?: number;
+  /** Temperature correction (setup register 0x0103), °C, −10..10. */
+  tempOffsetC?: number;
+  /** Humidity correction (setup register 0x0104), %RH, −10..10. */
+  rhOffset?: number;
 }
 
 export interface ModbusSimulatorOptions {
@@ -36,7 +46,11 @@ export interface ModbusSimulatorOptions {
   seed?: number;
   /** Directory for the device symlinks; a fresh temp directory when absent. */
   dir?: string;
-  /** Line speed (default 9600): with `wireTime`, what an exchange takes. */
+  /**
+   * The master's line speed (default 9600): with `wireTime`, what an exchange takes. A pty carries no
+   * line speed, so the simulator is told it: a device set to another speed hears only garbage and stays
+   * silent.
+   */
   baudRate?: number;
   /**
    * Answer after the time the exchange takes on a real line at `baudRate` (request and answer on the
@@ -65,6 +79,15 @@ export interface ModbusSimulator {
   setProfile(address: number, profile: SimProfile): void;
   /** How much later than the wire time the device at `address` answers from now on. */
   setReplyDelay(address: number, ms: number): void;
+  /**
+   * The setup of the device now at `address`: `active` is what it runs with, `stored` what its setup
+   * registers hold (a new address or baud rate is active only after `powerCycle`).
+   */
+  setup(address: number): { active: SensorSetup; stored: SensorSetup };
+  /** Restart the devices (all, or the one now at `address`): each takes up its stored setup. */
+  powerCycle(address?: number): void;
+  /** The master now talks at `baudRate` (see `ModbusSimulatorOptions.baudRate`). */
+  setLineBaud(baudRate: number): void;
   /** Remove the device path, as when a USB adapter is pulled (kills socat). */
   vanish(): Promise<void>;
   /** Make the same device path again. */
@@ -73,17 +96,19 @@ export interface ModbusSimulator {
 }
 
 interface SimSensor {
-  address: number;
   profile: ParsedSimProfile;
   map: SimRegisterMap;
   rand: () => number;
   replyDelayMs: number;
+  active: SensorSetup;
+  stored: SensorSetup;
 }
 
 /** A bus of simulated Modbus RTU temperature sensors on a socat pseudo-terminal pair. */
 export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promise<ModbusSimulator> {
   const clock = opts.clock ?? systemClock;
   const seed = opts.seed ?? 1;
+  let lineBaud = checkedBaud(opts.baudRate ?? 9600);
   const sensors = new Map<number, SimSensor>();
   for (const s of opts.sensors) {
     if (!Number.isInteger(s.address) || s.address < 1 || s.address > 247) {
@@ -91,15 +116,21 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
     }
     if (sensors.has(s.address))
       throw new ColdtraceError('sim_dup_address', `address ${s.address} used twice`);
-    sensors.set(s.address, {
+    const setup: SensorSetup = {
       address: s.address,
+      baudRate: checkedBaud(s.baudRate ?? lineBaud),
+      tempOffsetC: checkedOffset(s.tempOffsetC ?? 0),
+      rhOffset: checkedOffset(s.rhOffset ?? 0),
+    };
+    sensors.set(s.address, {
+      active: setup,
+      stored: setup,
       profile: simProfileSchema.parse(s.profile),
       map: s.map ? simRegisterMapSchema.parse(s.map) : XY_MD02_SIM_MAP,
       rand: seededRandom(seed * 1000 + s.address),
       replyDelayMs: checkedDelay(s.replyDelayMs ?? 0),
     });
   }
-  const baudRate = opts.baudRate ?? 9600;
   const wireTime = opts.wireTime ?? true;
   const turnaroundMs = checkedDelay(opts.turnaroundMs ?? 2);
   /** Answers written later (wire time, slow devices), cancelled when the line goes down. */
@@ -118,20 +149,21 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
   const onFrame = (frame: Buffer) => {
     stats.requests++;
     const sensor = sensors.get(frame[0]!);
-    if (!sensor) {
+    if (!sensor || sensor.active.baudRate !== lineBaud) {
       stats.silent++;
       return;
     }
     const sample = sampleProfile(sensor.profile, clock.now() - startedAt, sensor.rand);
-    const answer = answerRequest(frame, sensor.map, sample);
+    const answer = answerRequest(frame, sensor.map, sample, sensor.stored);
     if (answer.kind === 'silent') {
       stats.silent++;
       return;
     }
+    if (answer.stored) sensor.stored = answer.stored;
     stats.answered++;
     if (answer.exception !== undefined) stats.exceptions++;
     const delay =
-      (wireTime ? exchangeMs(baudRate, frame.length, answer.frame.length, turnaroundMs) : 0) +
+      (wireTime ? exchangeMs(lineBaud, frame.length, answer.frame.length, turnaroundMs) : 0) +
       sensor.replyDelayMs;
     if (delay <= 0) {
       port?.write(answer.frame);
@@ -146,7 +178,7 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
 
   const up = async () => {
     pair = await startSocatPair(devicePath, simPath);
-    const p = new SerialPort({ path: simPath, baudRate, autoOpen: false });
+    const p = new SerialPort({ path: simPath, baudRate: lineBaud, autoOpen: false });
     await new Promise<void>((resolve, reject) => p.open((err) => (err ? reject(err) : resolve())));
     const f = new RtuFramer(onFrame, () => {
       stats.badFrames++;
@@ -183,6 +215,28 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
       if (!s) throw new ColdtraceError('sim_unknown_address', `no simulated sensor at address ${address}`);
       s.replyDelayMs = checkedDelay(ms);
     },
+    setup(address) {
+      const s = sensors.get(address);
+      if (!s) throw new ColdtraceError('sim_unknown_address', `no simulated sensor at address ${address}`);
+      return { active: s.active, stored: s.stored };
+    },
+    powerCycle(address) {
+      const restarting = address === undefined ? [...sensors.values()] : [sensors.get(address)];
+      if (restarting.some((s) => s === undefined))
+        throw new ColdtraceError('sim_unknown_address', `no simulated sensor at address ${address}`);
+      const next = new Map<number, SimSensor>();
+      for (const s of sensors.values()) {
+        const a = restarting.includes(s) ? s.stored.address : s.active.address;
+        if (next.has(a)) throw new ColdtraceError('sim_dup_address', `address ${a} used twice`);
+        next.set(a, s);
+      }
+      for (const s of restarting) s!.active = s!.stored;
+      sensors.clear();
+      for (const [a, s] of next) sensors.set(a, s);
+    },
+    setLineBaud(baudRate) {
+      lineBaud = checkedBaud(baudRate);
+    },
     vanish: down,
     async reappear() {
       if (!pair) await up();
@@ -192,6 +246,18 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function checkedBaud(baudRate: number): number {
+  if (!(Number.isInteger(baudRate) && baudRate > 0))
+    throw new ColdtraceError('sim_bad_baud', `a baud rate must be a positive integer, got ${baudRate}`);
+  return baudRate;
+}
+
+function checkedOffset(v: number): number {
+  if (!(v >= -10 && v <= 10))
+    throw new ColdtraceError('sim_bad_offset', `a correction must be -10..10, got ${v}`);
+  return v;
 }
 
 function checkedDelay(ms: number): number {
