@@ -30,6 +30,7 @@ import { SinkOutbox } from './sinks/sink-outbox.js';
 import { CloudStore } from './store/cloud-store.js';
 import { openDatabase } from './store/db.js';
 import type { DomainStore } from './store/domain-store.js';
+import { readTlsFiles } from './tls/tls-files.js';
 
 export interface Cloud {
   config: CloudConfig;
@@ -227,6 +228,8 @@ async function assemble(
     auth: config.auth,
     epcisBaseUri: config.epcis.baseUri,
     ingestor,
+    https: config.http.tls ? readTlsFiles('http.tls', config.http.tls) : undefined,
+    trustProxy: config.http.trustProxy,
   });
   let httpUrl = '';
 
@@ -321,7 +324,7 @@ async function assemble(
       async () => {
         const address = await app.listen({ host: config.http.host, port: config.http.port });
         const port = new URL(address).port;
-        httpUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+        httpUrl = `${config.http.tls ? 'https' : 'http'}://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
       },
       () => app.close(),
     ),

@@ -73,6 +73,30 @@ export const embeddedBrokerConfigSchema = z
   })
   .strict();
 
+/** A TLS listener's PEM certificate (chain) and private key files (docs/operations.md "TLS"). */
+export const tlsFilesSchema = z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict();
+
+/**
+ * Which proxies are trusted to say the client's address and protocol (`X-Forwarded-For`/`-Proto`):
+ * `true` (any: only when nothing but the proxy can reach the port), or the proxy's address or CIDR, or a
+ * list of them (Fastify `trustProxy`).
+ */
+const trustProxySchema = z.union([z.boolean(), z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const httpConfigSchema = z
+  .object({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Serve HTTPS with these files (session cookies become `Secure`, HSTS is sent). */
+    tls: tlsFilesSchema.optional(),
+    /**
+     * A TLS-terminating proxy in front: requests it marks `X-Forwarded-Proto: https` get `Secure`
+     * cookies and HSTS as if served over TLS (default false: forwarded headers are ignored).
+     */
+    trustProxy: trustProxySchema.default(false),
+  })
+  .strict();
+
 /**
  * A service account on the embedded broker: its secret, or its secret and the prefix its client ids
  * start with (default `<username>@`; broker/client-ids.ts says why it must be one no gateway id can start).
@@ -132,10 +156,7 @@ export const cloudConfigSchema = z
   .object({
     /** `sqlite:<path>` (default) or `postgres://…`. */
     database: z.string().min(1).default('sqlite:.data/cloud.db'),
-    http: z
-      .object({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(8080) })
-      .strict()
-      .default({ host: '0.0.0.0', port: 8080 }),
+    http: httpConfigSchema.default(() => httpConfigSchema.parse({})),
     mqtt: z
       .object({
         embedded: embeddedBrokerConfigSchema.default(() => embeddedBrokerConfigSchema.parse({})),

@@ -15,7 +15,10 @@ export const authConfigSchema = z
       .int()
       .min(60_000)
       .default(30 * 60_000),
-    /** Set the cookie's Secure flag (serve over TLS, or behind a TLS proxy, when true). */
+    /**
+     * Secure cookies and HSTS on every request, even ones that do not look like TLS (a TLS proxy that sends no
+     * `X-Forwarded-Proto`). Over HTTPS, or through a trusted proxy that says https, they are on anyway.
+     */
     cookieSecure: z.boolean().default(false),
     /** Login attempts per client address per window (@fastify/rate-limit). */
     loginRateLimit: z

@@ -3,6 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodedPath, overTls } from '../http/transport-security.js';
 import type { AuthConfig } from './auth-config.js';
 import { type AuthService, csrfMatches } from './auth-service.js';
 import { ANY_ROLE, hasAnyRole, type Principal, WRITE_ROLES } from './roles.js';
@@ -48,16 +49,6 @@ function isOpenPath(path: string): boolean {
   );
 }
 
-/** The path part of a request URL, percent-decoded where it decodes (as the router sees it). */
-function decodedPath(url: string): string {
-  const path = url.split('?', 1)[0]!;
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}
-
 /** Reads the bearer token or the session cookie; null when neither authenticates. */
 export async function authenticate(auth: AuthService, req: FastifyRequest): Promise<Principal | null> {
   const header = req.headers.authorization;
@@ -69,12 +60,13 @@ export async function authenticate(auth: AuthService, req: FastifyRequest): Prom
   return cookie ? auth.sessionPrincipal(cookie) : null;
 }
 
+/** `Secure` whenever the client reached us over TLS (http/transport-security.ts), or when forced. */
 export function setSessionCookie(reply: FastifyReply, config: AuthConfig, sessionId: string): void {
   reply.setCookie(SESSION_COOKIE, sessionId, {
     path: '/',
     httpOnly: true,
     sameSite: 'strict',
-    secure: config.cookieSecure,
+    secure: overTls(reply.request, config.cookieSecure),
     maxAge: Math.floor(config.sessionTtlMs / 1000),
   });
 }
@@ -84,7 +76,7 @@ export function clearSessionCookie(reply: FastifyReply, config: AuthConfig): voi
     path: '/',
     httpOnly: true,
     sameSite: 'strict',
-    secure: config.cookieSecure,
+    secure: overTls(reply.request, config.cookieSecure),
   });
 }
 
@@ -122,7 +114,8 @@ export async function installAuth(
         frameAncestors: ["'none'"],
       },
     },
-    strictTransportSecurity: config.cookieSecure ? { maxAge: 15_552_000, includeSubDomains: true } : false,
+    // Sent per request by http/transport-security.ts: only when the client reached us over TLS.
+    strictTransportSecurity: false,
     referrerPolicy: { policy: 'same-origin' },
   });
   await app.register(fastifyRateLimit, {

@@ -37,6 +37,7 @@ import { productRoutes } from './routes/products.js';
 import { reportRoutes } from './routes/reports.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { userRoutes } from './routes/users.js';
+import { installTransportHeaders } from './transport-security.js';
 
 export interface AppOptions {
   store: CloudStore;
@@ -64,6 +65,10 @@ export interface AppOptions {
   epcisBaseUri?: string;
   /** The ingest pipeline, for replaying dead letters (`POST /dead-letters/{id}/replay`); absent: 503. */
   ingestor?: Ingestor;
+  /** Serve HTTPS with this PEM certificate and key (config `http.tls`). */
+  https?: { cert: Buffer | string; key: Buffer | string } | undefined;
+  /** Proxies trusted for `X-Forwarded-Proto`/`-For` (config `http.trustProxy`; Fastify `trustProxy`). */
+  trustProxy?: boolean | string | string[] | undefined;
 }
 
 export type App = FastifyInstance;
@@ -84,9 +89,14 @@ const SERVER_OPTIONS = {
 
 /** Builds the Fastify app without listening (tests use `app.inject()`). */
 export async function buildApp(opts: AppOptions): Promise<App> {
+  const server = {
+    ...SERVER_OPTIONS,
+    trustProxy: opts.trustProxy ?? false,
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key } } : {}),
+  };
   const app = (typeof opts.logger === 'object'
-    ? Fastify({ loggerInstance: opts.logger, ...SERVER_OPTIONS })
-    : Fastify({ logger: opts.logger ?? false, ...SERVER_OPTIONS })) as unknown as FastifyInstance;
+    ? Fastify({ loggerInstance: opts.logger, ...server })
+    : Fastify({ logger: opts.logger ?? false, ...server })) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -135,6 +145,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // Authentication and authorization for /api/v1 and the pages (docs/qa-pages.md); before every route.
   const authConfig = authConfigSchema.parse(opts.auth ?? {});
   const auth = new AuthService(opts.store.db, authConfig, deps.wallClock);
+  installTransportHeaders(app, authConfig.cookieSecure);
   await installAuth(app, auth, authConfig);
   await app.register(authRoutes, { auth, config: authConfig, prefix: '/api/v1' });
   await app.register(userRoutes, { auth, config: authConfig, prefix: '/api/v1' });
