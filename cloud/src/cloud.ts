@@ -262,6 +262,9 @@ async function assemble(
             connectionRate: e.connectionRate,
             onConnectionRefused: (reason) => ingestMetrics.connectionRefused(reason),
             onRetainRefused: (stream) => ingestMetrics.retainRefused(stream),
+            tls: e.tls
+              ? { ...readTlsFiles('mqtt.embedded.tls', e.tls), requireClientCert: e.tls.requireClientCert }
+              : undefined,
           });
         },
         () => broker?.close(),

@@ -40,6 +40,22 @@ export const epcisConfigSchema = z
   })
   .strict();
 
+/** A TLS listener's PEM certificate (chain) and private key files (docs/operations.md "TLS"). */
+export const tlsFilesSchema = z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict();
+
+/**
+ * MQTTS for the embedded broker. With `clientCa`, gateways may present a client certificate issued by it;
+ * one that does must name its gateway id (CN or a DNS/URI SAN). `requireClientCert` refuses any
+ * connection without such a certificate (mutual TLS; docs/operations.md "Mutual TLS for gateways").
+ */
+export const brokerTlsSchema = tlsFilesSchema
+  .extend({ clientCa: z.string().min(1).optional(), requireClientCert: z.boolean().default(false) })
+  .strict()
+  .refine((t) => !t.requireClientCert || t.clientCa !== undefined, {
+    message: 'requireClientCert needs clientCa (the CA that issues gateway certificates)',
+    path: ['clientCa'],
+  });
+
 /**
  * The embedded aedes broker; `port: 0` picks a free port. Set `enabled: false` with an external broker.
  * Connection limits: docs/operations.md "Embedded broker (aedes): limits".
@@ -70,11 +86,10 @@ export const embeddedBrokerConfigSchema = z
       })
       .strict()
       .default(DEFAULT_CONNECTION_RATE),
+    /** Serve MQTTS (MQTT over TLS, conventionally port 8883) instead of plain MQTT on `port`. */
+    tls: brokerTlsSchema.optional(),
   })
   .strict();
-
-/** A TLS listener's PEM certificate (chain) and private key files (docs/operations.md "TLS"). */
-export const tlsFilesSchema = z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict();
 
 /**
  * Which proxies are trusted to say the client's address and protocol (`X-Forwarded-For`/`-Proto`):

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import {
   type Clock,
   errorMessage,
@@ -16,7 +17,9 @@ import { verifySecret } from '../auth/secrets.js';
 import type { HealthCheck } from '../ingest/ingest-health.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { CloudStore } from '../store/cloud-store.js';
+import type { TlsMaterial } from '../tls/tls-files.js';
 import { callListener } from './call-listener.js';
+import { clientCertificateRefusal } from './client-certificate.js';
 import { gatewayMayUse, serviceAccountMayUse } from './client-ids.js';
 import {
   type ConnectionRefusal,
@@ -59,9 +62,14 @@ export interface EmbeddedBrokerOptions {
   onConnectionRefused?: (reason: ConnectionRefusal) => void;
   /** Called for every gateway message whose retain flag was cleared (the contract does not retain its topic). */
   onRetainRefused?: (stream: string) => void;
+  /**
+   * MQTTS: certificate and key; with `ca`, client certificates issued by it are verified and must name
+   * the account logging in (client-certificate.ts); `requireClientCert` refuses connections without one.
+   */
+  tls?: (TlsMaterial & { requireClientCert: boolean }) | undefined;
 }
 
-export type AuthFailureReason = 'bad_credentials' | 'client_id' | 'unavailable';
+export type AuthFailureReason = 'bad_credentials' | 'client_id' | 'client_certificate' | 'unavailable';
 
 /** Constant-time comparison of two secrets (their SHA-256, so lengths never leak either). */
 function sameSecret(a: string, b: string): boolean {
@@ -82,10 +90,16 @@ export interface EmbeddedBroker {
 const IDENTIFIER_REJECTED = 2;
 const SERVER_UNAVAILABLE = 3;
 const BAD_CREDENTIALS = 4;
+const NOT_AUTHORIZED = 5;
 
-/** The peer address of an aedes client (its connection is the frame-guarded socket). */
+/** The socket of an aedes client (its connection is the frame-guarded socket). */
+function socketOf(client: { conn?: unknown }): Socket | undefined {
+  return (client.conn as Partial<FrameGuardedSocket> | undefined)?.socket;
+}
+
+/** The peer address of an aedes client. */
 function remoteOf(client: { conn?: unknown }): string | undefined {
-  return (client.conn as Partial<FrameGuardedSocket> | undefined)?.socket?.remoteAddress;
+  return socketOf(client)?.remoteAddress;
 }
 
 function authError(message: string, returnCode: number): AuthenticateError {
@@ -112,10 +126,16 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const rejectedPayloads = new WeakSet<Buffer>();
   const notify = <A>(listener: ((a: A) => void) | undefined, a: A) => callListener(log, listener, a);
 
+  const tls = opts.tls;
   aedes.authenticate = (client, username, password, done) => {
     const name = username ?? '';
     const secret = password?.toString('utf8') ?? '';
     (async () => {
+      const socket = socketOf(client);
+      if (tls?.ca && socket instanceof TLSSocket) {
+        const refusal = clientCertificateRefusal(socket, name, tls.requireClientCert);
+        if (refusal) return { certificate: refusal };
+      }
       const service = Object.hasOwn(accounts, name) ? accounts[name] : undefined;
       if (service !== undefined) {
         if (!sameSecret(service.secret, secret)) return null;
@@ -130,6 +150,14 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       return { kind: 'gateway' as const, name };
     })().then(
       (who) => {
+        if (who && typeof who === 'object' && 'certificate' in who) {
+          log.warn(
+            { clientId: client.id, username: name, remote: remoteOf(client) },
+            `MQTT login refused: ${who.certificate}`,
+          );
+          notify(opts.onAuthFailure, 'client_certificate');
+          return done(authError('client certificate not valid for this account', NOT_AUTHORIZED), false);
+        }
         if (who === 'client_id') {
           const rule = Object.hasOwn(accounts, name)
             ? `a client id starting with ${JSON.stringify(accounts[name]!.clientIdPrefix)}`
@@ -242,10 +270,29 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     onFrameViolation: opts.onFrameViolation,
     onConnectionRefused: opts.onConnectionRefused,
   });
-  const server: Server = createServer((socket) => {
+  const accept = (socket: Socket) => {
     const admitted = admit(socket);
     if (admitted) aedes.handle(admitted);
-  });
+  };
+  const server: Server = tls
+    ? createTlsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.ca ? { ca: tls.ca, requestCert: true } : {}),
+          // Unverified or missing client certificates end the handshake when they are required; otherwise
+          // a certificate is used only once verified (TLSSocket.authorized).
+          rejectUnauthorized: tls.requireClientCert,
+          // The CONNECT timeout starts after the handshake; the handshake has the same bound.
+          handshakeTimeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        },
+        accept,
+      )
+    : createServer(accept);
+  if (tls)
+    server.on('tlsClientError', (err, socket) =>
+      log.warn({ err: err.message, remote: socket.remoteAddress }, 'MQTTS handshake failed'),
+    );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '0.0.0.0', () => {
@@ -259,7 +306,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   return {
     aedes,
     port,
-    url: `mqtt://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`,
+    url: `${tls ? 'mqtts' : 'mqtt'}://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`,
     health: () =>
       aedes.closed
         ? { ok: false, detail: 'the embedded broker has stopped' }
