@@ -8,7 +8,7 @@ import {
   runUserCli,
   USER_COMMANDS,
 } from '@coldtrace/cloud/cli';
-import { EDGE_COMMAND, runEdgeCli } from '@coldtrace/edge/cli';
+import { EDGE_COMMAND, runEdgeCli, runSensorCli, SENSOR_COMMANDS } from '@coldtrace/edge/cli';
 import { LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND, runSimCli } from '@coldtrace/firmware-sim/cli';
 import { DEMO_COMMAND, runDemoCli, runScenarioCli, SCENARIO_COMMAND } from '@coldtrace/scenario/cli';
 import {
@@ -45,6 +45,7 @@ export const COMMANDS: readonly CliEntry[] = [
   { spec: CLOUD_COMMAND, run: runCloudCli },
   { spec: GATEWAY_COMMANDS, run: runGatewayCli },
   { spec: EDGE_COMMAND, run: runEdgeCli },
+  { spec: SENSOR_COMMANDS, run: (argv) => runSensorCli(argv) },
   {
     spec: SIM_COMMANDS,
     run: (argv) =>

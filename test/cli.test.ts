@@ -42,6 +42,10 @@ describe('the command registry', () => {
         'demo',
         'edge',
         'gateway add',
+        'sensor info',
+        'sensor scan',
+        'sensor set-address',
+        'sensor set-baud',
         'sim llrp',
         'sim modbus',
         'sim scenario',
@@ -161,6 +165,10 @@ describe('required values', () => {
     expect(needing.map((c) => c.name).sort()).toEqual([
       'edge',
       'gateway add',
+      'sensor info',
+      'sensor scan',
+      'sensor set-address',
+      'sensor set-baud',
       'sim modbus',
       'sim scenario',
       'user add',
@@ -207,6 +215,11 @@ describe('values the parser cannot judge', () => {
       'is written as HTML (.html) or PDF (.pdf)',
     ],
     [['gateway', 'add', 'bad id!'], 'gateway add', 'gateway id "bad id!"'],
+    [
+      ['sensor', 'set-baud', '--device', 'd', '--address', '1', '--new-baud', '4800'],
+      'sensor set-baud',
+      '--new-baud must be 9600, 14400 or 19200, got 4800',
+    ],
   ])('%j is a usage error of `%s`', async (argv, name, problem) => {
     const r = await run(argv);
     expect(r.code, r.stderr).toBe(2);

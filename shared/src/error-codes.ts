@@ -93,6 +93,14 @@ export const ERROR_CODES = {
   socat_spawn: { meaning: 'The socat program (for the pseudo-terminal pair) cannot be started; install it.' },
   socat_start: { meaning: 'The socat pseudo-terminal pair did not come up.' },
 
+  // ---- sensor commissioning (coldtrace sensor) ----
+  sensor_port_missing: { meaning: 'The serial device of the bus does not exist or cannot be opened.' },
+  sensor_no_answer: { meaning: 'No answer from the sensor within the timeout.' },
+  sensor_exception: { meaning: 'The sensor answered with a Modbus exception.' },
+  sensor_crc_error: { meaning: 'The answer arrived garbled (bad CRC).' },
+  sensor_bad_answer: { meaning: 'The request failed for another reason; the message says which.' },
+  sensor_address_taken: { meaning: 'Another device already answers at the address asked for.' },
+
   // ---- scenario runner ----
   invalid_scenario: { meaning: 'A scenario file is not YAML/JSON or fails validation.' },
   scenario_event_failed: {

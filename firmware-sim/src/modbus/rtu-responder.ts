@@ -52,7 +52,7 @@ export function answerRequest(
     const written = writeSetup(setup, frame.readUInt16BE(2), frame.readUInt16BE(4));
     if ('exception' in written) return exception(written.exception);
     // §6.6: the normal response is an echo of the request.
-    return { kind: 'reply', frame: Buffer.from(frame), stored: written.setup };
+    return { kind: 'reply', frame: garbled(Buffer.from(frame), sample), stored: written.setup };
   }
   if (fc !== 3 && fc !== 4) return exception(EXC_ILLEGAL_FUNCTION);
   const start = frame.readUInt16BE(2);
@@ -74,12 +74,16 @@ export function answerRequest(
   words.forEach((w, i) => {
     body.writeUInt16BE(w, 3 + 2 * i);
   });
-  const out = withCrc(body);
+  return { kind: 'reply', frame: garbled(withCrc(body), sample) };
+}
+
+/** The answer as the `corrupt_crc` fault sends it: with a wrong CRC (the frame itself when no fault). */
+function garbled(out: Buffer, sample: SimSample): Buffer {
   if (sample.kind === 'fault' && sample.fault === 'corrupt_crc') {
     out[out.length - 1]! ^= 0xa5;
     out[out.length - 2]! ^= 0x5a;
   }
-  return { kind: 'reply', frame: out };
+  return out;
 }
 
 /** The measurement with the device's temperature and humidity corrections added. */
