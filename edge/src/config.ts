@@ -21,6 +21,21 @@ export const gatewayConfigSchema = z
         clientId: z.string().min(1).optional(),
         connectTimeoutMs: z.number().int().min(100).default(10_000),
         reconnectMs: z.number().int().min(50).default(2_000),
+        /**
+         * For an `mqtts://` url: the CA that issued the broker's certificate (default: the system CAs), and
+         * for mutual TLS this gateway's certificate (naming its gateway id) and key; PEM files.
+         */
+        tls: z
+          .object({
+            caFile: z.string().min(1).optional(),
+            certFile: z.string().min(1).optional(),
+            keyFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+            message: 'give certFile and keyFile together',
+          })
+          .optional(),
       })
       .strict()
       .refine((m) => !(m.password && m.passwordFile), { message: 'give password or passwordFile, not both' }),
@@ -140,4 +155,24 @@ export function mqttPassword(config: GatewayConfig): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The PEM files of `mqtt.tls`, read (the publisher's `ca`, `cert`, `key`). */
+export function mqttTls(config: GatewayConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const tls = config.mqtt.tls ?? {};
+  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  for (const [field, name] of [
+    ['caFile', 'ca'],
+    ['certFile', 'cert'],
+    ['keyFile', 'key'],
+  ] as const) {
+    const file = tls[field];
+    if (file === undefined) continue;
+    try {
+      out[name] = readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`mqtt.tls.${field}: cannot read ${file}: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }

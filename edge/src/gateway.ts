@@ -15,7 +15,7 @@ import { createBufferAlarms } from './alarms/buffer-alarms.js';
 import { createLocalAlarmsModule, type LocalAlarmsModule } from './alarms/local-alarms-module.js';
 import type { RecordBuffer } from './buffer/record-buffer.js';
 import { openSqliteBuffer } from './buffer/sqlite-buffer.js';
-import { type GatewayConfig, mqttPassword } from './config.js';
+import { type GatewayConfig, mqttPassword, mqttTls } from './config.js';
 import { createModbusBusModule } from './modbus/modbus-bus-module.js';
 import type { GatewayContext, GatewayModule } from './module.js';
 import { GatewayMetrics } from './ops/gateway-metrics.js';
@@ -160,6 +160,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       clientId: config.mqtt.clientId ?? config.gatewayId,
       connectTimeoutMs: config.mqtt.connectTimeoutMs,
       reconnectMs: config.mqtt.reconnectMs,
+      ...mqttTls(config),
     },
     batch: { maxRecords: config.batch.maxRecords, maxAgeMs: config.batch.maxAgeMs },
     inflightWindow: config.batch.inflightWindow,

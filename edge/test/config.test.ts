@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadGatewayConfig, mqttPassword, parseGatewayConfig } from '../src/config.js';
+import { ConfigError, loadGatewayConfig, mqttPassword, mqttTls, parseGatewayConfig } from '../src/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coldtrace-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,6 +43,29 @@ describe('gateway config', () => {
       ),
     );
     expect(mqttPassword(c)).toBe('from-file');
+  });
+
+  it('reads the mqtt.tls files for the publisher (ca, cert, key)', () => {
+    const tls = {
+      caFile: file('ca.pem', 'CA'),
+      certFile: file('gw.pem', 'CERT'),
+      keyFile: file('gw.key', 'KEY'),
+    };
+    const c = parseGatewayConfig({ gatewayId: 'wh-3', mqtt: { url: 'mqtts://h:8883', password: 'p', tls } });
+    const read = mqttTls(c);
+    expect([read.ca?.toString(), read.cert?.toString(), read.key?.toString()]).toEqual(['CA', 'CERT', 'KEY']);
+    expect(mqttTls(parseGatewayConfig({ gatewayId: 'wh-3', mqtt: { url: 'mqtt://h:1' } }))).toEqual({});
+    const missing = parseGatewayConfig({
+      gatewayId: 'wh-3',
+      mqtt: { url: 'mqtts://h:8883', tls: { caFile: join(dir, 'nope.pem') } },
+    });
+    expect(() => mqttTls(missing)).toThrow(/mqtt\.tls\.caFile: cannot read .*nope\.pem/);
+    expect(() =>
+      parseGatewayConfig({
+        gatewayId: 'wh-3',
+        mqtt: { url: 'mqtts://h:8883', tls: { certFile: tls.certFile } },
+      }),
+    ).toThrow(/certFile and keyFile together/);
   });
 
   it('names the file, each bad path and what is wrong', () => {

@@ -1,10 +1,10 @@
 import { gatewayTopic } from '@coldtrace/shared';
+import { createTestPki, type TestPki } from '@coldtrace/shared/testing';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateNames } from '../../src/broker/client-certificate.js';
 import { readings, readingsBatch } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
-import { createTestPki, type TestPki } from '../tls/test-certificates.js';
 
 /**
  * MQTTS on the embedded broker (mqtt.embedded.tls) and mutual TLS for gateways: a client certificate

@@ -1,8 +1,8 @@
 import { request } from 'node:https';
+import { createTestPki, type TestPki } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type TestUser } from '../helpers/auth.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
-import { createTestPki, type TestPki } from '../tls/test-certificates.js';
 
 /** An HTTPS request trusting `ca` only (node's own TLS stack, as any client would). */
 function httpsRequest(
