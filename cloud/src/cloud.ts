@@ -25,6 +25,7 @@ import { OutboxDispatcher } from './integrations/outbox-dispatcher.js';
 import { type CloudModule, type StartedModules, startModules } from './modules/cloud-module.js';
 import { evaluationModule } from './modules/evaluation-module.js';
 import { moduleOf } from './modules/module-of.js';
+import { mqttRefusalEvent, SecurityEvents } from './security/security-events.js';
 import { INFLUX_SINK, InfluxSink } from './sinks/influx-sink.js';
 import { SinkOutbox } from './sinks/sink-outbox.js';
 import { CloudStore } from './store/cloud-store.js';
@@ -133,6 +134,11 @@ async function assemble(
     registers: [registry],
   });
   const ingestMetrics = new IngestMetrics(registry);
+  const security = new SecurityEvents(store.db, {
+    registry,
+    log: log.child({ component: 'security' }),
+    clock: wallClock,
+  });
   const activity = new Activity();
 
   // Integration events (lock/unlock/disposition) go out from the durable outbox: webhooks, and MQTT on
@@ -199,7 +205,7 @@ async function assemble(
   });
   const domain = createDomainServices(
     evaluator.engine,
-    deps.signatureVerifier ?? createSignatureVerifier(store, { clock: wallClock }),
+    deps.signatureVerifier ?? createSignatureVerifier(store, { clock: wallClock, security }),
     dispatcher,
   );
   const influx = config.influx
@@ -226,6 +232,7 @@ async function assemble(
       external: ext ? () => sub : undefined,
     }),
     auth: config.auth,
+    security,
     epcisBaseUri: config.epcis.baseUri,
     ingestor,
     https: config.http.tls ? readTlsFiles('http.tls', config.http.tls) : undefined,
@@ -255,6 +262,7 @@ async function assemble(
             log: log.child({ component: 'broker' }),
             serviceAccounts: config.mqtt.serviceAccounts,
             onAuthFailure: (reason) => ingestMetrics.authFailure(reason),
+            onAuthRefused: (r) => void security.record(mqttRefusalEvent(r)),
             frameLimits: { ...DEFAULT_FRAME_LIMITS, maxPacketBytes: e.maxPacketBytes },
             onFrameViolation: (code) => ingestMetrics.frameViolation(code),
             clock: wallClock,

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 
+/** A lock of `baseLockMs`·2^(n−max) after the n-th failure, at most `maxLockMs`. */
+const backoff = {
+  baseLockMs: z.number().int().min(0).default(30_000),
+  maxLockMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(15 * 60_000),
+};
+
 /** Authentication settings (cloud config `auth`, or `buildApp({ auth })`). */
 export const authConfigSchema = z
   .object({
@@ -28,21 +38,42 @@ export const authConfigSchema = z
       })
       .strict()
       .default({ max: 20, windowMs: 60_000 }),
-    /** Per-username lockout: after `maxFailures` consecutive failures, lock for `baseLockMs`·2^(n−max), ≤ `maxLockMs`. */
-    lockout: z
+    /**
+     * Per-source throttle, checked before the account: after `maxFailures` failed logins from one client
+     * address for one username, that address is refused for that username for `baseLockMs`·2^(n−max),
+     * ≤ `maxLockMs`. Its further failures no longer count toward the account, and `maxFailures` is below
+     * the account's, so one source alone cannot lock a user out (docs/architecture.md "HTTP API and QA pages").
+     */
+    sourceThrottle: z
       .object({
         maxFailures: z.number().int().min(1).default(5),
-        baseLockMs: z.number().int().min(0).default(30_000),
-        maxLockMs: z
-          .number()
-          .int()
-          .min(0)
-          .default(15 * 60_000),
+        ...backoff,
       })
       .strict()
       .default({ maxFailures: 5, baseLockMs: 30_000, maxLockMs: 15 * 60_000 }),
+    /**
+     * Per-username lockout: after `maxFailures` consecutive failures (from any sources, and failed
+     * e-signatures), lock for `baseLockMs`·2^(n−max), ≤ `maxLockMs`; an admin can unlock early. Failures
+     * more than `windowMs` after the previous one (or after the lock ended) start both counts again.
+     */
+    lockout: z
+      .object({
+        maxFailures: z.number().int().min(1).default(10),
+        windowMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(15 * 60_000),
+        ...backoff,
+      })
+      .strict()
+      .default({ maxFailures: 10, windowMs: 15 * 60_000, baseLockMs: 30_000, maxLockMs: 15 * 60_000 }),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.sourceThrottle.maxFailures < c.lockout.maxFailures, {
+    message:
+      'sourceThrottle.maxFailures must be below lockout.maxFailures (throttle a source before locking an account)',
+  });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 export type AuthConfigInput = z.input<typeof authConfigSchema>;

@@ -84,7 +84,8 @@ export function clearSessionCookie(reply: FastifyReply, config: AuthConfig): voi
  * Cookies, security headers, the login rate limiter and the authorization hook, on the root instance
  * (not encapsulated, so every route registered on `app` is covered).
  *
- * - `/api/v1/**` needs a session cookie or a bearer token (401), and the route's roles (403);
+ * - `/api/v1/**` needs a session cookie or a bearer token (401), and the route's roles (403, a security
+ *   event: audit trail, log, metric);
  * - a cookie-authenticated state-changing request must echo the session's CSRF token in `x-csrf-token`
  *   (OWASP CSRF Prevention Cheat Sheet, synchronizer token pattern); bearer tokens are not ambient
  *   credentials, so they need none;
@@ -156,6 +157,16 @@ export async function installAuth(
     }
     const need = cfg.roles ?? (SAFE_METHODS.has(req.method) ? ANY_ROLE : WRITE_ROLES);
     if (!hasAnyRole(principal.roles, need)) {
+      // 21 CFR 11.300(d): attempts at unauthorized use are detected and reported.
+      await auth.security.record({
+        event: 'permission_denied',
+        actor: principal.username,
+        subject: `${req.method} ${route ?? decodedPath(req.url)}`,
+        source: req.ip,
+        code: 'forbidden',
+        reason: `${principal.username} denied ${req.method} ${route ?? decodedPath(req.url)}: needs one of ${need.join(', ')}`,
+        details: { roles: principal.roles, needs: need },
+      });
       if (isPage) throw new ColdtraceError('forbidden', 'your roles do not allow this page');
       throw new ColdtraceError('forbidden', `needs one of the roles: ${need.join(', ')}`);
     }

@@ -345,10 +345,20 @@ export class UserStore {
       .executeTakeFirst();
   }
 
-  async recordFailure(username: string, now: number, lockedUntil: (failures: number) => number) {
+  /**
+   * Counts one more failure of `username` (or of a source key). Failures more than `windowMs` after the
+   * previous one (or after the end of its lock) start the count again.
+   */
+  async recordFailure(
+    username: string,
+    now: number,
+    lockedUntil: (failures: number) => number,
+    windowMs = Number.POSITIVE_INFINITY,
+  ) {
     const key = normalizeUsername(username);
     const prev = await this.getFailures(key);
-    const failures = (prev?.failures ?? 0) + 1;
+    const fresh = !prev || now - Math.max(prev.last_failure_at, prev.locked_until) > windowMs;
+    const failures = (fresh ? 0 : prev.failures) + 1;
     const row = { username: key, failures, last_failure_at: now, locked_until: lockedUntil(failures) };
     await this.db
       .insertInto('login_failures')

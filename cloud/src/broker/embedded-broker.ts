@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { verifySecret } from '../auth/secrets.js';
 import type { HealthCheck } from '../ingest/ingest-health.js';
 import type { Ingestor } from '../ingest/ingestor.js';
+import type { MqttAuthRefusal } from '../security/security-events.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import type { TlsMaterial } from '../tls/tls-files.js';
 import { callListener } from './call-listener.js';
@@ -50,6 +51,8 @@ export interface EmbeddedBrokerOptions {
   clock?: Clock;
   /** Called for every refused MQTT login (counted as `coldtrace_mqtt_auth_failures_total`). */
   onAuthFailure?: (reason: AuthFailureReason) => void;
+  /** Called for every login refused for its credentials or client id, with who tried (security events). */
+  onAuthRefused?: (refusal: MqttAuthRefusal) => void;
   /** Packet size limits (defaults: `DEFAULT_FRAME_LIMITS`). */
   frameLimits?: FrameLimits | undefined;
   /** Called for every connection closed for an oversized or malformed packet header. */
@@ -167,6 +170,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
             `MQTT client id refused: this account must use ${rule}`,
           );
           notify(opts.onAuthFailure, 'client_id');
+          notify(opts.onAuthRefused, {
+            reason: 'client_id',
+            username: name,
+            clientId: client.id,
+            remote: remoteOf(client),
+          });
           return done(authError('client id not valid for this account', IDENTIFIER_REJECTED), false);
         }
         if (!who) {
@@ -175,6 +184,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
             'MQTT authentication failed',
           );
           notify(opts.onAuthFailure, 'bad_credentials');
+          notify(opts.onAuthRefused, {
+            reason: 'bad_credentials',
+            username: name,
+            clientId: client.id,
+            remote: remoteOf(client),
+          });
           return done(authError('bad username or password', BAD_CREDENTIALS), false);
         }
         identities.set(client, who);

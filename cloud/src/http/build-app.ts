@@ -18,6 +18,7 @@ import type { ExcursionEvaluator } from '../engine/excursion-evaluator.js';
 import type { HealthSource } from '../ingest/ingest-health.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import { pageRoutes } from '../pages/pages.js';
+import { SecurityEvents } from '../security/security-events.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { createDomainServices, type DomainServices } from './domain-services.js';
 import { auditRoutes } from './routes/audit.js';
@@ -30,11 +31,11 @@ import { gatewayRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
 import { locationRoutes } from './routes/locations.js';
 import { lockRoutes } from './routes/locks.js';
-import { ruleAlarmRoutes } from './routes/rule-alarms.js';
 import { lotRoutes } from './routes/lots.js';
 import { masterDataRoutes } from './routes/master-data.js';
 import { productRoutes } from './routes/products.js';
 import { reportRoutes } from './routes/reports.js';
+import { ruleAlarmRoutes } from './routes/rule-alarms.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { userRoutes } from './routes/users.js';
 import { installTransportHeaders } from './transport-security.js';
@@ -63,6 +64,11 @@ export interface AppOptions {
   domain?: DomainServices;
   /** Base of the EPCIS export's private identifiers (config `epcis.baseUri`; docs/epcis.md). */
   epcisBaseUri?: string;
+  /**
+   * Records security events (audit trail, log, `coldtrace_security_events_total`); default: one over
+   * `store` counting into `metrics`.
+   */
+  security?: SecurityEvents;
   /** The ingest pipeline, for replaying dead letters (`POST /dead-letters/{id}/replay`); absent: 503. */
   ingestor?: Ingestor;
   /** Serve HTTPS with this PEM certificate and key (config `http.tls`). */
@@ -144,7 +150,10 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   };
   // Authentication and authorization for /api/v1 and the pages (docs/qa-pages.md); before every route.
   const authConfig = authConfigSchema.parse(opts.auth ?? {});
-  const auth = new AuthService(opts.store.db, authConfig, deps.wallClock);
+  const security =
+    opts.security ??
+    new SecurityEvents(opts.store.db, { registry: metrics, log: app.log as Logger, clock: deps.wallClock });
+  const auth = new AuthService(opts.store.db, authConfig, deps.wallClock, security);
   installTransportHeaders(app, authConfig.cookieSecure);
   await installAuth(app, auth, authConfig);
   await app.register(authRoutes, { auth, config: authConfig, prefix: '/api/v1' });
@@ -157,7 +166,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     opts.domain ??
     createDomainServices(
       opts.evaluator.engine,
-      createSignatureVerifier(opts.store, { clock: deps.wallClock }),
+      createSignatureVerifier(opts.store, { clock: deps.wallClock, security }),
     );
   for (const routes of [
     locationRoutes,

@@ -74,14 +74,16 @@ describe('roles', () => {
 });
 
 describe('login lockout and backoff', () => {
-  it('locks a username after 5 failures, doubles the lock, and a success resets the count', async () => {
-    for (let i = 0; i < 4; i++) expect(await auth.checkPassword('alice', `wrong-${i}`)).toBeNull();
-    expect(await auth.checkPassword('alice', 'wrong-4')).toBeNull(); // 5th failure: locked 30 s
+  it('locks a username after 10 failures, doubles the lock, and a success resets the count', async () => {
+    for (let i = 0; i < 9; i++) expect(await auth.checkPassword('alice', `wrong-${i}`)).toBeNull();
+    expect(await auth.checkPassword('alice', 'correct horse battery')).not.toBeNull(); // 9 failures: open
+    for (let i = 0; i < 9; i++) expect(await auth.checkPassword('alice', `wrong-${i}`)).toBeNull();
+    expect(await auth.checkPassword('alice', 'wrong-9')).toBeNull(); // 10th failure: locked 30 s
     await expect(auth.checkPassword('alice', 'correct horse battery')).rejects.toMatchObject({
       code: 'too_many_requests',
     });
     clock.advance(31_000);
-    expect(await auth.checkPassword('alice', 'wrong-5')).toBeNull(); // 6th: locked 60 s
+    expect(await auth.checkPassword('alice', 'wrong-10')).toBeNull(); // 11th: locked 60 s
     clock.advance(31_000);
     await expect(auth.checkPassword('alice', 'correct horse battery')).rejects.toBeInstanceOf(ColdtraceError);
     clock.advance(30_000);
@@ -90,7 +92,7 @@ describe('login lockout and backoff', () => {
   });
 
   it('treats unknown usernames the same (no enumeration through the lockout)', async () => {
-    for (let i = 0; i < 5; i++) expect(await auth.checkPassword('nobody', 'whatever-pass')).toBeNull();
+    for (let i = 0; i < 10; i++) expect(await auth.checkPassword('nobody', 'whatever-pass')).toBeNull();
     await expect(auth.checkPassword('nobody', 'whatever-pass')).rejects.toMatchObject({
       code: 'too_many_requests',
     });
@@ -141,7 +143,7 @@ describe('signature verifier (21 CFR 11.200)', () => {
     expect(await verify('alice', 'wrong password')).toBeNull();
     expect(await verify('nobody-at-all', 'wrong password')).toBeNull();
     expect((await auth.users.getFailures('alice'))?.failures).toBe(1);
-    for (let i = 0; i < 5; i++) await verify('alice', 'wrong password');
+    for (let i = 0; i < 9; i++) await verify('alice', 'wrong password');
     expect(await verify('alice', 'correct horse battery')).toBeNull(); // locked: cannot sign
     clock.advance(20 * 60_000);
     expect(await verify('alice', 'correct horse battery')).not.toBeNull();

@@ -166,6 +166,22 @@ export const ACCESS_TABLE: Record<string, RouteSpec> = {
     invalid: () => badUuid((id) => `/api/v1/users/${id}`),
     unknown: () => [{ what: 'unknown user', url: `/api/v1/users/${randomUUID()}`, status: 404 }],
   },
+  'POST /api/v1/users/:id/unlock': {
+    access: ADMIN,
+    valid: (f) => ({ url: `/api/v1/users/${f.userId}/unlock`, payload: { reason: 'locked by a typo' } }),
+    invalid: (f) => [
+      ...badUuid((id) => `/api/v1/users/${id}/unlock`),
+      {
+        what: 'empty reason',
+        url: `/api/v1/users/${f.userId}/unlock`,
+        payload: { reason: ' ' },
+        field: 'reason',
+      },
+    ],
+    unknown: () => [
+      { what: 'unknown user', url: `/api/v1/users/${randomUUID()}/unlock`, payload: {}, status: 404 },
+    ],
+  },
   'PATCH /api/v1/users/:id': {
     access: ADMIN,
     valid: (f) => ({ url: `/api/v1/users/${f.userId}`, payload: { printedName: `Name ${f.uniq()}` } }),

@@ -51,8 +51,9 @@ export const authRoutes: FastifyPluginAsync<AuthRouteDeps> = async (root, { auth
         description:
           'Password login for the pages: sets an HttpOnly SameSite=Strict session cookie and returns the CSRF token ' +
           'that every state-changing request with the cookie must send as `x-csrf-token`. Rate-limited per client ' +
-          'address; consecutive failures lock the username with exponential backoff. Failures never say whether ' +
-          'the username exists.',
+          'address; failures from one address throttle that address first, then consecutive failures lock the ' +
+          'username with exponential backoff (an admin can unlock: `POST /users/{id}/unlock`). Failures are ' +
+          'security events (audit trail, log, `/metrics`) and never say whether the username exists.',
         body: z.object({ username: z.string().min(1).max(64), password }).strict(),
         response: {
           200: z.object({ user: userView, csrfToken: z.string(), expiresAt: z.number() }),
@@ -60,7 +61,7 @@ export const authRoutes: FastifyPluginAsync<AuthRouteDeps> = async (root, { auth
       },
     },
     async (req, reply) => {
-      const r = await auth.login(req.body.username, req.body.password);
+      const r = await auth.login(req.body.username, req.body.password, req.ip);
       setSessionCookie(reply, config, r.sessionId);
       req.log.info({ user: r.user.username }, 'login');
       return { user: r.user, csrfToken: r.csrfToken, expiresAt: r.expiresAt };
@@ -136,7 +137,10 @@ export const authRoutes: FastifyPluginAsync<AuthRouteDeps> = async (root, { auth
       const p = principalOf(req);
       if (p.kind !== 'session' || !p.userId)
         throw new ColdtraceError('forbidden', 'only a logged-in user can change a password');
-      const ok = await auth.checkPassword(p.username, req.body.currentPassword);
+      const ok = await auth.checkPassword(p.username, req.body.currentPassword, {
+        purpose: 'password_change',
+        source: req.ip,
+      });
       if (!ok) throw new ColdtraceError('unauthorized', 'current password is wrong');
       await auth.users.updateUser(p.userId, { password: req.body.newPassword }, auth.clock.now(), {
         actor: p.username,

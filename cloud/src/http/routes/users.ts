@@ -106,4 +106,30 @@ export const userRoutes: FastifyPluginAsync<AuthRouteDeps> = async (root, { auth
       return u;
     },
   );
+
+  app.post(
+    '/users/:id/unlock',
+    {
+      config: ADMIN,
+      schema: {
+        tags: ['users'],
+        description:
+          'End a user’s login lockout now (failed logins or e-signatures locked the account), with an optional ' +
+          'reason. Recorded on the audit trail as `security.account_unlocked`.',
+        params: idParams,
+        body: z
+          .object({ reason: z.string().trim().min(1).max(2000) })
+          .partial()
+          .strict()
+          .optional(),
+        response: { 200: z.object({ username: z.string(), wasLocked: z.boolean() }) },
+      },
+    },
+    async (req) => {
+      const by = principalOf(req).username;
+      const r = await auth.unlock(req.params.id, by, req.body?.reason);
+      req.log.info({ user: r.username, by, wasLocked: r.wasLocked }, 'user unlocked');
+      return r;
+    },
+  );
 };
