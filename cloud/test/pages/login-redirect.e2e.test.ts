@@ -53,7 +53,13 @@ describe.skipIf(missing !== null)('login redirect (next=)', () => {
     // Precondition: this browser does resolve the decoded target off-site.
     const page = await b.context.newPage();
     await page.goto(`${cloud.httpUrl}/login`);
-    expect(await page.evaluate(() => new URL('/\t/evil.com', location.origin).host)).toBe('evil.com');
+    expect(
+      await page.evaluate(
+        () =>
+          new URL('/\t/evil.com', (globalThis as unknown as { location: { origin: string } }).location.origin)
+            .host,
+      ),
+    ).toBe('evil.com');
     await page.close();
 
     const landed = await loginWith('%2F%09%2Fevil.com');
