@@ -159,6 +159,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
             `MQTT login refused: ${who.certificate}`,
           );
           notify(opts.onAuthFailure, 'client_certificate');
+          notify(opts.onAuthRefused, {
+            reason: 'client_certificate',
+            username: name,
+            clientId: client.id,
+            remote: remoteOf(client),
+            detail: who.certificate,
+          });
           return done(authError('client certificate not valid for this account', NOT_AUTHORIZED), false);
         }
         if (who === 'client_id') {

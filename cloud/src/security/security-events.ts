@@ -16,6 +16,7 @@ export const SECURITY_EVENTS = [
   'permission_denied',
   'mqtt_login_refused',
   'mqtt_client_id_refused',
+  'mqtt_certificate_refused',
 ] as const;
 export type SecurityEventName = (typeof SECURITY_EVENTS)[number];
 
@@ -102,32 +103,39 @@ export class SecurityEvents {
 
 /** A refused MQTT login (broker/embedded-broker.ts): the username and client id it tried, from which address. */
 export interface MqttAuthRefusal {
-  reason: 'bad_credentials' | 'client_id';
+  reason: 'bad_credentials' | 'client_id' | 'client_certificate';
   username: string;
   clientId: string;
   remote: string | undefined;
+  /** Why the client certificate does not fit the account (mutual TLS). */
+  detail?: string | undefined;
 }
 
-/** The security event of a refused MQTT login (wrong credentials, or a client id the account may not use). */
+/** The security event of a refused MQTT login (wrong credentials, a client id or certificate not the account's). */
 export function mqttRefusalEvent(r: MqttAuthRefusal): SecurityEvent {
   const who = r.username || '(none)';
-  return r.reason === 'client_id'
-    ? {
+  const base = { actor: who, subject: r.clientId, source: r.remote, details: { username: who } };
+  switch (r.reason) {
+    case 'client_id':
+      return {
+        ...base,
         event: 'mqtt_client_id_refused',
-        actor: who,
-        subject: r.clientId,
-        source: r.remote,
         code: 'forbidden',
         reason: `MQTT login as ${who} refused: client id ${JSON.stringify(r.clientId)} is not this account's`,
-        details: { username: who },
-      }
-    : {
+      };
+    case 'client_certificate':
+      return {
+        ...base,
+        event: 'mqtt_certificate_refused',
+        code: 'forbidden',
+        reason: `MQTT login as ${who} refused: ${r.detail ?? 'the client certificate does not name this account'}`,
+      };
+    default:
+      return {
+        ...base,
         event: 'mqtt_login_refused',
-        actor: who,
-        subject: r.clientId,
-        source: r.remote,
         code: 'unauthorized',
         reason: `MQTT login as ${who} refused: bad username or password`,
-        details: { username: who },
       };
+  }
 }

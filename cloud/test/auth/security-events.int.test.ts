@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { type ManualClock, manualClock } from '@coldtrace/shared';
-import { until } from '@coldtrace/shared/testing';
+import { createTestPki, until } from '@coldtrace/shared/testing';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -232,6 +232,47 @@ describe('MQTT', () => {
     // The gateway itself still connects.
     const ok = await cloud.connect('gw-sec', secret);
     await ok.endAsync();
+  });
+});
+
+describe('MQTT over mutual TLS', () => {
+  it('a certificate that names another gateway is a recorded, counted refusal', async () => {
+    const pki = createTestPki();
+    const mutual = await startTestCloud({
+      mqtt: {
+        embedded: {
+          host: '127.0.0.1',
+          port: 0,
+          tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, clientCa: pki.caFile },
+        },
+      },
+    });
+    try {
+      const secretB = await mutual.addGateway('gw-b');
+      const certOfA = pki.client('gw-a');
+      const viaCertOfA = { ca: pki.ca, cert: certOfA.cert, key: certOfA.key };
+      // Precondition: gw-b's secret is good (with its own certificate it gets in).
+      const certOfB = pki.client('gw-b');
+      const b = await mutual.connect('gw-b', secretB, { ca: pki.ca, cert: certOfB.cert, key: certOfB.key });
+      await b.endAsync();
+      await expect(mutual.connect('gw-b', secretB, viaCertOfA)).rejects.toThrow(/Not authorized/);
+      const entries = () =>
+        mutual.store.db
+          .selectFrom('audit_log')
+          .selectAll()
+          .where('action', '=', 'security.mqtt_certificate_refused')
+          .execute();
+      await until(async () => (await entries()).length === 1, 'the refusal on the audit trail');
+      const [e] = await entries();
+      expect(e).toMatchObject({ actor: 'gw-b', entity_type: 'security', entity_id: 'gw-b' });
+      expect(e!.reason).toMatch(/gw-a/);
+      const body = (await mutual.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(body).toMatch(/^coldtrace_security_events_total\{event="mqtt_certificate_refused"\} 1$/m);
+      expect((await verifyAuditTrail(mutual.store.db)).ok).toBe(true);
+    } finally {
+      await mutual.stop();
+      pki.remove();
+    }
   });
 });
 
