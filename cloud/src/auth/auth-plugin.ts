@@ -126,6 +126,23 @@ export async function installAuth(
   });
   app.decorateRequest('principal', null);
 
+  // 21 CFR 11.300(d): attempts at unauthorized use are detected and reported. Every 403 (the role check
+  // below, a missing CSRF token, a route's own refusal such as signing as someone else) is a security event.
+  app.addHook('onError', async (req, _reply, err) => {
+    if (!(err instanceof ColdtraceError) || err.code !== 'forbidden') return;
+    const actor = req.principal?.username ?? '(anonymous)';
+    const what = `${req.method} ${req.routeOptions.url ?? decodedPath(req.url)}`;
+    await auth.security.record({
+      event: /^signature refused/.test(err.message) ? 'signature_refused' : 'permission_denied',
+      actor,
+      subject: what,
+      source: req.ip,
+      code: 'forbidden',
+      reason: `${actor} refused ${what}: ${err.message}`,
+      details: { roles: req.principal?.roles ?? [] },
+    });
+  });
+
   app.addHook('onRequest', async (req, reply) => {
     // Decide on the route the router matched (its pattern, after percent-decoding), never on the raw
     // URL: `/%61pi/v1/lots` reaches the same handler as `/api/v1/lots`. Every matched route needs
@@ -157,16 +174,6 @@ export async function installAuth(
     }
     const need = cfg.roles ?? (SAFE_METHODS.has(req.method) ? ANY_ROLE : WRITE_ROLES);
     if (!hasAnyRole(principal.roles, need)) {
-      // 21 CFR 11.300(d): attempts at unauthorized use are detected and reported.
-      await auth.security.record({
-        event: 'permission_denied',
-        actor: principal.username,
-        subject: `${req.method} ${route ?? decodedPath(req.url)}`,
-        source: req.ip,
-        code: 'forbidden',
-        reason: `${principal.username} denied ${req.method} ${route ?? decodedPath(req.url)}: needs one of ${need.join(', ')}`,
-        details: { roles: principal.roles, needs: need },
-      });
       if (isPage) throw new ColdtraceError('forbidden', 'your roles do not allow this page');
       throw new ColdtraceError('forbidden', `needs one of the roles: ${need.join(', ')}`);
     }

@@ -137,6 +137,7 @@ describe('lockout is not a denial of service', () => {
     expect(await metric('permission_denied')).toBe(deniedBefore + 1);
     const [deniedEntry] = await securityEntries('POST /api/v1/users/:id/unlock');
     expect(deniedEntry).toMatchObject({ action: 'security.permission_denied', actor: viewer.username });
+    expect(deniedEntry!.reason).toMatch(/needs one of the roles: admin/);
     expect((await loginAs(victim.username, victim.password, '10.1.1.1')).statusCode).toBe(429);
 
     const adminSession = await login(cloud, admin.username, admin.password);
@@ -191,6 +192,43 @@ describe('e-signatures', () => {
     expect(await actions(qa.username)).toContain('security.account_locked');
     expect((await sign(qa.password)).statusCode).toBe(401);
     expect((await actions(qa.username)).at(-1)).toBe('security.signature_refused');
+  });
+});
+
+describe('refused e-signatures and other 403s', () => {
+  it('signing as someone else and a missing CSRF token are recorded', async () => {
+    const qa = await createUser(cloud.store, { roles: ['qa'] });
+    const other = await createUser(cloud.store, { roles: ['qa'] });
+    const s = await login(cloud, qa.username, qa.password);
+    const url = '/api/v1/excursions/room-x@2026-01-01T00:00:00.000Z/dispositions';
+    const signature = { lotId: 'no-such-lot', decision: 'reject', reason: 'test' };
+    const before = await metric('signature_refused');
+    const asOther = await post(
+      url,
+      { ...signature, username: other.username, password: other.password },
+      { headers: s.headers },
+    );
+    expect(asOther.statusCode).toBe(403);
+    expect(await metric('signature_refused')).toBe(before + 1);
+    const [refused] = await securityEntries(`POST /api/v1/excursions/:id/dispositions`);
+    expect(refused).toMatchObject({ action: 'security.signature_refused', actor: qa.username });
+    expect(refused!.reason).toMatch(/only by its owner/);
+    // The other user's attempts are not spent by it.
+    expect(await actions(other.username)).toEqual([]);
+
+    const deniedBefore = await metric('permission_denied');
+    const noCsrf = await post(
+      url,
+      { ...signature, username: qa.username, password: qa.password },
+      {
+        headers: { cookie: s.cookie },
+      },
+    );
+    expect(noCsrf.statusCode).toBe(403);
+    expect(await metric('permission_denied')).toBe(deniedBefore + 1);
+    expect((await securityEntries(`POST /api/v1/excursions/:id/dispositions`)).at(-1)!.reason).toMatch(
+      /CSRF/,
+    );
   });
 });
 
