@@ -3,10 +3,10 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decodedPath, overTls } from '../http/transport-security.js';
 import type { AuthConfig } from './auth-config.js';
 import { type AuthService, csrfMatches } from './auth-service.js';
 import { ANY_ROLE, hasAnyRole, type Principal, WRITE_ROLES } from './roles.js';
+import { decodedPath, overTls } from './transport-security.js';
 
 export const SESSION_COOKIE = 'coldtrace_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -60,7 +60,7 @@ export async function authenticate(auth: AuthService, req: FastifyRequest): Prom
   return cookie ? auth.sessionPrincipal(cookie) : null;
 }
 
-/** `Secure` whenever the client reached us over TLS (http/transport-security.ts), or when forced. */
+/** `Secure` whenever the client reached us over TLS (auth/transport-security.ts), or when forced. */
 export function setSessionCookie(reply: FastifyReply, config: AuthConfig, sessionId: string): void {
   reply.setCookie(SESSION_COOKIE, sessionId, {
     path: '/',
@@ -115,7 +115,7 @@ export async function installAuth(
         frameAncestors: ["'none'"],
       },
     },
-    // Sent per request by http/transport-security.ts: only when the client reached us over TLS.
+    // Sent per request by auth/transport-security.ts: only when the client reached us over TLS.
     strictTransportSecurity: false,
     referrerPolicy: { policy: 'same-origin' },
   });

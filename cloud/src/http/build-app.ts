@@ -14,6 +14,7 @@ import { type AuthConfigInput, authConfigSchema } from '../auth/auth-config.js';
 import { installAuth } from '../auth/auth-plugin.js';
 import { AuthService } from '../auth/auth-service.js';
 import { createSignatureVerifier } from '../auth/signature-verifier.js';
+import { installTransportHeaders } from '../auth/transport-security.js';
 import type { ExcursionEvaluator } from '../engine/excursion-evaluator.js';
 import type { HealthSource } from '../ingest/ingest-health.js';
 import type { Ingestor } from '../ingest/ingestor.js';
@@ -38,7 +39,6 @@ import { reportRoutes } from './routes/reports.js';
 import { ruleAlarmRoutes } from './routes/rule-alarms.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { userRoutes } from './routes/users.js';
-import { installTransportHeaders } from './transport-security.js';
 
 export interface AppOptions {
   store: CloudStore;
