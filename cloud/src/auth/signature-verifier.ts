@@ -4,6 +4,7 @@ import type { SecurityEvents } from '../security/security-events.js';
 import type { Database } from '../store/schema.js';
 import { type AuthConfigInput, authConfigSchema } from './auth-config.js';
 import { AuthService } from './auth-service.js';
+import { normalizeUsername } from './user-store.js';
 
 /** What the domain engine's `SignatureVerifier` returns for a valid signature (cloud/src/domain/signature.ts). */
 export interface SignerIdentity {
@@ -13,7 +14,11 @@ export interface SignerIdentity {
   roles: string[];
 }
 
-export type SignatureVerifierFn = (username: string, password: string) => Promise<SignerIdentity | null>;
+export type SignatureVerifierFn = (
+  username: string,
+  password: string,
+  ownerId?: string,
+) => Promise<SignerIdentity | null>;
 
 /**
  * The e-signature check for dispositions (21 CFR 11.200(a)(1): both components, username and re-entered
@@ -34,7 +39,21 @@ export function createSignatureVerifier(
     opts.clock ?? systemClock,
     opts.security,
   );
-  return async (username, password) => {
+  return async (username, password, ownerId) => {
+    if (ownerId !== undefined) {
+      // Another user's name: refused before the password is tried, so it spends none of their attempts.
+      const named = await db
+        .selectFrom('users')
+        .select('id')
+        .where('username', '=', normalizeUsername(username))
+        .executeTakeFirst();
+      if (named && named.id !== ownerId) {
+        throw new ColdtraceError(
+          'forbidden',
+          'signature refused: an e-signature may be used only by its owner (sign as the signed-in user)',
+        );
+      }
+    }
     let user: Awaited<ReturnType<AuthService['checkPassword']>>;
     try {
       user = await auth.checkPassword(username, password, { purpose: 'signature' });

@@ -41,7 +41,7 @@ export async function authenticateSigner(
   if (s.signedInUserId === null) {
     throw new ColdtraceError('forbidden', 'an e-signature needs a user: sign in your own session');
   }
-  const signer = await verify(s.username, s.password);
+  const signer = await verify(s.username, s.password, s.signedInUserId);
   if (!signer) throw new ColdtraceError('unauthorized', 'signature refused: username or password is wrong');
   if (signer.userId !== s.signedInUserId) {
     throw new ColdtraceError(

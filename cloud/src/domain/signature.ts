@@ -10,7 +10,15 @@ export interface Signer {
 }
 
 /** Checks a re-entered username and password; null when they do not match an enabled user. */
-export type SignatureVerifier = (username: string, password: string) => Promise<Signer | null>;
+/**
+ * Verifies re-entered credentials. `ownerId` is the signed-in user: a username that belongs to someone else
+ * is refused before its password is checked, so nobody can spend another user's signing attempts.
+ */
+export type SignatureVerifier = (
+  username: string,
+  password: string,
+  ownerId?: string,
+) => Promise<Signer | null>;
 
 /** Roles allowed to sign dispositions. */
 export const SIGNING_ROLES: readonly string[] = ['qa', 'admin'];
