@@ -37,9 +37,8 @@ describe.skipIf(missing !== null)('login redirect (next=)', () => {
       await Promise.all([
         page.waitForURL(
           (u) => u.origin !== new URL(cloud.httpUrl).origin || !u.pathname.startsWith('/login'),
-          {
-            waitUntil: 'commit',
-          },
+          // Bounded: without a timeout a wait that cannot match would hang the suite instead of failing.
+          { waitUntil: 'commit', timeout: 15_000 },
         ),
         page.click('#login-submit'),
       ]);
