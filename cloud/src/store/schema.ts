@@ -5,6 +5,7 @@ import type {
   ExcursionDomainColumns,
   ExcursionsTable,
   LocationsTable,
+  LockRow,
 } from '../domain/rows.js';
 
 /**
@@ -214,27 +215,12 @@ export interface CustodyTable {
 }
 
 /** One row per (EPC, excursion) exposure: 'active' | 'lifted' | 'released' | 'rejected'. */
-export interface LocksTable {
-  epc: string;
-  /** 'excursion' | 'cumulative' | 'rate_of_change' (0007, 0013): the rule that locked the unit. */
-  cause: string;
-  /** What within that rule (0014): an excursion's id, a cumulative rule's `<lot>:<rule>`, a rate alarm's id. */
-  rule_key: string;
-  /** The excursion, for excursion locks only (null for the other rules). */
-  excursion_id: string | null;
-  location_id: string;
-  exposed_from: number;
-  exposed_to: number | null;
-  state: string;
-  reason: string;
-  disposition_id: string | null;
-  /**
-   * Why the lock is held pending QA (0012): a master-data change would have removed it. Null = not held.
-   * A held lock is never lifted by a recomputation; only a signed disposition decides it.
-   */
+/**
+ * `locks` (docs/architecture.md "Lock rules"): the columns of `LockRow` (domain/rows.ts); `hold_reason`
+ * (0012, why the lock is held pending QA) may be left out on insert.
+ */
+export interface LocksTable extends Omit<LockRow, 'hold_reason'> {
   hold_reason: ColumnType<string | null, string | null | undefined, string | null>;
-  created_at: number;
-  updated_at: number;
 }
 
 export type { AuditLogTable, DispositionsTable, ExcursionDomainColumns, ExcursionsTable, LocationsTable };

@@ -257,7 +257,9 @@ describe('signatures, people’s actions and reports carry wall-clock times; der
     expect(entry).toMatchObject({ action: 'dead_letter.replayed', at: wall.now() });
   });
 
-  it.skipIf(!hasPoppler())('the PDF report says it was generated at the wall-clock time', async () => {
+  const poppler = hasPoppler();
+  if (!poppler) console.warn('[skip] PDF wall-clock time: pdftotext (poppler-utils) is not installed');
+  it.skipIf(!poppler)('the PDF report says it was generated at the wall-clock time', async () => {
     wall.advance(5_000);
     const res = await cloud.app.inject({
       method: 'GET',
