@@ -12,6 +12,7 @@ import { migration0011 } from './migrations/0011-sink-outbox-by-ingest.js';
 import { migration0012 } from './migrations/0012-lock-hold.js';
 import { migration0013 } from './migrations/0013-rule-alarms.js';
 import { migration0014 } from './migrations/0014-lock-rule-key.js';
+import { migration0015 } from './migrations/0015-spec-versions.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -34,6 +35,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0012-lock-hold': migration0012,
   '0013-rule-alarms': migration0013,
   '0014-lock-rule-key': migration0014,
+  '0015-spec-versions': migration0015,
 });
 
 class StaticProvider implements MigrationProvider {

@@ -357,6 +357,28 @@ export interface Database {
   evaluation_marks: EvaluationMarksTable;
   stream_epochs: StreamEpochsTable;
   rule_alarms: RuleAlarmsTable;
+  spec_versions: SpecVersionsTable;
+}
+
+/**
+ * Every version of a location's limits or a product's specification (0015-spec-versions, docs/domain.md
+ * "Effective-dated specifications"): in force from `effective_from` (data time; null = from the
+ * beginning) until the next version in force; `replaced_by` set when a later change or correction
+ * replaced it.
+ */
+export interface SpecVersionsTable {
+  subject_kind: 'location' | 'product';
+  subject_id: string;
+  version: number;
+  effective_from: number | null;
+  /** The specification as JSON (location: TempLimits; product: tolerance, budget, cumulative rules). */
+  spec_json: string;
+  kind: 'initial' | 'change' | 'correction';
+  replaced_by: number | null;
+  /** Wall-clock time it was made (a person's action). */
+  created_at: number;
+  actor: string;
+  reason: string;
 }
 
 /** The same schema: the domain engine's files name it so. */
