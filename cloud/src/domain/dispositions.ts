@@ -5,6 +5,7 @@ import type { ChangeLog } from './exposure.js';
 import type { LockCause } from './locks/reconcile-locks.js';
 import type { DispositionsTable } from './rows.js';
 import { type Decision, SIGNATURE_MEANINGS, type Signer } from './signature.js';
+import { dispositionManifest, type ReviewedReading } from './signature-manifest.js';
 
 export interface DispositionRequest extends SignatureInput {
   excursionId: string;
@@ -46,6 +47,8 @@ export interface DispositionRepo {
   anyActiveLock(subject: DispositionSubject): Promise<boolean>;
   markDecided(excursionId: string): Promise<void>;
   lotsOf(epcs: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** What the signer reviewed (21 CFR 11.70): the excursion's stored content and its readings. */
+  reviewed(subject: DispositionSubject): Promise<{ content: unknown; readings: ReviewedReading[] }>;
 }
 
 /** A disposition request's own checks, before any signature is verified. */
@@ -93,6 +96,23 @@ export async function decideDisposition(
       `${what} is already decided for version ${x.version} of excursion ${req.excursionId}; a signed decision is not overwritten`,
     );
   }
+  const units = rows.map((r) => r.epc).sort();
+  const reviewed = await repo.reviewed(x);
+  const sealed = dispositionManifest({
+    decision: req.decision,
+    meaning: SIGNATURE_MEANINGS[req.decision],
+    reason: req.reason,
+    subject: { id: req.excursionId, cause: x.kind, version: x.version, content: reviewed.content },
+    scope: {
+      type: req.lotId !== undefined ? 'lot' : 'epc',
+      lotId: req.lotId ?? null,
+      epc: req.epc?.toUpperCase() ?? null,
+      units,
+    },
+    readings: reviewed.readings,
+    signer: { userId: signer.userId, username: signer.username, printedName: signer.printedName },
+    signedAt: now,
+  });
   const d: DispositionsTable = {
     id: randomUUID(),
     excursion_id: req.excursionId,
@@ -108,10 +128,11 @@ export async function decideDisposition(
     signed_at: now,
     excursion_version: x.version,
     units: rows.length,
+    manifest_json: sealed.canonical,
+    manifest_hash: sealed.hash,
   };
   await repo.insertDisposition(d);
   const state = req.decision === 'release' ? 'released' : 'rejected';
-  const units = rows.map((r) => r.epc).sort();
   await repo.decideLocks(x, units, {
     state,
     disposition_id: d.id,
@@ -137,6 +158,9 @@ export async function decideDisposition(
         meaning: d.meaning,
       },
       excursionVersion: d.excursion_version,
+      // 21 CFR 11.70: the signed manifest travels with the decision on the hash-chained trail.
+      manifest: sealed.manifest,
+      manifestHash: sealed.hash,
     },
     reason: req.reason,
   });

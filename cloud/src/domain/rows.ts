@@ -60,6 +60,9 @@ export interface DispositionsTable {
   signed_at: number;
   excursion_version: number;
   units: number;
+  /** The signed manifest's canonical JSON and SHA-256 (domain/signature-manifest.ts); null before migration 0017. */
+  manifest_json: string | null;
+  manifest_hash: string | null;
 }
 
 /** A stored excursion with its domain columns. */

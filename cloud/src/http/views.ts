@@ -74,6 +74,8 @@ export function dispositionView(d: Row<'dispositions'>) {
       signedAt: d.signed_at,
       meaning: d.meaning,
     },
+    /** SHA-256 of the signed manifest (21 CFR 11.70); null for a disposition signed before manifests. */
+    manifestHash: d.manifest_hash ?? null,
   };
 }
 

@@ -1,6 +1,8 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DispositionRepo } from '../domain/dispositions.js';
+import { contentOfRow } from '../domain/excursion-content.js';
 import { subjectKey } from '../domain/locks/lock-subject.js';
+import type { ReviewedReading } from '../domain/signature-manifest.js';
 import { lotsOfUnits } from './lock-writes.js';
 import type { DomainDatabase } from './schema.js';
 
@@ -95,5 +97,31 @@ export function dispositionRepo(trx: Transaction<DomainDatabase>): DispositionRe
         .execute();
     },
     lotsOf: lotsOfUnits(trx),
+    async reviewed(x) {
+      if (x.kind !== 'excursion') return { content: null, readings: [] };
+      const row = await trx.selectFrom('excursions').selectAll().where('id', '=', x.id).executeTakeFirst();
+      if (!row) return { content: null, readings: [] };
+      return { content: contentOfRow(row), readings: await excursionReadings(trx, row) };
+    },
   };
+}
+
+/**
+ * The readings an excursion's reviewer sees: every reading at its location within its window (to its last
+ * reading while it is ongoing), by sensor and time. Also what `audit verify --deep` recomputes.
+ */
+export async function excursionReadings(
+  db: Kysely<DomainDatabase>,
+  x: { location_id: string; start_ts: number; end_ts: number | null; last_ts: number },
+): Promise<ReviewedReading[]> {
+  const rows = await db
+    .selectFrom('readings')
+    .select(['sensor_id', 'ts', 'temp_c'])
+    .where('location_id', '=', x.location_id)
+    .where('ts', '>=', x.start_ts)
+    .where('ts', '<=', x.end_ts ?? x.last_ts)
+    .orderBy('sensor_id')
+    .orderBy('ts')
+    .execute();
+  return rows.map((r) => ({ sensorId: r.sensor_id, ts: Number(r.ts), tempC: r.temp_c }));
 }

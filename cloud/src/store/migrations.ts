@@ -13,6 +13,7 @@ import { migration0012 } from './migrations/0012-lock-hold.js';
 import { migration0013 } from './migrations/0013-rule-alarms.js';
 import { migration0014 } from './migrations/0014-lock-rule-key.js';
 import { migration0015 } from './migrations/0015-spec-versions.js';
+import { migration0017 } from './migrations/0017-signature-manifests.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -36,6 +37,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0013-rule-alarms': migration0013,
   '0014-lock-rule-key': migration0014,
   '0015-spec-versions': migration0015,
+  '0017-signature-manifests': migration0017,
 });
 
 class StaticProvider implements MigrationProvider {
