@@ -26,6 +26,11 @@ export const ERROR_CODES = {
   internal: { http: 500, meaning: 'An unexpected failure; the server log has the details.' },
   unavailable: { http: 503, meaning: 'A part this request needs (broker, ingest pipeline) is not running.' },
   invalid_master_data: { http: 400, meaning: 'Stored master data (e.g. a product rule) cannot be used.' },
+  spec_effective_in_past: {
+    http: 400,
+    meaning:
+      'An ordinary specification change takes effect now or later; changing what applied to past readings is a retroactive correction (its own signed action).',
+  },
   invalid_epc_input: { http: 400, meaning: 'Values cannot be encoded as the requested EPC.' },
 
   // ---- records, buffer and wire contract ----
