@@ -138,6 +138,9 @@ async function assemble(
     registry,
     log: log.child({ component: 'security' }),
     clock: wallClock,
+    config: config.auth.securityEvents,
+    // The dispatcher is built below; an alert only happens once requests or MQTT logins arrive.
+    outbox: { clock, kick: () => dispatcher.kick() },
   });
   const activity = new Activity();
 
@@ -366,6 +369,8 @@ async function assemble(
     modules: running.names,
     async close() {
       await running.stop();
+      // Burst counts not yet stated go on the trail before the store closes.
+      await security.flush();
       await store.close();
     },
   };

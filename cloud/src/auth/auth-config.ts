@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { securityEventsConfigSchema } from '../security/security-events-config.js';
 
 /** A lock of `baseLockMs`·2^(n−max) after the n-th failure, at most `maxLockMs`. */
 const backoff = {
@@ -30,6 +31,8 @@ export const authConfigSchema = z
      * `X-Forwarded-Proto`). Over HTTPS, or through a trusted proxy that says https, they are on anyway.
      */
     cookieSecure: z.boolean().default(false),
+    /** Security events: bursts on the audit trail, threshold alerts. */
+    securityEvents: securityEventsConfigSchema.default({ auditBurst: { max: 20, windowMs: 60_000 } }),
     /** Login attempts per client address per window (@fastify/rate-limit). */
     loginRateLimit: z
       .object({

@@ -1,5 +1,5 @@
 /** Integration events (docs/architecture.md "Integrations"): what ERP/WMS systems are told. */
-export type DomainEventName = 'lock' | 'unlock' | 'disposition';
+export type DomainEventName = 'lock' | 'unlock' | 'disposition' | 'security_alert';
 
 export interface LockEventPayload {
   type: 'lock' | 'unlock';
@@ -32,4 +32,16 @@ export interface DispositionEventPayload {
   at: number;
 }
 
-export type DomainEvent = LockEventPayload | DispositionEventPayload;
+/**
+ * Security events crossed the configured threshold (cloud config `auth.securityEvents.alert`): `count`
+ * events within `windowMs`, by event name; the entries are on the audit trail (entity type `security`).
+ */
+export interface SecurityAlertEventPayload {
+  type: 'security_alert';
+  count: number;
+  windowMs: number;
+  byEvent: Record<string, number>;
+  at: number;
+}
+
+export type DomainEvent = LockEventPayload | DispositionEventPayload | SecurityAlertEventPayload;

@@ -152,7 +152,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const authConfig = authConfigSchema.parse(opts.auth ?? {});
   const security =
     opts.security ??
-    new SecurityEvents(opts.store.db, { registry: metrics, log: app.log as Logger, clock: deps.wallClock });
+    new SecurityEvents(opts.store.db, {
+      registry: metrics,
+      log: app.log as Logger,
+      clock: deps.wallClock,
+      config: authConfig.securityEvents,
+      outbox: { clock: deps.clock },
+    });
   const auth = new AuthService(opts.store.db, authConfig, deps.wallClock, security);
   installTransportHeaders(app, authConfig.cookieSecure);
   await installAuth(app, auth, authConfig);
