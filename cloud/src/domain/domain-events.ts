@@ -1,5 +1,6 @@
 /** Integration events (docs/architecture.md "Integrations"): what ERP/WMS systems are told. */
-export type DomainEventName = 'lock' | 'unlock' | 'disposition' | 'security_alert';
+export const DOMAIN_EVENT_NAMES = ['lock', 'unlock', 'disposition', 'security_alert'] as const;
+export type DomainEventName = (typeof DOMAIN_EVENT_NAMES)[number];
 
 export interface LockEventPayload {
   type: 'lock' | 'unlock';

@@ -1,4 +1,6 @@
 import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type ManualClock, manualClock } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import mqtt from 'mqtt';
@@ -20,6 +22,9 @@ let cloud: TestCloud;
 let viewer: TestUser;
 let erp: mqtt.MqttClient;
 const alerts: Array<Record<string, unknown>> = [];
+/** What the SIEM's webhook received: event header and body. */
+const hooks: Array<{ event: string; body: Record<string, unknown> }> = [];
+let siem: Server;
 
 const denied = async (session: { headers: Record<string, string> }) =>
   (
@@ -44,8 +49,24 @@ async function deniedEntries() {
 
 beforeAll(async () => {
   wall = manualClock(Date.UTC(2026, 11, 6, 9, 0, 0));
+  siem = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      hooks.push({ event: String(req.headers['x-coldtrace-event']), body: JSON.parse(body) });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => siem.listen(0, '127.0.0.1', r));
+  const siemUrl = `http://127.0.0.1:${(siem.address() as AddressInfo).port}/hook`;
   cloud = await startTestCloud(
     {
+      // A SIEM subscribed to security alerts only.
+      integrations: {
+        webhooks: [{ id: 'siem', url: siemUrl, secret: 'whsec-siem-0123456789', events: ['security_alert'] }],
+      },
       mqtt: { embedded: { host: '127.0.0.1', port: 0 }, serviceAccounts: { erp: ERP } },
       auth: {
         securityEvents: {
@@ -71,6 +92,7 @@ afterAll(async () => {
   if (!erp?.disconnected) await erp?.endAsync();
   if (closed) rmSync(cloud.dir, { recursive: true, force: true });
   else await cloud?.stop();
+  await new Promise((r) => siem?.close(r));
 });
 
 describe('a burst of permission denials', () => {
@@ -96,6 +118,10 @@ describe('a burst of permission denials', () => {
     });
     await until(() => alerts.length >= 1, 'the security_alert event over MQTT');
     expect(alerts[0]).toMatchObject({ type: 'security_alert', count: 5, windowMs: 60_000 });
+    await until(() => hooks.length >= 1, 'the security_alert webhook');
+    expect(hooks).toEqual([
+      { event: 'security_alert', body: expect.objectContaining({ type: 'security_alert', count: 5 }) },
+    ]);
 
     // The next window: the first entry says how many of the previous window were left off the trail.
     wall.advance(60_000);
