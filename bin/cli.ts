@@ -14,10 +14,11 @@ import { DEMO_COMMAND, runDemoCli, runScenarioCli, SCENARIO_COMMAND } from '@col
 import {
   type CliCommand,
   type CliGroup,
-  CliHelpRequest,
+  type CliIo,
   CliUsageError,
   commandSynopsis,
   pickCommand,
+  runCli,
   usageTable,
 } from '@coldtrace/shared/cli';
 
@@ -76,42 +77,30 @@ function commandWords(argv: readonly string[]): string {
   return leaf ? leaf.name : String(name);
 }
 
-export interface MainIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
+export type MainIo = CliIo;
 
-export async function main(argv: readonly string[], io: MainIo = process): Promise<number> {
+export function main(argv: readonly string[], io: MainIo = process): Promise<number> {
   const [name, ...rest] = argv;
-  try {
-    if (name === '--help' || name === '-h' || name === 'help') {
-      io.stdout.write(USAGE);
-      return 0;
-    }
-    const entry = COMMANDS.find((e) => e.spec.name === name);
-    if (!entry)
-      throw new CliUsageError(
-        '',
-        name === undefined
-          ? 'missing command'
-          : name.startsWith('-')
-            ? `unknown option ${name} (the command comes first)`
-            : `unknown command ${JSON.stringify(name)}`,
-        USAGE,
-      );
-    return (await entry.run(rest)) ?? 0;
-  } catch (err) {
-    if (err instanceof CliHelpRequest) {
-      io.stdout.write(err.usage);
-      return 0;
-    }
-    if (err instanceof CliUsageError) {
-      io.stderr.write(`coldtrace${err.command ? ` ${err.command}` : ''}: ${err.problem}\n\n${err.usage}`);
-      return 2;
-    }
-    const e = err as Error;
-    io.stderr.write(`coldtrace ${commandWords(argv)}: ${e.message}\n`);
-    if (process.env.COLDTRACE_DEBUG) io.stderr.write(`${e.stack}\n`);
-    return 1;
-  }
+  return runCli(
+    async () => {
+      if (name === '--help' || name === '-h' || name === 'help') {
+        io.stdout.write(USAGE);
+        return 0;
+      }
+      const entry = COMMANDS.find((e) => e.spec.name === name);
+      if (!entry)
+        throw new CliUsageError(
+          '',
+          name === undefined
+            ? 'missing command'
+            : name.startsWith('-')
+              ? `unknown option ${name} (the command comes first)`
+              : `unknown command ${JSON.stringify(name)}`,
+          USAGE,
+        );
+      return entry.run(rest);
+    },
+    () => commandWords(argv),
+    io,
+  );
 }

@@ -14,4 +14,5 @@ export {
   parseCommand,
   pickCommand,
 } from './command.js';
+export { type CliIo, runCli } from './run-cli.js';
 export { commandSynopsis, commandUsage, groupUsage, usageTable } from './usage.js';
