@@ -1,25 +1,32 @@
 import { parseCommand, pickCommand } from '@coldtrace/shared/cli';
+import { deepVerify } from '../domain/deep-verify.js';
 import { verifyAuditTrail } from '../store/audit-trail.js';
 import { CloudStore } from '../store/cloud-store.js';
 import { openDatabase } from '../store/db.js';
+import { readDeepVerifyData } from '../store/deep-verify-reads.js';
+import { deepReport } from './audit-deep-report.js';
 import { AUDIT_COMMANDS, AUDIT_VERIFY_COMMAND } from './commands.js';
 
 /**
  * `coldtrace audit verify [--database URL] [--json]`: recomputes the audit trail's hash chain and
- * reports the first broken entry (changed, missing or reordered). Exit 0 = intact, 1 = broken.
+ * reports the first broken entry (changed, missing or reordered). With `--deep` it also replays the trail
+ * against the domain tables and recomputes the signature manifests (domain/deep-verify.ts), one line per
+ * contradiction. Exit 0 = intact, 1 = broken or contradicted.
  */
 export async function runAuditCli(argv: string[]): Promise<number> {
   const { values } = parseCommand(AUDIT_VERIFY_COMMAND, pickCommand(AUDIT_COMMANDS, argv).argv);
   const store = new CloudStore(await openDatabase(values.database));
   try {
     const r = await verifyAuditTrail(store.db);
-    if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    const deep = values.deep ? deepVerify(await readDeepVerifyData(store.db)) : undefined;
+    if (values.json) process.stdout.write(`${JSON.stringify(deep ? { ...r, deep } : r)}\n`);
     else if (r.ok) process.stdout.write(`audit trail intact: ${r.entries} entries verified\n`);
     else {
       const b = r.firstBroken!;
       process.stdout.write(`audit trail BROKEN at entry ${b.seq} (${b.problem}): ${b.detail}\n`);
     }
-    return r.ok ? 0 : 1;
+    if (deep && !values.json) process.stdout.write(deepReport(deep));
+    return r.ok && (deep?.ok ?? true) ? 0 : 1;
   } finally {
     await store.close();
   }

@@ -61,6 +61,11 @@ export const AUDIT_VERIFY_COMMAND = defineCommand({
   options: {
     database,
     json: { type: 'boolean', description: 'print the result as one JSON line' },
+    deep: {
+      type: 'boolean',
+      description:
+        'also check locks, dispositions, users and master data against the trail, and the signature manifests (exit 1 on a contradiction)',
+    },
   },
 });
 

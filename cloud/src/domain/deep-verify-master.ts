@@ -1,0 +1,113 @@
+import type { AuditLogTable } from './audit-chain.js';
+import { type DeepCheck, type DeepFinding, entryJson, sameValue, show } from './deep-verify-types.js';
+
+/** What the trail last recorded for each column of an entity, with the entry that recorded it. */
+type Replayed = Map<string, { values: Map<string, { value: unknown; seq: number }>; seq: number }>;
+
+function replay(
+  audit: readonly AuditLogTable[],
+  entityType: string,
+  valuesOf: (e: AuditLogTable, after: Record<string, unknown>) => Record<string, unknown> | undefined,
+): Replayed {
+  const out: Replayed = new Map();
+  for (const e of audit) {
+    if (e.entity_type !== entityType) continue;
+    const after = entryJson(e.after_json);
+    const values = after && valuesOf(e, after);
+    if (!values) continue;
+    const was = out.get(e.entity_id) ?? { values: new Map(), seq: e.seq };
+    for (const [k, v] of Object.entries(values)) was.values.set(k, { value: v, seq: e.seq });
+    was.seq = e.seq;
+    out.set(e.entity_id, was);
+  }
+  return out;
+}
+
+function compare(
+  check: string,
+  table: string,
+  rows: ReadonlyArray<{ id: string; label?: string; row: Record<string, unknown> }>,
+  replayed: Replayed,
+): DeepFinding[] {
+  const out: DeepFinding[] = [];
+  const f = (row: string, seq: number | null, detail: string) =>
+    out.push({ check, table, row, auditSeq: seq, detail });
+  const seen = new Set<string>();
+  for (const { id, label = id, row } of rows) {
+    seen.add(id);
+    const x = replayed.get(id);
+    if (!x) {
+      f(label, null, 'no audit entry records this row (written outside the audited path)');
+      continue;
+    }
+    for (const [col, { value, seq }] of x.values) {
+      if (!(col in row)) continue; // a column dropped since: nothing to compare
+      if (!sameValue(row[col], value))
+        f(label, seq, `${col} ${show(row[col])}, but audit entry ${seq} recorded ${show(value)}`);
+    }
+  }
+  for (const [id, x] of replayed) {
+    if (!seen.has(id)) f(id, x.seq, `missing: audit entry ${x.seq} recorded it; the row was deleted`);
+  }
+  return out;
+}
+
+/**
+ * Users against `user.*` entries (21 CFR 11.10(d), (g): who may sign): roles, printed name and disabled
+ * flag as the trail last set them, so a role granted by a direct edit is found.
+ */
+export const userCheck: DeepCheck = {
+  name: 'users',
+  covers: 'user roles, printed names and disabled flags replayed from user.* entries',
+  run({ audit, users }) {
+    const replayed = replay(audit, 'user', (e, a) => {
+      const v: Record<string, unknown> = {};
+      if (e.action === 'user.created') {
+        v.username = a.username;
+        v.printed_name = a.printedName;
+        v.roles = a.roles;
+        v.disabled = a.disabled;
+      }
+      if ('roles' in a) v.roles = a.roles;
+      if ('printedName' in a) v.printed_name = a.printedName;
+      if ('disabled' in a) v.disabled = a.disabled;
+      return v;
+    });
+    return compare(
+      'users',
+      'users',
+      users.map((u) => ({ id: u.id, label: `${u.id} (${u.username})`, row: { ...u } })),
+      replayed,
+    );
+  },
+};
+
+/** Bookkeeping columns, not master data: stamped by writes whatever changed. */
+const BOOKKEEPING = new Set(['created_at', 'updated_at']);
+
+/**
+ * Master data against `<kind>.created` / `<kind>.updated` entries (EU GMP Annex 11 §9, §10): every column
+ * the trail recorded (limits, tolerances, rules, lots' product and expiry, ...) as its last entry left it.
+ */
+export const masterDataCheck: DeepCheck = {
+  name: 'master data',
+  covers: 'master-data rows replayed from <kind>.created/updated entries',
+  run({ audit, master }) {
+    return master.flatMap((t) => {
+      const replayed = replay(audit, t.kind, (e, a) => {
+        if (e.action !== `${t.kind}.created` && e.action !== `${t.kind}.updated`) return undefined;
+        const v: Record<string, unknown> = {};
+        for (const [k, value] of Object.entries(a)) {
+          if (!BOOKKEEPING.has(k) && (value === null || typeof value !== 'object')) v[k] = value;
+        }
+        return v;
+      });
+      return compare(
+        'master data',
+        t.table,
+        t.rows.map((row) => ({ id: String(row[t.key]), row })),
+        replayed,
+      );
+    });
+  },
+};

@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely';
+import type { DeepMasterTable, DeepVerifyData } from '../domain/deep-verify-types.js';
+import type { AuditLogTable, DomainDatabase } from './schema.js';
+
+/** Master-data tables and the audit entity type and key their changes are recorded under. */
+const MASTER: ReadonlyArray<{
+  kind: string;
+  table: 'locations' | 'products' | 'lots' | 'sensors' | 'portals';
+  key: string;
+}> = [
+  { kind: 'location', table: 'locations', key: 'id' },
+  { kind: 'product', table: 'products', key: 'gtin' },
+  { kind: 'lot', table: 'lots', key: 'id' },
+  { kind: 'sensor', table: 'sensors', key: 'id' },
+  { kind: 'portal', table: 'portals', key: 'id' },
+];
+
+/** What `audit verify --deep` compares (domain/deep-verify.ts): the whole trail and the tables it accounts for. */
+export async function readDeepVerifyData(db: Kysely<DomainDatabase>): Promise<DeepVerifyData> {
+  const audit: AuditLogTable[] = [];
+  for (let after = 0; ; ) {
+    const page = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(5000)
+      .execute();
+    audit.push(...page);
+    if (page.length < 5000) break;
+    after = Number(page[page.length - 1]!.seq);
+  }
+  const locks = await db
+    .selectFrom('locks')
+    .select(['epc', 'cause', 'rule_key', 'state', 'disposition_id', 'hold_reason'])
+    .orderBy('epc')
+    .orderBy('rule_key')
+    .execute();
+  const dispositions = await db.selectFrom('dispositions').selectAll().orderBy('signed_at').execute();
+  const users = await db
+    .selectFrom('users')
+    .select(['id', 'username', 'printed_name', 'roles', 'disabled'])
+    .orderBy('username')
+    .execute();
+  const master: DeepMasterTable[] = [];
+  for (const m of MASTER) {
+    const rows = (await db.selectFrom(m.table).selectAll().execute()) as Array<Record<string, unknown>>;
+    master.push({ ...m, rows });
+  }
+  return { audit, locks, dispositions, users, master };
+}
