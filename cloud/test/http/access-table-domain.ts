@@ -407,9 +407,22 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       { what: 'limit 0', url: '/api/v1/audit?limit=0', field: 'limit' },
       { what: 'beforeSeq 0', url: '/api/v1/audit?beforeSeq=0', field: 'beforeSeq' },
       { what: 'unknown order', url: '/api/v1/audit?order=sideways', field: 'order' },
+      { what: 'from not a time', url: '/api/v1/audit?from=last-week', field: 'from' },
     ],
   },
   'GET /api/v1/audit/verify': { access: SIGN },
+  'GET /api/v1/audit/facets': { access: ANY },
+  'GET /api/v1/audit/export.csv': {
+    access: ANY,
+    invalid: () => [
+      { what: 'from not a time', url: '/api/v1/audit/export.csv?from=yesterday', field: 'from' },
+      { what: 'to not a time', url: '/api/v1/audit/export.csv?to=2026-13', field: 'to' },
+    ],
+  },
+  'GET /api/v1/audit/export.pdf': {
+    access: ANY,
+    invalid: () => [{ what: 'from not a time', url: '/api/v1/audit/export.pdf?from=soon', field: 'from' }],
+  },
   'GET /api/v1/excursions/:id/report.pdf': {
     access: ANY,
     invalid: () => [
