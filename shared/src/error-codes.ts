@@ -54,6 +54,17 @@ export const ERROR_CODES = {
     meaning: 'A record has an event time earlier than the ingest horizon (default 90 days before receipt).',
   },
 
+  // ---- barcodes (shared/src/barcode, docs/barcode.md) ----
+  barcode_malformed: { meaning: 'A scanned GS1 code breaks its syntax (length, characters, FNC1, URI form).' },
+  barcode_unknown_ai: { meaning: 'A scanned GS1 code has an Application Identifier coldtrace does not know.' },
+  barcode_check_digit: { meaning: 'A GTIN, SSCC or GLN in a scanned code has a wrong check digit.' },
+  barcode_invalid_date: { meaning: 'A date in a scanned code does not exist (month or day out of range).' },
+  barcode_unsupported: {
+    meaning: 'A scanned code is not GS1, GS1 Digital Link or HIBC, or identifies no item or logistic unit.',
+  },
+  hibc_malformed: { meaning: 'A scanned HIBC code breaks the HIBC Supplier Labeling Standard syntax.' },
+  hibc_check_character: { meaning: 'A scanned HIBC code has a wrong mod-43 check character.' },
+
   // ---- sinks ----
   influx_unavailable: { meaning: 'InfluxDB is unreachable or overloaded; the write is retried.' },
   influx_rejected: { meaning: 'InfluxDB refused a write as invalid; retrying will not help.' },

@@ -1,4 +1,5 @@
 export * from './backoff.js';
+export * from './barcode/index.js';
 export * from './batch.js';
 export * from './clock.js';
 export * from './contract.js';
