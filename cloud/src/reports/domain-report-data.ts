@@ -84,6 +84,7 @@ export class DomainReportData implements ReportDomainData {
         meaning: d.meaning,
         signedAt: d.signed_at,
       },
+      manifestHash: d.manifest_hash ?? null,
     }));
   }
 

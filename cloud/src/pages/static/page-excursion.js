@@ -211,7 +211,9 @@ function lotCard(ex, lot, user) {
 
 function decisionText(d) {
   const s = d.signature ?? {};
-  return `${d.decision} by ${s.printedName ?? '?'} at ${fmtTime(s.signedAt)}${d.reason ? ` — ${d.reason}` : ''}`;
+  // 21 CFR 11.70: the hash of the signed manifest, as the API and the PDF report give it.
+  const manifest = d.manifestHash ? ` (signed manifest SHA-256 ${d.manifestHash})` : '';
+  return `${d.decision} by ${s.printedName ?? '?'} at ${fmtTime(s.signedAt)}${d.reason ? ` — ${d.reason}` : ''}${manifest}`;
 }
 
 function dispositionForm(ex, lot, user) {
