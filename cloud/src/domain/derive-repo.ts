@@ -1,8 +1,10 @@
+import type { TempLimits } from '@coldtrace/shared';
 import type { CustodyInterval, CustodyMovement } from './custody.js';
 import type { ChangeLog } from './exposure.js';
 import type { StoredExcursion, WindowReads } from './location-evaluation.js';
 import type { RecomputeCause, RuleRepo } from './locks/lock-rule.js';
 import type { LocationsTable, LockRow } from './rows.js';
+import type { SpecVersion } from './spec-versions.js';
 
 /** The evaluation marks a derive transaction claimed (docs/architecture.md "Evaluation marks"). */
 export interface ClaimedMarks {
@@ -51,6 +53,8 @@ export interface DeriveRepo extends RuleRepo, WindowReads {
   claimMarks(kind: 'location' | 'epc' | 'product', subjects: readonly string[]): Promise<ClaimedMarks>;
   deleteMarks(ids: readonly number[]): Promise<void>;
   location(id: string): Promise<LocationsTable | undefined>;
+  /** The location's limit versions in force (docs/domain.md "Effective-dated specifications"); [] = none recorded. */
+  limitVersions(locationId: string): Promise<SpecVersion<TempLimits>[]>;
 
   excursion(id: string): Promise<StoredExcursion | undefined>;
   excursionIdTaken(id: string): Promise<boolean>;

@@ -4,17 +4,21 @@ import {
   mergeExcursions,
   type Sample,
   type SensorExcursion,
+  type TempLimits,
 } from '@coldtrace/shared';
-import { limitsOf } from './location-evaluation.js';
+import { limitVersionsOf } from './location-evaluation.js';
 import type { LocationsTable } from './rows.js';
+import { type SpecVersion, specAt } from './spec-versions.js';
 
 /**
  * Full evaluation of one location's series (per-sensor runs merged into location excursions, plus
- * gaps): the reference the windowed recomputation of `DomainEngine` must equal.
+ * gaps): the reference the windowed recomputation of `DomainEngine` must equal. Each reading is judged by
+ * the limit version in force at its time (none given: the row's limits for all time).
  */
 export function evaluateLocation(
   location: LocationsTable,
   series: ReadonlyArray<{ sensor_id: string; ts: number; temp_c: number | null }>,
+  versions: readonly SpecVersion<TempLimits>[] = [],
 ): { excursions: LocationExcursion[]; gaps: Array<{ sensor_id: string; from_ts: number; to_ts: number }> } {
   const bySensor = new Map<string, Sample[]>();
   for (const r of series) {
@@ -22,7 +26,7 @@ export function evaluateLocation(
     list.push({ ts: r.ts, tempC: r.temp_c });
     bySensor.set(r.sensor_id, list);
   }
-  const limits = limitsOf(location);
+  const limits = specAt(limitVersionsOf(location, versions));
   const items: SensorExcursion[] = [];
   const gaps: Array<{ sensor_id: string; from_ts: number; to_ts: number }> = [];
   for (const [sensorId, samples] of bySensor) {

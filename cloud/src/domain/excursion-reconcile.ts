@@ -10,6 +10,7 @@ import {
 import { applyExposures, type ChangeLog, type Exposure, type RecomputeCause } from './exposure.js';
 import {
   evaluateWindow,
+  limitVersionsOf,
   matchExcursions,
   type SensorScope,
   type StoredExcursion,
@@ -49,7 +50,8 @@ export async function reconcileLocationIn(
   const location = await repo.location(locationId);
   // Readings of a location without master data are kept, evaluated once it exists (its creation marks it).
   if (!location) return { count: 0 };
-  const ev = await evaluateWindow(repo, location, w);
+  const versions = limitVersionsOf(location, await repo.limitVersions(locationId));
+  const ev = await evaluateWindow(repo, location, w, versions);
   const match = matchExcursions(ev.stored, ev.computed);
   const storedById = new Map(ev.stored.map((s) => [s.id, s]));
   const touched = new Set<string>();
@@ -148,10 +150,20 @@ export async function reconcileLocationIn(
 
   await replaceGaps(repo, locationId, ev.scopes, ev.gaps, log, cause?.text ?? 'readings received');
   for (const id of touched) await exposuresOfExcursion(repo, id, log, cause);
+  // The in-range shortcut judges later readings by the newest version: only tails under it are kept.
+  const newest = versions.at(-1)!;
+  const tails = new Map<string, number | null>();
+  for (const [sensorId, ts] of ev.tails)
+    tails.set(sensorId, ts !== null && ts >= newest.effectiveFrom ? ts : null);
   return {
     count: ev.computed.length,
-    limits: { minC: location.min_c, maxC: location.max_c, maxGapMs: location.max_gap_ms },
-    tails: ev.tails,
+    limits: {
+      minC: newest.spec.minC,
+      maxC: newest.spec.maxC,
+      maxGapMs: newest.spec.maxGapMs,
+      effectiveFrom: newest.effectiveFrom,
+    },
+    tails,
   };
 }
 

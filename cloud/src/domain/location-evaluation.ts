@@ -7,6 +7,7 @@ import {
   type TempLimits,
 } from '@coldtrace/shared';
 import type { LocationsTable, StoredExcursion } from './rows.js';
+import { indexInForce, type SpecVersion, spanOf, specAt, timeline } from './spec-versions.js';
 
 export type { StoredExcursion };
 
@@ -42,7 +43,9 @@ export interface TimeWindow {
 /** The whole history of a location (new master data, changed limits). */
 export const ALL_TIME: TimeWindow = { fromTs: Number.NEGATIVE_INFINITY, toTs: Number.POSITIVE_INFINITY };
 
-export function limitsOf(l: LocationsTable): TempLimits {
+export function limitsOf(
+  l: Pick<LocationsTable, 'min_c' | 'max_c' | 'alarm_delay_ms' | 'critical_margin_c' | 'max_gap_ms'>,
+): TempLimits {
   return {
     minC: l.min_c,
     maxC: l.max_c,
@@ -50,6 +53,19 @@ export function limitsOf(l: LocationsTable): TempLimits {
     criticalMarginC: l.critical_margin_c,
     maxGapMs: l.max_gap_ms,
   };
+}
+
+/**
+ * A location's limit versions in force (docs/domain.md "Effective-dated specifications"); none recorded =
+ * its row's limits for all time.
+ */
+export function limitVersionsOf(
+  location: LocationsTable,
+  versions: readonly SpecVersion<TempLimits>[] = [],
+): SpecVersion<TempLimits>[] {
+  return versions.length > 0
+    ? timeline(versions)
+    : [{ version: 1, effectiveFrom: Number.NEGATIVE_INFINITY, spec: limitsOf(location) }];
 }
 
 export interface SensorScope {
@@ -83,14 +99,18 @@ const finite = (n: number) => Number.isFinite(n);
  * sensor from its last in-range reading before the window to its first in-range reading after it gives
  * exactly the runs and gaps a full analysis gives there. The window grows to cover every stored excursion and
  * every recomputed (merged) excursion touching it, until a fixpoint: the excursions touching the final window
- * are then exactly those of a full evaluation of all stored readings.
+ * are then exactly those of a full evaluation of all stored readings. With effective-dated limits each
+ * reading is judged by the version in force at its time (`analyzeSeries` with `LimitsAt`), and the reset
+ * still holds: the state after a reading in range under its own version depends on that reading alone.
  */
 export async function evaluateWindow(
   reads: WindowReads,
   location: LocationsTable,
   initial: TimeWindow,
+  versions: readonly SpecVersion<TempLimits>[] = [],
 ): Promise<WindowEvaluation> {
-  const limits = limitsOf(location);
+  const line = limitVersionsOf(location, versions);
+  const limits = specAt(line);
   let lo = initial.fromTs;
   let hi = initial.toTs;
   const sensors = new Set<string>();
@@ -111,15 +131,15 @@ export async function evaluateWindow(
     const scopes: SensorScope[] = [];
     const tails = new Map<string, number | null>();
     for (const sensorId of [...sensors].sort()) {
-      const sLo = finite(lo) ? await inRangeNeighbour(reads, location, sensorId, lo, 'before') : lo;
-      const sHi = finite(hi) ? await inRangeNeighbour(reads, location, sensorId, hi, 'after') : hi;
+      const sLo = finite(lo) ? await inRangeNeighbour(reads, location.id, line, sensorId, lo, 'before') : lo;
+      const sHi = finite(hi) ? await inRangeNeighbour(reads, location.id, line, sensorId, hi, 'after') : hi;
       let c = cache.get(sensorId);
       if (!c || c.lo !== sLo || c.hi !== sHi) {
         c = { lo: sLo, hi: sHi, samples: await reads.samples(location.id, sensorId, sLo, sHi) };
         cache.set(sensorId, c);
       }
       scopes.push({ sensorId, loTs: sLo, hiTs: sHi });
-      tails.set(sensorId, finite(sHi) ? null : tailOf(c.samples, location));
+      tails.set(sensorId, finite(sHi) ? null : tailOf(c.samples, limits));
       const analysis = analyzeSeries(c.samples, limits);
       for (const run of analysis.excursions) items.push({ sensorId, run });
       for (const g of analysis.gaps) gaps.push({ sensor_id: sensorId, from_ts: g.fromTs, to_ts: g.toTs });
@@ -140,37 +160,64 @@ export async function evaluateWindow(
 }
 
 /** The last instant of a series (samples sorted by ts) when every sample there is known and in range. */
-function tailOf(samples: readonly Sample[], location: LocationsTable): number | null {
+function tailOf(samples: readonly Sample[], limitsAt: (ts: number) => TempLimits): number | null {
   const last = samples.at(-1);
   if (!last) return null;
+  const l = limitsAt(last.ts);
   for (let i = samples.length - 1; i >= 0 && samples[i]!.ts === last.ts; i--) {
     const t = samples[i]!.tempC;
-    if (t === null || t < location.min_c || t > location.max_c) return null;
+    if (t === null || t < l.minC || t > l.maxC) return null;
   }
   return last.ts;
 }
 
+const inRange = (values: ReadonlyArray<number | null>, l: TempLimits) =>
+  values.length > 0 && values.every((t) => t !== null && t >= l.minC && t <= l.maxC);
+
 /**
  * The nearest known in-range reading of a sensor strictly before (after) `ts` whose instant holds no
  * out-of-range or unknown duplicate (a duplicate would win normalisation, see `normalizeSamples`);
- * ±Infinity when there is none.
+ * ±Infinity when there is none. In range means under the limit version in force at the reading's time:
+ * the search walks the versions' spans from `ts` outward (`line`, a timeline).
  */
 async function inRangeNeighbour(
   reads: WindowReads,
-  location: LocationsTable,
+  locationId: string,
+  line: readonly SpecVersion<TempLimits>[],
   sensorId: string,
   ts: number,
   side: 'before' | 'after',
 ): Promise<number> {
   let bound = ts;
-  for (let i = 0; i < 20; i++) {
-    const at = await reads.nearestInRange(location.id, sensorId, bound, side, location.min_c, location.max_c);
-    if (at === undefined) break;
-    const same = await reads.valuesAt(location.id, sensorId, at);
-    if (same.every((t) => t !== null && t >= location.min_c && t <= location.max_c)) return at;
-    bound = at;
+  for (let i = 0; i < 20 + 2 * line.length; i++) {
+    // Readings strictly before `bound` lie in the version in force just before it; after: the one at it.
+    const k = side === 'before' ? versionJustBefore(line, bound) : indexInForce(line, bound);
+    const l = line[k]!.spec;
+    const span = spanOf(line, k);
+    const at = await reads.nearestInRange(locationId, sensorId, bound, side, l.minC, l.maxC);
+    if (at !== undefined && at >= span.from && at < span.to) {
+      if (inRange(await reads.valuesAt(locationId, sensorId, at), l)) return at;
+      bound = at;
+      continue;
+    }
+    // No reading in range of this version within its span (beyond `bound`): the neighbouring version's.
+    if (side === 'before') {
+      if (k === 0) break;
+      bound = span.from;
+    } else {
+      if (k === line.length - 1) break;
+      // The reading exactly at the next version's start is judged by that version.
+      if (inRange(await reads.valuesAt(locationId, sensorId, span.to), line[k + 1]!.spec)) return span.to;
+      bound = span.to;
+    }
   }
   return side === 'before' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+}
+
+/** The index of the version in force just before `ts` (the last one taking effect strictly before it). */
+function versionJustBefore(line: readonly SpecVersion<TempLimits>[], ts: number): number {
+  const k = indexInForce(line, ts);
+  return k > 0 && line[k]!.effectiveFrom >= ts ? k - 1 : k;
 }
 
 export interface ExcursionMatch {

@@ -69,6 +69,8 @@ export interface TailLimits {
   minC: number;
   maxC: number;
   maxGapMs: number;
+  /** When these limits took effect (the newest limit version; every tail is at or after it). */
+  effectiveFrom?: number | undefined;
 }
 
 /**
@@ -115,7 +117,8 @@ export class ReadingTails {
       cur &&
       cur.limits.minC === limits.minC &&
       cur.limits.maxC === limits.maxC &&
-      cur.limits.maxGapMs === limits.maxGapMs;
+      cur.limits.maxGapMs === limits.maxGapMs &&
+      cur.limits.effectiveFrom === limits.effectiveFrom;
     const map = same ? cur.tails : new Map<string, number>();
     for (const [sensorId, ts] of tails) {
       if (ts === null) map.delete(sensorId);

@@ -4,6 +4,7 @@ import type { ChangeLog } from '../domain/exposure.js';
 import { claimMarks, deleteMarks, marksDb } from './evaluation-marks.js';
 import { ruleRepo } from './rule-repo.js';
 import type { DomainDatabase } from './schema.js';
+import { specsInForce } from './spec-version-repo.js';
 import { windowReads } from './window-reads.js';
 
 type Trx = Transaction<DomainDatabase>;
@@ -35,6 +36,7 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
     claimMarks: (kind, subjects) => claimMarks(marksDb(trx), kind, subjects),
     deleteMarks: (ids) => deleteMarks(marksDb(trx), ids),
     location: (id) => trx.selectFrom('locations').selectAll().where('id', '=', id).executeTakeFirst(),
+    limitVersions: (id) => specsInForce(trx, 'location', id),
 
     excursion: (id) => trx.selectFrom('excursions').selectAll().where('id', '=', id).executeTakeFirst(),
     async excursionIdTaken(id) {

@@ -1,10 +1,13 @@
-import { ColdtraceError } from '@coldtrace/shared';
+import { ColdtraceError, type TempLimits } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
+import { limitsOf } from '../domain/location-evaluation.js';
+import { iso, type SpecVersion, timeline, type VersionPlan } from '../domain/spec-versions.js';
 import { appendAudit } from './audit-append.js';
 import { insertHistoryMark, marksDb } from './evaluation-marks.js';
 import type { ActorInput } from './master-actor.js';
 import type { Database, LocationsTable } from './schema.js';
+import { addVersion, insertInitialVersion, specsInForce } from './spec-version-repo.js';
 
 export type LocationInput = Omit<LocationsTable, 'created_at' | 'updated_at'>;
 export type LocationLimits = Pick<
@@ -64,9 +67,23 @@ export async function upsertLocation(
   });
 }
 
+/** When a signed limits change takes effect: an ordinary change (now or later) or a retroactive correction. */
+export interface LimitsEffect {
+  kind: 'change' | 'correction';
+  /** Data time it takes effect (−Infinity: a correction from the beginning). */
+  effectiveFrom: number;
+  /** The data clock's now (an ordinary change may not take effect before it). */
+  dataNow: number;
+}
+
 /**
  * Changes the limits of an existing location (`not_found` otherwise) under an e-signature (EU GMP Annex
- * 11 §10 change control, 21 CFR 11.50): the audit entry carries signer, meaning and reason.
+ * 11 §10 change control, 21 CFR 11.50) as a new version in force from `effect.effectiveFrom`
+ * (docs/domain.md "Effective-dated specifications"): an ordinary change takes effect now or later
+ * (`spec_effective_in_past` otherwise), a correction replaces the versions from a past instant. The audit
+ * entry carries signer, meaning, reason, before/after, the version and its effectiveFrom; the history is
+ * re-evaluated (a lock the re-evaluation would remove is held, docs/architecture.md "Affected stock and
+ * locks").
  */
 export async function changeLocationLimits(
   db: Kysely<Database>,
@@ -74,12 +91,13 @@ export async function changeLocationLimits(
   limits: LocationLimits,
   now: number,
   signed: SignedChange,
+  effect: LimitsEffect = { kind: 'change', effectiveFrom: now, dataNow: now },
 ): Promise<LocationChange | undefined> {
   return db.transaction().execute(async (trx) => {
     const before = await trx.selectFrom('locations').selectAll().where('id', '=', id).executeTakeFirst();
     if (!before) throw new ColdtraceError('not_found', `location ${id} not found`);
     const l = { id, name: before.name, kind: before.kind, ...limits };
-    return writeLocation(trx, before, l, now, signed.signer.username, signed.reason, signed);
+    return writeVersion(trx, before, l, now, signed.signer.username, signed.reason, effect, signed);
   });
 }
 
@@ -90,35 +108,23 @@ async function writeLocation(
   now: number,
   actor: string,
   reason: string | undefined,
-  signed?: SignedChange,
 ): Promise<LocationChange | undefined> {
   const changed = FIELDS.filter((f) => before?.[f] !== l[f]);
   if (before && changed.length === 0) return undefined;
+  if (before && changed.some((f) => LIMITS.includes(f))) {
+    // A program seeding master data replaces the limits for all time, as a correction from the beginning.
+    const why = reason ?? `master data: ${changed.join(', ')} changed`;
+    const effect = { kind: 'correction', effectiveFrom: Number.NEGATIVE_INFINITY, dataNow: now } as const;
+    return writeVersion(trx, before, l, now, actor, why, effect);
+  }
   await trx
     .insertInto('locations')
     .values({ ...l, created_at: now, updated_at: now })
-    .onConflict((oc) =>
-      oc.column('id').doUpdateSet({
-        name: l.name,
-        kind: l.kind,
-        min_c: l.min_c,
-        max_c: l.max_c,
-        alarm_delay_ms: l.alarm_delay_ms,
-        critical_margin_c: l.critical_margin_c,
-        max_gap_ms: l.max_gap_ms,
-        updated_at: now,
-      }),
-    )
+    .onConflict((oc) => oc.column('id').doUpdateSet({ name: l.name, kind: l.kind, updated_at: now }))
     .execute();
-  const limits = changed.filter((f) => LIMITS.includes(f));
-  const cause =
-    before && limits.length
-      ? `limits of location ${l.id} changed by ${actor} at ${new Date(now).toISOString()} (${limits
-          .map((f) => `${f} ${before[f]} → ${l[f]}`)
-          .join(', ')})`
-      : null;
   const action = before ? 'location.updated' : 'location.created';
   const after = { ...l, created_at: before?.created_at ?? now, updated_at: now };
+  const why = reason ?? (before ? `master data: ${changed.join(', ')} changed` : 'master data');
   await appendAudit(
     trx,
     [
@@ -128,13 +134,127 @@ async function writeLocation(
         entityType: 'location',
         entityId: l.id,
         before,
-        after: signed ? { ...after, signature: signatureRecord(signed) } : after,
-        reason: reason ?? (before ? `master data: ${changed.join(', ')} changed` : 'master data'),
+        after: before ? after : { ...after, version: 1, effectiveFrom: null },
+        reason: why,
       },
     ],
     now,
   );
-  // New: readings stored before its master data existed get evaluated. Changed limits: all history.
-  if (!before || limits.length) await insertHistoryMark(marksDb(trx), l.id, cause, now);
-  return { action, cause };
+  if (!before) {
+    // Version 1, in force from the beginning: readings stored before the location existed get evaluated.
+    await insertInitialVersion(trx, 'location', l.id, limitsOf(l), { at: now, actor, reason: why });
+    await insertHistoryMark(marksDb(trx), l.id, null, now);
+  }
+  return { action, cause: null };
+}
+
+const sameLimits = (a: TempLimits, b: TempLimits) => LIMIT_KEYS.every((k) => a[k] === b[k]);
+const LIMIT_COLUMNS = ['min_c', 'max_c', 'alarm_delay_ms', 'critical_margin_c', 'max_gap_ms'] as const;
+const LIMIT_KEYS = ['minC', 'maxC', 'alarmDelayMs', 'criticalMarginC', 'maxGapMs'] as const;
+const limitColumnsOf = (t: TempLimits): LocationLimits => ({
+  min_c: t.minC,
+  max_c: t.maxC,
+  alarm_delay_ms: t.alarmDelayMs,
+  critical_margin_c: t.criticalMarginC,
+  max_gap_ms: t.maxGapMs,
+});
+const effectiveJson = (ts: number) => (Number.isFinite(ts) ? ts : null);
+
+/**
+ * A new version of a location's limits in force from `effect.effectiveFrom`; the row keeps the newest
+ * version's limits (the one in force from the latest instant). No change (nothing written) when every
+ * version in force from then on already has these limits.
+ */
+async function writeVersion(
+  trx: Transaction<Database>,
+  before: LocationsTable,
+  l: LocationInput,
+  now: number,
+  actor: string,
+  reason: string,
+  effect: LimitsEffect,
+  signed?: SignedChange,
+): Promise<LocationChange | undefined> {
+  const spec = limitsOf(l);
+  const line = timeline(await locationVersions(trx, before));
+  const from = effect.effectiveFrom;
+  const prevIdx = line.findLastIndex((v) => v.effectiveFrom <= from);
+  const prev = line[Math.max(0, prevIdx)]!;
+  const affected = line.slice(Math.max(0, prevIdx));
+  const renamed = before.name !== l.name || before.kind !== l.kind;
+  if (!renamed && affected.every((v) => sameLimits(v.spec, spec))) return undefined;
+
+  const plan: VersionPlan<TempLimits> = await addVersion(
+    trx,
+    'location',
+    l.id,
+    { kind: effect.kind, effectiveFrom: from, spec, now: effect.dataNow },
+    { at: now, actor, reason },
+  );
+  const kept = line.filter((v) => !plan.replaced.includes(v.version));
+  const newest = timeline([...kept, plan.next]).at(-1)!.spec;
+  const row = { ...l, ...limitColumnsOf(newest) };
+  await trx
+    .updateTable('locations')
+    .set({ name: row.name, kind: row.kind, ...limitColumnsOf(newest), updated_at: now })
+    .where('id', '=', l.id)
+    .execute();
+  const was = limitColumnsOf(prev.spec);
+  const next = limitColumnsOf(spec);
+  const diff = LIMIT_COLUMNS.filter((f) => was[f] !== next[f])
+    .map((f) => `${f} ${was[f]} → ${next[f]}`)
+    .join(', ');
+  const correction = effect.kind === 'correction';
+  const at = new Date(now).toISOString();
+  const replaces = `version ${plan.next.version} replaces ${plan.replaced.map((v) => `version ${v}`).join(', ') || 'none'}`;
+  const cause = !correction
+    ? `limits of location ${l.id} changed by ${actor} at ${at} (${diff}), version ${plan.next.version} effective from ${iso(from)}`
+    : signed
+      ? `limits of location ${l.id} corrected retroactively by ${actor} at ${at} from ${iso(from)} (${diff}; ${replaces})`
+      : `limits of location ${l.id} changed by ${actor} at ${at} (${diff}) for all time (${replaces})`;
+  const after = {
+    ...row,
+    created_at: before.created_at,
+    updated_at: now,
+    version: plan.next.version,
+    effectiveFrom: effectiveJson(from),
+    versionKind: effect.kind,
+    replacesVersions: plan.replaced,
+    limits: spec,
+  };
+  await appendAudit(
+    trx,
+    [
+      {
+        actor,
+        action: correction && signed ? 'location.limits_corrected' : 'location.updated',
+        entityType: 'location',
+        entityId: l.id,
+        before: {
+          ...before,
+          version: prev.version,
+          effectiveFrom: effectiveJson(prev.effectiveFrom),
+          limits: prev.spec,
+        },
+        after: signed ? { ...after, signature: signatureRecord(signed) } : after,
+        reason,
+      },
+    ],
+    now,
+  );
+  // The history is re-evaluated under the versions (the past changes only by a correction); the cause
+  // names the change in the derived audit entries and makes it a master-data change (holds, no lifts).
+  await insertHistoryMark(marksDb(trx), l.id, cause, now);
+  return { action: 'location.updated', cause };
+}
+
+/** A location's limit versions in force; a location without any (none recorded) has its row's limits. */
+export async function locationVersions(
+  db: Kysely<Database> | Transaction<Database>,
+  l: LocationsTable,
+): Promise<SpecVersion<TempLimits>[]> {
+  const versions = await specsInForce<TempLimits>(db, 'location', l.id);
+  return versions.length > 0
+    ? versions
+    : [{ version: 1, effectiveFrom: Number.NEGATIVE_INFINITY, spec: limitsOf(l) }];
 }

@@ -315,6 +315,53 @@ export const ACCESS_TABLE: Record<string, RouteSpec> = {
     ],
   },
 
+  'POST /api/v1/locations/:id/limits/corrections': {
+    access: SIGN,
+    // E-signed by the session user, as a limit change (limit-changes.int.test.ts).
+    sessionOnly: true,
+    valid: (f) => ({
+      url: `/api/v1/locations/${f.locationId}/limits/corrections`,
+      payload: { ...LIMITS, effectiveFrom: null, reason: 'mapping study', ...f.signer },
+    }),
+    invalid: (f) => {
+      const url = `/api/v1/locations/${f.locationId}/limits/corrections`;
+      const ok = { ...LIMITS, effectiveFrom: null, reason: 'mapping study', ...f.signer };
+      return [
+        ...badIds((id) => `/api/v1/locations/${id}/limits/corrections`, 'id', ok),
+        {
+          what: 'missing effectiveFrom',
+          url,
+          payload: { ...ok, effectiveFrom: undefined },
+          field: 'effectiveFrom',
+        },
+        {
+          what: 'effectiveFrom not a time',
+          url,
+          payload: { ...ok, effectiveFrom: 'yesterday' },
+          field: 'effectiveFrom',
+        },
+        { what: 'missing reason', url, payload: { ...ok, reason: undefined }, field: 'reason' },
+        { what: 'minC above maxC', url, payload: { ...ok, minC: 9 }, field: 'maxC' },
+      ];
+    },
+    unknown: (f) => [
+      {
+        what: 'unknown location',
+        url: '/api/v1/locations/no-such-room/limits/corrections',
+        payload: { ...LIMITS, effectiveFrom: null, reason: 'mapping study', ...f.signer },
+        status: 404,
+      },
+    ],
+  },
+  'GET /api/v1/locations/:id/limits/versions': {
+    access: ANY,
+    valid: (f) => ({ url: `/api/v1/locations/${f.locationId}/limits/versions` }),
+    invalid: () => badIds((id) => `/api/v1/locations/${id}/limits/versions`),
+    unknown: () => [
+      { what: 'unknown location', url: '/api/v1/locations/no-such-room/limits/versions', status: 404 },
+    ],
+  },
+
   // ---- telemetry ----------------------------------------------------------------------------------------------
   'GET /api/v1/readings': {
     access: ANY,

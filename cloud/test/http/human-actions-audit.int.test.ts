@@ -116,13 +116,22 @@ describe('human actions on the audit trail', () => {
     await cloud.evaluator.flush();
     expect(await listExcursions(cloud.store.db, { locationId: 'room-a' })).toHaveLength(1);
 
-    // QA widens the limits, e-signed: the excursion is withdrawn because of that change, and the lock is
-    // held for review (a master-data change never lifts one).
+    // QA corrects the limits retroactively, e-signed: the excursion is withdrawn because of that change,
+    // and the lock is held for review (a master-data change never lifts one).
     const { name: _, kind: __, ...limits } = room;
     const signed = { reason: 'mapping study', username: adminName, password: adminPassword };
-    await api('PUT', '/api/v1/locations/room-a/limits', { ...limits, maxC: 15, ...signed });
+    await api('POST', '/api/v1/locations/room-a/limits/corrections', {
+      ...limits,
+      maxC: 15,
+      effectiveFrom: null,
+      ...signed,
+    });
     const changed = (await audit('location', 'room-a'))[1]!;
-    expect(changed).toMatchObject({ actor: adminName, action: 'location.updated', reason: 'mapping study' });
+    expect(changed).toMatchObject({
+      actor: adminName,
+      action: 'location.limits_corrected',
+      reason: 'mapping study',
+    });
     expect(changed.before).toMatchObject({ max_c: 8 });
     expect(changed.after).toMatchObject({ max_c: 15, signature: { username: adminName } });
     expect(await listExcursions(cloud.store.db, { locationId: 'room-a' })).toMatchObject([
@@ -134,12 +143,12 @@ describe('human actions on the audit trail', () => {
     expect(derived.map((a) => a.action).sort()).toEqual(['excursion.withdrawn', 'lock.held']);
     for (const a of derived) {
       expect(a.actor).toBe('system');
-      expect(a.reason).toContain(`limits of location room-a changed by ${adminName}`);
+      expect(a.reason).toContain(`limits of location room-a corrected retroactively by ${adminName}`);
       expect(a.reason).not.toMatch(/late data/);
     }
     const lock = await cloud.evaluator.engine.db.selectFrom('locks').selectAll().executeTakeFirstOrThrow();
     expect(lock).toMatchObject({ state: 'active' });
-    expect(lock.hold_reason).toContain(`changed by ${adminName}`);
+    expect(lock.hold_reason).toContain(`corrected retroactively by ${adminName}`);
     // An unchanged upsert is no change: nothing is audited (signed or not).
     const n = (await audit('location', 'room-a')).length;
     await api('PUT', '/api/v1/locations/room-a/limits', { ...limits, maxC: 15, ...signed });

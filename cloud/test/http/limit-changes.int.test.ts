@@ -2,6 +2,7 @@ import { encodeGatewayPayload, type Movement, type Reading, sgtin96Hex } from '@
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPECIFICATION_CHANGE_MEANING } from '../../src/domain/e-signature.js';
+import { SPECIFICATION_CORRECTION_MEANING } from '../../src/domain/spec-versions.js';
 import { bearer, createUser, login, type Session, type TestUser } from '../helpers/auth.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
@@ -139,6 +140,16 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
       password: 'y',
     });
     expect(signed.status).toBe(403);
+    // Nor through a retroactive correction.
+    const corrected = await call('POST', '/api/v1/locations/room1/limits/corrections', operator.headers, {
+      ...LIMITS,
+      maxC: 50,
+      effectiveFrom: null,
+      reason: 'too many alarms',
+      username: 'x',
+      password: 'y',
+    });
+    expect(corrected).toMatchObject({ status: 403, body: { error: 'forbidden' } });
     expect(await get('/api/v1/locations/room1')).toMatchObject({ maxC: 8 });
     expect((await audit('location', 'room1')).map((a) => a.action)).toEqual(['location.created']);
     expect(await get(`/api/v1/excursions/${encodeURIComponent(excursionId)}`)).toMatchObject({
@@ -188,12 +199,20 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
     ]);
   });
 
-  it('QA e-signed widening: history is recomputed, yet the units stay locked until a signed disposition', async () => {
-    const changed = await ok('PUT', '/api/v1/locations/room1/limits', qaSession.headers, {
-      ...LIMITS,
-      maxC: 50,
-      ...signedBy(qa),
-    });
+  it('QA e-signed widening changes the future only: past excursions and locks stay, later readings are judged by it', async () => {
+    const url = '/api/v1/locations/room1/limits';
+    const h = qaSession.headers;
+    // An ordinary change may not reach into the past: refused before the signature, nothing changed.
+    const past = await call('PUT', url, h, { ...LIMITS, maxC: 50, effectiveFrom: T0, ...signedBy(qa) });
+    expect(past).toMatchObject({ status: 400, body: { error: 'spec_effective_in_past' } });
+    expect(past.body.message).toMatch(/retroactive correction/);
+    expect((await audit('location', 'room1')).map((a) => a.action)).not.toContain(
+      'location.limits_corrected',
+    );
+    expect(await get('/api/v1/locations/room1')).toMatchObject({ maxC: 8 });
+
+    const signedAt = Date.now();
+    const changed = await ok('PUT', url, h, { ...LIMITS, maxC: 50, ...signedBy(qa) });
     expect(changed).toMatchObject({ id: 'room1', maxC: 50, name: ROOM.name });
     const entry = (await audit('location', 'room1')).at(-1)!;
     expect(entry).toMatchObject({
@@ -203,11 +222,71 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
     });
     expect(entry.after).toMatchObject({
       max_c: 50,
+      version: 2,
+      versionKind: 'change',
       signature: {
         username: qa.username,
         printedName: 'Quinn Assurance',
         meaning: SPECIFICATION_CHANGE_MEANING,
       },
+    });
+    expect(entry.after!.effectiveFrom).toBeGreaterThanOrEqual(signedAt);
+    const effectiveFrom = entry.after!.effectiveFrom as number;
+    await settle();
+    // The past is as it was: the excursion under 2–8 °C stands, its units locked, nothing held.
+    expect(await get(`/api/v1/excursions/${encodeURIComponent(excursionId)}`)).toMatchObject({
+      state: 'closed',
+      reviewState: 'pending',
+    });
+    expect(await lockStates('LOT-1')).toEqual([
+      { epc: U1, state: 'active', held: false },
+      { epc: U2, state: 'active', held: false },
+    ]);
+    expect(await get('/api/v1/excursions?state=withdrawn')).toEqual([]);
+
+    // Readings after it are judged by 2–50 °C: 14 °C (past the critical margin of 2–8 °C: an excursion at
+    // once under version 1) opens none.
+    const later = readings(4, { firstSeq: 39, sensorId: 's-room1', locationId: 'room1', stepMs: 2 * MIN });
+    await publish(
+      'readings',
+      later.map((r, k) => ({ ...r, ts: effectiveFrom + 2 * k * MIN, tempC: k === 1 ? 14 : 5 })),
+    );
+    await settle();
+    expect((await get('/api/v1/excursions?locationId=room1')).map((e: { id: string }) => e.id)).toEqual([
+      excursionId,
+    ]);
+
+    const versions = await get(`${url}/versions`);
+    expect(versions).toMatchObject([
+      { version: 1, kind: 'initial', effectiveFrom: null, replacedBy: null, spec: { maxC: 8 } },
+      { version: 2, kind: 'change', effectiveFrom, replacedBy: null, actor: qa.username, spec: { maxC: 50 } },
+    ]);
+  });
+
+  it('a retroactive correction re-evaluates the past, yet the units stay locked (held) until a signed disposition', async () => {
+    const url = '/api/v1/locations/room1/limits/corrections';
+    const h = qaSession.headers;
+    // A correction takes effect in the past: a future instant is an ordinary change.
+    const future = await call('POST', url, h, {
+      ...LIMITS,
+      maxC: 50,
+      effectiveFrom: Date.now() + 3_600_000,
+      ...signedBy(qa),
+    });
+    expect(future).toMatchObject({ status: 400, body: { error: 'invalid' } });
+    expect(await get(`/api/v1/excursions/${encodeURIComponent(excursionId)}`)).toMatchObject({
+      state: 'closed',
+    });
+
+    await ok('POST', url, h, { ...LIMITS, maxC: 50, effectiveFrom: null, ...signedBy(qa) });
+    const entry = (await audit('location', 'room1')).at(-1)!;
+    expect(entry).toMatchObject({ action: 'location.limits_corrected', actor: qa.username });
+    expect(entry.after).toMatchObject({
+      version: 3,
+      versionKind: 'correction',
+      effectiveFrom: null,
+      replacesVersions: [1, 2],
+      signature: { username: qa.username, meaning: SPECIFICATION_CORRECTION_MEANING },
     });
     // The excursion is no longer found under 2–50 °C: kept as withdrawn, pending review, units locked.
     const x = await get(`/api/v1/excursions/${encodeURIComponent(excursionId)}`);
@@ -218,14 +297,31 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
       excursionId,
     ]);
     expect((await get('/api/v1/lots/LOT-1')).units).toMatchObject({ total: 2, locked: 2 });
+    expect(await lockStates('LOT-1')).toEqual([
+      { epc: U1, state: 'active', held: true },
+      { epc: U2, state: 'active', held: true },
+    ]);
     const locks = await get(`/api/v1/locks?excursionId=${encodeURIComponent(excursionId)}`);
     expect(locks).toHaveLength(2);
     for (const l of locks) {
       expect(l.state).toBe('active');
-      expect(l.holdReason).toContain(`limits of location room1 changed by ${qa.username}`);
+      expect(l.holdReason).toContain(`limits of location room1 corrected retroactively by ${qa.username}`);
       expect(l.holdReason).toContain('only a signed disposition releases it');
     }
     expect(await unlockEvents()).toEqual([]);
+    expect(
+      (await get('/api/v1/locations/room1/limits/versions')).map(
+        (v: { version: number; replacedBy: number | null }) => [v.version, v.replacedBy],
+      ),
+    ).toEqual([
+      [1, 3],
+      [2, 3],
+      [3, null],
+    ]);
+
+    // Late data (or another change) never lifts them: still locked after a re-evaluation.
+    await cloud.evaluator.evaluate('room1');
+    expect((await get('/api/v1/lots/LOT-1')).units).toMatchObject({ locked: 2 });
 
     // Only a signed disposition releases them.
     await ok(

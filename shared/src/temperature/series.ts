@@ -2,6 +2,12 @@ import { excessC, isCritical, type TempLimits } from './limits.js';
 import { type MktTerms, mktFromTerms, termsOfSorted } from './mkt.js';
 import { holdWeights, normalizeSamples, type Sample } from './sample.js';
 
+/**
+ * The limits in force at an event time: effective-dated specifications (a location's limits change at a
+ * data time, and each reading is judged by the version in force at its own time).
+ */
+export type LimitsAt = (ts: number) => TempLimits;
+
 /** One out-of-range run of one sensor (docs/architecture.md "Excursion"). */
 export interface Run {
   /** ts of the first out-of-range reading. */
@@ -67,9 +73,18 @@ export interface SeriesAnalysis {
  *   the next known sample (or the last unknown one when the series ends): reported, never an excursion
  *   by itself. An unknown sample while in range does not start a run.
  * - A run is an excursion when `durationMs ≥ alarmDelayMs` or a reading passes the critical margin.
+ * - `limits` may vary with time (`LimitsAt`, effective-dated specifications): each reading is in or out,
+ *   critical and in excess by the limits in force at its own time; a run's alarm delay is that in force
+ *   at its start, and a run continues across a change of limits (never split there, which would restart
+ *   the delay and could hide an excursion); a silence is measured against the maximum gap in force where
+ *   it starts. Constant limits give exactly the result of a single set.
  */
-export function analyzeSeries(samples: readonly Sample[], limits: TempLimits): SeriesAnalysis {
-  const sorted = normalizeSamples(samples, limits.minC, limits.maxC);
+export function analyzeSeries(samples: readonly Sample[], limits: TempLimits | LimitsAt): SeriesAnalysis {
+  const at: LimitsAt = typeof limits === 'function' ? limits : () => limits;
+  const sorted =
+    typeof limits === 'function'
+      ? normalizeSamplesAt(samples, at)
+      : normalizeSamples(samples, limits.minC, limits.maxC);
   const runs: Run[] = [];
   const gaps: MonitoringGap[] = [];
   let runStart = -1; // index into sorted of the current run's first sample, -1 when in range
@@ -80,11 +95,11 @@ export function analyzeSeries(samples: readonly Sample[], limits: TempLimits): S
 
   for (let i = 0; i < sorted.length; i++) {
     const s = sorted[i]!;
-    const out = s.tempC !== null && excessC(s.tempC, limits) > 0;
+    const out = s.tempC !== null && excessC(s.tempC, at(s.ts)) > 0;
     if (runStart >= 0) {
       // Inside a run: unknown and out keep it open, whatever the gap; the first in-range reading ends it.
       if (s.tempC !== null && !out) {
-        runs.push(buildRun(sorted, runStart, i, limits));
+        runs.push(buildRun(sorted, runStart, i, at));
         runStart = -1;
         lastInRangeTs = s.ts;
       }
@@ -97,19 +112,19 @@ export function analyzeSeries(samples: readonly Sample[], limits: TempLimits): S
     if (gapFromTs !== null) {
       pushGap(gapFromTs, s.ts);
       gapFromTs = null;
-    } else if (lastInRangeTs !== null && s.ts - lastInRangeTs > limits.maxGapMs) {
+    } else if (lastInRangeTs !== null && s.ts - lastInRangeTs > at(lastInRangeTs).maxGapMs) {
       pushGap(lastInRangeTs, s.ts);
     }
     if (out) runStart = i;
     else lastInRangeTs = s.ts;
   }
-  if (runStart >= 0) runs.push(buildRun(sorted, runStart, sorted.length, limits));
+  if (runStart >= 0) runs.push(buildRun(sorted, runStart, sorted.length, at));
   if (gapFromTs !== null) pushGap(gapFromTs, sorted[sorted.length - 1]!.ts);
   return { runs, excursions: runs.filter((r) => r.isExcursion), gaps };
 }
 
 /** The run of `sorted[from..to)`; `sorted[to]`, when present, is the in-range reading that ends it. */
-function buildRun(sorted: readonly Sample[], from: number, to: number, limits: TempLimits): Run {
+function buildRun(sorted: readonly Sample[], from: number, to: number, at: LimitsAt): Run {
   const members = sorted.slice(from, to);
   const first = members[0]!;
   const startTs = first.ts;
@@ -130,6 +145,7 @@ function buildRun(sorted: readonly Sample[], from: number, to: number, limits: T
     const t = s.tempC;
     minC = Math.min(minC, t);
     maxC = Math.max(maxC, t);
+    const limits = at(s.ts);
     const ex = excessC(t, limits);
     if (ex > peakExcessC) {
       peakExcessC = ex;
@@ -139,9 +155,10 @@ function buildRun(sorted: readonly Sample[], from: number, to: number, limits: T
     degreeMinutes += (ex * weights[k]!) / 60_000;
   });
 
-  const delayReached = durationMs >= limits.alarmDelayMs;
+  const { alarmDelayMs } = at(startTs);
+  const delayReached = durationMs >= alarmDelayMs;
   const candidates: number[] = [];
-  if (delayReached) candidates.push(startTs + limits.alarmDelayMs);
+  if (delayReached) candidates.push(startTs + alarmDelayMs);
   if (firstCriticalTs !== null) candidates.push(firstCriticalTs);
   const terms = termsOfSorted(members, weights);
   return {
@@ -161,4 +178,20 @@ function buildRun(sorted: readonly Sample[], from: number, to: number, limits: T
     mktTerms: terms,
     samples: members.length,
   };
+}
+
+/** `normalizeSamples` with the range in force at each instant (duplicates share an instant, so a version). */
+function normalizeSamplesAt(samples: readonly Sample[], at: LimitsAt): Sample[] {
+  const byTs = new Map<number, Sample[]>();
+  for (const s of samples) {
+    const list = byTs.get(s.ts);
+    if (list) list.push(s);
+    else byTs.set(s.ts, [s]);
+  }
+  const out: Sample[] = [];
+  for (const [ts, group] of byTs) {
+    const l = Number.isFinite(ts) ? at(ts) : undefined;
+    out.push(...normalizeSamples(group, l?.minC, l?.maxC));
+  }
+  return out.sort((a, b) => a.ts - b.ts);
 }

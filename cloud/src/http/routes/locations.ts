@@ -5,15 +5,27 @@ import {
   tempLimitsFields,
   withLimitsRule,
 } from '@coldtrace/shared';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import {
+  checkEffect,
+  SPECIFICATION_CORRECTION_MEANING,
+  type VersionKind,
+} from '../../domain/spec-versions.js';
 import type { LocationRow } from '../../store/cloud-store.js';
 import { changeLocationLimits, upsertLocation } from '../../store/location-master.js';
+import { specHistory } from '../../store/spec-version-repo.js';
 import type { DomainServices } from '../domain-services.js';
 import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
-import { signedChangeFields, signedChangeOf } from './signed-change.js';
+import {
+  effectiveFromField,
+  signedChangeFields,
+  signedChangeOf,
+  versionView,
+  versionViewOf,
+} from './signed-change.js';
 
 export const locationBodySchema = withLimitsRule(
   tempLimitsFields
@@ -24,8 +36,18 @@ export const locationBodySchema = withLimitsRule(
     .strict(),
 );
 
-/** A change of an existing location's limits: the limits, a reason and the e-signature. */
-const limitsBodySchema = withLimitsRule(tempLimitsFields.extend(signedChangeFields).strict());
+/**
+ * A change of an existing location's limits: the limits, a reason, the e-signature and when it takes
+ * effect (data time, now or later; default now).
+ */
+const limitsBodySchema = withLimitsRule(
+  tempLimitsFields.extend({ ...signedChangeFields, effectiveFrom: effectiveFromField.optional() }).strict(),
+);
+/** A retroactive correction: the limits in force from `effectiveFrom` (in the past; null = from the beginning). */
+const correctionBodySchema = withLimitsRule(
+  tempLimitsFields.extend({ ...signedChangeFields, effectiveFrom: effectiveFromField.nullable() }).strict(),
+);
+const limitsVersionView = versionView(tempLimitsFields);
 
 const limitColumns = (b: TempLimits) => ({
   min_c: b.minC,
@@ -67,7 +89,7 @@ export function locationViewOf(l: LocationRow): z.infer<typeof locationView> {
  */
 export const locationRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
-  { store, evaluator, wallClock, domain },
+  { store, evaluator, clock, wallClock, domain },
 ) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const viewOf = async (id: string) => locationViewOf((await store.getLocation(id))!);
@@ -113,6 +135,27 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
       return viewOf(req.params.id);
     },
   );
+  const change = async (
+    req: FastifyRequest,
+    id: string,
+    b: z.infer<typeof tempLimitsFields> & { reason: string; username: string; password: string },
+    kind: Exclude<VersionKind, 'initial'>,
+    effectiveFrom: number,
+  ) => {
+    const dataNow = clock.now();
+    // Refused before the signature is taken (nothing changed, no password spent).
+    checkEffect(kind, effectiveFrom, dataNow);
+    const meaning = kind === 'correction' ? SPECIFICATION_CORRECTION_MEANING : undefined;
+    const signed = await signedChangeOf(req, b, domain.verifySignature, wallClock, meaning);
+    await changeLocationLimits(store.db, id, limitColumns(b), signed.signedAt, signed, {
+      kind,
+      effectiveFrom,
+      dataNow,
+    });
+    // The evaluation mark committed with the change names it in the derived audit entries.
+    await evaluator.evaluate(id);
+    return viewOf(id);
+  };
   app.put(
     '/locations/:id/limits',
     {
@@ -121,20 +164,53 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
         tags: ['locations'],
         description:
           "Changes an existing location's limits, e-signed (username and password of the signed-in user " +
-          're-entered) with a reason. The history is re-evaluated under the new limits; a lock this would ' +
-          'remove stays locked pending review (only a signed disposition releases it).',
+          're-entered) with a reason, as a new version in force from effectiveFrom (data time, epoch ms; ' +
+          'default now; before now is refused with spec_effective_in_past): readings before it keep the ' +
+          'limits they were judged by. A lock a re-evaluation would remove stays locked pending review.',
         params: z.object({ id: idSchema }),
         body: limitsBodySchema,
         response: { 200: locationView },
       },
     },
+    async (req) => change(req, req.params.id, req.body, 'change', req.body.effectiveFrom ?? clock.now()),
+  );
+  app.post(
+    '/locations/:id/limits/corrections',
+    {
+      config: { roles: ['qa', 'admin'] },
+      schema: {
+        tags: ['locations'],
+        description:
+          "Retroactive correction of a location's limits, e-signed with its own meaning and a reason: the " +
+          'versions in force from effectiveFrom (in the past; null = from the beginning) are replaced and ' +
+          'the history is re-evaluated from there. A lock this would remove is not lifted but held pending ' +
+          'review: only a signed disposition releases the stock.',
+        params: z.object({ id: idSchema }),
+        body: correctionBodySchema,
+        response: { 200: locationView },
+      },
+    },
+    async (req) =>
+      change(req, req.params.id, req.body, 'correction', req.body.effectiveFrom ?? Number.NEGATIVE_INFINITY),
+  );
+  app.get(
+    '/locations/:id/limits/versions',
+    {
+      schema: {
+        tags: ['locations'],
+        description:
+          "Every version of a location's limits, oldest first: when each takes effect (effectiveFrom, data " +
+          'time; null = from the beginning), how it came about (initial, change, correction), who made it ' +
+          'and why, and which version replaced it (null while in force).',
+        params: z.object({ id: idSchema }),
+        response: { 200: z.array(limitsVersionView) },
+      },
+    },
     async (req) => {
-      const b = req.body;
-      const signed = await signedChangeOf(req, b, domain.verifySignature, wallClock);
-      await changeLocationLimits(store.db, req.params.id, limitColumns(b), signed.signedAt, signed);
-      // The evaluation mark committed with the change names it in the derived audit entries.
-      await evaluator.evaluate(req.params.id);
-      return viewOf(req.params.id);
+      if (!(await store.getLocation(req.params.id))) {
+        throw new ColdtraceError('not_found', `location ${req.params.id} not found`);
+      }
+      return (await specHistory<TempLimits>(store.db, 'location', req.params.id)).map(versionViewOf);
     },
   );
 };

@@ -9,6 +9,7 @@ import {
   SPECIFICATION_CHANGE_MEANING,
 } from '../../domain/e-signature.js';
 import type { SignatureVerifier } from '../../domain/signature.js';
+import type { StoredSpecVersion } from '../../store/spec-version-repo.js';
 
 /**
  * The body fields of an e-signed specification change: why (EU GMP Annex 11 §10 change control), and the
@@ -37,20 +38,58 @@ export function signingUserOf(req: FastifyRequest, username: string): string | n
 }
 
 /**
+ * When a specification version takes effect (docs/domain.md "Effective-dated specifications"): a data time,
+ * epoch ms. An ordinary change defaults to the data clock's now; a correction names it (null = from the
+ * beginning).
+ */
+export const effectiveFromField = z.number().int().min(0).max(8.64e15);
+
+/** One stored version of a specification (the versions endpoints), its spec as `spec`. */
+export function versionView<T extends z.ZodTypeAny>(spec: T) {
+  return z.object({
+    version: z.number().int(),
+    /** Data time it takes effect; null = from the beginning. */
+    effectiveFrom: z.number().nullable(),
+    kind: z.enum(['initial', 'change', 'correction']),
+    /** The version that replaced it; null while in force. */
+    replacedBy: z.number().int().nullable(),
+    /** Wall-clock time it was made. */
+    createdAt: z.number(),
+    actor: z.string(),
+    reason: z.string(),
+    spec,
+  });
+}
+
+export function versionViewOf<S>(v: StoredSpecVersion<S>) {
+  return {
+    version: v.version,
+    effectiveFrom: Number.isFinite(v.effectiveFrom) ? v.effectiveFrom : null,
+    kind: v.kind,
+    replacedBy: v.replacedBy,
+    createdAt: v.createdAt,
+    actor: v.actor,
+    reason: v.reason,
+    spec: v.spec,
+  };
+}
+
+/**
  * Authenticates the e-signature of a specification change request and returns the signed change
- * (meaning: `SPECIFICATION_CHANGE_MEANING`, time: the wall clock after verification, 21 CFR 11.50(a)(2)).
- * Nothing is changed when it throws.
+ * (meaning: `SPECIFICATION_CHANGE_MEANING` unless another is given, e.g. a retroactive correction's; time:
+ * the wall clock after verification, 21 CFR 11.50(a)(2)). Nothing is changed when it throws.
  */
 export async function signedChangeOf(
   req: FastifyRequest,
   body: { reason: string; username: string; password: string },
   verify: SignatureVerifier,
   wallClock: Clock,
+  meaning: string = SPECIFICATION_CHANGE_MEANING,
 ): Promise<SignedChange> {
   const signer = await authenticateSigner(
     verify,
     { username: body.username, password: body.password, signedInUserId: signingUserOf(req, body.username) },
     'approve specification changes',
   );
-  return { signer, reason: body.reason, meaning: SPECIFICATION_CHANGE_MEANING, signedAt: wallClock.now() };
+  return { signer, reason: body.reason, meaning, signedAt: wallClock.now() };
 }
