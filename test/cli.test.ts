@@ -42,6 +42,7 @@ describe('the command registry', () => {
         'demo',
         'edge',
         'gateway add',
+        'sensor calibrate',
         'sensor info',
         'sensor scan',
         'sensor set-address',
@@ -165,6 +166,7 @@ describe('required values', () => {
     expect(needing.map((c) => c.name).sort()).toEqual([
       'edge',
       'gateway add',
+      'sensor calibrate',
       'sensor info',
       'sensor scan',
       'sensor set-address',

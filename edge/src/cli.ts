@@ -1,5 +1,6 @@
 import { clockFromEnv } from '@coldtrace/shared';
 import { type CliGroup, defineCommand, parseCommand, pickCommand } from '@coldtrace/shared/cli';
+import { DEFAULT_COMMISSIONING_LOG } from './commission/commissioning-log.js';
 
 export const EDGE_COMMAND = defineCommand({
   name: 'edge',
@@ -103,14 +104,50 @@ export const SENSOR_SET_BAUD_COMMAND = defineCommand({
   notes: POWER_CYCLE_NOTE,
 });
 
+export const SENSOR_CALIBRATE_COMMAND = defineCommand({
+  name: 'sensor calibrate',
+  summary: "store a sensor's temperature and humidity corrections, read back and logged",
+  options: {
+    ...BUS_OPTIONS,
+    ...ADDRESS_OPTION,
+    'temp-offset': {
+      type: 'string',
+      value: 'C',
+      description: 'temperature correction to store, °C, -10.0..10.0 in steps of 0.1',
+    },
+    'rh-offset': {
+      type: 'string',
+      value: 'RH',
+      description: 'humidity correction to store, %RH, -10.0..10.0 in steps of 0.1',
+    },
+    yes: { type: 'boolean', description: 'write them (without it: show the change, write nothing)' },
+    log: {
+      type: 'string',
+      value: 'FILE',
+      default: DEFAULT_COMMISSIONING_LOG,
+      description: 'the commissioning log each change is appended to',
+    },
+  },
+  notes: [
+    'Give a negative value as --temp-offset=-0.5. The sensor adds its corrections to every reading from',
+    'the next measurement on. Exit 0 when stored and read back, 1 when nothing was written (no --yes).',
+  ],
+});
+
 /** `coldtrace sensor …`: commissioning XY-MD02 sensors on site (docs/modbus.md, Commissioning). */
 export const SENSOR_COMMANDS: CliGroup = {
   name: 'sensor',
   summary: 'commission Modbus sensors: scan a bus, read and change a sensor setup',
-  commands: [SENSOR_SCAN_COMMAND, SENSOR_INFO_COMMAND, SENSOR_SET_ADDRESS_COMMAND, SENSOR_SET_BAUD_COMMAND],
+  commands: [
+    SENSOR_SCAN_COMMAND,
+    SENSOR_INFO_COMMAND,
+    SENSOR_SET_ADDRESS_COMMAND,
+    SENSOR_SET_BAUD_COMMAND,
+    SENSOR_CALIBRATE_COMMAND,
+  ],
 };
 
-/** `coldtrace sensor scan|info|set-address|set-baud`; `out` receives the lines (stdout by default). */
+/** `coldtrace sensor scan|info|set-address|set-baud|calibrate`; `out` receives the lines (stdout by default). */
 export async function runSensorCli(
   argv: string[],
   out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
@@ -155,6 +192,30 @@ export async function runSensorCli(
       },
       out,
     );
+  } else if (command === SENSOR_CALIBRATE_COMMAND) {
+    const { values, fail } = parseCommand(SENSOR_CALIBRATE_COMMAND, rest);
+    const int = integers(fail);
+    const offset = (name: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      // a number as written (Number('') is 0, Number('0x10') 16): refused here, the range by calibrate()
+      if (!/^[+-]?\d+(\.\d+)?$/.test(v)) fail(`--${name} must be a number like 0.5 or -1.2, got ${v}`);
+      return Number(v);
+    };
+    const tempOffsetC = offset('temp-offset', values['temp-offset']);
+    const rhOffset = offset('rh-offset', values['rh-offset']);
+    if (tempOffsetC === undefined && rhOffset === undefined) fail('give --temp-offset, --rh-offset or both');
+    const wrote = await c.calibrate(
+      {
+        ...busOf(values, int),
+        address: int('address', values.address, 1, 247),
+        tempOffsetC,
+        rhOffset,
+        yes: values.yes,
+        logPath: values.log,
+      },
+      out,
+    );
+    return wrote ? 0 : 1;
   } else {
     const { values, fail } = parseCommand(SENSOR_SET_BAUD_COMMAND, rest);
     const int = integers(fail);

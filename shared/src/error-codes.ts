@@ -116,6 +116,13 @@ export const ERROR_CODES = {
   sensor_crc_error: { meaning: 'The answer arrived garbled (bad CRC).' },
   sensor_bad_answer: { meaning: 'The request failed for another reason; the message says which.' },
   sensor_address_taken: { meaning: 'Another device already answers at the address asked for.' },
+  sensor_calibration_invalid: {
+    meaning: 'A sensor correction the XY-MD02 cannot store (beyond ±10.0 or finer than 0.1); nothing is sent.',
+  },
+  sensor_verify_failed: { meaning: 'The sensor acknowledged a setup write but reads back something else.' },
+  sensor_log_unwritable: {
+    meaning: 'The commissioning log cannot be appended to; no change is sent to the sensor.',
+  },
 
   // ---- scenario runner ----
   invalid_scenario: { meaning: 'A scenario file is not YAML/JSON or fails validation.' },

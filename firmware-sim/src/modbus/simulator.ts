@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Clock, ColdtraceError, systemClock } from '@coldtrace/shared';
 import { SerialPort } from 'serialport';
 import { seededRandom } from '../rng.js';
+import { withCrc } from './crc16.js';
 import { type ParsedSimProfile, type SimProfile, sampleProfile, simProfileSchema } from './profiles.js';
 import {
   type SimRegisterMap,
@@ -12,7 +13,7 @@ import {
   XY_MD02_SIM_MAP,
 } from './register-encoding.js';
 import { RtuFramer } from './rtu-framer.js';
-import { answerRequest } from './rtu-responder.js';
+import { type Answer, answerRequest } from './rtu-responder.js';
 import type { SensorSetup } from './setup-registers.js';
 import { type SocatPair, startSocatPair } from './socat-pair.js';
 import { exchangeMs } from './wire-time.js';
@@ -37,6 +38,13 @@ export interface SimSensorOptions {
   tempOffsetC?: number;
   /** Humidity correction (setup register 0x0104), %RH, −10..10. */
   rhOffset?: number;
+  /**
+   * What the device does with an FC 0x06 write to its setup: `stored` (default); `ignored`, echoed as
+   * §6.6 asks but the setup kept (a module locked, or with another register layout), which a master
+   * sees only by reading the setup back; `refused`, exception 0x01 (illegal function: a device that
+   * takes no writes).
+   */
+  setupWrites?: 'stored' | 'ignored' | 'refused';
 }
 
 export interface ModbusSimulatorOptions {
@@ -102,6 +110,7 @@ interface SimSensor {
   replyDelayMs: number;
   active: SensorSetup;
   stored: SensorSetup;
+  setupWrites: 'stored' | 'ignored' | 'refused';
 }
 
 /** A bus of simulated Modbus RTU temperature sensors on a socat pseudo-terminal pair. */
@@ -125,6 +134,7 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
     sensors.set(s.address, {
       active: setup,
       stored: setup,
+      setupWrites: s.setupWrites ?? 'stored',
       profile: simProfileSchema.parse(s.profile),
       map: s.map ? simRegisterMapSchema.parse(s.map) : XY_MD02_SIM_MAP,
       rand: seededRandom(seed * 1000 + s.address),
@@ -154,12 +164,15 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions): Promis
       return;
     }
     const sample = sampleProfile(sensor.profile, clock.now() - startedAt, sensor.rand);
-    const answer = answerRequest(frame, sensor.map, sample, sensor.stored);
+    const answer: Answer =
+      frame[1] === 6 && sensor.setupWrites === 'refused'
+        ? { kind: 'reply', frame: withCrc(Buffer.from([frame[0]!, 0x86, 0x01])), exception: 0x01 }
+        : answerRequest(frame, sensor.map, sample, sensor.stored);
     if (answer.kind === 'silent') {
       stats.silent++;
       return;
     }
-    if (answer.stored) sensor.stored = answer.stored;
+    if (answer.stored && sensor.setupWrites === 'stored') sensor.stored = answer.stored;
     stats.answered++;
     if (answer.exception !== undefined) stats.exceptions++;
     const delay =
