@@ -1,0 +1,126 @@
+import type { TempLimits } from '@coldtrace/shared';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { evaluateLocation } from '../../src/domain/evaluate-location.js';
+import {
+  evaluateWindow,
+  type StoredExcursion,
+  type WindowReads,
+} from '../../src/domain/location-evaluation.js';
+import type { LocationsTable } from '../../src/domain/rows.js';
+import type { SpecVersion } from '../../src/domain/spec-versions.js';
+
+const MIN = 60_000;
+type Row = { sensor_id: string; ts: number; temp_c: number | null };
+
+/** `WindowReads` over an array of one location's readings (what the store answers from its tables). */
+function memoryReads(rows: readonly Row[], stored: readonly StoredExcursion[]): WindowReads {
+  const within = (ts: number, lo: number, hi: number) => ts >= lo && ts <= hi;
+  return {
+    excursionsNear: async (_l, lo, hi) =>
+      stored.filter((e) => e.start_ts <= hi && (e.end_ts ?? e.last_ts) >= lo),
+    sensorsIn: async (_l, lo, hi) => [
+      ...new Set(rows.filter((r) => within(r.ts, lo, hi)).map((r) => r.sensor_id)),
+    ],
+    samples: async (_l, s, lo, hi) =>
+      rows
+        .filter((r) => r.sensor_id === s && within(r.ts, lo, hi))
+        .map((r) => ({ ts: r.ts, tempC: r.temp_c }))
+        .sort((a, b) => a.ts - b.ts),
+    nearestInRange: async (_l, s, ts, side, minC, maxC) => {
+      const hits = rows
+        .filter((r) => r.sensor_id === s && r.temp_c !== null && r.temp_c >= minC && r.temp_c <= maxC)
+        .map((r) => r.ts)
+        .filter((t) => (side === 'before' ? t < ts : t > ts));
+      if (hits.length === 0) return undefined;
+      return side === 'before' ? Math.max(...hits) : Math.min(...hits);
+    },
+    valuesAt: async (_l, s, ts) => rows.filter((r) => r.sensor_id === s && r.ts === ts).map((r) => r.temp_c),
+  };
+}
+
+const LOCATION: LocationsTable = {
+  id: 'room-a',
+  name: 'Room A',
+  kind: 'room',
+  min_c: 2,
+  max_c: 8,
+  alarm_delay_ms: 10 * MIN,
+  critical_margin_c: 5,
+  max_gap_ms: 30 * MIN,
+  created_at: 0,
+  updated_at: 0,
+};
+
+const limits = fc.record({
+  minC: fc.integer({ min: 0, max: 4 }),
+  maxC: fc.integer({ min: 6, max: 12 }),
+  alarmDelayMs: fc.integer({ min: 0, max: 20 }).map((n) => n * MIN),
+  criticalMarginC: fc.integer({ min: 1, max: 6 }),
+  maxGapMs: fc.integer({ min: 5, max: 40 }).map((n) => n * MIN),
+});
+const row = fc.record({
+  sensor_id: fc.constantFrom('s-1', 's-2'),
+  ts: fc.integer({ min: 0, max: 200 }).map((n) => n * MIN),
+  temp_c: fc.oneof(
+    fc.integer({ min: -20, max: 160 }).map((t) => t / 10),
+    fc.constant(null),
+  ),
+});
+
+describe('windowed evaluation under effective-dated limits', () => {
+  it('equals the full evaluation on the final window: stored state of the earlier readings, new readings in a window, any versions', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(row, { maxLength: 60 }),
+        fc.array(row, { minLength: 1, maxLength: 20 }),
+        limits,
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), limits), { maxLength: 3 }),
+        async (old, added, first, later) => {
+          const versions: SpecVersion<TempLimits>[] = [
+            { version: 1, effectiveFrom: Number.NEGATIVE_INFINITY, spec: first },
+            ...later.map(([m, spec], i) => ({ version: i + 2, effectiveFrom: m * MIN, spec })),
+          ];
+          // What the engine stored for the earlier readings: their full evaluation under the same versions.
+          const stored = evaluateLocation(LOCATION, old, versions).excursions.map(
+            (e, i) =>
+              ({
+                id: `x${i}`,
+                start_ts: e.startTs,
+                end_ts: e.endTs,
+                last_ts: e.lastTs,
+                sensor_ids: e.sensorIds.join(','),
+              }) as unknown as StoredExcursion,
+          );
+          const all = [...old, ...added];
+          const ts = added.map((r) => r.ts);
+          const ev = await evaluateWindow(
+            memoryReads(all, stored),
+            LOCATION,
+            { fromTs: Math.min(...ts), toTs: Math.max(...ts) },
+            versions,
+          );
+          const full = evaluateLocation(LOCATION, all, versions).excursions.filter(
+            (e) => e.startTs <= ev.window.toTs && ev.window.fromTs <= (e.endTs ?? e.lastTs),
+          );
+          expect(ev.computed).toEqual(full);
+        },
+      ),
+      {
+        numRuns: 1000,
+        // Found by this property when the neighbour search used one version's range for all readings.
+        examples: [
+          [
+            [
+              { sensor_id: 's-1', ts: 0, temp_c: 0 },
+              { sensor_id: 's-1', ts: MIN, temp_c: 0 },
+            ],
+            [{ sensor_id: 's-1', ts: 18 * MIN, temp_c: 0 }],
+            { minC: 0, maxC: 6, alarmDelayMs: 0, criticalMarginC: 1, maxGapMs: 5 * MIN },
+            [[0, { minC: 1, maxC: 6, alarmDelayMs: 18 * MIN, criticalMarginC: 1, maxGapMs: 5 * MIN }]],
+          ],
+        ],
+      },
+    );
+  });
+});
