@@ -14,6 +14,7 @@ import { migration0013 } from './migrations/0013-rule-alarms.js';
 import { migration0014 } from './migrations/0014-lock-rule-key.js';
 import { migration0015 } from './migrations/0015-spec-versions.js';
 import { migration0017 } from './migrations/0017-signature-manifests.js';
+import { migration0018 } from './migrations/0018-reading-digests.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -38,6 +39,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0014-lock-rule-key': migration0014,
   '0015-spec-versions': migration0015,
   '0017-signature-manifests': migration0017,
+  '0018-reading-digests': migration0018,
 });
 
 class StaticProvider implements MigrationProvider {

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
+import type { ReadingDigestRow } from '../domain/reading-digests.js';
 import type {
   DispositionsTable,
   ExcursionDomainColumns,
@@ -358,6 +359,8 @@ export interface Database {
   stream_epochs: StreamEpochsTable;
   rule_alarms: RuleAlarmsTable;
   spec_versions: SpecVersionsTable;
+  /** Per-batch reading digests (0018), a chain per gateway (domain/reading-digests.ts). */
+  reading_digests: ReadingDigestRow;
 }
 
 /**

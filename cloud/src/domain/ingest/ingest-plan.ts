@@ -1,8 +1,9 @@
 import type { Movement, Reading, Stream } from '@coldtrace/shared';
+import { readingDigestRow, type StoredReading } from '../reading-digests.js';
 import { type EpochPlacement, offsetCoverage, placeEpoch, type SequenceReset } from './epochs.js';
 import { call, type NewMark, type Plan, type RangeTable, type StreamRecord } from './ingest-store.js';
 import { mergeSpan, type SeqSpan } from './seq-spans.js';
-import { placeTaken, type SequenceReuse } from './sequence-reuse.js';
+import { placeTaken, type SequenceReuse, type TakenOutcome } from './sequence-reuse.js';
 
 /** A batch as ingest stores it (the wire contract's readings, movements and alarms batches). */
 export interface IngestBatch {
@@ -56,6 +57,7 @@ export function readingWindows(
  * docs/architecture.md "Broker and ingest": one batch, in one transaction. Its epoch placement (its seqs
  * move into the epoch's stored sequence space; a reset is audited), the records (a taken number is a
  * duplicate or a reused number stored in a fork), each new reading enqueued for every enabled sink, the
+ * digest of the readings stored (the next link of the gateway's digest chain, "Audit trail"), the
  * thinned ranges and the coverage it declares merged into the stored ones, and, when any record was new,
  * the evaluation marks of what the domain engine must recompute (per location and batch for readings, per
  * EPC for movements).
@@ -71,7 +73,7 @@ export function* ingestPlan(
   const sinks = stream === 'readings' ? yield* call('enabledSinks') : [];
   const records = batch.records;
   const taken = yield* call('insertRecords', stream, gatewayId, records, place.offset, receivedAt);
-  let forked = { storedSeqs: [] as number[], reuses: [] as SequenceReuse[] };
+  let forked: TakenOutcome = { storedSeqs: [], stored: [], reuses: [] };
   if (taken.length > 0) {
     const again = taken.map((i) => records[i]!);
     forked = yield* placeTaken(stream, gatewayId, place.epoch, place.offset, again, receivedAt);
@@ -87,6 +89,11 @@ export function* ingestPlan(
     seqs.push(...forked.storedSeqs);
     yield* call('enqueueSinks', sinks, gatewayId, seqs);
   }
+  if (stream === 'readings' && inserted > 0) {
+    const stored = storedReadings(records as readonly Reading[], taken, place.offset, forked);
+    const prev = yield* call('lastReadingDigest', gatewayId);
+    yield* call('insertReadingDigest', readingDigestRow(gatewayId, stored, receivedAt, prev));
+  }
   const cov = offsetCoverage(batch, place.offset);
   for (const t of cov.thinned) yield* mergeInto('thinned_ranges', gatewayId, stream, t, receivedAt);
   yield* mergeInto('stream_ranges', gatewayId, stream, { from: cov.firstSeq, to: cov.lastSeq });
@@ -101,6 +108,30 @@ export function* ingestPlan(
   if (forked.storedSeqs.length > 0) result.reused = forked.storedSeqs.length;
   if (forked.reuses.length > 0) result.sequenceReuses = forked.reuses;
   return result;
+}
+
+/**
+ * The readings a batch stored, ascending by stored seq, for its digest (docs/architecture.md "Audit
+ * trail"): the records whose key was free, then those stored in forks.
+ */
+function storedReadings(
+  records: readonly Reading[],
+  taken: readonly number[],
+  offset: number,
+  forked: TakenOutcome,
+): StoredReading[] {
+  const skip = taken.length > 0 ? new Set(taken) : undefined;
+  const out: StoredReading[] = [];
+  for (let i = 0; i < records.length; i++) {
+    if (!skip?.has(i)) out.push({ seq: records[i]!.seq + offset, reading: records[i]! });
+  }
+  forked.stored.forEach((r, i) => {
+    out.push({ seq: forked.storedSeqs[i]!, reading: r as Reading });
+  });
+  for (let i = 1; i < out.length; i++) {
+    if (out[i]!.seq < out[i - 1]!.seq) return out.sort((a, b) => a.seq - b.seq);
+  }
+  return out;
 }
 
 function marksOf(stream: Stream, records: readonly StreamRecord[], now: number): NewMark[] {

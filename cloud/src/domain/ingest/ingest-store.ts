@@ -1,5 +1,6 @@
 import type { Alarm, Movement, Reading, Stream } from '@coldtrace/shared';
 import type { AuditInput } from '../audit-chain.js';
+import type { ReadingDigestRow } from '../reading-digests.js';
 import type { SpanChange, SpanRow } from './seq-spans.js';
 
 export type StreamRecord = Reading | Movement | Alarm;
@@ -78,6 +79,9 @@ export interface IngestStore {
   enqueueSinks(sinks: readonly string[], gatewayId: string, storedSeqs: readonly number[]): void;
   /** Inserts the marks; returns their ids in order. */
   insertMarks(marks: readonly NewMark[]): number[];
+  /** The gateway's newest reading digest (the head of its chain), none before its first batch. */
+  lastReadingDigest(gatewayId: string): { batch_index: number; chain: string } | undefined;
+  insertReadingDigest(row: ReadingDigestRow): void;
 }
 
 export type AsyncIngestStore = {

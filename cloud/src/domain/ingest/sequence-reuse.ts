@@ -76,6 +76,8 @@ export function sameRecord(stored: Record<string, unknown>, row: Record<string, 
 export interface TakenOutcome {
   /** Stored seqs of the records stored in a fork (a duplicate is not stored). */
   storedSeqs: number[];
+  /** The records stored under `storedSeqs`, in the same order. */
+  stored: StreamRecord[];
   /** Forks opened, each audited as `gateway.sequence_reuse`. */
   reuses: SequenceReuse[];
 }
@@ -93,7 +95,7 @@ export function* placeTaken(
   records: readonly StreamRecord[],
   receivedAt: number,
 ): Plan<TakenOutcome> {
-  const out: TakenOutcome = { storedSeqs: [], reuses: [] };
+  const out: TakenOutcome = { storedSeqs: [], stored: [], reuses: [] };
   let offsets: number[] | undefined;
   for (const record of records) {
     const row = contentRow(stream, record);
@@ -105,6 +107,7 @@ export function* placeTaken(
     for (const off of offsets) {
       if (yield* call('insertRecordAt', stream, gatewayId, record, wireSeq + off, receivedAt)) {
         out.storedSeqs.push(wireSeq + off);
+        out.stored.push(record);
         placed = true;
         break;
       }
@@ -143,6 +146,7 @@ export function* placeTaken(
     yield* call('insertRecordAt', stream, gatewayId, record, wireSeq + offset, receivedAt);
     offsets.push(offset);
     out.storedSeqs.push(wireSeq + offset);
+    out.stored.push(record);
     out.reuses.push(reuse);
   }
   return out;

@@ -12,6 +12,7 @@ import type {
 } from '../../domain/ingest/ingest-store.js';
 import { contentRow } from '../../domain/ingest/record-rows.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
+import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import { appendAudit } from '../audit-append.js';
 import type { Database } from '../schema.js';
 
@@ -228,6 +229,21 @@ export class KyselyIngestStore implements AsyncIngestStore {
       for (const r of got) ids.set(r.subject, Number(r.id));
     }
     return marks.map((m) => ids.get(m.subject)!);
+  }
+
+  async lastReadingDigest(gatewayId: string): Promise<{ batch_index: number; chain: string } | undefined> {
+    const r = await this.trx
+      .selectFrom('reading_digests')
+      .select(['batch_index', 'chain'])
+      .where('gateway_id', '=', gatewayId)
+      .orderBy('batch_index', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r && { batch_index: Number(r.batch_index), chain: r.chain };
+  }
+
+  async insertReadingDigest(row: ReadingDigestRow): Promise<void> {
+    await this.trx.insertInto('reading_digests').values(row).execute();
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   StreamRecord,
 } from '../../domain/ingest/ingest-store.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
+import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 
 type Statement = SqliteDatabase.Statement<unknown[], unknown>;
 
@@ -44,6 +45,8 @@ export class SqliteIngestStore implements IngestStore {
   private readonly readHead: Statement;
   private readonly insertAudit: Statement;
   private readonly updateHead: Statement;
+  private readonly lastDigest: Statement;
+  private readonly insertDigest: Statement;
 
   constructor(sqlite: SqliteDatabase.Database) {
     const reading = sqlite.prepare(
@@ -180,6 +183,13 @@ export class SqliteIngestStore implements IngestStore {
          reason, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateHead = sqlite.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1');
+    this.lastDigest = sqlite.prepare(
+      'SELECT batch_index, chain FROM reading_digests WHERE gateway_id = ? ORDER BY batch_index DESC LIMIT 1',
+    );
+    this.insertDigest = sqlite.prepare(
+      `INSERT INTO reading_digests (gateway_id, batch_index, from_seq, to_seq, seqs, count, digest, chain,
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
   }
 
   epochNamed(gatewayId: string, stream: Stream, epoch: string): EpochRow | undefined {
@@ -289,6 +299,24 @@ export class SqliteIngestStore implements IngestStore {
   insertMarks(marks: readonly NewMark[]): number[] {
     return marks.map((m) =>
       Number(this.mark.run(m.kind, m.subject, m.from_ts, m.to_ts, m.created_at).lastInsertRowid),
+    );
+  }
+
+  lastReadingDigest(gatewayId: string): { batch_index: number; chain: string } | undefined {
+    return this.lastDigest.get(gatewayId) as { batch_index: number; chain: string } | undefined;
+  }
+
+  insertReadingDigest(r: ReadingDigestRow): void {
+    this.insertDigest.run(
+      r.gateway_id,
+      r.batch_index,
+      r.from_seq,
+      r.to_seq,
+      r.seqs,
+      r.count,
+      r.digest,
+      r.chain,
+      r.created_at,
     );
   }
 }
