@@ -87,7 +87,7 @@ export function describeAuditEntry(e: AuditEntryData, names: NameLookup): AuditD
   const subject = subjectOf(e, names);
   const actorName = names('user', e.actor) ?? e.actor;
   if (e.action.startsWith('disposition.')) return disposition(e, names, actorName);
-  const changes = diff(e.before, e.after, names);
+  const changes = diff(e, names);
   const verb = humanize(e.action.slice(e.action.lastIndexOf('.') + 1));
   const created = e.before === null || e.before === undefined;
   // The signature is stated once as "signed by", not field by field (21 CFR 11.50 printed name).
@@ -174,29 +174,43 @@ function named(kind: NameKind, id: string, names: NameLookup, withId = true): st
   return withId && kind !== 'user' && !name.includes(id) ? `${id} (${name})` : name;
 }
 
+/** Fields a reader looks for first when something is created (the rest follow in stored order). */
+const FIRST = ['name', 'printedname', 'kind', 'state', 'minc', 'maxc', 'roles'];
+
 /** Before/after as field changes: nested objects one level deep as `parent field`. */
-function diff(before: unknown, after: unknown, names: NameLookup): AuditChange[] {
-  const b = flatten(before);
-  const a = flatten(after);
+function diff(e: AuditEntryData, names: NameLookup): AuditChange[] {
+  const b = flatten(e.before);
+  const a = flatten(e.after);
+  const created = b.size === 0;
   const keys = [...new Set([...a.keys(), ...b.keys()])];
   const changed = keys.filter((k) => canonical(a.get(k)) !== canonical(b.get(k)));
   const meaningful = changed.filter((k) => !NOISE.has(lastKey(k)));
+  // Before/after that are not objects (a list, a value) are named after the action's family (`custody`).
+  const label = (k: string) => (k === 'value' ? humanize(e.action.split('.')[0] ?? k) : fieldLabel(k));
   const out = (meaningful.length ? meaningful : changed).map((k) => ({
+    key: k,
     nested: k.includes('.'),
-    field: fieldLabel(k),
+    field: label(k),
     before: b.has(k) ? fmtValue(k, b.get(k), names) : '—',
     after: a.has(k) ? fmtValue(k, a.get(k), names) : '—',
   }));
-  // A field that only appears, empty, says nothing; the same change twice (`maxC` and `limits.maxC`)
-  // is shown once, by its shorter name. Then: changed fields, added fields, nested ones.
+  // A field that only appears, empty, says nothing (nor a created record's own id); the same change twice
+  // (`maxC` and `limits.maxC`) is shown once, by its shorter name. Then: changed fields, added fields,
+  // nested ones; in a creation the fields a reader looks for first.
   const kept = out.filter(
     (c) =>
-      !(c.before === '—' && (c.after === 'none' || c.after === '—') && b.size > 0) &&
+      !(c.before === '—' && (c.after === 'none' || c.after === '—')) &&
+      !(created && c.key === 'id' && a.get(c.key) === e.entityId) &&
       !out.some(
         (o) => o !== c && c.field.endsWith(` ${o.field}`) && o.before === c.before && o.after === c.after,
       ),
   );
-  const rank = (c: (typeof kept)[number]) => (c.before === '—' && b.size > 0 ? 2 : 0) + (c.nested ? 1 : 0);
+  const first = (c: (typeof kept)[number]) => {
+    const i = FIRST.indexOf(lastKey(c.key));
+    return created && !c.nested && i >= 0 ? i - FIRST.length : 0;
+  };
+  const rank = (c: (typeof kept)[number]) =>
+    (c.before === '—' && !created ? 2 : 0) + (c.nested ? 1 : 0) + first(c);
   return kept
     .map((c, i) => ({ c, i }))
     .sort((x, y) => rank(x.c) - rank(y.c) || x.i - y.i)
@@ -256,9 +270,10 @@ function fmtValue(path: string, v: unknown, names: NameLookup): string {
   if (v === null || v === undefined) return '—';
   const unit = unitOf(path);
   if (typeof v === 'number') {
-    if (unit === 'c') return `${v} °C`;
-    if (unit === 'ms') return fmtDuration(v);
     if (unit === 'time' && v > 1e11) return fmtUtc(v);
+    v = Math.round(v * 100) / 100; // computed values (degree-minutes) without float noise
+    if (unit === 'c') return `${v} °C`;
+    if (unit === 'ms') return fmtDuration(v as number);
     return String(v);
   }
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
@@ -269,9 +284,14 @@ function fmtValue(path: string, v: unknown, names: NameLookup): string {
   if (Array.isArray(v)) {
     if (v.length === 0) return 'none';
     if (v.length <= 3 && v.every((x) => typeof x !== 'object' || x === null)) return v.join(', ');
-    return `${v.length} items`;
+    if (v.length <= 3) return v.map((x) => `(${fmtValue(path, x, names)})`).join(' ');
+    return `${v.length} entries`;
   }
-  return canonical(v);
+  // A small object (a custody interval, a rule): its fields, formatted like fields of the entry.
+  return Object.entries(v as Record<string, unknown>)
+    .filter(([, x]) => x !== null && x !== undefined)
+    .map(([k, x]) => `${fieldLabel(k)} ${fmtValue(k, x, names)}`)
+    .join(', ');
 }
 
 function canonical(v: unknown): string {
@@ -301,13 +321,19 @@ function record(v: unknown): Record<string, unknown> {
 /** `3 locked, 1 released` */
 function countBy(states: string[]): string {
   const n = new Map<string, number>();
-  for (const s of states) n.set(s, (n.get(s) ?? 0) + 1);
+  // A lock in force is stored as `active`: a reviewer calls those units locked.
+  for (const s0 of states) {
+    const s = s0 === 'active' ? 'locked' : s0;
+    n.set(s, (n.get(s) ?? 0) + 1);
+  }
   return [...n].map(([s, c]) => `${c} ${s}`).join(', ');
 }
 
-/** `2026-03-10 08:55 UTC` (values inside an entry; the entry's own time is shown in the reader's zone). */
+/** `2026-03-10 08:55 UTC`, `2026-03-10 08:55:30 UTC` (values inside an entry; the entry's own time is shown in the reader's zone). */
 export function fmtUtc(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const iso = new Date(ms).toISOString();
+  // Seconds only when there are any: a change of seconds must not read as "08:29 → 08:29".
+  return `${iso.slice(0, ms % 60_000 === 0 ? 16 : 19).replace('T', ' ')} UTC`;
 }
 
 /** `2 h 5 min`, `30 s` */

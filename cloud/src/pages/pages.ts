@@ -40,12 +40,13 @@ const NAV = [
 
 /** The page shell: no inline script or style (the CSP forbids them); content is built by the page module. */
 export function pageHtml(title: string, script: string, withNav: boolean): string {
+  // On a narrow screen the menu folds behind a button (ui.js toggles it, aria-expanded says its state).
   const nav = withNav
-    ? `<header class="top"><a class="brand" href="/">coldtrace</a><nav>${NAV.map(
+    ? `<header class="top"><a class="brand" href="/">coldtrace</a><button type="button" id="menu-toggle" class="link menu-toggle" aria-expanded="false" aria-controls="menu">Menu</button><div class="menu" id="menu"><nav aria-label="Main">${NAV.map(
         ([href, label]) => `<a href="${href}">${label}</a>`,
       ).join(
         '',
-      )}</nav><span class="who" id="whoami"></span><button type="button" id="logout" class="link">Log out</button></header>`
+      )}</nav><span class="who" id="whoami"></span><button type="button" id="logout" class="link">Log out</button></div></header>`
     : '';
   return `<!doctype html>
 <html lang="en">

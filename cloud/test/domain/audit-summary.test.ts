@@ -131,7 +131,7 @@ describe('describeAuditEntry', () => {
       { field: 'seq', before: '41', after: '1' },
       { field: 'last at', before: '2026-01-02 03:04 UTC', after: '2026-01-02 03:09 UTC' },
       { field: 'online', before: 'yes', after: 'no' },
-      { field: 'epcs', before: '—', after: '4 items' },
+      { field: 'epcs', before: '—', after: '4 entries' },
     ]);
     expect(d.summary).toMatch(/^Gateway gw-unknown sequence reset: seq 41 → 1, /);
   });
@@ -147,6 +147,40 @@ describe('describeAuditEntry', () => {
       names,
     );
     expect(bare).toMatchObject({ summary: 'Security event vera account unlocked', changes: [] });
+  });
+
+  it('states a list of small records (custody) by their fields, named after the action family', () => {
+    const d = describeAuditEntry(
+      entry({
+        actor: 'system',
+        action: 'custody.changed',
+        entityType: 'epc',
+        entityId: '3034257BF400B7800004CB2F',
+        before: [],
+        after: [{ locationId: 'reefer-7', from: Date.UTC(2026, 2, 10, 8, 0, 30), to: null }],
+      }),
+      names,
+    );
+    expect(d.summary).toBe(
+      'Unit 3034257BF400B7800004CB2F changed: custody none → (location id reefer-7 (Reefer 7), from 2026-03-10 08:00:30 UTC)',
+    );
+  });
+
+  it('rounds computed numbers and shows seconds when a time has them', () => {
+    const d = describeAuditEntry(
+      entry({
+        action: 'excursion.extended',
+        entityType: 'excursion',
+        entityId: 'reefer-7@2026-03-10T08:00:00.000Z',
+        before: { degreeMinutes: 60, endTs: Date.UTC(2026, 2, 10, 8, 29) },
+        after: { degreeMinutes: 65.99999999999997, endTs: Date.UTC(2026, 2, 10, 8, 29, 30) },
+      }),
+      names,
+    );
+    expect(d.changes).toEqual([
+      { field: 'degree minutes', before: '60', after: '66' },
+      { field: 'end ts', before: '2026-03-10 08:29 UTC', after: '2026-03-10 08:29:30 UTC' },
+    ]);
   });
 
   it('labels camelCase and snake_case fields the same way', () => {

@@ -19,18 +19,52 @@ function niceStep(span, target) {
   return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
 }
 
+/** Label size on screen, in CSS px, whatever width the chart is shown at (never below 10 px). */
+const FONT_PX = 11;
+/** Narrower than this the chart is drawn at this width and scaled down, its font scaled up to match. */
+const MIN_DRAW_WIDTH = 300;
+const LEGEND_STEP = 120;
+
 /**
+ * An SVG chart that is redrawn at the width it is shown at (a phone shows it ~350 px wide): its text keeps
+ * FONT_PX on screen instead of shrinking with a fixed viewBox. The element stays the same; its data
+ * attributes describe the current drawing.
+ *
  * @param {{ series: Array<{ sensorId: string, points: Array<{ ts: number, tempC: number|null }> }>,
  *           minC?: number, maxC?: number, shade?: { from: number, to: number|null }[],
  *           width?: number, height?: number, title?: string }} opts
  * @returns {SVGSVGElement}
  */
 export function temperatureChart(opts) {
-  const width = opts.width ?? 880;
-  const height = opts.height ?? 320;
+  const preferred = opts.width ?? 880;
+  // No width/height attributes: the CSS width (100%, at most `preferred`) and the viewBox's aspect ratio
+  // size it, so a redraw at a new width keeps the drawing's height and the text's size on screen.
+  const svg = el('svg', { class: 'chart', role: 'img', 'aria-label': opts.title ?? 'Temperature chart' });
+  svg.style.maxWidth = `${preferred}px`; // CSSOM, which the CSP (style-src 'self') allows
+  draw(svg, opts, preferred);
+  svg.setAttribute('font-size', String(FONT_PX));
+  if (typeof ResizeObserver === 'function') {
+    new ResizeObserver(() => {
+      const shown = svg.getBoundingClientRect().width;
+      if (!shown) return;
+      const target = Math.max(MIN_DRAW_WIDTH, Math.min(preferred, Math.round(shown)));
+      if (target !== Number(svg.getAttribute('data-width'))) draw(svg, opts, target);
+      svg.setAttribute('font-size', String(Math.round(((FONT_PX * target) / shown) * 100) / 100));
+    }).observe(svg);
+  }
+  return svg;
+}
+
+/** Draws the chart into `svg` (replacing what it held) for a drawing `width` units wide. */
+function draw(svg, opts, width) {
   const pad = { left: 52, right: 16, top: 16, bottom: 40 };
   const plotW = width - pad.left - pad.right;
-  const plotH = height - pad.top - pad.bottom;
+  // The legend wraps onto more lines when the sensors do not fit beside the axis label.
+  const perRow = Math.max(1, Math.floor((plotW - 70) / LEGEND_STEP));
+  const legendRows = Math.max(1, Math.ceil(opts.series.length / perRow));
+  const height = (opts.height ?? 320) + (legendRows - 1) * 16;
+  const plotH = height - pad.top - pad.bottom - (legendRows - 1) * 16;
+  svg.replaceChildren();
   const all = opts.series.flatMap((s) => s.points).filter((p) => p.tempC !== null && p.tempC !== undefined);
   const shades = (opts.shade ?? []).filter(Boolean);
   let x0 = Math.min(...all.map((p) => p.ts), ...shades.map((s) => s.from));
@@ -53,19 +87,16 @@ export function temperatureChart(opts) {
   const sy = (c) => pad.top + (1 - (c - y0) / (y1 - y0)) * plotH;
   const r2 = (v) => Math.round(v * 100) / 100;
 
-  const svg = el('svg', {
-    class: 'chart',
+  for (const [k, v] of Object.entries({
     viewBox: `0 0 ${width} ${height}`,
-    width,
-    height,
-    role: 'img',
-    'aria-label': opts.title ?? 'Temperature chart',
+    'data-width': width,
     'data-x0': x0,
     'data-x1': x1,
     'data-y0': y0,
     'data-y1': y1,
     'data-plot': `${pad.left},${pad.top},${plotW},${plotH}`,
-  });
+  }))
+    svg.setAttribute(k, String(v));
   svg.append(el('rect', { x: pad.left, y: pad.top, width: plotW, height: plotH, class: 'plot-bg' }));
 
   for (const s of shades) {
@@ -93,7 +124,8 @@ export function temperatureChart(opts) {
   }
   svg.append(el('text', { class: 'axis-label', x: 12, y: pad.top + 10 }, '°C'));
   const spanMs = x1 - x0;
-  const xTicks = 6;
+  // About one time label per 70 units, so they never overlap (up to 6 intervals).
+  const xTicks = Math.max(2, Math.min(6, Math.floor(plotW / 70)));
   for (let i = 0; i <= xTicks; i++) {
     const ts = x0 + (spanMs * i) / xTicks;
     const x = r2(sx(ts));
@@ -148,15 +180,20 @@ export function temperatureChart(opts) {
       'data-count': pts.length,
     });
     svg.append(line);
+    const row = Math.floor(i / perRow);
     svg.append(
       el(
         'text',
-        { class: 'legend', x: pad.left + 8 + i * 120, y: height - 6, fill: color },
+        {
+          class: 'legend',
+          x: pad.left + 8 + (i % perRow) * LEGEND_STEP,
+          y: height - 6 - (legendRows - 1 - row) * 16,
+          fill: color,
+        },
         `■ ${s.sensorId}`,
       ),
     );
   });
-  return svg;
 }
 
 /** Groups API readings ({ sensorId, ts, tempC }) into one series per sensor, in time order. */

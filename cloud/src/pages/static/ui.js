@@ -35,6 +35,20 @@ export function fmtTime(ms) {
     .replace(/\.\d+Z$/, 'Z');
 }
 
+/** `10 Mar 2026, 09:55:00 CET`: the reader's local time with its zone (the audit page). */
+export function fmtLocalTime(ms) {
+  if (ms === null || ms === undefined) return '—';
+  return new Date(ms).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  });
+}
+
 export function fmtDuration(ms) {
   if (ms === null || ms === undefined) return '—';
   const s = Math.round(ms / 1000);
@@ -89,8 +103,30 @@ export function errorBox(err) {
   return h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err));
 }
 
-/** Header: who is logged in, log out. Every page module calls this first. */
+/**
+ * The menu button of narrow screens (app.css shows it below 760 px): toggles the menu, says so in
+ * aria-expanded; Escape closes the menu and gives the focus back to the button.
+ */
+function initMenu() {
+  const toggle = document.getElementById('menu-toggle');
+  const header = toggle?.closest('header');
+  if (!toggle || !header) return;
+  const set = (open) => {
+    header.classList.toggle('open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+  };
+  toggle.addEventListener('click', () => set(toggle.getAttribute('aria-expanded') !== 'true'));
+  header.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && header.classList.contains('open')) {
+      set(false);
+      toggle.focus();
+    }
+  });
+}
+
+/** Header: menu, who is logged in, log out. Every page module calls this first. */
 export async function initLayout() {
+  initMenu();
   const user = await me();
   const who = document.getElementById('whoami');
   if (who) who.textContent = `${user.printedName} (${user.roles.join(', ')})`;
