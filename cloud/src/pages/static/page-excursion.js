@@ -305,7 +305,9 @@ export function submitDisposition(d) {
 }
 
 async function renderAudit(ex, box) {
-  const entries =
-    ex.audit ?? (await api.get(`/api/v1/audit?entityType=excursion&entityId=${encodeURIComponent(ex.id)}`));
+  // The same entries as `ex.audit`, in plain language (summary, names, changes) from the audit API.
+  const entries = await api.get(
+    `/api/v1/audit?entityType=excursion&entityId=${encodeURIComponent(ex.id)}&limit=10000`,
+  );
   box.replaceChildren(h('h2', {}, 'Audit history'), auditTable(entries));
 }
