@@ -8,8 +8,8 @@ import {
 } from '../domain/audit-summary.js';
 import type { AuditLogTable, DomainDatabase } from './schema.js';
 
-/** Reads the whole trail in seq order (pages of 5,000) and verifies it against the head row. */
-export async function verifyAuditTrail(db: Kysely<DomainDatabase>): Promise<AuditVerifyResult> {
+/** The whole trail in seq order, read in pages of 5,000 (also what `audit verify --deep` replays). */
+export async function readAuditLog(db: Kysely<DomainDatabase>): Promise<AuditLogTable[]> {
   const rows: AuditLogTable[] = [];
   let after = 0;
   for (;;) {
@@ -22,8 +22,14 @@ export async function verifyAuditTrail(db: Kysely<DomainDatabase>): Promise<Audi
       .execute();
     rows.push(...page);
     if (page.length < 5000) break;
-    after = page[page.length - 1]!.seq;
+    after = Number(page[page.length - 1]!.seq);
   }
+  return rows;
+}
+
+/** Reads the whole trail and verifies it against the head row. */
+export async function verifyAuditTrail(db: Kysely<DomainDatabase>): Promise<AuditVerifyResult> {
+  const rows = await readAuditLog(db);
   // Rows are read by seq, so a swap of seq values is seen as broken links; a swap of content as hashes.
   const head = await db
     .selectFrom('audit_head')

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DeepMasterTable, DeepVerifyData } from '../domain/deep-verify-types.js';
-import type { AuditLogTable, DomainDatabase } from './schema.js';
+import { readAuditLog } from './audit-trail.js';
+import type { DomainDatabase } from './schema.js';
 
 /** Master-data tables and the audit entity type and key their changes are recorded under. */
 const MASTER: ReadonlyArray<{
@@ -17,19 +18,7 @@ const MASTER: ReadonlyArray<{
 
 /** What `audit verify --deep` compares (domain/deep-verify.ts): the whole trail and the tables it accounts for. */
 export async function readDeepVerifyData(db: Kysely<DomainDatabase>): Promise<DeepVerifyData> {
-  const audit: AuditLogTable[] = [];
-  for (let after = 0; ; ) {
-    const page = await db
-      .selectFrom('audit_log')
-      .selectAll()
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(5000)
-      .execute();
-    audit.push(...page);
-    if (page.length < 5000) break;
-    after = Number(page[page.length - 1]!.seq);
-  }
+  const audit = await readAuditLog(db);
   const locks = await db
     .selectFrom('locks')
     .select(['epc', 'cause', 'rule_key', 'state', 'disposition_id', 'hold_reason'])
