@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { epochMsSchema, idSchema, seqSchema } from './ids.js';
-import { alarmSchema, movementSchema, readingSchema } from './records.js';
+import { alarmSchema, type Movement, movementRecordSchema, readingSchema } from './records.js';
 
 /** Most records one batch may carry; the edge splits larger backlogs. */
 export const MAX_BATCH_RECORDS = 5000;
@@ -74,8 +74,11 @@ function batchOf<T extends z.ZodType<{ seq: number }>>(record: T) {
 }
 
 export const readingsBatchSchema = batchOf(readingSchema);
-export const movementsBatchSchema = batchOf(movementSchema);
+export const movementsBatchSchema = batchOf(movementRecordSchema);
 export const alarmsBatchSchema = batchOf(alarmSchema);
 export type ReadingsBatch = z.infer<typeof readingsBatchSchema>;
-export type MovementsBatch = z.infer<typeof movementsBatchSchema>;
+/** A movements batch as on the wire: RFID portal movements and barcode scans. */
+export type MovementRecordsBatch = z.infer<typeof movementsBatchSchema>;
+/** A movements batch of RFID portal movements only (no scans): what the cloud stores as custody. */
+export type MovementsBatch = Omit<MovementRecordsBatch, 'records'> & { records: Movement[] };
 export type AlarmsBatch = z.infer<typeof alarmsBatchSchema>;

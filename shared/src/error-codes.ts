@@ -65,6 +65,10 @@ export const ERROR_CODES = {
   hibc_malformed: { meaning: 'A scanned HIBC code breaks the HIBC Supplier Labeling Standard syntax.' },
   hibc_check_character: { meaning: 'A scanned HIBC code has a wrong mod-43 check character.' },
 
+  scan_unmapped: {
+    meaning: 'A movements batch holds barcode scans, which the cloud does not map to custody yet (dead letter).',
+  },
+
   // ---- sinks ----
   influx_unavailable: { meaning: 'InfluxDB is unreachable or overloaded; the write is retried.' },
   influx_rejected: { meaning: 'InfluxDB refused a write as invalid; retrying will not help.' },

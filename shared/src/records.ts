@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scanSchema } from './barcode/scan-record.js';
 import { epochMsSchema, idSchema, seqSchema } from './ids.js';
 
 /**
@@ -89,6 +90,14 @@ export const movementSchema = z
     },
   );
 export type Movement = z.infer<typeof movementSchema>;
+
+/**
+ * A record of the `movements` stream: an RFID portal movement (kind `pass` | `presence`) or a barcode
+ * scan at a station (kind `scan`, barcode/scan-record.ts). One stream, so both share one sequence and
+ * one custody (docs/architecture.md "Barcode scan stations").
+ */
+export const movementRecordSchema = z.discriminatedUnion('kind', [movementSchema, scanSchema]);
+export type MovementRecord = z.infer<typeof movementRecordSchema>;
 
 export const ALARM_KINDS = [
   'temperature_high',

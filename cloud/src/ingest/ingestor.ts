@@ -7,6 +7,7 @@ import {
   type GatewayPayload,
   type GatewayTopicName,
   MAX_PAYLOAD_BYTES,
+  type MovementsBatch,
   parseTopic,
 } from '@coldtrace/shared';
 import type { Logger } from 'pino';
@@ -139,6 +140,19 @@ export class Ingestor {
         ? decodeReadingsPayloadFast(gatewayId, msg.payload)
         : decodeGatewayPayload(name, gatewayId, msg.payload);
     if (!decoded.ok) return reject(gatewayId, decoded.code, decoded.reason);
+    // Barcode scans (kind `scan`, docs/barcode.md) have no custody mapping in the cloud yet: their batch
+    // is kept whole as a dead letter, replayable once they have one, never stored in part.
+    if (name === 'movements') {
+      const { records } = decoded.value as GatewayPayload<'movements'>;
+      const scans = records.filter((r) => r.kind === 'scan').length;
+      if (scans > 0) {
+        return reject(
+          gatewayId,
+          'scan_unmapped',
+          `${scans} of the batch's ${records.length} movements are barcode scans, which the cloud does not map to custody yet`,
+        );
+      }
+    }
 
     // Each buffer epoch owns 2^40 stored seqs (store/stream-epochs.ts); a seq beyond cannot be placed.
     const lastSeq = (decoded.value as { lastSeq?: number }).lastSeq;
@@ -269,7 +283,7 @@ export class Ingestor {
         return r;
       }
       case 'movements': {
-        const batch = value as GatewayPayload<'movements'>;
+        const batch = value as MovementsBatch; // scans were dead-lettered in run()
         const r = await store.ingestMovements(gatewayId, batch, now);
         if (r.inserted > 0) this.opts.onMovements?.(new Set(batch.records.map((x) => x.epc)));
         return r;

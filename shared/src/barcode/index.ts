@@ -11,3 +11,4 @@ export {
 } from './gs1-element-string.js';
 export { encodeHibc, type HibcCode, type HibcFields, hibcCheckCharacter, parseHibc } from './hibc.js';
 export { type BarcodeFormat, type ParsedBarcode, parseBarcode } from './parse-barcode.js';
+export { SCAN_DIRECTIONS, type Scan, type ScanDirection, scanSchema } from './scan-record.js';
