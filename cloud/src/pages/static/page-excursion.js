@@ -196,6 +196,7 @@ function lotCard(ex, lot, user) {
         { 'data-k': 'decision' },
         decisions.length ? decisions.map(decisionText).join('; ') : 'none yet',
       ),
+      ...manifestRows(decisions),
     ),
     lot.epcs?.length
       ? h(
@@ -211,9 +212,18 @@ function lotCard(ex, lot, user) {
 
 function decisionText(d) {
   const s = d.signature ?? {};
-  // 21 CFR 11.70: the hash of the signed manifest, as the API and the PDF report give it.
-  const manifest = d.manifestHash ? ` (signed manifest SHA-256 ${d.manifestHash})` : '';
-  return `${d.decision} by ${s.printedName ?? '?'} at ${fmtTime(s.signedAt)}${d.reason ? ` — ${d.reason}` : ''}${manifest}`;
+  return `${d.decision} by ${s.printedName ?? '?'} at ${fmtTime(s.signedAt)}${d.reason ? ` — ${d.reason}` : ''}`;
+}
+
+/** 21 CFR 11.70: the hash of each decision's signed manifest, as the API and the PDF report give it. */
+function manifestRows(decisions) {
+  const hashes = decisions.map((d) => d.manifestHash).filter(Boolean);
+  return hashes.length
+    ? [
+        h('dt', {}, 'Signed manifest SHA-256'),
+        h('dd', { 'data-k': 'manifest', class: 'mono small' }, hashes.join('; ')),
+      ]
+    : [];
 }
 
 function dispositionForm(ex, lot, user) {
