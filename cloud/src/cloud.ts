@@ -22,6 +22,7 @@ import {
   startMqttEventPublisher,
 } from './integrations/mqtt-event-publisher.js';
 import { OutboxDispatcher } from './integrations/outbox-dispatcher.js';
+import { type CalibrationModule, calibrationModule } from './modules/calibration-module.js';
 import { type CloudModule, type StartedModules, startModules } from './modules/cloud-module.js';
 import { evaluationModule } from './modules/evaluation-module.js';
 import { moduleOf } from './modules/module-of.js';
@@ -51,6 +52,8 @@ export interface Cloud {
   activity: Activity;
   /** The modules running, in start order (docs/architecture.md "Cloud"). */
   modules: readonly string[];
+  /** Sensor calibration alarms (`check()` runs a pass now). */
+  calibration: CalibrationModule;
   /** Stops the modules in reverse order, then closes the store. */
   close(): Promise<void>;
 }
@@ -243,6 +246,14 @@ async function assemble(
   });
   let httpUrl = '';
 
+  const calibration = calibrationModule({
+    db: store.db,
+    wallClock,
+    clock,
+    registry,
+    log: log.child({ component: 'calibration' }),
+    onEvents: () => dispatcher.kick(),
+  });
   const modules: CloudModule[] = [
     evaluationModule({
       evaluator,
@@ -324,6 +335,7 @@ async function assemble(
       () => dispatcher.start(),
       () => dispatcher.close(),
     ),
+    calibration,
     moduleOf(
       'webhooks from config',
       true,
@@ -367,6 +379,7 @@ async function assemble(
     log,
     activity,
     modules: running.names,
+    calibration,
     async close() {
       await running.stop();
       // Burst counts not yet stated go on the trail before the store closes.

@@ -1,5 +1,12 @@
 /** Integration events (docs/architecture.md "Integrations"): what ERP/WMS systems are told. */
-export const DOMAIN_EVENT_NAMES = ['lock', 'unlock', 'disposition', 'security_alert'] as const;
+export const DOMAIN_EVENT_NAMES = [
+  'lock',
+  'unlock',
+  'disposition',
+  'security_alert',
+  'calibration_overdue',
+  'calibration_cleared',
+] as const;
 export type DomainEventName = (typeof DOMAIN_EVENT_NAMES)[number];
 
 export interface LockEventPayload {
@@ -45,4 +52,23 @@ export interface SecurityAlertEventPayload {
   at: number;
 }
 
-export type DomainEvent = LockEventPayload | DispositionEventPayload | SecurityAlertEventPayload;
+/**
+ * A sensor's calibration fell due (`calibration_overdue`: its readings from `dueAt` on come from an overdue
+ * device, EU GDP §3.3.2), or it was recalibrated since (`calibration_cleared`).
+ */
+export interface CalibrationAlarmEventPayload {
+  type: 'calibration_overdue' | 'calibration_cleared';
+  sensorId: string;
+  sensorName: string;
+  locationId: string;
+  serialNumber: string | null;
+  certificate: string | null;
+  dueAt: number;
+  at: number;
+}
+
+export type DomainEvent =
+  | LockEventPayload
+  | DispositionEventPayload
+  | SecurityAlertEventPayload
+  | CalibrationAlarmEventPayload;

@@ -2,6 +2,7 @@ import { ColdtraceError } from '@coldtrace/shared';
 import PDFDocument from 'pdfkit';
 import { fmtDuration, fmtTemp, fmtTime, pdfText } from './pdf-text.js';
 import type { ExcursionReportInput, RenderOptions } from './report-input.js';
+import { calibrationNotes, sensorLabel } from './report-sensors.js';
 import { type ChartBox, drawTemperatureChart } from './temperature-chart.js';
 
 type Doc = InstanceType<typeof PDFDocument>;
@@ -131,7 +132,7 @@ function statistics(doc: Doc, input: ExcursionReportInput): void {
     ['Degree-minutes', `${e.degreeMinutes.toFixed(1)} °C·min`],
     ['MKT (USP <1079>)', fmtTemp(e.mktC, 2)],
     ['Critical', e.critical ? 'yes (critical margin passed)' : 'no'],
-    ['Sensors', e.sensorIds.join(', ') || '–'],
+    ['Sensors', (e.sensors ? e.sensors.map(sensorLabel) : e.sensorIds).join('; ') || '–'],
     ['State', e.state],
   ];
   const top = doc.y;
@@ -152,7 +153,7 @@ function statistics(doc: Doc, input: ExcursionReportInput): void {
   });
   doc.y = top + Math.ceil(rows.length / 2) * 24;
   doc.x = PAGE.margin;
-  for (const n of input.notes ?? [])
+  for (const n of [...(input.notes ?? []), ...calibrationNotes(e.sensors ?? [])])
     doc
       .font('Helvetica-Oblique')
       .fontSize(8)

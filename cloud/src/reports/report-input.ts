@@ -18,8 +18,25 @@ export interface ReportExcursion {
   mktC: number | null;
   critical: boolean;
   sensorIds: string[];
+  /**
+   * The sensors with serial number and calibration over the excursion (worst state at any instant of it;
+   * docs/domain.md "Sensor calibration"); absent from sources that do not know them.
+   */
+  sensors?: ReportSensor[];
   /** e.g. `ongoing`, `closed`, `review`, `decided` (as the domain engine names it). */
   state: string;
+}
+
+export interface ReportSensor {
+  id: string;
+  name: string;
+  serialNumber: string | null;
+  calibration: {
+    certificate: string;
+    calibratedAt: number;
+    dueAt: number;
+    state: 'valid' | 'overdue' | 'not_yet_calibrated';
+  } | null;
 }
 
 export interface ReportLimits {

@@ -8,6 +8,7 @@ import type {
   ReportLot,
   ReportSeries,
 } from './report-input.js';
+import { sensorsOf } from './report-sensors.js';
 
 /** Gathers the input of one excursion report; null when the excursion does not exist. */
 export interface ReportSource {
@@ -71,6 +72,12 @@ export class StoreReportSource implements ReportSource {
       sensorIds: row.sensor_ids ? row.sensor_ids.split(',') : [],
       state: row.state,
     };
+    excursion.sensors = await sensorsOf(
+      this.store,
+      excursion.sensorIds,
+      row.start_ts,
+      row.end_ts ?? row.last_ts,
+    );
     const end = row.end_ts ?? row.last_ts;
     const margin = marginOf(end - row.start_ts);
     const window = { fromTs: row.start_ts - margin, toTs: end + margin };

@@ -27,7 +27,10 @@ import type {
 
 export type LotInput = Omit<LotsTable, 'created_at' | 'updated_at'>;
 export type PortalInput = Omit<PortalsTable, 'created_at' | 'updated_at'>;
-export type SensorInput = Omit<SensorsTable, 'created_at' | 'updated_at'>;
+type CalibrationColumns = 'serial_number' | 'calibration_certificate' | 'calibrated_at' | 'calibration_due';
+/** A sensor as written: serial number and calibration may be left out (none recorded). */
+export type SensorInput = Omit<SensorsTable, 'created_at' | 'updated_at' | CalibrationColumns> &
+  Partial<Pick<SensorsTable, CalibrationColumns>>;
 export type WebhookInput = Omit<WebhookEndpointsTable, 'created_at'>;
 
 /**

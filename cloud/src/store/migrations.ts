@@ -15,6 +15,7 @@ import { migration0014 } from './migrations/0014-lock-rule-key.js';
 import { migration0015 } from './migrations/0015-spec-versions.js';
 import { migration0017 } from './migrations/0017-signature-manifests.js';
 import { migration0018 } from './migrations/0018-reading-digests.js';
+import { migration0020 } from './migrations/0020-sensor-calibration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -40,6 +41,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0015-spec-versions': migration0015,
   '0017-signature-manifests': migration0017,
   '0018-reading-digests': migration0018,
+  '0020-sensor-calibration': migration0020,
 });
 
 class StaticProvider implements MigrationProvider {

@@ -201,8 +201,21 @@ export interface SensorsTable {
   name: string;
   location_id: string;
   gateway_id: string | null;
+  /** The manufacturer's serial number (0020); the calibration below (domain/sensor-calibration.ts). */
+  serial_number: string | null;
+  calibration_certificate: string | null;
+  calibrated_at: number | null;
+  calibration_due: number | null;
   created_at: number;
   updated_at: number;
+}
+
+/** A calibration that fell due (0020): raised once per sensor and due date, cleared by a new calibration. */
+export interface CalibrationAlarmsTable {
+  sensor_id: string;
+  due_at: number;
+  raised_at: number;
+  cleared_at: number | null;
 }
 
 /** Custody intervals [entered_at, left_at) per EPC, derived from movements in event time. */
@@ -358,6 +371,7 @@ export interface Database {
   evaluation_marks: EvaluationMarksTable;
   stream_epochs: StreamEpochsTable;
   rule_alarms: RuleAlarmsTable;
+  calibration_alarms: CalibrationAlarmsTable;
   spec_versions: SpecVersionsTable;
   /** Per-batch reading digests (0018), a chain per gateway (domain/reading-digests.ts). */
   reading_digests: ReadingDigestRow;

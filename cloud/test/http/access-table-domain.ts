@@ -34,7 +34,16 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       },
     ],
   },
-  'GET /api/v1/sensors': { access: ANY },
+  'GET /api/v1/sensors': {
+    access: ANY,
+    invalid: () => [
+      { what: 'unknown calibration state', url: '/api/v1/sensors?calibration=expired', field: 'calibration' },
+    ],
+  },
+  'GET /api/v1/calibration-alarms': {
+    access: ANY,
+    invalid: () => [{ what: 'all is not true/false', url: '/api/v1/calibration-alarms?all=yes', field: 'all' }],
+  },
   'PUT /api/v1/sensors/:id': {
     access: OPS,
     valid: (f) => ({
@@ -60,6 +69,16 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
         url: '/api/v1/sensors/s-x',
         payload: { name: 'Probe', locationId: f.locationId, unit: 'C' },
         field: 'unit',
+      },
+      {
+        what: 'calibration due before it was made',
+        url: '/api/v1/sensors/s-x',
+        payload: {
+          name: 'Probe',
+          locationId: f.locationId,
+          calibration: { certificate: 'CAL-1', calibratedAt: 2_000, dueAt: 1_000 },
+        },
+        field: 'dueAt',
       },
     ],
     unknown: () => [
