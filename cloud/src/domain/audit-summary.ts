@@ -77,6 +77,9 @@ const FIELD_KIND: Record<string, NameKind> = {
   signerid: 'user',
 };
 
+/** Fields whose value is an excursion id (`<location>@<ISO start>`). */
+const EXCURSION_FIELDS = new Set(['excursionid', 'mergedinto', 'into']);
+
 /** Bookkeeping fields that change with every edit: shown only when nothing else changed. */
 const NOISE = new Set(['updatedat', 'createdat', 'version']);
 
@@ -239,7 +242,7 @@ function lastKey(path: string): string {
     .toLowerCase();
 }
 
-/** `max_c` / `maxC` → `max`; `alarmDelayMs` → `alarm delay`; `signature.printedName` → `signature printed name`. */
+/** `max_c` / `maxC` → `max`; `alarmDelayMs` → `alarm delay`; `locationId` → `location`; `signature.printedName` → `signature printed name`. */
 export function fieldLabel(path: string): string {
   return path
     .split('.')
@@ -248,6 +251,7 @@ export function fieldLabel(path: string): string {
         p
           .replace(/(_c|C)$/, '')
           .replace(/(_ms|Ms)$/, '')
+          .replace(/(.)(_id|Id)$/, '$1')
           .replace(/(_json|Json)$/, ''),
       ),
     )
@@ -278,6 +282,7 @@ function fmtValue(path: string, v: unknown, names: NameLookup): string {
   }
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v === 'string') {
+    if (EXCURSION_FIELDS.has(lastKey(path))) return excursionName(v, names);
     const kind = FIELD_KIND[lastKey(path)];
     return kind ? named(kind, v, names) : v;
   }

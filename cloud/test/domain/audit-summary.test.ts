@@ -105,12 +105,12 @@ describe('describeAuditEntry', () => {
         action: 'lock.created',
         entityType: 'lock',
         entityId: '3034257BF400B7800004CB2F|room-9@2026-03-10T08:00:00.000Z',
-        after: { state: 'locked', locationId: 'room-1' },
+        after: { state: 'locked', locationId: 'room-1', excursionId: 'room-1@2026-03-10T09:00:00.000Z' },
       }),
       names,
     );
     expect(lock.summary).toBe(
-      'Lock on unit 3034257BF400B7800004CB2F for excursion at room-9 from 2026-03-10 08:00 UTC created: state locked, location id room-1 (Room 1)',
+      'Lock on unit 3034257BF400B7800004CB2F for excursion at room-9 from 2026-03-10 08:00 UTC created: state locked, location room-1 (Room 1), excursion at Room 1 from 2026-03-10 09:00 UTC',
     );
     expect(lock.actorName).toBe('system');
   });
@@ -162,7 +162,7 @@ describe('describeAuditEntry', () => {
       names,
     );
     expect(d.summary).toBe(
-      'Unit 3034257BF400B7800004CB2F changed: custody none → (location id reefer-7 (Reefer 7), from 2026-03-10 08:00:30 UTC)',
+      'Unit 3034257BF400B7800004CB2F changed: custody none → (location reefer-7 (Reefer 7), from 2026-03-10 08:00:30 UTC)',
     );
   });
 
@@ -189,5 +189,7 @@ describe('describeAuditEntry', () => {
     expect(fieldLabel('criticalMarginC')).toBe('critical margin');
     expect(fieldLabel('stability_budget_ms')).toBe('stability budget');
     expect(fieldLabel('signature.printedName')).toBe('signature printed name');
+    expect(fieldLabel('lot_id')).toBe('lot');
+    expect(fieldLabel('id')).toBe('id');
   });
 });

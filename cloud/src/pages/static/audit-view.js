@@ -38,7 +38,12 @@ export function auditRow(e) {
       who,
       who !== e.actor ? h('span', { class: 'muted small' }, ` (${e.actor})`) : null,
     ),
-    h('td', { class: 'audit-action mono small', 'data-label': 'Action' }, e.action),
+    h(
+      'td',
+      { class: 'audit-action mono small', 'data-label': 'Action' },
+      // A line may break after each dot (<wbr> adds no text: the cell's text stays the action code).
+      e.action.split('.').flatMap((part, i) => (i ? [h('wbr'), `.${part}`] : [part])),
+    ),
     h(
       'td',
       { class: 'audit-entry', 'data-label': 'Entry' },
