@@ -37,6 +37,7 @@ import { masterDataRoutes } from './routes/master-data.js';
 import { productRoutes } from './routes/products.js';
 import { reportRoutes } from './routes/reports.js';
 import { ruleAlarmRoutes } from './routes/rule-alarms.js';
+import { summaryRoutes } from './routes/summary.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { userRoutes } from './routes/users.js';
 
@@ -183,6 +184,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     excursionRoutes,
     lockRoutes,
     ruleAlarmRoutes,
+    summaryRoutes,
     dispositionRoutes,
     auditRoutes,
   ]) {

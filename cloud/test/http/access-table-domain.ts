@@ -195,7 +195,15 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       },
     ],
   },
-  'GET /api/v1/lots': { access: ANY },
+  'GET /api/v1/lots': {
+    access: ANY,
+    invalid: () => [
+      { what: 'malformed gtin', url: '/api/v1/lots?gtin=123', field: 'gtin' },
+      { what: 'hasLocks not a boolean', url: '/api/v1/lots?hasLocks=maybe', field: 'hasLocks' },
+      { what: 'limit 0', url: '/api/v1/lots?limit=0', field: 'limit' },
+      { what: 'a cursor of another list', url: '/api/v1/lots?cursor=WzEsMl0', field: 'cursor' },
+    ],
+  },
   'GET /api/v1/lots/:id': {
     access: ANY,
     invalid: () => badIds((id) => `/api/v1/lots/${id}`),
@@ -330,6 +338,8 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       { what: 'malformed locationId', url: '/api/v1/excursions?locationId=bad%20id', field: 'locationId' },
       { what: 'unknown reviewState', url: '/api/v1/excursions?reviewState=maybe', field: 'reviewState' },
       { what: 'unknown state', url: '/api/v1/excursions?state=hot', field: 'state' },
+      { what: 'limit over the maximum', url: '/api/v1/excursions?limit=1001', field: 'limit' },
+      { what: 'cursor not base64url JSON', url: '/api/v1/excursions?cursor=%21%21', field: 'cursor' },
     ],
   },
   'GET /api/v1/excursions/:id': {
@@ -364,13 +374,20 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
     invalid: () => [
       { what: 'unknown state', url: '/api/v1/locks?state=frozen', field: 'state' },
       { what: 'limit 0', url: '/api/v1/locks?limit=0', field: 'limit' },
+      { what: 'unknown cause', url: '/api/v1/locks?cause=heat', field: 'cause' },
+      { what: 'a cursor of another list', url: '/api/v1/locks?cursor=WzEsMl0', field: 'cursor' },
     ],
+  },
+  'GET /api/v1/summary': {
+    access: ANY,
+    invalid: () => [{ what: 'lots over the maximum', url: '/api/v1/summary?lots=501', field: 'lots' }],
   },
   'GET /api/v1/rule-alarms': {
     access: ANY,
     invalid: () => [
       { what: 'unknown rule', url: '/api/v1/rule-alarms?rule=frost', field: 'rule' },
       { what: 'limit 0', url: '/api/v1/rule-alarms?limit=0', field: 'limit' },
+      { what: 'a cursor of another list', url: '/api/v1/rule-alarms?cursor=WyJhIl0', field: 'cursor' },
     ],
   },
   'POST /api/v1/excursions/:id/dispositions': {

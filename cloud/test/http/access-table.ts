@@ -383,7 +383,11 @@ export const ACCESS_TABLE: Record<string, RouteSpec> = {
   },
   'GET /api/v1/dead-letters': {
     access: ANY,
-    invalid: () => [{ what: 'limit 0', url: '/api/v1/dead-letters?limit=0', field: 'limit' }],
+    invalid: () => [
+      { what: 'limit 0', url: '/api/v1/dead-letters?limit=0', field: 'limit' },
+      { what: 'malformed gatewayId', url: '/api/v1/dead-letters?gatewayId=a%2Fb', field: 'gatewayId' },
+      { what: 'a cursor of another list', url: '/api/v1/dead-letters?cursor=WyJhIl0', field: 'cursor' },
+    ],
   },
   'GET /api/v1/dead-letters/:id': {
     access: ANY,

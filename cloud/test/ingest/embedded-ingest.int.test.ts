@@ -133,7 +133,7 @@ describe('embedded broker ingest', () => {
     const headers = await bearer(cloud, ['viewer']);
     const list = (
       await cloud.app.inject({ method: 'GET', url: '/api/v1/dead-letters?limit=1', headers })
-    ).json();
+    ).json().items;
     expect(list[0]).toMatchObject({
       code: 'schema_violation',
       payloadBytes: payload.length,

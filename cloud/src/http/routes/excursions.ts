@@ -4,8 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assessLot } from '../../domain/lot-assessment.js';
 import { lotReads } from '../../store/lot-reads.js';
-import { listExcursions } from '../../store/queries/list-excursions.js';
+import { listExcursions, pageExcursions } from '../../store/queries/list-excursions.js';
 import type { DomainServices } from '../domain-services.js';
+import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import { auditView, dispositionView, excursionView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
@@ -22,14 +23,39 @@ export const excursionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSer
     {
       schema: {
         tags: ['excursions'],
+        description:
+          'Excursions by start time (`order`), filtered. With `limit` or `cursor`: one page, `{ items, nextCursor }` ' +
+          '(follow `nextCursor`); without either, the whole filtered list as an array.',
         querystring: z.object({
           locationId: idSchema.optional(),
           reviewState: z.enum(['pending', 'decided']).optional(),
           state: z.enum(['ongoing', 'closed', 'withdrawn']).optional(),
+          lotId: idSchema.optional().describe('excursions that locked a unit of this lot'),
+          from: z.coerce.number().int().min(0).optional().describe('overlapping [from, to] (epoch ms)'),
+          to: z.coerce.number().int().min(0).optional(),
+          critical: z.enum(['true', 'false']).optional(),
+          order: z.enum(['asc', 'desc']).default('asc'),
+          ...pageParams(1000),
         }),
       },
     },
-    async (req) => (await listExcursions(domain.engine.db, req.query)).map(excursionView),
+    async (req) => {
+      const q = req.query;
+      const filter = {
+        ...q,
+        fromTs: q.from,
+        toTs: q.to,
+        critical: q.critical === undefined ? undefined : q.critical === 'true',
+      };
+      if (!wantsPage(q)) return (await listExcursions(domain.engine.db, filter)).map(excursionView);
+      const after = q.cursor === undefined ? undefined : decodePageCursor(q.cursor, ['n', 's']);
+      const page = await pageExcursions(domain.engine.db, {
+        ...filter,
+        after,
+        limit: q.limit ?? DEFAULT_PAGE,
+      });
+      return pageAnswer(page.items.map(excursionView), page.next);
+    },
   );
 
   app.get(

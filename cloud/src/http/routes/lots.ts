@@ -4,7 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assessLot } from '../../domain/lot-assessment.js';
 import { lotReads } from '../../store/lot-reads.js';
+import { pageLots } from '../../store/queries/list-lots.js';
 import type { DomainServices } from '../domain-services.js';
+import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import { actorOf, dispositionView, lockView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 import { lotTraceRoutes } from './lot-trace.js';
@@ -35,15 +37,44 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
   const ds = domain.domainStore;
   const db = domain.engine.db;
 
-  app.get('/lots', { schema: { tags: ['lots'] } }, async () => {
-    const lots = await ds.listLots();
-    return Promise.all(
-      lots.map(async (l) => {
-        const a = (await assessLot(lotReads(db), l.id))!;
-        return { id: l.id, gtin: l.gtin, lotNumber: l.lot_number, expiry: l.expiry, units: a.units };
-      }),
-    );
-  });
+  app.get(
+    '/lots',
+    {
+      schema: {
+        tags: ['lots'],
+        description:
+          'Lots by id with their units (locked / released / rejected / total), assessed for the lots returned ' +
+          'only. With `limit` or `cursor`: one page, `{ items, nextCursor }`; without either, every lot (filtered) ' +
+          'as an array.',
+        querystring: z.object({
+          gtin: gtinSchema.optional().describe('the lots of this product'),
+          hasLocks: z
+            .enum(['true', 'false'])
+            .optional()
+            .describe('lots with (true) or without (false) a locked unit'),
+          ...pageParams(500),
+        }),
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const paged = wantsPage(q);
+      const page = await pageLots(db, {
+        gtin: q.gtin,
+        hasLocks: q.hasLocks === undefined ? undefined : q.hasLocks === 'true',
+        after: q.cursor === undefined ? undefined : decodePageCursor(q.cursor, ['s']),
+        // The array answer (no paging asked) keeps every lot, as before paging existed.
+        limit: paged ? (q.limit ?? DEFAULT_PAGE) : 1_000_000_000,
+      });
+      const items = await Promise.all(
+        page.items.map(async (l) => {
+          const a = (await assessLot(lotReads(db), l.id))!;
+          return { id: l.id, gtin: l.gtin, lotNumber: l.lot_number, expiry: l.expiry, units: a.units };
+        }),
+      );
+      return paged ? pageAnswer(items, page.next) : items;
+    },
+  );
 
   app.get('/lots/:id', { schema: { tags: ['lots'], params: z.object({ id: idSchema }) } }, async (req) => {
     const l = await ds.getLot(req.params.id);

@@ -3,8 +3,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { lockSubject } from '../../domain/locks/lock-subject.js';
-import { listRuleAlarms } from '../../store/queries/list-rule-alarms.js';
+import { pageRuleAlarms } from '../../store/queries/list-rule-alarms.js';
 import type { Row } from '../../store/schema.js';
+import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import type { RouteDeps } from './deps.js';
 
 const ruleAlarmView = z.object({
@@ -42,17 +43,33 @@ export const ruleAlarmRoutes: FastifyPluginAsync<RouteDeps> = async (root, { sto
       schema: {
         tags: ['excursions'],
         description:
-          'Alarms derived by lock rules (rate of change), newest first; overlapping [fromTs, toTs] if given.',
+          'Alarms derived by lock rules (rate of change), newest first; overlapping [fromTs, toTs] if given. With ' +
+          '`cursor` (or `limit`): one page, `{ items, nextCursor }`; without either, the newest 1000 as an array.',
         querystring: z.object({
           rule: z.enum(['rate_of_change']).optional(),
           locationId: idSchema.optional(),
           fromTs: z.coerce.number().int().optional(),
           toTs: z.coerce.number().int().optional(),
-          limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+          ...pageParams(10_000),
         }),
-        response: { 200: z.array(ruleAlarmView) },
+        response: {
+          200: z.union([
+            z.array(ruleAlarmView),
+            z.object({ items: z.array(ruleAlarmView), nextCursor: z.string().nullable() }),
+          ]),
+        },
       },
     },
-    async (req) => (await listRuleAlarms(store.db, req.query)).map(ruleAlarmViewOf),
+    async (req) => {
+      const q = req.query;
+      const paged = wantsPage(q);
+      const page = await pageRuleAlarms(store.db, {
+        ...q,
+        after: q.cursor === undefined ? undefined : decodePageCursor(q.cursor, ['n', 's']),
+        limit: paged ? (q.limit ?? DEFAULT_PAGE) : 1000,
+      });
+      const items = page.items.map(ruleAlarmViewOf);
+      return paged ? pageAnswer(items, page.next) : items;
+    },
   );
 };

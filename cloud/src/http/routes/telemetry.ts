@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { replayDeadLetter } from '../../ingest/dead-letter-replay.js';
 import type { Ingestor } from '../../ingest/ingestor.js';
 import type { DeadLetterRow } from '../../store/cloud-store.js';
+import { pageDeadLetters } from '../../store/queries/list-dead-letters.js';
+import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
@@ -133,16 +135,32 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
       schema: {
         tags: ['telemetry'],
         description:
-          'The newest rejected messages with the reason. Each payload is cut to its first 64 KiB characters ' +
-          '(`payloadTruncated`); `GET /dead-letters/{id}` returns it whole.',
-        querystring: z.object({ limit: limit.default(100) }),
+          'The newest rejected messages with the reason, filtered by `code` and `gatewayId`. Each payload is cut ' +
+          'to its first 64 KiB characters (`payloadTruncated`); `GET /dead-letters/{id}` returns it whole. With ' +
+          '`limit` or `cursor`: one page, `{ items, nextCursor }`; without either, the newest 100 as an array.',
+        querystring: z.object({
+          code: z.string().min(1).max(100).optional(),
+          gatewayId: idSchema.optional(),
+          ...pageParams(1000),
+        }),
       },
     },
-    async (req) =>
-      (await store.listDeadLetters(req.query.limit, DEAD_LETTER_PREVIEW_CHARS)).map((d) => ({
+    async (req) => {
+      const q = req.query;
+      const paged = wantsPage(q);
+      const page = await pageDeadLetters(store.db, {
+        code: q.code,
+        gatewayId: q.gatewayId,
+        after: q.cursor === undefined ? undefined : decodePageCursor(q.cursor, ['n']),
+        limit: paged ? (q.limit ?? DEFAULT_PAGE) : 100,
+        previewChars: DEAD_LETTER_PREVIEW_CHARS,
+      });
+      const items = page.items.map((d) => ({
         ...deadLetterView(d),
         payloadTruncated: d.payload_chars > DEAD_LETTER_PREVIEW_CHARS,
-      })),
+      }));
+      return paged ? pageAnswer(items, page.next) : items;
+    },
   );
 
   app.get(

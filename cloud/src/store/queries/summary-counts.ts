@@ -1,0 +1,98 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** A lot with a locked unit: how many of its units are locked, of how many. */
+export interface LockedLot {
+  lotId: string;
+  gtin: string;
+  lotNumber: string;
+  lockedUnits: number;
+  totalUnits: number;
+}
+
+export interface SummaryCounts {
+  /** Excursions not yet decided by QA (review state 'pending'). */
+  excursionsPendingReview: number;
+  /** Excursions still going on. */
+  ongoingExcursions: number;
+  /** Units with an active lock (commissioned or not). */
+  lockedUnits: number;
+  /** Active locks: each awaits a QA disposition (release or reject). */
+  decisionsOutstanding: number;
+  /** Lots with a locked unit. */
+  lotsWithLockedUnits: number;
+  /** The first `lotLimit` of them by id. */
+  lockedLots: LockedLot[];
+  deadLetters: number;
+  /** Dead letters not replayed. */
+  deadLettersNotReplayed: number;
+}
+
+const n = (v: unknown) => Number(v ?? 0);
+
+/** The dashboard's figures as COUNT queries (docs/architecture.md "Lists and paging"): no list is read whole. */
+export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Promise<SummaryCounts> {
+  const ex = await db
+    .selectFrom('excursions')
+    .select([
+      sql<number>`sum(case when review_state = 'pending' then 1 else 0 end)`.as('pending'),
+      sql<number>`sum(case when state = 'ongoing' then 1 else 0 end)`.as('ongoing'),
+    ])
+    .executeTakeFirst();
+  const locks = await db
+    .selectFrom('locks')
+    .select([sql<number>`count(*)`.as('active'), sql<number>`count(distinct epc)`.as('units')])
+    .where('state', '=', 'active')
+    .executeTakeFirst();
+  const lockedByLot = db
+    .selectFrom('locks')
+    .innerJoin('epcs', 'epcs.epc', 'locks.epc')
+    .select(['epcs.lot_id as lot_id', sql<number>`count(distinct locks.epc)`.as('locked')])
+    .where('locks.state', '=', 'active')
+    .groupBy('epcs.lot_id');
+  const lotsLocked = await db
+    .selectFrom(lockedByLot.as('l'))
+    .select(sql<number>`count(*)`.as('n'))
+    .executeTakeFirst();
+  const lockedLots = await db
+    .selectFrom(lockedByLot.as('l'))
+    .innerJoin('lots', 'lots.id', 'l.lot_id')
+    .select([
+      'lots.id as id',
+      'lots.gtin as gtin',
+      'lots.lot_number as lot_number',
+      'l.locked as locked',
+      (eb) =>
+        eb
+          .selectFrom('epcs')
+          .select(sql<number>`count(*)`.as('t'))
+          .whereRef('epcs.lot_id', '=', 'lots.id')
+          .as('total'),
+    ])
+    .orderBy('lots.id')
+    .limit(lotLimit)
+    .execute();
+  const dl = await db
+    .selectFrom('dead_letters')
+    .select([
+      sql<number>`count(*)`.as('total'),
+      sql<number>`sum(case when replayed_at is null then 1 else 0 end)`.as('open'),
+    ])
+    .executeTakeFirst();
+  return {
+    excursionsPendingReview: n(ex?.pending),
+    ongoingExcursions: n(ex?.ongoing),
+    lockedUnits: n(locks?.units),
+    decisionsOutstanding: n(locks?.active),
+    lotsWithLockedUnits: n(lotsLocked?.n),
+    lockedLots: lockedLots.map((l) => ({
+      lotId: l.id,
+      gtin: l.gtin,
+      lotNumber: l.lot_number,
+      lockedUnits: n(l.locked),
+      totalUnits: n(l.total),
+    })),
+    deadLetters: n(dl?.total),
+    deadLettersNotReplayed: n(dl?.open),
+  };
+}
