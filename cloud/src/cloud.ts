@@ -217,6 +217,7 @@ async function assemble(
   const influx = config.influx
     ? new InfluxSink({
         db: store.db,
+        dialect: store.opened.dialect,
         config: config.influx,
         clock,
         log: log.child({ component: 'influx' }),

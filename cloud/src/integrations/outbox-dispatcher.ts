@@ -1,18 +1,18 @@
 import { backoffDelayMs, type Clock, errorMessage, eventTopic } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { type OutboxLane, withOutboxLane } from '../store/lane-lock.js';
 import type { Dialect } from '../store/migrations.js';
 import { MQTT_TARGET } from '../store/outbox.js';
 import type { DomainDatabase } from '../store/schema.js';
 import type { PublishMqtt } from './mqtt-event-publisher.js';
-import { type OutboxLane, withOutboxLane } from './outbox-lane-lock.js';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 
 export interface OutboxDispatcherOptions {
   db: Kysely<DomainDatabase>;
   /**
    * The store's dialect (`OpenedDatabase.dialect`). On PostgreSQL several cloud processes may share the
-   * outbox, so each lane's pass runs under an advisory lock (`outbox-lane-lock.ts`); SQLite needs none.
+   * outbox, so each lane's pass runs under an advisory lock (`store/lane-lock.ts`); SQLite needs none.
    */
   dialect: Dialect;
   clock: Clock;

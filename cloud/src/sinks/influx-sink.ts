@@ -2,6 +2,8 @@ import { Backoff, type Clock, type ClockTimer, ColdtraceError, errorMessage } fr
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { withOutboxLane } from '../store/lane-lock.js';
+import type { Dialect } from '../store/migrations.js';
 import type { Database } from '../store/schema.js';
 import { InfluxClient } from './influx-client.js';
 import { type InfluxConfig, type InfluxConfigInput, influxConfigSchema } from './influx-config.js';
@@ -12,6 +14,11 @@ export const INFLUX_SINK = 'influx';
 
 export interface InfluxSinkOptions {
   db: Kysely<Database>;
+  /**
+   * PostgreSQL: several cloud processes share the outbox, and only the one holding the sink's lane sends
+   * (store/lane-lock.ts), so each point goes out once; default sqlite (one process per database).
+   */
+  dialect?: Dialect | undefined;
   config: InfluxConfigInput;
   clock: Clock;
   log: Logger;
@@ -102,9 +109,19 @@ export class InfluxSink {
     this.opts.log.info({ url: this.config.url, database: this.config.database }, 'InfluxDB sink started');
   }
 
-  /** Sends one batch; returns how many outbox rows it settled. Throws on a failed write. */
+  /**
+   * Sends one batch; returns how many outbox rows it settled (0 when another process holds the sink's
+   * lane: it is sending them). Throws on a failed write.
+   */
   async sendOnce(): Promise<number> {
-    const rows = await this.outbox.take(this.config.batchSize);
+    const sent = await withOutboxLane(this.opts.db, this.opts.dialect ?? 'sqlite', 'sink:influx', (db) =>
+      this.sendBatch(db === this.opts.db ? this.outbox : new SinkOutbox(db, INFLUX_SINK)),
+    );
+    return sent ?? 0;
+  }
+
+  private async sendBatch(outbox: SinkOutbox): Promise<number> {
+    const rows = await outbox.take(this.config.batchSize);
     if (!rows.length) return 0;
     const lines: string[] = [];
     for (const r of rows) {
@@ -120,7 +137,7 @@ export class InfluxSink {
       this.metrics.written.inc(lines.length);
       this.metrics.lastSuccess.set(this.opts.clock.now() / 1000);
     }
-    await this.outbox.ack(rows.map((r) => r.id));
+    await outbox.ack(rows.map((r) => r.id));
     return rows.length;
   }
 

@@ -1,16 +1,17 @@
 import { type Kysely, sql } from 'kysely';
-import type { Dialect } from '../store/migrations.js';
+import type { Dialect } from './migrations.js';
 
 /**
- * What one dispatcher lane delivers: the webhook targets, or the MQTT target. Every target belongs to
- * exactly one lane, so one holder per lane is enough for exactly one sender per target.
+ * What one lane delivers: the outbox dispatcher's webhook targets or MQTT target, or a time-series sink's
+ * queue. Every target belongs to exactly one lane, so one holder per lane is enough for exactly one sender
+ * per target, however many cloud processes share the database.
  */
-export type OutboxLane = 'webhooks' | 'mqtt';
+export type OutboxLane = 'webhooks' | 'mqtt' | 'sink:influx';
 
 // Two-int4 advisory keys: PostgreSQL keeps that key space apart from single-bigint keys, which the ingest
 // transactions use (`pg_advisory_xact_lock(hashtext(gateway/stream))`), so no hash can collide with these.
 const LOCK_SPACE = 0x0c7d_0b0c; // fixed and arbitrary: "coldtrace outbox"
-const LANE_KEY: Record<OutboxLane, number> = { webhooks: 1, mqtt: 2 };
+const LANE_KEY: Record<OutboxLane, number> = { webhooks: 1, mqtt: 2, 'sink:influx': 3 };
 
 /**
  * Runs `fn` as the only holder of `lane` among all processes sharing the database and returns its result,
