@@ -2,13 +2,15 @@ import { type CumulativeExposure, cumulativeExposure, type Interval, type Sample
 import { type CumulativeRule, conditionOf, cumulativeLockKey, parseStoredRules } from './cumulative-rules.js';
 import type { CustodyStay, ExposureReads } from './exposure-reads.js';
 import { locationExposure } from './location-series.js';
+import { type RuleInForce, rulesInForce } from './product-specs.js';
 
 /** A unit (EPC) commissioned to a lot, with the cumulative rules of the lot's product. */
 export interface RuledUnit {
   epc: string;
   lotId: string;
   gtin: string;
-  rules: CumulativeRule[];
+  /** Every rule a version of the product in force holds, with until when (`rulesInForce`). */
+  rules: RuleInForce[];
 }
 
 /** One unit's exposure under one rule of its product. */
@@ -21,12 +23,29 @@ export interface UnitRuleExposure {
   exposure: CumulativeExposure;
 }
 
-/** Lot, product and the product's cumulative rules of each given EPC commissioned to a lot. */
+/**
+ * Lot, product and the product's cumulative rules of each given EPC commissioned to a lot: the rules of
+ * every version in force (a product without recorded versions: its stored rules, for all time).
+ */
 export async function ruledUnits(reads: ExposureReads, epcs: readonly string[]): Promise<RuledUnit[]> {
   const units = await reads.commissioned([...new Set(epcs)].sort());
-  return units
-    .map((r) => ({ epc: r.epc, lotId: r.lotId, gtin: r.gtin, rules: parseStoredRules(r.gtin, r.rulesJson) }))
-    .sort((a, b) => (a.epc < b.epc ? -1 : a.epc > b.epc ? 1 : 0));
+  const byProduct = new Map<string, RuleInForce[]>();
+  const rulesOf = async (gtin: string, json: string | null) => {
+    let rules = byProduct.get(gtin);
+    if (!rules) {
+      const versions = await reads.productVersions(gtin);
+      rules =
+        versions.length > 0
+          ? rulesInForce(versions)
+          : parseStoredRules(gtin, json).map((rule) => ({ rule, until: Number.POSITIVE_INFINITY }));
+      byProduct.set(gtin, rules);
+    }
+    return rules;
+  };
+  const out: RuledUnit[] = [];
+  for (const r of units)
+    out.push({ epc: r.epc, lotId: r.lotId, gtin: r.gtin, rules: await rulesOf(r.gtin, r.rulesJson) });
+  return out.sort((a, b) => (a.epc < b.epc ? -1 : a.epc > b.epc ? 1 : 0));
 }
 
 /**
@@ -72,8 +91,8 @@ export async function cumulativeExposures(
   const out: UnitRuleExposure[] = [];
   for (const u of withRules) {
     const stays = custody.get(u.epc) ?? [];
-    for (const rule of u.rules) {
-      const result = cumulativeExposure(
+    for (const { rule, until } of u.rules) {
+      const total = cumulativeExposure(
         stays.map((c) => ({
           locationId: c.location_id,
           from: c.entered_at,
@@ -82,6 +101,11 @@ export async function cumulativeExposures(
         })),
         rule.limitMs,
       );
+      // A rule reached only after it stopped being in force (a later version dropped it) locks nothing.
+      const result =
+        total.exceeded && total.reachedAt !== null && total.reachedAt >= until
+          ? { ...total, exceeded: false, reachedAt: null, reachedLocationId: null }
+          : total;
       out.push({ epc: u.epc, lotId: u.lotId, rule, key: cumulativeLockKey(u.lotId, rule), exposure: result });
     }
   }

@@ -1,4 +1,6 @@
 import type { Sample } from '@coldtrace/shared';
+import type { ProductSpec } from './product-specs.js';
+import type { SpecVersion } from './spec-versions.js';
 
 /** A unit commissioned to a lot, with its product and the product's stored cumulative rules (JSON). */
 export interface CommissionedUnit {
@@ -31,6 +33,11 @@ export interface ExposureReads {
    * Sensors with no reading at or after `from` are left out.
    */
   seriesOver(locationId: string, from: number, to: number | null): Promise<Map<string, Sample[]>>;
+  /**
+   * A product's specification versions in force (docs/domain.md "Effective-dated specifications"); [] =
+   * none recorded (its row's specification is then in force for all time).
+   */
+  productVersions(gtin: string): Promise<SpecVersion<ProductSpec>[]>;
 }
 
 export interface StoredProduct {

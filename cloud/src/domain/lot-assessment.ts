@@ -10,10 +10,11 @@ import {
   unionIntervals,
 } from '@coldtrace/shared';
 import { cumulativeExposures, ruledUnits } from './cumulative-exposure.js';
-import { CUMULATIVE_CAUSE, type CumulativeRule, parseStoredRules } from './cumulative-rules.js';
+import { CUMULATIVE_CAUSE, type CumulativeRule } from './cumulative-rules.js';
 import type { LotReads, UnitLock } from './exposure-reads.js';
 import { locationExposure } from './location-series.js';
 import { lockSubject } from './locks/lock-subject.js';
+import { outsideByVersion, productSpecOf, rulesInForce } from './product-specs.js';
 
 export interface LotCumulative {
   rule: CumulativeRule;
@@ -70,7 +71,13 @@ export async function assessLot(reads: LotReads, lotId: string): Promise<LotAsse
   const gtin = await reads.lotGtin(lotId);
   if (gtin === undefined) return undefined;
   const product = await reads.product(gtin);
-  const rules = product ? parseStoredRules(product.gtin, product.cumulative_rules) : [];
+  // docs/domain.md "Effective-dated specifications": every instant is judged by the version in force then.
+  const recorded = product ? await reads.productVersions(gtin) : [];
+  const versions =
+    recorded.length > 0 || !product
+      ? recorded
+      : [{ version: 1, effectiveFrom: Number.NEGATIVE_INFINITY, spec: productSpecOf(product) }];
+  const rules = rulesInForce(versions).map((r) => r.rule);
   const epcs = await reads.unitsOfLot(lotId);
   const locks = epcs.length ? await reads.locks(epcs) : [];
   const unitState = new Map<string, Set<string>>();
@@ -92,9 +99,9 @@ export async function assessLot(reads: LotReads, lotId: string): Promise<LotAsse
     const from = Math.min(...rows.map((r) => r.exposed_from));
     const to = rows.some((r) => r.exposed_to === null) ? null : Math.max(...rows.map((r) => r.exposed_to!));
     const series = await reads.seriesOver(loc, from, to);
-    const outside = product
-      ? locationExposure(series, { kind: 'outside', minC: product.min_c, maxC: product.max_c })
-      : [];
+    const outside = outsideByVersion(versions, (minC, maxC) =>
+      locationExposure(series, { kind: 'outside', minC, maxC }),
+    );
     let worst = 0;
     for (const r of rows) {
       const ms = totalLength(clipIntervals(outside, r.exposed_from, r.exposed_to));

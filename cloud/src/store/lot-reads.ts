@@ -2,7 +2,9 @@ import type { Sample } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { LotReads } from '../domain/exposure-reads.js';
 import { lockSubject } from '../domain/locks/lock-subject.js';
+import type { ProductSpec } from '../domain/product-specs.js';
 import type { DomainDatabase } from './schema.js';
+import { specsInForce } from './spec-version-repo.js';
 
 type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
 
@@ -49,6 +51,7 @@ export function lotReads(db: Db): LotReads {
       return rows.sort((a, b) => (a.epc < b.epc ? -1 : a.epc > b.epc ? 1 : a.entered_at - b.entered_at));
     },
     seriesOver: (locationId, from, to) => seriesOver(db, locationId, from, to),
+    productVersions: (gtin) => specsInForce<ProductSpec>(db, 'product', gtin),
     async lotGtin(lotId) {
       return (await db.selectFrom('lots').select('gtin').where('id', '=', lotId).executeTakeFirst())?.gtin;
     },

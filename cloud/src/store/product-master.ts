@@ -2,9 +2,12 @@ import { ColdtraceError, errorMessage } from '@coldtrace/shared';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { parseStoredRules } from '../domain/cumulative-rules.js';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
+import { type ProductSpec, productSpecOf } from '../domain/product-specs.js';
+import { iso, type SpecVersion, timeline } from '../domain/spec-versions.js';
 import { appendAudit } from './audit-append.js';
 import { insertMarks, marksDb } from './evaluation-marks.js';
 import type { DomainDatabase, ProductsTable } from './schema.js';
+import { addVersion, insertInitialVersion, specsInForce } from './spec-version-repo.js';
 
 /** `cumulative_rules` (canonical JSON, see cumulative-rules.ts): absent keeps the stored rules ('[]' when new). */
 export type ProductInput = Omit<
@@ -52,9 +55,20 @@ export async function upsertProduct(
   });
 }
 
+/** When a signed specification change takes effect: an ordinary change (now or later) or a retroactive correction. */
+export interface SpecificationEffect {
+  kind: 'change' | 'correction';
+  /** Data time it takes effect (−Infinity: a correction from the beginning). */
+  effectiveFrom: number;
+  /** The data clock's now (an ordinary change may not take effect before it). */
+  dataNow: number;
+}
+
 /**
  * Changes the specification of an existing product (`not_found` otherwise) under an e-signature (EU GMP
- * Annex 11 §10 change control, 21 CFR 11.50): the audit entry carries signer, meaning and reason.
+ * Annex 11 §10 change control, 21 CFR 11.50) as a new version in force from `effect.effectiveFrom`
+ * (docs/domain.md "Effective-dated specifications"): the audit entry carries signer, meaning, reason,
+ * before/after, the version and its effectiveFrom. Undefined when nothing changes.
  */
 export async function changeProductSpecification(
   db: Kysely<DomainDatabase>,
@@ -62,13 +76,14 @@ export async function changeProductSpecification(
   spec: ProductSpecification,
   now: number,
   signed: SignedChange,
-): Promise<Selectable<ProductsTable>> {
+  effect: SpecificationEffect = { kind: 'change', effectiveFrom: now, dataNow: now },
+): Promise<Selectable<ProductsTable> | undefined> {
   validate({ gtin, ...spec });
   return db.transaction().execute(async (trx) => {
     const before = await trx.selectFrom('products').selectAll().where('gtin', '=', gtin).executeTakeFirst();
     if (!before) throw new ColdtraceError('not_found', `product ${gtin} not found`);
     const next = { gtin, name: before.name, ...spec };
-    return writeProduct(trx, before, next, now, signed.signer.username, signed.reason, signed);
+    return writeVersion(trx, before, next, now, signed.signer.username, signed.reason, effect, signed);
   });
 }
 
@@ -89,30 +104,22 @@ async function writeProduct(
   now: number,
   actor: string,
   reason: string,
-  signed?: SignedChange,
 ): Promise<Selectable<ProductsTable>> {
+  if (before && SPECIFICATION.some((f) => before[f] !== p[f])) {
+    // A program seeding master data replaces the specification for all time, as a correction from the beginning.
+    const effect = { kind: 'correction', effectiveFrom: Number.NEGATIVE_INFINITY, dataNow: now } as const;
+    return (await writeVersion(trx, before, p, now, actor, reason, effect)) ?? before;
+  }
   const row = { ...p, created_at: before?.created_at ?? now, updated_at: now };
   await trx
     .insertInto('products')
     .values(row)
-    .onConflict((oc) =>
-      oc.column('gtin').doUpdateSet({
-        name: p.name,
-        min_c: p.min_c,
-        max_c: p.max_c,
-        stability_budget_ms: p.stability_budget_ms,
-        cumulative_rules: p.cumulative_rules,
-        updated_at: now,
-      }),
-    )
+    .onConflict((oc) => oc.column('gtin').doUpdateSet({ name: p.name, updated_at: now }))
     .execute();
-  // New rules (or none any more) change which units are locked: the engine re-evaluates the product's units,
-  // durably; a change by a person is a master-data change, which never lifts a lock.
-  if (before?.cumulative_rules !== p.cumulative_rules) {
-    const cause = before
-      ? `cumulative rules of product ${p.gtin} changed by ${actor} at ${new Date(now).toISOString()}`
-      : null;
-    await insertMarks(marksDb(trx), 'product', [p.gtin], cause, now);
+  if (!before) {
+    // Version 1, in force from the beginning; units already commissioned to its lots are evaluated.
+    await insertInitialVersion(trx, 'product', p.gtin, productSpecOf(p), { at: now, actor, reason });
+    await insertMarks(marksDb(trx), 'product', [p.gtin], null, now);
   }
   await appendAudit(
     trx,
@@ -123,11 +130,107 @@ async function writeProduct(
         entityType: 'product',
         entityId: p.gtin,
         before,
-        after: signed ? { ...row, signature: signatureRecord(signed) } : row,
+        after: before ? row : { ...row, version: 1, effectiveFrom: null },
         reason,
       },
     ],
     now,
   );
   return row;
+}
+
+const sameSpec = (a: ProductSpec, b: ProductSpec) => JSON.stringify(a) === JSON.stringify(b);
+const effectiveJson = (ts: number) => (Number.isFinite(ts) ? ts : null);
+
+/**
+ * A new version of a product's specification in force from `effect.effectiveFrom`; the row keeps the
+ * newest version's specification. Undefined (nothing written) when every version in force from then on
+ * already has it and the name is the same.
+ */
+async function writeVersion(
+  trx: Transaction<DomainDatabase>,
+  before: Selectable<ProductsTable>,
+  p: ProductInput & { cumulative_rules: string },
+  now: number,
+  actor: string,
+  reason: string,
+  effect: SpecificationEffect,
+  signed?: SignedChange,
+): Promise<Selectable<ProductsTable> | undefined> {
+  const spec = productSpecOf(p);
+  const line = timeline(await productVersions(trx, before));
+  const from = effect.effectiveFrom;
+  const prevIdx = Math.max(
+    0,
+    line.findLastIndex((v) => v.effectiveFrom <= from),
+  );
+  const prev = line[prevIdx]!;
+  if (before.name === p.name && line.slice(prevIdx).every((v) => sameSpec(v.spec, spec))) return undefined;
+
+  const plan = await addVersion(
+    trx,
+    'product',
+    p.gtin,
+    { kind: effect.kind, effectiveFrom: from, spec, now: effect.dataNow },
+    { at: now, actor, reason },
+  );
+  const kept = line.filter((v) => !plan.replaced.includes(v.version));
+  const newest = timeline([...kept, plan.next]).at(-1)!.spec;
+  const columns = {
+    min_c: newest.minC,
+    max_c: newest.maxC,
+    stability_budget_ms: newest.stabilityBudgetMs,
+    cumulative_rules: JSON.stringify(newest.cumulativeRules),
+  };
+  const row = { ...before, name: p.name, ...columns, updated_at: now };
+  await trx
+    .updateTable('products')
+    .set({ name: p.name, ...columns, updated_at: now })
+    .where('gtin', '=', p.gtin)
+    .execute();
+  const correction = effect.kind === 'correction';
+  const at = new Date(now).toISOString();
+  const replaces = `version ${plan.next.version} replaces ${plan.replaced.map((v) => `version ${v}`).join(', ') || 'none'}`;
+  const cause = !correction
+    ? `specification of product ${p.gtin} changed by ${actor} at ${at}, version ${plan.next.version} effective from ${iso(from)}`
+    : signed
+      ? `specification of product ${p.gtin} corrected retroactively by ${actor} at ${at} from ${iso(from)} (${replaces})`
+      : `cumulative rules of product ${p.gtin} changed by ${actor} at ${at} for all time (${replaces})`;
+  // Its units' rules are re-evaluated, durably; a change by a person is a master-data change, which never
+  // lifts a lock (docs/architecture.md "Affected stock and locks").
+  await insertMarks(marksDb(trx), 'product', [p.gtin], cause, now);
+  const after = {
+    ...row,
+    version: plan.next.version,
+    effectiveFrom: effectiveJson(from),
+    versionKind: effect.kind,
+    replacesVersions: plan.replaced,
+  };
+  await appendAudit(
+    trx,
+    [
+      {
+        actor,
+        action: correction && signed ? 'product.specification_corrected' : 'product.updated',
+        entityType: 'product',
+        entityId: p.gtin,
+        before: { ...before, version: prev.version, effectiveFrom: effectiveJson(prev.effectiveFrom) },
+        after: signed ? { ...after, signature: signatureRecord(signed) } : after,
+        reason,
+      },
+    ],
+    now,
+  );
+  return row;
+}
+
+/** A product's specification versions in force; a product without any (none recorded) has its row's. */
+export async function productVersions(
+  db: Kysely<DomainDatabase> | Transaction<DomainDatabase>,
+  p: Selectable<ProductsTable>,
+): Promise<SpecVersion<ProductSpec>[]> {
+  const versions = await specsInForce<ProductSpec>(db, 'product', p.gtin);
+  return versions.length > 0
+    ? versions
+    : [{ version: 1, effectiveFrom: Number.NEGATIVE_INFINITY, spec: productSpecOf(p) }];
 }

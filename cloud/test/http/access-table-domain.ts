@@ -195,6 +195,41 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       },
     ],
   },
+  'POST /api/v1/products/:gtin/limits/corrections': {
+    access: SIGN,
+    // E-signed by the session user, as a specification change (limit-changes.int.test.ts).
+    sessionOnly: true,
+    valid: (f) => ({
+      url: `/api/v1/products/${f.gtin}/limits/corrections`,
+      payload: { ...SPECIFICATION, effectiveFrom: null, reason: 'stability study', ...f.signer },
+    }),
+    invalid: (f) => {
+      const url = `/api/v1/products/${f.gtin}/limits/corrections`;
+      const ok = { ...SPECIFICATION, effectiveFrom: null, reason: 'stability study', ...f.signer };
+      return [
+        { what: 'GTIN of 3 digits', url: '/api/v1/products/123/limits/corrections', payload: ok, field: 'gtin' },
+        { what: 'missing effectiveFrom', url, payload: { ...ok, effectiveFrom: undefined }, field: 'effectiveFrom' },
+        { what: 'negative effectiveFrom', url, payload: { ...ok, effectiveFrom: -1 }, field: 'effectiveFrom' },
+        { what: 'missing reason', url, payload: { ...ok, reason: undefined }, field: 'reason' },
+      ];
+    },
+    unknown: (f) => [
+      {
+        what: 'unknown product',
+        url: '/api/v1/products/09999999999999/limits/corrections',
+        payload: { ...SPECIFICATION, effectiveFrom: null, reason: 'stability study', ...f.signer },
+        status: 404,
+      },
+    ],
+  },
+  'GET /api/v1/products/:gtin/limits/versions': {
+    access: ANY,
+    valid: (f) => ({ url: `/api/v1/products/${f.gtin}/limits/versions` }),
+    invalid: () => [{ what: 'GTIN of 3 digits', url: '/api/v1/products/123/limits/versions', field: 'gtin' }],
+    unknown: () => [
+      { what: 'unknown product', url: '/api/v1/products/09999999999999/limits/versions', status: 404 },
+    ],
+  },
   'GET /api/v1/lots': {
     access: ANY,
     invalid: () => [

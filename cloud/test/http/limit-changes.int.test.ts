@@ -341,7 +341,7 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
     });
   });
 
-  it('a product specification: operator refused, wrong password refused, an e-signed raise holds the rule lock until a disposition', async () => {
+  it('a product specification: operator refused, wrong password refused, an e-signed raise changes only the future; a correction holds the rule lock until a disposition', async () => {
     const product = { name: 'Vaccine X', ...SPEC };
     const before = await get(`/api/v1/products/${GTIN}`);
     const looser = { cumulativeRules: [{ ...RULE, limitMs: 60 * MIN }] };
@@ -350,6 +350,14 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
       expect(r, JSON.stringify(change)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
     }
     const url = `/api/v1/products/${GTIN}/limits`;
+    const corrections = `${url}/corrections`;
+    const asOperator = await call('POST', corrections, operator.headers, {
+      ...SPEC,
+      ...looser,
+      effectiveFrom: null,
+      ...signedBy(qa),
+    });
+    expect(asOperator).toMatchObject({ status: 403, body: { error: 'forbidden' } });
     const wrong = await call('PUT', url, qaSession.headers, {
       ...SPEC,
       ...looser,
@@ -357,9 +365,18 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
       password: 'nope',
     });
     expect(wrong).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    const past = await call('PUT', url, qaSession.headers, {
+      ...SPEC,
+      ...looser,
+      effectiveFrom: T0,
+      ...signedBy(qa),
+    });
+    expect(past).toMatchObject({ status: 400, body: { error: 'spec_effective_in_past' } });
     expect(await get(`/api/v1/products/${GTIN}`)).toEqual(before);
     expect(await lockStates('LOT-2')).toEqual([{ epc: U3, state: 'active', held: false }]);
 
+    // An ordinary raise (from now): the unit reached the 30 min rule while it was in force, so it stays
+    // locked as it was (not held: nothing in the past changed).
     await ok('PUT', url, qaSession.headers, { ...SPEC, ...looser, ...signedBy(qa, 'stability study SS-12') });
     expect((await get(`/api/v1/products/${GTIN}`)).cumulativeRules).toEqual(looser.cumulativeRules);
     const entry = (await audit('product', GTIN)).at(-1)!;
@@ -368,9 +385,42 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
       actor: qa.username,
       reason: 'stability study SS-12',
     });
-    expect(entry.after).toMatchObject({ signature: { username: qa.username } });
+    expect(entry.after).toMatchObject({
+      version: 2,
+      versionKind: 'change',
+      signature: { username: qa.username },
+    });
     await settle();
-    // 40 min is under the new 60 min rule, yet the unit stays locked: the lock is held for review.
+    expect(await lockStates('LOT-2')).toEqual([{ epc: U3, state: 'active', held: false }]);
+    expect(
+      (await get(`${url}/versions`)).map(
+        (v: { version: number; kind: string; replacedBy: number | null }) => [
+          v.version,
+          v.kind,
+          v.replacedBy,
+        ],
+      ),
+    ).toEqual([
+      [1, 'initial', null],
+      [2, 'change', null],
+    ]);
+
+    // A retroactive correction from the beginning: 40 min is under the corrected 60 min rule, yet the
+    // unit stays locked: the lock is held for review.
+    await ok('POST', corrections, qaSession.headers, {
+      ...SPEC,
+      ...looser,
+      effectiveFrom: null,
+      ...signedBy(qa, 'the 30 min rule was a typo'),
+    });
+    const corrected = (await audit('product', GTIN)).at(-1)!;
+    expect(corrected).toMatchObject({ action: 'product.specification_corrected', actor: qa.username });
+    expect(corrected.after).toMatchObject({
+      version: 3,
+      replacesVersions: [1, 2],
+      signature: { meaning: SPECIFICATION_CORRECTION_MEANING },
+    });
+    await settle();
     expect(await lockStates('LOT-2')).toEqual([{ epc: U3, state: 'active', held: true }]);
     expect((await get('/api/v1/lots/LOT-2')).units).toMatchObject({ locked: 1 });
     expect(await unlockEvents()).toEqual([]);

@@ -1,12 +1,26 @@
 import { ColdtraceError, withLimitsRule } from '@coldtrace/shared';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { cumulativeRulesSchema, parseStoredRules, serializeRules } from '../../domain/cumulative-rules.js';
+import type { ProductSpec } from '../../domain/product-specs.js';
+import {
+  checkEffect,
+  SPECIFICATION_CORRECTION_MEANING,
+  type VersionKind,
+} from '../../domain/spec-versions.js';
+import { changeProductSpecification } from '../../store/product-master.js';
+import { specHistory } from '../../store/spec-version-repo.js';
 import type { DomainServices } from '../domain-services.js';
 import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
-import { signedChangeFields, signedChangeOf } from './signed-change.js';
+import {
+  effectiveFromField,
+  signedChangeFields,
+  signedChangeOf,
+  versionView,
+  versionViewOf,
+} from './signed-change.js';
 
 export const gtinSchema = z.string().regex(/^\d{14}$/, 'GTIN must be 14 digits (GTIN-14)');
 const specificationFields = {
@@ -24,9 +38,28 @@ const specificationFields = {
 const productBody = withLimitsRule(
   z.object({ name: z.string().min(1).max(200), ...specificationFields }).strict(),
 );
-/** A change of an existing product's specification: tolerance, budget and rules, a reason and the e-signature. */
+/**
+ * A change of an existing product's specification: tolerance, budget and rules, a reason, the e-signature
+ * and when it takes effect (data time, now or later; default now).
+ */
 const specificationBody = withLimitsRule(
-  z.object({ ...specificationFields, ...signedChangeFields }).strict(),
+  z
+    .object({ ...specificationFields, ...signedChangeFields, effectiveFrom: effectiveFromField.optional() })
+    .strict(),
+);
+/** A retroactive correction: the specification in force from `effectiveFrom` (in the past; null = from the beginning). */
+const correctionBody = withLimitsRule(
+  z
+    .object({ ...specificationFields, ...signedChangeFields, effectiveFrom: effectiveFromField.nullable() })
+    .strict(),
+);
+const specVersionView = versionView(
+  z.object({
+    minC: z.number(),
+    maxC: z.number(),
+    stabilityBudgetMs: z.number(),
+    cumulativeRules: z.array(z.object({ kind: z.string(), thresholdC: z.number(), limitMs: z.number() })),
+  }),
 );
 
 const specificationOf = (b: z.infer<z.ZodObject<typeof specificationFields>>) => ({
@@ -60,7 +93,7 @@ const view = (p: {
  */
 export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
-  { domain, wallClock },
+  { domain, clock, wallClock },
 ) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const ds = domain.domainStore;
@@ -103,6 +136,28 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
       return view(row);
     },
   );
+  const change = async (
+    req: FastifyRequest,
+    gtin: string,
+    b: Omit<z.infer<typeof specificationBody>, 'effectiveFrom'>,
+    kind: Exclude<VersionKind, 'initial'>,
+    effectiveFrom: number,
+  ) => {
+    const dataNow = clock.now();
+    // Refused before the signature is taken (nothing changed, no password spent).
+    checkEffect(kind, effectiveFrom, dataNow);
+    const meaning = kind === 'correction' ? SPECIFICATION_CORRECTION_MEANING : undefined;
+    const signed = await signedChangeOf(req, b, domain.verifySignature, wallClock, meaning);
+    const row = await changeProductSpecification(ds.db, gtin, specificationOf(b), signed.signedAt, signed, {
+      kind,
+      effectiveFrom,
+      dataNow,
+    });
+    // The units of its lots are re-evaluated against the changed versions.
+    if (row) domain.engine.markProduct(gtin);
+    const now = await ds.getProduct(gtin);
+    return view(now!);
+  };
   app.put(
     '/products/:gtin/limits',
     {
@@ -111,24 +166,58 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
         tags: ['master data'],
         description:
           "Changes an existing product's tolerance, stability budget and cumulative rules (replaced: absent " +
-          '= no rules), e-signed (username and password of the signed-in user re-entered) with a reason. Its ' +
-          "units' rules are re-evaluated; a lock this would remove stays locked pending review.",
+          '= no rules), e-signed (username and password of the signed-in user re-entered) with a reason, as a ' +
+          'new version in force from effectiveFrom (data time, epoch ms; default now; before now is refused ' +
+          'with spec_effective_in_past): what applied before it stays. A lock a re-evaluation would remove ' +
+          'stays locked pending review.',
         params: z.object({ gtin: gtinSchema }),
         body: specificationBody,
       },
     },
-    async (req) => {
-      const b = req.body;
-      const signed = await signedChangeOf(req, b, domain.verifySignature, wallClock);
-      const row = await ds.changeProductSpecification(
+    async (req) => change(req, req.params.gtin, req.body, 'change', req.body.effectiveFrom ?? clock.now()),
+  );
+  app.post(
+    '/products/:gtin/limits/corrections',
+    {
+      config: { roles: ['qa', 'admin'] },
+      schema: {
+        tags: ['master data'],
+        description:
+          "Retroactive correction of a product's specification, e-signed with its own meaning and a reason: " +
+          'the versions in force from effectiveFrom (in the past; null = from the beginning) are replaced and ' +
+          "its units' rules re-evaluated. A lock this would remove is not lifted but held pending review: " +
+          'only a signed disposition releases the stock.',
+        params: z.object({ gtin: gtinSchema }),
+        body: correctionBody,
+      },
+    },
+    async (req) =>
+      change(
+        req,
         req.params.gtin,
-        specificationOf(b),
-        signed.signedAt,
-        signed,
-      );
-      // The units of its lots are re-evaluated against the changed rules.
-      domain.engine.markProduct(row.gtin);
-      return view(row);
+        req.body,
+        'correction',
+        req.body.effectiveFrom ?? Number.NEGATIVE_INFINITY,
+      ),
+  );
+  app.get(
+    '/products/:gtin/limits/versions',
+    {
+      schema: {
+        tags: ['master data'],
+        description:
+          "Every version of a product's specification, oldest first: when each takes effect (effectiveFrom, " +
+          'data time; null = from the beginning), how it came about (initial, change, correction), who made ' +
+          'it and why, and which version replaced it (null while in force).',
+        params: z.object({ gtin: gtinSchema }),
+        response: { 200: z.array(specVersionView) },
+      },
+    },
+    async (req) => {
+      if (!(await ds.getProduct(req.params.gtin))) {
+        throw new ColdtraceError('not_found', `product ${req.params.gtin} not found`);
+      }
+      return (await specHistory<ProductSpec>(ds.db, 'product', req.params.gtin)).map(versionViewOf);
     },
   );
 };
