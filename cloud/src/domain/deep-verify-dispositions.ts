@@ -86,10 +86,20 @@ const decided = (decision: unknown) => (decision === 'release' ? 'released' : 'r
 export const manifestCheck: DeepCheck = {
   name: 'manifests',
   covers: 'signature manifests recomputed from dispositions and locks',
-  run({ dispositions, locks }) {
+  run({ audit, dispositions, locks }) {
     const out: DeepFinding[] = [];
-    const f = (table: string, row: string, detail: string) =>
-      out.push({ check: 'manifests', table, row, auditSeq: null, detail });
+    // The entry that signed the disposition, named with each finding about it.
+    const signed = signedEntries(audit);
+    const f = (table: string, row: string, detail: string, dispositionId: string) => {
+      const seq = signed.get(dispositionId)?.seq ?? null;
+      out.push({
+        check: 'manifests',
+        table,
+        row,
+        auditSeq: seq,
+        detail: seq === null ? detail : `${detail} (signed in audit entry ${seq})`,
+      });
+    };
     const byId = new Map(dispositions.map((d) => [d.id, d]));
     const manifests = new Map<string, Record<string, unknown>>();
     for (const d of dispositions) {
@@ -98,7 +108,7 @@ export const manifestCheck: DeepCheck = {
       try {
         m = JSON.parse(d.manifest_json) as Record<string, unknown>;
       } catch {
-        f('dispositions', d.id, 'manifest_json is not JSON');
+        f('dispositions', d.id, 'manifest_json is not JSON', d.id);
         continue;
       }
       manifests.set(d.id, m);
@@ -108,6 +118,7 @@ export const manifestCheck: DeepCheck = {
           'dispositions',
           d.id,
           `manifest recomputes to ${hash}, but manifest_hash is ${show(d.manifest_hash)}`,
+          d.id,
         );
       const subject = (m.subject ?? {}) as Record<string, unknown>;
       const scope = (m.scope ?? {}) as Record<string, unknown>;
@@ -132,6 +143,7 @@ export const manifestCheck: DeepCheck = {
             'dispositions',
             d.id,
             `${col} ${show(d[col])}, but the signed manifest (${d.manifest_hash}) says ${show(want)}`,
+            d.id,
           );
       }
     }
@@ -140,7 +152,12 @@ export const manifestCheck: DeepCheck = {
       const key = lockKey(l.epc, lockSubject(l.cause, l.rule_key));
       const d = byId.get(l.disposition_id);
       if (!d) {
-        f('locks', key, `state ${l.state}: decided by disposition ${l.disposition_id}, which is not stored`);
+        f(
+          'locks',
+          key,
+          `state ${l.state}: decided by disposition ${l.disposition_id}, which is not stored`,
+          l.disposition_id,
+        );
         continue;
       }
       const m = manifests.get(d.id);
@@ -150,10 +167,16 @@ export const manifestCheck: DeepCheck = {
           'locks',
           key,
           `state ${l.state}, but disposition ${d.id} signed ${String(decision)}${m ? ` (manifest ${d.manifest_hash})` : ''}`,
+          d.id,
         );
       const units = ((m?.scope as Record<string, unknown> | undefined)?.units ?? null) as unknown[] | null;
       if (units && !units.includes(l.epc))
-        f('locks', key, `decided by disposition ${d.id}, whose signed manifest does not cover unit ${l.epc}`);
+        f(
+          'locks',
+          key,
+          `decided by disposition ${d.id}, whose signed manifest does not cover unit ${l.epc}`,
+          d.id,
+        );
     }
     return out;
   },
