@@ -7,6 +7,7 @@ import type { RouteDeps } from './deps.js';
 
 const count = z.number().int().min(0);
 const summaryResponse = z.object({
+  excursions: count.describe('every stored excursion'),
   excursionsPendingReview: count.describe('excursions not yet decided by QA'),
   ongoingExcursions: count,
   lockedUnits: count.describe('units with an active lock'),

@@ -2,18 +2,19 @@ import { api } from './api.js';
 import { backlogText } from './format-status.js';
 import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
 
-/** Needs QA: not yet decided (the domain engine's reviewState), or, before review states exist, any excursion. */
-const isOpen = (e) => (e.reviewState ?? e.review_state ?? 'pending') !== 'decided';
+/** Rows of the open-excursions table (the newest; the excursion list has them all). */
+const OPEN_ROWS = 50;
 
 runPage(async () => {
-  const [excursions, gateways, gaps, lots] = await Promise.all([
-    api.get('/api/v1/excursions'),
+  // Counts come from GET /api/v1/summary (COUNT queries); only the first page of open excursions is read.
+  const [summary, openPage, gateways, gaps] = await Promise.all([
+    api.get('/api/v1/summary'),
+    api.get(`/api/v1/excursions?reviewState=pending&order=desc&limit=${OPEN_ROWS}`),
     api.get('/api/v1/gateways'),
     api.get('/api/v1/data-gaps'),
-    api.get('/api/v1/lots'),
   ]);
-  const open = excursions.filter(isOpen);
-  const locked = lots.filter((l) => l.units.locked > 0);
+  const open = openPage.items;
+  const locked = summary.lockedLots;
   const online = gateways.filter((g) => g.online).length;
   const holes = gaps.reduce((n, g) => n + g.holes.length, 0);
 
@@ -24,12 +25,18 @@ runPage(async () => {
       { class: 'tiles' },
       tile(
         'Excursions needing review',
-        open.length,
+        summary.excursionsPendingReview,
         '/excursions?state=open',
-        open.length ? 'bad' : 'ok',
+        summary.excursionsPendingReview ? 'bad' : 'ok',
         'tile-open-excursions',
       ),
-      tile('Locked lots', locked.length, '/lots', locked.length ? 'bad' : 'ok', 'tile-locked-lots'),
+      tile(
+        'Locked lots',
+        summary.lotsWithLockedUnits,
+        '/lots?hasLocks=true',
+        summary.lotsWithLockedUnits ? 'bad' : 'ok',
+        'tile-locked-lots',
+      ),
       tile(
         'Gateways online',
         `${online} / ${gateways.length}`,
@@ -40,6 +47,14 @@ runPage(async () => {
       tile('Data gaps', holes, '/gateways', holes ? 'warn' : 'ok', 'tile-data-gaps'),
     ),
     h('h2', {}, 'Open excursions'),
+    summary.excursionsPendingReview > open.length
+      ? h(
+          'p',
+          { class: 'muted' },
+          `The newest ${open.length} of ${summary.excursionsPendingReview}: `,
+          h('a', { href: '/excursions?state=open' }, 'all excursions needing review'),
+        )
+      : null,
     table(
       ['Excursion', 'Location', 'Start', 'Duration', 'Peak', 'State'],
       open.map((e) =>
@@ -68,15 +83,27 @@ runPage(async () => {
       { id: 'open-excursions' },
     ),
     h('h2', {}, 'Locked lots'),
+    summary.lotsWithLockedUnits > locked.length
+      ? h(
+          'p',
+          { class: 'muted' },
+          `${locked.length} of ${summary.lotsWithLockedUnits}: `,
+          h('a', { href: '/lots?hasLocks=true' }, 'all locked lots'),
+        )
+      : null,
     table(
       ['Lot', 'GTIN', 'Locked / total units'],
       locked.map((l) =>
         h(
           'tr',
-          { 'data-lot': l.id },
-          h('td', {}, h('a', { href: `/lots/${encodeURIComponent(l.id)}` }, `${l.id} (${l.lotNumber})`)),
+          { 'data-lot': l.lotId },
+          h(
+            'td',
+            {},
+            h('a', { href: `/lots/${encodeURIComponent(l.lotId)}` }, `${l.lotId} (${l.lotNumber})`),
+          ),
           h('td', {}, l.gtin),
-          h('td', {}, `${l.units.locked} / ${l.units.total}`),
+          h('td', {}, `${l.lockedUnits} / ${l.totalUnits}`),
         ),
       ),
       { id: 'locked-lots' },

@@ -1,27 +1,91 @@
 import { api } from './api.js';
 import { badge, h, mount, runPage, table } from './ui.js';
 
+/** Lots per page (GET /api/v1/lots?limit=…; "Load more" follows nextCursor). Each is assessed server-side. */
+const PAGE = 100;
+
 runPage(async () => {
-  const lots = await api.get('/api/v1/lots');
+  const q = new URLSearchParams(location.search);
+  const gtin = h('input', {
+    id: 'f-gtin',
+    name: 'gtin',
+    inputmode: 'numeric',
+    pattern: '\\d{14}',
+    placeholder: 'GTIN-14',
+    value: q.get('gtin') ?? '',
+  });
+  const locked = h('input', {
+    id: 'f-locked',
+    type: 'checkbox',
+    name: 'hasLocks',
+    checked: q.get('hasLocks') === 'true',
+  });
+  const t = table(['Lot', 'GTIN', 'Lot number', 'Expiry', 'Units', 'Locked', 'Released', 'Rejected'], [], {
+    id: 'lots',
+  });
+  const body = t.querySelector('tbody');
+  const more = h('button', { type: 'button', id: 'load-more', hidden: true }, 'Load more');
+  const note = h('p', { class: 'muted', id: 'result-count' });
+  let next = null;
+  let shown = 0;
+  let generation = 0;
+
+  const row = (l) =>
+    h(
+      'tr',
+      { 'data-lot': l.id },
+      h('td', {}, h('a', { href: `/lots/${encodeURIComponent(l.id)}` }, l.id)),
+      h('td', {}, l.gtin),
+      h('td', {}, l.lotNumber),
+      h('td', {}, l.expiry),
+      h('td', {}, String(l.units.total)),
+      h('td', { class: 'locked' }, badge(String(l.units.locked), l.units.locked > 0 ? 'bad' : 'ok')),
+      h('td', {}, String(l.units.released)),
+      h('td', {}, String(l.units.rejected)),
+    );
+
+  const load = async (reset) => {
+    const mine = reset ? ++generation : generation;
+    const p = new URLSearchParams({ limit: String(PAGE) });
+    // A GTIN not yet complete is not sent (the server refuses a malformed one).
+    if (/^\d{14}$/.test(gtin.value)) p.set('gtin', gtin.value);
+    if (locked.checked) p.set('hasLocks', 'true');
+    if (!reset && next) p.set('cursor', next);
+    const page = await api.get(`/api/v1/lots?${p}`);
+    if (mine !== generation) return;
+    if (reset) {
+      body.replaceChildren();
+      shown = 0;
+    }
+    body.append(...page.items.map(row));
+    shown += page.items.length;
+    if (shown === 0) body.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'None')));
+    next = page.nextCursor;
+    more.hidden = next === null;
+    note.textContent = `${shown}${next ? '+' : ''} lots`;
+  };
+  const render = () => {
+    const params = new URLSearchParams();
+    if (gtin.value) params.set('gtin', gtin.value);
+    if (locked.checked) params.set('hasLocks', 'true');
+    history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}`);
+    return load(true);
+  };
+  gtin.addEventListener('change', render);
+  locked.addEventListener('change', render);
+  more.addEventListener('click', () => load(false));
+
   mount(
     h('h1', {}, 'Lots'),
-    table(
-      ['Lot', 'GTIN', 'Lot number', 'Expiry', 'Units', 'Locked', 'Released', 'Rejected'],
-      lots.map((l) =>
-        h(
-          'tr',
-          { 'data-lot': l.id },
-          h('td', {}, h('a', { href: `/lots/${encodeURIComponent(l.id)}` }, l.id)),
-          h('td', {}, l.gtin),
-          h('td', {}, l.lotNumber),
-          h('td', {}, l.expiry),
-          h('td', {}, String(l.units.total)),
-          h('td', { class: 'locked' }, badge(String(l.units.locked), l.units.locked > 0 ? 'bad' : 'ok')),
-          h('td', {}, String(l.units.released)),
-          h('td', {}, String(l.units.rejected)),
-        ),
-      ),
-      { id: 'lots' },
+    h(
+      'form',
+      { class: 'filters', id: 'filters', onsubmit: (e) => e.preventDefault() },
+      h('label', {}, 'Product ', gtin),
+      h('label', {}, locked, ' with locked units only'),
     ),
+    note,
+    t,
+    more,
   );
+  await render();
 });

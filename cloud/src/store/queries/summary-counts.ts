@@ -11,6 +11,8 @@ export interface LockedLot {
 }
 
 export interface SummaryCounts {
+  /** Every stored excursion. */
+  excursions: number;
   /** Excursions not yet decided by QA (review state 'pending'). */
   excursionsPendingReview: number;
   /** Excursions still going on. */
@@ -35,6 +37,7 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
   const ex = await db
     .selectFrom('excursions')
     .select([
+      sql<number>`count(*)`.as('total'),
       sql<number>`sum(case when review_state = 'pending' then 1 else 0 end)`.as('pending'),
       sql<number>`sum(case when state = 'ongoing' then 1 else 0 end)`.as('ongoing'),
     ])
@@ -80,6 +83,7 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     ])
     .executeTakeFirst();
   return {
+    excursions: n(ex?.total),
     excursionsPendingReview: n(ex?.pending),
     ongoingExcursions: n(ex?.ongoing),
     lockedUnits: n(locks?.units),
