@@ -379,6 +379,30 @@ describe.skipIf(missing !== null)('QA pages on phones and desktops; the audit pa
       expect(pdf.status()).toBe(200);
       expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
 
+      // Paging keeps the filter: 3 at a time through the system's entries, the same as the API's.
+      const api = await ctx.request.get(`${cloud.httpUrl}/api/v1/audit?actor=system&order=desc&limit=10000`, {
+        timeout: WAIT_MS,
+      });
+      const expected = ((await api.json()) as Array<{ seq: number }>).map((e) => String(e.seq));
+      expect(expected.length).toBeGreaterThan(6);
+      await open(page, '/audit?actor=system&limit=3');
+      for (let clicks = 0; await page.locator('#audit-more').isVisible(); clicks++) {
+        expect(clicks, 'pages of 3 until the oldest').toBeLessThan(expected.length);
+        const before = await page.locator('table.audit tbody tr[data-seq]').count();
+        await page.click('#audit-more');
+        await page.waitForFunction(
+          (n) =>
+            document.querySelectorAll('table.audit tbody tr[data-seq]').length > n ||
+            (document.getElementById('audit-more') as HTMLElement | null)?.hidden === true,
+          before,
+          { timeout: WAIT_MS },
+        );
+      }
+      const seqs = await page
+        .locator('table.audit tbody tr[data-seq]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-seq')));
+      expect(seqs).toEqual(expected);
+
       // Action family: only dispositions.
       await open(page, '/audit?action=disposition');
       expect(await page.locator('#filter-action').inputValue()).toBe('disposition');
