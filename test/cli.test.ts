@@ -37,6 +37,8 @@ describe('the command registry', () => {
   it('holds every command of the coldtrace CLI', () => {
     expect(leaves.map((c) => c.name).sort()).toEqual(
       [
+        'audit checkpoint',
+        'audit keygen',
         'audit verify',
         'cloud',
         'demo',
@@ -164,6 +166,7 @@ describe('required values', () => {
 
   it('are declared by the commands that cannot run without them', () => {
     expect(needing.map((c) => c.name).sort()).toEqual([
+      'audit keygen',
       'edge',
       'gateway add',
       'sensor calibrate',

@@ -23,6 +23,7 @@ import {
 } from './integrations/mqtt-event-publisher.js';
 import { OutboxDispatcher } from './integrations/outbox-dispatcher.js';
 import { type CalibrationModule, calibrationModule } from './modules/calibration-module.js';
+import { checkpointModule } from './modules/checkpoint-module.js';
 import { type CloudModule, type StartedModules, startModules } from './modules/cloud-module.js';
 import { evaluationModule } from './modules/evaluation-module.js';
 import { moduleOf } from './modules/module-of.js';
@@ -255,7 +256,22 @@ async function assemble(
     log: log.child({ component: 'calibration' }),
     onEvents: () => dispatcher.kick(),
   });
+  const checkpoints = config.audit.checkpoints;
   const modules: CloudModule[] = [
+    // First to start, last to stop: its stop signs the heads once nothing else writes.
+    ...(checkpoints
+      ? [
+          checkpointModule({
+            db: store.db,
+            keyFile: checkpoints.keyFile,
+            dest: checkpoints,
+            intervalMs: checkpoints.intervalMs,
+            clock: wallClock,
+            log: log.child({ component: 'checkpoints' }),
+            registry,
+          }),
+        ]
+      : []),
     evaluationModule({
       evaluator,
       clock,

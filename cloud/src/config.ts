@@ -167,6 +167,30 @@ export const ingestConfigSchema = z
   })
   .strict();
 
+/**
+ * Signed audit checkpoints (docs/operations.md "Audit checkpoints"): the Ed25519 key file (outside the
+ * database) and where checkpoints go, a directory (one file each, never overwritten) and/or an append-only
+ * file; one every `intervalMs` of wall time (default 15 min), at start and at stop.
+ */
+export const checkpointsConfigSchema = z
+  .object({
+    keyFile: z.string().min(1),
+    dir: z.string().min(1).optional(),
+    file: z.string().min(1).optional(),
+    intervalMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(15 * 60_000),
+  })
+  .strict()
+  .refine((c) => c.dir !== undefined || c.file !== undefined, {
+    message: 'audit.checkpoints needs dir or file (or both)',
+    path: ['dir'],
+  });
+
+export const auditConfigSchema = z.object({ checkpoints: checkpointsConfigSchema.optional() }).strict();
+
 export const cloudConfigSchema = z
   .object({
     /** `sqlite:<path>` (default) or `postgres://…`. */
@@ -218,6 +242,8 @@ export const cloudConfigSchema = z
     epcis: epcisConfigSchema.default({ baseUri: DEFAULT_EPCIS_BASE_URI }),
     /** Integration endpoints seeded into the domain's webhook table at startup (docs/domain.md). */
     integrations: integrationsConfigSchema.default({ webhooks: [] }),
+    /** Signed checkpoints of the audit trail and reading digests (optional). */
+    audit: auditConfigSchema.default({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

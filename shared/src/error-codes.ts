@@ -94,6 +94,15 @@ export const ERROR_CODES = {
     meaning: "A portal's radio settings ask for what the reader's capabilities do not offer.",
   },
 
+  // ---- audit checkpoints (cloud) ----
+  checkpoint_key_invalid: {
+    meaning: 'The checkpoint key file is missing, unreadable or not an Ed25519 key (or the key pair exists).',
+  },
+  checkpoint_write_failed: {
+    meaning: 'A signed audit checkpoint could not be written to its destination (not writable, or exists).',
+  },
+  checkpoint_read_failed: { meaning: 'The checkpoints to verify cannot be read (no such directory or file).' },
+
   // ---- simulators ----
   cli_usage: { meaning: 'A command was called with missing or invalid arguments.' },
   sim_bad_address: { meaning: 'A simulated Modbus sensor address outside 1..247.' },

@@ -4,6 +4,7 @@ import { verifyAuditTrail } from '../store/audit-trail.js';
 import { CloudStore } from '../store/cloud-store.js';
 import { openDatabase } from '../store/db.js';
 import { readDeepVerifyData } from '../store/deep-verify-reads.js';
+import { runCheckpointCommand, verifyExtras } from './audit-checkpoint-cli.js';
 import { deepReport } from './audit-deep-report.js';
 import { AUDIT_COMMANDS, AUDIT_VERIFY_COMMAND } from './commands.js';
 
@@ -14,19 +15,24 @@ import { AUDIT_COMMANDS, AUDIT_VERIFY_COMMAND } from './commands.js';
  * contradiction. Exit 0 = intact, 1 = broken or contradicted.
  */
 export async function runAuditCli(argv: string[]): Promise<number> {
-  const { values } = parseCommand(AUDIT_VERIFY_COMMAND, pickCommand(AUDIT_COMMANDS, argv).argv);
+  const picked = pickCommand(AUDIT_COMMANDS, argv);
+  if (picked.command !== AUDIT_VERIFY_COMMAND) return runCheckpointCommand(picked.command, picked.argv);
+  const { values } = parseCommand(AUDIT_VERIFY_COMMAND, picked.argv);
   const store = new CloudStore(await openDatabase(values.database));
   try {
     const r = await verifyAuditTrail(store.db);
     const deep = values.deep ? deepVerify(await readDeepVerifyData(store.db)) : undefined;
-    if (values.json) process.stdout.write(`${JSON.stringify(deep ? { ...r, deep } : r)}\n`);
+    const extra = await verifyExtras(store.db, values);
+    if (values.json)
+      process.stdout.write(`${JSON.stringify({ ...(deep ? { ...r, deep } : r), ...extra.json })}\n`);
     else if (r.ok) process.stdout.write(`audit trail intact: ${r.entries} entries verified\n`);
     else {
       const b = r.firstBroken!;
       process.stdout.write(`audit trail BROKEN at entry ${b.seq} (${b.problem}): ${b.detail}\n`);
     }
     if (deep && !values.json) process.stdout.write(deepReport(deep));
-    return r.ok && (deep?.ok ?? true) ? 0 : 1;
+    if (!values.json) process.stdout.write(extra.text);
+    return r.ok && (deep?.ok ?? true) && extra.ok ? 0 : 1;
   } finally {
     await store.close();
   }

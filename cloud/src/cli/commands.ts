@@ -66,6 +66,61 @@ export const AUDIT_VERIFY_COMMAND = defineCommand({
       description:
         'also check locks, dispositions, users and master data against the trail, and the signature manifests (exit 1 on a contradiction)',
     },
+    checkpoints: {
+      type: 'string',
+      value: 'PATH',
+      description:
+        'also check the signed checkpoints in PATH (a directory or an append-only file) against the trail and the reading digests',
+    },
+    'public-key': {
+      type: 'string',
+      value: 'FILE',
+      multiple: true,
+      description:
+        'a trusted public key (PEM) for --checkpoints; repeat for rotated keys (default: PATH/public-key.pem)',
+    },
+    readings: {
+      type: 'boolean',
+      description: "also recompute every batch's reading digest from the stored readings",
+    },
+  },
+});
+
+export const AUDIT_CHECKPOINT_COMMAND = defineCommand({
+  name: 'audit checkpoint',
+  summary: "sign the audit trail's and reading digests' heads now and write the checkpoint",
+  options: {
+    config: {
+      type: 'string',
+      value: 'FILE',
+      description: 'cloud config: its database and audit.checkpoints (the flags below override it)',
+    },
+    database: {
+      type: 'string',
+      value: 'URL',
+      description:
+        "the database: sqlite:FILE or postgres://… (default: the config's, else sqlite:.data/cloud.db)",
+    },
+    key: { type: 'string', value: 'FILE', description: 'the Ed25519 private key (PEM)' },
+    dir: {
+      type: 'string',
+      value: 'DIR',
+      description: 'write the checkpoint as a new file in DIR (never overwriting one)',
+    },
+    file: { type: 'string', value: 'FILE', description: 'append the checkpoint to FILE as one JSON line' },
+  },
+});
+
+export const AUDIT_KEYGEN_COMMAND = defineCommand({
+  name: 'audit keygen',
+  summary: 'create an Ed25519 key pair for signing checkpoints (FILE and FILE.pub, never overwritten)',
+  options: {
+    out: {
+      type: 'string',
+      value: 'FILE',
+      required: true,
+      description: 'the private key file to create (mode 0600); the public key goes to FILE.pub',
+    },
   },
 });
 
@@ -106,7 +161,7 @@ export const GATEWAY_COMMANDS: CliGroup = {
 export const AUDIT_COMMANDS: CliGroup = {
   name: 'audit',
   summary: 'the audit trail',
-  commands: [AUDIT_VERIFY_COMMAND],
+  commands: [AUDIT_VERIFY_COMMAND, AUDIT_CHECKPOINT_COMMAND, AUDIT_KEYGEN_COMMAND],
 };
 
 export const USER_COMMANDS: CliGroup = {

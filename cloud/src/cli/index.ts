@@ -1,7 +1,9 @@
 // The cloud's commands (`coldtrace cloud|gateway|audit|user`): their declarations, and each command's
 // module loaded only when it runs.
 export {
+  AUDIT_CHECKPOINT_COMMAND,
   AUDIT_COMMANDS,
+  AUDIT_KEYGEN_COMMAND,
   AUDIT_VERIFY_COMMAND,
   CLOUD_COMMAND,
   GATEWAY_ADD_COMMAND,

@@ -1,4 +1,5 @@
 import type { AuditLogTable } from './audit-chain.js';
+import type { ReadingDigestReport } from './reading-digest-check.js';
 import type { DispositionsTable } from './rows.js';
 
 /** One contradiction between a domain table and the audit trail (or a signed manifest), naming the row. */
@@ -48,6 +49,8 @@ export interface DeepVerifyData {
   dispositions: readonly DispositionsTable[];
   users: readonly DeepUserRow[];
   master: readonly DeepMasterTable[];
+  /** The readings recomputed against their digests (`verifyReadingDigests`, read batch by batch). */
+  readingDigests: ReadingDigestReport;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DeepMasterTable, DeepVerifyData } from '../domain/deep-verify-types.js';
 import { readAuditLog } from './audit-trail.js';
+import { verifyReadingDigests } from './reading-digest-reads.js';
 import type { DomainDatabase } from './schema.js';
 
 /** Master-data tables and the audit entity type and key their changes are recorded under. */
@@ -36,5 +37,5 @@ export async function readDeepVerifyData(db: Kysely<DomainDatabase>): Promise<De
     const rows = (await db.selectFrom(m.table).selectAll().execute()) as Array<Record<string, unknown>>;
     master.push({ ...m, rows });
   }
-  return { audit, locks, dispositions, users, master };
+  return { audit, locks, dispositions, users, master, readingDigests: await verifyReadingDigests(db) };
 }
