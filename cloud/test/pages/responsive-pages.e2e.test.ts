@@ -19,6 +19,25 @@ const WIDTHS = [
   { name: 'desktop', width: 1440, height: 900 },
 ] as const;
 
+/**
+ * The browser globals the page functions below use: they run in the page, while this project compiles
+ * without the DOM library, so they reach them through `globalThis` typed as this.
+ */
+interface Win {
+  document: {
+    documentElement: { scrollWidth: number };
+    activeElement: { id: string } | null;
+    getElementById(id: string): { textContent: string | null; hidden: boolean } | null;
+    querySelectorAll(selector: string): ArrayLike<Box>;
+  };
+  innerWidth: number;
+  getComputedStyle(e: unknown): { fontSize: string };
+}
+interface Box {
+  getBoundingClientRect(): { width: number };
+  getAttribute(name: string): string | null;
+}
+
 const missing = browserMissing();
 if (missing) console.warn(missing);
 
@@ -172,10 +191,11 @@ describe.skipIf(missing !== null)('QA pages on phones and desktops; the audit pa
     await page.goto(`${cloud.httpUrl}${path}`, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(
       () => {
+        const { document } = globalThis as unknown as Win;
         const main = document.getElementById('main');
         if (!main || /^Loading/.test(main.textContent?.trim() ?? '')) return false;
         // A chart counts as drawn once it is drawn at the width it is shown at (chart.js redraws).
-        return [...document.querySelectorAll('svg.chart')].every((svg) => {
+        return Array.from(document.querySelectorAll('svg.chart')).every((svg) => {
           const shown = svg.getBoundingClientRect().width;
           const drawn = Number(svg.getAttribute('data-width'));
           return (
@@ -207,10 +227,10 @@ describe.skipIf(missing !== null)('QA pages on phones and desktops; the audit pa
         for (const p of pages()) {
           await open(page, p.path);
           await page.waitForSelector(p.ready, { timeout: WAIT_MS });
-          const { scrollWidth, innerWidth } = await page.evaluate(() => ({
-            scrollWidth: document.documentElement.scrollWidth,
-            innerWidth: window.innerWidth,
-          }));
+          const { scrollWidth, innerWidth } = await page.evaluate(() => {
+            const win = globalThis as unknown as Win;
+            return { scrollWidth: win.document.documentElement.scrollWidth, innerWidth: win.innerWidth };
+          });
           await screenshot(page, `responsive-${w.width}-${p.name}`);
           expect(scrollWidth, `${p.name} at ${w.width} px`).toBeLessThanOrEqual(innerWidth);
         }
@@ -220,9 +240,12 @@ describe.skipIf(missing !== null)('QA pages on phones and desktops; the audit pa
           const login = await anon.newPage();
           await login.goto(`${cloud.httpUrl}/login`, { waitUntil: 'domcontentloaded', timeout: WAIT_MS });
           await login.waitForSelector('#login-submit', { timeout: WAIT_MS });
-          expect(await login.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(
-            true,
-          );
+          expect(
+            await login.evaluate(() => {
+              const win = globalThis as unknown as Win;
+              return win.document.documentElement.scrollWidth <= win.innerWidth;
+            }),
+          ).toBe(true);
           expect(await login.locator('#login-submit').isVisible()).toBe(true);
           await screenshot(login, `responsive-${w.width}-login`);
         } finally {
@@ -254,7 +277,9 @@ describe.skipIf(missing !== null)('QA pages on phones and desktops; the audit pa
       await page.keyboard.press('Escape');
       await audit.waitFor({ state: 'hidden', timeout: WAIT_MS });
       expect(await toggle.getAttribute('aria-expanded')).toBe('false');
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe('menu-toggle');
+      expect(await page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.id)).toBe(
+        'menu-toggle',
+      );
       // Pointer: open, every item inside the window, then Audit is clicked and opens the audit page.
       await toggle.click();
       await audit.waitFor({ state: 'visible', timeout: WAIT_MS });
@@ -298,7 +323,10 @@ describe.skipIf(missing !== null)('QA pages on phones and desktops; the audit pa
             texts.map((t) => {
               const svg = t.ownerSVGElement!;
               const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-              return { text: t.textContent, px: Number.parseFloat(getComputedStyle(t).fontSize) * scale };
+              return {
+                text: t.textContent,
+                px: Number.parseFloat((globalThis as unknown as Win).getComputedStyle(t).fontSize) * scale,
+              };
             }),
           );
           expect(sizes.length).toBeGreaterThan(5);
@@ -392,8 +420,9 @@ describe.skipIf(missing !== null)('QA pages on phones and desktops; the audit pa
         await page.click('#audit-more');
         await page.waitForFunction(
           (n) =>
-            document.querySelectorAll('table.audit tbody tr[data-seq]').length > n ||
-            (document.getElementById('audit-more') as HTMLElement | null)?.hidden === true,
+            (globalThis as unknown as Win).document.querySelectorAll('table.audit tbody tr[data-seq]')
+              .length > n ||
+            (globalThis as unknown as Win).document.getElementById('audit-more')?.hidden === true,
           before,
           { timeout: WAIT_MS },
         );
