@@ -140,9 +140,11 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
     id: string,
     b: z.infer<typeof tempLimitsFields> & { reason: string; username: string; password: string },
     kind: Exclude<VersionKind, 'initial'>,
-    effectiveFrom: number,
+    /** Undefined: the data clock's now (an ordinary change's default). */
+    requested: number | undefined,
   ) => {
     const dataNow = clock.now();
+    const effectiveFrom = requested ?? dataNow;
     // Refused before the signature is taken (nothing changed, no password spent).
     checkEffect(kind, effectiveFrom, dataNow);
     const meaning = kind === 'correction' ? SPECIFICATION_CORRECTION_MEANING : undefined;
@@ -172,7 +174,7 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
         response: { 200: locationView },
       },
     },
-    async (req) => change(req, req.params.id, req.body, 'change', req.body.effectiveFrom ?? clock.now()),
+    async (req) => change(req, req.params.id, req.body, 'change', req.body.effectiveFrom),
   );
   app.post(
     '/locations/:id/limits/corrections',

@@ -141,9 +141,11 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
     gtin: string,
     b: Omit<z.infer<typeof specificationBody>, 'effectiveFrom'>,
     kind: Exclude<VersionKind, 'initial'>,
-    effectiveFrom: number,
+    /** Undefined: the data clock's now (an ordinary change's default). */
+    requested: number | undefined,
   ) => {
     const dataNow = clock.now();
+    const effectiveFrom = requested ?? dataNow;
     // Refused before the signature is taken (nothing changed, no password spent).
     checkEffect(kind, effectiveFrom, dataNow);
     const meaning = kind === 'correction' ? SPECIFICATION_CORRECTION_MEANING : undefined;
@@ -174,7 +176,7 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
         body: specificationBody,
       },
     },
-    async (req) => change(req, req.params.gtin, req.body, 'change', req.body.effectiveFrom ?? clock.now()),
+    async (req) => change(req, req.params.gtin, req.body, 'change', req.body.effectiveFrom),
   );
   app.post(
     '/products/:gtin/limits/corrections',
