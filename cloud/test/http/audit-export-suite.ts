@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudConfigInput } from '../../src/config.js';
 import type { AuditDescription, AuditEntryData } from '../../src/domain/audit-summary.js';
@@ -22,6 +23,8 @@ export function auditExportSuite(
 ): void {
   describe(`audit trail filters and exports (${name})`, () => {
     let cloud: TestCloud;
+    /** The cloud's log lines (JSON): an export is logged, the audit trail records changes only. */
+    const logged: Array<Record<string, unknown>> = [];
     let qa: TestUser;
     let op: TestUser;
     let qaS: Session;
@@ -39,7 +42,9 @@ export function auditExportSuite(
     };
 
     beforeAll(async () => {
-      cloud = await startTestCloud(await store());
+      cloud = await startTestCloud(await store(), {
+        log: pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) }),
+      });
       qa = await createUser(cloud.store, {
         roles: ['qa', 'operator'],
         username: 'quinn',
@@ -150,6 +155,16 @@ export function auditExportSuite(
       );
       expect(rows[2]).toContain('"master data: name changed"');
       expect((await call('/api/v1/audit/export.csv', { cookie: '' } as Session)).statusCode).toBe(401);
+      // Who exported what, in the log.
+      expect(logged.filter((l) => l.event === 'audit.export')).toContainEqual(
+        expect.objectContaining({
+          format: 'csv',
+          actor: 'Otto Operator (otto)',
+          filters: { entityType: 'location' },
+          entries: 3,
+          truncated: false,
+        }),
+      );
     });
 
     it('a broken chain is stated in the export', async () => {
