@@ -194,8 +194,8 @@ function diff(e: AuditEntryData, names: NameLookup): AuditChange[] {
     key: k,
     nested: k.includes('.'),
     field: label(k),
-    before: b.has(k) ? fmtValue(k, b.get(k), names) : '—',
-    after: a.has(k) ? fmtValue(k, a.get(k), names) : '—',
+    before: b.has(k) ? lockWord(e, k, fmtValue(k, b.get(k), names)) : '—',
+    after: a.has(k) ? lockWord(e, k, fmtValue(k, a.get(k), names)) : '—',
   }));
   // A field that only appears, empty, says nothing (nor a created record's own id); the same change twice
   // (`maxC` and `limits.maxC`) is shown once, by its shorter name. Then: changed fields, added fields,
@@ -218,6 +218,11 @@ function diff(e: AuditEntryData, names: NameLookup): AuditChange[] {
     .map((c, i) => ({ c, i }))
     .sort((x, y) => rank(x.c) - rank(y.c) || x.i - y.i)
     .map(({ c }) => ({ field: c.field, before: c.before, after: c.after }));
+}
+
+/** A lock in force is stored as `active`; a reviewer calls it locked (as the pages do). */
+function lockWord(e: AuditEntryData, path: string, text: string): string {
+  return e.entityType === 'lock' && lastKey(path) === 'state' && text === 'active' ? 'locked' : text;
 }
 
 function flatten(v: unknown): Map<string, unknown> {
@@ -326,7 +331,7 @@ function record(v: unknown): Record<string, unknown> {
 /** `3 locked, 1 released` */
 function countBy(states: string[]): string {
   const n = new Map<string, number>();
-  // A lock in force is stored as `active`: a reviewer calls those units locked.
+  // A lock in force is stored as `active`: a reviewer calls those units locked (lockWord).
   for (const s0 of states) {
     const s = s0 === 'active' ? 'locked' : s0;
     n.set(s, (n.get(s) ?? 0) + 1);

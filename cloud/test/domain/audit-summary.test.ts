@@ -105,7 +105,7 @@ describe('describeAuditEntry', () => {
         action: 'lock.created',
         entityType: 'lock',
         entityId: '3034257BF400B7800004CB2F|room-9@2026-03-10T08:00:00.000Z',
-        after: { state: 'locked', locationId: 'room-1', excursionId: 'room-1@2026-03-10T09:00:00.000Z' },
+        after: { state: 'active', locationId: 'room-1', excursionId: 'room-1@2026-03-10T09:00:00.000Z' },
       }),
       names,
     );
