@@ -5,6 +5,7 @@ import { Activity } from './activity.js';
 import { createSignatureVerifier } from './auth/signature-verifier.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-broker.js';
 import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
+import { rabbitmqAccess } from './broker/rabbitmq-config.js';
 import { type CloudConfig, type CloudConfigInput, cloudConfigSchema } from './config.js';
 import { CumulativeRule } from './domain/rules/cumulative-rule.js';
 import { RateOfChangeRule } from './domain/rules/rate-of-change-rule.js';
@@ -87,6 +88,11 @@ export async function seedConfiguredWebhooks(
   }
   return changed;
 }
+
+const AMQP_SOURCE_MISSING = {
+  ok: false,
+  detail: 'mqtt.rabbitmq is set but this build has no AMQP ingest source (it needs the amqplib package)',
+};
 
 /** Starts the cloud: store (migrated), then its modules in order: evaluation, broker(s), sinks, outbox, HTTP API. */
 export async function startCloud(
@@ -226,6 +232,7 @@ async function assemble(
       })
     : undefined;
   let sub: Awaited<ReturnType<typeof startMqttSubscriber>> | undefined;
+  const rabbit = config.mqtt.rabbitmq;
   const app = await buildApp({
     domain,
     store,
@@ -238,6 +245,9 @@ async function assemble(
     health: ingestHealthSource(ingestHealth, {
       embedded: config.mqtt.embedded.enabled ? () => broker : undefined,
       external: ext ? () => sub : undefined,
+      // Gateways' messages wait in RabbitMQ's quorum queues; nothing here consumes them yet (the AMQP
+      // source needs the amqplib client), so a cloud configured for RabbitMQ is not ready to take data.
+      rabbitmq: rabbit ? () => ({ health: () => AMQP_SOURCE_MISSING }) : undefined,
     }),
     auth: config.auth,
     security,
@@ -245,6 +255,14 @@ async function assemble(
     ingestor,
     https: config.http.tls ? readTlsFiles('http.tls', config.http.tls) : undefined,
     trustProxy: config.http.trustProxy,
+    brokerAuth: rabbit
+      ? {
+          ...rabbitmqAccess(rabbit),
+          serviceAccounts: config.mqtt.serviceAccounts,
+          queuePrefix: rabbit.queuePrefix,
+          allowFrom: rabbit.authFrom,
+        }
+      : undefined,
   });
   let httpUrl = '';
 

@@ -7,6 +7,7 @@ import { clientIdPrefixProblem, defaultClientIdPrefix, overlappingPrefixes } fro
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './broker/connection-admission.js';
 import { DEFAULT_CONNECTION_RATE } from './broker/connection-rate-limiter.js';
 import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
+import { rabbitmqConfigSchema } from './broker/rabbitmq-config.js';
 import { rateOfChangeConfigSchema } from './domain/rules/rate-of-change-rule.js';
 import { DEFAULT_EPCIS_BASE_URI } from './epcis/epcis-identifiers.js';
 import { DEFAULT_EVENT_TIME_LIMITS } from './ingest/event-times.js';
@@ -214,6 +215,8 @@ export const cloudConfigSchema = z
           })
           .strict()
           .optional(),
+        /** RabbitMQ for several cloud machines: serves its HTTP auth backend (broker/rabbitmq-config.ts). */
+        rabbitmq: rabbitmqConfigSchema.optional(),
         /**
          * Accounts for ERP/WMS subscribers on the embedded broker: username → secret, or
          * `{ secret, clientIdPrefix }`.

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import {
@@ -6,22 +5,20 @@ import {
   errorMessage,
   gatewayRoot,
   gatewayTopics,
-  ID_PATTERN,
   parseTopic,
   systemClock,
   TOPIC_ROOT,
 } from '@coldtrace/shared';
 import { Aedes, type AuthenticateError } from 'aedes';
 import type { Logger } from 'pino';
-import { verifySecret } from '../auth/secrets.js';
 import type { HealthCheck } from '../ingest/ingest-health.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { MqttAuthRefusal } from '../security/security-events.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import type { TlsMaterial } from '../tls/tls-files.js';
+import { identifyBrokerLogin, type ServiceAccount } from './broker-accounts.js';
 import { callListener } from './call-listener.js';
 import { clientCertificateRefusal } from './client-certificate.js';
-import { gatewayMayUse, serviceAccountMayUse } from './client-ids.js';
 import {
   type ConnectionRefusal,
   connectionAdmission,
@@ -30,13 +27,6 @@ import {
 import { type ConnectionRate, DEFAULT_CONNECTION_RATE } from './connection-rate-limiter.js';
 import type { FrameGuardedSocket } from './frame-guarded-socket.js';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from './mqtt-frame-scanner.js';
-
-/** An ERP/WMS integration or tool: subscribes under `coldtrace/v1/#`, publishes nothing. */
-export interface ServiceAccount {
-  secret: string;
-  /** Its client ids start with this (client-ids.ts: no gateway client id can). */
-  clientIdPrefix: string;
-}
 
 export interface EmbeddedBrokerOptions {
   host?: string;
@@ -73,12 +63,6 @@ export interface EmbeddedBrokerOptions {
 }
 
 export type AuthFailureReason = 'bad_credentials' | 'client_id' | 'client_certificate' | 'unavailable';
-
-/** Constant-time comparison of two secrets (their SHA-256, so lengths never leak either). */
-function sameSecret(a: string, b: string): boolean {
-  const h = (x: string) => createHash('sha256').update(x, 'utf8').digest();
-  return timingSafeEqual(h(a), h(b));
-}
 
 export interface EmbeddedBroker {
   aedes: Aedes;
@@ -139,18 +123,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         const refusal = clientCertificateRefusal(socket, name, tls.requireClientCert);
         if (refusal) return { certificate: refusal };
       }
-      const service = Object.hasOwn(accounts, name) ? accounts[name] : undefined;
-      if (service !== undefined) {
-        if (!sameSecret(service.secret, secret)) return null;
-        if (!serviceAccountMayUse(service.clientIdPrefix, client.id)) return 'client_id' as const;
-        return { kind: 'service' as const, name };
-      }
-      if (!ID_PATTERN.test(name)) return null;
-      const gw = await store.getGateway(name);
-      if (!gw?.secret_hash) return null;
-      if (!(await verifySecret(secret, gw.secret_hash))) return null;
-      if (!gatewayMayUse(name, client.id)) return 'client_id' as const;
-      return { kind: 'gateway' as const, name };
+      return identifyBrokerLogin(store, accounts, { username: name, secret, clientId: client.id });
     })().then(
       (who) => {
         if (who && typeof who === 'object' && 'certificate' in who) {

@@ -24,6 +24,7 @@ import type { CloudStore } from '../store/cloud-store.js';
 import { createDomainServices, type DomainServices } from './domain-services.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { type BrokerAuthOptions, brokerAuthRoutes } from './routes/broker-auth.js';
 import { dispositionRoutes } from './routes/dispositions.js';
 import { epcisRoutes } from './routes/epcis.js';
 import { epcRoutes } from './routes/epcs.js';
@@ -76,6 +77,8 @@ export interface AppOptions {
   https?: { cert: Buffer | string; key: Buffer | string } | undefined;
   /** Proxies trusted for `X-Forwarded-Proto`/`-For` (config `http.trustProxy`; Fastify `trustProxy`). */
   trustProxy?: boolean | string | string[] | undefined;
+  /** RabbitMQ's HTTP auth backend (config `mqtt.rabbitmq`): `POST /broker/auth/*`; absent, not served. */
+  brokerAuth?: Omit<BrokerAuthOptions, 'store' | 'security'> | undefined;
 }
 
 export type App = FastifyInstance;
@@ -169,6 +172,9 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(healthRoutes, { ...deps, metrics, health: opts.health });
   await app.register(gatewayRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(telemetryRoutes, { ...deps, ingestor: opts.ingestor, prefix: '/api/v1' });
+  if (opts.brokerAuth) {
+    await app.register(brokerAuthRoutes, { ...opts.brokerAuth, store: opts.store, security });
+  }
   const domain =
     opts.domain ??
     createDomainServices(

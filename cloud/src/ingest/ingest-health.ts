@@ -80,12 +80,16 @@ const NOT_STARTED: HealthCheck = { ok: false, detail: 'not started' };
 
 /**
  * The cloud's health source: ingest's checks and those of the brokers it ingests from (`embedded`,
- * `external`, each given as a getter since it starts later; one not running yet is not ready). The
- * embedded broker is also a liveness check: nothing restarts it inside the process.
+ * `external`, `rabbitmq`, each given as a getter since it starts later; one not running yet is not ready).
+ * The embedded broker is also a liveness check: nothing restarts it inside the process.
  */
 export function ingestHealthSource(
   ingest: IngestHealth,
-  brokers: { embedded?: (() => Reporting) | undefined; external?: (() => Reporting) | undefined },
+  brokers: {
+    embedded?: (() => Reporting) | undefined;
+    external?: (() => Reporting) | undefined;
+    rabbitmq?: (() => Reporting) | undefined;
+  },
 ): HealthSource {
   const embedded = (): HealthChecks =>
     brokers.embedded ? { broker: brokers.embedded()?.health() ?? NOT_STARTED } : {};
@@ -95,6 +99,7 @@ export function ingestHealthSource(
       ...ingest.checks(),
       ...embedded(),
       ...(brokers.external ? { external_broker: brokers.external()?.health() ?? NOT_STARTED } : {}),
+      ...(brokers.rabbitmq ? { rabbitmq_ingest: brokers.rabbitmq()?.health() ?? NOT_STARTED } : {}),
     }),
   };
 }

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * RabbitMQ for several cloud machines (docs/operations.md "Several machines: RabbitMQ"): gateways publish
+ * over its MQTT plugin, which asks the cloud's `/broker/auth/*` who they are and what they may do.
+ * - `amqpUrl`: the ingestors' account and virtual host (`amqp://user:password@host:5672/vhost`);
+ * - `queuePrefix`: the ingest quorum queues are `<queuePrefix>.<stream>` (deploy/rabbitmq/definitions.json);
+ * - `authFrom`: the peer addresses the broker's HTTP auth calls come from (default loopback).
+ */
+export const rabbitmqConfigSchema = z
+  .object({
+    amqpUrl: z
+      .string()
+      .url()
+      .refine((u) => /^amqps?:$/.test(new URL(u).protocol) && new URL(u).username !== '', {
+        message: 'an amqp:// or amqps:// URL with the ingestor account (amqp://user:password@host/vhost)',
+      }),
+    queuePrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('coldtrace'),
+    authFrom: z.array(z.string().min(1)).min(1).default(['127.0.0.1', '::1']),
+  })
+  .strict();
+
+export type RabbitmqConfig = z.infer<typeof rabbitmqConfigSchema>;
+
+/** The ingestor account and virtual host of `amqpUrl` (an empty path is RabbitMQ's default host `/`). */
+export function rabbitmqAccess(c: RabbitmqConfig): {
+  ingestor: { username: string; password: string };
+  vhost: string;
+} {
+  const u = new URL(c.amqpUrl);
+  const path = u.pathname.replace(/^\//, '');
+  return {
+    ingestor: { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) },
+    vhost: path === '' ? '/' : decodeURIComponent(path),
+  };
+}
