@@ -137,6 +137,42 @@ export function checkEffect(kind: Exclude<VersionKind, 'initial'>, effectiveFrom
   }
 }
 
+/** When a signed specification change takes effect: an ordinary change (now or later) or a correction. */
+export interface SpecEffect {
+  kind: Exclude<VersionKind, 'initial'>;
+  /** Data time it takes effect (−Infinity: a correction from the beginning). */
+  effectiveFrom: number;
+  /** The data clock's now (an ordinary change may not take effect before it). */
+  dataNow: number;
+}
+
+/**
+ * Whether `spec` from `from` on changes anything over `line` (a timeline): some version in force from
+ * then on (the one in force at `from` included) has another specification.
+ */
+export function changesFrom<S>(
+  line: readonly SpecVersion<S>[],
+  from: number,
+  spec: S,
+  same: (a: S, b: S) => boolean,
+): boolean {
+  return line.slice(indexInForce(line, from)).some((v) => !same(v.spec, spec));
+}
+
+/** The specification of the newest version (in force from the latest instant) once `plan` is recorded. */
+export function newestAfter<S>(line: readonly SpecVersion<S>[], plan: VersionPlan<S>): S {
+  return timeline([...line.filter((v) => !plan.replaced.includes(v.version)), plan.next]).at(-1)!.spec;
+}
+
+/** `version 3 replaces version 1, version 2`, for audit texts. */
+export function replacesText(plan: VersionPlan<unknown>): string {
+  const replaced = plan.replaced.map((v) => `version ${v}`).join(', ');
+  return `version ${plan.next.version} replaces ${replaced || 'none'}`;
+}
+
+/** An effective time as JSON (audit entries, API): null for −Infinity (from the beginning). */
+export const jsonTime = (ts: number): number | null => (Number.isFinite(ts) ? ts : null);
+
 /** An instant for messages and audit texts ('the beginning' for −Infinity). */
 export function iso(ts: number): string {
   return Number.isFinite(ts) ? new Date(ts).toISOString() : 'the beginning';

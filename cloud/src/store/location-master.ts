@@ -2,7 +2,17 @@ import { ColdtraceError, type TempLimits } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
 import { limitsOf } from '../domain/location-evaluation.js';
-import { iso, type SpecVersion, timeline, type VersionPlan } from '../domain/spec-versions.js';
+import {
+  changesFrom,
+  indexInForce,
+  iso,
+  jsonTime,
+  newestAfter,
+  replacesText,
+  type SpecEffect,
+  type SpecVersion,
+  timeline,
+} from '../domain/spec-versions.js';
 import { appendAudit } from './audit-append.js';
 import { insertHistoryMark, marksDb } from './evaluation-marks.js';
 import type { ActorInput } from './master-actor.js';
@@ -67,15 +77,6 @@ export async function upsertLocation(
   });
 }
 
-/** When a signed limits change takes effect: an ordinary change (now or later) or a retroactive correction. */
-export interface LimitsEffect {
-  kind: 'change' | 'correction';
-  /** Data time it takes effect (−Infinity: a correction from the beginning). */
-  effectiveFrom: number;
-  /** The data clock's now (an ordinary change may not take effect before it). */
-  dataNow: number;
-}
-
 /**
  * Changes the limits of an existing location (`not_found` otherwise) under an e-signature (EU GMP Annex
  * 11 §10 change control, 21 CFR 11.50) as a new version in force from `effect.effectiveFrom`
@@ -91,7 +92,7 @@ export async function changeLocationLimits(
   limits: LocationLimits,
   now: number,
   signed: SignedChange,
-  effect: LimitsEffect = { kind: 'change', effectiveFrom: now, dataNow: now },
+  effect: SpecEffect = { kind: 'change', effectiveFrom: now, dataNow: now },
 ): Promise<LocationChange | undefined> {
   return db.transaction().execute(async (trx) => {
     const before = await trx.selectFrom('locations').selectAll().where('id', '=', id).executeTakeFirst();
@@ -158,7 +159,6 @@ const limitColumnsOf = (t: TempLimits): LocationLimits => ({
   critical_margin_c: t.criticalMarginC,
   max_gap_ms: t.maxGapMs,
 });
-const effectiveJson = (ts: number) => (Number.isFinite(ts) ? ts : null);
 
 /**
  * A new version of a location's limits in force from `effect.effectiveFrom`; the row keeps the newest
@@ -172,27 +172,24 @@ async function writeVersion(
   now: number,
   actor: string,
   reason: string,
-  effect: LimitsEffect,
+  effect: SpecEffect,
   signed?: SignedChange,
 ): Promise<LocationChange | undefined> {
   const spec = limitsOf(l);
   const line = timeline(await locationVersions(trx, before));
   const from = effect.effectiveFrom;
-  const prevIdx = line.findLastIndex((v) => v.effectiveFrom <= from);
-  const prev = line[Math.max(0, prevIdx)]!;
-  const affected = line.slice(Math.max(0, prevIdx));
+  const prev = line[indexInForce(line, from)]!;
   const renamed = before.name !== l.name || before.kind !== l.kind;
-  if (!renamed && affected.every((v) => sameLimits(v.spec, spec))) return undefined;
+  if (!renamed && !changesFrom(line, from, spec, sameLimits)) return undefined;
 
-  const plan: VersionPlan<TempLimits> = await addVersion(
+  const plan = await addVersion(
     trx,
     'location',
     l.id,
     { kind: effect.kind, effectiveFrom: from, spec, now: effect.dataNow },
     { at: now, actor, reason },
   );
-  const kept = line.filter((v) => !plan.replaced.includes(v.version));
-  const newest = timeline([...kept, plan.next]).at(-1)!.spec;
+  const newest = newestAfter(line, plan);
   const row = { ...l, ...limitColumnsOf(newest) };
   await trx
     .updateTable('locations')
@@ -206,7 +203,7 @@ async function writeVersion(
     .join(', ');
   const correction = effect.kind === 'correction';
   const at = new Date(now).toISOString();
-  const replaces = `version ${plan.next.version} replaces ${plan.replaced.map((v) => `version ${v}`).join(', ') || 'none'}`;
+  const replaces = replacesText(plan);
   const cause = !correction
     ? `limits of location ${l.id} changed by ${actor} at ${at} (${diff}), version ${plan.next.version} effective from ${iso(from)}`
     : signed
@@ -217,7 +214,7 @@ async function writeVersion(
     created_at: before.created_at,
     updated_at: now,
     version: plan.next.version,
-    effectiveFrom: effectiveJson(from),
+    effectiveFrom: jsonTime(from),
     versionKind: effect.kind,
     replacesVersions: plan.replaced,
     limits: spec,
@@ -233,10 +230,15 @@ async function writeVersion(
         before: {
           ...before,
           version: prev.version,
-          effectiveFrom: effectiveJson(prev.effectiveFrom),
+          effectiveFrom: jsonTime(prev.effectiveFrom),
           limits: prev.spec,
         },
-        after: signed ? { ...after, signature: signatureRecord(signed) } : after,
+        after: signed
+          ? {
+              ...after,
+              signature: signatureRecord(signed, { entityType: 'location', entityId: l.id, content: after }),
+            }
+          : after,
         reason,
       },
     ],

@@ -3,7 +3,17 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { parseStoredRules } from '../domain/cumulative-rules.js';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
 import { type ProductSpec, productSpecOf } from '../domain/product-specs.js';
-import { iso, type SpecVersion, timeline } from '../domain/spec-versions.js';
+import {
+  changesFrom,
+  indexInForce,
+  iso,
+  jsonTime,
+  newestAfter,
+  replacesText,
+  type SpecEffect,
+  type SpecVersion,
+  timeline,
+} from '../domain/spec-versions.js';
 import { appendAudit } from './audit-append.js';
 import { insertMarks, marksDb } from './evaluation-marks.js';
 import type { DomainDatabase, ProductsTable } from './schema.js';
@@ -55,15 +65,6 @@ export async function upsertProduct(
   });
 }
 
-/** When a signed specification change takes effect: an ordinary change (now or later) or a retroactive correction. */
-export interface SpecificationEffect {
-  kind: 'change' | 'correction';
-  /** Data time it takes effect (−Infinity: a correction from the beginning). */
-  effectiveFrom: number;
-  /** The data clock's now (an ordinary change may not take effect before it). */
-  dataNow: number;
-}
-
 /**
  * Changes the specification of an existing product (`not_found` otherwise) under an e-signature (EU GMP
  * Annex 11 §10 change control, 21 CFR 11.50) as a new version in force from `effect.effectiveFrom`
@@ -76,7 +77,7 @@ export async function changeProductSpecification(
   spec: ProductSpecification,
   now: number,
   signed: SignedChange,
-  effect: SpecificationEffect = { kind: 'change', effectiveFrom: now, dataNow: now },
+  effect: SpecEffect = { kind: 'change', effectiveFrom: now, dataNow: now },
 ): Promise<Selectable<ProductsTable> | undefined> {
   validate({ gtin, ...spec });
   return db.transaction().execute(async (trx) => {
@@ -140,7 +141,6 @@ async function writeProduct(
 }
 
 const sameSpec = (a: ProductSpec, b: ProductSpec) => JSON.stringify(a) === JSON.stringify(b);
-const effectiveJson = (ts: number) => (Number.isFinite(ts) ? ts : null);
 
 /**
  * A new version of a product's specification in force from `effect.effectiveFrom`; the row keeps the
@@ -154,18 +154,14 @@ async function writeVersion(
   now: number,
   actor: string,
   reason: string,
-  effect: SpecificationEffect,
+  effect: SpecEffect,
   signed?: SignedChange,
 ): Promise<Selectable<ProductsTable> | undefined> {
   const spec = productSpecOf(p);
   const line = timeline(await productVersions(trx, before));
   const from = effect.effectiveFrom;
-  const prevIdx = Math.max(
-    0,
-    line.findLastIndex((v) => v.effectiveFrom <= from),
-  );
-  const prev = line[prevIdx]!;
-  if (before.name === p.name && line.slice(prevIdx).every((v) => sameSpec(v.spec, spec))) return undefined;
+  const prev = line[indexInForce(line, from)]!;
+  if (before.name === p.name && !changesFrom(line, from, spec, sameSpec)) return undefined;
 
   const plan = await addVersion(
     trx,
@@ -174,8 +170,7 @@ async function writeVersion(
     { kind: effect.kind, effectiveFrom: from, spec, now: effect.dataNow },
     { at: now, actor, reason },
   );
-  const kept = line.filter((v) => !plan.replaced.includes(v.version));
-  const newest = timeline([...kept, plan.next]).at(-1)!.spec;
+  const newest = newestAfter(line, plan);
   const columns = {
     min_c: newest.minC,
     max_c: newest.maxC,
@@ -190,7 +185,7 @@ async function writeVersion(
     .execute();
   const correction = effect.kind === 'correction';
   const at = new Date(now).toISOString();
-  const replaces = `version ${plan.next.version} replaces ${plan.replaced.map((v) => `version ${v}`).join(', ') || 'none'}`;
+  const replaces = replacesText(plan);
   const cause = !correction
     ? `specification of product ${p.gtin} changed by ${actor} at ${at}, version ${plan.next.version} effective from ${iso(from)}`
     : signed
@@ -202,7 +197,7 @@ async function writeVersion(
   const after = {
     ...row,
     version: plan.next.version,
-    effectiveFrom: effectiveJson(from),
+    effectiveFrom: jsonTime(from),
     versionKind: effect.kind,
     replacesVersions: plan.replaced,
   };
@@ -214,8 +209,13 @@ async function writeVersion(
         action: correction && signed ? 'product.specification_corrected' : 'product.updated',
         entityType: 'product',
         entityId: p.gtin,
-        before: { ...before, version: prev.version, effectiveFrom: effectiveJson(prev.effectiveFrom) },
-        after: signed ? { ...after, signature: signatureRecord(signed) } : after,
+        before: { ...before, version: prev.version, effectiveFrom: jsonTime(prev.effectiveFrom) },
+        after: signed
+          ? {
+              ...after,
+              signature: signatureRecord(signed, { entityType: 'product', entityId: p.gtin, content: after }),
+            }
+          : after,
         reason,
       },
     ],

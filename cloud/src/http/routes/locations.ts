@@ -8,11 +8,7 @@ import {
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  checkEffect,
-  SPECIFICATION_CORRECTION_MEANING,
-  type VersionKind,
-} from '../../domain/spec-versions.js';
+import type { SpecEffect } from '../../domain/spec-versions.js';
 import type { LocationRow } from '../../store/cloud-store.js';
 import { changeLocationLimits, upsertLocation } from '../../store/location-master.js';
 import { specHistory } from '../../store/spec-version-repo.js';
@@ -22,7 +18,7 @@ import type { RouteDeps } from './deps.js';
 import {
   effectiveFromField,
   signedChangeFields,
-  signedChangeOf,
+  signedVersionOf,
   versionView,
   versionViewOf,
 } from './signed-change.js';
@@ -139,21 +135,13 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
     req: FastifyRequest,
     id: string,
     b: z.infer<typeof tempLimitsFields> & { reason: string; username: string; password: string },
-    kind: Exclude<VersionKind, 'initial'>,
+    kind: SpecEffect['kind'],
     /** Undefined: the data clock's now (an ordinary change's default). */
     requested: number | undefined,
   ) => {
-    const dataNow = clock.now();
-    const effectiveFrom = requested ?? dataNow;
-    // Refused before the signature is taken (nothing changed, no password spent).
-    checkEffect(kind, effectiveFrom, dataNow);
-    const meaning = kind === 'correction' ? SPECIFICATION_CORRECTION_MEANING : undefined;
-    const signed = await signedChangeOf(req, b, domain.verifySignature, wallClock, meaning);
-    await changeLocationLimits(store.db, id, limitColumns(b), signed.signedAt, signed, {
-      kind,
-      effectiveFrom,
-      dataNow,
-    });
+    const deps = { verify: domain.verifySignature, wallClock, clock };
+    const { signed, effect } = await signedVersionOf(req, b, kind, requested, deps);
+    await changeLocationLimits(store.db, id, limitColumns(b), signed.signedAt, signed, effect);
     // The evaluation mark committed with the change names it in the derived audit entries.
     await evaluator.evaluate(id);
     return viewOf(id);

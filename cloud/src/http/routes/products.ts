@@ -4,11 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { cumulativeRulesSchema, parseStoredRules, serializeRules } from '../../domain/cumulative-rules.js';
 import type { ProductSpec } from '../../domain/product-specs.js';
-import {
-  checkEffect,
-  SPECIFICATION_CORRECTION_MEANING,
-  type VersionKind,
-} from '../../domain/spec-versions.js';
+import type { SpecEffect } from '../../domain/spec-versions.js';
 import { changeProductSpecification } from '../../store/product-master.js';
 import { specHistory } from '../../store/spec-version-repo.js';
 import type { DomainServices } from '../domain-services.js';
@@ -17,7 +13,7 @@ import type { RouteDeps } from './deps.js';
 import {
   effectiveFromField,
   signedChangeFields,
-  signedChangeOf,
+  signedVersionOf,
   versionView,
   versionViewOf,
 } from './signed-change.js';
@@ -140,25 +136,23 @@ export const productRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServi
     req: FastifyRequest,
     gtin: string,
     b: Omit<z.infer<typeof specificationBody>, 'effectiveFrom'>,
-    kind: Exclude<VersionKind, 'initial'>,
+    kind: SpecEffect['kind'],
     /** Undefined: the data clock's now (an ordinary change's default). */
     requested: number | undefined,
   ) => {
-    const dataNow = clock.now();
-    const effectiveFrom = requested ?? dataNow;
-    // Refused before the signature is taken (nothing changed, no password spent).
-    checkEffect(kind, effectiveFrom, dataNow);
-    const meaning = kind === 'correction' ? SPECIFICATION_CORRECTION_MEANING : undefined;
-    const signed = await signedChangeOf(req, b, domain.verifySignature, wallClock, meaning);
-    const row = await changeProductSpecification(ds.db, gtin, specificationOf(b), signed.signedAt, signed, {
-      kind,
-      effectiveFrom,
-      dataNow,
-    });
+    const deps = { verify: domain.verifySignature, wallClock, clock };
+    const { signed, effect } = await signedVersionOf(req, b, kind, requested, deps);
+    const row = await changeProductSpecification(
+      ds.db,
+      gtin,
+      specificationOf(b),
+      signed.signedAt,
+      signed,
+      effect,
+    );
     // The units of its lots are re-evaluated against the changed versions.
     if (row) domain.engine.markProduct(gtin);
-    const now = await ds.getProduct(gtin);
-    return view(now!);
+    return view((await ds.getProduct(gtin))!);
   };
   app.put(
     '/products/:gtin/limits',

@@ -9,6 +9,11 @@ import {
   SPECIFICATION_CHANGE_MEANING,
 } from '../../domain/e-signature.js';
 import type { SignatureVerifier } from '../../domain/signature.js';
+import {
+  checkEffect,
+  SPECIFICATION_CORRECTION_MEANING,
+  type SpecEffect,
+} from '../../domain/spec-versions.js';
 import type { StoredSpecVersion } from '../../store/spec-version-repo.js';
 
 /**
@@ -92,4 +97,25 @@ export async function signedChangeOf(
     'approve specification changes',
   );
   return { signer, reason: body.reason, meaning, signedAt: wallClock.now() };
+}
+
+/**
+ * A signed specification version request (docs/domain.md "Effective-dated specifications"): when it takes
+ * effect (`requested`, or the data clock's now), checked before the signature is taken (nothing changed,
+ * no password spent: `spec_effective_in_past` for an ordinary change reaching into the past), then the
+ * e-signature with the meaning of an ordinary change or of a retroactive correction.
+ */
+export async function signedVersionOf(
+  req: FastifyRequest,
+  body: { reason: string; username: string; password: string },
+  kind: SpecEffect['kind'],
+  requested: number | undefined,
+  deps: { verify: SignatureVerifier; wallClock: Clock; clock: Clock },
+): Promise<{ signed: SignedChange; effect: SpecEffect }> {
+  const dataNow = deps.clock.now();
+  const effectiveFrom = requested ?? dataNow;
+  checkEffect(kind, effectiveFrom, dataNow);
+  const meaning = kind === 'correction' ? SPECIFICATION_CORRECTION_MEANING : SPECIFICATION_CHANGE_MEANING;
+  const signed = await signedChangeOf(req, body, deps.verify, deps.wallClock, meaning);
+  return { signed, effect: { kind, effectiveFrom, dataNow } };
 }
