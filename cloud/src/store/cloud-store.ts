@@ -1,5 +1,5 @@
 import type { AlarmsBatch, MovementsBatch, ReadingsBatch } from '@coldtrace/shared';
-import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { SequenceReset } from '../domain/ingest/epochs.js';
 import type { IngestResult } from '../domain/ingest/ingest-plan.js';
 import type { SequenceReuse } from '../domain/ingest/sequence-reuse.js';
@@ -11,6 +11,7 @@ import { KyselyIngestBackend } from './ingest/kysely-ingest-backend.js';
 import { SqliteIngestBackend } from './ingest/sqlite-ingest-backend.js';
 import { type LocationChange, type LocationInput, upsertLocation } from './location-master.js';
 import type { ActorInput } from './master-actor.js';
+import { pageDeadLetters } from './queries/list-dead-letters.js';
 import type { Database, DeadLettersTable, ExcursionsTable, LocationsTable } from './schema.js';
 
 export type {
@@ -133,31 +134,7 @@ export class CloudStore {
    * be 4 MiB: `getDeadLetter` has it); `payload_chars` is the stored length.
    */
   async listDeadLetters(limit = 100, previewChars = 64 * 1024): Promise<DeadLetterPreview[]> {
-    const rows = await this.db
-      .selectFrom('dead_letters')
-      .select([
-        'id',
-        'received_at',
-        'topic',
-        'gateway_id',
-        'client_id',
-        'code',
-        'reason',
-        'payload_bytes',
-        'replayed_at',
-        'replayed_by',
-        'replay_result',
-      ])
-      .select(sql<string>`substr(payload, 1, ${previewChars})`.as('payload'))
-      .select(sql<number | string>`length(payload)`.as('payload_chars'))
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      ...r,
-      replayed_at: r.replayed_at === null ? null : Number(r.replayed_at),
-      payload_chars: Number(r.payload_chars),
-    }));
+    return (await pageDeadLetters(this.db, { limit, previewChars })).items;
   }
 
   /** One dead letter with its whole stored payload. */

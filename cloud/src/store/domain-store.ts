@@ -4,7 +4,6 @@ import type { AuditInput } from '../domain/audit-chain.js';
 import { commissioningChange, epcsToCommission } from '../domain/commissioning.js';
 import type { SignedChange } from '../domain/e-signature.js';
 import { epcSummary } from '../domain/epc-summary.js';
-import { subjectKey } from '../domain/locks/lock-subject.js';
 import { lotChange } from '../domain/lot-change.js';
 import { masterDataAudit, webhookAudit } from '../domain/master-data-audit.js';
 import { appendAudit } from './audit-append.js';
@@ -16,6 +15,7 @@ import {
   type ProductSpecification,
   upsertProduct,
 } from './product-master.js';
+import { pageLocks } from './queries/list-locks.js';
 import type {
   Database,
   LotsTable,
@@ -277,24 +277,11 @@ export class DomainStore {
 
   // ---- locks -----------------------------------------------------------------------------------
 
-  listLocks(q: { state?: string; excursionId?: string; epc?: string; lotId?: string; limit?: number } = {}) {
-    let s = this.db
-      .selectFrom('locks')
-      .leftJoin('epcs', 'epcs.epc', 'locks.epc')
-      .selectAll('locks')
-      .select('epcs.lot_id as lot_id');
-    if (q.state) s = s.where('locks.state', '=', q.state);
-    if (q.excursionId) {
-      const named = subjectKey(q.excursionId) ?? { cause: 'excursion', key: q.excursionId };
-      s = s.where('locks.cause', '=', named.cause).where('locks.rule_key', '=', named.key);
-    }
-    if (q.epc) s = s.where('locks.epc', '=', q.epc.toUpperCase());
-    if (q.lotId) s = s.where('epcs.lot_id', '=', q.lotId);
-    return s
-      .orderBy('locks.created_at')
-      .orderBy('locks.epc')
-      .limit(q.limit ?? 10_000)
-      .execute();
+  /** Locks with their unit's lot, in creation order (list-locks.ts), the first `limit` (10,000). */
+  async listLocks(
+    q: { state?: string; excursionId?: string; epc?: string; lotId?: string; limit?: number } = {},
+  ) {
+    return (await pageLocks(this.db, { ...q, limit: q.limit ?? 10_000 })).items;
   }
 
   listDispositions(q: { excursionId?: string; lotId?: string } = {}) {

@@ -1,4 +1,5 @@
 import { api } from './api.js';
+import { pagedList } from './paged-list.js';
 import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage } from './ui.js';
 
 const CLOSED = new Set(['closed', 'released', 'rejected', 'decided']);
@@ -42,11 +43,6 @@ runPage(async () => {
   const body = h('tbody');
   const count = h('p', { class: 'muted', id: 'result-count' });
   const more = h('button', { type: 'button', id: 'load-more', hidden: true }, 'Load more');
-  let shown = 0;
-  let next = null;
-  /** Bumped on every filter change, so a slow earlier page is not appended to the new list. */
-  let generation = 0;
-
   /** The list's filters as API parameters (the server filters and pages; nothing is filtered here). */
   const apiParams = () => {
     const p = new URLSearchParams({ order: 'desc', limit: String(PAGE) });
@@ -81,22 +77,17 @@ runPage(async () => {
       ),
     );
 
-  const load = async (reset) => {
-    const mine = reset ? ++generation : generation;
-    const p = apiParams();
-    if (!reset && next) p.set('cursor', next);
-    const page = await api.get(`/api/v1/excursions?${p}`);
-    if (mine !== generation) return;
-    if (reset) {
-      body.replaceChildren();
-      shown = 0;
-    }
-    body.append(...page.items.map(row));
-    shown += page.items.length;
-    next = page.nextCursor;
-    more.hidden = next === null;
-    count.textContent = `${shown}${next ? '+' : ''} of ${summary.excursions} excursions`;
-  };
+  const list = pagedList({
+    path: '/api/v1/excursions',
+    params: apiParams,
+    row,
+    body,
+    columns: 9,
+    moreButton: more,
+    onCount: (shown, partial) => {
+      count.textContent = `${shown}${partial ? '+' : ''} of ${summary.excursions} excursions`;
+    },
+  });
 
   const render = () => {
     const params = new URLSearchParams();
@@ -106,10 +97,9 @@ runPage(async () => {
     if (to.value) params.set('to', to.value);
     if (critical.checked) params.set('critical', '1');
     history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}`);
-    return load(true);
+    return list.reset();
   };
   for (const c of [loc, state, from, to, critical]) c.addEventListener('change', render);
-  more.addEventListener('click', () => load(false));
 
   mount(
     h('h1', {}, 'Excursions'),

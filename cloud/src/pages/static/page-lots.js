@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { pagedList } from './paged-list.js';
 import { badge, h, mount, runPage, table } from './ui.js';
 
 /** Lots per page (GET /api/v1/lots?limit=…; "Load more" follows nextCursor). Each is assessed server-side. */
@@ -26,9 +26,6 @@ runPage(async () => {
   const body = t.querySelector('tbody');
   const more = h('button', { type: 'button', id: 'load-more', hidden: true }, 'Load more');
   const note = h('p', { class: 'muted', id: 'result-count' });
-  let next = null;
-  let shown = 0;
-  let generation = 0;
 
   const row = (l) =>
     h(
@@ -44,36 +41,32 @@ runPage(async () => {
       h('td', {}, String(l.units.rejected)),
     );
 
-  const load = async (reset) => {
-    const mine = reset ? ++generation : generation;
-    const p = new URLSearchParams({ limit: String(PAGE) });
-    // A GTIN not yet complete is not sent (the server refuses a malformed one).
-    if (/^\d{14}$/.test(gtin.value)) p.set('gtin', gtin.value);
-    if (locked.checked) p.set('hasLocks', 'true');
-    if (!reset && next) p.set('cursor', next);
-    const page = await api.get(`/api/v1/lots?${p}`);
-    if (mine !== generation) return;
-    if (reset) {
-      body.replaceChildren();
-      shown = 0;
-    }
-    body.append(...page.items.map(row));
-    shown += page.items.length;
-    if (shown === 0) body.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'None')));
-    next = page.nextCursor;
-    more.hidden = next === null;
-    note.textContent = `${shown}${next ? '+' : ''} lots`;
-  };
+  const list = pagedList({
+    path: '/api/v1/lots',
+    params: () => {
+      const p = new URLSearchParams({ limit: String(PAGE) });
+      // A GTIN not yet complete is not sent (the server refuses a malformed one).
+      if (/^\d{14}$/.test(gtin.value)) p.set('gtin', gtin.value);
+      if (locked.checked) p.set('hasLocks', 'true');
+      return p;
+    },
+    row,
+    body,
+    columns: 8,
+    moreButton: more,
+    onCount: (shown, partial) => {
+      note.textContent = `${shown}${partial ? '+' : ''} lots`;
+    },
+  });
   const render = () => {
     const params = new URLSearchParams();
     if (gtin.value) params.set('gtin', gtin.value);
     if (locked.checked) params.set('hasLocks', 'true');
     history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}`);
-    return load(true);
+    return list.reset();
   };
   gtin.addEventListener('change', render);
   locked.addEventListener('change', render);
-  more.addEventListener('click', () => load(false));
 
   mount(
     h('h1', {}, 'Lots'),

@@ -9,6 +9,7 @@ import { pageLocks } from '../../../src/store/queries/list-locks.js';
 import { pageLots } from '../../../src/store/queries/list-lots.js';
 import { pageRuleAlarms } from '../../../src/store/queries/list-rule-alarms.js';
 import type { Database } from '../../../src/store/schema.js';
+import { listRows } from '../../helpers/list-rows.js';
 
 type Page = { items: unknown[]; next: KeyValues | null };
 
@@ -32,27 +33,8 @@ export const LISTS: PagedList[] = [
   {
     name: 'excursions (start_ts, id)',
     insert: (db, id, k) =>
-      db
-        .insertInto('excursions')
-        .values({
-          id,
-          location_id: 'loc-a',
-          start_ts: k,
-          end_ts: null,
-          last_ts: k,
-          excursion_at: null,
-          duration_ms: 0,
-          min_c: 9,
-          max_c: 9,
-          peak_c: 9,
-          critical: 0,
-          degree_minutes: 0,
-          mkt_c: null,
-          sensor_ids: 's',
-          state: 'ongoing',
-          updated_at: 0,
-        })
-        .execute()
+      listRows(db)
+        .excursion(id, 'loc-a', k, null)
         .then(() => undefined),
     page: (db, after, limit) => pageExcursions(db, { after, limit }),
     idOf: (r) => str(r, 'id'),
@@ -60,43 +42,17 @@ export const LISTS: PagedList[] = [
   },
   {
     name: 'lots (id)',
-    insert: (db, id, k) =>
-      db
-        .insertInto('lots')
-        .values({
-          id: `${k}-${id}`,
-          gtin: '80614141123458',
-          lot_number: id,
-          expiry: '2030-01-01',
-          created_at: 0,
-          updated_at: 0,
-        })
-        .execute()
-        .then(() => undefined),
+    // The key first, so that ids order by key, then by insertion.
+    insert: (db, id, k) => listRows(db).lot(`${k}-${id}`, '80614141123458', 0),
     page: (db, after, limit) => pageLots(db, { after, limit }),
-    idOf: (r) => str(r, 'lot_number'),
+    idOf: (r) => str(r, 'id').replace(/^\d+-/, ''),
     cmp: (a, b) => cmpStr(str(a, 'id'), str(b, 'id')),
   },
   {
     name: 'locks (created_at, epc, cause, rule_key)',
     insert: (db, id, k) =>
-      db
-        .insertInto('locks')
-        .values({
-          epc: `E${k % 2}`,
-          cause: 'excursion',
-          rule_key: id,
-          excursion_id: id,
-          location_id: 'loc-a',
-          exposed_from: 0,
-          exposed_to: null,
-          state: 'active',
-          reason: 'r',
-          disposition_id: null,
-          created_at: k,
-          updated_at: k,
-        })
-        .execute()
+      listRows(db)
+        .lock(`E${k % 2}`, id, 'active', 'excursion', k)
         .then(() => undefined),
     page: (db, after, limit) => pageLocks(db, { after, limit }),
     idOf: (r) => str(r, 'rule_key'),
