@@ -24,6 +24,7 @@ import { SystemdNotifier } from './ops/systemd-notify.js';
 import { createPortalModule } from './portal/portal-module.js';
 import { createPublisher, type Publisher } from './publisher/publisher.js';
 import { createRecordSink } from './record-sink.js';
+import { createScanStationModule } from './scan/scan-station-module.js';
 
 /** `buffer_high` is raised at this fill of maxBytes and cleared below the low ratio (hysteresis). */
 const BUFFER_HIGH_RATIO = 0.8;
@@ -191,6 +192,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   }
   modules.push(...modbusBuses);
   modules.push(...portals);
+  modules.push(...config.scanStations.map((s) => createScanStationModule(s)));
   modules.push(...(deps.modules ?? []));
 
   const started: GatewayModule[] = [];

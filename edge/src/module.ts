@@ -1,10 +1,12 @@
-import type { Alarm, Clock, Movement, ReaderHealth, Reading, SensorHealth } from '@coldtrace/shared';
+import type { Alarm, Clock, Movement, ReaderHealth, Reading, Scan, SensorHealth } from '@coldtrace/shared';
 import type { Logger } from 'pino';
 
 /** A record before the buffer gives it its sequence number. */
 export type NewReading = Omit<Reading, 'seq'>;
 export type NewMovement = Omit<Movement, 'seq'>;
 export type NewAlarm = Omit<Alarm, 'seq'>;
+/** A barcode scan (edge/src/scan): a record of the movements stream beside the RFID movements. */
+export type NewScan = Omit<Scan, 'seq'>;
 
 /**
  * Where modules put what they observe. Each call persists the records in the gateway's durable
@@ -12,7 +14,7 @@ export type NewAlarm = Omit<Alarm, 'seq'>;
  */
 export interface RecordSink {
   readings(records: NewReading[]): void;
-  movements(records: NewMovement[]): void;
+  movements(records: Array<NewMovement | NewScan>): void;
   alarms(records: NewAlarm[]): void;
 }
 

@@ -64,6 +64,9 @@ export const ERROR_CODES = {
   },
   hibc_malformed: { meaning: 'A scanned HIBC code breaks the HIBC Supplier Labeling Standard syntax.' },
   hibc_check_character: { meaning: 'A scanned HIBC code has a wrong mod-43 check character.' },
+  hibc_unlinked_secondary: {
+    meaning: 'An HIBC secondary code was scanned alone, not right after the primary it links to.',
+  },
 
   scan_unmapped: {
     meaning: 'A movements batch holds barcode scans, which the cloud does not map to custody yet (dead letter).',

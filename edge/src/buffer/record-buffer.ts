@@ -1,13 +1,15 @@
-import type { Alarm, Backlog, Movement, Reading, SeqRange, Stream } from '@coldtrace/shared';
+import type { Alarm, Backlog, MovementRecord, Reading, SeqRange, Stream } from '@coldtrace/shared';
 
 /** The three record streams a gateway buffers and publishes (= shared `Stream`). */
 export type StreamName = Stream;
 export type RecordOf<S extends StreamName> = S extends 'readings'
   ? Reading
   : S extends 'movements'
-    ? Movement
+    ? MovementRecord
     : Alarm;
-export type NewRecordOf<S extends StreamName> = Omit<RecordOf<S>, 'seq'>;
+/** A record before its sequence number (per kind of a union: a movement or a scan). */
+export type NewRecordOf<S extends StreamName> =
+  RecordOf<S> extends infer R ? (R extends unknown ? Omit<R, 'seq'> : never) : never;
 
 export interface AppendOptions<S extends StreamName = StreamName> {
   /**

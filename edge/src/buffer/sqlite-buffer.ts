@@ -2,7 +2,7 @@ import {
   alarmSchema,
   ColdtraceError,
   formatZodError,
-  movementSchema,
+  movementRecordSchema,
   readingSchema,
   type SeqRange,
   STREAMS,
@@ -22,7 +22,7 @@ import { createThinning } from './sqlite-thinning.js';
 
 export { ROW_OVERHEAD_BYTES, type SqliteBufferOptions, sqliteBufferOptionsSchema } from './sqlite-schema.js';
 
-const SCHEMAS = { readings: readingSchema, movements: movementSchema, alarms: alarmSchema } as const;
+const SCHEMAS = { readings: readingSchema, movements: movementRecordSchema, alarms: alarmSchema } as const;
 
 import type {
   AppendOptions,

@@ -17,7 +17,7 @@ export function collectingContext(clock: Clock) {
     records: {
       readings: () => {},
       movements: (m) => {
-        movements.push(...m);
+        movements.push(...(m as NewMovement[])); // portals write RFID movements only, no scans
       },
       alarms: () => {},
     },

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseGatewayConfig } from '../../src/config.js';
+
+const base = { gatewayId: 'gw-1', mqtt: { url: 'mqtt://127.0.0.1:1883' } };
+const station = { id: 'dock-1', path: '/dev/ttyACM0', locationId: 'bay-1', direction: 'receiving' };
+
+describe('scan station config', () => {
+  it('fills the defaults', () => {
+    expect(parseGatewayConfig({ ...base, scanStations: [station] }).scanStations).toEqual([
+      {
+        ...station,
+        baudRate: 9600,
+        prefix: '',
+        symbologyId: 'auto',
+        maxLength: 1024,
+        hibcPairMs: 60_000,
+        reopenMs: 2_000,
+      },
+    ]);
+    expect(parseGatewayConfig(base).scanStations).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a direction that is not a station purpose',
+      [{ ...station, direction: 'in' }],
+      'scanStations.0.direction',
+    ],
+    [
+      'an FNC1 stand-in GS1 data can hold',
+      [{ ...station, fnc1As: 'A' }],
+      'must not be a character GS1 data can hold',
+    ],
+    [
+      'the same id twice',
+      [station, { ...station, path: '/dev/ttyACM1' }],
+      'a scan station id is listed twice',
+    ],
+    ['an unknown field', [{ ...station, beep: true }], 'scanStations.0'],
+  ])('refuses %s', (_what, scanStations, message) => {
+    expect(() => parseGatewayConfig({ ...base, scanStations })).toThrow(message);
+  });
+});
