@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { cumulativeExposures } from '../../src/domain/cumulative-exposure.js';
+import type { ExposureReads } from '../../src/domain/exposure-reads.js';
 import { outsideByVersion, type ProductSpec, rulesInForce } from '../../src/domain/product-specs.js';
 import type { SpecVersion } from '../../src/domain/spec-versions.js';
 
@@ -53,5 +55,42 @@ describe('time outside the tolerance in force', () => {
     expect(outsideByVersion(versions, outsideOf)).toEqual([{ from: 3 * H, to: 5 * H }]);
     // A single version: exactly its intervals.
     expect(outsideByVersion([v(1, NEG, spec({}))], outsideOf)).toEqual([{ from: 3 * H, to: 8 * H }]);
+  });
+});
+
+describe('a cumulative rule locks only while it is in force', () => {
+  const MIN = 60_000;
+  // One unit at room-a from 0 on; 10 °C (above +8 °C) for the first 40 min, then 5 °C.
+  const reads: ExposureReads = {
+    commissioned: async () => [],
+    stays: async () => [{ epc: 'E1', location_id: 'room-a', entered_at: 0, left_at: null }],
+    seriesOver: async () =>
+      new Map([
+        [
+          's-1',
+          [
+            { ts: 0, tempC: 10 },
+            { ts: 40 * MIN, tempC: 5 },
+            { ts: 60 * MIN, tempC: 5 },
+          ],
+        ],
+      ]),
+    productVersions: async () => [],
+  };
+  const unit = (until: number) => ({
+    epc: 'E1',
+    lotId: 'L1',
+    gtin: '80614141123458',
+    rules: [{ rule: RULE_30, until }],
+  });
+
+  it('a total reached while the rule is in force locks (reached at +30 min)', async () => {
+    const [x] = await cumulativeExposures(reads, [unit(35 * MIN)]);
+    expect(x!.exposure).toMatchObject({ exceeded: true, reachedAt: 30 * MIN, reachedLocationId: 'room-a' });
+  });
+
+  it('a total reached only after a later version dropped the rule locks nothing', async () => {
+    const [x] = await cumulativeExposures(reads, [unit(20 * MIN)]);
+    expect(x!.exposure).toMatchObject({ exceeded: false, reachedAt: null, exposedMs: 40 * MIN });
   });
 });
