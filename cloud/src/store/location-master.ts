@@ -233,12 +233,7 @@ async function writeVersion(
           effectiveFrom: jsonTime(prev.effectiveFrom),
           limits: prev.spec,
         },
-        after: signed
-          ? {
-              ...after,
-              signature: signatureRecord(signed, { entityType: 'location', entityId: l.id, content: after }),
-            }
-          : after,
+        after: signed ? { ...after, signature: signatureRecord(signed) } : after,
         reason,
       },
     ],
