@@ -9,38 +9,28 @@ import { keyFingerprint } from '../domain/audit-checkpoint.js';
  * public key.
  */
 export function loadPrivateKey(file: string): KeyObject {
+  return loadKey(file, 'private', createPrivateKey);
+}
+
+/** A public key (PEM, SPKI) to verify checkpoints with; a private key file is accepted as its public key. */
+export function loadPublicKey(file: string): KeyObject {
+  return loadKey(file, 'public', createPublicKey);
+}
+
+function loadKey(file: string, kind: string, create: (pem: Buffer) => KeyObject): KeyObject {
   let key: KeyObject;
   try {
-    key = createPrivateKey(readFileSync(file));
+    key = create(readFileSync(file));
   } catch (err) {
     throw new ColdtraceError(
       'checkpoint_key_invalid',
-      `checkpoint key ${file}: cannot read a private key: ${errorMessage(err)}`,
+      `checkpoint key ${file}: cannot read a ${kind} key: ${errorMessage(err)}`,
     );
   }
   if (key.asymmetricKeyType !== 'ed25519')
     throw new ColdtraceError(
       'checkpoint_key_invalid',
       `checkpoint key ${file}: an ${key.asymmetricKeyType} key, not Ed25519`,
-    );
-  return key;
-}
-
-/** A public key (PEM, SPKI) to verify checkpoints with; a private key file is accepted as its public key. */
-export function loadPublicKey(file: string): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPublicKey(readFileSync(file));
-  } catch (err) {
-    throw new ColdtraceError(
-      'checkpoint_key_invalid',
-      `public key ${file}: cannot read a public key: ${errorMessage(err)}`,
-    );
-  }
-  if (key.asymmetricKeyType !== 'ed25519')
-    throw new ColdtraceError(
-      'checkpoint_key_invalid',
-      `public key ${file}: an ${key.asymmetricKeyType} key, not Ed25519`,
     );
   return key;
 }

@@ -1,10 +1,10 @@
 import {
   DIGEST_GENESIS,
-  type DigestedReading,
   decodeSpans,
   digestChainHash,
   inSpans,
   type ReadingDigestRow,
+  type ReadingRow,
   readingsDigest,
 } from './reading-digests.js';
 
@@ -54,7 +54,7 @@ export class GatewayDigestCheck {
   constructor(readonly gateway: string) {}
 
   /** The next digest row and the stored readings between its `from_seq` and `to_seq`, ascending. */
-  batch(row: ReadingDigestRow, rowsInRange: readonly DigestedReading[]): void {
+  batch(row: ReadingDigestRow, rowsInRange: readonly ReadingRow[]): void {
     const index = Number(row.batch_index);
     const at = { fromSeq: Number(row.from_seq), toSeq: Number(row.to_seq), batchIndex: index };
     if (index !== this.expected) {

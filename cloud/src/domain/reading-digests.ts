@@ -9,8 +9,11 @@ import { GENESIS_HASH } from './audit-chain.js';
  * content, arrival time), so recomputing it from the `readings` table finds a deleted or edited row.
  */
 
-/** A reading as its `readings` row holds it (PostgreSQL bigints may arrive as strings: read with Number). */
-export interface DigestedReading {
+/**
+ * A `readings` row without its gateway (store/schema.ts `ReadingsTable` adds it): what a digest covers.
+ * PostgreSQL bigints may arrive as strings: read with Number.
+ */
+export interface ReadingRow {
   seq: number;
   sensor_id: string;
   location_id: string;
@@ -71,7 +74,7 @@ const digestHeader = (gatewayId: string) => `readings\t${gatewayId}\n`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** SHA-256 over `rows` (ascending stored seq) of one gateway, as read back from `readings`. */
-export function readingsDigest(gatewayId: string, rows: readonly DigestedReading[]): string {
+export function readingsDigest(gatewayId: string, rows: readonly ReadingRow[]): string {
   let text = digestHeader(gatewayId);
   for (const r of rows) {
     text += readingLine(

@@ -4,7 +4,7 @@ import {
   MAX_FINDINGS,
   type ReadingDigestReport,
 } from '../domain/reading-digest-check.js';
-import type { DigestedReading, DigestHead, ReadingDigestRow } from '../domain/reading-digests.js';
+import type { DigestHead, ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
 import type { Database } from './schema.js';
 
 const PAGE = 1000;
@@ -37,7 +37,7 @@ export async function verifyReadingDigests(db: Kysely<Database>): Promise<Readin
           .where('seq', '>=', row.from_seq)
           .where('seq', '<=', row.to_seq)
           .orderBy('seq')
-          .execute()) as DigestedReading[];
+          .execute()) as ReadingRow[];
         check.batch(row, readings);
       }
       if (rows.length < PAGE) break;

@@ -1,6 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
-import type { ReadingDigestRow } from '../domain/reading-digests.js';
+import type { ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
 import type {
   DispositionsTable,
   ExcursionDomainColumns,
@@ -24,16 +24,9 @@ export interface GatewaysTable {
   online: number;
 }
 
-export interface ReadingsTable {
+/** A stored reading: its gateway and the row its batch's digest covers (domain/reading-digests.ts). */
+export interface ReadingsTable extends ReadingRow {
   gateway_id: string;
-  seq: number;
-  sensor_id: string;
-  location_id: string;
-  ts: number;
-  temp_c: number | null;
-  rh: number | null;
-  quality: string;
-  received_at: number;
 }
 
 export interface MovementsTable {

@@ -1,10 +1,10 @@
 import type { Kysely, Migration } from 'kysely';
 import {
   DIGEST_GENESIS,
-  type DigestedReading,
   digestChainHash,
   encodeSpans,
   type ReadingDigestRow,
+  type ReadingRow,
   readingsDigest,
 } from '../../domain/reading-digests.js';
 import type { ReadingsTable } from '../schema.js';
@@ -52,7 +52,7 @@ async function baseline(db: Db): Promise<void> {
         .where('seq', '>', after)
         .orderBy('seq')
         .limit(BASELINE_BATCH)
-        .execute()) as DigestedReading[];
+        .execute()) as ReadingRow[];
       if (page.length === 0) break;
       const seqs = page.map((r) => Number(r.seq));
       const row = {
