@@ -4,19 +4,9 @@ import { gs1CheckDigit } from '../../src/barcode/gs1-check-digit.js';
 import { gs1Date, gs1Year } from '../../src/barcode/gs1-date.js';
 import { GS } from '../../src/barcode/gs1-element-string.js';
 import { parseBarcode } from '../../src/barcode/parse-barcode.js';
-import { ColdtraceError } from '../../src/errors.js';
+import { errorCodeOf } from './error-code-of.js';
 
 const ctx = { now: Date.UTC(2026, 11, 6) };
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ColdtraceError);
-    return (err as ColdtraceError).code;
-  }
-  throw new Error('expected an error');
-}
-
 describe('GS1 dates (GenSpecs §7.12)', () => {
   it('DD = 00 is the last day of the month, leap years included', () => {
     expect(gs1Date('260200', ctx)).toBe('2026-02-28');
@@ -36,9 +26,9 @@ describe('GS1 dates (GenSpecs §7.12)', () => {
   });
 
   it('refuses an impossible month or day', () => {
-    expect(codeOf(() => gs1Date('261301', ctx))).toBe('barcode_invalid_date');
-    expect(codeOf(() => gs1Date('260230', ctx))).toBe('barcode_invalid_date');
-    expect(codeOf(() => parseBarcode(']d2010952123454321317139901', ctx))).toBe('barcode_invalid_date');
+    expect(errorCodeOf(() => gs1Date('261301', ctx))).toBe('barcode_invalid_date');
+    expect(errorCodeOf(() => gs1Date('260230', ctx))).toBe('barcode_invalid_date');
+    expect(errorCodeOf(() => parseBarcode(']d2010952123454321317139901', ctx))).toBe('barcode_invalid_date');
   });
 });
 
@@ -69,19 +59,19 @@ describe('GS1 element strings', () => {
   });
 
   it('gives each malformed code its own declared error', () => {
-    expect(codeOf(() => parseBarcode(']d20109521234543214', ctx))).toBe('barcode_check_digit');
-    expect(codeOf(() => parseBarcode(']C100106141411234567890', ctx))).toBe('barcode_check_digit');
-    expect(codeOf(() => parseBarcode(']d20109521234543213890ABC', ctx))).toBe('barcode_unknown_ai');
-    expect(codeOf(() => parseBarcode(']d2010952123454', ctx))).toBe('barcode_malformed'); // cut short
-    expect(codeOf(() => parseBarcode(`]d210${'A'.repeat(21)}`, ctx))).toBe('barcode_malformed'); // lot > 20
-    expect(codeOf(() => parseBarcode(']d210AB C', ctx))).toBe('barcode_malformed'); // space not in set 82
-    expect(codeOf(() => parseBarcode(`]d20109521234543213${GS}0109521234543213`, ctx))).toBe(
+    expect(errorCodeOf(() => parseBarcode(']d20109521234543214', ctx))).toBe('barcode_check_digit');
+    expect(errorCodeOf(() => parseBarcode(']C100106141411234567890', ctx))).toBe('barcode_check_digit');
+    expect(errorCodeOf(() => parseBarcode(']d20109521234543213890ABC', ctx))).toBe('barcode_unknown_ai');
+    expect(errorCodeOf(() => parseBarcode(']d2010952123454', ctx))).toBe('barcode_malformed'); // cut short
+    expect(errorCodeOf(() => parseBarcode(`]d210${'A'.repeat(21)}`, ctx))).toBe('barcode_malformed'); // lot > 20
+    expect(errorCodeOf(() => parseBarcode(']d210AB C', ctx))).toBe('barcode_malformed'); // space not in set 82
+    expect(errorCodeOf(() => parseBarcode(`]d20109521234543213${GS}0109521234543213`, ctx))).toBe(
       'barcode_malformed',
     ); // twice
-    expect(codeOf(() => parseBarcode(']d2', ctx))).toBe('barcode_malformed');
-    expect(codeOf(() => parseBarcode('', ctx))).toBe('barcode_malformed');
-    expect(codeOf(() => parseBarcode(']A0HELLO', ctx))).toBe('barcode_unsupported');
-    expect(codeOf(() => parseBarcode('hello', ctx))).toBe('barcode_unsupported');
+    expect(errorCodeOf(() => parseBarcode(']d2', ctx))).toBe('barcode_malformed');
+    expect(errorCodeOf(() => parseBarcode('', ctx))).toBe('barcode_malformed');
+    expect(errorCodeOf(() => parseBarcode(']A0HELLO', ctx))).toBe('barcode_unsupported');
+    expect(errorCodeOf(() => parseBarcode('hello', ctx))).toBe('barcode_unsupported');
   });
 
   it('requires FNC1 after a variable-length element that is followed by another', () => {

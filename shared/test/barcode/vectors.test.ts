@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeElementString, GS, type Gs1Element } from '../../src/barcode/gs1-element-string.js';
 import { parseHibc } from '../../src/barcode/hibc.js';
 import { parseBarcode } from '../../src/barcode/parse-barcode.js';
-import { ColdtraceError } from '../../src/errors.js';
 import { vectorsDir } from '../vectors-dir.js';
+import { errorCodeOf } from './error-code-of.js';
 
 const dir = vectorsDir('barcode');
 const engine = JSON.parse(readFileSync(join(dir, 'gs1-syntax-engine.json'), 'utf8')) as {
@@ -21,16 +21,6 @@ const ctx = { now: Date.UTC(2026, 11, 6) };
 const GS1_SYMBOLOGIES = [']d2', ']C1', ']Q3', ']e0', ']J1'];
 /** The engine writes an element string with `^` for FNC1, leading `^` for the symbol's first FNC1. */
 const engineForm = (elements: Gs1Element[]) => `^${encodeElementString(elements).replaceAll(GS, '^')}`;
-
-function errorCode(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ColdtraceError);
-    return (err as ColdtraceError).code;
-  }
-  throw new Error('expected an error');
-}
 
 describe('GS1 scan data: the GS1 Barcode Syntax Engine vectors (test-vectors/barcode)', () => {
   const cases = engine.scanData.cases;
@@ -56,9 +46,9 @@ describe('GS1 scan data: the GS1 Barcode Syntax Engine vectors (test-vectors/bar
     } else if (c.valid) {
       // Plain non-GS1 data (or a mixed-case scheme the engine does not read as a Digital Link) identifies
       // nothing coldtrace records: refused with a clear code.
-      expect(errorCode(() => parseBarcode(c.scanData, ctx))).toBe('barcode_unsupported');
+      expect(errorCodeOf(() => parseBarcode(c.scanData, ctx))).toBe('barcode_unsupported');
     } else {
-      expect(errorCode(() => parseBarcode(c.scanData, ctx))).toMatch(/^barcode_/);
+      expect(errorCodeOf(() => parseBarcode(c.scanData, ctx))).toMatch(/^barcode_/);
     }
   });
 });
@@ -81,9 +71,9 @@ describe('GS1 Digital Link URIs: the GS1 Barcode Syntax Engine vectors (test-vec
       expect(engineForm(p.elements!)).toBe(c.engineResult);
     } else if (c.valid) {
       // A valid URI keyed by a GLN, GRAI, GIAI…: not a trade item or logistic unit a scan station records.
-      expect(errorCode(() => parseBarcode(c.uri, ctx))).toBe('barcode_unsupported');
+      expect(errorCodeOf(() => parseBarcode(c.uri, ctx))).toBe('barcode_unsupported');
     } else {
-      expect(errorCode(() => parseBarcode(c.uri, ctx))).toMatch(/^barcode_/);
+      expect(errorCodeOf(() => parseBarcode(c.uri, ctx))).toMatch(/^barcode_/);
     }
   });
 
@@ -110,7 +100,7 @@ describe('HIBC: ANSI/HIBC 2.6 examples and labels (test-vectors/barcode/hibc.jso
   });
 
   it.each(hibc.invalid.map((c) => [c.code, c] as const))('%s is refused', (code, c) => {
-    expect(errorCode(() => parseBarcode(code, ctx))).toBe(c.error);
+    expect(errorCodeOf(() => parseBarcode(code, ctx))).toBe(c.error);
   });
 
   it('a lone secondary links to its primary by the primary check character', () => {
