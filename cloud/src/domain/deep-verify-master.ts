@@ -1,5 +1,6 @@
 import type { AuditLogTable } from './audit-chain.js';
 import { type DeepCheck, type DeepFinding, entryJson, sameValue, show } from './deep-verify-types.js';
+import { sealManifest, specificationManifest } from './signature-manifest.js';
 
 /** What the trail last recorded for each column of an entity, with the entry that recorded it. */
 type Replayed = Map<string, { values: Map<string, { value: unknown; seq: number }>; seq: number }>;
@@ -82,12 +83,19 @@ export const userCheck: DeepCheck = {
   },
 };
 
+/** Entries whose `after` is the row as written: created, updated, and a specification's retroactive correction. */
+const recordsRow = (kind: string, action: string) =>
+  action === `${kind}.created` ||
+  action === `${kind}.updated` ||
+  (action.startsWith(`${kind}.`) && action.endsWith('_corrected'));
+
 /** Bookkeeping columns, not master data: stamped by writes whatever changed. */
 const BOOKKEEPING = new Set(['created_at', 'updated_at']);
 
 /**
- * Master data against `<kind>.created` / `<kind>.updated` entries (EU GMP Annex 11 §9, §10): every column
- * the trail recorded (limits, tolerances, rules, lots' product and expiry, ...) as its last entry left it.
+ * Master data against `<kind>.created` / `<kind>.updated` / `<kind>.*_corrected` entries (EU GMP Annex 11
+ * §9, §10): every column the trail recorded (limits, tolerances, rules, lots' product and expiry, ...) as its
+ * last entry left it.
  */
 export const masterDataCheck: DeepCheck = {
   name: 'master data',
@@ -95,7 +103,7 @@ export const masterDataCheck: DeepCheck = {
   run({ audit, master }) {
     return master.flatMap((t) => {
       const replayed = replay(audit, t.kind, (e, a) => {
-        if (e.action !== `${t.kind}.created` && e.action !== `${t.kind}.updated`) return undefined;
+        if (!recordsRow(t.kind, e.action)) return undefined;
         const v: Record<string, unknown> = {};
         for (const [k, value] of Object.entries(a)) {
           if (!BOOKKEEPING.has(k) && (value === null || typeof value !== 'object')) v[k] = value;
@@ -109,5 +117,46 @@ export const masterDataCheck: DeepCheck = {
         replayed,
       );
     });
+  },
+};
+
+/**
+ * Signed specification changes (21 CFR 11.70): each signature's manifest recomputed from the entry it signs:
+ * its hash, the entity, and the digest of the state approved (the entry's `after` without the signature).
+ */
+export const specificationManifestCheck: DeepCheck = {
+  name: 'specification signatures',
+  covers: 'manifests of signed specification changes recomputed from their entries',
+  run({ audit }) {
+    const out: DeepFinding[] = [];
+    for (const e of audit) {
+      const after = entryJson(e.after_json);
+      const sig = after?.signature as Record<string, unknown> | undefined;
+      if (!after || !sig || typeof sig.manifestHash !== 'string') continue;
+      const { signature: _signature, ...content } = after;
+      const m = sealManifest((sig.manifest ?? {}) as Record<string, unknown>);
+      const recomputed = specificationManifest({
+        entityType: e.entity_type,
+        entityId: e.entity_id,
+        content,
+        meaning: String(sig.meaning),
+        reason: e.reason,
+        signer: {
+          userId: String(sig.signerId),
+          username: String(sig.username),
+          printedName: String(sig.printedName),
+        },
+        signedAt: Number(sig.signedAt),
+      });
+      if (m.hash !== sig.manifestHash || recomputed.hash !== sig.manifestHash)
+        out.push({
+          check: 'specification signatures',
+          table: 'audit_log',
+          row: String(e.seq),
+          auditSeq: e.seq,
+          detail: `the signature's manifest ${sig.manifestHash} does not match the ${e.entity_type} ${e.entity_id} change it signs (recomputed ${recomputed.hash})`,
+        });
+    }
+    return out;
   },
 };

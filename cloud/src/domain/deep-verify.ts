@@ -1,6 +1,6 @@
 import { dispositionCheck, manifestCheck } from './deep-verify-dispositions.js';
 import { lockCheck } from './deep-verify-locks.js';
-import { masterDataCheck, userCheck } from './deep-verify-master.js';
+import { masterDataCheck, specificationManifestCheck, userCheck } from './deep-verify-master.js';
 import { readingDigestCheck } from './deep-verify-readings.js';
 import type { DeepCheck, DeepFinding, DeepVerifyData } from './deep-verify-types.js';
 
@@ -16,6 +16,7 @@ export const DEEP_CHECKS: readonly DeepCheck[] = [
   manifestCheck,
   userCheck,
   masterDataCheck,
+  specificationManifestCheck,
   readingDigestCheck,
 ];
 

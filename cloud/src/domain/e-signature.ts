@@ -1,5 +1,6 @@
 import { ColdtraceError } from '@coldtrace/shared';
 import { SIGNING_ROLES, type SignatureVerifier, type Signer } from './signature.js';
+import { specificationManifest } from './signature-manifest.js';
 
 /**
  * 21 CFR 11.50(a)(3): the meaning of a signature approving a specification change (a location's limits, a
@@ -58,13 +59,28 @@ export async function authenticateSigner(
   return signer;
 }
 
-/** The signature as the audit trail records it with the change (21 CFR 11.50(a): name, time, meaning). */
-export function signatureRecord(c: SignedChange) {
+/**
+ * The signature as the audit trail records it with the change (21 CFR 11.50(a): name, time, meaning), with
+ * the manifest binding it to the state approved, `content` (21 CFR 11.70).
+ */
+export function signatureRecord(
+  c: SignedChange,
+  approved: { entityType: string; entityId: string; content: unknown },
+) {
+  const sealed = specificationManifest({
+    ...approved,
+    meaning: c.meaning,
+    reason: c.reason,
+    signer: c.signer,
+    signedAt: c.signedAt,
+  });
   return {
     signerId: c.signer.userId,
     username: c.signer.username,
     printedName: c.signer.printedName,
     signedAt: c.signedAt,
     meaning: c.meaning,
+    manifest: sealed.manifest,
+    manifestHash: sealed.hash,
   };
 }

@@ -77,3 +77,32 @@ export function sealManifest(manifest: Record<string, unknown>): SignatureManife
   const canonical = canonicalJson(manifest);
   return { manifest, canonical, hash: sha256(canonical) };
 }
+
+/** What a specification change's e-signature approves: the entity and its recorded state after the change. */
+export interface SpecificationManifestInput {
+  entityType: string;
+  entityId: string;
+  /** The audit entry's `after` without the signature: limits, version, effective time, ... */
+  content: unknown;
+  meaning: string;
+  reason: string;
+  signer: { userId: string; username: string; printedName: string };
+  signedAt: number;
+}
+
+/**
+ * 21 CFR 11.70 for a signed specification change (a location's limits, a product's specification): the
+ * manifest binds the signature to a digest of the state approved; it travels in the audit entry's signature.
+ */
+export function specificationManifest(i: SpecificationManifestInput): SignatureManifest {
+  return sealManifest({
+    v: 1,
+    kind: 'specification',
+    entity: { type: i.entityType, id: i.entityId },
+    contentDigest: sha256(canonicalJson(i.content)),
+    meaning: i.meaning,
+    reason: i.reason,
+    signer: { userId: i.signer.userId, username: i.signer.username, printedName: i.signer.printedName },
+    signedAt: Number(i.signedAt),
+  });
+}

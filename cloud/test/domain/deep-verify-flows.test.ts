@@ -2,9 +2,14 @@ import { sgtin96Hex } from '@coldtrace/shared';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deepFindingLine, deepVerify } from '../../src/domain/deep-verify.js';
+import { SPECIFICATION_CHANGE_MEANING } from '../../src/domain/e-signature.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
+import { specificationManifest } from '../../src/domain/signature-manifest.js';
+import { SPECIFICATION_CORRECTION_MEANING } from '../../src/domain/spec-versions.js';
 import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { readDeepVerifyData } from '../../src/store/deep-verify-reads.js';
+import { changeLocationLimits } from '../../src/store/location-master.js';
+import { changeProductSpecification } from '../../src/store/product-master.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import {
   evaluateAll,
@@ -128,6 +133,80 @@ describe('audit verify --deep over derived lock histories', () => {
     await sql`UPDATE locks SET hold_reason = NULL WHERE epc = ${U2}`.execute(h.engine.db);
     expect((await findings()).join('\n')).toMatch(
       /locks: locks row [0-9A-F]+\|\S+: not held, but audit entry \d+ \(lock\.held\) left it held/,
+    );
+  });
+
+  it('signed specification changes and corrections carry a manifest of the state approved; the tables agree', async () => {
+    const signer = { userId: 'u-qa', username: 'qa.anna', printedName: 'Anna Quality', roles: ['qa'] };
+    const loc = (await h.store.getLocation('room-a'))!;
+    const limits = {
+      min_c: loc.min_c,
+      max_c: 10,
+      alarm_delay_ms: loc.alarm_delay_ms,
+      critical_margin_c: loc.critical_margin_c,
+      max_gap_ms: loc.max_gap_ms,
+    };
+    const at = T0 + 60 * MIN;
+    await changeLocationLimits(h.store.db, 'room-a', limits, at, {
+      signer,
+      reason: 'new qualification',
+      meaning: SPECIFICATION_CHANGE_MEANING,
+      signedAt: at,
+    });
+    await changeLocationLimits(
+      h.store.db,
+      'room-a',
+      { ...limits, max_c: 9 },
+      at + MIN,
+      { signer, reason: 'mapping study', meaning: SPECIFICATION_CORRECTION_MEANING, signedAt: at + MIN },
+      { kind: 'correction', effectiveFrom: Number.NEGATIVE_INFINITY, dataNow: at },
+    );
+    const gtin = '80614141123458';
+    await h.domain.upsertProduct(
+      { gtin, name: 'Vaccine X', min_c: 2, max_c: 8, stability_budget_ms: 0 },
+      'admin',
+      T0,
+    );
+    await changeProductSpecification(
+      h.store.db,
+      gtin,
+      { min_c: 2, max_c: 25, stability_budget_ms: 0, cumulative_rules: '[]' },
+      at,
+      {
+        signer,
+        reason: 'stability data',
+        meaning: SPECIFICATION_CHANGE_MEANING,
+        signedAt: at,
+      },
+    );
+    await evaluateAll(h);
+    const signed = (await h.engine.db.selectFrom('audit_log').selectAll().orderBy('seq').execute())
+      .map((e) => ({ e, after: JSON.parse(e.after_json ?? 'null') }))
+      .filter(({ after }) => after?.signature);
+    expect(signed.map(({ e }) => e.action)).toEqual([
+      'location.updated',
+      'location.limits_corrected',
+      'product.updated',
+    ]);
+    for (const { e, after } of signed) {
+      const { signature, ...content } = after;
+      expect(signature.manifestHash).toBe(
+        specificationManifest({
+          entityType: e.entity_type,
+          entityId: e.entity_id,
+          content,
+          meaning: signature.meaning,
+          reason: e.reason,
+          signer,
+          signedAt: signature.signedAt,
+        }).hash,
+      );
+    }
+    expect(await findings()).toEqual([]);
+    // The corrected limits are the row's: an edit back to the earlier version is found.
+    await sql`UPDATE locations SET max_c = 10 WHERE id = 'room-a'`.execute(h.engine.db);
+    expect((await findings()).join('\n')).toMatch(
+      /master data: locations row room-a: max_c 10, but audit entry \d+ recorded 9/,
     );
   });
 });

@@ -4,6 +4,7 @@ import {
   dispositionManifest,
   readingsDigest,
   sealManifest,
+  specificationManifest,
 } from '../../src/domain/signature-manifest.js';
 
 const base: DispositionManifestInput = {
@@ -62,5 +63,31 @@ describe('dispositionManifest (21 CFR 11.70)', () => {
     const d = readingsDigest(base.readings);
     expect(readingsDigest([...base.readings].reverse())).toBe(d);
     expect(readingsDigest([])).not.toBe(d);
+  });
+});
+
+describe('specificationManifest (21 CFR 11.70)', () => {
+  const spec = {
+    entityType: 'location',
+    entityId: 'room-a',
+    content: { max_c: 8, version: 2, effectiveFrom: null },
+    meaning: 'Approval of a specification change',
+    reason: 'requalified',
+    signer: { userId: 'u-qa', username: 'qa.anna', printedName: 'Anna Quality' },
+    signedAt: 1_700_000_000_000,
+  };
+  it('is canonical over the content and changes with it and with the signer, entity and time', () => {
+    const a = specificationManifest(spec);
+    expect(
+      specificationManifest({ ...spec, content: { effectiveFrom: null, version: 2, max_c: 8 } }).hash,
+    ).toBe(a.hash);
+    for (const patch of [
+      { content: { max_c: 9, version: 2, effectiveFrom: null } },
+      { entityId: 'room-b' },
+      { signer: { ...spec.signer, userId: 'u-2' } },
+      { signedAt: spec.signedAt + 1 },
+      { reason: 'other' },
+    ])
+      expect(specificationManifest({ ...spec, ...patch }).hash).not.toBe(a.hash);
   });
 });
