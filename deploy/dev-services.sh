@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (where missing) and starts what `npm run test:services` and the simulators need on a Debian
-# machine: PostgreSQL (trust auth on 127.0.0.1, a `test` database), Mosquitto, InfluxDB 1.x, socat,
+# machine: PostgreSQL (trust auth on 127.0.0.1, a `test` database), Mosquitto, RabbitMQ (binaries only: the
+# RabbitMQ service tests start their own node, cloud/test/ingest/rabbitmq-node.ts), InfluxDB 1.x, socat,
 # tshark, chromium, poppler-utils (PDF checks), mbpoll and pymodbus (independent Modbus master and slave
 # for the Modbus tests). Idempotent: a service already listening is left alone. Needs root (or sudo).
 set -euo pipefail
@@ -29,6 +30,7 @@ declare -A NEED=(
   [mosquitto]=mosquitto
   [mosquitto_passwd]=mosquitto
   [mosquitto_sub]=mosquitto-clients
+  [rabbitmq-server]=rabbitmq-server
   [influxd]=influxdb
   [socat]=socat
   [tshark]=tshark
