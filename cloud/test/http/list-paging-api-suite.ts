@@ -149,6 +149,10 @@ export function listPagingApiSuite(
       expect(locked[0]!.units).toMatchObject({ total: 3, locked: 2 });
       expect((await lots('hasLocks=false')).map((l) => l.id)).toEqual(['LOT-2', 'LOT-4', 'LOT-5']);
       expect((await lots(`hasLocks=true&gtin=${GTIN_A}`)).map((l) => l.id)).toEqual(['LOT-1']);
+      // The list's unit counts are the lot view's (its assessment), lot by lot, whichever lock states they hold.
+      const all = await get('/api/v1/lots');
+      expect(all.map((l: { units: { released: number } }) => l.units.released)).toContain(1);
+      for (const l of all) expect(l.units, l.id).toEqual((await get(`/api/v1/lots/${l.id}`)).units);
     });
 
     it('locks: by lot, state and cause', async () => {

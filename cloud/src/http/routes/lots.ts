@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { assessLot } from '../../domain/lot-assessment.js';
 import { lotReads } from '../../store/lot-reads.js';
 import { pageLots } from '../../store/queries/list-lots.js';
+import { lotUnitCounts } from '../../store/queries/lot-unit-counts.js';
 import type { DomainServices } from '../domain-services.js';
 import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import { actorOf, dispositionView, lockView } from '../views.js';
@@ -43,8 +44,8 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
       schema: {
         tags: ['lots'],
         description:
-          'Lots by id with their units (locked / released / rejected / total), assessed for the lots returned ' +
-          'only. With `limit` or `cursor`: one page, `{ items, nextCursor }`; without either, every lot (filtered) ' +
+          'Lots by id with their units (total, and how many are locked / released / rejected, as `GET /lots/{id}` ' +
+          'counts them). With `limit` or `cursor`: one page, `{ items, nextCursor }`; without either, every lot (filtered) ' +
           'as an array.',
         querystring: z.object({
           gtin: gtinSchema.optional().describe('the lots of this product'),
@@ -66,12 +67,18 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
         // The array answer (no paging asked) keeps every lot, as before paging existed.
         limit: paged ? (q.limit ?? DEFAULT_PAGE) : 1_000_000_000,
       });
-      const items = await Promise.all(
-        page.items.map(async (l) => {
-          const a = (await assessLot(lotReads(db), l.id))!;
-          return { id: l.id, gtin: l.gtin, lotNumber: l.lot_number, expiry: l.expiry, units: a.units };
-        }),
+      // The list shows unit counts only: counted by grouped queries, not a stability assessment per lot.
+      const counts = await lotUnitCounts(
+        db,
+        page.items.map((l) => l.id),
       );
+      const items = page.items.map((l) => ({
+        id: l.id,
+        gtin: l.gtin,
+        lotNumber: l.lot_number,
+        expiry: l.expiry,
+        units: counts.get(l.id)!,
+      }));
       return paged ? pageAnswer(items, page.next) : items;
     },
   );

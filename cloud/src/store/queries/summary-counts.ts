@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
+import { lotUnitCounts } from './lot-unit-counts.js';
 
 /** A lot with a locked unit: how many of its units are locked, of how many. */
 export interface LockedLot {
@@ -57,24 +58,17 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     .selectFrom(lockedByLot.as('l'))
     .select(sql<number>`count(*)`.as('n'))
     .executeTakeFirst();
-  const lockedLots = await db
-    .selectFrom(lockedByLot.as('l'))
-    .innerJoin('lots', 'lots.id', 'l.lot_id')
-    .select([
-      'lots.id as id',
-      'lots.gtin as gtin',
-      'lots.lot_number as lot_number',
-      'l.locked as locked',
-      (eb) =>
-        eb
-          .selectFrom('epcs')
-          .select(sql<number>`count(*)`.as('t'))
-          .whereRef('epcs.lot_id', '=', 'lots.id')
-          .as('total'),
-    ])
-    .orderBy('lots.id')
+  const lockedLotRows = await db
+    .selectFrom('lots')
+    .select(['id', 'gtin', 'lot_number'])
+    .where('id', 'in', db.selectFrom(lockedByLot.as('l')).select('l.lot_id'))
+    .orderBy('id')
     .limit(lotLimit)
     .execute();
+  const units = await lotUnitCounts(
+    db,
+    lockedLotRows.map((l) => l.id),
+  );
   const dl = await db
     .selectFrom('dead_letters')
     .select([
@@ -89,12 +83,12 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     lockedUnits: n(locks?.units),
     decisionsOutstanding: n(locks?.active),
     lotsWithLockedUnits: n(lotsLocked?.n),
-    lockedLots: lockedLots.map((l) => ({
+    lockedLots: lockedLotRows.map((l) => ({
       lotId: l.id,
       gtin: l.gtin,
       lotNumber: l.lot_number,
-      lockedUnits: n(l.locked),
-      totalUnits: n(l.total),
+      lockedUnits: units.get(l.id)!.locked,
+      totalUnits: units.get(l.id)!.total,
     })),
     deadLetters: n(dl?.total),
     deadLettersNotReplayed: n(dl?.open),
