@@ -1,7 +1,7 @@
 import { pagedList } from './paged-list.js';
 import { badge, h, mount, runPage, table } from './ui.js';
 
-/** Lots per page (GET /api/v1/lots?limit=…; "Load more" follows nextCursor). Each is assessed server-side. */
+/** Lots per page (GET /api/v1/lots?limit=…; "Load more" follows nextCursor), each with its unit counts. */
 const PAGE = 100;
 
 runPage(async () => {
