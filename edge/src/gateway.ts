@@ -24,6 +24,7 @@ import { SystemdNotifier } from './ops/systemd-notify.js';
 import { createPortalModule } from './portal/portal-module.js';
 import { createPublisher, type Publisher } from './publisher/publisher.js';
 import { createRecordSink } from './record-sink.js';
+import { registerScanMetrics } from './scan/scan-metrics.js';
 import { createScanStationModule } from './scan/scan-station-module.js';
 
 /** `buffer_high` is raised at this fill of maxBytes and cleared below the low ratio (hysteresis). */
@@ -171,6 +172,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   });
 
   const modbusBuses = config.modbus.map((bus) => createModbusBusModule(bus));
+  const scanStations = config.scanStations.map((s) => createScanStationModule(s));
   metrics = new GatewayMetrics({
     backlog: () => buffer.stats(),
     connected: () => publisher?.connected ?? false,
@@ -180,6 +182,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     portals: () => portals.map((p) => p.report()),
     now: () => clock.now(),
   });
+  registerScanMetrics(metrics.registry, () => scanStations.map((s) => s.report()));
   /** Healthy while the buffer accepts records: an uplink outage is normal operation (store and forward). */
   const healthy = () => records.lastAppendError() === undefined;
 
@@ -192,7 +195,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   }
   modules.push(...modbusBuses);
   modules.push(...portals);
-  modules.push(...config.scanStations.map((s) => createScanStationModule(s)));
+  modules.push(...scanStations);
   modules.push(...(deps.modules ?? []));
 
   const started: GatewayModule[] = [];

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import type { ScanStationModule } from '../../src/scan/scan-station-module.js';
 import { gatewayRig } from '../gateway-harness.js';
+import { scrape } from '../modbus/metrics-text.js';
 import { startBroker, startSubscriber } from '../publisher/helpers.js';
 
 // A real gateway (SQLite buffer, publisher, aedes) with a scan station on a socat pseudo-terminal: the test
@@ -39,6 +40,7 @@ async function gatewayWithStation(dir: string, station: Record<string, unknown> 
   const gw: Gateway = await rig.start({
     mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, reconnectMs: 100 },
     batch: { maxRecords: 100, maxAgeMs: 50 },
+    http: { port: 0 },
     scanStations: [
       {
         id: 'dock-1',
@@ -60,7 +62,7 @@ describe.skipIf(skip !== null)('scan station on a serial scanner (pseudo-termina
     const dir = rig.dir();
     const pair: SocatPair = await startSocatPair(join(dir, 'ttyGW'), join(dir, 'ttySCAN'));
     cleanup.push(() => pair.stop());
-    const { mod, scans, sub } = await gatewayWithStation(dir);
+    const { gw, mod, scans, sub } = await gatewayWithStation(dir);
     await until(() => mod.report().deviceOpen, 'the scanner device open');
     const write = await scanner(pair.simPath);
 
@@ -93,6 +95,12 @@ describe.skipIf(skip !== null)('scan station on a serial scanner (pseudo-termina
     ]);
     expect(mod.report()).toMatchObject({ scans: 2, refused: { barcode_check_digit: 1 } });
     expect(sub.invalid).toEqual([]);
+    const metrics = await scrape(gw.httpPort!);
+    expect(metrics.get('coldtrace_gateway_scans_total{station="dock-1"}')).toBe(2);
+    expect(
+      metrics.get('coldtrace_gateway_scans_refused_total{station="dock-1",code="barcode_check_digit"}'),
+    ).toBe(1);
+    expect(metrics.get('coldtrace_gateway_scan_device_open{station="dock-1"}')).toBe(1);
   });
 
   it('opens a scanner plugged in after the gateway started, and again after it was unplugged', async () => {
