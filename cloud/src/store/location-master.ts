@@ -233,7 +233,12 @@ async function writeVersion(
           effectiveFrom: jsonTime(prev.effectiveFrom),
           limits: prev.spec,
         },
-        after: signed ? { ...after, signature: signatureRecord(signed) } : after,
+        after: signed
+          ? {
+              ...after,
+              signature: signatureRecord(signed, { entityType: 'location', entityId: l.id, content: after }),
+            }
+          : after,
         reason,
       },
     ],

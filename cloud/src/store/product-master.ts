@@ -210,7 +210,12 @@ async function writeVersion(
         entityType: 'product',
         entityId: p.gtin,
         before: { ...before, version: prev.version, effectiveFrom: jsonTime(prev.effectiveFrom) },
-        after: signed ? { ...after, signature: signatureRecord(signed) } : after,
+        after: signed
+          ? {
+              ...after,
+              signature: signatureRecord(signed, { entityType: 'product', entityId: p.gtin, content: after }),
+            }
+          : after,
         reason,
       },
     ],
