@@ -1,5 +1,6 @@
 import PDFDocument from 'pdfkit';
 import { type AuditExport, auditExportFacts, changesText } from './audit-export.js';
+import { pageFooters } from './pdf-layout.js';
 import { fmtTime, pdfText as winAnsi } from './pdf-text.js';
 
 /** WinAnsi has no arrow (PDF 32000-1 Annex D.2): `→` is written `->`. */
@@ -55,20 +56,11 @@ export async function renderAuditPdf(x: AuditExport): Promise<Buffer> {
   for (const e of x.entries) entry(doc, e);
   if (x.entries.length === 0) doc.font('Helvetica').fontSize(10).text('No entries match the filters.');
 
-  const range = doc.bufferedPageRange();
-  for (let i = range.start; i < range.start + range.count; i++) {
-    doc.switchToPage(i);
-    const bottom = doc.page.margins.bottom;
-    doc.page.margins.bottom = 0; // writing into the margin must not add a page
-    doc.font('Helvetica').fontSize(7.5).fillColor('#555555');
-    doc.text(
-      pdfText(`Audit trail export — ${fmtTime(x.generatedAt)} — Page ${i + 1} of ${range.count}`),
-      PAGE.margin,
-      PAGE.height - 26,
-      { width: WIDTH, align: 'center', lineBreak: false },
-    );
-    doc.page.margins.bottom = bottom;
-  }
+  pageFooters(doc, (i, n) => `Audit trail export — ${fmtTime(x.generatedAt)} — Page ${i} of ${n}`, {
+    x: PAGE.margin,
+    y: PAGE.height - 26,
+    width: WIDTH,
+  });
   doc.end();
   return done;
 }

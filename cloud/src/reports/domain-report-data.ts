@@ -2,11 +2,12 @@ import { decodeEpc, isDecodedEpc } from '@coldtrace/shared';
 import { assessLot } from '../domain/lot-assessment.js';
 import type { DomainStore } from '../store/domain-store.js';
 import { lotReads } from '../store/lot-reads.js';
+import { fmtTime } from './pdf-text.js';
 import type { ReportAuditEntry, ReportDecision, ReportExcursion, ReportLot } from './report-input.js';
 import type { ReportDomainData } from './report-source.js';
 
-/** Lock audit entries (one per unit) kept in the excerpt; the excursion's own entries are all kept. */
-const MAX_LOCK_ENTRIES = 40;
+/** Lock audit entries (one per unit) kept for the annex; the excursion's own entries are all kept. */
+const MAX_LOCK_ENTRIES = 1000;
 const CHUNK = 500;
 
 const unitLabel = (epc: string) => {
@@ -37,6 +38,7 @@ export class DomainReportData implements ReportDomainData {
     for (const l of locks) if (l.lot_id) byLot.set(l.lot_id, [...(byLot.get(l.lot_id) ?? []), l]);
     const where = await this.ds.currentLocations(locks.map((l) => l.epc));
     const names = new Map((await this.ds.store.listLocations()).map((l) => [l.id, l.name]));
+    const signed = await this.ds.listDispositions({ excursionId: excursion.id });
     const out: ReportLot[] = [];
     for (const [lotId, rows] of [...byLot.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const [lot, a] = await Promise.all([this.ds.getLot(lotId), assessLot(lotReads(this.ds.db), lotId)]);
@@ -55,6 +57,9 @@ export class DomainReportData implements ReportDomainData {
         unitsExposed: rows.length,
         unitsLocked: rows.filter((r) => r.state === 'active').length,
         unitsTotal: a.units.total,
+        firstLockedAt: rows.length ? Math.min(...rows.map((r) => r.created_at)) : null,
+        lastLockedAt: rows.length ? Math.max(...rows.map((r) => r.created_at)) : null,
+        decisions: lotDecisions(signed, lotId, new Set(rows.map((r) => r.epc))),
         whereNow: [...whereNow.entries()]
           .sort(([x], [y]) => (x < y ? -1 : 1))
           .map(([location, units]) => ({ location, units })),
@@ -85,6 +90,7 @@ export class DomainReportData implements ReportDomainData {
         signedAt: d.signed_at,
       },
       manifestHash: d.manifest_hash ?? null,
+      excursionVersion: d.excursion_version,
     }));
   }
 
@@ -117,7 +123,8 @@ export class DomainReportData implements ReportDomainData {
         at: a.at,
         actor: a.actor,
         action: a.action,
-        detail: a.entity_type === 'lock' ? `${a.entity_id.split('|')[0]}: ${a.reason}` : a.reason,
+        detail: a.reason,
+        unit: a.entity_type === 'lock' ? unitLabel(a.entity_id.split('|')[0]!) : null,
       }));
   }
 
@@ -134,9 +141,39 @@ export class DomainReportData implements ReportDomainData {
     const lockEntries = (await this.lockAudit(excursion.id)).length;
     if (lockEntries > MAX_LOCK_ENTRIES) {
       notes.push(
-        `The audit excerpt shows the first ${MAX_LOCK_ENTRIES} of ${lockEntries} per-unit lock entries; the full trail is at GET /api/v1/audit.`,
+        `Annex A shows the first ${MAX_LOCK_ENTRIES} of ${lockEntries} per-unit lock entries; the full trail is at GET /api/v1/audit.`,
       );
     }
     return notes;
   }
+}
+
+/**
+ * The decisions signed on a lot for this excursion, one line each: a decision on the whole lot with its
+ * signer and time, and decisions on single units of it counted per decision.
+ */
+function lotDecisions(
+  signed: ReadonlyArray<{
+    scope: string;
+    lot_id: string | null;
+    epc: string | null;
+    decision: string;
+    printed_name: string;
+    signed_at: number;
+    units: number;
+  }>,
+  lotId: string,
+  units: ReadonlySet<string>,
+): string[] {
+  const lines: string[] = [];
+  const perUnit = new Map<string, number>();
+  for (const d of [...signed].sort((a, b) => a.signed_at - b.signed_at)) {
+    if (d.scope === 'lot' && d.lot_id === lotId)
+      lines.push(`${d.decision} (${d.units} units) by ${d.printed_name}, ${fmtTime(d.signed_at)}`);
+    else if (d.scope === 'epc' && d.epc && units.has(d.epc))
+      perUnit.set(d.decision, (perUnit.get(d.decision) ?? 0) + 1);
+  }
+  for (const [decision, n] of perUnit)
+    lines.push(`${decision}: ${n} unit${n === 1 ? '' : 's'} decided one by one`);
+  return lines;
 }

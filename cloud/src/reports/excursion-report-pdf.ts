@@ -1,15 +1,12 @@
 import { ColdtraceError } from '@coldtrace/shared';
 import PDFDocument from 'pdfkit';
+import { approvals, decisions, lockAnnex, lots } from './excursion-report-sections.js';
+import { CONTENT_WIDTH, type Column, type Doc, heading, PAGE, pageFooters, table } from './pdf-layout.js';
 import { fmtDuration, fmtTemp, fmtTime, pdfText } from './pdf-text.js';
 import type { ExcursionReportInput, RenderOptions } from './report-input.js';
 import { calibrationNotes, sensorLabel } from './report-sensors.js';
 import { type ChartBox, drawTemperatureChart } from './temperature-chart.js';
 
-type Doc = InstanceType<typeof PDFDocument>;
-
-/** A4 portrait in PDF points (ISO 216: 210 × 297 mm). */
-const PAGE = { width: 595.28, height: 841.89, margin: 50 };
-const CONTENT_WIDTH = PAGE.width - 2 * PAGE.margin;
 /**
  * Where the chart's plot sits on page 1 (PDF points from the top-left), exported for rendering checks.
  * Below the statistics with room to spare (they end near y = 310); only report notes long enough to run
@@ -18,17 +15,12 @@ const CONTENT_WIDTH = PAGE.width - 2 * PAGE.margin;
 export const CHART_BOX: ChartBox = { x: PAGE.margin + 30, y: 372, width: CONTENT_WIDTH - 30, height: 210 };
 export const PAGE_SIZE_PT = { width: PAGE.width, height: PAGE.height };
 
-interface Column {
-  title: string;
-  width: number;
-  align?: 'left' | 'right' | 'center';
-}
-
 /**
  * Renders the auditor's excursion report (21 CFR 11.50 signature manifestations) as a PDF:
  * header (report id, generation time, software version), excursion statistics, temperature chart
- * (limits, shaded excursion, one line per sensor), affected lots, decisions with their e-signatures,
- * an audit excerpt, and "page i of n" on every page. Pure: the same input and `creationDate` give the
+ * (limits, shaded excursion, one line per sensor), affected lots with their lock summary and decisions,
+ * decisions with their e-signatures, review and approval, an audit excerpt, an annex of the units' own
+ * lock entries, and "page i of n" on every page. Pure: the same input and `creationDate` give the
  * same bytes.
  */
 export async function renderExcursionReport(
@@ -63,7 +55,9 @@ export async function renderExcursionReport(
   chart(doc, input);
   lots(doc, input);
   decisions(doc, input);
+  approvals(doc, input);
   audit(doc, input);
+  lockAnnex(doc, input);
   pageNumbers(doc, input);
   doc.end();
   return done;
@@ -83,23 +77,12 @@ function validate(input: ExcursionReportInput): void {
   }
 }
 
-function heading(doc: Doc, text: string): void {
-  ensureSpace(doc, 110); // a heading never ends a page alone
-  doc.moveDown(0.8).font('Helvetica-Bold').fontSize(12).fillColor('#000000');
-  doc.text(pdfText(text), PAGE.margin, doc.y, { width: CONTENT_WIDTH });
-  doc.moveDown(0.3).font('Helvetica').fontSize(9);
-}
-
-function ensureSpace(doc: Doc, needed: number): void {
-  if (doc.y + needed > PAGE.height - PAGE.margin - 20) doc.addPage();
-}
-
 function header(doc: Doc, input: ExcursionReportInput): void {
   const e = input.excursion;
   doc.font('Helvetica-Bold').fontSize(16).text('Temperature excursion report', PAGE.margin, PAGE.margin);
   doc.font('Helvetica').fontSize(9).fillColor('#333333');
   const lines = [
-    `Report ID: ${input.reportId}`,
+    `Report ID: ${input.reportId}${input.supersedes ? ` (supersedes ${input.supersedes})` : ''}`,
     `Excursion: ${e.id}`,
     `Generated at: ${fmtTime(input.generatedAt)}${input.generatedBy ? ` by ${input.generatedBy}` : ''}`,
     `Software: coldtrace ${input.version}`,
@@ -183,151 +166,6 @@ function chart(doc: Doc, input: ExcursionReportInput): void {
   doc.y = below + 4;
 }
 
-function table(doc: Doc, columns: Column[], rows: string[][], empty: string): void {
-  const drawHeader = () => {
-    const y = doc.y;
-    doc.font('Helvetica-Bold').fontSize(7.5).fillColor('#000000');
-    let x = PAGE.margin;
-    let h = 0;
-    for (const c of columns) {
-      doc.text(pdfText(c.title), x + 2, y, { width: c.width - 4, align: c.align ?? 'left' });
-      h = Math.max(h, doc.y - y);
-      x += c.width;
-    }
-    doc.y = y + h + 2;
-    doc
-      .moveTo(PAGE.margin, doc.y)
-      .lineTo(PAGE.margin + CONTENT_WIDTH, doc.y)
-      .lineWidth(0.5)
-      .strokeColor('#000000')
-      .stroke();
-    doc.y += 3;
-  };
-  ensureSpace(doc, 40);
-  drawHeader();
-  if (rows.length === 0) {
-    doc
-      .font('Helvetica-Oblique')
-      .fontSize(8.5)
-      .text(pdfText(empty), PAGE.margin, doc.y, { width: CONTENT_WIDTH });
-    doc.font('Helvetica');
-    return;
-  }
-  doc.font('Helvetica').fontSize(8);
-  for (const row of rows) {
-    const texts = row.map((t) => pdfText(t));
-    const h = Math.max(...texts.map((t, i) => doc.heightOfString(t, { width: columns[i]!.width - 4 })));
-    if (doc.y + h > PAGE.height - PAGE.margin - 20) {
-      doc.addPage();
-      drawHeader();
-      doc.font('Helvetica').fontSize(8);
-    }
-    const y = doc.y;
-    let x = PAGE.margin;
-    texts.forEach((t, i) => {
-      doc.text(t, x + 2, y, { width: columns[i]!.width - 4, align: columns[i]!.align ?? 'left' });
-      x += columns[i]!.width;
-    });
-    doc.y = y + h + 3;
-    doc
-      .moveTo(PAGE.margin, doc.y - 1.5)
-      .lineTo(PAGE.margin + CONTENT_WIDTH, doc.y - 1.5)
-      .lineWidth(0.2)
-      .strokeColor('#cccccc')
-      .stroke();
-  }
-  doc.x = PAGE.margin;
-}
-
-function lots(doc: Doc, input: ExcursionReportInput): void {
-  heading(doc, 'Affected lots');
-  const cols: Column[] = [
-    { title: 'Lot', width: 58 },
-    { title: 'GTIN', width: 72 },
-    { title: 'Product', width: 80 },
-    { title: 'Units exposed / locked / total', width: 62, align: 'right' },
-    { title: 'Where units are now', width: 85 },
-    { title: 'Outside tolerance / stability budget', width: 88 },
-    { title: 'MKT', width: 50, align: 'right' },
-  ];
-  const rows = input.lots.map((l) => {
-    const tol =
-      l.toleranceMinC != null && l.toleranceMaxC != null
-        ? ` (tolerance ${l.toleranceMinC}..${l.toleranceMaxC} °C)`
-        : '';
-    const budget =
-      l.stabilityBudgetMs === null
-        ? `${fmtDuration(l.timeOutsideMs)} / no budget set`
-        : `${fmtDuration(l.timeOutsideMs)} / ${fmtDuration(l.stabilityBudgetMs)} (${Math.round((100 * l.timeOutsideMs) / Math.max(1, l.stabilityBudgetMs))} %)${l.timeOutsideMs > l.stabilityBudgetMs ? ' EXCEEDED' : ''}`;
-    return [
-      l.lotNumber,
-      l.gtin,
-      l.productName,
-      `${l.unitsExposed} / ${l.unitsLocked} / ${l.unitsTotal}`,
-      l.whereNow.map((w) => `${w.location}: ${w.units}`).join('\n') || '–',
-      budget + tol,
-      fmtTemp(l.mktC, 2),
-    ];
-  });
-  table(doc, cols, rows, 'No lot is affected by this excursion (no commissioned unit was exposed to it).');
-}
-
-function decisions(doc: Doc, input: ExcursionReportInput): void {
-  heading(doc, 'Decisions and electronic signatures');
-  if (input.decisions.length === 0) {
-    doc
-      .font('Helvetica-Oblique')
-      .fontSize(8.5)
-      .text(
-        'No decision has been recorded yet: affected stock stays locked pending QA review.',
-        PAGE.margin,
-        doc.y,
-        { width: CONTENT_WIDTH },
-      );
-    doc.font('Helvetica');
-    return;
-  }
-  for (const d of input.decisions) {
-    ensureSpace(doc, 70);
-    const top = doc.y;
-    doc
-      .font('Helvetica-Bold')
-      .fontSize(9.5)
-      .text(pdfText(`${d.decision.toUpperCase()} — ${d.scope}`), PAGE.margin + 8, top + 5, {
-        width: CONTENT_WIDTH - 16,
-      });
-    doc
-      .font('Helvetica')
-      .fontSize(8.5)
-      .text(pdfText(`Reason: ${d.reason}`), { width: CONTENT_WIDTH - 16 });
-    const s = d.signature;
-    doc.text(pdfText(`Signed by: ${s.printedName}${s.userId ? ` (${s.userId})` : ''}`), {
-      width: CONTENT_WIDTH - 16,
-    });
-    doc.text(pdfText(`Meaning: ${s.meaning}`), { width: CONTENT_WIDTH - 16 });
-    doc.text(pdfText(`Signed at: ${fmtTime(s.signedAt)}`), { width: CONTENT_WIDTH - 16 });
-    doc.font('Helvetica-Oblique').fontSize(7).fillColor('#555555');
-    doc.text(
-      pdfText(
-        `Decision ${d.id}; electronic signature per 21 CFR 11.50 / 11.200 (password re-entered at signing).`,
-      ),
-      { width: CONTENT_WIDTH - 16 },
-    );
-    // 21 CFR 11.70: the hash binds the printed signature to the manifest of what was signed.
-    if (d.manifestHash)
-      doc.text(pdfText(`Signed manifest SHA-256: ${d.manifestHash}`), { width: CONTENT_WIDTH - 16 });
-    doc.fillColor('#000000').font('Helvetica');
-    const bottom = doc.y + 5;
-    doc
-      .rect(PAGE.margin, top, CONTENT_WIDTH, bottom - top)
-      .lineWidth(0.5)
-      .strokeColor('#888888')
-      .stroke();
-    doc.y = bottom + 6;
-  }
-  doc.x = PAGE.margin;
-}
-
 function audit(doc: Doc, input: ExcursionReportInput): void {
   heading(doc, 'Audit trail excerpt');
   const cols: Column[] = [
@@ -340,24 +178,17 @@ function audit(doc: Doc, input: ExcursionReportInput): void {
   table(
     doc,
     cols,
-    input.audit.map((a) => [String(a.seq), fmtTime(a.at), a.actor, a.action, a.detail ?? '']),
+    input.audit
+      .filter((a) => !a.unit)
+      .map((a) => [String(a.seq), fmtTime(a.at), a.actor, a.action, a.detail ?? '']),
     'No audit entries for this excursion.',
   );
 }
 
 function pageNumbers(doc: Doc, input: ExcursionReportInput): void {
-  const range = doc.bufferedPageRange();
-  for (let i = range.start; i < range.start + range.count; i++) {
-    doc.switchToPage(i);
-    const bottom = doc.page.margins.bottom;
-    doc.page.margins.bottom = 0; // writing into the margin must not add a page
-    doc.font('Helvetica').fontSize(7.5).fillColor('#555555');
-    doc.text(
-      pdfText(`${input.reportId} — coldtrace ${input.version} — Page ${i + 1} of ${range.count}`),
-      PAGE.margin,
-      PAGE.height - 32,
-      { width: CONTENT_WIDTH, align: 'center', lineBreak: false },
-    );
-    doc.page.margins.bottom = bottom;
-  }
+  pageFooters(doc, (i, n) => `${input.reportId} — coldtrace ${input.version} — Page ${i} of ${n}`, {
+    x: PAGE.margin,
+    y: PAGE.height - 32,
+    width: CONTENT_WIDTH,
+  });
 }

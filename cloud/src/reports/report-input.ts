@@ -70,6 +70,11 @@ export interface ReportLot {
   /** The product's tolerance, shown beside the budget. */
   toleranceMinC?: number | null;
   toleranceMaxC?: number | null;
+  /** When the first and the last of its units were locked for this excursion (null: none locked). */
+  firstLockedAt?: number | null;
+  lastLockedAt?: number | null;
+  /** The signed decisions on the lot for this excursion, one line each; empty = none yet. */
+  decisions?: string[];
 }
 
 /** 21 CFR 11.50: printed name, date and time, and meaning of the signature. */
@@ -90,6 +95,8 @@ export interface ReportDecision {
   signature: ReportSignature;
   /** SHA-256 of the signed manifest (21 CFR 11.70); null when signed before manifests. */
   manifestHash?: string | null;
+  /** The excursion version the decision was signed for. */
+  excursionVersion?: number;
 }
 
 export interface ReportAuditEntry {
@@ -98,10 +105,15 @@ export interface ReportAuditEntry {
   actor: string;
   action: string;
   detail?: string;
+  /** A unit's own lock entry (listed in the annex, not the excerpt): the unit's label. */
+  unit?: string | null;
 }
 
 export interface ExcursionReportInput {
+  /** Stable per revision: the excursion's version and the decisions signed on it (report-source.ts). */
   reportId: string;
+  /** The report id of the revision before this one (null: the first). */
+  supersedes?: string | null;
   generatedAt: number;
   /** Software version printed in the header (`COLDTRACE_VERSION`). */
   version: string;

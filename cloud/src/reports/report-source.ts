@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { CloudStore } from '../store/cloud-store.js';
 import type {
   ExcursionReportInput,
@@ -8,6 +7,7 @@ import type {
   ReportLot,
   ReportSeries,
 } from './report-input.js';
+import { reportRevision } from './report-revision.js';
 import { sensorsOf } from './report-sensors.js';
 
 /** Gathers the input of one excursion report; null when the excursion does not exist. */
@@ -32,11 +32,6 @@ export interface ReportDomainData {
 
 /** Chart margin around the excursion: a quarter of its duration, at least 30 minutes. */
 const marginOf = (durationMs: number) => Math.max(30 * 60_000, durationMs / 4);
-
-/** A stable report id per excursion and generation time (the same request twice gives the same id). */
-export function reportIdOf(excursionId: string, generatedAt: number): string {
-  return `RPT-${createHash('sha256').update(`${excursionId}\n${generatedAt}`).digest('hex').slice(0, 12).toUpperCase()}`;
-}
 
 /** The report source over the cloud store (excursions, locations, readings) plus optional domain data. */
 export class StoreReportSource implements ReportSource {
@@ -99,8 +94,19 @@ export class StoreReportSource implements ReportSource {
     const notes = this.domain
       ? ((await this.domain.notes?.(excursion)) ?? [])
       : ['Affected lots, decisions and the audit excerpt are not available from this cloud build yet.'];
+    const decisions = (await this.domain?.decisions(excursion)) ?? [];
+    const revision = reportRevision(
+      row.id,
+      Number(row.version),
+      decisions.map((d) => ({
+        id: d.id,
+        excursionVersion: d.excursionVersion,
+        signedAt: d.signature.signedAt,
+      })),
+    );
     return {
-      reportId: reportIdOf(row.id, ctx.generatedAt),
+      reportId: revision.reportId,
+      supersedes: revision.supersedes,
       generatedAt: ctx.generatedAt,
       version: ctx.version,
       generatedBy: ctx.generatedBy ?? null,
@@ -114,7 +120,7 @@ export class StoreReportSource implements ReportSource {
       window,
       series,
       lots: (await this.domain?.lots(excursion)) ?? [],
-      decisions: (await this.domain?.decisions(excursion)) ?? [],
+      decisions,
       audit: (await this.domain?.audit(excursion)) ?? [],
       notes,
     };

@@ -326,6 +326,25 @@ describe('PDF excursion report, wired to the domain engine', () => {
       'excursion.decided',
     ])
       expect(flat).toContain(action);
+    // Per lot: the decision signed on it; review and approval; the units' lock entries in the annex; an id
+    // stable for this revision (the same download twice gives the same id).
+    expect(flat).toContain('release (2 units) by');
+    expect(flat).toContain('reject (2 units) by');
+    expect(flat).toContain('Review and approval');
+    expect(flat.indexOf('Annex A — units locked and decided')).toBeGreaterThan(
+      flat.indexOf('Audit trail excerpt'),
+    );
+    const id = /Report ID: (RPT-[0-9A-F]{12}) \(supersedes (RPT-[0-9A-F]{12})\)/.exec(flat);
+    expect(id).not.toBeNull();
+    const again = pdfToText(
+      (
+        await cloud.app.inject({
+          headers: admin,
+          url: `/api/v1/excursions/${encodeURIComponent(excursionId)}/report.pdf`,
+        })
+      ).rawPayload,
+    );
+    expect(again).toContain(`Report ID: ${id![1]}`);
     // The chart: inside the plot on page 1, the first sensor's line (its colour, fully covered pixels)
     // and both limit lines; shading alone would not give these colours (excursion-report-pdf.test.ts
     // checks the line's position reading by reading).
