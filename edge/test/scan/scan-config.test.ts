@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@coldtrace/shared/testing';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { parseGatewayConfig } from '../../src/config.js';
 
 const base = { gatewayId: 'gw-1', mqtt: { url: 'mqtt://127.0.0.1:1883' } };
@@ -39,5 +43,14 @@ describe('scan station config', () => {
     ['an unknown field', [{ ...station, beep: true }], 'scanStations.0'],
   ])('refuses %s', (_what, scanStations, message) => {
     expect(() => parseGatewayConfig({ ...base, scanStations })).toThrow(message);
+  });
+
+  it("the README's gateway example configures a valid scan station", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const yaml = /Gateway \(`coldtrace edge --config gw.yaml`\):\n\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(yaml).toBeDefined();
+    expect(parseGatewayConfig(parseYaml(yaml!), 'README.md').scanStations).toMatchObject([
+      { id: 'dock-1-scanner', direction: 'receiving', symbologyId: 'required' },
+    ]);
   });
 });
