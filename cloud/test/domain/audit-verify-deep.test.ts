@@ -140,4 +140,26 @@ describe('coldtrace audit verify --deep', () => {
     expect(r.out).toMatch(/tables CONTRADICT/);
     expect(r.code).toBe(1);
   });
+
+  it('--json gives the checks and the findings with their rows and audit entries', async () => {
+    const c = copy();
+    c.db.prepare("UPDATE dispositions SET decision = 'release'").run();
+    c.db.close();
+    const r = await verifyDeep(c.url, '--json');
+    const json = JSON.parse(r.out) as {
+      ok: boolean;
+      deep: { ok: boolean; checks: Array<{ name: string; findings: number }>; findings: unknown[] };
+    };
+    expect(json.ok).toBe(true); // the chain itself
+    expect(json.deep.ok).toBe(false);
+    expect(json.deep.checks.find((k) => k.name === 'dispositions')?.findings).toBe(1);
+    expect(json.deep.findings).toContainEqual({
+      check: 'dispositions',
+      table: 'dispositions',
+      row: dispositionId,
+      auditSeq: expect.any(Number),
+      detail: expect.stringMatching(/^decision "release", but audit entry \d+ signed "reject"$/),
+    });
+    expect(r.code).toBe(1);
+  });
 });

@@ -60,14 +60,14 @@ export async function signedFlow(h: Harness): Promise<SignedFlow> {
 }
 
 /** `coldtrace audit verify --deep --database URL`: its exit code and what it printed. */
-export async function verifyDeep(url: string): Promise<{ code: number; out: string }> {
+export async function verifyDeep(url: string, ...extra: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
     out.push(String(s));
     return true;
   });
   try {
-    const code = await runAuditCli(['verify', '--deep', '--database', url]);
+    const code = await runAuditCli(['verify', '--deep', '--database', url, ...extra]);
     return { code, out: out.join('') };
   } finally {
     spy.mockRestore();
