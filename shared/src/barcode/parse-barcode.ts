@@ -11,6 +11,35 @@ import { parseHibc } from './hibc.js';
  */
 const GS1_SYMBOLOGIES = new Set([']d2', ']C1', ']Q3', ']e0', ']J1']);
 
+/** ISO/IEC 15434 message header `[)>` RS (a DataMatrix in non-GS1 mode, e.g. on device labels). */
+const ISO15434 = '[)>\u001e';
+const RS = '\u001e';
+const EOT = '\u0004';
+
+/**
+ * The GS1 element string inside an ISO/IEC 15434 envelope of format 05 (GS1 AIs):
+ * `[)>` RS `05` GS data RS EOT. Other formats (06: ASC MH10 data identifiers …) are not read.
+ */
+function iso15434Gs1(data: string): string {
+  const format = data.slice(ISO15434.length, ISO15434.length + 3);
+  if (format !== `05${GS}`) {
+    throw new ColdtraceError(
+      'barcode_unsupported',
+      `ISO/IEC 15434 format ${JSON.stringify(format.slice(0, 2))} is not 05 (GS1)`,
+    );
+  }
+  let inner = data.slice(ISO15434.length + 3);
+  if (inner.endsWith(EOT)) inner = inner.slice(0, -1);
+  if (inner.endsWith(RS)) inner = inner.slice(0, -1);
+  if (inner.includes(RS)) {
+    throw new ColdtraceError(
+      'barcode_unsupported',
+      'an ISO/IEC 15434 message with more than one format envelope',
+    );
+  }
+  return inner;
+}
+
 export type BarcodeFormat = 'gs1-element-string' | 'gs1-digital-link' | 'hibc';
 
 /** What a scanned code identifies, in the terms coldtrace records (docs/barcode.md). */
@@ -55,6 +84,8 @@ export function parseBarcode(text: string, ctx: DateContext): ParsedBarcode {
       return gs1('gs1-element-string', symbology, parseElementString(data, ctx), ctx);
   }
   if (isDigitalLink(data)) return gs1('gs1-digital-link', symbology, parseDigitalLink(data, ctx), ctx);
+  if (data.startsWith(ISO15434))
+    return gs1('gs1-element-string', symbology, parseElementString(iso15434Gs1(data), ctx), ctx);
   if (data.startsWith('+')) return hibc(symbology, data, ctx);
   if (data.startsWith('(')) return gs1('gs1-element-string', symbology, parseBracketed(data, ctx), ctx);
   // No identifier (a scanner set not to send it): GS1 data is the only other kind that starts with digits.

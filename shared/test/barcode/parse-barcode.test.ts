@@ -87,6 +87,23 @@ describe('GS1 element strings', () => {
   });
 });
 
+describe('ISO/IEC 15434 envelope, format 05 (GS1 data in a non-GS1 DataMatrix)', () => {
+  it('reads the element string inside [)> RS 05 GS … RS EOT', () => {
+    const p = parseBarcode(`]d1[)>\u001e05${GS}010952123454321310LOT1${GS}17270600\u001e\u0004`, ctx);
+    expect(p).toMatchObject({ format: 'gs1-element-string', symbology: ']d1', gtin: '09521234543213' });
+    expect(p).toMatchObject({ lot: 'LOT1', expiry: '2027-06-30' });
+  });
+
+  it('refuses another format (06: ASC MH10 data identifiers) and several envelopes', () => {
+    expect(errorCodeOf(() => parseBarcode(`]d1[)>\u001e06${GS}1PABC\u001e\u0004`, ctx))).toBe(
+      'barcode_unsupported',
+    );
+    expect(
+      errorCodeOf(() => parseBarcode(`[)>\u001e05${GS}0109521234543213\u001e06${GS}1PX\u001e\u0004`, ctx)),
+    ).toBe('barcode_unsupported');
+  });
+});
+
 describe('GS1 Digital Link', () => {
   it('reads a custom domain with a path prefix, percent-decoding and resolver parameters', () => {
     const p = parseBarcode(
