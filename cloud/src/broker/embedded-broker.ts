@@ -12,6 +12,7 @@ import {
 import { Aedes, type AuthenticateError } from 'aedes';
 import type { Logger } from 'pino';
 import type { HealthCheck } from '../ingest/ingest-health.js';
+import type { IngestSource } from '../ingest/ingest-source.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { MqttAuthRefusal } from '../security/security-events.js';
 import type { CloudStore } from '../store/cloud-store.js';
@@ -64,7 +65,8 @@ export interface EmbeddedBrokerOptions {
 
 export type AuthFailureReason = 'bad_credentials' | 'client_id' | 'client_certificate' | 'unavailable';
 
-export interface EmbeddedBroker {
+/** The embedded broker is an ingest source (ingest/ingest-source.ts): PUBACK after the commit. */
+export interface EmbeddedBroker extends IngestSource {
   aedes: Aedes;
   port: number;
   url: string;

@@ -1,7 +1,7 @@
 import { errorMessage, gatewayFilter } from '@coldtrace/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { HealthCheck } from './ingest-health.js';
+import type { IngestSource } from './ingest-source.js';
 import type { Ingestor } from './ingestor.js';
 
 export interface MqttSubscriberOptions {
@@ -22,7 +22,7 @@ export interface MqttSubscriberOptions {
  */
 export async function startMqttSubscriber(
   opts: MqttSubscriberOptions,
-): Promise<{ client: MqttClient; health(): HealthCheck; close(): Promise<void> }> {
+): Promise<IngestSource & { client: MqttClient }> {
   const { ingestor, log } = opts;
   const client = mqtt.connect(opts.url, {
     clientId: opts.clientId,
