@@ -18,6 +18,8 @@
  *    empty (every batch PUBACKed, and the embedded broker PUBACKs only after the store committed);
  *    the store's row count is checked afterwards. gateway_peak_rss_replay_into_cloud reports that
  *    child's peak RSS while holding and replaying the backlog (goal ≤ 150 MB, a truck gateway).
+ *  - gateway_start_to_first_publish, gateway_rss_idle, gateway_rss_replaying: a whole gateway
+ *    (`coldtrace edge`, compiled, drivers running) against the tsx-run one (gateway-footprint.ts).
  *  Both replays publish with the gateway's default batching (DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW in
  *  edge/src/publisher/publisher-config.ts: 5000 records per batch, 4 in flight) and print these settings. Each child runs this file under tsx
  *  (~60 MB of its RSS) with the bench's own flags (`--import tsx --expose-gc`; nothing calls gc), no
@@ -35,14 +37,20 @@ import { systemClock } from '@coldtrace/shared';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import pino from 'pino';
+import { measureGatewayFootprint } from './gateway-footprint.js';
 
 const BENCH = 'buffer';
-const T0 = 1_767_225_600_000;
 const arg = (name: string, def: number) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a ? Number(a.slice(name.length + 3)) : def;
 };
 const BACKLOG = arg('backlog', 1_000_000);
+/**
+ * The backlog's first reading: one reading a second that ends an hour ago, so that all of it is within
+ * the cloud's ingest horizon (older readings are dead-lettered as stale_timestamp, not stored). Every
+ * child gets it from the parent (--t0), so that all phases buffer the same readings.
+ */
+const T0 = arg('t0', Math.floor((Date.now() - BACKLOG * 1000 - 3_600_000) / 60_000) * 60_000);
 const APPEND_N = arg('append', 300_000);
 const out = (o: Record<string, unknown>) => console.log(JSON.stringify({ bench: BENCH, ...o }));
 /** The replays' publisher settings: the gateway's defaults, as a gateway without batch settings runs. */
@@ -251,6 +259,7 @@ async function runChildAsync(mode: string, path: string, extra: string[]): Promi
     self,
     `--child=${mode}`,
     `--backlog=${BACKLOG}`,
+    `--t0=${T0}`,
     `--path=${path}`,
     ...extra,
   ];
@@ -270,7 +279,14 @@ async function runChildAsync(mode: string, path: string, extra: string[]): Promi
 
 function runChild(mode: string, path: string): Record<string, number> {
   const self = fileURLToPath(import.meta.url);
-  const args = [...process.execArgv, self, `--child=${mode}`, `--backlog=${BACKLOG}`, `--path=${path}`];
+  const args = [
+    ...process.execArgv,
+    self,
+    `--child=${mode}`,
+    `--backlog=${BACKLOG}`,
+    `--t0=${T0}`,
+    `--path=${path}`,
+  ];
   const r = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
@@ -291,6 +307,14 @@ async function main() {
     return childCloudReplay(childPath, flag('url'), flag('password'));
   }
 
+  if (process.argv.includes('--only=footprint')) {
+    const dir = tmp();
+    const path = join(dir, 'backlog.db');
+    runChild('build', path);
+    await measureGatewayFootprint({ backlogPath: path, backlog: BACKLOG, dir, out });
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   // Interleaved, best of three each: both sides see the same machine load.
   let ref = 0;
   let app = 0;
@@ -336,6 +360,8 @@ async function main() {
   });
   const cloudPath = join(dir, 'backlog-cloud.db');
   copyFileSync(path, cloudPath);
+  const footprintPath = join(dir, 'backlog-footprint.db');
+  copyFileSync(path, footprintPath);
   const replay = runChild('replay', path);
   out({
     metric: 'replay_backlog',
@@ -350,7 +376,6 @@ async function main() {
     publisher: replaySettings,
   });
   const intoCloud = await replayIntoCloud(cloudPath);
-  rmSync(dir, { recursive: true, force: true });
   out({
     metric: 'replay_1m_into_cloud',
     value: Math.round(intoCloud.seconds! * 100) / 100,
@@ -372,6 +397,8 @@ async function main() {
     note: 'gateway child (buffer + publisher) holding and replaying the backlog into the cloud',
     publisher: replaySettings,
   });
+  await measureGatewayFootprint({ backlogPath: footprintPath, backlog: BACKLOG, dir, out });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 await main();
