@@ -16,7 +16,7 @@ export function registerScanMetrics(registry: Registry, stations: () => ScanStat
   });
   new Counter({
     name: 'coldtrace_gateway_scans_total',
-    help: 'Scans stored in the buffer (movements stream, kind scan)',
+    help: 'Scans handed to the buffer (movements stream, kind scan; a full buffer refuses and alarms)',
     labelNames: ['station'],
     registers,
     collect() {

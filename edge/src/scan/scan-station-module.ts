@@ -14,7 +14,7 @@ import { createScanFramer } from './scan-framer.js';
 export interface ScanStationReport {
   id: string;
   deviceOpen: boolean;
-  /** Scans stored in the buffer. */
+  /** Scans handed to the record sink (stored, unless the buffer was full: then `buffer_full` is alarmed). */
   scans: number;
   /** Codes refused, by error code (docs/barcode.md "Errors"). */
   refused: Record<string, number>;
