@@ -10,11 +10,18 @@ export interface KeyColumn {
 export type KeyValues = ReadonlyArray<string | number>;
 
 /**
- * Rows strictly after `after` in the order `keys` (keyset paging): `a > x or (a = x and (b > y or …))`,
- * `<` for descending columns. Built as nested comparisons rather than a row value so that each column may
- * have its own direction and both SQLite and PostgreSQL can use an index on the leading column.
+ * Rows strictly after `after` in the order `keys` (keyset paging). When every column runs the same way this
+ * is a row-value comparison, `(a, b) > (x, y)`, which SQLite and PostgreSQL read as one range of an index on
+ * those columns, in order (no sort of the rows after the cursor); with mixed directions it is
+ * `a < x or (a = x and b > y …)`.
  */
 export function keysetAfter(keys: readonly KeyColumn[], after: KeyValues): RawBuilder<SqlBool> {
+  const desc = keys[0]?.desc === true;
+  if (keys.length > 1 && keys.every((k) => (k.desc === true) === desc)) {
+    const cols = sql.join(keys.map((k) => sql.ref(k.column)));
+    const vals = sql.join(after.map((v) => sql`${v}`));
+    return desc ? sql<SqlBool>`(${cols}) < (${vals})` : sql<SqlBool>`(${cols}) > (${vals})`;
+  }
   const at = (i: number): RawBuilder<SqlBool> => {
     const k = keys[i]!;
     const col = sql.ref(k.column);

@@ -60,18 +60,25 @@ export function listExcursions(
   return filtered(db, q).orderBy('start_ts', dir).orderBy('id', dir).execute();
 }
 
+/** The query of one page of `listExcursions` after the key `after` (start time, id); the plan tests explain it. */
+export function excursionPageQuery(
+  db: Kysely<Database>,
+  q: ExcursionQuery & { after?: KeyValues | undefined; limit: number },
+) {
+  const dir = q.order === 'desc' ? 'desc' : 'asc';
+  let s = filtered(db, q);
+  if (q.after) s = s.where(keysetAfter(keys(q), q.after));
+  return s
+    .orderBy('start_ts', dir)
+    .orderBy('id', dir)
+    .limit(q.limit + 1);
+}
+
 /** One page of `listExcursions` after the key `after` (start time, id). */
 export async function pageExcursions(
   db: Kysely<Database>,
   q: ExcursionQuery & { after?: KeyValues | undefined; limit: number },
 ): Promise<{ items: Array<Row<'excursions'>>; next: KeyValues | null }> {
-  const dir = q.order === 'desc' ? 'desc' : 'asc';
-  let s = filtered(db, q);
-  if (q.after) s = s.where(keysetAfter(keys(q), q.after));
-  const rows = await s
-    .orderBy('start_ts', dir)
-    .orderBy('id', dir)
-    .limit(q.limit + 1)
-    .execute();
+  const rows = await excursionPageQuery(db, q).execute();
   return pageOf(rows, q.limit, (r) => [r.start_ts, r.id]);
 }

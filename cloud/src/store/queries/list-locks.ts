@@ -23,11 +23,8 @@ const KEYS: KeyColumn[] = [
   { column: 'locks.rule_key' },
 ];
 
-/** One page of locks (with their unit's lot), in creation order, filtered. */
-export async function pageLocks(
-  db: Kysely<Database>,
-  q: LockQuery,
-): Promise<{ items: Array<Row<'locks'> & { lot_id: string | null }>; next: KeyValues | null }> {
+/** The query of one page of locks (with their unit's lot) after `after`; the plan tests explain it. */
+export function lockPageQuery(db: Kysely<Database>, q: LockQuery) {
   let s = db
     .selectFrom('locks')
     .leftJoin('epcs', 'epcs.epc', 'locks.epc')
@@ -42,12 +39,19 @@ export async function pageLocks(
   if (q.epc) s = s.where('locks.epc', '=', q.epc.toUpperCase());
   if (q.lotId) s = s.where('epcs.lot_id', '=', q.lotId);
   if (q.after) s = s.where(keysetAfter(KEYS, q.after));
-  const rows = await s
+  return s
     .orderBy('locks.created_at')
     .orderBy('locks.epc')
     .orderBy('locks.cause')
     .orderBy('locks.rule_key')
-    .limit(q.limit + 1)
-    .execute();
+    .limit(q.limit + 1);
+}
+
+/** One page of locks (with their unit's lot), in creation order, filtered. */
+export async function pageLocks(
+  db: Kysely<Database>,
+  q: LockQuery,
+): Promise<{ items: Array<Row<'locks'> & { lot_id: string | null }>; next: KeyValues | null }> {
+  const rows = await lockPageQuery(db, q).execute();
   return pageOf(rows, q.limit, (r) => [r.created_at, r.epc, r.cause, r.rule_key]);
 }
