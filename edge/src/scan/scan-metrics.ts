@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ScanStationReport } from './scan-station-module.js';
+import type { ScanStationReport } from './scan-intake.js';
 
 /** Scan stations in the gateway's /metrics (docs/barcode.md "Stations"), read from each station's report. */
 export function registerScanMetrics(registry: Registry, stations: () => ScanStationReport[]): void {

@@ -8,18 +8,8 @@ import {
   type ScanStationConfigInput,
   scanStationConfigSchema,
 } from './scan-config.js';
-import { convertScanLine, type HibcPending } from './scan-converter.js';
 import { createScanFramer } from './scan-framer.js';
-
-export interface ScanStationReport {
-  id: string;
-  deviceOpen: boolean;
-  /** Scans handed to the record sink (stored, unless the buffer was full: then `buffer_full` is alarmed). */
-  scans: number;
-  /** Codes refused, by error code (docs/barcode.md "Errors"). */
-  refused: Record<string, number>;
-  lastError: string | null;
-}
+import { createScanIntake, type ScanStationReport } from './scan-intake.js';
 
 export interface ScanStationModule extends GatewayModule {
   report(): ScanStationReport;
@@ -39,23 +29,8 @@ export function createScanStationModule(input: ScanStationConfigInput): ScanStat
   let stopped = false;
   let opening = false;
   let watcher: { close(): void } | undefined;
-  let pending: HibcPending | undefined;
-  const stats: ScanStationReport = { id: cfg.id, deviceOpen: false, scans: 0, refused: {}, lastError: null };
-
-  const refuse = (code: string, message: string, line?: string) => {
-    stats.refused[code] = (stats.refused[code] ?? 0) + 1;
-    stats.lastError = `${code}: ${message}`;
-    ctx?.log.warn({ station: cfg.id, code, line: line?.slice(0, 200) }, `scan refused: ${message}`);
-  };
-
-  const onLine = (line: string) => {
-    const c = ctx!;
-    const { outcome, pending: next } = convertScanLine(line, cfg, c.clock.now(), pending);
-    pending = next;
-    if (!outcome.ok) return refuse(outcome.code, outcome.message, line);
-    c.records.movements([outcome.record]);
-    stats.scans++;
-  };
+  const intake = createScanIntake(cfg, () => ctx);
+  const { stats, refuse } = intake;
 
   const scheduleReopen = () => {
     if (stopped || timer !== undefined) return;
@@ -74,7 +49,7 @@ export function createScanStationModule(input: ScanStationConfigInput): ScanStat
     p.setEncoding('latin1');
     p.on('data', (chunk: string) => {
       for (const item of framer.push(chunk)) {
-        if ('line' in item) onLine(item.line);
+        if ('line' in item) intake.submit(item.line);
         else
           refuse(
             'barcode_malformed',
@@ -139,6 +114,6 @@ export function createScanStationModule(input: ScanStationConfigInput): ScanStat
       if (p?.isOpen) await new Promise<void>((resolve) => p.close(() => resolve()));
       stats.deviceOpen = false;
     },
-    report: () => ({ ...stats, refused: { ...stats.refused } }),
+    report: intake.report,
   };
 }

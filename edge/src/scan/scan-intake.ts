@@ -1,0 +1,58 @@
+import type { GatewayContext } from '../module.js';
+import type { ScanStationConfig } from './scan-config.js';
+import { convertScanLine, type HibcPending, type ScanOutcome } from './scan-converter.js';
+
+export interface ScanStationReport {
+  id: string;
+  /** A serial station: 1 while its device is open; a page station: always true while the page is served. */
+  deviceOpen: boolean;
+  /** Scans handed to the record sink (stored, unless the buffer was full: then `buffer_full` is alarmed). */
+  scans: number;
+  /** Codes refused, by error code (docs/barcode.md "Errors"). */
+  refused: Record<string, number>;
+  lastError: string | null;
+}
+
+export type StationRules = Pick<
+  ScanStationConfig,
+  'id' | 'locationId' | 'direction' | 'symbologyId' | 'fnc1As' | 'hibcPairMs'
+>;
+
+/**
+ * What every station does with a code, whatever brought it (a serial scanner, the scan page): convert it
+ * at the gateway's time (`convertScanLine`, with the station's pending HIBC primary), store a scan through
+ * the record sink, or log and count the refusal by its code.
+ */
+export function createScanIntake(station: StationRules, ctx: () => GatewayContext | undefined) {
+  let pending: HibcPending | undefined;
+  const stats: ScanStationReport = {
+    id: station.id,
+    deviceOpen: false,
+    scans: 0,
+    refused: {},
+    lastError: null,
+  };
+  const refuse = (code: string, message: string, line?: string) => {
+    stats.refused[code] = (stats.refused[code] ?? 0) + 1;
+    stats.lastError = `${code}: ${message}`;
+    ctx()?.log.warn({ station: station.id, code, line: line?.slice(0, 200) }, `scan refused: ${message}`);
+  };
+  return {
+    stats,
+    refuse,
+    submit(line: string): ScanOutcome {
+      const c = ctx();
+      if (!c) throw new Error(`scan station ${station.id} is not started`);
+      const { outcome, pending: next } = convertScanLine(line, station, c.clock.now(), pending);
+      pending = next;
+      if (!outcome.ok) refuse(outcome.code, outcome.message, line);
+      else {
+        c.records.movements([outcome.record]);
+        stats.scans++;
+      }
+      return outcome;
+    },
+    report: (): ScanStationReport => ({ ...stats, refused: { ...stats.refused } }),
+  };
+}
+export type ScanIntake = ReturnType<typeof createScanIntake>;
