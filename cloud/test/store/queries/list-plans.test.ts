@@ -3,6 +3,7 @@ import { openDatabase } from '../../../src/store/db.js';
 import { excursionPageQuery } from '../../../src/store/queries/list-excursions.js';
 import { lockPageQuery } from '../../../src/store/queries/list-locks.js';
 import { listRows } from '../../helpers/list-rows.js';
+import { sqlitePlan } from '../../helpers/sqlite-plan.js';
 
 /**
  * The excursion and lock lists read a page along an index in the list's order (migration 0019), so a
@@ -18,16 +19,7 @@ describe('list page plans (SQLite)', () => {
         await rows.lock(`E${i % 50}`, `x-${i}`, i % 3 ? 'active' : 'released', 'excursion', i);
       }
       sqlite!.exec('ANALYZE');
-      const plan = (q: { compile(): { sql: string; parameters: readonly unknown[] } }) => {
-        const c = q.compile();
-        return (
-          sqlite!.prepare(`EXPLAIN QUERY PLAN ${c.sql}`).all(...(c.parameters as unknown[])) as Array<{
-            detail: string;
-          }>
-        )
-          .map((r) => r.detail)
-          .join('\n');
-      };
+      const plan = (q: Parameters<typeof sqlitePlan>[1]) => sqlitePlan(sqlite!, q);
       for (const q of [
         excursionPageQuery(db, { limit: 100 }),
         excursionPageQuery(db, { limit: 100, after: [5000, 'x-5'] }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/store/db.js';
 import { stayRangeQuery } from '../../../src/store/queries/readings-during-stays.js';
+import { sqlitePlan } from '../../helpers/sqlite-plan.js';
 import { readingsDuringStaysSuite } from './readings-during-stays-suite.js';
 
 readingsDuringStaysSuite('SQLite', () => openDatabase(':memory:'), 150);
@@ -18,16 +19,7 @@ describe('lot temperature range query plan (SQLite)', () => {
           insert.run(`gw-${i % 4}`, i, `s-${i % 40}`, `loc-${i % 20}`, i * 1000);
       })();
       sqlite!.exec('ANALYZE');
-      const plan = (q: { compile(): { sql: string; parameters: readonly unknown[] } }) => {
-        const c = q.compile();
-        return (
-          sqlite!.prepare(`EXPLAIN QUERY PLAN ${c.sql}`).all(...(c.parameters as unknown[])) as Array<{
-            detail: string;
-          }>
-        )
-          .map((r) => r.detail)
-          .join('\n');
-      };
+      const plan = (q: Parameters<typeof sqlitePlan>[1]) => sqlitePlan(sqlite!, q);
       const range = plan(
         stayRangeQuery(db, { locationId: 'loc-3', fromTs: 5_000, toTs: 9_000_000, limit: 1000 }),
       );
