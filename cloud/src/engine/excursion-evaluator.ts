@@ -2,7 +2,7 @@ import type { Clock } from '@coldtrace/shared';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
 import { evaluateLocation } from '../domain/evaluate-location.js';
-import { ALL_TIME, limitsOf } from '../domain/location-evaluation.js';
+import { ALL_TIME, limitsOf, type TimeWindow } from '../domain/location-evaluation.js';
 import type { LockRule } from '../domain/locks/lock-rule.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { DomainEngine, excursionId, type ReadingWindow } from './domain-engine.js';
@@ -51,9 +51,12 @@ export class ExcursionEvaluator {
     return this.engine.flush();
   }
 
-  /** Re-evaluates a location's whole history (new or changed limits); returns its excursion count. */
-  evaluate(locationId: string): Promise<number> {
-    return this.engine.reconcileLocation(locationId);
+  /**
+   * Re-evaluates a location's history (new location: all of it; a new limit version: from its
+   * effectiveFrom on, where `window` starts); returns its excursion count.
+   */
+  evaluate(locationId: string, window?: TimeWindow): Promise<number> {
+    return this.engine.reconcileLocation(locationId, window);
   }
 
   close(): Promise<void> {

@@ -22,16 +22,22 @@ export type { MarkWindow };
 /** Rows per INSERT/DELETE statement (SQLite bound-parameter limit). */
 const CHUNK = 200;
 
-/** Marks a location's whole history (new master data, changed limits), with the change as cause. */
+/**
+ * Marks a location's history (new master data: all of it; a new limit version: from its effectiveFrom on,
+ * docs/domain.md "Effective-dated specifications"), with the change as cause.
+ */
 export async function insertHistoryMark(
   db: MarksDb,
   locationId: string,
   cause: string | null,
   now: number,
+  /** From when (a new specification version's effectiveFrom); the whole history when absent or −Infinity. */
+  fromTs?: number,
 ): Promise<void> {
+  const from = fromTs !== undefined && Number.isFinite(fromTs) ? fromTs : null;
   await db
     .insertInto('evaluation_marks')
-    .values({ kind: 'location', subject: locationId, from_ts: null, to_ts: null, cause, created_at: now })
+    .values({ kind: 'location', subject: locationId, from_ts: from, to_ts: null, cause, created_at: now })
     .execute();
 }
 

@@ -29,6 +29,8 @@ export interface LocationChange {
   action: 'location.created' | 'location.updated';
   /** For changed limits: the cause the derived audit entries name (who changed which limits, when). */
   cause: string | null;
+  /** Data time from which the history must be re-evaluated (−Infinity: all of it). */
+  reevaluateFrom: number;
 }
 
 export interface LocationWrite extends ActorInput {
@@ -146,7 +148,7 @@ async function writeLocation(
     await insertInitialVersion(trx, 'location', l.id, limitsOf(l), { at: now, actor, reason: why });
     await insertHistoryMark(marksDb(trx), l.id, null, now);
   }
-  return { action, cause: null };
+  return { action, cause: null, reevaluateFrom: Number.NEGATIVE_INFINITY };
 }
 
 const sameLimits = (a: TempLimits, b: TempLimits) => LIMIT_KEYS.every((k) => a[k] === b[k]);
@@ -246,8 +248,8 @@ async function writeVersion(
   );
   // The history is re-evaluated under the versions (the past changes only by a correction); the cause
   // names the change in the derived audit entries and makes it a master-data change (holds, no lifts).
-  await insertHistoryMark(marksDb(trx), l.id, cause, now);
-  return { action: 'location.updated', cause };
+  await insertHistoryMark(marksDb(trx), l.id, cause, now, plan.reevaluateFrom);
+  return { action: 'location.updated', cause, reevaluateFrom: plan.reevaluateFrom };
 }
 
 /** A location's limit versions in force; a location without any (none recorded) has its row's limits. */

@@ -1,4 +1,4 @@
-import type { TempLimits } from '@coldtrace/shared';
+import type { LocationExcursion, TempLimits } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateLocation } from '../../src/domain/evaluate-location.js';
@@ -68,6 +68,20 @@ const row = fc.record({
   ),
 });
 
+const storedOf = (excursions: readonly LocationExcursion[]) =>
+  excursions.map(
+    (e, i) =>
+      ({
+        id: `x${i}`,
+        start_ts: e.startTs,
+        end_ts: e.endTs,
+        last_ts: e.lastTs,
+        sensor_ids: e.sensorIds.join(','),
+      }) as unknown as StoredExcursion,
+  );
+const touching = (e: LocationExcursion, w: { fromTs: number; toTs: number }) =>
+  e.startTs <= w.toTs && w.fromTs <= (e.endTs ?? e.lastTs);
+
 describe('windowed evaluation under effective-dated limits', () => {
   it('equals the full evaluation on the final window: stored state of the earlier readings, new readings in a window, any versions', async () => {
     await fc.assert(
@@ -82,16 +96,7 @@ describe('windowed evaluation under effective-dated limits', () => {
             ...later.map(([m, spec], i) => ({ version: i + 2, effectiveFrom: m * MIN, spec })),
           ];
           // What the engine stored for the earlier readings: their full evaluation under the same versions.
-          const stored = evaluateLocation(LOCATION, old, versions).excursions.map(
-            (e, i) =>
-              ({
-                id: `x${i}`,
-                start_ts: e.startTs,
-                end_ts: e.endTs,
-                last_ts: e.lastTs,
-                sensor_ids: e.sensorIds.join(','),
-              }) as unknown as StoredExcursion,
-          );
+          const stored = storedOf(evaluateLocation(LOCATION, old, versions).excursions);
           const all = [...old, ...added];
           const ts = added.map((r) => r.ts);
           const ev = await evaluateWindow(
@@ -100,8 +105,8 @@ describe('windowed evaluation under effective-dated limits', () => {
             { fromTs: Math.min(...ts), toTs: Math.max(...ts) },
             versions,
           );
-          const full = evaluateLocation(LOCATION, all, versions).excursions.filter(
-            (e) => e.startTs <= ev.window.toTs && ev.window.fromTs <= (e.endTs ?? e.lastTs),
+          const full = evaluateLocation(LOCATION, all, versions).excursions.filter((e) =>
+            touching(e, ev.window),
           );
           expect(ev.computed).toEqual(full);
         },
@@ -121,6 +126,48 @@ describe('windowed evaluation under effective-dated limits', () => {
           ],
         ],
       },
+    );
+  });
+
+  it('after new versions from an instant, re-evaluating from that instant on gives the full evaluation under the new versions', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(row, { maxLength: 80 }),
+        limits,
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), limits), { maxLength: 2 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), limits), { minLength: 1, maxLength: 2 }),
+        async (rows, first, earlier, from, replacing) => {
+          const f = from * MIN;
+          const before: SpecVersion<TempLimits>[] = [
+            { version: 1, effectiveFrom: Number.NEGATIVE_INFINITY, spec: first },
+            ...earlier.map(([m, spec], i) => ({ version: i + 2, effectiveFrom: m * MIN, spec })),
+          ];
+          // The versions from f on are replaced (a correction from f, or a change taking effect at f).
+          const after: SpecVersion<TempLimits>[] = [
+            ...before.filter((v) => v.effectiveFrom < f),
+            ...replacing.map(([m, spec], i) => ({
+              version: 10 + i,
+              effectiveFrom: Math.max(f, m * MIN),
+              spec,
+            })),
+          ];
+          const stored = evaluateLocation(LOCATION, rows, before).excursions;
+          const ev = await evaluateWindow(
+            memoryReads(rows, storedOf(stored)),
+            LOCATION,
+            { fromTs: f, toTs: Number.POSITIVE_INFINITY },
+            after,
+          );
+          const full = evaluateLocation(LOCATION, rows, after).excursions;
+          expect(ev.computed).toEqual(full.filter((e) => touching(e, ev.window)));
+          // What the window leaves alone was right already: before f the versions are the same.
+          expect(stored.filter((e) => !touching(e, ev.window))).toEqual(
+            full.filter((e) => !touching(e, ev.window)),
+          );
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

@@ -141,9 +141,18 @@ export const locationRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
   ) => {
     const deps = { verify: domain.verifySignature, wallClock, clock };
     const { signed, effect } = await signedVersionOf(req, b, kind, requested, deps);
-    await changeLocationLimits(store.db, id, limitColumns(b), signed.signedAt, signed, effect);
-    // The evaluation mark committed with the change names it in the derived audit entries.
-    await evaluator.evaluate(id);
+    const changed = await changeLocationLimits(
+      store.db,
+      id,
+      limitColumns(b),
+      signed.signedAt,
+      signed,
+      effect,
+    );
+    // The evaluation mark committed with the change names it in the derived audit entries; before its
+    // effectiveFrom the versions are as they were, so the history is re-evaluated from there on.
+    const fromTs = changed?.reevaluateFrom ?? Number.NEGATIVE_INFINITY;
+    await evaluator.evaluate(id, { fromTs, toTs: Number.POSITIVE_INFINITY });
     return viewOf(id);
   };
   app.put(
