@@ -6,6 +6,7 @@ import { modbusBusConfigSchema } from './modbus/modbus-config.js';
 import { portalConfigSchema } from './portal/portal-config.js';
 import { DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW } from './publisher/publisher-config.js';
 import { scanStationConfigSchema } from './scan/scan-config.js';
+import { scanPageConfigSchema } from './scan/scan-page-config.js';
 
 /** One gateway's configuration (YAML or JSON), read once at start and validated here. */
 export const gatewayConfigSchema = z
@@ -85,6 +86,8 @@ export const gatewayConfigSchema = z
     modbus: z.array(modbusBusConfigSchema).default([]),
     /** Barcode scan stations (docs/barcode.md). */
     scanStations: z.array(scanStationConfigSchema).default([]),
+    /** The local scan page for keyboard-wedge handhelds (docs/barcode.md "Scan page"); omit to disable. */
+    scanPage: scanPageConfigSchema.optional(),
     /** Health and Prometheus metrics endpoint; omit to disable, port 0 for any free port. */
     http: z
       .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
@@ -107,7 +110,7 @@ export const gatewayConfigSchema = z
     if (new Set(portalIds).size !== portalIds.length) {
       ctx.addIssue({ code: 'custom', path: ['portals'], message: 'a portal id is listed twice' });
     }
-    const stationIds = c.scanStations.map((s) => s.id);
+    const stationIds = [...c.scanStations, ...(c.scanPage?.stations ?? [])].map((s) => s.id);
     if (new Set(stationIds).size !== stationIds.length) {
       ctx.addIssue({ code: 'custom', path: ['scanStations'], message: 'a scan station id is listed twice' });
     }

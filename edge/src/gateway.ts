@@ -25,6 +25,7 @@ import { createPortalModule } from './portal/portal-module.js';
 import { createPublisher, type Publisher } from './publisher/publisher.js';
 import { createRecordSink } from './record-sink.js';
 import { registerScanMetrics } from './scan/scan-metrics.js';
+import { createScanPageModule } from './scan/scan-page-module.js';
 import { createScanStationModule } from './scan/scan-station-module.js';
 
 /** `buffer_high` is raised at this fill of maxBytes and cleared below the low ratio (hysteresis). */
@@ -173,6 +174,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
 
   const modbusBuses = config.modbus.map((bus) => createModbusBusModule(bus));
   const scanStations = config.scanStations.map((s) => createScanStationModule(s));
+  const scanPage = config.scanPage ? createScanPageModule(config.scanPage) : undefined;
   metrics = new GatewayMetrics({
     backlog: () => buffer.stats(),
     connected: () => publisher?.connected ?? false,
@@ -182,7 +184,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     portals: () => portals.map((p) => p.report()),
     now: () => clock.now(),
   });
-  registerScanMetrics(metrics.registry, () => scanStations.map((s) => s.report()));
+  registerScanMetrics(metrics.registry, () => [
+    ...scanStations.map((s) => s.report()),
+    ...(scanPage?.report() ?? []),
+  ]);
   /** Healthy while the buffer accepts records: an uplink outage is normal operation (store and forward). */
   const healthy = () => records.lastAppendError() === undefined;
 
@@ -196,6 +201,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   modules.push(...modbusBuses);
   modules.push(...portals);
   modules.push(...scanStations);
+  if (scanPage) modules.push(scanPage);
   modules.push(...(deps.modules ?? []));
 
   const started: GatewayModule[] = [];

@@ -1,0 +1,94 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MovementRecordsBatch, Scan } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ScanPageModule } from '../../src/scan/scan-page-module.js';
+import { gatewayRig } from '../gateway-harness.js';
+import { startBroker, startSubscriber } from '../publisher/helpers.js';
+
+// A keyboard-wedge scanner is a keyboard: the test types into the scan page in a real browser the way a
+// wedge does (the code, FNC1 as Ctrl+], Enter) and follows the scan to the broker.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? null : `scan page browser test skipped: ${CHROMIUM} is missing`;
+if (skip) console.warn(`[skip] ${skip}`);
+const TOKEN = 'k3y-for-the-scan-page-0001';
+
+const rig = gatewayRig();
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+  await rig.close();
+});
+
+async function browser(): Promise<BrowserContext> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'coldtrace-chromium-'));
+  const context = await chromium.launchPersistentContext(dataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  cleanup.push(async () => {
+    await context.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return context;
+}
+
+describe.skipIf(skip !== null)('scan page in a browser (keyboard wedge)', () => {
+  it('a typed code with Ctrl+] as FNC1 becomes a scan with GS, shown on the page; a bad one is shown refused', async () => {
+    const broker = await startBroker();
+    cleanup.push(() => broker.close());
+    const sub = await startSubscriber(broker.port);
+    cleanup.push(() => sub.close());
+    const gw = await rig.start({
+      mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, reconnectMs: 100 },
+      batch: { maxRecords: 100, maxAgeMs: 50 },
+      scanPage: {
+        port: 0,
+        token: TOKEN,
+        stations: [{ id: 'fridge-2', locationId: 'fridge-2', direction: 'putaway' }],
+      },
+    });
+    const port = (gw.modules.find((m) => m.name === 'scan-page') as ScanPageModule).port();
+    const page = await (await browser()).newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${port}/scan/stations/fridge-2#token=${TOKEN}`);
+    // The token left the address bar (kept for the tab only).
+    expect(new URL(page.url()).hash).toBe('');
+
+    const input = page.locator('#code');
+    await input.focus();
+    await page.keyboard.type(']d2010952123454321317270600');
+    await page.keyboard.press('Control+BracketRight');
+    await page.keyboard.type('10LOT-9');
+    await page.keyboard.press('Enter');
+    await page.locator('#results li.ok').first().waitFor();
+    expect(await page.locator('#results li.ok').first().textContent()).toBe(
+      'OK  09521234543213  lot LOT-9  exp 2027-06-30',
+    );
+    await until(
+      () => sub.of('movements').flatMap((b) => (b.value as MovementRecordsBatch).records).length === 1,
+      'the scan published',
+    );
+    const [scan] = sub.of('movements').flatMap((b) => (b.value as MovementRecordsBatch).records) as Scan[];
+    expect(scan).toMatchObject({
+      code: ']d2010952123454321317270600\u001d10LOT-9',
+      lot: 'LOT-9',
+      direction: 'putaway',
+    });
+
+    await page.keyboard.type(']d20109521234543214');
+    await page.keyboard.press('Enter');
+    await page.locator('#results li.refused').first().waitFor();
+    expect(await page.locator('#results li.refused').first().textContent()).toMatch(
+      /^REFUSED barcode_check_digit: /,
+    );
+    expect(await input.inputValue()).toBe('');
+    expect(errors.filter((e) => !e.includes('422'))).toEqual([]);
+  });
+});
