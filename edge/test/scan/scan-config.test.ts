@@ -45,6 +45,13 @@ describe('scan station config', () => {
     expect(() => parseGatewayConfig({ ...base, scanStations })).toThrow(message);
   });
 
+  it('refuses a page station with the id of a serial station (one id, one station)', () => {
+    const scanPage = { port: 8088, stations: [{ id: 'dock-1', locationId: 'bay-1', direction: 'picking' }] };
+    expect(() => parseGatewayConfig({ ...base, scanStations: [station], scanPage })).toThrow(
+      'a scan station id is listed twice',
+    );
+  });
+
   it("the README's gateway example configures a valid scan station", () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const yaml = /Gateway \(`coldtrace edge --config gw.yaml`\):\n\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
