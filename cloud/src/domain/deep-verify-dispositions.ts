@@ -1,9 +1,10 @@
 import type { AuditLogTable } from './audit-chain.js';
 import { lockKey } from './deep-verify-locks.js';
 import { type DeepCheck, type DeepFinding, entryJson, sameValue, show } from './deep-verify-types.js';
+import { contentOfRow } from './excursion-content.js';
 import { lockSubject } from './locks/lock-subject.js';
 import type { DispositionsTable } from './rows.js';
-import { sealManifest } from './signature-manifest.js';
+import { contentDigest, sealManifest } from './signature-manifest.js';
 
 /** A disposition as its audit entry records it. */
 interface SignedEntry {
@@ -86,7 +87,7 @@ const decided = (decision: unknown) => (decision === 'release' ? 'released' : 'r
 export const manifestCheck: DeepCheck = {
   name: 'manifests',
   covers: 'signature manifests recomputed from dispositions and locks',
-  run({ audit, dispositions, locks }) {
+  run({ audit, dispositions, locks, excursions }) {
     const out: DeepFinding[] = [];
     // The entry that signed the disposition, named with each finding about it.
     const signed = signedEntries(audit);
@@ -146,6 +147,22 @@ export const manifestCheck: DeepCheck = {
             d.id,
           );
       }
+    }
+    // Every change of an excursion's content raises its version: at the version signed, the content must be
+    // the one the manifest digests, or the row was edited outside the derivation.
+    const stored = new Map(excursions.map((x) => [x.id, x]));
+    for (const d of dispositions) {
+      const subject = manifests.get(d.id)?.subject as Record<string, unknown> | undefined;
+      const x = stored.get(d.excursion_id);
+      if (!x || typeof subject?.contentDigest !== 'string' || Number(x.version) !== subject.version) continue;
+      const now = contentDigest(contentOfRow(x));
+      if (now !== subject.contentDigest)
+        f(
+          'excursions',
+          x.id,
+          `content digest ${now} at version ${x.version}, but disposition ${d.id} signed content ${subject.contentDigest} at that version`,
+          d.id,
+        );
     }
     for (const l of locks) {
       if (l.disposition_id === null) continue;

@@ -1,6 +1,6 @@
 import type { AuditLogTable } from './audit-chain.js';
 import type { ReadingDigestReport } from './reading-digest-check.js';
-import type { DispositionsTable } from './rows.js';
+import type { DispositionsTable, StoredExcursion } from './rows.js';
 
 /** One contradiction between a domain table and the audit trail (or a signed manifest), naming the row. */
 export interface DeepFinding {
@@ -47,6 +47,8 @@ export interface DeepVerifyData {
   audit: readonly AuditLogTable[];
   locks: readonly DeepLockRow[];
   dispositions: readonly DispositionsTable[];
+  /** The excursions dispositions were signed on, as stored now. */
+  excursions: readonly StoredExcursion[];
   users: readonly DeepUserRow[];
   master: readonly DeepMasterTable[];
   /** The readings recomputed against their digests (`verifyReadingDigests`, read batch by batch). */

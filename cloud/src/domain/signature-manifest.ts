@@ -32,6 +32,9 @@ export interface SignatureManifest {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** SHA-256 of a record's canonical JSON: what a manifest holds of the state signed. */
+export const contentDigest = (content: unknown): string => sha256(canonicalJson(content));
+
 /** SHA-256 over the readings in a stable order (sensor, time), each as [sensor, time, value]. */
 export function readingsDigest(readings: readonly ReviewedReading[]): string {
   const rows = readings
@@ -57,7 +60,7 @@ export function dispositionManifest(i: DispositionManifestInput): SignatureManif
       id: i.subject.id,
       cause: i.subject.cause,
       version: Number(i.subject.version),
-      contentDigest: i.subject.content == null ? null : sha256(canonicalJson(i.subject.content)),
+      contentDigest: i.subject.content == null ? null : contentDigest(i.subject.content),
     },
     scope: {
       type: i.scope.type,
@@ -99,7 +102,7 @@ export function specificationManifest(i: SpecificationManifestInput): SignatureM
     v: 1,
     kind: 'specification',
     entity: { type: i.entityType, id: i.entityId },
-    contentDigest: sha256(canonicalJson(i.content)),
+    contentDigest: contentDigest(i.content),
     meaning: i.meaning,
     reason: i.reason,
     signer: { userId: i.signer.userId, username: i.signer.username, printedName: i.signer.printedName },

@@ -27,6 +27,11 @@ export async function readDeepVerifyData(db: Kysely<DomainDatabase>): Promise<De
     .orderBy('rule_key')
     .execute();
   const dispositions = await db.selectFrom('dispositions').selectAll().orderBy('signed_at').execute();
+  const excursions = await db
+    .selectFrom('excursions')
+    .selectAll()
+    .where('id', 'in', db.selectFrom('dispositions').select('excursion_id'))
+    .execute();
   const users = await db
     .selectFrom('users')
     .select(['id', 'username', 'printed_name', 'roles', 'disabled'])
@@ -37,5 +42,13 @@ export async function readDeepVerifyData(db: Kysely<DomainDatabase>): Promise<De
     const rows = (await db.selectFrom(m.table).selectAll().execute()) as Array<Record<string, unknown>>;
     master.push({ ...m, rows });
   }
-  return { audit, locks, dispositions, users, master, readingDigests: await verifyReadingDigests(db) };
+  return {
+    audit,
+    locks,
+    dispositions,
+    excursions,
+    users,
+    master,
+    readingDigests: await verifyReadingDigests(db),
+  };
 }

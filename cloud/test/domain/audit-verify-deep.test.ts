@@ -104,6 +104,13 @@ describe('coldtrace audit verify --deep', () => {
       [/manifests: dispositions row \S+: manifest recomputes to [0-9a-f]{64}, but manifest_hash is/],
     ],
     [
+      "the signed excursion's content edited (its version kept)",
+      (db) => db.prepare('UPDATE excursions SET max_c = 9 WHERE id = ?').run(xid),
+      [
+        /manifests: excursions row \S+: content digest [0-9a-f]{64} at version 1, but disposition \S+ signed content [0-9a-f]{64} at that version/,
+      ],
+    ],
+    [
       'a role granted by a direct edit',
       (db) => db.prepare("UPDATE users SET roles = 'qa' WHERE username = 'victor'").run(),
       [/users: users row \S+ \(victor\): roles "qa", but audit entry \d+ recorded "viewer"/],
