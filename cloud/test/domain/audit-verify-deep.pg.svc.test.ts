@@ -4,7 +4,7 @@ import { freshPostgresUrl } from '../store/pg-fresh.js';
 import { signedFlow, U2, verifyDeep } from './deep-verify-flow.js';
 import { type Harness, openHarness } from './harness.js';
 
-// PostgreSQL returns bigint columns as strings: the deep checks must compare them with the trail's numbers.
+// The deep checks on PostgreSQL: its column types (int8 and numeric parsed to numbers, real floats) against the trail's JSON.
 let h: Harness;
 let pg: Awaited<ReturnType<typeof freshPostgresUrl>>;
 beforeAll(async () => {
