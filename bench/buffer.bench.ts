@@ -250,11 +250,10 @@ async function replayIntoCloud(path: string): Promise<Record<string, number>> {
   }
 }
 
-/** Like runChild, but leaves this process's event loop free (the cloud runs in it). */
-async function runChildAsync(mode: string, path: string, extra: string[]): Promise<Record<string, number>> {
-  const { spawn } = await import('node:child_process');
+/** This file run again as a child in `mode`, with this run's backlog size and start time. */
+function childArgs(mode: string, path: string, extra: string[] = []): string[] {
   const self = fileURLToPath(import.meta.url);
-  const args = [
+  return [
     ...process.execArgv,
     self,
     `--child=${mode}`,
@@ -263,7 +262,12 @@ async function runChildAsync(mode: string, path: string, extra: string[]): Promi
     `--path=${path}`,
     ...extra,
   ];
-  const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Like runChild, but leaves this process's event loop free (the cloud runs in it). */
+async function runChildAsync(mode: string, path: string, extra: string[]): Promise<Record<string, number>> {
+  const { spawn } = await import('node:child_process');
+  const c = spawn(process.execPath, childArgs(mode, path, extra), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   c.stdout.on('data', (d: Buffer) => {
@@ -278,16 +282,7 @@ async function runChildAsync(mode: string, path: string, extra: string[]): Promi
 }
 
 function runChild(mode: string, path: string): Record<string, number> {
-  const self = fileURLToPath(import.meta.url);
-  const args = [
-    ...process.execArgv,
-    self,
-    `--child=${mode}`,
-    `--backlog=${BACKLOG}`,
-    `--t0=${T0}`,
-    `--path=${path}`,
-  ];
-  const r = spawnSync(process.execPath, args, {
+  const r = spawnSync(process.execPath, childArgs(mode, path), {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
