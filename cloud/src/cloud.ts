@@ -13,8 +13,11 @@ import type { SignatureVerifier } from './domain/signature.js';
 import { ExcursionEvaluator } from './engine/excursion-evaluator.js';
 import { type App, buildApp } from './http/build-app.js';
 import { createDomainServices } from './http/domain-services.js';
+import { startAmqpSource } from './ingest/amqp-source.js';
+import { amqplibConnect } from './ingest/amqplib-connect.js';
 import { IngestHealth, ingestHealthSource } from './ingest/ingest-health.js';
 import { IngestMetrics } from './ingest/ingest-metrics.js';
+import type { IngestSource } from './ingest/ingest-source.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { startMqttSubscriber } from './ingest/mqtt-subscriber.js';
 import {
@@ -88,11 +91,6 @@ export async function seedConfiguredWebhooks(
   }
   return changed;
 }
-
-const AMQP_SOURCE_MISSING = {
-  ok: false,
-  detail: 'mqtt.rabbitmq is set but this build has no AMQP ingest source (it needs the amqplib package)',
-};
 
 /** Starts the cloud: store (migrated), then its modules in order: evaluation, broker(s), sinks, outbox, HTTP API. */
 export async function startCloud(
@@ -233,6 +231,7 @@ async function assemble(
     : undefined;
   let sub: Awaited<ReturnType<typeof startMqttSubscriber>> | undefined;
   const rabbit = config.mqtt.rabbitmq;
+  let amqp: IngestSource | undefined;
   const app = await buildApp({
     domain,
     store,
@@ -245,9 +244,7 @@ async function assemble(
     health: ingestHealthSource(ingestHealth, {
       embedded: config.mqtt.embedded.enabled ? () => broker : undefined,
       external: ext ? () => sub : undefined,
-      // Gateways' messages wait in RabbitMQ's quorum queues; nothing here consumes them yet (the AMQP
-      // source needs the amqplib client), so a cloud configured for RabbitMQ is not ready to take data.
-      rabbitmq: rabbit ? () => ({ health: () => AMQP_SOURCE_MISSING }) : undefined,
+      rabbitmq: rabbit ? () => amqp : undefined,
     }),
     auth: config.auth,
     security,
@@ -337,6 +334,27 @@ async function assemble(
           sub = await startMqttSubscriber({ ...ext, ingestor, log: log.child({ component: 'subscriber' }) });
         },
         () => sub?.close(),
+      ),
+    );
+  }
+  if (rabbit) {
+    modules.push(
+      moduleOf(
+        'rabbitmq ingest',
+        true,
+        async () => {
+          // Resolves at once even while RabbitMQ is unreachable: it reconnects with backoff, and /readyz
+          // says why it is not consuming.
+          amqp = await startAmqpSource({
+            url: rabbit.amqpUrl,
+            prefetch: rabbit.prefetch,
+            queuePrefix: rabbit.queuePrefix,
+            ingestor,
+            log: log.child({ component: 'amqp' }),
+            connect: amqplibConnect,
+          });
+        },
+        () => amqp?.close(),
       ),
     );
   }

@@ -2,8 +2,10 @@ import { z } from 'zod';
 
 /**
  * RabbitMQ for several cloud machines (docs/operations.md "Several machines: RabbitMQ"): gateways publish
- * over its MQTT plugin, which asks the cloud's `/broker/auth/*` who they are and what they may do.
+ * over its MQTT plugin, which asks the cloud's `/broker/auth/*` who they are and what they may do, and
+ * every cloud consumes the quorum queues over AMQP (ingest/amqp-source.ts).
  * - `amqpUrl`: the ingestors' account and virtual host (`amqp://user:password@host:5672/vhost`);
+ * - `prefetch`: deliveries each ingestor holds unacknowledged per queue (default 64);
  * - `queuePrefix`: the ingest quorum queues are `<queuePrefix>.<stream>` (deploy/rabbitmq/definitions.json);
  * - `authFrom`: the peer addresses the broker's HTTP auth calls come from (default loopback).
  */
@@ -15,6 +17,7 @@ export const rabbitmqConfigSchema = z
       .refine((u) => /^amqps?:$/.test(new URL(u).protocol) && new URL(u).username !== '', {
         message: 'an amqp:// or amqps:// URL with the ingestor account (amqp://user:password@host/vhost)',
       }),
+    prefetch: z.number().int().min(1).max(65_535).default(64),
     queuePrefix: z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/)

@@ -1,18 +1,12 @@
-import { GATEWAY_TOPIC_NAMES, type GatewayTopicName, TOPIC_ROOT } from '@coldtrace/shared';
+import { TOPIC_ROOT } from '@coldtrace/shared';
+import { ingestQueues, MQTT_EXCHANGE, parseGatewayRoutingKey } from '../ingest/rabbitmq-routing.js';
 import { serviceAccountMayUse } from './client-ids.js';
 
 /**
  * What each account may do on RabbitMQ (docs/operations.md "Several machines: RabbitMQ"), answered to
  * rabbitmq_auth_backend_http's resource and topic questions. Pure: the caller has established who the
- * username is. The MQTT plugin publishes to the topic exchange `amq.topic` with the MQTT topic's `/`
- * turned into `.` (`coldtrace/v1/gw/gw-1/readings` → `coldtrace.v1.gw.gw-1.readings`); gateway ids may
- * hold `.`, so a gateway may write exactly the routing keys of its own contract streams and nothing else
- * (the stream is the last word, the id everything between `coldtrace.v1.gw.` and it: decoding is
- * unambiguous).
+ * username is. Routing keys and queues: ingest/rabbitmq-routing.ts.
  */
-
-/** The exchange the MQTT plugin publishes to and subscribes from (`mqtt.exchange`, its default). */
-export const MQTT_EXCHANGE = 'amq.topic';
 
 const KEY_ROOT = TOPIC_ROOT.replaceAll('/', '.');
 
@@ -22,34 +16,6 @@ export type RabbitAccount =
   | { kind: 'ingestor'; name: string };
 
 export type Permission = 'configure' | 'write' | 'read';
-
-/** The routing key a gateway's stream arrives with. */
-export function gatewayRoutingKey(gatewayId: string, stream: GatewayTopicName): string {
-  return `${KEY_ROOT}.gw.${gatewayId}.${stream}`;
-}
-
-/** The gateway and stream of a routing key from `gatewayRoutingKey`, or null for any other key. */
-export function parseGatewayRoutingKey(key: string): { gatewayId: string; stream: GatewayTopicName } | null {
-  const prefix = `${KEY_ROOT}.gw.`;
-  if (!key.startsWith(prefix)) return null;
-  const dot = key.lastIndexOf('.');
-  const stream = key.slice(dot + 1);
-  const gatewayId = key.slice(prefix.length, dot);
-  if (gatewayId === '' || !(GATEWAY_TOPIC_NAMES as string[]).includes(stream)) return null;
-  return { gatewayId, stream: stream as GatewayTopicName };
-}
-
-/** One durable quorum queue per stream kind, and the binding that fills it from every gateway. */
-export function ingestQueues(
-  prefix: string,
-): { stream: GatewayTopicName; queue: string; bindingKey: string }[] {
-  // `#`, not `*`: a gateway id with `.` spans several words.
-  return GATEWAY_TOPIC_NAMES.map((stream) => ({
-    stream,
-    queue: `${prefix}.${stream}`,
-    bindingKey: `${KEY_ROOT}.gw.#.${stream}`,
-  }));
-}
 
 /** The queue the MQTT plugin declares for a client's subscriptions (RabbitMQ 3.x: one per QoS). */
 function isSubscriptionQueueOf(name: string, mayUse: (clientId: string) => boolean): boolean {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { freePort } from '../sinks/influxd-process.js';
 
 // POST /broker/auth/* as rabbitmq_auth_backend_http asks them (form fields as RabbitMQ 3.10 sends them).
 // cloud/test/ingest/rabbitmq-gateway.svc.test.ts runs the same answers through a real RabbitMQ node.
@@ -12,11 +13,13 @@ describe('RabbitMQ HTTP auth backend', () => {
   let secret: string;
 
   beforeAll(async () => {
+    const closedPort = await freePort();
     cloud = await startTestCloud({
       mqtt: {
         embedded: { enabled: false },
         serviceAccounts: { erp: ERP_SECRET },
-        rabbitmq: { amqpUrl: `amqp://${INGESTOR.username}:${INGESTOR.password}@rabbit.internal:5672/` },
+        // Nothing listens there: the cloud's AMQP source keeps retrying, which /readyz shows.
+        rabbitmq: { amqpUrl: `amqp://${INGESTOR.username}:${INGESTOR.password}@127.0.0.1:${closedPort}/` },
       },
     });
     secret = await cloud.addGateway('gw-1');
@@ -145,7 +148,7 @@ describe('RabbitMQ HTTP auth backend', () => {
     expect(res.statusCode).toBe(503);
     expect(res.json().checks.rabbitmq_ingest).toMatchObject({
       ok: false,
-      detail: expect.stringContaining('amqplib'),
+      detail: expect.stringContaining('not consuming the RabbitMQ queues'),
     });
   });
 

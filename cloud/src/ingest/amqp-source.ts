@@ -1,0 +1,186 @@
+import { Backoff, errorMessage, gatewayTopic } from '@coldtrace/shared';
+import type { Logger } from 'pino';
+import type { HealthCheck } from './ingest-health.js';
+import type { IngestSource } from './ingest-source.js';
+import type { Ingestor } from './ingestor.js';
+import { ingestQueues, MQTT_EXCHANGE, parseGatewayRoutingKey } from './rabbitmq-routing.js';
+
+/** One delivery, as amqplib hands it over (its `ConsumeMessage`, the fields used here). */
+export interface AmqpMessage {
+  content: Buffer;
+  fields: { deliveryTag: number; redelivered: boolean; routingKey: string };
+}
+
+/** The channel operations the source uses; amqplib's `Channel` has exactly these. */
+export interface AmqpChannel {
+  assertQueue(
+    queue: string,
+    options: { durable: boolean; arguments: Record<string, string> },
+  ): Promise<unknown>;
+  bindQueue(queue: string, exchange: string, pattern: string): Promise<unknown>;
+  prefetch(count: number): Promise<unknown>;
+  consume(
+    queue: string,
+    onMessage: (msg: AmqpMessage | null) => void,
+    options: { noAck: false },
+  ): Promise<unknown>;
+  ack(msg: AmqpMessage, allUpTo?: boolean): void;
+}
+
+/** A connection (amqplib's `ChannelModel`): one channel, and `close` once it is gone. */
+export interface AmqpConnection {
+  createChannel(): Promise<AmqpChannel>;
+  on(event: 'close' | 'error', listener: (err?: Error) => void): unknown;
+  close(): Promise<void>;
+}
+
+/** Opens a connection (amqplib's `connect`); the URL carries `heartbeat`. */
+export type AmqpConnect = (url: string) => Promise<AmqpConnection>;
+
+export interface AmqpSourceOptions {
+  /** `amqp://user:password@host:5672/vhost` (config `mqtt.rabbitmq.amqpUrl`). */
+  url: string;
+  /** Deliveries held unacknowledged per queue (config `mqtt.rabbitmq.prefetch`, default 64). */
+  prefetch: number;
+  /** The queues are `<queuePrefix>.<stream>` (deploy/rabbitmq/definitions.json). */
+  queuePrefix: string;
+  ingestor: Ingestor;
+  log: Logger;
+  connect: AmqpConnect;
+  /** Reconnect policy (default 500 ms doubling to 30 s). */
+  backoff?: Backoff | undefined;
+}
+
+/** AMQP heartbeat: a dead peer is noticed within two intervals (RabbitMQ suggests 5–20 s). */
+export const AMQP_HEARTBEAT_S = 10;
+
+/**
+ * Ingest from RabbitMQ's quorum queues (docs/operations.md "Several machines: RabbitMQ"). At start and on
+ * every reconnect it declares the queues and their `amq.topic` bindings (idempotent, the same as
+ * definitions.json) before it consumes, and it is ready only once all are consumed. Each delivery goes to
+ * the one ingest path; deliveries are acknowledged in order once ingest resolved for them and for every
+ * earlier one on the channel, with one `ack(last, allUpTo)` for each run that completed: competing
+ * ingestors each hold at most `prefetch` per queue, and whatever one holds when it dies is redelivered to
+ * the others. A store failure closes the connection (so nothing after it is acknowledged either) and
+ * reconnects with backoff.
+ */
+export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSource> {
+  const { ingestor, log } = opts;
+  const backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
+  const url = new URL(opts.url);
+  if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(AMQP_HEARTBEAT_S));
+  const queues = ingestQueues(opts.queuePrefix);
+  let conn: AmqpConnection | undefined;
+  let ready = false;
+  let closing = false;
+  let lastError = 'not connected yet';
+  let timer: NodeJS.Timeout | undefined;
+
+  const session = async (): Promise<void> => {
+    const c = await opts.connect(url.toString());
+    conn = c;
+    let gone = false;
+    const lost = (err?: Error) => {
+      if (gone) return;
+      gone = true;
+      ready = false;
+      conn = undefined;
+      lastError = err ? errorMessage(err) : 'connection closed';
+      if (!closing) {
+        log.warn({ err: lastError }, 'AMQP connection lost; reconnecting');
+        schedule();
+      }
+    };
+    c.on('error', (err) => lost(err));
+    c.on('close', (err) => lost(err));
+    const ch = await c.createChannel();
+    for (const q of queues) {
+      await ch.assertQueue(q.queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      await ch.bindQueue(q.queue, MQTT_EXCHANGE, q.bindingKey);
+    }
+    // Per consumer (RabbitMQ's basic.qos with global=false): each queue gets its own window.
+    await ch.prefetch(opts.prefetch);
+    // Delivery tags are per channel and increase; `settled` holds those whose ingest resolved, and the
+    // oldest unsettled tag holds back every later ack.
+    const pending: AmqpMessage[] = [];
+    const settled = new Set<number>();
+    const ackRun = () => {
+      let last: AmqpMessage | undefined;
+      while (pending.length > 0 && settled.has(pending[0]!.fields.deliveryTag)) {
+        last = pending.shift()!;
+        settled.delete(last.fields.deliveryTag);
+      }
+      if (last && !gone) ch.ack(last, true);
+    };
+    const onMessage = (msg: AmqpMessage | null) => {
+      if (msg === null) {
+        // The server cancelled the consumer (queue deleted): start over, declaring it again.
+        lost(new Error('consumer cancelled by the broker'));
+        void c.close().catch(() => {});
+        return;
+      }
+      pending.push(msg);
+      const parsed = parseGatewayRoutingKey(msg.fields.routingKey);
+      // A key no binding of ours routes: ingest dead-letters it as an unknown topic, with the key as topic.
+      const topic = parsed ? gatewayTopic(parsed.gatewayId, parsed.stream) : msg.fields.routingKey;
+      ingestor.handle({ topic, payload: msg.content }).then(
+        () => {
+          settled.add(msg.fields.deliveryTag);
+          ackRun();
+        },
+        (err) => {
+          log.error(
+            { err: errorMessage(err), topic },
+            'ingest failed; closing the AMQP connection for redelivery',
+          );
+          lost(err instanceof Error ? err : new Error(String(err)));
+          void c.close().catch(() => {});
+        },
+      );
+    };
+    for (const q of queues) await ch.consume(q.queue, onMessage, { noAck: false });
+    if (gone) throw new Error(lastError);
+    ready = true;
+    backoff.succeed();
+    log.info(
+      { host: url.host, queues: queues.map((q) => q.queue), prefetch: opts.prefetch },
+      'ingesting from RabbitMQ',
+    );
+  };
+
+  const attempt = async () => {
+    timer = undefined;
+    if (closing) return;
+    try {
+      await session();
+    } catch (err) {
+      lastError = errorMessage(err);
+      log.warn({ err: lastError }, 'AMQP ingest could not start; retrying');
+      const c = conn;
+      conn = undefined;
+      await c?.close().catch(() => {});
+      schedule();
+    }
+  };
+  const schedule = () => {
+    if (closing || timer) return;
+    timer = setTimeout(() => void attempt(), backoff.fail());
+  };
+
+  await attempt();
+  return {
+    health: (): HealthCheck =>
+      ready
+        ? { ok: true }
+        : {
+            ok: false,
+            detail: `not consuming the RabbitMQ queues at ${url.host}: ${lastError}; reconnecting`,
+          },
+    async close() {
+      closing = true;
+      if (timer) clearTimeout(timer);
+      ready = false;
+      await conn?.close().catch(() => {});
+    },
+  };
+}
