@@ -1,27 +1,20 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MovementRecordsBatch, Scan } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanPageModule } from '../../src/scan/scan-page-module.js';
-import { gatewayRig } from '../gateway-harness.js';
-import { startBroker, startSubscriber } from '../publisher/helpers.js';
+import { scanRig, PAGE_TOKEN as TOKEN } from './scan-rig.js';
 
 // A keyboard-wedge scanner is a keyboard: the test types into the scan page in a real browser the way a
 // wedge does (the code, FNC1 as Ctrl+], Enter) and follows the scan to the broker.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? null : `scan page browser test skipped: ${CHROMIUM} is missing`;
 if (skip) console.warn(`[skip] ${skip}`);
-const TOKEN = 'k3y-for-the-scan-page-0001';
 
-const rig = gatewayRig();
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  await rig.close();
-});
+const rig = scanRig();
+afterEach(() => rig.close());
 
 async function browser(): Promise<BrowserContext> {
   const dataDir = mkdtempSync(join(tmpdir(), 'coldtrace-chromium-'));
@@ -30,7 +23,7 @@ async function browser(): Promise<BrowserContext> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
   });
-  cleanup.push(async () => {
+  rig.onClose(async () => {
     await context.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -39,13 +32,7 @@ async function browser(): Promise<BrowserContext> {
 
 describe.skipIf(skip !== null)('scan page in a browser (keyboard wedge)', () => {
   it('a typed code with Ctrl+] as FNC1 becomes a scan with GS, shown on the page; a bad one is shown refused', async () => {
-    const broker = await startBroker();
-    cleanup.push(() => broker.close());
-    const sub = await startSubscriber(broker.port);
-    cleanup.push(() => sub.close());
-    const gw = await rig.start({
-      mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, reconnectMs: 100 },
-      batch: { maxRecords: 100, maxAgeMs: 50 },
+    const { gw, scans } = await rig.start({
       scanPage: {
         port: 0,
         token: TOKEN,
@@ -71,12 +58,8 @@ describe.skipIf(skip !== null)('scan page in a browser (keyboard wedge)', () => 
     expect(await page.locator('#results li.ok').first().textContent()).toBe(
       'OK  09521234543213  lot LOT-9  exp 2027-06-30',
     );
-    await until(
-      () => sub.of('movements').flatMap((b) => (b.value as MovementRecordsBatch).records).length === 1,
-      'the scan published',
-    );
-    const [scan] = sub.of('movements').flatMap((b) => (b.value as MovementRecordsBatch).records) as Scan[];
-    expect(scan).toMatchObject({
+    await until(() => scans().length === 1, 'the scan published');
+    expect(scans()[0]).toMatchObject({
       code: ']d2010952123454321317270600\u001d10LOT-9',
       lot: 'LOT-9',
       direction: 'putaway',

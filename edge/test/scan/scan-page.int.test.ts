@@ -1,29 +1,16 @@
-import type { MovementRecordsBatch, Scan } from '@coldtrace/shared';
+import type { Scan } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanPageModule } from '../../src/scan/scan-page-module.js';
-import { gatewayRig } from '../gateway-harness.js';
 import { scrape } from '../modbus/metrics-text.js';
-import { startBroker, startSubscriber } from '../publisher/helpers.js';
+import { scanRig, PAGE_TOKEN as TOKEN } from './scan-rig.js';
 
 // The scan page over real HTTP, in a whole gateway publishing to aedes.
-const TOKEN = 'k3y-for-the-scan-page-0001';
-const rig = gatewayRig();
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  await rig.close();
-});
+const rig = scanRig();
+afterEach(() => rig.close());
 
 async function gatewayWithPage() {
-  const broker = await startBroker();
-  cleanup.push(() => broker.close());
-  const sub = await startSubscriber(broker.port);
-  cleanup.push(() => sub.close());
-  const gw = await rig.start({
-    mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, reconnectMs: 100 },
-    batch: { maxRecords: 100, maxAgeMs: 50 },
-    http: { port: 0 },
+  const { gw, scans } = await rig.start({
     scanPage: {
       port: 0,
       token: TOKEN,
@@ -38,7 +25,6 @@ async function gatewayWithPage() {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  const scans = () => sub.of('movements').flatMap((b) => (b.value as MovementRecordsBatch).records) as Scan[];
   return { gw, page, base, post, scans };
 }
 

@@ -1,31 +1,24 @@
 import { join } from 'node:path';
 import { type SocatPair, socatMissing, startSocatPair } from '@coldtrace/firmware-sim';
-import type { MovementRecordsBatch, Scan } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
 import type { ScanStationModule } from '../../src/scan/scan-station-module.js';
-import { gatewayRig } from '../gateway-harness.js';
 import { scrape } from '../modbus/metrics-text.js';
-import { startBroker, startSubscriber } from '../publisher/helpers.js';
+import { scanRig } from './scan-rig.js';
 
 // A real gateway (SQLite buffer, publisher, aedes) with a scan station on a socat pseudo-terminal: the test
 // writes what a serial scanner sends into the other end of the pair.
 const skip = socatMissing();
 if (skip) console.warn(`[skip] scan station on a pseudo-terminal: ${skip}`);
 
-const rig = gatewayRig();
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  await rig.close();
-});
+const rig = scanRig();
+afterEach(() => rig.close());
 
 async function scanner(path: string) {
   const port = new SerialPort({ path, baudRate: 9600 });
   await new Promise<void>((resolve, reject) => port.once('open', resolve).once('error', reject));
-  cleanup.push(() => new Promise((r) => (port.isOpen ? port.close(() => r(undefined)) : r(undefined))));
+  rig.onClose(() => new Promise((r) => (port.isOpen ? port.close(() => r(undefined)) : r(undefined))));
   return (text: string) =>
     new Promise<void>((resolve, reject) =>
       port.write(text, (e) => (e ? reject(e) : port.drain(() => resolve()))),
@@ -33,14 +26,7 @@ async function scanner(path: string) {
 }
 
 async function gatewayWithStation(dir: string, station: Record<string, unknown> = {}) {
-  const broker = await startBroker();
-  cleanup.push(() => broker.close());
-  const sub = await startSubscriber(broker.port);
-  cleanup.push(() => sub.close());
-  const gw: Gateway = await rig.start({
-    mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, reconnectMs: 100 },
-    batch: { maxRecords: 100, maxAgeMs: 50 },
-    http: { port: 0 },
+  const { gw, sub, scans } = await rig.start({
     scanStations: [
       {
         id: 'dock-1',
@@ -53,7 +39,6 @@ async function gatewayWithStation(dir: string, station: Record<string, unknown> 
     ],
   });
   const mod = gw.modules.find((m) => m.name === 'scan:dock-1') as ScanStationModule;
-  const scans = () => sub.of('movements').flatMap((b) => (b.value as MovementRecordsBatch).records) as Scan[];
   return { gw, mod, sub, scans };
 }
 
@@ -61,7 +46,7 @@ describe.skipIf(skip !== null)('scan station on a serial scanner (pseudo-termina
   it('stores each code as a scan on the movements stream; a bad code is refused, counted, and the next one read', async () => {
     const dir = rig.dir();
     const pair: SocatPair = await startSocatPair(join(dir, 'ttyGW'), join(dir, 'ttySCAN'));
-    cleanup.push(() => pair.stop());
+    rig.onClose(() => pair.stop());
     const { gw, mod, scans, sub } = await gatewayWithStation(dir);
     await until(() => mod.report().deviceOpen, 'the scanner device open');
     const write = await scanner(pair.simPath);
@@ -116,7 +101,7 @@ describe.skipIf(skip !== null)('scan station on a serial scanner (pseudo-termina
     await until(() => !mod.report().deviceOpen, 'the unplugged device seen closed');
 
     pair = await startSocatPair(join(dir, 'ttyGW'), join(dir, 'ttySCAN'));
-    cleanup.push(() => pair.stop());
+    rig.onClose(() => pair.stop());
     await until(() => mod.report().deviceOpen, 'the scanner device open again');
     const write = await scanner(pair.simPath);
     await write(']C100106141411234567897\r');
