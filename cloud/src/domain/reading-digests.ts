@@ -52,32 +52,87 @@ export interface DigestHead {
 export const DIGEST_GENESIS = GENESIS_HASH;
 
 /**
- * One stored reading as a line of its batch's digest. Ids are limited to characters without tabs or
- * newlines (the contract's id pattern) and the quality is a word, so the lines are unambiguous; numbers
- * are JavaScript's shortest round-trip form, which SQLite REAL and PostgreSQL double precision give back
- * unchanged.
+ * The bytes a batch's digest is taken over: a header (`readings`, the gateway id), then per reading its
+ * stored seq, sensor, location, data time, value, humidity, quality and arrival time. Numbers are IEEE-754
+ * float64 little-endian (exactly what SQLite REAL/INTEGER and PostgreSQL double precision/bigint give back;
+ * -0 is written as 0, since SQLite may store an integral REAL as an integer), a null value is a 0 byte where
+ * a present one is a 1 byte and the number, strings are UTF-8 after their byte length (uint32). Binary,
+ * not text: formatting each number as text cost more than the rest of the digest.
  */
-export function readingLine(
-  seq: number,
-  sensorId: string,
-  locationId: string,
-  ts: number,
-  tempC: number | null,
-  rh: number | null,
-  quality: string,
-  receivedAt: number,
-): string {
-  return `${seq}\t${sensorId}\t${locationId}\t${ts}\t${tempC ?? ''}\t${rh ?? ''}\t${quality}\t${receivedAt}\n`;
-}
+class DigestBytes {
+  // One scratch buffer for every digest: each is computed synchronously from start to end.
+  private static scratch = Buffer.allocUnsafe(64 * 1024);
+  private buf = DigestBytes.scratch;
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  private at = 0;
 
-const digestHeader = (gatewayId: string) => `readings\t${gatewayId}\n`;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  constructor(gatewayId: string) {
+    this.str('readings');
+    this.str(gatewayId);
+  }
+
+  row(
+    seq: number,
+    sensorId: string,
+    locationId: string,
+    ts: number,
+    tempC: number | null,
+    rh: number | null,
+    quality: string,
+    receivedAt: number,
+  ): void {
+    this.room(64 + 3 * (sensorId.length + locationId.length + quality.length));
+    this.num(seq);
+    this.str(sensorId);
+    this.str(locationId);
+    this.num(ts);
+    this.opt(tempC);
+    this.opt(rh);
+    this.str(quality);
+    this.num(receivedAt);
+  }
+
+  sha256(): string {
+    return createHash('sha256').update(this.buf.subarray(0, this.at)).digest('hex');
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+    DigestBytes.scratch = bigger;
+    this.view = new DataView(bigger.buffer, bigger.byteOffset, bigger.byteLength);
+  }
+
+  /** Callers make room first (`row` for a whole reading, `str` for itself). */
+  private num(v: number): void {
+    this.view.setFloat64(this.at, v === 0 ? 0 : v, true);
+    this.at += 8;
+  }
+
+  private opt(v: number | null): void {
+    if (v === null) {
+      this.buf[this.at++] = 0;
+      return;
+    }
+    this.buf[this.at++] = 1;
+    this.num(v);
+  }
+
+  private str(s: string): void {
+    this.room(4 + s.length * 3);
+    const n = this.buf.write(s, this.at + 4, 'utf8');
+    this.view.setUint32(this.at, n, true);
+    this.at += 4 + n;
+  }
+}
 
 /** SHA-256 over `rows` (ascending stored seq) of one gateway, as read back from `readings`. */
 export function readingsDigest(gatewayId: string, rows: readonly ReadingRow[]): string {
-  let text = digestHeader(gatewayId);
+  const bytes = new DigestBytes(gatewayId);
   for (const r of rows) {
-    text += readingLine(
+    bytes.row(
       Number(r.seq),
       r.sensor_id,
       r.location_id,
@@ -88,7 +143,7 @@ export function readingsDigest(gatewayId: string, rows: readonly ReadingRow[]): 
       Number(r.received_at),
     );
   }
-  return sha256(text);
+  return bytes.sha256();
 }
 
 const num = (v: number | string | null) => (v === null ? null : Number(v));
@@ -135,28 +190,28 @@ export function digestChainHash(prevChain: string, row: Omit<ReadingDigestRow, '
   return createHash('sha256').update(prevChain).update('\n').update(fields).digest('hex');
 }
 
-/** A reading a batch stored, under its stored seq (its wire seq plus its epoch's offset). */
-export interface StoredReading {
-  seq: number;
-  reading: Reading;
+/** The readings a batch stored: `seqs[i]` (ascending) is the stored seq of `records[i]`. */
+export interface StoredReadings {
+  seqs: readonly number[];
+  records: readonly Reading[];
 }
 
 /**
- * The digest row of the readings one batch stored (`stored`, ascending seq; arrival time `receivedAt`),
- * linked after `prev` (the gateway's last row, none for its first batch). Built from the records as ingest
- * inserts them, with the same lines as `readingsDigest` over the rows read back.
+ * The digest row of the readings one batch stored (arrival time `receivedAt`), linked after `prev` (the
+ * gateway's last row, none for its first batch). Built from the records as ingest inserts them, with the
+ * same bytes as `readingsDigest` over the rows read back.
  */
 export function readingDigestRow(
   gatewayId: string,
-  stored: readonly StoredReading[],
+  stored: StoredReadings,
   receivedAt: number,
   prev: { batch_index: number; chain: string } | undefined,
 ): ReadingDigestRow {
-  let text = digestHeader(gatewayId);
-  const seqs: number[] = [];
-  for (const { seq, reading: r } of stored) {
-    seqs.push(seq);
-    text += readingLine(seq, r.sensorId, r.locationId, r.ts, r.tempC, r.rh ?? null, r.quality, receivedAt);
+  const bytes = new DigestBytes(gatewayId);
+  const { seqs, records } = stored;
+  for (let i = 0; i < seqs.length; i++) {
+    const r = records[i]!;
+    bytes.row(seqs[i]!, r.sensorId, r.locationId, r.ts, r.tempC, r.rh ?? null, r.quality, receivedAt);
   }
   const row: Omit<ReadingDigestRow, 'chain'> = {
     gateway_id: gatewayId,
@@ -165,7 +220,7 @@ export function readingDigestRow(
     to_seq: seqs[seqs.length - 1]!,
     seqs: encodeSpans(seqs),
     count: seqs.length,
-    digest: sha256(text),
+    digest: bytes.sha256(),
     created_at: receivedAt,
   };
   return { ...row, chain: digestChainHash(prev?.chain ?? DIGEST_GENESIS, row) };

@@ -1,5 +1,5 @@
 import type { Movement, Reading, Stream } from '@coldtrace/shared';
-import { readingDigestRow, type StoredReading } from '../reading-digests.js';
+import { readingDigestRow, type StoredReadings } from '../reading-digests.js';
 import { type EpochPlacement, offsetCoverage, placeEpoch, type SequenceReset } from './epochs.js';
 import { call, type NewMark, type Plan, type RangeTable, type StreamRecord } from './ingest-store.js';
 import { mergeSpan, type SeqSpan } from './seq-spans.js';
@@ -112,26 +112,32 @@ export function* ingestPlan(
 
 /**
  * The readings a batch stored, ascending by stored seq, for its digest (docs/architecture.md "Audit
- * trail"): the records whose key was free, then those stored in forks.
+ * trail"): the records whose key was free, then those stored in forks (parallel arrays: no object per
+ * reading on the ingest path).
  */
 function storedReadings(
   records: readonly Reading[],
   taken: readonly number[],
   offset: number,
   forked: TakenOutcome,
-): StoredReading[] {
+): StoredReadings {
   const skip = taken.length > 0 ? new Set(taken) : undefined;
-  const out: StoredReading[] = [];
+  const seqs: number[] = [];
+  const stored: Reading[] = [];
   for (let i = 0; i < records.length; i++) {
-    if (!skip?.has(i)) out.push({ seq: records[i]!.seq + offset, reading: records[i]! });
+    if (skip?.has(i)) continue;
+    seqs.push(records[i]!.seq + offset);
+    stored.push(records[i]!);
   }
-  forked.stored.forEach((r, i) => {
-    out.push({ seq: forked.storedSeqs[i]!, reading: r as Reading });
-  });
-  for (let i = 1; i < out.length; i++) {
-    if (out[i]!.seq < out[i - 1]!.seq) return out.sort((a, b) => a.seq - b.seq);
+  seqs.push(...forked.storedSeqs);
+  stored.push(...(forked.stored as Reading[]));
+  for (let i = 1; i < seqs.length; i++) {
+    if (seqs[i]! < seqs[i - 1]!) {
+      const order = seqs.map((_, j) => j).sort((x, y) => seqs[x]! - seqs[y]!);
+      return { seqs: order.map((j) => seqs[j]!), records: order.map((j) => stored[j]!) };
+    }
   }
-  return out;
+  return { seqs, records: stored };
 }
 
 function marksOf(stream: Stream, records: readonly StreamRecord[], now: number): NewMark[] {
