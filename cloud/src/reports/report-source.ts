@@ -1,4 +1,6 @@
+import { inForceAt, timeline } from '../domain/spec-versions.js';
 import type { CloudStore } from '../store/cloud-store.js';
+import { locationVersions } from '../store/location-master.js';
 import type {
   ExcursionReportInput,
   ReportAuditEntry,
@@ -51,6 +53,11 @@ export class StoreReportSource implements ReportSource {
       .executeTakeFirst();
     if (!row) return null;
     const location = await this.store.getLocation(row.location_id);
+    // The limits the excursion was judged by: the version in force at its start (docs/domain.md
+    // "Effective-dated specifications"), not a later one.
+    const limits = location
+      ? inForceAt(timeline(await locationVersions(this.store.db, location)), row.start_ts)
+      : undefined;
     const excursion: ReportExcursion = {
       id: row.id,
       locationId: row.location_id,
@@ -112,10 +119,10 @@ export class StoreReportSource implements ReportSource {
       generatedBy: ctx.generatedBy ?? null,
       excursion,
       limits: {
-        minC: location?.min_c ?? Math.min(row.min_c, 0),
-        maxC: location?.max_c ?? Math.max(row.max_c, 1),
-        criticalMarginC: location?.critical_margin_c ?? 0,
-        alarmDelayMs: location?.alarm_delay_ms ?? 0,
+        minC: limits?.minC ?? Math.min(row.min_c, 0),
+        maxC: limits?.maxC ?? Math.max(row.max_c, 1),
+        criticalMarginC: limits?.criticalMarginC ?? 0,
+        alarmDelayMs: limits?.alarmDelayMs ?? 0,
       },
       window,
       series,

@@ -3,6 +3,7 @@ import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPECIFICATION_CHANGE_MEANING } from '../../src/domain/e-signature.js';
 import { SPECIFICATION_CORRECTION_MEANING } from '../../src/domain/spec-versions.js';
+import { StoreReportSource } from '../../src/reports/report-source.js';
 import { bearer, createUser, login, type Session, type TestUser } from '../helpers/auth.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
@@ -84,6 +85,9 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
       firstSeen: T0 - MIN,
       lastSeen: T0 - MIN,
     });
+  const reportLimits = async (id: string) =>
+    (await new StoreReportSource(cloud.store).excursionReport(id, { generatedAt: 0, version: 'test' }))!
+      .limits;
   const settle = async () => {
     await cloud.evaluator.flush();
   };
@@ -243,6 +247,8 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
       { epc: U2, state: 'active', held: false },
     ]);
     expect(await get('/api/v1/excursions?state=withdrawn')).toEqual([]);
+    // Its report shows the limits it was judged by (version 1), not the newer ones.
+    expect((await reportLimits(excursionId)).maxC).toBe(8);
 
     // Readings after it are judged by 2–50 °C: 14 °C (past the critical margin of 2–8 °C: an excursion at
     // once under version 1) opens none.
@@ -291,6 +297,7 @@ describe('limit and specification changes (the operator unlock, closed)', () => 
     // The excursion is no longer found under 2–50 °C: kept as withdrawn, pending review, units locked.
     const x = await get(`/api/v1/excursions/${encodeURIComponent(excursionId)}`);
     expect(x).toMatchObject({ state: 'withdrawn', reviewState: 'pending' });
+    expect((await reportLimits(excursionId)).maxC).toBe(50);
     expect(x.affectedLots).toMatchObject([{ lotId: 'LOT-1', lockedUnits: 2 }]);
     expect(x.audit.map((a: { action: string }) => a.action)).toContain('excursion.withdrawn');
     expect((await get('/api/v1/excursions?state=withdrawn')).map((e: { id: string }) => e.id)).toEqual([
