@@ -12,7 +12,9 @@ import { AUDIT_COMMANDS, AUDIT_VERIFY_COMMAND } from './commands.js';
  * `coldtrace audit verify [--database URL] [--json]`: recomputes the audit trail's hash chain and
  * reports the first broken entry (changed, missing or reordered). With `--deep` it also replays the trail
  * against the domain tables and recomputes the signature manifests (domain/deep-verify.ts), one line per
- * contradiction. Exit 0 = intact, 1 = broken or contradicted.
+ * contradiction. With `--checkpoints` and `--readings` it also checks the signed checkpoints and the reading
+ * digests (audit-checkpoint-cli.ts, which also runs `audit checkpoint` and `audit keygen`). Exit 0 =
+ * intact, 1 = broken or contradicted.
  */
 export async function runAuditCli(argv: string[]): Promise<number> {
   const picked = pickCommand(AUDIT_COMMANDS, argv);
