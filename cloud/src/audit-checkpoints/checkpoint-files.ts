@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ColdtraceError, errorMessage } from '@coldtrace/shared';
 import { parseCheckpoint, type SignedCheckpoint } from '../domain/audit-checkpoint.js';
 
@@ -10,7 +10,10 @@ export interface CheckpointDestination {
   file?: string | undefined;
 }
 
-/** The public key beside the checkpoints of a directory, the default key of `audit verify --checkpoints`. */
+/**
+ * The public key beside the checkpoints (in their directory, or the append-only file's), the default key of
+ * `audit verify --checkpoints`.
+ */
 export const PUBLIC_KEY_FILE = 'public-key.pem';
 
 const stamp = (at: number) => new Date(at).toISOString().replace(/[-:]/g, '').replace('.', '');
@@ -18,7 +21,7 @@ const stamp = (at: number) => new Date(at).toISOString().replace(/[-:]/g, '').re
 /**
  * Writes a signed checkpoint: in the directory as `checkpoint-<time>-<seq>-<tag>.json`, created exclusively
  * ('wx': an existing file is never replaced) and read-only; appended to the file (opened for appending
- * only, so earlier lines are never rewritten). The directory also gets the public key once.
+ * only, so earlier lines are never rewritten). Each destination's directory also gets the public key once.
  */
 export function writeCheckpoint(
   dest: CheckpointDestination,
@@ -35,23 +38,29 @@ export function writeCheckpoint(
       const path = join(dest.dir, `checkpoint-${stamp(cp.at)}-${cp.audit.seq}-${tag}.json`);
       writeFileSync(path, `${text}\n`, { flag: 'wx', mode: 0o444 });
       written.push(path);
-      try {
-        writeFileSync(join(dest.dir, PUBLIC_KEY_FILE), publicKey.export({ type: 'spki', format: 'pem' }), {
-          flag: 'wx',
-          mode: 0o444,
-        });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
+      publicKeyOnce(dest.dir, publicKey);
     }
     if (dest.file) {
       appendFileSync(dest.file, `${text}\n`, { flag: 'a', mode: 0o644 });
       written.push(dest.file);
+      publicKeyOnce(dirname(dest.file), publicKey);
     }
   } catch (err) {
     throw new ColdtraceError('checkpoint_write_failed', `cannot write the checkpoint: ${errorMessage(err)}`);
   }
   return written;
+}
+
+/** The public key beside the checkpoints, written once (the first key; a rotation leaves it alone). */
+function publicKeyOnce(dir: string, publicKey: KeyObject): void {
+  try {
+    writeFileSync(join(dir, PUBLIC_KEY_FILE), publicKey.export({ type: 'spki', format: 'pem' }), {
+      flag: 'wx',
+      mode: 0o444,
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 export interface ReadCheckpoint {

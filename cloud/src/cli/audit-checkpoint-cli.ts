@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type CliCommand, parseCommand } from '@coldtrace/shared/cli';
 import type { Kysely } from 'kysely';
 import { PUBLIC_KEY_FILE } from '../audit-checkpoints/checkpoint-files.js';
@@ -106,12 +106,12 @@ export async function verifyExtras(
   return { ok, json, text: lines.length > 0 ? `${lines.join('\n')}\n` : '' };
 }
 
-/** `PATH/public-key.pem` for a directory of checkpoints, `PATH.pub`-less files need `--public-key`. */
+/** `PATH/public-key.pem` for a directory of checkpoints, else the one beside the append-only file. */
 function defaultPublicKey(path: string): string {
   try {
     if (statSync(path).isDirectory()) return join(path, PUBLIC_KEY_FILE);
   } catch {
     // verifyCheckpoints reports the missing path.
   }
-  return join(path, '..', PUBLIC_KEY_FILE);
+  return join(dirname(path), PUBLIC_KEY_FILE);
 }
