@@ -22,6 +22,11 @@ export const ERROR_CODES = {
   },
   not_found: { http: 404, meaning: 'No such resource (or route).' },
   conflict: { http: 409, meaning: 'The resource exists already or changed since it was read.' },
+  second_signature_required: {
+    http: 409,
+    meaning:
+      'This release needs a written justification and a second QA signature (two-person rule): propose it, another QA user approves.',
+  },
   too_many_requests: { http: 429, meaning: 'Rate limit or failed-login lockout; retry later.' },
   internal: { http: 500, meaning: 'An unexpected failure; the server log has the details.' },
   unavailable: { http: 503, meaning: 'A part this request needs (broker, ingest pipeline) is not running.' },
@@ -55,8 +60,12 @@ export const ERROR_CODES = {
   },
 
   // ---- barcodes (shared/src/barcode, docs/barcode.md) ----
-  barcode_malformed: { meaning: 'A scanned GS1 code breaks its syntax (length, characters, FNC1, URI form).' },
-  barcode_unknown_ai: { meaning: 'A scanned GS1 code has an Application Identifier coldtrace does not know.' },
+  barcode_malformed: {
+    meaning: 'A scanned GS1 code breaks its syntax (length, characters, FNC1, URI form).',
+  },
+  barcode_unknown_ai: {
+    meaning: 'A scanned GS1 code has an Application Identifier coldtrace does not know.',
+  },
   barcode_check_digit: { meaning: 'A GTIN, SSCC or GLN in a scanned code has a wrong check digit.' },
   barcode_invalid_date: { meaning: 'A date in a scanned code does not exist (month or day out of range).' },
   barcode_unsupported: {
@@ -69,7 +78,8 @@ export const ERROR_CODES = {
   },
 
   scan_unmapped: {
-    meaning: 'A movements batch holds barcode scans, which the cloud does not map to custody yet (dead letter).',
+    meaning:
+      'A movements batch holds barcode scans, which the cloud does not map to custody yet (dead letter).',
   },
 
   // ---- sinks ----
@@ -104,7 +114,9 @@ export const ERROR_CODES = {
   checkpoint_write_failed: {
     meaning: 'A signed audit checkpoint could not be written to its destination (not writable, or exists).',
   },
-  checkpoint_read_failed: { meaning: 'The checkpoints to verify cannot be read (no such directory or file).' },
+  checkpoint_read_failed: {
+    meaning: 'The checkpoints to verify cannot be read (no such directory or file).',
+  },
 
   // ---- simulators ----
   cli_usage: { meaning: 'A command was called with missing or invalid arguments.' },
@@ -133,7 +145,8 @@ export const ERROR_CODES = {
   sensor_bad_answer: { meaning: 'The request failed for another reason; the message says which.' },
   sensor_address_taken: { meaning: 'Another device already answers at the address asked for.' },
   sensor_calibration_invalid: {
-    meaning: 'A sensor correction the XY-MD02 cannot store (beyond ±10.0 or finer than 0.1); nothing is sent.',
+    meaning:
+      'A sensor correction the XY-MD02 cannot store (beyond ±10.0 or finer than 0.1); nothing is sent.',
   },
   sensor_verify_failed: { meaning: 'The sensor acknowledged a setup write but reads back something else.' },
   sensor_log_unwritable: {

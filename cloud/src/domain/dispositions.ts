@@ -3,6 +3,7 @@ import { ColdtraceError } from '@coldtrace/shared';
 import type { SignatureInput } from './e-signature.js';
 import type { ChangeLog } from './exposure.js';
 import type { LockCause } from './locks/reconcile-locks.js';
+import { type GuardedLot, secondSignatureReasons } from './release-guard.js';
 import type { DispositionsTable } from './rows.js';
 import { type Decision, SIGNATURE_MEANINGS, type Signer } from './signature.js';
 import { dispositionManifest, type ReviewedReading } from './signature-manifest.js';
@@ -49,6 +50,51 @@ export interface DispositionRepo {
   lotsOf(epcs: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** What the signer reviewed (21 CFR 11.70): the excursion's stored content and its readings. */
   reviewed(subject: DispositionSubject): Promise<{ content: unknown; readings: ReviewedReading[] }>;
+  /** The lots of these units as a release guard sees them (release-guard.ts). */
+  releaseGuard(units: readonly string[]): Promise<GuardedLot[]>;
+}
+
+/** What a decision covers: its subject, the units still to decide and how to name them. */
+export interface DecisionScope {
+  subject: DispositionSubject;
+  what: string;
+  rows: Array<{ epc: string; state: string }>;
+  units: string[];
+}
+
+/**
+ * The units a decision on `req` would decide (docs/architecture.md "Disposition"): the lot's (or the one
+ * unit's) locks under the subject that are still active, or were decided on an earlier version of it.
+ */
+export async function decisionScope(repo: DispositionRepo, req: DispositionRequest): Promise<DecisionScope> {
+  const x = await repo.subject(req.excursionId);
+  if (!x) throw new ColdtraceError('not_found', `excursion ${req.excursionId} not found`);
+  let epcs: string[];
+  if (req.lotId !== undefined) {
+    if (!(await repo.lotExists(req.lotId)))
+      throw new ColdtraceError('not_found', `lot ${req.lotId} not found`);
+    epcs = await repo.unitsOfLot(req.lotId);
+  } else epcs = [req.epc!.toUpperCase()];
+  const what = req.lotId !== undefined ? `lot ${req.lotId}` : `EPC ${req.epc}`;
+  const affected = epcs.length ? await repo.decidableLocks(x, epcs) : [];
+  if (affected.length === 0) {
+    throw new ColdtraceError('conflict', `${what} has no units affected by excursion ${req.excursionId}`);
+  }
+  // A signed decision stands: only units still locked, or decided on an earlier version of the
+  // excursion that later data has since changed (it returned to review), can be decided now.
+  const rows = affected.filter((r) => r.state === 'active' || (r.decided_version ?? x.version) < x.version);
+  if (rows.length === 0) {
+    throw new ColdtraceError(
+      'conflict',
+      `${what} is already decided for version ${x.version} of excursion ${req.excursionId}; a signed decision is not overwritten`,
+    );
+  }
+  return { subject: x, what, rows, units: rows.map((r) => r.epc).sort() };
+}
+
+/** Why releasing this scope needs a second signature (release-guard.ts); empty when one suffices. */
+export async function releaseNeeds(repo: DispositionRepo, scope: DecisionScope): Promise<string[]> {
+  return secondSignatureReasons(scope.subject.kind, await repo.releaseGuard(scope.units));
 }
 
 /** A disposition request's own checks, before any signature is verified. */
@@ -73,34 +119,30 @@ export async function decideDisposition(
   now: number,
   req: DispositionRequest,
   signer: Signer,
+  opts: {
+    /** The release proposal this decision is the second signature on (release-proposals.ts). */
+    secondSignatureOf?: string | undefined;
+    /** The signature's meaning when not the decision's own (a second signature's). */
+    meaning?: string | undefined;
+  } = {},
 ): Promise<DispositionsTable> {
-  const x = await repo.subject(req.excursionId);
-  if (!x) throw new ColdtraceError('not_found', `excursion ${req.excursionId} not found`);
-  let epcs: string[];
-  if (req.lotId !== undefined) {
-    if (!(await repo.lotExists(req.lotId)))
-      throw new ColdtraceError('not_found', `lot ${req.lotId} not found`);
-    epcs = await repo.unitsOfLot(req.lotId);
-  } else epcs = [req.epc!.toUpperCase()];
-  const what = req.lotId !== undefined ? `lot ${req.lotId}` : `EPC ${req.epc}`;
-  const affected = epcs.length ? await repo.decidableLocks(x, epcs) : [];
-  if (affected.length === 0) {
-    throw new ColdtraceError('conflict', `${what} has no units affected by excursion ${req.excursionId}`);
+  const scope = await decisionScope(repo, req);
+  const { subject: x, what, rows, units } = scope;
+  // The two-person rule (release-guard.ts): such a release is decided only as the second signature on a
+  // proposal (release-proposals.ts), never by one person.
+  if (req.decision === 'release' && !opts.secondSignatureOf) {
+    const reasons = await releaseNeeds(repo, scope);
+    if (reasons.length > 0)
+      throw new ColdtraceError(
+        'second_signature_required',
+        `releasing ${what} needs a written justification and a second QA signature (two-person rule): ${reasons.join('; ')}`,
+      );
   }
-  // A signed decision stands: only units still locked, or decided on an earlier version of the
-  // excursion that later data has since changed (it returned to review), can be decided now.
-  const rows = affected.filter((r) => r.state === 'active' || (r.decided_version ?? x.version) < x.version);
-  if (rows.length === 0) {
-    throw new ColdtraceError(
-      'conflict',
-      `${what} is already decided for version ${x.version} of excursion ${req.excursionId}; a signed decision is not overwritten`,
-    );
-  }
-  const units = rows.map((r) => r.epc).sort();
+  const meaning = opts.meaning ?? SIGNATURE_MEANINGS[req.decision];
   const reviewed = await repo.reviewed(x);
   const sealed = dispositionManifest({
     decision: req.decision,
-    meaning: SIGNATURE_MEANINGS[req.decision],
+    meaning,
     reason: req.reason,
     subject: { id: req.excursionId, cause: x.kind, version: x.version, content: reviewed.content },
     scope: {
@@ -124,7 +166,7 @@ export async function decideDisposition(
     signer_id: signer.userId,
     signer_username: signer.username,
     printed_name: signer.printedName,
-    meaning: SIGNATURE_MEANINGS[req.decision],
+    meaning,
     signed_at: now,
     excursion_version: x.version,
     units: rows.length,

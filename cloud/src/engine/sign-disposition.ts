@@ -3,10 +3,14 @@ import {
   checkDispositionRequest,
   type DispositionRequest,
   decideDisposition,
+  decisionScope,
+  releaseNeeds,
 } from '../domain/dispositions.js';
-import { authenticateSigner } from '../domain/e-signature.js';
+import { authenticateSigner, type SignatureInput } from '../domain/e-signature.js';
+import { approveRelease, proposeRelease, type ReleaseProposalRow } from '../domain/release-proposals.js';
 import type { SignatureVerifier } from '../domain/signature.js';
 import { dispositionRepo } from '../store/disposition-repo.js';
+import { releaseProposalRepo } from '../store/release-proposal-repo.js';
 import type { DispositionsTable } from '../store/schema.js';
 import type { DomainEngine } from './domain-engine.js';
 
@@ -29,6 +33,60 @@ export async function signDisposition(
   return engine.exclusive(() =>
     engine.derive(
       (trx, log, now) => decideDisposition(dispositionRepo(trx), log, now, req, signer),
+      wallClock.now(),
+    ),
+  );
+}
+
+/** What signing a decision did: decided it, or proposed a release that awaits a second signature. */
+export type SignedDecision =
+  | { kind: 'disposition'; disposition: DispositionsTable }
+  | { kind: 'proposal'; proposal: ReleaseProposalRow };
+
+/**
+ * Signs a decision as QA asks for it (POST /excursions/:id/dispositions): a release the two-person rule
+ * guards (domain/release-guard.ts) becomes a proposal with its justification, anything else a disposition.
+ * Which one is decided in the same transaction as the write, so the guard is never stale.
+ */
+export async function signDecision(
+  engine: DomainEngine,
+  verify: SignatureVerifier,
+  req: DispositionRequest & { justification?: string | undefined },
+  wallClock: Clock = systemClock,
+): Promise<SignedDecision> {
+  checkDispositionRequest(req);
+  const signer = await authenticateSigner(verify, req, 'sign dispositions');
+  return engine.exclusive(() =>
+    engine.derive(async (trx, log, now): Promise<SignedDecision> => {
+      const repo = dispositionRepo(trx);
+      if (req.decision === 'release') {
+        const needs = await releaseNeeds(repo, await decisionScope(repo, req));
+        if (needs.length > 0)
+          return {
+            kind: 'proposal',
+            proposal: await proposeRelease(repo, releaseProposalRepo(trx), log, now, req, signer),
+          };
+      }
+      return { kind: 'disposition', disposition: await decideDisposition(repo, log, now, req, signer) };
+    }, wallClock.now()),
+  );
+}
+
+/**
+ * The second signature on a release proposal (domain/release-proposals.ts): verified as any signature
+ * (re-entered by its owner), then the release is decided in one derive transaction.
+ */
+export async function approveReleaseProposal(
+  engine: DomainEngine,
+  verify: SignatureVerifier,
+  req: { proposalId: string } & SignatureInput,
+  wallClock: Clock = systemClock,
+): Promise<{ proposal: ReleaseProposalRow; disposition: DispositionsTable }> {
+  const signer = await authenticateSigner(verify, req, 'sign dispositions');
+  return engine.exclusive(() =>
+    engine.derive(
+      (trx, log, now) =>
+        approveRelease(dispositionRepo(trx), releaseProposalRepo(trx), log, now, req.proposalId, signer),
       wallClock.now(),
     ),
   );

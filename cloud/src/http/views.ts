@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { lockSubject } from '../domain/locks/lock-subject.js';
+import type { ReleaseProposalRow } from '../domain/release-proposals.js';
 import type { Row } from '../store/schema.js';
 
 /** Who acts, for the audit trail: the authenticated principal, else 'api' (routes open before auth). */
@@ -76,6 +77,34 @@ export function dispositionView(d: Row<'dispositions'>) {
     },
     /** SHA-256 of the signed manifest (21 CFR 11.70); null for a disposition signed before manifests. */
     manifestHash: d.manifest_hash ?? null,
+  };
+}
+
+/** A release awaiting (or given) its second signature (domain/release-proposals.ts). */
+export function releaseProposalView(p: ReleaseProposalRow) {
+  return {
+    id: p.id,
+    excursionId: p.excursion_id,
+    scope: p.scope,
+    lotId: p.lot_id,
+    epc: p.epc,
+    units: p.units,
+    reason: p.reason,
+    justification: p.justification,
+    /** Why two signatures are needed. */
+    needs: JSON.parse(p.needs_json) as string[],
+    excursionVersion: p.excursion_version,
+    state: p.state,
+    signature: {
+      signerId: p.signer_id,
+      username: p.signer_username,
+      printedName: p.printed_name,
+      signedAt: p.signed_at,
+      meaning: p.meaning,
+    },
+    manifestHash: p.manifest_hash,
+    dispositionId: p.disposition_id,
+    decidedAt: p.decided_at,
   };
 }
 

@@ -2,8 +2,11 @@ import type { Kysely, Transaction } from 'kysely';
 import type { DispositionRepo } from '../domain/dispositions.js';
 import { contentOfRow } from '../domain/excursion-content.js';
 import { subjectKey } from '../domain/locks/lock-subject.js';
+import { assessLot } from '../domain/lot-assessment.js';
+import { guardedLotOf } from '../domain/release-guard.js';
 import type { ReviewedReading } from '../domain/signature-manifest.js';
 import { lotsOfUnits } from './lock-writes.js';
+import { lotReads } from './lot-reads.js';
 import type { DomainDatabase } from './schema.js';
 
 /** Rows per IN list (SQLite bound-parameter limit). */
@@ -97,6 +100,15 @@ export function dispositionRepo(trx: Transaction<DomainDatabase>): DispositionRe
         .execute();
     },
     lotsOf: lotsOfUnits(trx),
+    async releaseGuard(units) {
+      const lots = new Set((await lotsOfUnits(trx)(units)).values());
+      const out = [];
+      for (const lotId of [...lots].sort()) {
+        const a = await assessLot(lotReads(trx), lotId);
+        if (a) out.push(guardedLotOf(a));
+      }
+      return out;
+    },
     async reviewed(x) {
       if (x.kind !== 'excursion') return { content: null, readings: [] };
       const row = await trx.selectFrom('excursions').selectAll().where('id', '=', x.id).executeTakeFirst();

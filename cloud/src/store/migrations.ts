@@ -17,6 +17,7 @@ import { migration0017 } from './migrations/0017-signature-manifests.js';
 import { migration0018 } from './migrations/0018-reading-digests.js';
 import { migration0019 } from './migrations/0019-read-path-indexes.js';
 import { migration0020 } from './migrations/0020-sensor-calibration.js';
+import { migration0021 } from './migrations/0021-release-proposals.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -44,6 +45,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0018-reading-digests': migration0018,
   '0019-read-path-indexes': migration0019,
   '0020-sensor-calibration': migration0020,
+  '0021-release-proposals': migration0021,
 });
 
 class StaticProvider implements MigrationProvider {

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
 import type { ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
+import type { ReleaseProposalRow } from '../domain/release-proposals.js';
 import type {
   DispositionsTable,
   ExcursionDomainColumns,
@@ -365,6 +366,7 @@ export interface Database {
   stream_epochs: StreamEpochsTable;
   rule_alarms: RuleAlarmsTable;
   calibration_alarms: CalibrationAlarmsTable;
+  release_proposals: ReleaseProposalRow;
   spec_versions: SpecVersionsTable;
   /** Per-batch reading digests (0018), a chain per gateway (domain/reading-digests.ts). */
   reading_digests: ReadingDigestRow;

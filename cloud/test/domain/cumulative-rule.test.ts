@@ -4,12 +4,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type CumulativeRule, serializeRules } from '../../src/domain/cumulative-rules.js';
 import { lockSubject } from '../../src/domain/locks/lock-subject.js';
 import { assessLot } from '../../src/domain/lot-assessment.js';
+import { SECOND_SIGNATURE_MEANING } from '../../src/domain/release-proposals.js';
 import { CumulativeRule as CumulativeRuleLock } from '../../src/domain/rules/cumulative-rule.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
 import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
+import { releaseWithTwoSignatures } from '../helpers/two-person.js';
 import {
   type Ev,
   evaluateAll,
@@ -31,9 +33,15 @@ const RULE = { kind: 'above' as const, thresholdC: 8, limitMs: 60 * MIN };
 const KEY = 'cumulative:LOT-1:above:8:3600000';
 
 const verifier: SignatureVerifier = async (username, password) =>
-  username === 'qa.anna' && password === 'correct horse'
-    ? { userId: 'u-qa', username, printedName: 'Anna Quality', roles: ['qa'] }
-    : null;
+  password !== 'correct horse'
+    ? null
+    : username === 'qa.anna'
+      ? { userId: 'u-qa', username, printedName: 'Anna Quality', roles: ['qa'] }
+      : username === 'qa.bruno'
+        ? { userId: 'u-qa2', username, printedName: 'Bruno Prüfer', roles: ['qa'] }
+        : null;
+/** The second QA user of a two-person release. */
+const BRUNO = { username: 'qa.bruno', password: 'correct horse', userId: 'u-qa2' };
 
 interface CumHarness extends Harness {
   /** The cumulative rule, a lock rule of the harness's domain engine. */
@@ -252,16 +260,35 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
         signedInUserId: 'u-qa',
       }),
     ).rejects.toMatchObject({ code: 'not_found' });
-    const d = await signDisposition(h.engine, verifier, {
+    const release = {
       excursionId: KEY,
       lotId: 'LOT-1',
-      decision: 'release',
+      decision: 'release' as const,
       reason: 'VVM stage 1, stability data cover 70 min above +8 °C',
       username: 'qa.anna',
       password: 'correct horse',
       signedInUserId: 'u-qa',
+    };
+    // A reached cumulative rule is released only by two QA users (domain/release-guard.ts).
+    await expect(signDisposition(h.engine, verifier, release)).rejects.toMatchObject({
+      code: 'second_signature_required',
     });
+    expect((await cumulativeLocks()).map((l) => l.state)).toEqual(['active', 'active']);
+    const d = await releaseWithTwoSignatures(h.engine, verifier, release, BRUNO);
     expect(d).toMatchObject({ excursion_id: KEY, units: 2, decision: 'release' });
+    // The release is the second signer's, with its own meaning, naming the first signature's manifest.
+    const [proposal] = await h.engine.db.selectFrom('release_proposals').selectAll().execute();
+    expect(proposal).toMatchObject({ state: 'approved', disposition_id: d.id, signer_id: 'u-qa' });
+    expect(d).toMatchObject({ signer_id: 'u-qa2', meaning: SECOND_SIGNATURE_MEANING });
+    expect(d.reason).toContain(`(manifest ${proposal!.manifest_hash})`);
+    const actions = (
+      await h.engine.db
+        .selectFrom('audit_log')
+        .select('action')
+        .where('action', 'like', 'release.%')
+        .execute()
+    ).map((a) => a.action);
+    expect(actions).toEqual(['release.proposed', 'release.approved']);
     expect((await cumulativeLocks()).map((l) => l.state)).toEqual(['released', 'released']);
     expect((await assessLot(lotReads(h.engine.db), 'LOT-1'))!.units).toMatchObject({
       locked: 0,
@@ -328,15 +355,20 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
     ]);
     expect((await cumulativeLocks()).find((l) => l.key === NEW)?.from).toBe(T0 + 30 * MIN);
     // Only a signed disposition on the held lock's key releases it.
-    const d = await signDisposition(h.engine, verifier, {
-      excursionId: OLD,
-      lotId: 'LOT-2',
-      decision: 'release',
-      reason: 'the 60 min rule was entered by mistake; stability data cover 120 min',
-      username: 'qa.anna',
-      password: 'correct horse',
-      signedInUserId: 'u-qa',
-    });
+    const d = await releaseWithTwoSignatures(
+      h.engine,
+      verifier,
+      {
+        excursionId: OLD,
+        lotId: 'LOT-2',
+        decision: 'release',
+        reason: 'the 60 min rule was entered by mistake; stability data cover 120 min',
+        username: 'qa.anna',
+        password: 'correct horse',
+        signedInUserId: 'u-qa',
+      },
+      BRUNO,
+    );
     expect(d).toMatchObject({ excursion_id: OLD, units: 1 });
     expect(await locks()).toEqual([
       [NEW, 'active', false],

@@ -42,7 +42,9 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
   },
   'GET /api/v1/calibration-alarms': {
     access: ANY,
-    invalid: () => [{ what: 'all is not true/false', url: '/api/v1/calibration-alarms?all=yes', field: 'all' }],
+    invalid: () => [
+      { what: 'all is not true/false', url: '/api/v1/calibration-alarms?all=yes', field: 'all' },
+    ],
   },
   'PUT /api/v1/sensors/:id': {
     access: OPS,
@@ -207,9 +209,24 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       const url = `/api/v1/products/${f.gtin}/limits/corrections`;
       const ok = { ...SPECIFICATION, effectiveFrom: null, reason: 'stability study', ...f.signer };
       return [
-        { what: 'GTIN of 3 digits', url: '/api/v1/products/123/limits/corrections', payload: ok, field: 'gtin' },
-        { what: 'missing effectiveFrom', url, payload: { ...ok, effectiveFrom: undefined }, field: 'effectiveFrom' },
-        { what: 'negative effectiveFrom', url, payload: { ...ok, effectiveFrom: -1 }, field: 'effectiveFrom' },
+        {
+          what: 'GTIN of 3 digits',
+          url: '/api/v1/products/123/limits/corrections',
+          payload: ok,
+          field: 'gtin',
+        },
+        {
+          what: 'missing effectiveFrom',
+          url,
+          payload: { ...ok, effectiveFrom: undefined },
+          field: 'effectiveFrom',
+        },
+        {
+          what: 'negative effectiveFrom',
+          url,
+          payload: { ...ok, effectiveFrom: -1 },
+          field: 'effectiveFrom',
+        },
         { what: 'missing reason', url, payload: { ...ok, reason: undefined }, field: 'reason' },
       ];
     },
@@ -460,6 +477,39 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
         what: 'unknown excursion',
         url: '/api/v1/excursions/no-such-room@2020-01-01T00:00:00.000Z/dispositions',
         payload: { lotId: f.lotId, decision: 'reject', reason: 'checked', ...f.signer },
+        status: 404,
+      },
+    ],
+  },
+  'GET /api/v1/release-proposals': {
+    access: ANY,
+    invalid: () => [{ what: 'unknown state', url: '/api/v1/release-proposals?state=maybe', field: 'state' }],
+  },
+  'POST /api/v1/release-proposals/:id/approve': {
+    access: SIGN,
+    // Signed in the signer's own session, like a disposition.
+    sessionOnly: true,
+    // Well-formed and correctly signed, for a proposal that does not exist: past the auth layer, then 404.
+    valid: (f) => ({ url: '/api/v1/release-proposals/no-such-proposal/approve', payload: { ...f.signer } }),
+    invalid: (f) => [
+      {
+        what: 'id over 200 characters',
+        url: `/api/v1/release-proposals/${longId}/approve`,
+        payload: { ...f.signer },
+        field: 'id',
+      },
+      {
+        what: 'unknown key',
+        url: '/api/v1/release-proposals/p-1/approve',
+        payload: { ...f.signer, decision: 'release' },
+        field: 'decision',
+      },
+    ],
+    unknown: (f) => [
+      {
+        what: 'unknown proposal',
+        url: '/api/v1/release-proposals/no-such-proposal/approve',
+        payload: { ...f.signer },
         status: 404,
       },
     ],

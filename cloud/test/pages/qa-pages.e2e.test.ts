@@ -395,7 +395,11 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     expect(await lotA.locator('[data-k="assessment"]').textContent()).toBe('within stability budget');
     await screenshot(page, 'disposition-before');
 
+    // No decision is chosen for the reviewer: the form waits for one, and says what each would mean.
+    expect(await lotA.locator('.f-decision').inputValue()).toBe('');
+    expect(await lotA.locator('.meaning').textContent()).toMatch(/^Choose release or reject/);
     // A wrong password is no signature.
+    await lotA.locator('.f-decision').selectOption('release');
     await lotA.locator('.f-reason').fill('Within stability budget');
     await lotA.locator('.f-password').fill('not my password');
     await lotA.locator('.f-sign').click();

@@ -173,8 +173,61 @@ beforeAll(async () => {
       (await login(cloud, user.username, user.password)).headers,
     );
   await sign(qa, 'LOT-A', 'release', 'Within the stability budget; MKT acceptable');
+  await twoPersonRuleOnLotB();
   await sign(qa2, 'LOT-B', 'reject', 'Stability budget exceeded');
 });
+
+/**
+ * LOT-B is past its stability budget: the excursion says so before anyone signs; releasing it needs a
+ * written justification and a second QA user (domain/release-guard.ts), and a rejection still decides it.
+ */
+async function twoPersonRuleOnLotB() {
+  const detail = (await ok('GET', `/api/v1/excursions/${encodeURIComponent(excursionId)}`)).json();
+  const needs = (lot: string) =>
+    detail.affectedLots.find((l: { lotId: string }) => l.lotId === lot).releaseNeeds;
+  expect(needs('LOT-A')).toEqual([]);
+  expect(needs('LOT-B')).toEqual([
+    expect.stringMatching(/lot LOT-B is past its stability budget \(400 % used\)/),
+  ]);
+  const anna = (await login(cloud, qa.username, qa.password)).headers;
+  const url = `/api/v1/excursions/${encodeURIComponent(excursionId)}/dispositions`;
+  const release = {
+    lotId: 'LOT-B',
+    decision: 'release',
+    reason: 'x',
+    username: qa.username,
+    password: qa.password,
+  };
+  const short = await api('POST', url, { ...release, justification: 'fine' }, anna);
+  expect(short.status).toBe(400);
+  expect(short.json().message).toMatch(/justification of at least 50 characters/);
+  const proposed = await api(
+    'POST',
+    url,
+    {
+      ...release,
+      justification: 'Stability study SD-114 covers 60 min at 15 °C for this insulin; MKT 12 °C.',
+    },
+    anna,
+  );
+  expect(proposed.status).toBe(202);
+  const { proposal } = proposed.json();
+  expect(proposal).toMatchObject({ state: 'pending', lotId: 'LOT-B', units: 2 });
+  expect(proposal.signature.meaning).toMatch(/^Release proposed/);
+  expect(proposal.manifestHash).toMatch(/^[0-9a-f]{64}$/);
+  // Still locked; the proposer cannot give the second signature.
+  expect((await ok('GET', '/api/v1/lots/LOT-B')).json().units).toMatchObject({ locked: 2 });
+  const self = await api(
+    'POST',
+    `/api/v1/release-proposals/${proposal.id}/approve`,
+    { username: qa.username, password: qa.password },
+    anna,
+  );
+  expect(self.status).toBe(403);
+  expect(self.json().message).toMatch(/two-person rule/);
+  expect((await ok('GET', '/api/v1/release-proposals?state=pending')).json()).toHaveLength(1);
+}
+
 afterAll(async () => cloud?.stop());
 
 const exportLot = async (lot: string) => {

@@ -185,6 +185,17 @@ export async function checkQaPages(d: DemoRun): Promise<void> {
     expect(await card(lotA).locator('[data-k="assessment"]').textContent()).toBe('within stability budget');
     expect(await card(lotB).locator('[data-k="assessment"]').textContent()).toBe('stability budget exceeded');
     expect(await card(lotB).locator('[data-k="outside"]').textContent()).toContain('of 2 h stability budget');
+    // Before anyone signs, the page says what releasing LOT-B would take (the two-person rule), and only
+    // there; choosing release asks for the justification.
+    expect(await card(lotB).locator('[data-k="release-needs"]').textContent()).toMatch(
+      /needs a written justification .* and a second QA signature: lot \S+ is past its stability budget/,
+    );
+    expect(await card(lotA).locator('[data-k="release-needs"]').count()).toBe(0);
+    expect(await card(lotB).locator('.f-decision').inputValue()).toBe('');
+    await card(lotB).locator('.f-decision').selectOption('release');
+    expect(await card(lotB).locator('.f-justification').isVisible()).toBe(true);
+    await card(lotA).locator('.f-decision').selectOption('release');
+    expect(await card(lotA).locator('.f-justification').isVisible()).toBe(false);
     expect(await page.textContent('h1')).not.toContain('review: decided');
     await page.locator('#audit-history table.audit').waitFor();
     const seqsBefore = (await page.locator('#audit-history tr[data-seq]').all()).length;

@@ -3,11 +3,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assessLot } from '../../domain/lot-assessment.js';
+import { guardedLotOf, secondSignatureReasons } from '../../domain/release-guard.js';
 import { lotReads } from '../../store/lot-reads.js';
 import { listExcursions, pageExcursions } from '../../store/queries/list-excursions.js';
+import { listReleaseProposals } from '../../store/release-proposal-repo.js';
 import type { DomainServices } from '../domain-services.js';
 import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
-import { auditView, dispositionView, excursionView } from '../views.js';
+import { auditView, dispositionView, excursionView, releaseProposalView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 /** Excursions (stable ids, review state), their affected lots and units, and monitoring gaps. */
@@ -88,6 +90,9 @@ export const excursionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSer
             whereNow,
             epcs: exposed.map((r) => r.epc),
             assessment: assessment ?? null,
+            // The two-person rule (domain/release-guard.ts): why releasing this lot needs a justification
+            // and a second QA signature; empty when one signature suffices.
+            releaseNeeds: assessment ? secondSignatureReasons('excursion', [guardedLotOf(assessment)]) : [],
           };
         }),
       );
@@ -95,6 +100,9 @@ export const excursionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSer
         ...excursionView(x),
         affectedLots,
         dispositions: (await ds.listDispositions({ excursionId: x.id })).map(dispositionView),
+        releaseProposals: (await listReleaseProposals(domain.engine.db, { excursionId: x.id })).map(
+          releaseProposalView,
+        ),
         audit: (await ds.listAudit({ entityType: 'excursion', entityId: x.id })).map(auditView),
       };
     },

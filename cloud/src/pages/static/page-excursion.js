@@ -1,6 +1,7 @@
 import { ApiError, api, hasRole, me } from './api.js';
 import { auditTable } from './audit-view.js';
 import { seriesBySensor, temperatureChart } from './chart.js';
+import { MIN_JUSTIFICATION, proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, waiting } from './ui.js';
 
 /** 21 CFR 11.50(a)(3): the meaning of each signature, shown next to the form and stored with it. */
@@ -206,6 +207,8 @@ function lotCard(ex, lot, user) {
           h('p', { class: 'mono small' }, lot.epcs.join(' ')),
         )
       : null,
+    lot.lotId && lot.lockedUnits > 0 ? releaseNeedsNotice(lot) : null,
+    ...proposalRows(ex, lot, user, hasRole(user, 'qa', 'admin')),
     lot.lotId && lot.lockedUnits > 0 ? dispositionForm(ex, lot, user) : null,
   );
 }
@@ -233,15 +236,38 @@ function dispositionForm(ex, lot, user) {
       { class: 'notice sign-denied' },
       'Signing a disposition needs the QA role; you can view only.',
     );
+  // No default decision: the reviewer chooses, and sees the meaning of what they are about to sign.
   const decision = h(
     'select',
-    { name: 'decision', class: 'f-decision' },
+    { name: 'decision', class: 'f-decision', required: true },
+    h('option', { value: '', disabled: true, selected: true }, 'Choose…'),
     h('option', { value: 'release' }, 'Release'),
     h('option', { value: 'reject' }, 'Reject'),
   );
-  const meaning = h('p', { class: 'meaning' }, MEANINGS.release);
+  const meaning = h(
+    'p',
+    { class: 'meaning' },
+    'Choose release or reject: the meaning of your signature shows here.',
+  );
+  const guarded = (lot.releaseNeeds ?? []).length > 0;
+  const justification = h('textarea', {
+    name: 'justification',
+    class: 'f-justification',
+    rows: 3,
+    minlength: MIN_JUSTIFICATION,
+    maxlength: 4000,
+  });
+  const justificationLabel = h(
+    'label',
+    { class: 'justification', hidden: true },
+    `Justification (at least ${MIN_JUSTIFICATION} characters; a second QA user must approve) `,
+    justification,
+  );
   decision.addEventListener('change', () => {
     meaning.textContent = MEANINGS[decision.value];
+    const needed = guarded && decision.value === 'release';
+    justificationLabel.hidden = !needed;
+    justification.required = needed;
   });
   const reason = h('textarea', {
     name: 'reason',
@@ -265,6 +291,7 @@ function dispositionForm(ex, lot, user) {
     h('h4', {}, 'Disposition (electronic signature)'),
     h('label', {}, 'Decision ', decision),
     h('label', {}, 'Reason ', reason),
+    justificationLabel,
     meaning,
     h(
       'p',
@@ -281,15 +308,19 @@ function dispositionForm(ex, lot, user) {
     msg.className = 'form-msg';
     msg.textContent = 'Signing…';
     try {
-      await submitDisposition({
+      const r = await submitDisposition({
         excursionId: ex.id,
         lotId: lot.lotId,
         decision: decision.value,
         reason: reason.value,
+        justification: decision.value === 'release' && guarded ? justification.value : undefined,
         username: (await me()).username,
         password: password.value,
       });
-      msg.textContent = 'Signed.';
+      msg.textContent =
+        r?.status === 'awaiting_second_signature'
+          ? 'Proposed: waiting for a second QA signature.'
+          : 'Signed.';
       location.reload();
     } catch (err) {
       msg.className = 'form-msg error';
@@ -309,6 +340,7 @@ export function submitDisposition(d) {
     lotId: d.lotId,
     decision: d.decision,
     reason: d.reason,
+    ...(d.justification ? { justification: d.justification } : {}),
     username: d.username,
     password: d.password,
   });

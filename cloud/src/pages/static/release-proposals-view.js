@@ -1,0 +1,93 @@
+import { ApiError, api, me } from './api.js';
+import { fmtTime, h } from './ui.js';
+
+/** The minimum justification of a guarded release (domain/release-guard.ts MIN_JUSTIFICATION_CHARS). */
+export const MIN_JUSTIFICATION = 50;
+
+/**
+ * The two-person rule on the page (docs/domain.md "Two-person release"): why releasing the lot needs a
+ * justification and a second QA signature, said before anyone signs.
+ */
+export function releaseNeedsNotice(lot) {
+  if (!lot.releaseNeeds?.length) return null;
+  return h(
+    'p',
+    { class: 'notice release-needs', 'data-k': 'release-needs' },
+    `Releasing this lot needs a written justification (at least ${MIN_JUSTIFICATION} characters) and a second QA signature: `,
+    lot.releaseNeeds.join('; '),
+    '.',
+  );
+}
+
+/** Pending release proposals of a lot, each with its first signature and, for another QA user, the form to approve. */
+export function proposalRows(ex, lot, user, canSign) {
+  const pending = (ex.releaseProposals ?? []).filter((p) => p.lotId === lot.lotId && p.state === 'pending');
+  return pending.map((p) =>
+    h(
+      'div',
+      { class: 'card proposal', 'data-proposal': p.id },
+      h(
+        'p',
+        {},
+        h('strong', {}, 'Release proposed'),
+        ` by ${p.signature.printedName} at ${fmtTime(p.signature.signedAt)} — waiting for a second QA signature.`,
+      ),
+      h('p', { class: 'small' }, `Reason: ${p.reason}`),
+      h('p', { class: 'small' }, `Justification: ${p.justification}`),
+      h('p', { class: 'small meaning' }, `Meaning: ${p.signature.meaning}`),
+      h('p', { class: 'mono small' }, `Signed manifest SHA-256: ${p.manifestHash}`),
+      !canSign
+        ? null
+        : p.signature.signerId === user.id || p.signature.username === user.username
+          ? h('p', { class: 'muted' }, 'You proposed it: another QA user gives the second signature.')
+          : approveForm(p, user),
+    ),
+  );
+}
+
+function approveForm(p, user) {
+  const password = h('input', {
+    name: 'password',
+    class: 'f-approve-password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const submit = h('button', { type: 'submit', class: 'f-approve' }, 'Approve release (second signature)');
+  const msg = h('p', { class: 'form-msg', role: 'status' });
+  const form = h(
+    'form',
+    { class: 'approve' },
+    h(
+      'p',
+      { class: 'meaning' },
+      'Release approved (second signature): I have reviewed the temperature excursion, its data and the justification, and approve the release proposed by another QA user.',
+    ),
+    h('p', { class: 'muted' }, `Signing as ${user.printedName} (${user.username}).`),
+    h('label', {}, 'Password ', password),
+    submit,
+    msg,
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    msg.className = 'form-msg';
+    msg.textContent = 'Signing…';
+    try {
+      await api.post(`/api/v1/release-proposals/${encodeURIComponent(p.id)}/approve`, {
+        username: (await me()).username,
+        password: password.value,
+      });
+      msg.textContent = 'Signed: released.';
+      location.reload();
+    } catch (err) {
+      msg.className = 'form-msg error';
+      msg.textContent =
+        err instanceof ApiError && err.status === 401 ? 'Signature refused: wrong password.' : err.message;
+      password.value = '';
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
