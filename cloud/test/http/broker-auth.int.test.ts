@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { securityActions as securityEntries } from '../helpers/security-actions.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { freePort } from '../sinks/influxd-process.js';
 
@@ -72,16 +73,7 @@ describe('RabbitMQ HTTP auth backend', () => {
       'variable_map.username': username,
       'variable_map.vhost': '/',
     });
-  const securityActions = async (subject: string) =>
-    (
-      await cloud.store.db
-        .selectFrom('audit_log')
-        .select('action')
-        .where('entity_type', '=', 'security')
-        .where('entity_id', '=', subject)
-        .orderBy('seq')
-        .execute()
-    ).map((e) => e.action);
+  const securityActions = (subject: string) => securityEntries(cloud.store, subject);
 
   it('logs gateways in with their issued secret and client id, and refuses the rest as security events', async () => {
     expect(await user('gw-1', secret, 'gw-1')).toBe('allow');

@@ -1,22 +1,17 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gatewayTopic } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerGateway } from '../../src/gateways/register-gateway.js';
-import { brokerAuthRoutes } from '../../src/http/routes/broker-auth.js';
-import { SecurityEvents } from '../../src/security/security-events.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { readings, readingsBatch } from '../helpers/records.js';
 import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
+import { startBrokerAuth, TEST_INGESTOR } from './broker-auth-server.js';
 import { RabbitmqNode } from './rabbitmq-node.js';
 
 // Needs PostgreSQL on 127.0.0.1:5432 and Debian's rabbitmq-server (deploy/dev-services.sh). Three ingest
@@ -26,7 +21,7 @@ import { RabbitmqNode } from './rabbitmq-node.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(here, 'amqp-ingestor-child.ts');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const INGESTOR = { username: 'coldtrace-ingestor', password: 'ingestor-secret-0123456789' };
+const INGESTOR = TEST_INGESTOR;
 const GATEWAYS = ['gw-1', 'gw-2', 'gw-3'];
 const BATCHES = 200; // per gateway, 2 readings each
 
@@ -40,7 +35,7 @@ interface Child {
 describe('several ingestors on RabbitMQ and PostgreSQL', { timeout: 180_000 }, () => {
   let pg: FreshPostgres;
   let store: CloudStore;
-  let auth: FastifyInstance;
+  let auth: Awaited<ReturnType<typeof startBrokerAuth>>;
   let node: RabbitmqNode;
   const secrets: Record<string, string> = {};
   const gateways: MqttClient[] = [];
@@ -50,26 +45,14 @@ describe('several ingestors on RabbitMQ and PostgreSQL', { timeout: 180_000 }, (
     pg = await freshPostgresUrl();
     store = new CloudStore(await openDatabase(pg.url));
     for (const id of GATEWAYS) secrets[id] = await registerGateway(store, { id, now: Date.now() });
-    auth = Fastify();
-    auth.setValidatorCompiler(validatorCompiler);
-    auth.setSerializerCompiler(serializerCompiler);
-    await auth.register(brokerAuthRoutes, {
-      store,
-      security: new SecurityEvents(store.db, { log: pino({ level: 'silent' }) }),
-      serviceAccounts: {},
-      ingestor: INGESTOR,
-      vhost: '/',
-      queuePrefix: 'coldtrace',
-      allowFrom: ['127.0.0.1', '::1'],
-    });
-    await auth.listen({ host: '127.0.0.1', port: 0 });
-    node = await RabbitmqNode.create(`http://127.0.0.1:${(auth.server.address() as AddressInfo).port}`);
+    auth = await startBrokerAuth(store);
+    node = await RabbitmqNode.create(auth.url);
   }, 180_000);
   afterAll(async () => {
     for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
     for (const g of gateways) await g.endAsync(true).catch(() => {});
     await node?.destroy();
-    await auth?.close();
+    await auth?.app.close();
     await store?.close();
     await pg?.drop();
   });

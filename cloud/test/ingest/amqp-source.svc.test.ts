@@ -1,27 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { registerGateway } from '../../src/gateways/register-gateway.js';
-import { brokerAuthRoutes } from '../../src/http/routes/broker-auth.js';
 import { startAmqpSource } from '../../src/ingest/amqp-source.js';
 import type { IngestSource } from '../../src/ingest/ingest-source.js';
-import { SecurityEvents } from '../../src/security/security-events.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { wireConnect } from './amqp-wire-client.js';
-import { CONTRACT_GATEWAY, ingestSourceContract } from './ingest-source-contract.js';
+import { startBrokerAuth, TEST_INGESTOR } from './broker-auth-server.js';
+import { CONTRACT_GATEWAY, connectContractGateway, ingestSourceContract } from './ingest-source-contract.js';
 import { RabbitmqNode } from './rabbitmq-node.js';
 
 // Needs Debian's rabbitmq-server (deploy/dev-services.sh). The AMQP source on our own RabbitMQ node:
 // gateways publish over MQTT, RabbitMQ asks broker-auth.ts (served here on its own listener), the source
 // consumes the quorum queues through the test's AMQP 0-9-1 client (amqp-wire-client.ts).
 
-const INGESTOR = { username: 'coldtrace-ingestor', password: 'ingestor-secret-0123456789' };
+const INGESTOR = TEST_INGESTOR;
 const PREFETCH = 4;
 
 ingestSourceContract('RabbitMQ quorum queues over AMQP', async () => {
@@ -29,28 +24,9 @@ ingestSourceContract('RabbitMQ quorum queues over AMQP', async () => {
   const store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'cloud.db')}`));
   const secret = await registerGateway(store, { id: CONTRACT_GATEWAY, now: Date.now() });
   const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const auth = Fastify();
-  auth.setValidatorCompiler(validatorCompiler);
-  auth.setSerializerCompiler(serializerCompiler);
-  await auth.register(brokerAuthRoutes, {
-    store,
-    security: new SecurityEvents(store.db, { log }),
-    serviceAccounts: {},
-    ingestor: INGESTOR,
-    vhost: '/',
-    queuePrefix: 'coldtrace',
-    allowFrom: ['127.0.0.1', '::1'],
-  });
-  await auth.listen({ host: '127.0.0.1', port: 0 });
-  const node = await RabbitmqNode.create(`http://127.0.0.1:${(auth.server.address() as AddressInfo).port}`);
-  const gateway: MqttClient = await mqtt.connectAsync(node.mqttUrl, {
-    clientId: CONTRACT_GATEWAY,
-    username: CONTRACT_GATEWAY,
-    password: secret,
-    clean: false,
-    protocolVersion: 4,
-    reconnectPeriod: 100,
-  });
+  const auth = await startBrokerAuth(store);
+  const node = await RabbitmqNode.create(auth.url);
+  const gateway = connectContractGateway(node.mqttUrl, secret);
   const connections = new WeakMap<IngestSource, { destroy(): void }>();
   return {
     store,
@@ -83,7 +59,7 @@ ingestSourceContract('RabbitMQ quorum queues over AMQP', async () => {
     async close() {
       await gateway.endAsync(true);
       await node.destroy();
-      await auth.close();
+      await auth.app.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

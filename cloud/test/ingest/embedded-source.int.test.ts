@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { startEmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { registerGateway } from '../../src/gateways/register-gateway.js';
@@ -9,7 +9,7 @@ import type { IngestSource } from '../../src/ingest/ingest-source.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { freePort } from '../sinks/influxd-process.js';
-import { CONTRACT_GATEWAY, ingestSourceContract } from './ingest-source-contract.js';
+import { CONTRACT_GATEWAY, connectContractGateway, ingestSourceContract } from './ingest-source-contract.js';
 
 // The embedded aedes broker as an ingest source: it ingests inside authorizePublish, before the PUBACK, so
 // "redelivered" means the gateway sends again what was not acknowledged once it reconnects. Restarted on
@@ -25,15 +25,7 @@ ingestSourceContract('embedded aedes broker', async () => {
     store,
     async start(ingestor) {
       const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, store, ingestor, log });
-      // The gateway as the edge publisher runs it: persistent session, resending unacknowledged QoS 1.
-      gateway ??= mqtt.connect(`mqtt://127.0.0.1:${port}`, {
-        clientId: CONTRACT_GATEWAY,
-        username: CONTRACT_GATEWAY,
-        password: secret,
-        clean: false,
-        protocolVersion: 4,
-        reconnectPeriod: 100,
-      });
+      gateway ??= connectContractGateway(`mqtt://127.0.0.1:${port}`, secret);
       return broker;
     },
     async crash(source: IngestSource) {

@@ -1,5 +1,6 @@
 import { gatewayTopic, systemClock } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
+import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestSource } from '../../src/ingest/ingest-source.js';
@@ -9,6 +10,21 @@ import { readings, readingsBatch } from '../helpers/records.js';
 
 /** The gateway every contract case publishes as (the harness registers it). */
 export const CONTRACT_GATEWAY = 'gw-contract';
+
+/**
+ * `CONTRACT_GATEWAY` connected as the edge publisher runs it: MQTT 3.1.1, persistent session, sending
+ * again what was not acknowledged whenever it reconnects.
+ */
+export function connectContractGateway(url: string, secret: string): MqttClient {
+  return mqtt.connect(url, {
+    clientId: CONTRACT_GATEWAY,
+    username: CONTRACT_GATEWAY,
+    password: secret,
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 100,
+  });
+}
 
 /** One ingest source under test, with a real broker and a real store behind it. */
 export interface IngestSourceHarness {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { registerGateway } from '../../src/gateways/register-gateway.js';
 import type { IngestSource } from '../../src/ingest/ingest-source.js';
@@ -9,7 +9,7 @@ import { startMqttSubscriber } from '../../src/ingest/mqtt-subscriber.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
-import { CONTRACT_GATEWAY, ingestSourceContract } from './ingest-source-contract.js';
+import { CONTRACT_GATEWAY, connectContractGateway, ingestSourceContract } from './ingest-source-contract.js';
 
 // Needs `mosquitto` (deploy/dev-services.sh). The external-broker subscription as an ingest source, on our
 // own Mosquitto with deploy/mosquitto/'s config.
@@ -25,14 +25,7 @@ ingestSourceContract('external MQTT subscription (Mosquitto)', async () => {
     [CONTRACT_GATEWAY]: secret,
   });
   const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const gateway: MqttClient = await mqtt.connectAsync(broker.url, {
-    clientId: CONTRACT_GATEWAY,
-    username: CONTRACT_GATEWAY,
-    password: secret,
-    clean: false,
-    protocolVersion: 4,
-    reconnectPeriod: 100,
-  });
+  const gateway = connectContractGateway(broker.url, secret);
   const clients = new WeakMap<IngestSource, MqttClient>();
   return {
     store,

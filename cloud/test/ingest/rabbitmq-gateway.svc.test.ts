@@ -4,6 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestQueues } from '../../src/ingest/rabbitmq-routing.js';
 import { readings, readingsBatch } from '../helpers/records.js';
+import { securityActions as securityEntries } from '../helpers/security-actions.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { freePort } from '../sinks/influxd-process.js';
 import { RabbitmqNode } from './rabbitmq-node.js';
@@ -53,15 +54,7 @@ describe('gateways publishing into RabbitMQ over MQTT', { timeout: 120_000 }, ()
     return c;
   };
   const messages = async (queue: string) => (await node.queues())[queue]?.messages;
-  const securityActions = async (subject: string) =>
-    (
-      await cloud.store.db
-        .selectFrom('audit_log')
-        .select('action')
-        .where('entity_type', '=', 'security')
-        .where('entity_id', '=', subject)
-        .execute()
-    ).map((e) => e.action);
+  const securityActions = (subject: string) => securityEntries(cloud.store, subject);
   const batch = (id: string, firstSeq: number) =>
     JSON.stringify(readingsBatch(id, readings(3, { firstSeq })) as ReadingsBatch);
 
