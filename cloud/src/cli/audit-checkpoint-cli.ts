@@ -15,6 +15,7 @@ import { CloudStore } from '../store/cloud-store.js';
 import { openDatabase } from '../store/db.js';
 import { verifyReadingDigests } from '../store/reading-digest-reads.js';
 import type { Database } from '../store/schema.js';
+import { DEFAULT_DATABASE } from './cli-database.js';
 import { AUDIT_CHECKPOINT_COMMAND, AUDIT_KEYGEN_COMMAND } from './commands.js';
 
 /**
@@ -44,9 +45,7 @@ export async function runCheckpointCommand(command: CliCommand, argv: string[]):
   if (!dest.dir && !dest.file)
     return fail('--dir or --file is required (or a --config with audit.checkpoints)');
   const key = loadPrivateKey(keyFile);
-  const store = new CloudStore(
-    await openDatabase(values.database ?? config?.database ?? 'sqlite:.data/cloud.db'),
-  );
+  const store = new CloudStore(await openDatabase(values.database ?? config?.database ?? DEFAULT_DATABASE));
   try {
     const { checkpoint, written } = await createCheckpoint(store.db, key, dest, Date.now());
     process.stdout.write(

@@ -6,6 +6,7 @@ import { openDatabase } from '../store/db.js';
 import { readDeepVerifyData } from '../store/deep-verify-reads.js';
 import { runCheckpointCommand, verifyExtras } from './audit-checkpoint-cli.js';
 import { deepReport } from './audit-deep-report.js';
+import { databaseOf } from './cli-database.js';
 import { AUDIT_COMMANDS, AUDIT_VERIFY_COMMAND } from './commands.js';
 
 /**
@@ -20,7 +21,7 @@ export async function runAuditCli(argv: string[]): Promise<number> {
   const picked = pickCommand(AUDIT_COMMANDS, argv);
   if (picked.command !== AUDIT_VERIFY_COMMAND) return runCheckpointCommand(picked.command, picked.argv);
   const { values } = parseCommand(AUDIT_VERIFY_COMMAND, picked.argv);
-  const store = new CloudStore(await openDatabase(values.database));
+  const store = new CloudStore(await openDatabase(databaseOf(values)));
   try {
     const r = await verifyAuditTrail(store.db);
     const deep = values.deep ? deepVerify(await readDeepVerifyData(store.db)) : undefined;

@@ -5,8 +5,15 @@ import { type CliGroup, defineCommand } from '@coldtrace/shared/cli';
 const database = {
   type: 'string',
   value: 'URL',
-  default: 'sqlite:.data/cloud.db',
-  description: 'the cloud database: sqlite:FILE or postgres://…',
+  description:
+    "the cloud database: sqlite:FILE or postgres://… (default: the config's, else sqlite:.data/cloud.db)",
+} as const;
+
+/** The cloud's config file, read for its database (and what else the command uses from it). */
+const config = {
+  type: 'string',
+  value: 'FILE',
+  description: 'cloud config (YAML/JSON): its database is used unless --database is given',
 } as const;
 
 const role = {
@@ -51,6 +58,7 @@ export const GATEWAY_ADD_COMMAND = defineCommand({
   args: [{ name: 'id', description: 'the gateway id, also its MQTT username' }],
   options: {
     name: { type: 'string', value: 'TEXT', description: 'a human-readable name' },
+    config,
     database,
   },
 });
@@ -59,6 +67,7 @@ export const AUDIT_VERIFY_COMMAND = defineCommand({
   name: 'audit verify',
   summary: "verify the audit trail's hash chain (exit 0 intact, 1 broken at the entry named)",
   options: {
+    config,
     database,
     json: { type: 'boolean', description: 'print the result as one JSON line' },
     deep: {
@@ -95,12 +104,7 @@ export const AUDIT_CHECKPOINT_COMMAND = defineCommand({
       value: 'FILE',
       description: 'cloud config: its database and audit.checkpoints (the flags below override it)',
     },
-    database: {
-      type: 'string',
-      value: 'URL',
-      description:
-        "the database: sqlite:FILE or postgres://… (default: the config's, else sqlite:.data/cloud.db)",
-    },
+    database,
     key: { type: 'string', value: 'FILE', description: 'the Ed25519 private key (PEM)' },
     dir: {
       type: 'string',
@@ -131,6 +135,7 @@ export const USER_ADD_COMMAND = defineCommand({
   options: {
     role,
     name: { type: 'string', value: 'TEXT', description: 'the printed name shown with e-signatures' },
+    config,
     database,
     'password-stdin': {
       type: 'boolean',
@@ -142,14 +147,14 @@ export const USER_ADD_COMMAND = defineCommand({
 export const USER_LIST_COMMAND = defineCommand({
   name: 'user list',
   summary: 'list users and their roles',
-  options: { database },
+  options: { config, database },
 });
 
 export const USER_TOKEN_COMMAND = defineCommand({
   name: 'user token',
   summary: 'issue a bearer token for an integration (printed once)',
   args: [{ name: 'name', description: 'what the token is for (e.g. erp)' }],
-  options: { role, database },
+  options: { role, config, database },
 });
 
 export const GATEWAY_COMMANDS: CliGroup = {

@@ -4,6 +4,7 @@ import { registerGateway } from '../gateways/register-gateway.js';
 import { CloudStore } from '../store/cloud-store.js';
 import { openDatabase } from '../store/db.js';
 import { cliActor } from './cli-actor.js';
+import { databaseOf } from './cli-database.js';
 import { GATEWAY_ADD_COMMAND, GATEWAY_COMMANDS } from './commands.js';
 
 /** `coldtrace gateway add <id>`: registers a gateway and prints its MQTT secret once. */
@@ -12,7 +13,7 @@ export async function runGatewayCli(argv: string[]): Promise<number> {
   const { id } = args;
   const parsed = idSchema.safeParse(id);
   if (!parsed.success) fail(`gateway id ${JSON.stringify(id)} ${parsed.error.issues[0]?.message}`);
-  const store = new CloudStore(await openDatabase(values.database));
+  const store = new CloudStore(await openDatabase(databaseOf(values)));
   try {
     const secret = await registerGateway(store, {
       id,

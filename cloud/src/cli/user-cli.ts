@@ -4,6 +4,7 @@ import { type Role, roleSchema } from '../auth/roles.js';
 import { UserStore } from '../auth/user-store.js';
 import { openDatabase } from '../store/db.js';
 import { cliActor } from './cli-actor.js';
+import { databaseOf } from './cli-database.js';
 import { USER_ADD_COMMAND, USER_COMMANDS, USER_LIST_COMMAND, USER_TOKEN_COMMAND } from './commands.js';
 
 export interface CliIo {
@@ -28,7 +29,7 @@ async function addUser(argv: string[], io: CliIo): Promise<void> {
   const roles = parseRoles(values.role);
   // Ask before opening the database, so a typo'd prompt never leaves a half-made user.
   const password = values['password-stdin'] ? await readStdinPassword(io.stdin) : await askPasswordTwice(io);
-  await withUsers(values.database, async (users) => {
+  await withUsers(databaseOf(values), async (users) => {
     const u = await users.createUser(
       { username: args.username, printedName: values.name, roles, password },
       systemClock.now(),
@@ -42,7 +43,7 @@ async function addUser(argv: string[], io: CliIo): Promise<void> {
 async function issueToken(argv: string[], io: CliIo): Promise<void> {
   const { values, args } = parseCommand(USER_TOKEN_COMMAND, argv);
   const roles = parseRoles(values.role);
-  await withUsers(values.database, async (users) => {
+  await withUsers(databaseOf(values), async (users) => {
     const { token } = await users.createToken({ name: args.name, roles, userId: null }, systemClock.now(), {
       actor: cliActor(),
       reason: `bearer token ${args.name} issued with coldtrace user token (token not recorded)`,
@@ -55,7 +56,7 @@ async function issueToken(argv: string[], io: CliIo): Promise<void> {
 
 async function listUsers(argv: string[], io: CliIo): Promise<void> {
   const { values } = parseCommand(USER_LIST_COMMAND, argv);
-  await withUsers(values.database, async (users) => {
+  await withUsers(databaseOf(values), async (users) => {
     for (const u of await users.listUsers())
       io.stdout.write(
         `${u.username}\t${u.roles.join(',')}\t${u.disabled ? 'disabled' : 'enabled'}\t${u.printedName}\n`,
