@@ -428,6 +428,10 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     await lotB.waitFor();
     expect(await lotB.locator('.lock-state').textContent()).toContain('3 rejected');
     expect(await lotB.locator('[data-k="decision"]').textContent()).toMatch(/^reject by Quinn QA/);
+    // 21 CFR 11.50(b): the signature's meaning is shown with its name and time.
+    expect(await lotB.locator('[data-k="signature-meaning"]').textContent()).toMatch(
+      /^Quinn QA: Reject: I have reviewed the temperature excursion/,
+    );
     expect(await page.textContent('h1')).toContain('review: decided');
     const audit = await page.textContent('#audit-history');
     expect(audit).toContain('disposition.release');

@@ -197,6 +197,7 @@ function lotCard(ex, lot, user) {
         { 'data-k': 'decision' },
         decisions.length ? decisions.map(decisionText).join('; ') : 'none yet',
       ),
+      ...meaningRows(decisions),
       ...manifestRows(decisions),
     ),
     lot.epcs?.length
@@ -216,6 +217,22 @@ function lotCard(ex, lot, user) {
 function decisionText(d) {
   const s = d.signature ?? {};
   return `${d.decision} by ${s.printedName ?? '?'} at ${fmtTime(s.signedAt)}${d.reason ? ` — ${d.reason}` : ''}`;
+}
+
+/** 21 CFR 11.50(b): the meaning of each signature, shown with its printed name and time wherever it is shown. */
+function meaningRows(decisions) {
+  return decisions.length
+    ? [
+        h('dt', {}, 'Meaning of the signatures'),
+        h(
+          'dd',
+          { 'data-k': 'signature-meaning', class: 'small' },
+          decisions
+            .map((d) => `${d.signature?.printedName ?? '?'}: ${d.signature?.meaning ?? '?'}`)
+            .join(' · '),
+        ),
+      ]
+    : [];
 }
 
 /** 21 CFR 11.70: the hash of each decision's signed manifest, as the API and the PDF report give it. */
