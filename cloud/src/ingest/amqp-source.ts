@@ -25,6 +25,7 @@ export interface AmqpChannel {
     options: { noAck: false },
   ): Promise<unknown>;
   ack(msg: AmqpMessage, allUpTo?: boolean): void;
+  on(event: 'close' | 'error', listener: (err?: Error) => void): unknown;
 }
 
 /** A connection (amqplib's `ChannelModel`): one channel, and `close` once it is gone. */
@@ -59,7 +60,7 @@ export const AMQP_HEARTBEAT_S = 10;
  * every reconnect it declares the queues and their `amq.topic` bindings (idempotent, the same as
  * definitions.json) before it consumes, and it is ready only once all are consumed. Each delivery goes to
  * the one ingest path; deliveries are acknowledged in order once ingest resolved for them and for every
- * earlier one on the channel, with one `ack(last, allUpTo)` for each run that completed: competing
+ * earlier one on its queue's channel, with one `ack(last, allUpTo)` for each run that completed: competing
  * ingestors each hold at most `prefetch` per queue, and whatever one holds when it dies is redelivered to
  * the others. A store failure closes the connection (so nothing after it is acknowledged either) and
  * reconnects with backoff.
@@ -86,6 +87,9 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
       ready = false;
       conn = undefined;
       lastError = err ? errorMessage(err) : 'connection closed';
+      // Whatever was lost (a channel, a delivery's commit), the whole connection goes: its unacknowledged
+      // deliveries return to the queues, and the next session starts from a clean state.
+      void c.close().catch(() => {});
       if (!closing) {
         log.warn({ err: lastError }, 'AMQP connection lost; reconnecting');
         schedule();
@@ -93,52 +97,58 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
     };
     c.on('error', (err) => lost(err));
     c.on('close', (err) => lost(err));
-    const ch = await c.createChannel();
+    /**
+     * The consumer of one channel. Delivery tags increase per channel; `settled` holds those whose ingest
+     * resolved, and the oldest unsettled one holds back every later acknowledgement.
+     */
+    const consumer = (ch: AmqpChannel) => {
+      const pending: AmqpMessage[] = [];
+      const settled = new Set<number>();
+      const ackRun = () => {
+        let last: AmqpMessage | undefined;
+        while (pending.length > 0 && settled.has(pending[0]!.fields.deliveryTag)) {
+          last = pending.shift()!;
+          settled.delete(last.fields.deliveryTag);
+        }
+        if (last && !gone) ch.ack(last, true);
+      };
+      return (msg: AmqpMessage | null) => {
+        if (msg === null) {
+          // The server cancelled the consumer (queue deleted): start over, declaring it again.
+          lost(new Error('consumer cancelled by the broker'));
+          return;
+        }
+        pending.push(msg);
+        const parsed = parseGatewayRoutingKey(msg.fields.routingKey);
+        // A key no binding of ours routes: ingest dead-letters it as an unknown topic, with the key as topic.
+        const topic = parsed ? gatewayTopic(parsed.gatewayId, parsed.stream) : msg.fields.routingKey;
+        ingestor.handle({ topic, payload: msg.content }).then(
+          () => {
+            settled.add(msg.fields.deliveryTag);
+            ackRun();
+          },
+          (err) => {
+            log.error(
+              { err: errorMessage(err), topic },
+              'ingest failed; closing the AMQP connection for redelivery',
+            );
+            lost(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      };
+    };
+    // One channel per queue: delivery tags and the in-order acknowledgement below are per channel, so a
+    // slow batch of one stream never holds back another stream's acknowledgements.
     for (const q of queues) {
+      const ch = await c.createChannel();
+      // A channel the broker closes (e.g. a precondition failed) would stop its consumer silently.
+      ch.on('close', (err) => lost(err ?? new Error(`channel of ${q.queue} closed`)));
+      ch.on('error', (err) => lost(err));
       await ch.assertQueue(q.queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
       await ch.bindQueue(q.queue, MQTT_EXCHANGE, q.bindingKey);
+      await ch.prefetch(opts.prefetch);
+      await ch.consume(q.queue, consumer(ch), { noAck: false });
     }
-    // Per consumer (RabbitMQ's basic.qos with global=false): each queue gets its own window.
-    await ch.prefetch(opts.prefetch);
-    // Delivery tags are per channel and increase; `settled` holds those whose ingest resolved, and the
-    // oldest unsettled tag holds back every later ack.
-    const pending: AmqpMessage[] = [];
-    const settled = new Set<number>();
-    const ackRun = () => {
-      let last: AmqpMessage | undefined;
-      while (pending.length > 0 && settled.has(pending[0]!.fields.deliveryTag)) {
-        last = pending.shift()!;
-        settled.delete(last.fields.deliveryTag);
-      }
-      if (last && !gone) ch.ack(last, true);
-    };
-    const onMessage = (msg: AmqpMessage | null) => {
-      if (msg === null) {
-        // The server cancelled the consumer (queue deleted): start over, declaring it again.
-        lost(new Error('consumer cancelled by the broker'));
-        void c.close().catch(() => {});
-        return;
-      }
-      pending.push(msg);
-      const parsed = parseGatewayRoutingKey(msg.fields.routingKey);
-      // A key no binding of ours routes: ingest dead-letters it as an unknown topic, with the key as topic.
-      const topic = parsed ? gatewayTopic(parsed.gatewayId, parsed.stream) : msg.fields.routingKey;
-      ingestor.handle({ topic, payload: msg.content }).then(
-        () => {
-          settled.add(msg.fields.deliveryTag);
-          ackRun();
-        },
-        (err) => {
-          log.error(
-            { err: errorMessage(err), topic },
-            'ingest failed; closing the AMQP connection for redelivery',
-          );
-          lost(err instanceof Error ? err : new Error(String(err)));
-          void c.close().catch(() => {});
-        },
-      );
-    };
-    for (const q of queues) await ch.consume(q.queue, onMessage, { noAck: false });
     if (gone) throw new Error(lastError);
     ready = true;
     backoff.succeed();

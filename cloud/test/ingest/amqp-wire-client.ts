@@ -98,6 +98,7 @@ class Reader {
 }
 
 interface Waiter {
+  channel: number;
   classId: number;
   methodId: number;
   resolve: (args: Reader) => void;
@@ -144,14 +145,22 @@ class WireConnection extends EventEmitter implements AmqpConnection {
     this.send(FRAME_METHOD, channel, new Writer().short(classId).short(methodId).raw(args).done());
   }
 
-  expect(classId: number, methodId: number): Promise<Reader> {
+  expect(channel: number, classId: number, methodId: number): Promise<Reader> {
     if (this.closed) return Promise.reject(new Error('connection closed'));
-    return new Promise((resolve, reject) => this.waiters.push({ classId, methodId, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.waiters.push({ channel, classId, methodId, resolve, reject }),
+    );
   }
 
-  async rpc(classId: number, methodId: number, args: Buffer, okMethodId: number): Promise<Reader> {
-    const answer = this.expect(classId, okMethodId);
-    this.sendMethod(classId === 10 ? 0 : 1, classId, methodId, args);
+  async rpc(
+    channel: number,
+    classId: number,
+    methodId: number,
+    args: Buffer,
+    okMethodId: number,
+  ): Promise<Reader> {
+    const answer = this.expect(channel, classId, okMethodId);
+    this.sendMethod(channel, classId, methodId, args);
     return answer;
   }
 
@@ -178,15 +187,16 @@ class WireConnection extends EventEmitter implements AmqpConnection {
     this.buf = Buffer.concat([this.buf, d]);
     while (this.buf.length >= 8) {
       const type = this.buf.readUInt8(0);
+      const channel = this.buf.readUInt16BE(1);
       const size = this.buf.readUInt32BE(3);
       if (this.buf.length < size + 8) return;
       const payload = this.buf.subarray(7, 7 + size);
       this.buf = this.buf.subarray(size + 8);
-      this.onFrame(type, payload);
+      this.onFrame(type, channel, payload);
     }
   }
 
-  private onFrame(type: number, payload: Buffer) {
+  private onFrame(type: number, channel: number, payload: Buffer) {
     if (type === FRAME_HEARTBEAT) return;
     if (type === FRAME_HEADER && this.delivering) {
       this.delivering.size = Number(payload.readBigUInt64BE(4));
@@ -215,7 +225,7 @@ class WireConnection extends EventEmitter implements AmqpConnection {
     if ((classId === 10 && methodId === 50) || (classId === 20 && methodId === 40)) {
       const code = r.short();
       const text = r.shortstr();
-      this.sendMethod(classId === 10 ? 0 : 1, classId, methodId + 1, Buffer.alloc(0));
+      this.sendMethod(channel, classId, methodId + 1, Buffer.alloc(0));
       this.gone(new Error(`server closed the ${classId === 10 ? 'connection' : 'channel'}: ${code} ${text}`));
       return;
     }
@@ -229,7 +239,9 @@ class WireConnection extends EventEmitter implements AmqpConnection {
       this.consumers.set(new Reader(payload, 4).shortstr(), this.nextConsumer);
       this.nextConsumer = undefined;
     }
-    const i = this.waiters.findIndex((w) => w.classId === classId && w.methodId === methodId);
+    const i = this.waiters.findIndex(
+      (w) => w.channel === channel && w.classId === classId && w.methodId === methodId,
+    );
     if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r);
   }
 
@@ -239,13 +251,16 @@ class WireConnection extends EventEmitter implements AmqpConnection {
     this.consumers.get(d.tag)?.({ content: Buffer.concat(d.parts), fields: d.fields });
   }
 
+  private channels = 0;
+
   createChannel(): Promise<AmqpChannel> {
-    return this.rpc(20, 10, new Writer().shortstr('').done(), 11).then(() => new WireChannel(this));
+    const id = ++this.channels;
+    return this.rpc(id, 20, 10, new Writer().shortstr('').done(), 11).then(() => new WireChannel(this, id));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    const ok = this.expect(10, 51).catch(() => undefined);
+    const ok = this.expect(0, 10, 51).catch(() => undefined);
     this.sendMethod(0, 10, 50, new Writer().short(200).shortstr('bye').short(0).short(0).done());
     await ok;
     this.gone(new Error('closed by the client'));
@@ -258,10 +273,19 @@ class WireConnection extends EventEmitter implements AmqpConnection {
 }
 
 class WireChannel implements AmqpChannel {
-  constructor(private readonly c: WireConnection) {}
+  constructor(
+    private readonly c: WireConnection,
+    private readonly id: number,
+  ) {}
+  /** The test client closes the whole connection for any channel error, so a channel's end is its end. */
+  on(event: 'close' | 'error', listener: (err?: Error) => void) {
+    this.c.on(event, listener);
+    return this;
+  }
   assertQueue(queue: string, options: { durable: boolean; arguments: Record<string, string> }) {
     const bits = options.durable ? 0b10 : 0;
     return this.c.rpc(
+      this.id,
       50,
       10,
       new Writer().short(0).shortstr(queue).octet(bits).table(options.arguments).done(),
@@ -270,6 +294,7 @@ class WireChannel implements AmqpChannel {
   }
   bindQueue(queue: string, exchange: string, pattern: string) {
     return this.c.rpc(
+      this.id,
       50,
       20,
       new Writer().short(0).shortstr(queue).shortstr(exchange).shortstr(pattern).octet(0).table({}).done(),
@@ -277,11 +302,12 @@ class WireChannel implements AmqpChannel {
     );
   }
   prefetch(count: number) {
-    return this.c.rpc(60, 10, new Writer().long(0).short(count).octet(0).done(), 11);
+    return this.c.rpc(this.id, 60, 10, new Writer().long(0).short(count).octet(0).done(), 11);
   }
   async consume(queue: string, onMessage: (msg: AmqpMessage | null) => void) {
     this.c.nextConsumer = onMessage;
     const ok = await this.c.rpc(
+      this.id,
       60,
       20,
       new Writer().short(0).shortstr(queue).shortstr('').octet(0).table({}).done(),
@@ -312,10 +338,10 @@ export async function wireConnect(url: string): Promise<AmqpConnection & { destr
     socket.once('error', reject);
   });
   const c = new WireConnection(socket);
-  const start = c.expect(10, 10);
+  const start = c.expect(0, 10, 10);
   socket.write(Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1])); // "AMQP" 0-9-1
   await start;
-  const tune = c.expect(10, 30);
+  const tune = c.expect(0, 10, 30);
   const user = decodeURIComponent(u.username);
   const pass = decodeURIComponent(u.password);
   c.sendMethod(
@@ -335,6 +361,7 @@ export async function wireConnect(url: string): Promise<AmqpConnection & { destr
   c.sendMethod(0, 10, 31, new Writer().short(channelMax).long(frameMax).short(heartbeat).done());
   const path = u.pathname.replace(/^\//, '');
   await c.rpc(
+    0,
     10,
     40,
     new Writer()

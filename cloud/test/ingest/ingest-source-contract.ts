@@ -74,6 +74,18 @@ class GatedIngestor extends Ingestor {
   }
 }
 
+/** The one ingest path over a store whose first commit fails (a full disk, a lost connection). */
+class FailingOnceIngestor extends Ingestor {
+  failed = 0;
+  override async handle(msg: IncomingMessage): Promise<IngestOutcome> {
+    if (this.failed === 0) {
+      this.failed++;
+      throw new Error('store unavailable');
+    }
+    return super.handle(msg);
+  }
+}
+
 /**
  * The ingest source contract (cloud/src/ingest/ingest-source.ts), run by each source's test against its
  * real broker: at-least-once delivery into the store, acknowledgement only after the commit, redelivery
@@ -136,9 +148,19 @@ export function ingestSourceContract(name: string, makeHarness: () => Promise<In
       await h.crash(first);
       expect(held.committed).toBe(0);
       expect(await allStored(seqs)()).toBe(false);
-      await start(ingestor());
+      const second = await start(ingestor());
       await until(allStored(seqs), 'the batch delivered again and stored');
       expect((await storedSeqs()).filter((s) => seqs.includes(s))).toEqual(seqs); // once, not twice
+      await second.close();
+    });
+
+    it('does not acknowledge a message whose commit failed: it comes again', async () => {
+      const failing = new FailingOnceIngestor({ store: h.store, clock: systemClock, log });
+      const source = await start(failing);
+      const seqs = publishBatches(1);
+      await until(allStored(seqs), 'the batch stored after the failed commit');
+      expect(failing.failed).toBe(1);
+      await source.close();
     });
 
     it('holds a bounded number of messages unacknowledged', async (ctx) => {
