@@ -69,7 +69,7 @@ export async function startMqttSubscriber(
   if (opts.sharedGroup) {
     log.warn(
       { filter },
-      'shared subscription: the broker must keep shared subscriptions across its restarts (EMQX, HiveMQ do; Mosquitto 2.0 does not, and then loses what gateways publish before the ingestors resubscribe). See docs/operations.md',
+      'shared subscription: safe only on a broker that keeps it across its restarts, hands a dead member’s unacknowledged messages to another member at once and acknowledges publishers only once stored (Mosquitto 2.0 does not). See docs/operations.md "Shared subscriptions and broker restarts"; for several machines use RabbitMQ (mqtt.rabbitmq)',
     );
   }
   const url = new URL(opts.url);
