@@ -38,6 +38,9 @@ export interface AmqpConnection {
 /** Opens a connection (amqplib's `connect`); the URL carries `heartbeat`. */
 export type AmqpConnect = (url: string) => Promise<AmqpConnection>;
 
+/** How long `close()` waits for the broker's answer to a close before giving the connection up. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
 export interface AmqpSourceOptions {
   /** `amqp://user:password@host:5672/vhost` (config `mqtt.rabbitmq.amqpUrl`). */
   url: string;
@@ -190,7 +193,19 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
       closing = true;
       if (timer) clearTimeout(timer);
       ready = false;
-      await conn?.close().catch(() => {});
+      // A connection whose socket died answers no close handshake (amqplib then waits for ever): stopping the
+      // cloud must not hang on it. Its unacknowledged deliveries return to the queues either way.
+      const c = conn;
+      if (c) {
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([
+          c.close().catch(() => {}),
+          new Promise<void>((r) => {
+            t = setTimeout(r, CLOSE_TIMEOUT_MS);
+          }),
+        ]);
+        clearTimeout(t);
+      }
     },
   };
 }

@@ -7,10 +7,10 @@
 import { systemClock } from '@coldtrace/shared';
 import pino from 'pino';
 import { startAmqpSource } from '../../src/ingest/amqp-source.js';
+import { amqplibConnect } from '../../src/ingest/amqplib-connect.js';
 import { type IncomingMessage, type IngestOutcome, Ingestor } from '../../src/ingest/ingestor.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
-import { wireConnect } from './amqp-wire-client.js';
 
 const [dbUrl, amqpUrl, slowMs] = process.argv.slice(2) as [string, string, string];
 const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
@@ -35,7 +35,7 @@ const source = await startAmqpSource({
   queuePrefix: 'coldtrace',
   ingestor: new SlowIngestor({ store, clock: systemClock, log }),
   log,
-  connect: wireConnect,
+  connect: amqplibConnect,
 });
 const ready = setInterval(() => {
   if (source.health().ok) {

@@ -4,17 +4,17 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { registerGateway } from '../../src/gateways/register-gateway.js';
 import { startAmqpSource } from '../../src/ingest/amqp-source.js';
+import { amqplibConnect } from '../../src/ingest/amqplib-connect.js';
 import type { IngestSource } from '../../src/ingest/ingest-source.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
-import { wireConnect } from './amqp-wire-client.js';
 import { startBrokerAuth, TEST_INGESTOR } from './broker-auth-server.js';
 import { CONTRACT_GATEWAY, connectContractGateway, ingestSourceContract } from './ingest-source-contract.js';
 import { RabbitmqNode } from './rabbitmq-node.js';
 
 // Needs Debian's rabbitmq-server (deploy/dev-services.sh). The AMQP source on our own RabbitMQ node:
 // gateways publish over MQTT, RabbitMQ asks broker-auth.ts (served here on its own listener), the source
-// consumes the quorum queues through the test's AMQP 0-9-1 client (amqp-wire-client.ts).
+// consumes the quorum queues through amqplib, as the cloud does.
 
 const INGESTOR = TEST_INGESTOR;
 const PREFETCH = 4;
@@ -39,8 +39,10 @@ ingestSourceContract('RabbitMQ quorum queues over AMQP', async () => {
         ingestor,
         log,
         connect: async (url) => {
-          const c = await wireConnect(url);
-          last = c;
+          const c = await amqplibConnect(url);
+          // amqplib's model over its connection and socket: crash() destroys the socket as kill -9 would.
+          const socket = (c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream;
+          last = { destroy: () => socket.destroy() };
           return c;
         },
       });
