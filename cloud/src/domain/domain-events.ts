@@ -6,6 +6,7 @@ export const DOMAIN_EVENT_NAMES = [
   'security_alert',
   'calibration_overdue',
   'calibration_cleared',
+  'stock_closed',
 ] as const;
 export type DomainEventName = (typeof DOMAIN_EVENT_NAMES)[number];
 
@@ -67,8 +68,24 @@ export interface CalibrationAlarmEventPayload {
   at: number;
 }
 
+/** Rejected stock reached its end: destroyed, or returned to its supplier (domain/stock-closures.ts). */
+export interface StockClosedEventPayload {
+  type: 'stock_closed';
+  closureId: string;
+  outcome: 'destroyed' | 'returned';
+  reference: string;
+  lotId: string | null;
+  epc: string | null;
+  units: Array<{ epc: string; lotId: string | null }>;
+  signedBy: string;
+  meaning: string;
+  reason: string;
+  at: number;
+}
+
 export type DomainEvent =
   | LockEventPayload
   | DispositionEventPayload
   | SecurityAlertEventPayload
-  | CalibrationAlarmEventPayload;
+  | CalibrationAlarmEventPayload
+  | StockClosedEventPayload;

@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { DomainStore } from '../store/domain-store.js';
 import type { DomainDatabase } from '../store/schema.js';
-import type { EpcisCustodyInterval, EpcisLock, EpcisLockOutcome } from './epcis-input.js';
+import type { EpcisClosure, EpcisCustodyInterval, EpcisLock, EpcisLockOutcome } from './epcis-input.js';
 import type { EpcisDomainData } from './epcis-source.js';
 
 type LockRow = Selectable<DomainDatabase['locks']> & { lot_id: string | null };
@@ -135,5 +135,44 @@ export class DomainEpcisData implements EpcisDomainData {
       }
     }
     return out.sort((a, b) => a.lockedAt - b.lockedAt || (a.id < b.id ? -1 : 1));
+  }
+
+  async closures(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisClosure[]> {
+    const units = await this.ds.db
+      .selectFrom('stock_closure_units')
+      .innerJoin('stock_closures', 'stock_closures.id', 'stock_closure_units.closure_id')
+      .select([
+        'stock_closure_units.epc as epc',
+        'stock_closures.id as id',
+        'stock_closures.signed_at as at',
+        'stock_closures.outcome as outcome',
+        'stock_closures.reference as reference',
+      ])
+      .where('stock_closures.signed_at', '>=', fromTs)
+      .where('stock_closures.signed_at', '<', toTs)
+      .execute();
+    const wanted = epcs === null ? null : new Set(epcs);
+    const byId = new Map<string, EpcisClosure>();
+    for (const u of units) {
+      if (wanted && !wanted.has(u.epc)) continue;
+      const c = byId.get(u.id) ?? {
+        id: u.id,
+        epcs: [],
+        at: Number(u.at),
+        outcome: u.outcome as EpcisClosure['outcome'],
+        reference: u.reference,
+      };
+      c.epcs.push(u.epc);
+      byId.set(u.id, c);
+    }
+    const closures = [...byId.values()];
+    // Where the units were at their end: their open custody interval (one location per closure when they
+    // shared it; none when they were spread out or never seen).
+    for (const c of closures) {
+      const where = new Set((await this.ds.currentLocations(c.epcs)).values());
+      c.epcs.sort();
+      if (where.size === 1) c.locationId = [...where][0]!;
+    }
+    return closures;
   }
 }

@@ -47,7 +47,16 @@ export function eventIdOf(key: string): string {
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Sort key kinds: at equal times, passes precede sensor reports, which precede lock changes. */
-const ORDER = { pass: 0, sensor: 1, lock: 2, unlock: 3 } as const;
+const ORDER = { pass: 0, sensor: 1, lock: 2, unlock: 3, closure: 4 } as const;
+
+/**
+ * CBV 2.0 terms of rejected stock's end: destroyed (bizStep `destroying`, disposition `destroyed`), or shipped
+ * back to its supplier (bizStep `shipping`, disposition `returned`).
+ */
+const CLOSURE_TERMS = {
+  destroyed: { bizStep: 'destroying', disposition: 'destroyed' },
+  returned: { bizStep: 'shipping', disposition: 'returned' },
+} as const;
 
 /**
  * Builds a GS1 EPCIS 2.0 JSON-LD document (EPCIS 2.0 §8) from coldtrace records. Pure and deterministic:
@@ -193,6 +202,27 @@ export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
         },
       });
     }
+  }
+
+  // Rejected stock's end (docs/domain.md "Rejected stock to its end").
+  for (const c of input.closures ?? []) {
+    const terms = CLOSURE_TERMS[c.outcome];
+    if (!terms) throw new ColdtraceError('invalid', `closure ${c.id}: unknown outcome ${c.outcome}`);
+    const where = c.locationId ? { bizLocation: { id: locUri(c.locationId) } } : {};
+    events.push({
+      ts: c.at,
+      order: ORDER.closure,
+      event: {
+        ...base(c.at, `closure|${c.id}`, `${c.outcome} ${c.id}`),
+        epcList: epcList(c.epcs),
+        action: 'OBSERVE',
+        bizStep: terms.bizStep,
+        disposition: terms.disposition,
+        ...where,
+        'ct:closureId': c.id,
+        'ct:reference': c.reference,
+      },
+    });
   }
 
   events.sort((a, b) => a.ts - b.ts || a.order - b.order || (a.event.eventID < b.event.eventID ? -1 : 1));

@@ -60,6 +60,18 @@ export interface EpcisLock {
   end?: { at: number; outcome: EpcisLockOutcome; reason?: string | null } | null;
 }
 
+/** Rejected stock's end (domain/stock-closures.ts): destroyed, or returned to its supplier. */
+export interface EpcisClosure {
+  id: string;
+  epcs: string[];
+  at: number;
+  outcome: 'destroyed' | 'returned';
+  /** The destruction certificate or the return's RMA or shipment reference. */
+  reference: string;
+  /** Where the units were (bizLocation), if known. */
+  locationId?: string | null;
+}
+
 export interface EpcisExportInput {
   /** Document creation time. */
   creationDate: number;
@@ -86,4 +98,6 @@ export interface EpcisExportInput {
   custody: readonly EpcisCustodyInterval[];
   readings: readonly EpcisReading[];
   locks: readonly EpcisLock[];
+  /** Closing records of rejected stock (absent: none). */
+  closures?: readonly EpcisClosure[];
 }

@@ -1,6 +1,12 @@
 import { ColdtraceError } from '@coldtrace/shared';
 import type { CloudStore } from '../store/cloud-store.js';
-import type { EpcisCustodyInterval, EpcisExportInput, EpcisLock, EpcisPass } from './epcis-input.js';
+import type {
+  EpcisClosure,
+  EpcisCustodyInterval,
+  EpcisExportInput,
+  EpcisLock,
+  EpcisPass,
+} from './epcis-input.js';
 
 export interface EpcisQuery {
   /** Lot id: only EPCs commissioned to it. */
@@ -13,7 +19,10 @@ export interface EpcisQuery {
 }
 
 /** The records an EPCIS export is built from (everything but the document's own fields). */
-export type EpcisRecords = Pick<EpcisExportInput, 'locations' | 'passes' | 'custody' | 'readings' | 'locks'>;
+export type EpcisRecords = Pick<
+  EpcisExportInput,
+  'locations' | 'passes' | 'custody' | 'readings' | 'locks' | 'closures'
+>;
 
 export interface EpcisSource {
   records(q: EpcisQuery, now: number): Promise<EpcisRecords>;
@@ -27,6 +36,8 @@ export interface EpcisDomainData {
   custody?(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisCustodyInterval[]>;
   /** Locks touching the given EPCs (all locks when null) in the window. */
   locks(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisLock[]>;
+  /** Closing records of rejected stock touching the given EPCs (all when null) in the window. */
+  closures?(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisClosure[]>;
 }
 
 const MAX_ROWS = 1_000_000;
@@ -112,6 +123,7 @@ export class StoreEpcisSource implements EpcisSource {
         )
       : [];
     const locations = (await this.store.listLocations()).map((l) => ({ id: l.id, kind: l.kind }));
-    return { locations, passes, custody, readings, locks };
+    const closures = (await this.domain?.closures?.(epcs ? [...epcs] : null, fromTs, toTs)) ?? [];
+    return { locations, passes, custody, readings, locks, closures };
   }
 }

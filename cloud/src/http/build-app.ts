@@ -36,6 +36,7 @@ import { lockRoutes } from './routes/locks.js';
 import { lotRoutes } from './routes/lots.js';
 import { masterDataRoutes } from './routes/master-data.js';
 import { productRoutes } from './routes/products.js';
+import { rejectedStockRoutes } from './routes/rejected-stock.js';
 import { reportRoutes } from './routes/reports.js';
 import { ruleAlarmRoutes } from './routes/rule-alarms.js';
 import { summaryRoutes } from './routes/summary.js';
@@ -192,6 +193,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     ruleAlarmRoutes,
     summaryRoutes,
     dispositionRoutes,
+    rejectedStockRoutes,
     auditRoutes,
   ]) {
     await app.register(routes, { ...deps, domain, prefix: '/api/v1' });

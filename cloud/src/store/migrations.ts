@@ -18,6 +18,7 @@ import { migration0018 } from './migrations/0018-reading-digests.js';
 import { migration0019 } from './migrations/0019-read-path-indexes.js';
 import { migration0020 } from './migrations/0020-sensor-calibration.js';
 import { migration0021 } from './migrations/0021-release-proposals.js';
+import { migration0022 } from './migrations/0022-stock-closures.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -46,6 +47,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0019-read-path-indexes': migration0019,
   '0020-sensor-calibration': migration0020,
   '0021-release-proposals': migration0021,
+  '0022-stock-closures': migration0022,
 });
 
 class StaticProvider implements MigrationProvider {

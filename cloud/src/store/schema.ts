@@ -9,6 +9,7 @@ import type {
   LocationsTable,
   LockRow,
 } from '../domain/rows.js';
+import type { StockClosureRow } from '../domain/stock-closures.js';
 
 /**
  * Tables of the cloud store, shared by SQLite and PostgreSQL. Times are epoch milliseconds (bigint in
@@ -367,6 +368,8 @@ export interface Database {
   rule_alarms: RuleAlarmsTable;
   calibration_alarms: CalibrationAlarmsTable;
   release_proposals: ReleaseProposalRow;
+  stock_closures: StockClosureRow;
+  stock_closure_units: { epc: string; closure_id: string; lot_id: string | null };
   spec_versions: SpecVersionsTable;
   /** Per-batch reading digests (0018), a chain per gateway (domain/reading-digests.ts). */
   reading_digests: ReadingDigestRow;

@@ -514,6 +514,56 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       },
     ],
   },
+  'GET /api/v1/rejected-stock': { access: ANY },
+  'GET /api/v1/stock-closures': {
+    access: ANY,
+    invalid: () => [{ what: 'empty lotId', url: '/api/v1/stock-closures?lotId=', field: 'lotId' }],
+  },
+  'POST /api/v1/stock-closures': {
+    access: SIGN,
+    // Signed in the signer's own session, like a disposition.
+    sessionOnly: true,
+    // Well-formed and correctly signed, for a lot with nothing rejected: past the auth layer, then 409.
+    valid: (f) => ({
+      url: '/api/v1/stock-closures',
+      payload: {
+        lotId: f.lotId,
+        outcome: 'destroyed',
+        reference: 'DC-1',
+        reason: 'incinerated',
+        ...f.signer,
+      },
+    }),
+    invalid: (f) => {
+      const ok = {
+        lotId: f.lotId,
+        outcome: 'destroyed',
+        reference: 'DC-1',
+        reason: 'incinerated',
+        ...f.signer,
+      };
+      return [
+        {
+          what: 'unknown outcome',
+          url: '/api/v1/stock-closures',
+          payload: { ...ok, outcome: 'lost' },
+          field: 'outcome',
+        },
+        {
+          what: 'missing reference',
+          url: '/api/v1/stock-closures',
+          payload: { ...ok, reference: undefined },
+          field: 'reference',
+        },
+        {
+          what: 'both lotId and epc',
+          url: '/api/v1/stock-closures',
+          payload: { ...ok, epc: 'DEADBEEF' },
+          field: /exactly one of lotId or epc/,
+        },
+      ];
+    },
+  },
   'GET /api/v1/dispositions': {
     access: ANY,
     invalid: () => [

@@ -209,6 +209,12 @@ export function listPagingApiSuite(
         deadLetters: letters.length,
         deadLettersNotReplayed: letters.filter((d: { replayedAt: number | null }) => d.replayedAt === null)
           .length,
+        // Counted against their own lists in the domain journey test (reports/domain-journey.int.test.ts).
+        rejectedAwaitingClosure: (await get('/api/v1/rejected-stock')).reduce(
+          (n: number, l: { units: number }) => n + l.units,
+          0,
+        ),
+        releasesAwaitingSecondSignature: (await get('/api/v1/release-proposals?state=pending')).length,
       });
       // The precondition of the comparison: there is something to count.
       expect(s).toMatchObject({

@@ -479,6 +479,25 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     }
     await screenshot(page, 'lot');
 
+    // LOT-B was rejected: its page says the units await destruction or return until QA records it, signed.
+    await page.goto(`${cloud.httpUrl}/lots/LOT-B`);
+    await page.waitForSelector('#rejected-stock');
+    expect(await page.textContent('[data-k="rejected-awaiting"]')).toMatch(
+      /^Rejected — 3 units at reefer-7 \(3\), awaiting destruction or return/,
+    );
+    await page.locator('.f-outcome').selectOption('destroyed');
+    expect(await page.locator('form.closure .meaning').textContent()).toMatch(/^Destruction recorded/);
+    await page.locator('.f-reference').fill('DC-2026-044');
+    await page.locator('.f-closure-reason').fill('Incinerated by the licensed contractor');
+    await page.locator('.f-closure-password').fill(qa.password);
+    await Promise.all([page.waitForEvent('load'), page.locator('.f-close').click()]);
+    await page.waitForSelector('#stock-closures');
+    expect(await page.textContent('[data-k="rejected-awaiting"]')).toBe(
+      'No rejected unit awaits destruction or return.',
+    );
+    expect(await page.textContent('#stock-closures')).toContain('DC-2026-044');
+    await screenshot(page, 'lot-rejected-closed');
+
     // The audit page lists the signatures and the chain verifies.
     await page.goto(`${cloud.httpUrl}/audit`);
     await page.waitForSelector('table.audit');

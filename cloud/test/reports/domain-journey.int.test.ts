@@ -417,3 +417,74 @@ describe('PDF excursion report, wired to the domain engine', () => {
     expect(inPlot(LIMIT_COLOURS.min, 0.85, 12)).toBeGreaterThan(300);
   });
 });
+
+describe('rejected stock followed to its end (docs/domain.md "Rejected stock to its end")', () => {
+  it('shows LOT-B as rejected and awaiting destruction or return until a signed closing record', async () => {
+    const awaiting = (await ok('GET', '/api/v1/rejected-stock')).json();
+    expect(awaiting).toEqual([
+      { lotId: 'LOT-B', units: 2, rejectedAt: expect.any(Number), whereNow: { 'truck-7': 2 } },
+    ]);
+    const summary = (await ok('GET', '/api/v1/summary')).json();
+    expect(summary.rejectedAwaitingClosure).toBe(2);
+    const bruno = (await login(cloud, qa2.username, qa2.password)).headers;
+    const close = (payload: object) =>
+      api(
+        'POST',
+        '/api/v1/stock-closures',
+        { lotId: 'LOT-B', username: qa2.username, password: qa2.password, ...payload },
+        bruno,
+      );
+    // Nothing closes without its reference; LOT-A (released) has nothing to close.
+    expect((await close({ outcome: 'returned', reference: ' ', reason: 'back to supplier' })).status).toBe(
+      400,
+    );
+    expect(
+      (await close({ lotId: 'LOT-A', outcome: 'destroyed', reference: 'DC-1', reason: 'x' })).status,
+    ).toBe(409);
+    const closed = await close({
+      outcome: 'returned',
+      reference: 'RMA-2026-0117',
+      reason: 'returned to supplier',
+    });
+    expect(closed.status).toBe(201);
+    expect(closed.json()).toMatchObject({
+      outcome: 'returned',
+      reference: 'RMA-2026-0117',
+      units: 2,
+      signature: { printedName: 'Bruno Prüfer', meaning: expect.stringMatching(/^Return recorded/) },
+      manifestHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect((await ok('GET', '/api/v1/rejected-stock')).json()).toEqual([]);
+    expect((await ok('GET', '/api/v1/summary')).json().rejectedAwaitingClosure).toBe(0);
+    // Closed once: a second record finds nothing to close.
+    expect((await close({ outcome: 'destroyed', reference: 'DC-9', reason: 'again' })).status).toBe(409);
+    // ERP/WMS are told, and the trail has the signed record.
+    const events = await cloud.store.db
+      .selectFrom('outbox')
+      .select(['payload'])
+      .where('event', '=', 'stock_closed')
+      .where('target', '=', 'mqtt')
+      .execute();
+    expect(events.map((e) => JSON.parse(e.payload))).toEqual([
+      expect.objectContaining({
+        type: 'stock_closed',
+        outcome: 'returned',
+        reference: 'RMA-2026-0117',
+        lotId: 'LOT-B',
+      }),
+    ]);
+    const trail = (await ok('GET', '/api/v1/audit?action=stock')).json();
+    expect(trail.map((e: { action: string }) => e.action)).toContain('stock.returned');
+    // EPCIS carries the CBV 2.0 terms of a return (bizStep shipping, disposition returned), schema-valid.
+    const doc = await exportLot('LOT-B');
+    expect(epcisErrors(doc)).toEqual([]);
+    const returned = doc.epcisBody.eventList.filter((e) => e.disposition === 'returned');
+    expect(returned).toEqual([
+      expect.objectContaining({
+        bizStep: 'shipping',
+        'ct:reference': 'RMA-2026-0117',
+        epcList: [...URIS_B].sort(),
+      }),
+    ]);
+  });
+});

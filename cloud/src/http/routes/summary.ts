@@ -26,6 +26,8 @@ const summaryResponse = z.object({
     .describe('the first `lots` lots with a locked unit, by id'),
   deadLetters: count,
   deadLettersNotReplayed: count,
+  rejectedAwaitingClosure: count.describe('units rejected by QA, not yet recorded as destroyed or returned'),
+  releasesAwaitingSecondSignature: count.describe('release proposals awaiting their second QA signature'),
 });
 
 /** `GET /summary`: the dashboard's figures, counted by the database (docs/architecture.md "Lists and paging"). */

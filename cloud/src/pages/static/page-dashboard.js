@@ -37,6 +37,21 @@ runPage(async () => {
         summary.lotsWithLockedUnits ? 'bad' : 'ok',
         'tile-locked-lots',
       ),
+      // Decided is not done: rejected stock stays on the dashboard until it is destroyed or returned.
+      tile(
+        'Rejected units awaiting destruction or return',
+        summary.rejectedAwaitingClosure,
+        '/lots',
+        summary.rejectedAwaitingClosure ? 'bad' : 'ok',
+        'tile-rejected-awaiting',
+      ),
+      tile(
+        'Releases awaiting a second signature',
+        summary.releasesAwaitingSecondSignature,
+        '/excursions?state=open',
+        summary.releasesAwaitingSecondSignature ? 'warn' : 'ok',
+        'tile-second-signature',
+      ),
       tile(
         'Gateways online',
         `${online} / ${gateways.length}`,

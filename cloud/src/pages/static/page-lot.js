@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { seriesBySensor, temperatureChart } from './chart.js';
+import { rejectedStockSection } from './rejected-stock-view.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
 
 const id = decodeURIComponent(location.pathname.split('/')[2] ?? '');
@@ -9,7 +10,7 @@ const MAX_CHART_READINGS = 100_000;
 /** Units per page of the trace table (GET /api/v1/lots/:id/trace). */
 const TRACE_PAGE = 500;
 
-runPage(async () => {
+runPage(async (user) => {
   const lot = await api.optional(`/api/v1/lots/${enc}`);
   if (!lot) {
     mount(h('h1', {}, `Lot ${id}`), h('p', { class: 'error' }, 'No such lot.'));
@@ -33,6 +34,7 @@ runPage(async () => {
     exs.map((e) => api.optional(`/api/v1/excursions/${encodeURIComponent(e.excursionId)}`)),
   );
 
+  const rejected = await rejectedStockSection(id, user);
   mount(
     h('p', { class: 'crumbs' }, h('a', { href: '/lots' }, 'Lots'), ' / ', id),
     h(
@@ -148,6 +150,7 @@ runPage(async () => {
       ),
       { id: 'lot-decisions' },
     ),
+    rejected,
     h('h2', {}, 'Trace / recall: every unit'),
     traceView(trace),
   );

@@ -29,6 +29,10 @@ export interface SummaryCounts {
   deadLetters: number;
   /** Dead letters not replayed. */
   deadLettersNotReplayed: number;
+  /** Units rejected by QA and not yet recorded as destroyed or returned (docs/domain.md "Rejected stock to its end"). */
+  rejectedAwaitingClosure: number;
+  /** Releases awaiting their second QA signature (docs/domain.md "Two-person release"). */
+  releasesAwaitingSecondSignature: number;
 }
 
 const n = (v: unknown) => Number(v ?? 0);
@@ -76,6 +80,19 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
       sql<number>`sum(case when replayed_at is null then 1 else 0 end)`.as('open'),
     ])
     .executeTakeFirst();
+  const rejected = await db
+    .selectFrom('locks')
+    .leftJoin('stock_closure_units', 'stock_closure_units.epc', 'locks.epc')
+    .select(sql<number>`count(distinct locks.epc)`.as('n'))
+    .where('locks.state', '=', 'rejected')
+    .where('locks.disposition_id', 'is not', null)
+    .where('stock_closure_units.epc', 'is', null)
+    .executeTakeFirst();
+  const proposals = await db
+    .selectFrom('release_proposals')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
   return {
     excursions: n(ex?.total),
     excursionsPendingReview: n(ex?.pending),
@@ -92,5 +109,7 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     })),
     deadLetters: n(dl?.total),
     deadLettersNotReplayed: n(dl?.open),
+    rejectedAwaitingClosure: n(rejected?.n),
+    releasesAwaitingSecondSignature: n(proposals?.n),
   };
 }

@@ -1,0 +1,141 @@
+import { ApiError, api, hasRole, me } from './api.js';
+import { fmtTime, h, table } from './ui.js';
+
+/** 21 CFR 11.50(a)(3): what the signer of a closing record confirms (domain/stock-closures.ts). */
+const MEANINGS = {
+  destroyed:
+    'Destruction recorded: I confirm that this rejected stock was destroyed as the reference documents; it no longer exists.',
+  returned:
+    'Return recorded: I confirm that this rejected stock was shipped back to its supplier as the reference documents.',
+};
+
+/**
+ * Rejected stock followed to its end (docs/domain.md "Rejected stock to its end"): how many of the lot's units
+ * were rejected and await destruction or return, where they are, the form to record their end (QA, e-signed),
+ * and the closing records signed so far.
+ */
+export async function rejectedStockSection(lotId, user) {
+  const [awaiting, closures] = await Promise.all([
+    api.get('/api/v1/rejected-stock'),
+    api.get(`/api/v1/stock-closures?lotId=${encodeURIComponent(lotId)}`),
+  ]);
+  const open = awaiting.find((a) => a.lotId === lotId);
+  return h(
+    'section',
+    { id: 'rejected-stock' },
+    h('h2', {}, 'Rejected stock'),
+    open
+      ? h(
+          'p',
+          { class: 'notice', 'data-k': 'rejected-awaiting' },
+          `Rejected — ${open.units} unit${open.units === 1 ? '' : 's'} at `,
+          Object.entries(open.whereNow)
+            .map(([loc, n]) => `${loc} (${n})`)
+            .join(', '),
+          `, awaiting destruction or return (rejected ${fmtTime(open.rejectedAt)}).`,
+        )
+      : h(
+          'p',
+          { class: 'muted', 'data-k': 'rejected-awaiting' },
+          'No rejected unit awaits destruction or return.',
+        ),
+    open && hasRole(user, 'qa', 'admin') ? closureForm(lotId, user) : null,
+    closures.length
+      ? table(
+          ['Outcome', 'Units', 'Reference', 'Signed by', 'Signed at', 'Meaning', 'Reason'],
+          closures.map((c) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, c.outcome),
+              h('td', {}, String(c.units)),
+              h('td', {}, c.reference),
+              h('td', {}, `${c.signature.printedName} (${c.signature.username})`),
+              h('td', {}, fmtTime(c.signature.signedAt)),
+              h('td', { class: 'small' }, c.signature.meaning),
+              h('td', {}, c.reason),
+            ),
+          ),
+          { id: 'stock-closures' },
+        )
+      : null,
+  );
+}
+
+function closureForm(lotId, user) {
+  const outcome = h(
+    'select',
+    { name: 'outcome', class: 'f-outcome', required: true },
+    h('option', { value: '', disabled: true, selected: true }, 'Choose…'),
+    h('option', { value: 'destroyed' }, 'Destroyed'),
+    h('option', { value: 'returned' }, 'Returned to the supplier'),
+  );
+  const meaning = h(
+    'p',
+    { class: 'meaning' },
+    'Choose what happened: the meaning of your signature shows here.',
+  );
+  outcome.addEventListener('change', () => {
+    meaning.textContent = MEANINGS[outcome.value];
+  });
+  const reference = h('input', { name: 'reference', class: 'f-reference', required: true, maxlength: 200 });
+  const reason = h('textarea', {
+    name: 'reason',
+    class: 'f-closure-reason',
+    rows: 2,
+    required: true,
+    maxlength: 2000,
+  });
+  const password = h('input', {
+    name: 'password',
+    class: 'f-closure-password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const submit = h('button', { type: 'submit', class: 'f-close' }, 'Sign the closing record');
+  const msg = h('p', { class: 'form-msg', role: 'status' });
+  const form = h(
+    'form',
+    { class: 'closure' },
+    h('h3', {}, 'Record destruction or return (electronic signature)'),
+    h('label', {}, 'What happened ', outcome),
+    h('label', {}, 'Reference (destruction certificate, RMA or shipment) ', reference),
+    h('label', {}, 'Reason ', reason),
+    meaning,
+    h(
+      'p',
+      { class: 'muted' },
+      `Signing as ${user.printedName} (${user.username}). Re-enter your password to sign.`,
+    ),
+    h('label', {}, 'Password ', password),
+    submit,
+    msg,
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    msg.className = 'form-msg';
+    msg.textContent = 'Signing…';
+    try {
+      await api.post('/api/v1/stock-closures', {
+        lotId,
+        outcome: outcome.value,
+        reference: reference.value,
+        reason: reason.value,
+        username: (await me()).username,
+        password: password.value,
+      });
+      msg.textContent = 'Signed.';
+      location.reload();
+    } catch (err) {
+      msg.className = 'form-msg error';
+      msg.textContent =
+        err instanceof ApiError && err.status === 401 ? 'Signature refused: wrong password.' : err.message;
+      password.value = '';
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
