@@ -35,7 +35,7 @@ export function lots(doc: Doc, input: ExcursionReportInput): void {
     { title: 'Locked (first – last, UTC)', width: 70 },
     { title: 'Where units are now', width: 70 },
     { title: 'Outside tolerance / stability budget', width: 65 },
-    { title: 'MKT', width: 35, align: 'right' },
+    { title: 'MKT over its excursions', width: 35, align: 'right' },
     { title: 'Decision', width: CONTENT_WIDTH - 420 },
   ];
   const rows = input.lots.map((l) => [

@@ -204,6 +204,11 @@ export function listPagingApiSuite(
             lotNumber: l.lotNumber,
             lockedUnits: l.units.locked,
             totalUnits: l.units.total,
+            lockedSince: Math.min(
+              ...active
+                .filter((k: { lotId: string | null }) => k.lotId === l.id)
+                .map((k: { createdAt: number }) => k.createdAt),
+            ),
           }),
         ),
         deadLetters: letters.length,

@@ -229,6 +229,10 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     expect(await page.textContent('#tile-gateways .tile-value')).toBe('1 / 1');
     expect(await page.textContent('#tile-locked-lots .tile-value')).toBe('2');
     expect(await page.textContent('#locked-lots tbody')).toContain('3 / 3');
+    // How long each lot has waited for QA: its oldest active lock's time.
+    const since = await page.locator('#locked-lots .locked-since').allTextContents();
+    expect(since).toHaveLength(2);
+    for (const t of since) expect(t).toMatch(/\d{2}:\d{2}/);
     expect(await page.textContent('#open-excursions tbody')).toContain(excursionId);
     expect(await page.textContent('#gateways tbody')).toContain('12 records');
     const cookie = (await b.context.cookies()).find((c) => c.name === 'coldtrace_session');

@@ -21,6 +21,7 @@ const summaryResponse = z.object({
         lotNumber: z.string(),
         lockedUnits: count,
         totalUnits: count,
+        lockedSince: z.number().describe('when its oldest active lock was made (epoch ms)'),
       }),
     )
     .describe('the first `lots` lots with a locked unit, by id'),

@@ -7,3 +7,13 @@ export function backlogText(b) {
   if (b.refused) parts.push(`${b.refused} refused`);
   return parts.join(', ');
 }
+
+/**
+ * An excursion's state as a reviewer reads it: `closed` means the temperature is back in range, not that the
+ * case is closed (that is the review state: decided).
+ */
+export function excursionStateText(state) {
+  return (
+    { closed: 'back in range', ongoing: 'ongoing', withdrawn: 'withdrawn (no longer found)' }[state] ?? state
+  );
+}

@@ -1,5 +1,5 @@
 import { api } from './api.js';
-import { backlogText } from './format-status.js';
+import { backlogText, excursionStateText } from './format-status.js';
 import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
 
 /** Rows of the open-excursions table (the newest; the excursion list has them all). */
@@ -89,7 +89,10 @@ runPage(async () => {
           h(
             'td',
             {},
-            badge(e.endTs === null && e.state !== 'withdrawn' ? 'ongoing' : e.state, e.critical ? 'bad' : ''),
+            badge(
+              e.endTs === null && e.state !== 'withdrawn' ? 'ongoing' : excursionStateText(e.state),
+              e.critical ? 'bad' : '',
+            ),
             ' ',
             badge(`review: ${e.reviewState ?? 'pending'}`, 'warn'),
           ),
@@ -107,7 +110,7 @@ runPage(async () => {
         )
       : null,
     table(
-      ['Lot', 'GTIN', 'Locked / total units'],
+      ['Lot', 'GTIN', 'Locked / total units', 'Locked since'],
       locked.map((l) =>
         h(
           'tr',
@@ -119,6 +122,7 @@ runPage(async () => {
           ),
           h('td', {}, l.gtin),
           h('td', {}, `${l.lockedUnits} / ${l.totalUnits}`),
+          h('td', { class: 'locked-since' }, fmtTime(l.lockedSince)),
         ),
       ),
       { id: 'locked-lots' },

@@ -1,6 +1,7 @@
 import { ApiError, api, hasRole, me } from './api.js';
 import { auditTable } from './audit-view.js';
 import { seriesBySensor, temperatureChart } from './chart.js';
+import { excursionStateText } from './format-status.js';
 import { MIN_JUSTIFICATION, proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, waiting } from './ui.js';
 
@@ -57,7 +58,7 @@ runPage(async (user) => {
       {},
       `Excursion at ${loc.name}`,
       ' ',
-      badge(ex.state, ex.state === 'closed' ? '' : 'warn'),
+      badge(excursionStateText(ex.state), ex.state === 'closed' ? '' : 'warn'),
       badge(`review: ${ex.reviewState ?? 'pending'}`, ex.reviewState === 'decided' ? 'ok' : 'warn'),
       ex.critical ? badge('critical', 'bad') : null,
     ),
@@ -88,7 +89,7 @@ runPage(async (user) => {
       h('dd', {}, `${fmtNum(ex.minC, 1)} … ${fmtNum(ex.maxC, 1)} °C (limits ${loc.minC} … ${loc.maxC} °C)`),
       h('dt', {}, 'Degree-minutes'),
       h('dd', { 'data-k': 'degree-minutes' }, fmtNum(ex.degreeMinutes, 1, ' °C·min')),
-      h('dt', {}, 'MKT'),
+      h('dt', {}, 'MKT of this excursion'),
       h('dd', { 'data-k': 'mkt' }, fmtNum(ex.mktC, 2, ' °C')),
       h('dt', {}, 'Sensors'),
       h('dd', {}, (ex.sensorIds ?? []).join(', ') || '—'),
@@ -189,7 +190,8 @@ function lotCard(ex, lot, user) {
             ? badge('within stability budget', 'ok')
             : badge('stability budget exceeded', 'bad'),
       ),
-      h('dt', {}, 'Lot MKT'),
+      // The lot's MKT is over the windows of all its excursions, not over its custody (docs/domain.md).
+      h('dt', {}, 'Lot MKT over its excursions'),
       h('dd', {}, fmtNum(a?.mktC, 2, ' °C')),
       h('dt', {}, 'Decisions'),
       h(

@@ -1,4 +1,5 @@
 import { api } from './api.js';
+import { excursionStateText } from './format-status.js';
 import { pagedList } from './paged-list.js';
 import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage } from './ui.js';
 
@@ -27,9 +28,9 @@ runPage(async () => {
     'select',
     { id: 'f-state', name: 'state' },
     h('option', { value: '' }, 'Any state'),
-    h('option', { value: 'open', selected: q.get('state') === 'open' }, 'Needs review (not closed)'),
+    h('option', { value: 'open', selected: q.get('state') === 'open' }, 'Needs review (not decided)'),
     ['closed', 'ongoing', 'withdrawn'].map((s) =>
-      h('option', { value: s, selected: q.get('state') === s }, s),
+      h('option', { value: s, selected: q.get('state') === s }, excursionStateText(s)),
     ),
   );
   const from = h('input', { id: 'f-from', type: 'date', name: 'from', value: q.get('from') ?? '' });
@@ -71,7 +72,7 @@ runPage(async () => {
       h(
         'td',
         {},
-        badge(e.state, CLOSED.has(e.state) ? '' : 'warn'),
+        badge(excursionStateText(e.state), CLOSED.has(e.state) ? '' : 'warn'),
         e.reviewState ? badge(`review: ${e.reviewState}`, needsReview(e) ? 'warn' : 'ok') : null,
         e.critical ? badge('critical', 'bad') : null,
       ),

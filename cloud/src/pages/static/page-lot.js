@@ -70,7 +70,7 @@ runPage(async (user) => {
           ? ''
           : badge(lot.withinBudget ? 'within budget' : 'budget exceeded', lot.withinBudget ? 'ok' : 'bad'),
       ),
-      h('dt', {}, 'MKT'),
+      h('dt', {}, 'MKT over its excursions'),
       h('dd', {}, fmtNum(lot.mktC, 2, ' °C')),
       h('dt', {}, 'Units are now'),
       h(

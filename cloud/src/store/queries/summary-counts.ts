@@ -9,6 +9,8 @@ export interface LockedLot {
   lotNumber: string;
   lockedUnits: number;
   totalUnits: number;
+  /** When the oldest of its active locks was made (epoch ms): how long the lot has waited for QA. */
+  lockedSince: number;
 }
 
 export interface SummaryCounts {
@@ -69,6 +71,18 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     .orderBy('id')
     .limit(lotLimit)
     .execute();
+  const since = new Map(
+    (
+      await db
+        .selectFrom('locks')
+        .innerJoin('epcs', 'epcs.epc', 'locks.epc')
+        .select(['epcs.lot_id as lot_id', sql<number>`min(locks.created_at)`.as('since')])
+        .where('locks.state', '=', 'active')
+        .where('epcs.lot_id', 'in', lockedLotRows.length ? lockedLotRows.map((l) => l.id) : [''])
+        .groupBy('epcs.lot_id')
+        .execute()
+    ).map((r) => [r.lot_id, Number(r.since)]),
+  );
   const units = await lotUnitCounts(
     db,
     lockedLotRows.map((l) => l.id),
@@ -106,6 +120,7 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
       lotNumber: l.lot_number,
       lockedUnits: units.get(l.id)!.locked,
       totalUnits: units.get(l.id)!.total,
+      lockedSince: since.get(l.id) ?? 0,
     })),
     deadLetters: n(dl?.total),
     deadLettersNotReplayed: n(dl?.open),
