@@ -1,3 +1,4 @@
+import { ColdtraceError } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import {
   planVersion,
@@ -106,21 +107,32 @@ export async function addVersion<S>(
     history.length,
     request,
   );
-  await trx
-    .insertInto('spec_versions')
-    .values({
-      subject_kind: subject,
-      subject_id: id,
-      version: plan.next.version,
-      effective_from: fromMs(plan.next.effectiveFrom),
-      spec_json: JSON.stringify(plan.next.spec),
-      kind: request.kind,
-      replaced_by: null,
-      created_at: w.at,
-      actor: w.actor,
-      reason: w.reason,
-    })
-    .execute();
+  try {
+    await trx
+      .insertInto('spec_versions')
+      .values({
+        subject_kind: subject,
+        subject_id: id,
+        version: plan.next.version,
+        effective_from: fromMs(plan.next.effectiveFrom),
+        spec_json: JSON.stringify(plan.next.spec),
+        kind: request.kind,
+        replaced_by: null,
+        created_at: w.at,
+        actor: w.actor,
+        reason: w.reason,
+      })
+      .execute();
+  } catch (err) {
+    // Two changes signed at the same moment both planned version n+1: the second to commit meets the
+    // first's row (PostgreSQL; SQLite serialises writers). It is refused, nothing written: sign it again.
+    if (isUniqueViolation(err))
+      throw new ColdtraceError(
+        'conflict',
+        `${subject} ${id} was changed by another signed change at the same moment; reload and sign again`,
+      );
+    throw err;
+  }
   if (plan.replaced.length > 0) {
     await trx
       .updateTable('spec_versions')
@@ -131,4 +143,10 @@ export async function addVersion<S>(
       .execute();
   }
   return plan;
+}
+
+/** A primary-key or unique violation (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_PRIMARYKEY/UNIQUE). */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
