@@ -81,13 +81,14 @@ describe('the cloud as modules', () => {
     blocker = undefined;
   });
 
-  it('starts evaluation, broker, sinks, outbox and HTTP in that order', async () => {
+  it('starts evaluation, broker, sinks, outbox, calibration alarms and HTTP in that order', async () => {
     cloud = await startTestCloud();
     expect(cloud.modules).toEqual([
       'evaluation',
       'embedded broker',
       'influx sink (disabled)',
       'outbox dispatcher',
+      'calibration alarms',
       'webhooks from config',
       'http',
     ]);
