@@ -44,9 +44,9 @@ for cmd in "${!NEED[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then missing+=("${NEED[$cmd]}"); fi
 done
 # pymodbus is a Python module, not a command; Debian installs it for /usr/bin/python3.
-# Its serial server needs pyserial, which Debian's package only recommends.
-has_pymodbus() { /usr/bin/python3 -c 'import pymodbus, serial' >/dev/null 2>&1; }
-if ! has_pymodbus; then missing+=(python3-pymodbus python3-serial); fi
+# Its serial server needs pyserial and pyserial-asyncio, which Debian's package only recommends.
+has_pymodbus() { /usr/bin/python3 -c 'import pymodbus, serial, serial_asyncio' >/dev/null 2>&1; }
+if ! has_pymodbus; then missing+=(python3-pymodbus python3-serial python3-serial-asyncio); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   log "installing: ${missing[*]}"
@@ -117,7 +117,7 @@ for cmd in socat tshark chromium influxd mosquitto mosquitto_passwd mbpoll; do
   }
 done
 has_pymodbus || {
-  log "missing after install: the pymodbus and serial modules of /usr/bin/python3"
+  log "missing after install: the pymodbus, serial and serial_asyncio modules of /usr/bin/python3"
   exit 1
 }
 log "done"
