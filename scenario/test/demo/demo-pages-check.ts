@@ -130,6 +130,13 @@ export async function checkQaPages(d: DemoRun): Promise<void> {
     expect(Number(asked.searchParams.get('from'))).toBeLessThanOrEqual(ex.startTs);
     expect(Number(asked.searchParams.get('to'))).toBeGreaterThanOrEqual(exEnd);
     await page.waitForSelector('#excursion-chart polyline.series');
+    // When the alarm fired (start + the truck's alarm delay), and the truck's uplink outage: data the cloud
+    // learned of late is shaded.
+    const truck = await api<{ alarmDelayMs: number }>('/api/v1/locations/truck-7');
+    expect(Number(await page.getAttribute('#excursion-chart line.mark', 'data-ts'))).toBe(
+      ex.startTs + truck.alarmDelayMs,
+    );
+    expect(await page.locator('#excursion-chart rect.late-shade').count()).toBeGreaterThan(0);
 
     // The same query straight to the API, as an integration would make it.
     const readings = await api<ApiReading[]>(`/api/v1/readings?${asked.searchParams}`);

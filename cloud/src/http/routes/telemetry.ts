@@ -55,6 +55,8 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
         tempC: r.temp_c,
         rh: r.rh,
         quality: r.quality,
+        /** When the cloud stored it: far after `ts` means it arrived late (an uplink outage). */
+        receivedAt: r.received_at,
       }));
     },
   );

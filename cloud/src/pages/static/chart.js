@@ -32,6 +32,7 @@ const LEGEND_STEP = 120;
  *
  * @param {{ series: Array<{ sensorId: string, points: Array<{ ts: number, tempC: number|null }> }>,
  *           minC?: number, maxC?: number, shade?: { from: number, to: number|null }[],
+ *           late?: { from: number, to: number }[], marks?: { ts: number, label: string }[],
  *           width?: number, height?: number, title?: string }} opts
  * @returns {SVGSVGElement}
  */
@@ -115,6 +116,23 @@ function draw(svg, opts, width) {
     );
   }
 
+  // Data that reached the cloud late (an uplink outage): shaded amber, under the lines.
+  for (const s of opts.late ?? []) {
+    const a = sx(Math.max(x0, s.from));
+    const b = sx(Math.min(x1, s.to));
+    svg.append(
+      el('rect', {
+        class: 'late-shade',
+        x: r2(a),
+        y: pad.top,
+        width: r2(Math.max(2, b - a)),
+        height: plotH,
+        'data-from': s.from,
+        'data-to': s.to,
+      }),
+    );
+  }
+
   // Grid and axes.
   const yStep = niceStep(y1 - y0, 6);
   for (let v = Math.ceil(y0 / yStep) * yStep; v <= y1 + 1e-9; v += yStep) {
@@ -167,6 +185,16 @@ function draw(svg, opts, width) {
     );
   }
 
+  // Moments marked on the time axis, e.g. when the alarm fired.
+  for (const m of opts.marks ?? []) {
+    if (m.ts < x0 || m.ts > x1) continue;
+    const x = r2(sx(m.ts));
+    svg.append(
+      el('line', { class: 'mark', x1: x, x2: x, y1: pad.top, y2: pad.top + plotH, 'data-ts': m.ts }),
+    );
+    svg.append(el('text', { class: 'mark-label', x: x + 3, y: pad.top + 12 }, m.label));
+  }
+
   opts.series.forEach((s, i) => {
     const pts = s.points.filter((p) => p.tempC !== null && p.tempC !== undefined);
     const color = COLORS[i % COLORS.length];
@@ -194,6 +222,25 @@ function draw(svg, opts, width) {
       ),
     );
   });
+}
+
+/**
+ * Spans of readings that reached the cloud more than `lateMs` after they were measured (receivedAt − ts): an
+ * uplink outage, or a gateway catching up. Consecutive late readings (in time order, any sensor) make one
+ * span; an on-time reading ends it.
+ */
+export function lateSpans(readings, lateMs = 5 * 60_000) {
+  const spans = [];
+  let open = null;
+  for (const r of [...readings].sort((a, b) => a.ts - b.ts)) {
+    const late = typeof r.receivedAt === 'number' && r.receivedAt - r.ts > lateMs;
+    if (late && open) open.to = r.ts;
+    else if (late) {
+      open = { from: r.ts, to: r.ts };
+      spans.push(open);
+    } else open = null;
+  }
+  return spans;
 }
 
 /** Groups API readings ({ sensorId, ts, tempC }) into one series per sensor, in time order. */

@@ -1,6 +1,6 @@
 import { ApiError, api, hasRole, me } from './api.js';
 import { auditTable } from './audit-view.js';
-import { seriesBySensor, temperatureChart } from './chart.js';
+import { lateSpans, seriesBySensor, temperatureChart } from './chart.js';
 import { excursionStateText } from './format-status.js';
 import { MIN_JUSTIFICATION, proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, waiting } from './ui.js';
@@ -29,11 +29,16 @@ runPage(async (user) => {
       `/api/v1/readings?locationId=${encodeURIComponent(ex.locationId)}&from=${Math.max(0, Math.floor(ex.startTs - pad))}&to=${Math.ceil(end + pad)}&limit=100000`,
     ),
   ]);
+  const late = lateSpans(readings);
+  // The alarm fires once the temperature has been out of range for the alarm delay (docs/domain.md).
+  const alarmAt = ex.startTs + (loc.alarmDelayMs ?? 0);
   const chart = temperatureChart({
     series: seriesBySensor(readings),
     minC: loc.minC,
     maxC: loc.maxC,
     shade: [{ from: ex.startTs, to: ex.endTs }],
+    late,
+    marks: [{ ts: alarmAt, label: `alarm ${fmtTime(alarmAt).slice(11, 16)}` }],
     title: `Temperature at ${loc.name} around excursion ${ex.id}`,
   });
   chart.id = 'excursion-chart';
@@ -110,7 +115,10 @@ runPage(async (user) => {
       h(
         'figcaption',
         { class: 'muted' },
-        `${readings.length} readings; shaded: the excursion; dashed: limits.`,
+        `${readings.length} readings; shaded: the excursion; dashed: limits; red line: when the alarm fired` +
+          (late.length
+            ? `; amber: ${late.length} span${late.length === 1 ? '' : 's'} of data that reached the cloud more than 5 min after it was measured (uplink outage), so the cloud learned of it late.`
+            : '.'),
       ),
     ),
     lotsBox,
