@@ -1,8 +1,9 @@
-import { ApiError, api, hasRole, me } from './api.js';
+import { api, hasRole } from './api.js';
 import { auditTable } from './audit-view.js';
 import { lateSpans, seriesBySensor, temperatureChart } from './chart.js';
 import { excursionStateText } from './format-status.js';
 import { MIN_JUSTIFICATION, proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
+import { onSign, signaturePassword } from './signing-form.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, waiting } from './ui.js';
 
 /** 21 CFR 11.50(a)(3): the meaning of each signature, shown next to the form and stored with it. */
@@ -303,13 +304,7 @@ function dispositionForm(ex, lot, user) {
     required: true,
     maxlength: 2000,
   });
-  const password = h('input', {
-    name: 'password',
-    class: 'f-password',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: true,
-  });
+  const password = signaturePassword('f-password');
   const submit = h('button', { type: 'submit', class: 'f-sign' }, 'Sign');
   const msg = h('p', { class: 'form-msg', role: 'status' });
   const form = h(
@@ -329,34 +324,22 @@ function dispositionForm(ex, lot, user) {
     submit,
     msg,
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    submit.disabled = true;
-    msg.className = 'form-msg';
-    msg.textContent = 'Signing…';
-    try {
-      const r = await submitDisposition({
+  onSign(form, {
+    submit,
+    msg,
+    password,
+    send: (username, pw) =>
+      submitDisposition({
         excursionId: ex.id,
         lotId: lot.lotId,
         decision: decision.value,
         reason: reason.value,
         justification: decision.value === 'release' && guarded ? justification.value : undefined,
-        username: (await me()).username,
-        password: password.value,
-      });
-      msg.textContent =
-        r?.status === 'awaiting_second_signature'
-          ? 'Proposed: waiting for a second QA signature.'
-          : 'Signed.';
-      location.reload();
-    } catch (err) {
-      msg.className = 'form-msg error';
-      msg.textContent =
-        err instanceof ApiError && err.status === 401 ? 'Signature refused: wrong password.' : err.message;
-      password.value = '';
-    } finally {
-      submit.disabled = false;
-    }
+        username,
+        password: pw,
+      }),
+    done: (r) =>
+      r?.status === 'awaiting_second_signature' ? 'Proposed: waiting for a second QA signature.' : 'Signed.',
   });
   return form;
 }

@@ -1,4 +1,5 @@
-import { ApiError, api, hasRole, me } from './api.js';
+import { api, hasRole } from './api.js';
+import { onSign, signaturePassword } from './signing-form.js';
 import { fmtTime, h, table } from './ui.js';
 
 /** 21 CFR 11.50(a)(3): what the signer of a closing record confirms (domain/stock-closures.ts). */
@@ -86,13 +87,7 @@ function closureForm(lotId, user) {
     required: true,
     maxlength: 2000,
   });
-  const password = h('input', {
-    name: 'password',
-    class: 'f-closure-password',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: true,
-  });
+  const password = signaturePassword('f-closure-password');
   const submit = h('button', { type: 'submit', class: 'f-close' }, 'Sign the closing record');
   const msg = h('p', { class: 'form-msg', role: 'status' });
   const form = h(
@@ -112,30 +107,19 @@ function closureForm(lotId, user) {
     submit,
     msg,
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    submit.disabled = true;
-    msg.className = 'form-msg';
-    msg.textContent = 'Signing…';
-    try {
-      await api.post('/api/v1/stock-closures', {
+  onSign(form, {
+    submit,
+    msg,
+    password,
+    send: (username, pw) =>
+      api.post('/api/v1/stock-closures', {
         lotId,
         outcome: outcome.value,
         reference: reference.value,
         reason: reason.value,
-        username: (await me()).username,
-        password: password.value,
-      });
-      msg.textContent = 'Signed.';
-      location.reload();
-    } catch (err) {
-      msg.className = 'form-msg error';
-      msg.textContent =
-        err instanceof ApiError && err.status === 401 ? 'Signature refused: wrong password.' : err.message;
-      password.value = '';
-    } finally {
-      submit.disabled = false;
-    }
+        username,
+        password: pw,
+      }),
   });
   return form;
 }

@@ -1,4 +1,5 @@
-import { ApiError, api, me } from './api.js';
+import { api } from './api.js';
+import { onSign, signaturePassword } from './signing-form.js';
 import { fmtTime, h } from './ui.js';
 
 /** The minimum justification of a guarded release (domain/release-guard.ts MIN_JUSTIFICATION_CHARS). */
@@ -46,13 +47,7 @@ export function proposalRows(ex, lot, user, canSign) {
 }
 
 function approveForm(p, user) {
-  const password = h('input', {
-    name: 'password',
-    class: 'f-approve-password',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: true,
-  });
+  const password = signaturePassword('f-approve-password');
   const submit = h('button', { type: 'submit', class: 'f-approve' }, 'Approve release (second signature)');
   const msg = h('p', { class: 'form-msg', role: 'status' });
   const form = h(
@@ -68,26 +63,13 @@ function approveForm(p, user) {
     submit,
     msg,
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    submit.disabled = true;
-    msg.className = 'form-msg';
-    msg.textContent = 'Signing…';
-    try {
-      await api.post(`/api/v1/release-proposals/${encodeURIComponent(p.id)}/approve`, {
-        username: (await me()).username,
-        password: password.value,
-      });
-      msg.textContent = 'Signed: released.';
-      location.reload();
-    } catch (err) {
-      msg.className = 'form-msg error';
-      msg.textContent =
-        err instanceof ApiError && err.status === 401 ? 'Signature refused: wrong password.' : err.message;
-      password.value = '';
-    } finally {
-      submit.disabled = false;
-    }
+  onSign(form, {
+    submit,
+    msg,
+    password,
+    send: (username, pw) =>
+      api.post(`/api/v1/release-proposals/${encodeURIComponent(p.id)}/approve`, { username, password: pw }),
+    done: () => 'Signed: released.',
   });
   return form;
 }
