@@ -3,7 +3,7 @@ import { auditTable } from './audit-view.js';
 import { lateSpans, seriesBySensor, temperatureChart } from './chart.js';
 import { excursionStateText } from './format-status.js';
 import { MIN_JUSTIFICATION, proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
-import { onSign, signaturePassword } from './signing-form.js';
+import { onSign, signatureFields, signaturePassword } from './signing-form.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, waiting } from './ui.js';
 
 /** 21 CFR 11.50(a)(3): the meaning of each signature, shown next to the form and stored with it. */
@@ -315,14 +315,7 @@ function dispositionForm(ex, lot, user) {
     h('label', {}, 'Reason ', reason),
     justificationLabel,
     meaning,
-    h(
-      'p',
-      { class: 'muted' },
-      `Signing as ${user.printedName} (${user.username}). Re-enter your password to sign.`,
-    ),
-    h('label', {}, 'Password ', password),
-    submit,
-    msg,
+    ...signatureFields(user, { password, submit, msg }),
   );
   onSign(form, {
     submit,

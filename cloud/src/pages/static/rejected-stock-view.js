@@ -1,5 +1,5 @@
 import { api, hasRole } from './api.js';
-import { onSign, signaturePassword } from './signing-form.js';
+import { onSign, signatureFields, signaturePassword } from './signing-form.js';
 import { fmtTime, h, table } from './ui.js';
 
 /** 21 CFR 11.50(a)(3): what the signer of a closing record confirms (domain/stock-closures.ts). */
@@ -98,14 +98,7 @@ function closureForm(lotId, user) {
     h('label', {}, 'Reference (destruction certificate, RMA or shipment) ', reference),
     h('label', {}, 'Reason ', reason),
     meaning,
-    h(
-      'p',
-      { class: 'muted' },
-      `Signing as ${user.printedName} (${user.username}). Re-enter your password to sign.`,
-    ),
-    h('label', {}, 'Password ', password),
-    submit,
-    msg,
+    ...signatureFields(user, { password, submit, msg }),
   );
   onSign(form, {
     submit,

@@ -37,3 +37,17 @@ export function onSign(form, { submit, msg, password, send, done = () => 'Signed
     }
   });
 }
+
+/** The end of every e-signature form: who signs, the password, the button and the message line. */
+export function signatureFields(user, { password, submit, msg }) {
+  return [
+    h(
+      'p',
+      { class: 'muted' },
+      `Signing as ${user.printedName} (${user.username}). Re-enter your password to sign.`,
+    ),
+    h('label', {}, 'Password ', password),
+    submit,
+    msg,
+  ];
+}
