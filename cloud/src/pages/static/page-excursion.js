@@ -3,7 +3,7 @@ import { auditTable } from './audit-view.js';
 import { lateSpans, seriesBySensor, temperatureChart } from './chart.js';
 import { excursionStateText } from './format-status.js';
 import { MIN_JUSTIFICATION, proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
-import { onSign, signatureFields, signaturePassword } from './signing-form.js';
+import { meaningChoice, onSign, signatureFields, signaturePassword } from './signing-form.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, waiting } from './ui.js';
 
 /** 21 CFR 11.50(a)(3): the meaning of each signature, shown next to the form and stored with it. */
@@ -265,18 +265,6 @@ function dispositionForm(ex, lot, user) {
       'Signing a disposition needs the QA role; you can view only.',
     );
   // No default decision: the reviewer chooses, and sees the meaning of what they are about to sign.
-  const decision = h(
-    'select',
-    { name: 'decision', class: 'f-decision', required: true },
-    h('option', { value: '', disabled: true, selected: true }, 'Choose…'),
-    h('option', { value: 'release' }, 'Release'),
-    h('option', { value: 'reject' }, 'Reject'),
-  );
-  const meaning = h(
-    'p',
-    { class: 'meaning' },
-    'Choose release or reject: the meaning of your signature shows here.',
-  );
   const guarded = (lot.releaseNeeds ?? []).length > 0;
   const justification = h('textarea', {
     name: 'justification',
@@ -291,11 +279,19 @@ function dispositionForm(ex, lot, user) {
     `Justification (at least ${MIN_JUSTIFICATION} characters; a second QA user must approve) `,
     justification,
   );
-  decision.addEventListener('change', () => {
-    meaning.textContent = MEANINGS[decision.value];
-    const needed = guarded && decision.value === 'release';
-    justificationLabel.hidden = !needed;
-    justification.required = needed;
+  const { select: decision, meaning } = meaningChoice({
+    name: 'decision',
+    cls: 'f-decision',
+    prompt: 'Choose release or reject: the meaning of your signature shows here.',
+    options: [
+      ['release', 'Release', MEANINGS.release],
+      ['reject', 'Reject', MEANINGS.reject],
+    ],
+    onChange: (value) => {
+      const needed = guarded && value === 'release';
+      justificationLabel.hidden = !needed;
+      justification.required = needed;
+    },
   });
   const reason = h('textarea', {
     name: 'reason',

@@ -1,5 +1,5 @@
 import { api, hasRole } from './api.js';
-import { onSign, signatureFields, signaturePassword } from './signing-form.js';
+import { meaningChoice, onSign, signatureFields, signaturePassword } from './signing-form.js';
 import { fmtTime, h, table } from './ui.js';
 
 /** 21 CFR 11.50(a)(3): what the signer of a closing record confirms (domain/stock-closures.ts). */
@@ -64,20 +64,14 @@ export async function rejectedStockSection(lotId, user) {
 }
 
 function closureForm(lotId, user) {
-  const outcome = h(
-    'select',
-    { name: 'outcome', class: 'f-outcome', required: true },
-    h('option', { value: '', disabled: true, selected: true }, 'Choose…'),
-    h('option', { value: 'destroyed' }, 'Destroyed'),
-    h('option', { value: 'returned' }, 'Returned to the supplier'),
-  );
-  const meaning = h(
-    'p',
-    { class: 'meaning' },
-    'Choose what happened: the meaning of your signature shows here.',
-  );
-  outcome.addEventListener('change', () => {
-    meaning.textContent = MEANINGS[outcome.value];
+  const { select: outcome, meaning } = meaningChoice({
+    name: 'outcome',
+    cls: 'f-outcome',
+    prompt: 'Choose what happened: the meaning of your signature shows here.',
+    options: [
+      ['destroyed', 'Destroyed', MEANINGS.destroyed],
+      ['returned', 'Returned to the supplier', MEANINGS.returned],
+    ],
   });
   const reference = h('input', { name: 'reference', class: 'f-reference', required: true, maxlength: 200 });
   const reason = h('textarea', {

@@ -51,3 +51,23 @@ export function signatureFields(user, { password, submit, msg }) {
     msg,
   ];
 }
+
+/**
+ * What a signer chooses, with no default (a decision is never pre-selected), and the line that shows the
+ * meaning of their signature once they have chosen (21 CFR 11.50(a)(3)). `options`: [value, label, meaning].
+ */
+export function meaningChoice({ name, cls, prompt, options, onChange }) {
+  const select = h(
+    'select',
+    { name, class: cls, required: true },
+    h('option', { value: '', disabled: true, selected: true }, 'Choose…'),
+    options.map(([value, label]) => h('option', { value }, label)),
+  );
+  const meaning = h('p', { class: 'meaning' }, prompt);
+  const meanings = Object.fromEntries(options.map(([value, , m]) => [value, m]));
+  select.addEventListener('change', () => {
+    meaning.textContent = meanings[select.value];
+    onChange?.(select.value);
+  });
+  return { select, meaning };
+}
