@@ -9,7 +9,12 @@ import {
   USER_COMMANDS,
 } from '@coldtrace/cloud/cli';
 import { EDGE_COMMAND, runEdgeCli, runSensorCli, SENSOR_COMMANDS } from '@coldtrace/edge/cli';
-import { LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND, runSimCli } from '@coldtrace/firmware-sim/cli';
+import {
+  LLRP_SIM_COMMAND,
+  MODBUS_SIM_COMMAND,
+  runSimCli,
+  SCANNER_SIM_COMMAND,
+} from '@coldtrace/firmware-sim/cli';
 import { DEMO_COMMAND, runDemoCli, runScenarioCli, SCENARIO_COMMAND } from '@coldtrace/scenario/cli';
 import {
   type CliCommand,
@@ -30,8 +35,8 @@ import {
 
 export const SIM_COMMANDS: CliGroup = {
   name: 'sim',
-  summary: 'simulators: an LLRP reader, Modbus sensors, whole scenarios',
-  commands: [LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND, SCENARIO_COMMAND],
+  summary: 'simulators: an LLRP reader, Modbus sensors, a barcode scanner, whole scenarios',
+  commands: [LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND, SCANNER_SIM_COMMAND, SCENARIO_COMMAND],
 };
 
 export interface CliEntry {

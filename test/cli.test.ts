@@ -51,6 +51,7 @@ describe('the command registry', () => {
         'sensor set-baud',
         'sim llrp',
         'sim modbus',
+        'sim scanner',
         'sim scenario',
         'user add',
         'user list',

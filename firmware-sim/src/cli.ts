@@ -36,11 +36,34 @@ export const MODBUS_SIM_COMMAND = defineCommand({
   },
 });
 
-/** `coldtrace sim llrp|modbus` (`sim scenario` belongs to the scenario workspace). */
+export const SCANNER_SIM_COMMAND = defineCommand({
+  name: 'sim scanner',
+  summary: 'serial barcode scanner simulator on a pseudo-terminal; scans a lot population once',
+  options: {
+    profile: {
+      type: 'string',
+      value: 'FILE',
+      required: true,
+      description: 'the lots, label formats, read faults and pace (YAML/JSON)',
+    },
+    dir: {
+      type: 'string',
+      value: 'DIR',
+      description: 'where to create the device (default: a temporary directory)',
+    },
+    seed: { type: 'string', value: 'N', description: "random seed (default: the profile file's)" },
+  },
+  notes: [
+    'Prints JSON lines: first {"msg":"scanner simulator ready","device":PATH,...} (give PATH to the gateway\'s',
+    'scan station), then one {"msg":"scan",...} per code sent. SIGINT or SIGTERM stops it.',
+  ],
+});
+
+/** `coldtrace sim llrp|modbus|scanner` (`sim scenario` belongs to the scenario workspace). */
 export const DEVICE_SIM_COMMANDS: CliGroup = {
   name: 'sim',
   summary: 'device simulators',
-  commands: [LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND],
+  commands: [LLRP_SIM_COMMAND, MODBUS_SIM_COMMAND, SCANNER_SIM_COMMAND],
 };
 
 export interface SimCliOptions {
@@ -59,6 +82,14 @@ export async function runSimCli(argv: string[], opts: SimCliOptions = {}): Promi
       fail(`--port must be 0..65535, got ${values.port}`);
     await (await import('./llrp/cli.js')).runLlrpSim(
       { port, host: values.host, scenarioFile: values.scenario },
+      opts,
+    );
+  } else if (command === SCANNER_SIM_COMMAND) {
+    const { values, fail } = parseCommand(SCANNER_SIM_COMMAND, rest);
+    const seed = values.seed === undefined ? undefined : Number(values.seed);
+    if (seed !== undefined && !Number.isInteger(seed)) fail(`--seed must be an integer, got ${values.seed}`);
+    await (await import('./scanner/cli.js')).runScannerSim(
+      { profile: values.profile, dir: values.dir, seed },
       opts,
     );
   } else {

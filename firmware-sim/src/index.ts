@@ -1,5 +1,6 @@
 // The device simulators' public entry point: an LLRP reader, Modbus RTU sensors on a pseudo-terminal,
-// and a TCP fault proxy. They depend on `shared` only, so the gateway's tests can use them.
+// a serial barcode scanner, and a TCP fault proxy. They depend on `shared` only, so the gateway's tests
+// can use them.
 export { type LlrpScenario, loadLlrpScenario } from './llrp/cli.js';
 export {
   crossingPath,
@@ -25,3 +26,16 @@ export {
 export { type SocatPair, socatMissing, startSocatPair } from './modbus/socat-pair.js';
 export { type FaultProxy, startFaultProxy } from './net/fault-proxy.js';
 export { seededRandom } from './rng.js';
+export {
+  labelCode,
+  type ScanFaults,
+  type ScanLot,
+  type SimulatedScan,
+  scanLotSchema,
+  scanPopulation,
+} from './scanner/scan-population.js';
+export {
+  type ScannerSimulator,
+  type ScannerSimulatorOptions,
+  startScannerSimulator,
+} from './scanner/scanner-simulator.js';

@@ -14,21 +14,31 @@ export interface SocatPair {
   stop(): Promise<void>;
 }
 
+export interface SocatPairOptions {
+  readyTimeoutMs?: number;
+  /**
+   * Hold what the simulator writes until the gateway has opened its end (socat `wait-slave`): a device
+   * that talks first (a scanner) loses nothing to a gateway that opens it a moment later.
+   */
+  waitForGateway?: boolean;
+}
+
 export async function startSocatPair(
   gatewayPath: string,
   simPath: string,
-  readyTimeoutMs = 5000,
+  { readyTimeoutMs = 5000, waitForGateway = false }: SocatPairOptions = {},
 ): Promise<SocatPair> {
   for (const p of [gatewayPath, simPath]) removeStaleLink(p);
   let child: ChildProcess;
   try {
-    child = spawn(
-      'socat',
-      ['-d', '-d', `pty,raw,echo=0,link=${gatewayPath}`, `pty,raw,echo=0,link=${simPath}`],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    const gatewayEnd = `pty,raw,echo=0,link=${gatewayPath}`;
+    const simEnd = `pty,raw,echo=0,link=${simPath}`;
+    // socat opens its addresses in order; `wait-slave` blocks only the open of its own (last) address,
+    // after its link exists, so both links appear and the simulator's end is already open.
+    const args = waitForGateway ? [simEnd, `${gatewayEnd},wait-slave`] : [gatewayEnd, simEnd];
+    child = spawn('socat', ['-d', '-d', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (err) {
     throw new ColdtraceError('socat_spawn', `cannot start socat (apt-get install -y socat): ${String(err)}`);
   }
