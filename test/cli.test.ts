@@ -176,6 +176,7 @@ describe('required values', () => {
       'sensor set-address',
       'sensor set-baud',
       'sim modbus',
+      'sim scanner',
       'sim scenario',
       'user add',
       'user token',
