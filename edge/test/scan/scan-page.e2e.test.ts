@@ -74,4 +74,54 @@ describe.skipIf(skip !== null)('scan page in a browser (keyboard wedge)', () => 
     expect(await input.inputValue()).toBe('');
     expect(errors.filter((e) => !e.includes('422'))).toEqual([]);
   });
+
+  it('works while the uplink is down: every scan typed then is published once, in order, when it returns', async () => {
+    const { gw, scans, proxy } = await rig.start(
+      {
+        scanPage: {
+          port: 0,
+          token: TOKEN,
+          stations: [{ id: 'recv-1', locationId: 'receiving-bay', direction: 'receiving' }],
+        },
+      },
+      { uplinkProxy: true },
+    );
+    const port = (gw.modules.find((m) => m.name === 'scan-page') as ScanPageModule).port();
+    const page = await (await browser()).newPage();
+    await page.goto(`http://127.0.0.1:${port}/scan/stations/recv-1#token=${TOKEN}`);
+    const input = page.locator('#code');
+    await input.focus();
+    const scan = async (code: string) => {
+      await page.keyboard.type(code);
+      await page.keyboard.press('Enter');
+    };
+
+    // One scan through the uplink first: the path works end to end.
+    await scan('(01)09521234543213(17)270630(10)LOT-1(21)100');
+    await until(() => scans().length === 1, 'the first scan published');
+
+    proxy!.cut();
+    // Precondition: the gateway is really cut off (it tried to reconnect and was refused).
+    const refused = proxy!.refused;
+    await until(() => proxy!.refused > refused, 'a reconnect refused while the uplink is down');
+    const codes = Array.from({ length: 12 }, (_, i) => `(01)09521234543213(17)270630(10)LOT-1(21)${101 + i}`);
+    for (const code of codes) await scan(code);
+    await until(
+      async () => (await page.locator('#results li.ok').count()) === 13,
+      'every scan accepted by the page while the uplink is down',
+    );
+    expect(scans()).toHaveLength(1);
+
+    proxy!.restore();
+    await until(
+      () => new Set(scans().map((r) => r.seq)).size >= 13,
+      'the scans published after the uplink returned',
+    );
+    // At-least-once delivery may repeat a batch; a record is known by its sequence number.
+    const bySeq = new Map(scans().map((r) => [r.seq, r]));
+    expect([...bySeq.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect([...bySeq.values()].sort((a, b) => a.seq - b.seq).map((r) => r.serial)).toEqual(
+      Array.from({ length: 13 }, (_, i) => String(100 + i)),
+    );
+  });
 });
