@@ -29,12 +29,18 @@ export function gatewayConfig(
     mqttUrl: string;
     password: string;
     busPath: string | undefined;
+    /** Device of each scan station's scanner, by station id. */
+    scannerPaths?: Map<string, string>;
     readerPorts: Map<string, number>;
     scale: number;
   },
 ): GatewayConfigInput {
   const watched = g.locations ?? [
-    ...new Set([...g.sensors.map((x) => x.location), ...g.portals.flatMap((p) => [p.inside, p.outside])]),
+    ...new Set([
+      ...g.sensors.map((x) => x.location),
+      ...g.portals.flatMap((p) => [p.inside, p.outside]),
+      ...g.scanStations.map((x) => x.location),
+    ]),
   ];
   // Clock-driven timeouts are in scenario ms: give them REAL_TIMEOUT_MS of real time on the scaled clock.
   const realMs = Math.round(REAL_TIMEOUT_MS * o.scale);
@@ -81,6 +87,14 @@ export function gatewayConfig(
           },
         ]
       : [],
+    scanStations: g.scanStations.map((x) => ({
+      id: x.id,
+      path: o.scannerPaths?.get(x.id) ?? join(o.dataDir, 'scanners', x.id, 'ttyScanner'),
+      locationId: x.location,
+      direction: x.direction,
+      symbologyId: 'required' as const,
+      reopenMs: 100,
+    })),
     portals: g.portals.map((p) => ({
       id: p.id,
       reader: {

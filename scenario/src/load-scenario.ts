@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ColdtraceError, gtinOf } from '@coldtrace/shared';
 import { isNode, LineCounter, parseDocument } from 'yaml';
-import { type Scenario, scenarioSchema } from './scenario-schema.js';
-import { resolveUnits, unitEpc } from './units.js';
+import { childGatewayIds, type Scenario, scenarioSchema } from './scenario-schema.js';
+import { resolveUnits, selectUnits, unitEpc } from './units.js';
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -70,6 +70,7 @@ function crossCheck(s: Scenario): Problem[] {
   const gateways = new Set(s.gateways.map((g) => g.id));
   const portals = new Map<string, string>();
   const sensors = new Set<string>();
+  const stations = new Set<string>();
   const dup = (kind: string, ids: string[], path: string) => {
     const seen = new Set<string>();
     ids.forEach((id, i) => {
@@ -138,6 +139,24 @@ function crossCheck(s: Scenario): Problem[] {
         });
       addresses.add(a);
     });
+    g.scanStations.forEach((st, si) => {
+      if (stations.has(st.id))
+        out.push({
+          path: ['gateways', gi, 'scanStations', si, 'id'],
+          message: `scan station ${st.id} is defined twice`,
+        });
+      stations.add(st.id);
+      loc(st.location, ['gateways', gi, 'scanStations', si, 'location']);
+    });
+  });
+  const childIds = new Set(childGatewayIds(s));
+  s.gateways.forEach((g, gi) => {
+    // The runner counts what a station read to know a scan is done: it needs the gateway in its process.
+    if (g.scanStations.length > 0 && childIds.has(g.id))
+      out.push({
+        path: ['gateways', gi, 'scanStations'],
+        message: `gateway ${g.id} runs as a child process (process: child or a power loss): scan stations need it in-process`,
+      });
   });
   const units = (sel: string | string[], path: Array<string | number>) => {
     try {
@@ -146,12 +165,29 @@ function crossCheck(s: Scenario): Problem[] {
       out.push({ path, message: (err as Error).message });
     }
   };
+  const untaggedLots = (sel: string | string[]) => {
+    try {
+      return [...new Set(selectUnits(s, sel).flatMap(({ lot }) => (lot.tagged ? [] : [lot.id])))];
+    } catch {
+      return []; // reported by `units`
+    }
+  };
   s.timeline.forEach((e, i) => {
     const p = (k: string) => ['timeline', i, k];
     if ('move' in e) {
       if (!portals.has(e.move.portal))
         out.push({ path: [...p('move'), 'portal'], message: `unknown portal ${e.move.portal}` });
       units(e.move.units, [...p('move'), 'units']);
+      const untagged = untaggedLots(e.move.units);
+      if (untagged.length > 0)
+        out.push({
+          path: [...p('move'), 'units'],
+          message: `lot ${untagged.join(', ')} is not tagged (tagged: false): a portal cannot read it; scan it`,
+        });
+    } else if ('scan' in e) {
+      if (!stations.has(e.scan.station))
+        out.push({ path: [...p('scan'), 'station'], message: `unknown scan station ${e.scan.station}` });
+      units(e.scan.units, [...p('scan'), 'units']);
     } else if ('temperature' in e) loc(e.temperature.location, [...p('temperature'), 'location']);
     else if ('sensorFault' in e) {
       if (!sensors.has(e.sensorFault.sensor))

@@ -37,9 +37,9 @@ export async function playVirtual(w: ScenarioWorld, loaded: LoadedScenario, c: P
     run() {
       c.say(`  +${formatDuration(a.atMs)}  ${a.what}`);
       const p = perform(w, s, a);
-      // A rogue device's publishes take no scenario time: the clock waits for them.
+      // A rogue device's publishes and a scan take no scenario time: the clock waits for them.
       track(
-        (a.kind === 'rogue' ? world.hold(p) : p).catch((err) => {
+        (a.kind === 'rogue' || a.kind === 'scan' ? world.hold(p) : p).catch((err) => {
           c.eventErrors.push(`${a.what} at +${formatDuration(a.atMs)}: ${errorMessage(err)}`);
           c.log.warn({ err: errorMessage(err), event: a.what }, 'scenario event failed');
         }),

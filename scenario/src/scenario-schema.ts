@@ -116,6 +116,11 @@ const lotSchema = z
     companyPrefix: z.string().regex(/^\d{6,12}$/),
     itemRef: z.string().regex(/^\d{1,7}$/),
     serials: z.object({ from: z.number().int().min(0), count: z.number().int().min(1).max(5000) }).strict(),
+    /**
+     * `false`: the units carry no RFID tag, only their printed code (GTIN, expiry, lot, serial), so they
+     * are seen by scan stations only, never by a portal.
+     */
+    tagged: z.boolean().default(true),
   })
   .strict();
 
@@ -133,6 +138,15 @@ const sensorSchema = z
   })
   .strict();
 
+/** A barcode scanner at a location (docs/barcode.md "Stations"), fed by a scanner simulator. */
+const scanStationSchema = z
+  .object({
+    id: idSchema,
+    location: idSchema,
+    direction: z.enum(['receiving', 'dispatch', 'putaway', 'picking']),
+  })
+  .strict();
+
 const gatewaySchema = z
   .object({
     id: idSchema,
@@ -144,6 +158,7 @@ const gatewaySchema = z
     poll: durationSchema.default(30_000),
     portals: z.array(portalSchema).default([]),
     sensors: z.array(sensorSchema).default([]),
+    scanStations: z.array(scanStationSchema).default([]),
   })
   .strict();
 
@@ -197,6 +212,20 @@ const eventSchema = z.union([
       at,
       note: z.string().optional(),
       powerLoss: z.object({ gateway: idSchema, restartAfter: durationSchema }).strict(),
+    })
+    .strict(),
+  z
+    .object({
+      at,
+      note: z.string().optional(),
+      /** Units scanned one after the other at a station, by their printed code, all at `at`. */
+      scan: z
+        .object({
+          station: idSchema,
+          units: unitsSchema,
+          format: z.enum(['datamatrix', 'gs1-128', 'digital-link']).default('datamatrix'),
+        })
+        .strict(),
     })
     .strict(),
   z
@@ -257,3 +286,9 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ScenarioGateway = Scenario['gateways'][number];
 export type ScenarioLocation = Scenario['locations'][number];
+
+/** Gateways of the scenario that run as child processes (asked for, or implied by a power loss). */
+export function childGatewayIds(s: Scenario): string[] {
+  const killed = new Set(s.timeline.flatMap((e) => ('powerLoss' in e ? [e.powerLoss.gateway] : [])));
+  return s.gateways.filter((g) => g.process === 'child' || killed.has(g.id)).map((g) => g.id);
+}

@@ -1,10 +1,14 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Activity } from '@coldtrace/cloud';
 import { type Gateway, type GatewayConfigInput, parseGatewayConfig, startGateway } from '@coldtrace/edge';
 import {
   type FaultProxy,
   type LlrpSimulator,
+  type ScannerSimulator,
   startFaultProxy,
   startLlrpSimulator,
+  startScannerSimulator,
 } from '@coldtrace/firmware-sim';
 import {
   type Clock,
@@ -19,7 +23,7 @@ import type { Logger } from 'pino';
 import { type CloudHost, startCloudHost, startInProcessCloud } from './cloud/cloud-host.js';
 import { BAUD, gatewayConfig, INSIDE_ANTENNA, OUTSIDE_ANTENNA } from './gateway-config.js';
 import { type GatewayProcess, gatewayProcess } from './gateway-process.js';
-import type { Scenario, ScenarioGateway } from './scenario-schema.js';
+import { childGatewayIds, type Scenario, type ScenarioGateway } from './scenario-schema.js';
 import { stoppableClock } from './stoppable-clock.js';
 import { sensorTimelines } from './temperature-timeline.js';
 import { startTimelineBus, type TimelineBus } from './timeline-bus.js';
@@ -44,6 +48,8 @@ export interface WorldGateway {
   spec: ScenarioGateway;
   proxy: FaultProxy;
   bus: TimelineBus | undefined;
+  /** One simulated serial scanner per scan station, by station id. */
+  scanners: Map<string, ScannerSimulator>;
   inProcess: Gateway | undefined;
   child: GatewayProcess | undefined;
   /** Stopped by the runner (settling): no longer expected to keep its uplink. */
@@ -84,11 +90,7 @@ export interface ScenarioWorld {
   close(): Promise<void>;
 }
 
-/** Gateways of the scenario that run as child processes (asked for, or implied by a power loss). */
-export function childGatewayIds(s: Scenario): string[] {
-  const killed = new Set(s.timeline.flatMap((e) => ('powerLoss' in e ? [e.powerLoss.gateway] : [])));
-  return s.gateways.filter((g) => g.process === 'child' || killed.has(g.id)).map((g) => g.id);
-}
+export { childGatewayIds };
 
 /**
  * Builds the world: the cloud on the scenario clock (embedded aedes + SQLite; in its own process on the
@@ -183,12 +185,21 @@ export async function buildWorld(
         closers.push(() => b.close());
         bus = b;
       }
+      const scanners = new Map<string, ScannerSimulator>();
+      for (const st of g.scanStations) {
+        const dir = join(o.dataDir, 'scanners', st.id);
+        mkdirSync(dir, { recursive: true });
+        const sim = await startScannerSimulator({ dir });
+        closers.push(() => sim.stop());
+        scanners.set(st.id, sim);
+      }
       const config = gatewayConfig(s, g, {
         mode: o.mode,
         dataDir: o.dataDir,
         mqttUrl: proxy.url,
         password: cloud.secrets[g.id]!,
         busPath: bus?.devicePath,
+        scannerPaths: new Map([...scanners].map(([id, sim]) => [id, sim.devicePath])),
         readerPorts,
         scale: o.scale,
       });
@@ -197,6 +208,7 @@ export async function buildWorld(
         spec: g,
         proxy,
         bus,
+        scanners,
         inProcess: undefined,
         child: undefined,
         stopped: false,

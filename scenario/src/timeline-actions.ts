@@ -1,10 +1,15 @@
+import type { ScanStationModule } from '@coldtrace/edge';
+import { labelCode } from '@coldtrace/firmware-sim';
 import { ColdtraceError } from '@coldtrace/shared';
 import { formatDuration } from './duration.js';
 import type { LoadedScenario } from './load-scenario.js';
 import { roguePublish } from './rogue-publish.js';
 import type { ScenarioEvent } from './scenario-schema.js';
 import type { ScenarioWorld } from './scenario-world.js';
-import { resolveUnits } from './units.js';
+import { resolveUnits, selectUnits } from './units.js';
+
+/** Real time a scan waits for the gateway's station to read every code. */
+const SCAN_READ_WAIT_REAL_MS = 10_000;
 
 /** Real time (scaled clock; its scenario equivalent on the discrete-event one) a move waits for a gateway to read its portal. */
 const MOVE_READER_WAIT_REAL_MS = 5000;
@@ -15,6 +20,54 @@ export interface PlannedAction {
   kind: string;
   what: string;
   e: ScenarioEvent;
+}
+
+/**
+ * Scans each unit's printed code at the station, one after the other, and waits until the gateway's
+ * station has read them all: every code must come out as a scan (none refused), or the event failed.
+ */
+async function scanUnits(
+  w: ScenarioWorld,
+  s: LoadedScenario['scenario'],
+  scan: Extract<ScenarioEvent, { scan: unknown }>['scan'],
+): Promise<void> {
+  const g = [...w.gateways.values()].find((x) => x.scanners.has(scan.station))!;
+  const station = g.inProcess?.modules.find((m) => m.name === `scan:${scan.station}`) as
+    | ScanStationModule
+    | undefined;
+  if (!station)
+    throw new ColdtraceError(
+      'scenario_event_failed',
+      `gateway ${g.id} is not running: nothing reads station ${scan.station}`,
+    );
+  const before = station.report();
+  const refusedBefore = Object.values(before.refused).reduce((a, b) => a + b, 0);
+  const codes = selectUnits(s, scan.units).map(({ lot, serial }) =>
+    labelCode(
+      { gtin: lot.gtin, lot: lot.lotNumber, expiry: lot.expiry, units: 1, format: scan.format },
+      String(serial),
+    ),
+  );
+  const scanner = g.scanners.get(scan.station)!;
+  for (const code of codes) await scanner.send(code);
+  // Real time: the codes travel over a pseudo-terminal; the scans are stamped when the gateway reads them.
+  const deadline = Date.now() + SCAN_READ_WAIT_REAL_MS;
+  for (;;) {
+    const r = station.report();
+    const refused = Object.values(r.refused).reduce((a, b) => a + b, 0) - refusedBefore;
+    if (refused > 0)
+      throw new ColdtraceError(
+        'scenario_event_failed',
+        `station ${scan.station} refused ${refused} code(s): ${r.lastError}`,
+      );
+    if (r.scans - before.scans >= codes.length) return;
+    if (Date.now() > deadline)
+      throw new ColdtraceError(
+        'scenario_event_failed',
+        `station ${scan.station} read ${r.scans - before.scans} of ${codes.length} code(s) within ${SCAN_READ_WAIT_REAL_MS / 1000} s${r.deviceOpen ? '' : ' (its device is not open)'}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /** Fault and stock actions of one timeline event (temperature and sensor faults are functions of time). */
@@ -28,6 +81,8 @@ function actionsOf(e: ScenarioEvent): PlannedAction[] {
         e,
       },
     ];
+  if ('scan' in e)
+    return [{ atMs: e.at, kind: 'scan', what: `scan ${e.scan.units} at ${e.scan.station}`, e }];
   if ('uplinkLoss' in e)
     return [
       { atMs: e.at, kind: 'uplink-cut', what: `${e.uplinkLoss.gateway}: uplink lost`, e },
@@ -126,6 +181,8 @@ export async function perform(
         'scenario_event_failed',
         `${reader.stats.readsDropped - dropped} tag read(s) through portal ${e.move.portal} were lost: its reader's ROSpec stopped during the move`,
       );
+  } else if ('scan' in e) {
+    await scanUnits(w, s, e.scan);
   } else if ('uplinkLoss' in e) {
     const g = w.gateways.get(e.uplinkLoss.gateway)!;
     if (a.kind === 'uplink-cut') g.proxy.cut();

@@ -18,7 +18,15 @@ export function lotEpcs(lot: Lot): string[] {
  * Throws `invalid_scenario` naming what is wrong.
  */
 export function resolveUnits(s: Pick<Scenario, 'lots'>, sel: string | readonly string[]): string[] {
-  const out: string[] = [];
+  return selectUnits(s, sel).map(({ lot, serial }) => unitEpc(lot, serial));
+}
+
+/** The lot and serial of each unit of a selection (`resolveUnits`), in order. */
+export function selectUnits(
+  s: Pick<Scenario, 'lots'>,
+  sel: string | readonly string[],
+): Array<{ lot: Lot; serial: number }> {
+  const out: Array<{ lot: Lot; serial: number }> = [];
   for (const one of typeof sel === 'string' ? [sel] : sel) {
     const m = /^([^#]+)(?:#(\d+)(?:-(\d+))?)?$/.exec(one.trim());
     const lot = m ? s.lots.find((l) => l.id === m[1]) : undefined;
@@ -35,7 +43,7 @@ export function resolveUnits(s: Pick<Scenario, 'lots'>, sel: string | readonly s
         'invalid_scenario',
         `units ${one}: serials of ${lot.id} are ${lot.serials.from}-${last}`,
       );
-    for (let serial = from; serial <= to; serial++) out.push(unitEpc(lot, serial));
+    for (let serial = from; serial <= to; serial++) out.push({ lot, serial });
   }
   return out;
 }

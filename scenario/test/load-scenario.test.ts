@@ -135,6 +135,52 @@ describe('scenario files', () => {
   });
 });
 
+describe('scan steps', () => {
+  const SCANNING = BASE.replace(
+    '    sensors: [{ id: s-1, location: room-1 }]\n',
+    '    sensors: [{ id: s-1, location: room-1 }]\n    scanStations: [{ id: recv-1, location: room-1, direction: receiving }]\n',
+  ).replace(
+    '  - at: 1h\n    move: { units: LOT-A, portal: door-1, direction: in }\n',
+    '  - at: 1h\n    scan: { station: recv-1, units: LOT-A#1001-1002 }\n',
+  );
+
+  it('parses scan stations and scan events (DataMatrix by default)', () => {
+    const s = parseScenario(SCANNING).scenario;
+    expect(s.gateways[0]!.scanStations).toEqual([
+      { id: 'recv-1', location: 'room-1', direction: 'receiving' },
+    ]);
+    expect(s.timeline[0]).toMatchObject({
+      scan: { station: 'recv-1', units: 'LOT-A#1001-1002', format: 'datamatrix' },
+    });
+    expect(s.lots[0]!.tagged).toBe(true);
+  });
+
+  it('rejects an unknown station, a station at an unknown location, a portal move of untagged units, and a child gateway with stations', () => {
+    expect(invalid(SCANNING.replace('station: recv-1', 'station: recv-9'))).toMatch(
+      /timeline\.0\.scan\.station: unknown scan station recv-9/,
+    );
+    expect(invalid(SCANNING.replace('location: room-1, direction', 'location: room-9, direction'))).toMatch(
+      /scanStations\.0\.location: unknown location room-9/,
+    );
+    expect(invalid(SCANNING.replace('units: LOT-A#1001-1002', 'units: LOT-A#1-2'))).toMatch(
+      /serials of LOT-A are 1001-1004/,
+    );
+    // Precondition: tagged units may move through the portal.
+    expect(() => parseScenario(BASE)).not.toThrow();
+    expect(
+      invalid(
+        BASE.replace(
+          'serials: { from: 1001, count: 4 } }',
+          'serials: { from: 1001, count: 4 }, tagged: false }',
+        ),
+      ),
+    ).toMatch(/timeline\.0\.move\.units: lot LOT-A is not tagged/);
+    expect(invalid(SCANNING.replace('  - id: gw-1\n', '  - id: gw-1\n    process: child\n'))).toMatch(
+      /scan stations need it in-process/,
+    );
+  });
+});
+
 describe('durations', () => {
   it.each([
     ['90m', 5_400_000],
