@@ -82,6 +82,8 @@ describe('coldtrace sim llrp (the CLI as a process)', () => {
     await until(() => passEpcs.every((e) => reads.some((r) => r.epc === e)), 'every case of the first pass');
     expect(reads.every((r) => r.antennaId !== null && [1, 2, 3, 4].includes(r.antennaId))).toBe(true);
     expect(sim.lines().some((l) => l['msg'] === 'scenario step' && l['action'] === 'pass')).toBe(true);
+    // The radio settings the ROSpec set, per antenna: none here (the reader's own).
+    expect(sim.lines()).toContainEqual({ msg: 'rospec started', txPowerDbm: {}, searchMode: {} });
 
     sim.child.kill('SIGTERM');
     expect(await sim.exited).toEqual({ code: 0, signal: null });

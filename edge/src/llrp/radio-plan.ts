@@ -1,5 +1,11 @@
 import { ColdtraceError } from '@coldtrace/shared';
-import type { AntennaRadioConfig, ReaderCapabilities } from '@coldtrace/shared/llrp';
+import {
+  type AntennaRadioConfig,
+  IMPINJ_SEARCH_MODES,
+  IMPINJ_VENDOR_ID,
+  type ImpinjSearchModeName,
+  type ReaderCapabilities,
+} from '@coldtrace/shared/llrp';
 
 /** Radio settings of one antenna as a technician gives them (docs/llrp.md "Radio settings"). */
 export interface AntennaRadio {
@@ -17,8 +23,22 @@ export interface AntennaRadio {
   tagTransitTimeMs?: number;
 }
 
+/** Gen2 inventory search mode: an Impinj extension, or `reader-default` to send none. */
+export type SearchMode = ImpinjSearchModeName | 'reader-default';
+
+/** The config's search mode names: `reader-default` and those of `IMPINJ_SEARCH_MODES`. */
+export const SEARCH_MODES = [
+  'reader-default',
+  ...(Object.keys(IMPINJ_SEARCH_MODES) as ImpinjSearchModeName[]),
+] as const satisfies readonly SearchMode[];
+
 /** A portal's radio settings: for all its antennas, and per antenna (by ID) what differs. */
 export interface RadioSettings extends AntennaRadio {
+  /**
+   * Gen2 search mode (target A, A/B, TagFocus …) of every antenna of the portal: Impinj Octane LLRP
+   * ImpinjInventorySearchMode, so for an Impinj reader only; `reader-default` (or absent) sends none.
+   */
+  searchMode?: SearchMode;
   antennas?: Record<string, AntennaRadio>;
 }
 
@@ -39,8 +59,9 @@ function listed(values: number[], unit = '', all = 8): string {
  * The ROSpec's AntennaConfigurations for `antennas` (LLRP 1.0.1 §16.2.6.6), the settings mapped to the
  * reader's tables (§16.2.3): transmit power to the highest TransmitPowerLevelTableEntry not above it,
  * receive sensitivity to its ReceiveSensitivityTableEntry (within the antenna's range), the RF mode to its
- * UHFC1G2RFModeTableEntry. What the reader cannot do is one `llrp_radio_config` error naming every
- * problem, so a technician fixes them in one go.
+ * UHFC1G2RFModeTableEntry; the search mode (Impinj readers only) as ImpinjInventorySearchMode. What the
+ * reader cannot do is one `llrp_radio_config` error naming every problem, so a technician fixes them in
+ * one go.
  */
 export function planRadio(
   settings: RadioSettings,
@@ -50,6 +71,19 @@ export function planRadio(
   const problems: string[] = [];
   const power = [...caps.transmitPower].sort((a, b) => a.dBm - b.dBm);
   const out: AntennaRadioConfig[] = [];
+  const searchMode =
+    settings.searchMode === undefined || settings.searchMode === 'reader-default'
+      ? undefined
+      : IMPINJ_SEARCH_MODES[settings.searchMode];
+  // Impinj Octane LLRP: ImpinjInventorySearchMode is Impinj's Custom parameter (LLRP 1.0.1 §16.2.9); any
+  // other reader would refuse it (or worse, a vendor could give subtype 23 another meaning).
+  if (searchMode !== undefined && caps.manufacturer !== IMPINJ_VENDOR_ID) {
+    problems.push(
+      `searchMode ${settings.searchMode} is an Impinj extension (ImpinjInventorySearchMode) and this reader ` +
+        `is not an Impinj reader (DeviceManufacturerName ${caps.manufacturer}, Impinj is ${IMPINJ_VENDOR_ID}); ` +
+        'use reader-default or leave searchMode out',
+    );
+  }
   for (const id of [...antennas].sort((a, b) => a - b)) {
     const s: AntennaRadio = { ...settings, ...settings.antennas?.[String(id)] };
     const bad = (what: string) => problems.push(`antenna ${id}: ${what}`);
@@ -101,6 +135,7 @@ export function planRadio(
         tagTransitTimeMs: s.tagTransitTimeMs ?? 0,
       };
     }
+    if (searchMode !== undefined) a.searchMode = searchMode;
     out.push(a);
   }
   if (problems.length > 0) {

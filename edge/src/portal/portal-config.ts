@@ -1,6 +1,7 @@
 import { idSchema } from '@coldtrace/shared';
 import { z } from 'zod';
 import { DEFAULT_HEALTHY_MS } from '../llrp/connector.js';
+import { SEARCH_MODES } from '../llrp/radio-plan.js';
 import { READER_CLOCK_POLICIES } from '../llrp/reader-clock.js';
 
 const antennasSchema = z.array(z.number().int().min(1).max(65535)).min(1);
@@ -24,10 +25,11 @@ const antennaRadioSchema = z
   .object(antennaRadioFields)
   .strict()
   .refine(...singulation);
-/** For all the portal's antennas, and per antenna ID what differs. */
+/** For all the portal's antennas, and per antenna ID what differs; the search mode is per portal. */
 const radioSchema = z
   .object({
     ...antennaRadioFields,
+    searchMode: z.enum(SEARCH_MODES).optional(),
     antennas: z.record(z.string().regex(/^[1-9]\d*$/), antennaRadioSchema).optional(),
   })
   .strict()

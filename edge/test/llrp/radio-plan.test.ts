@@ -5,6 +5,9 @@ import {
   decodeBody,
   encodeMessage,
   findParam,
+  findParams,
+  IMPINJ_VENDOR_ID,
+  impinjSearchModeOf,
   LLRP_HEADER_BYTES,
   MessageType,
   message,
@@ -98,6 +101,48 @@ describe('radio settings mapped to the reader (LLRP 1.0.1 §16.2.6.6)', () => {
     ]);
   });
 
+  it('sends the search mode to an Impinj reader only (ImpinjInventorySearchMode, a Custom parameter)', () => {
+    expect(caps.manufacturer).toBe(IMPINJ_VENDOR_ID); // the EdgeX capture is of an Impinj reader
+    const plan = planRadio({ searchMode: 'dual-target', antennas: { '2': { session: 2 } } }, [1, 2], caps);
+    expect(plan).toEqual([
+      { antennaId: 1, searchMode: 2 },
+      { antennaId: 2, singulation: { session: 2, tagPopulation: 32, tagTransitTimeMs: 0 }, searchMode: 2 },
+    ]);
+    const spec = buildROSpec({ rospecId: 3, antennas: [1, 2], reportEveryTags: 1, antennaConfigs: plan });
+    const bytes = encodeMessage(message(MessageType.ADD_ROSPEC, 9, {}, [spec]));
+    const back = decodeBody(MessageType.ADD_ROSPEC, 9, bytes.subarray(LLRP_HEADER_BYTES));
+    const ai = findParam(findParam(back.params, ParamType.ROSpec)!.params, ParamType.AISpec)!;
+    const ips = findParam(ai.params, ParamType.InventoryParameterSpec)!;
+    const modes = findParams(ips.params, ParamType.AntennaConfiguration).map((ac) =>
+      findParam(ac.params, ParamType.C1G2InventoryCommand)!.params.map(
+        (p) => impinjSearchModeOf(p) ?? p.type,
+      ),
+    );
+    expect(modes).toEqual([[2], [ParamType.C1G2SingulationControl, 2]]);
+    // reader-default sends nothing: the reader keeps its own search mode.
+    expect(planRadio({ searchMode: 'reader-default' }, [1], caps)).toEqual([{ antennaId: 1 }]);
+    expect(planRadio({ searchMode: 'single-target-suppression' }, [1], caps)).toEqual([
+      { antennaId: 1, searchMode: 3 },
+    ]);
+  });
+
+  it('refuses a search mode for a reader that is not an Impinj reader, with the other problems', () => {
+    const zebra = { ...caps, manufacturer: 10642 };
+    expect(() => planRadio({ searchMode: 'single-target', txPowerDbm: 40 }, [1], zebra)).toThrow(
+      expect.objectContaining({
+        code: 'llrp_radio_config',
+        message:
+          'radio settings the reader cannot do: searchMode single-target is an Impinj extension ' +
+          '(ImpinjInventorySearchMode) and this reader is not an Impinj reader (DeviceManufacturerName ' +
+          '10642, Impinj is 25882); use reader-default or leave searchMode out; ' +
+          "antenna 1: txPowerDbm 40 is above the reader's maximum 30.00 dBm",
+      }),
+    );
+    expect(planRadio({ searchMode: 'reader-default', session: 1 }, [1], zebra)).toEqual([
+      { antennaId: 1, singulation: { session: 1, tagPopulation: 32, tagTransitTimeMs: 0 } },
+    ]);
+  });
+
   it('refuses in the config what cannot be right whatever the reader', () => {
     const portal = (radio: unknown) =>
       portalConfigSchema.safeParse({
@@ -119,5 +164,15 @@ describe('radio settings mapped to the reader (LLRP 1.0.1 §16.2.6.6)', () => {
       'reader.radio.antennas.3: antenna 3 is on neither side of the portal',
     ]);
     expect(issues({ power: 20 })).toEqual([expect.stringMatching(/^reader\.radio: .*power/)]);
+    // The search mode by name, per portal (not per antenna); a number or an unknown name is refused.
+    expect(issues({ searchMode: 'dual-target', session: 2 })).toEqual([]);
+    expect(issues({ searchMode: 'reader-default' })).toEqual([]);
+    expect(issues({ searchMode: 2 })).toEqual([expect.stringMatching(/^reader\.radio\.searchMode: /)]);
+    expect(issues({ searchMode: 'tag-focus' })).toEqual([
+      expect.stringMatching(/^reader\.radio\.searchMode: .*"single-target-suppression"/),
+    ]);
+    expect(issues({ antennas: { '2': { searchMode: 'dual-target' } } })).toEqual([
+      expect.stringMatching(/^reader\.radio\.antennas\.2: .*searchMode/),
+    ]);
   });
 });

@@ -64,6 +64,7 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
         rfMode: 2,
         session: 1,
         tagPopulation: 50,
+        searchMode: 'dual-target', // the simulator says it is an Impinj reader
         antennas: { '3': { txPowerDbm: 15 }, '4': { rxSensitivityDb: 10 } },
       },
       rospecId: 7,
@@ -134,14 +135,18 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
       'llrp.param.mode_idx',
       'llrp.param.session',
       'llrp.param.tag_population',
+      // Impinj Octane LLRP ImpinjInventorySearchMode in C1G2InventoryCommand: vendor 25882, subtype 23.
+      'llrp.param.vendor_id',
+      'llrp.param.impinj_param_type',
+      'llrp.param.impinj_search_mode',
     ]);
     expect(
       tlvParams(add.tree, ParamType.AntennaConfiguration).map((ac) => fields.map((f) => field(ac, f))),
     ).toEqual([
-      ['1', '41', '', '2', '1', '50'], // 20.00 dBm is power level 41 of the simulator's table
-      ['2', '41', '', '2', '1', '50'],
-      ['3', '21', '', '2', '1', '50'], // 15.00 dBm
-      ['4', '41', '2', '2', '1', '50'], // 10 dB is receive sensitivity index 2
+      ['1', '41', '', '2', '1', '50', '25882', '23', '2'], // 20.00 dBm is power level 41 of the table
+      ['2', '41', '', '2', '1', '50', '25882', '23', '2'], // search mode 2: Dual_Target
+      ['3', '21', '', '2', '1', '50', '25882', '23', '2'], // 15.00 dBm
+      ['4', '41', '2', '2', '1', '50', '25882', '23', '2'], // 10 dB is receive sensitivity index 2
     ]);
     // The reader was configured without RestoreFactorySettings (factoryReset: false).
     const set = fromGw.filter((m) => m.type === MessageType.SET_READER_CONFIG);

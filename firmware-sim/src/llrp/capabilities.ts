@@ -26,8 +26,11 @@ export function transmitPowerDbm(index: number): number | undefined {
   return SIM_RADIO.transmitPowerDbm[index - 1];
 }
 
-/** LLRP 1.0.1 §16.2.3: what this simulated reader (one antenna port per configured antenna) can do. */
-export function capabilities(geo: DoorGeometry): LlrpParam[] {
+/**
+ * LLRP 1.0.1 §16.2.3: what this simulated reader (one antenna port per configured antenna) can do; its
+ * maker is `manufacturer` (DeviceManufacturerName, an IANA Private Enterprise Number).
+ */
+export function capabilities(geo: DoorGeometry, manufacturer: number): LlrpParam[] {
   const antennas = [...geo.outsideAntennas, ...geo.insideAntennas];
   return [
     param(
@@ -36,7 +39,7 @@ export function capabilities(geo: DoorGeometry): LlrpParam[] {
         MaxNumberOfAntennaSupported: antennas.length,
         CanSetAntennaProperties: false,
         HasUTCClockCapability: true,
-        DeviceManufacturerName: 25882,
+        DeviceManufacturerName: manufacturer,
         ModelName: 2001002,
         ReaderFirmwareVersion: 'coldtrace-sim 0.1',
       },

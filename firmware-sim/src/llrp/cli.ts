@@ -13,6 +13,8 @@ export const llrpScenarioSchema = z
     seed: z.number().int().default(1),
     keepaliveMs: z.number().int().min(0).optional(),
     reportEveryTags: z.number().int().min(0).max(65535).optional(),
+    /** DeviceManufacturerName (IANA PEN) the reader reports; 25882 (Impinj, default) takes Impinj extensions. */
+    manufacturer: z.number().int().min(0).max(0xffffffff).optional(),
     outsideAntennas: z.array(z.number().int().min(1)).min(1).default([1, 2]),
     insideAntennas: z.array(z.number().int().min(1)).min(1).default([3, 4]),
     /** Keep serving after the timeline ends (until SIGINT or SIGTERM). */
@@ -139,11 +141,24 @@ export async function runLlrpSim(
     insideAntennas: scenario.insideAntennas,
     ...(scenario.keepaliveMs === undefined ? {} : { keepaliveMs: scenario.keepaliveMs }),
     ...(scenario.reportEveryTags === undefined ? {} : { reportEveryTags: scenario.reportEveryTags }),
+    ...(scenario.manufacturer === undefined ? {} : { manufacturer: scenario.manufacturer }),
   });
   const stop = stopRequest(opts.signal);
   out(JSON.stringify({ msg: 'llrp simulator listening', host, port: sim.port }));
   try {
     await Promise.race([sim.waitActive(24 * 3600 * 1000).catch(() => {}), stop.promise]);
+    const radio = sim.appliedRadio();
+    if (!stop.stopped && radio) {
+      // The radio settings the client's ROSpec set, per antenna ID (others: the reader's own).
+      const perAntenna = (m: ReadonlyMap<number, unknown>) => Object.fromEntries(m);
+      out(
+        JSON.stringify({
+          msg: 'rospec started',
+          txPowerDbm: perAntenna(radio.txPowerDbm),
+          searchMode: perAntenna(radio.searchMode),
+        }),
+      );
+    }
     const start = Date.now();
     const running: Promise<void>[] = [];
     for (const step of [...scenario.timeline].sort((a, b) => a.atMs - b.atMs)) {

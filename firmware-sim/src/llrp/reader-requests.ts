@@ -29,7 +29,9 @@ export interface RoSpec {
   policy: ReportPolicy;
   spec: LlrpParam;
   /** Conducted transmit power per antenna its AntennaConfigurations set (dBm); others at full power. */
-  txPowerDbm: RadioApplied;
+  txPowerDbm: RadioApplied['txPowerDbm'];
+  /** Impinj search mode per antenna its AntennaConfigurations set; others at the reader's own. */
+  searchMode: RadioApplied['searchMode'];
 }
 
 /** What the request handler may read and do; implemented by the simulator for one connection. */
@@ -47,6 +49,8 @@ export interface ReaderContext {
   /** ROReportSpec N of a ROSpec that brings no ROReportSpec. */
   readonly defaultN: number;
   readonly geo: DoorGeometry;
+  /** GeneralDeviceCapabilities.DeviceManufacturerName (IANA PEN); 25882 (Impinj) takes Impinj extensions. */
+  readonly manufacturer: number;
   /** Sends a message to the connection the request came on. */
   reply(msg: LlrpMessage): void;
   armKeepalive(): void;
@@ -103,7 +107,7 @@ export function handleRequest(ctx: ReaderContext, req: LlrpMessage) {
 
   switch (req.type) {
     case MessageType.GET_READER_CAPABILITIES:
-      return respond(StatusCode.M_Success, '', capabilities(ctx.geo));
+      return respond(StatusCode.M_Success, '', capabilities(ctx.geo, ctx.manufacturer));
     case MessageType.GET_READER_CONFIG:
       return respond(StatusCode.M_Success, '', [
         // LLRP 1.0.1 §16.2.6.2: IDType 0 is a MAC address as EUI-64 (8 bytes).
@@ -242,7 +246,7 @@ type Respond = (code: number, description?: string, params?: LlrpParam[]) => voi
 
 /**
  * ADD_ROSPEC (LLRP 1.0.1 §16.1.3): the ROSpec must be new, Disabled, with an AISpec, and radio settings
- * this reader has (`antenna-config.ts`).
+ * (and Custom parameters) this reader has (`antenna-config.ts`).
  */
 function addROSpec(
   ctx: ReaderContext,
@@ -299,8 +303,9 @@ function addROSpec(
       ),
     );
   }
-  const radio = applyAntennaConfigs(spec, [...ctx.geo.outsideAntennas, ...ctx.geo.insideAntennas]);
-  if (!(radio instanceof Map)) return badParam(radio.description, radio.error);
+  const antennaIds = [...ctx.geo.outsideAntennas, ...ctx.geo.insideAntennas];
+  const radio = applyAntennaConfigs(spec, antennaIds, ctx.manufacturer);
+  if ('error' in radio) return badParam(radio.description, radio.error);
   const antennas = ai.fields['AntennaIDs'] as number[];
   ctx.rospecs.set(rid, {
     id: rid,
@@ -308,7 +313,8 @@ function addROSpec(
     antennas: antennas.length > 0 ? antennas : [0],
     policy: { trigger, n: rr ? Number(rr.fields['N']) : ctx.defaultN },
     spec,
-    txPowerDbm: radio,
+    txPowerDbm: radio.txPowerDbm,
+    searchMode: radio.searchMode,
   });
   respond(StatusCode.M_Success);
 }

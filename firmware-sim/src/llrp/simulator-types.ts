@@ -1,4 +1,5 @@
 import type { Clock } from '@coldtrace/shared';
+import type { ImpinjSearchModeName } from '@coldtrace/shared/llrp';
 
 /** Options and handle of the LLRP reader simulator (`simulator.ts`). */
 export interface LlrpSimulatorOptions {
@@ -21,6 +22,11 @@ export interface LlrpSimulatorOptions {
   /** The reader's clock minus `clock` (ms), e.g. a reader that lost its time; default 0. */
   clockOffsetMs?: number;
   seed?: number;
+  /**
+   * GeneralDeviceCapabilities.DeviceManufacturerName, an IANA Private Enterprise Number: 25882 (Impinj,
+   * the default) accepts Impinj's ImpinjInventorySearchMode; any other refuses every Custom parameter.
+   */
+  manufacturer?: number;
   outsideAntennas?: number[];
   insideAntennas?: number[];
   /** false: scripted reads are sent at once (timestamps still spread over the script). */
@@ -45,6 +51,14 @@ export interface LlrpSimulator {
    * its time does.
    */
   readerClock: { readonly offsetMs: number; set(epochMs: number): void; step(deltaMs: number): void };
+  /**
+   * The radio settings of the running ROSpec as the reader applied them, per antenna ID (transmit power
+   * in dBm, Impinj search mode); null while no ROSpec runs.
+   */
+  appliedRadio(): {
+    txPowerDbm: ReadonlyMap<number, number>;
+    searchMode: ReadonlyMap<number, ImpinjSearchModeName>;
+  } | null;
   /** Resolves once a client has started a ROSpec. */
   waitActive(timeoutMs?: number): Promise<void>;
   inject: { drop(): void; stall(ms: number): void; garbage(bytes: number | Uint8Array): void };

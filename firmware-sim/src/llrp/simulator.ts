@@ -6,6 +6,7 @@ import {
   decodeBody,
   encodeMessage,
   encodeRoAccessReport,
+  IMPINJ_VENDOR_ID,
   LLRP_HEADER_BYTES,
   LLRP_VERSION,
   LlrpFramer,
@@ -52,6 +53,7 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     rssiSigmaDb: opts.rssiSigmaDb ?? 2,
   };
   const realtime = opts.realtime ?? true;
+  const manufacturer = opts.manufacturer ?? IMPINJ_VENDOR_ID;
   const defaultKeepaliveMs = opts.keepaliveMs ?? 0;
   const periodMs = opts.reportPeriodMs ?? 100;
   const stats: LlrpSimulator['stats'] = {
@@ -180,6 +182,7 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     defaultKeepaliveMs,
     defaultN: opts.reportEveryTags ?? 1,
     geo,
+    manufacturer,
     reply: (msg) => send(sock, msg),
     armKeepalive,
     events,
@@ -355,6 +358,10 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     ...scripts,
+    appliedRadio() {
+      const r = active();
+      return r ? { txPowerDbm: new Map(r.txPowerDbm), searchMode: new Map(r.searchMode) } : null;
+    },
     waitActive(timeoutMs = 10_000) {
       if (active() && client) return Promise.resolve();
       return new Promise((resolve, reject) => {

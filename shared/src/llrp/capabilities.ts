@@ -6,6 +6,8 @@ const C1G2_PROTOCOL = 1;
 
 /** What a reader says it can do, as far as the radio settings of a ROSpec need it. */
 export interface ReaderCapabilities {
+  /** GeneralDeviceCapabilities.DeviceManufacturerName: the maker's IANA Private Enterprise Number (0: absent). */
+  manufacturer: number;
   /** GeneralDeviceCapabilities.MaxNumberOfAntennaSupported (antenna IDs 1..n). */
   maxAntennas: number;
   /** Antennas whose PerAntennaAirProtocol lists C1G2. */
@@ -44,6 +46,7 @@ export function readerCapabilitiesOf(msg: LlrpMessage): ReaderCapabilities {
     });
   }
   return {
+    manufacturer: num(general, 'DeviceManufacturerName'),
     maxAntennas: num(general, 'MaxNumberOfAntennaSupported'),
     c1g2Antennas: sub(general, ParamType.PerAntennaAirProtocol)
       .filter((p) => [...((p.fields['ProtocolID'] as Uint8Array | undefined) ?? [])].includes(C1G2_PROTOCOL))

@@ -4,6 +4,7 @@ export * from './capabilities.js';
 export * from './codec.js';
 export * from './constants.js';
 export * from './framer.js';
+export * from './impinj.js';
 export * from './messages.js';
 export * from './schema.js';
 export * from './status.js';

@@ -7,6 +7,7 @@ import {
   ParamType,
   ROReportTrigger,
 } from './constants.js';
+import { impinjSearchModeParam } from './impinj.js';
 import type { TagRead } from './tag-report.js';
 
 export {
@@ -108,6 +109,8 @@ export interface AntennaRadioConfig {
   rfMode?: number;
   /** C1G2SingulationControl (§16.3.1.2.1.3): Gen2 session, expected tag population, transit time (ms). */
   singulation?: { session: number; tagPopulation: number; tagTransitTimeMs: number };
+  /** Impinj readers only: ImpinjInventorySearchMode, an `IMPINJ_SEARCH_MODES` value (`impinj.ts`). */
+  searchMode?: number;
 }
 
 export interface ROSpecOptions {
@@ -145,6 +148,8 @@ export function antennaConfigurationParam(a: AntennaRadioConfig): LlrpParam {
       }),
     );
   }
+  // LLRP 1.0.1 §16.2.9: Custom parameters follow the standard sub-parameters of C1G2InventoryCommand.
+  if (a.searchMode !== undefined) c1g2.push(impinjSearchModeParam(a.searchMode));
   if (c1g2.length > 0)
     params.push(param(ParamType.C1G2InventoryCommand, { TagInventoryStateAware: false }, c1g2));
   return param(ParamType.AntennaConfiguration, { AntennaID: a.antennaId }, params);

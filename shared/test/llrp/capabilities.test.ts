@@ -17,6 +17,7 @@ describe('reader capabilities (LLRP 1.0.1 §16.2.3) from a real reader', () => {
   it('reads the antennas, power and sensitivity tables, hop table and RF modes', () => {
     const caps = readerCapabilitiesOf(edgexCapabilities());
     expect(caps).toMatchObject({
+      manufacturer: 25882, // Impinj's IANA Private Enterprise Number
       maxAntennas: 4,
       c1g2Antennas: [1, 2, 3, 4],
       hopping: true,
@@ -40,6 +41,7 @@ describe('reader capabilities (LLRP 1.0.1 §16.2.3) from a real reader', () => {
 
   it('leaves what a response lacks empty rather than failing', () => {
     expect(readerCapabilitiesOf(message(MessageType.GET_READER_CAPABILITIES_RESPONSE, 1))).toEqual({
+      manufacturer: 0,
       maxAntennas: 0,
       c1g2Antennas: [],
       transmitPower: [],
