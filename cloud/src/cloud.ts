@@ -109,6 +109,7 @@ export async function startCloud(
   const wallClock = deps.wallClock ?? systemClock;
   const log = deps.log ?? pino({ level: config.logLevel, name: 'cloud' });
   const opened = await openDatabase(config.database, {
+    pool: config.databasePool,
     onConnectionError: (err) =>
       log.warn({ err, code: 'store_connection_lost' }, 'a database connection failed; the pool reconnects'),
   });
@@ -192,6 +193,7 @@ async function assemble(
     clock,
     log,
     debounceMs: config.evaluation.debounceMs,
+    chunkReadings: config.evaluation.chunkReadings,
     activity,
     onEvents: () => dispatcher.kick(),
     // The lock rules beside excursions (docs/architecture.md "Lock rules").
@@ -211,6 +213,7 @@ async function assemble(
     activity,
     eventTimes: config.ingest,
     health: ingestHealth,
+    scans: config.ingest.scans,
     onReadings: (locations, windows) => evaluator.markDirty(locations, windows),
     onMovements: (epcs) => evaluator.engine.markEpcs(epcs),
   });

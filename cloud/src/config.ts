@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { formatZodError, idSchema } from '@coldtrace/shared';
+import { formatZodError, idSchema, secretSchema } from '@coldtrace/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { authConfigSchema } from './auth/auth-config.js';
@@ -14,8 +14,13 @@ import { DEFAULT_EVENT_TIME_LIMITS } from './ingest/event-times.js';
 import { webhookEndpointFields } from './integrations/webhook-endpoint.js';
 import { influxConfigSchema } from './sinks/influx-config.js';
 
-/** A webhook endpoint seeded at startup (same model as `PUT /api/v1/webhooks/:id`, docs/domain.md). */
-export const webhookConfigSchema = webhookEndpointFields.extend({ id: idSchema }).strict();
+/**
+ * A webhook endpoint seeded at startup (same model as `PUT /api/v1/webhooks/:id`, docs/domain.md); its
+ * secret may be `{ env }` or `{ file }` (docs/operations.md "Secrets").
+ */
+export const webhookConfigSchema = webhookEndpointFields
+  .extend({ id: idSchema, secret: secretSchema(webhookEndpointFields.shape.secret) })
+  .strict();
 
 export const integrationsConfigSchema = z
   .object({
@@ -116,22 +121,26 @@ export const httpConfigSchema = z
 /**
  * A service account on the embedded broker: its secret, or its secret and the prefix its client ids
  * start with (default `<username>@`; broker/client-ids.ts says why it must be one no gateway id can start).
+ * The secret may be `{ env }` or `{ file }` (docs/operations.md "Secrets").
  */
-const serviceAccountSchema = z.union([
-  z.string().min(16),
-  z.object({ secret: z.string().min(16), clientIdPrefix: z.string().min(1).max(128).optional() }).strict(),
-]);
+const serviceAccountSchema = z.preprocess(
+  (a) => (typeof a === 'object' && a !== null && 'secret' in a ? a : { secret: a }),
+  z
+    .object({
+      secret: secretSchema(z.string().min(16)),
+      clientIdPrefix: z.string().min(1).max(128).optional(),
+    })
+    .strict(),
+);
 
 export const serviceAccountsSchema = z
   .record(z.string(), serviceAccountSchema)
   .transform((accounts) =>
     Object.fromEntries(
-      Object.entries(accounts).map(([username, a]) => {
-        const secret = typeof a === 'string' ? a : a.secret;
-        const clientIdPrefix =
-          (typeof a === 'string' ? undefined : a.clientIdPrefix) ?? defaultClientIdPrefix(username);
-        return [username, { secret, clientIdPrefix }];
-      }),
+      Object.entries(accounts).map(([username, a]) => [
+        username,
+        { secret: a.secret, clientIdPrefix: a.clientIdPrefix ?? defaultClientIdPrefix(username) },
+      ]),
     ),
   )
   .superRefine((accounts, ctx) => {
@@ -165,6 +174,18 @@ export const ingestConfigSchema = z
       .default(DEFAULT_EVENT_TIME_LIMITS.maxEventAgeMs),
     /** A message in ingest for longer than this makes `/readyz` not ready (default 30 s). */
     maxLagMs: z.number().int().min(1000).default(30_000),
+    /** How barcode scans are mapped to custody (docs/barcode.md "Scans in the cloud"). */
+    scans: z
+      .object({
+        /** A code naming a lot master data lacks creates it (product registered, expiry in the code). */
+        createLots: z.boolean().default(false),
+        /** GS1 company prefixes of scanned products no tag of which is commissioned (SGTIN partition). */
+        companyPrefixes: z.array(z.string().regex(/^\d{6,12}$/)).default([]),
+        /** HIBC device identifier (LIC + product + unit of measure) → the product's GTIN-14. */
+        hibcGtins: z.record(z.string().min(1), z.string().regex(/^\d{14}$/)).default({}),
+      })
+      .strict()
+      .default({ createLots: false, companyPrefixes: [], hibcGtins: {} }),
   })
   .strict();
 
@@ -190,12 +211,26 @@ export const checkpointsConfigSchema = z
     path: ['dir'],
   });
 
+/**
+ * The PostgreSQL pool (node-postgres): at most `size` connections per cloud process (mind the server's
+ * `max_connections` across all processes), and how long a query waits for a connection, opening one or
+ * for one to come free, before it fails (`connectionTimeoutMs`; default: no limit). Unused with SQLite.
+ */
+export const databasePoolConfigSchema = z
+  .object({
+    size: z.number().int().min(1).max(1000).default(10),
+    connectionTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+  })
+  .strict();
+
 export const auditConfigSchema = z.object({ checkpoints: checkpointsConfigSchema.optional() }).strict();
 
 export const cloudConfigSchema = z
   .object({
-    /** `sqlite:<path>` (default) or `postgres://…`. */
-    database: z.string().min(1).default('sqlite:.data/cloud.db'),
+    /** `sqlite:<path>` (default) or `postgres://…` (a secret: may be `{ env }` or `{ file }`). */
+    database: secretSchema(z.string().min(1)).default('sqlite:.data/cloud.db'),
+    /** The PostgreSQL connection pool (docs/operations.md "Store: SQLite or PostgreSQL"). */
+    databasePool: databasePoolConfigSchema.default(() => databasePoolConfigSchema.parse({})),
     http: httpConfigSchema.default(() => httpConfigSchema.parse({})),
     mqtt: z
       .object({
@@ -205,7 +240,7 @@ export const cloudConfigSchema = z
           .object({
             url: z.string().url(),
             username: z.string().optional(),
-            password: z.string().optional(),
+            password: secretSchema(z.string()).optional(),
             /** The subscriber's id; integration events go out as `<clientId>-events` (unique per process). */
             clientId: z.string().default('coldtrace-ingestor'),
             sharedGroup: z
@@ -216,7 +251,9 @@ export const cloudConfigSchema = z
           .strict()
           .optional(),
         /** RabbitMQ for several cloud machines: serves its HTTP auth backend (broker/rabbitmq-config.ts). */
-        rabbitmq: rabbitmqConfigSchema.optional(),
+        rabbitmq: rabbitmqConfigSchema
+          .extend({ amqpUrl: secretSchema(rabbitmqConfigSchema.shape.amqpUrl) })
+          .optional(),
         /**
          * Accounts for ERP/WMS subscribers on the embedded broker: username → secret, or
          * `{ secret, clientIdPrefix }`.
@@ -234,11 +271,17 @@ export const cloudConfigSchema = z
          * fast raises an alarm and, with `lock`, locks the units there.
          */
         rateOfChange: rateOfChangeConfigSchema.default([]),
+        /**
+         * Readings per chunk when a long window (a whole history, a limit change) is re-evaluated: one
+         * transaction each, the event loop runs between two (docs/architecture.md "Recovery"). Default
+         * 20,000; 0 evaluates it in one transaction.
+         */
+        chunkReadings: z.number().int().min(0).optional(),
       })
       .strict()
       .default({ debounceMs: 200, rateOfChange: [] }),
     /** InfluxDB time-series sink (optional): readings go there through a durable outbox. */
-    influx: influxConfigSchema.optional(),
+    influx: influxConfigSchema.extend({ password: secretSchema(z.string()).optional() }).optional(),
     /** Sessions, login rate limit and lockout, cookie flags (cloud/src/auth/auth-config.ts). */
     auth: authConfigSchema.default(authConfigSchema.parse({})),
     /** EPCIS export identifiers (docs/epcis.md). */

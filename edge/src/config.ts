@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { idSchema, MAX_BATCH_RECORDS, tempLimitsSchema } from '@coldtrace/shared';
+import {
+  idSchema,
+  MAX_BATCH_RECORDS,
+  resolveSecretRef,
+  secretSchema,
+  tempLimitsSchema,
+} from '@coldtrace/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { modbusBusConfigSchema } from './modbus/modbus-config.js';
@@ -17,8 +23,11 @@ export const gatewayConfigSchema = z
     mqtt: z
       .object({
         url: z.string().url(),
-        /** The secret the cloud issued (`coldtrace gateway add`); or give `passwordFile`. */
-        password: z.string().min(1).optional(),
+        /**
+         * The secret the cloud issued (`coldtrace gateway add`), or `{ env: NAME }` / `{ file: PATH }`
+         * (docs/operations.md "Secrets"); `passwordFile: PATH` is `password: { file: PATH }`.
+         */
+        password: secretSchema(z.string().min(1)).optional(),
         passwordFile: z.string().min(1).optional(),
         clientId: z.string().min(1).optional(),
         connectTimeoutMs: z.number().int().min(100).default(10_000),
@@ -152,17 +161,13 @@ export function loadGatewayConfig(file: string): GatewayConfig {
   return parseGatewayConfig(raw, file);
 }
 
-/** The MQTT secret from the config or its file (trimmed). */
+/** The MQTT secret from the config (resolved at load) or its `passwordFile`, read like `{ file }`. */
 export function mqttPassword(config: GatewayConfig): string | undefined {
   if (config.mqtt.password) return config.mqtt.password;
   if (config.mqtt.passwordFile) {
-    try {
-      return readFileSync(config.mqtt.passwordFile, 'utf8').trim();
-    } catch (err) {
-      throw new ConfigError(
-        `mqtt.passwordFile: cannot read ${config.mqtt.passwordFile}: ${(err as Error).message}`,
-      );
-    }
+    const r = resolveSecretRef({ file: config.mqtt.passwordFile });
+    if (!r.ok) throw new ConfigError(`mqtt.passwordFile: ${r.reason}`);
+    return r.value;
   }
   return undefined;
 }

@@ -10,6 +10,7 @@ export * from './fast-readings-batch.js';
 export * from './ids.js';
 export * from './manual-clock.js';
 export * from './records.js';
+export * from './secret-ref.js';
 export * from './status.js';
 export * from './temperature/index.js';
 export * from './version.js';

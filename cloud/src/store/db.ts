@@ -6,11 +6,24 @@ import pg from 'pg';
 import { type Dialect, migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 
+/** The PostgreSQL pool's connections now (`coldtrace_store_pool_connections`). */
+export interface PoolStats {
+  /** Open connections, idle or checked out. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  /** The most it opens (config `databasePool.size`). */
+  max: number;
+}
+
 export interface OpenedDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
   /** The better-sqlite3 handle for the SQLite dialect (fast paths, backups); undefined on PostgreSQL. */
   sqlite: SqliteDatabase.Database | undefined;
+  /** The PostgreSQL pool's connections; undefined on SQLite (one connection, no pool). */
+  poolStats?: (() => PoolStats) | undefined;
   close(): Promise<void>;
 }
 
@@ -26,13 +39,17 @@ export interface OpenDatabaseOptions {
    * on stderr.
    */
   onConnectionError?: (err: Error) => void;
+  /** PostgreSQL pool size (default 10) and connection wait limit (default none): config `databasePool`. */
+  pool?: { size: number; connectionTimeoutMs?: number | undefined } | undefined;
 }
 
 export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({
       connectionString: url,
-      max: 10,
+      max: opts.pool?.size ?? 10,
+      // node-postgres: 0 waits for ever, for a new connection and for one to come free.
+      connectionTimeoutMillis: opts.pool?.connectionTimeoutMs ?? 0,
       // int8 (epoch ms, sequence numbers) and numeric back to JS numbers: all ours fit in 2^53.
       types: {
         getTypeParser: ((oid: number, format?: string) =>
@@ -67,7 +84,13 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrateToLatest(db as Kysely<unknown>, 'postgres');
-    return { db, dialect: 'postgres', sqlite: undefined, close: () => db.destroy() };
+    const poolStats = (): PoolStats => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max,
+    });
+    return { db, dialect: 'postgres', sqlite: undefined, poolStats, close: () => db.destroy() };
   }
   const path = url.replace(/^sqlite:(\/\/)?/, '');
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
