@@ -193,7 +193,6 @@ async function assemble(
     clock,
     log,
     debounceMs: config.evaluation.debounceMs,
-    chunkReadings: config.evaluation.chunkReadings,
     activity,
     onEvents: () => dispatcher.kick(),
     // The lock rules beside excursions (docs/architecture.md "Lock rules").
@@ -213,7 +212,6 @@ async function assemble(
     activity,
     eventTimes: config.ingest,
     health: ingestHealth,
-    scans: config.ingest.scans,
     onReadings: (locations, windows) => evaluator.markDirty(locations, windows),
     onMovements: (epcs) => evaluator.engine.markEpcs(epcs),
   });
