@@ -212,6 +212,7 @@ async function assemble(
     activity,
     eventTimes: config.ingest,
     health: ingestHealth,
+    scans: config.ingest.scans,
     onReadings: (locations, windows) => evaluator.markDirty(locations, windows),
     onMovements: (epcs) => evaluator.engine.markEpcs(epcs),
   });

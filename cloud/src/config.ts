@@ -174,6 +174,18 @@ export const ingestConfigSchema = z
       .default(DEFAULT_EVENT_TIME_LIMITS.maxEventAgeMs),
     /** A message in ingest for longer than this makes `/readyz` not ready (default 30 s). */
     maxLagMs: z.number().int().min(1000).default(30_000),
+    /** How barcode scans are mapped to custody (docs/barcode.md "Scans in the cloud"). */
+    scans: z
+      .object({
+        /** A code naming a lot master data lacks creates it (product registered, expiry in the code). */
+        createLots: z.boolean().default(false),
+        /** GS1 company prefixes of scanned products no tag of which is commissioned (SGTIN partition). */
+        companyPrefixes: z.array(z.string().regex(/^\d{6,12}$/)).default([]),
+        /** HIBC device identifier (LIC + product + unit of measure) → the product's GTIN-14. */
+        hibcGtins: z.record(z.string().min(1), z.string().regex(/^\d{14}$/)).default({}),
+      })
+      .strict()
+      .default({ createLots: false, companyPrefixes: [], hibcGtins: {} }),
   })
   .strict();
 

@@ -79,8 +79,23 @@ export const ERROR_CODES = {
 
   scan_unmapped: {
     meaning:
-      'A movements batch holds barcode scans, which the cloud does not map to custody yet (dead letter).',
+      'A barcode scan names no unit or lot the cloud can map (an SSCC alone, a GTIN without serial or lot, a serial no SGTIN can hold): a dead letter of its own.',
   },
+  scan_hibc_unlinked: {
+    meaning:
+      'A scanned HIBC device identifier is linked to no GTIN (ingest.scans.hibcGtins): a dead letter of its own.',
+  },
+  scan_company_prefix_unknown: {
+    meaning:
+      'A serialised scan of a GTIN with no commissioned tag and no configured company prefix: its SGTIN is unknown (dead letter).',
+  },
+  scan_lot_unknown: {
+    meaning:
+      "A scan's lot is not in master data (and not created): a dead letter for a scan without serial, a flag on a serialised unit.",
+  },
+  scan_lot_mismatch: { meaning: 'A scanned unit is commissioned to another lot than its code says (flag).' },
+  scan_expiry_mismatch: { meaning: "A scan's expiry differs from its lot's expiry in master data (flag)." },
+  scan_expired_received: { meaning: 'An expired unit was scanned in (receiving or putaway) (flag).' },
 
   // ---- sinks ----
   influx_unavailable: { meaning: 'InfluxDB is unreachable or overloaded; the write is retried.' },

@@ -5,6 +5,8 @@ export interface CustodyMovement {
   kind: string;
   from_location: string | null;
   to_location: string;
+  /** `in` | `out` (a pass's or a scan's); a scan out ends custody at the station's location. */
+  direction?: string | null;
   ts: number;
 }
 
@@ -29,29 +31,47 @@ export function compareMovements(a: CustodyMovement, b: CustodyMovement): number
   );
 }
 
+/** A movement that changes custody: a portal pass, or a barcode scan of a serialised unit. */
+const changesCustody = (m: CustodyMovement) => m.kind === 'pass' || m.kind === 'scan';
+
+/** A scan taking the unit out of the station's location (dispatch, picking: docs/barcode.md). */
+const leaves = (m: CustodyMovement) => m.kind === 'scan' && m.direction === 'out';
+
 /**
  * docs/architecture.md "Custody": an EPC's custody intervals `[enteredAt, leftAt)` from its movements ordered
  * by event time; a pure function of the set of movements, so a late or out-of-order movement is handled by
- * rebuilding. Only passes change custody (a presence observation is not a custody change); a pass to the
- * location the unit is already at changes nothing; passes at the same instant keep the last in the order
- * above (zero-length intervals are dropped). A pass whose `from` differs from the current location still
- * moves the unit: the portal saw it go to `to`.
+ * rebuilding. Passes change custody (a presence observation is not a custody change), and so do barcode
+ * scans (docs/barcode.md "Scans in the cloud"): a scan in (receiving, putaway) moves the unit to the station's
+ * location like a pass; a scan out (dispatch, picking) ends its interval there, and the unit is nowhere
+ * known until its next pass or scan. A move to the location the unit is already at changes nothing; moves
+ * at the same instant keep the last in the order above (zero-length intervals are dropped). A pass whose
+ * `from` differs from the current location still moves the unit: the portal saw it go to `to`.
  */
 export function buildCustody(epc: string, movements: readonly CustodyMovement[]): CustodyInterval[] {
-  const passes = movements.filter((m) => m.kind === 'pass').sort(compareMovements);
+  const moves = movements.filter(changesCustody).sort(compareMovements);
   const out: CustodyInterval[] = [];
-  for (const m of passes) {
+  for (const m of moves) {
     const cur = out[out.length - 1];
-    if (cur && cur.location_id === m.to_location) continue;
-    if (cur) {
-      if (cur.entered_at === m.ts) {
+    const open = cur && cur.left_at === null ? cur : undefined;
+    if (leaves(m)) {
+      if (!open) continue;
+      if (open.entered_at === m.ts) out.pop();
+      else open.left_at = m.ts;
+      continue;
+    }
+    if (open && open.location_id === m.to_location) continue;
+    if (open) {
+      if (open.entered_at === m.ts) {
         out.pop();
         const before = out[out.length - 1];
-        if (before && before.location_id === m.to_location) {
+        if (before && before.location_id === m.to_location && before.left_at === m.ts) {
           before.left_at = null;
           continue;
         }
-      } else cur.left_at = m.ts;
+      } else open.left_at = m.ts;
+    } else if (cur && cur.location_id === m.to_location && cur.left_at === m.ts) {
+      cur.left_at = null;
+      continue;
     }
     out.push({
       epc,

@@ -7,13 +7,15 @@ import {
   type GatewayPayload,
   type GatewayTopicName,
   MAX_PAYLOAD_BYTES,
-  type MovementsBatch,
   parseTopic,
 } from '@coldtrace/shared';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
 import { MAX_EPOCH_SEQ } from '../domain/ingest/epochs.js';
+import type { ScanDeadLetter } from '../domain/ingest/ingest-plan.js';
+import { DEFAULT_SCAN_MAPPING, type ScanMappingOptions } from '../domain/ingest/scan-mapping.js';
 import { addToSpans, type SensorSpan } from '../domain/reading-tails.js';
+import type { LagMetrics } from '../metrics/lag-metrics.js';
 import type { CloudStore, IngestResult, SequenceReset, SequenceReuse } from '../store/cloud-store.js';
 import { type EventTimeLimits, eventTimeViolation } from './event-times.js';
 import type { IngestHealth } from './ingest-health.js';
@@ -67,6 +69,10 @@ export interface IngestorOptions {
   eventTimes?: EventTimeLimits | undefined;
   /** Where ingest reports commits, failed commits and messages in progress (`/readyz`). */
   health?: IngestHealth | undefined;
+  /** Ingest latency, data age and messages in ingest (docs/operations.md "Monitoring: lag"). */
+  lag?: LagMetrics | undefined;
+  /** How barcode scans are mapped (cloud config `ingest.scans`, docs/barcode.md); default: the defaults. */
+  scans?: ScanMappingOptions | undefined;
 }
 
 /**
@@ -86,11 +92,13 @@ export class Ingestor {
   handle(msg: IncomingMessage): Promise<IngestOutcome> {
     const { health, metrics } = this.opts;
     const left = health?.begin();
+    const lag = this.opts.lag?.received();
     const work = this.run(msg, (gatewayId, code, reason) =>
       this.deadLetter(msg, gatewayId, code, reason),
     ).then(
       (outcome) => {
         health?.committed();
+        lag?.committed(outcome.kind);
         return outcome;
       },
       (err: unknown) => {
@@ -100,6 +108,7 @@ export class Ingestor {
       },
     );
     if (left) work.then(left, left);
+    if (lag) work.then(lag.left, lag.left);
     return this.tracked('ingest', work);
   }
 
@@ -113,12 +122,13 @@ export class Ingestor {
    * is still rejected: the outcome says why, and the dead letter stays as it was.
    */
   replay(msg: IncomingMessage): Promise<IngestOutcome> {
-    return this.run(msg, async (_gatewayId, code, reason) => ({ kind: 'dead_letter', code, reason }));
+    return this.run(msg, async (_gatewayId, code, reason) => ({ kind: 'dead_letter', code, reason }), true);
   }
 
   private async run(
     msg: IncomingMessage,
     reject: (gatewayId: string | null, code: string, reason: string) => Promise<IngestOutcome>,
+    replaying = false,
   ): Promise<IngestOutcome> {
     const { clock, metrics } = this.opts;
     const parsed = parseTopic(msg.topic);
@@ -140,20 +150,6 @@ export class Ingestor {
         ? decodeReadingsPayloadFast(gatewayId, msg.payload)
         : decodeGatewayPayload(name, gatewayId, msg.payload);
     if (!decoded.ok) return reject(gatewayId, decoded.code, decoded.reason);
-    // Barcode scans (kind `scan`, docs/barcode.md) have no custody mapping in the cloud yet: their batch
-    // is kept whole as a dead letter, replayable once they have one, never stored in part.
-    if (name === 'movements') {
-      const { records } = decoded.value as GatewayPayload<'movements'>;
-      const scans = records.filter((r) => r.kind === 'scan').length;
-      if (scans > 0) {
-        return reject(
-          gatewayId,
-          'scan_unmapped',
-          `${scans} of the batch's ${records.length} movements are barcode scans, which the cloud does not map to custody yet`,
-        );
-      }
-    }
-
     // Each buffer epoch owns 2^40 stored seqs (store/stream-epochs.ts); a seq beyond cannot be placed.
     const lastSeq = (decoded.value as { lastSeq?: number }).lastSeq;
     if (lastSeq !== undefined && lastSeq > MAX_EPOCH_SEQ) {
@@ -171,15 +167,20 @@ export class Ingestor {
     }
     let result: IngestResult;
     try {
-      result = await this.store(name, gatewayId, decoded.value, now);
+      result = await this.store(name, gatewayId, decoded.value, now, replaying);
     } catch (err) {
-      if (err instanceof ColdtraceError && err.code === 'epochs_exhausted') {
+      // A replay whose scan still cannot be mapped stores nothing (scan-mapping.ts `strict`).
+      if (
+        err instanceof ColdtraceError &&
+        (err.code === 'epochs_exhausted' || err.code.startsWith('scan_'))
+      ) {
         return reject(gatewayId, err.code, err.message);
       }
       throw err;
     }
     const { inserted, duplicates } = result;
     metrics?.stored(name, inserted, duplicates);
+    if (result.scanDeadLetters) this.scansRejected(msg, gatewayId, result.scanDeadLetters);
     if (result.sequenceReset) this.sequenceReset(result.sequenceReset);
     if (result.reused) this.sequenceReused(gatewayId, name, result.reused, result.sequenceReuses ?? []);
     if (result.epochAdopted) {
@@ -189,6 +190,20 @@ export class Ingestor {
       );
     }
     return { kind: 'stored', stream: name, gatewayId, inserted, duplicates };
+  }
+
+  /**
+   * Scans ingest could not map (docs/barcode.md "Scans in the cloud"): the store wrote each as a dead letter
+   * of its own in the batch's transaction (the rest of the batch is stored); counted and logged here.
+   */
+  private scansRejected(msg: IncomingMessage, gatewayId: string, rejected: readonly ScanDeadLetter[]): void {
+    for (const d of rejected) {
+      this.opts.metrics?.deadLetter(d.code);
+      this.opts.log.warn(
+        { topic: msg.topic, gatewayId, seq: d.seq, code: d.code, reason: d.reason.slice(0, 300) },
+        'barcode scan not mapped: stored as a dead letter of its own',
+      );
+    }
   }
 
   /**
@@ -233,12 +248,14 @@ export class Ingestor {
     gatewayId: string,
     value: GatewayPayload<T>,
     now: number,
+    replaying: boolean,
   ): Promise<IngestResult> {
     const { store } = this.opts;
     switch (name) {
       case 'readings': {
         const batch = value as GatewayPayload<'readings'>;
         const r = await store.ingestReadings(gatewayId, batch, now);
+        this.opts.lag?.readingsStored(gatewayId, batch.records);
         if (r.inserted > 0 && this.opts.onReadings) {
           // Per location: the event-time window and the temperature span (a null reading counts as
           // out of any range: it may open a gap), so the domain engine can rank lock-deciding batches.
@@ -283,9 +300,13 @@ export class Ingestor {
         return r;
       }
       case 'movements': {
-        const batch = value as MovementsBatch; // scans were dead-lettered in run()
-        const r = await store.ingestMovements(gatewayId, batch, now);
-        if (r.inserted > 0) this.opts.onMovements?.(new Set(batch.records.map((x) => x.epc)));
+        const batch = value as GatewayPayload<'movements'>;
+        const scans = { ...DEFAULT_SCAN_MAPPING, ...this.opts.scans, strict: replaying };
+        const r = await store.ingestMovements(gatewayId, batch, now, scans);
+        if (r.inserted > 0) {
+          const epcs = r.epcs ?? new Set(batch.records.map((x) => (x as { epc: string }).epc));
+          if (epcs.size > 0) this.opts.onMovements?.(epcs);
+        }
         return r;
       }
       case 'alarms':

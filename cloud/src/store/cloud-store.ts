@@ -1,7 +1,8 @@
-import type { AlarmsBatch, MovementsBatch, ReadingsBatch } from '@coldtrace/shared';
+import type { AlarmsBatch, MovementRecordsBatch, ReadingsBatch } from '@coldtrace/shared';
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { SequenceReset } from '../domain/ingest/epochs.js';
 import type { IngestResult } from '../domain/ingest/ingest-plan.js';
+import type { ScanMappingOptions } from '../domain/ingest/scan-mapping.js';
 import type { SequenceReuse } from '../domain/ingest/sequence-reuse.js';
 import type { OpenedDatabase } from './db.js';
 import { epochCoverage, type StreamCoverage } from './epoch-coverage.js';
@@ -107,8 +108,14 @@ export class CloudStore {
     return this.ingestBackend.ingest('readings', gatewayId, batch, receivedAt);
   }
 
-  ingestMovements(gatewayId: string, batch: MovementsBatch, receivedAt: number): Promise<IngestResult> {
-    return this.ingestBackend.ingest('movements', gatewayId, batch, receivedAt);
+  /** Portal movements and barcode scans; `scans` says how scans are mapped (docs/barcode.md). */
+  ingestMovements(
+    gatewayId: string,
+    batch: MovementRecordsBatch,
+    receivedAt: number,
+    scans?: ScanMappingOptions,
+  ): Promise<IngestResult> {
+    return this.ingestBackend.ingest('movements', gatewayId, batch, receivedAt, scans);
   }
 
   ingestAlarms(gatewayId: string, batch: AlarmsBatch, receivedAt: number): Promise<IngestResult> {

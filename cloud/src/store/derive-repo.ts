@@ -119,7 +119,7 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
     movementsOf: (epc) =>
       trx
         .selectFrom('movements')
-        .select(['gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'ts'])
+        .select(['gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'direction', 'ts'])
         .where('epc', '=', epc)
         .execute(),
     custodyOf: (epc) =>

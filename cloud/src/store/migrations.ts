@@ -19,6 +19,7 @@ import { migration0019 } from './migrations/0019-read-path-indexes.js';
 import { migration0020 } from './migrations/0020-sensor-calibration.js';
 import { migration0021 } from './migrations/0021-release-proposals.js';
 import { migration0022 } from './migrations/0022-stock-closures.js';
+import { migration0023 } from './migrations/0023-scans.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -48,6 +49,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0020-sensor-calibration': migration0020,
   '0021-release-proposals': migration0021,
   '0022-stock-closures': migration0022,
+  '0023-scans': migration0023,
 });
 
 class StaticProvider implements MigrationProvider {

@@ -1,5 +1,7 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
+import type { ScanFlagRow } from '../domain/ingest/ingest-store.js';
+import type { scanRow } from '../domain/ingest/record-rows.js';
 import type { ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
 import type { ReleaseProposalRow } from '../domain/release-proposals.js';
 import type {
@@ -373,6 +375,18 @@ export interface Database {
   spec_versions: SpecVersionsTable;
   /** Per-batch reading digests (0018), a chain per gateway (domain/reading-digests.ts). */
   reading_digests: ReadingDigestRow;
+  /** Barcode scans as read and what ingest mapped them to (0023, docs/barcode.md). */
+  scans: ScansTable;
+  scan_flags: ScanFlagRow;
+}
+
+/** A barcode scan (0023): the record as read (`scanRow`) and its mapping (a unit's EPC, its lot). */
+export interface ScansTable extends ReturnType<typeof scanRow> {
+  gateway_id: string;
+  seq: number;
+  received_at: number;
+  epc: ColumnType<string | null, string | null | undefined, string | null>;
+  lot_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /**

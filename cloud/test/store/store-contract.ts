@@ -8,6 +8,7 @@ import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
 import { epochContract } from './store-contract-epochs.js';
 import { reuseContract } from './store-contract-reuse.js';
+import { scanContract } from './store-contract-scans.js';
 
 export interface OpenedStore {
   store: CloudStore;
@@ -442,6 +443,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
 
     epochContract(() => store, newGateway);
     reuseContract(() => store, newGateway);
+    scanContract(() => store, newGateway);
 
     describe('dead letters', () => {
       it('adds and lists newest first with a limit', async () => {

@@ -12,3 +12,4 @@ export {
 export { encodeHibc, type HibcCode, type HibcFields, hibcCheckCharacter, parseHibc } from './hibc.js';
 export { type BarcodeFormat, type ParsedBarcode, parseBarcode } from './parse-barcode.js';
 export { SCAN_DIRECTIONS, type Scan, type ScanDirection, scanSchema } from './scan-record.js';
+export { type SgtinOfScanInput, sgtin96Serial, sgtinCandidates, sgtinOfScan } from './sgtin-of-scan.js';

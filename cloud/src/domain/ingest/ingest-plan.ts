@@ -1,7 +1,16 @@
-import type { Movement, Reading, Stream } from '@coldtrace/shared';
+import {
+  ColdtraceError,
+  gatewayTopic,
+  type Movement,
+  type Reading,
+  type Scan,
+  type Stream,
+} from '@coldtrace/shared';
 import { readingDigestRow, type StoredReadings } from '../reading-digests.js';
 import { type EpochPlacement, offsetCoverage, placeEpoch, type SequenceReset } from './epochs.js';
 import { call, type NewMark, type Plan, type RangeTable, type StreamRecord } from './ingest-store.js';
+import { scanMovementRow } from './record-rows.js';
+import { DEFAULT_SCAN_MAPPING, mapScan, type ScanMappingOptions } from './scan-mapping.js';
 import { mergeSpan, type SeqSpan } from './seq-spans.js';
 import { placeTaken, type SequenceReuse, type TakenOutcome } from './sequence-reuse.js';
 
@@ -12,6 +21,15 @@ export interface IngestBatch {
   epoch?: string | undefined;
   records: readonly StreamRecord[];
   thinned?: readonly SeqSpan[] | undefined;
+  /** The gateway's send time (kept in the dead letter of a scan ingest cannot map). */
+  sentAt?: number | undefined;
+}
+
+/** A scan ingest could not map: stored as a dead letter of its own, the rest of its batch stored. */
+export interface ScanDeadLetter {
+  seq: number;
+  code: string;
+  reason: string;
 }
 
 export interface IngestResult {
@@ -30,6 +48,13 @@ export interface IngestResult {
   reused?: number;
   /** Forks this batch opened, each audited as `gateway.sequence_reuse`. */
   sequenceReuses?: SequenceReuse[];
+  /**
+   * A movements batch holding scans, when any record was new: the EPCs whose custody may have changed
+   * (its passes' and its mapped scans'); without scans they are the records' EPCs.
+   */
+  epcs?: ReadonlySet<string>;
+  /** Scans that became dead letters (each its own, in this transaction). */
+  scanDeadLetters?: ScanDeadLetter[];
 }
 
 export interface MarkWindow {
@@ -67,6 +92,7 @@ export function* ingestPlan(
   gatewayId: string,
   batch: IngestBatch,
   receivedAt: number,
+  scanMapping: ScanMappingOptions = DEFAULT_SCAN_MAPPING,
 ): Plan<IngestResult> {
   const place: EpochPlacement = yield* placeEpoch(gatewayId, stream, batch.epoch, receivedAt);
   // Read inside the transaction, so a sink enabled or disabled meanwhile applies to whole batches.
@@ -78,7 +104,29 @@ export function* ingestPlan(
     const again = taken.map((i) => records[i]!);
     forked = yield* placeTaken(stream, gatewayId, place.epoch, place.offset, again, receivedAt);
   }
-  const inserted = records.length - taken.length + forked.storedSeqs.length;
+  let inserted = records.length - taken.length + forked.storedSeqs.length;
+  // Barcode scans newly stored are mapped (docs/barcode.md "Scans in the cloud"); one that cannot be is
+  // removed again and becomes a dead letter of its own, leaving a hole in the stream's coverage until its
+  // replay fills it.
+  let scans: ScansDone = { epcs: new Set(), deadLetters: [], holes: [] };
+  const batchHasScans = stream === 'movements' && records.some((r) => (r as Scan).kind === 'scan');
+  if (batchHasScans) {
+    const fresh: Array<{ scan: Scan; storedSeq: number; main: boolean }> = [];
+    const skip = new Set(taken);
+    records.forEach((r, i) => {
+      if (!skip.has(i) && (r as Scan).kind === 'scan') {
+        fresh.push({ scan: r as Scan, storedSeq: r.seq + place.offset, main: true });
+      }
+    });
+    forked.stored.forEach((r, i) => {
+      if ((r as Scan).kind === 'scan')
+        fresh.push({ scan: r as Scan, storedSeq: forked.storedSeqs[i]!, main: false });
+    });
+    if (fresh.length > 0) {
+      scans = yield* mapScans(gatewayId, batch, fresh, receivedAt, scanMapping);
+      inserted -= scans.deadLetters.length;
+    }
+  }
   if (sinks.length > 0 && inserted > 0) {
     // Only records really stored are enqueued (a duplicate is not), in stored-seq order per batch.
     const skip = new Set(taken);
@@ -96,10 +144,17 @@ export function* ingestPlan(
   }
   const cov = offsetCoverage(batch, place.offset);
   for (const t of cov.thinned) yield* mergeInto('thinned_ranges', gatewayId, stream, t, receivedAt);
-  yield* mergeInto('stream_ranges', gatewayId, stream, { from: cov.firstSeq, to: cov.lastSeq });
-  const result: IngestResult = { inserted, duplicates: records.length - inserted };
+  for (const span of withoutHoles({ from: cov.firstSeq, to: cov.lastSeq }, scans.holes)) {
+    yield* mergeInto('stream_ranges', gatewayId, stream, span);
+  }
+  const result: IngestResult = {
+    inserted,
+    duplicates: records.length - inserted - scans.deadLetters.length,
+  };
+  if (scans.deadLetters.length > 0) result.scanDeadLetters = scans.deadLetters;
   if (inserted > 0 && stream !== 'alarms') {
-    const marks = marksOf(stream, records, receivedAt);
+    const marks = marksOf(stream, records, receivedAt, scans.epcs);
+    if (stream === 'movements' && batchHasScans) result.epcs = new Set(marks.map((m) => m.subject));
     const ids = yield* call('insertMarks', marks);
     if (stream === 'readings') result.marks = new Map(marks.map((m, i) => [m.subject, ids[i]!]));
   }
@@ -140,7 +195,12 @@ function storedReadings(
   return { seqs, records: stored };
 }
 
-function marksOf(stream: Stream, records: readonly StreamRecord[], now: number): NewMark[] {
+function marksOf(
+  stream: Stream,
+  records: readonly StreamRecord[],
+  now: number,
+  scanEpcs: ReadonlySet<string>,
+): NewMark[] {
   if (stream === 'readings') {
     return [...readingWindows(records as Reading[])].map(([subject, w]) => ({
       kind: 'location',
@@ -150,7 +210,9 @@ function marksOf(stream: Stream, records: readonly StreamRecord[], now: number):
       created_at: now,
     }));
   }
-  const epcs = new Set((records as readonly Movement[]).map((m) => m.epc));
+  const epcs = new Set<string>();
+  for (const m of records as readonly Movement[]) if (m.kind !== ('scan' as string)) epcs.add(m.epc);
+  for (const e of scanEpcs) epcs.add(e);
   return [...epcs].map((subject) => ({ kind: 'epc', subject, from_ts: null, to_ts: null, created_at: now }));
 }
 
@@ -165,4 +227,91 @@ function* mergeInto(
   const near = yield* call('rangesNear', table, gatewayId, stream, span.from, span.to);
   const change = mergeSpan(near, span, receivedAt);
   if (change) yield* call('applySpanChange', table, gatewayId, stream, change);
+}
+
+interface ScansDone {
+  /** EPCs of the serialised scans mapped (their custody changes). */
+  epcs: Set<string>;
+  deadLetters: ScanDeadLetter[];
+  /** Stored seqs (in the epoch's own space) of scans turned into dead letters: not covered. */
+  holes: number[];
+}
+
+/**
+ * Maps each newly stored scan (`mapScan`) and writes what it became: a unit (its mapping, its custody row
+ * in `movements`), a lot quantity (its mapping), flags; or a dead letter holding a batch of that scan
+ * alone (same gateway, epoch and seq), so its replay stores it where it belongs.
+ */
+function* mapScans(
+  gatewayId: string,
+  batch: IngestBatch,
+  fresh: ReadonlyArray<{ scan: Scan; storedSeq: number; main: boolean }>,
+  receivedAt: number,
+  opts: ScanMappingOptions,
+): Plan<ScansDone> {
+  const done: ScansDone = { epcs: new Set(), deadLetters: [], holes: [] };
+  for (const { scan, storedSeq, main } of fresh) {
+    const out = yield* mapScan(scan, opts, receivedAt);
+    if (out.kind === 'dead_letter') {
+      if (opts.strict) throw new ColdtraceError(out.code, `scan ${scan.seq}: ${out.reason}`);
+      yield* call('deleteScan', gatewayId, storedSeq);
+      const one = {
+        gatewayId,
+        firstSeq: scan.seq,
+        lastSeq: scan.seq,
+        sentAt: batch.sentAt ?? receivedAt,
+        ...(batch.epoch === undefined ? {} : { epoch: batch.epoch }),
+        records: [scan],
+      };
+      const payload = JSON.stringify(one);
+      yield* call('insertDeadLetter', {
+        received_at: receivedAt,
+        topic: gatewayTopic(gatewayId, 'movements'),
+        gateway_id: gatewayId,
+        client_id: null,
+        code: out.code,
+        reason: `scan ${scan.seq} (${scan.code.slice(0, 100)}): ${out.reason}`.slice(0, 2000),
+        payload,
+        payload_bytes: Buffer.byteLength(payload),
+      });
+      done.deadLetters.push({ seq: scan.seq, code: out.code, reason: out.reason });
+      if (main) done.holes.push(storedSeq);
+      continue;
+    }
+    const epc = out.kind === 'unit' ? out.epc : null;
+    yield* call('setScanMapping', gatewayId, storedSeq, epc, out.lotId);
+    if (epc !== null) {
+      yield* call('insertScanMovement', gatewayId, storedSeq, scanMovementRow(scan, epc), receivedAt);
+      done.epcs.add(epc);
+    }
+    if (out.flags.length > 0) {
+      yield* call(
+        'insertScanFlags',
+        out.flags.map((f) => ({
+          gateway_id: gatewayId,
+          seq: storedSeq,
+          code: f.code,
+          lot_id: out.lotId,
+          epc,
+          detail: f.detail,
+          created_at: receivedAt,
+        })),
+      );
+    }
+  }
+  return done;
+}
+
+/** `span` without the seqs in `holes` (each a point), as the spans that remain. */
+export function withoutHoles(span: SeqSpan, holes: readonly number[]): SeqSpan[] {
+  if (holes.length === 0) return [span];
+  const out: SeqSpan[] = [];
+  let from = span.from;
+  for (const h of [...holes].sort((a, b) => a - b)) {
+    if (h < from || h > span.to) continue;
+    if (h > from) out.push({ from, to: h - 1 });
+    from = h + 1;
+  }
+  if (from <= span.to) out.push({ from, to: span.to });
+  return out;
 }

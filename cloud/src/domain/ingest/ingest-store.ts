@@ -1,9 +1,34 @@
-import type { Alarm, Movement, Reading, Stream } from '@coldtrace/shared';
+import type { Alarm, Movement, Reading, Scan, Stream } from '@coldtrace/shared';
 import type { AuditInput } from '../audit-chain.js';
+import type { LotFields, StoredLot } from '../lot-change.js';
 import type { ReadingDigestRow } from '../reading-digests.js';
 import type { SpanChange, SpanRow } from './seq-spans.js';
 
-export type StreamRecord = Reading | Movement | Alarm;
+/** A record of a stream; a `scan` is stored in `scans` (0023), every other movement in `movements`. */
+export type StreamRecord = Reading | Movement | Scan | Alarm;
+
+/** A scan's flag as stored (`scan_flags`, 0023). */
+export interface ScanFlagRow {
+  gateway_id: string;
+  seq: number;
+  code: string;
+  lot_id: string | null;
+  epc: string | null;
+  detail: string;
+  created_at: number;
+}
+
+/** A dead letter written by ingest itself (a scan it cannot map; the rest of its batch is stored). */
+export interface NewDeadLetterRow {
+  received_at: number;
+  topic: string;
+  gateway_id: string | null;
+  client_id: string | null;
+  code: string;
+  reason: string;
+  payload: string;
+  payload_bytes: number;
+}
 
 /** A buffer epoch (or fork) of a gateway stream as stored (`stream_epochs`). */
 export interface EpochRow {
@@ -82,7 +107,43 @@ export interface IngestStore {
   /** The gateway's newest reading digest (the head of its chain), none before its first batch. */
   lastReadingDigest(gatewayId: string): { batch_index: number; chain: string } | undefined;
   insertReadingDigest(row: ReadingDigestRow): void;
+
+  // ---- barcode scans (docs/barcode.md "Scans in the cloud", scan-mapping.ts) ----
+  /** Those of `epcs` that are commissioned or were seen by a reader, sorted. */
+  knownEpcs(epcs: readonly string[]): string[];
+  /** One EPC commissioned to a lot of this GTIN (its partition and filter are the product's), if any. */
+  gtinSiblingEpc(gtin: string): string | undefined;
+  lotByNumber(gtin: string, lotNumber: string): LotFields | undefined;
+  /** The lot the EPC is commissioned to. */
+  lotOfEpc(epc: string): LotFields | undefined;
+  productExists(gtin: string): boolean;
+  /** Inserts a lot; false when its id is taken (nothing written). */
+  insertLot(row: StoredLot): boolean;
+  commissionEpc(epc: string, lotId: string, at: number): void;
+  /** Records what a stored scan was mapped to. */
+  setScanMapping(gatewayId: string, storedSeq: number, epc: string | null, lotId: string | null): void;
+  /** The custody row of a serialised scan, in `movements` under the scan's own key. */
+  insertScanMovement(gatewayId: string, storedSeq: number, row: MovementRow, receivedAt: number): void;
+  /** Removes a stored scan (one ingest could not map: it goes to the dead letters instead). */
+  deleteScan(gatewayId: string, storedSeq: number): void;
+  insertScanFlags(rows: readonly ScanFlagRow[]): void;
+  insertDeadLetter(row: NewDeadLetterRow): void;
 }
+
+/** A `movements` row's content columns (record-rows.ts `movementRow`). */
+export type MovementRow = {
+  epc: string;
+  portal_id: string;
+  kind: string;
+  from_location: string | null;
+  to_location: string;
+  direction: string | null;
+  ts: number;
+  first_seen: number;
+  last_seen: number;
+  reads: number;
+  peak_rssi: number;
+};
 
 export type AsyncIngestStore = {
   [K in keyof IngestStore]: (...args: Parameters<IngestStore[K]>) => Promise<ReturnType<IngestStore[K]>>;

@@ -2,6 +2,7 @@ import type { Stream } from '@coldtrace/shared';
 import { type Kysely, sql } from 'kysely';
 import { type IngestBatch, type IngestResult, ingestPlan } from '../../domain/ingest/ingest-plan.js';
 import { runAsync } from '../../domain/ingest/ingest-store.js';
+import type { ScanMappingOptions } from '../../domain/ingest/scan-mapping.js';
 import { deleteMarks, marksDb } from '../evaluation-marks.js';
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
@@ -20,12 +21,18 @@ export class KyselyIngestBackend implements IngestBackend {
     private readonly dialect: Dialect,
   ) {}
 
-  ingest(stream: Stream, gatewayId: string, batch: IngestBatch, receivedAt: number): Promise<IngestResult> {
+  ingest(
+    stream: Stream,
+    gatewayId: string,
+    batch: IngestBatch,
+    receivedAt: number,
+    scans?: ScanMappingOptions,
+  ): Promise<IngestResult> {
     return this.db.transaction().execute(async (trx) => {
       if (this.dialect === 'postgres') {
         await sql`select pg_advisory_xact_lock(hashtext(${`${gatewayId}/${stream}`}))`.execute(trx);
       }
-      return runAsync(ingestPlan(stream, gatewayId, batch, receivedAt), new KyselyIngestStore(trx));
+      return runAsync(ingestPlan(stream, gatewayId, batch, receivedAt, scans), new KyselyIngestStore(trx));
     });
   }
 

@@ -1,17 +1,21 @@
-import type { Stream } from '@coldtrace/shared';
+import type { Scan, Stream } from '@coldtrace/shared';
 import type { Transaction } from 'kysely';
 import type { AuditInput } from '../../domain/audit-chain.js';
 import { FORK_MARK } from '../../domain/ingest/epochs.js';
 import type {
   AsyncIngestStore,
   EpochRow,
+  MovementRow,
+  NewDeadLetterRow,
   NewEpochRow,
   NewMark,
   RangeTable,
+  ScanFlagRow,
   StreamRecord,
 } from '../../domain/ingest/ingest-store.js';
-import { contentRow } from '../../domain/ingest/record-rows.js';
+import { contentRow, scanRow } from '../../domain/ingest/record-rows.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
+import type { LotFields, StoredLot } from '../../domain/lot-change.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import { appendAudit } from '../audit-append.js';
 import type { Database } from '../schema.js';
@@ -96,9 +100,42 @@ export class KyselyIngestStore implements AsyncIngestStore {
     offset: number,
     receivedAt: number,
   ): Promise<number[]> {
+    if (stream === 'movements' && records.some(isScan)) {
+      // Scans (rare) one by one, each against both tables: one sequence per stream.
+      const taken: number[] = [];
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        if (!(await this.insertRecordAt(stream, gatewayId, r, r.seq + offset, receivedAt))) taken.push(i);
+      }
+      return taken;
+    }
     const taken: number[] = [];
     for (let i = 0; i < records.length; i += CHUNK) {
-      const chunk = records.slice(i, i + CHUNK);
+      let chunk = records.slice(i, i + CHUNK);
+      let held: Set<number> | undefined;
+      if (stream === 'movements') {
+        // Keys a scan holds (`scans`, 0023) are taken for any movement too: one sequence per stream.
+        const rows = await this.trx
+          .selectFrom('scans')
+          .select('seq')
+          .where('gateway_id', '=', gatewayId)
+          .where(
+            'seq',
+            'in',
+            chunk.map((r) => r.seq + offset),
+          )
+          .execute();
+        if (rows.length > 0) {
+          held = new Set(rows.map((r) => Number(r.seq)));
+          const all = chunk;
+          chunk = all.filter((r) => !held!.has(r.seq + offset));
+          all.forEach((r, j) => {
+            if (held!.has(r.seq + offset)) taken.push(i + j);
+          });
+          if (chunk.length === 0) continue;
+        }
+      }
+      const base = records.slice(i, i + CHUNK);
       const got = await this.trx
         .insertInto(stream)
         .values(chunk.map((r) => rowOf(stream, gatewayId, r, r.seq + offset, receivedAt)) as never)
@@ -107,8 +144,8 @@ export class KyselyIngestStore implements AsyncIngestStore {
         .execute();
       if (got.length === chunk.length) continue;
       const stored = new Set(got.map((r) => Number((r as { seq: unknown }).seq)));
-      chunk.forEach((r, j) => {
-        if (!stored.has(r.seq + offset)) taken.push(i + j);
+      base.forEach((r, j) => {
+        if (!stored.has(r.seq + offset) && !held?.has(r.seq + offset)) taken.push(i + j);
       });
     }
     return taken;
@@ -121,6 +158,25 @@ export class KyselyIngestStore implements AsyncIngestStore {
     storedSeq: number,
     receivedAt: number,
   ): Promise<boolean> {
+    if (stream === 'movements') {
+      // A key is one record of the stream, whichever table holds it (a scan: `scans`, 0023).
+      const other = isScan(record) ? 'movements' : 'scans';
+      const there = await this.trx
+        .selectFrom(other)
+        .select('seq')
+        .where('gateway_id', '=', gatewayId)
+        .where('seq', '=', storedSeq)
+        .executeTakeFirst();
+      if (there) return false;
+      if (isScan(record)) {
+        const r = await this.trx
+          .insertInto('scans')
+          .values({ gateway_id: gatewayId, seq: storedSeq, ...scanRow(record), received_at: receivedAt })
+          .onConflict((oc) => oc.columns(['gateway_id', 'seq']).doNothing())
+          .executeTakeFirst();
+        return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+      }
+    }
     const r = await this.trx
       .insertInto(stream)
       .values(rowOf(stream, gatewayId, record, storedSeq, receivedAt) as never)
@@ -134,6 +190,15 @@ export class KyselyIngestStore implements AsyncIngestStore {
     gatewayId: string,
     storedSeq: number,
   ): Promise<Record<string, unknown> | undefined> {
+    if (stream === 'movements') {
+      const scan = await this.trx
+        .selectFrom('scans')
+        .selectAll()
+        .where('gateway_id', '=', gatewayId)
+        .where('seq', '=', storedSeq)
+        .executeTakeFirst();
+      if (scan) return scan as Record<string, unknown>;
+    }
     return (await this.trx
       .selectFrom(stream)
       .selectAll()
@@ -245,7 +310,123 @@ export class KyselyIngestStore implements AsyncIngestStore {
   async insertReadingDigest(row: ReadingDigestRow): Promise<void> {
     await this.trx.insertInto('reading_digests').values(row).execute();
   }
+
+  // ---- barcode scans -------------------------------------------------------------------------
+
+  async knownEpcs(epcs: readonly string[]): Promise<string[]> {
+    if (epcs.length === 0) return [];
+    const list = [...epcs];
+    const a = await this.trx.selectFrom('epcs').select('epc').where('epc', 'in', list).execute();
+    const b = await this.trx
+      .selectFrom('movements')
+      .select('epc')
+      .distinct()
+      .where('epc', 'in', list)
+      .execute();
+    return [...new Set([...a, ...b].map((r) => r.epc))].sort();
+  }
+
+  async gtinSiblingEpc(gtin: string): Promise<string | undefined> {
+    const r = await this.trx
+      .selectFrom('epcs as e')
+      .innerJoin('lots as l', 'l.id', 'e.lot_id')
+      .select('e.epc')
+      .where('l.gtin', '=', gtin)
+      .orderBy('e.epc')
+      .limit(1)
+      .executeTakeFirst();
+    return r?.epc;
+  }
+
+  lotByNumber(gtin: string, lotNumber: string): Promise<LotFields | undefined> {
+    return this.trx
+      .selectFrom('lots')
+      .select(['id', 'gtin', 'lot_number', 'expiry'])
+      .where('gtin', '=', gtin)
+      .where('lot_number', '=', lotNumber)
+      .executeTakeFirst();
+  }
+
+  lotOfEpc(epc: string): Promise<LotFields | undefined> {
+    return this.trx
+      .selectFrom('epcs as e')
+      .innerJoin('lots as l', 'l.id', 'e.lot_id')
+      .select(['l.id', 'l.gtin', 'l.lot_number', 'l.expiry'])
+      .where('e.epc', '=', epc)
+      .executeTakeFirst();
+  }
+
+  async productExists(gtin: string): Promise<boolean> {
+    const r = await this.trx
+      .selectFrom('products')
+      .select('gtin')
+      .where('gtin', '=', gtin)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  async insertLot(row: StoredLot): Promise<boolean> {
+    const r = await this.trx
+      .insertInto('lots')
+      .values(row)
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async commissionEpc(epc: string, lotId: string, at: number): Promise<void> {
+    await this.trx.insertInto('epcs').values({ epc, lot_id: lotId, commissioned_at: at }).execute();
+  }
+
+  async setScanMapping(
+    gatewayId: string,
+    storedSeq: number,
+    epc: string | null,
+    lotId: string | null,
+  ): Promise<void> {
+    await this.trx
+      .updateTable('scans')
+      .set({ epc, lot_id: lotId })
+      .where('gateway_id', '=', gatewayId)
+      .where('seq', '=', storedSeq)
+      .execute();
+  }
+
+  async insertScanMovement(
+    gatewayId: string,
+    storedSeq: number,
+    m: MovementRow,
+    receivedAt: number,
+  ): Promise<void> {
+    await this.trx
+      .insertInto('movements')
+      .values({ gateway_id: gatewayId, seq: storedSeq, ...m, received_at: receivedAt })
+      .execute();
+  }
+
+  async deleteScan(gatewayId: string, storedSeq: number): Promise<void> {
+    await this.trx
+      .deleteFrom('scans')
+      .where('gateway_id', '=', gatewayId)
+      .where('seq', '=', storedSeq)
+      .execute();
+  }
+
+  async insertScanFlags(rows: readonly ScanFlagRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.trx
+      .insertInto('scan_flags')
+      .values([...rows])
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  async insertDeadLetter(row: NewDeadLetterRow): Promise<void> {
+    await this.trx.insertInto('dead_letters').values(row).execute();
+  }
 }
+
+const isScan = (r: StreamRecord): r is Scan => (r as Scan).kind === 'scan';
 
 function epochRow(r: { epoch: string; epoch_index: unknown; seq_offset: unknown }): EpochRow {
   return { epoch: r.epoch, epoch_index: Number(r.epoch_index), seq_offset: Number(r.seq_offset) };

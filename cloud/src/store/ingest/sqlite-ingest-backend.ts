@@ -3,6 +3,7 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { type IngestBatch, type IngestResult, ingestPlan } from '../../domain/ingest/ingest-plan.js';
 import { runSync } from '../../domain/ingest/ingest-store.js';
+import type { ScanMappingOptions } from '../../domain/ingest/scan-mapping.js';
 import type { Database } from '../schema.js';
 import type { IngestBackend } from './ingest-backend.js';
 import { SqliteIngestStore } from './sqlite-ingest-store.js';
@@ -43,8 +44,14 @@ export class SqliteIngestBackend implements IngestBackend {
     this.deleteMark = sqlite.prepare('DELETE FROM evaluation_marks WHERE id = ?');
   }
 
-  ingest(stream: Stream, gatewayId: string, batch: IngestBatch, receivedAt: number): Promise<IngestResult> {
-    return this.submit(() => runSync(ingestPlan(stream, gatewayId, batch, receivedAt), this.store));
+  ingest(
+    stream: Stream,
+    gatewayId: string,
+    batch: IngestBatch,
+    receivedAt: number,
+    scans?: ScanMappingOptions,
+  ): Promise<IngestResult> {
+    return this.submit(() => runSync(ingestPlan(stream, gatewayId, batch, receivedAt, scans), this.store));
   }
 
   /**
