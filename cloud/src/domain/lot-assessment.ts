@@ -1,11 +1,8 @@
 import {
   addMktTerms,
   clipIntervals,
-  type Interval,
   type MktTerms,
   mktFromTerms,
-  normalizeSamples,
-  termsOfSorted,
   totalLength,
   unionIntervals,
 } from '@coldtrace/shared';
@@ -14,6 +11,7 @@ import { CUMULATIVE_CAUSE, type CumulativeRule } from './cumulative-rules.js';
 import type { LotReads, UnitLock } from './exposure-reads.js';
 import { locationExposure } from './location-series.js';
 import { lockSubject } from './locks/lock-subject.js';
+import { windowMktTerms } from './lot-mkt.js';
 import { outsideByVersion, productSpecOf, rulesInForce } from './product-specs.js';
 
 export interface LotCumulative {
@@ -111,7 +109,7 @@ export async function assessLot(reads: LotReads, lotId: string): Promise<LotAsse
     const windows = unionIntervals(
       rows.map((r) => [{ from: r.exposed_from, to: r.exposed_to ?? Number.POSITIVE_INFINITY }]),
     );
-    for (const samples of series.values()) terms.push(windowTerms(samples, windows));
+    for (const samples of series.values()) terms.push(windowMktTerms(samples, windows));
     excursions.push({ excursionId, locationId: loc, exposedUnits: rows.length, timeOutsideMs: worst });
   }
   const timeOutsideMs = Math.max(0, ...perUnit.values());
@@ -170,14 +168,4 @@ export async function assessLot(reads: LotReads, lotId: string): Promise<LotAsse
     cumulative,
     whereNow,
   };
-}
-
-/** MKT terms of one sensor's series, each known reading weighted by the part of its hold inside `windows`. */
-function windowTerms(samples: readonly { ts: number; tempC: number | null }[], windows: readonly Interval[]) {
-  const sorted = normalizeSamples(samples);
-  const weights = sorted.map((s, i) => {
-    const next = sorted[i + 1]?.ts;
-    return next === undefined ? 0 : totalLength(clipIntervals(windows, s.ts, next));
-  });
-  return termsOfSorted(sorted, weights);
 }

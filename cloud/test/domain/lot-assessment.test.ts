@@ -2,6 +2,7 @@ import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assessLot } from '../../src/domain/lot-assessment.js';
 import { lotReads } from '../../src/store/lot-reads.js';
+import { lotCustodyMkt } from '../../src/store/queries/lot-custody-mkt.js';
 import { type Ev, type Harness, location, MIN, openHarness, pass, reading, sendAll, T0 } from './harness.js';
 
 const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
@@ -89,5 +90,47 @@ describe('lot assessment (docs/architecture.md "Affected stock and locks")', () 
     ]);
     expect(a.timeOutsideMs).toBe(50 * MIN);
     expect(a.cumulative).toEqual([]); // the product has no cumulative rule
+  });
+});
+
+describe('the lot’s MKT over its custody so far (store/queries/lot-custody-mkt.ts, domain/lot-mkt.ts)', () => {
+  const at = (min: number) => T0 + min * MIN;
+  /**
+   * USP <1079> by hand (ΔH/R = 10000 K; lot-mkt.test.ts checks the constant), with a pocket script, from the
+   * weights below: [(20 min, 4 °C), (40 min, 6 °C), (2 min, 8 °C), (30 min, 10 °C), (30 min, 2 °C)].
+   */
+  const BY_HAND = 6.227343065553669;
+  beforeEach(async () => {
+    for (const id of ['dock', 'store-x']) await location(h, id);
+  });
+
+  it('reads the readings of the lot’s stays only, each weighted by its hold inside the stay', async () => {
+    await sendAll(h, [
+      // U1 in the room 0–60, U2 5–62 (one stay 0–62), then both on the truck (one stay from 60, open).
+      pass('gw-room', s(), U1, 'dock', 'room-a', at(0)),
+      pass('gw-room', s(), U2, 'dock', 'room-a', at(5)),
+      pass('gw-room', s(), U1, 'room-a', 'truck-1', at(60)),
+      pass('gw-room', s(), U2, 'room-a', 'truck-1', at(62)),
+      // Room: 4 °C holds 0–20 (from −10), 6 °C 20–60, 8 °C 60–62 (the stay's end); 30 °C at 90 is after it.
+      reading('gw-room', s(), 's-room', 'room-a', at(-10), 4),
+      reading('gw-room', s(), 's-room', 'room-a', at(20), 6),
+      reading('gw-room', s(), 's-room', 'room-a', at(60), 8),
+      reading('gw-room', s(), 's-room', 'room-a', at(90), 30),
+      // Truck: 20 °C at 30 holds until 60, before the lot came aboard; then 10 °C 60–90, 2 °C 90–120.
+      reading('gw-truck', s(), 's-truck', 'truck-1', at(30), 20),
+      reading('gw-truck', s(), 's-truck', 'truck-1', at(60), 10),
+      reading('gw-truck', s(), 's-truck', 'truck-1', at(90), 2),
+      reading('gw-truck', s(), 's-truck', 'truck-1', at(120), 3),
+      // A store the lot never visited.
+      reading('gw-room', s(), 's-store', 'store-x', at(30), 30),
+      reading('gw-room', s(), 's-store', 'store-x', at(90), 30),
+    ]);
+    await h.engine.flush();
+    expect(await lotCustodyMkt(h.engine.db, 'LOT-1')).toBeCloseTo(BY_HAND, 9);
+  });
+
+  it('is null for a lot that was never seen', async () => {
+    await sendAll(h, [reading('gw-room', s(), 's-room', 'room-a', at(0), 5)]);
+    expect(await lotCustodyMkt(h.engine.db, 'LOT-1')).toBeNull();
   });
 });
