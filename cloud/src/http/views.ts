@@ -1,3 +1,4 @@
+import { decodeEpc, isDecodedEpc } from '@coldtrace/shared';
 import type { FastifyRequest } from 'fastify';
 import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { ReleaseProposalRow } from '../domain/release-proposals.js';
@@ -7,6 +8,16 @@ import type { Row } from '../store/schema.js';
 export function actorOf(req: FastifyRequest): string {
   const p = (req as unknown as { principal?: { username?: string } | null }).principal;
   return p?.username ?? 'api';
+}
+
+/**
+ * A unit as people name it (docs/qa-pages.md "Pages"): the GTIN and serial its SGTIN EPC
+ * decodes to (TDS 2.x), beside the hex EPC; both null for an EPC that is no SGTIN.
+ */
+export function unitView(epc: string): { epc: string; gtin: string | null; serial: string | null } {
+  const d = decodeEpc(epc);
+  const ok = isDecodedEpc(d) && d.gtin !== undefined;
+  return { epc, gtin: ok ? d.gtin! : null, serial: ok ? (d.serial ?? null) : null };
 }
 
 export function excursionView(e: Row<'excursions'>) {

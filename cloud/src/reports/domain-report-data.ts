@@ -2,6 +2,7 @@ import { decodeEpc, isDecodedEpc } from '@coldtrace/shared';
 import { assessLot } from '../domain/lot-assessment.js';
 import type { DomainStore } from '../store/domain-store.js';
 import { lotReads } from '../store/lot-reads.js';
+import { lotCustodyMkt } from '../store/queries/lot-custody-mkt.js';
 import { fmtTime } from './pdf-text.js';
 import type { ReportAuditEntry, ReportDecision, ReportExcursion, ReportLot } from './report-input.js';
 import type { ReportDomainData } from './report-source.js';
@@ -10,9 +11,15 @@ import type { ReportDomainData } from './report-source.js';
 const MAX_LOCK_ENTRIES = 1000;
 const CHUNK = 500;
 
-const unitLabel = (epc: string) => {
+/**
+ * A unit as people name it: GTIN and serial of its SGTIN (docs/qa-pages.md "Pages"); another
+ * scheme by its pure-identity URI, an undecodable EPC by its hex.
+ */
+export const unitLabel = (epc: string) => {
   const d = decodeEpc(epc);
-  return isDecodedEpc(d) && d.pureIdentityUri ? d.pureIdentityUri : epc;
+  if (!isDecodedEpc(d)) return epc;
+  if (d.gtin !== undefined && d.serial !== undefined) return `GTIN ${d.gtin} serial ${d.serial}`;
+  return d.pureIdentityUri ?? epc;
 };
 
 /**
@@ -66,6 +73,7 @@ export class DomainReportData implements ReportDomainData {
         timeOutsideMs: a.timeOutsideMs,
         stabilityBudgetMs: a.product?.stabilityBudgetMs ?? null,
         mktC: a.mktC,
+        custodyMktC: await lotCustodyMkt(this.ds.db, lotId),
         toleranceMinC: a.product?.minC ?? null,
         toleranceMaxC: a.product?.maxC ?? null,
       });
@@ -75,11 +83,19 @@ export class DomainReportData implements ReportDomainData {
 
   async decisions(excursion: ReportExcursion): Promise<ReportDecision[]> {
     const rows = await this.ds.listDispositions({ excursionId: excursion.id });
+    // One lot naming on the web and the PDF: the lot number (report sections' `lotName`).
+    const numbers = new Map<string, string>();
+    for (const id of new Set(rows.flatMap((d) => (d.lot_id ? [d.lot_id] : []))))
+      numbers.set(id, (await this.ds.getLot(id))?.lot_number ?? id);
+    const lotOf = (id: string | null) => {
+      const n = id === null ? undefined : numbers.get(id);
+      return n === undefined || n === id ? String(id) : `${n} (${id})`;
+    };
     return rows.map((d) => ({
       id: d.id,
       scope:
         d.scope === 'lot'
-          ? `lot ${d.lot_id} (${d.units} unit${d.units === 1 ? '' : 's'})`
+          ? `lot ${lotOf(d.lot_id)} (${d.units} unit${d.units === 1 ? '' : 's'})`
           : `unit ${unitLabel(d.epc ?? '')}`,
       decision: d.decision,
       reason: d.reason,

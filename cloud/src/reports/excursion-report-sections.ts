@@ -7,6 +7,9 @@ export function lotName(l: Pick<ReportLot, 'lotId' | 'lotNumber'>): string {
   return l.lotNumber === l.lotId ? l.lotNumber : `${l.lotNumber} (${l.lotId})`;
 }
 
+/** An MKT in its column (°C in the heading): `8.37`, `–` when unknown. */
+const mktCell = (c: number | null) => fmtTemp(c, 2).replace(' °C', '');
+
 /** `2025-03-10 08:40` (UTC): a lock time short enough for its column. */
 const minuteOf = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -28,15 +31,16 @@ function budgetText(l: ReportLot): string {
  */
 export function lots(doc: Doc, input: ExcursionReportInput): void {
   heading(doc, 'Affected lots');
+  // The lot's two MKTs (docs/domain.md "Lot assessment"), one above the other, as the heading says.
   const cols: Column[] = [
     { title: 'Lot', width: 50 },
     { title: 'Product / GTIN', width: 68 },
-    { title: 'Units exposed / locked / total', width: 62, align: 'right' },
+    { title: 'Units exposed / locked / total', width: 55, align: 'right' },
     { title: 'Locked (first – last, UTC)', width: 70 },
     { title: 'Where units are now', width: 70 },
-    { title: 'Outside tolerance / stability budget', width: 65 },
-    { title: 'MKT over its excursions', width: 35, align: 'right' },
-    { title: 'Decision', width: CONTENT_WIDTH - 420 },
+    { title: 'Outside tolerance / stability budget', width: 58 },
+    { title: 'MKT °C over its excursions / over custody so far', width: 50, align: 'right' },
+    { title: 'Decision', width: CONTENT_WIDTH - 421 },
   ];
   const rows = input.lots.map((l) => [
     lotName(l),
@@ -49,7 +53,7 @@ export function lots(doc: Doc, input: ExcursionReportInput): void {
         : `${minuteOf(l.firstLockedAt)} –\n${minuteOf(l.lastLockedAt)}`,
     l.whereNow.map((w) => `${w.location}: ${w.units}`).join('\n') || '–',
     budgetText(l),
-    fmtTemp(l.mktC, 2),
+    `${mktCell(l.mktC)} /\n${l.custodyMktC === undefined ? 'n/a' : mktCell(l.custodyMktC)}`,
     l.decisions?.length ? l.decisions.join('\n') : l.unitsLocked > 0 ? 'pending QA decision' : '–',
   ]);
   table(doc, cols, rows, 'No lot is affected by this excursion (no commissioned unit was exposed to it).');

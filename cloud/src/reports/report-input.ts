@@ -48,6 +48,8 @@ export interface ReportLimits {
 
 export interface ReportSeries {
   sensorId: string;
+  /** The sensor's name in master data (the legend shows it); absent = the id. */
+  sensorName?: string;
   /** In time order; `tempC` null = sensor error (a break in the line). */
   points: ReadonlyArray<{ ts: number; tempC: number | null }>;
 }
@@ -66,7 +68,10 @@ export interface ReportLot {
   timeOutsideMs: number;
   /** The product's stability budget; null = none configured. */
   stabilityBudgetMs: number | null;
+  /** MKT over the windows of all the lot's excursions. */
   mktC: number | null;
+  /** MKT over the lot's custody so far (domain/lot-mkt.ts); absent from sources that do not know it. */
+  custodyMktC?: number | null;
   /** The product's tolerance, shown beside the budget. */
   toleranceMinC?: number | null;
   toleranceMaxC?: number | null;
@@ -88,7 +93,7 @@ export interface ReportSignature {
 
 export interface ReportDecision {
   id: string;
-  /** What the decision covers, e.g. `lot LOT-A` or `unit urn:epc:id:sgtin:…`. */
+  /** What the decision covers, e.g. `lot L2026A (12 units)` or `unit GTIN 80614141123458 serial 11`. */
   scope: string;
   decision: 'release' | 'reject' | string;
   reason: string;

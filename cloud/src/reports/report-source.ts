@@ -95,9 +95,19 @@ export class StoreReportSource implements ReportSource {
       list.push({ ts: r.ts, tempC: r.temp_c });
       bySensor.set(r.sensor_id, list);
     }
+    // The legend names each sensor as master data does (the excursion's own sensors are already read).
+    const names = new Map((excursion.sensors ?? []).map((s) => [s.id, s.name]));
+    const unnamed = [...bySensor.keys()].filter((id) => !names.has(id));
+    if (unnamed.length)
+      for (const r of await this.store.db
+        .selectFrom('sensors')
+        .select(['id', 'name'])
+        .where('id', 'in', unnamed)
+        .execute())
+        names.set(r.id, r.name);
     const series = [...bySensor.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([sensorId, points]) => ({ sensorId, points }));
+      .map(([sensorId, points]) => ({ sensorId, sensorName: names.get(sensorId) ?? sensorId, points }));
     const notes = this.domain
       ? ((await this.domain.notes?.(excursion)) ?? [])
       : ['Affected lots, decisions and the audit excerpt are not available from this cloud build yet.'];

@@ -155,7 +155,7 @@ export function drawTemperatureChart(doc: Doc, spec: ChartSpec): number {
   const ly = box.y + box.height + 16;
   doc.fontSize(8).fillColor('#000000');
   spec.series.forEach((s, i) => {
-    const label = pdfText(s.sensorId);
+    const label = pdfText(s.sensorName ?? s.sensorId);
     doc.lineWidth(2).strokeColor(SERIES_COLOURS[i % SERIES_COLOURS.length]!);
     doc
       .moveTo(lx, ly + 4)

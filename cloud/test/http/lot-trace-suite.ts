@@ -36,6 +36,8 @@ const CUSTODY: Record<string, Array<[string, number, number | null]>> = {
 
 interface TraceUnit {
   epc: string;
+  gtin: string | null;
+  serial: string | null;
   location: string | null;
   custody: Array<{ locationId: string; enteredAt: number; leftAt: number | null }>;
   locks: Array<{ locationId: string; state: string; lotId: string }>;
@@ -232,6 +234,14 @@ export function lotTraceSuite(name: string, store: () => Promise<Pick<CloudConfi
       expect(second.nextAfter).toBeNull();
       const units: TraceUnit[] = [...first.units, ...second.units];
       expect(units.map((u) => u.epc)).toEqual([E1, E2, E3].sort());
+      // Each unit also by the GTIN and serial its SGTIN-96 decodes to.
+      expect(units.map((u) => [u.epc, u.gtin, u.serial])).toEqual(
+        [
+          [E1, GTIN, '11'],
+          [E2, GTIN, '12'],
+          [E3, GTIN, '13'],
+        ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+      );
       const byEpc = new Map(units.map((u) => [u.epc, u]));
       for (const [e, iv] of Object.entries(CUSTODY)) {
         const u = byEpc.get(e)!;
@@ -252,6 +262,29 @@ export function lotTraceSuite(name: string, store: () => Promise<Pick<CloudConfi
         nextAfter: null,
         units: [{ epc: OTHER, location: 'store-2' }],
       });
+    });
+
+    it('gives the lot’s MKT over its custody so far beside the MKT over its excursions', async () => {
+      // By hand (USP <1079>, ΔH/R = 10000 K), from the stays above and one reading a minute per sensor, each
+      // holding until the next: 12 °C for 15 min (the truck, minutes 35–49, while E1 and E2 were aboard);
+      // 5 °C for 170 min 2 s: the room from 0 on (90 min, plus 1 s of the reading of minute −1, which holds
+      // until 0:01), the truck 5–10 (5 min) and from 30 on (45 min, plus 1 s), store-1 from 60 on (30 min).
+      const e = (c: number) => Math.exp(-10_000 / (c + 273.15));
+      const w12 = 15;
+      const w5 = 170 + 2 / 60;
+      const byHand = 10_000 / -Math.log((w12 * e(12) + w5 * e(5)) / (w12 + w5)) - 273.15;
+      const lot = await get('/api/v1/lots/LOT-T');
+      expect(lot.custodyMktC).toBeCloseTo(byHand, 9);
+      expect(lot.mktC).not.toBeCloseTo(byHand, 2); // over the excursion windows only: another figure
+      // The excursion that locked E1 and E2 gives the same figure in its lot's assessment, the lot's
+      // number, and the units by GTIN and serial.
+      const locks = await get('/api/v1/locks?state=active');
+      const ex = await get(`/api/v1/excursions/${encodeURIComponent(locks[0].excursionId)}`);
+      const card = ex.affectedLots.find((l: { lotId: string }) => l.lotId === 'LOT-T');
+      expect(card.lotNumber).toBe('T1');
+      expect(card.assessment.custodyMktC).toBeCloseTo(byHand, 9);
+      expect(card.assessment.mktC).toBe(lot.mktC);
+      expect(card.units).toEqual([E1, E2].map((x, i) => ({ epc: x, gtin: GTIN, serial: String(11 + i) })));
     });
 
     it('documents both in the OpenAPI description', async () => {

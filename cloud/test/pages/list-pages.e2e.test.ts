@@ -60,6 +60,9 @@ describe.skipIf(missing !== null)('list pages in a real browser', () => {
     expect(await page.textContent('#tile-locked-lots .tile-value')).toBe('2');
     expect(await page.textContent('#locked-lots tr[data-lot="LOT-003"]')).toContain('2 / 2');
     expect(await page.textContent('#locked-lots tr[data-lot="LOT-010"]')).toContain('1 / 2');
+    // A lot goes by its lot number (list-rows.ts: `N<id>`), its id in the link and on hover.
+    expect(await page.textContent('#locked-lots tr[data-lot="LOT-003"] a')).toBe('NLOT-003');
+    expect(await page.getAttribute('#locked-lots tr[data-lot="LOT-003"] a', 'href')).toBe('/lots/LOT-003');
     const open = await page.locator('#open-excursions tbody tr td:first-child').allTextContents();
     expect(open).toEqual(Array.from({ length: 10 }, (_, i) => `x-${String(9 - i).padStart(3, '0')}`));
     // Nothing read whole: no unpaged /lots or /excursions request.
@@ -108,6 +111,8 @@ describe.skipIf(missing !== null)('list pages in a real browser', () => {
       await page.locator('#lots tbody tr').evaluateAll((trs) => trs.map((t) => t.getAttribute('data-lot'))),
     ).toEqual(['LOT-003', 'LOT-010']);
     expect(await page.textContent('#lots tr[data-lot="LOT-003"] td.locked')).toBe('2');
+    expect(await page.textContent('#lots tr[data-lot="LOT-003"] a')).toBe('NLOT-003');
+    expect(await page.getAttribute('#lots tr[data-lot="LOT-003"] a', 'title')).toBe('lot id: LOT-003');
     await page.fill('#f-gtin', GTIN_B);
     await page.press('#f-gtin', 'Enter');
     await page.locator('#lots tr[data-lot="LOT-003"]').waitFor(); // LOT-003 is odd: GTIN_B

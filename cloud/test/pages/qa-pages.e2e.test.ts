@@ -94,6 +94,8 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
       criticalMarginC: 5,
       maxGapMs: 5 * MIN,
     });
+    // One of the reefer's two sensors has a name; the pages show it (the other goes by its id).
+    await send('PUT', '/sensors/reefer-7a', { name: 'Reefer probe A', locationId: 'reefer-7' });
     for (const [lot, epcs] of Object.entries({ ...EPCS, 'LOT-C': BIG_LOT })) {
       await send('PUT', `/lots/${lot}`, {
         gtin: GTIN,
@@ -234,6 +236,11 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     expect(since).toHaveLength(2);
     for (const t of since) expect(t).toMatch(/\d{2}:\d{2}/);
     expect(await page.textContent('#open-excursions tbody')).toContain(excursionId);
+    // Names instead of ids: the location by its name (its id on hover), lots by their lot number.
+    const where = page.locator('#open-excursions span.named[data-id="reefer-7"]');
+    expect(await where.textContent()).toBe('Reefer 7');
+    expect(await where.getAttribute('title')).toContain('reefer-7');
+    expect(await page.textContent('#locked-lots tr[data-lot="LOT-A"] a')).toBe('L2026A');
     expect(await page.textContent('#gateways tbody')).toContain('12 records');
     const cookie = (await b.context.cookies()).find((c) => c.name === 'coldtrace_session');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
@@ -316,6 +323,10 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     );
     expect(await page.textContent('[data-k="mkt"]')).toBe(`${ex.mktC.toFixed(2)} °C`);
     expect(await page.textContent('[data-k="degree-minutes"]')).toBe(`${ex.degreeMinutes.toFixed(1)} °C·min`);
+    // Sensors by name where master data has one (the other by its id), in the facts and the legend.
+    expect(await page.textContent('[data-k="sensors"]')).toBe('Reefer probe A, reefer-7b');
+    const legend = await page.locator('#excursion-chart text.legend').allTextContents();
+    expect(legend.join(' ')).toContain('Reefer probe A');
     await screenshot(page, 'excursion-detail');
     expect(errors.filter((e) => /Refused|Uncaught|TypeError|ReferenceError/.test(e))).toEqual([]);
     await page.close();
@@ -341,7 +352,12 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     expect(text).toContain('online');
     expect(text).toContain('12 records, 4 KiB');
     expect(text).toContain('door-7');
-    expect(text).toContain('reefer-7a');
+    // The sensor by its name, its location by name; ids on hover.
+    expect(text).toContain('Reefer probe A');
+    expect(text).toContain('Reefer 7');
+    expect(
+      await page.getAttribute('section.gateway[data-id="truck-7"] span.named[data-id="reefer-7a"]', 'title'),
+    ).toContain('reefer-7a');
     expect(text).toContain(new Date(T0 + 40 * MIN).toISOString().slice(0, 16).replace('T', ' '));
     expect(await page.textContent('section.gateway[data-id="truck-7"] .sequence-reuses')).toMatch(
       /^readings at .+: 2 records kept in fork ~1 \(buffer\.db rolled back\)$/,
@@ -395,8 +411,38 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     const lotB = page.locator('article.lot[data-lot="LOT-B"]');
     await lotA.waitFor();
     expect(await lotA.locator('.lock-state').textContent()).toContain('3 locked');
-    expect(await lotA.locator('[data-k="where"]').textContent()).toBe('3 at reefer-7');
+    expect(await lotA.locator('[data-k="where"]').textContent()).toBe('3 at Reefer 7');
     expect(await lotA.locator('[data-k="assessment"]').textContent()).toBe('within stability budget');
+    // The lot by its number; both lot MKTs, labelled, as the API gives them.
+    expect(await lotA.locator('h3 a').textContent()).toBe('Lot L2026A');
+    const detail = (await (
+      await fetch(`${cloud.httpUrl}/api/v1/excursions/${encodeURIComponent(excursionId)}`, {
+        headers: await bearer(cloud, ['viewer']),
+      })
+    ).json()) as {
+      affectedLots: Array<{ lotId: string; assessment: { mktC: number; custodyMktC: number } }>;
+    };
+    const assessed = detail.affectedLots.find((l) => l.lotId === 'LOT-A')!.assessment;
+    expect(assessed.custodyMktC).toEqual(expect.any(Number));
+    expect(await lotA.locator('dt').allTextContents()).toEqual(
+      expect.arrayContaining(['Lot MKT over its excursions', 'Lot MKT over its custody so far']),
+    );
+    expect(await lotA.locator('[data-k="mkt-excursions"]').textContent()).toBe(
+      `${assessed.mktC.toFixed(2)} °C`,
+    );
+    expect(await lotA.locator('[data-k="mkt-custody"]').textContent()).toBe(
+      `${assessed.custodyMktC.toFixed(2)} °C`,
+    );
+    // Units by GTIN and serial; no hex EPC on the page until asked for.
+    const hexes = [...EPCS['LOT-A'], ...EPCS['LOT-B']];
+    const visible = async () => page.locator('#main').innerText();
+    for (const hex of hexes) expect(await visible()).not.toContain(hex);
+    await lotA.locator('details.exposed-units > summary').click();
+    expect(await lotA.locator('ul.units').innerText()).toContain(`GTIN ${GTIN} · serial 1001`);
+    for (const hex of hexes) expect(await visible()).not.toContain(hex);
+    const first = lotA.locator(`.unit[data-epc="${EPCS['LOT-A'][0]}"]`);
+    await first.locator('summary.epc-toggle').click();
+    expect(await first.innerText()).toContain(EPCS['LOT-A'][0]!);
     await screenshot(page, 'disposition-before');
 
     // No decision is chosen for the reviewer: the form waits for one, and says what each would mean.
@@ -460,7 +506,19 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     await page.waitForSelector('#units');
     expect(await page.textContent('#lot-lock-state')).toContain('0 / 3 units locked');
     expect(await page.textContent('#lot-decisions')).toContain('Quinn QA (quinn)');
-    expect(await page.textContent('#custody')).toContain('reefer-7');
+    expect(await page.textContent('#custody')).toContain('Reefer 7');
+    // The lot by its number, both lot MKTs labelled as the API gives them, units by GTIN and serial and no
+    // hex EPC until asked for.
+    const lotApi = (await (
+      await fetch(`${cloud.httpUrl}/api/v1/lots/LOT-A`, { headers: await bearer(cloud, ['viewer']) })
+    ).json()) as { mktC: number; custodyMktC: number };
+    expect(await page.textContent('h1')).toContain('Lot L2026A');
+    expect(await page.textContent('[data-k="mkt-excursions"]')).toBe(`${lotApi.mktC.toFixed(2)} °C`);
+    expect(await page.textContent('[data-k="mkt-custody"]')).toBe(`${lotApi.custodyMktC.toFixed(2)} °C`);
+    expect(await page.textContent('#lot-facts [data-k="where"]')).toBe('3 at Reefer 7');
+    const lotText = await page.locator('#main').innerText();
+    for (const hex of EPCS['LOT-A']) expect(lotText).not.toContain(hex);
+    expect(await page.locator('#units').innerText()).toContain(`GTIN ${GTIN} · serial 1002`);
     expect(await page.locator('figure.chart-box polyline.series').count()).toBe(2);
     expect(requested).toContain('/api/v1/lots/LOT-A/temperature');
     expect(requested).toContain('/api/v1/lots/LOT-A/trace');
@@ -479,7 +537,7 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     for (const epc of EPCS['LOT-A']) {
       const row = page.locator(`#units tr[data-epc="${epc}"]`);
       expect(await row.getAttribute('data-state')).toBe('released');
-      expect(await row.locator('.custody-path').textContent()).toMatch(/^reefer-7 .* – now$/);
+      expect(await row.locator('.custody-path').textContent()).toMatch(/^Reefer 7 .* – now$/);
     }
     await screenshot(page, 'lot');
 
@@ -487,7 +545,7 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     await page.goto(`${cloud.httpUrl}/lots/LOT-B`);
     await page.waitForSelector('#rejected-stock');
     expect(await page.textContent('[data-k="rejected-awaiting"]')).toMatch(
-      /^Rejected — 3 units at reefer-7 \(3\), awaiting destruction or return/,
+      /^Rejected — 3 units at Reefer 7 \(3\), awaiting destruction or return/,
     );
     await page.locator('.f-outcome').selectOption('destroyed');
     expect(await page.locator('form.closure .meaning').textContent()).toMatch(/^Destruction recorded/);
@@ -522,7 +580,7 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     // The custody timeline covers every unit (the server merges all of them), not the first 200.
     const timeline = await page.locator('#custody tbody tr').allTextContents();
     expect(timeline).toHaveLength(1);
-    expect(timeline[0]).toMatch(/^store-9.*still there600$/);
+    expect(timeline[0]).toMatch(/^Store 9.*still there600$/);
     expect(await page.textContent('#units-count')).toBe('500 of 600 units shown.');
     expect(await page.locator('#units tbody tr').count()).toBe(500);
     await page.click('#units-more');

@@ -87,6 +87,8 @@ beforeAll(async () => {
   });
   await ok('PUT', '/api/v1/lots/LOT-A', { gtin: GTIN_A, lotNumber: 'A-2026-01', expiry: '2027-06-30' });
   await ok('PUT', '/api/v1/lots/LOT-B', { gtin: GTIN_B, lotNumber: 'B-2026-07', expiry: '2027-03-31' });
+  // The reefer's sensor by name: the report's chart legend names it (docs/qa-pages.md "Pages").
+  await ok('PUT', '/api/v1/sensors/reefer-7', { name: 'Reefer probe A', locationId: 'truck-7' });
   await ok('POST', '/api/v1/lots/LOT-A/epcs', { epcs: EPCS_A });
   await ok('POST', '/api/v1/lots/LOT-B/epcs', { epcs: EPCS_B });
 
@@ -362,9 +364,22 @@ describe('PDF excursion report, wired to the domain engine', () => {
     expect(lotB.timeOutsideMs).toBeGreaterThan(10 * MIN);
     expect(lotB.mktC).not.toBeNull();
     expect(flat).toContain(`${lotB.mktC.toFixed(2)} °C`);
-    // Decisions with e-signatures: printed names and meanings (21 CFR 11.50).
-    expect(flat).toContain('RELEASE — lot LOT-A (2 units)');
-    expect(flat).toContain('REJECT — lot LOT-B (2 units)');
+    // Both lot MKTs, labelled: over its excursions and over its custody so far (lot-mkt.test.ts has the math).
+    // (The narrow cells wrap, so they are read in the order they were drawn.)
+    const drawn = pdfToText(pdf, { layout: false }).replace(/\s+/g, ' ');
+    expect(drawn).toContain('MKT °C over its excursions / over custody so far');
+    expect(lotB.custodyMktC).not.toBeNull();
+    expect(lotB.custodyMktC).not.toBeCloseTo(lotB.mktC, 2);
+    expect(drawn).toContain(`${lotB.mktC.toFixed(2)} / ${lotB.custodyMktC.toFixed(2)}`);
+    // Names instead of ids: lots by their number (the id beside it), units by GTIN and serial, the
+    // sensor by its name; no hex EPC and no EPC URI anywhere.
+    expect(flat).toContain('RELEASE — lot A-2026-01 (LOT-A) (2 units)');
+    expect(flat).toContain('REJECT — lot B-2026-07 (LOT-B) (2 units)');
+    expect(flat).toContain(`GTIN ${GTIN_A} serial 1`);
+    expect(flat).toContain(`GTIN ${GTIN_B} serial 4`);
+    expect(flat).toContain('Reefer probe A');
+    for (const hex of [...EPCS_A, ...EPCS_B]) expect(flat).not.toContain(hex);
+    expect(flat).not.toContain('urn:epc:id');
     expect(flat).toContain(`Signed by: Anna Quality (${qa.username})`);
     expect(flat).toContain('Signed by: Bruno Pr');
     expect(flat).toContain('Meaning: Release: I have reviewed the temperature excursion');

@@ -44,7 +44,8 @@ describe('renderExcursionReport', () => {
         '40 / 40 / 120',
         'Store 3: 40',
         'Cold room 1: 80',
-        '6.12 °C',
+        '6.12 /', // the lot's MKT over its excursions / over its custody so far
+        '5.43',
         'LOT-B777',
         'EXCEEDED',
         'RELEASE — lot LOT-A123',

@@ -26,10 +26,10 @@ function withFile<T>(pdf: Buffer, fn: (dir: string, file: string) => T): T {
 }
 
 /** The PDF's text in reading layout (`pdftotext -layout`). */
-export function pdfToText(pdf: Buffer): string {
-  return withFile(pdf, (_dir, file) =>
-    execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }),
-  );
+export function pdfToText(pdf: Buffer, opts: { layout?: boolean } = {}): string {
+  // Without layout: the text in the order it was drawn (a wrapped table heading stays in one piece).
+  const mode = opts.layout === false ? '-raw' : '-layout';
+  return withFile(pdf, (_dir, file) => execFileSync('pdftotext', [mode, file, '-'], { encoding: 'utf8' }));
 }
 
 /** A rendered page: `pixels` row by row, 3 bytes (R, G, B) per pixel. */

@@ -84,7 +84,7 @@ describe('GET /api/v1/excursions/:id/report.pdf', () => {
     // The domain is wired: the exposed units are commissioned to no lot, which the report notes.
     expect(text).not.toContain('not available from this cloud build');
     expect(text.replace(/\s+/g, ' ')).toContain(
-      'Note: 2 exposed unit(s) are commissioned to no lot (no product tolerance to assess): urn:epc:id:sgtin:0614141.812345.1, urn:epc:id:sgtin:0614141.812345.2.',
+      'Note: 2 exposed unit(s) are commissioned to no lot (no product tolerance to assess): GTIN 80614141123458 serial 1, GTIN 80614141123458 serial 2.',
     );
     expect(text).toContain('No lot is affected by this excursion');
   });

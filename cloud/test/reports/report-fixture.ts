@@ -52,6 +52,7 @@ export function reportInput(over: Partial<ExcursionReportInput> = {}): Excursion
         timeOutsideMs: 40 * MIN,
         stabilityBudgetMs: 6 * 60 * MIN,
         mktC: 6.12,
+        custodyMktC: 5.43,
         toleranceMinC: 2,
         toleranceMaxC: 8,
       },

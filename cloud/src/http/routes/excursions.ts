@@ -6,10 +6,11 @@ import { assessLot } from '../../domain/lot-assessment.js';
 import { guardedLotOf, secondSignatureReasons } from '../../domain/release-guard.js';
 import { lotReads } from '../../store/lot-reads.js';
 import { listExcursions, pageExcursions } from '../../store/queries/list-excursions.js';
+import { lotCustodyMkt } from '../../store/queries/lot-custody-mkt.js';
 import { listReleaseProposals } from '../../store/release-proposal-repo.js';
 import type { DomainServices } from '../domain-services.js';
 import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
-import { auditView, dispositionView, excursionView, releaseProposalView } from '../views.js';
+import { auditView, dispositionView, excursionView, releaseProposalView, unitView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 /** Excursions (stable ids, review state), their affected lots and units, and monitoring gaps. */
@@ -79,8 +80,11 @@ export const excursionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSer
             whereNow[loc] = (whereNow[loc] ?? 0) + 1;
           }
           const assessment = lotId ? await assessLot(lotReads(domain.engine.db), lotId) : undefined;
+          const lot = lotId ? await ds.getLot(lotId) : undefined;
           return {
             lotId,
+            // The lot's visible name (its lot number); `lotId` stays for links and the API.
+            lotNumber: lot?.lot_number ?? null,
             uncommissioned: lotId === null,
             exposedUnits: exposed.length,
             lockedUnits: exposed.filter((r) => r.state === 'active').length,
@@ -89,7 +93,11 @@ export const excursionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainSer
             totalUnits: assessment?.units.total ?? exposed.length,
             whereNow,
             epcs: exposed.map((r) => r.epc),
-            assessment: assessment ?? null,
+            // The same units by GTIN and serial (docs/qa-pages.md "Pages").
+            units: exposed.map((r) => unitView(r.epc)),
+            assessment: assessment
+              ? { ...assessment, custodyMktC: await lotCustodyMkt(domain.engine.db, assessment.lotId) }
+              : null,
             // The two-person rule (domain/release-guard.ts): why releasing this lot needs a justification
             // and a second QA signature; empty when one signature suffices.
             releaseNeeds: assessment ? secondSignatureReasons('excursion', [guardedLotOf(assessment)]) : [],

@@ -8,7 +8,7 @@ import { lotTracePage } from '../../store/queries/lot-trace-page.js';
 import { readingsDuringStays } from '../../store/queries/readings-during-stays.js';
 import type { DomainServices } from '../domain-services.js';
 import { decodeCursor, encodeCursor } from '../reading-cursor.js';
-import { lockView } from '../views.js';
+import { lockView, unitView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 const ms = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -64,6 +64,8 @@ const traceResponse = z.object({
   units: z.array(
     z.object({
       epc: z.string(),
+      gtin: z.string().nullable().describe('the GTIN the EPC decodes to (SGTIN); null otherwise'),
+      serial: z.string().nullable().describe('its serial number (SGTIN); null otherwise'),
       location: z
         .string()
         .nullable()
@@ -176,7 +178,7 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
       const units = page.units.map((u) => {
         const lockState = unitLockState(u.locks);
         return {
-          epc: u.epc,
+          ...unitView(u.epc),
           location: u.custody.find((c) => c.left_at === null)?.location_id ?? null,
           lockState,
           locked: lockState === 'locked',

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { assessLot } from '../../domain/lot-assessment.js';
 import { lotReads } from '../../store/lot-reads.js';
 import { pageLots } from '../../store/queries/list-lots.js';
+import { lotCustodyMkt } from '../../store/queries/lot-custody-mkt.js';
 import { lotUnitCounts } from '../../store/queries/lot-unit-counts.js';
 import type { DomainServices } from '../domain-services.js';
 import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
@@ -93,6 +94,8 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
       lotNumber: l.lot_number,
       expiry: l.expiry,
       ...assessment,
+      // docs/domain.md "Lot assessment": `mktC` is over the lot's excursions, this over its custody so far.
+      custodyMktC: await lotCustodyMkt(db, l.id),
       dispositions: dispositions.map(dispositionView),
     };
   });

@@ -24,6 +24,8 @@ const FONT_PX = 11;
 /** Narrower than this the chart is drawn at this width and scaled down, its font scaled up to match. */
 const MIN_DRAW_WIDTH = 300;
 const LEGEND_STEP = 120;
+/** Characters of a sensor's name that fit in its legend slot. */
+const LEGEND_CHARS = 17;
 
 /**
  * An SVG chart that is redrawn at the width it is shown at (a phone shows it ~350 px wide): its text keeps
@@ -209,18 +211,20 @@ function draw(svg, opts, width) {
     });
     svg.append(line);
     const row = Math.floor(i / perRow);
-    svg.append(
-      el(
-        'text',
-        {
-          class: 'legend',
-          x: pad.left + 8 + (i % perRow) * LEGEND_STEP,
-          y: height - 6 - (legendRows - 1 - row) * 16,
-          fill: color,
-        },
-        `■ ${s.sensorId}`,
-      ),
+    // The sensor's name (its id when it has none), cut to its legend slot; the full name and id on hover.
+    const name = s.label ?? s.sensorId;
+    const legend = el(
+      'text',
+      {
+        class: 'legend',
+        x: pad.left + 8 + (i % perRow) * LEGEND_STEP,
+        y: height - 6 - (legendRows - 1 - row) * 16,
+        fill: color,
+      },
+      `■ ${name.length > LEGEND_CHARS ? `${name.slice(0, LEGEND_CHARS - 1)}…` : name}`,
     );
+    legend.append(el('title', {}, name === s.sensorId ? name : `${name} (${s.sensorId})`));
+    svg.append(legend);
   });
 }
 
@@ -243,8 +247,11 @@ export function lateSpans(readings, lateMs = 5 * 60_000) {
   return spans;
 }
 
-/** Groups API readings ({ sensorId, ts, tempC }) into one series per sensor, in time order. */
-export function seriesBySensor(readings) {
+/**
+ * Groups API readings ({ sensorId, ts, tempC }) into one series per sensor, in time order; `labelOf(id)` names
+ * a sensor in the legend (default: its id).
+ */
+export function seriesBySensor(readings, labelOf = (id) => id) {
   const by = new Map();
   for (const r of readings) {
     if (!by.has(r.sensorId)) by.set(r.sensorId, []);
@@ -252,5 +259,9 @@ export function seriesBySensor(readings) {
   }
   return [...by.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([sensorId, points]) => ({ sensorId, points: points.sort((a, b) => a.ts - b.ts) }));
+    .map(([sensorId, points]) => ({
+      sensorId,
+      label: labelOf(sensorId),
+      points: points.sort((a, b) => a.ts - b.ts),
+    }));
 }

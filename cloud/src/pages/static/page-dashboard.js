@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { backlogText, excursionStateText } from './format-status.js';
+import { gatewayName, loadNames } from './names.js';
 import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
 
 /** Rows of the open-excursions table (the newest; the excursion list has them all). */
@@ -7,11 +8,12 @@ const OPEN_ROWS = 50;
 
 runPage(async () => {
   // Counts come from GET /api/v1/summary (COUNT queries); only the first page of open excursions is read.
-  const [summary, openPage, gateways, gaps] = await Promise.all([
+  const [summary, openPage, gateways, gaps, names] = await Promise.all([
     api.get('/api/v1/summary'),
     api.get(`/api/v1/excursions?reviewState=pending&order=desc&limit=${OPEN_ROWS}`),
     api.get('/api/v1/gateways'),
     api.get('/api/v1/data-gaps'),
+    loadNames(),
   ]);
   const open = openPage.items;
   const locked = summary.lockedLots;
@@ -77,7 +79,7 @@ runPage(async () => {
           'tr',
           {},
           h('td', {}, h('a', { href: `/excursions/${encodeURIComponent(e.id)}` }, e.id)),
-          h('td', {}, e.locationId),
+          h('td', {}, names.location(e.locationId)),
           h('td', {}, fmtTime(e.startTs)),
           h(
             'td',
@@ -118,7 +120,12 @@ runPage(async () => {
           h(
             'td',
             {},
-            h('a', { href: `/lots/${encodeURIComponent(l.lotId)}` }, `${l.lotId} (${l.lotNumber})`),
+            // Named by its lot number (as the lot page and the PDF); the id is in the link and on hover.
+            h(
+              'a',
+              { href: `/lots/${encodeURIComponent(l.lotId)}`, title: `lot id: ${l.lotId}` },
+              l.lotNumber,
+            ),
           ),
           h('td', {}, l.gtin),
           h('td', {}, `${l.lockedUnits} / ${l.totalUnits}`),
@@ -134,7 +141,7 @@ runPage(async () => {
         h(
           'tr',
           {},
-          h('td', {}, g.name ? `${g.name} (${g.id})` : g.id),
+          h('td', {}, gatewayName(g)),
           h('td', {}, badge(g.online ? 'online' : 'offline', g.online ? 'ok' : 'bad')),
           h('td', {}, fmtTime(g.statusAt)),
           h('td', {}, backlogText(g.status?.backlog)),

@@ -2,6 +2,7 @@ import { api, hasRole } from './api.js';
 import { auditTable } from './audit-view.js';
 import { lateSpans, seriesBySensor, temperatureChart } from './chart.js';
 import { excursionStateText } from './format-status.js';
+import { loadNames, unitLabel, whereNowText } from './names.js';
 import { MIN_JUSTIFICATION, proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
 import { meaningChoice, onSign, signatureFields, signaturePassword } from './signing-form.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, waiting } from './ui.js';
@@ -24,8 +25,9 @@ runPage(async (user) => {
   }
   const end = ex.endTs ?? ex.lastTs ?? Date.now();
   const pad = Math.max((end - ex.startTs) * 0.5, 30 * 60_000);
-  const [loc, readings] = await Promise.all([
+  const [loc, names, readings] = await Promise.all([
     api.get(`/api/v1/locations/${encodeURIComponent(ex.locationId)}`),
+    loadNames(),
     api.get(
       `/api/v1/readings?locationId=${encodeURIComponent(ex.locationId)}&from=${Math.max(0, Math.floor(ex.startTs - pad))}&to=${Math.ceil(end + pad)}&limit=100000`,
     ),
@@ -34,7 +36,7 @@ runPage(async (user) => {
   // The alarm fires once the temperature has been out of range for the alarm delay (docs/domain.md).
   const alarmAt = ex.startTs + (loc.alarmDelayMs ?? 0);
   const chart = temperatureChart({
-    series: seriesBySensor(readings),
+    series: seriesBySensor(readings, names.sensorText),
     minC: loc.minC,
     maxC: loc.maxC,
     shade: [{ from: ex.startTs, to: ex.endTs }],
@@ -98,7 +100,12 @@ runPage(async (user) => {
       h('dt', {}, 'MKT of this excursion'),
       h('dd', { 'data-k': 'mkt' }, fmtNum(ex.mktC, 2, ' °C')),
       h('dt', {}, 'Sensors'),
-      h('dd', {}, (ex.sensorIds ?? []).join(', ') || '—'),
+      h(
+        'dd',
+        { 'data-k': 'sensors' },
+        (ex.sensorIds ?? []).flatMap((s, i) => [i ? ', ' : '', names.sensor(s)]),
+        ex.sensorIds?.length ? '' : '—',
+      ),
     ),
     h(
       'p',
@@ -127,12 +134,12 @@ runPage(async (user) => {
   );
 
   await Promise.all([
-    renderLots(ex, user, lotsBox).catch((e) => lotsBox.append(errorBox(e))),
+    renderLots(ex, user, lotsBox, names).catch((e) => lotsBox.append(errorBox(e))),
     renderAudit(ex, auditBox).catch((e) => auditBox.append(errorBox(e))),
   ]);
 });
 
-async function renderLots(ex, user, box) {
+async function renderLots(ex, user, box, names) {
   const lots = ex.affectedLots;
   box.replaceChildren(h('h2', {}, 'Affected lots'));
   if (!lots) {
@@ -143,25 +150,23 @@ async function renderLots(ex, user, box) {
     box.append(h('p', { class: 'muted' }, 'No units were at this location during the excursion.'));
     return;
   }
-  for (const lot of lots) box.append(lotCard(ex, lot, user));
+  for (const lot of lots) box.append(lotCard(ex, lot, user, names));
 }
 
-function whereText(whereNow) {
-  const entries = Object.entries(whereNow ?? {});
-  return entries.length ? entries.map(([loc, n]) => `${n} at ${loc}`).join(', ') : '—';
-}
-
-function lotCard(ex, lot, user) {
+function lotCard(ex, lot, user, names) {
   const a = lot.assessment;
   const decisions = (ex.dispositions ?? []).filter((d) => d.lotId === lot.lotId);
-  const title = lot.uncommissioned ? 'Uncommissioned units' : `Lot ${lot.lotId}`;
+  // A lot is named by its lot number (as on the lot page and the PDF); its id is in the link.
+  const title = lot.uncommissioned ? 'Uncommissioned units' : `Lot ${lot.lotNumber ?? lot.lotId}`;
   return h(
     'article',
     { class: 'card lot', 'data-lot': lot.lotId ?? '' },
     h(
       'h3',
       {},
-      lot.lotId ? h('a', { href: `/lots/${encodeURIComponent(lot.lotId)}` }, title) : title,
+      lot.lotId
+        ? h('a', { href: `/lots/${encodeURIComponent(lot.lotId)}`, title: `lot id: ${lot.lotId}` }, title)
+        : title,
       a?.gtin
         ? h('span', { class: 'muted' }, ` GTIN ${a.gtin}${a.product ? ` · ${a.product.name}` : ''}`)
         : null,
@@ -179,7 +184,7 @@ function lotCard(ex, lot, user) {
       'dl',
       { class: 'facts' },
       h('dt', {}, 'Exposed units are now'),
-      h('dd', { 'data-k': 'where' }, whereText(lot.whereNow)),
+      h('dd', { 'data-k': 'where' }, whereNowText(lot.whereNow, names)),
       h('dt', {}, 'Product tolerance'),
       h('dd', {}, a?.product ? `${a.product.minC} … ${a.product.maxC} °C` : '—'),
       h('dt', {}, 'Time outside tolerance'),
@@ -199,9 +204,11 @@ function lotCard(ex, lot, user) {
             ? badge('within stability budget', 'ok')
             : badge('stability budget exceeded', 'bad'),
       ),
-      // The lot's MKT is over the windows of all its excursions, not over its custody (docs/domain.md).
+      // docs/domain.md "Lot assessment": over the windows of all its excursions, and over its custody so far.
       h('dt', {}, 'Lot MKT over its excursions'),
-      h('dd', {}, fmtNum(a?.mktC, 2, ' °C')),
+      h('dd', { 'data-k': 'mkt-excursions' }, fmtNum(a?.mktC, 2, ' °C')),
+      h('dt', {}, 'Lot MKT over its custody so far'),
+      h('dd', { 'data-k': 'mkt-custody' }, fmtNum(a?.custodyMktC, 2, ' °C')),
       h('dt', {}, 'Decisions'),
       h(
         'dd',
@@ -214,9 +221,13 @@ function lotCard(ex, lot, user) {
     lot.epcs?.length
       ? h(
           'details',
-          {},
+          { class: 'exposed-units' },
           h('summary', {}, `${lot.epcs.length} exposed units`),
-          h('p', { class: 'mono small' }, lot.epcs.join(' ')),
+          h(
+            'ul',
+            { class: 'units small' },
+            (lot.units ?? lot.epcs.map((epc) => ({ epc }))).map((u) => h('li', {}, unitLabel(u))),
+          ),
         )
       : null,
     lot.lotId && lot.lockedUnits > 0 ? releaseNeedsNotice(lot) : null,

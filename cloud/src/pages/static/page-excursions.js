@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { excursionStateText } from './format-status.js';
+import { named } from './names.js';
 import { pagedList } from './paged-list.js';
 import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage } from './ui.js';
 
@@ -21,7 +22,11 @@ runPage(async () => {
     { id: 'f-location', name: 'location' },
     h('option', { value: '' }, 'All locations'),
     locations.map((l) =>
-      h('option', { value: l.id, selected: q.get('location') === l.id }, `${l.name} (${l.id})`),
+      h(
+        'option',
+        { value: l.id, selected: q.get('location') === l.id, title: `location id: ${l.id}` },
+        l.name,
+      ),
     ),
   );
   const state = h(
@@ -57,12 +62,13 @@ runPage(async () => {
     return p;
   };
 
+  const locationNames = new Map(locations.map((l) => [l.id, l.name]));
   const row = (e) =>
     h(
       'tr',
       { 'data-id': e.id },
       h('td', {}, h('a', { href: `/excursions/${encodeURIComponent(e.id)}` }, e.id)),
-      h('td', {}, e.locationId),
+      h('td', {}, named(locationNames, e.locationId, 'location')),
       h('td', {}, fmtTime(e.startTs)),
       h('td', {}, e.endTs !== null ? fmtTime(e.endTs) : e.state === 'withdrawn' ? '—' : 'ongoing'),
       h('td', {}, fmtDuration(e.durationMs)),

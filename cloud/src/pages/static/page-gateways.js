@@ -1,9 +1,10 @@
 import { api } from './api.js';
 import { backlogText } from './format-status.js';
+import { gatewayName, loadNames } from './names.js';
 import { badge, fmtTime, h, mount, runPage, table } from './ui.js';
 
 runPage(async () => {
-  const gateways = await api.get('/api/v1/gateways');
+  const [gateways, names] = await Promise.all([api.get('/api/v1/gateways'), loadNames()]);
   mount(
     h('h1', {}, 'Gateways'),
     gateways.length
@@ -13,13 +14,7 @@ runPage(async () => {
       h(
         'section',
         { class: 'card gateway', 'data-id': g.id },
-        h(
-          'h2',
-          {},
-          g.name ? `${g.name} (${g.id})` : g.id,
-          ' ',
-          badge(g.online ? 'online' : 'offline', g.online ? 'ok' : 'bad'),
-        ),
+        h('h2', {}, gatewayName(g), ' ', badge(g.online ? 'online' : 'offline', g.online ? 'ok' : 'bad')),
         h(
           'dl',
           { class: 'facts' },
@@ -98,8 +93,8 @@ runPage(async () => {
             h(
               'tr',
               {},
-              h('td', {}, s.sensorId),
-              h('td', {}, s.locationId ?? '—'),
+              h('td', {}, names.sensor(s.sensorId)),
+              h('td', {}, names.location(s.locationId)),
               h('td', {}, badge(s.state, s.state === 'ok' ? 'ok' : 'bad')),
               h('td', {}, fmtTime(s.lastReadingTs)),
               h('td', {}, String(s.consecutiveErrors ?? 0)),

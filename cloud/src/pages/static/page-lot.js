@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { seriesBySensor, temperatureChart } from './chart.js';
+import { loadNames, unitLabel, whereNowText } from './names.js';
 import { rejectedStockSection } from './rejected-stock-view.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
 
@@ -34,9 +35,17 @@ runPage(async (user) => {
     exs.map((e) => api.optional(`/api/v1/excursions/${encodeURIComponent(e.excursionId)}`)),
   );
 
-  const rejected = await rejectedStockSection(id, user);
+  const names = await loadNames();
+  const rejected = await rejectedStockSection(id, user, names);
+  // The lot is named by its lot number everywhere (the PDF too); its id is in the address and on hover.
   mount(
-    h('p', { class: 'crumbs' }, h('a', { href: '/lots' }, 'Lots'), ' / ', id),
+    h(
+      'p',
+      { class: 'crumbs' },
+      h('a', { href: '/lots' }, 'Lots'),
+      ' / ',
+      h('span', { title: `lot id: ${id}` }, lot.lotNumber),
+    ),
     h(
       'h1',
       {},
@@ -70,16 +79,13 @@ runPage(async (user) => {
           ? ''
           : badge(lot.withinBudget ? 'within budget' : 'budget exceeded', lot.withinBudget ? 'ok' : 'bad'),
       ),
+      // docs/domain.md "Lot assessment": the MKT over the excursions' windows and over the custody so far.
       h('dt', {}, 'MKT over its excursions'),
-      h('dd', {}, fmtNum(lot.mktC, 2, ' °C')),
+      h('dd', { 'data-k': 'mkt-excursions' }, fmtNum(lot.mktC, 2, ' °C')),
+      h('dt', {}, 'MKT over its custody so far'),
+      h('dd', { 'data-k': 'mkt-custody' }, fmtNum(lot.custodyMktC, 2, ' °C')),
       h('dt', {}, 'Units are now'),
-      h(
-        'dd',
-        {},
-        Object.entries(lot.whereNow ?? {})
-          .map(([loc, n]) => `${n} at ${loc}`)
-          .join(', ') || '—',
-      ),
+      h('dd', { 'data-k': 'where' }, whereNowText(lot.whereNow, names)),
     ),
     h('h2', {}, 'Custody timeline'),
     table(
@@ -88,7 +94,7 @@ runPage(async (user) => {
         h(
           'tr',
           {},
-          h('td', {}, s.locationId),
+          h('td', {}, names.location(s.locationId)),
           h('td', {}, fmtTime(s.from)),
           h('td', {}, s.to === null ? 'still there' : fmtTime(s.to)),
           h('td', {}, String(s.units)),
@@ -102,11 +108,11 @@ runPage(async (user) => {
           'figure',
           { class: 'chart-box' },
           temperatureChart({
-            series: seriesBySensor(readings),
+            series: seriesBySensor(readings, names.sensorText),
             minC: lot.product?.minC,
             maxC: lot.product?.maxC,
             shade: details.filter(Boolean).map((e) => ({ from: e.startTs, to: e.endTs })),
-            title: `Temperature where lot ${id} was`,
+            title: `Temperature where lot ${lot.lotNumber} was`,
           }),
           h(
             'figcaption',
@@ -124,7 +130,7 @@ runPage(async (user) => {
           'tr',
           {},
           h('td', {}, h('a', { href: `/excursions/${encodeURIComponent(e.excursionId)}` }, e.excursionId)),
-          h('td', {}, e.locationId),
+          h('td', {}, names.location(e.locationId)),
           h('td', {}, String(e.exposedUnits)),
           h('td', {}, fmtDuration(e.timeOutsideMs)),
           h('td', {}, details[i]?.reviewState ?? '—'),
@@ -152,16 +158,18 @@ runPage(async (user) => {
     ),
     rejected,
     h('h2', {}, 'Trace / recall: every unit'),
-    traceView(trace),
+    traceView(trace, names),
   );
 });
 
-/** A unit's custody path: "room-1 08:00Z–09:10Z → truck-1 09:10Z–now". */
-function custodyPath(custody) {
+/** A unit's custody path: "Cold room 08:00Z – 09:10Z → Reefer truck 09:10Z – now" (ids on hover). */
+function custodyPath(custody, names) {
   if (!custody.length) return 'never seen';
-  return custody
-    .map((c) => `${c.locationId} ${fmtTime(c.enteredAt)} – ${c.leftAt === null ? 'now' : fmtTime(c.leftAt)}`)
-    .join(' → ');
+  return custody.flatMap((c, i) => [
+    i ? ' → ' : '',
+    names.location(c.locationId),
+    ` ${fmtTime(c.enteredAt)} – ${c.leftAt === null ? 'now' : fmtTime(c.leftAt)}`,
+  ]);
 }
 
 const STATE_BADGE = {
@@ -171,21 +179,22 @@ const STATE_BADGE = {
   free: ['free', 'ok'],
 };
 
-function unitRow(u) {
+function unitRow(u, names) {
   const [label, kind] = STATE_BADGE[u.lockState] ?? [u.lockState, ''];
   return h(
     'tr',
     { 'data-epc': u.epc, 'data-state': u.lockState },
-    h('td', { class: 'mono' }, u.epc),
-    h('td', {}, u.location ?? 'never seen'),
+    h('td', {}, unitLabel(u)),
+    h('td', {}, u.location === null ? 'never seen' : names.location(u.location)),
     h('td', {}, badge(label, kind)),
-    h('td', { class: 'small custody-path' }, custodyPath(u.custody)),
+    h('td', { class: 'small custody-path' }, custodyPath(u.custody, names)),
   );
 }
 
 /** Every unit of the lot, a page at a time from the server ("Load more units"). */
-function traceView(first) {
-  const tbl = table(['EPC', 'Now at', 'State', 'Custody path'], first.units.map(unitRow), { id: 'units' });
+function traceView(first, names) {
+  const row = (u) => unitRow(u, names);
+  const tbl = table(['Unit', 'Now at', 'State', 'Custody path'], first.units.map(row), { id: 'units' });
   const count = h('p', { class: 'muted', id: 'units-count' });
   const more = h('button', { type: 'button', id: 'units-more' }, 'Load more units');
   let shown = first.units.length;
@@ -201,7 +210,7 @@ function traceView(first) {
       const page = await api.get(
         `/api/v1/lots/${enc}/trace?limit=${TRACE_PAGE}&after=${encodeURIComponent(next)}`,
       );
-      tbl.tBodies[0].append(...page.units.map(unitRow));
+      tbl.tBodies[0].append(...page.units.map(row));
       shown += page.units.length;
       next = page.nextAfter;
       update();

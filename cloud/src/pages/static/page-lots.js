@@ -20,7 +20,8 @@ runPage(async () => {
     name: 'hasLocks',
     checked: q.get('hasLocks') === 'true',
   });
-  const t = table(['Lot', 'GTIN', 'Lot number', 'Expiry', 'Units', 'Locked', 'Released', 'Rejected'], [], {
+  // A lot is named by its lot number (as the lot page and the PDF); its id is in the link and on hover.
+  const t = table(['Lot', 'GTIN', 'Expiry', 'Units', 'Locked', 'Released', 'Rejected'], [], {
     id: 'lots',
   });
   const body = t.querySelector('tbody');
@@ -31,9 +32,12 @@ runPage(async () => {
     h(
       'tr',
       { 'data-lot': l.id },
-      h('td', {}, h('a', { href: `/lots/${encodeURIComponent(l.id)}` }, l.id)),
+      h(
+        'td',
+        {},
+        h('a', { href: `/lots/${encodeURIComponent(l.id)}`, title: `lot id: ${l.id}` }, l.lotNumber),
+      ),
       h('td', {}, l.gtin),
-      h('td', {}, l.lotNumber),
       h('td', {}, l.expiry),
       h('td', {}, String(l.units.total)),
       h('td', { class: 'locked' }, badge(String(l.units.locked), l.units.locked > 0 ? 'bad' : 'ok')),
@@ -52,7 +56,7 @@ runPage(async () => {
     },
     row,
     body,
-    columns: 8,
+    columns: 7,
     moreButton: more,
     onCount: (shown, partial) => {
       note.textContent = `${shown}${partial ? '+' : ''} lots`;

@@ -1,4 +1,5 @@
 import { api, hasRole } from './api.js';
+import { whereNowText } from './names.js';
 import { meaningChoice, onSign, signatureFields, signaturePassword } from './signing-form.js';
 import { fmtTime, h, table } from './ui.js';
 
@@ -13,9 +14,9 @@ const MEANINGS = {
 /**
  * Rejected stock followed to its end (docs/domain.md "Rejected stock to its end"): how many of the lot's units
  * were rejected and await destruction or return, where they are, the form to record their end (QA, e-signed),
- * and the closing records signed so far.
+ * and the closing records signed so far. `names`: names.js `loadNames()` (locations by name).
  */
-export async function rejectedStockSection(lotId, user) {
+export async function rejectedStockSection(lotId, user, names) {
   const [awaiting, closures] = await Promise.all([
     api.get('/api/v1/rejected-stock'),
     api.get(`/api/v1/stock-closures?lotId=${encodeURIComponent(lotId)}`),
@@ -30,9 +31,7 @@ export async function rejectedStockSection(lotId, user) {
           'p',
           { class: 'notice', 'data-k': 'rejected-awaiting' },
           `Rejected — ${open.units} unit${open.units === 1 ? '' : 's'} at `,
-          Object.entries(open.whereNow)
-            .map(([loc, n]) => `${loc} (${n})`)
-            .join(', '),
+          whereNowText(open.whereNow, names, (name, n) => [name, ` (${n})`]),
           `, awaiting destruction or return (rejected ${fmtTime(open.rejectedAt)}).`,
         )
       : h(
