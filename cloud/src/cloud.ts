@@ -26,6 +26,7 @@ import {
   startMqttEventPublisher,
 } from './integrations/mqtt-event-publisher.js';
 import { OutboxDispatcher } from './integrations/outbox-dispatcher.js';
+import { LagMetrics } from './metrics/lag-metrics.js';
 import { type CalibrationModule, calibrationModule } from './modules/calibration-module.js';
 import { checkpointModule } from './modules/checkpoint-module.js';
 import { type CloudModule, type StartedModules, startModules } from './modules/cloud-module.js';
@@ -143,6 +144,7 @@ async function assemble(
     registers: [registry],
   });
   const ingestMetrics = new IngestMetrics(registry);
+  const lag = new LagMetrics({ registry, clock, db: store.db, poolStats: store.opened.poolStats });
   const security = new SecurityEvents(store.db, {
     registry,
     log: log.child({ component: 'security' }),
@@ -209,6 +211,7 @@ async function assemble(
     clock,
     log,
     metrics: ingestMetrics,
+    lag,
     activity,
     eventTimes: config.ingest,
     health: ingestHealth,
@@ -354,6 +357,8 @@ async function assemble(
             ingestor,
             log: log.child({ component: 'amqp' }),
             connect: amqplibConnect,
+            onQueueDepth: (queue, messages) => lag.queueDepth(queue, messages),
+            queueDepthIntervalMs: rabbit.queueDepthIntervalMs,
           });
         },
         () => amqp?.close(),

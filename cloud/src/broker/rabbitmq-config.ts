@@ -7,7 +7,9 @@ import { z } from 'zod';
  * - `amqpUrl`: the ingestors' account and virtual host (`amqp://user:password@host:5672/vhost`);
  * - `prefetch`: deliveries each ingestor holds unacknowledged per queue (default 64);
  * - `queuePrefix`: the ingest quorum queues are `<queuePrefix>.<stream>` (deploy/rabbitmq/definitions.json);
- * - `authFrom`: the peer addresses the broker's HTTP auth calls come from (default loopback).
+ * - `authFrom`: the peer addresses the broker's HTTP auth calls come from (default loopback);
+ * - `queueDepthIntervalMs`: how often each queue's ready messages are checked for
+ *   `coldtrace_broker_queue_messages` (default 15 s).
  */
 export const rabbitmqConfigSchema = z
   .object({
@@ -23,6 +25,7 @@ export const rabbitmqConfigSchema = z
       .regex(/^[A-Za-z0-9_-]+$/)
       .default('coldtrace'),
     authFrom: z.array(z.string().min(1)).min(1).default(['127.0.0.1', '::1']),
+    queueDepthIntervalMs: z.number().int().min(100).max(3_600_000).default(15_000),
   })
   .strict();
 

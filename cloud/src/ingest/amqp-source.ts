@@ -25,6 +25,8 @@ export interface AmqpChannel {
     options: { noAck: false },
   ): Promise<unknown>;
   ack(msg: AmqpMessage, allUpTo?: boolean): void;
+  /** The queue's ready messages (AMQP queue.declare passive). */
+  checkQueue(queue: string): Promise<{ messageCount: number }>;
   on(event: 'close' | 'error', listener: (err?: Error) => void): unknown;
 }
 
@@ -53,6 +55,12 @@ export interface AmqpSourceOptions {
   connect: AmqpConnect;
   /** Reconnect policy (default 500 ms doubling to 30 s). */
   backoff?: Backoff | undefined;
+  /**
+   * Each queue's ready messages, checked at every connect and then every `queueDepthIntervalMs` (default
+   * 15 s); `undefined` once the connection is lost (unknown). `coldtrace_broker_queue_messages`.
+   */
+  onQueueDepth?: ((queue: string, messages: number | undefined) => void) | undefined;
+  queueDepthIntervalMs?: number | undefined;
 }
 
 /** AMQP heartbeat: a dead peer is noticed within two intervals (RabbitMQ suggests 5–20 s). */
@@ -79,6 +87,12 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
   let closing = false;
   let lastError = 'not connected yet';
   let timer: NodeJS.Timeout | undefined;
+  let depthTimer: NodeJS.Timeout | undefined;
+  const stopDepths = () => {
+    if (depthTimer) clearInterval(depthTimer);
+    depthTimer = undefined;
+    for (const q of queues) opts.onQueueDepth?.(q.queue, undefined);
+  };
 
   const session = async (): Promise<void> => {
     const c = await opts.connect(url.toString());
@@ -90,6 +104,7 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
       ready = false;
       conn = undefined;
       lastError = err ? errorMessage(err) : 'connection closed';
+      stopDepths();
       // Whatever was lost (a channel, a delivery's commit), the whole connection goes: its unacknowledged
       // deliveries return to the queues, and the next session starts from a clean state.
       void c.close().catch(() => {});
@@ -142,8 +157,10 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
     };
     // One channel per queue: delivery tags and the in-order acknowledgement below are per channel, so a
     // slow batch of one stream never holds back another stream's acknowledgements.
+    const channels: [string, AmqpChannel][] = [];
     for (const q of queues) {
       const ch = await c.createChannel();
+      channels.push([q.queue, ch]);
       // A channel the broker closes (e.g. a precondition failed) would stop its consumer silently.
       ch.on('close', (err) => lost(err ?? new Error(`channel of ${q.queue} closed`)));
       ch.on('error', (err) => lost(err));
@@ -155,6 +172,23 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
     if (gone) throw new Error(lastError);
     ready = true;
     backoff.succeed();
+    const onDepth = opts.onQueueDepth;
+    if (onDepth) {
+      const check = () => {
+        for (const [queue, ch] of channels) {
+          // A failure closes the channel, which `lost` handles.
+          ch.checkQueue(queue).then(
+            (q) => {
+              if (!gone) onDepth(queue, q.messageCount);
+            },
+            () => {},
+          );
+        }
+      };
+      check();
+      depthTimer = setInterval(check, opts.queueDepthIntervalMs ?? 15_000);
+      depthTimer.unref();
+    }
     log.info(
       { host: url.host, queues: queues.map((q) => q.queue), prefetch: opts.prefetch },
       'ingesting from RabbitMQ',
@@ -192,6 +226,7 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
     async close() {
       closing = true;
       if (timer) clearTimeout(timer);
+      stopDepths();
       ready = false;
       // A connection whose socket died answers no close handshake (amqplib then waits for ever): stopping the
       // cloud must not hang on it. Its unacknowledged deliveries return to the queues either way.
