@@ -1,3 +1,5 @@
+import { decodeEpc, isDecodedEpc } from '@coldtrace/shared';
+
 /**
  * Audit entries in plain language for a reviewer (21 CFR 11.10(b): records in human readable form;
  * EU GMP Annex 11 §9: who changed what, before and after, why). One implementation used by the API
@@ -117,7 +119,7 @@ function disposition(e: AuditEntryData, names: NameLookup, actorName: string): A
   const before = record(e.before);
   const lotId = typeof after.lotId === 'string' ? after.lotId : undefined;
   const epc = typeof after.epc === 'string' ? after.epc : undefined;
-  const what = lotId ? `lot ${named('lot', lotId, names)}` : epc ? `unit ${epc}` : e.entityId;
+  const what = lotId ? `lot ${named('lot', lotId, names)}` : epc ? `unit ${unitName(epc)}` : e.entityId;
   const signature = record(after.signature);
   const signer = typeof signature.printedName === 'string' ? signature.printedName : actorName;
   const decision = humanize(e.action.slice('disposition.'.length));
@@ -150,15 +152,24 @@ function subjectOf(e: AuditEntryData, names: NameLookup): string {
 function subjectName(e: AuditEntryData, names: NameLookup): string {
   const kind = TYPE_KIND[e.entityType];
   if (kind) return names(kind, e.entityId) ?? e.entityId;
+  if (e.entityType === 'epc') return unitName(e.entityId);
   if (e.entityType === 'excursion' || e.entityType === 'rule-alarm' || e.entityType === 'cumulative-rule')
     return excursionName(e.entityId, names);
   if (e.entityType === 'lock') {
     // A lock is `<epc>|<excursion id>` (domain/locks): the unit, and the excursion that holds it.
     const bar = e.entityId.indexOf('|');
     if (bar > 0)
-      return `on unit ${e.entityId.slice(0, bar)} for excursion ${excursionName(e.entityId.slice(bar + 1), names)}`;
+      return `on unit ${unitName(e.entityId.slice(0, bar))} for excursion ${excursionName(e.entityId.slice(bar + 1), names)}`;
   }
   return e.entityId;
+}
+
+/** A unit as people name it: the GTIN and serial of its SGTIN (TDS 2.x), else its EPC as recorded. */
+function unitName(epc: string): string {
+  const d = decodeEpc(epc);
+  return isDecodedEpc(d) && d.gtin !== undefined && d.serial !== undefined
+    ? `GTIN ${d.gtin} serial ${d.serial}`
+    : epc;
 }
 
 /** An excursion id is `<location id>@<ISO start>`: `at Reefer 7 from 2026-03-10 08:55 UTC`. */

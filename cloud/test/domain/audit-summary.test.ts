@@ -110,7 +110,8 @@ describe('describeAuditEntry', () => {
       names,
     );
     expect(lock.summary).toBe(
-      'Lock on unit 3034257BF400B7800004CB2F for excursion at room-9 from 2026-03-10 08:00 UTC created: state locked, location room-1 (Room 1), excursion at Room 1 from 2026-03-10 09:00 UTC',
+      // The unit by the GTIN and serial of its SGTIN-96 (TDS 2.x: urn:epc:id:sgtin:0614141.000734.314159).
+      'Lock on unit GTIN 00614141007349 serial 314159 for excursion at room-9 from 2026-03-10 08:00 UTC created: state locked, location room-1 (Room 1), excursion at Room 1 from 2026-03-10 09:00 UTC',
     );
     expect(lock.actorName).toBe('system');
   });
@@ -162,7 +163,7 @@ describe('describeAuditEntry', () => {
       names,
     );
     expect(d.summary).toBe(
-      'Unit 3034257BF400B7800004CB2F changed: custody none → (location reefer-7 (Reefer 7), from 2026-03-10 08:00:30 UTC)',
+      'Unit GTIN 00614141007349 serial 314159 changed: custody none → (location reefer-7 (Reefer 7), from 2026-03-10 08:00:30 UTC)',
     );
   });
 
