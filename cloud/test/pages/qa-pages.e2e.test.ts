@@ -96,6 +96,7 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     });
     // One of the reefer's two sensors has a name; the pages show it (the other goes by its id).
     await send('PUT', '/sensors/reefer-7a', { name: 'Reefer probe A', locationId: 'reefer-7' });
+    await send('PUT', '/portals/truck-7-door', { name: 'Truck 7 door' }); // the reader's, by name
     for (const [lot, epcs] of Object.entries({ ...EPCS, 'LOT-C': BIG_LOT })) {
       await send('PUT', `/lots/${lot}`, {
         gtin: GTIN,
@@ -117,7 +118,7 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
         sensors: [
           { sensorId: 'reefer-7a', locationId: 'reefer-7', state: 'ok', lastReadingTs: T0 + 40 * MIN },
         ],
-        readers: [{ readerId: 'door-7', state: 'connected' }],
+        readers: [{ readerId: 'door-7', portalId: 'truck-7-door', state: 'connected' }],
       }),
       { qos: 1, retain: true },
     );
@@ -352,7 +353,8 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     expect(text).toContain('online');
     expect(text).toContain('12 records, 4 KiB');
     expect(text).toContain('door-7');
-    // The sensor by its name, its location by name; ids on hover.
+    // The sensor by its name, its location and the reader's portal by name; ids on hover.
+    expect(text).toContain('Truck 7 door');
     expect(text).toContain('Reefer probe A');
     expect(text).toContain('Reefer 7');
     expect(

@@ -2,18 +2,21 @@ import { api } from './api.js';
 import { h } from './ui.js';
 
 /**
- * Names instead of ids (docs/qa-pages.md "Pages"): locations and sensors by their names from
- * master data (GET /api/v1/locations, /sensors: one request each per page), the id on hover (`title`) and in
- * `data-id`; an id master data does not know is shown as it is.
+ * Names instead of ids (docs/qa-pages.md "Pages"): locations and sensors (and with `portals`, portals) by
+ * their names from master data (GET /api/v1/locations, /sensors, /portals: one request each per page), the id
+ * on hover (`title`) and in `data-id`; an id master data does not know is shown as it is.
  */
-export async function loadNames() {
-  const [locations, sensors] = await Promise.all([
+export async function loadNames({ portals = false } = {}) {
+  const [locations, sensors, portalList] = await Promise.all([
     api.get('/api/v1/locations'),
     api.optional('/api/v1/sensors', []),
+    portals ? api.optional('/api/v1/portals', []) : [],
   ]);
   const locs = new Map(locations.map((l) => [l.id, l.name]));
   const sens = new Map(sensors.map((s) => [s.id, s.name]));
+  const ports = new Map(portalList.map((p) => [p.id, p.name]));
   return {
+    portal: (id) => named(ports, id, 'portal'),
     /** The location's name as text (its id when unknown). */
     locationText: (id) => (id === null || id === undefined ? '—' : (locs.get(id) ?? id)),
     /** The location's name, its id on hover. */

@@ -4,7 +4,7 @@ import { gatewayName, loadNames } from './names.js';
 import { badge, fmtTime, h, mount, runPage, table } from './ui.js';
 
 runPage(async () => {
-  const [gateways, names] = await Promise.all([api.get('/api/v1/gateways'), loadNames()]);
+  const [gateways, names] = await Promise.all([api.get('/api/v1/gateways'), loadNames({ portals: true })]);
   mount(
     h('h1', {}, 'Gateways'),
     gateways.length
@@ -79,7 +79,7 @@ runPage(async () => {
               'tr',
               {},
               h('td', {}, r.readerId),
-              h('td', {}, r.portalId ?? '—'),
+              h('td', {}, names.portal(r.portalId)),
               h('td', {}, badge(r.state, r.state === 'connected' ? 'ok' : 'bad')),
               h('td', {}, fmtTime(r.since)),
               h('td', {}, r.lastError ?? ''),
