@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cloudConfigSchema, loadCloudConfig } from '@coldtrace/cloud';
@@ -19,7 +21,22 @@ describe('deploy/examples', () => {
   it.each(examples)('%s is valid against its schema', (file) => {
     const path = join(DEPLOY, 'examples', file);
     if (file.startsWith('cloud')) {
-      const config = loadCloudConfig(path);
+      // The secrets the examples read from the environment (compose and cloud.env set them).
+      const env = {
+        COLDTRACE_DATABASE_URL: 'postgres://coldtrace:pg-secret@postgres:5432/coldtrace',
+        COLDTRACE_INGESTOR_PASSWORD: 'ingestor-secret',
+        COLDTRACE_AMQP_URL: 'amqp://coldtrace-ingestor:ingestor-secret@rabbitmq:5672/',
+      };
+      Object.assign(process.env, env);
+      let config: ReturnType<typeof loadCloudConfig>;
+      try {
+        config = loadCloudConfig(path);
+      } finally {
+        for (const name of Object.keys(env)) delete process.env[name];
+      }
+      expect(config.database).toBe(env.COLDTRACE_DATABASE_URL);
+      if (config.mqtt.external) expect(config.mqtt.external.password).toBe(env.COLDTRACE_INGESTOR_PASSWORD);
+      if (config.mqtt.rabbitmq) expect(config.mqtt.rabbitmq.amqpUrl).toBe(env.COLDTRACE_AMQP_URL);
       expect(config.influx?.measurement).toBe('temperature');
       // Every key written in the file is known to the (strict) schema: parsing again changes nothing.
       expect(cloudConfigSchema.parse(config)).toEqual(config);
@@ -48,5 +65,97 @@ describe('deploy/examples', () => {
     );
     expect(queries.length).toBeGreaterThan(0);
     for (const q of queries) expect(q).toMatch(/FROM "temperature"/);
+  });
+});
+
+/** A unit file's `[Section]` → key → values (a key may repeat). */
+function parseUnit(text: string): Map<string, Map<string, string[]>> {
+  const sections = new Map<string, Map<string, string[]>>();
+  let current: Map<string, string[]> | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const header = /^\[(\w+)\]$/.exec(line);
+    if (header) {
+      current = new Map();
+      sections.set(header[1]!, current);
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (!current || eq < 1) throw new Error(`not a unit file line: ${raw}`);
+    const key = line.slice(0, eq);
+    current.set(key, [...(current.get(key) ?? []), line.slice(eq + 1)]);
+  }
+  return sections;
+}
+
+const UNITS = join(DEPLOY, 'systemd');
+const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+
+describe('deploy/systemd', () => {
+  const cloud = parseUnit(readFileSync(join(UNITS, 'coldtrace-cloud.service'), 'utf8'));
+  const service = cloud.get('Service')!;
+  const one = (key: string) => service.get(key)?.at(-1);
+
+  it('the cloud unit runs the cloud on /etc/coldtrace/cloud.yaml, restarted whenever it stops', () => {
+    expect(one('ExecStart')).toBe(
+      '/usr/bin/node /opt/coldtrace/bin/coldtrace.mjs cloud --config /etc/coldtrace/cloud.yaml',
+    );
+    expect(one('Restart')).toBe('always');
+    expect(cloud.get('Unit')?.get('StartLimitIntervalSec')).toEqual(['0']);
+    expect(one('User')).toBe('coldtrace');
+    // Secrets referenced as { env: NAME } come from this file (docs/operations.md "Secrets").
+    expect(one('EnvironmentFile')).toBe('-/etc/coldtrace/cloud.env');
+    expect(cloud.get('Install')?.get('WantedBy')).toEqual(['multi-user.target']);
+  });
+
+  it('the cloud unit is hardened: read-only system, no privileges, writes only its state directory', () => {
+    expect(one('NoNewPrivileges')).toBe('true');
+    expect(one('ProtectSystem')).toBe('strict');
+    expect(one('ReadWritePaths')).toBe('/var/lib/coldtrace');
+    expect(one('StateDirectory')).toBe('coldtrace');
+    expect(one('CapabilityBoundingSet')).toBe('');
+    for (const key of ['ProtectHome', 'PrivateTmp', 'PrivateDevices', 'RestrictSUIDSGID', 'LockPersonality'])
+      expect(one(key), key).toBe('true');
+    expect(one('SystemCallFilter')).toBe('@system-service');
+    // V8 compiles to memory it then runs: this would kill the process.
+    expect(service.has('MemoryDenyWriteExecute')).toBe(false);
+  });
+
+  it.each(readdirSync(UNITS))('%s passes systemd-analyze verify without a warning', (file) => {
+    if (!hasSystemdAnalyze) {
+      console.log(`deploy/systemd/${file}: systemd-analyze is not installed; only parsed`);
+      expect(parseUnit(readFileSync(join(UNITS, file), 'utf8')).has('Service')).toBe(true);
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'coldtrace-units-'));
+    try {
+      // A template is verified as one of its instances.
+      const unit = join(dir, file.replace('@.service', '@example.service'));
+      copyFileSync(join(UNITS, file), unit);
+      const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+      expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('systemd-analyze verify reports a broken unit (the check is not vacuous)', () => {
+    if (!hasSystemdAnalyze) {
+      console.log('systemd-analyze is not installed: the verify check is not run');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'coldtrace-units-'));
+    try {
+      const unit = join(dir, 'coldtrace-cloud.service');
+      copyFileSync(join(UNITS, 'coldtrace-cloud.service'), unit);
+      const text = readFileSync(unit, 'utf8').replace('Restart=always', 'Restart=sometimes');
+      writeFileSync(unit, text);
+      const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+      expect(r.stderr).toMatch(/restart specifier/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
