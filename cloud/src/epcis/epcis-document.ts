@@ -4,6 +4,7 @@ import { LOCK_DISPOSITION, LOCK_END_DISPOSITION, passSemantics } from './biz-ste
 import { groupCustody, groupingWindowMs, groupLocks, groupPasses } from './epcis-grouping.js';
 import { EpcisUris, epcUri } from './epcis-identifiers.js';
 import type { EpcisExportInput, EpcisLocation, EpcisReading } from './epcis-input.js';
+import { groupScans, SCAN_TERMS } from './epcis-scans.js';
 
 /** EPCIS 2.0 §8.6: the standard JSON-LD context of an EPCIS document. */
 export const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
@@ -47,7 +48,7 @@ export function eventIdOf(key: string): string {
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Sort key kinds: at equal times, passes precede sensor reports, which precede lock changes. */
-const ORDER = { pass: 0, sensor: 1, lock: 2, unlock: 3, closure: 4 } as const;
+const ORDER = { pass: 0, scan: 0, sensor: 1, lock: 2, unlock: 3, closure: 4 } as const;
 
 /**
  * CBV 2.0 terms of rejected stock's end: destroyed (bizStep `destroying`, disposition `destroyed`), or shipped
@@ -113,6 +114,37 @@ export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
         bizLocation: { id: locUri(g.to) },
         'ct:fromLocation': locUri(g.from),
         ...(g.direction ? { 'ct:direction': g.direction } : {}),
+      },
+    });
+  }
+
+  // Barcode scans: one event per station, direction and window (docs/barcode.md "Scans in the cloud"), the
+  // serialised units' SGTINs in epcList and the units without serial per LGTIN in quantityList.
+  for (const g of groupScans(input.scans ?? [], windowMs)) {
+    const terms = SCAN_TERMS[g.direction];
+    if (!terms)
+      throw new ColdtraceError('invalid', `scan at ${g.stationId}: unknown direction ${g.direction}`);
+    const list = epcList(g.epcs);
+    const quantities = [...g.quantities].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = JSON.stringify([g.stationId, g.locationId, g.direction, g.firstTs]);
+    const qkey = quantities.map(([c, n]) => `${c}=${n}`).join(',');
+    events.push({
+      ts: g.firstTs,
+      order: ORDER.scan,
+      event: {
+        ...base(g.firstTs, `scan|${key}|${list.join(',')}|${qkey}`, `scan at ${g.stationId}`),
+        ...(list.length > 0 ? { epcList: list } : {}),
+        ...(quantities.length > 0
+          ? { quantityList: quantities.map(([epcClass, quantity]) => ({ epcClass, quantity })) }
+          : {}),
+        action: 'OBSERVE',
+        bizStep: terms.bizStep,
+        ...(terms.disposition ? { disposition: terms.disposition } : {}),
+        readPoint: { id: uris.scanStation(g.stationId) },
+        ...(terms.arrives
+          ? { bizLocation: { id: locUri(g.locationId) } }
+          : { 'ct:fromLocation': locUri(g.locationId) }),
+        'ct:scanDirection': g.direction,
       },
     });
   }

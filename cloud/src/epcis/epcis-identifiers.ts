@@ -79,6 +79,11 @@ export class EpcisUris {
     return `${this.base}/portals/${encodeURIComponent(id)}`;
   }
 
+  /** readPoint of a scan: the barcode scan station (a private URI). */
+  scanStation(id: string): string {
+    return `${this.base}/scan-stations/${encodeURIComponent(id)}`;
+  }
+
   /** `sensorMetadata.deviceID` of a sensor. */
   sensor(id: string): string {
     return `${this.base}/sensors/${encodeURIComponent(id)}`;

@@ -72,6 +72,26 @@ export interface EpcisClosure {
   locationId?: string | null;
 }
 
+/**
+ * A barcode scan the cloud mapped (docs/barcode.md "Scans in the cloud"): a serialised unit (`epc`) or a
+ * unit without serial counted in its lot (`gtin` + `lot`).
+ */
+export interface EpcisScan {
+  gatewayId: string;
+  seq: number;
+  stationId: string;
+  locationId: string;
+  direction: 'receiving' | 'dispatch' | 'putaway' | 'picking';
+  ts: number;
+  /** The serialised unit's EPC (hex); null for a unit without serial. */
+  epc: string | null;
+  gtin: string | null;
+  /** The lot number (as on the code) of a unit without serial. */
+  lot: string | null;
+  /** Digits of the GTIN's company prefix when known (an LGTIN URN needs it; else a Digital Link URI). */
+  companyPrefixLength?: number | null;
+}
+
 export interface EpcisExportInput {
   /** Document creation time. */
   creationDate: number;
@@ -100,4 +120,6 @@ export interface EpcisExportInput {
   locks: readonly EpcisLock[];
   /** Closing records of rejected stock (absent: none). */
   closures?: readonly EpcisClosure[];
+  /** Barcode scans (absent: none). */
+  scans?: readonly EpcisScan[];
 }

@@ -1,5 +1,6 @@
 import { ColdtraceError } from '@coldtrace/shared';
 import type { CloudStore } from '../store/cloud-store.js';
+import { epcisScans } from '../store/queries/epcis-scans.js';
 import type {
   EpcisClosure,
   EpcisCustodyInterval,
@@ -21,7 +22,7 @@ export interface EpcisQuery {
 /** The records an EPCIS export is built from (everything but the document's own fields). */
 export type EpcisRecords = Pick<
   EpcisExportInput,
-  'locations' | 'passes' | 'custody' | 'readings' | 'locks' | 'closures'
+  'locations' | 'passes' | 'custody' | 'readings' | 'locks' | 'closures' | 'scans'
 >;
 
 export interface EpcisSource {
@@ -124,6 +125,8 @@ export class StoreEpcisSource implements EpcisSource {
       : [];
     const locations = (await this.store.listLocations()).map((l) => ({ id: l.id, kind: l.kind }));
     const closures = (await this.domain?.closures?.(epcs ? [...epcs] : null, fromTs, toTs)) ?? [];
-    return { locations, passes, custody, readings, locks, closures };
+    // Barcode scans (docs/epcis.md "Barcode scans"): a lot's are its units' and its units without serial.
+    const scans = await epcisScans(this.store.db, { lotId: q.lot, epc: q.epc, fromTs, toTs });
+    return { locations, passes, custody, readings, locks, closures, scans };
   }
 }

@@ -39,6 +39,7 @@ import { productRoutes } from './routes/products.js';
 import { rejectedStockRoutes } from './routes/rejected-stock.js';
 import { reportRoutes } from './routes/reports.js';
 import { ruleAlarmRoutes } from './routes/rule-alarms.js';
+import { scanRoutes } from './routes/scans.js';
 import { summaryRoutes } from './routes/summary.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { userRoutes } from './routes/users.js';
@@ -194,6 +195,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     summaryRoutes,
     dispositionRoutes,
     rejectedStockRoutes,
+    scanRoutes,
     auditRoutes,
   ]) {
     await app.register(routes, { ...deps, domain, prefix: '/api/v1' });

@@ -1,6 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
-import type { ScanFlagRow } from '../domain/ingest/ingest-store.js';
+import type { MovementRow, ScanFlagRow } from '../domain/ingest/ingest-store.js';
 import type { scanRow } from '../domain/ingest/record-rows.js';
 import type { ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
 import type { ReleaseProposalRow } from '../domain/release-proposals.js';
@@ -33,20 +33,10 @@ export interface ReadingsTable extends ReadingRow {
   gateway_id: string;
 }
 
-export interface MovementsTable {
+/** A stored movement: its content (`MovementRow`, record-rows.ts) under its key, with its arrival. */
+export interface MovementsTable extends MovementRow {
   gateway_id: string;
   seq: number;
-  epc: string;
-  portal_id: string;
-  kind: string;
-  from_location: string | null;
-  to_location: string;
-  direction: string | null;
-  ts: number;
-  first_seen: number;
-  last_seen: number;
-  reads: number;
-  peak_rssi: number;
   received_at: number;
 }
 

@@ -363,6 +363,21 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
     ],
     unknown: () => [{ what: 'unknown lot', url: '/api/v1/lots/no-such-lot/trace', status: 404 }],
   },
+  'GET /api/v1/lots/:id/quantities': {
+    access: ANY,
+    valid: (f) => ({ url: `/api/v1/lots/${f.lotId}/quantities` }),
+    invalid: () => badIds((id) => `/api/v1/lots/${id}/quantities`),
+    unknown: () => [{ what: 'unknown lot', url: '/api/v1/lots/no-such-lot/quantities', status: 404 }],
+  },
+  'GET /api/v1/scans': {
+    access: ANY,
+    invalid: () => [
+      { what: 'flagged not a boolean', url: '/api/v1/scans?flagged=maybe', field: 'flagged' },
+      { what: 'unknown flag code', url: '/api/v1/scans?flag=scan_unmapped', field: 'flag' },
+      { what: 'epc not hex', url: '/api/v1/scans?epc=xyz', field: 'epc' },
+      { what: 'limit 0', url: '/api/v1/scans?limit=0', field: 'limit' },
+    ],
+  },
   'GET /api/v1/epcs': {
     access: ANY,
     invalid: () => [

@@ -1,0 +1,63 @@
+import { decodeEpc, isDecodedEpc } from '@coldtrace/shared';
+import type { Kysely } from 'kysely';
+import type { EpcisScan } from '../../epcis/epcis-input.js';
+import type { Database } from '../schema.js';
+
+/**
+ * The mapped barcode scans an EPCIS export holds (0023, docs/epcis.md "Barcode scans"): of a lot (its units'
+ * scans and its units without serial), of one EPC, or all, with event time in `[fromTs, toTs)`. A unit without
+ * serial carries its lot's GTIN and number, and the company prefix length of a tag commissioned with that
+ * GTIN when there is one (its LGTIN class URN needs it).
+ */
+export async function epcisScans(
+  db: Kysely<Database>,
+  q: { lotId?: string | undefined; epc?: string | undefined; fromTs: number; toTs: number },
+): Promise<EpcisScan[]> {
+  let s = db
+    .selectFrom('scans as s')
+    .leftJoin('lots as l', 'l.id', 's.lot_id')
+    .select([
+      's.gateway_id',
+      's.seq',
+      's.station_id',
+      's.location_id',
+      's.direction',
+      's.ts',
+      's.epc',
+      'l.gtin',
+      'l.lot_number',
+    ]);
+  if (q.lotId !== undefined) s = s.where('s.lot_id', '=', q.lotId);
+  if (q.epc !== undefined) s = s.where('s.epc', '=', q.epc);
+  if (Number.isFinite(q.fromTs)) s = s.where('s.ts', '>=', q.fromTs);
+  if (Number.isFinite(q.toTs)) s = s.where('s.ts', '<', q.toTs);
+  const rows = await s.orderBy('s.ts').orderBy('s.gateway_id').orderBy('s.seq').execute();
+  const prefix = new Map<string, number | null>();
+  for (const r of rows) {
+    if (r.epc !== null || r.gtin === null || prefix.has(r.gtin)) continue;
+    const tag = await db
+      .selectFrom('epcs as e')
+      .innerJoin('lots as l', 'l.id', 'e.lot_id')
+      .select('e.epc')
+      .where('l.gtin', '=', r.gtin)
+      .orderBy('e.epc')
+      .limit(1)
+      .executeTakeFirst();
+    const d = tag ? decodeEpc(tag.epc) : undefined;
+    prefix.set(r.gtin, d && isDecodedEpc(d) && d.companyPrefix ? d.companyPrefix.length : null);
+  }
+  return rows
+    .filter((r) => r.epc !== null || (r.gtin !== null && r.lot_number !== null))
+    .map((r) => ({
+      gatewayId: r.gateway_id,
+      seq: Number(r.seq),
+      stationId: r.station_id,
+      locationId: r.location_id,
+      direction: r.direction as EpcisScan['direction'],
+      ts: Number(r.ts),
+      epc: r.epc,
+      gtin: r.epc === null ? r.gtin : null,
+      lot: r.epc === null ? r.lot_number : null,
+      companyPrefixLength: r.epc === null && r.gtin !== null ? (prefix.get(r.gtin) ?? null) : null,
+    }));
+}
