@@ -1,0 +1,321 @@
+/**
+ * `npm run bench -- history [--sizes=2000000[,20000000]] [--stores=sqlite,postgres] [--samples=20]`:
+ * read paths and startup over a history of N readings (docs/performance.md "History").
+ *
+ * For each store and size: a fresh database; the network of `history-network.ts` entered through the
+ * cloud's own API; the history written through the one ingest path (`CloudStore.ingestReadings` /
+ * `ingestMovements`, batches of 5,000: exactly what ingest writes, marks included, without MQTT); the
+ * cloud started again on it (time to `/readyz` 200 with the whole history to recover); then each read
+ * path timed over real HTTP (`--samples` after 2 warm-up requests; p50/p95), and the bytes per reading.
+ * With two sizes, each figure's ratio large/small. Prints one JSON object per line with its goal.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudStore, openDatabase, startCloud, UserStore } from '@coldtrace/cloud';
+import { scaledClock, systemClock } from '@coldtrace/shared';
+import pg from 'pg';
+import pino from 'pino';
+import { apiClient, seedMasterData } from '../scenario/src/cloud/seed-master-data.js';
+import { scenarioSchema } from '../scenario/src/scenario-schema.js';
+import {
+  GATEWAYS,
+  gatewayId,
+  locationId,
+  lotId,
+  minutesFor,
+  movementsByGateway,
+  networkScenario,
+  readingBatches,
+  sensorId,
+  T0,
+} from './history-network.js';
+
+const BENCH = 'history';
+const BATCH = 5000;
+const DAY = 86_400_000;
+const arg = (name: string, dflt: string) =>
+  process.argv.find((x) => x.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const SIZES = arg('sizes', '2000000').split(',').map(Number);
+const STORES = arg('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
+const SAMPLES = Number(arg('samples', '20'));
+const PG_ADMIN = process.env.COLDTRACE_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const log = pino({ level: 'warn' });
+
+const out = (o: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ bench: BENCH, ...o })}\n`);
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** Goals of issue 18 ("History at scale") on this machine at 20 million readings. */
+const GOAL_P95_MS: Record<string, number> = { epcis_lot: 500, excursion_pdf: 500 };
+const goalOf = (metric: string) => GOAL_P95_MS[metric] ?? 300;
+
+async function database(store: 'sqlite' | 'postgres', dir: string) {
+  if (store === 'sqlite') {
+    const file = join(dir, 'history.db');
+    return { url: `sqlite:${file}`, drop: async () => {}, file };
+  }
+  const name = `coldtrace_bench_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    file: undefined,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN });
+      await c.connect();
+      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      await c.query(`DROP DATABASE IF EXISTS ${name}`);
+      await c.end();
+    },
+  };
+}
+
+async function startOn(url: string, nowMs: number) {
+  return startCloud(
+    {
+      database: url,
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { embedded: { host: '127.0.0.1', port: 0 } },
+      integrations: { webhooks: [], outboxPollMs: 3_600_000 },
+      logLevel: 'warn',
+    },
+    // The data clock runs at real speed from the end of the history (timers such as the engine's debounce fire).
+    { clock: scaledClock(nowMs, 1), wallClock: systemClock, log },
+  );
+}
+
+/** Readings and movements written through the ingest path, gateway by gateway. */
+async function bulkLoad(url: string, readings: number): Promise<{ readings: number; seconds: number }> {
+  const store = new CloudStore(await openDatabase(url));
+  const minutes = minutesFor(readings);
+  const started = performance.now();
+  let n = 0;
+  try {
+    const moves = movementsByGateway(minutes);
+    for (let g = 0; g < GATEWAYS; g++) {
+      for (const records of readingBatches(g, minutes, BATCH)) {
+        const last = records[records.length - 1]!;
+        const b = {
+          gatewayId: gatewayId(g),
+          firstSeq: records[0]!.seq,
+          lastSeq: last.seq,
+          sentAt: last.ts,
+          records,
+        };
+        n += (await store.ingestReadings(gatewayId(g), b, last.ts + 1000)).inserted;
+      }
+      const list = moves.get(g) ?? [];
+      for (let i = 0; i < list.length; i += BATCH) {
+        const records = list.slice(i, i + BATCH);
+        const last = records[records.length - 1]!;
+        const b = {
+          gatewayId: gatewayId(g),
+          firstSeq: records[0]!.seq,
+          lastSeq: last.seq,
+          sentAt: last.ts,
+          records,
+        };
+        await store.ingestMovements(gatewayId(g), b, last.ts + 1000);
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  return { readings: n, seconds: (performance.now() - started) / 1000 };
+}
+
+async function bytesPerReading(store: 'sqlite' | 'postgres', url: string, readings: number): Promise<number> {
+  if (store === 'sqlite') {
+    const opened = await openDatabase(url);
+    try {
+      // dbstat (compiled into better-sqlite3): the pages of the readings table and of its indexes.
+      const row = opened
+        .sqlite!.prepare(
+          "SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'readings' OR name IN (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings')",
+        )
+        .get() as { bytes: number };
+      return row.bytes / readings;
+    } finally {
+      await opened.close();
+    }
+  }
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('VACUUM ANALYZE readings');
+    const r = await c.query("SELECT pg_total_relation_size('readings') AS bytes");
+    return Number(r.rows[0].bytes) / readings;
+  } finally {
+    await c.end();
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < 2; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  return { p50: percentile(ms, 50), p95: percentile(ms, 95) };
+}
+
+async function run(store: 'sqlite' | 'postgres', readings: number): Promise<Map<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'coldtrace-history-'));
+  const db = await database(store, dir);
+  const figures = new Map<string, number>();
+  const minutes = minutesFor(readings);
+  const endMs = T0 + minutes * 60_000;
+  const emit = (metric: string, value: number, unit: string, goal: number | null, extra = {}) => {
+    figures.set(metric, value);
+    out({ store, readings, metric, value: round(value), unit, goal, ...extra });
+  };
+  try {
+    // Master data through the API, as an operator enters it.
+    let cloud = await startOn(db.url, T0);
+    const scenario = scenarioSchema.parse(networkScenario());
+    const admin = async (c: typeof cloud) =>
+      (
+        await new UserStore(c.store.db).createToken(
+          { name: 'bench', roles: ['admin'], userId: null },
+          Date.now(),
+        )
+      ).token;
+    await seedMasterData(apiClient(cloud.httpUrl, await admin(cloud)), scenario);
+    await cloud.close();
+
+    const load = await bulkLoad(db.url, readings);
+    out({
+      store,
+      readings,
+      metric: 'bulk_load',
+      value: round(load.seconds),
+      unit: 's',
+      stored: load.readings,
+    });
+    emit(
+      'bytes_per_reading',
+      await bytesPerReading(store, db.url, load.readings),
+      'B',
+      store === 'sqlite' ? 60 : 80,
+    );
+    if (db.file)
+      out({
+        store,
+        readings,
+        metric: 'database_file',
+        value: round(statSync(db.file).size / 2 ** 20),
+        unit: 'MiB',
+      });
+
+    // Startup with the whole history to derive (every mark the ingest wrote).
+    const t0 = performance.now();
+    cloud = await startOn(db.url, endMs + 60_000);
+    const started = performance.now() - t0;
+    const token = await admin(cloud);
+    const api = apiClient(cloud.httpUrl, token);
+    const readyBy = Date.now() + 30 * 60_000;
+    for (;;) {
+      const r = await fetch(`${cloud.httpUrl}/readyz`);
+      if (r.ok) break;
+      if (Date.now() > readyBy) throw new Error(`not ready after 30 min: ${await r.text()}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    emit('start_to_ready', (performance.now() - t0) / 1000, 's', 3, {
+      listening_after_s: round(started / 1000),
+    });
+    await cloud.evaluator.flush();
+    out({
+      store,
+      readings,
+      metric: 'derive_whole_history',
+      value: round((performance.now() - t0) / 1000),
+      unit: 's',
+    });
+
+    const get = (path: string) => api('GET', path);
+    const raw = async (path: string) => {
+      const r = await fetch(`${cloud.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      if (!r.ok) throw new Error(`GET ${path}: HTTP ${r.status}`);
+      await r.arrayBuffer();
+    };
+    const lot = lotId(0);
+    const excursions = (await get(`/api/v1/excursions?locationId=${locationId(0)}&order=desc&limit=1`)) as {
+      items: Array<{ id: string }>;
+    };
+    const excursion = excursions.items[0]?.id;
+    if (!excursion) throw new Error('no excursion at loc-00: the network generator is broken');
+    const paths: Array<[string, () => Promise<unknown>]> = [
+      [
+        'dashboard',
+        () =>
+          Promise.all([
+            get('/api/v1/summary'),
+            get('/api/v1/excursions?reviewState=pending&order=desc&limit=50'),
+            get('/api/v1/gateways'),
+            get('/api/v1/data-gaps'),
+          ]),
+      ],
+      ['lot', () => get(`/api/v1/lots/${lot}`)],
+      ['lot_temperature_page', () => get(`/api/v1/lots/${lot}/temperature?limit=20000`)],
+      ['excursion_detail', () => get(`/api/v1/excursions/${excursion}`)],
+      ['excursion_pdf', () => raw(`/api/v1/excursions/${excursion}/report.pdf`)],
+      ['lot_trace_1000_units', () => get(`/api/v1/lots/${lot}/trace?limit=1000`)],
+      ['epcis_lot', () => raw(`/api/v1/epcis/events?lot=${lot}`)],
+      [
+        'sensor_30_days',
+        () =>
+          get(
+            `/api/v1/readings?sensorId=${sensorId(0)}&from=${Math.max(T0, endMs - 30 * DAY)}&to=${endMs}&limit=100000`,
+          ),
+      ],
+    ];
+    for (const [metric, fn] of paths) {
+      const t = await timed(fn);
+      emit(metric, t.p95, 'ms p95', goalOf(metric), { p50: round(t.p50) });
+    }
+    await cloud.close();
+  } finally {
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+out({
+  metric: 'machine',
+  cpus: availableParallelism(),
+  load1: round(loadavg()[0]!),
+  sizes: SIZES,
+  stores: STORES,
+  samples: SAMPLES,
+});
+for (const store of STORES) {
+  const bySize: Array<Map<string, number>> = [];
+  for (const size of SIZES) bySize.push(await run(store, size));
+  if (bySize.length === 2) {
+    for (const [metric, small] of bySize[0]!) {
+      const large = bySize[1]!.get(metric);
+      if (large === undefined || metric === 'bytes_per_reading') continue;
+      out({
+        store,
+        metric: `${metric}_growth`,
+        value: round(large / small),
+        unit: `× (${SIZES[1]} / ${SIZES[0]})`,
+        goal: 1.3,
+      });
+    }
+  }
+}
+out({ metric: 'machine_after', load1: round(loadavg()[0]!) });
