@@ -313,10 +313,13 @@ export class Ingestor {
         return store.ingestAlarms(gatewayId, value as GatewayPayload<'alarms'>, now);
       case 'status': {
         const status = value as GatewayPayload<'status'>;
+        // A Last Will carries the time its session began (the gateway cannot know when it will vanish), so
+        // it is older than the online status sent after connecting: it counts from its receipt instead.
+        const lastWill = status.state === 'offline' && status.reason === 'last_will';
         const updated = await store.setGatewayStatus(
           gatewayId,
           JSON.stringify(status),
-          status.ts,
+          lastWill ? Math.max(status.ts, now) : status.ts,
           status.state === 'online',
         );
         return { inserted: updated ? 1 : 0, duplicates: updated ? 0 : 1 };
