@@ -43,6 +43,7 @@ describe.skipIf(socatMissing !== null)('scenario library: every scenario passes 
         'sensor-fault-gap.yaml',
         'cumulative-who-pqs.yaml',
         'gateway-power-loss.yaml',
+        'untagged-vials-scanned-into-fridge.yaml',
       ]),
     );
   });
