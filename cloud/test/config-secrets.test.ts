@@ -1,17 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempFiles } from '@coldtrace/shared/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cloudConfigSchema, loadCloudConfig } from '../src/config.js';
 
 /** Secrets given as `{ env }` or `{ file }` in the cloud config (docs/operations.md "Secrets"). */
-const dir = mkdtempSync(join(tmpdir(), 'config-secrets-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { dir, file, remove } = tempFiles('config-secrets-');
+afterAll(remove);
 const ENV = 'CT_CONFIG_SECRETS_TEST';
 afterEach(() => {
   delete process.env[ENV];

@@ -1,17 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempFiles } from '@coldtrace/shared/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadGatewayConfig, mqttPassword, parseGatewayConfig } from '../src/config.js';
 
 /** The gateway's MQTT secret from the environment or a file (docs/operations.md "Secrets"). */
-const dir = mkdtempSync(join(tmpdir(), 'coldtrace-edge-secrets-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { dir, file, remove } = tempFiles('coldtrace-edge-secrets-');
+afterAll(remove);
 const ENV = 'CT_EDGE_SECRET_TEST';
 afterEach(() => {
   delete process.env[ENV];

@@ -1,17 +1,12 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { formatZodError, resolveSecretRef, secretSchema } from '../src/index.js';
+import { tempFiles } from './temp-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'secret-ref-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { dir, file, remove } = tempFiles('secret-ref-');
+afterAll(remove);
 
 describe('resolveSecretRef', () => {
   it('reads an environment variable', () => {

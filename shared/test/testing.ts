@@ -10,6 +10,7 @@ export {
   tlvParams,
   tsharkUnavailable,
 } from './llrp/tshark-capture.js';
+export { tempFiles } from './temp-files.js';
 export { createTestPki, type IssuedCertificate, type TestPki } from './tls/test-certificates.js';
 export { until } from './until.js';
 export { repoRoot, TEST_VECTORS, vectorsDir } from './vectors-dir.js';

@@ -2,6 +2,7 @@ import { gatewayTopic, type ManualClock, manualClock } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { readings, readingsBatch, T0 } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
@@ -23,12 +24,8 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-const scrape = async () => (await cloud.app.inject({ method: 'GET', url: '/metrics' })).body;
-/** The value of one series (`name{labels}`), or undefined when the scrape has no such line. */
-const value = (text: string, series: string): number | undefined => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
+const scrape = () => scrapeMetrics(cloud);
+const value = metricValue;
 const publish = (firstSeq: number, n: number) =>
   gw.publishAsync(
     gatewayTopic('gw-lag', 'readings'),

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerGateway } from '../../src/gateways/register-gateway.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
+import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { readings, readingsBatch } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { startBrokerAuth, TEST_INGESTOR } from '../ingest/broker-auth-server.js';
@@ -69,11 +70,8 @@ describe('lag metrics on RabbitMQ and PostgreSQL', { timeout: 180_000 }, () => {
     await db?.drop();
   });
 
-  const scrape = async () => (await cloud.app.inject({ method: 'GET', url: '/metrics' })).body;
-  const value = (text: string, series: string): number | undefined => {
-    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-    return line === undefined ? undefined : Number(line.slice(series.length + 1));
-  };
+  const scrape = () => scrapeMetrics(cloud);
+  const value = metricValue;
   const metric = async (series: string) => value(await scrape(), series);
   const publish = (firstSeq: number) =>
     gw.publishAsync(
