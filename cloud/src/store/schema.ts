@@ -1,7 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
 import type { MovementRow, ScanFlagRow } from '../domain/ingest/ingest-store.js';
-import type { scanRow } from '../domain/ingest/record-rows.js';
 import type { ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
 import type { ReleaseProposalRow } from '../domain/release-proposals.js';
 import type {
@@ -370,10 +369,23 @@ export interface Database {
   scan_flags: ScanFlagRow;
 }
 
-/** A barcode scan (0023): the record as read (`scanRow`) and its mapping (a unit's EPC, its lot). */
-export interface ScansTable extends ReturnType<typeof scanRow> {
+/** A barcode scan (0023): the record as read (`scanRow`, record-rows.ts) and its mapping (a unit's EPC, its lot). */
+export interface ScansTable {
   gateway_id: string;
   seq: number;
+  station_id: string;
+  location_id: string;
+  /** receiving | dispatch | putaway | picking */
+  direction: string;
+  ts: number;
+  code: string;
+  format: string;
+  gtin: string | null;
+  sscc: string | null;
+  hibc: string | null;
+  lot: string | null;
+  serial: string | null;
+  expiry: string | null;
   received_at: number;
   epc: ColumnType<string | null, string | null | undefined, string | null>;
   lot_id: ColumnType<string | null, string | null | undefined, string | null>;
