@@ -39,6 +39,7 @@ import { productRoutes } from './routes/products.js';
 import { rejectedStockRoutes } from './routes/rejected-stock.js';
 import { reportRoutes } from './routes/reports.js';
 import { ruleAlarmRoutes } from './routes/rule-alarms.js';
+import { receivingRoutes } from './routes/receiving.js';
 import { scanRoutes } from './routes/scans.js';
 import { summaryRoutes } from './routes/summary.js';
 import { telemetryRoutes } from './routes/telemetry.js';
@@ -196,6 +197,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     dispositionRoutes,
     rejectedStockRoutes,
     scanRoutes,
+    receivingRoutes,
     auditRoutes,
   ]) {
     await app.register(routes, { ...deps, domain, prefix: '/api/v1' });

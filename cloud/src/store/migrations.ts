@@ -20,6 +20,7 @@ import { migration0020 } from './migrations/0020-sensor-calibration.js';
 import { migration0021 } from './migrations/0021-release-proposals.js';
 import { migration0022 } from './migrations/0022-stock-closures.js';
 import { migration0023 } from './migrations/0023-scans.js';
+import { migration0026 } from './migrations/0026-receiving-indexes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -50,6 +51,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0021-release-proposals': migration0021,
   '0022-stock-closures': migration0022,
   '0023-scans': migration0023,
+  '0026-receiving-indexes': migration0026,
 });
 
 class StaticProvider implements MigrationProvider {

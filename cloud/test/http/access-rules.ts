@@ -34,6 +34,8 @@ export interface Fixture {
   /** An existing user (target of PATCH /users/:id). */
   userId: string;
   locationId: string;
+  /** A second location (the shipping side of a receiving check). */
+  otherLocationId: string;
   gtin: string;
   lotId: string;
   /** Unique per call, for ids the valid requests create. */

@@ -378,6 +378,51 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       { what: 'limit 0', url: '/api/v1/scans?limit=0', field: 'limit' },
     ],
   },
+  'GET /api/v1/receiving-check': {
+    access: ANY,
+    valid: (f) => ({
+      url: `/api/v1/receiving-check?locationId=${f.locationId}&fromLocationId=${f.otherLocationId}&since=0&until=86400000`,
+    }),
+    invalid: (f) => [
+      {
+        what: 'no locationId',
+        url: `/api/v1/receiving-check?fromLocationId=${f.otherLocationId}&since=0`,
+        field: 'locationId',
+      },
+      {
+        what: 'no fromLocationId',
+        url: `/api/v1/receiving-check?locationId=${f.locationId}&since=0`,
+        field: 'fromLocationId',
+      },
+      {
+        what: 'no since',
+        url: `/api/v1/receiving-check?locationId=${f.locationId}&fromLocationId=${f.otherLocationId}`,
+        field: 'since',
+      },
+      {
+        what: 'until before since',
+        url: `/api/v1/receiving-check?locationId=${f.locationId}&fromLocationId=${f.otherLocationId}&since=5000&until=1000`,
+        field: /until must be after since/,
+      },
+      {
+        what: 'a window over 31 days',
+        url: `/api/v1/receiving-check?locationId=${f.locationId}&fromLocationId=${f.otherLocationId}&since=0&until=${32 * 86_400_000}`,
+        field: /at most 31 days/,
+      },
+      {
+        what: 'the same location on both sides',
+        url: `/api/v1/receiving-check?locationId=${f.locationId}&fromLocationId=${f.locationId}&since=0&until=1000`,
+        field: /another location/,
+      },
+    ],
+    unknown: (f) => [
+      {
+        what: 'unknown shipping location',
+        url: `/api/v1/receiving-check?locationId=${f.locationId}&fromLocationId=no-such-room&since=0&until=1000`,
+        status: 404,
+      },
+    ],
+  },
   'GET /api/v1/epcs': {
     access: ANY,
     invalid: () => [

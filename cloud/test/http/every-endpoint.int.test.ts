@@ -82,6 +82,7 @@ beforeAll(async () => {
     if (res.statusCode !== 200) throw new Error(`fixture ${url}: ${res.statusCode} ${res.body}`);
   };
   await put('/api/v1/locations/fixture-room', SAMPLE_LOCATION);
+  await put('/api/v1/locations/fixture-dock', SAMPLE_LOCATION);
   await put('/api/v1/products/00000000000017', {
     name: 'Fixture vaccine',
     minC: 2,
@@ -98,6 +99,7 @@ beforeAll(async () => {
     otherSigner: { username: otherQa.username, password: otherQa.password },
     userId: target.user.id,
     locationId: 'fixture-room',
+    otherLocationId: 'fixture-dock',
     gtin: '00000000000017',
     lotId: 'fixture-lot',
     uniq: () => `r${++n}`,
