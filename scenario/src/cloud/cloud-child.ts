@@ -66,6 +66,9 @@ process.on('message', (req: CloudRequest) => {
     (err) => process.send?.({ id: req.id, ok: false, error: errorMessage(err) }),
   );
 });
+// Ctrl-C in a terminal signals the whole process group, this child too: the runner (the parent) ends the
+// scenario and then closes this cloud over IPC, so SIGINT is its to handle (a dead parent disconnects).
+process.on('SIGINT', () => {});
 process.on('disconnect', () => {
   void (cloud?.close() ?? Promise.resolve()).finally(() => process.exit(0));
 });
