@@ -159,3 +159,48 @@ describe('deploy/systemd', () => {
     }
   });
 });
+
+describe('deploy/Dockerfile', () => {
+  /** What the image's entrypoint runs for `docker run coldtrace ARGS`: a `node` on PATH that says so. */
+  function entrypoint(...args: string[]): string {
+    const bin = mkdtempSync(join(tmpdir(), 'coldtrace-entrypoint-'));
+    try {
+      writeFileSync(
+        join(bin, 'node'),
+        '#!/bin/sh\necho "COLDTRACE_EDGE_RUNTIME=$COLDTRACE_EDGE_RUNTIME $*"\n',
+        {
+          mode: 0o755,
+        },
+      );
+      const r = spawnSync('/bin/sh', [join(DEPLOY, 'docker-entrypoint.sh'), ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, COLDTRACE_EDGE_RUNTIME: '' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim();
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }
+
+  it('starts the gateway as the systemd unit does (its node flags, the compiled runtime), the rest without', () => {
+    const dockerfile = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(
+      /^ENTRYPOINT \["\/bin\/sh", "\/opt\/coldtrace\/deploy\/docker-entrypoint\.sh"\]$/m,
+    );
+    const unit = parseUnit(readFileSync(join(UNITS, 'coldtrace-edge@.service'), 'utf8')).get('Service')!;
+    expect(unit.get('Environment')).toContain('COLDTRACE_EDGE_RUNTIME=compiled');
+    const exec = /^\/usr\/bin\/node((?: --\S+)+) \/opt\/coldtrace\/bin\/coldtrace\.mjs edge /.exec(
+      unit.get('ExecStart')!.at(-1)!,
+    );
+    const flags = exec![1]!.trim();
+    expect(flags).toContain('--max-semi-space-size=');
+    const script = `${join(DEPLOY, '..')}/bin/coldtrace.mjs`;
+    expect(entrypoint('edge', '--config', '/etc/coldtrace/edge.yaml')).toBe(
+      `COLDTRACE_EDGE_RUNTIME=compiled ${flags} ${script} edge --config /etc/coldtrace/edge.yaml`,
+    );
+    expect(entrypoint('cloud', '--config', '/etc/coldtrace/cloud.yaml')).toBe(
+      `COLDTRACE_EDGE_RUNTIME= ${script} cloud --config /etc/coldtrace/cloud.yaml`,
+    );
+  });
+});
