@@ -138,7 +138,8 @@ export class DomainEpcisData implements EpcisDomainData {
   }
 
   async closures(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisClosure[]> {
-    const units = await this.ds.db
+    // An open window bound is ±Infinity, which a PostgreSQL bigint parameter refuses: no condition then.
+    let q = this.ds.db
       .selectFrom('stock_closure_units')
       .innerJoin('stock_closures', 'stock_closures.id', 'stock_closure_units.closure_id')
       .select([
@@ -147,10 +148,10 @@ export class DomainEpcisData implements EpcisDomainData {
         'stock_closures.signed_at as at',
         'stock_closures.outcome as outcome',
         'stock_closures.reference as reference',
-      ])
-      .where('stock_closures.signed_at', '>=', fromTs)
-      .where('stock_closures.signed_at', '<', toTs)
-      .execute();
+      ]);
+    if (Number.isFinite(fromTs)) q = q.where('stock_closures.signed_at', '>=', fromTs);
+    if (Number.isFinite(toTs)) q = q.where('stock_closures.signed_at', '<', toTs);
+    const units = await q.execute();
     const wanted = epcs === null ? null : new Set(epcs);
     const byId = new Map<string, EpcisClosure>();
     for (const u of units) {

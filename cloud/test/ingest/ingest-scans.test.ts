@@ -2,7 +2,10 @@ import { decodeEpc, gatewayTopic, type Movement, type Scan, sgtin96Hex } from '@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScanMappingOptions } from '../../src/domain/ingest/scan-mapping.js';
+import { deepVerify } from '../../src/domain/deep-verify.js';
 import { replayDeadLetter } from '../../src/ingest/dead-letter-replay.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
+import { readDeepVerifyData } from '../../src/store/deep-verify-reads.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { lotTracePage } from '../../src/store/queries/lot-trace-page.js';
 import { type Harness, location, MIN, openHarness, T0 } from '../domain/harness.js';
@@ -282,6 +285,10 @@ describe('Ingestor: barcode scans become custody', () => {
       .execute();
     expect(entry).toEqual([{ actor: 'system', action: 'lot.created' }]);
     expect((await scansRows())[1]).toMatchObject({ seq: 2, lot_id: `lot-${GTIN}-B9` });
+    // What ingest wrote to master data is what the trail says (`audit verify --deep`).
+    const report = deepVerify(await readDeepVerifyData(db()));
+    expect(report.findings).toEqual([]);
+    expect((await verifyAuditTrail(db())).ok).toBe(true);
   });
 
   it('HIBC codes map through the configured link to a GTIN; an unlinked one, an SSCC alone or a bare GTIN are dead letters', async () => {
