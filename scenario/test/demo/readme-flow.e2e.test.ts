@@ -321,6 +321,10 @@ describe.skipIf(missing !== null)('the README flow at human speed in a real brow
       await page.goto(`${url}/lots/LOT-B`);
       const closure = page.locator('#rejected-stock form.closure');
       await closure.waitFor();
+      const awaiting = page.locator('#rejected-stock [data-k="rejected-awaiting"]');
+      expect(await awaiting.getAttribute('class'), 'the lot page says the stock awaits its end').toContain(
+        'notice',
+      );
       await docShot(page, 'lot');
       await page.waitForTimeout(2_000); // reads the lot page
       await closure.locator('.f-outcome').selectOption('destroyed');
@@ -335,6 +339,7 @@ describe.skipIf(missing !== null)('the README flow at human speed in a real brow
       const destroyed = await sign(page, closure.locator('.f-close'), '/stock-closures', 201);
       await page.locator('#stock-closures tbody tr').first().waitFor();
       expect(await page.locator('#rejected-stock form.closure').count()).toBe(0);
+      expect(await awaiting.getAttribute('class')).not.toContain('notice');
       expect(await rejected()).toEqual([]);
       // …and not after.
       await page.goto(`${url}/`);
