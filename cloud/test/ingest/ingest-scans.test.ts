@@ -1,12 +1,12 @@
 import { decodeEpc, gatewayTopic, type Movement, type Scan, sgtin96Hex } from '@coldtrace/shared';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ScanMappingOptions } from '../../src/domain/ingest/scan-mapping.js';
 import { deepVerify } from '../../src/domain/deep-verify.js';
+import type { ScanMappingOptions } from '../../src/domain/ingest/scan-mapping.js';
 import { replayDeadLetter } from '../../src/ingest/dead-letter-replay.js';
+import { Ingestor } from '../../src/ingest/ingestor.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { readDeepVerifyData } from '../../src/store/deep-verify-reads.js';
-import { Ingestor } from '../../src/ingest/ingestor.js';
 import { lotTracePage } from '../../src/store/queries/lot-trace-page.js';
 import { type Harness, location, MIN, openHarness, T0 } from '../domain/harness.js';
 
@@ -315,6 +315,31 @@ describe('Ingestor: barcode scans become custody', () => {
     expect(await scansRows()).toMatchObject([{ seq: 1, lot_id: 'LOT-2' }]);
     const codes = (await h.store.listDeadLetters()).map((d) => d.code).sort();
     expect(codes).toEqual(['scan_hibc_unlinked', 'scan_unmapped', 'scan_unmapped']);
+  });
+
+  it('a whole batch dead-lettered before scans were mapped replays: its passes and scans are stored', async () => {
+    await h.domain.commission('LOT-1', [TAG], 'admin', T0);
+    const payload = batch([pass(1, TAG, { from: 'truck-1', to: 'dock' }), scan(2, { serial: '6789' })]);
+    await h.store.addDeadLetter({
+      received_at: T0,
+      topic: gatewayTopic('gw-1', 'movements'),
+      gateway_id: 'gw-1',
+      client_id: null,
+      code: 'scan_unmapped',
+      reason: "1 of the batch's 2 movements are barcode scans, which the cloud does not map to custody yet",
+      payload: JSON.stringify(payload),
+      payload_bytes: Buffer.byteLength(JSON.stringify(payload)),
+    });
+    const [dl] = await h.store.listDeadLetters();
+    expect(await replayDeadLetter({ store: h.store, ingestor, clock: h.clock }, dl!.id, 'alice')).toEqual({
+      stream: 'movements',
+      inserted: 2,
+      duplicates: 0,
+    });
+    expect(await db().selectFrom('movements').select(['epc', 'kind']).orderBy('seq').execute()).toEqual([
+      { epc: TAG, kind: 'pass' },
+      { epc: TAG, kind: 'scan' },
+    ]);
   });
 
   it('a scan breaking its schema is a schema violation, as any bad record', async () => {
