@@ -25,6 +25,8 @@ export function stationPage(s: { id: string; locationId: string; direction: stri
 <h1>${html(s.id)}</h1><p>${html(s.direction)} at ${html(s.locationId)}</p>
 <form id="scan" data-station="${html(s.id)}"><label for="code">Scan a code</label>
 <input id="code" name="code" autocomplete="off" autofocus></form>
+<p><label for="photo">Or take a photo of the code</label>
+<input id="photo" type="file" accept="image/*" capture="environment"></p>
 <ol id="results" reversed></ol><script src="/scan/app.js"></script></body></html>`;
 }
 
@@ -56,12 +58,7 @@ export const APP_JS = `'use strict';
     results.prepend(li);
     while (results.children.length > 20) results.lastElementChild.remove();
   };
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const code = input.value;
-    input.value = '';
-    input.focus();
-    if (!code) return;
+  const submit = async (code) => {
     const headers = { 'content-type': 'application/json' };
     if (token) headers.authorization = 'Bearer ' + token;
     try {
@@ -76,6 +73,60 @@ export const APP_JS = `'use strict';
     } catch (err) {
       show('refused', 'NOT SENT: ' + err.message);
     }
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const code = input.value;
+    input.value = '';
+    input.focus();
+    if (code) await submit(code);
+  });
+  // A photo from the phone's camera (the file input's capture), decoded in this page by ZXing, served by
+  // the gateway (/scan/zxing.js, loaded on first use): works offline and in every browser.
+  const photo = document.getElementById('photo');
+  let zxing;
+  const loadZxing = () => zxing ??= new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = '/scan/zxing.js';
+    script.onload = () => resolve(window.ZXing);
+    script.onerror = () => { zxing = undefined; reject(new Error('the decoder did not load')); };
+    document.head.append(script);
+  });
+  const decodePhoto = async (file) => {
+    const Z = await loadZxing();
+    const bitmap = await createImageBitmap(file);
+    // Phone photos are large: 1,600 px on the long side keeps a label's modules several pixels wide.
+    const k = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(bitmap.width * k);
+    canvas.height = Math.round(bitmap.height * k);
+    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const reader = new Z.MultiFormatReader();
+    reader.setHints(new Map([
+      [Z.DecodeHintType.TRY_HARDER, true],
+      [Z.DecodeHintType.POSSIBLE_FORMATS, [Z.BarcodeFormat.DATA_MATRIX, Z.BarcodeFormat.QR_CODE, Z.BarcodeFormat.CODE_128]],
+    ]));
+    try {
+      const r = reader.decode(new Z.BinaryBitmap(new Z.HybridBinarizer(new Z.HTMLCanvasElementLuminanceSource(canvas))));
+      // GS1 symbols: FNC1 comes out as GS (0x1D); a leading one (the GS1 flag) is dropped by the gateway.
+      return r.getText();
+    } catch (err) {
+      if (err instanceof Z.NotFoundException || (err && err.name === 'NotFoundException')) return null;
+      throw err;
+    }
+  };
+  photo.addEventListener('change', async () => {
+    const file = photo.files && photo.files[0];
+    photo.value = '';
+    if (!file) return;
+    try {
+      const code = await decodePhoto(file);
+      if (code === null) show('refused', 'NO CODE FOUND in the photo: take it again closer and in focus');
+      else await submit(code);
+    } catch (err) {
+      show('refused', 'PHOTO NOT READ: ' + err.message);
+    }
+    input.focus();
   });
 })();
 `;

@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { ScanOutcome } from './scan-converter.js';
 import { APP_JS, indexPage, stationPage } from './scan-page-assets.js';
@@ -25,6 +27,24 @@ const json = (res: ServerResponse, status: number, body: unknown) =>
   send(res, status, 'application/json', JSON.stringify(body));
 const refuse = (res: ServerResponse, status: number, error: string, message: string) =>
   json(res, status, { error, message });
+
+/**
+ * The barcode decoder the page uses for photos: ZXing's browser build from the gateway's own
+ * node_modules (no CDN: the page must work on a site without internet), read from disk on request so an
+ * idle gateway holds none of its 330 KB.
+ */
+const ZXING_UMD = createRequire(import.meta.url).resolve('@zxing/library/umd/index.min.js');
+
+async function sendDecoder(res: ServerResponse) {
+  const body = await readFile(ZXING_UMD);
+  res.writeHead(200, {
+    ...HEADERS,
+    'content-type': 'text/javascript; charset=utf-8',
+    // The decoder changes only with the gateway's version: cached for a day, not per request.
+    'cache-control': 'public, max-age=86400',
+  });
+  res.end(body);
+}
 
 function tokenOk(req: IncomingMessage, token: string | undefined): boolean {
   if (token === undefined) return true;
@@ -67,6 +87,7 @@ export async function startScanPageServer(
     }
     if (req.method === 'GET' && path === '/scan/app.js')
       return send(res, 200, 'text/javascript; charset=utf-8', APP_JS);
+    if (req.method === 'GET' && path === '/scan/zxing.js') return sendDecoder(res);
     const m = /^\/scan\/stations\/([^/]+)(\/scans)?$/.exec(path);
     const station = m ? byId.get(decodeURIComponent(m[1]!)) : undefined;
     if (!m || !station) return refuse(res, 404, 'not_found', 'no such scan page or station');

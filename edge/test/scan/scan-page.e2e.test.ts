@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '@coldtrace/shared/testing';
+import bwipjs from 'bwip-js/node';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanPageModule } from '../../src/scan/scan-page-module.js';
@@ -123,5 +124,50 @@ describe.skipIf(skip !== null)('scan page in a browser (keyboard wedge)', () => 
     expect([...bySeq.values()].sort((a, b) => a.seq - b.seq).map((r) => r.serial)).toEqual(
       Array.from({ length: 13 }, (_, i) => String(100 + i)),
     );
+  });
+
+  it('a photo of a GS1 DataMatrix label (the phone camera) is decoded in the page and becomes a scan; a photo without a code says so', async () => {
+    const { gw, scans } = await rig.start({
+      scanPage: {
+        port: 0,
+        token: TOKEN,
+        stations: [{ id: 'fridge-2', locationId: 'fridge-2', direction: 'putaway' }],
+      },
+    });
+    const port = (gw.modules.find((m) => m.name === 'scan-page') as ScanPageModule).port();
+    const page = await (await browser()).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${port}/scan/stations/fridge-2#token=${TOKEN}`);
+
+    // A label as a printer makes it (bwip-js, BWIPP's GS1 DataMatrix encoder), photographed at 4 px per module.
+    const label = await bwipjs.toBuffer({
+      bcid: 'gs1datamatrix',
+      text: '(01)09521234543213(17)270630(10)LOT-9(21)77',
+      scale: 4,
+      paddingwidth: 10,
+      paddingheight: 10,
+      backgroundcolor: 'FFFFFF',
+    });
+    await page.setInputFiles('#photo', { name: 'label.png', mimeType: 'image/png', buffer: label });
+    await page.locator('#results li').first().waitFor();
+    expect(await page.locator('#results li').first().textContent()).toBe(
+      'OK  09521234543213  lot LOT-9  exp 2027-06-30  SN 77',
+    );
+    await until(() => scans().length === 1, 'the scan published');
+    expect(scans()[0]).toMatchObject({
+      gtin: '09521234543213',
+      lot: 'LOT-9',
+      serial: '77',
+      direction: 'putaway',
+    });
+
+    // A photo of something else (the top of this page: text, no symbol): nothing recorded, the person is told.
+    const blank = await page.screenshot({ clip: { x: 0, y: 0, width: 200, height: 200 } });
+    await page.setInputFiles('#photo', { name: 'blank.png', mimeType: 'image/png', buffer: blank });
+    await until(async () => (await page.locator('#results li').count()) === 2, 'the second photo answered');
+    expect(await page.locator('#results li').first().textContent()).toMatch(/^NO CODE FOUND/);
+    expect(scans()).toHaveLength(1);
+    expect(errors).toEqual([]);
   });
 });
