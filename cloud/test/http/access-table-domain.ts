@@ -369,6 +369,19 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
     invalid: () => badIds((id) => `/api/v1/lots/${id}/quantities`),
     unknown: () => [{ what: 'unknown lot', url: '/api/v1/lots/no-such-lot/quantities', status: 404 }],
   },
+  'GET /api/v1/excursions/:id/quantities': {
+    access: ANY,
+    invalid: () => [
+      { what: 'id over 200 characters', url: `/api/v1/excursions/${longId}/quantities`, field: 'id' },
+    ],
+    unknown: () => [
+      {
+        what: 'unknown excursion',
+        url: '/api/v1/excursions/no-such-room@2020-01-01T00:00:00.000Z/quantities',
+        status: 404,
+      },
+    ],
+  },
   'GET /api/v1/scans': {
     access: ANY,
     invalid: () => [

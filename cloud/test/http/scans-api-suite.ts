@@ -164,6 +164,15 @@ export function scansApiSuite(name: string, store: () => Promise<Pick<CloudConfi
       });
     });
 
+    it('the excursion names the lots whose units without serial were on hand during it', async () => {
+      const [excursion] = await get('/api/v1/excursions');
+      expect(await get(`/api/v1/excursions/${encodeURIComponent(excursion.id)}/quantities`)).toEqual({
+        excursionId: excursion.id,
+        locationId: 'fridge',
+        lots: [{ lotId: 'LOT-T', units: 2 }],
+      });
+    });
+
     it('a code contradicting master data is flagged, visible per lot', async () => {
       const flagged = await get('/api/v1/scans?flagged=true&lotId=LOT-T');
       expect(flagged).toHaveLength(1);

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { lotQuantities } from '../../domain/lot-quantities.js';
 import { listScans } from '../../store/queries/list-scans.js';
-import { lotQuantityInput } from '../../store/queries/lot-quantities.js';
+import { lotQuantityInput, quantityScansAt } from '../../store/queries/lot-quantities.js';
 import type { DomainServices } from '../domain-services.js';
 import type { RouteDeps } from './deps.js';
 
@@ -39,6 +39,24 @@ const quantitiesResponse = z.object({
       }),
     )
     .describe('units scanned without a serial, counted per location (quantity custody, docs/barcode.md)'),
+});
+
+const excursionQuantitiesResponse = z.object({
+  excursionId: z.string(),
+  locationId: z.string(),
+  lots: z
+    .array(
+      z.object({
+        lotId: z.string(),
+        units: z
+          .number()
+          .int()
+          .describe('most units of the lot on hand at the location during the excursion'),
+      }),
+    )
+    .describe(
+      'lots with units scanned without a serial on hand during the excursion (quantity exposure: they cannot be locked one by one)',
+    ),
 });
 
 /** Barcode scans in the cloud (docs/barcode.md "Scans in the cloud"): scans with their flags, lot quantities. */
@@ -85,6 +103,33 @@ export const scanRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices
       if (!lot) throw new ColdtraceError('not_found', `lot ${req.params.id} not found`);
       const input = await lotQuantityInput(store.db, lot.id);
       return { lotId: lot.id, locations: lotQuantities(input.scans, input.excursions) };
+    },
+  );
+  app.get(
+    '/excursions/:id/quantities',
+    {
+      schema: {
+        tags: ['excursions'],
+        params: z.object({ id: z.string().min(1).max(200) }),
+        response: { 200: excursionQuantitiesResponse },
+      },
+    },
+    async (req) => {
+      const x = await ds.getExcursion(req.params.id);
+      if (!x) throw new ColdtraceError('not_found', `excursion ${req.params.id} not found`);
+      const excursion = {
+        id: x.id,
+        location_id: x.location_id,
+        start_ts: Number(x.start_ts),
+        end_ts: x.end_ts === null ? null : Number(x.end_ts),
+      };
+      const lots = [];
+      for (const [lotId, scans] of [...(await quantityScansAt(store.db, x.location_id))].sort()) {
+        const [at] = lotQuantities(scans, [excursion]);
+        const exposure = at?.exposures[0];
+        if (exposure) lots.push({ lotId, units: exposure.units });
+      }
+      return { excursionId: x.id, locationId: x.location_id, lots };
     },
   );
 };

@@ -35,3 +35,27 @@ export async function lotQuantityInput(
     })),
   };
 }
+
+/**
+ * The scans of units without serial at a location, per lot (`scans` with no EPC): the input of
+ * `lotQuantities` for the lots an excursion there may have exposed.
+ */
+export async function quantityScansAt(
+  db: Kysely<Database>,
+  locationId: string,
+): Promise<Map<string, QuantityScan[]>> {
+  const rows = await db
+    .selectFrom('scans')
+    .select(['lot_id', 'location_id', 'ts', 'direction'])
+    .where('location_id', '=', locationId)
+    .where('epc', 'is', null)
+    .where('lot_id', 'is not', null)
+    .execute();
+  const out = new Map<string, QuantityScan[]>();
+  for (const r of rows) {
+    const list = out.get(r.lot_id!) ?? [];
+    list.push({ location_id: r.location_id, ts: Number(r.ts), direction: r.direction });
+    out.set(r.lot_id!, list);
+  }
+  return out;
+}
