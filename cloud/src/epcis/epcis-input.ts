@@ -72,25 +72,8 @@ export interface EpcisClosure {
   locationId?: string | null;
 }
 
-/**
- * A barcode scan the cloud mapped (docs/barcode.md "Scans in the cloud"): a serialised unit (`epc`) or a
- * unit without serial counted in its lot (`gtin` + `lot`).
- */
-export interface EpcisScan {
-  gatewayId: string;
-  seq: number;
-  stationId: string;
-  locationId: string;
-  direction: 'receiving' | 'dispatch' | 'putaway' | 'picking';
-  ts: number;
-  /** The serialised unit's EPC (hex); null for a unit without serial. */
-  epc: string | null;
-  gtin: string | null;
-  /** The lot number (as on the code) of a unit without serial. */
-  lot: string | null;
-  /** Digits of the GTIN's company prefix when known (an LGTIN URN needs it; else a Digital Link URI). */
-  companyPrefixLength?: number | null;
-}
+// The stored scans' shape is the store's (store/queries/epcis-scans.ts): epcis reads the store, not the reverse.
+export type { EpcisScan } from '../store/queries/epcis-scans.js';
 
 export interface EpcisExportInput {
   /** Document creation time. */

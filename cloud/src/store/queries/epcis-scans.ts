@@ -1,7 +1,26 @@
 import { decodeEpc, isDecodedEpc } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
-import type { EpcisScan } from '../../epcis/epcis-input.js';
 import type { Database } from '../schema.js';
+
+/**
+ * A barcode scan the cloud mapped (docs/barcode.md "Scans in the cloud"): a serialised unit (`epc`) or a
+ * unit without serial counted in its lot (`gtin` + `lot`).
+ */
+export interface EpcisScan {
+  gatewayId: string;
+  seq: number;
+  stationId: string;
+  locationId: string;
+  direction: 'receiving' | 'dispatch' | 'putaway' | 'picking';
+  ts: number;
+  /** The serialised unit's EPC (hex); null for a unit without serial. */
+  epc: string | null;
+  gtin: string | null;
+  /** The lot number (as on the code) of a unit without serial. */
+  lot: string | null;
+  /** Digits of the GTIN's company prefix when known (an LGTIN URN needs it; else a Digital Link URI). */
+  companyPrefixLength?: number | null;
+}
 
 /**
  * The mapped barcode scans an EPCIS export holds (0023, docs/epcis.md "Barcode scans"): of a lot (its units'
