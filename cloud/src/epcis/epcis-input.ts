@@ -1,3 +1,5 @@
+import type { EpcisScan } from '../store/queries/epcis-scans.js';
+
 /**
  * The explicit input of the EPCIS 2.0 export converter (`buildEpcisDocument`). The converter is pure: a
  * route gathers these through an `EpcisSource` and hands them over; tests build them as fixtures.
@@ -73,7 +75,7 @@ export interface EpcisClosure {
 }
 
 // The stored scans' shape is the store's (store/queries/epcis-scans.ts): epcis reads the store, not the reverse.
-export type { EpcisScan } from '../store/queries/epcis-scans.js';
+export type { EpcisScan };
 
 export interface EpcisExportInput {
   /** Document creation time. */
