@@ -52,6 +52,8 @@ export class SqliteIngestStore implements IngestStore {
   private readonly lastDigest: Statement;
   private readonly insertDigest: Statement;
   private readonly sqlite: SqliteDatabase.Database;
+  /** Whether movement inserts of the current call check `scans` for the key (see the constructor). */
+  private guardMovements = true;
   /** Statements of the scan mapping, prepared on first use (most batches hold no scan). */
   private readonly prepared = new Map<string, Statement>();
 
@@ -61,8 +63,14 @@ export class SqliteIngestStore implements IngestStore {
       `INSERT INTO readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (gateway_id, seq) DO NOTHING`,
     );
-    // A key a scan holds (`scans`, 0023) is taken for any movement too: one sequence per stream.
     const movement = sqlite.prepare(
+      `INSERT INTO movements (gateway_id, seq, epc, portal_id, kind, from_location, to_location,
+         direction, ts, first_seen, last_seen, reads, peak_rssi, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (gateway_id, seq) DO NOTHING`,
+    );
+    // A key a scan holds (`scans`, 0023) is taken for any movement too: one sequence per stream. Checked
+    // only for a gateway that has scans (`guardMovements`): the check makes an insert about 1.5× as slow.
+    const guarded = sqlite.prepare(
       `INSERT INTO movements (gateway_id, seq, epc, portal_id, kind, from_location, to_location,
          direction, ts, first_seen, last_seen, reads, peak_rssi, received_at)
        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
@@ -83,7 +91,7 @@ export class SqliteIngestStore implements IngestStore {
       movements: (gw, seq, rec, at) => {
         if ((rec as Scan).kind === 'scan') return this.insertScan(gw, seq, rec as Scan, at);
         const m = rec as Movement;
-        return movement.run(
+        const values = [
           gw,
           seq,
           m.epc,
@@ -98,9 +106,10 @@ export class SqliteIngestStore implements IngestStore {
           m.reads,
           m.peakRssi,
           at,
-          gw,
-          seq,
-        ).changes;
+        ] as const;
+        return this.guardMovements
+          ? guarded.run(...values, gw, seq).changes
+          : movement.run(...values).changes;
       },
       alarms: (gw, seq, rec, at) => {
         const a = rec as Alarm;
@@ -269,6 +278,11 @@ export class SqliteIngestStore implements IngestStore {
     receivedAt: number,
   ): number[] {
     const insert = this.insert[stream];
+    if (stream === 'movements') {
+      this.guardMovements =
+        records.some((r) => (r as Scan).kind === 'scan') ||
+        this.st('SELECT 1 FROM scans WHERE gateway_id = ? LIMIT 1').get(gatewayId) !== undefined;
+    }
     const taken: number[] = [];
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
@@ -284,6 +298,7 @@ export class SqliteIngestStore implements IngestStore {
     storedSeq: number,
     receivedAt: number,
   ): boolean {
+    if (stream === 'movements') this.guardMovements = true;
     return this.insert[stream](gatewayId, storedSeq, record, receivedAt) > 0;
   }
 
