@@ -204,3 +204,63 @@ describe('deploy/Dockerfile', () => {
     );
   });
 });
+
+describe('deploy/docker-compose.scaled.yml (several cloud instances on RabbitMQ)', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: a compose file as parsed
+  const compose = parseYaml(readFileSync(join(DEPLOY, 'docker-compose.scaled.yml'), 'utf8')) as any;
+  const cloudService = compose.services.cloud;
+  const configPath = cloudService.volumes
+    .map((v: string) => v.split(':'))
+    .find(([, inside]: string[]) => inside === '/etc/coldtrace/cloud.yaml')[0] as string;
+
+  it('scales: the cloud service has no container name and no fixed host port, and a readiness healthcheck', () => {
+    expect(cloudService.container_name).toBeUndefined();
+    expect(cloudService.ports).toEqual(['8080']);
+    expect(cloudService.healthcheck.test.join(' ')).toContain('/readyz');
+    for (const name of ['postgres', 'rabbitmq']) expect(compose.services[name].healthcheck).toBeDefined();
+    expect(cloudService.depends_on).toMatchObject({
+      postgres: { condition: 'service_healthy' },
+      rabbitmq: { condition: 'service_healthy' },
+    });
+  });
+
+  it('mounts files that exist, and the cloud config it mounts is the RabbitMQ one, valid with the environment it gets', () => {
+    for (const s of Object.values(compose.services) as Array<{ volumes?: string[] }>)
+      for (const v of s.volumes ?? []) {
+        const source = v.split(':')[0]!;
+        if (source.startsWith('.')) expect(() => readFileSync(join(DEPLOY, source)), source).not.toThrow();
+      }
+    expect(configPath).toBe('./examples/cloud-rabbitmq.yaml');
+    // The compose environment with its ${…} filled in as docker compose would.
+    const vars: Record<string, string> = {
+      COLDTRACE_PG_PASSWORD: 'pg-secret',
+      COLDTRACE_INGESTOR_PASSWORD: 'ing-secret',
+    };
+    const env = Object.fromEntries(
+      Object.entries(cloudService.environment as Record<string, string>).map(([k, v]) => [
+        k,
+        v.replace(/\$\{(\w+)(?::\?[^}]*)?\}/g, (_, name: string) => vars[name]!),
+      ]),
+    );
+    Object.assign(process.env, env);
+    let config: ReturnType<typeof loadCloudConfig>;
+    try {
+      config = loadCloudConfig(join(DEPLOY, configPath));
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k];
+    }
+    expect(config.mqtt.embedded.enabled).toBe(false);
+    expect(config.mqtt.rabbitmq?.amqpUrl).toBe('amqp://coldtrace-ingestor:ing-secret@rabbitmq:5672/');
+    expect(config.database).toBe('postgres://coldtrace:pg-secret@postgres:5432/coldtrace');
+    // Every host the config names is a service of this compose file.
+    for (const url of [config.database, config.mqtt.rabbitmq!.amqpUrl, config.influx!.url])
+      expect(Object.keys(compose.services)).toContain(new URL(url).hostname);
+    // RabbitMQ's auth calls come from its pinned address, which the clouds accept, and go to the cloud service.
+    const rabbitIp = compose.services.rabbitmq.networks.coldtrace.ipv4_address;
+    expect(config.mqtt.rabbitmq!.authFrom).toContain(rabbitIp);
+    const conf = readFileSync(join(DEPLOY, 'rabbitmq/rabbitmq.conf'), 'utf8');
+    const authUrls = [...conf.matchAll(/^auth_http\.\w+_path = (\S+)$/gm)].map((m) => new URL(m[1]!));
+    expect(authUrls).toHaveLength(4);
+    for (const u of authUrls) expect([u.hostname, Number(u.port)]).toEqual(['cloud', config.http.port]);
+  });
+});
