@@ -1,6 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
-import type { MovementRow, ScanFlagRow } from '../domain/ingest/ingest-store.js';
+import type { MovementRow, NewDeadLetterRow, ScanFlagRow } from '../domain/ingest/ingest-store.js';
 import type { ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
 import type { ReleaseProposalRow } from '../domain/release-proposals.js';
 import type {
@@ -71,16 +71,9 @@ export interface ThinnedRangesTable {
   received_at: number;
 }
 
-export interface DeadLettersTable {
+/** A dead letter: the message as received and why (`NewDeadLetterRow`), its id and its replay. */
+export interface DeadLettersTable extends NewDeadLetterRow {
   id: Generated<number>;
-  received_at: number;
-  topic: string;
-  gateway_id: string | null;
-  client_id: string | null;
-  code: string;
-  reason: string;
-  payload: string;
-  payload_bytes: number;
   /** Set once the message was replayed through the ingest pipeline and stored (0009). */
   replayed_at: ColumnType<number | null, number | null | undefined, number | null>;
   replayed_by: ColumnType<string | null, string | null | undefined, string | null>;
