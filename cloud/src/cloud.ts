@@ -195,6 +195,7 @@ async function assemble(
     clock,
     log,
     debounceMs: config.evaluation.debounceMs,
+    chunkReadings: config.evaluation.chunkReadings,
     activity,
     onEvents: () => dispatcher.kick(),
     // The lock rules beside excursions (docs/architecture.md "Lock rules").

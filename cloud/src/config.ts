@@ -271,6 +271,12 @@ export const cloudConfigSchema = z
          * fast raises an alarm and, with `lock`, locks the units there.
          */
         rateOfChange: rateOfChangeConfigSchema.default([]),
+        /**
+         * Readings per chunk when a long window (a whole history, a limit change) is re-evaluated: one
+         * transaction each, the event loop runs between two (docs/architecture.md "Recovery"). Default
+         * 10,000; 0 evaluates it in one transaction.
+         */
+        chunkReadings: z.number().int().min(0).optional(),
       })
       .strict()
       .default({ debounceMs: 200, rateOfChange: [] }),

@@ -27,6 +27,8 @@ export const WITHDRAWN = 'withdrawn';
 export interface LocationOutcome {
   /** Excursions of the final window. */
   count: number;
+  /** The final window (grown to cover every excursion touching it): what the evaluation settled. */
+  window?: TimeWindow;
   /** What the evaluation found, for the in-range skip (absent when the location has no master data). */
   limits?: TailLimits & { minC: number; maxC: number };
   tails?: Map<string, number | null>;
@@ -157,6 +159,7 @@ export async function reconcileLocationIn(
     tails.set(sensorId, ts !== null && ts >= newest.effectiveFrom ? ts : null);
   return {
     count: ev.computed.length,
+    window: ev.window,
     limits: {
       minC: newest.spec.minC,
       maxC: newest.spec.maxC,

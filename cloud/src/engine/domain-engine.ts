@@ -3,7 +3,6 @@ import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
-import { rebuildCustody } from '../domain/custody-reconcile.js';
 import { claimedChange } from '../domain/derive-repo.js';
 import { excursionContent, excursionId } from '../domain/excursion-content.js';
 import type { LocationOutcome } from '../domain/excursion-reconcile.js';
@@ -15,10 +14,19 @@ import { ExcursionRule } from '../domain/rules/excursion-rule.js';
 import { appendAudit } from '../store/audit-append.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { deriveRepo } from '../store/derive-repo.js';
-import { claimMarks, deleteMarks, marksDb, pendingMarks } from '../store/evaluation-marks.js';
 import { lotsOfUnits } from '../store/lock-writes.js';
 import { enqueueEvents } from '../store/outbox.js';
 import type { DomainDatabase } from '../store/schema.js';
+import {
+  DEFAULT_CHUNK_READINGS,
+  isLongWindow,
+  LongWindows,
+  nextChunk,
+  yieldToEventLoop,
+} from './long-windows.js';
+import { recoverPendingMarks } from './mark-recovery.js';
+import { RecoveryTracker } from './recovery-progress.js';
+import { productChangedIn, rebuildEpcsIn } from './subject-rebuilds.js';
 
 export { excursionContent, excursionId };
 
@@ -42,6 +50,12 @@ export interface DomainEngineOptions {
   rules?: readonly LockRule[] | undefined;
   /** Where recomputation reports its work in progress (the cloud's `activity`). */
   activity?: Activity | undefined;
+  /**
+   * Readings per chunk of a long window (a whole history, a limit change): each chunk is one derive
+   * transaction and the event loop runs between two (docs/architecture.md "Recovery"). Default 10,000; 0
+   * evaluates every window in one transaction.
+   */
+  chunkReadings?: number | undefined;
 }
 
 type Trx = Transaction<DomainDatabase>;
@@ -102,11 +116,22 @@ export class DomainEngine {
   private readonly skippedMarks: number[] = [];
   private clearing: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Long windows evaluated chunk by chunk (see `long-windows.ts`). */
+  private readonly longWindows = new LongWindows();
+  /** Long windows evaluated in chunks, and their chunks (for tests and the benchmark). */
+  readonly chunked = this.longWindows.stats;
+  /** The loop evaluating the long windows' chunks, while one runs. */
+  private driving: Promise<void> | undefined;
+  private readonly chunkReadings: number;
+  /** What a start found to recompute and how far it got (`/readyz`). */
+  readonly recovery = new RecoveryTracker();
 
   readonly store: CloudStore;
   private readonly rules: readonly LockRule[];
   /** Excursions the last location's evaluation found (reported by the excursion rule). */
   private found = 0;
+  /** The final window of the last location's evaluation (reported by the excursion rule). */
+  private settled: TimeWindow | undefined;
 
   constructor(private readonly opts: DomainEngineOptions) {
     this.store = opts.store;
@@ -114,6 +139,7 @@ export class DomainEngine {
     this.rules = [new ExcursionRule((id, out) => this.excursionsFound(id, out)), ...(opts.rules ?? [])];
     this.db = opts.store.db;
     this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
+    this.chunkReadings = Math.max(0, Math.floor(opts.chunkReadings ?? DEFAULT_CHUNK_READINGS));
   }
 
   /**
@@ -160,6 +186,7 @@ export class DomainEngine {
    */
   markRuleLocations(): number {
     const ids = [...new Set(this.rules.flatMap((r) => r.locations()))];
+    this.recovery.begin({ locations: ids });
     if (ids.length > 0) this.markReadings(ids);
     return ids.length;
   }
@@ -217,83 +244,170 @@ export class DomainEngine {
     return this.opts.activity ? this.opts.activity.track('evaluation', work) : work;
   }
 
-  private flushNow(): Promise<void> {
-    return this.exclusive(async () => {
-      for (
-        let round = 0;
-        round < 100 && (this.dirtyEpcs.size || this.dirtyLocations.size || this.dirtyProducts.size);
-        round++
-      ) {
-        const products = [...this.dirtyProducts];
-        this.dirtyProducts.clear();
-        if (products.length) {
-          try {
-            await this.reconcileProductsNow(products);
-          } catch (err) {
-            for (const p of products) this.dirtyProducts.add(p);
-            throw err;
-          }
-        }
-        const epcs = [...this.dirtyEpcs];
-        this.dirtyEpcs.clear();
-        if (epcs.length) {
-          try {
-            await this.reconcileEpcsNow(epcs);
-          } catch (err) {
-            for (const e of epcs) this.dirtyEpcs.add(e);
-            throw err;
-          }
-        }
-        // Urgent locations one per transaction, as soon as they are marked (checked again between
-        // transactions); the rest in groups, one commit each. Windows marked meanwhile coalesce.
-        // Bounded per round so movements (EPCs) marked meanwhile are not starved by continuous ingest.
-        let budget = this.dirtyLocations.size;
-        while (budget > 0 && this.dirtyLocations.size > 0) {
-          const picked: Array<[string, ReadingWindow]> = [];
-          const take = (id: string) => {
-            const w = this.dirtyLocations.get(id);
-            this.urgentLocations.delete(id);
-            if (!w) return;
-            this.dirtyLocations.delete(id);
-            if (this.skipInRange && !this.watched(id) && this.tails.trySkip(id, w)) {
-              this.skipped.windows++;
-              if (w.marks) this.skippedMarks.push(...w.marks);
-              return;
-            }
-            picked.push([id, w]);
-          };
-          const urgent = this.urgentLocations.values().next();
-          if (!urgent.done) take(urgent.value);
-          else {
-            for (const id of this.dirtyLocations.keys()) {
-              if (picked.length >= LOCATIONS_PER_TRANSACTION) break;
-              take(id);
-            }
-          }
-          if (picked.length === 0) continue;
-          budget -= picked.length;
-          try {
-            this.staged = [];
-            await this.derive(async (trx, log, now) => {
-              for (const [id, w] of picked) await this.reconcileLocationIn(trx, log, now, id, w);
-            });
-            this.applyStaged();
-          } catch (err) {
-            this.staged = [];
-            this.markReadings(new Map(picked));
-            throw err;
-          }
-        }
-      }
-      this.clearSkipped();
-      if (this.dirtyEpcs.size || this.dirtyLocations.size || this.dirtyProducts.size)
-        this.schedule(this.urgentLocations.size > 0);
-    });
+  private async flushNow(): Promise<void> {
+    await this.exclusive(() => this.flushRounds());
+    if (this.longWindows.size > 0) await this.driveLongWindows();
   }
 
-  /** Re-evaluates a location over a window (the whole history by default), e.g. after its limits changed. */
-  reconcileLocation(locationId: string, window: TimeWindow = ALL_TIME): Promise<number> {
-    return this.exclusive(() => this.reconcileLocationNow(locationId, window));
+  /** Every dirty product, EPC and location, in rounds; long windows are only started here. */
+  private async flushRounds(): Promise<void> {
+    for (
+      let round = 0;
+      round < 100 && (this.dirtyEpcs.size || this.dirtyLocations.size || this.dirtyProducts.size);
+      round++
+    ) {
+      const products = [...this.dirtyProducts];
+      this.dirtyProducts.clear();
+      if (products.length) {
+        try {
+          await this.reconcileProductsNow(products);
+        } catch (err) {
+          for (const p of products) this.dirtyProducts.add(p);
+          throw err;
+        }
+      }
+      const epcs = [...this.dirtyEpcs];
+      this.dirtyEpcs.clear();
+      if (epcs.length) {
+        try {
+          await this.reconcileEpcsNow(epcs);
+        } catch (err) {
+          for (const e of epcs) this.dirtyEpcs.add(e);
+          throw err;
+        }
+      }
+      // Urgent locations one per transaction, as soon as they are marked (checked again between
+      // transactions); the rest in groups, one commit each. Windows marked meanwhile coalesce.
+      // Bounded per round so movements (EPCs) marked meanwhile are not starved by continuous ingest.
+      let budget = this.dirtyLocations.size;
+      while (budget > 0 && this.dirtyLocations.size > 0) {
+        const picked: Array<[string, ReadingWindow]> = [];
+        const take = (id: string) => {
+          const w = this.dirtyLocations.get(id);
+          this.urgentLocations.delete(id);
+          if (!w) return;
+          this.dirtyLocations.delete(id);
+          // A location under a chunked evaluation: the window joins it (its chunks cover it).
+          if (this.longWindows.has(id)) {
+            this.longWindows.join(id, w, w.marks);
+            return;
+          }
+          if (this.skipInRange && !this.watched(id) && this.tails.trySkip(id, w)) {
+            this.skipped.windows++;
+            if (w.marks) this.skippedMarks.push(...w.marks);
+            this.recovery.done('locations', [id]);
+            return;
+          }
+          picked.push([id, w]);
+        };
+        const urgent = this.urgentLocations.values().next();
+        if (!urgent.done) take(urgent.value);
+        else {
+          for (const id of this.dirtyLocations.keys()) {
+            if (picked.length >= LOCATIONS_PER_TRANSACTION) break;
+            take(id);
+          }
+        }
+        if (picked.length === 0) continue;
+        budget -= picked.length;
+        try {
+          this.staged = [];
+          await this.derive(async (trx, log, now) => {
+            for (const [id, w] of picked) await this.reconcileLocationIn(trx, log, now, id, w);
+          });
+          this.applyStaged();
+          this.recovery.done(
+            'locations',
+            picked.map(([id]) => id).filter((id) => !this.longWindows.has(id)),
+          );
+        } catch (err) {
+          this.staged = [];
+          this.markReadings(new Map(picked));
+          throw err;
+        }
+      }
+    }
+    this.clearSkipped();
+    if (this.dirtyEpcs.size || this.dirtyLocations.size || this.dirtyProducts.size)
+      this.schedule(this.urgentLocations.size > 0);
+  }
+
+  /**
+   * Evaluates the long windows chunk by chunk (docs/architecture.md "Recovery"), letting the event loop run
+   * between two chunks and evaluating what was marked meanwhile between them (new readings are not held
+   * up behind a whole history). One loop at a time: every caller waits for the same one. Stops when the
+   * engine closes: the marks stay, and the next start evaluates them again.
+   */
+  private driveLongWindows(): Promise<void> {
+    this.driving ??= (async () => {
+      try {
+        while (this.longWindows.size > 0 && !this.closed) {
+          await yieldToEventLoop();
+          if (this.closed) break;
+          await this.exclusive(() => this.longWindowChunk());
+          if (this.dirtyEpcs.size || this.dirtyLocations.size || this.dirtyProducts.size)
+            await this.exclusive(() => this.flushRounds());
+        }
+      } catch (err) {
+        this.schedule();
+        throw err;
+      } finally {
+        this.driving = undefined;
+      }
+    })();
+    return this.driving;
+  }
+
+  /**
+   * The next chunk of the first long window, in one derive transaction. The excursion rule evaluates the
+   * chunk; the last chunk also tells the other lock rules of the whole window (as one transaction would:
+   * they read the excursions the chunks left) and deletes the marks the window covers, so they disappear
+   * only when all of it is evaluated. The next chunk starts where this one's final window ended.
+   */
+  private async longWindowChunk(): Promise<void> {
+    const run = this.longWindows.first();
+    if (!run) return;
+    const chunk = await nextChunk(this.db, run, this.chunkReadings);
+    const [excursions, ...others] = this.rules;
+    this.staged = [];
+    this.settled = undefined;
+    try {
+      await this.derive(async (trx, log, now) => {
+        const repo = deriveRepo(trx, log, now);
+        const change = { kind: 'readings', locationId: run.locationId, cause: run.cause } as const;
+        await excursions!.apply(repo, { ...change, window: chunk.window });
+        if (!chunk.last) return;
+        for (const rule of others)
+          await rule.apply(repo, { ...change, window: { fromTs: run.fromTs, toTs: run.toTs } });
+        await repo.deleteMarks([...run.marks]);
+      });
+      this.applyStaged();
+    } finally {
+      this.staged = [];
+    }
+    // Set by the excursion rule's outcome during the transaction.
+    const settled = this.settled as TimeWindow | undefined;
+    const to = Math.max(chunk.window.toTs, settled?.toTs ?? Number.NEGATIVE_INFINITY);
+    this.longWindows.committed(run, chunk.last, to);
+    this.recovery.chunk(run.locationId, chunk.readings, to);
+    if (chunk.last) this.recovery.done('locations', [run.locationId]);
+  }
+
+  /**
+   * Re-evaluates a location over a window (the whole history by default), e.g. after its limits changed; a
+   * long window chunk by chunk. Returns the location's excursions (the final window's, when in one go).
+   */
+  async reconcileLocation(locationId: string, window: TimeWindow = ALL_TIME): Promise<number> {
+    const n = await this.exclusive(() => this.reconcileLocationNow(locationId, window));
+    if (!this.longWindows.has(locationId)) return n;
+    await this.driveLongWindows();
+    const row = await this.db
+      .selectFrom('excursions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('location_id', '=', locationId)
+      .where('state', '!=', 'withdrawn')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   reconcileEpcs(epcs: readonly string[]): Promise<void> {
@@ -336,30 +450,16 @@ export class DomainEngine {
     const sorted = [...new Set(epcs)].sort();
     for (let i = 0; i < sorted.length; i += 200) {
       const chunk = sorted.slice(i, i + 200);
-      await this.derive(async (trx, log, now) => {
-        // Claimed before the movements are read: every movement committed with a claimed mark is seen.
-        const claimed = await claimMarks(marksDb(trx), 'epc', chunk);
-        const repo = deriveRepo(trx, log, now);
-        for (const epc of chunk) await rebuildCustody(repo, epc, log);
-        // Then every rule (excursions first) recomputes what those units' custody decides.
-        for (const rule of this.rules) await rule.apply(repo, { kind: 'custody', epcs: chunk });
-        await deleteMarks(marksDb(trx), claimed.ids);
-      });
+      await this.derive((trx, log, now) => rebuildEpcsIn(trx, log, now, this.rules, chunk));
+      this.recovery.done('units', chunk);
     }
   }
 
   /** Tells the lock rules of products whose rules changed, claiming (and clearing) their marks, one commit each. */
   private async reconcileProductsNow(gtins: readonly string[]): Promise<void> {
     for (const gtin of [...new Set(gtins)].sort()) {
-      await this.derive(async (trx, log, now) => {
-        const repo = deriveRepo(trx, log, now);
-        const claimed = await repo.claimMarks('product', [gtin]);
-        const cause = claimed.causes.length
-          ? { text: claimed.causes.join('; '), masterData: true }
-          : undefined;
-        for (const rule of this.rules) await rule.apply(repo, { kind: 'product', gtin, cause });
-        await repo.deleteMarks(claimed.ids);
-      });
+      await this.derive((trx, log, now) => productChangedIn(trx, log, now, this.rules, gtin));
+      this.recovery.done('products', [gtin]);
     }
   }
 
@@ -372,6 +472,7 @@ export class DomainEngine {
         this.reconcileLocationIn(trx, log, now, locationId, window),
       );
       this.applyStaged();
+      if (!this.longWindows.has(locationId)) this.recovery.done('locations', [locationId]);
       return n;
     } finally {
       this.staged = [];
@@ -400,6 +501,11 @@ export class DomainEngine {
     const repo = deriveRepo(trx, log, now);
     const claimed = await repo.claimMarks('location', [locationId]);
     const change = claimedChange(window, claimed);
+    if (isLongWindow(change.window, this.chunkReadings) && (await repo.location(locationId))) {
+      // Evaluated chunk by chunk from here (`driveLongWindows`); its marks stay until its last chunk.
+      this.longWindows.join(locationId, change.window, claimed.ids, change.cause);
+      return 0;
+    }
     await repo.deleteMarks(claimed.ids);
     this.found = 0;
     for (const rule of this.rules) await rule.apply(repo, { kind: 'readings', locationId, ...change });
@@ -409,6 +515,7 @@ export class DomainEngine {
   /** What the excursion rule found at a location: its count, and the tails for the in-range shortcut. */
   private excursionsFound(locationId: string, out: LocationOutcome): void {
     this.found = out.count;
+    this.settled = out.window;
     if (out.limits && out.tails) {
       this.knownLimits.set(locationId, { minC: out.limits.minC, maxC: out.limits.maxC });
       this.staged.push({ id: locationId, limits: out.limits, tails: out.tails });
@@ -423,30 +530,11 @@ export class DomainEngine {
    * then periodically for marks older than `createdBefore` (left by another ingestor process that died);
    * evaluating a window twice is harmless (derived state is a function of the stored events).
    */
-  recoverMarks(opts: { createdBefore?: number } = {}): Promise<{ locations: number; epcs: number }> {
-    const work = this.recoverMarksNow(opts);
+  recoverMarks(
+    opts: { createdBefore?: number; atStart?: boolean } = {},
+  ): Promise<{ locations: number; epcs: number }> {
+    const work = recoverPendingMarks(this.db, this, this.opts.log, opts);
     return this.opts.activity ? this.opts.activity.track('evaluation mark sweep', work) : work;
-  }
-
-  private async recoverMarksNow(opts: {
-    createdBefore?: number;
-  }): Promise<{ locations: number; epcs: number }> {
-    const pending = await pendingMarks(marksDb(this.db), opts.createdBefore);
-    if (pending.locations.size) this.markReadings(pending.locations);
-    if (pending.epcs.size) this.markEpcs(pending.epcs);
-    for (const gtin of pending.products) this.markProduct(gtin);
-    if (pending.rows > 0) {
-      this.opts.log.info(
-        {
-          locations: pending.locations.size,
-          epcs: pending.epcs.size,
-          products: pending.products.size,
-          marks: pending.rows,
-        },
-        'evaluation marks found: recomputing',
-      );
-    }
-    return { locations: pending.locations.size, epcs: pending.epcs.size };
   }
 
   /** Deletes the marks of skipped windows (SQLite: in the next ingest group commit), not awaited by flush. */
@@ -468,6 +556,8 @@ export class DomainEngine {
     this.opts.clock.clearTimeout(this.urgentTimer);
     this.timer = undefined;
     this.urgentTimer = undefined;
+    // A long window's evaluation stops after its current chunk.
+    await this.driving?.catch(() => {});
     await this.chain;
     await this.clearing;
   }

@@ -28,6 +28,8 @@ export class ExcursionEvaluator {
     onEvents?: () => void;
     /** Lock rules beyond excursions (the rate-of-change rule). */
     rules?: readonly LockRule[];
+    /** Readings per chunk of a long window (`DomainEngineOptions.chunkReadings`). */
+    chunkReadings?: number;
   }) {
     this.engine =
       opts.engine ??
@@ -39,6 +41,7 @@ export class ExcursionEvaluator {
         activity: opts.activity,
         onEvents: opts.onEvents,
         rules: opts.rules,
+        chunkReadings: opts.chunkReadings,
       });
   }
 

@@ -13,11 +13,12 @@ export interface EvaluationModuleOptions {
 }
 
 /**
- * Evaluation (docs/architecture.md "Evaluation marks"): at start, the marks a process that died left
- * behind are marked dirty before ingest starts (recomputed while serving), as is every location a lock rule
- * watches by configuration (it may have changed); then a periodic sweep picks up marks another ingestor
- * process (PostgreSQL) left when it died. Every rule's pending work is in those marks. Stop finishes the
- * work already marked.
+ * Evaluation (docs/architecture.md "Evaluation marks", "Recovery"): at start, the marks a process that died
+ * left behind are marked dirty before ingest starts (recomputed while serving, long windows in chunks;
+ * `/readyz` says "recovering" until done), as is every location a lock rule watches by configuration (it
+ * may have changed); then a periodic sweep picks up marks another ingestor process (PostgreSQL) left when
+ * it died. Every rule's pending work is in those marks. Stop finishes the work already marked, except a long
+ * window's remaining chunks (its marks stay for the next start).
  */
 export function evaluationModule(o: EvaluationModuleOptions): CloudModule {
   const timers: Array<ReturnType<Clock['setInterval']>> = [];
@@ -25,7 +26,7 @@ export function evaluationModule(o: EvaluationModuleOptions): CloudModule {
     name: 'evaluation',
     required: true,
     async start() {
-      await o.evaluator.engine.recoverMarks();
+      await o.evaluator.engine.recoverMarks({ atStart: true });
       o.evaluator.engine.markRuleLocations();
       timers.push(
         o.clock.setInterval(() => {

@@ -9,11 +9,12 @@ import type { RouteDeps } from './deps.js';
  * `/healthz` is liveness: 503 (`failed`) only when a restart would help; a failing dependency (the store, an
  * external broker, ingest falling behind) mends without one, so it answers 200 and says `degraded`, with
  * every check in the body. `/readyz` is readiness for load balancers and orchestrators: 503 (`not_ready`)
- * while any check fails. Both also read the store.
+ * while any check fails, else 503 (`recovering`, with its progress) while the recovery a start began runs
+ * (docs/operations.md "Health and readiness"); liveness does not wait for it. Both also read the store.
  */
 export const healthRoutes: FastifyPluginAsync<
   RouteDeps & { metrics: Registry; health?: HealthSource | undefined }
-> = async (app, { store, metrics, health }) => {
+> = async (app, { store, evaluator, metrics, health }) => {
   const readyChecks = async (): Promise<HealthChecks> => {
     const checks: HealthChecks = { ...(health?.ready() ?? {}) };
     try {
@@ -34,8 +35,11 @@ export const healthRoutes: FastifyPluginAsync<
   });
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     const checks = await readyChecks();
-    const ready = allOk(checks);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+    const recovery = evaluator.engine.recovery;
+    const recovering = recovery.recovering ? { progress: recovery.progress() } : {};
+    if (!allOk(checks)) return reply.code(503).send({ status: 'not_ready', checks, ...recovering });
+    if (recovery.recovering) return reply.code(503).send({ status: 'recovering', checks, ...recovering });
+    return reply.code(200).send({ status: 'ready', checks });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', metrics.contentType);
