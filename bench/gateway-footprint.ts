@@ -1,9 +1,11 @@
 /**
  * The gateway's footprint, part of `npm run bench -- buffer` (`--only=footprint` runs it alone): a real
- * gateway run as `coldtrace edge --config F` (bin/coldtrace.mjs) in a child process, its drivers running
- * (an LLRP reader simulator with a started ROSpec, a Modbus simulator with four XY-MD02 sensors polled
- * every second over a pty), publishing into the cloud (`startCloud`: embedded aedes + SQLite) in the
- * bench process.
+ * gateway run as `coldtrace edge --config F` (bin/coldtrace.mjs) in a child process, started as the
+ * systemd unit starts it (its node flags and Environment=) and configured like
+ * deploy/examples/edge-warehouse.yaml (a YAML file, the health and metrics endpoint served, logging at
+ * info), its drivers running (an LLRP reader simulator with a started ROSpec, a Modbus simulator with
+ * four XY-MD02 sensors polled every second over a pty), publishing into the cloud (`startCloud`:
+ * embedded aedes + SQLite) in the bench process.
  *  - gateway_start_to_first_publish: from spawn until the embedded broker receives the gateway's first
  *    PUBLISH (its first reading's, too, is printed);
  *  - gateway_rss_idle: its RSS once running, the largest of the samples (every 250 ms) over IDLE_MS
@@ -12,7 +14,7 @@
  *    buffer until the cloud has stored all of it (drivers running meanwhile), and that replay's time.
  * Each is measured for the compiled runtime (edge/dist, `npm run build`; built here first when absent or
  * older than the sources) and, in the same run as the reference, for the same gateway under tsx
- * (COLDTRACE_EDGE_RUNTIME=tsx); both children run with the node flags of the systemd unit.
+ * (COLDTRACE_EDGE_RUNTIME=tsx); both children run with the node flags and environment of the systemd unit.
  * RSS is read from /proc/<pid>/status. The machine's load (os.loadavg) is printed with each figure.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -23,22 +25,26 @@ import { registerGateway, startCloud } from '@coldtrace/cloud';
 import type { GatewayConfigInput } from '@coldtrace/edge';
 import { startLlrpSimulator, startModbusSimulator } from '@coldtrace/firmware-sim';
 import pino from 'pino';
+import { stringify as toYaml } from 'yaml';
 import { edgeRuntime } from '../bin/edge-runtime.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/coldtrace.mjs');
 const IDLE_MS = 10_000;
 /**
- * The node flags the systemd unit starts the gateway with (deploy/systemd/coldtrace-edge@.service,
- * ExecStart: what comes between the node binary and the script), so that the figures are the deployed
- * gateway's. Both runtimes run with them.
+ * How the systemd unit starts the gateway (deploy/systemd/coldtrace-edge@.service): the node flags of
+ * ExecStart (what comes between the node binary and the script) and the Environment= variables, so that
+ * the figures are the deployed gateway's. Both runtimes run with them (COLDTRACE_EDGE_RUNTIME aside).
  */
-const UNIT_NODE_FLAGS = (() => {
+const UNIT = (() => {
   const unit = readFileSync(join(ROOT, 'deploy/systemd/coldtrace-edge@.service'), 'utf8');
   const exec = /^ExecStart=\S*node((?:\s+--\S+)*)\s+\S*bin\/coldtrace\.mjs edge /m.exec(unit);
   if (!exec)
     throw new Error('gateway footprint: no ExecStart=…node … bin/coldtrace.mjs edge in the systemd unit');
-  return exec[1]!.trim().split(/\s+/).filter(Boolean);
+  const env = Object.fromEntries(
+    [...unit.matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim()]),
+  );
+  return { nodeFlags: exec[1]!.trim().split(/\s+/).filter(Boolean), env };
 })();
 const GOALS = { idleMb: 70, replayingMb: 110, firstPublishS: 1.5 };
 const RUNTIMES = ['compiled', 'tsx'] as const;
@@ -158,13 +164,16 @@ export async function measureGatewayFootprint(opts: {
           })),
         },
       ],
-      logLevel: 'warn',
+      // As deploy/examples/edge-warehouse.yaml: the health and metrics endpoint served, logging at info.
+      http: { host: '127.0.0.1', port: 0 },
+      logLevel: 'info',
     };
-    const file = join(dir, `${id}.json`);
-    writeFileSync(file, JSON.stringify(config));
+    // A YAML file, as the systemd unit's /etc/coldtrace/edge-%i.yaml.
+    const file = join(dir, `${id}.yaml`);
+    writeFileSync(file, toYaml(config));
     const t0 = performance.now();
-    const child: ChildProcess = spawn(process.execPath, [...UNIT_NODE_FLAGS, BIN, 'edge', '--config', file], {
-      env: { ...process.env, COLDTRACE_EDGE_RUNTIME: runtime },
+    const child: ChildProcess = spawn(process.execPath, [...UNIT.nodeFlags, BIN, 'edge', '--config', file], {
+      env: { ...process.env, ...UNIT.env, COLDTRACE_EDGE_RUNTIME: runtime },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -258,7 +267,14 @@ export async function measureGatewayFootprint(opts: {
   const c = results.compiled;
   const x = results.tsx;
   const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
-  const common = { runtime: 'compiled (edge/dist)', reference: 'tsx', nodeFlags: UNIT_NODE_FLAGS.join(' ') };
+  const common = {
+    runtime: 'compiled (edge/dist)',
+    reference: 'tsx',
+    nodeFlags: UNIT.nodeFlags.join(' '),
+    unitEnv: Object.entries(UNIT.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
+  };
   out({
     metric: 'gateway_start_to_first_publish',
     value: Math.round(c.firstPublishS! * 1000) / 1000,

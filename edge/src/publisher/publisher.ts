@@ -255,6 +255,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
         keepalive: m.keepaliveS,
         queueQoSZero: false,
         resubscribe: false,
+        // No table of 65,536 pre-built two-byte Buffers (mqtt-packet's number cache, ~6 MB of heap held
+        // for the process's life): each length or message id is written from a fresh 2-byte Buffer.
+        // docs/performance.md "Gateway footprint".
+        writeCache: false,
         // Message ids only, never payloads: the buffer is the only queue (docs/durability.md "Round 3").
         outgoingStore: createIdOnlyStore(),
         // MQTT 3.1.1 §3.1.2.5: the broker publishes this if the gateway vanishes.

@@ -5,6 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { manualClock, systemClock } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
+import { writeToStream } from 'mqtt-packet';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordBuffer } from '../../src/buffer/record-buffer.js';
@@ -185,6 +186,22 @@ describe('publisher against a real aedes broker', () => {
     expect(bytes).toBeGreaterThan(2_000_000);
     expect(during - before).toBeLessThan(bytes / 4);
     expect(buffer.stats().records).toBe(20_000);
+  });
+
+  it("writes lengths and message ids without mqtt-packet's table of 65,536 two-byte Buffers", async () => {
+    // MQTT.js builds that table (~6 MB of heap, kept for the process's life) on its first packet unless
+    // the client is made with writeCache: false, which switches the process-wide flag off.
+    writeToStream.cacheNumbers = true;
+    const b = await broker();
+    const sub = await subscriber(b.port);
+    const pub = publisher(b.port);
+    pub.start();
+    buffer.append('readings', readings(10));
+    pub.notify('readings');
+    await until(() => buffer.stats().records === 0, 'acknowledged');
+    await until(() => firstArrivals(sub.of('readings')).length === 10, 'all at the subscriber');
+    expect(sub.invalid).toEqual([]);
+    expect(writeToStream.cacheNumbers).toBe(false);
   });
 
   it('sends a batch the broker refused again, in order, without holding the stream', async () => {
