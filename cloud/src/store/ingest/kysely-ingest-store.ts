@@ -1,26 +1,19 @@
 import type { Scan, Stream } from '@coldtrace/shared';
-import type { Transaction } from 'kysely';
 import type { AuditInput } from '../../domain/audit-chain.js';
 import { FORK_MARK } from '../../domain/ingest/epochs.js';
 import type {
   AsyncIngestStore,
   EpochRow,
-  MovementRow,
-  NewDeadLetterRow,
   NewEpochRow,
   NewMark,
   RangeTable,
-  ScanFlagRow,
   StreamRecord,
 } from '../../domain/ingest/ingest-store.js';
 import { contentRow, scanRow } from '../../domain/ingest/record-rows.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
-import type { LotFields, StoredLot } from '../../domain/lot-change.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import { appendAudit } from '../audit-append.js';
-import type { Database } from '../schema.js';
-
-type Trx = Transaction<Database>;
+import { KyselyScanStore } from './kysely-scan-store.js';
 
 /** Rows per INSERT statement: keeps SQLite under its bound-parameter limit. */
 const CHUNK = 500;
@@ -29,9 +22,7 @@ const CHUNK = 500;
  * `IngestStore` over a Kysely transaction: the same answers as `SqliteIngestStore`, asynchronously, on
  * PostgreSQL (and on SQLite, where the contract suite runs it beside the synchronous adapter).
  */
-export class KyselyIngestStore implements AsyncIngestStore {
-  constructor(private readonly trx: Trx) {}
-
+export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestStore {
   private epochs(gatewayId: string, stream: Stream) {
     return this.trx
       .selectFrom('stream_epochs')
@@ -309,120 +300,6 @@ export class KyselyIngestStore implements AsyncIngestStore {
 
   async insertReadingDigest(row: ReadingDigestRow): Promise<void> {
     await this.trx.insertInto('reading_digests').values(row).execute();
-  }
-
-  // ---- barcode scans -------------------------------------------------------------------------
-
-  async knownEpcs(epcs: readonly string[]): Promise<string[]> {
-    if (epcs.length === 0) return [];
-    const list = [...epcs];
-    const a = await this.trx.selectFrom('epcs').select('epc').where('epc', 'in', list).execute();
-    const b = await this.trx
-      .selectFrom('movements')
-      .select('epc')
-      .distinct()
-      .where('epc', 'in', list)
-      .execute();
-    return [...new Set([...a, ...b].map((r) => r.epc))].sort();
-  }
-
-  async gtinSiblingEpc(gtin: string): Promise<string | undefined> {
-    const r = await this.trx
-      .selectFrom('epcs as e')
-      .innerJoin('lots as l', 'l.id', 'e.lot_id')
-      .select('e.epc')
-      .where('l.gtin', '=', gtin)
-      .orderBy('e.epc')
-      .limit(1)
-      .executeTakeFirst();
-    return r?.epc;
-  }
-
-  lotByNumber(gtin: string, lotNumber: string): Promise<LotFields | undefined> {
-    return this.trx
-      .selectFrom('lots')
-      .select(['id', 'gtin', 'lot_number', 'expiry'])
-      .where('gtin', '=', gtin)
-      .where('lot_number', '=', lotNumber)
-      .executeTakeFirst();
-  }
-
-  lotOfEpc(epc: string): Promise<LotFields | undefined> {
-    return this.trx
-      .selectFrom('epcs as e')
-      .innerJoin('lots as l', 'l.id', 'e.lot_id')
-      .select(['l.id', 'l.gtin', 'l.lot_number', 'l.expiry'])
-      .where('e.epc', '=', epc)
-      .executeTakeFirst();
-  }
-
-  async productExists(gtin: string): Promise<boolean> {
-    const r = await this.trx
-      .selectFrom('products')
-      .select('gtin')
-      .where('gtin', '=', gtin)
-      .executeTakeFirst();
-    return r !== undefined;
-  }
-
-  async insertLot(row: StoredLot): Promise<boolean> {
-    const r = await this.trx
-      .insertInto('lots')
-      .values(row)
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
-  }
-
-  async commissionEpc(epc: string, lotId: string, at: number): Promise<void> {
-    await this.trx.insertInto('epcs').values({ epc, lot_id: lotId, commissioned_at: at }).execute();
-  }
-
-  async setScanMapping(
-    gatewayId: string,
-    storedSeq: number,
-    epc: string | null,
-    lotId: string | null,
-  ): Promise<void> {
-    await this.trx
-      .updateTable('scans')
-      .set({ epc, lot_id: lotId })
-      .where('gateway_id', '=', gatewayId)
-      .where('seq', '=', storedSeq)
-      .execute();
-  }
-
-  async insertScanMovement(
-    gatewayId: string,
-    storedSeq: number,
-    m: MovementRow,
-    receivedAt: number,
-  ): Promise<void> {
-    await this.trx
-      .insertInto('movements')
-      .values({ gateway_id: gatewayId, seq: storedSeq, ...m, received_at: receivedAt })
-      .execute();
-  }
-
-  async deleteScan(gatewayId: string, storedSeq: number): Promise<void> {
-    await this.trx
-      .deleteFrom('scans')
-      .where('gateway_id', '=', gatewayId)
-      .where('seq', '=', storedSeq)
-      .execute();
-  }
-
-  async insertScanFlags(rows: readonly ScanFlagRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.trx
-      .insertInto('scan_flags')
-      .values([...rows])
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
-
-  async insertDeadLetter(row: NewDeadLetterRow): Promise<void> {
-    await this.trx.insertInto('dead_letters').values(row).execute();
   }
 }
 

@@ -5,17 +5,14 @@ import { FORK_MARK } from '../../domain/ingest/epochs.js';
 import type {
   EpochRow,
   IngestStore,
-  MovementRow,
-  NewDeadLetterRow,
   NewEpochRow,
   NewMark,
   RangeTable,
-  ScanFlagRow,
   StreamRecord,
 } from '../../domain/ingest/ingest-store.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
-import type { LotFields, StoredLot } from '../../domain/lot-change.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
+import { SqliteScanStore } from './sqlite-scan-store.js';
 
 type Statement = SqliteDatabase.Statement<unknown[], unknown>;
 
@@ -29,7 +26,7 @@ type InsertOne = (gatewayId: string, storedSeq: number, r: StreamRecord, receive
  * counts only rows really inserted). Positional parameters, no row objects: the insert loop is the cost of
  * ingest. Nothing is cached across calls: a rolled-back group must leave nothing behind in memory.
  */
-export class SqliteIngestStore implements IngestStore {
+export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
   private readonly insert: Record<Stream, InsertOne>;
   private readonly stored: Record<Stream, Statement>;
   private readonly byEpoch: Statement;
@@ -51,14 +48,11 @@ export class SqliteIngestStore implements IngestStore {
   private readonly updateHead: Statement;
   private readonly lastDigest: Statement;
   private readonly insertDigest: Statement;
-  private readonly sqlite: SqliteDatabase.Database;
   /** Whether movement inserts of the current call check `scans` for the key (see the constructor). */
   private guardMovements = true;
-  /** Statements of the scan mapping, prepared on first use (most batches hold no scan). */
-  private readonly prepared = new Map<string, Statement>();
 
   constructor(sqlite: SqliteDatabase.Database) {
-    this.sqlite = sqlite;
+    super(sqlite);
     const reading = sqlite.prepare(
       `INSERT INTO readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (gateway_id, seq) DO NOTHING`,
@@ -353,144 +347,5 @@ export class SqliteIngestStore implements IngestStore {
       r.chain,
       r.created_at,
     );
-  }
-
-  // ---- barcode scans -------------------------------------------------------------------------
-
-  private st(sql: string): Statement {
-    let s = this.prepared.get(sql);
-    if (!s) {
-      s = this.sqlite.prepare(sql);
-      this.prepared.set(sql, s);
-    }
-    return s;
-  }
-
-  private insertScan(gw: string, seq: number, s: Scan, at: number): number {
-    return this.st(
-      `INSERT INTO scans (gateway_id, seq, station_id, location_id, direction, ts, code, format, gtin, sscc,
-         hibc, lot, serial, expiry, received_at)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-       WHERE NOT EXISTS (SELECT 1 FROM movements WHERE gateway_id = ? AND seq = ?)
-       ON CONFLICT (gateway_id, seq) DO NOTHING`,
-    ).run(
-      gw,
-      seq,
-      s.stationId,
-      s.locationId,
-      s.direction,
-      s.ts,
-      s.code,
-      s.format,
-      s.gtin,
-      s.sscc,
-      s.hibc,
-      s.lot,
-      s.serial,
-      s.expiry,
-      at,
-      gw,
-      seq,
-    ).changes;
-  }
-
-  knownEpcs(epcs: readonly string[]): string[] {
-    if (epcs.length === 0) return [];
-    const list = epcs.map(() => '?').join(', ');
-    return this.st(
-      `SELECT epc FROM epcs WHERE epc IN (${list})
-       UNION SELECT DISTINCT epc FROM movements WHERE epc IN (${list}) ORDER BY epc`,
-    )
-      .pluck()
-      .all(...epcs, ...epcs) as string[];
-  }
-
-  gtinSiblingEpc(gtin: string): string | undefined {
-    return this.st(
-      `SELECT e.epc FROM epcs e JOIN lots l ON l.id = e.lot_id WHERE l.gtin = ? ORDER BY e.epc LIMIT 1`,
-    )
-      .pluck()
-      .get(gtin) as string | undefined;
-  }
-
-  lotByNumber(gtin: string, lotNumber: string): LotFields | undefined {
-    return this.st('SELECT id, gtin, lot_number, expiry FROM lots WHERE gtin = ? AND lot_number = ?').get(
-      gtin,
-      lotNumber,
-    ) as LotFields | undefined;
-  }
-
-  lotOfEpc(epc: string): LotFields | undefined {
-    return this.st(
-      'SELECT l.id, l.gtin, l.lot_number, l.expiry FROM epcs e JOIN lots l ON l.id = e.lot_id WHERE e.epc = ?',
-    ).get(epc) as LotFields | undefined;
-  }
-
-  productExists(gtin: string): boolean {
-    return this.st('SELECT 1 FROM products WHERE gtin = ?').get(gtin) !== undefined;
-  }
-
-  insertLot(r: StoredLot): boolean {
-    return (
-      this.st(
-        `INSERT INTO lots (id, gtin, lot_number, expiry, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT DO NOTHING`,
-      ).run(r.id, r.gtin, r.lot_number, r.expiry, r.created_at, r.updated_at).changes > 0
-    );
-  }
-
-  commissionEpc(epc: string, lotId: string, at: number): void {
-    this.st('INSERT INTO epcs (epc, lot_id, commissioned_at) VALUES (?, ?, ?)').run(epc, lotId, at);
-  }
-
-  setScanMapping(gatewayId: string, storedSeq: number, epc: string | null, lotId: string | null): void {
-    this.st('UPDATE scans SET epc = ?, lot_id = ? WHERE gateway_id = ? AND seq = ?').run(
-      epc,
-      lotId,
-      gatewayId,
-      storedSeq,
-    );
-  }
-
-  insertScanMovement(gatewayId: string, storedSeq: number, m: MovementRow, receivedAt: number): void {
-    this.st(
-      `INSERT INTO movements (gateway_id, seq, epc, portal_id, kind, from_location, to_location,
-         direction, ts, first_seen, last_seen, reads, peak_rssi, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      gatewayId,
-      storedSeq,
-      m.epc,
-      m.portal_id,
-      m.kind,
-      m.from_location,
-      m.to_location,
-      m.direction,
-      m.ts,
-      m.first_seen,
-      m.last_seen,
-      m.reads,
-      m.peak_rssi,
-      receivedAt,
-    );
-  }
-
-  deleteScan(gatewayId: string, storedSeq: number): void {
-    this.st('DELETE FROM scans WHERE gateway_id = ? AND seq = ?').run(gatewayId, storedSeq);
-  }
-
-  insertScanFlags(rows: readonly ScanFlagRow[]): void {
-    const ins = this.st(
-      `INSERT INTO scan_flags (gateway_id, seq, code, lot_id, epc, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING`,
-    );
-    for (const f of rows) ins.run(f.gateway_id, f.seq, f.code, f.lot_id, f.epc, f.detail, f.created_at);
-  }
-
-  insertDeadLetter(d: NewDeadLetterRow): void {
-    this.st(
-      `INSERT INTO dead_letters (received_at, topic, gateway_id, client_id, code, reason, payload, payload_bytes)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(d.received_at, d.topic, d.gateway_id, d.client_id, d.code, d.reason, d.payload, d.payload_bytes);
   }
 }
