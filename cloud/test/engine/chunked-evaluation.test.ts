@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DomainEngine } from '../../src/engine/domain-engine.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
-import { MIN, T0 } from '../domain/harness.js';
+import { location, MIN, T0 } from '../domain/harness.js';
 import { writeRecoveryBacklog } from '../helpers/recovery-backlog.js';
 import { runChunkedEquivalence } from './chunked-evaluation-suite.js';
 
@@ -77,6 +77,58 @@ describe('chunked evaluation of long windows: crash safety (docs/architecture.md
       expect(await derived(store)).toEqual(expected);
     } finally {
       await reference.close();
+      await store.close();
+    }
+  });
+
+  it('new readings elsewhere are evaluated between two chunks, not after the whole window', async () => {
+    const store = new CloudStore(await openDatabase(':memory:'));
+    const engine = new DomainEngine({
+      store,
+      clock: manualClock(T0),
+      log: silent,
+      debounceMs: 1_000_000,
+      chunkReadings: 500,
+    });
+    try {
+      await location({ store }, 'room-b');
+      await engine.recoverMarks();
+      await engine.flush();
+      await writeRecoveryBacklog(store, {
+        locationId: 'cold-room',
+        sensors: 2,
+        days: 3,
+        intervalMs: MIN,
+        t0: T0,
+      });
+      const sqlite = store.opened.sqlite!;
+      const excursionsAtB = sqlite.prepare(
+        `SELECT count(*) AS n FROM excursions WHERE location_id = 'room-b'`,
+      );
+      const critical = T0 + 4 * 86_400_000;
+      const seen: number[] = [];
+      const tell = engine.recovery.chunk.bind(engine.recovery);
+      engine.recovery.chunk = (...args) => {
+        tell(...args);
+        if (seen.length === 0) {
+          // While cold-room's history is evaluated, a reading past room-b's critical margin is stored.
+          sqlite
+            .prepare(
+              `INSERT INTO readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
+               VALUES ('gw-b', 1, 'b-1', 'room-b', ?, 20, NULL, 'ok', 0)`,
+            )
+            .run(critical);
+          engine.markReadings(new Map([['room-b', { fromTs: critical, toTs: critical }]]));
+        }
+        seen.push((excursionsAtB.get() as { n: number }).n);
+      };
+      await engine.recoverMarks({ atStart: true });
+      await engine.flush();
+      expect(seen.length).toBeGreaterThan(5);
+      // Found between the first and the second chunk of cold-room's window.
+      expect(seen.slice(0, 3)).toEqual([0, 1, 1]);
+    } finally {
+      await engine.close();
       await store.close();
     }
   });
