@@ -42,7 +42,8 @@ let cloud: Cloud;
 let gateway: Gateway;
 let scanner: ScannerSimulator;
 let token: string;
-const api = async (method: string, path: string, body?: unknown) => {
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, asserted field by field
+const api = async (method: string, path: string, body?: unknown): Promise<any> => {
   const res = await fetch(`${cloud.httpUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
