@@ -212,6 +212,18 @@ describe('Ingestor: barcode scans become custody', () => {
     expect(after?.holes).toEqual([]);
   });
 
+  it('a commissioned EPC of the unit wins over one an earlier scan made for it', async () => {
+    // First scanned (a code without lot) before any tag of the GTIN was commissioned: the configured
+    // prefix, filter 1, bound to no lot.
+    await send([scan(1, { serial: '6789', lot: null })], ingestorWith({ companyPrefixes: ['0614141'] }));
+    const [first] = await scansRows();
+    expect(first!.epc).not.toBe(TAG);
+    // Then its tag (filter 3) is commissioned: the next scan of the unit is the tag's EPC.
+    await h.domain.commission('LOT-2', [TAG], 'admin', T0);
+    await send([scan(2, { serial: '6789', lot: 'A2' })]);
+    expect((await scansRows())[1]).toMatchObject({ epc: TAG, lot_id: 'LOT-2' });
+  });
+
   it('a redelivered batch is idempotent: the scan is a duplicate, mapped once', async () => {
     await h.domain.commission('LOT-1', [TAG], 'admin', T0);
     const records = [

@@ -109,7 +109,7 @@ export interface IngestStore {
   insertReadingDigest(row: ReadingDigestRow): void;
 
   // ---- barcode scans (docs/barcode.md "Scans in the cloud", scan-mapping.ts) ----
-  /** Those of `epcs` that are commissioned or were seen by a reader, sorted. */
+  /** Those of `epcs` that are commissioned (first, sorted), then those only in `movements` (sorted). */
   knownEpcs(epcs: readonly string[]): string[];
   /** One EPC commissioned to a lot of this GTIN (its partition and filter are the product's), if any. */
   gtinSiblingEpc(gtin: string): string | undefined;

@@ -83,8 +83,8 @@ function prefixLength(gtin: string, prefixes: readonly string[]): number | null 
 /**
  * docs/barcode.md "Scans in the cloud": maps one scan, inside the ingest transaction (reads and writes of
  * master data through the `IngestStore` port). The unit's identity is the SGTIN of its GTIN + serial: an EPC
- * ingest already knows (commissioned or seen by a reader) with that GTIN + serial whatever its partition and
- * filter, else the SGTIN-96 (or -198) with the company prefix length and filter of the GTIN's commissioned
+ * ingest already knows with that GTIN + serial whatever its partition and filter (a commissioned one before
+ * one only seen in movements), else the SGTIN-96 (or -198) with the company prefix length and filter of the GTIN's commissioned
  * tags, or the configured company prefix. The lot comes from the code (created when allowed); a lot the unit
  * is already commissioned to wins, and every contradiction is a flag. The writes of master data it makes
  * (a lot created, a unit commissioned) are audited like an operator's, with actor `system`.

@@ -13,14 +13,20 @@ export class KyselyScanStore {
   async knownEpcs(epcs: readonly string[]): Promise<string[]> {
     if (epcs.length === 0) return [];
     const list = [...epcs];
-    const a = await this.trx.selectFrom('epcs').select('epc').where('epc', 'in', list).execute();
-    const b = await this.trx
+    const commissioned = await this.trx
+      .selectFrom('epcs')
+      .select('epc')
+      .where('epc', 'in', list)
+      .orderBy('epc')
+      .execute();
+    const seen = await this.trx
       .selectFrom('movements')
       .select('epc')
       .distinct()
       .where('epc', 'in', list)
+      .orderBy('epc')
       .execute();
-    return [...new Set([...a, ...b].map((r) => r.epc))].sort();
+    return [...new Set([...commissioned, ...seen].map((r) => r.epc))];
   }
 
   async gtinSiblingEpc(gtin: string): Promise<string | undefined> {

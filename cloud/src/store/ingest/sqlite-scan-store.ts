@@ -55,12 +55,13 @@ export class SqliteScanStore {
   knownEpcs(epcs: readonly string[]): string[] {
     if (epcs.length === 0) return [];
     const list = epcs.map(() => '?').join(', ');
-    return this.st(
-      `SELECT epc FROM epcs WHERE epc IN (${list})
-       UNION SELECT DISTINCT epc FROM movements WHERE epc IN (${list}) ORDER BY epc`,
-    )
+    const commissioned = this.st(`SELECT epc FROM epcs WHERE epc IN (${list}) ORDER BY epc`)
       .pluck()
-      .all(...epcs, ...epcs) as string[];
+      .all(...epcs) as string[];
+    const seen = this.st(`SELECT DISTINCT epc FROM movements WHERE epc IN (${list}) ORDER BY epc`)
+      .pluck()
+      .all(...epcs) as string[];
+    return [...new Set([...commissioned, ...seen])];
   }
 
   gtinSiblingEpc(gtin: string): string | undefined {
