@@ -262,7 +262,7 @@ export async function evaluateAll(h: { engine: DomainEngine; store: CloudStore }
 }
 
 /** The derived state, without identities and bookkeeping: what confluence compares. */
-export async function snapshot(h: { engine: DomainEngine }) {
+export async function snapshot(h: { engine: Pick<DomainEngine, 'db'> }) {
   const db = h.engine.db;
   const custody = await db
     .selectFrom('custody')
