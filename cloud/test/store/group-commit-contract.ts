@@ -1,0 +1,81 @@
+import type { Reading, ReadingsBatch } from '@coldtrace/shared';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CloudStore, IngestResult } from '../../src/store/cloud-store.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const counts = (r: IngestResult) => ({ inserted: r.inserted, duplicates: r.duplicates });
+
+export function readingsBatchOf(gatewayId: string, from: number, to: number): ReadingsBatch {
+  const records: Reading[] = [];
+  for (let seq = from; seq <= to; seq++)
+    records.push({ seq, sensorId: 's1', locationId: 'room-1', ts: T0 + seq * 1000, tempC: 5, quality: 'ok' });
+  return { gatewayId, firstSeq: from, lastSeq: to, sentAt: T0, records };
+}
+
+/**
+ * What every grouping ingest backend promises (docs/architecture.md "Storage and sinks"): batches submitted
+ * together commit in fewer transactions than batches, each resolving with its own counts after the commit
+ * that holds it; a bad batch rejects alone and takes nothing else with it.
+ */
+export function runGroupCommitContract(
+  name: string,
+  open: () => Promise<{ store: CloudStore; close(): Promise<void> }>,
+) {
+  describe(`group commit: ${name}`, () => {
+    let store: CloudStore;
+    let close: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, close } = await open());
+    });
+    afterEach(() => close());
+
+    it('commits batches submitted together in fewer transactions, each resolving with its own counts', async () => {
+      const groups = store.ingestBackend.groups!;
+      const before = { ...groups };
+      const submitted = Array.from({ length: 12 }, (_, i) =>
+        store.ingestReadings(
+          `gw${i % 3}`,
+          readingsBatchOf(`gw${i % 3}`, 10 * Math.floor(i / 3) + 1, 10 * Math.floor(i / 3) + 10),
+          T0,
+        ),
+      );
+      // One more batch overlapping gw0's first: 5 new, 5 duplicates.
+      submitted.push(store.ingestReadings('gw0', readingsBatchOf('gw0', 6, 15), T0));
+      const results = await Promise.all(submitted);
+      expect(results.slice(0, 12).map(counts)).toEqual(Array(12).fill({ inserted: 10, duplicates: 0 }));
+      expect(counts(results[12]!)).toEqual({ inserted: 0, duplicates: 10 });
+      expect(groups.batches - before.batches).toBe(13);
+      expect(groups.count - before.count).toBeLessThan(13);
+      expect(groups.largest).toBeGreaterThan(1);
+      expect((await store.counts()).readings).toBe(120);
+      const cov = await store.coverage();
+      expect(cov.map((c) => [c.gatewayId, c.highWater, c.holes])).toEqual([
+        ['gw0', 40, []],
+        ['gw1', 40, []],
+        ['gw2', 40, []],
+      ]);
+    });
+
+    it('a bad batch in a group rejects alone; the others are committed', async () => {
+      const bad = readingsBatchOf('gw1', 20, 22);
+      (bad.records[1] as { sensorId: unknown }).sensorId = null; // NOT NULL violation
+      const settled = await Promise.allSettled([
+        store.ingestReadings('gw1', readingsBatchOf('gw1', 1, 3), T0),
+        store.ingestReadings('gw2', readingsBatchOf('gw2', 1, 2), T0),
+        store.ingestReadings('gw3', readingsBatchOf('gw3', 1, 2), T0),
+        store.ingestReadings('gw1', bad, T0),
+        store.ingestReadings('gw2', readingsBatchOf('gw2', 3, 4), T0),
+      ]);
+      expect(settled.map((s) => s.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+      ]);
+      expect((await store.listReadings({ gatewayId: 'gw1' })).map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect((await store.listReadings({ gatewayId: 'gw2' })).map((r) => r.seq).sort()).toEqual([1, 2, 3, 4]);
+      expect((await store.coverage('gw1'))[0]).toMatchObject({ highWater: 3, holes: [] });
+    });
+  });
+}
