@@ -262,7 +262,9 @@ export class DomainEngine {
         try {
           await this.reconcileProductsNow(products);
         } catch (err) {
+          // Put back and run again after the debounce, as a location's window is (markReadings).
           for (const p of products) this.dirtyProducts.add(p);
+          this.schedule();
           throw err;
         }
       }
@@ -273,6 +275,7 @@ export class DomainEngine {
           await this.reconcileEpcsNow(epcs);
         } catch (err) {
           for (const e of epcs) this.dirtyEpcs.add(e);
+          this.schedule();
           throw err;
         }
       }
