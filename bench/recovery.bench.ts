@@ -1,7 +1,7 @@
 /**
- * `npm run bench -- recovery [--days=70] [--sensors=4] [--chunk=10000]`: whole-history re-evaluation of
- * one location (default 70 days, 4 sensors at 60 s ≈ 400,000 readings) on SQLite, as a start recovers it
- * (docs/architecture.md "Recovery"). Prints one JSON object per line (bench, metric, value, unit, …):
+ * `npm run bench -- recovery [--days=70] [--sensors=4] [--locations=1] [--chunk=10000]`: whole-history
+ * re-evaluation of each location (default one, 70 days, 4 sensors at 60 s ≈ 400,000 readings) on SQLite,
+ * as a start recovers it (docs/architecture.md "Recovery"). Prints one JSON object per line (bench, metric, value, unit, …):
  *  - recovery_seconds (mode one_shot: one derive transaction, `chunkReadings` 0; mode chunked: chunks of
  *    `--chunk` readings) with the longest event-loop stall during it (`max_stall_ms`), the process's CPU
  *    seconds and the machine's load average; both modes must leave the same excursions and gaps;
@@ -28,6 +28,7 @@ const arg = (name: string, dflt: number) => {
 };
 const DAYS = arg('days', 70);
 const SENSORS = arg('sensors', 4);
+const LOCATIONS = arg('locations', 1);
 const CHUNK = arg('chunk', DEFAULT_CHUNK_READINGS);
 const silent = pino({ level: 'silent' });
 const machine = () => ({ cpus: availableParallelism(), load: loadavg().map((l) => Number(l.toFixed(2))) });
@@ -53,13 +54,16 @@ function stallMeter(): { stop(): number } {
 
 async function backlog(dir: string): Promise<{ store: CloudStore; readings: number }> {
   const store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'cloud.db')}`));
-  const readings = await writeRecoveryBacklog(store, {
-    locationId: 'cold-room',
-    sensors: SENSORS,
-    days: DAYS,
-    intervalMs: 60_000,
-    t0: T0,
-  });
+  let readings = 0;
+  for (let k = 1; k <= LOCATIONS; k++) {
+    readings += await writeRecoveryBacklog(store, {
+      locationId: `cold-room-${k}`,
+      sensors: SENSORS,
+      days: DAYS,
+      intervalMs: 60_000,
+      t0: T0,
+    });
+  }
   return { store, readings };
 }
 
@@ -100,6 +104,7 @@ async function recover(mode: 'one_shot' | 'chunked'): Promise<string> {
       value: Number(seconds.toFixed(2)),
       unit: 's',
       readings,
+      locations: LOCATIONS,
       chunk_readings: mode === 'one_shot' ? 0 : CHUNK,
       max_stall_ms: Number(maxStall.toFixed(1)),
       cpu_seconds: Number(((used.user + used.system) / 1e6).toFixed(2)),
@@ -150,6 +155,7 @@ async function startup(): Promise<void> {
     print({
       metric: 'startup',
       readings,
+      locations: LOCATIONS,
       started_s: Number(started.toFixed(2)),
       first_readyz_s: Number(firstAnswer.toFixed(2)),
       first_status: statusAtFirst,
