@@ -8,8 +8,7 @@ export const DEFAULT_CHUNK_READINGS = 10_000;
 
 /**
  * A window longer than this (or unbounded: a whole history) is evaluated in chunks. Shorter ones, what
- * ingest marks, go in one transaction as before: counting their readings would cost every evaluation a
- * query.
+ * ingest marks, go in one transaction: counting their readings would cost every evaluation a query.
  */
 export const LONG_WINDOW_MS = 6 * 3_600_000;
 
