@@ -168,19 +168,34 @@ function chart(doc: Doc, input: ExcursionReportInput): void {
 
 function audit(doc: Doc, input: ExcursionReportInput): void {
   heading(doc, 'Audit trail excerpt');
+  // The columns of the excursion page's audit history (pages/static/audit-view.js), with the same text.
   const cols: Column[] = [
-    { title: '#', width: 35, align: 'right' },
-    { title: 'Time', width: 110 },
-    { title: 'Actor', width: 75 },
-    { title: 'Action', width: 95 },
-    { title: 'Detail', width: CONTENT_WIDTH - 315 },
+    { title: '#', width: 28, align: 'right' },
+    { title: 'Time', width: 88 },
+    { title: 'User', width: 72 },
+    { title: 'Action', width: 82 },
+    { title: 'Entry', width: CONTENT_WIDTH - 345 },
+    { title: 'Reason', width: 75 },
   ];
   table(
     doc,
     cols,
     input.audit
       .filter((a) => !a.unit)
-      .map((a) => [String(a.seq), fmtTime(a.at), a.actor, a.action, a.detail ?? '']),
+      .map((a) => {
+        const who = a.actorName ?? a.actor;
+        const changes = (a.changes ?? []).map((c) =>
+          c.before === '—' ? `${c.field}: ${c.after}` : `${c.field}: ${c.before} → ${c.after}`,
+        );
+        return [
+          String(a.seq),
+          fmtTime(a.at),
+          who === a.actor ? who : `${who} (${a.actor})`,
+          a.action,
+          [a.summary ?? a.action, ...changes].join('\n'),
+          a.detail ?? '',
+        ];
+      }),
     'No audit entries for this excursion.',
   );
 }

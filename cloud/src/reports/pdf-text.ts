@@ -1,9 +1,12 @@
 /**
  * The PDF's standard fonts (Helvetica) use WinAnsiEncoding (PDF 32000-1:2008 Annex D.2): characters
  * outside it cannot be shown, so they are replaced by `?` instead of producing garbage glyphs.
- * Typographic punctuation that WinAnsi has (– — ‘ ’ “ ” • … €) is kept.
+ * Typographic punctuation that WinAnsi has (– — ‘ ’ “ ” • … €) is kept; arrows and comparison signs are
+ * spelled out (`->`, `<=`).
  */
 const WIN_ANSI_EXTRA = new Set([...'€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ']);
+/** Signs the texts use that WinAnsi lacks, written the way a typewriter would (`before → after`). */
+const TRANSLITERATED: Record<string, string> = { '→': '->', '←': '<-', '≤': '<=', '≥': '>=', '≠': '!=' };
 
 export function pdfText(s: string): string {
   let out = '';
@@ -12,7 +15,7 @@ export function pdfText(s: string): string {
     if (c === 0x0a || (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff) || WIN_ANSI_EXTRA.has(ch))
       out += ch;
     else if (c === 0x09) out += ' ';
-    else out += '?';
+    else out += TRANSLITERATED[ch] ?? '?';
   }
   return out;
 }

@@ -110,6 +110,11 @@ export interface ReportAuditEntry {
   actor: string;
   action: string;
   detail?: string;
+  /** As the audit page shows it (domain/audit-summary.ts): who acted by printed name, the entry in plain
+   * language and the fields it changed. */
+  actorName?: string;
+  summary?: string;
+  changes?: ReadonlyArray<{ field: string; before: string; after: string }>;
   /** A unit's own lock entry (listed in the annex, not the excerpt): the unit's label. */
   unit?: string | null;
 }

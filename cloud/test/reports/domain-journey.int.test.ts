@@ -2,6 +2,7 @@ import { encodeGatewayPayload, gtinOf, sgtin96Hex } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_BOX } from '../../src/reports/excursion-report-pdf.js';
+import { pdfText } from '../../src/reports/pdf-text.js';
 import { LIMIT_COLOURS, SERIES_COLOURS } from '../../src/reports/temperature-chart.js';
 import { epcisErrors } from '../epcis/epcis-schema.js';
 import { bearer, createUser, login, type TestUser } from '../helpers/auth.js';
@@ -394,6 +395,20 @@ describe('PDF excursion report, wired to the domain engine', () => {
       'excursion.decided',
     ])
       expect(flat).toContain(action);
+    // The excerpt says what the excursion page's audit history says (GET /api/v1/audit, which the page
+    // shows): the same plain-language entry and the printed name of who acted, for every entry.
+    const history = (
+      await ok(
+        'GET',
+        `/api/v1/audit?entityType=excursion&entityId=${encodeURIComponent(excursionId)}&limit=10000`,
+      )
+    ).json() as Array<{ summary: string; actorName: string; actor: string }>;
+    expect(history.length).toBeGreaterThan(2);
+    for (const e of history) {
+      expect(drawn).toContain(pdfText(e.summary).replace(/\s+/g, ' '));
+      expect(drawn).toContain(e.actorName === e.actor ? e.actor : `${e.actorName} (${e.actor})`);
+    }
+    expect(history.some((e) => e.actorName === 'Anna Quality')).toBe(true);
     // Per lot: the decision signed on it; review and approval; the units' lock entries in the annex; an id
     // stable for this revision (the same download twice gives the same id).
     expect(flat).toContain('release (2 units) by');

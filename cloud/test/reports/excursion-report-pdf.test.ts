@@ -202,6 +202,8 @@ describe('renderExcursionReport', () => {
 
   it('replaces characters the standard font cannot show, and rejects bad input with a clear error', async () => {
     expect(pdfText('Zoë – 5 °C ✓ 日本')).toBe('Zoë – 5 °C ? ??');
+    // Arrows and comparison signs WinAnsi lacks are spelled out, not lost.
+    expect(pdfText('state: pending → decided, ≤ 8 °C')).toBe('state: pending -> decided, <= 8 °C');
     expect(fmtDuration(3_723_000)).toBe('1 h 02 min');
     await expect(
       renderExcursionReport(
