@@ -113,16 +113,11 @@ export function scanContract(store: () => CloudStore, newGateway: (prefix?: stri
       expect(JSON.parse(dead[0]!.payload)).toMatchObject({ firstSeq: 3, lastSeq: 3, records: [{ seq: 3 }] });
       const [cov] = await s.coverage(gw);
       expect(cov?.holes).toEqual([{ from: 3, to: 3 }]);
-      // Redelivered: all duplicates, no second mapping.
-      const again = await s.ingestMovements(
-        gw,
-        batchOf(
-          gw,
-          records.filter((x) => x.seq !== 3),
-        ),
-        T0 + 20,
-      );
-      expect(again).toMatchObject({ inserted: 0, duplicates: 3 });
+      // Redelivered: all duplicates, no second mapping, no second dead letter for the unmappable scan.
+      const again = await s.ingestMovements(gw, batchOf(gw, records), T0 + 20, DEFAULT_SCAN_MAPPING);
+      expect(again).toMatchObject({ inserted: 0, duplicates: 4 });
+      expect(again.scanDeadLetters).toBeUndefined();
+      expect((await s.listDeadLetters()).filter((d) => d.gateway_id === gw)).toHaveLength(1);
     });
 
     it('a key a scan holds is taken for a pass too: a pass reusing it goes to a fork, never beside the scan', async () => {

@@ -108,7 +108,7 @@ export function* ingestPlan(
   // Barcode scans newly stored are mapped (docs/barcode.md "Scans in the cloud"); one that cannot be is
   // removed again and becomes a dead letter of its own, leaving a hole in the stream's coverage until its
   // replay fills it.
-  let scans: ScansDone = { epcs: new Set(), deadLetters: [], holes: [] };
+  let scans: ScansDone = { epcs: new Set(), deadLetters: [], holes: [], again: 0 };
   const batchHasScans = stream === 'movements' && records.some((r) => (r as Scan).kind === 'scan');
   if (batchHasScans) {
     const fresh: Array<{ scan: Scan; storedSeq: number; main: boolean }> = [];
@@ -124,7 +124,7 @@ export function* ingestPlan(
     });
     if (fresh.length > 0) {
       scans = yield* mapScans(gatewayId, batch, fresh, receivedAt, scanMapping);
-      inserted -= scans.deadLetters.length;
+      inserted -= scans.deadLetters.length + scans.again;
     }
   }
   if (sinks.length > 0 && inserted > 0) {
@@ -235,6 +235,8 @@ interface ScansDone {
   deadLetters: ScanDeadLetter[];
   /** Stored seqs (in the epoch's own space) of scans turned into dead letters: not covered. */
   holes: number[];
+  /** Scans whose dead letter was on record already (a redelivered batch): duplicates. */
+  again: number;
 }
 
 /**
@@ -249,12 +251,23 @@ function* mapScans(
   receivedAt: number,
   opts: ScanMappingOptions,
 ): Plan<ScansDone> {
-  const done: ScansDone = { epcs: new Set(), deadLetters: [], holes: [] };
+  const done: ScansDone = { epcs: new Set(), deadLetters: [], holes: [], again: 0 };
   for (const { scan, storedSeq, main } of fresh) {
     const out = yield* mapScan(scan, opts, receivedAt);
     if (out.kind === 'dead_letter') {
       if (opts.strict) throw new ColdtraceError(out.code, `scan ${scan.seq}: ${out.reason}`);
       yield* call('deleteScan', gatewayId, storedSeq);
+      if (main) done.holes.push(storedSeq);
+      const reason =
+        `scan ${scan.seq} of epoch ${batch.epoch ?? '(none)'} (${scan.code.slice(0, 100)}): ${out.reason}`.slice(
+          0,
+          2000,
+        );
+      // The same batch delivered again (its acknowledgement lost): the scan's dead letter is on record.
+      if (yield* call('openDeadLetter', gatewayId, out.code, reason)) {
+        done.again++;
+        continue;
+      }
       const one = {
         gatewayId,
         firstSeq: scan.seq,
@@ -270,12 +283,11 @@ function* mapScans(
         gateway_id: gatewayId,
         client_id: null,
         code: out.code,
-        reason: `scan ${scan.seq} (${scan.code.slice(0, 100)}): ${out.reason}`.slice(0, 2000),
+        reason,
         payload,
         payload_bytes: Buffer.byteLength(payload),
       });
       done.deadLetters.push({ seq: scan.seq, code: out.code, reason: out.reason });
-      if (main) done.holes.push(storedSeq);
       continue;
     }
     const epc = out.kind === 'unit' ? out.epc : null;

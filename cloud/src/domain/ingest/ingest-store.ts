@@ -128,6 +128,8 @@ export interface IngestStore {
   deleteScan(gatewayId: string, storedSeq: number): void;
   insertScanFlags(rows: readonly ScanFlagRow[]): void;
   insertDeadLetter(row: NewDeadLetterRow): void;
+  /** Whether the gateway has a dead letter with this code and reason not replayed yet. */
+  openDeadLetter(gatewayId: string, code: string, reason: string): boolean;
 }
 
 /** A `movements` row's content columns (record-rows.ts `movementRow`). */

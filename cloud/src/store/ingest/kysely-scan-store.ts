@@ -127,4 +127,17 @@ export class KyselyScanStore {
   async insertDeadLetter(row: NewDeadLetterRow): Promise<void> {
     await this.trx.insertInto('dead_letters').values(row).execute();
   }
+
+  async openDeadLetter(gatewayId: string, code: string, reason: string): Promise<boolean> {
+    const r = await this.trx
+      .selectFrom('dead_letters')
+      .select('id')
+      .where('gateway_id', '=', gatewayId)
+      .where('code', '=', code)
+      .where('reason', '=', reason)
+      .where('replayed_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
 }

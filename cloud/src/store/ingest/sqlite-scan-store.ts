@@ -152,4 +152,13 @@ export class SqliteScanStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(d.received_at, d.topic, d.gateway_id, d.client_id, d.code, d.reason, d.payload, d.payload_bytes);
   }
+
+  openDeadLetter(gatewayId: string, code: string, reason: string): boolean {
+    return (
+      this.st(
+        `SELECT 1 FROM dead_letters WHERE gateway_id = ? AND code = ? AND reason = ? AND replayed_at IS NULL
+         LIMIT 1`,
+      ).get(gatewayId, code, reason) !== undefined
+    );
+  }
 }
