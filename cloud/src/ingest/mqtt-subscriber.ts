@@ -34,6 +34,9 @@ export async function startMqttSubscriber(
     protocolVersion: 5,
     properties: { sessionExpiryInterval: 7 * 24 * 3600 },
     reconnectPeriod: 1000,
+    // A refused CONNACK (the broker restarting, its auth plugin down) is retried like a lost connection;
+    // MQTT.js would otherwise stop reconnecting for good and ingest would stall until a restart.
+    reconnectOnConnackError: true,
     queueQoSZero: false,
     customHandleAcks: (topic, message, _packet, done) => {
       ingestor.handle({ topic, payload: message }).then(

@@ -40,6 +40,8 @@ export function startMqttEventPublisher(opts: MqttEventPublisherOptions): MqttEv
     clean: true,
     protocolVersion: 5,
     reconnectPeriod: 1000,
+    // A refused CONNACK is retried like a lost connection (MQTT.js would stop reconnecting for good).
+    reconnectOnConnackError: true,
     connectTimeout: 10_000,
     queueQoSZero: false,
   });

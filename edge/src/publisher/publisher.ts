@@ -252,6 +252,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
         protocolVersion: 4,
         connectTimeout: m.connectTimeoutMs,
         reconnectPeriod: m.reconnectMs,
+        // A refused CONNACK (MQTT 3.1.1 §3.2.2.3: the broker's auth backend down, a broker still starting, a
+        // connection rate limit) is retried like a lost connection: MQTT.js would otherwise stop reconnecting
+        // for good, and the gateway would only buffer until restarted.
+        reconnectOnConnackError: true,
         keepalive: m.keepaliveS,
         queueQoSZero: false,
         resubscribe: false,

@@ -7,6 +7,8 @@ export interface TestBroker {
   port: number;
   broker: Aedes;
   sockets: Set<Socket>;
+  /** CONNECTs this broker refused (CONNACK "not authorized"). */
+  refused: { count: number };
   close(): Promise<void>;
 }
 
@@ -17,13 +19,26 @@ export interface TestBroker {
  * with nobody listening yet (aedes acknowledges and drops such messages, so the test would miss them).
  */
 export async function startBroker(
-  opts: { port?: number; authorizePublish?: AuthorizePublishHandler; holdUntilSubscribed?: boolean } = {},
+  opts: {
+    port?: number;
+    authorizePublish?: AuthorizePublishHandler;
+    holdUntilSubscribed?: boolean;
+    /** Refuses the first N CONNECTs of clients other than the test subscriber (CONNACK "not authorized"). */
+    refuseFirst?: number;
+  } = {},
 ) {
   let subscribed = !opts.holdUntilSubscribed;
+  let toRefuse = opts.refuseFirst ?? 0;
+  const refused = { count: 0 };
   const broker = await Aedes.createBroker({
     ...(opts.authorizePublish ? { authorizePublish: opts.authorizePublish } : {}),
-    authenticate: (client, _username, _password, done) =>
-      done(null, subscribed || client.id.startsWith('sub-')),
+    authenticate: (client, _username, _password, done) => {
+      const isSub = client.id.startsWith('sub-');
+      const ok = isSub || (subscribed && toRefuse <= 0);
+      if (!isSub && toRefuse > 0) toRefuse--;
+      if (!ok) refused.count++;
+      done(null, ok);
+    },
   });
   broker.on('subscribe', (_subs, client) => {
     if (client?.id.startsWith('sub-')) subscribed = true;
@@ -44,7 +59,7 @@ export async function startBroker(
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await new Promise<void>((resolve) => broker.close(() => resolve()));
   };
-  return { port, broker, sockets, close } satisfies TestBroker;
+  return { port, broker, sockets, close, refused } satisfies TestBroker;
 }
 
 export interface Received {

@@ -235,6 +235,18 @@ describe('publisher against a real aedes broker', () => {
     expect(sub.invalid).toEqual([]);
   });
 
+  it('keeps reconnecting after the broker refuses its CONNECT, and then sends what it buffered', async () => {
+    const b = await broker({ refuseFirst: 3 });
+    const sub = await subscriber(b.port);
+    buffer.append('readings', readings(10, 0));
+    const pub = publisher(b.port);
+    pub.start();
+    // Precondition: the broker did refuse it (MQTT.js stops reconnecting after a refused CONNACK by default).
+    await until(() => b.refused.count >= 3, 'three refused CONNECTs');
+    await until(() => pub.connected, 'connected on a later attempt');
+    await until(() => firstArrivals(sub.of('readings')).length === 10, 'the buffered readings delivered');
+  });
+
   it('replays the backlog oldest first after a reconnect while new records keep arriving', async () => {
     const b1 = await startBroker();
     const port = b1.port;
