@@ -9,16 +9,16 @@ import {
 import { movement } from '../helpers/records.js';
 
 /**
- * The deterministic input of scale-out-restarts.svc.test.ts: master data (locations with limits, a product,
- * two lots with commissioned units, portals, sensors) and, per gateway, the batches it publishes in order.
- * Times start at `t0`, one reading per sensor and minute:
+ * The deterministic input of scale-out-restarts.svc.test.ts: master data (locations with limits, two
+ * products, two lots with commissioned units, portals, sensors) and, per gateway, the batches it publishes in
+ * order. Times start at `t0`, one reading per sensor and minute:
  * - gw-1: cold room sensor, always 4–5 °C;
- * - gw-2: the truck's sensor: 12 °C from minute 200 to 239 (13.5 °C at 220: critical with a 5 °C margin over 8),
- *   and 9 °C for 4 minutes from 400 (shorter than the 10 min alarm delay: no excursion);
- * - gw-3: the store's sensor, always in range, and the dock doors' movements: every unit into the cold room at
- *   minute 5; lot A's first 6 units into the truck at minute 100 (in it during the first excursion: locked),
- *   lot A's other 2 at minute 300 (after it), the first 3 from the truck into the store at minute 320; lot B
- *   stays in the cold room.
+ * - gw-2: the truck's sensor: 12 °C from minute 200 to 239 (13.5 °C at 220: critical with a 5 °C margin
+ *   over 8), and 9 °C for 4 minutes from 400 (shorter than the 10 min alarm delay: no excursion);
+ * - gw-3: the store's sensor, always in range, and the dock doors' movements: every unit into the cold room
+ *   at minute 5; lot A's first 6 units into the truck at minute 100 (in it during the excursion: locked),
+ *   lot A's other 2 at minute 300 (after it), the first 3 from the truck into the store at minute 320; lot
+ *   B stays in the cold room.
  */
 export const MIN = 60_000;
 export const GATEWAYS = ['gw-1', 'gw-2', 'gw-3'] as const;
