@@ -5,11 +5,10 @@ import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
 import { claimedChange } from '../domain/derive-repo.js';
 import { excursionContent, excursionId } from '../domain/excursion-content.js';
-import type { LocationOutcome } from '../domain/excursion-reconcile.js';
 import { ChangeLog } from '../domain/exposure.js';
 import { ALL_TIME, type TimeWindow } from '../domain/location-evaluation.js';
 import type { LockRule } from '../domain/locks/lock-rule.js';
-import { mergeSpans, ReadingTails, type SensorSpan } from '../domain/reading-tails.js';
+import { mergeSpans, type SensorSpan } from '../domain/reading-tails.js';
 import { ExcursionRule } from '../domain/rules/excursion-rule.js';
 import { appendAudit } from '../store/audit-append.js';
 import type { CloudStore } from '../store/cloud-store.js';
@@ -17,6 +16,7 @@ import { deriveRepo } from '../store/derive-repo.js';
 import { lotsOfUnits } from '../store/lock-writes.js';
 import { enqueueEvents } from '../store/outbox.js';
 import type { DomainDatabase } from '../store/schema.js';
+import { LocationFindings } from './location-findings.js';
 import {
   DEFAULT_CHUNK_READINGS,
   isLongWindow,
@@ -90,22 +90,14 @@ const LOCATIONS_PER_TRANSACTION = 4;
 export class DomainEngine {
   readonly db: Kysely<DomainDatabase>;
   private readonly dirtyLocations = new Map<string, ReadingWindow>();
-  /** Where each sensor's series ends in range (in-range windows skip the store read-back). */
-  private readonly tails = new ReadingTails();
+  /** What the excursion rule found: tails for the in-range shortcut, limits to rank, the last outcome. */
+  private readonly findings = new LocationFindings();
   /** SQLite only: this process is then the store's single writer of readings (see ReadingTails). */
   private readonly skipInRange: boolean;
-  /** Tails found by evaluations of the running derive transaction; applied after it commits. */
-  private staged: Array<{
-    id: string;
-    limits: { minC: number; maxC: number; maxGapMs: number };
-    tails: Map<string, number | null>;
-  }> = [];
   /** Windows skipped without evaluation (for tests and the benchmark). */
   readonly skipped = { windows: 0 };
   /** Dirty locations whose new readings may decide an excursion (and so a lock): evaluated first. */
   private readonly urgentLocations = new Set<string>();
-  /** Limits of the locations seen so far (min_c, max_c), only to rank dirty locations. */
-  private readonly knownLimits = new Map<string, { minC: number; maxC: number }>();
   private readonly dirtyEpcs = new Set<string>();
   /** Products whose rules changed: their units are re-evaluated by the lock rules. */
   private readonly dirtyProducts = new Set<string>();
@@ -128,15 +120,11 @@ export class DomainEngine {
 
   readonly store: CloudStore;
   private readonly rules: readonly LockRule[];
-  /** Excursions the last location's evaluation found (reported by the excursion rule). */
-  private found = 0;
-  /** The final window of the last location's evaluation (reported by the excursion rule). */
-  private settled: TimeWindow | undefined;
 
   constructor(private readonly opts: DomainEngineOptions) {
     this.store = opts.store;
     // Excursions first: the other rules read the custody and excursions it leaves.
-    this.rules = [new ExcursionRule((id, out) => this.excursionsFound(id, out)), ...(opts.rules ?? [])];
+    this.rules = [new ExcursionRule((id, out) => this.findings.report(id, out)), ...(opts.rules ?? [])];
     this.db = opts.store.db;
     this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
     this.chunkReadings = Math.max(0, Math.floor(opts.chunkReadings ?? DEFAULT_CHUNK_READINGS));
@@ -167,7 +155,7 @@ export class DomainEngine {
             }
           : { fromTs: w.fromTs, toTs: w.toTs, sensors: w.sensors, marks: w.marks },
       );
-      if (this.mayDecide(id, w)) {
+      if (this.findings.mayDecide(id, w)) {
         this.urgentLocations.add(id);
         urgent = true;
       }
@@ -189,12 +177,6 @@ export class DomainEngine {
     this.recovery.begin({ locations: ids });
     if (ids.length > 0) this.markReadings(ids);
     return ids.length;
-  }
-
-  private mayDecide(id: string, w: ReadingWindow): boolean {
-    const limits = this.knownLimits.get(id);
-    if (!limits || w.minC === undefined || w.maxC === undefined) return true;
-    return w.minC < limits.minC || w.maxC > limits.maxC;
   }
 
   /** Movements of these EPCs were committed. */
@@ -295,7 +277,7 @@ export class DomainEngine {
             this.longWindows.join(id, w, w.marks);
             return;
           }
-          if (this.skipInRange && !this.watched(id) && this.tails.trySkip(id, w)) {
+          if (this.skipInRange && !this.watched(id) && this.findings.tails.trySkip(id, w)) {
             this.skipped.windows++;
             if (w.marks) this.skippedMarks.push(...w.marks);
             this.recovery.done('locations', [id]);
@@ -314,17 +296,17 @@ export class DomainEngine {
         if (picked.length === 0) continue;
         budget -= picked.length;
         try {
-          this.staged = [];
+          this.findings.reset();
           await this.derive(async (trx, log, now) => {
             for (const [id, w] of picked) await this.reconcileLocationIn(trx, log, now, id, w);
           });
-          this.applyStaged();
+          this.findings.committed();
           this.recovery.done(
             'locations',
             picked.map(([id]) => id).filter((id) => !this.longWindows.has(id)),
           );
         } catch (err) {
-          this.staged = [];
+          this.findings.reset();
           this.markReadings(new Map(picked));
           throw err;
         }
@@ -372,8 +354,7 @@ export class DomainEngine {
     if (!run) return;
     const chunk = await nextChunk(this.db, run, this.chunkReadings);
     const [excursions, ...others] = this.rules;
-    this.staged = [];
-    this.settled = undefined;
+    this.findings.reset();
     try {
       await this.derive(async (trx, log, now) => {
         const repo = deriveRepo(trx, log, now);
@@ -384,13 +365,12 @@ export class DomainEngine {
           await rule.apply(repo, { ...change, window: { fromTs: run.fromTs, toTs: run.toTs } });
         await repo.deleteMarks([...run.marks]);
       });
-      this.applyStaged();
-    } finally {
-      this.staged = [];
+      this.findings.committed();
+    } catch (err) {
+      this.findings.reset();
+      throw err;
     }
-    // Set by the excursion rule's outcome during the transaction.
-    const settled = this.settled as TimeWindow | undefined;
-    const to = Math.max(chunk.window.toTs, settled?.toTs ?? Number.NEGATIVE_INFINITY);
+    const to = Math.max(chunk.window.toTs, this.findings.settled?.toTs ?? Number.NEGATIVE_INFINITY);
     this.longWindows.committed(run, chunk.last, to);
     this.recovery.chunk(run.locationId, chunk.readings, to);
     if (chunk.last) this.recovery.done('locations', [run.locationId]);
@@ -469,23 +449,18 @@ export class DomainEngine {
   // ---- excursions -------------------------------------------------------------------------------
 
   private async reconcileLocationNow(locationId: string, window: TimeWindow): Promise<number> {
-    this.staged = [];
+    this.findings.reset();
     try {
       const n = await this.derive((trx, log, now) =>
         this.reconcileLocationIn(trx, log, now, locationId, window),
       );
-      this.applyStaged();
+      this.findings.committed();
       if (!this.longWindows.has(locationId)) this.recovery.done('locations', [locationId]);
       return n;
-    } finally {
-      this.staged = [];
+    } catch (err) {
+      this.findings.reset();
+      throw err;
     }
-  }
-
-  /** The tails found by the evaluations of a derive transaction that committed. */
-  private applyStaged(): void {
-    for (const s of this.staged) this.tails.set(s.id, s.limits, s.tails);
-    this.staged = [];
   }
 
   /**
@@ -510,19 +485,9 @@ export class DomainEngine {
       return 0;
     }
     await repo.deleteMarks(claimed.ids);
-    this.found = 0;
+    this.findings.found = 0;
     for (const rule of this.rules) await rule.apply(repo, { kind: 'readings', locationId, ...change });
-    return this.found;
-  }
-
-  /** What the excursion rule found at a location: its count, and the tails for the in-range shortcut. */
-  private excursionsFound(locationId: string, out: LocationOutcome): void {
-    this.found = out.count;
-    this.settled = out.window;
-    if (out.limits && out.tails) {
-      this.knownLimits.set(locationId, { minC: out.limits.minC, maxC: out.limits.maxC });
-      this.staged.push({ id: locationId, limits: out.limits, tails: out.tails });
-    }
+    return this.findings.found;
   }
 
   // ---- evaluation marks -------------------------------------------------------------------------
