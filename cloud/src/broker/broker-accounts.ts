@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ID_PATTERN } from '@coldtrace/shared';
-import { verifySecret } from '../auth/secrets.js';
+import { hashSecret, isLegacySecretHash, verifySecret } from '../auth/secrets.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { gatewayMayUse, serviceAccountMayUse } from './client-ids.js';
 
@@ -41,6 +41,10 @@ export async function identifyBrokerLogin(
   const gw = await store.getGateway(name);
   if (!gw?.secret_hash) return null;
   if (!(await verifySecret(secret, gw.secret_hash))) return null;
+  if (isLegacySecretHash(gw.secret_hash)) {
+    // The same secret, stored as its SHA-256 from now on (auth/secrets.ts).
+    await store.rehashGatewaySecret(name, gw.secret_hash, await hashSecret(secret));
+  }
   if (!gatewayMayUse(name, clientId)) return 'client_id';
   return { kind: 'gateway', name };
 }

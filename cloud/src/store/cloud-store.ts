@@ -83,6 +83,19 @@ export class CloudStore {
     return upsertGateway(this.db, g);
   }
 
+  /**
+   * Replaces a gateway's secret hash by another hash of the same secret (a legacy format rewritten on use,
+   * auth/secrets.ts), unless the secret was rotated meanwhile. Not a credential change: no audit entry.
+   */
+  async rehashGatewaySecret(id: string, oldHash: string, newHash: string): Promise<void> {
+    await this.db
+      .updateTable('gateways')
+      .set({ secret_hash: newHash })
+      .where('id', '=', id)
+      .where('secret_hash', '=', oldHash)
+      .execute();
+  }
+
   getGateway(id: string) {
     return this.db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
   }
