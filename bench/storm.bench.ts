@@ -152,16 +152,24 @@ try {
   const started = performance.now();
   let acked = 0;
   const clients: MqttClient[] = [];
+  // A refused or reset connection is retried as a gateway does (1 s); counted, not fatal.
+  let connectionErrors = 0;
   const storm = Promise.all(
     payloads.map(async (p, g) => {
-      const c = await mqtt.connectAsync(cloud.mqttUrl!, {
+      const c = mqtt.connect(cloud.mqttUrl!, {
         clientId: `gw-${g}`,
         username: `gw-${g}`,
         password: secrets[g],
+        clean: false,
         reconnectPeriod: 1000,
+        reconnectOnConnackError: true,
         connectTimeout: 60_000,
       });
+      c.on('error', () => {
+        connectionErrors++;
+      });
       clients.push(c);
+      await new Promise<void>((resolve) => c.once('connect', () => resolve()));
       await publishAll(c, g, p);
       acked++;
     }),
@@ -230,6 +238,7 @@ try {
     rate: Math.round(expected / drainedS),
     loss: 0,
     duplicates: 0,
+    connectionErrors,
   });
   latencies.sort((a, b) => a - b);
   const pct = (p: number) =>
