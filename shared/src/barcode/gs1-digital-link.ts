@@ -64,7 +64,9 @@ export function parseDigitalLink(uri: string, ctx: DateContext): Gs1Element[] {
   }
   const segments = m[2].split('/').slice(1);
   let keyAt = -1;
-  for (let i = segments.length - 2; i >= 0; i--) {
+  // Path elements pair up from the end (AI, value): a value that reads like an AI (lot "253") is never
+  // taken for one (GS1 Digital Link URI Syntax 1.2: the path's AI/value pairs are read from the right).
+  for (let i = segments.length - 2; i >= 0; i -= 2) {
     const s = segments[i]!;
     if (Object.hasOwn(KEY_QUALIFIERS, s) || OTHER_KEYS.has(s)) {
       keyAt = i;

@@ -118,4 +118,16 @@ describe('GS1 Digital Link', () => {
     ]);
     expect(p.expiry).toBe('2027-06-30');
   });
+  it('pairs path elements from the end: a lot or serial that reads like a key is a value', () => {
+    // Found by the scanner simulator's property test: lot "253" (GDTI's AI) was taken for the key.
+    for (const [lot, serial] of [
+      ['253', '0'],
+      ['01', '00'],
+      ['00', '01'],
+      ['414', '8003'],
+    ]) {
+      const p = parseBarcode(`https://id.gs1.org/01/09521234543213/10/${lot}/21/${serial}?17=260101`, ctx);
+      expect({ gtin: p.gtin, lot: p.lot, serial: p.serial }).toEqual({ gtin: '09521234543213', lot, serial });
+    }
+  });
 });
