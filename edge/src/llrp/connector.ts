@@ -15,6 +15,9 @@ import {
   decodeTagReports,
   encodeMessage,
   formatStatus,
+  IMPINJ_ENABLE_EXTENSIONS_RESPONSE_SUBTYPE,
+  impinjEnableExtensions,
+  isImpinjMessage,
   LLRP_HEADER_BYTES,
   LlrpFramer,
   type LlrpMessage,
@@ -28,6 +31,7 @@ import {
   StatusCode,
   statusOf,
   type TagRead,
+  withCustomParams,
 } from '@coldtrace/shared/llrp';
 import type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
 import { planRadio } from './radio-plan.js';
@@ -263,6 +267,20 @@ export class LlrpReaderConnector {
       // LLRP 1.0.1 §16.2.6.6: the antennas' radio settings as indexes into this reader's tables, checked
       // before anything is configured (a setting it cannot do is a config error; the reader is left as is).
       const radio = this.o.radio && planRadio(this.o.radio, this.o.antennas, readerCapabilitiesOf(caps));
+      // Impinj Octane LLRP: an Impinj reader takes Impinj Custom parameters (the search mode) only on a
+      // connection that sent IMPINJ_ENABLE_EXTENSIONS first.
+      if (radio?.some((a) => a.searchMode !== undefined)) {
+        const resp = await this.transact(impinjEnableExtensions());
+        if (
+          resp.type !== MessageType.ERROR_MESSAGE &&
+          !isImpinjMessage(resp, IMPINJ_ENABLE_EXTENSIONS_RESPONSE_SUBTYPE)
+        )
+          throw new ColdtraceError(
+            'llrp_status',
+            'IMPINJ_ENABLE_EXTENSIONS: the reader answered another message',
+          );
+        this.check(resp.type === MessageType.ERROR_MESSAGE ? resp : withCustomParams(resp));
+      }
       const factoryReset = this.o.factoryReset ?? true;
       this.check(await this.transact(buildSetReaderConfig(0, this.o.keepaliveMs, { factoryReset })));
       // Delete all ROSpecs (ID 0), LLRP 1.0.1 §16.1.5; then install ours.

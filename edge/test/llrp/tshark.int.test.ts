@@ -148,6 +148,20 @@ describe.skipIf(reason !== null)('LLRP session as dissected by Wireshark (tshark
       ['3', '21', '', '2', '1', '50', '25882', '23', '2'], // 15.00 dBm
       ['4', '41', '2', '2', '1', '50', '25882', '23', '2'], // 10 dB is receive sensitivity index 2
     ]);
+    // Impinj extensions enabled before the configuration (Impinj Octane LLRP IMPINJ_ENABLE_EXTENSIONS,
+    // CUSTOM_MESSAGE vendor 25882 subtype 21), answered with subtype 22 and success.
+    const enable = fromGw.filter((m) => m.type === MessageType.CUSTOM_MESSAGE);
+    expect(enable.map((m) => [m.values('llrp.vendor'), m.values('llrp.impinj.type')])).toEqual([
+      [['25882'], ['21']],
+    ]);
+    expect(fromGw.indexOf(enable[0]!)).toBeLessThan(
+      fromGw.findIndex((m) => m.type === MessageType.SET_READER_CONFIG),
+    );
+    const enabled = fromSim.find((m) => m.type === MessageType.CUSTOM_MESSAGE && m.id === enable[0]!.id)!;
+    expect([enabled.values('llrp.impinj.type'), enabled.values('llrp.param.status_code')]).toEqual([
+      ['22'],
+      ['0'],
+    ]);
     // The reader was configured without RestoreFactorySettings (factoryReset: false).
     const set = fromGw.filter((m) => m.type === MessageType.SET_READER_CONFIG);
     expect(set.map((m) => m.values('llrp.rest_fact'))).toEqual([['0']]);

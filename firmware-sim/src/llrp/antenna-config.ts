@@ -53,6 +53,7 @@ function searchModeOf(
   inv: LlrpParam,
   path: number[],
   manufacturer: number,
+  impinjExtensions: boolean,
 ): ImpinjSearchModeName | undefined | RadioRefusal {
   let mode: ImpinjSearchModeName | undefined;
   for (const p of findParams(inv.params, ParamType.Custom)) {
@@ -61,6 +62,11 @@ function searchModeOf(
     if (manufacturer !== IMPINJ_VENDOR_ID || !isImpinjSearchMode(p))
       return {
         description: `${what} is not supported`,
+        error: errorChain(at, { code: StatusCode.P_UnsupportedParameter }),
+      };
+    if (!impinjExtensions)
+      return {
+        description: `${what}: Impinj extensions are not enabled on this connection (IMPINJ_ENABLE_EXTENSIONS)`,
         error: errorChain(at, { code: StatusCode.P_UnsupportedParameter }),
       };
     let value: number;
@@ -97,6 +103,7 @@ export function applyAntennaConfigs(
   spec: LlrpParam,
   antennas: readonly number[],
   manufacturer: number,
+  impinjExtensions = false,
 ): RadioApplied | RadioRefusal {
   const applied: RadioApplied = { txPowerDbm: new Map(), searchMode: new Map() };
   const ai = findParam(spec.params, ParamType.AISpec);
@@ -140,7 +147,7 @@ export function applyAntennaConfigs(
       return refuse(`antenna ${id}: no C1G2 RF mode ${rf.fields['ModeIndex']}`, path, 0);
     }
     if (inv) {
-      const mode = searchModeOf(inv, [AC, ParamType.C1G2InventoryCommand], manufacturer);
+      const mode = searchModeOf(inv, [AC, ParamType.C1G2InventoryCommand], manufacturer, impinjExtensions);
       if (typeof mode === 'object') return { ...mode, description: `antenna ${id}: ${mode.description}` };
       if (mode !== undefined) applied.searchMode.set(id, mode);
     }

@@ -2,6 +2,10 @@ import { errorMessage } from '@coldtrace/shared';
 import {
   fieldErrorParam,
   findParam,
+  IMPINJ_ENABLE_EXTENSIONS_SUBTYPE,
+  IMPINJ_VENDOR_ID,
+  impinjEnableExtensionsResponse,
+  isImpinjMessage,
   type LlrpMessage,
   type LlrpParam,
   MessageType,
@@ -51,6 +55,8 @@ export interface ReaderContext {
   readonly geo: DoorGeometry;
   /** GeneralDeviceCapabilities.DeviceManufacturerName (IANA PEN); 25882 (Impinj) takes Impinj extensions. */
   readonly manufacturer: number;
+  /** Impinj extensions enabled on this connection (IMPINJ_ENABLE_EXTENSIONS): only then its Custom parameters. */
+  impinjExtensions: boolean;
   /** Sends a message to the connection the request came on. */
   reply(msg: LlrpMessage): void;
   armKeepalive(): void;
@@ -104,6 +110,14 @@ export function handleRequest(ctx: ReaderContext, req: LlrpMessage) {
   const badParam = (description: string, error: LlrpParam) =>
     respond(StatusCode.M_ParameterError, description, [error]);
   const id = Number(req.fields['ROSpecID'] ?? 0);
+  const unsupported = () => {
+    ctx.countError();
+    ctx.reply(
+      message(MessageType.ERROR_MESSAGE, req.id, {}, [
+        statusParam(StatusCode.M_UnsupportedMessage, `message type ${req.type} not supported`),
+      ]),
+    );
+  };
 
   switch (req.type) {
     case MessageType.GET_READER_CAPABILITIES:
@@ -222,6 +236,15 @@ export function handleRequest(ctx: ReaderContext, req: LlrpMessage) {
       return;
     case MessageType.ENABLE_EVENTS_AND_REPORTS:
       return;
+    case MessageType.CUSTOM_MESSAGE:
+      // Impinj Octane LLRP IMPINJ_ENABLE_EXTENSIONS, when this reader is an Impinj one; any other custom
+      // message is unsupported (below).
+      if (ctx.manufacturer === IMPINJ_VENDOR_ID && isImpinjMessage(req, IMPINJ_ENABLE_EXTENSIONS_SUBTYPE)) {
+        ctx.impinjExtensions = true;
+        ctx.reply(impinjEnableExtensionsResponse(req.id, statusParam(StatusCode.M_Success, '')));
+        return;
+      }
+      return unsupported();
     case MessageType.CLOSE_CONNECTION:
       for (const r of ctx.rospecs.values()) {
         if (r.state === 'active') {
@@ -233,12 +256,7 @@ export function handleRequest(ctx: ReaderContext, req: LlrpMessage) {
       ctx.closeConnection();
       return;
     default:
-      ctx.countError();
-      ctx.reply(
-        message(MessageType.ERROR_MESSAGE, req.id, {}, [
-          statusParam(StatusCode.M_UnsupportedMessage, `message type ${req.type} not supported`),
-        ]),
-      );
+      return unsupported();
   }
 }
 
@@ -304,7 +322,7 @@ function addROSpec(
     );
   }
   const antennaIds = [...ctx.geo.outsideAntennas, ...ctx.geo.insideAntennas];
-  const radio = applyAntennaConfigs(spec, antennaIds, ctx.manufacturer);
+  const radio = applyAntennaConfigs(spec, antennaIds, ctx.manufacturer, ctx.impinjExtensions);
   if ('error' in radio) return badParam(radio.description, radio.error);
   const antennas = ai.fields['AntennaIDs'] as number[];
   ctx.rospecs.set(rid, {

@@ -76,6 +76,8 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
   let client: net.Socket | null = null;
   let nextId = 1000;
   let keepaliveMs = defaultKeepaliveMs;
+  /** IMPINJ_ENABLE_EXTENSIONS received on this connection (an Impinj reader's state per connection). */
+  let impinjExtensions = false;
   let keepaliveTimer: ClockTimer | undefined;
   let stalledUntil = 0;
   /** Output held during a stall, each bound to the connection it was meant for. */
@@ -180,6 +182,12 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
       keepaliveMs = ms;
     },
     defaultKeepaliveMs,
+    get impinjExtensions() {
+      return impinjExtensions;
+    },
+    set impinjExtensions(on: boolean) {
+      impinjExtensions = on;
+    },
     defaultN: opts.reportEveryTags ?? 1,
     geo,
     manufacturer,
@@ -250,6 +258,7 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     deactivate();
     // LLRP 1.0.1 §16.1.38: SET_READER_CONFIG values hold for the connection; a new one starts from defaults.
     events.clear();
+    impinjExtensions = false;
     const framer = new LlrpFramer(
       (frame, type, id, version) => {
         if (version !== LLRP_VERSION) {

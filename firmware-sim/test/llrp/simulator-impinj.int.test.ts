@@ -1,8 +1,11 @@
 import {
   type AntennaRadioConfig,
   buildROSpec,
+  IMPINJ_ENABLE_EXTENSIONS_RESPONSE_SUBTYPE,
   IMPINJ_VENDOR_ID,
+  impinjEnableExtensions,
   impinjSearchModeParam,
+  isImpinjMessage,
   type LlrpParam,
   MessageType,
   message,
@@ -11,6 +14,7 @@ import {
   readerCapabilitiesOf,
   StatusCode,
   statusOf,
+  withCustomParams,
 } from '@coldtrace/shared/llrp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLlrpSimulator } from '../../src/llrp/simulator.js';
@@ -25,8 +29,11 @@ const S = StatusCode;
 /** Zebra Technologies' IANA Private Enterprise Number: a reader that is not an Impinj reader. */
 const ZEBRA = 10642;
 
-/** A client on a simulator claiming `manufacturer`, and ADD_ROSPEC of one ROSpec with `configs`. */
-async function reader(manufacturer?: number) {
+/**
+ * A client on a simulator claiming `manufacturer` that enabled Impinj extensions first (as the gateway
+ * does for a search mode) unless `extensions` is false, and ADD_ROSPEC of one ROSpec with `configs`.
+ */
+async function reader(manufacturer?: number, extensions = true) {
   const sim = await startLlrpSimulator(manufacturer === undefined ? {} : { manufacturer });
   closers.push(() => sim.close());
   const c = await rawClient(sim.port, closers);
@@ -42,6 +49,11 @@ async function reader(manufacturer?: number) {
   const caps = readerCapabilitiesOf(
     await c.req(message(MessageType.GET_READER_CAPABILITIES, 1, { RequestedData: 0 })),
   );
+  if (extensions && caps.manufacturer === IMPINJ_VENDOR_ID) {
+    const resp = await c.req(impinjEnableExtensions(7));
+    expect(isImpinjMessage(resp, IMPINJ_ENABLE_EXTENSIONS_RESPONSE_SUBTYPE)).toBe(true);
+    expect(statusOf(withCustomParams(resp)).code).toBe(StatusCode.M_Success);
+  }
   return { sim, c, add, caps };
 }
 
@@ -132,5 +144,24 @@ describe('LLRP reader simulator: Impinj ImpinjInventorySearchMode (LLRP 1.0.1 §
     expect(await impinj.add(5, [{ antennaId: 1, searchMode: 0 }], withInInventory(short))).toMatchObject({
       parameterError: chain(C1G2, { errorCode: S.P_FieldError, fieldError: { errorCode: S.A_Invalid } }),
     });
+  });
+
+  it('takes Impinj Custom parameters only on a connection that sent IMPINJ_ENABLE_EXTENSIONS (Impinj Octane LLRP)', async () => {
+    const impinj = await reader(IMPINJ_VENDOR_ID, false);
+    expect(await impinj.add(1, [{ antennaId: 1, searchMode: 2 }])).toMatchObject({
+      code: S.M_ParameterError,
+      description:
+        'antenna 1: Custom parameter vendor 25882 subtype 23: Impinj extensions are not enabled on this connection (IMPINJ_ENABLE_EXTENSIONS)',
+      parameterError: chain(C1G2, { errorCode: S.P_UnsupportedParameter }),
+    });
+    const resp = await impinj.c.req(impinjEnableExtensions(50));
+    expect(statusOf(withCustomParams(resp)).code).toBe(S.M_Success);
+    expect((await impinj.add(1, [{ antennaId: 1, searchMode: 2 }])).code).toBe(S.M_Success);
+    // Another reader does not know the message: ERROR_MESSAGE, M_UnsupportedMessage, with its id.
+    const zebra = await reader(ZEBRA);
+    zebra.c.send(impinjEnableExtensions(51));
+    const err = await zebra.c.response(51, MessageType.ERROR_MESSAGE);
+    expect(err).toMatchObject({ type: MessageType.ERROR_MESSAGE, id: 51 });
+    expect(statusOf(err).code).toBe(S.M_UnsupportedMessage);
   });
 });

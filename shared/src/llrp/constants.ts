@@ -69,6 +69,8 @@ export const RESPONSE_OF: Readonly<Record<number, number>> = {
   42: 52,
   43: 53,
   44: 54,
+  // LLRP 1.0.1 CUSTOM_MESSAGE: answered by a CUSTOM_MESSAGE (the vendor's response subtype) or an ERROR_MESSAGE.
+  1023: 1023,
 };
 
 /** LLRP 1.0.1 §16.2 parameter types (TLV unless noted). */

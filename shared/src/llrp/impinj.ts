@@ -1,5 +1,5 @@
-import { type LlrpParam, param } from './codec.js';
-import { ParamType } from './constants.js';
+import { decodeParams, encodeParams, type LlrpMessage, type LlrpParam, param } from './codec.js';
+import { MessageType, ParamType } from './constants.js';
 import { encodeError, malformed } from './field-codec.js';
 
 /**
@@ -7,6 +7,59 @@ import { encodeError, malformed } from './field-codec.js';
  * §16.2.9) and the DeviceManufacturerName of its readers' GeneralDeviceCapabilities (§16.2.3.2).
  */
 export const IMPINJ_VENDOR_ID = 25882;
+
+/**
+ * Impinj Octane LLRP: MessageSubtype of IMPINJ_ENABLE_EXTENSIONS (an LLRP 1.0.1 CUSTOM_MESSAGE, type 1023) and
+ * of its response. An Impinj reader takes Impinj Custom parameters only on a connection that enabled them.
+ */
+export const IMPINJ_ENABLE_EXTENSIONS_SUBTYPE = 21;
+export const IMPINJ_ENABLE_EXTENSIONS_RESPONSE_SUBTYPE = 22;
+
+/** IMPINJ_ENABLE_EXTENSIONS: VendorIdentifier 25882, MessageSubtype 21, a reserved u32 (zero). */
+export function impinjEnableExtensions(id = 0): LlrpMessage {
+  return {
+    type: MessageType.CUSTOM_MESSAGE,
+    id,
+    fields: {
+      VendorIdentifier: IMPINJ_VENDOR_ID,
+      MessageSubtype: IMPINJ_ENABLE_EXTENSIONS_SUBTYPE,
+      Data: Buffer.alloc(4),
+    },
+    params: [],
+  };
+}
+
+/** Whether a CUSTOM_MESSAGE is Impinj's with this subtype. */
+export function isImpinjMessage(m: LlrpMessage, subtype: number): boolean {
+  return (
+    m.type === MessageType.CUSTOM_MESSAGE &&
+    Number(m.fields['VendorIdentifier']) === IMPINJ_VENDOR_ID &&
+    Number(m.fields['MessageSubtype']) === subtype
+  );
+}
+
+/** IMPINJ_ENABLE_EXTENSIONS_RESPONSE: its LLRPStatus (`status`) after the subtype. */
+export function impinjEnableExtensionsResponse(id: number, status: LlrpParam): LlrpMessage {
+  return {
+    type: MessageType.CUSTOM_MESSAGE,
+    id,
+    fields: {
+      VendorIdentifier: IMPINJ_VENDOR_ID,
+      MessageSubtype: IMPINJ_ENABLE_EXTENSIONS_RESPONSE_SUBTYPE,
+      Data: encodeParams([status]),
+    },
+    params: [],
+  };
+}
+
+/**
+ * The parameters a vendor's CUSTOM_MESSAGE carries after its subtype (its Data decoded as LLRP parameters),
+ * as the message's own params, so that `statusOf` reads an IMPINJ_ENABLE_EXTENSIONS_RESPONSE's LLRPStatus.
+ */
+export function withCustomParams(m: LlrpMessage): LlrpMessage {
+  const data = m.fields['Data'];
+  return data instanceof Uint8Array ? { ...m, params: decodeParams(data) } : m;
+}
 
 /** Impinj Octane LLRP: ParameterSubtype of ImpinjInventorySearchMode (a Custom in C1G2InventoryCommand). */
 export const IMPINJ_INVENTORY_SEARCH_MODE_SUBTYPE = 23;
