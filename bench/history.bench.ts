@@ -89,6 +89,15 @@ async function startOn(url: string, nowMs: number) {
   );
 }
 
+/** A gateway's batch of consecutive records, sent at its last record's time. */
+const batchOf = <R extends { seq: number; ts: number }>(g: number, records: R[]) => ({
+  gatewayId: gatewayId(g),
+  firstSeq: records[0]!.seq,
+  lastSeq: records.at(-1)!.seq,
+  sentAt: records.at(-1)!.ts,
+  records,
+});
+
 /** Readings and movements written through the ingest path, gateway by gateway. */
 async function bulkLoad(url: string, readings: number): Promise<{ readings: number; seconds: number }> {
   const store = new CloudStore(await openDatabase(url));
@@ -98,29 +107,13 @@ async function bulkLoad(url: string, readings: number): Promise<{ readings: numb
   try {
     const moves = movementsByGateway(minutes);
     for (let g = 0; g < GATEWAYS; g++) {
-      for (const records of readingBatches(g, minutes, BATCH)) {
-        const last = records[records.length - 1]!;
-        const b = {
-          gatewayId: gatewayId(g),
-          firstSeq: records[0]!.seq,
-          lastSeq: last.seq,
-          sentAt: last.ts,
-          records,
-        };
-        n += (await store.ingestReadings(gatewayId(g), b, last.ts + 1000)).inserted;
-      }
+      for (const records of readingBatches(g, minutes, BATCH))
+        n += (await store.ingestReadings(gatewayId(g), batchOf(g, records), records.at(-1)!.ts + 1000))
+          .inserted;
       const list = moves.get(g) ?? [];
       for (let i = 0; i < list.length; i += BATCH) {
         const records = list.slice(i, i + BATCH);
-        const last = records[records.length - 1]!;
-        const b = {
-          gatewayId: gatewayId(g),
-          firstSeq: records[0]!.seq,
-          lastSeq: last.seq,
-          sentAt: last.ts,
-          records,
-        };
-        await store.ingestMovements(gatewayId(g), b, last.ts + 1000);
+        await store.ingestMovements(gatewayId(g), batchOf(g, records), records.at(-1)!.ts + 1000);
       }
     }
   } finally {
@@ -255,7 +248,10 @@ async function run(store: 'sqlite' | 'postgres', readings: number): Promise<Map<
       items: Array<{ id: string }>;
     };
     const excursion = excursions.items[0]?.id;
-    if (!excursion) throw new Error('no excursion at loc-00: the network generator is broken');
+    if (!excursion)
+      throw new Error(
+        `no excursion at loc-00: ${readings} readings are ${(minutes / 60).toFixed(1)} h of history and the first excursion starts at 12:00 of day 1 (use at least 200,000 readings)`,
+      );
     const paths: Array<[string, () => Promise<unknown>]> = [
       [
         'dashboard',

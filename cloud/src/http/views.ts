@@ -119,17 +119,4 @@ export function releaseProposalView(p: ReleaseProposalRow) {
   };
 }
 
-export function auditView(a: Row<'audit_log'>) {
-  return {
-    seq: a.seq,
-    at: a.at,
-    actor: a.actor,
-    action: a.action,
-    entityType: a.entity_type,
-    entityId: a.entity_id,
-    before: a.before_json === null ? null : (JSON.parse(a.before_json) as unknown),
-    after: a.after_json === null ? null : (JSON.parse(a.after_json) as unknown),
-    reason: a.reason,
-    hash: a.hash,
-  };
-}
+export { auditEntryView as auditView } from '../store/audit-trail.js';

@@ -1,7 +1,7 @@
 import { decodeEpc, isDecodedEpc } from '@coldtrace/shared';
 import { type AuditEntryData, describeAuditEntry } from '../domain/audit-summary.js';
 import { assessLot } from '../domain/lot-assessment.js';
-import { auditNameLookup } from '../store/audit-trail.js';
+import { auditEntryView, auditNameLookup } from '../store/audit-trail.js';
 import type { DomainStore } from '../store/domain-store.js';
 import { lotReads } from '../store/lot-reads.js';
 import { lotCustodyMkt } from '../store/queries/lot-custody-mkt.js';
@@ -136,17 +136,7 @@ export class DomainReportData implements ReportDomainData {
     const kept = (await this.lockAudit(excursion.id)).slice(0, MAX_LOCK_ENTRIES);
     const rows = [...own, ...kept].sort((a, b) => a.seq - b.seq);
     // The excerpt says what the audit page says of the same entries: one description, one name lookup.
-    const data: AuditEntryData[] = rows.map((a) => ({
-      seq: a.seq,
-      at: a.at,
-      actor: a.actor,
-      action: a.action,
-      entityType: a.entity_type,
-      entityId: a.entity_id,
-      before: a.before_json === null ? null : (JSON.parse(a.before_json) as unknown),
-      after: a.after_json === null ? null : (JSON.parse(a.after_json) as unknown),
-      reason: a.reason,
-    }));
+    const data: AuditEntryData[] = rows.map(auditEntryView);
     const names = await auditNameLookup(this.ds.db, data);
     return rows.map((a, i) => {
       const d = describeAuditEntry(data[i]!, names);

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { type AuditVerifyResult, GENESIS_HASH, verifyAuditChain } from '../domain/audit-chain.js';
 import {
   type AuditEntryData,
@@ -205,4 +205,23 @@ export async function auditNameLookup(
 function lotName(id: string, product: string | null, lotNumber: string): string {
   const parts = [product, lotNumber !== id ? `lot no. ${lotNumber}` : null].filter(Boolean);
   return parts.length ? `${id} (${parts.join(', ')})` : id;
+}
+
+/**
+ * An audit row as the API, the pages and the reports show it (docs/architecture.md "Audit trail"): the
+ * stored before/after parsed, camelCase names; what `describeAuditEntry` describes.
+ */
+export function auditEntryView(a: Selectable<AuditLogTable>) {
+  return {
+    seq: a.seq,
+    at: a.at,
+    actor: a.actor,
+    action: a.action,
+    entityType: a.entity_type,
+    entityId: a.entity_id,
+    before: a.before_json === null ? null : (JSON.parse(a.before_json) as unknown),
+    after: a.after_json === null ? null : (JSON.parse(a.after_json) as unknown),
+    reason: a.reason,
+    hash: a.hash,
+  };
 }
