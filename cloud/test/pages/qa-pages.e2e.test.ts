@@ -236,7 +236,10 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     const since = await page.locator('#locked-lots .locked-since').allTextContents();
     expect(since).toHaveLength(2);
     for (const t of since) expect(t).toMatch(/\d{2}:\d{2}/);
-    expect(await page.textContent('#open-excursions tbody')).toContain(excursionId);
+    // Named by where and since when, its id on hover.
+    const link = page.locator(`#open-excursions a[data-id="${excursionId}"]`);
+    expect(await link.textContent()).toMatch(/^Reefer 7 · \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$/);
+    expect(await page.textContent('#open-excursions tbody')).not.toContain(excursionId);
     // Names instead of ids: the location by its name (its id on hover), lots by their lot number.
     const where = page.locator('#open-excursions span.named[data-id="reefer-7"]');
     expect(await where.textContent()).toBe('Reefer 7');

@@ -1,5 +1,5 @@
 import { api } from './api.js';
-import { h } from './ui.js';
+import { fmtTime, h } from './ui.js';
 
 /**
  * Names instead of ids (docs/qa-pages.md "Pages"): locations and sensors (and with `portals`, portals) by
@@ -32,6 +32,17 @@ export function named(names, id, kind) {
   const name = names.get(id);
   if (name === undefined || name === id) return h('span', { class: `named ${kind}`, 'data-id': id }, id);
   return h('span', { class: `named ${kind}`, 'data-id': id, title: `${kind} id: ${id}` }, name);
+}
+
+/**
+ * An excursion as people name it: where and since when ("Reefer truck 7 · 2026-12-06 04:42 UTC"), a link
+ * to its page, its id on hover and in `data-id`. `locationName` is the location's name as text.
+ */
+export function excursionLink(e, locationName) {
+  const href = `/excursions/${encodeURIComponent(e.id)}`;
+  const text =
+    e.startTs === undefined || e.startTs === null ? e.id : `${locationName} · ${fmtTime(e.startTs)}`;
+  return h('a', { href, class: 'excursion-link', 'data-id': e.id, title: `excursion id: ${e.id}` }, text);
 }
 
 /** A gateway (GET /api/v1/gateways gives its name) by its name, its id on hover. */

@@ -1,6 +1,6 @@
 import { api } from './api.js';
 import { backlogText, excursionStateText } from './format-status.js';
-import { gatewayName, loadNames } from './names.js';
+import { excursionLink, gatewayName, loadNames } from './names.js';
 import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
 
 /** Rows of the open-excursions table (the newest; the excursion list has them all). */
@@ -78,7 +78,7 @@ runPage(async () => {
         h(
           'tr',
           {},
-          h('td', {}, h('a', { href: `/excursions/${encodeURIComponent(e.id)}` }, e.id)),
+          h('td', {}, excursionLink(e, names.locationText(e.locationId))),
           h('td', {}, names.location(e.locationId)),
           h('td', {}, fmtTime(e.startTs)),
           h(

@@ -60,7 +60,17 @@ runPage(async (user) => {
   );
 
   mount(
-    h('p', { class: 'crumbs' }, h('a', { href: '/excursions' }, 'Excursions'), ' / ', ex.id),
+    h(
+      'p',
+      { class: 'crumbs' },
+      h('a', { href: '/excursions' }, 'Excursions'),
+      ' / ',
+      h(
+        'span',
+        { title: `excursion id: ${ex.id}` },
+        `${names.locationText(ex.locationId)} · ${fmtTime(ex.startTs)}`,
+      ),
+    ),
     h(
       'h1',
       {},

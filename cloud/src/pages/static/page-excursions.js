@@ -1,6 +1,6 @@
 import { api } from './api.js';
 import { excursionStateText } from './format-status.js';
-import { named } from './names.js';
+import { excursionLink, named } from './names.js';
 import { pagedList } from './paged-list.js';
 import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage } from './ui.js';
 
@@ -67,7 +67,7 @@ runPage(async () => {
     h(
       'tr',
       { 'data-id': e.id },
-      h('td', {}, h('a', { href: `/excursions/${encodeURIComponent(e.id)}` }, e.id)),
+      h('td', {}, excursionLink(e, locationNames.get(e.locationId) ?? e.locationId)),
       h('td', {}, named(locationNames, e.locationId, 'location')),
       h('td', {}, fmtTime(e.startTs)),
       h('td', {}, e.endTs !== null ? fmtTime(e.endTs) : e.state === 'withdrawn' ? '—' : 'ongoing'),

@@ -1,6 +1,6 @@
 import { api } from './api.js';
 import { seriesBySensor, temperatureChart } from './chart.js';
-import { loadNames, unitLabel, whereNowText } from './names.js';
+import { excursionLink, loadNames, unitLabel, whereNowText } from './names.js';
 import { rejectedStockSection } from './rejected-stock-view.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
 
@@ -129,7 +129,14 @@ runPage(async (user) => {
         h(
           'tr',
           {},
-          h('td', {}, h('a', { href: `/excursions/${encodeURIComponent(e.excursionId)}` }, e.excursionId)),
+          h(
+            'td',
+            {},
+            excursionLink(
+              { id: e.excursionId, startTs: details[i]?.startTs },
+              names.locationText(e.locationId),
+            ),
+          ),
           h('td', {}, names.location(e.locationId)),
           h('td', {}, String(e.exposedUnits)),
           h('td', {}, fmtDuration(e.timeOutsideMs)),
