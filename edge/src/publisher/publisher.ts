@@ -214,6 +214,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   };
 
   const onConnect = () => {
+    // A connection that completes while the gateway stops (its buffer may be closed already) sends nothing.
+    if (stopping) return;
     gen++;
     for (const s of STREAMS) {
       const st = streams[s];
