@@ -41,7 +41,7 @@ export interface ReleaseProposalRow {
   signed_at: number;
   manifest_json: string;
   manifest_hash: string;
-  /** pending | approved */
+  /** pending | approved | superseded (another decision was signed on its stock first) */
   state: string;
   disposition_id: string | null;
   decided_at: number | null;
@@ -57,6 +57,49 @@ export interface ReleaseProposalRepo {
     epc: string | null,
   ): Promise<ReleaseProposalRow | undefined>;
   approve(id: string, dispositionId: string, at: number): Promise<void>;
+  /** Pending proposals on this excursion. */
+  pendingOn(excursionId: string): Promise<ReleaseProposalRow[]>;
+  /** Closes a pending proposal: a decision (`dispositionId`) was signed on its stock first. */
+  supersede(id: string, dispositionId: string, at: number): Promise<void>;
+}
+
+/**
+ * A decision signed on stock a release proposal covers (a rejection, or a release that needed one
+ * signature) closes that proposal: it no longer describes what its second signature would release, and the
+ * dashboard stops counting it as awaiting one. Covered: the same lot, or a unit of the decision's scope.
+ * Audited as `release.superseded`, naming the decision.
+ */
+export async function supersedeProposals(
+  proposals: ReleaseProposalRepo,
+  log: ChangeLog,
+  now: number,
+  decided: {
+    excursionId: string;
+    lotId: string | null;
+    units: readonly string[];
+    dispositionId: string;
+    decision: string;
+    actor: string;
+  },
+): Promise<string[]> {
+  const units = new Set(decided.units);
+  const closed: string[] = [];
+  for (const p of await proposals.pendingOn(decided.excursionId)) {
+    const covered = (p.lot_id !== null && p.lot_id === decided.lotId) || (p.epc !== null && units.has(p.epc));
+    if (!covered) continue;
+    await proposals.supersede(p.id, decided.dispositionId, now);
+    closed.push(p.id);
+    log.audit.push({
+      actor: decided.actor,
+      action: 'release.superseded',
+      entityType: 'release-proposal',
+      entityId: p.id,
+      before: { state: 'pending' },
+      after: { state: 'superseded', dispositionId: decided.dispositionId, decision: decided.decision },
+      reason: `a ${decided.decision} was signed on its stock (disposition ${decided.dispositionId}) before a second signature`,
+    });
+  }
+  return closed;
 }
 
 /**

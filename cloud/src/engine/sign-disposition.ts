@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '@coldtrace/shared';
+import type { Transaction } from 'kysely';
 import {
   checkDispositionRequest,
   type DispositionRequest,
@@ -7,11 +8,17 @@ import {
   releaseNeeds,
 } from '../domain/dispositions.js';
 import { authenticateSigner, type SignatureInput } from '../domain/e-signature.js';
-import { approveRelease, proposeRelease, type ReleaseProposalRow } from '../domain/release-proposals.js';
-import type { SignatureVerifier } from '../domain/signature.js';
+import type { ChangeLog } from '../domain/exposure.js';
+import {
+  approveRelease,
+  proposeRelease,
+  type ReleaseProposalRow,
+  supersedeProposals,
+} from '../domain/release-proposals.js';
+import type { SignatureVerifier, Signer } from '../domain/signature.js';
 import { dispositionRepo } from '../store/disposition-repo.js';
 import { releaseProposalRepo } from '../store/release-proposal-repo.js';
-import type { DispositionsTable } from '../store/schema.js';
+import type { DispositionsTable, DomainDatabase } from '../store/schema.js';
 import type { DomainEngine } from './domain-engine.js';
 
 export type { DispositionRequest };
@@ -31,11 +38,33 @@ export async function signDisposition(
   checkDispositionRequest(req);
   const signer = await authenticateSigner(verify, req, 'sign dispositions');
   return engine.exclusive(() =>
-    engine.derive(
-      (trx, log, now) => decideDisposition(dispositionRepo(trx), log, now, req, signer),
-      wallClock.now(),
-    ),
+    engine.derive((trx, log, now) => decideClosingProposals(trx, log, now, req, signer), wallClock.now()),
   );
+}
+
+/**
+ * A disposition, and the release proposals it supersedes (domain/release-proposals.ts): the units it
+ * decides are read before deciding, so a proposal on any of them is closed in the same transaction.
+ */
+async function decideClosingProposals(
+  trx: Transaction<DomainDatabase>,
+  log: ChangeLog,
+  now: number,
+  req: DispositionRequest,
+  signer: Signer,
+): Promise<DispositionsTable> {
+  const repo = dispositionRepo(trx);
+  const scope = await decisionScope(repo, req);
+  const d = await decideDisposition(repo, log, now, req, signer);
+  await supersedeProposals(releaseProposalRepo(trx), log, now, {
+    excursionId: req.excursionId,
+    lotId: req.lotId ?? null,
+    units: scope.units,
+    dispositionId: d.id,
+    decision: req.decision,
+    actor: signer.username,
+  });
+  return d;
 }
 
 /** What signing a decision did: decided it, or proposed a release that awaits a second signature. */
@@ -67,7 +96,7 @@ export async function signDecision(
             proposal: await proposeRelease(repo, releaseProposalRepo(trx), log, now, req, signer),
           };
       }
-      return { kind: 'disposition', disposition: await decideDisposition(repo, log, now, req, signer) };
+      return { kind: 'disposition', disposition: await decideClosingProposals(trx, log, now, req, signer) };
     }, wallClock.now()),
   );
 }

@@ -32,6 +32,23 @@ export function releaseProposalRepo(trx: Transaction<DomainDatabase>): ReleasePr
       const r = await q.executeTakeFirst();
       return r && rowOf(r);
     },
+    async pendingOn(excursionId) {
+      const rows = await trx
+        .selectFrom('release_proposals')
+        .selectAll()
+        .where('excursion_id', '=', excursionId)
+        .where('state', '=', 'pending')
+        .execute();
+      return rows.map(rowOf);
+    },
+    async supersede(id, dispositionId, at) {
+      await trx
+        .updateTable('release_proposals')
+        .set({ state: 'superseded', disposition_id: dispositionId, decided_at: at })
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .execute();
+    },
     async approve(id, dispositionId, at) {
       await trx
         .updateTable('release_proposals')

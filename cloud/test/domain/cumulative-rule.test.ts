@@ -7,11 +7,11 @@ import { assessLot } from '../../src/domain/lot-assessment.js';
 import { SECOND_SIGNATURE_MEANING } from '../../src/domain/release-proposals.js';
 import { CumulativeRule as CumulativeRuleLock } from '../../src/domain/rules/cumulative-rule.js';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
-import { signDisposition } from '../../src/engine/sign-disposition.js';
+import { approveReleaseProposal, signDecision, signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
-import { releaseWithTwoSignatures } from '../helpers/two-person.js';
+import { JUSTIFICATION, releaseWithTwoSignatures } from '../helpers/two-person.js';
 import {
   type Ev,
   evaluateAll,
@@ -233,6 +233,60 @@ describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', 
     // The excursion machinery does not touch it: a custody rebuild of U1 leaves the cumulative rows alone.
     await h.engine.reconcileEpcs([U1]);
     expect((await cumulativeLocks()).map((l) => l.state)).toEqual(['lifted']);
+  });
+
+  it('a rejection signed while a release awaits its second signature supersedes the proposal', async () => {
+    h = await open();
+    await sendAll(h, [
+      pass('gw-fridge', s(), U1, 'room-a', 'fridge', T0),
+      pass('gw-fridge', s(), U2, 'room-a', 'fridge', T0),
+      ...series('gw-fridge', 'fridge-a', 'fridge', 0, 120, [0, 70]),
+    ]);
+    await h.settle();
+    const anna = { username: 'qa.anna', password: 'correct horse', signedInUserId: 'u-qa' };
+    const proposed = await signDecision(h.engine, verifier, {
+      excursionId: KEY,
+      lotId: 'LOT-1',
+      decision: 'release',
+      reason: 'VVM stage 1',
+      justification: JUSTIFICATION,
+      ...anna,
+    });
+    if (proposed.kind !== 'proposal') throw new Error('expected a proposal');
+    const state = async () =>
+      (
+        await h.engine.db
+          .selectFrom('release_proposals')
+          .select('state')
+          .where('id', '=', proposed.proposal.id)
+          .executeTakeFirstOrThrow()
+      ).state;
+    // Precondition: the proposal awaits its second signature.
+    expect(await state()).toBe('pending');
+    const rejected = await signDisposition(h.engine, verifier, {
+      excursionId: KEY,
+      lotId: 'LOT-1',
+      decision: 'reject',
+      reason: 'stability data do not cover it',
+      ...anna,
+    });
+    expect(await state()).toBe('superseded');
+    const entry = (await h.domain.listAudit({ entityType: 'release-proposal' })).find(
+      (a) => a.action === 'release.superseded',
+    );
+    expect(entry).toMatchObject({ entity_id: proposed.proposal.id, actor: 'qa.anna' });
+    expect(entry!.reason).toContain(rejected.id);
+    // The second signature can no longer release what was rejected.
+    await expect(
+      approveReleaseProposal(h.engine, verifier, {
+        proposalId: proposed.proposal.id,
+        username: BRUNO.username,
+        password: BRUNO.password,
+        signedInUserId: BRUNO.userId,
+      }),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    expect((await cumulativeLocks()).map((l) => l.state)).toEqual(['rejected', 'rejected']);
+    expect((await verifyAuditTrail(h.engine.db)).ok).toBe(true);
   });
 
   it('only a QA disposition (per lot, naming the rule key) releases it; the signed decision stands', async () => {

@@ -79,7 +79,7 @@ export const dispositionRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainS
         description: 'Releases awaiting (or given) their second QA signature, newest first.',
         querystring: z
           .object({
-            state: z.enum(['pending', 'approved']).optional(),
+            state: z.enum(['pending', 'approved', 'superseded']).optional(),
             excursionId: z.string().max(200).optional(),
           })
           .strict(),
