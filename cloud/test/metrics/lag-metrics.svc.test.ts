@@ -106,10 +106,12 @@ describe('lag metrics on RabbitMQ and PostgreSQL', { timeout: 180_000 }, () => {
           BATCHES - PREFETCH,
         'the rest ready in the queue',
       );
+      // Ingest commits in groups (store/ingest/kysely-ingest-backend.ts): two group transactions hold a
+      // connection each, blocked on the lock; the other prefetched messages wait for the next group.
       const m = await scrape();
-      expect(value(m, 'coldtrace_store_pool_connections{state="total"}')).toBe(3);
-      expect(value(m, 'coldtrace_store_pool_connections{state="idle"}')).toBe(0);
-      expect(value(m, 'coldtrace_store_pool_connections{state="waiting"}')).toBeGreaterThan(0);
+      const total = value(m, 'coldtrace_store_pool_connections{state="total"}')!;
+      expect(total).toBeLessThanOrEqual(3);
+      expect(total - value(m, 'coldtrace_store_pool_connections{state="idle"}')!).toBeGreaterThanOrEqual(2);
       expect(value(m, 'coldtrace_ingest_latency_seconds_count{outcome="stored"}')).toBeUndefined();
     } finally {
       await admin.query('ROLLBACK');
