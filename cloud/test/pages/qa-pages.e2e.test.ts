@@ -448,6 +448,10 @@ describe.skipIf(missing !== null)('QA pages in a real browser', () => {
     const first = lotA.locator(`.unit[data-epc="${EPCS['LOT-A'][0]}"]`);
     await first.locator('summary.epc-toggle').click();
     expect(await first.innerText()).toContain(EPCS['LOT-A'][0]!);
+    // Within its budget, a release needs no justification: the field is not shown (the form's layout
+    // must not unhide it), while the reason field is.
+    expect(await lotA.locator('form.disposition label.justification').isHidden()).toBe(true);
+    expect(await lotA.locator('form.disposition textarea.f-reason').isVisible()).toBe(true);
     await screenshot(page, 'disposition-before');
 
     // No decision is chosen for the reviewer: the form waits for one, and says what each would mean.
