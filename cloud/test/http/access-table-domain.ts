@@ -389,6 +389,8 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       { what: 'unknown flag code', url: '/api/v1/scans?flag=scan_unmapped', field: 'flag' },
       { what: 'epc not hex', url: '/api/v1/scans?epc=xyz', field: 'epc' },
       { what: 'limit 0', url: '/api/v1/scans?limit=0', field: 'limit' },
+      { what: 'from not a number', url: '/api/v1/scans?from=yesterday', field: 'from' },
+      { what: 'cursor not a cursor', url: '/api/v1/scans?cursor=bm9wZQ', field: 'cursor' },
     ],
   },
   'GET /api/v1/receiving-check': {

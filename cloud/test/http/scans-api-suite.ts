@@ -185,6 +185,27 @@ export function scansApiSuite(name: string, store: () => Promise<Pick<CloudConfi
       expect(await get('/api/v1/scans?lotId=LOT-T')).toHaveLength(6);
     });
 
+    it('pages by cursor in a total order (ties in time across a page boundary) and filters by location and time', async () => {
+      const all = await get('/api/v1/scans');
+      expect(all.map((s: { seq: number }) => s.seq)).toEqual([6, 5, 4, 3, 2, 1]);
+      expect(all[0]).toMatchObject({ lotId: 'LOT-T', lot: 'T1', lotNumber: 'T1' });
+      // Scans 4 and 3 share their time: three a page puts the boundary between them.
+      const first = await get('/api/v1/scans?limit=3');
+      expect(first.items.map((s: { seq: number }) => s.seq)).toEqual([6, 5, 4]);
+      expect(first.nextCursor).toEqual(expect.any(String));
+      const second = await get(`/api/v1/scans?limit=3&cursor=${first.nextCursor}`);
+      expect(second).toMatchObject({ nextCursor: null });
+      expect(second.items.map((s: { seq: number }) => s.seq)).toEqual([3, 2, 1]);
+      expect([...first.items, ...second.items]).toEqual(all);
+      const dock = await get('/api/v1/scans?limit=10&locationId=dock');
+      expect(dock.items.map((s: { seq: number }) => s.seq)).toEqual([1]);
+      const window = await get(`/api/v1/scans?limit=10&from=${at(6)}&to=${at(8)}`);
+      expect(window.items.map((s: { seq: number }) => s.seq)).toEqual([5, 4, 3]);
+      expect(await get('/api/v1/scans?flagged=true')).toHaveLength(1); // scan 1, at minute 0
+      const flaggedInWindow = await get(`/api/v1/scans?flagged=true&from=${at(1)}`);
+      expect(flaggedInWindow).toEqual([]);
+    });
+
     it('the lot’s EPCIS export holds the scans (receiving, storing, picking) and is valid against the official schema', async () => {
       const res = await cloud.app.inject({ url: '/api/v1/epcis/events?lot=LOT-T', headers: viewer });
       expect(res.statusCode, res.body).toBe(200);

@@ -3,9 +3,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { lotQuantities } from '../../domain/lot-quantities.js';
-import { listScans } from '../../store/queries/list-scans.js';
+import { pageScans } from '../../store/queries/list-scans.js';
 import { lotQuantityInput, quantityScansAt } from '../../store/queries/lot-quantities.js';
 import type { DomainServices } from '../domain-services.js';
+import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import type { RouteDeps } from './deps.js';
 
 const FLAG_CODES = [
@@ -71,6 +72,9 @@ export const scanRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices
     {
       schema: {
         tags: ['scans'],
+        description:
+          'Stored scans with their flags, newest first, filtered. With `limit` or `cursor`: one page, ' +
+          '`{ items, nextCursor }`; without either, the newest 500 as an array.',
         querystring: z.object({
           lotId: idSchema.optional(),
           epc: z
@@ -78,20 +82,31 @@ export const scanRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices
             .regex(/^[0-9A-Fa-f]{8,64}$/, 'must be an EPC in hex')
             .transform((s) => s.toUpperCase())
             .optional(),
+          locationId: idSchema.optional(),
+          from: z.coerce.number().int().optional().describe('scanned at or after (epoch ms)'),
+          to: z.coerce.number().int().optional().describe('scanned before (epoch ms)'),
           flagged: z.enum(['true', 'false']).optional(),
           flag: z.enum(FLAG_CODES).optional(),
-          limit: z.coerce.number().int().min(1).max(5000).default(500),
+          ...pageParams(5000),
         }),
       },
     },
-    async (req) =>
-      listScans(store.db, {
-        lotId: req.query.lotId,
-        epc: req.query.epc,
-        flag: req.query.flag,
-        flagged: req.query.flagged === 'true',
-        limit: req.query.limit,
-      }),
+    async (req) => {
+      const q = req.query;
+      const paged = wantsPage(q);
+      const page = await pageScans(store.db, {
+        lotId: q.lotId,
+        epc: q.epc,
+        locationId: q.locationId,
+        from: q.from,
+        to: q.to,
+        flag: q.flag,
+        flagged: q.flagged === 'true',
+        after: q.cursor === undefined ? undefined : decodePageCursor(q.cursor, ['n', 's', 'n']),
+        limit: paged ? (q.limit ?? DEFAULT_PAGE) : 500,
+      });
+      return paged ? pageAnswer(page.items, page.next) : page.items;
+    },
   );
   app.get(
     '/lots/:id/quantities',
