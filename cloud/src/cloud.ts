@@ -14,12 +14,13 @@ import { ExcursionEvaluator } from './engine/excursion-evaluator.js';
 import { type App, buildApp } from './http/build-app.js';
 import { createDomainServices } from './http/domain-services.js';
 import { startAmqpSource } from './ingest/amqp-source.js';
-import { amqplibConnect } from './ingest/amqplib-connect.js';
+import { amqplibConfirmConnect, amqplibConnect } from './ingest/amqplib-connect.js';
 import { IngestHealth, ingestHealthSource } from './ingest/ingest-health.js';
 import { IngestMetrics } from './ingest/ingest-metrics.js';
 import type { IngestSource } from './ingest/ingest-source.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { startMqttSubscriber } from './ingest/mqtt-subscriber.js';
+import { amqpEventPublisher } from './integrations/amqp-event-publisher.js';
 import {
   type PublishMqtt,
   publishToAll,
@@ -156,7 +157,8 @@ async function assemble(
   const activity = new Activity();
 
   // Integration events (lock/unlock/disposition) go out from the durable outbox: webhooks, and MQTT on
-  // every configured broker (embedded aedes and/or the external one); with none, MQTT rows stay pending.
+  // every configured broker (embedded aedes, the external one, RabbitMQ's MQTT plugin); with none, MQTT rows
+  // stay pending.
   let broker: EmbeddedBroker | undefined;
   const mqttTargets: PublishMqtt[] = [];
   if (config.mqtt.embedded.enabled) {
@@ -182,6 +184,15 @@ async function assemble(
       })
     : undefined;
   if (externalEvents) mqttTargets.push(externalEvents.publish);
+  // RabbitMQ: over AMQP on the plugin's exchange, under the key its MQTT subscribers see as the event topic.
+  const rabbitEvents = config.mqtt.rabbitmq
+    ? amqpEventPublisher({
+        url: config.mqtt.rabbitmq.amqpUrl,
+        connect: amqplibConfirmConnect,
+        log: log.child({ component: 'rabbitmq-events' }),
+      })
+    : undefined;
+  if (rabbitEvents) mqttTargets.push(rabbitEvents.publish);
   const dispatcher = new OutboxDispatcher({
     db: store.db,
     dialect: store.opened.dialect,
@@ -373,6 +384,15 @@ async function assemble(
         false,
         () => {},
         () => externalEvents.close(),
+      ),
+    );
+  if (rabbitEvents)
+    modules.push(
+      moduleOf(
+        'rabbitmq events',
+        false,
+        () => rabbitEvents.start(),
+        () => rabbitEvents.close(),
       ),
     );
   modules.push(

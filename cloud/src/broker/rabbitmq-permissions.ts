@@ -1,5 +1,10 @@
 import { TOPIC_ROOT } from '@coldtrace/shared';
-import { ingestQueues, MQTT_EXCHANGE, parseGatewayRoutingKey } from '../ingest/rabbitmq-routing.js';
+import {
+  ingestQueues,
+  isEventRoutingKey,
+  MQTT_EXCHANGE,
+  parseGatewayRoutingKey,
+} from '../ingest/rabbitmq-routing.js';
 import { serviceAccountMayUse } from './client-ids.js';
 
 /**
@@ -28,7 +33,8 @@ function isSubscriptionQueueOf(name: string, mayUse: (clientId: string) => boole
  * - gateway: publish to `amq.topic`, nothing else (v1 reserves command topics and gateways subscribe to
  *   none; with `.` in gateway ids a command key of one gateway could be a stream key of another);
  * - service account (ERP/WMS): its own subscription queue, bind from `amq.topic` (reads only);
- * - ingestor: declare, bind and consume the ingest queues `<queuePrefix>.*`, bind from `amq.topic`.
+ * - ingestor (the cloud's AMQP account): declare, bind and consume the ingest queues `<queuePrefix>.*`, bind
+ *   from `amq.topic` and publish to it (the integration events; `topicAllowed` narrows which keys).
  */
 export function resourceAllowed(
   account: RabbitAccount,
@@ -39,7 +45,8 @@ export function resourceAllowed(
   const { kind, name, permission } = resource;
   if (kind === 'exchange') {
     if (name !== MQTT_EXCHANGE) return false;
-    return account.kind === 'gateway' ? permission === 'write' : permission === 'read';
+    if (account.kind === 'gateway') return permission === 'write';
+    return permission === 'read' || (account.kind === 'ingestor' && permission === 'write');
   }
   if (kind !== 'queue') return false;
   switch (account.kind) {
@@ -58,7 +65,9 @@ export function resourceAllowed(
 /**
  * May `account` publish (`write`) or subscribe/bind (`read`) with this routing key on `amq.topic`?
  * A gateway writes only its own streams' keys and reads nothing; a service account
- * reads anything under the contract root and writes nothing; the ingestor reads the ingest bindings.
+ * reads anything under the contract root (the integration events `coldtrace/v1/events/#` included) and
+ * writes nothing; the ingestor reads the ingest bindings and writes only integration events' keys, so it
+ * can neither read the events nor forge a gateway's stream.
  */
 export function topicAllowed(
   account: RabbitAccount,
@@ -73,6 +82,7 @@ export function topicAllowed(
     case 'service':
       return permission === 'read' && (key === `${KEY_ROOT}.#` || key.startsWith(`${KEY_ROOT}.`));
     case 'ingestor':
-      return permission === 'read' && ingestQueues('').some((q) => q.bindingKey === key);
+      if (permission === 'write') return isEventRoutingKey(key);
+      return ingestQueues('').some((q) => q.bindingKey === key);
   }
 }

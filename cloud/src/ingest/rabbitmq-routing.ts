@@ -1,4 +1,4 @@
-import { GATEWAY_TOPIC_NAMES, type GatewayTopicName, TOPIC_ROOT } from '@coldtrace/shared';
+import { GATEWAY_TOPIC_NAMES, type GatewayTopicName, ID_PATTERN, TOPIC_ROOT } from '@coldtrace/shared';
 
 /**
  * How contract topics travel through RabbitMQ (docs/operations.md "Several machines: RabbitMQ"): the MQTT
@@ -28,6 +28,33 @@ export function parseGatewayRoutingKey(key: string): { gatewayId: string; stream
   const gatewayId = key.slice(prefix.length, dot);
   if (gatewayId === '' || !(GATEWAY_TOPIC_NAMES as string[]).includes(stream)) return null;
   return { gatewayId, stream: stream as GatewayTopicName };
+}
+
+/**
+ * The routing key an MQTT client of the plugin sees as `topic` (the integration events, published over
+ * AMQP by integrations/amqp-event-publisher.ts). The plugin turns a topic into a key with `/` → `.` and
+ * `+` → `*`, and a key back into a topic with `.` → `/` and `*` → `+` (rabbit_mqtt_util `to_amqp` and
+ * `to_mqtt`, RabbitMQ 3.10 to 4.x; a `.` in a topic is not swapped with `/`, it becomes a word separator).
+ * So a topic holding `.`, `*`, `+` or `#` would reach subscribers as another topic: refused.
+ */
+export function mqttTopicRoutingKey(topic: string): string {
+  if (/[.*+#]/.test(topic) || topic === '') {
+    throw new TypeError(
+      `topic ${JSON.stringify(topic)} cannot cross RabbitMQ's MQTT plugin unchanged (no . * + # allowed)`,
+    );
+  }
+  return topic.replaceAll('/', '.');
+}
+
+/**
+ * Is `key` one integration event's key (`coldtrace.v1.events.<event>`, the event one word)? The only keys
+ * the cloud's AMQP account may publish: none of them matches an ingest queue's binding (`coldtrace.v1.gw.…`).
+ */
+export function isEventRoutingKey(key: string): boolean {
+  const prefix = `${KEY_ROOT}.events.`;
+  if (!key.startsWith(prefix)) return false;
+  const event = key.slice(prefix.length);
+  return ID_PATTERN.test(event) && !event.includes('.');
 }
 
 /** One durable quorum queue per stream kind, and the binding that fills it from every gateway. */

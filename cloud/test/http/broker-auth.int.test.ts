@@ -117,20 +117,32 @@ describe('RabbitMQ HTTP auth backend', () => {
     expect(await denied()).toHaveLength(before + 8);
   });
 
-  it('lets the ingestor declare and consume only the ingest queues, and services only read', async () => {
+  it('lets the ingestor declare and consume only the ingest queues and publish only events, and services only read', async () => {
     for (const p of ['configure', 'write', 'read'])
       expect(await resource(INGESTOR.username, 'queue', 'coldtrace.readings', p)).toBe('allow');
     expect(await resource(INGESTOR.username, 'queue', 'other.readings', 'read')).toBe('deny');
     expect(await resource(INGESTOR.username, 'exchange', 'amq.topic', 'read')).toBe('allow');
-    expect(await resource(INGESTOR.username, 'exchange', 'amq.topic', 'write')).toBe('deny');
+    // The integration events (integrations/amqp-event-publisher.ts): the exchange, and only events' keys.
+    expect(await resource(INGESTOR.username, 'exchange', 'amq.topic', 'write')).toBe('allow');
+    expect(await resource(INGESTOR.username, 'exchange', 'amq.direct', 'write')).toBe('deny');
+    expect(await topic(INGESTOR.username, 'write', 'coldtrace.v1.events.lock')).toBe('allow');
+    expect(await topic(INGESTOR.username, 'write', 'coldtrace.v1.events.security_alert')).toBe('allow');
+    expect(await topic(INGESTOR.username, 'write', 'coldtrace.v1.events.lock', 'amq.direct')).toBe('deny');
+    expect(await topic(INGESTOR.username, 'write', 'coldtrace.v1.events.a.b')).toBe('deny');
+    expect(await topic(INGESTOR.username, 'write', 'coldtrace.v1.events.#')).toBe('deny');
+    expect(await topic(INGESTOR.username, 'write', 'coldtrace.v1.gw.gw-1.readings')).toBe('deny');
+    expect(await topic(INGESTOR.username, 'read', 'coldtrace.v1.events.#')).toBe('deny');
     expect(await topic(INGESTOR.username, 'read', 'coldtrace.v1.gw.#.readings')).toBe('allow');
     expect(await topic(INGESTOR.username, 'read', 'coldtrace.v1.#')).toBe('deny');
     expect(await resource('erp', 'queue', 'mqtt-subscription-erp@wms-1qos1', 'configure', 'erp@wms-1')).toBe(
       'allow',
     );
     expect(await resource('erp', 'queue', 'mqtt-subscription-gw-1qos1', 'read', 'erp@wms-1')).toBe('deny');
+    // An ERP subscribing to coldtrace/v1/events/# through the MQTT plugin binds this key; a gateway may not.
     expect(await topic('erp', 'read', 'coldtrace.v1.events.#')).toBe('allow');
     expect(await topic('erp', 'write', 'coldtrace.v1.events.lock')).toBe('deny');
+    expect(await topic('gw-1', 'read', 'coldtrace.v1.events.#')).toBe('deny');
+    expect(await resource('gw-1', 'exchange', 'amq.topic', 'read', 'gw-1')).toBe('deny');
     expect(await ask('vhost', { username: 'erp', vhost: '/', ip: '127.0.0.1' })).toBe('allow');
     expect(await ask('vhost', { username: 'erp', vhost: 'other', ip: '127.0.0.1' })).toBe('deny');
   });

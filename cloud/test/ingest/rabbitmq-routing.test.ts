@@ -1,15 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GATEWAY_TOPIC_NAMES, gatewayTopic } from '@coldtrace/shared';
+import { eventTopic, GATEWAY_TOPIC_NAMES, gatewayTopic } from '@coldtrace/shared';
 import { describe, expect, it } from 'vitest';
+import { DOMAIN_EVENT_NAMES } from '../../src/domain/domain-events.js';
 import {
   gatewayRoutingKey,
   ingestQueues,
+  isEventRoutingKey,
+  mqttTopicRoutingKey,
   parseGatewayRoutingKey,
 } from '../../src/ingest/rabbitmq-routing.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** Does a topic exchange route `key` to a binding `pattern`? (`*` one word, `#` zero or more.) */
+function topicMatches(pattern: string[], key: string[]): boolean {
+  if (pattern.length === 0) return key.length === 0;
+  const [p, ...rest] = pattern;
+  if (p === '#') return topicMatches(rest, key) || (key.length > 0 && topicMatches(pattern, key.slice(1)));
+  return key.length > 0 && (p === '*' || p === key[0]) && topicMatches(rest, key.slice(1));
+}
+const routes = (binding: string, key: string) => topicMatches(binding.split('.'), key.split('.'));
 
 describe('RabbitMQ routing keys and queues', () => {
   it('reads back the gateway and stream of every stream key, ids with dots included', () => {
@@ -49,5 +61,26 @@ describe('RabbitMQ routing keys and queues', () => {
       ]),
     ).toEqual(expect.arrayContaining(queues.map((q) => ['amq.topic', q.queue, q.bindingKey])));
     expect(defs.bindings).toHaveLength(queues.length);
+  });
+
+  it('publishes every integration event under the key the MQTT plugin delivers as its topic, into no ingest queue', () => {
+    // The matcher above routes what RabbitMQ routes (precondition of the negative assertion below).
+    expect(routes('coldtrace.v1.gw.#.readings', gatewayRoutingKey('wh.1', 'readings'))).toBe(true);
+    expect(routes('coldtrace.v1.events.#', 'coldtrace.v1.events.lock')).toBe(true);
+    for (const event of DOMAIN_EVENT_NAMES) {
+      const key = mqttTopicRoutingKey(eventTopic(event));
+      // The plugin's key → topic mapping (`.` → `/`) gives the subscriber the contract topic back.
+      expect(key.replaceAll('.', '/')).toBe(eventTopic(event));
+      expect(isEventRoutingKey(key)).toBe(true);
+      // The ERP's subscription coldtrace/v1/events/# binds its queue with this key.
+      expect(routes('coldtrace.v1.events.#', key)).toBe(true);
+      for (const q of ingestQueues('coldtrace')) expect(routes(q.bindingKey, key)).toBe(false);
+    }
+    // A `.` in a topic would reach subscribers as two levels; wildcards are no topic.
+    for (const topic of ['coldtrace/v1/events/a.b', 'coldtrace/v1/events/+', 'coldtrace/v1/events/#'])
+      expect(() => mqttTopicRoutingKey(topic)).toThrow(/cannot cross/);
+    expect(isEventRoutingKey('coldtrace.v1.events.a.b')).toBe(false);
+    expect(isEventRoutingKey('coldtrace.v1.events.#')).toBe(false);
+    expect(isEventRoutingKey(gatewayRoutingKey('gw-1', 'readings'))).toBe(false);
   });
 });
