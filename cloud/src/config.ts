@@ -181,7 +181,10 @@ export const ingestConfigSchema = z
         createLots: z.boolean().default(false),
         /** GS1 company prefixes of scanned products no tag of which is commissioned (SGTIN partition). */
         companyPrefixes: z.array(z.string().regex(/^\d{6,12}$/)).default([]),
-        /** HIBC device identifier (LIC + product + unit of measure) → the product's GTIN-14. */
+        /**
+         * HIBC device identifier (LIC + product + unit of measure) → the product's GTIN-14, consulted after
+         * the `hibc_links` master data (PUT /api/v1/hibc-links/{di}; docs/barcode.md "HIBC").
+         */
         hibcGtins: z.record(z.string().min(1), z.string().regex(/^\d{14}$/)).default({}),
       })
       .strict()

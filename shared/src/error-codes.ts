@@ -83,7 +83,7 @@ export const ERROR_CODES = {
   },
   scan_hibc_unlinked: {
     meaning:
-      'A scanned HIBC device identifier is linked to no GTIN (ingest.scans.hibcGtins): a dead letter of its own.',
+      'A scanned HIBC device identifier is linked to no GTIN (hibc_links master data, ingest.scans.hibcGtins): a dead letter of its own, replayable once linked.',
   },
   scan_company_prefix_unknown: {
     meaning:

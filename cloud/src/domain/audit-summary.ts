@@ -48,6 +48,7 @@ const TYPE_LABEL: Record<string, string> = {
   'cumulative-rule': 'Cumulative rule',
   dead_letter: 'Rejected message',
   epc: 'Unit',
+  hibc_link: 'HIBC link',
   monitoring_gap: 'Monitoring gap',
   'rule-alarm': 'Rule alarm',
   rule_alarm: 'Rule alarm',

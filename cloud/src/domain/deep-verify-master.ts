@@ -9,10 +9,16 @@ function replay(
   audit: readonly AuditLogTable[],
   entityType: string,
   valuesOf: (e: AuditLogTable, after: Record<string, unknown>) => Record<string, unknown> | undefined,
+  /** An entry recording the row's removal: the row must not exist after it (until created again). */
+  removes?: (e: AuditLogTable) => boolean,
 ): Replayed {
   const out: Replayed = new Map();
   for (const e of audit) {
     if (e.entity_type !== entityType) continue;
+    if (removes?.(e)) {
+      out.delete(e.entity_id);
+      continue;
+    }
     const after = entryJson(e.after_json);
     const values = after && valuesOf(e, after);
     if (!values) continue;
@@ -95,21 +101,26 @@ const BOOKKEEPING = new Set(['created_at', 'updated_at']);
 /**
  * Master data against `<kind>.created` / `<kind>.updated` / `<kind>.*_corrected` entries (EU GMP Annex 11
  * §9, §10): every column the trail recorded (limits, tolerances, rules, lots' product and expiry, ...) as its
- * last entry left it.
+ * last entry left it; a row a `<kind>.deleted` entry removed (an HIBC link) must be gone.
  */
 export const masterDataCheck: DeepCheck = {
   name: 'master data',
   covers: 'master-data rows replayed from <kind>.created/updated entries',
   run({ audit, master }) {
     return master.flatMap((t) => {
-      const replayed = replay(audit, t.kind, (e, a) => {
-        if (!recordsRow(t.kind, e.action)) return undefined;
-        const v: Record<string, unknown> = {};
-        for (const [k, value] of Object.entries(a)) {
-          if (!BOOKKEEPING.has(k) && (value === null || typeof value !== 'object')) v[k] = value;
-        }
-        return v;
-      });
+      const replayed = replay(
+        audit,
+        t.kind,
+        (e, a) => {
+          if (!recordsRow(t.kind, e.action)) return undefined;
+          const v: Record<string, unknown> = {};
+          for (const [k, value] of Object.entries(a)) {
+            if (!BOOKKEEPING.has(k) && (value === null || typeof value !== 'object')) v[k] = value;
+          }
+          return v;
+        },
+        (e) => e.action === `${t.kind}.deleted`,
+      );
       return compare(
         'master data',
         t.table,

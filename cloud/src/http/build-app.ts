@@ -31,6 +31,7 @@ import { epcRoutes } from './routes/epcs.js';
 import { excursionRoutes } from './routes/excursions.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
+import { hibcLinkRoutes } from './routes/hibc-links.js';
 import { locationRoutes } from './routes/locations.js';
 import { lockRoutes } from './routes/locks.js';
 import { lotRoutes } from './routes/lots.js';
@@ -188,6 +189,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     locationRoutes,
     masterDataRoutes,
     productRoutes,
+    hibcLinkRoutes,
     lotRoutes,
     epcRoutes,
     excursionRoutes,

@@ -7,7 +7,7 @@ import type { DomainDatabase } from './schema.js';
 /** Master-data tables and the audit entity type and key their changes are recorded under. */
 const MASTER: ReadonlyArray<{
   kind: string;
-  table: 'locations' | 'products' | 'lots' | 'sensors' | 'portals';
+  table: 'locations' | 'products' | 'lots' | 'sensors' | 'portals' | 'hibc_links';
   key: string;
 }> = [
   { kind: 'location', table: 'locations', key: 'id' },
@@ -15,6 +15,7 @@ const MASTER: ReadonlyArray<{
   { kind: 'lot', table: 'lots', key: 'id' },
   { kind: 'sensor', table: 'sensors', key: 'id' },
   { kind: 'portal', table: 'portals', key: 'id' },
+  { kind: 'hibc_link', table: 'hibc_links', key: 'di' },
 ];
 
 /** What `audit verify --deep` compares (domain/deep-verify.ts): the whole trail and the tables it accounts for. */

@@ -360,6 +360,17 @@ export interface Database {
   /** Barcode scans as read and what ingest mapped them to (0023, docs/barcode.md). */
   scans: ScansTable;
   scan_flags: ScanFlagRow;
+  /** HIBC device identifier → GTIN links (0028, docs/barcode.md "HIBC"). */
+  hibc_links: HibcLinksTable;
+}
+
+/** An HIBC device identifier linked to a registered product's GTIN (0028): master data, audited. */
+export interface HibcLinksTable {
+  /** LIC + product number + unit of measure (`HIBC_DEVICE_IDENTIFIER`). */
+  di: string;
+  gtin: string;
+  created_at: number;
+  updated_at: number;
 }
 
 /** A barcode scan (0023): the record as read (`scanRow`, record-rows.ts) and its mapping (a unit's EPC, its lot). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ADMIN, ANY, badIds, badUuid, LIMITS, LOCATION, OPS, type RouteSpec, SIGN } from './access-rules.js';
 import { DOMAIN_ROUTES } from './access-table-domain.js';
+import { HIBC_LINK_ROUTES } from './access-table-hibc.js';
 
 /**
  * The access rule of every route the cloud serves, and the inputs the endpoint suite sends to it (types
@@ -409,4 +410,5 @@ export const ACCESS_TABLE: Record<string, RouteSpec> = {
   },
 
   ...DOMAIN_ROUTES,
+  ...HIBC_LINK_ROUTES,
 };

@@ -2,6 +2,7 @@ import { type MovementRecordsBatch, type Scan, sgtin96Hex } from '@coldtrace/sha
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SCAN_MAPPING } from '../../src/domain/ingest/scan-mapping.js';
 import type { CloudStore } from '../../src/store/cloud-store.js';
+import { putHibcLink } from '../../src/store/hibc-link-master.js';
 import { movement, T0 } from '../helpers/records.js';
 
 const GTIN = '80614141123458';
@@ -129,6 +130,39 @@ export function scanContract(store: () => CloudStore, newGateway: (prefix?: stri
       expect(r).toMatchObject({ inserted: 1, reused: 1 });
       const moves = await s.listMovements({ gatewayId: gw });
       expect(moves.map((m) => Number(m.seq))).not.toContain(1);
+    });
+
+    it('an HIBC scan maps through hibc_links read in the ingest transaction, before the config; unlinked it is a dead letter', async () => {
+      const s = store();
+      const gw = await newGateway('sh');
+      await masterData(s, gw);
+      const hibc = (seq: number, di: string) =>
+        scan(seq, { format: 'hibc', code: `+${di}/$$${gw}`, gtin: null, hibc: di, lot: `${gw}-A1` });
+      // The config links the device to a GTIN with no such lot: were it consulted first, the scan would not map.
+      const config = { ...DEFAULT_SCAN_MAPPING, hibcGtins: { H123PROD1: '09521234543213', H999CONF1: GTIN } };
+      const unlinked = await s.ingestMovements(gw, batchOf(gw, [hibc(1, 'H555NONE1')]), T0, config);
+      expect(unlinked.scanDeadLetters).toEqual([
+        expect.objectContaining({ seq: 1, code: 'scan_hibc_unlinked' }),
+      ]);
+      await putHibcLink(s.db, { di: 'H123PROD1', gtin: GTIN }, 'alice', T0);
+      const r = await s.ingestMovements(
+        gw,
+        batchOf(gw, [hibc(2, 'H123PROD1'), hibc(3, 'H999CONF1')]),
+        T0,
+        config,
+      );
+      expect(r).toMatchObject({ inserted: 2 });
+      expect(r.scanDeadLetters).toBeUndefined();
+      const scans = await s.db
+        .selectFrom('scans')
+        .select(['seq', 'lot_id'])
+        .where('gateway_id', '=', gw)
+        .orderBy('seq')
+        .execute();
+      expect(scans.map((x) => ({ ...x, seq: Number(x.seq) }))).toEqual([
+        { seq: 2, lot_id: `${gw}-L` },
+        { seq: 3, lot_id: `${gw}-L` },
+      ]);
     });
 
     it('strict (a replay): a scan that cannot be mapped fails the batch, nothing stored', async () => {

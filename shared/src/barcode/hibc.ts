@@ -19,6 +19,13 @@ export function hibcCheckCharacter(data: string): string {
   return MOD43[sum % 43]!;
 }
 
+/**
+ * An HIBC device identifier (the UDI-DI of an HIBC label): Labeler Identification Code (4 characters, the
+ * first a letter), the labeler's product number (1-13 characters) and the unit of measure (one digit),
+ * as the primary data structure carries them after its `+` (ANSI/HIBC 2.6 §2.1).
+ */
+export const HIBC_DEVICE_IDENTIFIER = /^([A-Z][A-Z0-9]{3})([A-Z0-9]{1,13})(\d)$/;
+
 export interface HibcCode {
   /** Labeler Identification Code (4 characters, the first a letter); absent on a lone secondary. */
   lic?: string;
@@ -70,7 +77,8 @@ export function parseHibc(text: string, ctx: DateContext): HibcCode {
   if (/^[A-Z]$/.test(body[1]!)) {
     const slash = body.indexOf('/');
     const primary = slash < 0 ? body : body.slice(0, slash);
-    const m = /^\+([A-Z][A-Z0-9]{3})([A-Z0-9]{1,13})(\d)$/.exec(primary);
+    // body starts with '+' (checked above): the device identifier follows it.
+    const m = HIBC_DEVICE_IDENTIFIER.exec(primary.slice(1));
     if (!m) {
       throw new ColdtraceError(
         'hibc_malformed',

@@ -9,7 +9,14 @@ export {
   parseBracketed,
   parseElementString,
 } from './gs1-element-string.js';
-export { encodeHibc, type HibcCode, type HibcFields, hibcCheckCharacter, parseHibc } from './hibc.js';
+export {
+  encodeHibc,
+  HIBC_DEVICE_IDENTIFIER,
+  type HibcCode,
+  type HibcFields,
+  hibcCheckCharacter,
+  parseHibc,
+} from './hibc.js';
 export { type BarcodeFormat, type ParsedBarcode, parseBarcode } from './parse-barcode.js';
 export { SCAN_DIRECTIONS, type Scan, type ScanDirection, scanSchema } from './scan-record.js';
 export { type SgtinOfScanInput, sgtin96Serial, sgtinCandidates, sgtinOfScan } from './sgtin-of-scan.js';

@@ -117,6 +117,8 @@ export interface IngestStore {
   /** The lot the EPC is commissioned to. */
   lotOfEpc(epc: string): LotFields | undefined;
   productExists(gtin: string): boolean;
+  /** The GTIN an HIBC device identifier is linked to (`hibc_links`, 0028), if any. */
+  hibcLinkGtin(di: string): string | undefined;
   /** Inserts a lot; false when its id is taken (nothing written). */
   insertLot(row: StoredLot): boolean;
   commissionEpc(epc: string, lotId: string, at: number): void;

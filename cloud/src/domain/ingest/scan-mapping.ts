@@ -11,7 +11,8 @@ import { call, type Plan } from './ingest-store.js';
  * the code must carry the expiry); off by default, so a typo on a label never becomes a lot.
  * `companyPrefixes`: GS1 company prefixes of the products scanned, for GTINs of which no tag is
  * commissioned yet (an SGTIN's partition is the prefix's length, which a GTIN alone does not tell).
- * `hibcGtins`: HIBC device identifier (LIC + product + unit of measure) → the product's GTIN.
+ * `hibcGtins`: HIBC device identifier (LIC + product + unit of measure) → the product's GTIN, consulted
+ * after the `hibc_links` master data (docs/barcode.md "HIBC"): a link in the table wins.
  */
 export interface ScanMappingOptions {
   createLots: boolean;
@@ -92,11 +93,12 @@ function prefixLength(gtin: string, prefixes: readonly string[]): number | null 
 export function* mapScan(scan: Scan, opts: ScanMappingOptions, at: number): Plan<ScanOutcome> {
   let gtin = scan.gtin;
   if (gtin === null && scan.hibc !== null) {
-    gtin = opts.hibcGtins[scan.hibc] ?? null;
+    // The master data first (an operator's link, audited), then the cloud config's links.
+    gtin = (yield* call('hibcLinkGtin', scan.hibc)) ?? opts.hibcGtins[scan.hibc] ?? null;
     if (gtin === null) {
       return dead(
         'scan_hibc_unlinked',
-        `HIBC device ${scan.hibc} is linked to no GTIN (cloud config ingest.scans.hibcGtins)`,
+        `HIBC device ${scan.hibc} is linked to no GTIN: link it (PUT /api/v1/hibc-links/${scan.hibc}), then replay this dead letter`,
       );
     }
   }

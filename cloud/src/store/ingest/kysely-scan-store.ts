@@ -68,6 +68,11 @@ export class KyselyScanStore {
     return r !== undefined;
   }
 
+  async hibcLinkGtin(di: string): Promise<string | undefined> {
+    const r = await this.trx.selectFrom('hibc_links').select('gtin').where('di', '=', di).executeTakeFirst();
+    return r?.gtin;
+  }
+
   async insertLot(row: StoredLot): Promise<boolean> {
     const r = await this.trx
       .insertInto('lots')

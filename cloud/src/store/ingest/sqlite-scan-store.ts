@@ -89,6 +89,10 @@ export class SqliteScanStore {
     return this.st('SELECT 1 FROM products WHERE gtin = ?').get(gtin) !== undefined;
   }
 
+  hibcLinkGtin(di: string): string | undefined {
+    return this.st('SELECT gtin FROM hibc_links WHERE di = ?').pluck().get(di) as string | undefined;
+  }
+
   insertLot(r: StoredLot): boolean {
     return (
       this.st(
