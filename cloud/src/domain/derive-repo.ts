@@ -3,6 +3,7 @@ import type { CustodyInterval, CustodyMovement } from './custody.js';
 import type { ChangeLog } from './exposure.js';
 import type { StoredExcursion, WindowReads } from './location-evaluation.js';
 import type { RecomputeCause, RuleRepo } from './locks/lock-rule.js';
+import type { QuantityHoldRepo } from './locks/quantity-holds.js';
 import type { LocationsTable, LockRow } from './rows.js';
 import type { SpecVersion } from './spec-versions.js';
 
@@ -92,4 +93,6 @@ export interface DeriveRepo extends RuleRepo, WindowReads {
   replaceCustody(epc: string, next: readonly CustodyInterval[]): Promise<void>;
   /** Custody at a location overlapping [from, to) (`to` null: open-ended). */
   custodyOverlapping(locationId: string, from: number, to: number | null): Promise<CustodyInterval[]>;
+  /** Quantity holds and the scans of units without serial they follow (absent: no hold is derived). */
+  quantityHolds?: QuantityHoldRepo | undefined;
 }

@@ -24,6 +24,11 @@ export interface LockEventPayload {
    * rule alarm (`<location>@<start>`).
    */
   cause?: 'excursion' | 'cumulative' | 'rate_of_change';
+  /**
+   * Counted units of lots without serial held (lock) or no longer held (unlock) at `locationId` by the
+   * excursion (docs/barcode.md "Quantity custody"): they have no EPC, so they are named by lot and quantity.
+   */
+  quantities?: Array<{ lotId: string; units: number }>;
   rule?: { kind: 'above' | 'below'; thresholdC: number; limitMs: number };
 }
 

@@ -45,6 +45,28 @@ export class ChangeLog {
     if (lotId === undefined || lotId === null) this.epcs.add(epc);
   }
 
+  /**
+   * Units of a lot without serial held or no longer held by an excursion (a quantity hold): they join the
+   * excursion's lock or unlock event as a lot and quantity, without EPC.
+   */
+  quantityEvent(
+    type: 'lock' | 'unlock',
+    excursionId: string,
+    locationId: string,
+    lotId: string,
+    units: number,
+    reason: string,
+    at: number,
+  ) {
+    const key = `${type}\u0000${excursionId}`;
+    let e = this.lockEvents.get(key);
+    if (!e) {
+      e = { type, excursionId, locationId, reason, units: [], at };
+      this.lockEvents.set(key, e);
+    }
+    e.quantities = [...(e.quantities ?? []), { lotId, units }];
+  }
+
   /** The lock events with each unit's lot filled in (`lotsOf`: the lot of each commissioned unit). */
   async events(
     lotsOf: (epcs: readonly string[]) => Promise<ReadonlyMap<string, string>>,

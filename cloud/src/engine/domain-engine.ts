@@ -10,6 +10,7 @@ import { ALL_TIME, type TimeWindow } from '../domain/location-evaluation.js';
 import type { LockRule } from '../domain/locks/lock-rule.js';
 import { mergeSpans, type SensorSpan } from '../domain/reading-tails.js';
 import { ExcursionRule } from '../domain/rules/excursion-rule.js';
+import { QuantityHoldRule } from '../domain/rules/quantity-hold-rule.js';
 import { appendAudit } from '../store/audit-append.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { deriveRepo } from '../store/derive-repo.js';
@@ -123,8 +124,13 @@ export class DomainEngine {
 
   constructor(private readonly opts: DomainEngineOptions) {
     this.store = opts.store;
-    // Excursions first: the other rules read the custody and excursions it leaves.
-    this.rules = [new ExcursionRule((id, out) => this.findings.report(id, out)), ...(opts.rules ?? [])];
+    // Excursions first: the other rules read the custody and excursions it leaves (quantity holds follow
+    // the excursions a location's evaluation settled).
+    this.rules = [
+      new ExcursionRule((id, out) => this.findings.report(id, out)),
+      new QuantityHoldRule(),
+      ...(opts.rules ?? []),
+    ];
     this.db = opts.store.db;
     this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
     this.chunkReadings = Math.max(0, Math.floor(opts.chunkReadings ?? DEFAULT_CHUNK_READINGS));

@@ -307,6 +307,17 @@ export class Ingestor {
           const epcs = r.epcs ?? new Set(batch.records.map((x) => (x as { epc: string }).epc));
           if (epcs.size > 0) this.opts.onMovements?.(epcs);
         }
+        // Scans of units without serial: their locations' quantity holds are recomputed (with the mark
+        // committed for them, durable like a readings batch's).
+        if (r.quantityLocations && r.quantityLocations.size > 0 && this.opts.onReadings) {
+          const windows = new Map(
+            [...r.quantityLocations].map(([loc, w]) => [
+              loc,
+              { fromTs: w.fromTs, toTs: w.toTs, marks: [w.mark] },
+            ]),
+          );
+          this.opts.onReadings(new Set(windows.keys()), windows);
+        }
         return r;
       }
       case 'alarms':

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { DeriveRepo } from '../domain/derive-repo.js';
 import type { ChangeLog } from '../domain/exposure.js';
 import { claimMarks, deleteMarks, marksDb } from './evaluation-marks.js';
+import { quantityHoldRepo } from './quantity-hold-repo.js';
 import { ruleRepo } from './rule-repo.js';
 import type { DomainDatabase } from './schema.js';
 import { specsInForce } from './spec-version-repo.js';
@@ -33,6 +34,7 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
     now,
     ...ruleRepo(trx, log, now),
     ...windowReads(trx),
+    quantityHolds: quantityHoldRepo(trx),
     claimMarks: (kind, subjects) => claimMarks(marksDb(trx), kind, subjects),
     deleteMarks: (ids) => deleteMarks(marksDb(trx), ids),
     location: (id) => trx.selectFrom('locations').selectAll().where('id', '=', id).executeTakeFirst(),

@@ -21,6 +21,7 @@ import { migration0021 } from './migrations/0021-release-proposals.js';
 import { migration0022 } from './migrations/0022-stock-closures.js';
 import { migration0023 } from './migrations/0023-scans.js';
 import { migration0026 } from './migrations/0026-receiving-indexes.js';
+import { migration0027 } from './migrations/0027-quantity-holds.js';
 import { migration0028 } from './migrations/0028-hibc-links.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -53,6 +54,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0022-stock-closures': migration0022,
   '0023-scans': migration0023,
   '0026-receiving-indexes': migration0026,
+  '0027-quantity-holds': migration0027,
   '0028-hibc-links': migration0028,
 });
 

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
 import type { MovementRow, NewDeadLetterRow, ScanFlagRow } from '../domain/ingest/ingest-store.js';
+import type { QuantityHoldRow } from '../domain/locks/quantity-holds.js';
 import type { ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
 import type { ReleaseProposalRow } from '../domain/release-proposals.js';
 import type {
@@ -360,6 +361,8 @@ export interface Database {
   /** Barcode scans as read and what ingest mapped them to (0023, docs/barcode.md). */
   scans: ScansTable;
   scan_flags: ScanFlagRow;
+  /** Counted quantities of lots held by excursions (0027, domain/locks/quantity-holds.ts). */
+  quantity_holds: QuantityHoldRow;
   /** HIBC device identifier → GTIN links (0028, docs/barcode.md "HIBC"). */
   hibc_links: HibcLinksTable;
 }

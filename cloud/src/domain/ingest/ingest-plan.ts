@@ -55,6 +55,12 @@ export interface IngestResult {
   epcs?: ReadonlySet<string>;
   /** Scans that became dead letters (each its own, in this transaction). */
   scanDeadLetters?: ScanDeadLetter[];
+  /**
+   * A movements batch with new scans of units without serial: per location, the event-time window of
+   * those scans and the id of the location's evaluation mark committed with them (the domain engine
+   * recomputes the location's quantity holds, docs/barcode.md "Quantity custody").
+   */
+  quantityLocations?: ReadonlyMap<string, MarkWindow & { mark: number }>;
 }
 
 export interface MarkWindow {
@@ -108,7 +114,7 @@ export function* ingestPlan(
   // Barcode scans newly stored are mapped (docs/barcode.md "Scans in the cloud"); one that cannot be is
   // removed again and becomes a dead letter of its own, leaving a hole in the stream's coverage until its
   // replay fills it.
-  let scans: ScansDone = { epcs: new Set(), deadLetters: [], holes: [], again: 0 };
+  let scans: ScansDone = { epcs: new Set(), quantities: new Map(), deadLetters: [], holes: [], again: 0 };
   const batchHasScans = stream === 'movements' && records.some((r) => (r as Scan).kind === 'scan');
   if (batchHasScans) {
     const fresh: Array<{ scan: Scan; storedSeq: number; main: boolean }> = [];
@@ -155,8 +161,23 @@ export function* ingestPlan(
   if (inserted > 0 && stream !== 'alarms') {
     const marks = marksOf(stream, records, receivedAt, scans.epcs);
     if (stream === 'movements' && batchHasScans) result.epcs = new Set(marks.map((m) => m.subject));
-    const ids = yield* call('insertMarks', marks);
+    // Scans of units without serial change their location's quantity holds: a location mark each.
+    const quantityMarks = [...scans.quantities].map(([subject, w]) => ({
+      kind: 'location' as const,
+      subject,
+      from_ts: w.fromTs,
+      to_ts: w.toTs,
+      created_at: receivedAt,
+    }));
+    const ids = yield* call('insertMarks', [...marks, ...quantityMarks]);
     if (stream === 'readings') result.marks = new Map(marks.map((m, i) => [m.subject, ids[i]!]));
+    if (quantityMarks.length > 0)
+      result.quantityLocations = new Map(
+        quantityMarks.map((m, i) => [
+          m.subject,
+          { fromTs: m.from_ts, toTs: m.to_ts, mark: ids[marks.length + i]! },
+        ]),
+      );
   }
   if (place.reset) result.sequenceReset = place.reset;
   if (place.adopted) result.epochAdopted = place.adopted;
@@ -232,6 +253,8 @@ function* mergeInto(
 interface ScansDone {
   /** EPCs of the serialised scans mapped (their custody changes). */
   epcs: Set<string>;
+  /** Per location, the event-time window of the scans of units without serial mapped (their lot's count). */
+  quantities: Map<string, MarkWindow>;
   deadLetters: ScanDeadLetter[];
   /** Stored seqs (in the epoch's own space) of scans turned into dead letters: not covered. */
   holes: number[];
@@ -251,7 +274,7 @@ function* mapScans(
   receivedAt: number,
   opts: ScanMappingOptions,
 ): Plan<ScansDone> {
-  const done: ScansDone = { epcs: new Set(), deadLetters: [], holes: [], again: 0 };
+  const done: ScansDone = { epcs: new Set(), quantities: new Map(), deadLetters: [], holes: [], again: 0 };
   for (const { scan, storedSeq, main } of fresh) {
     const out = yield* mapScan(scan, opts, receivedAt);
     if (out.kind === 'dead_letter') {
@@ -295,6 +318,13 @@ function* mapScans(
     if (epc !== null) {
       yield* call('insertScanMovement', gatewayId, storedSeq, scanMovementRow(scan, epc), receivedAt);
       done.epcs.add(epc);
+    } else if (out.kind === 'quantity') {
+      const w = done.quantities.get(scan.locationId);
+      if (!w) done.quantities.set(scan.locationId, { fromTs: scan.ts, toTs: scan.ts });
+      else {
+        w.fromTs = Math.min(w.fromTs, scan.ts);
+        w.toTs = Math.max(w.toTs, scan.ts);
+      }
     }
     if (out.flags.length > 0) {
       yield* call(

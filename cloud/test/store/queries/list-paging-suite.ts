@@ -7,6 +7,7 @@ import { pageDeadLetters } from '../../../src/store/queries/list-dead-letters.js
 import { pageExcursions } from '../../../src/store/queries/list-excursions.js';
 import { pageLocks } from '../../../src/store/queries/list-locks.js';
 import { pageLots } from '../../../src/store/queries/list-lots.js';
+import { pageQuantityHolds } from '../../../src/store/queries/list-quantity-holds.js';
 import { pageRuleAlarms } from '../../../src/store/queries/list-rule-alarms.js';
 import type { Database } from '../../../src/store/schema.js';
 import { listRows } from '../../helpers/list-rows.js';
@@ -104,9 +105,39 @@ export const LISTS: PagedList[] = [
     idOf: (r) => str(r, 'id'),
     cmp: (a, b) => num(b, 'from_ts') - num(a, 'from_ts') || cmpStr(str(a, 'id'), str(b, 'id')),
   },
+  {
+    name: 'quantity holds (created_at, lot, location, excursion)',
+    insert: (db, id, k) =>
+      db
+        .insertInto('quantity_holds')
+        .values({
+          lot_id: `LOT-${k % 2}`,
+          location_id: 'loc-a',
+          excursion_id: id,
+          units: 1,
+          exposed_from: 0,
+          exposed_to: null,
+          state: 'active',
+          disposition_id: null,
+          reason: 'r',
+          decided_version: null,
+          decided_units: null,
+          created_at: k,
+          updated_at: k,
+        })
+        .execute()
+        .then(() => undefined),
+    page: (db, after, limit) => pageQuantityHolds(db, { after, limit }),
+    idOf: (r) => str(r, 'excursion_id'),
+    cmp: (a, b) =>
+      num(a, 'created_at') - num(b, 'created_at') ||
+      cmpStr(str(a, 'lot_id'), str(b, 'lot_id')) ||
+      cmpStr(str(a, 'location_id'), str(b, 'location_id')) ||
+      cmpStr(str(a, 'excursion_id'), str(b, 'excursion_id')),
+  },
 ];
 
-const TABLES = ['excursions', 'lots', 'locks', 'dead_letters', 'rule_alarms'] as const;
+const TABLES = ['excursions', 'lots', 'locks', 'dead_letters', 'rule_alarms', 'quantity_holds'] as const;
 
 /**
  * Keyset paging of every list while rows are inserted between pages (before and after the position
