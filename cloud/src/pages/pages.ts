@@ -26,6 +26,7 @@ const PAGES: PageDef[] = [
   { url: '/excursions/:id', title: 'Excursion', script: 'page-excursion.js' },
   { url: '/lots', title: 'Lots', script: 'page-lots.js' },
   { url: '/lots/:id', title: 'Lot', script: 'page-lot.js' },
+  { url: '/scans', title: 'Scans', script: 'page-scans.js' },
   { url: '/gateways', title: 'Gateways', script: 'page-gateways.js' },
   { url: '/audit', title: 'Audit trail', script: 'page-audit.js' },
 ];
@@ -34,6 +35,7 @@ const NAV = [
   ['/', 'Dashboard'],
   ['/excursions', 'Excursions'],
   ['/lots', 'Lots'],
+  ['/scans', 'Scans'],
   ['/gateways', 'Gateways'],
   ['/audit', 'Audit'],
 ] as const;

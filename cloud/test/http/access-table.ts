@@ -30,6 +30,7 @@ export const ACCESS_TABLE: Record<string, RouteSpec> = {
   'GET /excursions/:id': { access: 'page' },
   'GET /lots': { access: 'page' },
   'GET /lots/:id': { access: 'page' },
+  'GET /scans': { access: 'page' },
   'GET /gateways': { access: 'page' },
   'GET /audit': { access: 'page' },
 

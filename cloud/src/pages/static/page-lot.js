@@ -1,6 +1,7 @@
 import { api } from './api.js';
 import { seriesBySensor, temperatureChart } from './chart.js';
 import { excursionLink, loadNames, unitLabel, whereNowText } from './names.js';
+import { quantitiesSection } from './quantities-view.js';
 import { rejectedStockSection } from './rejected-stock-view.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table } from './ui.js';
 
@@ -164,6 +165,7 @@ runPage(async (user) => {
       { id: 'lot-decisions' },
     ),
     rejected,
+    await quantitiesSection(id, names),
     h('h2', {}, 'Trace / recall: every unit'),
     traceView(trace, names),
   );
