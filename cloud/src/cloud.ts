@@ -307,7 +307,10 @@ async function assemble(
     evaluationModule({
       evaluator,
       clock,
+      wallClock,
       log,
+      nodeHeartbeatMs: config.evaluation.nodeHeartbeatMs,
+      registry,
     }),
   ];
   if (config.mqtt.embedded.enabled) {

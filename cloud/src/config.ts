@@ -280,6 +280,12 @@ export const cloudConfigSchema = z
          * 10,000; 0 evaluates it in one transaction.
          */
         chunkReadings: z.number().int().min(0).optional(),
+        /**
+         * Period of this cloud's heartbeat on the store and of its sweep for the evaluation marks of clouds
+         * that stopped heartbeating (3 periods) or are gone: docs/operations.md "Evaluation marks of a cloud
+         * that died". Default 5,000 ms.
+         */
+        nodeHeartbeatMs: z.number().int().min(100).optional(),
       })
       .strict()
       .default({ debounceMs: 200, rateOfChange: [] }),

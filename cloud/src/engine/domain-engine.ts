@@ -25,7 +25,7 @@ import {
   nextChunk,
   yieldToEventLoop,
 } from './long-windows.js';
-import { recoverPendingMarks } from './mark-recovery.js';
+import { type MarkRecoveryOptions, recoverDeadNodeMarks, recoverPendingMarks } from './mark-recovery.js';
 import { RecoveryTracker } from './recovery-progress.js';
 import { productChangedIn, rebuildEpcsIn } from './subject-rebuilds.js';
 
@@ -501,13 +501,21 @@ export class DomainEngine {
   /**
    * Marks dirty whatever evaluation marks remain in the store (0006): events committed (and acknowledged)
    * whose evaluation a process did not finish, e.g. because it died. Called at start before serving and
-   * then periodically for marks older than `createdBefore` (left by another ingestor process that died);
-   * evaluating a window twice is harmless (derived state is a function of the stored events).
+   * then periodically for marks older than `createdBefore` without another owner (0029); evaluating a
+   * window twice is harmless (derived state is a function of the stored events).
    */
-  recoverMarks(
-    opts: { createdBefore?: number; atStart?: boolean } = {},
-  ): Promise<{ locations: number; epcs: number }> {
+  recoverMarks(opts: MarkRecoveryOptions = {}): Promise<{ locations: number; epcs: number }> {
     const work = recoverPendingMarks(this.db, this, this.opts.log, opts);
+    return this.opts.activity ? this.opts.activity.track('evaluation mark sweep', work) : work;
+  }
+
+  /**
+   * Takes over and marks dirty the evaluation marks of cloud nodes that stopped heartbeating or are gone
+   * (0029, domain/node-liveness.ts), as this store's node; never this node's own.
+   */
+  recoverDeadNodeMarks(): Promise<{ nodes: number; marks: number }> {
+    const { dialect, nodeId } = this.store.opened;
+    const work = recoverDeadNodeMarks(this.db, dialect, nodeId, this, this.opts.log);
     return this.opts.activity ? this.opts.activity.track('evaluation mark sweep', work) : work;
   }
 

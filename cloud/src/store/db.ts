@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { NODE_SETTING } from './migrations/0029-mark-owners.js';
 import { type Dialect, migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -24,6 +26,11 @@ export interface OpenedDatabase {
   sqlite: SqliteDatabase.Database | undefined;
   /** The PostgreSQL pool's connections; undefined on SQLite (one connection, no pool). */
   poolStats?: (() => PoolStats) | undefined;
+  /**
+   * This process's node id on the store, random per open (domain/node-liveness.ts): on PostgreSQL every
+   * evaluation mark written through this handle names it as owner (migration 0029).
+   */
+  nodeId: string;
   close(): Promise<void>;
 }
 
@@ -82,7 +89,16 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       if (listener) client.removeListener('error', listener);
       checkedOut.delete(client);
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const nodeId = randomUUID();
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({
+        pool,
+        // Before a new connection's first query: the marks it inserts default to this owner (0029).
+        onCreateConnection: async (c) => {
+          await c.executeQuery(CompiledQuery.raw('SELECT set_config($1, $2, false)', [NODE_SETTING, nodeId]));
+        },
+      }),
+    });
     await migrateToLatest(db as Kysely<unknown>, 'postgres');
     const poolStats = (): PoolStats => ({
       total: pool.totalCount,
@@ -90,7 +106,7 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       waiting: pool.waitingCount,
       max: pool.options.max,
     });
-    return { db, dialect: 'postgres', sqlite: undefined, poolStats, close: () => db.destroy() };
+    return { db, dialect: 'postgres', sqlite: undefined, poolStats, nodeId, close: () => db.destroy() };
   }
   const path = url.replace(/^sqlite:(\/\/)?/, '');
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -101,5 +117,5 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-  return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', sqlite, nodeId: randomUUID(), close: () => db.destroy() };
 }

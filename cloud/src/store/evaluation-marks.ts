@@ -101,10 +101,15 @@ export interface PendingMarks {
 }
 
 /**
- * Every mark not yet cleared (optionally only those created before a time), aggregated per subject in
- * the database (a long backlog is many rows): what a start reconciles.
+ * Every mark not yet cleared (optionally only those created before a time, and only those without owner or
+ * owned by `ownedBy`: 0029), aggregated per subject in the database (a long backlog is many rows): what a
+ * start reconciles.
  */
-export async function pendingMarks(db: MarksDb, createdBefore?: number): Promise<PendingMarks> {
+export async function pendingMarks(
+  db: MarksDb,
+  createdBefore?: number,
+  ownedBy?: string,
+): Promise<PendingMarks> {
   let q = db
     .selectFrom('evaluation_marks')
     .select((eb) => [
@@ -118,6 +123,7 @@ export async function pendingMarks(db: MarksDb, createdBefore?: number): Promise
     ])
     .groupBy(['kind', 'subject']);
   if (createdBefore !== undefined) q = q.where('created_at', '<', createdBefore);
+  if (ownedBy !== undefined) q = q.where((eb) => eb.or([eb('owner', 'is', null), eb('owner', '=', ownedBy)]));
   const out: PendingMarks = { locations: new Map(), epcs: new Set(), products: new Set(), rows: 0 };
   for (const r of await q.execute()) {
     out.rows += Number(r.n);
@@ -127,6 +133,27 @@ export async function pendingMarks(db: MarksDb, createdBefore?: number): Promise
       out.locations.set(r.subject, {
         fromTs: Number(r.open_lo) > 0 || r.lo === null ? Number.NEGATIVE_INFINITY : Number(r.lo),
         toTs: Number(r.open_hi) > 0 || r.hi === null ? Number.POSITIVE_INFINITY : Number(r.hi),
+      });
+    }
+  }
+  return out;
+}
+
+/** The same aggregation as `pendingMarks`, of mark rows already read (the marks taken from a dead node). */
+export function pendingOf(
+  rows: ReadonlyArray<{ kind: string; subject: string; from_ts: number | null; to_ts: number | null }>,
+): PendingMarks {
+  const out: PendingMarks = { locations: new Map(), epcs: new Set(), products: new Set(), rows: rows.length };
+  for (const r of rows) {
+    if (r.kind === 'epc') out.epcs.add(r.subject);
+    else if (r.kind === 'product') out.products.add(r.subject);
+    else {
+      const cur = out.locations.get(r.subject);
+      const from = r.from_ts ?? Number.NEGATIVE_INFINITY;
+      const to = r.to_ts ?? Number.POSITIVE_INFINITY;
+      out.locations.set(r.subject, {
+        fromTs: Math.min(from, cur?.fromTs ?? from),
+        toTs: Math.max(to, cur?.toTs ?? to),
       });
     }
   }

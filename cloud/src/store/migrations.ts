@@ -23,6 +23,7 @@ import { migration0023 } from './migrations/0023-scans.js';
 import { migration0026 } from './migrations/0026-receiving-indexes.js';
 import { migration0027 } from './migrations/0027-quantity-holds.js';
 import { migration0028 } from './migrations/0028-hibc-links.js';
+import { migration0029 } from './migrations/0029-mark-owners.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -56,6 +57,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0026-receiving-indexes': migration0026,
   '0027-quantity-holds': migration0027,
   '0028-hibc-links': migration0028,
+  '0029-mark-owners': migration0029(dialect),
 });
 
 class StaticProvider implements MigrationProvider {

@@ -296,6 +296,20 @@ export interface EvaluationMarksTable {
   /** Why, when not new events: e.g. a limit change by a user (named in derived audit entries). */
   cause: string | null;
   created_at: number;
+  /**
+   * The cloud process that wrote it (0029, `cloud_nodes.id`; PostgreSQL stamps it by default); null on SQLite
+   * and for marks from before 0029: those are taken by the age-based sweep.
+   */
+  owner: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A running cloud process (0029, domain/node-liveness.ts): heartbeats on the database's clock. */
+export interface CloudNodesTable {
+  id: string;
+  started_at: number;
+  heartbeat_at: number;
+  /** Its heartbeat period: others take its marks after 3 periods without one. */
+  heartbeat_ms: number;
 }
 
 /**
@@ -349,6 +363,7 @@ export interface Database {
   sink_state: SinkStateTable;
   sink_outbox: SinkOutboxTable;
   evaluation_marks: EvaluationMarksTable;
+  cloud_nodes: CloudNodesTable;
   stream_epochs: StreamEpochsTable;
   rule_alarms: RuleAlarmsTable;
   calibration_alarms: CalibrationAlarmsTable;
