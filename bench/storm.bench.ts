@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- storm [--gateways=1000] [--backlog=1000] [--samples=100]`: a reconnect storm on the
- * embedded deployment (aedes + SQLite, docs/performance.md "Reconnect storm"). Every gateway held `--backlog`
+ * `npm run bench -- storm [--gateways=1000] [--backlog=1000] [--samples=100] [--deployment=embedded|rabbitmq]
+ * [--ingestors=2]`: a reconnect storm on the embedded deployment (aedes + SQLite, docs/performance.md
+ * "Reconnect storm"), or with `--deployment=rabbitmq` on the RabbitMQ one (bench/storm-rabbitmq.ts). Every gateway held `--backlog`
  * readings while the cloud was away; all reconnect at the same instant and send them (batches of 500, 4 in
  * flight, as the edge publisher does). Measured:
  *  - storm_drained: from the first CONNECT to every reading stored and the derived state flushed, with the
@@ -16,239 +17,171 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerGateway, startCloud } from '@coldtrace/cloud';
-import { encodeGatewayPayload, type Reading } from '@coldtrace/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
+import {
+  arg,
+  backlog,
+  epcOf,
+  LOCATIONS,
+  out,
+  percentile,
+  probeCritical,
+  probeMovements,
+  publishAll,
+  room,
+  stringArg,
+} from './storm-load.js';
 
-const BENCH = 'storm';
-const arg = (name: string, dflt: number) =>
-  Number(process.argv.find((x) => x.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const GATEWAYS = arg('gateways', 1000);
 const BACKLOG = arg('backlog', 1000);
 const SAMPLES = arg('samples', 100);
-const BATCH = 500;
-const WINDOW = 4;
-const LOCATIONS = 50;
+const DEPLOYMENT = stringArg('deployment', 'embedded');
 const T0 = Date.now() - 3_600_000;
-const out = (metric: string, value: number, unit: string, extra: Record<string, unknown> = {}) =>
-  process.stdout.write(
-    `${JSON.stringify({ bench: BENCH, metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`,
-  );
-const room = (id: string) => ({
-  id,
-  name: id,
-  kind: 'room',
-  min_c: 2,
-  max_c: 8,
-  alarm_delay_ms: 600_000,
-  critical_margin_c: 2,
-  max_gap_ms: 3_600_000,
-});
 
-/** Gateway g's backlog as the edge would send it: batches of 500, one reading a minute per gateway. */
-function backlog(g: number): string[] {
-  const out: string[] = [];
-  for (let first = 1; first <= BACKLOG; first += BATCH) {
-    const records: Reading[] = [];
-    for (let seq = first; seq < first + BATCH && seq <= BACKLOG; seq++)
-      records.push({
-        seq,
-        sensorId: `s-${g}`,
-        locationId: `loc-${g % LOCATIONS}`,
-        ts: T0 + seq * 3_000,
-        tempC: 4 + ((seq * 7 + g) % 30) / 10,
-        quality: 'ok',
-      });
-    out.push(
-      encodeGatewayPayload('readings', {
-        gatewayId: `gw-${g}`,
-        firstSeq: first,
-        lastSeq: records[records.length - 1]!.seq,
-        sentAt: T0,
-        records,
+if (DEPLOYMENT === 'rabbitmq') {
+  const { rabbitmqStorm } = await import('./storm-rabbitmq.js');
+  await rabbitmqStorm({
+    gateways: GATEWAYS,
+    backlog: BACKLOG,
+    samples: SAMPLES,
+    ingestors: arg('ingestors', 2),
+  });
+} else if (DEPLOYMENT === 'embedded') await embeddedStorm();
+else throw new Error(`--deployment=${DEPLOYMENT}: embedded or rabbitmq`);
+
+async function embeddedStorm(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'coldtrace-storm-'));
+  out('machine', availableParallelism(), 'cpus', {
+    load1: loadavg()[0],
+    gateways: GATEWAYS,
+    backlog: BACKLOG,
+  });
+  const cloud = await startCloud(
+    {
+      database: `sqlite:${join(dir, 'storm.db')}`,
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: {
+        embedded: {
+          host: '127.0.0.1',
+          port: 0,
+          connectionRate: { burst: GATEWAYS + 10, perSecond: GATEWAYS },
+          connectTimeoutMs: 60_000,
+        },
+      },
+      evaluation: { debounceMs: 10 },
+      logLevel: 'silent',
+    },
+    { log: pino({ level: 'silent' }) },
+  );
+  try {
+    for (let l = 0; l < LOCATIONS; l++) await cloud.store.upsertLocation(room(`loc-${l}`), T0);
+    const secrets: string[] = [];
+    for (let g = 0; g < GATEWAYS; g++)
+      secrets.push(await registerGateway(cloud.store, { id: `gw-${g}`, now: T0 }));
+    const payloads = Array.from({ length: GATEWAYS }, (_, g) => backlog(g, BACKLOG, T0));
+
+    // Probe locations, each holding one unit (moved in before the storm).
+    const probeSecret = await registerGateway(cloud.store, { id: 'probe', now: T0 });
+    const probe = await mqtt.connectAsync(cloud.mqttUrl!, {
+      clientId: 'probe',
+      username: 'probe',
+      password: probeSecret,
+      reconnectPeriod: 0,
+    });
+    for (let i = 0; i < SAMPLES; i++) await cloud.store.upsertLocation(room(`probe-${i}`), T0);
+    await probe.publishAsync('coldtrace/v1/gw/probe/movements', probeMovements(SAMPLES, T0), { qos: 1 });
+    await cloud.evaluator.flush();
+    const sqlite = cloud.store.opened.sqlite!;
+    const lockedQuery = sqlite.prepare("SELECT 1 FROM locks WHERE epc = ? AND state = 'active' LIMIT 1");
+
+    // The storm: every gateway connects at once and sends its backlog.
+    const started = performance.now();
+    let acked = 0;
+    const clients: MqttClient[] = [];
+    // A refused or reset connection is retried as a gateway does (1 s); counted, not fatal.
+    let connectionErrors = 0;
+    const storm = Promise.all(
+      payloads.map(async (p, g) => {
+        const c = mqtt.connect(cloud.mqttUrl!, {
+          clientId: `gw-${g}`,
+          username: `gw-${g}`,
+          password: secrets[g],
+          clean: false,
+          reconnectPeriod: 1000,
+          reconnectOnConnackError: true,
+          connectTimeout: 60_000,
+        });
+        c.on('error', () => {
+          connectionErrors++;
+        });
+        clients.push(c);
+        await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+        await publishAll(c, g, p);
+        acked++;
       }),
     );
-  }
-  return out;
-}
 
-async function publishAll(c: MqttClient, g: number, payloads: string[]): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < payloads.length) {
-      const p = payloads[next++]!;
-      await c.publishAsync(`coldtrace/v1/gw/gw-${g}/readings`, p, { qos: 1 });
+    // Critical readings during the storm, one probe location after the other.
+    const latencies: number[] = [];
+    let probeSeq = 0;
+    for (let i = 0; i < SAMPLES; i++) {
+      const payload = probeCritical(i, ++probeSeq, T0);
+      const t = performance.now();
+      probe.publish('coldtrace/v1/gw/probe/readings', payload, { qos: 1 });
+      while (!lockedQuery.get(epcOf(i))) {
+        if (performance.now() - t > 60_000) throw new Error(`probe ${i}: no lock after 60 s`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      latencies.push(performance.now() - t);
+      // Only samples taken while the storm lasts count.
+      if (acked === GATEWAYS) {
+        out('note', i + 1, 'samples', { detail: 'the storm ended before all samples were taken' });
+        break;
+      }
     }
-  };
-  await Promise.all(Array.from({ length: WINDOW }, worker));
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'coldtrace-storm-'));
-out('machine', availableParallelism(), 'cpus', { load1: loadavg()[0], gateways: GATEWAYS, backlog: BACKLOG });
-const cloud = await startCloud(
-  {
-    database: `sqlite:${join(dir, 'storm.db')}`,
-    http: { host: '127.0.0.1', port: 0 },
-    mqtt: {
-      embedded: {
-        host: '127.0.0.1',
-        port: 0,
-        connectionRate: { burst: GATEWAYS + 10, perSecond: GATEWAYS },
-        connectTimeoutMs: 60_000,
-      },
-    },
-    evaluation: { debounceMs: 10 },
-    logLevel: 'silent',
-  },
-  { log: pino({ level: 'silent' }) },
-);
-try {
-  for (let l = 0; l < LOCATIONS; l++) await cloud.store.upsertLocation(room(`loc-${l}`), T0);
-  const secrets: string[] = [];
-  for (let g = 0; g < GATEWAYS; g++)
-    secrets.push(await registerGateway(cloud.store, { id: `gw-${g}`, now: T0 }));
-  const payloads = Array.from({ length: GATEWAYS }, (_, g) => backlog(g));
-
-  // Probe locations, each holding one unit (moved in before the storm).
-  const probeSecret = await registerGateway(cloud.store, { id: 'probe', now: T0 });
-  const probe = await mqtt.connectAsync(cloud.mqttUrl!, {
-    clientId: 'probe',
-    username: 'probe',
-    password: probeSecret,
-    reconnectPeriod: 0,
-  });
-  const epcOf = (i: number) =>
-    (0x30340000 + i).toString(16).toUpperCase().padStart(8, '0') + '0000000000000000';
-  for (let i = 0; i < SAMPLES; i++) await cloud.store.upsertLocation(room(`probe-${i}`), T0);
-  await probe.publishAsync(
-    'coldtrace/v1/gw/probe/movements',
-    encodeGatewayPayload('movements', {
-      gatewayId: 'probe',
-      firstSeq: 1,
-      lastSeq: SAMPLES,
-      sentAt: T0,
-      records: Array.from({ length: SAMPLES }, (_, i) => ({
-        seq: i + 1,
-        epc: epcOf(i),
-        portalId: 'door',
-        kind: 'pass' as const,
-        from: 'dock',
-        to: `probe-${i}`,
-        direction: 'in' as const,
-        ts: T0,
-        firstSeen: T0,
-        lastSeen: T0,
-        reads: 3,
-        peakRssi: -40,
-      })),
-    }),
-    { qos: 1 },
-  );
-  await cloud.evaluator.flush();
-  const sqlite = cloud.store.opened.sqlite!;
-  const lockedQuery = sqlite.prepare("SELECT 1 FROM locks WHERE epc = ? AND state = 'active' LIMIT 1");
-
-  // The storm: every gateway connects at once and sends its backlog.
-  const started = performance.now();
-  let acked = 0;
-  const clients: MqttClient[] = [];
-  // A refused or reset connection is retried as a gateway does (1 s); counted, not fatal.
-  let connectionErrors = 0;
-  const storm = Promise.all(
-    payloads.map(async (p, g) => {
-      const c = mqtt.connect(cloud.mqttUrl!, {
-        clientId: `gw-${g}`,
-        username: `gw-${g}`,
-        password: secrets[g],
-        clean: false,
-        reconnectPeriod: 1000,
-        reconnectOnConnackError: true,
-        connectTimeout: 60_000,
-      });
-      c.on('error', () => {
-        connectionErrors++;
-      });
-      clients.push(c);
-      await new Promise<void>((resolve) => c.once('connect', () => resolve()));
-      await publishAll(c, g, p);
-      acked++;
-    }),
-  );
-
-  // Critical readings during the storm, one probe location after the other.
-  const latencies: number[] = [];
-  let probeSeq = 0;
-  for (let i = 0; i < SAMPLES; i++) {
-    const hot: Reading = {
-      seq: ++probeSeq,
-      sensorId: `probe-s${i}`,
-      locationId: `probe-${i}`,
-      ts: T0 + 60_000,
-      tempC: 15, // past the critical margin: a critical excursion at once
-      quality: 'ok',
-    };
-    const payload = encodeGatewayPayload('readings', {
-      gatewayId: 'probe',
-      firstSeq: hot.seq,
-      lastSeq: hot.seq,
-      sentAt: T0,
-      records: [hot],
-    });
-    const t = performance.now();
-    probe.publish('coldtrace/v1/gw/probe/readings', payload, { qos: 1 });
-    while (!lockedQuery.get(epcOf(i))) {
-      if (performance.now() - t > 60_000) throw new Error(`probe ${i}: no lock after 60 s`);
-      await new Promise((r) => setTimeout(r, 2));
+    await storm;
+    const expected = GATEWAYS * BACKLOG;
+    for (;;) {
+      const { readings } = await cloud.store.counts();
+      if (readings >= expected + probeSeq) break;
+      if (performance.now() - started > 600_000)
+        throw new Error(`stored ${readings} of ${expected + probeSeq}`);
+      await new Promise((r) => setTimeout(r, 20));
     }
-    latencies.push(performance.now() - t);
-    // Only samples taken while the storm lasts count.
-    if (acked === GATEWAYS) {
-      out('note', i + 1, 'samples', { detail: 'the storm ended before all samples were taken' });
-      break;
-    }
-  }
-  await storm;
-  const expected = GATEWAYS * BACKLOG;
-  for (;;) {
+    await cloud.evaluator.flush();
+    const drainedS = (performance.now() - started) / 1000;
     const { readings } = await cloud.store.counts();
-    if (readings >= expected + probeSeq) break;
-    if (performance.now() - started > 600_000)
-      throw new Error(`stored ${readings} of ${expected + probeSeq}`);
-    await new Promise((r) => setTimeout(r, 20));
+    const distinct = (
+      sqlite
+        .prepare(
+          "SELECT COUNT(*) AS n FROM (SELECT DISTINCT gateway_id, seq FROM readings WHERE gateway_id LIKE 'gw-%')",
+        )
+        .get() as {
+        n: number;
+      }
+    ).n;
+    if (readings !== expected + probeSeq || distinct !== expected)
+      throw new Error(
+        `stored ${readings} rows, ${distinct} distinct gateway readings; sent ${expected} + ${probeSeq}`,
+      );
+    out('storm_drained', drainedS, 's', {
+      goal: 30,
+      readings: expected,
+      rate: Math.round(expected / drainedS),
+      loss: 0,
+      duplicates: 0,
+      connectionErrors,
+    });
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => percentile(latencies, p);
+    out('storm_lock_latency_p50', pct(50), 'ms', { samples: latencies.length });
+    out('storm_lock_latency_p99', pct(99), 'ms', { goal: 1000, samples: latencies.length, max: pct(100) });
+    out('machine_after', loadavg()[0]!, 'load1');
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    await probe.endAsync(true);
+  } finally {
+    await cloud.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  await cloud.evaluator.flush();
-  const drainedS = (performance.now() - started) / 1000;
-  const { readings } = await cloud.store.counts();
-  const distinct = (
-    sqlite
-      .prepare(
-        "SELECT COUNT(*) AS n FROM (SELECT DISTINCT gateway_id, seq FROM readings WHERE gateway_id LIKE 'gw-%')",
-      )
-      .get() as {
-      n: number;
-    }
-  ).n;
-  if (readings !== expected + probeSeq || distinct !== expected)
-    throw new Error(
-      `stored ${readings} rows, ${distinct} distinct gateway readings; sent ${expected} + ${probeSeq}`,
-    );
-  out('storm_drained', drainedS, 's', {
-    goal: 30,
-    readings: expected,
-    rate: Math.round(expected / drainedS),
-    loss: 0,
-    duplicates: 0,
-    connectionErrors,
-  });
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
-  out('storm_lock_latency_p50', pct(50), 'ms', { samples: latencies.length });
-  out('storm_lock_latency_p99', pct(99), 'ms', { goal: 1000, samples: latencies.length, max: pct(100) });
-  out('machine_after', loadavg()[0]!, 'load1');
-  await Promise.all(clients.map((c) => c.endAsync(true)));
-  await probe.endAsync(true);
-} finally {
-  await cloud.close();
-  rmSync(dir, { recursive: true, force: true });
 }

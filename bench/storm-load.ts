@@ -1,0 +1,124 @@
+/**
+ * The reconnect storm's load (`npm run bench -- storm`, docs/performance.md "Reconnect storm"), the same for
+ * every deployment: the gateways' backlogs as the edge sends them, the probe gateway's units and critical
+ * readings, and the figures' output.
+ */
+import { encodeGatewayPayload, type Reading } from '@coldtrace/shared';
+import type { MqttClient } from 'mqtt';
+
+export const BENCH = 'storm';
+/** Readings per batch and batches in flight per gateway, as the edge publisher sends a backlog. */
+export const BATCH = 500;
+export const WINDOW = 4;
+/** Locations the storm's readings are spread over (20 sensors each at 1,000 gateways). */
+export const LOCATIONS = 50;
+
+export const arg = (name: string, dflt: number) =>
+  Number(process.argv.find((x) => x.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+export const stringArg = (name: string, dflt: string) =>
+  process.argv.find((x) => x.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+
+export const out = (metric: string, value: number, unit: string, extra: Record<string, unknown> = {}) =>
+  process.stdout.write(
+    `${JSON.stringify({ bench: BENCH, metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`,
+  );
+
+export const room = (id: string) => ({
+  id,
+  name: id,
+  kind: 'room',
+  min_c: 2,
+  max_c: 8,
+  alarm_delay_ms: 600_000,
+  critical_margin_c: 2,
+  max_gap_ms: 3_600_000,
+});
+
+/** Gateway g's backlog of `count` readings as the edge would send it: batches of 500, one reading a minute. */
+export function backlog(g: number, count: number, t0: number): string[] {
+  const out: string[] = [];
+  for (let first = 1; first <= count; first += BATCH) {
+    const records: Reading[] = [];
+    for (let seq = first; seq < first + BATCH && seq <= count; seq++)
+      records.push({
+        seq,
+        sensorId: `s-${g}`,
+        locationId: `loc-${g % LOCATIONS}`,
+        ts: t0 + seq * 3_000,
+        tempC: 4 + ((seq * 7 + g) % 30) / 10,
+        quality: 'ok',
+      });
+    out.push(
+      encodeGatewayPayload('readings', {
+        gatewayId: `gw-${g}`,
+        firstSeq: first,
+        lastSeq: records[records.length - 1]!.seq,
+        sentAt: t0,
+        records,
+      }),
+    );
+  }
+  return out;
+}
+
+/** Sends `payloads` in order with `WINDOW` QoS 1 publishes in flight; resolves on the last PUBACK. */
+export async function publishAll(c: MqttClient, g: number, payloads: string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < payloads.length) {
+      const p = payloads[next++]!;
+      await c.publishAsync(`coldtrace/v1/gw/gw-${g}/readings`, p, { qos: 1 });
+    }
+  };
+  await Promise.all(Array.from({ length: WINDOW }, worker));
+}
+
+/** The unit the probe moves into probe location i. */
+export const epcOf = (i: number) =>
+  (0x30340000 + i).toString(16).toUpperCase().padStart(8, '0') + '0000000000000000';
+
+/** The probe's movements: unit i into location `probe-<i>`, for i < samples. */
+export const probeMovements = (samples: number, t0: number) =>
+  encodeGatewayPayload('movements', {
+    gatewayId: 'probe',
+    firstSeq: 1,
+    lastSeq: samples,
+    sentAt: t0,
+    records: Array.from({ length: samples }, (_, i) => ({
+      seq: i + 1,
+      epc: epcOf(i),
+      portalId: 'door',
+      kind: 'pass' as const,
+      from: 'dock',
+      to: `probe-${i}`,
+      direction: 'in' as const,
+      ts: t0,
+      firstSeen: t0,
+      lastSeen: t0,
+      reads: 3,
+      peakRssi: -40,
+    })),
+  });
+
+/** The probe's critical reading (sequence `seq`) for probe location i: past the critical margin at once. */
+export function probeCritical(i: number, seq: number, t0: number): string {
+  const hot: Reading = {
+    seq,
+    sensorId: `probe-s${i}`,
+    locationId: `probe-${i}`,
+    ts: t0 + 60_000,
+    tempC: 15,
+    quality: 'ok',
+  };
+  return encodeGatewayPayload('readings', {
+    gatewayId: 'probe',
+    firstSeq: seq,
+    lastSeq: seq,
+    sentAt: t0,
+    records: [hot],
+  });
+}
+
+/** The p-th percentile (nearest rank) of ascending `sorted`. */
+export const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;

@@ -1,0 +1,403 @@
+/**
+ * `npm run bench -- storm --deployment=rabbitmq`: the reconnect storm (bench/storm.bench.ts) on the RabbitMQ
+ * deployment (docs/operations.md "Several machines: RabbitMQ"): an own RabbitMQ node on deploy/rabbitmq/'s
+ * configuration (MQTT plugin, quorum queues, HTTP auth against the cloud through the one-minute auth cache),
+ * an own PostgreSQL server, and `--ingestors` (default 2) clouds as an operator runs them (`coldtrace cloud
+ * --config F` processes: AMQP ingest, evaluation engine, HTTP). The broker asks the first cloud's
+ * `/broker/auth/*`, as it asks the one address it is configured with. The auth cache starts empty: the storm
+ * is what a broker restart or a network outage leaves, every gateway logging in again.
+ *
+ * Besides the embedded run's figures (drained, no loss, no duplicate, lock latency p50/p99 from a probe
+ * gateway publishing into the broker), it prints what the storm costs the broker's side: when each gateway
+ * got its CONNACK, the auth calls the first cloud answered (from its request log) and the CPU time of each
+ * process (broker, clouds, PostgreSQL, this process with the simulated gateways).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudStore, openDatabase, registerGateway } from '@coldtrace/cloud';
+import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
+import { CloudCliProcess } from '../cloud/test/ingest/cloud-cli-process.js';
+import { RabbitmqNode } from '../cloud/test/ingest/rabbitmq-node.js';
+import { freePort } from '../cloud/test/sinks/influxd-process.js';
+import { PgNode, pgNodeMissing } from '../cloud/test/store/pg-node.js';
+import {
+  BATCH,
+  backlog,
+  epcOf,
+  LOCATIONS,
+  out,
+  percentile,
+  probeCritical,
+  probeMovements,
+  publishAll,
+  room,
+} from './storm-load.js';
+
+export interface RabbitmqStormOptions {
+  gateways: number;
+  backlog: number;
+  samples: number;
+  ingestors: number;
+}
+
+// The ingestors' AMQP account; the clouds answer the broker's question about it from their amqpUrl.
+const INGESTOR = { username: 'coldtrace-ingestor', password: 'storm-ingestor-secret-0123456789' };
+const TICK_S = 1 / 100; // USER_HZ of /proc/<pid>/stat
+
+async function waitFor(what: string, timeoutMs: number, intervalMs: number, ok: () => Promise<boolean>) {
+  const t = performance.now();
+  while (!(await ok())) {
+    if (performance.now() - t > timeoutMs) throw new Error(`${what}: not after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** pid → [ppid, comm, cpu seconds (user + system)] of every live process. */
+function processTable(): Map<number, [number, string, number]> {
+  const table = new Map<number, [number, string, number]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 4 (ppid), 14 (utime) and 15 (stime) of proc(5), counted from the state (field 3).
+      table.set(Number(name), [Number(f[1]), comm, (Number(f[11]) + Number(f[12])) * TICK_S]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return table;
+}
+
+/** CPU seconds used so far by each named process tree (its root and every descendant). */
+function cpuOf(roots: Record<string, number>): Record<string, number> {
+  const table = processTable();
+  const children = new Map<number, number[]>();
+  for (const [pid, [ppid]] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const sum = (pid: number, skip: Set<number>): number =>
+    skip.has(pid)
+      ? 0
+      : (table.get(pid)?.[2] ?? 0) + (children.get(pid) ?? []).reduce((s, c) => s + sum(c, skip), 0);
+  const rootPids = new Set(Object.values(roots));
+  return Object.fromEntries(
+    Object.entries(roots).map(([name, pid]) => [
+      name,
+      // A root's tree without the other roots' trees (the clouds and the broker are this process's children).
+      sum(pid, new Set([...rootPids].filter((p) => p !== pid))),
+    ]),
+  );
+}
+
+/** The pids of the processes whose command line contains `needle` (the cloud CLIs by their config file). */
+function pidsWith(needle: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(needle)) pids.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** This process's beam.smp descendant: the broker node (its node name is in its environment, not its argv). */
+function ownBeam(): number | undefined {
+  const table = processTable();
+  const descends = (pid: number): boolean =>
+    pid === process.pid || (pid > 1 && table.has(pid) && descends(table.get(pid)![0]));
+  return [...table].find(([pid, [, comm]]) => comm === 'beam.smp' && descends(pid))?.[0];
+}
+
+/** Readings the clouds have taken from the broker so far, by result (inserted, duplicate), from `/metrics`. */
+async function ingestedReadings(clouds: readonly CloudCliProcess[]): Promise<Record<string, number>> {
+  const by: Record<string, number> = {};
+  for (const c of clouds)
+    for (const line of (await (await fetch(`${c.httpUrl}/metrics`)).text()).split('\n')) {
+      const m = /^coldtrace_ingest_records_total\{(.*)\} (\S+)$/.exec(line);
+      if (!m || !m[1]!.includes('stream="readings"')) continue;
+      const result = /result="(\w+)"/.exec(m[1]!)?.[1] ?? 'other';
+      by[result] = (by[result] ?? 0) + Number(m[2]);
+    }
+  return by;
+}
+
+/** `/broker/auth/*` requests in a cloud's pino log: path → response times (ms), and their wall-clock span. */
+function authCalls(logFile: string, from: number, to: number) {
+  const urls = new Map<string, string>();
+  const times: Record<string, number[]> = {};
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line) as {
+      reqId?: string;
+      time?: number;
+      req?: { url?: string };
+      responseTime?: number;
+    };
+    if (e.req?.url?.startsWith('/broker/auth/') && e.reqId) urls.set(e.reqId, e.req.url);
+    else if (e.responseTime !== undefined && e.reqId && urls.has(e.reqId) && e.time) {
+      if (e.time < from || e.time > to) continue;
+      const path = urls.get(e.reqId)!;
+      const list = times[path] ?? [];
+      list.push(e.responseTime);
+      times[path] = list;
+      first = Math.min(first, e.time);
+      last = Math.max(last, e.time);
+    }
+  }
+  return { times, spanS: (last - first) / 1000 };
+}
+
+export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
+  const missing =
+    pgNodeMissing() ??
+    (existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server')
+      ? undefined
+      : "Debian's rabbitmq-server not installed (deploy/dev-services.sh)");
+  if (missing) throw new Error(`the RabbitMQ storm needs ${missing}`);
+  const t0 = Date.now() - 3_600_000;
+  const dir = mkdtempSync(join(tmpdir(), 'coldtrace-storm-rabbitmq-'));
+  let keep = false;
+  out('machine', availableParallelism(), 'cpus', {
+    load1: loadavg()[0],
+    deployment: 'rabbitmq',
+    gateways: o.gateways,
+    backlog: o.backlog,
+    ingestors: o.ingestors,
+  });
+  const pgNode = await PgNode.create();
+  let store: CloudStore | undefined;
+  let node: RabbitmqNode | undefined;
+  let db: pg.Client | undefined;
+  const clouds: CloudCliProcess[] = [];
+  const clients: MqttClient[] = [];
+  let probe: MqttClient | undefined;
+  try {
+    const dbUrl = await pgNode.createDatabase('coldtrace');
+    // Master data and gateways written before the clouds start (migrates the database).
+    store = new CloudStore(await openDatabase(dbUrl));
+    for (let l = 0; l < LOCATIONS; l++) await store.upsertLocation(room(`loc-${l}`), t0);
+    for (let i = 0; i < o.samples; i++) await store.upsertLocation(room(`probe-${i}`), t0);
+    const secrets: string[] = [];
+    for (let g = 0; g < o.gateways; g++)
+      secrets.push(await registerGateway(store, { id: `gw-${g}`, now: t0 }));
+    const probeSecret = await registerGateway(store, { id: 'probe', now: t0 });
+    await store.close();
+    store = undefined;
+    const payloads = Array.from({ length: o.gateways }, (_, g) => backlog(g, o.backlog, t0));
+
+    const ports = await Promise.all(Array.from({ length: o.ingestors }, () => freePort()));
+    node = await RabbitmqNode.create(`http://127.0.0.1:${ports[0]}`);
+    const amqpUrl = `amqp://${INGESTOR.username}:${INGESTOR.password}@127.0.0.1:${node.amqpPort}/`;
+    for (const [i, port] of ports.entries())
+      clouds.push(
+        new CloudCliProcess(`cloud-${i + 1}`, dir, {
+          database: dbUrl,
+          http: { host: '127.0.0.1', port },
+          mqtt: {
+            embedded: { enabled: false },
+            rabbitmq: { amqpUrl, prefetch: 64, queuePrefix: 'coldtrace' },
+          },
+          evaluation: { debounceMs: 10 },
+          // info: the request log is where the broker's auth calls are counted.
+          logLevel: 'info',
+        }),
+      );
+    await Promise.all(clouds.map((c) => c.start()));
+    await waitFor('the clouds ready (consuming the queues)', 120_000, 200, async () =>
+      (await Promise.all(clouds.map((c) => c.ready()))).every((r) => r.status === 200),
+    );
+    db = new pg.Client({ connectionString: dbUrl });
+    await db.connect();
+    const one = async (sql: string, params: unknown[] = []) =>
+      Number(Object.values((await db!.query(sql, params)).rows[0] ?? { n: 0 })[0]);
+
+    // Probe locations, each holding one unit (moved in before the storm).
+    probe = await mqtt.connectAsync(node.mqttUrl, {
+      clientId: 'probe',
+      username: 'probe',
+      password: probeSecret,
+      protocolVersion: 4, // RabbitMQ 3.10 speaks MQTT 3.1.1 only
+      reconnectPeriod: 0,
+    });
+    await probe.publishAsync('coldtrace/v1/gw/probe/movements', probeMovements(o.samples, t0), { qos: 1 });
+    await waitFor('the probe units in custody', 60_000, 50, async () => {
+      const held = await one(
+        "SELECT COUNT(*) AS n FROM custody WHERE gateway_id = 'probe' AND left_at IS NULL",
+      );
+      return held === o.samples && (await one('SELECT COUNT(*) AS n FROM evaluation_marks')) === 0;
+    });
+    const logStart = Date.now();
+    const cpuRoots = (): Record<string, number> => {
+      const roots: Record<string, number> = { 'gateways (this process)': process.pid };
+      for (const [i, c] of clouds.entries()) {
+        const [pid] = pidsWith(`cloud-${i + 1}.yaml`);
+        if (pid) roots[c.name] = pid;
+      }
+      const beam = ownBeam();
+      if (beam) roots.rabbitmq = beam;
+      const postmaster = readFileSync(join(pgNode.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0];
+      roots.postgresql = Number(postmaster);
+      return roots;
+    };
+    const roots = cpuRoots();
+    const cpuBefore = cpuOf(roots);
+
+    // The storm: every gateway connects at once and sends its backlog.
+    const started = performance.now();
+    let acked = 0;
+    let connectionErrors = 0;
+    // Batches the broker acknowledged (in the quorum queue): with the ingested count, what the probe's
+    // reading queues behind (the readings of every gateway share one FIFO queue).
+    let pubacks = 0;
+    const connectedAt: number[] = [];
+    const storm = Promise.all(
+      payloads.map(async (p, g) => {
+        const c = mqtt.connect(node!.mqttUrl, {
+          clientId: `gw-${g}`,
+          username: `gw-${g}`,
+          password: secrets[g],
+          protocolVersion: 4,
+          clean: false,
+          reconnectPeriod: 1000,
+          reconnectOnConnackError: true,
+          connectTimeout: 60_000,
+        });
+        c.on('error', () => {
+          connectionErrors++;
+        });
+        c.on('packetreceive', (packet) => {
+          if (packet.cmd === 'puback') pubacks++;
+        });
+        clients.push(c);
+        await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+        connectedAt.push(performance.now() - started);
+        await publishAll(c, g, p);
+        acked++;
+      }),
+    );
+
+    // Critical readings during the storm, one probe location after the other; the lock polled in
+    // PostgreSQL every 5 ms (the resolution of these figures).
+    const latencies: number[] = [];
+    const ahead: number[] = [];
+    let probeSeq = 0;
+    for (let i = 0; i < o.samples; i++) {
+      const payload = probeCritical(i, ++probeSeq, t0);
+      const queued = pubacks * BATCH - ((await ingestedReadings(clouds)).inserted ?? 0);
+      const t = performance.now();
+      probe.publish('coldtrace/v1/gw/probe/readings', payload, { qos: 1 });
+      while (
+        (await db.query("SELECT 1 FROM locks WHERE epc = $1 AND state = 'active' LIMIT 1", [epcOf(i)]))
+          .rowCount === 0
+      ) {
+        if (performance.now() - t > 60_000) throw new Error(`probe ${i}: no lock after 60 s`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      latencies.push(performance.now() - t);
+      ahead.push(queued);
+      if (acked === o.gateways) {
+        out('note', i + 1, 'samples', { detail: 'the storm ended before all samples were taken' });
+        break;
+      }
+    }
+    await storm;
+    const ackedS = (performance.now() - started) / 1000;
+    const expected = o.gateways * o.backlog;
+    await waitFor('every reading stored', 600_000, 100, async () => {
+      const readings = await one('SELECT COUNT(*) AS n FROM readings');
+      return readings >= expected + probeSeq;
+    });
+    await waitFor('every evaluation mark cleared', 600_000, 50, async () => {
+      return (await one('SELECT COUNT(*) AS n FROM evaluation_marks')) === 0;
+    });
+    const drainedS = (performance.now() - started) / 1000;
+    const cpuAfter = cpuOf(roots);
+    const logEnd = Date.now();
+    const readings = await one('SELECT COUNT(*) AS n FROM readings');
+    const distinct = await one(
+      "SELECT COUNT(*) AS n FROM (SELECT DISTINCT gateway_id, seq FROM readings WHERE gateway_id LIKE 'gw-%') d",
+    );
+    if (readings !== expected + probeSeq || distinct !== expected)
+      throw new Error(
+        `stored ${readings} rows, ${distinct} distinct gateway readings; sent ${expected} + ${probeSeq}`,
+      );
+    connectedAt.sort((a, b) => a - b);
+    out('storm_connected', connectedAt[connectedAt.length - 1]! / 1000, 's', {
+      p50: Math.round(percentile(connectedAt, 50)),
+      p99: Math.round(percentile(connectedAt, 99)),
+      unit_pct: 'ms',
+      connectionErrors,
+    });
+    out('storm_acked', ackedS, 's', { detail: 'every PUBACK back (in the quorum queue)' });
+    out('storm_drained', drainedS, 's', {
+      goal: 30,
+      readings: expected,
+      rate: Math.round(expected / drainedS),
+      loss: 0,
+      duplicates: 0,
+      connectionErrors,
+    });
+    const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+    // Milliseconds of lock latency per 1,000 readings queued ahead of the probe's: the lock waits for the
+    // queue to drain up to its reading.
+    const msPer1000Ahead = Math.round((sum(latencies) / Math.max(1, sum(ahead))) * 1000);
+    latencies.sort((a, b) => a - b);
+    ahead.sort((a, b) => a - b);
+    out('storm_lock_latency_p50', percentile(latencies, 50), 'ms', {
+      samples: latencies.length,
+      readingsAheadP50: percentile(ahead, 50),
+      readingsAheadMax: percentile(ahead, 100),
+      msPer1000Ahead,
+    });
+    out('storm_lock_latency_p99', percentile(latencies, 99), 'ms', {
+      goal: 1000,
+      samples: latencies.length,
+      max: percentile(latencies, 100),
+    });
+    const auth = authCalls(join(dir, 'cloud-1.log'), logStart, logEnd);
+    const calls = Object.values(auth.times)
+      .flat()
+      .sort((a, b) => a - b);
+    out('storm_broker_auth_calls', calls.length, 'requests', {
+      byPath: Object.fromEntries(Object.entries(auth.times).map(([p, t]) => [p, t.length])),
+      spanS: Math.round(auth.spanS * 100) / 100,
+      p50Ms: calls.length ? Math.round(percentile(calls, 50) * 10) / 10 : null,
+      p99Ms: calls.length ? Math.round(percentile(calls, 99) * 10) / 10 : null,
+    });
+    out(
+      'storm_cpu',
+      Object.keys(roots).reduce((s, k) => s + cpuAfter[k]! - cpuBefore[k]!, 0),
+      's',
+      {
+        byProcess: Object.fromEntries(
+          Object.keys(roots).map((k) => [k, Math.round((cpuAfter[k]! - cpuBefore[k]!) * 10) / 10]),
+        ),
+      },
+    );
+    out('storm_ingested', expected, 'readings', await ingestedReadings(clouds));
+    out('machine_after', loadavg()[0]!, 'load1');
+    // Nothing left behind in the broker either: no delivery parked, unacknowledged or to be redelivered.
+    await waitFor('the queues empty', 60_000, 1000, async () =>
+      Object.values(await node!.queues()).every((q) => q.messages === 0),
+    );
+  } catch (err) {
+    keep = true;
+    throw err;
+  } finally {
+    await Promise.all([...clients, ...(probe ? [probe] : [])].map((c) => c.endAsync(true)));
+    await db?.end().catch(() => {});
+    for (const c of clouds) await c.stop().catch(() => {});
+    await node?.destroy().catch(() => {});
+    await store?.close().catch(() => {});
+    await pgNode.destroy();
+    if (keep) process.stderr.write(`the clouds' logs are kept in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
