@@ -1,4 +1,5 @@
 import { type Clock, errorMessage } from '@coldtrace/shared';
+import { isConnectionFailure } from '../store/connection-failure.js';
 
 /** One readiness check: whether it holds and, when it does not, why (for the operator reading /readyz). */
 export interface HealthCheck {
@@ -14,6 +15,11 @@ export interface HealthSource {
   live(): HealthChecks;
   /** Everything the cloud needs to take data (commits, brokers, ingest keeping up): `/readyz` answers 503. */
   ready(): HealthChecks;
+  /**
+   * A store probe (a read) starts: call the returned function if it answered, before reading `ready()`.
+   * Clears a failed commit the probe shows is over (`IngestHealth.probingStore`).
+   */
+  probingStore?(): () => void;
 }
 
 export interface IngestHealthOptions {
@@ -26,14 +32,14 @@ export interface IngestHealthOptions {
 /**
  * What ingest knows of its own health, for `/readyz` (docs/operations.md "Health and readiness"):
  * - `commits`: whether the store took the last message. A failed commit makes it fail until a later one
- *   succeeds; the message was not acknowledged, so its gateway sends it again (and every gateway sends its
- *   status every 30 s), which is also what shows the store took writes again.
+ *   succeeds or, when the commit failed because the database could not be reached (connection refused or
+ *   lost: `isConnectionFailure`), until a store probe started after the failure answers (`probingStore`).
  * - `ingest`: whether ingest keeps up, i.e. no message has been in ingest for longer than `maxLagMs`.
  */
 export class IngestHealth {
   private readonly started = new Map<number, number>();
   private nextId = 0;
-  private failure: { at: number; message: string } | undefined;
+  private failure: { at: number; message: string; connection: boolean } | undefined;
 
   constructor(private readonly opts: IngestHealthOptions) {}
 
@@ -49,7 +55,33 @@ export class IngestHealth {
   }
 
   commitFailed(err: unknown): void {
-    this.failure = { at: this.opts.clock.now(), message: errorMessage(err).slice(0, 300) };
+    this.failure = {
+      at: this.opts.clock.now(),
+      message: errorMessage(err).slice(0, 300),
+      connection: isConnectionFailure(err),
+    };
+  }
+
+  /**
+   * A store probe starts; the returned function, called when it answered, clears the failed commit seen at
+   * its start if that failure was a connection failure and no commit failed since (docs/operations.md
+   * "Health and readiness").
+   *
+   * Why: the failed message was not acknowledged and comes again, but with several ingestors on RabbitMQ
+   * another one may take it, and this cloud may receive nothing for long after the outage: waiting for its
+   * own next commit would keep it out of the load balancer while the database works. A connection failure
+   * means the database was not there; a read on the same pool answering afterwards (a new connection:
+   * node-postgres drops a failed one) shows it is there again, which is all that commit lacked. Other
+   * failures (a full disk, a read-only database, a statement refused) are not shown over by a read, so
+   * they wait for a commit. Only a failure seen when the probe started is cleared: a commit failing during
+   * the probe, or afterwards on redelivery, records a new failure that stays until the next probe (if it is
+   * a connection failure) or commit shows otherwise.
+   */
+  probingStore(): () => void {
+    const seen = this.failure;
+    return () => {
+      if (seen?.connection && this.failure === seen) this.failure = undefined;
+    };
   }
 
   checks(): { commits: HealthCheck; ingest: HealthCheck } {
@@ -101,5 +133,6 @@ export function ingestHealthSource(
       ...(brokers.external ? { external_broker: brokers.external()?.health() ?? NOT_STARTED } : {}),
       ...(brokers.rabbitmq ? { rabbitmq_ingest: brokers.rabbitmq()?.health() ?? NOT_STARTED } : {}),
     }),
+    probingStore: () => ingest.probingStore(),
   };
 }

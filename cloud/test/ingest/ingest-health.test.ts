@@ -17,6 +17,54 @@ describe('IngestHealth', () => {
     expect(h.checks().commits).toEqual({ ok: true });
   });
 
+  it('clears a connection failure when a store probe started after it answers, and nothing else', () => {
+    const clock = manualClock(0);
+    const h = new IngestHealth({ clock, maxLagMs: 30_000 });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    // A probe that started before the failure does not clear it (it may have answered before the outage).
+    const early = h.probingStore();
+    h.commitFailed(refused);
+    early();
+    expect(h.checks().commits).toMatchObject({ ok: false, detail: expect.stringMatching(/ECONNREFUSED/) });
+    // A probe that failed (never calls back) leaves it; one that answered clears it.
+    h.probingStore();
+    expect(h.checks().commits.ok).toBe(false);
+    h.probingStore()();
+    expect(h.checks().commits).toEqual({ ok: true });
+
+    // A commit failing during the probe re-asserts the failure: the probe's answer does not clear it.
+    h.commitFailed(new Error('Connection terminated unexpectedly'));
+    const during = h.probingStore();
+    h.commitFailed(new Error('Connection terminated unexpectedly'));
+    during();
+    expect(h.checks().commits.ok).toBe(false);
+    h.probingStore()();
+    expect(h.checks().commits.ok).toBe(true);
+
+    // A failure that is not a connection failure: a read answering does not show writes work again.
+    for (const err of [
+      new Error('SQLITE_FULL: database or disk is full'),
+      Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' }),
+      Object.assign(new Error('cannot execute INSERT in a read-only transaction'), { code: '25006' }),
+    ]) {
+      h.commitFailed(err);
+      h.probingStore()();
+      expect(h.checks().commits.ok, err.message).toBe(false);
+      h.committed();
+      expect(h.checks().commits.ok).toBe(true);
+    }
+
+    // A connection failure, cleared, then a redelivery failing for another reason: failed again.
+    h.commitFailed(
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+    );
+    h.probingStore()();
+    expect(h.checks().commits.ok).toBe(true);
+    h.commitFailed(new Error('SQLITE_FULL: database or disk is full'));
+    h.probingStore()();
+    expect(h.checks().commits.ok).toBe(false);
+  });
+
   it('fails ingest while a message has been in ingest longer than the limit', () => {
     const clock = manualClock(0);
     const h = new IngestHealth({ clock, maxLagMs: 30_000 });
@@ -50,5 +98,10 @@ describe('IngestHealth', () => {
     broker = { health: () => ({ ok: true }) };
     expect(source.live()).toEqual({ broker: { ok: true } });
     expect(ingestHealthSource(h, {}).ready()).toEqual({ commits: { ok: true }, ingest: { ok: true } });
+    h.commitFailed(new Error('Connection terminated unexpectedly'));
+    const answered = ingestHealthSource(h, {}).probingStore?.();
+    expect(ingestHealthSource(h, {}).ready().commits?.ok).toBe(false);
+    answered?.();
+    expect(ingestHealthSource(h, {}).ready().commits).toEqual({ ok: true });
   });
 });

@@ -1,7 +1,7 @@
 import { errorMessage } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { HealthChecks, HealthSource } from '../../ingest/ingest-health.js';
+import type { HealthCheck, HealthChecks, HealthSource } from '../../ingest/ingest-health.js';
 import { probeStore } from '../../store/queries/store-probe.js';
 import type { RouteDeps } from './deps.js';
 
@@ -15,15 +15,19 @@ import type { RouteDeps } from './deps.js';
 export const healthRoutes: FastifyPluginAsync<
   RouteDeps & { metrics: Registry; health?: HealthSource | undefined }
 > = async (app, { store, evaluator, metrics, health }) => {
+  // The probe runs before the other checks are read: when it answers it may clear a commit that failed
+  // because the database was unreachable (ingest-health.ts `probingStore`).
   const readyChecks = async (): Promise<HealthChecks> => {
-    const checks: HealthChecks = { ...(health?.ready() ?? {}) };
+    const answered = health?.probingStore?.();
+    let probe: HealthCheck;
     try {
       await probeStore(store.db);
-      checks.store = { ok: true };
+      answered?.();
+      probe = { ok: true };
     } catch (err) {
-      checks.store = { ok: false, detail: `the store does not answer: ${errorMessage(err)}` };
+      probe = { ok: false, detail: `the store does not answer: ${errorMessage(err)}` };
     }
-    return checks;
+    return { ...(health?.ready() ?? {}), store: probe };
   };
   const allOk = (checks: HealthChecks) => Object.values(checks).every((c) => c.ok);
 
