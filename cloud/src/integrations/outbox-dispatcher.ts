@@ -18,7 +18,7 @@ export interface OutboxDispatcherOptions {
   clock: Clock;
   log: Logger;
   /**
-   * Publishes an event on MQTT (embedded aedes and/or the external broker's client), resolving only on
+   * Publishes an event on MQTT (embedded aedes, the external broker's client, RabbitMQ), resolving only on
    * the broker's acknowledgement. Absent (no broker configured): MQTT rows are left pending, never marked
    * delivered, for a cloud process that has a broker (or this one after a restart with one).
    */
@@ -67,7 +67,7 @@ export class OutboxDispatcher {
     if (n > this.reportedPendingMqtt) {
       this.opts.log.warn(
         { pending: n, code: 'mqtt_events_pending' },
-        'MQTT events are kept pending in the outbox: this cloud has no MQTT broker to publish them on (mqtt.embedded disabled and no mqtt.external); a cloud process with a broker delivers them',
+        'MQTT events are kept pending in the outbox: this cloud has no MQTT broker to publish them on (mqtt.embedded disabled, no mqtt.external, no mqtt.rabbitmq); a cloud process with a broker delivers them',
       );
     }
     this.reportedPendingMqtt = n;
