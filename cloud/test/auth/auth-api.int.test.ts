@@ -592,7 +592,16 @@ describe('pages', () => {
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/login?next=%2Fexcursions%3Fstate%3Dopen');
     const s = await login({ app }, 'viewer1', viewer.password);
-    for (const url of ['/', '/excursions', '/excursions/x@1', '/lots', '/lots/l1', '/gateways', '/audit']) {
+    for (const url of [
+      '/',
+      '/excursions',
+      '/excursions/x@1',
+      '/lots',
+      '/lots/l1',
+      '/scans',
+      '/gateways',
+      '/audit',
+    ]) {
       const page = await inject({ method: 'GET', url, headers: { cookie: s.cookie } });
       expect(page.statusCode, url).toBe(200);
       expect(page.headers['content-type']).toMatch(/text\/html/);

@@ -214,6 +214,7 @@ describe.skipIf(missing !== null)('QA pages on phones and desktops; the audit pa
     { name: 'excursion', path: `/excursions/${encodeURIComponent(excursionId)}`, ready: '#excursion-chart' },
     { name: 'lots', path: '/lots', ready: 'table' },
     { name: 'lot', path: '/lots/LOT-A', ready: 'figure.chart-box svg.chart' },
+    { name: 'scans', path: '/scans', ready: '#result-count:not(:empty)' },
     { name: 'gateways', path: '/gateways', ready: 'section.gateway' },
     { name: 'audit', path: '/audit', ready: 'table.audit tbody tr[data-seq]' },
   ];
