@@ -6,6 +6,7 @@ import { replayDeadLetter } from '../../ingest/dead-letter-replay.js';
 import type { Ingestor } from '../../ingest/ingestor.js';
 import type { DeadLetterRow } from '../../store/cloud-store.js';
 import { pageDeadLetters } from '../../store/queries/list-dead-letters.js';
+import { pageReadings, READING_CURSOR_SHAPE } from '../../store/queries/list-readings.js';
 import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
@@ -26,6 +27,10 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
     {
       schema: {
         tags: ['telemetry'],
+        description:
+          'Readings in time order (taken at, gateway, sequence), filtered by gateway, location, sensor and `from`/`to` ' +
+          '(taken in [from, to)): the first `limit` as an array; with `cursor`, or `paged=true` for the first page, ' +
+          'one page of `limit`, `{ items, nextCursor }`: pass `nextCursor` back as `cursor` (null on the last page).',
         querystring: z.object({
           gatewayId: idSchema.optional(),
           locationId: idSchema.optional(),
@@ -33,20 +38,29 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
           from: ms.optional(),
           to: ms.optional(),
           limit,
+          cursor: z.string().min(1).max(1000).optional().describe('`nextCursor` of the previous page'),
+          paged: z
+            .enum(['true', 'false'])
+            .optional()
+            .describe('`true`: answer the first page, `{ items, nextCursor }`'),
         }),
       },
     },
     async (req) => {
       const q = req.query;
-      const rows = await store.listReadings({
+      // `limit` alone answers the array it always did (scripts and the excursion page read it); a page is
+      // asked with `cursor`, or `paged=true` for the first one (docs/architecture.md "Lists and paging").
+      const paged = q.cursor !== undefined || q.paged === 'true';
+      const page = await pageReadings(store.db, {
         gatewayId: q.gatewayId,
         locationId: q.locationId,
         sensorId: q.sensorId,
         fromTs: q.from,
         toTs: q.to,
+        after: q.cursor === undefined ? undefined : decodePageCursor(q.cursor, READING_CURSOR_SHAPE),
         limit: q.limit,
       });
-      return rows.map((r) => ({
+      const items = page.items.map((r) => ({
         gatewayId: r.gateway_id,
         seq: r.seq,
         sensorId: r.sensor_id,
@@ -58,6 +72,7 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
         /** When the cloud stored it: far after `ts` means it arrived late (an uplink outage). */
         receivedAt: r.received_at,
       }));
+      return paged ? pageAnswer(items, page.next) : items;
     },
   );
 

@@ -1,0 +1,3 @@
+import { readingsPagingApiSuite } from './readings-paging-api-suite.js';
+
+readingsPagingApiSuite('SQLite', async () => ({}));
