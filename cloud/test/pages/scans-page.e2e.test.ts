@@ -127,6 +127,17 @@ describe.skipIf(missing !== null)('scans page in a real browser', () => {
       scan(7, 6),
       scan(8, 7),
       scan(9, 8, { direction: 'picking', stationId: 'fridge-out' }),
+      // An HIBC code no GTIN is linked to: a dead letter of its own, not a stored scan.
+      scan(10, 9, {
+        stationId: 'dock-1',
+        locationId: 'loc-dock',
+        direction: 'receiving',
+        format: 'hibc',
+        code: '+A123PROD1/$$A2X',
+        gtin: null,
+        hibc: 'A123PROD1',
+        lot: 'A2',
+      }),
     ];
     const secret = await cloud.addGateway('gw-1');
     const gw = await cloud.connect('gw-1', secret);
@@ -161,6 +172,10 @@ describe.skipIf(missing !== null)('scans page in a real browser', () => {
     }, 'the vials exposed to the fridge excursion');
     excursionId = (await quantities()).locations[0]!.exposures[0]!.excursionId;
     expect(await api<unknown[]>('/scans?flagged=true')).toHaveLength(4);
+    await until(
+      async () => (await api<unknown[]>('/dead-letters?code=scan_hibc_unlinked')).length === 1,
+      'the HIBC scan dead-lettered',
+    );
 
     b = await launchBrowser();
     page = await b.context.newPage();
@@ -215,6 +230,20 @@ describe.skipIf(missing !== null)('scans page in a real browser', () => {
     await screenshot(page, 'scans-page');
   });
 
+  it('a scan that could not be mapped (an HIBC code linked to no GTIN) is listed apart, with why in words', async () => {
+    await page.goto(`${cloud.httpUrl}/scans`);
+    const letter = page.locator('#unmapped tbody tr[data-code="scan_hibc_unlinked"]');
+    await letter.waitFor();
+    expect(await page.locator('#unmapped tbody tr[data-dead-letter]').count()).toBe(1);
+    const text = await letter.textContent();
+    expect(text).toContain('received at Receiving dock, station dock-1');
+    expect(text).toContain('HIBC code not linked');
+    expect(text).toContain('The HIBC device identifier is linked to no GTIN');
+    expect(text).toContain('HIBC device A123PROD1 is linked to no GTIN');
+    expect(text).toContain('not replayed');
+    expect(await letter.locator('td.code').textContent()).toBe('+A123PROD1/$$A2X');
+  });
+
   it('the filters (flag, lot, location, time) narrow the list on the server and stay in the address', async () => {
     await page.goto(`${cloud.httpUrl}/scans`);
     await page.locator('#result-count', { hasText: '4 flagged scans' }).waitFor();
@@ -255,6 +284,7 @@ describe.skipIf(missing !== null)('scans page in a real browser', () => {
     await page.selectOption('#f-flag', 'all');
     await page.locator('#result-count', { hasText: /^9 scans$/ }).waitFor();
     expect(await row(2).locator('td.flags').textContent()).toBe('no flag');
+    expect(await row(10).count()).toBe(0); // the HIBC scan is a dead letter, not a stored scan
     expect(await row(6).locator('td.unit').textContent()).toContain('no serial (counted in its lot)');
 
     // Opened with its filters in the address, the page applies them.

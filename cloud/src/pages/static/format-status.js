@@ -17,3 +17,11 @@ export function excursionStateText(state) {
     { closed: 'back in range', ongoing: 'ongoing', withdrawn: 'withdrawn (no longer found)' }[state] ?? state
   );
 }
+
+/** A scan station's direction (docs/barcode.md) as what happened to the unit there: "received", "picked". */
+export function scanDirectionText(direction) {
+  return (
+    { receiving: 'received', putaway: 'put away', dispatch: 'dispatched', picking: 'picked' }[direction] ??
+    direction
+  );
+}

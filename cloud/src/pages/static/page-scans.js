@@ -1,7 +1,9 @@
 import { api } from './api.js';
+import { scanDirectionText } from './format-status.js';
 import { loadNames } from './names.js';
 import { pagedList } from './paged-list.js';
 import { badge, fmtTime, h, mount, runPage } from './ui.js';
+import { unmappedScansSection } from './unmapped-scans-view.js';
 
 /** Scans per page (GET /api/v1/scans?limit=…; "Load more" follows nextCursor). */
 const PAGE = 100;
@@ -30,14 +32,6 @@ const FLAGS = {
     'Lot not in master data',
     'The code names a lot master data does not have: the unit is tracked, but belongs to no lot.',
   ],
-};
-
-/** A station's direction as what happened to the unit there. */
-const DIRECTIONS = {
-  receiving: 'received',
-  putaway: 'put away',
-  dispatch: 'dispatched',
-  picking: 'picked',
 };
 
 runPage(async () => {
@@ -157,6 +151,7 @@ runPage(async () => {
       body,
     ),
     more,
+    await unmappedScansSection(names),
   );
   await render();
 });
@@ -178,7 +173,7 @@ function scanRow(s, names) {
     h(
       'td',
       { class: 'where' },
-      `${DIRECTIONS[s.direction] ?? s.direction} at `,
+      `${scanDirectionText(s.direction)} at `,
       where,
       h('br'),
       h(
