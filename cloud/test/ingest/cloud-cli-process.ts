@@ -21,6 +21,8 @@ export class CloudCliProcess {
     readonly name: string,
     dir: string,
     config: { http: { host: string; port: number } } & Record<string, unknown>,
+    /** Node's own options (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+    private readonly nodeOptions: string[] = [],
   ) {
     this.httpUrl = `http://127.0.0.1:${config.http.port}`;
     this.configFile = join(dir, `${name}.yaml`);
@@ -30,7 +32,7 @@ export class CloudCliProcess {
 
   /** Starts it; resolves once it printed its URLs. */
   async start(): Promise<void> {
-    const c = spawn(process.execPath, [BIN, 'cloud', '--config', this.configFile], {
+    const c = spawn(process.execPath, [...this.nodeOptions, BIN, 'cloud', '--config', this.configFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = c;
@@ -49,6 +51,11 @@ export class CloudCliProcess {
       `${this.name} started`,
       { timeoutMs: 120_000, intervalMs: 50 },
     );
+  }
+
+  /** Its process id while it runs (CPU accounting from /proc, signals). */
+  get pid(): number | undefined {
+    return this.alive ? this.child!.pid : undefined;
   }
 
   get alive(): boolean {
