@@ -3,6 +3,7 @@ import { until } from '@coldtrace/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser, login, type Session } from '../helpers/auth.js';
+import { securityActions } from '../helpers/security-actions.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { TEST_INGESTOR } from '../ingest/broker-auth-server.js';
 import { RabbitmqNode } from '../ingest/rabbitmq-node.js';
@@ -214,5 +215,31 @@ describe('MQTT integration events through RabbitMQ’s MQTT plugin', { timeout: 
     );
     // One subscription queue, in order: the lock came before the disposition, and only once.
     expect(received.map((r) => r.event.type)).toEqual(['lock', 'disposition']);
+  });
+
+  it('closes the connection of a gateway subscribing to the events, as a security event', async () => {
+    const clientId = `${GW}/listener`;
+    const gw = await mqtt.connectAsync(node.mqttUrl, {
+      clientId,
+      username: GW,
+      password: gwSecret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+    });
+    expect(gw.connected).toBe(true);
+    let subscribed = false;
+    const closed = new Promise<void>((resolve) => gw.once('close', () => resolve()));
+    gw.subscribe('coldtrace/v1/events/#', { qos: 1 }, (err, granted) => {
+      if (!err && granted?.some((g) => g.qos !== 128)) subscribed = true;
+    });
+    // RabbitMQ 3.10 answers a refused subscription by closing the connection (no SUBACK failure code).
+    await closed;
+    expect(subscribed).toBe(false);
+    await until(
+      async () => (await securityActions(cloud.store, clientId)).includes('security.permission_denied'),
+      'the refusal on the audit trail',
+    );
+    await gw.endAsync(true);
   });
 });
