@@ -18,7 +18,10 @@ export interface NodeBeat {
 }
 
 export interface LivenessInput {
-  /** Distinct owners of the marks present (null owners are not decided here: the age-based sweep). */
+  /**
+   * The node ids to judge: the owners of the marks present (null owners are not decided here: the
+   * age-based sweep) and the nodes' rows (a dead node's row is removed even when it left no marks).
+   */
   owners: readonly string[];
   nodes: readonly NodeBeat[];
   /** The deciding node: its own marks are never dead to itself (it evaluates them, or its start does). */

@@ -77,10 +77,19 @@ export async function recoverDeadNodeMarks(
   if (claim.marks.length === 0) return { nodes: 0, marks: 0 };
   const pending = pendingOf(claim.marks);
   markDirty(target, pending);
-  for (const n of claim.nodes)
-    log.warn(
-      { deadNode: n.id, node: self, marks: n.marks },
-      `evaluation marks of cloud node ${n.id} taken over: it stopped heartbeating or is gone`,
-    );
+  for (const n of claim.nodes) {
+    // A cloud that stopped heartbeating died or lost the store; marks of a process without a row are those
+    // a clean stop left (a long window's chunks) or a CLI command wrote.
+    if (n.heartbeating)
+      log.warn(
+        { deadNode: n.id, node: self, marks: n.marks },
+        `evaluation marks of cloud node ${n.id} taken over: it stopped heartbeating`,
+      );
+    else
+      log.info(
+        { deadNode: n.id, node: self, marks: n.marks },
+        `evaluation marks of node ${n.id} taken over: it is not running`,
+      );
+  }
   return { nodes: claim.nodes.length, marks: claim.marks.length };
 }

@@ -54,8 +54,11 @@ export interface TakenMark {
 }
 
 export interface DeadNodeClaim {
-  /** Per dead node, how many of its marks this call took over. */
-  nodes: Array<{ id: string; marks: number }>;
+  /**
+   * Per dead node, how many of its marks this call took over, and whether it had a row (it stopped
+   * heartbeating) or not (it stopped cleanly, or never ran as a cloud: a CLI command).
+   */
+  nodes: Array<{ id: string; marks: number; heartbeating: boolean }>;
   marks: TakenMark[];
 }
 
@@ -64,8 +67,8 @@ export interface DeadNodeClaim {
  * taken by one caller only: the UPDATE matches on the dead owner, so of several clouds sweeping at once
  * the ones that find the row already re-owned (PostgreSQL re-checks the condition after the row lock)
  * skip it. A node judged dead that beats again meanwhile loses nothing but is evaluated twice (harmless:
- * derived state is a function of the stored events). The rows of the dead nodes are removed unless they
- * beat meanwhile.
+ * derived state is a function of the stored events). The rows of dead nodes are removed, with or without
+ * marks, unless they beat meanwhile.
  */
 export async function claimDeadNodeMarks(
   db: NodesDb,
@@ -80,11 +83,12 @@ export async function claimDeadNodeMarks(
     .where('owner', 'is not', null)
     .where('owner', '!=', self)
     .execute();
-  if (owners.length === 0) return out;
   const nodes = await db.selectFrom('cloud_nodes').select(['id', 'heartbeat_at', 'heartbeat_ms']).execute();
+  if (owners.length === 0 && nodes.every((n) => n.id === self)) return out;
   const clock = await db.selectNoFrom(dbNowMs(dialect).as('now')).executeTakeFirstOrThrow();
+  const owning = new Set(owners.map((o) => o.owner!));
   const dead = deadOwners({
-    owners: owners.map((o) => o.owner!),
+    owners: [...owning, ...nodes.map((n) => n.id)],
     nodes: nodes.map((n) => ({
       id: n.id,
       heartbeatAt: Number(n.heartbeat_at),
@@ -94,14 +98,17 @@ export async function claimDeadNodeMarks(
     now: Number(clock.now),
   });
   for (const owner of dead) {
-    const taken = await db
-      .updateTable('evaluation_marks')
-      .set({ owner: self })
-      .where('owner', '=', owner)
-      .returning(['kind', 'subject', 'from_ts', 'to_ts'])
-      .execute();
+    const taken = owning.has(owner)
+      ? await db
+          .updateTable('evaluation_marks')
+          .set({ owner: self })
+          .where('owner', '=', owner)
+          .returning(['kind', 'subject', 'from_ts', 'to_ts'])
+          .execute()
+      : [];
     const row = nodes.find((n) => n.id === owner);
     if (row) {
+      // After its marks: a cloud sweeping meanwhile finds them re-owned or the row still there.
       await db
         .deleteFrom('cloud_nodes')
         .where('id', '=', owner)
@@ -109,7 +116,7 @@ export async function claimDeadNodeMarks(
         .execute();
     }
     if (taken.length === 0) continue;
-    out.nodes.push({ id: owner, marks: taken.length });
+    out.nodes.push({ id: owner, marks: taken.length, heartbeating: row !== undefined });
     for (const t of taken)
       out.marks.push({
         kind: t.kind,
