@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sgtin96Hex } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
-import { sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimDeadNodeMarks, heartbeatNode, nodesDb } from '../../src/store/cloud-nodes.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { insertMarks, marksDb } from '../../src/store/evaluation-marks.js';
+import { migrateTo, migrateToLatest } from '../../src/store/migrations.js';
+import type { Database } from '../../src/store/schema.js';
 import { type Ev, MIN, pass, reading, T0 } from '../domain/harness.js';
 import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
@@ -48,6 +51,33 @@ describe('evaluation marks of a dead cloud node on PostgreSQL (0029)', () => {
     cleanups.push(() => s.close());
     return s;
   }
+
+  it('marks from before 0029 keep a null owner (the age-based sweep); later ones name the connection’s node', async () => {
+    const db = await freshDb();
+    // A connection that names its node, as db.ts opens them, runs the migration itself.
+    const k = new Kysely<Database>({
+      dialect: new PostgresDialect({
+        pool: new pg.Pool({ connectionString: db.url, max: 1 }),
+        onCreateConnection: async (c) => {
+          await c.executeQuery(
+            CompiledQuery.raw("SELECT set_config('coldtrace.node_id', 'migrator', false)"),
+          );
+        },
+      }),
+    });
+    cleanups.push(() => k.destroy());
+    await migrateTo(k as Kysely<unknown>, 'postgres', '0028-hibc-links');
+    await sql`INSERT INTO evaluation_marks (kind, subject, from_ts, to_ts, cause, created_at)
+      VALUES ('epc', 'before', NULL, NULL, NULL, ${T0})`.execute(k);
+    await migrateToLatest(k as Kysely<unknown>, 'postgres');
+    await insertMarks(marksDb(k), 'epc', ['after'], null, T0);
+    expect(
+      await k.selectFrom('evaluation_marks').select(['subject', 'owner']).orderBy('subject').execute(),
+    ).toEqual([
+      { subject: 'after', owner: 'migrator' },
+      { subject: 'before', owner: null },
+    ]);
+  }, 60_000);
 
   it("a mark names its writer; a live owner's marks are never taken, a dead one's by one taker each", async () => {
     const db = await freshDb();
