@@ -55,13 +55,18 @@ export function evaluationModule(o: EvaluationModuleOptions): CloudModule {
   });
   const timers: Array<ReturnType<Clock['setInterval']>> = [];
   const wallTimers: Array<ReturnType<Clock['setInterval']>> = [];
-  let beating: Promise<void> = Promise.resolve();
+  let beating: Promise<void> | undefined;
   let sweeping: Promise<void> | undefined;
   const beat = () => {
-    beating = heartbeatNode(db, dialect, nodeId, heartbeatMs).catch((err) =>
-      // The others take this node's marks after 3 missed beats: evaluated twice at worst, never lost.
-      o.log.warn({ err: errorMessage(err) }, 'cloud node heartbeat failed'),
-    );
+    // One at a time: beats do not pile up on a database that does not answer.
+    beating ??= heartbeatNode(db, dialect, nodeId, heartbeatMs)
+      .catch((err) =>
+        // The others take this node's marks after 3 missed beats: evaluated twice at worst, never lost.
+        o.log.warn({ err: errorMessage(err) }, 'cloud node heartbeat failed'),
+      )
+      .finally(() => {
+        beating = undefined;
+      });
   };
   const sweepDead = () => {
     // One at a time: a sweep slower than the period (a busy database) is not stacked.
@@ -82,9 +87,15 @@ export function evaluationModule(o: EvaluationModuleOptions): CloudModule {
     async start() {
       // The row exists before this node writes any mark (ingest starts after this module).
       await heartbeatNode(db, dialect, nodeId, heartbeatMs);
-      wallTimers.push(o.wallClock.setInterval(beat, heartbeatMs));
-      await engine.recoverMarks({ atStart: true });
+      try {
+        await engine.recoverMarks({ atStart: true });
+      } catch (err) {
+        // A start that fails leaves no row behind (the cloud does not start).
+        await removeNode(db, nodeId).catch(() => {});
+        throw err;
+      }
       engine.markRuleLocations();
+      wallTimers.push(o.wallClock.setInterval(beat, heartbeatMs));
       wallTimers.push(o.wallClock.setInterval(sweepDead, heartbeatMs));
       timers.push(
         o.clock.setInterval(() => {
