@@ -6,6 +6,7 @@ import { replayDeadLetter } from '../../ingest/dead-letter-replay.js';
 import type { Ingestor } from '../../ingest/ingestor.js';
 import type { DeadLetterRow } from '../../store/cloud-store.js';
 import { pageDeadLetters } from '../../store/queries/list-dead-letters.js';
+import { pageAlarms, pageMovements } from '../../store/queries/list-gateway-records.js';
 import { pageReadings, READING_CURSOR_SHAPE } from '../../store/queries/list-readings.js';
 import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import { actorOf } from '../views.js';
@@ -13,6 +14,27 @@ import type { RouteDeps } from './deps.js';
 
 const limit = z.coerce.number().int().min(1).max(100_000).default(1000);
 const ms = z.coerce.number().int().min(0);
+/**
+ * Paging of readings, movements and alarms (docs/architecture.md "Lists and paging"): `limit` alone answers
+ * the array it always did (scripts and the excursion page read it); a page is asked with `cursor`, or
+ * `paged=true` for the first one, and `limit` is its size.
+ */
+const cursorPage = {
+  cursor: z.string().min(1).max(1000).optional().describe('`nextCursor` of the previous page'),
+  paged: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('`true`: answer the first page, `{ items, nextCursor }`'),
+};
+const asksPage = (q: { cursor?: string | undefined; paged?: string | undefined }) =>
+  q.cursor !== undefined || q.paged === 'true';
+/** The position a cursor of these lists names: (ts, gateway id, seq). */
+const afterOf = (q: { cursor?: string | undefined }) =>
+  q.cursor === undefined ? undefined : decodePageCursor(q.cursor, READING_CURSOR_SHAPE);
+const PAGING_NOTE =
+  ': the first `limit` as an array; with `cursor`, or `paged=true` for the first page, one page of `limit`, ' +
+  '`{ items, nextCursor }`: pass `nextCursor` back as `cursor` (null on the last page).';
+
 /** Characters of each payload `GET /dead-letters` returns (the whole one: `GET /dead-letters/{id}`). */
 const DEAD_LETTER_PREVIEW_CHARS = 64 * 1024;
 
@@ -29,8 +51,7 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
         tags: ['telemetry'],
         description:
           'Readings in time order (taken at, gateway, sequence), filtered by gateway, location, sensor and `from`/`to` ' +
-          '(taken in [from, to)): the first `limit` as an array; with `cursor`, or `paged=true` for the first page, ' +
-          'one page of `limit`, `{ items, nextCursor }`: pass `nextCursor` back as `cursor` (null on the last page).',
+          `(taken in [from, to))${PAGING_NOTE}`,
         querystring: z.object({
           gatewayId: idSchema.optional(),
           locationId: idSchema.optional(),
@@ -38,26 +59,19 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
           from: ms.optional(),
           to: ms.optional(),
           limit,
-          cursor: z.string().min(1).max(1000).optional().describe('`nextCursor` of the previous page'),
-          paged: z
-            .enum(['true', 'false'])
-            .optional()
-            .describe('`true`: answer the first page, `{ items, nextCursor }`'),
+          ...cursorPage,
         }),
       },
     },
     async (req) => {
       const q = req.query;
-      // `limit` alone answers the array it always did (scripts and the excursion page read it); a page is
-      // asked with `cursor`, or `paged=true` for the first one (docs/architecture.md "Lists and paging").
-      const paged = q.cursor !== undefined || q.paged === 'true';
       const page = await pageReadings(store.db, {
         gatewayId: q.gatewayId,
         locationId: q.locationId,
         sensorId: q.sensorId,
         fromTs: q.from,
         toTs: q.to,
-        after: q.cursor === undefined ? undefined : decodePageCursor(q.cursor, READING_CURSOR_SHAPE),
+        after: afterOf(q),
         limit: q.limit,
       });
       const items = page.items.map((r) => ({
@@ -72,7 +86,7 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
         /** When the cloud stored it: far after `ts` means it arrived late (an uplink outage). */
         receivedAt: r.received_at,
       }));
-      return paged ? pageAnswer(items, page.next) : items;
+      return asksPage(q) ? pageAnswer(items, page.next) : items;
     },
   );
 
@@ -81,16 +95,24 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
     {
       schema: {
         tags: ['telemetry'],
-        querystring: z.object({ gatewayId: idSchema.optional(), epc: z.string().optional(), limit }),
+        description: `Tag movements in time order (seen at, gateway, sequence), filtered by gateway and EPC${PAGING_NOTE}`,
+        querystring: z.object({
+          gatewayId: idSchema.optional(),
+          epc: z.string().optional(),
+          limit,
+          ...cursorPage,
+        }),
       },
     },
     async (req) => {
-      const rows = await store.listMovements({
-        gatewayId: req.query.gatewayId,
-        epc: req.query.epc?.toUpperCase(),
-        limit: req.query.limit,
+      const q = req.query;
+      const page = await pageMovements(store.db, {
+        gatewayId: q.gatewayId,
+        epc: q.epc?.toUpperCase(),
+        after: afterOf(q),
+        limit: q.limit,
       });
-      return rows.map((m) => ({
+      const items = page.items.map((m) => ({
         gatewayId: m.gateway_id,
         seq: m.seq,
         epc: m.epc,
@@ -105,15 +127,23 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
         reads: m.reads,
         peakRssi: m.peak_rssi,
       }));
+      return asksPage(q) ? pageAnswer(items, page.next) : items;
     },
   );
 
   app.get(
     '/alarms',
-    { schema: { tags: ['telemetry'], querystring: z.object({ gatewayId: idSchema.optional(), limit }) } },
+    {
+      schema: {
+        tags: ['telemetry'],
+        description: `Gateway alarms in time order (raised at, gateway, sequence), filtered by gateway${PAGING_NOTE}`,
+        querystring: z.object({ gatewayId: idSchema.optional(), limit, ...cursorPage }),
+      },
+    },
     async (req) => {
-      const rows = await store.listAlarms({ gatewayId: req.query.gatewayId, limit: req.query.limit });
-      return rows.map((a) => ({
+      const q = req.query;
+      const page = await pageAlarms(store.db, { gatewayId: q.gatewayId, after: afterOf(q), limit: q.limit });
+      const items = page.items.map((a) => ({
         gatewayId: a.gateway_id,
         seq: a.seq,
         alarmId: a.alarm_id,
@@ -126,6 +156,7 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
         value: a.value,
         message: a.message,
       }));
+      return asksPage(q) ? pageAnswer(items, page.next) : items;
     },
   );
 

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/store/db.js';
+import { movementPageQuery } from '../../../src/store/queries/list-gateway-records.js';
 import { readingPageQuery } from '../../../src/store/queries/list-readings.js';
 import { sqlitePlan } from '../../helpers/sqlite-plan.js';
 
 /**
- * A page of GET /readings after a cursor, filtered by location or sensor, starts its index range at the
- * cursor's time rather than at the start of that location's or sensor's history (docs/architecture.md
+ * A page of GET /readings after a cursor, filtered by location or sensor (or of GET /movements, by EPC),
+ * starts its index range at the cursor's time rather than at the start of that location's or sensor's history (docs/architecture.md
  * "Lists and paging").
  */
 describe('readings page plan (SQLite)', () => {
-  it('reads a filtered page from the cursor on along (location_id, ts) or (sensor_id, ts)', async () => {
+  it('reads a filtered page from the cursor on along (location_id, ts), (sensor_id, ts) or (epc, ts)', async () => {
     const { db, sqlite, close } = await openDatabase(':memory:');
     try {
       const rows = [];
@@ -42,6 +43,9 @@ describe('readings page plan (SQLite)', () => {
       // The check can fail: without a cursor the same index is read from the location's first reading.
       const first = sqlitePlan(sqlite!, readingPageQuery(db, { locationId: 'loc-3', limit: 100 }));
       expect(first).toMatch(/readings_location_ts \(location_id=\?\)/);
+      // Movements of one EPC likewise along (epc, ts).
+      const byEpc = sqlitePlan(sqlite!, movementPageQuery(db, { epc: 'E1', after, limit: 100 }));
+      expect(byEpc).toMatch(/movements_epc_ts \(epc=\? AND ts>\?\)/);
     } finally {
       await close();
     }

@@ -6,17 +6,18 @@ import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 const T0 = Date.UTC(2026, 0, 1);
 
 /**
- * GET /readings paged with a cursor (docs/architecture.md "Lists and paging"): `limit` alone answers the
- * array it always did; `paged=true` or `cursor` answers `{ items, nextCursor }` pages whose concatenation is
- * that array, filters included; readings sharing a time are ordered by gateway and sequence, so none is
- * skipped or repeated across a page boundary, and a reading stored while a client pages appears at most
- * once. On SQLite (readings-paging-api.int.test.ts) and PostgreSQL (readings-paging-api.pg.svc.test.ts).
+ * GET /readings, /movements and /alarms paged with a cursor (docs/architecture.md "Lists and paging"):
+ * `limit` alone answers the array it always did; `paged=true` or `cursor` answers `{ items, nextCursor }`
+ * pages whose concatenation is that array, filters included; records sharing a time are ordered by gateway
+ * and sequence, so none is skipped or repeated across a page boundary, and a reading stored while a client
+ * pages appears at most once. On SQLite (telemetry-paging-api.int.test.ts) and PostgreSQL
+ * (telemetry-paging-api.pg.svc.test.ts).
  */
-export function readingsPagingApiSuite(
+export function telemetryPagingApiSuite(
   name: string,
   store: () => Promise<Pick<CloudConfigInput, 'database'>>,
 ): void {
-  describe(`GET /readings paged (HTTP, ${name})`, () => {
+  describe(`GET /readings, /movements, /alarms paged (HTTP, ${name})`, () => {
     let cloud: TestCloud;
     let viewer: { authorization: string };
 
@@ -26,7 +27,7 @@ export function readingsPagingApiSuite(
       expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
       return res.json();
     };
-    type Item = { gatewayId: string; seq: number; ts: number; locationId: string; sensorId: string };
+    type Item = { gatewayId: string; seq: number; ts: number };
     /** Every page of `url` (a query string included) with `limit`, following nextCursor. */
     const allPages = async (url: string, limit: number) => {
       const items: Item[] = [];
@@ -79,6 +80,45 @@ export function readingsPagingApiSuite(
             sensor: `s-${gw}`,
           });
       await insert(rows);
+      // Movements and alarms of 3 gateways at shared times.
+      const movements = [];
+      const alarms = [];
+      for (let m = 0; m < 6; m++)
+        for (const [i, gw] of ['gw-c', 'gw-a', 'gw-b'].entries()) {
+          const ts = T0 + m * 60_000;
+          movements.push({
+            gateway_id: gw,
+            seq: m + 1,
+            epc: i === 0 ? 'E1' : 'E2',
+            portal_id: 'p',
+            kind: 'portal',
+            from_location: null,
+            to_location: 'room',
+            direction: 'in',
+            ts,
+            first_seen: ts,
+            last_seen: ts,
+            reads: 3,
+            peak_rssi: -50,
+            received_at: ts,
+          });
+          alarms.push({
+            gateway_id: gw,
+            seq: m + 1,
+            alarm_id: `a-${m}`,
+            kind: 'sensor_offline',
+            state: 'raised',
+            severity: 'warning',
+            ts,
+            location_id: null,
+            sensor_id: null,
+            value: null,
+            message: 'offline',
+            received_at: ts,
+          });
+        }
+      await cloud.store.db.insertInto('movements').values(movements).execute();
+      await cloud.store.db.insertInto('alarms').values(alarms).execute();
     });
     afterAll(async () => {
       await cloud?.stop();
@@ -140,12 +180,33 @@ export function readingsPagingApiSuite(
       expect(((await get('/api/v1/readings')) as Item[]).map(key)).toContain('gw-d/1');
     });
 
-    it('refuses a cursor it did not give', async () => {
-      for (const bad of ['nope', Buffer.from(JSON.stringify([1, 2, 3])).toString('base64url')]) {
-        const res = await call(`/api/v1/readings?cursor=${bad}`);
-        expect(res.statusCode).toBe(400);
-        expect(res.json()).toMatchObject({ error: 'invalid', message: expect.stringMatching(/^cursor/) });
+    it('pages movements and alarms the same way', async () => {
+      for (const [path, query, limit, n] of [
+        ['movements', '', 4, 18],
+        ['movements', '', 1, 18],
+        ['movements', 'epc=e2', 5, 12],
+        ['movements', 'gatewayId=gw-b', 4, 6],
+        ['alarms', '', 7, 18],
+        ['alarms', 'gatewayId=gw-a', 2, 6],
+      ] as const) {
+        const whole: Item[] = await get(`/api/v1/${path}?${query}`);
+        expect(whole, `${path}?${query}`).toHaveLength(n);
+        const { items, pages } = await allPages(`/api/v1/${path}?${query}`, limit);
+        expect(items, `${path}?${query}`).toEqual(whole);
+        expect(pages).toBe(Math.ceil(n / limit));
       }
+      const alarms: Item[] = await get('/api/v1/alarms?limit=4');
+      expect(alarms.map(key)).toEqual(['gw-a/1', 'gw-b/1', 'gw-c/1', 'gw-a/2']);
+      expect(typeof alarms[0]?.ts).toBe('number');
+    });
+
+    it('refuses a cursor it did not give', async () => {
+      for (const path of ['readings', 'movements', 'alarms'])
+        for (const bad of ['nope', Buffer.from(JSON.stringify([1, 2, 3])).toString('base64url')]) {
+          const res = await call(`/api/v1/${path}?cursor=${bad}`);
+          expect(res.statusCode).toBe(400);
+          expect(res.json()).toMatchObject({ error: 'invalid', message: expect.stringMatching(/^cursor/) });
+        }
     });
   });
 }

@@ -1,3 +1,0 @@
-import { readingsPagingApiSuite } from './readings-paging-api-suite.js';
-
-readingsPagingApiSuite('SQLite', async () => ({}));

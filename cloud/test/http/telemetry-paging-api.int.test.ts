@@ -1,0 +1,3 @@
+import { telemetryPagingApiSuite } from './telemetry-paging-api-suite.js';
+
+telemetryPagingApiSuite('SQLite', async () => ({}));
