@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ColdtraceError } from '@coldtrace/shared';
 import type { SignatureInput } from './e-signature.js';
 import type { ChangeLog } from './exposure.js';
+import { type QuantityHoldRow, undecidedUnits } from './locks/quantity-holds.js';
 import type { LockCause } from './locks/reconcile-locks.js';
 import { type GuardedLot, secondSignatureReasons } from './release-guard.js';
 import type { DispositionsTable } from './rows.js';
@@ -46,20 +47,41 @@ export interface DispositionRepo {
     set: { state: string; disposition_id: string; reason: string; updated_at: number },
   ): Promise<void>;
   anyActiveLock(subject: DispositionSubject): Promise<boolean>;
+  /** The lot's quantity holds (not lifted) under an excursion (docs/barcode.md "Quantity custody"). */
+  decidableHolds(excursionId: string, lotId: string): Promise<QuantityHoldRow[]>;
+  /** Sets these holds of the lot under the excursion to the decided state, covering their units. */
+  decideHolds(
+    excursionId: string,
+    lotId: string,
+    locationIds: readonly string[],
+    set: {
+      state: string;
+      disposition_id: string;
+      reason: string;
+      decided_version: number;
+      updated_at: number;
+    },
+  ): Promise<void>;
+  /** Whether a hold under the excursion still holds units no decision covers. */
+  anyUndecidedHold(excursionId: string): Promise<boolean>;
   markDecided(excursionId: string): Promise<void>;
   lotsOf(epcs: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** What the signer reviewed (21 CFR 11.70): the excursion's stored content and its readings. */
   reviewed(subject: DispositionSubject): Promise<{ content: unknown; readings: ReviewedReading[] }>;
-  /** The lots of these units as a release guard sees them (release-guard.ts). */
-  releaseGuard(units: readonly string[]): Promise<GuardedLot[]>;
+  /** The lots of these units, and these lots, as a release guard sees them (release-guard.ts). */
+  releaseGuard(units: readonly string[], lots?: readonly string[]): Promise<GuardedLot[]>;
 }
 
 /** What a decision covers: its subject, the units still to decide and how to name them. */
 export interface DecisionScope {
   subject: DispositionSubject;
   what: string;
+  /** The lot decided on; null for a unit's decision. */
+  lotId: string | null;
   rows: Array<{ epc: string; state: string }>;
   units: string[];
+  /** The lot's quantity holds to decide (units without serial, per location); [] for a unit's decision. */
+  holds: Array<{ locationId: string; units: number; state: string }>;
 }
 
 /**
@@ -77,24 +99,32 @@ export async function decisionScope(repo: DispositionRepo, req: DispositionReque
   } else epcs = [req.epc!.toUpperCase()];
   const what = req.lotId !== undefined ? `lot ${req.lotId}` : `EPC ${req.epc}`;
   const affected = epcs.length ? await repo.decidableLocks(x, epcs) : [];
-  if (affected.length === 0) {
+  // A lot's counted units without serial are held per location (quantity holds): decided with its units.
+  const held =
+    req.lotId !== undefined && x.kind === 'excursion' ? await repo.decidableHolds(x.id, req.lotId) : [];
+  if (affected.length === 0 && held.length === 0) {
     throw new ColdtraceError('conflict', `${what} has no units affected by excursion ${req.excursionId}`);
   }
   // A signed decision stands: only units still locked, or decided on an earlier version of the
-  // excursion that later data has since changed (it returned to review), can be decided now.
+  // excursion that later data has since changed (it returned to review), can be decided now; of a hold,
+  // also one holding more units than its decision covered.
   const rows = affected.filter((r) => r.state === 'active' || (r.decided_version ?? x.version) < x.version);
-  if (rows.length === 0) {
+  const holds = held
+    .filter((h) => undecidedUnits(h) > 0 || (h.decided_version ?? x.version) < x.version)
+    .map((h) => ({ locationId: h.location_id, units: h.units, state: h.state }));
+  if (rows.length === 0 && holds.length === 0) {
     throw new ColdtraceError(
       'conflict',
       `${what} is already decided for version ${x.version} of excursion ${req.excursionId}; a signed decision is not overwritten`,
     );
   }
-  return { subject: x, what, rows, units: rows.map((r) => r.epc).sort() };
+  return { subject: x, what, lotId: req.lotId ?? null, rows, units: rows.map((r) => r.epc).sort(), holds };
 }
 
 /** Why releasing this scope needs a second signature (release-guard.ts); empty when one suffices. */
 export async function releaseNeeds(repo: DispositionRepo, scope: DecisionScope): Promise<string[]> {
-  return secondSignatureReasons(scope.subject.kind, await repo.releaseGuard(scope.units));
+  const lots = scope.holds.length > 0 && scope.lotId !== null ? [scope.lotId] : [];
+  return secondSignatureReasons(scope.subject.kind, await repo.releaseGuard(scope.units, lots));
 }
 
 /** A disposition request's own checks, before any signature is verified. */
@@ -127,7 +157,7 @@ export async function decideDisposition(
   } = {},
 ): Promise<DispositionsTable> {
   const scope = await decisionScope(repo, req);
-  const { subject: x, what, rows, units } = scope;
+  const { subject: x, what, rows, units, holds } = scope;
   // The two-person rule (release-guard.ts): such a release is decided only as the second signature on a
   // proposal (release-proposals.ts), never by one person.
   if (req.decision === 'release' && !opts.secondSignatureOf) {
@@ -150,6 +180,7 @@ export async function decideDisposition(
       lotId: req.lotId ?? null,
       epc: req.epc?.toUpperCase() ?? null,
       units,
+      held: holds.map((h) => ({ locationId: h.locationId, units: h.units })),
     },
     readings: reviewed.readings,
     signer: { userId: signer.userId, username: signer.username, printedName: signer.printedName },
@@ -169,7 +200,7 @@ export async function decideDisposition(
     meaning,
     signed_at: now,
     excursion_version: x.version,
-    units: rows.length,
+    units: rows.length + holds.reduce((n, h) => n + h.units, 0),
     manifest_json: sealed.canonical,
     manifest_hash: sealed.hash,
   };
@@ -181,13 +212,29 @@ export async function decideDisposition(
     reason: `${state} by ${signer.printedName}: ${req.reason}`,
     updated_at: now,
   });
+  if (holds.length > 0)
+    await repo.decideHolds(
+      x.id,
+      req.lotId!,
+      holds.map((h) => h.locationId),
+      {
+        state,
+        disposition_id: d.id,
+        reason: `${state} by ${signer.printedName}: ${req.reason}`,
+        decided_version: x.version,
+        updated_at: now,
+      },
+    );
   log.audit.push({
     actor: signer.username,
     action: `disposition.${req.decision}`,
     entityType:
       x.kind === 'excursion' ? 'excursion' : x.kind === 'cumulative' ? 'cumulative-rule' : 'rule-alarm',
     entityId: req.excursionId,
-    before: { locks: rows.map((r) => ({ epc: r.epc, state: r.state })) },
+    before: {
+      locks: rows.map((r) => ({ epc: r.epc, state: r.state })),
+      ...(holds.length > 0 ? { quantityHolds: holds } : {}),
+    },
     after: {
       dispositionId: d.id,
       lotId: d.lot_id,
@@ -206,7 +253,8 @@ export async function decideDisposition(
     },
     reason: req.reason,
   });
-  const active = await repo.anyActiveLock(x);
+  const active =
+    (await repo.anyActiveLock(x)) || (x.kind === 'excursion' && (await repo.anyUndecidedHold(x.id)));
   if (!active && x.kind === 'excursion' && x.review_state !== 'decided') {
     await repo.markDecided(x.id);
     log.audit.push({
@@ -216,7 +264,7 @@ export async function decideDisposition(
       entityId: x.id,
       before: { reviewState: x.review_state },
       after: { reviewState: 'decided', version: x.version },
-      reason: 'every affected unit has a QA decision',
+      reason: 'every affected unit and held quantity has a QA decision',
     });
   }
   const lots = await repo.lotsOf(units);
@@ -228,6 +276,9 @@ export async function decideDisposition(
     lotId: d.lot_id,
     epc: d.epc,
     units: units.map((epc) => ({ epc, lotId: lots.get(epc) ?? null })),
+    ...(holds.length > 0
+      ? { quantities: holds.map((h) => ({ lotId: req.lotId!, locationId: h.locationId, units: h.units })) }
+      : {}),
     signedBy: d.printed_name,
     meaning: d.meaning,
     reason: d.reason,

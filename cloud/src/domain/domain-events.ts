@@ -40,6 +40,8 @@ export interface DispositionEventPayload {
   lotId: string | null;
   epc: string | null;
   units: Array<{ epc: string; lotId: string | null }>;
+  /** Counted units of the lot without serial the decision covers, per location (quantity holds). */
+  quantities?: Array<{ lotId: string; locationId: string; units: number }>;
   signedBy: string;
   meaning: string;
   reason: string;

@@ -15,7 +15,14 @@ export interface DispositionManifestInput {
   reason: string;
   /** The excursion (or lock rule key) decided on, the version signed for and a digest of its stored content. */
   subject: { id: string; cause: string; version: number; content: unknown };
-  scope: { type: string; lotId: string | null; epc: string | null; units: readonly string[] };
+  scope: {
+    type: string;
+    lotId: string | null;
+    epc: string | null;
+    units: readonly string[];
+    /** The lot's held quantities without serial decided, per location (absent or [] when none). */
+    held?: ReadonlyArray<{ locationId: string; units: number }> | undefined;
+  };
   /** The excursion's readings (its location, its window); empty for a lock rule's key. */
   readings: readonly ReviewedReading[];
   signer: { userId: string; username: string; printedName: string };
@@ -67,6 +74,14 @@ export function dispositionManifest(i: DispositionManifestInput): SignatureManif
       lotId: i.scope.lotId,
       epc: i.scope.epc,
       units: [...i.scope.units].sort(),
+      // Only when the decision covers held quantities: manifests without them keep their form.
+      ...(i.scope.held && i.scope.held.length > 0
+        ? {
+            held: [...i.scope.held]
+              .map((h) => ({ locationId: h.locationId, units: h.units }))
+              .sort((a, b) => (a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0)),
+          }
+        : {}),
     },
     reviewedData: { readings: i.readings.length, digest: readingsDigest(i.readings) },
     signer: { userId: i.signer.userId, username: i.signer.username, printedName: i.signer.printedName },

@@ -92,6 +92,41 @@ export function dispositionRepo(trx: Transaction<DomainDatabase>): DispositionRe
         .executeTakeFirst();
       return r !== undefined;
     },
+    decidableHolds: (excursionId, lotId) =>
+      trx
+        .selectFrom('quantity_holds')
+        .selectAll()
+        .where('excursion_id', '=', excursionId)
+        .where('lot_id', '=', lotId)
+        .where('state', '!=', 'lifted')
+        .orderBy('location_id')
+        .execute(),
+    async decideHolds(excursionId, lotId, locationIds, set) {
+      if (locationIds.length === 0) return;
+      await trx
+        .updateTable('quantity_holds')
+        .set((eb) => ({ ...set, decided_units: eb.ref('units') }))
+        .where('excursion_id', '=', excursionId)
+        .where('lot_id', '=', lotId)
+        .where('location_id', 'in', [...locationIds])
+        .where('state', '!=', 'lifted')
+        .execute();
+    },
+    async anyUndecidedHold(excursionId) {
+      const r = await trx
+        .selectFrom('quantity_holds')
+        .select('lot_id')
+        .where('excursion_id', '=', excursionId)
+        .where((eb) =>
+          eb.or([
+            eb('state', '=', 'active'),
+            eb.and([eb('state', '!=', 'lifted'), eb('units', '>', eb.ref('decided_units'))]),
+          ]),
+        )
+        .limit(1)
+        .executeTakeFirst();
+      return r !== undefined;
+    },
     async markDecided(excursionId) {
       await trx
         .updateTable('excursions')
@@ -100,8 +135,8 @@ export function dispositionRepo(trx: Transaction<DomainDatabase>): DispositionRe
         .execute();
     },
     lotsOf: lotsOfUnits(trx),
-    async releaseGuard(units) {
-      const lots = new Set((await lotsOfUnits(trx)(units)).values());
+    async releaseGuard(units, held = []) {
+      const lots = new Set([...(await lotsOfUnits(trx)(units)).values(), ...held]);
       const out = [];
       for (const lotId of [...lots].sort()) {
         const a = await assessLot(lotReads(trx), lotId);

@@ -382,6 +382,15 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
       },
     ],
   },
+  'GET /api/v1/quantity-holds': {
+    access: ANY,
+    invalid: () => [
+      { what: 'unknown state', url: '/api/v1/quantity-holds?state=frozen', field: 'state' },
+      { what: 'limit 0', url: '/api/v1/quantity-holds?limit=0', field: 'limit' },
+      { what: 'malformed lotId', url: '/api/v1/quantity-holds?lotId=a%2Fb', field: 'lotId' },
+      { what: 'a cursor of another list', url: '/api/v1/quantity-holds?cursor=WzEsMl0', field: 'cursor' },
+    ],
+  },
   'GET /api/v1/scans': {
     access: ANY,
     invalid: () => [

@@ -158,7 +158,16 @@ export function scansApiSuite(name: string, store: () => Promise<Pick<CloudConfi
             onHand: 2,
             firstScanAt: at(6),
             lastScanAt: at(8),
-            exposures: [{ excursionId: excursion.id, from: at(20) + 1000, to: at(45) + 1000, units: 2 }],
+            // The two vials on hand are held by the excursion (quantity hold).
+            exposures: [
+              {
+                excursionId: excursion.id,
+                from: at(20) + 1000,
+                to: at(45) + 1000,
+                units: 2,
+                hold: expect.objectContaining({ state: 'active', units: 2, dispositionId: null }),
+              },
+            ],
           },
         ],
       });
@@ -169,7 +178,7 @@ export function scansApiSuite(name: string, store: () => Promise<Pick<CloudConfi
       expect(await get(`/api/v1/excursions/${encodeURIComponent(excursion.id)}/quantities`)).toEqual({
         excursionId: excursion.id,
         locationId: 'fridge',
-        lots: [{ lotId: 'LOT-T', units: 2 }],
+        lots: [{ lotId: 'LOT-T', units: 2, hold: expect.objectContaining({ state: 'active', units: 2 }) }],
       });
     });
 
