@@ -24,12 +24,13 @@ const SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P05']);
 
 /**
  * node-postgres and pg-pool failures without a code (pg 8: lib/client.js, pg-pool/index.js): the server
- * closed the socket, the connect timed out, or the client lost its connection before this query.
+ * closed the socket, a new connection's connect timed out, or the client lost its connection before this
+ * query. Not pg-pool's 'timeout exceeded when trying to connect': that is a wait for a free connection of a
+ * busy pool (a stall, not an outage), which a probe getting one connection does not show over.
  */
 const DRIVER_MESSAGES = [
   /^Connection terminated unexpectedly$/,
   /^Connection terminated due to connection timeout$/,
-  /^timeout exceeded when trying to connect$/,
   /^Client has encountered a connection error and is not queryable$/,
 ];
 

@@ -13,7 +13,6 @@ describe('isConnectionFailure', () => {
       coded('the database system is starting up', '57P03'),
       coded('connection failure', '08006'),
       new Error('Connection terminated unexpectedly'),
-      new Error('timeout exceeded when trying to connect'),
       new Error('Client has encountered a connection error and is not queryable'),
       // pg-pool wraps the connect's error; Node's connect to several addresses gives an AggregateError.
       new Error('Connection terminated due to connection timeout', { cause: new Error('timeout expired') }),
@@ -32,6 +31,7 @@ describe('isConnectionFailure', () => {
       coded('duplicate key value violates unique constraint', '23505'),
       coded('canceling statement due to statement timeout', '57014'),
       new Error('Connection terminated'), // our own close: not an outage
+      new Error('timeout exceeded when trying to connect'), // waiting for a busy pool: a stall
       new Error('boom'),
       'ECONNREFUSED',
       undefined,
