@@ -21,7 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * Scanner simulator (a socat pseudo-terminal) → a real gateway's scan station → MQTT → the embedded cloud
  * (docs/barcode.md "Scans in the cloud"): untagged units get custody under their SGTIN, are locked when their
  * fridge has an excursion, are in the lot's recall trace and EPCIS export (valid against the official schema);
- * a unit both tagged and scanned is one unit; units without serial are counted in their lot.
+ * a unit both tagged and scanned is one unit; units without serial are counted in their lot and that quantity
+ * is held when the fridge has an excursion.
  */
 const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const GTIN = '80614141123458';
@@ -165,8 +166,11 @@ describe.skipIf(skipReason !== null)('scanner → gateway → cloud', () => {
     await door.endAsync();
     await until(async () => {
       await cloud.evaluator.flush();
-      return (await get('/api/v1/locks?state=active')).length === 4;
-    }, 'the 4 serialised units in the fridge locked');
+      return (
+        (await get('/api/v1/locks?state=active')).length === 4 &&
+        (await get('/api/v1/quantity-holds?state=active')).length === 1
+      );
+    }, 'the 4 serialised units in the fridge locked and the 3 without serial held');
 
     // The tagged unit and its scan are one unit: the pass and the scan give it one custody.
     const tagged = await get(`/api/v1/epcs/${TAGGED}`);
@@ -187,8 +191,14 @@ describe.skipIf(skipReason !== null)('scanner → gateway → cloud', () => {
         locationId: 'fridge',
         scannedIn: 3,
         onHand: 3,
-        exposures: [expect.objectContaining({ units: 3 })],
+        exposures: [
+          expect.objectContaining({ units: 3, hold: expect.objectContaining({ state: 'active', units: 3 }) }),
+        ],
       }),
+    ]);
+    // The untagged units without serial are held as a quantity of their lot (no EPC to lock).
+    expect(await get('/api/v1/quantity-holds?lotId=LOT-S')).toEqual([
+      expect.objectContaining({ lotId: 'LOT-S', locationId: 'fridge', units: 3, state: 'active' }),
     ]);
 
     const res = await cloud.app.inject({ url: '/api/v1/epcis/events?lot=LOT-S', headers: viewer });
