@@ -1,4 +1,4 @@
-import type { AmqpConfirmConnect, AmqpConfirmConnection } from '../integrations/amqp-event-publisher.js';
+import type { AmqpConfirmConnect, AmqpConfirmConnection } from './amqp-confirm-channel.js';
 import type { AmqpConnect, AmqpConnection } from './amqp-source.js';
 
 /** amqplib's `connect` (its connection, `ChannelModel`, has both `createChannel` and `createConfirmChannel`). */

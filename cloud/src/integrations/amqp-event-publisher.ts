@@ -1,30 +1,13 @@
 import { Backoff, ColdtraceError, errorMessage } from '@coldtrace/shared';
 import type { Logger } from 'pino';
+import type {
+  AmqpConfirmChannel,
+  AmqpConfirmConnect,
+  AmqpConfirmConnection,
+} from '../ingest/amqp-confirm-channel.js';
 import { AMQP_HEARTBEAT_S } from '../ingest/amqp-source.js';
 import { MQTT_EXCHANGE, mqttTopicRoutingKey } from '../ingest/rabbitmq-routing.js';
 import type { PublishMqtt } from './mqtt-event-publisher.js';
-
-/** The confirm-channel operations the publisher uses; amqplib's `ConfirmChannel` has them. */
-export interface AmqpConfirmChannel {
-  /** `callback` runs once: `null` on the broker's basic.ack, an error on its basic.nack or the channel's close. */
-  publish(
-    exchange: string,
-    routingKey: string,
-    content: Buffer,
-    options: { persistent: boolean; contentType: string },
-    callback: (err: unknown) => void,
-  ): boolean;
-  on(event: 'close' | 'error', listener: (err?: Error) => void): unknown;
-}
-
-/** A connection (amqplib's `ChannelModel`) that opens confirm channels. */
-export interface AmqpConfirmConnection {
-  createConfirmChannel(): Promise<AmqpConfirmChannel>;
-  on(event: 'close' | 'error' | 'blocked' | 'unblocked', listener: (arg?: unknown) => void): unknown;
-  close(): Promise<void>;
-}
-
-export type AmqpConfirmConnect = (url: string) => Promise<AmqpConfirmConnection>;
 
 /** How long `close()` waits for the broker's answer to a close before giving the connection up. */
 const CLOSE_TIMEOUT_MS = 2_000;

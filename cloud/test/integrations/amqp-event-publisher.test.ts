@@ -3,12 +3,8 @@ import { Backoff, eventTopic } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type AmqpConfirmChannel,
-  type AmqpConfirmConnection,
-  type AmqpEventPublisher,
-  amqpEventPublisher,
-} from '../../src/integrations/amqp-event-publisher.js';
+import type { AmqpConfirmChannel, AmqpConfirmConnection } from '../../src/ingest/amqp-confirm-channel.js';
+import { type AmqpEventPublisher, amqpEventPublisher } from '../../src/integrations/amqp-event-publisher.js';
 
 // The confirm semantics the outbox relies on, against a scripted connection: the broker's answers (ack,
 // nack, none, a closed connection) are chosen by the test. mqtt-events-rabbitmq.svc.test.ts runs the
