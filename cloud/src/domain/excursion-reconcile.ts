@@ -16,6 +16,7 @@ import {
   type StoredExcursion,
   type TimeWindow,
 } from './location-evaluation.js';
+import { isHeldHold } from './locks/quantity-holds.js';
 import type { TailLimits } from './reading-tails.js';
 
 /**
@@ -191,7 +192,11 @@ async function withdraw(
   const kept = cause?.masterData
     ? locks
     : locks.filter((l) => l.state === 'active' && l.hold_reason !== null);
-  if (kept.length === 0) {
+  // Quantity holds (units without serial) keep it as its locks do after a master-data change, and held
+  // ones (quantity-holds.ts) after late data.
+  const holds = (await repo.quantityHolds?.heldBy(s.id)) ?? [];
+  const heldQuantity = cause?.masterData ? holds : holds.filter((h) => h.state === 'active' && isHeldHold(h));
+  if (kept.length === 0 && heldQuantity.length === 0) {
     await repo.deleteExcursion(s.id);
     log.audit.push({
       actor: 'system',
@@ -204,9 +209,13 @@ async function withdraw(
   } else {
     const active = kept.filter((l) => l.state === 'active').length;
     const signed = kept.length - active;
-    const review = active > 0 ? 'pending' : s.review_state;
+    const heldActive = heldQuantity.filter((h) => h.state === 'active');
+    const review = active > 0 || heldActive.length > 0 ? 'pending' : s.review_state;
     const what = [
       active ? `${active} unit(s) it locked stay locked pending QA review` : '',
+      heldActive.length
+        ? `${heldActive.reduce((n, h) => n + h.units, 0)} unit(s) without serial it held stay held pending QA review`
+        : '',
       signed ? `${signed} signed decision(s) stand` : '',
     ].filter(Boolean);
     await repo.updateExcursion(s.id, {

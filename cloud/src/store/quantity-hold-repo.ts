@@ -10,6 +10,22 @@ export function quantityHoldRepo(db: Transaction<Database> | Kysely<Database>): 
     // bigint columns come back as numbers from both dialects (db.ts).
     holdsAt: (locationId) =>
       db.selectFrom('quantity_holds').selectAll().where('location_id', '=', locationId).execute(),
+    heldBy: (excursionId) =>
+      db
+        .selectFrom('quantity_holds')
+        .selectAll()
+        .where('excursion_id', '=', excursionId)
+        .where('state', '!=', 'lifted')
+        .execute(),
+    async withdrawnAt(locationId) {
+      const rows = await db
+        .selectFrom('excursions')
+        .select('id')
+        .where('location_id', '=', locationId)
+        .where('state', '=', 'withdrawn')
+        .execute();
+      return rows.map((r) => r.id);
+    },
     async applyHoldPlan(plan) {
       for (const w of plan.writes) {
         if (w.kind === 'insert') await db.insertInto('quantity_holds').values(w.row).execute();

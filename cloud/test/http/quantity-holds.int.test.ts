@@ -86,7 +86,7 @@ describe('quantity holds: units without serial held when exposed, decided by QA'
     const admin = await createUser(cloud.store, { roles: ['admin'] });
     qa = await createUser(cloud.store, { roles: ['qa'], printedName: 'Quinn Assurance' });
     qaSession = await login(cloud, admin.username, admin.password);
-    for (const id of ['fridge', 'fridge-2'])
+    for (const id of ['fridge', 'fridge-2', 'fridge-3'])
       await ok('PUT', `/api/v1/locations/${id}`, { name: id, kind: 'room', ...LIMITS });
     await ok('PUT', `/api/v1/products/${GTIN}`, { name: 'Vaccine', minC: 2, maxC: 8, stabilityBudgetMs: 0 });
     await ok('PUT', '/api/v1/lots/LOT-Q', { gtin: GTIN, lotNumber: 'Q1', expiry: '2027-12-31' });
@@ -207,5 +207,42 @@ describe('quantity holds: units without serial held when exposed, decided by QA'
     const actions = (Array.isArray(trail) ? trail : trail.items).map((e: { action: string }) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['quantity_hold.created', 'quantity_hold.lifted']));
     expect((await verifyAuditTrail(cloud.evaluator.engine.db)).ok).toBe(true);
+  });
+
+  it('a specification change withdrawing the excursion keeps it for review with its hold; QA decides it', async () => {
+    await publish('movements', [scan(0, 200, 'Q1', 'fridge-3'), scan(0, 201, 'Q1', 'fridge-3')]);
+    await publish(
+      'readings',
+      Array.from({ length: 16 }, (_, k) => reading(0, 'fridge-3', 205 + 2 * k, k >= 3 && k < 12 ? 12 : 5)),
+    );
+    await settled('LOT-Q held at fridge-3', async () => (await holds('?locationId=fridge-3')).length === 1);
+    const [{ id: x3 }] = await ok('GET', '/api/v1/excursions?locationId=fridge-3');
+    await ok('POST', '/api/v1/locations/fridge-3/limits/corrections', {
+      ...LIMITS,
+      maxC: 15,
+      effectiveFrom: null,
+      reason: 'mapping study',
+      username: qa.username,
+      password: qa.password,
+    });
+    await settled(
+      'excursion withdrawn',
+      async () => (await ok('GET', `/api/v1/excursions/${encodeURIComponent(x3)}`)).state === 'withdrawn',
+    );
+    const x = await ok('GET', `/api/v1/excursions/${encodeURIComponent(x3)}`);
+    expect(x.reviewState).toBe('pending');
+    expect(await holds('?locationId=fridge-3')).toEqual([
+      expect.objectContaining({ excursionId: x3, units: 2, state: 'active' }),
+    ]);
+    const signed = await call('POST', `/api/v1/excursions/${encodeURIComponent(x3)}/dispositions`, {
+      lotId: 'LOT-Q',
+      decision: 'release',
+      reason: 'limits corrected after the mapping study',
+      username: qa.username,
+      password: qa.password,
+    });
+    expect(signed.status, JSON.stringify(signed.body)).toBe(201);
+    expect(await holds('?locationId=fridge-3')).toEqual([expect.objectContaining({ state: 'released' })]);
+    expect((await ok('GET', `/api/v1/excursions/${encodeURIComponent(x3)}`)).reviewState).toBe('decided');
   });
 });

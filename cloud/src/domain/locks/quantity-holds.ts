@@ -76,7 +76,19 @@ export interface QuantityHoldRepo {
   /** Scans of units without serial at a location, per lot. */
   quantityScansAt(locationId: string): Promise<Map<string, QuantityScan[]>>;
   holdsAt(locationId: string): Promise<QuantityHoldRow[]>;
+  /** An excursion's holds that are not lifted (a withdrawal keeps the excursion while one is active). */
+  heldBy(excursionId: string): Promise<QuantityHoldRow[]>;
+  /** Excursions at the location kept as `withdrawn` for review (their holds stand until decided). */
+  withdrawnAt(locationId: string): Promise<string[]>;
   applyHoldPlan(plan: HoldPlan): Promise<void>;
+}
+
+const HELD_SUFFIX =
+  '; it stays held pending QA review, and only a signed disposition releases it (no specification change releases stock)';
+
+/** Whether a specification change held this hold (it then stands until a signed decision, as a held lock). */
+export function isHeldHold(h: Pick<QuantityHoldRow, 'reason'>): boolean {
+  return h.reason.endsWith(HELD_SUFFIX);
 }
 
 export const holdEntityId = (k: HoldKey) => `${k.lotId}|${k.locationId}|${k.excursionId}`;
@@ -122,7 +134,15 @@ export function reconcileHolds(
   desired: readonly DesiredHold[],
   now: number,
   cause?: RecomputeCause | undefined,
+  excursions: {
+    /** Excursions at the location that expose stock (not withdrawn). */
+    live?: ReadonlySet<string>;
+    /** Excursions kept as `withdrawn` for review: their active holds stand (only a decision ends them). */
+    keptForReview?: ReadonlySet<string>;
+  } = {},
 ): HoldPlan {
+  const live = excursions.live ?? new Set<string>();
+  const keptForReview = excursions.keptForReview ?? new Set<string>();
   const plan: HoldPlan = { writes: [], audit: [], events: [], gained: new Set() };
   const byId = new Map(
     existing.map((r) => [
@@ -211,7 +231,7 @@ export function reconcileHolds(
         exposed_from: d.from,
         exposed_to: d.to,
         updated_at: now,
-        ...(row.state === 'active' ? { reason } : {}),
+        ...(row.state === 'active' && !isHeldHold(row) ? { reason } : {}),
       },
     });
     const decided = row.state !== 'active';
@@ -235,7 +255,23 @@ export function reconcileHolds(
   }
   for (const row of byId.values()) {
     if (row.state !== 'active' || row.disposition_id !== null) continue;
+    if (keptForReview.has(row.excursion_id)) continue;
     const key: HoldKey = { lotId: row.lot_id, locationId: row.location_id, excursionId: row.excursion_id };
+    // Held by an earlier specification change: it stands until a signed decision (as a held lock).
+    if (isHeldHold(row)) continue;
+    if (cause?.masterData && live.has(row.excursion_id)) {
+      // No specification change releases stock (docs/architecture.md "Affected stock and locks").
+      const why = `${cause.text}: this change would have lifted the hold of ${row.units} unit(s) of lot ${row.lot_id}${HELD_SUFFIX}`;
+      plan.writes.push({ kind: 'update', key, set: { reason: why, updated_at: now } });
+      audit(
+        'quantity_hold.held',
+        holdEntityId(key),
+        why,
+        { state: 'active', held: false },
+        { state: 'active', held: true },
+      );
+      continue;
+    }
     const reason = audited(
       `no unit of lot ${row.lot_id} without serial is exposed at ${row.location_id} by excursion ${row.excursion_id} any more`,
     );

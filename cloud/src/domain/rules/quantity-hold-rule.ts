@@ -41,6 +41,10 @@ export class QuantityHoldRule implements LockRule {
       desiredHolds(change.locationId, scans, excursions),
       repo.now,
       change.cause,
+      {
+        live: new Set(excursions.map((e) => e.id)),
+        keptForReview: new Set(await store.withdrawnAt(change.locationId)),
+      },
     );
     if (plan.writes.length === 0) return;
     await store.applyHoldPlan(plan);

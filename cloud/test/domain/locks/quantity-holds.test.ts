@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   desiredHolds,
   type HoldPlan,
+  isHeldHold,
   type QuantityHoldRow,
   reconcileHolds,
   undecidedUnits,
@@ -146,6 +147,24 @@ describe('reconcileHolds', () => {
     expect(fewer.gained.size).toBe(0);
     expect(fewer.events).toEqual([]);
     expect(apply(rows, fewer)[0]).toMatchObject({ state: 'rejected', units: 2 });
+  });
+
+  it('a specification change never lifts a hold: it is held, and no later recomputation lifts it', () => {
+    const rows = apply([], reconcileHolds([], [want], 1000));
+    const limits = { text: 'limits of location fridge corrected by qa', masterData: true };
+    // The excursion still exists but no longer exposes the lot's units.
+    const held = reconcileHolds(rows, [], 2000, limits, { live: new Set(['e1']) });
+    expect(held.audit.map((a) => a.action)).toEqual(['quantity_hold.held']);
+    expect(held.events).toEqual([]);
+    const after = apply(rows, held);
+    expect(after[0]).toMatchObject({ state: 'active' });
+    expect(isHeldHold(after[0]!)).toBe(true);
+    expect(reconcileHolds(after, [], 3000).writes).toEqual([]);
+    expect(reconcileHolds(after, [], 3000, limits, { live: new Set(['e1']) }).writes).toEqual([]);
+    // Its excursion kept as withdrawn for review: the hold stands, whatever the cause.
+    expect(reconcileHolds(rows, [], 2000, undefined, { keptForReview: new Set(['e1']) }).writes).toEqual([]);
+    // Late data (no specification change) lifts an undecided hold whose excursion is gone.
+    expect(reconcileHolds(rows, [], 2000).audit.map((a) => a.action)).toEqual(['quantity_hold.lifted']);
   });
 
   it('names the recomputation cause in the audit reasons', () => {
