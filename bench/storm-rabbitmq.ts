@@ -12,7 +12,7 @@
  * got its CONNACK, the auth calls the first cloud answered (from its request log) and the CPU time of each
  * process (broker, clouds, PostgreSQL, this process with the simulated gateways).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudStore, openDatabase, registerGateway } from '@coldtrace/cloud';
@@ -45,6 +45,10 @@ export interface RabbitmqStormOptions {
 // The ingestors' AMQP account; the clouds answer the broker's question about it from their amqpUrl.
 const INGESTOR = { username: 'coldtrace-ingestor', password: 'storm-ingestor-secret-0123456789' };
 const TICK_S = 1 / 100; // USER_HZ of /proc/<pid>/stat
+/** A probe reading not locked after this ends the sampling. */
+const PROBE_GIVE_UP_MS = 120_000;
+/** No PUBACK for this long while gateways still wait for theirs: the storm stalled. */
+const STALL_MS = 60_000;
 
 async function waitFor(what: string, timeoutMs: number, intervalMs: number, ok: () => Promise<boolean>) {
   const t = performance.now();
@@ -224,7 +228,15 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       username: 'probe',
       password: probeSecret,
       protocolVersion: 4, // RabbitMQ 3.10 speaks MQTT 3.1.1 only
-      reconnectPeriod: 0,
+      clean: false,
+      // As a gateway does: the broker closes a connection whose publish it could not authorise in time
+      // (below), and the unacknowledged reading goes again on the next connection.
+      reconnectPeriod: 1000,
+      connectTimeout: 60_000,
+    });
+    let probeDisconnects = 0;
+    probe.on('close', () => {
+      probeDisconnects++;
     });
     await probe.publishAsync('coldtrace/v1/gw/probe/movements', probeMovements(o.samples, t0), { qos: 1 });
     await waitFor('the probe units in custody', 60_000, 50, async () => {
@@ -237,7 +249,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     const cpuRoots = (): Record<string, number> => {
       const roots: Record<string, number> = { 'gateways (this process)': process.pid };
       for (const [i, c] of clouds.entries()) {
-        const [pid] = pidsWith(`cloud-${i + 1}.yaml`);
+        const [pid] = pidsWith(join(dir, `cloud-${i + 1}.yaml`));
         if (pid) roots[c.name] = pid;
       }
       const beam = ownBeam();
@@ -249,6 +261,44 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     const roots = cpuRoots();
     const cpuBefore = cpuOf(roots);
 
+    /** What the storm cost the broker's side: auth calls, the broker's log, CPU per process. */
+    const diagnostics = async (logEnd: number) => {
+      const cpuAfter = cpuOf(roots);
+      const auth = authCalls(join(dir, 'cloud-1.log'), logStart, logEnd);
+      const calls = Object.values(auth.times)
+        .flat()
+        .sort((a, b) => a - b);
+      out('storm_broker_auth_calls', calls.length, 'requests', {
+        byPath: Object.fromEntries(Object.entries(auth.times).map(([p, t]) => [p, t.length])),
+        spanS: Math.round(auth.spanS * 100) / 100,
+        p50Ms: calls.length ? Math.round(percentile(calls, 50) * 10) / 10 : null,
+        p99Ms: calls.length ? Math.round(percentile(calls, 99) * 10) / 10 : null,
+        maxMs: calls.length ? Math.round(percentile(calls, 100)) : null,
+      });
+      out(
+        'storm_cpu',
+        Object.keys(roots).reduce((s, k) => s + cpuAfter[k]! - cpuBefore[k]!, 0),
+        's',
+        {
+          byProcess: Object.fromEntries(
+            Object.keys(roots).map((k) => [k, Math.round((cpuAfter[k]! - cpuBefore[k]!) * 10) / 10]),
+          ),
+        },
+      );
+      out('storm_ingested', o.gateways * o.backlog, 'readings', await ingestedReadings(clouds));
+      // What the broker logged: its auth backend failing to reach the cloud, refused or dropped connections.
+      const brokerLog = node!.log().split('\n');
+      const lines = (text: string) => brokerLog.filter((l) => l.includes(text)).length;
+      out('storm_broker_log', lines('[error]'), 'errors', {
+        // the auth backend's HTTP call to the cloud timed out, or could not connect in time
+        authTimeout: lines('returned an error: timeout'),
+        authFailedConnect: lines('returned an error: {failed_connect'),
+        loginFailed: lines('MQTT login failed'),
+        closedAuthentication: lines('closing due to an authentication failure'),
+        closedAuthorization: lines('closing due to an authorization failure'),
+      });
+    };
+
     // The storm: every gateway connects at once and sends its backlog.
     const started = performance.now();
     let acked = 0;
@@ -256,7 +306,13 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     // Batches the broker acknowledged (in the quorum queue): with the ingested count, what the probe's
     // reading queues behind (the readings of every gateway share one FIFO queue).
     let pubacks = 0;
+    // Connections that closed (refused at CONNECT, or dropped by the broker after it), each retried in 1 s.
+    let closes = 0;
     const connectedAt: number[] = [];
+    // Gateways whose whole backlog was PUBACKed, and when the last PUBACK came (a storm that stops
+    // progressing is reported, not waited for).
+    const done = new Set<number>();
+    let lastPuback = performance.now();
     const storm = Promise.all(
       payloads.map(async (p, g) => {
         const c = mqtt.connect(node!.mqttUrl, {
@@ -272,20 +328,29 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
         c.on('error', () => {
           connectionErrors++;
         });
+        c.on('close', () => {
+          closes++;
+        });
         c.on('packetreceive', (packet) => {
-          if (packet.cmd === 'puback') pubacks++;
+          if (packet.cmd !== 'puback') return;
+          pubacks++;
+          lastPuback = performance.now();
         });
         clients.push(c);
         await new Promise<void>((resolve) => c.once('connect', () => resolve()));
         connectedAt.push(performance.now() - started);
         await publishAll(c, g, p);
+        done.add(g);
         acked++;
       }),
     );
 
     // Critical readings during the storm, one probe location after the other; the lock polled in
-    // PostgreSQL every 5 ms (the resolution of these figures).
+    // PostgreSQL every 5 ms (the resolution of these figures). A reading waits in the one readings queue
+    // behind what the gateways put there before it. A probe reading not locked after PROBE_GIVE_UP_MS
+    // ends the sampling (counted, and the goal missed).
     const latencies: number[] = [];
+    let probeTimeouts = 0;
     const ahead: number[] = [];
     let probeSeq = 0;
     for (let i = 0; i < o.samples; i++) {
@@ -295,10 +360,16 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       probe.publish('coldtrace/v1/gw/probe/readings', payload, { qos: 1 });
       while (
         (await db.query("SELECT 1 FROM locks WHERE epc = $1 AND state = 'active' LIMIT 1", [epcOf(i)]))
-          .rowCount === 0
-      ) {
-        if (performance.now() - t > 60_000) throw new Error(`probe ${i}: no lock after 60 s`);
+          .rowCount === 0 &&
+        performance.now() - t < PROBE_GIVE_UP_MS
+      )
         await new Promise((r) => setTimeout(r, 5));
+      if (performance.now() - t >= PROBE_GIVE_UP_MS) {
+        probeTimeouts++;
+        out('note', i, 'sample', {
+          detail: `probe reading ${i} not locked after ${PROBE_GIVE_UP_MS / 1000} s`,
+        });
+        break;
       }
       latencies.push(performance.now() - t);
       ahead.push(queued);
@@ -307,9 +378,39 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
         break;
       }
     }
-    await storm;
-    const ackedS = (performance.now() - started) / 1000;
+    let stormDone = false;
+    void storm.then(() => {
+      stormDone = true;
+    });
+    while (!stormDone && performance.now() - lastPuback < STALL_MS)
+      await new Promise((r) => setTimeout(r, 500));
     const expected = o.gateways * o.backlog;
+    if (!stormDone) {
+      // Stalled: some gateways wait for PUBACKs that do not come. Which ones, and what the broker said.
+      const stuck = [...Array(o.gateways).keys()].filter((g) => !done.has(g));
+      const channelErrors = new Set(
+        [...node.log().matchAll(/Channel error on connection .*user: 'gw-(\d+)'/g)].map((m) => Number(m[1])),
+      );
+      latencies.sort((a, b) => a - b);
+      out('storm_stalled', stuck.length, 'gateways', {
+        detail: `no PUBACK for ${STALL_MS / 1000} s while these gateways wait for theirs`,
+        afterS: Math.round((lastPuback - started) / 100) / 10,
+        neverConnected: o.gateways - connectedAt.length,
+        withChannelError: stuck.filter((g) => channelErrors.has(g)).length,
+        channelErrors: channelErrors.size,
+        readingsStored: await one("SELECT COUNT(*) AS n FROM readings WHERE gateway_id LIKE 'gw-%'"),
+        readingsSent: expected,
+        lockSamples: latencies.length,
+        lockP50Ms: latencies.length ? Math.round(percentile(latencies, 50)) : null,
+        lockP99Ms: latencies.length ? Math.round(percentile(latencies, 99)) : null,
+        probeTimeouts,
+        connectionErrors,
+        closes,
+      });
+      await diagnostics(Date.now());
+      throw new Error(`the storm stalled: ${stuck.length} of ${o.gateways} gateways without PUBACK`);
+    }
+    const ackedS = (performance.now() - started) / 1000;
     await waitFor('every reading stored', 600_000, 100, async () => {
       const readings = await one('SELECT COUNT(*) AS n FROM readings');
       return readings >= expected + probeSeq;
@@ -318,7 +419,6 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       return (await one('SELECT COUNT(*) AS n FROM evaluation_marks')) === 0;
     });
     const drainedS = (performance.now() - started) / 1000;
-    const cpuAfter = cpuOf(roots);
     const logEnd = Date.now();
     const readings = await one('SELECT COUNT(*) AS n FROM readings');
     const distinct = await one(
@@ -334,6 +434,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       p99: Math.round(percentile(connectedAt, 99)),
       unit_pct: 'ms',
       connectionErrors,
+      closes,
     });
     out('storm_acked', ackedS, 's', { detail: 'every PUBACK back (in the quorum queue)' });
     out('storm_drained', drainedS, 's', {
@@ -344,6 +445,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       duplicates: 0,
       connectionErrors,
     });
+    const perSample = latencies.map((l, k) => [ahead[k]!, Math.round(l)]);
     const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
     // Milliseconds of lock latency per 1,000 readings queued ahead of the probe's: the lock waits for the
     // queue to drain up to its reading.
@@ -352,6 +454,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     ahead.sort((a, b) => a - b);
     out('storm_lock_latency_p50', percentile(latencies, 50), 'ms', {
       samples: latencies.length,
+      probeDisconnects,
       readingsAheadP50: percentile(ahead, 50),
       readingsAheadMax: percentile(ahead, 100),
       msPer1000Ahead,
@@ -360,28 +463,9 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       goal: 1000,
       samples: latencies.length,
       max: percentile(latencies, 100),
+      samplesAheadAndMs: perSample,
     });
-    const auth = authCalls(join(dir, 'cloud-1.log'), logStart, logEnd);
-    const calls = Object.values(auth.times)
-      .flat()
-      .sort((a, b) => a - b);
-    out('storm_broker_auth_calls', calls.length, 'requests', {
-      byPath: Object.fromEntries(Object.entries(auth.times).map(([p, t]) => [p, t.length])),
-      spanS: Math.round(auth.spanS * 100) / 100,
-      p50Ms: calls.length ? Math.round(percentile(calls, 50) * 10) / 10 : null,
-      p99Ms: calls.length ? Math.round(percentile(calls, 99) * 10) / 10 : null,
-    });
-    out(
-      'storm_cpu',
-      Object.keys(roots).reduce((s, k) => s + cpuAfter[k]! - cpuBefore[k]!, 0),
-      's',
-      {
-        byProcess: Object.fromEntries(
-          Object.keys(roots).map((k) => [k, Math.round((cpuAfter[k]! - cpuBefore[k]!) * 10) / 10]),
-        ),
-      },
-    );
-    out('storm_ingested', expected, 'readings', await ingestedReadings(clouds));
+    await diagnostics(logEnd);
     out('machine_after', loadavg()[0]!, 'load1');
     // Nothing left behind in the broker either: no delivery parked, unacknowledged or to be redelivered.
     await waitFor('the queues empty', 60_000, 1000, async () =>
@@ -389,6 +473,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     );
   } catch (err) {
     keep = true;
+    if (node) writeFileSync(join(dir, 'rabbitmq.log'), node.log());
     throw err;
   } finally {
     await Promise.all([...clients, ...(probe ? [probe] : [])].map((c) => c.endAsync(true)));
