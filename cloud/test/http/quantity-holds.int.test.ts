@@ -144,6 +144,8 @@ describe('quantity holds: units without serial held when exposed, decided by QA'
   it('a late scan inside the past excursion holds its lot too', async () => {
     await publish('movements', [scan(0, 30, 'L1', 'fridge')]);
     await settled('LOT-L held', async () => (await holds('?state=active')).length === 2);
+    // The dashboard counts the held units awaiting a decision.
+    expect(await ok('GET', '/api/v1/summary')).toMatchObject({ heldUnits: 3, holdsOutstanding: 2 });
     expect(await holds('?lotId=LOT-L')).toEqual([
       expect.objectContaining({ lotId: 'LOT-L', excursionId, units: 1, state: 'active' }),
     ]);
@@ -185,6 +187,7 @@ describe('quantity holds: units without serial held when exposed, decided by QA'
     expect((await sign('LOT-L')).status).toBe(201);
     expect((await ok('GET', `/api/v1/excursions/${id}`)).reviewState).toBe('decided');
     expect(await holds('?state=active')).toEqual([]);
+    expect(await ok('GET', '/api/v1/summary')).toMatchObject({ heldUnits: 0, holdsOutstanding: 0 });
   });
 
   it('an excursion that late data withdraws lifts its hold (audited)', async () => {

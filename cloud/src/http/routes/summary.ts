@@ -29,6 +29,12 @@ const summaryResponse = z.object({
   deadLettersNotReplayed: count,
   rejectedAwaitingClosure: count.describe('units rejected by QA, not yet recorded as destroyed or returned'),
   releasesAwaitingSecondSignature: count.describe('release proposals awaiting their second QA signature'),
+  heldUnits: count.describe(
+    'units without serial held by excursions (quantity holds) that no QA decision covers yet',
+  ),
+  holdsOutstanding: count.describe(
+    'quantity holds with such units, each awaiting a QA disposition on its lot',
+  ),
 });
 
 /** `GET /summary`: the dashboard's figures, counted by the database (docs/architecture.md "Lists and paging"). */

@@ -35,6 +35,10 @@ export interface SummaryCounts {
   rejectedAwaitingClosure: number;
   /** Releases awaiting their second QA signature (docs/domain.md "Two-person release"). */
   releasesAwaitingSecondSignature: number;
+  /** Units without serial held by excursions and not covered by a QA decision (quantity holds, docs/barcode.md). */
+  heldUnits: number;
+  /** Quantity holds with such units: each awaits a QA disposition on its lot. */
+  holdsOutstanding: number;
 }
 
 const n = (v: unknown) => Number(v ?? 0);
@@ -107,6 +111,15 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     .select(sql<number>`count(*)`.as('n'))
     .where('state', '=', 'pending')
     .executeTakeFirst();
+  // A hold's undecided units: all while active, those held beyond its decision once decided.
+  const undecided = sql<number>`case when state = 'active' then units when state != 'lifted' and units > decided_units then units - decided_units else 0 end`;
+  const held = await db
+    .selectFrom('quantity_holds')
+    .select([
+      sql<number>`sum(${undecided})`.as('units'),
+      sql<number>`sum(case when ${undecided} > 0 then 1 else 0 end)`.as('holds'),
+    ])
+    .executeTakeFirst();
   return {
     excursions: n(ex?.total),
     excursionsPendingReview: n(ex?.pending),
@@ -126,5 +139,7 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     deadLettersNotReplayed: n(dl?.open),
     rejectedAwaitingClosure: n(rejected?.n),
     releasesAwaitingSecondSignature: n(proposals?.n),
+    heldUnits: n(held?.units),
+    holdsOutstanding: n(held?.holds),
   };
 }
