@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- scale [--readings=200000] [--ingestors=1,2,3] [--gateways=10] [--prefetch=64]
- * [--no-sqlite] [--profile]`: scale-out ingest on RabbitMQ and PostgreSQL (issue 17 item 3,
+ * [--no-sqlite] [--profile[=N]]`: scale-out ingest on RabbitMQ and PostgreSQL (issue 17 item 3,
  * docs/performance.md "Scale-out ingest"), everything on this machine.
  *
  * Our own PostgreSQL instance (cloud/test/store/pg-node.ts) and RabbitMQ node (rabbitmq-node.ts, the
@@ -18,8 +18,8 @@
  * instance and of the RabbitMQ node: during the drain, and the broker's during the publish too (taking the
  * backlog in is its work per reading as well). The reference in the same run: the embedded cloud
  * (aedes + SQLite, one `coldtrace cloud` process) fed the same batches live, from the first publish to
- * stored and flushed. `--profile`: one more 1-ingestor drain under `--cpu-prof`, its drain's self time by
- * package. Prints JSON lines {bench, metric, value, unit, goal?, ...} with the load average.
+ * stored and flushed. `--profile[=N]`: one more drain with N ingestors (default 1) under `--cpu-prof`:
+ * one ingestor's self time by package, and pg_stat_statements' top statements. Prints JSON lines {bench, metric, value, unit, goal?, ...} with the load average.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -348,7 +348,9 @@ try {
     }
   }
 
-  if (flag('profile')) {
+  const profiled = process.argv.find((x) => x === '--profile' || x.startsWith('--profile='));
+  if (profiled) {
+    const n = Number(profiled.split('=')[1] ?? 1);
     const profDir = join(dir, 'profile');
     mkdirSync(profDir);
     // Time per statement in PostgreSQL: pg_stat_statements is loaded at server start.
@@ -357,14 +359,14 @@ try {
     await admin.close();
     await pgNode.stop();
     await pgNode.start();
-    const r = await scaleRun(1, profDir);
+    const r = await scaleRun(n, profDir);
     const f = profileIn(profDir);
     if (!f) throw new Error(`no CPU profile written in ${profDir}`);
     const s = summarizeProfile(f, r.window.from, r.window.to);
     out('profile_drain_rate', r.rate, 'readings/s', {
-      ingestors: 1,
+      ingestors: n,
       samples: s.samples,
-      note: 'under --cpu-prof',
+      note: 'under --cpu-prof; the profile of one ingestor, the statements of all',
     });
     for (const o of s.byOrigin.slice(0, 15))
       out('profile_origin', o.share * 100, '%', { origin: o.name, ms: round(o.ms, 0) });
