@@ -1,6 +1,6 @@
 import { ColdtraceError } from '@coldtrace/shared';
 import PDFDocument from 'pdfkit';
-import { approvals, decisions, lockAnnex, lots } from './excursion-report-sections.js';
+import { approvals, decisions, heldQuantities, lockAnnex, lots } from './excursion-report-sections.js';
 import { CONTENT_WIDTH, type Column, type Doc, heading, PAGE, pageFooters, table } from './pdf-layout.js';
 import { fmtDuration, fmtTemp, fmtTime, pdfText } from './pdf-text.js';
 import type { ExcursionReportInput, RenderOptions } from './report-input.js';
@@ -54,6 +54,7 @@ export async function renderExcursionReport(
   statistics(doc, input);
   chart(doc, input);
   lots(doc, input);
+  heldQuantities(doc, input);
   decisions(doc, input);
   approvals(doc, input);
   audit(doc, input);

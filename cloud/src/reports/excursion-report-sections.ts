@@ -59,6 +59,35 @@ export function lots(doc: Doc, input: ExcursionReportInput): void {
   table(doc, cols, rows, 'No lot is affected by this excursion (no commissioned unit was exposed to it).');
 }
 
+/**
+ * Units without serial the excursion held, per lot and location (quantity holds): they have no EPC, so
+ * they are held and decided as a quantity of their lot. Left out when there are none.
+ */
+export function heldQuantities(doc: Doc, input: ExcursionReportInput): void {
+  const held = input.heldQuantities ?? [];
+  if (held.length === 0) return;
+  heading(doc, 'Units without serial held');
+  const cols: Column[] = [
+    { title: 'Lot', width: 120 },
+    { title: 'Location', width: 120 },
+    { title: 'Units held', width: 60, align: 'right' },
+    { title: 'State', width: 80 },
+    { title: 'Decision', width: CONTENT_WIDTH - 380 },
+  ];
+  const rows = held.map((h) => [
+    h.lotId,
+    h.location,
+    String(h.units),
+    h.state,
+    h.state === 'active'
+      ? 'pending QA decision'
+      : h.decidedUnits !== null && h.units > h.decidedUnits
+        ? `${h.state} (${h.decidedUnits} units); ${h.units - h.decidedUnits} held since, pending QA decision`
+        : `${h.state} (${h.decidedUnits ?? h.units} units)`,
+  ]);
+  table(doc, cols, rows, '');
+}
+
 /** The signed decisions, each with its e-signature manifestation (21 CFR 11.50) and manifest hash (11.70). */
 export function decisions(doc: Doc, input: ExcursionReportInput): void {
   heading(doc, 'Decisions and electronic signatures');

@@ -119,6 +119,17 @@ export interface ReportAuditEntry {
   unit?: string | null;
 }
 
+/** Units of a lot without serial the excursion holds at its location (a quantity hold, docs/barcode.md). */
+export interface ReportHeldQuantity {
+  lotId: string;
+  location: string;
+  units: number;
+  /** active | released | rejected (lifted holds are left out). */
+  state: string;
+  /** Units the signed decision covered; null while undecided. */
+  decidedUnits: number | null;
+}
+
 export interface ExcursionReportInput {
   /** Stable per revision: the excursion's version and the decisions signed on it (report-source.ts). */
   reportId: string;
@@ -135,6 +146,8 @@ export interface ExcursionReportInput {
   window?: { fromTs: number; toTs: number };
   series: readonly ReportSeries[];
   lots: readonly ReportLot[];
+  /** Quantity holds of the excursion (absent or empty: the section is left out). */
+  heldQuantities?: readonly ReportHeldQuantity[];
   decisions: readonly ReportDecision[];
   audit: readonly ReportAuditEntry[];
   /** Notes printed under the statistics (e.g. what data the report could not include yet). */

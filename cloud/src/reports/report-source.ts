@@ -6,6 +6,7 @@ import type {
   ReportAuditEntry,
   ReportDecision,
   ReportExcursion,
+  ReportHeldQuantity,
   ReportLot,
   ReportSeries,
 } from './report-input.js';
@@ -137,9 +138,37 @@ export class StoreReportSource implements ReportSource {
       window,
       series,
       lots: (await this.domain?.lots(excursion)) ?? [],
+      heldQuantities: await this.heldQuantities(excursion.id),
       decisions,
       audit: (await this.domain?.audit(excursion)) ?? [],
       notes,
     };
+  }
+
+  /** The excursion's quantity holds not lifted (units without serial), by lot and location. */
+  private async heldQuantities(excursionId: string): Promise<ReportHeldQuantity[]> {
+    const rows = await this.store.db
+      .selectFrom('quantity_holds')
+      .leftJoin('locations', 'locations.id', 'quantity_holds.location_id')
+      .select([
+        'quantity_holds.lot_id as lotId',
+        'quantity_holds.location_id as locationId',
+        'locations.name as locationName',
+        'quantity_holds.units as units',
+        'quantity_holds.state as state',
+        'quantity_holds.decided_units as decidedUnits',
+      ])
+      .where('quantity_holds.excursion_id', '=', excursionId)
+      .where('quantity_holds.state', '!=', 'lifted')
+      .orderBy('quantity_holds.lot_id')
+      .orderBy('quantity_holds.location_id')
+      .execute();
+    return rows.map((r) => ({
+      lotId: r.lotId,
+      location: r.locationName ?? r.locationId,
+      units: Number(r.units),
+      state: r.state,
+      decidedUnits: r.decidedUnits === null ? null : Number(r.decidedUnits),
+    }));
   }
 }

@@ -5,6 +5,7 @@ import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { createUser, login, type Session, type TestUser } from '../helpers/auth.js';
 import { readingsBatch, T0 } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { hasPoppler, pdfToText } from '../reports/pdf-tools.js';
 
 const MIN = 60_000;
 const GTIN = '80614141123458';
@@ -188,6 +189,20 @@ describe('quantity holds: units without serial held when exposed, decided by QA'
     expect((await ok('GET', `/api/v1/excursions/${id}`)).reviewState).toBe('decided');
     expect(await holds('?state=active')).toEqual([]);
     expect(await ok('GET', '/api/v1/summary')).toMatchObject({ heldUnits: 0, holdsOutstanding: 0 });
+    // The excursion report lists the held quantities with their decisions.
+    const pdf = await cloud.app.inject({
+      url: `/api/v1/excursions/${id}/report.pdf`,
+      headers: qaSession.headers as never,
+    });
+    expect(pdf.statusCode).toBe(200);
+    if (!hasPoppler()) {
+      console.warn('SKIPPED the held-quantities PDF text check: poppler-utils (pdftotext) is not installed');
+      return;
+    }
+    const text = pdfToText(pdf.rawPayload).replace(/\s+/g, ' ');
+    expect(text).toContain('Units without serial held');
+    expect(text).toMatch(/LOT-L fridge 1 rejected rejected \(1 units\)/);
+    expect(text).toMatch(/LOT-Q fridge 2 rejected rejected \(2 units\)/);
   });
 
   it('an excursion that late data withdraws lifts its hold (audited)', async () => {
