@@ -309,7 +309,7 @@ describe.skipIf(missing !== null)('scans page in a real browser', () => {
       `/excursions/${encodeURIComponent(excursionId)}`,
     );
     expect(await exposure.textContent()).toMatch(
-      /^Vaccine fridge · \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z: 2 units on hand$/,
+      /^Vaccine fridge · \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z: 2 units on hand — held, pending QA decision$/,
     );
     await screenshot(page, 'scans-lot-quantities');
 

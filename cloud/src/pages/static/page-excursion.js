@@ -156,14 +156,68 @@ async function renderLots(ex, user, box, names) {
     box.append(waiting('the affected lots of an excursion (GET /api/v1/excursions/:id with affectedLots)'));
     return;
   }
-  if (!lots.length) {
+  // Units without serial held by the excursion (docs/barcode.md "Quantity custody"), per lot.
+  const quantities = await api.get(`/api/v1/excursions/${encodeURIComponent(ex.id)}/quantities`);
+  const held = new Map(quantities.lots.filter((q) => q.hold).map((q) => [q.lotId, q.hold]));
+  // A lot with only held units has no serialised unit: a card of its own, to decide it.
+  const heldOnly = [...held.keys()].filter((id) => !lots.some((l) => l.lotId === id));
+  if (!lots.length && !heldOnly.length) {
     box.append(h('p', { class: 'muted' }, 'No units were at this location during the excursion.'));
     return;
   }
-  for (const lot of lots) box.append(lotCard(ex, lot, user, names));
+  for (const lot of lots) box.append(lotCard(ex, lot, user, names, held.get(lot.lotId)));
+  for (const lotId of heldOnly) box.append(heldLotCard(ex, lotId, held.get(lotId), user));
 }
 
-function lotCard(ex, lot, user, names) {
+/** A hold's state in words: units held, and what a decision covered. */
+function holdText(hold) {
+  if (hold.state === 'active') return `${hold.units} held, pending QA decision`;
+  const since =
+    hold.decidedUnits !== null && hold.units > hold.decidedUnits ? hold.units - hold.decidedUnits : 0;
+  return `${hold.decidedUnits ?? hold.units} ${hold.state}${since ? `; ${since} held since, pending QA decision` : ''}`;
+}
+
+/** Whether a hold still holds units no decision covers (QA can sign on the lot). */
+const holdUndecided = (hold) =>
+  hold !== undefined &&
+  (hold.state === 'active' || (hold.decidedUnits !== null && hold.units > hold.decidedUnits));
+
+/** The card of a lot whose only units at the location had no serial: its hold and the disposition form. */
+function heldLotCard(ex, lotId, hold, user) {
+  const decisions = (ex.dispositions ?? []).filter((d) => d.lotId === lotId);
+  return h(
+    'article',
+    { class: 'card lot', 'data-lot': lotId },
+    h(
+      'h3',
+      {},
+      h('a', { href: `/lots/${encodeURIComponent(lotId)}`, title: `lot id: ${lotId}` }, `Lot ${lotId}`),
+      ' ',
+      h(
+        'span',
+        { class: 'lock-state' },
+        badge(`${hold.units} held without serial`, holdUndecided(hold) ? 'bad' : 'ok'),
+      ),
+    ),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, 'Units without serial'),
+      h('dd', { 'data-k': 'held' }, holdText(hold)),
+      h('dt', {}, 'Decisions'),
+      h(
+        'dd',
+        { 'data-k': 'decision' },
+        decisions.length ? decisions.map(decisionText).join('; ') : 'none yet',
+      ),
+      ...meaningRows(decisions),
+      ...manifestRows(decisions),
+    ),
+    holdUndecided(hold) ? dispositionForm(ex, { lotId }, user) : null,
+  );
+}
+
+function lotCard(ex, lot, user, names, hold) {
   const a = lot.assessment;
   const decisions = (ex.dispositions ?? []).filter((d) => d.lotId === lot.lotId);
   // A lot is named by its lot number (as on the lot page and the PDF); its id is in the link.
@@ -193,6 +247,7 @@ function lotCard(ex, lot, user, names) {
     h(
       'dl',
       { class: 'facts' },
+      ...(hold ? [h('dt', {}, 'Units without serial'), h('dd', { 'data-k': 'held' }, holdText(hold))] : []),
       h('dt', {}, 'Exposed units are now'),
       h('dd', { 'data-k': 'where' }, whereNowText(lot.whereNow, names)),
       h('dt', {}, 'Product tolerance'),
@@ -242,7 +297,7 @@ function lotCard(ex, lot, user, names) {
       : null,
     lot.lotId && lot.lockedUnits > 0 ? releaseNeedsNotice(lot) : null,
     ...proposalRows(ex, lot, user, hasRole(user, 'qa', 'admin')),
-    lot.lotId && lot.lockedUnits > 0 ? dispositionForm(ex, lot, user) : null,
+    lot.lotId && (lot.lockedUnits > 0 || holdUndecided(hold)) ? dispositionForm(ex, lot, user) : null,
   );
 }
 

@@ -31,7 +31,7 @@ export async function quantitiesSection(lotId, names) {
       'p',
       { class: 'muted' },
       'Units scanned with this lot but no serial, counted per location. They cannot be locked one by one: ',
-      'an excursion they were exposed to is decided for the lot. ',
+      'an excursion they were exposed to holds their quantity, decided for the lot. ',
       scansLink,
     ),
     table(
@@ -53,6 +53,13 @@ export async function quantitiesSection(lotId, names) {
                   i ? h('br') : null,
                   excursionLink({ id: e.excursionId, startTs: e.from }, names.locationText(l.locationId)),
                   `: ${e.units} ${e.units === 1 ? 'unit' : 'units'} on hand`,
+                  e.hold
+                    ? h(
+                        'span',
+                        { class: 'hold', 'data-state': e.hold.state },
+                        ` — ${e.hold.state === 'active' ? 'held, pending QA decision' : e.hold.state}`,
+                      )
+                    : null,
                 ])
               : 'no excursion',
           ),
