@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ChangeLog } from '../../../src/domain/exposure.js';
 import {
   desiredHolds,
   type HoldPlan,
@@ -165,6 +166,33 @@ describe('reconcileHolds', () => {
     expect(reconcileHolds(rows, [], 2000, undefined, { keptForReview: new Set(['e1']) }).writes).toEqual([]);
     // Late data (no specification change) lifts an undecided hold whose excursion is gone.
     expect(reconcileHolds(rows, [], 2000).audit.map((a) => a.action)).toEqual(['quantity_hold.lifted']);
+  });
+
+  it('events: held quantities join the excursion’s lock event as lot and quantity, without EPC', async () => {
+    const log = new ChangeLog();
+    log.lockEvent('lock', 'e1', 'fridge', 'EPC1', 'exposed', 1);
+    log.quantityEvent('lock', 'e1', 'fridge', 'LOT-A', 3, 'held', 1);
+    log.quantityEvent('unlock', 'e2', 'fridge', 'LOT-A', 2, 'lifted', 1);
+    expect(await log.events(async () => new Map([['EPC1', 'LOT-B']]))).toEqual([
+      {
+        type: 'lock',
+        excursionId: 'e1',
+        locationId: 'fridge',
+        reason: 'exposed',
+        units: [{ epc: 'EPC1', lotId: 'LOT-B' }],
+        quantities: [{ lotId: 'LOT-A', units: 3 }],
+        at: 1,
+      },
+      {
+        type: 'unlock',
+        excursionId: 'e2',
+        locationId: 'fridge',
+        reason: 'lifted',
+        units: [],
+        quantities: [{ lotId: 'LOT-A', units: 2 }],
+        at: 1,
+      },
+    ]);
   });
 
   it('names the recomputation cause in the audit reasons', () => {

@@ -1,0 +1,279 @@
+import { encodeGatewayPayload, type Reading, type Scan } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudConfigInput } from '../../src/config.js';
+import { verifyAuditTrail } from '../../src/store/audit-trail.js';
+import { createUser, login, type Session, type TestUser } from '../helpers/auth.js';
+import { readingsBatch, T0 } from '../helpers/records.js';
+import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { hasPoppler, pdfToText } from '../reports/pdf-tools.js';
+
+const MIN = 60_000;
+const GTIN = '80614141123458';
+const at = (min: number) => T0 + min * MIN;
+const LIMITS = { minC: 2, maxC: 8, alarmDelayMs: 10 * MIN, criticalMarginC: 10, maxGapMs: 30 * MIN };
+
+/** A scan of a unit without serial of lot `lot` (its number) at `location`. */
+const scan = (seq: number, min: number, lot: string, location: string, direction = 'putaway'): Scan => ({
+  seq,
+  kind: 'scan',
+  stationId: `${location}-st`,
+  locationId: location,
+  direction: direction as Scan['direction'],
+  ts: at(min),
+  code: `]d201${GTIN}10${lot}`,
+  format: 'gs1-element-string',
+  gtin: GTIN,
+  sscc: null,
+  hibc: null,
+  lot,
+  serial: null,
+  expiry: null,
+});
+
+const reading = (seq: number, location: string, min: number, tempC: number): Reading => ({
+  seq,
+  sensorId: `s-${location}`,
+  locationId: location,
+  ts: at(min),
+  tempC,
+  quality: 'ok',
+});
+
+/**
+ * docs/barcode.md "Quantity custody" through the cloud (ingest → engine → API → disposition): vials without
+ * serial put into a fridge that then warms up are held as a quantity of their lot; a late scan inside the
+ * past excursion holds its lot too; QA rejects each lot with an e-signature (a lot with no serialised unit
+ * can be decided), the excursion is decided once no hold is undecided; an excursion late data withdraws
+ * lifts its hold. On SQLite (quantity-holds.int.test.ts) and PostgreSQL (quantity-holds.pg.svc.test.ts).
+ */
+export function quantityHoldsSuite(
+  name: string,
+  store: () => Promise<Pick<CloudConfigInput, 'database'>>,
+): void {
+  describe(`quantity holds: units without serial held when exposed, decided by QA (${name})`, () => {
+    let cloud: TestCloud;
+    let qa: TestUser;
+    let qaSession: Session;
+    let seq = 0;
+    let excursionId: string;
+
+    const call = async (method: string, url: string, payload?: object) => {
+      const res = await cloud.app.inject({
+        method: method as 'GET',
+        url,
+        payload,
+        headers: qaSession.headers as never,
+      });
+      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+    };
+    const ok = async (method: string, url: string, payload?: object) => {
+      const r = await call(method, url, payload);
+      if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    };
+    const publish = async (name: 'readings' | 'movements', records: Array<Reading | Scan>) => {
+      const numbered = records.map((r) => ({ ...r, seq: ++seq }));
+      const out = await cloud.ingestor.handle({
+        topic: `coldtrace/v1/gw/gw-a/${name}`,
+        payload: Buffer.from(encodeGatewayPayload(name, readingsBatch('gw-a', numbered as never) as never)),
+      });
+      expect(out.kind).toBe('stored');
+    };
+    const holds = async (query = '') => ok('GET', `/api/v1/quantity-holds${query}`);
+    const settled = async (what: string, check: () => Promise<boolean>) =>
+      until(async () => {
+        await cloud.evaluator.flush();
+        return check();
+      }, what);
+
+    beforeAll(async () => {
+      cloud = await startTestCloud({ mqtt: { embedded: { enabled: false } }, ...(await store()) });
+      const admin = await createUser(cloud.store, { roles: ['admin'] });
+      qa = await createUser(cloud.store, { roles: ['qa'], printedName: 'Quinn Assurance' });
+      qaSession = await login(cloud, admin.username, admin.password);
+      for (const id of ['fridge', 'fridge-2', 'fridge-3'])
+        await ok('PUT', `/api/v1/locations/${id}`, { name: id, kind: 'room', ...LIMITS });
+      await ok('PUT', `/api/v1/products/${GTIN}`, {
+        name: 'Vaccine',
+        minC: 2,
+        maxC: 8,
+        stabilityBudgetMs: 0,
+      });
+      await ok('PUT', '/api/v1/lots/LOT-Q', { gtin: GTIN, lotNumber: 'Q1', expiry: '2027-12-31' });
+      await ok('PUT', '/api/v1/lots/LOT-L', { gtin: GTIN, lotNumber: 'L1', expiry: '2027-12-31' });
+      qaSession = await login(cloud, qa.username, qa.password);
+      await cloud.addGateway('gw-a');
+      // Three vials of LOT-Q into the fridge, one picked out before it warms: two on hand.
+      await publish('movements', [
+        scan(0, 5, 'Q1', 'fridge'),
+        scan(0, 6, 'Q1', 'fridge'),
+        scan(0, 7, 'Q1', 'fridge'),
+        scan(0, 8, 'Q1', 'fridge', 'picking'),
+      ]);
+      // 12 °C from minute 20 to 44: an excursion.
+      await publish(
+        'readings',
+        Array.from({ length: 31 }, (_, k) => reading(0, 'fridge', 2 * k, 2 * k >= 20 && 2 * k < 45 ? 12 : 5)),
+      );
+      await settled('LOT-Q held', async () => (await holds('?state=active')).length === 1);
+      [{ id: excursionId }] = await ok('GET', '/api/v1/excursions?locationId=fridge');
+    });
+    afterAll(async () => {
+      await cloud?.stop();
+    });
+
+    it('the exposed quantity is held: listed, and on the lot’s and the excursion’s quantities', async () => {
+      expect(await holds()).toEqual([
+        expect.objectContaining({
+          lotId: 'LOT-Q',
+          locationId: 'fridge',
+          excursionId,
+          units: 2,
+          state: 'active',
+          decidedUnits: null,
+          dispositionId: null,
+        }),
+      ]);
+      const q = await ok('GET', '/api/v1/lots/LOT-Q/quantities');
+      expect(q.locations[0].exposures).toEqual([
+        expect.objectContaining({
+          excursionId,
+          units: 2,
+          hold: expect.objectContaining({ state: 'active', units: 2 }),
+        }),
+      ]);
+      const x = await ok('GET', `/api/v1/excursions/${encodeURIComponent(excursionId)}/quantities`);
+      expect(x.lots).toEqual([
+        { lotId: 'LOT-Q', units: 2, hold: expect.objectContaining({ state: 'active', units: 2 }) },
+      ]);
+      const page = await holds('?limit=1&lotId=LOT-Q');
+      expect(page).toMatchObject({ items: [{ lotId: 'LOT-Q' }], nextCursor: null });
+      expect(await holds('?lotId=LOT-L')).toEqual([]);
+    });
+
+    it('a late scan inside the past excursion holds its lot too', async () => {
+      await publish('movements', [scan(0, 30, 'L1', 'fridge')]);
+      await settled('LOT-L held', async () => (await holds('?state=active')).length === 2);
+      // The dashboard counts the held units awaiting a decision.
+      expect(await ok('GET', '/api/v1/summary')).toMatchObject({ heldUnits: 3, holdsOutstanding: 2 });
+      expect(await holds('?lotId=LOT-L')).toEqual([
+        expect.objectContaining({ lotId: 'LOT-L', excursionId, units: 1, state: 'active' }),
+      ]);
+    });
+
+    it('QA rejects a lot with only held units (e-signed); the excursion is decided once no hold is undecided', async () => {
+      const id = encodeURIComponent(excursionId);
+      const sign = (lotId: string) =>
+        call('POST', `/api/v1/excursions/${id}/dispositions`, {
+          lotId,
+          decision: 'reject',
+          reason: 'held above 8 °C for 25 min',
+          username: qa.username,
+          password: qa.password,
+        });
+      const q = await sign('LOT-Q');
+      expect(q.status, JSON.stringify(q.body)).toBe(201);
+      expect(await holds('?lotId=LOT-Q')).toEqual([
+        expect.objectContaining({ state: 'rejected', units: 2, decidedUnits: 2, dispositionId: q.body.id }),
+      ]);
+      const row = await cloud.evaluator.engine.db
+        .selectFrom('dispositions')
+        .select(['manifest_json', 'units'])
+        .where('id', '=', q.body.id)
+        .executeTakeFirstOrThrow();
+      expect(JSON.parse(row.manifest_json!).scope).toMatchObject({
+        type: 'lot',
+        lotId: 'LOT-Q',
+        units: [],
+        held: [{ locationId: 'fridge', units: 2 }],
+      });
+      expect(Number(row.units)).toBe(2);
+      // LOT-L is still held: the excursion is not decided yet.
+      expect((await ok('GET', `/api/v1/excursions/${id}`)).reviewState).toBe('pending');
+      // A signed decision stands.
+      const again = await sign('LOT-Q');
+      expect(again.status).toBe(409);
+      expect(again.body.message ?? again.body.error).toMatch(/already decided/);
+      expect((await sign('LOT-L')).status).toBe(201);
+      expect((await ok('GET', `/api/v1/excursions/${id}`)).reviewState).toBe('decided');
+      expect(await holds('?state=active')).toEqual([]);
+      expect(await ok('GET', '/api/v1/summary')).toMatchObject({ heldUnits: 0, holdsOutstanding: 0 });
+      // The excursion report lists the held quantities with their decisions.
+      const pdf = await cloud.app.inject({
+        url: `/api/v1/excursions/${id}/report.pdf`,
+        headers: qaSession.headers as never,
+      });
+      expect(pdf.statusCode).toBe(200);
+      if (!hasPoppler()) {
+        console.warn(
+          'SKIPPED the held-quantities PDF text check: poppler-utils (pdftotext) is not installed',
+        );
+        return;
+      }
+      const text = pdfToText(pdf.rawPayload).replace(/\s+/g, ' ');
+      expect(text).toContain('Units without serial held');
+      expect(text).toMatch(/LOT-L fridge 1 rejected rejected \(1 units\)/);
+      expect(text).toMatch(/LOT-Q fridge 2 rejected rejected \(2 units\)/);
+    });
+
+    it('an excursion that late data withdraws lifts its hold (audited)', async () => {
+      await publish('movements', [scan(0, 100, 'Q1', 'fridge-2')]);
+      // 12 °C at minutes 120 and 132 (no reading between), back in range at 134: an excursion of 12 min.
+      await publish('readings', [
+        reading(0, 'fridge-2', 110, 5),
+        reading(0, 'fridge-2', 120, 12),
+        reading(0, 'fridge-2', 132, 12),
+        reading(0, 'fridge-2', 134, 5),
+      ]);
+      await settled('LOT-Q held at fridge-2', async () => (await holds('?locationId=fridge-2')).length === 1);
+      const [held] = await holds('?locationId=fridge-2');
+      expect(held).toMatchObject({ lotId: 'LOT-Q', units: 1, state: 'active' });
+      // A late in-range reading splits it into two runs shorter than the alarm delay: no excursion.
+      await publish('readings', [reading(0, 'fridge-2', 126, 5)]);
+      await settled('hold lifted', async () => (await holds('?locationId=fridge-2'))[0].state === 'lifted');
+      expect(await ok('GET', '/api/v1/excursions?locationId=fridge-2')).toEqual([]);
+      const trail = await ok('GET', '/api/v1/audit?entityType=quantity_hold');
+      const actions = (Array.isArray(trail) ? trail : trail.items).map((e: { action: string }) => e.action);
+      expect(actions).toEqual(expect.arrayContaining(['quantity_hold.created', 'quantity_hold.lifted']));
+      expect((await verifyAuditTrail(cloud.evaluator.engine.db)).ok).toBe(true);
+    });
+
+    it('a specification change withdrawing the excursion keeps it for review with its hold; QA decides it', async () => {
+      await publish('movements', [scan(0, 200, 'Q1', 'fridge-3'), scan(0, 201, 'Q1', 'fridge-3')]);
+      await publish(
+        'readings',
+        Array.from({ length: 16 }, (_, k) => reading(0, 'fridge-3', 205 + 2 * k, k >= 3 && k < 12 ? 12 : 5)),
+      );
+      await settled('LOT-Q held at fridge-3', async () => (await holds('?locationId=fridge-3')).length === 1);
+      const [{ id: x3 }] = await ok('GET', '/api/v1/excursions?locationId=fridge-3');
+      await ok('POST', '/api/v1/locations/fridge-3/limits/corrections', {
+        ...LIMITS,
+        maxC: 15,
+        effectiveFrom: null,
+        reason: 'mapping study',
+        username: qa.username,
+        password: qa.password,
+      });
+      await settled(
+        'excursion withdrawn',
+        async () => (await ok('GET', `/api/v1/excursions/${encodeURIComponent(x3)}`)).state === 'withdrawn',
+      );
+      const x = await ok('GET', `/api/v1/excursions/${encodeURIComponent(x3)}`);
+      expect(x.reviewState).toBe('pending');
+      expect(await holds('?locationId=fridge-3')).toEqual([
+        expect.objectContaining({ excursionId: x3, units: 2, state: 'active' }),
+      ]);
+      const signed = await call('POST', `/api/v1/excursions/${encodeURIComponent(x3)}/dispositions`, {
+        lotId: 'LOT-Q',
+        decision: 'release',
+        reason: 'limits corrected after the mapping study',
+        username: qa.username,
+        password: qa.password,
+      });
+      expect(signed.status, JSON.stringify(signed.body)).toBe(201);
+      expect(await holds('?locationId=fridge-3')).toEqual([expect.objectContaining({ state: 'released' })]);
+      expect((await ok('GET', `/api/v1/excursions/${encodeURIComponent(x3)}`)).reviewState).toBe('decided');
+    });
+  });
+}
