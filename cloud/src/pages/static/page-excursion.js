@@ -2,6 +2,7 @@ import { api, hasRole } from './api.js';
 import { auditTable } from './audit-view.js';
 import { lateSpans, seriesBySensor, temperatureChart } from './chart.js';
 import { excursionStateText } from './format-status.js';
+import { heldLotCard, holdText, holdUndecided } from './held-quantities-view.js';
 import { loadNames, unitLabel, whereNowText } from './names.js';
 import { MIN_JUSTIFICATION, proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
 import { meaningChoice, onSign, signatureFields, signaturePassword } from './signing-form.js';
@@ -166,44 +167,14 @@ async function renderLots(ex, user, box, names) {
     return;
   }
   for (const lot of lots) box.append(lotCard(ex, lot, user, names, held.get(lot.lotId)));
-  for (const lotId of heldOnly) box.append(heldLotCard(ex, lotId, held.get(lotId), user));
+  for (const lotId of heldOnly) box.append(heldOnlyCard(ex, lotId, held.get(lotId), user));
 }
 
-/** A hold's state in words: units held, and what a decision covered. */
-function holdText(hold) {
-  if (hold.state === 'active') return `${hold.units} held, pending QA decision`;
-  const since =
-    hold.decidedUnits !== null && hold.units > hold.decidedUnits ? hold.units - hold.decidedUnits : 0;
-  return `${hold.decidedUnits ?? hold.units} ${hold.state}${since ? `; ${since} held since, pending QA decision` : ''}`;
-}
-
-/** Whether a hold still holds units no decision covers (QA can sign on the lot). */
-const holdUndecided = (hold) =>
-  hold !== undefined &&
-  (hold.state === 'active' || (hold.decidedUnits !== null && hold.units > hold.decidedUnits));
-
-/** The card of a lot whose only units at the location had no serial: its hold and the disposition form. */
-function heldLotCard(ex, lotId, hold, user) {
+/** A lot whose only units at the location had no serial: its held quantity, decisions and the form. */
+function heldOnlyCard(ex, lotId, hold, user) {
   const decisions = (ex.dispositions ?? []).filter((d) => d.lotId === lotId);
-  return h(
-    'article',
-    { class: 'card lot', 'data-lot': lotId },
-    h(
-      'h3',
-      {},
-      h('a', { href: `/lots/${encodeURIComponent(lotId)}`, title: `lot id: ${lotId}` }, `Lot ${lotId}`),
-      ' ',
-      h(
-        'span',
-        { class: 'lock-state' },
-        badge(`${hold.units} held without serial`, holdUndecided(hold) ? 'bad' : 'ok'),
-      ),
-    ),
-    h(
-      'dl',
-      { class: 'facts' },
-      h('dt', {}, 'Units without serial'),
-      h('dd', { 'data-k': 'held' }, holdText(hold)),
+  return heldLotCard(lotId, hold, {
+    decisionRows: [
       h('dt', {}, 'Decisions'),
       h(
         'dd',
@@ -212,9 +183,9 @@ function heldLotCard(ex, lotId, hold, user) {
       ),
       ...meaningRows(decisions),
       ...manifestRows(decisions),
-    ),
-    holdUndecided(hold) ? dispositionForm(ex, { lotId }, user) : null,
-  );
+    ],
+    form: holdUndecided(hold) ? dispositionForm(ex, { lotId }, user) : null,
+  });
 }
 
 function lotCard(ex, lot, user, names, hold) {
