@@ -16,7 +16,7 @@ import {
   type StoredExcursion,
   type TimeWindow,
 } from './location-evaluation.js';
-import { isHeldHold } from './locks/quantity-holds.js';
+import { isHeldHold, mergeHolds } from './locks/quantity-holds.js';
 import type { TailLimits } from './reading-tails.js';
 
 /**
@@ -66,6 +66,12 @@ export async function reconcileLocationIn(
       ? `${cause.text}: excursion ${from} joined to ${into}`
       : `late data joined excursion ${from} to ${into}`;
     await moveLocks(repo, from, into, log, why);
+    const holds = repo.quantityHolds;
+    if (holds) {
+      const moved = mergeHolds(await holds.heldBy(from), await holds.heldBy(into), into, now, why);
+      await holds.applyHoldPlan(moved);
+      log.audit.push(...moved.audit);
+    }
     await repo.deleteExcursion(from);
     log.audit.push({
       actor: 'system',

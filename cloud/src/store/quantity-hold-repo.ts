@@ -29,6 +29,13 @@ export function quantityHoldRepo(db: Transaction<Database> | Kysely<Database>): 
     async applyHoldPlan(plan) {
       for (const w of plan.writes) {
         if (w.kind === 'insert') await db.insertInto('quantity_holds').values(w.row).execute();
+        else if (w.kind === 'delete')
+          await db
+            .deleteFrom('quantity_holds')
+            .where('lot_id', '=', w.key.lotId)
+            .where('location_id', '=', w.key.locationId)
+            .where('excursion_id', '=', w.key.excursionId)
+            .execute();
         else
           await db
             .updateTable('quantity_holds')

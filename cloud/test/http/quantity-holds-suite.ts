@@ -92,7 +92,7 @@ export function quantityHoldsSuite(
       const admin = await createUser(cloud.store, { roles: ['admin'] });
       qa = await createUser(cloud.store, { roles: ['qa'], printedName: 'Quinn Assurance' });
       qaSession = await login(cloud, admin.username, admin.password);
-      for (const id of ['fridge', 'fridge-2', 'fridge-3'])
+      for (const id of ['fridge', 'fridge-2', 'fridge-3', 'fridge-4'])
         await ok('PUT', `/api/v1/locations/${id}`, { name: id, kind: 'room', ...LIMITS });
       await ok('PUT', `/api/v1/products/${GTIN}`, {
         name: 'Vaccine',
@@ -274,6 +274,53 @@ export function quantityHoldsSuite(
       expect(signed.status, JSON.stringify(signed.body)).toBe(201);
       expect(await holds('?locationId=fridge-3')).toEqual([expect.objectContaining({ state: 'released' })]);
       expect((await ok('GET', `/api/v1/excursions/${encodeURIComponent(x3)}`)).reviewState).toBe('decided');
+    });
+
+    it('late data joining two excursions moves the hold: the signed decision stays, review reopens', async () => {
+      await publish('movements', [scan(0, 300, 'Q1', 'fridge-4')]);
+      // Two excursions of 12 min at fridge-4 (minutes 310-322 and 330-342).
+      await publish(
+        'readings',
+        Array.from({ length: 31 }, (_, k) => {
+          const m = 300 + 2 * k;
+          return reading(0, 'fridge-4', m, (m >= 310 && m < 322) || (m >= 330 && m < 342) ? 12 : 5);
+        }),
+      );
+      await settled('two holds at fridge-4', async () => (await holds('?locationId=fridge-4')).length === 2);
+      const [first, second] = (await ok('GET', '/api/v1/excursions?locationId=fridge-4')).sort(
+        (a: { startTs: number }, b: { startTs: number }) => a.startTs - b.startTs,
+      );
+      const signed = await call('POST', `/api/v1/excursions/${encodeURIComponent(first.id)}/dispositions`, {
+        lotId: 'LOT-Q',
+        decision: 'reject',
+        reason: 'first warm-up',
+        username: qa.username,
+        password: qa.password,
+      });
+      expect(signed.status, JSON.stringify(signed.body)).toBe(201);
+      // A second sensor, late: warm from 320 to 332, bridging the two into one excursion (the oldest id).
+      await publish(
+        'readings',
+        [318, 320, 324, 328, 332, 344].map((m) => ({
+          ...reading(0, 'fridge-4', m, m < 344 && m > 318 ? 12 : 5),
+          sensorId: 's-fridge-4b',
+        })),
+      );
+      await settled(
+        'one excursion',
+        async () => (await ok('GET', '/api/v1/excursions?locationId=fridge-4')).length === 1,
+      );
+      expect(await holds('?locationId=fridge-4')).toEqual([
+        expect.objectContaining({ excursionId: first.id, state: 'rejected', dispositionId: signed.body.id }),
+      ]);
+      const trail = await ok('GET', '/api/v1/audit?entityType=quantity_hold&action=quantity_hold.merged');
+      expect(
+        (Array.isArray(trail) ? trail : trail.items).map((e: { entityId: string }) => e.entityId),
+      ).toEqual([`LOT-Q|fridge-4|${second.id}`]);
+      // The merged excursion changed after the decision: it is back in review and the lot can be decided again.
+      expect((await ok('GET', `/api/v1/excursions/${encodeURIComponent(first.id)}`)).reviewState).toBe(
+        'pending',
+      );
     });
   });
 }

@@ -43,7 +43,8 @@ export interface HoldKey {
 
 export type HoldWrite =
   | { kind: 'insert'; row: QuantityHoldRow }
-  | { kind: 'update'; key: HoldKey; set: Partial<QuantityHoldRow> };
+  | { kind: 'update'; key: HoldKey; set: Partial<QuantityHoldRow> }
+  | { kind: 'delete'; key: HoldKey };
 
 /** A hold or its end as integrators see it: a lock event naming the lot and quantity, no EPC. */
 export interface HoldEvent {
@@ -80,7 +81,7 @@ export interface QuantityHoldRepo {
   heldBy(excursionId: string): Promise<QuantityHoldRow[]>;
   /** Excursions at the location kept as `withdrawn` for review (their holds stand until decided). */
   withdrawnAt(locationId: string): Promise<string[]>;
-  applyHoldPlan(plan: HoldPlan): Promise<void>;
+  applyHoldPlan(plan: Pick<HoldPlan, 'writes'>): Promise<void>;
 }
 
 const HELD_SUFFIX =
@@ -286,4 +287,64 @@ export function reconcileHolds(
     event('unlock', key, row.units, reason);
   }
   return plan;
+}
+
+/** Signed, then active, then lifted: what a merge keeps of two holds of one lot and location. */
+const strength = (h: QuantityHoldRow) => (h.disposition_id !== null ? 2 : h.state === 'active' ? 1 : 0);
+
+/**
+ * Late data joined excursion `from` into `into` (excursion-reconcile.ts): its holds follow it, as its
+ * locks do. A hold with no counterpart under `into` moves there (`quantity_hold.moved`); otherwise the
+ * stronger of the two stays under `into` (a merge never undoes a signed decision) and the other row goes
+ * (`quantity_hold.merged`). The hold reconciliation that follows brings the quantities in line.
+ */
+export function mergeHolds(
+  fromRows: readonly QuantityHoldRow[],
+  intoRows: readonly QuantityHoldRow[],
+  into: string,
+  now: number,
+  reason: string,
+): Pick<HoldPlan, 'writes' | 'audit'> {
+  const out: Pick<HoldPlan, 'writes' | 'audit'> = { writes: [], audit: [] };
+  const there = new Map(intoRows.map((r) => [`${r.lot_id}|${r.location_id}`, r]));
+  const brief = (r: QuantityHoldRow) => ({
+    excursionId: r.excursion_id,
+    state: r.state,
+    units: r.units,
+    dispositionId: r.disposition_id,
+  });
+  for (const r of fromRows) {
+    const key: HoldKey = { lotId: r.lot_id, locationId: r.location_id, excursionId: r.excursion_id };
+    const other = there.get(`${r.lot_id}|${r.location_id}`);
+    if (!other) {
+      out.writes.push({ kind: 'update', key, set: { excursion_id: into, updated_at: now } });
+      out.audit.push({
+        actor: 'system',
+        action: 'quantity_hold.moved',
+        entityType: 'quantity_hold',
+        entityId: holdEntityId(key),
+        before: brief(r),
+        after: { ...brief(r), excursionId: into },
+        reason,
+      });
+      continue;
+    }
+    const take = strength(r) > strength(other);
+    const intoKey: HoldKey = { ...key, excursionId: into };
+    if (take) {
+      const { lot_id: _l, location_id: _o, excursion_id: _x, created_at: _c, ...state } = r;
+      out.writes.push({ kind: 'update', key: intoKey, set: { ...state, updated_at: now } });
+    }
+    out.writes.push({ kind: 'delete', key });
+    out.audit.push({
+      actor: 'system',
+      action: 'quantity_hold.merged',
+      entityType: 'quantity_hold',
+      entityId: holdEntityId(key),
+      before: { merged: brief(r), into: brief(other) },
+      after: take ? { ...brief(r), excursionId: into } : brief(other),
+      reason,
+    });
+  }
+  return out;
 }

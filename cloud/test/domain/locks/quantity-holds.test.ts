@@ -5,6 +5,7 @@ import {
   desiredHolds,
   type HoldPlan,
   isHeldHold,
+  mergeHolds,
   type QuantityHoldRow,
   reconcileHolds,
   undecidedUnits,
@@ -43,6 +44,15 @@ function apply(rows: QuantityHoldRow[], plan: HoldPlan): QuantityHoldRow[] {
         ),
       ).toBe(false);
       out.push({ ...w.row });
+    } else if (w.kind === 'delete') {
+      const i = out.findIndex(
+        (o) =>
+          o.lot_id === w.key.lotId &&
+          o.location_id === w.key.locationId &&
+          o.excursion_id === w.key.excursionId,
+      );
+      expect(i, 'a delete names a stored row').toBeGreaterThanOrEqual(0);
+      out.splice(i, 1);
     } else {
       const r = out.find(
         (o) =>
@@ -192,6 +202,22 @@ describe('reconcileHolds', () => {
         quantities: [{ lotId: 'LOT-A', units: 2 }],
         at: 1,
       },
+    ]);
+  });
+
+  it('a merge of excursions moves their holds; of two holds of one lot the signed one stays', () => {
+    const a = apply([], reconcileHolds([], [want, { ...want, lotId: 'LOT-B' }], 1000));
+    const from = a.map((r) => (r.lot_id === 'LOT-A' ? decide(r, 'rejected') : r));
+    const into = apply([], reconcileHolds([], [{ ...want, excursionId: 'e0', units: 4 }], 1000));
+    const plan = mergeHolds(from, into, 'e0', 2000, 'late data joined excursion e1 to e0');
+    expect(plan.audit.map((x) => [x.action, x.entityId])).toEqual([
+      ['quantity_hold.merged', 'LOT-A|fridge|e1'],
+      ['quantity_hold.moved', 'LOT-B|fridge|e1'],
+    ]);
+    const after = apply([...from, ...into], { ...plan, events: [], gained: new Set() });
+    expect(after.map((r) => [r.lot_id, r.excursion_id, r.state, r.disposition_id]).sort()).toEqual([
+      ['LOT-A', 'e0', 'rejected', 'd-1'],
+      ['LOT-B', 'e0', 'active', null],
     ]);
   });
 
