@@ -82,7 +82,7 @@ export class KyselyIngestBackend implements IngestBackend {
         results.push(
           await runAsync(
             ingestPlan(j.stream, j.gatewayId, j.batch, j.receivedAt, j.scans),
-            new KyselyIngestStore(trx),
+            new KyselyIngestStore(trx, this.dialect),
           ),
         );
       return results;

@@ -1,4 +1,5 @@
 import type { Scan, Stream } from '@coldtrace/shared';
+import type { Transaction } from 'kysely';
 import type { AuditInput } from '../../domain/audit-chain.js';
 import { FORK_MARK } from '../../domain/ingest/epochs.js';
 import type {
@@ -13,7 +14,10 @@ import { contentRow, scanRow } from '../../domain/ingest/record-rows.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import { appendAudit } from '../audit-append.js';
+import type { Dialect } from '../migrations.js';
+import type { Database } from '../schema.js';
 import { KyselyScanStore } from './kysely-scan-store.js';
+import { pgUnnestInsert } from './pg-unnest-insert.js';
 
 /** Rows per INSERT statement: keeps SQLite under its bound-parameter limit. */
 const CHUNK = 500;
@@ -23,6 +27,13 @@ const CHUNK = 500;
  * PostgreSQL (and on SQLite, where the contract suite runs it beside the synchronous adapter).
  */
 export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestStore {
+  constructor(
+    trx: Transaction<Database>,
+    private readonly dialect: Dialect,
+  ) {
+    super(trx);
+  }
+
   private epochs(gatewayId: string, stream: Stream) {
     return this.trx
       .selectFrom('stream_epochs')
@@ -127,19 +138,35 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
         }
       }
       const base = records.slice(i, i + CHUNK);
-      const got = await this.trx
-        .insertInto(stream)
-        .values(chunk.map((r) => rowOf(stream, gatewayId, r, r.seq + offset, receivedAt)) as never)
-        .onConflict((oc) => oc.columns(['gateway_id', 'seq'] as never).doNothing())
-        .returning('seq' as never)
-        .execute();
+      const got = await this.insertChunk(stream, gatewayId, chunk, offset, receivedAt);
       if (got.length === chunk.length) continue;
-      const stored = new Set(got.map((r) => Number((r as { seq: unknown }).seq)));
+      const stored = new Set(got);
       base.forEach((r, j) => {
         if (!stored.has(r.seq + offset) && !held?.has(r.seq + offset)) taken.push(i + j);
       });
     }
     return taken;
+  }
+
+  /** Inserts records (no scan) whose keys are free; returns the stored seqs. */
+  private async insertChunk(
+    stream: Stream,
+    gatewayId: string,
+    chunk: readonly StreamRecord[],
+    offset: number,
+    receivedAt: number,
+  ): Promise<number[]> {
+    // PostgreSQL: column arrays, a fixed number of parameters (pg-unnest-insert.ts); SQLite has no arrays.
+    if (this.dialect === 'postgres') {
+      return pgUnnestInsert(this.trx, stream, gatewayId, chunk, offset, receivedAt);
+    }
+    const got = await this.trx
+      .insertInto(stream)
+      .values(chunk.map((r) => rowOf(stream, gatewayId, r, r.seq + offset, receivedAt)) as never)
+      .onConflict((oc) => oc.columns(['gateway_id', 'seq'] as never).doNothing())
+      .returning('seq' as never)
+      .execute();
+    return got.map((r) => Number((r as { seq: unknown }).seq));
   }
 
   async insertRecordAt(

@@ -1,0 +1,92 @@
+import type { Stream } from '@coldtrace/shared';
+import { CompiledQuery, type Transaction } from 'kysely';
+import type { StreamRecord } from '../../domain/ingest/ingest-store.js';
+import { contentRow } from '../../domain/ingest/record-rows.js';
+import type { Database } from '../schema.js';
+
+/**
+ * Content columns of each stream's table with their PostgreSQL types (migration 0001-core): the element
+ * types of the arrays `unnest` reads, so every value is cast exactly as the column stores it.
+ */
+const COLUMNS: Record<Stream, ReadonlyArray<readonly [string, string]>> = {
+  readings: [
+    ['sensor_id', 'text'],
+    ['location_id', 'text'],
+    ['ts', 'bigint'],
+    ['temp_c', 'double precision'],
+    ['rh', 'double precision'],
+    ['quality', 'text'],
+  ],
+  movements: [
+    ['epc', 'text'],
+    ['portal_id', 'text'],
+    ['kind', 'text'],
+    ['from_location', 'text'],
+    ['to_location', 'text'],
+    ['direction', 'text'],
+    ['ts', 'bigint'],
+    ['first_seen', 'bigint'],
+    ['last_seen', 'bigint'],
+    ['reads', 'integer'],
+    ['peak_rssi', 'integer'],
+  ],
+  alarms: [
+    ['alarm_id', 'text'],
+    ['kind', 'text'],
+    ['state', 'text'],
+    ['severity', 'text'],
+    ['ts', 'bigint'],
+    ['location_id', 'text'],
+    ['sensor_id', 'text'],
+    ['value', 'double precision'],
+    ['message', 'text'],
+  ],
+};
+
+/**
+ * One statement text per stream: the rows as one array per column (`unnest`), so the statement has the same
+ * 3 + columns parameters whatever the row count, and neither the client nor PostgreSQL handles thousands of
+ * parameters (docs/performance.md "Scale-out ingest"). Gateway and arrival are one value for all rows.
+ * `ON CONFLICT … DO NOTHING RETURNING seq`: as the generic insert, the rows stored, a taken key skipped.
+ */
+const STATEMENTS = Object.fromEntries(
+  (Object.keys(COLUMNS) as Stream[]).map((stream) => {
+    const cols = COLUMNS[stream];
+    const names = cols.map(([c]) => c).join(', ');
+    const arrays = cols.map(([, type], i) => `$${i + 4}::${type}[]`).join(', ');
+    return [
+      stream,
+      `insert into ${stream} (gateway_id, received_at, seq, ${names}) ` +
+        `select $1::text, $2::bigint, u.* from unnest($3::bigint[], ${arrays}) as u ` +
+        'on conflict (gateway_id, seq) do nothing returning seq',
+    ];
+  }),
+) as Record<Stream, string>;
+
+/**
+ * Inserts records of a stream (not scans: they have their own table) under `gatewayId` at their seq plus
+ * `offset` on PostgreSQL; returns the stored seqs (those whose key was free).
+ */
+export async function pgUnnestInsert(
+  trx: Transaction<Database>,
+  stream: Stream,
+  gatewayId: string,
+  records: readonly StreamRecord[],
+  offset: number,
+  receivedAt: number,
+): Promise<number[]> {
+  const cols = COLUMNS[stream];
+  const seqs: number[] = new Array(records.length);
+  const arrays: unknown[][] = cols.map(() => new Array(records.length));
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    seqs[i] = r.seq + offset;
+    const row = contentRow(stream, r);
+    // `undefined` would be NULL too (pg's array literal); `?? null` says it for any absent value.
+    for (let c = 0; c < cols.length; c++) arrays[c]![i] = row[cols[c]![0]] ?? null;
+  }
+  const got = await trx.executeQuery<{ seq: unknown }>(
+    CompiledQuery.raw(STATEMENTS[stream], [gatewayId, receivedAt, seqs, ...arrays]),
+  );
+  return got.rows.map((r) => Number(r.seq));
+}
