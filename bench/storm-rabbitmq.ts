@@ -260,6 +260,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     };
     const roots = cpuRoots();
     const cpuBefore = cpuOf(roots);
+    const logOffset = node.log().length;
 
     /** What the storm cost the broker's side: auth calls, the broker's log, CPU per process. */
     const diagnostics = async (logEnd: number) => {
@@ -287,7 +288,8 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       );
       out('storm_ingested', o.gateways * o.backlog, 'readings', await ingestedReadings(clouds));
       // What the broker logged: its auth backend failing to reach the cloud, refused or dropped connections.
-      const brokerLog = node!.log().split('\n');
+      // From the storm on (the node logs the clouds' first logins, refused before their HTTP was up).
+      const brokerLog = node!.log().slice(logOffset).split('\n');
       const lines = (text: string) => brokerLog.filter((l) => l.includes(text)).length;
       out('storm_broker_log', lines('[error]'), 'errors', {
         // the auth backend's HTTP call to the cloud timed out, or could not connect in time
@@ -296,6 +298,23 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
         loginFailed: lines('MQTT login failed'),
         closedAuthentication: lines('closing due to an authentication failure'),
         closedAuthorization: lines('closing due to an authorization failure'),
+        // the most frequent error lines, numbers and addresses masked
+        top: Object.entries(
+          brokerLog
+            .filter((l) => l.includes('[error]'))
+            .map((l) =>
+              l
+                .replace(/^\S+ \S+ \[error\] <[\d.]+> /, '')
+                .replace(/[\d.:]+/g, '#')
+                .slice(0, 120),
+            )
+            .reduce<Record<string, number>>((by, l) => {
+              by[l] = (by[l] ?? 0) + 1;
+              return by;
+            }, {}),
+        )
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3),
       });
     };
 
@@ -313,6 +332,19 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     // progressing is reported, not waited for).
     const done = new Set<number>();
     let lastPuback = performance.now();
+    // When the clouds last stored more readings (what a stalled storm drained, and by when), every 500 ms.
+    let inserted = 0;
+    let insertedAt = started;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        // A cloud not answering /metrics for a moment (busy, or stopping after a failure) is asked again.
+        const now =
+          (await ingestedReadings(clouds).catch(() => ({}) as Record<string, number>)).inserted ?? 0;
+        if (now > inserted) [inserted, insertedAt] = [now, performance.now()];
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
     const storm = Promise.all(
       payloads.map(async (p, g) => {
         const c = mqtt.connect(node!.mqttUrl, {
@@ -373,7 +405,8 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       }
       latencies.push(performance.now() - t);
       ahead.push(queued);
-      if (acked === o.gateways) {
+      // Only samples taken while the storm lasts count: until every gateway is done, or its PUBACKs stop.
+      if (acked === o.gateways || performance.now() - lastPuback > 5_000) {
         out('note', i + 1, 'samples', { detail: 'the storm ended before all samples were taken' });
         break;
       }
@@ -384,6 +417,8 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     });
     while (!stormDone && performance.now() - lastPuback < STALL_MS)
       await new Promise((r) => setTimeout(r, 500));
+    watching = false;
+    await watcher;
     const expected = o.gateways * o.backlog;
     if (!stormDone) {
       // Stalled: some gateways wait for PUBACKs that do not come. Which ones, and what the broker said.
@@ -394,7 +429,8 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       latencies.sort((a, b) => a - b);
       out('storm_stalled', stuck.length, 'gateways', {
         detail: `no PUBACK for ${STALL_MS / 1000} s while these gateways wait for theirs`,
-        afterS: Math.round((lastPuback - started) / 100) / 10,
+        lastPubackS: Math.round((lastPuback - started) / 100) / 10,
+        lastStoredS: Math.round((insertedAt - started) / 100) / 10,
         neverConnected: o.gateways - connectedAt.length,
         withChannelError: stuck.filter((g) => channelErrors.has(g)).length,
         channelErrors: channelErrors.size,
