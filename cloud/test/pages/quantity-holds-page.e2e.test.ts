@@ -108,6 +108,13 @@ describe.skipIf(missing !== null)('quantity holds on the QA pages in a real brow
     await cloud?.stop();
   });
 
+  it('the dashboard counts the held units awaiting a decision', async () => {
+    await page.goto(`${cloud.httpUrl}/`);
+    await page.locator('#tile-held-units').waitFor();
+    expect(await page.textContent('#tile-held-units .tile-value')).toBe('2');
+    expect(await page.getAttribute('#tile-held-units', 'class')).toContain('bad');
+  });
+
   it('the excursion page shows the held-only lot with its form; QA rejects it and the excursion is decided', async () => {
     await page.goto(`${cloud.httpUrl}/excursions/${encodeURIComponent(excursionId)}`);
     const lot = page.locator('article.lot[data-lot="LOT-Q"]');
@@ -123,6 +130,9 @@ describe.skipIf(missing !== null)('quantity holds on the QA pages in a real brow
     expect(await lot.locator('[data-k="decision"]').textContent()).toMatch(/^reject by Quinn QA/);
     expect(await lot.locator('form.disposition').count()).toBe(0);
     expect(await page.textContent('h1')).toContain('review: decided');
+    await page.goto(`${cloud.httpUrl}/`);
+    await page.locator('#tile-held-units').waitFor();
+    expect(await page.textContent('#tile-held-units .tile-value')).toBe('0');
     expect(errors).toEqual([]);
   });
 

@@ -39,6 +39,14 @@ runPage(async () => {
         summary.lotsWithLockedUnits ? 'bad' : 'ok',
         'tile-locked-lots',
       ),
+      // Units without serial held by excursions (quantity holds) that no QA decision covers yet.
+      tile(
+        'Units without serial held',
+        summary.heldUnits ?? 0,
+        '/excursions?state=open',
+        summary.heldUnits ? 'bad' : 'ok',
+        'tile-held-units',
+      ),
       // Decided is not done: rejected stock stays on the dashboard until it is destroyed or returned.
       tile(
         'Rejected units awaiting destruction or return',
