@@ -1,9 +1,9 @@
 /**
  * `npm run bench -- storm [--gateways=1000] [--backlog=1000] [--samples=100] [--deployment=embedded|rabbitmq]
  * [--ingestors=2]`: a reconnect storm on the embedded deployment (aedes + SQLite, docs/performance.md
- * "Reconnect storm"), or with `--deployment=rabbitmq` on the RabbitMQ one (bench/storm-rabbitmq.ts). Every gateway held `--backlog`
- * readings while the cloud was away; all reconnect at the same instant and send them (batches of 500, 4 in
- * flight, as the edge publisher does). Measured:
+ * "Reconnect storm"), or with `--deployment=rabbitmq` on the RabbitMQ one (bench/storm-rabbitmq.ts, which
+ * says what it adds). Every gateway held `--backlog` readings while the cloud was away; all reconnect at the
+ * same instant and send them (batches of 500, 4 in flight, as the edge publisher does). Measured:
  *  - storm_drained: from the first CONNECT to every reading stored and the derived state flushed, with the
  *    stored count checked against what was sent (no loss) and against the sequence numbers (no duplicate);
  *  - storm_lock_latency p50/p99: during the storm, a probe gateway sends a critical reading for a location
