@@ -185,7 +185,6 @@ export class DomainEngine {
     return ids.length;
   }
 
-  /** Movements of these EPCs were committed. */
   /**
    * A product's specification changed (its change committed a durable mark): every unit of its lots is
    * re-evaluated by the lock rules (cumulative rules).
@@ -195,6 +194,7 @@ export class DomainEngine {
     this.schedule();
   }
 
+  /** Movements of these EPCs were committed. */
   markEpcs(epcs: Iterable<string>): void {
     for (const e of epcs) this.dirtyEpcs.add(e);
     this.schedule();
