@@ -12,7 +12,7 @@
  * got its CONNACK, the auth calls the first cloud answered (from its request log) and the CPU time of each
  * process (broker, clouds, PostgreSQL, this process with the simulated gateways).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudStore, openDatabase, registerGateway } from '@coldtrace/cloud';
@@ -22,6 +22,14 @@ import { CloudCliProcess } from '../cloud/test/ingest/cloud-cli-process.js';
 import { RabbitmqNode } from '../cloud/test/ingest/rabbitmq-node.js';
 import { freePort } from '../cloud/test/sinks/influxd-process.js';
 import { PgNode, pgNodeMissing } from '../cloud/test/store/pg-node.js';
+import {
+  authCalls,
+  brokerLogSummary,
+  cpuOf,
+  ingestedReadings,
+  ownBeam,
+  pidsWith,
+} from './storm-diagnostics.js';
 import {
   BATCH,
   backlog,
@@ -44,7 +52,6 @@ export interface RabbitmqStormOptions {
 
 // The ingestors' AMQP account; the clouds answer the broker's question about it from their amqpUrl.
 const INGESTOR = { username: 'coldtrace-ingestor', password: 'storm-ingestor-secret-0123456789' };
-const TICK_S = 1 / 100; // USER_HZ of /proc/<pid>/stat
 /** A probe reading not locked after this ends the sampling. */
 const PROBE_GIVE_UP_MS = 120_000;
 /** No PUBACK for this long while gateways still wait for theirs: the storm stalled. */
@@ -56,106 +63,6 @@ async function waitFor(what: string, timeoutMs: number, intervalMs: number, ok: 
     if (performance.now() - t > timeoutMs) throw new Error(`${what}: not after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-/** pid → [ppid, comm, cpu seconds (user + system)] of every live process. */
-function processTable(): Map<number, [number, string, number]> {
-  const table = new Map<number, [number, string, number]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Fields 4 (ppid), 14 (utime) and 15 (stime) of proc(5), counted from the state (field 3).
-      table.set(Number(name), [Number(f[1]), comm, (Number(f[11]) + Number(f[12])) * TICK_S]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return table;
-}
-
-/** CPU seconds used so far by each named process tree (its root and every descendant). */
-function cpuOf(roots: Record<string, number>): Record<string, number> {
-  const table = processTable();
-  const children = new Map<number, number[]>();
-  for (const [pid, [ppid]] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  const sum = (pid: number, skip: Set<number>): number =>
-    skip.has(pid)
-      ? 0
-      : (table.get(pid)?.[2] ?? 0) + (children.get(pid) ?? []).reduce((s, c) => s + sum(c, skip), 0);
-  const rootPids = new Set(Object.values(roots));
-  return Object.fromEntries(
-    Object.entries(roots).map(([name, pid]) => [
-      name,
-      // A root's tree without the other roots' trees (the clouds and the broker are this process's children).
-      sum(pid, new Set([...rootPids].filter((p) => p !== pid))),
-    ]),
-  );
-}
-
-/** The pids of the processes whose command line contains `needle` (the cloud CLIs by their config file). */
-function pidsWith(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(needle)) pids.push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
-/** This process's beam.smp descendant: the broker node (its node name is in its environment, not its argv). */
-function ownBeam(): number | undefined {
-  const table = processTable();
-  const descends = (pid: number): boolean =>
-    pid === process.pid || (pid > 1 && table.has(pid) && descends(table.get(pid)![0]));
-  return [...table].find(([pid, [, comm]]) => comm === 'beam.smp' && descends(pid))?.[0];
-}
-
-/** Readings the clouds have taken from the broker so far, by result (inserted, duplicate), from `/metrics`. */
-async function ingestedReadings(clouds: readonly CloudCliProcess[]): Promise<Record<string, number>> {
-  const by: Record<string, number> = {};
-  for (const c of clouds)
-    for (const line of (await (await fetch(`${c.httpUrl}/metrics`)).text()).split('\n')) {
-      const m = /^coldtrace_ingest_records_total\{(.*)\} (\S+)$/.exec(line);
-      if (!m || !m[1]!.includes('stream="readings"')) continue;
-      const result = /result="(\w+)"/.exec(m[1]!)?.[1] ?? 'other';
-      by[result] = (by[result] ?? 0) + Number(m[2]);
-    }
-  return by;
-}
-
-/** `/broker/auth/*` requests in a cloud's pino log: path → response times (ms), and their wall-clock span. */
-function authCalls(logFile: string, from: number, to: number) {
-  const urls = new Map<string, string>();
-  const times: Record<string, number[]> = {};
-  let first = Number.POSITIVE_INFINITY;
-  let last = 0;
-  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const e = JSON.parse(line) as {
-      reqId?: string;
-      time?: number;
-      req?: { url?: string };
-      responseTime?: number;
-    };
-    if (e.req?.url?.startsWith('/broker/auth/') && e.reqId) urls.set(e.reqId, e.req.url);
-    else if (e.responseTime !== undefined && e.reqId && urls.has(e.reqId) && e.time) {
-      if (e.time < from || e.time > to) continue;
-      const path = urls.get(e.reqId)!;
-      const list = times[path] ?? [];
-      list.push(e.responseTime);
-      times[path] = list;
-      first = Math.min(first, e.time);
-      last = Math.max(last, e.time);
-    }
-  }
-  return { times, spanS: (last - first) / 1000 };
 }
 
 export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
@@ -289,33 +196,8 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       out('storm_ingested', o.gateways * o.backlog, 'readings', await ingestedReadings(clouds));
       // What the broker logged: its auth backend failing to reach the cloud, refused or dropped connections.
       // From the storm on (the node logs the clouds' first logins, refused before their HTTP was up).
-      const brokerLog = node!.log().slice(logOffset).split('\n');
-      const lines = (text: string) => brokerLog.filter((l) => l.includes(text)).length;
-      out('storm_broker_log', lines('[error]'), 'errors', {
-        // the auth backend's HTTP call to the cloud timed out, or could not connect in time
-        authTimeout: lines('returned an error: timeout'),
-        authFailedConnect: lines('returned an error: {failed_connect'),
-        loginFailed: lines('MQTT login failed'),
-        closedAuthentication: lines('closing due to an authentication failure'),
-        closedAuthorization: lines('closing due to an authorization failure'),
-        // the most frequent error lines, numbers and addresses masked
-        top: Object.entries(
-          brokerLog
-            .filter((l) => l.includes('[error]'))
-            .map((l) =>
-              l
-                .replace(/^\S+ \S+ \[error\] <[\d.]+> /, '')
-                .replace(/[\d.:]+/g, '#')
-                .slice(0, 120),
-            )
-            .reduce<Record<string, number>>((by, l) => {
-              by[l] = (by[l] ?? 0) + 1;
-              return by;
-            }, {}),
-        )
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 3),
-      });
+      const broker = brokerLogSummary(node!.log().slice(logOffset));
+      out('storm_broker_log', broker.errors, 'errors', broker.byCause);
     };
 
     // The storm: every gateway connects at once and sends its backlog.
@@ -485,7 +367,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
     // Milliseconds of lock latency per 1,000 readings queued ahead of the probe's: the lock waits for the
     // queue to drain up to its reading.
-    const msPer1000Ahead = Math.round((sum(latencies) / Math.max(1, sum(ahead))) * 1000);
+    const msPer1000Ahead = sum(ahead) >= 1000 ? Math.round((sum(latencies) / sum(ahead)) * 1000) : null;
     latencies.sort((a, b) => a - b);
     ahead.sort((a, b) => a - b);
     out('storm_lock_latency_p50', percentile(latencies, 50), 'ms', {
