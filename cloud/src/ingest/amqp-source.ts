@@ -128,7 +128,15 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
           last = pending.shift()!;
           settled.delete(last.fields.deliveryTag);
         }
-        if (last && !gone) ch.ack(last, true);
+        if (!last || gone) return;
+        try {
+          ch.ack(last, true);
+        } catch (err) {
+          // The channel is closing (a stop, or the connection going): amqplib throws rather than send. The
+          // broker redelivers what was not acknowledged, and ingest is idempotent, so nothing is lost; an
+          // uncaught throw here would end the process.
+          log.debug({ err: errorMessage(err) }, 'acknowledgement not sent: the channel is closing');
+        }
       };
       return (msg: AmqpMessage | null) => {
         if (msg === null) {
