@@ -32,6 +32,8 @@ export const gatewayConfigSchema = z
         clientId: z.string().min(1).optional(),
         connectTimeoutMs: z.number().int().min(100).default(10_000),
         reconnectMs: z.number().int().min(50).default(2_000),
+        /** A batch not acknowledged (PUBACK) this long drops the connection and replays (docs/durability.md). */
+        pubackTimeoutMs: z.number().int().min(1000).default(60_000),
         /**
          * For an `mqtts://` url: the CA that issued the broker's certificate (default: the system CAs), and
          * for mutual TLS this gateway's certificate (naming its gateway id) and key; PEM files.

@@ -163,6 +163,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       clientId: config.mqtt.clientId ?? config.gatewayId,
       connectTimeoutMs: config.mqtt.connectTimeoutMs,
       reconnectMs: config.mqtt.reconnectMs,
+      pubackTimeoutMs: config.mqtt.pubackTimeoutMs,
       ...mqttTls(config),
     },
     batch: { maxRecords: config.batch.maxRecords, maxAgeMs: config.batch.maxAgeMs },

@@ -28,6 +28,8 @@ export const publisherConfigSchema = z
         clientId: z.string().min(1).max(128).optional(),
         connectTimeoutMs: z.number().int().positive().default(10_000),
         reconnectMs: z.number().int().positive().default(2_000),
+        /** A publish not acknowledged (PUBACK) within this time drops the connection, then replays. */
+        pubackTimeoutMs: z.number().int().positive().default(60_000),
         keepaliveS: z.number().int().min(0).default(30),
         /** TLS: PEM CA bundle, client certificate and key (strings or Buffers). */
         ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),

@@ -34,6 +34,8 @@ interface InFlight {
   gen: number;
   lastSeq: number;
   done: boolean;
+  /** Wall-clock time it was handed to the connection (the PUBACK deadline is a network wait). */
+  sentAt: number;
 }
 interface StreamState {
   inflight: InFlight[];
@@ -76,6 +78,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   /** The connection generation already being dropped (one drop per connection). */
   let dropping = -1;
   let lastStatus: GatewayStatus | undefined;
+  /** Checks that the oldest publish in flight gets its PUBACK within `mqtt.pubackTimeoutMs`. */
+  let ackWatch: ReturnType<typeof setTimeout> | undefined;
 
   const setConnected = (value: boolean) => {
     if (connected === value) return;
@@ -150,7 +154,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       const { page, payload, bytes } = next;
       const full = page.records.length >= cfg.batch.maxRecords || page.lastSeq < last;
       if (!full && page.firstSeq > st.forceUpTo) return armTimer(stream);
-      const entry: InFlight = { gen, lastSeq: page.lastSeq, done: false };
+      const entry: InFlight = { gen, lastSeq: page.lastSeq, done: false, sentAt: Date.now() };
       st.inflight.push(entry);
       st.sentUpTo = page.lastSeq;
       const t = gatewayTopics[stream];
@@ -164,7 +168,53 @@ export function createPublisher(options: PublisherOptions): Publisher {
         records: page.records.length,
         bytes,
       });
+      watchAcks();
     }
+  };
+
+  /** When the oldest publish of this connection still waiting for its PUBACK was sent. */
+  const oldestUnacked = (): number | undefined => {
+    let oldest: number | undefined;
+    for (const s of STREAMS)
+      for (const e of streams[s].inflight)
+        if (!e.done && e.gen === gen && (oldest === undefined || e.sentAt < oldest)) oldest = e.sentAt;
+    return oldest;
+  };
+
+  /**
+   * A PUBACK that never comes on a connection that stays up (a broker that answers PINGREQ but stopped
+   * acknowledging: RabbitMQ 3.10's MQTT plugin after a timed-out auth call, docs/durability.md) would hold
+   * the window for ever. The oldest publish in flight gets `pubackTimeoutMs`; past it the connection is
+   * dropped as a network fault would, and the stream replayed from its oldest unacknowledged record.
+   * Wall clock (`setTimeout`), as stop()'s network waits: a scaled scenario clock must not shorten it.
+   */
+  const watchAcks = () => {
+    if (ackWatch !== undefined || stopping) return;
+    const oldest = oldestUnacked();
+    if (oldest === undefined) return;
+    const limit = cfg.mqtt.pubackTimeoutMs;
+    ackWatch = setTimeout(
+      () => {
+        ackWatch = undefined;
+        const o = oldestUnacked();
+        if (o !== undefined && Date.now() - o >= limit && connected && !stopping) {
+          log.warn(
+            { gatewayId, waitedMs: Date.now() - o, pubackTimeoutMs: limit },
+            'no PUBACK within pubackTimeoutMs on a live connection; reconnecting to send it again',
+          );
+          dropConnection();
+          return;
+        }
+        watchAcks();
+      },
+      Math.max(0, oldest + limit - Date.now()),
+    );
+    ackWatch.unref?.();
+  };
+
+  const stopWatchingAcks = () => {
+    if (ackWatch !== undefined) clearTimeout(ackWatch);
+    ackWatch = undefined;
   };
 
   const onPuback = (stream: StreamName, entry: InFlight, err: Error | undefined) => {
@@ -232,6 +282,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
 
   const onClose = () => {
     gen++; // PUBACK callbacks of this connection no longer count
+    stopWatchingAcks();
     const c = client;
     if (c) {
       // Drop MQTT.js's entries of unacked publishes: the buffer is the only queue (re-sent on connect).
@@ -296,6 +347,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       const c = client;
       if (!c) return;
       stopping = true;
+      stopWatchingAcks();
       for (const s of STREAMS) {
         clock.clearTimeout(streams[s].timer);
         streams[s].timer = undefined;

@@ -235,6 +235,48 @@ describe('publisher against a real aedes broker', () => {
     expect(sub.invalid).toEqual([]);
   });
 
+  it('drops a connection whose PUBACK does not come within pubackTimeoutMs, and sends the batch again', async () => {
+    // A broker that keeps the connection up (PINGREQ answered) but never acknowledges the first
+    // connection's publishes, as RabbitMQ 3.10's MQTT plugin does after a timed-out auth call.
+    let first: unknown;
+    let held = 0;
+    const b = await broker({
+      authorizePublish: (client, packet, cb) => {
+        first ??= client;
+        if (client === first && packet.topic.endsWith('/readings')) held++;
+        else cb(null);
+      },
+    });
+    const sub = await subscriber(b.port);
+    const pub = publisher(b.port, {
+      mqtt: {
+        url: `mqtt://127.0.0.1:${b.port}`,
+        reconnectMs: 100,
+        connectTimeoutMs: 2000,
+        pubackTimeoutMs: 1000,
+      },
+    });
+    let disconnects = 0;
+    pub.on('disconnected', () => disconnects++);
+    const sent: string[] = [];
+    pub.on('sent', (x) => {
+      if (x.stream === 'readings') sent.push(`${x.firstSeq}..${x.lastSeq}`);
+    });
+    pub.start();
+    await until(() => pub.connected, 'connected');
+    buffer.append('readings', readings(250));
+    pub.notify('readings');
+    // Precondition: the first connection's batches went unacknowledged and held the buffer.
+    await until(() => held >= 1, 'a batch held without PUBACK');
+    expect(buffer.stats().records).toBe(250);
+    await until(() => buffer.stats().records === 0, 'acknowledged on the next connection');
+    await until(() => firstArrivals(sub.of('readings')).length === 250, 'all at the subscriber');
+    expect(disconnects).toBeGreaterThanOrEqual(1);
+    expect(sent.filter((x) => x === '1..100').length).toBe(2);
+    expect(firstArrivals(sub.of('readings'))).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    expect(sub.invalid).toEqual([]);
+  });
+
   it('keeps reconnecting after the broker refuses its CONNECT, and then sends what it buffered', async () => {
     const b = await broker({ refuseFirst: 3 });
     const sub = await subscriber(b.port);
