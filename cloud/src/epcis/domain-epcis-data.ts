@@ -1,8 +1,16 @@
 import type { Selectable } from 'kysely';
 import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { DomainStore } from '../store/domain-store.js';
+import { epcisHolds } from '../store/queries/epcis-holds.js';
 import type { DomainDatabase } from '../store/schema.js';
-import type { EpcisClosure, EpcisCustodyInterval, EpcisLock, EpcisLockOutcome } from './epcis-input.js';
+import { epcisHoldOf } from './epcis-holds.js';
+import type {
+  EpcisClosure,
+  EpcisCustodyInterval,
+  EpcisHold,
+  EpcisLock,
+  EpcisLockOutcome,
+} from './epcis-input.js';
 import type { EpcisDomainData } from './epcis-source.js';
 
 type LockRow = Selectable<DomainDatabase['locks']> & { lot_id: string | null };
@@ -175,5 +183,12 @@ export class DomainEpcisData implements EpcisDomainData {
       if (where.size === 1) c.locationId = [...where][0]!;
     }
     return closures;
+  }
+
+  /** Quantity holds (0027) of a lot or all, as EPCIS hold records, those in force during `[fromTs, toTs)`. */
+  async holds(lotId: string | null, fromTs: number, toTs: number): Promise<EpcisHold[]> {
+    return (await epcisHolds(this.ds.db, { lotId: lotId ?? undefined }))
+      .map(epcisHoldOf)
+      .filter((h) => h.heldAt < toTs && (h.end?.at ?? Number.POSITIVE_INFINITY) >= fromTs);
   }
 }

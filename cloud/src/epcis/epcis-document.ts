@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ColdtraceError } from '@coldtrace/shared';
 import { LOCK_DISPOSITION, LOCK_END_DISPOSITION, passSemantics } from './biz-step.js';
 import { groupCustody, groupingWindowMs, groupLocks, groupPasses } from './epcis-grouping.js';
+import { holdEvents } from './epcis-holds.js';
 import { EpcisUris, epcUri } from './epcis-identifiers.js';
 import type { EpcisExportInput, EpcisLocation, EpcisReading } from './epcis-input.js';
 import { groupScans, SCAN_TERMS } from './epcis-scans.js';
@@ -74,6 +75,8 @@ const CLOSURE_TERMS = {
  * - Each lock (locks of one excursion, lot and end merged) → ObjectEvent bizStep `holding`, disposition
  *   `non_sellable_other`, `persistentDisposition.set`; its end → `persistentDisposition.unset` (see
  *   `LOCK_END_DISPOSITION`).
+ * - Each quantity hold (units without serial of a lot, `epcis-holds.ts`) → the same pair of events with the
+ *   lot's class and units in `quantityList` instead of an `epcList`.
  */
 export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
   const tz = input.timeZoneOffset ?? '+00:00';
@@ -235,6 +238,10 @@ export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
       });
     }
   }
+
+  // Quantity holds: a lock's events for counted units of a lot (docs/epcis.md "Quantity holds").
+  for (const h of holdEvents(input.holds ?? [], base, locUri))
+    events.push({ ts: h.ts, order: h.end ? ORDER.unlock : ORDER.lock, event: h.event });
 
   // Rejected stock's end (docs/domain.md "Rejected stock to its end").
   for (const c of input.closures ?? []) {

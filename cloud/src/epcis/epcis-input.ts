@@ -74,6 +74,28 @@ export interface EpcisClosure {
   locationId?: string | null;
 }
 
+/**
+ * A quantity hold (docs/barcode.md "Quantity holds"): units without serial of one lot held at a location by
+ * an excursion. They have no EPC, so their events carry the lot's class and the count in `quantityList`.
+ */
+export interface EpcisHold {
+  /** `<lot>|<location>|<excursion>`: the hold's key, as its audit entries name it. */
+  id: string;
+  /** The lot's class URI (`lgtinUri`: LGTIN URN, or GS1 Digital Link URI of GTIN and lot). */
+  epcClass: string;
+  /** Units held: the most on hand during the excursion. */
+  units: number;
+  heldAt: number;
+  locationId: string;
+  excursionId: string;
+  reason?: string | null;
+  /**
+   * Absent or null while the hold is in force. `units`: the units it ended for (a QA decision covers the
+   * units on hand when it was signed; units exposed after it stay held).
+   */
+  end?: { at: number; outcome: EpcisLockOutcome; units: number; reason?: string | null } | null;
+}
+
 // The stored scans' shape is the store's (store/queries/epcis-scans.ts): epcis reads the store, not the reverse.
 export type { EpcisScan };
 
@@ -107,4 +129,6 @@ export interface EpcisExportInput {
   closures?: readonly EpcisClosure[];
   /** Barcode scans (absent: none). */
   scans?: readonly EpcisScan[];
+  /** Quantity holds of units without serial (absent: none). */
+  holds?: readonly EpcisHold[];
 }

@@ -5,6 +5,7 @@ import type {
   EpcisClosure,
   EpcisCustodyInterval,
   EpcisExportInput,
+  EpcisHold,
   EpcisLock,
   EpcisPass,
 } from './epcis-input.js';
@@ -22,7 +23,7 @@ export interface EpcisQuery {
 /** The records an EPCIS export is built from (everything but the document's own fields). */
 export type EpcisRecords = Pick<
   EpcisExportInput,
-  'locations' | 'passes' | 'custody' | 'readings' | 'locks' | 'closures' | 'scans'
+  'locations' | 'passes' | 'custody' | 'readings' | 'locks' | 'closures' | 'scans' | 'holds'
 >;
 
 export interface EpcisSource {
@@ -39,6 +40,8 @@ export interface EpcisDomainData {
   locks(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisLock[]>;
   /** Closing records of rejected stock touching the given EPCs (all when null) in the window. */
   closures?(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisClosure[]>;
+  /** Quantity holds of a lot (all when null) in force during the window. */
+  holds?(lotId: string | null, fromTs: number, toTs: number): Promise<EpcisHold[]>;
 }
 
 const MAX_ROWS = 1_000_000;
@@ -127,6 +130,9 @@ export class StoreEpcisSource implements EpcisSource {
     const closures = (await this.domain?.closures?.(epcs ? [...epcs] : null, fromTs, toTs)) ?? [];
     // Barcode scans (docs/epcis.md "Barcode scans"): a lot's are its units' and its units without serial.
     const scans = await epcisScans(this.store.db, { lotId: q.lot, epc: q.epc, fromTs, toTs });
-    return { locations, passes, custody, readings, locks, closures, scans };
+    // Quantity holds (docs/epcis.md "Quantity holds"): units without serial have no EPC, so `?epc=` has none.
+    const holds =
+      q.epc === undefined ? ((await this.domain?.holds?.(q.lot ?? null, fromTs, toTs)) ?? []) : [];
+    return { locations, passes, custody, readings, locks, closures, scans, holds };
   }
 }

@@ -1,6 +1,7 @@
 import { sgtin96Hex } from '@coldtrace/shared';
 import fc from 'fast-check';
 import type { EpcisExportInput } from '../../src/epcis/epcis-input.js';
+import { lgtinUri } from '../../src/epcis/epcis-scans.js';
 
 export const T0 = Date.UTC(2025, 2, 10, 8, 0, 0);
 export const MIN = 60_000;
@@ -103,9 +104,10 @@ export function demoInput(over: Partial<EpcisExportInput> = {}): EpcisExportInpu
 /**
  * Random valid export inputs: loose passes, pallets (several cases through one portal within seconds),
  * loose custody intervals, stays (cases that entered and left one location within seconds of each other),
- * readings, locks (of random excursions and lots), random time zone and grouping window.
+ * readings, locks (of random excursions and lots), random time zone and grouping window; with `holds`, quantity
+ * holds of units without serial too (their events have a `quantityList` and no `epcList`).
  */
-export function arbExportInput(): fc.Arbitrary<EpcisExportInput> {
+export function arbExportInput(opts: { holds?: boolean } = {}): fc.Arbitrary<EpcisExportInput> {
   const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,20}$/);
   const ts = fc.integer({ min: T0 - 1e9, max: T0 + 1e9 });
   const hex = fc.oneof(
@@ -187,6 +189,25 @@ export function arbExportInput(): fc.Arbitrary<EpcisExportInput> {
         }),
         { maxLength: 4 },
       ),
+      // quantity holds of units without serial: LGTIN URN or Digital Link class, every end
+      holds: fc.array(
+        fc.record({
+          lot: fc.stringMatching(/^[A-Za-z0-9!"%&'()*+,\-./:;<=>?_]{1,20}$/),
+          prefix: fc.option(fc.integer({ min: 6, max: 12 }), { nil: null }),
+          excursion: fc.constantFrom('x1', 'x2'),
+          units: fc.integer({ min: 1, max: 500 }),
+          heldAt: ts,
+          l: fc.nat(4),
+          end: fc.option(
+            fc.record({
+              at: ts,
+              outcome: fc.constantFrom('released', 'rejected', 'auto_released'),
+              units: fc.integer({ min: 0, max: 500 }),
+            }),
+          ),
+        }),
+        { maxLength: opts.holds ? 4 : 0 },
+      ),
       tz: fc.constantFrom('+00:00', '+01:00', '-05:30', '+14:00'),
     })
     .map(
@@ -201,6 +222,7 @@ export function arbExportInput(): fc.Arbitrary<EpcisExportInput> {
         custody,
         readings,
         locks,
+        holds,
         tz,
       }): EpcisExportInput => {
         const loc = (i: number) => locIds[i % locIds.length]!;
@@ -268,6 +290,21 @@ export function arbExportInput(): fc.Arbitrary<EpcisExportInput> {
             locationId: k.l === null ? null : loc(k.l),
             end: k.end
               ? { at: k.end.at, outcome: k.end.outcome as 'released' | 'rejected' | 'auto_released' }
+              : null,
+          })),
+          holds: holds.map((h, i) => ({
+            id: `${h.lot}|${loc(h.l)}|${h.excursion}|${i}`,
+            epcClass: lgtinUri('80614141123458', h.lot, h.prefix),
+            units: h.units,
+            heldAt: h.heldAt,
+            locationId: loc(h.l),
+            excursionId: h.excursion,
+            end: h.end
+              ? {
+                  at: Math.max(h.heldAt, h.end.at),
+                  outcome: h.end.outcome as 'released' | 'rejected' | 'auto_released',
+                  units: Math.min(h.units, h.end.units),
+                }
               : null,
           })),
         };

@@ -51,20 +51,10 @@ export async function epcisScans(
   if (Number.isFinite(q.fromTs)) s = s.where('s.ts', '>=', q.fromTs);
   if (Number.isFinite(q.toTs)) s = s.where('s.ts', '<', q.toTs);
   const rows = await s.orderBy('s.ts').orderBy('s.gateway_id').orderBy('s.seq').execute();
-  const prefix = new Map<string, number | null>();
-  for (const r of rows) {
-    if (r.epc !== null || r.gtin === null || prefix.has(r.gtin)) continue;
-    const tag = await db
-      .selectFrom('epcs as e')
-      .innerJoin('lots as l', 'l.id', 'e.lot_id')
-      .select('e.epc')
-      .where('l.gtin', '=', r.gtin)
-      .orderBy('e.epc')
-      .limit(1)
-      .executeTakeFirst();
-    const d = tag ? decodeEpc(tag.epc) : undefined;
-    prefix.set(r.gtin, d && isDecodedEpc(d) && d.companyPrefix ? d.companyPrefix.length : null);
-  }
+  const prefix = await companyPrefixLengths(
+    db,
+    rows.flatMap((r) => (r.epc === null && r.gtin !== null ? [r.gtin] : [])),
+  );
   return rows
     .filter((r) => r.epc !== null || (r.gtin !== null && r.lot_number !== null))
     .map((r) => ({
@@ -79,4 +69,29 @@ export async function epcisScans(
       lot: r.epc === null ? r.lot_number : null,
       companyPrefixLength: r.epc === null && r.gtin !== null ? (prefix.get(r.gtin) ?? null) : null,
     }));
+}
+
+/**
+ * Per GTIN, the digits of its company prefix as a tag commissioned with that GTIN encodes it (the first by
+ * EPC), null when no such tag decodes: what an LGTIN class URN of the GTIN needs (`lgtinUri`).
+ */
+export async function companyPrefixLengths(
+  db: Kysely<Database>,
+  gtins: Iterable<string>,
+): Promise<Map<string, number | null>> {
+  const prefix = new Map<string, number | null>();
+  for (const gtin of gtins) {
+    if (prefix.has(gtin)) continue;
+    const tag = await db
+      .selectFrom('epcs as e')
+      .innerJoin('lots as l', 'l.id', 'e.lot_id')
+      .select('e.epc')
+      .where('l.gtin', '=', gtin)
+      .orderBy('e.epc')
+      .limit(1)
+      .executeTakeFirst();
+    const d = tag ? decodeEpc(tag.epc) : undefined;
+    prefix.set(gtin, d && isDecodedEpc(d) && d.companyPrefix ? d.companyPrefix.length : null);
+  }
+  return prefix;
 }
