@@ -84,6 +84,8 @@ export interface StockClosedEventPayload {
   lotId: string | null;
   epc: string | null;
   units: Array<{ epc: string; lotId: string | null }>;
+  /** Rejected held quantities closed (units without serial, per location and excursion). */
+  quantities?: Array<{ lotId: string; locationId: string; excursionId: string; units: number }>;
   signedBy: string;
   meaning: string;
   reason: string;

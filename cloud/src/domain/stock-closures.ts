@@ -24,6 +24,7 @@ export interface StockClosureRow {
   /** The destruction certificate or the return's shipping or RMA reference. */
   reference: string;
   reason: string;
+  /** Units closed: the EPC units plus the units of the held quantities (stock_closure_holds). */
   units: number;
   signer_id: string;
   signer_username: string;
@@ -43,6 +44,39 @@ export interface StockClosureRequest {
   reason: string;
 }
 
+/**
+ * A rejected held quantity a closing record closed (`stock_closure_holds`, 0030): units without serial of
+ * a lot held at a location by an excursion (quantity_holds, 0027) that a signed disposition rejected.
+ */
+export interface StockClosureHoldRow {
+  closure_id: string;
+  lot_id: string;
+  location_id: string;
+  excursion_id: string;
+  /** The rejecting disposition the closed units were decided by. */
+  disposition_id: string | null;
+  units: number;
+}
+
+/** A held quantity as a closing record lists it. */
+export interface ClosedHeldQuantity {
+  locationId: string;
+  excursionId: string;
+  units: number;
+}
+
+/** A closing record with the held quantities it closed. */
+export type StockClosure = StockClosureRow & { held: ClosedHeldQuantity[] };
+
+/** A rejected held quantity awaiting its end: the units its rejection covered that no record closed. */
+export interface OpenHeldQuantity {
+  lotId: string;
+  locationId: string;
+  excursionId: string;
+  dispositionId: string | null;
+  units: number;
+}
+
 /** What closing rejected stock reads and writes in its transaction (the store implements it). */
 export interface StockClosureRepo {
   /** Units of the lot (or the one unit) rejected by a signed disposition and not closed yet. */
@@ -50,16 +84,24 @@ export interface StockClosureRepo {
     lotId?: string | undefined;
     epc?: string | undefined;
   }): Promise<Array<{ epc: string; lotId: string | null }>>;
-  insert(c: StockClosureRow, units: ReadonlyArray<{ epc: string; lotId: string | null }>): Promise<void>;
+  /** The lot's rejected held quantities with units not closed yet (docs/barcode.md "Quantity custody"). */
+  openRejectedHolds(lotId: string): Promise<OpenHeldQuantity[]>;
+  insert(
+    c: StockClosureRow,
+    units: ReadonlyArray<{ epc: string; lotId: string | null }>,
+    held: readonly OpenHeldQuantity[],
+  ): Promise<void>;
 }
 
 /**
  * Rejected stock followed to its end (docs/domain.md "Rejected stock to its end"): a QA user records, with an
  * e-signature, that the rejected units of a lot (or one unit) were destroyed or returned to the supplier,
  * with the reference that documents it. Only units a signed disposition rejected and that are not closed
- * yet are closed; each is closed once. The record carries its manifest (21 CFR 11.70), goes on the audit
- * trail and to ERP/WMS as a `stock_closed` event (the EPCIS export shows it as `destroying`/`destroyed` or a
- * `shipping`/`returned` event).
+ * yet are closed; each is closed once. A lot's record also closes its rejected held quantities (units
+ * without serial, held per location and excursion: quantity-holds.ts), each rejected unit of a hold once.
+ * The record carries its manifest (21 CFR 11.70), goes on the audit trail and to ERP/WMS as a
+ * `stock_closed` event (the EPCIS export shows it as `destroying`/`destroyed` or a `shipping`/`returned`
+ * event).
  */
 export async function closeRejectedStock(
   repo: StockClosureRepo,
@@ -67,7 +109,7 @@ export async function closeRejectedStock(
   now: number,
   req: StockClosureRequest,
   signer: Signer,
-): Promise<StockClosureRow> {
+): Promise<StockClosure> {
   if ((req.lotId === undefined) === (req.epc === undefined))
     throw new ColdtraceError('invalid', 'give exactly one of lotId or epc');
   if (!req.reference.trim())
@@ -76,8 +118,18 @@ export async function closeRejectedStock(
   const epc = req.epc?.toUpperCase();
   const what = req.lotId !== undefined ? `lot ${req.lotId}` : `EPC ${epc}`;
   const units = (await repo.openRejected({ lotId: req.lotId, epc })).sort((a, b) => (a.epc < b.epc ? -1 : 1));
-  if (units.length === 0)
+  // Held quantities have no EPC: only a lot's record closes them.
+  const held = (req.lotId !== undefined ? await repo.openRejectedHolds(req.lotId) : [])
+    .filter((h) => h.units > 0)
+    .sort((a, b) => cmp(a.locationId, b.locationId) || cmp(a.excursionId, b.excursionId));
+  if (units.length === 0 && held.length === 0)
     throw new ColdtraceError('conflict', `${what} has no rejected units awaiting destruction or return`);
+  const heldUnits = held.reduce((n, h) => n + h.units, 0);
+  const heldView: ClosedHeldQuantity[] = held.map((h) => ({
+    locationId: h.locationId,
+    excursionId: h.excursionId,
+    units: h.units,
+  }));
   const meaning = CLOSURE_MEANINGS[req.outcome];
   const sealed = sealManifest({
     v: 1,
@@ -91,6 +143,7 @@ export async function closeRejectedStock(
       lotId: req.lotId ?? null,
       epc: epc ?? null,
       units: units.map((u) => u.epc),
+      ...(held.length > 0 ? { held: heldView } : {}),
     },
     signer: { userId: signer.userId, username: signer.username, printedName: signer.printedName },
     signedAt: now,
@@ -103,7 +156,7 @@ export async function closeRejectedStock(
     outcome: req.outcome,
     reference: req.reference.trim(),
     reason: req.reason,
-    units: units.length,
+    units: units.length + heldUnits,
     signer_id: signer.userId,
     signer_username: signer.username,
     printed_name: signer.printedName,
@@ -112,7 +165,7 @@ export async function closeRejectedStock(
     manifest_json: sealed.canonical,
     manifest_hash: sealed.hash,
   };
-  await repo.insert(row, units);
+  await repo.insert(row, units, held);
   log.audit.push({
     actor: signer.username,
     action: `stock.${req.outcome}`,
@@ -124,6 +177,7 @@ export async function closeRejectedStock(
       outcome: row.outcome,
       reference: row.reference,
       units: units.map((u) => u.epc),
+      ...(held.length > 0 ? { held: heldView } : {}),
       signature: { signerId: signer.userId, printedName: signer.printedName, signedAt: now, meaning },
       manifestHash: row.manifest_hash,
     },
@@ -137,10 +191,13 @@ export async function closeRejectedStock(
     lotId: row.lot_id,
     epc: row.epc,
     units: units.map((u) => ({ epc: u.epc, lotId: u.lotId })),
+    ...(held.length > 0 ? { quantities: held.map(({ dispositionId: _d, ...q }) => q) } : {}),
     signedBy: signer.printedName,
     meaning,
     reason: req.reason,
     at: now,
   });
-  return row;
+  return { ...row, held: heldView };
 }
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,11 +1,7 @@
 import { type Clock, systemClock } from '@coldtrace/shared';
 import { authenticateSigner, type SignatureInput } from '../domain/e-signature.js';
 import type { SignatureVerifier } from '../domain/signature.js';
-import {
-  closeRejectedStock,
-  type StockClosureRequest,
-  type StockClosureRow,
-} from '../domain/stock-closures.js';
+import { closeRejectedStock, type StockClosure, type StockClosureRequest } from '../domain/stock-closures.js';
 import { stockClosureRepo } from '../store/stock-closure-repo.js';
 import type { DomainEngine } from './domain-engine.js';
 
@@ -19,7 +15,7 @@ export async function closeStock(
   verify: SignatureVerifier,
   req: StockClosureRequest & SignatureInput,
   wallClock: Clock = systemClock,
-): Promise<StockClosureRow> {
+): Promise<StockClosure> {
   const signer = await authenticateSigner(verify, req, 'sign dispositions');
   return engine.exclusive(() =>
     engine.derive(

@@ -24,6 +24,7 @@ import { migration0026 } from './migrations/0026-receiving-indexes.js';
 import { migration0027 } from './migrations/0027-quantity-holds.js';
 import { migration0028 } from './migrations/0028-hibc-links.js';
 import { migration0029 } from './migrations/0029-mark-owners.js';
+import { migration0030 } from './migrations/0030-stock-closure-holds.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -58,6 +59,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0027-quantity-holds': migration0027,
   '0028-hibc-links': migration0028,
   '0029-mark-owners': migration0029(dialect),
+  '0030-stock-closure-holds': migration0030,
 });
 
 class StaticProvider implements MigrationProvider {

@@ -11,7 +11,7 @@ import type {
   LocationsTable,
   LockRow,
 } from '../domain/rows.js';
-import type { StockClosureRow } from '../domain/stock-closures.js';
+import type { StockClosureHoldRow, StockClosureRow } from '../domain/stock-closures.js';
 
 /**
  * Tables of the cloud store, shared by SQLite and PostgreSQL. Times are epoch milliseconds (bigint in
@@ -370,6 +370,8 @@ export interface Database {
   release_proposals: ReleaseProposalRow;
   stock_closures: StockClosureRow;
   stock_closure_units: { epc: string; closure_id: string; lot_id: string | null };
+  /** Rejected held quantities a closing record closed (0030). */
+  stock_closure_holds: StockClosureHoldRow;
   spec_versions: SpecVersionsTable;
   /** Per-batch reading digests (0018), a chain per gateway (domain/reading-digests.ts). */
   reading_digests: ReadingDigestRow;

@@ -216,7 +216,7 @@ export function listPagingApiSuite(
           .length,
         // Counted against their own lists in the domain journey test (reports/domain-journey.int.test.ts).
         rejectedAwaitingClosure: (await get('/api/v1/rejected-stock')).reduce(
-          (n: number, l: { units: number }) => n + l.units,
+          (n: number, l: { units: number; heldUnits: number }) => n + l.units + l.heldUnits,
           0,
         ),
         releasesAwaitingSecondSignature: (await get('/api/v1/release-proposals?state=pending')).length,

@@ -452,7 +452,14 @@ describe('rejected stock followed to its end (docs/domain.md "Rejected stock to 
   it('shows LOT-B as rejected and awaiting destruction or return until a signed closing record', async () => {
     const awaiting = (await ok('GET', '/api/v1/rejected-stock')).json();
     expect(awaiting).toEqual([
-      { lotId: 'LOT-B', units: 2, rejectedAt: expect.any(Number), whereNow: { 'truck-7': 2 } },
+      {
+        lotId: 'LOT-B',
+        units: 2,
+        rejectedAt: expect.any(Number),
+        whereNow: { 'truck-7': 2 },
+        heldUnits: 0,
+        held: [],
+      },
     ]);
     const summary = (await ok('GET', '/api/v1/summary')).json();
     expect(summary.rejectedAwaitingClosure).toBe(2);

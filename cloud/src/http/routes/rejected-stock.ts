@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CLOSURE_MEANINGS, type StockClosureRow } from '../../domain/stock-closures.js';
+import { CLOSURE_MEANINGS, type StockClosure } from '../../domain/stock-closures.js';
 import { closeStock } from '../../engine/close-stock.js';
 import { listStockClosures, rejectedAwaitingClosure } from '../../store/stock-closure-repo.js';
 import type { DomainServices } from '../domain-services.js';
@@ -27,7 +27,7 @@ const closureBody = z
     message: 'give exactly one of lotId or epc',
   });
 
-function closureView(c: StockClosureRow) {
+function closureView(c: StockClosure) {
   return {
     id: c.id,
     scope: c.scope,
@@ -36,7 +36,11 @@ function closureView(c: StockClosureRow) {
     outcome: c.outcome,
     reference: c.reference,
     reason: c.reason,
+    /** All units closed: EPC units and units without serial of held quantities. */
     units: c.units,
+    heldUnits: c.held.reduce((n, h) => n + h.units, 0),
+    /** Rejected held quantities closed (units without serial, per location and excursion). */
+    held: c.held,
     signature: {
       signerId: c.signer_id,
       username: c.signer_username,
@@ -60,7 +64,7 @@ export const rejectedStockRoutes: FastifyPluginAsync<RouteDeps & { domain: Domai
       schema: {
         tags: ['dispositions'],
         description:
-          'Rejected units awaiting destruction or return, per lot: how many, when last rejected, where they are now.',
+          'Rejected stock awaiting destruction or return, per lot: EPC units (how many, where they are now), held quantities of units without serial (heldUnits, held: per location and excursion), when last rejected.',
       },
     },
     async () => rejectedAwaitingClosure(domain.engine.db),
@@ -82,7 +86,7 @@ export const rejectedStockRoutes: FastifyPluginAsync<RouteDeps & { domain: Domai
       config: { roles: ['qa', 'admin'] },
       schema: {
         tags: ['dispositions'],
-        description: `Records, e-signed, that the rejected units of a lot (or one unit) were destroyed or returned to the supplier. Meanings: ${Object.values(CLOSURE_MEANINGS).join(' | ')}`,
+        description: `Records, e-signed, that the rejected units of a lot (or one unit) were destroyed or returned to the supplier; a lot's record also closes its rejected held quantities (units without serial). Meanings: ${Object.values(CLOSURE_MEANINGS).join(' | ')}`,
         body: closureBody,
       },
     },

@@ -27,7 +27,9 @@ const summaryResponse = z.object({
     .describe('the first `lots` lots with a locked unit, by id'),
   deadLetters: count,
   deadLettersNotReplayed: count,
-  rejectedAwaitingClosure: count.describe('units rejected by QA, not yet recorded as destroyed or returned'),
+  rejectedAwaitingClosure: count.describe(
+    'units rejected by QA (EPC units and units without serial of held quantities), not yet recorded as destroyed or returned',
+  ),
   releasesAwaitingSecondSignature: count.describe('release proposals awaiting their second QA signature'),
   heldUnits: count.describe(
     'units without serial held by excursions (quantity holds) that no QA decision covers yet',

@@ -13,7 +13,8 @@ const MEANINGS = {
 
 /**
  * Rejected stock followed to its end (docs/domain.md "Rejected stock to its end"): how many of the lot's units
- * were rejected and await destruction or return, where they are, the form to record their end (QA, e-signed),
+ * were rejected and await destruction or return, where they are (EPC units where they are now, units without
+ * serial where their rejected hold held them), the form to record their end (QA, e-signed),
  * and the closing records signed so far. `names`: names.js `loadNames()` (locations by name).
  */
 export async function rejectedStockSection(lotId, user, names) {
@@ -22,6 +23,8 @@ export async function rejectedStockSection(lotId, user, names) {
     api.get(`/api/v1/stock-closures?lotId=${encodeURIComponent(lotId)}`),
   ]);
   const open = awaiting.find((a) => a.lotId === lotId);
+  const held = open?.held ?? [];
+  const plural = (n, what) => `${n} ${what}${n === 1 ? '' : 's'}`;
   return h(
     'section',
     { id: 'rejected-stock' },
@@ -30,8 +33,25 @@ export async function rejectedStockSection(lotId, user, names) {
       ? h(
           'p',
           { class: 'notice', 'data-k': 'rejected-awaiting' },
-          `Rejected — ${open.units} unit${open.units === 1 ? '' : 's'} at `,
-          whereNowText(open.whereNow, names, (name, n) => [name, ` (${n})`]),
+          'Rejected — ',
+          open.units
+            ? [
+                plural(open.units, 'unit'),
+                ' at ',
+                whereNowText(open.whereNow, names, (name, n) => [name, ` (${n})`]),
+              ]
+            : '',
+          open.units && held.length ? '; ' : '',
+          // Held quantities (units without serial): where the excursion held them, per location.
+          held.length
+            ? h(
+                'span',
+                { 'data-k': 'rejected-held' },
+                plural(open.heldUnits, 'unit'),
+                ' without serial held at ',
+                held.flatMap((q, i) => [i ? ', ' : '', names.location(q.locationId), ` (${q.units})`]),
+              )
+            : '',
           `, awaiting destruction or return (rejected ${fmtTime(open.rejectedAt)}).`,
         )
       : h(
@@ -48,7 +68,14 @@ export async function rejectedStockSection(lotId, user, names) {
               'tr',
               {},
               h('td', {}, c.outcome),
-              h('td', {}, String(c.units)),
+              h(
+                'td',
+                {},
+                String(c.units),
+                c.heldUnits
+                  ? h('span', { class: 'small muted' }, ` (${c.heldUnits} without serial, held)`)
+                  : '',
+              ),
               h('td', {}, c.reference),
               h('td', {}, `${c.signature.printedName} (${c.signature.username})`),
               h('td', {}, fmtTime(c.signature.signedAt)),

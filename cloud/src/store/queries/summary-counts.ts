@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
+import { openRejectedHoldsQuery } from '../stock-closure-repo.js';
 import { lotUnitCounts } from './lot-unit-counts.js';
 
 /** A lot with a locked unit: how many of its units are locked, of how many. */
@@ -106,6 +107,11 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     .where('locks.disposition_id', 'is not', null)
     .where('stock_closure_units.epc', 'is', null)
     .executeTakeFirst();
+  // Rejected units without serial (held quantities) await their end too (docs/domain.md).
+  const rejectedHeld = await db
+    .selectFrom(openRejectedHoldsQuery(db).as('o'))
+    .select(sql<number>`sum(o.open)`.as('n'))
+    .executeTakeFirst();
   const proposals = await db
     .selectFrom('release_proposals')
     .select(sql<number>`count(*)`.as('n'))
@@ -137,7 +143,7 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     })),
     deadLetters: n(dl?.total),
     deadLettersNotReplayed: n(dl?.open),
-    rejectedAwaitingClosure: n(rejected?.n),
+    rejectedAwaitingClosure: n(rejected?.n) + n(rejectedHeld?.n),
     releasesAwaitingSecondSignature: n(proposals?.n),
     heldUnits: n(held?.units),
     holdsOutstanding: n(held?.holds),

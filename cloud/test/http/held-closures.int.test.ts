@@ -1,0 +1,3 @@
+import { heldClosuresSuite } from './held-closures-suite.js';
+
+heldClosuresSuite('SQLite', async () => ({}));
