@@ -1,0 +1,3 @@
+import { epcisHoldsApiSuite } from './epcis-holds-api-suite.js';
+
+epcisHoldsApiSuite('SQLite', async () => ({}));
