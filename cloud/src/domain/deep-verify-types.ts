@@ -24,6 +24,21 @@ export interface DeepLockRow {
   hold_reason: string | null;
 }
 
+/** A stored quantity hold as `audit verify --deep` reads it. */
+export interface DeepHoldRow {
+  lot_id: string;
+  location_id: string;
+  excursion_id: string;
+  units: number;
+  exposed_from: number;
+  exposed_to: number | null;
+  state: string;
+  disposition_id: string | null;
+  reason: string;
+  decided_version: number | null;
+  decided_units: number | null;
+}
+
 export interface DeepUserRow {
   id: string;
   username: string;
@@ -46,6 +61,8 @@ export interface DeepMasterTable {
 export interface DeepVerifyData {
   audit: readonly AuditLogTable[];
   locks: readonly DeepLockRow[];
+  /** Quantity holds (`quantity_holds`, 0027). */
+  holds: readonly DeepHoldRow[];
   dispositions: readonly DispositionsTable[];
   /** The excursions dispositions were signed on, as stored now. */
   excursions: readonly StoredExcursion[];

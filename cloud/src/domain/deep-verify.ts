@@ -1,4 +1,5 @@
 import { dispositionCheck, manifestCheck } from './deep-verify-dispositions.js';
+import { holdCheck } from './deep-verify-holds.js';
 import { lockCheck } from './deep-verify-locks.js';
 import { masterDataCheck, specificationManifestCheck, userCheck } from './deep-verify-master.js';
 import { readingDigestCheck } from './deep-verify-readings.js';
@@ -12,6 +13,7 @@ export type { DeepCheck, DeepFinding, DeepVerifyData } from './deep-verify-types
  */
 export const DEEP_CHECKS: readonly DeepCheck[] = [
   lockCheck,
+  holdCheck,
   dispositionCheck,
   manifestCheck,
   userCheck,

@@ -27,6 +27,25 @@ export async function readDeepVerifyData(db: Kysely<DomainDatabase>): Promise<De
     .orderBy('epc')
     .orderBy('rule_key')
     .execute();
+  const holds = await db
+    .selectFrom('quantity_holds')
+    .select([
+      'lot_id',
+      'location_id',
+      'excursion_id',
+      'units',
+      'exposed_from',
+      'exposed_to',
+      'state',
+      'disposition_id',
+      'reason',
+      'decided_version',
+      'decided_units',
+    ])
+    .orderBy('lot_id')
+    .orderBy('location_id')
+    .orderBy('excursion_id')
+    .execute();
   const dispositions = await db.selectFrom('dispositions').selectAll().orderBy('signed_at').execute();
   const excursions = await db
     .selectFrom('excursions')
@@ -46,6 +65,7 @@ export async function readDeepVerifyData(db: Kysely<DomainDatabase>): Promise<De
   return {
     audit,
     locks,
+    holds,
     dispositions,
     excursions,
     users,
