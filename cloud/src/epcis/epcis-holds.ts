@@ -46,7 +46,7 @@ type EventBase = Pick<EpcisEvent, 'type' | 'eventTime' | 'eventTimeZoneOffset' |
 /**
  * The events of quantity holds (docs/epcis.md "Quantity holds"), as a lock's but counted: each hold →
  * ObjectEvent OBSERVE, bizStep `holding`, disposition `non_sellable_other`, `persistentDisposition.set`, its
- * lot's class and units in `quantityList` (EPCIS 2.0 §7.3.3 QuantityElement, a count: no `uom`), at its
+ * lot's class and units in `quantityList` (an EPCIS 2.0 QuantityElement, a count: no `uom`), at its
  * location; its end → `persistentDisposition.unset` with the end's bizStep and disposition
  * (`LOCK_END_DISPOSITION`) and the units it ended for.
  */

@@ -57,7 +57,7 @@ export const epcisRoutes: FastifyPluginAsync<
       schema: {
         tags: ['epcis'],
         description:
-          'EPCIS 2.0 JSON-LD document (application/ld+json): ObjectEvents for portal passes (CBV bizSteps), sensor data per custody interval, locks as persistentDisposition. See docs/epcis.md.',
+          'EPCIS 2.0 JSON-LD document (application/ld+json): ObjectEvents for portal passes (CBV bizSteps), sensor data per custody interval, locks and quantity holds as persistentDisposition. See docs/epcis.md.',
         querystring: query,
         produces: ['application/ld+json'],
       },
