@@ -101,6 +101,7 @@ export function heldClosuresSuite(
       qa = await createUser(cloud.store, { roles: ['qa'], printedName: 'Quinn Assurance' });
       qaSession = await login(cloud, admin.username, admin.password);
       await ok('PUT', '/api/v1/locations/fridge', { name: 'Fridge', kind: 'room', ...LIMITS });
+      await ok('PUT', '/api/v1/locations/fridge-2', { name: 'Fridge 2', kind: 'room', ...LIMITS });
       for (const gtin of [GTIN_H, GTIN_M])
         await ok('PUT', `/api/v1/products/${gtin}`, {
           name: 'Vaccine',
@@ -110,6 +111,7 @@ export function heldClosuresSuite(
         });
       await ok('PUT', '/api/v1/lots/LOT-H', { gtin: GTIN_H, lotNumber: 'H1', expiry: '2027-12-31' });
       await ok('PUT', '/api/v1/lots/LOT-M', { gtin: GTIN_M, lotNumber: 'M1', expiry: '2027-12-31' });
+      await ok('PUT', '/api/v1/lots/LOT-H2', { gtin: GTIN_H, lotNumber: 'H2', expiry: '2027-12-31' });
       await ok('POST', '/api/v1/lots/LOT-M/epcs', { epcs: EPCS_M });
       qaSession = await login(cloud, qa.username, qa.password);
       await cloud.addGateway('gw-a');
@@ -285,6 +287,72 @@ export function heldClosuresSuite(
       expect(
         (await close({ lotId: 'LOT-M', outcome: 'destroyed', reference: 'DC-9', reason: 'x' })).status,
       ).toBe(409);
+    });
+
+    it('a closed hold stays closed when late data merges its excursion into an earlier one', async () => {
+      const holdsAt2 = async () => ok('GET', '/api/v1/quantity-holds?locationId=fridge-2');
+      // A vial of LOT-H2 put away between two 12-min warm-ups of fridge-2: held by the second only.
+      await publish('movements', [scan(325, GTIN_H, 'H2', 'fridge-2')]);
+      await publish(
+        'readings',
+        Array.from({ length: 31 }, (_, k) => {
+          const m = 300 + 2 * k;
+          return reading('fridge-2', m, (m >= 310 && m < 322) || (m >= 330 && m < 342) ? 12 : 5);
+        }),
+      );
+      await until(async () => {
+        await cloud.evaluator.flush();
+        return (
+          (await ok('GET', '/api/v1/excursions?locationId=fridge-2')).length === 2 &&
+          (await holdsAt2()).length === 1
+        );
+      }, 'two excursions at fridge-2, LOT-H2 held by the second');
+      const [first, second] = (await ok('GET', '/api/v1/excursions?locationId=fridge-2')).sort(
+        (a: { startTs: number }, b: { startTs: number }) => a.startTs - b.startTs,
+      );
+      expect(await holdsAt2()).toEqual([
+        expect.objectContaining({ lotId: 'LOT-H2', excursionId: second.id }),
+      ]);
+      await ok('POST', `/api/v1/excursions/${encodeURIComponent(second.id)}/dispositions`, {
+        lotId: 'LOT-H2',
+        decision: 'reject',
+        reason: 'second warm-up',
+        username: qa.username,
+        password: qa.password,
+      });
+      expect(await awaiting()).toEqual([expect.objectContaining({ lotId: 'LOT-H2', heldUnits: 1 })]);
+      const closed = await close({
+        lotId: 'LOT-H2',
+        outcome: 'destroyed',
+        reference: 'DC-12',
+        reason: 'binned',
+      });
+      expect(closed.status, JSON.stringify(closed.body)).toBe(201);
+      expect(await awaiting()).toEqual([]);
+      // A second sensor, late: warm from 320 to 332, joining both into one excursion (the oldest id).
+      await publish(
+        'readings',
+        [318, 320, 324, 328, 332, 344].map((m) => ({
+          ...reading('fridge-2', m, m < 344 && m > 318 ? 12 : 5),
+          sensorId: 's-fridge-2b',
+        })),
+      );
+      await until(async () => {
+        await cloud.evaluator.flush();
+        return (await holdsAt2())[0]?.excursionId === first.id;
+      }, 'the hold moved to the merged excursion');
+      expect(await holdsAt2()).toEqual([
+        expect.objectContaining({ lotId: 'LOT-H2', excursionId: first.id, state: 'rejected' }),
+      ]);
+      // The stock was destroyed: it does not come back as awaiting its end.
+      expect(await awaiting()).toEqual([]);
+      expect(await ok('GET', '/api/v1/summary')).toMatchObject({ rejectedAwaitingClosure: 0 });
+      expect(await ok('GET', '/api/v1/stock-closures?lotId=LOT-H2')).toEqual([
+        expect.objectContaining({
+          id: closed.body.id,
+          held: [{ locationId: 'fridge-2', excursionId: first.id, units: 1 }],
+        }),
+      ]);
     });
   });
 }

@@ -44,7 +44,8 @@ export interface HoldKey {
 export type HoldWrite =
   | { kind: 'insert'; row: QuantityHoldRow }
   | { kind: 'update'; key: HoldKey; set: Partial<QuantityHoldRow> }
-  | { kind: 'delete'; key: HoldKey };
+  /** `into`: a merge's excursion, under which the same lot and location's hold stands for this stock. */
+  | { kind: 'delete'; key: HoldKey; into?: string };
 
 /** A hold or its end as integrators see it: a lock event naming the lot and quantity, no EPC. */
 export interface HoldEvent {
@@ -335,7 +336,7 @@ export function mergeHolds(
       const { lot_id: _l, location_id: _o, excursion_id: _x, created_at: _c, ...state } = r;
       out.writes.push({ kind: 'update', key: intoKey, set: { ...state, updated_at: now } });
     }
-    out.writes.push({ kind: 'delete', key });
+    out.writes.push({ kind: 'delete', key, into });
     out.audit.push({
       actor: 'system',
       action: 'quantity_hold.merged',
