@@ -33,7 +33,9 @@ const scan = (min: number, direction = 'putaway'): Scan => ({
 /**
  * The excursion and lot pages with a quantity hold (docs/barcode.md "Quantity custody"): a lot whose only
  * units at the fridge had no serial gets a card on the excursion page with its held quantity and the
- * disposition form; QA rejects it there with an e-signature; the lot page shows the exposure's hold state.
+ * disposition form; QA rejects it there with an e-signature; the lot page shows the exposure's hold state,
+ * and the rejected quantity awaiting its end until QA signs its closing record (docs/domain.md "Rejected stock
+ * to its end").
  */
 describe.skipIf(missing !== null)('quantity holds on the QA pages in a real browser', () => {
   let cloud: TestCloud;
@@ -142,6 +144,34 @@ describe.skipIf(missing !== null)('quantity holds on the QA pages in a real brow
     await hold.waitFor();
     expect(await hold.getAttribute('data-state')).toBe('rejected');
     expect(await hold.textContent()).toBe(' — rejected');
+    expect(errors).toEqual([]);
+  });
+
+  it('the rejected held quantity awaits its end on the lot page and the dashboard until QA closes it, signed', async () => {
+    await page.goto(`${cloud.httpUrl}/`);
+    await page.locator('#tile-rejected-awaiting').waitFor();
+    expect(await page.textContent('#tile-rejected-awaiting .tile-value')).toBe('2');
+    await page.goto(`${cloud.httpUrl}/lots/LOT-Q`);
+    await page.waitForSelector('#rejected-stock');
+    expect(await page.textContent('[data-k="rejected-awaiting"]')).toMatch(
+      /^Rejected — 2 units without serial held at Vaccine fridge \(2\), awaiting destruction or return/,
+    );
+    // A lot with only held units has the closing form too.
+    await page.locator('.f-outcome').selectOption('returned');
+    expect(await page.locator('form.closure .meaning').textContent()).toMatch(/^Return recorded/);
+    await page.locator('.f-reference').fill('RMA-2026-0311');
+    await page.locator('.f-closure-reason').fill('Returned to the supplier');
+    await page.locator('.f-closure-password').fill(qa.password);
+    await Promise.all([page.waitForEvent('load'), page.locator('.f-close').click()]);
+    await page.waitForSelector('#stock-closures');
+    expect(await page.textContent('[data-k="rejected-awaiting"]')).toBe(
+      'No rejected unit awaits destruction or return.',
+    );
+    expect(await page.textContent('#stock-closures')).toContain('2 (2 without serial, held)');
+    expect(await page.textContent('#stock-closures')).toContain('RMA-2026-0311');
+    await page.goto(`${cloud.httpUrl}/`);
+    await page.locator('#tile-rejected-awaiting').waitFor();
+    expect(await page.textContent('#tile-rejected-awaiting .tile-value')).toBe('0');
     expect(errors).toEqual([]);
   });
 });
