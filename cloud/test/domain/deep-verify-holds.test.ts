@@ -1,276 +1,35 @@
 import { join } from 'node:path';
-import { encodeGatewayPayload, type Scan } from '@coldtrace/shared';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deepFindingLine, deepVerify } from '../../src/domain/deep-verify.js';
-import type { SignatureVerifier } from '../../src/domain/signature.js';
-import { signDisposition } from '../../src/engine/sign-disposition.js';
-import { readDeepVerifyData } from '../../src/store/deep-verify-reads.js';
-import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import { verifyDeep } from './deep-verify-flow.js';
-import { evaluateAll, type Harness, location, MIN, openHarness, reading, sendAll, T0 } from './harness.js';
-
-const GTIN = '80614141123458';
-const at = (min: number) => T0 + min * MIN;
-const verifier: SignatureVerifier = async (username, password) =>
-  username === 'qa.anna' && password === 'correct horse'
-    ? { userId: 'u-qa', username, printedName: 'Anna Quality', roles: ['qa'] }
-    : null;
+import { deepFindings, type HoldsFlow, holdsFlow, holdTampers } from './deep-verify-holds-flow.js';
+import { type Harness, openHarness } from './harness.js';
 
 let h: Harness;
-let seq = 0;
-/** The findings of the deep checks, one line each (empty: the tables agree with the trail). */
-const findings = async () => deepVerify(await readDeepVerifyData(h.engine.db)).findings.map(deepFindingLine);
-const holds = () =>
-  h.engine.db.selectFrom('quantity_holds').selectAll().orderBy('location_id').orderBy('lot_id').execute();
-
-/** Scans of units without serial of lot number `lot` at `location` (docs/barcode.md "Quantity custody"). */
-async function scans(location: string, lot: string, mins: number[], direction = 'putaway'): Promise<void> {
-  const records: Scan[] = mins.map((min) => ({
-    seq: ++seq,
-    kind: 'scan',
-    stationId: `${location}-st`,
-    locationId: location,
-    direction: direction as Scan['direction'],
-    ts: at(min),
-    code: `]d201${GTIN}10${lot}`,
-    format: 'gs1-element-string',
-    gtin: GTIN,
-    sscc: null,
-    hibc: null,
-    lot,
-    serial: null,
-    expiry: null,
-  }));
-  const payload = encodeGatewayPayload('movements', {
-    gatewayId: 'gw-a',
-    firstSeq: records[0]!.seq,
-    lastSeq: records[records.length - 1]!.seq,
-    sentAt: T0,
-    records,
-  } as never);
-  const out = await h.ingestors[0]!.handle({
-    topic: 'coldtrace/v1/gw/gw-a/movements',
-    payload: Buffer.from(payload),
-  });
-  expect(out.kind).toBe('stored');
-}
-
-/** Readings of one sensor at `location`, minute by minute as given, 12 °C where `warm` says. */
-const readings = (location: string, mins: number[], warm: (m: number) => boolean, sensor = `s-${location}`) =>
-  sendAll(
-    h,
-    mins.map((m) => reading('gw-a', ++seq, sensor, location, at(m), warm(m) ? 12 : 5)),
-  );
-
-const decide = (excursionId: string, lotId: string, decision: 'release' | 'reject') =>
-  signDisposition(h.engine, verifier, {
-    excursionId,
-    lotId,
-    decision,
-    reason: 'reviewed the held quantity',
-    username: 'qa.anna',
-    password: 'correct horse',
-    signedInUserId: 'u-qa',
-  });
-
-const range = (from: number, to: number, step: number) =>
-  Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, k) => from + k * step);
+let flow: HoldsFlow;
+const findings = () => deepFindings(h.engine.db);
 
 beforeAll(async () => {
   h = await openHarness();
-  for (const id of ['fridge', 'fridge-2', 'fridge-4', 'fridge-5', 'fridge-6']) await location(h, id);
-  await h.store.upsertGateway({ id: 'gw-a', now: T0 });
-  await h.domain.upsertProduct(
-    { gtin: GTIN, name: 'Vaccine X', min_c: 2, max_c: 8, stability_budget_ms: 0 },
-    'admin',
-    T0,
-  );
-  await h.domain.upsertLot({ id: 'LOT-Q', gtin: GTIN, lot_number: 'Q1', expiry: '2027-12-31' }, 'admin', T0);
-  await h.domain.upsertLot({ id: 'LOT-L', gtin: GTIN, lot_number: 'L1', expiry: '2027-12-31' }, 'admin', T0);
+  flow = await holdsFlow(h);
 });
 afterAll(() => h?.close());
 
 /**
- * `audit verify --deep` over quantity holds built by the real engine (ingest → derivation → signed
- * dispositions): created, held more after a decision, decided, lifted, merged. What the derivation and the
- * decisions write is what the trail replays to; a direct edit of `quantity_holds` is reported, naming the row.
+ * `audit verify --deep` over quantity holds built by the real engine (`holdsFlow`: ingest → derivation →
+ * signed dispositions; created, decided, held more after a decision, lifted, merged, moved). What the
+ * derivation and the decisions write is what the trail replays to; a direct edit of `quantity_holds` is
+ * reported, naming the row.
  */
 describe('audit verify --deep over quantity holds', () => {
-  let x1: string;
-  /** The release signed on the later fridge-5 excursion, carried into the earlier one by the merge. */
-  let released5: string;
-
-  it('holds created, decided, changed after the decision, lifted and merged agree with the trail', async () => {
-    // Two vials of LOT-Q on hand in the fridge while it is at 12 °C (minutes 20 to 44): an excursion holds them.
-    await scans('fridge', 'Q1', [5, 6, 7]);
-    await scans('fridge', 'Q1', [8], 'picking');
-    await readings('fridge', range(0, 60, 2), (m) => m >= 20 && m < 45);
-    await evaluateAll(h);
-    const fridge = await listExcursions(h.domain.db, { locationId: 'fridge' });
-    expect(fridge).toHaveLength(1);
-    x1 = fridge[0]!.id;
-    // A late scan inside the past excursion holds LOT-L too.
-    await scans('fridge', 'L1', [30]);
-    await evaluateAll(h);
-    expect((await holds()).map((r) => [r.lot_id, r.state, Number(r.units)])).toEqual([
-      ['LOT-L', 'active', 1],
-      ['LOT-Q', 'active', 2],
-    ]);
-    await decide(x1, 'LOT-Q', 'reject');
-    await decide(x1, 'LOT-L', 'release');
-    // A late scan puts one more vial of LOT-Q in the fridge during the excursion: the rejected hold holds 3,
-    // its decision standing for the 2 it covered.
-    await scans('fridge', 'Q1', [25]);
-    await evaluateAll(h);
-    const q = (await holds()).find((r) => r.lot_id === 'LOT-Q')!;
-    expect([q.state, Number(q.units), Number(q.decided_units)]).toEqual(['rejected', 3, 2]);
-
-    // fridge-2: a hold that late data lifts (an in-range reading splits the excursion below the alarm delay).
-    await scans('fridge-2', 'Q1', [100]);
-    await readings('fridge-2', [110, 120, 132, 134], (m) => m === 120 || m === 132);
-    await evaluateAll(h);
-    await readings('fridge-2', [126], () => false);
-    await evaluateAll(h);
-    expect((await holds()).filter((r) => r.location_id === 'fridge-2').map((r) => r.state)).toEqual([
-      'lifted',
-    ]);
-
-    // fridge-4: two excursions, the first decided, then a late sensor joins them: the holds merge.
-    await scans('fridge-4', 'Q1', [300]);
-    await readings('fridge-4', range(300, 360, 2), (m) => (m >= 310 && m < 322) || (m >= 330 && m < 342));
-    await evaluateAll(h);
-    const [first] = (await listExcursions(h.domain.db, { locationId: 'fridge-4' })).sort(
-      (a, b) => Number(a.start_ts) - Number(b.start_ts),
-    );
-    await decide(first!.id, 'LOT-Q', 'reject');
-    await readings('fridge-4', [318, 320, 324, 328, 332, 344], (m) => m > 318 && m < 344, 's-fridge-4b');
-    await evaluateAll(h);
-    expect(await listExcursions(h.domain.db, { locationId: 'fridge-4' })).toHaveLength(1);
-    // fridge-5: the later excursion decided, then joined into the earlier (undecided) one: the decided hold
-    // is the stronger and replaces the other's. fridge-6: a vial put in between the two excursions is held by
-    // the later one only: its hold moves into the earlier one.
-    await scans('fridge-5', 'Q1', [300]);
-    await scans('fridge-6', 'Q1', [325]);
-    for (const loc of ['fridge-5', 'fridge-6'])
-      await readings(loc, range(300, 360, 2), (m) => (m >= 310 && m < 322) || (m >= 330 && m < 342));
-    await evaluateAll(h);
-    const [, later] = (await listExcursions(h.domain.db, { locationId: 'fridge-5' })).sort(
-      (a, b) => Number(a.start_ts) - Number(b.start_ts),
-    );
-    released5 = (await decide(later!.id, 'LOT-Q', 'release')).id;
-    for (const loc of ['fridge-5', 'fridge-6'])
-      await readings(loc, [318, 320, 324, 328, 332, 344], (m) => m > 318 && m < 344, `s-${loc}b`);
-    await evaluateAll(h);
-    expect(
-      (await holds())
-        .filter((r) => r.location_id === 'fridge-5' || r.location_id === 'fridge-6')
-        .map((r) => [r.location_id, r.state, r.decided_units === null ? null : Number(r.decided_units)]),
-    ).toEqual([
-      ['fridge-5', 'released', 1],
-      ['fridge-6', 'active', null],
-    ]);
-    const actions = (
-      await h.engine.db
-        .selectFrom('audit_log')
-        .select('action')
-        .where('entity_type', '=', 'quantity_hold')
-        .execute()
-    ).map((a) => a.action);
-    for (const a of ['created', 'changed', 'lifted', 'merged', 'moved'])
-      expect(actions).toContain(`quantity_hold.${a}`);
-
+  it('holds created, decided, changed after the decision, lifted, merged and moved agree with the trail', async () => {
     expect(await findings()).toEqual([]);
   });
 
-  const row = (lot: string, loc: string) => `${lot}\\|${loc}\\|\\S+`;
-  const tampers: Array<[string, () => Promise<unknown>, () => Promise<unknown>, () => RegExp[]]> = [
-    [
-      'a rejected hold set to released',
-      () =>
-        sql`UPDATE quantity_holds SET state = 'released' WHERE lot_id = 'LOT-Q' AND location_id = 'fridge'`.execute(
-          h.engine.db,
-        ),
-      () =>
-        sql`UPDATE quantity_holds SET state = 'rejected' WHERE lot_id = 'LOT-Q' AND location_id = 'fridge'`.execute(
-          h.engine.db,
-        ),
-      () => [
-        new RegExp(
-          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge')}: state released, but audit entry \\d+ \\(quantity_hold\\.changed\\) left it rejected`,
-        ),
-        new RegExp(
-          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge')}: state released, but disposition \\S+ signed reject`,
-        ),
-      ],
-    ],
-    [
-      "a hold's units lowered",
-      () =>
-        sql`UPDATE quantity_holds SET units = 1 WHERE lot_id = 'LOT-Q' AND location_id = 'fridge'`.execute(
-          h.engine.db,
-        ),
-      () =>
-        sql`UPDATE quantity_holds SET units = 3 WHERE lot_id = 'LOT-Q' AND location_id = 'fridge'`.execute(
-          h.engine.db,
-        ),
-      () => [
-        new RegExp(
-          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge')}: units 1, but audit entry \\d+ \\(quantity_hold\\.changed\\) recorded 3`,
-        ),
-      ],
-    ],
-    [
-      "a decision's units raised",
-      () =>
-        sql`UPDATE quantity_holds SET decided_units = 3 WHERE lot_id = 'LOT-Q' AND location_id = 'fridge'`.execute(
-          h.engine.db,
-        ),
-      () =>
-        sql`UPDATE quantity_holds SET decided_units = 2 WHERE lot_id = 'LOT-Q' AND location_id = 'fridge'`.execute(
-          h.engine.db,
-        ),
-      () => [
-        new RegExp(
-          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge')}: decided_units 3, but audit entry \\d+ \\(quantity_hold\\.changed\\) recorded 2`,
-        ),
-        new RegExp(
-          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge')}: decided_units 3, but disposition \\S+ signed 2 unit\\(s\\) \\(manifest [0-9a-f]{64}\\)`,
-        ),
-      ],
-    ],
-    [
-      'the decision a merge carried over given to the other excursion',
-      () =>
-        sql`UPDATE quantity_holds SET decided_units = 5, disposition_id = NULL WHERE location_id = 'fridge-5'`.execute(
-          h.engine.db,
-        ),
-      () =>
-        sql`UPDATE quantity_holds SET decided_units = 1, disposition_id = ${released5} WHERE location_id = 'fridge-5'`.execute(
-          h.engine.db,
-        ),
-      () => [
-        new RegExp(
-          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge-5')}: disposition_id null, but audit entry \\d+ \\(quantity_hold\\.\\w+\\) recorded "${released5}"`,
-        ),
-        new RegExp(
-          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge-5')}: decided_units 5, but audit entry \\d+ \\(quantity_hold\\.\\w+\\) recorded 1`,
-        ),
-      ],
-    ],
-    [
-      'an active hold lifted',
-      () =>
-        sql`UPDATE quantity_holds SET state = 'lifted' WHERE location_id = 'fridge-4'`.execute(h.engine.db),
-      () =>
-        sql`UPDATE quantity_holds SET state = 'rejected' WHERE location_id = 'fridge-4'`.execute(h.engine.db),
-      () => [
-        new RegExp(
-          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge-4')}: state lifted, but audit entry \\d+ \\(quantity_hold\\.\\w+\\) left it rejected`,
-        ),
-      ],
-    ],
-  ];
+  const tampers = holdTampers(
+    () => h.engine.db,
+    () => flow,
+  );
 
   it.each(tampers)(
     'reports %s, naming the row; undone, the tables agree again',
@@ -295,7 +54,7 @@ describe('audit verify --deep over quantity holds', () => {
     await h.engine.db.deleteFrom('quantity_holds').where('lot_id', '=', 'LOT-L').execute();
     expect((await findings()).join('\n')).toMatch(
       new RegExp(
-        `quantity holds: quantity_holds row LOT-L\\|fridge\\|${x1}: missing: audit entry \\d+ \\(disposition\\.release\\) left it released; the row was deleted outside the audited path`,
+        `quantity holds: quantity_holds row LOT-L\\|fridge\\|${flow.x1}: missing: audit entry \\d+ \\(disposition\\.release\\) left it released; the row was deleted outside the audited path`,
       ),
     );
     await h.engine.db.insertInto('quantity_holds').values(l!).execute();
@@ -306,7 +65,7 @@ describe('audit verify --deep over quantity holds', () => {
       .execute();
     expect((await findings()).join('\n')).toMatch(
       new RegExp(
-        `quantity holds: quantity_holds row LOT-X\\|fridge\\|${x1}: state released, 1 unit\\(s\\): no audit entry records this hold \\(written outside the audited path\\)`,
+        `quantity holds: quantity_holds row LOT-X\\|fridge\\|${flow.x1}: state released, 1 unit\\(s\\): no audit entry records this hold \\(written outside the audited path\\)`,
       ),
     );
     await h.engine.db.deleteFrom('quantity_holds').where('lot_id', '=', 'LOT-X').execute();
