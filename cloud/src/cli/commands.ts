@@ -73,7 +73,7 @@ export const AUDIT_VERIFY_COMMAND = defineCommand({
     deep: {
       type: 'boolean',
       description:
-        'also check locks, dispositions, users and master data against the trail, and the signature manifests (exit 1 on a contradiction)',
+        'also check locks, quantity holds, dispositions, users and master data against the trail, and the signature manifests (exit 1 on a contradiction)',
     },
     checkpoints: {
       type: 'string',
