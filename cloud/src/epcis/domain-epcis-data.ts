@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { DomainStore } from '../store/domain-store.js';
-import { epcisHolds } from '../store/queries/epcis-holds.js';
+import { epcisClosedHolds, epcisHolds } from '../store/queries/epcis-holds.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { epcisHoldOf } from './epcis-holds.js';
 import type {
@@ -11,6 +11,7 @@ import type {
   EpcisLock,
   EpcisLockOutcome,
 } from './epcis-input.js';
+import { lgtinUri } from './epcis-scans.js';
 import type { EpcisDomainData } from './epcis-source.js';
 
 type LockRow = Selectable<DomainDatabase['locks']> & { lot_id: string | null };
@@ -145,7 +146,12 @@ export class DomainEpcisData implements EpcisDomainData {
     return out.sort((a, b) => a.lockedAt - b.lockedAt || (a.id < b.id ? -1 : 1));
   }
 
-  async closures(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisClosure[]> {
+  async closures(
+    epcs: readonly string[] | null,
+    fromTs: number,
+    toTs: number,
+    held?: { lotId: string | null },
+  ): Promise<EpcisClosure[]> {
     // An open window bound is ±Infinity, which a PostgreSQL bigint parameter refuses: no condition then.
     let q = this.ds.db
       .selectFrom('stock_closure_units')
@@ -174,12 +180,36 @@ export class DomainEpcisData implements EpcisDomainData {
       c.epcs.push(u.epc);
       byId.set(u.id, c);
     }
+    // Rejected held quantities a record closed (0030): counted per lot class, at the holds' locations.
+    const heldAt = new Map<string, Set<string>>();
+    const closedHolds = held
+      ? await epcisClosedHolds(this.ds.db, { lotId: held.lotId ?? undefined, fromTs, toTs })
+      : [];
+    for (const h of closedHolds) {
+      const c = byId.get(h.closureId) ?? {
+        id: h.closureId,
+        epcs: [],
+        at: h.at,
+        outcome: h.outcome as EpcisClosure['outcome'],
+        reference: h.reference,
+      };
+      const quantities = c.quantities ?? [];
+      const epcClass = lgtinUri(h.gtin, h.lotNumber, h.companyPrefixLength);
+      const q = quantities.find((x) => x.epcClass === epcClass);
+      if (q) q.quantity += h.units;
+      else quantities.push({ epcClass, quantity: h.units });
+      c.quantities = quantities;
+      byId.set(h.closureId, c);
+      heldAt.set(h.closureId, (heldAt.get(h.closureId) ?? new Set()).add(h.locationId));
+    }
     const closures = [...byId.values()];
-    // Where the units were at their end: their open custody interval (one location per closure when they
-    // shared it; none when they were spread out or never seen).
+    // Where the units were at their end: their open custody interval and the held quantities' locations (one
+    // location per closure when they shared it; none when they were spread out or never seen).
     for (const c of closures) {
       const where = new Set((await this.ds.currentLocations(c.epcs)).values());
+      for (const l of heldAt.get(c.id) ?? []) where.add(l);
       c.epcs.sort();
+      c.quantities?.sort((a, b) => (a.epcClass < b.epcClass ? -1 : a.epcClass > b.epcClass ? 1 : 0));
       if (where.size === 1) c.locationId = [...where][0]!;
     }
     return closures;

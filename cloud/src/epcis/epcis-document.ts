@@ -253,7 +253,8 @@ export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
       order: ORDER.closure,
       event: {
         ...base(c.at, `closure|${c.id}`, `${c.outcome} ${c.id}`),
-        epcList: epcList(c.epcs),
+        ...(c.epcs.length > 0 || !c.quantities?.length ? { epcList: epcList(c.epcs) } : {}),
+        ...(c.quantities?.length ? { quantityList: c.quantities.map((x) => ({ ...x })) } : {}),
         action: 'OBSERVE',
         bizStep: terms.bizStep,
         disposition: terms.disposition,

@@ -65,7 +65,10 @@ export interface EpcisLock {
 /** Rejected stock's end (domain/stock-closures.ts): destroyed, or returned to its supplier. */
 export interface EpcisClosure {
   id: string;
+  /** Serialised units closed (may be empty when the record closed only held quantities). */
   epcs: string[];
+  /** Rejected held quantities of units without serial closed, per lot class (absent: none). */
+  quantities?: Array<{ epcClass: string; quantity: number }>;
   at: number;
   outcome: 'destroyed' | 'returned';
   /** The destruction certificate or the return's RMA or shipment reference. */

@@ -38,8 +38,16 @@ export interface EpcisDomainData {
   custody?(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisCustodyInterval[]>;
   /** Locks touching the given EPCs (all locks when null) in the window. */
   locks(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisLock[]>;
-  /** Closing records of rejected stock touching the given EPCs (all when null) in the window. */
-  closures?(epcs: readonly string[] | null, fromTs: number, toTs: number): Promise<EpcisClosure[]>;
+  /**
+   * Closing records of rejected stock touching the given EPCs (all when null) in the window; with `held`,
+   * also those closing rejected held quantities of that lot (of any lot when its `lotId` is null).
+   */
+  closures?(
+    epcs: readonly string[] | null,
+    fromTs: number,
+    toTs: number,
+    held?: { lotId: string | null },
+  ): Promise<EpcisClosure[]>;
   /** Quantity holds of a lot (all when null) in force during the window. */
   holds?(lotId: string | null, fromTs: number, toTs: number): Promise<EpcisHold[]>;
 }
@@ -127,7 +135,9 @@ export class StoreEpcisSource implements EpcisSource {
         )
       : [];
     const locations = (await this.store.listLocations()).map((l) => ({ id: l.id, kind: l.kind }));
-    const closures = (await this.domain?.closures?.(epcs ? [...epcs] : null, fromTs, toTs)) ?? [];
+    // Held quantities have no EPC: an EPC export has none of them.
+    const held = q.epc === undefined ? { lotId: q.lot ?? null } : undefined;
+    const closures = (await this.domain?.closures?.(epcs ? [...epcs] : null, fromTs, toTs, held)) ?? [];
     // Barcode scans (docs/epcis.md "Barcode scans"): a lot's are its units' and its units without serial.
     const scans = await epcisScans(this.store.db, { lotId: q.lot, epc: q.epc, fromTs, toTs });
     // Quantity holds (docs/epcis.md "Quantity holds"): units without serial have no EPC, so `?epc=` has none.

@@ -90,6 +90,38 @@ beforeAll(async () => {
     .insertInto('dispositions')
     .values([disp('d1', 'release', 200), disp('d2', 'reject', 250)])
     .execute();
+  // The rejected hold destroyed: a lot closing record (0022) naming its 3 held units (0030).
+  await ds.db
+    .insertInto('stock_closures')
+    .values({
+      id: 'c1',
+      scope: 'lot',
+      lot_id: 'L1',
+      epc: null,
+      outcome: 'destroyed',
+      reference: 'DC-7',
+      reason: 'incinerated',
+      units: 3,
+      signer_id: 'u',
+      signer_username: 'qa',
+      printed_name: 'Q A',
+      meaning: 'm',
+      signed_at: 500,
+      manifest_json: '{}',
+      manifest_hash: 'h',
+    })
+    .execute();
+  await ds.db
+    .insertInto('stock_closure_holds')
+    .values({
+      closure_id: 'c1',
+      lot_id: 'L1',
+      location_id: 'fridge-2',
+      excursion_id: 'X1',
+      disposition_id: 'd2',
+      units: 3,
+    })
+    .execute();
 });
 afterAll(async () => {
   await store?.close();
@@ -129,7 +161,7 @@ describe('quantity holds from the store into the EPCIS export', () => {
     expect((await data.holds(null, 260, 400)).map((h) => h.id)).toEqual(['L1|fridge|X2']);
   });
 
-  it('the lot export and the whole export hold them, an EPC export none; the document is schema-valid', async () => {
+  it('the lot export and the whole export hold them and their closing records, an EPC export none; schema-valid', async () => {
     const source = new StoreEpcisSource(store, new DomainEpcisData(ds));
     const whole = await source.records({}, 1000);
     expect(whole.holds?.map((h) => h.id)).toEqual([
@@ -143,7 +175,22 @@ describe('quantity holds from the store into the EPCIS export', () => {
     const windowed = await source.records({ lot: 'L1', fromTs: 0, toTs: 105 }, 1000);
     expect(windowed.holds?.map((h) => h.id)).toEqual(['L1|fridge|X1']);
     // The EPC export: the precondition (lot L1 has holds) holds above; units without serial have no EPC.
-    expect((await source.records({ epc: TAG }, 1000)).holds).toEqual([]);
+    const byEpc = await source.records({ epc: TAG }, 1000);
+    expect(byEpc.holds).toEqual([]);
+    // The closing record of the rejected held units: in the lot's and the whole export, not the EPC's.
+    const destroyed = {
+      id: 'c1',
+      epcs: [],
+      quantities: [{ epcClass: 'urn:epc:class:lgtin:0614141.812345.N1', quantity: 3 }],
+      at: 500,
+      outcome: 'destroyed',
+      reference: 'DC-7',
+      locationId: 'fridge-2',
+    };
+    expect(whole.closures).toEqual([destroyed]);
+    expect((await source.records({ lot: 'L1' }, 1000)).closures).toEqual([destroyed]);
+    expect(lot.closures).toEqual([]);
+    expect(byEpc.closures).toEqual([]);
 
     const doc = buildEpcisDocument({
       ...whole,
@@ -162,6 +209,17 @@ describe('quantity holds from the store into the EPCIS export', () => {
       [new Date(340).toISOString(), 'L1|fridge|X2', 'auto_released'],
       [new Date(400).toISOString(), 'L2|fridge|X1', 'held'],
     ]);
+    const closed = doc.epcisBody.eventList.filter((e) => e['ct:closureId'] === 'c1');
+    expect(closed).toEqual([
+      expect.objectContaining({
+        eventTime: new Date(500).toISOString(),
+        quantityList: [{ epcClass: 'urn:epc:class:lgtin:0614141.812345.N1', quantity: 3 }],
+        bizStep: 'destroying',
+        disposition: 'destroyed',
+        bizLocation: { id: 'https://cloud.example/api/v1/locations/fridge-2' },
+      }),
+    ]);
+    expect(closed[0]).not.toHaveProperty('epcList');
     expect(ev[2]).toMatchObject({
       quantityList: [{ epcClass: 'urn:epc:class:lgtin:0614141.812345.N1', quantity: 4 }],
       bizLocation: { id: 'https://cloud.example/api/v1/locations/fridge' },

@@ -45,7 +45,8 @@ type Ev = Record<string, unknown> & { eventTime: string };
 /**
  * docs/epcis.md "Quantity holds" through the cloud (ingest → engine → QA decision → `GET /epcis/events`):
  * vials without serial held by a fridge's excursion appear in the lot's and the whole export as a holding
- * event with their lot's class and count, and the QA reject as its end at the signature time. On SQLite
+ * event with their lot's class and count, the QA reject as its end at the signature time, and their signed
+ * destruction as a destroying event of the same class and count. On SQLite
  * (epcis-holds-api.int.test.ts) and PostgreSQL (epcis-holds-api.pg.svc.test.ts).
  */
 export function epcisHoldsApiSuite(
@@ -172,6 +173,36 @@ export function epcisHoldsApiSuite(
       expect(from).toBeLessThanOrEqual(Number(d.signed_at));
       expect(await holdEvents(`?lot=LOT-Q&from=${from}`)).toHaveLength(2);
       expect(await holdEvents(`?lot=LOT-Q&from=${Number(d.signed_at) + 1}`)).toEqual([]);
+    });
+
+    it('the signed destruction of the rejected held units is a destroying event of their class and count', async () => {
+      const closure = await call('POST', '/api/v1/stock-closures', {
+        lotId: 'LOT-Q',
+        outcome: 'destroyed',
+        reference: 'DC-2025-17',
+        reason: 'incinerated by the contractor',
+        username: qa.username,
+        password: qa.password,
+      });
+      for (const query of ['?lot=LOT-Q', '']) {
+        const doc = await call('GET', `/api/v1/epcis/events${query}`);
+        expect(epcisErrors(doc)).toEqual([]);
+        const ends = doc.epcisBody.eventList.filter((e: Ev) => 'ct:closureId' in e);
+        expect(ends).toEqual([
+          expect.objectContaining({
+            quantityList: [{ epcClass: CLASS, quantity: 2 }],
+            bizStep: 'destroying',
+            disposition: 'destroyed',
+            bizLocation: { id: expect.stringMatching(/\/locations\/fridge$/) },
+            'ct:closureId': closure.id,
+            'ct:reference': 'DC-2025-17',
+          }),
+        ]);
+        expect(ends[0]).not.toHaveProperty('epcList');
+      }
+      // Another lot's export does not carry it.
+      const other = await call('GET', '/api/v1/epcis/events?lot=LOT-L');
+      expect(other.epcisBody.eventList.filter((e: Ev) => 'ct:closureId' in e)).toEqual([]);
     });
   });
 }

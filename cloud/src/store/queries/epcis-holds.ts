@@ -85,3 +85,68 @@ export async function epcisHolds(
         : { signedAt: Number(r.signed_at), reason: r.decision_reason ?? '' },
   }));
 }
+
+/** Units a closing record closed of one rejected hold (`stock_closure_holds`, 0030), with its lot's class. */
+export interface StoredClosedHold {
+  closureId: string;
+  at: number;
+  outcome: string;
+  reference: string;
+  lotId: string;
+  locationId: string;
+  units: number;
+  gtin: string;
+  lotNumber: string;
+  companyPrefixLength: number | null;
+}
+
+/**
+ * Rejected held quantities closing records closed (docs/domain.md "Rejected stock to its end"), signed in
+ * `[fromTs, toTs)`, of one lot or all.
+ */
+export async function epcisClosedHolds(
+  db: Kysely<Database>,
+  q: { lotId?: string | undefined; fromTs: number; toTs: number },
+): Promise<StoredClosedHold[]> {
+  let s = db
+    .selectFrom('stock_closure_holds as h')
+    .innerJoin('stock_closures as c', 'c.id', 'h.closure_id')
+    .innerJoin('lots as l', 'l.id', 'h.lot_id')
+    .select([
+      'c.id',
+      'c.signed_at',
+      'c.outcome',
+      'c.reference',
+      'h.lot_id',
+      'h.location_id',
+      'h.units',
+      'l.gtin',
+      'l.lot_number',
+    ]);
+  if (q.lotId !== undefined) s = s.where('h.lot_id', '=', q.lotId);
+  // An open window bound is ±Infinity, which a PostgreSQL bigint parameter refuses: no condition then.
+  if (Number.isFinite(q.fromTs)) s = s.where('c.signed_at', '>=', q.fromTs);
+  if (Number.isFinite(q.toTs)) s = s.where('c.signed_at', '<', q.toTs);
+  const rows = await s
+    .orderBy('c.signed_at')
+    .orderBy('c.id')
+    .orderBy('h.location_id')
+    .orderBy('h.excursion_id')
+    .execute();
+  const prefix = await companyPrefixLengths(
+    db,
+    rows.map((r) => r.gtin),
+  );
+  return rows.map((r) => ({
+    closureId: r.id,
+    at: Number(r.signed_at),
+    outcome: r.outcome,
+    reference: r.reference,
+    lotId: r.lot_id,
+    locationId: r.location_id,
+    units: Number(r.units),
+    gtin: r.gtin,
+    lotNumber: r.lot_number,
+    companyPrefixLength: prefix.get(r.gtin) ?? null,
+  }));
+}
