@@ -68,7 +68,9 @@ export async function reconcileLocationIn(
     await moveLocks(repo, from, into, log, why);
     const holds = repo.quantityHolds;
     if (holds) {
-      const moved = mergeHolds(await holds.heldBy(from), await holds.heldBy(into), into, now, why);
+      // Lifted holds too: a lifted hold of the lot under `into` is the row the merged hold replaces (its key
+      // is taken), and one under `from` moves rather than being left behind on a deleted excursion.
+      const moved = mergeHolds(await holds.holdsOf(from), await holds.holdsOf(into), into, now, why);
       await holds.applyHoldPlan(moved);
       log.audit.push(...moved.audit);
     }

@@ -10,6 +10,8 @@ export function quantityHoldRepo(db: Transaction<Database> | Kysely<Database>): 
     // bigint columns come back as numbers from both dialects (db.ts).
     holdsAt: (locationId) =>
       db.selectFrom('quantity_holds').selectAll().where('location_id', '=', locationId).execute(),
+    holdsOf: (excursionId) =>
+      db.selectFrom('quantity_holds').selectAll().where('excursion_id', '=', excursionId).execute(),
     heldBy: (excursionId) =>
       db
         .selectFrom('quantity_holds')

@@ -80,6 +80,8 @@ export interface QuantityHoldRepo {
   holdsAt(locationId: string): Promise<QuantityHoldRow[]>;
   /** An excursion's holds that are not lifted (a withdrawal keeps the excursion while one is active). */
   heldBy(excursionId: string): Promise<QuantityHoldRow[]>;
+  /** Every hold of an excursion, lifted ones included (a merge moves them all: one row per lot and location). */
+  holdsOf(excursionId: string): Promise<QuantityHoldRow[]>;
   /** Excursions at the location kept as `withdrawn` for review (their holds stand until decided). */
   withdrawnAt(locationId: string): Promise<string[]>;
   applyHoldPlan(plan: Pick<HoldPlan, 'writes'>): Promise<void>;
