@@ -84,11 +84,11 @@ describe('AMQP source stopping while a delivery is in ingest', () => {
       content: Buffer.from('{}'),
       fields: { deliveryTag: 1, redelivered: false, routingKey: 'coldtrace.v1.gw.g1.readings' },
     });
-    await until(() => finish !== undefined);
+    await until(() => finish !== undefined, 'the delivery in ingest');
     const closed = source.close();
     expect(conn.closing).toBe(true);
     finish!();
-    await until(() => ch.refusedAcks === 1);
+    await until(() => ch.refusedAcks === 1, 'the acknowledgement refused by the closing channel');
     await closed;
     // Let a rejection from the acknowledgement surface, were there one.
     await new Promise((r) => setImmediate(r));
