@@ -7,6 +7,7 @@ import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { readDeepVerifyData } from '../../src/store/deep-verify-reads.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import type { Database } from '../../src/store/schema.js';
+import { untaggedScan } from '../helpers/records.js';
 import { evaluateAll, type Harness, location, MIN, reading, sendAll, T0 } from './harness.js';
 
 /** The findings of the deep checks, one line each (empty: the tables agree with the trail). */
@@ -39,22 +40,16 @@ export async function holdsFlow(h: Harness): Promise<HoldsFlow> {
 
   /** Scans of units without serial of lot number `lot` at `location` (docs/barcode.md "Quantity custody"). */
   async function scans(location: string, lot: string, mins: number[], direction = 'putaway'): Promise<void> {
-    const records: Scan[] = mins.map((min) => ({
-      seq: ++seq,
-      kind: 'scan',
-      stationId: `${location}-st`,
-      locationId: location,
-      direction: direction as Scan['direction'],
-      ts: at(min),
-      code: `]d201${GTIN}10${lot}`,
-      format: 'gs1-element-string',
-      gtin: GTIN,
-      sscc: null,
-      hibc: null,
-      lot,
-      serial: null,
-      expiry: null,
-    }));
+    const records: Scan[] = mins.map((min) =>
+      untaggedScan({
+        seq: ++seq,
+        ts: at(min),
+        gtin: GTIN,
+        lot,
+        locationId: location,
+        direction: direction as Scan['direction'],
+      }),
+    );
     const payload = encodeGatewayPayload('movements', {
       gatewayId: 'gw-a',
       firstSeq: records[0]!.seq,

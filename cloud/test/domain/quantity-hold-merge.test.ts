@@ -1,6 +1,7 @@
 import { encodeGatewayPayload, type Scan } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
+import { untaggedScan } from '../helpers/records.js';
 import { deepFindings } from './deep-verify-holds-flow.js';
 import { evaluateAll, type Harness, location, MIN, openHarness, reading, sendAll, T0 } from './harness.js';
 
@@ -18,22 +19,14 @@ beforeEach(async () => {
 afterEach(() => h?.close());
 
 async function scan(min: number, direction: Scan['direction']): Promise<void> {
-  const record: Scan = {
+  const record = untaggedScan({
     seq: ++seq,
-    kind: 'scan',
-    stationId: 'fridge-st',
+    ts: at(min),
+    gtin: GTIN,
+    lot: 'Q1',
     locationId: 'fridge',
     direction,
-    ts: at(min),
-    code: `]d201${GTIN}10Q1`,
-    format: 'gs1-element-string',
-    gtin: GTIN,
-    sscc: null,
-    hibc: null,
-    lot: 'Q1',
-    serial: null,
-    expiry: null,
-  };
+  });
   const payload = encodeGatewayPayload('movements', {
     gatewayId: 'gw-a',
     firstSeq: record.seq,

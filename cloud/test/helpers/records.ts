@@ -1,4 +1,4 @@
-import type { Alarm, Movement, Reading } from '@coldtrace/shared';
+import type { Alarm, Movement, Reading, Scan } from '@coldtrace/shared';
 
 export const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
 
@@ -25,6 +25,36 @@ export function readingsBatch(gatewayId: string, records: Reading[]) {
     lastSeq: records[records.length - 1]!.seq,
     sentAt: T0,
     records,
+  };
+}
+
+/**
+ * A GS1 DataMatrix scan of a unit without serial (lot number `lot` of `gtin`) at `locationId`'s station: a
+ * counted unit of quantity custody (docs/barcode.md "Quantity custody").
+ */
+export function untaggedScan(o: {
+  seq?: number;
+  ts: number;
+  gtin: string;
+  lot: string;
+  locationId: string;
+  direction?: Scan['direction'];
+}): Scan {
+  return {
+    seq: o.seq ?? 0,
+    kind: 'scan',
+    stationId: `${o.locationId}-st`,
+    locationId: o.locationId,
+    direction: o.direction ?? 'putaway',
+    ts: o.ts,
+    code: `]d201${o.gtin}10${o.lot}`,
+    format: 'gs1-element-string',
+    gtin: o.gtin,
+    sscc: null,
+    hibc: null,
+    lot: o.lot,
+    serial: null,
+    expiry: null,
   };
 }
 

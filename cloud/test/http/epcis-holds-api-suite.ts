@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudConfigInput } from '../../src/config.js';
 import { epcisErrors } from '../epcis/epcis-schema.js';
 import { createUser, login, type Session, type TestUser } from '../helpers/auth.js';
-import { readingsBatch, T0 } from '../helpers/records.js';
+import { readingsBatch, T0, untaggedScan } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const MIN = 60_000;
@@ -14,22 +14,8 @@ const CLASS = `https://id.gs1.org/01/${GTIN}/10/Q1`;
 const at = (min: number) => T0 + min * MIN;
 const LIMITS = { minC: 2, maxC: 8, alarmDelayMs: 10 * MIN, criticalMarginC: 10, maxGapMs: 30 * MIN };
 
-const scan = (min: number, direction: Scan['direction'] = 'putaway'): Scan => ({
-  seq: 0,
-  kind: 'scan',
-  stationId: 'fridge-st',
-  locationId: 'fridge',
-  direction,
-  ts: at(min),
-  code: `]d201${GTIN}10Q1`,
-  format: 'gs1-element-string',
-  gtin: GTIN,
-  sscc: null,
-  hibc: null,
-  lot: 'Q1',
-  serial: null,
-  expiry: null,
-});
+const scan = (min: number, direction: Scan['direction'] = 'putaway'): Scan =>
+  untaggedScan({ ts: at(min), gtin: GTIN, lot: 'Q1', locationId: 'fridge', direction });
 
 const reading = (min: number, tempC: number): Reading => ({
   seq: 0,

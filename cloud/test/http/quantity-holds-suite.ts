@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudConfigInput } from '../../src/config.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { createUser, login, type Session, type TestUser } from '../helpers/auth.js';
-import { readingsBatch, T0 } from '../helpers/records.js';
+import { readingsBatch, T0, untaggedScan } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { hasPoppler, pdfToText } from '../reports/pdf-tools.js';
 
@@ -14,22 +14,15 @@ const at = (min: number) => T0 + min * MIN;
 const LIMITS = { minC: 2, maxC: 8, alarmDelayMs: 10 * MIN, criticalMarginC: 10, maxGapMs: 30 * MIN };
 
 /** A scan of a unit without serial of lot `lot` (its number) at `location`. */
-const scan = (seq: number, min: number, lot: string, location: string, direction = 'putaway'): Scan => ({
-  seq,
-  kind: 'scan',
-  stationId: `${location}-st`,
-  locationId: location,
-  direction: direction as Scan['direction'],
-  ts: at(min),
-  code: `]d201${GTIN}10${lot}`,
-  format: 'gs1-element-string',
-  gtin: GTIN,
-  sscc: null,
-  hibc: null,
-  lot,
-  serial: null,
-  expiry: null,
-});
+const scan = (seq: number, min: number, lot: string, location: string, direction = 'putaway'): Scan =>
+  untaggedScan({
+    seq,
+    ts: at(min),
+    gtin: GTIN,
+    lot,
+    locationId: location,
+    direction: direction as Scan['direction'],
+  });
 
 const reading = (seq: number, location: string, min: number, tempC: number): Reading => ({
   seq,
