@@ -27,6 +27,7 @@ import { createRecordSink } from './record-sink.js';
 import { registerScanMetrics } from './scan/scan-metrics.js';
 import { createScanPageModule } from './scan/scan-page-module.js';
 import { createScanStationModule } from './scan/scan-station-module.js';
+import { scanStateKey, scanStatusFields } from './scan/scan-status.js';
 
 /** `buffer_high` is raised at this fill of maxBytes and cleared below the low ratio (hysteresis). */
 const BUFFER_HIGH_RATIO = 0.8;
@@ -114,6 +115,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
 
   let localAlarms: LocalAlarmsModule | undefined;
   const portals = config.portals.map((p) => createPortalModule(p));
+  const scanStations = config.scanStations.map((s) => createScanStationModule(s));
+  const scanPage = config.scanPage ? createScanPageModule(config.scanPage) : undefined;
+  const scanFields = () =>
+    scanStatusFields({
+      serial: scanStations.map((s) => s.report()),
+      ...(scanPage ? { page: { stations: scanPage.report(), health: scanPage.health() } } : {}),
+    });
+  let scanKey = scanStateKey(scanFields());
   const status = (): GatewayStatus => ({
     gatewayId: config.gatewayId,
     state: 'online',
@@ -129,6 +138,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       ...bufferAlarms.active(),
       ...portals.flatMap((p) => p.activeAlarms()),
     ].sort(),
+    ...scanFields(),
   });
 
   const ctxFor = (name: string): GatewayContext => ({
@@ -174,8 +184,6 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   });
 
   const modbusBuses = config.modbus.map((bus) => createModbusBusModule(bus));
-  const scanStations = config.scanStations.map((s) => createScanStationModule(s));
-  const scanPage = config.scanPage ? createScanPageModule(config.scanPage) : undefined;
   metrics = new GatewayMetrics({
     backlog: () => buffer.stats(),
     connected: () => publisher?.connected ?? false,
@@ -225,6 +233,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     publisher?.publishStatus(status());
   }, config.statusIntervalMs);
   const healthTimer = clock.setInterval(() => {
+    // A scan device opening or closing (or the page) is published at once; counts go out periodically.
+    const key = scanStateKey(scanFields());
+    if (key !== scanKey) {
+      scanKey = key;
+      statusDirty = true;
+    }
     if (statusDirty) {
       statusDirty = false;
       publisher?.publishStatus(status());

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { type ModbusSimulator, startModbusSimulator } from '@coldtrace/firmware-sim';
 import { type GatewayStatus, manualClock } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ScanPageModule } from '../src/scan/scan-page-module.js';
 import { gatewayRig, LIMITS, probeModule } from './gateway-harness.js';
 import { startBroker, startSubscriber, type TestBroker } from './publisher/helpers.js';
 
@@ -73,6 +75,8 @@ describe('retained gateway status', () => {
       ['periodic', T0 + 1000],
       ['periodic', T0 + 2000],
     ]);
+    // A gateway without scanners sends no scan fields, so a cloud older than them still takes its status.
+    expect(statuses().some((s) => 'scanStations' in s || 'scanPage' in s)).toBe(false);
   });
 
   it('keeps sensors[].lastReadingTs and consecutiveErrors fresh in the periodic status, one a second', async () => {
@@ -132,5 +136,68 @@ describe('retained gateway status', () => {
       ['periodic', T0 + 2000],
       ['periodic', T0 + 3000],
     ]);
+  });
+
+  it('carries each scan station (serial and page) and the scan page, a device state change at the next health tick', async () => {
+    const { broker, statuses } = await brokerWithSubscriber();
+    const clock = manualClock(T0);
+    const missing = join(rig.dir(), 'ttyNONE');
+    const g = await rig.start(
+      {
+        mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, reconnectMs: 100 },
+        statusIntervalMs: 600_000,
+        scanStations: [{ id: 'dock-1', path: missing, locationId: 'bay', direction: 'receiving' }],
+        scanPage: {
+          port: 0,
+          stations: [{ id: 'fridge-2', locationId: 'fridge-2', direction: 'putaway' }],
+        },
+      },
+      { clock },
+    );
+    await until(() => statuses().some((s) => s.reason === 'started'), 'the started status');
+    const station = (s: GatewayStatus | undefined, id: string) =>
+      s?.scanStations?.find((x) => x.stationId === id);
+    // The scanner's device is not there: the station is in error, and that goes out at the next tick.
+    await until(() => station(g.status(), 'dock-1')?.state === 'error', 'the missing device seen');
+    clock.advance(1000);
+    await until(() => station(statuses().at(-1), 'dock-1')?.state === 'error', 'the error published');
+
+    const page = g.modules.find((m) => m.name === 'scan-page') as ScanPageModule;
+    const post = (code: string) =>
+      fetch(`http://127.0.0.1:${page.port()}/scan/stations/fridge-2/scans`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+    expect((await post(']d2010952123454321317270600\u001d10LOT-9')).status).toBe(201);
+    expect((await post(']d20109521234543214')).status).toBe(422);
+    // Counts go out with the periodic status.
+    clock.advance(600_000 - 1000);
+    await until(() => statuses().at(-1)?.ts === T0 + 600_000, 'the periodic status');
+    const last = statuses().at(-1)!;
+    expect(last.scanStations).toEqual([
+      {
+        stationId: 'dock-1',
+        source: 'serial',
+        locationId: 'bay',
+        direction: 'receiving',
+        state: 'error',
+        scans: 0,
+        refused: {},
+        lastError: expect.stringContaining(`cannot open ${missing}`),
+      },
+      {
+        stationId: 'fridge-2',
+        source: 'page',
+        locationId: 'fridge-2',
+        direction: 'putaway',
+        state: 'open',
+        lastScanTs: T0 + 1000,
+        scans: 1,
+        refused: { barcode_check_digit: 1 },
+        lastError: expect.stringMatching(/^barcode_check_digit: /),
+      },
+    ]);
+    expect(last.scanPage).toEqual({ state: 'serving', host: '127.0.0.1', port: page.port() });
   });
 });

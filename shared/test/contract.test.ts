@@ -185,6 +185,51 @@ describe('decodeGatewayPayload', () => {
     });
   });
 
+  it('decodes a status with scan stations and the scan page, and refuses malformed ones', () => {
+    const dock = {
+      stationId: 'dock-1',
+      source: 'serial',
+      locationId: 'bay',
+      direction: 'receiving',
+      state: 'open',
+      lastScanTs: TS,
+      scans: 3,
+      refused: { barcode_check_digit: 1 },
+      lastError: 'barcode_check_digit: check digit 4, expected 3',
+    };
+    const status = {
+      gatewayId: 'gw-1',
+      state: 'online',
+      ts: TS,
+      scanStations: [dock, { ...dock, stationId: 'fridge-2', source: 'page', state: 'closed', refused: {} }],
+      scanPage: { state: 'serving', host: '127.0.0.1', port: 8088 },
+    };
+    expect(decodeGatewayPayload('status', 'gw-1', JSON.stringify(status))).toEqual({
+      ok: true,
+      value: status,
+    });
+    const bad = (over: object, path: string) => {
+      const r = decodeGatewayPayload(
+        'status',
+        'gw-1',
+        JSON.stringify({ ...status, scanStations: [{ ...dock, ...over }] }),
+      );
+      expect(r).toMatchObject({ ok: false, code: 'schema_violation' });
+      expect(!r.ok && r.reason).toContain(path);
+    };
+    bad({ direction: 'sideways' }, 'scanStations.0.direction');
+    bad({ state: 'busy' }, 'scanStations.0.state');
+    bad({ refused: { 'Not A Code': 1 } }, 'scanStations.0.refused');
+    bad({ scans: -1 }, 'scanStations.0.scans');
+    bad({ extra: 1 }, 'scanStations.0');
+    const page = decodeGatewayPayload(
+      'status',
+      'gw-1',
+      JSON.stringify({ ...status, scanPage: { state: 'serving', host: '127.0.0.1', port: 0 } }),
+    );
+    expect(!page.ok && page.reason).toMatch(/^scanPage\.port: /);
+  });
+
   it('encodeGatewayPayload validates before encoding', () => {
     const b = batch([reading(1)]);
     expect(JSON.parse(encodeGatewayPayload('readings', b as never))).toEqual(b);

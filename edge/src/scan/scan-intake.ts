@@ -4,6 +4,8 @@ import { convertScanLine, type HibcPending, type ScanOutcome } from './scan-conv
 
 export interface ScanStationReport {
   id: string;
+  locationId: string;
+  direction: StationRules['direction'];
   /** A serial station: 1 while its device is open; a page station: always true while the page is served. */
   deviceOpen: boolean;
   /** Scans handed to the record sink (stored, unless the buffer was full: then `buffer_full` is alarmed). */
@@ -11,6 +13,10 @@ export interface ScanStationReport {
   /** Codes refused, by error code (docs/barcode.md "Errors"). */
   refused: Record<string, number>;
   lastError: string | null;
+  /** Why the device failed to open or to read, until it is open again (a serial station). */
+  deviceError: string | null;
+  /** Gateway time of the last scan stored. */
+  lastScanTs: number | null;
 }
 
 export type StationRules = Pick<
@@ -27,10 +33,14 @@ export function createScanIntake(station: StationRules, ctx: () => GatewayContex
   let pending: HibcPending | undefined;
   const stats: ScanStationReport = {
     id: station.id,
+    locationId: station.locationId,
+    direction: station.direction,
     deviceOpen: false,
     scans: 0,
     refused: {},
     lastError: null,
+    deviceError: null,
+    lastScanTs: null,
   };
   const refuse = (code: string, message: string, line?: string) => {
     stats.refused[code] = (stats.refused[code] ?? 0) + 1;
@@ -43,12 +53,14 @@ export function createScanIntake(station: StationRules, ctx: () => GatewayContex
     submit(line: string): ScanOutcome {
       const c = ctx();
       if (!c) throw new Error(`scan station ${station.id} is not started`);
-      const { outcome, pending: next } = convertScanLine(line, station, c.clock.now(), pending);
+      const now = c.clock.now();
+      const { outcome, pending: next } = convertScanLine(line, station, now, pending);
       pending = next;
       if (!outcome.ok) refuse(outcome.code, outcome.message, line);
       else {
         c.records.movements([outcome.record]);
         stats.scans++;
+        stats.lastScanTs = now;
       }
       return outcome;
     },

@@ -1,3 +1,4 @@
+import { errorMessage, type ScanPageHealth } from '@coldtrace/shared';
 import type { GatewayContext, GatewayModule } from '../module.js';
 import { createScanIntake, type ScanIntake, type ScanStationReport } from './scan-intake.js';
 import { type ScanPageConfig, type ScanPageConfigInput, scanPageConfigSchema } from './scan-page-config.js';
@@ -7,6 +8,8 @@ export interface ScanPageModule extends GatewayModule {
   /** The page's port once started (0 in the config: any free port). */
   port(): number | undefined;
   report(): ScanStationReport[];
+  /** The page's state for the gateway's retained status. */
+  health(): ScanPageHealth;
 }
 
 /**
@@ -17,6 +20,7 @@ export function createScanPageModule(input: ScanPageConfigInput): ScanPageModule
   const cfg: ScanPageConfig = scanPageConfigSchema.parse(input);
   let ctx: GatewayContext | undefined;
   let server: ScanPageServer | undefined;
+  let startError: string | undefined;
   const intakes = new Map<string, ScanIntake>(
     cfg.stations.map((s) => [s.id, createScanIntake(s, () => ctx)]),
   );
@@ -27,6 +31,7 @@ export function createScanPageModule(input: ScanPageConfigInput): ScanPageModule
     name: 'scan-page',
     async start(c) {
       ctx = c;
+      startError = undefined;
       server = await startScanPageServer(cfg, (id, code) => {
         const intake = intakes.get(id)!;
         if (code.length > cfg.stations.find((s) => s.id === id)!.maxLength) {
@@ -35,6 +40,10 @@ export function createScanPageModule(input: ScanPageConfigInput): ScanPageModule
           return { ok: false, code: 'barcode_malformed', message };
         }
         return intake.submit(code);
+      }).catch((err: unknown) => {
+        // The gateway runs on without the page (module isolation); its status says why.
+        startError = errorMessage(err);
+        throw err;
       });
       setOpen(true);
       c.log.info({ host: cfg.host, port: server.port, stations: [...intakes.keys()] }, 'scan page listening');
@@ -46,5 +55,11 @@ export function createScanPageModule(input: ScanPageConfigInput): ScanPageModule
     },
     port: () => server?.port,
     report: () => [...intakes.values()].map((i) => i.report()),
+    health: () => {
+      const port = server?.port;
+      if (server && port) return { state: 'serving', host: cfg.host, port };
+      if (startError) return { state: 'error', host: cfg.host, lastError: startError.slice(0, 500) };
+      return { state: 'stopped', host: cfg.host };
+    },
   };
 }

@@ -67,12 +67,14 @@ export function createScanStationModule(input: ScanStationConfigInput): ScanStat
     p.on('error', (err) => {
       // A read error on an open port (EIO: the USB device or pty went away) ends this port.
       stats.lastError = errorMessage(err);
+      stats.deviceError = stats.lastError;
       if (p.isOpen) p.close();
     });
     p.open((err) => {
       opening = false;
       if (err) {
         stats.lastError = `cannot open ${cfg.path}: ${errorMessage(err)}`;
+        stats.deviceError = stats.lastError;
         ctx?.log.warn({ station: cfg.id, err: errorMessage(err) }, 'cannot open scanner device');
         scheduleReopen();
         return;
@@ -82,6 +84,7 @@ export function createScanStationModule(input: ScanStationConfigInput): ScanStat
         return;
       }
       stats.deviceOpen = true;
+      stats.deviceError = null;
       ctx?.log.info({ station: cfg.id, path: cfg.path }, 'scanner device open');
     });
   };

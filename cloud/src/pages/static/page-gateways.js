@@ -102,7 +102,52 @@ runPage(async () => {
             ),
           ),
         ),
+        scanSection(g.status, names),
       ),
     ),
   );
 });
+
+/** Barcode scan stations and the scan page (docs/barcode.md); none for a gateway that reports none. */
+function scanSection(status, names) {
+  if (!status?.scanStations && !status?.scanPage) return null;
+  const page = status.scanPage;
+  return [
+    h('h3', {}, 'Scan stations'),
+    page
+      ? h(
+          'p',
+          { class: 'scan-page' },
+          'Scan page: ',
+          badge(page.state, page.state === 'serving' ? 'ok' : 'bad'),
+          page.port ? ` on ${page.host}:${page.port}` : ` (${page.host})`,
+          page.lastError ? `: ${page.lastError}` : '',
+        )
+      : null,
+    table(
+      ['Station', 'Source', 'Location', 'Direction', 'Device', 'Last scan', 'Scans', 'Refused', 'Last error'],
+      (status.scanStations ?? []).map((s) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, s.stationId),
+          h('td', {}, s.source === 'page' ? 'scan page' : 'serial'),
+          h('td', {}, names.location(s.locationId)),
+          h('td', {}, s.direction),
+          h('td', {}, badge(s.state, s.state === 'open' ? 'ok' : 'bad')),
+          h('td', {}, fmtTime(s.lastScanTs)),
+          h('td', {}, String(s.scans)),
+          h(
+            'td',
+            {},
+            Object.entries(s.refused)
+              .map(([code, n]) => `${code} ${n}`)
+              .join(', ') || '0',
+          ),
+          h('td', {}, s.lastError ?? ''),
+        ),
+      ),
+      { class: 'scan-stations' },
+    ),
+  ];
+}
