@@ -140,6 +140,19 @@ export function quantityHoldsSuite(
       expect(x.lots).toEqual([
         { lotId: 'LOT-Q', units: 2, hold: expect.objectContaining({ state: 'active', units: 2 }) },
       ]);
+      // The recall trace says where the lot's units without serial are: two on hand in the fridge, held.
+      const trace = await ok('GET', '/api/v1/lots/LOT-Q/trace');
+      expect(trace.withoutSerial).toEqual([
+        {
+          locationId: 'fridge',
+          onHand: 2,
+          scannedIn: 3,
+          scannedOut: 1,
+          lastScanAt: at(8),
+          held: 2,
+          rejected: 0,
+        },
+      ]);
       const page = await holds('?limit=1&lotId=LOT-Q');
       expect(page).toMatchObject({ items: [{ lotId: 'LOT-Q' }], nextCursor: null });
       expect(await holds('?lotId=LOT-L')).toEqual([]);
@@ -182,6 +195,9 @@ export function quantityHoldsSuite(
         held: [{ locationId: 'fridge', units: 2 }],
       });
       expect(Number(row.units)).toBe(2);
+      expect((await ok('GET', '/api/v1/lots/LOT-Q/trace')).withoutSerial).toEqual([
+        expect.objectContaining({ locationId: 'fridge', onHand: 2, held: 0, rejected: 2 }),
+      ]);
       // LOT-L is still held: the excursion is not decided yet.
       expect((await ok('GET', `/api/v1/excursions/${id}`)).reviewState).toBe('pending');
       // A signed decision stands.

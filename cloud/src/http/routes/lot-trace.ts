@@ -2,7 +2,9 @@ import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { lotQuantities } from '../../domain/lot-quantities.js';
 import { unitLockState } from '../../domain/unit-lock-state.js';
+import { lotQuantityInput } from '../../store/queries/lot-quantities.js';
 import { lotStays } from '../../store/queries/lot-stays.js';
 import { lotTracePage } from '../../store/queries/lot-trace-page.js';
 import { readingsDuringStays } from '../../store/queries/readings-during-stays.js';
@@ -85,6 +87,21 @@ const traceResponse = z.object({
     }),
   ),
   nextAfter: z.string().nullable().describe('pass as `after` for the next page; null on the last page'),
+  withoutSerial: z
+    .array(
+      z.object({
+        locationId: z.string(),
+        onHand: z.number().int().describe('units scanned in minus out, now'),
+        scannedIn: z.number().int(),
+        scannedOut: z.number().int(),
+        lastScanAt: z.number(),
+        held: z.number().int().describe('units held there by an excursion, not yet decided'),
+        rejected: z.number().int().describe('units QA rejected there'),
+      }),
+    )
+    .describe(
+      'units of the lot scanned without a serial, counted per location (docs/barcode.md "Quantity custody"): where they are for a recall; the same on every page',
+    ),
 });
 
 /**
@@ -163,7 +180,7 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
       schema: {
         tags: ['lots'],
         description:
-          'Trace / recall: every commissioned unit of the lot (EPC order, `limit` per page; follow `nextAfter`) with its full custody path (locations and intervals), where it is now and its lock state.',
+          'Trace / recall: every commissioned unit of the lot (EPC order, `limit` per page; follow `nextAfter`) with its full custody path (locations and intervals), where it is now and its lock state; and the units scanned without a serial, counted per location (`withoutSerial`).',
         params: z.object({ id: idSchema }),
         querystring: z.object({
           after: epcHex.optional().describe('cursor: `nextAfter` of the previous page (an EPC)'),
@@ -175,6 +192,26 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
     async (req) => {
       const lot = await lotOr404(req.params.id);
       const page = await lotTracePage(db, lot.id, { after: req.query.after, limit: req.query.limit });
+      const input = await lotQuantityInput(db, lot.id);
+      const holds = await db
+        .selectFrom('quantity_holds')
+        .select(['location_id', 'state', 'units', 'decided_units'])
+        .where('lot_id', '=', lot.id)
+        .where('state', 'in', ['active', 'rejected'])
+        .execute();
+      const heldAt = (locationId: string, state: string) =>
+        holds
+          .filter((h) => h.location_id === locationId && h.state === state)
+          .reduce((n, h) => n + Number(state === 'rejected' ? (h.decided_units ?? h.units) : h.units), 0);
+      const withoutSerial = lotQuantities(input.scans, input.excursions).map((q) => ({
+        locationId: q.locationId,
+        onHand: q.onHand,
+        scannedIn: q.scannedIn,
+        scannedOut: q.scannedOut,
+        lastScanAt: q.lastScanAt,
+        held: heldAt(q.locationId, 'active'),
+        rejected: heldAt(q.locationId, 'rejected'),
+      }));
       const units = page.units.map((u) => {
         const lockState = unitLockState(u.locks);
         return {
@@ -197,6 +234,7 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
         total: page.total,
         units,
         nextAfter: page.more ? (units[units.length - 1]?.epc ?? null) : null,
+        withoutSerial,
       };
     },
   );
