@@ -1,6 +1,9 @@
+import { until } from '@coldtrace/shared/testing';
+import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
+import type { Database } from '../../src/store/schema.js';
 import { addVersion, insertInitialVersion, specHistory } from '../../src/store/spec-version-repo.js';
 import { type FreshPostgres, freshPostgresUrl } from './pg-fresh.js';
 
@@ -28,27 +31,36 @@ describe('signed specification changes racing on PostgreSQL', () => {
     await store.db
       .transaction()
       .execute((trx) => insertInitialVersion(trx, 'location', 'room1', { maxC: 8 }, w));
-    let arrived = 0;
-    let release!: () => void;
-    const bothInside = new Promise<void>((r) => {
-      release = r;
+    const change = (trx: Transaction<Database>, maxC: number) =>
+      addVersion(
+        trx,
+        'location',
+        'room1',
+        { kind: 'change', effectiveFrom: 10_000, spec: { maxC }, now: 5_000 },
+        { at: 2, actor: `qa-${maxC}`, reason: 'raise' },
+      );
+    // The first change writes version 2 and holds its commit until the second waits on that row: the second
+    // read the history while the first was uncommitted, so it planned version 2 as well (the race). A
+    // condition, not a timing: which of two racing transactions reads first is otherwise up to the machine.
+    let written!: () => void;
+    const firstWrote = new Promise<void>((r) => {
+      written = r;
     });
-    const change = (maxC: number) =>
-      store.db.transaction().execute(async (trx) => {
-        // Both transactions are open before either writes: each plans from version 1.
-        if (++arrived === 2) release();
-        await bothInside;
-        return addVersion(
-          trx,
-          'location',
-          'room1',
-          { kind: 'change', effectiveFrom: 10_000, spec: { maxC }, now: 5_000 },
-          { at: 2, actor: `qa-${maxC}`, reason: 'raise' },
-        );
-      });
-    const results = await Promise.allSettled([change(9), change(10)]);
+    const first = store.db.transaction().execute(async (trx) => {
+      const plan = await change(trx, 9);
+      written();
+      await until(async () => {
+        const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`.execute(store.db);
+        return r.rows[0]!.n > 0;
+      }, 'the second change waiting on the version 2 the first wrote');
+      return plan;
+    });
+    await firstWrote;
+    const second = store.db.transaction().execute((trx) => change(trx, 10));
+    const results = await Promise.allSettled([first, second]);
     const refused = results.filter((r) => r.status === 'rejected');
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results[0]).toMatchObject({ status: 'fulfilled', value: { next: { version: 2 } } });
     expect(refused).toHaveLength(1);
     expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({
       code: 'conflict',
