@@ -1,7 +1,9 @@
 import {
+  ARCHIVE_COMMANDS,
   AUDIT_COMMANDS,
   CLOUD_COMMAND,
   GATEWAY_COMMANDS,
+  runArchiveCli,
   runAuditCli,
   runCloudCli,
   runGatewayCli,
@@ -60,6 +62,7 @@ export const COMMANDS: readonly CliEntry[] = [
         : runSimCli(argv),
   },
   { spec: AUDIT_COMMANDS, run: runAuditCli },
+  { spec: ARCHIVE_COMMANDS, run: runArchiveCli },
   { spec: USER_COMMANDS, run: runUserCli },
 ];
 

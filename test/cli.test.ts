@@ -37,6 +37,10 @@ describe('the command registry', () => {
   it('holds every command of the coldtrace CLI', () => {
     expect(leaves.map((c) => c.name).sort()).toEqual(
       [
+        'archive create',
+        'archive list',
+        'archive restore',
+        'archive verify',
         'audit checkpoint',
         'audit keygen',
         'audit verify',
@@ -106,8 +110,8 @@ describe.each(leaves)('coldtrace $name', (command) => {
   const words = command.name.split(' ');
   const usage = commandUsage(command);
   const options = Object.entries(command.options);
-  /** Fills the required positional arguments, so that the case under test is the only problem. */
-  const positionals = (command.args ?? []).filter((a) => !a.optional).map((a) => `some-${a.name}`);
+  /** Fills the positional arguments (optional ones too: a surplus one is then unexpected), so that the case under test is the only problem. */
+  const positionals = (command.args ?? []).map((a) => `some-${a.name}`);
 
   const expectUsageError = (r: Awaited<ReturnType<typeof run>>, problem: string) =>
     expectUsageErrorOf(command, r, problem);
@@ -167,6 +171,8 @@ describe('required values', () => {
 
   it('are declared by the commands that cannot run without them', () => {
     expect(needing.map((c) => c.name).sort()).toEqual([
+      'archive create',
+      'archive restore',
       'audit keygen',
       'edge',
       'gateway add',

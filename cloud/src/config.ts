@@ -226,6 +226,13 @@ export const databasePoolConfigSchema = z
   })
   .strict();
 
+/**
+ * Archives of raw readings (docs/operations.md "Archives of raw readings"): the directory `coldtrace archive`
+ * writes month archives to (outside the database's disk, on storage the customer's records retention
+ * covers).
+ */
+export const retentionConfigSchema = z.object({ archiveDir: z.string().min(1) }).strict();
+
 export const auditConfigSchema = z.object({ checkpoints: checkpointsConfigSchema.optional() }).strict();
 
 export const cloudConfigSchema = z
@@ -299,6 +306,8 @@ export const cloudConfigSchema = z
     integrations: integrationsConfigSchema.default({ webhooks: [] }),
     /** Signed checkpoints of the audit trail and reading digests (optional). */
     audit: auditConfigSchema.default({}),
+    /** Archives of raw readings (optional). */
+    retention: retentionConfigSchema.optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

@@ -157,6 +157,55 @@ export const USER_TOKEN_COMMAND = defineCommand({
   options: { role, config, database },
 });
 
+const archiveDir = {
+  type: 'string',
+  value: 'DIR',
+  description:
+    "the archives' directory (default: the config's retention.archiveDir, else where each was written)",
+} as const;
+
+export const ARCHIVE_CREATE_COMMAND = defineCommand({
+  name: 'archive create',
+  summary:
+    'export a month (UTC) of raw readings to a gzip NDJSON archive, checked and audited (deletes nothing)',
+  options: {
+    period: { type: 'string', value: 'YYYY-MM', required: true, description: 'the month to archive' },
+    dir: {
+      type: 'string',
+      value: 'DIR',
+      description: "write the archive in DIR (default: the config's retention.archiveDir)",
+    },
+    config,
+    database,
+  },
+});
+
+export const ARCHIVE_LIST_COMMAND = defineCommand({
+  name: 'archive list',
+  summary: 'list the archives of raw readings: period, rows, size, SHA-256, file',
+  options: { config, database, json: { type: 'boolean', description: 'print one JSON line per archive' } },
+});
+
+export const ARCHIVE_VERIFY_COMMAND = defineCommand({
+  name: 'archive verify',
+  summary: 'check archive files against their recorded SHA-256, rows and audit entry (exit 1 on a problem)',
+  args: [{ name: 'id', description: 'the archive (default: every archive)', optional: true }],
+  options: { dir: archiveDir, config, database },
+});
+
+export const ARCHIVE_RESTORE_COMMAND = defineCommand({
+  name: 'archive restore',
+  summary: "put an archive's readings back (verified first; readings still stored are left as they are)",
+  args: [{ name: 'id', description: 'the archive, e.g. readings-2026-01' }],
+  options: { dir: archiveDir, config, database },
+});
+
+export const ARCHIVE_COMMANDS: CliGroup = {
+  name: 'archive',
+  summary: 'archives of raw readings',
+  commands: [ARCHIVE_CREATE_COMMAND, ARCHIVE_LIST_COMMAND, ARCHIVE_VERIFY_COMMAND, ARCHIVE_RESTORE_COMMAND],
+};
+
 export const GATEWAY_COMMANDS: CliGroup = {
   name: 'gateway',
   summary: 'gateways known to the cloud',

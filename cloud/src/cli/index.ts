@@ -1,6 +1,11 @@
-// The cloud's commands (`coldtrace cloud|gateway|audit|user`): their declarations, and each command's
+// The cloud's commands (`coldtrace cloud|gateway|audit|archive|user`): their declarations, and each command's
 // module loaded only when it runs.
 export {
+  ARCHIVE_COMMANDS,
+  ARCHIVE_CREATE_COMMAND,
+  ARCHIVE_LIST_COMMAND,
+  ARCHIVE_RESTORE_COMMAND,
+  ARCHIVE_VERIFY_COMMAND,
   AUDIT_CHECKPOINT_COMMAND,
   AUDIT_COMMANDS,
   AUDIT_KEYGEN_COMMAND,
@@ -17,3 +22,4 @@ export const runCloudCli = async (argv: string[]) => (await import('./cloud-cli.
 export const runGatewayCli = async (argv: string[]) => (await import('./gateway-cli.js')).runGatewayCli(argv);
 export const runAuditCli = async (argv: string[]) => (await import('./audit-cli.js')).runAuditCli(argv);
 export const runUserCli = async (argv: string[]) => (await import('./user-cli.js')).runUserCli(argv);
+export const runArchiveCli = async (argv: string[]) => (await import('./archive-cli.js')).runArchiveCli(argv);

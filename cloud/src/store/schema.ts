@@ -329,6 +329,23 @@ export interface StreamEpochsTable {
   prev_high_water: number | null;
 }
 
+/** An archive file of a calendar month (UTC) of readings: where, its SHA-256 and its rows (0032). */
+export interface ReadingArchivesTable {
+  /** `readings-YYYY-MM`. */
+  id: string;
+  /** `YYYY-MM`: readings with `ts` in [from_ts, to_ts). */
+  period: string;
+  from_ts: number;
+  to_ts: number;
+  /** The file as written (a gzip NDJSON file, domain/reading-archive-format.ts). */
+  path: string;
+  sha256: string;
+  rows: number;
+  bytes: number;
+  created_at: number;
+  created_by: string;
+}
+
 /** Columns a migration added with a default: read as `T`, optional on insert. */
 type DefaultedOnInsert<T> = { [K in keyof T]: ColumnType<T[K], T[K] | undefined, T[K]> };
 
@@ -375,6 +392,8 @@ export interface Database {
   spec_versions: SpecVersionsTable;
   /** Per-batch reading digests (0018), a chain per gateway (domain/reading-digests.ts). */
   reading_digests: ReadingDigestRow;
+  /** Archive files of a month of raw readings (0032, store/reading-archives.ts). */
+  reading_archives: ReadingArchivesTable;
   /** Barcode scans as read and what ingest mapped them to (0023, docs/barcode.md). */
   scans: ScansTable;
   scan_flags: ScanFlagRow;

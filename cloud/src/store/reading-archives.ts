@@ -1,0 +1,367 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import type { Kysely } from 'kysely';
+import {
+  ARCHIVE_COLUMNS,
+  type ArchivedReading,
+  type ArchiveHeader,
+  ArchiveLineReader,
+  archiveFileName,
+  archiveId,
+  headerText,
+  monthPeriod,
+  readingText,
+  trailerText,
+} from '../domain/reading-archive-format.js';
+import { appendAudit } from './audit-append.js';
+import type { Database, ReadingArchivesTable } from './schema.js';
+
+/**
+ * Archives of raw readings (docs/operations.md "Archives of raw readings"): a calendar month (UTC) of
+ * `readings` exported to a gzip NDJSON file written atomically, read back and checked, its SHA-256 and row
+ * count recorded in `reading_archives` and on the audit trail (`readings.archived`); verified against both;
+ * restored idempotently (`readings.restored`).
+ */
+
+const PAGE = 5000;
+const ENTITY = 'reading_archive';
+
+export type ReadingArchive = ReadingArchivesTable;
+
+/** What reading an archive file back found: its bytes' SHA-256, its content and its readings. */
+export interface ArchiveFileRead extends ArchiveHeader {
+  sha256: string;
+  bytes: number;
+  rows: number;
+  /** SHA-256 of the uncompressed text: what was exported, whatever the compression. */
+  contentSha256: string;
+}
+
+/**
+ * Reads an archive file through, checking every line (`ArchiveLineReader`); `onRow` gets each reading in
+ * file order (awaited: a restore inserts as it reads). Throws on a missing, unreadable or malformed file.
+ */
+export async function readArchiveFile(
+  path: string,
+  onRow?: (row: ArchivedReading) => Promise<void> | void,
+): Promise<ArchiveFileRead> {
+  const fileHash = createHash('sha256');
+  const contentHash = createHash('sha256');
+  const reader = new ArchiveLineReader();
+  let bytes = 0;
+  const src = createReadStream(path);
+  src.on('data', (c) => {
+    fileHash.update(c);
+    bytes += c.length;
+  });
+  // The pipeline rejects with an AbortError when its last stage throws: keep the stage's own error.
+  let failure: unknown;
+  await pipeline(src, createGunzip(), async (source: AsyncIterable<Buffer>) => {
+    try {
+      let rest = '';
+      for await (const chunk of source) {
+        contentHash.update(chunk);
+        const lines = (rest + chunk.toString('utf8')).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) {
+          const row = reader.line(line);
+          if (row && onRow) await onRow(row);
+        }
+      }
+      if (rest !== '') throw new Error('the last line is incomplete (truncated file)');
+    } catch (err) {
+      failure = err;
+      throw err;
+    }
+  }).catch((err: unknown) => {
+    throw failure ?? err;
+  });
+  const h = reader.finish();
+  return {
+    ...h,
+    sha256: fileHash.digest('hex'),
+    bytes,
+    contentSha256: contentHash.digest('hex'),
+  };
+}
+
+/** Every reading of the period, by gateway (JavaScript order, as the file keeps them) then stored seq. */
+async function* periodText(
+  db: Kysely<Database>,
+  h: ArchiveHeader,
+  out: { rows: number; content: ReturnType<typeof createHash> },
+): AsyncGenerator<string> {
+  const emit = (t: string) => {
+    out.content.update(t);
+    return t;
+  };
+  yield emit(headerText(h));
+  const gateways = (
+    await db
+      .selectFrom('readings')
+      .select('gateway_id')
+      .distinct()
+      .where('ts', '>=', h.fromTs)
+      .where('ts', '<', h.toTs)
+      .execute()
+  )
+    .map((r) => r.gateway_id)
+    .sort();
+  for (const gw of gateways) {
+    let after = Number.MIN_SAFE_INTEGER;
+    for (;;) {
+      const page = await db
+        .selectFrom('readings')
+        .select([...ARCHIVE_COLUMNS])
+        .where('gateway_id', '=', gw)
+        .where('seq', '>', after)
+        .where('ts', '>=', h.fromTs)
+        .where('ts', '<', h.toTs)
+        .orderBy('seq')
+        .limit(PAGE)
+        .execute();
+      if (page.length > 0) yield emit(page.map(readingText).join(''));
+      out.rows += page.length;
+      if (page.length < PAGE) break;
+      after = Number(page[page.length - 1]!.seq);
+    }
+  }
+  yield emit(trailerText(out.rows));
+}
+
+/** Writes `path` from `text` atomically: a temporary file, fsync, a link that never replaces a file, fsync of the directory. */
+async function writeAtomically(path: string, text: AsyncIterable<string>): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await pipeline(Readable.from(text), createGzip(), createWriteStream(tmp, { flags: 'wx' }));
+    const f = await open(tmp, 'r');
+    await f.sync().finally(() => f.close());
+    await link(tmp, path).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' ? new Error(`${path} already exists: not overwritten`) : err;
+    });
+    const d = await open(dirname(path), 'r');
+    await d.sync().finally(() => d.close());
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+export interface CreateArchiveInput {
+  period: string;
+  dir: string;
+  actor: string;
+  now: number;
+}
+
+/**
+ * Exports the month `period` to `dir`, reads the file back and checks it against what was exported, then
+ * records it and its SHA-256 on the audit trail in one transaction. Refuses a period already archived and
+ * an existing file. The archive holds the readings stored when it was made.
+ */
+export async function createReadingArchive(
+  db: Kysely<Database>,
+  input: CreateArchiveInput,
+): Promise<ReadingArchive> {
+  const h = monthPeriod(input.period);
+  const id = archiveId(h.period);
+  const existing = await db
+    .selectFrom('reading_archives')
+    .select('id')
+    .where('period', '=', h.period)
+    .executeTakeFirst();
+  if (existing) throw new Error(`${h.period} is already archived as ${existing.id}`);
+  await mkdir(input.dir, { recursive: true });
+  const path = join(resolve(input.dir), archiveFileName(h.period));
+  const out = { rows: 0, content: createHash('sha256') };
+  await writeAtomically(path, periodText(db, h, out));
+  const exportedContent = out.content.digest('hex');
+  let read: ArchiveFileRead;
+  try {
+    read = await readArchiveFile(path);
+    if (read.rows !== out.rows || read.contentSha256 !== exportedContent || read.period !== h.period)
+      throw new Error('the file read back differs from the readings exported');
+  } catch (err) {
+    await unlink(path).catch(() => {});
+    throw new Error(`archive ${id} failed its check after writing: ${(err as Error).message}`);
+  }
+  const row: ReadingArchive = {
+    id,
+    period: h.period,
+    from_ts: h.fromTs,
+    to_ts: h.toTs,
+    path,
+    sha256: read.sha256,
+    rows: read.rows,
+    bytes: read.bytes,
+    created_at: input.now,
+    created_by: input.actor,
+  };
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('reading_archives').values(row).execute();
+    await appendAudit(
+      trx,
+      [
+        {
+          actor: input.actor,
+          action: 'readings.archived',
+          entityType: ENTITY,
+          entityId: id,
+          after: auditedFields(row),
+          reason: `raw readings of ${h.period} (UTC) exported to ${basename(path)}`,
+        },
+      ],
+      input.now,
+    );
+  });
+  return row;
+}
+
+/** What the audit entry of an archive states: enough to check the file without the table. */
+function auditedFields(a: ReadingArchive) {
+  return {
+    period: a.period,
+    fromTs: Number(a.from_ts),
+    toTs: Number(a.to_ts),
+    file: basename(a.path),
+    sha256: a.sha256,
+    rows: Number(a.rows),
+    bytes: Number(a.bytes),
+  };
+}
+
+const numeric = (a: ReadingArchive): ReadingArchive => ({
+  ...a,
+  from_ts: Number(a.from_ts),
+  to_ts: Number(a.to_ts),
+  rows: Number(a.rows),
+  bytes: Number(a.bytes),
+  created_at: Number(a.created_at),
+});
+
+export async function listReadingArchives(db: Kysely<Database>): Promise<ReadingArchive[]> {
+  const rows = await db.selectFrom('reading_archives').selectAll().orderBy('period').execute();
+  return rows.map(numeric);
+}
+
+export async function readingArchive(db: Kysely<Database>, id: string): Promise<ReadingArchive | undefined> {
+  const row = await db.selectFrom('reading_archives').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && numeric(row);
+}
+
+/** Where an archive's file is: its recorded path, or its file name in `dir` (archives moved elsewhere). */
+export const archivePath = (a: ReadingArchive, dir?: string) => (dir ? join(dir, basename(a.path)) : a.path);
+
+export interface ArchiveCheck {
+  id: string;
+  period: string;
+  ok: boolean;
+  problems: string[];
+}
+
+/**
+ * Checks an archive: its file reads through (format, order, trailer), its SHA-256, size, rows and period are
+ * those recorded in `reading_archives`, and those in turn are what its `readings.archived` audit entry
+ * states (the table alone could be edited along with the file; `audit verify` proves the trail).
+ */
+export async function verifyReadingArchive(
+  db: Kysely<Database>,
+  a: ReadingArchive,
+  dir?: string,
+): Promise<ArchiveCheck> {
+  const problems: string[] = [];
+  const entries = await db
+    .selectFrom('audit_log')
+    .select('after_json')
+    .where('action', '=', 'readings.archived')
+    .where('entity_type', '=', ENTITY)
+    .where('entity_id', '=', a.id)
+    .execute();
+  const expected = JSON.stringify(auditedFields(a));
+  if (entries.length !== 1) problems.push(`${entries.length} readings.archived audit entries (expected 1)`);
+  else if (canonical(entries[0]!.after_json) !== canonical(expected))
+    problems.push('the archive row differs from its readings.archived audit entry');
+  const path = archivePath(a, dir);
+  try {
+    await stat(path);
+    const read = await readArchiveFile(path);
+    if (read.sha256 !== a.sha256)
+      problems.push(`SHA-256 ${read.sha256} differs from the recorded ${a.sha256}`);
+    if (read.rows !== a.rows) problems.push(`${read.rows} readings, ${a.rows} recorded`);
+    if (read.bytes !== a.bytes) problems.push(`${read.bytes} bytes, ${a.bytes} recorded`);
+    if (read.period !== a.period) problems.push(`the file holds ${read.period}, not ${a.period}`);
+  } catch (err) {
+    problems.push(`${path}: ${(err as Error).message}`);
+  }
+  return { id: a.id, period: a.period, ok: problems.length === 0, problems };
+}
+
+const canonical = (json: string | null) => {
+  if (json === null) return '';
+  const v = JSON.parse(json) as Record<string, unknown>;
+  return JSON.stringify(Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : 1))));
+};
+
+export interface RestoreResult {
+  id: string;
+  rows: number;
+  /** Readings put back. */
+  inserted: number;
+  /** Readings of the archive the table still held (left as they are). */
+  present: number;
+}
+
+/**
+ * Puts an archive's readings back into `readings` after verifying it (a changed file is refused), in chunks
+ * that each insert what is missing and leave what is there: restoring twice inserts nothing the second time.
+ * Audited as `readings.restored` with the counts.
+ */
+export async function restoreReadingArchive(
+  db: Kysely<Database>,
+  a: ReadingArchive,
+  o: { actor: string; now: number; dir?: string | undefined },
+): Promise<RestoreResult> {
+  const check = await verifyReadingArchive(db, a, o.dir);
+  if (!check.ok) throw new Error(`archive ${a.id} failed verification: ${check.problems.join('; ')}`);
+  let inserted = 0;
+  let chunk: ArchivedReading[] = [];
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const r = await db
+      .insertInto('readings')
+      .values(chunk)
+      .onConflict((oc) => oc.columns(['gateway_id', 'seq']).doNothing())
+      .executeTakeFirst();
+    inserted += Number(r.numInsertedOrUpdatedRows ?? 0);
+    chunk = [];
+  };
+  const read = await readArchiveFile(archivePath(a, o.dir), async (row) => {
+    chunk.push(row);
+    if (chunk.length >= 500) await flush();
+  });
+  await flush();
+  // The file was verified above; one read later it must still be the same file.
+  if (read.sha256 !== a.sha256) throw new Error(`archive ${a.id} changed while it was restored`);
+  const result = { id: a.id, rows: read.rows, inserted, present: read.rows - inserted };
+  await db.transaction().execute((trx) =>
+    appendAudit(
+      trx,
+      [
+        {
+          actor: o.actor,
+          action: 'readings.restored',
+          entityType: ENTITY,
+          entityId: a.id,
+          after: { period: a.period, sha256: a.sha256, rows: read.rows, inserted, present: result.present },
+          reason: `raw readings of ${a.period} (UTC) restored from ${basename(a.path)}`,
+        },
+      ],
+      o.now,
+    ),
+  );
+  return result;
+}
