@@ -86,7 +86,9 @@ export async function runArchiveCli(argv: string[]): Promise<number> {
         const c = await verifyReadingArchive(store.db, a, dir);
         ok &&= c.ok;
         out(
-          c.ok ? `${a.id}: intact (${a.rows} readings)\n` : c.problems.map((p) => `${a.id}: ${p}\n`).join(''),
+          c.ok
+            ? `${a.id}: intact (${a.rows} readings, ${c.batches} digest batches proven)\n`
+            : c.problems.map((p) => `${a.id}: ${p}\n`).join(''),
         );
       }
       out(`${all.length} archive(s) verified: ${ok ? 'intact' : 'PROBLEMS FOUND'}\n`);

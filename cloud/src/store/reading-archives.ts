@@ -1,16 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { mkdir, stat, unlink } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import {
   ARCHIVE_COLUMNS,
   type ArchivedReading,
   type ArchiveHeader,
-  ArchiveLineReader,
   archiveFileName,
   archiveId,
   headerText,
@@ -18,6 +13,8 @@ import {
   readingText,
   trailerText,
 } from '../domain/reading-archive-format.js';
+import { proveArchiveDigests } from './archive-digest-proof.js';
+import { type ArchiveFileRead, readArchiveFile, writeAtomically } from './archive-file.js';
 import { appendAudit } from './audit-append.js';
 import type { Database, ReadingArchivesTable } from './schema.js';
 
@@ -32,63 +29,6 @@ const PAGE = 5000;
 const ENTITY = 'reading_archive';
 
 export type ReadingArchive = ReadingArchivesTable;
-
-/** What reading an archive file back found: its bytes' SHA-256, its content and its readings. */
-export interface ArchiveFileRead extends ArchiveHeader {
-  sha256: string;
-  bytes: number;
-  rows: number;
-  /** SHA-256 of the uncompressed text: what was exported, whatever the compression. */
-  contentSha256: string;
-}
-
-/**
- * Reads an archive file through, checking every line (`ArchiveLineReader`); `onRow` gets each reading in
- * file order (awaited: a restore inserts as it reads). Throws on a missing, unreadable or malformed file.
- */
-export async function readArchiveFile(
-  path: string,
-  onRow?: (row: ArchivedReading) => Promise<void> | void,
-): Promise<ArchiveFileRead> {
-  const fileHash = createHash('sha256');
-  const contentHash = createHash('sha256');
-  const reader = new ArchiveLineReader();
-  let bytes = 0;
-  const src = createReadStream(path);
-  src.on('data', (c) => {
-    fileHash.update(c);
-    bytes += c.length;
-  });
-  // The pipeline rejects with an AbortError when its last stage throws: keep the stage's own error.
-  let failure: unknown;
-  await pipeline(src, createGunzip(), async (source: AsyncIterable<Buffer>) => {
-    try {
-      let rest = '';
-      for await (const chunk of source) {
-        contentHash.update(chunk);
-        const lines = (rest + chunk.toString('utf8')).split('\n');
-        rest = lines.pop()!;
-        for (const line of lines) {
-          const row = reader.line(line);
-          if (row && onRow) await onRow(row);
-        }
-      }
-      if (rest !== '') throw new Error('the last line is incomplete (truncated file)');
-    } catch (err) {
-      failure = err;
-      throw err;
-    }
-  }).catch((err: unknown) => {
-    throw failure ?? err;
-  });
-  const h = reader.finish();
-  return {
-    ...h,
-    sha256: fileHash.digest('hex'),
-    bytes,
-    contentSha256: contentHash.digest('hex'),
-  };
-}
 
 /** Every reading of the period, by gateway (JavaScript order, as the file keeps them) then stored seq. */
 async function* periodText(
@@ -134,23 +74,6 @@ async function* periodText(
   yield emit(trailerText(out.rows));
 }
 
-/** Writes `path` from `text` atomically: a temporary file, fsync, a link that never replaces a file, fsync of the directory. */
-async function writeAtomically(path: string, text: AsyncIterable<string>): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await pipeline(Readable.from(text), createGzip(), createWriteStream(tmp, { flags: 'wx' }));
-    const f = await open(tmp, 'r');
-    await f.sync().finally(() => f.close());
-    await link(tmp, path).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EEXIST' ? new Error(`${path} already exists: not overwritten`) : err;
-    });
-    const d = await open(dirname(path), 'r');
-    await d.sync().finally(() => d.close());
-  } finally {
-    await unlink(tmp).catch(() => {});
-  }
-}
-
 export interface CreateArchiveInput {
   period: string;
   dir: string;
@@ -185,6 +108,9 @@ export async function createReadingArchive(
     read = await readArchiveFile(path);
     if (read.rows !== out.rows || read.contentSha256 !== exportedContent || read.period !== h.period)
       throw new Error('the file read back differs from the readings exported');
+    // Readings that fail their digests are a finding to investigate (`audit verify --readings`), not to archive.
+    const proof = await proveArchiveDigests(db, path, h);
+    if (proof.problems.length > 0) throw new Error(proof.problems.join('; '));
   } catch (err) {
     await unlink(path).catch(() => {});
     throw new Error(`archive ${id} failed its check after writing: ${(err as Error).message}`);
@@ -260,13 +186,16 @@ export interface ArchiveCheck {
   id: string;
   period: string;
   ok: boolean;
+  /** Digest batches the archive's readings were proven against (`proveArchiveDigests`). */
+  batches: number;
   problems: string[];
 }
 
 /**
  * Checks an archive: its file reads through (format, order, trailer), its SHA-256, size, rows and period are
  * those recorded in `reading_archives`, and those in turn are what its `readings.archived` audit entry
- * states (the table alone could be edited along with the file; `audit verify` proves the trail).
+ * states (the table alone could be edited along with the file; `audit verify` proves the trail); then its
+ * readings are proven against the reading digests (`proveArchiveDigests`).
  */
 export async function verifyReadingArchive(
   db: Kysely<Database>,
@@ -286,6 +215,7 @@ export async function verifyReadingArchive(
   else if (canonical(entries[0]!.after_json) !== canonical(expected))
     problems.push('the archive row differs from its readings.archived audit entry');
   const path = archivePath(a, dir);
+  let batches = 0;
   try {
     await stat(path);
     const read = await readArchiveFile(path);
@@ -294,10 +224,15 @@ export async function verifyReadingArchive(
     if (read.rows !== a.rows) problems.push(`${read.rows} readings, ${a.rows} recorded`);
     if (read.bytes !== a.bytes) problems.push(`${read.bytes} bytes, ${a.bytes} recorded`);
     if (read.period !== a.period) problems.push(`the file holds ${read.period}, not ${a.period}`);
+    if (problems.length === 0) {
+      const proof = await proveArchiveDigests(db, path, { fromTs: a.from_ts, toTs: a.to_ts });
+      batches = proof.batches;
+      problems.push(...proof.problems);
+    }
   } catch (err) {
     problems.push(`${path}: ${(err as Error).message}`);
   }
-  return { id: a.id, period: a.period, ok: problems.length === 0, problems };
+  return { id: a.id, period: a.period, ok: problems.length === 0, batches, problems };
 }
 
 const canonical = (json: string | null) => {

@@ -102,7 +102,8 @@ export async function archiveRoundTrip(store: CloudStore, dir: string): Promise<
     received_at: T0 + 2000,
   });
   expect(JSON.parse(lines.at(-1)!)).toEqual({ end: true, rows: inNov });
-  expect(await verifyReadingArchive(store.db, a)).toMatchObject({ ok: true, problems: [] });
+  // Proven against the digests: gw-b's batch and gw-a's first in November, gw-a's second across the edge.
+  expect(await verifyReadingArchive(store.db, a)).toMatchObject({ ok: true, batches: 3, problems: [] });
 
   // Readings deleted around the cloud: the digests name them; restore puts them back, once.
   await store.db.deleteFrom('readings').where('ts', '>=', NOV).where('ts', '<', DEC).execute();
@@ -124,6 +125,28 @@ export async function archiveRoundTrip(store: CloudStore, dir: string): Promise<
   expect(await countIn(store, NOV, DEC)).toBe(inNov);
   expect((await auditOf(store, 'readings.restored')).map((e) => e.after.inserted)).toEqual([inNov, 0]);
   expect(await verifyAuditTrail(store.db)).toMatchObject({ ok: true });
+
+  // A reading edited in December: that month is not archived, its batch no longer matches its digest.
+  await store.db
+    .updateTable('readings')
+    .set({ temp_c: 4.5 })
+    .where('gateway_id', '=', 'gw-a')
+    .where('seq', '=', 40)
+    .execute();
+  await expect(
+    createReadingArchive(store.db, { period: '2026-12', dir, actor: 'cli:qa', now: T0 }),
+  ).rejects.toThrow("gateway gw-a batch 2: the readings do not match the batch's digest");
+  expect((await listReadingArchives(store.db)).map((x) => x.period)).toEqual(['2026-11']);
+  // November's archive holds part of that batch: proving it now fails too.
+  expect((await verifyReadingArchive(store.db, a)).problems).toEqual([
+    "gateway gw-a batch 2: the readings do not match the batch's digest",
+  ]);
+  await store.db.deleteFrom('readings').where('gateway_id', '=', 'gw-a').where('ts', '>=', DEC).execute();
+  expect((await verifyReadingArchive(store.db, a)).problems).toEqual([
+    expect.stringMatching(
+      /^gateway gw-a batch 2: \d+ of its readings are neither in the archive nor stored outside the month$/,
+    ),
+  ]);
 
   // One temperature changed in the file (recompressed, still well-formed): the SHA-256 differs.
   const original = readFileSync(a.path);
@@ -151,5 +174,8 @@ export async function archiveRoundTrip(store: CloudStore, dir: string): Promise<
   writeFileSync(a.path, original.subarray(0, original.length - 10));
   expect((await verifyReadingArchive(store.db, a)).ok).toBe(false);
   writeFileSync(a.path, original);
-  expect((await verifyReadingArchive(store.db, a)).ok).toBe(true);
+  await store.db.updateTable('reading_archives').set({ sha256: a.sha256 }).where('id', '=', a.id).execute();
+  expect((await verifyReadingArchive(store.db, a)).problems).toEqual([
+    expect.stringContaining('neither in the archive nor stored outside the month'),
+  ]);
 }

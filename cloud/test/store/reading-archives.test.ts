@@ -9,9 +9,9 @@ import {
   readingText,
   trailerText,
 } from '../../src/domain/reading-archive-format.js';
+import { readArchiveFile } from '../../src/store/archive-file.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
-import { readArchiveFile } from '../../src/store/reading-archives.js';
 import { archiveRoundTrip } from './reading-archives-suite.js';
 
 // docs/operations.md "Archives of raw readings" on SQLite (the PostgreSQL run is reading-archives.pg.svc.test.ts).
