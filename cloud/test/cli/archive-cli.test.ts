@@ -71,4 +71,18 @@ describe('coldtrace archive', () => {
       runArchiveCli(['restore', 'readings-2026-11', '--config', config, '--dir', moved]),
     ).rejects.toThrow('failed verification');
   });
+
+  it('refuses a config whose retention is wrong, naming the path, and create without a directory', async () => {
+    const config = join(dir, 'cloud.yaml');
+    for (const retention of ['  archiveDir: ""', '  archiveDir: /x\n  keepDays: 3']) {
+      writeFileSync(config, `database: sqlite:${join(dir, 'cloud.db')}\nretention:\n${retention}\n`);
+      await expect(runArchiveCli(['list', '--config', config])).rejects.toThrow(
+        /invalid config: .*retention/,
+      );
+    }
+    writeFileSync(config, `database: sqlite:${join(dir, 'cloud.db')}\n`);
+    await expect(runArchiveCli(['create', '--period', '2026-11', '--config', config])).rejects.toThrow(
+      '--dir is required (or a --config with retention.archiveDir)',
+    );
+  });
 });
