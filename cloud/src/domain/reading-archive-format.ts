@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ReadingRow } from './reading-digests.js';
 
 /**
  * The archive file of a month of raw readings (docs/operations.md "Archives of raw readings"): gzip of
@@ -23,17 +24,9 @@ export const ARCHIVE_COLUMNS = [
   'received_at',
 ] as const;
 
-/** A `readings` row as an archive line holds it. */
-export interface ArchivedReading {
+/** A `readings` row as an archive line holds it: a digested row (`ReadingRow`) and its gateway. */
+export interface ArchivedReading extends ReadingRow {
   gateway_id: string;
-  seq: number;
-  sensor_id: string;
-  location_id: string;
-  ts: number;
-  temp_c: number | null;
-  rh: number | null;
-  quality: string;
-  received_at: number;
 }
 
 const readingLine = z
