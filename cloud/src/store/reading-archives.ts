@@ -101,6 +101,14 @@ export async function createReadingArchive(
   await mkdir(input.dir, { recursive: true });
   const path = join(resolve(input.dir), archiveFileName(h.period));
   const out = { rows: 0, content: createHash('sha256') };
+  try {
+    await stat(path);
+    throw new Error(
+      `${path} exists without a record (a create that did not finish?): check it, move it away and run again`,
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   await writeAtomically(path, periodText(db, h, out));
   const exportedContent = out.content.digest('hex');
   let read: ArchiveFileRead;
@@ -127,23 +135,32 @@ export async function createReadingArchive(
     created_at: input.now,
     created_by: input.actor,
   };
-  await db.transaction().execute(async (trx) => {
-    await trx.insertInto('reading_archives').values(row).execute();
-    await appendAudit(
-      trx,
-      [
-        {
-          actor: input.actor,
-          action: 'readings.archived',
-          entityType: ENTITY,
-          entityId: id,
-          after: auditedFields(row),
-          reason: `raw readings of ${h.period} (UTC) exported to ${basename(path)}`,
-        },
-      ],
-      input.now,
-    );
-  });
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      await trx.insertInto('reading_archives').values(row).execute();
+      await appendAudit(
+        trx,
+        [
+          {
+            actor: input.actor,
+            action: 'readings.archived',
+            entityType: ENTITY,
+            entityId: id,
+            after: auditedFields(row),
+            reason: `raw readings of ${h.period} (UTC) exported to ${basename(path)}`,
+          },
+        ],
+        input.now,
+      );
+    })
+    .catch(async (err: unknown) => {
+      // Not recorded (another cloud recorded the month meanwhile): no file without its record. A commit
+      // whose answer was lost did record it: that file stays.
+      const recorded = await readingArchive(db, id).catch(() => undefined);
+      if (recorded?.sha256 !== row.sha256) await unlink(path).catch(() => {});
+      throw err;
+    });
   return row;
 }
 

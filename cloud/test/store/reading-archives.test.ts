@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -12,6 +12,7 @@ import {
 import { readArchiveFile } from '../../src/store/archive-file.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
+import { createReadingArchive, listReadingArchives } from '../../src/store/reading-archives.js';
 import { archiveRoundTrip } from './reading-archives-suite.js';
 
 // docs/operations.md "Archives of raw readings" on SQLite (the PostgreSQL run is reading-archives.pg.svc.test.ts).
@@ -62,5 +63,17 @@ describe('archives of raw readings on SQLite', () => {
     }
     writeFileSync(file, gzipSync(headerText(h) + r(1) + r(2) + trailerText(2)));
     expect(await readArchiveFile(file)).toMatchObject({ period: '2026-11', rows: 2 });
+  });
+
+  it('refuses to write over a file left without a record, and leaves it', async () => {
+    const archives = join(dir, 'archives');
+    mkdirSync(archives);
+    const orphan = join(archives, 'readings-2026-11.ndjson.gz');
+    writeFileSync(orphan, 'left by a create that did not finish');
+    await expect(
+      createReadingArchive(store.db, { period: '2026-11', dir: archives, actor: 'cli:qa', now: 0 }),
+    ).rejects.toThrow(`${orphan} exists without a record`);
+    expect(readFileSync(orphan, 'utf8')).toBe('left by a create that did not finish');
+    expect(await listReadingArchives(store.db)).toEqual([]);
   });
 });
