@@ -25,6 +25,7 @@ import { migration0027 } from './migrations/0027-quantity-holds.js';
 import { migration0028 } from './migrations/0028-hibc-links.js';
 import { migration0029 } from './migrations/0029-mark-owners.js';
 import { migration0030 } from './migrations/0030-stock-closure-holds.js';
+import { migration0031 } from './migrations/0031-reading-rollups.js';
 import { migration0032 } from './migrations/0032-reading-archives.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -61,6 +62,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0028-hibc-links': migration0028,
   '0029-mark-owners': migration0029(dialect),
   '0030-stock-closure-holds': migration0030,
+  '0031-reading-rollups': migration0031,
   '0032-reading-archives': migration0032,
 });
 

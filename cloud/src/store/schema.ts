@@ -3,6 +3,7 @@ import type { AuditLogTable } from '../domain/audit-chain.js';
 import type { MovementRow, NewDeadLetterRow, ScanFlagRow } from '../domain/ingest/ingest-store.js';
 import type { QuantityHoldRow } from '../domain/locks/quantity-holds.js';
 import type { ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
+import type { ReadingRollupRow } from '../domain/reading-rollups.js';
 import type { ReleaseProposalRow } from '../domain/release-proposals.js';
 import type {
   DispositionsTable,
@@ -401,6 +402,8 @@ export interface Database {
   quantity_holds: QuantityHoldRow;
   /** HIBC device identifier → GTIN links (0028, docs/barcode.md "HIBC"). */
   hibc_links: HibcLinksTable;
+  /** Per-sensor reading rollups per bucket (0031, domain/reading-rollups.ts). */
+  reading_rollups: ReadingRollupRow;
 }
 
 /** An HIBC device identifier linked to a registered product's GTIN (0028): master data, audited. */

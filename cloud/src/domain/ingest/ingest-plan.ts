@@ -7,6 +7,7 @@ import {
   type Stream,
 } from '@coldtrace/shared';
 import { readingDigestRow, type StoredReadings } from '../reading-digests.js';
+import { rollupRows } from '../reading-rollups.js';
 import { type EpochPlacement, offsetCoverage, placeEpoch, type SequenceReset } from './epochs.js';
 import { call, type NewMark, type Plan, type RangeTable, type StreamRecord } from './ingest-store.js';
 import { scanMovementRow } from './record-rows.js';
@@ -88,10 +89,10 @@ export function readingWindows(
  * docs/architecture.md "Broker and ingest": one batch, in one transaction. Its epoch placement (its seqs
  * move into the epoch's stored sequence space; a reset is audited), the records (a taken number is a
  * duplicate or a reused number stored in a fork), each new reading enqueued for every enabled sink, the
- * digest of the readings stored (the next link of the gateway's digest chain, "Audit trail"), the
- * thinned ranges and the coverage it declares merged into the stored ones, and, when any record was new,
- * the evaluation marks of what the domain engine must recompute (per location and batch for readings, per
- * EPC for movements).
+ * digest of the readings stored (the next link of the gateway's digest chain, "Audit trail") and their
+ * rollups ("Reading rollups"), the thinned ranges and the coverage it declares merged into the stored
+ * ones, and, when any record was new, the evaluation marks of what the domain engine must recompute (per
+ * location and batch for readings, per EPC for movements).
  */
 export function* ingestPlan(
   stream: Stream,
@@ -147,6 +148,9 @@ export function* ingestPlan(
     const stored = storedReadings(records as readonly Reading[], taken, place.offset, forked);
     const prev = yield* call('lastReadingDigest', gatewayId);
     yield* call('insertReadingDigest', readingDigestRow(gatewayId, stored, receivedAt, prev));
+    // The rollups of exactly the readings stored (a duplicate is not), in this transaction.
+    const rollups = rollupRows(gatewayId, stored.records);
+    if (rollups.length > 0) yield* call('addRollups', rollups);
   }
   const cov = offsetCoverage(batch, place.offset);
   for (const t of cov.thinned) yield* mergeInto('thinned_ranges', gatewayId, stream, t, receivedAt);

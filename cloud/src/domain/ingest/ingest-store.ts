@@ -2,6 +2,7 @@ import type { Alarm, Movement, Reading, Scan, Stream } from '@coldtrace/shared';
 import type { AuditInput } from '../audit-chain.js';
 import type { LotFields, StoredLot } from '../lot-change.js';
 import type { ReadingDigestRow } from '../reading-digests.js';
+import type { ReadingRollupRow } from '../reading-rollups.js';
 import type { SpanChange, SpanRow } from './seq-spans.js';
 
 /** A record of a stream; a `scan` is stored in `scans` (0023), every other movement in `movements`. */
@@ -107,6 +108,11 @@ export interface IngestStore {
   /** The gateway's newest reading digest (the head of its chain), none before its first batch. */
   lastReadingDigest(gatewayId: string): { batch_index: number; chain: string } | undefined;
   insertReadingDigest(row: ReadingDigestRow): void;
+  /**
+   * Adds a batch's rollups (`rollupRows`, one per key, in key order) to the stored ones: a new key is
+   * inserted, a stored one merged (`mergeAggregates`: least/greatest, sums added).
+   */
+  addRollups(rows: readonly ReadingRollupRow[]): void;
 
   // ---- barcode scans (docs/barcode.md "Scans in the cloud", scan-mapping.ts) ----
   /** Those of `epcs` that are commissioned (first, sorted), then those only in `movements` (sorted). */

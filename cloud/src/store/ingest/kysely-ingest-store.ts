@@ -1,5 +1,5 @@
 import type { Scan, Stream } from '@coldtrace/shared';
-import type { Transaction } from 'kysely';
+import { CompiledQuery, type Transaction } from 'kysely';
 import type { AuditInput } from '../../domain/audit-chain.js';
 import { FORK_MARK } from '../../domain/ingest/epochs.js';
 import type {
@@ -13,11 +13,13 @@ import type {
 import { contentRow, scanRow } from '../../domain/ingest/record-rows.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
+import type { ReadingRollupRow } from '../../domain/reading-rollups.js';
 import { appendAudit } from '../audit-append.js';
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { KyselyScanStore } from './kysely-scan-store.js';
 import { pgUnnestInsert } from './pg-unnest-insert.js';
+import { PG_ROLLUP_UPSERT, rollupArrays, rollupValues, SQLITE_ROLLUP_UPSERT } from './rollup-upsert.js';
 
 /** Rows per INSERT statement: keeps SQLite under its bound-parameter limit. */
 const CHUNK = 500;
@@ -327,6 +329,15 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
 
   async insertReadingDigest(row: ReadingDigestRow): Promise<void> {
     await this.trx.insertInto('reading_digests').values(row).execute();
+  }
+
+  async addRollups(rows: readonly ReadingRollupRow[]): Promise<void> {
+    if (this.dialect === 'postgres') {
+      await this.trx.executeQuery(CompiledQuery.raw(PG_ROLLUP_UPSERT, rollupArrays(rows)));
+      return;
+    }
+    for (const r of rows)
+      await this.trx.executeQuery(CompiledQuery.raw(SQLITE_ROLLUP_UPSERT, [...rollupValues(r)]));
   }
 }
 

@@ -12,6 +12,8 @@ import type {
 } from '../../domain/ingest/ingest-store.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
+import type { ReadingRollupRow } from '../../domain/reading-rollups.js';
+import { rollupValues, SQLITE_ROLLUP_UPSERT } from './rollup-upsert.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
 
 type Statement = SqliteDatabase.Statement<unknown[], unknown>;
@@ -48,6 +50,7 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
   private readonly updateHead: Statement;
   private readonly lastDigest: Statement;
   private readonly insertDigest: Statement;
+  private readonly upsertRollup: Statement;
   /** Whether movement inserts of the current call check `scans` for the key (see the constructor). */
   private guardMovements = true;
 
@@ -207,6 +210,7 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
       `INSERT INTO reading_digests (gateway_id, batch_index, from_seq, to_seq, seqs, count, digest, chain,
          created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.upsertRollup = sqlite.prepare(SQLITE_ROLLUP_UPSERT);
   }
 
   epochNamed(gatewayId: string, stream: Stream, epoch: string): EpochRow | undefined {
@@ -347,5 +351,9 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
       r.chain,
       r.created_at,
     );
+  }
+
+  addRollups(rows: readonly ReadingRollupRow[]): void {
+    for (const r of rows) this.upsertRollup.run(...rollupValues(r));
   }
 }
