@@ -1,5 +1,6 @@
 import type { Reading, ReadingsBatch } from '@coldtrace/shared';
 import fc from 'fast-check';
+import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
 import {
   compareRollupKeys,
@@ -8,14 +9,15 @@ import {
   rollupRows,
 } from '../../src/domain/reading-rollups.js';
 import type { CloudStore } from '../../src/store/cloud-store.js';
+import type { Database } from '../../src/store/schema.js';
 import { T0 } from '../helpers/records.js';
 
 const EPOCH = 'e000000000000001';
 const HOUR = 3_600_000;
 
 /** The stored rollups of some gateways, in key order, numbers as numbers. */
-export async function storedRollups(store: CloudStore, gateways: readonly string[]) {
-  const rows = await store.db
+export async function storedRollups(db: Kysely<Database>, gateways: readonly string[]) {
+  const rows = await db
     .selectFrom('reading_rollups')
     .selectAll()
     .where('gateway_id', 'in', gateways)
@@ -32,10 +34,10 @@ export async function storedRollups(store: CloudStore, gateways: readonly string
 
 /** The rollups recomputed from the raw `readings` rows of some gateways, in one pass per gateway. */
 export async function recomputedRollups(
-  store: CloudStore,
+  db: Kysely<Database>,
   gateways: readonly string[],
 ): Promise<ReadingRollupRow[]> {
-  const rows = await store.db
+  const rows = await db
     .selectFrom('readings')
     .select(['gateway_id', 'sensor_id', 'location_id', 'ts', 'temp_c'])
     .where('gateway_id', 'in', gateways)
@@ -155,8 +157,8 @@ export async function checkRollupProperty(stores: readonly CloudStore[], numRuns
         batches.map(([g, b], i) => stores[i % stores.length]!.ingestReadings(g, b, T0 + HOUR * 4 + i)),
       );
       const gateways = [gw(0), gw(1)];
-      const stored = await storedRollups(stores[0]!, gateways);
-      const recomputed = await recomputedRollups(stores[0]!, gateways);
+      const stored = await storedRollups(stores[0]!.db, gateways);
+      const recomputed = await recomputedRollups(stores[0]!.db, gateways);
       expectSameRollups(stored, recomputed);
       // Each distinct reading with a value counted once per resolution, however often it was delivered.
       const withValue = recs.filter((r) => r.tempC !== null).length;

@@ -34,7 +34,7 @@ for (const ingest of ['sqlite', 'kysely'] as const) {
     it('count a reused number stored in a fork, and nothing of a replay or a reading without value', async () => {
       await ingestDigestScenario(store);
       const gateways = ['gw-a', 'gw-b'];
-      const stored = await storedRollups(store, gateways);
+      const stored = await storedRollups(store.db, gateways);
       // Stored with a value: gw-a 1–14 and 16 (15 has none), 5–15 again with other values in a fork, 1–3
       // of epoch F; gw-b 4. The overlapping batch and the replay stored nothing.
       const readings = await store.db
@@ -46,7 +46,7 @@ for (const ingest of ['sqlite', 'kysely'] as const) {
       expect(Number(readings.n)).toBe(15 + 11 + 3 + 4);
       const counted = stored.filter((r) => r.resolution === '1h').reduce((n, r) => n + r.count, 0);
       expect(counted).toBe(Number(readings.n));
-      expectSameRollups(stored, await recomputedRollups(store, gateways));
+      expectSameRollups(stored, await recomputedRollups(store.db, gateways));
     });
   });
 }
