@@ -7,7 +7,10 @@
 /** The bucket widths kept, in ms. */
 export const ROLLUP_RESOLUTIONS = { '5m': 300_000, '1h': 3_600_000 } as const;
 export type RollupResolution = keyof typeof ROLLUP_RESOLUTIONS;
-export const ROLLUP_RESOLUTION_NAMES = Object.keys(ROLLUP_RESOLUTIONS) as RollupResolution[];
+export const ROLLUP_RESOLUTION_NAMES = Object.keys(ROLLUP_RESOLUTIONS) as [
+  RollupResolution,
+  ...RollupResolution[],
+];
 
 /** The temperatures of a bucket. Readings without a temperature (quality not `ok`) are not in it. */
 export interface RollupAggregate {

@@ -373,6 +373,19 @@ export const ACCESS_TABLE: Record<string, RouteSpec> = {
       { what: 'malformed gatewayId', url: '/api/v1/readings?gatewayId=bad%20id', field: 'gatewayId' },
     ],
   },
+  'GET /api/v1/readings/rollups': {
+    access: ANY,
+    valid: () => ({ url: '/api/v1/readings/rollups?sensorId=s1&resolution=1h' }),
+    invalid: () => [
+      { what: 'no sensorId', url: '/api/v1/readings/rollups?resolution=1h', field: 'sensorId' },
+      {
+        what: 'unknown resolution',
+        url: '/api/v1/readings/rollups?sensorId=s1&resolution=1d',
+        field: 'resolution',
+      },
+      { what: 'negative to', url: '/api/v1/readings/rollups?sensorId=s1&resolution=5m&to=-1', field: 'to' },
+    ],
+  },
   'GET /api/v1/movements': {
     access: ANY,
     invalid: () => [{ what: 'limit 0', url: '/api/v1/movements?limit=0', field: 'limit' }],

@@ -2,12 +2,14 @@ import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { meanOf, ROLLUP_RESOLUTION_NAMES, ROLLUP_RESOLUTIONS } from '../../domain/reading-rollups.js';
 import { replayDeadLetter } from '../../ingest/dead-letter-replay.js';
 import type { Ingestor } from '../../ingest/ingestor.js';
 import type { DeadLetterRow } from '../../store/cloud-store.js';
 import { pageDeadLetters } from '../../store/queries/list-dead-letters.js';
 import { pageAlarms, pageMovements } from '../../store/queries/list-gateway-records.js';
 import { pageReadings, READING_CURSOR_SHAPE } from '../../store/queries/list-readings.js';
+import { pageRollups, ROLLUP_CURSOR_SHAPE } from '../../store/queries/list-rollups.js';
 import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
@@ -85,6 +87,49 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
         quality: r.quality,
         /** When the cloud stored it: far after `ts` means it arrived late (an uplink outage). */
         receivedAt: r.received_at,
+      }));
+      return asksPage(q) ? pageAnswer(items, page.next) : items;
+    },
+  );
+
+  app.get(
+    '/readings/rollups',
+    {
+      schema: {
+        tags: ['telemetry'],
+        description:
+          "One sensor's temperatures per 5-minute or 1-hour bucket (min, max, mean, count of the readings with a " +
+          'value), maintained at ingest: for charts over weeks or months without reading every reading. The buckets ' +
+          'that overlap `from`/`to` ([from, to)), in time order; a bucket holds the sensor at every location and ' +
+          `gateway it was read through${PAGING_NOTE}`,
+        querystring: z.object({
+          sensorId: idSchema,
+          resolution: z.enum(ROLLUP_RESOLUTION_NAMES).describe('bucket width'),
+          from: ms.optional(),
+          to: ms.optional(),
+          limit,
+          ...cursorPage,
+        }),
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const width = ROLLUP_RESOLUTIONS[q.resolution];
+      const page = await pageRollups(store.db, {
+        sensorId: q.sensorId,
+        resolution: q.resolution,
+        fromTs: q.from,
+        toTs: q.to,
+        after: q.cursor === undefined ? undefined : decodePageCursor(q.cursor, ROLLUP_CURSOR_SHAPE),
+        limit: q.limit,
+      });
+      const items = page.items.map((b) => ({
+        start: b.bucket_start,
+        end: b.bucket_start + width,
+        minC: b.min_c,
+        maxC: b.max_c,
+        meanC: meanOf({ sum: b.sum_c, count: b.count }),
+        count: b.count,
       }));
       return asksPage(q) ? pageAnswer(items, page.next) : items;
     },

@@ -1,0 +1,3 @@
+import { readingRollupsApiSuite } from './reading-rollups-api-suite.js';
+
+readingRollupsApiSuite('SQLite', async () => ({}));
