@@ -28,6 +28,8 @@ const cursorPage = {
     .optional()
     .describe('`true`: answer the first page, `{ items, nextCursor }`'),
 };
+/** A time window, `[from, to)` in ms, and the paging above. */
+const timePage = { from: ms.optional(), to: ms.optional(), limit, ...cursorPage };
 const asksPage = (q: { cursor?: string | undefined; paged?: string | undefined }) =>
   q.cursor !== undefined || q.paged === 'true';
 /** The position a cursor of these lists names: (ts, gateway id, seq). */
@@ -58,10 +60,7 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
           gatewayId: idSchema.optional(),
           locationId: idSchema.optional(),
           sensorId: idSchema.optional(),
-          from: ms.optional(),
-          to: ms.optional(),
-          limit,
-          ...cursorPage,
+          ...timePage,
         }),
       },
     },
@@ -105,10 +104,7 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
         querystring: z.object({
           sensorId: idSchema,
           resolution: z.enum(ROLLUP_RESOLUTION_NAMES).describe('bucket width'),
-          from: ms.optional(),
-          to: ms.optional(),
-          limit,
-          ...cursorPage,
+          ...timePage,
         }),
       },
     },
