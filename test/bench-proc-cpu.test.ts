@@ -21,7 +21,11 @@ process.stdin.once('data', () => {
 });
 `;
 
-describe.skipIf(process.platform !== 'linux')('bench/proc-cpu.ts', () => {
+// bench/proc-cpu.ts reads /proc, which only Linux has.
+const skip = process.platform === 'linux' ? null : `/proc is Linux only (this is ${process.platform})`;
+if (skip) console.warn(`[skip] bench/proc-cpu.ts tree CPU accounting: ${skip}`);
+
+describe.skipIf(skip !== null)('bench/proc-cpu.ts', () => {
   it("counts a tree's CPU, a child that exited in between included", { timeout: 120_000 }, async () => {
     const p = spawn(process.execPath, ['-e', PARENT], {
       stdio: ['pipe', 'pipe', 'inherit'],
