@@ -1,5 +1,6 @@
 import { Backoff, errorMessage, gatewayTopic } from '@coldtrace/shared';
 import type { Logger } from 'pino';
+import { amqpUrl, closeWithin, reconnectLoop } from './amqp-reconnect.js';
 import type { HealthCheck } from './ingest-health.js';
 import type { IngestSource } from './ingest-source.js';
 import type { Ingestor } from './ingestor.js';
@@ -40,9 +41,6 @@ export interface AmqpConnection {
 /** Opens a connection (amqplib's `connect`); the URL carries `heartbeat`. */
 export type AmqpConnect = (url: string) => Promise<AmqpConnection>;
 
-/** How long `close()` waits for the broker's answer to a close before giving the connection up. */
-const CLOSE_TIMEOUT_MS = 2_000;
-
 export interface AmqpSourceOptions {
   /** `amqp://user:password@host:5672/vhost` (config `mqtt.rabbitmq.amqpUrl`). */
   url: string;
@@ -63,9 +61,6 @@ export interface AmqpSourceOptions {
   queueDepthIntervalMs?: number | undefined;
 }
 
-/** AMQP heartbeat: a dead peer is noticed within two intervals (RabbitMQ suggests 5–20 s). */
-export const AMQP_HEARTBEAT_S = 10;
-
 /**
  * Ingest from RabbitMQ's quorum queues (docs/operations.md "Several machines: RabbitMQ"). At start and on
  * every reconnect it declares the queues and their `amq.topic` bindings (idempotent, the same as
@@ -79,14 +74,11 @@ export const AMQP_HEARTBEAT_S = 10;
 export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSource> {
   const { ingestor, log } = opts;
   const backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
-  const url = new URL(opts.url);
-  if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(AMQP_HEARTBEAT_S));
+  const url = amqpUrl(opts.url);
   const queues = ingestQueues(opts.queuePrefix);
   let conn: AmqpConnection | undefined;
   let ready = false;
-  let closing = false;
   let lastError = 'not connected yet';
-  let timer: NodeJS.Timeout | undefined;
   let depthTimer: NodeJS.Timeout | undefined;
   const stopDepths = () => {
     if (depthTimer) clearInterval(depthTimer);
@@ -108,9 +100,9 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
       // Whatever was lost (a channel, a delivery's commit), the whole connection goes: its unacknowledged
       // deliveries return to the queues, and the next session starts from a clean state.
       void c.close().catch(() => {});
-      if (!closing) {
+      if (!loop.stopped()) {
         log.warn({ err: lastError }, 'AMQP connection lost; reconnecting');
-        schedule();
+        loop.schedule();
       }
     };
     c.on('error', (err) => lost(err));
@@ -179,7 +171,6 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
     }
     if (gone) throw new Error(lastError);
     ready = true;
-    backoff.succeed();
     const onDepth = opts.onQueueDepth;
     if (onDepth) {
       const check = () => {
@@ -203,26 +194,19 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
     );
   };
 
-  const attempt = async () => {
-    timer = undefined;
-    if (closing) return;
-    try {
-      await session();
-    } catch (err) {
-      lastError = errorMessage(err);
-      log.warn({ err: lastError }, 'AMQP ingest could not start; retrying');
+  const loop = reconnectLoop({
+    backoff,
+    session,
+    failed(why) {
+      lastError = why;
+      log.warn({ err: why }, 'AMQP ingest could not start; retrying');
       const c = conn;
       conn = undefined;
-      await c?.close().catch(() => {});
-      schedule();
-    }
-  };
-  const schedule = () => {
-    if (closing || timer) return;
-    timer = setTimeout(() => void attempt(), backoff.fail());
-  };
+      return c;
+    },
+  });
 
-  await attempt();
+  await loop.attempt();
   return {
     health: (): HealthCheck =>
       ready
@@ -232,23 +216,11 @@ export async function startAmqpSource(opts: AmqpSourceOptions): Promise<IngestSo
             detail: `not consuming the RabbitMQ queues at ${url.host}: ${lastError}; reconnecting`,
           },
     async close() {
-      closing = true;
-      if (timer) clearTimeout(timer);
+      loop.stop();
       stopDepths();
       ready = false;
-      // A connection whose socket died answers no close handshake (amqplib then waits for ever): stopping the
-      // cloud must not hang on it. Its unacknowledged deliveries return to the queues either way.
-      const c = conn;
-      if (c) {
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([
-          c.close().catch(() => {}),
-          new Promise<void>((r) => {
-            t = setTimeout(r, CLOSE_TIMEOUT_MS);
-          }),
-        ]);
-        clearTimeout(t);
-      }
+      // Its unacknowledged deliveries return to the queues, whether or not the broker answers the close.
+      await closeWithin(conn);
     },
   };
 }

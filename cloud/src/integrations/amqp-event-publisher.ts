@@ -5,12 +5,9 @@ import type {
   AmqpConfirmConnect,
   AmqpConfirmConnection,
 } from '../ingest/amqp-confirm-channel.js';
-import { AMQP_HEARTBEAT_S } from '../ingest/amqp-source.js';
+import { amqpUrl, closeWithin, reconnectLoop } from '../ingest/amqp-reconnect.js';
 import { MQTT_EXCHANGE, mqttTopicRoutingKey } from '../ingest/rabbitmq-routing.js';
 import type { PublishMqtt } from './mqtt-event-publisher.js';
-
-/** How long `close()` waits for the broker's answer to a close before giving the connection up. */
-const CLOSE_TIMEOUT_MS = 2_000;
 
 export interface AmqpEventPublisherOptions {
   /** The cloud's AMQP account (config `mqtt.rabbitmq.amqpUrl`), allowed to publish event keys only. */
@@ -51,15 +48,12 @@ export function amqpEventPublisher(opts: AmqpEventPublisherOptions): AmqpEventPu
   const exchange = opts.exchange ?? MQTT_EXCHANGE;
   const confirmTimeoutMs = opts.confirmTimeoutMs ?? 10_000;
   const backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
-  const url = new URL(opts.url);
-  if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(AMQP_HEARTBEAT_S));
+  const url = amqpUrl(opts.url);
   const where = url.host;
   let conn: AmqpConfirmConnection | undefined;
   let channel: AmqpConfirmChannel | undefined;
   let started = false;
-  let closing = false;
   let lastError = 'not connected yet';
-  let timer: NodeJS.Timeout | undefined;
   /** Fails each publish awaiting its confirm (the connection it went out on is gone). */
   const inFlight = new Set<(why: string) => void>();
 
@@ -69,7 +63,7 @@ export function amqpEventPublisher(opts: AmqpEventPublisherOptions): AmqpEventPu
 
   const session = async (): Promise<void> => {
     const c = await opts.connect(url.toString());
-    if (closing) {
+    if (loop.stopped()) {
       // Closed while connecting: this connection must not outlive the publisher.
       await c.close().catch(() => {});
       return;
@@ -84,12 +78,12 @@ export function amqpEventPublisher(opts: AmqpEventPublisherOptions): AmqpEventPu
       lastError = err ? errorMessage(err) : 'connection closed';
       failInFlight(`the connection to RabbitMQ ${where} was lost (${lastError})`);
       void c.close().catch(() => {});
-      if (!closing) {
+      if (!loop.stopped()) {
         log.warn(
           { err: lastError },
           'RabbitMQ event publisher lost its connection; events wait in the outbox',
         );
-        schedule();
+        loop.schedule();
       }
     };
     c.on('error', (err) => lost(err));
@@ -105,29 +99,21 @@ export function amqpEventPublisher(opts: AmqpEventPublisherOptions): AmqpEventPu
     ch.on('error', (err) => lost(err));
     if (gone) throw new Error(lastError);
     channel = ch;
-    backoff.succeed();
     log.info({ host: where, exchange }, 'RabbitMQ event publisher connected');
   };
 
-  const attempt = async () => {
-    timer = undefined;
-    if (closing) return;
-    try {
-      await session();
-    } catch (err) {
-      lastError = errorMessage(err);
-      log.warn({ err: lastError }, 'RabbitMQ event publisher could not connect; retrying');
+  const loop = reconnectLoop({
+    backoff,
+    session,
+    failed(why) {
+      lastError = why;
+      log.warn({ err: why }, 'RabbitMQ event publisher could not connect; retrying');
       const c = conn;
       conn = undefined;
       channel = undefined;
-      await c?.close().catch(() => {});
-      schedule();
-    }
-  };
-  const schedule = () => {
-    if (closing || timer) return;
-    timer = setTimeout(() => void attempt(), backoff.fail());
-  };
+      return c;
+    },
+  });
 
   const publish: PublishMqtt = (topic, payload) => {
     const ch = channel;
@@ -179,31 +165,19 @@ export function amqpEventPublisher(opts: AmqpEventPublisherOptions): AmqpEventPu
 
   return {
     start() {
-      if (started || closing) return;
+      if (started || loop.stopped()) return;
       started = true;
-      void attempt();
+      void loop.attempt();
     },
     publish,
     connected: () => channel !== undefined,
     async close() {
-      closing = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      loop.stop();
       channel = undefined;
       failInFlight('the event publisher is closing');
-      // A connection whose socket died answers no close handshake: stopping the cloud must not hang on it.
       const c = conn;
       conn = undefined;
-      if (c) {
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([
-          c.close().catch(() => {}),
-          new Promise<void>((r) => {
-            t = setTimeout(r, CLOSE_TIMEOUT_MS);
-          }),
-        ]);
-        clearTimeout(t);
-      }
+      await closeWithin(c);
     },
   };
 }
