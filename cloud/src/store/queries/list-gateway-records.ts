@@ -1,12 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AlarmsTable, Database, MovementsTable } from '../schema.js';
-import { type KeyColumn, type KeyValues, keysetAfter, pageOf } from './keyset.js';
-
-/**
- * Time order; (gateway_id, seq) is a movement's and an alarm's primary key, so the order is total. The
- * same order and cursor as GET /readings (list-readings.ts).
- */
-const KEYS: KeyColumn[] = [{ column: 'ts' }, { column: 'gateway_id' }, { column: 'seq' }];
+import type { KeyValues } from './keyset.js';
+import { inRecordTimeOrder, recordPage } from './record-time-order.js';
 
 export interface MovementListQuery {
   gatewayId?: string | undefined;
@@ -18,19 +13,14 @@ export interface MovementListQuery {
 }
 
 /**
- * The query of one page of movements after `after` (`limit + 1` rows). With `epc`, the `ts >= after.ts`
- * range lets `movements_epc_ts` start at the cursor.
+ * The query of one page of movements after `after` in time order (`inRecordTimeOrder`: with `epc`,
+ * `movements_epc_ts` starts at the cursor).
  */
 export function movementPageQuery(db: Kysely<Database>, q: MovementListQuery) {
   let s = db.selectFrom('movements').selectAll();
   if (q.gatewayId) s = s.where('gateway_id', '=', q.gatewayId);
   if (q.epc) s = s.where('epc', '=', q.epc);
-  if (q.after) s = s.where('ts', '>=', Number(q.after[0])).where(keysetAfter(KEYS, q.after));
-  return s
-    .orderBy('ts')
-    .orderBy('gateway_id')
-    .orderBy('seq')
-    .limit(q.limit + 1);
+  return inRecordTimeOrder(s, q.after, q.limit);
 }
 
 /** One page of movements in time order; the numbers as numbers (PostgreSQL's bigint arrives as a string). */
@@ -38,15 +28,7 @@ export async function pageMovements(
   db: Kysely<Database>,
   q: MovementListQuery,
 ): Promise<{ items: MovementsTable[]; next: KeyValues | null }> {
-  const rows = (await movementPageQuery(db, q).execute()).map((r) => ({
-    ...r,
-    seq: Number(r.seq),
-    ts: Number(r.ts),
-    first_seen: Number(r.first_seen),
-    last_seen: Number(r.last_seen),
-    received_at: Number(r.received_at),
-  }));
-  return pageOf(rows, q.limit, (r) => [r.ts, r.gateway_id, r.seq]);
+  return recordPage(await movementPageQuery(db, q).execute(), q.limit, ['first_seen', 'last_seen']);
 }
 
 export interface AlarmListQuery {
@@ -62,14 +44,5 @@ export async function pageAlarms(
 ): Promise<{ items: AlarmsTable[]; next: KeyValues | null }> {
   let s = db.selectFrom('alarms').selectAll();
   if (q.gatewayId) s = s.where('gateway_id', '=', q.gatewayId);
-  if (q.after) s = s.where('ts', '>=', Number(q.after[0])).where(keysetAfter(KEYS, q.after));
-  const rows = (
-    await s
-      .orderBy('ts')
-      .orderBy('gateway_id')
-      .orderBy('seq')
-      .limit(q.limit + 1)
-      .execute()
-  ).map((r) => ({ ...r, seq: Number(r.seq), ts: Number(r.ts), received_at: Number(r.received_at) }));
-  return pageOf(rows, q.limit, (r) => [r.ts, r.gateway_id, r.seq]);
+  return recordPage(await inRecordTimeOrder(s, q.after, q.limit).execute(), q.limit);
 }
