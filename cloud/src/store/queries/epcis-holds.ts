@@ -2,11 +2,40 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { companyPrefixLengths } from './epcis-scans.js';
 
+/** A lot's class as an LGTIN needs it (docs/epcis.md "Quantity holds"). */
+export interface LotClass {
+  gtin: string;
+  lotNumber: string;
+  /** Digits of the GTIN's company prefix when a commissioned tag gives them (an LGTIN URN needs it). */
+  companyPrefixLength: number | null;
+}
+
+/**
+ * Maps rows that carry their lot's GTIN and number (`lots` joined), adding each GTIN's company prefix
+ * length (read once for all rows).
+ */
+async function withLotClass<R extends { gtin: string; lot_number: string }, T>(
+  db: Kysely<Database>,
+  rows: readonly R[],
+  map: (r: R) => T,
+): Promise<Array<T & LotClass>> {
+  const prefix = await companyPrefixLengths(
+    db,
+    rows.map((r) => r.gtin),
+  );
+  return rows.map((r) => ({
+    ...map(r),
+    gtin: r.gtin,
+    lotNumber: r.lot_number,
+    companyPrefixLength: prefix.get(r.gtin) ?? null,
+  }));
+}
+
 /**
  * A stored quantity hold (0027, domain/locks/quantity-holds.ts) with what its EPCIS events need: its lot's
  * GTIN and number (the LGTIN class), and the signed disposition that decided it, if any.
  */
-export interface StoredEpcisHold {
+export interface StoredEpcisHold extends LotClass {
   lotId: string;
   locationId: string;
   excursionId: string;
@@ -18,10 +47,6 @@ export interface StoredEpcisHold {
   reason: string;
   createdAt: number;
   updatedAt: number;
-  gtin: string;
-  lotNumber: string;
-  /** Digits of the GTIN's company prefix when a commissioned tag gives them (an LGTIN URN needs it). */
-  companyPrefixLength: number | null;
   /** The disposition that decided the hold: its signature time and signed reason. */
   decision: { signedAt: number; reason: string } | null;
 }
@@ -61,12 +86,8 @@ export async function epcisHolds(
     .orderBy('h.location_id')
     .orderBy('h.excursion_id')
     .execute();
-  const prefix = await companyPrefixLengths(
-    db,
-    rows.map((r) => r.gtin),
-  );
   // bigint columns come back as numbers from both dialects (db.ts); Number() keeps that explicit.
-  return rows.map((r) => ({
+  return withLotClass(db, rows, (r) => ({
     lotId: r.lot_id,
     locationId: r.location_id,
     excursionId: r.excursion_id,
@@ -76,9 +97,6 @@ export async function epcisHolds(
     reason: r.reason,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
-    gtin: r.gtin,
-    lotNumber: r.lot_number,
-    companyPrefixLength: prefix.get(r.gtin) ?? null,
     decision:
       r.signed_at === null || r.signed_at === undefined
         ? null
@@ -87,7 +105,7 @@ export async function epcisHolds(
 }
 
 /** Units a closing record closed of one rejected hold (`stock_closure_holds`, 0030), with its lot's class. */
-export interface StoredClosedHold {
+export interface StoredClosedHold extends LotClass {
   closureId: string;
   at: number;
   outcome: string;
@@ -95,9 +113,6 @@ export interface StoredClosedHold {
   lotId: string;
   locationId: string;
   units: number;
-  gtin: string;
-  lotNumber: string;
-  companyPrefixLength: number | null;
 }
 
 /**
@@ -133,11 +148,7 @@ export async function epcisClosedHolds(
     .orderBy('h.location_id')
     .orderBy('h.excursion_id')
     .execute();
-  const prefix = await companyPrefixLengths(
-    db,
-    rows.map((r) => r.gtin),
-  );
-  return rows.map((r) => ({
+  return withLotClass(db, rows, (r) => ({
     closureId: r.id,
     at: Number(r.signed_at),
     outcome: r.outcome,
@@ -145,8 +156,5 @@ export async function epcisClosedHolds(
     lotId: r.lot_id,
     locationId: r.location_id,
     units: Number(r.units),
-    gtin: r.gtin,
-    lotNumber: r.lot_number,
-    companyPrefixLength: prefix.get(r.gtin) ?? null,
   }));
 }
