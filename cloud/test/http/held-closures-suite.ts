@@ -1,11 +1,12 @@
-import { encodeGatewayPayload, gtinOf, type Reading, type Scan, sgtin96Hex } from '@coldtrace/shared';
+import { gtinOf, type Reading, sgtin96Hex } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudConfigInput } from '../../src/config.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
-import { createUser, login, type Session, type TestUser } from '../helpers/auth.js';
-import { movement, readingsBatch, T0 } from '../helpers/records.js';
-import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import type { TestUser } from '../helpers/auth.js';
+import { qaApi } from '../helpers/qa-api.js';
+import { movement, T0, untaggedScan } from '../helpers/records.js';
+import type { TestCloud } from '../helpers/test-cloud.js';
 
 const MIN = 60_000;
 const CP = '4012345';
@@ -17,22 +18,8 @@ const at = (min: number) => T0 + min * MIN;
 const LIMITS = { minC: 2, maxC: 8, alarmDelayMs: 10 * MIN, criticalMarginC: 10, maxGapMs: 30 * MIN };
 
 /** A scan of a unit without serial of GTIN `gtin` and lot number `lot` put away at `location`. */
-const scan = (min: number, gtin: string, lot: string, location: string): Scan => ({
-  seq: 0,
-  kind: 'scan',
-  stationId: `${location}-st`,
-  locationId: location,
-  direction: 'putaway',
-  ts: at(min),
-  code: `]d201${gtin}10${lot}`,
-  format: 'gs1-element-string',
-  gtin,
-  sscc: null,
-  hibc: null,
-  lot,
-  serial: null,
-  expiry: null,
-});
+const scan = (min: number, gtin: string, lot: string, location: string) =>
+  untaggedScan({ ts: at(min), gtin, lot, locationId: location });
 
 const reading = (location: string, min: number, tempC: number): Reading => ({
   seq: 0,
@@ -55,34 +42,12 @@ export function heldClosuresSuite(
   store: () => Promise<Pick<CloudConfigInput, 'database'>>,
 ): void {
   describe(`rejected held quantities to their end (${name})`, () => {
+    const api = qaApi();
+    const { call, ok, publish } = api;
     let cloud: TestCloud;
     let qa: TestUser;
-    let qaSession: Session;
-    let seq = 0;
     let excursionId: string;
 
-    const call = async (method: string, url: string, payload?: object) => {
-      const res = await cloud.app.inject({
-        method: method as 'GET',
-        url,
-        payload,
-        headers: qaSession.headers as never,
-      });
-      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
-    };
-    const ok = async (method: string, url: string, payload?: object) => {
-      const r = await call(method, url, payload);
-      if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
-      return r.body;
-    };
-    const publish = async (topic: 'readings' | 'movements', records: object[]) => {
-      const numbered = records.map((r) => ({ ...r, seq: ++seq }));
-      const out = await cloud.ingestor.handle({
-        topic: `coldtrace/v1/gw/gw-a/${topic}`,
-        payload: Buffer.from(encodeGatewayPayload(topic, readingsBatch('gw-a', numbered as never) as never)),
-      });
-      expect(out.kind).toBe('stored');
-    };
     const awaiting = async () => ok('GET', '/api/v1/rejected-stock');
     const close = (payload: object) =>
       call('POST', '/api/v1/stock-closures', { username: qa.username, password: qa.password, ...payload });
@@ -96,10 +61,7 @@ export function heldClosuresSuite(
       });
 
     beforeAll(async () => {
-      cloud = await startTestCloud({ mqtt: { embedded: { enabled: false } }, ...(await store()) });
-      const admin = await createUser(cloud.store, { roles: ['admin'] });
-      qa = await createUser(cloud.store, { roles: ['qa'], printedName: 'Quinn Assurance' });
-      qaSession = await login(cloud, admin.username, admin.password);
+      ({ cloud, qa } = await api.start(await store()));
       await ok('PUT', '/api/v1/locations/fridge', { name: 'Fridge', kind: 'room', ...LIMITS });
       await ok('PUT', '/api/v1/locations/fridge-2', { name: 'Fridge 2', kind: 'room', ...LIMITS });
       for (const gtin of [GTIN_H, GTIN_M])
@@ -113,8 +75,7 @@ export function heldClosuresSuite(
       await ok('PUT', '/api/v1/lots/LOT-M', { gtin: GTIN_M, lotNumber: 'M1', expiry: '2027-12-31' });
       await ok('PUT', '/api/v1/lots/LOT-H2', { gtin: GTIN_H, lotNumber: 'H2', expiry: '2027-12-31' });
       await ok('POST', '/api/v1/lots/LOT-M/epcs', { epcs: EPCS_M });
-      qaSession = await login(cloud, qa.username, qa.password);
-      await cloud.addGateway('gw-a');
+      await api.signIn(qa);
       // Two vials of LOT-H and three of LOT-M without serial, and LOT-M's two tagged cases, into the fridge.
       await publish('movements', [
         scan(5, GTIN_H, 'H1', 'fridge'),
@@ -148,9 +109,7 @@ export function heldClosuresSuite(
       }, 'LOT-H and LOT-M held, LOT-M’s cases locked');
       [{ id: excursionId }] = await ok('GET', '/api/v1/excursions?locationId=fridge');
     });
-    afterAll(async () => {
-      await cloud?.stop();
-    });
+    afterAll(() => api.stop());
 
     it('a rejected held quantity is listed per lot with where it was held, and counted on the dashboard', async () => {
       // Held but not decided: nothing awaits its end yet.

@@ -1,11 +1,12 @@
-import { encodeGatewayPayload, type Reading, type Scan } from '@coldtrace/shared';
+import type { Reading, Scan } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudConfigInput } from '../../src/config.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
-import { createUser, login, type Session, type TestUser } from '../helpers/auth.js';
-import { readingsBatch, T0, untaggedScan } from '../helpers/records.js';
-import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import type { TestUser } from '../helpers/auth.js';
+import { qaApi } from '../helpers/qa-api.js';
+import { T0, untaggedScan } from '../helpers/records.js';
+import type { TestCloud } from '../helpers/test-cloud.js';
 import { hasPoppler, pdfToText } from '../reports/pdf-tools.js';
 
 const MIN = 60_000;
@@ -45,34 +46,12 @@ export function quantityHoldsSuite(
   store: () => Promise<Pick<CloudConfigInput, 'database'>>,
 ): void {
   describe(`quantity holds: units without serial held when exposed, decided by QA (${name})`, () => {
+    const api = qaApi();
+    const { call, ok, publish } = api;
     let cloud: TestCloud;
     let qa: TestUser;
-    let qaSession: Session;
-    let seq = 0;
     let excursionId: string;
 
-    const call = async (method: string, url: string, payload?: object) => {
-      const res = await cloud.app.inject({
-        method: method as 'GET',
-        url,
-        payload,
-        headers: qaSession.headers as never,
-      });
-      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
-    };
-    const ok = async (method: string, url: string, payload?: object) => {
-      const r = await call(method, url, payload);
-      if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
-      return r.body;
-    };
-    const publish = async (name: 'readings' | 'movements', records: Array<Reading | Scan>) => {
-      const numbered = records.map((r) => ({ ...r, seq: ++seq }));
-      const out = await cloud.ingestor.handle({
-        topic: `coldtrace/v1/gw/gw-a/${name}`,
-        payload: Buffer.from(encodeGatewayPayload(name, readingsBatch('gw-a', numbered as never) as never)),
-      });
-      expect(out.kind).toBe('stored');
-    };
     const holds = async (query = '') => ok('GET', `/api/v1/quantity-holds${query}`);
     const settled = async (what: string, check: () => Promise<boolean>) =>
       until(async () => {
@@ -81,10 +60,7 @@ export function quantityHoldsSuite(
       }, what);
 
     beforeAll(async () => {
-      cloud = await startTestCloud({ mqtt: { embedded: { enabled: false } }, ...(await store()) });
-      const admin = await createUser(cloud.store, { roles: ['admin'] });
-      qa = await createUser(cloud.store, { roles: ['qa'], printedName: 'Quinn Assurance' });
-      qaSession = await login(cloud, admin.username, admin.password);
+      ({ cloud, qa } = await api.start(await store()));
       for (const id of ['fridge', 'fridge-2', 'fridge-3', 'fridge-4'])
         await ok('PUT', `/api/v1/locations/${id}`, { name: id, kind: 'room', ...LIMITS });
       await ok('PUT', `/api/v1/products/${GTIN}`, {
@@ -95,8 +71,7 @@ export function quantityHoldsSuite(
       });
       await ok('PUT', '/api/v1/lots/LOT-Q', { gtin: GTIN, lotNumber: 'Q1', expiry: '2027-12-31' });
       await ok('PUT', '/api/v1/lots/LOT-L', { gtin: GTIN, lotNumber: 'L1', expiry: '2027-12-31' });
-      qaSession = await login(cloud, qa.username, qa.password);
-      await cloud.addGateway('gw-a');
+      await api.signIn(qa);
       // Three vials of LOT-Q into the fridge, one picked out before it warms: two on hand.
       await publish('movements', [
         scan(0, 5, 'Q1', 'fridge'),
@@ -112,9 +87,7 @@ export function quantityHoldsSuite(
       await settled('LOT-Q held', async () => (await holds('?state=active')).length === 1);
       [{ id: excursionId }] = await ok('GET', '/api/v1/excursions?locationId=fridge');
     });
-    afterAll(async () => {
-      await cloud?.stop();
-    });
+    afterAll(() => api.stop());
 
     it('the exposed quantity is held: listed, and on the lot’s and the excursion’s quantities', async () => {
       expect(await holds()).toEqual([
@@ -211,7 +184,7 @@ export function quantityHoldsSuite(
       // The excursion report lists the held quantities with their decisions.
       const pdf = await cloud.app.inject({
         url: `/api/v1/excursions/${id}/report.pdf`,
-        headers: qaSession.headers as never,
+        headers: api.headers() as never,
       });
       expect(pdf.statusCode).toBe(200);
       if (!hasPoppler()) {
