@@ -1,5 +1,5 @@
 import { overlap } from './custody.js';
-import type { DeriveRepo, LockRow } from './derive-repo.js';
+import type { DeriveRepo } from './derive-repo.js';
 import {
   changeAction,
   contentOfRow,
@@ -12,11 +12,12 @@ import {
   evaluateWindow,
   limitVersionsOf,
   matchExcursions,
-  type SensorScope,
   type StoredExcursion,
   type TimeWindow,
 } from './location-evaluation.js';
+import { moveLocks } from './locks/move-locks.js';
 import { isHeldHold, mergeHolds } from './locks/quantity-holds.js';
+import { replaceGaps } from './monitoring-gaps.js';
 import type { TailLimits } from './reading-tails.js';
 
 /**
@@ -248,126 +249,6 @@ async function withdraw(
     [],
     cause ?? { text: `late data withdrew excursion ${s.id}`, masterData: false },
   );
-}
-
-/**
- * Monitoring gaps of the analysed sensor spans: the stored ones there are replaced by the recomputed
- * ones, each difference audited (`monitoring_gap.recorded|changed|withdrawn`); an unchanged span is left
- * as it is (no write).
- */
-async function replaceGaps(
-  repo: DeriveRepo,
-  locationId: string,
-  scopes: readonly SensorScope[],
-  gaps: ReadonlyArray<{ sensor_id: string; from_ts: number; to_ts: number }>,
-  log: ChangeLog,
-  reason: string,
-): Promise<void> {
-  const inScope = (s: SensorScope, g: { sensor_id: string; from_ts: number }) =>
-    g.sensor_id === s.sensorId && g.from_ts >= s.loTs && g.from_ts < s.hiTs;
-  const placed = new Set<(typeof gaps)[number]>();
-  const inserts: Array<{ location_id: string; sensor_id: string; from_ts: number; to_ts: number }> = [];
-  for (const s of scopes) {
-    const stored = await repo.gaps(locationId, s.sensorId, s.loTs, s.hiTs);
-    const before = new Map(stored.map((g) => [g.from_ts, g.to_ts]));
-    const after = new Map<number, number>();
-    for (const g of gaps) {
-      if (!inScope(s, g)) continue;
-      placed.add(g);
-      if (!after.has(g.from_ts)) after.set(g.from_ts, g.to_ts);
-    }
-    const same = before.size === after.size && [...after].every(([from, to]) => before.get(from) === to);
-    if (same) continue;
-    await repo.deleteGaps(locationId, s.sensorId, s.loTs, s.hiTs);
-    const entity = (from: number) => `${locationId}|${s.sensorId}|${new Date(from).toISOString()}`;
-    for (const [from, to] of after) {
-      inserts.push({ location_id: locationId, sensor_id: s.sensorId, from_ts: from, to_ts: to });
-      const was = before.get(from);
-      if (was === to) continue;
-      log.audit.push({
-        actor: 'system',
-        action: was === undefined ? 'monitoring_gap.recorded' : 'monitoring_gap.changed',
-        entityType: 'monitoring_gap',
-        entityId: entity(from),
-        before: was === undefined ? undefined : { from, to: was },
-        after: { from, to },
-        reason,
-      });
-    }
-    for (const [from, to] of before) {
-      if (after.has(from)) continue;
-      log.audit.push({
-        actor: 'system',
-        action: 'monitoring_gap.withdrawn',
-        entityType: 'monitoring_gap',
-        entityId: entity(from),
-        before: { from, to },
-        reason,
-      });
-    }
-  }
-  // A gap outside every analysed span cannot occur (each starts at an analysed reading); kept if it did.
-  for (const g of gaps) {
-    if (!placed.has(g)) inserts.push({ location_id: locationId, ...g });
-  }
-  await repo.insertGaps(inserts);
-}
-
-const strength = (l: { state: string; disposition_id: string | null; hold_reason: string | null }) =>
-  l.disposition_id !== null ? 3 : l.state !== 'active' ? 0 : l.hold_reason !== null ? 2 : 1;
-
-/** Locks of a merged excursion follow it into the one it merged into (signed states kept), audited. */
-async function moveLocks(
-  repo: DeriveRepo,
-  from: string,
-  into: string,
-  log: ChangeLog,
-  reason: string,
-): Promise<void> {
-  const rows = await repo.locksOfKey(from);
-  for (const r of rows) {
-    const there = await repo.lockAt(into, r.epc);
-    const brief = (x: LockRow) => ({
-      excursionId: x.excursion_id,
-      state: x.state,
-      dispositionId: x.disposition_id,
-      from: x.exposed_from,
-      to: x.exposed_to,
-    });
-    if (!there) {
-      await repo.updateLockRow(from, r.epc, { excursion_id: into });
-      log.audit.push({
-        actor: 'system',
-        action: 'lock.moved',
-        entityType: 'lock',
-        entityId: `${r.epc}|${from}`,
-        before: brief(r),
-        after: { ...brief(r), excursionId: into },
-        reason,
-      });
-      continue;
-    }
-    // The stronger of the two rows wins: signed, then held, then active, then lifted (a merge never
-    // releases a unit).
-    const take = strength(r) > strength(there);
-    if (take) {
-      await repo.updateLockRow(into, r.epc, {
-        state: r.state,
-        disposition_id: r.disposition_id,
-        hold_reason: r.hold_reason,
-      });
-    }
-    await repo.deleteLockRow(from, r.epc);
-    log.audit.push({
-      actor: 'system',
-      action: 'lock.merged',
-      entityType: 'lock',
-      entityId: `${r.epc}|${from}`,
-      before: { merged: brief(r), into: brief(there) },
-      after: take ? { ...brief(there), state: r.state, dispositionId: r.disposition_id } : brief(there),
-      reason,
-    });
-  }
 }
 
 async function exposuresOfExcursion(
