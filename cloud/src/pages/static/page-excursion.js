@@ -1,20 +1,13 @@
 import { api, hasRole } from './api.js';
 import { auditTable } from './audit-view.js';
 import { lateSpans, seriesBySensor, temperatureChart } from './chart.js';
+import { decisionRows } from './decisions-view.js';
+import { dispositionForm } from './disposition-form.js';
 import { excursionStateText } from './format-status.js';
 import { heldLotCard, holdText, holdUndecided } from './held-quantities-view.js';
 import { loadNames, unitLabel, whereNowText } from './names.js';
-import { MIN_JUSTIFICATION, proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
-import { meaningChoice, onSign, signatureFields, signaturePassword } from './signing-form.js';
+import { proposalRows, releaseNeedsNotice } from './release-proposals-view.js';
 import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, waiting } from './ui.js';
-
-/** 21 CFR 11.50(a)(3): the meaning of each signature, shown next to the form and stored with it. */
-export const MEANINGS = {
-  release:
-    'Release: I have reviewed the temperature excursion and its data and approve the stock for use or distribution.',
-  reject:
-    'Reject: I have reviewed the temperature excursion and its data and reject the stock; it must not be used or distributed.',
-};
 
 const id = decodeURIComponent(location.pathname.split('/')[2] ?? '');
 
@@ -174,16 +167,7 @@ async function renderLots(ex, user, box, names) {
 function heldOnlyCard(ex, lotId, hold, user) {
   const decisions = (ex.dispositions ?? []).filter((d) => d.lotId === lotId);
   return heldLotCard(lotId, hold, {
-    decisionRows: [
-      h('dt', {}, 'Decisions'),
-      h(
-        'dd',
-        { 'data-k': 'decision' },
-        decisions.length ? decisions.map(decisionText).join('; ') : 'none yet',
-      ),
-      ...meaningRows(decisions),
-      ...manifestRows(decisions),
-    ],
+    decisionRows: decisionRows(decisions),
     form: holdUndecided(hold) ? dispositionForm(ex, { lotId }, user) : null,
   });
 }
@@ -245,14 +229,7 @@ function lotCard(ex, lot, user, names, hold) {
       h('dd', { 'data-k': 'mkt-excursions' }, fmtNum(a?.mktC, 2, ' °C')),
       h('dt', {}, 'Lot MKT over its custody so far'),
       h('dd', { 'data-k': 'mkt-custody' }, fmtNum(a?.custodyMktC, 2, ' °C')),
-      h('dt', {}, 'Decisions'),
-      h(
-        'dd',
-        { 'data-k': 'decision' },
-        decisions.length ? decisions.map(decisionText).join('; ') : 'none yet',
-      ),
-      ...meaningRows(decisions),
-      ...manifestRows(decisions),
+      ...decisionRows(decisions),
     ),
     lot.epcs?.length
       ? h(
@@ -270,126 +247,6 @@ function lotCard(ex, lot, user, names, hold) {
     ...proposalRows(ex, lot, user, hasRole(user, 'qa', 'admin')),
     lot.lotId && (lot.lockedUnits > 0 || holdUndecided(hold)) ? dispositionForm(ex, lot, user) : null,
   );
-}
-
-function decisionText(d) {
-  const s = d.signature ?? {};
-  return `${d.decision} by ${s.printedName ?? '?'} at ${fmtTime(s.signedAt)}${d.reason ? ` — ${d.reason}` : ''}`;
-}
-
-/** 21 CFR 11.50(b): the meaning of each signature, shown with its printed name and time wherever it is shown. */
-function meaningRows(decisions) {
-  return decisions.length
-    ? [
-        h('dt', {}, 'Meaning of the signatures'),
-        h(
-          'dd',
-          { 'data-k': 'signature-meaning', class: 'small' },
-          decisions
-            .map((d) => `${d.signature?.printedName ?? '?'}: ${d.signature?.meaning ?? '?'}`)
-            .join(' · '),
-        ),
-      ]
-    : [];
-}
-
-/** 21 CFR 11.70: the hash of each decision's signed manifest, as the API and the PDF report give it. */
-function manifestRows(decisions) {
-  const hashes = decisions.map((d) => d.manifestHash).filter(Boolean);
-  return hashes.length
-    ? [
-        h('dt', {}, 'Signed manifest SHA-256'),
-        h('dd', { 'data-k': 'manifest', class: 'mono small' }, hashes.join('; ')),
-      ]
-    : [];
-}
-
-function dispositionForm(ex, lot, user) {
-  if (!hasRole(user, 'qa', 'admin'))
-    return h(
-      'p',
-      { class: 'notice sign-denied' },
-      'Signing a disposition needs the QA role; you can view only.',
-    );
-  // No default decision: the reviewer chooses, and sees the meaning of what they are about to sign.
-  const guarded = (lot.releaseNeeds ?? []).length > 0;
-  const justification = h('textarea', {
-    name: 'justification',
-    class: 'f-justification',
-    rows: 3,
-    minlength: MIN_JUSTIFICATION,
-    maxlength: 4000,
-  });
-  const justificationLabel = h(
-    'label',
-    { class: 'justification', hidden: true },
-    `Justification (at least ${MIN_JUSTIFICATION} characters; a second QA user must approve) `,
-    justification,
-  );
-  const { select: decision, meaning } = meaningChoice({
-    name: 'decision',
-    cls: 'f-decision',
-    prompt: 'Choose release or reject: the meaning of your signature shows here.',
-    options: [
-      ['release', 'Release', MEANINGS.release],
-      ['reject', 'Reject', MEANINGS.reject],
-    ],
-    onChange: (value) => {
-      const needed = guarded && value === 'release';
-      justificationLabel.hidden = !needed;
-      justification.required = needed;
-    },
-  });
-  const reason = h('textarea', {
-    name: 'reason',
-    class: 'f-reason',
-    rows: 2,
-    required: true,
-    maxlength: 2000,
-  });
-  const password = signaturePassword('f-password');
-  const submit = h('button', { type: 'submit', class: 'f-sign' }, 'Sign');
-  const msg = h('p', { class: 'form-msg', role: 'status' });
-  const form = h(
-    'form',
-    { class: 'disposition' },
-    h('h4', {}, 'Disposition (electronic signature)'),
-    h('label', {}, 'Decision ', decision),
-    h('label', {}, 'Reason ', reason),
-    justificationLabel,
-    meaning,
-    ...signatureFields(user, { password, submit, msg }),
-  );
-  onSign(form, {
-    submit,
-    msg,
-    password,
-    send: (username, pw) =>
-      submitDisposition({
-        excursionId: ex.id,
-        lotId: lot.lotId,
-        decision: decision.value,
-        reason: reason.value,
-        justification: decision.value === 'release' && guarded ? justification.value : undefined,
-        username,
-        password: pw,
-      }),
-    done: (r) =>
-      r?.status === 'awaiting_second_signature' ? 'Proposed: waiting for a second QA signature.' : 'Signed.',
-  });
-  return form;
-}
-
-/** Records a decision: POST /api/v1/excursions/:id/dispositions (domain/dispositions.ts). */
-export function submitDisposition(d) {
-  return api.post(`/api/v1/excursions/${encodeURIComponent(d.excursionId)}/dispositions`, {
-    lotId: d.lotId,
-    decision: d.decision,
-    reason: d.reason,
-    ...(d.justification ? { justification: d.justification } : {}),
-    username: d.username,
-    password: d.password,
-  });
 }
 
 async function renderAudit(ex, box) {
