@@ -16,6 +16,8 @@ export interface ReplayedHold {
   decidedVersion: number | null | undefined;
   /** Held by a specification change (`quantity_hold.held`); null when the trail does not say. */
   held: boolean | null;
+  /** The reason of the `quantity_hold.held` entry that held it (the row's `hold_reason`, 0033). */
+  holdReason?: string | undefined;
   seq: number;
   action: string;
 }
@@ -104,7 +106,7 @@ export function replayHolds(audit: readonly AuditLogTable[]): Map<string, Replay
         set(e.entity_id, e, window(after));
         break;
       case 'quantity_hold.held':
-        set(e.entity_id, e, { held: true });
+        set(e.entity_id, e, { held: true, holdReason: e.reason });
         break;
       case 'quantity_hold.lifted':
         set(e.entity_id, e, { state: 'lifted', held: false });
@@ -185,6 +187,8 @@ export const holdCheck: DeepCheck = {
           x.seq,
           `${isHeldHold(r) ? 'held' : 'not held'}, but ${at} left it ${x.held ? 'held' : 'not held'}`,
         );
+      else if (x.held && x.holdReason !== undefined && r.hold_reason !== x.holdReason)
+        f(key, x.seq, `hold_reason ${show(r.hold_reason)}, but ${at} recorded ${show(x.holdReason)}`);
       if (r.disposition_id === null) continue;
       const d = byId.get(r.disposition_id);
       if (!d) {

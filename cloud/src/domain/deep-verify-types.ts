@@ -1,4 +1,5 @@
 import type { AuditLogTable } from './audit-chain.js';
+import type { QuantityHoldRow } from './locks/quantity-holds.js';
 import type { ReadingDigestReport } from './reading-digest-check.js';
 import type { DispositionsTable, StoredExcursion } from './rows.js';
 
@@ -24,20 +25,8 @@ export interface DeepLockRow {
   hold_reason: string | null;
 }
 
-/** A stored quantity hold as `audit verify --deep` reads it. */
-export interface DeepHoldRow {
-  lot_id: string;
-  location_id: string;
-  excursion_id: string;
-  units: number;
-  exposed_from: number;
-  exposed_to: number | null;
-  state: string;
-  disposition_id: string | null;
-  reason: string;
-  decided_version: number | null;
-  decided_units: number | null;
-}
+/** A stored quantity hold as `audit verify --deep` reads it: what the trail records of it. */
+export type DeepHoldRow = Omit<QuantityHoldRow, 'reason' | 'created_at' | 'updated_at'>;
 
 export interface DeepUserRow {
   id: string;

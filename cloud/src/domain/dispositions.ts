@@ -58,6 +58,8 @@ export interface DispositionRepo {
       state: string;
       disposition_id: string;
       reason: string;
+      /** A decision ends a specification change's hold: null. */
+      hold_reason: null;
       decided_version: number;
       updated_at: number;
     },
@@ -221,6 +223,7 @@ export async function decideDisposition(
         state,
         disposition_id: d.id,
         reason: `${state} by ${signer.printedName}: ${req.reason}`,
+        hold_reason: null,
         decided_version: x.version,
         updated_at: now,
       },

@@ -38,7 +38,7 @@ export async function readDeepVerifyData(db: Kysely<DomainDatabase>): Promise<De
       'exposed_to',
       'state',
       'disposition_id',
-      'reason',
+      'hold_reason',
       'decided_version',
       'decided_units',
     ])

@@ -27,6 +27,7 @@ import { migration0029 } from './migrations/0029-mark-owners.js';
 import { migration0030 } from './migrations/0030-stock-closure-holds.js';
 import { migration0031 } from './migrations/0031-reading-rollups.js';
 import { migration0032 } from './migrations/0032-reading-archives.js';
+import { migration0033 } from './migrations/0033-quantity-hold-reason.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -64,6 +65,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0030-stock-closure-holds': migration0030,
   '0031-reading-rollups': migration0031,
   '0032-reading-archives': migration0032,
+  '0033-quantity-hold-reason': migration0033,
 });
 
 class StaticProvider implements MigrationProvider {

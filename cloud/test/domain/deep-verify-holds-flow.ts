@@ -90,7 +90,8 @@ export async function holdsFlow(h: Harness): Promise<HoldsFlow> {
   const range = (from: number, to: number, step: number) =>
     Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, k) => from + k * step);
 
-  for (const id of ['fridge', 'fridge-2', 'fridge-4', 'fridge-5', 'fridge-6']) await location(h, id);
+  for (const id of ['fridge', 'fridge-2', 'fridge-4', 'fridge-5', 'fridge-6', 'fridge-7'])
+    await location(h, id);
   await h.store.upsertGateway({ id: 'gw-a', now: T0 });
   await h.domain.upsertProduct(
     { gtin: GTIN, name: 'Vaccine X', min_c: 2, max_c: 8, stability_budget_ms: 0 },
@@ -165,6 +166,29 @@ export async function holdsFlow(h: Harness): Promise<HoldsFlow> {
     ['fridge-5', 'released', 1],
     ['fridge-6', 'active', null],
   ]);
+  // fridge-7: a vial on hand from minute 400 to 425, the fridge above 8 °C from 420 (10 °C, then 12 °C from 430
+  // to 444): held. Its maximum raised to 11 °C, the excursion starts at 430, after the vial left: the change
+  // would lift the hold, which is held instead (its hold_reason naming the change).
+  await scans('fridge-7', 'Q1', [400]);
+  await scans('fridge-7', 'Q1', [425], 'picking');
+  await sendAll(
+    h,
+    range(400, 460, 2).map((m) =>
+      reading('gw-a', ++seq, 's-fridge-7', 'fridge-7', at(m), m >= 430 && m < 445 ? 12 : m >= 420 ? 10 : 5),
+    ),
+  );
+  await evaluateAll(h);
+  const fridge7 = async () => (await holds()).filter((r) => r.location_id === 'fridge-7');
+  expect((await fridge7()).map((r) => [r.state, Number(r.units), r.hold_reason])).toEqual([
+    ['active', 1, null],
+  ]);
+  const loc7 = (await h.store.getLocation('fridge-7'))!;
+  await h.store.upsertLocation({ ...loc7, max_c: 11 }, at(500), { actor: 'alice' });
+  await evaluateAll(h);
+  const [held7] = await fridge7();
+  expect(held7).toMatchObject({ state: 'active', units: 1 });
+  expect(held7!.hold_reason).toMatch(/changed by alice.*only a signed disposition releases it/);
+
   const actions = (
     await h.engine.db
       .selectFrom('audit_log')
@@ -172,7 +196,7 @@ export async function holdsFlow(h: Harness): Promise<HoldsFlow> {
       .where('entity_type', '=', 'quantity_hold')
       .execute()
   ).map((a) => a.action);
-  for (const a of ['created', 'changed', 'lifted', 'merged', 'moved'])
+  for (const a of ['created', 'changed', 'held', 'lifted', 'merged', 'moved'])
     expect(actions).toContain(`quantity_hold.${a}`);
 
   return { x1, released5 };
@@ -184,7 +208,56 @@ export function holdTampers(
   flow: () => HoldsFlow,
 ): Array<[string, () => Promise<unknown>, () => Promise<unknown>, () => RegExp[]]> {
   const row = (lot: string, loc: string) => `${lot}\\|${loc}\\|\\S+`;
+  let held7: string | null = null;
+  const setHoldReason = (loc: string, value: string | null) =>
+    sql`UPDATE quantity_holds SET hold_reason = ${value} WHERE location_id = ${loc}`.execute(db());
+  const keepHeld7 = async () => {
+    held7 = (
+      await db()
+        .selectFrom('quantity_holds')
+        .select('hold_reason')
+        .where('location_id', '=', 'fridge-7')
+        .executeTakeFirstOrThrow()
+    ).hold_reason;
+    expect(held7).not.toBeNull();
+  };
   return [
+    [
+      "a specification change's hold removed",
+      async () => {
+        await keepHeld7();
+        await setHoldReason('fridge-7', null);
+      },
+      () => setHoldReason('fridge-7', held7),
+      () => [
+        new RegExp(
+          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge-7')}: not held, but audit entry \\d+ \\(quantity_hold\\.held\\) left it held`,
+        ),
+      ],
+    ],
+    [
+      "a specification change's hold given another reason",
+      async () => {
+        await keepHeld7();
+        await setHoldReason('fridge-7', 'held by nobody');
+      },
+      () => setHoldReason('fridge-7', held7),
+      () => [
+        new RegExp(
+          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge-7')}: hold_reason "held by nobody", but audit entry \\d+ \\(quantity_hold\\.held\\) recorded ".*changed by alice`,
+        ),
+      ],
+    ],
+    [
+      'a hold no change held marked held',
+      () => setHoldReason('fridge-6', 'held by nobody'),
+      () => setHoldReason('fridge-6', null),
+      () => [
+        new RegExp(
+          `quantity holds: quantity_holds row ${row('LOT-Q', 'fridge-6')}: held, but audit entry \\d+ \\(quantity_hold\\.\\w+\\) left it not held`,
+        ),
+      ],
+    ],
     [
       'a rejected hold set to released',
       () =>

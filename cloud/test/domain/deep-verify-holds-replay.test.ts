@@ -12,8 +12,8 @@ import {
 
 /**
  * The hold replay over plans of the real planner (quantity-holds.ts) applied as the store applies them, for
- * histories the engine flow (deep-verify-holds.test.ts) does not reach: a hold a specification change holds,
- * a lifted hold reinstated, and a merge of two undecided holds.
+ * histories besides the engine flow's (deep-verify-holds.test.ts): a hold a specification change holds, a
+ * lifted hold reinstated, and a merge of two undecided holds.
  */
 class Trail {
   rows: QuantityHoldRow[] = [];
@@ -80,7 +80,7 @@ describe('quantity hold replay (audit verify --deep)', () => {
       held: true,
     });
     expect(t.findings()).toEqual([]);
-    const edited = t.rows.map((r) => ({ ...r, reason: 'no longer held' }));
+    const edited = t.rows.map((r) => ({ ...r, hold_reason: null }));
     expect(t.findings(edited)).toEqual([
       'LOT-A|fridge|e1: not held, but audit entry 2 (quantity_hold.held) left it held',
     ]);

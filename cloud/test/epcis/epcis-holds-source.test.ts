@@ -35,6 +35,7 @@ const row = (over: Partial<QuantityHoldRow>): QuantityHoldRow => ({
   state: 'active',
   disposition_id: null,
   reason: 'held',
+  hold_reason: null,
   decided_version: null,
   decided_units: null,
   created_at: 100,

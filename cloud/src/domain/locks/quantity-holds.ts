@@ -18,6 +18,11 @@ export interface QuantityHoldRow {
   state: string;
   disposition_id: string | null;
   reason: string;
+  /**
+   * Why a specification change held it (0033): it then stands until a signed decision, as a held lock
+   * (`locks.hold_reason`); null when not held.
+   */
+  hold_reason: string | null;
   decided_version: number | null;
   decided_units: number | null;
   created_at: number;
@@ -91,8 +96,8 @@ const HELD_SUFFIX =
   '; it stays held pending QA review, and only a signed disposition releases it (no specification change releases stock)';
 
 /** Whether a specification change held this hold (it then stands until a signed decision, as a held lock). */
-export function isHeldHold(h: Pick<QuantityHoldRow, 'reason'>): boolean {
-  return h.reason.endsWith(HELD_SUFFIX);
+export function isHeldHold(h: Pick<QuantityHoldRow, 'hold_reason'>): boolean {
+  return h.hold_reason !== null;
 }
 
 export const holdEntityId = (k: HoldKey) => `${k.lotId}|${k.locationId}|${k.excursionId}`;
@@ -187,6 +192,7 @@ export function reconcileHolds(
           state: 'active',
           disposition_id: null,
           reason,
+          hold_reason: null,
           decided_version: null,
           decided_units: null,
           created_at: now,
@@ -208,6 +214,7 @@ export function reconcileHolds(
           exposed_from: d.from,
           exposed_to: d.to,
           reason,
+          hold_reason: null,
           updated_at: now,
         },
       });
@@ -266,7 +273,7 @@ export function reconcileHolds(
     if (cause?.masterData && live.has(row.excursion_id)) {
       // No specification change releases stock (docs/architecture.md "Affected stock and locks").
       const why = `${cause.text}: this change would have lifted the hold of ${row.units} unit(s) of lot ${row.lot_id}${HELD_SUFFIX}`;
-      plan.writes.push({ kind: 'update', key, set: { reason: why, updated_at: now } });
+      plan.writes.push({ kind: 'update', key, set: { reason: why, hold_reason: why, updated_at: now } });
       audit(
         'quantity_hold.held',
         holdEntityId(key),
