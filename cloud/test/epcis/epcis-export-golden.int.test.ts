@@ -1,0 +1,3 @@
+import { epcisExportGoldenSuite } from './epcis-export-golden-suite.js';
+
+epcisExportGoldenSuite('SQLite', async () => ({}));
