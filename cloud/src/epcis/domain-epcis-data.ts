@@ -116,7 +116,9 @@ export class DomainEpcisData implements EpcisDomainData {
       const key = `${lockSubject(r.cause, r.rule_key)}|${r.lot_id ?? '-'}|${r.created_at}`;
       const g = groups.get(key) ?? { ends: new Map<string, LockRow[]>() };
       const endKey = `${r.state}|${r.disposition_id ?? ''}`;
-      g.ends.set(endKey, [...(g.ends.get(endKey) ?? []), r]);
+      const members = g.ends.get(endKey);
+      if (members) members.push(r);
+      else g.ends.set(endKey, [r]);
       groups.set(key, g);
     }
     const out: EpcisLock[] = [];

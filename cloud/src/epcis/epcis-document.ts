@@ -97,7 +97,20 @@ export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
     eventTimeZoneOffset: tz,
     eventID: eventIdOf(key),
   });
-  const epcList = (hexes: Iterable<string>) => [...new Set([...hexes].map(epcUri))].sort();
+  // Each unit is in several events (its crossings, custody, locks): its URI is decoded once per document.
+  const uriOf = new Map<string, string>();
+  const epcList = (hexes: Iterable<string>) => {
+    const uris = new Set<string>();
+    for (const hex of hexes) {
+      let uri = uriOf.get(hex);
+      if (uri === undefined) {
+        uri = epcUri(hex);
+        uriOf.set(hex, uri);
+      }
+      uris.add(uri);
+    }
+    return [...uris].sort();
+  };
 
   // Passes: one event per door crossing (EPCIS 2.0 §7.4.2 ObjectEvent with the crossing's epcList)
   for (const g of groupPasses(input.passes, windowMs)) {

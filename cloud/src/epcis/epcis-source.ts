@@ -1,5 +1,6 @@
 import { ColdtraceError } from '@coldtrace/shared';
 import type { CloudStore } from '../store/cloud-store.js';
+import { epcisPasses, epcisReadings } from '../store/queries/epcis-records.js';
 import { epcisScans } from '../store/queries/epcis-scans.js';
 import type {
   EpcisClosure,
@@ -98,17 +99,7 @@ export class StoreEpcisSource implements EpcisSource {
     }
     if (q.epc !== undefined) epcs = new Set([...(epcs ?? [q.epc])].filter((e) => e === q.epc));
 
-    const rows = await this.store.listMovements({ ...(q.epc ? { epc: q.epc } : {}), limit: MAX_ROWS });
-    const allPasses: EpcisPass[] = rows
-      .filter((m) => m.kind === 'pass' && m.from_location !== null && (!epcs || epcs.has(m.epc)))
-      .map((m) => ({
-        epc: m.epc,
-        portalId: m.portal_id,
-        from: m.from_location!,
-        to: m.to_location,
-        direction: m.direction === 'in' || m.direction === 'out' ? m.direction : null,
-        ts: m.ts,
-      }));
+    const allPasses = await epcisPasses(this.store.db, epcs ? [...epcs] : null, MAX_ROWS);
     const passes = allPasses.filter((p) => p.ts >= fromTs && p.ts < toTs);
     const end = Math.min(toTs, now);
     const custody = (
@@ -125,10 +116,9 @@ export class StoreEpcisSource implements EpcisSource {
       s.to = Math.max(s.to, c.leftAt ?? end);
       spans.set(c.locationId, s);
     }
-    for (const [locationId, s] of spans) {
-      const rs = await this.store.listReadings({ locationId, fromTs: s.from, toTs: s.to, limit: MAX_ROWS });
-      for (const r of rs) readings.push({ sensorId: r.sensor_id, locationId, ts: r.ts, tempC: r.temp_c });
-    }
+    for (const [locationId, s] of spans)
+      for (const r of await epcisReadings(this.store.db, locationId, s.from, s.to, MAX_ROWS))
+        readings.push(r);
     const locks = this.domain
       ? (await this.domain.locks(epcs ? [...epcs] : null, fromTs, toTs)).filter(
           (l) => l.lockedAt < toTs && (l.end?.at ?? Number.POSITIVE_INFINITY) >= fromTs,

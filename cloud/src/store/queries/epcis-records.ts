@@ -1,0 +1,77 @@
+import type { Kysely } from 'kysely';
+import type { EpcisPass } from '../../epcis/epcis-input.js';
+import type { Database } from '../schema.js';
+
+/** SQL `IN` lists are chunked (SQLite's bound-parameter limit; PostgreSQL's plan size). */
+const CHUNK = 500;
+
+/**
+ * Portal passes an EPCIS export is built from (`kind = 'pass'` with a known origin), of the given EPCs (all
+ * when null), whatever their time (custody from passes needs an EPC's passes before the window), in store
+ * order (time, gateway, sequence). Set-based per chunk of EPCs on `movements_epc_ts`: a lot's export reads
+ * its own units' passes, not the whole movements table.
+ */
+export async function epcisPasses(
+  db: Kysely<Database>,
+  epcs: readonly string[] | null,
+  limit: number,
+): Promise<EpcisPass[]> {
+  const query = () =>
+    db
+      .selectFrom('movements')
+      .select(['epc', 'portal_id', 'from_location', 'to_location', 'direction', 'ts', 'gateway_id', 'seq'])
+      .where('kind', '=', 'pass')
+      .where('from_location', 'is not', null)
+      .orderBy('ts')
+      .orderBy('gateway_id')
+      .orderBy('seq')
+      .limit(limit);
+  const rows = [];
+  if (epcs === null) rows.push(...(await query().execute()));
+  else {
+    for (let i = 0; i < epcs.length; i += CHUNK)
+      rows.push(
+        ...(await query()
+          .where('epc', 'in', epcs.slice(i, i + CHUNK))
+          .execute()),
+      );
+    // Chunks merged back into the one store order.
+    rows.sort((a, b) => a.ts - b.ts || cmp(a.gateway_id, b.gateway_id) || a.seq - b.seq);
+  }
+  return rows.map((m) => ({
+    epc: m.epc,
+    portalId: m.portal_id,
+    from: m.from_location!,
+    to: m.to_location,
+    direction: m.direction === 'in' || m.direction === 'out' ? m.direction : null,
+    ts: m.ts,
+  }));
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Readings of one location in `[fromTs, toTs)` as the export's sensor reports need them (sensor, time,
+ * value), in store order (time, gateway, sequence) on `readings_location_ts`: only the three columns, so a
+ * long custody does not build whole rows.
+ */
+export async function epcisReadings(
+  db: Kysely<Database>,
+  locationId: string,
+  fromTs: number,
+  toTs: number,
+  limit: number,
+): Promise<Array<{ sensorId: string; locationId: string; ts: number; tempC: number | null }>> {
+  const rows = await db
+    .selectFrom('readings')
+    .select(['sensor_id', 'ts', 'temp_c'])
+    .where('location_id', '=', locationId)
+    .where('ts', '>=', fromTs)
+    .where('ts', '<', toTs)
+    .orderBy('ts')
+    .orderBy('gateway_id')
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ sensorId: r.sensor_id, locationId, ts: r.ts, tempC: r.temp_c }));
+}
