@@ -16,16 +16,7 @@ export async function epcisPasses(
   epcs: readonly string[] | null,
   limit: number,
 ): Promise<EpcisPass[]> {
-  const query = () =>
-    db
-      .selectFrom('movements')
-      .select(['epc', 'portal_id', 'from_location', 'to_location', 'direction', 'ts', 'gateway_id', 'seq'])
-      .where('kind', '=', 'pass')
-      .where('from_location', 'is not', null)
-      .orderBy('ts')
-      .orderBy('gateway_id')
-      .orderBy('seq')
-      .limit(limit);
+  const query = () => epcisPassesQuery(db, limit);
   const rows = [];
   if (epcs === null) rows.push(...(await query().execute()));
   else {
@@ -48,6 +39,19 @@ export async function epcisPasses(
   }));
 }
 
+/** The passes query before its EPC filter (exported for its plan test). */
+export function epcisPassesQuery(db: Kysely<Database>, limit: number) {
+  return db
+    .selectFrom('movements')
+    .select(['epc', 'portal_id', 'from_location', 'to_location', 'direction', 'ts', 'gateway_id', 'seq'])
+    .where('kind', '=', 'pass')
+    .where('from_location', 'is not', null)
+    .orderBy('ts')
+    .orderBy('gateway_id')
+    .orderBy('seq')
+    .limit(limit);
+}
+
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
@@ -62,7 +66,19 @@ export async function epcisReadings(
   toTs: number,
   limit: number,
 ): Promise<Array<{ sensorId: string; locationId: string; ts: number; tempC: number | null }>> {
-  const rows = await db
+  const rows = await epcisReadingsQuery(db, locationId, fromTs, toTs, limit).execute();
+  return rows.map((r) => ({ sensorId: r.sensor_id, locationId, ts: r.ts, tempC: r.temp_c }));
+}
+
+/** The readings query of `epcisReadings` (exported for its plan test). */
+export function epcisReadingsQuery(
+  db: Kysely<Database>,
+  locationId: string,
+  fromTs: number,
+  toTs: number,
+  limit: number,
+) {
+  return db
     .selectFrom('readings')
     .select(['sensor_id', 'ts', 'temp_c'])
     .where('location_id', '=', locationId)
@@ -71,7 +87,5 @@ export async function epcisReadings(
     .orderBy('ts')
     .orderBy('gateway_id')
     .orderBy('seq')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({ sensorId: r.sensor_id, locationId, ts: r.ts, tempC: r.temp_c }));
+    .limit(limit);
 }
