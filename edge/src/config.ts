@@ -10,7 +10,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { modbusBusConfigSchema } from './modbus/modbus-config.js';
 import { portalConfigSchema } from './portal/portal-config.js';
-import { DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW } from './publisher/publisher-config.js';
+import {
+  DEFAULT_BATCH,
+  DEFAULT_INFLIGHT_WINDOW,
+  DEFAULT_LIVE_WINDOW_MS,
+} from './publisher/publisher-config.js';
 import { scanStationConfigSchema } from './scan/scan-config.js';
 import { scanPageConfigSchema } from './scan/scan-page-config.js';
 
@@ -34,6 +38,12 @@ export const gatewayConfigSchema = z
         reconnectMs: z.number().int().min(50).default(2_000),
         /** A batch not acknowledged (PUBACK) this long drops the connection and replays (docs/durability.md). */
         pubackTimeoutMs: z.number().int().min(1000).default(60_000),
+        /**
+         * A readings batch whose readings are all younger than this goes on the `readings-live` topic, so a
+         * RabbitMQ deployment stores it before other gateways' backlogs (docs/architecture.md "Live
+         * readings"); 0 sends every batch on `readings` (a cloud older than this topic).
+         */
+        liveWindowMs: z.number().int().min(0).default(DEFAULT_LIVE_WINDOW_MS),
         /**
          * For an `mqtts://` url: the CA that issued the broker's certificate (default: the system CAs), and
          * for mutual TLS this gateway's certificate (naming its gateway id) and key; PEM files.

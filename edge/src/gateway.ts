@@ -174,6 +174,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       connectTimeoutMs: config.mqtt.connectTimeoutMs,
       reconnectMs: config.mqtt.reconnectMs,
       pubackTimeoutMs: config.mqtt.pubackTimeoutMs,
+      liveWindowMs: config.mqtt.liveWindowMs,
       ...mqttTls(config),
     },
     batch: { maxRecords: config.batch.maxRecords, maxAgeMs: config.batch.maxAgeMs },

@@ -14,6 +14,12 @@ export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
 export const gatewayTopics = {
   readings: { schema: readingsBatchSchema, qos: 1, retain: false },
+  /**
+   * The readings stream's live batches (every reading younger than the gateway's `mqtt.liveWindowMs`): the
+   * same batches, sequence numbers and schema as `readings`, on a topic of their own so a deployment can
+   * route them past other gateways' backlogs (docs/architecture.md "Live readings").
+   */
+  'readings-live': { schema: readingsBatchSchema, qos: 1, retain: false },
   movements: { schema: movementsBatchSchema, qos: 1, retain: false },
   alarms: { schema: alarmsBatchSchema, qos: 1, retain: false },
   status: { schema: statusSchema, qos: 1, retain: true },
@@ -22,6 +28,16 @@ export const gatewayTopics = {
 export type GatewayTopicName = keyof typeof gatewayTopics;
 export type GatewayPayload<T extends GatewayTopicName> = z.infer<(typeof gatewayTopics)[T]['schema']>;
 export const GATEWAY_TOPIC_NAMES = Object.keys(gatewayTopics) as GatewayTopicName[];
+
+/** The record stream a topic's payload belongs to: `readings-live` carries the readings stream. */
+export const TOPIC_STREAM = {
+  readings: 'readings',
+  'readings-live': 'readings',
+  movements: 'movements',
+  alarms: 'alarms',
+  status: 'status',
+} as const satisfies Record<GatewayTopicName, GatewayTopicName>;
+export type GatewayStreamName = (typeof TOPIC_STREAM)[GatewayTopicName];
 
 /** `coldtrace/v1/gw/{gatewayId}/{name}` */
 export function gatewayTopic(gatewayId: string, name: GatewayTopicName): string {

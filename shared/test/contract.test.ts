@@ -9,8 +9,10 @@ import {
   gatewayFilter,
   gatewayRoot,
   gatewayTopic,
+  gatewayTopics,
   MAX_PAYLOAD_BYTES,
   parseTopic,
+  TOPIC_STREAM,
 } from '../src/contract.js';
 import { idSchema } from '../src/ids.js';
 import { movementSchema, readingSchema } from '../src/records.js';
@@ -44,6 +46,25 @@ describe('topics', () => {
       expect(parseTopic(t)).toEqual({ kind: 'gateway', gatewayId: 'gw-1', name });
       expect(t.startsWith(gatewayRoot('gw-1'))).toBe(true);
     }
+  });
+
+  it('declares readings-live as the readings stream: same schema, QoS 1, not retained', () => {
+    expect(gatewayTopics['readings-live']).toEqual({ schema: readingsBatchSchema, qos: 1, retain: false });
+    expect(gatewayTopics['readings-live'].schema).toBe(gatewayTopics.readings.schema);
+    expect(TOPIC_STREAM['readings-live']).toBe('readings');
+    expect(parseTopic('coldtrace/v1/gw/gw.A:1/readings-live')).toEqual({
+      kind: 'gateway',
+      gatewayId: 'gw.A:1',
+      name: 'readings-live',
+    });
+    // Every other topic is its own stream.
+    for (const name of GATEWAY_TOPIC_NAMES)
+      if (name !== 'readings-live') expect(TOPIC_STREAM[name]).toBe(name);
+  });
+
+  it('names every gateway topic with one topic level and one RabbitMQ routing word', () => {
+    // The MQTT plugin turns `/` into `.` and `+` into `*`: a name holding . / * + # would not be one word.
+    for (const name of GATEWAY_TOPIC_NAMES) expect(name).toMatch(/^[a-z][a-z-]*$/);
   });
 
   it('builds and parses command and event topics', () => {

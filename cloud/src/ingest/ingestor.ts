@@ -8,6 +8,7 @@ import {
   type GatewayTopicName,
   MAX_PAYLOAD_BYTES,
   parseTopic,
+  TOPIC_STREAM,
 } from '@coldtrace/shared';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
@@ -139,7 +140,9 @@ export class Ingestor {
         `topic ${JSON.stringify(msg.topic)} is not a gateway topic of the v1 contract`,
       );
     }
-    const { gatewayId, name } = parsed;
+    // A live readings batch is a readings batch: one decode, store, dedup and evaluation for both topics.
+    const { gatewayId } = parsed;
+    const name = TOPIC_STREAM[parsed.name];
     if (!(await this.isKnownGateway(gatewayId))) {
       return reject(gatewayId, 'unknown_gateway', `gateway ${JSON.stringify(gatewayId)} is not registered`);
     }

@@ -38,6 +38,21 @@ describe('RabbitMQ routing keys and queues', () => {
     expect(parseGatewayRoutingKey('coldtrace.v1.events.lock')).toBeNull();
   });
 
+  it('routes live readings into their own queue only, whatever the gateway id', () => {
+    const queues = ingestQueues('coldtrace');
+    const live = queues.find((q) => q.stream === 'readings-live')!;
+    expect(live.queue).toBe('coldtrace.readings-live');
+    for (const id of ['gw-1', 'wh.1', 'wh.readings', 'a.readings-live']) {
+      const key = gatewayRoutingKey(id, 'readings-live');
+      expect(queues.filter((q) => routes(q.bindingKey, key)).map((q) => q.queue)).toEqual([live.queue]);
+      expect(parseGatewayRoutingKey(key)).toEqual({ gatewayId: id, stream: 'readings-live' });
+      const backlog = gatewayRoutingKey(id, 'readings');
+      expect(queues.filter((q) => routes(q.bindingKey, backlog)).map((q) => q.queue)).toEqual([
+        'coldtrace.readings',
+      ]);
+    }
+  });
+
   it('deploy/rabbitmq/definitions.json declares the vhost and every ingest queue and binding', () => {
     const defs = JSON.parse(readFileSync(join(here, '../../../deploy/rabbitmq/definitions.json'), 'utf8'));
     expect(defs.vhosts).toEqual([{ name: '/' }]);

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { Clock, GatewayStatus } from '@coldtrace/shared';
+import type { Clock, GatewayStatus, GatewayTopicName } from '@coldtrace/shared';
 import { idSchema, MAX_BATCH_RECORDS } from '@coldtrace/shared';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -12,6 +12,12 @@ import type { RecordBuffer, StreamName } from '../buffer/record-buffer.js';
  * 500 per batch ~25 s, bound by PUBACK round trips (docs/durability.md "Round 3").
  */
 export const DEFAULT_BATCH = { maxRecords: MAX_BATCH_RECORDS, maxAgeMs: 1_000 } as const;
+/**
+ * How young every reading of a batch must be, on the gateway's clock, for it to go on `readings-live`
+ * (docs/architecture.md "Live readings"): well above a live batch's age at sending (`maxAgeMs`, a reconnect
+ * or two), well below a backlog's.
+ */
+export const DEFAULT_LIVE_WINDOW_MS = 30_000;
 /** Batches per stream published and not yet acknowledged, by default. */
 export const DEFAULT_INFLIGHT_WINDOW = 4;
 
@@ -30,6 +36,8 @@ export const publisherConfigSchema = z
         reconnectMs: z.number().int().positive().default(2_000),
         /** A publish not acknowledged (PUBACK) within this time drops the connection, then replays. */
         pubackTimeoutMs: z.number().int().positive().default(60_000),
+        /** A readings batch whose readings are all this young goes on `readings-live`; 0: never. */
+        liveWindowMs: z.number().int().min(0).default(DEFAULT_LIVE_WINDOW_MS),
         keepaliveS: z.number().int().min(0).default(30),
         /** TLS: PEM CA bundle, client certificate and key (strings or Buffers). */
         ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),
@@ -69,7 +77,17 @@ export interface PublisherEvents {
   /** The broker PUBACKed every batch of `stream` up to `upToSeq`; the buffer dropped them. */
   acked: [{ stream: StreamName; upToSeq: number }];
   /** A batch went out (also after a reconnect, again). */
-  sent: [{ stream: StreamName; firstSeq: number; lastSeq: number; records: number; bytes: number }];
+  sent: [
+    {
+      stream: StreamName;
+      /** `readings-live` for a live readings batch, else the stream's own topic. */
+      topic: GatewayTopicName;
+      firstSeq: number;
+      lastSeq: number;
+      records: number;
+      bytes: number;
+    },
+  ];
 }
 
 export interface Publisher extends EventEmitter<PublisherEvents> {

@@ -6,6 +6,7 @@ import {
   errorMessage,
   formatZodError,
   type GatewayStatus,
+  type GatewayTopicName,
   gatewayTopic,
   gatewayTopics,
   MAX_PAYLOAD_BYTES,
@@ -15,6 +16,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { StreamName } from '../buffer/record-buffer.js';
 import { encodeBatchJson } from './batch-json.js';
 import { createIdOnlyStore } from './id-only-store.js';
+import { isLiveBatch } from './live-batch.js';
 import {
   type Publisher,
   type PublisherEvents,
@@ -120,10 +122,15 @@ export function createPublisher(options: PublisherOptions): Publisher {
     for (;;) {
       const page = buffer.peekJson(stream, { afterSeq, limit, maxBytes: PAGE_BYTES });
       if (!page) return null;
-      const payload = encodeBatchJson(gatewayId, buffer.epoch, clock.now(), page);
+      const now = clock.now();
+      // Before encoding: encodeBatchJson consumes the page's records.
+      const topic: GatewayTopicName =
+        stream === 'readings' && isLiveBatch(page, now, cfg.mqtt.liveWindowMs) ? 'readings-live' : stream;
+      const records = page.records.length;
+      const payload = encodeBatchJson(gatewayId, buffer.epoch, now, page);
       const bytes = Buffer.byteLength(payload);
-      if (bytes <= MAX_PAYLOAD_BYTES || page.records.length + page.thinned.length <= 1)
-        return { page, payload, bytes };
+      if (bytes <= MAX_PAYLOAD_BYTES || records + page.thinned.length <= 1)
+        return { page, payload, bytes, topic, records };
       limit = Math.max(1, Math.floor(page.records.length / 2));
     }
   };
@@ -151,23 +158,17 @@ export function createPublisher(options: PublisherOptions): Publisher {
         return armTimer(stream);
       }
       if (!next) return;
-      const { page, payload, bytes } = next;
-      const full = page.records.length >= cfg.batch.maxRecords || page.lastSeq < last;
+      const { page, payload, bytes, topic, records } = next;
+      const full = records >= cfg.batch.maxRecords || page.lastSeq < last;
       if (!full && page.firstSeq > st.forceUpTo) return armTimer(stream);
       const entry: InFlight = { gen, lastSeq: page.lastSeq, done: false, sentAt: Date.now() };
       st.inflight.push(entry);
       st.sentUpTo = page.lastSeq;
-      const t = gatewayTopics[stream];
-      c.publish(gatewayTopic(gatewayId, stream), payload, { qos: t.qos, retain: t.retain }, (err) =>
+      const t = gatewayTopics[topic];
+      c.publish(gatewayTopic(gatewayId, topic), payload, { qos: t.qos, retain: t.retain }, (err) =>
         onPuback(stream, entry, err),
       );
-      emitter.emit('sent', {
-        stream,
-        firstSeq: page.firstSeq,
-        lastSeq: page.lastSeq,
-        records: page.records.length,
-        bytes,
-      });
+      emitter.emit('sent', { stream, topic, firstSeq: page.firstSeq, lastSeq: page.lastSeq, records, bytes });
       watchAcks();
     }
   };

@@ -1,5 +1,5 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { decodeGatewayPayload, type GatewayTopicName, parseTopic } from '@coldtrace/shared';
+import { decodeGatewayPayload, type GatewayTopicName, parseTopic, TOPIC_STREAM } from '@coldtrace/shared';
 import { Aedes, type AuthorizePublishHandler } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 
@@ -90,7 +90,8 @@ export async function startSubscriber(port: number) {
     client,
     received,
     invalid,
-    of: (name: GatewayTopicName) => received.filter((r) => r.name === name),
+    /** The batches of stream `name`, on any of its topics (`readings` and `readings-live`), in arrival order. */
+    of: (name: GatewayTopicName) => received.filter((r) => TOPIC_STREAM[r.name] === name),
     close: () => client.endAsync(true),
   };
 }
