@@ -100,13 +100,16 @@ export const probeMovements = (samples: number, t0: number) =>
     })),
   });
 
-/** The probe's critical reading (sequence `seq`) for probe location i: past the critical margin at once. */
-export function probeCritical(i: number, seq: number, t0: number): string {
+/**
+ * The probe's critical reading (sequence `seq`) for probe location i, taken at `ts` (default a minute after
+ * the probe's units moved in): past the critical margin at once.
+ */
+export function probeCritical(i: number, seq: number, t0: number, ts = t0 + 60_000): string {
   const hot: Reading = {
     seq,
     sensorId: `probe-s${i}`,
     locationId: `probe-${i}`,
-    ts: t0 + 60_000,
+    ts,
     tempC: 15,
     quality: 'ok',
   };

@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudStore, openDatabase, registerGateway } from '@coldtrace/cloud';
+import { gatewayTopic } from '@coldtrace/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { CloudCliProcess } from '../cloud/test/ingest/cloud-cli-process.js';
@@ -48,6 +49,8 @@ export interface RabbitmqStormOptions {
   backlog: number;
   samples: number;
   ingestors: number;
+  /** Where the probe's critical readings go: `readings-live` as the edge sends them, or `readings`. */
+  probeTopic: 'readings' | 'readings-live';
 }
 
 // The ingestors' AMQP account; the clouds answer the broker's question about it from their amqpUrl.
@@ -81,6 +84,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     gateways: o.gateways,
     backlog: o.backlog,
     ingestors: o.ingestors,
+    probeTopic: o.probeTopic,
   });
   const pgNode = await PgNode.create();
   let store: CloudStore | undefined;
@@ -260,18 +264,19 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     );
 
     // Critical readings during the storm, one probe location after the other; the lock polled in
-    // PostgreSQL every 5 ms (the resolution of these figures). A reading waits in the one readings queue
-    // behind what the gateways put there before it. A probe reading not locked after PROBE_GIVE_UP_MS
-    // ends the sampling (counted, and the goal missed).
+    // PostgreSQL every 5 ms (the resolution of these figures). Taken now, so live by the edge's rule: on
+    // `readings-live` (the default) it has a queue of its own; on `readings` it waits behind what the
+    // gateways put there before it. A probe reading not locked after PROBE_GIVE_UP_MS ends the sampling
+    // (counted, and the goal missed).
     const latencies: number[] = [];
     let probeTimeouts = 0;
     const ahead: number[] = [];
     let probeSeq = 0;
     for (let i = 0; i < o.samples; i++) {
-      const payload = probeCritical(i, ++probeSeq, t0);
+      const payload = probeCritical(i, ++probeSeq, t0, Date.now());
       const queued = pubacks * BATCH - ((await ingestedReadings(clouds)).inserted ?? 0);
       const t = performance.now();
-      probe.publish('coldtrace/v1/gw/probe/readings', payload, { qos: 1 });
+      probe.publish(gatewayTopic('probe', o.probeTopic), payload, { qos: 1 });
       while (
         (await db.query("SELECT 1 FROM locks WHERE epc = $1 AND state = 'active' LIMIT 1", [epcOf(i)]))
           .rowCount === 0 &&

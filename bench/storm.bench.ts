@@ -1,13 +1,15 @@
 /**
  * `npm run bench -- storm [--gateways=1000] [--backlog=1000] [--samples=100] [--deployment=embedded|rabbitmq]
- * [--ingestors=2]`: a reconnect storm on the embedded deployment (aedes + SQLite, docs/performance.md
+ * [--ingestors=2] [--probe-topic=readings-live|readings]`: a reconnect storm on the embedded deployment (aedes + SQLite, docs/performance.md
  * "Reconnect storm"), or with `--deployment=rabbitmq` on the RabbitMQ one (bench/storm-rabbitmq.ts, which
  * says what it adds). Every gateway held `--backlog` readings while the cloud was away; all reconnect at the
  * same instant and send them (batches of 500, 4 in flight, as the edge publisher does). Measured:
  *  - storm_drained: from the first CONNECT to every reading stored and the derived state flushed, with the
  *    stored count checked against what was sent (no loss) and against the sequence numbers (no duplicate);
  *  - storm_lock_latency p50/p99: during the storm, a probe gateway sends a critical reading for a location
- *    holding a unit, `--samples` times; from the publish to the unit's lock in the store.
+ *    holding a unit, `--samples` times; from the publish to the unit's lock in the store. On RabbitMQ it
+ *    publishes on `readings-live`, as the edge sends a live batch (docs/architecture.md "Live readings");
+ *    `--probe-topic=readings` measures a cloud whose live readings share the backlog's queue.
  * Goals (issue 17 item 7): drained ≤ 30 s, lock p99 ≤ 1 s. The gateways are simulated (MQTT.js clients with
  * pre-encoded batches: their encoding is other machines' work) and all share this machine's loopback
  * address, so the broker's per-source connection rate is lifted for the run; in the field each gateway
@@ -46,9 +48,15 @@ if (DEPLOYMENT === 'rabbitmq') {
     backlog: BACKLOG,
     samples: SAMPLES,
     ingestors: arg('ingestors', 2),
+    probeTopic: probeTopic(stringArg('probe-topic', 'readings-live')),
   });
 } else if (DEPLOYMENT === 'embedded') await embeddedStorm();
 else throw new Error(`--deployment=${DEPLOYMENT}: embedded or rabbitmq`);
+
+function probeTopic(t: string): 'readings' | 'readings-live' {
+  if (t === 'readings' || t === 'readings-live') return t;
+  throw new Error(`--probe-topic=${t}: readings-live or readings`);
+}
 
 async function embeddedStorm(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-storm-'));
