@@ -170,7 +170,14 @@ export class Ingestor {
     }
     let result: IngestResult;
     try {
-      result = await this.store(name, gatewayId, decoded.value, now, replaying);
+      result = await this.store(
+        name,
+        gatewayId,
+        decoded.value,
+        now,
+        replaying,
+        parsed.name === 'readings-live',
+      );
     } catch (err) {
       // A replay whose scan still cannot be mapped stores nothing (scan-mapping.ts `strict`).
       if (
@@ -252,12 +259,13 @@ export class Ingestor {
     value: GatewayPayload<T>,
     now: number,
     replaying: boolean,
+    live: boolean,
   ): Promise<IngestResult> {
     const { store } = this.opts;
     switch (name) {
       case 'readings': {
         const batch = value as GatewayPayload<'readings'>;
-        const r = await store.ingestReadings(gatewayId, batch, now);
+        const r = await store.ingestReadings(gatewayId, batch, now, { live });
         this.opts.lag?.readingsStored(gatewayId, batch.records);
         if (r.inserted > 0 && this.opts.onReadings) {
           // Per location: the event-time window and the temperature span (a null reading counts as

@@ -117,8 +117,14 @@ export class CloudStore {
 
   // ---- ingest --------------------------------------------------------------------------------
 
-  ingestReadings(gatewayId: string, batch: ReadingsBatch, receivedAt: number): Promise<IngestResult> {
-    return this.ingestBackend.ingest('readings', gatewayId, batch, receivedAt);
+  /** `live`: the batch came on `readings-live` (docs/architecture.md "Live readings"). */
+  ingestReadings(
+    gatewayId: string,
+    batch: ReadingsBatch,
+    receivedAt: number,
+    opts?: { live?: boolean },
+  ): Promise<IngestResult> {
+    return this.ingestBackend.ingest('readings', gatewayId, batch, receivedAt, undefined, opts);
   }
 
   /** Portal movements and barcode scans; `scans` says how scans are mapped (docs/barcode.md). */

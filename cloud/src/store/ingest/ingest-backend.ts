@@ -7,13 +7,18 @@ import type { ScanMappingOptions } from '../../domain/ingest/scan-mapping.js';
  * `ingestPlan` in one transaction per batch (or per group of batches) and passes the store contract suite.
  */
 export interface IngestBackend {
-  /** Commits one batch; resolves after the commit that holds it. `scans`: how barcode scans are mapped. */
+  /**
+   * Commits one batch; resolves after the commit that holds it. `scans`: how barcode scans are mapped.
+   * `live`: a batch of live readings (docs/architecture.md "Live readings"), committed without waiting
+   * behind a backlog of grouped batches where the backend queues them.
+   */
   ingest(
     stream: Stream,
     gatewayId: string,
     batch: IngestBatch,
     receivedAt: number,
     scans?: ScanMappingOptions,
+    opts?: { live?: boolean },
   ): Promise<IngestResult>;
   /** Deletes evaluation marks whose windows the domain engine proved change nothing. */
   clearMarks(ids: readonly number[]): Promise<void>;

@@ -21,7 +21,7 @@ interface Job {
 
 /** Most batches one group commit takes; the rest wait for the next group. */
 const MAX_GROUP = 64;
-/** Group transactions of this process at once: one commits while the next fills and runs. */
+/** Backlog group transactions of this process at once: one commits while the next fills and runs. */
 const GROUPS_IN_FLIGHT = 2;
 
 /**
@@ -38,6 +38,9 @@ const GROUPS_IN_FLIGHT = 2;
 export class KyselyIngestBackend implements IngestBackend {
   private queue: Job[] = [];
   private inFlight = 0;
+  /** Live readings batches: a lane of their own, one group at a time beside the backlog's groups. */
+  private liveQueue: Job[] = [];
+  private liveInFlight = false;
   /** Batches committed per group, for tests and the benchmark. */
   readonly groups = { count: 0, batches: 0, largest: 0 };
 
@@ -52,9 +55,18 @@ export class KyselyIngestBackend implements IngestBackend {
     batch: IngestBatch,
     receivedAt: number,
     scans?: ScanMappingOptions,
+    opts?: { live?: boolean },
   ): Promise<IngestResult> {
     return new Promise<IngestResult>((resolve, reject) => {
-      this.queue.push({ stream, gatewayId, batch, receivedAt, scans, resolve, reject });
+      (opts?.live ? this.liveQueue : this.queue).push({
+        stream,
+        gatewayId,
+        batch,
+        receivedAt,
+        scans,
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -64,6 +76,17 @@ export class KyselyIngestBackend implements IngestBackend {
   }
 
   private pump(): void {
+    // A storm's backlog fills the groups (up to MAX_GROUP batches each, seconds to commit under load): a live
+    // batch queued behind them would wait for two of them. Its own group starts at once instead, one extra
+    // transaction at most (docs/performance.md "Reconnect storm").
+    if (!this.liveInFlight && this.liveQueue.length > 0) {
+      const jobs = this.liveQueue.splice(0, MAX_GROUP);
+      this.liveInFlight = true;
+      void this.runGroup(jobs).finally(() => {
+        this.liveInFlight = false;
+        this.pump();
+      });
+    }
     while (this.inFlight < GROUPS_IN_FLIGHT && this.queue.length > 0) {
       const jobs = this.queue.splice(0, MAX_GROUP);
       this.inFlight++;
