@@ -23,16 +23,8 @@ export const out = (metric: string, value: number, unit: string, extra: Record<s
     `${JSON.stringify({ bench: BENCH, metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`,
   );
 
-export const room = (id: string) => ({
-  id,
-  name: id,
-  kind: 'room',
-  min_c: 2,
-  max_c: 8,
-  alarm_delay_ms: 600_000,
-  critical_margin_c: 2,
-  max_gap_ms: 3_600_000,
-});
+/** The probe's and the gateways' locations (the cloud tests' cold room). */
+export { room } from '../cloud/test/helpers/records.js';
 
 /** Gateway g's backlog of `count` readings as the edge would send it: batches of 500, one reading a minute. */
 export function backlog(g: number, count: number, t0: number): string[] {

@@ -2,6 +2,18 @@ import type { Alarm, Movement, Reading, Scan } from '@coldtrace/shared';
 
 export const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
 
+/** A cold room's master row: 2–8 °C, 10 min alarm delay, critical 2 °C past a limit, 1 h monitoring gap. */
+export const room = (id: string) => ({
+  id,
+  name: id,
+  kind: 'room',
+  min_c: 2,
+  max_c: 8,
+  alarm_delay_ms: 600_000,
+  critical_margin_c: 2,
+  max_gap_ms: 3_600_000,
+});
+
 export function readings(
   n: number,
   opts: Partial<Reading> & { firstSeq?: number; stepMs?: number } = {},

@@ -2,7 +2,7 @@ import { gatewayTopic } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { movement, readings, readingsBatch, T0 } from '../helpers/records.js';
+import { movement, readings, readingsBatch, room, T0 } from '../helpers/records.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const EPC = '3074257BF7194E4000001A85';
@@ -15,19 +15,7 @@ describe('live readings topic on the embedded broker', () => {
   beforeAll(async () => {
     cloud = await startTestCloud({ mqtt: { embedded: { host: '127.0.0.1', port: 0 } } });
     gw = await cloud.connect('gw-a', await cloud.addGateway('gw-a'));
-    await cloud.store.upsertLocation(
-      {
-        id: 'room-1',
-        name: 'room-1',
-        kind: 'room',
-        min_c: 2,
-        max_c: 8,
-        alarm_delay_ms: 600_000,
-        critical_margin_c: 2,
-        max_gap_ms: 3_600_000,
-      },
-      T0,
-    );
+    await cloud.store.upsertLocation(room('room-1'), T0);
   });
   afterAll(async () => {
     await gw?.endAsync();
