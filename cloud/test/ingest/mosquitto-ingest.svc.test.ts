@@ -140,6 +140,16 @@ describe('ingest through an external Mosquitto', { timeout: 40_000 }, () => {
     expect(await stored('gw-a')).toEqual(upTo(226));
   });
 
+  it('stores a live batch (readings-live) in the same readings stream', async () => {
+    // Precondition: the earlier cases left gw-a's stream at 226.
+    expect(await stored('gw-a')).toEqual(upTo(226));
+    const live = batch('gw-a', 2);
+    await a.publishAsync(gatewayTopic('gw-a', 'readings-live'), JSON.stringify(live), { qos: 1 });
+    await until(async () => (await stored('gw-a')).length === 228, 'the live batch stored');
+    expect(await stored('gw-a')).toEqual(upTo(228));
+    expect((await cloud!.store.coverage('gw-a'))[0]).toMatchObject({ highWater: 228, holes: [] });
+  });
+
   describe('two ingestors with an MQTT 5 shared subscription on PostgreSQL', () => {
     let pg: FreshPostgres;
     const ingestors: TestCloud[] = [];
