@@ -94,6 +94,13 @@ export function lotReads(db: Db): LotReads {
   };
 }
 
+/** One sensor's part of `seriesOver`: its readings at the location with `ts` in `[lo, hi]` (null = unbounded). */
+export interface SensorBounds {
+  sensorId: string;
+  lo: number;
+  hi: number | null;
+}
+
 /**
  * Per sensor, the readings of a location that decide what its air did over `[from, to)` (`to` null =
  * open-ended): from the sensor's last *known* reading before `from` (the one holding when a unit entered;
@@ -107,10 +114,20 @@ async function seriesOver(
   from: number,
   to: number | null,
 ): Promise<Map<string, Sample[]>> {
+  return seriesIn(db, locationId, await seriesBounds(db, locationId, from, to));
+}
+
+/** The bounds of `seriesOver`: which sensors and, per sensor, which span of its readings. */
+export async function seriesBounds(
+  db: Db,
+  locationId: string,
+  from: number,
+  to: number | null,
+): Promise<SensorBounds[]> {
   let sq = db.selectFrom('readings').select('sensor_id').distinct().where('location_id', '=', locationId);
   if (Number.isFinite(from)) sq = sq.where('ts', '>=', from);
   const sensors = (await sq.execute()).map((r) => r.sensor_id).sort();
-  const out = new Map<string, Sample[]>();
+  const out: SensorBounds[] = [];
   for (const sensorId of sensors) {
     let lo = from;
     if (Number.isFinite(from)) {
@@ -139,18 +156,40 @@ async function seriesOver(
         .executeTakeFirst();
       hi = after?.ts ?? null;
     }
-    let rq = db
-      .selectFrom('readings')
-      .select(['ts', 'temp_c'])
-      .where('sensor_id', '=', sensorId)
-      .where('location_id', '=', locationId);
-    if (Number.isFinite(lo)) rq = rq.where('ts', '>=', lo);
-    if (hi !== null) rq = rq.where('ts', '<=', hi);
-    const rows = await rq.orderBy('ts').execute();
+    out.push({ sensorId, lo, hi });
+  }
+  return out;
+}
+
+/** A sensor's readings at a location within its bounds (the rows `seriesIn` reads, `countInBounds` counts). */
+function inBounds(db: Db, locationId: string, b: SensorBounds) {
+  let q = db.selectFrom('readings').where('sensor_id', '=', b.sensorId).where('location_id', '=', locationId);
+  if (Number.isFinite(b.lo)) q = q.where('ts', '>=', b.lo);
+  if (b.hi !== null) q = q.where('ts', '<=', b.hi);
+  return q;
+}
+
+/** The readings within each sensor's bounds, by sensor, in time order. */
+export async function seriesIn(
+  db: Db,
+  locationId: string,
+  bounds: readonly SensorBounds[],
+): Promise<Map<string, Sample[]>> {
+  const out = new Map<string, Sample[]>();
+  for (const b of bounds) {
+    const rows = await inBounds(db, locationId, b).select(['ts', 'temp_c']).orderBy('ts').execute();
     out.set(
-      sensorId,
+      b.sensorId,
       rows.map((r) => ({ ts: r.ts, tempC: r.temp_c })),
     );
   }
   return out;
+}
+
+/** How many readings lie within a sensor's bounds (the cache check of `seriesIn`, lot-assessment-cache.ts). */
+export async function countInBounds(db: Db, locationId: string, b: SensorBounds): Promise<number> {
+  const r = await inBounds(db, locationId, b)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
 }

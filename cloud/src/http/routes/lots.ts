@@ -2,10 +2,8 @@ import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assessLot } from '../../domain/lot-assessment.js';
-import { lotReads } from '../../store/lot-reads.js';
+import { LotAssessmentCache } from '../../store/lot-assessment-cache.js';
 import { pageLots } from '../../store/queries/list-lots.js';
-import { lotCustodyMkt } from '../../store/queries/lot-custody-mkt.js';
 import { lotUnitCounts } from '../../store/queries/lot-unit-counts.js';
 import type { DomainServices } from '../domain-services.js';
 import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
@@ -38,6 +36,8 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
   });
   const ds = domain.domainStore;
   const db = domain.engine.db;
+  // Checked against the store on every use (store/lot-assessment-cache.ts): valid across processes.
+  const assessments = new LotAssessmentCache(db);
 
   app.get(
     '/lots',
@@ -87,15 +87,14 @@ export const lotRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices 
   app.get('/lots/:id', { schema: { tags: ['lots'], params: z.object({ id: idSchema }) } }, async (req) => {
     const l = await ds.getLot(req.params.id);
     if (!l) throw new ColdtraceError('not_found', `lot ${req.params.id} not found`);
-    const assessment = (await assessLot(lotReads(db), l.id))!;
+    // docs/domain.md "Lot assessment": `mktC` is over the lot's excursions, `custodyMktC` over its custody so far.
+    const assessment = (await assessments.assess(l.id))!;
     const dispositions = await ds.listDispositions({ lotId: l.id });
     return {
       id: l.id,
       lotNumber: l.lot_number,
       expiry: l.expiry,
       ...assessment,
-      // docs/domain.md "Lot assessment": `mktC` is over the lot's excursions, this over its custody so far.
-      custodyMktC: await lotCustodyMkt(db, l.id),
       dispositions: dispositions.map(dispositionView),
     };
   });

@@ -9,50 +9,113 @@ import { stayRangeQuery } from './readings-during-stays.js';
 /** No custody interval ends later than this (an open stay is read up to its last reading). */
 const OPEN_END = Number.MAX_SAFE_INTEGER;
 
-/**
- * Per sensor, the readings that decide one stay's MKT (domain/lot-mkt.ts `StaySeries`): those inside the stay,
- * read by the stay's index range query (`stayRangeQuery`, readings_location_ts), plus two point lookups per
- * sensor on readings_sensor_ts: its last known reading before the stay and its first one at or after its end.
- */
-async function staySeries(db: Kysely<Database>, stay: LotStay): Promise<Map<string, Sample[]>> {
-  const rows = await stayRangeQuery(db, {
-    locationId: stay.locationId,
-    fromTs: stay.from,
-    toTs: stay.to ?? OPEN_END,
-  }).execute();
+/** What the custody MKT reads: the lot's custody timeline and, per stay, its series. */
+export interface CustodyMktReads {
+  lotStays(lotId: string): Promise<LotStay[]>;
+  /** Per sensor, the readings that decide one stay's MKT (domain/lot-mkt.ts `StaySeries`). */
+  staySeries(stay: LotStay): Promise<Map<string, Sample[]>>;
+}
+
+/** A sensor's readings around a stay: its last known one before it and its first one at or after its end. */
+export interface StayEdge {
+  sensorId: string;
+  before: Sample | null;
+  after: Sample | null;
+}
+
+const rangeOf = (stay: LotStay) => ({
+  locationId: stay.locationId,
+  fromTs: stay.from,
+  toTs: stay.to ?? OPEN_END,
+});
+
+/** The readings inside a stay by sensor, read by the stay's index range query (readings_location_ts). */
+export async function stayRange(db: Kysely<Database>, stay: LotStay): Promise<Map<string, Sample[]>> {
   const series = new Map<string, Sample[]>();
-  for (const r of rows) {
+  for (const r of await stayRangeQuery(db, rangeOf(stay)).execute()) {
     const list = series.get(r.sensor_id) ?? [];
     list.push({ ts: Number(r.ts), tempC: r.temp_c });
     series.set(r.sensor_id, list);
   }
+  return series;
+}
+
+/** How many readings lie inside a stay (the cache check of `stayRange`: an index-only count). */
+export async function stayCount(db: Kysely<Database>, stay: LotStay): Promise<number> {
+  const { locationId, fromTs, toTs } = rangeOf(stay);
+  const r = await db
+    .selectFrom('readings')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('location_id', '=', locationId)
+    .where('ts', '>=', fromTs)
+    .where('ts', '<', toTs)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+/** Two point lookups per sensor on readings_sensor_ts: its edges around the stay (`StayEdge`). */
+export async function stayEdges(
+  db: Kysely<Database>,
+  stay: LotStay,
+  sensorIds: readonly string[],
+): Promise<StayEdge[]> {
   const at = (sensorId: string) =>
     db
       .selectFrom('readings')
       .select(['ts', 'temp_c'])
       .where('sensor_id', '=', sensorId)
       .where('location_id', '=', stay.locationId);
-  for (const [sensorId, list] of series) {
+  const sample = (r: { ts: number; temp_c: number | null } | undefined) =>
+    r ? { ts: Number(r.ts), tempC: r.temp_c } : null;
+  const out: StayEdge[] = [];
+  for (const sensorId of sensorIds) {
     const before = await at(sensorId)
       .where('ts', '<', stay.from)
       .where('temp_c', 'is not', null)
       .orderBy('ts', 'desc')
       .limit(1)
       .executeTakeFirst();
-    if (before) list.unshift({ ts: Number(before.ts), tempC: before.temp_c });
-    if (stay.to === null) continue;
-    const after = await at(sensorId).where('ts', '>=', stay.to).orderBy('ts').limit(1).executeTakeFirst();
-    if (after) list.push({ ts: Number(after.ts), tempC: after.temp_c });
+    const after =
+      stay.to === null
+        ? undefined
+        : await at(sensorId).where('ts', '>=', stay.to).orderBy('ts').limit(1).executeTakeFirst();
+    out.push({ sensorId, before: sample(before), after: sample(after) });
   }
-  return series;
+  return out;
+}
+
+/** A stay's series: the readings inside it, each sensor's extended by its edges. */
+export function withEdges(inside: Map<string, Sample[]>, edges: readonly StayEdge[]): Map<string, Sample[]> {
+  for (const e of edges) {
+    const list = inside.get(e.sensorId)!;
+    if (e.before) list.unshift(e.before);
+    if (e.after) list.push(e.after);
+  }
+  return inside;
+}
+
+/** `CustodyMktReads` over a database: the stays' ranges only. */
+export function custodyMktReads(db: Kysely<Database>): CustodyMktReads {
+  return {
+    lotStays: (lotId) => lotStays(db, lotId),
+    async staySeries(stay) {
+      const inside = await stayRange(db, stay);
+      return withEdges(inside, await stayEdges(db, stay, [...inside.keys()]));
+    },
+  };
 }
 
 /**
  * The lot's MKT over its custody so far (domain/lot-mkt.ts `custodyMkt`): its custody timeline (`lotStays`)
  * and, stay by stay, the readings taken there while its units were there. Reads only the stays' ranges.
  */
-export async function lotCustodyMkt(db: Kysely<Database>, lotId: string): Promise<number | null> {
+export function lotCustodyMkt(db: Kysely<Database>, lotId: string): Promise<number | null> {
+  return custodyMktOver(custodyMktReads(db), lotId);
+}
+
+/** `lotCustodyMkt` over any `CustodyMktReads` (the assessment cache records them, lot-assessment-cache.ts). */
+export async function custodyMktOver(reads: CustodyMktReads, lotId: string): Promise<number | null> {
   const stays = [];
-  for (const stay of await lotStays(db, lotId)) stays.push({ stay, series: await staySeries(db, stay) });
+  for (const stay of await reads.lotStays(lotId)) stays.push({ stay, series: await reads.staySeries(stay) });
   return custodyMkt(stays);
 }

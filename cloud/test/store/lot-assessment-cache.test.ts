@@ -1,0 +1,4 @@
+import { openDatabase } from '../../src/store/db.js';
+import { lotAssessmentCacheSuite } from './lot-assessment-cache-suite.js';
+
+lotAssessmentCacheSuite('SQLite', () => openDatabase(':memory:'));
