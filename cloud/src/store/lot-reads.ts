@@ -34,6 +34,7 @@ export function lotReads(db: Db): LotReads {
             'products.cumulative_rules as rules',
           ])
           .where('epcs.epc', 'in', c)
+          .orderBy('epcs.epc')
           .execute(),
       );
       return rows.map((r) => ({ epc: r.epc, lotId: r.lot_id, gtin: r.gtin, rulesJson: r.rules ?? null }));
@@ -63,9 +64,9 @@ export function lotReads(db: Db): LotReads {
         .executeTakeFirst();
     },
     async unitsOfLot(lotId) {
-      return (await db.selectFrom('epcs').select('epc').where('lot_id', '=', lotId).execute()).map(
-        (r) => r.epc,
-      );
+      return (
+        await db.selectFrom('epcs').select('epc').where('lot_id', '=', lotId).orderBy('epc').execute()
+      ).map((r) => r.epc);
     },
     async locks(epcs) {
       const rows = await inChunks(epcs, (c) =>
@@ -88,6 +89,7 @@ export function lotReads(db: Db): LotReads {
           .select(['epc', 'location_id'])
           .where('left_at', 'is', null)
           .where('epc', 'in', c)
+          .orderBy('epc')
           .execute(),
       );
     },
