@@ -1,3 +1,4 @@
+import type { StoredEpcisPass } from '../store/queries/epcis-records.js';
 import type { EpcisScan } from '../store/queries/epcis-scans.js';
 
 /**
@@ -18,16 +19,8 @@ export interface EpcisLocation {
   glnExtension?: string | null;
 }
 
-/** An RFID portal pass (a custody change), as the edge reported it. */
-export interface EpcisPass {
-  /** EPC as hex. */
-  epc: string;
-  portalId: string;
-  from: string;
-  to: string;
-  direction: 'in' | 'out' | null;
-  ts: number;
-}
+/** An RFID portal pass (a custody change), as the edge reported it (declared with its query: epcis reads store). */
+export type EpcisPass = StoredEpcisPass;
 
 /** `[enteredAt, leftAt)` of one EPC at one location; `leftAt` null = still there. */
 export interface EpcisCustodyInterval {

@@ -1,6 +1,16 @@
 import type { Kysely } from 'kysely';
-import type { EpcisPass } from '../../epcis/epcis-input.js';
 import type { Database } from '../schema.js';
+
+/** An RFID portal pass (a custody change), as the edge reported it. */
+export interface StoredEpcisPass {
+  /** EPC as hex. */
+  epc: string;
+  portalId: string;
+  from: string;
+  to: string;
+  direction: 'in' | 'out' | null;
+  ts: number;
+}
 
 /** SQL `IN` lists are chunked (SQLite's bound-parameter limit; PostgreSQL's plan size). */
 const CHUNK = 500;
@@ -15,7 +25,7 @@ export async function epcisPasses(
   db: Kysely<Database>,
   epcs: readonly string[] | null,
   limit: number,
-): Promise<EpcisPass[]> {
+): Promise<StoredEpcisPass[]> {
   const query = () => epcisPassesQuery(db, limit);
   const rows = [];
   if (epcs === null) rows.push(...(await query().execute()));
