@@ -39,6 +39,7 @@ describe('the command registry', () => {
       [
         'archive create',
         'archive list',
+        'archive prune',
         'archive restore',
         'archive verify',
         'audit checkpoint',
@@ -172,6 +173,7 @@ describe('required values', () => {
   it('are declared by the commands that cannot run without them', () => {
     expect(needing.map((c) => c.name).sort()).toEqual([
       'archive create',
+      'archive prune',
       'archive restore',
       'audit keygen',
       'edge',

@@ -36,6 +36,11 @@ export const ERROR_CODES = {
     meaning:
       'An ordinary specification change takes effect now or later; changing what applied to past readings is a retroactive correction (its own signed action).',
   },
+  history_deleted: {
+    http: 409,
+    meaning:
+      'Raw readings at this location were deleted after archiving; a retroactive correction would re-evaluate them: restore the archives first.',
+  },
   invalid_epc_input: { http: 400, meaning: 'Values cannot be encoded as the requested EPC.' },
 
   // ---- records, buffer and wire contract ----

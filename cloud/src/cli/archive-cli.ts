@@ -11,12 +11,14 @@ import {
   restoreReadingArchive,
   verifyReadingArchive,
 } from '../store/reading-archives.js';
+import { pruneReadingArchive } from '../store/reading-prune.js';
 import { cliActor } from './cli-actor.js';
 import { databaseOf } from './cli-database.js';
 import {
   ARCHIVE_COMMANDS,
   ARCHIVE_CREATE_COMMAND,
   ARCHIVE_LIST_COMMAND,
+  ARCHIVE_PRUNE_COMMAND,
   ARCHIVE_RESTORE_COMMAND,
   ARCHIVE_VERIFY_COMMAND,
 } from './commands.js';
@@ -45,7 +47,7 @@ const line = (a: ReadingArchive, dir?: string) =>
   `${a.id}  ${a.period}  ${a.rows} readings  ${a.bytes} bytes  sha256 ${a.sha256}  ${archivePath(a, dir)}\n`;
 
 /**
- * `coldtrace archive create|list|verify|restore` (docs/operations.md "Archives of raw readings"). Exit 0 =
+ * `coldtrace archive create|list|verify|restore|prune` (docs/operations.md "Archives of raw readings"). Exit 0 =
  * done (verify: every archive intact), 1 = failed (verify: a problem, one line each).
  */
 export async function runArchiveCli(argv: string[]): Promise<number> {
@@ -95,13 +97,31 @@ export async function runArchiveCli(argv: string[]): Promise<number> {
       return ok ? 0 : 1;
     });
   }
+  if (picked.command === ARCHIVE_PRUNE_COMMAND) {
+    const { values, args, fail } = parseCommand(ARCHIVE_PRUNE_COMMAND, picked.argv);
+    const dir = archiveDirOf(values);
+    return withStore(values, async (store) => {
+      const a = await readingArchive(store.db, args.id);
+      if (!a) return fail(`no archive ${args.id}`);
+      const r = await pruneReadingArchive(store.db, a, { actor: cliActor(), now: Date.now(), dir });
+      const kept = Object.entries(r.kept)
+        .filter(([, n]) => n > 0)
+        .map(([why, n]) => `${n} ${why}`);
+      out(
+        `pruned ${r.id}: ${r.batches} batches deleted (${r.readings} readings), ${r.already} deleted before; kept: ${kept.join(', ') || 'none'}\n`,
+      );
+      return 0;
+    });
+  }
   const { values, args, fail } = parseCommand(ARCHIVE_RESTORE_COMMAND, picked.argv);
   const dir = archiveDirOf(values);
   return withStore(values, async (store) => {
     const a = await readingArchive(store.db, args.id);
     if (!a) return fail(`no archive ${args.id}`);
     const r = await restoreReadingArchive(store.db, a, { actor: cliActor(), now: Date.now(), dir });
-    out(`restored ${r.id}: ${r.inserted} readings put back, ${r.present} were still stored\n`);
+    out(
+      `restored ${r.id}: ${r.inserted} readings put back, ${r.present} were still stored, ${r.cleared} deletion records cleared\n`,
+    );
     return 0;
   });
 }

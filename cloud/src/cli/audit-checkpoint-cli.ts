@@ -96,6 +96,8 @@ export async function verifyExtras(
     json.readings = r;
     ok &&= r.ok;
     for (const f of r.findings) lines.push(describeFinding(f));
+    for (const [archive, n] of Object.entries(r.deleted))
+      lines.push(`readings: ${n} batch(es) archived and deleted, proven by archive ${archive}`);
     lines.push(
       r.ok
         ? `readings intact: ${r.readings} readings in ${r.batches} batches of ${r.gateways} gateway(s) match their digests`

@@ -200,10 +200,24 @@ export const ARCHIVE_RESTORE_COMMAND = defineCommand({
   options: { dir: archiveDir, config, database },
 });
 
+export const ARCHIVE_PRUNE_COMMAND = defineCommand({
+  name: 'archive prune',
+  summary:
+    "delete an archive's raw readings from the store (verified first; whole digest batches the domain no longer needs)",
+  args: [{ name: 'id', description: 'the archive, e.g. readings-2026-01' }],
+  options: { dir: archiveDir, config, database },
+});
+
 export const ARCHIVE_COMMANDS: CliGroup = {
   name: 'archive',
   summary: 'archives of raw readings',
-  commands: [ARCHIVE_CREATE_COMMAND, ARCHIVE_LIST_COMMAND, ARCHIVE_VERIFY_COMMAND, ARCHIVE_RESTORE_COMMAND],
+  commands: [
+    ARCHIVE_CREATE_COMMAND,
+    ARCHIVE_LIST_COMMAND,
+    ARCHIVE_VERIFY_COMMAND,
+    ARCHIVE_RESTORE_COMMAND,
+    ARCHIVE_PRUNE_COMMAND,
+  ],
 };
 
 export const GATEWAY_COMMANDS: CliGroup = {

@@ -1,5 +1,13 @@
 import type { DeepCheck } from './deep-verify-types.js';
-import { describeFinding } from './reading-digest-check.js';
+import { describeFinding, type ReadingDigestProblem } from './reading-digest-check.js';
+
+const TABLE_OF: Partial<Record<ReadingDigestProblem, string>> = {
+  batch_missing: 'reading_digests',
+  digest_changed: 'reading_digests',
+  deletion_mismatch: 'reading_deletions',
+  deletion_unaudited: 'reading_deletions',
+  deleted_batch_stored: 'reading_deletions',
+};
 
 /**
  * `audit verify --deep`: the readings against their per-batch digests (docs/architecture.md "Audit
@@ -12,7 +20,7 @@ export const readingDigestCheck: DeepCheck = {
   run: (d) =>
     d.readingDigests.findings.map((f) => ({
       check: 'readings',
-      table: f.problem === 'batch_missing' || f.problem === 'digest_changed' ? 'reading_digests' : 'readings',
+      table: TABLE_OF[f.problem] ?? 'readings',
       row: f.batchIndex === 0 ? f.gateway : `${f.gateway}|${f.fromSeq}-${f.toSeq}`,
       auditSeq: null,
       detail: describeFinding(f),

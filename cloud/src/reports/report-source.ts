@@ -1,3 +1,4 @@
+import { chartMarginOf } from '../domain/reading-retention.js';
 import { inForceAt, timeline } from '../domain/spec-versions.js';
 import type { CloudStore } from '../store/cloud-store.js';
 import { locationVersions } from '../store/location-master.js';
@@ -32,9 +33,6 @@ export interface ReportDomainData {
   /** Extra notes printed under the statistics (e.g. exposed units commissioned to no lot). */
   notes?(excursion: ReportExcursion): Promise<string[]>;
 }
-
-/** Chart margin around the excursion: a quarter of its duration, at least 30 minutes. */
-const marginOf = (durationMs: number) => Math.max(30 * 60_000, durationMs / 4);
 
 /** The report source over the cloud store (excursions, locations, readings) plus optional domain data. */
 export class StoreReportSource implements ReportSource {
@@ -82,7 +80,7 @@ export class StoreReportSource implements ReportSource {
       row.end_ts ?? row.last_ts,
     );
     const end = row.end_ts ?? row.last_ts;
-    const margin = marginOf(end - row.start_ts);
+    const margin = chartMarginOf(end - row.start_ts);
     const window = { fromTs: row.start_ts - margin, toTs: end + margin };
     const readings = await this.store.listReadings({
       locationId: row.location_id,

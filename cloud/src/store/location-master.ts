@@ -183,6 +183,7 @@ async function writeVersion(
   const prev = line[indexInForce(line, from)]!;
   const renamed = before.name !== l.name || before.kind !== l.kind;
   if (!renamed && !changesFrom(line, from, spec, sameLimits)) return undefined;
+  if (effect.kind === 'correction') await refuseOverDeletedHistory(trx, l.id);
 
   const plan = await addVersion(
     trx,
@@ -250,6 +251,25 @@ async function writeVersion(
   // names the change in the derived audit entries and makes it a master-data change (holds, no lifts).
   await insertHistoryMark(marksDb(trx), l.id, cause, now, plan.reevaluateFrom);
   return { action: 'location.updated', cause, reevaluateFrom: plan.reevaluateFrom };
+}
+
+/**
+ * A retroactive correction re-evaluates past readings, and its evaluation reaches back to each sensor's
+ * previous in-range reading: where archived readings were deleted (`archive prune`) it would read the
+ * deleted stretch as monitoring gaps and change decided results, so it waits for the archives' restore.
+ */
+async function refuseOverDeletedHistory(trx: Transaction<Database>, locationId: string): Promise<void> {
+  const deleted = await trx
+    .selectFrom('reading_deletion_spans')
+    .select(['archive_id'])
+    .distinct()
+    .where('location_id', '=', locationId)
+    .execute();
+  if (deleted.length === 0) return;
+  throw new ColdtraceError(
+    'history_deleted',
+    `raw readings of location ${locationId} were deleted after archiving (${deleted.map((d) => d.archive_id).join(', ')}): restore them (coldtrace archive restore) before a retroactive correction`,
+  );
 }
 
 /** A location's limit versions in force; a location without any (none recorded) has its row's limits. */

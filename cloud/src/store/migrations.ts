@@ -28,6 +28,7 @@ import { migration0030 } from './migrations/0030-stock-closure-holds.js';
 import { migration0031 } from './migrations/0031-reading-rollups.js';
 import { migration0032 } from './migrations/0032-reading-archives.js';
 import { migration0033 } from './migrations/0033-quantity-hold-reason.js';
+import { migration0036 } from './migrations/0036-reading-deletions.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -66,6 +67,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0031-reading-rollups': migration0031,
   '0032-reading-archives': migration0032,
   '0033-quantity-hold-reason': migration0033,
+  '0036-reading-deletions': migration0036,
 });
 
 class StaticProvider implements MigrationProvider {

@@ -252,6 +252,12 @@ export async function verifyReadingArchive(
   return { id: a.id, period: a.period, ok: problems.length === 0, batches, problems };
 }
 
+/** Throws unless `verifyReadingArchive` finds the archive intact (restore and prune start with it). */
+export async function verifiedArchive(db: Kysely<Database>, a: ReadingArchive, dir?: string): Promise<void> {
+  const check = await verifyReadingArchive(db, a, dir);
+  if (!check.ok) throw new Error(`archive ${a.id} failed verification: ${check.problems.join('; ')}`);
+}
+
 const canonical = (json: string | null) => {
   if (json === null) return '';
   const v = JSON.parse(json) as Record<string, unknown>;
@@ -265,6 +271,8 @@ export interface RestoreResult {
   inserted: number;
   /** Readings of the archive the table still held (left as they are). */
   present: number;
+  /** Records of batches `archive prune` deleted, cleared now that their readings are back (0036). */
+  cleared: number;
 }
 
 /**
@@ -277,8 +285,7 @@ export async function restoreReadingArchive(
   a: ReadingArchive,
   o: { actor: string; now: number; dir?: string | undefined },
 ): Promise<RestoreResult> {
-  const check = await verifyReadingArchive(db, a, o.dir);
-  if (!check.ok) throw new Error(`archive ${a.id} failed verification: ${check.problems.join('; ')}`);
+  await verifiedArchive(db, a, o.dir);
   let inserted = 0;
   let chunk: ArchivedReading[] = [];
   const flush = async () => {
@@ -298,9 +305,16 @@ export async function restoreReadingArchive(
   await flush();
   // The file was verified above; one read later it must still be the same file.
   if (read.sha256 !== a.sha256) throw new Error(`archive ${a.id} changed while it was restored`);
-  const result = { id: a.id, rows: read.rows, inserted, present: read.rows - inserted };
-  await db.transaction().execute((trx) =>
-    appendAudit(
+  const result = { id: a.id, rows: read.rows, inserted, present: read.rows - inserted, cleared: 0 };
+  await db.transaction().execute(async (trx) => {
+    // Every batch `archive prune` deleted lies wholly in the archive: all of it is stored again.
+    await trx.deleteFrom('reading_deletion_spans').where('archive_id', '=', a.id).execute();
+    const cleared = await trx
+      .deleteFrom('reading_deletions')
+      .where('archive_id', '=', a.id)
+      .executeTakeFirst();
+    result.cleared = Number(cleared.numDeletedRows);
+    await appendAudit(
       trx,
       [
         {
@@ -308,12 +322,19 @@ export async function restoreReadingArchive(
           action: 'readings.restored',
           entityType: ENTITY,
           entityId: a.id,
-          after: { period: a.period, sha256: a.sha256, rows: read.rows, inserted, present: result.present },
+          after: {
+            period: a.period,
+            sha256: a.sha256,
+            rows: read.rows,
+            inserted,
+            present: result.present,
+            deletionsCleared: result.cleared,
+          },
           reason: `raw readings of ${a.period} (UTC) restored from ${basename(a.path)}`,
         },
       ],
       o.now,
-    ),
-  );
+    );
+  });
   return result;
 }

@@ -4,7 +4,12 @@ import {
   MAX_FINDINGS,
   type ReadingDigestReport,
 } from '../domain/reading-digest-check.js';
-import type { DigestHead, ReadingDigestRow, ReadingRow } from '../domain/reading-digests.js';
+import {
+  type DigestHead,
+  decodeSpans,
+  type ReadingDigestRow,
+  type ReadingRow,
+} from '../domain/reading-digests.js';
 import type { Database } from './schema.js';
 
 const PAGE = 1000;
@@ -16,9 +21,26 @@ const PAGE = 1000;
  */
 export async function verifyReadingDigests(db: Kysely<Database>): Promise<ReadingDigestReport> {
   const gateways = await gatewaysWithReadings(db);
-  const report: ReadingDigestReport = { ok: true, gateways: 0, batches: 0, readings: 0, findings: [] };
+  const report: ReadingDigestReport = {
+    ok: true,
+    gateways: 0,
+    batches: 0,
+    readings: 0,
+    deleted: {},
+    findings: [],
+  };
+  const audited = await auditedDeletions(db);
   for (const gw of gateways) {
     const check = new GatewayDigestCheck(gw);
+    const deletions = new Map(
+      (await db.selectFrom('reading_deletions').selectAll().where('gateway_id', '=', gw).execute()).map(
+        (d) => [
+          Number(d.batch_index),
+          { ...d, audited: audited.has(`${d.archive_id}|${gw}|${Number(d.batch_index)}`) },
+        ],
+      ),
+    );
+    const seen = new Set<number>();
     let after = 0;
     for (;;) {
       const rows = await db
@@ -38,11 +60,13 @@ export async function verifyReadingDigests(db: Kysely<Database>): Promise<Readin
           .where('seq', '<=', row.to_seq)
           .orderBy('seq')
           .execute()) as ReadingRow[];
-        check.batch(row, readings);
+        check.batch(row, readings, deletions.get(Number(row.batch_index)));
+        seen.add(Number(row.batch_index));
       }
       if (rows.length < PAGE) break;
       after = Number(rows[rows.length - 1]!.batch_index);
     }
+    for (const [index, d] of deletions) if (!seen.has(index)) check.orphanDeletion(index, d);
     const stored = await db
       .selectFrom('readings')
       .select((eb) => eb.fn.countAll().as('n'))
@@ -52,18 +76,38 @@ export async function verifyReadingDigests(db: Kysely<Database>): Promise<Readin
     report.gateways++;
     report.batches += check.batches;
     report.readings += check.readings;
+    for (const [archive, n] of Object.entries(check.deleted))
+      report.deleted[archive] = (report.deleted[archive] ?? 0) + n;
     for (const f of check.findings) if (report.findings.length < MAX_FINDINGS) report.findings.push(f);
     if (check.findings.length > 0) report.ok = false;
   }
   return report;
 }
 
+/** `archive|gateway|batch` of every batch a `readings.deleted` audit entry names (store/reading-prune.ts). */
+async function auditedDeletions(db: Kysely<Database>): Promise<Set<string>> {
+  const out = new Set<string>();
+  const entries = await db
+    .selectFrom('audit_log')
+    .select(['entity_id', 'after_json'])
+    .where('action', '=', 'readings.deleted')
+    .execute();
+  for (const e of entries) {
+    const after = JSON.parse(e.after_json ?? '{}') as { gateway?: string; batches?: string };
+    if (typeof after.gateway !== 'string' || typeof after.batches !== 'string') continue;
+    for (const [from, to] of decodeSpans(after.batches))
+      for (let i = from; i <= to; i++) out.add(`${e.entity_id}|${after.gateway}|${i}`);
+  }
+  return out;
+}
+
 async function gatewaysWithReadings(db: Kysely<Database>): Promise<string[]> {
-  const [a, b] = await Promise.all([
+  const [a, b, c] = await Promise.all([
     db.selectFrom('reading_digests').select('gateway_id').distinct().execute(),
     db.selectFrom('readings').select('gateway_id').distinct().execute(),
+    db.selectFrom('reading_deletions').select('gateway_id').distinct().execute(),
   ]);
-  return [...new Set([...a, ...b].map((r) => r.gateway_id))].sort();
+  return [...new Set([...a, ...b, ...c].map((r) => r.gateway_id))].sort();
 }
 
 /** Each gateway's newest digest (index and chain): what a checkpoint signs beside the audit head. */

@@ -347,6 +347,30 @@ export interface ReadingArchivesTable {
   created_by: string;
 }
 
+/** A digest batch whose readings were deleted after being proven from an archive (0036). */
+export interface ReadingDeletionsTable {
+  gateway_id: string;
+  batch_index: number;
+  from_seq: number;
+  to_seq: number;
+  /** Readings the batch stored, all of them deleted. */
+  count: number;
+  /** The verified archive that holds them (`reading_archives.id`). */
+  archive_id: string;
+  deleted_at: number;
+  deleted_by: string;
+}
+
+/** Per deleted batch and location, the data-time span of the readings deleted there (0036). */
+export interface ReadingDeletionSpansTable {
+  gateway_id: string;
+  batch_index: number;
+  location_id: string;
+  archive_id: string;
+  from_ts: number;
+  to_ts: number;
+}
+
 /** Columns a migration added with a default: read as `T`, optional on insert. */
 type DefaultedOnInsert<T> = { [K in keyof T]: ColumnType<T[K], T[K] | undefined, T[K]> };
 
@@ -395,6 +419,9 @@ export interface Database {
   reading_digests: ReadingDigestRow;
   /** Archive files of a month of raw readings (0032, store/reading-archives.ts). */
   reading_archives: ReadingArchivesTable;
+  /** Digest batches deleted after archiving, and their spans per location (0036, store/reading-prune.ts). */
+  reading_deletions: ReadingDeletionsTable;
+  reading_deletion_spans: ReadingDeletionSpansTable;
   /** Barcode scans as read and what ingest mapped them to (0023, docs/barcode.md). */
   scans: ScansTable;
   scan_flags: ScanFlagRow;

@@ -27,13 +27,19 @@ describe('coldtrace archive', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates, lists, verifies (exit 1 on a changed file) and restores an archive', async () => {
+  /** A SQLite file with two months of readings, and a config naming it and the archives' directory. */
+  async function twoMonthsConfigured(): Promise<string> {
     const db = `sqlite:${join(dir, 'cloud.db')}`;
     const store = new CloudStore(await openDatabase(db));
     await ingestTwoMonths(store);
     await store.close();
     const config = join(dir, 'cloud.yaml');
     writeFileSync(config, `database: ${db}\nretention:\n  archiveDir: ${join(dir, 'archives')}\n`);
+    return config;
+  }
+
+  it('creates, lists, verifies (exit 1 on a changed file) and restores an archive', async () => {
+    const config = await twoMonthsConfigured();
 
     expect(await runArchiveCli(['list', '--config', config])).toBe(0);
     expect(printed()).toBe('no archives\n');
@@ -62,7 +68,9 @@ describe('coldtrace archive', () => {
     printed();
 
     expect(await runArchiveCli(['restore', 'readings-2026-11', '--config', config, '--dir', moved])).toBe(0);
-    expect(printed()).toMatch(/^restored readings-2026-11: 0 readings put back, \d+ were still stored\n$/);
+    expect(printed()).toMatch(
+      /^restored readings-2026-11: 0 readings put back, \d+ were still stored, 0 deletion records cleared\n$/,
+    );
 
     writeFileSync(join(moved, 'readings-2026-11.ndjson.gz'), 'not gzip');
     expect(await runArchiveCli(['verify', '--config', config, '--dir', moved])).toBe(1);
@@ -70,6 +78,20 @@ describe('coldtrace archive', () => {
     await expect(
       runArchiveCli(['restore', 'readings-2026-11', '--config', config, '--dir', moved]),
     ).rejects.toThrow('failed verification');
+  });
+
+  it('prune deletes only what nothing needs: readings at locations without master data stay', async () => {
+    const config = await twoMonthsConfigured();
+    await expect(runArchiveCli(['prune', 'readings-2026-11', '--config', config])).rejects.toThrow(
+      'no archive readings-2026-11',
+    );
+    expect(await runArchiveCli(['create', '--period', '2026-11', '--config', config])).toBe(0);
+    printed();
+    expect(await runArchiveCli(['prune', 'readings-2026-11', '--config', config])).toBe(0);
+    // gw-b's batch and gw-a's first are at room-1, not in master data; gw-a's second crosses into December.
+    expect(printed()).toBe(
+      'pruned readings-2026-11: 0 batches deleted (0 readings), 0 deleted before; kept: 1 outside_archive, 2 unknown_location\n',
+    );
   });
 
   it('refuses a config whose retention is wrong, naming the path, and create without a directory', async () => {

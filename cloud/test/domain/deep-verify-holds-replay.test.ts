@@ -53,7 +53,7 @@ class Trail {
       excursions: [],
       users: [],
       master: [],
-      readingDigests: { ok: true, gateways: 0, batches: 0, readings: 0, findings: [] },
+      readingDigests: { ok: true, gateways: 0, batches: 0, readings: 0, deleted: {}, findings: [] },
     };
     return holdCheck.run(data).map((f) => `${f.row}: ${f.detail}`);
   }

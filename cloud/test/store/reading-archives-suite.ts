@@ -34,7 +34,8 @@ export async function ingestTwoMonths(store: CloudStore): Promise<void> {
   for (const [i, [gw, b]] of steps.entries()) await store.ingestReadings(gw, b, T0 + (i + 1) * 1000);
 }
 
-const countIn = async (store: CloudStore, from: number, to: number) =>
+/** Readings stored with a data time in [from, to). */
+export const countIn = async (store: Pick<CloudStore, 'db'>, from: number, to: number) =>
   Number(
     (
       await store.db
@@ -115,6 +116,7 @@ export async function archiveRoundTrip(store: CloudStore, dir: string): Promise<
     rows: inNov,
     inserted: inNov,
     present: 0,
+    cleared: 0,
   });
   expect(await countIn(store, NOV, DEC)).toBe(inNov);
   expect(await verifyReadingDigests(store.db)).toMatchObject({ ok: true, findings: [] });
