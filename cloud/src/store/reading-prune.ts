@@ -85,13 +85,19 @@ async function pruneGateway(
   o: { actor: string; now: number; chunkBatches?: number },
   result: PruneResult,
 ): Promise<void> {
-  const seqs = [...rows.keys()];
+  // A loop, not Math.max(...seqs): a gateway's month is far more readings than a call's arguments.
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const s of rows.keys()) {
+    if (s < lo) lo = s;
+    if (s > hi) hi = s;
+  }
   const batches = await db
     .selectFrom('reading_digests')
     .select(['batch_index', 'from_seq', 'to_seq', 'seqs'])
     .where('gateway_id', '=', gw)
-    .where('from_seq', '<=', Math.max(...seqs))
-    .where('to_seq', '>=', Math.min(...seqs))
+    .where('from_seq', '<=', hi)
+    .where('to_seq', '>=', lo)
     .orderBy('batch_index')
     .execute();
   const done = new Set(
