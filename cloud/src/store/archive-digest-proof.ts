@@ -43,20 +43,16 @@ export async function proveArchiveDigests(
   return proof;
 }
 
-async function proveGateway(
-  db: Kysely<Database>,
-  gw: string,
-  rows: Map<number, ArchivedReading>,
-  period: { fromTs: number; toTs: number },
-  proof: ArchiveDigestProof,
-): Promise<void> {
+/** A gateway's digest rows whose seq range meets the seqs of `rows` (an archive's readings of it), in order. */
+export async function digestBatchesOf(db: Kysely<Database>, gw: string, rows: ReadonlyMap<number, unknown>) {
+  // A loop, not Math.max(...seqs): a gateway's month is far more readings than a call's arguments.
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   for (const s of rows.keys()) {
     if (s < lo) lo = s;
     if (s > hi) hi = s;
   }
-  const batches = await db
+  return db
     .selectFrom('reading_digests')
     .selectAll()
     .where('gateway_id', '=', gw)
@@ -64,6 +60,16 @@ async function proveGateway(
     .where('to_seq', '>=', lo)
     .orderBy('batch_index')
     .execute();
+}
+
+async function proveGateway(
+  db: Kysely<Database>,
+  gw: string,
+  rows: Map<number, ArchivedReading>,
+  period: { fromTs: number; toTs: number },
+  proof: ArchiveDigestProof,
+): Promise<void> {
+  const batches = await digestBatchesOf(db, gw, rows);
   let covered = 0;
   for (const b of batches) {
     const spans = decodeSpans(b.seqs);

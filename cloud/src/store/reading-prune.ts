@@ -9,6 +9,7 @@ import {
   type LocationFacts,
   locationSpans,
 } from '../domain/reading-retention.js';
+import { digestBatchesOf } from './archive-digest-proof.js';
 import { readArchiveFile } from './archive-file.js';
 import { appendAudit } from './audit-append.js';
 import { archivePath, type ReadingArchive, verifiedArchive } from './reading-archives.js';
@@ -85,21 +86,7 @@ async function pruneGateway(
   o: { actor: string; now: number; chunkBatches?: number },
   result: PruneResult,
 ): Promise<void> {
-  // A loop, not Math.max(...seqs): a gateway's month is far more readings than a call's arguments.
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (const s of rows.keys()) {
-    if (s < lo) lo = s;
-    if (s > hi) hi = s;
-  }
-  const batches = await db
-    .selectFrom('reading_digests')
-    .select(['batch_index', 'from_seq', 'to_seq', 'seqs'])
-    .where('gateway_id', '=', gw)
-    .where('from_seq', '<=', hi)
-    .where('to_seq', '>=', lo)
-    .orderBy('batch_index')
-    .execute();
+  const batches = await digestBatchesOf(db, gw, rows);
   const done = new Set(
     (
       await db.selectFrom('reading_deletions').select('batch_index').where('gateway_id', '=', gw).execute()
