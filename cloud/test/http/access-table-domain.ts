@@ -352,6 +352,37 @@ export const DOMAIN_ROUTES: Record<string, RouteSpec> = {
     ],
     unknown: () => [{ what: 'unknown lot', url: '/api/v1/lots/no-such-lot/temperature', status: 404 }],
   },
+  'GET /api/v1/lots/:id/temperature/rollups': {
+    access: ANY,
+    valid: (f) => ({ url: `/api/v1/lots/${f.lotId}/temperature/rollups` }),
+    invalid: (f) => [
+      ...badIds((id) => `/api/v1/lots/${id}/temperature/rollups`),
+      { what: 'limit 0', url: `/api/v1/lots/${f.lotId}/temperature/rollups?limit=0`, field: 'limit' },
+      {
+        what: 'limit too large',
+        url: `/api/v1/lots/${f.lotId}/temperature/rollups?limit=10001`,
+        field: 'limit',
+      },
+      {
+        what: 'unknown resolution',
+        url: `/api/v1/lots/${f.lotId}/temperature/rollups?resolution=1d`,
+        field: 'resolution',
+      },
+      {
+        what: 'to before from',
+        url: `/api/v1/lots/${f.lotId}/temperature/rollups?from=10&to=5`,
+        field: 'to',
+      },
+      {
+        what: 'forged cursor',
+        url: `/api/v1/lots/${f.lotId}/temperature/rollups?cursor=not-a-cursor`,
+        field: 'cursor',
+      },
+    ],
+    unknown: () => [
+      { what: 'unknown lot', url: '/api/v1/lots/no-such-lot/temperature/rollups', status: 404 },
+    ],
+  },
   'GET /api/v1/lots/:id/trace': {
     access: ANY,
     valid: (f) => ({ url: `/api/v1/lots/${f.lotId}/trace` }),

@@ -2,13 +2,28 @@ import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import {
+  bucketWindows,
+  chartResolution,
+  clipStays,
+  isPartialBucket,
+  resolutionWidth,
+} from '../../domain/lot-chart.js';
 import { lotQuantities } from '../../domain/lot-quantities.js';
+import { meanOf, ROLLUP_RESOLUTION_NAMES } from '../../domain/reading-rollups.js';
 import { unitLockState } from '../../domain/unit-lock-state.js';
+import {
+  LOT_CHART_CURSOR_SHAPE,
+  pageLotChartBuckets,
+  sensorsAtLocations,
+  stayExcursions,
+} from '../../store/queries/lot-chart-buckets.js';
 import { lotQuantityInput } from '../../store/queries/lot-quantities.js';
 import { lotStays } from '../../store/queries/lot-stays.js';
 import { lotTracePage } from '../../store/queries/lot-trace-page.js';
 import { readingsDuringStays } from '../../store/queries/readings-during-stays.js';
 import type { DomainServices } from '../domain-services.js';
+import { decodePageCursor, pageAnswer } from '../list-page.js';
 import { decodeCursor, encodeCursor } from '../reading-cursor.js';
 import { lockView, unitView } from '../views.js';
 import type { RouteDeps } from './deps.js';
@@ -44,6 +59,45 @@ const temperatureResponse = z.object({
     }),
   ),
   nextAfter: z.string().nullable().describe('pass as `after` for the next page; null on the last page'),
+});
+
+const chartResponse = z.object({
+  lotId: z.string(),
+  resolution: z.enum(ROLLUP_RESOLUTION_NAMES).describe('bucket width used'),
+  intervals: z.array(stayView).describe('custody timeline, as in `/lots/{id}/temperature`'),
+  sensors: z
+    .record(z.string(), z.array(z.string()))
+    .describe('per location of the stays, the sensors whose rollups its buckets merge'),
+  items: z.array(
+    z.object({
+      locationId: z.string(),
+      start: z.number(),
+      end: z.number(),
+      minC: z.number(),
+      maxC: z.number(),
+      meanC: z.number(),
+      count: z.number().int(),
+      partial: z
+        .boolean()
+        .describe(
+          'the bucket holds time outside every stay there: its values may include readings from then',
+        ),
+    }),
+  ),
+  excursions: z
+    .array(
+      z.object({
+        id: z.string(),
+        locationId: z.string(),
+        start: z.number(),
+        end: z.number().nullable(),
+        peakC: z.number(),
+        state: z.string(),
+        critical: z.boolean(),
+      }),
+    )
+    .describe('excursions at a stay’s location overlapping the stay and this page’s time span'),
+  nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
 });
 
 const lockSchema = z.object({
@@ -111,7 +165,7 @@ const traceResponse = z.object({
  */
 export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServices }> = async (
   root,
-  { domain },
+  { domain, clock },
 ) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const db = domain.engine.db;
@@ -170,6 +224,90 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
         })),
         nextAfter:
           more && last ? encodeCursor({ ts: last.ts, gatewayId: last.gateway_id, seq: last.seq }) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/lots/:id/temperature/rollups',
+    {
+      schema: {
+        tags: ['lots'],
+        description:
+          'Temperature across custody from the reading rollups (docs/architecture.md "Lot chart from rollups"): per stay, the buckets of the sensors at its location (min, max, mean, count merged over them), in (start, location) order, `limit` per page (follow `nextCursor`), with the excursions of the stays. `resolution` defaults to 5m for custody up to 3 days, else 1h. A bucket that holds time outside every stay at its location is `partial`: its values may include readings from then; the raw readings are `/lots/{id}/temperature` with `from`/`to`.',
+        params: z.object({ id: idSchema }),
+        querystring: z
+          .object({
+            from: ms.optional().describe('epoch ms, inclusive'),
+            to: ms.optional().describe('epoch ms, exclusive'),
+            resolution: z.enum(ROLLUP_RESOLUTION_NAMES).optional().describe('bucket width; default by span'),
+            cursor: z.string().min(1).max(1000).optional().describe('`nextCursor` of the previous page'),
+            limit: z.coerce.number().int().min(1).max(10_000).default(2000),
+          })
+          .refine((q) => q.from === undefined || q.to === undefined || q.to > q.from, {
+            message: 'to must be after from',
+            path: ['to'],
+          }),
+        response: { 200: chartResponse },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const after = q.cursor === undefined ? undefined : decodePageCursor(q.cursor, LOT_CHART_CURSOR_SHAPE);
+      const lot = await lotOr404(req.params.id);
+      const intervals = await lotStays(db, lot.id);
+      const stays = clipStays(intervals, q.from, q.to);
+      const resolution = q.resolution ?? chartResolution(stays, clock.now());
+      const width = resolutionWidth(resolution);
+      const sensorsAt = await sensorsAtLocations(
+        db,
+        stays.map((s) => s.locationId),
+      );
+      const page = await pageLotChartBuckets(db, {
+        windows: bucketWindows(stays, width),
+        sensorsAt,
+        resolution,
+        after,
+        limit: q.limit,
+      });
+      // The excursions of this page's span: from the cursor (or the start) to the end of its last bucket
+      // (or the end, on the last page), so the pages together list each one at least once.
+      const last = page.items[page.items.length - 1];
+      const excursions = await stayExcursions(
+        db,
+        stays,
+        after ? Number(after[0]) : Number.MIN_SAFE_INTEGER,
+        page.next && last ? last.bucket_start + width : Number.MAX_SAFE_INTEGER,
+      );
+      const { items, nextCursor } = pageAnswer(
+        page.items.map((b) => ({
+          locationId: b.location_id,
+          start: b.bucket_start,
+          end: b.bucket_start + width,
+          minC: b.min_c,
+          maxC: b.max_c,
+          meanC: meanOf({ sum: b.sum_c, count: b.count }),
+          count: b.count,
+          partial: isPartialBucket(stays, b.location_id, b.bucket_start, width),
+        })),
+        page.next,
+      );
+      return {
+        lotId: lot.id,
+        resolution,
+        intervals,
+        sensors: Object.fromEntries(sensorsAt),
+        items,
+        excursions: excursions.map((e) => ({
+          id: e.id,
+          locationId: e.location_id,
+          start: e.start_ts,
+          end: e.end_ts,
+          peakC: e.peak_c,
+          state: e.state,
+          critical: e.critical !== 0,
+        })),
+        nextCursor,
       };
     },
   );

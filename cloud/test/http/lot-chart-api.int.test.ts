@@ -1,0 +1,3 @@
+import { lotChartSuite } from './lot-chart-suite.js';
+
+lotChartSuite('SQLite', async () => ({}));
