@@ -52,7 +52,8 @@ interface RawReading {
  * `GET /lots/:id/temperature/rollups` (docs/architecture.md "Lot chart from rollups") against the raw
  * readings of `GET /lots/:id/temperature`: the lot in room-1 for 3 h (E3 leaves for store-2 at 67 min),
  * in truck-1 for 2 h with an excursion (12 °C, minutes 200–220), then in store-1. Two sensors in room-1
- * (one reading 2 °C colder), one elsewhere, a reading a minute, some without a value. On SQLite and
+ * (one reading 2 °C colder), two in truck-1 (one not registered), one elsewhere, a reading a minute, some
+ * without a value. On SQLite and
  * PostgreSQL: `store()` gives the cloud's database setting.
  */
 export function lotChartSuite(name: string, store: () => Promise<Pick<CloudConfigInput, 'database'>>): void {
@@ -107,6 +108,8 @@ export function lotChartSuite(name: string, store: () => Promise<Pick<CloudConfi
         ['s-store2', 'store-2'],
       ] as const;
       for (const [id, locationId] of sensors) await put(`/api/v1/sensors/${id}`, { name: id, locationId });
+      // A sensor that reads at truck-1 without being registered (master data).
+      const reading = [...sensors, ['s-unregistered', 'truck-1'] as const];
       await put(`/api/v1/products/${GTIN}`, {
         name: 'Vaccine',
         minC: 2,
@@ -144,7 +147,7 @@ export function lotChartSuite(name: string, store: () => Promise<Pick<CloudConfi
         quality: 'ok' | 'timeout';
       }> = [];
       let seq = 0;
-      for (const [sensorId, locationId] of sensors)
+      for (const [sensorId, locationId] of reading)
         for (let m = -30; m < 8 * 60; m++) {
           const warm = sensorId === 's-truck' && m >= 200 && m < 220;
           const base = 5 + Math.sin((m + seq) / 17) * 1.5 - (sensorId === 's-room-b' ? 2 : 0);
@@ -173,8 +176,8 @@ export function lotChartSuite(name: string, store: () => Promise<Pick<CloudConfi
         const raw = await get<{ readings: unknown[] }>(
           `/api/v1/lots/LOT-C/temperature?limit=20000&to=${END}`,
         );
-        // room-1 (two sensors), truck-1, store-1, and store-2 from minute 67.
-        return raw.readings.length === 2 * 180 + 120 + 180 + (480 - 67);
+        // room-1 and truck-1 (two sensors each), store-1, and store-2 from minute 67.
+        return raw.readings.length === 2 * 180 + 2 * 120 + 180 + (480 - 67);
       }, 'every reading stored');
     });
     afterAll(async () => cloud?.stop());
@@ -240,7 +243,7 @@ export function lotChartSuite(name: string, store: () => Promise<Pick<CloudConfi
         'room-1': ['s-room-a', 's-room-b'],
         'store-1': ['s-store'],
         'store-2': ['s-store2'],
-        'truck-1': ['s-truck'],
+        'truck-1': ['s-truck', 's-unregistered'],
       });
       const truck = c.items.filter((b) => b.locationId === 'truck-1' && b.maxC === 12);
       expect(truck.map((b) => (b.start - H0) / MIN)).toEqual([200, 205, 210, 215]);

@@ -15,8 +15,8 @@ import { unitLockState } from '../../domain/unit-lock-state.js';
 import {
   LOT_CHART_CURSOR_SHAPE,
   pageLotChartBuckets,
-  sensorsAtLocations,
   stayExcursions,
+  stayLocationSensors,
 } from '../../store/queries/lot-chart-buckets.js';
 import { lotQuantityInput } from '../../store/queries/lot-quantities.js';
 import { lotStays } from '../../store/queries/lot-stays.js';
@@ -259,10 +259,9 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
       const stays = clipStays(intervals, q.from, q.to);
       const resolution = q.resolution ?? chartResolution(stays, clock.now());
       const width = resolutionWidth(resolution);
-      const sensorsAt = await sensorsAtLocations(
-        db,
-        stays.map((s) => s.locationId),
-      );
+      // Every excursion of the stays names its sensors, so the chart reads them (stayLocationSensors).
+      const allExcursions = await stayExcursions(db, stays);
+      const sensorsAt = await stayLocationSensors(db, stays, allExcursions);
       const page = await pageLotChartBuckets(db, {
         windows: bucketWindows(stays, width),
         sensorsAt,
@@ -273,12 +272,11 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
       // The excursions of this page's span: from the cursor (or the start) to the end of its last bucket
       // (or the end, on the last page), so the pages together list each one at least once.
       const last = page.items[page.items.length - 1];
-      const excursions = await stayExcursions(
-        db,
-        stays,
+      const [lo, hi] = [
         after ? Number(after[0]) : Number.MIN_SAFE_INTEGER,
         page.next && last ? last.bucket_start + width : Number.MAX_SAFE_INTEGER,
-      );
+      ];
+      const excursions = allExcursions.filter((e) => e.start_ts < hi && (e.end_ts === null || e.end_ts > lo));
       const { items, nextCursor } = pageAnswer(
         page.items.map((b) => ({
           locationId: b.location_id,

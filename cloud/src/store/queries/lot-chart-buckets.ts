@@ -92,21 +92,51 @@ export async function pageLotChartBuckets(
   return pageOf(rows.slice(0, q.limit + 1), q.limit, (r) => [r.bucket_start, r.location_id]);
 }
 
-/** The sensors registered at each of `locationIds` (master data `sensors`). */
-export async function sensorsAtLocations(
+/** Readings read at each end of a stay to find the sensors that read there. */
+const EDGE_SAMPLE = 200;
+
+/**
+ * The sensors whose rollups each stay location's buckets read: those registered there (master data), those
+ * named by its excursions (so a band never misses the sensor of an excursion), and those among the first and
+ * last `EDGE_SAMPLE` readings of each stay there (an unregistered sensor reading through the stay); a sensor
+ * that read only in the middle of a stay without being registered there or in an excursion is not found.
+ */
+export async function stayLocationSensors(
   db: Kysely<Database>,
-  locationIds: readonly string[],
+  stays: readonly ClippedStay[],
+  excursions: readonly { location_id: string; sensor_ids: string }[],
 ): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  if (locationIds.length === 0) return out;
-  const rows = await db
+  const found = new Map<string, Set<string>>();
+  const add = (loc: string, id: string) => {
+    if (id) found.set(loc, (found.get(loc) ?? new Set()).add(id));
+  };
+  const locations = [...new Set(stays.map((s) => s.locationId))];
+  if (locations.length === 0) return new Map();
+  const registered = await db
     .selectFrom('sensors')
     .select(['id', 'location_id'])
-    .where('location_id', 'in', [...new Set(locationIds)])
-    .orderBy('id')
+    .where('location_id', 'in', locations)
     .execute();
-  for (const r of rows) out.set(r.location_id, [...(out.get(r.location_id) ?? []), r.id]);
-  return out;
+  for (const r of registered) add(r.location_id, r.id);
+  for (const e of excursions) for (const id of e.sensor_ids.split(',')) add(e.location_id, id);
+  for (const st of stays)
+    for (const dir of ['asc', 'desc'] as const) {
+      const rows = await db
+        .selectFrom('readings')
+        .select('sensor_id')
+        .where('location_id', '=', st.locationId)
+        .where('ts', '>=', st.from)
+        .where('ts', '<', st.to)
+        .orderBy('ts', dir)
+        .limit(EDGE_SAMPLE)
+        .execute();
+      for (const r of rows) add(st.locationId, r.sensor_id);
+    }
+  return new Map(
+    [...found.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([loc, ids]) => [loc, [...ids].sort()]),
+  );
 }
 
 export interface StayExcursion {
@@ -117,23 +147,24 @@ export interface StayExcursion {
   peak_c: number;
   state: string;
   critical: number;
+  sensor_ids: string;
 }
 
 /**
- * The excursions at the stays' locations that overlap a stay and `[lo, hi)` (a page's time span), by start:
- * listed with the chart so a bucket's band never stands alone for an excursion inside it.
+ * The excursions at the stays' locations that overlap a stay, by start: listed with the chart so a bucket's
+ * band never stands alone for an excursion inside it.
  */
 export async function stayExcursions(
   db: Kysely<Database>,
   stays: readonly ClippedStay[],
-  lo: number,
-  hi: number,
 ): Promise<StayExcursion[]> {
   const locations = [...new Set(stays.map((s) => s.locationId))];
-  if (locations.length === 0 || hi <= lo) return [];
+  if (locations.length === 0) return [];
+  const lo = Math.min(...stays.map((s) => s.from));
+  const hi = Math.max(...stays.map((s) => s.to));
   const rows = await db
     .selectFrom('excursions')
-    .select(['id', 'location_id', 'start_ts', 'end_ts', 'peak_c', 'state', 'critical'])
+    .select(['id', 'location_id', 'start_ts', 'end_ts', 'peak_c', 'state', 'critical', 'sensor_ids'])
     .where('location_id', 'in', locations)
     .where('start_ts', '<', hi)
     .where((eb) => eb.or([eb('end_ts', 'is', null), eb('end_ts', '>', lo)]))
