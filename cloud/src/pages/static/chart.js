@@ -1,4 +1,5 @@
-// Temperature chart as SVG: one polyline per sensor, limits as dashed lines, the excursion shaded.
+// Temperature chart as SVG: one polyline per sensor, limits as dashed lines, the excursion shaded; or, for
+// long ranges, a min/max band and a mean line per location from the reading rollups.
 // The plotted data stays readable for tests and tools: each polyline carries data-sensor and
 // data-count, and the svg carries the axis domains (data-x0/x1/y0/y1) and plot box so any point can be
 // mapped back to (ts, °C).
@@ -33,6 +34,8 @@ const LEGEND_CHARS = 17;
  * attributes describe the current drawing.
  *
  * @param {{ series: Array<{ sensorId: string, points: Array<{ ts: number, tempC: number|null }> }>,
+ *           bands?: Array<{ id: string, label?: string, buckets: Array<{ start: number, end: number,
+ *             minC: number, maxC: number, meanC: number }> }>,
  *           minC?: number, maxC?: number, shade?: { from: number, to: number|null }[],
  *           late?: { from: number, to: number }[], marks?: { ts: number, label: string }[],
  *           width?: number, height?: number, title?: string }} opts
@@ -64,20 +67,26 @@ function draw(svg, opts, width) {
   const plotW = width - pad.left - pad.right;
   // The legend wraps onto more lines when the sensors do not fit beside the axis label.
   const perRow = Math.max(1, Math.floor((plotW - 70) / LEGEND_STEP));
-  const legendRows = Math.max(1, Math.ceil(opts.series.length / perRow));
+  const bands = opts.bands ?? [];
+  const legendRows = Math.max(1, Math.ceil((opts.series.length + bands.length) / perRow));
   const height = (opts.height ?? 320) + (legendRows - 1) * 16;
   const plotH = height - pad.top - pad.bottom - (legendRows - 1) * 16;
   svg.replaceChildren();
   const all = opts.series.flatMap((s) => s.points).filter((p) => p.tempC !== null && p.tempC !== undefined);
+  const buckets = bands.flatMap((b) => b.buckets);
   const shades = (opts.shade ?? []).filter(Boolean);
-  let x0 = Math.min(...all.map((p) => p.ts), ...shades.map((s) => s.from));
-  let x1 = Math.max(...all.map((p) => p.ts), ...shades.map((s) => s.to ?? s.from));
+  let x0 = Math.min(...all.map((p) => p.ts), ...buckets.map((b) => b.start), ...shades.map((s) => s.from));
+  let x1 = Math.max(
+    ...all.map((p) => p.ts),
+    ...buckets.map((b) => b.end),
+    ...shades.map((s) => s.to ?? s.from),
+  );
   if (!Number.isFinite(x0)) {
     x0 = Date.now() - 3600_000;
     x1 = Date.now();
   }
   if (x1 === x0) x1 = x0 + 60_000;
-  const temps = all.map((p) => p.tempC);
+  const temps = [...all.map((p) => p.tempC), ...buckets.flatMap((b) => [b.minC, b.maxC])];
   if (opts.minC !== undefined) temps.push(opts.minC);
   if (opts.maxC !== undefined) temps.push(opts.maxC);
   let y0 = Math.min(...temps, 0);
@@ -197,23 +206,12 @@ function draw(svg, opts, width) {
     svg.append(el('text', { class: 'mark-label', x: x + 3, y: pad.top + 12 }, m.label));
   }
 
-  opts.series.forEach((s, i) => {
-    const pts = s.points.filter((p) => p.tempC !== null && p.tempC !== undefined);
+  const legend = (i, id, label) => {
     const color = COLORS[i % COLORS.length];
-    const line = el('polyline', {
-      class: 'series',
-      fill: 'none',
-      stroke: color,
-      'stroke-width': 1.8,
-      points: pts.map((p) => `${r2(sx(p.ts))},${r2(sy(p.tempC))}`).join(' '),
-      'data-sensor': s.sensorId,
-      'data-count': pts.length,
-    });
-    svg.append(line);
     const row = Math.floor(i / perRow);
-    // The sensor's name (its id when it has none), cut to its legend slot; the full name and id on hover.
-    const name = s.label ?? s.sensorId;
-    const legend = el(
+    // The name (the id when there is none), cut to its legend slot; the full name and id on hover.
+    const name = label ?? id;
+    const text = el(
       'text',
       {
         class: 'legend',
@@ -223,9 +221,79 @@ function draw(svg, opts, width) {
       },
       `■ ${name.length > LEGEND_CHARS ? `${name.slice(0, LEGEND_CHARS - 1)}…` : name}`,
     );
-    legend.append(el('title', {}, name === s.sensorId ? name : `${name} (${s.sensorId})`));
-    svg.append(legend);
+    text.append(el('title', {}, name === id ? name : `${name} (${id})`));
+    svg.append(text);
+    return color;
+  };
+
+  bands.forEach((b, i) => {
+    const color = legend(i, b.id, b.label);
+    drawBand(svg, b, { sx, sy, r2, color });
   });
+
+  opts.series.forEach((s, i) => {
+    const pts = s.points.filter((p) => p.tempC !== null && p.tempC !== undefined);
+    const color = legend(bands.length + i, s.sensorId, s.label);
+    svg.append(
+      el('polyline', {
+        class: 'series',
+        fill: 'none',
+        stroke: color,
+        'stroke-width': 1.8,
+        points: pts.map((p) => `${r2(sx(p.ts))},${r2(sy(p.tempC))}`).join(' '),
+        'data-sensor': s.sensorId,
+        'data-count': pts.length,
+      }),
+    );
+  });
+}
+
+/**
+ * One location's rollup buckets: per run of adjacent buckets a polygon from each bucket's maximum (top) to
+ * its minimum (bottom), drawn as steps so a bucket's extremes span its whole width, and the mean through the
+ * buckets' middles. Each polygon carries its run's time span and extremes (data-from/to/min/max).
+ */
+function drawBand(svg, band, { sx, sy, r2, color }) {
+  const runs = [];
+  for (const b of [...band.buckets].sort((x, y) => x.start - y.start)) {
+    const run = runs[runs.length - 1];
+    if (run && run[run.length - 1].end === b.start) run.push(b);
+    else runs.push([b]);
+  }
+  for (const run of runs) {
+    const top = run.flatMap((b) => [
+      `${r2(sx(b.start))},${r2(sy(b.maxC))}`,
+      `${r2(sx(b.end))},${r2(sy(b.maxC))}`,
+    ]);
+    const bottom = [...run]
+      .reverse()
+      .flatMap((b) => [`${r2(sx(b.end))},${r2(sy(b.minC))}`, `${r2(sx(b.start))},${r2(sy(b.minC))}`]);
+    svg.append(
+      el('polygon', {
+        class: 'band',
+        fill: color,
+        'fill-opacity': 0.25,
+        stroke: 'none',
+        points: [...top, ...bottom].join(' '),
+        'data-location': band.id,
+        'data-from': run[0].start,
+        'data-to': run[run.length - 1].end,
+        'data-min': Math.min(...run.map((b) => b.minC)),
+        'data-max': Math.max(...run.map((b) => b.maxC)),
+      }),
+    );
+    svg.append(
+      el('polyline', {
+        class: 'mean',
+        fill: 'none',
+        stroke: color,
+        'stroke-width': 1.5,
+        points: run.map((b) => `${r2(sx((b.start + b.end) / 2))},${r2(sy(b.meanC))}`).join(' '),
+        'data-location': band.id,
+        'data-count': run.length,
+      }),
+    );
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { api } from './api.js';
-import { seriesBySensor, temperatureChart } from './chart.js';
+import { lotTemperatureSection } from './lot-temperature-view.js';
 import { excursionLink, loadNames, unitLabel, whereNowText } from './names.js';
 import { quantitiesSection } from './quantities-view.js';
 import { rejectedStockSection } from './rejected-stock-view.js';
@@ -7,8 +7,6 @@ import { badge, errorBox, fmtDuration, fmtNum, fmtTime, h, mount, runPage, table
 
 const id = decodeURIComponent(location.pathname.split('/')[2] ?? '');
 const enc = encodeURIComponent(id);
-/** Readings drawn in the chart at most (the server pages them; beyond this the chart says so). */
-const MAX_CHART_READINGS = 100_000;
 /** Units per page of the trace table (GET /api/v1/lots/:id/trace). */
 const TRACE_PAGE = 500;
 
@@ -18,18 +16,6 @@ runPage(async (user) => {
     mount(h('h1', {}, `Lot ${id}`), h('p', { class: 'error' }, 'No such lot.'));
     return;
   }
-  // Temperature across custody: the server merges the custody intervals of every unit and pages the
-  // readings taken there (GET /api/v1/lots/:id/temperature).
-  let temperature = await api.get(`/api/v1/lots/${enc}/temperature?limit=20000`);
-  const segments = temperature.intervals;
-  const readings = [...temperature.readings];
-  while (temperature.nextAfter && readings.length < MAX_CHART_READINGS) {
-    temperature = await api.get(
-      `/api/v1/lots/${enc}/temperature?limit=20000&after=${encodeURIComponent(temperature.nextAfter)}`,
-    );
-    readings.push(...temperature.readings);
-  }
-  const chartTruncated = temperature.nextAfter !== null;
   const trace = await api.get(`/api/v1/lots/${enc}/trace?limit=${TRACE_PAGE}`);
   const exs = lot.excursions ?? [];
   const details = await Promise.all(
@@ -37,6 +23,8 @@ runPage(async (user) => {
   );
 
   const names = await loadNames();
+  // Temperature across custody: the whole custody from the rollups, the raw readings of a chosen range.
+  const { section: temperature, intervals: segments } = await lotTemperatureSection(id, lot, names);
   const rejected = await rejectedStockSection(id, user, names);
   // The lot is named by its lot number everywhere (the PDF too); its id is in the address and on hover.
   mount(
@@ -103,26 +91,7 @@ runPage(async (user) => {
       ),
       { id: 'custody' },
     ),
-    h('h2', {}, 'Temperature across custody'),
-    readings.length
-      ? h(
-          'figure',
-          { class: 'chart-box' },
-          temperatureChart({
-            series: seriesBySensor(readings, names.sensorText),
-            minC: lot.product?.minC,
-            maxC: lot.product?.maxC,
-            shade: details.filter(Boolean).map((e) => ({ from: e.startTs, to: e.endTs })),
-            title: `Temperature where lot ${lot.lotNumber} was`,
-          }),
-          h(
-            'figcaption',
-            { class: 'muted' },
-            'Readings of the locations while the lot’s units were there; dashed: product tolerance.',
-            chartTruncated ? ` Showing the first ${readings.length} readings.` : '',
-          ),
-        )
-      : h('p', { class: 'muted' }, 'No readings where this lot has been.'),
+    temperature,
     h('h2', {}, 'Excursions'),
     table(
       ['Excursion', 'Location', 'Exposed units', 'Time outside tolerance', 'Review'],
