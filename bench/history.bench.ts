@@ -265,6 +265,19 @@ async function run(store: 'sqlite' | 'postgres', readings: number): Promise<Map<
       ],
       ['lot', () => get(`/api/v1/lots/${lot}`)],
       ['lot_temperature_page', () => get(`/api/v1/lots/${lot}/temperature?limit=20000`)],
+      // The lot page's custody chart: every page of the rollup buckets of the whole custody.
+      [
+        'lot_custody_chart_rollups',
+        async () => {
+          let cursor: string | null = null;
+          do {
+            const page = (await get(
+              `/api/v1/lots/${lot}/temperature/rollups?limit=10000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+            )) as { nextCursor: string | null };
+            cursor = page.nextCursor;
+          } while (cursor !== null);
+        },
+      ],
       ['excursion_detail', () => get(`/api/v1/excursions/${excursion}`)],
       ['excursion_pdf', () => raw(`/api/v1/excursions/${excursion}/report.pdf`)],
       ['lot_trace_1000_units', () => get(`/api/v1/lots/${lot}/trace?limit=1000`)],

@@ -10,8 +10,9 @@ import {
   resolutionWidth,
 } from '../../domain/lot-chart.js';
 import { lotQuantities } from '../../domain/lot-quantities.js';
-import { meanOf, ROLLUP_RESOLUTION_NAMES } from '../../domain/reading-rollups.js';
+import { ROLLUP_RESOLUTION_NAMES } from '../../domain/reading-rollups.js';
 import { unitLockState } from '../../domain/unit-lock-state.js';
+import { bucketView } from '../../store/queries/list-rollups.js';
 import {
   LOT_CHART_CURSOR_SHAPE,
   pageLotChartBuckets,
@@ -280,12 +281,7 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
       const { items, nextCursor } = pageAnswer(
         page.items.map((b) => ({
           locationId: b.location_id,
-          start: b.bucket_start,
-          end: b.bucket_start + width,
-          minC: b.min_c,
-          maxC: b.max_c,
-          meanC: meanOf({ sum: b.sum_c, count: b.count }),
-          count: b.count,
+          ...bucketView(b, width),
           partial: isPartialBucket(stays, b.location_id, b.bucket_start, width),
         })),
         page.next,

@@ -2,14 +2,14 @@ import { ColdtraceError, idSchema } from '@coldtrace/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { meanOf, ROLLUP_RESOLUTION_NAMES, ROLLUP_RESOLUTIONS } from '../../domain/reading-rollups.js';
+import { ROLLUP_RESOLUTION_NAMES, ROLLUP_RESOLUTIONS } from '../../domain/reading-rollups.js';
 import { replayDeadLetter } from '../../ingest/dead-letter-replay.js';
 import type { Ingestor } from '../../ingest/ingestor.js';
 import type { DeadLetterRow } from '../../store/cloud-store.js';
 import { pageDeadLetters } from '../../store/queries/list-dead-letters.js';
 import { pageAlarms, pageMovements } from '../../store/queries/list-gateway-records.js';
 import { pageReadings, READING_CURSOR_SHAPE } from '../../store/queries/list-readings.js';
-import { pageRollups, ROLLUP_CURSOR_SHAPE } from '../../store/queries/list-rollups.js';
+import { bucketView, pageRollups, ROLLUP_CURSOR_SHAPE } from '../../store/queries/list-rollups.js';
 import { DEFAULT_PAGE, decodePageCursor, pageAnswer, pageParams, wantsPage } from '../list-page.js';
 import { actorOf } from '../views.js';
 import type { RouteDeps } from './deps.js';
@@ -119,14 +119,7 @@ export const telemetryRoutes: FastifyPluginAsync<RouteDeps & { ingestor?: Ingest
         after: q.cursor === undefined ? undefined : decodePageCursor(q.cursor, ROLLUP_CURSOR_SHAPE),
         limit: q.limit,
       });
-      const items = page.items.map((b) => ({
-        start: b.bucket_start,
-        end: b.bucket_start + width,
-        minC: b.min_c,
-        maxC: b.max_c,
-        meanC: meanOf({ sum: b.sum_c, count: b.count }),
-        count: b.count,
-      }));
+      const items = page.items.map((b) => bucketView(b, width));
       return asksPage(q) ? pageAnswer(items, page.next) : items;
     },
   );

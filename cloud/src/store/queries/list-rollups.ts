@@ -1,5 +1,10 @@
-import type { Kysely } from 'kysely';
-import { bucketStart, ROLLUP_RESOLUTIONS, type RollupResolution } from '../../domain/reading-rollups.js';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import {
+  bucketStart,
+  meanOf,
+  ROLLUP_RESOLUTIONS,
+  type RollupResolution,
+} from '../../domain/reading-rollups.js';
 import type { Database } from '../schema.js';
 import { type KeyValues, pageOf } from './keyset.js';
 
@@ -27,6 +32,18 @@ export interface RollupBucket {
 }
 
 /**
+ * The columns of rollup rows grouped by bucket start: their aggregates merged as `mergeAggregates` does
+ * (domain/reading-rollups.ts).
+ */
+export const mergedBucketColumns = (eb: ExpressionBuilder<Database, 'reading_rollups'>) => [
+  'bucket_start' as const,
+  eb.fn.min('min_c').as('min_c'),
+  eb.fn.max('max_c').as('max_c'),
+  eb.fn.sum<number>('sum_c').as('sum_c'),
+  eb.fn.sum<number>('count').as('count'),
+];
+
+/**
  * The query of one page of a sensor's buckets after `after` (`limit + 1` rows: `pageOf` tells whether more
  * follow): one range of the primary key (sensor, resolution, bucket start, …), read in its order. A bucket
  * of a sensor that readings placed at two locations, or that two gateways relayed, is several rows: they are
@@ -35,13 +52,7 @@ export interface RollupBucket {
 export function rollupPageQuery(db: Kysely<Database>, q: RollupListQuery) {
   let s = db
     .selectFrom('reading_rollups')
-    .select((eb) => [
-      'bucket_start',
-      eb.fn.min('min_c').as('min_c'),
-      eb.fn.max('max_c').as('max_c'),
-      eb.fn.sum<number>('sum_c').as('sum_c'),
-      eb.fn.sum<number>('count').as('count'),
-    ])
+    .select(mergedBucketColumns)
     .where('sensor_id', '=', q.sensorId)
     .where('resolution', '=', q.resolution);
   if (q.fromTs !== undefined)
@@ -53,6 +64,16 @@ export function rollupPageQuery(db: Kysely<Database>, q: RollupListQuery) {
     .orderBy('bucket_start')
     .limit(q.limit + 1);
 }
+
+/** A merged bucket as the API shows it: its span, extremes, mean and count. */
+export const bucketView = (b: RollupBucket, width: number) => ({
+  start: b.bucket_start,
+  end: b.bucket_start + width,
+  minC: b.min_c,
+  maxC: b.max_c,
+  meanC: meanOf({ sum: b.sum_c, count: b.count }),
+  count: b.count,
+});
 
 /** One page of a sensor's buckets in time order (docs/architecture.md "Reading rollups"), numbers as numbers. */
 export async function pageRollups(

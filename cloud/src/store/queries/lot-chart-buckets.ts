@@ -3,17 +3,13 @@ import type { BucketWindow, ClippedStay } from '../../domain/lot-chart.js';
 import type { RollupResolution } from '../../domain/reading-rollups.js';
 import type { Database } from '../schema.js';
 import { type KeyValues, pageOf } from './keyset.js';
+import { mergedBucketColumns, type RollupBucket } from './list-rollups.js';
 
 /** The cursor's types, for `decodePageCursor`: bucket start, location. */
 export const LOT_CHART_CURSOR_SHAPE = ['n', 's'] as const;
 
-export interface LotChartBucket {
+export interface LotChartBucket extends RollupBucket {
   location_id: string;
-  bucket_start: number;
-  min_c: number;
-  max_c: number;
-  sum_c: number;
-  count: number;
 }
 
 /**
@@ -31,13 +27,7 @@ export function windowBucketsQuery(
 ) {
   let s = db
     .selectFrom('reading_rollups')
-    .select((eb) => [
-      'bucket_start',
-      eb.fn.min('min_c').as('min_c'),
-      eb.fn.max('max_c').as('max_c'),
-      eb.fn.sum<number>('sum_c').as('sum_c'),
-      eb.fn.sum<number>('count').as('count'),
-    ])
+    .select(mergedBucketColumns)
     .where('sensor_id', 'in', sensorIds)
     .where('resolution', '=', resolution)
     .where('bucket_start', '>=', w.lo)
