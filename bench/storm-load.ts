@@ -3,6 +3,7 @@
  * every deployment: the gateways' backlogs as the edge sends them, the probe gateway's units and critical
  * readings, and the figures' output.
  */
+import { DEFAULT_PUBACK_TIMEOUT_MS, pubackOverdue } from '@coldtrace/edge';
 import { encodeGatewayPayload, type Reading } from '@coldtrace/shared';
 import type { MqttClient } from 'mqtt';
 
@@ -53,16 +54,55 @@ export function backlog(g: number, count: number, t0: number): string[] {
   return out;
 }
 
-/** Sends `payloads` in order with `WINDOW` QoS 1 publishes in flight; resolves on the last PUBACK. */
-export async function publishAll(c: MqttClient, g: number, payloads: string[]): Promise<void> {
+/**
+ * Sends `payloads` in order with `WINDOW` QoS 1 publishes in flight; resolves on the last PUBACK. As the edge
+ * publisher does (`mqtt.pubackTimeoutMs`, the same default and decision), the oldest publish waiting longer
+ * than `pubackTimeoutMs` for its PUBACK on a connection drops it, as a network fault would: mqtt.js then
+ * reconnects and sends the publishes in flight again. `onDrop` is told of each drop.
+ */
+export async function publishAll(
+  c: MqttClient,
+  g: number,
+  payloads: string[],
+  { pubackTimeoutMs = DEFAULT_PUBACK_TIMEOUT_MS, onDrop = () => {} } = {},
+): Promise<void> {
+  /** When each publish still waiting for its PUBACK was sent on the current connection. */
+  const waiting = new Set<{ sentAt: number }>();
+  // A replay on the next connection starts its deadline again (the edge's publishes carry their connection).
+  const replayed = () => {
+    for (const w of waiting) w.sentAt = Date.now();
+  };
+  c.on('connect', replayed);
+  const watch = setInterval(
+    () => {
+      let oldest: number | undefined;
+      for (const w of waiting) oldest = Math.min(oldest ?? w.sentAt, w.sentAt);
+      if (c.connected && pubackOverdue(oldest, Date.now(), pubackTimeoutMs)) {
+        onDrop();
+        c.stream.destroy();
+      }
+    },
+    Math.min(1_000, pubackTimeoutMs),
+  );
   let next = 0;
   const worker = async () => {
     while (next < payloads.length) {
       const p = payloads[next++]!;
-      await c.publishAsync(`coldtrace/v1/gw/gw-${g}/readings`, p, { qos: 1 });
+      const w = { sentAt: Date.now() };
+      waiting.add(w);
+      try {
+        await c.publishAsync(`coldtrace/v1/gw/gw-${g}/readings`, p, { qos: 1 });
+      } finally {
+        waiting.delete(w);
+      }
     }
   };
-  await Promise.all(Array.from({ length: WINDOW }, worker));
+  try {
+    await Promise.all(Array.from({ length: WINDOW }, worker));
+  } finally {
+    clearInterval(watch);
+    c.off('connect', replayed);
+  }
 }
 
 /** The unit the probe moves into probe location i. */

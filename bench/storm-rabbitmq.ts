@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudStore, openDatabase, registerGateway } from '@coldtrace/cloud';
+import { DEFAULT_PUBACK_TIMEOUT_MS } from '@coldtrace/edge';
 import { gatewayTopic } from '@coldtrace/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
@@ -57,8 +58,11 @@ export interface RabbitmqStormOptions {
 const INGESTOR = { username: 'coldtrace-ingestor', password: 'storm-ingestor-secret-0123456789' };
 /** A probe reading not locked after this ends the sampling. */
 const PROBE_GIVE_UP_MS = 120_000;
-/** No PUBACK for this long while gateways still wait for theirs: the storm stalled. */
-const STALL_MS = 60_000;
+/**
+ * No PUBACK for this long while gateways still wait for theirs: the storm stalled. Longer than the
+ * gateways' PUBACK deadline, after which they reconnect and send again (`publishAll`).
+ */
+const STALL_MS = DEFAULT_PUBACK_TIMEOUT_MS + 30_000;
 
 async function waitFor(what: string, timeoutMs: number, intervalMs: number, ok: () => Promise<boolean>) {
   const t = performance.now();
@@ -213,6 +217,8 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     let pubacks = 0;
     // Connections that closed (refused at CONNECT, or dropped by the broker after it), each retried in 1 s.
     let closes = 0;
+    // Connections the gateways dropped for a PUBACK past their deadline (then reconnected and sent again).
+    let pubackDrops = 0;
     const connectedAt: number[] = [];
     // Gateways whose whole backlog was PUBACKed, and when the last PUBACK came (a storm that stops
     // progressing is reported, not waited for).
@@ -257,7 +263,11 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
         clients.push(c);
         await new Promise<void>((resolve) => c.once('connect', () => resolve()));
         connectedAt.push(performance.now() - started);
-        await publishAll(c, g, p);
+        await publishAll(c, g, p, {
+          onDrop: () => {
+            pubackDrops++;
+          },
+        });
         done.add(g);
         acked++;
       }),
@@ -340,6 +350,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
         probeTimeouts,
         connectionErrors,
         closes,
+        pubackDrops,
       });
       await diagnostics(Date.now());
       throw new Error(`the storm stalled: ${stuck.length} of ${o.gateways} gateways without PUBACK`);
@@ -369,6 +380,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       unit_pct: 'ms',
       connectionErrors,
       closes,
+      pubackDrops,
     });
     out('storm_acked', ackedS, 's', { detail: 'every PUBACK back (in the quorum queue)' });
     out('storm_drained', drainedS, 's', {

@@ -14,6 +14,7 @@ import {
   DEFAULT_BATCH,
   DEFAULT_INFLIGHT_WINDOW,
   DEFAULT_LIVE_WINDOW_MS,
+  DEFAULT_PUBACK_TIMEOUT_MS,
 } from './publisher/publisher-config.js';
 import { scanStationConfigSchema } from './scan/scan-config.js';
 import { scanPageConfigSchema } from './scan/scan-page-config.js';
@@ -37,7 +38,7 @@ export const gatewayConfigSchema = z
         connectTimeoutMs: z.number().int().min(100).default(10_000),
         reconnectMs: z.number().int().min(50).default(2_000),
         /** A batch not acknowledged (PUBACK) this long drops the connection and replays (docs/durability.md). */
-        pubackTimeoutMs: z.number().int().min(1000).default(60_000),
+        pubackTimeoutMs: z.number().int().min(1000).default(DEFAULT_PUBACK_TIMEOUT_MS),
         /**
          * A readings batch whose readings are all younger than this goes on the `readings-live` topic, so a
          * RabbitMQ deployment stores it before other gateways' backlogs (docs/architecture.md "Live

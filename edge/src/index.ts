@@ -21,6 +21,11 @@ export { portalConfigSchema } from './portal/portal-config.js';
 export { PortalLogic } from './portal/portal-logic.js';
 export { createPortalModule } from './portal/portal-module.js';
 export { createPublisher } from './publisher/publisher.js';
-export { DEFAULT_BATCH, DEFAULT_INFLIGHT_WINDOW } from './publisher/publisher-config.js';
+export {
+  DEFAULT_BATCH,
+  DEFAULT_INFLIGHT_WINDOW,
+  DEFAULT_PUBACK_TIMEOUT_MS,
+  pubackOverdue,
+} from './publisher/publisher-config.js';
 export type { ScanStationReport } from './scan/scan-intake.js';
 export type { ScanStationModule } from './scan/scan-station-module.js';

@@ -20,6 +20,16 @@ export const DEFAULT_BATCH = { maxRecords: MAX_BATCH_RECORDS, maxAgeMs: 1_000 } 
 export const DEFAULT_LIVE_WINDOW_MS = 30_000;
 /** Batches per stream published and not yet acknowledged, by default. */
 export const DEFAULT_INFLIGHT_WINDOW = 4;
+/**
+ * How long the oldest publish in flight may wait for its PUBACK on a live connection before the connection
+ * is dropped and the stream replayed (a broker that answers PINGREQ but stopped acknowledging: RabbitMQ
+ * 3.10's MQTT plugin after a timed-out auth call, docs/durability.md).
+ */
+export const DEFAULT_PUBACK_TIMEOUT_MS = 60_000;
+
+/** Whether the oldest publish still waiting for its PUBACK (sent at `oldestSentAt`) is past the deadline. */
+export const pubackOverdue = (oldestSentAt: number | undefined, now: number, limitMs: number): boolean =>
+  oldestSentAt !== undefined && now - oldestSentAt >= limitMs;
 
 export const publisherConfigSchema = z
   .object({
@@ -35,7 +45,7 @@ export const publisherConfigSchema = z
         connectTimeoutMs: z.number().int().positive().default(10_000),
         reconnectMs: z.number().int().positive().default(2_000),
         /** A publish not acknowledged (PUBACK) within this time drops the connection, then replays. */
-        pubackTimeoutMs: z.number().int().positive().default(60_000),
+        pubackTimeoutMs: z.number().int().positive().default(DEFAULT_PUBACK_TIMEOUT_MS),
         /** A readings batch whose readings are all this young goes on `readings-live`; 0: never. */
         liveWindowMs: z.number().int().min(0).default(DEFAULT_LIVE_WINDOW_MS),
         keepaliveS: z.number().int().min(0).default(30),

@@ -21,6 +21,7 @@ import {
   type Publisher,
   type PublisherEvents,
   type PublisherOptions,
+  pubackOverdue,
   publisherConfigSchema,
 } from './publisher-config.js';
 
@@ -198,7 +199,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       () => {
         ackWatch = undefined;
         const o = oldestUnacked();
-        if (o !== undefined && Date.now() - o >= limit && connected && !stopping) {
+        if (o !== undefined && pubackOverdue(o, Date.now(), limit) && connected && !stopping) {
           log.warn(
             { gatewayId, waitedMs: Date.now() - o, pubackTimeoutMs: limit },
             'no PUBACK within pubackTimeoutMs on a live connection; reconnecting to send it again',
