@@ -300,16 +300,26 @@ export class DomainEngine {
           }
         }
         if (picked.length === 0) continue;
-        budget -= picked.length;
+        let evaluated = picked;
         try {
           this.findings.reset();
           await this.derive(async (trx, log, now) => {
-            for (const [id, w] of picked) await this.reconcileLocationIn(trx, log, now, id, w);
+            for (const [k, [id, w]] of picked.entries()) {
+              // A location marked urgent meanwhile waits for one background location, not a whole group:
+              // the rest go back to the dirty set (their marks unclaimed) and this transaction commits.
+              if (k > 0 && this.urgentLocations.size > 0) {
+                evaluated = picked.slice(0, k);
+                break;
+              }
+              await this.reconcileLocationIn(trx, log, now, id, w);
+            }
           });
           this.findings.committed();
+          budget -= evaluated.length;
+          if (evaluated.length < picked.length) this.markReadings(new Map(picked.slice(evaluated.length)));
           this.recovery.done(
             'locations',
-            picked.map(([id]) => id).filter((id) => !this.longWindows.has(id)),
+            evaluated.map(([id]) => id).filter((id) => !this.longWindows.has(id)),
           );
         } catch (err) {
           this.findings.reset();
