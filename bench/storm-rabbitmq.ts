@@ -284,6 +284,21 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     let probeTimeouts = 0;
     const ahead: number[] = [];
     let probeSeq = 0;
+    /**
+     * Per sample, when its reading committed: the evaluation ahead of its lock (location marks and their
+     * locations not evaluated yet) and the sessions waiting on a lock (derive transactions queued on the
+     * `derive_locks` row behind the one running, in either cloud).
+     */
+    const evaluation: Array<[number, number, number]> = [];
+    const evaluationBacklog = async (): Promise<[number, number, number]> => {
+      const r = await db!.query<{ marks: string; locations: string; waiting: string }>(
+        `SELECT (SELECT COUNT(*) FROM evaluation_marks WHERE kind = 'location') AS marks,
+                (SELECT COUNT(DISTINCT subject) FROM evaluation_marks WHERE kind = 'location') AS locations,
+                (SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock') AS waiting`,
+      );
+      const row = r.rows[0]!;
+      return [Number(row.marks), Number(row.locations), Number(row.waiting)];
+    };
     for (let i = 0; i < o.samples; i++) {
       const payload = probeCritical(i, ++probeSeq, t0, Date.now());
       const queued = pubacks * BATCH - ((await ingestedReadings(clouds)).inserted ?? 0);
@@ -297,7 +312,10 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
                   EXISTS (SELECT 1 FROM locks WHERE epc = $1 AND state = 'active') AS locked`,
           [epcOf(i), probeSeq],
         );
-        if (r.rows[0]!.stored) storedAt ??= performance.now() - t;
+        if (r.rows[0]!.stored && storedAt === undefined) {
+          storedAt = performance.now() - t;
+          evaluation.push(await evaluationBacklog());
+        }
         if (r.rows[0]!.locked || performance.now() - t >= PROBE_GIVE_UP_MS) break;
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -309,6 +327,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
         break;
       }
       latencies.push(performance.now() - t);
+      if (storedAt === undefined) evaluation.push(await evaluationBacklog());
       stored.push(storedAt ?? latencies[latencies.length - 1]!);
       ahead.push(queued);
       // Only samples taken while the storm lasts count: until every gateway is done, or its PUBACKs stop.
@@ -392,6 +411,15 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       connectionErrors,
     });
     const perSample = latencies.map((l, k) => [ahead[k]!, Math.round(stored[k]!), Math.round(l)]);
+    const commitToLock = latencies.map((l, k) => Math.round(l - stored[k]!)).sort((a, b) => a - b);
+    out('storm_commit_to_lock_p50', percentile(commitToLock, 50), 'ms', {
+      p99: percentile(commitToLock, 99),
+      detail: 'probe reading committed to its unit locked (evaluation)',
+      samplesCommitToLockMsMarksLocationsLockWaiters: latencies.map((l, k) => [
+        Math.round(l - stored[k]!),
+        ...evaluation[k]!,
+      ]),
+    });
     const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
     // Milliseconds of lock latency per 1,000 readings queued ahead of the probe's: the lock waits for the
     // queue to drain up to its reading.
