@@ -33,6 +33,7 @@ import { checkpointModule } from './modules/checkpoint-module.js';
 import { type CloudModule, type StartedModules, startModules } from './modules/cloud-module.js';
 import { evaluationModule } from './modules/evaluation-module.js';
 import { moduleOf } from './modules/module-of.js';
+import { retentionModule } from './modules/retention-module.js';
 import { mqttRefusalEvent, SecurityEvents } from './security/security-events.js';
 import { INFLUX_SINK, InfluxSink } from './sinks/influx-sink.js';
 import { SinkOutbox } from './sinks/sink-outbox.js';
@@ -420,6 +421,20 @@ async function assemble(
       () => dispatcher.close(),
     ),
     calibration,
+    ...(config.retention?.rawReadingsDays
+      ? [
+          retentionModule({
+            db: store.db,
+            dialect: store.opened.dialect,
+            archiveDir: config.retention.archiveDir,
+            rawReadingsDays: config.retention.rawReadingsDays,
+            intervalMs: config.retention.intervalMs,
+            wallClock,
+            log: log.child({ component: 'retention' }),
+            registry,
+          }),
+        ]
+      : []),
     moduleOf(
       'webhooks from config',
       true,

@@ -226,12 +226,34 @@ export const databasePoolConfigSchema = z
   })
   .strict();
 
+/** Default period of the retention module's pass: daily. */
+export const DEFAULT_RETENTION_INTERVAL_MS = 86_400_000;
+
 /**
- * Archives of raw readings (docs/operations.md "Archives of raw readings"): the directory `coldtrace archive`
- * writes month archives to (outside the database's disk, on storage the customer's records retention
- * covers).
+ * Archives of raw readings and their retention (docs/operations.md "Archives of raw readings", "Retention
+ * of raw readings"): the directory month archives are written to (outside the database's disk, on storage
+ * the customer's records retention covers) and, when set, how many days raw readings stay in the database:
+ * the retention module then archives each month wholly older than that and deletes its archived readings.
+ * Unset: readings are kept forever. The regulatory minimum is the customer's to set.
  */
-export const retentionConfigSchema = z.object({ archiveDir: z.string().min(1) }).strict();
+export const retentionConfigSchema = z
+  .object({
+    archiveDir: z.string().min(1, 'archiveDir must name the directory the month archives are written to'),
+    rawReadingsDays: z
+      .number({
+        message: 'rawReadingsDays must be a whole number of days (unset: keep raw readings forever)',
+      })
+      .int('rawReadingsDays must be a whole number of days')
+      .min(1, 'rawReadingsDays must be at least 1 day (unset: keep raw readings forever)')
+      .max(36_500, 'rawReadingsDays must be at most 36500 days (unset: keep raw readings forever)')
+      .optional(),
+    intervalMs: z
+      .number()
+      .int()
+      .min(60_000, 'intervalMs must be at least 60000 (one minute)')
+      .default(DEFAULT_RETENTION_INTERVAL_MS),
+  })
+  .strict();
 
 export const auditConfigSchema = z.object({ checkpoints: checkpointsConfigSchema.optional() }).strict();
 

@@ -8,10 +8,13 @@ import type { Dialect } from './migrations.js';
  */
 export type OutboxLane = 'webhooks' | 'mqtt' | 'sink:influx';
 
+/** A lane, or other periodic work only one process at a time may do: the retention pass (archive, prune). */
+export type Lane = OutboxLane | 'retention';
+
 // Two-int4 advisory keys: PostgreSQL keeps that key space apart from single-bigint keys, which the ingest
 // transactions use (`pg_advisory_xact_lock(hashtext(gateway/stream))`), so no hash can collide with these.
 const LOCK_SPACE = 0x0c7d_0b0c; // fixed and arbitrary: "coldtrace outbox"
-const LANE_KEY: Record<OutboxLane, number> = { webhooks: 1, mqtt: 2, 'sink:influx': 3 };
+const LANE_KEY: Record<Lane, number> = { webhooks: 1, mqtt: 2, 'sink:influx': 3, retention: 4 };
 
 /**
  * Runs `fn` as the only holder of `lane` among all processes sharing the database and returns its result,
@@ -30,7 +33,7 @@ const LANE_KEY: Record<OutboxLane, number> = { webhooks: 1, mqtt: 2, 'sink:influ
 export async function withOutboxLane<DB, T>(
   db: Kysely<DB>,
   dialect: Dialect,
-  lane: OutboxLane,
+  lane: Lane,
   fn: (db: Kysely<DB>) => Promise<T>,
 ): Promise<T | undefined> {
   if (dialect !== 'postgres') return fn(db);
