@@ -95,6 +95,23 @@ describe('the cloud as modules', () => {
     expect((await cloud.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 
+  it('runs retention after calibration alarms only when rawReadingsDays is set', async () => {
+    const archiveDir = join(tmpdir(), 'coldtrace-modules-archives');
+    cloud = await startTestCloud({ retention: { archiveDir } });
+    expect(cloud.modules).not.toContain('retention');
+    expect(cloud.modules).toContain('calibration alarms');
+    await cloud.stop();
+    cloud = await startTestCloud({ retention: { archiveDir, rawReadingsDays: 3650 } });
+    expect(cloud.modules.slice(cloud.modules.indexOf('calibration alarms'))).toEqual([
+      'calibration alarms',
+      'retention',
+      'webhooks from config',
+      'http',
+    ]);
+    const metrics = await cloud.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toContain('coldtrace_retention_readings_pruned_total 0');
+  });
+
   it('refuses to start when its HTTP port is taken, and releases the broker port it had bound', async () => {
     blocker = createServer();
     await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', r));
