@@ -75,13 +75,16 @@ export function retentionModule(o: RetentionModuleOptions): RetentionModule {
           now,
           actor: RETENTION_ACTOR,
           stopping: () => stopping,
+          onArchived: (period) => {
+            archived.inc();
+            o.log.info({ period }, 'retention archived a month of raw readings');
+          },
         }),
       );
       if (r === undefined) {
         o.log.debug('retention pass skipped: another cloud is running one');
         return undefined;
       }
-      archived.inc(r.archived.length);
       pruned.inc(r.readings);
       for (const f of r.failed)
         o.log.error(

@@ -15,6 +15,8 @@ export interface RetentionPassInput {
   actor: string;
   /** Asked between two months: true ends the pass there (the cloud is stopping). */
   stopping?: () => boolean;
+  /** Told of each month archived as soon as it is (a later month failing does not undo it). */
+  onArchived?: (period: string) => void;
 }
 
 export interface RetentionPass {
@@ -47,6 +49,7 @@ export async function runRetentionPass(db: Kysely<Database>, o: RetentionPassInp
     if (archives.has(period) || !(await holdsReadings(db, period))) continue;
     archives.set(period, await createReadingArchive(db, { period, dir: o.dir, actor: o.actor, now: o.now }));
     result.archived.push(period);
+    o.onArchived?.(period);
   }
   for (const period of expired) {
     const a = archives.get(period);

@@ -75,11 +75,13 @@ describe('the retention module on SQLite', () => {
     expect(await t.module.run()).toBeNull();
     expect(await t.metric('failures_total')).toBe(1);
     expect(await t.metric('last_run_timestamp_seconds')).toBe(0);
+    expect(await t.metric('months_archived_total')).toBe(0);
     expect(await listReadingArchives(h.store.db)).toEqual([]);
     expect(await stored(h, OCT, JAN)).toBe(before);
     // The same pass with a writable directory does archive and delete: the failure was the directory.
     const ok = testRetention(h.store.db, 'sqlite', join(h.dir, 'archives'));
     expect(await ok.module.run()).toMatchObject({ archived: ['2026-10', '2026-11'] });
+    expect(await ok.metric('months_archived_total')).toBe(2);
     expect(await stored(h, OCT, JAN)).toBeLessThan(before);
   });
 });
