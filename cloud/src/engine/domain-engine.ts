@@ -9,6 +9,7 @@ import { ChangeLog } from '../domain/exposure.js';
 import { ALL_TIME, type TimeWindow } from '../domain/location-evaluation.js';
 import type { LockRule } from '../domain/locks/lock-rule.js';
 import { mergeSpans, type SensorSpan } from '../domain/reading-tails.js';
+import type { QuietSpan } from '../domain/rollup-proof.js';
 import { ExcursionRule } from '../domain/rules/excursion-rule.js';
 import { QuantityHoldRule } from '../domain/rules/quantity-hold-rule.js';
 import { appendAudit } from '../store/audit-append.js';
@@ -16,6 +17,7 @@ import type { CloudStore } from '../store/cloud-store.js';
 import { deriveRepo } from '../store/derive-repo.js';
 import { lotsOfUnits } from '../store/lock-writes.js';
 import { enqueueEvents } from '../store/outbox.js';
+import { derivedIn } from '../store/quiet-span-reads.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { LocationFindings } from './location-findings.js';
 import {
@@ -23,6 +25,7 @@ import {
   isLongWindow,
   LongWindows,
   nextChunk,
+  quietSpanAhead,
   yieldToEventLoop,
 } from './long-windows.js';
 import { type MarkRecoveryOptions, recoverDeadNodeMarks, recoverPendingMarks } from './mark-recovery.js';
@@ -57,6 +60,11 @@ export interface DomainEngineOptions {
    * evaluates every window in one transaction.
    */
   chunkReadings?: number | undefined;
+  /**
+   * Skip the spans of a long window the rollups prove quiet, unread (docs/architecture.md "Recovery").
+   * Default on; off evaluates every reading (benchmarks compare both).
+   */
+  skipQuiet?: boolean | undefined;
 }
 
 type Trx = Transaction<DomainDatabase>;
@@ -113,9 +121,12 @@ export class DomainEngine {
   private readonly longWindows = new LongWindows();
   /** Long windows evaluated in chunks, and their chunks (for tests and the benchmark). */
   readonly chunked = this.longWindows.stats;
+  /** Spans of long windows skipped as proved quiet, and their readings (for tests and the benchmark). */
+  readonly quiet = this.longWindows.quiet;
   /** The loop evaluating the long windows' chunks, while one runs. */
   private driving: Promise<void> | undefined;
   private readonly chunkReadings: number;
+  private readonly skipQuiet: boolean;
   /** What a start found to recompute and how far it got (`/readyz`). */
   readonly recovery = new RecoveryTracker();
 
@@ -134,6 +145,7 @@ export class DomainEngine {
     this.db = opts.store.db;
     this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
     this.chunkReadings = Math.max(0, Math.floor(opts.chunkReadings ?? DEFAULT_CHUNK_READINGS));
+    this.skipQuiet = opts.skipQuiet !== false;
   }
 
   /**
@@ -370,13 +382,27 @@ export class DomainEngine {
     if (!run) return;
     const chunk = await nextChunk(this.db, run, this.chunkReadings);
     const [excursions, ...others] = this.rules;
+    // A quiet span starting within the chunk: the chunk ends where it starts, and it is skipped if the
+    // chunk's evaluation ends exactly there and left nothing in it.
+    let quiet: QuietSpan | undefined;
+    let window = chunk.window;
+    let last = chunk.last;
     this.findings.reset();
     try {
       await this.derive(async (trx, log, now) => {
         const repo = deriveRepo(trx, log, now);
         const change = { kind: 'readings', locationId: run.locationId, cause: run.cause } as const;
-        await excursions!.apply(repo, { ...change, window: chunk.window });
-        if (!chunk.last) return;
+        quiet =
+          this.skipQuiet && !this.watched(run.locationId)
+            ? await quietSpanAhead(trx, repo, run, chunk.window)
+            : undefined;
+        if (quiet) {
+          window = { fromTs: chunk.window.fromTs, toTs: quiet.fromTs };
+          last = false;
+        }
+        await excursions!.apply(repo, { ...change, window });
+        if (quiet && (await derivedIn(trx, run.locationId, quiet.fromTs, quiet.toTs))) quiet = undefined;
+        if (!last) return;
         for (const rule of others)
           await rule.apply(repo, { ...change, window: { fromTs: run.fromTs, toTs: run.toTs } });
         await repo.deleteMarks([...run.marks]);
@@ -386,10 +412,17 @@ export class DomainEngine {
       this.findings.reset();
       throw err;
     }
-    const to = Math.max(chunk.window.toTs, this.findings.settled?.toTs ?? Number.NEGATIVE_INFINITY);
-    this.longWindows.committed(run, chunk.last, to);
-    this.recovery.chunk(run.locationId, chunk.readings, to);
-    if (chunk.last) this.recovery.done('locations', [run.locationId]);
+    const to = Math.max(window.toTs, this.findings.settled?.toTs ?? Number.NEGATIVE_INFINITY);
+    this.longWindows.committed(run, last, to);
+    if (quiet && to === quiet.fromTs) {
+      this.longWindows.skippedQuiet(run, quiet);
+      this.recovery.chunk(
+        run.locationId,
+        [...quiet.counts.values()].reduce((a, b) => a + b, 0),
+        quiet.toTs,
+      );
+    } else this.recovery.chunk(run.locationId, quiet ? 0 : chunk.readings, to);
+    if (last) this.recovery.done('locations', [run.locationId]);
   }
 
   /**

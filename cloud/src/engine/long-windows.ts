@@ -1,6 +1,10 @@
-import type { Kysely } from 'kysely';
-import type { TimeWindow } from '../domain/location-evaluation.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { DeriveRepo } from '../domain/derive-repo.js';
+import { limitVersionsOf, type TimeWindow } from '../domain/location-evaluation.js';
 import type { RecomputeCause } from '../domain/locks/lock-rule.js';
+import { bucketStart } from '../domain/reading-rollups.js';
+import { firstQuietSpan, PROOF_WIDTH_MS, type QuietSpan } from '../domain/rollup-proof.js';
+import { derivedIn, proofBuckets, rawCounts } from '../store/quiet-span-reads.js';
 import type { DomainDatabase } from '../store/schema.js';
 
 /** Readings per chunk of a long window by default (docs/architecture.md "Recovery"). */
@@ -42,6 +46,8 @@ export class LongWindows {
   private readonly byLocation = new Map<string, LongWindow>();
   /** Long windows evaluated, and their chunks (for tests and the benchmark). */
   readonly stats = { windows: 0, chunks: 0 };
+  /** Spans skipped as proved quiet, and the readings in them (for tests and the benchmark). */
+  readonly quiet = { spans: 0, readings: 0 };
 
   get size(): number {
     return this.byLocation.size;
@@ -99,6 +105,13 @@ export class LongWindows {
     this.stats.windows++;
     this.byLocation.delete(run.locationId);
   }
+
+  /** A quiet span of `run` was skipped (its chunk before it committed): the cursor moves to its end. */
+  skippedQuiet(run: LongWindow, span: QuietSpan): void {
+    this.quiet.spans++;
+    for (const n of span.counts.values()) this.quiet.readings += n;
+    run.cursor = Math.max(run.cursor, span.toTs);
+  }
 }
 
 /**
@@ -130,6 +143,46 @@ export async function nextChunk(
   if (finite(run.toTs)) rest = rest.where('ts', '<=', run.toTs);
   const n = await rest.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   return { window: { fromTs: run.cursor, toTs: run.toTs }, last: true, readings: Number(n?.n ?? 0) };
+}
+
+/** How far past a chunk the rollups are read for a quiet span. */
+const QUIET_HORIZON_MS = 2 * 86_400_000;
+/** The shortest quiet span worth a chunk of its own before it (an hour of buckets). */
+const QUIET_MIN_BUCKETS = 12;
+
+/**
+ * A span after the start of a long window's chunk that the rollups prove quiet (domain/rollup-proof.ts:
+ * a full evaluation derives nothing there) and that holds no stored excursion or gap, starting within the
+ * chunk: the chunk is then evaluated up to the span's start only, and the span skipped unread
+ * (docs/architecture.md "Recovery"). The rollups must count exactly the stored rows there, every one
+ * with a temperature; otherwise (or with no rollups, a chunk starting at the beginning of time, a
+ * location gone) undefined, and the chunk is evaluated as it is.
+ */
+export async function quietSpanAhead(
+  trx: Transaction<DomainDatabase>,
+  repo: DeriveRepo,
+  run: LongWindow,
+  chunk: TimeWindow,
+): Promise<QuietSpan | undefined> {
+  const c = chunk.fromTs;
+  if (!finite(c)) return undefined;
+  const location = await repo.location(run.locationId);
+  if (!location) return undefined;
+  const line = limitVersionsOf(location, await repo.limitVersions(run.locationId));
+  const from = bucketStart(c, PROOF_WIDTH_MS);
+  const until = Math.min(run.toTs, (finite(chunk.toTs) ? chunk.toTs : c) + QUIET_HORIZON_MS);
+  // Every sensor with a reading in the buckets read (the proof needs all of the location's there).
+  const sensors = await repo.sensorsIn(run.locationId, from, until + PROOF_WIDTH_MS - 1);
+  const buckets = await proofBuckets(trx, run.locationId, sensors, from, until);
+  const span = firstQuietSpan(buckets, line, c, until, QUIET_MIN_BUCKETS);
+  if (!span || span.fromTs > chunk.toTs) return undefined;
+  const raw = await rawCounts(trx, run.locationId, span.fromTs, span.toTs);
+  if (raw.size !== span.counts.size) return undefined;
+  for (const [sensorId, n] of span.counts) {
+    const r = raw.get(sensorId);
+    if (r?.all !== n || r.known !== n) return undefined;
+  }
+  return (await derivedIn(trx, run.locationId, span.fromTs, span.toTs)) ? undefined : span;
 }
 
 /** Lets the event loop run (I/O, timers, HTTP) between two chunks. */

@@ -18,4 +18,5 @@ runChunkedEquivalence('PostgreSQL', {
     };
   },
   numRuns: 15,
+  quietRuns: 10,
 });

@@ -16,6 +16,7 @@ runChunkedEquivalence('SQLite', {
     return { store, close: () => store.close() };
   },
   numRuns: 50,
+  quietRuns: 60,
 });
 
 describe('chunked evaluation of long windows: crash safety (docs/architecture.md "Recovery")', () => {

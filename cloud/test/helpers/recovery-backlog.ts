@@ -1,4 +1,6 @@
+import { type RollupReading, rollupRows } from '../../src/domain/reading-rollups.js';
 import type { CloudStore } from '../../src/store/cloud-store.js';
+import { rollupValues, SQLITE_ROLLUP_UPSERT } from '../../src/store/ingest/rollup-upsert.js';
 import { location } from '../domain/harness.js';
 
 const MIN = 60_000;
@@ -32,7 +34,7 @@ export function backlogTemp(k: number, ts: number, t0: number): number | undefin
  * A recovery backlog built fast: a new location (the harness's: 2–8 °C, 10-minute alarm delay, 30-minute
  * maximum gap; its creation commits a whole-history evaluation mark, as for any new location) and its
  * readings written straight into a SQLite store with one prepared INSERT per reading in one transaction
- * (the rows ingest writes, without the reading digests, which evaluation does not read). Nothing is
+ * (the rows ingest writes, and their rollups, without the reading digests, which evaluation does not read). Nothing is
  * evaluated: the mark is what a start recovers. Returns the number of readings.
  */
 export async function writeRecoveryBacklog(store: CloudStore, o: BacklogOptions): Promise<number> {
@@ -43,19 +45,24 @@ export async function writeRecoveryBacklog(store: CloudStore, o: BacklogOptions)
     `INSERT INTO readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
      VALUES (?, ?, ?, ?, ?, ?, NULL, 'ok', ?)`,
   );
+  const upsert = sqlite.prepare(SQLITE_ROLLUP_UPSERT);
   const gateway = `gw-${o.locationId}`;
   const samples = Math.floor((o.days * DAY) / o.intervalMs);
   let n = 0;
   sqlite.transaction(() => {
+    const stored: RollupReading[] = [];
     for (let i = 0; i < samples; i++) {
       const ts = o.t0 + i * o.intervalMs;
       for (let k = 0; k < o.sensors; k++) {
         const temp = backlogTemp(k, ts, o.t0);
         if (temp === undefined) continue;
         n++;
-        insert.run(gateway, n, `${o.locationId}-s${k}`, o.locationId, ts, temp, ts);
+        const sensorId = `${o.locationId}-s${k}`;
+        insert.run(gateway, n, sensorId, o.locationId, ts, temp, ts);
+        stored.push({ sensorId, locationId: o.locationId, ts, tempC: temp });
       }
     }
+    for (const row of rollupRows(gateway, stored)) upsert.run(...rollupValues(row));
   })();
   return n;
 }
