@@ -35,8 +35,13 @@ export interface QuietSpan {
   fromTs: number;
   /** First instant not skipped (a bucket start): the span is [fromTs, toTs). */
   toTs: number;
-  /** Per sensor, the readings the rollups count in the span (the raw count must match). */
+  /** The run of quiet buckets around it: [runFromTs, runToTs), one bucket more on either side. */
+  runFromTs: number;
+  runToTs: number;
+  /** Per sensor, the readings the rollups count in the run (the raw count must match). */
   counts: Map<string, number>;
+  /** The readings in the span itself. */
+  readings: number;
 }
 
 /** Whether every version in force during [from, to] has this bucket's readings in range and a long enough gap. */
@@ -70,8 +75,8 @@ export function firstQuietSpan(
   const byStart = new Map<number, Map<string, ProofBucket>>();
   for (const b of buckets) {
     if (b.count <= 0) continue;
-    let m = byStart.get(b.bucketStart);
-    if (!m) byStart.set(b.bucketStart, (m = new Map()));
+    const m = byStart.get(b.bucketStart) ?? new Map<string, ProofBucket>();
+    byStart.set(b.bucketStart, m);
     const cur = m.get(b.sensorId);
     m.set(
       b.sensorId,
@@ -99,10 +104,20 @@ export function firstQuietSpan(
     while (i < last && run[i]! <= after) i++;
     if (last - i < minBuckets) return undefined;
     const counts = new Map<string, number>();
-    for (let j = i; j < last; j++)
-      for (const b of byStart.get(run[j]!)!.values())
+    let readings = 0;
+    for (let j = i - 1; j <= last; j++)
+      for (const b of byStart.get(run[j]!)!.values()) {
         counts.set(b.sensorId, (counts.get(b.sensorId) ?? 0) + b.count);
-    return { fromTs: run[i]!, toTs: run[last]!, counts };
+        if (j >= i && j < last) readings += b.count;
+      }
+    return {
+      fromTs: run[i]!,
+      toTs: run[last]!,
+      runFromTs: run[i - 1]!,
+      runToTs: run[last]! + width,
+      counts,
+      readings,
+    };
   };
   for (const start of starts) {
     const sensors = byStart.get(start)!;

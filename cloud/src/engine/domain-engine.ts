@@ -9,7 +9,6 @@ import { ChangeLog } from '../domain/exposure.js';
 import { ALL_TIME, type TimeWindow } from '../domain/location-evaluation.js';
 import type { LockRule } from '../domain/locks/lock-rule.js';
 import { mergeSpans, type SensorSpan } from '../domain/reading-tails.js';
-import type { QuietSpan } from '../domain/rollup-proof.js';
 import { ExcursionRule } from '../domain/rules/excursion-rule.js';
 import { QuantityHoldRule } from '../domain/rules/quantity-hold-rule.js';
 import { appendAudit } from '../store/audit-append.js';
@@ -17,15 +16,15 @@ import type { CloudStore } from '../store/cloud-store.js';
 import { deriveRepo } from '../store/derive-repo.js';
 import { lotsOfUnits } from '../store/lock-writes.js';
 import { enqueueEvents } from '../store/outbox.js';
-import { derivedIn } from '../store/quiet-span-reads.js';
 import type { DomainDatabase } from '../store/schema.js';
 import { LocationFindings } from './location-findings.js';
 import {
+  type ChunkDone,
   DEFAULT_CHUNK_READINGS,
+  evaluateSkippingQuiet,
   isLongWindow,
   LongWindows,
   nextChunk,
-  quietSpanAhead,
   yieldToEventLoop,
 } from './long-windows.js';
 import { type MarkRecoveryOptions, recoverDeadNodeMarks, recoverPendingMarks } from './mark-recovery.js';
@@ -382,27 +381,22 @@ export class DomainEngine {
     if (!run) return;
     const chunk = await nextChunk(this.db, run, this.chunkReadings);
     const [excursions, ...others] = this.rules;
-    // A quiet span starting within the chunk: the chunk ends where it starts, and it is skipped if the
-    // chunk's evaluation ends exactly there and left nothing in it.
-    let quiet: QuietSpan | undefined;
-    let window = chunk.window;
-    let last = chunk.last;
+    let done: ChunkDone = { to: chunk.window.toTs, last: chunk.last, skipped: [] };
     this.findings.reset();
     try {
       await this.derive(async (trx, log, now) => {
         const repo = deriveRepo(trx, log, now);
         const change = { kind: 'readings', locationId: run.locationId, cause: run.cause } as const;
-        quiet =
+        // Evaluates a window of the chunk; returns where its final window ends.
+        const evaluate = async (window: TimeWindow) => {
+          await excursions!.apply(repo, { ...change, window });
+          return Math.max(window.toTs, this.findings.settled?.toTs ?? Number.NEGATIVE_INFINITY);
+        };
+        done =
           this.skipQuiet && !this.watched(run.locationId)
-            ? await quietSpanAhead(trx, repo, run, chunk.window)
-            : undefined;
-        if (quiet) {
-          window = { fromTs: chunk.window.fromTs, toTs: quiet.fromTs };
-          last = false;
-        }
-        await excursions!.apply(repo, { ...change, window });
-        if (quiet && (await derivedIn(trx, run.locationId, quiet.fromTs, quiet.toTs))) quiet = undefined;
-        if (!last) return;
+            ? await evaluateSkippingQuiet(trx, repo, run, chunk, evaluate)
+            : { to: await evaluate(chunk.window), last: chunk.last, skipped: [] };
+        if (!done.last) return;
         for (const rule of others)
           await rule.apply(repo, { ...change, window: { fromTs: run.fromTs, toTs: run.toTs } });
         await repo.deleteMarks([...run.marks]);
@@ -412,17 +406,10 @@ export class DomainEngine {
       this.findings.reset();
       throw err;
     }
-    const to = Math.max(window.toTs, this.findings.settled?.toTs ?? Number.NEGATIVE_INFINITY);
-    this.longWindows.committed(run, last, to);
-    if (quiet && to === quiet.fromTs) {
-      this.longWindows.skippedQuiet(run, quiet);
-      this.recovery.chunk(
-        run.locationId,
-        [...quiet.counts.values()].reduce((a, b) => a + b, 0),
-        quiet.toTs,
-      );
-    } else this.recovery.chunk(run.locationId, quiet ? 0 : chunk.readings, to);
-    if (last) this.recovery.done('locations', [run.locationId]);
+    for (const span of done.skipped) this.longWindows.skippedQuiet(span);
+    this.longWindows.committed(run, done.last, done.to);
+    this.recovery.chunk(run.locationId, chunk.readings, done.to);
+    if (done.last) this.recovery.done('locations', [run.locationId]);
   }
 
   /**

@@ -3,7 +3,7 @@ import type { DeriveRepo } from '../domain/derive-repo.js';
 import { limitVersionsOf, type TimeWindow } from '../domain/location-evaluation.js';
 import type { RecomputeCause } from '../domain/locks/lock-rule.js';
 import { bucketStart } from '../domain/reading-rollups.js';
-import { firstQuietSpan, PROOF_WIDTH_MS, type QuietSpan } from '../domain/rollup-proof.js';
+import { firstQuietSpan, PROOF_WIDTH_MS, type ProofBucket, type QuietSpan } from '../domain/rollup-proof.js';
 import { derivedIn, proofBuckets, rawCounts } from '../store/quiet-span-reads.js';
 import type { DomainDatabase } from '../store/schema.js';
 
@@ -39,6 +39,11 @@ export interface LongWindow {
   /** The marks covered: deleted with the last chunk. */
   marks: Set<number>;
   cause: RecomputeCause | undefined;
+  /**
+   * The location's sensors with readings in the window, read once for the quiet-span proof (a sensor
+   * that appears later shows in its raw counts, which then refuse the span).
+   */
+  sensors?: string[] | undefined;
 }
 
 /** The long windows under evaluation, one per location, in the order they started. */
@@ -84,6 +89,7 @@ export class LongWindows {
       });
       return;
     }
+    run.sensors = undefined;
     run.fromTs = Math.min(run.fromTs, w.fromTs);
     run.cursor = Math.min(run.cursor, w.fromTs);
     run.toTs = Math.max(run.toTs, w.toTs);
@@ -106,11 +112,10 @@ export class LongWindows {
     this.byLocation.delete(run.locationId);
   }
 
-  /** A quiet span of `run` was skipped (its chunk before it committed): the cursor moves to its end. */
-  skippedQuiet(run: LongWindow, span: QuietSpan): void {
+  /** A chunk that skipped this quiet span committed. */
+  skippedQuiet(span: QuietSpan): void {
     this.quiet.spans++;
-    for (const n of span.counts.values()) this.quiet.readings += n;
-    run.cursor = Math.max(run.cursor, span.toTs);
+    this.quiet.readings += span.readings;
   }
 }
 
@@ -145,8 +150,9 @@ export async function nextChunk(
   return { window: { fromTs: run.cursor, toTs: run.toTs }, last: true, readings: Number(n?.n ?? 0) };
 }
 
-/** How far past a chunk the rollups are read for a quiet span. */
+/** How far past a chunk the rollups are read for a quiet span (at most), and the first read. */
 const QUIET_HORIZON_MS = 2 * 86_400_000;
+const QUIET_FIRST_READ_MS = 3 * 3_600_000;
 /** The shortest quiet span worth a chunk of its own before it (an hour of buckets). */
 const QUIET_MIN_BUCKETS = 12;
 
@@ -171,18 +177,67 @@ export async function quietSpanAhead(
   const line = limitVersionsOf(location, await repo.limitVersions(run.locationId));
   const from = bucketStart(c, PROOF_WIDTH_MS);
   const until = Math.min(run.toTs, (finite(chunk.toTs) ? chunk.toTs : c) + QUIET_HORIZON_MS);
-  // Every sensor with a reading in the buckets read (the proof needs all of the location's there).
-  const sensors = await repo.sensorsIn(run.locationId, from, until + PROOF_WIDTH_MS - 1);
-  const buckets = await proofBuckets(trx, run.locationId, sensors, from, until);
-  const span = firstQuietSpan(buckets, line, c, until, QUIET_MIN_BUCKETS);
+  // The location's sensors (the proof needs every one with a reading in the buckets read).
+  run.sensors ??= await repo.sensorsIn(run.locationId, run.fromTs, run.toTs);
+  // Buckets read a few hours at a time, further only while the first quiet span may lie or go on beyond.
+  const buckets: ProofBucket[] = [];
+  let read = from - 1;
+  let reach = QUIET_FIRST_READ_MS;
+  let span: QuietSpan | undefined;
+  for (;;) {
+    const end = Math.min(until, from + reach);
+    buckets.push(...(await proofBuckets(trx, run.locationId, run.sensors, read + 1, end)));
+    read = end;
+    span = firstQuietSpan(buckets, line, c, end, QUIET_MIN_BUCKETS);
+    const more = span ? span.runToTs > end - PROOF_WIDTH_MS : end < chunk.toTs + 2 * PROOF_WIDTH_MS;
+    if (!more || end >= until) break;
+    reach *= 4;
+  }
   if (!span || span.fromTs > chunk.toTs) return undefined;
-  const raw = await rawCounts(trx, run.locationId, span.fromTs, span.toTs);
+  // Over the whole run of quiet buckets (the span and the bucket on either side): every sensor there
+  // is one the rollups count, and they count exactly its stored rows.
+  const raw = await rawCounts(trx, run.locationId, span.runFromTs, span.runToTs);
   if (raw.size !== span.counts.size) return undefined;
   for (const [sensorId, n] of span.counts) {
     const r = raw.get(sensorId);
     if (r?.all !== n || r.known !== n) return undefined;
   }
   return (await derivedIn(trx, run.locationId, span.fromTs, span.toTs)) ? undefined : span;
+}
+
+/** What a chunk's evaluation did: where its final window ends, whether it was the last, the spans skipped. */
+export interface ChunkDone {
+  to: number;
+  last: boolean;
+  skipped: QuietSpan[];
+}
+
+/**
+ * A chunk evaluated in the derive transaction, skipping the quiet spans that start within it
+ * (`quietSpanAhead`): the part before each is evaluated (`evaluate` returns where its final window ends),
+ * and the span is skipped when that evaluation ended exactly at its start and left no excursion or gap
+ * in it; otherwise evaluation goes on from where it ended. The chunk's last part is evaluated as it is.
+ */
+export async function evaluateSkippingQuiet(
+  trx: Transaction<DomainDatabase>,
+  repo: DeriveRepo,
+  run: LongWindow,
+  chunk: { window: TimeWindow; last: boolean },
+  evaluate: (w: TimeWindow) => Promise<number>,
+): Promise<ChunkDone> {
+  const skipped: QuietSpan[] = [];
+  let from = chunk.window.fromTs;
+  while (from <= chunk.window.toTs) {
+    const rest = { fromTs: from, toTs: chunk.window.toTs };
+    const span = await quietSpanAhead(trx, repo, run, rest);
+    if (!span) return { to: await evaluate(rest), last: chunk.last, skipped };
+    const to = await evaluate({ fromTs: from, toTs: span.fromTs });
+    if (to === span.fromTs && !(await derivedIn(trx, run.locationId, span.fromTs, span.toTs))) {
+      skipped.push(span);
+      from = span.toTs;
+    } else from = to;
+  }
+  return { to: from, last: chunk.last, skipped };
 }
 
 /** Lets the event loop run (I/O, timers, HTTP) between two chunks. */
