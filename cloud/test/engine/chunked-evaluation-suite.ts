@@ -280,57 +280,54 @@ export function runChunkedEquivalence(
     quietRuns: number;
   },
 ): void {
+  /**
+   * Each world of `arb` derived in one transaction in one store and in chunks of the drawn size in the other
+   * (runs numbered from `first`): the same excursions with their ids, gaps, locks, audit entries, no mark left.
+   */
+  const equivalence = async <W extends World>(
+    arb: fc.Arbitrary<W>,
+    chunks: fc.Arbitrary<number>,
+    numRuns: number,
+    first: number,
+    stats: { chunks?: number[]; quiet?: number[] },
+  ) => {
+    const whole = await opts.open();
+    const chunked = await opts.open();
+    let n = first;
+    try {
+      for (const { store } of [whole, chunked]) await registerGateway(store, { id: 'door', now: T0 });
+      await fc.assert(
+        fc.asyncProperty(arb, chunks, async (w, chunk) => {
+          n++;
+          const expected = await derive(whole.store, n, w, 0);
+          const got = await derive(chunked.store, n, w, chunk, stats.chunks, stats.quiet);
+          expect(got).toEqual(expected);
+          expect(got.marks).toEqual([]);
+        }),
+        { numRuns },
+      );
+    } finally {
+      await whole.close();
+      await chunked.close();
+    }
+  };
+
   describe(`chunked evaluation of long windows (${name})`, () => {
     it('leaves what one transaction over the whole window leaves, for any chunk size: excursions with their ids, gaps, locks, audit entries', async () => {
-      // One store evaluates in one transaction, the other in chunks.
-      const whole = await opts.open();
-      const chunked = await opts.open();
-      let n = 0;
       // Chunks per long window of each run: the property is only worth something if most have several.
       const chunksPerWindow: number[] = [];
-      try {
-        for (const { store } of [whole, chunked]) await registerGateway(store, { id: 'door', now: T0 });
-        await fc.assert(
-          fc.asyncProperty(world, fc.integer({ min: 1, max: 30 }), async (w, chunk) => {
-            n++;
-            const expected = await derive(whole.store, n, w, 0);
-            const got = await derive(chunked.store, n, w, chunk, chunksPerWindow);
-            expect(got).toEqual(expected);
-            expect(got.marks).toEqual([]);
-          }),
-          { numRuns: opts.numRuns },
-        );
-        expect(chunksPerWindow.filter((c) => c >= 2).length).toBeGreaterThan(chunksPerWindow.length / 2);
-      } finally {
-        await whole.close();
-        await chunked.close();
-      }
+      await equivalence(world, fc.integer({ min: 1, max: 30 }), opts.numRuns, 0, { chunks: chunksPerWindow });
+      expect(chunksPerWindow.filter((c) => c >= 2).length).toBeGreaterThan(chunksPerWindow.length / 2);
     }, 180_000);
 
     it('skipping the spans the rollups prove quiet leaves what one transaction leaves: readings at the limits, limits changed inside a bucket, gaps inside a bucket, duplicates, late data', async () => {
-      const whole = await opts.open();
-      const chunked = await opts.open();
-      let n = 1000;
       // Quiet spans skipped per run: the property is only worth something if many runs skip some.
       const skipped: number[] = [];
-      try {
-        for (const { store } of [whole, chunked]) await registerGateway(store, { id: 'door', now: T0 });
-        await fc.assert(
-          fc.asyncProperty(denseWorld, fc.integer({ min: 20, max: 300 }), async (w, chunk) => {
-            n++;
-            const expected = await derive(whole.store, n, w, 0);
-            const got = await derive(chunked.store, n, w, chunk, undefined, skipped);
-            expect(got).toEqual(expected);
-            expect(got.marks).toEqual([]);
-          }),
-          { numRuns: opts.quietRuns },
-        );
-        // Runs with a maximum gap under 10 minutes (about a third) can never skip.
-        expect(skipped.filter((c) => c > 0).length).toBeGreaterThan(skipped.length / 3);
-      } finally {
-        await whole.close();
-        await chunked.close();
-      }
+      await equivalence(denseWorld, fc.integer({ min: 20, max: 300 }), opts.quietRuns, 1000, {
+        quiet: skipped,
+      });
+      // Runs with a maximum gap under 10 minutes (about a third) can never skip.
+      expect(skipped.filter((c) => c > 0).length).toBeGreaterThan(skipped.length / 3);
     }, 300_000);
   });
 }
