@@ -68,30 +68,46 @@ export interface RollupReading {
  */
 export function rollupRows(gatewayId: string, readings: readonly RollupReading[]): ReadingRollupRow[] {
   const rows = new Map<string, ReadingRollupRow>();
+  // A batch holds runs of one sensor's readings in one bucket: the previous reading's row, per resolution,
+  // is checked first, so most readings need no string key (ingest's CPU per reading, docs/performance.md
+  // "Scale-out ingest").
+  const previous: Array<ReadingRollupRow | undefined> = ROLLUP_RESOLUTION_NAMES.map(() => undefined);
   for (const r of readings) {
     if (r.tempC === null) continue;
-    for (const resolution of ROLLUP_RESOLUTION_NAMES) {
+    for (let i = 0; i < ROLLUP_RESOLUTION_NAMES.length; i++) {
+      const resolution = ROLLUP_RESOLUTION_NAMES[i]!;
       const start = bucketStart(r.ts, ROLLUP_RESOLUTIONS[resolution]);
-      const key = `${r.sensorId}\u0000${resolution}\u0000${start}\u0000${r.locationId}`;
-      const row = rows.get(key);
-      if (row) {
-        if (r.tempC < row.min_c) row.min_c = r.tempC;
-        if (r.tempC > row.max_c) row.max_c = r.tempC;
-        row.sum_c += r.tempC;
-        row.count++;
-      } else {
-        rows.set(key, {
-          sensor_id: r.sensorId,
-          resolution,
-          bucket_start: start,
-          location_id: r.locationId,
-          gateway_id: gatewayId,
-          min_c: r.tempC,
-          max_c: r.tempC,
-          sum_c: r.tempC,
-          count: 1,
-        });
+      let row = previous[i];
+      if (
+        row === undefined ||
+        row.bucket_start !== start ||
+        row.sensor_id !== r.sensorId ||
+        row.location_id !== r.locationId
+      ) {
+        const key = `${r.sensorId}\u0000${resolution}\u0000${start}\u0000${r.locationId}`;
+        row = rows.get(key);
+        if (!row) {
+          row = {
+            sensor_id: r.sensorId,
+            resolution,
+            bucket_start: start,
+            location_id: r.locationId,
+            gateway_id: gatewayId,
+            min_c: r.tempC,
+            max_c: r.tempC,
+            sum_c: r.tempC,
+            count: 1,
+          };
+          rows.set(key, row);
+          previous[i] = row;
+          continue;
+        }
+        previous[i] = row;
       }
+      if (r.tempC < row.min_c) row.min_c = r.tempC;
+      if (r.tempC > row.max_c) row.max_c = r.tempC;
+      row.sum_c += r.tempC;
+      row.count++;
     }
   }
   return [...rows.values()].sort(compareRollupKeys);

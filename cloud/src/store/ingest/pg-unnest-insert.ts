@@ -3,6 +3,7 @@ import { CompiledQuery, type Transaction } from 'kysely';
 import type { StreamRecord } from '../../domain/ingest/ingest-store.js';
 import { contentRow } from '../../domain/ingest/record-rows.js';
 import type { Database } from '../schema.js';
+import { pgArrayLiteral } from './pg-array-literal.js';
 
 /**
  * Content columns of each stream's table with their PostgreSQL types (migration 0001-core): the element
@@ -47,7 +48,9 @@ const COLUMNS: Record<Stream, ReadonlyArray<readonly [string, string]>> = {
  * One statement text per stream: the rows as one array per column (`unnest`), so the statement has the same
  * 3 + columns parameters whatever the row count, and neither the client nor PostgreSQL handles thousands of
  * parameters (docs/performance.md "Scale-out ingest"). Gateway and arrival are one value for all rows.
- * `ON CONFLICT … DO NOTHING RETURNING seq`: as the generic insert, the rows stored, a taken key skipped.
+ * `ON CONFLICT … DO NOTHING`: as the generic insert, a taken key skipped. One result row: the stored seqs
+ * only when a key was taken (`stored` null: all were stored; `{}`: none was), so the usual batch does not send back, and
+ * the client parse, a row per record.
  */
 const STATEMENTS = Object.fromEntries(
   (Object.keys(COLUMNS) as Stream[]).map((stream) => {
@@ -56,9 +59,10 @@ const STATEMENTS = Object.fromEntries(
     const arrays = cols.map(([, type], i) => `$${i + 4}::${type}[]`).join(', ');
     return [
       stream,
-      `insert into ${stream} (gateway_id, received_at, seq, ${names}) ` +
+      `with ins as (insert into ${stream} (gateway_id, received_at, seq, ${names}) ` +
         `select $1::text, $2::bigint, u.* from unnest($3::bigint[], ${arrays}) as u ` +
-        'on conflict (gateway_id, seq) do nothing returning seq',
+        'on conflict (gateway_id, seq) do nothing returning seq) ' +
+        "select case when count(*) < cardinality($3::bigint[]) then coalesce(array_agg(seq), '{}') end as stored from ins",
     ];
   }),
 ) as Record<Stream, string>;
@@ -82,11 +86,16 @@ export async function pgUnnestInsert(
     const r = records[i]!;
     seqs[i] = r.seq + offset;
     const row = contentRow(stream, r);
-    // `undefined` would be NULL too (pg's array literal); `?? null` says it for any absent value.
-    for (let c = 0; c < cols.length; c++) arrays[c]![i] = row[cols[c]![0]] ?? null;
+    for (let c = 0; c < cols.length; c++) arrays[c]![i] = row[cols[c]![0]];
   }
-  const got = await trx.executeQuery<{ seq: unknown }>(
-    CompiledQuery.raw(STATEMENTS[stream], [gatewayId, receivedAt, seqs, ...arrays]),
+  const got = await trx.executeQuery<{ stored: unknown[] | null }>(
+    CompiledQuery.raw(STATEMENTS[stream], [
+      gatewayId,
+      receivedAt,
+      pgArrayLiteral(seqs),
+      ...arrays.map(pgArrayLiteral),
+    ]),
   );
-  return got.rows.map((r) => Number(r.seq));
+  const stored = got.rows[0]?.stored;
+  return stored == null ? seqs : stored.map(Number);
 }
