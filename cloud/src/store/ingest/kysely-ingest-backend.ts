@@ -100,13 +100,12 @@ export class KyselyIngestBackend implements IngestBackend {
   private run(jobs: readonly Job[]): Promise<IngestResult[]> {
     return this.db.transaction().execute(async (trx) => {
       if (this.dialect === 'postgres') await this.lockStreams(trx, jobs);
+      // One store for the group: it keeps what each batch would read again (kysely-ingest-store.ts).
+      const store = new KyselyIngestStore(trx, this.dialect);
       const results: IngestResult[] = [];
       for (const j of jobs)
         results.push(
-          await runAsync(
-            ingestPlan(j.stream, j.gatewayId, j.batch, j.receivedAt, j.scans),
-            new KyselyIngestStore(trx, this.dialect),
-          ),
+          await runAsync(ingestPlan(j.stream, j.gatewayId, j.batch, j.receivedAt, j.scans), store),
         );
       return results;
     });

@@ -27,8 +27,20 @@ const CHUNK = 500;
 /**
  * `IngestStore` over a Kysely transaction: the same answers as `SqliteIngestStore`, asynchronously, on
  * PostgreSQL (and on SQLite, where the contract suite runs it beside the synchronous adapter).
+ *
+ * One store serves one transaction (a group commit's batches, kysely-ingest-backend.ts) and keeps, for its
+ * life, what every batch would otherwise read again: a stream's epochs, a gateway's last reading digest (as
+ * this store wrote it) and the enabled sinks. Only this transaction can change the first two meanwhile: it
+ * holds the (gateway, stream) locks on PostgreSQL, and SQLite runs one transaction at a time; the sinks are
+ * read once per transaction, so a sink enabled or disabled meanwhile still applies to whole batches. Three
+ * statements fewer per readings batch (docs/performance.md "Scale-out ingest").
  */
 export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestStore {
+  /** Per `gateway/stream`: the current epoch and each named one looked up (`undefined`: none). */
+  private readonly epochCache = new Map<string, Map<string, EpochRow | undefined>>();
+  private readonly digestHeads = new Map<string, { batch_index: number; chain: string } | undefined>();
+  private sinks: string[] | undefined;
+
   constructor(
     trx: Transaction<Database>,
     private readonly dialect: Dialect,
@@ -43,22 +55,46 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
       .where('stream', '=', stream);
   }
 
-  async epochNamed(gatewayId: string, stream: Stream, epoch: string): Promise<EpochRow | undefined> {
-    const r = await this.epochs(gatewayId, stream)
-      .select(['epoch', 'epoch_index', 'seq_offset'])
-      .where('epoch', '=', epoch)
-      .executeTakeFirst();
-    return r && epochRow(r);
+  /** An epoch answer of this transaction, read once: `named` an epoch's name, or '' for the current one. */
+  private async cachedEpoch(
+    gatewayId: string,
+    stream: Stream,
+    named: string,
+    read: () => Promise<EpochRow | undefined>,
+  ): Promise<EpochRow | undefined> {
+    const key = `${gatewayId}/${stream}`;
+    let rows = this.epochCache.get(key);
+    if (!rows) {
+      rows = new Map();
+      this.epochCache.set(key, rows);
+    }
+    if (rows.has(named)) return rows.get(named);
+    const row = await read();
+    rows.set(named, row);
+    return row;
   }
 
-  async currentEpoch(gatewayId: string, stream: Stream): Promise<EpochRow | undefined> {
-    const r = await this.epochs(gatewayId, stream)
-      .select(['epoch', 'epoch_index', 'seq_offset'])
-      .where('epoch', 'not like', `%${FORK_MARK}%`)
-      .orderBy('epoch_index', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return r && epochRow(r);
+  epochNamed(gatewayId: string, stream: Stream, epoch: string): Promise<EpochRow | undefined> {
+    // A name is never '' (the contract's epoch is a non-empty string); '' is the current epoch's slot.
+    return this.cachedEpoch(gatewayId, stream, `=${epoch}`, async () => {
+      const r = await this.epochs(gatewayId, stream)
+        .select(['epoch', 'epoch_index', 'seq_offset'])
+        .where('epoch', '=', epoch)
+        .executeTakeFirst();
+      return r && epochRow(r);
+    });
+  }
+
+  currentEpoch(gatewayId: string, stream: Stream): Promise<EpochRow | undefined> {
+    return this.cachedEpoch(gatewayId, stream, '', async () => {
+      const r = await this.epochs(gatewayId, stream)
+        .select(['epoch', 'epoch_index', 'seq_offset'])
+        .where('epoch', 'not like', `%${FORK_MARK}%`)
+        .orderBy('epoch_index', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return r && epochRow(r);
+    });
   }
 
   async maxEpochIndex(gatewayId: string, stream: Stream): Promise<number | null> {
@@ -90,6 +126,7 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
   }
 
   async insertEpoch(row: NewEpochRow): Promise<void> {
+    this.epochCache.delete(`${row.gateway_id}/${row.stream}`);
     await this.trx.insertInto('stream_epochs').values(row).execute();
   }
 
@@ -278,13 +315,15 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
   }
 
   async enabledSinks(): Promise<string[]> {
+    if (this.sinks) return [...this.sinks];
     const rows = await this.trx
       .selectFrom('sink_state')
       .select('name')
       .where('enabled', '=', 1)
       .orderBy('name')
       .execute();
-    return rows.map((r) => r.name);
+    this.sinks = rows.map((r) => r.name);
+    return [...this.sinks];
   }
 
   async enqueueSinks(
@@ -317,6 +356,7 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
   }
 
   async lastReadingDigest(gatewayId: string): Promise<{ batch_index: number; chain: string } | undefined> {
+    if (this.digestHeads.has(gatewayId)) return this.digestHeads.get(gatewayId);
     const r = await this.trx
       .selectFrom('reading_digests')
       .select(['batch_index', 'chain'])
@@ -324,11 +364,15 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
       .orderBy('batch_index', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return r && { batch_index: Number(r.batch_index), chain: r.chain };
+    const head = r && { batch_index: Number(r.batch_index), chain: r.chain };
+    this.digestHeads.set(gatewayId, head);
+    return head;
   }
 
   async insertReadingDigest(row: ReadingDigestRow): Promise<void> {
+    this.digestHeads.delete(row.gateway_id);
     await this.trx.insertInto('reading_digests').values(row).execute();
+    this.digestHeads.set(row.gateway_id, { batch_index: row.batch_index, chain: row.chain });
   }
 
   async addRollups(rows: readonly ReadingRollupRow[]): Promise<void> {
