@@ -29,6 +29,7 @@ import { migration0031 } from './migrations/0031-reading-rollups.js';
 import { migration0032 } from './migrations/0032-reading-archives.js';
 import { migration0033 } from './migrations/0033-quantity-hold-reason.js';
 import { migration0036 } from './migrations/0036-reading-deletions.js';
+import { migration0038 } from './migrations/0038-rollups-by-location.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -68,6 +69,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0032-reading-archives': migration0032,
   '0033-quantity-hold-reason': migration0033,
   '0036-reading-deletions': migration0036,
+  '0038-rollups-by-location': migration0038,
 });
 
 class StaticProvider implements MigrationProvider {

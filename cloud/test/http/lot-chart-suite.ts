@@ -17,6 +17,8 @@ const H0 = bucketStart(T0, H);
 const at = (min: number) => H0 + min * MIN;
 /** The data's end: queries pass `to` so the open stay ends here. */
 const END = at(8 * 60);
+/** The minutes in which the unregistered sensor s-mid reads at room-1: mid-stay only. */
+const MID = [85, 95] as const;
 
 interface Item {
   locationId: string;
@@ -51,8 +53,9 @@ interface RawReading {
 /**
  * `GET /lots/:id/temperature/rollups` (docs/architecture.md "Lot chart from rollups") against the raw
  * readings of `GET /lots/:id/temperature`: the lot in room-1 for 3 h (E3 leaves for store-2 at 67 min),
- * in truck-1 for 2 h with an excursion (12 °C, minutes 200–220), then in store-1. Two sensors in room-1
- * (one reading 2 °C colder), two in truck-1 (one not registered), one elsewhere, a reading a minute, some
+ * in truck-1 for 2 h with an excursion (12 °C, minutes 200–220), then in store-1. Three sensors in room-1
+ * (one reading 2 °C colder) and one not registered there reading only mid-stay, never out of the limits; two in
+ * truck-1 (one not registered), one elsewhere, a reading a minute, some
  * without a value. On SQLite and
  * PostgreSQL: `store()` gives the cloud's database setting.
  */
@@ -103,13 +106,16 @@ export function lotChartSuite(name: string, store: () => Promise<Pick<CloudConfi
       const sensors = [
         ['s-room-a', 'room-1'],
         ['s-room-b', 'room-1'],
+        ['s-room-c', 'room-1'],
         ['s-truck', 'truck-1'],
         ['s-store', 'store-1'],
         ['s-store2', 'store-2'],
       ] as const;
       for (const [id, locationId] of sensors) await put(`/api/v1/sensors/${id}`, { name: id, locationId });
-      // A sensor that reads at truck-1 without being registered (master data).
-      const reading = [...sensors, ['s-unregistered', 'truck-1'] as const];
+      // A sensor that reads at truck-1 without being registered (master data), and one at room-1 only in the
+      // middle of the stay (more than 200 readings of the other sensors from either end) and never out of
+      // the limits, so no excursion names it either.
+      const reading = [...sensors, ['s-unregistered', 'truck-1'] as const, ['s-mid', 'room-1'] as const];
       await put(`/api/v1/products/${GTIN}`, {
         name: 'Vaccine',
         minC: 2,
@@ -149,6 +155,7 @@ export function lotChartSuite(name: string, store: () => Promise<Pick<CloudConfi
       let seq = 0;
       for (const [sensorId, locationId] of reading)
         for (let m = -30; m < 8 * 60; m++) {
+          if (sensorId === 's-mid' && (m < MID[0] || m >= MID[1])) continue;
           const warm = sensorId === 's-truck' && m >= 200 && m < 220;
           const base = 5 + Math.sin((m + seq) / 17) * 1.5 - (sensorId === 's-room-b' ? 2 : 0);
           const tempC = m % 23 === 7 ? null : warm ? 12 : Math.round(base * 100) / 100;
@@ -176,8 +183,8 @@ export function lotChartSuite(name: string, store: () => Promise<Pick<CloudConfi
         const raw = await get<{ readings: unknown[] }>(
           `/api/v1/lots/LOT-C/temperature?limit=20000&to=${END}`,
         );
-        // room-1 and truck-1 (two sensors each), store-1, and store-2 from minute 67.
-        return raw.readings.length === 2 * 180 + 2 * 120 + 180 + (480 - 67);
+        // room-1 (three sensors, and s-mid), truck-1 (two), store-1, and store-2 from minute 67.
+        return raw.readings.length === 3 * 180 + (MID[1] - MID[0]) + 2 * 120 + 180 + (480 - 67);
       }, 'every reading stored');
     });
     afterAll(async () => cloud?.stop());
@@ -240,7 +247,7 @@ export function lotChartSuite(name: string, store: () => Promise<Pick<CloudConfi
       const partial = c.items.filter((b) => b.partial).map((b) => `${b.locationId}@${(b.start - H0) / MIN}`);
       expect(partial).toEqual(['store-2@65']);
       expect(c.sensors).toEqual({
-        'room-1': ['s-room-a', 's-room-b'],
+        'room-1': ['s-mid', 's-room-a', 's-room-b', 's-room-c'],
         'store-1': ['s-store'],
         'store-2': ['s-store2'],
         'truck-1': ['s-truck', 's-unregistered'],

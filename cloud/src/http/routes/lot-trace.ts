@@ -17,7 +17,6 @@ import {
   LOT_CHART_CURSOR_SHAPE,
   pageLotChartBuckets,
   stayExcursions,
-  stayLocationSensors,
 } from '../../store/queries/lot-chart-buckets.js';
 import { lotQuantityInput } from '../../store/queries/lot-quantities.js';
 import { lotStays } from '../../store/queries/lot-stays.js';
@@ -68,7 +67,9 @@ const chartResponse = z.object({
   intervals: z.array(stayView).describe('custody timeline, as in `/lots/{id}/temperature`'),
   sensors: z
     .record(z.string(), z.array(z.string()))
-    .describe('per location of the stays, the sensors whose rollups its buckets merge'),
+    .describe(
+      "per location, the sensors whose rollups this page's buckets merge (every sensor that read there)",
+    ),
   items: z.array(
     z.object({
       locationId: z.string(),
@@ -260,12 +261,9 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
       const stays = clipStays(intervals, q.from, q.to);
       const resolution = q.resolution ?? chartResolution(stays, clock.now());
       const width = resolutionWidth(resolution);
-      // Every excursion of the stays names its sensors, so the chart reads them (stayLocationSensors).
       const allExcursions = await stayExcursions(db, stays);
-      const sensorsAt = await stayLocationSensors(db, stays, allExcursions);
       const page = await pageLotChartBuckets(db, {
         windows: bucketWindows(stays, width),
-        sensorsAt,
         resolution,
         after,
         limit: q.limit,
@@ -290,7 +288,7 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
         lotId: lot.id,
         resolution,
         intervals,
-        sensors: Object.fromEntries(sensorsAt),
+        sensors: Object.fromEntries(page.sensors),
         items,
         excursions: excursions.map((e) => ({
           id: e.id,

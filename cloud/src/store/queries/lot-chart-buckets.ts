@@ -13,14 +13,13 @@ export interface LotChartBucket extends RollupBucket {
 }
 
 /**
- * One window's buckets after `after` (`limit + 1` rows): per sensor of the location one range of the rollups'
- * primary key (sensor, resolution, bucket start, …), the location's rows of a bucket merged over its sensors
- * and gateways as `mergeAggregates` does (domain/reading-rollups.ts).
+ * One window's buckets after `after` (`limit + 1` rows): one range of `reading_rollups_location` (location,
+ * resolution, bucket start; migration 0038), the rows of a bucket merged over every sensor and gateway that
+ * read there as `mergeAggregates` does (domain/reading-rollups.ts).
  */
 export function windowBucketsQuery(
   db: Kysely<Database>,
   w: BucketWindow,
-  sensorIds: readonly string[],
   resolution: RollupResolution,
   after: KeyValues | undefined,
   limit: number,
@@ -28,11 +27,10 @@ export function windowBucketsQuery(
   let s = db
     .selectFrom('reading_rollups')
     .select(mergedBucketColumns)
-    .where('sensor_id', 'in', sensorIds)
+    .where('location_id', '=', w.locationId)
     .where('resolution', '=', resolution)
     .where('bucket_start', '>=', w.lo)
-    .where('bucket_start', '<', w.hi)
-    .where('location_id', '=', w.locationId);
+    .where('bucket_start', '<', w.hi);
   if (after) {
     // Past the cursor: later buckets, or the cursor's bucket at a location after the cursor's.
     const [ts, loc] = [Number(after[0]), String(after[1])];
@@ -44,26 +42,42 @@ export function windowBucketsQuery(
     .limit(limit + 1);
 }
 
+/** The sensors with rollups at a location in bucket starts `[lo, hi]`: the same index range as the buckets. */
+export function bucketSensorsQuery(
+  db: Kysely<Database>,
+  locationId: string,
+  resolution: RollupResolution,
+  lo: number,
+  hi: number,
+) {
+  return db
+    .selectFrom('reading_rollups')
+    .select('sensor_id')
+    .distinct()
+    .where('location_id', '=', locationId)
+    .where('resolution', '=', resolution)
+    .where('bucket_start', '>=', lo)
+    .where('bucket_start', '<=', hi)
+    .orderBy('sensor_id');
+}
+
 /**
  * One page of a lot's chart buckets in (bucket start, location) order after `after`: each window is read by
- * its own range queries, `limit + 1` at most, and the windows merged. `sensorsAt` gives the sensors whose
- * rollups a location's buckets read (docs/architecture.md "Lot chart from rollups").
+ * its own range query, `limit + 1` at most, and the windows merged; per location, the sensors whose rollups
+ * the page's buckets merge (docs/architecture.md "Lot chart from rollups").
  */
 export async function pageLotChartBuckets(
   db: Kysely<Database>,
   q: {
     windows: readonly BucketWindow[];
-    sensorsAt: ReadonlyMap<string, readonly string[]>;
     resolution: RollupResolution;
     after: KeyValues | undefined;
     limit: number;
   },
-): Promise<{ items: LotChartBucket[]; next: KeyValues | null }> {
+): Promise<{ items: LotChartBucket[]; next: KeyValues | null; sensors: Map<string, string[]> }> {
   const rows: LotChartBucket[] = [];
   for (const w of q.windows) {
-    const sensors = q.sensorsAt.get(w.locationId) ?? [];
-    if (sensors.length === 0) continue;
-    const got = await windowBucketsQuery(db, w, sensors, q.resolution, q.after, q.limit).execute();
+    const got = await windowBucketsQuery(db, w, q.resolution, q.after, q.limit).execute();
     for (const r of got)
       rows.push({
         location_id: w.locationId,
@@ -79,54 +93,31 @@ export async function pageLotChartBuckets(
       a.bucket_start - b.bucket_start ||
       (a.location_id < b.location_id ? -1 : a.location_id > b.location_id ? 1 : 0),
   );
-  return pageOf(rows.slice(0, q.limit + 1), q.limit, (r) => [r.bucket_start, r.location_id]);
-}
-
-/** Readings read at each end of a stay to find the sensors that read there. */
-const EDGE_SAMPLE = 200;
-
-/**
- * The sensors whose rollups each stay location's buckets read: those registered there (master data), those
- * named by its excursions (so a band never misses the sensor of an excursion), and those among the first and
- * last `EDGE_SAMPLE` readings of each stay there (an unregistered sensor reading through the stay); a sensor
- * that read only in the middle of a stay without being registered there or in an excursion is not found.
- */
-export async function stayLocationSensors(
-  db: Kysely<Database>,
-  stays: readonly ClippedStay[],
-  excursions: readonly { location_id: string; sensor_ids: string }[],
-): Promise<Map<string, string[]>> {
+  const page = pageOf(rows.slice(0, q.limit + 1), q.limit, (r) => [r.bucket_start, r.location_id]);
+  // Per window, the sensors of the page's buckets in it (never those of a gap between two stays there).
   const found = new Map<string, Set<string>>();
-  const add = (loc: string, id: string) => {
-    if (id) found.set(loc, (found.get(loc) ?? new Set()).add(id));
-  };
-  const locations = [...new Set(stays.map((s) => s.locationId))];
-  if (locations.length === 0) return new Map();
-  const registered = await db
-    .selectFrom('sensors')
-    .select(['id', 'location_id'])
-    .where('location_id', 'in', locations)
-    .execute();
-  for (const r of registered) add(r.location_id, r.id);
-  for (const e of excursions) for (const id of e.sensor_ids.split(',')) add(e.location_id, id);
-  for (const st of stays)
-    for (const dir of ['asc', 'desc'] as const) {
-      const rows = await db
-        .selectFrom('readings')
-        .select('sensor_id')
-        .where('location_id', '=', st.locationId)
-        .where('ts', '>=', st.from)
-        .where('ts', '<', st.to)
-        .orderBy('ts', dir)
-        .limit(EDGE_SAMPLE)
-        .execute();
-      for (const r of rows) add(st.locationId, r.sensor_id);
-    }
-  return new Map(
+  for (const w of q.windows) {
+    const starts = page.items
+      .filter((b) => b.location_id === w.locationId && b.bucket_start >= w.lo && b.bucket_start < w.hi)
+      .map((b) => b.bucket_start);
+    if (starts.length === 0) continue;
+    const got = await bucketSensorsQuery(
+      db,
+      w.locationId,
+      q.resolution,
+      starts[0]!,
+      starts[starts.length - 1]!,
+    ).execute();
+    const set = found.get(w.locationId) ?? new Set<string>();
+    for (const r of got) set.add(r.sensor_id);
+    found.set(w.locationId, set);
+  }
+  const sensors = new Map(
     [...found.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([loc, ids]) => [loc, [...ids].sort()]),
   );
+  return { ...page, sensors };
 }
 
 export interface StayExcursion {
