@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/store/db.js';
 import { bucketSensorsQuery, windowBucketsQuery } from '../../../src/store/queries/lot-chart-buckets.js';
+import { pgPlan } from '../../helpers/pg-plan.js';
 import { type FreshPostgres, freshPostgresUrl } from '../pg-fresh.js';
 
 // Needs PostgreSQL on 127.0.0.1:5432 (deploy/dev-services.sh).
@@ -20,15 +21,7 @@ describe('lot chart window plan (PostgreSQL)', () => {
         SELECT 's-' || (i % 80), '5m', 1700000000000 + (i / 80) * 300000, 'loc-' || (i % 40), 'gw-1', 1, 2, 3, 2
         FROM generate_series(1, 200000) AS i`.execute(db);
       await sql`ANALYZE reading_rollups`.execute(db);
-      const plan = async (q: { compile(): { sql: string; parameters: readonly unknown[] } }) => {
-        const c = q.compile();
-        const r = await sql<{
-          'QUERY PLAN': string;
-        }>`EXPLAIN ${sql.raw(c.sql.replace(/\$(\d+)/g, (_, n) => literal(c.parameters[Number(n) - 1])))}`.execute(
-          db,
-        );
-        return r.rows.map((x) => x['QUERY PLAN']).join('\n');
-      };
+      const plan = (q: Parameters<typeof pgPlan>[1]) => pgPlan(db, q);
       // A day of one location (576 of its 5,000 rows).
       const day = 24 * 3_600_000;
       const w = { locationId: 'loc-7', lo: 1700000000000 + day, hi: 1700000000000 + 2 * day };
@@ -50,8 +43,3 @@ describe('lot chart window plan (PostgreSQL)', () => {
     }
   });
 });
-
-function literal(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  return `'${String(v).replace(/'/g, "''")}'`;
-}

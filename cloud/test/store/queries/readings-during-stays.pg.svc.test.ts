@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/store/db.js';
 import { stayRangeQuery } from '../../../src/store/queries/readings-during-stays.js';
+import { pgPlan } from '../../helpers/pg-plan.js';
 import { type FreshPostgres, freshPostgresUrl } from '../pg-fresh.js';
 import { readingsDuringStaysSuite } from './readings-during-stays-suite.js';
 
@@ -28,15 +29,7 @@ describe('lot temperature range query plan (PostgreSQL)', () => {
         SELECT 'gw-' || (i % 4), i, 's-' || (i % 80), 'loc-' || (i % 40), 1700000000000 + (i / 80) * 60000, 5, NULL, 'ok', 0
         FROM generate_series(1, 200000) AS i`.execute(db);
       await sql`ANALYZE readings`.execute(db);
-      const plan = async (q: { compile(): { sql: string; parameters: readonly unknown[] } }) => {
-        const c = q.compile();
-        const r = await sql<{
-          'QUERY PLAN': string;
-        }>`EXPLAIN ${sql.raw(c.sql.replace(/\$(\d+)/g, (_, n) => literal(c.parameters[Number(n) - 1])))}`.execute(
-          db,
-        );
-        return r.rows.map((x) => x['QUERY PLAN']).join('\n');
-      };
+      const plan = (q: Parameters<typeof pgPlan>[1]) => pgPlan(db, q);
       // A day-long stay of one location (1,440 of its 5,000 readings), first chunk.
       const day = 24 * 3_600_000;
       const range = await plan(
@@ -69,8 +62,3 @@ describe('lot temperature range query plan (PostgreSQL)', () => {
     }
   });
 });
-
-function literal(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  return `'${String(v).replace(/'/g, "''")}'`;
-}
