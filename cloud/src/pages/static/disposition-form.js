@@ -1,6 +1,6 @@
 import { api, hasRole } from './api.js';
 import { MIN_JUSTIFICATION } from './release-proposals-view.js';
-import { meaningChoice, onSign, signatureFields, signaturePassword } from './signing-form.js';
+import { meaningChoice, reasonField, signingForm } from './signing-form.js';
 import { h } from './ui.js';
 
 /** 21 CFR 11.50(a)(3): the meaning of each signature, shown next to the form and stored with it. */
@@ -48,30 +48,19 @@ export function dispositionForm(ex, lot, user) {
       justification.required = needed;
     },
   });
-  const reason = h('textarea', {
-    name: 'reason',
-    class: 'f-reason',
-    rows: 2,
-    required: true,
-    maxlength: 2000,
-  });
-  const password = signaturePassword('f-password');
-  const submit = h('button', { type: 'submit', class: 'f-sign' }, 'Sign');
-  const msg = h('p', { class: 'form-msg', role: 'status' });
-  const form = h(
-    'form',
-    { class: 'disposition' },
-    h('h4', {}, 'Disposition (electronic signature)'),
-    h('label', {}, 'Decision ', decision),
-    h('label', {}, 'Reason ', reason),
-    justificationLabel,
-    meaning,
-    ...signatureFields(user, { password, submit, msg }),
-  );
-  onSign(form, {
-    submit,
-    msg,
-    password,
+  const reason = reasonField('f-reason');
+  return signingForm(user, {
+    cls: 'disposition',
+    passwordCls: 'f-password',
+    submitCls: 'f-sign',
+    submitLabel: 'Sign',
+    children: [
+      h('h4', {}, 'Disposition (electronic signature)'),
+      h('label', {}, 'Decision ', decision),
+      h('label', {}, 'Reason ', reason),
+      justificationLabel,
+      meaning,
+    ],
     send: (username, pw) =>
       submitDisposition({
         excursionId: ex.id,
@@ -85,7 +74,6 @@ export function dispositionForm(ex, lot, user) {
     done: (r) =>
       r?.status === 'awaiting_second_signature' ? 'Proposed: waiting for a second QA signature.' : 'Signed.',
   });
-  return form;
 }
 
 /** Records a decision: POST /api/v1/excursions/:id/dispositions (domain/dispositions.ts). */

@@ -1,6 +1,6 @@
 import { api, hasRole } from './api.js';
 import { whereNowText } from './names.js';
-import { meaningChoice, onSign, signatureFields, signaturePassword } from './signing-form.js';
+import { meaningChoice, reasonField, signingForm } from './signing-form.js';
 import { fmtTime, h, table } from './ui.js';
 
 /** 21 CFR 11.50(a)(3): what the signer of a closing record confirms (domain/stock-closures.ts). */
@@ -100,30 +100,19 @@ function closureForm(lotId, user) {
     ],
   });
   const reference = h('input', { name: 'reference', class: 'f-reference', required: true, maxlength: 200 });
-  const reason = h('textarea', {
-    name: 'reason',
-    class: 'f-closure-reason',
-    rows: 2,
-    required: true,
-    maxlength: 2000,
-  });
-  const password = signaturePassword('f-closure-password');
-  const submit = h('button', { type: 'submit', class: 'f-close' }, 'Sign the closing record');
-  const msg = h('p', { class: 'form-msg', role: 'status' });
-  const form = h(
-    'form',
-    { class: 'closure' },
-    h('h3', {}, 'Record destruction or return (electronic signature)'),
-    h('label', {}, 'What happened ', outcome),
-    h('label', {}, 'Reference (destruction certificate, RMA or shipment) ', reference),
-    h('label', {}, 'Reason ', reason),
-    meaning,
-    ...signatureFields(user, { password, submit, msg }),
-  );
-  onSign(form, {
-    submit,
-    msg,
-    password,
+  const reason = reasonField('f-closure-reason');
+  return signingForm(user, {
+    cls: 'closure',
+    passwordCls: 'f-closure-password',
+    submitCls: 'f-close',
+    submitLabel: 'Sign the closing record',
+    children: [
+      h('h3', {}, 'Record destruction or return (electronic signature)'),
+      h('label', {}, 'What happened ', outcome),
+      h('label', {}, 'Reference (destruction certificate, RMA or shipment) ', reference),
+      h('label', {}, 'Reason ', reason),
+      meaning,
+    ],
     send: (username, pw) =>
       api.post('/api/v1/stock-closures', {
         lotId,
@@ -134,5 +123,4 @@ function closureForm(lotId, user) {
         password: pw,
       }),
   });
-  return form;
 }

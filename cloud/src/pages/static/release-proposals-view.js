@@ -1,5 +1,5 @@
 import { api } from './api.js';
-import { onSign, signaturePassword } from './signing-form.js';
+import { signingForm } from './signing-form.js';
 import { fmtTime, h } from './ui.js';
 
 /** The minimum justification of a guarded release (domain/release-guard.ts MIN_JUSTIFICATION_CHARS). */
@@ -47,29 +47,21 @@ export function proposalRows(ex, lot, user, canSign) {
 }
 
 function approveForm(p, user) {
-  const password = signaturePassword('f-approve-password');
-  const submit = h('button', { type: 'submit', class: 'f-approve' }, 'Approve release (second signature)');
-  const msg = h('p', { class: 'form-msg', role: 'status' });
-  const form = h(
-    'form',
-    { class: 'approve' },
-    h(
-      'p',
-      { class: 'meaning' },
-      'Release approved (second signature): I have reviewed the temperature excursion, its data and the justification, and approve the release proposed by another QA user.',
-    ),
-    h('p', { class: 'muted' }, `Signing as ${user.printedName} (${user.username}).`),
-    h('label', {}, 'Password ', password),
-    submit,
-    msg,
-  );
-  onSign(form, {
-    submit,
-    msg,
-    password,
+  return signingForm(user, {
+    cls: 'approve',
+    passwordCls: 'f-approve-password',
+    submitCls: 'f-approve',
+    submitLabel: 'Approve release (second signature)',
+    children: [
+      h(
+        'p',
+        { class: 'meaning' },
+        'Release approved (second signature): I have reviewed the temperature excursion, its data and the justification, and approve the release proposed by another QA user.',
+      ),
+    ],
+    reenterNote: false,
     send: (username, pw) =>
       api.post(`/api/v1/release-proposals/${encodeURIComponent(p.id)}/approve`, { username, password: pw }),
     done: () => 'Signed: released.',
   });
-  return form;
 }

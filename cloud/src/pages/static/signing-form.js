@@ -1,8 +1,38 @@
 import { ApiError, me } from './api.js';
 import { h } from './ui.js';
 
+/**
+ * One e-signature form: `children` (heading, fields, meaning) then who signs, the password field, the button
+ * and the message line. Submitting runs `send(username, password)` (see `onSign`); `done(result)` says what
+ * was signed. `reenterNote: false` leaves "Re-enter your password to sign." out of the signer line.
+ */
+export function signingForm(
+  user,
+  { cls, passwordCls, submitCls, submitLabel, children, send, done, reenterNote = true },
+) {
+  const password = signaturePassword(passwordCls);
+  const submit = h('button', { type: 'submit', class: submitCls }, submitLabel);
+  const msg = h('p', { class: 'form-msg', role: 'status' });
+  const form = h(
+    'form',
+    { class: cls },
+    ...children,
+    h(
+      'p',
+      { class: 'muted' },
+      `Signing as ${user.printedName} (${user.username}).`,
+      reenterNote ? ' Re-enter your password to sign.' : '',
+    ),
+    h('label', {}, 'Password ', password),
+    submit,
+    msg,
+  );
+  onSign(form, { submit, msg, password, send, done });
+  return form;
+}
+
 /** The password field of an e-signature (21 CFR 11.200(a)(1): re-entered at each signing). */
-export function signaturePassword(cls) {
+function signaturePassword(cls) {
   return h('input', {
     name: 'password',
     class: cls,
@@ -17,7 +47,7 @@ export function signaturePassword(cls) {
  * `done(result)` and reloads the page (it shows the signed record); a wrong password (401) or any other
  * refusal is shown in `msg` and the password is cleared.
  */
-export function onSign(form, { submit, msg, password, send, done = () => 'Signed.' }) {
+function onSign(form, { submit, msg, password, send, done = () => 'Signed.' }) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     submit.disabled = true;
@@ -38,18 +68,9 @@ export function onSign(form, { submit, msg, password, send, done = () => 'Signed
   });
 }
 
-/** The end of every e-signature form: who signs, the password, the button and the message line. */
-export function signatureFields(user, { password, submit, msg }) {
-  return [
-    h(
-      'p',
-      { class: 'muted' },
-      `Signing as ${user.printedName} (${user.username}). Re-enter your password to sign.`,
-    ),
-    h('label', {}, 'Password ', password),
-    submit,
-    msg,
-  ];
+/** The reason a signer gives, required and stored with the signed record. */
+export function reasonField(cls) {
+  return h('textarea', { name: 'reason', class: cls, rows: 2, required: true, maxlength: 2000 });
 }
 
 /**
