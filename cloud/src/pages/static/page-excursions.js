@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { excursionStateText } from './format-status.js';
+import { dayRangeFilter, locationFilter, showFiltersInAddress, utcDayStart } from './list-filters.js';
 import { excursionLink, named } from './names.js';
 import { pagedList } from './paged-list.js';
 import { badge, fmtDuration, fmtNum, fmtTime, h, mount, runPage } from './ui.js';
@@ -17,18 +18,7 @@ runPage(async () => {
     api.get('/api/v1/locations'),
   ]);
   const q = new URLSearchParams(location.search);
-  const loc = h(
-    'select',
-    { id: 'f-location', name: 'location' },
-    h('option', { value: '' }, 'All locations'),
-    locations.map((l) =>
-      h(
-        'option',
-        { value: l.id, selected: q.get('location') === l.id, title: `location id: ${l.id}` },
-        l.name,
-      ),
-    ),
-  );
+  const loc = locationFilter(locations, q.get('location'));
   const state = h(
     'select',
     { id: 'f-state', name: 'state' },
@@ -38,8 +28,7 @@ runPage(async () => {
       h('option', { value: s, selected: q.get('state') === s }, excursionStateText(s)),
     ),
   );
-  const from = h('input', { id: 'f-from', type: 'date', name: 'from', value: q.get('from') ?? '' });
-  const to = h('input', { id: 'f-to', type: 'date', name: 'to', value: q.get('to') ?? '' });
+  const { from, to } = dayRangeFilter(q);
   const critical = h('input', {
     id: 'f-critical',
     type: 'checkbox',
@@ -56,8 +45,8 @@ runPage(async () => {
     if (state.value === 'open') p.set('reviewState', 'pending');
     else if (state.value) p.set('state', state.value);
     // Dates are whole UTC days: excursions overlapping [from 00:00, to 24:00).
-    if (from.value) p.set('from', String(Date.parse(`${from.value}T00:00:00Z`)));
-    if (to.value) p.set('to', String(Date.parse(`${to.value}T00:00:00Z`) + DAY - 1));
+    if (from.value) p.set('from', String(utcDayStart(from.value)));
+    if (to.value) p.set('to', String(utcDayStart(to.value) + DAY - 1));
     if (critical.checked) p.set('critical', 'true');
     return p;
   };
@@ -103,7 +92,7 @@ runPage(async () => {
     if (from.value) params.set('from', from.value);
     if (to.value) params.set('to', to.value);
     if (critical.checked) params.set('critical', '1');
-    history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}`);
+    showFiltersInAddress(params);
     return list.reset();
   };
   for (const c of [loc, state, from, to, critical]) c.addEventListener('change', render);

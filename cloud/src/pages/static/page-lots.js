@@ -1,3 +1,4 @@
+import { showFiltersInAddress } from './list-filters.js';
 import { pagedList } from './paged-list.js';
 import { badge, h, mount, runPage, table } from './ui.js';
 
@@ -66,7 +67,7 @@ runPage(async () => {
     const params = new URLSearchParams();
     if (gtin.value) params.set('gtin', gtin.value);
     if (locked.checked) params.set('hasLocks', 'true');
-    history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}`);
+    showFiltersInAddress(params);
     return list.reset();
   };
   gtin.addEventListener('change', render);

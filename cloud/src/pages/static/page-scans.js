@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { scanDirectionText } from './format-status.js';
+import { dayRangeFilter, locationFilter, showFiltersInAddress, utcDayStart } from './list-filters.js';
 import { loadNames } from './names.js';
 import { pagedList } from './paged-list.js';
 import { badge, fmtTime, h, mount, runPage } from './ui.js';
@@ -63,20 +64,8 @@ runPage(async () => {
     { id: 'lot-choices' },
     lots.items.map((l) => h('option', { value: l.id, label: `${l.lotNumber} · GTIN ${l.gtin}` })),
   );
-  const loc = h(
-    'select',
-    { id: 'f-location', name: 'location' },
-    h('option', { value: '' }, 'All locations'),
-    locations.map((l) =>
-      h(
-        'option',
-        { value: l.id, selected: q.get('location') === l.id, title: `location id: ${l.id}` },
-        l.name,
-      ),
-    ),
-  );
-  const from = h('input', { id: 'f-from', type: 'date', name: 'from', value: q.get('from') ?? '' });
-  const to = h('input', { id: 'f-to', type: 'date', name: 'to', value: q.get('to') ?? '' });
+  const loc = locationFilter(locations, q.get('location'));
+  const { from, to } = dayRangeFilter(q);
   const body = h('tbody');
   const count = h('p', { class: 'muted', id: 'result-count' });
   const more = h('button', { type: 'button', id: 'load-more', hidden: true }, 'Load more');
@@ -89,8 +78,8 @@ runPage(async () => {
     if (lot.value.trim()) p.set('lotId', lot.value.trim());
     if (loc.value) p.set('locationId', loc.value);
     // Dates are whole UTC days: scans in [from 00:00, to 24:00).
-    if (from.value) p.set('from', String(Date.parse(`${from.value}T00:00:00Z`)));
-    if (to.value) p.set('to', String(Date.parse(`${to.value}T00:00:00Z`) + DAY));
+    if (from.value) p.set('from', String(utcDayStart(from.value)));
+    if (to.value) p.set('to', String(utcDayStart(to.value) + DAY));
     return p;
   };
 
@@ -113,7 +102,7 @@ runPage(async () => {
     if (loc.value) params.set('location', loc.value);
     if (from.value) params.set('from', from.value);
     if (to.value) params.set('to', to.value);
-    history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}`);
+    showFiltersInAddress(params);
     return list.reset();
   };
   for (const c of [flag, lot, loc, from, to]) c.addEventListener('change', render);
