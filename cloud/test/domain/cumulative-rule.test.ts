@@ -1,4 +1,3 @@
-import { sgtin96Hex } from '@coldtrace/shared';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CumulativeRule, serializeRules } from '../../src/domain/cumulative-rules.js';
@@ -12,6 +11,7 @@ import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import { JUSTIFICATION, releaseWithTwoSignatures } from '../helpers/two-person.js';
+import { unitEpc } from './domain-fixtures.js';
 import {
   type Ev,
   evaluateAll,
@@ -25,9 +25,8 @@ import {
   T0,
 } from './harness.js';
 
-const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
 const GTIN = '80614141123458';
-const [U1, U2, U3, U4] = [1, 2, 3, 4].map(epc) as [string, string, string, string];
+const [U1, U2, U3, U4] = [1, 2, 3, 4].map(unitEpc) as [string, string, string, string];
 /** At most 60 min in total above +8 °C. */
 const RULE = { kind: 'above' as const, thresholdC: 8, limitMs: 60 * MIN };
 const KEY = 'cumulative:LOT-1:above:8:3600000';

@@ -1,15 +1,14 @@
-import { sgtin96Hex } from '@coldtrace/shared';
 import { vi } from 'vitest';
 import { createSignatureVerifier } from '../../src/auth/signature-verifier.js';
 import { UserStore } from '../../src/auth/user-store.js';
 import { runAuditCli } from '../../src/cli/audit-cli.js';
 import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
+import { unitEpc } from './domain-fixtures.js';
 import { type Ev, type Harness, location, MIN, pass, reading, sendAll, T0 } from './harness.js';
 
-const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
 const GTIN = '80614141123458';
-export const [U1, U2] = [epc(1), epc(2)];
+export const [U1, U2] = [unitEpc(1), unitEpc(2)];
 
 export interface SignedFlow {
   excursionId: string;

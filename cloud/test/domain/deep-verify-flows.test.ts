@@ -1,16 +1,14 @@
-import { sgtin96Hex } from '@coldtrace/shared';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deepFindingLine, deepVerify } from '../../src/domain/deep-verify.js';
 import { SPECIFICATION_CHANGE_MEANING } from '../../src/domain/e-signature.js';
-import type { SignatureVerifier } from '../../src/domain/signature.js';
 import { specificationManifest } from '../../src/domain/signature-manifest.js';
 import { SPECIFICATION_CORRECTION_MEANING } from '../../src/domain/spec-versions.js';
-import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { readDeepVerifyData } from '../../src/store/deep-verify-reads.js';
 import { changeLocationLimits } from '../../src/store/location-master.js';
 import { changeProductSpecification } from '../../src/store/product-master.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
+import { annaSigns, unitEpc } from './domain-fixtures.js';
 import {
   evaluateAll,
   type Harness,
@@ -23,22 +21,9 @@ import {
   T0,
 } from './harness.js';
 
-const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
-const [U1, U2] = [epc(1), epc(2)];
-const verifier: SignatureVerifier = async (username, password) =>
-  username === 'qa.anna' && password === 'correct horse'
-    ? { userId: 'u-qa', username, printedName: 'Anna Quality', roles: ['qa'] }
-    : null;
+const [U1, U2] = [unitEpc(1), unitEpc(2)];
 const sign = (excursionId: string, unit: string, decision: 'release' | 'reject') =>
-  signDisposition(h.engine, verifier, {
-    excursionId,
-    epc: unit,
-    decision,
-    reason: 'reviewed the data',
-    username: 'qa.anna',
-    password: 'correct horse',
-    signedInUserId: 'u-qa',
-  });
+  annaSigns(h, { excursionId, epc: unit, decision, reason: 'reviewed the data' });
 
 let h: Harness;
 let seq = 0;

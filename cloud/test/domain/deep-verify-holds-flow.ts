@@ -2,12 +2,11 @@ import { encodeGatewayPayload, type Scan } from '@coldtrace/shared';
 import { type Kysely, sql } from 'kysely';
 import { expect } from 'vitest';
 import { deepFindingLine, deepVerify } from '../../src/domain/deep-verify.js';
-import type { SignatureVerifier } from '../../src/domain/signature.js';
-import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { readDeepVerifyData } from '../../src/store/deep-verify-reads.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
 import type { Database } from '../../src/store/schema.js';
 import { untaggedScan } from '../helpers/records.js';
+import { annaSigns } from './domain-fixtures.js';
 import { evaluateAll, type Harness, location, MIN, reading, sendAll, T0 } from './harness.js';
 
 /** The findings of the deep checks, one line each (empty: the tables agree with the trail). */
@@ -30,11 +29,6 @@ export async function holdsFlow(h: Harness): Promise<HoldsFlow> {
   let seq = 0;
   const GTIN = '80614141123458';
   const at = (min: number) => T0 + min * MIN;
-  const verifier: SignatureVerifier = async (username, password) =>
-    username === 'qa.anna' && password === 'correct horse'
-      ? { userId: 'u-qa', username, printedName: 'Anna Quality', roles: ['qa'] }
-      : null;
-
   const holds = () =>
     h.engine.db.selectFrom('quantity_holds').selectAll().orderBy('location_id').orderBy('lot_id').execute();
 
@@ -77,15 +71,7 @@ export async function holdsFlow(h: Harness): Promise<HoldsFlow> {
     );
 
   const decide = (excursionId: string, lotId: string, decision: 'release' | 'reject') =>
-    signDisposition(h.engine, verifier, {
-      excursionId,
-      lotId,
-      decision,
-      reason: 'reviewed the held quantity',
-      username: 'qa.anna',
-      password: 'correct horse',
-      signedInUserId: 'u-qa',
-    });
+    annaSigns(h, { excursionId, lotId, decision, reason: 'reviewed the held quantity' });
 
   const range = (from: number, to: number, step: number) =>
     Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, k) => from + k * step);

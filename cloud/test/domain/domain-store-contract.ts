@@ -1,14 +1,13 @@
-import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assessLot } from '../../src/domain/lot-assessment.js';
 import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
+import { unitEpc as epc } from './domain-fixtures.js';
 import { type Harness, location, MIN, openHarness, pass, reading, sendAll, snapshot, T0 } from './harness.js';
 
 const GTIN = '80614141123458';
-const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
 
 /**
  * The domain engine's storage contract, run on SQLite (default suite) and PostgreSQL (services suite):

@@ -1,8 +1,6 @@
-import { sgtin96Hex } from '@coldtrace/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SignatureVerifier } from '../../src/domain/signature.js';
-import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
+import { annaSigns, unitEpc } from './domain-fixtures.js';
 import {
   type Ev,
   evaluateAll,
@@ -16,23 +14,10 @@ import {
   T0,
 } from './harness.js';
 
-const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
-const [U1, U2, U3] = [epc(1), epc(2), epc(3)] as [string, string, string];
+const [U1, U2, U3] = [unitEpc(1), unitEpc(2), unitEpc(3)] as [string, string, string];
 
-const verifier: SignatureVerifier = async (username, password) =>
-  username === 'qa.anna' && password === 'correct horse'
-    ? { userId: 'u-qa', username, printedName: 'Anna Quality', roles: ['qa'] }
-    : null;
 const sign = (excursionId: string, unit: string, decision: 'release' | 'reject' = 'release') =>
-  signDisposition(h.engine, verifier, {
-    excursionId,
-    epc: unit,
-    decision,
-    reason: 'reviewed the data',
-    username: 'qa.anna',
-    password: 'correct horse',
-    signedInUserId: 'u-qa',
-  });
+  annaSigns(h, { excursionId, epc: unit, decision, reason: 'reviewed the data' });
 
 let h: Harness;
 let seq = 0;

@@ -1,4 +1,4 @@
-import { manualClock, sgtin96Hex } from '@coldtrace/shared';
+import { manualClock } from '@coldtrace/shared';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SignatureVerifier } from '../../src/domain/signature.js';
@@ -6,6 +6,7 @@ import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
+import { unitEpc } from './domain-fixtures.js';
 import {
   type Ev,
   evaluateAll,
@@ -19,9 +20,8 @@ import {
   T0,
 } from './harness.js';
 
-const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
 const GTIN = '80614141123458';
-const [U1, U2, U3] = [epc(1), epc(2), epc(3)];
+const [U1, U2, U3] = [unitEpc(1), unitEpc(2), unitEpc(3)];
 
 /** An in-test e-signature check: one QA user and one viewer. */
 const verifier: SignatureVerifier = async (username, password) => {
