@@ -2,7 +2,7 @@ import { encodeGatewayPayload, sgtin96Hex } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser, login } from '../helpers/auth.js';
-import { evaluated, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { evaluated, injectJson, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const T0 = Date.UTC(2026, 4, 4, 0, 0, 0);
 const MIN = 60_000;
@@ -19,15 +19,8 @@ describe('products carry cumulative rules; the lot assessment and locks show the
   });
   afterAll(() => cloud?.stop());
 
-  const api = async (method: string, url: string, payload?: unknown) => {
-    const res = await cloud.app.inject({
-      method: method as 'GET',
-      url,
-      payload: payload as object,
-      headers: auth,
-    });
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
-  };
+  const api = (method: string, url: string, payload?: unknown) =>
+    injectJson(cloud, method, url, payload, auth);
   const product = { name: 'Oral polio vaccine', minC: 2, maxC: 8, stabilityBudgetMs: 600 * MIN };
 
   it('PUT /products/:gtin validates the rules (4xx with the reason) and stores them', async () => {

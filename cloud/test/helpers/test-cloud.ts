@@ -54,6 +54,23 @@ export async function startTestCloud(
   });
 }
 
+/** One API request to `cloud` (no socket: Fastify inject): its status and its JSON body (null when empty). */
+export async function injectJson(
+  cloud: Pick<Cloud, 'app'>,
+  method: string,
+  url: string,
+  payload?: unknown,
+  headers: object = {},
+) {
+  const res = await cloud.app.inject({
+    method: method as 'GET',
+    url,
+    payload: payload as object,
+    headers: headers as Record<string, string>,
+  });
+  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+}
+
 /**
  * Waits until the evaluation marks of `locationId` are cleared (flushing the engine meanwhile): every
  * reading committed there so far has been evaluated. What a test proves before asserting an absence.

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../src/integrations/webhook-signature.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { bearer, createUser, login } from '../helpers/auth.js';
-import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { injectJson, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
 const MIN = 60_000;
@@ -55,15 +55,8 @@ describe('integrations: signed webhooks from the outbox and MQTT events (docs/ar
     server?.close();
   });
 
-  const api = async (
-    method: string,
-    url: string,
-    payload?: unknown,
-    headers: Record<string, string> = auth,
-  ) => {
-    const res = await cloud.app.inject({ method: method as 'GET', url, payload: payload as object, headers });
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
-  };
+  const api = (method: string, url: string, payload?: unknown, headers: Record<string, string> = auth) =>
+    injectJson(cloud, method, url, payload, headers);
 
   it('locks a unit through the real broker, tells the ERP by webhook and MQTT, and takes an e-signed release', async () => {
     expect((await api('PUT', '/api/v1/webhooks/erp', { url: hookUrl, secret: SECRET })).status).toBe(200);

@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser, login, type Session } from '../helpers/auth.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
-import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { injectJson, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 
 // Needs `mosquitto` and `mosquitto_passwd` (Debian package mosquitto). docs/architecture.md "Integrations":
 // lock, unlock and disposition events on MQTT `coldtrace/v1/events/...`, here through an external broker (the
@@ -33,15 +33,8 @@ describe('MQTT integration events through an external Mosquitto', { timeout: 90_
   let excursionId: string;
   const received: Received[] = [];
 
-  const api = async (method: string, url: string, payload?: unknown, headers: object = admin) => {
-    const res = await cloud.app.inject({
-      method: method as 'GET',
-      url,
-      payload: payload as object,
-      headers: headers as Record<string, string>,
-    });
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
-  };
+  const api = (method: string, url: string, payload?: unknown, headers: object = admin) =>
+    injectJson(cloud, method, url, payload, headers);
   const mqttRows = () =>
     cloud.evaluator.engine.db
       .selectFrom('outbox')

@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser, login, type Session } from '../helpers/auth.js';
 import { securityActions } from '../helpers/security-actions.js';
-import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
+import { injectJson, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { TEST_INGESTOR } from '../ingest/broker-auth-server.js';
 import { RabbitmqNode } from '../ingest/rabbitmq-node.js';
 import { freePort } from '../sinks/influxd-process.js';
@@ -38,15 +38,8 @@ describe('MQTT integration events through RabbitMQ’s MQTT plugin', { timeout: 
   let gwSecret: string;
   const received: Received[] = [];
 
-  const api = async (method: string, url: string, payload?: unknown, headers: object = admin) => {
-    const res = await cloud.app.inject({
-      method: method as 'GET',
-      url,
-      payload: payload as object,
-      headers: headers as Record<string, string>,
-    });
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
-  };
+  const api = (method: string, url: string, payload?: unknown, headers: object = admin) =>
+    injectJson(cloud, method, url, payload, headers);
   const mqttRows = () =>
     cloud.store.db.selectFrom('outbox').selectAll().where('target', '=', 'mqtt').orderBy('id').execute();
   const ingestReady = async () =>
