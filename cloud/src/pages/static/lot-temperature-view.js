@@ -108,7 +108,8 @@ export async function lotTemperatureSection(lotId, lot, names) {
     ),
   );
   // A time range of the reader's choosing, in UTC like every time on the pages.
-  const utc = (ms) => new Date(ms).toISOString().slice(0, 16);
+  // A lot without custody intervals (units without serial only) has no range: empty fields, no form shown.
+  const utc = (ms) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 16) : '');
   const fromIn = h('input', {
     type: 'datetime-local',
     id: 'raw-from',
