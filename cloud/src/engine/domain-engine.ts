@@ -21,6 +21,7 @@ import { LocationFindings } from './location-findings.js';
 import {
   type ChunkDone,
   DEFAULT_CHUNK_READINGS,
+  DEFAULT_QUIET_PROOFS_PER_CHUNK,
   evaluateSkippingQuiet,
   isLongWindow,
   LongWindows,
@@ -64,6 +65,11 @@ export interface DomainEngineOptions {
    * Default on; off evaluates every reading (benchmarks compare both).
    */
   skipQuiet?: boolean | undefined;
+  /**
+   * Quiet-span proofs per chunk at most (default `DEFAULT_QUIET_PROOFS_PER_CHUNK`): bounds the work of a
+   * chunk that skips spans, as `chunkReadings` bounds the readings it evaluates.
+   */
+  quietProofsPerChunk?: number | undefined;
 }
 
 type Trx = Transaction<DomainDatabase>;
@@ -126,6 +132,7 @@ export class DomainEngine {
   private driving: Promise<void> | undefined;
   private readonly chunkReadings: number;
   private readonly skipQuiet: boolean;
+  private readonly quietProofsPerChunk: number;
   /** What a start found to recompute and how far it got (`/readyz`). */
   readonly recovery = new RecoveryTracker();
 
@@ -145,6 +152,10 @@ export class DomainEngine {
     this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
     this.chunkReadings = Math.max(0, Math.floor(opts.chunkReadings ?? DEFAULT_CHUNK_READINGS));
     this.skipQuiet = opts.skipQuiet !== false;
+    this.quietProofsPerChunk = Math.max(
+      1,
+      Math.floor(opts.quietProofsPerChunk ?? DEFAULT_QUIET_PROOFS_PER_CHUNK),
+    );
   }
 
   /**
@@ -394,7 +405,7 @@ export class DomainEngine {
         };
         done =
           this.skipQuiet && !this.watched(run.locationId)
-            ? await evaluateSkippingQuiet(trx, repo, run, chunk, evaluate)
+            ? await evaluateSkippingQuiet(trx, repo, run, chunk, evaluate, this.quietProofsPerChunk)
             : { to: await evaluate(chunk.window), last: chunk.last, skipped: [] };
         if (!done.last) return;
         for (const rule of others)
@@ -406,7 +417,7 @@ export class DomainEngine {
       this.findings.reset();
       throw err;
     }
-    for (const span of done.skipped) this.longWindows.skippedQuiet(span);
+    this.longWindows.skippedQuiet(done);
     this.longWindows.committed(run, done.last, done.to);
     this.recovery.chunk(run.locationId, chunk.readings, done.to);
     if (done.last) this.recovery.done('locations', [run.locationId]);

@@ -16,6 +16,14 @@ export const DEFAULT_CHUNK_READINGS = 10_000;
  */
 export const LONG_WINDOW_MS = 6 * 3_600_000;
 
+/**
+ * Quiet-span proofs (`quietSpanAhead`, a few queries each, refused or not) per chunk by default: a chunk
+ * is bounded by the readings it evaluates and by the spans it tries to skip, so its transaction, and the
+ * stall of the event loop it makes, stays short however many quiet spans follow (docs/architecture.md
+ * "Recovery").
+ */
+export const DEFAULT_QUIET_PROOFS_PER_CHUNK = 8;
+
 const finite = (n: number) => Number.isFinite(n);
 
 /** Whether a location's window is evaluated in chunks (`chunkReadings` 0: never). */
@@ -51,8 +59,11 @@ export class LongWindows {
   private readonly byLocation = new Map<string, LongWindow>();
   /** Long windows evaluated, and their chunks (for tests and the benchmark). */
   readonly stats = { windows: 0, chunks: 0 };
-  /** Spans skipped as proved quiet, and the readings in them (for tests and the benchmark). */
-  readonly quiet = { spans: 0, readings: 0 };
+  /**
+   * Spans skipped as proved quiet, the readings in them, the most skipped by one chunk, and the chunks
+   * stopped by the bound of proofs (for tests and the benchmark).
+   */
+  readonly quiet = { spans: 0, readings: 0, mostInChunk: 0, bounded: 0 };
 
   get size(): number {
     return this.byLocation.size;
@@ -112,10 +123,12 @@ export class LongWindows {
     this.byLocation.delete(run.locationId);
   }
 
-  /** A chunk that skipped this quiet span committed. */
-  skippedQuiet(span: QuietSpan): void {
-    this.quiet.spans++;
-    this.quiet.readings += span.readings;
+  /** A chunk that skipped these quiet spans committed (`bounded`: stopped by the bound of proofs). */
+  skippedQuiet({ skipped: spans, bounded }: Pick<ChunkDone, 'skipped' | 'bounded'>): void {
+    if (bounded) this.quiet.bounded++;
+    this.quiet.spans += spans.length;
+    for (const span of spans) this.quiet.readings += span.readings;
+    this.quiet.mostInChunk = Math.max(this.quiet.mostInChunk, spans.length);
   }
 }
 
@@ -210,6 +223,8 @@ export interface ChunkDone {
   to: number;
   last: boolean;
   skipped: QuietSpan[];
+  /** Stopped by the bound of quiet-span proofs before the end of its chunk. */
+  bounded?: boolean;
 }
 
 /**
@@ -217,6 +232,8 @@ export interface ChunkDone {
  * (`quietSpanAhead`): the part before each is evaluated (`evaluate` returns where its final window ends),
  * and the span is skipped when that evaluation ended exactly at its start and left no excursion or gap
  * in it; otherwise evaluation goes on from where it ended. The chunk's last part is evaluated as it is.
+ * After `maxProofs` proofs the chunk stops where it got to (not the last: the next chunk starts there),
+ * once it has moved on from its start.
  */
 export async function evaluateSkippingQuiet(
   trx: Transaction<DomainDatabase>,
@@ -224,10 +241,15 @@ export async function evaluateSkippingQuiet(
   run: LongWindow,
   chunk: { window: TimeWindow; last: boolean },
   evaluate: (w: TimeWindow) => Promise<number>,
+  maxProofs: number = DEFAULT_QUIET_PROOFS_PER_CHUNK,
 ): Promise<ChunkDone> {
   const skipped: QuietSpan[] = [];
   let from = chunk.window.fromTs;
+  let proofs = 0;
   while (from <= chunk.window.toTs) {
+    if (proofs >= maxProofs && from > chunk.window.fromTs)
+      return { to: from, last: false, skipped, bounded: true };
+    proofs++;
     const rest = { fromTs: from, toTs: chunk.window.toTs };
     const span = await quietSpanAhead(trx, repo, run, rest);
     if (!span) return { to: await evaluate(rest), last: chunk.last, skipped };

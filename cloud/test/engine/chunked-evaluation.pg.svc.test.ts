@@ -19,4 +19,5 @@ runChunkedEquivalence('PostgreSQL', {
   },
   numRuns: 15,
   quietRuns: 10,
+  boundRuns: 12,
 });

@@ -17,6 +17,7 @@ runChunkedEquivalence('SQLite', {
   },
   numRuns: 50,
   quietRuns: 60,
+  boundRuns: 40,
 });
 
 describe('chunked evaluation of long windows: crash safety (docs/architecture.md "Recovery")', () => {
@@ -133,4 +134,58 @@ describe('chunked evaluation of long windows: crash safety (docs/architecture.md
       await store.close();
     }
   });
+});
+
+describe('chunked evaluation of long windows: quiet spans per chunk (docs/architecture.md "Recovery")', () => {
+  it('a chunk tries at most its bound of quiet spans and the next goes on where it stopped, deriving what one transaction derives', async () => {
+    const backlog = { locationId: 'cold-room', sensors: 4, days: 8, intervalMs: MIN, t0: T0 };
+    const run = async (chunkReadings: number, quietProofsPerChunk?: number) => {
+      const store = new CloudStore(await openDatabase(':memory:'));
+      try {
+        await writeRecoveryBacklog(store, backlog);
+        const engine = new DomainEngine({
+          store,
+          clock: manualClock(T0),
+          log: silent,
+          debounceMs: 1_000_000,
+          chunkReadings,
+          quietProofsPerChunk,
+        });
+        await engine.recoverMarks({ atStart: true });
+        await engine.flush();
+        await engine.close();
+        return {
+          quiet: { ...engine.quiet },
+          chunked: { ...engine.chunked },
+          excursions: await store.db.selectFrom('excursions').selectAll().orderBy('id').execute(),
+          gaps: await store.db
+            .selectFrom('monitoring_gaps')
+            .selectAll()
+            .orderBy('sensor_id')
+            .orderBy('from_ts')
+            .execute(),
+          marks: await store.db.selectFrom('evaluation_marks').select('id').execute(),
+        };
+      } finally {
+        await store.close();
+      }
+    };
+    const whole = await run(0);
+    expect(whole.excursions.length).toBeGreaterThan(2);
+    // Chunks of 3.5 days (the first, from the beginning of time, never skips): unbounded, the second skips
+    // more spans than the bound below.
+    const chunkReadings = 20_000;
+    const unbounded = await run(chunkReadings, Number.POSITIVE_INFINITY);
+    expect(unbounded.quiet.mostInChunk).toBeGreaterThan(2);
+    const bounded = await run(chunkReadings, 2);
+    expect(bounded.quiet.mostInChunk).toBeLessThanOrEqual(2);
+    expect(bounded.quiet.spans).toBeGreaterThan(2);
+    expect(bounded.chunked.windows).toBe(1);
+    expect(bounded.chunked.chunks).toBeGreaterThan(unbounded.chunked.chunks);
+    for (const r of [unbounded, bounded]) {
+      expect(r.excursions).toEqual(whole.excursions);
+      expect(r.gaps).toEqual(whole.gaps);
+      expect(r.marks).toEqual([]);
+    }
+  }, 60_000);
 });
