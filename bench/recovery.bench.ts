@@ -1,9 +1,11 @@
 /**
- * `npm run bench -- recovery [--days=70] [--sensors=4] [--locations=1] [--chunk=10000]`: whole-history
+ * `npm run bench -- recovery [--days=70] [--sensors=4] [--locations=1] [--chunk=10000]
+ * [--quiet-proofs=8]`: whole-history
  * re-evaluation of each location (default one, 70 days, 4 sensors at 60 s ≈ 400,000 readings) on SQLite,
  * as a start recovers it (docs/architecture.md "Recovery"). Prints one JSON object per line (bench, metric, value, unit, …):
  *  - recovery_seconds (mode one_shot: one derive transaction, `chunkReadings` 0; mode chunked: chunks of
- *    `--chunk` readings) with the longest event-loop stall during it (`max_stall_ms`), the process's CPU
+ *    `--chunk` readings, skipping quiet spans with at most `--quiet-proofs` proofs per chunk; mode
+ *    chunked_no_skip: the same chunks, every reading evaluated) with the longest event-loop stall during it (`max_stall_ms`), the process's CPU
  *    seconds and the machine's load average; both modes must leave the same excursions and gaps;
  *  - startup: the cloud started on the same backlog: seconds until `/readyz` first answers (503
  *    "recovering") and until it answers 200 "ready".
@@ -15,7 +17,7 @@ import { systemClock } from '@coldtrace/shared';
 import pino from 'pino';
 import { startCloud } from '../cloud/src/cloud.js';
 import { DomainEngine } from '../cloud/src/engine/domain-engine.js';
-import { DEFAULT_CHUNK_READINGS } from '../cloud/src/engine/long-windows.js';
+import { DEFAULT_CHUNK_READINGS, DEFAULT_QUIET_PROOFS_PER_CHUNK } from '../cloud/src/engine/long-windows.js';
 import { CloudStore } from '../cloud/src/store/cloud-store.js';
 import { openDatabase } from '../cloud/src/store/db.js';
 import { writeRecoveryBacklog } from '../cloud/test/helpers/recovery-backlog.js';
@@ -30,6 +32,7 @@ const DAYS = arg('days', 70);
 const SENSORS = arg('sensors', 4);
 const LOCATIONS = arg('locations', 1);
 const CHUNK = arg('chunk', DEFAULT_CHUNK_READINGS);
+const QUIET_PROOFS = arg('quiet-proofs', DEFAULT_QUIET_PROOFS_PER_CHUNK);
 const silent = pino({ level: 'silent' });
 const machine = () => ({ cpus: availableParallelism(), load: loadavg().map((l) => Number(l.toFixed(2))) });
 const print = (o: Record<string, unknown>) =>
@@ -77,7 +80,7 @@ async function derived(store: CloudStore) {
   return JSON.stringify({ excursions, gaps });
 }
 
-async function recover(mode: 'one_shot' | 'chunked'): Promise<string> {
+async function recover(mode: 'one_shot' | 'chunked' | 'chunked_no_skip'): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-recovery-bench-'));
   try {
     const { store, readings } = await backlog(dir);
@@ -86,6 +89,8 @@ async function recover(mode: 'one_shot' | 'chunked'): Promise<string> {
       clock: systemClock,
       log: silent,
       chunkReadings: mode === 'one_shot' ? 0 : CHUNK,
+      skipQuiet: mode === 'chunked',
+      quietProofsPerChunk: QUIET_PROOFS,
     });
     const stalls = stallMeter();
     const cpu = process.cpuUsage();
@@ -108,6 +113,9 @@ async function recover(mode: 'one_shot' | 'chunked'): Promise<string> {
       chunk_readings: mode === 'one_shot' ? 0 : CHUNK,
       max_stall_ms: Number(maxStall.toFixed(1)),
       cpu_seconds: Number(((used.user + used.system) / 1e6).toFixed(2)),
+      quiet_spans: engine.quiet.spans,
+      quiet_proofs_per_chunk: mode === 'chunked' ? QUIET_PROOFS : 0,
+      chunks: engine.chunked.chunks,
       excursions: JSON.parse(state).excursions.length,
       ...machine(),
     });
@@ -170,8 +178,9 @@ async function startup(): Promise<void> {
 }
 
 const oneShot = await recover('one_shot');
+const noSkip = await recover('chunked_no_skip');
 const chunked = await recover('chunked');
-if (oneShot !== chunked)
+if (oneShot !== chunked || oneShot !== noSkip)
   throw new Error('chunked recovery left other excursions or gaps than one transaction');
 print({ metric: 'same_derived_state', value: true });
 await startup();
