@@ -12,11 +12,11 @@ import {
   MAX_PAYLOAD_BYTES,
   STREAMS,
 } from '@coldtrace/shared';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { StreamName } from '../buffer/record-buffer.js';
 import { encodeBatchJson } from './batch-json.js';
-import { createIdOnlyStore } from './id-only-store.js';
 import { isLiveBatch } from './live-batch.js';
+import { mqttClientOptions } from './mqtt-client-options.js';
 import {
   type Publisher,
   type PublisherEvents,
@@ -301,39 +301,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       if (client) return;
       stopping = false;
       const m = cfg.mqtt;
-      const opts: IClientOptions = {
-        clientId: m.clientId ?? gatewayId,
-        clean: false, // persistent session (MQTT 3.1.1 §3.1.2.4)
-        protocolVersion: 4,
-        connectTimeout: m.connectTimeoutMs,
-        reconnectPeriod: m.reconnectMs,
-        // A refused CONNACK (MQTT 3.1.1 §3.2.2.3: the broker's auth backend down, a broker still starting, a
-        // connection rate limit) is retried like a lost connection: MQTT.js would otherwise stop reconnecting
-        // for good, and the gateway would only buffer until restarted.
-        reconnectOnConnackError: true,
-        keepalive: m.keepaliveS,
-        queueQoSZero: false,
-        resubscribe: false,
-        // No table of 65,536 pre-built two-byte Buffers (mqtt-packet's number cache, ~6 MB of heap held
-        // for the process's life): each length or message id is written from a fresh 2-byte Buffer.
-        // docs/performance.md "Gateway footprint".
-        writeCache: false,
-        // Message ids only, never payloads: the buffer is the only queue (docs/durability.md "Round 3").
-        outgoingStore: createIdOnlyStore(),
-        // MQTT 3.1.1 §3.1.2.5: the broker publishes this if the gateway vanishes.
-        will: {
-          topic: gatewayTopic(gatewayId, 'status'),
-          payload: Buffer.from(offlineStatus('last_will')),
-          qos: gatewayTopics.status.qos,
-          retain: gatewayTopics.status.retain,
-        },
-        rejectUnauthorized: m.rejectUnauthorized,
-        ...(m.username !== undefined ? { username: m.username } : {}),
-        ...(m.password !== undefined ? { password: m.password } : {}),
-        ...(m.ca !== undefined ? { ca: m.ca } : {}),
-        ...(m.cert !== undefined ? { cert: m.cert } : {}),
-        ...(m.key !== undefined ? { key: m.key } : {}),
-      };
+      const opts = mqttClientOptions(m, gatewayId, offlineStatus('last_will'));
       const c = mqtt.connect(m.url, opts);
       client = c;
       c.on('connect', onConnect);
