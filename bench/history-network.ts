@@ -3,8 +3,13 @@ import { type Movement, type Reading, sgtin96Hex } from '@coldtrace/shared';
 /**
  * The network of `npm run bench -- history` (issue text's "realistic network"): 50 locations with 4
  * sensors each (200 sensors on 10 gateways, readings every 60 s), 10 lots × 1,000 SGTIN-96 units, each
- * lot moving through 4 locations over the history; every tenth location has one 90-minute excursion a
+ * lot moving through 4 locations during its custody; every tenth location has one 90-minute excursion a
  * day. Generated deterministically, so two sizes differ only in how long the history is.
+ *
+ * Custody is what a lot's own data grows with, so the lots the bench reads have a custody that ends with
+ * the history and does not depend on its length: lot 0 the last 6 days (the same at 2M readings, 6.9 days
+ * of history, as at 20M), lot 1 the last 30 days (the issue's "30-day custody"; the whole history when it
+ * is shorter). Lots 2–9 move through their locations over the whole history.
  */
 export const LOCATIONS = 50;
 export const SENSORS_PER_LOCATION = 4;
@@ -79,7 +84,22 @@ export function* readingBatches(g: number, minutes: number, size: number): Gener
   if (batch.length) yield batch;
 }
 
-/** Where lot k stays: `inbound` → its gateway's locations 5k … 5k+3, moving every minutes/4. */
+/** Custody of the lot whose figures compare across sizes (days before the end of the history). */
+export const SHORT_CUSTODY_LOT = 0;
+export const SHORT_CUSTODY_DAYS = 6;
+/** Custody of the lot the issue's lot figures are for (capped at the history's start). */
+export const MONTH_CUSTODY_LOT = 1;
+export const MONTH_CUSTODY_DAYS = 30;
+
+/** When lot k's custody starts, for a history of `minutes` minutes from T0. */
+export function custodyStart(k: number, minutes: number): number {
+  const end = T0 + minutes * MINUTE;
+  if (k === SHORT_CUSTODY_LOT) return Math.max(T0, end - SHORT_CUSTODY_DAYS * DAY);
+  if (k === MONTH_CUSTODY_LOT) return Math.max(T0, end - MONTH_CUSTODY_DAYS * DAY);
+  return T0;
+}
+
+/** Where lot k stays: `inbound` → its gateway's locations 5k … 5k+3, a quarter of its custody each. */
 export function lotPath(k: number): number[] {
   return Array.from({ length: STAYS_PER_LOT }, (_, i) => k * LOCATIONS_PER_GATEWAY + i);
 }
@@ -91,12 +111,13 @@ export const portalFrom = (l: number) => (l % LOCATIONS_PER_GATEWAY === 0 ? INBO
 /** Movements per gateway (its portals' passes), in time order, with that gateway's sequence numbers. */
 export function movementsByGateway(minutes: number): Map<number, Movement[]> {
   const byGateway = new Map<number, Movement[]>();
-  const stayMinutes = Math.floor(minutes / STAYS_PER_LOT);
   for (let k = 0; k < LOTS; k++) {
+    const from = custodyStart(k, minutes);
+    const stayMinutes = Math.floor((T0 + minutes * MINUTE - from) / MINUTE / STAYS_PER_LOT);
     lotPath(k).forEach((l, i) => {
       const g = gatewayOfLocation(l);
       const list = byGateway.get(g) ?? [];
-      const at = T0 + i * stayMinutes * MINUTE + 30_000;
+      const at = from + i * stayMinutes * MINUTE + 30_000;
       for (let u = 0; u < UNITS_PER_LOT; u++) {
         const ts = at + u * 50;
         list.push({
