@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import { openRejectedHoldsQuery } from '../stock-closure-repo.js';
-import { lotUnitCounts } from './lot-unit-counts.js';
 
 /** A lot with a locked unit: how many of its units are locked, of how many. */
 export interface LockedLot {
@@ -59,39 +58,40 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     .select([sql<number>`count(*)`.as('active'), sql<number>`count(distinct epc)`.as('units')])
     .where('state', '=', 'active')
     .executeTakeFirst();
-  const lockedByLot = db
+  // One pass over the active locks grouped by lot: the count, the first page and when each waited from.
+  const lockedByLot = await db
     .selectFrom('locks')
     .innerJoin('epcs', 'epcs.epc', 'locks.epc')
-    .select(['epcs.lot_id as lot_id', sql<number>`count(distinct locks.epc)`.as('locked')])
+    .select([
+      'epcs.lot_id as lot_id',
+      sql<number>`count(distinct locks.epc)`.as('locked'),
+      sql<number>`min(locks.created_at)`.as('since'),
+    ])
     .where('locks.state', '=', 'active')
-    .groupBy('epcs.lot_id');
-  const lotsLocked = await db
-    .selectFrom(lockedByLot.as('l'))
-    .select(sql<number>`count(*)`.as('n'))
-    .executeTakeFirst();
-  const lockedLotRows = await db
-    .selectFrom('lots')
-    .select(['id', 'gtin', 'lot_number'])
-    .where('id', 'in', db.selectFrom(lockedByLot.as('l')).select('l.lot_id'))
-    .orderBy('id')
-    .limit(lotLimit)
+    .groupBy('epcs.lot_id')
+    .orderBy('epcs.lot_id')
     .execute();
-  const since = new Map(
-    (
-      await db
-        .selectFrom('locks')
-        .innerJoin('epcs', 'epcs.epc', 'locks.epc')
-        .select(['epcs.lot_id as lot_id', sql<number>`min(locks.created_at)`.as('since')])
-        .where('locks.state', '=', 'active')
-        .where('epcs.lot_id', 'in', lockedLotRows.length ? lockedLotRows.map((l) => l.id) : [''])
-        .groupBy('epcs.lot_id')
+  // In the database's order of ids, as the lots list.
+  const firstLocked = lockedByLot.slice(0, lotLimit).map((l) => l.lot_id);
+  const lockedOf = new Map(lockedByLot.map((l) => [l.lot_id, l]));
+  const lockedLotRows = firstLocked.length
+    ? await db
+        .selectFrom('lots')
+        .select(['id', 'gtin', 'lot_number'])
+        .where('id', 'in', firstLocked)
+        .orderBy('id')
         .execute()
-    ).map((r) => [r.lot_id, Number(r.since)]),
-  );
-  const units = await lotUnitCounts(
-    db,
-    lockedLotRows.map((l) => l.id),
-  );
+    : [];
+  const totals = new Map<string, number>();
+  for (let i = 0; i < firstLocked.length; i += 500) {
+    const rows = await db
+      .selectFrom('epcs')
+      .select(['lot_id', sql<number>`count(*)`.as('n')])
+      .where('lot_id', 'in', firstLocked.slice(i, i + 500))
+      .groupBy('lot_id')
+      .execute();
+    for (const r of rows) totals.set(r.lot_id, Number(r.n));
+  }
   const dl = await db
     .selectFrom('dead_letters')
     .select([
@@ -132,14 +132,14 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     ongoingExcursions: n(ex?.ongoing),
     lockedUnits: n(locks?.units),
     decisionsOutstanding: n(locks?.active),
-    lotsWithLockedUnits: n(lotsLocked?.n),
+    lotsWithLockedUnits: lockedByLot.length,
     lockedLots: lockedLotRows.map((l) => ({
       lotId: l.id,
       gtin: l.gtin,
       lotNumber: l.lot_number,
-      lockedUnits: units.get(l.id)!.locked,
-      totalUnits: units.get(l.id)!.total,
-      lockedSince: since.get(l.id) ?? 0,
+      lockedUnits: n(lockedOf.get(l.id)?.locked),
+      totalUnits: totals.get(l.id) ?? 0,
+      lockedSince: n(lockedOf.get(l.id)?.since),
     })),
     deadLetters: n(dl?.total),
     deadLettersNotReplayed: n(dl?.open),
