@@ -4,7 +4,8 @@ import { type Movement, type Reading, sgtin96Hex } from '@coldtrace/shared';
  * The network of `npm run bench -- history` (issue text's "realistic network"): 50 locations with 4
  * sensors each (200 sensors on 10 gateways, readings every 60 s), 10 lots × 1,000 SGTIN-96 units, each
  * lot moving through 4 locations during its custody; every tenth location has one 90-minute excursion a
- * day. Generated deterministically, so two sizes differ only in how long the history is.
+ * day. Generated deterministically: every history ends at END, so two sizes differ only in how long ago it
+ * starts, and their common last days are the same readings and movements.
  *
  * Custody is what a lot's own data grows with, so the lots the bench reads have a custody that ends with
  * the history and does not depend on its length: lot 0 the last 6 days (the same at 2M readings, 6.9 days
@@ -19,7 +20,9 @@ export const GATEWAYS = LOCATIONS / LOCATIONS_PER_GATEWAY;
 export const LOTS = 10;
 export const UNITS_PER_LOT = 1000;
 export const STAYS_PER_LOT = 4;
-export const T0 = Date.UTC(2026, 0, 1);
+/** Every history ends here (a midnight); one of `minutes` minutes starts at `historyStart(minutes)`. */
+export const END = Date.UTC(2026, 6, 1);
+export const historyStart = (minutes: number) => END - minutes * 60_000;
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const COMPANY_PREFIX = '0614141';
@@ -47,7 +50,10 @@ export function epcOf(lot: number, unit: number): string {
 /** Minutes of history for N readings (every sensor reads once a minute). */
 export const minutesFor = (readings: number) => Math.ceil(readings / SENSORS);
 
-/** Temperature of location l at minute m: 4.5–5.5 °C, 9.5 °C during its daily 90-minute excursion. */
+/**
+ * Temperature of location l at minute m (since the Unix epoch): 4.5–5.5 °C, 9.5 °C during its daily
+ * 90-minute excursion at 12:00 + l minutes.
+ */
 function tempAt(l: number, m: number, s: number): number {
   const minuteOfDay = m % (DAY / MINUTE);
   if (hasExcursions(l) && minuteOfDay >= 720 + l && minuteOfDay < 810 + l) return 9.5;
@@ -63,6 +69,9 @@ export function* readingBatches(g: number, minutes: number, size: number): Gener
   const perGateway = LOCATIONS_PER_GATEWAY * SENSORS_PER_LOCATION;
   let batch: Reading[] = [];
   let seq = 0;
+  const t0 = historyStart(minutes);
+  // Minutes since the Unix epoch (a midnight): a minute's readings do not depend on the history's size.
+  const m0 = t0 / MINUTE;
   for (let m = 0; m < minutes; m++) {
     for (let i = 0; i < perGateway; i++) {
       const s = first + i;
@@ -71,8 +80,8 @@ export function* readingBatches(g: number, minutes: number, size: number): Gener
         seq: ++seq,
         sensorId: sensorId(s),
         locationId: locationId(l),
-        ts: T0 + m * MINUTE + i * 100,
-        tempC: tempAt(l, m, s),
+        ts: t0 + m * MINUTE + i * 100,
+        tempC: tempAt(l, m0 + m, s),
         quality: 'ok',
       });
       if (batch.length === size) {
@@ -91,12 +100,12 @@ export const SHORT_CUSTODY_DAYS = 6;
 export const MONTH_CUSTODY_LOT = 1;
 export const MONTH_CUSTODY_DAYS = 30;
 
-/** When lot k's custody starts, for a history of `minutes` minutes from T0. */
+/** When lot k's custody starts, for a history of `minutes` minutes. */
 export function custodyStart(k: number, minutes: number): number {
-  const end = T0 + minutes * MINUTE;
-  if (k === SHORT_CUSTODY_LOT) return Math.max(T0, end - SHORT_CUSTODY_DAYS * DAY);
-  if (k === MONTH_CUSTODY_LOT) return Math.max(T0, end - MONTH_CUSTODY_DAYS * DAY);
-  return T0;
+  const t0 = historyStart(minutes);
+  if (k === SHORT_CUSTODY_LOT) return Math.max(t0, END - SHORT_CUSTODY_DAYS * DAY);
+  if (k === MONTH_CUSTODY_LOT) return Math.max(t0, END - MONTH_CUSTODY_DAYS * DAY);
+  return t0;
 }
 
 /** Where lot k stays: `inbound` → its gateway's locations 5k … 5k+3, a quarter of its custody each. */
@@ -113,7 +122,7 @@ export function movementsByGateway(minutes: number): Map<number, Movement[]> {
   const byGateway = new Map<number, Movement[]>();
   for (let k = 0; k < LOTS; k++) {
     const from = custodyStart(k, minutes);
-    const stayMinutes = Math.floor((T0 + minutes * MINUTE - from) / MINUTE / STAYS_PER_LOT);
+    const stayMinutes = Math.floor((END - from) / MINUTE / STAYS_PER_LOT);
     lotPath(k).forEach((l, i) => {
       const g = gatewayOfLocation(l);
       const list = byGateway.get(g) ?? [];

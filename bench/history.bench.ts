@@ -20,8 +20,10 @@ import pino from 'pino';
 import { apiClient, seedMasterData } from '../scenario/src/cloud/seed-master-data.js';
 import { scenarioSchema } from '../scenario/src/scenario-schema.js';
 import {
+  END,
   GATEWAYS,
   gatewayId,
+  historyStart,
   locationId,
   lotId,
   MONTH_CUSTODY_LOT,
@@ -31,7 +33,6 @@ import {
   readingBatches,
   SHORT_CUSTODY_LOT,
   sensorId,
-  T0,
 } from './history-network.js';
 
 const BENCH = 'history';
@@ -179,14 +180,15 @@ async function run(store: 'sqlite' | 'postgres', readings: number): Promise<Map<
   const db = await database(store, dir);
   const figures = new Map<string, number>();
   const minutes = minutesFor(readings);
-  const endMs = T0 + minutes * 60_000;
+  const startMs = historyStart(minutes);
+  const endMs = END;
   const emit = (metric: string, value: number, unit: string, goal: number | null, extra = {}) => {
     figures.set(metric, value);
     out({ store, readings, metric, value: round(value), unit, goal, ...extra });
   };
   try {
     // Master data through the API, as an operator enters it.
-    let cloud = await startOn(db.url, T0);
+    let cloud = await startOn(db.url, startMs);
     const scenario = scenarioSchema.parse(networkScenario());
     const admin = async (c: typeof cloud) =>
       (
@@ -259,11 +261,11 @@ async function run(store: 'sqlite' | 'postgres', readings: number): Promise<Map<
     const excursion = excursions.items[0]?.id;
     if (!excursion)
       throw new Error(
-        `no excursion at loc-00: ${readings} readings are ${(minutes / 60).toFixed(1)} h of history and the first excursion starts at 12:00 of day 1 (use at least 200,000 readings)`,
+        `no excursion at loc-00: ${readings} readings are ${(minutes / 60).toFixed(1)} h of history ending at midnight, and loc-00 has its excursion at 12:00 each day (use at least 200,000 readings)`,
       );
     const sensorDays = (days: number) =>
       get(
-        `/api/v1/readings?sensorId=${sensorId(0)}&from=${Math.max(T0, endMs - days * DAY)}&to=${endMs}&limit=100000`,
+        `/api/v1/readings?sensorId=${sensorId(0)}&from=${Math.max(startMs, endMs - days * DAY)}&to=${endMs}&limit=100000`,
       );
     /** What the lot page and the lot's exports read, for lot k (metric names end with `suffix`). */
     const lotPaths = (k: number, suffix: string): Array<[string, () => Promise<unknown>]> => {
