@@ -5,8 +5,9 @@
  * For each store and size: a fresh database; the network of `history-network.ts` entered through the
  * cloud's own API; the history written through the one ingest path (`CloudStore.ingestReadings` /
  * `ingestMovements`, batches of 5,000: exactly what ingest writes, marks included, without MQTT); the
- * cloud started again on it (time to `/readyz` 200 with the whole history to recover); then each read
- * path timed over real HTTP (`--samples` after 2 warm-up requests; p50/p95), and the bytes per reading.
+ * cloud started again on it (time to `/readyz` 200 with the whole history to recover), and the bytes per
+ * reading. Then, with every size's cloud up, each read path is timed over real HTTP on the sizes in turn
+ * (`--samples` each after 2 warm-up requests; p50/p95), so their ratios are taken under the same load.
  * With two sizes, each figure's ratio large/small. Prints one JSON object per line with its goal.
  * `--keep` leaves each database in place (its URL printed) to look into a figure afterwards.
  */
@@ -163,19 +164,43 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 2; i++) await fn();
-  const ms: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  ms.sort((a, b) => a - b);
-  return { p50: percentile(ms, 50), p95: percentile(ms, 95) };
+/** A size built and served: its read paths, its figures so far, and how to let it go. */
+interface Prepared {
+  readings: number;
+  paths: Array<[string, () => Promise<unknown>]>;
+  figures: Map<string, number>;
+  /** p50 of each timed path (figures hold the p95). */
+  p50s: Map<string, number>;
+  emit: (metric: string, value: number, unit: string, goal: number | null, extra?: object) => void;
+  close: () => Promise<void>;
 }
 
-async function run(store: 'sqlite' | 'postgres', readings: number): Promise<Map<string, number>> {
+/**
+ * Times each path on every size in turn (after 2 warm-up requests each): sample i of every size is taken
+ * before sample i + 1 of any, so a change in the machine's load weighs on all sizes alike and the growth
+ * ratios compare like with like.
+ */
+async function timeInterleaved(sizes: readonly Prepared[]): Promise<void> {
+  for (let p = 0; p < sizes[0]!.paths.length; p++) {
+    const metric = sizes[0]!.paths[p]![0];
+    for (const s of sizes) for (let i = 0; i < 2; i++) await s.paths[p]![1]();
+    const ms: number[][] = sizes.map(() => []);
+    for (let i = 0; i < SAMPLES; i++)
+      for (const [k, s] of sizes.entries()) {
+        const t = performance.now();
+        await s.paths[p]![1]();
+        ms[k]!.push(performance.now() - t);
+      }
+    for (const [k, s] of sizes.entries()) {
+      const sorted = ms[k]!.sort((x, y) => x - y);
+      s.emit(metric, percentile(sorted, 95), 'ms p95', goalOf(metric), {
+        p50: round(percentile(sorted, 50)),
+      });
+    }
+  }
+}
+
+async function prepare(store: 'sqlite' | 'postgres', readings: number): Promise<Prepared> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-history-'));
   const db = await database(store, dir);
   const figures = new Map<string, number>();
@@ -185,6 +210,13 @@ async function run(store: 'sqlite' | 'postgres', readings: number): Promise<Map<
   const emit = (metric: string, value: number, unit: string, goal: number | null, extra = {}) => {
     figures.set(metric, value);
     out({ store, readings, metric, value: round(value), unit, goal, ...extra });
+  };
+  const release = async () => {
+    if (KEEP) out({ store, readings, metric: 'kept', url: db.url });
+    else {
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
   try {
     // Master data through the API, as an operator enters it.
@@ -308,19 +340,15 @@ async function run(store: 'sqlite' | 'postgres', readings: number): Promise<Map<
       ['sensor_30_days', () => sensorDays(30)],
       ['sensor_6_days', () => sensorDays(6)],
     ];
-    for (const [metric, fn] of paths) {
-      const t = await timed(fn);
-      emit(metric, t.p95, 'ms p95', goalOf(metric), { p50: round(t.p50) });
-    }
-    await cloud.close();
-  } finally {
-    if (KEEP) out({ store, readings, metric: 'kept', url: db.url });
-    else {
-      await db.drop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const close = async () => {
+      await cloud.close();
+      await release();
+    };
+    return { readings, paths, figures, p50s: new Map(), emit, close };
+  } catch (err) {
+    await release();
+    throw err;
   }
-  return figures;
 }
 
 out({
@@ -332,8 +360,15 @@ out({
   samples: SAMPLES,
 });
 for (const store of STORES) {
-  const bySize: Array<Map<string, number>> = [];
-  for (const size of SIZES) bySize.push(await run(store, size));
+  const prepared: Prepared[] = [];
+  try {
+    for (const size of SIZES) prepared.push(await prepare(store, size));
+    await timeInterleaved(prepared);
+  } finally {
+    for (const p of prepared) await p.close();
+  }
+  const bySize = prepared.map((p) => p.figures);
+  const [small50, large50] = prepared.map((p) => p.p50s);
   if (bySize.length === 2) {
     for (const [metric, small] of bySize[0]!) {
       const large = bySize[1]!.get(metric);
@@ -344,6 +379,7 @@ for (const store of STORES) {
         metric: `${metric}_growth`,
         value: round(large / small),
         unit: `× (${SIZES[1]} / ${SIZES[0]})`,
+        ...(small50?.has(metric) ? { p50: round(large50!.get(metric)! / small50.get(metric)!) } : {}),
         goal: same ? 1.3 : null,
         ...(same ? {} : { note: 'its own data is larger at the larger size (a longer window or custody)' }),
       });
