@@ -35,6 +35,7 @@ import {
   SHORT_CUSTODY_LOT,
   sensorId,
 } from './history-network.js';
+import { percentile } from './timed.js';
 
 const BENCH = 'history';
 const BATCH = 5000;
@@ -158,10 +159,6 @@ async function bytesPerReading(store: 'sqlite' | 'postgres', url: string, readin
   } finally {
     await c.end();
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 /** A size built and served: its read paths, its figures so far, and how to let it go. */
