@@ -86,6 +86,53 @@ const QUERIES: Record<string, [string, unknown[]]> = {
   ],
 };
 
+/**
+ * The stay chunk of `channel-index` as the reads would make it: a k-way merge by time of the location's
+ * channels, each read lazily by its own index range in index order (`MERGE_CHUNK` rows a query, no sort),
+ * until 1,000 are taken.
+ */
+const MERGE_CHUNK = 300;
+async function mergedChunk(t: Target): Promise<unknown[]> {
+  const [location, from, to] = QUERIES.location_chunk![1] as [string, number, number];
+  const channels = (await t.query('SELECT key FROM channel_keys WHERE location_id = $1', [
+    location,
+  ])) as Array<{
+    key: number;
+  }>;
+  type Row = { ts: number | string };
+  const streams = channels.map((c) => ({ key: c.key, lo: from, buf: [] as Row[], pos: 0, done: false }));
+  const peek = async (s: (typeof streams)[number]): Promise<Row | undefined> => {
+    if (s.pos >= s.buf.length && !s.done) {
+      // Ranges end on a whole ts, as the stay reads' chunks do, so none is cut between equal times.
+      s.buf = (await t.query(
+        'SELECT gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality FROM readings WHERE channel_key = $1 AND ts >= $2 AND ts < $3 ORDER BY ts LIMIT $4',
+        [s.key, s.lo, to, MERGE_CHUNK],
+      )) as Row[];
+      s.pos = 0;
+      if (s.buf.length < MERGE_CHUNK) s.done = true;
+      else {
+        const last = Number(s.buf.at(-1)!.ts);
+        s.buf = s.buf.filter((r) => Number(r.ts) < last);
+        s.lo = last;
+      }
+    }
+    return s.buf[s.pos];
+  };
+  const out: Row[] = [];
+  while (out.length < 1000) {
+    let best: (typeof streams)[number] | undefined;
+    let bestRow: Row | undefined;
+    for (const s of streams) {
+      const r = await peek(s);
+      if (r && (!bestRow || Number(r.ts) < Number(bestRow.ts))) [best, bestRow] = [s, r];
+    }
+    if (!best || !bestRow) break;
+    out.push(bestRow);
+    best.pos++;
+  }
+  return out;
+}
+
 /** A store's connection as the bench uses it: DDL, batch inserts, byte count and timed queries. */
 interface Target {
   exec(sql: string): Promise<void>;
@@ -201,6 +248,24 @@ async function rowLayout(store: Store, layout: RowLayout): Promise<void> {
       const { p50, p95 } = await timed(() => t.query(sql, params), SAMPLES);
       const ms = { p50: round(p50), p95: round(p95) };
       out({ store, layout: layout.name, metric, unit: 'ms', ...ms, rows, plan: await t.plan(sql, params) });
+    }
+    if (layout.view?.includes('channel_key')) {
+      const { p50, p95 } = await timed(() => mergedChunk(t), SAMPLES);
+      const merged = (await mergedChunk(t)) as Array<{ ts: unknown }>;
+      const [sql, params] = QUERIES.location_chunk!;
+      const direct = (await t.query(sql, params)) as Array<{ ts: unknown }>;
+      if (merged.map((r) => Number(r.ts)).join() !== direct.map((r) => Number(r.ts)).join())
+        throw new Error('the merged chunk differs from the location chunk');
+      const rows = merged.length;
+      out({
+        store,
+        layout: layout.name,
+        metric: 'location_chunk_merged',
+        unit: 'ms',
+        p50: round(p50),
+        p95: round(p95),
+        rows,
+      });
     }
   } finally {
     await t.close();

@@ -90,7 +90,7 @@ const byKeys = `CREATE VIEW readings AS SELECT g.id AS gateway_id, r.seq, s.id A
   ${decoded}, r.location AS location_key FROM reading_rows r JOIN gateway_keys g ON g.key = r.gw JOIN sensor_keys s ON s.key = r.sensor
   JOIN location_keys l ON l.key = r.location JOIN quality_keys q ON q.key = r.quality`;
 const byChannel = `CREATE VIEW readings AS SELECT g.id AS gateway_id, r.seq, c.sensor_id, c.location_id, r.ts,
-  ${decoded} FROM reading_rows r JOIN gateway_keys g ON g.key = r.gw JOIN channel_keys c ON c.key = r.channel
+  ${decoded}, r.channel AS channel_key FROM reading_rows r JOIN gateway_keys g ON g.key = r.gw JOIN channel_keys c ON c.key = r.channel
   JOIN quality_keys q ON q.key = r.quality`;
 const index = (name: string, cols: string) => `CREATE INDEX ${name} ON reading_rows (${cols})`;
 
