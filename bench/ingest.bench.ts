@@ -30,6 +30,7 @@ import {
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
+import { room } from '../cloud/test/helpers/records.js';
 
 const BENCH = 'ingest';
 const T0 = Date.UTC(2026, 0, 1);
@@ -191,19 +192,7 @@ async function cloudWith(dir: string, name: string, clock: Clock = systemClock) 
   );
   for (let g = 0; g < GATEWAYS; g++) {
     for (const l of [0, 1]) {
-      await cloud.store.upsertLocation(
-        {
-          id: `loc-${g}-${l}`,
-          name: 'room',
-          kind: 'room',
-          min_c: 2,
-          max_c: 8,
-          alarm_delay_ms: 600_000,
-          critical_margin_c: 2,
-          max_gap_ms: 3_600_000,
-        },
-        T0,
-      );
+      await cloud.store.upsertLocation(room(`loc-${g}-${l}`), T0);
     }
   }
   const clients = await Promise.all(
@@ -264,19 +253,7 @@ async function lockLatency(dir: string): Promise<number[]> {
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     const loc = `probe-${i}`;
     const epc = (0x30340000 + i).toString(16).toUpperCase().padStart(8, '0') + '0000000000000000';
-    await cloud.store.upsertLocation(
-      {
-        id: loc,
-        name: loc,
-        kind: 'room',
-        min_c: 2,
-        max_c: 8,
-        alarm_delay_ms: 600_000,
-        critical_margin_c: 2,
-        max_gap_ms: 3_600_000,
-      },
-      T0,
-    );
+    await cloud.store.upsertLocation(room(loc), T0);
     const move = {
       seq: i + 1,
       epc,

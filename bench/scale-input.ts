@@ -1,4 +1,5 @@
 import { encodeGatewayPayload, type Reading } from '@coldtrace/shared';
+import { room as coldRoom } from '../cloud/test/helpers/records.js';
 
 /**
  * The input of `npm run bench -- scale`: gateways with 10 sensors in 2 rooms each, in-range readings
@@ -18,16 +19,7 @@ export const gatewayId = (g: number) => `gw-${g}`;
 const locationId = (g: number, l: number) => `loc-${g}-${l}`;
 
 /** Location l of gateway g: a 2–8 °C room. */
-export const room = (g: number, l: number) => ({
-  id: locationId(g, l),
-  name: locationId(g, l),
-  kind: 'room',
-  min_c: 2,
-  max_c: 8,
-  alarm_delay_ms: 600_000,
-  critical_margin_c: 2,
-  max_gap_ms: 3_600_000,
-});
+export const room = (g: number, l: number) => coldRoom(locationId(g, l));
 
 /**
  * Gateway g's backlog of `readings` (a multiple of 500), encoded: its last reading 1 h before now, each
