@@ -161,6 +161,15 @@ const AFFECTING: Array<[string, Change]> = [
       await insertReading('loc-a', 'sa3', 41, 30)(db);
     },
   ],
+  [
+    // No reading inside a stay or window: only the window's sensor set (which sensors read at the location
+    // since its start) sees it, and the sensor's reading before the window now holds across it.
+    'a sensor new to a window’s location, reading before the lot came and after it left',
+    async (db) => {
+      await insertReading('loc-a', 'sa4', -5, 10)(db);
+      await insertReading('loc-a', 'sa4', 61, 5)(db);
+    },
+  ],
   ['a new reading in the open stay', insertReading('loc-b', 'sb1', 121, 9)],
   [
     'a unit moves',
