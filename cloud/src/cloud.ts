@@ -3,29 +3,25 @@ import pino, { type Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { Activity } from './activity.js';
 import { createSignatureVerifier } from './auth/signature-verifier.js';
-import { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-broker.js';
-import { DEFAULT_FRAME_LIMITS } from './broker/mqtt-frame-scanner.js';
+import type { EmbeddedBroker } from './broker/embedded-broker.js';
 import { rabbitmqAccess } from './broker/rabbitmq-config.js';
 import { type CloudConfig, type CloudConfigInput, cloudConfigSchema } from './config.js';
+import { seedConfiguredWebhooks } from './configured-webhooks.js';
 import { CumulativeRule } from './domain/rules/cumulative-rule.js';
 import { RateOfChangeRule } from './domain/rules/rate-of-change-rule.js';
 import type { SignatureVerifier } from './domain/signature.js';
 import { ExcursionEvaluator } from './engine/excursion-evaluator.js';
+import { eventTargets } from './event-targets.js';
 import { type App, buildApp } from './http/build-app.js';
 import { createDomainServices } from './http/domain-services.js';
 import { startAmqpSource } from './ingest/amqp-source.js';
-import { amqplibConfirmConnect, amqplibConnect } from './ingest/amqplib-connect.js';
+import { amqplibConnect } from './ingest/amqplib-connect.js';
 import { IngestHealth, ingestHealthSource } from './ingest/ingest-health.js';
 import { IngestMetrics } from './ingest/ingest-metrics.js';
 import type { IngestSource } from './ingest/ingest-source.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { startMqttSubscriber } from './ingest/mqtt-subscriber.js';
-import { amqpEventPublisher } from './integrations/amqp-event-publisher.js';
-import {
-  type PublishMqtt,
-  publishToAll,
-  startMqttEventPublisher,
-} from './integrations/mqtt-event-publisher.js';
+import { publishToAll } from './integrations/mqtt-event-publisher.js';
 import { OutboxDispatcher } from './integrations/outbox-dispatcher.js';
 import { LagMetrics } from './metrics/lag-metrics.js';
 import { type CalibrationModule, calibrationModule } from './modules/calibration-module.js';
@@ -34,12 +30,12 @@ import { type CloudModule, type StartedModules, startModules } from './modules/c
 import { evaluationModule } from './modules/evaluation-module.js';
 import { moduleOf } from './modules/module-of.js';
 import { retentionModule } from './modules/retention-module.js';
-import { mqttRefusalEvent, SecurityEvents } from './security/security-events.js';
+import { SecurityEvents } from './security/security-events.js';
 import { INFLUX_SINK, InfluxSink } from './sinks/influx-sink.js';
 import { SinkOutbox } from './sinks/sink-outbox.js';
+import { startConfiguredBroker } from './start-configured-broker.js';
 import { CloudStore } from './store/cloud-store.js';
 import { openDatabase } from './store/db.js';
-import type { DomainStore } from './store/domain-store.js';
 import { readTlsFiles } from './tls/tls-files.js';
 
 export interface Cloud {
@@ -64,35 +60,6 @@ export interface Cloud {
   calibration: CalibrationModule;
   /** Stops the modules in reverse order, then closes the store. */
   close(): Promise<void>;
-}
-
-/**
- * Seeds the webhook endpoints of `integrations.webhooks` (docs/domain.md "Integrations"): an endpoint
- * missing or different in the table is upserted (audited as actor `config`); an unchanged one is left
- * alone, so a restart adds no audit entry. Endpoints not in the config (managed through the API) stay.
- */
-export async function seedConfiguredWebhooks(
-  ds: DomainStore,
-  webhooks: CloudConfig['integrations']['webhooks'],
-  now: number,
-): Promise<number> {
-  const stored = new Map((await ds.listWebhooks()).map((w) => [w.id, w]));
-  let changed = 0;
-  for (const w of webhooks) {
-    const row = {
-      id: w.id,
-      url: w.url,
-      secret: w.secret,
-      events: w.events === '*' ? '*' : w.events.join(','),
-      enabled: 1,
-    };
-    const s = stored.get(w.id);
-    if (s && s.url === row.url && s.secret === row.secret && s.events === row.events && s.enabled === 1)
-      continue;
-    await ds.upsertWebhook(row, 'config', now);
-    changed += 1;
-  }
-  return changed;
 }
 
 /** Starts the cloud: store (migrated), then its modules in order: evaluation, broker(s), sinks, outbox, HTTP API. */
@@ -157,43 +124,9 @@ async function assemble(
   });
   const activity = new Activity();
 
-  // Integration events (lock/unlock/disposition) go out from the durable outbox: webhooks, and MQTT on
-  // every configured broker (embedded aedes, the external one, RabbitMQ's MQTT plugin); with none, MQTT rows
-  // stay pending.
   let broker: EmbeddedBroker | undefined;
-  const mqttTargets: PublishMqtt[] = [];
-  if (config.mqtt.embedded.enabled) {
-    mqttTargets.push((topic, payload) => {
-      const b = broker;
-      if (!b) return Promise.reject(new Error('embedded broker not running'));
-      return new Promise<void>((resolve, reject) =>
-        b.aedes.publish(
-          { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
-          (err) => (err ? reject(err) : resolve()),
-        ),
-      );
-    });
-  }
   const ext = config.mqtt.external;
-  const externalEvents = ext
-    ? startMqttEventPublisher({
-        url: ext.url,
-        username: ext.username,
-        password: ext.password,
-        clientId: `${ext.clientId}-events`,
-        log: log.child({ component: 'mqtt-events' }),
-      })
-    : undefined;
-  if (externalEvents) mqttTargets.push(externalEvents.publish);
-  // RabbitMQ: over AMQP on the plugin's exchange, under the key its MQTT subscribers see as the event topic.
-  const rabbitEvents = config.mqtt.rabbitmq
-    ? amqpEventPublisher({
-        url: config.mqtt.rabbitmq.amqpUrl,
-        connect: amqplibConfirmConnect,
-        log: log.child({ component: 'rabbitmq-events' }),
-      })
-    : undefined;
-  if (rabbitEvents) mqttTargets.push(rabbitEvents.publish);
+  const { mqttTargets, externalEvents, rabbitEvents } = eventTargets(config, log, () => broker);
   const dispatcher = new OutboxDispatcher({
     db: store.db,
     dialect: store.opened.dialect,
@@ -315,31 +248,18 @@ async function assemble(
     }),
   ];
   if (config.mqtt.embedded.enabled) {
-    const e = config.mqtt.embedded;
     modules.push(
       moduleOf(
         'embedded broker',
         true,
         async () => {
-          broker = await startEmbeddedBroker({
-            host: e.host,
-            port: e.port,
+          broker = await startConfiguredBroker(config, {
             store,
             ingestor,
-            log: log.child({ component: 'broker' }),
-            serviceAccounts: config.mqtt.serviceAccounts,
-            onAuthFailure: (reason) => ingestMetrics.authFailure(reason),
-            onAuthRefused: (r) => void security.record(mqttRefusalEvent(r)),
-            frameLimits: { ...DEFAULT_FRAME_LIMITS, maxPacketBytes: e.maxPacketBytes },
-            onFrameViolation: (code) => ingestMetrics.frameViolation(code),
-            clock: wallClock,
-            connectTimeoutMs: e.connectTimeoutMs,
-            connectionRate: e.connectionRate,
-            onConnectionRefused: (reason) => ingestMetrics.connectionRefused(reason),
-            onRetainRefused: (stream) => ingestMetrics.retainRefused(stream),
-            tls: e.tls
-              ? { ...readTlsFiles('mqtt.embedded.tls', e.tls), requireClientCert: e.tls.requireClientCert }
-              : undefined,
+            log,
+            ingestMetrics,
+            security,
+            wallClock,
           });
         },
         () => broker?.close(),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedConfiguredWebhooks } from '../../src/cloud.js';
 import { cloudConfigSchema } from '../../src/config.js';
+import { seedConfiguredWebhooks } from '../../src/configured-webhooks.js';
 import { DomainStore } from '../../src/store/domain-store.js';
 import { enqueueEvents } from '../../src/store/outbox.js';
 import { bearer } from '../helpers/auth.js';
