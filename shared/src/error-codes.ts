@@ -39,7 +39,7 @@ export const ERROR_CODES = {
   history_deleted: {
     http: 409,
     meaning:
-      'Raw readings at this location were deleted after archiving; a retroactive correction would re-evaluate them: restore the archives first.',
+      'Raw readings at this location were deleted after archiving; a retroactive correction takes effect only from its evaluation horizon on (named with the archives to restore): sign it from there, or restore the archives first.',
   },
   invalid_epc_input: { http: 400, meaning: 'Values cannot be encoded as the requested EPC.' },
 

@@ -1,5 +1,6 @@
 import { overlap } from './custody.js';
 import type { DeriveRepo } from './derive-repo.js';
+import { horizonWindow } from './evaluation-horizon.js';
 import {
   changeAction,
   contentOfRow,
@@ -55,7 +56,9 @@ export async function reconcileLocationIn(
   // Readings of a location without master data are kept, evaluated once it exists (its creation marks it).
   if (!location) return { count: 0 };
   const versions = limitVersionsOf(location, await repo.limitVersions(locationId));
-  const ev = await evaluateWindow(repo, location, w, versions);
+  // Never before the location's deleted readings (docs/domain.md "Evaluation horizon").
+  const h = horizonWindow(w, await repo.deletedUntil?.(locationId));
+  const ev = await evaluateWindow(repo, location, h.window, versions, h.deletedUntil);
   const match = matchExcursions(ev.stored, ev.computed);
   const storedById = new Map(ev.stored.map((s) => [s.id, s]));
   const touched = new Set<string>();

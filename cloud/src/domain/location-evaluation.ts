@@ -108,6 +108,12 @@ export async function evaluateWindow(
   location: LocationsTable,
   initial: TimeWindow,
   versions: readonly SpecVersion<TempLimits>[] = [],
+  /**
+   * The end of the location's deleted readings (domain/evaluation-horizon.ts): a sensor's series never
+   * starts at or before it; when its in-range reading before the window lies there, the series starts at
+   * its first in-range reading after it (a reset: what follows is what a store that kept everything gives).
+   */
+  deletedUntil?: number,
 ): Promise<WindowEvaluation> {
   const line = limitVersionsOf(location, versions);
   const limits = specAt(line);
@@ -131,7 +137,12 @@ export async function evaluateWindow(
     const scopes: SensorScope[] = [];
     const tails = new Map<string, number | null>();
     for (const sensorId of [...sensors].sort()) {
-      const sLo = finite(lo) ? await inRangeNeighbour(reads, location.id, line, sensorId, lo, 'before') : lo;
+      const sLo = await seriesStart(reads, location.id, line, sensorId, lo, deletedUntil);
+      if (sLo === Number.POSITIVE_INFINITY) {
+        // Not in range since the deleted stretch: nothing of it is evaluated (the horizon lies beyond).
+        tails.set(sensorId, null);
+        continue;
+      }
       const sHi = finite(hi) ? await inRangeNeighbour(reads, location.id, line, sensorId, hi, 'after') : hi;
       let c = cache.get(sensorId);
       if (!c || c.lo !== sLo || c.hi !== sHi) {
@@ -159,6 +170,23 @@ export async function evaluateWindow(
   }
 }
 
+/**
+ * Where a sensor's analysed series starts for a window starting at `lo`: its in-range reading before `lo`,
+ * but never one at or before `deletedUntil` (then its first in-range reading after that; +Infinity: none).
+ */
+async function seriesStart(
+  reads: WindowReads,
+  locationId: string,
+  line: readonly SpecVersion<TempLimits>[],
+  sensorId: string,
+  lo: number,
+  deletedUntil: number | undefined,
+): Promise<number> {
+  const before = finite(lo) ? await inRangeNeighbour(reads, locationId, line, sensorId, lo, 'before') : lo;
+  if (deletedUntil === undefined || before > deletedUntil) return before;
+  return inRangeNeighbour(reads, locationId, line, sensorId, deletedUntil, 'after');
+}
+
 /** The last instant of a series (samples sorted by ts) when every sample there is known and in range. */
 function tailOf(samples: readonly Sample[], limitsAt: (ts: number) => TempLimits): number | null {
   const last = samples.at(-1);
@@ -180,7 +208,7 @@ const inRange = (values: ReadonlyArray<number | null>, l: TempLimits) =>
  * ±Infinity when there is none. In range means under the limit version in force at the reading's time:
  * the search walks the versions' spans from `ts` outward (`line`, a timeline).
  */
-async function inRangeNeighbour(
+export async function inRangeNeighbour(
   reads: WindowReads,
   locationId: string,
   line: readonly SpecVersion<TempLimits>[],

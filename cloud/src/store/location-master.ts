@@ -1,6 +1,7 @@
 import { ColdtraceError, type TempLimits } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import { type SignedChange, signatureRecord } from '../domain/e-signature.js';
+import { horizonOf } from '../domain/evaluation-horizon.js';
 import { limitsOf } from '../domain/location-evaluation.js';
 import {
   changesFrom,
@@ -14,6 +15,7 @@ import {
   timeline,
 } from '../domain/spec-versions.js';
 import { appendAudit } from './audit-append.js';
+import { horizonFacts } from './evaluation-horizon-reads.js';
 import { insertHistoryMark, marksDb } from './evaluation-marks.js';
 import type { ActorInput } from './master-actor.js';
 import type { Database, LocationsTable } from './schema.js';
@@ -183,7 +185,7 @@ async function writeVersion(
   const prev = line[indexInForce(line, from)]!;
   const renamed = before.name !== l.name || before.kind !== l.kind;
   if (!renamed && !changesFrom(line, from, spec, sameLimits)) return undefined;
-  if (effect.kind === 'correction') await refuseOverDeletedHistory(trx, l.id);
+  if (effect.kind === 'correction') await refuseBeforeHorizon(trx, l.id, from, line);
 
   const plan = await addVersion(
     trx,
@@ -254,21 +256,34 @@ async function writeVersion(
 }
 
 /**
- * A retroactive correction re-evaluates past readings, and its evaluation reaches back to each sensor's
- * previous in-range reading: where archived readings were deleted (`archive prune`) it would read the
- * deleted stretch as monitoring gaps and change decided results, so it waits for the archives' restore.
+ * A retroactive correction re-evaluates past readings; where archived readings were deleted (`archive
+ * prune`) it applies only after the location's evaluation horizon (docs/domain.md "Evaluation horizon"):
+ * one taking effect earlier is refused whole, naming the horizon and the archives to restore, so what is
+ * signed is what applies (21 CFR 11.50: the meaning of a signature is the record it signs).
  */
-async function refuseOverDeletedHistory(trx: Transaction<Database>, locationId: string): Promise<void> {
-  const deleted = await trx
-    .selectFrom('reading_deletion_spans')
-    .select(['archive_id'])
-    .distinct()
-    .where('location_id', '=', locationId)
-    .execute();
-  if (deleted.length === 0) return;
+async function refuseBeforeHorizon(
+  trx: Transaction<Database>,
+  locationId: string,
+  from: number,
+  line: readonly SpecVersion<TempLimits>[],
+): Promise<void> {
+  const facts = await horizonFacts(trx, locationId, line);
+  if (!facts) return;
+  const horizon = horizonOf(facts);
+  if (from >= horizon) return;
+  const restore = facts.archives.join(', ');
+  const earliest = Number.isFinite(horizon)
+    ? `it can take effect from ${iso(horizon)} (the location's evaluation horizon) or later`
+    : 'it cannot take effect at any time yet (a sensor has not been in range since, or an excursion across the horizon is still open)';
   throw new ColdtraceError(
     'history_deleted',
-    `raw readings of location ${locationId} were deleted after archiving (${deleted.map((d) => d.archive_id).join(', ')}): restore them (coldtrace archive restore) before a retroactive correction`,
+    `raw readings of location ${locationId} up to ${iso(facts.deletedUntil)} were deleted after archiving: a correction effective from ${iso(from)} would re-evaluate them; ${earliest}, or restore ${restore} (coldtrace archive restore) to correct from earlier; nothing was changed`,
+    {
+      location: locationId,
+      horizon: jsonTime(horizon),
+      deletedUntil: jsonTime(facts.deletedUntil),
+      archives: facts.archives,
+    },
   );
 }
 

@@ -3,6 +3,7 @@ import type { AuditInput } from '../domain/audit-chain.js';
 import type { ChangeLog } from '../domain/exposure.js';
 import type { RuleAlarm, RuleRepo, Stay } from '../domain/locks/lock-rule.js';
 import type { LockCause, LockPlan, StoredLock } from '../domain/locks/reconcile-locks.js';
+import { deletedUntil } from './evaluation-horizon-reads.js';
 import { applyLockPlan, storedLocks } from './lock-writes.js';
 import { lotReads } from './lot-reads.js';
 import type { DomainDatabase } from './schema.js';
@@ -101,6 +102,7 @@ export function ruleRepo(trx: Trx, log: ChangeLog, now: number): RuleRepo {
         .executeTakeFirst();
       return locks !== undefined;
     },
+    deletedUntil: (locationId) => deletedUntil(trx, locationId),
     async readings(locationId) {
       const rows = await trx
         .selectFrom('readings')

@@ -47,6 +47,11 @@ export interface Stay {
 export interface RuleRepo {
   /** A location's readings as (sensor, ts, °C) in time order; null °C is a sensor error. */
   readings(locationId: string): Promise<Array<{ sensorId: string; ts: number; tempC: number | null }>>;
+  /**
+   * The end of the location's deleted readings (`archive prune`), if any: its evaluation horizon
+   * (domain/evaluation-horizon.ts) keeps what was decided over them.
+   */
+  deletedUntil?(locationId: string): Promise<number | undefined>;
   alarms(rule: LockCause, scope: { locationId: string } | { ids: readonly string[] }): Promise<RuleAlarm[]>;
   /** Inserts, updates and deletes alarms (by id). */
   writeAlarms(change: { put: readonly RuleAlarm[]; remove: readonly string[] }): Promise<void>;

@@ -142,6 +142,19 @@ export function riseAlarms(
   }));
 }
 
+/**
+ * A location's alarms when some of its readings were deleted (docs/domain.md "Evaluation horizon"): those
+ * starting up to `decidedUntil` (the deleted stretch and one window after it, whose rises would read
+ * deleted readings) stay as stored; after it, what the readings give.
+ */
+export function pastHorizon(
+  found: readonly RuleAlarm[],
+  stored: readonly RuleAlarm[],
+  decidedUntil: number,
+): RuleAlarm[] {
+  return [...stored.filter((a) => a.fromTs <= decidedUntil), ...found.filter((a) => a.fromTs > decidedUntil)];
+}
+
 const sameAlarm = (a: RuleAlarm, b: RuleAlarm) =>
   a.fromTs === b.fromTs && a.toTs === b.toTs && JSON.stringify(a.detail) === JSON.stringify(b.detail);
 
@@ -202,7 +215,9 @@ export class RateOfChangeRule implements LockRule {
       const locks = await repo.locks(RATE_OF_CHANGE, { locationId });
       if (locks.length === 0) return;
     }
-    const computed = p ? riseAlarms(locationId, await repo.readings(locationId), p) : [];
+    const until = p ? await repo.deletedUntil?.(locationId) : undefined;
+    const found = p ? riseAlarms(locationId, await repo.readings(locationId), p) : [];
+    const computed = until === undefined ? found : pastHorizon(found, stored, until + p!.windowMs);
     const before = new Map(stored.map((a) => [a.id, a]));
     const put = computed.filter((a) => !before.has(a.id) || !sameAlarm(before.get(a.id)!, a));
     const remove = stored.filter((a) => !computed.some((c) => c.id === a.id)).map((a) => a.id);
