@@ -46,7 +46,7 @@ const CORRECTED: LocationLimits = {
 };
 
 /** s-1 (gw-a) and s-2 (gw-b) at room-h every 15 min from 22 November to 10 December, evaluated. */
-async function world(h: Harness): Promise<void> {
+export async function world(h: Harness): Promise<void> {
   await location(h, LOC);
   const series = (sensorId: string, tempAt: (ts: number) => number | null): Reading[] => {
     const out: Reading[] = [];
@@ -75,11 +75,11 @@ async function world(h: Harness): Promise<void> {
   await evaluateAll(h);
 }
 
-const correct = (h: Harness, effectiveFrom: number, now: number) =>
+const correct = (h: Harness, effectiveFrom: number, now: number, limits: LocationLimits = CORRECTED) =>
   changeLocationLimits(
     h.store.db,
     LOC,
-    CORRECTED,
+    limits,
     now,
     { signer, reason: 'mapping study', meaning: SPECIFICATION_CORRECTION_MEANING, signedAt: now },
     { kind: 'correction', effectiveFrom, dataNow: now },
@@ -172,4 +172,28 @@ export async function horizonRoundTrip(h: Harness, ref: Harness, dir: string): P
   await restoreReadingArchive(h.store.db, a, { actor: 'cli:qa', now: now + 1 });
   expect((await horizonAt(h)).facts).toBeUndefined();
   expect(await correct(h, Date.UTC(2026, 10, 28), now + 2)).toBeDefined();
+}
+
+/**
+ * Any correction from the horizon on (its time and limits drawn by the caller) gives on the pruned store
+ * what it gives on `ref`, which deleted nothing.
+ */
+export async function correctionAsReference(
+  h: Harness,
+  ref: Harness,
+  dir: string,
+  effectiveFrom: number,
+  limits: LocationLimits,
+): Promise<void> {
+  await world(h);
+  await world(ref);
+  const a = await createReadingArchive(h.store.db, { period: '2026-11', dir, actor: 'cli:qa', now: T0 });
+  await pruneReadingArchive(h.store.db, a, { actor: 'cli:qa', now: T0 + 1 });
+  expect((await horizonAt(h)).at).toBe(HORIZON);
+  const now = Date.UTC(2026, 11, 9);
+  for (const x of [h, ref]) {
+    await correct(x, HORIZON + effectiveFrom, now, limits);
+    await evaluateAll(x);
+  }
+  expect(await snapshot(h)).toEqual(await snapshot(ref));
 }
