@@ -44,15 +44,16 @@ export function horizonOf(f: HorizonFacts): number {
 }
 
 /**
- * The window a re-evaluation reads at a location with deletions: a window reaching past `deletedUntil`
- * starts after it, and its sensors' series respect it (`deletedUntil` for `evaluateWindow`). A window
- * wholly at or before it (readings arriving late inside the deleted stretch) is evaluated against what is
- * stored, as before (docs/operations.md "Deleting archived readings").
+ * The window a re-evaluation reads at a location with deletions: one reaching past `deletedUntil` starts
+ * after it, its sensors' series respecting it (`deletedUntil` for `evaluateWindow`); one wholly at or
+ * before it (a chunk of a whole-history evaluation, a reading arriving late inside the deleted stretch)
+ * reads nothing: what was decided there stays (undefined).
  */
 export function horizonWindow(
   w: TimeWindow,
   deletedUntil: number | undefined,
-): { window: TimeWindow; deletedUntil: number | undefined } {
-  if (deletedUntil === undefined || w.toTs <= deletedUntil) return { window: w, deletedUntil: undefined };
+): { window: TimeWindow; deletedUntil: number | undefined } | undefined {
+  if (deletedUntil === undefined) return { window: w, deletedUntil };
+  if (w.toTs <= deletedUntil) return undefined;
   return { window: { fromTs: Math.max(w.fromTs, deletedUntil + 1), toTs: w.toTs }, deletedUntil };
 }

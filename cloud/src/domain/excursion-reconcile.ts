@@ -58,6 +58,7 @@ export async function reconcileLocationIn(
   const versions = limitVersionsOf(location, await repo.limitVersions(locationId));
   // Never before the location's deleted readings (docs/domain.md "Evaluation horizon").
   const h = horizonWindow(w, await repo.deletedUntil?.(locationId));
+  if (!h) return { count: 0, window: w };
   const ev = await evaluateWindow(repo, location, h.window, versions, h.deletedUntil);
   const match = matchExcursions(ev.stored, ev.computed);
   const storedById = new Map(ev.stored.map((s) => [s.id, s]));

@@ -37,7 +37,13 @@ export interface Harness {
 
 /** A real SQLite store in a temp dir, one domain engine, `ingestors` Ingestors sharing it. */
 export async function openHarness(
-  opts: { ingestors?: number; url?: string; skipInRange?: boolean; rules?: readonly LockRule[] } = {},
+  opts: {
+    ingestors?: number;
+    url?: string;
+    skipInRange?: boolean;
+    rules?: readonly LockRule[];
+    chunkReadings?: number;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-domain-'));
   const store = new CloudStore(await openDatabase(opts.url ?? `sqlite:${join(dir, 'cloud.db')}`));
@@ -49,6 +55,7 @@ export async function openHarness(
     debounceMs: 1_000_000,
     skipInRange: opts.skipInRange,
     rules: opts.rules,
+    chunkReadings: opts.chunkReadings,
   });
   const ingestors = Array.from(
     { length: opts.ingestors ?? 1 },

@@ -20,6 +20,8 @@ const LOC = 'room-h';
 const STEP = 15 * MIN;
 /** An excursion (12 °C for 2 h) on 25 November: decided before the deletion, its readings kept. */
 const EXC = { from: Date.UTC(2026, 10, 25, 10), to: Date.UTC(2026, 10, 25, 12) };
+/** A second one on 28 November: between the two, the readings are deleted. */
+const EXC2 = { from: Date.UTC(2026, 10, 28, 10), to: Date.UTC(2026, 10, 28, 12) };
 /** s-2 reports only unknown values from 30 November 12:00 until 1 December 06:00: a decided gap. */
 const UNKNOWN = { from: Date.UTC(2026, 10, 30, 12), to: Date.UTC(2026, 11, 1, 6) };
 /** s-1 jumps to 7 °C on 27 November (in range): a rate-of-change alarm decided before the deletion. */
@@ -59,7 +61,7 @@ export async function world(h: Harness): Promise<void> {
     return out;
   };
   const a = series('s-1', (ts) =>
-    ts >= EXC.from && ts <= EXC.to
+    (ts >= EXC.from && ts <= EXC.to) || (ts >= EXC2.from && ts <= EXC2.to)
       ? 12
       : (ts >= WARM.from && ts <= WARM.to) || (ts >= RISE.from && ts <= RISE.to)
         ? 7
@@ -107,11 +109,11 @@ export async function horizonRoundTrip(h: Harness, ref: Harness, dir: string): P
   await world(ref);
   const decided = await snapshot(h);
   expect(decided).toEqual(await snapshot(ref));
-  expect(decided.excursions.map((e) => e.start_ts)).toEqual([EXC.from]);
+  expect(decided.excursions.map((e) => e.start_ts)).toEqual([EXC.from, EXC2.from]);
   const unknownGap = { sensor_id: 's-2', from_ts: UNKNOWN.from - STEP, to_ts: UNKNOWN.to };
   expect(decided.gaps).toContainEqual(expect.objectContaining(unknownGap));
   const rises = (x: typeof decided) => x.ruleAlarms.map((a) => a.from_ts);
-  expect(rises(decided)).toEqual([EXC.from - STEP, RISE.from - STEP, WARM.from - STEP]);
+  expect(rises(decided)).toEqual([EXC.from - STEP, RISE.from - STEP, EXC2.from - STEP, WARM.from - STEP]);
 
   expect((await horizonAt(h)).facts).toBeUndefined();
   const a = await createReadingArchive(h.store.db, { period: '2026-11', dir, actor: 'cli:qa', now: T0 });
@@ -130,6 +132,14 @@ export async function horizonRoundTrip(h: Harness, ref: Harness, dir: string): P
   const late = { seq: 10_000, sensorId: 's-2', locationId: LOC, ts: UNKNOWN.to - 7 * MIN, tempC: null };
   for (const x of [h, ref]) {
     await x.store.ingestReadings('gw-b', readingsBatch('gw-b', [{ ...late, quality: 'timeout' }]), T0 + 5);
+    await evaluateAll(x);
+  }
+  expect(await snapshot(h)).toEqual(decided);
+  expect(await snapshot(ref)).toEqual(decided);
+  // A start re-evaluates the whole history of a location a lock rule watches: nothing before the horizon
+  // is read again.
+  for (const x of [h, ref]) {
+    expect(x.engine.markRuleLocations()).toBe(1);
     await evaluateAll(x);
   }
   expect(await snapshot(h)).toEqual(decided);
@@ -156,7 +166,7 @@ export async function horizonRoundTrip(h: Harness, ref: Harness, dir: string): P
   const corrected = await snapshot(h);
   expect(corrected).toEqual(await snapshot(ref));
   // The correction did change results after the horizon (a new excursion and a new gap)...
-  expect(corrected.excursions.map((e) => e.start_ts)).toEqual([EXC.from, WARM.from]);
+  expect(corrected.excursions.map((e) => e.start_ts)).toEqual([EXC.from, EXC2.from, WARM.from]);
   expect(rises(corrected)).toEqual(rises(decided));
   expect(corrected.gaps).toContainEqual(
     expect.objectContaining({ sensor_id: 's-1', from_ts: MISSING - STEP, to_ts: MISSING + STEP }),

@@ -8,6 +8,8 @@ import { type FreshPostgres, freshPostgresUrl } from './pg-fresh.js';
 // Needs PostgreSQL on 127.0.0.1:5432 with trust auth and a `test` database (deploy/dev-services.sh).
 // docs/domain.md "Evaluation horizon": the same run as on SQLite, the reference store on PostgreSQL too.
 
+/** Whole histories in chunks of 50 readings: some end between the readings kept inside the deleted stretch. */
+const CHUNK = 50;
 const rules = [new RateOfChangeRule([RISE_PROFILE])];
 
 describe('the evaluation horizon after deleting archived readings, on PostgreSQL', () => {
@@ -18,8 +20,8 @@ describe('the evaluation horizon after deleting archived readings, on PostgreSQL
   beforeAll(async () => {
     pg = await freshPostgresUrl();
     pgRef = await freshPostgresUrl();
-    h = await openHarness({ url: pg.url, rules });
-    ref = await openHarness({ url: pgRef.url, rules });
+    h = await openHarness({ url: pg.url, rules, chunkReadings: CHUNK });
+    ref = await openHarness({ url: pgRef.url, rules, chunkReadings: CHUNK });
   });
   afterAll(async () => {
     await h?.close();

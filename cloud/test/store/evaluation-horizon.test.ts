@@ -8,14 +8,16 @@ import { correctionAsReference, horizonRoundTrip, RISE_PROFILE } from './evaluat
 // docs/domain.md "Evaluation horizon" on SQLite (PostgreSQL: evaluation-horizon.pg.svc.test.ts).
 
 const DAY = 24 * 60 * MIN;
+/** Whole histories in chunks of 50 readings: some end between the readings kept inside the deleted stretch. */
+const CHUNK = 50;
 const rules = [new RateOfChangeRule([RISE_PROFILE])];
 
 describe('the evaluation horizon after deleting archived readings, on SQLite', () => {
   let h: Harness;
   let ref: Harness;
   beforeEach(async () => {
-    h = await openHarness({ rules });
-    ref = await openHarness({ rules });
+    h = await openHarness({ rules, chunkReadings: CHUNK });
+    ref = await openHarness({ rules, chunkReadings: CHUNK });
   });
   afterEach(async () => {
     await h.close();
@@ -38,7 +40,10 @@ describe('the evaluation horizon after deleting archived readings, on SQLite', (
           max_gap_ms: fc.constantFrom(20 * MIN, 30 * MIN, 6 * 60 * MIN),
         }),
         async (after, limits) => {
-          const [x, y] = [await openHarness({ rules }), await openHarness({ rules })];
+          const [x, y] = [
+            await openHarness({ rules, chunkReadings: CHUNK }),
+            await openHarness({ rules, chunkReadings: CHUNK }),
+          ];
           try {
             await correctionAsReference(x, y, join(x.dir, 'archives'), after, limits);
           } finally {
