@@ -2,6 +2,7 @@ import type { TempLimits } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { HorizonFacts } from '../domain/evaluation-horizon.js';
 import { inRangeNeighbour } from '../domain/location-evaluation.js';
+import { bucketStart, ROLLUP_RESOLUTIONS } from '../domain/reading-rollups.js';
 import type { SpecVersion } from '../domain/spec-versions.js';
 import type { DomainDatabase } from './schema.js';
 import { windowReads } from './window-reads.js';
@@ -40,7 +41,7 @@ export async function horizonFacts(
   ).map((r) => r.archive_id);
   const reads = windowReads(db);
   const anchors = new Map<string, number>();
-  for (const sensorId of await reads.sensorsIn(locationId, until + 1, Number.POSITIVE_INFINITY))
+  for (const sensorId of await sensorsAfter(db, locationId, until))
     anchors.set(sensorId, await inRangeNeighbour(reads, locationId, line, sensorId, until, 'after'));
   const excursions = (
     await db
@@ -54,4 +55,35 @@ export async function horizonFacts(
     last_ts: Number(e.last_ts),
   }));
   return { deletedUntil: until, archives, anchors, excursions };
+}
+
+/**
+ * The sensors with a stored reading at the location after `ts`. Candidates come from the hourly rollups
+ * (indexed by location: a distinct over the raw readings since the deletion, years of them, would stall a
+ * signed correction), each confirmed on the readings; a sensor that reported only unknown values since is
+ * not among them (it has no anchor: its series is not evaluated, domain/location-evaluation.ts).
+ */
+async function sensorsAfter(db: Db, locationId: string, ts: number): Promise<string[]> {
+  const candidates = await db
+    .selectFrom('reading_rollups')
+    .select('sensor_id')
+    .distinct()
+    .where('location_id', '=', locationId)
+    .where('resolution', '=', '1h')
+    .where('bucket_start', '>=', bucketStart(ts + 1, ROLLUP_RESOLUTIONS['1h']))
+    .orderBy('sensor_id')
+    .execute();
+  const out: string[] = [];
+  for (const { sensor_id } of candidates) {
+    const after = await db
+      .selectFrom('readings')
+      .select('ts')
+      .where('sensor_id', '=', sensor_id)
+      .where('location_id', '=', locationId)
+      .where('ts', '>', ts)
+      .limit(1)
+      .executeTakeFirst();
+    if (after) out.push(sensor_id);
+  }
+  return out;
 }
