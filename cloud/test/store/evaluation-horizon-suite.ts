@@ -1,4 +1,4 @@
-import type { Reading } from '@coldtrace/shared';
+import { type Reading, sgtin96Hex } from '@coldtrace/shared';
 import { expect } from 'vitest';
 import { horizonOf } from '../../src/domain/evaluation-horizon.js';
 import { limitVersionsOf } from '../../src/domain/location-evaluation.js';
@@ -12,7 +12,7 @@ import {
 import { createReadingArchive, restoreReadingArchive } from '../../src/store/reading-archives.js';
 import { pruneReadingArchive } from '../../src/store/reading-prune.js';
 import { specHistory } from '../../src/store/spec-version-repo.js';
-import { evaluateAll, type Harness, location, MIN, snapshot, T0 } from '../domain/harness.js';
+import { evaluateAll, type Harness, location, MIN, pass, send, snapshot, T0 } from '../domain/harness.js';
 import { readingsBatch } from '../helpers/records.js';
 import { countIn } from './reading-archives-suite.js';
 
@@ -22,6 +22,13 @@ const STEP = 15 * MIN;
 const EXC = { from: Date.UTC(2026, 10, 25, 10), to: Date.UTC(2026, 10, 25, 12) };
 /** A second one on 28 November: between the two, the readings are deleted. */
 const EXC2 = { from: Date.UTC(2026, 10, 28, 10), to: Date.UTC(2026, 10, 28, 12) };
+/** A unit at the location during the second excursion, and another during the warm spell after the horizon. */
+const epc = (serial: number) => sgtin96Hex({ companyPrefix: '0614141', itemRef: '812345', serial });
+const [EPC1, EPC2] = [epc(1), epc(2)];
+const STAYS = [
+  { epc: EPC1, from: Date.UTC(2026, 10, 28, 9), to: Date.UTC(2026, 10, 28, 14) },
+  { epc: EPC2, from: Date.UTC(2026, 11, 5, 9), to: Date.UTC(2026, 11, 5, 14) },
+];
 /** s-2 reports only unknown values from 30 November 12:00 until 1 December 06:00: a decided gap. */
 const UNKNOWN = { from: Date.UTC(2026, 10, 30, 12), to: Date.UTC(2026, 11, 1, 6) };
 /** s-1 jumps to 7 °C on 27 November (in range): a rate-of-change alarm decided before the deletion. */
@@ -74,6 +81,12 @@ export async function world(h: Harness): Promise<void> {
   ] as const)
     for (let i = 0; i < rs.length; i += 48)
       await h.store.ingestReadings(gw, readingsBatch(gw, rs.slice(i, i + 48)), T0 + i);
+  await h.store.upsertGateway({ id: 'gw-m', now: T0 });
+  let seq = 0;
+  for (const st of STAYS) {
+    await send(h.ingestors[0]!, pass('gw-m', ++seq, st.epc, 'dock', LOC, st.from));
+    await send(h.ingestors[0]!, pass('gw-m', ++seq, st.epc, LOC, 'dock', st.to));
+  }
   await evaluateAll(h);
 }
 
@@ -110,6 +123,7 @@ export async function horizonRoundTrip(h: Harness, ref: Harness, dir: string): P
   const decided = await snapshot(h);
   expect(decided).toEqual(await snapshot(ref));
   expect(decided.excursions.map((e) => e.start_ts)).toEqual([EXC.from, EXC2.from]);
+  expect(decided.locks.map((l) => [l.epc, l.excursion])).toEqual([[EPC1, `${LOC}@${EXC2.from}`]]);
   const unknownGap = { sensor_id: 's-2', from_ts: UNKNOWN.from - STEP, to_ts: UNKNOWN.to };
   expect(decided.gaps).toContainEqual(expect.objectContaining(unknownGap));
   const rises = (x: typeof decided) => x.ruleAlarms.map((a) => a.from_ts);
@@ -167,6 +181,10 @@ export async function horizonRoundTrip(h: Harness, ref: Harness, dir: string): P
   expect(corrected).toEqual(await snapshot(ref));
   // The correction did change results after the horizon (a new excursion and a new gap)...
   expect(corrected.excursions.map((e) => e.start_ts)).toEqual([EXC.from, EXC2.from, WARM.from]);
+  expect(corrected.locks.map((l) => [l.epc, l.excursion])).toEqual([
+    [EPC1, `${LOC}@${EXC2.from}`],
+    [EPC2, `${LOC}@${WARM.from}`],
+  ]);
   expect(rises(corrected)).toEqual(rises(decided));
   expect(corrected.gaps).toContainEqual(
     expect.objectContaining({ sensor_id: 's-1', from_ts: MISSING - STEP, to_ts: MISSING + STEP }),
