@@ -287,7 +287,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     /**
      * Per sample, when its reading committed: the evaluation ahead of its lock (location marks and their
      * locations not evaluated yet) and the sessions waiting on a lock (derive transactions queued on the
-     * `derive_locks` row behind the one running, in either cloud).
+     * derive locks: the same location's, or the exclusive one, in either cloud).
      */
     const evaluation: Array<[number, number, number]> = [];
     const evaluationBacklog = async (): Promise<[number, number, number]> => {

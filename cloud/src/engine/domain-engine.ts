@@ -1,6 +1,5 @@
 import { type Clock, errorMessage } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Activity } from '../activity.js';
 import { claimedChange } from '../domain/derive-repo.js';
@@ -11,8 +10,9 @@ import type { LockRule } from '../domain/locks/lock-rule.js';
 import { mergeSpans, type SensorSpan } from '../domain/reading-tails.js';
 import { ExcursionRule } from '../domain/rules/excursion-rule.js';
 import { QuantityHoldRule } from '../domain/rules/quantity-hold-rule.js';
-import { appendAudit } from '../store/audit-append.js';
+import { appendAudit, lockAuditHead } from '../store/audit-append.js';
 import type { CloudStore } from '../store/cloud-store.js';
+import { lockDerivation } from '../store/derive-lock.js';
 import { deriveRepo } from '../store/derive-repo.js';
 import { lotsOfUnits } from '../store/lock-writes.js';
 import { enqueueEvents } from '../store/outbox.js';
@@ -95,7 +95,8 @@ const LOCATIONS_PER_TRANSACTION = 4;
  * exposures and automatic locks, all derived state a function of the accepted events. Changes are
  * recomputed over the affected window (per location for readings, per EPC for movements), serialised
  * inside this process, and each recomputation is one transaction that also appends its audit entries and
- * integration events. On PostgreSQL a row lock serialises recomputation across ingestor processes.
+ * integration events. On PostgreSQL advisory locks serialise recomputation across ingestor processes: per
+ * location for readings, all of it for the rest (`store/derive-lock.ts`).
  *
  * What is dirty is also durable: ingest commits an evaluation mark with the events (0006), which the
  * derive transaction covering it deletes; `recoverMarks` reconciles what a dead process left behind. The
@@ -325,7 +326,8 @@ export class DomainEngine {
         let evaluated = picked;
         try {
           this.findings.reset();
-          await this.derive(async (trx, log, now) => {
+          const ids = picked.map(([id]) => id);
+          await this.deriveIn(ids, async (trx, log, now) => {
             for (const [k, [id, w]] of picked.entries()) {
               // A location marked urgent meanwhile waits for one background location, not a whole group:
               // the rest go back to the dirty set (their marks unclaimed) and this transaction commits.
@@ -395,7 +397,7 @@ export class DomainEngine {
     let done: ChunkDone = { to: chunk.window.toTs, last: chunk.last, skipped: [] };
     this.findings.reset();
     try {
-      await this.derive(async (trx, log, now) => {
+      await this.deriveIn([run.locationId], async (trx, log, now) => {
         const repo = deriveRepo(trx, log, now);
         const change = { kind: 'readings', locationId: run.locationId, cause: run.cause } as const;
         // Evaluates a window of the chunk; returns where its final window ends.
@@ -449,28 +451,40 @@ export class DomainEngine {
    * `at` is the time of the change, given to `fn` as `now` and stamped on its audit entries: by default
    * the data clock's now; a person's action (a signed disposition) passes its wall-clock time
    * (docs/architecture.md "Time"). The outbox rows are scheduled on the engine's clock, the one its
-   * dispatcher polls with.
+   * dispatcher polls with. `locations`: the transaction evaluates only these locations' readings, and
+   * serialises only with transactions of the same locations and those that touch more (`lockDerivation`);
+   * unless a lock rule's evaluation of a location reads others' state (`spansLocations`).
    */
-  async derive<T>(fn: (trx: Trx, log: ChangeLog, now: number) => Promise<T>, at?: number): Promise<T> {
+  async derive<T>(
+    fn: (trx: Trx, log: ChangeLog, now: number) => Promise<T>,
+    at?: number,
+    locations?: readonly string[],
+  ): Promise<T> {
     const clockNow = this.opts.clock.now();
     const now = at ?? clockNow;
+    const scope = locations && !this.rules.some((r) => r.spansLocations?.()) ? locations : undefined;
     let events = 0;
     const result = await this.db.transaction().execute(async (trx) => {
-      if (this.opts.store.opened.dialect === 'postgres') {
-        await trx
-          .insertInto('derive_locks')
-          .values({ key: 'derive', n: 1 })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ n: sql`derive_locks.n + 1` }))
-          .execute();
-      }
+      await lockDerivation(trx, this.opts.store.opened.dialect, scope);
       const log = new ChangeLog();
       const r = await fn(trx, log, now);
       await appendAudit(trx, log.audit, now);
-      events = await enqueueEvents(trx, await log.events(lotsOfUnits(trx)), clockNow);
+      const evs = await log.events(lotsOfUnits(trx));
+      // Outbox ids in commit order across processes: inserted under the audit head's lock (appending took it).
+      if (evs.length > 0 && log.audit.length === 0) await lockAuditHead(trx);
+      events = await enqueueEvents(trx, evs, clockNow);
       return r;
     });
     if (events > 0) this.opts.onEvents?.();
     return result;
+  }
+
+  /** A derive transaction that evaluates only these locations' readings (see `derive`). */
+  private deriveIn<T>(
+    locations: readonly string[],
+    fn: (trx: Trx, log: ChangeLog, now: number) => Promise<T>,
+  ): Promise<T> {
+    return this.derive(fn, undefined, locations);
   }
 
   // ---- custody ---------------------------------------------------------------------------------
@@ -498,7 +512,7 @@ export class DomainEngine {
   private async reconcileLocationNow(locationId: string, window: TimeWindow): Promise<number> {
     this.findings.reset();
     try {
-      const n = await this.derive((trx, log, now) =>
+      const n = await this.deriveIn([locationId], (trx, log, now) =>
         this.reconcileLocationIn(trx, log, now, locationId, window),
       );
       this.findings.committed();

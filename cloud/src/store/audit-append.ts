@@ -13,13 +13,7 @@ export async function appendAudit(
   at: number,
 ): Promise<number> {
   if (entries.length === 0) return 0;
-  await trx
-    .insertInto('audit_head')
-    .values({ id: 1, seq: 0, hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
-  // A no-op update that locks the head row until commit (PostgreSQL); then read it.
-  await trx.updateTable('audit_head').set({ seq: sql`seq` }).where('id', '=', 1).execute();
+  await lockAuditHead(trx);
   const head = await trx.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
   const rows = linkAuditEntries({ seq: Number(head.seq), hash: head.hash }, entries, at);
   for (let i = 0; i < rows.length; i += 200)
@@ -30,4 +24,18 @@ export async function appendAudit(
   const last = rows[rows.length - 1]!;
   await trx.updateTable('audit_head').set({ seq: last.seq, hash: last.hash }).where('id', '=', 1).execute();
   return rows.length;
+}
+
+/**
+ * Takes the audit head row's lock until commit (PostgreSQL; SQLite serialises write transactions anyway).
+ * Whatever a transaction inserts after it, e.g. outbox rows, gets ids in commit order across processes.
+ */
+export async function lockAuditHead(trx: Transaction<DomainDatabase>): Promise<void> {
+  await trx
+    .insertInto('audit_head')
+    .values({ id: 1, seq: 0, hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  // A no-op update: it locks the row.
+  await trx.updateTable('audit_head').set({ seq: sql`seq` }).where('id', '=', 1).execute();
 }

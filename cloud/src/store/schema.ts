@@ -239,6 +239,7 @@ export interface RuleAlarmsTable {
   updated_at: number;
 }
 
+/** 0002's table; nothing writes it: derive transactions take advisory locks (`derive-lock.ts`). */
 export interface DeriveLocksTable {
   key: string;
   n: number;

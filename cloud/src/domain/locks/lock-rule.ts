@@ -92,5 +92,11 @@ export interface LockRule {
   watches(locationId: string): boolean;
   /** Locations whose whole history the rule evaluates at start (its configuration may have changed). */
   locations(): readonly string[];
+  /**
+   * Whether its evaluation of a location's readings may read or write state that other locations'
+   * evaluations write too (units' whole custody): the engine then serialises that evaluation with every
+   * other derive transaction, not only with the same location's (docs/domain.md "Guarantees").
+   */
+  spansLocations?(): boolean;
   apply(repo: DeriveRepo, change: RuleChange): Promise<void>;
 }

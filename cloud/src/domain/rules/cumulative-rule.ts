@@ -32,6 +32,15 @@ export class CumulativeRule implements LockRule {
     return [];
   }
 
+  /**
+   * A unit's cumulative lock sums its exposure over every location it stayed at: two locations evaluated
+   * at once could each write it from readings the other's new ones are missing from. While rules are (or
+   * may be) in use.
+   */
+  spansLocations(): boolean {
+    return this.inUse !== false;
+  }
+
   async apply(repo: RuleRepo, change: RuleChange): Promise<void> {
     if (change.kind === 'product') this.inUse = undefined;
     if (this.inUse !== true) this.inUse = await repo.cumulativeInUse();
