@@ -129,6 +129,18 @@ const cumulativeLocks = async () =>
   }));
 
 describe('cumulative rules (WHO PQS-style, docs/domain.md "Cumulative rules")', () => {
+  it('spans locations (their evaluations serialise with every derive transaction) while any product has rules', async () => {
+    h = await open(1, []);
+    // Not known yet: taken as in use.
+    expect(h.rule.spansLocations()).toBe(true);
+    await h.settle();
+    expect(h.rule.spansLocations()).toBe(false);
+    await h.close();
+    h = await open();
+    await h.settle();
+    expect(h.rule.spansLocations()).toBe(true);
+  });
+
   it('late data that crosses the limit locks the unit, audited and sent as a lock event with its cause', async () => {
     h = await open();
     // U1 boards the truck at -30 min and goes into the fridge at 0; the fridge is at 10 °C from 0 to 50.
