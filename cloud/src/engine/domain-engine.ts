@@ -87,6 +87,9 @@ export interface ReadingWindow extends TimeWindow {
   marks?: readonly number[] | undefined;
 }
 
+/** A location's derive transaction that must run again under the exclusive derive lock (see `derive`). */
+class SpannedLocations extends Error {}
+
 /** Locations evaluated in one derive transaction by a background flush (one commit, one fsync). */
 const LOCATIONS_PER_TRANSACTION = 4;
 
@@ -462,19 +465,30 @@ export class DomainEngine {
   ): Promise<T> {
     const clockNow = this.opts.clock.now();
     const now = at ?? clockNow;
-    const scope = locations && !this.rules.some((r) => r.spansLocations?.()) ? locations : undefined;
+    const dialect = this.opts.store.opened.dialect;
+    const spans = () => this.rules.some((r) => r.spansLocations?.());
+    const scope = dialect === 'postgres' && locations && !spans() ? locations : undefined;
     let events = 0;
-    const result = await this.db.transaction().execute(async (trx) => {
-      await lockDerivation(trx, this.opts.store.opened.dialect, scope);
-      const log = new ChangeLog();
-      const r = await fn(trx, log, now);
-      await appendAudit(trx, log.audit, now);
-      const evs = await log.events(lotsOfUnits(trx));
-      // Outbox ids in commit order across processes: inserted under the audit head's lock (appending took it).
-      if (evs.length > 0 && log.audit.length === 0) await lockAuditHead(trx);
-      events = await enqueueEvents(trx, evs, clockNow);
-      return r;
-    });
+    const result = await this.db
+      .transaction()
+      .execute(async (trx) => {
+        await lockDerivation(trx, dialect, scope);
+        const log = new ChangeLog();
+        const r = await fn(trx, log, now);
+        // A rule that learnt here that it spans locations (a product's rules appeared) wrote under the
+        // locations' locks only: roll back, and derive again under the exclusive lock.
+        if (scope && spans()) throw new SpannedLocations();
+        await appendAudit(trx, log.audit, now);
+        const evs = await log.events(lotsOfUnits(trx));
+        // Outbox ids in commit order across processes: inserted under the audit head's lock (appending took it).
+        if (evs.length > 0 && log.audit.length === 0) await lockAuditHead(trx);
+        events = await enqueueEvents(trx, evs, clockNow);
+        return r;
+      })
+      .catch((err) => {
+        if (err instanceof SpannedLocations) return this.derive(fn, at);
+        throw err;
+      });
     if (events > 0) this.opts.onEvents?.();
     return result;
   }

@@ -20,6 +20,8 @@ class GateRule implements LockRule {
   readonly entered: string[] = [];
   private readonly gates = new Map<string, { open: Promise<void>; release: () => void }>();
   spans = false;
+  /** Runs inside the derive transaction, before the gate. */
+  onApply: ((locationId: string) => Promise<void>) | undefined;
   watches(): boolean {
     return false;
   }
@@ -43,6 +45,7 @@ class GateRule implements LockRule {
   async apply(_repo: unknown, change: Parameters<LockRule['apply']>[1]): Promise<void> {
     if (change.kind !== 'readings') return;
     this.entered.push(change.locationId);
+    await this.onApply?.(change.locationId);
     await this.gates.get(change.locationId)?.open;
   }
 }
@@ -163,6 +166,26 @@ describe('derive transactions across processes (PostgreSQL): per location for re
     held.release();
     await held.run.p;
     await other.p;
+  });
+
+  it('a location evaluation during which a rule learns that it spans locations is derived again under the exclusive lock', async () => {
+    const store = c.nodes[0]!.store;
+    /** The modes in which the derive key is held now, by any session of this database. */
+    const deriveKeyModes = async () =>
+      (
+        await sql<{ mode: string }>`select mode from pg_locks where locktype = 'advisory' and objsubid = 2
+          and classid = ${0x0c7d_0de7}::oid and granted
+          and database = (select oid from pg_database where datname = current_database())`.execute(store.db)
+      ).rows.map((r) => r.mode);
+    const seen: string[][] = [];
+    rules[a]!.onApply = async () => {
+      seen.push(await deriveKeyModes());
+      // As the cumulative rule does when a product's rules appeared since its last look.
+      rules[a]!.spans = true;
+    };
+    await evaluate(a, 'room-a').p;
+    expect(seen).toEqual([['ShareLock'], ['ExclusiveLock']]);
+    expect(rules[a]!.entered).toEqual(['room-a', 'room-a']);
   });
 
   it("takes a group's location locks in one order whatever the group's order: opposite groups never deadlock", async () => {
