@@ -1,10 +1,9 @@
 import { sql, type Transaction } from 'kysely';
 import type { Dialect } from './migrations.js';
 
-// Two-int4 advisory keys, apart from the ingest transactions' single-bigint keys and from the lanes' space
-// (`lane-lock.ts`): one key for all derived state, and one space of keys per location.
-const DERIVE_SPACE = 0x0c7d_0de7; // fixed and arbitrary: "coldtrace derive"
-const LOCATION_SPACE = 0x0c7d_0de8; // "coldtrace derive, per location"
+// Two-int4 advisory keys per location, apart from the ingest transactions' single-bigint keys and from the
+// lanes' space (`lane-lock.ts`).
+const LOCATION_SPACE = 0x0c7d_0de8; // fixed and arbitrary: "coldtrace derive, per location"
 
 /**
  * What a derive transaction serialises with on PostgreSQL (docs/domain.md "Guarantees"), until it commits:
@@ -13,6 +12,11 @@ const LOCATION_SPACE = 0x0c7d_0de8; // "coldtrace derive, per location"
  * - locations: only derive transactions of the same locations, and the exclusive ones: the derive key in
  *   shared mode, then each location's key in ascending key order (one order for every process, so two
  *   transactions over overlapping groups never wait for each other in a cycle).
+ *
+ * The derive key is the `derive_locks('derive')` row, which clouds of earlier versions update in every
+ * derive transaction: exclusive mode updates it as they do, shared mode takes it `FOR SHARE`. So a cloud
+ * of an earlier version still excludes, and is excluded by, every derive transaction of this one while a
+ * database's clouds are upgraded one at a time.
  *
  * A location's evaluation reads and writes only that location's state (its readings, excursions, gaps,
  * alarms, holds, and the locks keyed by those), besides custody, which only exclusive transactions write;
@@ -26,10 +30,14 @@ export async function lockDerivation<DB>(
 ): Promise<void> {
   if (dialect !== 'postgres') return;
   if (locations === undefined) {
-    await sql`select pg_advisory_xact_lock(${DERIVE_SPACE}::int4, 0)`.execute(trx);
+    await sql`insert into derive_locks (key, n) values ('derive', 1) on conflict (key) do update set n = derive_locks.n + 1`.execute(
+      trx,
+    );
     return;
   }
-  await sql`select pg_advisory_xact_lock_shared(${DERIVE_SPACE}::int4, 0)`.execute(trx);
+  // The row exists after a database's first exclusive derive; until then, create it without locking it.
+  await sql`insert into derive_locks (key, n) values ('derive', 0) on conflict (key) do nothing`.execute(trx);
+  await sql`select 1 from derive_locks where key = 'derive' for share`.execute(trx);
   if (locations.length === 0) return;
   await sql`select pg_advisory_xact_lock(${LOCATION_SPACE}::int4, k) from (select distinct hashtext(s) as k from unnest(${[...locations]}::text[]) as s order by k) as locks`.execute(
     trx,

@@ -66,6 +66,29 @@ function tracked<T>(p: Promise<T>): { p: Promise<T>; settled: () => boolean } {
   return { p: q, settled: () => done };
 }
 
+/** Whether a session can take the derive key's row `FOR UPDATE` / `FOR SHARE` now (NOWAIT, own transaction). */
+async function canLock(store: CloudStore, mode: 'update' | 'share'): Promise<boolean> {
+  try {
+    await store.db
+      .transaction()
+      .execute((trx) =>
+        mode === 'update'
+          ? sql`select 1 from derive_locks where key = 'derive' for update nowait`.execute(trx)
+          : sql`select 1 from derive_locks where key = 'derive' for share nowait`.execute(trx),
+      );
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '55P03') return false; // lock_not_available
+    throw err;
+  }
+}
+
+/** How the derive key (the `derive_locks` row) is held by other sessions now. */
+async function deriveKeyMode(store: CloudStore): Promise<'none' | 'share' | 'exclusive'> {
+  if (await canLock(store, 'update')) return 'none';
+  return (await canLock(store, 'share')) ? 'share' : 'exclusive';
+}
+
 describe('derive transactions across processes (PostgreSQL): per location for readings', () => {
   let db: FreshPostgres;
   let c: Cluster;
@@ -170,13 +193,7 @@ describe('derive transactions across processes (PostgreSQL): per location for re
 
   it('a location evaluation during which a rule learns that it spans locations is derived again under the exclusive lock', async () => {
     const store = c.nodes[0]!.store;
-    /** The modes in which the derive key is held now, by any session of this database. */
-    const deriveKeyModes = async () =>
-      (
-        await sql<{ mode: string }>`select mode from pg_locks where locktype = 'advisory' and objsubid = 2
-          and classid = ${0x0c7d_0de7}::oid and granted
-          and database = (select oid from pg_database where datname = current_database())`.execute(store.db)
-      ).rows.map((r) => r.mode);
+    const deriveKeyModes = async () => [await deriveKeyMode(store)];
     const seen: string[][] = [];
     rules[a]!.onApply = async () => {
       seen.push(await deriveKeyModes());
@@ -184,8 +201,54 @@ describe('derive transactions across processes (PostgreSQL): per location for re
       rules[a]!.spans = true;
     };
     await evaluate(a, 'room-a').p;
-    expect(seen).toEqual([['ShareLock'], ['ExclusiveLock']]);
+    expect(seen).toEqual([['share'], ['exclusive']]);
     expect(rules[a]!.entered).toEqual(['room-a', 'room-a']);
+  });
+
+  it("an earlier version's derive transaction (its update of the derive_locks row) and a location's evaluation exclude each other", async () => {
+    const store = c.nodes[b]!.store;
+    // An earlier cloud's derive transaction, held open.
+    let endOld!: () => void;
+    const oldHeld = new Promise<void>((r) => {
+      endOld = r;
+    });
+    let oldIn = false;
+    const old = tracked(
+      store.db.transaction().execute(async (trx) => {
+        await sql`insert into derive_locks (key, n) values ('derive', 1) on conflict (key) do update set n = derive_locks.n + 1`.execute(
+          trx,
+        );
+        oldIn = true;
+        await oldHeld;
+      }),
+    );
+    await vi.waitFor(() => expect(oldIn).toBe(true), WAIT);
+    const mine = evaluate(a, 'room-a');
+    await vi.waitFor(async () => expect(mine.settled() || (await lockWaiters(store)) > 0).toBe(true), WAIT);
+    expect(mine.settled()).toBe(false);
+    expect(rules[a]!.entered).toEqual([]);
+    endOld();
+    await old.p;
+    await mine.p;
+    expect(rules[a]!.entered).toEqual(['room-a']);
+
+    // And the reverse: a location's evaluation held open holds off the earlier version's transaction.
+    const held = await holdOpen(a, 'room-b');
+    expect(await deriveKeyMode(store)).toBe('share');
+    const late = tracked(
+      store.db
+        .transaction()
+        .execute((trx) =>
+          sql`insert into derive_locks (key, n) values ('derive', 1) on conflict (key) do update set n = derive_locks.n + 1`.execute(
+            trx,
+          ),
+        ),
+    );
+    await vi.waitFor(async () => expect(late.settled() || (await lockWaiters(store)) > 0).toBe(true), WAIT);
+    expect(late.settled()).toBe(false);
+    held.release();
+    await held.run.p;
+    await late.p;
   });
 
   it("takes a group's location locks in one order whatever the group's order: opposite groups never deadlock", async () => {
