@@ -190,6 +190,7 @@ async function timeInterleaved(sizes: readonly Prepared[]): Promise<void> {
       }
     for (const [k, s] of sizes.entries()) {
       const sorted = ms[k]!.sort((x, y) => x - y);
+      s.p50s.set(metric, percentile(sorted, 50));
       s.emit(metric, percentile(sorted, 95), 'ms p95', goalOf(metric), {
         p50: round(percentile(sorted, 50)),
       });
