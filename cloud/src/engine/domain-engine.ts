@@ -20,12 +20,14 @@ import type { DomainDatabase } from '../store/schema.js';
 import { LocationFindings } from './location-findings.js';
 import {
   type ChunkDone,
+  chunkRepo,
   DEFAULT_CHUNK_READINGS,
   DEFAULT_QUIET_PROOFS_PER_CHUNK,
   evaluateSkippingQuiet,
   isLongWindow,
   LongWindows,
   nextChunk,
+  QUIET_MIN_READINGS,
   yieldToEventLoop,
 } from './long-windows.js';
 import { type MarkRecoveryOptions, recoverDeadNodeMarks, recoverPendingMarks } from './mark-recovery.js';
@@ -70,6 +72,8 @@ export interface DomainEngineOptions {
    * chunk that skips spans, as `chunkReadings` bounds the readings it evaluates.
    */
   quietProofsPerChunk?: number | undefined;
+  /** The fewest readings a quiet span skipped holds (default `QUIET_MIN_READINGS`; tests of the proof: 0). */
+  quietMinReadings?: number | undefined;
 }
 
 type Trx = Transaction<DomainDatabase>;
@@ -137,6 +141,7 @@ export class DomainEngine {
   private readonly chunkReadings: number;
   private readonly skipQuiet: boolean;
   private readonly quietProofsPerChunk: number;
+  private readonly quietMinReadings: number;
   /** What a start found to recompute and how far it got (`/readyz`). */
   readonly recovery = new RecoveryTracker();
 
@@ -160,6 +165,7 @@ export class DomainEngine {
       1,
       Math.floor(opts.quietProofsPerChunk ?? DEFAULT_QUIET_PROOFS_PER_CHUNK),
     );
+    this.quietMinReadings = Math.max(0, opts.quietMinReadings ?? QUIET_MIN_READINGS);
   }
 
   /**
@@ -401,7 +407,7 @@ export class DomainEngine {
     this.findings.reset();
     try {
       await this.deriveIn([run.locationId], async (trx, log, now) => {
-        const repo = deriveRepo(trx, log, now);
+        const repo = chunkRepo(deriveRepo(trx, log, now));
         const change = { kind: 'readings', locationId: run.locationId, cause: run.cause } as const;
         // Evaluates a window of the chunk; returns where its final window ends.
         const evaluate = async (window: TimeWindow) => {
@@ -410,7 +416,15 @@ export class DomainEngine {
         };
         done =
           this.skipQuiet && !this.watched(run.locationId)
-            ? await evaluateSkippingQuiet(trx, repo, run, chunk, evaluate, this.quietProofsPerChunk)
+            ? await evaluateSkippingQuiet(
+                trx,
+                repo,
+                run,
+                chunk,
+                evaluate,
+                this.quietProofsPerChunk,
+                this.quietMinReadings,
+              )
             : { to: await evaluate(chunk.window), last: chunk.last, skipped: [] };
         if (!done.last) return;
         for (const rule of others)

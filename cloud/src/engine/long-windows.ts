@@ -1,10 +1,13 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DeriveRepo } from '../domain/derive-repo.js';
-import { limitVersionsOf, type TimeWindow } from '../domain/location-evaluation.js';
+import type { TimeWindow } from '../domain/location-evaluation.js';
 import type { RecomputeCause } from '../domain/locks/lock-rule.js';
-import { bucketStart } from '../domain/reading-rollups.js';
-import { firstQuietSpan, PROOF_WIDTH_MS, type ProofBucket, type QuietSpan } from '../domain/rollup-proof.js';
-import { derivedIn, proofBuckets, rawCounts } from '../store/quiet-span-reads.js';
+import type { QuietSpan } from '../domain/rollup-proof.js';
+import { derivedIn } from '../store/quiet-span-reads.js';
+import { ChunkProofs, QUIET_MIN_READINGS, quietSpanAhead } from './quiet-span-proofs.js';
+
+export { QUIET_MIN_READINGS };
+
 import type { DomainDatabase } from '../store/schema.js';
 
 /** Readings per chunk of a long window by default (docs/architecture.md "Recovery"). */
@@ -47,11 +50,6 @@ export interface LongWindow {
   /** The marks covered: deleted with the last chunk. */
   marks: Set<number>;
   cause: RecomputeCause | undefined;
-  /**
-   * The location's sensors with readings in the window, read once for the quiet-span proof (a sensor
-   * that appears later shows in its raw counts, which then refuse the span).
-   */
-  sensors?: string[] | undefined;
 }
 
 /** The long windows under evaluation, one per location, in the order they started. */
@@ -100,7 +98,6 @@ export class LongWindows {
       });
       return;
     }
-    run.sensors = undefined;
     run.fromTs = Math.min(run.fromTs, w.fromTs);
     run.cursor = Math.min(run.cursor, w.fromTs);
     run.toTs = Math.max(run.toTs, w.toTs);
@@ -163,61 +160,6 @@ export async function nextChunk(
   return { window: { fromTs: run.cursor, toTs: run.toTs }, last: true, readings: Number(n?.n ?? 0) };
 }
 
-/** How far past a chunk the rollups are read for a quiet span (at most), and the first read. */
-const QUIET_HORIZON_MS = 2 * 86_400_000;
-const QUIET_FIRST_READ_MS = 3 * 3_600_000;
-/** The shortest quiet span worth a chunk of its own before it (an hour of buckets). */
-const QUIET_MIN_BUCKETS = 12;
-
-/**
- * A span after the start of a long window's chunk that the rollups prove quiet (domain/rollup-proof.ts:
- * a full evaluation derives nothing there) and that holds no stored excursion or gap, starting within the
- * chunk: the chunk is then evaluated up to the span's start only, and the span skipped unread
- * (docs/architecture.md "Recovery"). The rollups must count exactly the stored rows there, every one
- * with a temperature; otherwise (or with no rollups, a chunk starting at the beginning of time, a
- * location gone) undefined, and the chunk is evaluated as it is.
- */
-export async function quietSpanAhead(
-  trx: Transaction<DomainDatabase>,
-  repo: DeriveRepo,
-  run: LongWindow,
-  chunk: TimeWindow,
-): Promise<QuietSpan | undefined> {
-  const c = chunk.fromTs;
-  if (!finite(c)) return undefined;
-  const location = await repo.location(run.locationId);
-  if (!location) return undefined;
-  const line = limitVersionsOf(location, await repo.limitVersions(run.locationId));
-  const from = bucketStart(c, PROOF_WIDTH_MS);
-  const until = Math.min(run.toTs, (finite(chunk.toTs) ? chunk.toTs : c) + QUIET_HORIZON_MS);
-  // The location's sensors (the proof needs every one with a reading in the buckets read).
-  run.sensors ??= await repo.sensorsIn(run.locationId, run.fromTs, run.toTs);
-  // Buckets read a few hours at a time, further only while the first quiet span may lie or go on beyond.
-  const buckets: ProofBucket[] = [];
-  let read = from - 1;
-  let reach = QUIET_FIRST_READ_MS;
-  let span: QuietSpan | undefined;
-  for (;;) {
-    const end = Math.min(until, from + reach);
-    buckets.push(...(await proofBuckets(trx, run.locationId, run.sensors, read + 1, end)));
-    read = end;
-    span = firstQuietSpan(buckets, line, c, end, QUIET_MIN_BUCKETS);
-    const more = span ? span.runToTs > end - PROOF_WIDTH_MS : end < chunk.toTs + 2 * PROOF_WIDTH_MS;
-    if (!more || end >= until) break;
-    reach *= 4;
-  }
-  if (!span || span.fromTs > chunk.toTs) return undefined;
-  // Over the whole run of quiet buckets (the span and the bucket on either side): every sensor there
-  // is one the rollups count, and they count exactly its stored rows.
-  const raw = await rawCounts(trx, run.locationId, span.runFromTs, span.runToTs);
-  if (raw.size !== span.counts.size) return undefined;
-  for (const [sensorId, n] of span.counts) {
-    const r = raw.get(sensorId);
-    if (r?.all !== n || r.known !== n) return undefined;
-  }
-  return (await derivedIn(trx, run.locationId, span.fromTs, span.toTs)) ? undefined : span;
-}
-
 /** What a chunk's evaluation did: where its final window ends, whether it was the last, the spans skipped. */
 export interface ChunkDone {
   to: number;
@@ -242,8 +184,10 @@ export async function evaluateSkippingQuiet(
   chunk: { window: TimeWindow; last: boolean },
   evaluate: (w: TimeWindow) => Promise<number>,
   maxProofs: number = DEFAULT_QUIET_PROOFS_PER_CHUNK,
+  minReadings: number = QUIET_MIN_READINGS,
 ): Promise<ChunkDone> {
   const skipped: QuietSpan[] = [];
+  const reads = new ChunkProofs(trx, repo, run, minReadings);
   let from = chunk.window.fromTs;
   let proofs = 0;
   while (from <= chunk.window.toTs) {
@@ -251,7 +195,7 @@ export async function evaluateSkippingQuiet(
       return { to: from, last: false, skipped, bounded: true };
     proofs++;
     const rest = { fromTs: from, toTs: chunk.window.toTs };
-    const span = await quietSpanAhead(trx, repo, run, rest);
+    const span = await quietSpanAhead(reads, run, rest);
     if (!span) return { to: await evaluate(rest), last: chunk.last, skipped };
     const to = await evaluate({ fromTs: from, toTs: span.fromTs });
     if (to === span.fromTs && !(await derivedIn(trx, run.locationId, span.fromTs, span.toTs))) {
@@ -260,6 +204,26 @@ export async function evaluateSkippingQuiet(
     } else from = to;
   }
   return { to: from, last: chunk.last, skipped };
+}
+
+/**
+ * The repo of a chunk's derive transaction reading each location and its limit versions once: nothing in
+ * the transaction writes them, and the chunk's evaluations and proofs all ask (a location's history is
+ * evaluated under the master data the chunk's transaction read; a change committed meanwhile comes with a
+ * mark that evaluates its window again).
+ */
+export function chunkRepo(repo: DeriveRepo): DeriveRepo {
+  const locations = new Map<string, ReturnType<DeriveRepo['location']>>();
+  const versions = new Map<string, ReturnType<DeriveRepo['limitVersions']>>();
+  const once = <T>(m: Map<string, T>, id: string, read: () => T): T => {
+    if (!m.has(id)) m.set(id, read());
+    return m.get(id)!;
+  };
+  return {
+    ...repo,
+    location: (id) => once(locations, id, () => repo.location(id)),
+    limitVersions: (id) => once(versions, id, () => repo.limitVersions(id)),
+  };
 }
 
 /** Lets the event loop run (I/O, timers, HTTP) between two chunks. */
