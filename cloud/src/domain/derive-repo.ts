@@ -87,10 +87,12 @@ export interface DeriveRepo extends RuleRepo, WindowReads {
   updateLockRow(key: string, epc: string, set: Partial<LockRow>): Promise<void>;
   deleteLockRow(key: string, epc: string): Promise<void>;
 
-  movementsOf(epc: string): Promise<CustodyMovement[]>;
-  /** A unit's stored custody, by entry time. */
-  custodyOf(epc: string): Promise<CustodyInterval[]>;
-  replaceCustody(epc: string, next: readonly CustodyInterval[]): Promise<void>;
+  /** The movements of these units, by unit (absent: none); a few statements for any number of units. */
+  movementsOf(epcs: readonly string[]): Promise<Map<string, CustodyMovement[]>>;
+  /** These units' stored custody, by unit (absent: none), each by entry time. */
+  custodyOf(epcs: readonly string[]): Promise<Map<string, CustodyInterval[]>>;
+  /** Replaces the whole custody of each unit named, in batched statements. */
+  replaceCustody(next: ReadonlyMap<string, readonly CustodyInterval[]>): Promise<void>;
   /** Custody at a location overlapping [from, to) (`to` null: open-ended). */
   custodyOverlapping(locationId: string, from: number, to: number | null): Promise<CustodyInterval[]>;
   /** Quantity holds and the scans of units without serial they follow (absent: no hold is derived). */

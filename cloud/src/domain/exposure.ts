@@ -1,7 +1,12 @@
 import type { AuditInput } from './audit-chain.js';
 import type { DomainEvent, LockEventPayload } from './domain-events.js';
 import type { LockRepo, RecomputeCause } from './locks/lock-rule.js';
-import { type DesiredLock, type LockWording, reconcileLocks } from './locks/reconcile-locks.js';
+import {
+  type DesiredLock,
+  type LockWording,
+  reconcileLocks,
+  type StoredLock,
+} from './locks/reconcile-locks.js';
 
 /** One unit's exposure to one excursion: the overlap of its custody with the excursion. */
 export interface Exposure {
@@ -85,7 +90,7 @@ export type { RecomputeCause };
 
 /**
  * docs/architecture.md "Affected stock and locks": brings the lock rows of one scope (all rows of one
- * excursion, or all rows of one EPC) in line with the exposures computed for it. A new exposure locks the
+ * excursion, or all rows of one EPC as the caller read them) in line with the exposures computed for it. A new exposure locks the
  * unit (or reinstates a lifted lock); released or rejected rows stay as signed; a changed exposure window is
  * recorded. A lock whose exposure vanished is lifted only when it is an automatic lock no QA decision
  * touched and not held; when a master-data change caused the recomputation it is held instead
@@ -95,14 +100,12 @@ export type { RecomputeCause };
  */
 export async function applyExposures(
   repo: LockRepo,
-  scope: { excursionId: string } | { epc: string },
+  scope: { excursionId: string } | { locks: readonly StoredLock[] },
   desired: readonly Exposure[],
   cause?: RecomputeCause | undefined,
 ): Promise<Set<string>> {
-  const existing = await repo.locks(
-    'excursion',
-    'excursionId' in scope ? { key: scope.excursionId } : { epcs: [scope.epc] },
-  );
+  const existing =
+    'excursionId' in scope ? await repo.locks('excursion', { key: scope.excursionId }) : scope.locks;
   const plan = reconcileLocks(
     existing,
     desired.map((d) => ({

@@ -22,7 +22,7 @@ export async function rebuildEpcsIn(
   // Claimed before the movements are read: every movement committed with a claimed mark is seen.
   const claimed = await claimMarks(marksDb(trx), 'epc', epcs);
   const repo = deriveRepo(trx, log, now);
-  for (const epc of epcs) await rebuildCustody(repo, epc, log);
+  await rebuildCustody(repo, epcs, log);
   // Then every rule (excursions first) recomputes what those units' custody decides.
   for (const rule of rules) await rule.apply(repo, { kind: 'custody', epcs });
   await deleteMarks(marksDb(trx), claimed.ids);

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import type { CustodyInterval, CustodyMovement } from '../domain/custody.js';
 import type { DeriveRepo } from '../domain/derive-repo.js';
 import type { ChangeLog } from '../domain/exposure.js';
 import { claimMarks, deleteMarks, marksDb } from './evaluation-marks.js';
@@ -13,6 +14,11 @@ type Trx = Transaction<DomainDatabase>;
 /** Rows per INSERT statement (SQLite bound-parameter limit). */
 const CHUNK = 200;
 const finite = (n: number) => Number.isFinite(n);
+const groupInto = <T>(map: Map<string, T[]>, key: string, item: T) => {
+  const list = map.get(key);
+  if (list) list.push(item);
+  else map.set(key, [item]);
+};
 
 /** `DeriveRepo` inside one derive transaction. */
 export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
@@ -118,20 +124,44 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
         .execute();
     },
 
-    movementsOf: (epc) =>
-      trx
-        .selectFrom('movements')
-        .select(['gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'direction', 'ts'])
-        .where('epc', '=', epc)
-        .execute(),
-    custodyOf: (epc) =>
-      trx.selectFrom('custody').selectAll().where('epc', '=', epc).orderBy('entered_at').execute(),
-    async replaceCustody(epc, next) {
-      await trx.deleteFrom('custody').where('epc', '=', epc).execute();
-      if (next.length)
+    async movementsOf(epcs) {
+      const byEpc = new Map<string, CustodyMovement[]>();
+      for (let i = 0; i < epcs.length; i += CHUNK) {
+        const rows = await trx
+          .selectFrom('movements')
+          .select(['epc', 'gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'direction', 'ts'])
+          .where('epc', 'in', epcs.slice(i, i + CHUNK))
+          .execute();
+        for (const { epc, ...m } of rows) groupInto(byEpc, epc, m);
+      }
+      return byEpc;
+    },
+    async custodyOf(epcs) {
+      const byEpc = new Map<string, CustodyInterval[]>();
+      for (let i = 0; i < epcs.length; i += CHUNK) {
+        const rows = await trx
+          .selectFrom('custody')
+          .selectAll()
+          .where('epc', 'in', epcs.slice(i, i + CHUNK))
+          .orderBy('epc')
+          .orderBy('entered_at')
+          .execute();
+        for (const r of rows) groupInto(byEpc, r.epc, r);
+      }
+      return byEpc;
+    },
+    async replaceCustody(next) {
+      const epcs = [...next.keys()];
+      for (let i = 0; i < epcs.length; i += CHUNK)
+        await trx
+          .deleteFrom('custody')
+          .where('epc', 'in', epcs.slice(i, i + CHUNK))
+          .execute();
+      const rows = [...next.values()].flat();
+      for (let i = 0; i < rows.length; i += CHUNK)
         await trx
           .insertInto('custody')
-          .values([...next])
+          .values(rows.slice(i, i + CHUNK))
           .execute();
     },
     async custodyOverlapping(locationId, from, to) {

@@ -1,4 +1,4 @@
-import { excursionExposuresOfEpc } from '../custody-reconcile.js';
+import { excursionExposuresOf } from '../custody-reconcile.js';
 import type { DeriveRepo } from '../derive-repo.js';
 import { type LocationOutcome, reconcileLocationIn } from '../excursion-reconcile.js';
 import type { LockRule, RuleChange } from '../locks/lock-rule.js';
@@ -35,7 +35,7 @@ export class ExcursionRule implements LockRule {
       );
       this.onOutcome?.(change.locationId, out);
     } else if (change.kind === 'custody') {
-      for (const epc of change.epcs) await excursionExposuresOfEpc(repo, epc, repo.log);
+      await excursionExposuresOf(repo, change.epcs, repo.log);
     }
   }
 }
