@@ -4,8 +4,23 @@ import { LOCK_DISPOSITION, LOCK_END_DISPOSITION, passSemantics } from './biz-ste
 import { groupCustody, groupingWindowMs, groupLocks, groupPasses } from './epcis-grouping.js';
 import { holdEvents } from './epcis-holds.js';
 import { EpcisUris, epcUri } from './epcis-identifiers.js';
-import type { EpcisExportInput, EpcisLocation, EpcisReading } from './epcis-input.js';
+import type {
+  EpcisExportInput,
+  EpcisInexactSpan,
+  EpcisLocation,
+  EpcisReading,
+  EpcisReadingBucket,
+} from './epcis-input.js';
 import { groupScans, SCAN_TERMS } from './epcis-scans.js';
+import {
+  bucketsCross,
+  hasReading,
+  meanIsSettled,
+  round3,
+  type SortedBuckets,
+  sensorStats,
+  sortBuckets,
+} from './epcis-sensor-stats.js';
 
 /** EPCIS 2.0 §8.6: the standard JSON-LD context of an EPCIS document. */
 export const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
@@ -46,8 +61,6 @@ export function eventIdOf(key: string): string {
   return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
 /** Sort key kinds: at equal times, passes precede sensor reports, which precede lock changes. */
 const ORDER = { pass: 0, scan: 0, sensor: 1, lock: 2, unlock: 3, closure: 4 } as const;
 
@@ -77,8 +90,12 @@ const CLOSURE_TERMS = {
  *   `LOCK_END_DISPOSITION`).
  * - Each quantity hold (units without serial of a lot, `epcis-holds.ts`) → the same pair of events with the
  *   lot's class and units in `quantityList` instead of an `epcList`.
+ * With `readingBuckets`, a sensor event whose figures the buckets cannot settle exactly (a bucket across
+ * its span's edge, a mean near a rounding boundary: `epcis-sensor-stats.ts`) adds its span to `inexact`;
+ * the document is then not the one the raw readings give and the caller reads those spans' readings
+ * (`StoreEpcisSource.exact`) and builds again. Without `inexact` such a span throws.
  */
-export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
+export function buildEpcisDocument(input: EpcisExportInput, inexact?: EpcisInexactSpan[]): EpcisDocument {
   const tz = input.timeZoneOffset ?? '+00:00';
   if (!TZ_OFFSET.test(tz)) {
     throw new ColdtraceError(
@@ -174,17 +191,36 @@ export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
     readingsByLocation.set(r.locationId, list);
   }
   for (const list of readingsByLocation.values()) list.sort((a, b) => a.ts - b.ts);
+  const bucketLists = new Map<string, EpcisReadingBucket[]>();
+  for (const b of input.readingBuckets ?? []) {
+    const list = bucketLists.get(b.locationId) ?? [];
+    list.push(b);
+    bucketLists.set(b.locationId, list);
+  }
+  const bucketsByLocation = new Map<string, SortedBuckets>();
+  for (const [id, list] of bucketLists) bucketsByLocation.set(id, sortBuckets(list));
+  const noBuckets = sortBuckets([]);
+  const inexactSpans: EpcisInexactSpan[] = [];
   for (const g of groupCustody(input.custody, input.asOf, windowMs)) {
     const sorted = readingsByLocation.get(g.locationId) ?? [];
+    const buckets = bucketsByLocation.get(g.locationId) ?? noBuckets;
+    if (g.members.some((m) => bucketsCross(buckets, m.enteredAt, m.end))) {
+      inexactSpans.push(spanOf(g.locationId, g.members));
+      continue;
+    }
     // An EPC whose own interval holds no known reading is left out (as it would be ungrouped), and the
     // reported interval is the union of the remaining members' intervals; every reading of the group's
     // span lies in one of them.
-    const members = g.members.filter((m) => hasReading(sorted, m.enteredAt, m.end));
+    const members = g.members.filter((m) => hasReading(sorted, buckets, m.enteredAt, m.end));
     if (members.length === 0) continue; // no temperature known: nothing to report (documented in docs/epcis.md)
-    const from = members.reduce((t, m) => Math.min(t, m.enteredAt), Number.POSITIVE_INFINITY);
-    const end = members.reduce((t, m) => Math.max(t, m.end), Number.NEGATIVE_INFINITY);
+    const { from, to: end } = spanOf(g.locationId, members);
+    const stats = sensorStats(sorted, buckets, from, end);
+    if (![...stats.values()].every(meanIsSettled)) {
+      inexactSpans.push({ locationId: g.locationId, from, to: end });
+      continue;
+    }
     const leftAt = g.leftAt === null ? null : end;
-    const elements = sensorElements(sorted, from, end, uris);
+    const elements = sensorElements(stats, from, end, uris);
     const list = epcList(members.map((m) => m.epc));
     const where = { id: locUri(g.locationId) };
     const key = JSON.stringify([g.locationId, from, leftAt]);
@@ -278,6 +314,11 @@ export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
     });
   }
 
+  if (inexactSpans.length > 0) {
+    if (!inexact)
+      throw new ColdtraceError('internal', 'reading buckets cannot settle every sensor event exactly');
+    inexact.push(...inexactSpans);
+  }
   events.sort((a, b) => a.ts - b.ts || a.order - b.order || (a.event.eventID < b.event.eventID ? -1 : 1));
   return {
     '@context': [EPCIS_CONTEXT, { ct: COLDTRACE_EPCIS_NS }],
@@ -289,39 +330,15 @@ export function buildEpcisDocument(input: EpcisExportInput): EpcisDocument {
   };
 }
 
-/** Index of the first reading at or after `from` (`sorted` by ts). */
-function lowerBound(sorted: readonly EpcisReading[], from: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]!.ts < from) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** The span `[from, to)` of some custody intervals at a location: from the first entry to the last end. */
+function spanOf(locationId: string, members: ReadonlyArray<{ enteredAt: number; end: number }>) {
+  const from = members.reduce((t, m) => Math.min(t, m.enteredAt), Number.POSITIVE_INFINITY);
+  const to = members.reduce((t, m) => Math.max(t, m.end), Number.NEGATIVE_INFINITY);
+  return { locationId, from, to };
 }
 
-/** Whether `sorted` (by ts, known values only) holds a reading in `[from, to)`. */
-function hasReading(sorted: readonly EpcisReading[], from: number, to: number): boolean {
-  const i = lowerBound(sorted, from);
-  return i < sorted.length && sorted[i]!.ts < to;
-}
-
-/** One sensorElement per sensor with readings in `[from, to)` (`sorted` by ts, known values only). */
-function sensorElements(sorted: readonly EpcisReading[], from: number, to: number, uris: EpcisUris) {
-  const lo = lowerBound(sorted, from);
-  const stats = new Map<string, { min: number; max: number; sum: number; n: number }>();
-  for (let i = lo; i < sorted.length && sorted[i]!.ts < to; i++) {
-    const r = sorted[i]!;
-    const t = r.tempC as number;
-    const s = stats.get(r.sensorId);
-    if (s) {
-      s.min = Math.min(s.min, t);
-      s.max = Math.max(s.max, t);
-      s.sum += t;
-      s.n += 1;
-    } else stats.set(r.sensorId, { min: t, max: t, sum: t, n: 1 });
-  }
+/** One sensorElement per sensor with readings in `[from, to)`. */
+function sensorElements(stats: ReturnType<typeof sensorStats>, from: number, to: number, uris: EpcisUris) {
   return [...stats.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([sensorId, s]) => ({

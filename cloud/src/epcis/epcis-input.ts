@@ -1,4 +1,4 @@
-import type { StoredEpcisPass } from '../store/queries/epcis-records.js';
+import type { StoredEpcisPass, StoredReadingBucket } from '../store/queries/epcis-records.js';
 import type { EpcisScan } from '../store/queries/epcis-scans.js';
 
 /**
@@ -36,6 +36,19 @@ export interface EpcisReading {
   ts: number;
   /** null for a sensor-error reading (ignored in the statistics). */
   tempC: number | null;
+}
+
+/**
+ * A reading-rollup bucket (declared with its query): the export uses one in place of its readings only when
+ * it lies wholly inside a custody span (docs/epcis.md "Sources").
+ */
+export type EpcisReadingBucket = StoredReadingBucket;
+
+/** A location's time span whose figures need its raw readings instead of the buckets. */
+export interface EpcisInexactSpan {
+  locationId: string;
+  from: number;
+  to: number;
 }
 
 /** How a lock ended: QA release, QA reject, or lifted automatically (late data proved no exposure). */
@@ -120,6 +133,11 @@ export interface EpcisExportInput {
   passes: readonly EpcisPass[];
   custody: readonly EpcisCustodyInterval[];
   readings: readonly EpcisReading[];
+  /**
+   * Reading buckets standing for the readings they hold (absent: none): `readings` then holds only the
+   * known readings outside them.
+   */
+  readingBuckets?: readonly EpcisReadingBucket[];
   locks: readonly EpcisLock[];
   /** Closing records of rejected stock (absent: none). */
   closures?: readonly EpcisClosure[];

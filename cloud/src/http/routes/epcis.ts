@@ -3,9 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainEpcisData } from '../../epcis/domain-epcis-data.js';
-import { buildEpcisDocument } from '../../epcis/epcis-document.js';
 import { DEFAULT_EPCIS_BASE_URI } from '../../epcis/epcis-identifiers.js';
-import { type EpcisSource, StoreEpcisSource } from '../../epcis/epcis-source.js';
+import { type EpcisSource, exportEpcisDocument, StoreEpcisSource } from '../../epcis/epcis-source.js';
 import type { DomainServices } from '../domain-services.js';
 import type { RouteDeps } from './deps.js';
 
@@ -77,8 +76,7 @@ export const epcisRoutes: FastifyPluginAsync<
         },
         now,
       );
-      const doc = buildEpcisDocument({
-        ...records,
+      const doc = await exportEpcisDocument(source, records, {
         // The document's own time is when it was made (wall clock); the data stand as of the data clock.
         creationDate: wallClock.now(),
         asOf: Math.min(now, q.to ?? now),

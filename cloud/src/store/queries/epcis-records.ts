@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { ROLLUP_RESOLUTIONS } from '../../domain/reading-rollups.js';
 import type { Database } from '../schema.js';
 
 /** An RFID portal pass (a custody change), as the edge reported it. */
@@ -98,4 +99,70 @@ export function epcisReadingsQuery(
     .orderBy('gateway_id')
     .orderBy('seq')
     .limit(limit);
+}
+
+/**
+ * A reading-rollup bucket of one sensor at one location (docs/architecture.md "Reading rollups", its
+ * gateways merged): the known readings in `[start, end)` as minimum, maximum, sum and count.
+ */
+export interface StoredReadingBucket {
+  sensorId: string;
+  locationId: string;
+  start: number;
+  end: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+}
+
+/**
+ * Hourly reading buckets of one location with bucket starts in `[fromTs, toTs)`, per sensor, the rows of its
+ * gateways merged as `mergeAggregates` does (domain/reading-rollups.ts): one range of
+ * `reading_rollups_location` (location, resolution, bucket start; migration 0038).
+ */
+export async function epcisReadingBuckets(
+  db: Kysely<Database>,
+  locationId: string,
+  fromTs: number,
+  toTs: number,
+): Promise<StoredReadingBucket[]> {
+  const rows = await epcisReadingBucketsQuery(db, locationId, fromTs, toTs).execute();
+  return rows.map((r) => ({
+    sensorId: r.sensor_id,
+    locationId,
+    start: Number(r.bucket_start),
+    end: Number(r.bucket_start) + EPCIS_BUCKET_MS,
+    min: Number(r.min_c),
+    max: Number(r.max_c),
+    sum: Number(r.sum_c),
+    count: Number(r.count),
+  }));
+}
+
+/** The bucket width the export reads: an hour (a 30-day stay is 720 rows per sensor). */
+export const EPCIS_BUCKET_MS = ROLLUP_RESOLUTIONS['1h'];
+
+/** The query of `epcisReadingBuckets` (exported for its plan test). */
+export function epcisReadingBucketsQuery(
+  db: Kysely<Database>,
+  locationId: string,
+  fromTs: number,
+  toTs: number,
+) {
+  return db
+    .selectFrom('reading_rollups')
+    .select((eb) => [
+      'sensor_id',
+      'bucket_start',
+      eb.fn.min('min_c').as('min_c'),
+      eb.fn.max('max_c').as('max_c'),
+      eb.fn.sum<number>('sum_c').as('sum_c'),
+      eb.fn.sum<number>('count').as('count'),
+    ])
+    .where('location_id', '=', locationId)
+    .where('resolution', '=', '1h')
+    .where('bucket_start', '>=', fromTs)
+    .where('bucket_start', '<', toTs)
+    .groupBy(['bucket_start', 'sensor_id']);
 }

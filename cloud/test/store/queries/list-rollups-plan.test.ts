@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/store/db.js';
+import { epcisReadingBucketsQuery } from '../../../src/store/queries/epcis-records.js';
 import { rollupPageQuery } from '../../../src/store/queries/list-rollups.js';
 import { bucketSensorsQuery, windowBucketsQuery } from '../../../src/store/queries/lot-chart-buckets.js';
 import { sqlitePlan } from '../../helpers/sqlite-plan.js';
@@ -68,5 +69,15 @@ describe('rollups plans (SQLite)', () => {
       expect(plan(bucketSensorsQuery(db, 'loc-1', '5m', w.lo, w.hi))).toMatch(
         /^SEARCH reading_rollups USING/,
       );
+    }));
+
+  /** The EPCIS export's hourly buckets of a stay (docs/epcis.md "Sources"): one range of the same index. */
+  it("reads a stay's hourly buckets along (location_id, resolution, bucket_start)", () =>
+    withRollups((plan, db) => {
+      const p = plan(epcisReadingBucketsQuery(db, 'loc-2', 3_600_000, 360_000_000));
+      expect(p).toMatch(
+        /SEARCH reading_rollups USING INDEX reading_rollups_location \(location_id=\? AND resolution=\? AND bucket_start>\? AND bucket_start<\?\)/,
+      );
+      expect(p).not.toMatch(/SCAN reading_rollups/);
     }));
 });
