@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { ROLLUP_RESOLUTIONS } from '../../domain/reading-rollups.js';
 import type { Database } from '../schema.js';
+import { mergedBucketColumns } from './list-rollups.js';
 
 /** An RFID portal pass (a custody change), as the edge reported it. */
 export interface StoredEpcisPass {
@@ -152,14 +153,7 @@ export function epcisReadingBucketsQuery(
 ) {
   return db
     .selectFrom('reading_rollups')
-    .select((eb) => [
-      'sensor_id',
-      'bucket_start',
-      eb.fn.min('min_c').as('min_c'),
-      eb.fn.max('max_c').as('max_c'),
-      eb.fn.sum<number>('sum_c').as('sum_c'),
-      eb.fn.sum<number>('count').as('count'),
-    ])
+    .select((eb) => ['sensor_id', ...mergedBucketColumns(eb)])
     .where('location_id', '=', locationId)
     .where('resolution', '=', '1h')
     .where('bucket_start', '>=', fromTs)
