@@ -29,6 +29,7 @@ import { checkpointModule } from './modules/checkpoint-module.js';
 import { type CloudModule, type StartedModules, startModules } from './modules/cloud-module.js';
 import { evaluationModule } from './modules/evaluation-module.js';
 import { moduleOf } from './modules/module-of.js';
+import { partitionsModule } from './modules/partitions-module.js';
 import { retentionModule } from './modules/retention-module.js';
 import { SecurityEvents } from './security/security-events.js';
 import { INFLUX_SINK, InfluxSink } from './sinks/influx-sink.js';
@@ -246,6 +247,10 @@ async function assemble(
       nodeHeartbeatMs: config.evaluation.nodeHeartbeatMs,
       registry,
     }),
+    // Readings partitions, PostgreSQL only (docs/operations.md "Partitions of readings").
+    ...(store.opened.dialect === 'postgres'
+      ? [partitionsModule({ db: store.db, wallClock, log: log.child({ component: 'partitions' }), registry })]
+      : []),
   ];
   if (config.mqtt.embedded.enabled) {
     modules.push(

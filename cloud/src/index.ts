@@ -11,4 +11,6 @@ export { registerGateway } from './gateways/register-gateway.js';
 export { pdfText } from './reports/pdf-text.js';
 export { CloudStore } from './store/cloud-store.js';
 export { openDatabase } from './store/db.js';
+export { monthIndexOf } from './store/partition-months.js';
 export { listExcursions } from './store/queries/list-excursions.js';
+export { maintainReadingPartitions } from './store/reading-partitions.js';

@@ -7,6 +7,7 @@ import type { Dialect } from '../store/migrations.js';
 import { type RetentionPass, runRetentionPass } from '../store/retention-pass.js';
 import type { Database } from '../store/schema.js';
 import type { CloudModule } from './cloud-module.js';
+import { periodicPass } from './periodic-pass.js';
 
 /** Who the module's archives and deletions are audited as. */
 export const RETENTION_ACTOR = 'system:retention';
@@ -61,11 +62,12 @@ export function retentionModule(o: RetentionModuleOptions): RetentionModule {
     help: 'Retention passes that failed or pruned an archive with a failure (logged; retried at the next interval)',
     registers: reg,
   });
-  let timer: ReturnType<Clock['setInterval']> | undefined;
-  let running: Promise<RetentionPass | undefined | null> = Promise.resolve(null);
-  let stopping = false;
-  const pass = async (): Promise<RetentionPass | undefined | null> => {
-    if (stopping) return null;
+  const periodic = periodicPass<RetentionPass | undefined>({
+    clock: o.wallClock,
+    intervalMs: o.intervalMs,
+    pass,
+  });
+  async function pass(stopping: () => boolean): Promise<RetentionPass | undefined | null> {
     const now = o.wallClock.now();
     try {
       const r = await withOutboxLane(o.db, o.dialect, 'retention', (db) =>
@@ -74,7 +76,7 @@ export function retentionModule(o: RetentionModuleOptions): RetentionModule {
           rawReadingsDays: o.rawReadingsDays,
           now,
           actor: RETENTION_ACTOR,
-          stopping: () => stopping,
+          stopping,
           onArchived: (period) => {
             archived.inc();
             o.log.info({ period }, 'retention archived a month of raw readings');
@@ -106,27 +108,13 @@ export function retentionModule(o: RetentionModuleOptions): RetentionModule {
       );
       return null;
     }
-  };
-  const run = () => {
-    const next = running.then(pass);
-    running = next;
-    return next;
-  };
+  }
   return {
     name: 'retention',
     required: false,
-    run,
-    async start() {
-      stopping = false;
-      // Not awaited: archiving months can take a while, and the cloud's start does not wait for it.
-      void run();
-      timer = o.wallClock.setInterval(() => void run(), o.intervalMs);
-    },
-    async stop() {
-      stopping = true;
-      o.wallClock.clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
+    run: periodic.run,
+    // The first pass is not awaited: archiving months can take a while.
+    start: async () => periodic.start(),
+    stop: () => periodic.stop(),
   };
 }

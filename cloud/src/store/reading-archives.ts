@@ -293,7 +293,7 @@ export async function restoreReadingArchive(
     const r = await db
       .insertInto('readings')
       .values(chunk)
-      .onConflict((oc) => oc.columns(['gateway_id', 'seq']).doNothing())
+      .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
     inserted += Number(r.numInsertedOrUpdatedRows ?? 0);
     chunk = [];

@@ -234,10 +234,20 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
         return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
       }
     }
+    if (stream === 'readings' && this.dialect === 'postgres') {
+      // Partitioned by time (0040): the key holds `ts`, so a seq stored at another time is looked for.
+      const there = await this.trx
+        .selectFrom('readings')
+        .select('seq')
+        .where('gateway_id', '=', gatewayId)
+        .where('seq', '=', storedSeq)
+        .executeTakeFirst();
+      if (there) return false;
+    }
     const r = await this.trx
       .insertInto(stream)
       .values(rowOf(stream, gatewayId, record, storedSeq, receivedAt) as never)
-      .onConflict((oc) => oc.columns(['gateway_id', 'seq'] as never).doNothing())
+      .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }

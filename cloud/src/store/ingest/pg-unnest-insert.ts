@@ -48,21 +48,43 @@ const COLUMNS: Record<Stream, ReadonlyArray<readonly [string, string]>> = {
  * One statement text per stream: the rows as one array per column (`unnest`), so the statement has the same
  * 3 + columns parameters whatever the row count, and neither the client nor PostgreSQL handles thousands of
  * parameters (docs/performance.md "Scale-out ingest"). Gateway and arrival are one value for all rows.
- * `ON CONFLICT … DO NOTHING`: as the generic insert, a taken key skipped. One result row: the stored seqs
- * only when a key was taken (`stored` null: all were stored; `{}`: none was), so the usual batch does not send back, and
- * the client parse, a row per record.
+ * A taken key is skipped. One result row: the stored seqs only when a key was taken (`stored` null: all
+ * were stored; `{}`: none was), so the usual batch does not send back, and the client parse, a row per
+ * record.
+ *
+ * Readings are partitioned by time (migration 0040), so their primary key holds `ts` and cannot refuse a
+ * seq stored at another time: the statement looks for the batch's seqs itself, in every partition, but
+ * only for seqs inside the stream's stored coverage (`stream_ranges`): every seq this insert ever stored
+ * is there, merged by its batch in the same transaction (ingest-plan.ts), and a reused number stored in
+ * a fork is inserted one by one (`insertRecordAt`), which looks for it. So a batch that continues its
+ * stream, the usual one, reads one small range row and no reading. The caller's transaction holds the
+ * gateway's stream lock, so no other insert of its seqs runs meanwhile.
  */
 const STATEMENTS = Object.fromEntries(
   (Object.keys(COLUMNS) as Stream[]).map((stream) => {
     const cols = COLUMNS[stream];
     const names = cols.map(([c]) => c).join(', ');
     const arrays = cols.map(([, type], i) => `$${i + 4}::${type}[]`).join(', ');
+    const stored =
+      "select case when count(*) < cardinality($3::bigint[]) then coalesce(array_agg(seq), '{}') end as stored from ins";
+    if (stream !== 'readings')
+      return [
+        stream,
+        `with ins as (insert into ${stream} (gateway_id, received_at, seq, ${names}) ` +
+          `select $1::text, $2::bigint, u.* from unnest($3::bigint[], ${arrays}) as u ` +
+          `on conflict (gateway_id, seq) do nothing returning seq) ${stored}`,
+      ];
+    const covered = "from stream_ranges c where c.gateway_id = $1::text and c.stream = 'readings'";
     return [
       stream,
-      `with ins as (insert into ${stream} (gateway_id, received_at, seq, ${names}) ` +
-        `select $1::text, $2::bigint, u.* from unnest($3::bigint[], ${arrays}) as u ` +
-        'on conflict (gateway_id, seq) do nothing returning seq) ' +
-        "select case when count(*) < cardinality($3::bigint[]) then coalesce(array_agg(seq), '{}') end as stored from ins",
+      'with taken as (select r.seq from readings r where r.gateway_id = $1::text and r.seq = any(array(' +
+        'select s from unnest($3::bigint[]) as s ' +
+        `where s <= (select max(c.to_seq) ${covered}) ` +
+        `and exists (select 1 ${covered} and c.from_seq <= s and c.to_seq >= s)))), ` +
+        `ins as (insert into readings (gateway_id, received_at, seq, ${names}) ` +
+        `select $1::text, $2::bigint, u.* from unnest($3::bigint[], ${arrays}) as u(seq, ${names}) ` +
+        'where u.seq not in (select seq from taken) ' +
+        `on conflict do nothing returning seq) ${stored}`,
     ];
   }),
 ) as Record<Stream, string>;

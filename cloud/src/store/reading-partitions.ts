@@ -1,0 +1,99 @@
+import { type Kysely, sql } from 'kysely';
+import { monthIndexOf, type PartitionMonth, partitionMonth } from './partition-months.js';
+
+// Two-int4 advisory key, apart from ingest's single-bigint keys and the lanes' and derive spaces.
+const PARTITION_SPACE = 0x0c7d_0a27; // fixed and arbitrary: "coldtrace partitions"
+/** Months a pass moves out of the default partition at most (the rest at the next pass). */
+const MAX_MOVES_PER_PASS = 24;
+
+export interface PartitionPass {
+  /** Partitions created by this pass, by name, in creation order. */
+  created: string[];
+  /** Readings moved out of the default partition into the partitions created for them. */
+  moved: number;
+  /** Month partitions of `readings` after the pass (the default one not counted). */
+  partitions: number;
+  /** Readings still in the default partition after the pass. */
+  inDefault: number;
+}
+
+/**
+ * One maintenance pass over PostgreSQL's readings partitions (docs/operations.md "Partitions of
+ * readings"): creates the month partitions of `months` (month indexes, `partition-months.ts`) that do
+ * not exist, and gives every month that readings in the default partition fall in its own partition,
+ * moving them there. Safe to run from several clouds at once (a transaction-level advisory lock per
+ * creation) and to repeat.
+ *
+ * A partition is created empty, filled from the default partition, then attached: attaching checks the
+ * default partition no longer holds its month, which the exclusive lock taken first on the default
+ * partition guarantees (an insert routed there waits for the few statements it takes). `lockTimeoutMs`
+ * bounds that wait on a busy database: the creation is then retried at the next pass.
+ */
+export async function maintainReadingPartitions<DB>(
+  db: Kysely<DB>,
+  o: { months: readonly number[]; lockTimeoutMs?: number | undefined },
+): Promise<PartitionPass> {
+  const created: string[] = [];
+  let moved = 0;
+  const existing = await partitionNames(db);
+  for (const index of o.months) {
+    const month = partitionMonth(index);
+    if (existing.has(month.name)) continue;
+    const n = await createPartition(db, month, o.lockTimeoutMs ?? 5000);
+    if (n === undefined) continue;
+    existing.add(month.name);
+    created.push(month.name);
+    moved += n;
+  }
+  for (let i = 0; i < MAX_MOVES_PER_PASS; i++) {
+    const first = await sql<{ ts: string | null }>`select min(ts) as ts from readings_default`.execute(db);
+    const ts = first.rows[0]?.ts;
+    if (ts == null) break;
+    const month = partitionMonth(monthIndexOf(Number(ts)));
+    const n = await createPartition(db, month, o.lockTimeoutMs ?? 5000);
+    // Another cloud created it meanwhile: its rows are gone from the default partition; look again.
+    if (n === undefined) continue;
+    created.push(month.name);
+    moved += n;
+  }
+  const left = await sql<{ n: string }>`select count(*) as n from readings_default`.execute(db);
+  return {
+    created,
+    moved,
+    partitions: (await partitionNames(db)).size,
+    inDefault: Number(left.rows[0]?.n ?? 0),
+  };
+}
+
+/** Names of the month partitions of `readings` (not the default one). */
+export async function partitionNames<DB>(db: Kysely<DB>): Promise<Set<string>> {
+  const { rows } = await sql<{ name: string }>`
+    select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+    where i.inhparent = 'readings'::regclass and c.relname <> 'readings_default'`.execute(db);
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Creates `month`'s partition with the default partition's rows of that month; undefined if it exists. */
+async function createPartition<DB>(
+  db: Kysely<DB>,
+  month: PartitionMonth,
+  lockTimeoutMs: number,
+): Promise<number | undefined> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${PARTITION_SPACE}::int4, ${month.index}::int4)`.execute(trx);
+    if ((await partitionNames(trx)).has(month.name)) return undefined;
+    await sql`set local lock_timeout = ${sql.lit(`${Math.max(1, Math.round(lockTimeoutMs))}ms`)}`.execute(
+      trx,
+    );
+    await sql`lock table readings_default in access exclusive mode`.execute(trx);
+    const name = sql.id(month.name);
+    await sql`create table ${name} (like readings including defaults including constraints)`.execute(trx);
+    const moved =
+      await sql`with m as (delete from readings_default where ts >= ${sql.lit(month.from)} and ts < ${sql.lit(month.to)} returning *)
+      insert into ${name} select * from m`.execute(trx);
+    await sql`alter table readings attach partition ${name} for values from (${sql.lit(month.from)}) to (${sql.lit(month.to)})`.execute(
+      trx,
+    );
+    return Number(moved.numAffectedRows ?? 0);
+  });
+}

@@ -1,0 +1,92 @@
+import { manualClock } from '@coldtrace/shared';
+import pg from 'pg';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PARTITION_INTERVAL_MS, partitionsModule } from '../../src/modules/partitions-module.js';
+import { CloudStore } from '../../src/store/cloud-store.js';
+import { openDatabase } from '../../src/store/db.js';
+import { partitionNames } from '../../src/store/reading-partitions.js';
+import { metricValue } from '../helpers/metrics.js';
+import { readings, readingsBatch, T0 } from '../helpers/records.js';
+import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
+
+// docs/operations.md "Partitions of readings". Needs PostgreSQL (deploy/dev-services.sh).
+const OCT = Date.UTC(2026, 9, 15);
+/** Conditions are awaited, never slept for; this only bounds a failing test. */
+const WAIT = { timeout: 20_000 };
+const DEC = Date.UTC(2026, 11, 3);
+
+describe('the partitions module (PostgreSQL)', () => {
+  let fresh: FreshPostgres | undefined;
+  const closers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    await fresh?.drop();
+  });
+
+  it('keeps months ahead of the wall clock, moves readings out of the default partition, and survives a failed pass', async () => {
+    fresh = await freshPostgresUrl();
+    const store = new CloudStore(await openDatabase(fresh.url));
+    closers.push(() => store.close());
+    await store.upsertGateway({ id: 'gw-1', now: T0 });
+    const registry = new Registry();
+    const metric = async (name: string) => metricValue(await registry.metrics(), name);
+    const wallClock = manualClock(T0);
+    const mod = partitionsModule({
+      db: store.db,
+      wallClock,
+      lockTimeoutMs: 200,
+      log: pino({ level: 'silent' }),
+      registry,
+    });
+    closers.push(() => mod.stop());
+
+    // An insert into the default partition not yet committed: the first pass can create no partition
+    // (each takes the default partition's lock) and gives up after its lock timeout.
+    const blocker = new pg.Client({ connectionString: fresh.url });
+    await blocker.connect();
+    closers.push(() => blocker.end());
+    await blocker.query('begin');
+    await blocker.query(
+      `insert into readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
+       values ('gw-x', 1, 's1', 'room-1', ${DEC}, 5, null, 'ok', ${DEC})`,
+    );
+    await mod.start();
+    await vi.waitFor(
+      async () => expect(await metric('coldtrace_reading_partition_failures_total')).toBe(1),
+      WAIT,
+    );
+    expect(await partitionNames(store.db)).toEqual(new Set());
+    await blocker.query('commit');
+
+    await store.ingestReadings(
+      'gw-1',
+      readingsBatch(
+        'gw-1',
+        readings(25).map((r, i) => ({ ...r, ts: OCT + i * 60_000 })),
+      ) as never,
+      OCT,
+    );
+    await wallClock.advanceAsync(PARTITION_INTERVAL_MS);
+    await vi.waitFor(
+      async () => expect(await metric('coldtrace_readings_partition_moved_total')).toBe(26),
+      WAIT,
+    );
+    expect([...(await partitionNames(store.db))].sort()).toEqual([
+      'readings_y2026m10',
+      'readings_y2026m11',
+      'readings_y2026m12',
+      'readings_y2027m01',
+    ]);
+    expect(await metric('coldtrace_reading_partitions')).toBe(4);
+    expect(await metric('coldtrace_readings_default_partition')).toBe(0);
+
+    // Months later, the next pass keeps the partitions ahead of the new month.
+    wallClock.set(Date.UTC(2027, 2, 31, 23));
+    await wallClock.advanceAsync(PARTITION_INTERVAL_MS);
+    await vi.waitFor(async () => expect(await metric('coldtrace_reading_partitions')).toBe(7), WAIT);
+    expect(await partitionNames(store.db)).toContain('readings_y2027m06');
+    expect(await metric('coldtrace_reading_partition_failures_total')).toBe(1);
+  });
+});
