@@ -281,6 +281,8 @@ export interface SinkOutboxTable {
   sink: string;
   gateway_id: string;
   seq: number;
+  /** The reading's time (migration 0041): null only for rows queued before it whose reading is gone. */
+  ts: number | null;
 }
 
 /**

@@ -9,7 +9,14 @@ import {
 import { readingDigestRow, type StoredReadings } from '../reading-digests.js';
 import { rollupRows } from '../reading-rollups.js';
 import { type EpochPlacement, offsetCoverage, placeEpoch, type SequenceReset } from './epochs.js';
-import { call, type NewMark, type Plan, type RangeTable, type StreamRecord } from './ingest-store.js';
+import {
+  call,
+  type NewMark,
+  type Plan,
+  type RangeTable,
+  type SinkEntry,
+  type StreamRecord,
+} from './ingest-store.js';
 import { scanMovementRow } from './record-rows.js';
 import { DEFAULT_SCAN_MAPPING, mapScan, type ScanMappingOptions } from './scan-mapping.js';
 import { mergeSpan, type SeqSpan } from './seq-spans.js';
@@ -136,13 +143,16 @@ export function* ingestPlan(
   }
   if (sinks.length > 0 && inserted > 0) {
     // Only records really stored are enqueued (a duplicate is not), in stored-seq order per batch.
+    // Sinks take readings only (`sinks` is empty for other streams): each is queued with its time.
     const skip = new Set(taken);
-    const seqs: number[] = [];
+    const queued: SinkEntry[] = [];
     records.forEach((r, i) => {
-      if (!skip.has(i)) seqs.push(r.seq + place.offset);
+      if (!skip.has(i)) queued.push({ seq: r.seq + place.offset, ts: (r as Reading).ts });
     });
-    seqs.push(...forked.storedSeqs);
-    yield* call('enqueueSinks', sinks, gatewayId, seqs);
+    forked.stored.forEach((r, i) => {
+      queued.push({ seq: forked.storedSeqs[i]!, ts: (r as Reading).ts });
+    });
+    yield* call('enqueueSinks', sinks, gatewayId, queued);
   }
   if (stream === 'readings' && inserted > 0) {
     const stored = storedReadings(records as readonly Reading[], taken, place.offset, forked);

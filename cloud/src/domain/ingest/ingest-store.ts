@@ -9,6 +9,12 @@ import type { SpanChange, SpanRow } from './seq-spans.js';
 export type StreamRecord = Reading | Movement | Scan | Alarm;
 
 /** A scan's flag as stored (`scan_flags`, 0023). */
+/** A stored reading as a sink's queue names it (`sink_outbox`). */
+export interface SinkEntry {
+  seq: number;
+  ts: number;
+}
+
 export interface ScanFlagRow {
   gateway_id: string;
   seq: number;
@@ -102,7 +108,8 @@ export interface IngestStore {
   applySpanChange(table: RangeTable, gatewayId: string, stream: Stream, change: SpanChange): void;
   /** Sinks that take readings now (`sink_state.enabled`), read in the ingest transaction. */
   enabledSinks(): string[];
-  enqueueSinks(sinks: readonly string[], gatewayId: string, storedSeqs: readonly number[]): void;
+  /** Queues each stored reading (its stored seq and time) for every sink. */
+  enqueueSinks(sinks: readonly string[], gatewayId: string, stored: readonly SinkEntry[]): void;
   /** Inserts the marks; returns their ids in order. */
   insertMarks(marks: readonly NewMark[]): number[];
   /** The gateway's newest reading digest (the head of its chain), none before its first batch. */

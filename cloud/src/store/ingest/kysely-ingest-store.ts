@@ -8,6 +8,7 @@ import type {
   NewEpochRow,
   NewMark,
   RangeTable,
+  SinkEntry,
   StreamRecord,
 } from '../../domain/ingest/ingest-store.js';
 import { contentRow, scanRow } from '../../domain/ingest/record-rows.js';
@@ -339,9 +340,11 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
   async enqueueSinks(
     sinks: readonly string[],
     gatewayId: string,
-    storedSeqs: readonly number[],
+    stored: readonly SinkEntry[],
   ): Promise<void> {
-    const rows = storedSeqs.flatMap((seq) => sinks.map((sink) => ({ sink, gateway_id: gatewayId, seq })));
+    const rows = stored.flatMap((r) =>
+      sinks.map((sink) => ({ sink, gateway_id: gatewayId, seq: r.seq, ts: r.ts })),
+    );
     for (let i = 0; i < rows.length; i += CHUNK) {
       await this.trx
         .insertInto('sink_outbox')

@@ -8,6 +8,7 @@ import type {
   NewEpochRow,
   NewMark,
   RangeTable,
+  SinkEntry,
   StreamRecord,
 } from '../../domain/ingest/ingest-store.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
@@ -188,7 +189,7 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
       .get();
     if (outbox) {
       this.sinks = sqlite.prepare('SELECT name FROM sink_state WHERE enabled = 1 ORDER BY name').pluck();
-      this.outbox = sqlite.prepare('INSERT INTO sink_outbox (sink, gateway_id, seq) VALUES (?, ?, ?)');
+      this.outbox = sqlite.prepare('INSERT INTO sink_outbox (sink, gateway_id, seq, ts) VALUES (?, ?, ?, ?)');
     }
     this.mark = sqlite.prepare(
       `INSERT INTO evaluation_marks (kind, subject, from_ts, to_ts, cause, created_at)
@@ -325,8 +326,8 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
     return (this.sinks?.all() ?? []) as string[];
   }
 
-  enqueueSinks(sinks: readonly string[], gatewayId: string, storedSeqs: readonly number[]): void {
-    for (const seq of storedSeqs) for (const sink of sinks) this.outbox!.run(sink, gatewayId, seq);
+  enqueueSinks(sinks: readonly string[], gatewayId: string, stored: readonly SinkEntry[]): void {
+    for (const r of stored) for (const sink of sinks) this.outbox!.run(sink, gatewayId, r.seq, r.ts);
   }
 
   insertMarks(marks: readonly NewMark[]): number[] {
