@@ -139,12 +139,21 @@ async function pruneChunk(
   let readings = 0;
   for (const c of gone) {
     const seqs = c.readings.map((r) => Number(r.seq));
+    // The batch's times bound the delete to their partitions on PostgreSQL (migration 0040).
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    for (const r of c.readings) {
+      from = Math.min(from, Number(r.ts));
+      to = Math.max(to, Number(r.ts));
+    }
     let deleted = 0;
     for (let i = 0; i < seqs.length; i += IN_CHUNK) {
       const r = await trx
         .deleteFrom('readings')
         .where('gateway_id', '=', c.gateway)
         .where('seq', 'in', seqs.slice(i, i + IN_CHUNK))
+        .where('ts', '>=', from)
+        .where('ts', '<=', to)
         .executeTakeFirst();
       deleted += Number(r.numDeletedRows);
     }
