@@ -13,10 +13,10 @@ const LOCATION_SPACE = 0x0c7d_0de8; // fixed and arbitrary: "coldtrace derive, p
  *   shared mode, then each location's key in ascending key order (one order for every process, so two
  *   transactions over overlapping groups never wait for each other in a cycle).
  *
- * The derive key is the `derive_locks('derive')` row, which clouds of earlier versions update in every
- * derive transaction: exclusive mode updates it as they do, shared mode takes it `FOR SHARE`. So a cloud
- * of an earlier version still excludes, and is excluded by, every derive transaction of this one while a
- * database's clouds are upgraded one at a time.
+ * The derive key is the `derive_locks('derive')` row (seeded by migration 0039), which clouds of earlier
+ * versions update in every derive transaction: exclusive mode updates it as they do, shared mode takes it
+ * `FOR SHARE`. So a cloud of an earlier version still excludes, and is excluded by, every derive transaction
+ * of this one while a database's clouds are upgraded one at a time.
  *
  * A location's evaluation reads and writes only that location's state (its readings, excursions, gaps,
  * alarms, holds, and the locks keyed by those), besides custody, which only exclusive transactions write;
@@ -35,9 +35,10 @@ export async function lockDerivation<DB>(
     );
     return;
   }
-  // The row exists after a database's first exclusive derive; until then, create it without locking it.
-  await sql`insert into derive_locks (key, n) values ('derive', 0) on conflict (key) do nothing`.execute(trx);
-  await sql`select 1 from derive_locks where key = 'derive' for share`.execute(trx);
+  // Migration 0039 seeds the row; without it this would lock nothing and exclude no exclusive holder.
+  const held = await sql`select 1 from derive_locks where key = 'derive' for share`.execute(trx);
+  if (held.rows.length === 0)
+    throw new Error("derive_locks('derive') is missing: the schema is not migrated");
   if (locations.length === 0) return;
   await sql`select pg_advisory_xact_lock(${LOCATION_SPACE}::int4, k) from (select distinct hashtext(s) as k from unnest(${[...locations]}::text[]) as s order by k) as locks`.execute(
     trx,

@@ -30,6 +30,7 @@ import { migration0032 } from './migrations/0032-reading-archives.js';
 import { migration0033 } from './migrations/0033-quantity-hold-reason.js';
 import { migration0036 } from './migrations/0036-reading-deletions.js';
 import { migration0038 } from './migrations/0038-rollups-by-location.js';
+import { migration0039 } from './migrations/0039-derive-lock-row.js';
 import { migration0040 } from './migrations/0040-readings-partitions.js';
 import { migration0041 } from './migrations/0041-sink-outbox-ts.js';
 
@@ -72,6 +73,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0033-quantity-hold-reason': migration0033,
   '0036-reading-deletions': migration0036,
   '0038-rollups-by-location': migration0038,
+  '0039-derive-lock-row': migration0039,
   '0040-readings-partitions': migration0040(dialect),
   '0041-sink-outbox-ts': migration0041,
 });

@@ -1,8 +1,10 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LockRule } from '../../src/domain/locks/lock-rule.js';
-import type { CloudStore } from '../../src/store/cloud-store.js';
+import { CloudStore } from '../../src/store/cloud-store.js';
+import { openDatabase } from '../../src/store/db.js';
 import { lockDerivation } from '../../src/store/derive-lock.js';
+import type { Database } from '../../src/store/schema.js';
 import { type Cluster, location, MIN, openCluster, T0 } from '../domain/harness.js';
 import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
 
@@ -66,6 +68,23 @@ function tracked<T>(p: Promise<T>): { p: Promise<T>; settled: () => boolean } {
   return { p: q, settled: () => done };
 }
 
+/** A transaction of `store` that runs `body`, then stays open until released. */
+function heldTransaction(store: CloudStore, body: (trx: Transaction<Database>) => Promise<unknown>) {
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  let entered = false;
+  const run = tracked(
+    store.db.transaction().execute(async (trx) => {
+      await body(trx);
+      entered = true;
+      await held;
+    }),
+  );
+  return { run, release, entered: () => entered };
+}
+
 /** Whether a session can take the derive key's row `FOR UPDATE` / `FOR SHARE` now (NOWAIT, own transaction). */
 async function canLock(store: CloudStore, mode: 'update' | 'share'): Promise<boolean> {
   try {
@@ -88,6 +107,55 @@ async function deriveKeyMode(store: CloudStore): Promise<'none' | 'share' | 'exc
   if (await canLock(store, 'update')) return 'none';
   return (await canLock(store, 'share')) ? 'share' : 'exclusive';
 }
+
+/** An earlier version's derive transaction's statement on the derive key (it upserts the row). */
+const earlierDerive = (trx: Transaction<Database>) =>
+  sql`insert into derive_locks (key, n) values ('derive', 1) on conflict (key) do update set n = derive_locks.n + 1`.execute(
+    trx,
+  );
+
+describe('the derive key on a freshly migrated database, before any derive transaction (PostgreSQL)', () => {
+  let db: FreshPostgres;
+  let stores: CloudStore[];
+  beforeEach(async () => {
+    db = await freshPostgresUrl();
+    stores = [new CloudStore(await openDatabase(db.url)), new CloudStore(await openDatabase(db.url))];
+  });
+  afterEach(async () => {
+    for (const s of stores) await s.close();
+    await db.drop();
+  });
+
+  it("shared mode waits for an earlier version's exclusive holder, and holds it off", async () => {
+    const [mine, theirs] = stores as [CloudStore, CloudStore];
+    const old = heldTransaction(theirs, earlierDerive);
+    let end: (() => void) | undefined;
+    try {
+      await vi.waitFor(() => expect(old.entered()).toBe(true), WAIT);
+      const shared = heldTransaction(mine, (trx) => lockDerivation(trx, 'postgres', ['room-a']));
+      end = shared.release;
+      await vi.waitFor(
+        async () => expect(shared.entered() || (await lockWaiters(mine)) > 0).toBe(true),
+        WAIT,
+      );
+      expect(shared.entered()).toBe(false);
+      old.release();
+      await old.run.p;
+      await vi.waitFor(() => expect(shared.entered()).toBe(true), WAIT);
+      expect(await deriveKeyMode(mine)).toBe('share');
+      const late = tracked(theirs.db.transaction().execute((trx) => earlierDerive(trx)));
+      await vi.waitFor(async () => expect(late.settled() || (await lockWaiters(mine)) > 0).toBe(true), WAIT);
+      expect(late.settled()).toBe(false);
+      shared.release();
+      await shared.run.p;
+      await late.p;
+    } finally {
+      // A failed assertion's held transactions end, so the stores can close.
+      old.release();
+      end?.();
+    }
+  });
+});
 
 describe('derive transactions across processes (PostgreSQL): per location for readings', () => {
   let db: FreshPostgres;
@@ -208,42 +276,21 @@ describe('derive transactions across processes (PostgreSQL): per location for re
   it("an earlier version's derive transaction (its update of the derive_locks row) and a location's evaluation exclude each other", async () => {
     const store = c.nodes[b]!.store;
     // An earlier cloud's derive transaction, held open.
-    let endOld!: () => void;
-    const oldHeld = new Promise<void>((r) => {
-      endOld = r;
-    });
-    let oldIn = false;
-    const old = tracked(
-      store.db.transaction().execute(async (trx) => {
-        await sql`insert into derive_locks (key, n) values ('derive', 1) on conflict (key) do update set n = derive_locks.n + 1`.execute(
-          trx,
-        );
-        oldIn = true;
-        await oldHeld;
-      }),
-    );
-    await vi.waitFor(() => expect(oldIn).toBe(true), WAIT);
+    const old = heldTransaction(store, earlierDerive);
+    await vi.waitFor(() => expect(old.entered()).toBe(true), WAIT);
     const mine = evaluate(a, 'room-a');
     await vi.waitFor(async () => expect(mine.settled() || (await lockWaiters(store)) > 0).toBe(true), WAIT);
     expect(mine.settled()).toBe(false);
     expect(rules[a]!.entered).toEqual([]);
-    endOld();
-    await old.p;
+    old.release();
+    await old.run.p;
     await mine.p;
     expect(rules[a]!.entered).toEqual(['room-a']);
 
     // And the reverse: a location's evaluation held open holds off the earlier version's transaction.
     const held = await holdOpen(a, 'room-b');
     expect(await deriveKeyMode(store)).toBe('share');
-    const late = tracked(
-      store.db
-        .transaction()
-        .execute((trx) =>
-          sql`insert into derive_locks (key, n) values ('derive', 1) on conflict (key) do update set n = derive_locks.n + 1`.execute(
-            trx,
-          ),
-        ),
-    );
+    const late = tracked(store.db.transaction().execute((trx) => earlierDerive(trx)));
     await vi.waitFor(async () => expect(late.settled() || (await lockWaiters(store)) > 0).toBe(true), WAIT);
     expect(late.settled()).toBe(false);
     held.release();
