@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { RateOfChangeRule } from '../../src/domain/rules/rate-of-change-rule.js';
-import { type Harness, openHarness } from '../domain/harness.js';
+import { openHarness } from '../domain/harness.js';
 import { horizonRoundTrip, RISE_PROFILE } from './evaluation-horizon-suite.js';
-import { type FreshPostgres, freshPostgresUrl } from './pg-fresh.js';
+import { withFreshPg } from './pg-fresh.js';
 
 // Needs PostgreSQL on 127.0.0.1:5432 with trust auth and a `test` database (deploy/dev-services.sh).
 // docs/domain.md "Evaluation horizon": the same run as on SQLite, the reference store on PostgreSQL too.
@@ -13,24 +13,10 @@ const CHUNK = 50;
 const rules = [new RateOfChangeRule([RISE_PROFILE])];
 
 describe('the evaluation horizon after deleting archived readings, on PostgreSQL', () => {
-  let pg: FreshPostgres;
-  let pgRef: FreshPostgres;
-  let h: Harness;
-  let ref: Harness;
-  beforeAll(async () => {
-    pg = await freshPostgresUrl();
-    pgRef = await freshPostgresUrl();
-    h = await openHarness({ url: pg.url, rules, chunkReadings: CHUNK });
-    ref = await openHarness({ url: pgRef.url, rules, chunkReadings: CHUNK });
-  });
-  afterAll(async () => {
-    await h?.close();
-    await ref?.close();
-    await pg?.drop();
-    await pgRef?.drop();
-  });
+  const h = withFreshPg((url) => openHarness({ url, rules, chunkReadings: CHUNK }));
+  const ref = withFreshPg((url) => openHarness({ url, rules, chunkReadings: CHUNK }));
 
   it('keeps decided results, refuses a correction before the horizon, applies one after it as a store that kept everything, restore lifts it', async () => {
-    await horizonRoundTrip(h, ref, join(h.dir, 'archives'));
+    await horizonRoundTrip(h(), ref(), join(h().dir, 'archives'));
   });
 });

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { CloudStore } from '../../src/store/cloud-store.js';
+import { openDatabase } from '../../src/store/db.js';
 
 /**
  * The PostgreSQL server the service tests use: trust auth on 127.0.0.1:5432 with a `test` database
@@ -41,5 +45,81 @@ export async function freshPostgresUrl(): Promise<FreshPostgres> {
         await c.query(`DROP DATABASE IF EXISTS ${name}`);
       });
     },
+  };
+}
+
+/** Opens `open`'s resource on a fresh database; closing it closes the resource, then drops the database. */
+export async function openOnFreshPg<T extends { close(): Promise<void> }>(
+  open: (url: string) => Promise<T>,
+): Promise<{ value: T; close(): Promise<void> }> {
+  const pg = await freshPostgresUrl();
+  let value: T;
+  try {
+    value = await open(pg.url);
+  } catch (err) {
+    await pg.drop();
+    throw err;
+  }
+  return {
+    value,
+    async close() {
+      try {
+        await value.close();
+      } finally {
+        await pg.drop();
+      }
+    },
+  };
+}
+
+/** A store on a fresh database, and its close (the store, then the database). */
+export async function openFreshPgStore(): Promise<{ store: CloudStore; close(): Promise<void> }> {
+  const { value, close } = await openOnFreshPg(async (url) => new CloudStore(await openDatabase(url)));
+  return { store: value, close };
+}
+
+/**
+ * For the tests of the enclosing describe block: `open`'s resource on a fresh database, opened before them,
+ * closed and the database dropped after them. Returns its getter (the resource exists once they run).
+ */
+export function withFreshPg<T extends { close(): Promise<void> }>(
+  open: (url: string) => Promise<T>,
+): () => T {
+  let opened: { value: T; close(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    opened = await openOnFreshPg(open);
+  });
+  afterAll(async () => {
+    await opened?.close();
+  });
+  return () => {
+    if (!opened) throw new Error('the fresh PostgreSQL database is opened in beforeAll');
+    return opened.value;
+  };
+}
+
+/** `withFreshPg` for a `CloudStore`. */
+export function withFreshPgStore(): () => CloudStore {
+  return withFreshPg(async (url) => new CloudStore(await openDatabase(url)));
+}
+
+/**
+ * For a migration suite's tests of the enclosing describe block: an opener of a fresh, unmigrated database
+ * (a bare Kysely over a small pool); each is closed and dropped after its test.
+ */
+export function freshPgMigrationDbs(): () => Promise<{ db: Kysely<unknown>; dialect: 'postgres' }> {
+  const opened: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const o of opened.splice(0)) await o.close();
+  });
+  return async () => {
+    const o = await openOnFreshPg(async (url) => {
+      const db = new Kysely<unknown>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }),
+      });
+      return { db, close: () => db.destroy() };
+    });
+    opened.push(o);
+    return { db: o.value.db, dialect: 'postgres' };
   };
 }

@@ -2,9 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { CloudStore } from '../../src/store/cloud-store.js';
-import { openDatabase } from '../../src/store/db.js';
-import { type FreshPostgres, freshPostgresUrl } from './pg-fresh.js';
+import { withFreshPgStore } from './pg-fresh.js';
 import { archiveRoundTrip } from './reading-archives-suite.js';
 
 // Needs PostgreSQL on 127.0.0.1:5432 with trust auth and a `test` database (deploy/dev-services.sh).
@@ -12,21 +10,16 @@ import { archiveRoundTrip } from './reading-archives-suite.js';
 // strings from PostgreSQL: the file holds numbers, and the restored rows digest as before).
 
 describe('archives of raw readings on PostgreSQL', () => {
-  let pg: FreshPostgres;
-  let store: CloudStore;
+  const store = withFreshPgStore();
   let dir: string;
-  beforeAll(async () => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'coldtrace-archives-pg-'));
-    pg = await freshPostgresUrl();
-    store = new CloudStore(await openDatabase(pg.url));
   });
-  afterAll(async () => {
-    await store?.close();
-    await pg?.drop();
+  afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('exports a month, verifies it, finds a changed file or record, restores without duplicates', async () => {
-    await archiveRoundTrip(store, join(dir, 'archives'));
+    await archiveRoundTrip(store(), join(dir, 'archives'));
   });
 });

@@ -1,11 +1,9 @@
 import { until } from '@coldtrace/shared/testing';
 import { sql, type Transaction } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudStore } from '../../src/store/cloud-store.js';
-import { openDatabase } from '../../src/store/db.js';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/store/schema.js';
 import { addVersion, insertInitialVersion, specHistory } from '../../src/store/spec-version-repo.js';
-import { type FreshPostgres, freshPostgresUrl } from './pg-fresh.js';
+import { withFreshPgStore } from './pg-fresh.js';
 
 // Needs PostgreSQL on 127.0.0.1:5432 (deploy/dev-services.sh).
 
@@ -15,18 +13,10 @@ import { type FreshPostgres, freshPostgresUrl } from './pg-fresh.js';
  * never a 500, and nothing of it is written.
  */
 describe('signed specification changes racing on PostgreSQL', () => {
-  let pg: FreshPostgres;
-  let store: CloudStore;
-  beforeAll(async () => {
-    pg = await freshPostgresUrl();
-    store = new CloudStore(await openDatabase(pg.url));
-  });
-  afterAll(async () => {
-    await store?.close();
-    await pg?.drop();
-  });
+  const fresh = withFreshPgStore();
 
   it('commits one and refuses the other with a conflict', async () => {
+    const store = fresh();
     const w = { at: 1, actor: 'qa', reason: 'seed' };
     await store.db
       .transaction()
