@@ -10,7 +10,7 @@ import { GENESIS_HASH } from './audit-chain.js';
  */
 
 /**
- * A `readings` row without its gateway (store/schema.ts `ReadingsTable` adds it): what a digest covers.
+ * A `readings` row without its gateway (store/schema/ingest-tables.ts `ReadingsTable` adds it): what a digest covers.
  * PostgreSQL bigints may arrive as strings: read with Number.
  */
 export interface ReadingRow {
