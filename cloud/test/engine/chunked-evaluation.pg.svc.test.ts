@@ -7,5 +7,5 @@ runChunkedEquivalence('PostgreSQL', {
   open: openFreshPgStore,
   numRuns: 15,
   quietRuns: 10,
-  boundRuns: 12,
+  boundRuns: 24,
 });
