@@ -52,6 +52,8 @@ export interface RabbitmqStormOptions {
   ingestors: number;
   /** Where the probe's critical readings go: `readings-live` as the edge sends them, or `readings`. */
   probeTopic: 'readings' | 'readings-live';
+  /** The clouds' `evaluation.urgentLane` (default on): off measures the engine without it. */
+  urgentLane?: boolean;
 }
 
 // The ingestors' AMQP account; the clouds answer the broker's question about it from their amqpUrl.
@@ -89,6 +91,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     backlog: o.backlog,
     ingestors: o.ingestors,
     probeTopic: o.probeTopic,
+    urgentLane: o.urgentLane !== false,
   });
   const pgNode = await PgNode.create();
   let store: CloudStore | undefined;
@@ -123,7 +126,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
             embedded: { enabled: false },
             rabbitmq: { amqpUrl, prefetch: 64, queuePrefix: 'coldtrace' },
           },
-          evaluation: { debounceMs: 10 },
+          evaluation: { debounceMs: 10, urgentLane: o.urgentLane !== false },
           // info: the request log is where the broker's auth calls are counted.
           logLevel: 'info',
         }),

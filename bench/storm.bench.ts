@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- storm [--gateways=1000] [--backlog=1000] [--samples=100] [--deployment=embedded|rabbitmq]
- * [--ingestors=2] [--probe-topic=readings-live|readings]`: a reconnect storm on the embedded deployment (aedes + SQLite, docs/performance.md
+ * [--ingestors=2] [--probe-topic=readings-live|readings] [--urgent-lane=on|off]`: a reconnect storm on the embedded deployment (aedes + SQLite, docs/performance.md
  * "Reconnect storm"), or with `--deployment=rabbitmq` on the RabbitMQ one (bench/storm-rabbitmq.ts, which
  * says what it adds). Every gateway held `--backlog` readings while the cloud was away; all reconnect at the
  * same instant and send them (batches of 500, 4 in flight, as the edge publisher does). Measured:
@@ -49,9 +49,15 @@ if (DEPLOYMENT === 'rabbitmq') {
     samples: SAMPLES,
     ingestors: arg('ingestors', 2),
     probeTopic: probeTopic(stringArg('probe-topic', 'readings-live')),
+    urgentLane: onOff(stringArg('urgent-lane', 'on')),
   });
 } else if (DEPLOYMENT === 'embedded') await embeddedStorm();
 else throw new Error(`--deployment=${DEPLOYMENT}: embedded or rabbitmq`);
+
+function onOff(v: string): boolean {
+  if (v === 'on' || v === 'off') return v === 'on';
+  throw new Error(`--urgent-lane=${v}: on or off`);
+}
 
 function probeTopic(t: string): 'readings' | 'readings-live' {
   if (t === 'readings' || t === 'readings-live') return t;

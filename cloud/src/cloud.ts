@@ -142,6 +142,7 @@ async function assemble(
     log,
     debounceMs: config.evaluation.debounceMs,
     chunkReadings: config.evaluation.chunkReadings,
+    urgentLane: config.evaluation.urgentLane,
     activity,
     onEvents: () => dispatcher.kick(),
     // The lock rules beside excursions (docs/architecture.md "Lock rules").

@@ -310,6 +310,12 @@ export const cloudConfigSchema = z
          */
         chunkReadings: z.number().int().min(0).optional(),
         /**
+         * PostgreSQL: evaluate an urgent location (readings that may decide a lock) in a derive transaction of
+         * its own beside the background one under way (docs/performance.md "Urgent lane"). Default on;
+         * SQLite has one writer and never does.
+         */
+        urgentLane: z.boolean().optional(),
+        /**
          * Period of this cloud's heartbeat on the store and of its sweep for the evaluation marks of clouds
          * that stopped heartbeating (3 periods) or are gone: docs/operations.md "Evaluation marks of a cloud
          * that died". Default 5,000 ms.

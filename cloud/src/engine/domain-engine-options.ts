@@ -41,6 +41,12 @@ export interface DomainEngineOptions {
    * chunk that skips spans, as `chunkReadings` bounds the readings it evaluates.
    */
   quietProofsPerChunk?: number | undefined;
+  /**
+   * Evaluate an urgent location in a derive transaction of its own, beside the background one under way
+   * (`UrgentLane`). PostgreSQL only, default on; SQLite (one writer) always off: urgent locations then
+   * preempt the background between its transactions.
+   */
+  urgentLane?: boolean | undefined;
   /** The fewest readings a quiet span skipped holds (default `QUIET_MIN_READINGS`; tests of the proof: 0). */
   quietMinReadings?: number | undefined;
 }

@@ -23,6 +23,7 @@ import {
 import { type MarkRecoveryOptions, recoverDeadNodeMarks, recoverPendingMarks } from './mark-recovery.js';
 import { RecoveryTracker } from './recovery-progress.js';
 import { productChangedIn, rebuildEpcsIn } from './subject-rebuilds.js';
+import { UrgentLane } from './urgent-lane.js';
 
 export { type DomainEngineOptions, excursionContent, excursionId, type ReadingWindow };
 
@@ -69,6 +70,8 @@ export class DomainEngine {
   private driving: Promise<void> | undefined;
   /** Evaluates locations' windows and long windows' chunks (what this class schedules). */
   private readonly evaluator: LocationEvaluator;
+  /** Urgent locations in transactions of their own on PostgreSQL (see `UrgentLane`). */
+  readonly urgentLane: UrgentLane;
   /** What a start found to recompute and how far it got (`/readyz`). */
   readonly recovery = new RecoveryTracker();
 
@@ -101,6 +104,15 @@ export class DomainEngine {
         Math.floor(opts.quietProofsPerChunk ?? DEFAULT_QUIET_PROOFS_PER_CHUNK),
       ),
       quietMinReadings: Math.max(0, opts.quietMinReadings ?? QUIET_MIN_READINGS),
+    });
+    this.urgentLane = new UrgentLane({
+      enabled: opts.store.opened.dialect === 'postgres' && opts.urgentLane !== false,
+      dirty: this.dirty,
+      longWindows: this.longWindows,
+      evaluator: this.evaluator,
+      log: opts.log,
+      later: () => this.schedule(),
+      closed: () => this.closed,
     });
   }
 
@@ -154,6 +166,7 @@ export class DomainEngine {
     if (urgent && !this.urgentTimer) {
       this.urgentTimer = this.opts.clock.setTimeout(() => {
         this.urgentTimer = undefined;
+        this.urgentLane.start();
         run();
       }, 0);
     }
@@ -178,7 +191,13 @@ export class DomainEngine {
   }
 
   private async flushNow(): Promise<void> {
-    await this.exclusive(() => this.flushRounds());
+    await this.exclusive(async () => {
+      await this.flushRounds();
+      if (!this.urgentLane.enabled) return;
+      // A flush resolves once what the urgent lane took is committed too (and what it put back evaluated).
+      await this.urgentLane.idle();
+      if (this.dirty.any()) await this.flushRounds();
+    });
     if (this.longWindows.size > 0) await this.driveLongWindows();
   }
 
@@ -186,35 +205,21 @@ export class DomainEngine {
   private async flushRounds(): Promise<void> {
     const dirty = this.dirty;
     for (let round = 0; round < 100 && dirty.any(); round++) {
-      const products = [...dirty.products];
-      dirty.products.clear();
-      if (products.length) {
-        try {
-          await this.reconcileProductsNow(products);
-        } catch (err) {
-          // Put back and run again after the debounce, as a location's window is (markReadings).
-          for (const p of products) dirty.products.add(p);
-          this.schedule();
-          throw err;
+      // Products whose rules changed: their lock rules told, one commit each.
+      await this.reconcileDirty(dirty.products, async (gtins) => {
+        for (const gtin of gtins.sort()) {
+          await this.derive((trx, log, now) => productChangedIn(trx, log, now, this.rules, gtin));
+          this.recovery.done('products', [gtin]);
         }
-      }
-      const epcs = [...dirty.epcs];
-      dirty.epcs.clear();
-      if (epcs.length) {
-        try {
-          await this.reconcileEpcsNow(epcs);
-        } catch (err) {
-          for (const e of epcs) dirty.epcs.add(e);
-          this.schedule();
-          throw err;
-        }
-      }
+      });
+      await this.reconcileDirty(dirty.epcs, (epcs) => this.reconcileEpcsNow(epcs));
       // Urgent locations one per transaction, as soon as they are marked (checked again between
       // transactions); the rest in groups, one commit each. Windows marked meanwhile coalesce.
       // Bounded per round so movements (EPCs) marked meanwhile are not starved by continuous ingest.
       let budget = dirty.locations.size;
       while (budget > 0 && dirty.locations.size > 0) {
         const picked: Array<[string, ReadingWindow]> = [];
+        const lane = this.urgentLane;
         const take = (id: string) => {
           const w = dirty.take(id);
           if (!w) return;
@@ -231,20 +236,30 @@ export class DomainEngine {
           }
           picked.push([id, w]);
         };
-        const urgent = dirty.urgent.values().next();
-        if (!urgent.done) take(urgent.value);
+        // The location of the urgent lane's transaction in flight stays dirty until it commits.
+        const urgent = [...dirty.urgent].find((id) => !lane.holds(id));
+        let taken = 0;
+        if (urgent !== undefined) take(urgent);
         else {
           for (const id of dirty.locations.keys()) {
             if (picked.length >= LOCATIONS_PER_TRANSACTION) break;
+            if (lane.holds(id)) continue;
+            taken++;
             take(id);
           }
         }
-        if (picked.length === 0) continue;
+        if (picked.length === 0) {
+          if (urgent === undefined && taken === 0) await lane.released();
+          continue;
+        }
+        const ids = picked.map(([id]) => id);
         let evaluated: number;
         try {
           // A location marked urgent meanwhile waits for one background location, not a whole group:
           // the rest go back to the dirty set (their marks unclaimed) and this transaction commits.
-          evaluated = await this.evaluator.group(picked, () => dirty.urgent.size > 0);
+          evaluated = await lane.inBackground(ids, () =>
+            this.evaluator.group(picked, () => lane.waitsForBackground()),
+          );
         } catch (err) {
           this.markReadings(new Map(picked));
           throw err;
@@ -255,6 +270,20 @@ export class DomainEngine {
     }
     this.clearSkipped();
     if (dirty.any()) this.schedule(dirty.urgent.size > 0);
+  }
+
+  /** Reconciles a dirty set's subjects; on failure puts them back, evaluated again after the debounce. */
+  private async reconcileDirty(set: Set<string>, reconcile: (ids: string[]) => Promise<void>): Promise<void> {
+    const ids = [...set];
+    set.clear();
+    if (ids.length === 0) return;
+    try {
+      await reconcile(ids);
+    } catch (err) {
+      for (const id of ids) set.add(id);
+      this.schedule();
+      throw err;
+    }
   }
 
   /**
@@ -287,7 +316,9 @@ export class DomainEngine {
    * long window chunk by chunk. Returns the location's excursions (the final window's, when in one go).
    */
   async reconcileLocation(locationId: string, window: TimeWindow = ALL_TIME): Promise<number> {
-    const n = await this.exclusive(() => this.evaluator.one(locationId, window));
+    const n = await this.exclusive(() =>
+      this.urgentLane.inBackground([locationId], () => this.evaluator.one(locationId, window)),
+    );
     if (!this.longWindows.has(locationId)) return n;
     await this.driveLongWindows();
     const row = await this.db
@@ -323,14 +354,6 @@ export class DomainEngine {
       const chunk = sorted.slice(i, i + 200);
       await this.derive((trx, log, now) => rebuildEpcsIn(trx, log, now, this.rules, chunk));
       this.recovery.done('units', chunk);
-    }
-  }
-
-  /** Tells the lock rules of products whose rules changed, claiming (and clearing) their marks, one commit each. */
-  private async reconcileProductsNow(gtins: readonly string[]): Promise<void> {
-    for (const gtin of [...new Set(gtins)].sort()) {
-      await this.derive((trx, log, now) => productChangedIn(trx, log, now, this.rules, gtin));
-      this.recovery.done('products', [gtin]);
     }
   }
 
@@ -376,8 +399,9 @@ export class DomainEngine {
     this.opts.clock.clearTimeout(this.urgentTimer);
     this.timer = undefined;
     this.urgentTimer = undefined;
-    // A long window's evaluation stops after its current chunk.
+    // A long window's evaluation stops after its current chunk, the urgent lane after its transaction.
     await this.driving?.catch(() => {});
+    await this.urgentLane.idle();
     await this.chain;
     await this.clearing;
   }

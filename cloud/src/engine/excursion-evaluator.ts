@@ -30,6 +30,8 @@ export class ExcursionEvaluator {
     rules?: readonly LockRule[];
     /** Readings per chunk of a long window (`DomainEngineOptions.chunkReadings`). */
     chunkReadings?: number;
+    /** `DomainEngineOptions.urgentLane`. */
+    urgentLane?: boolean | undefined;
   }) {
     this.engine =
       opts.engine ??
@@ -42,6 +44,7 @@ export class ExcursionEvaluator {
         onEvents: opts.onEvents,
         rules: opts.rules,
         chunkReadings: opts.chunkReadings,
+        urgentLane: opts.urgentLane,
       });
   }
 

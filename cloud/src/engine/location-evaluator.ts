@@ -55,11 +55,12 @@ export class LocationEvaluator {
    */
   async group(picked: ReadonlyArray<[string, ReadingWindow]>, stop: () => boolean): Promise<number> {
     const { findings, longWindows, recovery } = this.ctx;
+    const ids = picked.map(([id]) => id);
     let evaluated = picked.length;
     try {
-      findings.reset();
-      const ids = picked.map(([id]) => id);
+      findings.reset(ids);
       await this.ctx.deriveIn(ids, async (trx, log, now) => {
+        evaluated = picked.length;
         for (const [k, [id, w]] of picked.entries()) {
           if (k > 0 && stop()) {
             evaluated = k;
@@ -68,9 +69,9 @@ export class LocationEvaluator {
           await this.locationIn(trx, log, now, id, w);
         }
       });
-      findings.committed();
+      findings.committed(ids);
     } catch (err) {
-      findings.reset();
+      findings.reset(ids);
       throw err;
     }
     recovery.done(
@@ -86,16 +87,16 @@ export class LocationEvaluator {
   /** A location's window alone in one derive transaction; returns its excursions in the final window. */
   async one(locationId: string, window: TimeWindow): Promise<number> {
     const { findings } = this.ctx;
-    findings.reset();
+    findings.reset([locationId]);
     try {
       const n = await this.ctx.deriveIn([locationId], (trx, log, now) =>
         this.locationIn(trx, log, now, locationId, window),
       );
-      findings.committed();
+      findings.committed([locationId]);
       if (!this.ctx.longWindows.has(locationId)) this.ctx.recovery.done('locations', [locationId]);
       return n;
     } catch (err) {
-      findings.reset();
+      findings.reset([locationId]);
       throw err;
     }
   }
@@ -113,15 +114,16 @@ export class LocationEvaluator {
     const chunk = await nextChunk(this.ctx.db, run, this.ctx.chunkReadings);
     const [excursions, ...others] = this.ctx.rules;
     let done: ChunkDone = { to: chunk.window.toTs, last: chunk.last, skipped: [] };
-    findings.reset();
+    const ids = [run.locationId];
+    findings.reset(ids);
     try {
-      await this.ctx.deriveIn([run.locationId], async (trx, log, now) => {
+      await this.ctx.deriveIn(ids, async (trx, log, now) => {
         const repo = chunkRepo(deriveRepo(trx, log, now));
         const change = { kind: 'readings', locationId: run.locationId, cause: run.cause } as const;
         // Evaluates a window of the chunk; returns where its final window ends.
         const evaluate = async (window: TimeWindow) => {
           await excursions!.apply(repo, { ...change, window });
-          return Math.max(window.toTs, findings.settled?.toTs ?? Number.NEGATIVE_INFINITY);
+          return Math.max(window.toTs, findings.settled(run.locationId)?.toTs ?? Number.NEGATIVE_INFINITY);
         };
         done =
           this.ctx.skipQuiet && !this.ctx.watched(run.locationId)
@@ -140,9 +142,9 @@ export class LocationEvaluator {
           await rule.apply(repo, { ...change, window: { fromTs: run.fromTs, toTs: run.toTs } });
         await repo.deleteMarks([...run.marks]);
       });
-      findings.committed();
+      findings.committed(ids);
     } catch (err) {
-      findings.reset();
+      findings.reset(ids);
       throw err;
     }
     longWindows.skippedQuiet(done);
@@ -173,8 +175,8 @@ export class LocationEvaluator {
       return 0;
     }
     await repo.deleteMarks(claimed.ids);
-    this.ctx.findings.found = 0;
+    this.ctx.findings.forget(locationId);
     for (const rule of this.ctx.rules) await rule.apply(repo, { kind: 'readings', locationId, ...change });
-    return this.ctx.findings.found;
+    return this.ctx.findings.found(locationId);
   }
 }

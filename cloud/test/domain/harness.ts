@@ -106,6 +106,8 @@ export async function openCluster(opts: {
   nodes: number;
   url?: string;
   rules?: () => readonly LockRule[];
+  /** `DomainEngineOptions.urgentLane` (default: the engine's). */
+  urgentLane?: boolean;
 }): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cluster-'));
   const url = opts.url ?? `sqlite:${join(dir, 'cloud.db')}`;
@@ -124,6 +126,7 @@ export async function openCluster(opts: {
         debounceMs: 1_000_000,
         skipInRange: opts.nodes === 1,
         rules: opts.rules?.() ?? [],
+        urgentLane: opts.urgentLane,
       });
       const ingestor = new Ingestor({
         store,

@@ -1,12 +1,12 @@
 import { sql, type Transaction } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LockRule } from '../../src/domain/locks/lock-rule.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { lockDerivation } from '../../src/store/derive-lock.js';
 import type { Database } from '../../src/store/schema.js';
 import { type Cluster, location, MIN, openCluster, T0 } from '../domain/harness.js';
 import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
+import { GateRule } from './gate-rule.js';
 
 // Needs PostgreSQL on 127.0.0.1:5432 with trust auth and a `test` database (deploy/dev-services.sh).
 // Two engines (two pools, as two cloud processes) on one fresh database: which derive transactions wait
@@ -14,43 +14,6 @@ import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
 
 const WINDOW = { fromTs: T0, toTs: T0 + MIN };
 const WAIT = { timeout: 20_000, interval: 20 };
-
-/** A lock rule that, told of a gated location's readings, holds its derive transaction open until released. */
-class GateRule implements LockRule {
-  readonly cause = 'rate_of_change' as const;
-  /** Locations this engine's rule was told of (inside their derive transactions), in order. */
-  readonly entered: string[] = [];
-  private readonly gates = new Map<string, { open: Promise<void>; release: () => void }>();
-  spans = false;
-  /** Runs inside the derive transaction, before the gate. */
-  onApply: ((locationId: string) => Promise<void>) | undefined;
-  watches(): boolean {
-    return false;
-  }
-  locations(): readonly string[] {
-    return [];
-  }
-  spansLocations(): boolean {
-    return this.spans;
-  }
-  gate(locationId: string): () => void {
-    let release!: () => void;
-    const open = new Promise<void>((r) => {
-      release = r;
-    });
-    this.gates.set(locationId, { open, release });
-    return release;
-  }
-  releaseAll(): void {
-    for (const g of this.gates.values()) g.release();
-  }
-  async apply(_repo: unknown, change: Parameters<LockRule['apply']>[1]): Promise<void> {
-    if (change.kind !== 'readings') return;
-    this.entered.push(change.locationId);
-    await this.onApply?.(change.locationId);
-    await this.gates.get(change.locationId)?.open;
-  }
-}
 
 /** Sessions of this database waiting on a lock (heavyweight: advisory and row locks). */
 async function lockWaiters(store: CloudStore): Promise<number> {
