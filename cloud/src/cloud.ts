@@ -25,12 +25,9 @@ import { publishToAll } from './integrations/mqtt-event-publisher.js';
 import { OutboxDispatcher } from './integrations/outbox-dispatcher.js';
 import { LagMetrics } from './metrics/lag-metrics.js';
 import { type CalibrationModule, calibrationModule } from './modules/calibration-module.js';
-import { checkpointModule } from './modules/checkpoint-module.js';
 import { type CloudModule, type StartedModules, startModules } from './modules/cloud-module.js';
 import { evaluationModule } from './modules/evaluation-module.js';
 import { moduleOf } from './modules/module-of.js';
-import { partitionsModule } from './modules/partitions-module.js';
-import { retentionModule } from './modules/retention-module.js';
 import { SecurityEvents } from './security/security-events.js';
 import { INFLUX_SINK, InfluxSink } from './sinks/influx-sink.js';
 import { SinkOutbox } from './sinks/sink-outbox.js';
@@ -38,6 +35,7 @@ import { startConfiguredBroker } from './start-configured-broker.js';
 import { CloudStore } from './store/cloud-store.js';
 import { openDatabase } from './store/db.js';
 import { readTlsFiles } from './tls/tls-files.js';
+import { upkeepModules } from './upkeep-modules.js';
 
 export interface Cloud {
   config: CloudConfig;
@@ -224,22 +222,9 @@ async function assemble(
     log: log.child({ component: 'calibration' }),
     onEvents: () => dispatcher.kick(),
   });
-  const checkpoints = config.audit.checkpoints;
+  const upkeep = upkeepModules({ config, store, wallClock, log, registry });
   const modules: CloudModule[] = [
-    // First to start, last to stop: its stop signs the heads once nothing else writes.
-    ...(checkpoints
-      ? [
-          checkpointModule({
-            db: store.db,
-            keyFile: checkpoints.keyFile,
-            dest: checkpoints,
-            intervalMs: checkpoints.intervalMs,
-            clock: wallClock,
-            log: log.child({ component: 'checkpoints' }),
-            registry,
-          }),
-        ]
-      : []),
+    ...upkeep.checkpoints,
     evaluationModule({
       evaluator,
       clock,
@@ -248,10 +233,7 @@ async function assemble(
       nodeHeartbeatMs: config.evaluation.nodeHeartbeatMs,
       registry,
     }),
-    // Readings partitions, PostgreSQL only (docs/operations.md "Partitions of readings").
-    ...(store.opened.dialect === 'postgres'
-      ? [partitionsModule({ db: store.db, wallClock, log: log.child({ component: 'partitions' }), registry })]
-      : []),
+    ...upkeep.partitions,
   ];
   if (config.mqtt.embedded.enabled) {
     modules.push(
@@ -347,20 +329,7 @@ async function assemble(
       () => dispatcher.close(),
     ),
     calibration,
-    ...(config.retention?.rawReadingsDays
-      ? [
-          retentionModule({
-            db: store.db,
-            dialect: store.opened.dialect,
-            archiveDir: config.retention.archiveDir,
-            rawReadingsDays: config.retention.rawReadingsDays,
-            intervalMs: config.retention.intervalMs,
-            wallClock,
-            log: log.child({ component: 'retention' }),
-            registry,
-          }),
-        ]
-      : []),
+    ...upkeep.retention,
     moduleOf(
       'webhooks from config',
       true,
