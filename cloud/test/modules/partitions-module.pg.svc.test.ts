@@ -7,8 +7,9 @@ import { PARTITION_INTERVAL_MS, partitionsModule } from '../../src/modules/parti
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { partitionNames } from '../../src/store/reading-partitions.js';
-import { metricValue } from '../helpers/metrics.js';
+import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { readings, readingsBatch, T0 } from '../helpers/records.js';
+import { startTestCloud } from '../helpers/test-cloud.js';
 import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
 
 // docs/operations.md "Partitions of readings". Needs PostgreSQL (deploy/dev-services.sh).
@@ -88,5 +89,22 @@ describe('the partitions module (PostgreSQL)', () => {
     await vi.waitFor(async () => expect(await metric('coldtrace_reading_partitions')).toBe(7), WAIT);
     expect(await partitionNames(store.db)).toContain('readings_y2027m06');
     expect(await metric('coldtrace_reading_partition_failures_total')).toBe(1);
+  });
+
+  it('runs in a cloud on PostgreSQL, with its metrics on /metrics', async () => {
+    fresh = await freshPostgresUrl();
+    const wallClock = manualClock(T0);
+    const cloud = await startTestCloud({ database: fresh.url }, { wallClock });
+    closers.push(() => cloud.stop());
+    expect(cloud.modules).toContain('reading partitions');
+    await vi.waitFor(
+      async () => expect(metricValue(await scrapeMetrics(cloud), 'coldtrace_reading_partitions')).toBe(3),
+      WAIT,
+    );
+    expect([...(await partitionNames(cloud.store.db))].sort()).toEqual([
+      'readings_y2026m11',
+      'readings_y2026m12',
+      'readings_y2027m01',
+    ]);
   });
 });
