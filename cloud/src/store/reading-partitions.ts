@@ -25,8 +25,8 @@ export interface PartitionPass {
  * creation) and to repeat.
  *
  * A partition is created empty, filled from the default partition, then attached: attaching checks the
- * default partition no longer holds its month, which the exclusive lock taken first on the default
- * partition guarantees (an insert routed there waits for the few statements it takes). `lockTimeoutMs`
+ * default partition no longer holds its month, which the exclusive lock taken first guarantees (an insert
+ * routed there waits for the few statements it takes; see `createPartition` for which lock). `lockTimeoutMs`
  * bounds that wait on a busy database: the creation is then retried at the next pass.
  */
 export async function maintainReadingPartitions<DB>(
@@ -39,7 +39,8 @@ export async function maintainReadingPartitions<DB>(
   for (const index of o.months) {
     const month = partitionMonth(index);
     if (existing.has(month.name)) continue;
-    const n = await createPartition(db, month, o.lockTimeoutMs ?? 5000);
+    const n = await createPartition(db, month, 'ahead', o.lockTimeoutMs ?? 5000);
+    // Taken meanwhile by another cloud, or readings of it wait in the default partition: moved below.
     if (n === undefined) continue;
     existing.add(month.name);
     created.push(month.name);
@@ -50,7 +51,7 @@ export async function maintainReadingPartitions<DB>(
     const ts = first.rows[0]?.ts;
     if (ts == null) break;
     const month = partitionMonth(monthIndexOf(Number(ts)));
-    const n = await createPartition(db, month, o.lockTimeoutMs ?? 5000);
+    const n = await createPartition(db, month, 'move', o.lockTimeoutMs ?? 5000);
     // Another cloud created it meanwhile: its rows are gone from the default partition; look again.
     if (n === undefined) continue;
     created.push(month.name);
@@ -73,10 +74,17 @@ export async function partitionNames<DB>(db: Kysely<DB>): Promise<Set<string>> {
   return new Set(rows.map((r) => r.name));
 }
 
-/** Creates `month`'s partition with the default partition's rows of that month; undefined if it exists. */
+/**
+ * Creates `month`'s partition; undefined if it exists or, `ahead`, if readings of the month wait in the
+ * default partition. Moving readings takes the whole table exclusively: a query planned before a partition
+ * is attached does not read it, so one running while rows moved into it would miss them (a reading missing
+ * from an evaluation's window is a false gap). Creating a month ahead of its readings moves nothing and
+ * takes only the default partition, whose rows of that month it first proves absent.
+ */
 async function createPartition<DB>(
   db: Kysely<DB>,
   month: PartitionMonth,
+  mode: 'ahead' | 'move',
   lockTimeoutMs: number,
 ): Promise<number | undefined> {
   return db.transaction().execute(async (trx) => {
@@ -85,7 +93,15 @@ async function createPartition<DB>(
     await sql`set local lock_timeout = ${sql.lit(`${Math.max(1, Math.round(lockTimeoutMs))}ms`)}`.execute(
       trx,
     );
-    await sql`lock table readings_default in access exclusive mode`.execute(trx);
+    if (mode === 'move') await sql`lock table readings in access exclusive mode`.execute(trx);
+    else {
+      await sql`lock table readings_default in access exclusive mode`.execute(trx);
+      const waiting =
+        await sql`select 1 from readings_default where ts >= ${sql.lit(month.from)} and ts < ${sql.lit(month.to)} limit 1`.execute(
+          trx,
+        );
+      if (waiting.rows.length > 0) return undefined;
+    }
     const name = sql.id(month.name);
     await sql`create table ${name} (like readings including defaults including constraints)`.execute(trx);
     const moved =

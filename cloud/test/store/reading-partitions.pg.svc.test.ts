@@ -1,7 +1,7 @@
 import type { Reading, ReadingsBatch } from '@coldtrace/shared';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { migrateTo, migrateToLatest } from '../../src/store/migrations.js';
@@ -12,6 +12,8 @@ import { type FreshPostgres, freshPostgresUrl } from './pg-fresh.js';
 
 // docs/operations.md "Partitions of readings". Needs PostgreSQL (deploy/dev-services.sh).
 const DAY = 86_400_000;
+/** Conditions are awaited, never slept for; this only bounds a failing test. */
+const WAIT = { timeout: 20_000 };
 const OCT = Date.UTC(2026, 9, 15);
 const JAN = Date.UTC(2027, 0, 10);
 
@@ -185,6 +187,37 @@ describe('readings partitioned by month (PostgreSQL)', () => {
       moved: 1,
       inDefault: 0,
     });
+  });
+
+  it('a query planned while readings move to their new partition still reads every one', async () => {
+    const store = await freshStore();
+    await store.upsertGateway({ id: 'gw-1', now: T0 });
+    await store.ingestReadings('gw-1', batchAt('gw-1', 1, 20, OCT), OCT);
+    const conn = async () => {
+      const c = new pg.Client({ connectionString: fresh!.url });
+      await c.connect();
+      closers.push(() => c.end());
+      return c;
+    };
+    const waiting = async () => {
+      const r = await sql<{ n: string }>`select count(*) as n from pg_locks where not granted`.execute(
+        store.db,
+      );
+      return Number(r.rows[0]?.n);
+    };
+    // A reader in a transaction holds the table: the move must wait for it.
+    const holder = await conn();
+    await holder.query('begin');
+    expect((await holder.query('select count(*)::int as n from readings')).rows[0].n).toBe(20);
+    const pass = maintainReadingPartitions(store.db, { months: [] });
+    await vi.waitFor(async () => expect(await waiting()).toBe(1), WAIT);
+    // A query arriving now waits behind the move; once the move commits it must see the moved rows.
+    const reader = await conn();
+    const read = reader.query("select count(*)::int as n from readings where gateway_id = 'gw-1'");
+    await vi.waitFor(async () => expect(await waiting()).toBe(2), WAIT);
+    await holder.query('commit');
+    expect(await pass).toMatchObject({ created: ['readings_y2026m10'], moved: 20 });
+    expect((await read).rows[0].n).toBe(20);
   });
 
   it('two clouds passing at once create each partition once', async () => {
