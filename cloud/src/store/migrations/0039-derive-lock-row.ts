@@ -6,6 +6,8 @@ export const migration0039: Migration = {
   // in one statement, so the row has to exist before any derive transaction. Clouds of earlier versions
   // still upsert it, which leaves it in place.
   async up(db: Kysely<unknown>) {
-    await sql`insert into derive_locks (key, n) values ('derive', 0) on conflict (key) do nothing`.execute(db);
+    await sql`insert into derive_locks (key, n) values ('derive', 0) on conflict (key) do nothing`.execute(
+      db,
+    );
   },
 };
