@@ -2,7 +2,7 @@ import { gatewayTopic } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readings, readingsBatch } from '../helpers/records.js';
-import { type IngestorChild, RabbitmqIngestRig } from './rabbitmq-ingest-rig.js';
+import { type IngestorChild, IngestorChildren } from './ingestor-children.js';
 
 // Needs PostgreSQL on 127.0.0.1:5432 and Debian's rabbitmq-server (deploy/dev-services.sh). Three ingest
 // processes (amqp-ingestor-child.ts) consume RabbitMQ's partition queues and commit into one PostgreSQL
@@ -13,9 +13,9 @@ const GATEWAYS = ['gw-1', 'gw-2', 'gw-3'];
 const BATCHES = 200; // per gateway, 2 readings each
 
 describe('several ingestors on RabbitMQ and PostgreSQL', { timeout: 180_000 }, () => {
-  let f: RabbitmqIngestRig;
+  let f: IngestorChildren;
   beforeAll(async () => {
-    f = await RabbitmqIngestRig.create(GATEWAYS);
+    f = await IngestorChildren.create(GATEWAYS);
   }, 180_000);
   afterAll(async () => {
     await f?.destroy();

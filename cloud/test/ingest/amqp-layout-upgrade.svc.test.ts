@@ -1,37 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gatewayTopic, systemClock } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerGateway } from '../../src/gateways/register-gateway.js';
 import { startAmqpSource } from '../../src/ingest/amqp-source.js';
 import { amqplibConnect } from '../../src/ingest/amqplib-connect.js';
 import type { IngestSource } from '../../src/ingest/ingest-source.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { ingestLayout, MQTT_EXCHANGE } from '../../src/ingest/rabbitmq-routing.js';
+import { CloudStore } from '../../src/store/cloud-store.js';
+import { openDatabase } from '../../src/store/db.js';
 import { readings, readingsBatch } from '../helpers/records.js';
-import { RabbitmqIngestRig } from './rabbitmq-ingest-rig.js';
+import { startBrokerAuth, TEST_INGESTOR } from './broker-auth-server.js';
+import { RabbitmqNode } from './rabbitmq-node.js';
 
-// Needs PostgreSQL on 127.0.0.1:5432 and Debian's rabbitmq-server (deploy/dev-services.sh). An existing deployment upgraded to gateway-affine
+// Needs Debian's rabbitmq-server (deploy/dev-services.sh). An existing deployment upgraded to gateway-affine
 // delivery (docs/operations.md "Queue layout"): what waits in the earlier layout's queues, the one quorum
 // queue per stream kind or partitions above the configured count, is drained, and nothing new goes there.
 
 const GATEWAYS = ['gw-1', 'gw-2', 'gw-3', 'gw-4', 'gw-5', 'gw-6'];
+const amqpUrl = (node: RabbitmqNode) =>
+  `amqp://${TEST_INGESTOR.username}:${TEST_INGESTOR.password}@127.0.0.1:${node.amqpPort}/`;
+
 describe('RabbitMQ queue layout upgrade', { timeout: 240_000 }, () => {
-  let f: RabbitmqIngestRig;
+  let dir: string;
+  let store: CloudStore;
+  let node: RabbitmqNode;
+  let auth: Awaited<ReturnType<typeof startBrokerAuth>>;
   let source: IngestSource | undefined;
   const clients: MqttClient[] = [];
+  const secrets: Record<string, string> = {};
   const published: Record<string, number> = {};
 
   beforeAll(async () => {
-    f = await RabbitmqIngestRig.create(GATEWAYS);
+    dir = mkdtempSync(join(tmpdir(), 'coldtrace-amqp-upgrade-'));
+    store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'cloud.db')}`));
+    for (const id of GATEWAYS) secrets[id] = await registerGateway(store, { id, now: Date.now() });
+    auth = await startBrokerAuth(store);
+    node = await RabbitmqNode.create(auth.url);
     for (const id of GATEWAYS) {
-      clients.push(await f.connect(id));
+      clients.push(
+        await mqtt.connectAsync(node.mqttUrl, {
+          clientId: id,
+          username: id,
+          password: secrets[id],
+          protocolVersion: 4,
+          reconnectPeriod: 0,
+        }),
+      );
       published[id] = 0;
     }
-  }, 180_000);
+  }, 120_000);
   afterAll(async () => {
     await source?.close().catch(() => {});
-    await f?.destroy();
+    for (const c of clients) await c.endAsync(true).catch(() => {});
+    await node?.destroy();
+    await auth?.app.close();
+    await store?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /** Each gateway publishes `n` more batches of 2 readings (every PUBACK: queued). */
@@ -49,33 +79,33 @@ describe('RabbitMQ queue layout upgrade', { timeout: 240_000 }, () => {
   };
   const allStored = async () => {
     for (const id of GATEWAYS) {
-      const seqs = (await f.store.listReadings({ gatewayId: id, limit: 100_000 })).map((r) => r.seq);
+      const seqs = (await store.listReadings({ gatewayId: id, limit: 100_000 })).map((r) => r.seq);
       if (seqs.length !== 2 * published[id]!) return false;
     }
     return true;
   };
   const start = async (partitions: number) => {
     source = await startAmqpSource({
-      url: f.amqpUrl(),
+      url: amqpUrl(node),
       prefetch: 16,
       queuePrefix: 'coldtrace',
       partitions,
-      ingestor: new Ingestor({ store: f.store, clock: systemClock, log: pino({ level: 'silent' }) }),
+      ingestor: new Ingestor({ store, clock: systemClock, log: pino({ level: 'silent' }) }),
       log: pino({ level: 'silent' }),
       connect: amqplibConnect,
     });
     await until(() => source!.health().ok, 'the source consuming');
   };
-  const depth = async (queue: string) => (await f.node.queues())[queue]?.messages ?? 0;
+  const depth = async (queue: string) => (await node.queues())[queue]?.messages ?? 0;
   /** Messages in the readings partitions `ks`. */
   const inPartitions = async (ks: number[]) => {
-    const q = await f.node.queues();
+    const q = await node.queues();
     return ks.reduce((n, k) => n + (q[`coldtrace.readings.${k}`]?.messages ?? 0), 0);
   };
   /** Stops the source once every delivery is acknowledged (none returns to a queue at the close). */
   const stop = async () => {
     await until(
-      async () => Object.values(await f.node.queues()).every((q) => q.messages === 0),
+      async () => Object.values(await node.queues()).every((q) => q.messages === 0),
       'every delivery acknowledged',
     );
     await source?.close();
@@ -84,7 +114,7 @@ describe('RabbitMQ queue layout upgrade', { timeout: 240_000 }, () => {
 
   it('drains the earlier one-queue-per-stream layout and routes nothing more there', async () => {
     // The broker as an earlier cloud left it: `coldtrace.<stream>` bound to amq.topic, no exchange binding.
-    const conn = await amqplibConnect(f.amqpUrl());
+    const conn = await amqplibConnect(amqpUrl(node));
     const ch = (await conn.createChannel()) as unknown as {
       unbindExchange(destination: string, source: string, key: string): Promise<unknown>;
       assertQueue(q: string, o: object): Promise<unknown>;
@@ -113,7 +143,7 @@ describe('RabbitMQ queue layout upgrade', { timeout: 240_000 }, () => {
     await start(4);
     await until(allStored, 'the later batches stored');
     for (const id of GATEWAYS) {
-      const seqs = (await f.store.listReadings({ gatewayId: id, limit: 100_000 })).map((r) => r.seq);
+      const seqs = (await store.listReadings({ gatewayId: id, limit: 100_000 })).map((r) => r.seq);
       expect(seqs.sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, k) => k + 1));
     }
     await stop();

@@ -3,7 +3,7 @@ import { gatewayTopic } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readings, readingsBatch } from '../helpers/records.js';
-import { type IngestorChild, RabbitmqIngestRig } from './rabbitmq-ingest-rig.js';
+import { type IngestorChild, IngestorChildren } from './ingestor-children.js';
 
 // Needs PostgreSQL on 127.0.0.1:5432 and Debian's rabbitmq-server (deploy/dev-services.sh). Gateway-affine
 // delivery (docs/operations.md "Queue layout"): two ingest processes (amqp-ingestor-child.ts) on the
@@ -19,14 +19,14 @@ const PACE_MS = 100;
 type Child = IngestorChild & { name: string };
 
 describe('gateway-affine delivery on RabbitMQ', { timeout: 300_000 }, () => {
-  let f: RabbitmqIngestRig;
+  let f: IngestorChildren;
   /** Per gateway: the process that ingested its latest batch, and since when it has been that one. */
   const owner = new Map<string, { child: Child; since: number }>();
   /** Per gateway: the processes that ingested its batches since `track()` was called. */
   let tracked = new Map<string, Set<Child>>();
 
   beforeAll(async () => {
-    f = await RabbitmqIngestRig.create(GATEWAYS);
+    f = await IngestorChildren.create(GATEWAYS);
   }, 180_000);
   afterAll(async () => {
     await f?.destroy();

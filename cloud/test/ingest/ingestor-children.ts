@@ -23,11 +23,10 @@ export interface IngestorChild {
 }
 
 /**
- * One fresh PostgreSQL database, RabbitMQ's auth answered from it, our own RabbitMQ node, the gateways
- * registered; ingest processes forked on demand (amqp-ingestors.svc.test.ts,
- * gateway-affine-delivery.svc.test.ts, amqp-layout-upgrade.svc.test.ts).
+ * Several ingest processes on one fresh PostgreSQL database and our own RabbitMQ node, the gateways
+ * registered (amqp-ingestors.svc.test.ts, gateway-affine-delivery.svc.test.ts).
  */
-export class RabbitmqIngestRig {
+export class IngestorChildren {
   readonly secrets: Record<string, string> = {};
   readonly gateways: MqttClient[] = [];
   readonly children: IngestorChild[] = [];
@@ -38,20 +37,15 @@ export class RabbitmqIngestRig {
     readonly node: RabbitmqNode,
   ) {}
 
-  static async create(gatewayIds: string[]): Promise<RabbitmqIngestRig> {
+  static async create(gatewayIds: string[]): Promise<IngestorChildren> {
     const pg = await freshPostgresUrl();
     const store = new CloudStore(await openDatabase(pg.url));
     const secrets: Record<string, string> = {};
     for (const id of gatewayIds) secrets[id] = await registerGateway(store, { id, now: Date.now() });
     const auth = await startBrokerAuth(store);
-    const f = new RabbitmqIngestRig(pg, store, auth, await RabbitmqNode.create(auth.url));
+    const f = new IngestorChildren(pg, store, auth, await RabbitmqNode.create(auth.url));
     Object.assign(f.secrets, secrets);
     return f;
-  }
-
-  /** The ingestor account's URL. */
-  amqpUrl(): string {
-    return `amqp://${TEST_INGESTOR.username}:${TEST_INGESTOR.password}@127.0.0.1:${this.node.amqpPort}/`;
   }
 
   /** Forks an ingest process taking `slowMs` per message; `onTopic` hears each message's topic. */
@@ -59,7 +53,8 @@ export class RabbitmqIngestRig {
     slowMs: number,
     opts: { rebalanceMs?: number; onTopic?: (topic: string) => void } = {},
   ): IngestorChild {
-    const args = [this.pg.url, this.amqpUrl(), String(slowMs)];
+    const amqpUrl = `amqp://${TEST_INGESTOR.username}:${TEST_INGESTOR.password}@127.0.0.1:${this.node.amqpPort}/`;
+    const args = [this.pg.url, amqpUrl, String(slowMs)];
     if (opts.rebalanceMs !== undefined) args.push(String(opts.rebalanceMs));
     const proc = fork(CHILD, args, {
       execArgv: ['--import', TSX],
