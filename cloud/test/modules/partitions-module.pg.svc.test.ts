@@ -2,15 +2,13 @@ import { manualClock } from '@coldtrace/shared';
 import pg from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PARTITION_INTERVAL_MS, partitionsModule } from '../../src/modules/partitions-module.js';
-import { CloudStore } from '../../src/store/cloud-store.js';
-import { openDatabase } from '../../src/store/db.js';
 import { partitionNames } from '../../src/store/reading-partitions.js';
 import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { readings, readingsBatch, T0 } from '../helpers/records.js';
 import { startTestCloud } from '../helpers/test-cloud.js';
-import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
+import { perTestPg } from '../store/pg-fresh.js';
 
 // docs/operations.md "Partitions of readings". Needs PostgreSQL (deploy/dev-services.sh).
 const OCT = Date.UTC(2026, 9, 15);
@@ -19,17 +17,10 @@ const WAIT = { timeout: 20_000 };
 const DEC = Date.UTC(2026, 11, 3);
 
 describe('the partitions module (PostgreSQL)', () => {
-  let fresh: FreshPostgres | undefined;
-  const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const c of closers.splice(0).reverse()) await c();
-    await fresh?.drop();
-  });
+  const pgs = perTestPg();
 
   it('keeps months ahead of the wall clock, moves readings out of the default partition, and survives a failed pass', async () => {
-    fresh = await freshPostgresUrl();
-    const store = new CloudStore(await openDatabase(fresh.url));
-    closers.push(() => store.close());
+    const { store, url } = await pgs.store();
     await store.upsertGateway({ id: 'gw-1', now: T0 });
     const registry = new Registry();
     const metric = async (name: string) => metricValue(await registry.metrics(), name);
@@ -41,13 +32,13 @@ describe('the partitions module (PostgreSQL)', () => {
       log: pino({ level: 'silent' }),
       registry,
     });
-    closers.push(() => mod.stop());
+    pgs.defer(() => mod.stop());
 
     // An insert into the default partition not yet committed: the first pass can create no partition
     // (each takes the default partition's lock) and gives up after its lock timeout.
-    const blocker = new pg.Client({ connectionString: fresh.url });
+    const blocker = new pg.Client({ connectionString: url });
     await blocker.connect();
-    closers.push(() => blocker.end());
+    pgs.defer(() => blocker.end());
     await blocker.query('begin');
     await blocker.query(
       `insert into readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
@@ -92,10 +83,10 @@ describe('the partitions module (PostgreSQL)', () => {
   });
 
   it('runs in a cloud on PostgreSQL, with its metrics on /metrics', async () => {
-    fresh = await freshPostgresUrl();
+    const url = await pgs.url();
     const wallClock = manualClock(T0);
-    const cloud = await startTestCloud({ database: fresh.url }, { wallClock });
-    closers.push(() => cloud.stop());
+    const cloud = await startTestCloud({ database: url }, { wallClock });
+    pgs.defer(() => cloud.stop());
     expect(cloud.modules).toContain('reading partitions');
     await vi.waitFor(
       async () => expect(metricValue(await scrapeMetrics(cloud), 'coldtrace_reading_partitions')).toBe(3),

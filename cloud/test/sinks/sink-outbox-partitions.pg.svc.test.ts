@@ -1,26 +1,18 @@
 import type { ReadingsBatch } from '@coldtrace/shared';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import { SinkOutbox } from '../../src/sinks/sink-outbox.js';
-import { CloudStore } from '../../src/store/cloud-store.js';
-import { openDatabase } from '../../src/store/db.js';
 import { migrateTo, migrateToLatest } from '../../src/store/migrations.js';
 import { monthIndexOf } from '../../src/store/partition-months.js';
 import { maintainReadingPartitions } from '../../src/store/reading-partitions.js';
 import { readings, readingsBatch, T0 } from '../helpers/records.js';
-import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
+import { perTestPg } from '../store/pg-fresh.js';
 
 // docs/operations.md "Partitions of readings": a sink reads each queued reading from its month alone.
 // Needs PostgreSQL (deploy/dev-services.sh).
 const OCT = Date.UTC(2026, 9, 15);
 
-let fresh: FreshPostgres | undefined;
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-  await fresh?.drop();
-});
+const pgs = perTestPg();
 
 const batchAt = (firstSeq: number, n: number, ts: number) =>
   readingsBatch(
@@ -30,9 +22,7 @@ const batchAt = (firstSeq: number, n: number, ts: number) =>
 
 describe('the sink outbox over partitioned readings (PostgreSQL)', () => {
   it('takes each queued reading from its own month partition, the others pruned', async () => {
-    fresh = await freshPostgresUrl();
-    const store = new CloudStore(await openDatabase(fresh.url));
-    closers.push(() => store.close());
+    const { store } = await pgs.store();
     await store.upsertGateway({ id: 'gw-1', now: T0 });
     const first = monthIndexOf(OCT);
     await maintainReadingPartitions(store.db, {
@@ -94,11 +84,7 @@ describe('the sink outbox over partitioned readings (PostgreSQL)', () => {
   });
 
   it('migration 0041 gives rows queued before it the time of their reading', async () => {
-    fresh = await freshPostgresUrl();
-    const db = new Kysely<unknown>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: fresh.url, max: 2 }) }),
-    });
-    closers.push(() => db.destroy());
+    const { db } = await pgs.bareDb();
     await migrateTo(db, 'postgres', '0040-readings-partitions');
     await sql`insert into readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
       values ('gw-1', 1, 's1', 'room-1', ${OCT}, 5, null, 'ok', 0), ('gw-1', 2, 's1', 'room-1', ${T0}, 6, null, 'ok', 0)`.execute(

@@ -103,23 +103,53 @@ export function withFreshPgStore(): () => CloudStore {
   return withFreshPg(async (url) => new CloudStore(await openDatabase(url)));
 }
 
-/**
- * For a migration suite's tests of the enclosing describe block: an opener of a fresh, unmigrated database
- * (a bare Kysely over a small pool); each is closed and dropped after its test.
- */
-export function freshPgMigrationDbs(): () => Promise<{ db: Kysely<unknown>; dialect: 'postgres' }> {
-  const opened: { close(): Promise<void> }[] = [];
+/** Fresh databases and resources of one test, closed (last opened first) and dropped after it. */
+export interface PerTestPg {
+  /** A fresh database's URL. */
+  url(): Promise<string>;
+  /** A store on a fresh database, and that database's URL. */
+  store(): Promise<{ store: CloudStore; url: string }>;
+  /** A bare, unmigrated Kysely over a fresh database (a small pool), and that database's URL. */
+  bareDb(): Promise<{ db: Kysely<unknown>; url: string }>;
+  /** Runs `close` after the test, before whatever was opened earlier is closed. */
+  defer(close: () => Promise<void>): void;
+}
+
+/** For the tests of the enclosing describe block (or file): a `PerTestPg` cleaned up after each of them. */
+export function perTestPg(): PerTestPg {
+  const closers: Array<() => Promise<void>> = [];
   afterEach(async () => {
-    for (const o of opened.splice(0)) await o.close();
+    for (const close of closers.splice(0).reverse()) await close();
   });
-  return async () => {
-    const o = await openOnFreshPg(async (url) => {
+  const scope: PerTestPg = {
+    async url() {
+      const fresh = await freshPostgresUrl();
+      closers.push(() => fresh.drop());
+      return fresh.url;
+    },
+    async store() {
+      const url = await scope.url();
+      const store = new CloudStore(await openDatabase(url));
+      closers.push(() => store.close());
+      return { store, url };
+    },
+    async bareDb() {
+      const url = await scope.url();
       const db = new Kysely<unknown>({
         dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }),
       });
-      return { db, close: () => db.destroy() };
-    });
-    opened.push(o);
-    return { db: o.value.db, dialect: 'postgres' };
+      closers.push(() => db.destroy());
+      return { db, url };
+    },
+    defer(close) {
+      closers.push(close);
+    },
   };
+  return scope;
+}
+
+/** For a migration suite's tests of the enclosing describe block: an opener of a fresh, unmigrated database. */
+export function freshPgMigrationDbs(): () => Promise<{ db: Kysely<unknown>; dialect: 'postgres' }> {
+  const scope = perTestPg();
+  return async () => ({ db: (await scope.bareDb()).db, dialect: 'postgres' });
 }

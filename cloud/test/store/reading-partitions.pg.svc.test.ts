@@ -1,14 +1,14 @@
 import type { Reading, ReadingsBatch } from '@coldtrace/shared';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CloudStore } from '../../src/store/cloud-store.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { migrateTo, migrateToLatest } from '../../src/store/migrations.js';
 import { monthIndexOf, monthsAround, partitionMonth } from '../../src/store/partition-months.js';
 import { maintainReadingPartitions, partitionNames } from '../../src/store/reading-partitions.js';
 import { readings, readingsBatch, T0 } from '../helpers/records.js';
-import { type FreshPostgres, freshPostgresUrl } from './pg-fresh.js';
+import { perTestPg } from './pg-fresh.js';
 
 // docs/operations.md "Partitions of readings". Needs PostgreSQL (deploy/dev-services.sh).
 const DAY = 86_400_000;
@@ -17,19 +17,7 @@ const WAIT = { timeout: 20_000 };
 const OCT = Date.UTC(2026, 9, 15);
 const JAN = Date.UTC(2027, 0, 10);
 
-let fresh: FreshPostgres | undefined;
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-  await fresh?.drop();
-});
-
-async function freshStore(): Promise<CloudStore> {
-  fresh = await freshPostgresUrl();
-  const store = new CloudStore(await openDatabase(fresh.url));
-  closers.push(() => store.close());
-  return store;
-}
+const pgs = perTestPg();
 
 /** Where each reading of the gateway is stored: its partition, by seq. */
 async function partitionOf(store: CloudStore, gatewayId: string): Promise<Map<number, string>> {
@@ -48,11 +36,7 @@ const batchAt = (gatewayId: string, firstSeq: number, n: number, ts: number, tem
 
 describe('readings partitioned by month (PostgreSQL)', () => {
   it('migration 0040 moves every stored reading into a partition of its month', async () => {
-    fresh = await freshPostgresUrl();
-    const db = new Kysely<unknown>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: fresh.url, max: 2 }) }),
-    });
-    closers.push(() => db.destroy());
+    const { db } = await pgs.bareDb();
     await migrateTo(db, 'postgres', '0038-rollups-by-location');
     const rows = [OCT, T0, T0 + 1, JAN].map((ts, i) => ({
       gateway_id: 'gw-1',
@@ -103,7 +87,7 @@ describe('readings partitioned by month (PostgreSQL)', () => {
   });
 
   it('creates the months ahead once, and moves readings of a month without partition out of the default one', async () => {
-    const store = await freshStore();
+    const { store } = await pgs.store();
     await store.upsertGateway({ id: 'gw-1', now: T0 });
     const ahead = monthsAround(T0, 2);
     const first = await maintainReadingPartitions(store.db, { months: ahead });
@@ -139,7 +123,7 @@ describe('readings partitioned by month (PostgreSQL)', () => {
   });
 
   it('a number stored in one month and reused in another is a reuse, not a second row under one key', async () => {
-    const store = await freshStore();
+    const { store } = await pgs.store();
     await store.upsertGateway({ id: 'gw-1', now: T0 });
     await maintainReadingPartitions(store.db, { months: [monthIndexOf(OCT), ...monthsAround(T0, 2)] });
     expect(await store.ingestReadings('gw-1', batchAt('gw-1', 1, 10, OCT, 3), OCT)).toMatchObject({
@@ -156,12 +140,12 @@ describe('readings partitioned by month (PostgreSQL)', () => {
   });
 
   it('a pass creating a month that an open insert holds rows of stops at its lock timeout; the next one moves them', async () => {
-    const store = await freshStore();
+    const { store, url } = await pgs.store();
     await store.upsertGateway({ id: 'gw-1', now: T0 });
     await maintainReadingPartitions(store.db, { months: monthsAround(T0, 0) });
-    const blocker = new pg.Client({ connectionString: fresh!.url });
+    const blocker = new pg.Client({ connectionString: url });
     await blocker.connect();
-    closers.push(() => blocker.end());
+    pgs.defer(() => blocker.end());
     await blocker.query('begin');
     await blocker.query(
       `insert into readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
@@ -190,13 +174,13 @@ describe('readings partitioned by month (PostgreSQL)', () => {
   });
 
   it('a query planned while readings move to their new partition still reads every one', async () => {
-    const store = await freshStore();
+    const { store, url } = await pgs.store();
     await store.upsertGateway({ id: 'gw-1', now: T0 });
     await store.ingestReadings('gw-1', batchAt('gw-1', 1, 20, OCT), OCT);
     const conn = async () => {
-      const c = new pg.Client({ connectionString: fresh!.url });
+      const c = new pg.Client({ connectionString: url });
       await c.connect();
-      closers.push(() => c.end());
+      pgs.defer(() => c.end());
       return c;
     };
     const waiting = async () => {
@@ -221,11 +205,11 @@ describe('readings partitioned by month (PostgreSQL)', () => {
   });
 
   it('two clouds passing at once create each partition once', async () => {
-    const store = await freshStore();
+    const { store, url } = await pgs.store();
     await store.upsertGateway({ id: 'gw-1', now: T0 });
     await store.ingestReadings('gw-1', batchAt('gw-1', 1, 20, OCT), OCT);
-    const other = await openDatabase(fresh!.url);
-    closers.push(() => other.db.destroy());
+    const other = await openDatabase(url);
+    pgs.defer(() => other.db.destroy());
     const months = monthsAround(T0, 3);
     const [a, b] = await Promise.all([
       maintainReadingPartitions(store.db, { months }),
