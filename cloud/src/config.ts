@@ -13,6 +13,7 @@ import { DEFAULT_EPCIS_BASE_URI } from './epcis/epcis-identifiers.js';
 import { DEFAULT_EVENT_TIME_LIMITS } from './ingest/event-times.js';
 import { webhookEndpointFields } from './integrations/webhook-endpoint.js';
 import { influxConfigSchema } from './sinks/influx-config.js';
+import { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS } from './store/db.js';
 
 /**
  * A webhook endpoint seeded at startup (same model as `PUT /api/v1/webhooks/:id`, docs/domain.md); its
@@ -216,13 +217,22 @@ export const checkpointsConfigSchema = z
 
 /**
  * The PostgreSQL pool (node-postgres): at most `size` connections per cloud process (mind the server's
- * `max_connections` across all processes), and how long a query waits for a connection, opening one or
- * for one to come free, before it fails (`connectionTimeoutMs`; default: no limit). Unused with SQLite.
+ * `max_connections` across all processes), how long a query waits for a connection, opening one or
+ * for one to come free, before it fails (`connectionTimeoutMs`; default: no limit), and after how long
+ * idle inside a transaction PostgreSQL ends a session (`idleInTransactionTimeoutMs`): a cloud frozen or
+ * cut off mid-transaction otherwise holds its stream and derive locks for ever, and every other cloud
+ * waits on them (docs/operations.md "A cloud that goes silent"). Unused with SQLite.
  */
 export const databasePoolConfigSchema = z
   .object({
     size: z.number().int().min(1).max(1000).default(10),
     connectionTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    idleInTransactionTimeoutMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(3_600_000)
+      .default(DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS),
   })
   .strict();
 

@@ -112,15 +112,28 @@ describe('cloud config secrets', () => {
 });
 
 describe('databasePool', () => {
-  it('defaults to 10 connections and no wait limit', () => {
-    expect(cloudConfigSchema.parse({}).databasePool).toEqual({ size: 10 });
+  it('defaults to 10 connections, no wait limit and 15 s idle in a transaction', () => {
+    expect(cloudConfigSchema.parse({}).databasePool).toEqual({
+      size: 10,
+      idleInTransactionTimeoutMs: 15_000,
+    });
   });
 
-  it('takes a size and a connection timeout within bounds', () => {
+  it('takes a size, a connection timeout and an idle in transaction limit within bounds', () => {
     expect(
-      cloudConfigSchema.parse({ databasePool: { size: 40, connectionTimeoutMs: 5000 } }).databasePool,
-    ).toEqual({ size: 40, connectionTimeoutMs: 5000 });
-    for (const bad of [{ size: 0 }, { size: 1.5 }, { size: 1001 }, { connectionTimeoutMs: 10 }, { max: 5 }]) {
+      cloudConfigSchema.parse({
+        databasePool: { size: 40, connectionTimeoutMs: 5000, idleInTransactionTimeoutMs: 3000 },
+      }).databasePool,
+    ).toEqual({ size: 40, connectionTimeoutMs: 5000, idleInTransactionTimeoutMs: 3000 });
+    for (const bad of [
+      { size: 0 },
+      { size: 1.5 },
+      { size: 1001 },
+      { connectionTimeoutMs: 10 },
+      { idleInTransactionTimeoutMs: 0 },
+      { idleInTransactionTimeoutMs: 3_600_001 },
+      { max: 5 },
+    ]) {
       expect(cloudConfigSchema.safeParse({ databasePool: bad }).success, JSON.stringify(bad)).toBe(false);
     }
   });

@@ -38,6 +38,12 @@ export interface OpenedDatabase {
  * Opens the store named by `url` and migrates it: `sqlite:<path>` (or a bare path, or `:memory:`) or
  * `postgres://…`. SQLite runs in WAL mode with synchronous=FULL: a committed ingest survives power loss.
  */
+/**
+ * After this long idle inside a transaction PostgreSQL ends the session (config
+ * `databasePool.idleInTransactionTimeoutMs`).
+ */
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 15_000;
+
 export interface OpenDatabaseOptions {
   /**
    * Called when a PostgreSQL connection fails (server restart, admin termination, network loss), idle or
@@ -46,8 +52,17 @@ export interface OpenDatabaseOptions {
    * on stderr.
    */
   onConnectionError?: (err: Error) => void;
-  /** PostgreSQL pool size (default 10) and connection wait limit (default none): config `databasePool`. */
-  pool?: { size: number; connectionTimeoutMs?: number | undefined } | undefined;
+  /**
+   * PostgreSQL pool size (default 10), connection wait limit (default none) and the sessions' idle in
+   * transaction limit (default `DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS`): config `databasePool`.
+   */
+  pool?:
+    | {
+        size: number;
+        connectionTimeoutMs?: number | undefined;
+        idleInTransactionTimeoutMs?: number | undefined;
+      }
+    | undefined;
 }
 
 export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
@@ -57,6 +72,12 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       max: opts.pool?.size ?? 10,
       // node-postgres: 0 waits for ever, for a new connection and for one to come free.
       connectionTimeoutMillis: opts.pool?.connectionTimeoutMs ?? 0,
+      // PostgreSQL ends a session left idle inside a transaction (its process frozen, its host or network
+      // gone: no reset reaches the server), releasing the locks every other cloud would wait on for ever.
+      // Our transactions never wait on anything outside the database. A `idle_in_transaction_session_timeout`
+      // in the URL's query takes precedence (node-postgres).
+      idle_in_transaction_session_timeout:
+        opts.pool?.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       // int8 (epoch ms, sequence numbers) and numeric back to JS numbers: all ours fit in 2^53.
       types: {
         getTypeParser: ((oid: number, format?: string) =>
