@@ -17,6 +17,15 @@ const LOCK_SPACE = 0x0c7d_0b0c; // fixed and arbitrary: "coldtrace outbox"
 const LANE_KEY: Record<Lane, number> = { webhooks: 1, mqtt: 2, 'sink:influx': 3, retention: 4 };
 
 /**
+ * How long a lane holder's session may sit idle before PostgreSQL (14 and later) ends it and so releases the
+ * lane: a holder frozen or cut off mid-pass (docs/operations.md "A cloud that goes silent") would keep it
+ * for ever, and that lane's deliveries (lock events to the ERP among them) with it. The session is idle
+ * while the pass sends: longer than any send it waits for (webhook and InfluxDB requests time out after
+ * 10 s by default).
+ */
+export const LANE_IDLE_SESSION_TIMEOUT_MS = 60_000;
+
+/**
  * Runs `fn` as the only holder of `lane` among all processes sharing the database and returns its result,
  * or returns `undefined` at once when another process holds the lane (it is delivering those rows).
  *
@@ -35,6 +44,7 @@ export async function withOutboxLane<DB, T>(
   dialect: Dialect,
   lane: Lane,
   fn: (db: Kysely<DB>) => Promise<T>,
+  opts: { idleSessionTimeoutMs?: number } = {},
 ): Promise<T | undefined> {
   if (dialect !== 'postgres') return fn(db);
   return db.connection().execute(async (conn) => {
@@ -42,6 +52,11 @@ export async function withOutboxLane<DB, T>(
     const { rows } = await sql<{ locked: boolean }>`
       select pg_try_advisory_lock(${LOCK_SPACE}::int4, ${key}::int4) as locked`.execute(conn);
     if (rows[0]?.locked !== true) return undefined;
+    // From pg_settings, so a server without the setting (before 14) just skips it.
+    const idleMs = opts.idleSessionTimeoutMs ?? LANE_IDLE_SESSION_TIMEOUT_MS;
+    await sql`select set_config(name, ${String(idleMs)}, false) from pg_settings where name = 'idle_session_timeout'`.execute(
+      conn,
+    );
     let result: T;
     try {
       result = await fn(conn);
@@ -52,7 +67,11 @@ export async function withOutboxLane<DB, T>(
       throw err;
     }
     // Unlocked before the connection goes back to the pool: a session lock would otherwise stay with that
-    // pooled connection and keep every other process out of the lane.
+    // pooled connection and keep every other process out of the lane. Idle pooled connections are not to
+    // be ended: the server's own idle setting back first.
+    await sql`select set_config(name, reset_val, false) from pg_settings where name = 'idle_session_timeout'`.execute(
+      conn,
+    );
     await unlock(conn, key);
     return result;
   });
