@@ -363,10 +363,12 @@ export class DomainEngine {
    * Marks dirty whatever evaluation marks remain in the store (0006): events committed (and acknowledged)
    * whose evaluation a process did not finish, e.g. because it died. Called at start before serving and
    * then periodically for marks older than `createdBefore` without another owner (0029); evaluating a
-   * window twice is harmless (derived state is a function of the stored events).
+   * window twice is harmless (derived state is a function of the stored events). At start (`atStart`) the
+   * marks of dead nodes are taken over first (`taken`: how many) and are part of the start's recovery.
    */
-  recoverMarks(opts: MarkRecoveryOptions = {}): Promise<{ locations: number; epcs: number }> {
-    const work = recoverPendingMarks(this.db, this, this.opts.log, opts);
+  recoverMarks(opts: MarkRecoveryOptions = {}): Promise<{ locations: number; epcs: number; taken: number }> {
+    const { dialect, nodeId } = this.store.opened;
+    const work = recoverPendingMarks(this.db, { dialect, id: nodeId }, this, this.opts.log, opts);
     return this.opts.activity ? this.opts.activity.track('evaluation mark sweep', work) : work;
   }
 
@@ -376,7 +378,7 @@ export class DomainEngine {
    */
   recoverDeadNodeMarks(): Promise<{ nodes: number; marks: number }> {
     const { dialect, nodeId } = this.store.opened;
-    const work = recoverDeadNodeMarks(this.db, dialect, nodeId, this, this.opts.log);
+    const work = recoverDeadNodeMarks(this.db, { dialect, id: nodeId }, this, this.opts.log);
     return this.opts.activity ? this.opts.activity.track('evaluation mark sweep', work) : work;
   }
 

@@ -30,16 +30,27 @@ function markDirty(target: MarkTarget, pending: PendingMarks): void {
   for (const gtin of pending.products) target.markProduct(gtin);
 }
 
+/** The store's node (`StoreOpened`): whose marks a start or a sweep takes over, and on which clock. */
+export interface MarkNode {
+  dialect: Dialect;
+  id: string;
+}
+
 /**
  * Marks dirty whatever evaluation marks remain in the store (0006), optionally only those created before a
- * time and without another owner; `atStart`: they are the start's recovery.
+ * time and without another owner; `atStart`: they are the start's recovery, and the marks of dead nodes are
+ * taken over first (`takeDeadNodeMarks`), so the periodic sweep for them (`recoverDeadNodeMarks`) does not
+ * find them again and mark the subjects the start is rebuilding dirty a second time.
  */
 export async function recoverPendingMarks(
   db: Kysely<DomainDatabase>,
+  node: MarkNode,
   target: MarkTarget,
   log: Logger,
   opts: MarkRecoveryOptions,
-): Promise<{ locations: number; epcs: number }> {
+): Promise<{ locations: number; epcs: number; taken: number }> {
+  // Taken before the read, which then sees them as this node's: one read holds the start's whole recovery.
+  const taken = opts.atStart ? (await takeDeadNodeMarks(db, node, log)).marks.length : 0;
   const pending = await pendingMarks(marksDb(db), opts.createdBefore, opts.ownedBy);
   if (opts.atStart)
     target.recovery.begin({
@@ -59,37 +70,44 @@ export async function recoverPendingMarks(
       'evaluation marks found: recomputing',
     );
   }
-  return { locations: pending.locations.size, epcs: pending.epcs.size };
+  return { locations: pending.locations.size, epcs: pending.epcs.size, taken };
 }
 
 /**
- * Takes over the marks of dead cloud nodes (`claimDeadNodeMarks`, domain/node-liveness.ts) and marks their
- * subjects dirty: committed events their owner will never evaluate. Logs each dead node whose marks it took.
+ * Takes over the marks of dead cloud nodes (`claimDeadNodeMarks`, domain/node-liveness.ts) as this node's
+ * and logs each dead node whose marks it took; the caller marks them dirty.
  */
-export async function recoverDeadNodeMarks(
-  db: Kysely<DomainDatabase>,
-  dialect: Dialect,
-  self: string,
-  target: MarkTarget,
-  log: Logger,
-): Promise<{ nodes: number; marks: number }> {
-  const claim = await claimDeadNodeMarks(nodesDb(db), dialect, self);
-  if (claim.marks.length === 0) return { nodes: 0, marks: 0 };
-  const pending = pendingOf(claim.marks);
-  markDirty(target, pending);
+async function takeDeadNodeMarks(db: Kysely<DomainDatabase>, node: MarkNode, log: Logger) {
+  const claim = await claimDeadNodeMarks(nodesDb(db), node.dialect, node.id);
   for (const n of claim.nodes) {
     // A cloud that stopped heartbeating died or lost the store; marks of a process without a row are those
-    // a clean stop left (a long window's chunks) or a CLI command wrote.
+    // a clean stop left (a long window's chunks) or a CLI command (or a bulk load) wrote.
     if (n.heartbeating)
       log.warn(
-        { deadNode: n.id, node: self, marks: n.marks },
+        { deadNode: n.id, node: node.id, marks: n.marks },
         `evaluation marks of cloud node ${n.id} taken over: it stopped heartbeating`,
       );
     else
       log.info(
-        { deadNode: n.id, node: self, marks: n.marks },
+        { deadNode: n.id, node: node.id, marks: n.marks },
         `evaluation marks of node ${n.id} taken over: it is not running`,
       );
   }
+  return claim;
+}
+
+/**
+ * Takes over the marks of dead cloud nodes (`takeDeadNodeMarks`) and marks their subjects dirty: committed
+ * events their owner will never evaluate.
+ */
+export async function recoverDeadNodeMarks(
+  db: Kysely<DomainDatabase>,
+  node: MarkNode,
+  target: MarkTarget,
+  log: Logger,
+): Promise<{ nodes: number; marks: number }> {
+  const claim = await takeDeadNodeMarks(db, node, log);
+  if (claim.marks.length === 0) return { nodes: 0, marks: 0 };
+  markDirty(target, pendingOf(claim.marks));
   return { nodes: claim.nodes.length, marks: claim.marks.length };
 }

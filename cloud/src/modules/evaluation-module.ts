@@ -29,7 +29,8 @@ export interface EvaluationModuleOptions {
 /**
  * Evaluation (docs/architecture.md "Evaluation marks", "Recovery"; docs/operations.md "Evaluation marks of
  * a cloud that died"): at start, the marks a process that died left behind are marked dirty before ingest
- * starts (recomputed while serving, long windows in chunks; `/readyz` says "recovering" until done), as is
+ * starts, those of dead nodes taken over first (recomputed while serving, long windows in chunks; `/readyz`
+ * says "recovering" until done), as is
  * every location a lock rule watches by configuration (it may have changed). While running, the node
  * heartbeats its `cloud_nodes` row and, as often, takes over the marks of nodes that stopped heartbeating
  * (a cloud that died between committing and evaluating, PostgreSQL); a slower sweep picks up marks without
@@ -88,7 +89,9 @@ export function evaluationModule(o: EvaluationModuleOptions): CloudModule {
       // The row exists before this node writes any mark (ingest starts after this module).
       await heartbeatNode(db, dialect, nodeId, heartbeatMs);
       try {
-        await engine.recoverMarks({ atStart: true });
+        // Dead nodes' marks are taken over first and recovered with the rest: the sweep finds none of them.
+        const found = await engine.recoverMarks({ atStart: true });
+        if (found.taken > 0) taken.inc(found.taken);
       } catch (err) {
         // A start that fails leaves no row behind (the cloud does not start).
         await removeNode(db, nodeId).catch(() => {});
