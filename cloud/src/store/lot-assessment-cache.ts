@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { LotReads } from '../domain/exposure-reads.js';
 import { assessLot, type LotAssessment } from '../domain/lot-assessment.js';
-import { countInBounds, lotReads, seriesBounds, seriesIn } from './lot-reads.js';
+import { sensorsCoveringSince } from './location-sensors.js';
+import {
+  countInBounds,
+  lotReads,
+  type SensorBounds,
+  sensorBounds,
+  sensorsSince,
+  seriesIn,
+} from './lot-reads.js';
 import {
   type CustodyMktReads,
   custodyMktOver,
@@ -54,12 +62,32 @@ class ReadLog {
     const n = await f();
     this.checks.push({ again: async () => String(await f()), seen: String(n) });
   }
+
+  /**
+   * A set read (`exact`) checked first by `cover`, a cheaper read that answers a superset of what `exact`
+   * answers now: equal to the set seen, the current set lies within it; otherwise (a new member, or a
+   * cover wider than the truth) `exact` decides. For the sensor set that it also still holds every member
+   * seen is what the count of each member's range checks: its range holds a reading at or after the
+   * window's start, and deleting it lowers the count (docs/architecture.md "Lot assessment cache").
+   */
+  async set(exact: () => Promise<string[]>, cover: () => Promise<string[]>): Promise<string[]> {
+    const v = await exact();
+    const seen = digest(v);
+    this.checks.push({
+      again: async () => {
+        const c = digest(await cover());
+        return c === seen ? c : digest(await exact());
+      },
+      seen,
+    });
+    return v;
+  }
 }
 
 /**
  * `LotReads` that log every read. Each port read is logged whole, except the readings: `seriesOver` logs
- * its bounds (which sensors, which span of each: themselves reads of the readings) whole and the rows
- * within them by count.
+ * which sensors as a set checked by `location_sensors` (`ReadLog.set`), each sensor's span whole and the
+ * rows within them by count.
  */
 function loggedLotReads(db: Kysely<Database>, log: ReadLog): LotReads {
   const base = lotReads(db);
@@ -73,7 +101,12 @@ function loggedLotReads(db: Kysely<Database>, log: ReadLog): LotReads {
     locks: (epcs) => log.read(() => base.locks(epcs)),
     whereNow: (epcs) => log.read(() => base.whereNow(epcs)),
     async seriesOver(locationId, from, to) {
-      const bounds = await log.read(() => seriesBounds(db, locationId, from, to));
+      const sensors = await log.set(
+        () => sensorsSince(db, locationId, from),
+        () => sensorsCoveringSince(db, locationId, from),
+      );
+      const bounds: SensorBounds[] = [];
+      for (const s of sensors) bounds.push(await log.read(() => sensorBounds(db, locationId, s, from, to)));
       for (const b of bounds) await log.count(() => countInBounds(db, locationId, b));
       return seriesIn(db, locationId, bounds);
     },

@@ -120,47 +120,65 @@ async function seriesOver(
 }
 
 /** The bounds of `seriesOver`: which sensors and, per sensor, which span of its readings. */
-export async function seriesBounds(
+async function seriesBounds(
   db: Db,
   locationId: string,
   from: number,
   to: number | null,
 ): Promise<SensorBounds[]> {
+  const out: SensorBounds[] = [];
+  for (const sensorId of await sensorsSince(db, locationId, from))
+    out.push(await sensorBounds(db, locationId, sensorId, from, to));
+  return out;
+}
+
+/**
+ * The sensors of `seriesOver`: those with a reading at the location at or after `from`, sorted, read from
+ * the readings (the location's history since `from`). The lot assessment cache checks this set against
+ * `location_sensors` instead (location-sensors.ts).
+ */
+export async function sensorsSince(db: Db, locationId: string, from: number): Promise<string[]> {
   let sq = db.selectFrom('readings').select('sensor_id').distinct().where('location_id', '=', locationId);
   if (Number.isFinite(from)) sq = sq.where('ts', '>=', from);
-  const sensors = (await sq.execute()).map((r) => r.sensor_id).sort();
-  const out: SensorBounds[] = [];
-  for (const sensorId of sensors) {
-    let lo = from;
-    if (Number.isFinite(from)) {
-      const before = await db
-        .selectFrom('readings')
-        .select('ts')
-        .where('sensor_id', '=', sensorId)
-        .where('location_id', '=', locationId)
-        .where('ts', '<', from)
-        .where('temp_c', 'is not', null)
-        .orderBy('ts', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      if (before) lo = before.ts;
-    }
-    let hi: number | null = null;
-    if (to !== null && Number.isFinite(to)) {
-      const after = await db
-        .selectFrom('readings')
-        .select('ts')
-        .where('sensor_id', '=', sensorId)
-        .where('location_id', '=', locationId)
-        .where('ts', '>=', to)
-        .orderBy('ts')
-        .limit(1)
-        .executeTakeFirst();
-      hi = after?.ts ?? null;
-    }
-    out.push({ sensorId, lo, hi });
+  return (await sq.execute()).map((r) => r.sensor_id).sort();
+}
+
+/** One sensor's span of `seriesOver`: two point lookups around `[from, to)`. */
+export async function sensorBounds(
+  db: Db,
+  locationId: string,
+  sensorId: string,
+  from: number,
+  to: number | null,
+): Promise<SensorBounds> {
+  let lo = from;
+  if (Number.isFinite(from)) {
+    const before = await db
+      .selectFrom('readings')
+      .select('ts')
+      .where('sensor_id', '=', sensorId)
+      .where('location_id', '=', locationId)
+      .where('ts', '<', from)
+      .where('temp_c', 'is not', null)
+      .orderBy('ts', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (before) lo = before.ts;
   }
-  return out;
+  let hi: number | null = null;
+  if (to !== null && Number.isFinite(to)) {
+    const after = await db
+      .selectFrom('readings')
+      .select('ts')
+      .where('sensor_id', '=', sensorId)
+      .where('location_id', '=', locationId)
+      .where('ts', '>=', to)
+      .orderBy('ts')
+      .limit(1)
+      .executeTakeFirst();
+    hi = after?.ts ?? null;
+  }
+  return { sensorId, lo, hi };
 }
 
 /** A sensor's readings at a location within its bounds (the rows `seriesIn` reads, `countInBounds` counts). */

@@ -33,6 +33,7 @@ import { migration0038 } from './migrations/0038-rollups-by-location.js';
 import { migration0039 } from './migrations/0039-derive-lock-row.js';
 import { migration0040 } from './migrations/0040-readings-partitions.js';
 import { migration0041 } from './migrations/0041-sink-outbox-ts.js';
+import { migration0042 } from './migrations/0042-location-sensors.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -76,6 +77,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0039-derive-lock-row': migration0039,
   '0040-readings-partitions': migration0040(dialect),
   '0041-sink-outbox-ts': migration0041,
+  '0042-location-sensors': migration0042,
 });
 
 class StaticProvider implements MigrationProvider {

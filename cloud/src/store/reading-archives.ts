@@ -16,6 +16,7 @@ import {
 import { proveArchiveDigests } from './archive-digest-proof.js';
 import { type ArchiveFileRead, readArchiveFile, writeAtomically } from './archive-file.js';
 import { appendAudit } from './audit-append.js';
+import { widenLocationSensors } from './location-sensors.js';
 import type { Database, ReadingArchivesTable } from './schema.js';
 
 /**
@@ -290,11 +291,20 @@ export async function restoreReadingArchive(
   let chunk: ArchivedReading[] = [];
   const flush = async () => {
     if (chunk.length === 0) return;
-    const r = await db
-      .insertInto('readings')
-      .values(chunk)
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
+    const rows = chunk;
+    // The readings put back and the sensor spans covering them (location_sensors, 0042) in one transaction.
+    const r = await db.transaction().execute(async (trx) => {
+      const done = await trx
+        .insertInto('readings')
+        .values(rows)
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      await widenLocationSensors(
+        trx,
+        rows.map((x) => ({ locationId: x.location_id, sensorId: x.sensor_id, ts: x.ts })),
+      );
+      return done;
+    });
     inserted += Number(r.numInsertedOrUpdatedRows ?? 0);
     chunk = [];
   };

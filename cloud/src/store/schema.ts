@@ -1,6 +1,7 @@
 import type { ColumnType, Selectable } from 'kysely';
 import type { AuditLogTable } from '../domain/audit-chain.js';
 import type { ScanFlagRow } from '../domain/ingest/ingest-store.js';
+import type { LocationSensorRow } from '../domain/location-sensors.js';
 import type { QuantityHoldRow } from '../domain/locks/quantity-holds.js';
 import type { ReadingDigestRow } from '../domain/reading-digests.js';
 import type { ReadingRollupRow } from '../domain/reading-rollups.js';
@@ -128,6 +129,8 @@ export interface Database {
   hibc_links: HibcLinksTable;
   /** Per-sensor reading rollups per bucket (0031, domain/reading-rollups.ts). */
   reading_rollups: ReadingRollupRow;
+  /** Per location and sensor, the data-time span of its readings there (0042, domain/location-sensors.ts). */
+  location_sensors: LocationSensorRow;
 }
 
 /** The same schema: the domain engine's files name it so. */

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assessLot } from '../../src/domain/lot-assessment.js';
 import type { OpenedDatabase } from '../../src/store/db.js';
+import { widenLocationSensors } from '../../src/store/location-sensors.js';
 import { LotAssessmentCache, type LotView } from '../../src/store/lot-assessment-cache.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import { lotCustodyMkt } from '../../src/store/queries/lot-custody-mkt.js';
@@ -25,6 +26,22 @@ const reading = (location: string, sensor: string, ts: number, tempC: number | n
   received_at: 0,
 });
 const at = (minutes: number) => T + minutes * MIN;
+
+/**
+ * Stores readings as every path that stores them does: with the sensor spans covering them
+ * (`location_sensors`, 0042) in the same transaction.
+ */
+const storeReadings = (db: Kysely<Database>, rows: ReadonlyArray<ReturnType<typeof reading>>) =>
+  db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('readings')
+      .values([...rows])
+      .execute();
+    await widenLocationSensors(
+      trx,
+      rows.map((r) => ({ locationId: r.location_id, sensorId: r.sensor_id, ts: r.ts })),
+    );
+  });
 const custody = (epc: string, location: string, from: number, to: number | null) => ({
   epc,
   location_id: location,
@@ -108,11 +125,7 @@ async function seed(db: Kysely<Database>, rules: string): Promise<void> {
     rows.push(reading('loc-b', 'sb1', ts, 6));
     rows.push(reading('loc-c', 'sc1', ts, 3));
   }
-  for (let i = 0; i < rows.length; i += 100)
-    await db
-      .insertInto('readings')
-      .values(rows.slice(i, i + 100))
-      .execute();
+  for (let i = 0; i < rows.length; i += 100) await storeReadings(db, rows.slice(i, i + 100));
   await db
     .insertInto('locks')
     .values([lock('E1'), lock('E2')])
@@ -129,10 +142,7 @@ type Change = (db: Kysely<Database>) => Promise<unknown>;
 const insertReading =
   (location: string, sensor: string, minutes: number, tempC: number | null): Change =>
   (db) =>
-    db
-      .insertInto('readings')
-      .values(reading(location, sensor, at(minutes), tempC))
-      .execute();
+    storeReadings(db, [reading(location, sensor, at(minutes), tempC)]);
 
 /**
  * Every input of a lot's assessment (docs/architecture.md "Lot assessment cache"): the readings of the
@@ -306,7 +316,16 @@ export function lotAssessmentCacheSuite(name: string, open: () => Promise<Opened
     });
     afterAll(() => opened.close());
     const seeded = async () => {
-      for (const t of ['readings', 'custody', 'locks', 'epcs', 'lots', 'products', 'spec_versions'] as const)
+      for (const t of [
+        'readings',
+        'location_sensors',
+        'custody',
+        'locks',
+        'epcs',
+        'lots',
+        'products',
+        'spec_versions',
+      ] as const)
         await opened.db.deleteFrom(t).execute();
       await seed(opened.db, rules);
       return opened.db;
@@ -368,10 +387,7 @@ export function lotAssessmentCacheSuite(name: string, open: () => Promise<Opened
           for (const s of steps) {
             // Off the seeded :30 s grid and unique, so no two readings of a sensor share a timestamp.
             const ts = at(s.quarter / 4) + 7 + ++unique;
-            await db
-              .insertInto('readings')
-              .values(reading(s.location, s.sensor, ts, s.tempC))
-              .execute();
+            await storeReadings(db, [reading(s.location, s.sensor, ts, s.tempC)]);
             expect(await cache.assess('L1')).toEqual(await uncached(db, 'L1'));
           }
         }),

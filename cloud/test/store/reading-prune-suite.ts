@@ -16,6 +16,11 @@ import { verifyReadingDigests } from '../../src/store/reading-digest-reads.js';
 import { pruneReadingArchive } from '../../src/store/reading-prune.js';
 import { evaluateAll, type Harness, location, MIN, pass, send, snapshot, T0 } from '../domain/harness.js';
 import { readingsBatch } from '../helpers/records.js';
+import {
+  backfillLocationSensors,
+  recomputedLocationSensors,
+  storedLocationSensors,
+} from './location-sensors-suite.js';
 import { countIn } from './reading-archives-suite.js';
 
 const LOC = 'room-a';
@@ -95,8 +100,15 @@ export async function pruneRoundTrip(h: Harness, dir: string): Promise<void> {
   const inStay = await stored(h, STAY.from, STAY.to);
   expect(atExcursion).toBeGreaterThan(0);
 
+  const spans = await storedLocationSensors(h.store.db);
+  expect(spans).toEqual(await recomputedLocationSensors(h.store.db));
+
   const a = await createReadingArchive(h.store.db, { period: '2026-11', dir, actor: 'cli:qa', now: T0 });
   const r = await pruneReadingArchive(h.store.db, a, { actor: 'cli:qa', now: T0 + 1, chunkBatches: 3 });
+  // The sensor spans (0042) are never narrowed: wider than the readings left, so still covering them
+  // (what the lot assessment cache's sensor-set check needs, docs/architecture.md "Lot assessment cache").
+  expect(await storedLocationSensors(h.store.db)).toEqual(spans);
+  expect(await recomputedLocationSensors(h.store.db)).not.toEqual(spans);
   expect(r.batches).toBeGreaterThan(0);
   expect(r.kept).toMatchObject({
     outside_archive: 1,
@@ -171,8 +183,13 @@ export async function pruneRoundTrip(h: Harness, dir: string): Promise<void> {
 
   await tampering(h, a.id);
 
+  // As migration 0042 backfills a database pruned before it: the spans of the readings left. Restoring
+  // widens them to the readings put back.
+  await backfillLocationSensors(h.store.db);
+  expect(await storedLocationSensors(h.store.db)).not.toEqual(spans);
   const restored = await restoreReadingArchive(h.store.db, a, { actor: 'cli:qa', now: now + 2 });
   expect(restored).toMatchObject({ inserted: r.readings, cleared: r.batches });
+  expect(await storedLocationSensors(h.store.db)).toEqual(spans);
   expect(await stored(h, Date.UTC(2026, 10, 1), DEC)).toBe(nov);
   expect(await verifyReadingDigests(h.store.db)).toMatchObject({ ok: true, deleted: {} });
   expect(await h.store.db.selectFrom('reading_deletion_spans').selectAll().execute()).toEqual([]);

@@ -90,7 +90,7 @@ const reading = fc.record({
  * A history and how it arrives: the readings (each gateway numbers its own from 1), redeliveries of
  * some of them, all deliveries in any order, cut into batches of any size.
  */
-const history = fc.array(reading, { minLength: 1, maxLength: 60 }).chain((recs) =>
+export const history = fc.array(reading, { minLength: 1, maxLength: 60 }).chain((recs) =>
   fc.array(fc.nat(recs.length - 1), { maxLength: recs.length }).chain((again) =>
     fc.record({
       recs: fc.constant(recs),
@@ -104,64 +104,78 @@ const history = fc.array(reading, { minLength: 1, maxLength: 60 }).chain((recs) 
 
 let runs = 0;
 
+export type History = typeof history extends fc.Arbitrary<infer H> ? H : never;
+
+/**
+ * Ingests a history as it arrives: batches submitted together, so they share group commits; with several
+ * stores (PostgreSQL: several ingestors on one database) dealt round robin. Each run has gateways and
+ * locations of its own. Answers them.
+ */
+export async function deliverHistory(
+  stores: readonly CloudStore[],
+  { recs, deliveries, cuts }: History,
+): Promise<{ gateways: string[]; locations: string[] }> {
+  const run = ++runs;
+  const gw = (g: number) => `gw-r${run}-${g}`;
+  const room = (l: number) => `room-r${run}-${l}`;
+  const next = [0, 0];
+  const seqs = recs.map((r) => ++next[r.gateway]!);
+  const asReading = (i: number): Reading => {
+    const r = recs[i]!;
+    return {
+      seq: seqs[i]!,
+      sensorId: `s${r.sensor}`,
+      locationId: room(r.location),
+      ts: r.ts,
+      tempC: r.tempC,
+      quality: r.tempC === null ? 'timeout' : 'ok',
+    };
+  };
+  const batches: Array<[string, ReadingsBatch]> = [];
+  let at = 0;
+  for (let c = 0; at < deliveries.length; c++) {
+    const chunk = deliveries.slice(at, at + cuts[c % cuts.length]!);
+    at += chunk.length;
+    // A batch names a number once (the wire contract, shared/src/batch.ts): a repeat within the chunk
+    // is left to the other chunks that deliver it.
+    const once = [...new Set(chunk)];
+    for (const g of [0, 1]) {
+      const records = once.filter((i) => recs[i]!.gateway === g).map(asReading);
+      if (records.length === 0) continue;
+      const s = records.map((r) => r.seq);
+      batches.push([
+        gw(g),
+        {
+          gatewayId: gw(g),
+          epoch: EPOCH,
+          firstSeq: Math.min(...s),
+          lastSeq: Math.max(...s),
+          sentAt: T0,
+          records,
+        } as ReadingsBatch,
+      ]);
+    }
+  }
+  await Promise.all(
+    batches.map(([g, b], i) => stores[i % stores.length]!.ingestReadings(g, b, T0 + HOUR * 4 + i)),
+  );
+  return { gateways: [gw(0), gw(1)], locations: [room(0), room(1)] };
+}
+
 /**
  * The property (docs/architecture.md "Reading rollups"): whatever the order, batching and duplication of
  * deliveries, the rollups ingest maintained equal a recomputation from the raw readings table, and count
- * each distinct reading with a value once. Batches are submitted together, so they share group commits;
- * with several stores (PostgreSQL: several ingestors on one database) they are dealt round robin.
+ * each distinct reading with a value once.
  */
 export async function checkRollupProperty(stores: readonly CloudStore[], numRuns: number): Promise<void> {
   await fc.assert(
-    fc.asyncProperty(history, async ({ recs, deliveries, cuts }) => {
-      const run = ++runs;
-      const gw = (g: number) => `gw-r${run}-${g}`;
-      const next = [0, 0];
-      const seqs = recs.map((r) => ++next[r.gateway]!);
-      const asReading = (i: number): Reading => {
-        const r = recs[i]!;
-        return {
-          seq: seqs[i]!,
-          sensorId: `s${r.sensor}`,
-          locationId: `room-${r.location}`,
-          ts: r.ts,
-          tempC: r.tempC,
-          quality: r.tempC === null ? 'timeout' : 'ok',
-        };
-      };
-      const batches: Array<[string, ReadingsBatch]> = [];
-      let at = 0;
-      for (let c = 0; at < deliveries.length; c++) {
-        const chunk = deliveries.slice(at, at + cuts[c % cuts.length]!);
-        at += chunk.length;
-        // A batch names a number once (the wire contract, shared/src/batch.ts): a repeat within the chunk
-        // is left to the other chunks that deliver it.
-        const once = [...new Set(chunk)];
-        for (const g of [0, 1]) {
-          const records = once.filter((i) => recs[i]!.gateway === g).map(asReading);
-          if (records.length === 0) continue;
-          const s = records.map((r) => r.seq);
-          batches.push([
-            gw(g),
-            {
-              gatewayId: gw(g),
-              epoch: EPOCH,
-              firstSeq: Math.min(...s),
-              lastSeq: Math.max(...s),
-              sentAt: T0,
-              records,
-            } as ReadingsBatch,
-          ]);
-        }
-      }
-      await Promise.all(
-        batches.map(([g, b], i) => stores[i % stores.length]!.ingestReadings(g, b, T0 + HOUR * 4 + i)),
-      );
-      const gateways = [gw(0), gw(1)];
+    fc.asyncProperty(history, async (h) => {
+      const { gateways } = await deliverHistory(stores, h);
       const stored = await storedRollups(stores[0]!.db, gateways);
       const recomputed = await recomputedRollups(stores[0]!.db, gateways);
       expectSameRollups(stored, recomputed);
       // Each distinct reading with a value counted once per resolution, however often it was delivered.
-      const withValue = recs.filter((r) => r.tempC !== null).length;
+      const withValue = h.recs.filter((r) => r.tempC !== null).length;
       const counted = (res: RollupResolution) =>
         stored.filter((r) => r.resolution === res).reduce((n, r) => n + r.count, 0);
       expect([counted('5m'), counted('1h')]).toEqual([withValue, withValue]);

@@ -6,6 +6,7 @@ import {
   type Scan,
   type Stream,
 } from '@coldtrace/shared';
+import { locationSensorRows } from '../location-sensors.js';
 import { readingDigestRow, type StoredReadings } from '../reading-digests.js';
 import { rollupRows } from '../reading-rollups.js';
 import { type EpochPlacement, offsetCoverage, placeEpoch, type SequenceReset } from './epochs.js';
@@ -161,6 +162,8 @@ export function* ingestPlan(
     // The rollups of exactly the readings stored (a duplicate is not), in this transaction.
     const rollups = rollupRows(gatewayId, stored.records);
     if (rollups.length > 0) yield* call('addRollups', rollups);
+    // Which sensors read at each location, and when (what the lot assessment cache checks a sensor set by).
+    yield* call('widenLocationSensors', locationSensorRows(stored.records));
   }
   const cov = offsetCoverage(batch, place.offset);
   for (const t of cov.thinned) yield* mergeInto('thinned_ranges', gatewayId, stream, t, receivedAt);

@@ -1,5 +1,6 @@
 import type { Alarm, Movement, Reading, Scan, Stream } from '@coldtrace/shared';
 import type { AuditInput } from '../audit-chain.js';
+import type { LocationSensorRow } from '../location-sensors.js';
 import type { LotFields, StoredLot } from '../lot-change.js';
 import type { ReadingDigestRow } from '../reading-digests.js';
 import type { ReadingRollupRow } from '../reading-rollups.js';
@@ -120,6 +121,11 @@ export interface IngestStore {
    * inserted, a stored one merged (`mergeAggregates`: least/greatest, sums added).
    */
   addRollups(rows: readonly ReadingRollupRow[]): void;
+  /**
+   * Widens `location_sensors` (0042, `locationSensorRows`: one per key, in key order) to cover a batch's
+   * stored readings: a new key inserted, a stored one's span widened, never narrowed.
+   */
+  widenLocationSensors(rows: readonly LocationSensorRow[]): void;
 
   // ---- barcode scans (docs/barcode.md "Scans in the cloud", scan-mapping.ts) ----
   /** Those of `epcs` that are commissioned (first, sorted), then those only in `movements` (sorted). */

@@ -13,12 +13,19 @@ import type {
 } from '../../domain/ingest/ingest-store.js';
 import { contentRow, scanRow } from '../../domain/ingest/record-rows.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
+import type { LocationSensorRow } from '../../domain/location-sensors.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import type { ReadingRollupRow } from '../../domain/reading-rollups.js';
 import { appendAudit } from '../audit-append.js';
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { KyselyScanStore } from './kysely-scan-store.js';
+import {
+  locationSensorArrays,
+  locationSensorValues,
+  PG_LOCATION_SENSORS_UPSERT,
+  SQLITE_LOCATION_SENSORS_UPSERT,
+} from './location-sensors-upsert.js';
 import { pgUnnestInsert } from './pg-unnest-insert.js';
 import { PG_ROLLUP_UPSERT, rollupArrays, rollupValues, SQLITE_ROLLUP_UPSERT } from './rollup-upsert.js';
 
@@ -395,6 +402,17 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
     }
     for (const r of rows)
       await this.trx.executeQuery(CompiledQuery.raw(SQLITE_ROLLUP_UPSERT, [...rollupValues(r)]));
+  }
+
+  async widenLocationSensors(rows: readonly LocationSensorRow[]): Promise<void> {
+    if (this.dialect === 'postgres') {
+      await this.trx.executeQuery(CompiledQuery.raw(PG_LOCATION_SENSORS_UPSERT, locationSensorArrays(rows)));
+      return;
+    }
+    for (const r of rows)
+      await this.trx.executeQuery(
+        CompiledQuery.raw(SQLITE_LOCATION_SENSORS_UPSERT, [...locationSensorValues(r)]),
+      );
   }
 }
 

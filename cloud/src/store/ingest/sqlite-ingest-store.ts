@@ -12,8 +12,10 @@ import type {
   StreamRecord,
 } from '../../domain/ingest/ingest-store.js';
 import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
+import type { LocationSensorRow } from '../../domain/location-sensors.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import type { ReadingRollupRow } from '../../domain/reading-rollups.js';
+import { locationSensorValues, SQLITE_LOCATION_SENSORS_UPSERT } from './location-sensors-upsert.js';
 import { rollupValues, SQLITE_ROLLUP_UPSERT } from './rollup-upsert.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
 
@@ -52,6 +54,7 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
   private readonly lastDigest: Statement;
   private readonly insertDigest: Statement;
   private readonly upsertRollup: Statement;
+  private readonly upsertLocationSensor: Statement;
   /** Whether movement inserts of the current call check `scans` for the key (see the constructor). */
   private guardMovements = true;
 
@@ -212,6 +215,7 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
          created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.upsertRollup = sqlite.prepare(SQLITE_ROLLUP_UPSERT);
+    this.upsertLocationSensor = sqlite.prepare(SQLITE_LOCATION_SENSORS_UPSERT);
   }
 
   epochNamed(gatewayId: string, stream: Stream, epoch: string): EpochRow | undefined {
@@ -356,5 +360,9 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
 
   addRollups(rows: readonly ReadingRollupRow[]): void {
     for (const r of rows) this.upsertRollup.run(...rollupValues(r));
+  }
+
+  widenLocationSensors(rows: readonly LocationSensorRow[]): void {
+    for (const r of rows) this.upsertLocationSensor.run(...locationSensorValues(r));
   }
 }
