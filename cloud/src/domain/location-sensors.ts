@@ -1,5 +1,7 @@
 /**
- * Which sensors have read at a location and over which span of data time (`location_sensors`, 0042): what
+ * Which sensors have read at a location and over which span of data time (`location_sensors`, 0042; per
+ * relaying gateway, as `readings` and the rollups key them, so a row is only ever upserted under its
+ * gateway's ingest lock and two ingestors never wait on one another's row): what
  * the lot assessment cache checks an exposure window's sensor set against without reading the location's
  * history (docs/architecture.md "Lot assessment cache"). Every path that stores readings widens a row to
  * cover them, in the transaction that stores them; nothing narrows one, so a row covers at least the
@@ -8,6 +10,7 @@
 export interface LocationSensorRow {
   location_id: string;
   sensor_id: string;
+  gateway_id: string;
   first_ts: number;
   last_ts: number;
 }
@@ -31,11 +34,14 @@ const byKey = (a: LocationSensorRow, b: LocationSensorRow) =>
           : 0;
 
 /**
- * One row per (location, sensor) of some readings, with their earliest and latest time, in key order (the
+ * One row per (location, sensor) of some readings of a gateway, with their earliest and latest time, in key order (the
  * order an upsert takes its row locks in, the same in every transaction). A batch holds runs of one
  * sensor's readings: the previous reading's row is checked first, so most readings need no string key.
  */
-export function locationSensorRows(readings: readonly LocationSensorReading[]): LocationSensorRow[] {
+export function locationSensorRows(
+  gatewayId: string,
+  readings: readonly LocationSensorReading[],
+): LocationSensorRow[] {
   const rows = new Map<string, LocationSensorRow>();
   let row: LocationSensorRow | undefined;
   for (const r of readings) {
@@ -43,7 +49,13 @@ export function locationSensorRows(readings: readonly LocationSensorReading[]): 
       const key = `${r.locationId}\u0000${r.sensorId}`;
       row = rows.get(key);
       if (!row) {
-        row = { location_id: r.locationId, sensor_id: r.sensorId, first_ts: r.ts, last_ts: r.ts };
+        row = {
+          location_id: r.locationId,
+          sensor_id: r.sensorId,
+          gateway_id: gatewayId,
+          first_ts: r.ts,
+          last_ts: r.ts,
+        };
         rows.set(key, row);
         continue;
       }

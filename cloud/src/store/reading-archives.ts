@@ -299,10 +299,7 @@ export async function restoreReadingArchive(
         .values(rows)
         .onConflict((oc) => oc.doNothing())
         .executeTakeFirst();
-      await widenLocationSensors(
-        trx,
-        rows.map((x) => ({ locationId: x.location_id, sensorId: x.sensor_id, ts: x.ts })),
-      );
+      await widenLocationSensors(trx, rows);
       return done;
     });
     inserted += Number(r.numInsertedOrUpdatedRows ?? 0);

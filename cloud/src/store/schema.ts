@@ -129,7 +129,7 @@ export interface Database {
   hibc_links: HibcLinksTable;
   /** Per-sensor reading rollups per bucket (0031, domain/reading-rollups.ts). */
   reading_rollups: ReadingRollupRow;
-  /** Per location and sensor, the data-time span of its readings there (0042, domain/location-sensors.ts). */
+  /** Per location, sensor and gateway, the data-time span of its readings (0042, domain/location-sensors.ts). */
   location_sensors: LocationSensorRow;
 }
 

@@ -6,15 +6,22 @@ import type { CloudStore } from '../../src/store/cloud-store.js';
 import type { Database } from '../../src/store/schema.js';
 import { deliverHistory, history } from './reading-rollups-suite.js';
 
-const key = (r: LocationSensorRow) => `${r.location_id}\u0000${r.sensor_id}`;
+const key = (r: LocationSensorRow) => `${r.location_id}\u0000${r.sensor_id}\u0000${r.gateway_id}`;
 const ordered = (rows: LocationSensorRow[]) => rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
 const numbers = (
-  rows: Array<{ location_id: string; sensor_id: string; first_ts: unknown; last_ts: unknown }>,
+  rows: Array<{
+    location_id: string;
+    sensor_id: string;
+    gateway_id: string;
+    first_ts: unknown;
+    last_ts: unknown;
+  }>,
 ) =>
   ordered(
     rows.map((r) => ({
       location_id: r.location_id,
       sensor_id: r.sensor_id,
+      gateway_id: r.gateway_id,
       first_ts: Number(r.first_ts),
       last_ts: Number(r.last_ts),
     })),
@@ -27,13 +34,13 @@ export async function storedLocationSensors(db: Kysely<Database>, locations?: re
   return numbers(await q.execute());
 }
 
-/** The same recomputed from the raw `readings`: min and max time per (location, sensor). */
+/** The same recomputed from the raw `readings`: min and max time per (location, sensor, gateway). */
 export async function recomputedLocationSensors(db: Kysely<Database>, locations?: readonly string[]) {
   let q = db
     .selectFrom('readings')
-    .select(['location_id', 'sensor_id'])
+    .select(['location_id', 'sensor_id', 'gateway_id'])
     .select((eb) => [eb.fn.min('ts').as('first_ts'), eb.fn.max('ts').as('last_ts')])
-    .groupBy(['location_id', 'sensor_id']);
+    .groupBy(['location_id', 'sensor_id', 'gateway_id']);
   if (locations) q = q.where('location_id', 'in', locations);
   return numbers(await q.execute());
 }
@@ -41,10 +48,9 @@ export async function recomputedLocationSensors(db: Kysely<Database>, locations?
 /** Replaces the table by a recomputation from the readings (what migration 0042 backfills). */
 export async function backfillLocationSensors(db: Kysely<Database>): Promise<void> {
   await db.deleteFrom('location_sensors').execute();
-  await sql`insert into location_sensors (location_id, sensor_id, first_ts, last_ts)
-    select location_id, sensor_id, min(ts), max(ts) from readings group by location_id, sensor_id`.execute(
-    db,
-  );
+  await sql`insert into location_sensors (location_id, sensor_id, gateway_id, first_ts, last_ts)
+    select location_id, sensor_id, gateway_id, min(ts), max(ts) from readings
+    group by location_id, sensor_id, gateway_id`.execute(db);
 }
 
 /**

@@ -37,10 +37,7 @@ const storeReadings = (db: Kysely<Database>, rows: ReadonlyArray<ReturnType<type
       .insertInto('readings')
       .values([...rows])
       .execute();
-    await widenLocationSensors(
-      trx,
-      rows.map((r) => ({ locationId: r.location_id, sensorId: r.sensor_id, ts: r.ts })),
-    );
+    await widenLocationSensors(trx, rows);
   });
 const custody = (epc: string, location: string, from: number, to: number | null) => ({
   epc,

@@ -14,6 +14,9 @@ const batch = (gatewayId: string, recs: Reading[], epoch?: string): ReadingsBatc
  * humidity and a faulty one without a value, a rolled-back buffer whose reused numbers go to a fork, a new
  * epoch, a second gateway, and a replay that stores nothing (no digest). Returns the digest rows.
  */
+/** The locations `ingestDigestScenario` stores readings at. */
+export const DIGEST_LOCATIONS = ['room-1', 'room-2'];
+
 export async function ingestDigestScenario(store: CloudStore) {
   const steps: Array<[string, ReadingsBatch]> = [
     ['gw-a', batch('gw-a', readings(10, { firstSeq: 1 }), E)],

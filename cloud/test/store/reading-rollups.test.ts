@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
-import { ingestDigestScenario } from './reading-digests-suite.js';
+import {
+  checkLocationSensorsProperty,
+  recomputedLocationSensors,
+  storedLocationSensors,
+} from './location-sensors-suite.js';
+import { DIGEST_LOCATIONS, ingestDigestScenario } from './reading-digests-suite.js';
 import {
   checkRollupProperty,
   expectSameRollups,
@@ -12,10 +17,11 @@ import {
   storedRollups,
 } from './reading-rollups-suite.js';
 
-// docs/architecture.md "Reading rollups" on SQLite, with the synchronous backend the cloud runs and the
-// Kysely backend (PostgreSQL's code path, its SQLite branch).
+// docs/architecture.md "Reading rollups" and the sensor spans of "Lot assessment cache" (`location_sensors`,
+// kept by ingest the same way) on SQLite, with the synchronous backend the cloud runs and the Kysely
+// backend (PostgreSQL's code path, its SQLite branch).
 for (const ingest of ['sqlite', 'kysely'] as const) {
-  describe(`reading rollups on SQLite, ${ingest} backend`, () => {
+  describe(`reading rollups and sensor spans on SQLite, ${ingest} backend`, () => {
     let dir: string;
     let store: CloudStore;
     beforeAll(async () => {
@@ -31,8 +37,15 @@ for (const ingest of ['sqlite', 'kysely'] as const) {
       await checkRollupProperty([store], 60);
     });
 
+    it('sensor spans equal a recomputation from the raw readings however deliveries are ordered, batched and repeated', async () => {
+      await checkLocationSensorsProperty([store], 60);
+    });
+
     it('count a reused number stored in a fork, and nothing of a replay or a reading without value', async () => {
       await ingestDigestScenario(store);
+      expect(await storedLocationSensors(store.db, DIGEST_LOCATIONS)).toEqual(
+        await recomputedLocationSensors(store.db, DIGEST_LOCATIONS),
+      );
       const gateways = ['gw-a', 'gw-b'];
       const stored = await storedRollups(store.db, gateways);
       // Stored with a value: gw-a 1–14 and 16 (15 has none), 5–15 again with other values in a fork, 1–3

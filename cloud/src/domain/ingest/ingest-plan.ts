@@ -97,8 +97,8 @@ export function readingWindows(
  * docs/architecture.md "Broker and ingest": one batch, in one transaction. Its epoch placement (its seqs
  * move into the epoch's stored sequence space; a reset is audited), the records (a taken number is a
  * duplicate or a reused number stored in a fork), each new reading enqueued for every enabled sink, the
- * digest of the readings stored (the next link of the gateway's digest chain, "Audit trail") and their
- * rollups ("Reading rollups"), the thinned ranges and the coverage it declares merged into the stored
+ * digest of the readings stored (the next link of the gateway's digest chain, "Audit trail"), their
+ * rollups ("Reading rollups") and sensor spans ("Lot assessment cache"), the thinned ranges and the coverage it declares merged into the stored
  * ones, and, when any record was new, the evaluation marks of what the domain engine must recompute (per
  * location and batch for readings, per EPC for movements).
  */
@@ -163,7 +163,7 @@ export function* ingestPlan(
     const rollups = rollupRows(gatewayId, stored.records);
     if (rollups.length > 0) yield* call('addRollups', rollups);
     // Which sensors read at each location, and when (what the lot assessment cache checks a sensor set by).
-    yield* call('widenLocationSensors', locationSensorRows(stored.records));
+    yield* call('widenLocationSensors', locationSensorRows(gatewayId, stored.records));
   }
   const cov = offsetCoverage(batch, place.offset);
   for (const t of cov.thinned) yield* mergeInto('thinned_ranges', gatewayId, stream, t, receivedAt);
