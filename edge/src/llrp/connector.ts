@@ -8,16 +8,10 @@ import {
   systemClock,
 } from '@coldtrace/shared';
 import {
-  buildROSpec,
-  buildSetReaderConfig,
   ConnectionAttemptStatus,
   decodeBody,
   decodeTagReports,
   encodeMessage,
-  formatStatus,
-  IMPINJ_ENABLE_EXTENSIONS_RESPONSE_SUBTYPE,
-  impinjEnableExtensions,
-  isImpinjMessage,
   LLRP_HEADER_BYTES,
   LlrpFramer,
   type LlrpMessage,
@@ -26,15 +20,17 @@ import {
   messageName,
   RESPONSE_OF,
   type ReaderEvents,
-  readerCapabilitiesOf,
   readerEventsOf,
-  StatusCode,
-  statusOf,
   type TagRead,
-  withCustomParams,
 } from '@coldtrace/shared/llrp';
 import type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
-import { planRadio } from './radio-plan.js';
+import {
+  checkStatus,
+  closingMessages,
+  configureReader,
+  connectionRefused,
+  errorMessageError,
+} from './reader-setup.js';
 
 export type { ReaderConnectorOptions, ReaderState } from './connector-options.js';
 
@@ -47,10 +43,6 @@ interface Pending {
 
 /** `reconnect.healthyMs` by default: a connection up this long resets the backoff. */
 export const DEFAULT_HEALTHY_MS = 30_000;
-
-const ATTEMPT_STATUS_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(ConnectionAttemptStatus).map(([k, v]) => [v, k]),
-);
 
 /**
  * LLRP reader client (LLRP 1.0.1 §18, §16.1): connect, wait for ConnectionAttemptEvent, read capabilities,
@@ -112,9 +104,8 @@ export class LlrpReaderConnector {
   }
 
   /**
-   * Closes cleanly: STOP_ROSPEC and DELETE_ROSPEC of our ROSpec (LLRP 1.0.1 §16.1.9, §16.1.5), so the
-   * reader stops transmitting and keeps nothing of ours running, then CLOSE_CONNECTION (§16.1.40); each
-   * waits for its response at most `responseTimeoutMs`, and a refusal does not stop the next.
+   * Closes cleanly with `closingMessages` (stop and delete our ROSpec, close the connection); each waits
+   * for its response at most `responseTimeoutMs`, and a refusal does not stop the next.
    */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -122,15 +113,10 @@ export class LlrpReaderConnector {
     this.clock.clearTimeout(this.watchdog);
     this.clock.clearTimeout(this.healthyTimer);
     if (this.socket && this._state === 'connected') {
-      const id = { ROSpecID: this.o.rospecId };
-      for (const m of [
-        message(MessageType.STOP_ROSPEC, 0, id),
-        message(MessageType.DELETE_ROSPEC, 0, id),
-        message(MessageType.CLOSE_CONNECTION, 0),
-      ]) {
+      for (const m of closingMessages(this.o.rospecId)) {
         if (!this.socket) break;
         try {
-          this.check(await this.transact(m));
+          checkStatus(await this.transact(m));
         } catch (err) {
           this.o.log?.debug(
             { err: errorMessage(err) },
@@ -253,47 +239,15 @@ export class LlrpReaderConnector {
       });
       this.clock.clearTimeout(this.connectTimer);
       if (session !== this.session) return;
-      if (status !== ConnectionAttemptStatus.Success) {
-        // LLRP 1.0.1 §16.2.7.6.10: e.g. another client holds the reader. Send nothing; retry later.
-        throw new ColdtraceError(
-          'llrp_connection_refused',
-          `reader refused the connection: ConnectionAttemptEvent status ${status} (${ATTEMPT_STATUS_NAMES[status] ?? 'unknown'})`,
-          { status },
-        );
-      }
-      const caps = await this.transact(message(MessageType.GET_READER_CAPABILITIES, 0, { RequestedData: 0 }));
-      this.check(caps);
-      this.capabilities = caps;
-      // LLRP 1.0.1 §16.2.6.6: the antennas' radio settings as indexes into this reader's tables, checked
-      // before anything is configured (a setting it cannot do is a config error; the reader is left as is).
-      const radio = this.o.radio && planRadio(this.o.radio, this.o.antennas, readerCapabilitiesOf(caps));
-      // Impinj Octane LLRP: an Impinj reader takes Impinj Custom parameters (the search mode) only on a
-      // connection that sent IMPINJ_ENABLE_EXTENSIONS first.
-      if (radio?.some((a) => a.searchMode !== undefined)) {
-        const resp = await this.transact(impinjEnableExtensions());
-        if (
-          resp.type !== MessageType.ERROR_MESSAGE &&
-          !isImpinjMessage(resp, IMPINJ_ENABLE_EXTENSIONS_RESPONSE_SUBTYPE)
-        )
-          throw new ColdtraceError(
-            'llrp_status',
-            'IMPINJ_ENABLE_EXTENSIONS: the reader answered another message',
-          );
-        this.check(resp.type === MessageType.ERROR_MESSAGE ? resp : withCustomParams(resp));
-      }
-      const factoryReset = this.o.factoryReset ?? true;
-      this.check(await this.transact(buildSetReaderConfig(0, this.o.keepaliveMs, { factoryReset })));
-      // Delete all ROSpecs (ID 0), LLRP 1.0.1 §16.1.5; then install ours.
-      this.check(await this.transact(message(MessageType.DELETE_ROSPEC, 0, { ROSpecID: 0 })));
-      const spec = buildROSpec({
-        rospecId: this.o.rospecId,
-        antennas: this.o.antennas,
-        reportEveryTags: this.o.reportEveryTags,
-        ...(radio ? { antennaConfigs: radio } : {}),
-      });
-      this.check(await this.transact(message(MessageType.ADD_ROSPEC, 0, {}, [spec])));
-      this.check(await this.transact(message(MessageType.ENABLE_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
-      this.check(await this.transact(message(MessageType.START_ROSPEC, 0, { ROSpecID: this.o.rospecId })));
+      // LLRP 1.0.1 §16.2.7.6.10: a refused attempt sends nothing; retry later.
+      if (status !== ConnectionAttemptStatus.Success) throw connectionRefused(status);
+      await configureReader(
+        this.o,
+        (m) => this.transact(m),
+        (caps) => {
+          this.capabilities = caps;
+        },
+      );
       if (session !== this.session) return;
       this.armHealthy(session);
       this.armWatchdog();
@@ -301,14 +255,6 @@ export class LlrpReaderConnector {
       this.o.log?.info({ host: this.o.host, port: this.o.port }, 'llrp reader connected');
     } finally {
       this.setupsInFlight -= 1;
-    }
-  }
-
-  /** LLRP 1.0.1 §16.2.8.1: a non-success LLRPStatus fails with its whole FieldError/ParameterError detail. */
-  private check(resp: LlrpMessage): void {
-    const s = statusOf(resp);
-    if (s.code !== StatusCode.M_Success) {
-      throw new ColdtraceError('llrp_status', `${messageName(resp.type)}: ${formatStatus(s)}`, { status: s });
     }
   }
 
@@ -360,11 +306,11 @@ export class LlrpReaderConnector {
       if (p && (type === p.expect || type === MessageType.ERROR_MESSAGE)) {
         this.pending.delete(id);
         this.clock.clearTimeout(p.timer);
-        if (type === MessageType.ERROR_MESSAGE) p.reject(this.errorMessageError(msg));
+        if (type === MessageType.ERROR_MESSAGE) p.reject(errorMessageError(msg));
         else p.resolve(msg);
         return;
       }
-      if (type === MessageType.ERROR_MESSAGE) this.protocolError(this.errorMessageError(msg));
+      if (type === MessageType.ERROR_MESSAGE) this.protocolError(errorMessageError(msg));
       else this.o.log?.debug({ type, id }, 'llrp unsolicited message ignored');
     } catch (err) {
       // A well-framed message with a bad body: report it and go on with the next one (stream is in sync).
@@ -408,13 +354,6 @@ export class LlrpReaderConnector {
       );
     }
     this.call(() => this.o.onReaderEvent?.(ev), 'onReaderEvent');
-  }
-
-  private errorMessageError(msg: LlrpMessage): ColdtraceError {
-    const s = statusOf(msg);
-    return new ColdtraceError('llrp_error_message', `reader ERROR_MESSAGE id ${msg.id}: ${formatStatus(s)}`, {
-      status: s,
-    });
   }
 
   private fail(session: number, err: unknown): void {
