@@ -1,36 +1,25 @@
 import net from 'node:net';
-import { type ClockTimer, ColdtraceError, errorMessage, systemClock } from '@coldtrace/shared';
+import { type ClockTimer, ColdtraceError, systemClock } from '@coldtrace/shared';
 import type { TagRead } from '@coldtrace/shared/llrp';
 import {
   ConnectionAttemptStatus,
-  decodeBody,
   encodeMessage,
   encodeRoAccessReport,
   IMPINJ_VENDOR_ID,
-  LLRP_HEADER_BYTES,
-  LLRP_VERSION,
-  LlrpFramer,
   type LlrpMessage,
   MessageType,
   message,
   NotificationEventType,
   ParamType,
   param,
-  RESPONSE_OF,
   ROReportTrigger,
   ROSpecEventType,
   readerEventNotification,
-  StatusCode,
-  statusParam,
 } from '@coldtrace/shared/llrp';
 import { type DoorGeometry, prng } from './population.js';
-import {
-  handleRequest,
-  type ReaderContext,
-  type RoSpec,
-  undecodableRequestStatus,
-} from './reader-requests.js';
+import { handleRequest, type ReaderContext, type RoSpec } from './reader-requests.js';
 import { ReportBuffer, type ReportPolicy } from './report-buffer.js';
+import { readRequests } from './request-stream.js';
 import { scriptPlayer } from './script-player.js';
 import type { LlrpSimulator, LlrpSimulatorOptions } from './simulator-types.js';
 
@@ -39,7 +28,7 @@ export type { LlrpSimulator, LlrpSimulatorOptions, ScriptOptions } from './simul
 /**
  * A TCP server that behaves like a fixed UHF reader speaking LLRP 1.0.1 (Impinj/Zebra behaviour):
  * ConnectionAttemptEvent on accept (§17.1.3), keepalives as configured by the client's KeepaliveSpec
- * (§16.2.6.9), a ROSpec state machine answering invalid requests with the proper LLRPStatus detail
+ * (§16.2.6.9), requests read by `request-stream.ts`, a ROSpec state machine answering invalid requests with the proper LLRPStatus detail
  * (`reader-requests.ts`), RO_ACCESS_REPORTs as the ROSpec's ROReportSpec says (`report-buffer.ts`), and
  * fault injection.
  */
@@ -259,48 +248,13 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     // LLRP 1.0.1 §16.1.38: SET_READER_CONFIG values hold for the connection; a new one starts from defaults.
     events.clear();
     impinjExtensions = false;
-    const framer = new LlrpFramer(
-      (frame, type, id, version) => {
-        if (version !== LLRP_VERSION) {
-          // LLRP 1.0.1 §16.1.35: ERROR_MESSAGE in the received version with its message ID and
-          // M_UnsupportedVersion, no sub-parameters; the connection carries on.
-          stats.errorsSent += 1;
-          const status = statusParam(
-            StatusCode.M_UnsupportedVersion,
-            `LLRP version ${version} is not supported; this reader speaks version ${LLRP_VERSION}`,
-          );
-          send(sock, { ...message(MessageType.ERROR_MESSAGE, id, {}, [status]), version });
-          return;
-        }
-        let req: LlrpMessage;
-        try {
-          req = decodeBody(type, id, frame.subarray(LLRP_HEADER_BYTES));
-        } catch (err) {
-          stats.errorsSent += 1;
-          const status = undecodableRequestStatus(err);
-          const rtype = RESPONSE_OF[type];
-          send(sock, message(rtype ?? MessageType.ERROR_MESSAGE, id, {}, [status]));
-          return;
-        }
-        handleRequest(contextFor(sock), req);
-      },
-      { anyVersion: true },
-    );
-    sock.on('data', (chunk: Buffer) => {
-      if (sock !== client) return;
-      try {
-        framer.push(chunk);
-      } catch (err) {
-        // No message boundary can be trusted any more (LLRP has no sync marker): say so and close.
+    readRequests(sock, {
+      current: () => sock === client,
+      send: (msg) => send(sock, msg),
+      countError: () => {
         stats.errorsSent += 1;
-        send(
-          sock,
-          message(MessageType.ERROR_MESSAGE, 0, {}, [
-            statusParam(StatusCode.M_ParameterError, errorMessage(err).slice(0, 200)),
-          ]),
-        );
-        sock.end();
-      }
+      },
+      onRequest: (req) => handleRequest(contextFor(sock), req),
     });
     sock.on('end', () => release(sock));
     sock.on('close', () => release(sock));
