@@ -12,38 +12,23 @@
  * got its CONNACK, the auth calls the first cloud answered (from its request log) and the CPU time of each
  * process (broker, clouds, PostgreSQL, this process with the simulated gateways).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudStore, openDatabase, registerGateway } from '@coldtrace/cloud';
 import { DEFAULT_PUBACK_TIMEOUT_MS } from '@coldtrace/edge';
 import { gatewayTopic } from '@coldtrace/shared';
 import mqtt, { type MqttClient } from 'mqtt';
-import pg from 'pg';
-import { CloudCliProcess } from '../cloud/test/ingest/cloud-cli-process.js';
-import { RabbitmqNode } from '../cloud/test/ingest/rabbitmq-node.js';
-import { freePort } from '../cloud/test/sinks/influxd-process.js';
-import { PgNode, pgNodeMissing } from '../cloud/test/store/pg-node.js';
+import { ingestedReadings } from './storm-diagnostics.js';
+import { BATCH, epcOf, out, percentile, probeCritical, probeMovements, publishAll } from './storm-load.js';
 import {
-  authCalls,
-  brokerLogSummary,
-  cpuOf,
-  ingestedReadings,
-  ownBeam,
-  pidsWith,
-} from './storm-diagnostics.js';
-import {
-  BATCH,
-  backlog,
-  epcOf,
-  LOCATIONS,
-  out,
-  percentile,
-  probeCritical,
-  probeMovements,
-  publishAll,
-  room,
-} from './storm-load.js';
+  brokerCosts,
+  closeRig,
+  createRig,
+  rigMissing,
+  seedRig,
+  startRig,
+  waitFor,
+} from './storm-rabbitmq-rig.js';
 
 export interface RabbitmqStormOptions {
   gateways: number;
@@ -56,8 +41,6 @@ export interface RabbitmqStormOptions {
   urgentLane?: boolean;
 }
 
-// The ingestors' AMQP account; the clouds answer the broker's question about it from their amqpUrl.
-const INGESTOR = { username: 'coldtrace-ingestor', password: 'storm-ingestor-secret-0123456789' };
 /** A probe reading not locked after this ends the sampling. */
 const PROBE_GIVE_UP_MS = 120_000;
 /**
@@ -66,20 +49,8 @@ const PROBE_GIVE_UP_MS = 120_000;
  */
 const STALL_MS = DEFAULT_PUBACK_TIMEOUT_MS + 30_000;
 
-async function waitFor(what: string, timeoutMs: number, intervalMs: number, ok: () => Promise<boolean>) {
-  const t = performance.now();
-  while (!(await ok())) {
-    if (performance.now() - t > timeoutMs) throw new Error(`${what}: not after ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
-  const missing =
-    pgNodeMissing() ??
-    (existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server')
-      ? undefined
-      : "Debian's rabbitmq-server not installed (deploy/dev-services.sh)");
+  const missing = rigMissing();
   if (missing) throw new Error(`the RabbitMQ storm needs ${missing}`);
   const t0 = Date.now() - 3_600_000;
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-storm-rabbitmq-'));
@@ -93,52 +64,15 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     probeTopic: o.probeTopic,
     urgentLane: o.urgentLane !== false,
   });
-  const pgNode = await PgNode.create();
-  let store: CloudStore | undefined;
-  let node: RabbitmqNode | undefined;
-  let db: pg.Client | undefined;
-  const clouds: CloudCliProcess[] = [];
+  const rig = await createRig(dir);
   const clients: MqttClient[] = [];
   let probe: MqttClient | undefined;
   try {
-    const dbUrl = await pgNode.createDatabase('coldtrace');
-    // Master data and gateways written before the clouds start (migrates the database).
-    store = new CloudStore(await openDatabase(dbUrl));
-    for (let l = 0; l < LOCATIONS; l++) await store.upsertLocation(room(`loc-${l}`), t0);
-    for (let i = 0; i < o.samples; i++) await store.upsertLocation(room(`probe-${i}`), t0);
-    const secrets: string[] = [];
-    for (let g = 0; g < o.gateways; g++)
-      secrets.push(await registerGateway(store, { id: `gw-${g}`, now: t0 }));
-    const probeSecret = await registerGateway(store, { id: 'probe', now: t0 });
-    await store.close();
-    store = undefined;
-    const payloads = Array.from({ length: o.gateways }, (_, g) => backlog(g, o.backlog, t0));
-
-    const ports = await Promise.all(Array.from({ length: o.ingestors }, () => freePort()));
-    node = await RabbitmqNode.create(`http://127.0.0.1:${ports[0]}`);
-    const amqpUrl = `amqp://${INGESTOR.username}:${INGESTOR.password}@127.0.0.1:${node.amqpPort}/`;
-    for (const [i, port] of ports.entries())
-      clouds.push(
-        new CloudCliProcess(`cloud-${i + 1}`, dir, {
-          database: dbUrl,
-          http: { host: '127.0.0.1', port },
-          mqtt: {
-            embedded: { enabled: false },
-            rabbitmq: { amqpUrl, prefetch: 64, queuePrefix: 'coldtrace' },
-          },
-          evaluation: { debounceMs: 10, urgentLane: o.urgentLane !== false },
-          // info: the request log is where the broker's auth calls are counted.
-          logLevel: 'info',
-        }),
-      );
-    await Promise.all(clouds.map((c) => c.start()));
-    await waitFor('the clouds ready (consuming the queues)', 120_000, 200, async () =>
-      (await Promise.all(clouds.map((c) => c.ready()))).every((r) => r.status === 200),
-    );
-    db = new pg.Client({ connectionString: dbUrl });
-    await db.connect();
+    const { dbUrl, secrets, probeSecret, payloads } = await seedRig(rig, o, t0);
+    const { node, db } = await startRig(rig, o, dbUrl);
+    const clouds = rig.clouds;
     const one = async (sql: string, params: unknown[] = []) =>
-      Number(Object.values((await db!.query(sql, params)).rows[0] ?? { n: 0 })[0]);
+      Number(Object.values((await db.query(sql, params)).rows[0] ?? { n: 0 })[0]);
 
     // Probe locations, each holding one unit (moved in before the storm).
     probe = await mqtt.connectAsync(node.mqttUrl, {
@@ -163,53 +97,8 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
       );
       return held === o.samples && (await one('SELECT COUNT(*) AS n FROM evaluation_marks')) === 0;
     });
-    const logStart = Date.now();
-    const cpuRoots = (): Record<string, number> => {
-      const roots: Record<string, number> = { 'gateways (this process)': process.pid };
-      for (const [i, c] of clouds.entries()) {
-        const [pid] = pidsWith(join(dir, `cloud-${i + 1}.yaml`));
-        if (pid) roots[c.name] = pid;
-      }
-      const beam = ownBeam();
-      if (beam) roots.rabbitmq = beam;
-      const postmaster = readFileSync(join(pgNode.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0];
-      roots.postgresql = Number(postmaster);
-      return roots;
-    };
-    const roots = cpuRoots();
-    const cpuBefore = cpuOf(roots);
-    const logOffset = node.log().length;
-
     /** What the storm cost the broker's side: auth calls, the broker's log, CPU per process. */
-    const diagnostics = async (logEnd: number) => {
-      const cpuAfter = cpuOf(roots);
-      const auth = authCalls(join(dir, 'cloud-1.log'), logStart, logEnd);
-      const calls = Object.values(auth.times)
-        .flat()
-        .sort((a, b) => a - b);
-      out('storm_broker_auth_calls', calls.length, 'requests', {
-        byPath: Object.fromEntries(Object.entries(auth.times).map(([p, t]) => [p, t.length])),
-        spanS: Math.round(auth.spanS * 100) / 100,
-        p50Ms: calls.length ? Math.round(percentile(calls, 50) * 10) / 10 : null,
-        p99Ms: calls.length ? Math.round(percentile(calls, 99) * 10) / 10 : null,
-        maxMs: calls.length ? Math.round(percentile(calls, 100)) : null,
-      });
-      out(
-        'storm_cpu',
-        Object.keys(roots).reduce((s, k) => s + cpuAfter[k]! - cpuBefore[k]!, 0),
-        's',
-        {
-          byProcess: Object.fromEntries(
-            Object.keys(roots).map((k) => [k, Math.round((cpuAfter[k]! - cpuBefore[k]!) * 10) / 10]),
-          ),
-        },
-      );
-      out('storm_ingested', o.gateways * o.backlog, 'readings', await ingestedReadings(clouds));
-      // What the broker logged: its auth backend failing to reach the cloud, refused or dropped connections.
-      // From the storm on (the node logs the clouds' first logins, refused before their HTTP was up).
-      const broker = brokerLogSummary(node!.log().slice(logOffset));
-      out('storm_broker_log', broker.errors, 'errors', broker.byCause);
-    };
+    const diagnostics = brokerCosts(rig, node, o, Date.now());
 
     // The storm: every gateway connects at once and sends its backlog.
     const started = performance.now();
@@ -242,7 +131,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     })();
     const storm = Promise.all(
       payloads.map(async (p, g) => {
-        const c = mqtt.connect(node!.mqttUrl, {
+        const c = mqtt.connect(node.mqttUrl, {
           clientId: `gw-${g}`,
           username: `gw-${g}`,
           password: secrets[g],
@@ -294,7 +183,7 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
      */
     const evaluation: Array<[number, number, number]> = [];
     const evaluationBacklog = async (): Promise<[number, number, number]> => {
-      const r = await db!.query<{ marks: string; locations: string; waiting: string }>(
+      const r = await db.query<{ marks: string; locations: string; waiting: string }>(
         `SELECT (SELECT COUNT(*) FROM evaluation_marks WHERE kind = 'location') AS marks,
                 (SELECT COUNT(DISTINCT subject) FROM evaluation_marks WHERE kind = 'location') AS locations,
                 (SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock') AS waiting`,
@@ -451,19 +340,15 @@ export async function rabbitmqStorm(o: RabbitmqStormOptions): Promise<void> {
     out('machine_after', loadavg()[0]!, 'load1');
     // Nothing left behind in the broker either: no delivery parked, unacknowledged or to be redelivered.
     await waitFor('the queues empty', 60_000, 1000, async () =>
-      Object.values(await node!.queues()).every((q) => q.messages === 0),
+      Object.values(await node.queues()).every((q) => q.messages === 0),
     );
   } catch (err) {
     keep = true;
-    if (node) writeFileSync(join(dir, 'rabbitmq.log'), node.log());
+    if (rig.node) writeFileSync(join(dir, 'rabbitmq.log'), rig.node.log());
     throw err;
   } finally {
     await Promise.all([...clients, ...(probe ? [probe] : [])].map((c) => c.endAsync(true)));
-    await db?.end().catch(() => {});
-    for (const c of clouds) await c.stop().catch(() => {});
-    await node?.destroy().catch(() => {});
-    await store?.close().catch(() => {});
-    await pgNode.destroy();
+    await closeRig(rig);
     if (keep) process.stderr.write(`the clouds' logs are kept in ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
