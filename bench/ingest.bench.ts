@@ -14,29 +14,20 @@
  *    state is flushed; with the ratio to each raw rate;
  *  - lock_latency_p50 / p99: from a gateway publishing the deciding (critical) reading to the unit's lock
  *    being visible in GET /api/v1/locks, under ~10,000 readings/s of background load (200 samples).
+ * The simulated gateways and the cloud they publish to are bench/ingest-load.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudStore, openDatabase, registerGateway, startCloud, UserStore } from '@coldtrace/cloud';
-import {
-  type Clock,
-  encodeGatewayPayload,
-  type Reading,
-  type ReadingsBatch,
-  systemClock,
-} from '@coldtrace/shared';
+import { CloudStore, openDatabase, registerGateway, UserStore } from '@coldtrace/cloud';
+import { encodeGatewayPayload, type Reading, type ReadingsBatch } from '@coldtrace/shared';
 import { Aedes } from 'aedes';
-import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
+import mqtt from 'mqtt';
 import { room } from '../cloud/test/helpers/records.js';
+import { BATCH, batch, cloudWith, drive, GATEWAYS, T0 } from './ingest-load.js';
 
 const BENCH = 'ingest';
-const T0 = Date.UTC(2026, 0, 1);
-const BATCH = 500;
-const GATEWAYS = 8;
-const SENSORS_PER_GATEWAY = 4;
 const arg = (name: string, dflt: number) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a ? Number(a.split('=')[1]) : dflt;
@@ -48,69 +39,6 @@ const out = (metric: string, value: number, unit: string, extra: Record<string, 
   process.stdout.write(
     `${JSON.stringify({ bench: BENCH, metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`,
   );
-
-const payloads = new Map<string, { payload: string; n: number }>();
-/**
- * Batch k of gateway g, encoded once: the simulated gateways are other machines in reality, so their
- * encoding (and its contract validation) is kept out of the measured cloud's single thread.
- */
-function batch(g: number, k: number): { payload: string; n: number } {
-  const key = `${g}/${k}`;
-  let b = payloads.get(key);
-  if (!b) {
-    b = encodeBatch(g, k);
-    payloads.set(key, b);
-  }
-  return b;
-}
-
-/** Batch k of gateway g: 500 in-range readings of its sensors, 10 s apart per sensor. */
-function encodeBatch(g: number, k: number): { payload: string; n: number } {
-  const records: Reading[] = [];
-  for (let i = 0; i < BATCH; i++) {
-    const seq = k * BATCH + i + 1;
-    const s = seq % SENSORS_PER_GATEWAY;
-    records.push({
-      seq,
-      sensorId: `gw${g}-s${s}`,
-      locationId: `loc-${g}-${s % 2}`,
-      ts: T0 + Math.floor(seq / SENSORS_PER_GATEWAY) * 10_000,
-      tempC: 4 + ((seq * 7) % 30) / 10,
-      quality: 'ok',
-    });
-  }
-  const gatewayId = `gw${g}`;
-  return {
-    payload: encodeGatewayPayload('readings', {
-      gatewayId,
-      firstSeq: k * BATCH + 1,
-      lastSeq: (k + 1) * BATCH,
-      sentAt: T0,
-      records,
-    }),
-    n: BATCH,
-  };
-}
-
-/** Each gateway publishes its share with `window` batches in flight; resolves when all are acknowledged. */
-async function drive(clients: MqttClient[], batches: number, window = 4): Promise<number> {
-  let done = 0;
-  await Promise.all(
-    clients.map(async (c, g) => {
-      let next = 0;
-      const worker = async () => {
-        while (next < batches) {
-          const k = next++;
-          const b = batch(g, k);
-          await c.publishAsync(`coldtrace/v1/gw/gw${g}/readings`, b.payload, { qos: 1 });
-          done += b.n;
-        }
-      };
-      await Promise.all(Array.from({ length: window }, worker));
-    }),
-  );
-  return done;
-}
 
 async function sqliteAlone(dir: string): Promise<number> {
   const store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'raw.db')}`));
@@ -175,38 +103,6 @@ async function brokerAlone(): Promise<number> {
   await Promise.all(clients.map((c) => c.endAsync()));
   await new Promise<void>((r) => aedes.close(() => server.close(() => r())));
   return rate;
-}
-
-async function cloudWith(dir: string, name: string, clock: Clock = systemClock) {
-  const cloud = await startCloud(
-    {
-      database: `sqlite:${join(dir, `${name}.db`)}`,
-      http: { host: '127.0.0.1', port: 0 },
-      mqtt: { embedded: { host: '127.0.0.1', port: 0 } },
-      evaluation: { debounceMs: 10 },
-      // The batches carry fixed 2026-01-01 times on the system clock: no ingest horizon.
-      ingest: { maxEventAgeMs: Number.MAX_SAFE_INTEGER },
-      logLevel: 'silent',
-    },
-    { clock, log: pino({ level: 'silent' }) },
-  );
-  for (let g = 0; g < GATEWAYS; g++) {
-    for (const l of [0, 1]) {
-      await cloud.store.upsertLocation(room(`loc-${g}-${l}`), T0);
-    }
-  }
-  const clients = await Promise.all(
-    Array.from({ length: GATEWAYS }, async (_, g) => {
-      const secret = await registerGateway(cloud.store, { id: `gw${g}`, now: T0 });
-      return mqtt.connectAsync(cloud.mqttUrl!, {
-        clientId: `gw${g}`,
-        username: `gw${g}`,
-        password: secret,
-        reconnectPeriod: 0,
-      });
-    }),
-  );
-  return { cloud, clients };
 }
 
 async function endToEnd(dir: string): Promise<{ rate: number; batchesPerCommit: number }> {
