@@ -278,6 +278,7 @@ async function assemble(
             url: rabbit.amqpUrl,
             prefetch: rabbit.prefetch,
             queuePrefix: rabbit.queuePrefix,
+            partitions: rabbit.partitions,
             ingestor,
             log: log.child({ component: 'amqp' }),
             connect: amqplibConnect,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PARTITIONS } from '../ingest/rabbitmq-routing.js';
 
 /**
  * RabbitMQ for several cloud machines (docs/operations.md "Several machines: RabbitMQ"): gateways publish
@@ -6,7 +7,9 @@ import { z } from 'zod';
  * every cloud consumes the quorum queues over AMQP (ingest/amqp-source.ts).
  * - `amqpUrl`: the ingestors' account and virtual host (`amqp://user:password@host:5672/vhost`);
  * - `prefetch`: deliveries each ingestor holds unacknowledged per queue (default 64);
- * - `queuePrefix`: the ingest quorum queues are `<queuePrefix>.<stream>` (deploy/rabbitmq/definitions.json);
+ * - `queuePrefix`, `partitions`: each stream kind's gateways are hashed into `partitions` quorum queues
+ *   `<queuePrefix>.<stream>.<k>` (deploy/rabbitmq/definitions.json; docs/operations.md "Queue layout"), the
+ *   same count on every cloud and in the broker's definitions (default 4);
  * - `authFrom`: the peer addresses the broker's HTTP auth calls come from (default loopback);
  * - `queueDepthIntervalMs`: how often each queue's ready messages are checked for
  *   `coldtrace_broker_queue_messages` (default 15 s).
@@ -24,6 +27,7 @@ export const rabbitmqConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/)
       .default('coldtrace'),
+    partitions: z.number().int().min(1).max(MAX_PARTITIONS).default(4),
     authFrom: z.array(z.string().min(1)).min(1).default(['127.0.0.1', '::1']),
     queueDepthIntervalMs: z.number().int().min(100).max(3_600_000).default(15_000),
   })

@@ -1,7 +1,9 @@
 import { TOPIC_ROOT } from '@coldtrace/shared';
 import {
-  ingestQueues,
+  ingestLayout,
   isEventRoutingKey,
+  isIngestExchange,
+  isIngestQueue,
   MQTT_EXCHANGE,
   parseGatewayRoutingKey,
 } from '../ingest/rabbitmq-routing.js';
@@ -33,8 +35,10 @@ function isSubscriptionQueueOf(name: string, mayUse: (clientId: string) => boole
  * - gateway: publish to `amq.topic`, nothing else (v1 reserves command topics and gateways subscribe to
  *   none; with `.` in gateway ids a command key of one gateway could be a stream key of another);
  * - service account (ERP/WMS): its own subscription queue, bind from `amq.topic` (reads only);
- * - ingestor (the cloud's AMQP account): declare, bind and consume the ingest queues `<queuePrefix>.*`, bind
- *   from `amq.topic` and publish to it (the integration events; `topicAllowed` narrows which keys).
+ * - ingestor (the cloud's AMQP account): declare, bind and consume the ingest queues (partitions
+ *   `<queuePrefix>.<stream>.<k>`, and the legacy `<queuePrefix>.<stream>` it drains), declare and bind the
+ *   consistent-hash exchanges `<queuePrefix>.<stream>.by-gateway`, bind from `amq.topic` and publish to it
+ *   (the integration events; `topicAllowed` narrows which keys).
  */
 export function resourceAllowed(
   account: RabbitAccount,
@@ -44,6 +48,7 @@ export function resourceAllowed(
 ): boolean {
   const { kind, name, permission } = resource;
   if (kind === 'exchange') {
+    if (account.kind === 'ingestor' && isIngestExchange(queuePrefix, name)) return true;
     if (name !== MQTT_EXCHANGE) return false;
     if (account.kind === 'gateway') return permission === 'write';
     return permission === 'read' || (account.kind === 'ingestor' && permission === 'write');
@@ -58,7 +63,7 @@ export function resourceAllowed(
         isSubscriptionQueueOf(name, (c) => c === clientId && serviceAccountMayUse(account.clientIdPrefix, c))
       );
     case 'ingestor':
-      return ingestQueues(queuePrefix).some((q) => q.queue === name);
+      return isIngestQueue(queuePrefix, name);
   }
 }
 
@@ -83,6 +88,6 @@ export function topicAllowed(
       return permission === 'read' && (key === `${KEY_ROOT}.#` || key.startsWith(`${KEY_ROOT}.`));
     case 'ingestor':
       if (permission === 'write') return isEventRoutingKey(key);
-      return ingestQueues('').some((q) => q.bindingKey === key);
+      return ingestLayout('', 0).some((l) => l.bindingKey === key);
   }
 }

@@ -57,14 +57,80 @@ export function isEventRoutingKey(key: string): boolean {
   return ID_PATTERN.test(event) && !event.includes('.');
 }
 
-/** One durable quorum queue per stream kind, and the binding that fills it from every gateway. */
-export function ingestQueues(
-  prefix: string,
-): { stream: GatewayTopicName; queue: string; bindingKey: string }[] {
+/** The queue each stream kind had before gateway-affine delivery: drained, never bound again. */
+export function legacyIngestQueue(prefix: string, stream: GatewayTopicName): string {
+  return `${prefix}.${stream}`;
+}
+
+/** Partition `k`'s queue of a stream kind. */
+export function partitionQueue(prefix: string, stream: GatewayTopicName, k: number): string {
+  return `${prefix}.${stream}.${k}`;
+}
+
+/**
+ * The quorum queue every ingestor consumes and nothing is routed to: its consumer count is the number of
+ * ingestors (a partition's, with single active consumer, counts only the active one in RabbitMQ 3.10).
+ */
+export function presenceQueue(prefix: string): string {
+  return `${prefix}.ingestors`;
+}
+
+/** The most partitions a stream kind may have (config `mqtt.rabbitmq.partitions`). */
+export const MAX_PARTITIONS = 64;
+
+/** The ingest layout of one stream kind (docs/operations.md "Queue layout"). */
+export interface IngestStreamLayout {
+  stream: GatewayTopicName;
+  /** The `x-consistent-hash` exchange that `amq.topic` feeds with `bindingKey`. */
+  exchange: string;
+  bindingKey: string;
+  /** Its quorum queues, each bound to `exchange` with weight 1 and consumed by one ingestor at a time. */
+  queues: string[];
+  /** The queue of the layout before, consumed while it exists so nothing in it is stranded. */
+  legacyQueue: string;
+}
+
+/**
+ * Gateway-affine delivery: per stream kind, `amq.topic` → (exchange binding `coldtrace.v1.gw.#.<stream>`)
+ * → a consistent-hash exchange (RabbitMQ's bundled `rabbitmq_consistent_hash_exchange`, hashing the routing
+ * key, i.e. the gateway within a stream kind) → `partitions` quorum queues with `x-single-active-consumer`.
+ * So one ingestor at a time receives all of a gateway's batches of a stream, and its group transactions do
+ * not wait for another ingestor's on the same (gateway, stream) locks; when its channel dies the broker
+ * makes the next consumer in line active.
+ */
+export function ingestLayout(prefix: string, partitions: number): IngestStreamLayout[] {
   // `#`, not `*`: a gateway id with `.` spans several words.
   return GATEWAY_TOPIC_NAMES.map((stream) => ({
     stream,
-    queue: `${prefix}.${stream}`,
+    exchange: `${prefix}.${stream}.by-gateway`,
     bindingKey: `${KEY_ROOT}.gw.#.${stream}`,
+    queues: Array.from({ length: partitions }, (_, k) => partitionQueue(prefix, stream, k)),
+    legacyQueue: legacyIngestQueue(prefix, stream),
   }));
+}
+
+/** The queue arguments of a partition (the same as deploy/rabbitmq/definitions.json). */
+export const PARTITION_QUEUE_ARGUMENTS = {
+  'x-queue-type': 'quorum',
+  'x-single-active-consumer': true,
+} as const;
+
+function isPartitionIndex(k: string): boolean {
+  return /^(0|[1-9]\d?)$/.test(k) && Number(k) < MAX_PARTITIONS;
+}
+
+/** Is `name` an ingest queue of `prefix` (a partition, whatever the count, a legacy queue, the presence queue)? */
+export function isIngestQueue(prefix: string, name: string): boolean {
+  if (name === presenceQueue(prefix)) return true;
+  return GATEWAY_TOPIC_NAMES.some(
+    (stream) =>
+      name === legacyIngestQueue(prefix, stream) ||
+      (name.startsWith(`${prefix}.${stream}.`) &&
+        isPartitionIndex(name.slice(prefix.length + stream.length + 2))),
+  );
+}
+
+/** Is `name` one of `prefix`'s consistent-hash ingest exchanges? */
+export function isIngestExchange(prefix: string, name: string): boolean {
+  return ingestLayout(prefix, 0).some((l) => l.exchange === name);
 }

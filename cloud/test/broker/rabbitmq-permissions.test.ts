@@ -12,7 +12,7 @@ describe('RabbitMQ permissions', () => {
     expect(write('coldtrace.v1.gw.wh.#')).toBe(false);
   });
 
-  it('lets a gateway write its own live readings key only, and the ingestor consume the live queue', () => {
+  it('lets a gateway write its own live readings key only, and the ingestor consume the live partitions', () => {
     const gw = { kind: 'gateway' as const, name: 'wh' };
     const write = (routingKey: string) =>
       topicAllowed(gw, { exchange: 'amq.topic', routingKey, permission: 'write' });
@@ -35,21 +35,23 @@ describe('RabbitMQ permissions', () => {
       }),
     ).toBe(true);
     for (const permission of ['configure', 'read'] as const)
-      expect(
-        resourceAllowed(
-          ingestor,
-          undefined,
-          { kind: 'queue', name: 'coldtrace.readings-live', permission },
-          'coldtrace',
-        ),
-      ).toBe(true);
+      for (const name of ['coldtrace.readings-live.0', 'coldtrace.readings-live'])
+        expect(resourceAllowed(ingestor, undefined, { kind: 'queue', name, permission }, 'coldtrace')).toBe(
+          true,
+        );
     expect(
       resourceAllowed(
-        gw,
-        'wh',
-        { kind: 'queue', name: 'coldtrace.readings-live', permission: 'read' },
+        ingestor,
+        undefined,
+        { kind: 'exchange', name: 'coldtrace.readings-live.by-gateway', permission: 'configure' },
         'coldtrace',
       ),
-    ).toBe(false);
+    ).toBe(true);
+    for (const [kind, name] of [
+      ['queue', 'coldtrace.readings-live.0'],
+      ['queue', 'coldtrace.readings-live'],
+      ['exchange', 'coldtrace.readings-live.by-gateway'],
+    ] as const)
+      expect(resourceAllowed(gw, 'wh', { kind, name, permission: 'read' }, 'coldtrace')).toBe(false);
   });
 });

@@ -112,15 +112,23 @@ describe('RabbitMQ HTTP auth backend', () => {
     expect(await topic('gw-1', 'write', 'coldtrace.v1.gw.gw-1.readings', 'amq.direct')).toBe('deny');
     expect(await resource('gw-1', 'exchange', 'amq.topic', 'write', 'gw-1')).toBe('allow');
     expect(await resource('gw-1', 'queue', 'coldtrace.readings', 'read', 'gw-1')).toBe('deny');
+    expect(await resource('gw-1', 'queue', 'coldtrace.readings.0', 'read', 'gw-1')).toBe('deny');
     expect(await resource('gw-1', 'queue', 'mqtt-subscription-gw-1qos1', 'configure', 'gw-1')).toBe('deny');
     // Each refusal is a security event of the gateway (subject: its client id).
-    expect(await denied()).toHaveLength(before + 8);
+    expect(await denied()).toHaveLength(before + 9);
   });
 
   it('lets the ingestor declare and consume only the ingest queues and publish only events, and services only read', async () => {
-    for (const p of ['configure', 'write', 'read'])
+    for (const p of ['configure', 'write', 'read']) {
+      // The partitions, the exchange that hashes gateways into them, and the queue of the layout before.
+      expect(await resource(INGESTOR.username, 'queue', 'coldtrace.readings.3', p)).toBe('allow');
+      expect(await resource(INGESTOR.username, 'exchange', 'coldtrace.readings.by-gateway', p)).toBe('allow');
       expect(await resource(INGESTOR.username, 'queue', 'coldtrace.readings', p)).toBe('allow');
+    }
     expect(await resource(INGESTOR.username, 'queue', 'other.readings', 'read')).toBe('deny');
+    expect(await resource(INGESTOR.username, 'queue', 'other.readings.0', 'read')).toBe('deny');
+    expect(await resource(INGESTOR.username, 'exchange', 'other.readings.by-gateway', 'write')).toBe('deny');
+    expect(await resource('gw-1', 'exchange', 'coldtrace.readings.by-gateway', 'write', 'gw-1')).toBe('deny');
     expect(await resource(INGESTOR.username, 'exchange', 'amq.topic', 'read')).toBe('allow');
     // The integration events (integrations/amqp-event-publisher.ts): the exchange, and only events' keys.
     expect(await resource(INGESTOR.username, 'exchange', 'amq.topic', 'write')).toBe('allow');

@@ -2,7 +2,8 @@
  * One cloud ingest process for amqp-ingestors.svc.test.ts: the AMQP source over a real Ingestor on the
  * PostgreSQL store given as argv[2], consuming the RabbitMQ queues at argv[3] (an amqp:// URL). Each
  * message takes at least argv[4] ms in ingest (a slow disk), so messages are in flight when the test
- * SIGKILLs it. Reports over IPC: `ready` once it consumes, then after every message its counts.
+ * SIGKILLs it; argv[5], if given, is the source's `rebalanceIntervalMs`. Reports over IPC: `ready` once it
+ * consumes, then after every message its counts and the message's topic.
  */
 import { systemClock } from '@coldtrace/shared';
 import pino from 'pino';
@@ -12,7 +13,7 @@ import { type IncomingMessage, type IngestOutcome, Ingestor } from '../../src/in
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 
-const [dbUrl, amqpUrl, slowMs] = process.argv.slice(2) as [string, string, string];
+const [dbUrl, amqpUrl, slowMs, rebalanceMs] = process.argv.slice(2) as [string, string, string, string?];
 const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const store = new CloudStore(await openDatabase(dbUrl));
 let entered = 0;
@@ -24,7 +25,7 @@ class SlowIngestor extends Ingestor {
     await new Promise((r) => setTimeout(r, Number(slowMs)));
     const outcome = await super.handle(msg);
     done++;
-    process.send?.({ entered, done });
+    process.send?.({ entered, done, topic: msg.topic });
     return outcome;
   }
 }
@@ -33,6 +34,8 @@ const source = await startAmqpSource({
   url: amqpUrl,
   prefetch: 64,
   queuePrefix: 'coldtrace',
+  partitions: 4,
+  rebalanceIntervalMs: rebalanceMs === undefined ? undefined : Number(rebalanceMs),
   ingestor: new SlowIngestor({ store, clock: systemClock, log }),
   log,
   connect: amqplibConnect,

@@ -20,12 +20,20 @@ class ScriptedChannel extends EventEmitter implements AmqpChannel {
   constructor(private readonly conn: ScriptedConnection) {
     super();
   }
-  async assertQueue() {}
+  async assertExchange() {}
+  async bindExchange() {}
+  async assertQueue(queue: string) {
+    this.conn.queues.add(queue);
+  }
   async bindQueue() {}
+  async unbindQueue() {}
   async prefetch() {}
   async consume(_q: string, onMessage: (msg: AmqpMessage | null) => void) {
     this.onMessage = onMessage;
+    return { consumerTag: 'ctag' };
   }
+  async cancel() {}
+  async close() {}
   ack(): void {
     if (this.conn.closing) {
       this.refusedAcks++;
@@ -33,13 +41,15 @@ class ScriptedChannel extends EventEmitter implements AmqpChannel {
     }
     this.acks++;
   }
-  async checkQueue() {
-    return { messageCount: 0 };
+  async checkQueue(queue: string) {
+    if (!this.conn.queues.has(queue)) throw new Error(`NOT_FOUND - no queue '${queue}'`);
+    return { messageCount: 0, consumerCount: 1 };
   }
 }
 
 class ScriptedConnection extends EventEmitter implements AmqpConnection {
   closing = false;
+  readonly queues = new Set<string>();
   readonly channels: ScriptedChannel[] = [];
   async createChannel(): Promise<AmqpChannel> {
     const ch = new ScriptedChannel(this);
@@ -74,12 +84,13 @@ describe('AMQP source stopping while a delivery is in ingest', () => {
       url: 'amqp://u:p@127.0.0.1:1/',
       prefetch: 4,
       queuePrefix: 'coldtrace',
+      partitions: 2,
       ingestor,
       log: pino({ level: 'silent' }),
       connect: async () => conn,
     });
-    const ch = conn.channels[0]!;
-    expect(ch.onMessage).toBeDefined();
+    const ch = conn.channels.find((c) => c.onMessage !== undefined)!;
+    expect(ch).toBeDefined();
     ch.onMessage!({
       content: Buffer.from('{}'),
       fields: { deliveryTag: 1, redelivered: false, routingKey: 'coldtrace.v1.gw.g1.readings' },

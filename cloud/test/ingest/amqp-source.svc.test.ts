@@ -36,6 +36,7 @@ ingestSourceContract('RabbitMQ quorum queues over AMQP', async () => {
         url: `amqp://${INGESTOR.username}:${INGESTOR.password}@127.0.0.1:${node.amqpPort}/`,
         prefetch: PREFETCH,
         queuePrefix: 'coldtrace',
+        partitions: 4,
         ingestor,
         log,
         connect: async (url) => {

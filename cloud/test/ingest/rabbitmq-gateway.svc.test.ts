@@ -2,7 +2,7 @@ import { gatewayTopic, type ReadingsBatch } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestQueues } from '../../src/ingest/rabbitmq-routing.js';
+import { ingestLayout } from '../../src/ingest/rabbitmq-routing.js';
 import { readings, readingsBatch } from '../helpers/records.js';
 import { securityActions as securityEntries } from '../helpers/security-actions.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
@@ -53,29 +53,35 @@ describe('gateways publishing into RabbitMQ over MQTT', { timeout: 120_000 }, ()
     clients.push(c);
     return c;
   };
-  const messages = async (queue: string) => (await node.queues())[queue]?.messages;
+  /** A stream kind's messages, over its partition queues. */
+  const messages = async (stream: string) =>
+    Object.entries(await node.queues())
+      .filter(([name]) => name.startsWith(`coldtrace.${stream}.`))
+      .reduce((n, [, q]) => n + q.messages, 0);
   const securityActions = (subject: string) => securityEntries(cloud.store, subject);
   const batch = (id: string, firstSeq: number) =>
     JSON.stringify(readingsBatch(id, readings(3, { firstSeq })) as ReadingsBatch);
 
-  it('has one quorum queue per gateway stream from the first boot (deploy/rabbitmq/definitions.json)', async () => {
+  it('has the partition quorum queues of every gateway stream from the first boot (deploy/rabbitmq/definitions.json)', async () => {
     const queues = await node.queues();
-    for (const q of ingestQueues('coldtrace'))
-      expect(queues[q.queue]).toEqual({ type: 'quorum', messages: 0 });
+    const layout = ingestLayout('coldtrace', 4);
+    for (const q of layout.flatMap((l) => l.queues))
+      expect(queues[q]).toEqual({ type: 'quorum', messages: 0 });
+    expect(Object.keys(queues).sort()).toEqual(layout.flatMap((l) => l.queues).sort());
   });
 
   it('acknowledges a registered gateway’s batch once its queue holds it', async () => {
     const a = await connect('gw-a');
     await a.publishAsync(gatewayTopic('gw-a', 'readings'), batch('gw-a', 1), { qos: 1 });
-    // The PUBACK came back; the message is in the readings queue, and nowhere else. (rabbitmqctl reads
+    // The PUBACK came back; the message is in one readings partition, and nowhere else. (rabbitmqctl reads
     // a quorum queue's depth from metrics the node refreshes every few seconds.)
-    await until(async () => (await messages('coldtrace.readings')) === 1, 'the batch in coldtrace.readings');
-    expect(await messages('coldtrace.movements')).toBe(0);
+    await until(async () => (await messages('readings')) === 1, 'the batch in a readings partition');
+    expect(await messages('movements')).toBe(0);
   });
 
   it('closes the connection of a gateway publishing under another gateway’s root, without PUBACK', async () => {
     const a = await connect('gw-a', secrets['gw-a'], 'gw-a/second');
-    const before = await messages('coldtrace.readings');
+    const before = await messages('readings');
     expect(before).toBeGreaterThan(0); // the queue takes gw-a's own batches (previous test)
     let acked = false;
     const closed = new Promise<void>((resolve) => a.once('close', () => resolve()));
@@ -84,7 +90,7 @@ describe('gateways publishing into RabbitMQ over MQTT', { timeout: 120_000 }, ()
     });
     await closed;
     expect(acked).toBe(false);
-    expect(await messages('coldtrace.readings')).toBe(before);
+    expect(await messages('readings')).toBe(before);
     await until(
       async () => (await securityActions('gw-a/second')).includes('security.permission_denied'),
       'the refusal on the audit trail',
@@ -104,12 +110,12 @@ describe('gateways publishing into RabbitMQ over MQTT', { timeout: 120_000 }, ()
     );
     // gw-b itself still logs in and publishes.
     const b = await connect('gw-b');
-    const before = (await messages('coldtrace.status'))!;
+    const before = await messages('status');
     await b.publishAsync(
       gatewayTopic('gw-b', 'status'),
       JSON.stringify({ gatewayId: 'gw-b', state: 'online', ts: Date.now() }),
       { qos: 1, retain: true },
     );
-    await until(async () => (await messages('coldtrace.status')) === before + 1, 'the status queued');
+    await until(async () => (await messages('status')) === before + 1, 'the status queued');
   });
 });

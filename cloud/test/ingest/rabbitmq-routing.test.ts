@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { DOMAIN_EVENT_NAMES } from '../../src/domain/domain-events.js';
 import {
   gatewayRoutingKey,
-  ingestQueues,
+  ingestLayout,
   isEventRoutingKey,
+  isIngestQueue,
   mqttTopicRoutingKey,
   parseGatewayRoutingKey,
 } from '../../src/ingest/rabbitmq-routing.js';
@@ -38,44 +39,77 @@ describe('RabbitMQ routing keys and queues', () => {
     expect(parseGatewayRoutingKey('coldtrace.v1.events.lock')).toBeNull();
   });
 
-  it('routes live readings into their own queue only, whatever the gateway id', () => {
-    const queues = ingestQueues('coldtrace');
-    const live = queues.find((q) => q.stream === 'readings-live')!;
-    expect(live.queue).toBe('coldtrace.readings-live');
+  it('routes live readings into their own exchange only, whatever the gateway id', () => {
+    const layout = ingestLayout('coldtrace', 4);
+    const live = layout.find((l) => l.stream === 'readings-live')!;
+    expect(live.exchange).toBe('coldtrace.readings-live.by-gateway');
+    expect(live.queues).toEqual([0, 1, 2, 3].map((k) => `coldtrace.readings-live.${k}`));
     for (const id of ['gw-1', 'wh.1', 'wh.readings', 'a.readings-live']) {
       const key = gatewayRoutingKey(id, 'readings-live');
-      expect(queues.filter((q) => routes(q.bindingKey, key)).map((q) => q.queue)).toEqual([live.queue]);
+      expect(layout.filter((l) => routes(l.bindingKey, key)).map((l) => l.exchange)).toEqual([live.exchange]);
       expect(parseGatewayRoutingKey(key)).toEqual({ gatewayId: id, stream: 'readings-live' });
       const backlog = gatewayRoutingKey(id, 'readings');
-      expect(queues.filter((q) => routes(q.bindingKey, backlog)).map((q) => q.queue)).toEqual([
-        'coldtrace.readings',
+      expect(layout.filter((l) => routes(l.bindingKey, backlog)).map((l) => l.exchange)).toEqual([
+        'coldtrace.readings.by-gateway',
       ]);
     }
   });
 
-  it('deploy/rabbitmq/definitions.json declares the vhost and every ingest queue and binding', () => {
+  it('names partitions and legacy queues as ingest queues, and nothing else', () => {
+    for (const name of [
+      'coldtrace.ingestors',
+      'coldtrace.readings',
+      'coldtrace.readings.0',
+      'coldtrace.readings-live.63',
+      'coldtrace.status.10',
+    ])
+      expect(isIngestQueue('coldtrace', name), name).toBe(true);
+    for (const name of [
+      'coldtrace.readings.64',
+      'coldtrace.readings.01',
+      'coldtrace.readings.x',
+      'coldtrace.readings.by-gateway',
+      'coldtrace.other.0',
+      'other.readings.0',
+      'mqtt-subscription-erpqos1',
+    ])
+      expect(isIngestQueue('coldtrace', name), name).toBe(false);
+  });
+
+  it('deploy/rabbitmq/definitions.json declares the vhost and the gateway-affine layout of 4 partitions', () => {
     const defs = JSON.parse(readFileSync(join(here, '../../../deploy/rabbitmq/definitions.json'), 'utf8'));
     expect(defs.vhosts).toEqual([{ name: '/' }]);
-    const queues = ingestQueues('coldtrace');
+    const layout = ingestLayout('coldtrace', 4);
+    expect(defs.exchanges.map((x: { name: string }) => x.name).sort()).toEqual(
+      layout.map((l) => l.exchange).sort(),
+    );
+    for (const x of defs.exchanges)
+      expect(x).toMatchObject({ vhost: '/', type: 'x-consistent-hash', durable: true, auto_delete: false });
     expect(defs.queues.map((q: { name: string }) => q.name).sort()).toEqual(
-      queues.map((q) => q.queue).sort(),
+      layout.flatMap((l) => l.queues).sort(),
     );
     for (const q of defs.queues) {
       expect(q).toMatchObject({
         vhost: '/',
         durable: true,
         auto_delete: false,
-        arguments: { 'x-queue-type': 'quorum' },
+        arguments: { 'x-queue-type': 'quorum', 'x-single-active-consumer': true },
       });
     }
+    const expected = layout.flatMap((l) => [
+      ['amq.topic', l.exchange, 'exchange', l.bindingKey],
+      ...l.queues.map((q) => [l.exchange, q, 'queue', '1']),
+    ]);
     expect(
-      defs.bindings.map((b: { destination: string; routing_key: string; source: string }) => [
-        b.source,
-        b.destination,
-        b.routing_key,
-      ]),
-    ).toEqual(expect.arrayContaining(queues.map((q) => ['amq.topic', q.queue, q.bindingKey])));
-    expect(defs.bindings).toHaveLength(queues.length);
+      defs.bindings
+        .map((b: { destination: string; destination_type: string; routing_key: string; source: string }) => [
+          b.source,
+          b.destination,
+          b.destination_type,
+          b.routing_key,
+        ])
+        .sort(),
+    ).toEqual(expected.sort());
   });
 
   it('publishes every integration event under the key the MQTT plugin delivers as its topic, into no ingest queue', () => {
@@ -89,7 +123,7 @@ describe('RabbitMQ routing keys and queues', () => {
       expect(isEventRoutingKey(key)).toBe(true);
       // The ERP's subscription coldtrace/v1/events/# binds its queue with this key.
       expect(routes('coldtrace.v1.events.#', key)).toBe(true);
-      for (const q of ingestQueues('coldtrace')) expect(routes(q.bindingKey, key)).toBe(false);
+      for (const l of ingestLayout('coldtrace', 4)) expect(routes(l.bindingKey, key)).toBe(false);
     }
     // A `.` in a topic would reach subscribers as two levels; wildcards are no topic.
     for (const topic of ['coldtrace/v1/events/a.b', 'coldtrace/v1/events/+', 'coldtrace/v1/events/#'])

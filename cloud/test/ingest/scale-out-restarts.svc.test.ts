@@ -15,7 +15,7 @@ import { bearer } from '../helpers/auth.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { freePort } from '../sinks/influxd-process.js';
 import { PgNode, pgNodeMissing } from '../store/pg-node.js';
-import { TEST_INGESTOR } from './broker-auth-server.js';
+import { startBrokerAuth, TEST_INGESTOR } from './broker-auth-server.js';
 import { CloudCliProcess } from './cloud-cli-process.js';
 import { RabbitmqNode } from './rabbitmq-node.js';
 import {
@@ -124,6 +124,7 @@ describe.skipIf(skip)(
     let pgNode: PgNode;
     let store: CloudStore;
     let node: RabbitmqNode;
+    let auth: Awaited<ReturnType<typeof startBrokerAuth>> | undefined;
     let reference: TestCloud | undefined;
     const clouds: CloudCliProcess[] = [];
     const gateways: MqttClient[] = [];
@@ -136,8 +137,11 @@ describe.skipIf(skip)(
       // the crash (its next query opens a new connection).
       store = new CloudStore(await openDatabase(dbUrl, { onConnectionError: () => {} }));
       const ports = [await freePort(), await freePort(), await freePort()];
-      // RabbitMQ asks the third cloud who may log in (a survivor: the first one is killed).
-      node = await RabbitmqNode.create(`http://127.0.0.1:${ports[2]}`);
+      // RabbitMQ asks the clouds' broker auth routes, served here on their own listener over the same
+      // database: which cloud is killed below depends on which one the broker made active (single active
+      // consumer), and the broker must still get answers after it.
+      auth = await startBrokerAuth(store);
+      node = await RabbitmqNode.create(auth.url);
       const amqpUrl = `amqp://${TEST_INGESTOR.username}:${TEST_INGESTOR.password}@127.0.0.1:${node.amqpPort}/`;
       for (const [i, port] of ports.entries()) {
         clouds.push(
@@ -167,6 +171,7 @@ describe.skipIf(skip)(
       await reference?.stop();
       await store?.close().catch(() => {});
       await node?.destroy();
+      await auth?.app.close();
       await pgNode?.destroy();
       if (keep) console.warn(`the clouds' logs are kept in ${dir}`);
       else if (dir) rmSync(dir, { recursive: true, force: true });
@@ -176,8 +181,9 @@ describe.skipIf(skip)(
       onTestFailed(() => {
         keep = true;
       });
-      const [a, b, c] = clouds as [CloudCliProcess, CloudCliProcess, CloudCliProcess];
-      const api = apiOf(b.httpUrl, (await bearer({ store })).authorization);
+      const [c1, c2, c3] = clouds as [CloudCliProcess, CloudCliProcess, CloudCliProcess];
+      const authorization = (await bearer({ store })).authorization;
+      let api = apiOf(c3.httpUrl, authorization);
       const secrets = await setUp(api);
       for (const id of GATEWAYS) gateways.push(await connectGateway(node.mqttUrl, id, secrets[id]!));
 
@@ -206,15 +212,21 @@ describe.skipIf(skip)(
         return pubs.every(([id, p]) => p.seqs.every((s) => seqs[id]![p.stream].includes(s)));
       };
 
-      // 1. SIGKILL the first cloud mid-stream: once it has stored part of the first gate's share, the
-      // gateways go on, and it dies while its count of stored records is still rising.
+      // 1. SIGKILL an ingesting cloud mid-stream: once it has stored part of the first gate's share,
+      // the gateways go on, and it dies while its count of stored records is still rising.
+      const ingesting = async () => {
+        for (const x of [c1, c2, c3]) if ((await x.metric('coldtrace_ingest_records_total')) > 0) return x;
+        return undefined;
+      };
       await until(
         async () =>
-          acked.every((n, k) => n >= 0.15 * input[GATEWAYS[k]!]!.length) &&
-          (await a.metric('coldtrace_ingest_records_total')) > 0,
-        'the first cloud ingesting',
+          acked.every((n, k) => n >= 0.15 * input[GATEWAYS[k]!]!.length) && (await ingesting()) !== undefined,
+        'a cloud ingesting',
         { timeoutMs: 120_000, intervalMs: 50 },
       );
+      const a = (await ingesting())!;
+      const [b, c] = [c1, c2, c3].filter((x) => x !== a) as [CloudCliProcess, CloudCliProcess];
+      api = apiOf(b.httpUrl, authorization);
       open = 1;
       const before = await a.metric('coldtrace_ingest_records_total');
       await until(
