@@ -19,6 +19,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const DEPLOY = join(here, '../../../deploy/rabbitmq');
 const BIN = '/usr/lib/rabbitmq/bin';
 
+/** Whether something on 127.0.0.1:`port` accepts a TCP connection. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 /** Our own RabbitMQ node on the production config from deploy/rabbitmq/, listeners and URLs rewritten. */
 export class RabbitmqNode {
   private child: ChildProcess | undefined;
@@ -91,7 +103,11 @@ export class RabbitmqNode {
     return node;
   }
 
-  /** Starts the node; resolves once the MQTT listener accepts connections (the last listener up). */
+  /**
+   * Starts the node; resolves once both the AMQP and the MQTT listener accept connections. RabbitMQ 3.10
+   * opens its AMQP listener last, after the plugins' (MQTT's) and the definitions (rabbit.erl's postlaunch
+   * phase): on this machine 170-200 ms after MQTT's, so a test connecting over AMQP first was refused.
+   */
   async start(): Promise<void> {
     this.out = '';
     // Its own process group, so `kill` reaches beam.smp and its helpers.
@@ -109,13 +125,10 @@ export class RabbitmqNode {
     const up = await until(
       async () => {
         if (c.exitCode !== null) return 'exited';
-        return new Promise<string | false>((resolve) => {
-          const s = tcpConnect(this.ports.mqtt, '127.0.0.1');
-          s.once('connect', () => resolve(s.destroy() && 'listening'));
-          s.once('error', () => resolve(false));
-        });
+        const open = await Promise.all([this.ports.amqp, this.ports.mqtt].map(accepts));
+        return open.every(Boolean) && 'listening';
       },
-      'RabbitMQ MQTT listener',
+      'RabbitMQ AMQP and MQTT listeners',
       { timeoutMs: 90_000 },
     );
     if (up === 'exited') throw new Error(`rabbitmq-server exited ${c.exitCode}: ${this.out}`);
