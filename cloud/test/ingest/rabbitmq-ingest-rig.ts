@@ -1,11 +1,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gatewayTopic } from '@coldtrace/shared';
+import { until } from '@coldtrace/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { registerGateway } from '../../src/gateways/register-gateway.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
+import { readings, readingsBatch } from '../helpers/records.js';
 import { type FreshPostgres, freshPostgresUrl } from '../store/pg-fresh.js';
 import { startBrokerAuth, TEST_INGESTOR } from './broker-auth-server.js';
 import { RabbitmqNode } from './rabbitmq-node.js';
@@ -49,17 +53,18 @@ export class RabbitmqIngestRig {
     return f;
   }
 
-  /** The ingestor account's URL. */
-  amqpUrl(): string {
-    return `amqp://${TEST_INGESTOR.username}:${TEST_INGESTOR.password}@127.0.0.1:${this.node.amqpPort}/`;
+  /** The ingestor account's URL; with `heartbeatS`, the AMQP heartbeat it asks for (the source's default otherwise). */
+  amqpUrl(heartbeatS?: number): string {
+    const url = `amqp://${TEST_INGESTOR.username}:${TEST_INGESTOR.password}@127.0.0.1:${this.node.amqpPort}/`;
+    return heartbeatS === undefined ? url : `${url}?heartbeat=${heartbeatS}`;
   }
 
   /** Forks an ingest process taking `slowMs` per message; `onTopic` hears each message's topic. */
   start(
     slowMs: number,
-    opts: { rebalanceMs?: number; onTopic?: (topic: string) => void } = {},
+    opts: { rebalanceMs?: number; heartbeatS?: number; onTopic?: (topic: string) => void } = {},
   ): IngestorChild {
-    const args = [this.pg.url, this.amqpUrl(), String(slowMs)];
+    const args = [this.pg.url, this.amqpUrl(opts.heartbeatS), String(slowMs)];
     if (opts.rebalanceMs !== undefined) args.push(String(opts.rebalanceMs));
     const proc = fork(CHILD, args, {
       execArgv: ['--import', TSX],
@@ -88,6 +93,62 @@ export class RabbitmqIngestRig {
     });
     this.gateways.push(g);
     return g;
+  }
+
+  /**
+   * Connects the gateways and has each publish a batch of 2 readings (seqs from 1 on) every `paceMs` until
+   * `stop()`; `acked[i]` counts the batches gateway i had acknowledged, so queued.
+   */
+  async publishPaced(ids: string[], paceMs: number): Promise<{ acked: number[]; stop(): Promise<void> }> {
+    const gateways = [];
+    for (const id of ids) gateways.push(await this.connect(id));
+    const acked = ids.map(() => 0);
+    let publishing = true;
+    const publishers = Promise.all(
+      gateways.map(async (g, i) => {
+        const id = ids[i]!;
+        while (publishing) {
+          const n = acked[i]!;
+          const batch = readingsBatch(id, readings(2, { firstSeq: 2 * n + 1 }));
+          await g.publishAsync(gatewayTopic(id, 'readings'), JSON.stringify(batch), { qos: 1 });
+          acked[i] = n + 1;
+          await delay(paceMs);
+        }
+      }),
+    );
+    // Awaited by stop(); a failing test's clients close under it (no unhandled rejection then).
+    publishers.catch(() => {});
+    return {
+      acked,
+      async stop() {
+        publishing = false;
+        await publishers;
+      },
+    };
+  }
+
+  /** The seqs stored of a gateway, ascending. */
+  async storedSeqs(id: string): Promise<number[]> {
+    return (await this.store.listReadings({ gatewayId: id, limit: 100_000 }))
+      .map((r) => r.seq)
+      .sort((x, y) => x - y);
+  }
+
+  /** Waits until every acknowledged batch of each gateway is stored and the broker's queues are empty. */
+  async allStored(ids: string[], acked: number[]): Promise<void> {
+    await until(
+      async () =>
+        (
+          await Promise.all(ids.map(async (id, i) => (await this.storedSeqs(id)).length === 2 * acked[i]!))
+        ).every(Boolean),
+      'every batch stored',
+      { timeoutMs: 60_000 },
+    );
+    await until(
+      async () => Object.values(await this.node.queues()).every((q) => q.messages === 0),
+      'the queues empty',
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
   }
 
   async destroy(): Promise<void> {
