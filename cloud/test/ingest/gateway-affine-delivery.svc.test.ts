@@ -1,8 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import { gatewayTopic } from '@coldtrace/shared';
 import { until } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readings, readingsBatch } from '../helpers/records.js';
 import { type IngestorChild, RabbitmqIngestRig } from './rabbitmq-ingest-rig.js';
 
 // Needs PostgreSQL on 127.0.0.1:5432 and Debian's rabbitmq-server (deploy/dev-services.sh). Gateway-affine
@@ -49,32 +46,14 @@ describe('gateway-affine delivery on RabbitMQ', { timeout: 300_000 }, () => {
   const track = () => {
     tracked = new Map(GATEWAYS.map((id) => [id, new Set<Child>()]));
   };
-  const storedSeqs = async (id: string) =>
-    (await f.store.listReadings({ gatewayId: id, limit: 100_000 })).map((r) => r.seq).sort((x, y) => x - y);
   const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
   it('ingests each gateway in one process at a time, and hands a killed one’s partitions to the other', async () => {
     const [a, b] = [startChild('a'), startChild('b')];
     await until(() => a.ready && b.ready, 'two ingestors consuming', { timeoutMs: 60_000 });
-    const gateways = [];
-    for (const id of GATEWAYS) gateways.push(await f.connect(id));
+    const pub = await f.publishPaced(GATEWAYS, PACE_MS);
     // Batches each gateway has had acknowledged (so queued) so far.
-    const acked = GATEWAYS.map(() => 0);
-    let publishing = true;
-    const publishers = Promise.all(
-      gateways.map(async (g, i) => {
-        const id = GATEWAYS[i]!;
-        while (publishing) {
-          const n = acked[i]!;
-          const batch = readingsBatch(id, readings(2, { firstSeq: 2 * n + 1 }));
-          await g.publishAsync(gatewayTopic(id, 'readings'), JSON.stringify(batch), { qos: 1 });
-          acked[i] = n + 1;
-          await delay(PACE_MS);
-        }
-      }),
-    );
-    // Awaited below; a failing test's clients close under it (no unhandled rejection then).
-    publishers.catch(() => {});
+    const acked = pub.acked;
 
     // 1. Whichever process was first on a partition is its active consumer; the busier one gives partitions
     // up until each is active on its share. Settled: both ingest, and no gateway moved for 6 periods.
@@ -122,34 +101,14 @@ describe('gateway-affine delivery on RabbitMQ', { timeout: 300_000 }, () => {
     await until(
       async () =>
         victimGateways.every((id) => tracked.get(id)?.has(survivor)) &&
-        (
-          await Promise.all(
-            GATEWAYS.map(async (id, i) => {
-              const seqs = new Set(await storedSeqs(id));
-              return upTo(2 * queuedAtKill[i]!).every((s) => seqs.has(s));
-            }),
-          )
-        ).every(Boolean),
+        (await f.holdsAll(GATEWAYS, queuedAtKill)),
       'what was queued at the kill stored, and the survivor receiving the dead process’s gateways',
       { timeoutMs: 10_000, intervalMs: 100 },
     );
 
-    publishing = false;
-    await publishers;
+    await pub.stop();
     // Every record once: stored = published, per gateway in full.
-    await until(
-      async () =>
-        (
-          await Promise.all(GATEWAYS.map(async (id, i) => (await storedSeqs(id)).length === 2 * acked[i]!))
-        ).every(Boolean),
-      'every batch stored',
-      { timeoutMs: 60_000 },
-    );
-    for (const [i, id] of GATEWAYS.entries()) expect(await storedSeqs(id)).toEqual(upTo(2 * acked[i]!));
-    await until(
-      async () => Object.values(await f.node.queues()).every((q) => q.messages === 0),
-      'the queues empty',
-      { timeoutMs: 30_000, intervalMs: 200 },
-    );
+    await f.allStored(GATEWAYS, acked);
+    for (const [i, id] of GATEWAYS.entries()) expect(await f.storedSeqs(id)).toEqual(upTo(2 * acked[i]!));
   });
 });

@@ -62,9 +62,18 @@ export class RabbitmqIngestRig {
   /** Forks an ingest process taking `slowMs` per message; `onTopic` hears each message's topic. */
   start(
     slowMs: number,
-    opts: { rebalanceMs?: number; heartbeatS?: number; onTopic?: (topic: string) => void } = {},
+    opts: {
+      rebalanceMs?: number;
+      heartbeatS?: number;
+      /** PostgreSQL's idle in transaction limit for its sessions (the store's default otherwise). */
+      idleInTransactionMs?: number;
+      onTopic?: (topic: string) => void;
+    } = {},
   ): IngestorChild {
-    const args = [this.pg.url, this.amqpUrl(opts.heartbeatS), String(slowMs)];
+    const dbUrl = new URL(this.pg.url);
+    if (opts.idleInTransactionMs !== undefined)
+      dbUrl.searchParams.set('idle_in_transaction_session_timeout', String(opts.idleInTransactionMs));
+    const args = [dbUrl.toString(), this.amqpUrl(opts.heartbeatS), String(slowMs)];
     if (opts.rebalanceMs !== undefined) args.push(String(opts.rebalanceMs));
     const proc = fork(CHILD, args, {
       execArgv: ['--import', TSX],
@@ -132,6 +141,17 @@ export class RabbitmqIngestRig {
     return (await this.store.listReadings({ gatewayId: id, limit: 100_000 }))
       .map((r) => r.seq)
       .sort((x, y) => x - y);
+  }
+
+  /** Whether the first `batches[i]` batches (2 readings each) of each gateway i are all stored. */
+  async holdsAll(ids: string[], batches: number[]): Promise<boolean> {
+    const each = await Promise.all(
+      ids.map(async (id, i) => {
+        const seqs = new Set(await this.storedSeqs(id));
+        return Array.from({ length: 2 * batches[i]! }, (_, k) => k + 1).every((q) => seqs.has(q));
+      }),
+    );
+    return each.every(Boolean);
   }
 
   /** Waits until every acknowledged batch of each gateway is stored and the broker's queues are empty. */
