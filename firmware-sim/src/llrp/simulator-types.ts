@@ -61,7 +61,18 @@ export interface LlrpSimulator {
   } | null;
   /** Resolves once a client has started a ROSpec. */
   waitActive(timeoutMs?: number): Promise<void>;
-  inject: { drop(): void; stall(ms: number): void; garbage(bytes: number | Uint8Array): void };
+  inject: {
+    drop(): void;
+    stall(ms: number): void;
+    garbage(bytes: number | Uint8Array): void;
+    /**
+     * Answers every later request of `messageType` with its response carrying LLRPStatus `code` (e.g.
+     * M_FieldError, R_DeviceError) and `description`, changing nothing on the reader, as a reader that
+     * refuses the step (LLRP 1.0.1 §16.2.8.1); counted in `errorsSent`. Until `accept(messageType)`.
+     */
+    refuse(messageType: number, code: number, description?: string): void;
+    accept(messageType: number): void;
+  };
   stats: {
     connections: number;
     reportsSent: number;

@@ -12,9 +12,11 @@ import {
   NotificationEventType,
   ParamType,
   param,
+  RESPONSE_OF,
   ROReportTrigger,
   ROSpecEventType,
   readerEventNotification,
+  statusParam,
 } from '@coldtrace/shared/llrp';
 import { type DoorGeometry, prng } from './population.js';
 import { handleRequest, type ReaderContext, type RoSpec } from './reader-requests.js';
@@ -92,6 +94,8 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
     nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
     return nextId;
   };
+  /** Message types answered with an error status instead of being handled (`inject.refuse`). */
+  const refusals = new Map<number, { code: number; description: string }>();
   const active = () => [...rospecs.values()].find((r) => r.state === 'active');
 
   const reports = new ReportBuffer((batches) => {
@@ -254,7 +258,13 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
       countError: () => {
         stats.errorsSent += 1;
       },
-      onRequest: (req) => handleRequest(contextFor(sock), req),
+      onRequest: (req) => {
+        const refusal = refusals.get(req.type);
+        const type = RESPONSE_OF[req.type];
+        if (!refusal || type === undefined) return handleRequest(contextFor(sock), req);
+        stats.errorsSent += 1;
+        send(sock, message(type, req.id, {}, [statusParam(refusal.code, refusal.description)]));
+      },
     });
     sock.on('end', () => release(sock));
     sock.on('close', () => release(sock));
@@ -353,6 +363,12 @@ export async function startLlrpSimulator(opts: LlrpSimulatorOptions = {}): Promi
           // Output goes to the connection it was produced for, never to a client that connected since.
           for (const { sock, buf } of q) if (!sock.destroyed) sock.write(buf);
         }, ms);
+      },
+      refuse(messageType, code, description = 'refused by inject.refuse') {
+        refusals.set(messageType, { code, description });
+      },
+      accept(messageType) {
+        refusals.delete(messageType);
       },
       garbage(bytes) {
         const buf =

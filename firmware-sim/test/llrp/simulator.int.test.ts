@@ -361,4 +361,24 @@ describe('LLRP reader simulator', () => {
     );
     expect(s.timeline[0]).toMatchObject({ action: 'pass', durationMs: 1500 });
   });
+  it('inject.refuse answers a message type with the given status and changes nothing until accept', async () => {
+    const sim = await startLlrpSimulator({});
+    closers.push(() => sim.close());
+    const c = await rawClient(sim.port, closers);
+    await until(() => c.got.length === 1, 'the connection event');
+    const status = async (m: LlrpMessage) => statusOf(await c.req(m));
+    expect((await status(message(MessageType.ADD_ROSPEC, 10, {}, [rospec(5)]))).code).toBe(S.M_Success);
+    sim.inject.refuse(MessageType.ENABLE_ROSPEC, S.R_DeviceError, 'antenna port fault');
+    expect(await status(message(MessageType.ENABLE_ROSPEC, 11, { ROSpecID: 5 }))).toEqual({
+      code: S.R_DeviceError,
+      description: 'antenna port fault',
+    });
+    expect(sim.stats.errorsSent).toBe(1);
+    // The refused ENABLE left the ROSpec disabled: START is refused by the state machine itself.
+    expect((await status(message(MessageType.START_ROSPEC, 12, { ROSpecID: 5 }))).code).toBe(S.M_FieldError);
+    sim.inject.accept(MessageType.ENABLE_ROSPEC);
+    expect((await status(message(MessageType.ENABLE_ROSPEC, 13, { ROSpecID: 5 }))).code).toBe(S.M_Success);
+    expect((await status(message(MessageType.START_ROSPEC, 14, { ROSpecID: 5 }))).code).toBe(S.M_Success);
+    await sim.waitActive(2000);
+  });
 });
