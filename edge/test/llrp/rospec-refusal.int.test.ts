@@ -4,6 +4,7 @@ import { MessageType, StatusCode } from '@coldtrace/shared/llrp';
 import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LlrpReaderConnector } from '../../src/llrp/connector.js';
+import { localReader } from './local-reader.js';
 
 // LLRP 1.0.1 §16.1.4-§16.1.8: a reader that answers ADD/ENABLE/START_ROSPEC with a non-success
 // LLRPStatus (§16.2.8.1) is not inventorying. The connector must say so (error naming the step and the
@@ -31,11 +32,7 @@ describe('a reader refusing a ROSpec step', () => {
       const retries: string[] = [];
       const reads: TagRead[] = [];
       const c = new LlrpReaderConnector({
-        host: '127.0.0.1',
-        port: sim.port,
-        connectTimeoutMs: 2000,
-        keepaliveMs: 0,
-        responseTimeoutMs: 2000,
+        ...localReader(sim.port),
         reconnect: { initialMs: 20, maxMs: 100, healthyMs: 0 },
         rospecId: 7,
         antennas: [1, 2],

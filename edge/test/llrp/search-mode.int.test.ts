@@ -3,6 +3,7 @@ import { until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LlrpReaderConnector } from '../../src/llrp/connector.js';
 import type { RadioSettings } from '../../src/llrp/radio-plan.js';
+import { localReader } from './local-reader.js';
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
@@ -18,11 +19,7 @@ async function connect(manufacturer: number | undefined, radio: RadioSettings) {
   closers.push(() => sim.close());
   const retries: string[] = [];
   const c = new LlrpReaderConnector({
-    host: '127.0.0.1',
-    port: sim.port,
-    connectTimeoutMs: 2000,
-    keepaliveMs: 0,
-    responseTimeoutMs: 2000,
+    ...localReader(sim.port),
     reconnect: { initialMs: 50, maxMs: 200 },
     rospecId: 3,
     antennas: [1, 2, 3, 4],
