@@ -107,15 +107,19 @@ describe.skipIf(skip !== null)('MatchedRtuPort under modbus-serial, over a real 
     r = await rig();
     let reading = r.read(5);
     await until(() => r!.requests.length === 1, 'request 1');
+    // Expected before the answer is sent: the read may fail before send() returns, and a rejection
+    // nothing handles yet is an unhandled one.
+    let failed = expect(reading).rejects.toMatchObject({ modbusCode: 2 });
     await r.send(withCrc(Buffer.from([5, 0x84, 0x02])));
-    await expect(reading).rejects.toMatchObject({ modbusCode: 2 });
+    await failed;
 
     reading = r.read(5);
     await until(() => r!.requests.length === 2, 'request 2');
     const garbled = answer(5, 1, 1);
     garbled[3]! ^= 0x40;
+    failed = expect(reading).rejects.toThrow('CRC error');
     await r.send(garbled);
-    await expect(reading).rejects.toThrow('CRC error');
+    await failed;
 
     reading = r.read(5);
     await until(() => r!.requests.length === 3, 'request 3');
