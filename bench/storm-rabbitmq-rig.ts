@@ -6,10 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudStore, openDatabase, registerGateway } from '@coldtrace/cloud';
+import { freePort } from '@coldtrace/shared/testing';
 import pg from 'pg';
 import { CloudCliProcess } from '../cloud/test/ingest/cloud-cli-process.js';
 import { RabbitmqNode } from '../cloud/test/ingest/rabbitmq-node.js';
-import { freePort } from '../cloud/test/sinks/influxd-process.js';
 import { PgNode, pgNodeMissing } from '../cloud/test/store/pg-node.js';
 import {
   authCalls,

@@ -1,8 +1,7 @@
-import { tempFiles, until } from '@coldtrace/shared/testing';
+import { freePort, tempFiles, until } from '@coldtrace/shared/testing';
 import pino from 'pino';
 import { afterAll, expect, it } from 'vitest';
 import { startTestCloud } from './helpers/test-cloud.js';
-import { freePort } from './sinks/influxd-process.js';
 
 // Secrets given as { env } or { file } (docs/operations.md "Secrets") reach the parts that use them and
 // never a log line, at the most verbose level, through a start, failing connections and a stop.

@@ -6,7 +6,6 @@ import pino from 'pino';
 import { type GatewayConfigInput, parseGatewayConfig } from '../src/config.js';
 import { type Gateway, type GatewayDeps, startGateway } from '../src/gateway.js';
 import type { GatewayContext, GatewayModule } from '../src/module.js';
-import { startBroker } from './publisher/helpers.js';
 
 export const quietLog = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
@@ -26,14 +25,6 @@ export function probeModule(): GatewayModule & { ctx(): GatewayContext } {
       return ctx;
     },
   };
-}
-
-/** A loopback port nothing listens on (a broker can be started on it later). */
-export async function freePort(): Promise<number> {
-  const b = await startBroker();
-  const port = b.port;
-  await b.close();
-  return port;
 }
 
 /** Temp data dirs and started gateways, cleaned up by `close()`. */

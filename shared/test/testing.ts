@@ -1,5 +1,6 @@
 // Test helpers other workspaces' tests use (`@coldtrace/shared/testing`).
 
+export { freePort } from './free-port.js';
 export {
   type Capture,
   type DissectedMessage,

@@ -4,9 +4,8 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import { expect } from 'vitest';
-import { freePort } from '../sinks/influxd-process.js';
 
 // Needs `mosquitto` and `mosquitto_passwd` (Debian package mosquitto). Runs its own mosquitto on an
 // ephemeral port; the system one stays untouched.

@@ -1,7 +1,7 @@
+import { freePort } from '@coldtrace/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { securityActions as securityEntries } from '../helpers/security-actions.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
-import { freePort } from '../sinks/influxd-process.js';
 
 // POST /broker/auth/* as rabbitmq_auth_backend_http asks them (form fields as RabbitMQ 3.10 sends them).
 // cloud/test/ingest/rabbitmq-gateway.svc.test.ts runs the same answers through a real RabbitMQ node.

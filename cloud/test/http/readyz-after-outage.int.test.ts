@@ -1,11 +1,11 @@
 import { systemClock } from '@coldtrace/shared';
+import { freePort } from '@coldtrace/shared/testing';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/http/build-app.js';
 import { IngestHealth, ingestHealthSource } from '../../src/ingest/ingest-health.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
-import { freePort } from '../sinks/influxd-process.js';
 
 /**
  * `/readyz` after a database outage (docs/operations.md "Health and readiness"): a commit that failed

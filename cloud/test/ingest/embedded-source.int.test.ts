@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@coldtrace/shared/testing';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { startEmbeddedBroker } from '../../src/broker/embedded-broker.js';
@@ -8,7 +9,6 @@ import { registerGateway } from '../../src/gateways/register-gateway.js';
 import type { IngestSource } from '../../src/ingest/ingest-source.js';
 import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
-import { freePort } from '../sinks/influxd-process.js';
 import { CONTRACT_GATEWAY, connectContractGateway, ingestSourceContract } from './ingest-source-contract.js';
 
 // The embedded aedes broker as an ingest source: it ingests inside authorizePublish, before the PUBACK, so

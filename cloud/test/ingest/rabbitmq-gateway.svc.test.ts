@@ -1,12 +1,11 @@
 import { gatewayTopic, type ReadingsBatch } from '@coldtrace/shared';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestLayout } from '../../src/ingest/rabbitmq-routing.js';
 import { readings, readingsBatch } from '../helpers/records.js';
 import { securityActions as securityEntries } from '../helpers/security-actions.js';
 import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
-import { freePort } from '../sinks/influxd-process.js';
 import { RabbitmqNode } from './rabbitmq-node.js';
 
 // Needs Debian's rabbitmq-server (deploy/dev-services.sh); starts its own node (rabbitmq-node.ts) on

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import { expect } from 'vitest';
-import { freePort } from '../sinks/influxd-process.js';
 
 // Needs Debian's rabbitmq-server (3.10: its rabbitmq_mqtt, rabbitmq_auth_backend_http and
 // rabbitmq_auth_backend_cache plugins ship with it; deploy/dev-services.sh installs it). Runs its own node

@@ -1,5 +1,5 @@
 import { encodeGatewayPayload, eventTopic, gatewayTopic, parseTopic, sgtin96Hex } from '@coldtrace/shared';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser, login, type Session } from '../helpers/auth.js';
@@ -7,7 +7,6 @@ import { securityActions } from '../helpers/security-actions.js';
 import { injectJson, startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
 import { TEST_INGESTOR } from '../ingest/broker-auth-server.js';
 import { RabbitmqNode } from '../ingest/rabbitmq-node.js';
-import { freePort } from '../sinks/influxd-process.js';
 
 // Needs Debian's rabbitmq-server (deploy/dev-services.sh). The RabbitMQ deployment (docs/operations.md
 // "Several machines: RabbitMQ"): a gateway publishes over the MQTT plugin, the cloud ingests over AMQP and

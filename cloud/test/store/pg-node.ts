@@ -3,9 +3,8 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import pg from 'pg';
-import { freePort } from '../sinks/influxd-process.js';
 
 // Our own PostgreSQL server, for tests that stop or crash it (the machine's server on 5432 is shared by
 // every service test running at the same time). Debian's binaries (postgresql-15); initdb refuses to run

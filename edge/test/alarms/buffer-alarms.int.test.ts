@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { manualClock } from '@coldtrace/shared';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import type { NewAlarm } from '../../src/module.js';
 import { movement } from '../buffer/fixtures.js';
-import { bufferedAlarms, freePort, gatewayRig, LIMITS, probeModule } from '../gateway-harness.js';
+import { bufferedAlarms, gatewayRig, LIMITS, probeModule } from '../gateway-harness.js';
 import { startBroker, startSubscriber } from '../publisher/helpers.js';
 
 /**

@@ -1,8 +1,8 @@
 import { type LlrpSimulator, sgtin96, startLlrpSimulator } from '@coldtrace/firmware-sim';
 import { encodeRoAccessReport, type TagRead } from '@coldtrace/shared/llrp';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bufferedAlarms, freePort, gatewayRig } from '../gateway-harness.js';
+import { bufferedAlarms, gatewayRig } from '../gateway-harness.js';
 
 const HOUR = 3_600_000;
 const read = (i: number): TagRead => ({

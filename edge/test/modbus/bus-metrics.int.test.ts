@@ -1,8 +1,8 @@
 import { type ModbusSimulator, startModbusSimulator } from '@coldtrace/firmware-sim';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isModbusBusModule } from '../../src/modbus/modbus-bus-module.js';
-import { freePort, gatewayRig } from '../gateway-harness.js';
+import { gatewayRig } from '../gateway-harness.js';
 import { scrape } from './metrics-text.js';
 
 const rig = gatewayRig();

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type SocatPair, socatMissing, startSocatPair } from '@coldtrace/firmware-sim';
 import type { Reading } from '@coldtrace/shared';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { freePort, gatewayRig } from '../gateway-harness.js';
+import { gatewayRig } from '../gateway-harness.js';
 import { scrape } from './metrics-text.js';
 import { LATE_SLAVE, pymodbusPython } from './peers/peers.js';
 

@@ -8,8 +8,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { until } from '@coldtrace/shared/testing';
-import { freePort } from './processes.js';
+import { freePort, until } from '@coldtrace/shared/testing';
 
 const ACL = resolve(dirname(fileURLToPath(import.meta.url)), '../../../deploy/mosquitto/acl');
 

@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GatewayConfigInput } from '@coldtrace/edge';
@@ -24,18 +23,6 @@ export async function killAll(): Promise<void> {
   live.clear();
   for (const g of gateways) await g.kill();
   gateways.clear();
-}
-
-/** A free TCP port on loopback (kept by the caller across restarts of the process that uses it). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => res(port));
-    });
-  });
 }
 
 /** `coldtrace gateway add ID --database URL`; returns the secret it printed. */

@@ -17,13 +17,12 @@ import {
   startModbusSimulator,
 } from '@coldtrace/firmware-sim';
 import { sgtin96Hex } from '@coldtrace/shared';
-import { until } from '@coldtrace/shared/testing';
+import { freePort, until } from '@coldtrace/shared/testing';
 import { type BufferSeqs, readBufferSeqs } from './exactly-once.js';
 import {
   addGateway,
   type CloudProcess,
   cloudProcess,
-  freePort,
   type GatewayHandle,
   gateway,
   killAll,

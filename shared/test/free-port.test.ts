@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freePort } from './influxd-process.js';
+import { freePort } from './free-port.js';
 
 describe('freePort', () => {
   it('hands out no port twice in a process (Linux reissues released ports within a few hundred binds)', async () => {
