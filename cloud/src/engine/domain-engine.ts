@@ -22,6 +22,7 @@ import {
 } from './long-windows.js';
 import { type MarkRecoveryOptions, recoverDeadNodeMarks, recoverPendingMarks } from './mark-recovery.js';
 import { RecoveryTracker } from './recovery-progress.js';
+import { SkippedWindows } from './skipped-windows.js';
 import { productChangedIn, rebuildEpcsIn } from './subject-rebuilds.js';
 import { UrgentLane } from './urgent-lane.js';
 
@@ -49,16 +50,13 @@ export class DomainEngine {
   private readonly dirty = new DirtyWork();
   /** What the excursion rule found: tails for the in-range shortcut, limits to rank, the last outcome. */
   private readonly findings = new LocationFindings();
-  /** SQLite only: this process is then the store's single writer of readings (see ReadingTails). */
-  private readonly skipInRange: boolean;
+  /** Windows proved to change nothing, skipped without evaluation (see `skipped-windows.ts`). */
+  private readonly skippedWindows: SkippedWindows;
   /** Windows skipped without evaluation (for tests and the benchmark). */
-  readonly skipped = { windows: 0 };
+  readonly skipped: { windows: number };
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private urgentTimer: ReturnType<Clock['setTimeout']> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
-  /** Marks of windows skipped (proved to change nothing), to delete; and that deletion in progress. */
-  private readonly skippedMarks: number[] = [];
-  private clearing: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** Long windows evaluated chunk by chunk (see `long-windows.ts`). */
   private readonly longWindows = new LongWindows();
@@ -88,7 +86,15 @@ export class DomainEngine {
       ...(opts.rules ?? []),
     ];
     this.db = opts.store.db;
-    this.skipInRange = opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false;
+    this.skippedWindows = new SkippedWindows({
+      enabled: opts.store.opened.dialect === 'sqlite' && opts.skipInRange !== false,
+      store: opts.store,
+      findings: this.findings,
+      recovery: this.recovery,
+      log: opts.log,
+      watched: (id) => this.watched(id),
+    });
+    this.skipped = this.skippedWindows.stats;
     this.evaluator = new LocationEvaluator({
       db: this.db,
       rules: this.rules,
@@ -228,12 +234,7 @@ export class DomainEngine {
             this.longWindows.join(id, w, w.marks);
             return;
           }
-          if (this.skipInRange && !this.watched(id) && this.findings.tails.trySkip(id, w)) {
-            this.skipped.windows++;
-            if (w.marks) this.skippedMarks.push(...w.marks);
-            this.recovery.done('locations', [id]);
-            return;
-          }
+          if (this.skippedWindows.trySkip(id, w)) return;
           picked.push([id, w]);
         };
         // The location of the urgent lane's transaction in flight stays dirty until it commits.
@@ -268,7 +269,7 @@ export class DomainEngine {
         if (evaluated < picked.length) this.markReadings(new Map(picked.slice(evaluated)));
       }
     }
-    this.clearSkipped();
+    this.skippedWindows.clear();
     if (dirty.any()) this.schedule(dirty.urgent.size > 0);
   }
 
@@ -382,19 +383,6 @@ export class DomainEngine {
     return this.opts.activity ? this.opts.activity.track('evaluation mark sweep', work) : work;
   }
 
-  /** Deletes the marks of skipped windows (SQLite: in the next ingest group commit), not awaited by flush. */
-  private clearSkipped(): void {
-    if (this.skippedMarks.length === 0) return;
-    const ids = this.skippedMarks.splice(0);
-    const store = this.opts.store;
-    this.clearing = this.clearing
-      .then(() => store.ingestBackend.clearMarks(ids))
-      .catch((err) =>
-        // Harmless: a mark left behind is re-evaluated at the next start (same result).
-        this.opts.log.warn({ err: errorMessage(err) }, 'clearing evaluation marks of skipped windows failed'),
-      );
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     this.opts.clock.clearTimeout(this.timer);
@@ -405,6 +393,6 @@ export class DomainEngine {
     await this.driving?.catch(() => {});
     await this.urgentLane.idle();
     await this.chain;
-    await this.clearing;
+    await this.skippedWindows.idle();
   }
 }
