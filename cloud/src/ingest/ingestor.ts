@@ -15,12 +15,12 @@ import type { Activity } from '../activity.js';
 import { MAX_EPOCH_SEQ } from '../domain/ingest/epochs.js';
 import type { ScanDeadLetter } from '../domain/ingest/ingest-plan.js';
 import { DEFAULT_SCAN_MAPPING, type ScanMappingOptions } from '../domain/ingest/scan-mapping.js';
-import { addToSpans, type SensorSpan } from '../domain/reading-tails.js';
 import type { LagMetrics } from '../metrics/lag-metrics.js';
 import type { CloudStore, IngestResult, SequenceReset, SequenceReuse } from '../store/cloud-store.js';
 import { type EventTimeLimits, eventTimeViolation } from './event-times.js';
 import type { IngestHealth } from './ingest-health.js';
 import type { IngestMetrics } from './ingest-metrics.js';
+import { type CommittedWindow, readingWindows } from './reading-windows.js';
 
 export interface IncomingMessage {
   topic: string;
@@ -43,21 +43,7 @@ export interface IngestorOptions {
    * event-time window the batch covered (the domain engine recomputes only there).
    */
   onReadings?:
-    | ((
-        locationIds: ReadonlySet<string>,
-        windows: ReadonlyMap<
-          string,
-          {
-            fromTs: number;
-            toTs: number;
-            minC?: number;
-            maxC?: number;
-            sensors?: ReadonlyMap<string, SensorSpan>;
-            /** The evaluation mark committed with these readings (0006). */
-            marks?: readonly number[];
-          }
-        >,
-      ) => void)
+    | ((locationIds: ReadonlySet<string>, windows: ReadonlyMap<string, CommittedWindow>) => void)
     | undefined;
   /** Called after movements were committed, with the EPCs they touched. */
   onMovements?: ((epcs: ReadonlySet<string>) => void) | undefined;
@@ -268,44 +254,8 @@ export class Ingestor {
         const r = await store.ingestReadings(gatewayId, batch, now, { live });
         this.opts.lag?.readingsStored(gatewayId, batch.records);
         if (r.inserted > 0 && this.opts.onReadings) {
-          // Per location: the event-time window and the temperature span (a null reading counts as
-          // out of any range: it may open a gap), so the domain engine can rank lock-deciding batches.
-          // Per sensor, the readings' span and largest step, so the domain engine can skip a window that
-          // cannot change any derived state without reading it back.
-          const windows = new Map<
-            string,
-            {
-              fromTs: number;
-              toTs: number;
-              minC: number;
-              maxC: number;
-              sensors: Map<string, SensorSpan>;
-              marks?: readonly number[];
-            }
-          >();
-          for (const x of batch.records) {
-            const t = x.tempC;
-            const lo = t ?? Number.NEGATIVE_INFINITY;
-            const hi = t ?? Number.POSITIVE_INFINITY;
-            const w = windows.get(x.locationId);
-            if (!w) {
-              const sensors = new Map<string, SensorSpan>();
-              addToSpans(sensors, x.sensorId, x.ts, t);
-              windows.set(x.locationId, { fromTs: x.ts, toTs: x.ts, minC: lo, maxC: hi, sensors });
-            } else {
-              addToSpans(w.sensors, x.sensorId, x.ts, t);
-              if (x.ts < w.fromTs) w.fromTs = x.ts;
-              if (x.ts > w.toTs) w.toTs = x.ts;
-              if (lo < w.minC) w.minC = lo;
-              if (hi > w.maxC) w.maxC = hi;
-            }
-          }
-          // The store committed an evaluation mark per location with the readings (durable: a crash
-          // before the evaluation below loses nothing); its id lets a skipped window clear it.
-          for (const [loc, id] of r.marks ?? []) {
-            const w = windows.get(loc);
-            if (w) w.marks = [id];
-          }
+          // Per location and sensor, what lets the domain engine rank and skip windows (reading-windows.ts).
+          const windows = readingWindows(batch.records, r.marks);
           this.opts.onReadings(new Set(windows.keys()), windows);
         }
         return r;
