@@ -3,8 +3,9 @@
  * read paths and startup over a history of N readings (docs/performance.md "History").
  *
  * For each store and size: a fresh database; the network of `history-network.ts` entered through the
- * cloud's own API; the history written through the one ingest path (`CloudStore.ingestReadings` /
- * `ingestMovements`, batches of 5,000: exactly what ingest writes, marks included, without MQTT); the
+ * cloud's own API; the history written through the one ingest path (`history-load.ts`:
+ * `CloudStore.ingestReadings` / `ingestMovements`, batches of 5,000: exactly what ingest writes, marks
+ * included, without MQTT); the
  * cloud started again on it (time to `/readyz` 200 with the whole history to recover), and the bytes per
  * reading. Then, with every size's cloud up, each read path is timed over real HTTP on the sizes in turn
  * (`--samples` each after 2 warm-up requests; p50/p95), so their ratios are taken under the same load.
@@ -14,38 +15,26 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CloudStore,
-  maintainReadingPartitions,
-  monthIndexOf,
-  openDatabase,
-  startCloud,
-  UserStore,
-} from '@coldtrace/cloud';
+import { startCloud, UserStore } from '@coldtrace/cloud';
 import { scaledClock, systemClock } from '@coldtrace/shared';
-import pg from 'pg';
 import pino from 'pino';
 import { apiClient, seedMasterData } from '../scenario/src/cloud/seed-master-data.js';
 import { scenarioSchema } from '../scenario/src/scenario-schema.js';
+import { bulkLoad, bytesPerReading, database } from './history-load.js';
 import {
   END,
-  GATEWAYS,
-  gatewayId,
   historyStart,
   locationId,
   lotId,
   MONTH_CUSTODY_LOT,
   minutesFor,
-  movementsByGateway,
   networkScenario,
-  readingBatches,
   SHORT_CUSTODY_LOT,
   sensorId,
 } from './history-network.js';
 import { percentile } from './timed.js';
 
 const BENCH = 'history';
-const BATCH = 5000;
 const DAY = 86_400_000;
 const arg = (name: string, dflt: string) =>
   process.argv.find((x) => x.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
@@ -53,7 +42,6 @@ const SIZES = arg('sizes', '2000000').split(',').map(Number);
 const STORES = arg('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
 const SAMPLES = Number(arg('samples', '20'));
 const KEEP = process.argv.includes('--keep');
-const PG_ADMIN = process.env.COLDTRACE_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = pino({ level: 'warn' });
 
 const out = (o: Record<string, unknown>) =>
@@ -70,31 +58,6 @@ const goalOf = (metric: string) => GOAL_P95_MS[metric.replace(/_6d_custody$/, ''
  */
 const SAME_OWN_DATA = /^(dashboard|excursion_detail|excursion_pdf|sensor_6_days|.*_6d_custody)$/;
 
-async function database(store: 'sqlite' | 'postgres', dir: string) {
-  if (store === 'sqlite') {
-    const file = join(dir, 'history.db');
-    return { url: `sqlite:${file}`, drop: async () => {}, file };
-  }
-  const name = `coldtrace_bench_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    file: undefined,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN });
-      await c.connect();
-      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
-      await c.query(`DROP DATABASE IF EXISTS ${name}`);
-      await c.end();
-    },
-  };
-}
-
 async function startOn(url: string, nowMs: number) {
   return startCloud(
     {
@@ -107,75 +70,6 @@ async function startOn(url: string, nowMs: number) {
     // The data clock runs at real speed from the end of the history (timers such as the engine's debounce fire).
     { clock: scaledClock(nowMs, 1), wallClock: systemClock, log },
   );
-}
-
-/** A gateway's batch of consecutive records, sent at its last record's time. */
-const batchOf = <R extends { seq: number; ts: number }>(g: number, records: R[]) => ({
-  gatewayId: gatewayId(g),
-  firstSeq: records[0]!.seq,
-  lastSeq: records.at(-1)!.seq,
-  sentAt: records.at(-1)!.ts,
-  records,
-});
-
-/** Readings and movements written through the ingest path, gateway by gateway. */
-async function bulkLoad(url: string, readings: number): Promise<{ readings: number; seconds: number }> {
-  const store = new CloudStore(await openDatabase(url));
-  const minutes = minutesFor(readings);
-  const started = performance.now();
-  let n = 0;
-  try {
-    // The partitions module keeps months ahead of the wall clock; a history's past months get theirs first,
-    // as a database that ingested them live would have them.
-    if (store.opened.dialect === 'postgres') {
-      const first = monthIndexOf(historyStart(minutes));
-      const months = Array.from({ length: monthIndexOf(END) - first + 1 }, (_, i) => first + i);
-      await maintainReadingPartitions(store.db, { months });
-    }
-    const moves = movementsByGateway(minutes);
-    for (let g = 0; g < GATEWAYS; g++) {
-      for (const records of readingBatches(g, minutes, BATCH))
-        n += (await store.ingestReadings(gatewayId(g), batchOf(g, records), records.at(-1)!.ts + 1000))
-          .inserted;
-      const list = moves.get(g) ?? [];
-      for (let i = 0; i < list.length; i += BATCH) {
-        const records = list.slice(i, i + BATCH);
-        await store.ingestMovements(gatewayId(g), batchOf(g, records), records.at(-1)!.ts + 1000);
-      }
-    }
-  } finally {
-    await store.close();
-  }
-  return { readings: n, seconds: (performance.now() - started) / 1000 };
-}
-
-async function bytesPerReading(store: 'sqlite' | 'postgres', url: string, readings: number): Promise<number> {
-  if (store === 'sqlite') {
-    const opened = await openDatabase(url);
-    try {
-      // dbstat (compiled into better-sqlite3): the pages of the readings table and of its indexes.
-      const row = opened
-        .sqlite!.prepare(
-          "SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'readings' OR name IN (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings')",
-        )
-        .get() as { bytes: number };
-      return row.bytes / readings;
-    } finally {
-      await opened.close();
-    }
-  }
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query('VACUUM ANALYZE readings');
-    // Partitioned by month (migration 0040): the table is its partitions, each with its indexes.
-    const r = await c.query(
-      "SELECT SUM(pg_total_relation_size(inhrelid)) AS bytes FROM pg_inherits WHERE inhparent = 'readings'::regclass",
-    );
-    return Number(r.rows[0].bytes) / readings;
-  } finally {
-    await c.end();
-  }
 }
 
 /** A size built and served: its read paths, its figures so far, and how to let it go. */
