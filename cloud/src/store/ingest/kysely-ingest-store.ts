@@ -7,12 +7,11 @@ import type {
   EpochRow,
   NewEpochRow,
   NewMark,
-  RangeTable,
   SinkEntry,
   StreamRecord,
 } from '../../domain/ingest/ingest-store.js';
 import { contentRow, scanRow } from '../../domain/ingest/record-rows.js';
-import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
+import type { SpanRow } from '../../domain/ingest/seq-spans.js';
 import type { LocationSensorRow } from '../../domain/location-sensors.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import type { ReadingRollupRow } from '../../domain/reading-rollups.js';
@@ -20,13 +19,14 @@ import { appendAudit } from '../audit-append.js';
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { KyselyScanStore } from './kysely-scan-store.js';
+import { applySpanChange, rangesNear } from './kysely-span-rows.js';
 import {
   locationSensorArrays,
   locationSensorValues,
   PG_LOCATION_SENSORS_UPSERT,
   SQLITE_LOCATION_SENSORS_UPSERT,
 } from './location-sensors-upsert.js';
-import { pgUnnestInsert } from './pg-unnest-insert.js';
+import { pgReadingStored, pgUnnestInsert } from './pg-unnest-insert.js';
 import { PG_ROLLUP_UPSERT, rollupArrays, rollupValues, SQLITE_ROLLUP_UPSERT } from './rollup-upsert.js';
 
 /** Rows per INSERT statement: keeps SQLite under its bound-parameter limit. */
@@ -242,16 +242,9 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
         return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
       }
     }
-    if (stream === 'readings' && this.dialect === 'postgres') {
-      // Partitioned by time (0040): the key holds `ts`, so a seq stored at another time is looked for.
-      const there = await this.trx
-        .selectFrom('readings')
-        .select('seq')
-        .where('gateway_id', '=', gatewayId)
-        .where('seq', '=', storedSeq)
-        .executeTakeFirst();
-      if (there) return false;
-    }
+    // Partitioned by time (0040): the key holds `ts`, so a seq stored at another time is looked for.
+    const partitioned = stream === 'readings' && this.dialect === 'postgres';
+    if (partitioned && (await pgReadingStored(this.trx, gatewayId, storedSeq))) return false;
     const r = await this.trx
       .insertInto(stream)
       .values(rowOf(stream, gatewayId, record, storedSeq, receivedAt) as never)
@@ -282,54 +275,12 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
       .executeTakeFirst()) as Record<string, unknown> | undefined;
   }
 
-  async rangesNear(
-    table: RangeTable,
-    gatewayId: string,
-    stream: Stream,
-    from: number,
-    to: number,
-  ): Promise<SpanRow[]> {
-    const rows = await this.trx
-      .selectFrom(table)
-      .selectAll()
-      .where('gateway_id', '=', gatewayId)
-      .where('stream', '=', stream)
-      .where('from_seq', '<=', to + 1)
-      .where('to_seq', '>=', from - 1)
-      .execute();
-    return rows.map((r) => {
-      const row: SpanRow = { from_seq: Number(r.from_seq), to_seq: Number(r.to_seq) };
-      if ('received_at' in r) row.received_at = Number(r.received_at);
-      return row;
-    });
+  rangesNear(...a: Parameters<AsyncIngestStore['rangesNear']>): Promise<SpanRow[]> {
+    return rangesNear(this.trx, ...a);
   }
 
-  async applySpanChange(table: RangeTable, gatewayId: string, stream: Stream, c: SpanChange): Promise<void> {
-    const key = { gateway_id: gatewayId, stream };
-    if (c.remove.length > 0) {
-      await this.trx
-        .deleteFrom(table)
-        .where('gateway_id', '=', gatewayId)
-        .where('stream', '=', stream)
-        .where('from_seq', 'in', c.remove)
-        .execute();
-    }
-    const row =
-      table === 'thinned_ranges' ? { ...c.row } : { from_seq: c.row.from_seq, to_seq: c.row.to_seq };
-    if (c.keep === undefined) {
-      await this.trx
-        .insertInto(table)
-        .values({ ...key, ...row } as never)
-        .execute();
-      return;
-    }
-    await this.trx
-      .updateTable(table)
-      .set(row as never)
-      .where('gateway_id', '=', gatewayId)
-      .where('stream', '=', stream)
-      .where('from_seq', '=', c.keep)
-      .execute();
+  applySpanChange(...a: Parameters<AsyncIngestStore['applySpanChange']>): Promise<void> {
+    return applySpanChange(this.trx, ...a);
   }
 
   async enabledSinks(): Promise<string[]> {

@@ -121,3 +121,22 @@ export async function pgUnnestInsert(
   const stored = got.rows[0]?.stored;
   return stored == null ? seqs : stored.map(Number);
 }
+
+/**
+ * Whether a reading is stored under this key on PostgreSQL, in any partition: readings are partitioned by
+ * time (0040), so their key holds `ts` and an insert cannot refuse a seq stored at another time. For the
+ * one-by-one insert (`insertRecordAt`), which looks before inserting; `pgUnnestInsert` looks in its statement.
+ */
+export async function pgReadingStored(
+  trx: Transaction<Database>,
+  gatewayId: string,
+  storedSeq: number,
+): Promise<boolean> {
+  const there = await trx
+    .selectFrom('readings')
+    .select('seq')
+    .where('gateway_id', '=', gatewayId)
+    .where('seq', '=', storedSeq)
+    .executeTakeFirst();
+  return there !== undefined;
+}
