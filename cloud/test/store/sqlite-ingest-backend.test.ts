@@ -1,31 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Reading, ReadingsBatch } from '@coldtrace/shared';
-import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { unionSpans } from '../../src/domain/ingest/seq-spans.js';
 import { CloudStore, type IngestResult } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { SqliteIngestBackend } from '../../src/store/ingest/sqlite-ingest-backend.js';
+import { batchOf, checkStreamRangesProperty, T0 } from './stream-ranges-property.js';
 
-const T0 = Date.UTC(2026, 0, 1);
 const counts = (r: IngestResult) => ({ inserted: r.inserted, duplicates: r.duplicates });
-
-function batchOf(gatewayId: string, from: number, to: number): ReadingsBatch {
-  const records: Reading[] = [];
-  for (let seq = from; seq <= to; seq++) {
-    records.push({
-      seq,
-      sensorId: 's1',
-      locationId: 'room-1',
-      ts: T0 + seq * 1000,
-      tempC: 5,
-      quality: 'ok',
-    });
-  }
-  return { gatewayId, firstSeq: from, lastSeq: to, sentAt: T0, records };
-}
 
 describe('SQLite ingest backend (group commit)', () => {
   let dir: string;
@@ -137,47 +119,25 @@ describe('SQLite ingest backend (group commit)', () => {
   });
 
   it('coverage matches the union of the ingested ranges, whatever the arrival order', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(
-          fc.tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 8 })).map(([from, len]) => ({
-            from,
-            to: from + len,
-          })),
-          { minLength: 1, maxLength: 12 },
-        ),
-        fc.boolean(),
-        async (spans, concurrent) => {
-          const gw = `p${Math.floor(Math.random() * 1e9)}`;
-          const ingest = (s: { from: number; to: number }) =>
-            store.ingestReadings(gw, batchOf(gw, s.from, s.to), T0);
-          if (concurrent) await Promise.all(spans.map(ingest));
-          else for (const s of spans) await ingest(s);
-          const union = unionSpans(spans);
-          const cov = (await store.coverage(gw))[0]!;
-          expect(cov.highWater).toBe(Math.max(...spans.map((s) => s.to)));
-          const holes: Array<{ from: number; to: number }> = [];
-          let next = 1;
-          for (const u of union) {
-            if (u.from > next) holes.push({ from: next, to: u.from - 1 });
-            next = u.to + 1;
-          }
-          expect(cov.holes).toEqual(holes);
-          // Stored ranges are disjoint and not touching: the merge keeps one row per run.
-          const rows = await store.db
-            .selectFrom('stream_ranges')
-            .select(['from_seq', 'to_seq'])
-            .where('gateway_id', '=', gw)
-            .orderBy('from_seq')
-            .execute();
-          expect(rows.map((r) => ({ from: r.from_seq, to: r.to_seq }))).toEqual(union);
-          const n = new Set(
-            spans.flatMap((s) => Array.from({ length: s.to - s.from + 1 }, (_, i) => s.from + i)),
-          );
-          expect((await store.listReadings({ gatewayId: gw })).length).toBe(n.size);
-        },
-      ),
-      { numRuns: 40 },
-    );
+    await checkStreamRangesProperty(store, 40);
+  });
+});
+
+// The same property through the Kysely ingest backend (PostgreSQL's code path, its SQLite branch): its span
+// rows are read and written by store/ingest/kysely-span-rows.ts, not by the synchronous store.
+describe('SQLite with the Kysely ingest backend', () => {
+  let dir: string;
+  let store: CloudStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'coldtrace-kysely-'));
+    store = new CloudStore(await openDatabase(`sqlite:${join(dir, 'cloud.db')}`), { ingest: 'kysely' });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('coverage matches the union of the ingested ranges, whatever the arrival order', async () => {
+    await checkStreamRangesProperty(store, 40);
   });
 });
