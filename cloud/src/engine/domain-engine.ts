@@ -23,7 +23,7 @@ import {
 import { type MarkRecoveryOptions, recoverDeadNodeMarks, recoverPendingMarks } from './mark-recovery.js';
 import { RecoveryTracker } from './recovery-progress.js';
 import { SkippedWindows } from './skipped-windows.js';
-import { productChangedIn, rebuildEpcsIn } from './subject-rebuilds.js';
+import { productChangedIn, rebuildEpcsIn, unitChunks } from './subject-rebuilds.js';
 import { UrgentLane } from './urgent-lane.js';
 
 export { type DomainEngineOptions, excursionContent, excursionId, type ReadingWindow };
@@ -348,11 +348,10 @@ export class DomainEngine {
 
   // ---- custody ---------------------------------------------------------------------------------
 
-  /** Rebuilds the custody of these EPCs, claiming (and clearing) their evaluation marks, 200 per commit. */
+  /** Rebuilds these EPCs' custody, claiming (and clearing) their evaluation marks, per `unitChunks`. */
   private async reconcileEpcsNow(epcs: readonly string[]): Promise<void> {
-    const sorted = [...new Set(epcs)].sort();
-    for (let i = 0; i < sorted.length; i += 200) {
-      const chunk = sorted.slice(i, i + 200);
+    const { dialect } = this.store.opened;
+    for (const chunk of unitChunks(epcs, dialect, (epc) => this.recovery.recovers('units', epc))) {
       await this.derive((trx, log, now) => rebuildEpcsIn(trx, log, now, this.rules, chunk));
       this.recovery.done('units', chunk);
     }

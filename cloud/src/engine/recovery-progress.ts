@@ -58,6 +58,11 @@ export class RecoveryTracker {
     if (this.pending.locations.has(locationId)) this.current = { locationId, evaluatedTo };
   }
 
+  /** Whether this subject is part of the start's recovery and not yet recomputed. */
+  recovers(kind: 'locations' | 'units' | 'products', id: string): boolean {
+    return this.pending[kind].has(id);
+  }
+
   get recovering(): boolean {
     return this.pending.locations.size + this.pending.units.size + this.pending.products.size > 0;
   }

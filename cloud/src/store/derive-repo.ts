@@ -13,6 +13,12 @@ type Trx = Transaction<DomainDatabase>;
 
 /** Rows per INSERT statement (SQLite bound-parameter limit). */
 const CHUNK = 200;
+/**
+ * Units (and their custody rows) per statement of a custody rebuild: a start's recovery rebuilds up to
+ * 1,000 units per derive transaction (engine/subject-rebuilds.ts), each read or write one statement, not
+ * five (a custody row is 6 parameters: 6,000 per insert, under SQLite's 32,766 and PostgreSQL's 65,535).
+ */
+const UNITS = 1000;
 const finite = (n: number) => Number.isFinite(n);
 const groupInto = <T>(map: Map<string, T[]>, key: string, item: T) => {
   const list = map.get(key);
@@ -126,11 +132,11 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
 
     async movementsOf(epcs) {
       const byEpc = new Map<string, CustodyMovement[]>();
-      for (let i = 0; i < epcs.length; i += CHUNK) {
+      for (let i = 0; i < epcs.length; i += UNITS) {
         const rows = await trx
           .selectFrom('movements')
           .select(['epc', 'gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'direction', 'ts'])
-          .where('epc', 'in', epcs.slice(i, i + CHUNK))
+          .where('epc', 'in', epcs.slice(i, i + UNITS))
           .execute();
         for (const { epc, ...m } of rows) groupInto(byEpc, epc, m);
       }
@@ -138,11 +144,11 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
     },
     async custodyOf(epcs) {
       const byEpc = new Map<string, CustodyInterval[]>();
-      for (let i = 0; i < epcs.length; i += CHUNK) {
+      for (let i = 0; i < epcs.length; i += UNITS) {
         const rows = await trx
           .selectFrom('custody')
           .selectAll()
-          .where('epc', 'in', epcs.slice(i, i + CHUNK))
+          .where('epc', 'in', epcs.slice(i, i + UNITS))
           .orderBy('epc')
           .orderBy('entered_at')
           .execute();
@@ -152,16 +158,16 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
     },
     async replaceCustody(next) {
       const epcs = [...next.keys()];
-      for (let i = 0; i < epcs.length; i += CHUNK)
+      for (let i = 0; i < epcs.length; i += UNITS)
         await trx
           .deleteFrom('custody')
-          .where('epc', 'in', epcs.slice(i, i + CHUNK))
+          .where('epc', 'in', epcs.slice(i, i + UNITS))
           .execute();
       const rows = [...next.values()].flat();
-      for (let i = 0; i < rows.length; i += CHUNK)
+      for (let i = 0; i < rows.length; i += UNITS)
         await trx
           .insertInto('custody')
-          .values(rows.slice(i, i + CHUNK))
+          .values(rows.slice(i, i + UNITS))
           .execute();
     },
     async custodyOverlapping(locationId, from, to) {
