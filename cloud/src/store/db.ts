@@ -35,10 +35,6 @@ export interface OpenedDatabase {
 }
 
 /**
- * Opens the store named by `url` and migrates it: `sqlite:<path>` (or a bare path, or `:memory:`) or
- * `postgres://…`. SQLite runs in WAL mode with synchronous=FULL: a committed ingest survives power loss.
- */
-/**
  * After this long idle inside a transaction PostgreSQL ends the session (config
  * `databasePool.idleInTransactionTimeoutMs`).
  */
@@ -65,6 +61,10 @@ export interface OpenDatabaseOptions {
     | undefined;
 }
 
+/**
+ * Opens the store named by `url` and migrates it: `sqlite:<path>` (or a bare path, or `:memory:`) or
+ * `postgres://…`. SQLite runs in WAL mode with synchronous=FULL: a committed ingest survives power loss.
+ */
 export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({

@@ -52,29 +52,37 @@ export async function withOutboxLane<DB, T>(
     const { rows } = await sql<{ locked: boolean }>`
       select pg_try_advisory_lock(${LOCK_SPACE}::int4, ${key}::int4) as locked`.execute(conn);
     if (rows[0]?.locked !== true) return undefined;
-    // From pg_settings, so a server without the setting (before 14) just skips it.
-    const idleMs = opts.idleSessionTimeoutMs ?? LANE_IDLE_SESSION_TIMEOUT_MS;
-    await sql`select set_config(name, ${String(idleMs)}, false) from pg_settings where name = 'idle_session_timeout'`.execute(
-      conn,
-    );
+    await setIdleSessionTimeout(conn, String(opts.idleSessionTimeoutMs ?? LANE_IDLE_SESSION_TIMEOUT_MS));
     let result: T;
     try {
       result = await fn(conn);
     } catch (err) {
-      // The pass's error is the one to report. An unlock failing too means the session is gone, and
+      // The pass's error is the one to report. A failure here too means the session is gone, and
       // PostgreSQL released the lock with it; node-postgres then drops the connection from the pool.
-      await unlock(conn, key).catch(() => undefined);
+      await release(conn, key).catch(() => undefined);
       throw err;
     }
-    // Unlocked before the connection goes back to the pool: a session lock would otherwise stay with that
-    // pooled connection and keep every other process out of the lane. Idle pooled connections are not to
-    // be ended: the server's own idle setting back first.
-    await sql`select set_config(name, reset_val, false) from pg_settings where name = 'idle_session_timeout'`.execute(
-      conn,
-    );
-    await unlock(conn, key);
+    await release(conn, key);
     return result;
   });
+}
+
+/** Sets the session's `idle_session_timeout`; from pg_settings, so a server before 14 skips it. */
+async function setIdleSessionTimeout<DB>(conn: Kysely<DB>, value: string | 'reset'): Promise<void> {
+  const v = value === 'reset' ? sql`reset_val` : sql`${value}`;
+  await sql`select set_config(name, ${v}, false) from pg_settings where name = 'idle_session_timeout'`.execute(
+    conn,
+  );
+}
+
+/**
+ * Gives the lane up before the connection goes back to the pool: the server's own idle setting back (idle
+ * pooled connections are not to be ended), then the lock (a session lock would otherwise stay with that
+ * pooled connection and keep every other process out of the lane).
+ */
+async function release<DB>(conn: Kysely<DB>, key: number): Promise<void> {
+  await setIdleSessionTimeout(conn, 'reset');
+  await unlock(conn, key);
 }
 
 async function unlock<DB>(conn: Kysely<DB>, key: number): Promise<void> {

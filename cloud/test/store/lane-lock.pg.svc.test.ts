@@ -57,7 +57,7 @@ describe('PostgreSQL: a lane whose holder goes silent', () => {
     expect(rows).toEqual([{ x: 2 }]);
   });
 
-  it('leaves the server’s idle setting on the connection once the lane is given back', async () => {
+  it('leaves the server’s idle setting on the connection once the lane is given back, after a failed pass too', async () => {
     const url = await pgs.url();
     const opened = await openDatabase(url, { pool: { size: 1 } });
     pgs.defer(() => opened.close());
@@ -67,7 +67,13 @@ describe('PostgreSQL: a lane whose holder goes silent', () => {
         .then((r) => r.rows[0]!.v);
     const before = await setting(opened.db);
     expect(await withOutboxLane(opened.db, 'postgres', 'sink:influx', (conn) => setting(conn))).toBe('1min');
-    // The one pooled connection, back in the pool with the server's value.
+    // The one pooled connection, back in the pool with the server's value, after a pass that failed too.
+    expect(await setting(opened.db)).toBe(before);
+    await expect(
+      withOutboxLane(opened.db, 'postgres', 'sink:influx', async () => {
+        throw new Error('InfluxDB down');
+      }),
+    ).rejects.toThrow('InfluxDB down');
     expect(await setting(opened.db)).toBe(before);
   });
 });
