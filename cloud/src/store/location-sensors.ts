@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type LocationSensorReading, locationSensorRows } from '../domain/location-sensors.js';
+import { WIDENS, WIDER_FIRST_TS, WIDER_LAST_TS } from './ingest/location-sensors-upsert.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -7,15 +8,10 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** Rows per statement (5 parameters each, under SQLite's bound-parameter limit). */
 const CHUNK = 500;
 
-const wider = (col: 'first_ts' | 'last_ts') =>
-  col === 'first_ts'
-    ? sql<number>`case when excluded.first_ts < location_sensors.first_ts then excluded.first_ts else location_sensors.first_ts end`
-    : sql<number>`case when excluded.last_ts > location_sensors.last_ts then excluded.last_ts else location_sensors.last_ts end`;
-
 /**
  * Widens `location_sensors` (0042, domain/location-sensors.ts) to cover some `readings` rows stored
  * outside ingest (archive restore). Run it in the transaction that stores them; ingest has its own statements
- * (ingest/location-sensors-upsert.ts, the same decision).
+ * (ingest/location-sensors-upsert.ts), built from the same expressions.
  */
 export async function widenLocationSensors(
   db: Db,
@@ -36,13 +32,8 @@ export async function widenLocationSensors(
       .onConflict((oc) =>
         oc
           .columns(['location_id', 'sensor_id', 'gateway_id'])
-          .doUpdateSet({ first_ts: wider('first_ts'), last_ts: wider('last_ts') })
-          .where((eb) =>
-            eb.or([
-              eb('excluded.first_ts', '<', eb.ref('location_sensors.first_ts')),
-              eb('excluded.last_ts', '>', eb.ref('location_sensors.last_ts')),
-            ]),
-          ),
+          .doUpdateSet({ first_ts: sql.raw<number>(WIDER_FIRST_TS), last_ts: sql.raw<number>(WIDER_LAST_TS) })
+          .where(sql.raw<boolean>(WIDENS)),
       )
       .execute();
 }

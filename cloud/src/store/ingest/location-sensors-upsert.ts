@@ -5,13 +5,17 @@ import type { LocationSensorRow } from '../../domain/location-sensors.js';
  * inserted, a stored one's span widened, never narrowed. The same decision on both stores; a row already
  * covering the batch is left unwritten (most batches of a live sensor only move `last_ts`).
  */
+/** The widened span's columns, and the condition under which a stored row is written at all. */
+export const WIDER_FIRST_TS =
+  'case when excluded.first_ts < location_sensors.first_ts then excluded.first_ts else location_sensors.first_ts end';
+export const WIDER_LAST_TS =
+  'case when excluded.last_ts > location_sensors.last_ts then excluded.last_ts else location_sensors.last_ts end';
+export const WIDENS =
+  'excluded.first_ts < location_sensors.first_ts or excluded.last_ts > location_sensors.last_ts';
+
 const WIDEN =
   'on conflict (location_id, sensor_id, gateway_id) do update set ' +
-  'first_ts = case when excluded.first_ts < location_sensors.first_ts then excluded.first_ts ' +
-  'else location_sensors.first_ts end, ' +
-  'last_ts = case when excluded.last_ts > location_sensors.last_ts then excluded.last_ts ' +
-  'else location_sensors.last_ts end ' +
-  'where excluded.first_ts < location_sensors.first_ts or excluded.last_ts > location_sensors.last_ts';
+  `first_ts = ${WIDER_FIRST_TS}, last_ts = ${WIDER_LAST_TS} where ${WIDENS}`;
 
 /** SQLite, one row (a prepared statement run per row of the batch, not per reading). */
 export const SQLITE_LOCATION_SENSORS_UPSERT = `insert into location_sensors (location_id, sensor_id, gateway_id, first_ts, last_ts) values (?, ?, ?, ?, ?) ${WIDEN}`;
