@@ -112,10 +112,10 @@ describe('cloud config secrets', () => {
 });
 
 describe('databasePool', () => {
-  it('defaults to 10 connections, no wait limit and 15 s idle in a transaction', () => {
+  it('defaults to 10 connections, no wait limit and 10 s idle in a transaction', () => {
     expect(cloudConfigSchema.parse({}).databasePool).toEqual({
       size: 10,
-      idleInTransactionTimeoutMs: 15_000,
+      idleInTransactionTimeoutMs: 10_000,
     });
   });
 

@@ -1,7 +1,11 @@
 import { type Backoff, errorMessage } from '@coldtrace/shared';
 
-/** AMQP heartbeat: a dead peer is noticed within two intervals (RabbitMQ suggests 5–20 s). */
-const AMQP_HEARTBEAT_S = 10;
+/**
+ * AMQP heartbeat: RabbitMQ closes a silent peer's connection after two to three intervals (10–15 s),
+ * handing its deliveries on. 5 s is the low end of what RabbitMQ suggests (5–20 s); lower risks closing
+ * a busy but live peer.
+ */
+const AMQP_HEARTBEAT_S = 5;
 
 /** How long a close waits for the broker's answer before giving the connection up. */
 const CLOSE_TIMEOUT_MS = 2_000;

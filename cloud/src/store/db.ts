@@ -38,7 +38,7 @@ export interface OpenedDatabase {
  * After this long idle inside a transaction PostgreSQL ends the session (config
  * `databasePool.idleInTransactionTimeoutMs`).
  */
-export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 15_000;
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
 export interface OpenDatabaseOptions {
   /**

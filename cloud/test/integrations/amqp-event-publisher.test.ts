@@ -84,7 +84,7 @@ describe('AMQP event publisher', () => {
   it('publishes persistent on amq.topic under the key the MQTT plugin delivers as the topic, resolving on the ack', async () => {
     const { p, connections, urls } = start();
     await until(() => p.connected(), 'connected');
-    expect(urls[0]).toContain('heartbeat=10');
+    expect(urls[0]).toContain('heartbeat=5');
     const ch = connections[0]!.channel;
     const out = settled(p.publish(eventTopic('lock'), '{"type":"lock"}'));
     const sent = await until(() => ch.sent[0], 'the publish on the channel');
