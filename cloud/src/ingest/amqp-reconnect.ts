@@ -5,7 +5,7 @@ import { type Backoff, errorMessage } from '@coldtrace/shared';
  * handing its deliveries on. 5 s is the low end of what RabbitMQ suggests (5–20 s); lower risks closing
  * a busy but live peer.
  */
-const AMQP_HEARTBEAT_S = 5;
+export const DEFAULT_AMQP_HEARTBEAT_S = 5;
 
 /** How long a close waits for the broker's answer before giving the connection up. */
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -18,7 +18,7 @@ export interface AmqpClosable {
 /** The broker URL with the AMQP heartbeat, unless the configured URL sets its own. */
 export function amqpUrl(url: string): URL {
   const u = new URL(url);
-  if (!u.searchParams.has('heartbeat')) u.searchParams.set('heartbeat', String(AMQP_HEARTBEAT_S));
+  if (!u.searchParams.has('heartbeat')) u.searchParams.set('heartbeat', String(DEFAULT_AMQP_HEARTBEAT_S));
   return u;
 }
 
