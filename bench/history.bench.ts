@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- history [--sizes=2000000[,20000000]] [--stores=sqlite,postgres] [--samples=20] [--keep]`:
+ * `npm run bench -- history [--sizes=2000000[,20000000]] [--stores=sqlite,postgres] [--samples=20] [--keep]
+ * [--reuse=URL] [--paths=metric,…]`:
  * read paths and startup over a history of N readings (docs/performance.md "History").
  *
  * For each store and size: a fresh database; the network of `history-network.ts` entered through the
@@ -10,7 +11,9 @@
  * reading. Then, with every size's cloud up, each read path is timed over real HTTP on the sizes in turn
  * (`--samples` each after 2 warm-up requests; p50/p95), so their ratios are taken under the same load.
  * With two sizes, each figure's ratio large/small. Prints one JSON object per line with its goal.
- * `--keep` leaves each database in place (its URL printed) to look into a figure afterwards.
+ * `--keep` leaves each database in place (its URL printed) to look into a figure afterwards; `--reuse=URL`
+ * times such a database again instead of building one (one store and size, those it was built with: no load,
+ * no bytes, and its start has nothing left to derive); `--paths` times only the read paths named.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -42,6 +45,8 @@ const SIZES = arg('sizes', '2000000').split(',').map(Number);
 const STORES = arg('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
 const SAMPLES = Number(arg('samples', '20'));
 const KEEP = process.argv.includes('--keep');
+const REUSE = arg('reuse', '');
+const PATHS = arg('paths', '');
 const log = pino({ level: 'warn' });
 
 const out = (o: Record<string, unknown>) =>
@@ -109,9 +114,39 @@ async function timeInterleaved(sizes: readonly Prepared[]): Promise<void> {
   }
 }
 
+/** A new database's history: master data through the API, as an operator enters it, then the readings. */
+async function build(
+  store: 'sqlite' | 'postgres',
+  readings: number,
+  db: { url: string; file: string | undefined },
+  startMs: number,
+  emit: Prepared['emit'],
+  admin: (c: Awaited<ReturnType<typeof startOn>>) => Promise<string>,
+): Promise<void> {
+  const cloud = await startOn(db.url, startMs);
+  await seedMasterData(apiClient(cloud.httpUrl, await admin(cloud)), scenarioSchema.parse(networkScenario()));
+  await cloud.close();
+  const load = await bulkLoad(db.url, readings);
+  out({ store, readings, metric: 'bulk_load', value: round(load.seconds), unit: 's', stored: load.readings });
+  emit(
+    'bytes_per_reading',
+    await bytesPerReading(store, db.url, load.readings),
+    'B',
+    store === 'sqlite' ? 60 : 80,
+  );
+  if (db.file)
+    out({
+      store,
+      readings,
+      metric: 'database_file',
+      value: round(statSync(db.file).size / 2 ** 20),
+      unit: 'MiB',
+    });
+}
+
 async function prepare(store: 'sqlite' | 'postgres', readings: number): Promise<Prepared> {
-  const dir = mkdtempSync(join(tmpdir(), 'coldtrace-history-'));
-  const db = await database(store, dir);
+  const dir = REUSE ? '' : mkdtempSync(join(tmpdir(), 'coldtrace-history-'));
+  const db = REUSE ? { url: REUSE, file: undefined, drop: async () => {} } : await database(store, dir);
   const figures = new Map<string, number>();
   const minutes = minutesFor(readings);
   const startMs = historyStart(minutes);
@@ -121,53 +156,25 @@ async function prepare(store: 'sqlite' | 'postgres', readings: number): Promise<
     out({ store, readings, metric, value: round(value), unit, goal, ...extra });
   };
   const release = async () => {
-    if (KEEP) out({ store, readings, metric: 'kept', url: db.url });
+    if (KEEP || REUSE) out({ store, readings, metric: 'kept', url: db.url });
     else {
       await db.drop();
       rmSync(dir, { recursive: true, force: true });
     }
   };
   try {
-    // Master data through the API, as an operator enters it.
-    let cloud = await startOn(db.url, startMs);
-    const scenario = scenarioSchema.parse(networkScenario());
-    const admin = async (c: typeof cloud) =>
+    const admin = async (c: Awaited<ReturnType<typeof startOn>>) =>
       (
         await new UserStore(c.store.db).createToken(
           { name: 'bench', roles: ['admin'], userId: null },
           Date.now(),
         )
       ).token;
-    await seedMasterData(apiClient(cloud.httpUrl, await admin(cloud)), scenario);
-    await cloud.close();
-
-    const load = await bulkLoad(db.url, readings);
-    out({
-      store,
-      readings,
-      metric: 'bulk_load',
-      value: round(load.seconds),
-      unit: 's',
-      stored: load.readings,
-    });
-    emit(
-      'bytes_per_reading',
-      await bytesPerReading(store, db.url, load.readings),
-      'B',
-      store === 'sqlite' ? 60 : 80,
-    );
-    if (db.file)
-      out({
-        store,
-        readings,
-        metric: 'database_file',
-        value: round(statSync(db.file).size / 2 ** 20),
-        unit: 'MiB',
-      });
+    if (!REUSE) await build(store, readings, db, startMs, emit, admin);
 
     // Startup with the whole history to derive (every mark the ingest wrote).
     const t0 = performance.now();
-    cloud = await startOn(db.url, endMs + 60_000);
+    const cloud = await startOn(db.url, endMs + 60_000);
     const started = performance.now() - t0;
     const token = await admin(cloud);
     const api = apiClient(cloud.httpUrl, token);
@@ -178,7 +185,7 @@ async function prepare(store: 'sqlite' | 'postgres', readings: number): Promise<
       if (Date.now() > readyBy) throw new Error(`not ready after 30 min: ${await r.text()}`);
       await new Promise((res) => setTimeout(res, 20));
     }
-    emit('start_to_ready', (performance.now() - t0) / 1000, 's', 3, {
+    emit(REUSE ? 'start_to_ready_reused' : 'start_to_ready', (performance.now() - t0) / 1000, 's', 3, {
       listening_after_s: round(started / 1000),
     });
     await cloud.evaluator.flush();
@@ -231,7 +238,7 @@ async function prepare(store: 'sqlite' | 'postgres', readings: number): Promise<
         ['epcis_lot', () => raw(`/api/v1/epcis/events?lot=${lot}`)],
       ].map(([m, fn]) => [`${m}${suffix}`, fn] as [string, () => Promise<unknown>]);
     };
-    const paths: Array<[string, () => Promise<unknown>]> = [
+    const all: Array<[string, () => Promise<unknown>]> = [
       [
         'dashboard',
         () =>
@@ -249,6 +256,7 @@ async function prepare(store: 'sqlite' | 'postgres', readings: number): Promise<
       ['sensor_30_days', () => sensorDays(30)],
       ['sensor_6_days', () => sensorDays(6)],
     ];
+    const paths = PATHS ? all.filter(([m]) => PATHS.split(',').includes(m)) : all;
     const close = async () => {
       await cloud.close();
       await release();
