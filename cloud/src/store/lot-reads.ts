@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { LotReads } from '../domain/exposure-reads.js';
 import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { ProductSpec } from '../domain/product-specs.js';
+import { nearestReading } from './queries/nearest-reading.js';
 import type { DomainDatabase } from './schema.js';
 import { specsInForce } from './spec-version-repo.js';
 
@@ -143,7 +144,14 @@ export async function sensorsSince(db: Db, locationId: string, from: number): Pr
   return (await sq.execute()).map((r) => r.sensor_id).sort();
 }
 
-/** One sensor's span of `seriesOver`: two point lookups around `[from, to)`. */
+const sensorRows = (db: Db, locationId: string, sensorId: string) =>
+  db
+    .selectFrom('readings')
+    .select('ts')
+    .where('sensor_id', '=', sensorId)
+    .where('location_id', '=', locationId);
+
+/** One sensor's span of `seriesOver`: two point lookups around `[from, to)` (`nearestReading`). */
 export async function sensorBounds(
   db: Db,
   locationId: string,
@@ -153,29 +161,16 @@ export async function sensorBounds(
 ): Promise<SensorBounds> {
   let lo = from;
   if (Number.isFinite(from)) {
-    const before = await db
-      .selectFrom('readings')
-      .select('ts')
-      .where('sensor_id', '=', sensorId)
-      .where('location_id', '=', locationId)
-      .where('ts', '<', from)
-      .where('temp_c', 'is not', null)
-      .orderBy('ts', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const before = await nearestReading(
+      sensorRows(db, locationId, sensorId).where('temp_c', 'is not', null),
+      '<',
+      from,
+    );
     if (before) lo = before.ts;
   }
   let hi: number | null = null;
   if (to !== null && Number.isFinite(to)) {
-    const after = await db
-      .selectFrom('readings')
-      .select('ts')
-      .where('sensor_id', '=', sensorId)
-      .where('location_id', '=', locationId)
-      .where('ts', '>=', to)
-      .orderBy('ts')
-      .limit(1)
-      .executeTakeFirst();
+    const after = await nearestReading(sensorRows(db, locationId, sensorId), '>=', to);
     hi = after?.ts ?? null;
   }
   return { sensorId, lo, hi };

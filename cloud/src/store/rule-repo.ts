@@ -6,6 +6,7 @@ import type { LockCause, LockPlan, StoredLock } from '../domain/locks/reconcile-
 import { deletedUntil } from './evaluation-horizon-reads.js';
 import { applyLockPlan, storedLocks } from './lock-writes.js';
 import { lotReads } from './lot-reads.js';
+import { nearestReading } from './queries/nearest-reading.js';
 import type { DomainDatabase } from './schema.js';
 
 type Trx = Transaction<DomainDatabase>;
@@ -44,16 +45,16 @@ export function ruleRepo(trx: Trx, log: ChangeLog, now: number): RuleRepo {
           .execute();
         for (const { sensor_id } of sensors) {
           const known = (op: '<' | '>', ts: number) =>
-            trx
-              .selectFrom('readings')
-              .select('ts')
-              .where('sensor_id', '=', sensor_id)
-              .where('location_id', '=', locationId)
-              .where('ts', op, ts)
-              .where('temp_c', 'is not', null)
-              .orderBy('ts', op === '<' ? 'desc' : 'asc')
-              .limit(1)
-              .executeTakeFirst();
+            nearestReading(
+              trx
+                .selectFrom('readings')
+                .select('ts')
+                .where('sensor_id', '=', sensor_id)
+                .where('location_id', '=', locationId)
+                .where('temp_c', 'is not', null),
+              op,
+              ts,
+            );
           spans.push({
             lo: (await known('<', window.fromTs))?.ts ?? Number.NEGATIVE_INFINITY,
             hi: (await known('>', window.toTs))?.ts ?? Number.POSITIVE_INFINITY,

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { WindowReads } from '../domain/location-evaluation.js';
+import { nearestReading } from './queries/nearest-reading.js';
 import type { DomainDatabase } from './schema.js';
 
 type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
@@ -30,15 +31,11 @@ export function windowReads(db: Db): WindowReads {
       return (await q.orderBy('ts').execute()).map((r) => ({ ts: r.ts, tempC: r.temp_c }));
     },
     async nearestInRange(locationId, sensorId, ts, side, minC, maxC) {
-      const row = await sensorRows(locationId, sensorId)
+      const inRange = sensorRows(locationId, sensorId)
         .select('ts')
-        .where('ts', side === 'before' ? '<' : '>', ts)
         .where('temp_c', '>=', minC)
-        .where('temp_c', '<=', maxC)
-        .orderBy('ts', side === 'before' ? 'desc' : 'asc')
-        .limit(1)
-        .executeTakeFirst();
-      return row?.ts;
+        .where('temp_c', '<=', maxC);
+      return (await nearestReading(inRange, side === 'before' ? '<' : '>', ts))?.ts;
     },
     async valuesAt(locationId, sensorId, ts) {
       return (await sensorRows(locationId, sensorId).select('temp_c').where('ts', '=', ts).execute()).map(

@@ -102,8 +102,17 @@ export interface IngestStore {
     storedSeq: number,
     receivedAt: number,
   ): boolean;
-  /** The stored row under a key, as its table's columns. */
-  storedRecord(stream: Stream, gatewayId: string, storedSeq: number): Record<string, unknown> | undefined;
+  /**
+   * The stored row under a key, as its table's columns, when it may be the record of time `ts` (what the
+   * callers compare it with): a row of another time may be left out, since the time is content. PostgreSQL
+   * looks for a reading in `ts`'s month partition alone (docs/operations.md "Partitions of readings").
+   */
+  storedRecord(
+    stream: Stream,
+    gatewayId: string,
+    storedSeq: number,
+    ts: number,
+  ): Record<string, unknown> | undefined;
   /** Rows of `table` overlapping or touching [from, to]. */
   rangesNear(table: RangeTable, gatewayId: string, stream: Stream, from: number, to: number): SpanRow[];
   applySpanChange(table: RangeTable, gatewayId: string, stream: Stream, change: SpanChange): void;

@@ -100,7 +100,7 @@ export function* placeTaken(
   for (const record of records) {
     const row = contentRow(stream, record);
     const wireSeq = record.seq;
-    const stored = yield* call('storedRecord', stream, gatewayId, wireSeq + baseOffset);
+    const stored = yield* call('storedRecord', stream, gatewayId, wireSeq + baseOffset, record.ts);
     if (stored && sameRecord(stored, row)) continue;
     offsets ??= yield* call('forkOffsets', gatewayId, stream, base);
     let placed = false;
@@ -111,7 +111,7 @@ export function* placeTaken(
         placed = true;
         break;
       }
-      const there = yield* call('storedRecord', stream, gatewayId, wireSeq + off);
+      const there = yield* call('storedRecord', stream, gatewayId, wireSeq + off, record.ts);
       if (there && sameRecord(there, row)) {
         placed = true;
         break;

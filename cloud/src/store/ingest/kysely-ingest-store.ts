@@ -257,7 +257,17 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
     stream: Stream,
     gatewayId: string,
     storedSeq: number,
+    ts: number,
   ): Promise<Record<string, unknown> | undefined> {
+    // The record's month partition alone (0040): a reading of another time is not the record compared.
+    if (stream === 'readings')
+      return (await this.trx
+        .selectFrom('readings')
+        .selectAll()
+        .where('gateway_id', '=', gatewayId)
+        .where('seq', '=', storedSeq)
+        .where('ts', '=', ts)
+        .executeTakeFirst()) as Record<string, unknown> | undefined;
     if (stream === 'movements') {
       const scan = await this.trx
         .selectFrom('scans')

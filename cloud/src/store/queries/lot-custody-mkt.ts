@@ -4,6 +4,7 @@ import { custodyMkt } from '../../domain/lot-mkt.js';
 import type { LotStay } from '../../domain/lot-stays.js';
 import type { Database } from '../schema.js';
 import { lotStays } from './lot-stays.js';
+import { nearestReading } from './nearest-reading.js';
 import { stayRangeQuery } from './readings-during-stays.js';
 
 /** No custody interval ends later than this (an open stay is read up to its last reading). */
@@ -53,7 +54,7 @@ export async function stayCount(db: Kysely<Database>, stay: LotStay): Promise<nu
   return Number(r?.n ?? 0);
 }
 
-/** Two point lookups per sensor on readings_sensor_ts: its edges around the stay (`StayEdge`). */
+/** Two point lookups per sensor (`nearestReading`, readings_sensor_ts): its edges around the stay (`StayEdge`). */
 export async function stayEdges(
   db: Kysely<Database>,
   stay: LotStay,
@@ -69,16 +70,8 @@ export async function stayEdges(
     r ? { ts: Number(r.ts), tempC: r.temp_c } : null;
   const out: StayEdge[] = [];
   for (const sensorId of sensorIds) {
-    const before = await at(sensorId)
-      .where('ts', '<', stay.from)
-      .where('temp_c', 'is not', null)
-      .orderBy('ts', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    const after =
-      stay.to === null
-        ? undefined
-        : await at(sensorId).where('ts', '>=', stay.to).orderBy('ts').limit(1).executeTakeFirst();
+    const before = await nearestReading(at(sensorId).where('temp_c', 'is not', null), '<', stay.from);
+    const after = stay.to === null ? undefined : await nearestReading(at(sensorId), '>=', stay.to);
     out.push({ sensorId, before: sample(before), after: sample(after) });
   }
   return out;
