@@ -264,3 +264,77 @@ describe('deploy/docker-compose.scaled.yml (several cloud instances on RabbitMQ)
     for (const u of authUrls) expect([u.hostname, Number(u.port)]).toEqual(['cloud', config.http.port]);
   });
 });
+
+/**
+ * `docker compose config` over a compose file of deploy/: Docker's compose plugin (v2), else Debian's
+ * `docker-compose` (v1, which predates the top-level `name`: given as `-p` instead, on a copy without it).
+ * A string when neither is installed: why the check is not run.
+ */
+function composeConfig():
+  | ((file: string, env: Record<string, string>) => { status: number; stdout: string; out: string })
+  | string {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COLDTRACE_')));
+  if (spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0)
+    return (file, env) => {
+      const r = spawnSync('docker', ['compose', '-f', file, 'config'], {
+        encoding: 'utf8',
+        env: { ...clean, ...env },
+      });
+      return { status: r.status ?? 1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
+    };
+  if (spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status !== 0)
+    return 'neither `docker compose` nor `docker-compose` is installed: docker compose config is not run';
+  return (file, env) => {
+    const text = readFileSync(file, 'utf8');
+    const name = /^name: (\S+)$/m.exec(text)?.[1] ?? 'coldtrace';
+    const dir = mkdtempSync(join(tmpdir(), 'coldtrace-compose-'));
+    try {
+      const copy = join(dir, 'compose.yml');
+      writeFileSync(copy, text.replace(/^name: .*$/m, ''));
+      const args = ['--project-directory', dirname(file), '-p', name, '-f', copy, 'config'];
+      const r = spawnSync('docker-compose', args, { encoding: 'utf8', env: { ...clean, ...env } });
+      return { status: r.status ?? 1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+type Compose = { services: { cloud: { environment: Record<string, string> } } };
+
+describe('docker compose config (where docker compose is installed)', () => {
+  const config = composeConfig();
+  const secrets = { COLDTRACE_PG_PASSWORD: 'pg-secret', COLDTRACE_INGESTOR_PASSWORD: 'ing-secret' };
+
+  it('accepts both compose files with the secrets in the environment, filled in where the cloud reads them', () => {
+    if (typeof config === 'string') return void console.log(config);
+    for (const file of ['docker-compose.yml', 'docker-compose.scaled.yml']) {
+      const r = config(join(DEPLOY, file), secrets);
+      expect(r.status, `${file}: ${r.out}`).toBe(0);
+      const env = (parseYaml(r.stdout) as Compose).services.cloud.environment;
+      expect(env.COLDTRACE_DATABASE_URL, file).toContain(':pg-secret@postgres:5432/');
+      expect(env.COLDTRACE_INGESTOR_PASSWORD, file).toBe('ing-secret');
+    }
+  });
+
+  it('refuses the scaled file without its secrets, and a file compose cannot read (the check is not vacuous)', () => {
+    if (typeof config === 'string') return void console.log(config);
+    const r = config(join(DEPLOY, 'docker-compose.scaled.yml'), {
+      COLDTRACE_INGESTOR_PASSWORD: 'ing-secret',
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain('set COLDTRACE_PG_PASSWORD');
+    const dir = mkdtempSync(join(tmpdir(), 'coldtrace-compose-broken-'));
+    try {
+      const broken = join(dir, 'docker-compose.yml');
+      const text = readFileSync(join(DEPLOY, 'docker-compose.scaled.yml'), 'utf8');
+      writeFileSync(
+        broken,
+        text.replace('    restart: unless-stopped\n', '    restart: unless-stopped\n    replicas: three\n'),
+      );
+      expect(config(broken, secrets).status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
