@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 //   one project per workspace plus `repository` (checks of the repository itself); `npm test`.
 // - `*.e2e.test.ts` (whole journeys: scenario library, demo, durability kill tests, browser tests):
 //   project `e2e`, one file at a time so journeys do not compete for the CPU; `npm run test:e2e`.
-// - `*.svc.test.ts` (PostgreSQL, Mosquitto, InfluxDB): project `services`; `npm run test:services`.
+// - `*.svc.test.ts` (PostgreSQL, Mosquitto, InfluxDB, RabbitMQ): project `services`; `npm run test:services`.
 const TIERED = ['**/*.e2e.test.ts', '**/*.svc.test.ts', '**/node_modules/**'];
 
 const workspace = (name: string, root = `./${name}`) => ({
