@@ -9,7 +9,11 @@ import type { HealthCheck } from './ingest-health.js';
  *   after that resolved, so a message in flight when the process dies is delivered again (at least once;
  *   ingest is idempotent on gateway, stream and sequence, so it is stored once);
  * - a message whose ingest rejected (the store failed) is not acknowledged either;
- * - the messages it holds unacknowledged are bounded (the broker's in-flight window or prefetch).
+ * - the messages it holds unacknowledged are bounded: RabbitMQ's `prefetch` per queue, one at a time on an
+ *   external MQTT broker (MQTT.js hands the next publish once the last is acknowledged); the embedded
+ *   broker has no count of its own: each connection holds what its gateway sent before the PUBACK (the
+ *   gateway's `batch.inflightWindow` per stream) and at most one socket read of it (aedes reads the next
+ *   once that read's packets are handled).
  */
 export interface IngestSource {
   /** Its `/readyz` check: connected (or listening) and taking messages. */

@@ -35,7 +35,9 @@ ingestSourceContract('embedded aedes broker', async () => {
     publish(topic, payload) {
       gateway!.publish(topic, payload, { qos: 1 });
     },
-    maxInFlight: undefined,
+    maxInFlight: {
+      none: 'each connection holds what its gateway sent before the PUBACK (the gateway config’s batch.inflightWindow, default 4 per stream) and at most one socket read of it (aedes reads the next once that read’s packets are handled)',
+    },
     async close() {
       await gateway?.endAsync(true);
       await store.close();
