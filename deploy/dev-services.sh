@@ -2,8 +2,9 @@
 # Installs (where missing) and starts what `npm run test:services` and the simulators need on a Debian
 # machine: PostgreSQL (trust auth on 127.0.0.1, a `test` database), Mosquitto, RabbitMQ (binaries only: the
 # RabbitMQ service tests start their own node, cloud/test/ingest/rabbitmq-node.ts), InfluxDB 1.x, socat,
-# tshark, chromium, poppler-utils (PDF checks), docker-compose (the compose files' check), mbpoll and pymodbus (independent Modbus master and slave
-# for the Modbus tests). Idempotent: a service already listening is left alone. Needs root (or sudo).
+# tshark, chromium, poppler-utils (PDF checks), docker-compose (the compose files' check), mbpoll and
+# pymodbus (independent Modbus master and slave for the Modbus tests). Idempotent: a service already
+# listening is left alone. Needs root (or sudo).
 set -euo pipefail
 
 log() { printf '[dev-services] %s\n' "$*"; }
