@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- history [--sizes=2000000[,20000000]] [--stores=sqlite,postgres] [--samples=20] [--keep]
- * [--reuse=URL] [--paths=metric,…]`:
+ * [--reuse=URL] [--paths=metric,…] [--start-only]`:
  * read paths and startup over a history of N readings (docs/performance.md "History").
  *
  * For each store and size: a fresh database; the network of `history-network.ts` entered through the
@@ -13,7 +13,8 @@
  * With two sizes, each figure's ratio large/small. Prints one JSON object per line with its goal.
  * `--keep` leaves each database in place (its URL printed) to look into a figure afterwards; `--reuse=URL`
  * times such a database again instead of building one (one store and size, those it was built with: no load,
- * no bytes, and its start has nothing left to derive); `--paths` times only the read paths named.
+ * no bytes, and its start has nothing left to derive); `--paths` times only the read paths named;
+ * `--start-only` stops after the start (build, bulk load, start to ready, whole history derived).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -47,6 +48,7 @@ const SAMPLES = Number(arg('samples', '20'));
 const KEEP = process.argv.includes('--keep');
 const REUSE = arg('reuse', '');
 const PATHS = arg('paths', '');
+const START_ONLY = process.argv.includes('--start-only');
 const log = pino({ level: 'warn' });
 
 const out = (o: Record<string, unknown>) =>
@@ -196,6 +198,11 @@ async function prepare(store: 'sqlite' | 'postgres', readings: number): Promise<
       value: round((performance.now() - t0) / 1000),
       unit: 's',
     });
+    const close = async () => {
+      await cloud.close();
+      await release();
+    };
+    if (START_ONLY) return { readings, paths: [], figures, p50s: new Map(), emit, close };
 
     const get = (path: string) => api('GET', path);
     const raw = async (path: string) => {
@@ -257,10 +264,6 @@ async function prepare(store: 'sqlite' | 'postgres', readings: number): Promise<
       ['sensor_6_days', () => sensorDays(6)],
     ];
     const paths = PATHS ? all.filter(([m]) => PATHS.split(',').includes(m)) : all;
-    const close = async () => {
-      await cloud.close();
-      await release();
-    };
     return { readings, paths, figures, p50s: new Map(), emit, close };
   } catch (err) {
     await release();
