@@ -47,6 +47,11 @@ export interface DomainEngineOptions {
    * preempt the background between its transactions.
    */
   urgentLane?: boolean | undefined;
+  /**
+   * Long windows whose next chunks are evaluated at once, each a derive transaction of its own on a pooled
+   * connection of its own (default `LONG_WINDOW_LANES`, 2). PostgreSQL only; SQLite always 1.
+   */
+  longWindowLanes?: number | undefined;
   /** The fewest readings a quiet span skipped holds (default `QUIET_MIN_READINGS`; tests of the proof: 0). */
   quietMinReadings?: number | undefined;
 }

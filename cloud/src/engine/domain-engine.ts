@@ -16,6 +16,7 @@ import { LocationFindings } from './location-findings.js';
 import {
   DEFAULT_CHUNK_READINGS,
   DEFAULT_QUIET_PROOFS_PER_CHUNK,
+  LONG_WINDOW_LANES,
   LongWindows,
   QUIET_MIN_READINGS,
   yieldToEventLoop,
@@ -110,6 +111,8 @@ export class DomainEngine {
         Math.floor(opts.quietProofsPerChunk ?? DEFAULT_QUIET_PROOFS_PER_CHUNK),
       ),
       quietMinReadings: Math.max(0, opts.quietMinReadings ?? QUIET_MIN_READINGS),
+      chunkLanes:
+        opts.store.opened.dialect === 'postgres' ? Math.floor(opts.longWindowLanes ?? LONG_WINDOW_LANES) : 1,
     });
     this.urgentLane = new UrgentLane({
       enabled: opts.store.opened.dialect === 'postgres' && opts.urgentLane !== false,
@@ -299,7 +302,7 @@ export class DomainEngine {
         while (this.longWindows.size > 0 && !this.closed) {
           await yieldToEventLoop();
           if (this.closed) break;
-          await this.exclusive(() => this.evaluator.chunk());
+          await this.exclusive(() => this.evaluator.chunks());
           if (this.dirty.any()) await this.exclusive(() => this.flushRounds());
         }
       } catch (err) {

@@ -12,6 +12,7 @@ import {
   chunkRepo,
   evaluateSkippingQuiet,
   isLongWindow,
+  type LongWindow,
   type LongWindows,
   nextChunk,
 } from './long-windows.js';
@@ -38,6 +39,8 @@ export interface LocationEvaluatorContext {
   skipQuiet: boolean;
   quietProofsPerChunk: number;
   quietMinReadings: number;
+  /** Long windows whose next chunks `chunks` evaluates at once (at least 1). */
+  chunkLanes: number;
 }
 
 /**
@@ -102,15 +105,27 @@ export class LocationEvaluator {
   }
 
   /**
-   * The next chunk of the first long window, in one derive transaction. The excursion rule evaluates the
-   * chunk; the last chunk also tells the other lock rules of the whole window (as one transaction would:
-   * they read the excursions the chunks left) and deletes the marks the window covers, so they disappear
-   * only when all of it is evaluated. The next chunk starts where this one's final window ended.
+   * The next chunk of each of the first `chunkLanes` long windows (each of another location), at once, each in
+   * a derive transaction of its own: on PostgreSQL on pooled connections of their own, serialised only
+   * with transactions of the same location and exclusive ones (`store/derive-lock.ts`). Resolves when
+   * every one of them is over, so nothing of this process evaluates their locations meanwhile; rejects
+   * with the first failure.
    */
-  async chunk(): Promise<void> {
+  async chunks(): Promise<void> {
+    const runs = this.ctx.longWindows.firsts(Math.max(1, this.ctx.chunkLanes));
+    const settled = await Promise.allSettled(runs.map((run) => this.chunk(run)));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /**
+   * The next chunk of a long window, in one derive transaction. The excursion rule evaluates the chunk; the
+   * last chunk also tells the other lock rules of the whole window (as one transaction would: they read
+   * the excursions the chunks left) and deletes the marks the window covers, so they disappear only when
+   * all of it is evaluated. The next chunk starts where this one's final window ended.
+   */
+  private async chunk(run: LongWindow): Promise<void> {
     const { findings, longWindows, recovery } = this.ctx;
-    const run = longWindows.first();
-    if (!run) return;
     const chunk = await nextChunk(this.ctx.db, run, this.ctx.chunkReadings);
     const [excursions, ...others] = this.ctx.rules;
     let done: ChunkDone = { to: chunk.window.toTs, last: chunk.last, skipped: [] };

@@ -27,6 +27,14 @@ export const LONG_WINDOW_MS = 6 * 3_600_000;
  */
 export const DEFAULT_QUIET_PROOFS_PER_CHUNK = 8;
 
+/**
+ * Long windows whose next chunks are evaluated at once on PostgreSQL by default, each in a derive
+ * transaction of its own (docs/architecture.md "Recovery"): a start's whole-history windows of many
+ * locations are not evaluated one after the other. SQLite, one writer whose transactions hold the event
+ * loop, evaluates one at a time.
+ */
+export const LONG_WINDOW_LANES = 2;
+
 const finite = (n: number) => Number.isFinite(n);
 
 /** Whether a location's window is evaluated in chunks (`chunkReadings` 0: never). */
@@ -71,8 +79,14 @@ export class LongWindows {
     return this.byLocation.has(locationId);
   }
 
-  first(): LongWindow | undefined {
-    return this.byLocation.values().next().value;
+  /** The first `n` long windows, in the order they started (each of another location). */
+  firsts(n: number): LongWindow[] {
+    const out: LongWindow[] = [];
+    for (const run of this.byLocation.values()) {
+      if (out.length >= n) break;
+      out.push(run);
+    }
+    return out;
   }
 
   /**

@@ -108,6 +108,8 @@ export async function openCluster(opts: {
   rules?: () => readonly LockRule[];
   /** `DomainEngineOptions.urgentLane` (default: the engine's). */
   urgentLane?: boolean;
+  /** `DomainEngineOptions.longWindowLanes` (default: the engine's). */
+  longWindowLanes?: number;
 }): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'coldtrace-cluster-'));
   const url = opts.url ?? `sqlite:${join(dir, 'cloud.db')}`;
@@ -127,6 +129,7 @@ export async function openCluster(opts: {
         skipInRange: opts.nodes === 1,
         rules: opts.rules?.() ?? [],
         urgentLane: opts.urgentLane,
+        longWindowLanes: opts.longWindowLanes,
       });
       const ingestor = new Ingestor({
         store,
