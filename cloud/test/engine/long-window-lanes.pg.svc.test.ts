@@ -16,13 +16,13 @@ describe('long-window lanes (PostgreSQL): two locations’ long windows are eval
   let db: FreshPostgres;
   let c: Cluster;
   let gate: GateRule;
-  let seq = 0;
 
   /** Both rooms with readings, evaluated once; then both whole histories marked, every gate closed. */
   const open = async (longWindowLanes?: number) => {
     gate = new GateRule();
     c = await openCluster({ nodes: 1, url: db.url, rules: () => [gate], longWindowLanes });
     const n = c.nodes[0]!;
+    let seq = 0;
     await n.store.upsertGateway({ id: 'gw1', now: T0 });
     for (const id of ROOMS) {
       await location(n, id);
@@ -49,7 +49,6 @@ describe('long-window lanes (PostgreSQL): two locations’ long windows are eval
   };
 
   beforeEach(async () => {
-    seq = 0;
     db = await freshPostgresUrl();
   });
   afterEach(async () => {
