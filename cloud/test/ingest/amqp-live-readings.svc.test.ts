@@ -15,7 +15,7 @@ import { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
 import { readings, readingsBatch } from '../helpers/records.js';
 import { startBrokerAuth, TEST_INGESTOR } from './broker-auth-server.js';
-import { RabbitmqNode } from './rabbitmq-node.js';
+import { brokerQueueMetrics, RabbitmqNode } from './rabbitmq-node.js';
 
 // Needs Debian's rabbitmq-server (deploy/dev-services.sh). Issue 17's storm: a critical reading published
 // while other gateways' backlogs fill the coldtrace.readings.<k> partitions is consumed from a
@@ -130,6 +130,23 @@ describe('RabbitMQ: live readings are not queued behind a backlog', { timeout: 1
     expect(ingestor.held).toBeLessThanOrEqual(PREFETCH);
     expect(await stored('gw-backlog')).toEqual([]);
     expect(await stored('gw-live')).toEqual([2]);
+    // The broker's own count, as an operator monitors it (rabbitmq_prometheus, deploy/rabbitmq/): the
+    // backlog's partition has the consumer's prefetch delivered and unacknowledged, the rest ready; none
+    // of the readings partitions' messages is gone. RabbitMQ refreshes these every 5 s.
+    const depth = await until(
+      async () => {
+        const q = await brokerQueueMetrics(node.prometheusUrl);
+        const parts = [...q.entries()].filter(([name]) => /^coldtrace\.readings\.\d+$/.test(name));
+        const total = parts.reduce((n, [, m]) => n + m.messages, 0);
+        return parts.some(([, m]) => m.unacked === PREFETCH) && total === BACKLOG_BATCHES + 1
+          ? parts
+          : undefined;
+      },
+      'the broker reporting the backlog partition with its prefetch unacknowledged',
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const backlogPartition = depth.find(([, m]) => m.unacked === PREFETCH)![1];
+    expect(backlogPartition.ready).toBeGreaterThanOrEqual(BACKLOG_BATCHES - PREFETCH);
 
     ingestor.open();
     const total = BACKLOG_BATCHES * BATCH;

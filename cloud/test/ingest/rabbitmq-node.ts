@@ -30,20 +30,48 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** Per queue, the broker's own counts of ready and unacknowledged messages. */
+export interface BrokerQueueCounts {
+  ready: number;
+  unacked: number;
+  messages: number;
+}
+
+/**
+ * The broker's per-queue counts from its Prometheus endpoint (rabbitmq_prometheus, 3.10's
+ * `/metrics/detailed?family=queue_coarse_metrics`: `rabbitmq_detailed_queue_messages{_ready,_unacked,}`
+ * with `vhost` and `queue` labels), as an operator's Prometheus scrapes it.
+ */
+export async function brokerQueueMetrics(prometheusUrl: string): Promise<Map<string, BrokerQueueCounts>> {
+  const text = await (await fetch(`${prometheusUrl}/metrics/detailed?family=queue_coarse_metrics`)).text();
+  const out = new Map<string, BrokerQueueCounts>();
+  for (const m of text.matchAll(/^rabbitmq_detailed_queue_messages(_ready|_unacked|)\{([^}]*)\} (\S+)$/gm)) {
+    const queue = /queue="([^"]*)"/.exec(m[2]!)?.[1];
+    if (queue === undefined) continue;
+    const q = out.get(queue) ?? { ready: 0, unacked: 0, messages: 0 };
+    q[m[1] === '_ready' ? 'ready' : m[1] === '_unacked' ? 'unacked' : 'messages'] = Number(m[3]);
+    out.set(queue, q);
+  }
+  return out;
+}
+
 /** Our own RabbitMQ node on the production config from deploy/rabbitmq/, listeners and URLs rewritten. */
 export class RabbitmqNode {
   private child: ChildProcess | undefined;
   private out = '';
   readonly mqttUrl: string;
   readonly amqpPort: number;
+  /** The broker's Prometheus endpoint (rabbitmq_prometheus, enabled in deploy/rabbitmq/). */
+  readonly prometheusUrl: string;
   private constructor(
     readonly dir: string,
     private readonly env: NodeJS.ProcessEnv,
     readonly nodeName: string,
-    private readonly ports: { amqp: number; mqtt: number },
+    private readonly ports: { amqp: number; mqtt: number; prometheus: number },
   ) {
     this.mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
     this.amqpPort = ports.amqp;
+    this.prometheusUrl = `http://127.0.0.1:${ports.prometheus}`;
   }
 
   /**
@@ -56,6 +84,7 @@ export class RabbitmqNode {
     const amqp = await freePort();
     const mqtt = await freePort();
     const dist = await freePort();
+    const prometheus = await freePort();
     const definitions = join(dir, 'definitions.json');
     copyFileSync(join(DEPLOY, 'definitions.json'), definitions);
     copyFileSync(join(DEPLOY, 'enabled_plugins'), join(dir, 'enabled_plugins'));
@@ -63,6 +92,7 @@ export class RabbitmqNode {
     const rewrite: Record<string, string> = {
       'listeners.tcp.default': `127.0.0.1:${amqp}`,
       'mqtt.listeners.tcp.default': `127.0.0.1:${mqtt}`,
+      'prometheus.tcp.port': String(prometheus),
       'auth_cache.cache_ttl': String(opts.cacheTtlMs ?? 60_000),
       'auth_http.user_path': `${auth}/broker/auth/user`,
       'auth_http.vhost_path': `${auth}/broker/auth/vhost`,
@@ -97,7 +127,7 @@ export class RabbitmqNode {
       RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
       RABBITMQ_PLUGINS_EXPAND_DIR: join(dir, 'plugins-expand'),
     };
-    const node = new RabbitmqNode(dir, env, nodeName, { amqp, mqtt });
+    const node = new RabbitmqNode(dir, env, nodeName, { amqp, mqtt, prometheus });
     await node.start();
     return node;
   }
