@@ -30,7 +30,7 @@ const envelopeSchema = z
  * stored JSON text: no record objects and no per-record schema pass on the publish path. Each stored text
  * is the record's wire JSON, checked against the contract by the buffer's `append`; that `records` ∪
  * `thinned` cover firstSeq..lastSeq exactly once is the buffer's `peek` contract
- * (edge/test/buffer/buffer-contract.ts). The envelope is checked here; a violation throws
+ * (edge/test/buffer/buffer-contract-sequences.ts). The envelope is checked here; a violation throws
  * `ColdtraceError('invalid_batch')`. Consumes `span.records`: its first and last entries take the
  * envelope, so one join allocates the payload once (a template around `records.join(',')` would build
  * the records' text twice, both in V8's large-object space for a 5000-record batch).
