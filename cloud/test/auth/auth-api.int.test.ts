@@ -1,15 +1,8 @@
 import type { InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../../src/http/build-app.js';
-import { bearer, createUser, login, type TestUser } from '../helpers/auth.js';
-import { startTestCloud, type TestCloud } from '../helpers/test-cloud.js';
-
-let cloud: TestCloud;
-/** The cloud's HTTP app with a login rate limit high enough for the many logins here (its own test below). */
-let app: App;
-let admin: TestUser;
-let qa: TestUser;
-let viewer: TestUser;
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/http/build-app.js';
+import { bearer, createUser, login } from '../helpers/auth.js';
+import { useAuthApi } from './auth-api-fixture.js';
 
 const LOCATION = {
   name: 'Cold room',
@@ -21,23 +14,8 @@ const LOCATION = {
   maxGapMs: 300_000,
 };
 
-beforeAll(async () => {
-  cloud = await startTestCloud();
-  app = await buildApp({
-    store: cloud.store,
-    evaluator: cloud.evaluator,
-    auth: { loginRateLimit: { max: 10_000, windowMs: 60_000 } },
-  });
-  admin = await createUser(cloud.store, { roles: ['admin'], username: 'admin1' });
-  qa = await createUser(cloud.store, { roles: ['qa'], username: 'qa1', printedName: 'Quinn Assurance' });
-  viewer = await createUser(cloud.store, { roles: ['viewer'], username: 'viewer1' });
-});
-afterAll(async () => {
-  await app?.close();
-  await cloud?.stop();
-});
-
-const inject = (o: InjectOptions) => app.inject(o);
+const api = useAuthApi();
+const inject = (o: InjectOptions) => api.app.inject(o);
 
 describe('open endpoints', () => {
   it('healthz, metrics, openapi.json, docs, static files and auth/status need no login', async () => {
@@ -69,7 +47,7 @@ describe('POST /api/v1/auth/login', () => {
     const res = await inject({
       method: 'POST',
       url: '/api/v1/auth/login',
-      payload: { username: 'QA1', password: qa.password },
+      payload: { username: 'QA1', password: api.qa.password },
     });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -120,7 +98,7 @@ describe('POST /api/v1/auth/login', () => {
   });
 
   it('locks a username after repeated failures (429), while other users still log in', async () => {
-    const victim = await createUser(cloud.store, { roles: ['viewer'] });
+    const victim = await createUser(api.cloud.store, { roles: ['viewer'] });
     for (let i = 0; i < 5; i++)
       await inject({
         method: 'POST',
@@ -139,7 +117,7 @@ describe('POST /api/v1/auth/login', () => {
         await inject({
           method: 'POST',
           url: '/api/v1/auth/login',
-          payload: { username: 'viewer1', password: viewer.password },
+          payload: { username: 'viewer1', password: api.viewer.password },
         })
       ).statusCode,
     ).toBe(200);
@@ -147,8 +125,8 @@ describe('POST /api/v1/auth/login', () => {
 
   it('rate-limits login attempts per client address', async () => {
     const app = await buildApp({
-      store: cloud.store,
-      evaluator: cloud.evaluator,
+      store: api.cloud.store,
+      evaluator: api.cloud.evaluator,
       auth: { loginRateLimit: { max: 3, windowMs: 60_000 } },
     });
     try {
@@ -159,7 +137,7 @@ describe('POST /api/v1/auth/login', () => {
             await app.inject({
               method: 'POST',
               url: '/api/v1/auth/login',
-              payload: { username: 'viewer1', password: viewer.password },
+              payload: { username: 'viewer1', password: api.viewer.password },
             })
           ).statusCode,
         );
@@ -167,7 +145,7 @@ describe('POST /api/v1/auth/login', () => {
       const res = await app.inject({
         method: 'POST',
         url: '/api/v1/auth/login',
-        payload: { username: 'viewer1', password: viewer.password },
+        payload: { username: 'viewer1', password: api.viewer.password },
       });
       expect(res.json().error).toBe('too_many_requests');
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
@@ -195,7 +173,7 @@ describe('authentication and authorization of /api/v1', () => {
   });
 
   it('a session may read; a state-changing request needs the CSRF token', async () => {
-    const s = await login({ app }, 'admin1', admin.password);
+    const s = await login(api, 'admin1', api.admin.password);
     expect(
       (await inject({ method: 'GET', url: '/api/v1/gateways', headers: { cookie: s.cookie } })).statusCode,
     ).toBe(200);
@@ -224,8 +202,8 @@ describe('authentication and authorization of /api/v1', () => {
   });
 
   it('a CSRF token of another session is refused', async () => {
-    const a = await login({ app }, 'admin1', admin.password);
-    const b = await login({ app }, 'admin1', admin.password);
+    const a = await login(api, 'admin1', api.admin.password);
+    const b = await login(api, 'admin1', api.admin.password);
     const res = await inject({
       method: 'PUT',
       url: '/api/v1/locations/room-a',
@@ -236,7 +214,7 @@ describe('authentication and authorization of /api/v1', () => {
   });
 
   it('viewers read but cannot write (403); operators write; bearer tokens need no CSRF', async () => {
-    const v = await bearer(cloud, ['viewer']);
+    const v = await bearer(api.cloud, ['viewer']);
     expect((await inject({ method: 'GET', url: '/api/v1/locations', headers: v })).statusCode).toBe(200);
     const denied = await inject({
       method: 'PUT',
@@ -246,7 +224,7 @@ describe('authentication and authorization of /api/v1', () => {
     });
     expect(denied.statusCode).toBe(403);
     expect(denied.json()).toMatchObject({ error: 'forbidden' });
-    const op = await bearer(cloud, ['operator']);
+    const op = await bearer(api.cloud, ['operator']);
     expect(
       (await inject({ method: 'PUT', url: '/api/v1/locations/room-b', headers: op, payload: LOCATION }))
         .statusCode,
@@ -263,13 +241,13 @@ describe('authentication and authorization of /api/v1', () => {
   it('unknown /api routes answer 401 before 404 (no route discovery without login)', async () => {
     expect((await inject({ method: 'GET', url: '/api/v1/nope' })).statusCode).toBe(401);
     expect(
-      (await inject({ method: 'GET', url: '/api/v1/nope', headers: await bearer(cloud, ['viewer']) }))
+      (await inject({ method: 'GET', url: '/api/v1/nope', headers: await bearer(api.cloud, ['viewer']) }))
         .statusCode,
     ).toBe(404);
   });
 
   it('GET /auth/me tells who is calling; POST /auth/logout ends the session', async () => {
-    const s = await login({ app }, 'qa1', qa.password);
+    const s = await login(api, 'qa1', api.qa.password);
     const me = await inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: s.cookie } });
     expect(me.json()).toMatchObject({
       kind: 'session',
@@ -291,7 +269,7 @@ describe('authentication and authorization of /api/v1', () => {
     const t = await inject({
       method: 'GET',
       url: '/api/v1/auth/me',
-      headers: await bearer(cloud, ['viewer']),
+      headers: await bearer(api.cloud, ['viewer']),
     });
     expect(t.json()).toMatchObject({ kind: 'token', roles: ['viewer'] });
     expect(t.json().csrfToken).toBeUndefined();
@@ -315,283 +293,12 @@ describe('security headers', () => {
   });
 });
 
-describe('/api/v1/users (admin)', () => {
-  let adminH: { authorization: string };
-  beforeAll(async () => {
-    adminH = await bearer(cloud, ['admin']);
-  });
-
-  it('creates, lists, reads and changes users', async () => {
-    const res = await inject({
-      method: 'POST',
-      url: '/api/v1/users',
-      headers: adminH,
-      payload: {
-        username: 'Olga',
-        printedName: 'Olga Operator',
-        roles: ['operator'],
-        password: 'olga password 1',
-      },
-    });
-    expect(res.statusCode).toBe(201);
-    const u = res.json();
-    expect(u).toMatchObject({
-      username: 'olga',
-      printedName: 'Olga Operator',
-      roles: ['operator'],
-      disabled: false,
-    });
-    const list = (await inject({ method: 'GET', url: '/api/v1/users', headers: adminH })).json();
-    expect(list.map((x: { username: string }) => x.username)).toEqual(
-      expect.arrayContaining(['olga', 'qa1', 'admin1']),
-    );
-    expect(JSON.stringify(list)).not.toMatch(/argon2/);
-    expect(
-      (await inject({ method: 'GET', url: `/api/v1/users/${u.id}`, headers: adminH })).json().username,
-    ).toBe('olga');
-    const patched = await inject({
-      method: 'PATCH',
-      url: `/api/v1/users/${u.id}`,
-      headers: adminH,
-      payload: { roles: ['operator', 'qa'], printedName: 'Olga O.' },
-    });
-    expect(patched.statusCode).toBe(200);
-    expect(patched.json()).toMatchObject({ roles: ['operator', 'qa'], printedName: 'Olga O.' });
-  });
-
-  it('a disabled user cannot log in and loses open sessions; a password change ends sessions', async () => {
-    const u = await createUser(cloud.store, { roles: ['viewer'] });
-    const s = await login({ app }, u.username, u.password);
-    await inject({
-      method: 'PATCH',
-      url: `/api/v1/users/${u.user.id}`,
-      headers: adminH,
-      payload: { disabled: true },
-    });
-    expect(
-      (await inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: s.cookie } })).statusCode,
-    ).toBe(401);
-    expect(
-      (
-        await inject({
-          method: 'POST',
-          url: '/api/v1/auth/login',
-          payload: { username: u.username, password: u.password },
-        })
-      ).statusCode,
-    ).toBe(401);
-    await inject({
-      method: 'PATCH',
-      url: `/api/v1/users/${u.user.id}`,
-      headers: adminH,
-      payload: { disabled: false, password: 'brand new password' },
-    });
-    expect(
-      (
-        await inject({
-          method: 'POST',
-          url: '/api/v1/auth/login',
-          payload: { username: u.username, password: 'brand new password' },
-        })
-      ).statusCode,
-    ).toBe(200);
-  });
-
-  it('rejects invalid input with 400 and duplicates with 409', async () => {
-    const cases = [
-      { username: 'weak', roles: ['viewer'], password: 'short' },
-      { username: 'norole', roles: [], password: 'long enough password' },
-      { username: 'badrole', roles: ['root'], password: 'long enough password' },
-      { username: 'has space', roles: ['viewer'], password: 'long enough password' },
-      { roles: ['viewer'], password: 'long enough password' },
-    ];
-    for (const payload of cases) {
-      const res = await inject({ method: 'POST', url: '/api/v1/users', headers: adminH, payload });
-      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
-    }
-    const dup = await inject({
-      method: 'POST',
-      url: '/api/v1/users',
-      headers: adminH,
-      payload: { username: 'QA1', roles: ['viewer'], password: 'long enough password' },
-    });
-    expect(dup.statusCode).toBe(409);
-    expect(
-      (await inject({ method: 'GET', url: '/api/v1/users/not-a-uuid', headers: adminH })).statusCode,
-    ).toBe(400);
-    expect(
-      (
-        await inject({
-          method: 'GET',
-          url: '/api/v1/users/00000000-0000-4000-8000-000000000000',
-          headers: adminH,
-        })
-      ).statusCode,
-    ).toBe(404);
-    expect(
-      (await inject({ method: 'PATCH', url: `/api/v1/users/${qa.user.id}`, headers: adminH, payload: {} }))
-        .statusCode,
-    ).toBe(400);
-    expect(
-      (
-        await inject({
-          method: 'PATCH',
-          url: `/api/v1/users/${qa.user.id}`,
-          headers: adminH,
-          payload: { username: 'renamed' },
-        })
-      ).statusCode,
-    ).toBe(400);
-  });
-
-  it('refuses to remove the last enabled admin', async () => {
-    const res = await inject({
-      method: 'PATCH',
-      url: `/api/v1/users/${admin.user.id}`,
-      headers: adminH,
-      payload: { roles: ['viewer'] },
-    });
-    expect(res.statusCode).toBe(409);
-    expect(res.json().message).toMatch(/last enabled admin/);
-  });
-
-  it('is forbidden to non-admins and closed to anonymous callers', async () => {
-    for (const roles of [['viewer'], ['operator'], ['qa']] as const) {
-      const h = await bearer(cloud, [...roles]);
-      expect((await inject({ method: 'GET', url: '/api/v1/users', headers: h })).statusCode).toBe(403);
-      expect(
-        (
-          await inject({
-            method: 'POST',
-            url: '/api/v1/users',
-            headers: h,
-            payload: { username: 'x1', roles: ['admin'], password: 'long enough password' },
-          })
-        ).statusCode,
-      ).toBe(403);
-      expect(
-        (
-          await inject({
-            method: 'PATCH',
-            url: `/api/v1/users/${admin.user.id}`,
-            headers: h,
-            payload: { disabled: true },
-          })
-        ).statusCode,
-      ).toBe(403);
-    }
-    expect((await inject({ method: 'GET', url: '/api/v1/users' })).statusCode).toBe(401);
-  });
-});
-
-describe('/api/v1/auth/tokens and /auth/password', () => {
-  it('an admin issues a token shown once, it authenticates, and revoking it ends it', async () => {
-    const s = await login({ app }, 'admin1', admin.password);
-    const res = await inject({
-      method: 'POST',
-      url: '/api/v1/auth/tokens',
-      headers: s.headers,
-      payload: { name: 'erp', roles: ['admin'] },
-    });
-    expect(res.statusCode).toBe(201);
-    const { id, token } = res.json();
-    expect(token).toMatch(/^ct_/);
-    const h = { authorization: `Bearer ${token}` };
-    expect((await inject({ method: 'GET', url: '/api/v1/users', headers: h })).statusCode).toBe(200);
-    const list = (await inject({ method: 'GET', url: '/api/v1/auth/tokens', headers: s.headers })).json();
-    expect(list.find((t: { id: string }) => t.id === id)).toMatchObject({ name: 'erp', revoked: false });
-    expect(JSON.stringify(list)).not.toContain(token);
-    expect(
-      (await inject({ method: 'DELETE', url: `/api/v1/auth/tokens/${id}`, headers: s.headers })).statusCode,
-    ).toBe(204);
-    expect((await inject({ method: 'GET', url: '/api/v1/users', headers: h })).statusCode).toBe(401);
-    expect(
-      (await inject({ method: 'DELETE', url: `/api/v1/auth/tokens/${id}`, headers: s.headers })).statusCode,
-    ).toBe(404);
-  });
-
-  it('cannot grant roles the admin lacks; invalid bodies are 400; non-admins 403', async () => {
-    const s = await login({ app }, 'admin1', admin.password);
-    expect(
-      (
-        await inject({
-          method: 'POST',
-          url: '/api/v1/auth/tokens',
-          headers: s.headers,
-          payload: { name: 'x', roles: ['qa'] },
-        })
-      ).statusCode,
-    ).toBe(403);
-    expect(
-      (
-        await inject({
-          method: 'POST',
-          url: '/api/v1/auth/tokens',
-          headers: s.headers,
-          payload: { name: '', roles: ['admin'] },
-        })
-      ).statusCode,
-    ).toBe(400);
-    const v = await login({ app }, 'viewer1', viewer.password);
-    expect(
-      (
-        await inject({
-          method: 'POST',
-          url: '/api/v1/auth/tokens',
-          headers: v.headers,
-          payload: { name: 'x', roles: ['viewer'] },
-        })
-      ).statusCode,
-    ).toBe(403);
-    expect((await inject({ method: 'GET', url: '/api/v1/auth/tokens' })).statusCode).toBe(401);
-  });
-
-  it('a user changes their own password after re-entering the current one', async () => {
-    const u = await createUser(cloud.store, { roles: ['viewer'] });
-    const s = await login({ app }, u.username, u.password);
-    const wrong = await inject({
-      method: 'PUT',
-      url: '/api/v1/auth/password',
-      headers: s.headers,
-      payload: { currentPassword: 'wrong wrong', newPassword: 'a new password' },
-    });
-    expect(wrong.statusCode).toBe(401);
-    const weak = await inject({
-      method: 'PUT',
-      url: '/api/v1/auth/password',
-      headers: s.headers,
-      payload: { currentPassword: u.password, newPassword: 'short' },
-    });
-    expect(weak.statusCode).toBe(400);
-    const ok = await inject({
-      method: 'PUT',
-      url: '/api/v1/auth/password',
-      headers: s.headers,
-      payload: { currentPassword: u.password, newPassword: 'a new password' },
-    });
-    expect(ok.statusCode).toBe(204);
-    expect(
-      (await inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: s.cookie } })).statusCode,
-    ).toBe(401);
-    await login({ app }, u.username, 'a new password');
-    expect(
-      (
-        await inject({
-          method: 'PUT',
-          url: '/api/v1/auth/password',
-          payload: { currentPassword: 'x', newPassword: 'y' },
-        })
-      ).statusCode,
-    ).toBe(401);
-  });
-});
-
 describe('pages', () => {
   it('redirect to /login without a session and serve HTML with one', async () => {
     const res = await inject({ method: 'GET', url: '/excursions?state=open' });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/login?next=%2Fexcursions%3Fstate%3Dopen');
-    const s = await login({ app }, 'viewer1', viewer.password);
+    const s = await login(api, 'viewer1', api.viewer.password);
     for (const url of [
       '/',
       '/excursions',
