@@ -10,8 +10,8 @@ import { type DiscoveredRoute, discoverRoutes, routeKey, sampleUrl } from './rou
 /**
  * Every endpoint is tested unauthenticated, forbidden and with invalid input, so no route is left open
  * by mistake (21 CFR 11.10(d): access limited to authorized individuals). The routes come from the running
- * app (/openapi.json + printRoutes); their access rules from ACCESS_TABLE (access-table.ts +
- * access-table-domain.ts), which must name every one of them.
+ * app (/openapi.json + printRoutes); their access rules from ACCESS_TABLE (access-table.ts and
+ * the access-table-*.ts parts it spreads in), which must name every one of them.
  */
 
 let cloud: TestCloud;
