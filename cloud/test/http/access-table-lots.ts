@@ -75,7 +75,7 @@ export const LOT_ROUTES: Record<string, RouteSpec> = {
   },
   'POST /api/v1/products/:gtin/limits/corrections': {
     access: SIGN,
-    // E-signed by the session user, as a specification change (limit-changes.int.test.ts).
+    // E-signed by the session user, as a specification change (spec-changes.int.test.ts).
     sessionOnly: true,
     valid: (f) => ({
       url: `/api/v1/products/${f.gtin}/limits/corrections`,
