@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { monthsAround } from '../store/partition-months.js';
+import { type CompactionPass, compactClosedMonth } from '../store/reading-compaction.js';
 import { maintainReadingPartitions, type PartitionPass } from '../store/reading-partitions.js';
 import type { Database } from '../store/schema.js';
 import type { CloudModule } from './cloud-module.js';
@@ -21,21 +22,33 @@ export interface PartitionsModuleOptions {
   monthsAhead?: number | undefined;
   /** How long a partition's creation waits for inserts into the default partition (store default: 5 s). */
   lockTimeoutMs?: number | undefined;
+  /** After a month's end, how long until its partition's indexes are rebuilt (store default: 2 days). */
+  compactGraceMs?: number | undefined;
+  /** Replaces the server's `server_version_num`, for tests. */
+  serverVersionNum?: number | undefined;
   log: Logger;
   registry?: Registry | undefined;
 }
 
+/** What a pass did; `null` for a part that failed (logged and counted). */
+export interface PartitionsPass {
+  partitions: PartitionPass | null;
+  compaction: CompactionPass | null;
+}
+
 export interface PartitionsModule extends CloudModule {
-  /** One pass now (also what the timer runs), after the one running if any; `null` when it failed. */
-  run(): Promise<PartitionPass | null>;
+  /** One pass now (also what the timer runs), after the one running if any; `null` once stopping. */
+  run(): Promise<PartitionsPass | null>;
 }
 
 /**
  * PostgreSQL's readings partitions (docs/operations.md "Partitions of readings"): once at start and then
  * every `intervalMs`, the current month's and the next `monthsAhead` months'
  * partitions are created, and readings that fell into the default partition (a month without its own:
- * data from the past, a gateway's wrong clock) are moved into partitions of their months. Optional: a
- * failed pass is logged and counted, and readings still land in the default partition meanwhile.
+ * data from the past, a gateway's wrong clock) are moved into partitions of their months. Then the oldest
+ * closed month not yet compacted has its partition's indexes rebuilt (`compactClosedMonth`), one month a
+ * pass. Optional: a failed part is logged and counted, the other still runs, and readings still land in
+ * the default partition meanwhile.
  */
 export function partitionsModule(o: PartitionsModuleOptions): PartitionsModule {
   const reg = o.registry ? [o.registry] : [];
@@ -59,12 +72,22 @@ export function partitionsModule(o: PartitionsModuleOptions): PartitionsModule {
     help: 'Partition passes that failed (logged; retried at the next interval)',
     registers: reg,
   });
-  const periodic = periodicPass<PartitionPass>({
+  const compacted = new Counter({
+    name: 'coldtrace_reading_partitions_compacted_total',
+    help: "Closed months whose partition's indexes were rebuilt",
+    registers: reg,
+  });
+  let toldUnsupported = false;
+  const periodic = periodicPass<PartitionsPass>({
     clock: o.wallClock,
     intervalMs: o.intervalMs ?? PARTITION_INTERVAL_MS,
-    pass,
+    // A rebuild may take minutes: not begun once the module stops.
+    pass: async (stopping) => {
+      const partitions = await partitionPass();
+      return { partitions, compaction: stopping() ? null : await compaction() };
+    },
   });
-  async function pass(): Promise<PartitionPass | null> {
+  async function partitionPass(): Promise<PartitionPass | null> {
     try {
       const r = await maintainReadingPartitions(o.db, {
         months: monthsAround(o.wallClock.now(), o.monthsAhead ?? PARTITION_MONTHS_AHEAD),
@@ -81,6 +104,36 @@ export function partitionsModule(o: PartitionsModuleOptions): PartitionsModule {
       o.log.error(
         { err: errorMessage(err), code: 'partition_pass_failed' },
         'readings partition pass failed; new readings go to the default partition meanwhile',
+      );
+      return null;
+    }
+  }
+  async function compaction(): Promise<CompactionPass | null> {
+    try {
+      const r = await compactClosedMonth(o.db, {
+        now: o.wallClock.now(),
+        graceMs: o.compactGraceMs,
+        lockTimeoutMs: o.lockTimeoutMs,
+        ...(o.serverVersionNum === undefined ? {} : { serverVersionNum: o.serverVersionNum }),
+      });
+      if (r.outcome === 'compacted') {
+        compacted.inc();
+        o.log.info(
+          { month: r.month, dropped: r.dropped, indexBytes: r.indexBytes },
+          'readings month compacted',
+        );
+      } else if (r.outcome === 'unsupported' && !toldUnsupported) {
+        toldUnsupported = true;
+        o.log.info(
+          "PostgreSQL before 12 has no REINDEX CONCURRENTLY: closed months' indexes are not rebuilt",
+        );
+      }
+      return r;
+    } catch (err) {
+      failures.inc();
+      o.log.error(
+        { err: errorMessage(err), code: 'partition_compaction_failed' },
+        'readings month compaction failed; its invalid index copies are dropped and it is retried next pass',
       );
       return null;
     }

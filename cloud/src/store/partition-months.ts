@@ -33,3 +33,11 @@ export function monthsAround(ts: number, ahead: number): number[] {
   const first = monthIndexOf(ts);
   return Array.from({ length: ahead + 1 }, (_, i) => first + i);
 }
+
+/** The month whose partition is named `name`, or undefined for any other table (the default partition). */
+export function partitionNamed(name: string): PartitionMonth | undefined {
+  const m = /^readings_y(\d{4})m(\d{2})$/.exec(name);
+  if (!m) return undefined;
+  const month = partitionMonth(Number(m[1]) * 12 + Number(m[2]) - 1);
+  return month.name === name ? month : undefined;
+}

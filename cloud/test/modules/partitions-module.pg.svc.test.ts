@@ -1,10 +1,13 @@
 import { manualClock } from '@coldtrace/shared';
+import { sql } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { PARTITION_INTERVAL_MS, partitionsModule } from '../../src/modules/partitions-module.js';
-import { partitionNames } from '../../src/store/reading-partitions.js';
+import type { CloudStore } from '../../src/store/cloud-store.js';
+import { monthsAround } from '../../src/store/partition-months.js';
+import { maintainReadingPartitions, partitionNames } from '../../src/store/reading-partitions.js';
 import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { readings, readingsBatch, T0 } from '../helpers/records.js';
 import { startTestCloud } from '../helpers/test-cloud.js';
@@ -19,27 +22,39 @@ const DEC = Date.UTC(2026, 11, 3);
 describe('the partitions module (PostgreSQL)', () => {
   const pgs = perTestPg();
 
-  it('keeps months ahead of the wall clock, moves readings out of the default partition, and survives a failed pass', async () => {
-    const { store, url } = await pgs.store();
-    await store.upsertGateway({ id: 'gw-1', now: T0 });
+  /** A module on a manual wall clock at `now`, stopped after the test, and its metrics. */
+  function watched(db: CloudStore['db'], now: number) {
     const registry = new Registry();
-    const metric = async (name: string) => metricValue(await registry.metrics(), name);
-    const wallClock = manualClock(T0);
+    const wallClock = manualClock(now);
     const mod = partitionsModule({
-      db: store.db,
+      db,
       wallClock,
       lockTimeoutMs: 200,
       log: pino({ level: 'silent' }),
       registry,
     });
     pgs.defer(() => mod.stop());
+    const metric = async (name: string) => metricValue(await registry.metrics(), name);
+    return { mod, metric, wallClock };
+  }
+
+  /** Another connection with a transaction open, ended after the test. */
+  async function openTransaction(url: string): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    pgs.defer(() => c.end());
+    await c.query('begin');
+    return c;
+  }
+
+  it('keeps months ahead of the wall clock, moves readings out of the default partition, and survives a failed pass', async () => {
+    const { store, url } = await pgs.store();
+    await store.upsertGateway({ id: 'gw-1', now: T0 });
+    const { mod, metric, wallClock } = watched(store.db, T0);
 
     // An insert into the default partition not yet committed: the first pass can create no partition
     // (each takes the default partition's lock) and gives up after its lock timeout.
-    const blocker = new pg.Client({ connectionString: url });
-    await blocker.connect();
-    pgs.defer(() => blocker.end());
-    await blocker.query('begin');
+    const blocker = await openTransaction(url);
     await blocker.query(
       `insert into readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
        values ('gw-x', 1, 's1', 'room-1', ${DEC}, 5, null, 'ok', ${DEC})`,
@@ -97,5 +112,49 @@ describe('the partitions module (PostgreSQL)', () => {
       'readings_y2026m12',
       'readings_y2027m01',
     ]);
+  });
+
+  it('rebuilds one closed month a pass, counts it, and a failed rebuild does not stop the partitions', async () => {
+    const { store, url } = await pgs.store();
+    await maintainReadingPartitions(store.db, { months: monthsAround(OCT, 1) });
+    await sql`
+      insert into readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
+      select 'gw-1', m * 10 + s, 's' || s, 'room-1', ${OCT}::bigint + m * 60000, 5, null, 'ok', ${OCT}::bigint
+      from generate_series(0, 99) m, generate_series(0, 9) s`.execute(store.db);
+    const { mod, metric } = watched(store.db, DEC + 86_400_000);
+    // October's partition held by a transaction: its rebuild fails at its lock timeout.
+    const blocker = await openTransaction(url);
+    await blocker.query('lock table readings_y2026m10 in share update exclusive mode');
+    await mod.start();
+    await vi.waitFor(
+      async () => expect(await metric('coldtrace_reading_partition_failures_total')).toBe(1),
+      WAIT,
+    );
+    expect(await metric('coldtrace_reading_partitions')).toBe(5);
+    expect(await partitionNames(store.db)).toContain('readings_y2027m02');
+    expect(await metric('coldtrace_reading_partitions_compacted_total')).toBe(0);
+    await blocker.query('commit');
+
+    // October, then November; December is the current month.
+    expect((await mod.run())?.compaction).toMatchObject({ outcome: 'compacted', month: 'readings_y2026m10' });
+    expect((await mod.run())?.compaction).toMatchObject({ outcome: 'compacted', month: 'readings_y2026m11' });
+    expect((await mod.run())?.compaction).toEqual({ outcome: 'none', dropped: [] });
+    expect(await metric('coldtrace_reading_partitions_compacted_total')).toBe(2);
+    expect(await metric('coldtrace_reading_partition_failures_total')).toBe(1);
+  });
+
+  it('on a server before PostgreSQL 12 rebuilds nothing and says so once', async () => {
+    const { store } = await pgs.store();
+    await maintainReadingPartitions(store.db, { months: monthsAround(OCT, 1) });
+    const lines: string[] = [];
+    const mod = partitionsModule({
+      db: store.db,
+      wallClock: manualClock(DEC + 86_400_000),
+      serverVersionNum: 110_022,
+      log: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }),
+    });
+    expect((await mod.run())?.compaction).toEqual({ outcome: 'unsupported', dropped: [] });
+    expect((await mod.run())?.compaction).toEqual({ outcome: 'unsupported', dropped: [] });
+    expect(lines.filter((l) => l.includes('REINDEX CONCURRENTLY'))).toHaveLength(1);
   });
 });
