@@ -6,33 +6,31 @@ import {
   type SensorExcursion,
   type TempLimits,
 } from '@coldtrace/shared';
+import { inRangeNeighbours, type NeighbourReads } from './in-range-neighbours.js';
 import type { LocationsTable, StoredExcursion } from './rows.js';
-import { indexInForce, type SpecVersion, spanOf, specAt, timeline } from './spec-versions.js';
+import { type SpecVersion, specAt, timeline } from './spec-versions.js';
 
 export type { StoredExcursion };
 
+/** One sensor's readings wanted: those in [lo, hi] (open where not finite). */
+export interface SensorRange {
+  sensorId: string;
+  lo: number;
+  hi: number;
+}
+
 /**
  * What a window's evaluation reads (the store implements it over the derive transaction,
- * `store/window-reads.ts`): plain rows of one location.
+ * `store/window-reads.ts`): plain rows of one location, the per-sensor reads for all of a step's sensors
+ * in one call (`NeighbourReads`, `samples`).
  */
-export interface WindowReads {
+export interface WindowReads extends NeighbourReads {
   /** Stored excursions with start ≤ `hi` (when finite) and end or last reading ≥ `lo` (when finite), by start. */
   excursionsNear(locationId: string, lo: number, hi: number): Promise<StoredExcursion[]>;
   /** Sensors with a reading in [lo, hi] (bounds that are not finite are open). */
   sensorsIn(locationId: string, lo: number, hi: number): Promise<string[]>;
-  /** A sensor's readings in [lo, hi] (open where not finite), by time. */
-  samples(locationId: string, sensorId: string, lo: number, hi: number): Promise<Sample[]>;
-  /** The instant of the sensor's nearest reading strictly before (after) `ts` within [minC, maxC], if any. */
-  nearestInRange(
-    locationId: string,
-    sensorId: string,
-    ts: number,
-    side: 'before' | 'after',
-    minC: number,
-    maxC: number,
-  ): Promise<number | undefined>;
-  /** Every value the sensor reported at this instant (duplicates from several gateways or epochs). */
-  valuesAt(locationId: string, sensorId: string, ts: number): Promise<Array<number | null>>;
+  /** Per range (same order): the sensor's readings in it, by time. */
+  samples(locationId: string, ranges: readonly SensorRange[]): Promise<Sample[][]>;
 }
 
 export interface TimeWindow {
@@ -136,21 +134,34 @@ export async function evaluateWindow(
     const gaps: WindowEvaluation['gaps'] = [];
     const scopes: SensorScope[] = [];
     const tails = new Map<string, number | null>();
-    for (const sensorId of [...sensors].sort()) {
-      const sLo = await seriesStart(reads, location.id, line, sensorId, lo, deletedUntil);
-      if (sLo === Number.POSITIVE_INFINITY) {
-        // Not in range since the deleted stretch: nothing of it is evaluated (the horizon lies beyond).
+    const order = [...sensors].sort();
+    const starts = await seriesStarts(reads, location.id, line, order, lo, deletedUntil);
+    // Not in range since the deleted stretch: nothing of it is evaluated (the horizon lies beyond).
+    const live = order.filter((id) => starts.get(id) !== Number.POSITIVE_INFINITY);
+    const ends = finite(hi)
+      ? await inRangeNeighbours(reads, location.id, line, new Map(live.map((id) => [id, hi])), 'after')
+      : new Map(live.map((id) => [id, hi]));
+    const stale = live.filter((id) => {
+      const c = cache.get(id);
+      return !c || c.lo !== starts.get(id) || c.hi !== ends.get(id);
+    });
+    if (stale.length > 0) {
+      const ranges = stale.map((sensorId) => ({
+        sensorId,
+        lo: starts.get(sensorId)!,
+        hi: ends.get(sensorId)!,
+      }));
+      const read = await reads.samples(location.id, ranges);
+      for (const [i, r] of ranges.entries()) cache.set(r.sensorId, { lo: r.lo, hi: r.hi, samples: read[i]! });
+    }
+    for (const sensorId of order) {
+      const c = cache.get(sensorId);
+      if (!live.includes(sensorId) || !c) {
         tails.set(sensorId, null);
         continue;
       }
-      const sHi = finite(hi) ? await inRangeNeighbour(reads, location.id, line, sensorId, hi, 'after') : hi;
-      let c = cache.get(sensorId);
-      if (!c || c.lo !== sLo || c.hi !== sHi) {
-        c = { lo: sLo, hi: sHi, samples: await reads.samples(location.id, sensorId, sLo, sHi) };
-        cache.set(sensorId, c);
-      }
-      scopes.push({ sensorId, loTs: sLo, hiTs: sHi });
-      tails.set(sensorId, finite(sHi) ? null : tailOf(c.samples, limits));
+      scopes.push({ sensorId, loTs: c.lo, hiTs: c.hi });
+      tails.set(sensorId, finite(c.hi) ? null : tailOf(c.samples, limits));
       const analysis = analyzeSeries(c.samples, limits);
       for (const run of analysis.excursions) items.push({ sensorId, run });
       for (const g of analysis.gaps) gaps.push({ sensor_id: sensorId, from_ts: g.fromTs, to_ts: g.toTs });
@@ -171,20 +182,26 @@ export async function evaluateWindow(
 }
 
 /**
- * Where a sensor's analysed series starts for a window starting at `lo`: its in-range reading before `lo`,
- * but never one at or before `deletedUntil` (then its first in-range reading after that; +Infinity: none).
+ * Where each sensor's analysed series starts for a window starting at `lo`: its in-range reading before
+ * `lo`, but never one at or before `deletedUntil` (then its first in-range reading after that; +Infinity: none).
  */
-async function seriesStart(
+async function seriesStarts(
   reads: WindowReads,
   locationId: string,
   line: readonly SpecVersion<TempLimits>[],
-  sensorId: string,
+  sensorIds: readonly string[],
   lo: number,
   deletedUntil: number | undefined,
-): Promise<number> {
-  const before = finite(lo) ? await inRangeNeighbour(reads, locationId, line, sensorId, lo, 'before') : lo;
-  if (deletedUntil === undefined || before > deletedUntil) return before;
-  return inRangeNeighbour(reads, locationId, line, sensorId, deletedUntil, 'after');
+): Promise<Map<string, number>> {
+  const at = (ts: number, ids: readonly string[]) => new Map(ids.map((id) => [id, ts]));
+  const starts = finite(lo)
+    ? await inRangeNeighbours(reads, locationId, line, at(lo, sensorIds), 'before')
+    : at(lo, sensorIds);
+  if (deletedUntil === undefined) return starts;
+  const early = sensorIds.filter((id) => !(starts.get(id)! > deletedUntil));
+  for (const [id, ts] of await inRangeNeighbours(reads, locationId, line, at(deletedUntil, early), 'after'))
+    starts.set(id, ts);
+  return starts;
 }
 
 /** The last instant of a series (samples sorted by ts) when every sample there is known and in range. */
@@ -197,55 +214,6 @@ function tailOf(samples: readonly Sample[], limitsAt: (ts: number) => TempLimits
     if (t === null || t < l.minC || t > l.maxC) return null;
   }
   return last.ts;
-}
-
-const inRange = (values: ReadonlyArray<number | null>, l: TempLimits) =>
-  values.length > 0 && values.every((t) => t !== null && t >= l.minC && t <= l.maxC);
-
-/**
- * The nearest known in-range reading of a sensor strictly before (after) `ts` whose instant holds no
- * out-of-range or unknown duplicate (a duplicate would win normalisation, see `normalizeSamples`);
- * ±Infinity when there is none. In range means under the limit version in force at the reading's time:
- * the search walks the versions' spans from `ts` outward (`line`, a timeline).
- */
-export async function inRangeNeighbour(
-  reads: WindowReads,
-  locationId: string,
-  line: readonly SpecVersion<TempLimits>[],
-  sensorId: string,
-  ts: number,
-  side: 'before' | 'after',
-): Promise<number> {
-  let bound = ts;
-  for (let i = 0; i < 20 + 2 * line.length; i++) {
-    // Readings strictly before `bound` lie in the version in force just before it; after: the one at it.
-    const k = side === 'before' ? versionJustBefore(line, bound) : indexInForce(line, bound);
-    const l = line[k]!.spec;
-    const span = spanOf(line, k);
-    const at = await reads.nearestInRange(locationId, sensorId, bound, side, l.minC, l.maxC);
-    if (at !== undefined && at >= span.from && at < span.to) {
-      if (inRange(await reads.valuesAt(locationId, sensorId, at), l)) return at;
-      bound = at;
-      continue;
-    }
-    // No reading in range of this version within its span (beyond `bound`): the neighbouring version's.
-    if (side === 'before') {
-      if (k === 0) break;
-      bound = span.from;
-    } else {
-      if (k === line.length - 1) break;
-      // The reading exactly at the next version's start is judged by that version.
-      if (inRange(await reads.valuesAt(locationId, sensorId, span.to), line[k + 1]!.spec)) return span.to;
-      bound = span.to;
-    }
-  }
-  return side === 'before' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-}
-
-/** The index of the version in force just before `ts` (the last one taking effect strictly before it). */
-function versionJustBefore(line: readonly SpecVersion<TempLimits>[], ts: number): number {
-  const k = indexInForce(line, ts);
-  return k > 0 && line[k]!.effectiveFrom >= ts ? k - 1 : k;
 }
 
 export interface ExcursionMatch {

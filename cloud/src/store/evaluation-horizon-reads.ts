@@ -1,7 +1,7 @@
 import type { TempLimits } from '@coldtrace/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { HorizonFacts } from '../domain/evaluation-horizon.js';
-import { inRangeNeighbour } from '../domain/location-evaluation.js';
+import { inRangeNeighbours } from '../domain/in-range-neighbours.js';
 import { bucketStart, ROLLUP_RESOLUTIONS } from '../domain/reading-rollups.js';
 import type { SpecVersion } from '../domain/spec-versions.js';
 import type { DomainDatabase } from './schema.js';
@@ -40,9 +40,8 @@ export async function horizonFacts(
       .execute()
   ).map((r) => r.archive_id);
   const reads = windowReads(db);
-  const anchors = new Map<string, number>();
-  for (const sensorId of await sensorsAfter(db, locationId, until))
-    anchors.set(sensorId, await inRangeNeighbour(reads, locationId, line, sensorId, until, 'after'));
+  const after = (await sensorsAfter(db, locationId, until)).map((id): [string, number] => [id, until]);
+  const anchors = await inRangeNeighbours(reads, locationId, line, new Map(after), 'after');
   const excursions = (
     await db
       .selectFrom('excursions')

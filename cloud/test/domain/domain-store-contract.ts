@@ -4,6 +4,7 @@ import { signDisposition } from '../../src/engine/sign-disposition.js';
 import { verifyAuditTrail } from '../../src/store/audit-trail.js';
 import { lotReads } from '../../src/store/lot-reads.js';
 import { listExcursions } from '../../src/store/queries/list-excursions.js';
+import { windowReads } from '../../src/store/window-reads.js';
 import { unitEpc as epc } from './domain-fixtures.js';
 import { type Harness, location, MIN, openHarness, pass, reading, sendAll, snapshot, T0 } from './harness.js';
 
@@ -78,6 +79,67 @@ export function runDomainStoreContract(
       expect(await h.domain.listPortals()).toHaveLength(1);
       expect((await h.domain.listEpcs({ lotId: 'L1' })).map((e) => e.epc)).toEqual([epc(1), epc(2)].sort());
       expect((await verifyAuditTrail(h.engine.db)).ok).toBe(true);
+    });
+
+    it("answers a window's reads for several sensors at once as for each sensor alone", async () => {
+      // Three sensors: in and out of 2–8 °C, a duplicate instant holding an out-of-range copy, and an
+      // in-range reading ten days before the rest (beyond the nearest read's week: its second statement).
+      let seq = 0;
+      const events = [reading('gw-1', ++seq, 's3', 'room-a', T0 - 10 * 1440 * MIN, 4)];
+      for (let m = 0; m < 30; m++) {
+        events.push(reading('gw-1', ++seq, 's1', 'room-a', T0 + m * MIN, [5, 11, 1][m % 3]!));
+        events.push(reading('gw-1', ++seq, 's2', 'room-a', T0 + m * MIN, m % 7 === 0 ? 9 : 3));
+        if (m % 4 === 0) events.push(reading('gw-1', ++seq, 's2', 'room-a', T0 + m * MIN, 12));
+        if (m >= 20) events.push(reading('gw-1', ++seq, 's3', 'room-a', T0 + m * MIN, m % 2 ? 6 : 10));
+      }
+      await sendAll(h, events);
+      const rows = await h.store.db
+        .selectFrom('readings')
+        .select(['sensor_id', 'ts', 'temp_c'])
+        .where('location_id', '=', 'room-a')
+        .execute();
+      const of = (s: string) => rows.filter((r) => r.sensor_id === s);
+      const reads = windowReads(h.store.db);
+      const sensors = ['s1', 's2', 's3', 'none'];
+      const at = [T0 - 20 * 1440 * MIN, T0, T0 + 4 * MIN, T0 + 21 * MIN, T0 + 40 * MIN];
+      const asks = sensors.flatMap((sensorId) => at.map((ts) => ({ sensorId, ts, minC: 2, maxC: 8 })));
+      for (const side of ['before', 'after'] as const) {
+        const want = asks.map(({ sensorId, ts, minC, maxC }) => {
+          const hits = of(sensorId)
+            .filter((r) => r.temp_c !== null && r.temp_c >= minC && r.temp_c <= maxC)
+            .map((r) => r.ts)
+            .filter((t) => (side === 'before' ? t < ts : t > ts));
+          if (hits.length === 0) return undefined;
+          return side === 'before' ? Math.max(...hits) : Math.min(...hits);
+        });
+        expect(await reads.nearestInRange('room-a', asks, side)).toEqual(want);
+      }
+      const points = sensors.flatMap((sensorId) => at.map((ts) => ({ sensorId, ts })));
+      const values = await reads.valuesAt('room-a', points);
+      expect(values.map((v) => [...v].sort())).toEqual(
+        points.map((p) =>
+          of(p.sensorId)
+            .filter((r) => r.ts === p.ts)
+            .map((r) => r.temp_c)
+            .sort(),
+        ),
+      );
+      const ranges = [
+        { sensorId: 's2', lo: T0 + 3 * MIN, hi: T0 + 9 * MIN },
+        { sensorId: 's1', lo: Number.NEGATIVE_INFINITY, hi: T0 + 5 * MIN },
+        { sensorId: 's3', lo: T0, hi: Number.POSITIVE_INFINITY },
+        { sensorId: 'none', lo: T0, hi: T0 + 9 * MIN },
+      ];
+      const samples = await reads.samples('room-a', ranges);
+      expect(samples.map((ss) => ss.map((x) => x.ts))).toEqual(
+        ranges.map((r) =>
+          of(r.sensorId)
+            .map((x) => x.ts)
+            .filter((t) => t >= r.lo && t <= r.hi)
+            .sort((a, b) => a - b),
+        ),
+      );
+      expect(samples.flat().length).toBeGreaterThan(15);
     });
 
     it('derives custody, excursions and locks, tracks uncommissioned EPCs, and is idempotent', async () => {

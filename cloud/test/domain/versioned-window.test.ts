@@ -22,20 +22,28 @@ function memoryReads(rows: readonly Row[], stored: readonly StoredExcursion[]): 
     sensorsIn: async (_l, lo, hi) => [
       ...new Set(rows.filter((r) => within(r.ts, lo, hi)).map((r) => r.sensor_id)),
     ],
-    samples: async (_l, s, lo, hi) =>
-      rows
-        .filter((r) => r.sensor_id === s && within(r.ts, lo, hi))
-        .map((r) => ({ ts: r.ts, tempC: r.temp_c }))
-        .sort((a, b) => a.ts - b.ts),
-    nearestInRange: async (_l, s, ts, side, minC, maxC) => {
-      const hits = rows
-        .filter((r) => r.sensor_id === s && r.temp_c !== null && r.temp_c >= minC && r.temp_c <= maxC)
-        .map((r) => r.ts)
-        .filter((t) => (side === 'before' ? t < ts : t > ts));
-      if (hits.length === 0) return undefined;
-      return side === 'before' ? Math.max(...hits) : Math.min(...hits);
-    },
-    valuesAt: async (_l, s, ts) => rows.filter((r) => r.sensor_id === s && r.ts === ts).map((r) => r.temp_c),
+    samples: async (_l, ranges) =>
+      ranges.map(({ sensorId, lo, hi }) =>
+        rows
+          .filter((r) => r.sensor_id === sensorId && within(r.ts, lo, hi))
+          .map((r) => ({ ts: r.ts, tempC: r.temp_c }))
+          .sort((a, b) => a.ts - b.ts),
+      ),
+    nearestInRange: async (_l, asks, side) =>
+      asks.map(({ sensorId, ts, minC, maxC }) => {
+        const hits = rows
+          .filter(
+            (r) => r.sensor_id === sensorId && r.temp_c !== null && r.temp_c >= minC && r.temp_c <= maxC,
+          )
+          .map((r) => r.ts)
+          .filter((t) => (side === 'before' ? t < ts : t > ts));
+        if (hits.length === 0) return undefined;
+        return side === 'before' ? Math.max(...hits) : Math.min(...hits);
+      }),
+    valuesAt: async (_l, at) =>
+      at.map(({ sensorId, ts }) =>
+        rows.filter((r) => r.sensor_id === sensorId && r.ts === ts).map((r) => r.temp_c),
+      ),
   };
 }
 

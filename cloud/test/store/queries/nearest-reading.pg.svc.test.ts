@@ -102,12 +102,15 @@ describe('nearest reading over partitioned readings (PostgreSQL)', () => {
     await sensorBounds(spy.db, 'room-1', 's1', july, july + DAY);
     await stayEdges(spy.db, { locationId: 'room-1', from: july, to: july + DAY } as never, ['s1']);
     const reads = windowReads(spy.db);
-    await reads.nearestInRange('room-1', 's1', july, 'before', 2, 8);
-    await reads.nearestInRange('room-1', 's1', july, 'after', 2, 8);
+    await reads.nearestInRange('room-1', [{ sensorId: 's1', ts: july, minC: 2, maxC: 8 }], 'before');
+    await reads.nearestInRange('room-1', [{ sensorId: 's1', ts: july, minC: 2, maxC: 8 }], 'after');
     // A batch delivered again: each of its readings is compared with the one stored under its number.
     const again = records.slice(700, 710);
     await spy.ingestReadings('gw-1', readingsBatch('gw-1', again) as ReadingsBatch, july);
-    const onReadings = queries.filter((q) => /from "readings"/.test(q.sql) && !/^insert/i.test(q.sql));
+    // The plugin also sees a subquery on its own as it is built (the evaluation's nearest reads are one):
+    // only the statements sent count.
+    const sent = queries.filter((q) => !queries.some((o) => o.sql.includes(`(${q.sql})`)));
+    const onReadings = sent.filter((q) => /from "readings"/.test(q.sql) && !/^insert/i.test(q.sql));
     expect(onReadings.length).toBe(6 + again.length);
     for (const q of onReadings) {
       const parts = await partitionsOf(store, q);
