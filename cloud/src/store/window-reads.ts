@@ -1,5 +1,5 @@
 import type { Sample } from '@coldtrace/shared';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { WindowReads } from '../domain/location-evaluation.js';
 import { nearestInRanges } from './queries/nearest-in-ranges.js';
 import type { DomainDatabase } from './schema.js';
@@ -7,10 +7,19 @@ import type { DomainDatabase } from './schema.js';
 type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
 
 const finite = (n: number) => Number.isFinite(n);
-const key = (sensorId: string, ts: number) => `${ts}:${sensorId}`;
+
+/**
+ * The branches as one `UNION ALL` statement. Branches, not one `OR` of per-sensor conditions: with
+ * `location_id = ?` beside an `OR`, SQLite plans the (location_id, ts) index on the location alone and
+ * reads the location's whole history (seen in EXPLAIN QUERY PLAN); a branch keeps its sensor's index range
+ * (`window-reads-plan.test.ts`).
+ */
+function unionAll<Q extends { unionAll(q: Q): Q }>(branches: Q[]): Q {
+  return branches.slice(1).reduce((q, b) => q.unionAll(b), branches[0]!);
+}
 
 /** At most this many sensors' conditions per statement (parameters stay far below both stores' limits). */
-const PER_STATEMENT = 200;
+const PER_STATEMENT = 100;
 function parts<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += PER_STATEMENT) out.push(items.slice(i, i + PER_STATEMENT));
@@ -34,54 +43,41 @@ export function windowReads(db: Db): WindowReads {
     },
     async samples(locationId, ranges) {
       const out = ranges.map((): Sample[] => []);
-      const rangesOf = new Map<string, number[]>();
-      ranges.forEach((r, i) => {
-        rangesOf.set(r.sensorId, [...(rangesOf.get(r.sensorId) ?? []), i]);
-      });
-      for (const part of parts(ranges)) {
-        const rows = await db
-          .selectFrom('readings')
-          .select(['sensor_id', 'ts', 'temp_c'])
-          .where('location_id', '=', locationId)
-          .where((eb) =>
-            eb.or(
-              part.map((r) => {
-                const c = [eb('sensor_id', '=', r.sensorId)];
-                if (finite(r.lo)) c.push(eb('ts', '>=', r.lo));
-                if (finite(r.hi)) c.push(eb('ts', '<=', r.hi));
-                return eb.and(c);
-              }),
-            ),
-          )
-          .orderBy('sensor_id')
-          .orderBy('ts')
-          .execute();
-        // A sensor's rows go to each of its ranges that holds them (the domain asks one range per sensor).
-        for (const row of rows)
-          for (const i of rangesOf.get(row.sensor_id) ?? []) {
-            const r = ranges[i]!;
-            if (row.ts >= r.lo && row.ts <= r.hi) out[i]!.push({ ts: row.ts, tempC: row.temp_c });
-          }
+      // One branch per range: each reads its sensor's own index range, whatever the location's history.
+      for (const part of parts(ranges.map((r, i) => ({ ...r, i })))) {
+        const branches = part.map((r) => {
+          let q = db
+            .selectFrom('readings')
+            .select(['ts', 'temp_c', sql.lit(r.i).as('ask')])
+            .where('sensor_id', '=', r.sensorId)
+            .where('location_id', '=', locationId);
+          if (finite(r.lo)) q = q.where('ts', '>=', r.lo);
+          if (finite(r.hi)) q = q.where('ts', '<=', r.hi);
+          return q;
+        });
+        for (const row of await unionAll(branches).execute())
+          out[Number(row.ask)]!.push({ ts: row.ts, tempC: row.temp_c });
       }
+      for (const samples of out) samples.sort((a, b) => a.ts - b.ts);
       return out;
     },
     async nearestInRange(locationId, asks, side) {
       return nearestInRanges(db, locationId, asks, side === 'before' ? '<' : '>');
     },
     async valuesAt(locationId, at) {
-      const byKey = new Map<string, Array<number | null>>(at.map((p) => [key(p.sensorId, p.ts), []]));
-      for (const part of parts(at)) {
-        const rows = await db
-          .selectFrom('readings')
-          .select(['sensor_id', 'ts', 'temp_c'])
-          .where('location_id', '=', locationId)
-          .where((eb) =>
-            eb.or(part.map((p) => eb.and([eb('sensor_id', '=', p.sensorId), eb('ts', '=', p.ts)]))),
-          )
-          .execute();
-        for (const r of rows) byKey.get(key(r.sensor_id, r.ts))?.push(r.temp_c);
+      const out = at.map((): Array<number | null> => []);
+      for (const part of parts(at.map((p, i) => ({ ...p, i })))) {
+        const branches = part.map((p) =>
+          db
+            .selectFrom('readings')
+            .select(['temp_c', sql.lit(p.i).as('ask')])
+            .where('sensor_id', '=', p.sensorId)
+            .where('location_id', '=', locationId)
+            .where('ts', '=', p.ts),
+        );
+        for (const row of await unionAll(branches).execute()) out[Number(row.ask)]!.push(row.temp_c);
       }
-      return at.map((p) => byKey.get(key(p.sensorId, p.ts))!);
+      return out;
     },
   };
 }

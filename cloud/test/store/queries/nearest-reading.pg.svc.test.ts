@@ -1,5 +1,5 @@
 import type { Reading, ReadingsBatch } from '@coldtrace/shared';
-import type { CompiledQuery, KyselyPlugin } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { CloudStore } from '../../../src/store/cloud-store.js';
 import { sensorBounds } from '../../../src/store/lot-reads.js';
@@ -14,6 +14,7 @@ import {
 import { maintainReadingPartitions } from '../../../src/store/reading-partitions.js';
 import { windowReads } from '../../../src/store/window-reads.js';
 import { pgPlan } from '../../helpers/pg-plan.js';
+import { recordedQueries, sentQueries } from '../../helpers/recorded-queries.js';
 import { readingsBatch } from '../../helpers/records.js';
 import { perTestPg } from '../pg-fresh.js';
 
@@ -54,15 +55,8 @@ async function history() {
 
 /** The store again, its queries recorded as compiled. */
 function recorded(store: CloudStore) {
-  const queries: CompiledQuery[] = [];
-  const plugin: KyselyPlugin = {
-    transformQuery(a) {
-      queries.push(store.db.getExecutor().compileQuery(a.node, a.queryId));
-      return a.node;
-    },
-    transformResult: async (a) => a.result,
-  };
-  return { spy: new CloudStore({ ...store.opened, db: store.db.withPlugin(plugin) }), queries };
+  const { db, queries } = recordedQueries(store.db);
+  return { spy: new CloudStore({ ...store.opened, db }), queries };
 }
 
 /** The month partitions (and default one) a query's plan reads. */
@@ -109,7 +103,7 @@ describe('nearest reading over partitioned readings (PostgreSQL)', () => {
     await spy.ingestReadings('gw-1', readingsBatch('gw-1', again) as ReadingsBatch, july);
     // The plugin also sees a subquery on its own as it is built (the evaluation's nearest reads are one):
     // only the statements sent count.
-    const sent = queries.filter((q) => !queries.some((o) => o.sql.includes(`(${q.sql})`)));
+    const sent = sentQueries(queries);
     const onReadings = sent.filter((q) => /from "readings"/.test(q.sql) && !/^insert/i.test(q.sql));
     expect(onReadings.length).toBe(6 + again.length);
     for (const q of onReadings) {
