@@ -96,10 +96,14 @@ export async function bytesPerReading(
   if (store === 'sqlite') {
     const opened = await openDatabase(url);
     try {
-      // dbstat (compiled into better-sqlite3): the pages of the readings table and of its indexes.
+      // dbstat (compiled into better-sqlite3): the pages of the readings' rows (0043: `reading_rows`, behind
+      // the view `readings`), of their indexes and of the key dictionaries.
+      const tables =
+        "('readings', 'reading_rows', 'gateway_keys', 'sensor_keys', 'location_keys', 'quality_keys')";
       const row = opened
         .sqlite!.prepare(
-          "SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'readings' OR name IN (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings')",
+          `SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name IN ${tables}
+             OR name IN (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ${tables})`,
         )
         .get() as { bytes: number };
       return row.bytes / readings;

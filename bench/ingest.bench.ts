@@ -24,6 +24,11 @@ import { CloudStore, openDatabase, registerGateway, UserStore } from '@coldtrace
 import { encodeGatewayPayload, type Reading, type ReadingsBatch } from '@coldtrace/shared';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
+import {
+  keyInsertSql,
+  READING_ROW_INSERT,
+  readingRowParams,
+} from '../cloud/src/store/sqlite-reading-rows.js';
 import { room } from '../cloud/test/helpers/records.js';
 import { BATCH, batch, cloudWith, drive, GATEWAYS, T0 } from './ingest-load.js';
 
@@ -64,10 +69,15 @@ async function sqliteAlone(dir: string): Promise<number> {
 async function sqliteRaw(dir: string, group = 16): Promise<number> {
   const opened = await openDatabase(`sqlite:${join(dir, 'rawest.db')}`);
   const db = opened.sqlite!;
-  const ins = db.prepare(
-    `INSERT INTO readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  // The compact rows (migration 0043), their keys made once up front.
+  const ins = db.prepare(READING_ROW_INSERT);
+  const key = (c: Parameters<typeof keyInsertSql>[0]) => db.prepare(keyInsertSql(c));
+  const keys = {
+    gw: key('gateway_id'),
+    sensor: key('sensor_id'),
+    location: key('location_id'),
+    quality: key('quality'),
+  };
   const batches = TOTAL / BATCH / GATEWAYS;
   const parsed: Array<{ g: string; b: ReadingsBatch }> = [];
   for (let k = 0; k < batches; k++) {
@@ -77,9 +87,31 @@ async function sqliteRaw(dir: string, group = 16): Promise<number> {
     for (let i = from; i < from + group && i < parsed.length; i++) {
       const { g, b } = parsed[i]!;
       for (const r of b.records)
-        ins.run(g, r.seq, r.sensorId, r.locationId, r.ts, r.tempC, r.rh ?? null, r.quality, T0);
+        ins.run(
+          ...readingRowParams({
+            gateway_id: g,
+            seq: r.seq,
+            sensor_id: r.sensorId,
+            location_id: r.locationId,
+            ts: r.ts,
+            temp_c: r.tempC,
+            rh: r.rh ?? null,
+            quality: r.quality,
+            received_at: T0,
+          }),
+        );
     }
   });
+  db.transaction(() => {
+    for (const { g, b } of parsed) {
+      keys.gw.run(g);
+      for (const r of b.records) {
+        keys.sensor.run(r.sensorId);
+        keys.location.run(r.locationId);
+        keys.quality.run(r.quality);
+      }
+    }
+  })();
   const t = performance.now();
   for (let i = 0; i < parsed.length; i += group) tx(i);
   const rate = TOTAL / ((performance.now() - t) / 1000);

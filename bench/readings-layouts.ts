@@ -1,4 +1,7 @@
 import { READING_QUALITIES, type Reading } from '@coldtrace/shared';
+import { centi, centiFallback } from '../cloud/src/domain/centi-values.js';
+
+export { centi };
 
 /**
  * Candidate layouts of `readings` measured by `npm run bench -- readings-layout` (issue 18 item 3,
@@ -34,13 +37,7 @@ export class Keys {
   }
 }
 
-/** 0.01 °C as an integer when `v` reads back bit-identical from it (not -0, which would read back as 0). */
-export function centi(v: number | null | undefined): number | null {
-  if (v == null || Object.is(v, -0)) return null;
-  const c = Math.round(v * 100);
-  return c / 100 === v && Math.abs(c) <= 32767 ? c : null;
-}
-const exactFallback = (v: number | null | undefined) => (v != null && centi(v) === null ? v : null);
+const exactFallback = centiFallback;
 
 interface Column {
   name: string;

@@ -34,6 +34,7 @@ import { migration0039 } from './migrations/0039-derive-lock-row.js';
 import { migration0040 } from './migrations/0040-readings-partitions.js';
 import { migration0041 } from './migrations/0041-sink-outbox-ts.js';
 import { migration0042 } from './migrations/0042-location-sensors.js';
+import { migration0043 } from './migrations/0043-compact-readings.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -78,6 +79,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0040-readings-partitions': migration0040(dialect),
   '0041-sink-outbox-ts': migration0041,
   '0042-location-sensors': migration0042,
+  '0043-compact-readings': migration0043(dialect),
 });
 
 class StaticProvider implements MigrationProvider {

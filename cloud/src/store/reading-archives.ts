@@ -18,6 +18,7 @@ import { type ArchiveFileRead, readArchiveFile, writeAtomically } from './archiv
 import { appendAudit } from './audit-append.js';
 import { widenLocationSensors } from './location-sensors.js';
 import type { Database, ReadingArchivesTable } from './schema.js';
+import { insertSqliteReadings, isSqlite } from './sqlite-reading-rows.js';
 
 /**
  * Archives of raw readings (docs/operations.md "Archives of raw readings"): a calendar month (UTC) of
@@ -294,15 +295,22 @@ export async function restoreReadingArchive(
     const rows = chunk;
     // The readings put back and the sensor spans covering them (location_sensors, 0042) in one transaction.
     const r = await db.transaction().execute(async (trx) => {
-      const done = await trx
-        .insertInto('readings')
-        .values(rows)
-        .onConflict((oc) => oc.doNothing())
-        .executeTakeFirst();
+      // SQLite's readings are compact rows behind a view (0043), which takes no ON CONFLICT.
+      const done = isSqlite(trx)
+        ? (await insertSqliteReadings(trx, rows)).length
+        : Number(
+            (
+              await trx
+                .insertInto('readings')
+                .values(rows)
+                .onConflict((oc) => oc.doNothing())
+                .executeTakeFirst()
+            ).numInsertedOrUpdatedRows ?? 0,
+          );
       await widenLocationSensors(trx, rows);
       return done;
     });
-    inserted += Number(r.numInsertedOrUpdatedRows ?? 0);
+    inserted += r;
     chunk = [];
   };
   const read = await readArchiveFile(archivePath(a, o.dir), async (row) => {

@@ -14,6 +14,7 @@ import { readArchiveFile } from './archive-file.js';
 import { appendAudit } from './audit-append.js';
 import { archivePath, type ReadingArchive, verifiedArchive } from './reading-archives.js';
 import type { Database } from './schema.js';
+import { deleteSqliteReadings, isSqlite } from './sqlite-reading-rows.js';
 
 /**
  * Deleting the raw readings of a verified archive (docs/operations.md "Deleting archived readings"):
@@ -137,6 +138,8 @@ async function pruneChunk(
   }
   if (gone.length === 0) return;
   let readings = 0;
+  // SQLite's readings are compact rows behind a view (0043), which counts no deletion.
+  const sqlite = isSqlite(trx);
   for (const c of gone) {
     const seqs = c.readings.map((r) => Number(r.seq));
     // The batch's times bound the delete to their partitions on PostgreSQL (migration 0040).
@@ -148,6 +151,10 @@ async function pruneChunk(
     }
     let deleted = 0;
     for (let i = 0; i < seqs.length; i += IN_CHUNK) {
+      if (sqlite) {
+        deleted += await deleteSqliteReadings(trx, c.gateway, seqs.slice(i, i + IN_CHUNK));
+        continue;
+      }
       const r = await trx
         .deleteFrom('readings')
         .where('gateway_id', '=', c.gateway)

@@ -4,13 +4,13 @@ import { windowReads } from '../../src/store/window-reads.js';
 import { recordedQueries, sentQueries } from '../helpers/recorded-queries.js';
 import { sqlitePlan } from '../helpers/sqlite-plan.js';
 
-// A window's reads for all of its sensors at once (store/window-reads.ts) must each read their sensors'
-// own index ranges: with `location_id = ?` beside an OR of per-sensor conditions SQLite plans the
-// (location_id, ts) index on the location alone and reads the location's whole history per evaluation.
+// A window's reads for all of its sensors at once (store/window-reads.ts) must each read a time range of the
+// (location, ts) index (migration 0043): with `location_id = ?` beside an OR of per-sensor conditions
+// SQLite plans the index on the location alone and reads the location's whole history per evaluation.
 const SENSORS = ['s-0', 's-1', 's-2', 's-3'];
 
 describe('window reads for several sensors at once: query plans (SQLite)', () => {
-  it('search each sensor’s (sensor_id, ts) range, never the whole location', async () => {
+  it('search a time range of the location for each sensor, never the whole location', async () => {
     const opened = await openDatabase(':memory:');
     const { sqlite, close } = opened;
     try {
@@ -44,8 +44,8 @@ describe('window reads for several sensors at once: query plans (SQLite)', () =>
         .map((q) => sqlitePlan(sqlite!, { compile: () => q }));
       expect(plans.length).toBeGreaterThanOrEqual(4);
       for (const plan of plans) {
-        expect(plan).toMatch(/USING INDEX readings_sensor_ts \(sensor_id=\?/);
-        expect(plan).not.toMatch(/readings_location_ts \(location_id=\?\)|SCAN readings/);
+        expect(plan).toMatch(/USING INDEX reading_rows_location_ts \(location_key=\? AND ts[<>=]/);
+        expect(plan).not.toMatch(/reading_rows_location_ts \(location_key=\?\)|SCAN r\b/);
       }
       // The check can fail: the same samples as one OR beside the location plan the location alone.
       const or = opened.db
@@ -59,7 +59,7 @@ describe('window reads for several sensors at once: query plans (SQLite)', () =>
             ),
           ),
         );
-      expect(sqlitePlan(sqlite!, or)).toMatch(/readings_location_ts \(location_id=\?\)/);
+      expect(sqlitePlan(sqlite!, or)).toMatch(/reading_rows_location_ts \(location_key=\?\)/);
     } finally {
       await close();
     }

@@ -17,7 +17,9 @@ import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import type { ReadingRollupRow } from '../../domain/reading-rollups.js';
 import { appendAudit } from '../audit-append.js';
 import type { Dialect } from '../migrations.js';
+import type { ReadingsTable } from '../schema/ingest-tables.js';
 import type { Database } from '../schema.js';
+import { insertSqliteReadings } from '../sqlite-reading-rows.js';
 import { KyselyScanStore } from './kysely-scan-store.js';
 import { applySpanChange, rangesNear } from './kysely-span-rows.js';
 import {
@@ -207,6 +209,11 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
     if (this.dialect === 'postgres') {
       return pgUnnestInsert(this.trx, stream, gatewayId, chunk, offset, receivedAt);
     }
+    if (stream === 'readings') {
+      // Compact rows behind a view (0043): the view takes no ON CONFLICT.
+      const rows = chunk.map((r) => rowOf(stream, gatewayId, r, r.seq + offset, receivedAt));
+      return insertSqliteReadings(this.trx, rows as ReadingsTable[]);
+    }
     const got = await this.trx
       .insertInto(stream)
       .values(chunk.map((r) => rowOf(stream, gatewayId, r, r.seq + offset, receivedAt)) as never)
@@ -245,6 +252,10 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
     // Partitioned by time (0040): the key holds `ts`, so a seq stored at another time is looked for.
     const partitioned = stream === 'readings' && this.dialect === 'postgres';
     if (partitioned && (await pgReadingStored(this.trx, gatewayId, storedSeq))) return false;
+    if (stream === 'readings' && this.dialect === 'sqlite') {
+      const row = rowOf(stream, gatewayId, record, storedSeq, receivedAt) as ReadingsTable;
+      return (await insertSqliteReadings(this.trx, [row])).length > 0;
+    }
     const r = await this.trx
       .insertInto(stream)
       .values(rowOf(stream, gatewayId, record, storedSeq, receivedAt) as never)

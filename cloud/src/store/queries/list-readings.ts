@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, ReadingsTable } from '../schema.js';
+import { isSqlite } from '../sqlite-reading-rows.js';
 import type { KeyValues } from './keyset.js';
 import { inRecordTimeOrder, recordPage } from './record-time-order.js';
 
@@ -11,6 +12,11 @@ export interface ReadingListQuery {
   fromTs?: number | undefined;
   /** Readings taken before (ms). */
   toTs?: number | undefined;
+  /**
+   * The locations whose readings hold `sensorId`'s (set by `pageReadings` on SQLite, whose only index of
+   * readings is (location, ts): migration 0043).
+   */
+  sensorLocations?: readonly string[] | undefined;
   /** The last row of the previous page: (ts, gateway id, seq). */
   after?: KeyValues | undefined;
   limit: number;
@@ -28,6 +34,9 @@ export function readingPageQuery(db: Kysely<Database>, q: ReadingListQuery) {
   if (q.gatewayId) s = s.where('gateway_id', '=', q.gatewayId);
   if (q.locationId) s = s.where('location_id', '=', q.locationId);
   if (q.sensorId) s = s.where('sensor_id', '=', q.sensorId);
+  const at = q.sensorLocations;
+  if (at?.length === 0) s = s.where(sql<boolean>`1 = 0`);
+  else if (at) s = at.length === 1 ? s.where('location_id', '=', at[0]!) : s.where('location_id', 'in', at);
   if (q.fromTs !== undefined) s = s.where('ts', '>=', q.fromTs);
   if (q.toTs !== undefined) s = s.where('ts', '<', q.toTs);
   return inRecordTimeOrder(s, q.after, q.limit);
@@ -38,5 +47,15 @@ export async function pageReadings(
   db: Kysely<Database>,
   q: ReadingListQuery,
 ): Promise<{ items: ReadingsTable[]; next: KeyValues | null }> {
+  // A sensor's readings on SQLite: its locations' index ranges, so one location's is read in time order.
+  if (q.sensorId && q.locationId === undefined && isSqlite(db)) {
+    const at = await db
+      .selectFrom('location_sensors')
+      .select('location_id')
+      .distinct()
+      .where('sensor_id', '=', q.sensorId)
+      .execute();
+    q = { ...q, sensorLocations: at.map((r) => r.location_id) };
+  }
   return recordPage(await readingPageQuery(db, q).execute(), q.limit);
 }

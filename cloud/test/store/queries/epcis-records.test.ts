@@ -36,9 +36,9 @@ describe('EPCIS export query plans (SQLite)', () => {
       expect(sqlitePlan(sqlite!, epcisPassesQuery(db, 1_000_000))).toMatch(/SCAN movements/);
       const readings = sqlitePlan(sqlite!, epcisReadingsQuery(db, 'loc-3', 5_000, 9_000_000, 1_000_000));
       expect(readings).toMatch(
-        /SEARCH readings USING INDEX readings_location_ts \(location_id=\? AND ts>\? AND ts<\?\)/,
+        /SEARCH r USING INDEX reading_rows_location_ts \(location_key=\? AND ts>\? AND ts<\?\)/,
       );
-      expect(readings).not.toMatch(/SCAN readings/);
+      expect(readings).not.toMatch(/SCAN r\b/);
     } finally {
       await close();
     }

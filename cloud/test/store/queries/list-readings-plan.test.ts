@@ -10,7 +10,7 @@ import { sqlitePlan } from '../../helpers/sqlite-plan.js';
  * "Lists and paging").
  */
 describe('readings page plan (SQLite)', () => {
-  it('reads a filtered page from the cursor on along (location_id, ts), (sensor_id, ts) or (epc, ts)', async () => {
+  it("reads a filtered page from the cursor on along (location, ts) (a sensor: its location's) or (epc, ts)", async () => {
     const { db, sqlite, close } = await openDatabase(':memory:');
     try {
       const rows = [];
@@ -37,12 +37,21 @@ describe('readings page plan (SQLite)', () => {
         sqlite!,
         readingPageQuery(db, { locationId: 'loc-3', after, limit: 100 }),
       );
-      expect(byLocation).toMatch(/readings_location_ts \(location_id=\? AND ts>\?\)/);
-      const bySensor = sqlitePlan(sqlite!, readingPageQuery(db, { sensorId: 's-3', after, limit: 100 }));
-      expect(bySensor).toMatch(/readings_sensor_ts \(sensor_id=\? AND ts>\?\)/);
+      expect(byLocation).toMatch(/reading_rows_location_ts \(location_key=\? AND ts>\?\)/);
+      // A sensor's page within the location it reports at (pageReadings reads it from location_sensors).
+      const bySensor = sqlitePlan(
+        sqlite!,
+        readingPageQuery(db, { sensorId: 's-3', sensorLocations: ['loc-3'], after, limit: 100 }),
+      );
+      expect(bySensor).toMatch(/reading_rows_location_ts \(location_key=\? AND ts>\?\)/);
+      for (const p of [byLocation, bySensor]) expect(p).not.toMatch(/SCAN r\b|TEMP B-TREE FOR ORDER BY/);
       // The check can fail: without a cursor the same index is read from the location's first reading.
       const first = sqlitePlan(sqlite!, readingPageQuery(db, { locationId: 'loc-3', limit: 100 }));
-      expect(first).toMatch(/readings_location_ts \(location_id=\?\)/);
+      expect(first).toMatch(/reading_rows_location_ts \(location_key=\?\)/);
+      // Nor can the sensor's: without its location every location's rows after the cursor are read and sorted.
+      expect(sqlitePlan(sqlite!, readingPageQuery(db, { sensorId: 's-3', after, limit: 100 }))).toMatch(
+        /ANY\(location_key\)[\s\S]*TEMP B-TREE FOR ORDER BY|SCAN r\b/,
+      );
       // Movements of one EPC likewise along (epc, ts).
       const byEpc = sqlitePlan(sqlite!, movementPageQuery(db, { epc: 'E1', after, limit: 100 }));
       expect(byEpc).toMatch(/movements_epc_ts \(epc=\? AND ts>\?\)/);
