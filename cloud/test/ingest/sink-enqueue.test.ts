@@ -27,7 +27,9 @@ describe.each(['sqlite', 'kysely'] as const)('sink outbox filled by the %s inges
   it('has no per-row trigger on the readings ingest writes any more', () => {
     const triggers = (table: string) =>
       store.opened
-        .sqlite!.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name")
+        .sqlite!.prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name",
+        )
         .pluck()
         .all(table);
     // Ingest writes `reading_rows` (0043); the view `readings` has only the INSTEAD OF triggers of other writers.
