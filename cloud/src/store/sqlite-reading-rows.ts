@@ -1,3 +1,5 @@
+import type { Reading } from '@coldtrace/shared';
+import type SqliteDatabase from 'better-sqlite3';
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import { centi, centiFallback } from '../domain/centi-values.js';
 import type { ReadingsTable } from './schema/ingest-tables.js';
@@ -26,26 +28,39 @@ const key = (column: KeyColumn) => `(SELECT key FROM ${READING_KEY_TABLES[column
  * One reading's insert, its keys found by id (made before by `keyInsertSql`): `changes` is 0 when its
  * (gateway, seq) is taken. Parameters: `readingRowParams`.
  */
-export const READING_ROW_INSERT = `INSERT INTO reading_rows (gateway_key, seq, sensor_key, location_key, ts,
-    received_at, quality_key, temp_cc, temp_x, rh_cc, rh_x)
-  VALUES (${key('gateway_id')}, ?, ${key('sensor_id')}, ${key('location_id')}, ?, ?, ${key('quality')}, ?, ?, ?, ?)
+export const READING_ROW_INSERT = `INSERT INTO reading_rows (location_key, ts, gateway_key, seq, sensor_key,
+    quality_key, received_lag, temp_cc, temp_x, rh_cc, rh_x)
+  VALUES (${key('location_id')}, ?, ${key('gateway_id')}, ?, ${key('sensor_id')}, ${key('quality')}, ?, ?, ?, ?, ?)
   ON CONFLICT (gateway_key, seq) DO NOTHING`;
+
+/** The parameters of READING_ROW_INSERT (`received_lag`: arrival in ms after the reading's time). */
+function rowParams(
+  gatewayId: string,
+  seq: number,
+  r: { sensorId: string; locationId: string; ts: number; quality: string },
+  tempC: number | null,
+  rh: number | null,
+  receivedAt: number,
+): unknown[] {
+  return [
+    r.locationId,
+    r.ts,
+    gatewayId,
+    seq,
+    r.sensorId,
+    r.quality,
+    receivedAt - r.ts,
+    centi(tempC),
+    centiFallback(tempC),
+    centi(rh),
+    centiFallback(rh),
+  ];
+}
 
 /** The parameters of READING_ROW_INSERT for a row of `readings`. */
 export function readingRowParams(r: ReadingsTable): unknown[] {
-  return [
-    r.gateway_id,
-    r.seq,
-    r.sensor_id,
-    r.location_id,
-    r.ts,
-    r.received_at,
-    r.quality,
-    centi(r.temp_c),
-    centiFallback(r.temp_c),
-    centi(r.rh),
-    centiFallback(r.rh),
-  ];
+  const reading = { sensorId: r.sensor_id, locationId: r.location_id, ts: r.ts, quality: r.quality };
+  return rowParams(r.gateway_id, r.seq, reading, r.temp_c, r.rh, r.received_at);
 }
 
 /** Each id of `rows` that is not in its dictionary yet (once per distinct id). */
@@ -55,6 +70,37 @@ export function newKeyIds(rows: readonly ReadingsTable[]): Array<[KeyColumn, str
     for (const id of new Set(rows.map((r) => r[column]))) out.push([column, id]);
   }
   return out;
+}
+
+/**
+ * The compact rows' statements on a better-sqlite3 handle, for ingest's insert loop (positional
+ * parameters, no row objects); undefined on a schema from before 0043.
+ */
+export function preparedReadingRows(sqlite: SqliteDatabase.Database) {
+  const compact = sqlite.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reading_rows'",
+  );
+  if (!compact.get()) return undefined;
+  const row = sqlite.prepare(READING_ROW_INSERT);
+  const keys = {
+    gateway: sqlite.prepare(keyInsertSql('gateway_id')),
+    sensor: sqlite.prepare(keyInsertSql('sensor_id')),
+    location: sqlite.prepare(keyInsertSql('location_id')),
+    quality: sqlite.prepare(keyInsertSql('quality')),
+  };
+  return {
+    /** Makes the keys of a gateway's readings, once per distinct id, before their rows are inserted. */
+    ensureKeys(gatewayId: string, readings: readonly Reading[]): void {
+      keys.gateway.run(gatewayId);
+      for (const id of new Set(readings.map((r) => r.sensorId))) keys.sensor.run(id);
+      for (const id of new Set(readings.map((r) => r.locationId))) keys.location.run(id);
+      for (const id of new Set(readings.map((r) => r.quality))) keys.quality.run(id);
+    },
+    /** One reading's row: `changes` (0 when its (gateway, seq) is taken). */
+    insert(gatewayId: string, seq: number, r: Reading, receivedAt: number): number {
+      return row.run(...rowParams(gatewayId, seq, r, r.tempC, r.rh ?? null, receivedAt)).changes;
+    },
+  };
 }
 
 /** Whether `db` is SQLite, whose readings are compact rows behind a view. */

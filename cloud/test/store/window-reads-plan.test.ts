@@ -44,8 +44,8 @@ describe('window reads for several sensors at once: query plans (SQLite)', () =>
         .map((q) => sqlitePlan(sqlite!, { compile: () => q }));
       expect(plans.length).toBeGreaterThanOrEqual(4);
       for (const plan of plans) {
-        expect(plan).toMatch(/USING INDEX reading_rows_location_ts \(location_key=\? AND ts[<>=]/);
-        expect(plan).not.toMatch(/reading_rows_location_ts \(location_key=\?\)|SCAN r\b/);
+        expect(plan).toMatch(/USING PRIMARY KEY \(location_key=\? AND ts[<>=]/);
+        expect(plan).not.toMatch(/USING PRIMARY KEY \(location_key=\?\)|SCAN r\b/);
       }
       // The check can fail: the same samples as one OR beside the location plan the location alone.
       const or = opened.db
@@ -59,7 +59,7 @@ describe('window reads for several sensors at once: query plans (SQLite)', () =>
             ),
           ),
         );
-      expect(sqlitePlan(sqlite!, or)).toMatch(/reading_rows_location_ts \(location_key=\?\)/);
+      expect(sqlitePlan(sqlite!, or)).toMatch(/USING PRIMARY KEY \(location_key=\?\)/);
     } finally {
       await close();
     }

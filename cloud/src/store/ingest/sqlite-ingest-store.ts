@@ -1,7 +1,6 @@
 import type { Alarm, Movement, Reading, Scan, Stream } from '@coldtrace/shared';
 import type SqliteDatabase from 'better-sqlite3';
 import { type AuditInput, GENESIS_HASH, linkAuditEntries } from '../../domain/audit-chain.js';
-import { centi, centiFallback } from '../../domain/centi-values.js';
 import { FORK_MARK } from '../../domain/ingest/epochs.js';
 import type {
   EpochRow,
@@ -16,7 +15,7 @@ import type { SpanChange, SpanRow } from '../../domain/ingest/seq-spans.js';
 import type { LocationSensorRow } from '../../domain/location-sensors.js';
 import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import type { ReadingRollupRow } from '../../domain/reading-rollups.js';
-import { keyInsertSql, READING_KEY_TABLES, READING_ROW_INSERT } from '../sqlite-reading-rows.js';
+import { preparedReadingRows } from '../sqlite-reading-rows.js';
 import { locationSensorValues, SQLITE_LOCATION_SENSORS_UPSERT } from './location-sensors-upsert.js';
 import { rollupValues, SQLITE_ROLLUP_UPSERT } from './rollup-upsert.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
@@ -65,40 +64,14 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
   constructor(sqlite: SqliteDatabase.Database) {
     super(sqlite);
     // Compact rows behind the view `readings` (0043); a schema from before it has the table.
-    const compact = sqlite
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reading_rows'")
-      .get();
-    const reading = sqlite.prepare(
-      compact
-        ? READING_ROW_INSERT
-        : `INSERT INTO readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (gateway_id, seq) DO NOTHING`,
-    );
-    const keyInserts = compact
-      ? Object.fromEntries(
-          (Object.keys(READING_KEY_TABLES) as Array<keyof typeof READING_KEY_TABLES>).map((c) => [
-            c,
-            sqlite.prepare(keyInsertSql(c)),
-          ]),
-        )
-      : undefined;
-    this.ensureKeys = (gw, records) => {
-      if (!keyInserts) return;
-      keyInserts.gateway_id!.run(gw);
-      const seen = new Set<string>();
-      for (const rec of records) {
-        const r = rec as Reading;
-        for (const [c, id] of [
-          ['sensor_id', r.sensorId],
-          ['location_id', r.locationId],
-          ['quality', r.quality],
-        ] as const) {
-          if (seen.has(`${c}\u0000${id}`)) continue;
-          seen.add(`${c}\u0000${id}`);
-          keyInserts[c]!.run(id);
-        }
-      }
-    };
+    const compact = preparedReadingRows(sqlite);
+    const reading = compact
+      ? undefined
+      : sqlite.prepare(
+          `INSERT INTO readings (gateway_id, seq, sensor_id, location_id, ts, temp_c, rh, quality, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (gateway_id, seq) DO NOTHING`,
+        );
+    this.ensureKeys = (gw, records) => compact?.ensureKeys(gw, records as readonly Reading[]);
     const movement = sqlite.prepare(
       `INSERT INTO movements (gateway_id, seq, epc, portal_id, kind, from_location, to_location,
          direction, ts, first_seen, last_seen, reads, peak_rssi, received_at)
@@ -121,23 +94,9 @@ export class SqliteIngestStore extends SqliteScanStore implements IngestStore {
     this.insert = {
       readings: (gw, seq, rec, at) => {
         const r = rec as Reading;
-        if (!compact)
-          return reading.run(gw, seq, r.sensorId, r.locationId, r.ts, r.tempC, r.rh ?? null, r.quality, at)
-            .changes;
-        const rh = r.rh ?? null;
-        return reading.run(
-          gw,
-          seq,
-          r.sensorId,
-          r.locationId,
-          r.ts,
-          at,
-          r.quality,
-          centi(r.tempC),
-          centiFallback(r.tempC),
-          centi(rh),
-          centiFallback(rh),
-        ).changes;
+        if (compact) return compact.insert(gw, seq, r, at);
+        return reading!.run(gw, seq, r.sensorId, r.locationId, r.ts, r.tempC, r.rh ?? null, r.quality, at)
+          .changes;
       },
       movements: (gw, seq, rec, at) => {
         if ((rec as Scan).kind === 'scan') return this.insertScan(gw, seq, rec as Scan, at);

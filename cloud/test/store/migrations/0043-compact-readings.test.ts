@@ -64,14 +64,14 @@ describe('migration 0043-compact-readings (SQLite)', () => {
       { name: 'reading_rows', type: 'table' },
       { name: 'readings', type: 'view' },
     ]);
-    // One secondary index; the (gateway, seq) key is the table itself.
+    // Clustered by (location, ts); one secondary index, the (gateway, seq) key.
     const indexes = sqlite!
       .prepare(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reading_rows' AND sql IS NOT NULL",
       )
       .pluck()
       .all();
-    expect(indexes).toEqual(['reading_rows_location_ts']);
+    expect(indexes).toEqual(['reading_rows_gateway_seq']);
     expect(
       sqlite!.prepare("SELECT sql FROM sqlite_master WHERE name = 'reading_rows'").pluck().get(),
     ).toMatch(/WITHOUT ROWID/);

@@ -37,17 +37,17 @@ describe('readings page plan (SQLite)', () => {
         sqlite!,
         readingPageQuery(db, { locationId: 'loc-3', after, limit: 100 }),
       );
-      expect(byLocation).toMatch(/reading_rows_location_ts \(location_key=\? AND ts>\?\)/);
+      expect(byLocation).toMatch(/USING PRIMARY KEY \(location_key=\? AND ts>\?\)/);
       // A sensor's page within the location it reports at (pageReadings reads it from location_sensors).
       const bySensor = sqlitePlan(
         sqlite!,
         readingPageQuery(db, { sensorId: 's-3', sensorLocations: ['loc-3'], after, limit: 100 }),
       );
-      expect(bySensor).toMatch(/reading_rows_location_ts \(location_key=\? AND ts>\?\)/);
+      expect(bySensor).toMatch(/USING PRIMARY KEY \(location_key=\? AND ts>\?\)/);
       for (const p of [byLocation, bySensor]) expect(p).not.toMatch(/SCAN r\b|TEMP B-TREE FOR ORDER BY/);
       // The check can fail: without a cursor the same index is read from the location's first reading.
       const first = sqlitePlan(sqlite!, readingPageQuery(db, { locationId: 'loc-3', limit: 100 }));
-      expect(first).toMatch(/reading_rows_location_ts \(location_key=\?\)/);
+      expect(first).toMatch(/USING PRIMARY KEY \(location_key=\?\)/);
       // Nor can the sensor's: without its location every location's rows after the cursor are read and sorted.
       expect(sqlitePlan(sqlite!, readingPageQuery(db, { sensorId: 's-3', after, limit: 100 }))).toMatch(
         /ANY\(location_key\)[\s\S]*TEMP B-TREE FOR ORDER BY|SCAN r\b/,
