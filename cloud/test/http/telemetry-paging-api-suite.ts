@@ -68,7 +68,8 @@ export function telemetryPagingApiSuite(
     beforeAll(async () => {
       cloud = await startTestCloud(await store());
       viewer = await bearer(cloud, ['viewer']);
-      // 3 gateways reporting at the same minutes (ties on ts), 2 locations, a sensor per gateway.
+      // 3 gateways reporting at the same minutes (ties on ts), 2 locations, a sensor per gateway; gw-b's sensor
+      // moves from the truck to the room halfway (a sensor's readings at two locations).
       const rows = [];
       for (let m = 0; m < 12; m++)
         for (const [i, gw] of ['gw-c', 'gw-a', 'gw-b'].entries())
@@ -76,7 +77,7 @@ export function telemetryPagingApiSuite(
             gw,
             seq: m + 1,
             ts: T0 + m * 60_000,
-            loc: i === 2 ? 'truck' : 'room',
+            loc: i === 2 && m < 6 ? 'truck' : 'room',
             sensor: `s-${gw}`,
           });
       await insert(rows);
@@ -141,6 +142,8 @@ export function telemetryPagingApiSuite(
         ['', 36],
         ['locationId=room', 5],
         ['sensorId=s-gw-b', 4],
+        ['sensorId=s-gw-b&from=' + (T0 + 4 * 60_000), 3],
+        ['sensorId=s-gw-a', 5],
         ['gatewayId=gw-c&from=' + (T0 + 3 * 60_000) + '&to=' + (T0 + 9 * 60_000), 4],
       ] as const) {
         const whole: Item[] = await get(`/api/v1/readings?${query}`);
@@ -149,11 +152,13 @@ export function telemetryPagingApiSuite(
         expect(items, query).toEqual(whole);
         expect(pages, query).toBe(Math.max(1, Math.ceil(whole.length / limit)));
       }
+      // Every reading of the sensor that moved, at both locations, in time order.
+      const moved: Array<Item & { locationId: string }> = await get('/api/v1/readings?sensorId=s-gw-b');
+      expect(moved.map((r) => r.seq)).toEqual(Array.from({ length: 12 }, (_, m) => m + 1));
+      expect(new Set(moved.map((r) => r.locationId))).toEqual(new Set(['truck', 'room']));
       // No reading: one empty page.
-      expect(await get('/api/v1/readings?locationId=nowhere&paged=true')).toEqual({
-        items: [],
-        nextCursor: null,
-      });
+      for (const query of ['locationId=nowhere', 'sensorId=nobody'])
+        expect(await get(`/api/v1/readings?${query}&paged=true`)).toEqual({ items: [], nextCursor: null });
     });
 
     it('shows a reading stored while paging at most once, and skips none present when paging began', async () => {
