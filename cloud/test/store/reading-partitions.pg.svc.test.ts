@@ -1,9 +1,10 @@
 import type { Reading, ReadingsBatch } from '@coldtrace/shared';
-import { type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import type { CloudStore } from '../../src/store/cloud-store.js';
 import { openDatabase } from '../../src/store/db.js';
+import { pgUnnestInsert } from '../../src/store/ingest/pg-unnest-insert.js';
 import { migrateTo, migrateToLatest } from '../../src/store/migrations.js';
 import { monthIndexOf, monthsAround, partitionMonth } from '../../src/store/partition-months.js';
 import { maintainReadingPartitions, partitionNames } from '../../src/store/reading-partitions.js';
@@ -137,6 +138,35 @@ describe('readings partitioned by month (PostgreSQL)', () => {
     const keys = rows.map((r) => r.seq);
     expect(new Set(keys).size).toBe(keys.length);
     expect(rows.filter((r) => r.seq <= 10).every((r) => r.temp_c === 3)).toBe(true);
+  });
+
+  it('looks for a batch’s seqs in every partition only when the stream’s coverage meets them', async () => {
+    const { store } = await pgs.store();
+    await store.upsertGateway({ id: 'gw-1', now: T0 });
+    await maintainReadingPartitions(store.db, { months: [monthIndexOf(OCT), ...monthsAround(T0, 2)] });
+    expect(await store.ingestReadings('gw-1', batchAt('gw-1', 1, 10, OCT), OCT)).toMatchObject({
+      inserted: 10,
+    });
+    const insert = (firstSeq: number, n: number) =>
+      store.db.transaction().execute(async (trx) => {
+        const sent: string[] = [];
+        const seen = new Proxy(trx, {
+          get: (t, k) =>
+            k === 'executeQuery'
+              ? (q: CompiledQuery) => {
+                  sent.push(q.sql);
+                  return t.executeQuery(q);
+                }
+              : Reflect.get(t, k),
+        });
+        const records = batchAt('gw-1', firstSeq, n, JAN - 40 * DAY).records;
+        const stored = await pgUnnestInsert(seen, 'readings', 'gw-1', records, 0, T0);
+        return { stored, looked: sent.some((q) => q.includes('with taken')), sent: sent.length };
+      });
+    // Seqs 5..12, two months later: 5..10 are stored in October's partition, so they are looked for there.
+    expect(await insert(5, 8)).toEqual({ stored: [11, 12], looked: true, sent: 2 });
+    // Seqs past the coverage: the plain insert, no look-up planned over the partitions.
+    expect(await insert(100, 5)).toEqual({ stored: [100, 101, 102, 103, 104], looked: false, sent: 2 });
   });
 
   it('a pass creating a month that an open insert holds rows of stops at its lock timeout; the next one moves them', async () => {

@@ -56,9 +56,11 @@ const COLUMNS: Record<Stream, ReadonlyArray<readonly [string, string]>> = {
  * seq stored at another time: the statement looks for the batch's seqs itself, in every partition, but
  * only for seqs inside the stream's stored coverage (`stream_ranges`): every seq this insert ever stored
  * is there, merged by its batch in the same transaction (ingest-plan.ts), and a reused number stored in
- * a fork is inserted one by one (`insertRecordAt`), which looks for it. So a batch that continues its
- * stream, the usual one, reads one small range row and no reading. The caller's transaction holds the
- * gateway's stream lock, so no other insert of its seqs runs meanwhile.
+ * a fork is inserted one by one (`insertRecordAt`), which looks for it. A batch that continues its stream,
+ * the usual one, has no seq there: `pgUnnestInsert` asks that first and then sends the plain insert
+ * (`READINGS_FRESH`), since the look-up, though it reads no reading then, is planned over every partition
+ * (about 1 ms a batch at 42 months, docs/performance.md). The caller's transaction holds the gateway's
+ * stream lock, so no other insert of its seqs runs meanwhile.
  */
 const STATEMENTS = Object.fromEntries(
   (Object.keys(COLUMNS) as Stream[]).map((stream) => {
@@ -89,6 +91,23 @@ const STATEMENTS = Object.fromEntries(
   }),
 ) as Record<Stream, string>;
 
+/** Readings none of whose seqs the stream's coverage holds: the insert alone. */
+const READINGS_FRESH = (() => {
+  const names = COLUMNS.readings.map(([c]) => c).join(', ');
+  const arrays = COLUMNS.readings.map(([, type], i) => `$${i + 4}::${type}[]`).join(', ');
+  return (
+    `with ins as (insert into readings (gateway_id, received_at, seq, ${names}) ` +
+    `select $1::text, $2::bigint, u.* from unnest($3::bigint[], ${arrays}) as u ` +
+    'on conflict do nothing returning seq) ' +
+    "select case when count(*) < cardinality($3::bigint[]) then coalesce(array_agg(seq), '{}') end as stored from ins"
+  );
+})();
+
+/** Whether the stream's stored coverage (`stream_ranges`) meets [lo, hi]: one range row, by its key. */
+const READINGS_COVERED =
+  "select exists (select 1 from stream_ranges where gateway_id = $1::text and stream = 'readings' " +
+  'and from_seq <= $3::bigint and to_seq >= $2::bigint) as covered';
+
 /**
  * Inserts records of a stream (not scans: they have their own table) under `gatewayId` at their seq plus
  * `offset` on PostgreSQL; returns the stored seqs (those whose key was free).
@@ -110,13 +129,21 @@ export async function pgUnnestInsert(
     const row = contentRow(stream, r);
     for (let c = 0; c < cols.length; c++) arrays[c]![i] = row[cols[c]![0]];
   }
+  let text = STATEMENTS[stream];
+  if (stream === 'readings' && seqs.length > 0) {
+    let lo = seqs[0]!;
+    let hi = lo;
+    for (const s of seqs) {
+      if (s < lo) lo = s;
+      if (s > hi) hi = s;
+    }
+    const c = await trx.executeQuery<{ covered: boolean }>(
+      CompiledQuery.raw(READINGS_COVERED, [gatewayId, lo, hi]),
+    );
+    if (!c.rows[0]?.covered) text = READINGS_FRESH;
+  }
   const got = await trx.executeQuery<{ stored: unknown[] | null }>(
-    CompiledQuery.raw(STATEMENTS[stream], [
-      gatewayId,
-      receivedAt,
-      pgArrayLiteral(seqs),
-      ...arrays.map(pgArrayLiteral),
-    ]),
+    CompiledQuery.raw(text, [gatewayId, receivedAt, pgArrayLiteral(seqs), ...arrays.map(pgArrayLiteral)]),
   );
   const stored = got.rows[0]?.stored;
   return stored == null ? seqs : stored.map(Number);
