@@ -1,8 +1,9 @@
-import type { Transaction } from 'kysely';
+import type { ExpressionBuilder, Transaction } from 'kysely';
 import type { CustodyInterval, CustodyMovement } from '../domain/custody.js';
 import type { DeriveRepo } from '../domain/derive-repo.js';
 import type { ChangeLog } from '../domain/exposure.js';
 import { claimMarks, deleteMarks, marksDb } from './evaluation-marks.js';
+import { onPostgres, pgAnyOf, pgUnnestRows } from './pg-arrays.js';
 import { quantityHoldRepo } from './quantity-hold-repo.js';
 import { ruleRepo } from './rule-repo.js';
 import type { DomainDatabase } from './schema.js';
@@ -19,6 +20,15 @@ const CHUNK = 200;
  * five (a custody row is 6 parameters: 6,000 per insert, under SQLite's 32,766 and PostgreSQL's 65,535).
  */
 const UNITS = 1000;
+/** Custody columns with their PostgreSQL types (migration 0002), for the rows sent as arrays. */
+const CUSTODY_COLUMNS = [
+  ['epc', 'text'],
+  ['location_id', 'text'],
+  ['entered_at', 'bigint'],
+  ['left_at', 'bigint'],
+  ['gateway_id', 'text'],
+  ['seq', 'bigint'],
+] as const;
 const finite = (n: number) => Number.isFinite(n);
 const groupInto = <T>(map: Map<string, T[]>, key: string, item: T) => {
   const list = map.get(key);
@@ -28,6 +38,18 @@ const groupInto = <T>(map: Map<string, T[]>, key: string, item: T) => {
 
 /** `DeriveRepo` inside one derive transaction. */
 export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
+  // PostgreSQL: a list of units is one array parameter, custody rows one array per column (pg-arrays.ts).
+  const pg = onPostgres(trx);
+  const unitLists = (epcs: readonly string[]) => {
+    if (pg) return epcs.length ? [epcs] : [];
+    const out: (readonly string[])[] = [];
+    for (let i = 0; i < epcs.length; i += UNITS) out.push(epcs.slice(i, i + UNITS));
+    return out;
+  };
+  const epcIn = (epcs: readonly string[]) =>
+    pg
+      ? pgAnyOf('epc', 'text', epcs)
+      : (eb: ExpressionBuilder<DomainDatabase, 'custody' | 'movements'>) => eb('epc', 'in', epcs);
   const gapRows = (locationId: string, sensorId: string, loTs: number, hiTs: number) => {
     let q = trx
       .selectFrom('monitoring_gaps')
@@ -132,11 +154,11 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
 
     async movementsOf(epcs) {
       const byEpc = new Map<string, CustodyMovement[]>();
-      for (let i = 0; i < epcs.length; i += UNITS) {
+      for (const part of unitLists(epcs)) {
         const rows = await trx
           .selectFrom('movements')
           .select(['epc', 'gateway_id', 'seq', 'kind', 'from_location', 'to_location', 'direction', 'ts'])
-          .where('epc', 'in', epcs.slice(i, i + UNITS))
+          .where(epcIn(part))
           .execute();
         for (const { epc, ...m } of rows) groupInto(byEpc, epc, m);
       }
@@ -144,11 +166,11 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
     },
     async custodyOf(epcs) {
       const byEpc = new Map<string, CustodyInterval[]>();
-      for (let i = 0; i < epcs.length; i += UNITS) {
+      for (const part of unitLists(epcs)) {
         const rows = await trx
           .selectFrom('custody')
           .selectAll()
-          .where('epc', 'in', epcs.slice(i, i + UNITS))
+          .where(epcIn(part))
           .orderBy('epc')
           .orderBy('entered_at')
           .execute();
@@ -157,13 +179,13 @@ export function deriveRepo(trx: Trx, log: ChangeLog, now: number): DeriveRepo {
       return byEpc;
     },
     async replaceCustody(next) {
-      const epcs = [...next.keys()];
-      for (let i = 0; i < epcs.length; i += UNITS)
-        await trx
-          .deleteFrom('custody')
-          .where('epc', 'in', epcs.slice(i, i + UNITS))
-          .execute();
+      for (const part of unitLists([...next.keys()]))
+        await trx.deleteFrom('custody').where(epcIn(part)).execute();
       const rows = [...next.values()].flat();
+      if (pg) {
+        if (rows.length) await trx.executeQuery(pgUnnestRows('custody', CUSTODY_COLUMNS, rows));
+        return;
+      }
       for (let i = 0; i < rows.length; i += UNITS)
         await trx
           .insertInto('custody')

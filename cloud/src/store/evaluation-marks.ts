@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { ClaimedMarks } from '../domain/derive-repo.js';
 import type { MarkWindow } from '../domain/ingest/ingest-plan.js';
+import { onPostgres, pgAnyOf } from './pg-arrays.js';
 import type { EvaluationMarksTable } from './schema.js';
 
 /**
@@ -21,6 +22,13 @@ export type { MarkWindow };
 
 /** Rows per INSERT/DELETE statement (SQLite bound-parameter limit). */
 const CHUNK = 200;
+/** A list as statements' lists: whole on PostgreSQL (one array parameter, pg-arrays.ts), else `CHUNK` at a time. */
+function lists<T>(pg: boolean, items: readonly T[]): (readonly T[])[] {
+  if (pg) return items.length ? [items] : [];
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
 
 /**
  * Marks a location's history (new master data: all of it; a new limit version: from its effectiveFrom on,
@@ -60,12 +68,13 @@ export async function claimMarks(
     causes: [],
     events: false,
   };
-  for (let i = 0; i < subjects.length; i += CHUNK) {
+  const pg = onPostgres(db);
+  for (const part of lists(pg, subjects)) {
     const rows = await db
       .selectFrom('evaluation_marks')
       .select(['id', 'from_ts', 'to_ts', 'cause'])
       .where('kind', '=', kind)
-      .where('subject', 'in', subjects.slice(i, i + CHUNK))
+      .where(pg ? pgAnyOf('subject', 'text', part) : (eb) => eb('subject', 'in', part))
       .orderBy('id')
       .execute();
     for (const r of rows) {
@@ -82,13 +91,12 @@ export async function claimMarks(
 }
 
 export async function deleteMarks(db: MarksDb, ids: readonly number[]): Promise<void> {
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += CHUNK) {
+  const pg = onPostgres(db);
+  for (const part of lists(pg, [...new Set(ids)]))
     await db
       .deleteFrom('evaluation_marks')
-      .where('id', 'in', unique.slice(i, i + CHUNK))
+      .where(pg ? pgAnyOf('id', 'bigint', part) : (eb) => eb('id', 'in', part))
       .execute();
-  }
 }
 
 export interface PendingMarks {

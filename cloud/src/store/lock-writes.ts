@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { ChangeLog } from '../domain/exposure.js';
 import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { LockCause, LockPlan, StoredLock } from '../domain/locks/reconcile-locks.js';
+import { onPostgres, pgAnyOf } from './pg-arrays.js';
 import type { DomainDatabase } from './schema.js';
 
 type Trx = Transaction<DomainDatabase>;
@@ -16,16 +17,16 @@ export async function storedLocks(
   scope: { key: string } | { locationId: string } | { epcs: readonly string[] },
 ): Promise<StoredLock[]> {
   const q = trx.selectFrom('locks').selectAll().where('cause', '=', cause);
+  const units = 'epcs' in scope ? [...new Set(scope.epcs)].sort() : [];
   const rows =
     'key' in scope
       ? await q.where('rule_key', '=', scope.key).execute()
       : 'locationId' in scope
         ? await q.where('location_id', '=', scope.locationId).execute()
-        : (
-            await Promise.all(
-              chunks([...new Set(scope.epcs)].sort()).map((c) => q.where('epc', 'in', c).execute()),
-            )
-          ).flat();
+        : onPostgres(trx) && units.length > 0
+          ? // One array parameter for all the units (pg-arrays.ts).
+            await q.where(pgAnyOf('epc', 'text', units)).execute()
+          : (await Promise.all(chunks(units).map((c) => q.where('epc', 'in', c).execute()))).flat();
   return rows.map((r) => ({ ...r, key: r.rule_key }));
 }
 
