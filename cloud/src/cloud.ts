@@ -222,7 +222,14 @@ async function assemble(
     log: log.child({ component: 'calibration' }),
     onEvents: () => dispatcher.kick(),
   });
-  const upkeep = upkeepModules({ config, store, wallClock, log, registry });
+  const upkeep = upkeepModules({
+    config,
+    store,
+    wallClock,
+    log,
+    registry,
+    recovery: evaluator.engine.recovery,
+  });
   const modules: CloudModule[] = [
     ...upkeep.checkpoints,
     evaluationModule({

@@ -2,6 +2,7 @@ import type { Clock } from '@coldtrace/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CloudConfig } from './config.js';
+import type { RecoveryTracker } from './engine/recovery-progress.js';
 import { checkpointModule } from './modules/checkpoint-module.js';
 import type { CloudModule } from './modules/cloud-module.js';
 import { partitionsModule } from './modules/partitions-module.js';
@@ -25,6 +26,8 @@ export function upkeepModules(o: {
   wallClock: Clock;
   log: Logger;
   registry: Registry;
+  /** The start's recovery, which the partitions' index rebuilds wait for. */
+  recovery: RecoveryTracker;
 }): UpkeepModules {
   const { config, store, wallClock, log, registry } = o;
   const checkpoints = config.audit.checkpoints;
@@ -50,6 +53,7 @@ export function upkeepModules(o: {
               wallClock,
               log: log.child({ component: 'partitions' }),
               registry,
+              recovery: o.recovery,
             }),
           ]
         : [],

@@ -33,6 +33,7 @@ export class RecoveryTracker {
   private readonly totals = { locations: 0, units: 0, products: 0 };
   private readingsEvaluated = 0;
   private current: { locationId: string; evaluatedTo: number } | undefined;
+  private readonly waiting: Array<() => void> = [];
 
   /** Adds what a start found to recover. */
   begin(work: { locations?: Iterable<string>; units?: Iterable<string>; products?: Iterable<string> }): void {
@@ -50,6 +51,13 @@ export class RecoveryTracker {
     for (const id of ids) this.pending[kind].delete(id);
     if (kind === 'locations' && this.current && !this.pending.locations.has(this.current.locationId))
       this.current = undefined;
+    if (!this.recovering) for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
+  /** Resolves once nothing of the recovery is left (at once if nothing is). */
+  whenRecovered(): Promise<void> {
+    if (!this.recovering) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /** A chunk of a long window committed: `readings` more evaluated, up to `evaluatedTo` (event time). */

@@ -26,6 +26,11 @@ export interface PartitionsModuleOptions {
   compactGraceMs?: number | undefined;
   /** Replaces the server's `server_version_num`, for tests. */
   serverVersionNum?: number | undefined;
+  /**
+   * The start's recovery (the engine's `RecoveryTracker`): while it lasts a pass rebuilds no month's
+   * indexes, and a pass runs again once it is over.
+   */
+  recovery?: { readonly recovering: boolean; whenRecovered(): Promise<void> } | undefined;
   log: Logger;
   registry?: Registry | undefined;
 }
@@ -47,7 +52,7 @@ export interface PartitionsModule extends CloudModule {
  * partitions are created, and readings that fell into the default partition (a month without its own:
  * data from the past, a gateway's wrong clock) are moved into partitions of their months. Then the oldest
  * closed month not yet compacted has its partition's indexes rebuilt (`compactClosedMonth`), one month a
- * pass. Optional: a failed part is logged and counted, the other still runs, and readings still land in
+ * pass, none while the start's recovery lasts (`recovery`). Optional: a failed part is logged and counted, the other still runs, and readings still land in
  * the default partition meanwhile.
  */
 export function partitionsModule(o: PartitionsModuleOptions): PartitionsModule {
@@ -84,6 +89,7 @@ export function partitionsModule(o: PartitionsModuleOptions): PartitionsModule {
     // A rebuild may take minutes: not begun once the module stops.
     pass: async (stopping) => {
       const partitions = await partitionPass();
+      if (o.recovery?.recovering) return { partitions, compaction: { outcome: 'deferred', dropped: [] } };
       return { partitions, compaction: stopping() ? null : await compaction() };
     },
   });
@@ -144,7 +150,12 @@ export function partitionsModule(o: PartitionsModuleOptions): PartitionsModule {
     run: periodic.run,
     // The first pass is not awaited: moving a large default partition can take a while, and readings
     // wait in the default partition meanwhile.
-    start: async () => periodic.start(),
+    start: async () => {
+      periodic.start();
+      // A rebuild reads and writes a whole month of readings: it waits for the start's recovery, which
+      // `/readyz` waits for, rather than take the database's CPU from it (docs/performance.md).
+      if (o.recovery?.recovering) void o.recovery.whenRecovered().then(() => periodic.run());
+    },
     stop: () => periodic.stop(),
   };
 }

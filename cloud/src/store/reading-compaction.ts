@@ -18,8 +18,9 @@ const LEFTOVER = '_cc(new|old)[0-9]*$';
 
 export interface CompactionPass {
   /** `compacted`: `month`'s indexes rebuilt; `none`: no month due; `busy`: another cloud rebuilds the
-   * month due; `unsupported`: the server predates PostgreSQL 12. */
-  outcome: 'compacted' | 'none' | 'busy' | 'unsupported';
+   * month due; `unsupported`: the server predates PostgreSQL 12; `deferred`: not tried, the start's
+   * recovery is under way (partitions-module.ts). */
+  outcome: 'compacted' | 'none' | 'busy' | 'unsupported' | 'deferred';
   /** The partition rebuilt or found busy. */
   month?: string;
   /** Invalid indexes left by an earlier failed rebuild, dropped before this one. */

@@ -36,4 +36,20 @@ describe('RecoveryTracker', () => {
     expect(r.recovering).toBe(false);
     expect(r.progress().locations).toEqual({ done: 3, total: 3 });
   });
+
+  it('tells when the recovery is over: at once if there is none, else when its last subject is done', async () => {
+    const r = new RecoveryTracker();
+    await r.whenRecovered();
+    r.begin({ locations: ['a'], units: ['u1'] });
+    let over = false;
+    const waited = r.whenRecovered().then(() => {
+      over = true;
+    });
+    r.done('units', ['u1']);
+    await Promise.resolve();
+    expect(over).toBe(false);
+    r.done('locations', ['a']);
+    await waited;
+    expect(over).toBe(true);
+  });
 });

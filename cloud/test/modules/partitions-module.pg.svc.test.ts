@@ -4,6 +4,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
+import { RecoveryTracker } from '../../src/engine/recovery-progress.js';
 import { PARTITION_INTERVAL_MS, partitionsModule } from '../../src/modules/partitions-module.js';
 import type { CloudStore } from '../../src/store/cloud-store.js';
 import { monthsAround } from '../../src/store/partition-months.js';
@@ -141,6 +142,33 @@ describe('the partitions module (PostgreSQL)', () => {
     expect((await mod.run())?.compaction).toEqual({ outcome: 'none', dropped: [] });
     expect(await metric('coldtrace_reading_partitions_compacted_total')).toBe(2);
     expect(await metric('coldtrace_reading_partition_failures_total')).toBe(1);
+  });
+
+  it("rebuilds no month while the start's recovery lasts, and does once it is over", async () => {
+    const { store } = await pgs.store();
+    await maintainReadingPartitions(store.db, { months: monthsAround(OCT, 1) });
+    const recovery = new RecoveryTracker();
+    recovery.begin({ locations: ['room-1'] });
+    const registry = new Registry();
+    const mod = partitionsModule({
+      db: store.db,
+      wallClock: manualClock(DEC + 86_400_000),
+      log: pino({ level: 'silent' }),
+      registry,
+      recovery,
+    });
+    pgs.defer(() => mod.stop());
+    const metric = async (name: string) => metricValue(await registry.metrics(), name);
+    await mod.start();
+    const pass = await mod.run();
+    expect(pass?.partitions?.partitions).toBe(5);
+    expect(pass?.compaction).toEqual({ outcome: 'deferred', dropped: [] });
+    expect(await metric('coldtrace_reading_partitions_compacted_total')).toBe(0);
+    recovery.done('locations', ['room-1']);
+    await vi.waitFor(
+      async () => expect(await metric('coldtrace_reading_partitions_compacted_total')).toBe(1),
+      WAIT,
+    );
   });
 
   it('on a server before PostgreSQL 12 rebuilds nothing and says so once', async () => {
