@@ -24,6 +24,7 @@ import { CloudStore, openDatabase, registerGateway, UserStore } from '@coldtrace
 import { encodeGatewayPayload, type Reading, type ReadingsBatch } from '@coldtrace/shared';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
+import { readingRow } from '../cloud/src/domain/ingest/record-rows.js';
 import {
   keyInsertSql,
   READING_ROW_INSERT,
@@ -87,19 +88,7 @@ async function sqliteRaw(dir: string, group = 16): Promise<number> {
     for (let i = from; i < from + group && i < parsed.length; i++) {
       const { g, b } = parsed[i]!;
       for (const r of b.records)
-        ins.run(
-          ...readingRowParams({
-            gateway_id: g,
-            seq: r.seq,
-            sensor_id: r.sensorId,
-            location_id: r.locationId,
-            ts: r.ts,
-            temp_c: r.tempC,
-            rh: r.rh ?? null,
-            quality: r.quality,
-            received_at: T0,
-          }),
-        );
+        ins.run(...readingRowParams({ gateway_id: g, seq: r.seq, ...readingRow(r), received_at: T0 }));
     }
   });
   db.transaction(() => {
