@@ -126,7 +126,7 @@ export interface StreamReport {
   unexpected: number[];
   /** Distinct seqs stored or declared thinned. */
   covered: number;
-  /** Stored rows whose arrival order (rowid) is not their sequence order. */
+  /** Stored rows whose arrival order (rowid; readings: arrival time) is not their sequence order. */
   outOfOrder: number;
   holes: { from: number; to: number }[];
   highWater: number;
@@ -150,8 +150,11 @@ export async function verifyExactlyOnce(
     const out = {} as Record<Stream, StreamReport>;
     for (const stream of STREAMS) {
       const last = lastSeq[stream];
+      // Readings are compact rows with no insertion order (migration 0043): their arrival time orders them,
+      // a batch's readings sharing it.
+      const order = stream === 'readings' ? 'received_at, seq' : 'rowid';
       const seqs = (
-        raw.prepare(`SELECT seq FROM ${stream} WHERE gateway_id = ? ORDER BY rowid`).all(gatewayId) as {
+        raw.prepare(`SELECT seq FROM ${stream} WHERE gateway_id = ? ORDER BY ${order}`).all(gatewayId) as {
           seq: number;
         }[]
       ).map((r) => r.seq);
