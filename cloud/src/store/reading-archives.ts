@@ -17,8 +17,9 @@ import { proveArchiveDigests } from './archive-digest-proof.js';
 import { type ArchiveFileRead, readArchiveFile, writeAtomically } from './archive-file.js';
 import { appendAudit } from './audit-append.js';
 import { widenLocationSensors } from './location-sensors.js';
+import { onPostgres } from './pg-arrays.js';
 import type { Database, ReadingArchivesTable } from './schema.js';
-import { insertSqliteReadings, isSqlite } from './sqlite-reading-rows.js';
+import { insertSqliteReadings } from './sqlite-reading-rows.js';
 
 /**
  * Archives of raw readings (docs/operations.md "Archives of raw readings"): a calendar month (UTC) of
@@ -296,7 +297,7 @@ export async function restoreReadingArchive(
     // The readings put back and the sensor spans covering them (location_sensors, 0042) in one transaction.
     const r = await db.transaction().execute(async (trx) => {
       // SQLite's readings are compact rows behind a view (0043), which takes no ON CONFLICT.
-      const done = isSqlite(trx)
+      const done = !onPostgres(trx)
         ? (await insertSqliteReadings(trx, rows)).length
         : Number(
             (

@@ -12,9 +12,10 @@ import {
 import { digestBatchesOf } from './archive-digest-proof.js';
 import { readArchiveFile } from './archive-file.js';
 import { appendAudit } from './audit-append.js';
+import { onPostgres } from './pg-arrays.js';
 import { archivePath, type ReadingArchive, verifiedArchive } from './reading-archives.js';
 import type { Database } from './schema.js';
-import { deleteSqliteReadings, isSqlite } from './sqlite-reading-rows.js';
+import { deleteSqliteReadings } from './sqlite-reading-rows.js';
 
 /**
  * Deleting the raw readings of a verified archive (docs/operations.md "Deleting archived readings"):
@@ -139,7 +140,7 @@ async function pruneChunk(
   if (gone.length === 0) return;
   let readings = 0;
   // SQLite's readings are compact rows behind a view (0043), which counts no deletion.
-  const sqlite = isSqlite(trx);
+  const sqlite = !onPostgres(trx);
   for (const c of gone) {
     const seqs = c.readings.map((r) => Number(r.seq));
     // The batch's times bound the delete to their partitions on PostgreSQL (migration 0040).

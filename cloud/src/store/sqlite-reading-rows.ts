@@ -1,6 +1,6 @@
 import type { Reading } from '@coldtrace/shared';
 import type SqliteDatabase from 'better-sqlite3';
-import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { centi, centiFallback } from '../domain/centi-values.js';
 import type { ReadingsTable } from './schema/ingest-tables.js';
 import type { Database } from './schema.js';
@@ -63,8 +63,8 @@ export function readingRowParams(r: ReadingsTable): unknown[] {
   return rowParams(r.gateway_id, r.seq, reading, r.temp_c, r.rh, r.received_at);
 }
 
-/** Each id of `rows` that is not in its dictionary yet (once per distinct id). */
-export function newKeyIds(rows: readonly ReadingsTable[]): Array<[KeyColumn, string]> {
+/** Each distinct id of `rows` with the column it encodes (`keyInsertSql` makes the key of a new one). */
+function newKeyIds(rows: readonly ReadingsTable[]): Array<[KeyColumn, string]> {
   const out: Array<[KeyColumn, string]> = [];
   for (const column of Object.keys(READING_KEY_TABLES) as KeyColumn[]) {
     for (const id of new Set(rows.map((r) => r[column]))) out.push([column, id]);
@@ -102,9 +102,6 @@ export function preparedReadingRows(sqlite: SqliteDatabase.Database) {
     },
   };
 }
-
-/** Whether `db` is SQLite, whose readings are compact rows behind a view. */
-export const isSqlite = (db: Kysely<Database>) => db.getExecutor().adapter instanceof SqliteAdapter;
 
 /** Inserts `rows` whose (gateway, seq) is free, in a transaction of the caller's; returns the seqs stored. */
 export async function insertSqliteReadings(

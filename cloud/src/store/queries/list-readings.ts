@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
+import { onPostgres } from '../pg-arrays.js';
 import type { Database, ReadingsTable } from '../schema.js';
-import { isSqlite } from '../sqlite-reading-rows.js';
 import type { KeyValues } from './keyset.js';
 import { inRecordTimeOrder, recordPage } from './record-time-order.js';
 
@@ -48,7 +48,7 @@ export async function pageReadings(
   q: ReadingListQuery,
 ): Promise<{ items: ReadingsTable[]; next: KeyValues | null }> {
   // A sensor's readings on SQLite: its locations' index ranges, so one location's is read in time order.
-  if (q.sensorId && q.locationId === undefined && isSqlite(db)) {
+  if (q.sensorId && q.locationId === undefined && !onPostgres(db)) {
     const at = await db
       .selectFrom('location_sensors')
       .select('location_id')
