@@ -1,6 +1,8 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type LocationSensorReading, locationSensorRows } from '../domain/location-sensors.js';
 import { WIDENS, WIDER_FIRST_TS, WIDER_LAST_TS } from './ingest/location-sensors-upsert.js';
+import { onPostgres } from './pg-arrays.js';
+import type { ReadingSpan } from './queries/nearest-reading.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -51,4 +53,22 @@ export async function sensorsCoveringSince(db: Db, locationId: string, from: num
     .where('location_id', '=', locationId);
   if (Number.isFinite(from)) q = q.where('last_ts', '>=', from);
   return (await q.execute()).map((r) => r.sensor_id).sort();
+}
+
+/**
+ * The data-time span of a sensor's readings at a location (`nearestReading`'s bound), `null` when it has
+ * none there. SQLite only: there every writer keeps `location_sensors` whole (ingest, restore, and the
+ * view's triggers for any other), and a sensor's read walks its location's rows, which the span bounds.
+ * On PostgreSQL a sensor's read walks its own rows (`readings_sensor_ts`), and a row written there outside
+ * the cloud widens no span, so `undefined`: no bound.
+ */
+export async function sensorSpanAt(db: Db, locationId: string, sensorId: string): Promise<ReadingSpan> {
+  if (onPostgres(db)) return undefined;
+  const r = await db
+    .selectFrom('location_sensors')
+    .select((eb) => [eb.fn.min('first_ts').as('first'), eb.fn.max('last_ts').as('last')])
+    .where('location_id', '=', locationId)
+    .where('sensor_id', '=', sensorId)
+    .executeTakeFirst();
+  return r?.first == null || r.last == null ? null : { first: Number(r.first), last: Number(r.last) };
 }

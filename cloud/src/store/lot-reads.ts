@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { LotReads } from '../domain/exposure-reads.js';
 import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { ProductSpec } from '../domain/product-specs.js';
+import { sensorSpanAt } from './location-sensors.js';
 import { nearestReading } from './queries/nearest-reading.js';
 import type { DomainDatabase } from './schema.js';
 import { specsInForce } from './spec-version-repo.js';
@@ -159,18 +160,20 @@ export async function sensorBounds(
   from: number,
   to: number | null,
 ): Promise<SensorBounds> {
+  const span = () => sensorSpanAt(db, locationId, sensorId);
   let lo = from;
   if (Number.isFinite(from)) {
     const before = await nearestReading(
       sensorRows(db, locationId, sensorId).where('temp_c', 'is not', null),
       '<',
       from,
+      span,
     );
     if (before) lo = before.ts;
   }
   let hi: number | null = null;
   if (to !== null && Number.isFinite(to)) {
-    const after = await nearestReading(sensorRows(db, locationId, sensorId), '>=', to);
+    const after = await nearestReading(sensorRows(db, locationId, sensorId), '>=', to, span);
     hi = after?.ts ?? null;
   }
   return { sensorId, lo, hi };

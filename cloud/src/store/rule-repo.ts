@@ -4,6 +4,7 @@ import type { ChangeLog } from '../domain/exposure.js';
 import type { RuleAlarm, RuleRepo, Stay } from '../domain/locks/lock-rule.js';
 import type { LockCause, LockPlan, StoredLock } from '../domain/locks/reconcile-locks.js';
 import { deletedUntil } from './evaluation-horizon-reads.js';
+import { sensorSpanAt } from './location-sensors.js';
 import { applyLockPlan, storedLocks } from './lock-writes.js';
 import { lotReads } from './lot-reads.js';
 import { nearestReading } from './queries/nearest-reading.js';
@@ -54,6 +55,7 @@ export function ruleRepo(trx: Trx, log: ChangeLog, now: number): RuleRepo {
                 .where('temp_c', 'is not', null),
               op,
               ts,
+              () => sensorSpanAt(trx, locationId, sensor_id),
             );
           spans.push({
             lo: (await known('<', window.fromTs))?.ts ?? Number.NEGATIVE_INFINITY,

@@ -2,6 +2,7 @@ import type { Sample } from '@coldtrace/shared';
 import type { Kysely } from 'kysely';
 import { custodyMkt } from '../../domain/lot-mkt.js';
 import type { LotStay } from '../../domain/lot-stays.js';
+import { sensorSpanAt } from '../location-sensors.js';
 import type { Database } from '../schema.js';
 import { lotStays } from './lot-stays.js';
 import { nearestReading } from './nearest-reading.js';
@@ -70,8 +71,9 @@ export async function stayEdges(
     r ? { ts: Number(r.ts), tempC: r.temp_c } : null;
   const out: StayEdge[] = [];
   for (const sensorId of sensorIds) {
-    const before = await nearestReading(at(sensorId).where('temp_c', 'is not', null), '<', stay.from);
-    const after = stay.to === null ? undefined : await nearestReading(at(sensorId), '>=', stay.to);
+    const span = () => sensorSpanAt(db, stay.locationId, sensorId);
+    const before = await nearestReading(at(sensorId).where('temp_c', 'is not', null), '<', stay.from, span);
+    const after = stay.to === null ? undefined : await nearestReading(at(sensorId), '>=', stay.to, span);
     out.push({ sensorId, before: sample(before), after: sample(after) });
   }
   return out;

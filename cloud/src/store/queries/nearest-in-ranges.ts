@@ -1,7 +1,8 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NearestAsk } from '../../domain/in-range-neighbours.js';
+import { sensorSpanAt } from '../location-sensors.js';
 import type { DomainDatabase } from '../schema.js';
-import { nearestQuery } from './nearest-reading.js';
+import { nearestQuery, noneBeyond, type ReadingSpan } from './nearest-reading.js';
 
 type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
 
@@ -13,7 +14,8 @@ const PER_STATEMENT = 100;
  * or after (`>`) its `ts` within [minC, maxC]. `nearestReading` for several sensors at once: each ask is a
  * branch of one `UNION ALL` (the branch `nearestQuery` builds for one sensor, so each keeps its own time
  * bounds and PostgreSQL prunes each branch's partitions), first within NEAREST_PROBE_MS of its `ts`, then,
- * for the asks that found none, over the whole history in a second statement.
+ * for the asks that found none, over the whole history in a second statement, bounded by each sensor's
+ * span as `nearestReading` is (an ask with no reading of its sensor beyond its `ts` is not sent again).
  */
 export async function nearestInRanges(
   db: Db,
@@ -23,7 +25,19 @@ export async function nearestInRanges(
 ): Promise<Array<number | undefined>> {
   const out: Array<number | undefined> = asks.map(() => undefined);
   let open = asks.map((_, i) => i);
+  const spans = new Map<string, ReadingSpan>();
   for (const probe of [true, false]) {
+    if (!probe) {
+      for (const i of open) {
+        const id = asks[i]!.sensorId;
+        if (!spans.has(id)) spans.set(id, await sensorSpanAt(db, locationId, id));
+      }
+      open = open.filter((i) => {
+        const s = spans.get(asks[i]!.sensorId);
+        return s !== null && !(s && noneBeyond(s, side, asks[i]!.ts));
+      });
+      if (open.length === 0) break;
+    }
     const missing: number[] = [];
     for (let p = 0; p < open.length; p += PER_STATEMENT) {
       const part = open.slice(p, p + PER_STATEMENT);
@@ -37,7 +51,7 @@ export async function nearestInRanges(
           .where('temp_c', '>=', a.minC)
           .where('temp_c', '<=', a.maxC);
         return db
-          .selectFrom(nearestQuery(rows, side, a.ts, probe).as('n'))
+          .selectFrom(nearestQuery(rows, side, a.ts, probe, spans.get(a.sensorId) ?? undefined).as('n'))
           .select(['n.ts', sql.lit(i).as('ask')]);
       });
       let q = branches[0]!;
