@@ -7,7 +7,8 @@
  * cloud's own API; the history written through the one ingest path (`history-load.ts`:
  * `CloudStore.ingestReadings` / `ingestMovements`, batches of 5,000: exactly what ingest writes, marks
  * included, without MQTT); the
- * cloud started again on it (time to `/readyz` 200 with the whole history to recover), and the bytes per
+ * cloud started again on it (time until `/readyz` first answers, and until it answers 200 with the whole
+ * history recovered, also per location), and the bytes per
  * reading. Then, with every size's cloud up, each read path is timed over real HTTP on the sizes in turn
  * (`--samples` each after 2 warm-up requests; p50/p95), so their ratios are taken under the same load.
  * With two sizes, each figure's ratio large/small. Prints one JSON object per line with its goal.
@@ -28,6 +29,7 @@ import { bulkLoad, bytesPerReading, database } from './history-load.js';
 import {
   END,
   historyStart,
+  LOCATIONS,
   locationId,
   lotId,
   MONTH_CUSTODY_LOT,
@@ -181,15 +183,21 @@ async function prepare(store: 'sqlite' | 'postgres', readings: number): Promise<
     const token = await admin(cloud);
     const api = apiClient(cloud.httpUrl, token);
     const readyBy = Date.now() + 30 * 60_000;
+    let answered: number | undefined;
     for (;;) {
       const r = await fetch(`${cloud.httpUrl}/readyz`);
+      answered ??= performance.now() - t0;
       if (r.ok) break;
       if (Date.now() > readyBy) throw new Error(`not ready after 30 min: ${await r.text()}`);
       await new Promise((res) => setTimeout(res, 20));
     }
-    emit(REUSE ? 'start_to_ready_reused' : 'start_to_ready', (performance.now() - t0) / 1000, 's', 3, {
-      listening_after_s: round(started / 1000),
-    });
+    const ready = (performance.now() - t0) / 1000;
+    // The issue's goals: the API answers within 3 s whatever the backlog (`/readyz` says `recovering` until
+    // it is derived), and one location's whole history (70 days of 4 sensors, what each location holds at
+    // 20M) is derived within 5 s; the start derives all LOCATIONS of them, so their mean is the figure.
+    emit('api_answering', answered / 1000, 's', 3, { listening_after_s: round(started / 1000) });
+    emit(REUSE ? 'start_to_ready_reused' : 'start_to_ready', ready, 's', null, { locations: LOCATIONS });
+    emit('start_to_ready_per_location', ready / LOCATIONS, 's', 5);
     await cloud.evaluator.flush();
     out({
       store,
