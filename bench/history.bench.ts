@@ -300,7 +300,12 @@ for (const store of STORES) {
   if (bySize.length === 2) {
     for (const [metric, small] of bySize[0]!) {
       const large = bySize[1]!.get(metric);
-      if (large === undefined || metric === 'bytes_per_reading') continue;
+      // Bytes and the API's first answer have goals of their own; the start per location is start to ready's.
+      if (
+        large === undefined ||
+        /^(bytes_per_reading|api_answering|start_to_ready_per_location)$/.test(metric)
+      )
+        continue;
       const same = SAME_OWN_DATA.test(metric);
       out({
         store,
