@@ -2,7 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NearestAsk } from '../../domain/in-range-neighbours.js';
 import { sensorSpanAt } from '../location-sensors.js';
 import type { DomainDatabase } from '../schema.js';
-import { nearestQuery, noneBeyond, type ReadingSpan } from './nearest-reading.js';
+import { nearestQuery, type ReadingSpan, spanHasNone } from './nearest-reading.js';
 
 type Db = Kysely<DomainDatabase> | Transaction<DomainDatabase>;
 
@@ -32,10 +32,7 @@ export async function nearestInRanges(
         const id = asks[i]!.sensorId;
         if (!spans.has(id)) spans.set(id, await sensorSpanAt(db, locationId, id));
       }
-      open = open.filter((i) => {
-        const s = spans.get(asks[i]!.sensorId);
-        return s !== null && !(s && noneBeyond(s, side, asks[i]!.ts));
-      });
+      open = open.filter((i) => !spanHasNone(spans.get(asks[i]!.sensorId), side, asks[i]!.ts));
       if (open.length === 0) break;
     }
     const missing: number[] = [];

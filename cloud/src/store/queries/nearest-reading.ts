@@ -41,9 +41,10 @@ export function nearestQuery<O>(
   return r.orderBy('ts').limit(1);
 }
 
-/** Whether a span holds no row on `side` of `ts`. */
-export const noneBeyond = (s: { first: number; last: number }, side: NearestSide, ts: number) =>
-  side === '<' ? s.first >= ts : side === '>' ? s.last <= ts : s.last < ts;
+/** Whether a span shows that the read has no row on `side` of `ts` (none at all for `null`). */
+export const spanHasNone = (s: ReadingSpan, side: NearestSide, ts: number): boolean =>
+  s === null ||
+  (s !== undefined && (side === '<' ? s.first >= ts : side === '>' ? s.last <= ts : s.last < ts));
 
 /**
  * The row of `q` nearest to `ts` on `side` (the last known reading before a stay, the first one after it):
@@ -67,6 +68,6 @@ export async function nearestReading<O>(
   const near = await nearestQuery(q, side, ts, true).executeTakeFirst();
   if (near !== undefined) return near;
   const s = span ? await span() : undefined;
-  if (s === null || (s && noneBeyond(s, side, ts))) return undefined;
-  return nearestQuery(q, side, ts, false, s).executeTakeFirst();
+  if (spanHasNone(s, side, ts)) return undefined;
+  return nearestQuery(q, side, ts, false, s ?? undefined).executeTakeFirst();
 }
