@@ -53,24 +53,34 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
       sql<number>`sum(case when state = 'ongoing' then 1 else 0 end)`.as('ongoing'),
     ])
     .executeTakeFirst();
-  const locks = await db
+  // One pass over the active locks, grouped per unit and then per lot (docs/performance.md "Dashboard and
+  // trace with QA's backlog"): the outstanding decisions, the locked units and each lot's locked units and
+  // oldest lock. Counting distinct units over every lock (twice, as before) sorted the whole backlog, which
+  // grows with the undecided locks (each unit collects one per excursion), not with the units.
+  const perUnit = db
     .selectFrom('locks')
-    .select([sql<number>`count(*)`.as('active'), sql<number>`count(distinct epc)`.as('units')])
+    .select(['epc', sql<number>`count(*)`.as('n'), sql<number>`min(created_at)`.as('since')])
     .where('state', '=', 'active')
-    .executeTakeFirst();
-  // One pass over the active locks grouped by lot: the count, the first page and when each waited from.
-  const lockedByLot = await db
-    .selectFrom('locks')
-    .innerJoin('epcs', 'epcs.epc', 'locks.epc')
+    .groupBy('epc')
+    .as('u');
+  const byLot = await db
+    .selectFrom(perUnit)
+    .leftJoin('epcs', 'epcs.epc', 'u.epc')
     .select([
       'epcs.lot_id as lot_id',
-      sql<number>`count(distinct locks.epc)`.as('locked'),
-      sql<number>`min(locks.created_at)`.as('since'),
+      sql<number>`count(*)`.as('locked'),
+      sql<number>`sum(u.n)`.as('active'),
+      sql<number>`min(u.since)`.as('since'),
     ])
-    .where('locks.state', '=', 'active')
     .groupBy('epcs.lot_id')
     .orderBy('epcs.lot_id')
     .execute();
+  // Units never commissioned have no lot (the group without one): counted, listed under no lot.
+  const lockedByLot = byLot.filter((l): l is typeof l & { lot_id: string } => l.lot_id !== null);
+  const locks = {
+    active: byLot.reduce((s, l) => s + n(l.active), 0),
+    units: byLot.reduce((s, l) => s + n(l.locked), 0),
+  };
   // In the database's order of ids, as the lots list.
   const firstLocked = lockedByLot.slice(0, lotLimit).map((l) => l.lot_id);
   const lockedOf = new Map(lockedByLot.map((l) => [l.lot_id, l]));
@@ -130,8 +140,8 @@ export async function summaryCounts(db: Kysely<Database>, lotLimit: number): Pro
     excursions: n(ex?.total),
     excursionsPendingReview: n(ex?.pending),
     ongoingExcursions: n(ex?.ongoing),
-    lockedUnits: n(locks?.units),
-    decisionsOutstanding: n(locks?.active),
+    lockedUnits: n(locks.units),
+    decisionsOutstanding: n(locks.active),
     lotsWithLockedUnits: lockedByLot.length,
     lockedLots: lockedLotRows.map((l) => ({
       lotId: l.id,

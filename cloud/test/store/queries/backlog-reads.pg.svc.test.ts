@@ -1,0 +1,58 @@
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src/store/db.js';
+import { unitRowsQuery } from '../../../src/store/queries/lot-trace-page.js';
+import { pgPlan } from '../../helpers/pg-plan.js';
+import { type FreshPostgres, freshPostgresUrl } from '../pg-fresh.js';
+import { backlogReadsSuite, seedBacklog } from './backlog-reads-suite.js';
+
+// Needs PostgreSQL on 127.0.0.1:5432 (deploy/dev-services.sh).
+const dbs: FreshPostgres[] = [];
+afterAll(async () => {
+  for (const d of dbs) await d.drop();
+});
+const fresh = async () => {
+  const pg = await freshPostgresUrl();
+  dbs.push(pg);
+  return openDatabase(pg.url);
+};
+
+backlogReadsSuite('PostgreSQL', fresh, 1200);
+
+describe('lot trace plan with a backlog of locks (PostgreSQL)', () => {
+  it("reads a chunk's custody and locks by one primary-key probe per unit, with and without statistics", async () => {
+    const { db, close } = await fresh();
+    try {
+      // 10 lots of 1,000 units; the odd lots' units hold 12 locks each (60,000 locks), as QA's backlog.
+      await seedBacklog(db, 10, 1000, 12);
+      const chunk = (
+        await db
+          .selectFrom('epcs')
+          .select('epc')
+          .where('lot_id', '=', 'lot-3')
+          .orderBy('epc')
+          .limit(500)
+          .execute()
+      ).map((r) => r.epc);
+      // Without statistics (no ANALYZE yet: the bench's server runs without autovacuum), then with them.
+      for (const analyzed of [false, true]) {
+        if (analyzed) await sql`ANALYZE`.execute(db);
+        const locks = await pgPlan(db, unitRowsQuery(db, 'locks', 'lot-3', chunk));
+        expect(locks).toMatch(/Nested Loop/);
+        expect(locks).toMatch(/Index Scan on locks_v2_pk|Index Scan using locks_v2_pk/);
+        expect(locks).not.toMatch(/Seq Scan on locks|locks_state_v2|JIT/);
+        const custody = await pgPlan(db, unitRowsQuery(db, 'custody', 'lot-3', chunk));
+        expect(custody).toMatch(/Index Scan on custody_pk|Index Scan using custody_pk/);
+        expect(custody).not.toMatch(/Seq Scan on custody|JIT/);
+        // The check can fail: the chunk as an IN list (the read before) scans every lock.
+        const inList = await pgPlan(
+          db,
+          db.selectFrom('locks').selectAll().where('epc', 'in', chunk).orderBy('epc').orderBy('created_at'),
+        );
+        expect(inList).toMatch(/Seq Scan on locks/);
+      }
+    } finally {
+      await close();
+    }
+  });
+});
