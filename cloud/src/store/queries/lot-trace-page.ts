@@ -51,7 +51,7 @@ export async function lotTracePage(
  * PostgreSQL an `IN` list of 500 EPCs was planned as a scan of the whole table, with or without statistics:
  * every unit's rows, so the trace grew with QA's backlog of locks (docs/performance.md "Dashboard and trace
  * with QA's backlog"). A lateral read per unit of the chunk's EPC range is planned as one index probe per
- * unit either way (`lot-trace-plan.pg.svc.test.ts`). SQLite probes the primary key for each listed EPC.
+ * unit either way (`backlog-reads.pg.svc.test.ts`). SQLite probes the primary key for each listed EPC.
  */
 export function unitRowsQuery(
   db: Kysely<Database>,
