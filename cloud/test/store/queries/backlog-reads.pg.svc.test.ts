@@ -1,20 +1,15 @@
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/store/db.js';
 import { unitRowsQuery } from '../../../src/store/queries/lot-trace-page.js';
 import { pgPlan } from '../../helpers/pg-plan.js';
-import { type FreshPostgres, freshPostgresUrl } from '../pg-fresh.js';
+import { openOnFreshPg } from '../pg-fresh.js';
 import { backlogReadsSuite, seedBacklog } from './backlog-reads-suite.js';
 
-// Needs PostgreSQL on 127.0.0.1:5432 (deploy/dev-services.sh).
-const dbs: FreshPostgres[] = [];
-afterAll(async () => {
-  for (const d of dbs) await d.drop();
-});
+// Needs PostgreSQL on 127.0.0.1:5432 (deploy/dev-services.sh). Closing drops the database.
 const fresh = async () => {
-  const pg = await freshPostgresUrl();
-  dbs.push(pg);
-  return openDatabase(pg.url);
+  const { value, close } = await openOnFreshPg(openDatabase);
+  return { ...value, close };
 };
 
 backlogReadsSuite('PostgreSQL', fresh, 1200);
