@@ -52,3 +52,8 @@ export const pageAnswer = <T>(items: T[], next: KeyValues | null) => ({
   items,
   nextCursor: next === null ? null : encodePageCursor(next),
 });
+
+const ITEMS = '\u0000items\u0000';
+/** `JSON.stringify(pageAnswer(items, next))` for the items' JSON text `itemsJson` (`[…]`). */
+export const pageAnswerJson = (itemsJson: string, next: KeyValues | null): string =>
+  JSON.stringify(pageAnswer(ITEMS as never, next)).replace(JSON.stringify(ITEMS), () => itemsJson);

@@ -2,7 +2,7 @@ import { decodeEpc, isDecodedEpc } from '@coldtrace/shared';
 import type { FastifyRequest } from 'fastify';
 import { lockSubject } from '../domain/locks/lock-subject.js';
 import type { ReleaseProposalRow } from '../domain/release-proposals.js';
-import type { Row } from '../store/schema.js';
+import type { ReadingsTable, Row } from '../store/schema.js';
 
 /** Who acts, for the audit trail: the authenticated principal, else 'api' (routes open before auth). */
 export function actorOf(req: FastifyRequest): string {
@@ -18,6 +18,22 @@ export function unitView(epc: string): { epc: string; gtin: string | null; seria
   const d = decodeEpc(epc);
   const ok = isDecodedEpc(d) && d.gtin !== undefined;
   return { epc, gtin: ok ? d.gtin! : null, serial: ok ? (d.serial ?? null) : null };
+}
+
+/** A reading as GET /readings answers it. */
+export function readingView(r: ReadingsTable) {
+  return {
+    gatewayId: r.gateway_id,
+    seq: r.seq,
+    sensorId: r.sensor_id,
+    locationId: r.location_id,
+    ts: r.ts,
+    tempC: r.temp_c,
+    rh: r.rh,
+    quality: r.quality,
+    /** When the cloud stored it: far after `ts` means it arrived late (an uplink outage). */
+    receivedAt: r.received_at,
+  };
 }
 
 export function excursionView(e: Row<'excursions'>) {

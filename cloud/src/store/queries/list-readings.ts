@@ -1,8 +1,11 @@
+import type SqliteDatabase from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import { onPostgres } from '../pg-arrays.js';
 import type { Database, ReadingsTable } from '../schema.js';
 import type { KeyValues } from './keyset.js';
 import { inRecordTimeOrder, recordPage } from './record-time-order.js';
+import { rowJsonTemplate } from './row-json-template.js';
+import { sqliteSensorPage } from './sqlite-sensor-readings.js';
 
 export interface ReadingListQuery {
   gatewayId?: string | undefined;
@@ -42,20 +45,36 @@ export function readingPageQuery(db: Kysely<Database>, q: ReadingListQuery) {
   return inRecordTimeOrder(s, q.after, q.limit);
 }
 
-/** One page of readings in time order (docs/architecture.md "Lists and paging"); the numbers as numbers. */
-export async function pageReadings(
+/**
+ * One page of readings in time order (docs/architecture.md "Lists and paging") as the JSON text of its
+ * rows (`[…]`), each as `JSON.stringify(view(row))` writes it, the numbers as numbers, and the next cursor.
+ * `sqlite`: the better-sqlite3 handle under `db`, where a sensor's pages write their JSON in the statement
+ * that reads `reading_rows` (`sqliteSensorPage`).
+ */
+export async function pageReadingsJson(
   db: Kysely<Database>,
   q: ReadingListQuery,
-): Promise<{ items: ReadingsTable[]; next: KeyValues | null }> {
+  view: (r: ReadingsTable) => unknown,
+  sqlite?: SqliteDatabase.Database,
+): Promise<{ json: string; next: KeyValues | null }> {
   // A sensor's readings on SQLite: its locations' index ranges, so one location's is read in time order.
   if (q.sensorId && q.locationId === undefined && !onPostgres(db)) {
+    const sensorId = q.sensorId;
+    const template = rowJsonTemplate(view);
+    if (sqlite && template && q.gatewayId === undefined) {
+      const page = await db
+        .connection()
+        .execute(async () => sqliteSensorPage(sqlite, { ...q, sensorId }, template));
+      if (page) return page;
+    }
     const at = await db
       .selectFrom('location_sensors')
       .select('location_id')
       .distinct()
-      .where('sensor_id', '=', q.sensorId)
+      .where('sensor_id', '=', sensorId)
       .execute();
     q = { ...q, sensorLocations: at.map((r) => r.location_id) };
   }
-  return recordPage(await readingPageQuery(db, q).execute(), q.limit);
+  const page = recordPage(await readingPageQuery(db, q).execute(), q.limit);
+  return { json: JSON.stringify(page.items.map(view)), next: page.next };
 }
