@@ -20,8 +20,8 @@ export function unitView(epc: string): { epc: string; gtin: string | null; seria
   return { epc, gtin: ok ? d.gtin! : null, serial: ok ? (d.serial ?? null) : null };
 }
 
-/** A reading as GET /readings answers it. */
-export function readingView(r: ReadingsTable) {
+/** A reading's fields as the API lists them (the lot's temperature page, and `readingView`). */
+export function readingFields(r: Omit<ReadingsTable, 'received_at'>) {
   return {
     gatewayId: r.gateway_id,
     seq: r.seq,
@@ -31,9 +31,13 @@ export function readingView(r: ReadingsTable) {
     tempC: r.temp_c,
     rh: r.rh,
     quality: r.quality,
-    /** When the cloud stored it: far after `ts` means it arrived late (an uplink outage). */
-    receivedAt: r.received_at,
   };
+}
+
+/** A reading as GET /readings answers it. */
+export function readingView(r: ReadingsTable) {
+  /** When the cloud stored it: far after `ts` means it arrived late (an uplink outage). */
+  return { ...readingFields(r), receivedAt: r.received_at };
 }
 
 export function excursionView(e: Row<'excursions'>) {

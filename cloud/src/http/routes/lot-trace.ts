@@ -25,7 +25,7 @@ import { readingsDuringStays } from '../../store/queries/readings-during-stays.j
 import type { DomainServices } from '../domain-services.js';
 import { decodePageCursor, pageAnswer } from '../list-page.js';
 import { decodeCursor, encodeCursor } from '../reading-cursor.js';
-import { lockView, unitView } from '../views.js';
+import { lockView, readingFields, unitView } from '../views.js';
 import type { RouteDeps } from './deps.js';
 
 const ms = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -214,16 +214,7 @@ export const lotTraceRoutes: FastifyPluginAsync<RouteDeps & { domain: DomainServ
       return {
         lotId: lot.id,
         intervals,
-        readings: rows.map((r) => ({
-          gatewayId: r.gateway_id,
-          seq: r.seq,
-          sensorId: r.sensor_id,
-          locationId: r.location_id,
-          ts: r.ts,
-          tempC: r.temp_c,
-          rh: r.rh,
-          quality: r.quality,
-        })),
+        readings: rows.map(readingFields),
         nextAfter:
           more && last ? encodeCursor({ ts: last.ts, gatewayId: last.gateway_id, seq: last.seq }) : null,
       };
