@@ -34,9 +34,11 @@ export function readingFields(r: Omit<ReadingsTable, 'received_at'>) {
   };
 }
 
-/** A reading as GET /readings answers it. */
+/**
+ * A reading as GET /readings answers it, with `receivedAt`: when the cloud stored it (far after `ts` means it
+ * arrived late, an uplink outage).
+ */
 export function readingView(r: ReadingsTable) {
-  /** When the cloud stored it: far after `ts` means it arrived late (an uplink outage). */
   return { ...readingFields(r), receivedAt: r.received_at };
 }
 

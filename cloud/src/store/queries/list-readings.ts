@@ -16,7 +16,7 @@ export interface ReadingListQuery {
   /** Readings taken before (ms). */
   toTs?: number | undefined;
   /**
-   * The locations whose readings hold `sensorId`'s (set by `pageReadings` on SQLite, whose only index of
+   * The locations whose readings hold `sensorId`'s (set by `pageReadingsJson` on SQLite, whose only index of
    * readings is (location, ts): migration 0043).
    */
   sensorLocations?: readonly string[] | undefined;

@@ -38,7 +38,7 @@ describe('readings page plan (SQLite)', () => {
         readingPageQuery(db, { locationId: 'loc-3', after, limit: 100 }),
       );
       expect(byLocation).toMatch(/USING PRIMARY KEY \(location_key=\? AND ts>\?\)/);
-      // A sensor's page within the location it reports at (pageReadings reads it from location_sensors).
+      // A sensor's page within the location it reports at (pageReadingsJson reads it from location_sensors).
       const bySensor = sqlitePlan(
         sqlite!,
         readingPageQuery(db, { sensorId: 's-3', sensorLocations: ['loc-3'], after, limit: 100 }),

@@ -72,7 +72,7 @@ describe("a sensor's readings page from reading_rows (SQLite)", () => {
 
   /**
    * The body GET /readings answered through the view: the sensor's locations from location_sensors, as
-   * pageReadings read them before, and Fastify's JSON of `{ items, nextCursor }`.
+   * the view path of pageReadingsJson reads them, and Fastify's JSON of `{ items, nextCursor }`.
    */
   const viewBody = async (q: ReadingListQuery & { sensorId: string }) => {
     const at = await opened.db
