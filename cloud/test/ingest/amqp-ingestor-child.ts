@@ -3,7 +3,8 @@
  * PostgreSQL store given as argv[2], consuming the RabbitMQ queues at argv[3] (an amqp:// URL). Each
  * message takes at least argv[4] ms in ingest (a slow disk), so messages are in flight when the test
  * SIGKILLs it; argv[5], if given, is the source's `rebalanceIntervalMs`. Reports over IPC: `ready` once it
- * consumes, then after every message its counts and the message's topic.
+ * consumes, `entering` as each message enters ingest (before its slow part, so a signal sent on that report
+ * finds the message still in ingest), then after every message its counts and the message's topic.
  */
 import { systemClock } from '@coldtrace/shared';
 import pino from 'pino';
@@ -22,6 +23,7 @@ let done = 0;
 class SlowIngestor extends Ingestor {
   override async handle(msg: IncomingMessage): Promise<IngestOutcome> {
     entered++;
+    process.send?.({ entering: true, entered, done });
     await new Promise((r) => setTimeout(r, Number(slowMs)));
     const outcome = await super.handle(msg);
     done++;

@@ -50,11 +50,8 @@ describe('several ingestors on RabbitMQ and PostgreSQL', { timeout: 180_000 }, (
     );
     // Mid-stream: one ingestor has committed some and holds more it has not acknowledged (each gateway's
     // partition has one active consumer: which one got the busy ones is the broker's choice).
-    const busy = () => [a, b, c].find((x) => x.done >= 10 && x.entered - x.done > 0);
-    await until(() => busy() !== undefined, 'an ingestor busy');
-    const victim = busy()!;
+    const victim = await f.signalOnEntry([a, b, c], 'SIGKILL', (x) => x.done >= 10);
     const survivors = [a, b, c].filter((x) => x !== victim);
-    victim.proc.kill('SIGKILL');
     await new Promise((r) => victim.proc.once('exit', r));
     const queuedAtKill = [...acked];
     expect(queuedAtKill.some((k) => k > 0)).toBe(true);

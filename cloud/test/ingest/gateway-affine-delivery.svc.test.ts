@@ -88,10 +88,7 @@ describe('gateway-affine delivery on RabbitMQ', { timeout: 300_000 }, () => {
     expect(victimGateways.length).toBeLessThan(GATEWAYS.length);
 
     // 3. Takeover: SIGKILL the owner of gw-1 while it holds batches in ingest.
-    await until(() => victim.entered - victim.done > 0, 'the victim holding batches in ingest', {
-      intervalMs: 1,
-    });
-    victim.proc.kill('SIGKILL');
+    await f.signalOnEntry([victim], 'SIGKILL');
     await new Promise((r) => victim.proc.once('exit', r));
     const queuedAtKill = [...acked];
     track();

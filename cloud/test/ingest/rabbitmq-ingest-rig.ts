@@ -24,6 +24,8 @@ export interface IngestorChild {
   ready: boolean;
   entered: number;
   done: number;
+  /** Called, synchronously on the IPC report, as each message enters ingest. */
+  onEntering: Set<() => void>;
 }
 
 /**
@@ -79,15 +81,51 @@ export class RabbitmqIngestRig {
       execArgv: ['--import', TSX],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const c: IngestorChild = { proc, ready: false, entered: 0, done: 0 };
-    proc.on('message', (m: { ready?: boolean; entered?: number; done?: number; topic?: string }) => {
-      if (m.ready) c.ready = true;
-      if (m.entered !== undefined) c.entered = m.entered;
-      if (m.done !== undefined) c.done = m.done;
-      if (m.topic !== undefined) opts.onTopic?.(m.topic);
-    });
+    const c: IngestorChild = { proc, ready: false, entered: 0, done: 0, onEntering: new Set() };
+    proc.on(
+      'message',
+      (m: { ready?: boolean; entering?: boolean; entered?: number; done?: number; topic?: string }) => {
+        if (m.ready) c.ready = true;
+        if (m.entered !== undefined) c.entered = m.entered;
+        if (m.done !== undefined) c.done = m.done;
+        if (m.entering) for (const f of [...c.onEntering]) f();
+        if (m.topic !== undefined) opts.onTopic?.(m.topic);
+      },
+    );
     this.children.push(c);
     return c;
+  }
+
+  /**
+   * Sends `signal` to the first of `children` whose report of a message entering ingest arrives while
+   * `when(child)` holds, in that report's handler: the message then still has at least the child's `slowMs`
+   * to go, so the child is caught holding it. Polling the counts instead misses that moment when a loaded
+   * machine delivers a message's entry and completion reports together. Resolves with that child.
+   */
+  async signalOnEntry(
+    children: IngestorChild[],
+    signal: NodeJS.Signals,
+    when: (c: IngestorChild) => boolean = () => true,
+    timeoutMs = 20_000,
+  ): Promise<IngestorChild> {
+    let hit: IngestorChild | undefined;
+    const listeners = children.map((c) => {
+      const f = () => {
+        if (hit !== undefined || !when(c)) return;
+        hit = c;
+        c.proc.kill(signal);
+      };
+      c.onEntering.add(f);
+      return [c, f] as const;
+    });
+    try {
+      await until(() => hit !== undefined, `an ingestor holding a message in ingest (for ${signal})`, {
+        timeoutMs,
+      });
+      return hit!;
+    } finally {
+      for (const [c, f] of listeners) c.onEntering.delete(f);
+    }
   }
 
   /** Connects a registered gateway over MQTT 3.1.1 with a persistent session. */

@@ -82,10 +82,7 @@ describe('an ingestor gone silent on RabbitMQ', { timeout: 300_000 }, () => {
       await until(() => active.size === 2, 'both ingestors ingesting', { timeoutMs: 60_000, intervalMs: 50 });
       const victim = a;
       const survivor = b;
-      await until(() => victim.entered - victim.done > 0, 'the victim holding batches in ingest', {
-        intervalMs: 1,
-      });
-      victim.proc.kill('SIGSTOP');
+      await f.signalOnEntry([victim], 'SIGSTOP');
       const queuedAtStop = [...pub.acked];
       const stoppedAt = Date.now();
       track(gateways);
