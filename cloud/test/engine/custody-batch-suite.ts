@@ -24,13 +24,16 @@ import {
 
 const LOCATIONS = ['a', 'b', 'c'] as const;
 
-/** Readings every 5 min for 2 h; `a` out of range 30–60 min, `b` 70–100 min: one excursion each. */
-function readings(): Ev[] {
+/**
+ * Readings every 5 min for 2 h from the location's own gateway (`gw-a`, `gw-b`); `a` out of range 30–60 min,
+ * `b` 70–100 min: one excursion each.
+ */
+function readings(at: 'a' | 'b'): Ev[] {
   const out: Ev[] = [];
   let seq = 1;
   for (let m = 0; m <= 120; m += 5) {
-    out.push(reading('gw-r', seq++, 's-a', 'a', T0 + m * MIN, m >= 30 && m < 60 ? 12 : 5));
-    out.push(reading('gw-r', seq++, 's-b', 'b', T0 + m * MIN, m >= 70 && m < 100 ? 12 : 5));
+    const high = at === 'a' ? m >= 30 && m < 60 : m >= 70 && m < 100;
+    out.push(reading(`gw-${at}`, seq++, `s-${at}`, at, T0 + m * MIN, high ? 12 : 5));
   }
   return out;
 }
@@ -102,8 +105,15 @@ export function runCustodyBatch(
           try {
             for (const h of [batched, single]) {
               for (const id of LOCATIONS) await location(h, id);
-              for (const id of ['gw-r', 'gw-m']) await h.store.upsertGateway({ id, now: T0 });
-              await sendAll(h, [...readings(), ...passes(moves, false)]);
+              for (const id of ['gw-a', 'gw-b', 'gw-m']) await h.store.upsertGateway({ id, now: T0 });
+              // One location's readings evaluated before the next's: the two excursions are audited in the
+              // same order in both stores (evaluated together, their order is the lanes' timing, and every
+              // later hash of the chain would differ).
+              for (const id of ['a', 'b'] as const) {
+                await sendAll(h, readings(id));
+                await evaluateAll(h);
+              }
+              await sendAll(h, passes(moves, false));
               await evaluateAll(h);
               await sendAll(h, passes(moves, true));
             }
