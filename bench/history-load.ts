@@ -114,10 +114,14 @@ export async function bytesPerReading(
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    await c.query('VACUUM ANALYZE readings');
-    // Partitioned by month (migration 0040): the table is its partitions, each with its indexes.
+    await c.query('VACUUM ANALYZE reading_rows');
+    // Partitioned by month (migration 0040): the table is its partitions, each with its indexes; the rows
+    // hold keys into four dictionaries (0044), counted too.
     const r = await c.query(
-      "SELECT SUM(pg_total_relation_size(inhrelid)) AS bytes FROM pg_inherits WHERE inhparent = 'readings'::regclass",
+      `SELECT (SELECT SUM(pg_total_relation_size(inhrelid)) FROM pg_inherits
+          WHERE inhparent = 'reading_rows'::regclass)
+        + (SELECT SUM(pg_total_relation_size(t::regclass))
+          FROM unnest(ARRAY['gateway_keys', 'sensor_keys', 'location_keys', 'quality_keys']) t) AS bytes`,
     );
     return Number(r.rows[0].bytes) / readings;
   } finally {

@@ -13,6 +13,7 @@ import { SqliteIngestBackend } from './ingest/sqlite-ingest-backend.js';
 import { type LocationChange, type LocationInput, upsertLocation } from './location-master.js';
 import type { ActorInput } from './master-actor.js';
 import { pageDeadLetters } from './queries/list-dead-letters.js';
+import { READINGS_COLUMNS } from './schema/ingest-tables.js';
 import type { Database, DeadLettersTable, ExcursionsTable, LocationsTable } from './schema.js';
 
 export type {
@@ -172,7 +173,7 @@ export class CloudStore {
   // ---- queries -------------------------------------------------------------------------------
 
   listReadings(q: ReadingQuery = {}) {
-    let s = this.db.selectFrom('readings').selectAll();
+    let s = this.db.selectFrom('readings').select(READINGS_COLUMNS);
     if (q.gatewayId) s = s.where('gateway_id', '=', q.gatewayId);
     if (q.locationId) s = s.where('location_id', '=', q.locationId);
     if (q.sensorId) s = s.where('sensor_id', '=', q.sensorId);

@@ -6,6 +6,7 @@ import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { NODE_SETTING } from './migrations/0029-mark-owners.js';
 import { type Dialect, migrateToLatest } from './migrations.js';
+import { ReadingKeyFilters } from './reading-key-filters.js';
 import type { Database } from './schema.js';
 
 /** The PostgreSQL pool's connections now (`coldtrace_store_pool_connections`). */
@@ -121,13 +122,22 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       }),
     });
     await migrateToLatest(db as Kysely<unknown>, 'postgres');
+    // After the migrations, whose statements address the tables as each one found them.
+    const keyed = db.withPlugin(new ReadingKeyFilters());
     const poolStats = (): PoolStats => ({
       total: pool.totalCount,
       idle: pool.idleCount,
       waiting: pool.waitingCount,
       max: pool.options.max,
     });
-    return { db, dialect: 'postgres', sqlite: undefined, poolStats, nodeId, close: () => db.destroy() };
+    return {
+      db: keyed,
+      dialect: 'postgres',
+      sqlite: undefined,
+      poolStats,
+      nodeId,
+      close: () => db.destroy(),
+    };
   }
   const path = url.replace(/^sqlite:(\/\/)?/, '');
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

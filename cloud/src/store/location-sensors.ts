@@ -59,7 +59,7 @@ export async function sensorsCoveringSince(db: Db, locationId: string, from: num
  * The data-time span of a sensor's readings at a location (`nearestReading`'s bound), `null` when it has
  * none there. SQLite only: there every writer keeps `location_sensors` whole (ingest, restore, and the
  * view's triggers for any other), and a sensor's read walks its location's rows, which the span bounds.
- * On PostgreSQL a sensor's read walks its own rows (`readings_sensor_ts`), and a row written there outside
+ * On PostgreSQL a sensor's read walks its own rows (`reading_rows_sensor_ts`), and a row written there outside
  * the cloud widens no span, so `undefined`: no bound.
  */
 export async function sensorSpanAt(db: Db, locationId: string, sensorId: string): Promise<ReadingSpan> {

@@ -35,6 +35,7 @@ import { migration0040 } from './migrations/0040-readings-partitions.js';
 import { migration0041 } from './migrations/0041-sink-outbox-ts.js';
 import { migration0042 } from './migrations/0042-location-sensors.js';
 import { migration0043 } from './migrations/0043-compact-readings.js';
+import { migration0044 } from './migrations/0044-pg-compact-readings.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -80,6 +81,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0041-sink-outbox-ts': migration0041,
   '0042-location-sensors': migration0042,
   '0043-compact-readings': migration0043(dialect),
+  '0044-pg-compact-readings': migration0044(dialect),
 });
 
 class StaticProvider implements MigrationProvider {

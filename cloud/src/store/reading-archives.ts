@@ -16,6 +16,7 @@ import {
 import { proveArchiveDigests } from './archive-digest-proof.js';
 import { type ArchiveFileRead, readArchiveFile, writeAtomically } from './archive-file.js';
 import { appendAudit } from './audit-append.js';
+import { pgInsertReadingRows } from './ingest/pg-reading-rows.js';
 import { widenLocationSensors } from './location-sensors.js';
 import { onPostgres } from './pg-arrays.js';
 import type { Database, ReadingArchivesTable } from './schema.js';
@@ -296,18 +297,10 @@ export async function restoreReadingArchive(
     const rows = chunk;
     // The readings put back and the sensor spans covering them (location_sensors, 0042) in one transaction.
     const r = await db.transaction().execute(async (trx) => {
-      // SQLite's readings are compact rows behind a view (0043), which takes no ON CONFLICT.
-      const done = !onPostgres(trx)
-        ? (await insertSqliteReadings(trx, rows)).length
-        : Number(
-            (
-              await trx
-                .insertInto('readings')
-                .values(rows)
-                .onConflict((oc) => oc.doNothing())
-                .executeTakeFirst()
-            ).numInsertedOrUpdatedRows ?? 0,
-          );
+      // Compact rows behind a view (0043, 0044), which takes no ON CONFLICT.
+      const done = onPostgres(trx)
+        ? await pgInsertReadingRows(trx, rows)
+        : (await insertSqliteReadings(trx, rows)).length;
       await widenLocationSensors(trx, rows);
       return done;
     });

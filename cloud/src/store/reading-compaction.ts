@@ -31,9 +31,9 @@ export interface CompactionPass {
 
 /**
  * Rebuilds the indexes of at most one closed month's partition (the oldest not yet rebuilt that ended
- * `graceMs` before `now`), once: built as ingest leaves them, the (sensor_id, ts) index takes about
- * 71 bytes per reading against 41 built afresh, as every sensor's range grows at its own end and splits
- * its pages (docs/performance.md "Readings partitioned by month"). `REINDEX TABLE CONCURRENTLY` builds
+ * `graceMs` before `now`), once: built as ingest leaves them, the (sensor, ts) index's pages split as every
+ * sensor's range grows at its own end (with text ids, before 0044, 71 bytes per reading against 41 built
+ * afresh; with keys little is gained: docs/operations.md "Partitions of readings"). `REINDEX TABLE CONCURRENTLY` builds
  * new indexes beside the old ones and swaps them: reads and inserts of the partition go on meanwhile.
  * Several clouds may pass at once: one rebuilds a month under a session advisory lock, another finding it
  * held skips the pass. A rebuild that failed or was interrupted leaves invalid copies; they are dropped
@@ -99,7 +99,7 @@ export async function compactClosedMonth<DB>(
 async function uncompacted<DB>(db: Kysely<DB>): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`
     select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-    where i.inhparent = 'readings'::regclass and c.relname <> 'readings_default'
+    where i.inhparent = 'reading_rows'::regclass and c.relname <> 'readings_default'
       and coalesce(obj_description(c.oid, 'pg_class'), '') not like ${`${MARK}%`}`.execute(db);
   return rows.map((r) => r.name);
 }

@@ -11,7 +11,7 @@ export interface PartitionPass {
   created: string[];
   /** Readings moved out of the default partition into the partitions created for them. */
   moved: number;
-  /** Month partitions of `readings` after the pass (the default one not counted). */
+  /** Month partitions of the readings after the pass (the default one not counted). */
   partitions: number;
   /** Readings still in the default partition after the pass. */
   inDefault: number;
@@ -66,11 +66,11 @@ export async function maintainReadingPartitions<DB>(
   };
 }
 
-/** Names of the month partitions of `readings` (not the default one). */
+/** Names of the month partitions of the readings (`reading_rows`; not the default one). */
 export async function partitionNames<DB>(db: Kysely<DB>): Promise<Set<string>> {
   const { rows } = await sql<{ name: string }>`
     select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-    where i.inhparent = 'readings'::regclass and c.relname <> 'readings_default'`.execute(db);
+    where i.inhparent = 'reading_rows'::regclass and c.relname <> 'readings_default'`.execute(db);
   return new Set(rows.map((r) => r.name));
 }
 
@@ -93,7 +93,7 @@ async function createPartition<DB>(
     await sql`set local lock_timeout = ${sql.lit(`${Math.max(1, Math.round(lockTimeoutMs))}ms`)}`.execute(
       trx,
     );
-    if (mode === 'move') await sql`lock table readings in access exclusive mode`.execute(trx);
+    if (mode === 'move') await sql`lock table reading_rows in access exclusive mode`.execute(trx);
     else {
       await sql`lock table readings_default in access exclusive mode`.execute(trx);
       const waiting =
@@ -103,11 +103,11 @@ async function createPartition<DB>(
       if (waiting.rows.length > 0) return undefined;
     }
     const name = sql.id(month.name);
-    await sql`create table ${name} (like readings including defaults including constraints)`.execute(trx);
+    await sql`create table ${name} (like reading_rows including defaults including constraints)`.execute(trx);
     const moved =
       await sql`with m as (delete from readings_default where ts >= ${sql.lit(month.from)} and ts < ${sql.lit(month.to)} returning *)
       insert into ${name} select * from m`.execute(trx);
-    await sql`alter table readings attach partition ${name} for values from (${sql.lit(month.from)}) to (${sql.lit(month.to)})`.execute(
+    await sql`alter table reading_rows attach partition ${name} for values from (${sql.lit(month.from)}) to (${sql.lit(month.to)})`.execute(
       trx,
     );
     return Number(moved.numAffectedRows ?? 0);

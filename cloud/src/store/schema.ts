@@ -74,7 +74,7 @@ type DefaultedOnInsert<T> = { [K in keyof T]: ColumnType<T[K], T[K] | undefined,
  */
 export interface Database {
   gateways: GatewaysTable;
-  /** On SQLite a view over `reading_rows` and its key dictionaries (0043, store/sqlite-reading-rows.ts). */
+  /** A view over `reading_rows` and its key dictionaries (SQLite 0043, PostgreSQL 0044). */
   readings: ReadingsTable;
   movements: MovementsTable;
   alarms: AlarmsTable;

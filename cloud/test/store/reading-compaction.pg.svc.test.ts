@@ -19,7 +19,7 @@ const pgs = perTestPg();
 /**
  * A store with partitions from October to December and readings in October and November written as
  * ingest writes them: minute after minute, every sensor's reading of that minute, so each sensor's key
- * range in the (sensor_id, ts) index grows at its own end, out of the index's order.
+ * range in the (sensor_key, ts) index grows at its own end, out of the index's order.
  */
 async function filled() {
   const { store, url } = await pgs.store();
@@ -80,8 +80,10 @@ describe('compacting closed months of readings (PostgreSQL)', () => {
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
     const bytes = (x: Record<string, [number, number]>) => Object.values(x).reduce((n, [, b]) => n + b, 0);
     expect(pass.indexBytes).toEqual({ before: bytes(before), after: bytes(after) });
-    const sensorIdx = 'readings_y2026m10_sensor_id_ts_idx';
-    expect(after[sensorIdx]?.[1]).toBeLessThan((before[sensorIdx]?.[1] ?? 0) * 0.8);
+    const sensorIdx = 'readings_y2026m10_sensor_key_ts_idx';
+    // Integer keys (0044) split their pages well as written (about 78 % full here, 89 % rebuilt), where text
+    // ids left them near half full.
+    expect(after[sensorIdx]?.[1]).toBeLessThan(before[sensorIdx]?.[1] ?? 0);
     expect(bytes(after)).toBeLessThan(bytes(before));
     expect(await reads(db)).toEqual(read);
     expect(await nodes(db, 'readings_y2026m11')).toEqual(novNodes);
@@ -96,9 +98,9 @@ describe('compacting closed months of readings (PostgreSQL)', () => {
   it('drops the invalid copies a failed rebuild left, then rebuilds the month', async () => {
     const { db } = await filled();
     // What an interrupted REINDEX CONCURRENTLY leaves: an invalid index named like its copy.
-    const leftover = 'readings_y2026m10_sensor_id_ts_idx_ccnew';
+    const leftover = 'readings_y2026m10_sensor_key_ts_idx_ccnew';
     await expect(
-      sql`create unique index concurrently ${sql.id(leftover)} on ${sql.id(OCT_PART)} (sensor_id)`.execute(
+      sql`create unique index concurrently ${sql.id(leftover)} on ${sql.id(OCT_PART)} (sensor_key)`.execute(
         db,
       ),
     ).rejects.toThrow(/could not create unique index/);
@@ -108,9 +110,9 @@ describe('compacting closed months of readings (PostgreSQL)', () => {
     const pass = await compactClosedMonth(db, { now: DEC });
     expect(pass).toMatchObject({ outcome: 'compacted', month: OCT_PART, dropped: [leftover] });
     expect(Object.keys(await indexes(db, OCT_PART)).sort()).toEqual([
-      'readings_y2026m10_location_id_ts_idx',
+      'readings_y2026m10_location_key_ts_idx',
       'readings_y2026m10_pkey',
-      'readings_y2026m10_sensor_id_ts_idx',
+      'readings_y2026m10_sensor_key_ts_idx',
     ]);
     expect(await reads(db)).toEqual(read);
   });

@@ -1,4 +1,4 @@
-import type { Stream } from '@coldtrace/shared';
+import type { Reading, Stream } from '@coldtrace/shared';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type IngestBatch, type IngestResult, ingestPlan } from '../../domain/ingest/ingest-plan.js';
 import { runAsync } from '../../domain/ingest/ingest-store.js';
@@ -8,6 +8,7 @@ import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
 import type { IngestBackend } from './ingest-backend.js';
 import { KyselyIngestStore } from './kysely-ingest-store.js';
+import { readingIds, readingKeys } from './pg-reading-rows.js';
 
 interface Job {
   stream: Stream;
@@ -97,7 +98,17 @@ export class KyselyIngestBackend implements IngestBackend {
     }
   }
 
-  private run(jobs: readonly Job[]): Promise<IngestResult[]> {
+  private async run(jobs: readonly Job[]): Promise<IngestResult[]> {
+    // Readings' dictionary keys (0044) are made before, each committed at once: made inside the group, a new
+    // id's key would hold every other group that meets the id until this one commits.
+    if (this.dialect === 'postgres') {
+      const readings = jobs.filter((j) => j.stream === 'readings');
+      if (readings.length > 0)
+        await readingKeys(
+          this.db,
+          readingIds(readings.map((j) => [j.gatewayId, j.batch.records as readonly Reading[]] as const)),
+        );
+    }
     return this.db.transaction().execute(async (trx) => {
       if (this.dialect === 'postgres') await this.lockStreams(trx, jobs);
       // One store for the group: it keeps what each batch would read again (kysely-ingest-store.ts).

@@ -17,7 +17,7 @@ import type { ReadingDigestRow } from '../../domain/reading-digests.js';
 import type { ReadingRollupRow } from '../../domain/reading-rollups.js';
 import { appendAudit } from '../audit-append.js';
 import type { Dialect } from '../migrations.js';
-import type { ReadingsTable } from '../schema/ingest-tables.js';
+import { READINGS_COLUMNS, type ReadingsTable } from '../schema/ingest-tables.js';
 import type { Database } from '../schema.js';
 import { insertSqliteReadings } from '../sqlite-reading-rows.js';
 import { KyselyScanStore } from './kysely-scan-store.js';
@@ -28,7 +28,8 @@ import {
   PG_LOCATION_SENSORS_UPSERT,
   SQLITE_LOCATION_SENSORS_UPSERT,
 } from './location-sensors-upsert.js';
-import { pgReadingStored, pgUnnestInsert } from './pg-unnest-insert.js';
+import { pgInsertReadingAt } from './pg-reading-rows.js';
+import { pgUnnestInsert } from './pg-unnest-insert.js';
 import { PG_ROLLUP_UPSERT, rollupArrays, rollupValues, SQLITE_ROLLUP_UPSERT } from './rollup-upsert.js';
 
 /** Rows per INSERT statement: keeps SQLite under its bound-parameter limit. */
@@ -249,9 +250,8 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
         return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
       }
     }
-    // Partitioned by time (0040): the key holds `ts`, so a seq stored at another time is looked for.
-    const partitioned = stream === 'readings' && this.dialect === 'postgres';
-    if (partitioned && (await pgReadingStored(this.trx, gatewayId, storedSeq))) return false;
+    if (stream === 'readings' && this.dialect === 'postgres')
+      return pgInsertReadingAt(this.trx, gatewayId, record, storedSeq, receivedAt);
     if (stream === 'readings' && this.dialect === 'sqlite') {
       const row = rowOf(stream, gatewayId, record, storedSeq, receivedAt) as ReadingsTable;
       return (await insertSqliteReadings(this.trx, [row])).length > 0;
@@ -274,7 +274,7 @@ export class KyselyIngestStore extends KyselyScanStore implements AsyncIngestSto
     if (stream === 'readings')
       return (await this.trx
         .selectFrom('readings')
-        .selectAll()
+        .select(READINGS_COLUMNS)
         .where('gateway_id', '=', gatewayId)
         .where('seq', '=', storedSeq)
         .where('ts', '=', ts)

@@ -68,7 +68,7 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Readings of one location in `[fromTs, toTs)` as the export's sensor reports need them (sensor, time,
- * value), in store order (time, gateway, sequence) on `readings_location_ts`: only the three columns, so a
+ * value), in store order (time, gateway, sequence) on the (location, ts) index: only the three columns, so a
  * long custody does not build whole rows.
  */
 export async function epcisReadings(

@@ -1,6 +1,7 @@
 import type SqliteDatabase from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import { onPostgres } from '../pg-arrays.js';
+import { READINGS_COLUMNS } from '../schema/ingest-tables.js';
 import type { Database, ReadingsTable } from '../schema.js';
 import type { KeyValues } from './keyset.js';
 import { inRecordTimeOrder, recordPage } from './record-time-order.js';
@@ -33,7 +34,7 @@ export const READING_CURSOR_SHAPE = ['n', 's', 'n'] as const;
  * `(location_id, ts)` and `(sensor_id, ts)` indexes serve a filtered page from its cursor on).
  */
 export function readingPageQuery(db: Kysely<Database>, q: ReadingListQuery) {
-  let s = db.selectFrom('readings').selectAll();
+  let s = db.selectFrom('readings').select(READINGS_COLUMNS);
   if (q.gatewayId) s = s.where('gateway_id', '=', q.gatewayId);
   if (q.locationId) s = s.where('location_id', '=', q.locationId);
   if (q.sensorId) s = s.where('sensor_id', '=', q.sensorId);

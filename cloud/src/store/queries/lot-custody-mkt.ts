@@ -31,7 +31,7 @@ const rangeOf = (stay: LotStay) => ({
   toTs: stay.to ?? OPEN_END,
 });
 
-/** The readings inside a stay by sensor, read by the stay's index range query (readings_location_ts). */
+/** The readings inside a stay by sensor, read by the stay's index range query on (location, ts). */
 export async function stayRange(db: Kysely<Database>, stay: LotStay): Promise<Map<string, Sample[]>> {
   const series = new Map<string, Sample[]>();
   for (const r of await stayRangeQuery(db, rangeOf(stay)).execute()) {
@@ -55,7 +55,7 @@ export async function stayCount(db: Kysely<Database>, stay: LotStay): Promise<nu
   return Number(r?.n ?? 0);
 }
 
-/** Two point lookups per sensor (`nearestReading`, readings_sensor_ts): its edges around the stay (`StayEdge`). */
+/** Two point lookups per sensor (`nearestReading`, on (sensor, ts)): its edges around the stay (`StayEdge`). */
 export async function stayEdges(
   db: Kysely<Database>,
   stay: LotStay,

@@ -26,7 +26,7 @@ const afterCursor = (r: StayReading, c: ReadingCursor) =>
 
 /**
  * One index range query of a stay: the location's readings with `ts` in `[fromTs, toTs)` by `ts`
- * (readings_location_ts serves the range and the order: no sort, no scan of other locations). Exported so
+ * (the (location, ts) index serves the range and the order: no sort, no scan of other locations). Exported so
  * the plan tests explain this exact query.
  */
 export function stayRangeQuery(

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { MovementRow, NewDeadLetterRow } from '../../domain/ingest/ingest-store.js';
+import { ARCHIVE_COLUMNS } from '../../domain/reading-archive-format.js';
 import type { ReadingRow } from '../../domain/reading-digests.js';
 
 // Tables written by ingest: gateways and what they send, and the raw readings' archives and deletions.
@@ -19,6 +20,12 @@ export interface GatewaysTable {
 export interface ReadingsTable extends ReadingRow {
   gateway_id: string;
 }
+
+/**
+ * The columns of `readings`, for a read of whole rows (the archive's are every one of them): on PostgreSQL
+ * the view also has its rows' keys (migration 0044), which no reader is given.
+ */
+export const READINGS_COLUMNS = ARCHIVE_COLUMNS satisfies ReadonlyArray<keyof ReadingsTable>;
 
 /** A stored movement: its content (`MovementRow`, record-rows.ts) under its key, with its arrival. */
 export interface MovementsTable extends MovementRow {

@@ -10,16 +10,11 @@ import {
   READING_ROW_INSERT,
   readingRowParams,
 } from '../../../src/store/sqlite-reading-rows.js';
+import { rowBits, VALUES, VIEW_ROW } from './compact-readings-values.js';
 
 // Migration 0043-compact-readings (SQLite): readings become rows of integer keys and 0.01-unit integers
 // behind a view with the former columns. Digests, archives and EPCIS golden files depend on every value
 // reading back bit for bit, so each check compares the doubles' bits.
-const bits = (v: unknown) =>
-  typeof v === 'number' ? Buffer.from(new Float64Array([v]).buffer).toString('hex') : v;
-const rowBits = (rows: readonly Record<string, unknown>[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, bits(v)])));
-
-const VALUES = [5, -18.25, 0.1 + 0.2, 4.125, 327.67, 327.68, -327.67, 1000.5, 1e-9, null, 2.5, 36.6, -0.01];
 
 describe('migration 0043-compact-readings (SQLite)', () => {
   let sqlite: SqliteDatabase.Database | undefined;
@@ -86,17 +81,7 @@ describe('migration 0043-compact-readings (SQLite)', () => {
   it('takes inserts, updates and deletes through the view as the table did', async () => {
     const db = open();
     await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-    const row = {
-      gateway_id: 'gw-new',
-      seq: 7,
-      sensor_id: 's-new',
-      location_id: 'room-new',
-      ts: 1_000,
-      temp_c: 0.1 + 0.2,
-      rh: 45.5,
-      quality: 'ok',
-      received_at: 2_000,
-    };
+    const row = VIEW_ROW;
     await db.insertInto('readings').values(row).execute();
     expect(rowBits(await all(db))).toEqual(rowBits([row]));
     // The sensor's span at the location is kept as ingest keeps it: a sensor's readings are read through it.
