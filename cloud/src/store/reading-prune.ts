@@ -12,6 +12,7 @@ import {
 import { digestBatchesOf } from './archive-digest-proof.js';
 import { readArchiveFile } from './archive-file.js';
 import { appendAudit } from './audit-append.js';
+import { pgDeleteReadings } from './ingest/pg-reading-rows.js';
 import { onPostgres } from './pg-arrays.js';
 import { archivePath, type ReadingArchive, verifiedArchive } from './reading-archives.js';
 import type { Database } from './schema.js';
@@ -139,7 +140,8 @@ async function pruneChunk(
   }
   if (gone.length === 0) return;
   let readings = 0;
-  // SQLite's readings are compact rows behind a view (0043), which counts no deletion.
+  // Compact rows behind a view (0043, 0044), deleted directly: SQLite counts no deletion through a view, and
+  // PostgreSQL would run the view's trigger row by row.
   const sqlite = !onPostgres(trx);
   for (const c of gone) {
     const seqs = c.readings.map((r) => Number(r.seq));
@@ -156,14 +158,7 @@ async function pruneChunk(
         deleted += await deleteSqliteReadings(trx, c.gateway, seqs.slice(i, i + IN_CHUNK));
         continue;
       }
-      const r = await trx
-        .deleteFrom('readings')
-        .where('gateway_id', '=', c.gateway)
-        .where('seq', 'in', seqs.slice(i, i + IN_CHUNK))
-        .where('ts', '>=', from)
-        .where('ts', '<=', to)
-        .executeTakeFirst();
-      deleted += Number(r.numDeletedRows);
+      deleted += await pgDeleteReadings(trx, c.gateway, seqs.slice(i, i + IN_CHUNK), from, to);
     }
     // The batch was verified whole before; fewer rows now means it changed meanwhile: undo the chunk.
     if (deleted !== seqs.length)

@@ -1,5 +1,5 @@
 import type { Reading } from '@coldtrace/shared';
-import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import { centi, centiFallback } from '../../domain/centi-values.js';
 import type { StreamRecord } from '../../domain/ingest/ingest-store.js';
 import type { ReadingsTable } from '../schema/ingest-tables.js';
@@ -221,5 +221,22 @@ export async function pgInsertReadingRows(
     for (let c = 0; c < row.length; c++) cols[c]![i] = row[c];
   }
   const r = await trx.executeQuery(CompiledQuery.raw(ROWS_INSERT, cols.map(pgArrayLiteral)));
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/**
+ * Deletes one gateway's readings by seq, within [from, to] (their times: the delete opens only their months'
+ * partitions); returns how many were stored.
+ */
+export async function pgDeleteReadings(
+  trx: Transaction<Database>,
+  gatewayId: string,
+  seqs: readonly number[],
+  from: number,
+  to: number,
+): Promise<number> {
+  const r = await sql`delete from reading_rows
+    where gateway_key = (select key from gateway_keys where id = ${gatewayId})
+      and seq = any(${pgArrayLiteral(seqs)}::bigint[]) and ts >= ${from} and ts <= ${to}`.execute(trx);
   return Number(r.numAffectedRows ?? 0);
 }
