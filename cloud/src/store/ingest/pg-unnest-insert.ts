@@ -43,9 +43,7 @@ const COLUMNS: Record<Exclude<Stream, 'readings'>, ReadonlyArray<readonly [strin
  * parameters (docs/performance.md "Scale-out ingest"). Gateway and arrival are one value for all rows.
  * A taken key is skipped. One result row: the stored seqs only when a key was taken (`stored` null: all
  * were stored; `{}`: none was), so the usual batch does not send back, and the client parse, a row per
- * record.
-
- * Readings have a statement of their own (pg-reading-rows.ts).
+ * record. Readings have a statement of their own (pg-reading-rows.ts).
  */
 const STATEMENTS = Object.fromEntries(
   (Object.keys(COLUMNS) as Array<keyof typeof COLUMNS>).map((stream) => {

@@ -25,9 +25,9 @@ export const migration0044 = (dialect: Dialect): Migration => ({
   // The view `readings` gives every reader the former columns, and the keys, which the PostgreSQL reads
   // filter by (store/reading-key-filters.ts): through the view's dictionary joins, a filter on a text id is
   // planned as a sort of the whole range. Its joins are outer, so a read that names no text id joins no
-  // dictionary. INSTEAD OF triggers keep other writers (tools, tests) working; ingest, restore and prune
-  // write `reading_rows` (store/pg-reading-rows.ts). Every month is rewritten: about 4 minutes per 20
-  // million readings on the bench machine.
+  // dictionary. An INSTEAD OF trigger keeps other writers (tools, tests) working; ingest, restore and prune
+  // write `reading_rows` (store/ingest/pg-reading-rows.ts). Every month is rewritten: 7.9 s for 2 million
+  // readings on the bench machine (docs/operations.md "Partitions of readings").
   async up(db: Kysely<unknown>) {
     if (dialect !== 'postgres') return;
     for (const d of DICTIONARIES) {
@@ -118,7 +118,7 @@ const ROW_COLUMNS = `ts, seq, received_lag, temp_x, rh_x, gateway_key, sensor_ke
   temp_cc, rh_cc`;
 const OLD_KEY = `gateway_key = ${keyOf('gateway', 'OLD.gateway_id')} and seq = OLD.seq and ts = OLD.ts`;
 
-/** The view's INSTEAD OF triggers: one function for its three operations. */
+/** The view's INSTEAD OF trigger: one function for its three operations. */
 const TRIGGERS = `
 create function readings_write() returns trigger language plpgsql as $$
 begin
